@@ -1,0 +1,74 @@
+/*
+ * scan: one image, end to end. Resolve the reference, fetch the manifest
+ * (an index fans out to its platform manifests), get each layer's
+ * inventory (from a memo such as the fleet cache, or by streaming and
+ * analysing the blob), assemble bottom-up, match against the DB, and
+ * produce one report per platform manifest.
+ *
+ * Used by `scanfarm scan` (no cache) and by the worker (memo = Redis).
+ */
+#ifndef SF_SCAN_H
+#define SF_SCAN_H
+
+#include <stddef.h>
+
+#include "analyze/inventory.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "registry/registry.h"
+#include "vuln/vdb.h"
+
+/* Analyse one layer: called by a memo on a miss. Fills *out (caller frees). */
+typedef int (*sf_layer_analyze_fn)(void *actx, sf_inventory **out, sf_error *err);
+
+/*
+ * Layer memo: where layer inventories come from. get() returns the
+ * inventory of the layer (digest, diff_id) either from its store or by
+ * calling analyze(actx, ...) — for the fleet cache, at most once across
+ * all workers — and sets *cache_state to a static string: "hit", "miss"
+ * (analysed here), "wait" (another worker analysed it) or "uncached"
+ * (store unavailable, analysed here). A failed analysis is never stored.
+ */
+typedef struct sf_layer_memo {
+    void *ctx;
+    int (*get)(void *ctx, const char *digest, const char *diff_id, sf_layer_analyze_fn analyze,
+               void *actx, sf_inventory **out, const char **cache_state, sf_error *err);
+} sf_layer_memo;
+
+typedef struct sf_scan_opts {
+    const sf_vdb *db;           /* NULL: no vulnerability matching */
+    const sf_layer_memo *memo;  /* NULL: analyse every layer */
+    const char *const *platforms; /* "linux/amd64", "linux/arm64/v8"; NULL = every linux platform */
+    size_t nplatforms;
+    const char *run_id;         /* copied into results; may be NULL */
+    const char *const *refs;    /* "registry/repo:tag" pointing at the image; may be NULL */
+    size_t nrefs;
+    int max_layer_parallel;     /* layers analysed at once per image (0 = 1) */
+} sf_scan_opts;
+
+/* The outcome of scanning one reference: one entry per platform manifest
+ * (a single manifest gives one entry). Opaque. */
+typedef struct sf_scan_report sf_scan_report;
+
+/* Scan an image in a registry by repository and digest or tag. An image
+ * that cannot be scanned still yields a report whose entries carry the
+ * error; the return code is for failures to produce any report. */
+int sf_scan_registry(sf_reg *reg, const char *repo, const char *ref, const sf_scan_opts *opts,
+                     sf_scan_report **out, sf_error *err);
+
+/* Scan a user reference: "registry/repo:tag", "registry/repo@digest",
+ * "oci:<dir>[:tag]" or "docker-archive:<file>". */
+int sf_scan_ref(const char *ref, const sf_scan_opts *opts, sf_scan_report **out, sf_error *err);
+
+/* Number of platform results in the report. */
+size_t sf_scan_report_count(const sf_scan_report *r);
+/* The i-th result as a `scanfarm.result/v1` JSON document (appended to out). */
+int sf_scan_report_result_json(const sf_scan_report *r, size_t i, sf_buf *out);
+/* The i-th result's manifest digest (borrowed). */
+const char *sf_scan_report_digest(const sf_scan_report *r, size_t i);
+/* The i-th result's error code (SF_OK when it scanned). */
+int sf_scan_report_error(const sf_scan_report *r, size_t i);
+
+void sf_scan_report_free(sf_scan_report *r);
+
+#endif

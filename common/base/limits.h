@@ -1,0 +1,61 @@
+/*
+ * limits: every hard limit of scanfarm in one place, each with the reason
+ * for its number. Config may lower (never raise past these) the per-layer
+ * and per-file limits; everything that reads untrusted input is bounded by
+ * one of these.
+ */
+#ifndef SF_LIMITS_H
+#define SF_LIMITS_H
+
+/* Decompressed bytes in one layer. The largest real layers (CUDA, ML
+ * frameworks) reach ~10 GiB; past 32 GiB it is a bomb, not an image. */
+#define SF_LIM_LAYER_BYTES (32ULL << 30)
+
+/* Tar entries in one layer. Big distro layers hold ~200k files; 2M leaves
+ * room and still stops a "10^7 empty entries" attack in seconds. */
+#define SF_LIM_LAYER_ENTRIES 2000000ULL
+
+/* Decompressed/compressed ratio. Real layers compress 2-10x; sparse files
+ * and zero-filled images reach ~100x. 1000x is only a bomb. Checked once
+ * 64 MiB have been decompressed so tiny layers are not penalised. */
+#define SF_LIM_RATIO 1000ULL
+#define SF_LIM_RATIO_MIN_BYTES (64ULL << 20)
+
+/* One file an analyzer wants (dpkg status of a full distro ~2-4 MiB, a big
+ * rpmdb.sqlite ~60 MiB, a fat jar ~100 MiB). */
+#define SF_LIM_FILE_BYTES (128ULL << 20)
+
+/* Package metadata files (package.json, METADATA, os-release): anything
+ * above 8 MiB is not metadata. */
+#define SF_LIM_META_FILE_BYTES (8ULL << 20)
+
+/* Files kept by analyzers per layer (node_modules trees reach ~50k). */
+#define SF_LIM_WANTED_FILES 200000ULL
+
+/* Packages in one layer inventory. */
+#define SF_LIM_PACKAGES 500000ULL
+
+/* Path length inside a layer; PATH_MAX on Linux. */
+#define SF_LIM_PATH 4096
+
+/* Manifests, indexes, configs and registry JSON responses: the registry
+ * spec recommends 4 MiB for manifests. */
+#define SF_LIM_MANIFEST_BYTES (4ULL << 20)
+
+/* Layers in one image (Docker limits to 127; OCI allows more). */
+#define SF_LIM_IMAGE_LAYERS 512
+
+/* Platform manifests in one index. */
+#define SF_LIM_INDEX_MANIFESTS 256
+
+/* Nesting of jars inside jars. */
+#define SF_LIM_JAR_DEPTH 4
+
+/* JSON nesting depth accepted from untrusted input. */
+#define SF_LIM_JSON_DEPTH 64
+
+/* Kafka message: result documents can be large (thousands of packages);
+ * the local broker and producer are configured for 16 MiB. */
+#define SF_LIM_MESSAGE_BYTES (16ULL << 20)
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * registry: client for the OCI distribution API of one registry (base
+ * URL, credentials, TLS policy, concurrency and rate limits), over libcurl
+ * with connection reuse. Handles auth challenges (basic, bearer tokens
+ * cached per scope), retries 429/5xx with backoff and Retry-After, and
+ * drops Authorization on cross-host redirects. Credentials never reach
+ * logs or error messages.
+ *
+ * Thread safety: one sf_reg may be used from several threads at once.
+ */
+#ifndef SF_REGISTRY_H
+#define SF_REGISTRY_H
+
+#include <stddef.h>
+
+#include "base/buf.h"
+#include "base/digest.h"
+#include "base/err.h"
+
+typedef struct sf_reg sf_reg;
+
+typedef struct sf_reg_opts {
+    const char *url;       /* "https://host[:port]" or "http://..." ; no scheme = https */
+    const char *username;  /* NULL = anonymous (or from docker config) */
+    const char *password;
+    const char *docker_config; /* path of a Docker config.json for credentials, or NULL */
+    int insecure;          /* 1: allow plain HTTP and skip TLS verification */
+    int max_conns;         /* concurrent requests to this registry (0 = default 8) */
+    double rate;           /* requests per second (0 = unlimited) */
+    int max_retries;       /* retries on 429/5xx/network errors (-1 = default 5) */
+    long connect_timeout_ms; /* 0 = default 10000 */
+    long stall_timeout_ms;   /* abort when no byte flows for this long (0 = 30000) */
+} sf_reg_opts;
+
+int sf_reg_new(sf_reg **out, const sf_reg_opts *opts, sf_error *err);
+void sf_reg_free(sf_reg *r);
+/* "host[:port]" of the registry as used in image refs; borrowed. */
+const char *sf_reg_host(const sf_reg *r);
+
+/* Accept header value listing OCI manifest, OCI index, Docker schema2 and
+ * Docker manifest list. */
+extern const char *const SF_REG_MANIFEST_ACCEPT;
+
+/*
+ * GET a manifest by tag or digest. body receives the bytes (capped at
+ * SF_LIM_MANIFEST_BYTES); media_type the Content-Type (or the document's
+ * mediaType); digest the sha256 of the body. When ref is a digest the body
+ * is verified against it (SF_EDIGEST on mismatch).
+ */
+int sf_reg_get_manifest(sf_reg *r, const char *repo, const char *ref, sf_buf *body,
+                        char *media_type, size_t mtlen, char digest[SF_DIGEST_MAX],
+                        sf_error *err);
+
+/* HEAD a manifest: digest from Docker-Content-Digest, falling back to GET
+ * and hashing the body where the header is missing. */
+int sf_reg_resolve(sf_reg *r, const char *repo, const char *tag, char digest[SF_DIGEST_MAX],
+                   char *media_type, size_t mtlen, sf_error *err);
+
+/* Streaming sink: return SF_OK to go on, or an error code to abort. */
+typedef int (*sf_sink_fn)(void *ctx, const void *data, size_t n);
+
+/* GET a blob and stream its bytes to sink as they arrive (no buffering of
+ * the whole blob). Retries only before the first byte was delivered. The
+ * caller verifies the digest (it sees every byte). */
+int sf_reg_get_blob(sf_reg *r, const char *repo, const char *digest, sf_sink_fn sink,
+                    void *ctx, sf_error *err);
+
+/* Page through /v2/_catalog (n per page, Link rel="next"); cb per repo.
+ * cb returns SF_OK to go on. */
+typedef int (*sf_reg_name_cb)(void *ctx, const char *name);
+int sf_reg_catalog(sf_reg *r, int page_size, sf_reg_name_cb cb, void *ctx, sf_error *err);
+/* Page through /v2/<repo>/tags/list. */
+int sf_reg_tags(sf_reg *r, const char *repo, int page_size, sf_reg_name_cb cb, void *ctx,
+                sf_error *err);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * cli: dispatch of `scanfarm <command>` to its subcommand, and the
+ * top-level --help / --version.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "sf_version.h"
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *help;
+} commands[] = {
+    {"scan", sf_cmd_scan, "scan one image (registry ref, oci:<dir>, docker-archive:<file>)"},
+    {"db", sf_cmd_db, "vulnerability DB: import, update, info"},
+    {"report", sf_cmd_report, "fleet summary (table, json, html, sarif)"},
+    {"query", sf_cmd_query, "query the fleet: cve <ID> | image <ref> | package <name>"},
+    {"status", sf_cmd_status, "progress of a scan run"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: scanfarm <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+    fprintf(f, "\n  scanfarm <command> --help   options of a command\n"
+               "  scanfarm --version\n");
+}
+
+int sf_cli_main(int argc, char **argv)
+{
+    sf_log_init_from_env();
+    if (argc < 2) {
+        usage(stderr);
+        return SF_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return SF_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("scanfarm %s\n", SF_VERSION_FULL);
+        return SF_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "scanfarm: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return SF_EXIT_USAGE;
+}

@@ -1,0 +1,100 @@
+/* testutil: see testutil.h. */
+#include "testutil.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *env_or(const char *name, const char *dflt)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : dflt;
+}
+
+const char *sf_t_corpus(const char *rel)
+{
+    static char path[4096];
+    snprintf(path, sizeof path, "%s/%s", env_or("SF_CORPUS", "../shared/corpus"), rel);
+    return path;
+}
+
+const char *sf_t_src(const char *rel)
+{
+    static char path[4096];
+    snprintf(path, sizeof path, "%s/%s", env_or("SF_SRC", "."), rel);
+    return path;
+}
+
+char *sf_t_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (n < cap)
+            break;
+        cap *= 2;
+        char *nb = realloc(buf, cap + 1);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+        }
+        buf = nb;
+    }
+    fclose(f);
+    if (!buf)
+        return NULL;
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
+char *sf_t_read_tar_member(const char *archive, const char *member, size_t *len)
+{
+    struct archive *a = archive_read_new();
+    archive_read_support_filter_all(a);
+    archive_read_support_format_all(a);
+    char *out = NULL;
+    if (archive_read_open_filename(a, archive, 1 << 16) != ARCHIVE_OK)
+        goto done;
+    struct archive_entry *e;
+    while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+        const char *name = archive_entry_pathname(e);
+        while (name[0] == '.' && name[1] == '/')
+            name += 2;
+        while (name[0] == '/')
+            name++;
+        if (strcmp(name, member) != 0)
+            continue;
+        size_t sz = (size_t)archive_entry_size(e);
+        out = malloc(sz + 1);
+        if (!out)
+            break;
+        la_ssize_t r = archive_read_data(a, out, sz);
+        if (r < 0 || (size_t)r != sz) {
+            free(out);
+            out = NULL;
+            break;
+        }
+        out[sz] = '\0';
+        if (len)
+            *len = sz;
+        break;
+    }
+done:
+    archive_read_free(a);
+    return out;
+}
+
+int sf_t_env_flag(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v && strcmp(v, "0") != 0;
+}

@@ -1,0 +1,24 @@
+/*
+ * testutil: helpers shared by the C tests: corpus paths, reading files,
+ * skipping tests whose inputs are absent.
+ */
+#ifndef SF_TESTUTIL_H
+#define SF_TESTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Absolute path of a file under ../shared/corpus (SF_CORPUS), in a static
+ * buffer overwritten by the next call. */
+const char *sf_t_corpus(const char *rel);
+/* Absolute path of a file in the source tree (SF_SRC). Static buffer. */
+const char *sf_t_src(const char *rel);
+/* Read a whole file (malloc'd, NUL-terminated); NULL on error. */
+char *sf_t_read_file(const char *path, size_t *len);
+/* Read a file out of a .tar/.tar.gz archive by member name (with or
+ * without leading "./"); NULL when absent. */
+char *sf_t_read_tar_member(const char *archive, const char *member, size_t *len);
+/* 1 when the environment variable SF_INTEGRATION is set or services are reachable. */
+int sf_t_env_flag(const char *name);
+
+#endif

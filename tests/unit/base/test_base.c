@@ -1,0 +1,93 @@
+/* Unit tests of common/base: errors, capped buffers, digests, package model. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/buf.h"
+#include "base/digest.h"
+#include "base/err.h"
+#include "base/pkg.h"
+
+static void test_base_err__first_error_wins(void **state)
+{
+    (void)state;
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_error_set(&e, SF_EPARSE, "bad %s", "tar"), SF_EPARSE);
+    sf_error_set(&e, SF_ELIMIT, "later");
+    assert_int_equal(e.code, SF_EPARSE);
+    assert_string_equal(e.msg, "bad tar");
+    assert_string_equal(sf_err_name(SF_EDIGEST), "digest");
+    assert_int_equal(sf_err_kind(SF_ENET), SF_KIND_RETRIABLE);
+    assert_int_equal(sf_err_kind(SF_ELIMIT), SF_KIND_IMAGE);
+    assert_int_equal(sf_err_kind(SF_ECONFIG), SF_KIND_FATAL);
+    assert_string_equal(sf_err_name(-999), "unknown");
+}
+
+static void test_base_buf__cap_is_enforced(void **state)
+{
+    (void)state;
+    sf_buf b;
+    sf_buf_init(&b, 10);
+    assert_int_equal(sf_buf_puts(&b, "hello"), SF_OK);
+    assert_int_equal(sf_buf_puts(&b, "world"), SF_OK);
+    assert_int_equal(sf_buf_puts(&b, "!"), SF_ELIMIT);
+    assert_int_equal(b.len, 10);
+    assert_string_equal(b.data, "helloworld");
+    sf_buf_reset(&b);
+    assert_int_equal(sf_buf_printf(&b, "%d-%s", 42, "x"), SF_OK);
+    assert_string_equal(b.data, "42-x");
+    sf_buf_free(&b);
+}
+
+static void test_base_digest__known_vector_and_mismatch(void **state)
+{
+    (void)state;
+    char out[SF_DIGEST_MAX];
+    assert_int_equal(sf_digest_sha256("abc", 3, out), SF_OK);
+    assert_string_equal(out, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_digest_verify(out, "abc", 3, &e), SF_OK);
+    assert_int_equal(sf_digest_verify(out, "abd", 3, &e), SF_EDIGEST);
+    assert_non_null(strstr(e.msg, "mismatch"));
+    sf_error_clear(&e);
+    assert_int_equal(sf_digest_validate("sha256:../../etc/passwd", &e), SF_EPARSE);
+    sf_error_clear(&e);
+    assert_int_equal(sf_digest_validate("sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD", &e), SF_EPARSE);
+    assert_int_equal(sf_digest_validate(out, NULL), SF_OK);
+}
+
+static void test_base_pkg__osv_ecosystem_of_distros(void **state)
+{
+    (void)state;
+    char eco[64];
+    sf_osinfo os = {0};
+    os.id = "alpine";
+    os.version_id = "3.10.3";
+    assert_int_equal(sf_osinfo_osv_ecosystem(&os, eco, sizeof eco), SF_OK);
+    assert_string_equal(eco, "Alpine:v3.10");
+    os.id = "debian";
+    os.version_id = "11";
+    assert_int_equal(sf_osinfo_osv_ecosystem(&os, eco, sizeof eco), SF_OK);
+    assert_string_equal(eco, "Debian:11");
+    os.version_id = NULL;
+    os.codename = "bookworm";
+    assert_int_equal(sf_osinfo_osv_ecosystem(&os, eco, sizeof eco), SF_OK);
+    assert_string_equal(eco, "Debian:12");
+    assert_int_equal(sf_pkg_type_parse("deb"), SF_PT_DPKG);
+    assert_string_equal(sf_pkg_type_osv_ecosystem(SF_PT_PYPI), "PyPI");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_base_err__first_error_wins),
+        cmocka_unit_test(test_base_buf__cap_is_enforced),
+        cmocka_unit_test(test_base_digest__known_vector_and_mismatch),
+        cmocka_unit_test(test_base_pkg__osv_ecosystem_of_distros),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
