@@ -88,6 +88,19 @@ int sf_an_take_pkg(sf_inv_source *src, sf_pkg *p, sf_error *err);
 /* Mark src as recognised but not parsed, with a note saying why. */
 int sf_an_unparsed(sf_inv_source *src, const char *why);
 
+/* npm: 1 when path is a lockfile the npm analyzer reads (package-lock.json,
+ * npm-shrinkwrap.json, yarn.lock outside node_modules). */
+int sf_an_npm_is_lockfile(const char *path);
+/*
+ * npm reconciliation rule for the assembler: 1 when installed_path is an
+ * installed package.json inside the node_modules of lock_path's directory
+ * (e.g. "app/package-lock.json" and "app/node_modules/x/package.json").
+ * When any such package exists in the final image, the lockfile's own
+ * packages are dropped: the installed tree is the truth; a lockfile counts
+ * only where nothing is installed beside it.
+ */
+int sf_an_npm_lock_shadowed(const char *lock_path, const char *installed_path);
+
 /* The analyzers (each defined in its an_<name>.c), for analyzers.c and tests. */
 extern const sf_analyzer sf_an_os;
 extern const sf_analyzer sf_an_dpkg;
