@@ -261,7 +261,9 @@ int sf_reg_new(sf_reg **out, const sf_reg_opts *opts, sf_error *err)
     rc = sf_auth_new(&r->auth, r->http, user, pass, plain || opts->insecure, err);
     if (rc)
         goto fail;
-    if (plain && user && *user)
+    int loopback = strncmp(r->host, "127.", 4) == 0 || strncmp(r->host, "localhost", 9) == 0 ||
+                   strncmp(r->host, "[::1]", 5) == 0;
+    if (plain && !loopback && user && *user)
         SF_WARN("registry", "credentials will cross plain HTTP|registry=%s", r->host);
     sf_auth_secret_free(du);
     sf_auth_secret_free(dp);
@@ -328,6 +330,9 @@ static int reg_fetch(sf_reg *r, const char *scope, sf_http_req *req, sf_http_res
             continue;
         }
         rc = status_code(resp->status);
+        if (rc == SF_EAUTH && sent)
+            return sf_error_set(err, rc, "%s: credentials refused (HTTP %ld)", r->host,
+                                resp->status);
         if (rc) {
             char shown[512];
             size_t n = strcspn(resp->url, "?#");
