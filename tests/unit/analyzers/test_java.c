@@ -133,7 +133,7 @@ static void test_analyzers_java__nested_archives(void **state)
     uint8_t *inner = make_zip(inner_f, 1, 0, &l1);
     zfile war_f[] = {{"WEB-INF/web.xml", "<web-app/>", 0},
                      {"WEB-INF/lib/log4j-core-2.14.1.jar", inner, l1},
-                     {"WEB-INF/lib/broken.jar", "PK\x03\x04garbage", 13},
+                     {"WEB-INF/lib/broken.jar", "PK\x03\x04garbage", 11},
                      {"META-INF/maven/com.example/shop/pom.properties",
                       "groupId=com.example\nartifactId=shop\nversion=1.0\n", 0}};
     uint8_t *war = make_zip(war_f, 4, 0, &l2);
