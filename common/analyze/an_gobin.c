@@ -75,10 +75,12 @@ static uint64_t rd(const uint8_t *p, int size, int be)
     return v;
 }
 
-/* File offset of ELF section ".go.buildinfo", or SIZE_MAX. Every field is
- * checked against the file's length. */
-static size_t elf_buildinfo(const uint8_t *d, size_t len)
+/* File offset of ELF section ".go.buildinfo", or SIZE_MAX; *has_table is
+ * set when the file has a usable section table (then a missing section
+ * means "not a Go binary"). Every field is checked against the length. */
+static size_t elf_buildinfo(const uint8_t *d, size_t len, int *has_table)
 {
+    *has_table = 0;
     if (len < 64 || memcmp(d, "\x7f" "ELF", 4) != 0 || (d[4] != 1 && d[4] != 2) || (d[5] != 1 && d[5] != 2))
         return SIZE_MAX;
     int is64 = d[4] == 2, be = d[5] == 2, w = is64 ? 8 : 4;
@@ -95,6 +97,7 @@ static size_t elf_buildinfo(const uint8_t *d, size_t len)
     uint64_t strsize = rd(strsec + (is64 ? 0x20 : 0x14), w, be);
     if (stroff > len || strsize > len - stroff)
         return SIZE_MAX;
+    *has_table = 1;
     for (uint64_t i = 0; i < shnum; i++) {
         const uint8_t *sh = d + shoff + i * shentsize;
         uint64_t name = rd(sh, 4, be);
@@ -145,13 +148,18 @@ static int inline_strings(const uint8_t *d, size_t len, size_t off, const char *
     return SF_OK;
 }
 
-/* Offset of the build info header: .go.buildinfo, else the first aligned
- * magic. SIZE_MAX when none. */
+/* Offset of the build info header: .go.buildinfo, else (no ELF section
+ * table: stripped ELF, Mach-O, PE) the first aligned magic. SIZE_MAX when
+ * none. An ELF file whose section table lacks .go.buildinfo is not a Go
+ * >= 1.13 binary and is not scanned: most ELF files are not Go. */
 static size_t find_header(const uint8_t *d, size_t len)
 {
-    size_t off = elf_buildinfo(d, len);
+    int has_table;
+    size_t off = elf_buildinfo(d, len, &has_table);
     if (off != SIZE_MAX && len - off >= BI_HEADER && memcmp(d + off, BI_MAGIC, BI_MAGIC_LEN) == 0)
         return off;
+    if (has_table)
+        return SIZE_MAX;
     const uint8_t *p = d, *end = d + len;
     while (p < end) {
         const uint8_t *m = memmem(p, (size_t)(end - p), BI_MAGIC, BI_MAGIC_LEN);

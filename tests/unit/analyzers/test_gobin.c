@@ -120,6 +120,13 @@ static void test_analyzers_gobin__handmade_elf(void **state)
     assert_int_equal(src.npkgs, 0);
     sf_inv_source_clear(&src);
     free(d);
+    /* an ELF section table without .go.buildinfo: not Go, not scanned */
+    d = make_elf("go1.21.3", modinfo, 1, 2, 0, &len);
+    d[0x1f00 + 23] = 'x'; /* ".go.buildinfo" -> ".go.buildinfx" */
+    assert_int_equal(an_run(&sf_an_gobin, "app", 0100755, d, len, &src, &err), SF_OK);
+    assert_int_equal(src.npkgs, 0);
+    sf_inv_source_clear(&src);
+    free(d);
     /* pre-1.18 pointer format: reported, not silently empty */
     d = make_elf("go1.16", modinfo, 1, 0, 0, &len);
     assert_int_equal(an_run(&sf_an_gobin, "app", 0100755, d, len, &src, &err), SF_OK);
