@@ -46,10 +46,18 @@
 #define BI_MAX_MODINFO (4u << 20)
 #define BI_MAX_VERSION 256
 
+/* 1 for "libx.so" and "libx.so.1.2": shared libraries are often 0755 and
+ * some are huge (GPU runtimes); Go programs are not built as them. */
+static int is_shared_lib(const char *path)
+{
+    const char *base = sf_an_basename(path);
+    return sf_an_has_suffix(base, ".so") || strstr(base, ".so.") != NULL;
+}
+
 static int gobin_wants(const sf_entry *e)
 {
-    /* Smaller than any Go binary (the runtime alone is > 1 MiB). */
-    return sf_an_is_regular(e) && (e->mode & 0111) && e->size >= 4096;
+    /* 4 KiB: smaller than any Go binary (the runtime alone is > 1 MiB). */
+    return sf_an_is_regular(e) && (e->mode & 0111) && e->size >= 4096 && !is_shared_lib(e->path);
 }
 
 static int gobin_sniff(const sf_entry *e, const uint8_t *h, size_t n)

@@ -183,6 +183,11 @@ static void test_analyzers_gobin__corrupt_build_info(void **state)
     assert_true(sf_an_gobin.sniff(&e, (const uint8_t *)"\x7f" "ELF", 4));
     assert_true(sf_an_gobin.sniff(&e, (const uint8_t *)"\xcf\xfa\xed\xfe", 4));
     assert_false(sf_an_gobin.sniff(&e, (const uint8_t *)"#!/bin/sh\n", 10));
+    e.path = "usr/lib/x86_64-linux-gnu/libcudnn.so.8.9.2";
+    assert_false(sf_an_gobin.wants(&e));
+    e.path = "usr/lib/libx.so";
+    assert_false(sf_an_gobin.wants(&e));
+    e.path = "usr/bin/x";
     e.mode = 0100644;
     assert_false(sf_an_gobin.wants(&e));
     /* a non-Go ELF: parsed, nothing found */
