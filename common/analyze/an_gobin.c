@@ -11,8 +11,10 @@
  * section headers (stripped, Mach-O, PE) the first 16-byte aligned match
  * in the file that parses. Go >= 1.18 (flags bit 2) stores two
  * varint-length strings right after the header: the Go version and the
- * module info. Older binaries store pointers into the data segment
- * instead; those are reported as SF_SRC_UNPARSED with a note.
+ * module info. Go 1.13-1.17 store two pointers to Go string headers
+ * instead, which we follow through the ELF program headers (PT_LOAD
+ * segments map addresses to file offsets); the pointer format in Mach-O
+ * and PE files is reported as SF_SRC_UNPARSED with a note.
  *
  * Module info lines: "path", "mod" (main module), "dep" (dependency), "=>"
  * (replacement of the line before), "build" (settings, ignored).
@@ -311,6 +313,75 @@ static int parse_modinfo(const char *mod, size_t mlen, sf_inv_source *src, size_
     return rc;
 }
 
+/* File offset of need bytes at virtual address addr of an ELF file, via
+ * its PT_LOAD segments; SF_EPARSE when unmapped or out of the file. */
+static int elf_map(const uint8_t *d, size_t len, uint64_t addr, uint64_t need, size_t *off)
+{
+    if (len < 64 || memcmp(d, "\x7f" "ELF", 4) != 0 || (d[4] != 1 && d[4] != 2) || (d[5] != 1 && d[5] != 2))
+        return SF_EPARSE;
+    int is64 = d[4] == 2, be = d[5] == 2, w = is64 ? 8 : 4;
+    uint64_t phoff = rd(d + (is64 ? 0x20 : 0x1c), w, be);
+    uint64_t phentsize = rd(d + (is64 ? 0x36 : 0x2a), 2, be);
+    uint64_t phnum = rd(d + (is64 ? 0x38 : 0x2c), 2, be);
+    if (phentsize < (is64 ? 56u : 32u) || phoff > len || phnum > (len - phoff) / phentsize)
+        return SF_EPARSE;
+    for (uint64_t i = 0; i < phnum; i++) {
+        const uint8_t *ph = d + phoff + i * phentsize;
+        if (rd(ph, 4, be) != 1) /* PT_LOAD */
+            continue;
+        uint64_t poff = rd(ph + (is64 ? 0x08 : 0x04), w, be);
+        uint64_t vaddr = rd(ph + (is64 ? 0x10 : 0x08), w, be);
+        uint64_t filesz = rd(ph + (is64 ? 0x20 : 0x10), w, be);
+        if (addr < vaddr || addr - vaddr > filesz || need > filesz - (addr - vaddr))
+            continue;
+        uint64_t o = poff + (addr - vaddr);
+        if (o < poff || o > len || need > len - o)
+            return SF_EPARSE;
+        *off = (size_t)o;
+        return SF_OK;
+    }
+    return SF_EPARSE;
+}
+
+/* A Go string header (data pointer, length) at addr, resolved to bytes. */
+static int go_string(const uint8_t *d, size_t len, uint64_t addr, int ptr, int be, size_t max,
+                     const char **s, size_t *n)
+{
+    size_t off;
+    if (elf_map(d, len, addr, 2 * (uint64_t)ptr, &off) != SF_OK)
+        return SF_EPARSE;
+    uint64_t sp = rd(d + off, ptr, be), sl = rd(d + off + ptr, ptr, be);
+    if (sl > max)
+        return SF_EPARSE;
+    *s = "";
+    *n = 0;
+    if (sl == 0)
+        return SF_OK;
+    if (elf_map(d, len, sp, sl, &off) != SF_OK)
+        return SF_EPARSE;
+    *s = (const char *)d + off;
+    *n = (size_t)sl;
+    return SF_OK;
+}
+
+/* The two strings of the Go 1.13-1.17 pointer format (ELF only). */
+static int pointer_strings(const uint8_t *d, size_t len, size_t off, const char **ver, size_t *vlen,
+                           const char **mod, size_t *mlen)
+{
+    int ptr = d[off + 14], be = d[off + 15] & 1;
+    if ((ptr != 4 && ptr != 8) || len - off < 16 + 2 * (size_t)ptr)
+        return SF_EPARSE;
+    uint64_t vaddr = rd(d + off + 16, ptr, be), maddr = rd(d + off + 16 + ptr, ptr, be);
+    if (go_string(d, len, vaddr, ptr, be, BI_MAX_VERSION, ver, vlen) != SF_OK ||
+        go_string(d, len, maddr, ptr, be, BI_MAX_MODINFO, mod, mlen) != SF_OK)
+        return SF_EPARSE;
+    if (*mlen >= 33 && (*mod)[*mlen - 17] == '\n') {
+        *mod += 16;
+        *mlen -= 32;
+    }
+    return SF_OK;
+}
+
 static int gobin_parse(const sf_entry *e, const uint8_t *data, size_t len, sf_inv_source *src,
                        sf_error *err)
 {
@@ -321,14 +392,14 @@ static int gobin_parse(const sf_entry *e, const uint8_t *data, size_t len, sf_in
     if (off == SIZE_MAX)
         return SF_OK; /* not a Go binary */
     uint8_t flags = data[off + 15];
-    if (!(flags & 2)) {
-        rc = sf_an_unparsed(src, "Go build info in the pre-1.18 pointer format, not parsed");
-        return rc == SF_OK ? SF_OK : sf_error_set(err, rc, "out of memory");
-    }
     const char *ver, *mod;
     size_t vlen, mlen;
-    if (inline_strings(data, len, off, &ver, &vlen, &mod, &mlen) != SF_OK)
-        return sf_error_set(err, SF_EPARSE, "%s: truncated Go build info", e->path);
+    if (!(flags & 2) && memcmp(data, "\x7f" "ELF", 4) != 0) {
+        rc = sf_an_unparsed(src, "Go build info in the pre-1.18 pointer format outside ELF, not parsed");
+        return rc == SF_OK ? SF_OK : sf_error_set(err, rc, "out of memory");
+    }
+    if ((flags & 2 ? inline_strings : pointer_strings)(data, len, off, &ver, &vlen, &mod, &mlen) != SF_OK)
+        return sf_error_set(err, SF_EPARSE, "%s: truncated or corrupt Go build info", e->path);
     char stdv[64];
     if (sf_an_gobin_stdlib_version(ver, vlen, stdv, sizeof stdv) == SF_OK)
         rc = add_go(src, "stdlib", 6, stdv, strlen(stdv), &skipped, err);

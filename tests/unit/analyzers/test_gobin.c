@@ -1,5 +1,5 @@
 /* Tests of the Go binary analyzer: hand-made ELF files with a
- * .go.buildinfo section (and without section headers), the pre-1.18
+ * .go.buildinfo section (and without section headers), the Go 1.13-1.17
  * pointer format, corrupt build info, and, when a Go toolchain is
  * installed, a real binary built here checked against `go version -m`. */
 #include <setjmp.h>
@@ -127,11 +127,68 @@ static void test_analyzers_gobin__handmade_elf(void **state)
     assert_int_equal(src.npkgs, 0);
     sf_inv_source_clear(&src);
     free(d);
-    /* pre-1.18 pointer format: reported, not silently empty */
-    d = make_elf("go1.16", modinfo, 1, 0, 0, &len);
+    /* pointer format outside ELF (Mach-O): reported, not silently empty */
+    d = make_elf("go1.16", modinfo, 0, 0, 0, &len);
+    memcpy(d, "\xcf\xfa\xed\xfe", 4);
     assert_int_equal(an_run(&sf_an_gobin, "app", 0100755, d, len, &src, &err), SF_OK);
     assert_int_equal(src.status, SF_SRC_UNPARSED);
     assert_non_null(strstr(src.note, "pointer format"));
+    sf_inv_source_clear(&src);
+    free(d);
+}
+
+static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+
+/* Go 1.13-1.17 layout: the header holds pointers to string headers; one
+ * PT_LOAD segment maps the file at 0x400000. */
+static uint8_t *make_elf_ptr(const char *gover, const char *mod, uint64_t mod_len_override, size_t *len)
+{
+    size_t size = 0x3000;
+    uint64_t base = 0x400000;
+    uint8_t *d = calloc(1, size);
+    memcpy(d, "\x7f" "ELF\x02\x01\x01", 7);
+    put64(d + 0x20, 0x40); /* e_phoff */
+    d[0x36] = 56;          /* e_phentsize */
+    d[0x38] = 1;           /* e_phnum */
+    d[0x40] = 1;           /* PT_LOAD */
+    put64(d + 0x40 + 0x08, 0);
+    put64(d + 0x40 + 0x10, base);
+    put64(d + 0x40 + 0x20, size);
+    memcpy(d + 0x1000, "\xff Go buildinf:", 14);
+    d[0x100e] = 8;
+    d[0x100f] = 0;
+    put64(d + 0x1010, base + 0x1800);
+    put64(d + 0x1018, base + 0x1810);
+    put64(d + 0x1800, base + 0x1900);
+    put64(d + 0x1808, strlen(gover));
+    memcpy(d + 0x1900, gover, strlen(gover));
+    put64(d + 0x1810, base + 0x1a00);
+    put64(d + 0x1818, mod_len_override ? mod_len_override : strlen(mod) + 32);
+    memcpy(d + 0x1a00, sent_start, 16);
+    memcpy(d + 0x1a10, mod, strlen(mod));
+    memcpy(d + 0x1a10 + strlen(mod), sent_end, 16);
+    *len = size;
+    return d;
+}
+
+static void test_analyzers_gobin__pointer_format(void **state)
+{
+    (void)state;
+    sf_inv_source src;
+    sf_error err = SF_ERROR_INIT;
+    size_t len;
+    uint8_t *d = make_elf_ptr("go1.16.5", modinfo, 0, &len);
+    assert_int_equal(an_run(&sf_an_gobin, "app", 0100755, d, len, &src, &err), SF_OK);
+    check_modules(&src, "1.16.5");
+    sf_inv_source_clear(&src);
+    free(d);
+    /* a length pointing past the segment, and an unmapped pointer */
+    d = make_elf_ptr("go1.16.5", modinfo, 0x100000, &len);
+    assert_int_equal(an_run(&sf_an_gobin, "app", 0100755, d, len, &src, &err), SF_EPARSE);
+    sf_inv_source_clear(&src);
+    put64(d + 0x1010, 0x10);
+    sf_error_clear(&err);
+    assert_int_equal(an_run(&sf_an_gobin, "app", 0100755, d, len, &src, &err), SF_EPARSE);
     sf_inv_source_clear(&src);
     free(d);
 }
@@ -254,6 +311,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_analyzers_gobin__handmade_elf),
+        cmocka_unit_test(test_analyzers_gobin__pointer_format),
         cmocka_unit_test(test_analyzers_gobin__stdlib_versions),
         cmocka_unit_test(test_analyzers_gobin__corrupt_build_info),
         cmocka_unit_test(test_analyzers_gobin__real_binary),
