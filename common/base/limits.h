@@ -58,4 +58,8 @@
  * the local broker and producer are configured for 16 MiB. */
 #define SF_LIM_MESSAGE_BYTES (16ULL << 20)
 
+/* A layer inventory's JSON (cache values): SF_LIM_PACKAGES packages of a
+ * few hundred bytes each stay below this; anything bigger is corrupt. */
+#define SF_LIM_INVENTORY_BYTES (256ULL << 20)
+
 #endif
