@@ -1,6 +1,6 @@
 /*
  * ver_maven: Maven versions as Maven 3.8's ComparableVersion orders
- * them (the order OSV and GHSA use for the Maven ecosystem).
+ * them (3.8.7 checked; the order OSV and GHSA use for Maven).
  *
  * The lowercased version is parsed into a tree of items: '.' separates
  * items of one list; '-' and every switch between digits and letters
@@ -162,7 +162,7 @@ static int m_push(mtree *t, int *list, int *stack, int *depth)
     return 0;
 }
 
-/* ComparableVersion.parseVersion; 0 when a bound is exceeded. */
+/* ComparableVersion.parseVersion (Maven 3.8); 0 when a bound is exceeded. */
 static int m_parse(mtree *t, const char *s)
 {
     size_t len = strlen(s);
@@ -189,6 +189,10 @@ static int m_parse(mtree *t, const char *s)
                 return 0;
         } else if (sf_ver__isdigit((unsigned char)c)) {
             if (!digit && i > start) {
+                /* "1.0.0.Alpha1": a word followed by digits gets a
+                 * sub-list of its own unless it opens the list. */
+                if (t->it[list].first >= 0 && m_push(t, &list, stack, &depth) < 0)
+                    return 0;
                 if (m_item(t, list, 0, v + start, i - start, 1) < 0 ||
                     m_push(t, &list, stack, &depth) < 0)
                     return 0;
@@ -205,8 +209,13 @@ static int m_parse(mtree *t, const char *s)
             digit = 0;
         }
     }
-    if (len > start && m_item(t, list, digit, v + start, len - start, 0) < 0)
-        return 0;
+    if (len > start) {
+        /* A trailing word likewise ("1.0.sp" is 1-sp). */
+        if (!digit && t->it[list].first >= 0 && m_push(t, &list, stack, &depth) < 0)
+            return 0;
+        if (m_item(t, list, digit, v + start, len - start, 0) < 0)
+            return 0;
+    }
     while (depth > 0)
         m_normalize(t, stack[--depth]);
     return 1;
@@ -214,7 +223,39 @@ static int m_parse(mtree *t, const char *s)
 
 static int m_cmp(const mtree *a, int i, const mtree *b, int j);
 
-/* item.compareTo(null). */
+/*
+ * Rank of an item against the others of its position, "null" (a missing
+ * item) included. ComparableVersion's own rules are not transitive:
+ * int > list > string between kinds, yet 0 == null, "sp" > null and
+ * ["alpha"] < null, so "1.0.0.alpha1" > "1.0-sp1" > "1.0" > "1.0.0.alpha1".
+ * Ranking every item by where it stands against null first restores a
+ * total order and keeps Maven's answer for all same-kind comparisons, for
+ * every comparison against null, and for int-vs-other with a non-zero
+ * int. It differs only where an internal 0 meets a post-release
+ * qualifier or list ("1.0.1" vs "1.0-SP1": Maven says greater, we say
+ * less) or a pre-release list meets a post-release word.
+ */
+enum { RK_PRE_STR, RK_PRE_LIST, RK_NULL, RK_POST_STR, RK_POST_LIST, RK_INT };
+
+static int m_cmp_null(const mtree *t, int i);
+
+static int m_rank(const mtree *t, int i)
+{
+    if (i < 0)
+        return RK_NULL;
+    const mitem *m = &t->it[i];
+    if (m->kind == MI_INT)
+        return m->n == 0 ? RK_NULL : RK_INT;
+    int c = m_cmp_null(t, i);
+    if (c == 0)
+        return RK_NULL;
+    if (m->kind == MI_STR)
+        return c < 0 ? RK_PRE_STR : RK_POST_STR;
+    return c < 0 ? RK_PRE_LIST : RK_POST_LIST;
+}
+
+/* item.compareTo(null): qualifiers against the release, lists by their
+ * first item that is not null-equivalent, numbers 0 or above. */
 static int m_cmp_null(const mtree *t, int i)
 {
     const mitem *m = &t->it[i];
@@ -243,21 +284,21 @@ static int m_cmp_str(const mitem *x, const mitem *y)
 /* Item i of a versus item j of b; either may be -1 (null). */
 static int m_cmp(const mtree *a, int i, const mtree *b, int j)
 {
-    if (i < 0)
-        return j < 0 ? 0 : -m_cmp_null(b, j);
-    if (j < 0)
-        return m_cmp_null(a, i);
-    const mitem *x = &a->it[i], *y = &b->it[j];
-    if (x->kind != y->kind) {
-        /* int > list > string */
-        static const int rank[] = {[MI_INT] = 2, [MI_STR] = 0, [MI_LIST] = 1};
-        return rank[x->kind] < rank[y->kind] ? -1 : 1;
+    int ra = m_rank(a, i), rb = m_rank(b, j);
+    if (ra != rb)
+        return ra < rb ? -1 : 1;
+    switch (ra) {
+    case RK_NULL:
+        return 0;
+    case RK_INT:
+        return sf_ver__numcmp(a->it[i].p, a->it[i].n, b->it[j].p, b->it[j].n);
+    case RK_PRE_STR:
+    case RK_POST_STR:
+        return m_cmp_str(&a->it[i], &b->it[j]);
+    default:
+        break;
     }
-    if (x->kind == MI_INT)
-        return sf_ver__numcmp(x->p, x->n, y->p, y->n);
-    if (x->kind == MI_STR)
-        return m_cmp_str(x, y);
-    int ci = x->first, cj = y->first;
+    int ci = a->it[i].first, cj = b->it[j].first;
     while (ci >= 0 || cj >= 0) {
         int r = m_cmp(a, ci, b, cj);
         if (r != 0)
