@@ -226,51 +226,69 @@ static int m_cmp(const mtree *a, int i, const mtree *b, int j);
 /*
  * Rank of an item against the others of its position, "null" (a missing
  * item) included. ComparableVersion's own rules are not transitive:
- * int > list > string between kinds, yet 0 == null, "sp" > null and
- * ["alpha"] < null, so "1.0.0.alpha1" > "1.0-sp1" > "1.0" > "1.0.0.alpha1".
- * Ranking every item by where it stands against null first restores a
- * total order and keeps Maven's answer for all same-kind comparisons, for
- * every comparison against null, and for int-vs-other with a non-zero
- * int. It differs only where an internal 0 meets a post-release
- * qualifier or list ("1.0.1" vs "1.0-SP1": Maven says greater, we say
- * less) or a pre-release list meets a post-release word.
+ * between kinds int > list > string, yet 0 == null, ["sp"] > null and
+ * "alpha" < null, so "1.0.alpha.1" > "1-1" > "1" > "1.0.alpha.1" in
+ * Maven. Ranking each item first by where it stands against null
+ * restores a total order. A 0 is ranked by the rest of its list (which,
+ * after normalize(), decides how that list compares with null): above
+ * every list and word when the rest is above null ("1.0.1" > "1.0-1" as
+ * in Maven), below null when the rest is below it. Same-kind items and
+ * every comparison against null keep Maven's answer; the order differs
+ * from Maven only where Maven itself contradicts itself, e.g. a 0
+ * followed by a pre-release word meeting a post-release list
+ * ("1.0.alpha.1" < "1-1" here, > in Maven).
  */
-enum { RK_PRE_STR, RK_PRE_LIST, RK_NULL, RK_POST_STR, RK_POST_LIST, RK_INT };
+enum {
+    RK_PRE_STR,
+    RK_PRE_LIST,
+    RK_ZERO_LO, /* a 0 whose list continues below null */
+    RK_NULL,
+    RK_POST_STR,
+    RK_POST_LIST,
+    RK_ZERO_HI, /* a 0 whose list continues above null */
+    RK_INT
+};
 
-static int m_cmp_null(const mtree *t, int i);
+/* Sign of the items from k to the end of their list against null:
+ * ListItem.compareTo(null) on that suffix. */
+static int m_tail_null(const mtree *t, int k)
+{
+    for (; k >= 0; k = t->it[k].next) {
+        const mitem *m = &t->it[k];
+        int r;
+        if (m->kind == MI_INT) {
+            r = m->n != 0;
+        } else if (m->kind == MI_STR) {
+            int q = m_qual(m->p, m->n);
+            r = q < 5 ? -1 : (q > 5 ? 1 : 0);
+        } else {
+            r = m_tail_null(t, m->first);
+        }
+        if (r != 0)
+            return r;
+    }
+    return 0;
+}
 
 static int m_rank(const mtree *t, int i)
 {
     if (i < 0)
         return RK_NULL;
     const mitem *m = &t->it[i];
-    if (m->kind == MI_INT)
-        return m->n == 0 ? RK_NULL : RK_INT;
-    int c = m_cmp_null(t, i);
-    if (c == 0)
-        return RK_NULL;
-    if (m->kind == MI_STR)
-        return c < 0 ? RK_PRE_STR : RK_POST_STR;
-    return c < 0 ? RK_PRE_LIST : RK_POST_LIST;
-}
-
-/* item.compareTo(null): qualifiers against the release, lists by their
- * first item that is not null-equivalent, numbers 0 or above. */
-static int m_cmp_null(const mtree *t, int i)
-{
-    const mitem *m = &t->it[i];
-    if (m->kind == MI_INT)
-        return m->n == 0 ? 0 : 1;
-    if (m->kind == MI_STR) {
-        int q = m_qual(m->p, m->n);
-        return q < 5 ? -1 : (q > 5 ? 1 : 0);
+    int c;
+    switch (m->kind) {
+    case MI_INT:
+        if (m->n != 0)
+            return RK_INT;
+        c = m_tail_null(t, m->next);
+        return c < 0 ? RK_ZERO_LO : (c > 0 ? RK_ZERO_HI : RK_NULL);
+    case MI_STR:
+        c = m_qual(m->p, m->n);
+        return c < 5 ? RK_PRE_STR : (c > 5 ? RK_POST_STR : RK_NULL);
+    default:
+        c = m_tail_null(t, m->first);
+        return c < 0 ? RK_PRE_LIST : (c > 0 ? RK_POST_LIST : RK_NULL);
     }
-    for (int k = m->first; k >= 0; k = t->it[k].next) {
-        int r = m_cmp_null(t, k);
-        if (r != 0)
-            return r;
-    }
-    return 0;
 }
 
 static int m_cmp_str(const mitem *x, const mitem *y)
@@ -289,6 +307,8 @@ static int m_cmp(const mtree *a, int i, const mtree *b, int j)
         return ra < rb ? -1 : 1;
     switch (ra) {
     case RK_NULL:
+    case RK_ZERO_LO:
+    case RK_ZERO_HI:
         return 0;
     case RK_INT:
         return sf_ver__numcmp(a->it[i].p, a->it[i].n, b->it[j].p, b->it[j].n);
