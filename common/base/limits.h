@@ -58,4 +58,14 @@
  * the local broker and producer are configured for 16 MiB. */
 #define SF_LIM_MESSAGE_BYTES (16ULL << 20)
 
+/* Maven versions are parsed into a fixed tree (no allocation, bounded
+ * recursion): real versions have under 20 items nested under 6 deep;
+ * longer or deeper strings sort below every version (ver_maven.c). */
+#define SF_LIM_VER_MAVEN_ITEMS 128
+#define SF_LIM_VER_MAVEN_DEPTH 32
+
+/* A CVSS vector: the longest legal v3.1 vector, every optional metric
+ * included, is about 170 bytes. */
+#define SF_LIM_CVSS_VECTOR 512
+
 #endif

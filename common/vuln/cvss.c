@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/limits.h"
 
 #define CVSS_MAX_VALUES 5
 
@@ -218,8 +219,8 @@ int sf_cvss_score(const char *vector, double *score, char *severity, size_t sevl
     const char *sev;
     int rc;
     size_t len = strlen(vector);
-    if (len > 512)
-        return SF_EPARSE; /* the longest legal v3 vector is ~150 bytes */
+    if (len > SF_LIM_CVSS_VECTOR)
+        return SF_EPARSE;
     if (strncmp(vector, "CVSS:3.0/", 9) == 0 || strncmp(vector, "CVSS:3.1/", 9) == 0) {
         rc = parse_metrics(vector + 9, len - 9, v3_metrics,
                            sizeof v3_metrics / sizeof v3_metrics[0], 0, &pick);

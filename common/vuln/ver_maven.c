@@ -23,11 +23,12 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "base/limits.h"
 #include "vuln/ver.h"
 #include "vuln/ver_int.h"
 
-#define SF_MAVEN_MAX_ITEMS 128
-#define SF_MAVEN_MAX_DEPTH 32
+#define SF_MAVEN_MAX_ITEMS SF_LIM_VER_MAVEN_ITEMS
+#define SF_MAVEN_MAX_DEPTH SF_LIM_VER_MAVEN_DEPTH
 
 enum { MI_INT, MI_STR, MI_LIST };
 
