@@ -538,18 +538,22 @@ int sf_vdb_normalize_id(const char *in, size_t inlen, char *out, size_t outlen)
         if (inlen - 5 < 4)
             return -1;
     }
-    int has_digit = 0;
+    /* A list separator glued to the id ("GHSA-jf66-3q76-h5p5,"). */
+    while (inlen && (in[inlen - 1] == ',' || in[inlen - 1] == ';')) {
+        inlen--;
+        changed = 1;
+    }
     for (size_t i = 0; i < inlen; i++) {
         unsigned char c = (unsigned char)in[i];
         if (!id_char(c))
             return -1;
-        has_digit |= isdigit(c) != 0;
         out[n++] = (char)c;
     }
     out[n] = '\0';
-    /* An id starts with a letter and has a number: "XSA-297", "GHSA-...",
+    /* An id is a letter prefix, a dash and more: "XSA-297", "GHSA-xxxx-...",
      * "wnpa-sec-2017-18"; "XPTI" or "CVE-????-?????" are not ids. */
-    if (!has_digit || !isalpha((unsigned char)out[0]) || !strchr(out, '-'))
+    const char *dash = strchr(out, '-');
+    if (!isalpha((unsigned char)out[0]) || !dash || !dash[1])
         return -1;
     return changed;
 }
