@@ -38,7 +38,7 @@ static int vcmp(const ctx *c, sf_verscheme s, const char *a, const char *b)
 {
     int a0 = strcmp(a, "0") == 0, b0 = strcmp(b, "0") == 0;
     if (a0 || b0)
-        return a0 - b0;
+        return b0 - a0;
     if (c->strip_v || s == SF_VS_SEMVER) {
         if ((a[0] == 'v' || a[0] == 'V') && a[1] >= '0' && a[1] <= '9')
             a++;
