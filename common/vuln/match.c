@@ -439,9 +439,10 @@ static int emit_group(const ctx *c, const hit *h, size_t n, size_t root, const p
             ok = (f->aliases[f->naliases++] = strdup(ids[i])) != NULL;
     free(ids);
     /* Fixed: every merged advisory must be fixed, so the highest of their
-     * first fixed versions; one unfixed advisory makes the flaw unfixed. */
+     * first fixed versions. An advisory that names no fix (a versions list,
+     * a last_affected bound, <unfixed>) does not veto the others' fix: the
+     * flaw is "unfixed" only when none of them knows a fix. */
     const char *fix = NULL;
-    int unfixed = 0;
     const char *summary = NULL;
     for (size_t i = 0; i < n; i++) {
         if (h[i].root != root)
@@ -449,9 +450,7 @@ static int emit_group(const ctx *c, const hit *h, size_t n, size_t root, const p
         const sf_vdb_rec *r = &c->v->rec[h[i].rec];
         if (r->summary && (!summary || strcmp(S(c, r->id), pref) == 0))
             summary = S(c, r->summary);
-        if (!h[i].has_fix)
-            unfixed = 1;
-        else if (!fix || vcmp(c, c->scheme, h[i].fix, fix) > 0)
+        if (h[i].has_fix && (!fix || vcmp(c, c->scheme, h[i].fix, fix) > 0))
             fix = h[i].fix;
     }
     const char *vector = NULL;
@@ -463,13 +462,13 @@ static int emit_group(const ctx *c, const hit *h, size_t n, size_t root, const p
     f->ecosystem = strdup(k->eco);
     f->pkg_type = p->type;
     f->installed = sf_strdup(p->version);
-    f->fixed = unfixed ? NULL : sf_strdup(fix);
+    f->fixed = sf_strdup(fix);
     f->cvss_vector = sf_strdup(vector);
     f->summary = summary && *summary ? strdup(summary) : NULL;
     f->pkg_path = sf_strdup(p->path);
     f->layer = p->layer;
     ok = ok && f->pkg_name && f->ecosystem && f->severity && (f->installed || !p->version) &&
-         (unfixed || f->fixed);
+         (!fix || f->fixed);
     if (!ok) {
         finding_free(f);
         out->n--;
