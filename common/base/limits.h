@@ -51,6 +51,19 @@
 /* Nesting of jars inside jars. */
 #define SF_LIM_JAR_DEPTH 4
 
+/* Entries walked in one jar/war/ear (nested ones count separately): the
+ * biggest fat jars hold ~100k classes; past 500k it is a zip bomb. */
+#define SF_LIM_JAR_ENTRIES 500000ULL
+
+/* One nested jar read into memory to look inside it: libraries are
+ * < 20 MiB (the largest, e.g. ML runtimes, ~60 MiB); with SF_LIM_JAR_DEPTH
+ * levels this bounds a jar's peak memory to depth x this. */
+#define SF_LIM_JAR_INNER_BYTES (64ULL << 20)
+
+/* Decompressed bytes of all nested jars of one top-level archive: a big
+ * Spring Boot jar or war carries ~300 MiB of libraries. */
+#define SF_LIM_JAR_TOTAL_BYTES (1ULL << 30)
+
 /* JSON nesting depth accepted from untrusted input. */
 #define SF_LIM_JSON_DEPTH 64
 
