@@ -385,11 +385,13 @@ static int bdb_overflow(bdb *b, uint32_t pgno, uint32_t tlen, sf_buf *out)
         if (n > b->pagesize - BDB_PAGE_HDR)
             return SF_EPARSE;
         size_t take = n < tlen - out->len ? n : tlen - out->len;
+        if (take == 0)
+            return SF_EPARSE; /* an empty overflow page: the chain could loop forever */
         int rc = sf_buf_append(out, pg + BDB_PAGE_HDR, take);
         if (rc != SF_OK)
             return rc;
         pgno = bdb32(b, pg + 16);
-        if (out->len < tlen && (pgno == 0 || take == 0))
+        if (out->len < tlen && pgno == 0)
             return SF_EPARSE;
     }
     return SF_OK;
