@@ -75,4 +75,20 @@
  * few hundred bytes each stay below this; anything bigger is corrupt. */
 #define SF_LIM_INVENTORY_BYTES (256ULL << 20)
 
+/* One advisory document (an OSV record, a secdb release file, a Debian
+ * tracker list). The DSA list is ~1 MiB, the largest OSV records (Linux
+ * kernel, long version lists) a few MiB; 64 MiB is no advisory. */
+#define SF_LIM_VDB_DOC_BYTES (64ULL << 20)
+
+/* Entries in one advisory archive: OSV's all-ecosystem zip holds ~500k
+ * records. */
+#define SF_LIM_VDB_ARCHIVE_ENTRIES 2000000ULL
+
+/* Decompressed bytes read from one advisory archive (the full OSV export
+ * is ~5 GiB unpacked). */
+#define SF_LIM_VDB_ARCHIVE_BYTES (16ULL << 30)
+
+/* Directory depth walked when importing a tree of advisories. */
+#define SF_LIM_VDB_DIR_DEPTH 16
+
 #endif
