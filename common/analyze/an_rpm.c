@@ -22,10 +22,10 @@
  * Packages table (a view could run forever), SQLite's defensive mode is
  * on, and a progress handler bounds the work of the query.
  *
- * BerkeleyDB hash databases (var/lib/rpm/Packages, rpm < 4.16) are read
- * with our own bounded page reader (below). ndb (Packages.db, SUSE) and
- * unknown formats are reported as SF_SRC_UNPARSED with a note, never
- * skipped silently.
+ * BerkeleyDB hash databases (var/lib/rpm/Packages, rpm < 4.16) and ndb
+ * databases (Packages.db, SUSE) are read with our own bounded readers
+ * (below); a Packages file in neither format is reported as
+ * SF_SRC_UNPARSED with a note, never skipped silently.
  */
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -447,6 +447,56 @@ static int parse_bdb(const uint8_t *data, size_t len, sf_inv_source *src, size_t
     return rc;
 }
 
+/*
+ * ndb (rpm's own format, "Packages.db": SUSE 15, and rpm built without
+ * BerkeleyDB): a 32-byte header ("RpmP", version 0, generation, number
+ * of 4 KiB slot pages), then slots of 16 bytes ("Slot", package index,
+ * block offset, block count; offset 0 = free) filling the slot pages, and
+ * blobs addressed in 16-byte blocks: "BlbS", package index, timestamp,
+ * length, the header blob, then a 12-byte tail. All little-endian.
+ */
+#define NDB_PAGE 4096
+#define NDB_BLK 16
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+static int parse_ndb(const uint8_t *d, size_t len, sf_inv_source *src, size_t *skipped, sf_error *err)
+{
+    if (len < 32 || memcmp(d, "RpmP", 4) != 0 || le32(d + 4) != 0)
+        return sf_error_set(err, SF_EPARSE, "rpm ndb: bad header");
+    uint64_t npages = le32(d + 12), fileblks = len / NDB_BLK;
+    if (npages == 0 || npages > len / NDB_PAGE)
+        return sf_error_set(err, SF_EPARSE, "rpm ndb: %llu slot pages do not fit the file",
+                            (unsigned long long)npages);
+    src->status = SF_SRC_PARSED;
+    for (uint64_t o = 32; o < npages * NDB_PAGE; o += 16) {
+        const uint8_t *slot = d + o;
+        if (memcmp(slot, "Slot", 4) != 0)
+            return sf_error_set(err, SF_EPARSE, "rpm ndb: bad slot at byte %llu", (unsigned long long)o);
+        uint64_t pkgidx = le32(slot + 4), blkoff = le32(slot + 8), blkcnt = le32(slot + 12);
+        if (blkoff == 0)
+            continue; /* free slot */
+        if (blkoff < npages * (NDB_PAGE / NDB_BLK) || blkcnt < 2 || blkoff > fileblks ||
+            blkcnt > fileblks - blkoff) {
+            (*skipped)++;
+            continue;
+        }
+        const uint8_t *blob = d + blkoff * NDB_BLK;
+        uint64_t blen = le32(blob + 12);
+        if (memcmp(blob, "BlbS", 4) != 0 || le32(blob + 4) != pkgidx || blen + 16 + 12 > blkcnt * NDB_BLK) {
+            (*skipped)++;
+            continue;
+        }
+        int rc = add_blob(blob + 16, (size_t)blen, src, skipped, err);
+        if (rc != SF_OK)
+            return rc;
+    }
+    return SF_OK;
+}
+
 static int rpm_parse(const sf_entry *e, const uint8_t *data, size_t len, sf_inv_source *src,
                      sf_error *err)
 {
@@ -459,10 +509,12 @@ static int rpm_parse(const sf_entry *e, const uint8_t *data, size_t len, sf_inv_
                 rc = sf_an_note(src, "%zu malformed header(s) skipped", skipped);
             return rc == SF_ENOMEM ? sf_error_set(err, rc, "out of memory") : rc;
         }
-        /* ndb ("RpmP", SUSE) is recognised but not read yet. */
-        rc = sf_an_unparsed(src, len >= 4 && memcmp(data, "RpmP", 4) == 0
-                                     ? "rpm ndb database found, not parsed"
-                                     : "rpm database (unknown format) found, not parsed");
+        if (len >= 4 && memcmp(data, "RpmP", 4) == 0) {
+            if ((rc = parse_ndb(data, len, src, &skipped, err)) == SF_OK && skipped)
+                rc = sf_an_note(src, "%zu malformed header(s) skipped", skipped);
+            return rc == SF_ENOMEM ? sf_error_set(err, rc, "out of memory") : rc;
+        }
+        rc = sf_an_unparsed(src, "rpm database (unknown format) found, not parsed");
         return rc == SF_OK ? SF_OK : sf_error_set(err, rc, "out of memory");
     }
     sqlite3 *db = NULL;

@@ -1,7 +1,7 @@
 /* Tests of the rpm analyzer: an rpmdb.sqlite built here from hand-made
  * header blobs (rollback and WAL mode), BerkeleyDB Packages files built by
- * hand and by the real library, corrupt headers and databases, and the
- * "found, not parsed" report of ndb databases. */
+ * hand and by the real library, ndb Packages.db files, corrupt headers
+ * and databases, and the "found, not parsed" report of unknown formats. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -428,6 +428,77 @@ static void test_analyzers_rpm__berkeleydb_real_library(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* An ndb Packages.db by hand: header, one slot page, two blobs. */
+static uint8_t *make_ndb(size_t *len)
+{
+    size_t l1, l2;
+    uint8_t *h1 = make_header(openssl, 7, &l1), *h2 = make_header(bash, 6, &l2);
+    size_t b1 = (16 + l1 + 12 + 15) / 16, b2 = (16 + l2 + 12 + 15) / 16;
+    size_t total = 4096 + (b1 + b2) * 16;
+    uint8_t *d = calloc(1, total);
+    memcpy(d, "RpmP", 4);
+    put32le(d + 12, 1);
+    for (size_t o = 32; o < 4096; o += 16)
+        memcpy(d + o, "Slot", 4);
+    const uint8_t *hs[2] = {h1, h2};
+    size_t ls[2] = {l1, l2}, offs[2] = {256, 256 + b1}, cnts[2] = {b1, b2};
+    for (int k = 0; k < 2; k++) {
+        uint8_t *slot = d + 32 + 16 * (size_t)(k * 5); /* not adjacent: free slots between */
+        put32le(slot + 4, (uint32_t)(k + 1));
+        put32le(slot + 8, (uint32_t)offs[k]);
+        put32le(slot + 12, (uint32_t)cnts[k]);
+        uint8_t *blob = d + offs[k] * 16;
+        memcpy(blob, "BlbS", 4);
+        put32le(blob + 4, (uint32_t)(k + 1));
+        put32le(blob + 12, (uint32_t)ls[k]);
+        memcpy(blob + 16, hs[k], ls[k]);
+        memcpy(blob + 16 + ls[k] + 8, "BlbE", 4);
+    }
+    free(h1);
+    free(h2);
+    *len = total;
+    return d;
+}
+
+static void test_analyzers_rpm__ndb_handmade(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *db = make_ndb(&len);
+    sf_inv_source src;
+    sf_error err = SF_ERROR_INIT;
+    assert_int_equal(an_run(&sf_an_rpm, "usr/lib/sysimage/rpm/Packages.db", 0100644, db, len, &src, &err), SF_OK);
+    assert_int_equal(src.status, SF_SRC_PARSED);
+    assert_int_equal(src.npkgs, 2);
+    assert_string_equal(an_pkg(&src, "openssl-libs")->version, "1:1.1.1k-6.el8");
+    assert_string_equal(an_pkg(&src, "bash")->arch, "x86_64");
+    assert_null(src.note);
+    sf_inv_source_clear(&src);
+    /* a blob whose index does not match its slot is skipped */
+    db[4096 + 4] = 9;
+    assert_int_equal(an_run(&sf_an_rpm, "var/lib/rpm/Packages.db", 0100644, db, len, &src, &err), SF_OK);
+    assert_int_equal(src.npkgs, 1);
+    assert_string_equal(src.note, "1 malformed header(s) skipped");
+    sf_inv_source_clear(&src);
+    db[4096 + 4] = 1;
+    for (size_t cut = 0; cut < len; cut += 61) {
+        sf_error_clear(&err);
+        an_run(&sf_an_rpm, "var/lib/rpm/Packages.db", 0100644, db, cut, &src, &err);
+        assert_true(src.npkgs <= 2);
+        sf_inv_source_clear(&src);
+    }
+    for (size_t pos = 0; pos < len; pos += 5) {
+        uint8_t saved = db[pos];
+        db[pos] ^= 0x5a;
+        sf_error_clear(&err);
+        an_run(&sf_an_rpm, "var/lib/rpm/Packages.db", 0100644, db, len, &src, &err);
+        assert_true(src.npkgs <= 2);
+        sf_inv_source_clear(&src);
+        db[pos] = saved;
+    }
+    free(db);
+}
+
 static void test_analyzers_rpm__other_formats_reported(void **state)
 {
     (void)state;
@@ -439,10 +510,15 @@ static void test_analyzers_rpm__other_formats_reported(void **state)
                      SF_EPARSE);
     assert_non_null(strstr(err.msg, "BerkeleyDB"));
     sf_inv_source_clear(&src);
+    sf_error_clear(&err);
     assert_int_equal(an_run(&sf_an_rpm, "var/lib/rpm/Packages.db", 0100644, "RpmP\0\0\0\0", 8, &src, &err),
-                     SF_OK);
+                     SF_EPARSE);
+    sf_inv_source_clear(&src);
+    /* neither BerkeleyDB nor ndb: reported, never silently skipped */
+    static const uint8_t other[64] = "something else entirely";
+    assert_int_equal(an_run(&sf_an_rpm, "var/lib/rpm/Packages", 0100644, other, sizeof other, &src, &err), SF_OK);
     assert_int_equal(src.status, SF_SRC_UNPARSED);
-    assert_string_equal(src.note, "rpm ndb database found, not parsed");
+    assert_string_equal(src.note, "rpm database (unknown format) found, not parsed");
     sf_inv_source_clear(&src);
     sf_entry e = {"var/lib/rpm/Packages", 1, 0100644};
     assert_true(sf_an_rpm.wants(&e));
@@ -458,6 +534,7 @@ int main(void)
         cmocka_unit_test(test_analyzers_rpm__header_blob_bounds),
         cmocka_unit_test(test_analyzers_rpm__berkeleydb_handmade),
         cmocka_unit_test(test_analyzers_rpm__berkeleydb_real_library),
+        cmocka_unit_test(test_analyzers_rpm__ndb_handmade),
         cmocka_unit_test(test_analyzers_rpm__other_formats_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
