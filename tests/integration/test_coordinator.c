@@ -524,7 +524,9 @@ static void test_coordinator_faults__429_503_retried(void **state)
     snprintf(path, sizeof path, "%s/proxy.json", g_tmp);
     json_t *ps = json_load_file(path, 0, NULL);
     assert_non_null(ps);
-    fprintf(stderr, "faults: %s\n", json_dumps(ps, JSON_COMPACT));
+    char *dump = json_dumps(ps, JSON_COMPACT);
+    fprintf(stderr, "faults: %s\n", dump);
+    free(dump);
     assert_true(json_integer_value(json_object_get(ps, "injected_429")) >= 2);
     assert_true(json_integer_value(json_object_get(ps, "injected_503")) >= 3);
     /* Two 429s with Retry-After: 1 came first: nothing was forwarded
