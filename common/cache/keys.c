@@ -113,3 +113,116 @@ int sf_keys_worker(char out[SF_KEY_MAX], const char *prefix, const char *owner, 
     }
     return SF_OK;
 }
+
+/* ==== Aggregator keys (owner: coordinator/agg.c; keep this section last) ==== */
+
+/* Fixed words only ([a-z]), never user data. */
+static int word_ok(const char *s, sf_error *err)
+{
+    if (!s || !*s || strlen(s) > 32)
+        return sf_error_set(err, SF_EINVAL, "bad aggregator key word");
+    for (const char *p = s; *p; p++)
+        if (*p < 'a' || *p > 'z')
+            return sf_error_set(err, SF_EINVAL, "bad aggregator key word");
+    return SF_OK;
+}
+
+/* Percent-encode s (at most SF_KEY_PART_MAX bytes) into out. */
+static int escape_part(char *out, size_t outlen, const char *s, const char *what, sf_error *err)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    if (!s || !*s)
+        return sf_error_set(err, SF_EINVAL, "empty %s in cache key", what);
+    size_t n = strnlen(s, SF_KEY_PART_MAX + 1), o = 0;
+    if (n > SF_KEY_PART_MAX)
+        return sf_error_set(err, SF_EINVAL, "%s too long for a cache key", what);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '+' || c == '~' || c == '@' || c == '-';
+        if (o + 4 > outlen)
+            return sf_error_set(err, SF_EINTERNAL, "cache key too long");
+        if (plain) {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    out[o] = '\0';
+    return SF_OK;
+}
+
+static int fmt_plain(char out[SF_KEY_MAX], int n)
+{
+    if (n < 0 || n >= SF_KEY_MAX) {
+        out[0] = '\0';
+        return SF_EINTERNAL;
+    }
+    return SF_OK;
+}
+
+int sf_keys_agg_shard(char out[SF_KEY_MAX], const char *prefix, sf_error *err)
+{
+    int rc = sf_keys_check_prefix(prefix, err);
+    if (rc != SF_OK)
+        return rc;
+    return fmt_plain(out, snprintf(out, SF_KEY_MAX, "%s:agg", prefix));
+}
+
+int sf_keys_run_published(char out[SF_KEY_MAX], const char *prefix, const char *run_id,
+                          sf_error *err)
+{
+    int rc = sf_keys_check_prefix(prefix, err);
+    if (rc == SF_OK)
+        rc = part_ok(run_id, "run id", err);
+    if (rc != SF_OK)
+        return rc;
+    return fmt_plain(out, snprintf(out, SF_KEY_MAX, "%s:run:%s:published", prefix, run_id));
+}
+
+int sf_keys_agg(char out[SF_KEY_MAX], const char *prefix, const char *name, sf_error *err)
+{
+    int rc = sf_keys_check_prefix(prefix, err);
+    if (rc == SF_OK)
+        rc = word_ok(name, err);
+    if (rc != SF_OK)
+        return rc;
+    return fmt_plain(out, snprintf(out, SF_KEY_MAX, "%s:agg:%s", prefix, name));
+}
+
+static int agg_escaped(char out[SF_KEY_MAX], const char *prefix, const char *kind, const char *s,
+                       const char *what, sf_error *err)
+{
+    char esc[SF_KEY_PART_MAX * 3 + 1];
+    int rc = sf_keys_check_prefix(prefix, err);
+    if (rc == SF_OK)
+        rc = escape_part(esc, sizeof esc, s, what, err);
+    if (rc != SF_OK)
+        return rc;
+    return fmt_plain(out, snprintf(out, SF_KEY_MAX, "%s:agg:%s:%s", prefix, kind, esc));
+}
+
+int sf_keys_agg_cve(char out[SF_KEY_MAX], const char *prefix, const char *id, sf_error *err)
+{
+    return agg_escaped(out, prefix, "cve", id, "vulnerability id", err);
+}
+
+int sf_keys_agg_pkg(char out[SF_KEY_MAX], const char *prefix, const char *name, sf_error *err)
+{
+    return agg_escaped(out, prefix, "pkg", name, "package name", err);
+}
+
+int sf_keys_agg_run(char out[SF_KEY_MAX], const char *prefix, const char *run_id,
+                    const char *what, sf_error *err)
+{
+    int rc = sf_keys_check_prefix(prefix, err);
+    if (rc == SF_OK)
+        rc = part_ok(run_id, "run id", err);
+    if (rc == SF_OK)
+        rc = word_ok(what, err);
+    if (rc != SF_OK)
+        return rc;
+    return fmt_plain(out, snprintf(out, SF_KEY_MAX, "%s:agg:run:%s:%s", prefix, run_id, what));
+}

@@ -51,4 +51,39 @@ int sf_keys_attempts(char out[SF_KEY_MAX], const char *prefix, const char *diges
  * [A-Za-z0-9_.-]+ (see part rules). */
 int sf_keys_worker(char out[SF_KEY_MAX], const char *prefix, const char *owner, sf_error *err);
 
+
+/* ==== Aggregator keys (owner: coordinator/agg.c; keep this section last) ====
+ *
+ * The fleet view lives on ONE Redis node: the node that owns the shard key
+ * sf_keys_agg_shard() ("<prefix>:agg"), because its updates are guarded
+ * multi-key scripts. Everything below (including the run counter the
+ * coordinator writes) must be read and written with that shard key.
+ *
+ *   <prefix>:run:<run>:published   STRING  jobs the coordinator published
+ *                                          for run <run> (it SETs the final
+ *                                          count, or INCRBYs as it goes)
+ *   <prefix>:agg:<name>            fleet-wide structures, see agg.h
+ *   <prefix>:agg:cve:<id>          SET of digests whose latest result has <id>
+ *   <prefix>:agg:pkg:<name>        SET of "eco\x1fversion\x1fdigest"
+ *   <prefix>:agg:run:<run>:<what>  run progress (jobs, images, progress)
+ *
+ * CVE ids and package names are untrusted: bytes outside
+ * [A-Za-z0-9._+~@-] are percent-encoded, so ':' cannot forge structure.
+ */
+
+/* "<prefix>:agg" — the shard key of every aggregator key. */
+int sf_keys_agg_shard(char out[SF_KEY_MAX], const char *prefix, sf_error *err);
+/* <prefix>:run:<run_id>:published — set by the coordinator. */
+int sf_keys_run_published(char out[SF_KEY_MAX], const char *prefix, const char *run_id,
+                          sf_error *err);
+/* <prefix>:agg:<name>, name one of a fixed set of [a-z] words. */
+int sf_keys_agg(char out[SF_KEY_MAX], const char *prefix, const char *name, sf_error *err);
+/* <prefix>:agg:cve:<escaped id>. */
+int sf_keys_agg_cve(char out[SF_KEY_MAX], const char *prefix, const char *id, sf_error *err);
+/* <prefix>:agg:pkg:<escaped name>. */
+int sf_keys_agg_pkg(char out[SF_KEY_MAX], const char *prefix, const char *name, sf_error *err);
+/* <prefix>:agg:run:<run_id>:<what>. */
+int sf_keys_agg_run(char out[SF_KEY_MAX], const char *prefix, const char *run_id,
+                    const char *what, sf_error *err);
+
 #endif

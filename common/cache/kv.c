@@ -672,3 +672,105 @@ int sf_kv_exists(sf_kv *kv, const char *shard_key, const char *key, int *exists,
         freeReplyObject(r);
     return rc;
 }
+
+/* ---- Generic commands (aggregator) ---- */
+
+static void reply_clear(sf_kv_reply *r)
+{
+    for (size_t i = 0; i < r->nelem; i++)
+        reply_clear(&r->elem[i]);
+    free(r->elem);
+    free(r->str);
+}
+
+void sf_kv_reply_free(sf_kv_reply *r)
+{
+    if (!r)
+        return;
+    reply_clear(r);
+    free(r);
+}
+
+/* Copy a hiredis reply into ours; depth-capped so a hostile server
+ * cannot recurse us out of stack. */
+static int reply_copy(sf_kv_reply *dst, const redisReply *src, int depth)
+{
+    memset(dst, 0, sizeof *dst);
+    if (depth > SF_KV_REPLY_DEPTH)
+        return SF_ELIMIT;
+    switch (src->type) {
+    case REDIS_REPLY_INTEGER:
+        dst->type = SF_KV_INT;
+        dst->integer = src->integer;
+        return SF_OK;
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+        dst->type = SF_KV_STR;
+        dst->str = malloc(src->len + 1);
+        if (!dst->str)
+            return SF_ENOMEM;
+        if (src->len)
+            memcpy(dst->str, src->str, src->len);
+        dst->str[src->len] = '\0';
+        dst->len = src->len;
+        return SF_OK;
+    case REDIS_REPLY_ARRAY:
+        dst->type = SF_KV_ARR;
+        if (src->elements == 0)
+            return SF_OK;
+        dst->elem = calloc(src->elements, sizeof *dst->elem);
+        if (!dst->elem)
+            return SF_ENOMEM;
+        dst->nelem = src->elements;
+        for (size_t i = 0; i < src->elements; i++) {
+            int rc = reply_copy(&dst->elem[i], src->element[i], depth + 1);
+            if (rc != SF_OK)
+                return rc;
+        }
+        return SF_OK;
+    default:
+        dst->type = SF_KV_NIL;
+        return SF_OK;
+    }
+}
+
+int sf_kv_argv(sf_kv *kv, const char *shard_key, int argc, const char **argv,
+               const size_t *argvlen, sf_kv_reply **out, sf_error *err)
+{
+    redisReply *r = NULL;
+    size_t *lens = NULL;
+    sf_kv_reply *res = NULL;
+    int rc = SF_OK;
+    *out = NULL;
+    if (argc < 1 || !argv)
+        return sf_error_set(err, SF_EINVAL, "redis: empty command");
+    if (!argvlen) {
+        lens = malloc((size_t)argc * sizeof *lens);
+        if (!lens)
+            return sf_error_set(err, SF_ENOMEM, "out of memory");
+        for (int i = 0; i < argc; i++)
+            lens[i] = strlen(argv[i]);
+        argvlen = lens;
+    }
+    rc = kv_cmd(kv, shard_key, &r, err, argc, argv, argvlen);
+    if (rc != SF_OK)
+        goto done;
+    res = calloc(1, sizeof *res);
+    if (!res) {
+        rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+        goto done;
+    }
+    rc = reply_copy(res, r, 0);
+    if (rc != SF_OK) {
+        sf_error_set(err, rc, "redis %s: reply too deep or out of memory", argv[0]);
+        goto done;
+    }
+    *out = res;
+    res = NULL;
+done:
+    if (r)
+        freeReplyObject(r);
+    sf_kv_reply_free(res);
+    free(lens);
+    return rc;
+}

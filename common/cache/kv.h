@@ -108,4 +108,40 @@ int sf_kv_exists(sf_kv *kv, const char *shard_key, const char *key, int *exists,
 /* PING node i (health checks). */
 int sf_kv_ping(sf_kv *kv, size_t node, sf_error *err);
 
+
+/* ---- Generic commands (added for the aggregator, coordinator/agg.c) ----
+ * The fleet view needs sets, hashes, sorted sets and guarded scripts; rather
+ * than one wrapper per command, one call runs any command and returns a
+ * reply tree that owns its memory and hides hiredis. */
+
+/* Reply types of sf_kv_reply. */
+typedef enum sf_kv_rtype {
+    SF_KV_NIL = 0,
+    SF_KV_INT,    /* integer */
+    SF_KV_STR,    /* bulk string or status ("OK") */
+    SF_KV_ARR     /* array */
+} sf_kv_rtype;
+
+typedef struct sf_kv_reply {
+    sf_kv_rtype type;
+    long long integer;           /* SF_KV_INT */
+    char *str;                   /* SF_KV_STR: NUL-terminated copy */
+    size_t len;
+    struct sf_kv_reply *elem;    /* SF_KV_ARR */
+    size_t nelem;
+} sf_kv_reply;
+
+/* Nesting accepted in a reply (the aggregator uses at most 2). */
+#define SF_KV_REPLY_DEPTH 8
+
+/*
+ * Run argv (argc items, binary-safe lengths; argvlen NULL = strlen each)
+ * on the node of shard_key. *out (caller frees with sf_kv_reply_free) is
+ * the reply; an error reply is SF_EREDIS with its text in err.
+ */
+int sf_kv_argv(sf_kv *kv, const char *shard_key, int argc, const char **argv,
+               const size_t *argvlen, sf_kv_reply **out, sf_error *err);
+/* Free a reply tree. NULL is fine. */
+void sf_kv_reply_free(sf_kv_reply *r);
+
 #endif
