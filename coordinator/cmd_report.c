@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "agg.h"
+#include "base/limits.h"
 #include "base/log.h"
 #include "cache/keys.h"
 #include "report.h"
@@ -87,7 +88,7 @@ static int write_out(const char *path, const sf_buf *b, const char *cmd)
 }
 
 enum { O_REDIS = 1000, O_PREFIX, O_RUN, O_FORMAT, O_OUT, O_JSON, O_FOLLOW, O_INTERVAL,
-       O_KAFKA, O_ONCE_IDLE, O_GROUP, O_RESULTS, O_DLQ, O_HELP };
+       O_KAFKA, O_ONCE_IDLE, O_GROUP, O_RESULTS, O_DLQ, O_FROM, O_HELP };
 
 /* Options shared by every command; returns 1 when opt was one of them. */
 static int common_opt(common_opts *c, int opt)
@@ -319,7 +320,58 @@ static void on_signal(int sig)
 
 static const char AGG_USAGE[] =
     "usage: scanfarm aggregate --kafka BROKERS --redis HOST:PORT [--once-idle SECONDS]\n"
-    "                          [--group G] [--results-topic T] [--dlq-topic T] [--prefix P]\n";
+    "                          [--group G] [--results-topic T] [--dlq-topic T] [--prefix P]\n"
+    "       scanfarm aggregate --from FILE|- --redis HOST:PORT [--prefix P]\n"
+    "  --from replays archived results (one JSON document per line, e.g. saved\n"
+    "  with kcat -C -t scanfarm.results -f '%s\\n') into the fleet view.\n";
+
+/* --from: one result document per line; blank lines are skipped. */
+static int aggregate_file(sf_kv *kv, const char *prefix, const char *path)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+    sf_agg *a = NULL;
+    sf_error e = SF_ERROR_INIT;
+    char *line = NULL;
+    size_t cap = 0, n[3] = {0}, bad = 0, lineno = 0;
+    ssize_t len;
+    int ex = SF_EXIT_OK;
+    if (!f) {
+        fprintf(stderr, "scanfarm aggregate: cannot read %s\n", path);
+        return SF_EXIT_ERROR;
+    }
+    if (sf_agg_new(&a, kv, prefix, &e) != SF_OK) {
+        fprintf(stderr, "scanfarm aggregate: %s\n", e.msg);
+        ex = SF_EXIT_ERROR;
+        goto done;
+    }
+    while (!agg_stop && (len = getline(&line, &cap, f)) >= 0) {
+        sf_agg_outcome oc;
+        lineno++;
+        if (len <= 1 || (size_t)len > SF_LIM_MESSAGE_BYTES)
+            continue;
+        sf_error le = SF_ERROR_INIT;
+        int rc = sf_agg_apply_result(a, line, (size_t)len, &oc, &le);
+        if (rc == SF_EREDIS || rc == SF_ENOMEM) {
+            fprintf(stderr, "scanfarm aggregate: line %zu: %s\n", lineno, le.msg);
+            ex = SF_EXIT_ERROR;
+            break;
+        }
+        if (rc != SF_OK) {
+            fprintf(stderr, "scanfarm aggregate: line %zu skipped: %s\n", lineno, le.msg);
+            bad++;
+            continue;
+        }
+        n[oc]++;
+    }
+    fprintf(stderr, "scanfarm aggregate: %zu applied, %zu duplicates, %zu stale, %zu unusable\n",
+            n[SF_AGG_APPLIED], n[SF_AGG_DUPLICATE], n[SF_AGG_STALE], bad);
+done:
+    free(line);
+    sf_agg_free(a);
+    if (f != stdin)
+        fclose(f);
+    return ex;
+}
 
 int sf_cmd_aggregate(int argc, char **argv)
 {
@@ -327,10 +379,11 @@ int sf_cmd_aggregate(int argc, char **argv)
         {"redis", 1, 0, O_REDIS},        {"prefix", 1, 0, O_PREFIX},
         {"kafka", 1, 0, O_KAFKA},        {"once-idle", 1, 0, O_ONCE_IDLE},
         {"group", 1, 0, O_GROUP},        {"results-topic", 1, 0, O_RESULTS},
-        {"dlq-topic", 1, 0, O_DLQ},      {"help", 0, 0, O_HELP},
-        {0, 0, 0, 0}};
+        {"dlq-topic", 1, 0, O_DLQ},      {"from", 1, 0, O_FROM},
+        {"help", 0, 0, O_HELP},          {0, 0, 0, 0}};
     common_opts c;
     sf_agg_loop_opts lo_opts = {0};
+    const char *from = NULL;
     int opt, ex;
     common_init(&c);
     lo_opts.brokers = getenv("SCANFARM_KAFKA");
@@ -344,11 +397,13 @@ int sf_cmd_aggregate(int argc, char **argv)
         case O_GROUP: lo_opts.group = optarg; break;
         case O_RESULTS: lo_opts.results_topic = optarg; break;
         case O_DLQ: lo_opts.dlq_topic = optarg; break;
+        case O_FROM: from = optarg; break;
         case O_HELP: fputs(AGG_USAGE, stdout); return SF_EXIT_OK;
         default: fputs(AGG_USAGE, stderr); return SF_EXIT_USAGE;
         }
     }
-    if (optind != argc || !lo_opts.brokers || !*lo_opts.brokers || lo_opts.once_idle_s < 0) {
+    if (optind != argc || (!from && (!lo_opts.brokers || !*lo_opts.brokers)) ||
+        lo_opts.once_idle_s < 0) {
         fputs(AGG_USAGE, stderr);
         return SF_EXIT_USAGE;
     }
@@ -359,6 +414,11 @@ int sf_cmd_aggregate(int argc, char **argv)
         return ex;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    if (from) {
+        ex = aggregate_file(kv, c.prefix, from);
+        sf_kv_free(kv);
+        return ex;
+    }
     lo_opts.kv = kv;
     lo_opts.prefix = c.prefix;
     lo_opts.stop = &agg_stop;

@@ -46,7 +46,7 @@ static const char CSS[] =
     "header h1{margin:0;font-size:24px;font-weight:600}header p{margin:6px 0 0;color:#b8c0cc}"
     "main{padding:24px 40px;max-width:1200px}"
     ".cards{display:flex;gap:16px;flex-wrap:wrap;margin-bottom:24px}"
-    ".card{background:#fff;border-radius:10px;padding:16px 20px;min-width:150px;"
+    ".card{background:#fff;border-radius:10px;padding:16px 20px;flex:1;min-width:120px;"
     "box-shadow:0 1px 3px rgba(0,0,0,.08)}"
     ".card .v{font-size:30px;font-weight:700}.card .l{color:#5b6475;font-size:13px}"
     "section{background:#fff;border-radius:10px;padding:18px 22px;margin-bottom:24px;"
@@ -56,7 +56,7 @@ static const char CSS[] =
     "th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e6e8ec}"
     "th{color:#5b6475;font-weight:600}td.n{text-align:right;font-variant-numeric:tabular-nums}"
     ".sev{display:inline-block;padding:1px 7px;border-radius:9px;color:#fff;font-size:11px}"
-    "code{font-size:12px}.grid{display:grid;grid-template-columns:1fr 1fr;gap:24px}"
+    "code{font-size:12px;white-space:nowrap}.grid{display:grid;grid-template-columns:1fr 1fr;gap:24px}"
     "@media(max-width:1100px){.grid{grid-template-columns:1fr}}";
 
 static int card(sf_buf *o, const char *label, const char *value, const char *color)
@@ -182,7 +182,8 @@ static int table_worst(sf_buf *o, const sf_report *r)
         rc = sf_buf_puts(o, "<tr><td><code>");
         rc = rc ? rc : sf_report_html_escape(o, v->nrefs ? v->refs[0] : v->digest);
         if (rc == SF_OK && v->nrefs > 1)
-            rc = sf_buf_printf(o, "</code> <small>+%zu tags</small><code>", v->nrefs - 1);
+            rc = sf_buf_printf(o, "</code> <small>+%zu tag%s</small><code>", v->nrefs - 1,
+                               v->nrefs == 2 ? "" : "s");
         rc = rc ? rc : sf_buf_puts(o, "</code></td><td>");
         rc = rc ? rc : sf_report_html_escape(o, v->os ? v->os : "");
         rc = rc ? rc : sf_buf_printf(o, "</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
