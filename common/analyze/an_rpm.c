@@ -193,6 +193,19 @@ static int header_pkg(const rpmhdr *h, sf_pkg *p)
     return SF_OK;
 }
 
+int sf_an_rpm_header_pkg(const uint8_t *blob, size_t len, sf_pkg *out)
+{
+    rpmhdr h;
+    memset(out, 0, sizeof *out);
+    out->layer = -1;
+    if (parse_header(blob, len, &h) != SF_OK)
+        return SF_EPARSE;
+    int rc = header_pkg(&h, out);
+    if (rc != SF_OK)
+        sf_pkg_clear(out);
+    return rc;
+}
+
 static int progress_cb(void *arg)
 {
     unsigned *ticks = arg;

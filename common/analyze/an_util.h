@@ -101,6 +101,16 @@ int sf_an_npm_is_lockfile(const char *path);
  */
 int sf_an_npm_lock_shadowed(const char *lock_path, const char *installed_path);
 
+/* gobin: the stdlib version Go's OSV advisories use for a toolchain
+ * version string ("go1.21.3" -> "1.21.3", "go1.20" -> "1.20.0",
+ * "go1.21rc2" -> "1.21.0-rc.2"); SF_EPARSE for "devel" and garbage. */
+int sf_an_gobin_stdlib_version(const char *gover, size_t n, char *out, size_t outlen);
+
+/* rpm: one header blob (as stored in rpmdb.sqlite) to a package in *out
+ * (caller clears it): SF_OK, SF_EPARSE when malformed or incomplete,
+ * SF_ENOMEM. Exposed for the fuzz target and tests. */
+int sf_an_rpm_header_pkg(const uint8_t *blob, size_t len, sf_pkg *out);
+
 /* The analyzers (each defined in its an_<name>.c), for analyzers.c and tests. */
 extern const sf_analyzer sf_an_os;
 extern const sf_analyzer sf_an_dpkg;

@@ -28,10 +28,14 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     sf_kprod *p = opaque;
     int code = m->err ? SF_EKAFKA : SF_OK;
     if (m->err) {
-        __atomic_add_fetch(&p->failed, 1, __ATOMIC_RELAXED);
+        uint64_t n = __atomic_add_fetch(&p->failed, 1, __ATOMIC_RELAXED);
         snprintf(p->last_error, sizeof p->last_error, "%s", rd_kafka_err2str(m->err));
-        SF_WARN("kafka", "delivery failed|topic=%s error=\"%s\"", rd_kafka_topic_name(m->rkt),
-                rd_kafka_err2str(m->err));
+        /* One line per failure would flood the log when a topic is gone:
+         * log the first few, then every power of two. */
+        if (n <= 3 || (n & (n - 1)) == 0)
+            SF_WARN("kafka", "delivery failed|topic=%s error=\"%s\" failed_total=%llu",
+                    rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err),
+                    (unsigned long long)n);
     } else {
         __atomic_add_fetch(&p->delivered, 1, __ATOMIC_RELAXED);
     }

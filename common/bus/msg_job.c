@@ -102,10 +102,13 @@ int sf_job_encode(const sf_job *j, char **json, size_t *len, sf_error *err)
     if (!o)
         return sf_error_set(err, SF_ENOMEM, "out of memory");
     for (size_t i = 0; i < NFIELDS; i++) {
-        json_t *v = encode_field(j, &FIELDS[i], err);
+        sf_error e = SF_ERROR_INIT;
+        json_t *v = encode_field(j, &FIELDS[i], &e);
         if (!v) {
             json_decref(o);
-            return err && err->code ? err->code : sf_error_set(err, SF_ENOMEM, "out of memory");
+            if (!e.code)
+                return sf_error_set(err, SF_ENOMEM, "out of memory");
+            return sf_error_set(err, e.code, "%s", e.msg);
         }
         json_object_set_new(o, FIELDS[i].name, v);
     }

@@ -487,6 +487,26 @@ int sf_reg_get_blob(sf_reg *r, const char *repo, const char *digest, sf_sink_fn 
     return rc;
 }
 
+int sf_reg_ping(sf_reg *r, sf_error *err)
+{
+    char url[REG_URL_MAX];
+    snprintf(url, sizeof url, "%s/v2/", r->base);
+    sf_http_resp *resp = malloc(sizeof *resp);
+    if (!resp)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    sf_http_req req = {.method = "GET", .url = url};
+    sf_error e = SF_ERROR_INIT;
+    /* The base endpoint has no scope; a bearer registry grants it to any
+     * token, so the catalog scope stands in. */
+    int rc = reg_fetch(r, "registry:catalog:*", &req, resp, &e);
+    if (rc == SF_EAUTH && !sf_auth_has_credentials(r->auth))
+        rc = SF_OK;
+    if (rc)
+        sf_error_set(err, rc, "%s", e.msg);
+    free(resp);
+    return rc;
+}
+
 /* ---- pagination ---- */
 
 /* Page through a list endpoint: key is the JSON array field. */

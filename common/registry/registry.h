@@ -77,6 +77,13 @@ int sf_reg_catalog(sf_reg *r, int page_size, sf_reg_name_cb cb, void *ctx, sf_er
 int sf_reg_tags(sf_reg *r, const char *repo, int page_size, sf_reg_name_cb cb, void *ctx,
                 sf_error *err);
 
+/* Check that the registry answers the API: GET /v2/ (following an auth
+ * challenge). SF_OK when it answers 200 (or 401 without credentials to
+ * offer: the registry is alive, access is decided per request);
+ * SF_ENET / SF_ETIMEOUT / SF_ESERVER / SF_ERATELIMIT after retries, and
+ * SF_EAUTH when configured credentials are refused. */
+int sf_reg_ping(sf_reg *r, sf_error *err);
+
 /* 1 when name is a valid repository name of the distribution spec
  * (lowercase path components joined by '/', at most 255 bytes). Names from
  * a catalog are untrusted: they are checked before they reach a URL. */

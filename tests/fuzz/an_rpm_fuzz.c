@@ -1,7 +1,7 @@
-/* Fuzz target of the rpm analyzer: the input is an rpmdb.sqlite, or (when
- * the first byte is odd) a BerkeleyDB/ndb Packages file. SQLite's own
- * parser is fuzzed upstream; what this exercises is our header parsing of
- * the blobs it returns and our handling of its failures. */
+/* Fuzz target of the rpm analyzer. First byte: 0 mod 3 -> the rest is an
+ * rpmdb.sqlite; 1 -> a BerkeleyDB/ndb Packages file; 2 -> one rpm header
+ * blob straight to our header parser (SQLite is fuzzed upstream; mutating
+ * whole database files rarely reaches the blobs). */
 #include <stdint.h>
 #include <string.h>
 
@@ -12,10 +12,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const char *path = size && (data[0] & 1) ? "var/lib/rpm/Packages" : "var/lib/rpm/rpmdb.sqlite";
+    int mode = size ? data[0] % 3 : 0;
+    const char *path = mode == 1 ? "var/lib/rpm/Packages" : "var/lib/rpm/rpmdb.sqlite";
     if (size) {
         data++;
         size--;
+    }
+    if (mode == 2) {
+        sf_pkg p;
+        sf_an_rpm_header_pkg(data, size, &p);
+        sf_pkg_clear(&p);
+        return 0;
     }
     sf_entry e = {path, size, 0100644};
     sf_inv_source src;

@@ -208,6 +208,36 @@ static void test_analyzers_rpm__corrupt_db(void **state)
     sf_inv_source_clear(&src);
 }
 
+/* The header parser alone: every truncation of a valid blob is refused,
+ * flipped index bytes never read outside the blob (ASan watches). */
+static void test_analyzers_rpm__header_blob_bounds(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *b = make_header(openssl, 7, &len);
+    sf_pkg p;
+    assert_int_equal(sf_an_rpm_header_pkg(b, len, &p), SF_OK);
+    assert_string_equal(p.name, "openssl-libs");
+    sf_pkg_clear(&p);
+    for (size_t cut = 0; cut < len; cut++) {
+        uint8_t *t = malloc(cut ? cut : 1);
+        memcpy(t, b, cut);
+        assert_int_equal(sf_an_rpm_header_pkg(t, cut, &p), SF_EPARSE);
+        sf_pkg_clear(&p);
+        free(t);
+    }
+    for (size_t pos = 0; pos < 8 + 8 * 16; pos++) {
+        for (int bit = 0; bit < 8; bit++) {
+            b[pos] ^= (uint8_t)(1u << bit);
+            if (sf_an_rpm_header_pkg(b, len, &p) == SF_OK)
+                assert_non_null(p.name);
+            sf_pkg_clear(&p);
+            b[pos] ^= (uint8_t)(1u << bit);
+        }
+    }
+    free(b);
+}
+
 static void test_analyzers_rpm__other_formats_reported(void **state)
 {
     (void)state;
@@ -235,6 +265,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_analyzers_rpm__sqlite_db),
         cmocka_unit_test(test_analyzers_rpm__corrupt_db),
+        cmocka_unit_test(test_analyzers_rpm__header_blob_bounds),
         cmocka_unit_test(test_analyzers_rpm__other_formats_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

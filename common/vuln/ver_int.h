@@ -1,0 +1,64 @@
+/*
+ * ver_int: internals shared by the per-scheme version comparators
+ * (ver_*.c). Not part of the public interface; only ver*.c include it.
+ *
+ * Every comparator maps a string to a key and compares keys
+ * lexicographically, where each key element has a total order. That is
+ * what makes each comparator a total preorder on arbitrary byte strings:
+ * two different strings may compare equal ("1.0" and "1.00" in dpkg),
+ * but sign(cmp(a,b)) == -sign(cmp(b,a)) and transitivity always hold.
+ * Digit runs are compared as strings (zeros stripped, then by length,
+ * then bytewise), so no input length can overflow an integer.
+ */
+#ifndef SF_VER_INT_H
+#define SF_VER_INT_H
+
+#include <stddef.h>
+
+/* -1, 0 or 1 by the sign of v. */
+static inline int sf_ver__sign(int v)
+{
+    return (v > 0) - (v < 0);
+}
+
+/* Compare two runs of ASCII digits by numeric value, any length; empty
+ * runs count as 0. */
+int sf_ver__numcmp(const char *a, size_t alen, const char *b, size_t blen);
+
+/* Bytewise comparison of two byte ranges, shorter-is-less on a common
+ * prefix (like memcmp then length). */
+int sf_ver__bytecmp(const char *a, size_t alen, const char *b, size_t blen);
+
+/* Length of the run of ASCII digits at s (at most n bytes). */
+size_t sf_ver__digits(const char *s, size_t n);
+
+/* ASCII-only classification (locale independent). */
+static inline int sf_ver__isdigit(int c)
+{
+    return c >= '0' && c <= '9';
+}
+static inline int sf_ver__isalpha(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+static inline int sf_ver__isalnum(int c)
+{
+    return sf_ver__isdigit(c) || sf_ver__isalpha(c);
+}
+static inline int sf_ver__lower(int c)
+{
+    return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
+}
+
+/* Validity per scheme (sf_ver_valid dispatches here). */
+int sf_ver__valid_generic(const char *v);
+int sf_ver__valid_dpkg(const char *v);
+int sf_ver__valid_apk(const char *v);
+int sf_ver__valid_rpm(const char *v);
+int sf_ver__valid_semver(const char *v);
+int sf_ver__valid_pep440(const char *v);
+int sf_ver__valid_go(const char *v);
+int sf_ver__valid_maven(const char *v);
+int sf_ver__valid_gem(const char *v);
+
+#endif
