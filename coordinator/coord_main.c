@@ -1,21 +1,129 @@
-/* scanfarm-coordinator: enumerate registries and publish scan jobs. */
+/*
+ * scanfarm-coordinator: enumerate registries and publish scan jobs.
+ *
+ * Loads the configuration (file < environment < flags), then runs an
+ * enumeration now and, unless --once, again every --interval. SIGINT /
+ * SIGTERM stop the current run at the next request, wait for the
+ * delivery reports of the jobs already produced, and exit.
+ *
+ * Exit status (--once): 0 every registry enumerated and every job
+ * delivered; 1 some registry was skipped (the rest was delivered);
+ * 2 failure (configuration, Kafka delivery); 130 interrupted.
+ */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "base/log.h"
+#include "bus/kprod.h"
+#include "config.h"
+#include "enumerate.h"
+#include "run.h"
 #include "sf_version.h"
+
+static volatile int g_cancel;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_cancel = 1;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* Sleep until the next run, waking early on a signal. */
+static void wait_interval(long seconds)
+{
+    for (long ms = seconds * 1000; ms > 0 && !g_cancel; ms -= 200) {
+        struct timespec ts = {0, 200000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static int one_run(const sf_coordcfg *cfg, sf_kprod *prod)
+{
+    sf_run run;
+    sf_error err = SF_ERROR_INIT;
+    sf_run_begin(&run, cfg->run_id, cfg->progress);
+    SF_INFO("coordinator", "run started|run_id=%s registries=%zu topic=%s", run.id, cfg->nregs,
+            cfg->topic);
+    int rc = sf_enumerate_run(cfg, prod, &run, &g_cancel, &err);
+    sf_run_end(&run, stderr);
+    if (rc) {
+        SF_ERROR("coordinator", "run incomplete|run_id=%s error=\"%s\"", run.id, err.msg);
+        return rc == SF_ECANCELED ? 130 : 2;
+    }
+    return run.registries_failed ? 1 : 0;
+}
 
 int main(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--version") == 0) {
-            printf("scanfarm-coordinator %s\n", SF_VERSION_FULL);
-            return 0;
-        }
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("usage: scanfarm-coordinator [--once] --registry URL... --kafka BROKERS\n");
-            return 0;
-        }
+    sf_coordcfg cfg;
+    sf_error err = SF_ERROR_INIT;
+    sf_kprod *prod = NULL;
+    int action = 0, status = 2;
+    sf_log_init_from_env();
+    if (sf_coordcfg_load(&cfg, argc, argv, &action, &err)) {
+        fprintf(stderr, "scanfarm-coordinator: %s\n", err.msg);
+        sf_coordcfg_free(&cfg);
+        return 64;
     }
-    fprintf(stderr, "scanfarm-coordinator: not implemented yet\n");
-    return 2;
+    if (action == 1) {
+        sf_coordcfg_help(stdout);
+        status = 0;
+        goto done;
+    }
+    if (action == 3) {
+        printf("scanfarm-coordinator %s\n", SF_VERSION_FULL);
+        status = 0;
+        goto done;
+    }
+    if (action == 2) {
+        char *s = sf_coordcfg_dump(&cfg);
+        printf("%s\n", s ? s : "{}");
+        free(s);
+        status = 0;
+        goto done;
+    }
+    sf_log_level lvl;
+    if (cfg.log_level && sf_log_parse_level(cfg.log_level, &lvl) == 0)
+        sf_log_set_level(lvl);
+    if (cfg.debug)
+        sf_log_set_debug(cfg.debug);
+    if (cfg.nregs == 0) {
+        fprintf(stderr, "scanfarm-coordinator: no registry configured (--registry URL or a "
+                        "config file with \"registries\")\n");
+        status = 64;
+        goto done;
+    }
+    install_signals();
+    sf_kprod_opts po = {.brokers = cfg.kafka, .client_id = "scanfarm-coordinator"};
+    if (sf_kprod_new(&prod, &po, &err)) {
+        fprintf(stderr, "scanfarm-coordinator: %s\n", err.msg);
+        goto done;
+    }
+    for (;;) {
+        status = one_run(&cfg, prod);
+        if (cfg.once || g_cancel)
+            break;
+        SF_INFO("coordinator", "next run scheduled|in_seconds=%ld", cfg.interval_s);
+        wait_interval(cfg.interval_s);
+        if (g_cancel)
+            break;
+    }
+done:
+    sf_kprod_free(prod);
+    sf_coordcfg_free(&cfg);
+    return status;
 }

@@ -1,3 +1,324 @@
-/* worker: placeholder so the library has a source until the job loop lands. */
-#include "worker.h"
-int sf_worker_placeholder(void) { return 0; }
+/*
+ * worker: see worker.h. This file holds the life cycle (connect, threads,
+ * metrics server), the consumer loop with its watchdog, and the SIGTERM
+ * drain; wjob.c runs the jobs.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "analyze/inventory.h"
+#include "base/log.h"
+#include "wint.h"
+
+static volatile sig_atomic_t g_stop;
+
+void sf_worker_signal_stop(void) { g_stop = 1; }
+
+uint64_t sf_w_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+void sf_w_enqueue(struct sf_worker *w, wjob *j)
+{
+    pthread_mutex_lock(&w->qmu);
+    j->next = NULL;
+    if (w->qtail)
+        w->qtail->next = j;
+    else
+        w->qhead = j;
+    w->qtail = j;
+    pthread_cond_signal(&w->qcv);
+    pthread_mutex_unlock(&w->qmu);
+}
+
+/* Next job, or NULL when told to quit. */
+static wjob *dequeue(struct sf_worker *w)
+{
+    pthread_mutex_lock(&w->qmu);
+    while (!w->qhead && !w->quit)
+        pthread_cond_wait(&w->qcv, &w->qmu);
+    wjob *j = w->qhead;
+    if (j) {
+        w->qhead = j->next;
+        if (!w->qhead)
+            w->qtail = NULL;
+    }
+    pthread_mutex_unlock(&w->qmu);
+    return j;
+}
+
+static void *scan_thread(void *arg)
+{
+    wslot *s = arg;
+    struct sf_worker *w = s->w;
+    wjob *j;
+    while ((j = dequeue(w)) != NULL) {
+        sf_metric_add(w->m_inflight, NULL, 1);
+        sf_w_process(w, s, j);
+        sf_metric_add(w->m_inflight, NULL, -1);
+    }
+    atomic_fetch_add(&w->idle_threads, 1);
+    return NULL;
+}
+
+static void on_delivery(void *ctx, void *opaque, int code, const char *errstr)
+{
+    if (opaque)
+        sf_w_delivered(ctx, opaque, code, errstr);
+}
+
+/* ---- metrics server -------------------------------------------------- */
+
+static int route_metrics(void *ctx, const sf_http_req *req, sf_buf *body, const char **ct)
+{
+    struct sf_worker *w = ctx;
+    *ct = "text/plain; version=0.0.4; charset=utf-8";
+    return sf_metrics_render(w->m, body) == SF_OK ? 200 : 500;
+}
+
+/* Healthy while the consumer loop is turning and not draining; Redis being
+ * down is reported but not unhealthy (the worker scans uncached). */
+static int route_healthz(void *ctx, const sf_http_req *req, sf_buf *body, const char **ct)
+{
+    struct sf_worker *w = ctx;
+    uint64_t age = sf_w_now_ms() - atomic_load(&w->last_poll_ms);
+    int draining = atomic_load(&w->stopping), stalled = age > 30000;
+    size_t up = 0;
+    for (size_t i = 0; i < sf_kv_nodes(w->kv); i++)
+        up += (size_t)sf_kv_node_up(w->kv, i);
+    sf_buf_printf(body, "%s\nconsumer_loop_age_ms %llu\nredis_nodes_up %zu/%zu\nin_flight %d\n",
+                  draining ? "draining" : stalled ? "stalled" : "ok", (unsigned long long)age, up,
+                  sf_kv_nodes(w->kv), sf_kcons_in_flight(w->cons));
+    return draining || stalled ? 503 : 200;
+}
+
+static void init_metrics(struct sf_worker *w)
+{
+    sf_metrics *m = w->m;
+    w->m_jobs = sf_metrics_counter(m, "scanfarm_jobs_total",
+                                   "Jobs finished by outcome (ok, error, shortcut, dlq, requeued, "
+                                   "handed_back)",
+                                   "outcome");
+    w->m_results = sf_metrics_counter(m, "scanfarm_results_total",
+                                      "Results published, by error kind (none = scanned)", "error");
+    w->m_errors = sf_metrics_counter(m, "scanfarm_errors_total", "Image errors by code", "kind");
+    w->m_inflight = sf_metrics_gauge(m, "scanfarm_jobs_in_flight", "Jobs being scanned", NULL);
+    w->m_job_s = sf_metrics_histogram(m, "scanfarm_job_duration_seconds",
+                                      "From consuming a job to its results being acknowledged",
+                                      NULL, NULL, 0);
+    w->m_e2e_s = sf_metrics_histogram(m, "scanfarm_job_e2e_seconds",
+                                      "From a job's enqueued_at to its results being acknowledged",
+                                      NULL, NULL, 0);
+    w->m_layers = sf_metrics_counter(m, "scanfarm_layers_total",
+                                     "Layers of scanned images by cache state", "cache");
+    w->m_layer_bytes = sf_metrics_counter(m, "scanfarm_layer_bytes_analysed_total",
+                                          "Decompressed layer bytes analysed by this worker", NULL);
+    w->m_dlq = sf_metrics_counter(m, "scanfarm_dlq_total", "Jobs sent to the dead-letter topic",
+                                  NULL);
+}
+
+/* ---- life cycle ------------------------------------------------------------ */
+
+static int open_cache(struct sf_worker *w, sf_error *err)
+{
+    sf_kv_opts ko = {.nodes = (const char *const *)w->cfg->redis, .nnodes = w->cfg->nredis,
+                     .db = (int)w->cfg->redis_db, .pool_size = (int)w->cfg->concurrency * 2 + 4};
+    int rc = sf_kv_new(&w->kv, &ko, err);
+    if (rc != SF_OK)
+        return rc;
+    sf_lcache_opts lo = {.kv = w->kv,
+                         .prefix = w->cfg->key_prefix,
+                         .analyzer_version = w->scanner.analyzer_version,
+                         .encode = sf_inventory_encode,
+                         .decode = sf_inventory_decode,
+                         .ttl_ms = w->cfg->cache_ttl * 1000LL,
+                         .lock_ttl_ms = w->cfg->lock_ttl_ms,
+                         .owner_tag = w->owner,
+                         .metrics = w->m};
+    return sf_lcache_new(&w->lc, &lo, err);
+}
+
+static int open_kafka(struct sf_worker *w, sf_error *err)
+{
+    sf_kprod_opts po = {.brokers = w->cfg->kafka, .client_id = w->cfg->client_id,
+                        .on_delivery = on_delivery, .on_delivery_ctx = w};
+    int rc = sf_kprod_new(&w->prod, &po, err);
+    if (rc != SF_OK)
+        return rc;
+    /* In flight = being scanned + queued + awaiting delivery reports. */
+    sf_kcons_opts co = {.brokers = w->cfg->kafka, .group = w->cfg->group,
+                        .topic = w->cfg->jobs_topic, .client_id = w->cfg->client_id,
+                        .max_in_flight = (int)w->cfg->concurrency * 2};
+    return sf_kcons_new(&w->cons, &co, err);
+}
+
+int sf_worker_new(sf_worker **out, const sf_wconf *cfg, const sf_worker_scanner *scanner,
+                  sf_error *err)
+{
+    int rc = SF_OK;
+    *out = NULL;
+    if (!scanner || !scanner->scan || !scanner->analyzer_version)
+        return sf_error_set(err, SF_EINVAL, "worker needs a scanner");
+    struct sf_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    w->cfg = cfg;
+    w->scanner = *scanner;
+    w->m = sf_metrics_default();
+    pthread_mutex_init(&w->qmu, NULL);
+    pthread_cond_init(&w->qcv, NULL);
+    char host[128] = "host";
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    snprintf(w->owner, sizeof w->owner, "%s:%ld", host, (long)getpid());
+    atomic_store(&w->last_poll_ms, sf_w_now_ms());
+    init_metrics(w);
+    if ((rc = open_cache(w, err)) != SF_OK || (rc = open_kafka(w, err)) != SF_OK)
+        goto done;
+    if (cfg->metrics_port > 0) {
+        sf_httpd_route routes[] = {{"/metrics", route_metrics, w}, {"/healthz", route_healthz, w}};
+        if ((rc = sf_httpd_start(&w->httpd, cfg->metrics_addr, (int)cfg->metrics_port, routes, 2,
+                                 err)) != SF_OK)
+            goto done;
+    }
+    w->slots = calloc((size_t)cfg->concurrency, sizeof *w->slots);
+    if (!w->slots) {
+        rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < (int)cfg->concurrency; i++) {
+        w->slots[i].w = w;
+        if (pthread_create(&w->slots[i].thr, NULL, scan_thread, &w->slots[i]) != 0) {
+            rc = sf_error_set(err, SF_EINTERNAL, "cannot start scan thread %d", i);
+            goto done;
+        }
+        w->nslots++;
+    }
+done:
+    if (rc != SF_OK) {
+        sf_worker_free(w);
+        w = NULL;
+    }
+    *out = w;
+    return rc;
+}
+
+void sf_worker_stop(sf_worker *w) { atomic_store(&w->stopping, 1); }
+
+/* A job running past --job-timeout: exit so it is redelivered and counted. */
+static void watchdog(struct sf_worker *w)
+{
+    uint64_t now = sf_w_now_ms(), lim = (uint64_t)w->cfg->job_timeout * 1000u;
+    for (int i = 0; i < w->nslots; i++) {
+        uint64_t t = atomic_load(&w->slots[i].started_ms);
+        if (t && now - t > lim) {
+            SF_ERROR("worker", "job timed out: exiting so it is retried elsewhere|digest=%s "
+                               "running_s=%llu",
+                     w->slots[i].digest, (unsigned long long)((now - t) / 1000));
+            fflush(stderr);
+            _exit(3);
+        }
+    }
+}
+
+/* Stop taking jobs; hand back queued ones; wait for running ones and
+ * their delivery reports up to the grace period. */
+static int drain(struct sf_worker *w)
+{
+    SF_INFO("worker", "draining|grace_s=%ld in_flight=%d", w->cfg->grace,
+            sf_kcons_in_flight(w->cons));
+    pthread_mutex_lock(&w->qmu);
+    wjob *q = w->qhead;
+    w->qhead = w->qtail = NULL;
+    w->quit = 1;
+    pthread_cond_broadcast(&w->qcv);
+    pthread_mutex_unlock(&w->qmu);
+    for (wjob *n; q; q = n) {
+        n = q->next;
+        sf_kcons_release(w->cons, q->msg);
+        q->msg = NULL;
+        sf_w_job_free(q);
+    }
+    uint64_t deadline = sf_w_now_ms() + (uint64_t)w->cfg->grace * 1000u;
+    while ((atomic_load(&w->idle_threads) < w->nslots || sf_kcons_in_flight(w->cons) > 0) &&
+           sf_w_now_ms() < deadline) {
+        sf_kprod_poll(w->prod);
+        sleep_ms(20);
+    }
+    int clean = atomic_load(&w->idle_threads) == w->nslots && sf_kcons_in_flight(w->cons) == 0;
+    if (!clean)
+        SF_WARN("worker", "grace period over: unfinished jobs will be redelivered|in_flight=%d",
+                sf_kcons_in_flight(w->cons));
+    return clean ? SF_OK : SF_ETIMEOUT;
+}
+
+int sf_worker_run(sf_worker *w, sf_error *err)
+{
+    int rc = SF_OK;
+    SF_INFO("worker", "started|topic=%s group=%s concurrency=%ld redis_nodes=%zu owner=%s",
+            w->cfg->jobs_topic, w->cfg->group, w->cfg->concurrency, w->cfg->nredis, w->owner);
+    while (!atomic_load(&w->stopping) && !g_stop) {
+        sf_kmsg *m = NULL;
+        atomic_store(&w->last_poll_ms, sf_w_now_ms());
+        rc = sf_kcons_poll(w->cons, 100, &m, err);
+        if (rc != SF_OK)
+            break;
+        if (m) {
+            wjob *j = sf_w_job_new(w, m);
+            if (j)
+                sf_w_enqueue(w, j);
+            else
+                sf_kcons_release(w->cons, m);
+        }
+        sf_kprod_poll(w->prod);
+        watchdog(w);
+    }
+    atomic_store(&w->stopping, 1);
+    int drc = drain(w);
+    if (drc != SF_OK) {
+        /* Scan threads still hold jobs and the consumer: the caller must
+         * exit without sf_worker_free(). Finished offsets were committed
+         * as they finished; the rest is redelivered. */
+        return sf_error_set(err, SF_ETIMEOUT, "drain did not finish within the grace period");
+    }
+    sf_kcons_close(w->cons); /* commits what finished, leaves the group */
+    w->cons = NULL;
+    return rc;
+}
+
+void sf_worker_free(sf_worker *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->qmu);
+    w->quit = 1;
+    pthread_cond_broadcast(&w->qcv);
+    pthread_mutex_unlock(&w->qmu);
+    /* Threads still scanning after a timed-out drain are not joined: the
+     * caller exits the process instead of freeing (see worker_main.c). */
+    for (int i = 0; i < w->nslots; i++)
+        pthread_join(w->slots[i].thr, NULL);
+    free(w->slots);
+    sf_httpd_stop(w->httpd);
+    if (w->cons)
+        sf_kcons_close(w->cons);
+    sf_kprod_free(w->prod);
+    sf_lcache_free(w->lc);
+    sf_kv_free(w->kv);
+    pthread_mutex_destroy(&w->qmu);
+    pthread_cond_destroy(&w->qcv);
+    free(w);
+}

@@ -51,6 +51,19 @@
 /* Nesting of jars inside jars. */
 #define SF_LIM_JAR_DEPTH 4
 
+/* Entries walked in one jar/war/ear (nested ones count separately): the
+ * biggest fat jars hold ~100k classes; past 500k it is a zip bomb. */
+#define SF_LIM_JAR_ENTRIES 500000ULL
+
+/* One nested jar read into memory to look inside it: libraries are
+ * < 20 MiB (the largest, e.g. ML runtimes, ~60 MiB); with SF_LIM_JAR_DEPTH
+ * levels this bounds a jar's peak memory to depth x this. */
+#define SF_LIM_JAR_INNER_BYTES (64ULL << 20)
+
+/* Decompressed bytes of all nested jars of one top-level archive: a big
+ * Spring Boot jar or war carries ~300 MiB of libraries. */
+#define SF_LIM_JAR_TOTAL_BYTES (1ULL << 30)
+
 /* JSON nesting depth accepted from untrusted input. */
 #define SF_LIM_JSON_DEPTH 64
 
@@ -67,5 +80,25 @@
 /* A CVSS vector: the longest legal v3.1 vector, every optional metric
  * included, is about 170 bytes. */
 #define SF_LIM_CVSS_VECTOR 512
+
+/* A layer inventory's JSON (cache values): SF_LIM_PACKAGES packages of a
+ * few hundred bytes each stay below this; anything bigger is corrupt. */
+#define SF_LIM_INVENTORY_BYTES (256ULL << 20)
+
+/* One advisory document (an OSV record, a secdb release file, a Debian
+ * tracker list). The DSA list is ~1 MiB, the largest OSV records (Linux
+ * kernel, long version lists) a few MiB; 64 MiB is no advisory. */
+#define SF_LIM_VDB_DOC_BYTES (64ULL << 20)
+
+/* Entries in one advisory archive: OSV's all-ecosystem zip holds ~500k
+ * records. */
+#define SF_LIM_VDB_ARCHIVE_ENTRIES 2000000ULL
+
+/* Decompressed bytes read from one advisory archive (the full OSV export
+ * is ~5 GiB unpacked). */
+#define SF_LIM_VDB_ARCHIVE_BYTES (16ULL << 30)
+
+/* Directory depth walked when importing a tree of advisories. */
+#define SF_LIM_VDB_DIR_DEPTH 16
 
 #endif

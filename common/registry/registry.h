@@ -30,6 +30,10 @@ typedef struct sf_reg_opts {
     int max_retries;       /* retries on 429/5xx/network errors (-1 = default 5) */
     long connect_timeout_ms; /* 0 = default 10000 */
     long stall_timeout_ms;   /* abort when no byte flows for this long (0 = 30000) */
+    /* Added after the first version of this header: */
+    long backoff_base_ms;    /* first retry delay before jitter (0 = 200) */
+    long backoff_max_ms;     /* cap of one retry delay, Retry-After included (0 = 60000) */
+    const volatile int *cancel; /* when it becomes non-zero, calls stop with SF_ECANCELED */
 } sf_reg_opts;
 
 int sf_reg_new(sf_reg **out, const sf_reg_opts *opts, sf_error *err);
@@ -72,5 +76,32 @@ int sf_reg_catalog(sf_reg *r, int page_size, sf_reg_name_cb cb, void *ctx, sf_er
 /* Page through /v2/<repo>/tags/list. */
 int sf_reg_tags(sf_reg *r, const char *repo, int page_size, sf_reg_name_cb cb, void *ctx,
                 sf_error *err);
+
+/* Check that the registry answers the API: GET /v2/ (following an auth
+ * challenge). SF_OK when it answers 200 (or 401 without credentials to
+ * offer: the registry is alive, access is decided per request);
+ * SF_ENET / SF_ETIMEOUT / SF_ESERVER / SF_ERATELIMIT after retries, and
+ * SF_EAUTH when configured credentials are refused. */
+int sf_reg_ping(sf_reg *r, sf_error *err);
+
+/* 1 when name is a valid repository name of the distribution spec
+ * (lowercase path components joined by '/', at most 255 bytes). Names from
+ * a catalog are untrusted: they are checked before they reach a URL. */
+int sf_reg_valid_repo(const char *name);
+/* 1 when tag is a valid tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127}). */
+int sf_reg_valid_tag(const char *tag);
+
+/*
+ * Find the target of the rel="next" link in a Link header value
+ * (`<url>; rel="next"`, several links separated by commas, rel values may
+ * list several space-separated relations). Returns 1 and copies the
+ * target (as written: relative or absolute) into out, 0 when there is no
+ * next link, SF_EPARSE when malformed or longer than outlen.
+ */
+int sf_reg_parse_link_next(const char *hdr, char *out, size_t outlen);
+
+/* HTTP transfers made by r so far (retries, redirects, token requests
+ * included): the "raw request" count for measurements. */
+long sf_reg_requests(const sf_reg *r);
 
 #endif

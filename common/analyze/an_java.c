@@ -1,0 +1,351 @@
+/*
+ * an_java: Maven artifacts in Java archives (*.jar, *.war, *.ear), read
+ * from memory with libarchive's zip reader (central directory, so entries
+ * with data descriptors are read right).
+ *
+ * Identity, in order of trust:
+ *  1. every META-INF/maven/<group>/<artifact>/pom.properties: groupId,
+ *     artifactId, version -> name "group:artifact" (a shaded jar holds
+ *     several: each bundled artifact is reported);
+ *  2. when there is none, META-INF/MANIFEST.MF: name from
+ *     Implementation-Vendor-Id + Implementation-Title ("v:t"), else
+ *     Bundle-SymbolicName, else Implementation-Title; version from
+ *     Implementation-Version, else Bundle-Version;
+ *  3. else the file name "artifact-1.2.3.jar" -> "artifact", "1.2.3".
+ * Names from 2 and 3 have no group, so they rarely match Maven advisories;
+ * they still make the SBOM honest about what is there.
+ *
+ * Nested archives (WEB-INF/lib/x.jar, BOOT-INF/lib/x.jar, lib/x.jar in an
+ * ear, any .jar entry) are read into memory and analysed the same way, to
+ * SF_LIM_JAR_DEPTH levels, each capped by SF_LIM_JAR_INNER_BYTES and all
+ * of them together by SF_LIM_JAR_TOTAL_BYTES. Their packages record the
+ * path "outer.war!/WEB-INF/lib/inner.jar".
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze/an_util.h"
+#include "base/buf.h"
+#include "base/limits.h"
+
+/* pom.properties and MANIFEST.MF are < 10 KiB; a manifest listing every
+ * class digest reaches ~1 MiB. */
+#define JAR_META_MAX (2u << 20)
+
+typedef struct jar_ctx {
+    sf_inv_source *src;
+    sf_error *err;
+    uint64_t nested_bytes; /* decompressed bytes of nested archives read so far */
+    size_t skipped;        /* unusable metadata or unreadable nested archives */
+} jar_ctx;
+
+static int is_archive_name(const char *name)
+{
+    return sf_an_has_suffix(name, ".jar") || sf_an_has_suffix(name, ".war") ||
+           sf_an_has_suffix(name, ".ear");
+}
+
+static int java_wants(const sf_entry *e)
+{
+    return sf_an_is_regular(e) && is_archive_name(e->path) && e->size >= 22; /* empty zip */
+}
+
+static int java_sniff(const sf_entry *e, const uint8_t *h, size_t n)
+{
+    (void)e;
+    return n >= 4 && h[0] == 'P' && h[1] == 'K' && ((h[2] == 3 && h[3] == 4) || (h[2] == 5 && h[3] == 6));
+}
+
+/* Read the current entry (at most max bytes) into a new buffer. */
+static int read_entry(struct archive *ar, struct archive_entry *ae, size_t max, uint8_t **out,
+                      size_t *outlen)
+{
+    *out = NULL;
+    *outlen = 0;
+    if (archive_entry_size_is_set(ae) && archive_entry_size(ae) > (la_int64_t)max)
+        return SF_ELIMIT;
+    sf_buf b;
+    sf_buf_init(&b, max);
+    char chunk[16384];
+    for (;;) {
+        la_ssize_t n = archive_read_data(ar, chunk, sizeof chunk);
+        if (n == 0)
+            break;
+        if (n < 0) {
+            sf_buf_free(&b);
+            return SF_EPARSE;
+        }
+        int rc = sf_buf_append(&b, chunk, (size_t)n);
+        if (rc != SF_OK) {
+            sf_buf_free(&b);
+            return rc;
+        }
+    }
+    *out = (uint8_t *)sf_buf_steal(&b, outlen);
+    if (!*out) {
+        *out = malloc(1);
+        if (!*out)
+            return SF_ENOMEM;
+    }
+    return SF_OK;
+}
+
+/* Add a Maven package found in the archive at `where`. */
+static int add_maven(jar_ctx *c, const char *group, size_t glen, const char *artifact, size_t alen,
+                     const char *ver, size_t vlen, const char *where)
+{
+    sf_pkg p;
+    sf_buf name;
+    int rc;
+    memset(&p, 0, sizeof p);
+    p.type = SF_PT_MAVEN;
+    p.layer = -1;
+    sf_buf_init(&name, 2 * SF_AN_FIELD_MAX);
+    rc = glen ? sf_buf_printf(&name, "%.*s:%.*s", (int)glen, group, (int)alen, artifact)
+              : sf_buf_printf(&name, "%.*s", (int)alen, artifact);
+    if (rc == SF_OK && (rc = sf_an_dup_field(&p.name, name.data, name.len)) == SF_OK)
+        rc = sf_an_dup_field(&p.version, ver, vlen);
+    sf_buf_free(&name);
+    if (rc == SF_OK && where && !(p.path = strdup(where)))
+        rc = SF_ENOMEM;
+    if (rc != SF_OK || !p.name || !p.version) {
+        sf_pkg_clear(&p);
+        if (rc == SF_ENOMEM)
+            return sf_error_set(c->err, rc, "out of memory");
+        c->skipped++;
+        return SF_OK;
+    }
+    return sf_an_take_pkg(c->src, &p, c->err);
+}
+
+/* Trimmed value of `key` in Java properties text ("k=v", "k: v"). */
+static int prop_get(const uint8_t *d, size_t len, const char *key, const char **v, size_t *vlen)
+{
+    sf_an_lines r;
+    const char *line;
+    size_t n, kl = strlen(key);
+    sf_an_lines_init(&r, d, len);
+    while (sf_an_lines_next(&r, &line, &n)) {
+        sf_an_trim(&line, &n);
+        if (n <= kl || line[0] == '#' || line[0] == '!' || memcmp(line, key, kl) != 0)
+            continue;
+        const char *rest = line + kl;
+        size_t rl = n - kl;
+        sf_an_trim(&rest, &rl);
+        if (rl == 0 || (rest[0] != '=' && rest[0] != ':'))
+            continue;
+        rest++, rl--;
+        sf_an_trim(&rest, &rl);
+        *v = rest;
+        *vlen = rl;
+        return 1;
+    }
+    return 0;
+}
+
+static int parse_pom_properties(jar_ctx *c, const uint8_t *d, size_t len, const char *where)
+{
+    const char *g, *a, *v;
+    size_t gl, al, vl;
+    if (!prop_get(d, len, "groupId", &g, &gl) || !prop_get(d, len, "artifactId", &a, &al) ||
+        !prop_get(d, len, "version", &v, &vl) || gl == 0 || al == 0) {
+        c->skipped++;
+        return SF_OK;
+    }
+    return add_maven(c, g, gl, a, al, v, vl, where);
+}
+
+/* Main-section attribute of a manifest, joined over its 72-byte
+ * continuation lines, into out (capped at SF_AN_FIELD_MAX). */
+static int manifest_get(const uint8_t *d, size_t len, const char *key, char *out, size_t *olen)
+{
+    sf_an_lines r;
+    const char *line;
+    size_t n, kl = strlen(key);
+    int in = 0;
+    *olen = 0;
+    sf_an_lines_init(&r, d, len);
+    while (sf_an_lines_next(&r, &line, &n)) {
+        if (n == 0)
+            break; /* end of the main section */
+        if (in) {
+            if (line[0] != ' ')
+                break;
+            if (*olen + n - 1 > SF_AN_FIELD_MAX)
+                return 0;
+            memcpy(out + *olen, line + 1, n - 1);
+            *olen += n - 1;
+            continue;
+        }
+        if (n > kl + 1 && strncasecmp(line, key, kl) == 0 && line[kl] == ':') {
+            const char *v = line + kl + 1;
+            size_t vl = n - kl - 1;
+            if (vl > 0 && v[0] == ' ')
+                v++, vl--;
+            if (vl > SF_AN_FIELD_MAX)
+                return 0;
+            memcpy(out, v, vl);
+            *olen = vl;
+            in = 1;
+        }
+    }
+    return in;
+}
+
+/* Identity from MANIFEST.MF, else from the archive's file name. */
+static int fallback_identity(jar_ctx *c, const uint8_t *mf, size_t mflen, const char *where)
+{
+    char vendor[SF_AN_FIELD_MAX], title[SF_AN_FIELD_MAX], ver[SF_AN_FIELD_MAX];
+    size_t vendl = 0, tl = 0, vl = 0;
+    if (mf) {
+        int has_vendor = manifest_get(mf, mflen, "Implementation-Vendor-Id", vendor, &vendl);
+        if (!manifest_get(mf, mflen, "Implementation-Title", title, &tl) || !has_vendor)
+            vendl = 0;
+        if (vendl == 0 && manifest_get(mf, mflen, "Bundle-SymbolicName", title, &tl)) {
+            const char *semi = memchr(title, ';', tl); /* ";singleton:=true" */
+            if (semi)
+                tl = (size_t)(semi - title);
+        } else if (vendl == 0) {
+            manifest_get(mf, mflen, "Implementation-Title", title, &tl);
+        }
+        if (!manifest_get(mf, mflen, "Implementation-Version", ver, &vl))
+            manifest_get(mf, mflen, "Bundle-Version", ver, &vl);
+        if (tl && vl)
+            return add_maven(c, vendor, vendl, title, tl, ver, vl, where);
+    }
+    /* "name-1.2.3.jar": the version starts at the last '-' before a digit */
+    const char *base = sf_an_basename(where);
+    size_t bl = strlen(base);
+    if (bl <= 4)
+        return SF_OK;
+    bl -= 4;
+    for (size_t i = bl; i-- > 1;) {
+        if (base[i] == '-' && i + 1 < bl && base[i + 1] >= '0' && base[i + 1] <= '9')
+            return add_maven(c, NULL, 0, base, i, base + i + 1, bl - i - 1, where);
+    }
+    return SF_OK;
+}
+
+static int is_pom_properties(const char *name)
+{
+    return strncmp(name, "META-INF/maven/", 15) == 0 && sf_an_has_suffix(name, "/pom.properties");
+}
+
+static int scan_archive(jar_ctx *c, const uint8_t *data, size_t len, const char *where, int depth);
+
+/* Read a nested archive entry and scan it. */
+static int scan_nested(jar_ctx *c, struct archive *ar, struct archive_entry *ae, const char *name,
+                       const char *where, int depth)
+{
+    uint64_t left = SF_LIM_JAR_TOTAL_BYTES - c->nested_bytes;
+    size_t cap = (size_t)(left < SF_LIM_JAR_INNER_BYTES ? left : SF_LIM_JAR_INNER_BYTES);
+    uint8_t *inner = NULL;
+    size_t ilen = 0;
+    sf_buf w;
+    int rc = read_entry(ar, ae, cap, &inner, &ilen);
+    if (rc == SF_ENOMEM)
+        return sf_error_set(c->err, rc, "out of memory");
+    if (rc != SF_OK) {
+        c->skipped++;
+        return SF_OK;
+    }
+    c->nested_bytes += ilen;
+    sf_buf_init(&w, 4 * SF_LIM_PATH);
+    if (sf_buf_printf(&w, "%s!/%s", where, name) != SF_OK || !sf_an_text_ok(w.data, w.len)) {
+        c->skipped++;
+    } else if ((rc = scan_archive(c, inner, ilen, w.data, depth + 1)) == SF_EPARSE) {
+        c->skipped++; /* a corrupt inner jar does not spoil the outer one */
+        rc = SF_OK;
+    }
+    sf_buf_free(&w);
+    free(inner);
+    return rc;
+}
+
+static int scan_archive(jar_ctx *c, const uint8_t *data, size_t len, const char *where, int depth)
+{
+    struct archive *ar = archive_read_new();
+    struct archive_entry *ae;
+    uint8_t *mf = NULL, *buf = NULL;
+    size_t mflen = 0, blen, poms = 0;
+    uint64_t entries = 0;
+    int rc = SF_OK, r;
+    if (!ar)
+        return sf_error_set(c->err, SF_ENOMEM, "out of memory");
+    archive_read_support_format_zip_seekable(ar);
+    if (archive_read_open_memory(ar, data, len) != ARCHIVE_OK) {
+        rc = SF_EPARSE;
+        goto done;
+    }
+    while ((r = archive_read_next_header(ar, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+        const char *name = archive_entry_pathname(ae);
+        if (++entries > SF_LIM_JAR_ENTRIES) {
+            rc = sf_error_set(c->err, SF_ELIMIT, "%s: more than %llu entries", where,
+                              (unsigned long long)SF_LIM_JAR_ENTRIES);
+            goto done;
+        }
+        if (!name || archive_entry_filetype(ae) != AE_IFREG)
+            continue;
+        if (is_pom_properties(name) || (!mf && strcmp(name, "META-INF/MANIFEST.MF") == 0)) {
+            int rr = read_entry(ar, ae, JAR_META_MAX, &buf, &blen);
+            if (rr == SF_ENOMEM) {
+                rc = sf_error_set(c->err, rr, "out of memory");
+                goto done;
+            }
+            if (rr != SF_OK) {
+                c->skipped++;
+                continue;
+            }
+            if (is_pom_properties(name)) {
+                poms++;
+                rc = parse_pom_properties(c, buf, blen, where);
+                free(buf);
+                buf = NULL;
+            } else {
+                mf = buf, mflen = blen, buf = NULL;
+            }
+        } else if (is_archive_name(name) && depth < SF_LIM_JAR_DEPTH) {
+            rc = scan_nested(c, ar, ae, name, where, depth);
+        }
+        if (rc != SF_OK)
+            goto done;
+    }
+    if (r != ARCHIVE_EOF && entries == 0) {
+        rc = SF_EPARSE;
+        goto done;
+    }
+    if (r != ARCHIVE_EOF)
+        c->skipped++; /* damaged after some entries: keep what was read */
+    if (poms == 0)
+        rc = fallback_identity(c, mf, mflen, where);
+done:
+    free(mf);
+    free(buf);
+    archive_read_free(ar);
+    return rc;
+}
+
+static int java_parse(const sf_entry *e, const uint8_t *data, size_t len, sf_inv_source *src,
+                      sf_error *err)
+{
+    jar_ctx c = {src, err, 0, 0};
+    src->status = SF_SRC_PARSED;
+    int rc = scan_archive(&c, data, len, e->path, 0);
+    if (rc == SF_EPARSE)
+        return sf_error_set(err, rc, "%s: not a readable zip archive", e->path);
+    if (rc == SF_OK && c.skipped &&
+        sf_an_note(src, "%zu unreadable metadata file(s) or nested archive(s) skipped", c.skipped) != SF_OK)
+        rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+    return rc;
+}
+
+const sf_analyzer sf_an_java = {
+    .name = "java",
+    .version = 1,
+    .max_bytes = SF_LIM_FILE_BYTES, /* fat jars and wars reach ~100 MiB */
+    .wants = java_wants,
+    .sniff = java_sniff,
+    .parse = java_parse,
+};

@@ -1,0 +1,124 @@
+/*
+ * an_util: helpers shared by the package analyzers (an_*.c): a bounded
+ * line reader over in-memory text, an RFC822-style field reader (dpkg
+ * status, Python METADATA), text validation (package fields end up in
+ * JSON, so they must be valid UTF-8 without control characters), and
+ * small wrappers that fill an sf_inv_source.
+ *
+ * Everything here works on untrusted bytes that may hold NULs, invalid
+ * UTF-8 or lines of any length; nothing here allocates more than the
+ * field it copies.
+ */
+#ifndef SF_AN_UTIL_H
+#define SF_AN_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyze/analyzer.h"
+#include "analyze/inventory.h"
+#include "base/pkg.h"
+
+/* Longest package field kept (name, version, arch, license, source): real
+ * ones are < 300 bytes (long SPDX license expressions); past this it is
+ * garbage, not metadata. */
+#define SF_AN_FIELD_MAX 1024
+
+/* Cursor over the lines of an in-memory text. */
+typedef struct sf_an_lines {
+    const char *p;   /* next unread byte */
+    const char *end; /* one past the last byte */
+} sf_an_lines;
+
+/* Start reading data[0..len). */
+void sf_an_lines_init(sf_an_lines *r, const uint8_t *data, size_t len);
+/* Next line without its "\n" (and a trailing "\r"): 1, or 0 at the end. */
+int sf_an_lines_next(sf_an_lines *r, const char **line, size_t *len);
+
+/* One "Key: value" field; value is trimmed and is its first line only
+ * (continuation lines are skipped: no kept field is multi-line). */
+typedef struct sf_an_field {
+    const char *key;
+    size_t klen;
+    const char *val;
+    size_t vlen;
+} sf_an_field;
+
+/*
+ * Next field of the current RFC822-style stanza: 1 with *f filled, or 0 at
+ * the stanza's end (blank line or end of text). Lines without a colon are
+ * skipped. Call sf_an_lines_eof() to tell the last stanza from the others.
+ */
+int sf_an_field_next(sf_an_lines *r, sf_an_field *f);
+/* 1 when no bytes are left. */
+int sf_an_lines_eof(const sf_an_lines *r);
+
+/* 1 when key of f equals k (ASCII case-insensitive, as RFC822 keys are). */
+int sf_an_key_is(const sf_an_field *f, const char *k);
+
+/* Trim ASCII spaces and tabs at both ends of [*s, *s+*n). */
+void sf_an_trim(const char **s, size_t *n);
+
+/* 1 when s[0..n) is valid UTF-8 without NULs or control characters. */
+int sf_an_text_ok(const char *s, size_t n);
+
+/*
+ * Copy a trimmed field into *out (caller frees). Empty gives *out = NULL
+ * and SF_OK. SF_EPARSE when the text is not valid UTF-8, holds control
+ * characters or is longer than SF_AN_FIELD_MAX; SF_ENOMEM.
+ */
+int sf_an_dup_field(char **out, const char *s, size_t n);
+
+/* 1 when the entry is a regular file (or its type is unknown). */
+int sf_an_is_regular(const sf_entry *e);
+/* 1 when path ends with suffix. */
+int sf_an_has_suffix(const char *path, const char *suffix);
+/* Last path component (borrowed, inside path). */
+const char *sf_an_basename(const char *path);
+
+/* Replace src->note with printf-style text (keeps the old note on ENOMEM). */
+int sf_an_note(sf_inv_source *src, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Move p into src (sf_inv_source_take_pkg), refusing past SF_LIM_PACKAGES
+ * packages with SF_ELIMIT and err filled. p is cleared in every case.
+ */
+int sf_an_take_pkg(sf_inv_source *src, sf_pkg *p, sf_error *err);
+
+/* Mark src as recognised but not parsed, with a note saying why. */
+int sf_an_unparsed(sf_inv_source *src, const char *why);
+
+/* npm: 1 when path is a lockfile the npm analyzer reads (package-lock.json,
+ * npm-shrinkwrap.json, yarn.lock outside node_modules). */
+int sf_an_npm_is_lockfile(const char *path);
+/*
+ * npm reconciliation rule for the assembler: 1 when installed_path is an
+ * installed package.json inside the node_modules of lock_path's directory
+ * (e.g. "app/package-lock.json" and "app/node_modules/x/package.json").
+ * When any such package exists in the final image, the lockfile's own
+ * packages are dropped: the installed tree is the truth; a lockfile counts
+ * only where nothing is installed beside it.
+ */
+int sf_an_npm_lock_shadowed(const char *lock_path, const char *installed_path);
+
+/* gobin: the stdlib version Go's OSV advisories use for a toolchain
+ * version string ("go1.21.3" -> "1.21.3", "go1.20" -> "1.20.0",
+ * "go1.21rc2" -> "1.21.0-rc.2"); SF_EPARSE for "devel" and garbage. */
+int sf_an_gobin_stdlib_version(const char *gover, size_t n, char *out, size_t outlen);
+
+/* rpm: one header blob (as stored in rpmdb.sqlite) to a package in *out
+ * (caller clears it): SF_OK, SF_EPARSE when malformed or incomplete,
+ * SF_ENOMEM. Exposed for the fuzz target and tests. */
+int sf_an_rpm_header_pkg(const uint8_t *blob, size_t len, sf_pkg *out);
+
+/* The analyzers (each defined in its an_<name>.c), for analyzers.c and tests. */
+extern const sf_analyzer sf_an_os;
+extern const sf_analyzer sf_an_dpkg;
+extern const sf_analyzer sf_an_apk;
+extern const sf_analyzer sf_an_rpm;
+extern const sf_analyzer sf_an_npm;
+extern const sf_analyzer sf_an_python;
+extern const sf_analyzer sf_an_gobin;
+extern const sf_analyzer sf_an_java;
+
+#endif

@@ -1,0 +1,172 @@
+/* jutil: see jutil.h. */
+#include "analyze/jutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence at s (max n bytes), 0 when invalid.
+ * Follows RFC 3629: no overlongs, no surrogates, nothing past U+10FFFF. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len;
+    unsigned min;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    unsigned cp = c & (0x3F >> (len - 1));
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+json_t *sf_jutil_str(const char *s)
+{
+    if (!s)
+        return json_null();
+    size_t n = strlen(s);
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        size_t l = utf8_seq(u + i, n - i);
+        if (!l)
+            break;
+        i += l;
+    }
+    if (i == n)
+        return json_stringn_nocheck(s, n);
+    /* Repair: each invalid byte becomes U+FFFD (3 bytes). */
+    size_t cap;
+    if (sf_mul_overflow(n, 3, &cap) || sf_add_overflow(cap, 1, &cap))
+        return NULL;
+    char *fix = malloc(cap);
+    if (!fix)
+        return NULL;
+    size_t o = 0;
+    for (i = 0; i < n;) {
+        size_t l = utf8_seq(u + i, n - i);
+        if (l) {
+            memcpy(fix + o, s + i, l);
+            o += l;
+            i += l;
+        } else {
+            memcpy(fix + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+        }
+    }
+    json_t *j = json_stringn_nocheck(fix, o);
+    free(fix);
+    return j;
+}
+
+int sf_jutil_set_new(json_t *obj, const char *key, json_t *v)
+{
+    if (!v)
+        return SF_ENOMEM;
+    return json_object_set_new(obj, key, v) == 0 ? SF_OK : SF_ENOMEM;
+}
+
+int sf_jutil_set_str(json_t *obj, const char *key, const char *s)
+{
+    if (!s)
+        return SF_OK;
+    return sf_jutil_set_new(obj, key, sf_jutil_str(s));
+}
+
+struct dump_ctx {
+    sf_buf *out;
+    int rc;
+};
+
+static int dump_cb(const char *buf, size_t size, void *data)
+{
+    struct dump_ctx *d = data;
+    int rc = sf_buf_append(d->out, buf, size);
+    if (rc != SF_OK) {
+        d->rc = rc;
+        return -1;
+    }
+    return 0;
+}
+
+int sf_jutil_dump(const json_t *root, sf_buf *out)
+{
+    struct dump_ctx d = {out, SF_OK};
+    if (json_dump_callback(root, dump_cb, &d, JSON_COMPACT) != 0)
+        return d.rc != SF_OK ? d.rc : SF_ENOMEM;
+    return SF_OK;
+}
+
+int sf_jutil_load(json_t **out, const char *text, size_t len, size_t max, const char *what,
+                  sf_error *err)
+{
+    *out = NULL;
+    if (len > max)
+        return sf_error_set(err, SF_ELIMIT, "%s: %zu bytes exceeds the limit of %zu", what, len,
+                            max);
+    json_error_t je;
+    json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!j)
+        return sf_error_set(err, SF_EPARSE, "%s: invalid JSON at line %d column %d: %s", what,
+                            je.line, je.column, je.text);
+    *out = j;
+    return SF_OK;
+}
+
+int sf_jutil_get_str(const json_t *obj, const char *key, char **out, sf_error *err)
+{
+    *out = NULL;
+    const json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v))
+        return SF_OK;
+    if (!json_is_string(v))
+        return sf_error_set(err, SF_EPARSE, "field \"%s\" is not a string", key);
+    size_t n = json_string_length(v);
+    if (memchr(json_string_value(v), '\0', n))
+        return sf_error_set(err, SF_EPARSE, "field \"%s\" holds a NUL byte", key);
+    *out = sf_strndup(json_string_value(v), n);
+    return *out ? SF_OK : sf_error_set(err, SF_ENOMEM, "out of memory");
+}
+
+int sf_jutil_get_u64(const json_t *obj, const char *key, uint64_t *out, sf_error *err)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!v)
+        return SF_OK;
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return sf_error_set(err, SF_EPARSE, "field \"%s\" is not a non-negative integer", key);
+    *out = (uint64_t)json_integer_value(v);
+    return SF_OK;
+}
+
+int sf_jutil_get_int(const json_t *obj, const char *key, long long lo, long long hi, int *out,
+                     sf_error *err)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!v)
+        return SF_OK;
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+        return sf_error_set(err, SF_EPARSE, "field \"%s\" is not an integer in [%lld, %lld]", key,
+                            lo, hi);
+    *out = (int)json_integer_value(v);
+    return SF_OK;
+}

@@ -1,0 +1,50 @@
+/*
+ * jutil: the few jansson helpers the engine's JSON documents share
+ * (layer inventories, scan results, SBOMs): strings that may carry
+ * non-UTF-8 bytes from package databases, strict typed getters for
+ * untrusted documents, and dumping a tree into a capped sf_buf.
+ *
+ * jansson refuses invalid UTF-8 (json_string returns NULL), but package
+ * databases are not guaranteed to be UTF-8; such bytes are replaced with
+ * U+FFFD so a document is always produced and always valid JSON.
+ */
+#ifndef SF_JUTIL_H
+#define SF_JUTIL_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+
+/* New JSON string from s (invalid UTF-8 replaced); json null for NULL s.
+ * NULL only when out of memory. */
+json_t *sf_jutil_str(const char *s);
+
+/* Set obj[key] to sf_jutil_str(s) unless s is NULL. SF_OK or SF_ENOMEM. */
+int sf_jutil_set_str(json_t *obj, const char *key, const char *s);
+
+/* Set obj[key] = v, stealing v (which may be NULL: then SF_ENOMEM). */
+int sf_jutil_set_new(json_t *obj, const char *key, json_t *v);
+
+/* Append the compact JSON text of root to out. SF_OK, SF_ELIMIT, SF_ENOMEM. */
+int sf_jutil_dump(const json_t *root, sf_buf *out);
+
+/* Parse untrusted JSON text (at most max bytes, no duplicate keys, NUL
+ * bytes refused) into *out. SF_EPARSE with the position in err. */
+int sf_jutil_load(json_t **out, const char *text, size_t len, size_t max, const char *what,
+                  sf_error *err);
+
+/* Optional string member: *out = heap copy or NULL when absent/null.
+ * SF_EPARSE when present with another type. */
+int sf_jutil_get_str(const json_t *obj, const char *key, char **out, sf_error *err);
+
+/* Optional non-negative integer member (absent = leaves *out). */
+int sf_jutil_get_u64(const json_t *obj, const char *key, uint64_t *out, sf_error *err);
+
+/* Optional integer member in [lo, hi] (absent = leaves *out). */
+int sf_jutil_get_int(const json_t *obj, const char *key, long long lo, long long hi, int *out,
+                     sf_error *err);
+
+#endif

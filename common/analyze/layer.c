@@ -1,0 +1,841 @@
+/*
+ * layer: see layer.h.
+ *
+ * Why a thread. The bytes of a blob are *pushed* (libcurl's write
+ * callback, a docker-archive member loop), but libarchive *pulls* its
+ * input through a read callback and keeps its parser state on the stack
+ * of archive_read_next_header()/archive_read_data(). Feeding libarchive
+ * chunk by chunk with archive_read_open_memory() would restart the parser
+ * on every chunk, and writing our own push tar parser would duplicate
+ * libarchive's pax/GNU/sparse handling. So each layer gets one walker
+ * thread that owns libarchive and pulls from a bounded ring buffer (1 MiB)
+ * that the pushing thread fills: memory is bounded by the ring, the
+ * decompression buffer and the largest wanted file; the feeder blocks
+ * while the ring is full, which is the backpressure the network needs.
+ * It also pipelines the work on two cores: the feeder hashes the
+ * compressed bytes (blob digest) while the walker inflates, hashes the
+ * tar (diff_id) and walks it.
+ *
+ * Decompression is done here (codec.c), not by libarchive's filters, so
+ * that the diff_id hash, the byte and ratio limits, and the choice of
+ * inflater (ISA-L) are ours; libarchive only sees a plain tar stream.
+ *
+ * Nothing of a failed layer is kept: on any error the inventory's
+ * sources, whiteouts and opaques are dropped and only the error remains.
+ */
+#include "analyze/layer.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/digest.h"
+#include "base/limits.h"
+#include "base/log.h"
+
+#define RING_BYTES (1u << 20)
+#define OBUF_BYTES (256u << 10)
+#define SNIFF_BYTES 4096
+#define MAX_ANALYZERS 64
+/* A wanted-file buffer above this is released after use so an idle
+ * walker does not hold a big file's memory. */
+#define FBUF_KEEP (8u << 20)
+
+struct sf_layer {
+    /* configuration (owned copies) */
+    char *digest, *diff_id, *media_type, *an_version;
+    sf_layer_limits lim;
+    const sf_analyzer *const *ans;
+    size_t nans;
+    sf_inflater inflater;
+
+    /* feeder side */
+    sf_hasher *blob_h;
+    uint64_t fed;
+
+    /* ring between feeder and walker (guarded by mu) */
+    pthread_mutex_t mu;
+    pthread_cond_t cv_data, cv_space;
+    uint8_t *ring;
+    size_t rhead, rlen;
+    int eof, cancel, walker_done, walk_rc;
+    int abort_code;
+    char abort_msg[SF_ERRMSG_MAX];
+    pthread_t th;
+    int th_started, th_joined;
+
+    /* walker side (walker thread only) */
+    sf_codec *codec;
+    uint8_t *obuf;
+    sf_hasher *diff_h;
+    uint64_t in_bytes, out_bytes;
+    int stream_done;
+    sf_inventory *inv;
+    sf_error werr;
+    uint8_t *fbuf;
+    size_t fcap;
+    uint64_t wanted_files;
+    uint64_t *seq;  /* entry number of each inventory source (dedup) */
+    size_t seqcap;
+};
+
+void sf_layer_limits_default(sf_layer_limits *l)
+{
+    l->max_bytes = SF_LIM_LAYER_BYTES;
+    l->max_entries = SF_LIM_LAYER_ENTRIES;
+    l->max_file_bytes = SF_LIM_FILE_BYTES;
+    l->max_ratio = SF_LIM_RATIO;
+    l->ratio_min_bytes = SF_LIM_RATIO_MIN_BYTES;
+    l->max_wanted_files = SF_LIM_WANTED_FILES;
+}
+
+/* A caller's value, or the default when 0, never above the hard limit. */
+static uint64_t lim_pick(uint64_t v, uint64_t hard)
+{
+    return v == 0 || v > hard ? hard : v;
+}
+
+static void limits_resolve(sf_layer_limits *dst, const sf_layer_limits *src)
+{
+    sf_layer_limits d;
+    sf_layer_limits_default(&d);
+    dst->max_bytes = lim_pick(src->max_bytes, d.max_bytes);
+    dst->max_entries = lim_pick(src->max_entries, d.max_entries);
+    dst->max_file_bytes = lim_pick(src->max_file_bytes, d.max_file_bytes);
+    dst->max_ratio = lim_pick(src->max_ratio, d.max_ratio);
+    /* The ratio threshold may be lowered (tests) but is not a hard cap. */
+    dst->ratio_min_bytes = src->ratio_min_bytes ? src->ratio_min_bytes : d.ratio_min_bytes;
+    dst->max_wanted_files = lim_pick(src->max_wanted_files, d.max_wanted_files);
+}
+
+/* ------------------------------------------------------------ paths */
+
+int sf_layer_path_normalize(const char *in, char *out, size_t outlen)
+{
+    size_t o = 0;
+    size_t max = outlen ? outlen - 1 : 0;
+    if (max > SF_LIM_PATH)
+        max = SF_LIM_PATH;
+    if (strnlen(in, SF_LIM_PATH * 4 + 1) > SF_LIM_PATH * 4)
+        return SF_ELIMIT;
+    const char *p = in;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        const char *c = p;
+        while (*p && *p != '/')
+            p++;
+        size_t n = (size_t)(p - c);
+        if (n == 0 || (n == 1 && c[0] == '.'))
+            continue;
+        if (n == 2 && c[0] == '.' && c[1] == '.') {
+            /* Up one level, never above the root. */
+            while (o > 0 && out[o - 1] != '/')
+                o--;
+            if (o > 0)
+                o--;
+            continue;
+        }
+        size_t need = o + (o ? 1 : 0) + n;
+        if (need > max)
+            return SF_ELIMIT;
+        if (o)
+            out[o++] = '/';
+        memcpy(out + o, c, n);
+        o += n;
+    }
+    if (outlen)
+        out[o] = '\0';
+    return o ? SF_OK : SF_ENOTFOUND;
+}
+
+/* ------------------------------------------------------------ ring */
+
+/* Walker: wait for at least min bytes (or the end of input); p and n =
+ * contiguous readable bytes (n == 0 at end of input). SF_ECANCELED when the layer was aborted. */
+static int ring_peek(sf_layer *l, size_t min, const uint8_t **p, size_t *n)
+{
+    pthread_mutex_lock(&l->mu);
+    while (l->rlen < min && !l->eof && !l->cancel)
+        pthread_cond_wait(&l->cv_data, &l->mu);
+    int cancel = l->cancel;
+    size_t head = l->rhead, len = l->rlen;
+    pthread_mutex_unlock(&l->mu);
+    if (cancel)
+        return sf_error_set(&l->werr, SF_ECANCELED, "layer: analysis cancelled");
+    *p = l->ring + head;
+    *n = len < RING_BYTES - head ? len : RING_BYTES - head;
+    return SF_OK;
+}
+
+static void ring_release(sf_layer *l, size_t n)
+{
+    if (n == 0)
+        return;
+    pthread_mutex_lock(&l->mu);
+    l->rhead = (l->rhead + n) % RING_BYTES;
+    l->rlen -= n;
+    pthread_cond_signal(&l->cv_space);
+    pthread_mutex_unlock(&l->mu);
+}
+
+/* Walker: choose the codec once the first bytes are there. The media
+ * type says what to expect; the magic bytes must agree. */
+static int pick_codec(sf_layer *l, const uint8_t *p, size_t n)
+{
+    sf_codec_kind magic = sf_codec_sniff(p, n);
+    int announced = sf_codec_from_media_type(l->media_type);
+    if (announced == SF_CODEC_GZIP || announced == SF_CODEC_ZSTD) {
+        if (magic != (sf_codec_kind)announced)
+            return sf_error_set(&l->werr, SF_EPARSE,
+                                "layer: media type %s announces %s but the blob is %s",
+                                l->media_type, sf_codec_name((sf_codec_kind)announced),
+                                magic == SF_CODEC_NONE ? "not compressed" : sf_codec_name(magic));
+    } else if (announced == SF_CODEC_NONE && magic != SF_CODEC_NONE) {
+        /* docker save and some registries compress "tar" layers: follow
+         * the content, which the diff_id check still pins down. */
+        SF_DEBUG("layer", "media type says uncompressed tar, content is %s",
+                 sf_codec_name(magic));
+    }
+    if (sf_codec_new(&l->codec, magic, l->inflater) != SF_OK)
+        return sf_error_set(&l->werr, SF_ENOMEM, "out of memory");
+    return SF_OK;
+}
+
+static int check_limits(sf_layer *l)
+{
+    if (l->out_bytes > l->lim.max_bytes)
+        return sf_error_set(&l->werr, SF_ELIMIT,
+                            "layer: decompressed size exceeds the limit of %llu bytes",
+                            (unsigned long long)l->lim.max_bytes);
+    if (l->out_bytes >= l->lim.ratio_min_bytes && l->in_bytes &&
+        l->out_bytes / l->in_bytes > l->lim.max_ratio)
+        return sf_error_set(&l->werr, SF_ELIMIT,
+                            "layer: compression ratio above %llu:1 (%llu bytes from %llu): "
+                            "decompression bomb",
+                            (unsigned long long)l->lim.max_ratio,
+                            (unsigned long long)l->out_bytes, (unsigned long long)l->in_bytes);
+    return SF_OK;
+}
+
+/* Walker: the next chunk of the decompressed tar; *n = 0 at its end. */
+static int produce(sf_layer *l, const uint8_t **out, size_t *n)
+{
+    *n = 0;
+    while (!l->stream_done) {
+        const uint8_t *p = NULL;
+        size_t avail = 0;
+        /* The codec is picked from the first 4 bytes (magic). */
+        int rc = ring_peek(l, l->codec ? 1 : 4, &p, &avail);
+        if (rc != SF_OK)
+            return rc;
+        if (!l->codec && (rc = pick_codec(l, p, avail)) != SF_OK)
+            return rc;
+        if (avail == 0) {
+            l->stream_done = 1;
+            return sf_codec_end(l->codec, &l->werr);
+        }
+        size_t used = 0, made = 0;
+        rc = sf_codec_run(l->codec, p, avail, &used, l->obuf, OBUF_BYTES, &made, &l->werr);
+        ring_release(l, used);
+        l->in_bytes += used;
+        if (rc != SF_OK)
+            return rc;
+        if (made) {
+            l->out_bytes += made;
+            if (l->diff_h && sf_hasher_update(l->diff_h, l->obuf, made) != SF_OK)
+                return sf_error_set(&l->werr, SF_EINTERNAL, "layer: hash failed");
+            if ((rc = check_limits(l)) != SF_OK)
+                return rc;
+            *out = l->obuf;
+            *n = made;
+            return SF_OK;
+        }
+    }
+    return SF_OK;
+}
+
+static la_ssize_t la_read(struct archive *a, void *ud, const void **buf)
+{
+    (void)a;
+    sf_layer *l = ud;
+    const uint8_t *p = NULL;
+    size_t n = 0;
+    if (produce(l, &p, &n) != SF_OK)
+        return -1;
+    *buf = p;
+    return (la_ssize_t)n;
+}
+
+/* ------------------------------------------------------------ entries */
+
+static int add_source(sf_layer *l, const char *path, const sf_analyzer *an, uint64_t seq,
+                      sf_inv_source **out)
+{
+    sf_inventory *inv = l->inv;
+    if (inv->nsrcs >= l->seqcap) {
+        size_t nc = l->seqcap ? l->seqcap * 2 : 16;
+        uint64_t *s = realloc(l->seq, nc * sizeof *s);
+        if (!s)
+            return sf_error_set(&l->werr, SF_ENOMEM, "out of memory");
+        l->seq = s;
+        l->seqcap = nc;
+    }
+    if (sf_inventory_add_source(inv, path, an->name, out) != SF_OK)
+        return sf_error_set(&l->werr, SF_ENOMEM, "out of memory");
+    l->seq[inv->nsrcs - 1] = seq;
+    return SF_OK;
+}
+
+/* Read up to want bytes of the current entry into l->fbuf at offset *have. */
+static int read_data(sf_layer *l, struct archive *a, size_t want, size_t *have)
+{
+    if (want > l->fcap) {
+        uint8_t *nb = realloc(l->fbuf, want ? want : 1);
+        if (!nb)
+            return sf_error_set(&l->werr, SF_ENOMEM, "layer: out of memory reading a %zu-byte file",
+                                want);
+        l->fbuf = nb;
+        l->fcap = want;
+    }
+    while (*have < want) {
+        la_ssize_t r = archive_read_data(a, l->fbuf + *have, want - *have);
+        if (r < 0)
+            return sf_error_set(&l->werr, SF_EPARSE, "tar: %s",
+                                archive_error_string(a) ? archive_error_string(a) : "read error");
+        if (r == 0)
+            break;
+        *have += (size_t)r;
+    }
+    return SF_OK;
+}
+
+static int note_too_big(sf_layer *l, const sf_entry *e, const sf_analyzer *an, uint64_t cap,
+                        uint64_t seq)
+{
+    sf_inv_source *s;
+    int rc = add_source(l, e->path, an, seq, &s);
+    if (rc != SF_OK)
+        return rc;
+    s->status = SF_SRC_ERROR;
+    char msg[160];
+    snprintf(msg, sizeof msg, "file of %llu bytes exceeds the %s analyzer's limit of %llu bytes; "
+             "not read", (unsigned long long)e->size, an->name, (unsigned long long)cap);
+    if (!(s->note = strdup(msg)))
+        return sf_error_set(&l->werr, SF_ENOMEM, "out of memory");
+    return SF_OK;
+}
+
+static int run_parse(sf_layer *l, const sf_entry *e, const sf_analyzer *an, size_t len,
+                     uint64_t seq)
+{
+    sf_inv_source *s;
+    int rc = add_source(l, e->path, an, seq, &s);
+    if (rc != SF_OK)
+        return rc;
+    sf_error perr = SF_ERROR_INIT;
+    rc = an->parse(e, l->fbuf, len, s, &perr);
+    if (rc == SF_ENOMEM)
+        return sf_error_set(&l->werr, SF_ENOMEM, "%s: out of memory parsing %s", an->name,
+                            e->path);
+    if (rc != SF_OK) {
+        s->status = SF_SRC_ERROR;
+        free(s->note);
+        s->note = strdup(perr.msg[0] ? perr.msg : sf_err_name(rc));
+        if (!s->note)
+            return sf_error_set(&l->werr, SF_ENOMEM, "out of memory");
+    }
+    return SF_OK;
+}
+
+/* Route one regular file to the analyzers that want it. */
+static int analyze_file(sf_layer *l, struct archive *a, const sf_entry *e, uint64_t seq)
+{
+    const sf_analyzer *set[MAX_ANALYZERS];
+    size_t nset = 0;
+    for (size_t i = 0; i < l->nans; i++) {
+        const sf_analyzer *an = l->ans[i];
+        if (!an->wants(e))
+            continue;
+        uint64_t cap = an->max_bytes && an->max_bytes < l->lim.max_file_bytes
+                           ? an->max_bytes : l->lim.max_file_bytes;
+        int rc = e->size > cap ? note_too_big(l, e, an, cap, seq) : SF_OK;
+        if (rc != SF_OK)
+            return rc;
+        if (e->size <= cap)
+            set[nset++] = an;
+    }
+    if (!nset)
+        return SF_OK;
+    if (++l->wanted_files > l->lim.max_wanted_files)
+        return sf_error_set(&l->werr, SF_ELIMIT, "layer: more than %llu files for analyzers",
+                            (unsigned long long)l->lim.max_wanted_files);
+    size_t size = (size_t)e->size, have = 0;
+    int rc = read_data(l, a, size < SNIFF_BYTES ? size : SNIFF_BYTES, &have);
+    if (rc != SF_OK)
+        return rc;
+    size_t keep = 0;
+    for (size_t i = 0; i < nset; i++)
+        if (!set[i]->sniff || set[i]->sniff(e, l->fbuf, have))
+            set[keep++] = set[i];
+    nset = keep;
+    if (nset && (rc = read_data(l, a, size, &have)) != SF_OK)
+        return rc;
+    for (size_t i = 0; i < nset && rc == SF_OK; i++)
+        rc = run_parse(l, e, set[i], have, seq);
+    if (l->fcap > FBUF_KEEP) {
+        free(l->fbuf);
+        l->fbuf = NULL;
+        l->fcap = 0;
+    }
+    return rc;
+}
+
+/* A whiteout entry: record it; 1 when the entry was one. */
+static int whiteout(sf_layer *l, const char *path, int *was)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t dirlen = slash ? (size_t)(slash - path) : 0;
+    *was = 0;
+    if (strncmp(base, ".wh.", 4) != 0)
+        return SF_OK;
+    *was = 1;
+    char buf[SF_LIM_PATH + 1];
+    int rc = SF_OK;
+    if (strcmp(base, ".wh..wh..opq") == 0) {
+        memcpy(buf, path, dirlen);
+        buf[dirlen] = '\0';
+        rc = sf_inventory_add_opaque(l->inv, buf);
+    } else if (strncmp(base, ".wh..wh.", 8) == 0 || base[4] == '\0') {
+        return SF_OK; /* other AUFS metadata (.wh..wh.plnk, ...): not a deletion */
+    } else {
+        /* dir + '/' + name fits: it is the path minus ".wh.". */
+        memcpy(buf, path, dirlen);
+        size_t o = dirlen;
+        if (dirlen)
+            buf[o++] = '/';
+        size_t n = strlen(base + 4);
+        memcpy(buf + o, base + 4, n + 1);
+        rc = sf_inventory_add_whiteout(l->inv, buf);
+    }
+    if (rc == SF_ELIMIT)
+        return sf_error_set(&l->werr, SF_ELIMIT, "layer: too many whiteouts");
+    return rc == SF_OK ? SF_OK : sf_error_set(&l->werr, SF_ENOMEM, "out of memory");
+}
+
+static int walk_entry(sf_layer *l, struct archive *a, struct archive_entry *ae, uint64_t seq)
+{
+    const char *raw = archive_entry_pathname(ae);
+    char path[SF_LIM_PATH + 1];
+    if (!raw)
+        return SF_OK;
+    int rc = sf_layer_path_normalize(raw, path, sizeof path);
+    if (rc == SF_ENOTFOUND)
+        return SF_OK; /* the root directory itself */
+    if (rc != SF_OK) {
+        SF_DEBUG("layer", "skipping entry with an overlong path|len=%zu", strlen(raw));
+        return SF_OK;
+    }
+    int was = 0;
+    if ((rc = whiteout(l, path, &was)) != SF_OK || was)
+        return rc;
+    /* Only regular files reach analyzers: symlinks and hard links are
+     * never followed (a link's target may lie outside this layer). */
+    if (archive_entry_filetype(ae) != AE_IFREG || archive_entry_hardlink(ae))
+        return SF_OK;
+    la_int64_t sz = archive_entry_size(ae);
+    sf_entry e = {path, sz > 0 ? (uint64_t)sz : 0, (unsigned)archive_entry_mode(ae)};
+    return analyze_file(l, a, &e, seq);
+}
+
+/* ------------------------------------------------------------ walker */
+
+typedef struct src_ref {
+    const char *path;
+    uint64_t seq;
+    size_t idx;
+} src_ref;
+
+static int src_ref_cmp(const void *a, const void *b)
+{
+    const src_ref *x = a, *y = b;
+    int c = strcmp(x->path, y->path);
+    if (c)
+        return c;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* A path that occurs twice in one tar: the later entry wins (as when
+ * extracting), so drop sources of earlier occurrences. */
+static int dedup_sources(sf_layer *l)
+{
+    sf_inventory *inv = l->inv;
+    if (inv->nsrcs < 2)
+        return SF_OK;
+    src_ref *r = malloc(inv->nsrcs * sizeof *r);
+    uint8_t *drop = calloc(inv->nsrcs, 1);
+    if (!r || !drop) {
+        free(r);
+        free(drop);
+        return sf_error_set(&l->werr, SF_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < inv->nsrcs; i++)
+        r[i] = (src_ref){inv->srcs[i].path, l->seq[i], i};
+    qsort(r, inv->nsrcs, sizeof *r, src_ref_cmp);
+    /* Sorted by (path, seq): the last of each path group has the
+     * highest entry number; every source of that path with a lower one
+     * came from an earlier, overwritten entry. */
+    for (size_t i = 0; i < inv->nsrcs;) {
+        size_t j = i;
+        while (j + 1 < inv->nsrcs && strcmp(r[j + 1].path, r[i].path) == 0)
+            j++;
+        for (size_t k = i; k <= j; k++)
+            if (r[k].seq != r[j].seq)
+                drop[r[k].idx] = 1;
+        i = j + 1;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < inv->nsrcs; i++) {
+        if (drop[i])
+            sf_inv_source_clear(&inv->srcs[i]);
+        else
+            inv->srcs[o++] = inv->srcs[i];
+    }
+    inv->nsrcs = o;
+    free(r);
+    free(drop);
+    return SF_OK;
+}
+
+/* A blob that decompresses to nothing is an empty layer, not a bad tar. */
+static int empty_stream(const sf_layer *l) { return l->stream_done && l->out_bytes == 0; }
+
+static int walk_tar(sf_layer *l)
+{
+    struct archive *a = archive_read_new();
+    if (!a)
+        return sf_error_set(&l->werr, SF_ENOMEM, "out of memory");
+    int rc = SF_OK;
+    archive_read_support_format_tar(a);
+    if (archive_read_open2(a, l, NULL, la_read, NULL, NULL) != ARCHIVE_OK) {
+        if (l->werr.code == SF_OK && !empty_stream(l))
+            sf_error_set(&l->werr, SF_EPARSE, "tar: %s", archive_error_string(a));
+        rc = l->werr.code;
+        goto done;
+    }
+    for (uint64_t seq = 0;; seq++) {
+        struct archive_entry *ae;
+        int r = archive_read_next_header(a, &ae);
+        if (r == ARCHIVE_EOF)
+            break;
+        if (r != ARCHIVE_OK && r != ARCHIVE_WARN && l->werr.code == SF_OK && empty_stream(l))
+            break;
+        if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+            rc = sf_error_set(&l->werr, SF_EPARSE, "tar: %s",
+                              archive_error_string(a) ? archive_error_string(a) : "bad header");
+            goto done;
+        }
+        if (++l->inv->entries > l->lim.max_entries) {
+            rc = sf_error_set(&l->werr, SF_ELIMIT, "layer: more than %llu tar entries",
+                              (unsigned long long)l->lim.max_entries);
+            goto done;
+        }
+        if ((rc = walk_entry(l, a, ae, seq)) != SF_OK)
+            goto done;
+    }
+    rc = dedup_sources(l);
+done:
+    archive_read_free(a);
+    return l->werr.code != SF_OK ? l->werr.code : rc;
+}
+
+/* After the tar's end marker: the rest of the stream still counts for
+ * the diff_id and must be consumed so the feeder is not blocked. */
+static int drain(sf_layer *l)
+{
+    for (;;) {
+        const uint8_t *p = NULL;
+        size_t n = 0;
+        int rc = produce(l, &p, &n);
+        if (rc != SF_OK || n == 0)
+            return rc;
+    }
+}
+
+static int verify_diff_id(sf_layer *l)
+{
+    if (!l->diff_h)
+        return SF_OK;
+    char got[SF_DIGEST_MAX];
+    if (sf_hasher_final(l->diff_h, got) != SF_OK)
+        return sf_error_set(&l->werr, SF_EINTERNAL, "layer: hash failed");
+    if (strcmp(got, l->diff_id) != 0)
+        return sf_error_set(&l->werr, SF_EDIGEST,
+                            "layer: uncompressed content %s does not match diff_id %s", got,
+                            l->diff_id);
+    return SF_OK;
+}
+
+static void *walker_main(void *arg)
+{
+    sf_layer *l = arg;
+    int rc = walk_tar(l);
+    if (rc == SF_OK)
+        rc = drain(l);
+    if (rc == SF_OK)
+        rc = verify_diff_id(l);
+    pthread_mutex_lock(&l->mu);
+    l->walk_rc = rc != SF_OK ? rc : l->werr.code;
+    l->walker_done = 1;
+    pthread_cond_broadcast(&l->cv_space);
+    pthread_mutex_unlock(&l->mu);
+    return NULL;
+}
+
+/* ------------------------------------------------------------ API */
+
+void sf_layer_free(sf_layer *l)
+{
+    if (!l)
+        return;
+    if (l->th_started && !l->th_joined) {
+        pthread_mutex_lock(&l->mu);
+        l->cancel = 1;
+        pthread_cond_broadcast(&l->cv_data);
+        pthread_mutex_unlock(&l->mu);
+        pthread_join(l->th, NULL);
+    }
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->cv_data);
+    pthread_cond_destroy(&l->cv_space);
+    free(l->digest);
+    free(l->diff_id);
+    free(l->media_type);
+    free(l->an_version);
+    sf_hasher_free(l->blob_h);
+    sf_hasher_free(l->diff_h);
+    sf_codec_free(l->codec);
+    free(l->ring);
+    free(l->obuf);
+    free(l->fbuf);
+    free(l->seq);
+    sf_inventory_free(l->inv);
+    free(l);
+}
+
+static int layer_init(sf_layer *l, const sf_layer_opts *o, sf_error *err)
+{
+    limits_resolve(&l->lim, &o->limits);
+    l->inflater = o->inflater;
+    l->ans = o->analyzers;
+    while (l->ans && l->ans[l->nans])
+        l->nans++;
+    if (l->nans > MAX_ANALYZERS)
+        return sf_error_set(err, SF_EINVAL, "layer: more than %d analyzers", MAX_ANALYZERS);
+    if ((o->digest && sf_digest_validate(o->digest, err) != SF_OK) ||
+        (o->diff_id && sf_digest_validate(o->diff_id, err) != SF_OK))
+        return err ? err->code : SF_EPARSE;
+    if ((o->digest && !(l->digest = strdup(o->digest))) ||
+        (o->diff_id && !(l->diff_id = strdup(o->diff_id))) ||
+        (o->media_type && !(l->media_type = strdup(o->media_type))) ||
+        (o->analyzer_version && !(l->an_version = strdup(o->analyzer_version))) ||
+        !(l->ring = malloc(RING_BYTES)) || !(l->obuf = malloc(OBUF_BYTES)) ||
+        sf_inventory_new(&l->inv) != SF_OK)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    if ((l->digest && sf_hasher_new(&l->blob_h, l->digest) != SF_OK) ||
+        (l->diff_id && sf_hasher_new(&l->diff_h, l->diff_id) != SF_OK))
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    if (l->an_version && !(l->inv->analyzer_version = strdup(l->an_version)))
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    return SF_OK;
+}
+
+int sf_layer_new(sf_layer **out, const sf_layer_opts *o, sf_error *err)
+{
+    *out = NULL;
+    sf_layer *l = calloc(1, sizeof *l);
+    if (!l)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cv_data, NULL);
+    pthread_cond_init(&l->cv_space, NULL);
+    int rc = layer_init(l, o, err);
+    if (rc != SF_OK)
+        goto fail;
+    if (pthread_create(&l->th, NULL, walker_main, l) != 0) {
+        rc = sf_error_set(err, SF_ENOMEM, "layer: cannot start the walker thread");
+        goto fail;
+    }
+    l->th_started = 1;
+    *out = l;
+    return SF_OK;
+fail:
+    sf_layer_free(l);
+    return rc;
+}
+
+int sf_layer_feed(sf_layer *l, const void *data, size_t n)
+{
+    const uint8_t *p = data;
+    if (l->blob_h && n && sf_hasher_update(l->blob_h, p, n) != SF_OK)
+        return SF_EINTERNAL;
+    l->fed += n;
+    pthread_mutex_lock(&l->mu);
+    while (n > 0) {
+        while (l->rlen == RING_BYTES && !l->walker_done && !l->cancel)
+            pthread_cond_wait(&l->cv_space, &l->mu);
+        if (l->walker_done || l->cancel) {
+            int rc = l->walk_rc != SF_OK ? l->walk_rc : SF_ECANCELED;
+            pthread_mutex_unlock(&l->mu);
+            return rc;
+        }
+        size_t tail = (l->rhead + l->rlen) % RING_BYTES;
+        size_t k = RING_BYTES - l->rlen;
+        if (k > RING_BYTES - tail)
+            k = RING_BYTES - tail;
+        if (k > n)
+            k = n;
+        /* The free region belongs to the feeder: copy without the lock. */
+        pthread_mutex_unlock(&l->mu);
+        memcpy(l->ring + tail, p, k);
+        pthread_mutex_lock(&l->mu);
+        l->rlen += k;
+        p += k;
+        n -= k;
+        pthread_cond_signal(&l->cv_data);
+    }
+    pthread_mutex_unlock(&l->mu);
+    return SF_OK;
+}
+
+int sf_layer_sink(void *ctx, const void *data, size_t n) { return sf_layer_feed(ctx, data, n); }
+
+void sf_layer_abort(sf_layer *l, int code, const char *msg)
+{
+    pthread_mutex_lock(&l->mu);
+    if (!l->abort_code) {
+        l->abort_code = code ? code : SF_EIO;
+        snprintf(l->abort_msg, sizeof l->abort_msg, "%s", msg ? msg : sf_err_name(code));
+    }
+    l->cancel = 1;
+    pthread_cond_broadcast(&l->cv_data);
+    pthread_cond_broadcast(&l->cv_space);
+    pthread_mutex_unlock(&l->mu);
+}
+
+/* Drop everything the layer yielded and keep only the error. */
+static int fail_inventory(sf_inventory *inv, int code, const char *msg)
+{
+    for (size_t i = 0; i < inv->nsrcs; i++)
+        sf_inv_source_clear(&inv->srcs[i]);
+    inv->nsrcs = 0;
+    for (size_t i = 0; i < inv->nwhiteouts; i++)
+        free(inv->whiteouts[i]);
+    inv->nwhiteouts = 0;
+    for (size_t i = 0; i < inv->nopaques; i++)
+        free(inv->opaques[i]);
+    inv->nopaques = 0;
+    inv->error_code = code;
+    free(inv->error);
+    inv->error = strdup(msg);
+    return code;
+}
+
+int sf_layer_finish(sf_layer *l, sf_inventory **out, sf_error *err)
+{
+    *out = NULL;
+    pthread_mutex_lock(&l->mu);
+    l->eof = 1;
+    pthread_cond_broadcast(&l->cv_data);
+    pthread_mutex_unlock(&l->mu);
+    pthread_join(l->th, NULL);
+    l->th_joined = 1;
+
+    int code = SF_OK;
+    char msg[SF_ERRMSG_MAX] = "";
+    if (l->abort_code) {
+        code = l->abort_code;
+        snprintf(msg, sizeof msg, "%s", l->abort_msg);
+    } else {
+        /* The blob digest first: a blob that is not what was asked for
+         * explains any later failure. */
+        char got[SF_DIGEST_MAX];
+        if (l->blob_h && l->walk_rc == SF_OK) {
+            if (sf_hasher_final(l->blob_h, got) != SF_OK) {
+                code = SF_EINTERNAL;
+                snprintf(msg, sizeof msg, "layer: hash failed");
+            } else if (strcmp(got, l->digest) != 0) {
+                code = SF_EDIGEST;
+                snprintf(msg, sizeof msg, "layer: blob content %s does not match digest %s",
+                         got, l->digest);
+            }
+        }
+        if (code == SF_OK && l->walk_rc != SF_OK) {
+            code = l->walk_rc;
+            snprintf(msg, sizeof msg, "%s", l->werr.msg[0] ? l->werr.msg : sf_err_name(code));
+        }
+    }
+    l->inv->bytes = l->out_bytes;
+    if (code != SF_OK) {
+        fail_inventory(l->inv, code, msg);
+        sf_error_set(err, code, "%s", msg);
+    }
+    *out = l->inv;
+    l->inv = NULL;
+    return code;
+}
+
+int sf_layer_analyze_mem(const void *data, size_t len, const sf_layer_opts *opts,
+                         sf_inventory **out, sf_error *err)
+{
+    sf_layer *l = NULL;
+    *out = NULL;
+    int rc = sf_layer_new(&l, opts, err);
+    if (rc != SF_OK)
+        return rc;
+    /* Feed in network-sized chunks so tests exercise the ring's wrap. */
+    const uint8_t *p = data;
+    for (size_t off = 0; off < len;) {
+        size_t k = len - off < 65521 ? len - off : 65521;
+        if (sf_layer_feed(l, p + off, k) != SF_OK)
+            break;
+        off += k;
+    }
+    rc = sf_layer_finish(l, out, err);
+    sf_layer_free(l);
+    return rc;
+}
+
+int sf_layer_analyze_fd(int fd, const sf_layer_opts *opts, sf_inventory **out, sf_error *err)
+{
+    sf_layer *l = NULL;
+    *out = NULL;
+    int rc = sf_layer_new(&l, opts, err);
+    if (rc != SF_OK)
+        return rc;
+    uint8_t *buf = malloc(256 << 10);
+    if (!buf) {
+        sf_layer_abort(l, SF_ENOMEM, "out of memory");
+    } else {
+        for (;;) {
+            ssize_t r = read(fd, buf, 256 << 10);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0) {
+                sf_layer_abort(l, SF_EIO, "layer: read failed");
+                break;
+            }
+            if (r == 0 || sf_layer_feed(l, buf, (size_t)r) != SF_OK)
+                break;
+        }
+    }
+    free(buf);
+    rc = sf_layer_finish(l, out, err);
+    sf_layer_free(l);
+    return rc;
+}

@@ -1,0 +1,252 @@
+/*
+ * kprod: see kprod.h. Delivery accounting is done in the delivery-report
+ * callback, which librdkafka runs from rd_kafka_poll/flush on the calling
+ * thread; counters are atomics so stats may be read from anywhere.
+ */
+#include "bus/kprod.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/limits.h"
+#include "base/log.h"
+
+struct sf_kprod {
+    rd_kafka_t *rk;
+    sf_kprod_opts o;
+    size_t max_bytes;
+    uint64_t produced, delivered, failed; /* atomics */
+    char last_error[160];                 /* written only by the dr callback */
+};
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    sf_kprod *p = opaque;
+    int code = m->err ? SF_EKAFKA : SF_OK;
+    if (m->err) {
+        uint64_t n = __atomic_add_fetch(&p->failed, 1, __ATOMIC_RELAXED);
+        snprintf(p->last_error, sizeof p->last_error, "%s", rd_kafka_err2str(m->err));
+        /* One line per failure would flood the log when a topic is gone:
+         * log the first few, then every power of two. */
+        if (n <= 3 || (n & (n - 1)) == 0)
+            SF_WARN("kafka", "delivery failed|topic=%s error=\"%s\" failed_total=%llu",
+                    rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err),
+                    (unsigned long long)n);
+    } else {
+        __atomic_add_fetch(&p->delivered, 1, __ATOMIC_RELAXED);
+    }
+    if (p->o.on_delivery)
+        p->o.on_delivery(p->o.on_delivery_ctx, m->_private, code,
+                         m->err ? rd_kafka_err2str(m->err) : "");
+}
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    if (level <= 3)
+        SF_ERROR("kafka", "%s|facility=%s", buf, fac);
+    else if (level <= 4)
+        SF_WARN("kafka", "%s|facility=%s", buf, fac);
+    else
+        SF_DEBUG("kafka", "%s|facility=%s", buf, fac);
+}
+
+static int set(rd_kafka_conf_t *c, const char *k, const char *v, sf_error *err)
+{
+    char es[256];
+    if (rd_kafka_conf_set(c, k, v, es, sizeof es) != RD_KAFKA_CONF_OK)
+        return sf_error_set(err, SF_ECONFIG, "kafka %s: %s", k, es);
+    return SF_OK;
+}
+
+int sf_kprod_new(sf_kprod **out, const sf_kprod_opts *opts, sf_error *err)
+{
+    char num[32], es[512];
+    int rc = SF_OK;
+    *out = NULL;
+    if (!opts || !opts->brokers || !*opts->brokers)
+        return sf_error_set(err, SF_ECONFIG, "kafka brokers not set");
+    sf_kprod *p = calloc(1, sizeof *p);
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    if (!p || !c) {
+        free(p);
+        if (c)
+            rd_kafka_conf_destroy(c);
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    }
+    p->o = *opts;
+    p->max_bytes = opts->max_message_bytes ? opts->max_message_bytes : SF_LIM_MESSAGE_BYTES;
+    rc = set(c, "bootstrap.servers", opts->brokers, err);
+    if (!rc)
+        rc = set(c, "client.id", opts->client_id ? opts->client_id : "scanfarm", err);
+    /* Idempotence implies acks=all and in-order, duplicate-free retries. */
+    if (!rc)
+        rc = set(c, "enable.idempotence", "true", err);
+    if (!rc)
+        rc = set(c, "compression.type", "zstd", err);
+    /* message.max.bytes bounds a request; leave room for batch overhead. */
+    snprintf(num, sizeof num, "%zu", p->max_bytes + 65536);
+    if (!rc)
+        rc = set(c, "message.max.bytes", num, err);
+    snprintf(num, sizeof num, "%d", opts->linger_ms > 0 ? opts->linger_ms : 5);
+    if (!rc)
+        rc = set(c, "linger.ms", num, err);
+    snprintf(num, sizeof num, "%ld",
+             opts->delivery_timeout_ms > 0 ? opts->delivery_timeout_ms : 120000);
+    if (!rc)
+        rc = set(c, "delivery.timeout.ms", num, err);
+    if (rc) {
+        rd_kafka_conf_destroy(c);
+        free(p);
+        return rc;
+    }
+    rd_kafka_conf_set_dr_msg_cb(c, dr_cb);
+    rd_kafka_conf_set_log_cb(c, log_cb);
+    rd_kafka_conf_set_opaque(c, p);
+    p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, es, sizeof es);
+    if (!p->rk) {
+        rd_kafka_conf_destroy(c);
+        free(p);
+        return sf_error_set(err, SF_EKAFKA, "kafka producer: %s", es);
+    }
+    *out = p;
+    return SF_OK;
+}
+
+void sf_kprod_free(sf_kprod *p)
+{
+    if (!p)
+        return;
+    rd_kafka_flush(p->rk, 10000);
+    rd_kafka_destroy(p->rk);
+    free(p);
+}
+
+int sf_kprod_produce(sf_kprod *p, const char *topic, const void *key, size_t klen,
+                     const void *value, size_t vlen, void *msg_opaque, sf_error *err)
+{
+    if (vlen > p->max_bytes)
+        return sf_error_set(err, SF_ELIMIT, "message of %zu bytes exceeds the %zu byte limit",
+                            vlen, p->max_bytes);
+    for (;;) {
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY((void *)key, klen),
+            RD_KAFKA_V_VALUE((void *)value, vlen), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
+        if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            __atomic_add_fetch(&p->produced, 1, __ATOMIC_RELAXED);
+            rd_kafka_poll(p->rk, 0);
+            return SF_OK;
+        }
+        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            /* Back-pressure: serve delivery reports until there is room. */
+            rd_kafka_poll(p->rk, 100);
+            continue;
+        }
+        if (e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
+            return sf_error_set(err, SF_ELIMIT, "kafka: message too large");
+        char fe[256];
+        if (rd_kafka_fatal_error(p->rk, fe, sizeof fe))
+            return sf_error_set(err, SF_EKAFKA, "kafka producer fatal error: %s", fe);
+        return sf_error_set(err, SF_EKAFKA, "kafka produce to %s: %s", topic,
+                            rd_kafka_err2str(e));
+    }
+}
+
+void sf_kprod_poll(sf_kprod *p) { rd_kafka_poll(p->rk, 0); }
+
+static uint64_t outstanding(sf_kprod *p)
+{
+    uint64_t prod = __atomic_load_n(&p->produced, __ATOMIC_RELAXED);
+    uint64_t done = __atomic_load_n(&p->delivered, __ATOMIC_RELAXED) +
+                    __atomic_load_n(&p->failed, __ATOMIC_RELAXED);
+    return prod > done ? prod - done : 0;
+}
+
+int sf_kprod_flush(sf_kprod *p, long timeout_ms, sf_error *err)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* rd_kafka_flush returns once the queue is empty, which includes all
+     * delivery reports having been served by this call. Loop in slices so
+     * an unbounded wait still logs progress. */
+    while (outstanding(p) > 0) {
+        long slice = 1000;
+        if (timeout_ms >= 0) {
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            long el = (long)((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+            if (el >= timeout_ms)
+                break;
+            if (timeout_ms - el < slice)
+                slice = timeout_ms - el;
+        }
+        rd_kafka_flush(p->rk, (int)slice);
+        char fe[256];
+        if (rd_kafka_fatal_error(p->rk, fe, sizeof fe))
+            return sf_error_set(err, SF_EKAFKA, "kafka producer fatal error: %s", fe);
+        if (outstanding(p) > 0)
+            SF_DEBUG("kafka", "waiting for delivery reports|outstanding=%llu",
+                     (unsigned long long)outstanding(p));
+    }
+    uint64_t left = outstanding(p), failed = __atomic_load_n(&p->failed, __ATOMIC_RELAXED);
+    if (left)
+        return sf_error_set(err, SF_ETIMEOUT, "%llu messages still without delivery report",
+                            (unsigned long long)left);
+    if (failed)
+        return sf_error_set(err, SF_EKAFKA, "%llu messages failed delivery (last: %s)",
+                            (unsigned long long)failed, p->last_error);
+    return SF_OK;
+}
+
+void sf_kprod_stats_get(sf_kprod *p, sf_kprod_stats *out)
+{
+    out->produced = __atomic_load_n(&p->produced, __ATOMIC_RELAXED);
+    out->delivered = __atomic_load_n(&p->delivered, __ATOMIC_RELAXED);
+    out->failed = __atomic_load_n(&p->failed, __ATOMIC_RELAXED);
+    snprintf(out->last_error, sizeof out->last_error, "%s", p->last_error);
+}
+
+int sf_kprod_create_topic(sf_kprod *p, const char *topic, int partitions, int replication,
+                          long timeout_ms, sf_error *err)
+{
+    char es[256];
+    int rc = SF_OK;
+    rd_kafka_NewTopic_t *nt =
+        rd_kafka_NewTopic_new(topic, partitions, replication, es, sizeof es);
+    if (!nt)
+        return sf_error_set(err, SF_EINVAL, "topic %s: %s", topic, es);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(p->rk);
+    rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(p->rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    rd_kafka_AdminOptions_set_operation_timeout(ao, (int)timeout_ms, es, sizeof es);
+    rd_kafka_CreateTopics(p->rk, &nt, 1, ao, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, (int)timeout_ms + 2000);
+    if (!ev) {
+        rc = sf_error_set(err, SF_ETIMEOUT, "create topic %s: no answer", topic);
+        goto done;
+    }
+    if (rd_kafka_event_error(ev)) {
+        rc = sf_error_set(err, SF_EKAFKA, "create topic %s: %s", topic,
+                          rd_kafka_event_error_string(ev));
+        goto done;
+    }
+    size_t n = 0;
+    const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
+    const rd_kafka_topic_result_t **tr = rd_kafka_CreateTopics_result_topics(res, &n);
+    for (size_t i = 0; i < n; i++) {
+        rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[i]);
+        if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+            rc = sf_error_set(err, SF_EKAFKA, "create topic %s: %s", topic,
+                              rd_kafka_topic_result_error_string(tr[i]));
+    }
+done:
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_AdminOptions_destroy(ao);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_NewTopic_destroy(nt);
+    return rc;
+}

@@ -1,0 +1,223 @@
+/*
+ * msg_job: see msg_job.h. One table lists each field with its JSON name,
+ * type, place in sf_job and whether it is required; encode and decode
+ * are loops over that table.
+ */
+#include "bus/msg_job.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/buf.h"
+#include "base/digest.h"
+#include "base/limits.h"
+
+typedef enum { F_SCHEMA, F_STR, F_KIND, F_STRARR, F_DIGEST } ftype;
+
+static const struct field {
+    const char *name;
+    ftype type;
+    size_t off;     /* of the char* / kind / char** member */
+    size_t cnt_off; /* of the count (F_STRARR) */
+    size_t max;     /* array cap (F_STRARR) */
+    int required;
+} FIELDS[] = {
+    {"schema", F_SCHEMA, 0, 0, 0, 1},
+    {"run_id", F_STR, offsetof(sf_job, run_id), 0, 0, 1},
+    {"kind", F_KIND, offsetof(sf_job, kind), 0, 0, 1},
+    {"registry", F_STR, offsetof(sf_job, registry), 0, 0, 1},
+    {"repository", F_STR, offsetof(sf_job, repository), 0, 0, 1},
+    {"digest", F_DIGEST, offsetof(sf_job, digest), 0, 0, 1},
+    {"refs", F_STRARR, offsetof(sf_job, refs), offsetof(sf_job, nrefs), SF_JOB_MAX_REFS, 1},
+    {"platforms", F_STRARR, offsetof(sf_job, platforms), offsetof(sf_job, nplatforms),
+     SF_JOB_MAX_PLATFORMS, 0},
+    {"enqueued_at", F_STR, offsetof(sf_job, enqueued_at), 0, 0, 1},
+};
+#define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])
+
+static const char *const KINDS[] = {"scan", "rematch"};
+
+const char *sf_job_kind_name(sf_job_kind k) { return (unsigned)k < 2 ? KINDS[k] : "unknown"; }
+
+#define MEMBER(j, f, T) ((T *)((char *)(j) + (f)->off))
+#define CMEMBER(j, f, T) ((const T *)((const char *)(j) + (f)->off))
+
+void sf_job_now(char *out, size_t outlen)
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+             ts.tv_nsec / 1000000);
+}
+
+static json_t *encode_field(const sf_job *j, const struct field *f, sf_error *err)
+{
+    switch (f->type) {
+    case F_SCHEMA:
+        return json_string(SF_JOB_SCHEMA);
+    case F_KIND: {
+        sf_job_kind k = *CMEMBER(j, f, sf_job_kind);
+        if ((unsigned)k > SF_JOB_REMATCH) {
+            sf_error_set(err, SF_EINVAL, "job: bad kind");
+            return NULL;
+        }
+        return json_string(KINDS[k]);
+    }
+    case F_STR:
+    case F_DIGEST: {
+        const char *s = *CMEMBER(j, f, char *);
+        if (!s || (f->type == F_DIGEST && sf_digest_validate(s, NULL) != SF_OK)) {
+            sf_error_set(err, SF_EINVAL, "job: field %s missing or invalid", f->name);
+            return NULL;
+        }
+        return json_string(s);
+    }
+    case F_STRARR: {
+        char *const *arr = *(char **const *)((const char *)j + f->off);
+        size_t n = *(const size_t *)((const char *)j + f->cnt_off);
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < n; i++) {
+            if (!arr[i] || json_array_append_new(a, json_string(arr[i]))) {
+                json_decref(a);
+                sf_error_set(err, SF_EINVAL, "job: bad entry in %s", f->name);
+                return NULL;
+            }
+        }
+        return a;
+    }
+    }
+    return NULL;
+}
+
+int sf_job_encode(const sf_job *j, char **json, size_t *len, sf_error *err)
+{
+    *json = NULL;
+    json_t *o = json_object();
+    if (!o)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    for (size_t i = 0; i < NFIELDS; i++) {
+        sf_error e = SF_ERROR_INIT;
+        json_t *v = encode_field(j, &FIELDS[i], &e);
+        if (!v) {
+            json_decref(o);
+            if (!e.code)
+                return sf_error_set(err, SF_ENOMEM, "out of memory");
+            return sf_error_set(err, e.code, "%s", e.msg);
+        }
+        json_object_set_new(o, FIELDS[i].name, v);
+    }
+    *json = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (!*json)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    *len = strlen(*json);
+    if (*len > SF_LIM_MESSAGE_BYTES) {
+        free(*json);
+        *json = NULL;
+        return sf_error_set(err, SF_ELIMIT, "job message too large");
+    }
+    return SF_OK;
+}
+
+static int decode_field(sf_job *j, const struct field *f, json_t *v, sf_error *err)
+{
+    switch (f->type) {
+    case F_SCHEMA:
+        if (!json_is_string(v) || strcmp(json_string_value(v), SF_JOB_SCHEMA) != 0)
+            return sf_error_set(err, SF_EPARSE, "job: schema is not %s", SF_JOB_SCHEMA);
+        return SF_OK;
+    case F_KIND:
+        for (int k = 0; k < 2; k++)
+            if (json_is_string(v) && strcmp(json_string_value(v), KINDS[k]) == 0) {
+                *MEMBER(j, f, sf_job_kind) = (sf_job_kind)k;
+                return SF_OK;
+            }
+        return sf_error_set(err, SF_EPARSE, "job: unknown kind");
+    case F_STR:
+    case F_DIGEST:
+        if (!json_is_string(v) || json_string_length(v) > 4096 ||
+            strlen(json_string_value(v)) != json_string_length(v))
+            return sf_error_set(err, SF_EPARSE, "job: field %s must be a string", f->name);
+        if (f->type == F_DIGEST && sf_digest_validate(json_string_value(v), err) != SF_OK)
+            return SF_EPARSE;
+        *MEMBER(j, f, char *) = sf_strdup(json_string_value(v));
+        return *MEMBER(j, f, char *) ? SF_OK : sf_error_set(err, SF_ENOMEM, "out of memory");
+    case F_STRARR: {
+        if (!json_is_array(v))
+            return sf_error_set(err, SF_EPARSE, "job: field %s must be an array", f->name);
+        size_t n = json_array_size(v), i;
+        if (n > f->max)
+            return sf_error_set(err, SF_ELIMIT, "job: %zu entries in %s (max %zu)", n, f->name,
+                                f->max);
+        char **arr = calloc(n ? n : 1, sizeof *arr);
+        if (!arr)
+            return sf_error_set(err, SF_ENOMEM, "out of memory");
+        *MEMBER(j, f, char **) = arr;
+        size_t *cnt = (size_t *)((char *)j + f->cnt_off);
+        json_t *e;
+        json_array_foreach(v, i, e)
+        {
+            if (!json_is_string(e) || json_string_length(e) > 4096 ||
+                strlen(json_string_value(e)) != json_string_length(e))
+                return sf_error_set(err, SF_EPARSE, "job: bad entry in %s", f->name);
+            if (!(arr[i] = sf_strdup(json_string_value(e))))
+                return sf_error_set(err, SF_ENOMEM, "out of memory");
+            *cnt = i + 1;
+        }
+        return SF_OK;
+    }
+    }
+    return SF_EINTERNAL;
+}
+
+int sf_job_decode(const char *json, size_t len, sf_job *out, sf_error *err)
+{
+    json_error_t je;
+    int rc = SF_OK;
+    memset(out, 0, sizeof *out);
+    if (len > SF_LIM_MESSAGE_BYTES)
+        return sf_error_set(err, SF_ELIMIT, "job message too large");
+    json_t *o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return sf_error_set(err, SF_EPARSE, "job: not a JSON object (%s)", je.text);
+    }
+    for (size_t i = 0; i < NFIELDS && !rc; i++) {
+        json_t *v = json_object_get(o, FIELDS[i].name);
+        if (!v || json_is_null(v)) {
+            if (FIELDS[i].required)
+                rc = sf_error_set(err, SF_EPARSE, "job: field %s missing", FIELDS[i].name);
+            continue;
+        }
+        rc = decode_field(out, &FIELDS[i], v, err);
+    }
+    json_decref(o);
+    return rc;
+}
+
+static void free_arr(char **a, size_t n)
+{
+    for (size_t i = 0; a && i < n; i++)
+        free(a[i]);
+    free(a);
+}
+
+void sf_job_clear(sf_job *j)
+{
+    if (!j)
+        return;
+    free(j->run_id);
+    free(j->registry);
+    free(j->repository);
+    free(j->digest);
+    free(j->enqueued_at);
+    free_arr(j->refs, j->nrefs);
+    free_arr(j->platforms, j->nplatforms);
+    memset(j, 0, sizeof *j);
+}

@@ -1,0 +1,215 @@
+/*
+ * keys: see keys.h. Each component is validated before it is formatted:
+ * digests by sf_digest_validate, versions and run ids by a conservative
+ * character set, so a key can be parsed back by splitting on ':'.
+ */
+#include "cache/keys.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/digest.h"
+
+/* Version strings and run ids: printable, no ':' and no whitespace, so
+ * they cannot forge another key's structure. */
+static int part_ok(const char *s, const char *what, sf_error *err)
+{
+    if (!s || !*s)
+        return sf_error_set(err, SF_EINVAL, "empty %s in cache key", what);
+    size_t n = strnlen(s, SF_KEY_PART_MAX + 1);
+    if (n > SF_KEY_PART_MAX)
+        return sf_error_set(err, SF_EINVAL, "%s too long for a cache key", what);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= 0x20 || c >= 0x7f || c == ':' || c == '*' || c == '?' || c == '[' || c == ']')
+            return sf_error_set(err, SF_EINVAL, "bad character in %s of a cache key", what);
+    }
+    return SF_OK;
+}
+
+int sf_keys_check_prefix(const char *s, sf_error *err)
+{
+    if (!s || !*s)
+        return sf_error_set(err, SF_EINVAL, "empty key prefix");
+    size_t n = strnlen(s, SF_KEY_PREFIX_MAX + 1);
+    if (n > SF_KEY_PREFIX_MAX)
+        return sf_error_set(err, SF_EINVAL, "key prefix longer than %d", SF_KEY_PREFIX_MAX);
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '_' || c == '.' || c == '-' || c == ':';
+        if (!ok)
+            return sf_error_set(err, SF_EINVAL, "bad character in key prefix");
+    }
+    return SF_OK;
+}
+
+/* Format "<prefix>:<kind>:<digest>[:<tail>]" after validating each part. */
+static int fmt_key(char out[SF_KEY_MAX], const char *prefix, const char *kind, const char *digest,
+                   const char *tail, const char *tail_what, sf_error *err)
+{
+    int rc = sf_keys_check_prefix(prefix, err);
+    if (rc == SF_OK)
+        rc = sf_digest_validate(digest, err);
+    if (rc == SF_OK && tail)
+        rc = part_ok(tail, tail_what, err);
+    if (rc != SF_OK) {
+        out[0] = '\0';
+        return rc;
+    }
+    int n = tail ? snprintf(out, SF_KEY_MAX, "%s:%s:%s:%s", prefix, kind, digest, tail)
+                 : snprintf(out, SF_KEY_MAX, "%s:%s:%s", prefix, kind, digest);
+    if (n < 0 || n >= SF_KEY_MAX) {
+        out[0] = '\0';
+        return sf_error_set(err, SF_EINTERNAL, "cache key too long");
+    }
+    return SF_OK;
+}
+
+int sf_keys_layer(char out[SF_KEY_MAX], const char *prefix, const char *digest, const char *ver,
+                  sf_error *err)
+{
+    return fmt_key(out, prefix, "layer", digest, ver, "analyzer version", err);
+}
+
+int sf_keys_layer_diffid(char out[SF_KEY_MAX], const char *prefix, const char *diff_id,
+                         const char *ver, sf_error *err)
+{
+    return fmt_key(out, prefix, "layer-diffid", diff_id, ver, "analyzer version", err);
+}
+
+int sf_keys_lock_layer(char out[SF_KEY_MAX], const char *prefix, const char *digest,
+                       sf_error *err)
+{
+    return fmt_key(out, prefix, "lock:layer", digest, NULL, NULL, err);
+}
+
+int sf_keys_notice_layer(char out[SF_KEY_MAX], const char *prefix, const char *digest,
+                         sf_error *err)
+{
+    return fmt_key(out, prefix, "notice:layer", digest, NULL, NULL, err);
+}
+
+int sf_keys_image(char out[SF_KEY_MAX], const char *prefix, const char *digest, sf_error *err)
+{
+    return fmt_key(out, prefix, "image", digest, NULL, NULL, err);
+}
+
+int sf_keys_attempts(char out[SF_KEY_MAX], const char *prefix, const char *digest,
+                     const char *run_id, sf_error *err)
+{
+    return fmt_key(out, prefix, "attempts", digest, run_id, "run id", err);
+}
+
+/* ==== Aggregator keys (owner: coordinator/agg.c; keep this section last) ==== */
+
+/* Fixed words only ([a-z]), never user data. */
+static int word_ok(const char *s, sf_error *err)
+{
+    if (!s || !*s || strlen(s) > 32)
+        return sf_error_set(err, SF_EINVAL, "bad aggregator key word");
+    for (const char *p = s; *p; p++)
+        if (*p < 'a' || *p > 'z')
+            return sf_error_set(err, SF_EINVAL, "bad aggregator key word");
+    return SF_OK;
+}
+
+/* Percent-encode s (at most SF_KEY_PART_MAX bytes) into out. */
+static int escape_part(char *out, size_t outlen, const char *s, const char *what, sf_error *err)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    if (!s || !*s)
+        return sf_error_set(err, SF_EINVAL, "empty %s in cache key", what);
+    size_t n = strnlen(s, SF_KEY_PART_MAX + 1), o = 0;
+    if (n > SF_KEY_PART_MAX)
+        return sf_error_set(err, SF_EINVAL, "%s too long for a cache key", what);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '+' || c == '~' || c == '@' || c == '-';
+        if (o + 4 > outlen)
+            return sf_error_set(err, SF_EINTERNAL, "cache key too long");
+        if (plain) {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    out[o] = '\0';
+    return SF_OK;
+}
+
+static int fmt_plain(char out[SF_KEY_MAX], int n)
+{
+    if (n < 0 || n >= SF_KEY_MAX) {
+        out[0] = '\0';
+        return SF_EINTERNAL;
+    }
+    return SF_OK;
+}
+
+int sf_keys_agg_shard(char out[SF_KEY_MAX], const char *prefix, sf_error *err)
+{
+    int rc = sf_keys_check_prefix(prefix, err);
+    if (rc != SF_OK)
+        return rc;
+    return fmt_plain(out, snprintf(out, SF_KEY_MAX, "%s:agg", prefix));
+}
+
+int sf_keys_run_published(char out[SF_KEY_MAX], const char *prefix, const char *run_id,
+                          sf_error *err)
+{
+    int rc = sf_keys_check_prefix(prefix, err);
+    if (rc == SF_OK)
+        rc = part_ok(run_id, "run id", err);
+    if (rc != SF_OK)
+        return rc;
+    return fmt_plain(out, snprintf(out, SF_KEY_MAX, "%s:run:%s:published", prefix, run_id));
+}
+
+int sf_keys_agg(char out[SF_KEY_MAX], const char *prefix, const char *name, sf_error *err)
+{
+    int rc = sf_keys_check_prefix(prefix, err);
+    if (rc == SF_OK)
+        rc = word_ok(name, err);
+    if (rc != SF_OK)
+        return rc;
+    return fmt_plain(out, snprintf(out, SF_KEY_MAX, "%s:agg:%s", prefix, name));
+}
+
+static int agg_escaped(char out[SF_KEY_MAX], const char *prefix, const char *kind, const char *s,
+                       const char *what, sf_error *err)
+{
+    char esc[SF_KEY_PART_MAX * 3 + 1];
+    int rc = sf_keys_check_prefix(prefix, err);
+    if (rc == SF_OK)
+        rc = escape_part(esc, sizeof esc, s, what, err);
+    if (rc != SF_OK)
+        return rc;
+    return fmt_plain(out, snprintf(out, SF_KEY_MAX, "%s:agg:%s:%s", prefix, kind, esc));
+}
+
+int sf_keys_agg_cve(char out[SF_KEY_MAX], const char *prefix, const char *id, sf_error *err)
+{
+    return agg_escaped(out, prefix, "cve", id, "vulnerability id", err);
+}
+
+int sf_keys_agg_pkg(char out[SF_KEY_MAX], const char *prefix, const char *name, sf_error *err)
+{
+    return agg_escaped(out, prefix, "pkg", name, "package name", err);
+}
+
+int sf_keys_agg_run(char out[SF_KEY_MAX], const char *prefix, const char *run_id,
+                    const char *what, sf_error *err)
+{
+    int rc = sf_keys_check_prefix(prefix, err);
+    if (rc == SF_OK)
+        rc = part_ok(run_id, "run id", err);
+    if (rc == SF_OK)
+        rc = word_ok(what, err);
+    if (rc != SF_OK)
+        return rc;
+    return fmt_plain(out, snprintf(out, SF_KEY_MAX, "%s:agg:run:%s:%s", prefix, run_id, what));
+}

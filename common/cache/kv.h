@@ -1,0 +1,129 @@
+/*
+ * kv: the Redis client of scanfarm (hiredis behind one module). It holds a
+ * small connection pool per Redis node, applies connect and command
+ * timeouts, reconnects with exponential backoff (a node that just failed
+ * is not retried until its backoff expires, so callers fail fast and scan
+ * uncached instead of stalling), and shards keys over several nodes by
+ * consistent hashing: each node owns SF_KV_VNODES points on a 64-bit ring,
+ * and a key belongs to the first point at or after its hash. Adding a node
+ * moves only ~1/N of the keys.
+ *
+ * Callers choose the *shard key* separately from the Redis key so that
+ * related keys (a layer's inventory and its lock) live on the same node:
+ * the cache passes the layer digest as shard key.
+ *
+ * Thread safety: one sf_kv is shared by all threads; each call borrows a
+ * pooled connection for its duration.
+ */
+#ifndef SF_KV_H
+#define SF_KV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+
+/* Virtual nodes per Redis node on the hash ring: 160 keeps the load of
+ * 2-16 nodes within a few percent of even (same figure as ketama). */
+#define SF_KV_VNODES 160
+/* Redis nodes one client shards over. */
+#define SF_KV_MAX_NODES 64
+
+typedef struct sf_kv sf_kv;
+
+typedef struct sf_kv_opts {
+    const char *const *nodes; /* "host:port" each (IPv4/IPv6 literal or name); required */
+    size_t nnodes;
+    int db;                   /* SELECT this database after connecting (0 = default) */
+    long connect_timeout_ms;  /* 0 = 500 */
+    long command_timeout_ms;  /* 0 = 2000 */
+    int pool_size;            /* connections per node (0 = 16) */
+    long backoff_min_ms;      /* first wait after a failure (0 = 100) */
+    long backoff_max_ms;      /* cap of the doubling wait (0 = 5000) */
+} sf_kv_opts;
+
+/* Validate opts and build the ring. No connection is made yet: a Redis
+ * that is down at start-up is the same as one that fails later. */
+int sf_kv_new(sf_kv **out, const sf_kv_opts *opts, sf_error *err);
+void sf_kv_free(sf_kv *kv);
+
+/* Number of nodes, and the node a shard key maps to (index into opts.nodes). */
+size_t sf_kv_nodes(const sf_kv *kv);
+size_t sf_kv_shard(const sf_kv *kv, const char *shard_key);
+/* Name of node i ("host:port"), borrowed. */
+const char *sf_kv_node_name(const sf_kv *kv, size_t i);
+/* 1 when node i is believed up (last command succeeded or never tried). */
+int sf_kv_node_up(sf_kv *kv, size_t i);
+
+/* Every call below: SF_OK, or SF_EREDIS with err filled when the node is
+ * unreachable, timed out, in backoff, or answered with an error. */
+
+/* GET: *found = 1 and the value in out (appended; out's cap applies and
+ * gives SF_ELIMIT), or *found = 0. */
+int sf_kv_get(sf_kv *kv, const char *shard_key, const char *key, sf_buf *out, int *found,
+              sf_error *err);
+/* SET key value PX ttl_ms (ttl_ms <= 0: no expiry). */
+int sf_kv_set(sf_kv *kv, const char *shard_key, const char *key, const void *val, size_t len,
+              long long ttl_ms, sf_error *err);
+/* SET key value NX PX ttl_ms: *acquired = 1 when this call created it. */
+int sf_kv_set_nx(sf_kv *kv, const char *shard_key, const char *key, const char *val,
+                 long long ttl_ms, int *acquired, sf_error *err);
+/* Atomically: if GET key == owner then PEXPIRE key ttl_ms. *kept = 1 when
+ * it was still owned (and renewed). */
+int sf_kv_renew_if(sf_kv *kv, const char *shard_key, const char *key, const char *owner,
+                   long long ttl_ms, int *kept, sf_error *err);
+/* Atomically: if GET key == owner then DEL key. *deleted = 1 when it was. */
+int sf_kv_del_if(sf_kv *kv, const char *shard_key, const char *key, const char *owner,
+                 int *deleted, sf_error *err);
+/* DEL key. */
+int sf_kv_del(sf_kv *kv, const char *shard_key, const char *key, sf_error *err);
+/* INCR key and (re)set its expiry; *value = the new count. */
+int sf_kv_incr(sf_kv *kv, const char *shard_key, const char *key, long long ttl_ms,
+               long long *value, sf_error *err);
+/* PTTL key: -2 missing, -1 no expiry, else ms left. */
+int sf_kv_pttl(sf_kv *kv, const char *shard_key, const char *key, long long *ttl_ms,
+               sf_error *err);
+/* PUBLISH channel message; *receivers = subscribers reached (may be NULL). */
+int sf_kv_publish(sf_kv *kv, const char *shard_key, const char *channel, const char *msg,
+                  long long *receivers, sf_error *err);
+/* PING node i (health checks). */
+int sf_kv_ping(sf_kv *kv, size_t node, sf_error *err);
+
+
+/* ---- Generic commands (added for the aggregator, coordinator/agg.c) ----
+ * The fleet view needs sets, hashes, sorted sets and guarded scripts; rather
+ * than one wrapper per command, one call runs any command and returns a
+ * reply tree that owns its memory and hides hiredis. */
+
+/* Reply types of sf_kv_reply. */
+typedef enum sf_kv_rtype {
+    SF_KV_NIL = 0,
+    SF_KV_INT,    /* integer */
+    SF_KV_STR,    /* bulk string or status ("OK") */
+    SF_KV_ARR     /* array */
+} sf_kv_rtype;
+
+typedef struct sf_kv_reply {
+    sf_kv_rtype type;
+    long long integer;           /* SF_KV_INT */
+    char *str;                   /* SF_KV_STR: NUL-terminated copy */
+    size_t len;
+    struct sf_kv_reply *elem;    /* SF_KV_ARR */
+    size_t nelem;
+} sf_kv_reply;
+
+/* Nesting accepted in a reply (the aggregator uses at most 2). */
+#define SF_KV_REPLY_DEPTH 8
+
+/*
+ * Run argv (argc items, binary-safe lengths; argvlen NULL = strlen each)
+ * on the node of shard_key. *out (caller frees with sf_kv_reply_free) is
+ * the reply; an error reply is SF_EREDIS with its text in err.
+ */
+int sf_kv_argv(sf_kv *kv, const char *shard_key, int argc, const char **argv,
+               const size_t *argvlen, sf_kv_reply **out, sf_error *err);
+/* Free a reply tree. NULL is fine. */
+void sf_kv_reply_free(sf_kv_reply *r);
+
+#endif

@@ -1,0 +1,672 @@
+/*
+ * http: see http.h. libcurl easy handles live in a fixed pool (its size
+ * is the concurrency limit) and share one curl share handle, so
+ * connections, DNS answers and TLS sessions are reused across threads;
+ * curl_easy_reset keeps those caches. Redirects are followed here, not by
+ * libcurl, so the Authorization rule is ours and testable.
+ */
+#include "registry/http.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "sf_version.h"
+
+#define HTTP_MAX_REDIRECTS 5
+
+struct sf_http {
+    sf_http_opts o;
+    CURLSH *share;
+    pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+    pthread_mutex_t mu;     /* guards pool and bucket */
+    pthread_cond_t cv;      /* signalled when a handle returns to the pool */
+    CURL **pool;            /* free handles, pool[0..nfree) */
+    int nfree;
+    int nhandles;
+    double tokens;          /* token bucket for o.rate */
+    double last_refill;     /* monotonic seconds */
+    long transfers;         /* atomic: transfers made */
+};
+
+/* State of one transfer, shared by the curl callbacks. */
+typedef struct xfer {
+    const sf_http_req *req;
+    sf_http_resp *resp;
+    const volatile int *cancel;
+    int abort_code; /* why a callback stopped the transfer */
+    int in_body_ok; /* status is 2xx: body goes to the sinks */
+} xfer;
+
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static int g_init_rc;
+
+static void global_init(void) { g_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT) ? -1 : 0; }
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Sleep ms milliseconds in short slices so a cancel is noticed. */
+static int sleep_ms(long ms, const volatile int *cancel)
+{
+    while (ms > 0) {
+        if (cancel && *cancel)
+            return SF_ECANCELED;
+        long slice = ms > 100 ? 100 : ms;
+        struct timespec ts = {slice / 1000, (slice % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        ms -= slice;
+    }
+    return (cancel && *cancel) ? SF_ECANCELED : SF_OK;
+}
+
+static uint32_t rand32(void)
+{
+    static __thread uint64_t s;
+    if (!s) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        s = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)&s;
+        s |= 1;
+    }
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return (uint32_t)(s >> 16);
+}
+
+void sf_http_opts_default(sf_http_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->max_conns = 8;
+    o->max_retries = 5;
+    o->connect_timeout_ms = 10000;
+    o->stall_timeout_ms = 30000;
+    o->backoff_base_ms = 200;
+    o->backoff_max_ms = 60000;
+}
+
+long sf_http_backoff_ms(int attempt, long base_ms, long max_ms, long retry_after_ms,
+                        uint32_t rnd)
+{
+    if (base_ms < 1)
+        base_ms = 1;
+    if (max_ms < base_ms)
+        max_ms = base_ms;
+    long d = base_ms;
+    for (int i = 0; i < attempt && d < max_ms; i++)
+        d = d > max_ms / 2 ? max_ms : d * 2;
+    if (d > max_ms)
+        d = max_ms;
+    long lo = d / 2;
+    long v = lo + (long)(rnd % (uint32_t)(d - lo + 1));
+    if (retry_after_ms > v)
+        v = retry_after_ms;
+    return v > max_ms ? max_ms : v;
+}
+
+long sf_http_parse_retry_after(const char *v, long long now_s)
+{
+    if (!v)
+        return -1;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    if (*v >= '0' && *v <= '9') {
+        long long secs = 0;
+        const char *p = v;
+        for (; *p >= '0' && *p <= '9'; p++) {
+            if (secs < 86400)
+                secs = secs * 10 + (*p - '0');
+        }
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p)
+            return -1;
+        if (secs > 86400)
+            secs = 86400; /* a day is "much later"; callers cap anyway */
+        return (long)(secs * 1000);
+    }
+    time_t t = curl_getdate(v, NULL);
+    if (t < 0)
+        return -1;
+    long long d = (long long)t - now_s;
+    if (d < 0)
+        d = 0;
+    if (d > 86400)
+        d = 86400;
+    return (long)(d * 1000);
+}
+
+static int url_parts(const char *url, char **scheme, char **host, char **port)
+{
+    CURLU *u = curl_url();
+    int rc = -1;
+    *scheme = *host = *port = NULL;
+    if (!u)
+        return -1;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+        rc = 0;
+    curl_url_cleanup(u);
+    return rc;
+}
+
+int sf_http_same_origin(const char *a, const char *b)
+{
+    char *s1, *h1, *p1, *s2, *h2, *p2;
+    int ok1 = url_parts(a, &s1, &h1, &p1);
+    int ok2 = url_parts(b, &s2, &h2, &p2);
+    int same = ok1 == 0 && ok2 == 0 && strcasecmp(s1, s2) == 0 && strcasecmp(h1, h2) == 0 &&
+               strcmp(p1, p2) == 0;
+    curl_free(s1), curl_free(h1), curl_free(p1);
+    curl_free(s2), curl_free(h2), curl_free(p2);
+    return same;
+}
+
+int sf_http_resolve_url(const char *base, const char *ref, char *out, size_t outlen,
+                        sf_error *err)
+{
+    CURLU *u = curl_url();
+    char *full = NULL, *scheme = NULL;
+    int rc = SF_EPARSE;
+    if (!u)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    if (curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK ||
+        curl_url_set(u, CURLUPART_URL, ref, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_URL, &full, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
+        sf_error_set(err, SF_EPARSE, "malformed URL reference");
+        goto done;
+    }
+    if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+        sf_error_set(err, SF_EPARSE, "URL scheme %.16s not allowed", scheme);
+        goto done;
+    }
+    if (strlen(full) >= outlen) {
+        sf_error_set(err, SF_EPARSE, "URL too long");
+        goto done;
+    }
+    memcpy(out, full, strlen(full) + 1);
+    rc = SF_OK;
+done:
+    curl_free(full);
+    curl_free(scheme);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+int sf_http_query_escape(const char *s, char *out, size_t outlen)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' ||
+                    *p == '~';
+        size_t need = plain ? 1 : 3;
+        if (o + need >= outlen)
+            return SF_ELIMIT;
+        if (plain) {
+            out[o++] = (char)*p;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[*p >> 4];
+            out[o++] = hex[*p & 15];
+        }
+    }
+    if (o >= outlen)
+        return SF_ELIMIT;
+    out[o] = '\0';
+    return SF_OK;
+}
+
+/* ---- share handle locking ---- */
+
+static void share_lock(CURL *c, curl_lock_data d, curl_lock_access a, void *u)
+{
+    (void)c, (void)a;
+    pthread_mutex_lock(&((sf_http *)u)->share_locks[d]);
+}
+
+static void share_unlock(CURL *c, curl_lock_data d, void *u)
+{
+    (void)c;
+    pthread_mutex_unlock(&((sf_http *)u)->share_locks[d]);
+}
+
+int sf_http_new(sf_http **out, const sf_http_opts *opts, sf_error *err)
+{
+    *out = NULL;
+    pthread_once(&g_once, global_init);
+    if (g_init_rc)
+        return sf_error_set(err, SF_EINTERNAL, "curl_global_init failed");
+    sf_http *h = calloc(1, sizeof *h);
+    if (!h)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    h->o = *opts;
+    if (h->o.max_conns < 1)
+        h->o.max_conns = 1;
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&h->share_locks[i], NULL);
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    h->share = curl_share_init();
+    h->pool = calloc((size_t)h->o.max_conns, sizeof *h->pool);
+    if (!h->share || !h->pool)
+        goto nomem;
+    curl_share_setopt(h->share, CURLSHOPT_LOCKFUNC, share_lock);
+    curl_share_setopt(h->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+    curl_share_setopt(h->share, CURLSHOPT_USERDATA, h);
+    curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    for (int i = 0; i < h->o.max_conns; i++) {
+        h->pool[i] = curl_easy_init();
+        if (!h->pool[i])
+            goto nomem;
+        h->nhandles++;
+    }
+    h->nfree = h->nhandles;
+    h->tokens = h->o.rate > 1 ? h->o.rate : 1;
+    h->last_refill = mono_now();
+    *out = h;
+    return SF_OK;
+nomem:
+    sf_http_free(h);
+    return sf_error_set(err, SF_ENOMEM, "out of memory");
+}
+
+void sf_http_free(sf_http *h)
+{
+    if (!h)
+        return;
+    /* Easy handles first: they hold references into the share. */
+    for (int i = 0; i < h->nhandles; i++)
+        curl_easy_cleanup(h->pool[i]);
+    free(h->pool);
+    if (h->share)
+        curl_share_cleanup(h->share);
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_destroy(&h->share_locks[i]);
+    pthread_mutex_destroy(&h->mu);
+    pthread_cond_destroy(&h->cv);
+    free(h);
+}
+
+/* Take a handle from the pool (the concurrency limit), then a rate token. */
+static int acquire(sf_http *h, CURL **c)
+{
+    pthread_mutex_lock(&h->mu);
+    while (h->nfree == 0) {
+        if (h->o.cancel && *h->o.cancel) {
+            pthread_mutex_unlock(&h->mu);
+            return SF_ECANCELED;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 200000000L;
+        if (ts.tv_nsec >= 1000000000L)
+            ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&h->cv, &h->mu, &ts);
+    }
+    *c = h->pool[--h->nfree];
+    pthread_mutex_unlock(&h->mu);
+    while (h->o.rate > 0) {
+        double wait;
+        pthread_mutex_lock(&h->mu);
+        double now = mono_now(), burst = h->o.rate > 1 ? h->o.rate : 1;
+        h->tokens += (now - h->last_refill) * h->o.rate;
+        h->last_refill = now;
+        if (h->tokens > burst)
+            h->tokens = burst;
+        if (h->tokens >= 1) {
+            h->tokens -= 1;
+            pthread_mutex_unlock(&h->mu);
+            break;
+        }
+        wait = (1 - h->tokens) / h->o.rate;
+        pthread_mutex_unlock(&h->mu);
+        if (sleep_ms((long)(wait * 1000) + 1, h->o.cancel)) {
+            pthread_mutex_lock(&h->mu);
+            h->pool[h->nfree++] = *c;
+            pthread_cond_signal(&h->cv);
+            pthread_mutex_unlock(&h->mu);
+            return SF_ECANCELED;
+        }
+    }
+    return SF_OK;
+}
+
+static void release(sf_http *h, CURL *c)
+{
+    pthread_mutex_lock(&h->mu);
+    h->pool[h->nfree++] = c;
+    pthread_cond_signal(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+}
+
+/* ---- callbacks ---- */
+
+static void copy_hdr(char *dst, size_t cap, const char *v, size_t n, int append, int *overlong)
+{
+    size_t cur = append ? strlen(dst) : 0;
+    size_t extra = (append && cur) ? 2 : 0;
+    if (cur + extra + n >= cap) {
+        *overlong = 1;
+        return;
+    }
+    if (extra)
+        memcpy(dst + cur, ", ", 2);
+    memcpy(dst + cur + extra, v, n);
+    dst[cur + extra + n] = '\0';
+}
+
+static void reset_resp_headers(sf_http_resp *r)
+{
+    r->status = 0;
+    r->content_type[0] = r->digest[0] = r->www_auth[0] = r->link[0] = r->location[0] = '\0';
+    r->retry_after_ms = -1;
+    r->content_length = -1;
+}
+
+static void on_header(xfer *x, const char *name, size_t nlen, const char *v, size_t vlen)
+{
+    sf_http_resp *r = x->resp;
+#define IS(h) (nlen == sizeof(h) - 1 && strncasecmp(name, h, nlen) == 0)
+    if (IS("content-type")) {
+        size_t n = 0;
+        while (n < vlen && v[n] != ';' && v[n] != ' ')
+            n++;
+        copy_hdr(r->content_type, sizeof r->content_type, v, n, 0, &r->overlong);
+    } else if (IS("docker-content-digest")) {
+        char d[SF_DIGEST_MAX];
+        int dummy = 0;
+        d[0] = '\0';
+        copy_hdr(d, sizeof d, v, vlen, 0, &dummy);
+        if (!dummy && sf_digest_validate(d, NULL) == SF_OK)
+            memcpy(r->digest, d, strlen(d) + 1);
+    } else if (IS("www-authenticate")) {
+        copy_hdr(r->www_auth, sizeof r->www_auth, v, vlen, 1, &r->overlong);
+    } else if (IS("link")) {
+        copy_hdr(r->link, sizeof r->link, v, vlen, 1, &r->overlong);
+    } else if (IS("location")) {
+        copy_hdr(r->location, sizeof r->location, v, vlen, 0, &r->overlong);
+    } else if (IS("retry-after")) {
+        char tmp[128];
+        int dummy = 0;
+        tmp[0] = '\0';
+        copy_hdr(tmp, sizeof tmp, v, vlen, 0, &dummy);
+        r->retry_after_ms = sf_http_parse_retry_after(tmp, (long long)time(NULL));
+    } else if (IS("content-length")) {
+        long long n = 0;
+        size_t i = 0;
+        for (; i < vlen && v[i] >= '0' && v[i] <= '9' && n < (1LL << 50); i++)
+            n = n * 10 + (v[i] - '0');
+        r->content_length = i ? n : -1;
+    }
+#undef IS
+}
+
+static size_t header_cb(char *buf, size_t size, size_t nitems, void *ud)
+{
+    xfer *x = ud;
+    size_t n = size * nitems, len = n;
+    while (len && (buf[len - 1] == '\r' || buf[len - 1] == '\n'))
+        len--;
+    if (len >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
+        /* A new response (after 100-continue or an auth hop) resets all. */
+        reset_resp_headers(x->resp);
+        const char *sp = memchr(buf, ' ', len);
+        long st = 0;
+        if (sp)
+            for (sp++; sp < buf + len && *sp >= '0' && *sp <= '9' && st < 1000; sp++)
+                st = st * 10 + (*sp - '0');
+        x->resp->status = st;
+        x->in_body_ok = st >= 200 && st < 300;
+        return n;
+    }
+    const char *colon = memchr(buf, ':', len);
+    if (!colon)
+        return n;
+    const char *v = colon + 1, *end = buf + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    on_header(x, buf, (size_t)(colon - buf), v, (size_t)(end - v));
+    return n;
+}
+
+static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
+{
+    xfer *x = ud;
+    size_t n = size * nmemb;
+    if (!x->in_body_ok)
+        return n; /* error bodies are not content: drop them */
+    if (x->req->body) {
+        int rc = sf_buf_append(x->req->body, data, n);
+        if (rc) {
+            x->abort_code = rc;
+            return 0;
+        }
+    }
+    if (x->req->sink) {
+        int rc = x->req->sink(x->req->sink_ctx, data, n);
+        if (rc) {
+            x->abort_code = rc;
+            return 0;
+        }
+    }
+    x->resp->delivered += n;
+    return n;
+}
+
+static int progress_cb(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+    (void)a, (void)b, (void)c, (void)d;
+    xfer *x = ud;
+    return (x->cancel && *x->cancel) ? 1 : 0;
+}
+
+/* Map a libcurl failure to an sf_code; *retriable says whether a retry
+ * could help. */
+static int map_curl(CURLcode cc, int *retriable)
+{
+    *retriable = 0;
+    switch (cc) {
+    case CURLE_OPERATION_TIMEDOUT:
+        *retriable = 1;
+        return SF_ETIMEOUT;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_SSL_CONNECT_ERROR:
+        *retriable = 1;
+        return SF_ENET;
+    case CURLE_ABORTED_BY_CALLBACK:
+        return SF_ECANCELED;
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        return SF_EINVAL;
+    default:
+        return SF_ENET; /* TLS verification and the like: retrying won't help */
+    }
+}
+
+/* Strip the query from a URL for error messages (tokens or signatures of
+ * blob-storage redirects live there). */
+static void url_for_msg(const char *url, char *out, size_t outlen)
+{
+    size_t n = strcspn(url, "?#");
+    if (n >= outlen)
+        n = outlen - 1;
+    memcpy(out, url, n);
+    out[n] = '\0';
+}
+
+static int exchange(sf_http *h, const sf_http_req *req, const char *method, const char *url,
+                    const char *authz, sf_http_resp *resp, int *retriable, sf_error *err)
+{
+    CURL *c = NULL;
+    struct curl_slist *hdrs = NULL;
+    char line[SF_HTTP_HDR_MAX + 64];
+    xfer x = {req, resp, h->o.cancel, SF_OK, 0};
+    int rc = acquire(h, &c);
+    *retriable = 0;
+    if (rc)
+        return sf_error_set(err, rc, "canceled");
+    curl_easy_reset(c);
+    reset_resp_headers(resp);
+    resp->attempts++;
+    __atomic_add_fetch(&h->transfers, 1, __ATOMIC_RELAXED);
+    if (req->accept) {
+        snprintf(line, sizeof line, "Accept: %s", req->accept);
+        hdrs = curl_slist_append(hdrs, line);
+    }
+    if (authz) {
+        snprintf(line, sizeof line, "Authorization: %s", authz);
+        hdrs = curl_slist_append(hdrs, line);
+        explicit_bzero(line, sizeof line);
+    }
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_SHARE, h->share);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_timeout_ms);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (h->o.stall_timeout_ms + 999) / 1000);
+    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, h->o.insecure ? 0L : 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, h->o.insecure ? 0L : 2L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "scanfarm/" SF_VERSION);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &x);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    if (strcmp(method, "HEAD") == 0)
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    CURLcode cc = curl_easy_perform(c);
+    /* Do not leave the Authorization header list referenced by the handle. */
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+    release(h, c);
+    curl_slist_free_all(hdrs);
+    if (cc == CURLE_OK)
+        return SF_OK;
+    char shown[512];
+    url_for_msg(url, shown, sizeof shown);
+    if (cc == CURLE_WRITE_ERROR && x.abort_code) {
+        if (x.abort_code == SF_ELIMIT)
+            return sf_error_set(err, SF_ELIMIT, "%s %s: body exceeds its size cap", method,
+                                shown);
+        return sf_error_set(err, x.abort_code, "%s %s: sink aborted (%s)", method, shown,
+                            sf_err_name(x.abort_code));
+    }
+    rc = map_curl(cc, retriable);
+    return sf_error_set(err, rc, "%s %s: %s", method, shown, curl_easy_strerror(cc));
+}
+
+long sf_http_transfers(const sf_http *h)
+{
+    return __atomic_load_n(&h->transfers, __ATOMIC_RELAXED);
+}
+
+static int is_redirect(long st) { return st == 301 || st == 302 || st == 303 || st == 307 || st == 308; }
+
+/* One attempt: the request and the redirects it leads to. */
+static int attempt_once(sf_http *h, const sf_http_req *req, sf_http_resp *resp,
+                        int *retriable, sf_error *err)
+{
+    char cur[SF_HTTP_HDR_MAX], next[SF_HTTP_HDR_MAX];
+    const char *authz = req->authorization, *method = req->method;
+    if (strlen(req->url) >= sizeof cur)
+        return sf_error_set(err, SF_EINVAL, "URL too long");
+    memcpy(cur, req->url, strlen(req->url) + 1);
+    for (int hop = 0;; hop++) {
+        int rc = exchange(h, req, method, cur, authz, resp, retriable, err);
+        memcpy(resp->url, cur, strlen(cur) + 1);
+        if (rc)
+            return rc;
+        if (!is_redirect(resp->status) || !resp->location[0])
+            return SF_OK;
+        if (hop >= HTTP_MAX_REDIRECTS)
+            return sf_error_set(err, SF_ESERVER, "too many redirects");
+        sf_error e2 = SF_ERROR_INIT;
+        if (sf_http_resolve_url(cur, resp->location, next, sizeof next, &e2))
+            return sf_error_set(err, SF_ESERVER, "bad redirect: %s", e2.msg);
+        if (strncmp(cur, "https:", 6) == 0 && strncmp(next, "http:", 5) == 0 &&
+            !h->o.insecure)
+            return sf_error_set(err, SF_ESERVER, "redirect from https to http refused");
+        /* Credentials are for the registry alone: a redirect to another
+         * origin (blob storage, CDN) must not carry them, and once dropped
+         * they stay dropped for the rest of the chain. */
+        if (authz && !sf_http_same_origin(cur, next))
+            authz = NULL;
+        if (resp->status == 303 && strcmp(method, "HEAD") != 0)
+            method = "GET";
+        memcpy(cur, next, strlen(next) + 1);
+    }
+}
+
+static int status_retriable(long st)
+{
+    return st == 429 || st == 500 || st == 502 || st == 503 || st == 504 || st == 408;
+}
+
+int sf_http_fetch(sf_http *h, const sf_http_req *req, sf_http_resp *resp, sf_error *err)
+{
+    memset(resp, 0, sizeof *resp);
+    for (int attempt = 0;; attempt++) {
+        int retriable = 0;
+        sf_error e = SF_ERROR_INIT;
+        if (req->body)
+            sf_buf_reset(req->body);
+        int rc = attempt_once(h, req, resp, &retriable, &e);
+        if (rc == SF_OK && !status_retriable(resp->status))
+            return SF_OK;
+        char shown[512];
+        url_for_msg(resp->url[0] ? resp->url : req->url, shown, sizeof shown);
+        if (rc == SF_OK) {
+            rc = resp->status == 429 ? SF_ERATELIMIT : SF_ESERVER;
+            snprintf(e.msg, sizeof e.msg, "%.8s %.200s: HTTP %ld", req->method, shown,
+                     resp->status);
+            e.code = rc;
+            retriable = 1;
+        }
+        int can = retriable && !req->no_retry && attempt < h->o.max_retries &&
+                  (resp->delivered == 0 || !req->sink);
+        if (!can) {
+            if (retriable && attempt > 0)
+                return sf_error_set(err, rc, "%s (after %d attempts)", e.msg, attempt + 1);
+            return sf_error_set(err, rc, "%s", e.msg);
+        }
+        long ra = (rc == SF_ERATELIMIT || rc == SF_ESERVER) ? resp->retry_after_ms : -1;
+        long d = sf_http_backoff_ms(attempt, h->o.backoff_base_ms, h->o.backoff_max_ms, ra,
+                                    rand32());
+        SF_DEBUG("registry", "retrying|url=%s code=%s status=%ld attempt=%d delay_ms=%ld",
+                 shown, sf_err_name(rc), resp->status, attempt + 1, d);
+        if (sleep_ms(d, h->o.cancel))
+            return sf_error_set(err, SF_ECANCELED, "canceled");
+        resp->delivered = 0;
+    }
+}

@@ -1,0 +1,308 @@
+/*
+ * vdb_import: the front door of `scanfarm db import`: walk a file,
+ * directory or archive, sniff each document's format and hand it to its
+ * importer (osv, secdb, debtracker, nodesec). Archives (.zip, .tar,
+ * .tar.gz, ...) are read with libarchive entry by entry into a bounded
+ * buffer, never unpacked to disk; every size and count is capped by the
+ * limits in base/limits.h.
+ */
+#include "vuln/vdb_build.h"
+
+#include "base/buf.h"
+#include "base/limits.h"
+#include "vuln/debtracker.h"
+#include "vuln/nodesec.h"
+#include "vuln/osv.h"
+#include "vuln/secdb.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+/* Kind of a parsed JSON document. */
+static sf_vdb_fmt json_kind(const json_t *doc)
+{
+    if (json_is_array(doc))
+        return SF_VFMT_OSV;
+    if (!json_is_object(doc))
+        return SF_VFMT_UNKNOWN;
+    if (json_is_array(json_object_get(doc, "advisories")))
+        return SF_VFMT_GHSA_EXTRACT;
+    if (json_object_get(doc, "distroversion") || json_object_get(doc, "secfixes") ||
+        (json_object_get(doc, "packages") && json_object_get(doc, "apkurl")))
+        return SF_VFMT_SECDB;
+    if (json_object_get(doc, "module_name"))
+        return SF_VFMT_NODESEC;
+    if (json_object_get(doc, "cve") &&
+        (json_object_get(doc, "vulnerable") || json_object_get(doc, "reason")))
+        return SF_VFMT_NODESEC_CORE;
+    if (json_object_get(doc, "id") &&
+        (json_object_get(doc, "affected") || json_object_get(doc, "modified") ||
+         json_object_get(doc, "schema_version") || json_object_get(doc, "withdrawn")))
+        return SF_VFMT_OSV;
+    return SF_VFMT_UNKNOWN;
+}
+
+/* Does the text start like a tracker list ("[29 Mar 2023] DSA-5380-1 ...")? */
+static int looks_like_tracker(const char *data, size_t len)
+{
+    if (len < 4 || data[0] != '[')
+        return 0;
+    const char *nl = memchr(data, '\n', len);
+    size_t n = nl ? (size_t)(nl - data) : len;
+    const char *rb = memchr(data, ']', n);
+    if (!rb || rb + 2 >= data + n || rb[1] != ' ')
+        return 0;
+    const char *id = rb + 2;
+    return strncmp(id, "DSA-", 4) == 0 || strncmp(id, "DLA-", 4) == 0 ||
+           strncmp(id, "DTSA-", 5) == 0;
+}
+
+sf_vdb_fmt sf_vdb_sniff(const char *name, const char *data, size_t len)
+{
+    if (name && (ends_with(name, ".yaml") || ends_with(name, ".yml")))
+        return SF_VFMT_YAML;
+    if (looks_like_tracker(data, len))
+        return SF_VFMT_DEBTRACKER;
+    json_error_t jerr;
+    json_t *doc = json_loadb(data, len, 0, &jerr);
+    sf_vdb_fmt f = doc ? json_kind(doc) : SF_VFMT_UNKNOWN;
+    json_decref(doc);
+    return f;
+}
+
+int sf_vdb_import_buf(sf_vdb_builder *b, const char *name, const char *data, size_t len,
+                      sf_error *err)
+{
+    if (name && (ends_with(name, ".yaml") || ends_with(name, ".yml"))) {
+        sf_vdb_builder_skip(b, "YAML document (unsupported: import the OSV JSON form)", 1);
+        return SF_OK;
+    }
+    if (looks_like_tracker(data, len)) {
+        sf_vdb_builder_kind(b, "debian");
+        return sf_debtracker_import(b, data, len);
+    }
+    json_error_t jerr;
+    json_t *doc = json_loadb(data, len, 0, &jerr);
+    if (!doc) {
+        sf_vdb_builder_skip(b, "not JSON nor a tracker list", 1);
+        return SF_OK;
+    }
+    int rc = SF_OK;
+    switch (json_kind(doc)) {
+    case SF_VFMT_OSV:
+    case SF_VFMT_GHSA_EXTRACT:
+        sf_vdb_builder_kind(b, "osv");
+        rc = sf_osv_import_json(b, doc);
+        break;
+    case SF_VFMT_SECDB:
+        sf_vdb_builder_kind(b, "secdb");
+        rc = sf_secdb_import_json(b, doc, name);
+        break;
+    case SF_VFMT_NODESEC:
+    case SF_VFMT_NODESEC_CORE:
+        sf_vdb_builder_kind(b, "nodesec");
+        rc = sf_nodesec_import_json(b, doc, name);
+        break;
+    default:
+        sf_vdb_builder_skip(b, "JSON document of unknown format", 1);
+        break;
+    }
+    json_decref(doc);
+    if (rc)
+        sf_error_set(err, rc, "vdb: importing %s: %s", name ? name : "(buffer)", sf_err_name(rc));
+    return rc;
+}
+
+/* Documents inside archives worth reading; licences and READMEs are not. */
+static int wanted_entry(const char *name)
+{
+    return ends_with(name, ".json") || ends_with(name, ".yaml") || ends_with(name, ".yml") ||
+           ends_with(name, "/list") || strcmp(name, "list") == 0 || ends_with(name, "-list");
+}
+
+static int is_archive_name(const char *path)
+{
+    static const char *const ext[] = {".zip", ".tar", ".tar.gz", ".tgz", ".tar.xz", ".tar.zst",
+                                      ".tar.bz2"};
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++)
+        if (ends_with(path, ext[i]))
+            return 1;
+    return 0;
+}
+
+static int import_archive(sf_vdb_builder *b, const char *path, sf_error *err)
+{
+    int rc = SF_OK;
+    sf_buf doc;
+    sf_buf_init(&doc, SF_LIM_VDB_DOC_BYTES);
+    struct archive *a = archive_read_new();
+    if (!a)
+        return sf_error_set(err, SF_ENOMEM, "vdb: out of memory");
+    archive_read_support_filter_all(a);
+    archive_read_support_format_all(a);
+    if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
+        rc = sf_error_set(err, SF_EIO, "vdb: cannot read archive %s: %s", path,
+                          archive_error_string(a));
+        goto done;
+    }
+    uint64_t entries = 0, total = 0;
+    struct archive_entry *e;
+    int r;
+    while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+        if (++entries > SF_LIM_VDB_ARCHIVE_ENTRIES) {
+            rc = sf_error_set(err, SF_ELIMIT, "vdb: %s: more than %llu entries", path,
+                              (unsigned long long)SF_LIM_VDB_ARCHIVE_ENTRIES);
+            goto done;
+        }
+        const char *name = archive_entry_pathname(e);
+        if (archive_entry_filetype(e) != AE_IFREG || !name || !wanted_entry(name))
+            continue;
+        sf_buf_reset(&doc);
+        char chunk[65536];
+        ssize_t n;
+        int too_big = 0;
+        while ((n = archive_read_data(a, chunk, sizeof chunk)) > 0) {
+            total += (uint64_t)n;
+            if (total > SF_LIM_VDB_ARCHIVE_BYTES) {
+                rc = sf_error_set(err, SF_ELIMIT, "vdb: %s: archive too large", path);
+                goto done;
+            }
+            if (!too_big && sf_buf_append(&doc, chunk, (size_t)n))
+                too_big = 1;
+        }
+        if (n < 0) {
+            rc = sf_error_set(err, SF_EIO, "vdb: %s: %s: %s", path, name, archive_error_string(a));
+            goto done;
+        }
+        if (too_big) {
+            sf_vdb_builder_skip(b, "document larger than the limit", 1);
+            continue;
+        }
+        if ((rc = sf_vdb_import_buf(b, name, doc.data ? doc.data : "", doc.len, err)))
+            goto done;
+    }
+    if (r != ARCHIVE_EOF)
+        rc = sf_error_set(err, SF_EIO, "vdb: %s: %s", path, archive_error_string(a));
+done:
+    archive_read_free(a);
+    sf_buf_free(&doc);
+    return rc;
+}
+
+static int import_file(sf_vdb_builder *b, const char *path, sf_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return sf_error_set(err, errno == ENOENT ? SF_ENOTFOUND : SF_EIO, "vdb: cannot open %s: %s",
+                            path, strerror(errno));
+    sf_buf doc;
+    sf_buf_init(&doc, SF_LIM_VDB_DOC_BYTES);
+    int rc = SF_OK;
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (sf_buf_append(&doc, chunk, n)) {
+            rc = SF_ELIMIT;
+            break;
+        }
+    }
+    if (!rc && ferror(f))
+        rc = sf_error_set(err, SF_EIO, "vdb: reading %s failed", path);
+    fclose(f);
+    if (rc == SF_ELIMIT) {
+        sf_vdb_builder_skip(b, "document larger than the limit", 1);
+        rc = SF_OK;
+    } else if (!rc) {
+        rc = sf_vdb_import_buf(b, path, doc.data ? doc.data : "", doc.len, err);
+    }
+    sf_buf_free(&doc);
+    return rc;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Walk a directory in name order (deterministic DBs from the same tree). */
+static int import_dir(sf_vdb_builder *b, const char *path, int depth, sf_error *err)
+{
+    if (depth > SF_LIM_VDB_DIR_DEPTH)
+        return sf_error_set(err, SF_ELIMIT, "vdb: %s: directories nested too deep", path);
+    DIR *d = opendir(path);
+    if (!d)
+        return sf_error_set(err, SF_EIO, "vdb: cannot open directory %s: %s", path,
+                            strerror(errno));
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = SF_OK;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **nn = realloc(names, cap * sizeof *nn);
+            if (!nn) {
+                rc = SF_ENOMEM;
+                break;
+            }
+            names = nn;
+        }
+        if (!(names[n] = strdup(de->d_name))) {
+            rc = SF_ENOMEM;
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    if (!rc)
+        qsort(names, n, sizeof *names, name_cmp);
+    for (size_t i = 0; i < n && !rc; i++) {
+        char child[SF_LIM_PATH];
+        struct stat st;
+        if (snprintf(child, sizeof child, "%s/%s", path, names[i]) >= (int)sizeof child ||
+            stat(child, &st)) {
+            sf_vdb_builder_skip(b, "unreadable path", 1);
+            continue;
+        }
+        if (S_ISDIR(st.st_mode))
+            rc = import_dir(b, child, depth + 1, err);
+        else if (S_ISREG(st.st_mode) && is_archive_name(child))
+            rc = import_archive(b, child, err);
+        else if (S_ISREG(st.st_mode) && wanted_entry(child))
+            rc = import_file(b, child, err);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (rc == SF_ENOMEM)
+        sf_error_set(err, rc, "vdb: out of memory");
+    return rc;
+}
+
+int sf_vdb_import_path(sf_vdb_builder *b, const char *path, sf_error *err)
+{
+    struct stat st;
+    if (stat(path, &st))
+        return sf_error_set(err, errno == ENOENT ? SF_ENOTFOUND : SF_EIO, "vdb: %s: %s", path,
+                            strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return import_dir(b, path, 0, err);
+    if (is_archive_name(path))
+        return import_archive(b, path, err);
+    return import_file(b, path, err);
+}

@@ -1,0 +1,105 @@
+/*
+ * config: the coordinator's configuration. One option table per struct
+ * (global options, per-registry options) names every setting with its
+ * type, place, default, environment variable, secret flag and help; the
+ * same tables load the file (JSON, or YAML when built with libyaml),
+ * apply the environment and the command line, print --help and print the
+ * effective configuration with secrets redacted (--print-config).
+ *
+ * Precedence: built-in default < config file < environment < command line.
+ * Registries come from the file's "registries" list and from each
+ * --registry URL (repeatable); the registry-level options given globally
+ * (--insecure, --rate, ..., credentials from SCANFARM_REGISTRY_USERNAME /
+ * SCANFARM_REGISTRY_PASSWORD) are the defaults of --registry entries.
+ */
+#ifndef SF_COORD_CONFIG_H
+#define SF_COORD_CONFIG_H
+
+#include <stddef.h>
+
+#include "base/err.h"
+
+typedef struct sf_strlist {
+    char **v;
+    size_t n;
+} sf_strlist;
+
+/* One registry to enumerate. */
+typedef struct sf_regcfg {
+    char *url;
+    char *username;
+    char *password;     /* secret */
+    char *username_env; /* names of variables holding the credentials */
+    char *password_env;
+    char *docker_config;
+    int insecure;
+    int concurrency;  /* parallel requests */
+    double rate;      /* requests per second, 0 = unlimited */
+    int page_size;    /* n= of catalog and tag pages */
+    int max_retries;
+    int catalog;      /* 1 walk /v2/_catalog; 0 only `repositories` */
+    sf_strlist repositories; /* explicit repositories (registries without catalog) */
+    sf_strlist include;      /* repository globs; empty = all */
+    sf_strlist exclude;
+    sf_strlist tag_include;  /* tag globs; empty = all */
+    sf_strlist tag_exclude;
+    char *tag_regex;         /* POSIX extended regex a tag must match */
+    int tag_newest;          /* keep the newest N tags by tag order, 0 = all */
+    sf_strlist platforms;    /* "os/arch[/variant]"; empty = global default */
+} sf_regcfg;
+
+typedef struct sf_coordcfg {
+    char *config;        /* file path */
+    char *kafka;         /* bootstrap servers */
+    char *topic;         /* jobs topic */
+    int once;
+    long interval_s;     /* between runs */
+    int page_size;
+    int concurrency;     /* default per-registry concurrency */
+    double rate;
+    int insecure;
+    int max_retries;
+    char *docker_config;
+    char *username;      /* defaults for --registry entries */
+    char *password;      /* secret */
+    sf_strlist platforms;
+    sf_strlist registries; /* --registry URLs */
+    long merge_window;   /* refs held back for cross-repository merging */
+    long max_digests;    /* size cap of the per-run digest set */
+    long max_tags_per_repo;
+    int registry_failures; /* consecutive failures that skip a registry */
+    char *run_id;        /* fixed run id (tests); NULL = generated */
+    char *progress;      /* auto | always | never */
+    char *log_level;
+    char *debug;
+    sf_regcfg *regs;     /* effective registries (file + --registry) */
+    size_t nregs;
+} sf_coordcfg;
+
+/* Parse argv (argv[0] skipped), the environment and the config file into
+ * cfg. *action receives 0 (run), 1 (--help), 2 (--print-config) or 3
+ * (--version). SF_ECONFIG with a message on any invalid setting. */
+int sf_coordcfg_load(sf_coordcfg *cfg, int argc, char **argv, int *action, sf_error *err);
+
+/* Same, from a JSON/YAML document given as text (tests, fuzzing); no
+ * environment or argv. */
+int sf_coordcfg_load_text(sf_coordcfg *cfg, const char *text, size_t len, sf_error *err);
+
+/* Free everything and zero cfg. */
+void sf_coordcfg_free(sf_coordcfg *cfg);
+
+/* The effective configuration as JSON text with secrets shown as "***"
+ * (malloc'd). */
+char *sf_coordcfg_dump(const sf_coordcfg *cfg);
+
+/* Write --help (generated from the option table) to f. */
+void sf_coordcfg_help(void *file);
+
+/* Parse "90", "90s", "15m", "24h", "7d" into seconds; -1 when invalid. */
+long sf_parse_duration(const char *s);
+
+/* Credentials of r after resolving username_env/password_env (borrowed
+ * from r or the environment). */
+void sf_regcfg_credentials(const sf_regcfg *r, const char **user, const char **pass);
+
+#endif

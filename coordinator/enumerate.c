@@ -1,0 +1,626 @@
+/*
+ * enumerate: see enumerate.h for the streaming, grouping and failure
+ * rules. The main thread walks the catalog and lists each repository's
+ * tags; a pool of resolver threads takes (repository, tag) items from a
+ * bounded queue; the thread that resolves a repository's last tag
+ * groups the repository by digest and hands the groups to the collector,
+ * which owns the digest set, the merge window and the producer calls.
+ */
+#include "enumerate.h"
+
+#include <fnmatch.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "bus/msg_job.h"
+#include "digest_set.h"
+#include "registry/registry.h"
+
+/* Items waiting for a resolver: bounds the repositories in flight. */
+#define QCAP 4096
+/* dset values: 0 fresh, 1 published, k+2 pending job k. */
+#define DV_PUBLISHED 1u
+#define DV_PENDING0 2u
+
+/* ---- filters ---- */
+
+static int match_any(const sf_strlist *globs, const char *s)
+{
+    for (size_t i = 0; i < globs->n; i++)
+        if (fnmatch(globs->v[i], s, 0) == 0)
+            return 1;
+    return 0;
+}
+
+int sf_enum_repo_selected(const sf_regcfg *r, const char *repo)
+{
+    if (r->include.n && !match_any(&r->include, repo))
+        return 0;
+    return !match_any(&r->exclude, repo);
+}
+
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+int sf_enum_tag_cmp(const char *a, const char *b)
+{
+    while (*a && *b) {
+        if (is_digit(*a) && is_digit(*b)) {
+            while (*a == '0' && is_digit(a[1]))
+                a++;
+            while (*b == '0' && is_digit(b[1]))
+                b++;
+            size_t la = 0, lb = 0;
+            while (is_digit(a[la]))
+                la++;
+            while (is_digit(b[lb]))
+                lb++;
+            if (la != lb)
+                return la < lb ? -1 : 1;
+            int c = memcmp(a, b, la);
+            if (c)
+                return c < 0 ? -1 : 1;
+            a += la, b += lb;
+            continue;
+        }
+        if (*a != *b)
+            return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+        a++, b++;
+    }
+    return *a ? 1 : (*b ? -1 : 0);
+}
+
+static int cmp_tag_ptr(const void *x, const void *y)
+{
+    int c = sf_enum_tag_cmp(*(char *const *)x, *(char *const *)y);
+    return c ? c : strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+size_t sf_enum_select_tags(const sf_regcfg *r, const regex_t *re, char **tags, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        int keep = (!r->tag_include.n || match_any(&r->tag_include, tags[i])) &&
+                   !match_any(&r->tag_exclude, tags[i]) &&
+                   (!re || regexec(re, tags[i], 0, NULL, 0) == 0);
+        if (keep)
+            tags[k++] = tags[i];
+        else
+            free(tags[i]);
+    }
+    if (r->tag_newest > 0 && k > (size_t)r->tag_newest) {
+        qsort(tags, k, sizeof *tags, cmp_tag_ptr);
+        size_t drop = k - (size_t)r->tag_newest;
+        for (size_t i = 0; i < drop; i++)
+            free(tags[i]);
+        memmove(tags, tags + drop, (size_t)r->tag_newest * sizeof *tags);
+        k = (size_t)r->tag_newest;
+    }
+    return k;
+}
+
+/* ---- collector: digest set, merge window, publishing ---- */
+
+typedef struct pend {
+    char *registry, *repo, *digest;
+    sf_strlist refs;
+    const sf_strlist *platforms; /* of the first registry; lives in cfg */
+} pend;
+
+typedef struct collector {
+    pthread_mutex_t mu;
+    sf_dset *set;
+    pend *p;
+    size_t np, capp;
+    long held_refs;
+    const sf_coordcfg *cfg;
+    sf_kprod *prod;
+    sf_run *run;
+    int kafka_rc;
+    sf_error kafka_err;
+} collector;
+
+static void pend_free(pend *p)
+{
+    free(p->registry), free(p->repo), free(p->digest);
+    for (size_t i = 0; i < p->refs.n; i++)
+        free(p->refs.v[i]);
+    free(p->refs.v);
+}
+
+static void publish(collector *c, pend *p)
+{
+    char now[40], *json = NULL;
+    size_t len = 0;
+    sf_error e = SF_ERROR_INIT;
+    sf_job_now(now, sizeof now);
+    sf_job j = {.run_id = c->run->id, .kind = SF_JOB_SCAN, .registry = p->registry,
+                .repository = p->repo, .digest = p->digest, .refs = p->refs.v,
+                .nrefs = p->refs.n, .platforms = p->platforms->v, .nplatforms = p->platforms->n,
+                .enqueued_at = now};
+    int rc = sf_job_encode(&j, &json, &len, &e);
+    if (!rc)
+        rc = sf_kprod_produce(c->prod, c->cfg->topic, p->digest, strlen(p->digest), json, len,
+                              NULL, &e);
+    free(json);
+    if (rc) {
+        sf_run_error(c->run, rc);
+        if (!c->kafka_rc) {
+            c->kafka_rc = rc;
+            c->kafka_err = e;
+        }
+        SF_ERROR("enum", "job not published|digest=%s error=\"%s\"", p->digest, e.msg);
+        return;
+    }
+    sf_run_add(&c->run->jobs, 1);
+}
+
+/* Publish every held job. Caller holds c->mu. */
+static void flush_locked(collector *c)
+{
+    for (size_t i = 0; i < c->np; i++) {
+        uint32_t *v;
+        publish(c, &c->p[i]);
+        if (sf_dset_get(c->set, c->p[i].digest, 0, &v, NULL) == SF_OK)
+            *v = DV_PUBLISHED;
+        pend_free(&c->p[i]);
+    }
+    c->np = 0;
+    c->held_refs = 0;
+}
+
+static int add_ref(collector *c, pend *p, const char *ref)
+{
+    if (p->refs.n >= SF_JOB_MAX_REFS) {
+        sf_run_add(&c->run->refs_dropped, 1);
+        return SF_OK;
+    }
+    char **nv = realloc(p->refs.v, (p->refs.n + 1) * sizeof *nv);
+    if (!nv)
+        return SF_ENOMEM;
+    p->refs.v = nv;
+    if (!(nv[p->refs.n] = sf_strdup(ref)))
+        return SF_ENOMEM;
+    p->refs.n++;
+    c->held_refs++;
+    return SF_OK;
+}
+
+static pend *new_pend(collector *c, const char *host, const char *repo, const char *digest,
+                      const sf_strlist *platforms)
+{
+    if (c->np == c->capp) {
+        size_t nc = c->capp ? c->capp * 2 : 256;
+        pend *np = realloc(c->p, nc * sizeof *np);
+        if (!np)
+            return NULL;
+        c->p = np, c->capp = nc;
+    }
+    pend *p = &c->p[c->np];
+    memset(p, 0, sizeof *p);
+    p->platforms = platforms;
+    p->registry = sf_strdup(host), p->repo = sf_strdup(repo), p->digest = sf_strdup(digest);
+    if (!p->registry || !p->repo || !p->digest) {
+        pend_free(p);
+        return NULL;
+    }
+    c->np++;
+    return p;
+}
+
+/* Take one digest group (refs of one repository) into the collector. */
+static void collect_group(collector *c, const char *host, const char *repo, const char *digest,
+                          char **refs, size_t n, const sf_strlist *platforms)
+{
+    uint32_t *v = NULL;
+    int added = 0;
+    pthread_mutex_lock(&c->mu);
+    int rc = sf_dset_get(c->set, digest, 1, &v, &added);
+    pend *p = NULL;
+    if (rc == SF_ELIMIT || rc == SF_ENOMEM) {
+        /* Set full: still publish (a duplicate job beats a lost image). */
+        sf_run_error(c->run, SF_ELIMIT);
+        pend tmp = {0};
+        tmp.registry = (char *)host, tmp.repo = (char *)repo, tmp.digest = (char *)digest;
+        tmp.refs.v = refs, tmp.refs.n = n, tmp.platforms = platforms;
+        publish(c, &tmp);
+        pthread_mutex_unlock(&c->mu);
+        return;
+    }
+    if (added) {
+        sf_run_add(&c->run->digests, 1);
+        p = new_pend(c, host, repo, digest, platforms);
+        if (p)
+            *v = DV_PENDING0 + (uint32_t)(c->np - 1);
+    } else if (*v == DV_PUBLISHED) {
+        sf_run_add(&c->run->refs_late, (long)n);
+    } else if (*v >= DV_PENDING0) {
+        p = &c->p[*v - DV_PENDING0];
+    }
+    for (size_t i = 0; p && i < n; i++)
+        if (add_ref(c, p, refs[i]))
+            sf_run_error(c->run, SF_ENOMEM);
+    if (added && !p)
+        sf_run_error(c->run, SF_ENOMEM);
+    if (c->held_refs > c->cfg->merge_window)
+        flush_locked(c);
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* ---- per-registry enumeration ---- */
+
+typedef struct repo_task {
+    char *name;
+    char **tags;
+    char **digests; /* per tag; NULL = not resolved */
+    size_t ntags;
+    size_t left;    /* atomic: tags not yet resolved */
+} repo_task;
+
+typedef struct item {
+    repo_task *rt;
+    size_t idx;
+} item;
+
+typedef struct regctx {
+    const sf_coordcfg *cfg;
+    const sf_regcfg *rc;
+    sf_reg *reg;
+    regex_t re;
+    int have_re;
+    collector *col;
+    sf_run *run;
+    const volatile int *cancel;
+    pthread_mutex_t mu;
+    pthread_cond_t not_empty, not_full;
+    item *q;
+    size_t qh, qn;
+    int closed;
+    long consecutive;   /* atomic */
+    volatile int failed;
+    char fail_msg[SF_ERRMSG_MAX];
+    long repos, tags_ignored;
+} regctx;
+
+static void task_free(repo_task *t)
+{
+    for (size_t i = 0; i < t->ntags; i++) {
+        free(t->tags[i]);
+        free(t->digests ? t->digests[i] : NULL);
+    }
+    free(t->tags), free(t->digests), free(t->name), free(t);
+}
+
+/* Count a failed request; skip the registry when they keep failing. */
+static void note_failure(regctx *x, int code, const char *msg)
+{
+    sf_run_error(x->run, code);
+    if (code == SF_ENOTFOUND || code == SF_EINVAL || code == SF_EDIGEST || code == SF_EPARSE)
+        return; /* about one tag, not the registry */
+    long n = __atomic_add_fetch(&x->consecutive, 1, __ATOMIC_RELAXED);
+    if (n >= x->cfg->registry_failures && !x->failed) {
+        pthread_mutex_lock(&x->mu);
+        if (!x->failed) {
+            snprintf(x->fail_msg, sizeof x->fail_msg, "%s", msg);
+            x->failed = 1;
+        }
+        pthread_cond_broadcast(&x->not_full);
+        pthread_mutex_unlock(&x->mu);
+    }
+}
+
+static int cmp_idx_digest(const void *a, const void *b, void *ctx)
+{
+    char **d = ctx;
+    return strcmp(d[*(const size_t *)a], d[*(const size_t *)b]);
+}
+
+/* All tags of t resolved: group by digest and collect. */
+static void finish_repo(regctx *x, repo_task *t)
+{
+    size_t *ix = malloc(t->ntags * sizeof *ix), n = 0;
+    char **refs = malloc(t->ntags * sizeof *refs);
+    if (!ix || !refs) {
+        sf_run_error(x->run, SF_ENOMEM);
+        goto done;
+    }
+    for (size_t i = 0; i < t->ntags; i++)
+        if (t->digests[i])
+            ix[n++] = i;
+    qsort_r(ix, n, sizeof *ix, cmp_idx_digest, t->digests);
+    const char *host = sf_reg_host(x->reg);
+    for (size_t i = 0; i < n;) {
+        size_t j = i, k = 0;
+        for (; j < n && strcmp(t->digests[ix[j]], t->digests[ix[i]]) == 0; j++) {
+            size_t len = strlen(host) + strlen(t->name) + strlen(t->tags[ix[j]]) + 3;
+            if ((refs[k] = malloc(len)))
+                snprintf(refs[k++], len, "%s/%s:%s", host, t->name, t->tags[ix[j]]);
+        }
+        collect_group(x->col, host, t->name, t->digests[ix[i]], refs, k, &x->rc->platforms);
+        for (size_t m = 0; m < k; m++)
+            free(refs[m]);
+        i = j;
+    }
+done:
+    free(ix), free(refs);
+    task_free(t);
+}
+
+static void *resolver_main(void *arg)
+{
+    regctx *x = arg;
+    for (;;) {
+        pthread_mutex_lock(&x->mu);
+        while (x->qn == 0 && !x->closed)
+            pthread_cond_wait(&x->not_empty, &x->mu);
+        if (x->qn == 0) {
+            pthread_mutex_unlock(&x->mu);
+            return NULL;
+        }
+        item it = x->q[x->qh];
+        x->qh = (x->qh + 1) % QCAP, x->qn--;
+        pthread_cond_signal(&x->not_full);
+        pthread_mutex_unlock(&x->mu);
+
+        repo_task *t = it.rt;
+        if (!x->failed && !(x->cancel && *x->cancel)) {
+            char d[SF_DIGEST_MAX];
+            sf_error e = SF_ERROR_INIT;
+            int rc = sf_reg_resolve(x->reg, t->name, t->tags[it.idx], d, NULL, 0, &e);
+            if (rc == SF_OK) {
+                t->digests[it.idx] = sf_strdup(d);
+                __atomic_store_n(&x->consecutive, 0, __ATOMIC_RELAXED);
+                sf_run_add(&x->run->tags_resolved, 1);
+            } else {
+                SF_DEBUG("enum", "resolve failed|repo=%s tag=%s error=\"%s\"", t->name,
+                         t->tags[it.idx], e.msg);
+                note_failure(x, rc, e.msg);
+            }
+        }
+        if (__atomic_sub_fetch(&t->left, 1, __ATOMIC_ACQ_REL) == 0)
+            finish_repo(x, t);
+    }
+}
+
+/* Queue an item; SF_ECANCELED (nothing queued) once the registry failed. */
+static int push_item(regctx *x, item it)
+{
+    pthread_mutex_lock(&x->mu);
+    while (x->qn == QCAP && !x->failed)
+        pthread_cond_wait(&x->not_full, &x->mu);
+    if (x->failed) {
+        pthread_mutex_unlock(&x->mu);
+        return SF_ECANCELED;
+    }
+    x->q[(x->qh + x->qn) % QCAP] = it;
+    x->qn++;
+    pthread_cond_signal(&x->not_empty);
+    pthread_mutex_unlock(&x->mu);
+    return SF_OK;
+}
+
+typedef struct taglist {
+    regctx *x;
+    char **v;
+    size_t n, cap;
+    int oom;
+} taglist;
+
+static int on_tag(void *ctx, const char *tag)
+{
+    taglist *l = ctx;
+    if ((long)l->n >= l->x->cfg->max_tags_per_repo) {
+        l->x->tags_ignored++;
+        return SF_OK;
+    }
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 64;
+        char **nv = realloc(l->v, nc * sizeof *nv);
+        if (!nv)
+            return l->oom = 1, SF_ENOMEM;
+        l->v = nv, l->cap = nc;
+    }
+    if (!(l->v[l->n] = sf_strdup(tag)))
+        return l->oom = 1, SF_ENOMEM;
+    l->n++;
+    return SF_OK;
+}
+
+/* One repository: list and select its tags, queue them for resolving. */
+static int on_repo(void *ctx, const char *name)
+{
+    regctx *x = ctx;
+    taglist l = {x, NULL, 0, 0, 0};
+    sf_error e = SF_ERROR_INIT;
+    if (x->failed || (x->cancel && *x->cancel))
+        return SF_ECANCELED;
+    if (!sf_enum_repo_selected(x->rc, name))
+        return SF_OK;
+    sf_run_add(&x->run->repositories, 1);
+    x->repos++;
+    int rc = sf_reg_tags(x->reg, name, x->rc->page_size, on_tag, &l, &e);
+    if (rc) {
+        SF_WARN("enum", "cannot list tags|registry=%s repo=%s error=\"%s\"", sf_reg_host(x->reg),
+                name, e.msg);
+        note_failure(x, rc, e.msg);
+        goto fail;
+    }
+    __atomic_store_n(&x->consecutive, 0, __ATOMIC_RELAXED);
+    sf_run_add(&x->run->tags, (long)l.n);
+    size_t k = sf_enum_select_tags(x->rc, x->have_re ? &x->re : NULL, l.v, l.n);
+    l.n = k;
+    sf_run_add(&x->run->tags_selected, (long)k);
+    if (k == 0)
+        goto fail;
+    repo_task *t = calloc(1, sizeof *t);
+    if (!t || !(t->name = sf_strdup(name)) || !(t->digests = calloc(k, sizeof(char *)))) {
+        if (t)
+            free(t->name), free(t);
+        sf_run_error(x->run, SF_ENOMEM);
+        goto fail;
+    }
+    t->tags = l.v, t->ntags = k, t->left = k;
+    for (size_t i = 0; i < k; i++) {
+        if (push_item(x, (item){t, i}) != SF_OK) {
+            /* Account for the items never queued; whoever brings the
+             * count to zero finishes the repository. */
+            if (__atomic_sub_fetch(&t->left, k - i, __ATOMIC_ACQ_REL) == 0)
+                finish_repo(x, t);
+            return SF_ECANCELED;
+        }
+    }
+    return SF_OK;
+fail:
+    for (size_t i = 0; i < l.n; i++)
+        free(l.v[i]);
+    free(l.v);
+    return x->failed ? SF_ECANCELED : SF_OK;
+}
+
+static int open_registry(regctx *x, sf_error *err)
+{
+    const char *user, *pass;
+    sf_regcfg_credentials(x->rc, &user, &pass);
+    sf_reg_opts o = {.url = x->rc->url, .username = user, .password = pass,
+                     .docker_config = x->rc->docker_config, .insecure = x->rc->insecure,
+                     .max_conns = x->rc->concurrency, .rate = x->rc->rate,
+                     .max_retries = x->rc->max_retries, .cancel = x->cancel};
+    int rc = sf_reg_new(&x->reg, &o, err);
+    if (!rc && x->rc->tag_regex) {
+        if (regcomp(&x->re, x->rc->tag_regex, REG_EXTENDED | REG_NOSUB))
+            return sf_error_set(err, SF_ECONFIG, "bad tags.regex");
+        x->have_re = 1;
+    }
+    if (!rc)
+        rc = sf_reg_ping(x->reg, err);
+    return rc;
+}
+
+/* Walk the catalog and/or the explicit repositories. */
+static void walk(regctx *x)
+{
+    sf_error e = SF_ERROR_INIT;
+    if (x->rc->catalog) {
+        int rc = sf_reg_catalog(x->reg, x->rc->page_size, on_repo, x, &e);
+        if (rc && !x->failed && !(x->cancel && *x->cancel)) {
+            sf_run_error(x->run, rc);
+            snprintf(x->fail_msg, sizeof x->fail_msg, "catalog: %.200s", e.msg);
+            x->failed = 1;
+        }
+    }
+    for (size_t i = 0; i < x->rc->repositories.n && !x->failed; i++) {
+        if (!sf_reg_valid_repo(x->rc->repositories.v[i])) {
+            SF_WARN("enum", "invalid repository name in config|index=%zu", i);
+            sf_run_error(x->run, SF_EINVAL);
+            continue;
+        }
+        if (on_repo(x, x->rc->repositories.v[i]) == SF_ECANCELED)
+            break;
+    }
+}
+
+static void enumerate_registry(const sf_coordcfg *cfg, const sf_regcfg *rc, collector *col,
+                               sf_run *run, const volatile int *cancel)
+{
+    regctx x;
+    sf_error e = SF_ERROR_INIT;
+    pthread_t th[256];
+    int nth = 0;
+    memset(&x, 0, sizeof x);
+    x.cfg = cfg, x.rc = rc, x.col = col, x.run = run, x.cancel = cancel;
+    pthread_mutex_init(&x.mu, NULL);
+    pthread_cond_init(&x.not_empty, NULL);
+    pthread_cond_init(&x.not_full, NULL);
+    sf_run_add(&run->registries, 1);
+    x.q = malloc(QCAP * sizeof *x.q);
+    if (!x.q) {
+        sf_error_set(&e, SF_ENOMEM, "out of memory");
+        goto failed;
+    }
+    int rc0 = open_registry(&x, &e);
+    if (rc0) {
+        sf_run_error(run, rc0);
+        goto failed;
+    }
+    int want = rc->concurrency > 0 ? rc->concurrency : 1;
+    for (; nth < want && nth < 256; nth++)
+        if (pthread_create(&th[nth], NULL, resolver_main, &x))
+            break;
+    if (nth == 0) {
+        sf_error_set(&e, SF_EINTERNAL, "cannot start resolver threads");
+        goto failed;
+    }
+    walk(&x);
+    pthread_mutex_lock(&x.mu);
+    x.closed = 1;
+    pthread_cond_broadcast(&x.not_empty);
+    pthread_mutex_unlock(&x.mu);
+    for (int i = 0; i < nth; i++)
+        pthread_join(th[i], NULL);
+    sf_run_add(&run->requests, sf_reg_requests(x.reg));
+    if (x.tags_ignored)
+        SF_WARN("enum", "tags past max_tags_per_repo ignored|registry=%s count=%ld",
+                sf_reg_host(x.reg), x.tags_ignored);
+    if (x.failed) {
+        sf_error_set(&e, SF_ESERVER, "%s", x.fail_msg);
+        goto failed;
+    }
+    SF_INFO("enum", "registry enumerated|registry=%s repositories=%ld requests=%ld",
+            sf_reg_host(x.reg), x.repos, sf_reg_requests(x.reg));
+    goto done;
+failed:
+    sf_run_add(&run->registries_failed, 1);
+    SF_ERROR("enum", "registry skipped|registry=%s repositories_done=%ld error=\"%s\"",
+             x.reg ? sf_reg_host(x.reg) : "?", x.repos, e.msg);
+done:
+    if (x.have_re)
+        regfree(&x.re);
+    sf_reg_free(x.reg);
+    free(x.q);
+    pthread_mutex_destroy(&x.mu);
+    pthread_cond_destroy(&x.not_empty);
+    pthread_cond_destroy(&x.not_full);
+}
+
+int sf_enumerate_run(const sf_coordcfg *cfg, sf_kprod *prod, sf_run *run,
+                     const volatile int *cancel, sf_error *err)
+{
+    collector col;
+    sf_kprod_stats st0;
+    sf_kprod_stats_get(prod, &st0);
+    memset(&col, 0, sizeof col);
+    col.cfg = cfg, col.prod = prod, col.run = run;
+    pthread_mutex_init(&col.mu, NULL);
+    if (sf_dset_new(&col.set, (size_t)cfg->max_digests)) {
+        pthread_mutex_destroy(&col.mu);
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < cfg->nregs && !(cancel && *cancel); i++) {
+        enumerate_registry(cfg, &cfg->regs[i], &col, run, cancel);
+        /* Held jobs of one registry may still merge with the next one's;
+         * the window, not the registry boundary, decides when they go. */
+    }
+    pthread_mutex_lock(&col.mu);
+    flush_locked(&col);
+    pthread_mutex_unlock(&col.mu);
+    SF_DEBUG("enum", "digest set|entries=%zu bytes=%zu", sf_dset_count(col.set),
+             sf_dset_bytes(col.set));
+    int rc = col.kafka_rc;
+    if (rc)
+        sf_error_set(err, rc, "%s", col.kafka_err.msg);
+    sf_error fe = SF_ERROR_INIT;
+    int frc = sf_kprod_flush(prod, -1, &fe);
+    sf_kprod_stats st;
+    sf_kprod_stats_get(prod, &st);
+    run->jobs_delivered = (long)(st.delivered - st0.delivered);
+    if (frc && !rc)
+        rc = sf_error_set(err, frc, "%s", fe.msg);
+    if (cancel && *cancel && !rc)
+        rc = sf_error_set(err, SF_ECANCELED, "canceled");
+    sf_dset_free(col.set);
+    free(col.p);
+    pthread_mutex_destroy(&col.mu);
+    return rc;
+}

@@ -1,0 +1,67 @@
+/*
+ * enumerate: walk every configured registry (catalog or explicit
+ * repositories -> tags -> digests) and publish one `scanfarm.job/v1` per
+ * unique manifest digest to Kafka, keyed by the digest.
+ *
+ * Streaming and memory. The catalog is read page by page; each selected
+ * repository's tags are listed (newest-N needs the whole list of one
+ * repository, capped by max_tags_per_repo), then resolved by a pool of
+ * threads (the registry's concurrency) through a bounded queue. When the
+ * last tag of a repository is resolved, its tags are grouped by digest
+ * and handed to the collector. Memory is therefore bounded by: the
+ * repositories in flight (queue capacity), the largest tag list of one
+ * repository, the per-run digest set (unique digests, ~30 B each) and
+ * the merge window.
+ *
+ * Grouping and dedupe. One job per digest per run. A digest seen in
+ * several repositories (or registries) is merged while it is held in
+ * the merge window: jobs wait there until the refs held exceed
+ * merge_window (default 100k refs), then every held job is published;
+ * at the end of the run the rest are published. So for fleets up to
+ * merge_window tags every job lists every registry/repo:tag of its
+ * digest; beyond that, a digest met again after its job went out is not
+ * published twice and its late refs are counted (refs_late). The job's
+ * registry/repository are those of its first ref. merge_window 0
+ * publishes each repository's digests as soon as it is done.
+ *
+ * Failures. Errors are counted by kind. A registry whose catalog cannot
+ * be read, or whose requests fail registry_failures times in a row, is
+ * reported and skipped; the run goes on with the next registry.
+ */
+#ifndef SF_COORD_ENUMERATE_H
+#define SF_COORD_ENUMERATE_H
+
+#include <regex.h>
+#include <stddef.h>
+
+#include "base/err.h"
+#include "bus/kprod.h"
+#include "config.h"
+#include "run.h"
+
+/*
+ * Enumerate every registry of cfg, publishing jobs through prod, and
+ * wait for all delivery reports. Counters go to run. Returns SF_OK when
+ * every job was delivered (registry failures are in run, not here);
+ * SF_EKAFKA / SF_ETIMEOUT when delivery failed; SF_ECANCELED when cancel
+ * became non-zero.
+ */
+int sf_enumerate_run(const sf_coordcfg *cfg, sf_kprod *prod, sf_run *run,
+                     const volatile int *cancel, sf_error *err);
+
+/* 1 when repo passes r's include/exclude globs (fnmatch, '*' also
+ * matches '/'). */
+int sf_enum_repo_selected(const sf_regcfg *r, const char *repo);
+
+/* Tag order for "newest N": digit runs compare as numbers, the rest
+ * byte-wise, so v1.10 > v1.9 and 2024-06-01 > 2024-05-30. */
+int sf_enum_tag_cmp(const char *a, const char *b);
+
+/*
+ * Apply r's tag filters to tags[0..n): include/exclude globs, the regex
+ * (re may be NULL), then keep the newest tag_newest. Rejected entries are
+ * freed; kept ones are compacted to the front. Returns the count kept.
+ */
+size_t sf_enum_select_tags(const sf_regcfg *r, const regex_t *re, char **tags, size_t n);
+
+#endif

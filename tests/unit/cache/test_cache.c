@@ -1,0 +1,186 @@
+/* Unit tests of common/cache without a Redis: key formats, the hash ring,
+ * address parsing, and the layer cache's uncached fallback when Redis is
+ * unreachable. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/digest.h"
+#include "cache/keys.h"
+#include "cache/kv.h"
+#include "cache/lcache.h"
+#include "testutil.h"
+
+#define D64 "0f71933e19cebdec0f71933e19cebdec0f71933e19cebdec0f71933e19cebdec"
+
+static void test_cache_keys__formats(void **state)
+{
+    (void)state;
+    char k[SF_KEY_MAX];
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_keys_layer(k, "scanfarm", "sha256:" D64, "a1.os1", &e), SF_OK);
+    assert_string_equal(k, "scanfarm:layer:sha256:" D64 ":a1.os1");
+    assert_int_equal(sf_keys_layer_diffid(k, "scanfarm", "sha256:" D64, "v2", &e), SF_OK);
+    assert_string_equal(k, "scanfarm:layer-diffid:sha256:" D64 ":v2");
+    assert_int_equal(sf_keys_lock_layer(k, "t:x", "sha256:" D64, &e), SF_OK);
+    assert_string_equal(k, "t:x:lock:layer:sha256:" D64);
+    assert_int_equal(sf_keys_image(k, "scanfarm", "sha256:" D64, &e), SF_OK);
+    assert_string_equal(k, "scanfarm:image:sha256:" D64);
+    assert_int_equal(sf_keys_attempts(k, "scanfarm", "sha256:" D64, "run-7", &e), SF_OK);
+    assert_string_equal(k, "scanfarm:attempts:sha256:" D64 ":run-7");
+}
+
+static void test_cache_keys__rejects_injection(void **state)
+{
+    (void)state;
+    char k[SF_KEY_MAX];
+    sf_error e = SF_ERROR_INIT;
+    /* Uppercase hex, a separator, a glob, a short digest, a bad prefix. */
+    assert_int_not_equal(sf_keys_layer(k, "scanfarm", "sha256:" "0F71933E19CEBDEC0f71933e19cebdec"
+                                                     "0f71933e19cebdec0f71933e19cebdec",
+                                       "v", &e),
+                         SF_OK);
+    sf_error_clear(&e);
+    assert_int_not_equal(sf_keys_layer(k, "scanfarm", "sha256:" D64, "v:1", &e), SF_OK);
+    sf_error_clear(&e);
+    assert_int_not_equal(sf_keys_attempts(k, "scanfarm", "sha256:" D64, "r*", &e), SF_OK);
+    sf_error_clear(&e);
+    assert_int_not_equal(sf_keys_image(k, "scanfarm", "sha256:abc", &e), SF_OK);
+    sf_error_clear(&e);
+    assert_int_not_equal(sf_keys_image(k, "scan farm", "sha256:" D64, &e), SF_OK);
+    assert_string_equal(k, "");
+}
+
+/* Digests of real corpus blobs map to a node and stay there. */
+static void test_cache_kv__ring_spreads_and_is_stable(void **state)
+{
+    (void)state;
+    const char *nodes3[] = {"10.0.0.1:6379", "10.0.0.2:6379", "10.0.0.3:6380"};
+    const char *nodes4[] = {"10.0.0.1:6379", "10.0.0.2:6379", "10.0.0.3:6380", "[::1]:7000"};
+    sf_kv_opts o3 = {.nodes = nodes3, .nnodes = 3}, o4 = {.nodes = nodes4, .nnodes = 4};
+    sf_kv *k3 = NULL, *k4 = NULL;
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_kv_new(&k3, &o3, &e), SF_OK);
+    assert_int_equal(sf_kv_new(&k4, &o4, &e), SF_OK);
+    enum { N = 6000 };
+    int count[3] = {0}, moved = 0, moved_elsewhere = 0;
+    for (int i = 0; i < N; i++) {
+        char s[32], d[SF_DIGEST_MAX];
+        int n = snprintf(s, sizeof s, "layer-%d", i);
+        sf_digest_sha256(s, (size_t)n, d);
+        size_t a = sf_kv_shard(k3, d), b = sf_kv_shard(k4, d);
+        assert_true(a < 3);
+        assert_int_equal(a, sf_kv_shard(k3, d));
+        count[a]++;
+        if (a != b) {
+            moved++;
+            if (b != 3)
+                moved_elsewhere++;
+        }
+    }
+    /* Each node gets roughly a third; adding a fourth moves ~1/4 of the
+     * keys, and only to the new node. */
+    for (int i = 0; i < 3; i++)
+        assert_true(count[i] > N / 3 * 7 / 10 && count[i] < N / 3 * 13 / 10);
+    assert_true(moved > N / 4 * 6 / 10 && moved < N / 4 * 14 / 10);
+    assert_int_equal(moved_elsewhere, 0);
+    assert_string_equal(sf_kv_node_name(k4, 3), "[::1]:7000");
+    sf_kv_free(k3);
+    sf_kv_free(k4);
+}
+
+static void test_cache_kv__bad_addresses(void **state)
+{
+    (void)state;
+    const char *bad[][2] = {{"host:0", NULL}, {"host:99999", NULL}, {"[::1", NULL},
+                            {":6379", NULL},  {"h:6379x", NULL}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        sf_kv_opts o = {.nodes = bad[i], .nnodes = 1};
+        sf_kv *kv = NULL;
+        sf_error e = SF_ERROR_INIT;
+        assert_int_equal(sf_kv_new(&kv, &o, &e), SF_ECONFIG);
+        assert_null(kv);
+    }
+    const char *dup[] = {"a:1", "a:1"};
+    sf_kv_opts o = {.nodes = dup, .nnodes = 2};
+    sf_kv *kv = NULL;
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_kv_new(&kv, &o, &e), SF_ECONFIG);
+}
+
+/* A trivial codec: the cache never looks inside the bytes. */
+static int enc(const sf_inventory *inv, sf_buf *out)
+{
+    return sf_buf_printf(out, "%llu", (unsigned long long)inv->entries);
+}
+static int dec(sf_inventory **out, const void *data, size_t len, sf_error *err)
+{
+    *out = calloc(1, sizeof **out);
+    (*out)->entries = strtoull(data, NULL, 10);
+    return SF_OK;
+}
+static int calls;
+static int analyse_cb(void *actx, sf_inventory **out, sf_error *err)
+{
+    calls++;
+    *out = calloc(1, sizeof **out);
+    (*out)->entries = 42;
+    return SF_OK;
+}
+
+/* Redis unreachable: every layer is analysed here, flagged "uncached",
+ * and counted; the call itself succeeds. */
+static void test_cache_lcache__redis_down_goes_uncached(void **state)
+{
+    (void)state;
+    const char *nodes[] = {"127.0.0.1:1"};
+    sf_kv_opts ko = {.nodes = nodes, .nnodes = 1, .connect_timeout_ms = 200};
+    sf_kv *kv = NULL;
+    sf_lcache *lc = NULL;
+    sf_metrics *m = NULL;
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_metrics_new(&m), SF_OK);
+    assert_int_equal(sf_kv_new(&kv, &ko, &e), SF_OK);
+    sf_lcache_opts lo = {.kv = kv, .analyzer_version = "t1", .encode = enc, .decode = dec,
+                         .metrics = m};
+    assert_int_equal(sf_lcache_new(&lc, &lo, &e), SF_OK);
+    for (int i = 0; i < 3; i++) {
+        sf_inventory *inv = NULL;
+        const char *st = NULL;
+        assert_int_equal(sf_lcache_get(lc, "sha256:" D64, NULL, analyse_cb, NULL, &inv, &st, &e),
+                         SF_OK);
+        assert_string_equal(st, "uncached");
+        assert_int_equal(inv->entries, 42);
+        free(inv);
+    }
+    sf_lcache_stats s;
+    sf_lcache_get_stats(lc, &s);
+    assert_int_equal(calls, 3);
+    assert_int_equal(s.uncached, 3);
+    assert_true(s.redis_errors >= 3);
+    assert_int_equal(sf_kv_node_up(kv, 0), 0);
+    assert_true(sf_metric_value(sf_metrics_counter(m, "scanfarm_cache_layer_lookups_total", "",
+                                                   "result"),
+                                SF_LV("uncached")) == 3);
+    sf_lcache_free(lc);
+    sf_kv_free(kv);
+    sf_metrics_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cache_keys__formats),
+        cmocka_unit_test(test_cache_keys__rejects_injection),
+        cmocka_unit_test(test_cache_kv__ring_spreads_and_is_stable),
+        cmocka_unit_test(test_cache_kv__bad_addresses),
+        cmocka_unit_test(test_cache_lcache__redis_down_goes_uncached),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,116 @@
+/* Unit tests of the worker's option table: defaults, precedence (file <
+ * environment < command line), lists, bounds, and docs drift. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+#include "wconf.h"
+
+static void test_worker_conf__defaults_without_file(void **state)
+{
+    (void)state;
+    char *argv[] = {"scanfarm-worker", "--kafka", "127.0.0.1:9092", "--redis", "127.0.0.1:6379"};
+    sf_wconf c;
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_wconf_load(&c, 5, argv, &e), SF_OK);
+    assert_string_equal(c.kafka, "127.0.0.1:9092");
+    assert_int_equal(c.nredis, 1);
+    assert_string_equal(c.redis[0], "127.0.0.1:6379");
+    assert_int_equal(c.metrics_port, 9100);
+    assert_string_equal(c.jobs_topic, "scanfarm.jobs");
+    assert_string_equal(c.results_topic, "scanfarm.results");
+    assert_string_equal(c.dlq_topic, "scanfarm.dlq");
+    assert_int_equal(c.cache_ttl, 604800);
+    assert_null(c.db);
+    sf_wconf_clear(&c);
+}
+
+static void test_worker_conf__precedence_and_lists(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/sf-wconf-XXXXXX";
+    int fd = mkstemp(path);
+    const char *json = "{\"redis\":[\"10.0.0.1:6379\",\"10.0.0.2:6379\"],\"concurrency\":8,"
+                       "\"group\":\"g-file\",\"cache-ttl\":3600}";
+    assert_int_equal(write(fd, json, strlen(json)), (ssize_t)strlen(json));
+    close(fd);
+    setenv("SCANFARM_GROUP", "g-env", 1);
+    setenv("SCANFARM_CONCURRENCY", "6", 1);
+    char *argv[] = {"w", "--config", path, "--concurrency=3", "--redis", "a:1,b:2", "--redis",
+                    "c:3", "--metrics-port", "0", "--insecure-registry", "127.0.0.1:5000"};
+    sf_wconf c;
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_wconf_load(&c, 12, argv, &e), SF_OK);
+    assert_int_equal(c.concurrency, 3);        /* argv beats env beats file */
+    assert_string_equal(c.group, "g-env");     /* env beats file */
+    assert_int_equal(c.cache_ttl, 3600);       /* file beats default */
+    assert_int_equal(c.nredis, 3);             /* argv list replaces the file's */
+    assert_string_equal(c.redis[2], "c:3");
+    assert_int_equal(c.metrics_port, 0);
+    assert_int_equal(c.ninsecure_registries, 1);
+    sf_buf b;
+    sf_buf_init(&b, 0);
+    assert_int_equal(sf_wconf_print(&c, &b), SF_OK);
+    assert_non_null(strstr(b.data, "redis = a:1,b:2,c:3\n"));
+    assert_non_null(strstr(b.data, "group = g-env\n"));
+    sf_buf_free(&b);
+    sf_wconf_clear(&c);
+    unsetenv("SCANFARM_GROUP");
+    unsetenv("SCANFARM_CONCURRENCY");
+    unlink(path);
+}
+
+static void test_worker_conf__rejects_bad_values(void **state)
+{
+    (void)state;
+    char *bad[][3] = {{"w", "--concurrency", "0"},   {"w", "--metrics-port", "70000"},
+                      {"w", "--cache-ttl", "12x"},   {"w", "--nope", "1"},
+                      {"w", "positional", "x"},      {"w", "--kafka", ""}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        sf_wconf c;
+        sf_error e = SF_ERROR_INIT;
+        assert_int_equal(sf_wconf_load(&c, 3, bad[i], &e), SF_ECONFIG);
+        sf_wconf_clear(&c);
+    }
+    char *missing[] = {"w", "--group"};
+    sf_wconf c;
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_wconf_load(&c, 2, missing, &e), SF_ECONFIG);
+    sf_wconf_clear(&c);
+}
+
+/* docs/worker-config.md is generated from the table: fail on drift. */
+static void test_worker_conf__docs_match_table(void **state)
+{
+    (void)state;
+    sf_buf b;
+    sf_buf_init(&b, 0);
+    assert_int_equal(sf_wconf_docs(&b), SF_OK);
+    size_t n = 0;
+    char *doc = sf_t_read_file(sf_t_src("docs/worker-config.md"), &n);
+    if (!doc || n != b.len || memcmp(doc, b.data, n) != 0) {
+        fprintf(stderr, "docs/worker-config.md is stale; regenerate it with:\n%s", b.data);
+        fail();
+    }
+    free(doc);
+    sf_buf_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_worker_conf__defaults_without_file),
+        cmocka_unit_test(test_worker_conf__precedence_and_lists),
+        cmocka_unit_test(test_worker_conf__rejects_bad_values),
+        cmocka_unit_test(test_worker_conf__docs_match_table),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

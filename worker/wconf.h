@@ -1,0 +1,61 @@
+/*
+ * wconf: scanfarm-worker's configuration, one option table (STYLE §10).
+ *
+ * Each option has a name (the `--name` flag and the JSON config-file key),
+ * an environment variable, a type, a default, bounds, a secret flag and a
+ * help line. Values are applied in order: defaults, the config file
+ * (`--config FILE`, JSON object), the environment, then the command line.
+ * The same table prints `--help`, the redacted `--print-config`, and the
+ * Markdown reference docs/worker-config.md (a unit test fails on drift).
+ */
+#ifndef SF_WCONF_H
+#define SF_WCONF_H
+
+#include <stddef.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+
+typedef struct sf_wconf {
+    char *config;            /* config file path (NULL = none) */
+    char *kafka;             /* bootstrap brokers */
+    char **redis;            /* Redis nodes ("host:port"); >1 = sharded */
+    size_t nredis;
+    long redis_db;
+    char *key_prefix;        /* Redis key prefix */
+    long metrics_port;       /* 0 = no HTTP server */
+    char *metrics_addr;
+    long concurrency;        /* images scanned at once */
+    long layers_per_image;   /* layers analysed at once per image */
+    char *db;                /* vulnerability DB file (NULL = no matching) */
+    char *group;
+    char *jobs_topic, *results_topic, *dlq_topic;
+    long cache_ttl;          /* seconds */
+    long lock_ttl_ms;
+    long max_attempts;       /* starts of one job before it goes to the DLQ */
+    long job_timeout;        /* seconds one job may run before the worker aborts */
+    long grace;              /* seconds to drain on SIGTERM */
+    char **insecure_registries; /* hosts reached over plain HTTP */
+    size_t ninsecure_registries;
+    char *docker_config;
+    char **platforms;        /* default platforms ("linux/amd64"); none = every linux */
+    size_t nplatforms;
+    char *client_id;
+    char *log_level;
+    int help, version, print_config; /* actions */
+} sf_wconf;
+
+/* Fill c from defaults, file, environment (envp-style lookup via getenv)
+ * and argv. SF_ECONFIG with err naming the option on any bad value. */
+int sf_wconf_load(sf_wconf *c, int argc, char **argv, sf_error *err);
+/* Free every string; c is zeroed. */
+void sf_wconf_clear(sf_wconf *c);
+
+/* `--help` text. */
+int sf_wconf_help(sf_buf *out);
+/* Effective configuration, one `name = value` line each, secrets redacted. */
+int sf_wconf_print(const sf_wconf *c, sf_buf *out);
+/* Markdown reference of every option (docs/worker-config.md). */
+int sf_wconf_docs(sf_buf *out);
+
+#endif

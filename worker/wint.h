@@ -1,0 +1,89 @@
+/*
+ * wint: internals shared by worker.c (life cycle, consumer loop, drain)
+ * and wjob.c (one job: attempts, shortcut, scan, publish, DLQ, finish).
+ */
+#ifndef SF_WINT_H
+#define SF_WINT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "base/httpd.h"
+#include "base/metrics.h"
+#include "bus/kcons.h"
+#include "bus/kprod.h"
+#include "bus/msg_job.h"
+#include "cache/kv.h"
+#include "cache/lcache.h"
+#include "worker.h"
+
+/* Times a job is re-run locally after its results failed to reach Kafka
+ * before it is handed back for redelivery. */
+#define SF_WORKER_MAX_REQUEUES 3
+/* Attempt counters outlive any plausible run (a run lasts hours). */
+#define SF_WORKER_ATTEMPTS_TTL_MS (7LL * 24 * 3600 * 1000)
+
+typedef struct wjob {
+    struct sf_worker *w;
+    sf_kmsg *msg;           /* the Kafka message; handed to kcons at the end */
+    sf_job job;             /* decoded job (valid when decoded) */
+    int decoded;
+    char decode_err[SF_ERRMSG_MAX];
+    uint64_t t_polled_ms;   /* when the consumer got it */
+    atomic_int pending;     /* 1 guard (scan thread) + undelivered messages */
+    atomic_int failed;      /* messages whose delivery failed */
+    int requeues;           /* local re-runs after delivery failures */
+    const char *outcome;    /* "ok", "error", "dlq", "shortcut" (static) */
+    int nresults, nerrors;
+    char **results;         /* result JSON kept for the image shortcut */
+    size_t nres, capres;
+    int cacheable;          /* every result scanned without error */
+    struct wjob *next;      /* queue link */
+} wjob;
+
+/* One scan thread's state, read by the watchdog. */
+typedef struct wslot {
+    pthread_t thr;
+    atomic_ullong started_ms; /* 0 when idle */
+    char digest[160];         /* job being scanned (for the timeout log) */
+    struct sf_worker *w;
+} wslot;
+
+struct sf_worker {
+    const sf_wconf *cfg;
+    sf_worker_scanner scanner;
+    sf_kv *kv;
+    sf_lcache *lc;
+    sf_kprod *prod;
+    sf_kcons *cons;
+    sf_httpd *httpd;
+    sf_metrics *m;
+    char owner[200];        /* host:pid, in logs and DLQ records */
+
+    pthread_mutex_t qmu;    /* guards the queue and quit */
+    pthread_cond_t qcv;
+    wjob *qhead, *qtail;
+    int quit;               /* scan threads exit when the queue is empty */
+    wslot *slots;
+    int nslots;
+    atomic_int idle_threads;
+    atomic_int stopping;
+    atomic_ullong last_poll_ms;
+
+    sf_mfam *m_jobs, *m_results, *m_errors, *m_inflight, *m_job_s, *m_e2e_s, *m_layers,
+        *m_layer_bytes, *m_dlq;
+};
+
+uint64_t sf_w_now_ms(void);
+/* Queue a job for the scan threads. */
+void sf_w_enqueue(struct sf_worker *w, wjob *j);
+/* Run one job on a scan thread. */
+void sf_w_process(struct sf_worker *w, wslot *slot, wjob *j);
+/* Delivery report of a message produced for job j (any thread). */
+void sf_w_delivered(struct sf_worker *w, wjob *j, int code, const char *errstr);
+/* Build a job from a consumed message (decode errors are kept for the DLQ). */
+wjob *sf_w_job_new(struct sf_worker *w, sf_kmsg *m);
+void sf_w_job_free(wjob *j);
+
+#endif

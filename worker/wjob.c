@@ -1,0 +1,411 @@
+/*
+ * wjob: one job's life on a scan thread: attempt counting and the DLQ,
+ * the whole-image shortcut, the scan itself (layers through the fleet
+ * cache), publishing results, and finishing once Kafka acknowledged them.
+ *
+ * Completion: j->pending starts at 1, a guard held by the scan thread;
+ * every produced message adds 1 and its delivery report takes 1 away; the
+ * thread drops the guard when it has produced everything. Whoever brings
+ * pending to 0 finishes the job — commit (kcons_done) when every message
+ * arrived, else re-run it locally (the shortcut makes that cheap) and, past
+ * SF_WORKER_MAX_REQUEUES, hand it back uncommitted for redelivery.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "analyze/inventory.h"
+#include "base/log.h"
+#include "cache/keys.h"
+#include "wint.h"
+
+wjob *sf_w_job_new(struct sf_worker *w, sf_kmsg *m)
+{
+    wjob *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    j->w = w;
+    j->msg = m;
+    j->t_polled_ms = sf_w_now_ms();
+    sf_error e = SF_ERROR_INIT;
+    if (sf_job_decode(m->value, m->len, &j->job, &e) == SF_OK)
+        j->decoded = 1;
+    else
+        snprintf(j->decode_err, sizeof j->decode_err, "%s", e.msg);
+    return j;
+}
+
+static void drop_results(wjob *j)
+{
+    for (size_t i = 0; i < j->nres; i++)
+        free(j->results[i]);
+    free(j->results);
+    j->results = NULL;
+    j->nres = j->capres = 0;
+}
+
+void sf_w_job_free(wjob *j)
+{
+    if (!j)
+        return;
+    drop_results(j);
+    sf_job_clear(&j->job);
+    free(j);
+}
+
+static const char *jdigest(const wjob *j)
+{
+    return j->decoded ? j->job.digest : (j->msg->key ? j->msg->key : "-");
+}
+static const char *jrun(const wjob *j) { return j->decoded && j->job.run_id ? j->job.run_id : "-"; }
+
+/* RFC 3339 UTC "2026-01-02T03:04:05.678Z" to epoch ms (0 when unparsable). */
+static uint64_t rfc3339_ms(const char *s)
+{
+    struct tm tm = {0};
+    int ms = 0;
+    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                     &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) < 6)
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    time_t t = timegm(&tm);
+    return t < 0 ? 0 : (uint64_t)t * 1000u + (uint64_t)ms;
+}
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void finish(struct sf_worker *w, wjob *j)
+{
+    if (atomic_load(&j->failed) > 0) {
+        if (j->requeues < SF_WORKER_MAX_REQUEUES && !atomic_load(&w->stopping)) {
+            j->requeues++;
+            SF_WARN("worker", "results not delivered, re-running job|run=%s digest=%s try=%d",
+                    jrun(j), jdigest(j), j->requeues);
+            sf_metric_inc(w->m_jobs, "requeued");
+            sf_w_enqueue(w, j);
+            return;
+        }
+        SF_ERROR("worker", "results not delivered, job handed back for redelivery|run=%s digest=%s",
+                 jrun(j), jdigest(j));
+        sf_metric_inc(w->m_jobs, "handed_back");
+        sf_kcons_release(w->cons, j->msg);
+    } else {
+        uint64_t enq = j->decoded ? rfc3339_ms(j->job.enqueued_at) : 0;
+        if (enq && wall_ms() >= enq)
+            sf_metric_observe(w->m_e2e_s, NULL, (double)(wall_ms() - enq) / 1000.0);
+        sf_metric_observe(w->m_job_s, NULL, (double)(sf_w_now_ms() - j->t_polled_ms) / 1000.0);
+        sf_metric_inc(w->m_jobs, j->outcome ? j->outcome : "ok");
+        SF_INFO("worker", "job done|run=%s digest=%s outcome=%s results=%d errors=%d ms=%llu",
+                jrun(j), jdigest(j), j->outcome ? j->outcome : "ok", j->nresults, j->nerrors,
+                (unsigned long long)(sf_w_now_ms() - j->t_polled_ms));
+        sf_kcons_done(w->cons, j->msg);
+    }
+    j->msg = NULL;
+    sf_w_job_free(j);
+}
+
+static void unpend(struct sf_worker *w, wjob *j)
+{
+    if (atomic_fetch_sub(&j->pending, 1) == 1)
+        finish(w, j);
+}
+
+void sf_w_delivered(struct sf_worker *w, wjob *j, int code, const char *errstr)
+{
+    if (code != SF_OK) {
+        atomic_fetch_add(&j->failed, 1);
+        SF_WARN("worker", "delivery failed|run=%s digest=%s error=\"%s\"", jrun(j), jdigest(j),
+                errstr ? errstr : "");
+    }
+    unpend(w, j);
+}
+
+/* Produce one message for j; its delivery report settles it. */
+static int publish(struct sf_worker *w, wjob *j, const char *topic, const char *key,
+                   const char *val, size_t len)
+{
+    sf_error e = SF_ERROR_INIT;
+    atomic_fetch_add(&j->pending, 1);
+    int rc = sf_kprod_produce(w->prod, topic, key, strlen(key), val, len, j, &e);
+    if (rc != SF_OK) {
+        /* No delivery report will come: settle it here as failed. */
+        atomic_fetch_add(&j->failed, 1);
+        SF_ERROR("worker", "cannot produce|topic=%s digest=%s error=\"%s\"", topic, key, e.msg);
+        unpend(w, j);
+    }
+    return rc;
+}
+
+static int emit(void *ectx, const char *digest, const char *json, size_t len, int error_code)
+{
+    wjob *j = ectx;
+    struct sf_worker *w = j->w;
+    j->nresults++;
+    if (error_code != SF_OK) {
+        j->nerrors++;
+        j->cacheable = 0;
+        sf_metric_inc(w->m_errors, sf_err_name(error_code));
+    }
+    sf_metric_inc(w->m_results, error_code == SF_OK ? "none" : sf_err_kind_name(sf_err_kind(error_code)));
+    if (j->cacheable) {
+        if (j->nres == j->capres) {
+            size_t cap = j->capres ? j->capres * 2 : 2;
+            char **nr = realloc(j->results, cap * sizeof *nr);
+            if (nr) {
+                j->results = nr;
+                j->capres = cap;
+            }
+        }
+        char *copy = j->nres < j->capres ? sf_strndup(json, len) : NULL;
+        if (copy)
+            j->results[j->nres++] = copy;
+        else
+            j->cacheable = 0;
+    }
+    return publish(w, j, w->cfg->results_topic, digest, json, len);
+}
+
+/* ---- error results, DLQ ---------------------------------------------------- */
+
+static json_t *refs_json(const sf_job *job)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < job->nrefs; i++)
+        json_array_append_new(a, json_string(job->refs[i]));
+    return a;
+}
+
+/* A result for a job the scanner could not produce any report for. */
+static void emit_error_result(struct sf_worker *w, wjob *j, const sf_error *e)
+{
+    const char *dbv = w->scanner.db_version ? w->scanner.db_version(w->scanner.ctx) : "none";
+    json_t *doc = json_pack(
+        "{s:s,s:s?,s:s,s:n,s:n,s:o,s:n,s:[],s:[],s:{},s:[],s:s,s:{},s:{s:s,s:s,s:s}}", "schema",
+        "scanfarm.result/v1", "run_id", j->job.run_id, "digest", j->job.digest, "index_digest",
+        "platform", "refs", refs_json(&j->job), "os", "packages", "vulnerabilities", "summary",
+        "layers", "db_version", dbv, "timings", "error", "code", sf_err_name(e->code), "kind",
+        sf_err_kind_name(sf_err_kind(e->code)), "message", e->msg);
+    char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    if (s)
+        emit(j, j->job.digest, s, strlen(s), e->code ? e->code : SF_EINTERNAL);
+    else
+        atomic_fetch_add(&j->failed, 1);
+    free(s);
+    json_decref(doc);
+}
+
+static void to_dlq(struct sf_worker *w, wjob *j, const char *reason, long long attempts)
+{
+    char at[40];
+    sf_job_now(at, sizeof at);
+    json_error_t je;
+    json_t *orig = json_loadb(j->msg->value, j->msg->len, 0, &je);
+    json_t *doc = json_pack("{s:s,s:o,s:s,s:I,s:s,s:s}", "schema", "scanfarm.dlq/v1", "job",
+                            orig ? orig : json_string(j->msg->value), "reason", reason,
+                            "attempts", (json_int_t)attempts, "worker", w->owner, "at", at);
+    char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    SF_ERROR("worker", "job sent to the DLQ|run=%s digest=%s reason=\"%s\"", jrun(j), jdigest(j),
+             reason);
+    j->outcome = "dlq";
+    sf_metric_inc(w->m_dlq, NULL);
+    if (s)
+        publish(w, j, w->cfg->dlq_topic, j->msg->key ? j->msg->key : jdigest(j), s, strlen(s));
+    else
+        atomic_fetch_add(&j->failed, 1);
+    free(s);
+    json_decref(doc);
+}
+
+/* ---- shortcut -------------------------------------------------------------- */
+
+/* The shortcut key version: DB version and requested platforms, since the
+ * same digest scanned for other platforms yields other results. */
+static void shortcut_version(struct sf_worker *w, const sf_job *job, char *out, size_t cap)
+{
+    const char *dbv = w->scanner.db_version ? w->scanner.db_version(w->scanner.ctx) : "none";
+    size_t n = (size_t)snprintf(out, cap, "%s|", dbv);
+    char *const *pl = job->nplatforms ? job->platforms : w->cfg->platforms;
+    size_t np = job->nplatforms ? job->nplatforms : w->cfg->nplatforms;
+    for (size_t i = 0; i < np && n < cap; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? "," : "", pl[i]);
+}
+
+/* A cached result re-stamped for this job: its run id and refs; every
+ * layer counts as a cache hit. */
+static char *restamp(const char *cached, const sf_job *job)
+{
+    json_error_t je;
+    json_t *doc = json_loads(cached, 0, &je);
+    if (!doc || !json_is_object(doc)) {
+        json_decref(doc);
+        return NULL;
+    }
+    if (job->run_id)
+        json_object_set_new(doc, "run_id", json_string(job->run_id));
+    json_object_set_new(doc, "refs", refs_json(job));
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(doc, "layers"), i, l) {
+        if (json_is_object(l))
+            json_object_set_new(l, "cache", json_string("hit"));
+    }
+    char *s = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    return s;
+}
+
+static int try_shortcut(struct sf_worker *w, wjob *j, const char *ver)
+{
+    char **res = NULL;
+    size_t n = 0;
+    int found = 0;
+    sf_error e = SF_ERROR_INIT;
+    if (sf_lcache_image_get(w->lc, j->job.digest, ver, &res, &n, &found, &e) != SF_OK || !found ||
+        n == 0) {
+        sf_lcache_results_free(res, n);
+        return 0;
+    }
+    /* Re-stamp everything first: all or nothing. */
+    char **out = calloc(n, sizeof *out);
+    size_t k = 0;
+    for (; out && k < n && (out[k] = restamp(res[k], &j->job)); k++) {
+    }
+    int ok = out && k == n;
+    for (size_t i = 0; ok && i < n; i++) {
+        json_error_t je;
+        json_t *d = json_loads(out[i], 0, &je);
+        const char *dg = json_string_value(json_object_get(d, "digest"));
+        publish(w, j, w->cfg->results_topic, dg ? dg : j->job.digest, out[i], strlen(out[i]));
+        json_decref(d);
+        j->nresults++;
+    }
+    for (size_t i = 0; out && i < n; i++)
+        free(out[i]);
+    free(out);
+    sf_lcache_results_free(res, n);
+    if (ok)
+        j->outcome = "shortcut";
+    return ok;
+}
+
+/* ---- per-job memo: the fleet cache plus per-layer logs and metrics ---- */
+
+typedef struct jmemo {
+    struct sf_worker *w;
+    wjob *j;
+} jmemo;
+
+static int jmemo_get(void *ctx, const char *digest, const char *diff_id,
+                     sf_layer_analyze_fn analyze, void *actx, sf_inventory **out,
+                     const char **state, sf_error *err)
+{
+    jmemo *jm = ctx;
+    uint64_t t0 = sf_w_now_ms();
+    int rc = sf_lcache_get(jm->w->lc, digest, diff_id, analyze, actx, out, state, err);
+    sf_metric_inc(jm->w->m_layers, *state);
+    if (rc == SF_OK && *out && (!strcmp(*state, "miss") || !strcmp(*state, "uncached")))
+        sf_metric_add(jm->w->m_layer_bytes, NULL, (double)(*out)->bytes);
+    SF_INFO("worker", "layer|run=%s job=%s layer=%s cache=%s ok=%d ms=%llu", jrun(jm->j),
+            jdigest(jm->j), digest, *state, rc == SF_OK,
+            (unsigned long long)(sf_w_now_ms() - t0));
+    return rc;
+}
+
+/* ---- the job ---------------------------------------------------------------- */
+
+/* Count this start; past max-attempts the job goes to the DLQ. Redis down:
+ * the count is unknown and the job runs (crash loops then stop at the
+ * broker's redelivery, not here). */
+static long long count_attempt(struct sf_worker *w, wjob *j)
+{
+    char key[SF_KEY_MAX];
+    long long n = 1;
+    sf_error e = SF_ERROR_INIT;
+    const char *run = j->job.run_id && *j->job.run_id ? j->job.run_id : "norun";
+    if (sf_keys_attempts(key, w->cfg->key_prefix, j->job.digest, run, &e) != SF_OK ||
+        sf_kv_incr(w->kv, j->job.digest, key, SF_WORKER_ATTEMPTS_TTL_MS, &n, &e) != SF_OK) {
+        SF_WARN("worker", "attempt not counted|run=%s digest=%s error=\"%s\"", jrun(j), jdigest(j),
+                e.msg);
+        return 1;
+    }
+    return n;
+}
+
+static void forget_attempts(struct sf_worker *w, wjob *j)
+{
+    char key[SF_KEY_MAX];
+    sf_error e = SF_ERROR_INIT;
+    const char *run = j->job.run_id && *j->job.run_id ? j->job.run_id : "norun";
+    if (sf_keys_attempts(key, w->cfg->key_prefix, j->job.digest, run, &e) == SF_OK)
+        sf_kv_del(w->kv, j->job.digest, key, &e);
+}
+
+static void scan_job(struct sf_worker *w, wjob *j)
+{
+    char ver[512];
+    shortcut_version(w, &j->job, ver, sizeof ver);
+    if (try_shortcut(w, j, ver))
+        return;
+    jmemo jm = {w, j};
+    sf_layer_memo memo = {&jm, jmemo_get};
+    sf_error e = SF_ERROR_INIT;
+    j->cacheable = 1;
+    j->outcome = "ok";
+    int rc = w->scanner.scan(w->scanner.ctx, &j->job, &memo, emit, j, &e);
+    if (rc != SF_OK) {
+        if (e.code == SF_OK)
+            sf_error_set(&e, rc, "scan failed");
+        SF_WARN("worker", "scan produced no report|run=%s digest=%s error=\"%s\"", jrun(j),
+                jdigest(j), e.msg);
+        j->cacheable = 0;
+        emit_error_result(w, j, &e);
+    }
+    if (j->nerrors)
+        j->outcome = "error";
+    if (j->cacheable && j->nres > 0 && atomic_load(&j->failed) == 0) {
+        sf_error ie = SF_ERROR_INIT;
+        if (sf_lcache_image_put(w->lc, j->job.digest, ver, (const char *const *)j->results,
+                                j->nres, &ie) != SF_OK)
+            SF_DEBUG("worker", "image result not cached|digest=%s error=\"%s\"", j->job.digest,
+                     ie.msg);
+    }
+    drop_results(j);
+}
+
+void sf_w_process(struct sf_worker *w, wslot *slot, wjob *j)
+{
+    atomic_store(&j->pending, 1);
+    atomic_store(&j->failed, 0);
+    j->nresults = j->nerrors = 0;
+    snprintf(slot->digest, sizeof slot->digest, "%s", jdigest(j));
+    atomic_store(&slot->started_ms, sf_w_now_ms());
+    if (!j->decoded) {
+        char reason[SF_ERRMSG_MAX + 32];
+        snprintf(reason, sizeof reason, "malformed job: %s", j->decode_err);
+        to_dlq(w, j, reason, 0);
+    } else {
+        long long attempts = j->requeues ? 1 : count_attempt(w, j);
+        if (attempts > w->cfg->max_attempts) {
+            char reason[128];
+            snprintf(reason, sizeof reason,
+                     "started %lld times without finishing (worker crash or timeout)", attempts);
+            to_dlq(w, j, reason, attempts);
+        } else {
+            SF_INFO("worker", "job started|run=%s digest=%s repo=%s attempt=%lld", jrun(j),
+                    jdigest(j), j->job.repository ? j->job.repository : "-", attempts);
+            scan_job(w, j);
+            if (atomic_load(&j->failed) == 0)
+                forget_attempts(w, j);
+        }
+    }
+    atomic_store(&slot->started_ms, 0);
+    unpend(w, j); /* drop the guard: the last delivery report finishes it */
+}
