@@ -31,7 +31,7 @@ static const char *go_body(const char *s)
     const char *p = (*s == 'v') ? s + 1 : s;
     int parts = 0;
     for (;;) {
-        size_t d = sf_ver__digits(p, strlen(p));
+        size_t d = sf_ver__digits_z(p);
         if (d == 0 || ++parts > 3)
             return NULL;
         p += d;
@@ -57,7 +57,7 @@ static const char *go_toolchain(const char *s, char *buf, size_t cap)
     const char *p = s + 2, *core = p;
     int dots = 0;
     for (;;) {
-        size_t d = sf_ver__digits(p, strlen(p));
+        size_t d = sf_ver__digits_z(p);
         if (d == 0)
             return s;
         p += d;
@@ -75,7 +75,7 @@ static const char *go_toolchain(const char *s, char *buf, size_t cap)
     if (!tag)
         return s;
     const char *num = p + strlen(tag);
-    size_t nd = sf_ver__digits(num, strlen(num));
+    size_t nd = sf_ver__digits_z(num);
     if (nd == 0 || num[nd] != '\0' || dots == 2)
         return s;
     int n = snprintf(buf, cap, "%.*s%s-%s.%s", (int)corelen, core, dots == 1 ? ".0" : ".0.0", tag, num);
