@@ -17,12 +17,11 @@
 
 #include "analyze/analyzer.h"
 #include "analyze/inventory.h"
+#include "base/limits.h"
 #include "base/pkg.h"
 
-/* Longest package field kept (name, version, arch, license, source): real
- * ones are < 300 bytes (long SPDX license expressions); past this it is
- * garbage, not metadata. */
-#define SF_AN_FIELD_MAX 1024
+/* Longest package field kept (see SF_LIM_PKG_FIELD). */
+#define SF_AN_FIELD_MAX SF_LIM_PKG_FIELD
 
 /* Cursor over the lines of an in-memory text. */
 typedef struct sf_an_lines {
