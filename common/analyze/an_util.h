@@ -87,6 +87,15 @@ int sf_an_take_pkg(sf_inv_source *src, sf_pkg *p, sf_error *err);
 /* Mark src as recognised but not parsed, with a note saying why. */
 int sf_an_unparsed(sf_inv_source *src, const char *why);
 
+/*
+ * 1 when the walker may drop src from the inventory: a parsed source of
+ * a file-per-package analyzer (gobin, java, npm, python) that found
+ * nothing and says nothing (most ELF files are not Go binaries). Sources
+ * of package databases and OS files are never droppable: an empty dpkg
+ * status in a higher layer still replaces the one below.
+ */
+int sf_an_source_droppable(const sf_inv_source *src);
+
 /* npm: 1 when path is a lockfile the npm analyzer reads (package-lock.json,
  * npm-shrinkwrap.json, yarn.lock outside node_modules). */
 int sf_an_npm_is_lockfile(const char *path);
