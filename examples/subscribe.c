@@ -59,7 +59,7 @@ static void print_result(const char *buf, size_t len)
                 sev[s]++;
     }
     json_t *err = json_object_get(doc, "error");
-    const char *ekind = json_is_object(err) ? str(err, "kind", str(err, "code", "error"))
+    const char *ekind = json_is_object(err) ? str(err, "code", str(err, "kind", "error"))
                         : json_is_string(err) ? json_string_value(err) : "-";
     printf("%s\t%s\t%s\t%s\t%ld\t%ld\t%ld\t%ld\t%s\n", str(doc, "digest", "?"),
            str(doc, "run_id", "-"), str(doc, "db_version", "-"),
