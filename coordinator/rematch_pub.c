@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "agg.h"
 #include "bus/kprod.h"
 #include "rematch_int.h"
 
@@ -296,6 +297,12 @@ int rm_publish(rm_ctx *c, sf_error *err)
         c->st->removed += im->nrem;
         rc = publish_one(c, im, now, err);
     }
+    /* the republished results form a run of their own: say how many, so
+     * `scanfarm status` can show it complete */
+    const char *rt = c->o->results_topic ? c->o->results_topic : "scanfarm.results";
+    if (rc == SF_OK && *rt)
+        rc = sf_agg_set_published(c->o->kv, c->prefix, c->o->run_id, (long long)c->st->affected,
+                                  err);
     if (rc == SF_OK)
         rc = mark_current(c, err);
     if (rc == SF_OK)

@@ -272,6 +272,9 @@ static void test_agg_kafka__consume_subscribe_rematch(void **state)
     /* the republished results reach the fleet view */
     run_aggregator(&st);
     assert_int_equal(st.applied, 3);
+    assert_int_equal(sf_agg_progress_get(kv, prefix, "rematch-db2", &p, NULL), SF_OK);
+    assert_int_equal(p.published, 3);
+    assert_true(p.complete);
     sf_buf_reset(&b);
     assert_int_equal(sf_query_cve(kv, prefix, "CVE-2099-0001", 0, &b, NULL), SF_OK);
     size_t n = 0;
