@@ -224,7 +224,13 @@ done:
 /* "run R: done/total (pct) · N failed (kinds) · X images/s · ETA Ys". */
 static void status_line(char *out, size_t n, const char *run, const sf_agg_progress *p)
 {
-    double secs = p->last_ms > p->first_ms ? (double)(p->last_ms - p->first_ms) / 1000.0 : 0;
+    /* A finished run's rate is over its own span; a live one's up to now,
+     * so a stalled run shows a falling rate and a growing ETA. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    long long now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    long long end = p->complete || p->published < 0 ? p->last_ms : now;
+    double secs = end > p->first_ms ? (double)(end - p->first_ms) / 1000.0 : 0;
     double rate = secs > 0 ? (double)p->done / secs : 0;
     char total[32], eta[48], fails[600];
     if (p->published >= 0)
