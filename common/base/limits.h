@@ -91,4 +91,14 @@
 /* Directory depth walked when importing a tree of advisories. */
 #define SF_LIM_VDB_DIR_DEPTH 16
 
+/* Maven versions are parsed into a fixed tree (no allocation, bounded
+ * recursion): real versions have under 20 items nested under 6 deep;
+ * longer or deeper strings sort below every version (ver_maven.c). */
+#define SF_LIM_VER_MAVEN_ITEMS 128
+#define SF_LIM_VER_MAVEN_DEPTH 32
+
+/* A CVSS vector: the longest legal v3.1 vector, every optional metric
+ * included, is about 170 bytes. */
+#define SF_LIM_CVSS_VECTOR 512
+
 #endif
