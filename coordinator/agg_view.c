@@ -152,7 +152,8 @@ static int64_t result_time(json_t *doc)
     return 0;
 }
 
-/* error: null | "kind" | {"kind"|"code"|"name": ...}. */
+/* error: null | "code" | {"code"|"kind"|"name": ...} (the worker writes
+ * {"code","kind","message"}). */
 static int result_error(json_t *doc, sf_agg_view *v)
 {
     json_t *e = json_object_get(doc, "error");
@@ -162,7 +163,9 @@ static int result_error(json_t *doc, sf_agg_view *v)
     if (json_is_string(e))
         s = jstr(doc, "error");
     else if (json_is_object(e))
-        s = jstr(e, "kind") ? jstr(e, "kind") : jstr(e, "code") ? jstr(e, "code") : jstr(e, "name");
+        /* the code ("auth", "notfound", "limit") says what went wrong;
+         * the kind (retriable/image/fatal) is coarser */
+        s = jstr(e, "code") ? jstr(e, "code") : jstr(e, "kind") ? jstr(e, "kind") : jstr(e, "name");
     v->error = sf_strdup(s && *s && strlen(s) <= 64 ? s : "error");
     return v->error ? SF_OK : SF_ENOMEM;
 }

@@ -81,7 +81,7 @@ def main():
            "platform": None, "refs": ["registry.acme.io/legacy/broken:1"], "os": None,
            "packages": [], "vulnerabilities": [], "summary": {}, "layers": [],
            "db_version": db, "timings": {"finished_at": "2026-03-01T11:00:00Z"},
-           "error": {"kind": "auth", "message": "401 from registry"}}
+           "error": {"code": "auth", "kind": "image", "message": "401 from registry"}}
     print(json.dumps(bad))
 
 
