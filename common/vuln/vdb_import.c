@@ -66,8 +66,9 @@ static int looks_like_tracker(const char *data, size_t len)
     if (!rb || rb + 2 >= data + n || rb[1] != ' ')
         return 0;
     const char *id = rb + 2;
-    return strncmp(id, "DSA-", 4) == 0 || strncmp(id, "DLA-", 4) == 0 ||
-           strncmp(id, "DTSA-", 5) == 0;
+    size_t left = (size_t)(data + n - id);
+    return (left >= 4 && (memcmp(id, "DSA-", 4) == 0 || memcmp(id, "DLA-", 4) == 0)) ||
+           (left >= 5 && memcmp(id, "DTSA-", 5) == 0);
 }
 
 sf_vdb_fmt sf_vdb_sniff(const char *name, const char *data, size_t len)
