@@ -567,6 +567,7 @@ int sf_match_packages(const sf_vdb *db, const sf_osinfo *os, const sf_pkg *pkgs,
         if (rc)
             return sf_error_set(err, rc, "match: out of memory matching %s", p->name);
     }
-    qsort(out->items + first, out->n - first, sizeof *out->items, finding_cmp);
+    if (out->n > first)
+        qsort(out->items + first, out->n - first, sizeof *out->items, finding_cmp);
     return SF_OK;
 }

@@ -274,7 +274,7 @@ static int import_dir(sf_vdb_builder *b, const char *path, int depth, sf_error *
         n++;
     }
     closedir(d);
-    if (!rc)
+    if (!rc && n)
         qsort(names, n, sizeof *names, name_cmp);
     for (size_t i = 0; i < n && !rc; i++) {
         char child[SF_LIM_PATH];
