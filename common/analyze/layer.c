@@ -56,6 +56,7 @@ struct sf_layer {
     /* feeder side */
     sf_hasher *blob_h;
     uint64_t fed;
+    int refused; /* feed refused bytes: the blob hash is incomplete */
 
     /* ring between feeder and walker (guarded by mu) */
     pthread_mutex_t mu;
@@ -691,6 +692,7 @@ int sf_layer_feed(sf_layer *l, const void *data, size_t n)
             pthread_cond_wait(&l->cv_space, &l->mu);
         if (l->walker_done || l->cancel) {
             int rc = l->walk_rc != SF_OK ? l->walk_rc : SF_ECANCELED;
+            l->refused = 1;
             pthread_mutex_unlock(&l->mu);
             return rc;
         }
@@ -763,9 +765,9 @@ int sf_layer_finish(sf_layer *l, sf_inventory **out, sf_error *err)
         snprintf(msg, sizeof msg, "%s", l->abort_msg);
     } else {
         /* The blob digest first: a blob that is not what was asked for
-         * explains any later failure. */
+         * explains any later failure (when all of it was seen). */
         char got[SF_DIGEST_MAX];
-        if (l->blob_h && l->walk_rc == SF_OK) {
+        if (l->blob_h && !l->refused) {
             if (sf_hasher_final(l->blob_h, got) != SF_OK) {
                 code = SF_EINTERNAL;
                 snprintf(msg, sizeof msg, "layer: hash failed");
