@@ -21,6 +21,7 @@
 #include "vuln/vdb_int.h"
 #include "vuln/ver.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -363,6 +364,10 @@ static void group_severity(const ctx *c, const hit *h, size_t n, size_t root, sf
         if (sf_cvss_score(S(c, r->cvss), &score, sev, sizeof sev) == SF_OK) {
             *vector = S(c, r->cvss);
             f->cvss = score;
+            /* cvss names bands "Medium"; findings use the upper-case
+             * vocabulary of match.h (a 0.0 score reads "NONE"). */
+            for (char *q = sev; *q; q++)
+                *q = (char)toupper((unsigned char)*q);
             f->severity = strdup(sev);
             return;
         }
