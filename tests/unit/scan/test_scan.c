@@ -296,6 +296,49 @@ static void test_scan_corpus__distroless_two_layers(void **state)
     free(l1);
 }
 
+/* The npm fixture tree as a layer: all 32 installed packages once each,
+ * nested ones included, the lockfile shadowed by the installed tree. */
+static void test_scan_corpus__npm_tree(void **state)
+{
+    (void)state;
+    char *layer = corpus_dup("lang/npm/npm-vuln-fixture.tar.gz"), *dir = fix_tmpdir();
+    char ref[4200], md[1][SF_DIGEST_MAX];
+    const char *layers[] = {layer};
+    fix_image fi = {layers, 1, "linux", "amd64", NULL};
+    fix_layout(dir, &fi, 1, md);
+    snprintf(ref, sizeof ref, "oci:%s", dir);
+    sf_scan_report *rep = scan_ok(ref, NULL, 0);
+    const sf_result *r = sf_scan_report_result(rep, 0);
+    if (r->error_code != SF_OK)
+        fail_msg("%s", r->error);
+    json_error_t je;
+    json_t *ls = json_load_file(sf_t_corpus("lang/npm/npm-vuln-fixture.package-lock.json"), 0, &je);
+    json_t *pk = json_object_get(ls, "packages"), *v;
+    const char *key;
+    size_t want = 0;
+    json_object_foreach(pk, key, v)
+    {
+        if (!*key)
+            continue; /* the root project itself */
+        want++;
+        const char *name = strrchr(key, '/') ? strrchr(key, '/') + 1 : key;
+        const char *ver = json_string_value(json_object_get(v, "version"));
+        int found = 0;
+        for (size_t k = 0; k < r->npkgs && !found; k++)
+            found = r->pkgs[k].type == SF_PT_NPM && strcmp(r->pkgs[k].name, name) == 0 &&
+                    strcmp(r->pkgs[k].version, ver) == 0 && strstr(r->pkgs[k].path, key);
+        if (!found)
+            fail_msg("npm %s %s (%s) not found", name, ver, key);
+    }
+    assert_int_equal(want, 32);
+    assert_int_equal(r->npkgs, 32);
+    json_decref(ls);
+    sf_scan_report_free(rep);
+    fix_rmtree(dir);
+    free(dir);
+    free(layer);
+}
+
 static void test_scan_index__platform_selection(void **state)
 {
     (void)state;
@@ -513,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_scan_corpus__oci_layout),
         cmocka_unit_test(test_scan_corpus__debian_layers),
         cmocka_unit_test(test_scan_corpus__distroless_two_layers),
+        cmocka_unit_test(test_scan_corpus__npm_tree),
         cmocka_unit_test(test_scan_index__platform_selection),
         cmocka_unit_test(test_scan_bad__broken_images_give_typed_errors),
         cmocka_unit_test(test_scan_result__example_document),
