@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "yaml2json.h"
 #include "sf_version.h"
 
 typedef enum { OT_STR, OT_INT, OT_LONG, OT_DOUBLE, OT_BOOL, OT_DURATION, OT_LIST } opt_type;
@@ -37,7 +38,7 @@ typedef struct sf_opt {
 
 static const sf_opt G_OPTS[] = {
     {"config", OT_STR, G(config), NULL, "SCANFARM_CONFIG", 0, 0, 0,
-     "configuration file (JSON)"},
+     "configuration file (JSON, or YAML when built with libyaml)"},
     {"kafka", OT_STR, G(kafka), "127.0.0.1:9092", "SCANFARM_KAFKA", 0, 0, 0,
      "Kafka bootstrap servers"},
     {"topic", OT_STR, G(topic), "scanfarm.jobs", "SCANFARM_JOBS_TOPIC", 0, 0, 0,
@@ -460,14 +461,47 @@ static int load_doc(sf_coordcfg *c, json_t *doc, const char *src, sf_error *err)
     return rc;
 }
 
-static int load_file(sf_coordcfg *c, const char *path, sf_error *err)
+/* JSON when the text starts with '{' (after blanks), YAML otherwise. */
+static int parse_text(const char *text, size_t len, json_t **doc, sf_error *err)
 {
     json_error_t je;
-    json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    if (!doc)
-        return sf_error_set(err, SF_ECONFIG, "config %s:%d: %s", path, je.line, je.text);
-    int rc = load_doc(c, doc, "config", err);
+    size_t i = 0;
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
+        i++;
+    if (i < len && text[i] == '{') {
+        *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+        if (!*doc)
+            return sf_error_set(err, SF_ECONFIG, "config:%d: %s", je.line, je.text);
+        return SF_OK;
+    }
+    int rc = sf_yaml_to_json(text, len, doc, err);
+    return rc == SF_EUNSUPPORTED ? SF_ECONFIG : rc;
+}
+
+/* Config files are small; 4 MiB is far past any real one. */
+#define CONFIG_MAX_BYTES (4u << 20)
+
+static int load_file(sf_coordcfg *c, const char *path, sf_error *err)
+{
+    sf_buf b;
+    char chunk[8192];
+    json_t *doc = NULL;
+    int rc = SF_OK;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return sf_error_set(err, SF_ECONFIG, "config %s: cannot open", path);
+    sf_buf_init(&b, CONFIG_MAX_BYTES);
+    for (size_t n; !rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0;)
+        rc = sf_buf_append(&b, chunk, n);
+    fclose(f);
+    if (rc)
+        rc = sf_error_set(err, SF_ECONFIG, "config %s: unreadable or too large", path);
+    if (!rc)
+        rc = parse_text(b.data ? b.data : "", b.len, &doc, err);
+    if (!rc)
+        rc = load_doc(c, doc, "config", err);
     json_decref(doc);
+    sf_buf_free(&b);
     return rc;
 }
 
@@ -614,14 +648,14 @@ int sf_coordcfg_load(sf_coordcfg *c, int argc, char **argv, int *action, sf_erro
 
 int sf_coordcfg_load_text(sf_coordcfg *c, const char *text, size_t len, sf_error *err)
 {
-    json_error_t je;
+    json_t *doc = NULL;
     memset(c, 0, sizeof *c);
     int rc = apply_defaults(c, G_OPTS, NG, err);
     if (rc)
         return rc;
-    json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    if (!doc)
-        return sf_error_set(err, SF_ECONFIG, "config:%d: %s", je.line, je.text);
+    rc = parse_text(text, len, &doc, err);
+    if (rc)
+        return rc;
     rc = load_doc(c, doc, "config", err);
     json_decref(doc);
     if (!rc)

@@ -19,8 +19,10 @@
 #include "digest_set.h"
 #include "registry/registry.h"
 
-/* Items waiting for a resolver: bounds the repositories in flight. */
+/* Tags waiting for a resolver, and repositories waiting to be listed:
+ * together they bound the repositories in flight. */
 #define QCAP 4096
+#define LQCAP 64
 /* dset values: 0 fresh, 1 published, k+2 pending job k. */
 #define DV_PUBLISHED 1u
 #define DV_PENDING0 2u
@@ -274,14 +276,17 @@ typedef struct regctx {
     sf_run *run;
     const volatile int *cancel;
     pthread_mutex_t mu;
-    pthread_cond_t not_empty, not_full;
-    item *q;
+    pthread_cond_t work, not_full;
+    item *q;            /* resolve items, ring of QCAP */
     size_t qh, qn;
-    int closed;
+    char **lq;          /* repositories waiting to be listed, ring of LQCAP */
+    size_t lh, ln;
+    int listing;        /* workers listing a repository right now */
+    int closed;         /* the walker queues no more repositories */
     long consecutive;   /* atomic */
     volatile int failed;
     char fail_msg[SF_ERRMSG_MAX];
-    long repos, tags_ignored;
+    long repos, tags_ignored; /* atomic */
 } regctx;
 
 static void task_free(repo_task *t)
@@ -307,9 +312,12 @@ static void note_failure(regctx *x, int code, const char *msg)
             x->failed = 1;
         }
         pthread_cond_broadcast(&x->not_full);
+        pthread_cond_broadcast(&x->work);
         pthread_mutex_unlock(&x->mu);
     }
 }
+
+static int stopped(const regctx *x) { return x->failed || (x->cancel && *x->cancel); }
 
 static int cmp_idx_digest(const void *a, const void *b, void *ctx)
 {
@@ -348,98 +356,78 @@ done:
     task_free(t);
 }
 
-static void *resolver_main(void *arg)
+/* Resolve one tag; the thread that resolves a repository's last tag
+ * finishes the repository. */
+static void resolve_one(regctx *x, item it)
 {
-    regctx *x = arg;
-    for (;;) {
-        pthread_mutex_lock(&x->mu);
-        while (x->qn == 0 && !x->closed)
-            pthread_cond_wait(&x->not_empty, &x->mu);
-        if (x->qn == 0) {
-            pthread_mutex_unlock(&x->mu);
-            return NULL;
+    repo_task *t = it.rt;
+    if (!stopped(x)) {
+        char d[SF_DIGEST_MAX];
+        sf_error e = SF_ERROR_INIT;
+        int rc = sf_reg_resolve(x->reg, t->name, t->tags[it.idx], d, NULL, 0, &e);
+        if (rc == SF_OK) {
+            t->digests[it.idx] = sf_strdup(d);
+            __atomic_store_n(&x->consecutive, 0, __ATOMIC_RELAXED);
+            sf_run_add(&x->run->tags_resolved, 1);
+        } else {
+            SF_DEBUG("enum", "resolve failed|repo=%s tag=%s error=\"%s\"", t->name,
+                     t->tags[it.idx], e.msg);
+            note_failure(x, rc, e.msg);
         }
-        item it = x->q[x->qh];
-        x->qh = (x->qh + 1) % QCAP, x->qn--;
-        pthread_cond_signal(&x->not_full);
-        pthread_mutex_unlock(&x->mu);
-
-        repo_task *t = it.rt;
-        if (!x->failed && !(x->cancel && *x->cancel)) {
-            char d[SF_DIGEST_MAX];
-            sf_error e = SF_ERROR_INIT;
-            int rc = sf_reg_resolve(x->reg, t->name, t->tags[it.idx], d, NULL, 0, &e);
-            if (rc == SF_OK) {
-                t->digests[it.idx] = sf_strdup(d);
-                __atomic_store_n(&x->consecutive, 0, __ATOMIC_RELAXED);
-                sf_run_add(&x->run->tags_resolved, 1);
-            } else {
-                SF_DEBUG("enum", "resolve failed|repo=%s tag=%s error=\"%s\"", t->name,
-                         t->tags[it.idx], e.msg);
-                note_failure(x, rc, e.msg);
-            }
-        }
-        if (__atomic_sub_fetch(&t->left, 1, __ATOMIC_ACQ_REL) == 0)
-            finish_repo(x, t);
     }
-}
-
-/* Queue an item; SF_ECANCELED (nothing queued) once the registry failed. */
-static int push_item(regctx *x, item it)
-{
-    pthread_mutex_lock(&x->mu);
-    while (x->qn == QCAP && !x->failed)
-        pthread_cond_wait(&x->not_full, &x->mu);
-    if (x->failed) {
-        pthread_mutex_unlock(&x->mu);
-        return SF_ECANCELED;
-    }
-    x->q[(x->qh + x->qn) % QCAP] = it;
-    x->qn++;
-    pthread_cond_signal(&x->not_empty);
-    pthread_mutex_unlock(&x->mu);
-    return SF_OK;
+    if (__atomic_sub_fetch(&t->left, 1, __ATOMIC_ACQ_REL) == 0)
+        finish_repo(x, t);
 }
 
 typedef struct taglist {
     regctx *x;
     char **v;
     size_t n, cap;
-    int oom;
 } taglist;
 
 static int on_tag(void *ctx, const char *tag)
 {
     taglist *l = ctx;
     if ((long)l->n >= l->x->cfg->max_tags_per_repo) {
-        l->x->tags_ignored++;
+        sf_run_add(&l->x->tags_ignored, 1);
         return SF_OK;
     }
     if (l->n == l->cap) {
         size_t nc = l->cap ? l->cap * 2 : 64;
         char **nv = realloc(l->v, nc * sizeof *nv);
         if (!nv)
-            return l->oom = 1, SF_ENOMEM;
+            return SF_ENOMEM;
         l->v = nv, l->cap = nc;
     }
     if (!(l->v[l->n] = sf_strdup(tag)))
-        return l->oom = 1, SF_ENOMEM;
+        return SF_ENOMEM;
     l->n++;
     return SF_OK;
 }
 
-/* One repository: list and select its tags, queue them for resolving. */
-static int on_repo(void *ctx, const char *name)
+/* Queue a resolve item without blocking: 0 when queued, -1 when full
+ * (the caller then resolves it itself, so workers never wait on each
+ * other and memory stays bounded). */
+static int try_push(regctx *x, item it)
 {
-    regctx *x = ctx;
-    taglist l = {x, NULL, 0, 0, 0};
+    pthread_mutex_lock(&x->mu);
+    if (x->qn == QCAP) {
+        pthread_mutex_unlock(&x->mu);
+        return -1;
+    }
+    x->q[(x->qh + x->qn) % QCAP] = it;
+    x->qn++;
+    pthread_cond_signal(&x->work);
+    pthread_mutex_unlock(&x->mu);
+    return 0;
+}
+
+/* One repository (on a worker): list and select its tags, then queue
+ * them for resolving. */
+static void list_repo(regctx *x, const char *name)
+{
+    taglist l = {x, NULL, 0, 0};
     sf_error e = SF_ERROR_INIT;
-    if (x->failed || (x->cancel && *x->cancel))
-        return SF_ECANCELED;
-    if (!sf_enum_repo_selected(x->rc, name))
-        return SF_OK;
-    sf_run_add(&x->run->repositories, 1);
-    x->repos++;
     int rc = sf_reg_tags(x->reg, name, x->rc->page_size, on_tag, &l, &e);
     if (rc) {
         SF_WARN("enum", "cannot list tags|registry=%s repo=%s error=\"%s\"", sf_reg_host(x->reg),
@@ -462,21 +450,79 @@ static int on_repo(void *ctx, const char *name)
         goto fail;
     }
     t->tags = l.v, t->ntags = k, t->left = k;
-    for (size_t i = 0; i < k; i++) {
-        if (push_item(x, (item){t, i}) != SF_OK) {
-            /* Account for the items never queued; whoever brings the
-             * count to zero finishes the repository. */
-            if (__atomic_sub_fetch(&t->left, k - i, __ATOMIC_ACQ_REL) == 0)
-                finish_repo(x, t);
-            return SF_ECANCELED;
-        }
-    }
-    return SF_OK;
+    for (size_t i = 0; i < k; i++)
+        if (try_push(x, (item){t, i}))
+            resolve_one(x, (item){t, i}); /* may finish and free t: i is its last use */
+    return;
 fail:
     for (size_t i = 0; i < l.n; i++)
         free(l.v[i]);
     free(l.v);
-    return x->failed ? SF_ECANCELED : SF_OK;
+}
+
+/* Worker: resolve items first (they finish repositories and free
+ * memory), else list the next repository; exit when the walker is done
+ * and nothing is queued or being listed. */
+static void *worker_main(void *arg)
+{
+    regctx *x = arg;
+    pthread_mutex_lock(&x->mu);
+    for (;;) {
+        if (x->qn) {
+            item it = x->q[x->qh];
+            x->qh = (x->qh + 1) % QCAP, x->qn--;
+            pthread_mutex_unlock(&x->mu);
+            resolve_one(x, it);
+            pthread_mutex_lock(&x->mu);
+        } else if (x->ln) {
+            char *name = x->lq[x->lh];
+            x->lh = (x->lh + 1) % LQCAP, x->ln--;
+            x->listing++;
+            pthread_cond_signal(&x->not_full);
+            pthread_mutex_unlock(&x->mu);
+            if (!stopped(x))
+                list_repo(x, name);
+            free(name);
+            pthread_mutex_lock(&x->mu);
+            x->listing--;
+            pthread_cond_broadcast(&x->work);
+        } else if (x->closed && x->listing == 0) {
+            pthread_cond_broadcast(&x->work);
+            pthread_mutex_unlock(&x->mu);
+            return NULL;
+        } else {
+            pthread_cond_wait(&x->work, &x->mu);
+        }
+    }
+}
+
+/* Walker callback per repository name: filter, then queue for listing
+ * (blocks while LQCAP repositories wait). */
+static int on_repo(void *ctx, const char *name)
+{
+    regctx *x = ctx;
+    if (stopped(x))
+        return SF_ECANCELED;
+    if (!sf_enum_repo_selected(x->rc, name))
+        return SF_OK;
+    char *copy = sf_strdup(name);
+    if (!copy)
+        return SF_ENOMEM;
+    sf_run_add(&x->run->repositories, 1);
+    sf_run_add(&x->repos, 1);
+    pthread_mutex_lock(&x->mu);
+    while (x->ln == LQCAP && !stopped(x))
+        pthread_cond_wait(&x->not_full, &x->mu);
+    if (stopped(x)) {
+        pthread_mutex_unlock(&x->mu);
+        free(copy);
+        return SF_ECANCELED;
+    }
+    x->lq[(x->lh + x->ln) % LQCAP] = copy;
+    x->ln++;
+    pthread_cond_signal(&x->work);
+    pthread_mutex_unlock(&x->mu);
+    return SF_OK;
 }
 
 static int open_registry(regctx *x, sf_error *err)
@@ -531,11 +577,12 @@ static void enumerate_registry(const sf_coordcfg *cfg, const sf_regcfg *rc, coll
     memset(&x, 0, sizeof x);
     x.cfg = cfg, x.rc = rc, x.col = col, x.run = run, x.cancel = cancel;
     pthread_mutex_init(&x.mu, NULL);
-    pthread_cond_init(&x.not_empty, NULL);
+    pthread_cond_init(&x.work, NULL);
     pthread_cond_init(&x.not_full, NULL);
     sf_run_add(&run->registries, 1);
     x.q = malloc(QCAP * sizeof *x.q);
-    if (!x.q) {
+    x.lq = malloc(LQCAP * sizeof *x.lq);
+    if (!x.q || !x.lq) {
         sf_error_set(&e, SF_ENOMEM, "out of memory");
         goto failed;
     }
@@ -546,7 +593,7 @@ static void enumerate_registry(const sf_coordcfg *cfg, const sf_regcfg *rc, coll
     }
     int want = rc->concurrency > 0 ? rc->concurrency : 1;
     for (; nth < want && nth < 256; nth++)
-        if (pthread_create(&th[nth], NULL, resolver_main, &x))
+        if (pthread_create(&th[nth], NULL, worker_main, &x))
             break;
     if (nth == 0) {
         sf_error_set(&e, SF_EINTERNAL, "cannot start resolver threads");
@@ -555,7 +602,7 @@ static void enumerate_registry(const sf_coordcfg *cfg, const sf_regcfg *rc, coll
     walk(&x);
     pthread_mutex_lock(&x.mu);
     x.closed = 1;
-    pthread_cond_broadcast(&x.not_empty);
+    pthread_cond_broadcast(&x.work);
     pthread_mutex_unlock(&x.mu);
     for (int i = 0; i < nth; i++)
         pthread_join(th[i], NULL);
@@ -579,8 +626,13 @@ done:
         regfree(&x.re);
     sf_reg_free(x.reg);
     free(x.q);
+    while (x.lq && x.ln) { /* names left behind by a failed registry */
+        free(x.lq[x.lh]);
+        x.lh = (x.lh + 1) % LQCAP, x.ln--;
+    }
+    free(x.lq);
     pthread_mutex_destroy(&x.mu);
-    pthread_cond_destroy(&x.not_empty);
+    pthread_cond_destroy(&x.work);
     pthread_cond_destroy(&x.not_full);
 }
 
@@ -602,6 +654,7 @@ int sf_enumerate_run(const sf_coordcfg *cfg, sf_kprod *prod, sf_run *run,
         /* Held jobs of one registry may still merge with the next one's;
          * the window, not the registry boundary, decides when they go. */
     }
+    run->enum_seconds = sf_run_elapsed(run);
     pthread_mutex_lock(&col.mu);
     flush_locked(&col);
     pthread_mutex_unlock(&col.mu);

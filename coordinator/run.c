@@ -95,16 +95,17 @@ void sf_run_end(sf_run *r, FILE *human)
             o += (size_t)snprintf(errs + o, sizeof errs - o, "%s%s=%ld", o ? "," : "",
                                   sf_err_name(-i), ld(&r->errors[i]));
     double el = sf_run_elapsed(r);
-    double rate = el > 0 ? (double)ld(&r->tags_resolved) / el : 0;
+    double en = r->enum_seconds > 0 ? r->enum_seconds : el;
+    double rate = en > 0 ? (double)ld(&r->tags_resolved) / en : 0;
     SF_INFO("coordinator",
             "run enumerated|run_id=%s registries=%ld registries_failed=%ld repositories=%ld "
             "tags=%ld tags_selected=%ld tags_resolved=%ld digests=%ld jobs=%ld "
             "jobs_delivered=%ld refs_late=%ld refs_dropped=%ld requests=%ld errors=%ld "
-            "errors_by_kind=%s seconds=%.3f tags_per_s=%.1f",
+            "errors_by_kind=%s seconds=%.3f enum_seconds=%.3f tags_per_s=%.1f",
             r->id, ld(&r->registries), ld(&r->registries_failed), ld(&r->repositories),
             ld(&r->tags), ld(&r->tags_selected), ld(&r->tags_resolved), ld(&r->digests),
             ld(&r->jobs), ld(&r->jobs_delivered), ld(&r->refs_late), ld(&r->refs_dropped),
-            ld(&r->requests), sf_run_errors_total(r), errs[0] ? errs : "none", el, rate);
+            ld(&r->requests), sf_run_errors_total(r), errs[0] ? errs : "none", el, en, rate);
     if (human)
         fprintf(human,
                 "run %s: %ld registries (%ld failed), %ld repositories, %ld tags, %ld unique "

@@ -17,6 +17,8 @@
 typedef struct sf_run {
     char id[64];
     double t0;               /* monotonic start */
+    double enum_seconds;     /* until every tag was resolved (before the
+                              * final wait for delivery reports) */
     long registries;         /* enumerated (or attempted) */
     long registries_failed;  /* skipped after failing */
     long repositories;       /* selected repositories */

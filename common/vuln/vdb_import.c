@@ -117,7 +117,11 @@ int sf_vdb_import_buf(sf_vdb_builder *b, const char *name, const char *data, siz
         rc = sf_nodesec_import_json(b, doc, name);
         break;
     default:
-        sf_vdb_builder_skip(b, "JSON document of unknown format", 1);
+        /* security-wg's index.json files only list the records. */
+        sf_vdb_builder_skip(b, name && ends_with(name, "/index.json")
+                                   ? "index document (no advisories)"
+                                   : "JSON document of unknown format",
+                            1);
         break;
     }
     json_decref(doc);

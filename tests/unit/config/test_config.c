@@ -132,6 +132,51 @@ static void test_config_load__rejects_invalid(void **state)
     assert_int_equal(sf_parse_duration("99999999999999999999h"), -1);
 }
 
+static void test_config_load__yaml_same_as_json(void **state)
+{
+    (void)state;
+#ifdef SF_HAVE_YAML
+    const char *y = "# coordinator config\n"
+                    "kafka: k1:9092\n"
+                    "interval: 30m\n"
+                    "concurrency: 4\n"
+                    "registries:\n"
+                    "  - url: https://r1.example\n"
+                    "    password: TOPSECRET\n"
+                    "    include: [\"team-*\"]\n"
+                    "    tags:\n"
+                    "      regex: '^v[0-9]+\\.[0-9]+$'\n"
+                    "      newest: 2\n"
+                    "  - url: hub.example\n"
+                    "    repositories:\n"
+                    "      - library/alpine\n"
+                    "    insecure: true\n";
+    sf_coordcfg c;
+    sf_error e = SF_ERROR_INIT;
+    if (sf_coordcfg_load_text(&c, y, strlen(y), &e))
+        fail_msg("%s", e.msg);
+    assert_string_equal(c.kafka, "k1:9092");
+    assert_int_equal(c.interval_s, 1800);
+    assert_int_equal(c.nregs, 2);
+    assert_int_equal(c.regs[0].concurrency, 4);
+    assert_int_equal(c.regs[0].tag_newest, 2);
+    assert_string_equal(c.regs[0].tag_regex, "^v[0-9]+\\.[0-9]+$");
+    assert_string_equal(c.regs[0].include.v[0], "team-*");
+    assert_int_equal(c.regs[1].catalog, 0);
+    assert_int_equal(c.regs[1].insecure, 1);
+    sf_coordcfg_free(&c);
+    /* Anchors/aliases are refused (no exponential expansion). */
+    const char *bomb = "a: &x [1, 2]\nb: [*x, *x]\n";
+    assert_int_equal(sf_coordcfg_load_text(&c, bomb, strlen(bomb), NULL), SF_ECONFIG);
+    sf_coordcfg_free(&c);
+    const char *bad = "kafka: [unclosed\n";
+    assert_int_equal(sf_coordcfg_load_text(&c, bad, strlen(bad), NULL), SF_ECONFIG);
+    sf_coordcfg_free(&c);
+#else
+    skip();
+#endif
+}
+
 static char **mk(const char *const *src, size_t n)
 {
     char **v = calloc(n, sizeof *v);
@@ -225,6 +270,7 @@ int main(void)
         cmocka_unit_test(test_config_dump__redacts_secrets),
         cmocka_unit_test(test_config_load__layers_env_and_flags),
         cmocka_unit_test(test_config_load__rejects_invalid),
+        cmocka_unit_test(test_config_load__yaml_same_as_json),
         cmocka_unit_test(test_config_filters__repo_globs),
         cmocka_unit_test(test_config_filters__tag_glob_regex_newest),
         cmocka_unit_test(test_config_filters__tag_order),
