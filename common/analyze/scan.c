@@ -26,11 +26,6 @@
 #include "sf_version.h"
 #include "vuln/match.h"
 
-/* vuln/match.c is written in parallel; until it is in the tree the
- * reference is weak so everything else links, and a scan asked to match
- * without it fails clearly (SF_EDB) instead of silently not matching. */
-#pragma weak sf_match_packages
-
 struct sf_scan_report {
     sf_result *r;
     size_t n, cap;
@@ -332,9 +327,7 @@ static int analyse_image(sf_imgsrc *src, const sf_manifest *m, const sf_image_co
         (rc = take_image(r, img)) != SF_OK)
         goto done;
     r->timings.assemble_ms = now_ms() - t;
-    if (o->db && !sf_match_packages) {
-        rc = sf_error_set(err, SF_EDB, "vulnerability matching is not built in");
-    } else if (o->db) {
+    if (o->db) {
         t = now_ms();
         rc = sf_match_packages(o->db, r->has_os ? &r->os : NULL, r->pkgs, r->npkgs, &r->vulns,
                                err);
