@@ -515,6 +515,29 @@ static void test_scan_bad__broken_images_give_typed_errors(void **state)
     assert_int_equal(symlink(sf_t_corpus("images/alpine/alpine-minirootfs-3.10.9-x86_64.tar.gz"),
                              other), 0);
     expect_error(ref, SF_EDIGEST, "does not match digest");
+    /* A truncated gzip layer whose digest is right: the walker's own
+     * message reaches the result. */
+    {
+        size_t blen;
+        char *blob = sf_t_read_file(layer, &blen), tpath[4200];
+        char *tdir = fix_tmpdir(), tref[4300], tmd[1][SF_DIGEST_MAX];
+        snprintf(tpath, sizeof tpath, "%s/truncated.tar.gz", tdir);
+        FILE *tf = fopen(tpath, "wb");
+        fwrite(blob, 1, blen / 2, tf);
+        fclose(tf);
+        const char *tl[] = {tpath};
+        fix_image ti = {tl, 1, "linux", "amd64", NULL};
+        /* fix_layout gunzips for the diff_id: give it the full file's. */
+        mkdir(tdir, 0755);
+        fix_layout_nodiff = 1;
+        fix_layout(tdir, &ti, 1, tmd);
+        fix_layout_nodiff = 0;
+        snprintf(tref, sizeof tref, "oci:%s", tdir);
+        expect_error(tref, SF_EPARSE, "truncated");
+        fix_rmtree(tdir);
+        free(tdir);
+        free(blob);
+    }
     /* Malformed manifest JSON. */
     fix_layout(dir, &fi, 1, md);
     clobber(dir, md[0], "{\"schemaVersion\":2,\"layers\":[");
