@@ -800,3 +800,42 @@ void sf_regcfg_credentials(const sf_regcfg *r, const char **user, const char **p
     if (r->password_env)
         *pass = getenv(r->password_env);
 }
+
+static void md_default(sf_buf *b, const sf_opt *o)
+{
+    sf_buf_puts(b, o->def ? o->def : "");
+}
+
+char *sf_coordcfg_markdown(void)
+{
+    sf_buf b;
+    sf_buf_init(&b, 1u << 20);
+    sf_buf_puts(&b, "| option | environment | type | default | description |\n"
+                    "|---|---|---|---|---|\n");
+    for (size_t i = 0; i < NG; i++) {
+        const sf_opt *o = &G_OPTS[i];
+        char flag[64];
+        size_t n = strlen(o->name);
+        for (size_t k = 0; k <= n && k < sizeof flag; k++)
+            flag[k] = o->name[k] == '_' ? '-' : o->name[k];
+        if (o->secret)
+            sf_buf_printf(&b, "| (no flag; secret) `%s` | %s | %s | ", o->name,
+                          o->env ? o->env : "", type_name(o->type));
+        else
+            sf_buf_printf(&b, "| `--%s` | %s | %s | ", flag, o->env ? o->env : "",
+                          type_name(o->type)[0] ? type_name(o->type) : "BOOL");
+        md_default(&b, o);
+        sf_buf_printf(&b, " | %s |\n", o->help);
+    }
+    sf_buf_puts(&b, "\nPer registry (config file only, inside `\"registries\": [...]`; unset "
+                    "numbers and `insecure` inherit the global value):\n\n"
+                    "| key | type | default | description |\n|---|---|---|---|\n");
+    for (size_t i = 0; i < NR; i++) {
+        const sf_opt *o = &R_OPTS[i];
+        sf_buf_printf(&b, "| `%s`%s | %s | ", o->name, o->secret ? " (secret)" : "",
+                      type_name(o->type)[0] ? type_name(o->type) : "BOOL");
+        md_default(&b, o);
+        sf_buf_printf(&b, " | %s |\n", o->help);
+    }
+    return sf_buf_steal(&b, NULL);
+}

@@ -95,6 +95,10 @@ char *sf_coordcfg_dump(const sf_coordcfg *cfg);
 /* Write --help (generated from the option table) to f. */
 void sf_coordcfg_help(void *file);
 
+/* The option tables as Markdown (malloc'd): the generated part of
+ * docs/coordinator-config.md; a unit test fails when the doc drifts. */
+char *sf_coordcfg_markdown(void);
+
 /* Parse "90", "90s", "15m", "24h", "7d" into seconds; -1 when invalid. */
 long sf_parse_duration(const char *s);
 
