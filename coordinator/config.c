@@ -69,6 +69,8 @@ static const sf_opt G_OPTS[] = {
      "platforms to scan, e.g. linux/amd64 (empty = every linux platform)"},
     {"merge_window", OT_LONG, G(merge_window), "100000", "SCANFARM_MERGE_WINDOW", 0, 0,
      100000000, "refs held back to merge digests shared across repositories (0 = none)"},
+    {"merge_hold", OT_DURATION, G(merge_hold_s), "2m", "SCANFARM_MERGE_HOLD", 0, 0, LONG_MAX,
+     "longest a job waits in the merge window before it is published (0 = no limit)"},
     {"max_digests", OT_LONG, G(max_digests), "20000000", "SCANFARM_MAX_DIGESTS", 0, 1024,
      1000000000, "cap of the per-run set of unique digests"},
     {"max_tags_per_repo", OT_LONG, G(max_tags_per_repo), "1000000", "SCANFARM_MAX_TAGS_PER_REPO",

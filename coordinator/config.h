@@ -65,6 +65,7 @@ typedef struct sf_coordcfg {
     sf_strlist platforms;
     sf_strlist registries; /* --registry URLs */
     long merge_window;   /* refs held back for cross-repository merging */
+    long merge_hold_s;   /* longest a job is held back (0 = until the window fills) */
     long max_digests;    /* size cap of the per-run digest set */
     long max_tags_per_repo;
     int registry_failures; /* consecutive failures that skip a registry */
