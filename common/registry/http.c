@@ -540,9 +540,15 @@ static int exchange(sf_http *h, const sf_http_req *req, const char *method, cons
         hdrs = curl_slist_append(hdrs, line);
     }
     if (authz) {
-        snprintf(line, sizeof line, "Authorization: %s", authz);
-        hdrs = curl_slist_append(hdrs, line);
-        explicit_bzero(line, sizeof line);
+        /* Tokens can be several KiB (cloud registries): size to fit. */
+        size_t n = strlen(authz) + sizeof "Authorization: ";
+        char *a = malloc(n);
+        if (a) {
+            snprintf(a, n, "Authorization: %s", authz);
+            hdrs = curl_slist_append(hdrs, a);
+            explicit_bzero(a, n);
+            free(a);
+        }
     }
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_SHARE, h->share);
