@@ -61,6 +61,8 @@ static const sf_opt G_OPTS[] = {
      "retries on 429/5xx/network errors"},
     {"docker_config", OT_STR, G(docker_config), NULL, "SCANFARM_DOCKER_CONFIG", 0, 0, 0,
      "Docker config.json with registry credentials"},
+    {"ca_file", OT_STR, G(ca_file), NULL, "SCANFARM_CA_FILE", 0, 0, 0,
+     "PEM bundle of CAs to trust for registries (instead of the system's)"},
     {"username", OT_STR, G(username), NULL, "SCANFARM_REGISTRY_USERNAME", 0, 0, 0,
      "--registry entries: user name"},
     {"password", OT_STR, G(password), NULL, "SCANFARM_REGISTRY_PASSWORD", 1, 0, 0,
@@ -96,6 +98,7 @@ static const sf_opt R_OPTS[] = {
     {"password_env", OT_STR, R(password_env), NULL, NULL, 0, 0, 0,
      "environment variable holding the password"},
     {"docker_config", OT_STR, R(docker_config), NULL, NULL, 0, 0, 0, "Docker config.json"},
+    {"ca_file", OT_STR, R(ca_file), NULL, NULL, 0, 0, 0, "PEM bundle of CAs to trust"},
     {"insecure", OT_BOOL, R(insecure), NULL, NULL, 0, 0, 0, "skip TLS verification"},
     {"concurrency", OT_INT, R(concurrency), NULL, NULL, 0, 1, 256, "parallel requests"},
     {"rate", OT_DOUBLE, R(rate), NULL, NULL, 0, 0, 1000000, "requests per second"},
@@ -395,6 +398,8 @@ static int reg_inherit(sf_regcfg *r, const sf_coordcfg *g, int from_cli)
     if (r->rate < 0)
         r->rate = g->rate;
     if (!r->docker_config && g->docker_config && !(r->docker_config = sf_strdup(g->docker_config)))
+        return SF_ENOMEM;
+    if (!r->ca_file && g->ca_file && !(r->ca_file = sf_strdup(g->ca_file)))
         return SF_ENOMEM;
     if (from_cli && g->username && !r->username) {
         r->username = sf_strdup(g->username);

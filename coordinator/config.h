@@ -32,6 +32,7 @@ typedef struct sf_regcfg {
     char *username_env; /* names of variables holding the credentials */
     char *password_env;
     char *docker_config;
+    char *ca_file;    /* PEM CA bundle for a private CA */
     int insecure;
     int concurrency;  /* parallel requests */
     double rate;      /* requests per second, 0 = unlimited */
@@ -60,6 +61,7 @@ typedef struct sf_coordcfg {
     int insecure;
     int max_retries;
     char *docker_config;
+    char *ca_file;
     char *username;      /* defaults for --registry entries */
     char *password;      /* secret */
     sf_strlist platforms;

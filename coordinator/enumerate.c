@@ -539,7 +539,8 @@ static int open_registry(regctx *x, sf_error *err)
     sf_reg_opts o = {.url = x->rc->url, .username = user, .password = pass,
                      .docker_config = x->rc->docker_config, .insecure = x->rc->insecure,
                      .max_conns = x->rc->concurrency, .rate = x->rc->rate,
-                     .max_retries = x->rc->max_retries, .cancel = x->cancel};
+                     .max_retries = x->rc->max_retries, .cancel = x->cancel,
+                     .ca_file = x->rc->ca_file};
     int rc = sf_reg_new(&x->reg, &o, err);
     if (!rc && x->rc->tag_regex) {
         if (regcomp(&x->re, x->rc->tag_regex, REG_EXTENDED | REG_NOSUB))
