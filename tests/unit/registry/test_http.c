@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "base/digest.h"
 #include "registry/http.h"
 #include "registry/registry.h"
 
@@ -280,6 +281,48 @@ static void test_registry_http__basic_challenge_round_trip(void **state)
     sf_reg_free(r);
 }
 
+static void test_registry_http__resolve_falls_back_to_get(void **state)
+{
+    (void)state;
+    /* HEAD without Docker-Content-Digest: GET, hash the body; the media
+     * type comes from the document when Content-Type is generic. */
+    static const canned script[] = {
+        {"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n", "", 0},
+        {"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n",
+         "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\"}", 0},
+        /* A body that does not match the digest it was asked by. */
+        {"HTTP/1.1 200 OK\r\n", "tampered", 0},
+    };
+    server s;
+    start(&s, script, 3);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", s.port);
+    sf_reg_opts o = {.url = url, .max_retries = 0};
+    sf_reg *r = NULL;
+    assert_int_equal(sf_reg_new(&r, &o, NULL), SF_OK);
+    char d[SF_DIGEST_MAX], mt[128], want[SF_DIGEST_MAX];
+    const char *doc = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\"}";
+    sf_digest_sha256(doc, strlen(doc), want);
+    assert_int_equal(sf_reg_resolve(r, "a/b", "v1", d, mt, sizeof mt, NULL), SF_OK);
+    assert_string_equal(d, want);
+    assert_string_equal(mt, "application/vnd.oci.image.manifest.v1+json");
+    assert_non_null(strstr(s.seen[0], "HEAD /v2/a/b/manifests/v1"));
+    assert_non_null(strstr(s.seen[1], "GET /v2/a/b/manifests/v1"));
+    sf_buf body;
+    sf_buf_init(&body, 0);
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_reg_get_manifest(r, "a/b", want, &body, mt, sizeof mt, d, &e),
+                     SF_EDIGEST);
+    assert_non_null(strstr(e.msg, "mismatch"));
+    /* Names that could escape the URL path never reach the server. */
+    assert_int_equal(sf_reg_resolve(r, "../x", "v1", d, NULL, 0, NULL), SF_EINVAL);
+    assert_int_equal(sf_reg_resolve(r, "a/b", "v1?x=1", d, NULL, 0, NULL), SF_EINVAL);
+    assert_int_equal(s.next, 3);
+    sf_buf_free(&body);
+    stop(&s);
+    sf_reg_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,6 +330,7 @@ int main(void)
         cmocka_unit_test(test_registry_http__redirect_drops_auth_across_origins),
         cmocka_unit_test(test_registry_http__stream_not_retried_after_first_byte),
         cmocka_unit_test(test_registry_http__basic_challenge_round_trip),
+        cmocka_unit_test(test_registry_http__resolve_falls_back_to_get),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
