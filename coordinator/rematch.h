@@ -42,8 +42,7 @@
 typedef int (*sf_rematch_fn)(void *ctx, const sf_osinfo *os, const sf_pkg *pkg,
                              sf_agg_vuln **out, size_t *n, sf_error *err);
 
-/* The matcher over an open sf_vdb (ctx = the sf_vdb *). SF_EUNSUPPORTED
- * when the binary was built without the matcher module. */
+/* The matcher over an open sf_vdb (ctx = the sf_vdb *). */
 int sf_rematch_vdb_matcher(void *ctx, const sf_osinfo *os, const sf_pkg *pkg, sf_agg_vuln **out,
                            size_t *n, sf_error *err);
 

@@ -3,6 +3,7 @@
 #ifndef SF_REMATCH_INT_H
 #define SF_REMATCH_INT_H
 
+#include "bus/msg_result.h"
 #include "cache/keys.h"
 #include "rematch.h"
 
@@ -20,11 +21,8 @@ typedef struct rm_img {
 
 typedef struct rm_inv {
     char *digest;
-    sf_osinfo os;
-    int has_os;
-    sf_pkg *pkgs;
-    char **ecos;          /* per package: its ecosystem as the index holds it */
-    size_t npkgs;
+    sf_result r;          /* the stored result, decoded (packages, OS) */
+    char **ecos;          /* per package: the ecosystem it is indexed under */
 } rm_inv;
 
 typedef struct rm_ctx {

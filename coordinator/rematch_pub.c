@@ -16,15 +16,11 @@
 
 static void inv_clear(rm_inv *v)
 {
-    free(v->digest);
-    if (v->has_os)
-        sf_osinfo_clear(&v->os);
-    for (size_t i = 0; i < v->npkgs; i++) {
-        sf_pkg_clear(&v->pkgs[i]);
+    for (size_t i = 0; v->ecos && i < v->r.npkgs; i++)
         free(v->ecos[i]);
-    }
-    free(v->pkgs);
     free(v->ecos);
+    free(v->digest);
+    sf_result_clear(&v->r);
     memset(v, 0, sizeof *v);
 }
 
@@ -40,63 +36,18 @@ void rm_ctx_free(rm_ctx *c)
         inv_clear(&c->inv[i]);
 }
 
-static char *sdup(json_t *o, const char *k1, const char *k2, const char *k3)
+/* Ecosystem of every package, by the index's rule (sf_agg_pkg_eco). */
+static int inv_ecos(rm_inv *v)
 {
-    const char *keys[] = {k1, k2, k3};
-    for (int i = 0; i < 3; i++) {
-        const char *s = keys[i] ? json_string_value(json_object_get(o, keys[i])) : NULL;
-        if (s && *s && strlen(s) <= SF_AGG_STR_MAX)
-            return sf_strdup(s);
-    }
-    return NULL;
-}
-
-/* Parse the stored result's os and packages into v. */
-static int inv_parse(rm_inv *v, json_t *doc)
-{
-    json_t *os = json_object_get(doc, "os"), *pk = json_object_get(doc, "packages"), *x;
-    size_t i;
-    if (json_is_object(os)) {
-        v->has_os = 1;
-        v->os.id = sdup(os, "id", NULL, NULL);
-        v->os.version_id = sdup(os, "version_id", NULL, NULL);
-        v->os.codename = sdup(os, "codename", "version_codename", NULL);
-        v->os.pretty_name = sdup(os, "pretty_name", NULL, NULL);
-        v->os.id_like = sdup(os, "id_like", NULL, NULL);
-    }
-    if (!json_is_array(pk))
-        return SF_OK;
-    if (json_array_size(pk) > SF_AGG_MAX_PKGS)
-        return SF_ELIMIT;
-    v->pkgs = calloc(json_array_size(pk) + 1, sizeof *v->pkgs);
-    v->ecos = calloc(json_array_size(pk) + 1, sizeof *v->ecos);
-    if (!v->pkgs || !v->ecos)
+    v->ecos = calloc(v->r.npkgs + 1, sizeof *v->ecos);
+    if (!v->ecos)
         return SF_ENOMEM;
-    json_array_foreach(pk, i, x) {
-        sf_pkg *p = &v->pkgs[v->npkgs];
-        p->name = sdup(x, "name", NULL, NULL);
-        p->version = sdup(x, "version", NULL, NULL);
-        if (!p->name || !p->version) {
-            sf_pkg_clear(p);
-            continue;
-        }
-        char *type = sdup(x, "type", NULL, NULL);
-        p->type = sf_pkg_type_parse(type);
-        p->src_name = sdup(x, "src_name", "source", "origin");
-        p->src_version = sdup(x, "src_version", "source_version", NULL);
-        p->arch = sdup(x, "arch", NULL, NULL);
-        p->path = sdup(x, "path", NULL, NULL);
-        json_t *l = json_object_get(x, "layer");
-        p->layer = json_is_integer(l) ? (int)json_integer_value(l) : -1;
-        /* the same rule as the aggregator's index (agg_view.c) */
-        char *eco = sdup(x, "ecosystem", NULL, NULL);
-        v->ecos[v->npkgs] = eco ? eco : sf_strdup(type ? type : "unknown");
-        free(type);
-        if (!v->ecos[v->npkgs]) {
-            sf_pkg_clear(p);
+    for (size_t i = 0; i < v->r.npkgs; i++) {
+        char eco[128];
+        if (sf_agg_pkg_eco(&v->r.pkgs[i], v->r.has_os ? &v->r.os : NULL, eco, sizeof eco) != SF_OK)
+            eco[0] = '\0';
+        if (!(v->ecos[i] = sf_strdup(eco)))
             return SF_ENOMEM;
-        }
-        v->npkgs++;
     }
     return SF_OK;
 }
@@ -104,15 +55,14 @@ static int inv_parse(rm_inv *v, json_t *doc)
 static rm_inv *inv_get(rm_ctx *c, const char *digest, sf_error *err, int *rc)
 {
     for (size_t i = 0; i < c->ninv; i++)
-        if (strcmp(c->inv[i].digest, digest) == 0)
+        if (c->inv[i].digest && strcmp(c->inv[i].digest, digest) == 0)
             return &c->inv[i];
     sf_kv_reply *r = NULL;
     const char *argv[] = {"HGET", c->k_results, digest};
     if ((*rc = sf_kv_argv(c->o->kv, c->shard, 3, argv, NULL, &r, err)) != SF_OK)
         return NULL;
-    json_t *doc = r->type == SF_KV_STR ? json_loadb(r->str, r->len, 0, NULL) : NULL;
-    sf_kv_reply_free(r);
-    if (!doc) {
+    if (r->type != SF_KV_STR) {
+        sf_kv_reply_free(r);
         c->st->unusable++;
         return NULL;
     }
@@ -124,13 +74,25 @@ static rm_inv *inv_get(rm_ctx *c, const char *digest, sf_error *err, int *rc)
         c->next_evict = (c->next_evict + 1) % RM_INV_CACHE;
         inv_clear(v);
     }
-    v->digest = sf_strdup(digest);
-    *rc = v->digest ? inv_parse(v, doc) : SF_ENOMEM;
-    json_decref(doc);
+    sf_error de = SF_ERROR_INIT;
+    *rc = sf_result_decode(r->str, r->len, &v->r, &de);
+    sf_kv_reply_free(r);
+    if (*rc != SF_OK && *rc != SF_ENOMEM) {
+        /* unreadable stored result: skip this image, keep going */
+        inv_clear(v);
+        c->ninv -= c->ninv > 0 && v == &c->inv[c->ninv - 1];
+        c->st->unusable++;
+        *rc = SF_OK;
+        return NULL;
+    }
+    if (*rc == SF_OK && !(v->digest = sf_strdup(digest)))
+        *rc = SF_ENOMEM;
+    if (*rc == SF_OK)
+        *rc = inv_ecos(v);
     if (*rc != SF_OK) {
         inv_clear(v);
-        sf_error_set(err, *rc, "stored result of %s: %s", digest,
-                     *rc == SF_ELIMIT ? "too many packages" : "out of memory");
+        c->ninv -= c->ninv > 0 && v == &c->inv[c->ninv - 1];
+        sf_error_set(err, *rc, "out of memory");
         return NULL;
     }
     return v;
@@ -145,13 +107,15 @@ int rm_inventory(rm_ctx *c, const char *digest, const char *eco, const char *nam
     rm_inv *v = inv_get(c, digest, err, &rc);
     if (!v)
         return rc;
-    for (size_t i = 0; i < v->npkgs; i++)
-        if (!strcmp(v->pkgs[i].name, name) && !strcmp(v->pkgs[i].version, version) &&
+    for (size_t i = 0; i < v->r.npkgs; i++) {
+        const sf_pkg *p = &v->r.pkgs[i];
+        if (p->name && p->version && !strcmp(p->name, name) && !strcmp(p->version, version) &&
             !strcmp(v->ecos[i], eco)) {
-            *pkg = &v->pkgs[i];
-            *os = v->has_os ? &v->os : NULL;
+            *pkg = p;
+            *os = v->r.has_os ? &v->r.os : NULL;
             break;
         }
+    }
     return SF_OK;
 }
 

@@ -1,19 +1,12 @@
 /*
- * rematch_vdb: the rematch matcher over the compiled DB (vuln/match.h).
- * The matcher module is referenced weakly so the coordinator links (and
- * says so at run time) in a build where it is absent.
+ * rematch_vdb: the rematch matcher over the compiled DB (vuln/match.h):
+ * one package, the image's OS facts, the new DB -> findings.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "rematch.h"
 #include "vuln/match.h"
-
-extern int sf_match_packages(const sf_vdb *db, const sf_osinfo *os, const sf_pkg *pkgs,
-                             size_t npkgs, sf_findings *out, sf_error *err)
-    __attribute__((weak));
-extern void sf_findings_init(sf_findings *f) __attribute__((weak));
-extern void sf_findings_clear(sf_findings *f) __attribute__((weak));
 
 int sf_rematch_vdb_matcher(void *ctx, const sf_osinfo *os, const sf_pkg *pkg, sf_agg_vuln **out,
                            size_t *n, sf_error *err)
@@ -22,8 +15,6 @@ int sf_rematch_vdb_matcher(void *ctx, const sf_osinfo *os, const sf_pkg *pkg, sf
     int rc;
     *out = NULL;
     *n = 0;
-    if (!sf_match_packages || !sf_findings_init || !sf_findings_clear)
-        return sf_error_set(err, SF_EUNSUPPORTED, "this build has no vulnerability matcher");
     sf_findings_init(&f);
     if ((rc = sf_match_packages(ctx, os, pkg, 1, &f, err)) != SF_OK)
         goto done;
