@@ -145,12 +145,50 @@ static void test_engine_registry__pushed_archive_matches_file_scan(void **state)
     sf_scan_report_free(rep);
 }
 
+/* The real bookworm-slim rootfs pushed as an image: every package of the
+ * corpus's package list, no more. */
+static void test_engine_registry__bookworm_slim(void **state)
+{
+    (void)state;
+    sf_scan_report *rep = scan("corpus/debian:bookworm-slim");
+    if (!rep)
+        skip();
+    const sf_result *r = sf_scan_report_result(rep, 0);
+    if (r->error_code != SF_OK)
+        fail_msg("%s", r->error);
+    FILE *f = fopen(sf_t_corpus("images/debian/debian-12.15-bookworm-slim-mmdebstrap-amd64.packages.tsv"),
+                    "r");
+    assert_non_null(f);
+    char line[512];
+    size_t n = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *name = line, *ver = strchr(line, '\t');
+        if (!ver)
+            continue;
+        *ver++ = '\0';
+        char *end = strchr(ver, '\t');
+        if (end)
+            *end = '\0';
+        n++;
+        int found = 0;
+        for (size_t k = 0; k < r->npkgs && !found; k++)
+            found = strcmp(r->pkgs[k].name, name) == 0 && strcmp(r->pkgs[k].version, ver) == 0;
+        if (!found)
+            fail_msg("bookworm-slim: %s %s missing", name, ver);
+    }
+    fclose(f);
+    assert_int_equal(r->npkgs, n);
+    assert_string_equal(r->os.version_id, "12");
+    sf_scan_report_free(rep);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_engine_registry__alpine_tags),
         cmocka_unit_test(test_engine_registry__multiarch_and_zstd),
         cmocka_unit_test(test_engine_registry__pushed_archive_matches_file_scan),
+        cmocka_unit_test(test_engine_registry__bookworm_slim),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
