@@ -1,0 +1,459 @@
+#!/usr/bin/env python3
+"""benchlib: the measuring half of bench/run (stdlib only).
+
+Subcommands:
+  collect  follow a results topic with kcat until every result of a run id
+           has arrived (or --idle seconds pass with none); write them as
+           JSON lines with the broker timestamp; print {"results","last_ms"}.
+  jobs     the jobs topic's publish timestamps of one run (digest -> ms).
+  metrics  scrape worker /metrics ports and /proc of their PIDs: counters,
+           CPU seconds, peak RSS (VmHWM) as JSON.
+  getrate  the registry's raw manifest GET rate over a repo:tag list.
+  blobs    download the fleet's unique layer blobs (for the floors).
+  phase    compute one phase's figures from collect/jobs/metrics files.
+  correct  compare a run's results with the fleet's ground truth.
+  plot     SVG of images/s against worker count (no dependencies).
+  table    print the final table from the results JSON.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+ACCEPT = ("application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, "
+          "application/vnd.docker.distribution.manifest.v2+json, "
+          "application/vnd.docker.distribution.manifest.list.v2+json")
+
+
+def cmd_collect(a):
+    """Results of run a.run from a.topic; stop at a.expect or after a.idle quiet seconds."""
+    p = subprocess.Popen(["kcat", "-C", "-b", a.kafka, "-t", a.topic, "-o", "beginning", "-u",
+                          "-q", "-X", "fetch.message.max.bytes=16777216",
+                          "-f", "%T %s\n"], stdout=subprocess.PIPE, bufsize=1 << 20)
+    n, last, seen = 0, 0, set()
+    lock = threading.Lock()
+    tick = [time.time()]
+    done = threading.Event()
+
+    def watchdog():
+        while not done.wait(1.0):
+            with lock:
+                quiet = time.time() - tick[0]
+            if quiet > a.idle or time.time() - a.started > a.timeout:
+                p.kill()
+                return
+
+    threading.Thread(target=watchdog, daemon=True).start()
+    with open(a.out, "w") as out:
+        for line in p.stdout:
+            ts, _, body = line.partition(b" ")
+            if a.run.encode() not in body:
+                continue
+            try:
+                doc = json.loads(body)
+            except ValueError:
+                continue
+            if doc.get("run_id") != a.run:
+                continue
+            key = (doc.get("digest"), doc.get("index_digest"), doc.get("platform"))
+            with lock:
+                tick[0] = time.time()
+            if key in seen:  # at-least-once: count an image once
+                continue
+            seen.add(key)
+            n += 1
+            last = max(last, int(ts))
+            doc["_ts"] = int(ts)
+            out.write(json.dumps(doc) + "\n")
+            if n >= a.expect:
+                break
+    done.set()
+    p.kill()
+    p.wait()
+    print(json.dumps({"results": n, "last_ms": last}))
+
+
+def cmd_jobs(a):
+    p = subprocess.run(["kcat", "-C", "-b", a.kafka, "-t", a.topic, "-o", "beginning", "-e", "-u",
+                        "-q", "-f", "%T %s\n"], capture_output=True, timeout=120)
+    out = {}
+    for line in p.stdout.splitlines():
+        ts, _, body = line.partition(b" ")
+        if a.run.encode() not in body:
+            continue
+        doc = json.loads(body)
+        if doc.get("run_id") == a.run:
+            out[doc["digest"]] = int(ts)
+    json.dump(out, open(a.out, "w"))
+    print(len(out))
+
+
+def scrape(port):
+    vals = {}
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith("#") or not line.strip():
+                continue
+            k, _, v = line.rpartition(" ")
+            try:
+                vals[k] = float(v)
+            except ValueError:
+                pass
+    return vals
+
+
+def proc(pid):
+    hz = os.sysconf("SC_CLK_TCK")
+    with open(f"/proc/{pid}/stat") as f:
+        st = f.read().rsplit(")", 1)[1].split()
+    cpu = (int(st[11]) + int(st[12])) / hz
+    hwm = 0
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                hwm = int(line.split()[1]) * 1024
+    return cpu, hwm
+
+
+def cmd_metrics(a):
+    out = []
+    for spec in a.workers:
+        pid, port = spec.split(":")
+        m = scrape(int(port))
+        cpu, hwm = proc(int(pid))
+        out.append({"pid": int(pid), "port": int(port), "cpu_s": cpu, "rss_peak": hwm,
+                    "metrics": m})
+    json.dump(out, open(a.out, "w"))
+
+
+def cmd_getrate(a):
+    refs = [l.strip() for l in open(a.refs) if l.strip()]
+    host = a.registry.split("://", 1)[-1]
+    count = [0] * a.threads
+    stop = time.time() + a.seconds
+
+    def run(k):
+        c = http.client.HTTPConnection(host, timeout=30)
+        i = k
+        while time.time() < stop:
+            repo, tag = refs[i % len(refs)].rsplit(":", 1)
+            c.request("GET", f"/v2/{repo}/manifests/{tag}", headers={"Accept": ACCEPT})
+            r = c.getresponse()
+            r.read()
+            if r.status == 200:
+                count[k] += 1
+            i += a.threads
+
+    t0 = time.time()
+    th = [threading.Thread(target=run, args=(k,)) for k in range(a.threads)]
+    for t in th:
+        t.start()
+    for t in th:
+        t.join()
+    secs = time.time() - t0
+    print(json.dumps({"requests": sum(count), "seconds": round(secs, 3),
+                      "req_per_s": round(sum(count) / secs, 1), "threads": a.threads}))
+
+
+def cmd_blobs(a):
+    """Unique layers named by the cold run's results -> files in a.dir."""
+    layers = {}
+    for line in open(a.results):
+        doc = json.loads(line)
+        repo = doc["refs"][0].split("/", 1)[1].rsplit(":", 1)[0] if doc.get("refs") else None
+        for l in doc.get("layers") or []:
+            layers.setdefault(l["digest"], repo)
+    os.makedirs(a.dir, exist_ok=True)
+    host = a.registry.split("://", 1)[-1]
+    c = http.client.HTTPConnection(host, timeout=60)
+    total, sizes = 0, {}
+    for d, repo in sorted(layers.items()):
+        path = os.path.join(a.dir, d.replace(":", "_") + ".gz")
+        if not os.path.exists(path):
+            c.request("GET", f"/v2/{repo}/blobs/{d}")
+            r = c.getresponse()
+            body = r.read()
+            if r.status in (301, 302, 307):
+                loc = r.getheader("Location")
+                body = urllib.request.urlopen(loc).read()
+            elif r.status != 200:
+                raise SystemExit(f"blob {d}: {r.status}")
+            with open(path + ".tmp", "wb") as f:
+                f.write(body)
+            os.rename(path + ".tmp", path)
+        sizes[d] = os.path.getsize(path)
+        total += sizes[d]
+    json.dump(sizes, open(os.path.join(a.dir, "sizes.json"), "w"))
+    print(json.dumps({"unique_layers": len(layers), "compressed_bytes": total}))
+
+
+def pct(xs, p):
+    if not xs:
+        return None
+    xs = sorted(xs)
+    k = min(len(xs) - 1, max(0, int(round(p / 100.0 * len(xs) + 0.5)) - 1))
+    return xs[k]
+
+
+def metric_sum(ws, name, label=None):
+    s = 0.0
+    for w in ws:
+        for k, v in w["metrics"].items():
+            if k == name or (k.startswith(name + "{") and (label is None or label in k)):
+                s += v
+    return s
+
+
+def cmd_phase(a):
+    """Figures of one phase: results + job timestamps + metrics before/after."""
+    res = [json.loads(l) for l in open(a.results)]
+    jobs = json.load(open(a.jobs)) if a.jobs and os.path.exists(a.jobs) else {}
+    before = json.load(open(a.before)) if a.before else []
+    after = json.load(open(a.after)) if a.after else []
+    secs = max(1e-9, (max((r["_ts"] for r in res), default=a.start_ms) - a.start_ms) / 1000.0)
+    layers, cbytes = {}, 0
+    hits = total = 0
+    for r in res:
+        for l in r.get("layers") or []:
+            total += 1
+            hits += l.get("cache") == "hit"
+            layers.setdefault(l["digest"], l.get("size", 0))
+    sizes = json.load(open(a.sizes)) if a.sizes and os.path.exists(a.sizes) else {}
+    for r in res:
+        for l in r.get("layers") or []:
+            cbytes += sizes.get(l["digest"], 0)
+    lat = []
+    for r in res:
+        j = jobs.get(r.get("index_digest") or r["digest"])
+        if j is not None:
+            lat.append((r["_ts"] - j) / 1000.0)
+
+    def delta(name, label=None):
+        return metric_sum(after, name, label) - metric_sum(before, name, label)
+
+    analyses = delta("scanfarm_layers_total", 'cache="miss"') + \
+        delta("scanfarm_layers_total", 'cache="uncached"')
+    cpu = sum(w["cpu_s"] for w in after) - sum(w["cpu_s"] for w in before)
+    errors = sum(1 for r in res if r.get("error"))
+    out = {
+        "run_id": a.run, "results": len(res), "expected": a.expect, "errors": errors,
+        "seconds": round(secs, 3),
+        "images_per_s": round(len(res) / secs, 2),
+        "layers_per_s": round(total / secs, 2),
+        "compressed_mb_per_s": round(cbytes / 1e6 / secs, 2),
+        "compressed_mb_referenced": round(cbytes / 1e6, 2),
+        "unique_layers": len(layers),
+        "layer_refs": total,
+        "cache_hit_ratio": round(hits / total, 4) if total else None,
+        "layers_analysed": analyses,
+        "analyses_per_unique_layer": round(analyses / len(layers), 2) if layers else None,
+        "latency_s": {"p50": pct(lat, 50), "p95": pct(lat, 95), "p99": pct(lat, 99),
+                      "samples": len(lat)},
+        "workers": len(after),
+        "peak_rss_mb_per_worker": [round(w["rss_peak"] / 2**20, 1) for w in after],
+        "cpu_s_per_image": round(cpu / len(res), 4) if res else None,
+    }
+    json.dump(out, open(a.out, "w"), indent=1)
+    print(json.dumps(out))
+
+
+def vkey(v):
+    return {v["id"]} | set(v.get("aliases") or [])
+
+
+def cmd_correct(a):
+    """found / missed / extra of planted + base findings, and planted packages."""
+    truth = json.load(open(a.truth))
+    got = {}
+    for line in open(a.results):
+        r = json.loads(line)
+        k = f'{r["index_digest"]}/{r["platform"]}' if r.get("index_digest") else r["digest"]
+        got[k] = r
+    found = missed = extra = 0
+    pk_found = pk_missed = 0
+    missing_images = 0
+    examples = []
+    for key, img in truth["images"].items():
+        r = got.get(key)
+        if r is None:
+            missing_images += 1
+            continue
+        expect = list(img["planted_findings"]) + \
+            list(truth["base_reference"][img["base"]]["findings"])
+        have = [(v["package"], v.get("installed"), vkey(v)) for v in r.get("vulnerabilities") or []]
+        used = [False] * len(have)
+        for e in expect:
+            hit = False
+            for i, (p, ver, ids) in enumerate(have):
+                if p == e["package"] and ver == e["installed"] and ids & vkey(e):
+                    used[i] = hit = True
+            if hit:
+                found += 1
+            else:
+                missed += 1
+                if len(examples) < 5:
+                    examples.append({"image": img["refs"][0], "missed": e["id"],
+                                     "package": e["package"]})
+        for i, u in enumerate(used):
+            if not u:
+                extra += 1
+                if len(examples) < 10:
+                    examples.append({"image": img["refs"][0], "extra": sorted(have[i][2])[0],
+                                     "package": have[i][0]})
+        pk = {(p.get("name"), p.get("version")) for p in r.get("packages") or []}
+        for p in img["packages"]:
+            if (p["name"], p["version"]) in pk:
+                pk_found += 1
+            else:
+                pk_missed += 1
+    out = {"images_expected": len(truth["images"]), "images_missing": missing_images,
+           "findings_expected": found + missed, "found": found, "missed": missed,
+           "extra": extra, "planted_packages_found": pk_found,
+           "planted_packages_missed": pk_missed, "examples": examples}
+    json.dump(out, open(a.out, "w"), indent=1)
+    print(json.dumps(out))
+
+
+def cmd_plot(a):
+    pts = json.load(open(a.points))  # [[workers, images_per_s], ...]
+    w, h, m = 480, 300, 50
+    xs = [p[0] for p in pts]
+    ymax = max([p[1] for p in pts] + [1e-9]) * 1.15
+    xmax = max(xs + [8])
+
+    def X(v):
+        return m + (w - 2 * m) * (v / xmax)
+
+    def Y(v):
+        return h - m - (h - 2 * m) * (v / ymax)
+
+    s = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11">',
+         f'<rect width="{w}" height="{h}" fill="white"/>',
+         f'<text x="{w/2}" y="18" text-anchor="middle" font-size="13">{a.title}</text>',
+         f'<line x1="{m}" y1="{h-m}" x2="{w-m}" y2="{h-m}" stroke="black"/>',
+         f'<line x1="{m}" y1="{m}" x2="{m}" y2="{h-m}" stroke="black"/>',
+         f'<text x="{w/2}" y="{h-12}" text-anchor="middle">workers (scanfarm-worker processes)</text>',
+         f'<text x="14" y="{h/2}" transform="rotate(-90 14 {h/2})" text-anchor="middle">images/s (cold)</text>']
+    for x in xs:
+        s.append(f'<text x="{X(x)}" y="{h-m+14}" text-anchor="middle">{x}</text>')
+    for i in range(5):
+        v = ymax * i / 4
+        s.append(f'<text x="{m-4}" y="{Y(v)+4}" text-anchor="end">{v:.1f}</text>')
+        s.append(f'<line x1="{m}" y1="{Y(v)}" x2="{w-m}" y2="{Y(v)}" stroke="#ddd"/>')
+    path = " ".join(f"{X(x):.1f},{Y(y):.1f}" for x, y in pts)
+    s.append(f'<polyline points="{path}" fill="none" stroke="#1f77b4" stroke-width="2"/>')
+    for x, y in pts:
+        s.append(f'<circle cx="{X(x):.1f}" cy="{Y(y):.1f}" r="3" fill="#1f77b4"/>')
+        s.append(f'<text x="{X(x)+5:.1f}" y="{Y(y)-6:.1f}">{y:.2f}</text>')
+    s.append("</svg>")
+    open(a.out, "w").write("\n".join(s) + "\n")
+
+
+def ratio(x, y):
+    return f"{x / y:.2f}x" if x and y else "-"
+
+
+def cmd_table(a):
+    d = json.load(open(a.json))
+    m = d["machine"]
+    print(f"\nscanfarm bench  {d['date']}  {m['nproc']} cores, {m['mem_gb']} GB RAM, {m['cpu']}")
+    print(f"  {m['note']}")
+    print(f"  command: {d['command']}")
+    f = d["fleet"]
+    print(f"  fleet: {f['repos']} repos x {f['tags']} tags = {f['results_expected']} image results, "
+          f"{f['unique_layers']} unique layers, {f['compressed_mb']} MB compressed; "
+          f"pushed in {f['push_seconds']} s")
+    print(f"  workers: {d['workers']} x scanfarm-worker (--concurrency {d['worker_concurrency']})\n")
+    hdr = ("phase", "images", "s", "images/s", "layers/s", "MB/s", "hit", "an/uniq",
+           "p50 s", "p95 s", "p99 s", "RSS MB", "cpu s/img")
+    print("  " + "".join(f"{h:>10}" for h in hdr))
+    for name in ("cold", "warm", "rematch"):
+        p = d.get(name)
+        if not p:
+            continue
+        lat = p.get("latency_s") or {}
+
+        def fmt(v, spec):
+            return format(v, spec) if isinstance(v, (int, float)) else "-"
+        row = (name, p.get("results"), fmt(p.get("seconds"), ".1f"), fmt(p.get("images_per_s"), ".2f"),
+               fmt(p.get("layers_per_s"), ".1f"), fmt(p.get("compressed_mb_per_s"), ".1f"),
+               fmt(p.get("cache_hit_ratio"), ".3f"), fmt(p.get("analyses_per_unique_layer"), ".2f"),
+               fmt(lat.get("p50"), ".2f"), fmt(lat.get("p95"), ".2f"), fmt(lat.get("p99"), ".2f"),
+               fmt(max(p.get("peak_rss_mb_per_worker") or [0]) or None, ".0f"),
+               fmt(p.get("cpu_s_per_image"), ".3f"))
+        print("  " + "".join(f"{str(v):>10}" for v in row))
+    b = d["baselines"]
+    print(f"\n  floors (same run, same {f['unique_layers']} unique blobs, {b['gzip']['compressed_mb']} MB):")
+    for k in ("gzip", "igzip"):
+        x = b[k]
+        print(f"    {k + ' -dc':<10} {x['seconds']:.2f} s  {x['mb_per_s']:.1f} MB/s compressed in"
+              f"   cold farm / floor time: {ratio(d['cold']['seconds'], x['seconds'])}")
+    g = b["manifest_get"]
+    print(f"    manifest GET {g['req_per_s']:.0f} req/s ({g['threads']} conns)   "
+          f"cold images/s as share of it: {d['cold']['images_per_s'] / g['req_per_s'] * 100:.2f}%")
+    c = d["correctness"]
+    print(f"\n  correctness (cold): planted+reference findings {c['findings_expected']}: found {c['found']}, "
+          f"missed {c['missed']}, extra {c['extra']}; planted packages found {c['planted_packages_found']}, "
+          f"missed {c['planted_packages_missed']}; images missing {c['images_missing']}")
+    for k in ("warm", "rematch"):
+        if d.get("correctness_" + k):
+            c = d["correctness_" + k]
+            print(f"  correctness ({k}): found {c['found']}, missed {c['missed']}, extra {c['extra']}, "
+                  f"images missing {c['images_missing']}")
+    if d.get("sweep"):
+        print("\n  cold throughput by worker count: " +
+              ", ".join(f"{w}: {v:.2f} img/s" for w, v in d["sweep"]) + f"  (plot: {d.get('plot')})")
+    print(f"\n  JSON: {a.json}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sp = ap.add_subparsers(dest="cmd", required=True)
+    p = sp.add_parser("collect")
+    for k in ("--kafka", "--topic", "--run", "--out"):
+        p.add_argument(k, required=True)
+    p.add_argument("--expect", type=int, required=True)
+    p.add_argument("--idle", type=float, default=120)
+    p.add_argument("--timeout", type=float, default=7200)
+    p.add_argument("--started", type=float, default=time.time())
+    p = sp.add_parser("jobs")
+    for k in ("--kafka", "--topic", "--run", "--out"):
+        p.add_argument(k, required=True)
+    p = sp.add_parser("metrics")
+    p.add_argument("--out", required=True)
+    p.add_argument("workers", nargs="*", help="PID:PORT")
+    p = sp.add_parser("getrate")
+    p.add_argument("--registry", required=True)
+    p.add_argument("--refs", required=True)
+    p.add_argument("--threads", type=int, default=8)
+    p.add_argument("--seconds", type=float, default=10)
+    p = sp.add_parser("blobs")
+    for k in ("--registry", "--results", "--dir"):
+        p.add_argument(k, required=True)
+    p = sp.add_parser("phase")
+    for k in ("--results", "--out", "--run"):
+        p.add_argument(k, required=True)
+    for k in ("--jobs", "--before", "--after", "--sizes"):
+        p.add_argument(k)
+    p.add_argument("--start-ms", type=int, required=True)
+    p.add_argument("--expect", type=int, required=True)
+    p = sp.add_parser("correct")
+    for k in ("--truth", "--results", "--out"):
+        p.add_argument(k, required=True)
+    p = sp.add_parser("plot")
+    for k in ("--points", "--out", "--title"):
+        p.add_argument(k, required=True)
+    p = sp.add_parser("table")
+    p.add_argument("--json", required=True)
+    a = ap.parse_args()
+    globals()["cmd_" + a.cmd](a)
+
+
+if __name__ == "__main__":
+    main()
