@@ -20,13 +20,15 @@ static const struct {
     {"report", sf_cmd_report, "fleet summary (table, json, html, sarif)"},
     {"query", sf_cmd_query, "query the fleet: cve <ID> | image <ref> | package <name>"},
     {"status", sf_cmd_status, "progress of a scan run"},
+    {"aggregate", sf_cmd_aggregate, "run the aggregator (results consumer -> fleet view)"},
+    {"rematch", sf_cmd_rematch, "re-match cached inventories against a new DB, publish deltas"},
 };
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: scanfarm <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
     fprintf(f, "\n  scanfarm <command> --help   options of a command\n"
                "  scanfarm --version\n");
 }

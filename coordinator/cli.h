@@ -21,5 +21,7 @@ int sf_cmd_db(int argc, char **argv);     /* cmd_db.c */
 int sf_cmd_report(int argc, char **argv); /* cmd_report.c */
 int sf_cmd_query(int argc, char **argv);  /* cmd_report.c */
 int sf_cmd_status(int argc, char **argv); /* cmd_report.c */
+int sf_cmd_aggregate(int argc, char **argv); /* cmd_report.c */
+int sf_cmd_rematch(int argc, char **argv);   /* cmd_rematch.c */
 
 #endif

@@ -1,11 +1,212 @@
-/* cmd_db: `scanfarm db` — placeholder until its module lands. */
+/*
+ * cmd_db: `scanfarm db` — build and inspect the vulnerability DB.
+ *
+ *   scanfarm db import --out <file> <source>...   compile sources into a DB
+ *   scanfarm db update [--out FILE] [--cache DIR] [--url URL]... [--force]
+ *                                                 fetch sources, rebuild
+ *   scanfarm db info [--db FILE] [--json]          version, sources, counts
+ *
+ * A source is a file, a directory or an archive of OSV JSON, Alpine
+ * secdb JSON, Debian tracker lists or Node.js security-wg records (see
+ * vuln/vdb_build.h). Dirty input is counted and reported, never fatal.
+ */
 #include "cli.h"
+#include "db_update.h"
 
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "base/err.h"
+#include "vuln/vdb.h"
+#include "vuln/vdb_build.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void print_counts(FILE *f, const char *title, const json_t *obj)
+{
+    const char *k;
+    const json_t *v;
+    if (!json_is_object(obj) || json_object_size(obj) == 0)
+        return;
+    fprintf(f, "%s:\n", title);
+    json_object_foreach((json_t *)obj, k, v)
+        fprintf(f, "  %-58s %8lld\n", k, (long long)json_integer_value(v));
+}
+
+/* Print the meta JSON of a DB as text tables. */
+static void print_meta(FILE *f, const char *meta)
+{
+    json_error_t jerr;
+    json_t *m = json_loads(meta, 0, &jerr);
+    if (!m) {
+        fprintf(f, "meta: unreadable\n");
+        return;
+    }
+    size_t i;
+    const json_t *s;
+    fprintf(f, "sources:\n");
+    json_array_foreach(json_object_get(m, "sources"), i, s)
+        fprintf(f, "  %-58s %8lld records (%s)\n", json_string_value(json_object_get(s, "source")),
+                (long long)json_integer_value(json_object_get(s, "records")),
+                json_string_value(json_object_get(s, "kind")));
+    print_counts(f, "records per ecosystem", json_object_get(m, "ecosystems"));
+    print_counts(f, "skipped (by reason)", json_object_get(m, "skipped"));
+    json_decref(m);
+}
+
+int sf_db_build_from(const char *out, char **sources, char **labels, int nsources, int quiet)
+{
+    sf_vdb_builder *b = NULL;
+    sf_vdb *db = NULL;
+    sf_error err = SF_ERROR_INIT;
+    int rc = SF_EXIT_ERROR;
+    double t0 = now_s();
+    if (sf_vdb_builder_new(&b)) {
+        fprintf(stderr, "scanfarm db: out of memory\n");
+        return SF_EXIT_ERROR;
+    }
+    for (int i = 0; i < nsources; i++) {
+        struct stat st;
+        const char *kind = labels                                            ? "url"
+                           : stat(sources[i], &st) == 0 && S_ISDIR(st.st_mode) ? "directory"
+                                                                                : "file";
+        if (sf_vdb_builder_source(b, labels ? labels[i] : sources[i], kind) ||
+            sf_vdb_import_path(b, sources[i], &err)) {
+            fprintf(stderr, "scanfarm db import: %s\n", err.msg[0] ? err.msg : "out of memory");
+            goto done;
+        }
+    }
+    double t1 = now_s();
+    if (sf_vdb_builder_write(b, out, &err)) {
+        fprintf(stderr, "scanfarm db import: %s\n", err.msg);
+        goto done;
+    }
+    double t2 = now_s();
+    if (sf_vdb_open(&db, out, &err)) {
+        fprintf(stderr, "scanfarm db import: written DB does not verify: %s\n", err.msg);
+        goto done;
+    }
+    double t3 = now_s();
+    if (!quiet) {
+        printf("wrote %s: version %s, %zu records, %zu packages, %zu bytes\n", out,
+               sf_vdb_version(db), sf_vdb_record_count(db), sf_vdb_package_count(db),
+               sf_vdb_size(db));
+        printf("import %.3f s, write %.3f s, open+verify %.3f s\n", t1 - t0, t2 - t1, t3 - t2);
+        print_meta(stdout, sf_vdb_meta(db));
+    }
+    rc = SF_EXIT_OK;
+done:
+    sf_vdb_close(db);
+    sf_vdb_builder_free(b);
+    return rc;
+}
+
+static int cmd_import(int argc, char **argv)
+{
+    const char *out = NULL;
+    int quiet = 0, first = argc;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+            out = argv[++i];
+        } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
+            quiet = 1;
+        } else if (strcmp(argv[i], "--help") == 0) {
+            printf("usage: scanfarm db import --out <file> [--quiet] <source>...\n");
+            return SF_EXIT_OK;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "scanfarm db import: unknown option %s\n", argv[i]);
+            return SF_EXIT_USAGE;
+        } else {
+            first = i;
+            break;
+        }
+    }
+    if (!out || first >= argc) {
+        fprintf(stderr, "usage: scanfarm db import --out <file> <source>...\n");
+        return SF_EXIT_USAGE;
+    }
+    return sf_db_build_from(out, argv + first, NULL, argc - first, quiet);
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    const char *path = getenv("SCANFARM_DB");
+    int as_json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+            path = argv[++i];
+        } else if (strcmp(argv[i], "--json") == 0) {
+            as_json = 1;
+        } else {
+            fprintf(stderr, "usage: scanfarm db info [--db FILE] [--json]\n");
+            return strcmp(argv[i], "--help") == 0 ? SF_EXIT_OK : SF_EXIT_USAGE;
+        }
+    }
+    if (!path || !*path) {
+        fprintf(stderr, "scanfarm db info: no DB (use --db FILE or set SCANFARM_DB)\n");
+        return SF_EXIT_USAGE;
+    }
+    sf_vdb *db = NULL;
+    sf_error err = SF_ERROR_INIT;
+    double t0 = now_s();
+    if (sf_vdb_open(&db, path, &err)) {
+        fprintf(stderr, "scanfarm db info: %s\n", err.msg);
+        return SF_EXIT_ERROR;
+    }
+    double t1 = now_s();
+    if (as_json) {
+        printf("{\"path\":\"%s\",\"version\":\"%s\",\"built\":%lld,\"bytes\":%zu,"
+               "\"open_seconds\":%.6f,\"meta\":%s}\n",
+               path, sf_vdb_version(db), (long long)sf_vdb_built(db), sf_vdb_size(db), t1 - t0,
+               sf_vdb_meta(db));
+    } else {
+        time_t bt = (time_t)sf_vdb_built(db);
+        struct tm tm;
+        char ts[40] = "?";
+        if (gmtime_r(&bt, &tm))
+            strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        printf("db:       %s\nversion:  %s\nbuilt:    %s\nsize:     %zu bytes\n"
+               "records:  %zu\npackages: %zu\nopened and verified in %.3f ms\n",
+               path, sf_vdb_version(db), ts, sf_vdb_size(db), sf_vdb_record_count(db),
+               sf_vdb_package_count(db), (t1 - t0) * 1e3);
+        print_meta(stdout, sf_vdb_meta(db));
+    }
+    sf_vdb_close(db);
+    return SF_EXIT_OK;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: scanfarm db <import|update|info> [options]\n"
+               "  import --out <file> <source>...    compile OSV / secdb / Debian tracker /\n"
+               "                                     security-wg sources (files, dirs, archives)\n"
+               "  update [--out FILE] [--cache DIR] [--url URL]... [--force]\n"
+               "                                     fetch sources (ETag/If-Modified-Since), rebuild\n"
+               "  info [--db FILE] [--json]          version, sources, counts per ecosystem\n");
+}
 
 int sf_cmd_db(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "scanfarm %s: not implemented yet\n", argv[0]);
-    return SF_EXIT_ERROR;
+    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? SF_EXIT_USAGE : SF_EXIT_OK;
+    }
+    if (strcmp(argv[1], "import") == 0)
+        return cmd_import(argc - 1, argv + 1);
+    if (strcmp(argv[1], "info") == 0)
+        return cmd_info(argc - 1, argv + 1);
+    if (strcmp(argv[1], "update") == 0)
+        return sf_db_update_main(argc - 1, argv + 1);
+    fprintf(stderr, "scanfarm db: unknown subcommand '%s'\n", argv[1]);
+    usage(stderr);
+    return SF_EXIT_USAGE;
 }

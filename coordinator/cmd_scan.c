@@ -1,11 +1,311 @@
-/* cmd_scan: `scanfarm scan` — placeholder until its module lands. */
+/*
+ * cmd_scan: `scanfarm scan <ref>` — scan one image on this machine, no
+ * Kafka or Redis: resolve, stream and analyse every layer, assemble,
+ * match against the vulnerability DB when one is given, and print a
+ * readable summary, the scanfarm.result/v1 JSON, or a CycloneDX SBOM.
+ *
+ * Exit codes (cli.h): 0 scanned and nothing at or above --fail-on, 1
+ * findings at or above --fail-on, 2 the scan failed (for any platform),
+ * 64 bad usage.
+ */
 #include "cli.h"
 
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze/sbom.h"
+#include "analyze/scan.h"
+#include "bus/msg_result.h"
+#include "vuln/vdb.h"
+
+#define MAX_PLATFORMS 16
+
+typedef struct scan_args {
+    const char *ref;
+    const char *format; /* "table" | "json" */
+    const char *sbom;   /* NULL | "cyclonedx" */
+    const char *db_path;
+    const char *platforms[MAX_PLATFORMS];
+    size_t nplatforms;
+    char *platform_buf;
+    int insecure;
+    int fail_on; /* severity rank, 0 = off */
+    int parallel;
+} scan_args;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: scanfarm scan [options] <ref>\n\n"
+            "  <ref>  registry/repo:tag | registry/repo@sha256:... | oci:<dir>[:tag] |\n"
+            "         docker-archive:<file>  (a `docker save` tar, optionally gzipped)\n\n"
+            "options:\n"
+            "  --format table|json    output (default table); json prints one\n"
+            "                         scanfarm.result/v1 per platform (an array when several)\n"
+            "  --sbom cyclonedx       print a CycloneDX 1.5 JSON SBOM instead\n"
+            "  --platform P           os/arch[/variant], e.g. linux/arm64/v8; repeatable or\n"
+            "                         comma-separated (default: every linux platform)\n"
+            "  --db FILE              vulnerability DB (default $SCANFARM_DB); without one,\n"
+            "                         packages are listed but not matched\n"
+            "  --fail-on SEVERITY     exit 1 when a finding is at or above LOW|MEDIUM|HIGH|CRITICAL\n"
+            "  --insecure             plain HTTP / no TLS verification for the registry\n"
+            "                         (always on for localhost and 127.0.0.1)\n"
+            "  --parallel N           layers analysed at once (default 2)\n"
+            "  --help\n\n"
+            "exit codes: 0 ok, 1 findings at or above --fail-on, 2 error, 64 usage\n");
+}
+
+static int add_platforms(scan_args *a, const char *arg)
+{
+    size_t n = strlen(arg);
+    char *copy = malloc(n + 1);
+    if (!copy)
+        return -1;
+    memcpy(copy, arg, n + 1);
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (a->nplatforms == MAX_PLATFORMS) {
+            free(copy);
+            return -1;
+        }
+        a->platforms[a->nplatforms++] = tok;
+    }
+    a->platform_buf = copy; /* the tokens point into it */
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, scan_args *a)
+{
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, 'f'}, {"sbom", required_argument, NULL, 's'},
+        {"platform", required_argument, NULL, 'p'}, {"db", required_argument, NULL, 'd'},
+        {"fail-on", required_argument, NULL, 'F'}, {"insecure", no_argument, NULL, 'k'},
+        {"parallel", required_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(a, 0, sizeof *a);
+    a->format = "table";
+    a->db_path = getenv("SCANFARM_DB");
+    a->parallel = 2;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "hk", opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            if (strcmp(optarg, "table") != 0 && strcmp(optarg, "json") != 0)
+                return fprintf(stderr, "scanfarm scan: --format table|json\n"), -1;
+            a->format = optarg;
+            break;
+        case 's':
+            if (strcmp(optarg, "cyclonedx") != 0)
+                return fprintf(stderr, "scanfarm scan: --sbom cyclonedx\n"), -1;
+            a->sbom = optarg;
+            break;
+        case 'p':
+            if (a->platform_buf || add_platforms(a, optarg) != 0)
+                return fprintf(stderr, "scanfarm scan: give platforms as one comma-separated "
+                                       "--platform list (at most %d)\n", MAX_PLATFORMS), -1;
+            break;
+        case 'd':
+            a->db_path = optarg;
+            break;
+        case 'F':
+            if ((a->fail_on = sf_severity_rank(optarg, 1)) <= 0)
+                return fprintf(stderr, "scanfarm scan: --fail-on LOW|MEDIUM|HIGH|CRITICAL\n"),
+                       -1;
+            break;
+        case 'k':
+            a->insecure = 1;
+            break;
+        case 'j': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 16)
+                return fprintf(stderr, "scanfarm scan: --parallel 1..16\n"), -1;
+            a->parallel = (int)v;
+            break;
+        }
+        case 'h':
+            usage(stdout);
+            return 1;
+        default:
+            return -1;
+        }
+    }
+    if (optind != argc - 1)
+        return fprintf(stderr, "scanfarm scan: exactly one image reference expected\n"), -1;
+    a->ref = argv[optind];
+    if (a->db_path && !*a->db_path)
+        a->db_path = NULL;
+    return 0;
+}
+
+/* ------------------------------------------------------------ table output */
+
+static void print_counts(const sf_result *r)
+{
+    /* Packages per ecosystem (OS packages under the distro's). */
+    const char *names[16];
+    size_t counts[16], n = 0;
+    char eco[64] = "";
+    if (r->has_os)
+        sf_osinfo_osv_ecosystem(&r->os, eco, sizeof eco);
+    for (size_t i = 0; i < r->npkgs; i++) {
+        const sf_pkg *p = &r->pkgs[i];
+        const char *e = sf_pkg_type_is_os(p->type) ? (eco[0] ? eco : sf_pkg_type_name(p->type))
+                                                   : sf_pkg_type_osv_ecosystem(p->type);
+        if (!e)
+            e = sf_pkg_type_name(p->type);
+        size_t k = 0;
+        while (k < n && strcmp(names[k], e) != 0)
+            k++;
+        if (k == n && n < 16) {
+            names[n] = e;
+            counts[n++] = 0;
+        }
+        if (k < n)
+            counts[k]++;
+    }
+    printf("Packages:  %zu", r->npkgs);
+    for (size_t k = 0; k < n; k++)
+        printf("%s%s %zu", k ? ", " : " (", names[k], counts[k]);
+    printf("%s\n", n ? ")" : "");
+}
+
+static void print_findings(const sf_result *r)
+{
+    size_t by[5] = {0};
+    for (size_t i = 0; i < r->vulns.n; i++)
+        by[sf_severity_rank(r->vulns.items[i].severity, 0)]++;
+    printf("Findings:  %zu (CRITICAL %zu, HIGH %zu, MEDIUM %zu, LOW %zu, UNKNOWN %zu)\n",
+           r->vulns.n, by[4], by[3], by[2], by[1], by[0]);
+    if (!r->vulns.n)
+        return;
+    printf("\n  %-9s %-20s %-24s %-22s %-22s\n", "SEVERITY", "ID", "PACKAGE", "INSTALLED", "FIXED");
+    for (size_t i = 0; i < r->vulns.n; i++) {
+        const sf_finding *f = &r->vulns.items[i];
+        printf("  %-9s %-20s %-24s %-22s %-22s\n", f->severity ? f->severity : "UNKNOWN", f->id,
+               f->pkg_name ? f->pkg_name : "", f->installed ? f->installed : "",
+               f->fixed ? f->fixed : "(no fix)");
+    }
+}
+
+static void print_table(const sf_result *r, const char *ref)
+{
+    printf("Image:     %s\n", ref);
+    printf("Digest:    %s\n", r->digest ? r->digest : "-");
+    if (r->index_digest)
+        printf("Index:     %s\n", r->index_digest);
+    printf("Platform:  %s\n", r->platform ? r->platform : "-");
+    if (r->error_code != SF_OK) {
+        printf("Error:     %s (%s): %s\n\n", sf_err_name(r->error_code),
+               sf_err_kind_name(sf_err_kind(r->error_code)), r->error ? r->error : "");
+        return;
+    }
+    if (r->has_os)
+        printf("OS:        %s (%s %s)\n", r->os.pretty_name ? r->os.pretty_name : "-",
+               r->os.id ? r->os.id : "?", r->os.version_id ? r->os.version_id : "");
+    else
+        printf("OS:        not detected\n");
+    printf("Layers:    %zu\n", r->nlayers);
+    print_counts(r);
+    for (size_t i = 0; i < r->nnotes; i++)
+        printf("Note:      %s: %s (%s, layer %d)\n", r->notes[i].path,
+               r->notes[i].note ? r->notes[i].note : "not parsed", r->notes[i].analyzer,
+               r->notes[i].layer);
+    if (r->db_version)
+        print_findings(r);
+    else
+        printf("Findings:  not matched (no --db / SCANFARM_DB)\n");
+    printf("Time:      %.0f ms\n\n", r->timings.total_ms);
+}
+
+/* ------------------------------------------------------------ main */
+
+static int emit(const sf_scan_report *rep, const scan_args *a)
+{
+    size_t n = sf_scan_report_count(rep);
+    int many = n > 1, rc = SF_OK;
+    sf_buf out;
+    sf_buf_init(&out, 0);
+    if (a->sbom || strcmp(a->format, "json") == 0) {
+        rc = many ? sf_buf_puts(&out, "[") : SF_OK;
+        for (size_t i = 0; i < n && rc == SF_OK; i++) {
+            if (i)
+                rc = sf_buf_puts(&out, ",");
+            const sf_result *r = sf_scan_report_result(rep, i);
+            if (rc == SF_OK)
+                rc = a->sbom ? sf_sbom_cyclonedx(r, a->ref, &out, NULL)
+                             : sf_result_encode(r, &out, NULL);
+        }
+        if (rc == SF_OK && many)
+            rc = sf_buf_puts(&out, "]");
+        if (rc == SF_OK)
+            printf("%s\n", out.data);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            print_table(sf_scan_report_result(rep, i), a->ref);
+    }
+    sf_buf_free(&out);
+    return rc;
+}
+
+static int exit_code(const sf_scan_report *rep, const scan_args *a)
+{
+    int code = SF_EXIT_OK;
+    for (size_t i = 0; i < sf_scan_report_count(rep); i++) {
+        const sf_result *r = sf_scan_report_result(rep, i);
+        if (r->error_code != SF_OK) {
+            fprintf(stderr, "scanfarm scan: %s%s%s: %s: %s\n", a->ref,
+                    r->platform ? " " : "", r->platform ? r->platform : "",
+                    sf_err_name(r->error_code), r->error ? r->error : "");
+            code = SF_EXIT_ERROR;
+        }
+        for (size_t k = 0; a->fail_on && k < r->vulns.n && code == SF_EXIT_OK; k++)
+            if (sf_severity_rank(r->vulns.items[k].severity, 0) >= a->fail_on)
+                code = SF_EXIT_FINDINGS;
+    }
+    return code;
+}
 
 int sf_cmd_scan(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "scanfarm %s: not implemented yet\n", argv[0]);
-    return SF_EXIT_ERROR;
+    scan_args a;
+    int p = parse_args(argc, argv, &a);
+    if (p != 0) {
+        free(a.platform_buf);
+        if (p < 0)
+            usage(stderr);
+        return p > 0 ? SF_EXIT_OK : SF_EXIT_USAGE;
+    }
+    sf_vdb *db = NULL;
+    sf_scan_report *rep = NULL;
+    sf_error err = SF_ERROR_INIT;
+    int code = SF_EXIT_ERROR;
+    if (a.db_path && sf_vdb_open(&db, a.db_path, &err) != SF_OK) {
+        fprintf(stderr, "scanfarm scan: vulnerability DB %s: %s\n", a.db_path, err.msg);
+        goto done;
+    }
+    sf_scan_opts o;
+    memset(&o, 0, sizeof o);
+    o.db = db;
+    o.platforms = a.nplatforms ? a.platforms : NULL;
+    o.nplatforms = a.nplatforms;
+    o.max_layer_parallel = a.parallel;
+    if (sf_scan_ref_insecure(a.ref, a.insecure, &o, &rep, &err) != SF_OK) {
+        fprintf(stderr, "scanfarm scan: %s: %s\n", a.ref, err.msg);
+        goto done;
+    }
+    if (emit(rep, &a) != SF_OK) {
+        fprintf(stderr, "scanfarm scan: cannot format the result\n");
+        goto done;
+    }
+    code = exit_code(rep, &a);
+done:
+    sf_scan_report_free(rep);
+    sf_vdb_close(db);
+    free(a.platform_buf);
+    return code;
 }

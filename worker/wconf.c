@@ -51,6 +51,8 @@ static const opt opts[] = {
     {"job-timeout", OPT_INT, S(job_timeout), 0, "1800", 10, 86400, 0,
      "seconds one job may run; past it the worker exits so the job is retried elsewhere"},
     {"grace", OPT_INT, S(grace), 0, "30", 0, 3600, 0, "seconds to finish in-flight jobs on SIGTERM"},
+    {"session-timeout-ms", OPT_INT, S(session_timeout_ms), 0, "30000", 3000, 300000, 0,
+     "Kafka group session timeout: how soon a dead worker's jobs move to another"},
     {"insecure-registry", OPT_LIST, S(insecure_registries), S(ninsecure_registries), NULL, 0, 0, 0,
      "registry host:port reached over plain HTTP (repeatable)"},
     {"docker-config", OPT_STR, S(docker_config), 0, NULL, 0, 0, 0,

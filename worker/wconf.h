@@ -35,6 +35,7 @@ typedef struct sf_wconf {
     long max_attempts;       /* starts of one job before it goes to the DLQ */
     long job_timeout;        /* seconds one job may run before the worker aborts */
     long grace;              /* seconds to drain on SIGTERM */
+    long session_timeout_ms; /* Kafka group session timeout */
     char **insecure_registries; /* hosts reached over plain HTTP */
     size_t ninsecure_registries;
     char *docker_config;

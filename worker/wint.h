@@ -59,7 +59,7 @@ struct sf_worker {
     sf_kcons *cons;
     sf_httpd *httpd;
     sf_metrics *m;
-    char owner[200];        /* host:pid, in logs and DLQ records */
+    char owner[100];        /* "<host>-<pid>-<random>": lock owner, heartbeat, DLQ records */
 
     pthread_mutex_t qmu;    /* guards the queue and quit */
     pthread_cond_t qcv;
@@ -70,6 +70,13 @@ struct sf_worker {
     atomic_int idle_threads;
     atomic_int stopping;
     atomic_ullong last_poll_ms;
+    uint64_t last_heartbeat_ms; /* consumer thread only */
+
+    /* Isolation gate: a job that was running when a worker died runs
+     * alone next time, so a second death is attributable to it alone. */
+    pthread_mutex_t gmu;
+    pthread_cond_t gcv;
+    int running_shared, excl_active, excl_waiting;
 
     sf_mfam *m_jobs, *m_results, *m_errors, *m_inflight, *m_job_s, *m_e2e_s, *m_layers,
         *m_layer_bytes, *m_dlq;

@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/random.h>
 #include <unistd.h>
+
+#include "cache/keys.h"
 
 #include "analyze/inventory.h"
 #include "base/log.h"
@@ -161,8 +164,41 @@ static int open_kafka(struct sf_worker *w, sf_error *err)
     /* In flight = being scanned + queued + awaiting delivery reports. */
     sf_kcons_opts co = {.brokers = w->cfg->kafka, .group = w->cfg->group,
                         .topic = w->cfg->jobs_topic, .client_id = w->cfg->client_id,
-                        .max_in_flight = (int)w->cfg->concurrency * 2};
+                        .max_in_flight = (int)w->cfg->concurrency * 2,
+                        .session_timeout_ms = (int)w->cfg->session_timeout_ms};
     return sf_kcons_new(&w->cons, &co, err);
+}
+
+/* Worker id "<host>-<pid>-<random>": unique even when every container's
+ * worker is pid 1 on a reused hostname; only key-safe characters. */
+static void make_owner(char *out, size_t cap)
+{
+    char host[64] = "host";
+    unsigned r = 0;
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    for (char *p = host; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '.'))
+            *p = '_';
+    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+        r = (unsigned)sf_w_now_ms() ^ (unsigned)getpid();
+    snprintf(out, cap, "%s-%ld-%08x", host, (long)getpid(), r);
+}
+
+/* Keep this worker's heartbeat key alive (others use it to tell a dead
+ * worker's job records from a live one's). */
+static void heartbeat(struct sf_worker *w, int force)
+{
+    static const uint64_t period = 5000;
+    uint64_t now = sf_w_now_ms();
+    if (!force && now - w->last_heartbeat_ms < period)
+        return;
+    w->last_heartbeat_ms = now;
+    char key[SF_KEY_MAX];
+    sf_error e = SF_ERROR_INIT;
+    if (sf_keys_worker(key, w->cfg->key_prefix, w->owner, &e) == SF_OK)
+        sf_kv_set(w->kv, w->owner, key, "1", 1, (long long)period * 3, &e);
 }
 
 int sf_worker_new(sf_worker **out, const sf_wconf *cfg, const sf_worker_scanner *scanner,
@@ -180,10 +216,9 @@ int sf_worker_new(sf_worker **out, const sf_wconf *cfg, const sf_worker_scanner 
     w->m = sf_metrics_default();
     pthread_mutex_init(&w->qmu, NULL);
     pthread_cond_init(&w->qcv, NULL);
-    char host[128] = "host";
-    gethostname(host, sizeof host - 1);
-    host[sizeof host - 1] = '\0';
-    snprintf(w->owner, sizeof w->owner, "%s:%ld", host, (long)getpid());
+    pthread_mutex_init(&w->gmu, NULL);
+    pthread_cond_init(&w->gcv, NULL);
+    make_owner(w->owner, sizeof w->owner);
     atomic_store(&w->last_poll_ms, sf_w_now_ms());
     init_metrics(w);
     if ((rc = open_cache(w, err)) != SF_OK || (rc = open_kafka(w, err)) != SF_OK)
@@ -270,8 +305,10 @@ int sf_worker_run(sf_worker *w, sf_error *err)
     int rc = SF_OK;
     SF_INFO("worker", "started|topic=%s group=%s concurrency=%ld redis_nodes=%zu owner=%s",
             w->cfg->jobs_topic, w->cfg->group, w->cfg->concurrency, w->cfg->nredis, w->owner);
+    heartbeat(w, 1);
     while (!atomic_load(&w->stopping) && !g_stop) {
         sf_kmsg *m = NULL;
+        heartbeat(w, 0);
         atomic_store(&w->last_poll_ms, sf_w_now_ms());
         rc = sf_kcons_poll(w->cons, 100, &m, err);
         if (rc != SF_OK)
@@ -288,6 +325,7 @@ int sf_worker_run(sf_worker *w, sf_error *err)
     }
     atomic_store(&w->stopping, 1);
     int drc = drain(w);
+    heartbeat(w, 1); /* alive until the end of the drain */
     if (drc != SF_OK) {
         /* Scan threads still hold jobs and the consumer: the caller must
          * exit without sf_worker_free(). Finished offsets were committed
@@ -320,5 +358,7 @@ void sf_worker_free(sf_worker *w)
     sf_kv_free(w->kv);
     pthread_mutex_destroy(&w->qmu);
     pthread_cond_destroy(&w->qcv);
+    pthread_mutex_destroy(&w->gmu);
+    pthread_cond_destroy(&w->gcv);
     free(w);
 }

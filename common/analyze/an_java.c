@@ -30,9 +30,7 @@
 #include "base/buf.h"
 #include "base/limits.h"
 
-/* pom.properties and MANIFEST.MF are < 10 KiB; a manifest listing every
- * class digest reaches ~1 MiB. */
-#define JAR_META_MAX (2u << 20)
+#define JAR_META_MAX SF_LIM_JAR_META_BYTES
 
 typedef struct jar_ctx {
     sf_inv_source *src;
@@ -52,9 +50,13 @@ static int java_wants(const sf_entry *e)
     return sf_an_is_regular(e) && is_archive_name(e->path) && e->size >= 22; /* empty zip */
 }
 
+/* A zip, or a "fully executable" jar (Spring Boot): a launcher script
+ * before the zip, which the central-directory reader handles. */
 static int java_sniff(const sf_entry *e, const uint8_t *h, size_t n)
 {
     (void)e;
+    if (n >= 2 && h[0] == '#' && h[1] == '!')
+        return 1;
     return n >= 4 && h[0] == 'P' && h[1] == 'K' && ((h[2] == 3 && h[3] == 4) || (h[2] == 5 && h[3] == 6));
 }
 

@@ -22,8 +22,10 @@
  * Packages table (a view could run forever), SQLite's defensive mode is
  * on, and a progress handler bounds the work of the query.
  *
- * BerkeleyDB (Packages) and ndb (Packages.db) databases are recognised
- * and reported as SF_SRC_UNPARSED with a note, never skipped silently.
+ * BerkeleyDB hash databases (var/lib/rpm/Packages, rpm < 4.16) and ndb
+ * databases (Packages.db, SUSE) are read with our own bounded readers
+ * (below); a Packages file in neither format is reported as
+ * SF_SRC_UNPARSED with a note, never skipped silently.
  */
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -33,14 +35,9 @@
 #include "base/buf.h"
 #include "base/limits.h"
 
-/* Index entries in one header: rpm itself refuses more than 0xffff. */
-#define RPM_MAX_TAGS 0xffff
-/* Data store of one header: rpm's own cap (headerMaxbytes) is 256 MiB;
- * the blob is also bounded by the file. */
-#define RPM_MAX_DATA (256u << 20)
-/* SQLite VM steps allowed, in progress-handler ticks of 1000 ops: ~1e9
- * ops is minutes of CPU; a real 2000-package DB needs ~1e6. */
-#define RPM_MAX_TICKS 200000
+#define RPM_MAX_TAGS SF_LIM_RPM_TAGS
+#define RPM_MAX_DATA SF_LIM_RPM_DATA
+#define RPM_MAX_TICKS SF_LIM_RPM_SQL_TICKS
 
 enum { TAG_NAME = 1000, TAG_VERSION = 1001, TAG_RELEASE = 1002, TAG_EPOCH = 1003,
        TAG_LICENSE = 1014, TAG_ARCH = 1022, TAG_SOURCERPM = 1044 };
@@ -262,6 +259,29 @@ static int has_packages_table(sqlite3 *db)
     return ok;
 }
 
+/* One header blob to a package in src; unusable blobs count in *skipped. */
+static int add_blob(const uint8_t *blob, size_t blen, sf_inv_source *src, size_t *skipped,
+                    sf_error *err)
+{
+    rpmhdr h;
+    sf_pkg p;
+    if (!blob || blen == 0 || parse_header(blob, blen, &h) != SF_OK) {
+        (*skipped)++;
+        return SF_OK;
+    }
+    if (h.name && strcmp(h.name, "gpg-pubkey") == 0)
+        return SF_OK;
+    int rc = header_pkg(&h, &p);
+    if (rc != SF_OK) {
+        sf_pkg_clear(&p);
+        if (rc == SF_ENOMEM)
+            return sf_error_set(err, rc, "out of memory");
+        (*skipped)++;
+        return SF_OK;
+    }
+    return sf_an_take_pkg(src, &p, err);
+}
+
 static int read_packages(sqlite3 *db, sf_inv_source *src, size_t *skipped, sf_error *err)
 {
     sqlite3_stmt *st = NULL;
@@ -273,26 +293,7 @@ static int read_packages(sqlite3 *db, sf_inv_source *src, size_t *skipped, sf_er
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         const uint8_t *blob = sqlite3_column_blob(st, 0);
         int blen = sqlite3_column_bytes(st, 0);
-        rpmhdr h;
-        sf_pkg p;
-        if (!blob || blen <= 0 || parse_header(blob, (size_t)blen, &h) != SF_OK) {
-            (*skipped)++;
-            continue;
-        }
-        if (h.name && strcmp(h.name, "gpg-pubkey") == 0)
-            continue;
-        int prc = header_pkg(&h, &p);
-        if (prc == SF_ENOMEM) {
-            sf_pkg_clear(&p);
-            rc = sf_error_set(err, prc, "out of memory");
-            goto done;
-        }
-        if (prc != SF_OK) {
-            sf_pkg_clear(&p);
-            (*skipped)++;
-            continue;
-        }
-        if ((rc = sf_an_take_pkg(src, &p, err)) != SF_OK)
+        if ((rc = add_blob(blob, blen > 0 ? (size_t)blen : 0, src, skipped, err)) != SF_OK)
             goto done;
     }
     if (s != SQLITE_DONE)
@@ -303,20 +304,213 @@ done:
     return rc;
 }
 
+/*
+ * BerkeleyDB hash database (rpm's "Packages" before rpm 4.16: RHEL/CentOS
+ * 7-8, UBI 8, Amazon Linux 2). Page 0 is the hash metadata (magic
+ * 0x061561 at byte 12, in the writer's byte order; page size at 20; last
+ * page number at 32). Hash pages (type 13, or 2 before BDB 4.6) hold an
+ * index of 2-byte offsets to key/data items in pairs; rpm headers are
+ * data items of type H_OFFPAGE (3): first overflow page and total length,
+ * the bytes spread over a chain of overflow pages (type 7; bytes used on
+ * each page in hf_offset, next page at byte 16). Every page number,
+ * offset and length is checked; chains are bounded by the page count and
+ * all copying by a budget proportional to the file, so a hostile file
+ * cannot make us loop or copy its bytes over and over.
+ */
+#define BDB_PAGE_HDR 26
+enum { BDB_HASH_UNSORTED = 2, BDB_OVERFLOW = 7, BDB_HASHMETA = 8, BDB_HASH = 13, BDB_OFFPAGE = 3 };
+
+typedef struct bdb {
+    const uint8_t *d;
+    size_t len;
+    size_t pagesize;
+    uint64_t npages;
+    int be;          /* written on a big-endian host */
+    uint64_t budget; /* overflow bytes we still accept to copy */
+} bdb;
+
+static uint32_t bdb32(const bdb *b, const uint8_t *p)
+{
+    return b->be ? be32(p) : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+static uint32_t bdb16(const bdb *b, const uint8_t *p)
+{
+    return b->be ? (uint32_t)p[0] << 8 | p[1] : (uint32_t)p[1] << 8 | p[0];
+}
+
+static int bdb_open(bdb *b, const uint8_t *d, size_t len)
+{
+    memset(b, 0, sizeof *b);
+    b->d = d;
+    b->len = len;
+    if (len < 512)
+        return SF_EPARSE;
+    if (be32(d + 12) == 0x061561)
+        b->be = 1;
+    else if (!(d[12] == 0x61 && d[13] == 0x15 && d[14] == 0x06 && d[15] == 0))
+        return SF_EPARSE;
+    uint32_t ps = bdb32(b, d + 20);
+    if (ps < 512 || ps > 65536 || (ps & (ps - 1)) || ps > len || d[25] != BDB_HASHMETA || d[24] != 0)
+        return SF_EPARSE; /* d[24]: encryption, never used by rpm */
+    b->pagesize = ps;
+    uint64_t last = bdb32(b, d + 32);
+    b->npages = last + 1 < len / ps ? last + 1 : len / ps; /* a truncated file: what is there */
+    b->budget = 2 * (uint64_t)len + (1u << 20);
+    return SF_OK;
+}
+
+static const uint8_t *bdb_page(const bdb *b, uint64_t pgno)
+{
+    return pgno < b->npages ? b->d + pgno * b->pagesize : NULL;
+}
+
+/* Collect tlen bytes of an overflow chain starting at pgno into out. */
+static int bdb_overflow(bdb *b, uint32_t pgno, uint32_t tlen, sf_buf *out)
+{
+    if (tlen > b->budget)
+        return SF_ELIMIT;
+    b->budget -= tlen;
+    sf_buf_reset(out);
+    for (uint64_t steps = 0; out->len < tlen; steps++) {
+        const uint8_t *pg = bdb_page(b, pgno);
+        if (!pg || steps >= b->npages || pg[25] != BDB_OVERFLOW)
+            return SF_EPARSE;
+        size_t n = bdb16(b, pg + 22);
+        if (n > b->pagesize - BDB_PAGE_HDR)
+            return SF_EPARSE;
+        size_t take = n < tlen - out->len ? n : tlen - out->len;
+        if (take == 0)
+            return SF_EPARSE; /* an empty overflow page: the chain could loop forever */
+        int rc = sf_buf_append(out, pg + BDB_PAGE_HDR, take);
+        if (rc != SF_OK)
+            return rc;
+        pgno = bdb32(b, pg + 16);
+        if (out->len < tlen && pgno == 0)
+            return SF_EPARSE;
+    }
+    return SF_OK;
+}
+
+/* The data items of one hash page. */
+static int bdb_hash_page(bdb *b, const uint8_t *pg, sf_buf *blob, sf_inv_source *src, size_t *skipped,
+                         sf_error *err)
+{
+    size_t nent = bdb16(b, pg + 20);
+    if (BDB_PAGE_HDR + 2 * nent > b->pagesize) {
+        (*skipped)++;
+        return SF_OK;
+    }
+    for (size_t i = 1; i < nent; i += 2) { /* odd entries are the data of key/data pairs */
+        size_t off = bdb16(b, pg + BDB_PAGE_HDR + 2 * i);
+        if (off >= b->pagesize || pg[off] != BDB_OFFPAGE)
+            continue; /* inline data: rpm's small bookkeeping records, not headers */
+        if (off + 12 > b->pagesize) {
+            (*skipped)++;
+            continue;
+        }
+        int rc = bdb_overflow(b, bdb32(b, pg + off + 4), bdb32(b, pg + off + 8), blob);
+        if (rc == SF_ELIMIT)
+            return sf_error_set(err, rc, "rpm BerkeleyDB: overflow chains reused past the file size");
+        if (rc == SF_ENOMEM)
+            return sf_error_set(err, rc, "out of memory");
+        if (rc != SF_OK) {
+            (*skipped)++;
+            continue;
+        }
+        if ((rc = add_blob((const uint8_t *)blob->data, blob->len, src, skipped, err)) != SF_OK)
+            return rc;
+    }
+    return SF_OK;
+}
+
+static int parse_bdb(const uint8_t *data, size_t len, sf_inv_source *src, size_t *skipped, sf_error *err)
+{
+    bdb b;
+    sf_buf blob;
+    int rc = SF_OK;
+    if (bdb_open(&b, data, len) != SF_OK)
+        return sf_error_set(err, SF_EPARSE, "rpm BerkeleyDB: not a hash database");
+    sf_buf_init(&blob, RPM_MAX_DATA + RPM_MAX_TAGS * 16 + 8);
+    src->status = SF_SRC_PARSED;
+    for (uint64_t pgno = 1; pgno < b.npages && rc == SF_OK; pgno++) {
+        const uint8_t *pg = bdb_page(&b, pgno);
+        if (pg[25] == BDB_HASH || pg[25] == BDB_HASH_UNSORTED)
+            rc = bdb_hash_page(&b, pg, &blob, src, skipped, err);
+    }
+    sf_buf_free(&blob);
+    return rc;
+}
+
+/*
+ * ndb (rpm's own format, "Packages.db": SUSE 15, and rpm built without
+ * BerkeleyDB): a 32-byte header ("RpmP", version 0, generation, number
+ * of 4 KiB slot pages), then slots of 16 bytes ("Slot", package index,
+ * block offset, block count; offset 0 = free) filling the slot pages, and
+ * blobs addressed in 16-byte blocks: "BlbS", package index, timestamp,
+ * length, the header blob, then a 12-byte tail. All little-endian.
+ */
+#define NDB_PAGE 4096
+#define NDB_BLK 16
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+static int parse_ndb(const uint8_t *d, size_t len, sf_inv_source *src, size_t *skipped, sf_error *err)
+{
+    if (len < 32 || memcmp(d, "RpmP", 4) != 0 || le32(d + 4) != 0)
+        return sf_error_set(err, SF_EPARSE, "rpm ndb: bad header");
+    uint64_t npages = le32(d + 12), fileblks = len / NDB_BLK;
+    if (npages == 0 || npages > len / NDB_PAGE)
+        return sf_error_set(err, SF_EPARSE, "rpm ndb: %llu slot pages do not fit the file",
+                            (unsigned long long)npages);
+    src->status = SF_SRC_PARSED;
+    for (uint64_t o = 32; o < npages * NDB_PAGE; o += 16) {
+        const uint8_t *slot = d + o;
+        if (memcmp(slot, "Slot", 4) != 0)
+            return sf_error_set(err, SF_EPARSE, "rpm ndb: bad slot at byte %llu", (unsigned long long)o);
+        uint64_t pkgidx = le32(slot + 4), blkoff = le32(slot + 8), blkcnt = le32(slot + 12);
+        if (blkoff == 0)
+            continue; /* free slot */
+        if (blkoff < npages * (NDB_PAGE / NDB_BLK) || blkcnt < 2 || blkoff > fileblks ||
+            blkcnt > fileblks - blkoff) {
+            (*skipped)++;
+            continue;
+        }
+        const uint8_t *blob = d + blkoff * NDB_BLK;
+        uint64_t blen = le32(blob + 12);
+        if (memcmp(blob, "BlbS", 4) != 0 || le32(blob + 4) != pkgidx || blen + 16 + 12 > blkcnt * NDB_BLK) {
+            (*skipped)++;
+            continue;
+        }
+        int rc = add_blob(blob + 16, (size_t)blen, src, skipped, err);
+        if (rc != SF_OK)
+            return rc;
+    }
+    return SF_OK;
+}
+
 static int rpm_parse(const sf_entry *e, const uint8_t *data, size_t len, sf_inv_source *src,
                      sf_error *err)
 {
     if (!in_list(e->path, sqlite_paths)) {
-        /* Name the format when its magic says it: BerkeleyDB hash (0x061561
-         * at offset 12, either byte order) or ndb ("RpmP"). */
-        const char *why = "rpm database (unknown format) found, not parsed";
+        size_t skipped = 0;
+        int rc;
         if (len >= 16 && (memcmp(data + 12, "\x00\x06\x15\x61", 4) == 0 ||
-                          memcmp(data + 12, "\x61\x15\x06\x00", 4) == 0))
-            why = "rpm BerkeleyDB database found, not parsed";
-        else if (len >= 4 && memcmp(data, "RpmP", 4) == 0)
-            why = "rpm ndb database found, not parsed";
-        int r = sf_an_unparsed(src, why);
-        return r == SF_OK ? SF_OK : sf_error_set(err, r, "out of memory");
+                          memcmp(data + 12, "\x61\x15\x06\x00", 4) == 0)) {
+            if ((rc = parse_bdb(data, len, src, &skipped, err)) == SF_OK && skipped)
+                rc = sf_an_note(src, "%zu malformed header(s) skipped", skipped);
+            return rc == SF_ENOMEM ? sf_error_set(err, rc, "out of memory") : rc;
+        }
+        if (len >= 4 && memcmp(data, "RpmP", 4) == 0) {
+            if ((rc = parse_ndb(data, len, src, &skipped, err)) == SF_OK && skipped)
+                rc = sf_an_note(src, "%zu malformed header(s) skipped", skipped);
+            return rc == SF_ENOMEM ? sf_error_set(err, rc, "out of memory") : rc;
+        }
+        rc = sf_an_unparsed(src, "rpm database (unknown format) found, not parsed");
+        return rc == SF_OK ? SF_OK : sf_error_set(err, rc, "out of memory");
     }
     sqlite3 *db = NULL;
     unsigned ticks = 0;

@@ -45,6 +45,12 @@ int sf_codec_from_media_type(const char *mt)
 {
     if (!mt || !*mt)
         return -1;
+    /* Only image layer types: other tar+gzip artifacts (Helm charts,
+     * WASM modules) are not root filesystems. */
+    if (strncmp(mt, "application/vnd.oci.image.layer.", 32) != 0 &&
+        strncmp(mt, "application/vnd.docker.image.rootfs.", 36) != 0 &&
+        strcmp(mt, "application/x-tar") != 0)
+        return -1;
     /* OCI: application/vnd.oci.image.layer[.nondistributable].v1.tar[+gzip|+zstd];
      * Docker: application/vnd.docker.image.rootfs[.foreign].diff.tar[.gzip|.zstd]. */
     if (ends_with(mt, "tar+gzip") || ends_with(mt, "tar.gzip"))

@@ -71,4 +71,13 @@ int sf_scan_report_error(const sf_scan_report *r, size_t i);
 
 void sf_scan_report_free(sf_scan_report *r);
 
+/* The i-th result as a struct (borrowed; see bus/msg_result.h). */
+typedef struct sf_result sf_result;
+const sf_result *sf_scan_report_result(const sf_scan_report *r, size_t i);
+
+/* sf_scan_ref with plain HTTP allowed for registry refs (always allowed
+ * for localhost/127.0.0.1). */
+int sf_scan_ref_insecure(const char *ref, int insecure, const sf_scan_opts *opts,
+                         sf_scan_report **out, sf_error *err);
+
 #endif

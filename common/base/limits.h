@@ -64,6 +64,31 @@
  * Spring Boot jar or war carries ~300 MiB of libraries. */
 #define SF_LIM_JAR_TOTAL_BYTES (1ULL << 30)
 
+/* One kept package field (name, version, arch, license, source): real
+ * ones are < 300 bytes (long SPDX expressions); past this it is garbage. */
+#define SF_LIM_PKG_FIELD 1024
+
+/* One os-release value: PRETTY_NAME is < 100 bytes in practice. */
+#define SF_LIM_OS_VALUE 256
+
+/* rpm header: index entries (rpm itself refuses more than 0xffff) and data
+ * store bytes (rpm's own headerMaxbytes is 256 MiB). */
+#define SF_LIM_RPM_TAGS 0xffffU
+#define SF_LIM_RPM_DATA (256U << 20)
+
+/* SQLite work on one rpmdb.sqlite, in progress-handler ticks of 1000 VM
+ * ops: a real 2000-package DB needs ~1e6 ops; 2e8 is minutes of CPU. */
+#define SF_LIM_RPM_SQL_TICKS 200000U
+
+/* Go build info: the version string (< 64 bytes real) and the module
+ * info (~100 KiB for the biggest binaries, e.g. kubelet). */
+#define SF_LIM_GO_VERSION 256U
+#define SF_LIM_GO_MODINFO (4U << 20)
+
+/* pom.properties / MANIFEST.MF inside a jar: < 10 KiB; a manifest listing
+ * every class digest reaches ~1 MiB. */
+#define SF_LIM_JAR_META_BYTES (2U << 20)
+
 /* JSON nesting depth accepted from untrusted input. */
 #define SF_LIM_JSON_DEPTH 64
 
@@ -90,5 +115,15 @@
 
 /* Directory depth walked when importing a tree of advisories. */
 #define SF_LIM_VDB_DIR_DEPTH 16
+
+/* Maven versions are parsed into a fixed tree (no allocation, bounded
+ * recursion): real versions have under 20 items nested under 6 deep;
+ * longer or deeper strings sort below every version (ver_maven.c). */
+#define SF_LIM_VER_MAVEN_ITEMS 128
+#define SF_LIM_VER_MAVEN_DEPTH 32
+
+/* A CVSS vector: the longest legal v3.1 vector, every optional metric
+ * included, is about 170 bytes. */
+#define SF_LIM_CVSS_VECTOR 512
 
 #endif

@@ -101,6 +101,19 @@ int sf_keys_attempts(char out[SF_KEY_MAX], const char *prefix, const char *diges
     return fmt_key(out, prefix, "attempts", digest, run_id, "run id", err);
 }
 
+int sf_keys_worker(char out[SF_KEY_MAX], const char *prefix, const char *owner, sf_error *err)
+{
+    int rc = sf_keys_check_prefix(prefix, err);
+    if (rc == SF_OK)
+        rc = part_ok(owner, "worker id", err);
+    int n = rc == SF_OK ? snprintf(out, SF_KEY_MAX, "%s:worker:%s", prefix, owner) : -1;
+    if (n < 0 || n >= SF_KEY_MAX) {
+        out[0] = '\0';
+        return rc != SF_OK ? rc : sf_error_set(err, SF_EINTERNAL, "cache key too long");
+    }
+    return SF_OK;
+}
+
 /* ==== Aggregator keys (owner: coordinator/agg.c; keep this section last) ==== */
 
 /* Fixed words only ([a-z]), never user data. */

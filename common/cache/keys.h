@@ -47,6 +47,10 @@ int sf_keys_image(char out[SF_KEY_MAX], const char *prefix, const char *digest, 
 int sf_keys_attempts(char out[SF_KEY_MAX], const char *prefix, const char *digest,
                      const char *run_id, sf_error *err);
 
+/* <prefix>:worker:<owner> — a live worker process's heartbeat. owner:
+ * [A-Za-z0-9_.-]+ (see part rules). */
+int sf_keys_worker(char out[SF_KEY_MAX], const char *prefix, const char *owner, sf_error *err);
+
 
 /* ==== Aggregator keys (owner: coordinator/agg.c; keep this section last) ====
  *

@@ -584,6 +584,95 @@ int sf_kv_ping(sf_kv *kv, size_t node, sf_error *err)
     return rc;
 }
 
+int sf_kv_hgetall(sf_kv *kv, const char *shard_key, const char *key, sf_kv_field_cb cb, void *ctx,
+                  sf_error *err)
+{
+    redisReply *r = NULL;
+    const char *argv[] = {"HGETALL", key};
+    int rc = kv_cmds(kv, shard_key, &r, err, 2, argv);
+    if (rc != SF_OK)
+        return rc;
+    if (r->type != REDIS_REPLY_ARRAY) {
+        rc = sf_error_set(err, SF_EREDIS, "redis HGETALL: unexpected reply type %d", r->type);
+    } else {
+        for (size_t i = 0; rc == SF_OK && i + 1 < r->elements; i += 2) {
+            redisReply *f = r->element[i], *v = r->element[i + 1];
+            if (f->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING)
+                rc = cb(ctx, f->str, v->str);
+        }
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+int sf_kv_hset(sf_kv *kv, const char *shard_key, const char *key, const char *field,
+               const char *value, long long ttl_ms, sf_error *err)
+{
+    redisReply *r = NULL;
+    const char *argv[] = {"HSET", key, field, value};
+    int rc = kv_cmds(kv, shard_key, &r, err, 4, argv);
+    if (r)
+        freeReplyObject(r);
+    if (rc == SF_OK && ttl_ms > 0) {
+        char ttl[32];
+        snprintf(ttl, sizeof ttl, "%lld", ttl_ms);
+        const char *ev[] = {"PEXPIRE", key, ttl};
+        r = NULL;
+        rc = kv_cmds(kv, shard_key, &r, err, 3, ev);
+        if (r)
+            freeReplyObject(r);
+    }
+    return rc;
+}
+
+int sf_kv_hdel(sf_kv *kv, const char *shard_key, const char *key, const char *field,
+               int *removed, sf_error *err)
+{
+    redisReply *r = NULL;
+    long long v = 0;
+    const char *argv[] = {"HDEL", key, field};
+    int rc = kv_cmds(kv, shard_key, &r, err, 3, argv);
+    if (rc == SF_OK)
+        rc = want_int(r, &v, err);
+    if (removed)
+        *removed = v == 1;
+    if (r)
+        freeReplyObject(r);
+    return rc;
+}
+
+int sf_kv_hincrby(sf_kv *kv, const char *shard_key, const char *key, const char *field,
+                  long long by, long long *value, sf_error *err)
+{
+    redisReply *r = NULL;
+    long long v = 0;
+    char n[32];
+    snprintf(n, sizeof n, "%lld", by);
+    const char *argv[] = {"HINCRBY", key, field, n};
+    int rc = kv_cmds(kv, shard_key, &r, err, 4, argv);
+    if (rc == SF_OK)
+        rc = want_int(r, &v, err);
+    if (value)
+        *value = v;
+    if (r)
+        freeReplyObject(r);
+    return rc;
+}
+
+int sf_kv_exists(sf_kv *kv, const char *shard_key, const char *key, int *exists, sf_error *err)
+{
+    redisReply *r = NULL;
+    long long v = 0;
+    const char *argv[] = {"EXISTS", key};
+    int rc = kv_cmds(kv, shard_key, &r, err, 2, argv);
+    if (rc == SF_OK)
+        rc = want_int(r, &v, err);
+    *exists = v > 0;
+    if (r)
+        freeReplyObject(r);
+    return rc;
+}
+
 /* ---- Generic commands (aggregator) ---- */
 
 static void reply_clear(sf_kv_reply *r)

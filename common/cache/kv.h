@@ -87,6 +87,24 @@ int sf_kv_pttl(sf_kv *kv, const char *shard_key, const char *key, long long *ttl
 /* PUBLISH channel message; *receivers = subscribers reached (may be NULL). */
 int sf_kv_publish(sf_kv *kv, const char *shard_key, const char *channel, const char *msg,
                   long long *receivers, sf_error *err);
+/* Hash operations (job attempt records). HGETALL calls cb per field;
+ * cb returns SF_OK to go on. */
+typedef int (*sf_kv_field_cb)(void *ctx, const char *field, const char *value);
+int sf_kv_hgetall(sf_kv *kv, const char *shard_key, const char *key, sf_kv_field_cb cb, void *ctx,
+                  sf_error *err);
+/* HSET key field value, then PEXPIRE key ttl_ms (ttl_ms > 0). */
+int sf_kv_hset(sf_kv *kv, const char *shard_key, const char *key, const char *field,
+               const char *value, long long ttl_ms, sf_error *err);
+/* HDEL key field; *removed = 1 when this call removed it (atomic: of
+ * several concurrent callers exactly one sees 1). removed may be NULL. */
+int sf_kv_hdel(sf_kv *kv, const char *shard_key, const char *key, const char *field,
+               int *removed, sf_error *err);
+/* HINCRBY key field by; *value = the new value (may be NULL). */
+int sf_kv_hincrby(sf_kv *kv, const char *shard_key, const char *key, const char *field,
+                  long long by, long long *value, sf_error *err);
+/* EXISTS key. */
+int sf_kv_exists(sf_kv *kv, const char *shard_key, const char *key, int *exists, sf_error *err);
+
 /* PING node i (health checks). */
 int sf_kv_ping(sf_kv *kv, size_t node, sf_error *err);
 

@@ -5,6 +5,8 @@
  */
 #include "vuln/osv.h"
 
+#include "vuln/ver.h"
+
 #include <string.h>
 
 /* A string member of obj or NULL. */
@@ -46,7 +48,27 @@ static int add_events(sf_vdb_builder *b, const json_t *events)
     return SF_OK;
 }
 
-static int add_ranges(sf_vdb_builder *b, const json_t *ranges)
+/* 1 when every event version of a range is well-formed under scheme s
+ * (introduced "0" means "from the start"). A range holding a commit hash
+ * where a version belongs would otherwise match nothing or everything. */
+static int events_valid(const json_t *events, sf_verscheme s)
+{
+    size_t i;
+    const json_t *ev;
+    if (s == SF_VS_GENERIC)
+        return 1;
+    json_array_foreach(events, i, ev)
+    {
+        for (size_t k = 0; k < sizeof event_keys / sizeof event_keys[0]; k++) {
+            const char *v = jstr(ev, event_keys[k].key);
+            if (v && !(k == 0 && strcmp(v, "0") == 0) && !sf_ver_valid(s, v))
+                return 0;
+        }
+    }
+    return 1;
+}
+
+static int add_ranges(sf_vdb_builder *b, const json_t *ranges, const char *eco)
 {
     size_t i;
     const json_t *r;
@@ -65,6 +87,12 @@ static int add_ranges(sf_vdb_builder *b, const json_t *ranges)
             continue;
         }
         sf_vrng_type t;
+        sf_verscheme scheme = strcmp(type, "SEMVER") == 0 ? SF_VS_SEMVER
+                                                          : sf_ver_scheme_for_ecosystem(eco);
+        if (strcmp(type, "GIT") != 0 && !events_valid(events, scheme)) {
+            sf_vdb_builder_skip(b, "osv: range with an invalid version", 1);
+            continue;
+        }
         if (strcmp(type, "ECOSYSTEM") == 0) {
             t = SF_VRNG_ECOSYSTEM;
         } else if (strcmp(type, "SEMVER") == 0) {
@@ -103,7 +131,7 @@ static int add_affected(sf_vdb_builder *b, const json_t *aff, const char *dflt_e
     if (rc)
         return SF_OK; /* counted by the builder */
     const json_t *ranges = json_object_get(aff, "ranges");
-    if (json_is_array(ranges) && add_ranges(b, ranges))
+    if (json_is_array(ranges) && add_ranges(b, ranges, eco ? eco : ""))
         return SF_ENOMEM;
     const json_t *versions = json_object_get(aff, "versions");
     size_t i;

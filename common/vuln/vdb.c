@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -26,7 +27,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 
 struct sf_vdb {
     atomic_int refs;
@@ -41,6 +42,21 @@ struct sf_vdb {
 };
 
 const struct sf_vdb_view *sf_vdb__view(const sf_vdb *db) { return &db->v; }
+
+int sf_vdb_checksum(const void *file, size_t size, unsigned char out[32])
+{
+    static const unsigned char zero[32];
+    const unsigned char *p = file;
+    const size_t at = offsetof(sf_vdb_hdr, sha256);
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    int ok = c && size >= SF_VDB_HDR_SIZE && EVP_DigestInit_ex(c, EVP_sha256(), NULL) &&
+             EVP_DigestUpdate(c, p, at) && EVP_DigestUpdate(c, zero, sizeof zero) &&
+             EVP_DigestUpdate(c, p + at + 32, size - at - 32) &&
+             EVP_DigestFinal_ex(c, out, &mdlen) && mdlen == 32;
+    EVP_MD_CTX_free(c);
+    return ok ? 0 : -1;
+}
 
 /* Check a section: inside the file, count*elem bytes, fits in u32 count. */
 static int sec_ok(const sf_vdb_hdr *h, int s, size_t elem, size_t size)
@@ -123,9 +139,8 @@ static int vdb_load(sf_vdb *db, sf_error *err)
     if (h.file_size != db->size)
         return sf_error_set(err, SF_EDB, "vdb: truncated or padded file (%zu of %llu bytes)",
                             db->size, (unsigned long long)h.file_size);
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256(p + SF_VDB_HDR_SIZE, db->size - SF_VDB_HDR_SIZE, md);
-    if (CRYPTO_memcmp(md, h.sha256, sizeof md) != 0)
+    unsigned char md[32];
+    if (sf_vdb_checksum(p, db->size, md) || CRYPTO_memcmp(md, h.sha256, sizeof md) != 0)
         return sf_error_set(err, SF_EDB, "vdb: checksum mismatch (corrupt file)");
     static const size_t elem[SF_VSEC_COUNT] = {1, sizeof(sf_vdb_rec), sizeof(sf_vdb_pkg),
                                                sizeof(sf_vdb_aff), sizeof(sf_vdb_rng), 4, 4};

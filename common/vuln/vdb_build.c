@@ -15,6 +15,7 @@
 #include "vuln/vdb_int.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -25,7 +26,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/sha.h>
 
 /* An affected entry before sorting: keeps its (ecosystem, name) key. */
 typedef struct bld_aff {
@@ -538,18 +538,22 @@ int sf_vdb_normalize_id(const char *in, size_t inlen, char *out, size_t outlen)
         if (inlen - 5 < 4)
             return -1;
     }
-    int has_digit = 0;
+    /* A list separator glued to the id ("GHSA-jf66-3q76-h5p5,"). */
+    while (inlen && (in[inlen - 1] == ',' || in[inlen - 1] == ';')) {
+        inlen--;
+        changed = 1;
+    }
     for (size_t i = 0; i < inlen; i++) {
         unsigned char c = (unsigned char)in[i];
         if (!id_char(c))
             return -1;
-        has_digit |= isdigit(c) != 0;
         out[n++] = (char)c;
     }
     out[n] = '\0';
-    /* An id starts with a letter and has a number: "XSA-297", "GHSA-...",
+    /* An id is a letter prefix, a dash and more: "XSA-297", "GHSA-xxxx-...",
      * "wnpa-sec-2017-18"; "XPTI" or "CVE-????-?????" are not ids. */
-    if (!has_digit || !isalpha((unsigned char)out[0]) || !strchr(out, '-'))
+    const char *dash = strchr(out, '-');
+    if (!isalpha((unsigned char)out[0]) || !dash || !dash[1])
         return -1;
     return changed;
 }
@@ -635,7 +639,8 @@ int sf_vdb_builder_serialize(sf_vdb_builder *b, void **out, size_t *outlen, sf_e
     char *file = NULL;
     size_t npkg = 0;
     sf_vdb_rec_abort(b);
-    qsort_r(b->affs.v, b->affs.n, sizeof *b->affs.v, aff_cmp, b->str.data);
+    if (b->affs.n)
+        qsort_r(b->affs.v, b->affs.n, sizeof *b->affs.v, aff_cmp, b->str.data);
     /* Group the sorted entries into the index; affs keep their order. */
     pkgs = malloc((b->affs.n ? b->affs.n : 1) * sizeof *pkgs);
     if (!pkgs)
@@ -687,8 +692,12 @@ int sf_vdb_builder_serialize(sf_vdb_builder *b, void **out, size_t *outlen, sf_e
         memcpy(file + h.sec[SF_VSEC_EVENTS].off, b->evs.v, b->evs.n * 4);
     if (b->u32s.n)
         memcpy(file + h.sec[SF_VSEC_U32S].off, b->u32s.v, b->u32s.n * 4);
-    SHA256((const unsigned char *)file + SF_VDB_HDR_SIZE, pos - SF_VDB_HDR_SIZE, h.sha256);
-    memcpy(file, &h, sizeof h);
+    memcpy(file, &h, sizeof h); /* sha256 still zero: hashed that way */
+    if (sf_vdb_checksum(file, pos, h.sha256)) {
+        rc = SF_EINTERNAL;
+        goto done;
+    }
+    memcpy(file + offsetof(sf_vdb_hdr, sha256), h.sha256, sizeof h.sha256);
     *out = file;
     *outlen = pos;
     file = NULL;

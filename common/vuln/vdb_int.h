@@ -8,7 +8,9 @@
  * section, strings are byte offsets into the string table):
  *
  *   [0, 256)        header (sf_vdb_hdr): magic, format, sizes, the sha256
- *                   of bytes [256, file_size), build time, section table
+ *                   of the whole file (read with the sha256 field as
+ *                   zeros, so header and padding are covered too), build
+ *                   time, section table
  *   strings         NUL-terminated strings, each stored once (interned)
  *   records         sf_vdb_rec[nrec]: one advisory (id, summary,
  *                   severity, CVSS vector, aliases as a slice of u32s)
@@ -31,6 +33,7 @@
 #ifndef SF_VDB_INT_H
 #define SF_VDB_INT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define SF_VDB_MAGIC "SFVDB\r\n\x1a"
@@ -61,7 +64,7 @@ typedef struct sf_vdb_hdr {
     uint32_t format;      /* SF_VDB_FORMAT; readers refuse others */
     uint32_t endian;      /* SF_VDB_ENDIAN as written by the builder's CPU */
     uint64_t file_size;   /* whole file, header included */
-    uint8_t sha256[32];   /* of bytes [SF_VDB_HDR_SIZE, file_size) */
+    uint8_t sha256[32];   /* of the whole file with this field zeroed */
     int64_t built;        /* build time, unix seconds UTC */
     uint32_t meta;        /* string offset of the meta JSON */
     uint32_t reserved0;
@@ -128,6 +131,10 @@ struct sf_vdb_view {
     const uint32_t *u32;
     uint32_t nu32;
 };
+
+/* sha256 of a whole file image with the header's sha256 field read as
+ * zeros; 0 or -1. */
+int sf_vdb_checksum(const void *file, size_t size, unsigned char out[32]);
 
 struct sf_vdb;
 /* The validated view of an open DB (borrowed, lives as long as db). */

@@ -1,6 +1,6 @@
 /*
  * ver_maven: Maven versions as Maven 3.8's ComparableVersion orders
- * them (the order OSV and GHSA use for the Maven ecosystem).
+ * them (3.8.7 checked; the order OSV and GHSA use for Maven).
  *
  * The lowercased version is parsed into a tree of items: '.' separates
  * items of one list; '-' and every switch between digits and letters
@@ -23,11 +23,12 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "base/limits.h"
 #include "vuln/ver.h"
 #include "vuln/ver_int.h"
 
-#define SF_MAVEN_MAX_ITEMS 128
-#define SF_MAVEN_MAX_DEPTH 32
+#define SF_MAVEN_MAX_ITEMS SF_LIM_VER_MAVEN_ITEMS
+#define SF_MAVEN_MAX_DEPTH SF_LIM_VER_MAVEN_DEPTH
 
 enum { MI_INT, MI_STR, MI_LIST };
 
@@ -162,7 +163,7 @@ static int m_push(mtree *t, int *list, int *stack, int *depth)
     return 0;
 }
 
-/* ComparableVersion.parseVersion; 0 when a bound is exceeded. */
+/* ComparableVersion.parseVersion (Maven 3.8); 0 when a bound is exceeded. */
 static int m_parse(mtree *t, const char *s)
 {
     size_t len = strlen(s);
@@ -189,6 +190,10 @@ static int m_parse(mtree *t, const char *s)
                 return 0;
         } else if (sf_ver__isdigit((unsigned char)c)) {
             if (!digit && i > start) {
+                /* "1.0.0.Alpha1": a word followed by digits gets a
+                 * sub-list of its own unless it opens the list. */
+                if (t->it[list].first >= 0 && m_push(t, &list, stack, &depth) < 0)
+                    return 0;
                 if (m_item(t, list, 0, v + start, i - start, 1) < 0 ||
                     m_push(t, &list, stack, &depth) < 0)
                     return 0;
@@ -205,8 +210,13 @@ static int m_parse(mtree *t, const char *s)
             digit = 0;
         }
     }
-    if (len > start && m_item(t, list, digit, v + start, len - start, 0) < 0)
-        return 0;
+    if (len > start) {
+        /* A trailing word likewise ("1.0.sp" is 1-sp). */
+        if (!digit && t->it[list].first >= 0 && m_push(t, &list, stack, &depth) < 0)
+            return 0;
+        if (m_item(t, list, digit, v + start, len - start, 0) < 0)
+            return 0;
+    }
     while (depth > 0)
         m_normalize(t, stack[--depth]);
     return 1;
@@ -214,22 +224,72 @@ static int m_parse(mtree *t, const char *s)
 
 static int m_cmp(const mtree *a, int i, const mtree *b, int j);
 
-/* item.compareTo(null). */
-static int m_cmp_null(const mtree *t, int i)
+/*
+ * Rank of an item against the others of its position, "null" (a missing
+ * item) included. ComparableVersion's own rules are not transitive:
+ * between kinds int > list > string, yet 0 == null, ["sp"] > null and
+ * "alpha" < null, so "1.0.alpha.1" > "1-1" > "1" > "1.0.alpha.1" in
+ * Maven. Ranking each item first by where it stands against null
+ * restores a total order. A 0 is ranked by the rest of its list (which,
+ * after normalize(), decides how that list compares with null): above
+ * every list and word when the rest is above null ("1.0.1" > "1.0-1" as
+ * in Maven), below null when the rest is below it. Same-kind items and
+ * every comparison against null keep Maven's answer; the order differs
+ * from Maven only where Maven itself contradicts itself, e.g. a 0
+ * followed by a pre-release word meeting a post-release list
+ * ("1.0.alpha.1" < "1-1" here, > in Maven).
+ */
+enum {
+    RK_PRE_STR,
+    RK_PRE_LIST,
+    RK_ZERO_LO, /* a 0 whose list continues below null */
+    RK_NULL,
+    RK_POST_STR,
+    RK_POST_LIST,
+    RK_ZERO_HI, /* a 0 whose list continues above null */
+    RK_INT
+};
+
+/* Sign of the items from k to the end of their list against null:
+ * ListItem.compareTo(null) on that suffix. */
+static int m_tail_null(const mtree *t, int k)
 {
-    const mitem *m = &t->it[i];
-    if (m->kind == MI_INT)
-        return m->n == 0 ? 0 : 1;
-    if (m->kind == MI_STR) {
-        int q = m_qual(m->p, m->n);
-        return q < 5 ? -1 : (q > 5 ? 1 : 0);
-    }
-    for (int k = m->first; k >= 0; k = t->it[k].next) {
-        int r = m_cmp_null(t, k);
+    for (; k >= 0; k = t->it[k].next) {
+        const mitem *m = &t->it[k];
+        int r;
+        if (m->kind == MI_INT) {
+            r = m->n != 0;
+        } else if (m->kind == MI_STR) {
+            int q = m_qual(m->p, m->n);
+            r = q < 5 ? -1 : (q > 5 ? 1 : 0);
+        } else {
+            r = m_tail_null(t, m->first);
+        }
         if (r != 0)
             return r;
     }
     return 0;
+}
+
+static int m_rank(const mtree *t, int i)
+{
+    if (i < 0)
+        return RK_NULL;
+    const mitem *m = &t->it[i];
+    int c;
+    switch (m->kind) {
+    case MI_INT:
+        if (m->n != 0)
+            return RK_INT;
+        c = m_tail_null(t, m->next);
+        return c < 0 ? RK_ZERO_LO : (c > 0 ? RK_ZERO_HI : RK_NULL);
+    case MI_STR:
+        c = m_qual(m->p, m->n);
+        return c < 5 ? RK_PRE_STR : (c > 5 ? RK_POST_STR : RK_NULL);
+    default:
+        c = m_tail_null(t, m->first);
+        return c < 0 ? RK_PRE_LIST : (c > 0 ? RK_POST_LIST : RK_NULL);
+    }
 }
 
 static int m_cmp_str(const mitem *x, const mitem *y)
@@ -243,21 +303,23 @@ static int m_cmp_str(const mitem *x, const mitem *y)
 /* Item i of a versus item j of b; either may be -1 (null). */
 static int m_cmp(const mtree *a, int i, const mtree *b, int j)
 {
-    if (i < 0)
-        return j < 0 ? 0 : -m_cmp_null(b, j);
-    if (j < 0)
-        return m_cmp_null(a, i);
-    const mitem *x = &a->it[i], *y = &b->it[j];
-    if (x->kind != y->kind) {
-        /* int > list > string */
-        static const int rank[] = {[MI_INT] = 2, [MI_STR] = 0, [MI_LIST] = 1};
-        return rank[x->kind] < rank[y->kind] ? -1 : 1;
+    int ra = m_rank(a, i), rb = m_rank(b, j);
+    if (ra != rb)
+        return ra < rb ? -1 : 1;
+    switch (ra) {
+    case RK_NULL:
+    case RK_ZERO_LO:
+    case RK_ZERO_HI:
+        return 0;
+    case RK_INT:
+        return sf_ver__numcmp(a->it[i].p, a->it[i].n, b->it[j].p, b->it[j].n);
+    case RK_PRE_STR:
+    case RK_POST_STR:
+        return m_cmp_str(&a->it[i], &b->it[j]);
+    default:
+        break;
     }
-    if (x->kind == MI_INT)
-        return sf_ver__numcmp(x->p, x->n, y->p, y->n);
-    if (x->kind == MI_STR)
-        return m_cmp_str(x, y);
-    int ci = x->first, cj = y->first;
+    int ci = a->it[i].first, cj = b->it[j].first;
     while (ci >= 0 || cj >= 0) {
         int r = m_cmp(a, ci, b, cj);
         if (r != 0)

@@ -1,5 +1,5 @@
 /* Fuzz target of the rpm analyzer. First byte: 0 mod 3 -> the rest is an
- * rpmdb.sqlite; 1 -> a BerkeleyDB/ndb Packages file; 2 -> one rpm header
+ * rpmdb.sqlite; 1 -> a Packages file (BerkeleyDB or ndb); 2 -> one rpm header
  * blob straight to our header parser (SQLite is fuzzed upstream; mutating
  * whole database files rarely reaches the blobs). */
 #include <stdint.h>

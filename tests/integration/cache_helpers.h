@@ -42,9 +42,30 @@ static inline int t_layer_load(t_layer *l)
     return sf_digest_sha256(l->data, l->len, l->digest);
 }
 
+/* Packages ("P:"/"V:" pairs) of an apk installed DB into src. */
+static inline void t_parse_apk(const char *db, size_t n, sf_inv_source *src)
+{
+    sf_pkg p = {0};
+    const char *line = db, *end = db + n;
+    while (line < end) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        size_t len = nl ? (size_t)(nl - line) : (size_t)(end - line);
+        if (len >= 2 && line[0] == 'P' && line[1] == ':') {
+            sf_pkg_clear(&p);
+            p.type = sf_pkg_type_parse("apk");
+            p.name = sf_strndup(line + 2, len - 2);
+        } else if (len >= 2 && line[0] == 'V' && line[1] == ':' && p.name) {
+            p.version = sf_strndup(line + 2, len - 2);
+            sf_inv_source_take_pkg(src, &p);
+        }
+        line += len + 1;
+    }
+    sf_pkg_clear(&p);
+}
+
 /* The analysis: verify the blob against its digest, walk the tar, count
- * entries and bytes, and count apk packages ("P:" lines) in the installed
- * DB. A digest mismatch is a failed analysis. */
+ * entries and bytes, and parse the apk installed DB into a real
+ * inventory. A digest mismatch is a failed analysis. */
 static inline int t_analyse(void *actx, sf_inventory **out, sf_error *err)
 {
     t_layer *l = actx;
@@ -59,22 +80,29 @@ static inline int t_analyse(void *actx, sf_inventory **out, sf_error *err)
         archive_read_free(a);
         return sf_error_set(err, SF_EPARSE, "not a tar");
     }
-    sf_inventory *inv = calloc(1, sizeof *inv);
+    sf_inventory *inv = NULL;
+    sf_inventory_new(&inv);
+    inv->analyzer_version = sf_strdup("t1");
     struct archive_entry *e;
-    char buf[65536];
+    static __thread char buf[65536];
     while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
         inv->entries++;
         const char *p = archive_entry_pathname(e);
         int apkdb = strstr(p, "lib/apk/db/installed") != NULL;
+        sf_buf db;
+        sf_buf_init(&db, 16u << 20);
         la_ssize_t r;
-        char prev = '\n';
         while ((r = archive_read_data(a, buf, sizeof buf)) > 0) {
             inv->bytes += (uint64_t)r;
-            for (la_ssize_t i = 0; apkdb && i + 1 < r; i++)
-                if ((i == 0 ? prev : buf[i - 1]) == '\n' && buf[i] == 'P' && buf[i + 1] == ':')
-                    inv->nsrcs++; /* packages, kept in nsrcs by this test codec */
-            prev = buf[r - 1];
+            if (apkdb)
+                sf_buf_append(&db, buf, (size_t)r);
         }
+        if (apkdb && db.len) {
+            sf_inv_source *src = NULL;
+            sf_inventory_add_source(inv, "lib/apk/db/installed", "apk", &src);
+            t_parse_apk(db.data, db.len, src);
+        }
+        sf_buf_free(&db);
     }
     archive_read_free(a);
     /* Slow enough that racing threads really overlap. */
@@ -84,31 +112,20 @@ static inline int t_analyse(void *actx, sf_inventory **out, sf_error *err)
     return SF_OK;
 }
 
-/* Test codec: "entries bytes packages". */
-static inline int t_encode(const sf_inventory *inv, sf_buf *out)
+/* Packages in an inventory. */
+static inline size_t t_npkgs(const sf_inventory *inv)
 {
-    return sf_buf_printf(out, "%llu %llu %zu", (unsigned long long)inv->entries,
-                         (unsigned long long)inv->bytes, inv->nsrcs);
-}
-static inline int t_decode(sf_inventory **out, const void *data, size_t len, sf_error *err)
-{
-    unsigned long long e = 0, b = 0;
     size_t n = 0;
-    char tmp[128];
-    if (len >= sizeof tmp)
-        return sf_error_set(err, SF_EPARSE, "bad value");
-    memcpy(tmp, data, len);
-    tmp[len] = '\0';
-    if (sscanf(tmp, "%llu %llu %zu", &e, &b, &n) != 3)
-        return sf_error_set(err, SF_EPARSE, "bad value");
-    *out = calloc(1, sizeof **out);
-    (*out)->entries = e;
-    (*out)->bytes = b;
-    (*out)->nsrcs = n;
-    return SF_OK;
+    for (size_t i = 0; i < inv->nsrcs; i++)
+        n += inv->srcs[i].npkgs;
+    return n;
 }
 
-static inline void t_inv_free(sf_inventory *inv) { free(inv); }
+/* The cache codec is the real one: zstd-compressed inventory JSON. */
+#define t_encode sf_inventory_encode
+#define t_decode sf_inventory_decode
+
+static inline void t_inv_free(sf_inventory *inv) { sf_inventory_free(inv); }
 
 /* A private redis-server on port (no persistence), running as a child. */
 static inline pid_t t_redis_start(int port)
@@ -147,6 +164,13 @@ static inline void t_redis_kill(pid_t pid)
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
     }
+}
+
+static inline uint64_t t_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* A port unlikely to collide with other helpers' private servers. */

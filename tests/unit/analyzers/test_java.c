@@ -86,6 +86,27 @@ static void test_analyzers_java__pom_properties(void **state)
     free(zip);
 }
 
+/* Spring Boot "fully executable" jar: a shell launcher before the zip. */
+static void test_analyzers_java__executable_jar(void **state)
+{
+    (void)state;
+    size_t len;
+    zfile f[] = {{"META-INF/maven/org.apache.commons/commons-lang3/pom.properties", pom_lang3, 0}};
+    uint8_t *zip = make_zip(f, 1, 0, &len);
+    static const char launcher[] = "#!/bin/bash\n# launch script\nexec java -jar \"$0\" \"$@\"\nexit 0\n";
+    size_t tot = sizeof launcher - 1 + len;
+    uint8_t *exe = malloc(tot);
+    memcpy(exe, launcher, sizeof launcher - 1);
+    memcpy(exe + sizeof launcher - 1, zip, len);
+    sf_entry e = {"app.jar", tot, 0100755};
+    assert_true(sf_an_java.sniff(&e, exe, 64));
+    sf_inv_source src = run_java("app.jar", exe, tot, SF_OK);
+    assert_string_equal(an_pkg(&src, "org.apache.commons:commons-lang3")->version, "3.12.0");
+    sf_inv_source_clear(&src);
+    free(exe);
+    free(zip);
+}
+
 static void test_analyzers_java__manifest_and_name_fallbacks(void **state)
 {
     (void)state;
@@ -224,6 +245,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_analyzers_java__pom_properties),
+        cmocka_unit_test(test_analyzers_java__executable_jar),
         cmocka_unit_test(test_analyzers_java__manifest_and_name_fallbacks),
         cmocka_unit_test(test_analyzers_java__nested_archives),
         cmocka_unit_test(test_analyzers_java__depth_limit),

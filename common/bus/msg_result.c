@@ -1,0 +1,634 @@
+/* msg_result: see msg_result.h. */
+#include "bus/msg_result.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "analyze/jutil.h"
+#include "base/limits.h"
+
+/* ------------------------------------------------------------ field tables */
+
+typedef struct sfield {
+    const char *key;
+    size_t off;
+} sfield;
+
+#define NF(t) (sizeof(t) / sizeof((t)[0]))
+#define SPTR(base, f) ((char **)((char *)(base) + (f).off))
+#define CSPTR(base, f) ((char *const *)((const char *)(base) + (f).off))
+
+static const sfield top_fields[] = {
+    {"run_id", offsetof(sf_result, run_id)},
+    {"digest", offsetof(sf_result, digest)},
+    {"index_digest", offsetof(sf_result, index_digest)},
+    {"platform", offsetof(sf_result, platform)},
+    {"db_version", offsetof(sf_result, db_version)},
+    {"analyzer_version", offsetof(sf_result, analyzer_version)},
+    {"scanner_version", offsetof(sf_result, scanner_version)},
+    {"scanned_at", offsetof(sf_result, scanned_at)},
+};
+
+static const sfield os_fields[] = {
+    {"id", offsetof(sf_osinfo, id)},
+    {"version_id", offsetof(sf_osinfo, version_id)},
+    {"codename", offsetof(sf_osinfo, codename)},
+    {"pretty_name", offsetof(sf_osinfo, pretty_name)},
+    {"id_like", offsetof(sf_osinfo, id_like)},
+};
+
+static const sfield pkg_fields[] = {
+    {"name", offsetof(sf_pkg, name)},
+    {"version", offsetof(sf_pkg, version)},
+    {"src_name", offsetof(sf_pkg, src_name)},
+    {"src_version", offsetof(sf_pkg, src_version)},
+    {"arch", offsetof(sf_pkg, arch)},
+    {"license", offsetof(sf_pkg, license)},
+    {"path", offsetof(sf_pkg, path)},
+};
+
+/* The DESIGN.md names first ("package", "installed", "fixed"), then ours. */
+static const sfield vuln_fields[] = {
+    {"id", offsetof(sf_finding, id)},
+    {"package", offsetof(sf_finding, pkg_name)},
+    {"ecosystem", offsetof(sf_finding, ecosystem)},
+    {"installed", offsetof(sf_finding, installed)},
+    {"fixed", offsetof(sf_finding, fixed)},
+    {"severity", offsetof(sf_finding, severity)},
+    {"cvss_vector", offsetof(sf_finding, cvss_vector)},
+    {"source_package", offsetof(sf_finding, src_name)},
+    {"summary", offsetof(sf_finding, summary)},
+    {"path", offsetof(sf_finding, pkg_path)},
+};
+
+static const sfield layer_fields[] = {
+    {"digest", offsetof(sf_result_layer, digest)},
+    {"diff_id", offsetof(sf_result_layer, diff_id)},
+    {"cache", offsetof(sf_result_layer, cache)},
+    {"error", offsetof(sf_result_layer, error)},
+};
+
+static const sfield note_fields[] = {
+    {"path", offsetof(sf_result_note, path)},
+    {"analyzer", offsetof(sf_result_note, analyzer)},
+    {"note", offsetof(sf_result_note, note)},
+};
+
+static const struct {
+    const char *key;
+    size_t off;
+} timing_fields[] = {
+    {"total_ms", offsetof(sf_result_timings, total_ms)},
+    {"manifest_ms", offsetof(sf_result_timings, manifest_ms)},
+    {"layers_ms", offsetof(sf_result_timings, layers_ms)},
+    {"assemble_ms", offsetof(sf_result_timings, assemble_ms)},
+    {"match_ms", offsetof(sf_result_timings, match_ms)},
+};
+
+static const char *const severities[] = {"UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"};
+
+int sf_severity_rank(const char *s, int strict)
+{
+    for (int i = 1; s && i < 5; i++)
+        if (strcasecmp(s, severities[i]) == 0)
+            return i;
+    if (strict && !(s && strcasecmp(s, "UNKNOWN") == 0))
+        return -1;
+    return 0;
+}
+
+/* ------------------------------------------------------------ lifetime */
+
+void sf_result_init(sf_result *r) { memset(r, 0, sizeof *r); }
+
+static void finding_clear(sf_finding *f)
+{
+    free(f->id);
+    for (size_t i = 0; i < f->naliases; i++)
+        free(f->aliases[i]);
+    free(f->aliases);
+    for (size_t i = 0; i < NF(vuln_fields); i++)
+        if (strcmp(vuln_fields[i].key, "id") != 0)
+            free(*SPTR(f, vuln_fields[i]));
+    memset(f, 0, sizeof *f);
+}
+
+static void free_fields(void *base, const sfield *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(*SPTR(base, f[i]));
+        *SPTR(base, f[i]) = NULL;
+    }
+}
+
+void sf_result_clear(sf_result *r)
+{
+    if (!r)
+        return;
+    free_fields(r, top_fields, NF(top_fields));
+    for (size_t i = 0; i < r->nrefs; i++)
+        free(r->refs[i]);
+    free(r->refs);
+    sf_osinfo_clear(&r->os);
+    for (size_t i = 0; i < r->npkgs; i++)
+        sf_pkg_clear(&r->pkgs[i]);
+    free(r->pkgs);
+    for (size_t i = 0; i < r->vulns.n; i++)
+        finding_clear(&r->vulns.items[i]);
+    free(r->vulns.items);
+    for (size_t i = 0; i < r->nlayers; i++)
+        free_fields(&r->layers[i], layer_fields, NF(layer_fields));
+    free(r->layers);
+    for (size_t i = 0; i < r->nnotes; i++)
+        free_fields(&r->notes[i], note_fields, NF(note_fields));
+    free(r->notes);
+    free(r->error);
+    memset(r, 0, sizeof *r);
+}
+
+/* ------------------------------------------------------------ purl */
+
+/* Percent-encode everything outside purl's unreserved set. */
+static int purl_put(sf_buf *out, const char *s, int keep_slash)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    int rc = SF_OK;
+    for (const unsigned char *p = (const unsigned char *)s; *p && rc == SF_OK; p++) {
+        if (isalnum(*p) || *p == '.' || *p == '-' || *p == '_' || *p == '~' ||
+            (keep_slash && *p == '/'))
+            rc = sf_buf_append(out, p, 1);
+        else
+            rc = sf_buf_printf(out, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
+    }
+    return rc;
+}
+
+/* pypi names are normalised (PEP 503): lowercase, runs of -_. become -. */
+static int put_pypi_name(sf_buf *out, const char *s)
+{
+    char n[512];
+    size_t o = 0;
+    for (const char *p = s; *p && o + 1 < sizeof n; p++) {
+        if (*p == '-' || *p == '_' || *p == '.') {
+            if (o && n[o - 1] != '-')
+                n[o++] = '-';
+        } else {
+            n[o++] = (char)tolower((unsigned char)*p);
+        }
+    }
+    n[o] = '\0';
+    return purl_put(out, n, 0);
+}
+
+int sf_result_purl(const sf_pkg *p, const sf_osinfo *os, sf_buf *out)
+{
+    if (!p->name)
+        return SF_EINVAL;
+    int rc = sf_buf_printf(out, "pkg:%s/", sf_pkg_type_name(p->type));
+    const char *ns = NULL;
+    if (sf_pkg_type_is_os(p->type))
+        ns = os && os->id ? os->id : p->type == SF_PT_APK ? "alpine" : NULL;
+    if (rc == SF_OK && ns && (rc = purl_put(out, ns, 0)) == SF_OK)
+        rc = sf_buf_puts(out, "/");
+    if (rc != SF_OK)
+        return rc;
+    const char *colon = p->type == SF_PT_MAVEN ? strchr(p->name, ':') : NULL;
+    if (colon) { /* maven group:artifact -> group/artifact */
+        char group[512];
+        snprintf(group, sizeof group, "%.*s", (int)(colon - p->name), p->name);
+        rc = purl_put(out, group, 0);
+        if (rc == SF_OK && (rc = sf_buf_puts(out, "/")) == SF_OK)
+            rc = purl_put(out, colon + 1, 0);
+    } else if (p->type == SF_PT_PYPI) {
+        rc = put_pypi_name(out, p->name);
+    } else if (p->type == SF_PT_NPM && p->name[0] == '@' && strchr(p->name, '/')) {
+        rc = sf_buf_puts(out, "%40"); /* scope is the namespace */
+        if (rc == SF_OK)
+            rc = purl_put(out, p->name + 1, 1);
+    } else {
+        rc = purl_put(out, p->name, p->type == SF_PT_GO);
+    }
+    if (rc == SF_OK && p->version && (rc = sf_buf_puts(out, "@")) == SF_OK)
+        rc = purl_put(out, p->version, 0);
+    const char *sep = "?";
+    if (rc == SF_OK && p->arch && sf_pkg_type_is_os(p->type)) {
+        rc = sf_buf_printf(out, "%sarch=", sep);
+        sep = "&";
+        if (rc == SF_OK)
+            rc = purl_put(out, p->arch, 0);
+    }
+    if (rc == SF_OK && os && os->id && os->version_id && sf_pkg_type_is_os(p->type)) {
+        rc = sf_buf_printf(out, "%sdistro=", sep);
+        if (rc == SF_OK)
+            rc = purl_put(out, os->id, 0);
+        if (rc == SF_OK && (rc = sf_buf_puts(out, "-")) == SF_OK)
+            rc = purl_put(out, os->version_id, 0);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------ encode */
+
+#define TRY(x)                                                                                \
+    do {                                                                                      \
+        if ((x) != SF_OK)                                                                     \
+            goto fail;                                                                        \
+    } while (0)
+
+static int put_fields(json_t *o, const void *base, const sfield *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (sf_jutil_set_new(o, f[i].key, sf_jutil_str(*CSPTR(base, f[i]))) != SF_OK)
+            return SF_ENOMEM;
+    return SF_OK;
+}
+
+static json_t *strv(char *const *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        if (json_array_append_new(a, sf_jutil_str(v[i])) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+static const char *pkg_ecosystem(const sf_pkg *p, const char *os_eco)
+{
+    return sf_pkg_type_is_os(p->type) ? os_eco : sf_pkg_type_osv_ecosystem(p->type);
+}
+
+static json_t *pkg_json(const sf_pkg *p, const sf_result *r, const char *os_eco)
+{
+    json_t *o = json_object();
+    sf_buf purl;
+    sf_buf_init(&purl, 8192);
+    if (!o)
+        return NULL;
+    TRY(sf_jutil_set_new(o, "type", json_string(sf_pkg_type_name(p->type))));
+    TRY(put_fields(o, p, pkg_fields, NF(pkg_fields)));
+    TRY(sf_jutil_set_new(o, "layer", json_integer(p->layer)));
+    TRY(sf_jutil_set_new(o, "ecosystem", sf_jutil_str(pkg_ecosystem(p, os_eco))));
+    if (sf_result_purl(p, r->has_os ? &r->os : NULL, &purl) == SF_OK)
+        TRY(sf_jutil_set_new(o, "purl", sf_jutil_str(purl.data)));
+    sf_buf_free(&purl);
+    return o;
+fail:
+    sf_buf_free(&purl);
+    json_decref(o);
+    return NULL;
+}
+
+static json_t *vuln_json(const sf_finding *f)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    TRY(put_fields(o, f, vuln_fields, NF(vuln_fields)));
+    TRY(sf_jutil_set_new(o, "aliases", strv(f->aliases, f->naliases)));
+    TRY(sf_jutil_set_new(o, "cvss", f->cvss >= 0 ? json_real(f->cvss) : json_null()));
+    TRY(sf_jutil_set_new(o, "type", json_string(sf_pkg_type_name(f->pkg_type))));
+    TRY(sf_jutil_set_new(o, "layer", json_integer(f->layer)));
+    return o;
+fail:
+    json_decref(o);
+    return NULL;
+}
+
+/* Counter object key -> n, incremented. */
+static int bump(json_t *counts, const char *key)
+{
+    json_t *v = json_object_get(counts, key);
+    if (v)
+        return json_integer_set(v, json_integer_value(v) + 1) == 0 ? SF_OK : SF_ENOMEM;
+    return sf_jutil_set_new(counts, key, json_integer(1));
+}
+
+static json_t *summary_json(const sf_result *r, const char *os_eco)
+{
+    json_t *o = json_object(), *eco = json_object(), *sev = json_object();
+    if (!o || !eco || !sev)
+        goto fail;
+    size_t fixable = 0;
+    for (size_t i = 0; i < r->npkgs; i++) {
+        const char *e = pkg_ecosystem(&r->pkgs[i], os_eco);
+        TRY(bump(eco, e ? e : sf_pkg_type_name(r->pkgs[i].type)));
+    }
+    for (int k = 4; k >= 0; k--)
+        TRY(sf_jutil_set_new(sev, severities[k], json_integer(0)));
+    for (size_t i = 0; i < r->vulns.n; i++) {
+        TRY(bump(sev, severities[sf_severity_rank(r->vulns.items[i].severity, 0)]));
+        fixable += r->vulns.items[i].fixed != NULL;
+    }
+    TRY(sf_jutil_set_new(o, "packages", json_integer((json_int_t)r->npkgs)));
+    TRY(sf_jutil_set_new(o, "by_ecosystem", eco));
+    eco = NULL;
+    TRY(sf_jutil_set_new(o, "vulnerabilities", json_integer((json_int_t)r->vulns.n)));
+    TRY(sf_jutil_set_new(o, "by_severity", sev));
+    sev = NULL;
+    TRY(sf_jutil_set_new(o, "fixable", json_integer((json_int_t)fixable)));
+    return o;
+fail:
+    json_decref(eco);
+    json_decref(sev);
+    json_decref(o);
+    return NULL;
+}
+
+static json_t *os_json(const sf_result *r, const char *os_eco)
+{
+    if (!r->has_os)
+        return json_null();
+    json_t *o = json_object();
+    if (!o || put_fields(o, &r->os, os_fields, NF(os_fields)) != SF_OK ||
+        sf_jutil_set_new(o, "ecosystem", sf_jutil_str(os_eco)) != SF_OK) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static int arrays_json(json_t *o, const sf_result *r, const char *os_eco)
+{
+    json_t *pk = json_array(), *vu = json_array(), *ly = json_array(), *nt = json_array();
+    if (!pk || !vu || !ly || !nt)
+        goto fail;
+    for (size_t i = 0; i < r->npkgs; i++)
+        if (json_array_append_new(pk, pkg_json(&r->pkgs[i], r, os_eco)) != 0)
+            goto fail;
+    for (size_t i = 0; i < r->vulns.n; i++)
+        if (json_array_append_new(vu, vuln_json(&r->vulns.items[i])) != 0)
+            goto fail;
+    for (size_t i = 0; i < r->nlayers; i++) {
+        json_t *l = json_object();
+        if (json_array_append_new(ly, l) != 0 ||
+            put_fields(l, &r->layers[i], layer_fields, NF(layer_fields)) != SF_OK ||
+            sf_jutil_set_new(l, "size", json_integer((json_int_t)r->layers[i].size)) != SF_OK)
+            goto fail;
+    }
+    for (size_t i = 0; i < r->nnotes; i++) {
+        json_t *n = json_object();
+        if (json_array_append_new(nt, n) != 0 ||
+            put_fields(n, &r->notes[i], note_fields, NF(note_fields)) != SF_OK ||
+            sf_jutil_set_new(n, "status", json_string(r->notes[i].status == 1 ? "unparsed"
+                                                                               : "error")) ||
+            sf_jutil_set_new(n, "layer", json_integer(r->notes[i].layer)) != SF_OK)
+            goto fail;
+    }
+    if (sf_jutil_set_new(o, "packages", pk) != SF_OK || sf_jutil_set_new(o, "vulnerabilities", vu) ||
+        sf_jutil_set_new(o, "layers", ly) || sf_jutil_set_new(o, "notes", nt))
+        return SF_ENOMEM; /* set_new stole what it was given */
+    return SF_OK;
+fail:
+    json_decref(pk);
+    json_decref(vu);
+    json_decref(ly);
+    json_decref(nt);
+    return SF_ENOMEM;
+}
+
+static json_t *result_json(const sf_result *r)
+{
+    char eco[64] = "";
+    const char *os_eco = NULL;
+    if (r->has_os && sf_osinfo_osv_ecosystem(&r->os, eco, sizeof eco) == SF_OK)
+        os_eco = eco;
+    json_t *o = json_object(), *t = json_object();
+    if (!o || !t)
+        goto fail;
+    TRY(sf_jutil_set_new(o, "schema", json_string(SF_RESULT_SCHEMA)));
+    TRY(put_fields(o, r, top_fields, NF(top_fields)));
+    TRY(sf_jutil_set_new(o, "refs", strv(r->refs, r->nrefs)));
+    TRY(sf_jutil_set_new(o, "os", os_json(r, os_eco)));
+    TRY(arrays_json(o, r, os_eco));
+    TRY(sf_jutil_set_new(o, "summary", summary_json(r, os_eco)));
+    for (size_t i = 0; i < NF(timing_fields); i++) {
+        double v = *(const double *)((const char *)&r->timings + timing_fields[i].off);
+        TRY(sf_jutil_set_new(t, timing_fields[i].key, json_real(v)));
+    }
+    TRY(sf_jutil_set_new(o, "timings", t));
+    t = NULL;
+    if (r->error_code != SF_OK) {
+        json_t *e = json_pack("{s:s, s:s}", "code", sf_err_name(r->error_code), "kind",
+                              sf_err_kind_name(sf_err_kind(r->error_code)));
+        TRY(sf_jutil_set_new(o, "error", e));
+        TRY(sf_jutil_set_new(e, "message", sf_jutil_str(r->error ? r->error : "")));
+    } else {
+        TRY(sf_jutil_set_new(o, "error", json_null()));
+    }
+    return o;
+fail:
+    json_decref(t);
+    json_decref(o);
+    return NULL;
+}
+
+int sf_result_encode(const sf_result *r, sf_buf *out, sf_error *err)
+{
+    json_t *j = result_json(r);
+    if (!j)
+        return sf_error_set(err, SF_ENOMEM, "result: out of memory");
+    int rc = sf_jutil_dump(j, out);
+    json_decref(j);
+    if (rc != SF_OK)
+        sf_error_set(err, rc, "result: document too large");
+    return rc;
+}
+
+/* ------------------------------------------------------------ decode */
+
+static int get_fields(const json_t *o, void *base, const sfield *f, size_t n, sf_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = sf_jutil_get_str(o, f[i].key, SPTR(base, f[i]), err);
+        if (rc != SF_OK)
+            return rc;
+    }
+    return SF_OK;
+}
+
+static int get_strv(const json_t *a, char ***v, size_t *n, const char *what, sf_error *err)
+{
+    if (!a || json_is_null(a))
+        return SF_OK;
+    if (!json_is_array(a))
+        return sf_error_set(err, SF_EPARSE, "result: \"%s\" is not an array", what);
+    size_t cnt = json_array_size(a), i;
+    json_t *s;
+    if (!(*v = calloc(cnt ? cnt : 1, sizeof **v)))
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    json_array_foreach(a, i, s)
+    {
+        if (!json_is_string(s))
+            return sf_error_set(err, SF_EPARSE, "result: \"%s\" holds a non-string", what);
+        if (!((*v)[(*n)++] = strdup(json_string_value(s))))
+            return sf_error_set(err, SF_ENOMEM, "out of memory");
+    }
+    return SF_OK;
+}
+
+/* Allocate an array for json array `a` of elem-sized items. */
+static int get_array(const json_t *o, const char *key, void **items, size_t elem, size_t *cnt,
+                     const json_t **arr, sf_error *err)
+{
+    *arr = json_object_get(o, key);
+    *cnt = 0;
+    if (!*arr || json_is_null(*arr))
+        return SF_OK;
+    if (!json_is_array(*arr))
+        return sf_error_set(err, SF_EPARSE, "result: \"%s\" is not an array", key);
+    size_t n = json_array_size(*arr);
+    if (!(*items = calloc(n ? n : 1, elem)))
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    return SF_OK;
+}
+
+static int decode_pkgs(const json_t *j, sf_result *r, sf_error *err)
+{
+    const json_t *a;
+    size_t n, i;
+    json_t *v;
+    int rc = get_array(j, "packages", (void **)&r->pkgs, sizeof *r->pkgs, &n, &a, err);
+    json_array_foreach(a, i, v)
+    {
+        if (rc != SF_OK)
+            return rc;
+        sf_pkg *p = &r->pkgs[r->npkgs++];
+        p->layer = -1;
+        const json_t *t = json_object_get(v, "type");
+        if (!json_is_object(v) || !json_is_string(t))
+            return sf_error_set(err, SF_EPARSE, "result: bad package %zu", i);
+        p->type = sf_pkg_type_parse(json_string_value(t));
+        rc = get_fields(v, p, pkg_fields, NF(pkg_fields), err);
+        if (rc == SF_OK)
+            rc = sf_jutil_get_int(v, "layer", -1, SF_LIM_IMAGE_LAYERS, &p->layer, err);
+    }
+    return rc;
+}
+
+static int decode_vulns(const json_t *j, sf_result *r, sf_error *err)
+{
+    const json_t *a;
+    size_t n, i;
+    json_t *v;
+    int rc = get_array(j, "vulnerabilities", (void **)&r->vulns.items, sizeof *r->vulns.items,
+                       &n, &a, err);
+    r->vulns.cap = n;
+    json_array_foreach(a, i, v)
+    {
+        if (rc != SF_OK)
+            return rc;
+        sf_finding *f = &r->vulns.items[r->vulns.n++];
+        if (!json_is_object(v))
+            return sf_error_set(err, SF_EPARSE, "result: bad vulnerability %zu", i);
+        const json_t *cv = json_object_get(v, "cvss"), *t = json_object_get(v, "type");
+        f->cvss = json_is_number(cv) ? json_number_value(cv) : -1;
+        f->pkg_type = json_is_string(t) ? sf_pkg_type_parse(json_string_value(t)) : SF_PT_UNKNOWN;
+        f->layer = -1;
+        rc = get_fields(v, f, vuln_fields, NF(vuln_fields), err);
+        if (rc == SF_OK)
+            rc = get_strv(json_object_get(v, "aliases"), &f->aliases, &f->naliases, "aliases",
+                          err);
+        if (rc == SF_OK)
+            rc = sf_jutil_get_int(v, "layer", -1, SF_LIM_IMAGE_LAYERS, &f->layer, err);
+    }
+    return rc;
+}
+
+static int decode_layers_notes(const json_t *j, sf_result *r, sf_error *err)
+{
+    const json_t *a;
+    size_t n, i;
+    json_t *v;
+    int rc = get_array(j, "layers", (void **)&r->layers, sizeof *r->layers, &n, &a, err);
+    json_array_foreach(a, i, v)
+    {
+        if (rc != SF_OK)
+            return rc;
+        sf_result_layer *l = &r->layers[r->nlayers++];
+        if (!json_is_object(v))
+            return sf_error_set(err, SF_EPARSE, "result: bad layer %zu", i);
+        rc = get_fields(v, l, layer_fields, NF(layer_fields), err);
+        if (rc == SF_OK)
+            rc = sf_jutil_get_u64(v, "size", &l->size, err);
+    }
+    if (rc == SF_OK)
+        rc = get_array(j, "notes", (void **)&r->notes, sizeof *r->notes, &n, &a, err);
+    json_array_foreach(a, i, v)
+    {
+        if (rc != SF_OK)
+            return rc;
+        sf_result_note *nt = &r->notes[r->nnotes++];
+        const json_t *st = json_object_get(v, "status");
+        if (!json_is_object(v))
+            return sf_error_set(err, SF_EPARSE, "result: bad note %zu", i);
+        nt->status = json_is_string(st) && strcmp(json_string_value(st), "unparsed") == 0 ? 1 : 2;
+        rc = get_fields(v, nt, note_fields, NF(note_fields), err);
+        if (rc == SF_OK)
+            rc = sf_jutil_get_int(v, "layer", -1, SF_LIM_IMAGE_LAYERS, &nt->layer, err);
+    }
+    return rc;
+}
+
+static int decode_error(const json_t *j, sf_result *r, sf_error *err)
+{
+    const json_t *e = json_object_get(j, "error");
+    if (!e || json_is_null(e))
+        return SF_OK;
+    const json_t *code = json_object_get(e, "code");
+    if (!json_is_object(e) || !json_is_string(code))
+        return sf_error_set(err, SF_EPARSE, "result: bad \"error\"");
+    r->error_code = SF_EINTERNAL;
+    for (int c = -1; c >= SF_ECODE_MIN; c--)
+        if (strcmp(sf_err_name(c), json_string_value(code)) == 0)
+            r->error_code = c;
+    return sf_jutil_get_str(e, "message", &r->error, err);
+}
+
+static int decode_tree(const json_t *j, sf_result *r, sf_error *err)
+{
+    const json_t *schema = json_object_get(j, "schema");
+    if (!json_is_object(j) || !json_is_string(schema) ||
+        strcmp(json_string_value(schema), SF_RESULT_SCHEMA) != 0)
+        return sf_error_set(err, SF_EPARSE, "result: not a %s document", SF_RESULT_SCHEMA);
+    int rc = get_fields(j, r, top_fields, NF(top_fields), err);
+    if (rc == SF_OK)
+        rc = get_strv(json_object_get(j, "refs"), &r->refs, &r->nrefs, "refs", err);
+    const json_t *os = json_object_get(j, "os");
+    if (rc == SF_OK && json_is_object(os)) {
+        r->has_os = 1;
+        rc = get_fields(os, &r->os, os_fields, NF(os_fields), err);
+    }
+    if (rc == SF_OK)
+        rc = decode_pkgs(j, r, err);
+    if (rc == SF_OK)
+        rc = decode_vulns(j, r, err);
+    if (rc == SF_OK)
+        rc = decode_layers_notes(j, r, err);
+    const json_t *t = json_object_get(j, "timings");
+    for (size_t i = 0; rc == SF_OK && json_is_object(t) && i < NF(timing_fields); i++) {
+        const json_t *v = json_object_get(t, timing_fields[i].key);
+        if (json_is_number(v))
+            *(double *)((char *)&r->timings + timing_fields[i].off) = json_number_value(v);
+    }
+    if (rc == SF_OK)
+        rc = decode_error(j, r, err);
+    return rc;
+}
+
+int sf_result_decode(const char *json, size_t len, sf_result *out, sf_error *err)
+{
+    sf_result_init(out);
+    json_t *j = NULL;
+    int rc = sf_jutil_load(&j, json, len, SF_LIM_MESSAGE_BYTES, "result", err);
+    if (rc == SF_OK)
+        rc = decode_tree(j, out, err);
+    json_decref(j);
+    return rc;
+}

@@ -1,0 +1,111 @@
+/*
+ * agg: the aggregator. A consumer group ("scanfarm-agg") on
+ * scanfarm.results and scanfarm.dlq that keeps the fleet view in Redis:
+ * the latest result per digest, CVE -> digests, package -> versions ->
+ * digests (the reverse index rematch uses), counts per registry /
+ * repository / severity / fixable, and run progress.
+ *
+ * Idempotence: an offset is committed only after its update is in Redis;
+ * a redelivered or duplicated result is recognised by the replacement rule
+ * of agg_view.h and changes nothing. Every update of the fleet view is one
+ * guarded Lua script (compare the digest's stored order string, then apply
+ * all operations), so concurrent aggregators and crashes mid-update cannot
+ * leave half an image counted.
+ *
+ * Redis layout (all on the node of shard key "<prefix>:agg", see keys.h):
+ *   <p>:agg:views    HASH digest -> compact view JSON (refs, findings, error)
+ *   <p>:agg:pkgsof   HASH digest -> [[eco,name,version],...]
+ *   <p>:agg:results  HASH digest -> the latest result document as received
+ *   <p>:agg:order    HASH digest -> "<run rank>|<time>|<run>|<db>"
+ *   <p>:agg:refs     HASH "registry/repo:tag" -> digest it last resolved to
+ *   <p>:agg:counts   HASH counters: images errors vulnerable findings fixable
+ *                    sev|<S>; the same under "reg|<registry>|" and
+ *                    "repo|<registry>/<repo>|"; err|<kind>
+ *   <p>:agg:cves     ZSET id -> number of images carrying it
+ *   <p>:agg:cve:<id> SET digests carrying id
+ *   <p>:agg:pkgnames ZSET package name -> (digest, eco, version) entries
+ *   <p>:agg:pkg:<n>  SET "eco\x1fversion\x1fdigest"
+ *   <p>:agg:runs     ZSET run id -> first seen (ms): the run rank
+ *   <p>:agg:run:<r>:jobs     SET job keys with a result or a DLQ entry
+ *   <p>:agg:run:<r>:images   SET digests with a result in run r
+ *   <p>:agg:run:<r>:progress HASH results dlq errors err|<kind> first_ms last_ms
+ *   <p>:run:<r>:published    STRING job count, written by the coordinator
+ *                            (sf_agg_set_published)
+ * A run is complete when SCARD jobs >= published.
+ */
+#ifndef SF_AGG_H
+#define SF_AGG_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "cache/kv.h"
+
+#define SF_AGG_GROUP "scanfarm-agg"
+#define SF_TOPIC_RESULTS "scanfarm.results"
+#define SF_TOPIC_DLQ "scanfarm.dlq"
+#define SF_TOPIC_FINDINGS "scanfarm.findings"
+
+typedef struct sf_agg sf_agg;
+
+/* kv is borrowed; prefix NULL = "scanfarm". */
+int sf_agg_new(sf_agg **out, sf_kv *kv, const char *prefix, sf_error *err);
+void sf_agg_free(sf_agg *a);
+
+typedef enum sf_agg_outcome {
+    SF_AGG_APPLIED = 0, /* the result is now the digest's latest */
+    SF_AGG_DUPLICATE,   /* same digest, run and DB version as the stored one */
+    SF_AGG_STALE        /* older than the stored one: ignored */
+} sf_agg_outcome;
+
+/* Fold one `scanfarm.result/v1` document into the fleet view and its
+ * run's progress. SF_EPARSE for a document that cannot be used (the
+ * caller logs and skips it); SF_EREDIS when Redis failed (retry later). */
+int sf_agg_apply_result(sf_agg *a, const char *json, size_t len, sf_agg_outcome *out,
+                        sf_error *err);
+
+/* Count one scanfarm.dlq entry (the job plus a reason) as finished-with-
+ * failure in its run. *added = 1 when the job had no result or DLQ entry
+ * yet. */
+int sf_agg_apply_dlq(sf_agg *a, const char *json, size_t len, int *added, sf_error *err);
+
+/* Coordinator side of the run contract: the number of jobs published for
+ * run_id (SET, not incremented: re-publishing the count is idempotent). */
+int sf_agg_set_published(sf_kv *kv, const char *prefix, const char *run_id, long long n,
+                         sf_error *err);
+
+typedef struct sf_agg_progress {
+    long long published; /* -1: the coordinator has not said yet */
+    long long done;      /* jobs with a result or a DLQ entry */
+    long long results, dlq, errors;
+    int64_t first_ms, last_ms; /* first and last result seen by the aggregator */
+    int complete;        /* published known and done >= published */
+    char kinds[512];     /* "kind=n kind=n" of errors, for display */
+} sf_agg_progress;
+
+int sf_agg_progress_get(sf_kv *kv, const char *prefix, const char *run_id, sf_agg_progress *out,
+                        sf_error *err);
+/* Most recently started run known to the aggregator into out ("" none). */
+int sf_agg_latest_run(sf_kv *kv, const char *prefix, char *out, size_t outlen, sf_error *err);
+
+/* The consumer loop of `scanfarm aggregate`. */
+typedef struct sf_agg_loop_opts {
+    const char *brokers;
+    const char *group;         /* NULL = SF_AGG_GROUP */
+    const char *results_topic; /* NULL = SF_TOPIC_RESULTS */
+    const char *dlq_topic;     /* NULL = SF_TOPIC_DLQ; "" = do not consume */
+    sf_kv *kv;
+    const char *prefix;
+    int once_idle_s;           /* > 0: return after this long without messages */
+    volatile sig_atomic_t *stop; /* set to non-zero to stop (may be NULL) */
+} sf_agg_loop_opts;
+
+typedef struct sf_agg_loop_stats {
+    uint64_t results, applied, duplicates, stale, bad, dlq;
+} sf_agg_loop_stats;
+
+int sf_agg_loop(const sf_agg_loop_opts *o, sf_agg_loop_stats *st, sf_error *err);
+
+#endif

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# The fleet report end to end on the real Redis: results built from the
+# corpus' Alpine ground truth are replayed through `scanfarm aggregate
+# --from`, then
+#   - `report --format json` totals equal the sum over the fed results,
+#     and replaying the same results changes no number;
+#   - `query cve` lists exactly the refs whose result holds the CVE;
+#   - SARIF is 2.1.0 with one result per finding;
+#   - the HTML report renders in headless Chromium; the screenshot is kept
+#     at $SF_BIN/../tests/report_html.png (skipped when chromium is absent).
+set -euo pipefail
+: "${SF_BIN:?}" "${SF_SRC:?}" "${SF_CORPUS:?}"
+REDIS=${SCANFARM_REDIS:-127.0.0.1:6379}
+if ! (exec 3<>"/dev/tcp/${REDIS%:*}/${REDIS##*:}") 2>/dev/null; then
+  echo "SKIP: no Redis at $REDIS"; exit 0
+fi
+PREFIX="agg-html-$$"
+OUT=$(mktemp -d)
+cleanup() {
+  if command -v redis-cli >/dev/null; then
+    redis-cli -h "${REDIS%:*}" -p "${REDIS##*:}" --scan --pattern "$PREFIX:*" |
+      xargs -r redis-cli -h "${REDIS%:*}" -p "${REDIS##*:}" DEL >/dev/null
+  fi
+  rm -rf "$OUT"
+}
+trap cleanup EXIT
+SF="$SF_BIN/scanfarm"
+export SCANFARM_REDIS="$REDIS" SCANFARM_PREFIX="$PREFIX"
+
+python3 "$SF_SRC/tests/integration/agg/fleet_results.py" "$SF_CORPUS" run-html-1 >"$OUT/results.jsonl"
+"$SF" aggregate --from "$OUT/results.jsonl"
+"$SF" report --format json --out "$OUT/report.json"
+
+# Expected numbers straight from the documents fed in.
+python3 - "$OUT/results.jsonl" "$OUT/report.json" <<'PY'
+import json, sys
+docs = [json.loads(l) for l in open(sys.argv[1])]
+rep = json.load(open(sys.argv[2]))
+findings = {}
+fixable = 0
+sev = {}
+for d in docs:
+    seen = set()
+    for v in d["vulnerabilities"]:
+        k = (v["id"], v["package"], v["installed"])
+        if k in seen:
+            continue
+        seen.add(k)
+        sev[v["severity"].lower()] = sev.get(v["severity"].lower(), 0) + 1
+        fixable += v["fixed"] is not None
+    findings[d["digest"]] = len(seen)
+assert rep["images"] == len(docs), (rep["images"], len(docs))
+assert rep["findings"]["total"] == sum(findings.values()), rep["findings"]
+for s in ("critical", "high", "medium", "low", "unknown"):
+    assert rep["findings"][s] == sev.get(s, 0), (s, rep["findings"][s], sev.get(s, 0))
+assert rep["fixable"] == fixable
+assert rep["images_failed"] == sum(1 for d in docs if d["error"])
+assert sum(r["images"] for r in rep["registries"]) >= rep["images"]
+print("report totals match: %d images, %d findings, %d fixable"
+      % (rep["images"], rep["findings"]["total"], fixable))
+PY
+
+# query cve: exactly the refs of the images whose result holds it.
+CVE=CVE-2021-3450
+"$SF" query cve "$CVE" | cut -f1 | sort -u >"$OUT/got"
+python3 - "$OUT/results.jsonl" "$CVE" <<'PY' | sort -u >"$OUT/want"
+import json, sys
+for l in open(sys.argv[1]):
+    d = json.loads(l)
+    if any(v["id"] == sys.argv[2] for v in d["vulnerabilities"]):
+        print("\n".join(d["refs"]))
+PY
+diff -u "$OUT/want" "$OUT/got"
+test -s "$OUT/got"
+echo "query cve $CVE: $(wc -l <"$OUT/got") refs, as expected"
+
+# status: 13 of 15 published jobs done, one failed with its code; then complete.
+if command -v redis-cli >/dev/null; then
+  R="redis-cli -h ${REDIS%:*} -p ${REDIS##*:}"
+  N=$(wc -l <"$OUT/results.jsonl")
+  $R SET "$PREFIX:run:run-html-1:published" $((N + 2)) >/dev/null
+  "$SF" status | tee "$OUT/status"
+  grep -q "run run-html-1: $N/$((N + 2)) jobs" "$OUT/status"
+  grep -q "1 failed (auth=1)" "$OUT/status"
+  $R SET "$PREFIX:run:run-html-1:published" "$N" >/dev/null
+  "$SF" status --run run-html-1 --follow | tee "$OUT/status"
+  grep -q "complete" "$OUT/status"
+fi
+
+# Replaying the same results changes nothing.
+"$SF" aggregate --from "$OUT/results.jsonl"
+"$SF" report --format json | grep -v generated_ms >"$OUT/again.json"
+grep -v generated_ms "$OUT/report.json" | diff -u - "$OUT/again.json"
+echo "replay changed no count"
+
+"$SF" report --format sarif --out "$OUT/report.sarif"
+python3 - "$OUT/report.sarif" "$OUT/report.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1])); rep = json.load(open(sys.argv[2]))
+assert s["version"] == "2.1.0"
+run = s["runs"][0]
+assert len(run["results"]) == rep["findings"]["total"]
+ids = {r["id"] for r in run["tool"]["driver"]["rules"]}
+assert all(r["ruleId"] in ids for r in run["results"])
+assert all(run["tool"]["driver"]["rules"][r["ruleIndex"]]["id"] == r["ruleId"] for r in run["results"])
+print("sarif: %d results, %d rules" % (len(run["results"]), len(ids)))
+PY
+
+"$SF" report --format table
+"$SF" report --format html --out "$OUT/report.html"
+test "$(grep -o '<svg' "$OUT/report.html" | wc -l)" -eq 2
+if grep -qE '(src|href)="https?:' "$OUT/report.html"; then
+  echo "FAIL: the HTML report references external resources"; exit 1
+fi
+CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "$CHROMIUM" ]; then
+  echo "SKIP (screenshot): chromium not installed (Debian: apt-get install chromium)"
+  exit 0
+fi
+PNG="$SF_BIN/../tests/report_html.png"
+rm -f "$PNG"
+timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --hide-scrollbars \
+  --user-data-dir="$OUT/chrome" --window-size=1300,1500 \
+  --screenshot="$PNG" "file://$OUT/report.html" >"$OUT/chrome.log" 2>&1 || {
+  cat "$OUT/chrome.log"; exit 1; }
+test -s "$PNG"
+python3 - "$PNG" <<'PY'
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+assert b[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+w, h = struct.unpack(">II", b[16:24])
+assert w >= 1000 and h >= 1000 and len(b) > 20000, (w, h, len(b))
+print("screenshot %s: %dx%d, %d bytes" % (sys.argv[1], w, h, len(b)))
+PY

@@ -1,0 +1,448 @@
+/*
+ * End-to-end test of scanfarm-worker on the real stack: the corpus images
+ * pushed to the registry by tests/fixtures/push-corpus, jobs on a Kafka
+ * topic of this test run, three `scanfarm-worker` processes (one killed
+ * with SIGKILL mid-run), results on the results topic. Each result must
+ * equal `scanfarm scan --format json` of the same image, ignoring timings,
+ * run id, refs, scan time and per-layer cache state.
+ *
+ * Then a registry of our own serves a blob whose bytes do not match its
+ * digest: the image's result must carry the digest error, and nothing of
+ * that layer may be cached.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "analyze/analyzer.h"
+#include "bus/kcons.h"
+#include "bus/kprod.h"
+#include "bus/msg_job.h"
+#include "cache_helpers.h"
+
+#define MAX_JOBS 64
+
+typedef struct ejob {
+    char digest[SF_DIGEST_MAX];
+    char repo[128];
+    char ref[256];
+    json_t *expect; /* array of normalised results from `scanfarm scan` */
+    json_t *got;    /* normalised results from the topic, by digest */
+} ejob;
+
+static ejob jobs[MAX_JOBS];
+static int njobs;
+static char tag[64], jobs_topic[96], results_topic[96], dlq_topic[96], group[96];
+
+static const char *bin(const char *name)
+{
+    static char path[4][512];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(path[k], sizeof path[k], "%s/%s", getenv("SF_BIN") ? getenv("SF_BIN") : "bin", name);
+    return path[k];
+}
+
+/* Drop the fields that legitimately differ between two scans. */
+static void normalise(json_t *r)
+{
+    static const char *drop[] = {"timings", "run_id", "refs", "scanned_at", "scanner_version"};
+    for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
+        json_object_del(r, drop[i]);
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(r, "layers"), i, l) json_object_del(l, "cache");
+}
+
+static char *run_capture(const char *cmd)
+{
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return NULL;
+    sf_buf b;
+    sf_buf_init(&b, 64u << 20);
+    char tmp[65536];
+    size_t n;
+    while ((n = fread(tmp, 1, sizeof tmp, p)) > 0)
+        sf_buf_append(&b, tmp, n);
+    pclose(p);
+    return sf_buf_steal(&b, NULL);
+}
+
+/* Push the corpus; one job per listed image (indexes are one job). */
+static int load_corpus_jobs(const char *registry, const char *list)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "python3 %s/tests/fixtures/push-corpus --registry %s --list %s --quiet",
+             getenv("SF_SRC") ? getenv("SF_SRC") : ".", registry, list);
+    if (system(cmd) != 0)
+        return -1;
+    json_error_t je;
+    json_t *doc = json_load_file(list, 0, &je);
+    size_t i;
+    json_t *img;
+    njobs = 0;
+    json_array_foreach(json_object_get(doc, "images"), i, img) {
+        if (njobs == MAX_JOBS)
+            break;
+        ejob *j = &jobs[njobs++];
+        memset(j, 0, sizeof *j);
+        snprintf(j->digest, sizeof j->digest, "%s", json_string_value(json_object_get(img, "digest")));
+        snprintf(j->repo, sizeof j->repo, "%s", json_string_value(json_object_get(img, "repository")));
+        snprintf(j->ref, sizeof j->ref, "%s", json_string_value(json_object_get(img, "reference")));
+        j->got = json_object();
+    }
+    json_decref(doc);
+    return njobs > 0 ? 0 : -1;
+}
+
+static void produce_jobs(const char *registry, const char *topic, int create)
+{
+    sf_kprod *p = NULL;
+    sf_error e = SF_ERROR_INIT;
+    sf_kprod_opts po = {.brokers = "127.0.0.1:9092"};
+    assert_int_equal(sf_kprod_new(&p, &po, &e), SF_OK);
+    if (create) {
+        assert_int_equal(sf_kprod_create_topic(p, jobs_topic, 6, 1, 10000, &e), SF_OK);
+        assert_int_equal(sf_kprod_create_topic(p, results_topic, 3, 1, 10000, &e), SF_OK);
+        assert_int_equal(sf_kprod_create_topic(p, dlq_topic, 1, 1, 10000, &e), SF_OK);
+    }
+    for (int k = 0; k < njobs; k++) {
+        char at[40];
+        char *refs[] = {jobs[k].ref};
+        sf_job_now(at, sizeof at);
+        sf_job j = {.run_id = "run-e2e", .kind = SF_JOB_SCAN, .registry = (char *)registry,
+                    .repository = jobs[k].repo, .digest = jobs[k].digest, .refs = refs,
+                    .nrefs = 1, .enqueued_at = at};
+        char *json = NULL;
+        size_t len = 0;
+        assert_int_equal(sf_job_encode(&j, &json, &len, &e), SF_OK);
+        assert_int_equal(sf_kprod_produce(p, topic, jobs[k].digest, strlen(jobs[k].digest), json,
+                                          len, NULL, &e),
+                         SF_OK);
+        free(json);
+    }
+    assert_int_equal(sf_kprod_flush(p, 30000, &e), SF_OK);
+    sf_kprod_free(p);
+}
+
+static pid_t spawn_worker(const char *prefix, int metrics_port)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%d", metrics_port);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        if (!getenv("SF_TEST_VERBOSE"))
+            dup2(fd, 2);
+        execl(bin("scanfarm-worker"), "scanfarm-worker", "--kafka", "127.0.0.1:9092", "--redis",
+              "127.0.0.1:6379", "--key-prefix", prefix, "--group", group, "--jobs-topic",
+              jobs_topic, "--results-topic", results_topic, "--dlq-topic", dlq_topic,
+              "--metrics-port", port, "--metrics-addr", "127.0.0.1", "--concurrency", "2",
+              "--insecure-registry", "127.0.0.1:5000", "--insecure-registry",
+              getenv("SF_T_OWN_REGISTRY") ? getenv("SF_T_OWN_REGISTRY") : "127.0.0.1:5000",
+              "--session-timeout-ms", "6000", "--grace", "20", (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static ejob *job_of(const char *digest)
+{
+    for (int k = 0; k < njobs; k++)
+        if (strcmp(jobs[k].digest, digest) == 0)
+            return &jobs[k];
+    return NULL;
+}
+
+/* Read results until every job has as many as `scanfarm scan` gave. */
+static int collect(sf_kcons *rr, int timeout_s, pid_t kill_me, int *dups)
+{
+    uint64_t t0 = t_now_ms();
+    int killed = 0, seen = 0;
+    for (;;) {
+        int done = 1;
+        for (int k = 0; k < njobs && done; k++)
+            done = json_object_size(jobs[k].got) >= json_array_size(jobs[k].expect);
+        if (done)
+            return 0;
+        if (t_now_ms() - t0 > (uint64_t)timeout_s * 1000)
+            return -1;
+        sf_kmsg *m = NULL;
+        sf_error e = SF_ERROR_INIT;
+        if (sf_kcons_poll(rr, 200, &m, &e) != SF_OK || !m)
+            continue;
+        json_error_t je;
+        json_t *r = json_loadb(m->value, m->len, 0, &je);
+        const char *idx = json_string_value(json_object_get(r, "index_digest"));
+        const char *dg = json_string_value(json_object_get(r, "digest"));
+        ejob *j = job_of(idx ? idx : dg ? dg : "");
+        if (j && dg) {
+            normalise(r);
+            if (json_object_get(j->got, dg))
+                (*dups)++;
+            json_object_set(j->got, dg, r);
+        }
+        json_decref(r);
+        sf_kcons_done(rr, m);
+        if (++seen == 4 && kill_me > 0 && !killed) {
+            kill(kill_me, SIGKILL); /* mid-run: it holds jobs */
+            killed = 1;
+        }
+    }
+}
+
+static int http_get(int port, const char *path, char *out, size_t cap)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(fd);
+        return -1;
+    }
+    char req[256];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+    (void)!write(fd, req, (size_t)n);
+    size_t got = 0;
+    ssize_t r;
+    while (got < cap - 1 && (r = read(fd, out + got, cap - 1 - got)) > 0)
+        got += (size_t)r;
+    out[got] = '\0';
+    close(fd);
+    return 0;
+}
+
+static void test_worker_e2e__three_workers_match_cli(void **state)
+{
+    (void)state;
+    if (!t_service_up(6379) || access(bin("scanfarm-worker"), X_OK) != 0)
+        skip();
+    snprintf(tag, sizeof tag, "worker-e2e-%ld-%ld", (long)getpid(), (long)time(NULL));
+    snprintf(jobs_topic, sizeof jobs_topic, "%s.jobs", tag);
+    snprintf(results_topic, sizeof results_topic, "%s.results", tag);
+    snprintf(dlq_topic, sizeof dlq_topic, "%s.dlq", tag);
+    snprintf(group, sizeof group, "%s.workers", tag);
+    char list[256];
+    snprintf(list, sizeof list, "/tmp/%s.images.json", tag);
+    assert_int_equal(load_corpus_jobs("127.0.0.1:5000", list), 0);
+    /* What the CLI says about each image. */
+    for (int k = 0; k < njobs; k++) {
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd, "%s scan --format json 127.0.0.1:5000/%s@%s 2>/dev/null",
+                 bin("scanfarm"), jobs[k].repo, jobs[k].digest);
+        char *out = run_capture(cmd);
+        json_error_t je;
+        json_t *d = out ? json_loads(out, 0, &je) : NULL;
+        free(out);
+        assert_non_null(d);
+        if (!json_is_array(d)) {
+            json_t *a = json_array();
+            json_array_append_new(a, d);
+            d = a;
+        }
+        size_t i;
+        json_t *r;
+        json_array_foreach(d, i, r) normalise(r);
+        jobs[k].expect = d;
+    }
+    produce_jobs("127.0.0.1:5000", jobs_topic, 1);
+    int mport = t_port(40);
+    pid_t w[3];
+    for (int i = 0; i < 3; i++)
+        w[i] = spawn_worker(tag, i == 1 ? mport : 0);
+    char rg[128];
+    snprintf(rg, sizeof rg, "%s.reader", tag);
+    sf_kcons *rr = NULL;
+    sf_error e = SF_ERROR_INIT;
+    sf_kcons_opts ro = {.brokers = "127.0.0.1:9092", .group = rg, .topic = results_topic,
+                        .max_in_flight = 10000};
+    assert_int_equal(sf_kcons_new(&rr, &ro, &e), SF_OK);
+    int dups = 0;
+    assert_int_equal(collect(rr, 300, w[0], &dups), 0);
+    int nres = 0;
+    for (int k = 0; k < njobs; k++) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(jobs[k].expect, i, x) {
+            const char *dg = json_string_value(json_object_get(x, "digest"));
+            json_t *g = json_object_get(jobs[k].got, dg);
+            if (!json_equal(x, g)) {
+                char *a = json_dumps(x, JSON_SORT_KEYS), *b = g ? json_dumps(g, JSON_SORT_KEYS) : NULL;
+                fprintf(stderr, "mismatch for %s\n cli:    %.600s\n worker: %.600s\n", jobs[k].ref, a,
+                        b ? b : "(none)");
+                free(a);
+                free(b);
+                fail();
+            }
+            nres++;
+        }
+    }
+    fprintf(stderr, "e2e: %d jobs, %d results equal to the CLI's, %d duplicates after kill -9\n",
+            njobs, nres, dups);
+    /* Metrics of a live worker. */
+    char page[65536];
+    assert_int_equal(http_get(mport, "/metrics", page, sizeof page), 0);
+    assert_non_null(strstr(page, "# TYPE scanfarm_jobs_total counter"));
+    assert_non_null(strstr(page, "scanfarm_cache_layer_lookups_total{result="));
+    assert_int_equal(http_get(mport, "/healthz", page, sizeof page), 0);
+    assert_non_null(strstr(page, "200 OK"));
+    for (int i = 1; i < 3; i++)
+        kill(w[i], SIGTERM);
+    for (int i = 0; i < 3; i++) {
+        int st = 0;
+        waitpid(w[i], &st, 0);
+        if (i > 0) {
+            assert_true(WIFEXITED(st));
+            assert_int_equal(WEXITSTATUS(st), 0);
+        }
+    }
+    sf_kcons_close(rr);
+    for (int k = 0; k < njobs; k++) {
+        json_decref(jobs[k].expect);
+        json_decref(jobs[k].got);
+    }
+}
+
+/* A private docker-registry on port with storage under dir. */
+static pid_t registry_start(const char *dir, int port)
+{
+    char cfg[512], body[1024];
+    snprintf(cfg, sizeof cfg, "%s/config.yml", dir);
+    snprintf(body, sizeof body,
+             "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s/data\n"
+             "  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:%d\n",
+             dir, port);
+    FILE *f = fopen(cfg, "w");
+    fputs(body, f);
+    fclose(f);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execlp("docker-registry", "docker-registry", "serve", cfg, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 100; i++) {
+        char page[256];
+        if (http_get(port, "/v2/", page, sizeof page) == 0 && strstr(page, "200 OK"))
+            break;
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return pid;
+}
+
+static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **state)
+{
+    (void)state;
+    if (!t_service_up(6379) || access(bin("scanfarm-worker"), X_OK) != 0 ||
+        system("command -v docker-registry >/dev/null") != 0)
+        skip();
+    snprintf(tag, sizeof tag, "worker-e2ec-%ld-%ld", (long)getpid(), (long)time(NULL));
+    snprintf(jobs_topic, sizeof jobs_topic, "%s.jobs", tag);
+    snprintf(results_topic, sizeof results_topic, "%s.results", tag);
+    snprintf(dlq_topic, sizeof dlq_topic, "%s.dlq", tag);
+    snprintf(group, sizeof group, "%s.workers", tag);
+    char dir[256], reg[64], list[320];
+    snprintf(dir, sizeof dir, "/tmp/%s", tag);
+    mkdir(dir, 0700);
+    int port = t_port(41);
+    snprintf(reg, sizeof reg, "127.0.0.1:%d", port);
+    setenv("SF_T_OWN_REGISTRY", reg, 1);
+    pid_t rp = registry_start(dir, port);
+    snprintf(list, sizeof list, "%s/images.json", dir);
+    assert_int_equal(load_corpus_jobs(reg, list), 0);
+    /* Keep one single-layer image; flip a byte in the middle of its blob. */
+    ejob *victim = NULL;
+    for (int k = 0; k < njobs && !victim; k++)
+        if (strstr(jobs[k].ref, "corpus/alpine:3.10.3"))
+            victim = &jobs[k];
+    assert_non_null(victim);
+    jobs[0] = *victim;
+    njobs = 1;
+    json_error_t je;
+    json_t *doc = json_load_file(list, 0, &je);
+    const char *layer = NULL;
+    size_t i;
+    json_t *img;
+    json_array_foreach(json_object_get(doc, "images"), i, img) if (
+        strcmp(json_string_value(json_object_get(img, "digest")), jobs[0].digest) == 0) layer =
+        json_string_value(json_object_get(json_array_get(json_object_get(img, "layers"), 0), "digest"));
+    assert_non_null(layer);
+    char blob[512];
+    snprintf(blob, sizeof blob, "%s/data/docker/registry/v2/blobs/sha256/%.2s/%s/data", dir,
+             layer + 7, layer + 7);
+    int fd = open(blob, O_RDWR);
+    assert_true(fd >= 0);
+    unsigned char c;
+    assert_int_equal(pread(fd, &c, 1, 1000000), 1);
+    c ^= 0xff;
+    assert_int_equal(pwrite(fd, &c, 1, 1000000), 1);
+    close(fd);
+    jobs[0].expect = json_array();
+    json_array_append_new(jobs[0].expect, json_object());
+    produce_jobs(reg, jobs_topic, 1);
+    pid_t w = spawn_worker(tag, 0);
+    char rg[128];
+    snprintf(rg, sizeof rg, "%s.reader", tag);
+    sf_kcons *rr = NULL;
+    sf_error e = SF_ERROR_INIT;
+    sf_kcons_opts ro = {.brokers = "127.0.0.1:9092", .group = rg, .topic = results_topic,
+                        .max_in_flight = 100};
+    assert_int_equal(sf_kcons_new(&rr, &ro, &e), SF_OK);
+    int dups = 0;
+    assert_int_equal(collect(rr, 120, 0, &dups), 0);
+    json_t *r = json_object_get(jobs[0].got, jobs[0].digest);
+    assert_non_null(r);
+    json_t *err = json_object_get(r, "error");
+    assert_true(json_is_object(err));
+    assert_string_equal(json_string_value(json_object_get(err, "code")), "digest");
+    /* Nothing of that layer in the cache: no inventory, no lock. */
+    const char *nodes[] = {"127.0.0.1:6379"};
+    sf_kv_opts ko = {.nodes = nodes, .nnodes = 1};
+    sf_kv *kv = NULL;
+    assert_int_equal(sf_kv_new(&kv, &ko, &e), SF_OK);
+    char key[SF_KEY_MAX];
+    int exists = 1;
+    assert_int_equal(sf_keys_layer(key, tag, layer, sf_analyzers_version(), &e), SF_OK);
+    assert_int_equal(sf_kv_exists(kv, layer, key, &exists, &e), SF_OK);
+    assert_int_equal(exists, 0);
+    assert_int_equal(sf_keys_lock_layer(key, tag, layer, &e), SF_OK);
+    assert_int_equal(sf_kv_exists(kv, layer, key, &exists, &e), SF_OK);
+    assert_int_equal(exists, 0);
+    assert_int_equal(sf_keys_image(key, tag, jobs[0].digest, &e), SF_OK);
+    assert_int_equal(sf_kv_exists(kv, jobs[0].digest, key, &exists, &e), SF_OK);
+    assert_int_equal(exists, 0);
+    sf_kv_free(kv);
+    kill(w, SIGTERM);
+    int st = 0;
+    waitpid(w, &st, 0);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    kill(rp, SIGTERM);
+    waitpid(rp, NULL, 0);
+    sf_kcons_close(rr);
+    json_decref(doc);
+    char rm[300];
+    snprintf(rm, sizeof rm, "rm -rf %s", dir);
+    (void)!system(rm);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_worker_e2e__three_workers_match_cli),
+        cmocka_unit_test(test_worker_e2e__corrupt_blob_is_an_error_and_not_cached),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,81 @@
+/*
+ * agg_fix: hand-made `scanfarm.result/v1` documents for the aggregator
+ * and report tests (unit and integration). A finding spec is
+ * "ID:package:installed:fixed:SEVERITY" with fixed "-" for none, several
+ * separated by ';'.
+ */
+#ifndef SF_AGG_FIX_H
+#define SF_AGG_FIX_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+
+/* "sha256:" + 64 times c. */
+static inline const char *fix_digest(char c, char out[72])
+{
+    memcpy(out, "sha256:", 7);
+    memset(out + 7, c, 64);
+    out[71] = '\0';
+    return out;
+}
+
+/* Append one result document to b (b is reset first). refs is
+ * ';'-separated; err NULL for a scanned image. */
+static inline void fix_result(sf_buf *b, char dc, const char *run, const char *db,
+                              const char *at, const char *refs, const char *vulns,
+                              const char *err)
+{
+    char d[72], tmp[512];
+    sf_buf_reset(b);
+    sf_buf_printf(b, "{\"schema\":\"scanfarm.result/v1\",\"run_id\":\"%s\",\"digest\":\"%s\","
+                     "\"platform\":\"linux/amd64\",\"refs\":[", run, fix_digest(dc, d));
+    const char *p = refs;
+    for (int first = 1; p && *p; first = 0) {
+        size_t n = strcspn(p, ";");
+        sf_buf_printf(b, "%s\"%.*s\"", first ? "" : ",", (int)n, p);
+        p += n + (p[n] == ';');
+    }
+    sf_buf_printf(b, "],\"os\":{\"id\":\"alpine\",\"version_id\":\"3.10.3\"},\"packages\":[");
+    /* every finding's package is also in the package list */
+    p = vulns;
+    for (int first = 1; p && *p; first = 0) {
+        size_t n = strcspn(p, ";");
+        char id[64], pkg[64], inst[64], fixd[64], sev[32];
+        snprintf(tmp, sizeof tmp, "%.*s", (int)n, p);
+        sscanf(tmp, "%63[^:]:%63[^:]:%63[^:]:%63[^:]:%31s", id, pkg, inst, fixd, sev);
+        sf_buf_printf(b, "%s{\"name\":\"%s\",\"version\":\"%s\",\"type\":\"apk\","
+                         "\"ecosystem\":\"Alpine:v3.10\"}", first ? "" : ",", pkg, inst);
+        p += n + (p[n] == ';');
+    }
+    sf_buf_printf(b, "%s{\"name\":\"musl\",\"version\":\"1.1.22-r3\",\"type\":\"apk\","
+                     "\"ecosystem\":\"Alpine:v3.10\"}]", vulns && *vulns ? "," : "");
+    sf_buf_printf(b, ",\"vulnerabilities\":[");
+    p = vulns;
+    for (int first = 1; p && *p; first = 0) {
+        size_t n = strcspn(p, ";");
+        char id[64], pkg[64], inst[64], fixd[64], sev[32];
+        snprintf(tmp, sizeof tmp, "%.*s", (int)n, p);
+        sscanf(tmp, "%63[^:]:%63[^:]:%63[^:]:%63[^:]:%31s", id, pkg, inst, fixd, sev);
+        sf_buf_printf(b, "%s{\"id\":\"%s\",\"aliases\":[],\"package\":\"%s\","
+                         "\"ecosystem\":\"Alpine:v3.10\",\"installed\":\"%s\",",
+                      first ? "" : ",", id, pkg, inst);
+        if (strcmp(fixd, "-") == 0)
+            sf_buf_printf(b, "\"fixed\":null,");
+        else
+            sf_buf_printf(b, "\"fixed\":\"%s\",", fixd);
+        sf_buf_printf(b, "\"severity\":\"%s\",\"cvss\":7.5}", sev);
+        p += n + (p[n] == ';');
+    }
+    sf_buf_printf(b, "],\"summary\":{},\"layers\":[],\"db_version\":\"%s\","
+                     "\"scanned_at\":\"%s\",\"timings\":{\"total_ms\":12.5},\"error\":",
+                  db, at);
+    if (err)
+        sf_buf_printf(b, "{\"code\":\"%s\",\"kind\":\"image\",\"message\":\"failed\"}}", err);
+    else
+        sf_buf_printf(b, "null}");
+}
+
+#endif
