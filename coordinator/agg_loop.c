@@ -17,6 +17,7 @@
 
 #include "agg.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "bus/kcons.h"
 #include "cache/keys.h"
 
@@ -29,13 +30,43 @@ static uint64_t mono_ms(void)
 
 static int stopping(const sf_agg_loop_opts *o) { return o->stop && *o->stop; }
 
+/* Process metrics (registered once in the default registry). */
+static sf_mfam *m_msgs, *m_apply;
+
+static void metrics_init(void)
+{
+    sf_metrics *m = sf_metrics_default();
+    m_msgs = sf_metrics_counter(m, "scanfarm_agg_messages_total",
+                                "Messages folded into the fleet view, by topic and outcome "
+                                "(applied, duplicate, stale, unusable, dlq)",
+                                "topic,outcome");
+    m_apply = sf_metrics_histogram(m, "scanfarm_agg_apply_seconds",
+                                   "Time to fold one message into Redis", "topic", NULL, 0);
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void count(const char *topic, const char *outcome)
+{
+    const char *lv[] = {topic, outcome};
+    sf_metric_add(m_msgs, lv, 1);
+}
+
 /* Apply one message until it is applied, unusable, or we are stopped.
  * Returns 1 when the message may be marked done. */
 static int handle(sf_agg *a, const sf_agg_loop_opts *o, int is_dlq, sf_kmsg *m,
                   sf_agg_loop_stats *st)
 {
     long wait_ms = 100;
+    const char *topic = is_dlq ? "dlq" : "results";
+    static const char *const names[] = {"applied", "duplicate", "stale"};
     for (;;) {
+        double t0 = mono_s();
         sf_error e = SF_ERROR_INIT;
         sf_agg_outcome oc = SF_AGG_APPLIED;
         int added = 0, rc;
@@ -44,6 +75,9 @@ static int handle(sf_agg *a, const sf_agg_loop_opts *o, int is_dlq, sf_kmsg *m,
         else
             rc = sf_agg_apply_result(a, m->value, m->len, &oc, &e);
         if (rc == SF_OK) {
+            const char *lv[] = {topic};
+            sf_metric_observe(m_apply, lv, mono_s() - t0);
+            count(topic, is_dlq ? "dlq" : names[oc]);
             if (is_dlq) {
                 st->dlq++;
             } else {
@@ -56,6 +90,7 @@ static int handle(sf_agg *a, const sf_agg_loop_opts *o, int is_dlq, sf_kmsg *m,
         }
         if (rc != SF_EREDIS && rc != SF_ENOMEM) {
             st->bad++;
+            count(topic, "unusable");
             SF_WARN("agg", "skipping unusable message|topic=%s partition=%d offset=%lld err=\"%s\"",
                     is_dlq ? "dlq" : "results", m->partition, (long long)m->offset, e.msg);
             return 1;
@@ -87,6 +122,8 @@ int sf_agg_loop(const sf_agg_loop_opts *o, sf_agg_loop_stats *st, sf_error *err)
     int rc;
     const char *dlq = o->dlq_topic ? o->dlq_topic : SF_TOPIC_DLQ;
     memset(st, 0, sizeof *st);
+    if (!m_msgs)
+        metrics_init();
     if ((rc = sf_agg_new(&a, o->kv, o->prefix, err)) != SF_OK ||
         (rc = open_cons(&cr, o, o->results_topic ? o->results_topic : SF_TOPIC_RESULTS, err)) !=
             SF_OK)

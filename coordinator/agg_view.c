@@ -1,12 +1,11 @@
 /*
- * agg_view: see agg_view.h. The result decoder is the one place the
- * aggregator reads `scanfarm.result/v1`; it is deliberately lenient about
- * fields it does not need (forward compatibility within v1) and strict
- * about the ones it keys on (schema, digest).
+ * agg_view: see agg_view.h. Results are read with the engine's decoder
+ * (bus/msg_result.h), then reduced to the view; what the fleet view keys
+ * on (digest, run id, refs, ids) is validated again here because it ends
+ * up in Redis keys, hash fields and reports.
  */
 #include "agg_view.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 
 #include "base/digest.h"
 #include "base/limits.h"
+#include "bus/msg_result.h"
 
 static const char *const SEV_NAMES[SF_SEV_N] = {"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"};
 
@@ -67,25 +67,20 @@ void sf_agg_view_free(sf_agg_view *v)
     free(v);
 }
 
-/* A string field: present, a string, printable, bounded. NULL otherwise. */
-static const char *jstr(json_t *o, const char *k)
+/* Printable, bounded text we are willing to index. */
+static int text_ok(const char *s, size_t max)
 {
-    json_t *x = o ? json_object_get(o, k) : NULL;
-    if (!json_is_string(x))
-        return NULL;
-    const char *s = json_string_value(x);
-    if (json_string_length(x) > SF_AGG_STR_MAX)
-        return NULL;
+    if (!s || !*s || strlen(s) > max)
+        return 0;
     for (const char *p = s; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            return NULL;
-    return s;
+            return 0;
+    return 1;
 }
 
-/* strdup of a field, "" -> NULL. Sets *oom on allocation failure. */
-static char *jdup(json_t *o, const char *k, int *oom)
+/* strdup of an optional field: NULL stays NULL; *oom on failure. */
+static char *odup(const char *s, int *oom)
 {
-    const char *s = jstr(o, k);
     if (!s || !*s)
         return NULL;
     char *d = sf_strdup(s);
@@ -133,76 +128,14 @@ int64_t sf_agg_parse_time(const char *s)
     return ((int64_t)t - off) * 1000 + ms;
 }
 
-/* When the worker produced the result: the first time field found. */
-static int64_t result_time(json_t *doc)
-{
-    static const char *const top[] = {"produced_at", "finished_at", "scanned_at", NULL};
-    static const char *const sub[] = {"finished_at", "end", "produced_at", NULL};
-    for (int i = 0; top[i]; i++) {
-        int64_t t = sf_agg_parse_time(jstr(doc, top[i]));
-        if (t >= 0)
-            return t;
-    }
-    json_t *tm = json_object_get(doc, "timings");
-    for (int i = 0; sub[i] && json_is_object(tm); i++) {
-        int64_t t = sf_agg_parse_time(jstr(tm, sub[i]));
-        if (t >= 0)
-            return t;
-    }
-    return 0;
-}
 
-/* error: null | "kind" | {"kind"|"code"|"name": ...}. */
-static int result_error(json_t *doc, sf_agg_view *v)
+static void vuln_free_fields(sf_agg_vuln *x)
 {
-    json_t *e = json_object_get(doc, "error");
-    const char *s = NULL;
-    if (!e || json_is_null(e) || json_is_false(e))
-        return SF_OK;
-    if (json_is_string(e))
-        s = jstr(doc, "error");
-    else if (json_is_object(e))
-        s = jstr(e, "kind") ? jstr(e, "kind") : jstr(e, "code") ? jstr(e, "code") : jstr(e, "name");
-    v->error = sf_strdup(s && *s && strlen(s) <= 64 ? s : "error");
-    return v->error ? SF_OK : SF_ENOMEM;
-}
-
-/* A ref we are willing to index: printable, no spaces or '|'. */
-static int ref_ok(const char *s)
-{
-    if (!s || !*s || strlen(s) > 512)
-        return 0;
-    for (const char *p = s; *p; p++)
-        if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '|')
-            return 0;
-    return 1;
-}
-
-static int result_refs(json_t *doc, sf_agg_view *v, sf_error *err)
-{
-    json_t *a = json_object_get(doc, "refs"), *x;
-    size_t i;
-    if (!json_is_array(a))
-        return SF_OK;
-    if (json_array_size(a) > SF_AGG_MAX_REFS)
-        return sf_error_set(err, SF_ELIMIT, "result with more than %d refs", SF_AGG_MAX_REFS);
-    v->refs = calloc(json_array_size(a) + 1, sizeof *v->refs);
-    if (!v->refs)
-        return sf_error_set(err, SF_ENOMEM, "out of memory");
-    json_array_foreach(a, i, x) {
-        const char *s = json_string_value(x);
-        if (!ref_ok(s))
-            continue;
-        int dup = 0;
-        for (size_t j = 0; j < v->nrefs && !dup; j++)
-            dup = strcmp(v->refs[j], s) == 0;
-        if (dup)
-            continue;
-        if (!(v->refs[v->nrefs] = sf_strdup(s)))
-            return sf_error_set(err, SF_ENOMEM, "out of memory");
-        v->nrefs++;
-    }
-    return SF_OK;
+    free(x->id);
+    free(x->pkg);
+    free(x->eco);
+    free(x->installed);
+    free(x->fixed);
 }
 
 static int cmp_vuln(const void *a, const void *b)
@@ -224,12 +157,7 @@ static void vulns_finish(sf_agg_view *v)
         qsort(v->vulns, v->nvulns, sizeof *v->vulns, cmp_vuln);
     for (size_t i = 0; i < v->nvulns; i++) {
         if (w > 0 && cmp_vuln(&v->vulns[w - 1], &v->vulns[i]) == 0) {
-            sf_agg_vuln *x = &v->vulns[i];
-            free(x->id);
-            free(x->pkg);
-            free(x->eco);
-            free(x->installed);
-            free(x->fixed);
+            vuln_free_fields(&v->vulns[i]);
             continue;
         }
         v->vulns[w++] = v->vulns[i];
@@ -241,39 +169,6 @@ static void vulns_finish(sf_agg_view *v)
         v->sev[v->vulns[i].sev]++;
         v->fixable += v->vulns[i].fixed != NULL;
     }
-}
-
-static int result_vulns(json_t *doc, sf_agg_view *v, sf_error *err)
-{
-    json_t *a = json_object_get(doc, "vulnerabilities"), *x;
-    size_t i;
-    int oom = 0;
-    if (!json_is_array(a))
-        return SF_OK;
-    if (json_array_size(a) > SF_AGG_MAX_VULNS)
-        return sf_error_set(err, SF_ELIMIT, "result with more than %d findings", SF_AGG_MAX_VULNS);
-    v->vulns = calloc(json_array_size(a) + 1, sizeof *v->vulns);
-    if (!v->vulns)
-        return sf_error_set(err, SF_ENOMEM, "out of memory");
-    json_array_foreach(a, i, x) {
-        const char *id = jstr(x, "id"), *pkg = jstr(x, "package");
-        if (!id || !*id || !pkg || !*pkg)
-            continue; /* a finding without id or package cannot be indexed */
-        sf_agg_vuln *f = &v->vulns[v->nvulns++];
-        f->id = sf_strdup(id);
-        f->pkg = sf_strdup(pkg);
-        oom |= !f->id || !f->pkg;
-        f->eco = jdup(x, "ecosystem", &oom);
-        f->installed = jdup(x, "installed", &oom);
-        f->fixed = jdup(x, "fixed", &oom);
-        f->sev = sf_agg_sev_parse(jstr(x, "severity"));
-        json_t *c = json_object_get(x, "cvss");
-        f->cvss = json_is_number(c) ? json_number_value(c) : -1;
-        if (oom)
-            return sf_error_set(err, SF_ENOMEM, "out of memory");
-    }
-    vulns_finish(v);
-    return SF_OK;
 }
 
 static int cmp_pkg(const void *a, const void *b)
@@ -304,103 +199,154 @@ static void pkgs_finish(sf_agg_view *v)
     v->npkgs = w;
 }
 
-/* packages: [{"name","version", "ecosystem"|"type"}]; eco defaults to the
- * purl type. Packages without name or version are not indexed. */
-static int result_pkgs(json_t *doc, sf_agg_view *v, sf_error *err)
+int sf_agg_pkg_eco(const sf_pkg *p, const sf_osinfo *os, char *out, size_t outlen)
 {
-    json_t *a = json_object_get(doc, "packages"), *x;
-    size_t i;
-    if (!json_is_array(a))
-        return SF_OK;
-    if (json_array_size(a) > SF_AGG_MAX_PKGS)
-        return sf_error_set(err, SF_ELIMIT, "result with more than %d packages", SF_AGG_MAX_PKGS);
-    v->pkgs = calloc(json_array_size(a) + 1, sizeof *v->pkgs);
-    if (!v->pkgs)
+    const char *e = NULL;
+    char buf[128];
+    if (sf_pkg_type_is_os(p->type)) {
+        if (os && sf_osinfo_osv_ecosystem(os, buf, sizeof buf) == SF_OK)
+            e = buf;
+    } else {
+        e = sf_pkg_type_osv_ecosystem(p->type);
+    }
+    if (!e)
+        e = sf_pkg_type_name(p->type);
+    int n = snprintf(out, outlen, "%s", e);
+    return n < 0 || (size_t)n >= outlen ? SF_ELIMIT : SF_OK;
+}
+
+/* A ref we are willing to index: printable, no spaces or '|'. */
+static int ref_ok(const char *s)
+{
+    if (!text_ok(s, 512))
+        return 0;
+    return !strpbrk(s, " |");
+}
+
+static int conv_ident(const sf_result *r, sf_agg_view *v, sf_error *err)
+{
+    int oom = 0;
+    if (!r->digest || sf_digest_validate(r->digest, NULL) != SF_OK)
+        return sf_error_set(err, SF_EPARSE, "result without a valid digest");
+    if (r->index_digest && *r->index_digest && sf_digest_validate(r->index_digest, NULL) != SF_OK)
+        return sf_error_set(err, SF_EPARSE, "result with a malformed index_digest");
+    if (r->run_id && (!text_ok(r->run_id, 128) || strpbrk(r->run_id, ": *?[]|")))
+        return sf_error_set(err, SF_EPARSE, "result with a malformed run_id");
+    if (r->db_version && (strlen(r->db_version) > 128 || strchr(r->db_version, '|')))
+        return sf_error_set(err, SF_EPARSE, "result with a malformed db_version");
+    v->digest = sf_strdup(r->digest);
+    v->job_key = sf_strdup(r->index_digest && *r->index_digest ? r->index_digest : r->digest);
+    v->run_id = sf_strdup(r->run_id && *r->run_id ? r->run_id : "none");
+    v->db_version = sf_strdup(r->db_version ? r->db_version : "");
+    v->platform = text_ok(r->platform, 64) ? odup(r->platform, &oom) : NULL;
+    if (r->error_code != SF_OK)
+        v->error = odup(sf_err_name(r->error_code), &oom);
+    v->time_ms = r->scanned_at ? sf_agg_parse_time(r->scanned_at) : 0;
+    if (v->time_ms < 0)
+        v->time_ms = 0;
+    if (r->has_os && text_ok(r->os.id, 64)) {
+        char tmp[256];
+        const char *ver = text_ok(r->os.version_id, 64) ? r->os.version_id : NULL;
+        snprintf(tmp, sizeof tmp, "%s%s%s", r->os.id, ver ? " " : "", ver ? ver : "");
+        v->os = odup(tmp, &oom);
+    }
+    if (oom || !v->digest || !v->job_key || !v->run_id || !v->db_version)
         return sf_error_set(err, SF_ENOMEM, "out of memory");
-    json_array_foreach(a, i, x) {
-        const char *name = jstr(x, "name"), *ver = jstr(x, "version");
-        const char *eco = jstr(x, "ecosystem");
-        if (!eco || !*eco)
-            eco = jstr(x, "type");
-        if (!name || !*name || !ver || !*ver || strchr(name, 0x1f))
+    return SF_OK;
+}
+
+static int conv_refs(const sf_result *r, sf_agg_view *v, sf_error *err)
+{
+    if (r->nrefs > SF_AGG_MAX_REFS)
+        return sf_error_set(err, SF_ELIMIT, "result with more than %d refs", SF_AGG_MAX_REFS);
+    if (!(v->refs = calloc(r->nrefs + 1, sizeof *v->refs)))
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    for (size_t i = 0; i < r->nrefs; i++) {
+        int dup = !ref_ok(r->refs[i]);
+        for (size_t j = 0; j < v->nrefs && !dup; j++)
+            dup = strcmp(v->refs[j], r->refs[i]) == 0;
+        if (dup)
             continue;
-        sf_agg_pkg *p = &v->pkgs[v->npkgs++];
-        p->eco = sf_strdup(eco && *eco ? eco : "unknown");
-        p->name = sf_strdup(name);
-        p->version = sf_strdup(ver);
-        if (!p->eco || !p->name || !p->version)
+        if (!(v->refs[v->nrefs] = sf_strdup(r->refs[i])))
+            return sf_error_set(err, SF_ENOMEM, "out of memory");
+        v->nrefs++;
+    }
+    return SF_OK;
+}
+
+static int conv_vulns(const sf_result *r, sf_agg_view *v, sf_error *err)
+{
+    if (r->vulns.n > SF_AGG_MAX_VULNS)
+        return sf_error_set(err, SF_ELIMIT, "result with more than %d findings", SF_AGG_MAX_VULNS);
+    if (!(v->vulns = calloc(r->vulns.n + 1, sizeof *v->vulns)))
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    for (size_t i = 0; i < r->vulns.n; i++) {
+        const sf_finding *x = &r->vulns.items[i];
+        int oom = 0;
+        if (!text_ok(x->id, SF_AGG_STR_MAX) || !text_ok(x->pkg_name, SF_AGG_STR_MAX))
+            continue; /* a finding without id or package cannot be indexed */
+        sf_agg_vuln *f = &v->vulns[v->nvulns++];
+        f->id = odup(x->id, &oom);
+        f->pkg = odup(x->pkg_name, &oom);
+        f->eco = text_ok(x->ecosystem, SF_AGG_STR_MAX) ? odup(x->ecosystem, &oom) : NULL;
+        f->installed = text_ok(x->installed, SF_AGG_STR_MAX) ? odup(x->installed, &oom) : NULL;
+        f->fixed = text_ok(x->fixed, SF_AGG_STR_MAX) ? odup(x->fixed, &oom) : NULL;
+        f->sev = sf_agg_sev_parse(x->severity);
+        f->cvss = x->cvss;
+        if (oom)
+            return sf_error_set(err, SF_ENOMEM, "out of memory");
+    }
+    vulns_finish(v);
+    return SF_OK;
+}
+
+/* Packages without name or version are not indexed. */
+static int conv_pkgs(const sf_result *r, sf_agg_view *v, sf_error *err)
+{
+    if (r->npkgs > SF_AGG_MAX_PKGS)
+        return sf_error_set(err, SF_ELIMIT, "result with more than %d packages", SF_AGG_MAX_PKGS);
+    if (!(v->pkgs = calloc(r->npkgs + 1, sizeof *v->pkgs)))
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    for (size_t i = 0; i < r->npkgs; i++) {
+        const sf_pkg *p = &r->pkgs[i];
+        char eco[128];
+        if (!text_ok(p->name, SF_AGG_STR_MAX) || !text_ok(p->version, SF_AGG_STR_MAX) ||
+            sf_agg_pkg_eco(p, r->has_os ? &r->os : NULL, eco, sizeof eco) != SF_OK)
+            continue;
+        sf_agg_pkg *d = &v->pkgs[v->npkgs++];
+        d->eco = sf_strdup(eco);
+        d->name = sf_strdup(p->name);
+        d->version = sf_strdup(p->version);
+        if (!d->eco || !d->name || !d->version)
             return sf_error_set(err, SF_ENOMEM, "out of memory");
     }
     pkgs_finish(v);
     return SF_OK;
 }
 
-static int result_os(json_t *doc, sf_agg_view *v)
-{
-    json_t *os = json_object_get(doc, "os");
-    const char *id = jstr(os, "id"), *ver = jstr(os, "version_id");
-    char tmp[256];
-    if (!id || !*id)
-        return SF_OK;
-    snprintf(tmp, sizeof tmp, "%s%s%s", id, ver && *ver ? " " : "", ver && *ver ? ver : "");
-    v->os = sf_strdup(tmp);
-    return v->os ? SF_OK : SF_ENOMEM;
-}
-
-static int result_ident(json_t *doc, sf_agg_view *v, sf_error *err)
-{
-    const char *schema = jstr(doc, "schema"), *d = jstr(doc, "digest");
-    const char *idx = jstr(doc, "index_digest"), *run = jstr(doc, "run_id");
-    const char *db = jstr(doc, "db_version");
-    int oom = 0;
-    if (!schema || strcmp(schema, "scanfarm.result/v1") != 0)
-        return sf_error_set(err, SF_EPARSE, "not a scanfarm.result/v1 document");
-    if (!d || sf_digest_validate(d, NULL) != SF_OK)
-        return sf_error_set(err, SF_EPARSE, "result without a valid digest");
-    if (idx && *idx && sf_digest_validate(idx, NULL) != SF_OK)
-        return sf_error_set(err, SF_EPARSE, "result with a malformed index_digest");
-    if (run && (strlen(run) > 128 || strpbrk(run, ": *?[]")))
-        return sf_error_set(err, SF_EPARSE, "result with a malformed run_id");
-    v->digest = sf_strdup(d);
-    v->job_key = sf_strdup(idx && *idx ? idx : d);
-    v->run_id = sf_strdup(run && *run ? run : "none");
-    v->db_version = sf_strdup(db ? db : "");
-    v->platform = jdup(doc, "platform", &oom);
-    if (oom || !v->digest || !v->job_key || !v->run_id || !v->db_version)
-        return sf_error_set(err, SF_ENOMEM, "out of memory");
-    if (strchr(v->db_version, '|'))
-        return sf_error_set(err, SF_EPARSE, "result with a malformed db_version");
-    v->time_ms = result_time(doc);
-    return SF_OK;
-}
-
 int sf_agg_view_from_result(const char *json, size_t len, sf_agg_view **out, sf_error *err)
 {
-    json_error_t je;
+    sf_result r;
     sf_agg_view *v = NULL;
     int rc;
     *out = NULL;
-    json_t *doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
-    if (!json_is_object(doc)) {
-        rc = sf_error_set(err, SF_EPARSE, "result JSON: %s", doc ? "not an object" : je.text);
+    /* the engine's decoder is THE reader of scanfarm.result/v1 */
+    if ((rc = sf_result_decode(json, len, &r, err)) != SF_OK) {
+        if (rc != SF_ENOMEM)
+            rc = SF_EPARSE; /* an unusable document, whatever the reason */
         goto done;
     }
-    v = calloc(1, sizeof *v);
-    if (!v) {
+    if (!(v = calloc(1, sizeof *v))) {
         rc = sf_error_set(err, SF_ENOMEM, "out of memory");
         goto done;
     }
-    if ((rc = result_ident(doc, v, err)) != SF_OK || (rc = result_refs(doc, v, err)) != SF_OK ||
-        (rc = result_vulns(doc, v, err)) != SF_OK || (rc = result_pkgs(doc, v, err)) != SF_OK)
+    if ((rc = conv_ident(&r, v, err)) != SF_OK || (rc = conv_refs(&r, v, err)) != SF_OK ||
+        (rc = conv_vulns(&r, v, err)) != SF_OK || (rc = conv_pkgs(&r, v, err)) != SF_OK)
         goto done;
-    if ((rc = result_error(doc, v)) != SF_OK || (rc = result_os(doc, v)) != SF_OK) {
-        sf_error_set(err, rc, "out of memory");
-        goto done;
-    }
     *out = v;
     v = NULL;
 done:
-    json_decref(doc);
+    sf_result_clear(&r);
     sf_agg_view_free(v);
     return rc;
 }

@@ -78,11 +78,18 @@ typedef struct sf_agg_view {
 void sf_agg_view_free(sf_agg_view *v);
 
 /*
- * THE result decoder of the aggregator: untrusted `scanfarm.result/v1`
- * JSON -> view. SF_EPARSE on malformed JSON, a wrong schema or a bad
+ * The aggregator's one entry for results: untrusted `scanfarm.result/v1`
+ * JSON (decoded by sf_result_decode) -> view. SF_EPARSE on malformed JSON, a wrong schema or a bad
  * digest; SF_ELIMIT past the caps above.
  */
 int sf_agg_view_from_result(const char *json, size_t len, sf_agg_view **out, sf_error *err);
+
+/* The ecosystem a package is indexed under: the distro's OSV ecosystem
+ * for OS packages ("Alpine:v3.10"), the language's otherwise ("npm"),
+ * the purl type when neither is known. Same rule as the result encoder. */
+struct sf_pkg;
+struct sf_osinfo;
+int sf_agg_pkg_eco(const struct sf_pkg *p, const struct sf_osinfo *os, char *out, size_t outlen);
 
 /* View <-> compact JSON as stored in Redis (packages excluded; they are
  * stored separately by sf_agg_pkgs_json). */

@@ -21,6 +21,7 @@ static const struct {
     {"query", sf_cmd_query, "query the fleet: cve <ID> | image <ref> | package <name>"},
     {"status", sf_cmd_status, "progress of a scan run"},
     {"aggregate", sf_cmd_aggregate, "run the aggregator (results consumer -> fleet view)"},
+    {"rematch", sf_cmd_rematch, "re-match cached inventories against a new DB, publish deltas"},
 };
 
 static void usage(FILE *f)

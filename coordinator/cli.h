@@ -22,5 +22,6 @@ int sf_cmd_report(int argc, char **argv); /* cmd_report.c */
 int sf_cmd_query(int argc, char **argv);  /* cmd_report.c */
 int sf_cmd_status(int argc, char **argv); /* cmd_report.c */
 int sf_cmd_aggregate(int argc, char **argv); /* cmd_report.c */
+int sf_cmd_rematch(int argc, char **argv);   /* cmd_rematch.c */
 
 #endif

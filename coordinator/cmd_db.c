@@ -63,7 +63,7 @@ static void print_meta(FILE *f, const char *meta)
     json_decref(m);
 }
 
-int sf_db_build_from(const char *out, char **sources, int nsources, int quiet)
+int sf_db_build_from(const char *out, char **sources, char **labels, int nsources, int quiet)
 {
     sf_vdb_builder *b = NULL;
     sf_vdb *db = NULL;
@@ -76,8 +76,10 @@ int sf_db_build_from(const char *out, char **sources, int nsources, int quiet)
     }
     for (int i = 0; i < nsources; i++) {
         struct stat st;
-        const char *kind = stat(sources[i], &st) == 0 && S_ISDIR(st.st_mode) ? "directory" : "file";
-        if (sf_vdb_builder_source(b, sources[i], kind) ||
+        const char *kind = labels                                            ? "url"
+                           : stat(sources[i], &st) == 0 && S_ISDIR(st.st_mode) ? "directory"
+                                                                                : "file";
+        if (sf_vdb_builder_source(b, labels ? labels[i] : sources[i], kind) ||
             sf_vdb_import_path(b, sources[i], &err)) {
             fprintf(stderr, "scanfarm db import: %s\n", err.msg[0] ? err.msg : "out of memory");
             goto done;
@@ -132,7 +134,7 @@ static int cmd_import(int argc, char **argv)
         fprintf(stderr, "usage: scanfarm db import --out <file> <source>...\n");
         return SF_EXIT_USAGE;
     }
-    return sf_db_build_from(out, argv + first, argc - first, quiet);
+    return sf_db_build_from(out, argv + first, NULL, argc - first, quiet);
 }
 
 static int cmd_info(int argc, char **argv)

@@ -17,7 +17,9 @@
 
 #include "agg.h"
 #include "base/limits.h"
+#include "base/httpd.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "cache/keys.h"
 #include "report.h"
 
@@ -88,7 +90,7 @@ static int write_out(const char *path, const sf_buf *b, const char *cmd)
 }
 
 enum { O_REDIS = 1000, O_PREFIX, O_RUN, O_FORMAT, O_OUT, O_JSON, O_FOLLOW, O_INTERVAL,
-       O_KAFKA, O_ONCE_IDLE, O_GROUP, O_RESULTS, O_DLQ, O_FROM, O_HELP };
+       O_KAFKA, O_ONCE_IDLE, O_GROUP, O_RESULTS, O_DLQ, O_FROM, O_METRICS, O_HELP };
 
 /* Options shared by every command; returns 1 when opt was one of them. */
 static int common_opt(common_opts *c, int opt)
@@ -222,7 +224,13 @@ done:
 /* "run R: done/total (pct) · N failed (kinds) · X images/s · ETA Ys". */
 static void status_line(char *out, size_t n, const char *run, const sf_agg_progress *p)
 {
-    double secs = p->last_ms > p->first_ms ? (double)(p->last_ms - p->first_ms) / 1000.0 : 0;
+    /* A finished run's rate is over its own span; a live one's up to now,
+     * so a stalled run shows a falling rate and a growing ETA. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    long long now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    long long end = p->complete || p->published < 0 ? p->last_ms : now;
+    double secs = end > p->first_ms ? (double)(end - p->first_ms) / 1000.0 : 0;
     double rate = secs > 0 ? (double)p->done / secs : 0;
     char total[32], eta[48], fails[600];
     if (p->published >= 0)
@@ -311,6 +319,14 @@ done:
     return ex;
 }
 
+static int route_metrics(void *ctx, const sf_http_req *req, sf_buf *body, const char **ct)
+{
+    (void)ctx;
+    (void)req;
+    *ct = "text/plain; version=0.0.4; charset=utf-8";
+    return sf_metrics_render(sf_metrics_default(), body) == SF_OK ? 200 : 500;
+}
+
 static volatile sig_atomic_t agg_stop;
 static void on_signal(int sig)
 {
@@ -321,6 +337,7 @@ static void on_signal(int sig)
 static const char AGG_USAGE[] =
     "usage: scanfarm aggregate --kafka BROKERS --redis HOST:PORT [--once-idle SECONDS]\n"
     "                          [--group G] [--results-topic T] [--dlq-topic T] [--prefix P]\n"
+    "                          [--metrics-port N]   (/metrics on 0.0.0.0:N)\n"
     "       scanfarm aggregate --from FILE|- --redis HOST:PORT [--prefix P]\n"
     "  --from replays archived results (one JSON document per line, e.g. saved\n"
     "  with kcat -C -t scanfarm.results -f '%s\\n') into the fleet view.\n";
@@ -380,10 +397,11 @@ int sf_cmd_aggregate(int argc, char **argv)
         {"kafka", 1, 0, O_KAFKA},        {"once-idle", 1, 0, O_ONCE_IDLE},
         {"group", 1, 0, O_GROUP},        {"results-topic", 1, 0, O_RESULTS},
         {"dlq-topic", 1, 0, O_DLQ},      {"from", 1, 0, O_FROM},
-        {"help", 0, 0, O_HELP},          {0, 0, 0, 0}};
+        {"metrics-port", 1, 0, O_METRICS}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
     common_opts c;
     sf_agg_loop_opts lo_opts = {0};
     const char *from = NULL;
+    long mport = 0;
     int opt, ex;
     common_init(&c);
     lo_opts.brokers = getenv("SCANFARM_KAFKA");
@@ -398,12 +416,13 @@ int sf_cmd_aggregate(int argc, char **argv)
         case O_RESULTS: lo_opts.results_topic = optarg; break;
         case O_DLQ: lo_opts.dlq_topic = optarg; break;
         case O_FROM: from = optarg; break;
+        case O_METRICS: mport = strtol(optarg, NULL, 10); break;
         case O_HELP: fputs(AGG_USAGE, stdout); return SF_EXIT_OK;
         default: fputs(AGG_USAGE, stderr); return SF_EXIT_USAGE;
         }
     }
     if (optind != argc || (!from && (!lo_opts.brokers || !*lo_opts.brokers)) ||
-        lo_opts.once_idle_s < 0) {
+        lo_opts.once_idle_s < 0 || mport < 0 || mport > 65535) {
         fputs(AGG_USAGE, stderr);
         return SF_EXIT_USAGE;
     }
@@ -418,6 +437,15 @@ int sf_cmd_aggregate(int argc, char **argv)
         ex = aggregate_file(kv, c.prefix, from);
         sf_kv_free(kv);
         return ex;
+    }
+    sf_httpd *httpd = NULL;
+    if (mport > 0) {
+        sf_httpd_route routes[] = {{"/metrics", route_metrics, NULL}};
+        if (sf_httpd_start(&httpd, "0.0.0.0", (int)mport, routes, 1, &e) != SF_OK) {
+            fprintf(stderr, "scanfarm aggregate: %s\n", e.msg);
+            sf_kv_free(kv);
+            return SF_EXIT_ERROR;
+        }
     }
     lo_opts.kv = kv;
     lo_opts.prefix = c.prefix;
@@ -434,6 +462,7 @@ int sf_cmd_aggregate(int argc, char **argv)
         fprintf(stderr, "scanfarm aggregate: %s\n", e.msg);
         ex = SF_EXIT_ERROR;
     }
+    sf_httpd_stop(httpd);
     sf_kv_free(kv);
     return ex;
 }

@@ -61,6 +61,8 @@ static const sf_opt G_OPTS[] = {
      "retries on 429/5xx/network errors"},
     {"docker_config", OT_STR, G(docker_config), NULL, "SCANFARM_DOCKER_CONFIG", 0, 0, 0,
      "Docker config.json with registry credentials"},
+    {"ca_file", OT_STR, G(ca_file), NULL, "SCANFARM_CA_FILE", 0, 0, 0,
+     "PEM bundle of CAs to trust for registries (instead of the system's)"},
     {"username", OT_STR, G(username), NULL, "SCANFARM_REGISTRY_USERNAME", 0, 0, 0,
      "--registry entries: user name"},
     {"password", OT_STR, G(password), NULL, "SCANFARM_REGISTRY_PASSWORD", 1, 0, 0,
@@ -69,6 +71,8 @@ static const sf_opt G_OPTS[] = {
      "platforms to scan, e.g. linux/amd64 (empty = every linux platform)"},
     {"merge_window", OT_LONG, G(merge_window), "100000", "SCANFARM_MERGE_WINDOW", 0, 0,
      100000000, "refs held back to merge digests shared across repositories (0 = none)"},
+    {"merge_hold", OT_DURATION, G(merge_hold_s), "2m", "SCANFARM_MERGE_HOLD", 0, 0, LONG_MAX,
+     "longest a job waits in the merge window before it is published (0 = no limit)"},
     {"max_digests", OT_LONG, G(max_digests), "20000000", "SCANFARM_MAX_DIGESTS", 0, 1024,
      1000000000, "cap of the per-run set of unique digests"},
     {"max_tags_per_repo", OT_LONG, G(max_tags_per_repo), "1000000", "SCANFARM_MAX_TAGS_PER_REPO",
@@ -94,6 +98,7 @@ static const sf_opt R_OPTS[] = {
     {"password_env", OT_STR, R(password_env), NULL, NULL, 0, 0, 0,
      "environment variable holding the password"},
     {"docker_config", OT_STR, R(docker_config), NULL, NULL, 0, 0, 0, "Docker config.json"},
+    {"ca_file", OT_STR, R(ca_file), NULL, NULL, 0, 0, 0, "PEM bundle of CAs to trust"},
     {"insecure", OT_BOOL, R(insecure), NULL, NULL, 0, 0, 0, "skip TLS verification"},
     {"concurrency", OT_INT, R(concurrency), NULL, NULL, 0, 1, 256, "parallel requests"},
     {"rate", OT_DOUBLE, R(rate), NULL, NULL, 0, 0, 1000000, "requests per second"},
@@ -393,6 +398,8 @@ static int reg_inherit(sf_regcfg *r, const sf_coordcfg *g, int from_cli)
     if (r->rate < 0)
         r->rate = g->rate;
     if (!r->docker_config && g->docker_config && !(r->docker_config = sf_strdup(g->docker_config)))
+        return SF_ENOMEM;
+    if (!r->ca_file && g->ca_file && !(r->ca_file = sf_strdup(g->ca_file)))
         return SF_ENOMEM;
     if (from_cli && g->username && !r->username) {
         r->username = sf_strdup(g->username);
@@ -799,4 +806,43 @@ void sf_regcfg_credentials(const sf_regcfg *r, const char **user, const char **p
         *user = getenv(r->username_env);
     if (r->password_env)
         *pass = getenv(r->password_env);
+}
+
+static void md_default(sf_buf *b, const sf_opt *o)
+{
+    sf_buf_puts(b, o->def ? o->def : "");
+}
+
+char *sf_coordcfg_markdown(void)
+{
+    sf_buf b;
+    sf_buf_init(&b, 1u << 20);
+    sf_buf_puts(&b, "| option | environment | type | default | description |\n"
+                    "|---|---|---|---|---|\n");
+    for (size_t i = 0; i < NG; i++) {
+        const sf_opt *o = &G_OPTS[i];
+        char flag[64];
+        size_t n = strlen(o->name);
+        for (size_t k = 0; k <= n && k < sizeof flag; k++)
+            flag[k] = o->name[k] == '_' ? '-' : o->name[k];
+        if (o->secret)
+            sf_buf_printf(&b, "| (no flag; secret) `%s` | %s | %s | ", o->name,
+                          o->env ? o->env : "", type_name(o->type));
+        else
+            sf_buf_printf(&b, "| `--%s` | %s | %s | ", flag, o->env ? o->env : "",
+                          type_name(o->type)[0] ? type_name(o->type) : "BOOL");
+        md_default(&b, o);
+        sf_buf_printf(&b, " | %s |\n", o->help);
+    }
+    sf_buf_puts(&b, "\nPer registry (config file only, inside `\"registries\": [...]`; unset "
+                    "numbers and `insecure` inherit the global value):\n\n"
+                    "| key | type | default | description |\n|---|---|---|---|\n");
+    for (size_t i = 0; i < NR; i++) {
+        const sf_opt *o = &R_OPTS[i];
+        sf_buf_printf(&b, "| `%s`%s | %s | ", o->name, o->secret ? " (secret)" : "",
+                      type_name(o->type)[0] ? type_name(o->type) : "BOOL");
+        md_default(&b, o);
+        sf_buf_printf(&b, " | %s |\n", o->help);
+    }
+    return sf_buf_steal(&b, NULL);
 }

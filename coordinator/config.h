@@ -32,6 +32,7 @@ typedef struct sf_regcfg {
     char *username_env; /* names of variables holding the credentials */
     char *password_env;
     char *docker_config;
+    char *ca_file;    /* PEM CA bundle for a private CA */
     int insecure;
     int concurrency;  /* parallel requests */
     double rate;      /* requests per second, 0 = unlimited */
@@ -60,11 +61,13 @@ typedef struct sf_coordcfg {
     int insecure;
     int max_retries;
     char *docker_config;
+    char *ca_file;
     char *username;      /* defaults for --registry entries */
     char *password;      /* secret */
     sf_strlist platforms;
     sf_strlist registries; /* --registry URLs */
     long merge_window;   /* refs held back for cross-repository merging */
+    long merge_hold_s;   /* longest a job is held back (0 = until the window fills) */
     long max_digests;    /* size cap of the per-run digest set */
     long max_tags_per_repo;
     int registry_failures; /* consecutive failures that skip a registry */
@@ -94,6 +97,10 @@ char *sf_coordcfg_dump(const sf_coordcfg *cfg);
 
 /* Write --help (generated from the option table) to f. */
 void sf_coordcfg_help(void *file);
+
+/* The option tables as Markdown (malloc'd): the generated part of
+ * docs/coordinator-config.md; a unit test fails when the doc drifts. */
+char *sf_coordcfg_markdown(void);
 
 /* Parse "90", "90s", "15m", "24h", "7d" into seconds; -1 when invalid. */
 long sf_parse_duration(const char *s);

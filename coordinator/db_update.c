@@ -306,7 +306,7 @@ int sf_db_update_main(int argc, char **argv)
         rc = SF_EXIT_OK;
         goto done;
     }
-    rc = sf_db_build_from(out, paths, nurls, 0);
+    rc = sf_db_build_from(out, paths, urls, nurls, 0);
 done:
     for (int i = 0; paths && i < nurls; i++)
         free(paths[i]);

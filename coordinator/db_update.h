@@ -10,8 +10,9 @@
 /* Entry point of `scanfarm db update` (argv[0] is "update"). */
 int sf_db_update_main(int argc, char **argv);
 
-/* Build out from the given sources (cmd_db.c); quiet: no report. Returns
- * an SF_EXIT_* code. */
-int sf_db_build_from(const char *out, char **sources, int nsources, int quiet);
+/* Build out from the given sources (cmd_db.c); labels (or NULL) name each
+ * source in the DB's meta (the URL it came from); quiet: no report.
+ * Returns an SF_EXIT_* code. */
+int sf_db_build_from(const char *out, char **sources, char **labels, int nsources, int quiet);
 
 #endif

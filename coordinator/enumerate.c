@@ -117,6 +117,7 @@ typedef struct collector {
     pend *p;
     size_t np, capp;
     long held_refs;
+    double held_since; /* run-relative time of the oldest held job */
     const sf_coordcfg *cfg;
     sf_kprod *prod;
     sf_run *run;
@@ -233,6 +234,8 @@ static void collect_group(collector *c, const char *host, const char *repo, cons
     }
     if (added) {
         sf_run_add(&c->run->digests, 1);
+        if (c->np == 0)
+            c->held_since = sf_run_elapsed(c->run);
         p = new_pend(c, host, repo, digest, platforms);
         if (p)
             *v = DV_PENDING0 + (uint32_t)(c->np - 1);
@@ -246,7 +249,11 @@ static void collect_group(collector *c, const char *host, const char *repo, cons
             sf_run_error(c->run, SF_ENOMEM);
     if (added && !p)
         sf_run_error(c->run, SF_ENOMEM);
-    if (c->held_refs > c->cfg->merge_window)
+    /* Publish held jobs when the window is full, or when the oldest has
+     * waited merge_hold: workers should not idle through a long crawl. */
+    if (c->held_refs > c->cfg->merge_window ||
+        (c->cfg->merge_hold_s > 0 && c->np &&
+         sf_run_elapsed(c->run) - c->held_since >= (double)c->cfg->merge_hold_s))
         flush_locked(c);
     pthread_mutex_unlock(&c->mu);
 }
@@ -532,7 +539,8 @@ static int open_registry(regctx *x, sf_error *err)
     sf_reg_opts o = {.url = x->rc->url, .username = user, .password = pass,
                      .docker_config = x->rc->docker_config, .insecure = x->rc->insecure,
                      .max_conns = x->rc->concurrency, .rate = x->rc->rate,
-                     .max_retries = x->rc->max_retries, .cancel = x->cancel};
+                     .max_retries = x->rc->max_retries, .cancel = x->cancel,
+                     .ca_file = x->rc->ca_file};
     int rc = sf_reg_new(&x->reg, &o, err);
     if (!rc && x->rc->tag_regex) {
         if (regcomp(&x->re, x->rc->tag_regex, REG_EXTENDED | REG_NOSUB))

@@ -16,13 +16,14 @@
  * Grouping and dedupe. One job per digest per run. A digest seen in
  * several repositories (or registries) is merged while it is held in
  * the merge window: jobs wait there until the refs held exceed
- * merge_window (default 100k refs), then every held job is published;
- * at the end of the run the rest are published. So for fleets up to
- * merge_window tags every job lists every registry/repo:tag of its
- * digest; beyond that, a digest met again after its job went out is not
- * published twice and its late refs are counted (refs_late). The job's
- * registry/repository are those of its first ref. merge_window 0
- * publishes each repository's digests as soon as it is done.
+ * merge_window (default 100k refs) or the oldest has waited merge_hold
+ * (default 2 min), then every held job is published; at the end of the
+ * run the rest are published. So a digest's job lists every
+ * registry/repo:tag met within that window; a digest met again after
+ * its job went out is not published twice and its late refs are counted
+ * (refs_late). The job's registry/repository are those of its first
+ * ref. merge_window 0 publishes each repository's digests as soon as the
+ * repository is done.
  *
  * Failures. Errors are counted by kind. A registry whose catalog cannot
  * be read, or whose requests fail registry_failures times in a row, is

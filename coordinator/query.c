@@ -85,14 +85,21 @@ static int emit_cve_rows(qctx *q, const sf_agg_view *v, const char *id, json_t *
                                    x->fixed ? x->fixed : "(no fix)", sf_agg_sev_name(x->sev));
         }
     }
-    /* every tag moved away: still name the image by digest */
-    if (rc == SF_OK && !any && v->nrefs)
-        for (size_t k = 0; rc == SF_OK && k < v->nvulns; k++)
-            if (strcmp(v->vulns[k].id, id) == 0 && !arr)
-                rc = sf_buf_printf(out, "%s\t%s\t%s\t%s\t%s\n", v->digest, v->vulns[k].pkg,
-                                   v->vulns[k].installed ? v->vulns[k].installed : "?",
-                                   v->vulns[k].fixed ? v->vulns[k].fixed : "(no fix)",
-                                   sf_agg_sev_name(v->vulns[k].sev));
+    /* every tag moved away: still name the image, by digest */
+    for (size_t k = 0; rc == SF_OK && !any && v->nrefs && k < v->nvulns; k++) {
+        const sf_agg_vuln *x = &v->vulns[k];
+        if (strcmp(x->id, id) != 0)
+            continue;
+        if (arr)
+            json_array_append_new(arr, json_pack("{s:n, s:s, s:s, s:s?, s:s?, s:s}", "ref",
+                                                 "digest", v->digest, "package", x->pkg,
+                                                 "installed", x->installed, "fixed", x->fixed,
+                                                 "severity", sf_agg_sev_name(x->sev)));
+        else
+            rc = sf_buf_printf(out, "%s\t%s\t%s\t%s\t%s\n", v->digest, x->pkg,
+                               x->installed ? x->installed : "?", x->fixed ? x->fixed : "(no fix)",
+                               sf_agg_sev_name(x->sev));
+    }
     sf_kv_reply_free(m);
     return rc;
 }

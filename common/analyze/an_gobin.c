@@ -43,10 +43,8 @@
 #define BI_MAGIC "\xff Go buildinf:"
 #define BI_MAGIC_LEN 14
 #define BI_HEADER 32
-/* Module info of the biggest real binaries (kubelet, terraform) is
- * ~100 KiB; past 4 MiB it is not build info. */
-#define BI_MAX_MODINFO (4u << 20)
-#define BI_MAX_VERSION 256
+#define BI_MAX_MODINFO SF_LIM_GO_MODINFO
+#define BI_MAX_VERSION SF_LIM_GO_VERSION
 
 /* 1 for "libx.so" and "libx.so.1.2": shared libraries are often 0755 and
  * some are huge (GPU runtimes); Go programs are not built as them. */

@@ -30,9 +30,7 @@
 #include "base/buf.h"
 #include "base/limits.h"
 
-/* pom.properties and MANIFEST.MF are < 10 KiB; a manifest listing every
- * class digest reaches ~1 MiB. */
-#define JAR_META_MAX (2u << 20)
+#define JAR_META_MAX SF_LIM_JAR_META_BYTES
 
 typedef struct jar_ctx {
     sf_inv_source *src;

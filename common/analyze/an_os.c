@@ -17,8 +17,7 @@
 #include "base/buf.h"
 #include "base/limits.h"
 
-/* Longest os-release value kept: PRETTY_NAME is < 100 bytes in practice. */
-#define OS_VALUE_MAX 256
+#define OS_VALUE_MAX SF_LIM_OS_VALUE
 
 static const char *const os_paths[] = {
     "etc/os-release", "usr/lib/os-release", "etc/alpine-release", "etc/debian_version",

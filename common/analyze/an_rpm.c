@@ -35,14 +35,9 @@
 #include "base/buf.h"
 #include "base/limits.h"
 
-/* Index entries in one header: rpm itself refuses more than 0xffff. */
-#define RPM_MAX_TAGS 0xffff
-/* Data store of one header: rpm's own cap (headerMaxbytes) is 256 MiB;
- * the blob is also bounded by the file. */
-#define RPM_MAX_DATA (256u << 20)
-/* SQLite VM steps allowed, in progress-handler ticks of 1000 ops: ~1e9
- * ops is minutes of CPU; a real 2000-package DB needs ~1e6. */
-#define RPM_MAX_TICKS 200000
+#define RPM_MAX_TAGS SF_LIM_RPM_TAGS
+#define RPM_MAX_DATA SF_LIM_RPM_DATA
+#define RPM_MAX_TICKS SF_LIM_RPM_SQL_TICKS
 
 enum { TAG_NAME = 1000, TAG_VERSION = 1001, TAG_RELEASE = 1002, TAG_EPOCH = 1003,
        TAG_LICENSE = 1014, TAG_ARCH = 1022, TAG_SOURCERPM = 1044 };

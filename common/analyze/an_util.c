@@ -188,3 +188,14 @@ int sf_an_unparsed(sf_inv_source *src, const char *why)
     src->status = SF_SRC_UNPARSED;
     return sf_an_note(src, "%s", why);
 }
+
+int sf_an_source_droppable(const sf_inv_source *src)
+{
+    static const char *const per_file[] = {"gobin", "java", "npm", "python", NULL};
+    if (!src || !src->analyzer || src->status != SF_SRC_PARSED || src->npkgs || src->os || src->note)
+        return 0;
+    for (int i = 0; per_file[i]; i++)
+        if (strcmp(src->analyzer, per_file[i]) == 0)
+            return 1;
+    return 0;
+}

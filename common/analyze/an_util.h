@@ -17,12 +17,11 @@
 
 #include "analyze/analyzer.h"
 #include "analyze/inventory.h"
+#include "base/limits.h"
 #include "base/pkg.h"
 
-/* Longest package field kept (name, version, arch, license, source): real
- * ones are < 300 bytes (long SPDX license expressions); past this it is
- * garbage, not metadata. */
-#define SF_AN_FIELD_MAX 1024
+/* Longest package field kept (see SF_LIM_PKG_FIELD). */
+#define SF_AN_FIELD_MAX SF_LIM_PKG_FIELD
 
 /* Cursor over the lines of an in-memory text. */
 typedef struct sf_an_lines {
@@ -87,6 +86,15 @@ int sf_an_take_pkg(sf_inv_source *src, sf_pkg *p, sf_error *err);
 
 /* Mark src as recognised but not parsed, with a note saying why. */
 int sf_an_unparsed(sf_inv_source *src, const char *why);
+
+/*
+ * 1 when the walker may drop src from the inventory: a parsed source of
+ * a file-per-package analyzer (gobin, java, npm, python) that found
+ * nothing and says nothing (most ELF files are not Go binaries). Sources
+ * of package databases and OS files are never droppable: an empty dpkg
+ * status in a higher layer still replaces the one below.
+ */
+int sf_an_source_droppable(const sf_inv_source *src);
 
 /* npm: 1 when path is a lockfile the npm analyzer reads (package-lock.json,
  * npm-shrinkwrap.json, yarn.lock outside node_modules). */

@@ -10,8 +10,11 @@
  */
 #include "analyze/assemble.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "analyze/an_util.h"
 
 typedef struct sref {
     const sf_inv_source *src;
@@ -110,6 +113,41 @@ static int apply_layer(survivors *s, const sf_inventory *inv, int layer)
             if (s->v[k].layer != s->v[j].layer)
                 del[k] = 1;
         i = j + 1;
+    }
+    compact(s, del);
+    free(del);
+    return SF_OK;
+}
+
+/* ------------------------------------------------------------ npm lockfiles */
+
+/* A lockfile whose directory has an installed node_modules tree in the
+ * final image is shadowed by it (the installed tree is the truth, see
+ * sf_an_npm_lock_shadowed): drop the lockfile's packages so each package
+ * is reported once. The installed package.json paths sit right after
+ * "<dir>/node_modules/" in the sorted set. */
+static int drop_shadowed_lockfiles(survivors *s)
+{
+    uint8_t *del = calloc(s->n + 1, 1);
+    if (!del)
+        return SF_ENOMEM;
+    for (size_t i = 0; i < s->n; i++) {
+        const sf_inv_source *lk = s->v[i].src;
+        if (strcmp(lk->analyzer, "npm") != 0 || !sf_an_npm_is_lockfile(lk->path))
+            continue;
+        const char *slash = strrchr(lk->path, '/');
+        char prefix[4200];
+        snprintf(prefix, sizeof prefix, "%.*snode_modules/",
+                 slash ? (int)(slash - lk->path + 1) : 0, lk->path);
+        size_t plen = strlen(prefix);
+        for (size_t k = lower_bound(s, prefix); k < s->n && !del[i]; k++) {
+            const sf_inv_source *in = s->v[k].src;
+            if (strncmp(in->path, prefix, plen) != 0)
+                break;
+            if (strcmp(in->analyzer, "npm") == 0 && in->npkgs &&
+                sf_an_npm_lock_shadowed(lk->path, in->path))
+                del[i] = 1;
+        }
     }
     compact(s, del);
     free(del);
@@ -237,6 +275,8 @@ int sf_assemble(const sf_inventory *const *layers, size_t n, sf_image_inv **out,
         }
         rc = apply_layer(&s, layers[i], (int)i);
     }
+    if (rc == SF_OK)
+        rc = drop_shadowed_lockfiles(&s);
     if (rc == SF_OK)
         rc = pick_os(&s, img);
     if (rc == SF_OK)

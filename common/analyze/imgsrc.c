@@ -36,7 +36,16 @@ typedef enum { SRC_REGISTRY, SRC_OCI, SRC_ARCHIVE } src_kind;
 typedef struct arch_layer {
     char *diff_id;
     char *member; /* path inside the archive */
+    uint64_t size;
 } arch_layer;
+
+/* Member sizes seen while looking for manifest.json (bounded list). */
+#define MAX_SIZES 4096
+typedef struct member_sizes {
+    char *name[MAX_SIZES];
+    uint64_t size[MAX_SIZES];
+    size_t n;
+} member_sizes;
 
 struct sf_imgsrc {
     src_kind kind;
@@ -369,7 +378,8 @@ static int member_match(const char *name, const char *want)
 }
 
 /* Read a member fully (capped) in a fresh pass. */
-static int ar_read_member(sf_imgsrc *s, const char *member, sf_buf *out, sf_error *err)
+static int ar_read_member(sf_imgsrc *s, const char *member, sf_buf *out, member_sizes *sizes,
+                          sf_error *err)
 {
     struct archive *a = NULL;
     int rc = ar_open(s, &a, err);
@@ -379,7 +389,11 @@ static int ar_read_member(sf_imgsrc *s, const char *member, sf_buf *out, sf_erro
     int r;
     rc = SF_ENOTFOUND;
     while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-        if (!member_match(archive_entry_pathname(e), member))
+        const char *name = archive_entry_pathname(e);
+        if (sizes && name && sizes->n < MAX_SIZES &&
+            (sizes->name[sizes->n] = strdup(name)) != NULL)
+            sizes->size[sizes->n++] = (uint64_t)(archive_entry_size(e) > 0 ? archive_entry_size(e) : 0);
+        if (rc == SF_OK || !name || !member_match(name, member))
             continue;
         char buf[65536];
         la_ssize_t n;
@@ -391,8 +405,12 @@ static int ar_read_member(sf_imgsrc *s, const char *member, sf_buf *out, sf_erro
             rc = sf_error_set(err, SF_EPARSE, "docker-archive: %s", archive_error_string(a));
         else if (rc != SF_OK)
             sf_error_set(err, rc, "docker-archive: %s exceeds %zu bytes", member, out->max);
-        goto done;
+        /* With a size list to fill, walk on to the end of the archive. */
+        if (rc != SF_OK || !sizes)
+            goto done;
     }
+    if (rc == SF_OK && r == ARCHIVE_EOF)
+        goto done;
     if (r != ARCHIVE_EOF)
         rc = sf_error_set(err, SF_EPARSE, "docker-archive: %s", archive_error_string(a));
     else
@@ -419,7 +437,15 @@ static int archive_refs(sf_imgsrc *s, const json_t *tags)
 }
 
 /* Build the OCI manifest that stands for the archive's image. */
-static int synthesise(sf_imgsrc *s, const json_t *layers, sf_error *err)
+static uint64_t size_of(const member_sizes *ms, const char *member)
+{
+    for (size_t i = 0; ms && i < ms->n; i++)
+        if (member_match(ms->name[i], member))
+            return ms->size[i];
+    return 0;
+}
+
+static int synthesise(sf_imgsrc *s, const json_t *layers, const member_sizes *ms, sf_error *err)
 {
     sf_image_config *cfg = NULL;
     json_t *man = NULL, *la = NULL;
@@ -452,11 +478,13 @@ static int synthesise(sf_imgsrc *s, const json_t *layers, sf_error *err)
         }
         s->layers[i].member = strdup(json_string_value(m));
         s->layers[i].diff_id = strdup(cfg->diff_ids[i]);
+        s->layers[i].size = size_of(ms, json_string_value(m));
         s->nlayers = i + 1;
         if (!s->layers[i].member || !s->layers[i].diff_id ||
-            json_array_append_new(la, json_pack("{s:s, s:s, s:i}", "mediaType",
+            json_array_append_new(la, json_pack("{s:s, s:s, s:I}", "mediaType",
                                                 "application/vnd.docker.image.rootfs.diff.tar",
-                                                "digest", cfg->diff_ids[i], "size", 0)) != 0) {
+                                                "digest", cfg->diff_ids[i], "size",
+                                                (json_int_t)s->layers[i].size)) != 0) {
             rc = sf_error_set(err, SF_ENOMEM, "out of memory");
             goto done;
         }
@@ -478,7 +506,9 @@ static int archive_load(sf_imgsrc *s, sf_error *err)
     sf_buf mj;
     sf_buf_init(&mj, SF_LIM_MANIFEST_BYTES);
     json_t *j = NULL;
-    int rc = ar_read_member(s, "manifest.json", &mj, err);
+    member_sizes *ms = calloc(1, sizeof *ms);
+    int rc = ms ? ar_read_member(s, "manifest.json", &mj, ms, err)
+                : sf_error_set(err, SF_ENOMEM, "out of memory");
     if (rc == SF_OK)
         rc = sf_jutil_load(&j, mj.data ? mj.data : "", mj.len, SF_LIM_MANIFEST_BYTES,
                            "docker-archive manifest.json", err);
@@ -497,7 +527,7 @@ static int archive_load(sf_imgsrc *s, sf_error *err)
         rc = sf_error_set(err, SF_ELIMIT, "docker-archive: too many layers");
         goto done;
     }
-    if ((rc = ar_read_member(s, json_string_value(cfg), &s->config, err)) != SF_OK)
+    if ((rc = ar_read_member(s, json_string_value(cfg), &s->config, NULL, err)) != SF_OK)
         goto done;
     char d[SF_DIGEST_MAX];
     sf_digest_sha256(s->config.data ? s->config.data : "", s->config.len, d);
@@ -506,8 +536,11 @@ static int archive_load(sf_imgsrc *s, sf_error *err)
         rc = sf_error_set(err, SF_ENOMEM, "out of memory");
         goto done;
     }
-    rc = synthesise(s, layers, err);
+    rc = synthesise(s, layers, ms, err);
 done:
+    for (size_t i = 0; ms && i < ms->n; i++)
+        free(ms->name[i]);
+    free(ms);
     json_decref(j);
     sf_buf_free(&mj);
     return rc;

@@ -113,47 +113,6 @@ static void limits_resolve(sf_layer_limits *dst, const sf_layer_limits *src)
     dst->max_wanted_files = lim_pick(src->max_wanted_files, d.max_wanted_files);
 }
 
-/* ------------------------------------------------------------ paths */
-
-int sf_layer_path_normalize(const char *in, char *out, size_t outlen)
-{
-    size_t o = 0;
-    size_t max = outlen ? outlen - 1 : 0;
-    if (max > SF_LIM_PATH)
-        max = SF_LIM_PATH;
-    if (strnlen(in, SF_LIM_PATH * 4 + 1) > SF_LIM_PATH * 4)
-        return SF_ELIMIT;
-    const char *p = in;
-    while (*p) {
-        while (*p == '/')
-            p++;
-        const char *c = p;
-        while (*p && *p != '/')
-            p++;
-        size_t n = (size_t)(p - c);
-        if (n == 0 || (n == 1 && c[0] == '.'))
-            continue;
-        if (n == 2 && c[0] == '.' && c[1] == '.') {
-            /* Up one level, never above the root. */
-            while (o > 0 && out[o - 1] != '/')
-                o--;
-            if (o > 0)
-                o--;
-            continue;
-        }
-        size_t need = o + (o ? 1 : 0) + n;
-        if (need > max)
-            return SF_ELIMIT;
-        if (o)
-            out[o++] = '/';
-        memcpy(out + o, c, n);
-        o += n;
-    }
-    if (outlen)
-        out[o] = '\0';
-    return o ? SF_OK : SF_ENOTFOUND;
-}
-
 /* ------------------------------------------------------------ ring */
 
 /* Walker: wait for at least min bytes (or the end of input); p and n =
@@ -790,54 +749,4 @@ int sf_layer_finish(sf_layer *l, sf_inventory **out, sf_error *err)
     *out = l->inv;
     l->inv = NULL;
     return code;
-}
-
-int sf_layer_analyze_mem(const void *data, size_t len, const sf_layer_opts *opts,
-                         sf_inventory **out, sf_error *err)
-{
-    sf_layer *l = NULL;
-    *out = NULL;
-    int rc = sf_layer_new(&l, opts, err);
-    if (rc != SF_OK)
-        return rc;
-    /* Feed in network-sized chunks so tests exercise the ring's wrap. */
-    const uint8_t *p = data;
-    for (size_t off = 0; off < len;) {
-        size_t k = len - off < 65521 ? len - off : 65521;
-        if (sf_layer_feed(l, p + off, k) != SF_OK)
-            break;
-        off += k;
-    }
-    rc = sf_layer_finish(l, out, err);
-    sf_layer_free(l);
-    return rc;
-}
-
-int sf_layer_analyze_fd(int fd, const sf_layer_opts *opts, sf_inventory **out, sf_error *err)
-{
-    sf_layer *l = NULL;
-    *out = NULL;
-    int rc = sf_layer_new(&l, opts, err);
-    if (rc != SF_OK)
-        return rc;
-    uint8_t *buf = malloc(256 << 10);
-    if (!buf) {
-        sf_layer_abort(l, SF_ENOMEM, "out of memory");
-    } else {
-        for (;;) {
-            ssize_t r = read(fd, buf, 256 << 10);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r < 0) {
-                sf_layer_abort(l, SF_EIO, "layer: read failed");
-                break;
-            }
-            if (r == 0 || sf_layer_feed(l, buf, (size_t)r) != SF_OK)
-                break;
-        }
-    }
-    free(buf);
-    rc = sf_layer_finish(l, out, err);
-    sf_layer_free(l);
-    return rc;
 }

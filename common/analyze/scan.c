@@ -26,11 +26,6 @@
 #include "sf_version.h"
 #include "vuln/match.h"
 
-/* vuln/match.c is written in parallel; until it is in the tree the
- * reference is weak so everything else links, and a scan asked to match
- * without it fails clearly (SF_EDB) instead of silently not matching. */
-#pragma weak sf_match_packages
-
 struct sf_scan_report {
     sf_result *r;
     size_t n, cap;
@@ -150,6 +145,23 @@ typedef struct layer_job {
     int rc;
 } layer_job;
 
+/* Sink in front of the layer that remembers whether the layer itself
+ * refused bytes (its own error is then the one to report, not the
+ * transport's "sink aborted"). */
+typedef struct feed_ctx {
+    sf_layer *l;
+    int refused;
+} feed_ctx;
+
+static int feed_sink(void *ctx, const void *data, size_t n)
+{
+    feed_ctx *f = ctx;
+    int rc = sf_layer_feed(f->l, data, n);
+    if (rc != SF_OK)
+        f->refused = 1;
+    return rc;
+}
+
 /* sf_layer_analyze_fn: stream the blob through a layer walker. */
 static int analyze_layer(void *actx, sf_inventory **out, sf_error *err)
 {
@@ -162,18 +174,18 @@ static int analyze_layer(void *actx, sf_inventory **out, sf_error *err)
     o.media_type = j->desc->media_type;
     o.analyzers = sf_analyzers;
     o.analyzer_version = sf_analyzers_version();
-    sf_layer *l = NULL;
-    int rc = sf_layer_new(&l, &o, err);
+    feed_ctx f = {NULL, 0};
+    int rc = sf_layer_new(&f.l, &o, err);
     if (rc != SF_OK)
         return rc;
     sf_error ferr = SF_ERROR_INIT;
-    rc = sf_imgsrc_blob(j->src, j->desc->digest, sf_layer_sink, l, &ferr);
-    /* A sink refusal is the walker's own error, which finish reports. */
-    if (rc != SF_OK && ferr.code != SF_OK)
-        sf_layer_abort(l, ferr.code, ferr.msg);
+    rc = sf_imgsrc_blob(j->src, j->desc->digest, feed_sink, &f, &ferr);
+    /* A transfer that failed on its own leaves the blob incomplete. */
+    if (rc != SF_OK && !f.refused)
+        sf_layer_abort(f.l, rc, ferr.msg[0] ? ferr.msg : sf_err_name(rc));
     sf_inventory *inv = NULL;
-    rc = sf_layer_finish(l, &inv, err);
-    sf_layer_free(l);
+    rc = sf_layer_finish(f.l, &inv, err);
+    sf_layer_free(f.l);
     if (rc != SF_OK) {
         sf_inventory_free(inv);
         return rc;
@@ -332,9 +344,7 @@ static int analyse_image(sf_imgsrc *src, const sf_manifest *m, const sf_image_co
         (rc = take_image(r, img)) != SF_OK)
         goto done;
     r->timings.assemble_ms = now_ms() - t;
-    if (o->db && !sf_match_packages) {
-        rc = sf_error_set(err, SF_EDB, "vulnerability matching is not built in");
-    } else if (o->db) {
+    if (o->db) {
         t = now_ms();
         rc = sf_match_packages(o->db, r->has_os ? &r->os : NULL, r->pkgs, r->npkgs, &r->vulns,
                                err);

@@ -16,7 +16,9 @@ void sf_buf_init(sf_buf *b, size_t max)
 
 static int buf_reserve(sf_buf *b, size_t need)
 {
-    if (need <= b->cap)
+    /* data must exist even for an empty append: callers read b->data as a
+     * NUL-terminated string after any successful append. */
+    if (need <= b->cap && b->data)
         return SF_OK;
     size_t ncap = b->cap ? b->cap : 256;
     while (ncap < need) {

@@ -64,6 +64,31 @@
  * Spring Boot jar or war carries ~300 MiB of libraries. */
 #define SF_LIM_JAR_TOTAL_BYTES (1ULL << 30)
 
+/* One kept package field (name, version, arch, license, source): real
+ * ones are < 300 bytes (long SPDX expressions); past this it is garbage. */
+#define SF_LIM_PKG_FIELD 1024
+
+/* One os-release value: PRETTY_NAME is < 100 bytes in practice. */
+#define SF_LIM_OS_VALUE 256
+
+/* rpm header: index entries (rpm itself refuses more than 0xffff) and data
+ * store bytes (rpm's own headerMaxbytes is 256 MiB). */
+#define SF_LIM_RPM_TAGS 0xffffU
+#define SF_LIM_RPM_DATA (256U << 20)
+
+/* SQLite work on one rpmdb.sqlite, in progress-handler ticks of 1000 VM
+ * ops: a real 2000-package DB needs ~1e6 ops; 2e8 is minutes of CPU. */
+#define SF_LIM_RPM_SQL_TICKS 200000U
+
+/* Go build info: the version string (< 64 bytes real) and the module
+ * info (~100 KiB for the biggest binaries, e.g. kubelet). */
+#define SF_LIM_GO_VERSION 256U
+#define SF_LIM_GO_MODINFO (4U << 20)
+
+/* pom.properties / MANIFEST.MF inside a jar: < 10 KiB; a manifest listing
+ * every class digest reaches ~1 MiB. */
+#define SF_LIM_JAR_META_BYTES (2U << 20)
+
 /* JSON nesting depth accepted from untrusted input. */
 #define SF_LIM_JSON_DEPTH 64
 

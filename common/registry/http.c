@@ -32,6 +32,7 @@ struct sf_http {
     double tokens;          /* token bucket for o.rate */
     double last_refill;     /* monotonic seconds */
     long transfers;         /* atomic: transfers made */
+    char *ca_file;          /* owned copy of o.ca_file */
 };
 
 /* State of one transfer, shared by the curl callbacks. */
@@ -255,6 +256,12 @@ int sf_http_new(sf_http **out, const sf_http_opts *opts, sf_error *err)
     if (!h)
         return sf_error_set(err, SF_ENOMEM, "out of memory");
     h->o = *opts;
+    h->o.ca_file = NULL;
+    if (opts->ca_file && !(h->ca_file = sf_strdup(opts->ca_file))) {
+        free(h);
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    }
+    h->o.ca_file = h->ca_file;
     if (h->o.max_conns < 1)
         h->o.max_conns = 1;
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
@@ -301,6 +308,7 @@ void sf_http_free(sf_http *h)
         pthread_mutex_destroy(&h->share_locks[i]);
     pthread_mutex_destroy(&h->mu);
     pthread_cond_destroy(&h->cv);
+    free(h->ca_file);
     free(h);
 }
 
@@ -540,9 +548,15 @@ static int exchange(sf_http *h, const sf_http_req *req, const char *method, cons
         hdrs = curl_slist_append(hdrs, line);
     }
     if (authz) {
-        snprintf(line, sizeof line, "Authorization: %s", authz);
-        hdrs = curl_slist_append(hdrs, line);
-        explicit_bzero(line, sizeof line);
+        /* Tokens can be several KiB (cloud registries): size to fit. */
+        size_t n = strlen(authz) + sizeof "Authorization: ";
+        char *a = malloc(n);
+        if (a) {
+            snprintf(a, n, "Authorization: %s", authz);
+            hdrs = curl_slist_append(hdrs, a);
+            explicit_bzero(a, n);
+            free(a);
+        }
     }
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_SHARE, h->share);
@@ -555,6 +569,8 @@ static int exchange(sf_http *h, const sf_http_req *req, const char *method, cons
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, h->o.insecure ? 0L : 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, h->o.insecure ? 0L : 2L);
+    if (h->o.ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, h->o.ca_file);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "scanfarm/" SF_VERSION);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);

@@ -38,6 +38,7 @@ typedef struct sf_http_opts {
     long backoff_base_ms;    /* first retry delay (before jitter) */
     long backoff_max_ms;     /* cap of any one delay, Retry-After included */
     const volatile int *cancel; /* non-zero: abort sleeps and transfers */
+    const char *ca_file;     /* CA bundle (PEM) replacing the system's, or NULL */
 } sf_http_opts;
 
 /* What one response said. Filled by sf_http_fetch. */

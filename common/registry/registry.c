@@ -247,6 +247,7 @@ int sf_reg_new(sf_reg **out, const sf_reg_opts *opts, sf_error *err)
     if (opts->backoff_max_ms > 0)
         ho.backoff_max_ms = opts->backoff_max_ms;
     ho.cancel = opts->cancel;
+    ho.ca_file = opts->ca_file;
     rc = sf_http_new(&r->http, &ho, err);
     if (rc)
         goto fail;

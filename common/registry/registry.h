@@ -34,6 +34,7 @@ typedef struct sf_reg_opts {
     long backoff_base_ms;    /* first retry delay before jitter (0 = 200) */
     long backoff_max_ms;     /* cap of one retry delay, Retry-After included (0 = 60000) */
     const volatile int *cancel; /* when it becomes non-zero, calls stop with SF_ECANCELED */
+    const char *ca_file;     /* PEM bundle of CAs to trust instead of the system's, or NULL */
 } sf_reg_opts;
 
 int sf_reg_new(sf_reg **out, const sf_reg_opts *opts, sf_error *err);

@@ -161,7 +161,7 @@ int sf_debtracker_import(sf_vdb_builder *b, const char *data, size_t len)
         }
         while (s < le && (*s == ' ' || *s == '\t'))
             s++;
-        if (!open || s == le || strncmp(s, "NOTE:", 5) == 0)
+        if (!open || s == le || (le - s >= 5 && memcmp(s, "NOTE:", 5) == 0))
             continue;
         if (*s == '{')
             rc = cves(b, s, le);

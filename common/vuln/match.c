@@ -21,6 +21,7 @@
 #include "vuln/vdb_int.h"
 #include "vuln/ver.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -363,6 +364,10 @@ static void group_severity(const ctx *c, const hit *h, size_t n, size_t root, sf
         if (sf_cvss_score(S(c, r->cvss), &score, sev, sizeof sev) == SF_OK) {
             *vector = S(c, r->cvss);
             f->cvss = score;
+            /* cvss names bands "Medium"; findings use the upper-case
+             * vocabulary of match.h (a 0.0 score reads "NONE"). */
+            for (char *q = sev; *q; q++)
+                *q = (char)toupper((unsigned char)*q);
             f->severity = strdup(sev);
             return;
         }
@@ -567,6 +572,7 @@ int sf_match_packages(const sf_vdb *db, const sf_osinfo *os, const sf_pkg *pkgs,
         if (rc)
             return sf_error_set(err, rc, "match: out of memory matching %s", p->name);
     }
-    qsort(out->items + first, out->n - first, sizeof *out->items, finding_cmp);
+    if (out->n > first)
+        qsort(out->items + first, out->n - first, sizeof *out->items, finding_cmp);
     return SF_OK;
 }

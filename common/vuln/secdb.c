@@ -137,7 +137,8 @@ static int pair_cmp(const void *a, const void *b)
 /* Emit one record per id of one package. */
 static int emit(sf_vdb_builder *b, pairs *ps, const char *eco, const char *name)
 {
-    qsort(ps->v, ps->n, sizeof *ps->v, pair_cmp);
+    if (ps->n)
+        qsort(ps->v, ps->n, sizeof *ps->v, pair_cmp);
     for (size_t i = 0; i < ps->n;) {
         size_t j = i;
         int zero = 0;

@@ -639,7 +639,8 @@ int sf_vdb_builder_serialize(sf_vdb_builder *b, void **out, size_t *outlen, sf_e
     char *file = NULL;
     size_t npkg = 0;
     sf_vdb_rec_abort(b);
-    qsort_r(b->affs.v, b->affs.n, sizeof *b->affs.v, aff_cmp, b->str.data);
+    if (b->affs.n)
+        qsort_r(b->affs.v, b->affs.n, sizeof *b->affs.v, aff_cmp, b->str.data);
     /* Group the sorted entries into the index; affs keep their order. */
     pkgs = malloc((b->affs.n ? b->affs.n : 1) * sizeof *pkgs);
     if (!pkgs)

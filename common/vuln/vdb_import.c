@@ -66,8 +66,9 @@ static int looks_like_tracker(const char *data, size_t len)
     if (!rb || rb + 2 >= data + n || rb[1] != ' ')
         return 0;
     const char *id = rb + 2;
-    return strncmp(id, "DSA-", 4) == 0 || strncmp(id, "DLA-", 4) == 0 ||
-           strncmp(id, "DTSA-", 5) == 0;
+    size_t left = (size_t)(data + n - id);
+    return (left >= 4 && (memcmp(id, "DSA-", 4) == 0 || memcmp(id, "DLA-", 4) == 0)) ||
+           (left >= 5 && memcmp(id, "DTSA-", 5) == 0);
 }
 
 sf_vdb_fmt sf_vdb_sniff(const char *name, const char *data, size_t len)
@@ -273,7 +274,7 @@ static int import_dir(sf_vdb_builder *b, const char *path, int depth, sf_error *
         n++;
     }
     closedir(d);
-    if (!rc)
+    if (!rc && n)
         qsort(names, n, sizeof *names, name_cmp);
     for (size_t i = 0; i < n && !rc; i++) {
         char child[SF_LIM_PATH];

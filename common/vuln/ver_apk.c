@@ -87,7 +87,7 @@ static int suffix_value(const char *p, size_t n)
 static void take_digits(apk_tok_state *t)
 {
     t->p = t->rest;
-    t->n = sf_ver__digits(t->rest, strlen(t->rest));
+    t->n = sf_ver__digits_z(t->rest);
     t->rest += t->n;
 }
 

@@ -9,12 +9,17 @@
  * SemVer's prerelease rules, i.e. by base then timestamp, which is what
  * the go command relies on.
  *
+ * Go toolchain spellings as the go command and Go binaries report the
+ * standard library ("go1.20.3", "go1.21rc2", "go1.9beta1") read as the
+ * OSV "stdlib" versions do ("1.20.3", "1.21.0-rc.2", "1.9.0-beta.1").
+ *
  * Anything else (four numbers, "=" prefixes, stray bytes) is invalid and,
  * as in x/mod, sorts below every valid version; invalid strings order
  * among themselves by the generic order instead of all being equal, so
  * sort results stay deterministic.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "vuln/ver.h"
@@ -26,7 +31,7 @@ static const char *go_body(const char *s)
     const char *p = (*s == 'v') ? s + 1 : s;
     int parts = 0;
     for (;;) {
-        size_t d = sf_ver__digits(p, strlen(p));
+        size_t d = sf_ver__digits_z(p);
         if (d == 0 || ++parts > 3)
             return NULL;
         p += d;
@@ -41,10 +46,47 @@ static const char *go_body(const char *s)
     return NULL;
 }
 
+#define GO_TOOLCHAIN_MAX 48
+
+/* "go1.21rc2" -> "1.21.0-rc.2" and "go1.20.3" -> "1.20.3" into buf;
+ * s unchanged when it is not a toolchain version. */
+static const char *go_toolchain(const char *s, char *buf, size_t cap)
+{
+    if (strncmp(s, "go", 2) != 0 || !sf_ver__isdigit((unsigned char)s[2]))
+        return s;
+    const char *p = s + 2, *core = p;
+    int dots = 0;
+    for (;;) {
+        size_t d = sf_ver__digits_z(p);
+        if (d == 0)
+            return s;
+        p += d;
+        if (*p != '.' || dots == 2)
+            break;
+        dots++;
+        p++;
+    }
+    size_t corelen = (size_t)(p - core);
+    const char *tag = strncmp(p, "rc", 2) == 0 ? "rc" : strncmp(p, "beta", 4) == 0 ? "beta" : NULL;
+    if (*p == '\0' && corelen < cap) {
+        memcpy(buf, core, corelen + 1);
+        return buf;
+    }
+    if (!tag)
+        return s;
+    const char *num = p + strlen(tag);
+    size_t nd = sf_ver__digits_z(num);
+    if (nd == 0 || num[nd] != '\0' || dots == 2)
+        return s;
+    int n = snprintf(buf, cap, "%.*s%s-%s.%s", (int)corelen, core, dots == 1 ? ".0" : ".0.0", tag, num);
+    return (n > 0 && (size_t)n < cap) ? buf : s;
+}
+
 int sf_ver_cmp_go(const char *a, const char *b)
 {
-    a = a ? a : "";
-    b = b ? b : "";
+    char bufa[GO_TOOLCHAIN_MAX], bufb[GO_TOOLCHAIN_MAX];
+    a = go_toolchain(a ? a : "", bufa, sizeof bufa);
+    b = go_toolchain(b ? b : "", bufb, sizeof bufb);
     const char *ba = go_body(a), *bb = go_body(b);
     if (ba && bb)
         return sf_ver_cmp_semver(ba, bb); /* a Go body always parses there */
@@ -57,7 +99,8 @@ int sf_ver_cmp_go(const char *a, const char *b)
  * strict SemVer numbers and identifiers, shorthands allowed. */
 int sf_ver__valid_go(const char *v)
 {
-    const char *body = go_body(v);
+    char buf[GO_TOOLCHAIN_MAX];
+    const char *body = go_body(go_toolchain(v, buf, sizeof buf));
     if (!body)
         return 0;
     size_t parts = 1;

@@ -32,6 +32,16 @@ int sf_ver__bytecmp(const char *a, size_t alen, const char *b, size_t blen);
 /* Length of the run of ASCII digits at s (at most n bytes). */
 size_t sf_ver__digits(const char *s, size_t n);
 
+/* Digits at the start of the NUL-terminated s (no strlen: the NUL is not
+ * a digit, so the scan stops there; keeps token loops linear). */
+static inline size_t sf_ver__digits_z(const char *s)
+{
+    size_t i = 0;
+    while (s[i] >= '0' && s[i] <= '9')
+        i++;
+    return i;
+}
+
 /* ASCII-only classification (locale independent). */
 static inline int sf_ver__isdigit(int c)
 {

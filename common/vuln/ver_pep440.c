@@ -62,7 +62,7 @@ static size_t word_at(const char *p, const char *w)
 static const char *opt_num(const char *p, const char **num, size_t *nn)
 {
     const char *q = pep_sep((unsigned char)*p) ? p + 1 : p;
-    size_t d = sf_ver__digits(q, strlen(q));
+    size_t d = sf_ver__digits_z(q);
     if (d == 0) {
         *num = q;
         *nn = 0;
@@ -116,7 +116,7 @@ static int pep_parse(const char *s, pep *v)
         s++;
     if (*s == 'v' || *s == 'V')
         s++;
-    size_t d = sf_ver__digits(s, strlen(s));
+    size_t d = sf_ver__digits_z(s);
     if (d && s[d] == '!') {
         v->epoch = s;
         v->epoch_n = d;
@@ -124,7 +124,7 @@ static int pep_parse(const char *s, pep *v)
     }
     v->rel = s;
     for (;;) {
-        d = sf_ver__digits(s, strlen(s));
+        d = sf_ver__digits_z(s);
         if (d == 0)
             return 0;
         s += d;
@@ -142,7 +142,7 @@ static int pep_parse(const char *s, pep *v)
     if (*s == '-' && sf_ver__isdigit((unsigned char)s[1])) {
         v->post = 1;
         v->post_n = s + 1;
-        v->post_nn = sf_ver__digits(s + 1, strlen(s + 1));
+        v->post_nn = sf_ver__digits_z(s + 1);
         s += 1 + v->post_nn;
     } else {
         s = opt_word(s, post_words, 3, &w);

@@ -83,7 +83,7 @@ typedef struct rpm_evr {
 
 static void rpm_split(const char *s, rpm_evr *v)
 {
-    size_t d = sf_ver__digits(s, strlen(s));
+    size_t d = sf_ver__digits_z(s);
     v->epoch = s;
     v->epoch_n = 0;
     if (s[d] == ':') {

@@ -37,7 +37,7 @@ static int semver_parse(const char *s, semver *v)
     if (*s == 'v' || *s == 'V' || *s == '=')
         s++;
     for (;;) {
-        size_t n = sf_ver__digits(s, strlen(s));
+        size_t n = sf_ver__digits_z(s);
         if (n == 0 || v->nnum == SEMVER_PARTS)
             return 0;
         v->num[v->nnum] = s;

@@ -37,7 +37,7 @@
 
 static char g_tmp[64];
 static char g_src[512], g_bin[512];
-static int g_basic_port, g_tok_port, g_ts_port, g_proxy_port, g_dead_port;
+static int g_basic_port, g_tok_port, g_ts_port, g_proxy_port, g_dead_port, g_tls_port;
 static pid_t g_pids[8];
 static int g_npids;
 static int g_topic_seq;
@@ -316,7 +316,7 @@ static int group_setup(void **state)
     if (!mkdtemp(g_tmp))
         return -1;
     g_basic_port = free_port(), g_tok_port = free_port(), g_ts_port = free_port();
-    g_proxy_port = free_port(), g_dead_port = free_port();
+    g_proxy_port = free_port(), g_dead_port = free_port(), g_tls_port = free_port();
     /* Basic auth with a bcrypt htpasswd entry. */
     if (sh("htpasswd -Bbc %s/htpasswd reguser 'p@ss w0rd!' >/dev/null 2>&1", g_tmp))
         return -1;
@@ -337,6 +337,14 @@ static int group_setup(void **state)
           "exec python3 %s/tests/fixtures/tokenserver.py --port %d --key %s/key.pem "
           "--cert %s/cert.pem --issuer sf-it-issuer --user tokuser --password tokpass",
           g_src, g_ts_port, g_tmp, g_tmp);
+    /* TLS with a self-signed certificate for 127.0.0.1. */
+    if (sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout %s/tls.key -out %s/tls.crt "
+           "-days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1",
+           g_tmp, g_tmp))
+        return -1;
+    snprintf(auth, sizeof auth, "  tls:\n    certificate: %s/tls.crt\n    key: %s/tls.key\n",
+             g_tmp, g_tmp);
+    start_registry("tls.yml", g_tls_port, auth);
     /* The fault proxy in front of the shared registry: the first 4
      * requests fail (429 with Retry-After: 1, 503, ...), then every 7th. */
     spawn("faultproxy.log",
@@ -344,7 +352,7 @@ static int group_setup(void **state)
           "--fail-first 4 --fail-every 7 --retry-after 1",
           g_src, g_proxy_port, SHARED);
     if (!wait_port(g_basic_port) || !wait_port(g_tok_port) || !wait_port(g_ts_port) ||
-        !wait_port(g_proxy_port))
+        !wait_port(g_proxy_port) || !wait_port(g_tls_port))
         return -1;
     return 0;
 }
@@ -387,8 +395,11 @@ static void test_coordinator_fleet__catalog_pages_dedupe_index(void **state)
                SHARED);
     char *topic = new_topic(), *log, run_id[64];
     snprintf(run_id, sizeof run_id, "reg-it-fleet-%d", (int)getpid());
-    int st = coordinator(&log, NULL, "--config %s/fleet.json --topic %s --run-id %s", g_tmp,
-                         topic, run_id);
+    /* No time limit on the merge window: all refs of the shared digest
+     * must land in one job however slow the machine is. */
+    int st = coordinator(&log, NULL, "--config %s/fleet.json --topic %s --run-id %s "
+                                     "--merge-hold 0",
+                         g_tmp, topic, run_id);
     if (st != 0)
         fail_msg("coordinator exit %d:\n%s", st, log);
     assert_non_null(strstr(log, "registries_failed=0"));
@@ -565,6 +576,64 @@ static void test_coordinator_faults__dead_registry_beside_live(void **state)
     json_decref(expect);
 }
 
+static void test_coordinator_tls__verified_unless_insecure(void **state)
+{
+    (void)state;
+    char host[64], args[512];
+    snprintf(host, sizeof host, "127.0.0.1:%d", g_tls_port);
+    json_t *expect = json_object();
+    snprintf(args, sizeof args, "--cafile %s/tls.crt --prefix reg-it/tls --repos 3 --tags 2 "
+                                "--index", g_tmp);
+    /* regpush speaks https to host (no scheme = https in its URL too). */
+    char hs[80];
+    snprintf(hs, sizeof hs, "%s", host);
+    char cmd[2048], line[1024];
+    snprintf(cmd, sizeof cmd, "python3 %s/tests/fixtures/regpush.py --registry https://%s %s",
+             g_src, hs, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    while (fgets(line, sizeof line, p)) {
+        json_t *o = json_loads(line, 0, NULL);
+        char ref[512];
+        snprintf(ref, sizeof ref, "%s/%s:%s", host,
+                 json_string_value(json_object_get(o, "repo")),
+                 json_string_value(json_object_get(o, "tag")));
+        const char *d = json_string_value(json_object_get(o, "digest"));
+        json_t *a = json_object_get(expect, d);
+        if (!a) {
+            a = json_array();
+            json_object_set_new(expect, d, a);
+        }
+        json_array_append_new(a, json_string(ref));
+        json_decref(o);
+    }
+    assert_int_equal(pclose(p), 0);
+    char *topic = new_topic(), *log;
+    /* No scheme means https, verified against the system CAs: refused. */
+    int st = coordinator(&log, NULL, "--registry %s --topic %s", host, topic);
+    assert_int_equal(st, 1);
+    assert_non_null(strstr(log, "registry skipped"));
+    /* Trusting the private CA works, with verification on. */
+    st = coordinator(&log, NULL, "--registry %s --ca-file %s/tls.crt --topic %s", host, g_tmp,
+                     topic);
+    if (st != 0)
+        fail_msg("coordinator exit %d:\n%s", st, log);
+    int dups, total;
+    json_t *got = read_jobs(topic, NULL, &dups, &total);
+    assert_jobs_match(expect, got, dups);
+    json_decref(got);
+    /* --insecure skips verification (a second run, same digests). */
+    char *topic2 = strdup(new_topic());
+    st = coordinator(&log, NULL, "--registry https://%s --insecure --topic %s", host, topic2);
+    if (st != 0)
+        fail_msg("coordinator exit %d:\n%s", st, log);
+    got = read_jobs(topic2, NULL, &dups, &total);
+    assert_jobs_match(expect, got, dups);
+    json_decref(got);
+    free(topic2);
+    json_decref(expect);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -573,6 +642,7 @@ int main(void)
         cmocka_unit_test(test_coordinator_auth__bearer_token_flow),
         cmocka_unit_test(test_coordinator_faults__429_503_retried),
         cmocka_unit_test(test_coordinator_faults__dead_registry_beside_live),
+        cmocka_unit_test(test_coordinator_tls__verified_unless_insecure),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

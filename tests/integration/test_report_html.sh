@@ -74,6 +74,19 @@ diff -u "$OUT/want" "$OUT/got"
 test -s "$OUT/got"
 echo "query cve $CVE: $(wc -l <"$OUT/got") refs, as expected"
 
+# status: 13 of 15 published jobs done, one failed with its code; then complete.
+if command -v redis-cli >/dev/null; then
+  R="redis-cli -h ${REDIS%:*} -p ${REDIS##*:}"
+  N=$(wc -l <"$OUT/results.jsonl")
+  $R SET "$PREFIX:run:run-html-1:published" $((N + 2)) >/dev/null
+  "$SF" status | tee "$OUT/status"
+  grep -q "run run-html-1: $N/$((N + 2)) jobs" "$OUT/status"
+  grep -q "1 failed (auth=1)" "$OUT/status"
+  $R SET "$PREFIX:run:run-html-1:published" "$N" >/dev/null
+  "$SF" status --run run-html-1 --follow | tee "$OUT/status"
+  grep -q "complete" "$OUT/status"
+fi
+
 # Replaying the same results changes nothing.
 "$SF" aggregate --from "$OUT/results.jsonl"
 "$SF" report --format json | grep -v generated_ms >"$OUT/again.json"

@@ -11,7 +11,8 @@
  *             the scanfarm.* topics exist.
  *   redis     binary-safe SET/GET/DEL with TTL; persistence is off.
  *   registry  blob upload (POST + monolithic PUT), HEAD and GET with digest
- *             check, OCI manifest PUT/GET by tag and digest, DELETE.
+ *             check, OCI manifest PUT/GET by tag and digest, DELETE (in
+ *             the repository stack-itest/services).
  *
  * Addresses: SCANFARM_KAFKA (127.0.0.1:9092), SCANFARM_REDIS
  * (127.0.0.1:6379), SCANFARM_REGISTRY (127.0.0.1:5000). Every name used is
@@ -517,14 +518,18 @@ static void test_services_registry__blob_and_manifest_roundtrip(void **state)
 {
     (void)state;
     static const char oci_manifest[] = "application/vnd.oci.image.manifest.v1+json";
-    char repo[128], name[96], path[512];
+    /* One repository for every run (the catalog does not grow per run);
+     * the layer starts with a unique name, so each run's digests are its
+     * own and concurrent runs cannot delete each other's manifest. */
+    const char *repo = "stack-itest/services";
+    char name[96], path[512];
     unique_name(name, sizeof name, "svc");
-    snprintf(repo, sizeof repo, "stack-itest/%s", name);
 
     size_t n = 256 * 1024;
     unsigned char *layer = malloc(n);
     assert_non_null(layer);
     fill_bytes(layer, n, 7);
+    memcpy(layer, name, strlen(name));
     char ldg[SF_DIGEST_MAX], cdg[SF_DIGEST_MAX], mdg[SF_DIGEST_MAX];
     assert_int_equal(sf_digest_sha256(layer, n, ldg), SF_OK);
     char config[512];
@@ -558,7 +563,7 @@ static void test_services_registry__blob_and_manifest_roundtrip(void **state)
                         "\"digest\":\"%s\",\"size\":%zu}]}",
                         oci_manifest, cdg, clen, ldg, n);
     assert_int_equal(sf_digest_sha256(man, (size_t)mlen, mdg), SF_OK);
-    snprintf(path, sizeof path, "/v2/%s/manifests/itest", repo);
+    snprintf(path, sizeof path, "/v2/%s/manifests/%s", repo, name);
     http(&r, "PUT", path, oci_manifest, NULL, man, (size_t)mlen);
     assert_int_equal(r.status, 201);
     assert_string_equal(r.digest, mdg);

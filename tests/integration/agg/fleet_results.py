@@ -72,7 +72,7 @@ def main():
                    "os": {"id": "alpine", "version_id": rel}, "packages": pkgs,
                    "vulnerabilities": vulns, "summary": {}, "layers": [],
                    "db_version": db,
-                   "timings": {"finished_at": "2026-03-01T10:%02d:00Z" % (n % 60)},
+                   "scanned_at": "2026-03-01T10:%02d:00Z" % (n % 60), "timings": {},
                    "error": None}
             print(json.dumps(doc))
             n += 1
@@ -80,8 +80,8 @@ def main():
            "digest": "sha256:" + hashlib.sha256(b"broken").hexdigest(),
            "platform": None, "refs": ["registry.acme.io/legacy/broken:1"], "os": None,
            "packages": [], "vulnerabilities": [], "summary": {}, "layers": [],
-           "db_version": db, "timings": {"finished_at": "2026-03-01T11:00:00Z"},
-           "error": {"kind": "auth", "message": "401 from registry"}}
+           "db_version": db, "scanned_at": "2026-03-01T11:00:00Z", "timings": {},
+           "error": {"code": "auth", "kind": "image", "message": "401 from registry"}}
     print(json.dumps(bad))
 
 

@@ -70,9 +70,10 @@ static inline void fix_result(sf_buf *b, char dc, const char *run, const char *d
         p += n + (p[n] == ';');
     }
     sf_buf_printf(b, "],\"summary\":{},\"layers\":[],\"db_version\":\"%s\","
-                     "\"timings\":{\"finished_at\":\"%s\"},\"error\":", db, at);
+                     "\"scanned_at\":\"%s\",\"timings\":{\"total_ms\":12.5},\"error\":",
+                  db, at);
     if (err)
-        sf_buf_printf(b, "{\"kind\":\"%s\",\"message\":\"failed\"}}", err);
+        sf_buf_printf(b, "{\"code\":\"%s\",\"kind\":\"image\",\"message\":\"failed\"}}", err);
     else
         sf_buf_printf(b, "null}");
 }

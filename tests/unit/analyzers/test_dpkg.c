@@ -77,8 +77,10 @@ static void test_analyzers_dpkg__bookworm_slim_rootfs(void **state)
     assert_non_null(src);
     assert_null(an_find(&w, "dpkg", "var/lib/dpkg/status-old")); /* backups are not the DB */
     size_t lines = 0;
-    char *save = NULL;
-    for (char *line = strtok_r(tsv, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = tsv, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
         char *f[4] = {0};
         char *p = line;
         for (int k = 0; k < 4; k++) {

@@ -247,10 +247,15 @@ static void test_analyzers_gobin__corrupt_build_info(void **state)
     e.path = "usr/bin/x";
     e.mode = 0100644;
     assert_false(sf_an_gobin.wants(&e));
-    /* a non-Go ELF: parsed, nothing found */
+    /* a non-Go ELF: parsed, nothing found, droppable by the walker */
     static const uint8_t plain[64] = "\x7f" "ELF\x02\x01\x01";
     assert_int_equal(an_run(&sf_an_gobin, "app", 0100755, plain, sizeof plain, &src, &err), SF_OK);
     assert_int_equal(src.npkgs, 0);
+    assert_true(sf_an_source_droppable(&src));
+    sf_inv_source_clear(&src);
+    /* an empty dpkg status is not: it replaces the database below */
+    assert_int_equal(an_run(&sf_an_dpkg, "var/lib/dpkg/status", 0100644, "", 0, &src, &err), SF_OK);
+    assert_false(sf_an_source_droppable(&src));
     sf_inv_source_clear(&src);
 }
 

@@ -151,6 +151,33 @@ static void test_assemble_rules__os_fallbacks_and_notes(void **state)
     sf_inventory_free(l[1]);
 }
 
+static void test_assemble_rules__npm_lockfile_shadowed_by_installed_tree(void **state)
+{
+    (void)state;
+    sf_inventory *l[2];
+    sf_inventory_new(&l[0]);
+    sf_inventory_new(&l[1]);
+    sf_inv_source *lock = src(l[0], "app/package-lock.json", "npm");
+    pkg(lock, SF_PT_NPM, "lodash", "4.17.4");
+    pkg(lock, SF_PT_NPM, "minimist", "1.2.0");
+    sf_inv_source *solo = src(l[0], "other/package-lock.json", "npm");
+    pkg(solo, SF_PT_NPM, "left-pad", "1.3.0");
+    sf_image_inv *img = assemble(l, 1);
+    assert_int_equal(img->npkgs, 3); /* nothing installed: lockfiles count */
+    sf_image_inv_free(img);
+    /* The install lands in a later layer: app's lockfile is now shadowed,
+     * the lone lockfile elsewhere still counts. */
+    pkg(src(l[1], "app/node_modules/lodash/package.json", "npm"), SF_PT_NPM, "lodash", "4.17.4");
+    img = assemble(l, 2);
+    assert_int_equal(img->npkgs, 2);
+    assert_string_equal(find(img, "lodash")->path, "app/node_modules/lodash/package.json");
+    assert_null(find(img, "minimist"));
+    assert_non_null(find(img, "left-pad"));
+    sf_image_inv_free(img);
+    sf_inventory_free(l[0]);
+    sf_inventory_free(l[1]);
+}
+
 /* ------------------------------------------------------------ hand-made tar layers */
 
 static void entry(struct archive *a, const char *path, const char *text)
@@ -242,6 +269,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_assemble_rules__replace_whiteout_opaque),
         cmocka_unit_test(test_assemble_rules__os_fallbacks_and_notes),
+        cmocka_unit_test(test_assemble_rules__npm_lockfile_shadowed_by_installed_tree),
         cmocka_unit_test(test_assemble_layers__delete_replace_and_opaque),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

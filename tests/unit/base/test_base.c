@@ -41,6 +41,12 @@ static void test_base_buf__cap_is_enforced(void **state)
     assert_int_equal(sf_buf_printf(&b, "%d-%s", 42, "x"), SF_OK);
     assert_string_equal(b.data, "42-x");
     sf_buf_free(&b);
+    /* An empty append to a fresh buffer still yields an empty string. */
+    sf_buf_init(&b, 0);
+    assert_int_equal(sf_buf_append(&b, "", 0), SF_OK);
+    assert_non_null(b.data);
+    assert_string_equal(b.data, "");
+    sf_buf_free(&b);
 }
 
 static void test_base_digest__known_vector_and_mismatch(void **state)

@@ -263,6 +263,25 @@ static void test_config_digestset__dedupe_and_cap(void **state)
     sf_dset_free(s);
 }
 
+static void test_config_docs__generated_table_matches(void **state)
+{
+    (void)state;
+    char *md = sf_coordcfg_markdown();
+    char path[1024];
+    const char *src = getenv("SF_SRC");
+    snprintf(path, sizeof path, "%s/docs/coordinator-config.md", src ? src : ".");
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char doc[1 << 17];
+    size_t n = fread(doc, 1, sizeof doc - 1, f);
+    doc[n] = '\0';
+    fclose(f);
+    if (!strstr(doc, md))
+        fail_msg("docs/coordinator-config.md drifted from the option tables; regenerate the "
+                 "block between the generated markers from sf_coordcfg_markdown()");
+    free(md);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_config_filters__tag_glob_regex_newest),
         cmocka_unit_test(test_config_filters__tag_order),
         cmocka_unit_test(test_config_digestset__dedupe_and_cap),
+        cmocka_unit_test(test_config_docs__generated_table_matches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -202,6 +202,9 @@ static void test_match_merge__aliases_one_finding(void **state)
     /* Every merged advisory must be fixed: the highest first fix wins. */
     assert_string_equal(f.items[0].fixed, "4.17.10");
     assert_non_null(f.items[0].cvss_vector);
+    /* Scored from the vector (CVSS 3.0 base 6.5 = MEDIUM). */
+    assert_true(f.items[0].cvss > 6.49 && f.items[0].cvss < 6.51);
+    assert_string_equal(f.items[0].severity, "MEDIUM");
     assert_string_equal(f.items[1].id, "GHSA-y");
     assert_null(f.items[1].fixed);
     assert_string_equal(f.items[1].severity, "UNKNOWN");

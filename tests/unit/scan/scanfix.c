@@ -73,8 +73,16 @@ static void file_digest(const char *path, char out[SF_DIGEST_MAX], size_t *size)
     sf_hasher_free(h);
 }
 
+/* Set by tests that build layouts from corrupt blobs: diff_ids are then
+ * a placeholder (the blob fails before the diff_id is checked). */
+static int fix_layout_nodiff;
+
 void fix_diff_id(const char *path, char out[SF_DIGEST_MAX])
 {
+    if (fix_layout_nodiff) {
+        snprintf(out, SF_DIGEST_MAX, "sha256:%064d", 0);
+        return;
+    }
     gzFile g = gzopen(path, "rb"); /* reads plain files transparently */
     assert_non_null(g);
     sf_hasher *h = NULL;

@@ -296,6 +296,142 @@ static void test_scan_corpus__distroless_two_layers(void **state)
     free(l1);
 }
 
+/* The npm fixture tree as a layer: all 32 installed packages once each,
+ * nested ones included, the lockfile shadowed by the installed tree. */
+static void test_scan_corpus__npm_tree(void **state)
+{
+    (void)state;
+    char *layer = corpus_dup("lang/npm/npm-vuln-fixture.tar.gz"), *dir = fix_tmpdir();
+    char ref[4200], md[1][SF_DIGEST_MAX];
+    const char *layers[] = {layer};
+    fix_image fi = {layers, 1, "linux", "amd64", NULL};
+    fix_layout(dir, &fi, 1, md);
+    snprintf(ref, sizeof ref, "oci:%s", dir);
+    sf_scan_report *rep = scan_ok(ref, NULL, 0);
+    const sf_result *r = sf_scan_report_result(rep, 0);
+    if (r->error_code != SF_OK)
+        fail_msg("%s", r->error);
+    json_error_t je;
+    json_t *ls = json_load_file(sf_t_corpus("lang/npm/npm-vuln-fixture.package-lock.json"), 0, &je);
+    json_t *pk = json_object_get(ls, "packages"), *v;
+    const char *key;
+    size_t want = 0;
+    json_object_foreach(pk, key, v)
+    {
+        if (!*key)
+            continue; /* the root project itself */
+        want++;
+        const char *name = strrchr(key, '/') ? strrchr(key, '/') + 1 : key;
+        const char *ver = json_string_value(json_object_get(v, "version"));
+        int found = 0;
+        for (size_t k = 0; k < r->npkgs && !found; k++)
+            found = r->pkgs[k].type == SF_PT_NPM && strcmp(r->pkgs[k].name, name) == 0 &&
+                    strcmp(r->pkgs[k].version, ver) == 0 && strstr(r->pkgs[k].path, key);
+        if (!found)
+            fail_msg("npm %s %s (%s) not found", name, ver, key);
+    }
+    assert_int_equal(want, 32);
+    assert_int_equal(r->npkgs, 32);
+    json_decref(ls);
+    sf_scan_report_free(rep);
+    fix_rmtree(dir);
+    free(dir);
+    free(layer);
+}
+
+/* A memo like the fleet cache: inventories stored encoded (zstd JSON)
+ * by blob digest; failed analyses are never stored. */
+typedef struct test_memo {
+    char digest[8][SF_DIGEST_MAX];
+    sf_buf val[8];
+    size_t n;
+    int analyses;
+} test_memo;
+
+static int memo_get(void *ctx, const char *digest, const char *diff_id,
+                    sf_layer_analyze_fn analyze, void *actx, sf_inventory **out,
+                    const char **state, sf_error *err)
+{
+    test_memo *m = ctx;
+    assert_non_null(diff_id);
+    for (size_t i = 0; i < m->n; i++) {
+        if (strcmp(m->digest[i], digest) == 0) {
+            *state = "hit";
+            return sf_inventory_decode(out, m->val[i].data, m->val[i].len, err);
+        }
+    }
+    m->analyses++;
+    *state = "miss";
+    int rc = analyze(actx, out, err);
+    if (rc != SF_OK)
+        return rc;
+    assert_true(m->n < 8);
+    snprintf(m->digest[m->n], SF_DIGEST_MAX, "%s", digest);
+    sf_buf_init(&m->val[m->n], 0);
+    assert_int_equal(sf_inventory_encode(*out, &m->val[m->n]), SF_OK);
+    m->n++;
+    return SF_OK;
+}
+
+static void test_scan_memo__second_scan_hits_and_matches(void **state)
+{
+    (void)state;
+    char *l0 = corpus_dup("images/distroless-style/distroless-style-static-debian12.layer.tar.gz");
+    char *l1 = corpus_dup("images/distroless-style/distroless-style-base-debian12.addon-layer.tar.gz");
+    char *dir = fix_tmpdir(), ref[4200], md[1][SF_DIGEST_MAX];
+    const char *layers[] = {l0, l1};
+    fix_image fi = {layers, 2, "linux", "amd64", NULL};
+    fix_layout(dir, &fi, 1, md);
+    snprintf(ref, sizeof ref, "oci:%s", dir);
+    test_memo tm;
+    memset(&tm, 0, sizeof tm);
+    sf_layer_memo memo = {&tm, memo_get};
+    sf_scan_opts o;
+    memset(&o, 0, sizeof o);
+    o.memo = &memo;
+    o.max_layer_parallel = 1;
+    sf_scan_report *a = NULL, *b = NULL;
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_scan_ref(ref, &o, &a, &e), SF_OK);
+    assert_int_equal(sf_scan_ref(ref, &o, &b, &e), SF_OK);
+    assert_int_equal(tm.analyses, 2);
+    const sf_result *ra = sf_scan_report_result(a, 0), *rb = sf_scan_report_result(b, 0);
+    assert_string_equal(ra->layers[1].cache, "miss");
+    assert_string_equal(rb->layers[0].cache, "hit");
+    assert_string_equal(rb->layers[1].cache, "hit");
+    assert_int_equal(ra->npkgs, rb->npkgs);
+    for (size_t i = 0; i < ra->npkgs; i++) {
+        assert_string_equal(ra->pkgs[i].name, rb->pkgs[i].name);
+        assert_int_equal(ra->pkgs[i].layer, rb->pkgs[i].layer);
+    }
+    sf_scan_report_free(a);
+    sf_scan_report_free(b);
+    /* A layer that fails to analyse is not stored: both scans analyse it. */
+    test_memo bad;
+    memset(&bad, 0, sizeof bad);
+    memo.ctx = &bad;
+    char p[4096], ldig[SF_DIGEST_MAX];
+    size_t sz;
+    file_digest(l1, ldig, &sz);
+    snprintf(p, sizeof p, "%s/blobs/sha256/%s", dir, ldig + 7);
+    unlink(p);
+    assert_int_equal(symlink(l0, p), 0);
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(sf_scan_ref(ref, &o, &a, &e), SF_OK);
+        assert_int_equal(sf_scan_report_error(a, 0), SF_EDIGEST);
+        sf_scan_report_free(a);
+    }
+    assert_int_equal(bad.analyses, 3); /* layer 0 once, the bad layer twice */
+    for (size_t i = 0; i < tm.n; i++)
+        sf_buf_free(&tm.val[i]);
+    for (size_t i = 0; i < bad.n; i++)
+        sf_buf_free(&bad.val[i]);
+    fix_rmtree(dir);
+    free(dir);
+    free(l0);
+    free(l1);
+}
+
 static void test_scan_index__platform_selection(void **state)
 {
     (void)state;
@@ -379,6 +515,29 @@ static void test_scan_bad__broken_images_give_typed_errors(void **state)
     assert_int_equal(symlink(sf_t_corpus("images/alpine/alpine-minirootfs-3.10.9-x86_64.tar.gz"),
                              other), 0);
     expect_error(ref, SF_EDIGEST, "does not match digest");
+    /* A truncated gzip layer whose digest is right: the walker's own
+     * message reaches the result. */
+    {
+        size_t blen;
+        char *blob = sf_t_read_file(layer, &blen), tpath[4200];
+        char *tdir = fix_tmpdir(), tref[4300], tmd[1][SF_DIGEST_MAX];
+        snprintf(tpath, sizeof tpath, "%s/truncated.tar.gz", tdir);
+        FILE *tf = fopen(tpath, "wb");
+        fwrite(blob, 1, blen / 2, tf);
+        fclose(tf);
+        const char *tl[] = {tpath};
+        fix_image ti = {tl, 1, "linux", "amd64", NULL};
+        /* fix_layout gunzips for the diff_id: give it the full file's. */
+        mkdir(tdir, 0755);
+        fix_layout_nodiff = 1;
+        fix_layout(tdir, &ti, 1, tmd);
+        fix_layout_nodiff = 0;
+        snprintf(tref, sizeof tref, "oci:%s", tdir);
+        expect_error(tref, SF_EPARSE, "truncated");
+        fix_rmtree(tdir);
+        free(tdir);
+        free(blob);
+    }
     /* Malformed manifest JSON. */
     fix_layout(dir, &fi, 1, md);
     clobber(dir, md[0], "{\"schemaVersion\":2,\"layers\":[");
@@ -513,6 +672,8 @@ int main(void)
         cmocka_unit_test(test_scan_corpus__oci_layout),
         cmocka_unit_test(test_scan_corpus__debian_layers),
         cmocka_unit_test(test_scan_corpus__distroless_two_layers),
+        cmocka_unit_test(test_scan_corpus__npm_tree),
+        cmocka_unit_test(test_scan_memo__second_scan_hits_and_matches),
         cmocka_unit_test(test_scan_index__platform_selection),
         cmocka_unit_test(test_scan_bad__broken_images_give_typed_errors),
         cmocka_unit_test(test_scan_result__example_document),

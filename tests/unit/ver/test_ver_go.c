@@ -33,6 +33,12 @@ static const ver_pair rules[] = {
     {"v1.2", 0, "v1.2.0"},
     {"1.20.3", 0, "v1.20.3"},           /* OSV spelling */
     {"1.20.3", -1, "1.21.0-rc.1"},
+    {"go1.20.3", 0, "1.20.3"},          /* toolchain spellings (stdlib) */
+    {"go1.21rc2", 0, "1.21.0-rc.2"},
+    {"go1.21rc2", -1, "go1.21.0"},
+    {"go1.9beta1", 0, "1.9.0-beta.1"},
+    {"go1.20", 0, "1.20.0"},
+    {"go1.19.13", -1, "go1.20"},
     {"v1.2.3.4", -1, "v0.0.1"},         /* invalid: below every version */
     {"v1.2-pre", -1, "v0.0.0"},
 };
@@ -54,7 +60,10 @@ static void test_ver_go__pseudo_and_incompatible(void **state)
     assert_true(sf_ver_valid(SF_VS_GO, "v1.2"));
     assert_false(sf_ver_valid(SF_VS_GO, "v1.2-pre"));
     assert_false(sf_ver_valid(SF_VS_GO, "v01.2.3"));
-    assert_false(sf_ver_valid(SF_VS_GO, "go1.20"));
+    assert_true(sf_ver_valid(SF_VS_GO, "go1.20"));
+    assert_true(sf_ver_valid(SF_VS_GO, "go1.21rc2"));
+    assert_false(sf_ver_valid(SF_VS_GO, "go1.21rc"));
+    assert_false(sf_ver_valid(SF_VS_GO, "gox1.2"));
 }
 
 int main(void)

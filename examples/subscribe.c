@@ -1,0 +1,157 @@
+/*
+ * subscribe: follow scanfarm.results and print one line per result.
+ *
+ * A self-contained example of consuming the farm's output with plain
+ * librdkafka and jansson (it does not use scanfarm's own libraries):
+ *
+ *   scanfarm-subscribe [-b BROKERS] [-t TOPIC] [-g GROUP] [-n COUNT] [-e]
+ *
+ *   -b  bootstrap brokers (default 127.0.0.1:9092)
+ *   -t  topic (default scanfarm.results)
+ *   -g  consumer group; without it, a throw-away group reads from the start
+ *   -n  exit after COUNT results
+ *   -e  exit at the end of every partition
+ *
+ * Output, tab-separated:
+ *   digest  run_id  db_version  first-ref  critical  high  medium  low  error
+ * The message value is a `scanfarm.result/v1` JSON document (schema in
+ * docs/results-schema.md); the key is the image manifest digest.
+ */
+#include <jansson.h>
+#include <librdkafka/rdkafka.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop;
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+static const char *str(json_t *o, const char *k, const char *dflt)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s && *s ? s : dflt;
+}
+
+/* One line for one result document; malformed input is reported, not fatal. */
+static void print_result(const char *buf, size_t len)
+{
+    json_error_t je;
+    json_t *doc = json_loadb(buf, len, 0, &je);
+    if (!json_is_object(doc) || strcmp(str(doc, "schema", ""), "scanfarm.result/v1") != 0) {
+        fprintf(stderr, "skipping a message that is not a scanfarm.result/v1 document\n");
+        json_decref(doc);
+        return;
+    }
+    long sev[4] = {0};
+    static const char *const names[4] = {"CRITICAL", "HIGH", "MEDIUM", "LOW"};
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(doc, "vulnerabilities"), i, v) {
+        for (int s = 0; s < 4; s++)
+            if (strcasecmp(str(v, "severity", ""), names[s]) == 0)
+                sev[s]++;
+    }
+    json_t *err = json_object_get(doc, "error");
+    const char *ekind = json_is_object(err) ? str(err, "code", str(err, "kind", "error"))
+                        : json_is_string(err) ? json_string_value(err) : "-";
+    printf("%s\t%s\t%s\t%s\t%ld\t%ld\t%ld\t%ld\t%s\n", str(doc, "digest", "?"),
+           str(doc, "run_id", "-"), str(doc, "db_version", "-"),
+           json_string_value(json_array_get(json_object_get(doc, "refs"), 0))
+               ? json_string_value(json_array_get(json_object_get(doc, "refs"), 0))
+               : "-",
+           sev[0], sev[1], sev[2], sev[3], ekind);
+    fflush(stdout);
+    json_decref(doc);
+}
+
+static int set(rd_kafka_conf_t *conf, const char *k, const char *v)
+{
+    char errstr[256];
+    if (rd_kafka_conf_set(conf, k, v, errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+        fprintf(stderr, "%s: %s\n", k, errstr);
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *brokers = "127.0.0.1:9092", *topic = "scanfarm.results", *group = NULL;
+    long count = -1, seen = 0;
+    int opt, at_end = 0, eofs = 0, ex = 0;
+    char tmpgroup[64], errstr[256];
+    while ((opt = getopt(argc, argv, "b:t:g:n:e")) != -1) {
+        switch (opt) {
+        case 'b': brokers = optarg; break;
+        case 't': topic = optarg; break;
+        case 'g': group = optarg; break;
+        case 'n': count = strtol(optarg, NULL, 10); break;
+        case 'e': at_end = 1; break;
+        default:
+            fprintf(stderr, "usage: %s [-b BROKERS] [-t TOPIC] [-g GROUP] [-n COUNT] [-e]\n",
+                    argv[0]);
+            return 64;
+        }
+    }
+    if (!group) {
+        snprintf(tmpgroup, sizeof tmpgroup, "scanfarm-subscribe-%d", (int)getpid());
+        group = tmpgroup;
+    }
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (set(conf, "bootstrap.servers", brokers) || set(conf, "group.id", group) ||
+        set(conf, "auto.offset.reset", "earliest") ||
+        set(conf, "enable.partition.eof", at_end ? "true" : "false")) {
+        rd_kafka_conf_destroy(conf);
+        return 2;
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    if (!rk) {
+        fprintf(stderr, "consumer: %s\n", errstr);
+        return 2;
+    }
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(subs, topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(rk, subs);
+    rd_kafka_topic_partition_list_destroy(subs);
+    if (e) {
+        fprintf(stderr, "subscribe %s: %s\n", topic, rd_kafka_err2str(e));
+        rd_kafka_destroy(rk);
+        return 2;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    while (!stop && (count < 0 || seen < count)) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 500);
+        if (!m)
+            continue;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            rd_kafka_topic_partition_list_t *asg = NULL;
+            /* stop once every assigned partition reached its end */
+            if (++eofs && rd_kafka_assignment(rk, &asg) == 0 && asg && eofs >= asg->cnt)
+                stop = 1;
+            if (asg)
+                rd_kafka_topic_partition_list_destroy(asg);
+        } else if (m->err) {
+            fprintf(stderr, "consume: %s\n", rd_kafka_message_errstr(m));
+            ex = m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+                 m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ? 2 : ex;
+            if (ex)
+                stop = 1;
+        } else {
+            print_result(m->payload, m->len);
+            seen++;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return ex;
+}

@@ -1,0 +1,219 @@
+#!/usr/bin/python3
+"""check_deploy: the deploy files must not rot.
+
+Every YAML file under deploy/ must parse; every scanfarm flag, environment
+variable and port that the compose file and the Kubernetes manifests pass
+must be an option of the program that receives it (read from the built
+programs' own --help, which is generated from their option tables); the
+KEDA trigger must name the workers' real consumer group and jobs topic;
+every path the Dockerfile copies must exist (sources in the repo, programs
+in the build). Exit status 1 with one line per problem.
+
+Usage: check_deploy.py <repo root> <bin dir>
+"""
+import os
+import re
+import shlex
+import subprocess
+import sys
+
+import yaml
+
+REPO, BIN = sys.argv[1], sys.argv[2]
+problems = []
+checked = {"files": 0, "flags": 0, "env": 0}
+
+
+def bad(msg):
+    problems.append(msg)
+
+
+def help_text(argv):
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    return out.stdout + out.stderr
+
+
+def options_of(argv):
+    text = help_text(argv)
+    flags = set(re.findall(r"(--[a-z][a-z0-9-]*)", text))
+    envs = set(re.findall(r"\b(SCANFARM_[A-Z0-9_]+)\b", text))
+    return {"flags": flags, "env": envs, "text": text}
+
+
+PROGRAMS = {
+    "scanfarm-worker": options_of([os.path.join(BIN, "scanfarm-worker"), "--help"]),
+    "scanfarm-coordinator": options_of([os.path.join(BIN, "scanfarm-coordinator"), "--help"]),
+    "scanfarm aggregate": options_of([os.path.join(BIN, "scanfarm"), "aggregate", "--help"]),
+    "scanfarm db import": options_of([os.path.join(BIN, "scanfarm"), "db", "import", "--help"]),
+}
+for name, opts in PROGRAMS.items():
+    if not opts["flags"]:
+        bad(f"{name} --help lists no options")
+
+
+def program_of(tokens):
+    """The scanfarm program a command line runs, or None."""
+    for i, t in enumerate(tokens):
+        base = os.path.basename(t)
+        if base in ("scanfarm-worker", "scanfarm-coordinator"):
+            return base, tokens[i + 1:]
+        if base == "scanfarm" and i + 1 < len(tokens):
+            sub = tokens[i + 1]
+            if sub == "db" and i + 2 < len(tokens):
+                return f"scanfarm db {tokens[i + 2]}", tokens[i + 3:]
+            return f"scanfarm {sub}", tokens[i + 2:]
+    return None, []
+
+
+def tokens_of(cmd):
+    if cmd is None:
+        return []
+    if isinstance(cmd, str):
+        return shlex.split(cmd)
+    toks = []
+    for c in cmd:
+        # `sh -c "..."` scripts: split the script too
+        toks.extend(shlex.split(c) if " " in str(c) else [str(c)])
+    return toks
+
+
+def check_flags(where, prog, rest):
+    if prog not in PROGRAMS:
+        bad(f"{where}: runs unknown program '{prog}'")
+        return
+    for t in rest:
+        if t.startswith("--"):
+            flag = t.split("=", 1)[0]
+            checked["flags"] += 1
+            if flag not in PROGRAMS[prog]["flags"]:
+                bad(f"{where}: {prog} has no option {flag}")
+
+
+def check_env(where, progs, names):
+    for n in names:
+        if not n.startswith("SCANFARM_"):
+            continue
+        checked["env"] += 1
+        if not any(n in PROGRAMS[p]["env"] for p in progs if p in PROGRAMS):
+            bad(f"{where}: {n} is read by none of {sorted(progs)}")
+
+
+def load_all(path):
+    checked["files"] += 1
+    try:
+        with open(path) as f:
+            return [d for d in yaml.safe_load_all(f) if d is not None]
+    except yaml.YAMLError as e:
+        bad(f"{path}: does not parse: {e}")
+        return []
+
+
+def check_compose(path):
+    for doc in load_all(path):
+        anchors = {}
+        for name, svc in (doc.get("services") or {}).items():
+            toks = tokens_of(svc.get("command"))
+            prog, rest = program_of(toks)
+            if prog is None:
+                continue
+            where = f"{os.path.relpath(path, REPO)}:{name}"
+            check_flags(where, prog, rest)
+            env = svc.get("environment") or {}
+            names = env.keys() if isinstance(env, dict) else [e.split("=", 1)[0] for e in env]
+            check_env(where, [prog], names)
+
+
+def containers(doc):
+    spec = doc.get("spec") or {}
+    if doc.get("kind") == "CronJob":
+        spec = spec.get("jobTemplate", {}).get("spec", {})
+    pod = spec.get("template", {}).get("spec", {})
+    return pod.get("containers") or []
+
+
+def check_k8s(paths):
+    configmaps, consumers, docs = {}, {}, []
+    for p in paths:
+        for doc in load_all(p):
+            docs.append((p, doc))
+            if doc.get("kind") == "ConfigMap":
+                configmaps[doc["metadata"]["name"]] = (p, doc.get("data") or {})
+    worker_args = []
+    for p, doc in docs:
+        for c in containers(doc):
+            toks = tokens_of(c.get("command")) + tokens_of(c.get("args"))
+            prog, rest = program_of(toks)
+            if prog is None:
+                continue
+            where = f"{os.path.relpath(p, REPO)}:{c.get('name')}"
+            check_flags(where, prog, rest)
+            check_env(where, [prog], [e["name"] for e in c.get("env") or []])
+            if prog == "scanfarm-worker":
+                worker_args = rest
+                port = dict(zip(rest, rest[1:])).get("--metrics-port", "9100")
+                ports = {str(x.get("containerPort")) for x in c.get("ports") or []}
+                if port not in ports:
+                    bad(f"{where}: metrics port {port} is not a containerPort {sorted(ports)}")
+                ann = ((doc.get("spec") or {}).get("template", {}).get("metadata", {})
+                       .get("annotations") or {})
+                if ann.get("prometheus.io/port", port) != port:
+                    bad(f"{where}: prometheus.io/port {ann.get('prometheus.io/port')} != {port}")
+            for ef in c.get("envFrom") or []:
+                ref = (ef.get("configMapRef") or {}).get("name")
+                if ref:
+                    consumers.setdefault(ref, set()).add(prog)
+    for name, (p, data) in configmaps.items():
+        check_env(f"{os.path.relpath(p, REPO)}:{name}", consumers.get(name, set()), data.keys())
+    wtext = PROGRAMS["scanfarm-worker"]["text"]
+    args = dict(zip(worker_args, worker_args[1:]))
+    for p, doc in docs:
+        if doc.get("kind") != "ScaledObject":
+            continue
+        for trig in (doc.get("spec") or {}).get("triggers") or []:
+            md = trig.get("metadata") or {}
+            group = args.get("--group")
+            if group is None and md.get("consumerGroup") not in wtext:
+                bad(f"{p}: KEDA consumerGroup {md.get('consumerGroup')} is not the workers' group")
+            if md.get("topic") not in wtext and md.get("topic") != args.get("--jobs-topic"):
+                bad(f"{p}: KEDA topic {md.get('topic')} is not the workers' jobs topic")
+
+
+def check_dockerfile(path):
+    stage_root = {}
+    for line in open(path):
+        m = re.match(r"^\s*COPY\s+(.*)$", line)
+        if not m:
+            continue
+        words = m.group(1).split()
+        opts = [w for w in words if w.startswith("--")]
+        paths = [w for w in words if not w.startswith("--")][:-1]
+        if any(o.startswith("--from=") for o in opts):
+            for src in paths:
+                rel = re.sub(r"^/src/build/bin/", "", src)
+                if rel == src:
+                    bad(f"{path}: unexpected build path {src}")
+                elif not os.path.exists(os.path.join(BIN, rel)):
+                    bad(f"{path}: copies {src}, which the build does not produce")
+        else:
+            for src in paths:
+                if not os.path.exists(os.path.join(REPO, src)):
+                    bad(f"{path}: copies {src}, which is not in the repository")
+
+
+compose = [os.path.join(dp, f) for dp, _, fs in os.walk(os.path.join(REPO, "deploy", "compose"))
+           for f in fs if f.endswith((".yaml", ".yml"))]
+k8s = [os.path.join(dp, f) for dp, _, fs in os.walk(os.path.join(REPO, "deploy", "k8s"))
+       for f in fs if f.endswith((".yaml", ".yml"))]
+for p in compose:
+    check_compose(p)
+base = [p for p in k8s if "/base/" in p]
+check_k8s(base)
+for overlay in sorted({os.path.dirname(p) for p in k8s if "/overlays/" in p}):
+    check_k8s(base + [p for p in k8s if os.path.dirname(p) == overlay])
+check_dockerfile(os.path.join(REPO, "deploy", "docker", "Dockerfile"))
+
+for p in problems:
+    print("deploy drift:", p)
+print(f"checked {checked['files']} YAML files, {checked['flags']} flags, "
+      f"{checked['env']} environment settings: {len(problems)} problems")
+sys.exit(1 if problems else 0)

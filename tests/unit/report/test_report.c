@@ -1,0 +1,181 @@
+/* Unit tests of the report model and renderers on hand-made results:
+ * totals are the sums over the images, the top lists are ordered, the
+ * HTML is self-contained and escapes what results carry, SARIF holds one
+ * result per finding with consistent rule indexes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "../agg/agg_fix.h"
+#include "report.h"
+
+static const struct {
+    char dc;
+    const char *refs, *vulns, *err;
+} IMGS[] = {
+    {'1', "r.io/a:1;r.io/a:2", "CVE-1:openssl:1:2:CRITICAL;CVE-2:zlib:1:-:LOW", NULL},
+    {'2', "q.io/b:1", "CVE-1:openssl:1:2:CRITICAL;CVE-3:musl:1:2:HIGH;CVE-4:x:1:-:MEDIUM", NULL},
+    {'3', "q.io/c:<script>", "CVE-<b>:busybox:1:-:UNKNOWN", NULL},
+    {'4', "r.io/d:1", "", "auth"},
+    {'5', "docker.io/library/e:1", "", NULL},
+};
+#define N (sizeof IMGS / sizeof IMGS[0])
+
+static sf_report *build(void)
+{
+    sf_report *r = NULL;
+    sf_buf b;
+    sf_buf_init(&b, 0);
+    assert_int_equal(sf_report_new(&r), SF_OK);
+    for (size_t i = 0; i < N; i++) {
+        sf_agg_view *v = NULL;
+        fix_result(&b, IMGS[i].dc, "run1", "db1", "2026-01-01T00:00:00Z", IMGS[i].refs,
+                   IMGS[i].vulns, IMGS[i].err);
+        assert_int_equal(sf_agg_view_from_result(b.data, b.len, &v, NULL), SF_OK);
+        assert_int_equal(sf_report_add(r, v), SF_OK);
+    }
+    sf_buf_free(&b);
+    assert_int_equal(sf_report_finish(r), SF_OK);
+    return r;
+}
+
+static void test_report_model__totals_are_sums(void **state)
+{
+    (void)state;
+    sf_report *r = build();
+    size_t findings = 0, fixable = 0, sev[SF_SEV_N] = {0};
+    for (size_t i = 0; i < r->nimgs; i++) {
+        findings += r->imgs[i]->nvulns;
+        fixable += r->imgs[i]->fixable;
+        for (int s = 0; s < SF_SEV_N; s++)
+            sev[s] += r->imgs[i]->sev[s];
+    }
+    assert_int_equal(r->images, N);
+    assert_int_equal(r->findings, 6);
+    assert_int_equal(r->findings, findings);
+    assert_int_equal(r->fixable, fixable);
+    assert_int_equal(r->fixable, 3);
+    for (int s = 0; s < SF_SEV_N; s++)
+        assert_int_equal(r->sev[s], sev[s]);
+    assert_int_equal(r->errors, 1);
+    assert_int_equal(r->vulnerable, 3);
+    /* top CVE: CVE-1 in 2 images, fix available in both */
+    assert_string_equal(r->cves[0].id, "CVE-1");
+    assert_int_equal(r->cves[0].images, 2);
+    assert_int_equal(r->cves[0].fixable_images, 2);
+    assert_int_equal(r->ncves, 5);
+    /* worst image first: the one with a critical and a high */
+    assert_int_equal(r->imgs[0]->sev[SF_SEV_HIGH], 1);
+    /* registries: each image once per registry; sums of findings agree */
+    size_t regf = 0;
+    for (size_t i = 0; i < r->nregs; i++)
+        regf += r->regs[i].findings;
+    assert_int_equal(r->nregs, 3);
+    assert_int_equal(regf, findings);
+    assert_string_equal(r->regs[0].name, "q.io"); /* 2 images, sorted by name on ties */
+    sf_report_free(r);
+}
+
+static void test_report_render__json_matches_model(void **state)
+{
+    (void)state;
+    sf_report *r = build();
+    sf_buf b;
+    sf_buf_init(&b, 0);
+    assert_int_equal(sf_report_json(r, &b), SF_OK);
+    json_t *j = json_loads(b.data, 0, NULL);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "schema")), "scanfarm.report/v1");
+    assert_int_equal(json_integer_value(json_object_get(j, "images")), N);
+    json_t *f = json_object_get(j, "findings");
+    assert_int_equal(json_integer_value(json_object_get(f, "total")), 6);
+    assert_int_equal(json_integer_value(json_object_get(f, "critical")), 2);
+    assert_int_equal(json_integer_value(json_object_get(f, "unknown")), 1);
+    assert_true(json_real_value(json_object_get(j, "fixable_share")) > 0.49);
+    assert_int_equal(json_array_size(json_object_get(j, "registries")), 3);
+    json_decref(j);
+    sf_buf_free(&b);
+    sf_report_free(r);
+}
+
+static void test_report_render__html_is_escaped_and_self_contained(void **state)
+{
+    (void)state;
+    sf_report *r = build();
+    sf_buf b;
+    sf_buf_init(&b, 0);
+    assert_int_equal(sf_report_html(r, &b), SF_OK);
+    assert_null(strstr(b.data, "<script>"));
+    assert_null(strstr(b.data, "CVE-<b>"));
+    assert_non_null(strstr(b.data, "CVE-&lt;b&gt;"));
+    assert_null(strstr(b.data, "src=\"http"));
+    size_t svgs = 0;
+    for (const char *p = b.data; (p = strstr(p, "<svg")); p++)
+        svgs++;
+    assert_int_equal(svgs, 2);
+    assert_non_null(strstr(b.data, "</html>"));
+    sf_buf_free(&b);
+    sf_report_free(r);
+}
+
+static void test_report_render__sarif_one_result_per_finding(void **state)
+{
+    (void)state;
+    sf_report *r = build();
+    sf_buf b;
+    sf_buf_init(&b, 0);
+    assert_int_equal(sf_report_sarif(r, &b), SF_OK);
+    json_t *j = json_loads(b.data, 0, NULL);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "version")), "2.1.0");
+    json_t *run = json_array_get(json_object_get(j, "runs"), 0);
+    json_t *rules = json_object_get(json_object_get(json_object_get(run, "tool"), "driver"),
+                                    "rules");
+    json_t *res = json_object_get(run, "results");
+    assert_int_equal(json_array_size(res), 6);
+    assert_int_equal(json_array_size(rules), 5);
+    for (size_t i = 0; i < json_array_size(res); i++) {
+        json_t *x = json_array_get(res, i);
+        json_t *rule = json_array_get(rules, (size_t)json_integer_value(json_object_get(x, "ruleIndex")));
+        assert_string_equal(json_string_value(json_object_get(rule, "id")),
+                            json_string_value(json_object_get(x, "ruleId")));
+        const char *uri = json_string_value(json_object_get(json_object_get(json_object_get(
+            json_array_get(json_object_get(x, "locations"), 0), "physicalLocation"),
+            "artifactLocation"), "uri"));
+        assert_null(strchr(uri, ':')); /* would parse as a URI scheme */
+    }
+    json_decref(j);
+    sf_buf_free(&b);
+    sf_report_free(r);
+}
+
+static void test_report_render__table_lists_registries(void **state)
+{
+    (void)state;
+    sf_report *r = build();
+    sf_buf b;
+    sf_buf_init(&b, 0);
+    assert_int_equal(sf_report_table(r, &b), SF_OK);
+    assert_non_null(strstr(b.data, "images scanned   5 (3 with findings, 1 failed)"));
+    assert_non_null(strstr(b.data, "docker.io"));
+    assert_non_null(strstr(b.data, "CVE-1"));
+    sf_buf_free(&b);
+    sf_report_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_report_model__totals_are_sums),
+        cmocka_unit_test(test_report_render__json_matches_model),
+        cmocka_unit_test(test_report_render__html_is_escaped_and_self_contained),
+        cmocka_unit_test(test_report_render__sarif_one_result_per_finding),
+        cmocka_unit_test(test_report_render__table_lists_registries),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
