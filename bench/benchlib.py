@@ -237,6 +237,8 @@ def cmd_phase(a):
     def delta(name, label=None):
         return metric_sum(after, name, label) - metric_sum(before, name, label)
 
+    states = {k: delta("scanfarm_layers_total", f'cache="{k}"') for k in ("hit", "wait", "miss", "uncached")}
+    looked = sum(states.values())
     analyses = delta("scanfarm_layers_total", 'cache="miss"') + \
         delta("scanfarm_layers_total", 'cache="uncached"')
     cpu = sum(w["cpu_s"] for w in after) - sum(w["cpu_s"] for w in before)
@@ -250,7 +252,9 @@ def cmd_phase(a):
         "compressed_mb_referenced": round(cbytes / 1e6, 2),
         "unique_layers": len(layers),
         "layer_refs": total,
-        "cache_hit_ratio": round(hits / total, 4) if total else None,
+        "cache_hit_ratio": round((states["hit"] + states["wait"]) / looked, 4) if looked else None,
+        "cache_lookups": states,
+        "results_layers_marked_hit": round(hits / total, 4) if total else None,
         "layers_analysed": analyses,
         "analyses_per_unique_layer": round(analyses / len(layers), 2) if layers else None,
         "latency_s": {"p50": pct(lat, 50), "p95": pct(lat, 95), "p99": pct(lat, 99),
@@ -263,8 +267,16 @@ def cmd_phase(a):
     print(json.dumps(out))
 
 
+def norm_id(i):
+    """The corpus names Node.js security WG advisories `nodejs-security-wg:npm/N`;
+    the DB importer names the same records `NSWG-NPM-N`."""
+    if i.startswith("nodejs-security-wg:npm/"):
+        return "NSWG-NPM-" + i.rsplit("/", 1)[1]
+    return i
+
+
 def vkey(v):
-    return {v["id"]} | set(v.get("aliases") or [])
+    return {norm_id(x) for x in [v["id"]] + list(v.get("aliases") or [])}
 
 
 def cmd_correct(a):
@@ -318,6 +330,11 @@ def cmd_correct(a):
            "planted_packages_missed": pk_missed, "examples": examples}
     json.dump(out, open(a.out, "w"), indent=1)
     print(json.dumps(out))
+
+
+def cmd_summary(a):
+    d = json.load(open(a.json))
+    print(f"{d['results']}/{d['expected']} results in {d['seconds']} s, {d['images_per_s']} images/s")
 
 
 def cmd_plot(a):
@@ -401,7 +418,7 @@ def cmd_table(a):
     print(f"\n  correctness (cold): planted+reference findings {c['findings_expected']}: found {c['found']}, "
           f"missed {c['missed']}, extra {c['extra']}; planted packages found {c['planted_packages_found']}, "
           f"missed {c['planted_packages_missed']}; images missing {c['images_missing']}")
-    for k in ("warm", "rematch"):
+    for k in ("warm",):
         if d.get("correctness_" + k):
             c = d["correctness_" + k]
             print(f"  correctness ({k}): found {c['found']}, missed {c['missed']}, extra {c['extra']}, "
@@ -446,6 +463,8 @@ def main():
     p = sp.add_parser("correct")
     for k in ("--truth", "--results", "--out"):
         p.add_argument(k, required=True)
+    p = sp.add_parser("summary")
+    p.add_argument("--json", required=True)
     p = sp.add_parser("plot")
     for k in ("--points", "--out", "--title"):
         p.add_argument(k, required=True)

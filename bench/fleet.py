@@ -159,7 +159,33 @@ def base_reference(scanfarm, db, registry, ref, platform):
         len(doc["packages"])
 
 
-def deps_layer(rng, npm_installed, npm_findings, repo):
+def pep503(name):
+    return "".join("-" if ch in "_." else ch for ch in name.lower())
+
+
+def pypi_oracle(corpus):
+    """Expected PyPI findings of the planted versions, from the PyPA OSV
+    records' explicit `versions` lists (an oracle that needs no version
+    ordering, so it does not share scanfarm's PEP 440 code)."""
+    want = {pep503(n): v for n, v in PYPI}
+    out = {}
+    path = os.path.join(corpus, "vulndb/osv/pypa-advisory-database.osv-json.tar.gz")
+    with tarfile.open(path) as tf:
+        for m in tf:
+            if not m.isfile() or not m.name.endswith(".json"):
+                continue
+            doc = json.load(tf.extractfile(m))
+            if doc.get("withdrawn"):
+                continue
+            for aff in doc.get("affected") or []:
+                pkg = aff.get("package") or {}
+                n = pep503(pkg.get("name", ""))
+                if pkg.get("ecosystem") == "PyPI" and n in want and want[n] in (aff.get("versions") or []):
+                    out.setdefault(n, []).append({"id": doc["id"], "aliases": doc.get("aliases") or []})
+    return out
+
+
+def deps_layer(rng, npm_installed, npm_findings, pypi_findings, repo):
     """npm tree + Python dist-infos, seeded; returns (blob, diff_id, packages, findings)."""
     k = rng.randint(3, min(10, len(npm_installed)))
     pick = sorted(rng.sample(npm_installed, k), key=lambda p: p["path"])
@@ -179,6 +205,8 @@ def deps_layer(rng, npm_installed, npm_findings, repo):
         meta = f"Metadata-Version: 2.1\nName: {name}\nVersion: {ver}\n\n".encode()
         files.append((f"usr/lib/python3/site-packages/{name}-{ver}.dist-info/METADATA", meta))
         pkgs.append({"ecosystem": "PyPI", "name": name, "version": ver})
+        for f in pypi_findings.get(pep503(name), []):
+            finds.append({"package": name, "installed": ver, "id": f["id"], "aliases": f["aliases"]})
     blob, diff = make_tar(files)
     return blob, diff, pkgs, finds
 
@@ -231,6 +259,7 @@ def main():
     a = ap.parse_args()
 
     npm = json.load(open(os.path.join(a.corpus, "lang/npm/npm-expected-findings.json")))
+    pypi = pypi_oracle(a.corpus)
     host = a.registry.split("://", 1)[-1]
     c0 = regpush.Client(a.registry)
     bases = {name: load_base(c0, ref) for name, ref, _ in BASES}
@@ -255,7 +284,7 @@ def main():
         rng = random.Random(f"{a.seed}/repo/{i}")
         repo = f"{a.prefix}/app{i:04d}"
         bname = BASES[rng.randrange(len(BASES))][0]
-        dblob, ddiff, pkgs, finds = deps_layer(rng, npm["installed"], npm["findings"], repo)
+        dblob, ddiff, pkgs, finds = deps_layer(rng, npm["installed"], npm["findings"], pypi, repo)
         first = None
         for t in range(a.tags):
             tag = f"v{t}"
