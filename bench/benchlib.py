@@ -252,7 +252,9 @@ def cmd_phase(a):
         "compressed_mb_referenced": round(cbytes / 1e6, 2),
         "unique_layers": len(layers),
         "layer_refs": total,
-        "cache_hit_ratio": round((states["hit"] + states["wait"]) / looked, 4) if looked else None,
+        # no lookup at all: the worker answered from the cached image result
+        "cache_hit_ratio": round((states["hit"] + states["wait"]) / looked, 4) if looked else
+        (1.0 if res else None),
         "cache_lookups": states,
         "results_layers_marked_hit": round(hits / total, 4) if total else None,
         "layers_analysed": analyses,
