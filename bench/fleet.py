@@ -163,11 +163,18 @@ def pep503(name):
     return "".join("-" if ch in "_." else ch for ch in name.lower())
 
 
+def pep440_pad(v):
+    """PEP 440 release segments compare zero-padded: 2.2.0 == 2.2."""
+    while v.endswith(".0") and v.count(".") > 0:
+        v = v[:-2]
+    return v
+
+
 def pypi_oracle(corpus):
     """Expected PyPI findings of the planted versions, from the PyPA OSV
     records' explicit `versions` lists (an oracle that needs no version
     ordering, so it does not share scanfarm's PEP 440 code)."""
-    want = {pep503(n): v for n, v in PYPI}
+    want = {pep503(n): pep440_pad(v) for n, v in PYPI}
     out = {}
     path = os.path.join(corpus, "vulndb/osv/pypa-advisory-database.osv-json.tar.gz")
     with tarfile.open(path) as tf:
@@ -180,7 +187,7 @@ def pypi_oracle(corpus):
             for aff in doc.get("affected") or []:
                 pkg = aff.get("package") or {}
                 n = pep503(pkg.get("name", ""))
-                if pkg.get("ecosystem") == "PyPI" and n in want and want[n] in (aff.get("versions") or []):
+                if pkg.get("ecosystem") == "PyPI" and n in want and want[n] in {pep440_pad(x) for x in aff.get("versions") or []}:
                     out.setdefault(n, []).append({"id": doc["id"], "aliases": doc.get("aliases") or []})
     return out
 
