@@ -8,7 +8,7 @@ set -euo pipefail
 SRC=${SF_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 work=$(mktemp -d /tmp/bench-smoke.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-SF_BUILD=$(dirname "$SF_BIN") SF_BENCH_WORK=$work/w "$SRC/bench/run" --repos 3 --tags 2 \
+SF_BUILD=$(dirname "$SF_BIN") SF_BENCH_RESULTS=$work SF_BENCH_WORK=$work/w "$SRC/bench/run" --repos 3 --tags 2 \
     --workers 2 --sweep 1 --seed 7 --json "$work/out.json" >"$work/out.txt" 2>&1 ||
     { tail -n 40 "$work/out.txt"; exit 1; }
 python3 - "$work/out.json" <<'PY'
