@@ -249,6 +249,15 @@ static int http_get(int port, const char *path, char *out, size_t cap)
     return 0;
 }
 
+static void free_jobs(void)
+{
+    for (int k = 0; k < njobs; k++) {
+        json_decref(jobs[k].expect);
+        json_decref(jobs[k].got);
+        jobs[k].expect = jobs[k].got = NULL;
+    }
+}
+
 static void test_worker_e2e__three_workers_match_cli(void **state)
 {
     (void)state;
@@ -336,10 +345,7 @@ static void test_worker_e2e__three_workers_match_cli(void **state)
         }
     }
     sf_kcons_close(rr);
-    for (int k = 0; k < njobs; k++) {
-        json_decref(jobs[k].expect);
-        json_decref(jobs[k].got);
-    }
+    free_jobs();
 }
 
 /* A private docker-registry on port with storage under dir. */
@@ -398,7 +404,11 @@ static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **stat
         if (strstr(jobs[k].ref, "corpus/alpine:3.10.3"))
             victim = &jobs[k];
     assert_non_null(victim);
-    jobs[0] = *victim;
+    ejob keep = *victim;
+    for (int k = 0; k < njobs; k++)
+        if (&jobs[k] != victim)
+            json_decref(jobs[k].got);
+    jobs[0] = keep;
     njobs = 1;
     json_error_t je;
     json_t *doc = json_load_file(list, 0, &je);
@@ -461,6 +471,7 @@ static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **stat
     kill(rp, SIGTERM);
     waitpid(rp, NULL, 0);
     sf_kcons_close(rr);
+    free_jobs();
     json_decref(doc);
     char rm[300];
     snprintf(rm, sizeof rm, "rm -rf %s", dir);
@@ -537,6 +548,7 @@ static void test_worker_e2e__redis_dies_mid_run(void **state)
         assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     }
     sf_kcons_close(rr);
+    free_jobs();
     json_decref(raw);
     keep_raw = 0;
     run_name = "run-e2e";
