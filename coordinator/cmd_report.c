@@ -106,7 +106,8 @@ static int common_opt(common_opts *c, int opt)
 
 static const char REPORT_USAGE[] =
     "usage: scanfarm report [--run ID] [--format table|json|html|sarif] [--out FILE]\n"
-    "                       [--redis HOST:PORT] [--prefix P]\n";
+    "                       [--redis HOST:PORT] [--prefix P]\n"
+    "environment: SCANFARM_REDIS (--redis), SCANFARM_PREFIX (--prefix)\n";
 
 int sf_cmd_report(int argc, char **argv)
 {
@@ -164,7 +165,8 @@ done:
 
 static const char QUERY_USAGE[] =
     "usage: scanfarm query cve <ID> | image <ref|digest> | package <name>\n"
-    "                      [--json] [--redis HOST:PORT] [--prefix P]\n";
+    "                      [--json] [--redis HOST:PORT] [--prefix P]\n"
+    "environment: SCANFARM_REDIS (--redis), SCANFARM_PREFIX (--prefix)\n";
 
 int sf_cmd_query(int argc, char **argv)
 {
@@ -254,7 +256,8 @@ static void status_line(char *out, size_t n, const char *run, const sf_agg_progr
 
 static const char STATUS_USAGE[] =
     "usage: scanfarm status [--run ID] [--follow] [--interval SECONDS]\n"
-    "                       [--redis HOST:PORT] [--prefix P]\n";
+    "                       [--redis HOST:PORT] [--prefix P]\n"
+    "environment: SCANFARM_REDIS (--redis), SCANFARM_PREFIX (--prefix)\n";
 
 int sf_cmd_status(int argc, char **argv)
 {
@@ -340,7 +343,9 @@ static const char AGG_USAGE[] =
     "                          [--metrics-port N]   (/metrics on 0.0.0.0:N)\n"
     "       scanfarm aggregate --from FILE|- --redis HOST:PORT [--prefix P]\n"
     "  --from replays archived results (one JSON document per line, e.g. saved\n"
-    "  with kcat -C -t scanfarm.results -f '%s\\n') into the fleet view.\n";
+    "  with kcat -C -t scanfarm.results -f '%s\\n') into the fleet view.\n"
+    "environment: SCANFARM_KAFKA (--kafka), SCANFARM_REDIS (--redis, default\n"
+    "  127.0.0.1:6379), SCANFARM_PREFIX (--prefix, default scanfarm)\n";
 
 /* --from: one result document per line; blank lines are skipped. */
 static int aggregate_file(sf_kv *kv, const char *prefix, const char *path)

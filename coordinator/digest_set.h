@@ -2,8 +2,8 @@
  * digest_set: the per-run set of manifest digests, mapping each to a
  * small value (the coordinator stores "published" or the index of a
  * pending job). Open addressing over 16-byte keys taken from the digest's
- * first 128 bits: 20 bytes a slot, ~30 bytes per digest at the maximum
- * load, so 1M unique digests cost ~30 MB. A 128-bit prefix of a SHA-2
+ * first 128 bits: 20 bytes a slot, the table doubled at 70% load, so
+ * 29-57 bytes per digest (1M unique digests: 2^21 slots, 42 MB). A 128-bit prefix of a SHA-2
  * digest does not collide in any realistic fleet (birthday bound 2^64).
  *
  * Memory is bounded by the number of unique digests in a run, and capped

@@ -250,3 +250,33 @@ done:
     rd_kafka_NewTopic_destroy(nt);
     return rc;
 }
+
+int sf_kprod_delete_topic(sf_kprod *p, const char *topic, long timeout_ms, sf_error *err)
+{
+    int rc = SF_OK;
+    rd_kafka_DeleteTopic_t *dt = rd_kafka_DeleteTopic_new(topic);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(p->rk);
+    rd_kafka_DeleteTopics(p->rk, &dt, 1, NULL, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, (int)timeout_ms);
+    if (!ev) {
+        rc = sf_error_set(err, SF_ETIMEOUT, "delete topic %s: no answer", topic);
+    } else {
+        size_t n = 0;
+        const rd_kafka_DeleteTopics_result_t *res = rd_kafka_event_DeleteTopics_result(ev);
+        const rd_kafka_topic_result_t **tr = res ? rd_kafka_DeleteTopics_result_topics(res, &n)
+                                                 : NULL;
+        if (rd_kafka_event_error(ev))
+            rc = sf_error_set(err, SF_EKAFKA, "delete topic %s: %s", topic,
+                              rd_kafka_event_error_string(ev));
+        for (size_t i = 0; i < n && !rc; i++) {
+            rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[i]);
+            if (e && e != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+                rc = sf_error_set(err, SF_EKAFKA, "delete topic %s: %s", topic,
+                                  rd_kafka_topic_result_error_string(tr[i]));
+        }
+        rd_kafka_event_destroy(ev);
+    }
+    rd_kafka_queue_destroy(q);
+    rd_kafka_DeleteTopic_destroy(dt);
+    return rc;
+}

@@ -73,4 +73,7 @@ void sf_kprod_stats_get(sf_kprod *p, sf_kprod_stats *out);
 int sf_kprod_create_topic(sf_kprod *p, const char *topic, int partitions, int replication,
                           long timeout_ms, sf_error *err);
 
+/* Delete topic (admin API); a missing topic is fine. For test cleanup. */
+int sf_kprod_delete_topic(sf_kprod *p, const char *topic, long timeout_ms, sf_error *err);
+
 #endif

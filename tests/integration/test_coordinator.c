@@ -41,6 +41,8 @@ static int g_basic_port, g_tok_port, g_ts_port, g_proxy_port, g_dead_port, g_tls
 static pid_t g_pids[8];
 static int g_npids;
 static int g_topic_seq;
+static char g_topics[16][128]; /* created here, deleted in teardown */
+static int g_ntopics;
 
 /* ---- process and port helpers ---- */
 
@@ -179,6 +181,8 @@ static char *new_topic(void)
     if (sf_kprod_create_topic(p, t, 3, 1, 15000, &e))
         fail_msg("create topic: %s", e.msg);
     sf_kprod_free(p);
+    if (g_ntopics < 16)
+        snprintf(g_topics[g_ntopics++], sizeof g_topics[0], "%s", t);
     return t;
 }
 
@@ -363,6 +367,13 @@ static int group_teardown(void **state)
     for (int i = 0; i < g_npids; i++) {
         kill(-g_pids[i], SIGTERM);
         waitpid(g_pids[i], NULL, 0);
+    }
+    sf_kprod *p = NULL;
+    sf_kprod_opts o = {.brokers = KAFKA};
+    if (g_ntopics && sf_kprod_new(&p, &o, NULL) == SF_OK) {
+        for (int i = 0; i < g_ntopics; i++)
+            sf_kprod_delete_topic(p, g_topics[i], 15000, NULL);
+        sf_kprod_free(p);
     }
     if (g_tmp[0] && !getenv("SF_KEEP_TMP"))
         sh("rm -rf %s", g_tmp);

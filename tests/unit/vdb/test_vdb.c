@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "base/pkg.h"
@@ -163,6 +164,67 @@ static void test_vdb_format__atomic_swap(void **state)
     assert_int_equal(sf_vdb_open(&mine, path, &err), SF_OK);
     assert_int_equal(sf_vdb_reopen_if_changed(&mine, path, &err), 0);
     sf_vdb_close(mine);
+    sf_vdb_shared_free(sh);
+    sf_vdb_builder_free(b);
+    unlink(path);
+}
+
+/* Readers take snapshots and match while another thread rewrites the file
+ * and refreshes: every snapshot stays whole (one finding for left-pad),
+ * and the refcounts free every old mapping (ASan/LSan check that). */
+typedef struct reader_arg {
+    sf_vdb_shared *sh;
+    int rounds, bad;
+} reader_arg;
+
+static void *reader(void *p)
+{
+    reader_arg *a = p;
+    sf_pkg pkg = {.type = SF_PT_NPM, .name = "left-pad", .version = "1.0.0"};
+    for (int i = 0; i < a->rounds; i++) {
+        sf_vdb *db = sf_vdb_shared_get(a->sh);
+        sf_findings f;
+        sf_error err = SF_ERROR_INIT;
+        sf_findings_init(&f);
+        if (sf_match_packages(db, NULL, &pkg, 1, &f, &err) != SF_OK || f.n != 1)
+            a->bad++;
+        sf_findings_clear(&f);
+        sf_vdb_close(db);
+    }
+    return NULL;
+}
+
+static void test_vdb_format__concurrent_refresh(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/sf-vdb-conc-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    sf_error err = SF_ERROR_INIT;
+    sf_vdb_builder *b = small_builder();
+    assert_int_equal(sf_vdb_builder_write(b, path, &err), SF_OK);
+    sf_vdb_shared *sh = NULL;
+    assert_int_equal(sf_vdb_shared_new(&sh, path, &err), SF_OK);
+    pthread_t th[3];
+    reader_arg args[3];
+    for (int i = 0; i < 3; i++) {
+        args[i] = (reader_arg){sh, 300, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, reader, &args[i]), 0);
+    }
+    int swaps = 0;
+    for (int i = 0; i < 10; i++) {
+        sf_vdb_builder_set_time(b, 1700000000 + i + 1); /* a different file each time */
+        assert_int_equal(sf_vdb_builder_write(b, path, &err), SF_OK);
+        int rc = sf_vdb_shared_refresh(sh, &err);
+        assert_true(rc == 0 || rc == 1);
+        swaps += rc;
+    }
+    for (int i = 0; i < 3; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(args[i].bad, 0);
+    }
+    assert_true(swaps >= 1);
     sf_vdb_shared_free(sh);
     sf_vdb_builder_free(b);
     unlink(path);
@@ -387,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_vdb_format__roundtrip),
         cmocka_unit_test(test_vdb_format__corruption_refused),
         cmocka_unit_test(test_vdb_format__atomic_swap),
+        cmocka_unit_test(test_vdb_format__concurrent_refresh),
         cmocka_unit_test(test_vdb_normalize__names_and_ids),
         cmocka_unit_test(test_vdb_import__go_complete),
         cmocka_unit_test(test_vdb_import__rustsec_complete),
