@@ -140,6 +140,25 @@ static void produce_jobs(const char *registry, const char *topic, int create)
 
 static const char *redis_addr = "127.0.0.1:6379";
 
+/* Every process a test starts, so a failed assertion cannot leak them. */
+static pid_t spawned[32];
+static int nspawned;
+static pid_t track(pid_t p)
+{
+    if (p > 0 && nspawned < 32)
+        spawned[nspawned++] = p;
+    return p;
+}
+static int kill_spawned(void **state)
+{
+    (void)state;
+    for (int i = 0; i < nspawned; i++)
+        if (kill(spawned[i], SIGKILL) == 0)
+            waitpid(spawned[i], NULL, 0);
+    nspawned = 0;
+    return 0;
+}
+
 /* Peak RSS (VmHWM) of a process in KiB, or -1. */
 static long peak_rss_kib(pid_t pid)
 {
@@ -173,7 +192,7 @@ static pid_t spawn_worker(const char *prefix, int metrics_port)
               "--session-timeout-ms", "6000", "--grace", "20", (char *)NULL);
         _exit(127);
     }
-    return pid;
+    return track(pid);
 }
 
 static ejob *job_of(const char *digest)
@@ -247,6 +266,15 @@ static int http_get(int port, const char *path, char *out, size_t cap)
     out[got] = '\0';
     close(fd);
     return 0;
+}
+
+static void free_jobs(void)
+{
+    for (int k = 0; k < njobs; k++) {
+        json_decref(jobs[k].expect);
+        json_decref(jobs[k].got);
+        jobs[k].expect = jobs[k].got = NULL;
+    }
 }
 
 static void test_worker_e2e__three_workers_match_cli(void **state)
@@ -336,10 +364,7 @@ static void test_worker_e2e__three_workers_match_cli(void **state)
         }
     }
     sf_kcons_close(rr);
-    for (int k = 0; k < njobs; k++) {
-        json_decref(jobs[k].expect);
-        json_decref(jobs[k].got);
-    }
+    free_jobs();
 }
 
 /* A private docker-registry on port with storage under dir. */
@@ -389,7 +414,7 @@ static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **stat
     int port = t_port(41);
     snprintf(reg, sizeof reg, "127.0.0.1:%d", port);
     setenv("SF_T_OWN_REGISTRY", reg, 1);
-    pid_t rp = registry_start(dir, port);
+    pid_t rp = track(registry_start(dir, port));
     snprintf(list, sizeof list, "%s/images.json", dir);
     assert_int_equal(load_corpus_jobs(reg, list), 0);
     /* Keep one single-layer image; flip a byte in the middle of its blob. */
@@ -398,7 +423,11 @@ static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **stat
         if (strstr(jobs[k].ref, "corpus/alpine:3.10.3"))
             victim = &jobs[k];
     assert_non_null(victim);
-    jobs[0] = *victim;
+    ejob keep = *victim;
+    for (int k = 0; k < njobs; k++)
+        if (&jobs[k] != victim)
+            json_decref(jobs[k].got);
+    jobs[0] = keep;
     njobs = 1;
     json_error_t je;
     json_t *doc = json_load_file(list, 0, &je);
@@ -461,6 +490,7 @@ static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **stat
     kill(rp, SIGTERM);
     waitpid(rp, NULL, 0);
     sf_kcons_close(rr);
+    free_jobs();
     json_decref(doc);
     char rm[300];
     snprintf(rm, sizeof rm, "rm -rf %s", dir);
@@ -490,7 +520,7 @@ static void test_worker_e2e__redis_dies_mid_run(void **state)
     int port = t_port(0);
     snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
     redis_addr = addr;
-    pid_t rs = t_redis_start(port);
+    pid_t rs = track(t_redis_start(port));
     produce_jobs("127.0.0.1:5000", jobs_topic, 1);
     pid_t w[2] = {spawn_worker(tag, 0), spawn_worker(tag, 0)};
     char rg[128];
@@ -537,6 +567,7 @@ static void test_worker_e2e__redis_dies_mid_run(void **state)
         assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     }
     sf_kcons_close(rr);
+    free_jobs();
     json_decref(raw);
     keep_raw = 0;
     run_name = "run-e2e";
@@ -546,9 +577,10 @@ static void test_worker_e2e__redis_dies_mid_run(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_worker_e2e__three_workers_match_cli),
-        cmocka_unit_test(test_worker_e2e__corrupt_blob_is_an_error_and_not_cached),
-        cmocka_unit_test(test_worker_e2e__redis_dies_mid_run),
+        cmocka_unit_test_teardown(test_worker_e2e__three_workers_match_cli, kill_spawned),
+        cmocka_unit_test_teardown(test_worker_e2e__corrupt_blob_is_an_error_and_not_cached,
+                                  kill_spawned),
+        cmocka_unit_test_teardown(test_worker_e2e__redis_dies_mid_run, kill_spawned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
