@@ -296,6 +296,11 @@ int sf_wconf_help(sf_buf *out)
         rc = sf_buf_printf(out, "  %-28s %s", flag, o->help);
         if (rc == SF_OK && o->dflt)
             rc = sf_buf_printf(out, " [%s]", o->dflt);
+        if (rc == SF_OK && o->type != OPT_ACTION) {
+            char env[64];
+            env_name(o, env, sizeof env);
+            rc = sf_buf_printf(out, " (%s)", env);
+        }
         if (rc == SF_OK)
             rc = sf_buf_puts(out, "\n");
     }

@@ -17,6 +17,8 @@
 #include <time.h>
 
 #include "analyze/inventory.h"
+#include "base/limits.h"
+#include "bus/msg_result.h"
 #include "base/log.h"
 #include "cache/keys.h"
 #include "wint.h"
@@ -175,31 +177,49 @@ static int emit(void *ectx, const char *digest, const char *json, size_t len, in
 
 /* ---- error results, DLQ ---------------------------------------------------- */
 
-static json_t *refs_json(const sf_job *job)
+/* Copy the job's refs into a result (replacing what it had). */
+static int set_refs(sf_result *r, const sf_job *job)
 {
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < job->nrefs; i++)
-        json_array_append_new(a, json_string(job->refs[i]));
-    return a;
+    for (size_t i = 0; i < r->nrefs; i++)
+        free(r->refs[i]);
+    free(r->refs);
+    r->refs = NULL;
+    r->nrefs = 0;
+    if (job->nrefs == 0)
+        return SF_OK;
+    r->refs = calloc(job->nrefs, sizeof *r->refs);
+    if (!r->refs)
+        return SF_ENOMEM;
+    for (size_t i = 0; i < job->nrefs; i++) {
+        if (!(r->refs[i] = sf_strdup(job->refs[i])))
+            return SF_ENOMEM;
+        r->nrefs++;
+    }
+    return SF_OK;
 }
 
-/* A result for a job the scanner could not produce any report for. */
+/* A result for a job the scanner could not produce any report for,
+ * encoded by msg_result like every other result. */
 static void emit_error_result(struct sf_worker *w, wjob *j, const sf_error *e)
 {
-    const char *dbv = w->scanner.db_version ? w->scanner.db_version(w->scanner.ctx) : "none";
-    json_t *doc = json_pack(
-        "{s:s,s:s?,s:s,s:n,s:n,s:o,s:n,s:[],s:[],s:{},s:[],s:s,s:{},s:{s:s,s:s,s:s}}", "schema",
-        "scanfarm.result/v1", "run_id", j->job.run_id, "digest", j->job.digest, "index_digest",
-        "platform", "refs", refs_json(&j->job), "os", "packages", "vulnerabilities", "summary",
-        "layers", "db_version", dbv, "timings", "error", "code", sf_err_name(e->code), "kind",
-        sf_err_kind_name(sf_err_kind(e->code)), "message", e->msg);
-    char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    if (s)
-        emit(j, j->job.digest, s, strlen(s), e->code ? e->code : SF_EINTERNAL);
+    sf_result r;
+    sf_buf out;
+    sf_result_init(&r);
+    sf_buf_init(&out, SF_LIM_MESSAGE_BYTES);
+    int code = e->code ? e->code : SF_EINTERNAL;
+    const char *dbv = w->scanner.db_version ? w->scanner.db_version(w->scanner.ctx) : NULL;
+    r.run_id = sf_strdup(j->job.run_id);
+    r.digest = sf_strdup(j->job.digest);
+    r.db_version = dbv && strcmp(dbv, "none") != 0 ? sf_strdup(dbv) : NULL;
+    r.analyzer_version = sf_strdup(w->scanner.analyzer_version);
+    r.error_code = code;
+    r.error = sf_strdup(e->msg);
+    if (set_refs(&r, &j->job) == SF_OK && sf_result_encode(&r, &out, NULL) == SF_OK)
+        emit(j, j->job.digest, out.data, out.len, code);
     else
-        atomic_fetch_add(&j->failed, 1);
-    free(s);
-    json_decref(doc);
+        atomic_fetch_add(&j->failed, 1); /* settles as a failed delivery: re-run */
+    sf_buf_free(&out);
+    sf_result_clear(&r);
 }
 
 static void to_dlq(struct sf_worker *w, wjob *j, const char *reason, long long attempts)
@@ -239,26 +259,29 @@ static void shortcut_version(struct sf_worker *w, const sf_job *job, char *out, 
 }
 
 /* A cached result re-stamped for this job: its run id and refs; every
- * layer counts as a cache hit. */
+ * layer counts as a cache hit. Decoded and encoded by msg_result, so the
+ * shortcut's output is the same document a scan would give. */
 static char *restamp(const char *cached, const sf_job *job)
 {
-    json_error_t je;
-    json_t *doc = json_loads(cached, 0, &je);
-    if (!doc || !json_is_object(doc)) {
-        json_decref(doc);
-        return NULL;
+    sf_result r;
+    sf_buf out;
+    char *s = NULL;
+    sf_error e = SF_ERROR_INIT;
+    sf_buf_init(&out, SF_LIM_MESSAGE_BYTES);
+    sf_result_init(&r);
+    if (sf_result_decode(cached, strlen(cached), &r, &e) != SF_OK)
+        goto done;
+    free(r.run_id);
+    r.run_id = sf_strdup(job->run_id);
+    for (size_t i = 0; i < r.nlayers; i++) {
+        free(r.layers[i].cache);
+        r.layers[i].cache = sf_strdup("hit");
     }
-    if (job->run_id)
-        json_object_set_new(doc, "run_id", json_string(job->run_id));
-    json_object_set_new(doc, "refs", refs_json(job));
-    size_t i;
-    json_t *l;
-    json_array_foreach(json_object_get(doc, "layers"), i, l) {
-        if (json_is_object(l))
-            json_object_set_new(l, "cache", json_string("hit"));
-    }
-    char *s = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
+    if (set_refs(&r, job) == SF_OK && sf_result_encode(&r, &out, NULL) == SF_OK)
+        s = sf_buf_steal(&out, NULL);
+done:
+    sf_result_clear(&r);
+    sf_buf_free(&out);
     return s;
 }
 

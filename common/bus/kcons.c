@@ -363,10 +363,12 @@ int sf_kcons_poll(sf_kcons *c, int timeout_ms, sf_kmsg **out, sf_error *err)
     if (rm->err) {
         if (rm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             /* nothing: end of partition is not an event for us */
-        } else if (rm->err == RD_KAFKA_RESP_ERR__FATAL ||
-                   rm->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+        } else if (rm->err == RD_KAFKA_RESP_ERR__FATAL) {
             rc = sf_error_set(err, SF_EKAFKA, "kafka consumer: %s", rd_kafka_message_errstr(rm));
         } else {
+            /* Transient, including a topic that does not exist yet (a
+             * worker may start before the coordinator creates it):
+             * librdkafka retries and the subscription picks it up. */
             SF_WARN("kcons", "consumer error (retrying)|error=\"%s\"",
                     rd_kafka_message_errstr(rm));
         }

@@ -7,6 +7,9 @@
 #ifndef SF_TEST_CACHE_HELPERS_H
 #define SF_TEST_CACHE_HELPERS_H
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <archive.h>
 #include <archive_entry.h>
 #include <signal.h>
@@ -173,8 +176,23 @@ static inline uint64_t t_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* A port unlikely to collide with other helpers' private servers. */
-static inline int t_port(int k) { return 20000 + (int)(getpid() % 20000) + k; }
+/* A free TCP port on 127.0.0.1 (bound, read back and released; k only
+ * keeps call sites readable). */
+static inline int t_port(int k)
+{
+    (void)k;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    socklen_t sl = sizeof sa;
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    int port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &sl) == 0)
+        port = ntohs(sa.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
 
 static inline int t_service_up(int port)
 {

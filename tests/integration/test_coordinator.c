@@ -32,8 +32,13 @@
 #include "bus/kprod.h"
 #include "bus/msg_job.h"
 
-#define KAFKA "127.0.0.1:9092"
-#define SHARED "127.0.0.1:5000"
+/* The stack's addresses (SCANFARM_KAFKA / SCANFARM_REGISTRY when it runs on
+ * other ports). Read once in setup; SCANFARM_REGISTRY is then removed from
+ * the environment because to a coordinator it means "also enumerate this". */
+static char g_kafka[128] = "127.0.0.1:9092";
+static char g_shared[128] = "127.0.0.1:5000";
+#define KAFKA g_kafka
+#define SHARED g_shared
 
 static char g_tmp[64];
 static char g_src[512], g_bin[512];
@@ -55,6 +60,13 @@ static int free_port(void)
     getsockname(s, (struct sockaddr *)&a, &l);
     close(s);
     return ntohs(a.sin_port);
+}
+
+/* Port of "host:port" (0 when absent). */
+static int atoi_port(const char *hostport)
+{
+    const char *c = strrchr(hostport, ':');
+    return c ? (int)strtol(c + 1, NULL, 10) : 0;
 }
 
 static int port_open(int port)
@@ -312,8 +324,14 @@ static int group_setup(void **state)
     const char *s = getenv("SF_SRC"), *b = getenv("SF_BIN");
     snprintf(g_src, sizeof g_src, "%s", s ? s : ".");
     snprintf(g_bin, sizeof g_bin, "%s", b ? b : "./build/bin");
-    if (!port_open(9092) || !port_open(5000)) {
-        fprintf(stderr, "Kafka 9092 or registry 5000 not reachable\n");
+    const char *ek = getenv("SCANFARM_KAFKA"), *er = getenv("SCANFARM_REGISTRY");
+    if (ek && *ek)
+        snprintf(g_kafka, sizeof g_kafka, "%s", ek);
+    if (er && *er)
+        snprintf(g_shared, sizeof g_shared, "%s", er);
+    unsetenv("SCANFARM_REGISTRY");
+    if (!port_open(atoi_port(g_kafka)) || !port_open(atoi_port(g_shared))) {
+        fprintf(stderr, "Kafka %s or registry %s not reachable\n", g_kafka, g_shared);
         return -1;
     }
     snprintf(g_tmp, sizeof g_tmp, "/tmp/sf-reg-it-XXXXXX");
@@ -511,7 +529,7 @@ static void test_coordinator_faults__429_503_retried(void **state)
     json_t *via = json_object();
     const char *d;
     json_t *a;
-    char from[32], to[32];
+    char from[160], to[64];
     snprintf(from, sizeof from, "%s/", SHARED);
     snprintf(to, sizeof to, "127.0.0.1:%d/", g_proxy_port);
     json_object_foreach(expect, d, a)

@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -105,6 +106,8 @@ static int load_corpus_jobs(const char *registry, const char *list)
     return njobs > 0 ? 0 : -1;
 }
 
+static const char *run_name = "run-e2e";
+
 static void produce_jobs(const char *registry, const char *topic, int create)
 {
     sf_kprod *p = NULL;
@@ -120,7 +123,7 @@ static void produce_jobs(const char *registry, const char *topic, int create)
         char at[40];
         char *refs[] = {jobs[k].ref};
         sf_job_now(at, sizeof at);
-        sf_job j = {.run_id = "run-e2e", .kind = SF_JOB_SCAN, .registry = (char *)registry,
+        sf_job j = {.run_id = (char *)run_name, .kind = SF_JOB_SCAN, .registry = (char *)registry,
                     .repository = jobs[k].repo, .digest = jobs[k].digest, .refs = refs,
                     .nrefs = 1, .enqueued_at = at};
         char *json = NULL;
@@ -135,17 +138,73 @@ static void produce_jobs(const char *registry, const char *topic, int create)
     sf_kprod_free(p);
 }
 
+static const char *redis_addr = "127.0.0.1:6379";
+
+/* Every process a test starts, so a failed assertion cannot leak them. */
+static pid_t spawned[32];
+static int nspawned;
+static pid_t track(pid_t p)
+{
+    if (p > 0 && nspawned < 32)
+        spawned[nspawned++] = p;
+    return p;
+}
+static int kill_spawned(void **state)
+{
+    (void)state;
+    for (int i = 0; i < nspawned; i++)
+        if (kill(spawned[i], SIGKILL) == 0)
+            waitpid(spawned[i], NULL, 0);
+    nspawned = 0;
+    return 0;
+}
+
+/* Peak RSS (VmHWM) of a process in KiB, or -1. */
+static long peak_rss_kib(pid_t pid)
+{
+    char path[64], line[256];
+    long kib = -1;
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "VmHWM:", 6) == 0)
+            kib = strtol(line + 6, NULL, 10);
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+/* Assert a worker exited 0 after SIGTERM; print its log tail otherwise. */
+static void expect_clean_exit(pid_t pid, int st)
+{
+    char logp[128];
+    snprintf(logp, sizeof logp, "/tmp/sf-e2e-worker-%d.log", (int)pid);
+    if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+        fprintf(stderr, "worker %d: %s %d; its log:\n", (int)pid,
+                WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+        char cmd[200];
+        snprintf(cmd, sizeof cmd, "tail -n 40 %s >&2", logp);
+        if (system(cmd) != 0)
+            fprintf(stderr, "(no log)\n");
+    }
+    unlink(logp);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 static pid_t spawn_worker(const char *prefix, int metrics_port)
 {
     char port[16];
     snprintf(port, sizeof port, "%d", metrics_port);
     pid_t pid = fork();
     if (pid == 0) {
-        int fd = open("/dev/null", O_WRONLY);
-        if (!getenv("SF_TEST_VERBOSE"))
+        /* Each worker logs to its own file, shown when it exits badly. */
+        char logp[128];
+        snprintf(logp, sizeof logp, "/tmp/sf-e2e-worker-%d.log", (int)getpid());
+        int fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0 && !getenv("SF_TEST_VERBOSE"))
             dup2(fd, 2);
         execl(bin("scanfarm-worker"), "scanfarm-worker", "--kafka", "127.0.0.1:9092", "--redis",
-              "127.0.0.1:6379", "--key-prefix", prefix, "--group", group, "--jobs-topic",
+              redis_addr, "--key-prefix", prefix, "--group", group, "--jobs-topic",
               jobs_topic, "--results-topic", results_topic, "--dlq-topic", dlq_topic,
               "--metrics-port", port, "--metrics-addr", "127.0.0.1", "--concurrency", "2",
               "--insecure-registry", "127.0.0.1:5000", "--insecure-registry",
@@ -153,7 +212,7 @@ static pid_t spawn_worker(const char *prefix, int metrics_port)
               "--session-timeout-ms", "6000", "--grace", "20", (char *)NULL);
         _exit(127);
     }
-    return pid;
+    return track(pid);
 }
 
 static ejob *job_of(const char *digest)
@@ -164,7 +223,11 @@ static ejob *job_of(const char *digest)
     return NULL;
 }
 
-/* Read results until every job has as many as `scanfarm scan` gave. */
+static int keep_raw;     /* also keep un-normalised results in raw */
+static json_t *raw;
+
+/* Read results of run_name until every job has as many as `scanfarm scan`
+ * gave. */
 static int collect(sf_kcons *rr, int timeout_s, pid_t kill_me, int *dups)
 {
     uint64_t t0 = t_now_ms();
@@ -185,8 +248,11 @@ static int collect(sf_kcons *rr, int timeout_s, pid_t kill_me, int *dups)
         json_t *r = json_loadb(m->value, m->len, 0, &je);
         const char *idx = json_string_value(json_object_get(r, "index_digest"));
         const char *dg = json_string_value(json_object_get(r, "digest"));
-        ejob *j = job_of(idx ? idx : dg ? dg : "");
+        const char *run = json_string_value(json_object_get(r, "run_id"));
+        ejob *j = run && strcmp(run, run_name) == 0 ? job_of(idx ? idx : dg ? dg : "") : NULL;
         if (j && dg) {
+            if (keep_raw)
+                json_object_set_new(raw, dg, json_deep_copy(r));
             normalise(r);
             if (json_object_get(j->got, dg))
                 (*dups)++;
@@ -211,7 +277,7 @@ static int http_get(int port, const char *path, char *out, size_t cap)
         return -1;
     }
     char req[256];
-    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path);
     (void)!write(fd, req, (size_t)n);
     size_t got = 0;
     ssize_t r;
@@ -220,6 +286,15 @@ static int http_get(int port, const char *path, char *out, size_t cap)
     out[got] = '\0';
     close(fd);
     return 0;
+}
+
+static void free_jobs(void)
+{
+    for (int k = 0; k < njobs; k++) {
+        json_decref(jobs[k].expect);
+        json_decref(jobs[k].got);
+        jobs[k].expect = jobs[k].got = NULL;
+    }
 }
 
 static void test_worker_e2e__three_workers_match_cli(void **state)
@@ -293,9 +368,15 @@ static void test_worker_e2e__three_workers_match_cli(void **state)
     char page[65536];
     assert_int_equal(http_get(mport, "/metrics", page, sizeof page), 0);
     assert_non_null(strstr(page, "# TYPE scanfarm_jobs_total counter"));
-    assert_non_null(strstr(page, "scanfarm_cache_layer_lookups_total{result="));
+    assert_non_null(strstr(page, "# TYPE scanfarm_cache_layer_lookups_total counter"));
+    /* The group may hand this worker no job at all (the other two can take
+     * every partition's work); a worker that did scan counts its lookups. */
+    if (strstr(page, "scanfarm_jobs_total{"))
+        assert_non_null(strstr(page, "scanfarm_cache_layer_lookups_total{result="));
     assert_int_equal(http_get(mport, "/healthz", page, sizeof page), 0);
     assert_non_null(strstr(page, "200 OK"));
+    for (int i = 1; i < 3; i++)
+        fprintf(stderr, "e2e: worker %d peak RSS %ld KiB\n", i, peak_rss_kib(w[i]));
     for (int i = 1; i < 3; i++)
         kill(w[i], SIGTERM);
     for (int i = 0; i < 3; i++) {
@@ -307,10 +388,7 @@ static void test_worker_e2e__three_workers_match_cli(void **state)
         }
     }
     sf_kcons_close(rr);
-    for (int k = 0; k < njobs; k++) {
-        json_decref(jobs[k].expect);
-        json_decref(jobs[k].got);
-    }
+    free_jobs();
 }
 
 /* A private docker-registry on port with storage under dir. */
@@ -360,7 +438,7 @@ static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **stat
     int port = t_port(41);
     snprintf(reg, sizeof reg, "127.0.0.1:%d", port);
     setenv("SF_T_OWN_REGISTRY", reg, 1);
-    pid_t rp = registry_start(dir, port);
+    pid_t rp = track(registry_start(dir, port));
     snprintf(list, sizeof list, "%s/images.json", dir);
     assert_int_equal(load_corpus_jobs(reg, list), 0);
     /* Keep one single-layer image; flip a byte in the middle of its blob. */
@@ -369,7 +447,11 @@ static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **stat
         if (strstr(jobs[k].ref, "corpus/alpine:3.10.3"))
             victim = &jobs[k];
     assert_non_null(victim);
-    jobs[0] = *victim;
+    ejob keep = *victim;
+    for (int k = 0; k < njobs; k++)
+        if (&jobs[k] != victim)
+            json_decref(jobs[k].got);
+    jobs[0] = keep;
     njobs = 1;
     json_error_t je;
     json_t *doc = json_load_file(list, 0, &je);
@@ -432,17 +514,97 @@ static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **stat
     kill(rp, SIGTERM);
     waitpid(rp, NULL, 0);
     sf_kcons_close(rr);
+    free_jobs();
     json_decref(doc);
     char rm[300];
     snprintf(rm, sizeof rm, "rm -rf %s", dir);
     (void)!system(rm);
 }
 
+/* Workers on a Redis of our own, killed after the first results: every
+ * result still arrives, equal to the CLI's, and later ones say their
+ * layers were scanned uncached. */
+static void test_worker_e2e__redis_dies_mid_run(void **state)
+{
+    (void)state;
+    if (access(bin("scanfarm-worker"), X_OK) != 0)
+        skip();
+    snprintf(tag, sizeof tag, "worker-e2er-%ld-%ld", (long)getpid(), (long)time(NULL));
+    snprintf(jobs_topic, sizeof jobs_topic, "%s.jobs", tag);
+    snprintf(results_topic, sizeof results_topic, "%s.results", tag);
+    snprintf(dlq_topic, sizeof dlq_topic, "%s.dlq", tag);
+    snprintf(group, sizeof group, "%s.workers", tag);
+    char list[256], addr[32];
+    snprintf(list, sizeof list, "/tmp/%s.images.json", tag);
+    assert_int_equal(load_corpus_jobs("127.0.0.1:5000", list), 0);
+    for (int k = 0; k < njobs; k++) {
+        jobs[k].expect = json_array();
+        json_array_append_new(jobs[k].expect, json_object()); /* >= 1 result each */
+    }
+    int port = t_port(0);
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    redis_addr = addr;
+    pid_t rs = track(t_redis_start(port));
+    produce_jobs("127.0.0.1:5000", jobs_topic, 1);
+    pid_t w[2] = {spawn_worker(tag, 0), spawn_worker(tag, 0)};
+    char rg[128];
+    snprintf(rg, sizeof rg, "%s.reader", tag);
+    sf_kcons *rr = NULL;
+    sf_error e = SF_ERROR_INIT;
+    sf_kcons_opts ro = {.brokers = "127.0.0.1:9092", .group = rg, .topic = results_topic,
+                        .max_in_flight = 10000};
+    assert_int_equal(sf_kcons_new(&rr, &ro, &e), SF_OK);
+    /* First run with Redis up, then kill it and run the same jobs again. */
+    int dups = 0;
+    assert_int_equal(collect(rr, 240, 0, &dups), 0);
+    t_redis_kill(rs);
+    run_name = "run-e2e-redis-down";
+    keep_raw = 1;
+    raw = json_object();
+    for (int k = 0; k < njobs; k++)
+        json_object_clear(jobs[k].got);
+    produce_jobs("127.0.0.1:5000", jobs_topic, 0);
+    assert_int_equal(collect(rr, 240, 0, &dups), 0);
+    int uncached = 0, errors = 0;
+    {
+        const char *key;
+        json_t *r;
+        json_object_foreach(raw, key, r) {
+            errors += !json_is_null(json_object_get(r, "error"));
+            size_t i;
+            json_t *l;
+            json_array_foreach(json_object_get(r, "layers"), i, l) {
+                const char *c = json_string_value(json_object_get(l, "cache"));
+                uncached += c && strcmp(c, "uncached") == 0;
+            }
+        }
+    }
+    fprintf(stderr, "redis down: %d jobs answered, %d layers flagged uncached, %d errors\n", njobs,
+            uncached, errors);
+    assert_true(uncached > 0);
+    assert_int_equal(errors, 0);
+    for (int i = 0; i < 2; i++)
+        kill(w[i], SIGTERM);
+    for (int i = 0; i < 2; i++) {
+        int st = 0;
+        waitpid(w[i], &st, 0);
+        expect_clean_exit(w[i], st);
+    }
+    sf_kcons_close(rr);
+    free_jobs();
+    json_decref(raw);
+    keep_raw = 0;
+    run_name = "run-e2e";
+    redis_addr = "127.0.0.1:6379";
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_worker_e2e__three_workers_match_cli),
-        cmocka_unit_test(test_worker_e2e__corrupt_blob_is_an_error_and_not_cached),
+        cmocka_unit_test_teardown(test_worker_e2e__three_workers_match_cli, kill_spawned),
+        cmocka_unit_test_teardown(test_worker_e2e__corrupt_blob_is_an_error_and_not_cached,
+                                  kill_spawned),
+        cmocka_unit_test_teardown(test_worker_e2e__redis_dies_mid_run, kill_spawned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

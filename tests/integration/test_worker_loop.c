@@ -119,12 +119,28 @@ static void child_main(void)
     _exit(rc == SF_OK ? 0 : 1);
 }
 
+static pid_t kids_all[64];
+static int nkids_all;
+
 static pid_t spawn(void)
 {
     pid_t p = fork();
     if (p == 0)
         child_main();
+    if (p > 0 && nkids_all < 64)
+        kids_all[nkids_all++] = p;
     return p;
+}
+
+/* A failed assertion must not leave workers running. */
+static int kill_kids(void **state)
+{
+    (void)state;
+    for (int i = 0; i < nkids_all; i++)
+        if (kill(kids_all[i], SIGKILL) == 0)
+            waitpid(kids_all[i], NULL, 0);
+    nkids_all = 0;
+    return 0;
 }
 
 static int setup(void **state)
@@ -268,7 +284,7 @@ static void test_worker_loop__kill9_and_poison(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_worker_loop__kill9_and_poison),
+        cmocka_unit_test_teardown(test_worker_loop__kill9_and_poison, kill_kids),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

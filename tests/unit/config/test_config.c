@@ -63,8 +63,30 @@ static void test_config_dump__redacts_secrets(void **state)
     sf_coordcfg_free(&c);
 }
 
+/* The tests run beside a live stack whose SCANFARM_* variables (e.g.
+ * SCANFARM_REGISTRY in CI on non-default ports) are configuration for the
+ * coordinator: clear them so each test sees only what it sets. */
+static void clear_scanfarm_env(void)
+{
+    extern char **environ;
+    for (int again = 1; again;) {
+        again = 0;
+        for (char **e = environ; e && *e; e++) {
+            if (strncmp(*e, "SCANFARM_", 9) == 0) {
+                char name[128];
+                size_t n = strcspn(*e, "=");
+                snprintf(name, sizeof name, "%.*s", (int)n, *e);
+                unsetenv(name);
+                again = 1;
+                break;
+            }
+        }
+    }
+}
+
 static void test_config_load__layers_env_and_flags(void **state)
 {
+    clear_scanfarm_env();
     (void)state;
     char path[] = "/tmp/sf-coordcfg-XXXXXX";
     int fd = mkstemp(path);

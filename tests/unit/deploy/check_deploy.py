@@ -37,6 +37,11 @@ def options_of(argv):
     text = help_text(argv)
     flags = set(re.findall(r"(--[a-z][a-z0-9-]*)", text))
     envs = set(re.findall(r"\b(SCANFARM_[A-Z0-9_]+)\b", text))
+    if "SCANFARM_* environment variable" in text:
+        # the worker's help states the rule instead of listing each name:
+        # --metrics-port <-> SCANFARM_METRICS_PORT (see docs/worker-config.md)
+        envs |= {"SCANFARM_" + f[2:].upper().replace("-", "_") for f in flags
+                 if f not in ("--help", "--version", "--print-config")}
     return {"flags": flags, "env": envs, "text": text}
 
 
