@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "cache/keys.h"
 #include "yaml2json.h"
 #include "sf_version.h"
 
@@ -87,6 +88,14 @@ static const sf_opt G_OPTS[] = {
      "debug, info, warn, error"},
     {"debug", OT_STR, G(debug), NULL, "SCANFARM_DEBUG", 0, 0, 0,
      "components with debug logs (registry,kafka,enum or all)"},
+    {"redis", OT_LIST, G(redis), NULL, "SCANFARM_REDIS", 0, 0, 0,
+     "Redis node host:port (repeat or comma-separate to shard): records each run's job count "
+     "for the aggregator and skips digests whose cached result is current (empty = no Redis)"},
+    {"key_prefix", OT_STR, G(key_prefix), "scanfarm", "SCANFARM_KEY_PREFIX", 0, 0, 0,
+     "prefix of every Redis key (the same as the workers' and the aggregator's)"},
+    {"db", OT_STR, G(db), NULL, "SCANFARM_DB", 0, 0, 0,
+     "vulnerability DB file whose version is current: with --redis, a digest whose cached "
+     "result was matched against it is not published again"},
 };
 
 static const sf_opt R_OPTS[] = {
@@ -524,6 +533,9 @@ static int validate(sf_coordcfg *c, sf_error *err)
         return sf_error_set(err, SF_ECONFIG, "kafka brokers not set");
     if (!c->topic || !*c->topic)
         return sf_error_set(err, SF_ECONFIG, "topic not set");
+    if (!c->key_prefix || sf_keys_check_prefix(c->key_prefix, NULL) != SF_OK)
+        return sf_error_set(err, SF_ECONFIG,
+                            "key_prefix must be 1..64 characters of [A-Za-z0-9_.:-]");
     for (size_t i = 0; i < c->registries.n; i++) {
         sf_regcfg *r;
         int rc = add_reg(c, &r, err);

@@ -75,6 +75,9 @@ typedef struct sf_coordcfg {
     char *progress;      /* auto | always | never */
     char *log_level;
     char *debug;
+    sf_strlist redis;    /* Redis nodes host:port (empty = no Redis) */
+    char *key_prefix;    /* prefix of every Redis key */
+    char *db;            /* vulnerability DB whose version is current */
     sf_regcfg *regs;     /* effective registries (file + --registry) */
     size_t nregs;
 } sf_coordcfg;

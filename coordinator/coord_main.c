@@ -18,9 +18,12 @@
 
 #include "base/log.h"
 #include "bus/kprod.h"
+#include "cache/kv.h"
 #include "config.h"
 #include "enumerate.h"
 #include "run.h"
+#include "schedule.h"
+#include "vuln/vdb.h"
 #include "sf_version.h"
 
 static volatile int g_cancel;
@@ -51,14 +54,59 @@ static void wait_interval(long seconds)
     }
 }
 
-static int one_run(const sf_coordcfg *cfg, sf_kprod *prod)
+/* The scheduler of one run when Redis is configured (NULL otherwise).
+ * The DB is opened per run, so a DB updated between runs takes effect at
+ * the next one. A DB that cannot be opened disables skipping (every job
+ * is published) but not the run. */
+static sf_sched *run_sched(const sf_coordcfg *cfg, sf_kv *kv)
+{
+    sf_sched *s = NULL;
+    sf_vdb *db = NULL;
+    sf_error err = SF_ERROR_INIT;
+    if (!kv)
+        return NULL;
+    if (cfg->db && sf_vdb_open(&db, cfg->db, &err) != SF_OK)
+        SF_WARN("coordinator", "vulnerability DB unreadable, every job is published|db=%s "
+                               "error=\"%s\"", cfg->db, err.msg);
+    sf_sched_opts so = {.kv = kv, .prefix = cfg->key_prefix,
+                        .db_version = db ? sf_vdb_version(db) : NULL};
+    sf_error_clear(&err);
+    if (sf_sched_new(&s, &so, &err) != SF_OK)
+        SF_WARN("coordinator", "no scheduler, every job is published|error=\"%s\"", err.msg);
+    else
+        SF_INFO("coordinator", "skip-current|db_version=%s key_prefix=%s",
+                so.db_version ? so.db_version : "none", cfg->key_prefix);
+    sf_vdb_close(db);
+    return s;
+}
+
+/* Tell the aggregator how many jobs the run delivered (schedule.h). */
+static void record_published(sf_sched *s, const sf_run *run)
+{
+    sf_error err = SF_ERROR_INIT;
+    if (!s)
+        return;
+    if (sf_sched_record_published(s, run->id, run->jobs_delivered, &err) != SF_OK)
+        SF_WARN("coordinator", "run job count not recorded|run_id=%s published=%ld error=\"%s\"",
+                run->id, run->jobs_delivered, err.msg);
+    else
+        SF_INFO("coordinator", "run job count recorded|run_id=%s published=%ld", run->id,
+                run->jobs_delivered);
+}
+
+static int one_run(const sf_coordcfg *cfg, sf_kprod *prod, sf_kv *kv)
 {
     sf_run run;
     sf_error err = SF_ERROR_INIT;
+    sf_sched *sched = run_sched(cfg, kv);
     sf_run_begin(&run, cfg->run_id, cfg->progress);
     SF_INFO("coordinator", "run started|run_id=%s registries=%zu topic=%s", run.id, cfg->nregs,
             cfg->topic);
-    int rc = sf_enumerate_run(cfg, prod, &run, &g_cancel, &err);
+    int rc = sf_enumerate_run_sched(cfg, prod, sched, &run, &g_cancel, &err);
+    /* Every delivered job will get a result or a DLQ entry, whatever
+     * happened to the others: the count is right even for a failed run. */
+    record_published(sched, &run);
+    sf_sched_free(sched);
     sf_run_end(&run, stderr);
     if (rc) {
         SF_ERROR("coordinator", "run incomplete|run_id=%s error=\"%s\"", run.id, err.msg);
@@ -72,6 +120,7 @@ int main(int argc, char **argv)
     sf_coordcfg cfg;
     sf_error err = SF_ERROR_INIT;
     sf_kprod *prod = NULL;
+    sf_kv *kv = NULL;
     int action = 0, status = 2;
     sf_log_init_from_env();
     if (sf_coordcfg_load(&cfg, argc, argv, &action, &err)) {
@@ -113,8 +162,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "scanfarm-coordinator: %s\n", err.msg);
         goto done;
     }
+    if (cfg.redis.n) {
+        sf_kv_opts ko = {.nodes = (const char *const *)cfg.redis.v, .nnodes = cfg.redis.n,
+                         /* A check must never stall the crawl: publish on doubt. */
+                         .connect_timeout_ms = 300, .command_timeout_ms = 1000, .pool_size = 4};
+        if (sf_kv_new(&kv, &ko, &err)) {
+            fprintf(stderr, "scanfarm-coordinator: %s\n", err.msg);
+            goto done;
+        }
+    }
     for (;;) {
-        status = one_run(&cfg, prod);
+        status = one_run(&cfg, prod, kv);
         if (cfg.once || g_cancel)
             break;
         SF_INFO("coordinator", "next run scheduled|in_seconds=%ld", cfg.interval_s);
@@ -124,6 +182,7 @@ int main(int argc, char **argv)
     }
 done:
     sf_kprod_free(prod);
+    sf_kv_free(kv);
     sf_coordcfg_free(&cfg);
     return status;
 }

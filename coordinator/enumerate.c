@@ -120,6 +120,7 @@ typedef struct collector {
     double held_since; /* run-relative time of the oldest held job */
     const sf_coordcfg *cfg;
     sf_kprod *prod;
+    sf_sched *sched; /* NULL = publish every job */
     sf_run *run;
     int kafka_rc;
     sf_error kafka_err;
@@ -133,11 +134,36 @@ static void pend_free(pend *p)
     free(p->refs.v);
 }
 
+/* 1 when the digest's cached result is current and its job is skipped.
+ * Any doubt (Redis down or slow, unusable entry) publishes. */
+static int skip_current(collector *c, const pend *p)
+{
+    if (!c->sched)
+        return 0;
+    sf_error e = SF_ERROR_INIT;
+    sf_sched_verdict v =
+        sf_sched_check(c->sched, p->digest, p->platforms->v, p->platforms->n, &e);
+    if (v == SF_SCHED_SKIP_CURRENT) {
+        sf_run_add(&c->run->skipped_current, 1);
+        SF_DEBUG("enum", "job skipped, result current|digest=%s", p->digest);
+        return 1;
+    }
+    if (v == SF_SCHED_PUBLISH_ERROR) {
+        /* One warning per run; Redis backs off, the rest only count. */
+        if (__atomic_add_fetch(&c->run->skip_check_errors, 1, __ATOMIC_RELAXED) == 1)
+            SF_WARN("enum", "cannot tell if results are current, publishing|digest=%s "
+                            "error=\"%s\"", p->digest, e.msg);
+    }
+    return 0;
+}
+
 static void publish(collector *c, pend *p)
 {
     char now[40], *json = NULL;
     size_t len = 0;
     sf_error e = SF_ERROR_INIT;
+    if (skip_current(c, p))
+        return;
     sf_job_now(now, sizeof now);
     sf_job j = {.run_id = c->run->id, .kind = SF_JOB_SCAN, .registry = p->registry,
                 .repository = p->repo, .digest = p->digest, .refs = p->refs.v,
@@ -647,11 +673,17 @@ done:
 int sf_enumerate_run(const sf_coordcfg *cfg, sf_kprod *prod, sf_run *run,
                      const volatile int *cancel, sf_error *err)
 {
+    return sf_enumerate_run_sched(cfg, prod, NULL, run, cancel, err);
+}
+
+int sf_enumerate_run_sched(const sf_coordcfg *cfg, sf_kprod *prod, sf_sched *sched,
+                           sf_run *run, const volatile int *cancel, sf_error *err)
+{
     collector col;
     sf_kprod_stats st0;
     sf_kprod_stats_get(prod, &st0);
     memset(&col, 0, sizeof col);
-    col.cfg = cfg, col.prod = prod, col.run = run;
+    col.cfg = cfg, col.prod = prod, col.run = run, col.sched = sched;
     pthread_mutex_init(&col.mu, NULL);
     if (sf_dset_new(&col.set, (size_t)cfg->max_digests)) {
         pthread_mutex_destroy(&col.mu);

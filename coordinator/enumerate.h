@@ -39,6 +39,7 @@
 #include "bus/kprod.h"
 #include "config.h"
 #include "run.h"
+#include "schedule.h"
 
 /*
  * Enumerate every registry of cfg, publishing jobs through prod, and
@@ -49,6 +50,12 @@
  */
 int sf_enumerate_run(const sf_coordcfg *cfg, sf_kprod *prod, sf_run *run,
                      const volatile int *cancel, sf_error *err);
+
+/* Same, asking sched (may be NULL) before each job whether the digest's
+ * cached result is current; such jobs are counted in
+ * run->skipped_current and not published (schedule.h). */
+int sf_enumerate_run_sched(const sf_coordcfg *cfg, sf_kprod *prod, sf_sched *sched,
+                           sf_run *run, const volatile int *cancel, sf_error *err);
 
 /* 1 when repo passes r's include/exclude globs (fnmatch, '*' also
  * matches '/'). */

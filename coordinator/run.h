@@ -28,6 +28,8 @@ typedef struct sf_run {
     long digests;            /* unique digests */
     long jobs;               /* produced to Kafka */
     long jobs_delivered;     /* acknowledged */
+    long skipped_current;    /* not published: cached result is current (schedule.h) */
+    long skip_check_errors;  /* Redis failed the check: published anyway */
     long refs_late;          /* refs of a digest already published this run */
     long refs_dropped;       /* refs past SF_JOB_MAX_REFS in one job */
     long requests;           /* HTTP transfers */

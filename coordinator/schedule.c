@@ -1,0 +1,191 @@
+/*
+ * schedule: see schedule.h. The entry layout read here is the one written by
+ * sf_lcache_image_put (common/cache/lcache.c): zstd( {"schema":
+ * "scanfarm.image/v1","db_version","analyzer_version","results":[...]} ).
+ * A job is skipped only under the exact conditions in which the worker's
+ * shortcut (worker/wjob.c try_shortcut) would answer it from the entry:
+ * same version string, same analyzer version, at least one result.
+ */
+#include "schedule.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "agg.h"
+#include "analyze/analyzer.h"
+#include "base/buf.h"
+#include "cache/keys.h"
+
+#define IMAGE_SCHEMA "scanfarm.image/v1"
+/* Longest "<db>|<platforms>" string (the worker formats into 512). */
+#define SCHED_VERSION_MAX 512
+
+struct sf_sched {
+    sf_kv *kv;
+    char prefix[SF_KEY_PREFIX_MAX + 1];
+    char *db_version;
+    char *aver;
+};
+
+int sf_sched_new(sf_sched **out, const sf_sched_opts *o, sf_error *err)
+{
+    *out = NULL;
+    if (!o || !o->kv)
+        return sf_error_set(err, SF_EINVAL, "sched needs a Redis client");
+    const char *prefix = o->prefix ? o->prefix : SF_KEY_PREFIX_DEFAULT;
+    int rc = sf_keys_check_prefix(prefix, err);
+    if (rc != SF_OK)
+        return rc;
+    sf_sched *s = calloc(1, sizeof *s);
+    if (!s)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    s->kv = o->kv;
+    snprintf(s->prefix, sizeof s->prefix, "%s", prefix);
+    const char *av = o->analyzer_version ? o->analyzer_version : sf_analyzers_version();
+    if ((o->db_version && !(s->db_version = sf_strdup(o->db_version))) ||
+        !(s->aver = sf_strdup(av))) {
+        sf_sched_free(s);
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    }
+    *out = s;
+    return SF_OK;
+}
+
+void sf_sched_free(sf_sched *s)
+{
+    if (!s)
+        return;
+    free(s->db_version);
+    free(s->aver);
+    free(s);
+}
+
+const char *sf_sched_verdict_name(sf_sched_verdict v)
+{
+    switch (v) {
+    case SF_SCHED_PUBLISH_ABSENT:
+        return "absent";
+    case SF_SCHED_PUBLISH_STALE:
+        return "stale";
+    case SF_SCHED_PUBLISH_ERROR:
+        return "error";
+    case SF_SCHED_SKIP_CURRENT:
+        return "current";
+    }
+    return "error";
+}
+
+int sf_sched_version(char *out, size_t cap, const char *db_version, char *const *platforms,
+                     size_t nplatforms)
+{
+    int n = snprintf(out, cap, "%s|", db_version);
+    if (n < 0 || (size_t)n >= cap)
+        return SF_ELIMIT;
+    size_t o = (size_t)n;
+    for (size_t i = 0; i < nplatforms; i++) {
+        n = snprintf(out + o, cap - o, "%s%s", i ? "," : "", platforms[i]);
+        if (n < 0 || (size_t)n >= cap - o)
+            return SF_ELIMIT;
+        o += (size_t)n;
+    }
+    return SF_OK;
+}
+
+/* Decompress a zstd frame of known, bounded size into a NUL-terminated
+ * malloc'd string. */
+static int unzstd(const void *val, size_t len, char **text, size_t *tn, sf_error *err)
+{
+    unsigned long long raw = ZSTD_getFrameContentSize(val, len);
+    if (raw == ZSTD_CONTENTSIZE_ERROR || raw == ZSTD_CONTENTSIZE_UNKNOWN ||
+        raw > SF_SCHED_MAX_ENTRY * 8ULL)
+        return sf_error_set(err, SF_EPARSE, "image entry is not a bounded zstd frame");
+    char *t = malloc((size_t)raw + 1);
+    if (!t)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    size_t n = ZSTD_decompress(t, (size_t)raw, val, len);
+    if (ZSTD_isError(n) || n != raw) {
+        free(t);
+        return sf_error_set(err, SF_EPARSE, "image entry does not decompress");
+    }
+    t[n] = '\0';
+    *text = t;
+    *tn = n;
+    return SF_OK;
+}
+
+sf_sched_verdict sf_sched_decide(int lookup_rc, int found, const void *val, size_t len,
+                                 const char *want_version, const char *analyzer_version,
+                                 sf_error *err)
+{
+    char *text = NULL;
+    size_t tn = 0;
+    json_t *doc = NULL, *arr = NULL;
+    const char *schema = NULL, *dbv = NULL, *av = NULL;
+    sf_sched_verdict v = SF_SCHED_PUBLISH_ERROR;
+    if (lookup_rc != SF_OK) {
+        if (err && err->code == SF_OK)
+            sf_error_set(err, lookup_rc, "image entry lookup failed");
+        return SF_SCHED_PUBLISH_ERROR;
+    }
+    if (!found)
+        return SF_SCHED_PUBLISH_ABSENT;
+    if (!val || unzstd(val, len, &text, &tn, err) != SF_OK)
+        goto done;
+    json_error_t je;
+    doc = json_loadb(text, tn, JSON_REJECT_DUPLICATES, &je);
+    if (!doc || json_unpack(doc, "{s:s,s:s,s:s,s:o}", "schema", &schema, "db_version", &dbv,
+                            "analyzer_version", &av, "results", &arr) != 0 ||
+        strcmp(schema, IMAGE_SCHEMA) != 0 || !json_is_array(arr)) {
+        sf_error_set(err, SF_EPARSE, "malformed image entry");
+        goto done;
+    }
+    v = SF_SCHED_PUBLISH_STALE;
+    if (!want_version || !analyzer_version || strcmp(dbv, want_version) != 0 ||
+        strcmp(av, analyzer_version) != 0)
+        goto done;
+    /* The worker answers from the entry only with at least one result,
+     * each a string; anything else it would rescan. */
+    size_t i;
+    json_t *e;
+    if (json_array_size(arr) == 0)
+        goto done;
+    json_array_foreach(arr, i, e) if (!json_is_string(e)) goto done;
+    v = SF_SCHED_SKIP_CURRENT;
+done:
+    json_decref(doc);
+    free(text);
+    return v;
+}
+
+sf_sched_verdict sf_sched_check(sf_sched *s, const char *digest, char *const *platforms,
+                                size_t nplatforms, sf_error *err)
+{
+    char key[SF_KEY_MAX], want[SCHED_VERSION_MAX];
+    sf_error local = SF_ERROR_INIT;
+    sf_buf v;
+    int found = 0;
+    if (!err)
+        err = &local;
+    if (!s->db_version)
+        return SF_SCHED_PUBLISH_STALE;
+    if (sf_keys_image(key, s->prefix, digest, err) != SF_OK)
+        return SF_SCHED_PUBLISH_ERROR;
+    if (sf_sched_version(want, sizeof want, s->db_version, platforms, nplatforms) != SF_OK) {
+        sf_error_set(err, SF_ELIMIT, "platform list too long for an image entry version");
+        return SF_SCHED_PUBLISH_ERROR;
+    }
+    sf_buf_init(&v, SF_SCHED_MAX_ENTRY);
+    /* Shard key = the digest, as the worker's cache writes it. */
+    int rc = sf_kv_get(s->kv, digest, key, &v, &found, err);
+    sf_sched_verdict verdict = sf_sched_decide(rc, found, v.data, v.len, want, s->aver, err);
+    sf_buf_free(&v);
+    return verdict;
+}
+
+int sf_sched_record_published(sf_sched *s, const char *run_id, long long n, sf_error *err)
+{
+    return sf_agg_set_published(s->kv, s->prefix, run_id, n, err);
+}

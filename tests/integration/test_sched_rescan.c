@@ -1,0 +1,350 @@
+/*
+ * Integration test of the coordinator's skip-current rescans and run job
+ * count (coordinator/schedule.c) on the real stack: registry 127.0.0.1:5000,
+ * Kafka 127.0.0.1:9092, Redis 127.0.0.1:6379. Names are "sched-it-<pid>"
+ * (repositories, topic, key prefix, run ids) so parallel tests never meet.
+ *
+ *  1. push 3 tiny images (tests/fixtures/regpush.py prints their digests);
+ *  2. run scanfarm-coordinator --once --redis: 3 jobs delivered, none
+ *     skipped, and <prefix>:run:<run>:published = 3 (sf_agg_progress_get);
+ *  3. store whole-image entries for 2 digests with the worker's own writer
+ *     (sf_lcache_image_put, version "<db version>|" as the worker forms it
+ *     for a job without platforms); a third, stale entry (older DB) for the
+ *     last digest;
+ *  4. run again: 1 job delivered, skipped_current=2, published = 1;
+ *  5. run with a Redis that is down: all 3 published (publish on doubt).
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "agg.h"
+#include "analyze/analyzer.h"
+#include "analyze/inventory.h"
+#include "bus/kcons.h"
+#include "bus/kprod.h"
+#include "cache/keys.h"
+#include "cache/kv.h"
+#include "cache/lcache.h"
+#include "testutil.h"
+#include "vuln/vdb.h"
+#include "vuln/vdb_build.h"
+
+static char g_name[64], g_dir[128], g_db[192], g_cfg[192], g_bin[512], g_src[512];
+static char g_digest[3][100];
+static char g_dbver[128];
+static sf_kv *g_kv;
+static sf_kprod *g_prod; /* topic admin */
+
+/* Topic of run n: one per run, so each run's jobs are read back alone. */
+static void topic_of(char *out, size_t cap, int n)
+{
+    snprintf(out, cap, "%s-%d", g_name, n);
+}
+
+static int port_open(int port)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int ok = s >= 0 && connect(s, (struct sockaddr *)&a, sizeof a) == 0;
+    if (s >= 0)
+        close(s);
+    return ok;
+}
+
+/* Push 3 repositories with one tag each; remember their digests. */
+static int push_images(void)
+{
+    char cmd[1024], line[1024];
+    int n = 0;
+    snprintf(cmd, sizeof cmd,
+             "python3 %s/tests/fixtures/regpush.py --registry http://127.0.0.1:5000 "
+             "--prefix %s --repos 3 --tags 1",
+             g_src, g_name);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    while (fgets(line, sizeof line, p)) {
+        char *d = strstr(line, "\"digest\": \"");
+        if (d && n < 3) {
+            d += 11;
+            size_t k = strcspn(d, "\"");
+            if (k < sizeof g_digest[0]) {
+                memcpy(g_digest[n], d, k);
+                g_digest[n][k] = '\0';
+                n++;
+            }
+        }
+    }
+    return pclose(p) == 0 && n == 3 ? 0 : -1;
+}
+
+static int build_db(void)
+{
+    sf_vdb_builder *b = NULL;
+    sf_vdb *db = NULL;
+    sf_error e = SF_ERROR_INIT;
+    int rc = sf_vdb_builder_new(&b);
+    if (rc == SF_OK)
+        rc = sf_vdb_import_path(
+            b, sf_t_corpus("vulndb/alpine-vuln-list-subset/secdb-v3.10-main.subset.json"), &e);
+    if (rc == SF_OK)
+        rc = sf_vdb_builder_write(b, g_db, &e);
+    sf_vdb_builder_free(b);
+    if (rc == SF_OK)
+        rc = sf_vdb_open(&db, g_db, &e);
+    if (rc == SF_OK)
+        snprintf(g_dbver, sizeof g_dbver, "%s", sf_vdb_version(db));
+    sf_vdb_close(db);
+    if (rc != SF_OK)
+        fprintf(stderr, "DB build failed: %s\n", e.msg);
+    return rc;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *s = getenv("SF_SRC"), *b = getenv("SF_BIN");
+    snprintf(g_src, sizeof g_src, "%s", s ? s : ".");
+    snprintf(g_bin, sizeof g_bin, "%s", b ? b : "./build/bin");
+    if (!port_open(9092) || !port_open(5000) || !port_open(6379)) {
+        fprintf(stderr, "Kafka, registry or Redis not reachable\n");
+        return -1;
+    }
+    snprintf(g_name, sizeof g_name, "sched-it-%d", (int)getpid());
+    snprintf(g_dir, sizeof g_dir, "/tmp/%s", g_name);
+    snprintf(g_db, sizeof g_db, "%s/db.sfdb", g_dir);
+    snprintf(g_cfg, sizeof g_cfg, "%s/coord.json", g_dir);
+    mkdir(g_dir, 0700);
+    FILE *f = fopen(g_cfg, "w");
+    if (!f)
+        return -1;
+    /* Explicit repositories: the shared registry's catalog is others'. */
+    fprintf(f,
+            "{\"registries\":[{\"url\":\"http://127.0.0.1:5000\",\"insecure\":true,"
+            "\"repositories\":[\"%s/r0000\",\"%s/r0001\",\"%s/r0002\"]}]}\n",
+            g_name, g_name, g_name);
+    fclose(f);
+    const char *nodes[] = {"127.0.0.1:6379"};
+    sf_kv_opts ko = {.nodes = nodes, .nnodes = 1};
+    if (sf_kv_new(&g_kv, &ko, NULL) != SF_OK || sf_kv_ping(g_kv, 0, NULL) != SF_OK)
+        return -1;
+    if (build_db() != SF_OK || push_images() != 0)
+        return -1;
+    sf_kprod_opts po = {.brokers = "127.0.0.1:9092"};
+    if (sf_kprod_new(&g_prod, &po, NULL) != SF_OK)
+        return -1;
+    for (int i = 1; i <= 3; i++) {
+        char t[96];
+        sf_error e = SF_ERROR_INIT;
+        topic_of(t, sizeof t, i);
+        if (sf_kprod_create_topic(g_prod, t, 3, 1, 15000, &e) != SF_OK) {
+            fprintf(stderr, "create topic %s: %s\n", t, e.msg);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void del_key(const char *shard, const char *key)
+{
+    sf_kv_del(g_kv, shard, key, NULL);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char key[SF_KEY_MAX], shard[SF_KEY_MAX], run[96];
+    for (int i = 0; i < 3 && g_kv; i++) {
+        if (sf_keys_image(key, g_name, g_digest[i], NULL) == SF_OK)
+            del_key(g_digest[i], key);
+        snprintf(run, sizeof run, "%s-%d", g_name, i + 1);
+        if (sf_keys_run_published(key, g_name, run, NULL) == SF_OK &&
+            sf_keys_agg_shard(shard, g_name, NULL) == SF_OK)
+            del_key(shard, key);
+    }
+    sf_kv_free(g_kv);
+    for (int i = 1; i <= 3 && g_prod; i++) {
+        char t[96];
+        topic_of(t, sizeof t, i);
+        sf_kprod_delete_topic(g_prod, t, 15000, NULL);
+    }
+    sf_kprod_free(g_prod);
+    unlink(g_db);
+    unlink(g_cfg);
+    char log[256];
+    for (int i = 1; i <= 3; i++) {
+        snprintf(log, sizeof log, "%s/run%d.log", g_dir, i);
+        unlink(log);
+    }
+    rmdir(g_dir);
+    return 0;
+}
+
+typedef struct summary {
+    long delivered, skipped, check_errors;
+    int status;
+} summary;
+
+/* Value of "name=<n>" in the structured "run enumerated|" log line. */
+static long field(const char *line, const char *name)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, " %s=", name);
+    const char *p = strstr(line, pat);
+    return p ? strtol(p + strlen(pat), NULL, 10) : -1;
+}
+
+/* Run the coordinator once; parse its summary from the log. */
+static summary coordinator(int n, const char *redis)
+{
+    char cmd[2048], log[256], line[4096], topic[96];
+    summary s = {-1, -1, -1, -1};
+    topic_of(topic, sizeof topic, n);
+    snprintf(log, sizeof log, "%s/run%d.log", g_dir, n);
+    snprintf(cmd, sizeof cmd,
+             "%s/scanfarm-coordinator --once --config %s --kafka 127.0.0.1:9092 --topic %s "
+             "--redis %s --key-prefix %s --db %s --run-id %s-%d --progress never 2>%s",
+             g_bin, g_cfg, topic, redis, g_name, g_db, g_name, n, log);
+    int st = system(cmd);
+    s.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    FILE *f = fopen(log, "r");
+    while (f && fgets(line, sizeof line, f)) {
+        if (strstr(line, "msg=\"run enumerated\"")) {
+            s.delivered = field(line, "jobs_delivered");
+            s.skipped = field(line, "skipped_current");
+            s.check_errors = field(line, "skip_check_errors");
+        }
+    }
+    if (f)
+        fclose(f);
+    if (s.delivered < 0)
+        fprintf(stderr, "no summary line in %s\n", log);
+    return s;
+}
+
+/* Read back run n's jobs from its topic: the digests (message keys),
+ * into keys[0..max); returns how many. */
+static int jobs_of(int n, char keys[][100], int max)
+{
+    char topic[96], group[128];
+    sf_kcons *c = NULL;
+    sf_error e = SF_ERROR_INIT;
+    int got = 0, idle = 0;
+    topic_of(topic, sizeof topic, n);
+    snprintf(group, sizeof group, "%s-g", topic);
+    sf_kcons_opts co = {.brokers = "127.0.0.1:9092", .group = group, .topic = topic,
+                        .session_timeout_ms = 6000};
+    assert_int_equal(sf_kcons_new(&c, &co, &e), SF_OK);
+    /* Group join takes a few seconds; then stop after 4 s of silence. */
+    for (int waited = 0; waited < 60000 && idle < (got ? 4000 : 20000); waited += 500) {
+        sf_kmsg *m = NULL;
+        assert_int_equal(sf_kcons_poll(c, 500, &m, &e), SF_OK);
+        if (!m) {
+            idle += 500;
+            continue;
+        }
+        idle = 0;
+        if (got < max && m->key)
+            snprintf(keys[got], sizeof keys[0], "%s", m->key);
+        got++;
+        sf_kcons_done(c, m);
+    }
+    sf_kcons_close(c);
+    return got;
+}
+
+static long long published(int n)
+{
+    char run[96];
+    sf_agg_progress pr;
+    snprintf(run, sizeof run, "%s-%d", g_name, n);
+    assert_int_equal(sf_agg_progress_get(g_kv, g_name, run, &pr, NULL), SF_OK);
+    return pr.published;
+}
+
+static int inv_encode(const sf_inventory *inv, sf_buf *out) { return sf_inventory_encode(inv, out); }
+
+/* Whole-image entries written exactly as the worker writes them. */
+static void store_entries(void)
+{
+    sf_lcache *lc = NULL;
+    sf_error e = SF_ERROR_INIT;
+    sf_lcache_opts lo = {.kv = g_kv, .prefix = g_name, .analyzer_version = sf_analyzers_version(),
+                         .encode = inv_encode, .decode = sf_inventory_decode,
+                         .ttl_ms = 600000};
+    assert_int_equal(sf_lcache_new(&lc, &lo, &e), SF_OK);
+    char cur[200], old[] = "20000101T000000Z-000000000000|";
+    snprintf(cur, sizeof cur, "%s|", g_dbver); /* worker: "<db>|<job platforms>" */
+    const char *res[] = {"{\"schema\":\"scanfarm.result/v1\",\"digest\":\"x\"}"};
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(sf_lcache_image_put(lc, g_digest[i], cur, res, 1, &e), SF_OK);
+    assert_int_equal(sf_lcache_image_put(lc, g_digest[2], old, res, 1, &e), SF_OK);
+    /* The worker's reader agrees: the first two are current, the third not. */
+    char **got = NULL;
+    size_t n = 0;
+    int found = 0;
+    assert_int_equal(sf_lcache_image_get(lc, g_digest[0], cur, &got, &n, &found, &e), SF_OK);
+    assert_true(found);
+    sf_lcache_results_free(got, n);
+    assert_int_equal(sf_lcache_image_get(lc, g_digest[2], cur, &got, &n, &found, &e), SF_OK);
+    assert_false(found);
+    sf_lcache_free(lc);
+}
+
+static void test_sched_rescan__skips_current_digests_and_records_count(void **state)
+{
+    (void)state;
+    summary s1 = coordinator(1, "127.0.0.1:6379");
+    assert_int_equal(s1.status, 0);
+    assert_int_equal(s1.delivered, 3);
+    assert_int_equal(s1.skipped, 0);
+    assert_int_equal(s1.check_errors, 0);
+    assert_int_equal(published(1), 3);
+    char keys[8][100];
+    assert_int_equal(jobs_of(1, keys, 8), 3);
+
+    store_entries();
+    summary s2 = coordinator(2, "127.0.0.1:6379");
+    assert_int_equal(s2.status, 0);
+    assert_int_equal(s2.delivered, 1);
+    assert_int_equal(s2.skipped, 2);
+    assert_int_equal(s2.check_errors, 0);
+    /* Skipped jobs get no result: the run is complete after 1. */
+    assert_int_equal(published(2), 1);
+    /* The one job is the digest whose entry is stale. */
+    assert_int_equal(jobs_of(2, keys, 8), 1);
+    assert_string_equal(keys[0], g_digest[2]);
+}
+
+static void test_sched_rescan__redis_down_publishes_everything(void **state)
+{
+    (void)state;
+    /* Nothing listens on port 1: every check fails, every job goes out. */
+    summary s = coordinator(3, "127.0.0.1:1");
+    assert_int_equal(s.status, 0);
+    assert_int_equal(s.delivered, 3);
+    assert_int_equal(s.skipped, 0);
+    assert_int_equal(s.check_errors, 3);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sched_rescan__skips_current_digests_and_records_count),
+        cmocka_unit_test(test_sched_rescan__redis_down_publishes_everything),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

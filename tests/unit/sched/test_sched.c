@@ -1,0 +1,182 @@
+/*
+ * Unit tests of coordinator/schedule.c: the skip-current decision on the
+ * worker's whole-image cache entry (current / stale DB version / other
+ * platforms / other analyzer / absent / malformed / Redis error), and
+ * that a Redis that cannot be reached means "publish".
+ */
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include <cmocka.h>
+
+#include "cache/kv.h"
+#include "schedule.h"
+
+#define AVER "analyzers-test-1"
+#define DBV "20261128T000000Z-0123456789ab"
+
+/* An entry exactly as sf_lcache_image_put lays it out. */
+static void *entry(const char *schema, const char *dbv, const char *aver, size_t nresults,
+                   size_t *zn)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < nresults; i++)
+        json_array_append_new(arr, json_string("{\"schema\":\"scanfarm.result/v1\"}"));
+    json_t *doc = json_pack("{s:s,s:s,s:s,s:o}", "schema", schema, "db_version", dbv,
+                            "analyzer_version", aver, "results", arr);
+    char *text = json_dumps(doc, JSON_COMPACT);
+    size_t len = strlen(text), cap = ZSTD_compressBound(len);
+    void *z = malloc(cap);
+    *zn = ZSTD_compress(z, cap, text, len, 3);
+    assert_false(ZSTD_isError(*zn));
+    free(text);
+    json_decref(doc);
+    return z;
+}
+
+static sf_sched_verdict decide_entry(const char *dbv, const char *aver, size_t nres,
+                                     const char *want)
+{
+    size_t zn;
+    void *z = entry("scanfarm.image/v1", dbv, aver, nres, &zn);
+    sf_error e = SF_ERROR_INIT;
+    sf_sched_verdict v = sf_sched_decide(SF_OK, 1, z, zn, want, AVER, &e);
+    free(z);
+    return v;
+}
+
+static void test_sched_decide__current_entry_skips(void **state)
+{
+    (void)state;
+    assert_int_equal(decide_entry(DBV "|", AVER, 1, DBV "|"), SF_SCHED_SKIP_CURRENT);
+    assert_int_equal(decide_entry(DBV "|linux/amd64,linux/arm64", AVER, 2,
+                                  DBV "|linux/amd64,linux/arm64"),
+                     SF_SCHED_SKIP_CURRENT);
+}
+
+static void test_sched_decide__stale_db_version_publishes(void **state)
+{
+    (void)state;
+    assert_int_equal(decide_entry("20250101T000000Z-ffffffffffff|", AVER, 1, DBV "|"),
+                     SF_SCHED_PUBLISH_STALE);
+    /* A version that only shares a prefix is another version. */
+    assert_int_equal(decide_entry(DBV "|", AVER, 1, DBV "x|"), SF_SCHED_PUBLISH_STALE);
+}
+
+static void test_sched_decide__other_platforms_or_analyzer_publishes(void **state)
+{
+    (void)state;
+    assert_int_equal(decide_entry(DBV "|linux/amd64", AVER, 1, DBV "|"), SF_SCHED_PUBLISH_STALE);
+    assert_int_equal(decide_entry(DBV "|", "analyzers-test-0", 1, DBV "|"),
+                     SF_SCHED_PUBLISH_STALE);
+    /* No result: the worker would scan, so must we. */
+    assert_int_equal(decide_entry(DBV "|", AVER, 0, DBV "|"), SF_SCHED_PUBLISH_STALE);
+    /* No current DB known: never skip. */
+    assert_int_equal(decide_entry(DBV "|", AVER, 1, NULL), SF_SCHED_PUBLISH_STALE);
+}
+
+static void test_sched_decide__absent_publishes(void **state)
+{
+    (void)state;
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_sched_decide(SF_OK, 0, NULL, 0, DBV "|", AVER, &e),
+                     SF_SCHED_PUBLISH_ABSENT);
+}
+
+static void test_sched_decide__redis_error_publishes(void **state)
+{
+    (void)state;
+    sf_error e = SF_ERROR_INIT;
+    size_t zn;
+    void *z = entry("scanfarm.image/v1", DBV "|", AVER, 1, &zn);
+    /* Even with a current-looking value: an error is doubt. */
+    assert_int_equal(sf_sched_decide(SF_EREDIS, 1, z, zn, DBV "|", AVER, &e),
+                     SF_SCHED_PUBLISH_ERROR);
+    assert_int_equal(e.code, SF_EREDIS);
+    free(z);
+}
+
+static void test_sched_decide__malformed_entry_publishes(void **state)
+{
+    (void)state;
+    sf_error e = SF_ERROR_INIT;
+    const char junk[] = "not zstd at all";
+    assert_int_equal(sf_sched_decide(SF_OK, 1, junk, sizeof junk, DBV "|", AVER, &e),
+                     SF_SCHED_PUBLISH_ERROR);
+    size_t zn;
+    void *z = entry("scanfarm.other/v9", DBV "|", AVER, 1, &zn);
+    assert_int_equal(sf_sched_decide(SF_OK, 1, z, zn, DBV "|", AVER, NULL),
+                     SF_SCHED_PUBLISH_ERROR);
+    /* Truncated frame. */
+    free(z);
+    z = entry("scanfarm.image/v1", DBV "|", AVER, 3, &zn);
+    assert_int_equal(sf_sched_decide(SF_OK, 1, z, zn / 2, DBV "|", AVER, NULL),
+                     SF_SCHED_PUBLISH_ERROR);
+    free(z);
+}
+
+static void test_sched_version__formats_like_the_worker(void **state)
+{
+    (void)state;
+    char out[64];
+    char *pl[] = {"linux/amd64", "linux/arm64/v8"};
+    assert_int_equal(sf_sched_version(out, sizeof out, "v1", NULL, 0), SF_OK);
+    assert_string_equal(out, "v1|");
+    assert_int_equal(sf_sched_version(out, sizeof out, "v1", pl, 2), SF_OK);
+    assert_string_equal(out, "v1|linux/amd64,linux/arm64/v8");
+    assert_int_equal(sf_sched_version(out, 12, "v1", pl, 2), SF_ELIMIT);
+}
+
+static void test_sched_check__unreachable_redis_publishes(void **state)
+{
+    (void)state;
+    /* Port 1 on loopback: nothing listens, the connect is refused. */
+    const char *nodes[] = {"127.0.0.1:1"};
+    sf_kv_opts ko = {.nodes = nodes, .nnodes = 1, .connect_timeout_ms = 200,
+                     .command_timeout_ms = 200};
+    sf_kv *kv = NULL;
+    sf_sched *s = NULL;
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_kv_new(&kv, &ko, &e), SF_OK);
+    sf_sched_opts so = {.kv = kv, .prefix = "sched-ut", .db_version = DBV};
+    assert_int_equal(sf_sched_new(&s, &so, &e), SF_OK);
+    const char *d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    assert_int_equal(sf_sched_check(s, d, NULL, 0, &e), SF_SCHED_PUBLISH_ERROR);
+    assert_int_equal(e.code, SF_EREDIS);
+    /* A bad digest is doubt too, never a skip. */
+    sf_error_clear(&e);
+    assert_int_equal(sf_sched_check(s, "sha256:zz", NULL, 0, &e), SF_SCHED_PUBLISH_ERROR);
+    sf_error_clear(&e);
+    assert_int_not_equal(sf_sched_record_published(s, "run-1", 3, &e), SF_OK);
+    sf_sched_free(s);
+    /* Without a DB version nothing is ever current (and Redis is not asked). */
+    so.db_version = NULL;
+    assert_int_equal(sf_sched_new(&s, &so, &e), SF_OK);
+    assert_int_equal(sf_sched_check(s, d, NULL, 0, NULL), SF_SCHED_PUBLISH_STALE);
+    sf_sched_free(s);
+    so.prefix = "bad prefix";
+    assert_int_not_equal(sf_sched_new(&s, &so, &e), SF_OK);
+    assert_null(s);
+    sf_kv_free(kv);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sched_decide__current_entry_skips),
+        cmocka_unit_test(test_sched_decide__stale_db_version_publishes),
+        cmocka_unit_test(test_sched_decide__other_platforms_or_analyzer_publishes),
+        cmocka_unit_test(test_sched_decide__absent_publishes),
+        cmocka_unit_test(test_sched_decide__redis_error_publishes),
+        cmocka_unit_test(test_sched_decide__malformed_entry_publishes),
+        cmocka_unit_test(test_sched_version__formats_like_the_worker),
+        cmocka_unit_test(test_sched_check__unreachable_redis_publishes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
