@@ -282,7 +282,7 @@ static int parse_modinfo(const char *mod, size_t mlen, sf_inv_source *src, size_
     sf_an_lines_init(&r, (const uint8_t *)mod, mlen);
     while (rc == SF_OK && sf_an_lines_next(&r, &line, &n)) {
         const char *f[4];
-        size_t fl[4];
+        size_t fl[4] = {0, 0, 0, 0};
         size_t k = split_tabs(line, n, f, fl);
         if (k >= 2 && fl[0] == 2 && memcmp(f[0], "=>", 2) == 0) {
             /* A local directory ("./x", "../x", "/x"; version empty or
