@@ -310,11 +310,7 @@ int sf_worker_run(sf_worker *w, sf_error *err)
         sf_kmsg *m = NULL;
         heartbeat(w, 0);
         atomic_store(&w->last_poll_ms, sf_w_now_ms());
-        /* A short wait: this thread also serves the producer's delivery
-         * reports, and a job's slot frees (and its partition resumes) only
-         * once its result is acknowledged. A 100 ms wait here held every
-         * finished job that long and made the worker latency-bound. */
-        rc = sf_kcons_poll(w->cons, 5, &m, err);
+        rc = sf_kcons_poll(w->cons, 100, &m, err);
         if (rc != SF_OK)
             break;
         if (m) {
