@@ -383,16 +383,6 @@ static size_t match_one(const char *src, sf_pkg *p, const sf_osinfo *os, sf_find
     return f->n;
 }
 
-static int has_id(const sf_finding *f, const char *id)
-{
-    if (strcmp(f->id, id) == 0)
-        return 1;
-    for (size_t i = 0; i < f->naliases; i++)
-        if (strcmp(f->aliases[i], id) == 0)
-            return 1;
-    return 0;
-}
-
 static void test_vdb_import__secdb_dirty_ids(void **state)
 {
     (void)state;
@@ -412,7 +402,7 @@ static void test_vdb_import__secdb_dirty_ids(void **state)
     match_one("vulndb/alpine-secdb/alpine-secdb-v3.3-v3.11-yaml-and-json.tar.gz", &p, &os, &f);
     int found = 0;
     for (size_t i = 0; i < f.n; i++)
-        found |= has_id(&f.items[i], "CVE-2018-16859");
+        found |= sf_t_finding_has_id(&f.items[i], "CVE-2018-16859");
     assert_true(found);
     sf_findings_clear(&f);
 }
@@ -427,7 +417,7 @@ static void test_vdb_import__debian_tracker(void **state)
     match_one("vulndb/debian-security-tracker/DSA-list", &p, &os, &f);
     const sf_finding *hit = NULL;
     for (size_t i = 0; i < f.n; i++)
-        if (has_id(&f.items[i], "DSA-5147-1"))
+        if (sf_t_finding_has_id(&f.items[i], "DSA-5147-1"))
             hit = &f.items[i];
     assert_non_null(hit);
     assert_string_equal(hit->id, "CVE-2022-1664");
@@ -439,7 +429,7 @@ static void test_vdb_import__debian_tracker(void **state)
     p.version = "1.19.8";
     match_one("vulndb/debian-security-tracker/DSA-list", &p, &os, &f);
     for (size_t i = 0; i < f.n; i++)
-        assert_false(has_id(&f.items[i], "DSA-5147-1"));
+        assert_false(sf_t_finding_has_id(&f.items[i], "DSA-5147-1"));
     sf_findings_clear(&f);
 }
 
