@@ -188,7 +188,8 @@ static void test_match_merge__aliases_one_finding(void **state)
     sf_findings f;
     assert_int_equal(findings_of(&t, SF_PT_NPM, "lodash", "4.17.4", &f), 2);
     assert_string_equal(f.items[0].id, "CVE-2018-3721");
-    assert_true(sf_t_finding_has_id(&f.items[0], "GHSA-x") && sf_t_finding_has_id(&f.items[0], "NSWG-NPM-1"));
+    assert_true(sf_t_finding_has_id(&f.items[0], "GHSA-x") &&
+                sf_t_finding_has_id(&f.items[0], "NSWG-NPM-1"));
     /* Every merged advisory must be fixed: the highest first fix wins. */
     assert_string_equal(f.items[0].fixed, "4.17.10");
     assert_non_null(f.items[0].cvss_vector);
