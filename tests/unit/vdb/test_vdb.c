@@ -124,18 +124,28 @@ static void test_vdb_format__corruption_refused(void **state)
     assert_int_equal(sf_vdb_open(&db, "/nonexistent/x.db", &err), SF_ENOTFOUND);
 }
 
-static void test_vdb_format__atomic_swap(void **state)
+/* small_builder() written to a fresh temp file made from the mkstemp
+ * template path (filled in place) and opened as a shared handle in *sh.
+ * Returns the builder for the test to extend and rewrite. */
+static sf_vdb_builder *shared_small_db(char *path, sf_vdb_shared **sh)
 {
-    (void)state;
-    char path[] = "/tmp/sf-vdb-test-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
     sf_error err = SF_ERROR_INIT;
     sf_vdb_builder *b = small_builder();
     assert_int_equal(sf_vdb_builder_write(b, path, &err), SF_OK);
+    assert_int_equal(sf_vdb_shared_new(sh, path, &err), SF_OK);
+    return b;
+}
+
+static void test_vdb_format__atomic_swap(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/sf-vdb-test-XXXXXX";
+    sf_error err = SF_ERROR_INIT;
     sf_vdb_shared *sh = NULL;
-    assert_int_equal(sf_vdb_shared_new(&sh, path, &err), SF_OK);
+    sf_vdb_builder *b = shared_small_db(path, &sh);
     sf_vdb *snap = sf_vdb_shared_get(sh);
     assert_int_equal(sf_vdb_shared_refresh(sh, &err), 0); /* unchanged */
     /* A newer DB with one more record replaces the file. */
@@ -198,14 +208,9 @@ static void test_vdb_format__concurrent_refresh(void **state)
 {
     (void)state;
     char path[] = "/tmp/sf-vdb-conc-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
     sf_error err = SF_ERROR_INIT;
-    sf_vdb_builder *b = small_builder();
-    assert_int_equal(sf_vdb_builder_write(b, path, &err), SF_OK);
     sf_vdb_shared *sh = NULL;
-    assert_int_equal(sf_vdb_shared_new(&sh, path, &err), SF_OK);
+    sf_vdb_builder *b = shared_small_db(path, &sh);
     pthread_t th[3];
     reader_arg args[3];
     for (int i = 0; i < 3; i++) {
