@@ -98,3 +98,13 @@ int sf_t_env_flag(const char *name)
     const char *v = getenv(name);
     return v && *v && strcmp(v, "0") != 0;
 }
+
+int sf_t_finding_has_id(const sf_finding *f, const char *id)
+{
+    if (strcmp(f->id, id) == 0)
+        return 1;
+    for (size_t i = 0; i < f->naliases; i++)
+        if (strcmp(f->aliases[i], id) == 0)
+            return 1;
+    return 0;
+}

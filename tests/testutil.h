@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vuln/match.h"
+
 /* Absolute path of a file under ../shared/corpus (SF_CORPUS), in a static
  * buffer overwritten by the next call. */
 const char *sf_t_corpus(const char *rel);
@@ -20,5 +22,7 @@ char *sf_t_read_file(const char *path, size_t *len);
 char *sf_t_read_tar_member(const char *archive, const char *member, size_t *len);
 /* 1 when the environment variable SF_INTEGRATION is set or services are reachable. */
 int sf_t_env_flag(const char *name);
+/* 1 when finding f is advisory id, by its own id or one of its aliases. */
+int sf_t_finding_has_id(const sf_finding *f, const char *id);
 
 #endif

@@ -84,22 +84,11 @@ static int apk_parse(const sf_entry *e, const uint8_t *data, size_t len, sf_inv_
         if (!rec.v[0] && !rec.v[1])
             continue; /* blank runs, or a record of unknown lines */
         sf_pkg p;
-        int rc = record_pkg(&rec, &p);
-        if (rc == SF_ENOMEM) {
-            sf_pkg_clear(&p);
-            return sf_error_set(err, rc, "out of memory");
-        }
-        if (rc != SF_OK) {
-            sf_pkg_clear(&p);
-            skipped++;
-            continue;
-        }
-        if ((rc = sf_an_take_pkg(src, &p, err)) != SF_OK)
+        int rc = sf_an_take_built(src, record_pkg(&rec, &p), &p, &skipped, err);
+        if (rc != SF_OK)
             return rc;
     }
-    if (skipped && sf_an_note(src, "%zu malformed record(s) skipped", skipped) != SF_OK)
-        return sf_error_set(err, SF_ENOMEM, "out of memory");
-    return SF_OK;
+    return sf_an_note_skipped(src, skipped, "record", err);
 }
 
 const sf_analyzer sf_an_apk = {

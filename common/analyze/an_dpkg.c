@@ -150,23 +150,12 @@ static int dpkg_parse(const sf_entry *e, const uint8_t *data, size_t len, sf_inv
             continue;
         }
         sf_pkg p;
-        int rc = stanza_pkg(&st, &p);
-        if (rc == SF_ENOMEM) {
-            sf_pkg_clear(&p);
-            return sf_error_set(err, rc, "out of memory");
-        }
-        if (rc != SF_OK) {
-            sf_pkg_clear(&p);
-            skipped++;
-            continue;
-        }
-        if ((rc = sf_an_take_pkg(src, &p, err)) != SF_OK)
+        int rc = sf_an_take_built(src, stanza_pkg(&st, &p), &p, &skipped, err);
+        if (rc != SF_OK)
             return rc;
     }
-    if (skipped && sf_an_note(src, "%zu malformed stanza(s) skipped", skipped) != SF_OK)
-        return sf_error_set(err, SF_ENOMEM, "out of memory");
     (void)not_installed;
-    return SF_OK;
+    return sf_an_note_skipped(src, skipped, "stanza", err);
 }
 
 const sf_analyzer sf_an_dpkg = {

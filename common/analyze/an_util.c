@@ -199,3 +199,21 @@ int sf_an_source_droppable(const sf_inv_source *src)
             return 1;
     return 0;
 }
+
+int sf_an_take_built(sf_inv_source *src, int rc, sf_pkg *p, size_t *skipped, sf_error *err)
+{
+    if (rc == SF_OK)
+        return sf_an_take_pkg(src, p, err);
+    sf_pkg_clear(p);
+    if (rc == SF_ENOMEM)
+        return sf_error_set(err, rc, "out of memory");
+    (*skipped)++;
+    return SF_OK;
+}
+
+int sf_an_note_skipped(sf_inv_source *src, size_t skipped, const char *what, sf_error *err)
+{
+    if (skipped && sf_an_note(src, "%zu malformed %s(s) skipped", skipped, what) != SF_OK)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    return SF_OK;
+}

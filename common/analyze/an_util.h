@@ -84,6 +84,17 @@ int sf_an_note(sf_inv_source *src, const char *fmt, ...) __attribute__((format(p
  */
 int sf_an_take_pkg(sf_inv_source *src, sf_pkg *p, sf_error *err);
 
+/* For package databases (one record per package): add p, which a record
+ * parser has just built and returned rc for. SF_OK: p is taken as by
+ * sf_an_take_pkg. SF_ENOMEM: p is cleared, SF_ENOMEM "out of memory".
+ * Any other rc means a malformed record: p is cleared, *skipped counted
+ * and SF_OK returned so the walk goes on. */
+int sf_an_take_built(sf_inv_source *src, int rc, sf_pkg *p, size_t *skipped, sf_error *err);
+
+/* When skipped > 0, note "<skipped> malformed <what>(s) skipped" on src.
+ * SF_ENOMEM "out of memory" when the note cannot be made. */
+int sf_an_note_skipped(sf_inv_source *src, size_t skipped, const char *what, sf_error *err);
+
 /* Mark src as recognised but not parsed, with a note saying why. */
 int sf_an_unparsed(sf_inv_source *src, const char *why);
 

@@ -5,7 +5,8 @@
  * untrusted store: decoding is strict (types checked, unknown fields of
  * the wrong type refused, every count bounded by limits.h) and a decode
  * that fails yields no inventory at all. Encoding and decoding share the
- * field tables below so the two cannot drift apart.
+ * sf_pkg / sf_osinfo field tables of jutil (also used by scan results)
+ * so the two cannot drift apart.
  *
  * Format (version 1):
  *   {"v":1,"analyzer_version":"...","entries":N,"bytes":N,
@@ -29,34 +30,6 @@
 /* zstd level for cache values: level 3 compresses JSON ~8x at >300 MB/s;
  * higher levels cost CPU on every miss for little gain. */
 #define INV_ZSTD_LEVEL 3
-
-/* One table per struct: the JSON key and the offset of a char* field. */
-typedef struct str_field {
-    const char *key;
-    size_t off;
-} str_field;
-
-static const str_field pkg_fields[] = {
-    {"name", offsetof(sf_pkg, name)},
-    {"version", offsetof(sf_pkg, version)},
-    {"src_name", offsetof(sf_pkg, src_name)},
-    {"src_version", offsetof(sf_pkg, src_version)},
-    {"arch", offsetof(sf_pkg, arch)},
-    {"license", offsetof(sf_pkg, license)},
-    {"path", offsetof(sf_pkg, path)},
-};
-
-static const str_field os_fields[] = {
-    {"id", offsetof(sf_osinfo, id)},
-    {"version_id", offsetof(sf_osinfo, version_id)},
-    {"codename", offsetof(sf_osinfo, codename)},
-    {"pretty_name", offsetof(sf_osinfo, pretty_name)},
-    {"id_like", offsetof(sf_osinfo, id_like)},
-};
-
-#define NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
-#define FIELD(base, f) ((char **)((char *)(base) + (f).off))
-#define CFIELD(base, f) ((char *const *)((const char *)(base) + (f).off))
 
 /* Make room for one more element in *arr (n used, *cap allocated). */
 static int grow(void **arr, size_t *cap, size_t n, size_t elem)
@@ -202,19 +175,11 @@ static json_t *strv_json(char *const *v, size_t n)
     return a;
 }
 
-static int fields_to_json(json_t *o, const void *base, const str_field *f, size_t nf)
-{
-    for (size_t i = 0; i < nf; i++)
-        if (sf_jutil_set_str(o, f[i].key, *CFIELD(base, f[i])) != SF_OK)
-            return SF_ENOMEM;
-    return SF_OK;
-}
-
 static json_t *pkg_json(const sf_pkg *p)
 {
     json_t *o = json_object();
     if (!o || sf_jutil_set_new(o, "type", json_string(sf_pkg_type_name(p->type))) != SF_OK ||
-        fields_to_json(o, p, pkg_fields, NFIELDS(pkg_fields)) != SF_OK ||
+        sf_jutil_put_fields(o, p, sf_jutil_pkg_fields, sf_jutil_npkg_fields, 0) != SF_OK ||
         sf_jutil_set_new(o, "layer", json_integer(p->layer)) != SF_OK) {
         json_decref(o);
         return NULL;
@@ -235,7 +200,7 @@ static json_t *source_json(const sf_inv_source *s)
     if (s->os) {
         json_t *os = json_object();
         if (!os || sf_jutil_set_new(o, "os", os) != SF_OK ||
-            fields_to_json(os, s->os, os_fields, NFIELDS(os_fields)) != SF_OK)
+            sf_jutil_put_fields(os, s->os, sf_jutil_os_fields, sf_jutil_nos_fields, 0) != SF_OK)
             goto fail;
     }
     for (size_t i = 0; i < s->npkgs; i++)
@@ -320,26 +285,11 @@ done:
 /* ---------------------------------------------------------------- decode */
 
 /* Bounded string: a path or name longer than SF_LIM_PATH is corrupt. */
+#define INV_STR_MAX ((size_t)SF_LIM_PATH * 4)
+
 static int get_str(const json_t *o, const char *key, char **out, sf_error *err)
 {
-    int rc = sf_jutil_get_str(o, key, out, err);
-    if (rc == SF_OK && *out && strlen(*out) > SF_LIM_PATH * 4) {
-        free(*out);
-        *out = NULL;
-        return sf_error_set(err, SF_EPARSE, "inventory: field \"%s\" too long", key);
-    }
-    return rc;
-}
-
-static int fields_from_json(const json_t *o, void *base, const str_field *f, size_t nf,
-                            sf_error *err)
-{
-    for (size_t i = 0; i < nf; i++) {
-        int rc = get_str(o, f[i].key, FIELD(base, f[i]), err);
-        if (rc != SF_OK)
-            return rc;
-    }
-    return SF_OK;
+    return sf_jutil_get_strn(o, key, INV_STR_MAX, "inventory", out, err);
 }
 
 static int strv_from_json(const json_t *a, sf_inventory *inv, int (*add)(sf_inventory *, const char *),
@@ -375,7 +325,8 @@ static int pkg_from_json(const json_t *o, sf_inv_source *src, sf_error *err)
         goto done;
     }
     if ((rc = get_str(o, "type", &type, err)) != SF_OK ||
-        (rc = fields_from_json(o, &p, pkg_fields, NFIELDS(pkg_fields), err)) != SF_OK ||
+        (rc = sf_jutil_get_fields(o, &p, sf_jutil_pkg_fields, sf_jutil_npkg_fields, INV_STR_MAX,
+                                       "inventory", err)) != SF_OK ||
         (rc = sf_jutil_get_int(o, "layer", -1, SF_LIM_IMAGE_LAYERS, &p.layer, err)) != SF_OK)
         goto done;
     p.type = sf_pkg_type_parse(type);
@@ -426,7 +377,8 @@ static int source_from_json(const json_t *o, sf_inventory *inv, size_t *total, s
             rc = sf_error_set(err, SF_ENOMEM, "out of memory");
             goto done;
         }
-        if ((rc = fields_from_json(os, s->os, os_fields, NFIELDS(os_fields), err)) != SF_OK)
+        if ((rc = sf_jutil_get_fields(os, s->os, sf_jutil_os_fields, sf_jutil_nos_fields,
+                                       INV_STR_MAX, "inventory", err)) != SF_OK)
             goto done;
     }
     const json_t *pk = json_object_get(o, "pkgs");

@@ -147,6 +147,61 @@ int sf_jutil_get_str(const json_t *obj, const char *key, char **out, sf_error *e
     return *out ? SF_OK : sf_error_set(err, SF_ENOMEM, "out of memory");
 }
 
+int sf_jutil_get_strn(const json_t *obj, const char *key, size_t max, const char *what,
+                      char **out, sf_error *err)
+{
+    int rc = sf_jutil_get_str(obj, key, out, err);
+    if (rc == SF_OK && max && *out && strlen(*out) > max) {
+        free(*out);
+        *out = NULL;
+        return sf_error_set(err, SF_EPARSE, "%s: field \"%s\" too long", what, key);
+    }
+    return rc;
+}
+
+const sf_jfield sf_jutil_pkg_fields[] = {
+    {"name", offsetof(sf_pkg, name)},
+    {"version", offsetof(sf_pkg, version)},
+    {"src_name", offsetof(sf_pkg, src_name)},
+    {"src_version", offsetof(sf_pkg, src_version)},
+    {"arch", offsetof(sf_pkg, arch)},
+    {"license", offsetof(sf_pkg, license)},
+    {"path", offsetof(sf_pkg, path)},
+};
+const size_t sf_jutil_npkg_fields = SF_JFIELD_N(sf_jutil_pkg_fields);
+
+const sf_jfield sf_jutil_os_fields[] = {
+    {"id", offsetof(sf_osinfo, id)},
+    {"version_id", offsetof(sf_osinfo, version_id)},
+    {"codename", offsetof(sf_osinfo, codename)},
+    {"pretty_name", offsetof(sf_osinfo, pretty_name)},
+    {"id_like", offsetof(sf_osinfo, id_like)},
+};
+const size_t sf_jutil_nos_fields = SF_JFIELD_N(sf_jutil_os_fields);
+
+int sf_jutil_put_fields(json_t *obj, const void *base, const sf_jfield *f, size_t n, int nulls)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *v = *SF_JFIELD_CPTR(base, f[i]);
+        int rc = nulls ? sf_jutil_set_new(obj, f[i].key, sf_jutil_str(v))
+                       : sf_jutil_set_str(obj, f[i].key, v);
+        if (rc != SF_OK)
+            return SF_ENOMEM;
+    }
+    return SF_OK;
+}
+
+int sf_jutil_get_fields(const json_t *obj, void *base, const sf_jfield *f, size_t n, size_t max,
+                        const char *what, sf_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = sf_jutil_get_strn(obj, f[i].key, max, what, SF_JFIELD_PTR(base, f[i]), err);
+        if (rc != SF_OK)
+            return rc;
+    }
+    return SF_OK;
+}
+
 int sf_jutil_get_u64(const json_t *obj, const char *key, uint64_t *out, sf_error *err)
 {
     const json_t *v = json_object_get(obj, key);

@@ -17,6 +17,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/pkg.h"
 
 /* New JSON string from s (invalid UTF-8 replaced); json null for NULL s.
  * NULL only when out of memory. */
@@ -46,5 +47,41 @@ int sf_jutil_get_u64(const json_t *obj, const char *key, uint64_t *out, sf_error
 /* Optional integer member in [lo, hi] (absent = leaves *out). */
 int sf_jutil_get_int(const json_t *obj, const char *key, long long lo, long long hi, int *out,
                      sf_error *err);
+
+/* Optional string member as sf_jutil_get_str, refused (SF_EPARSE, "<what>:
+ * field \"<key>\" too long") when longer than max bytes; max 0 = no bound. */
+int sf_jutil_get_strn(const json_t *obj, const char *key, size_t max, const char *what,
+                      char **out, sf_error *err);
+
+/*
+ * Field tables: the JSON key of each char* member of a struct, by offset.
+ * Documents that carry the same struct (sf_pkg and sf_osinfo in layer
+ * inventories and scan results) share one table, so their keys cannot
+ * drift apart and encoding and decoding stay symmetric.
+ */
+typedef struct sf_jfield {
+    const char *key;
+    size_t off;
+} sf_jfield;
+
+#define SF_JFIELD_N(t) (sizeof(t) / sizeof((t)[0]))
+#define SF_JFIELD_PTR(base, f) ((char **)((char *)(base) + (f).off))
+#define SF_JFIELD_CPTR(base, f) ((char *const *)((const char *)(base) + (f).off))
+
+/* sf_pkg's strings: name, version, src_name, src_version, arch, license, path. */
+extern const sf_jfield sf_jutil_pkg_fields[];
+extern const size_t sf_jutil_npkg_fields;
+/* sf_osinfo's strings: id, version_id, codename, pretty_name, id_like. */
+extern const sf_jfield sf_jutil_os_fields[];
+extern const size_t sf_jutil_nos_fields;
+
+/* Set obj[key] for each of the n fields of base. A NULL member is left out
+ * when nulls is 0, written as JSON null when 1. SF_OK or SF_ENOMEM. */
+int sf_jutil_put_fields(json_t *obj, const void *base, const sf_jfield *f, size_t n, int nulls);
+
+/* Read each of the n fields of base with sf_jutil_get_strn(max, what);
+ * stops at the first error (fields read so far stay set, owned by base). */
+int sf_jutil_get_fields(const json_t *obj, void *base, const sf_jfield *f, size_t n, size_t max,
+                        const char *what, sf_error *err);
 
 #endif

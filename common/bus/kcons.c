@@ -14,6 +14,7 @@
 
 #include "base/buf.h"
 #include "base/log.h"
+#include "bus/kconf.h"
 
 /* ---- offset tracker ------------------------------------------------------ */
 
@@ -217,40 +218,26 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
         SF_DEBUG("kafka", "%s|facility=%s", buf, fac);
 }
 
-static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, sf_error *err)
-{
-    char es[256];
-    if (rd_kafka_conf_set(conf, k, v, es, sizeof es) != RD_KAFKA_CONF_OK)
-        return sf_error_set(err, SF_ECONFIG, "kafka consumer %s: %s", k, es);
-    return SF_OK;
-}
-
 static int build_conf(rd_kafka_conf_t *conf, const sf_kcons_opts *o, sf_error *err)
 {
-    char num[32];
-    int rc = conf_set(conf, "bootstrap.servers", o->brokers, err);
-    if (rc == SF_OK)
-        rc = conf_set(conf, "group.id", o->group, err);
-    if (rc == SF_OK)
-        rc = conf_set(conf, "client.id", o->client_id ? o->client_id : "scanfarm", err);
-    if (rc == SF_OK)
-        rc = conf_set(conf, "enable.auto.commit", "false", err);
-    if (rc == SF_OK)
-        rc = conf_set(conf, "enable.auto.offset.store", "false", err);
-    if (rc == SF_OK)
-        rc = conf_set(conf, "auto.offset.reset", o->offset_reset ? o->offset_reset : "earliest",
-                      err);
-    snprintf(num, sizeof num, "%d", o->session_timeout_ms > 0 ? o->session_timeout_ms : 30000);
-    if (rc == SF_OK)
-        rc = conf_set(conf, "session.timeout.ms", num, err);
-    snprintf(num, sizeof num, "%d",
+    char sess[32], poll[32];
+    snprintf(sess, sizeof sess, "%d", o->session_timeout_ms > 0 ? o->session_timeout_ms : 30000);
+    snprintf(poll, sizeof poll, "%d",
              o->max_poll_interval_ms > 0 ? o->max_poll_interval_ms : 300000);
-    if (rc == SF_OK)
-        rc = conf_set(conf, "max.poll.interval.ms", num, err);
-    /* Jobs are small; do not prefetch thousands that another worker could
-     * take while this one is busy. */
-    if (rc == SF_OK)
-        rc = conf_set(conf, "queued.max.messages.kbytes", "1024", err);
+    const char *const kv[][2] = {
+        {"bootstrap.servers", o->brokers},
+        {"group.id", o->group},
+        {"client.id", o->client_id ? o->client_id : "scanfarm"},
+        {"enable.auto.commit", "false"},
+        {"enable.auto.offset.store", "false"},
+        {"auto.offset.reset", o->offset_reset ? o->offset_reset : "earliest"},
+        {"session.timeout.ms", sess},
+        {"max.poll.interval.ms", poll},
+        /* Jobs are small; do not prefetch thousands that another worker
+         * could take while this one is busy. */
+        {"queued.max.messages.kbytes", "1024"},
+    };
+    int rc = sf_kconf_set_pairs(conf, "kafka consumer", kv, sizeof kv / sizeof kv[0], err);
     for (size_t i = 0; rc == SF_OK && o->extra && o->extra[i]; i++) {
         char kbuf[256];
         const char *eq = strchr(o->extra[i], '=');
@@ -258,7 +245,7 @@ static int build_conf(rd_kafka_conf_t *conf, const sf_kcons_opts *o, sf_error *e
             return sf_error_set(err, SF_ECONFIG, "bad kafka property '%.64s'", o->extra[i]);
         memcpy(kbuf, o->extra[i], (size_t)(eq - o->extra[i]));
         kbuf[eq - o->extra[i]] = '\0';
-        rc = conf_set(conf, kbuf, eq + 1, err);
+        rc = sf_kconf_set(conf, "kafka consumer", kbuf, eq + 1, err);
     }
     return rc;
 }

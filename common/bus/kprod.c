@@ -13,6 +13,7 @@
 
 #include "base/limits.h"
 #include "base/log.h"
+#include "bus/kconf.h"
 
 struct sf_kprod {
     rd_kafka_t *rk;
@@ -55,17 +56,9 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
         SF_DEBUG("kafka", "%s|facility=%s", buf, fac);
 }
 
-static int set(rd_kafka_conf_t *c, const char *k, const char *v, sf_error *err)
-{
-    char es[256];
-    if (rd_kafka_conf_set(c, k, v, es, sizeof es) != RD_KAFKA_CONF_OK)
-        return sf_error_set(err, SF_ECONFIG, "kafka %s: %s", k, es);
-    return SF_OK;
-}
-
 int sf_kprod_new(sf_kprod **out, const sf_kprod_opts *opts, sf_error *err)
 {
-    char num[32], es[512];
+    char es[512];
     int rc = SF_OK;
     *out = NULL;
     if (!opts || !opts->brokers || !*opts->brokers)
@@ -80,25 +73,23 @@ int sf_kprod_new(sf_kprod **out, const sf_kprod_opts *opts, sf_error *err)
     }
     p->o = *opts;
     p->max_bytes = opts->max_message_bytes ? opts->max_message_bytes : SF_LIM_MESSAGE_BYTES;
-    rc = set(c, "bootstrap.servers", opts->brokers, err);
-    if (!rc)
-        rc = set(c, "client.id", opts->client_id ? opts->client_id : "scanfarm", err);
-    /* Idempotence implies acks=all and in-order, duplicate-free retries. */
-    if (!rc)
-        rc = set(c, "enable.idempotence", "true", err);
-    if (!rc)
-        rc = set(c, "compression.type", "zstd", err);
+    char maxb[32], linger[32], dto[32];
     /* message.max.bytes bounds a request; leave room for batch overhead. */
-    snprintf(num, sizeof num, "%zu", p->max_bytes + 65536);
-    if (!rc)
-        rc = set(c, "message.max.bytes", num, err);
-    snprintf(num, sizeof num, "%d", opts->linger_ms > 0 ? opts->linger_ms : 5);
-    if (!rc)
-        rc = set(c, "linger.ms", num, err);
-    snprintf(num, sizeof num, "%ld",
+    snprintf(maxb, sizeof maxb, "%zu", p->max_bytes + 65536);
+    snprintf(linger, sizeof linger, "%d", opts->linger_ms > 0 ? opts->linger_ms : 5);
+    snprintf(dto, sizeof dto, "%ld",
              opts->delivery_timeout_ms > 0 ? opts->delivery_timeout_ms : 120000);
-    if (!rc)
-        rc = set(c, "delivery.timeout.ms", num, err);
+    const char *const kv[][2] = {
+        {"bootstrap.servers", opts->brokers},
+        {"client.id", opts->client_id ? opts->client_id : "scanfarm"},
+        /* Idempotence implies acks=all and in-order, duplicate-free retries. */
+        {"enable.idempotence", "true"},
+        {"compression.type", "zstd"},
+        {"message.max.bytes", maxb},
+        {"linger.ms", linger},
+        {"delivery.timeout.ms", dto},
+    };
+    rc = sf_kconf_set_pairs(c, "kafka", kv, sizeof kv / sizeof kv[0], err);
     if (rc) {
         rd_kafka_conf_destroy(c);
         free(p);

@@ -14,14 +14,12 @@
 
 /* ------------------------------------------------------------ field tables */
 
-typedef struct sfield {
-    const char *key;
-    size_t off;
-} sfield;
+/* sf_pkg and sf_osinfo use jutil's tables (shared with layer inventories);
+ * the result's own structs are listed here. */
+typedef sf_jfield sfield;
 
-#define NF(t) (sizeof(t) / sizeof((t)[0]))
-#define SPTR(base, f) ((char **)((char *)(base) + (f).off))
-#define CSPTR(base, f) ((char *const *)((const char *)(base) + (f).off))
+#define NF(t) SF_JFIELD_N(t)
+#define SPTR(base, f) SF_JFIELD_PTR(base, f)
 
 static const sfield top_fields[] = {
     {"run_id", offsetof(sf_result, run_id)},
@@ -32,24 +30,6 @@ static const sfield top_fields[] = {
     {"analyzer_version", offsetof(sf_result, analyzer_version)},
     {"scanner_version", offsetof(sf_result, scanner_version)},
     {"scanned_at", offsetof(sf_result, scanned_at)},
-};
-
-static const sfield os_fields[] = {
-    {"id", offsetof(sf_osinfo, id)},
-    {"version_id", offsetof(sf_osinfo, version_id)},
-    {"codename", offsetof(sf_osinfo, codename)},
-    {"pretty_name", offsetof(sf_osinfo, pretty_name)},
-    {"id_like", offsetof(sf_osinfo, id_like)},
-};
-
-static const sfield pkg_fields[] = {
-    {"name", offsetof(sf_pkg, name)},
-    {"version", offsetof(sf_pkg, version)},
-    {"src_name", offsetof(sf_pkg, src_name)},
-    {"src_version", offsetof(sf_pkg, src_version)},
-    {"arch", offsetof(sf_pkg, arch)},
-    {"license", offsetof(sf_pkg, license)},
-    {"path", offsetof(sf_pkg, path)},
 };
 
 /* The DESIGN.md names first ("package", "installed", "fixed"), then ours. */
@@ -242,10 +222,7 @@ int sf_result_purl(const sf_pkg *p, const sf_osinfo *os, sf_buf *out)
 
 static int put_fields(json_t *o, const void *base, const sfield *f, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (sf_jutil_set_new(o, f[i].key, sf_jutil_str(*CSPTR(base, f[i]))) != SF_OK)
-            return SF_ENOMEM;
-    return SF_OK;
+    return sf_jutil_put_fields(o, base, f, n, 1);
 }
 
 static json_t *strv(char *const *v, size_t n)
@@ -272,7 +249,7 @@ static json_t *pkg_json(const sf_pkg *p, const sf_result *r, const char *os_eco)
     if (!o)
         return NULL;
     TRY(sf_jutil_set_new(o, "type", json_string(sf_pkg_type_name(p->type))));
-    TRY(put_fields(o, p, pkg_fields, NF(pkg_fields)));
+    TRY(put_fields(o, p, sf_jutil_pkg_fields, sf_jutil_npkg_fields));
     TRY(sf_jutil_set_new(o, "layer", json_integer(p->layer)));
     TRY(sf_jutil_set_new(o, "ecosystem", sf_jutil_str(pkg_ecosystem(p, os_eco))));
     if (sf_result_purl(p, r->has_os ? &r->os : NULL, &purl) == SF_OK)
@@ -346,7 +323,7 @@ static json_t *os_json(const sf_result *r, const char *os_eco)
     if (!r->has_os)
         return json_null();
     json_t *o = json_object();
-    if (!o || put_fields(o, &r->os, os_fields, NF(os_fields)) != SF_OK ||
+    if (!o || put_fields(o, &r->os, sf_jutil_os_fields, sf_jutil_nos_fields) != SF_OK ||
         sf_jutil_set_new(o, "ecosystem", sf_jutil_str(os_eco)) != SF_OK) {
         json_decref(o);
         return NULL;
@@ -445,12 +422,7 @@ int sf_result_encode(const sf_result *r, sf_buf *out, sf_error *err)
 
 static int get_fields(const json_t *o, void *base, const sfield *f, size_t n, sf_error *err)
 {
-    for (size_t i = 0; i < n; i++) {
-        int rc = sf_jutil_get_str(o, f[i].key, SPTR(base, f[i]), err);
-        if (rc != SF_OK)
-            return rc;
-    }
-    return SF_OK;
+    return sf_jutil_get_fields(o, base, f, n, 0, "result", err);
 }
 
 static int get_strv(const json_t *a, char ***v, size_t *n, const char *what, sf_error *err)
@@ -505,7 +477,7 @@ static int decode_pkgs(const json_t *j, sf_result *r, sf_error *err)
         if (!json_is_object(v) || !json_is_string(t))
             return sf_error_set(err, SF_EPARSE, "result: bad package %zu", i);
         p->type = sf_pkg_type_parse(json_string_value(t));
-        rc = get_fields(v, p, pkg_fields, NF(pkg_fields), err);
+        rc = get_fields(v, p, sf_jutil_pkg_fields, sf_jutil_npkg_fields, err);
         if (rc == SF_OK)
             rc = sf_jutil_get_int(v, "layer", -1, SF_LIM_IMAGE_LAYERS, &p->layer, err);
     }
@@ -603,7 +575,7 @@ static int decode_tree(const json_t *j, sf_result *r, sf_error *err)
     const json_t *os = json_object_get(j, "os");
     if (rc == SF_OK && json_is_object(os)) {
         r->has_os = 1;
-        rc = get_fields(os, &r->os, os_fields, NF(os_fields), err);
+        rc = get_fields(os, &r->os, sf_jutil_os_fields, sf_jutil_nos_fields, err);
     }
     if (rc == SF_OK)
         rc = decode_pkgs(j, r, err);

@@ -2,13 +2,7 @@
  * rpmdb.sqlite; 1 -> a Packages file (BerkeleyDB or ndb); 2 -> one rpm header
  * blob straight to our header parser (SQLite is fuzzed upstream; mutating
  * whole database files rarely reaches the blobs). */
-#include <stdint.h>
-#include <string.h>
-
-#include "analyze/an_util.h"
-#include "analyze/inventory.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "an_fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -24,12 +18,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sf_pkg_clear(&p);
         return 0;
     }
-    sf_entry e = {path, size, 0100644};
-    sf_inv_source src;
-    memset(&src, 0, sizeof src);
-    sf_error err = SF_ERROR_INIT;
-    if (sf_an_rpm.wants(&e) && size <= sf_an_rpm.max_bytes)
-        sf_an_rpm.parse(&e, data, size, &src, &err);
-    sf_inv_source_clear(&src);
+    an_fuzz_run(&sf_an_rpm, path, 0100644, 1, data, size);
     return 0;
 }

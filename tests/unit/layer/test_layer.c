@@ -197,6 +197,18 @@ static void tw_entry(twriter *w, const char *path, int type, const char *data, s
     archive_entry_free(e);
 }
 
+/* Header of a regular file of `size` bytes whose data the caller then
+ * streams with archive_write_data (too big to hold in memory). */
+static void tw_big_header(twriter *w, const char *path, la_int64_t size)
+{
+    struct archive_entry *ae = archive_entry_new();
+    archive_entry_set_pathname(ae, path);
+    archive_entry_set_filetype(ae, AE_IFREG);
+    archive_entry_set_size(ae, size);
+    archive_write_header(w->a, ae);
+    archive_entry_free(ae);
+}
+
 static void tw_file(twriter *w, const char *path, const char *text)
 {
     tw_entry(w, path, AE_IFREG, text, strlen(text), NULL);
@@ -374,12 +386,7 @@ static void test_layer_bad__decompression_bomb(void **state)
     tw_open(&w, 1, l);
     /* 2 GiB of zeros would be ~2 MB gzipped; the layer must stop long
      * before: the writer stops as soon as the layer refuses input. */
-    struct archive_entry *ae = archive_entry_new();
-    archive_entry_set_pathname(ae, "zeros");
-    archive_entry_set_filetype(ae, AE_IFREG);
-    archive_entry_set_size(ae, 2LL << 30);
-    archive_write_header(w.a, ae);
-    archive_entry_free(ae);
+    tw_big_header(&w, "zeros", 2LL << 30);
     static char zeros[1 << 16];
     uint64_t off = 0;
     for (; off < (2ULL << 30) && !w.stopped; off += sizeof zeros)
@@ -444,12 +451,7 @@ static void test_layer_bad__huge_wanted_file(void **state)
     assert_int_equal(sf_layer_new(&l, &o, &e), SF_OK);
     twriter w;
     tw_open(&w, 0, l);
-    struct archive_entry *ae = archive_entry_new();
-    archive_entry_set_pathname(ae, "app/node_modules/x/package.json");
-    archive_entry_set_filetype(ae, AE_IFREG);
-    archive_entry_set_size(ae, 100LL << 20);
-    archive_write_header(w.a, ae);
-    archive_entry_free(ae);
+    tw_big_header(&w, "app/node_modules/x/package.json", 100LL << 20);
     static char spaces[1 << 16];
     memset(spaces, ' ', sizeof spaces);
     for (size_t off = 0; off < (100u << 20); off += sizeof spaces)

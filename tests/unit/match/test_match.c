@@ -55,16 +55,6 @@ static void tdb_free(tdb *t)
     free(t->data);
 }
 
-static int has_id(const sf_finding *f, const char *id)
-{
-    if (strcmp(f->id, id) == 0)
-        return 1;
-    for (size_t i = 0; i < f->naliases; i++)
-        if (strcmp(f->aliases[i], id) == 0)
-            return 1;
-    return 0;
-}
-
 /* ---- range semantics ---- */
 
 static void add_range(sf_vdb_builder *b, const char *id, const char *eco, const char *name,
@@ -198,7 +188,8 @@ static void test_match_merge__aliases_one_finding(void **state)
     sf_findings f;
     assert_int_equal(findings_of(&t, SF_PT_NPM, "lodash", "4.17.4", &f), 2);
     assert_string_equal(f.items[0].id, "CVE-2018-3721");
-    assert_true(has_id(&f.items[0], "GHSA-x") && has_id(&f.items[0], "NSWG-NPM-1"));
+    assert_true(sf_t_finding_has_id(&f.items[0], "GHSA-x") &&
+                sf_t_finding_has_id(&f.items[0], "NSWG-NPM-1"));
     /* Every merged advisory must be fixed: the highest first fix wins. */
     assert_string_equal(f.items[0].fixed, "4.17.10");
     assert_non_null(f.items[0].cvss_vector);
@@ -261,7 +252,7 @@ static void alpine_case(const json_t *c, const char *src_override)
         const char *id = json_string_value(json_object_get(g, "id"));
         const sf_finding *hit = NULL;
         for (size_t k = 0; k < f.n; k++)
-            if (strcmp(f.items[k].pkg_name, pkg) == 0 && has_id(&f.items[k], id))
+            if (strcmp(f.items[k].pkg_name, pkg) == 0 && sf_t_finding_has_id(&f.items[k], id))
                 hit = &f.items[k];
         if (!hit)
             fail_msg("%s: missing (%s, %s)", json_string_value(json_object_get(c, "image")), pkg, id);
@@ -383,7 +374,7 @@ static void debian_case(const json_t *c, const tdb *t)
         const char *adv = json_string_value(json_object_get(g, "advisory"));
         const sf_finding *hit = NULL;
         for (size_t k = 0; k < f.n; k++)
-            if (strcmp(f.items[k].pkg_name, bin) == 0 && has_id(&f.items[k], adv))
+            if (strcmp(f.items[k].pkg_name, bin) == 0 && sf_t_finding_has_id(&f.items[k], adv))
                 hit = &f.items[k];
         if (!hit)
             fail_msg("missing (%s, %s)", bin, adv);
@@ -471,7 +462,7 @@ static void test_match_npm__expected_findings(void **state)
         }
         int found = 0;
         for (size_t k = 0; k < f.n && !found; k++)
-            found = strcmp(f.items[k].pkg_path, xp) == 0 && has_id(&f.items[k], id);
+            found = strcmp(f.items[k].pkg_path, xp) == 0 && sf_t_finding_has_id(&f.items[k], id);
         if (!found)
             fail_msg("npm: missing %s at %s", id, xp);
     }

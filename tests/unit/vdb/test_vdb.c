@@ -124,18 +124,28 @@ static void test_vdb_format__corruption_refused(void **state)
     assert_int_equal(sf_vdb_open(&db, "/nonexistent/x.db", &err), SF_ENOTFOUND);
 }
 
-static void test_vdb_format__atomic_swap(void **state)
+/* small_builder() written to a fresh temp file made from the mkstemp
+ * template path (filled in place) and opened as a shared handle in *sh.
+ * Returns the builder for the test to extend and rewrite. */
+static sf_vdb_builder *shared_small_db(char *path, sf_vdb_shared **sh)
 {
-    (void)state;
-    char path[] = "/tmp/sf-vdb-test-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
     sf_error err = SF_ERROR_INIT;
     sf_vdb_builder *b = small_builder();
     assert_int_equal(sf_vdb_builder_write(b, path, &err), SF_OK);
+    assert_int_equal(sf_vdb_shared_new(sh, path, &err), SF_OK);
+    return b;
+}
+
+static void test_vdb_format__atomic_swap(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/sf-vdb-test-XXXXXX";
+    sf_error err = SF_ERROR_INIT;
     sf_vdb_shared *sh = NULL;
-    assert_int_equal(sf_vdb_shared_new(&sh, path, &err), SF_OK);
+    sf_vdb_builder *b = shared_small_db(path, &sh);
     sf_vdb *snap = sf_vdb_shared_get(sh);
     assert_int_equal(sf_vdb_shared_refresh(sh, &err), 0); /* unchanged */
     /* A newer DB with one more record replaces the file. */
@@ -198,14 +208,9 @@ static void test_vdb_format__concurrent_refresh(void **state)
 {
     (void)state;
     char path[] = "/tmp/sf-vdb-conc-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
     sf_error err = SF_ERROR_INIT;
-    sf_vdb_builder *b = small_builder();
-    assert_int_equal(sf_vdb_builder_write(b, path, &err), SF_OK);
     sf_vdb_shared *sh = NULL;
-    assert_int_equal(sf_vdb_shared_new(&sh, path, &err), SF_OK);
+    sf_vdb_builder *b = shared_small_db(path, &sh);
     pthread_t th[3];
     reader_arg args[3];
     for (int i = 0; i < 3; i++) {
@@ -383,16 +388,6 @@ static size_t match_one(const char *src, sf_pkg *p, const sf_osinfo *os, sf_find
     return f->n;
 }
 
-static int has_id(const sf_finding *f, const char *id)
-{
-    if (strcmp(f->id, id) == 0)
-        return 1;
-    for (size_t i = 0; i < f->naliases; i++)
-        if (strcmp(f->aliases[i], id) == 0)
-            return 1;
-    return 0;
-}
-
 static void test_vdb_import__secdb_dirty_ids(void **state)
 {
     (void)state;
@@ -412,7 +407,7 @@ static void test_vdb_import__secdb_dirty_ids(void **state)
     match_one("vulndb/alpine-secdb/alpine-secdb-v3.3-v3.11-yaml-and-json.tar.gz", &p, &os, &f);
     int found = 0;
     for (size_t i = 0; i < f.n; i++)
-        found |= has_id(&f.items[i], "CVE-2018-16859");
+        found |= sf_t_finding_has_id(&f.items[i], "CVE-2018-16859");
     assert_true(found);
     sf_findings_clear(&f);
 }
@@ -427,7 +422,7 @@ static void test_vdb_import__debian_tracker(void **state)
     match_one("vulndb/debian-security-tracker/DSA-list", &p, &os, &f);
     const sf_finding *hit = NULL;
     for (size_t i = 0; i < f.n; i++)
-        if (has_id(&f.items[i], "DSA-5147-1"))
+        if (sf_t_finding_has_id(&f.items[i], "DSA-5147-1"))
             hit = &f.items[i];
     assert_non_null(hit);
     assert_string_equal(hit->id, "CVE-2022-1664");
@@ -439,7 +434,7 @@ static void test_vdb_import__debian_tracker(void **state)
     p.version = "1.19.8";
     match_one("vulndb/debian-security-tracker/DSA-list", &p, &os, &f);
     for (size_t i = 0; i < f.n; i++)
-        assert_false(has_id(&f.items[i], "DSA-5147-1"));
+        assert_false(sf_t_finding_has_id(&f.items[i], "DSA-5147-1"));
     sf_findings_clear(&f);
 }
 
