@@ -169,6 +169,8 @@ static void forget_all(sf_kcons *c)
     c->gen++;
 }
 
+static void set_paused(sf_kcons *c, int pause);
+
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
@@ -183,7 +185,13 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
             rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, parts));
         else
             rd_kafka_assign(rk, parts);
-        c->paused = 0; /* poll() re-applies backpressure to the new set */
+        /* librdkafka keeps a partition's pause flag across revoke and
+         * re-assign: a partition paused by backpressure before a rebalance
+         * would come back paused while our in-flight count was reset, and
+         * nothing would ever resume it. Start every assignment resumed;
+         * poll() re-applies backpressure to the new set. */
+        rd_kafka_resume_partitions(rk, parts);
+        set_paused(c, 0);
         return;
     }
     /* Revoked (or lost): finished offsets were committed as they finished;
