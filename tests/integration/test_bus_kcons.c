@@ -52,7 +52,7 @@ static int take(sf_kcons *c, int *seen, int *count)
     assert_int_equal(sf_kcons_poll(c, 100, &m, &e), SF_OK);
     if (!m)
         return 0;
-    int idx = atoi(m->value);
+    int idx = (int)strtol(m->value, NULL, 10);
     assert_true(idx >= 0 && idx < NMSGS);
     seen[idx] = 1;
     (*count)++;
@@ -100,7 +100,7 @@ static void test_bus_kcons__paused_consumer_resumes_after_rebalance(void **state
     /* B joins: the group rebalances while A's partitions are paused. */
     assert_int_equal(sf_kcons_new(&b, &o, &e), SF_OK);
     int seen[NMSGS] = {0}, by_a = 0, by_b = 0, all = 0;
-    int held_idx = atoi(held->value);
+    int held_idx = (int)strtol(held->value, NULL, 10);
     int released = 0;
     t0 = now_ms();
     while (!all && now_ms() - t0 < 60000) {
