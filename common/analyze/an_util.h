@@ -166,5 +166,6 @@ extern const sf_analyzer sf_an_gobin;
 extern const sf_analyzer sf_an_java;
 extern const sf_analyzer sf_an_rustbin;
 extern const sf_analyzer sf_an_cargo;
+extern const sf_analyzer sf_an_gem;
 
 #endif
