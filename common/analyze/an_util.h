@@ -155,6 +155,11 @@ int sf_an_rustbin_parse_json(const char *json, size_t len, sf_inv_source *src, s
  * SF_ENOMEM / SF_ELIMIT (err filled); malformed entries are counted. */
 int sf_an_cargo_parse_lock(const uint8_t *data, size_t len, sf_inv_source *src, sf_error *err);
 
+/* composer: an installed.json text (Composer 1 or 2) to Packagist
+ * packages on src. SF_OK, SF_EPARSE/SF_ELIMIT (err filled), SF_ENOMEM.
+ * For the fuzz target and tests. */
+int sf_an_composer_parse_json(const char *text, size_t len, sf_inv_source *src, sf_error *err);
+
 /* The analyzers (each defined in its an_<name>.c), for analyzers.c and tests. */
 extern const sf_analyzer sf_an_os;
 extern const sf_analyzer sf_an_dpkg;
@@ -167,5 +172,6 @@ extern const sf_analyzer sf_an_java;
 extern const sf_analyzer sf_an_rustbin;
 extern const sf_analyzer sf_an_cargo;
 extern const sf_analyzer sf_an_gem;
+extern const sf_analyzer sf_an_composer;
 
 #endif
