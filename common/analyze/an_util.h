@@ -160,6 +160,10 @@ int sf_an_cargo_parse_lock(const uint8_t *data, size_t len, sf_inv_source *src, 
  * For the fuzz target and tests. */
 int sf_an_composer_parse_json(const char *text, size_t len, sf_inv_source *src, sf_error *err);
 
+/* dotnet: a .deps.json text to NuGet packages on src. SF_OK,
+ * SF_EPARSE/SF_ELIMIT (err filled), SF_ENOMEM. For the fuzz target. */
+int sf_an_dotnet_parse_json(const char *text, size_t len, sf_inv_source *src, sf_error *err);
+
 /* The analyzers (each defined in its an_<name>.c), for analyzers.c and tests. */
 extern const sf_analyzer sf_an_os;
 extern const sf_analyzer sf_an_dpkg;
@@ -173,5 +177,6 @@ extern const sf_analyzer sf_an_rustbin;
 extern const sf_analyzer sf_an_cargo;
 extern const sf_analyzer sf_an_gem;
 extern const sf_analyzer sf_an_composer;
+extern const sf_analyzer sf_an_dotnet;
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "an_test.h"
 #include "testutil.h"
+#include "bus/msg_result.h"
 #include "vuln/match.h"
 #include "vuln/vdb.h"
 #include "vuln/vdb_build.h"
@@ -45,6 +46,11 @@ static void test_analyzers_composer__layouts(void **state)
     assert_int_equal(k->type, SF_PT_COMPOSER);
     assert_string_equal(k->version, "5.4.19");
     assert_string_equal(k->license, "MIT");
+    sf_buf purl;
+    sf_buf_init(&purl, 1024);
+    assert_int_equal(sf_result_purl(k, NULL, &purl), SF_OK);
+    assert_string_equal(purl.data, "pkg:composer/symfony/http-kernel@5.4.19");
+    sf_buf_free(&purl);
     assert_string_equal(an_pkg(&src, "monolog/monolog")->license, "MIT OR GPL-2.0-or-later");
     assert_string_equal(an_pkg(&src, "acme/tool")->version, "dev-main");
     assert_string_equal(an_pkg(&src, "acme/tool")->license, "proprietary");
