@@ -106,10 +106,15 @@ static const char osv_json[] =
 static void test_analyzers_dotnet__osv_match(void **state)
 {
     (void)state;
+    /* NuGet ids are case-insensitive: a deps.json spelling the id in
+     * another case must still match the advisory. */
     static const struct {
-        const char *ver;
+        const char *name, *ver;
         int hit;
-    } cases[] = {{"12.0.3", 1}, {"13.0.1-beta1", 1}, {"9.0.1", 1}, {"13.0.1", 0}, {"13.0.3", 0}};
+    } cases[] = {{"Newtonsoft.Json", "12.0.3", 1}, {"Newtonsoft.Json", "13.0.1-beta1", 1},
+                 {"Newtonsoft.Json", "9.0.1", 1},  {"newtonsoft.json", "12.0.3", 1},
+                 {"NEWTONSOFT.JSON", "9.0.1", 1},  {"Newtonsoft.Json", "13.0.1", 0},
+                 {"Newtonsoft.Json", "13.0.3", 0}};
     sf_vdb_builder *b = NULL;
     sf_vdb *db = NULL;
     sf_error err = SF_ERROR_INIT;
@@ -122,8 +127,8 @@ static void test_analyzers_dotnet__osv_match(void **state)
     assert_int_equal(sf_vdb_open_mem(&db, data, len, &err), SF_OK);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char text[256];
-        snprintf(text, sizeof text, "{\"libraries\":{\"Newtonsoft.Json/%s\":{\"type\":\"package\"}}}",
-                 cases[i].ver);
+        snprintf(text, sizeof text, "{\"libraries\":{\"%s/%s\":{\"type\":\"package\"}}}",
+                 cases[i].name, cases[i].ver);
         sf_inv_source src;
         sf_findings f;
         assert_int_equal(an_run(&sf_an_dotnet, "a.deps.json", 0100644, text, strlen(text), &src, &err),
@@ -131,7 +136,7 @@ static void test_analyzers_dotnet__osv_match(void **state)
         sf_findings_init(&f);
         assert_int_equal(sf_match_packages(db, NULL, src.pkgs, src.npkgs, &f, &err), SF_OK);
         if ((f.n == 1) != cases[i].hit)
-            fail_msg("Newtonsoft.Json %s: %zu findings", cases[i].ver, f.n);
+            fail_msg("%s %s: %zu findings", cases[i].name, cases[i].ver, f.n);
         if (f.n) {
             assert_true(sf_t_finding_has_id(&f.items[0], "TEST-NUGET-0001"));
             assert_string_equal(f.items[0].ecosystem, "NuGet");
