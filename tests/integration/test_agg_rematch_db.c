@@ -31,7 +31,7 @@
 #include "vuln/vdb.h"
 #include "vuln/vdb_build.h"
 
-#define BROKERS "127.0.0.1:9092"
+#define BROKERS sf_t_kafka()
 
 static char prefix[64], topic[64], dir[128], db1p[160], db2p[160];
 static sf_kv *kv;
@@ -80,7 +80,7 @@ static int build_db(const char *path, int64_t when, int extra, sf_error *e)
 static int setup(void **state)
 {
     (void)state;
-    const char *nodes[] = {"127.0.0.1:6379"};
+    const char *nodes[] = {sf_t_redis()};
     sf_kv_opts o = {.nodes = nodes, .nnodes = 1};
     sf_kprod_opts po = {.brokers = BROKERS};
     sf_kprod *prod = NULL;
@@ -202,9 +202,9 @@ static void test_agg_rematch_db__one_advisory_three_deltas(void **state)
     char cmd[1024], out[512] = "";
     const char *bin = getenv("SF_BIN");
     snprintf(cmd, sizeof cmd,
-             "%s/scanfarm rematch --db %s --kafka %s --redis 127.0.0.1:6379 --prefix %s "
+             "%s/scanfarm rematch --db %s --kafka %s --redis %s --prefix %s "
              "--findings-topic %s --results-topic ''",
-             bin ? bin : "bin", db2p, BROKERS, prefix, topic);
+             bin ? bin : "bin", db2p, BROKERS, sf_t_redis(), prefix, topic);
     FILE *f = popen(cmd, "r");
     assert_non_null(f);
     size_t n = fread(out, 1, sizeof out - 1, f);
