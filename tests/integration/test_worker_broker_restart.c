@@ -315,6 +315,26 @@ static int collect(sf_kcons *rr, int round, int want, int timeout_s)
     return answered(round);
 }
 
+/* Collect a whole round; on a shortfall name the jobs without a result and
+ * show what the workers and the broker said, then fail. */
+static void expect_round(sf_kcons *rr, int round)
+{
+    if (collect(rr, round, nimgs, COLLECT_S) == nimgs)
+        return;
+    for (int k = 0; k < nimgs; k++)
+        if (json_object_size(got[round][k].by_digest) == 0)
+            fprintf(stderr, "round %d: no result for %s (%s)\n", round + 1, imgs[k].ref,
+                    imgs[k].digest);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "for f in %s/worker-*.log; do echo \"--- $f\"; grep -v 'comp=kafka' \"$f\" | "
+             "tail -n 25; done >&2; echo '--- broker errors' >&2; "
+             "grep -E ' (ERROR|FATAL) ' %s/kafka/server.log | tail -n 10 >&2",
+             run_dir, run_dir);
+    (void)!system(cmd);
+    fail_msg("round %d: %d of %d jobs answered", round + 1, answered(round), nimgs);
+}
+
 /* ---- processes ---------------------------------------------------------- */
 
 static pid_t spawn_worker(int i)
@@ -366,6 +386,19 @@ static int teardown(void **state)
 }
 
 /* ---- the test ------------------------------------------------------------ */
+
+/* Wait up to timeout_s for pid to exit; 1 and its status when it did (a
+ * worker that hangs on shutdown must fail the test, not stall it). */
+static int wait_exit(pid_t pid, int timeout_s, int *st)
+{
+    uint64_t t0 = t_now_ms();
+    while (t_now_ms() - t0 < (uint64_t)timeout_s * 1000u) {
+        if (waitpid(pid, st, WNOHANG) == pid)
+            return 1;
+        sleep_ms(100);
+    }
+    return 0;
+}
 
 /* Stop the broker (`how` is the stack command: kill or down), produce round
  * `round` while it is down, wait `down_ms`, start it again. Returns the
@@ -438,32 +471,40 @@ static void test_worker_broker_restart__no_job_lost(void **state)
     assert_true(first >= 3);
     uint64_t down_kill = outage(p, "kill", 1, 3000);
     assert_int_equal(sf_kprod_flush(p, 60000, &e), SF_OK);
-    assert_int_equal(collect(rr, 0, nimgs, COLLECT_S), nimgs);
-    assert_int_equal(collect(rr, 1, nimgs, COLLECT_S), nimgs);
+    expect_round(rr, 0);
+    expect_round(rr, 1);
 
     /* Round 3, and a graceful stop in its middle. */
     produce_round(p, 2);
     assert_int_equal(sf_kprod_flush(p, 30000, &e), SF_OK);
     int mid = collect(rr, 2, 2, COLLECT_S);
     uint64_t down_term = outage(p, "down", -1, 2000);
-    assert_int_equal(collect(rr, 2, nimgs, COLLECT_S), nimgs);
-
+    expect_round(rr, 2);
     int jobs = 0;
     for (int r = 0; r < NROUNDS; r++) {
-        int a = answered(r);
+        assert_int_equal(answered(r), nimgs);
         jobs += nimgs;
-        for (int k = 0; k < nimgs; k++)
-            if (json_object_size(got[r][k].by_digest) == 0)
-                fprintf(stderr, "round %d: no result for %s\n", r + 1, imgs[k].ref);
-        assert_int_equal(a, nimgs);
     }
-    /* The workers lived through both outages; SIGTERM ends them cleanly. */
+    /* The workers lived through both outages; SIGTERM ends them cleanly:
+     * two with the broker up, the last one with the broker gone (nothing
+     * in flight, so still exit 0, and within its grace period plus the
+     * consumer's close bound: leaving the group must not wait for a
+     * broker that is not there). */
     workers_alive();
-    for (int i = 0; i < NWORKERS; i++)
-        kill(workers[i], SIGTERM);
+    sf_kcons_close(reader); /* done reading: close while the broker is up */
+    reader = NULL;
+    uint64_t t_last = 0;
     for (int i = 0; i < NWORKERS; i++) {
+        if (i == NWORKERS - 1) {
+            assert_int_equal(stack("kill kafka"), 0);
+            t_last = t_now_ms();
+        }
+        kill(workers[i], SIGTERM);
         int st = 0;
-        waitpid(workers[i], &st, 0);
+        if (!wait_exit(workers[i], 60, &st)) {
+            fprintf(stderr, "worker %d still running 60 s after SIGTERM\n", i);
+            fail();
+        }
         if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
             char cmd[300];
             fprintf(stderr, "worker %d: %s %d after SIGTERM; its log:\n", i,
@@ -474,13 +515,15 @@ static void test_worker_broker_restart__no_job_lost(void **state)
         workers[i] = -1;
         assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     }
+    uint64_t last_exit = t_now_ms() - t_last;
+    assert_true(last_exit < 45000); /* --grace 20 + close 10 s + producer flush 10 s */
     fprintf(stderr,
             "broker restart: %d jobs in %d rounds, %d results, %d duplicates; "
             "SIGKILL after %d/%d answered, down %.1f s; SIGTERM after %d/%d, down %.1f s; "
-            "first start %.1f s, total %.1f s\n",
+            "first start %.1f s, total %.1f s; SIGTERM with the broker down: exit 0 in %.1f s\n",
             jobs, NROUNDS, nresults, ndups, first, nimgs, (double)down_kill / 1000.0, mid, nimgs,
             (double)down_term / 1000.0, (double)t_up / 1000.0,
-            (double)(t_now_ms() - t_start) / 1000.0);
+            (double)(t_now_ms() - t_start) / 1000.0, (double)last_exit / 1000.0);
 }
 
 int main(void)
