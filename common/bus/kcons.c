@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/buf.h"
 #include "base/log.h"
@@ -114,6 +115,7 @@ struct sf_kcons {
     int in_flight;
     unsigned gen;        /* bumped on every assignment change */
     int paused;          /* consumer thread only */
+    int close_timeout_ms;
 };
 
 static kpart *part_find(sf_kcons *c, int32_t p)
@@ -273,6 +275,7 @@ int sf_kcons_new(sf_kcons **out, const sf_kcons_opts *o, sf_error *err)
     }
     pthread_mutex_init(&c->mu, NULL);
     c->max_in_flight = o->max_in_flight > 0 ? o->max_in_flight : 8;
+    c->close_timeout_ms = o->close_timeout_ms > 0 ? o->close_timeout_ms : 10000;
     if ((rc = build_conf(conf, o, err)) != SF_OK)
         goto done;
     rd_kafka_conf_set_opaque(conf, c);
@@ -445,12 +448,71 @@ int64_t sf_kcons_frontier(sf_kcons *c, int32_t partition)
     return v;
 }
 
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int ms_left(uint64_t deadline)
+{
+    uint64_t now = mono_ms();
+    return now >= deadline ? 0 : (int)(deadline - now);
+}
+
+/* Commit l and wait for the answer until deadline. A plain synchronous
+ * commit waits as long as librdkafka retries, which with the group
+ * coordinator gone is unbounded. */
+static void commit_bounded(sf_kcons *c, rd_kafka_topic_partition_list_t *l, uint64_t deadline)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_new(c->rk);
+    rd_kafka_resp_err_t e = rd_kafka_commit_queue(c->rk, l, q, NULL, NULL);
+    rd_kafka_event_t *ev = NULL;
+    if (!e) {
+        ev = rd_kafka_queue_poll(q, ms_left(deadline));
+        e = ev ? rd_kafka_event_error(ev) : RD_KAFKA_RESP_ERR__TIMED_OUT;
+    }
+    if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        SF_WARN("kcons", "final commit failed|error=\"%s\"", rd_kafka_err2str(e));
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(q);
+}
+
+/* Leave the group (revoking the assignment through rebalance_cb) until
+ * deadline; 1 when the consumer closed. rd_kafka_consumer_close() is not
+ * used: with the broker down it blocked for good (seen for 12 minutes
+ * with librdkafka 2.0), and a worker told to stop during a broker outage
+ * must still exit within its grace period. */
+static int leave_bounded(sf_kcons *c, uint64_t deadline)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_new(c->rk);
+    rd_kafka_error_t *er = rd_kafka_consumer_close_queue(c->rk, q);
+    if (er) {
+        SF_WARN("kcons", "consumer close failed|error=\"%s\"", rd_kafka_error_string(er));
+        rd_kafka_error_destroy(er);
+    }
+    while (!er && !rd_kafka_consumer_closed(c->rk) && ms_left(deadline) > 0) {
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, ms_left(deadline) < 100 ? ms_left(deadline) : 100);
+        if (ev && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+            rebalance_cb(c->rk, rd_kafka_event_error(ev), rd_kafka_event_topic_partition_list(ev), c);
+        if (ev)
+            rd_kafka_event_destroy(ev);
+    }
+    int closed = rd_kafka_consumer_closed(c->rk);
+    rd_kafka_queue_destroy(q);
+    return closed;
+}
+
 void sf_kcons_close(sf_kcons *c)
 {
     if (!c)
         return;
+    uint64_t deadline = mono_ms() + (uint64_t)c->close_timeout_ms;
     /* Every finished offset was committed (async) as it finished; a final
-     * synchronous commit flushes those still in flight to the broker. */
+     * commit flushes those still in flight (or failed, e.g. while the
+     * broker was away) to the broker. */
     pthread_mutex_lock(&c->mu);
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(
         c->nparts > 0 ? (int)c->nparts : 1);
@@ -459,14 +521,18 @@ void sf_kcons_close(sf_kcons *c)
             rd_kafka_topic_partition_list_add(l, c->topic, c->parts[i].partition)->offset =
                 c->parts[i].tr.commit;
     pthread_mutex_unlock(&c->mu);
-    if (l->cnt > 0) {
-        rd_kafka_resp_err_t e = rd_kafka_commit(c->rk, l, 0);
-        if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
-            SF_WARN("kcons", "final commit failed|error=\"%s\"", rd_kafka_err2str(e));
-    }
+    if (l->cnt > 0)
+        commit_bounded(c, l, deadline);
     rd_kafka_topic_partition_list_destroy(l);
-    rd_kafka_consumer_close(c->rk);
-    rd_kafka_destroy(c->rk);
+    if (leave_bounded(c, deadline)) {
+        rd_kafka_destroy(c->rk);
+    } else {
+        /* The group will notice by the session timeout; what was not
+         * committed is redelivered. */
+        SF_WARN("kcons", "group not left within the close timeout; closing without it|timeout_ms=%d",
+                c->close_timeout_ms);
+        rd_kafka_destroy_flags(c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    }
     pthread_mutex_lock(&c->mu);
     for (size_t i = 0; i < c->nparts; i++)
         sf_offtrack_clear(&c->parts[i].tr);

@@ -36,6 +36,7 @@ typedef struct sf_kcons_opts {
     int session_timeout_ms;     /* 0 = 30000 */
     int max_poll_interval_ms;   /* 0 = 300000 */
     const char *offset_reset;   /* where a new group starts: NULL = "earliest" */
+    int close_timeout_ms;       /* bound on close()'s final commit + group leave (0 = 10000) */
     const char *const *extra;   /* more "key=value" librdkafka properties, NULL-terminated */
 } sf_kcons_opts;
 
@@ -95,7 +96,10 @@ int sf_offtrack_finish(sf_offtrack *t, int64_t off, int64_t *commit);
 /* Outstanding (unfinished) offsets. */
 size_t sf_offtrack_pending(const sf_offtrack *t);
 
-/* Commit finished offsets synchronously, leave the group, free. NULL-safe. */
+/* Commit finished offsets, leave the group, free. NULL-safe. Bounded by
+ * close_timeout_ms even with the broker unreachable: what could not be
+ * committed is redelivered, and the group drops the member by its session
+ * timeout. */
 void sf_kcons_close(sf_kcons *c);
 
 #endif
