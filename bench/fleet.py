@@ -284,13 +284,16 @@ def main():
     host = a.registry.split("://", 1)[-1]
     c0 = regpush.Client(a.registry)
     bases = {name: load_base(c0, ref) for name, ref, _ in bases_used}
-    multi = {arch: load_base(c0, MULTI[1], arch) for arch in ("amd64", "arm64")} if a.multiarch else {}
+    multi = {}
+    if a.multiarch:
+        multi = {arch: load_base(c0, MULTI[1], arch) for arch in ("amd64", "arm64")}
     refs = {}
     if not a.no_reference:
         for name, ref, plat in bases_used:
             refs[name] = base_reference(a.scanfarm, a.db, host, ref, plat)
-        for arch, plat in (("amd64", "linux/amd64"), ("arm64", "linux/arm64/v8")) if a.multiarch else ():
-            refs[f"{MULTI[0]}-{arch}"] = base_reference(a.scanfarm, a.db, host, MULTI[1], plat)
+        for arch, plat in (("amd64", "linux/amd64"), ("arm64", "linux/arm64/v8")):
+            if a.multiarch:
+                refs[f"{MULTI[0]}-{arch}"] = base_reference(a.scanfarm, a.db, host, MULTI[1], plat)
 
     images, errors, lock = {}, [], threading.Lock()
     blobs = {"bytes": 0, "count": 0}
@@ -338,12 +341,14 @@ def main():
                            "platform": plat})
             idx = {"schemaVersion": 2, "mediaType": MT_O_INDEX, "manifests": ms}
             xd = regpush.put_manifest(c, repo, "multi", idx, MT_O_INDEX)
-            for md, mm, (arch, p) in zip(ms, mlayers, (("amd64", "linux/amd64"), ("arm64", "linux/arm64/v8"))):
+            plats = (("amd64", "linux/amd64"), ("arm64", "linux/arm64/v8"))
+            for md, mm, (arch, p) in zip(ms, mlayers, plats):
                 add(md["digest"], {"refs": [f"{host}/{repo}:multi-{arch}"], "base": f"{MULTI[0]}-{arch}",
                                    "platform": p, "index_digest": None, "layers": mm,
                                    "packages": pkgs, "planted_findings": finds})
                 add(f"{xd}/{p}", {"refs": [f"{host}/{repo}:multi"], "base": f"{MULTI[0]}-{arch}",
-                                  "platform": p, "index_digest": xd, "digest": md["digest"], "layers": mm,
+                                  "platform": p, "index_digest": xd, "digest": md["digest"],
+                                  "layers": mm,
                                   "packages": pkgs, "planted_findings": finds})
 
     def images_rec(rec):
