@@ -17,8 +17,13 @@ A share (--share) of tags point at the repository's first manifest, and
 over the corpus Alpine 3.12.12 minirootfs of each architecture). Everything
 is a function of --seed: the same seed gives the same digests.
 
+--bases N keeps only the first N bases (the worker race test builds 200
+images on the 5 single-layer bases: 4 Alpine releases and Debian slim).
+
 Ground truth (--truth FILE, JSON): per image manifest digest, its refs,
-base, platform, the planted packages, and the expected findings:
+base, platform, layer digests, the planted packages, and the expected
+findings (--no-reference leaves out the base findings, for tests that
+only need the fleet's shape):
   - planted npm findings: the corpus npm-expected-findings.json entries for
     the packages planted (independent of scanfarm);
   - base findings: `scanfarm scan --format json --db DB` of the corpus base
@@ -257,25 +262,38 @@ def main():
     ap.add_argument("--share", type=float, default=0.2,
                     help="share of tags (after the first) pointing at the repo's first manifest")
     ap.add_argument("--multiarch", type=int, default=3, help="repositories with an OCI index")
+    ap.add_argument("--bases", type=int, default=len(BASES),
+                    help=f"use only the first N of the {len(BASES)} base images")
+    ap.add_argument("--no-reference", action="store_true",
+                    help="skip the base images' reference scans (truth without base findings)")
     ap.add_argument("--app-kb", type=int, default=64, help="random bytes per code layer")
     ap.add_argument("--threads", type=int, default=8)
     ap.add_argument("--corpus", default=os.environ.get("SF_CORPUS", os.path.join(HERE, "..", "..", "shared", "corpus")))
-    ap.add_argument("--scanfarm", required=True, help="scanfarm binary (base references)")
-    ap.add_argument("--db", required=True, help="vulnerability DB (base references)")
+    ap.add_argument("--scanfarm", help="scanfarm binary (base references)")
+    ap.add_argument("--db", help="vulnerability DB (base references)")
     ap.add_argument("--truth", required=True, help="ground-truth JSON to write")
     a = ap.parse_args()
+    if not a.no_reference and not (a.scanfarm and a.db):
+        ap.error("--scanfarm and --db are needed for the base references (or --no-reference)")
+    if not 1 <= a.bases <= len(BASES):
+        ap.error(f"--bases must be 1..{len(BASES)}")
+    bases_used = BASES[:a.bases]
 
     npm = json.load(open(os.path.join(a.corpus, "lang/npm/npm-expected-findings.json")))
     pypi = pypi_oracle(a.corpus)
     host = a.registry.split("://", 1)[-1]
     c0 = regpush.Client(a.registry)
-    bases = {name: load_base(c0, ref) for name, ref, _ in BASES}
-    multi = {arch: load_base(c0, MULTI[1], arch) for arch in ("amd64", "arm64")}
+    bases = {name: load_base(c0, ref) for name, ref, _ in bases_used}
+    multi = {}
+    if a.multiarch:
+        multi = {arch: load_base(c0, MULTI[1], arch) for arch in ("amd64", "arm64")}
     refs = {}
-    for name, ref, plat in BASES:
-        refs[name] = base_reference(a.scanfarm, a.db, host, ref, plat)
-    for arch, plat in (("amd64", "linux/amd64"), ("arm64", "linux/arm64/v8")):
-        refs[f"{MULTI[0]}-{arch}"] = base_reference(a.scanfarm, a.db, host, MULTI[1], plat)
+    if not a.no_reference:
+        for name, ref, plat in bases_used:
+            refs[name] = base_reference(a.scanfarm, a.db, host, ref, plat)
+        for arch, plat in (("amd64", "linux/amd64"), ("arm64", "linux/arm64/v8")):
+            if a.multiarch:
+                refs[f"{MULTI[0]}-{arch}"] = base_reference(a.scanfarm, a.db, host, MULTI[1], plat)
 
     images, errors, lock = {}, [], threading.Lock()
     blobs = {"bytes": 0, "count": 0}
@@ -290,7 +308,7 @@ def main():
     def one_repo(c, i):
         rng = random.Random(f"{a.seed}/repo/{i}")
         repo = f"{a.prefix}/app{i:04d}"
-        bname = BASES[rng.randrange(len(BASES))][0]
+        bname = bases_used[rng.randrange(len(bases_used))][0]
         dblob, ddiff, pkgs, finds = deps_layer(rng, npm["installed"], npm["findings"], pypi, repo)
         first = None
         for t in range(a.tags):
@@ -303,6 +321,7 @@ def main():
             m, _ = image(c, repo, bases[bname], [(dblob, ddiff), (cblob, cdiff)])
             d = regpush.put_manifest(c, repo, tag, m, MT_O_MANIFEST)
             rec = {"base": bname, "platform": "linux/amd64", "index_digest": None,
+                   "layers": [l["digest"] for l in m["layers"]],
                    "packages": pkgs, "planted_findings": finds}
             add(d, dict(rec, refs=[f"{host}/{repo}:{tag}"]))
             with lock:
@@ -312,21 +331,24 @@ def main():
                 first = (m, d, rec)
         if i < a.multiarch:
             cblob, cdiff = code_layer(a.seed, repo, "multi", a.app_kb)
-            ms = []
+            ms, mlayers = [], []
             for arch, variant in (("amd64", None), ("arm64", "v8")):
                 m, plat = image(c, repo, multi[arch], [(dblob, ddiff), (cblob, cdiff)], arch, variant)
+                mlayers.append([l["digest"] for l in m["layers"]])
                 body = jbytes(m)
                 d = regpush.put_manifest(c, repo, f"multi-{arch}", m, MT_O_MANIFEST)
                 ms.append({"mediaType": MT_O_MANIFEST, "digest": d, "size": len(body),
                            "platform": plat})
             idx = {"schemaVersion": 2, "mediaType": MT_O_INDEX, "manifests": ms}
             xd = regpush.put_manifest(c, repo, "multi", idx, MT_O_INDEX)
-            for md, (arch, p) in zip(ms, (("amd64", "linux/amd64"), ("arm64", "linux/arm64/v8"))):
+            plats = (("amd64", "linux/amd64"), ("arm64", "linux/arm64/v8"))
+            for md, mm, (arch, p) in zip(ms, mlayers, plats):
                 add(md["digest"], {"refs": [f"{host}/{repo}:multi-{arch}"], "base": f"{MULTI[0]}-{arch}",
-                                   "platform": p, "index_digest": None,
+                                   "platform": p, "index_digest": None, "layers": mm,
                                    "packages": pkgs, "planted_findings": finds})
                 add(f"{xd}/{p}", {"refs": [f"{host}/{repo}:multi"], "base": f"{MULTI[0]}-{arch}",
                                   "platform": p, "index_digest": xd, "digest": md["digest"],
+                                  "layers": mm,
                                   "packages": pkgs, "planted_findings": finds})
 
     def images_rec(rec):
@@ -352,6 +374,7 @@ def main():
         return 1
     ntags = sum(len(r["refs"]) for r in images.values())
     truth = {"seed": a.seed, "repos": a.repos, "tags": a.tags, "share": a.share,
+             "bases": [name for name, _, _ in bases_used],
              "registry": host, "prefix": a.prefix, "push_seconds": round(secs, 3),
              "app_blobs_pushed": blobs["count"], "app_bytes_pushed": blobs["bytes"],
              "base_reference": {k: {"findings": v[0], "packages": v[1]} for k, v in refs.items()},

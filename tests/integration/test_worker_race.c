@@ -1,0 +1,393 @@
+/*
+ * Fleet race: 16 scanfarm-worker PROCESSES (2 scan threads each) in one
+ * consumer group over a fresh jobs topic, 200 images built on 5 shared
+ * single-layer bases (bench/fleet.py: 40 repositories x 5 tags over the
+ * corpus Alpine 3.10/3.12/3.18/3.20 and Debian bookworm-slim images pushed
+ * by tests/fixtures/push-corpus, each repository with its own dependency
+ * layer and each tag its own code layer). The Redis key prefix is new, so
+ * every layer is cold; the workers are all in the group (two partitions
+ * each) before the 200 jobs are produced, so 32 scans start at once and
+ * race for the same base layers.
+ *
+ * What must hold, summed over the 16 workers' /metrics:
+ *   scanfarm_layers_analysed_total == the fleet's unique layers (from the
+ *   generator's truth, not from scanfarm), none failed, no lock takeover;
+ *   misses == unique layers, the rest hits or waits, and some waits (the
+ *   race really happened); every image's result arrived without error,
+ *   with the layers the generator put in it, and the layers marked "miss"
+ *   in the results add up to the unique layers too. Every worker scanned
+ *   something and exits 0 on SIGTERM.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "bus/kcons.h"
+#include "bus/kprod.h"
+#include "bus/msg_job.h"
+#include "worker_helpers.h"
+
+#define NWORKERS 16
+#define CONCURRENCY "2"
+#define JOB_PARTITIONS 32 /* two per worker: each worker's two threads get work */
+#define NREPOS "40"
+#define NTAGS "5"
+#define NBASES 5
+
+static char tag[96], prefix[96], jobs_topic[128], results_topic[128], dlq_topic[128], group[128];
+static char truth_path[256], logdir[256];
+static int topics_made;
+
+typedef struct rimage {
+    const char *digest, *ref; /* into the truth document */
+    char repo[128];
+    size_t nlayers;
+    int got; /* results received (>1: redelivered) */
+} rimage;
+
+static int teardown(void **state)
+{
+    (void)state;
+    wt_kill_all();
+    if (topics_made) {
+        sf_kprod *p = NULL;
+        sf_kprod_opts po = {.brokers = "127.0.0.1:9092"};
+        if (sf_kprod_new(&p, &po, NULL) == SF_OK) {
+            sf_kprod_delete_topic(p, jobs_topic, 15000, NULL);
+            sf_kprod_delete_topic(p, results_topic, 15000, NULL);
+            sf_kprod_delete_topic(p, dlq_topic, 15000, NULL);
+            sf_kprod_free(p);
+        }
+        topics_made = 0;
+    }
+    if (prefix[0])
+        wt_redis_del_prefix(prefix);
+    if (truth_path[0])
+        unlink(truth_path);
+    if (logdir[0]) {
+        char cmd[400];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", logdir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", logdir);
+    }
+    return 0;
+}
+
+/* Push the corpus bases, then the fleet; the truth file lists each image's
+ * digest, refs and layer digests. */
+static json_t *push_fleet(void)
+{
+    const char *src = getenv("SF_SRC") ? getenv("SF_SRC") : ".";
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "python3 %s/tests/fixtures/push-corpus --quiet >/dev/null", src);
+    if (system(cmd) != 0)
+        return NULL;
+    /* The fleet is a function of the seed: reruns find every blob in place. */
+    snprintf(cmd, sizeof cmd,
+             "python3 %s/bench/fleet.py --registry http://127.0.0.1:5000 --prefix hfleet-race/s7 "
+             "--repos " NREPOS " --tags " NTAGS " --share 0 --multiarch 0 --bases %d --app-kb 4 "
+             "--seed 7 --no-reference --threads 4 --truth %s",
+             src, NBASES, truth_path);
+    if (system(cmd) != 0)
+        return NULL;
+    json_error_t je;
+    return json_load_file(truth_path, 0, &je);
+}
+
+static void produce_jobs(rimage *im, size_t n)
+{
+    sf_kprod *p = NULL;
+    sf_error e = SF_ERROR_INIT;
+    sf_kprod_opts po = {.brokers = "127.0.0.1:9092"};
+    assert_int_equal(sf_kprod_new(&p, &po, &e), SF_OK);
+    for (size_t k = 0; k < n; k++) {
+        char at[40];
+        char *refs[] = {(char *)im[k].ref};
+        sf_job_now(at, sizeof at);
+        sf_job j = {.run_id = tag, .kind = SF_JOB_SCAN, .registry = "127.0.0.1:5000",
+                    .repository = im[k].repo, .digest = (char *)im[k].digest,
+                    .refs = refs, .nrefs = 1, .enqueued_at = at};
+        char *json = NULL;
+        size_t len = 0;
+        assert_int_equal(sf_job_encode(&j, &json, &len, &e), SF_OK);
+        assert_int_equal(sf_kprod_produce(p, jobs_topic, im[k].digest, strlen(im[k].digest), json,
+                                          len, NULL, &e),
+                         SF_OK);
+        free(json);
+    }
+    assert_int_equal(sf_kprod_flush(p, 30000, &e), SF_OK);
+    sf_kprod_free(p);
+}
+
+static pid_t spawn_worker(int i, int port)
+{
+    char sport[16], cid[128], logp[400];
+    snprintf(sport, sizeof sport, "%d", port);
+    snprintf(cid, sizeof cid, "%s-w%d", tag, i);
+    snprintf(logp, sizeof logp, "%s/worker-%d.log", logdir, i);
+    char *argv[] = {(char *)wt_bin("scanfarm-worker"), "--kafka", "127.0.0.1:9092", "--redis",
+                    "127.0.0.1:6379", "--key-prefix", prefix, "--group", group, "--jobs-topic",
+                    jobs_topic, "--results-topic", results_topic, "--dlq-topic", dlq_topic,
+                    "--metrics-port", sport, "--metrics-addr", "127.0.0.1", "--concurrency",
+                    CONCURRENCY, "--insecure-registry", "127.0.0.1:5000", "--client-id", cid,
+                    "--grace", "30", "--log-level", "info", NULL};
+    return wt_spawn(argv, logp);
+}
+
+/* Partitions a worker holds now, from its log: assigned minus revoked
+ * counts. Right for both rebalance protocols: eager revokes everything and
+ * assigns the full set, cooperative moves only the difference. */
+static int assigned_now(int i)
+{
+    char logp[400], line[1024];
+    snprintf(logp, sizeof logp, "%s/worker-%d.log", logdir, i);
+    FILE *f = fopen(logp, "r");
+    int n = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        /* ts=... comp=kcons msg="partitions assigned" count=2 */
+        const char *a = strstr(line, "msg=\"partitions assigned\"");
+        const char *r = a ? NULL : strstr(line, "msg=\"partitions revoked\"");
+        const char *c = a ? strstr(a, " count=") : r ? strstr(r, " count=") : NULL;
+        if (c)
+            n += (a ? 1 : -1) * (int)strtol(c + strlen(" count="), NULL, 10);
+    }
+    if (f)
+        fclose(f);
+    return n;
+}
+
+/* Every worker answers /healthz and the group has settled with all 16
+ * members holding JOB_PARTITIONS / 16 partitions each, twice in a row. */
+static int wait_group(const pid_t *w, const int *ports, int timeout_s)
+{
+    uint64_t t0 = t_now_ms();
+    int stable = 0;
+    while (t_now_ms() - t0 < (uint64_t)timeout_s * 1000) {
+        int ok = 1;
+        for (int i = 0; i < NWORKERS; i++)
+            if (waitpid(w[i], NULL, WNOHANG) == w[i]) {
+                char logp[400];
+                snprintf(logp, sizeof logp, "%s/worker-%d.log", logdir, i);
+                wt_untrack(w[i]);
+                wt_tail(logp, 20);
+                fail_msg("worker %d exited before taking jobs", i);
+            }
+        for (int i = 0; i < NWORKERS && ok; i++) {
+            char page[1024];
+            ok = wt_http_get(ports[i], "/healthz", page, sizeof page) == 0 &&
+                 strstr(page, " 200 ") && assigned_now(i) == JOB_PARTITIONS / NWORKERS;
+        }
+        stable = ok ? stable + 1 : 0;
+        if (stable == 2)
+            return 0;
+        wt_sleep_ms(500);
+    }
+    return -1;
+}
+
+static rimage *find_image(rimage *im, size_t n, const char *digest)
+{
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(im[k].digest, digest) == 0)
+            return &im[k];
+    return NULL;
+}
+
+/* Read the results topic until every image has a result; count the
+ * layers the results mark as analysed here ("miss"). */
+static int collect(rimage *im, size_t n, int timeout_s, long *misses, int *dups)
+{
+    char rg[200];
+    snprintf(rg, sizeof rg, "%s.reader", tag);
+    sf_kcons *rr = NULL;
+    sf_error e = SF_ERROR_INIT;
+    sf_kcons_opts ro = {.brokers = "127.0.0.1:9092", .group = rg, .topic = results_topic,
+                        .max_in_flight = 100000};
+    assert_int_equal(sf_kcons_new(&rr, &ro, &e), SF_OK);
+    uint64_t t0 = t_now_ms();
+    size_t have = 0;
+    while (have < n && t_now_ms() - t0 < (uint64_t)timeout_s * 1000) {
+        sf_kmsg *m = NULL;
+        if (sf_kcons_poll(rr, 200, &m, &e) != SF_OK || !m)
+            continue;
+        json_error_t je;
+        json_t *r = json_loadb(m->value, m->len, 0, &je);
+        const char *dg = json_string_value(json_object_get(r, "digest"));
+        const char *run = json_string_value(json_object_get(r, "run_id"));
+        rimage *x = dg && run && strcmp(run, tag) == 0 ? find_image(im, n, dg) : NULL;
+        if (x) {
+            json_t *err = json_object_get(r, "error");
+            if (err && !json_is_null(err)) {
+                char *s = json_dumps(err, 0);
+                fprintf(stderr, "race: %s: error %s\n", x->ref, s);
+                free(s);
+                fail();
+            }
+            json_t *layers = json_object_get(r, "layers"), *l;
+            size_t i;
+            assert_int_equal(json_array_size(layers), x->nlayers);
+            if (x->got++ == 0) {
+                have++;
+                json_array_foreach(layers, i, l) {
+                    const char *c = json_string_value(json_object_get(l, "cache"));
+                    *misses += c && strcmp(c, "miss") == 0;
+                }
+            } else {
+                (*dups)++;
+            }
+        }
+        json_decref(r);
+        sf_kcons_done(rr, m);
+    }
+    sf_kcons_close(rr);
+    return have == n ? 0 : -1;
+}
+
+static void test_worker_race__sixteen_processes_one_analysis_per_layer(void **state)
+{
+    (void)state;
+    if (!t_service_up(6379) || !wt_tcp_up(9092) || !wt_tcp_up(5000) ||
+        access(wt_bin("scanfarm-worker"), X_OK) != 0)
+        skip();
+    uint64_t t_start = t_now_ms();
+    snprintf(tag, sizeof tag, "hfleet-race-%ld-%ld", (long)getpid(), (long)time(NULL));
+    snprintf(prefix, sizeof prefix, "%s", tag);
+    snprintf(jobs_topic, sizeof jobs_topic, "%s.jobs", tag);
+    snprintf(results_topic, sizeof results_topic, "%s.results", tag);
+    snprintf(dlq_topic, sizeof dlq_topic, "%s.dlq", tag);
+    snprintf(group, sizeof group, "%s.workers", tag);
+    snprintf(truth_path, sizeof truth_path, "/tmp/%s.truth.json", tag);
+    snprintf(logdir, sizeof logdir, "/tmp/%s.logs", tag);
+    assert_int_equal(mkdir(logdir, 0700), 0);
+
+    /* The fleet and its shape, from the generator. */
+    json_t *truth = push_fleet();
+    assert_non_null(truth);
+    json_t *images = json_object_get(truth, "images");
+    size_t n = json_object_size(images);
+    assert_int_equal(n, 200);
+    rimage *im = calloc(n, sizeof *im);
+    json_t *uniq = json_object(), *bases = json_object(), *rec;
+    const char *dg;
+    size_t k = 0, refs_total = 0;
+    json_object_foreach(images, dg, rec) {
+        json_t *layers = json_object_get(rec, "layers");
+        const char *ref = json_string_value(json_array_get(json_object_get(rec, "refs"), 0));
+        assert_non_null(ref);
+        im[k].digest = dg;
+        im[k].ref = ref;
+        /* "127.0.0.1:5000/<repo>:<tag>" -> repo */
+        const char *slash = strchr(ref, '/'), *colon = strrchr(ref, ':');
+        assert_true(slash && colon > slash);
+        snprintf(im[k].repo, sizeof im[k].repo, "%.*s", (int)(colon - slash - 1), slash + 1);
+        im[k].nlayers = json_array_size(layers);
+        refs_total += im[k].nlayers;
+        size_t i;
+        json_t *l;
+        json_array_foreach(layers, i, l) json_object_set(uniq, json_string_value(l), json_true());
+        json_object_set(bases, json_string_value(json_array_get(layers, 0)), json_true());
+        k++;
+    }
+    size_t nuniq = json_object_size(uniq);
+    assert_int_equal(json_object_size(bases), NBASES);
+    fprintf(stderr, "race: %zu images, %zu layer references, %zu unique layers (%d bases)\n", n,
+            refs_total, nuniq, NBASES);
+
+    /* Topics, then the 16 workers, then the jobs. */
+    sf_kprod *p = NULL;
+    sf_error e = SF_ERROR_INIT;
+    sf_kprod_opts po = {.brokers = "127.0.0.1:9092"};
+    assert_int_equal(sf_kprod_new(&p, &po, &e), SF_OK);
+    topics_made = 1;
+    assert_int_equal(sf_kprod_create_topic(p, jobs_topic, JOB_PARTITIONS, 1, 15000, &e), SF_OK);
+    assert_int_equal(sf_kprod_create_topic(p, results_topic, 4, 1, 15000, &e), SF_OK);
+    assert_int_equal(sf_kprod_create_topic(p, dlq_topic, 1, 1, 15000, &e), SF_OK);
+    sf_kprod_free(p);
+    int ports[NWORKERS];
+    pid_t w[NWORKERS];
+    for (int i = 0; i < NWORKERS; i++) {
+        ports[i] = t_port(i);
+        w[i] = spawn_worker(i, ports[i]);
+    }
+    uint64_t t_spawned = t_now_ms();
+    if (wait_group(w, ports, 240) != 0) {
+        for (int i = 0; i < NWORKERS; i++)
+            fprintf(stderr, "worker %d holds %d partitions\n", i, assigned_now(i));
+        fail_msg("the 16 workers did not settle into one group generation");
+    }
+    uint64_t t_jobs = t_now_ms();
+    produce_jobs(im, n);
+    long misses = 0;
+    int dups = 0;
+    if (collect(im, n, 300, &misses, &dups) != 0) {
+        char logp[400];
+        snprintf(logp, sizeof logp, "%s/worker-0.log", logdir);
+        wt_tail(logp, 30);
+        fail_msg("not every image got its result");
+    }
+    uint64_t t_done = t_now_ms();
+
+    /* Fleet-wide metrics: the sum over the 16 workers. */
+    double analysed = 0, failed = 0, hit = 0, miss = 0, wait = 0, uncached = 0, takeovers = 0;
+    int idle = 0;
+    static char page[1 << 20];
+    for (int i = 0; i < NWORKERS; i++) {
+        assert_int_equal(wt_http_get(ports[i], "/metrics", page, sizeof page), 0);
+        analysed += wt_metric(page, "scanfarm_layers_analysed_total", NULL);
+        failed += wt_metric(page, "scanfarm_layers_analysed_total", "outcome=\"error\"");
+        hit += wt_metric(page, "scanfarm_cache_layer_lookups_total", "result=\"hit\"");
+        miss += wt_metric(page, "scanfarm_cache_layer_lookups_total", "result=\"miss\"");
+        wait += wt_metric(page, "scanfarm_cache_layer_lookups_total", "result=\"wait\"");
+        uncached += wt_metric(page, "scanfarm_cache_layer_lookups_total", "result=\"uncached\"");
+        takeovers += wt_metric(page, "scanfarm_cache_lock_takeovers_total", NULL);
+        idle += wt_metric(page, "scanfarm_jobs_total", "outcome=\"ok\"") == 0;
+    }
+    fprintf(stderr,
+            "race: %d workers x " CONCURRENCY " threads: %.0f analyses for %zu unique layers "
+            "(%.2f per layer); lookups hit %.0f miss %.0f wait %.0f uncached %.0f; takeovers "
+            "%.0f; result layers marked miss %ld; %d redelivered results\n",
+            NWORKERS, analysed, nuniq, analysed / (double)nuniq, hit, miss, wait, uncached,
+            takeovers, misses, dups);
+    fprintf(stderr, "race: wall %.1f s (fleet push %.1f s, group settle %.1f s, scan %.1f s)\n",
+            (double)(t_done - t_start) / 1000, (double)(t_spawned - t_start) / 1000,
+            (double)(t_jobs - t_spawned) / 1000, (double)(t_done - t_jobs) / 1000);
+    assert_true(analysed == (double)nuniq);
+    assert_true(failed == 0);
+    assert_true(miss == (double)nuniq);
+    assert_true(uncached == 0);
+    assert_true(takeovers == 0);
+    assert_true(hit + miss + wait >= (double)refs_total);
+    assert_true(wait > 0); /* the workers really raced for layers */
+    assert_int_equal(misses, (long)nuniq);
+    assert_int_equal(idle, 0);
+
+    for (int i = 0; i < NWORKERS; i++)
+        kill(w[i], SIGTERM);
+    for (int i = 0; i < NWORKERS; i++) {
+        int st = wt_stop(w[i], 60);
+        if (!(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+            char logp[400];
+            snprintf(logp, sizeof logp, "%s/worker-%d.log", logdir, i);
+            wt_tail(logp, 30);
+            fail_msg("worker %d did not exit cleanly on SIGTERM (status %d)", i, st);
+        }
+    }
+    json_decref(uniq);
+    json_decref(bases);
+    json_decref(truth);
+    free(im);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_worker_race__sixteen_processes_one_analysis_per_layer,
+                                  teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

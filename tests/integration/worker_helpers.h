@@ -1,0 +1,258 @@
+/*
+ * Helpers shared by the scanfarm-worker process tests (fleet race, big
+ * layer): spawning worker processes with their own log files, reading
+ * their Prometheus /metrics and /proc status, private docker-registry and
+ * Redis-prefix cleanup. Header-only so each test stays one executable.
+ * Builds on cache_helpers.h (t_port, t_now_ms, t_service_up).
+ */
+#ifndef SF_TEST_WORKER_HELPERS_H
+#define SF_TEST_WORKER_HELPERS_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <hiredis/hiredis.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cache_helpers.h"
+
+/* Path of a program in SF_BIN (rotating static buffers: up to 4 live). */
+static inline const char *wt_bin(const char *name)
+{
+    static char path[4][512];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(path[k], sizeof path[k], "%s/%s", getenv("SF_BIN") ? getenv("SF_BIN") : "bin", name);
+    return path[k];
+}
+
+static inline void wt_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* Every process a test starts, so a failed assertion cannot leak them:
+ * the test's teardown calls wt_kill_all(). */
+#define WT_MAX_PROCS 64
+static pid_t wt_procs[WT_MAX_PROCS];
+static int wt_nprocs;
+
+static inline pid_t wt_track(pid_t p)
+{
+    if (p > 0 && wt_nprocs < WT_MAX_PROCS)
+        wt_procs[wt_nprocs++] = p;
+    return p;
+}
+
+/* Forget a process the test has reaped itself. */
+static inline void wt_untrack(pid_t p)
+{
+    for (int i = 0; i < wt_nprocs; i++)
+        if (wt_procs[i] == p) {
+            wt_procs[i] = wt_procs[--wt_nprocs];
+            return;
+        }
+}
+
+static inline void wt_kill_all(void)
+{
+    for (int i = 0; i < wt_nprocs; i++)
+        if (kill(wt_procs[i], SIGKILL) == 0)
+            waitpid(wt_procs[i], NULL, 0);
+    wt_nprocs = 0;
+}
+
+/* 1 when something accepts TCP connections on 127.0.0.1:port. */
+static inline int wt_tcp_up(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    int up = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    if (fd >= 0)
+        close(fd);
+    return up;
+}
+
+/* fork+exec argv with stdout and stderr to logpath (NULL: /dev/null). */
+static inline pid_t wt_spawn(char *const argv[], const char *logpath)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(logpath ? logpath : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    return wt_track(pid);
+}
+
+/* SIGTERM, then wait up to timeout_s for the exit; returns the wait status
+ * or -1 when the process had to be killed. */
+static inline int wt_stop(pid_t pid, int timeout_s)
+{
+    int st = 0;
+    kill(pid, SIGTERM);
+    for (int i = 0; i < timeout_s * 10; i++) {
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            wt_untrack(pid);
+            return st;
+        }
+        wt_sleep_ms(100);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    wt_untrack(pid);
+    return -1;
+}
+
+/* GET http://127.0.0.1:port/path into out (headers included, NUL-ended).
+ * 0 when connected. */
+static inline int wt_http_get(int port, const char *path, char *out, size_t cap)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    out[0] = '\0';
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    char req[256];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                     path);
+    if (write(fd, req, (size_t)n) != n) {
+        close(fd);
+        return -1;
+    }
+    size_t got = 0;
+    ssize_t r;
+    while (got < cap - 1 && (r = read(fd, out + got, cap - 1 - got)) > 0)
+        got += (size_t)r;
+    out[got] = '\0';
+    close(fd);
+    return 0;
+}
+
+/* Sum of the samples of metric `name` in a Prometheus text page whose
+ * label set contains `label` (e.g. "result=\"hit\""; NULL = every series).
+ * Histogram series (_bucket, _sum, _count) are other names. */
+static inline double wt_metric(const char *page, const char *name, const char *label)
+{
+    double sum = 0;
+    size_t nl = strlen(name);
+    for (const char *line = page; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len > nl && strncmp(line, name, nl) == 0 && (line[nl] == ' ' || line[nl] == '{')) {
+            char buf[512];
+            snprintf(buf, sizeof buf, "%.*s", (int)(len < sizeof buf ? len : sizeof buf - 1), line);
+            const char *sp = strrchr(buf, ' ');
+            const char *close = strchr(buf, '}');
+            int match = !label || (buf[nl] == '{' && close && strstr(buf, label) &&
+                                   strstr(buf, label) < close);
+            if (sp && match)
+                sum += strtod(sp + 1, NULL);
+        }
+        line = end ? end + 1 : NULL;
+    }
+    return sum;
+}
+
+/* A /proc/<pid>/status field in KiB (VmHWM = peak RSS, VmRSS), or -1. */
+static inline long wt_status_kib(pid_t pid, const char *field)
+{
+    char path[64], line[256];
+    long kib = -1;
+    size_t fl = strlen(field);
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, field, fl) == 0 && line[fl] == ':')
+            kib = strtol(line + fl + 1, NULL, 10);
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+/* Print the last lines of a log (a failing process's story). */
+static inline void wt_tail(const char *path, int lines)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "tail -n %d '%s' >&2", lines, path);
+    if (system(cmd) != 0)
+        fprintf(stderr, "(no log at %s)\n", path);
+}
+
+/* A private docker-registry on 127.0.0.1:port with storage under dir (so a
+ * test can remove what it pushed, blobs included: the shared registry can
+ * only unlink a blob from a repository, its bytes stay until an offline
+ * garbage collection). Returns its pid once /v2/ answers, -1 otherwise. */
+static inline pid_t wt_registry_start(const char *dir, int port)
+{
+    char cfg[512];
+    snprintf(cfg, sizeof cfg, "%s/config.yml", dir);
+    FILE *f = fopen(cfg, "w");
+    if (!f)
+        return -1;
+    fprintf(f,
+            "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\n"
+            "storage:\n  filesystem:\n    rootdirectory: %s/data\n  delete:\n    enabled: true\n"
+            "http:\n  addr: 127.0.0.1:%d\n",
+            dir, port);
+    fclose(f);
+    char *argv[] = {"/usr/bin/docker-registry", "serve", cfg, NULL};
+    if (access(argv[0], X_OK) != 0)
+        return -1;
+    pid_t pid = wt_spawn(argv, NULL);
+    for (int i = 0; i < 150; i++) {
+        char page[512];
+        if (wt_http_get(port, "/v2/", page, sizeof page) == 0 && strstr(page, " 200 "))
+            return pid;
+        wt_sleep_ms(100);
+    }
+    return -1;
+}
+
+/* Delete every Redis key under "<prefix>:" on 127.0.0.1:6379; returns the
+ * number deleted (a test's cache keys must not outlive it). */
+static inline long wt_redis_del_prefix(const char *prefix)
+{
+    redisContext *c = redisConnect("127.0.0.1", 6379);
+    long n = 0;
+    char cursor[32] = "0", pat[256];
+    snprintf(pat, sizeof pat, "%s:*", prefix);
+    while (c && !c->err) {
+        redisReply *r = redisCommand(c, "SCAN %s MATCH %s COUNT 1000", cursor, pat);
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+            freeReplyObject(r);
+            break;
+        }
+        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+        for (size_t i = 0; i < r->element[1]->elements; i++) {
+            redisReply *d = redisCommand(c, "DEL %s", r->element[1]->element[i]->str);
+            if (d && d->type == REDIS_REPLY_INTEGER)
+                n += (long)d->integer;
+            freeReplyObject(d);
+        }
+        freeReplyObject(r);
+        if (strcmp(cursor, "0") == 0)
+            break;
+    }
+    if (c)
+        redisFree(c);
+    return n;
+}
+
+#endif
