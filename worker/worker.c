@@ -321,11 +321,26 @@ int sf_worker_run(sf_worker *w, sf_error *err)
                 sf_kcons_release(w->cons, m);
         }
         sf_kprod_poll(w->prod);
+        /* After a fatal producer error every publish fails: taking more
+         * jobs would only fail them and hold their partitions. Stop, hand
+         * back what is queued, and exit non-zero so the supervisor starts
+         * a worker with a fresh producer. */
+        if ((rc = sf_kprod_fatal(w->prod, err)) != SF_OK) {
+            SF_ERROR("worker", "producer unusable: stopping|error=\"%s\"", err->msg);
+            break;
+        }
         watchdog(w);
     }
     atomic_store(&w->stopping, 1);
     int drc = drain(w);
     heartbeat(w, 1); /* alive until the end of the drain */
+    if (drc != SF_OK && rc != SF_OK) {
+        /* Jobs still hold the consumer, so no clean free; but the exit
+         * must say the worker failed. */
+        SF_ERROR("worker", "stopped on error with jobs unfinished|error=\"%s\"", err->msg);
+        fflush(stderr);
+        _exit(1);
+    }
     if (drc != SF_OK) {
         /* Scan threads still hold jobs and the consumer: the caller must
          * exit without sf_worker_free(). Finished offsets were committed

@@ -150,6 +150,20 @@ int sf_kprod_produce(sf_kprod *p, const char *topic, const void *key, size_t kle
 
 void sf_kprod_poll(sf_kprod *p) { rd_kafka_poll(p->rk, 0); }
 
+int sf_kprod_fatal(sf_kprod *p, sf_error *err)
+{
+    char fe[256];
+    if (!rd_kafka_fatal_error(p->rk, fe, sizeof fe))
+        return SF_OK;
+    return sf_error_set(err, SF_EKAFKA, "kafka producer fatal error: %s", fe);
+}
+
+void sf_kprod_test_fatal(sf_kprod *p)
+{
+    rd_kafka_test_fatal_error(p->rk, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                              "test: fatal error raised on purpose");
+}
+
 static uint64_t outstanding(sf_kprod *p)
 {
     uint64_t prod = __atomic_load_n(&p->produced, __ATOMIC_RELAXED);

@@ -59,6 +59,16 @@ int sf_kprod_produce(sf_kprod *p, const char *topic, const void *key, size_t kle
 void sf_kprod_poll(sf_kprod *p);
 
 /*
+ * SF_OK while the producer is usable; SF_EKAFKA with librdkafka's reason
+ * once it has raised a fatal error (idempotence broken: every later
+ * produce fails, only a new producer recovers).
+ */
+int sf_kprod_fatal(sf_kprod *p, sf_error *err);
+
+/* Raise a fatal error as librdkafka would (its test hook): for tests. */
+void sf_kprod_test_fatal(sf_kprod *p);
+
+/*
  * Wait until every produced message has its delivery report, for at most
  * timeout_ms (-1 = until done). SF_OK when all were delivered; SF_EKAFKA
  * when some failed (count in the stats); SF_ETIMEOUT when reports are
