@@ -360,7 +360,7 @@ static int refs_progress(sf_agg *a, const sf_refs_msg *m, int64_t *rank, sf_erro
     if ((rc = sf_keys_agg_run(imgs, a->prefix, m->run_id, "images", err)) != SF_OK ||
         (rc = sf_keys_agg_run(prog, a->prefix, m->run_id, "progress", err)) != SF_OK)
         return rc;
-    const char **argv = calloc(6 + m->nimages, sizeof *argv);
+    const char **argv = calloc(8 + m->nimages, sizeof *argv);
     if (!argv)
         return sf_error_set(err, SF_ENOMEM, "out of memory");
     snprintf(now, sizeof now, "%lld", (long long)wall_ms());
