@@ -28,8 +28,9 @@
  *   <p>:agg:pkg:<n>  SET "eco\x1fversion\x1fdigest"
  *   <p>:agg:runs     ZSET run id -> first seen (ms): the run rank
  *   <p>:agg:run:<r>:jobs     SET job keys with a result or a DLQ entry
- *   <p>:agg:run:<r>:images   SET digests with a result in run r
+ *   <p>:agg:run:<r>:images   SET digests with a result or a refs message in run r
  *   <p>:agg:run:<r>:progress HASH results dlq errors err|<kind> first_ms last_ms
+ *                            current (refs messages)
  *   <p>:run:<r>:published    STRING job count, written by the coordinator
  *                            (sf_agg_set_published)
  * A run is complete when SCARD jobs >= published.
@@ -99,6 +100,7 @@ typedef struct sf_agg_progress {
     long long published; /* -1: the coordinator has not said yet */
     long long done;      /* jobs with a result or a DLQ entry */
     long long results, dlq, errors;
+    long long current;   /* digests skipped as current, confirmed by a refs message */
     int64_t first_ms, last_ms; /* first and last result seen by the aggregator */
     int complete;        /* published known and done >= published */
     char kinds[512];     /* "kind=n kind=n" of errors, for display */

@@ -193,6 +193,8 @@ static void fold_progress(const sf_kv_reply *r, sf_agg_progress *out)
             out->dlq = v;
         else if (!strcmp(f, "errors"))
             out->errors = v;
+        else if (!strcmp(f, "current"))
+            out->current = v;
         else if (!strcmp(f, "first_ms"))
             out->first_ms = v;
         else if (!strcmp(f, "last_ms"))

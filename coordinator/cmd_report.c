@@ -223,7 +223,8 @@ done:
     return ex;
 }
 
-/* "run R: done/total (pct) · N failed (kinds) · X images/s · ETA Ys". */
+/* "run R: done/total (pct) · N current · N failed (kinds) · X images/s ·
+ * ETA Ys". */
 static void status_line(char *out, size_t n, const char *run, const sf_agg_progress *p)
 {
     /* A finished run's rate is over its own span; a live one's up to now,
@@ -234,7 +235,7 @@ static void status_line(char *out, size_t n, const char *run, const sf_agg_progr
     long long end = p->complete || p->published < 0 ? p->last_ms : now;
     double secs = end > p->first_ms ? (double)(end - p->first_ms) / 1000.0 : 0;
     double rate = secs > 0 ? (double)p->done / secs : 0;
-    char total[32], eta[48], fails[600];
+    char total[32], eta[48], fails[600], cur[48] = "";
     if (p->published >= 0)
         snprintf(total, sizeof total, "%lld", p->published);
     else
@@ -249,9 +250,13 @@ static void status_line(char *out, size_t n, const char *run, const sf_agg_progr
         snprintf(fails, sizeof fails, " · %lld failed (%s)", p->errors, p->kinds);
     else
         fails[0] = '\0';
-    double pct = p->published > 0 ? 100.0 * (double)p->done / (double)p->published : 0;
-    snprintf(out, n, "run %s: %lld/%s jobs (%.1f%%)%s · %.1f images/s · %s", run, p->done, total,
-             pct, fails, rate, eta);
+    if (p->current > 0) /* not jobs: their results were already current */
+        snprintf(cur, sizeof cur, " · %lld current", p->current);
+    double pct = p->published > 0 ? 100.0 * (double)p->done / (double)p->published
+                 : p->complete    ? 100.0
+                                  : 0;
+    snprintf(out, n, "run %s: %lld/%s jobs (%.1f%%)%s%s · %.1f images/s · %s", run, p->done,
+             total, pct, cur, fails, rate, eta);
 }
 
 static const char STATUS_USAGE[] =

@@ -138,8 +138,9 @@ static void pend_free(pend *p)
 
 /* Tell the aggregator which refs point at a digest skipped as current
  * (bus/msg_refs.h): without it a new tag on an already-scanned digest
- * would never reach the fleet view. A failure is counted and logged; the
- * run goes on (the refs reappear with the next run or scan). */
+ * would never reach the fleet view. A failure is counted, logged and
+ * fails the run like a lost job; the enumeration goes on. Caller holds
+ * c->mu. */
 static void publish_refs(collector *c, const pend *p, const sf_sched_images *im)
 {
     char now[40], *json = NULL;
@@ -159,6 +160,10 @@ static void publish_refs(collector *c, const pend *p, const sf_sched_images *im)
     free(json);
     if (rc) {
         sf_run_error(c->run, rc);
+        if (!c->kafka_rc) { /* a lost refs message fails the run like a lost job */
+            c->kafka_rc = rc;
+            c->kafka_err = e;
+        }
         SF_ERROR("enum", "refs message not published|digest=%s error=\"%s\"", p->digest, e.msg);
         return;
     }

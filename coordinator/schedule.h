@@ -14,7 +14,8 @@
  *    reports, <prefix>:run:<run>:published is SET (sf_agg_set_published)
  *    to the number of jobs DELIVERED. Skipped jobs are not counted: they
  *    will never have a result or a DLQ entry, and the aggregator declares
- *    a run complete when results + DLQ entries >= published.
+ *    a run complete when results + DLQ entries >= published. Their refs
+ *    reach the aggregator as scanfarm.refs/v1 messages (enumerate.h).
  *
  * The worker's entry version is "<db version>|<platforms joined by ','>"
  * (the job's platforms, or the worker's own when the job has none); the
@@ -99,8 +100,8 @@ sf_sched_verdict sf_sched_decide_images(int lookup_rc, int found, const void *va
                                         const char *job_digest, sf_sched_images *images,
                                         sf_error *err);
 
-/* The version string of s for platforms (for the refs message's
- * db_version: the DB part only). NULL when s never skips. */
+/* The DB version s skips for (the refs message's db_version); NULL when
+ * s never skips. */
 const char *sf_sched_db_version(const sf_sched *s);
 
 /* "<db>|<p1,p2>" into out; SF_ELIMIT when it does not fit. */

@@ -11,7 +11,8 @@
  *  2. The same manifest is PUT as app:v2 (same digest D1). Run 2: the
  *     coordinator skips D1 as current (no job) and publishes a refs
  *     message; the aggregator now shows both tags on D1 with the same
- *     findings (query cve, the view, report --run 2), and the worker
+ *     findings (query cve, the view, report --run 2; run 2 is complete
+ *     with 0 jobs and 1 digest current), and the worker
  *     neither got a job nor fetched a layer (its metrics).
  *  3. app:v1 moves to corpus/alpine:3.12.12 (D2). Run 3: D2 is scanned,
  *     D1 skipped again with refs [v2] only: v1 is no longer reported under
@@ -37,6 +38,7 @@
 
 #include <cmocka.h>
 
+#include "agg.h"
 #include "agg_view.h"
 #include "base/buf.h"
 #include "bus/kprod.h"
@@ -472,6 +474,16 @@ static void test_agg_refs__new_tag_on_current_digest_is_reported(void **state)
     assert_int_equal(s2.skipped, 1);
     assert_int_equal(s2.refs_delivered, 1);
     assert_int_equal(wait_ref(g_ref2, g_d1), 0);
+    { /* run 2: no job, complete at once, one digest confirmed as current */
+        char r2[96];
+        sf_agg_progress pr;
+        snprintf(r2, sizeof r2, "%s-2", g_name);
+        assert_int_equal(sf_agg_progress_get(g_kv, g_name, r2, &pr, NULL), SF_OK);
+        assert_int_equal(pr.published, 0);
+        assert_int_equal(pr.done, 0);
+        assert_int_equal(pr.current, 1);
+        assert_true(pr.complete);
+    }
     sf_agg_view *v2 = view_of(g_d1);
     assert_int_equal(v2->nrefs, 2);
     assert_true(view_has_ref(v2, g_ref1) && view_has_ref(v2, g_ref2));
