@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "agg.h"
 #include "bus/kprod.h"
+#include "bus/msg_result.h"
 #include "rematch_int.h"
 
 static void inv_clear(rm_inv *v)
@@ -157,6 +158,30 @@ static int produce_json(rm_ctx *c, const char *topic, const char *key, json_t *d
 }
 
 /* The stored result with the changed findings swapped, as a new result. */
+/* The summary's vulnerability counts follow the rewritten list (packages
+ * and ecosystems do not change on a rematch). A consumer reading only the
+ * summary must see the same numbers as one counting the list. */
+static void recount_summary(json_t *doc)
+{
+    static const char *const sev[] = {"UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"};
+    json_t *sum = json_object_get(doc, "summary");
+    if (!json_is_object(sum))
+        return;
+    json_int_t by[5] = {0}, fixable = 0;
+    json_t *vulns = json_object_get(doc, "vulnerabilities"), *x;
+    size_t i;
+    json_array_foreach(vulns, i, x) {
+        by[sf_severity_rank(json_string_value(json_object_get(x, "severity")), 0)]++;
+        fixable += json_is_string(json_object_get(x, "fixed"));
+    }
+    json_t *bs = json_object();
+    for (int k = 4; k >= 0; k--)
+        json_object_set_new(bs, sev[k], json_integer(by[k]));
+    json_object_set_new(sum, "by_severity", bs);
+    json_object_set_new(sum, "vulnerabilities", json_integer((json_int_t)json_array_size(vulns)));
+    json_object_set_new(sum, "fixable", json_integer(fixable));
+}
+
 static json_t *updated_result(rm_ctx *c, const rm_img *im, const char *now, sf_error *err)
 {
     sf_kv_reply *r = NULL;
@@ -186,6 +211,7 @@ static json_t *updated_result(rm_ctx *c, const rm_img *im, const char *now, sf_e
     for (size_t k = 0; k < im->nadd; k++)
         json_array_append_new(nv, vuln_json(&im->add[k]));
     json_object_set_new(doc, "vulnerabilities", nv);
+    recount_summary(doc);
     json_object_set_new(doc, "run_id", json_string(c->o->run_id));
     json_object_set_new(doc, "db_version", json_string(c->o->db_version));
     json_object_set_new(doc, "rematched_from", json_string(im->v->db_version));

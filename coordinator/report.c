@@ -328,13 +328,16 @@ int sf_report_table(const sf_report *r, sf_buf *out)
     for (size_t i = 0; i < r->ncves && i < SF_REPORT_TOP; i++)
         P("%-24s %-9s %7zu %8zu\n", r->cves[i].id, sf_agg_sev_name(r->cves[i].sev),
           r->cves[i].images, r->cves[i].fixable_images);
-    P("\n%-56s %5s %5s %5s %5s %6s\n", "WORST IMAGES", "CRIT", "HIGH", "MED", "LOW", "TOTAL");
+    /* One row per image manifest: the platforms of a multi-arch tag share
+     * its refs, so the platform is what tells their rows apart. */
+    P("\n%-46s %-16s %5s %5s %5s %5s %6s\n", "WORST IMAGES", "PLATFORM", "CRIT", "HIGH", "MED",
+      "LOW", "TOTAL");
     for (size_t i = 0; i < r->nimgs && i < SF_REPORT_TOP; i++) {
         const sf_agg_view *v = r->imgs[i];
         if (!v->nvulns)
             break;
-        P("%-56.56s %5zu %5zu %5zu %5zu %6zu\n", first_ref(v), v->sev[0], v->sev[1], v->sev[2],
-          v->sev[3], v->nvulns);
+        P("%-46.46s %-16.16s %5zu %5zu %5zu %5zu %6zu\n", first_ref(v),
+          v->platform ? v->platform : "-", v->sev[0], v->sev[1], v->sev[2], v->sev[3], v->nvulns);
     }
 #undef P
     return rc;
@@ -384,10 +387,11 @@ static json_t *report_obj(const sf_report *r)
                                               (json_int_t)r->cves[i].fixable_images));
     for (size_t i = 0; i < r->nimgs && i < SF_REPORT_TOP; i++) {
         const sf_agg_view *v = r->imgs[i];
-        json_array_append_new(worst, json_pack("{s:s, s:o, s:o, s:I, s:s?}", "digest", v->digest,
-                                               "refs", refs_arr(v), "findings",
-                                               sev_obj(v->sev, v->nvulns), "fixable",
-                                               (json_int_t)v->fixable, "error", v->error));
+        json_array_append_new(worst, json_pack("{s:s, s:s?, s:o, s:o, s:I, s:s?}", "digest",
+                                               v->digest, "platform", v->platform, "refs",
+                                               refs_arr(v), "findings", sev_obj(v->sev, v->nvulns),
+                                               "fixable", (json_int_t)v->fixable, "error",
+                                               v->error));
     }
     for (size_t i = 0; i < r->nregs; i++) {
         const sf_report_reg *g = &r->regs[i];

@@ -171,7 +171,8 @@ static int sev_badge(sf_buf *o, int s)
 
 static int table_worst(sf_buf *o, const sf_report *r)
 {
-    int rc = sf_buf_puts(o, "<table><tr><th>image</th><th>OS</th><th class=\"n\">critical</th>"
+    int rc = sf_buf_puts(o, "<table><tr><th>image</th><th>platform</th><th>OS</th>"
+                            "<th class=\"n\">critical</th>"
                             "<th class=\"n\">high</th><th class=\"n\">medium</th>"
                             "<th class=\"n\">low</th><th class=\"n\">total</th>"
                             "<th class=\"n\">fixable</th></tr>");
@@ -185,6 +186,8 @@ static int table_worst(sf_buf *o, const sf_report *r)
             rc = sf_buf_printf(o, "</code> <small>+%zu tag%s</small><code>", v->nrefs - 1,
                                v->nrefs == 2 ? "" : "s");
         rc = rc ? rc : sf_buf_puts(o, "</code></td><td>");
+        rc = rc ? rc : sf_report_html_escape(o, v->platform ? v->platform : "");
+        rc = rc ? rc : sf_buf_puts(o, "</td><td>");
         rc = rc ? rc : sf_report_html_escape(o, v->os ? v->os : "");
         rc = rc ? rc : sf_buf_printf(o, "</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
                                         "<td class=\"n\">%zu</td><td class=\"n\">%zu</td>"

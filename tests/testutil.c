@@ -3,9 +3,12 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static const char *env_or(const char *name, const char *dflt)
 {
@@ -107,4 +110,31 @@ int sf_t_finding_has_id(const sf_finding *f, const char *id)
         if (strcmp(f->aliases[i], id) == 0)
             return 1;
     return 0;
+}
+
+const char *sf_t_kafka(void) { return env_or("SF_STACK_KAFKA", "127.0.0.1:9092"); }
+const char *sf_t_redis(void) { return env_or("SF_STACK_REDIS", "127.0.0.1:6379"); }
+const char *sf_t_registry(void) { return env_or("SF_STACK_REGISTRY", "127.0.0.1:5000"); }
+
+int sf_t_addr_up(const char *hostport)
+{
+    char host[256];
+    const char *colon = strrchr(hostport, ':');
+    if (!colon || (size_t)(colon - hostport) >= sizeof host)
+        return 0;
+    memcpy(host, hostport, (size_t)(colon - hostport));
+    host[colon - hostport] = '\0';
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+    if (getaddrinfo(host, colon + 1, &hints, &res) != 0)
+        return 0;
+    int up = 0;
+    for (struct addrinfo *ai = res; ai && !up; ai = ai->ai_next) {
+        int s = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (s < 0)
+            continue;
+        up = connect(s, ai->ai_addr, ai->ai_addrlen) == 0;
+        close(s);
+    }
+    freeaddrinfo(res);
+    return up;
 }

@@ -22,6 +22,16 @@ char *sf_t_read_file(const char *path, size_t *len);
 char *sf_t_read_tar_member(const char *archive, const char *member, size_t *len);
 /* 1 when the environment variable SF_INTEGRATION is set or services are reachable. */
 int sf_t_env_flag(const char *name);
+/* The local stack's addresses (host:port) for integration tests:
+ * SF_STACK_KAFKA, SF_STACK_REDIS, SF_STACK_REGISTRY, which ctest sets for
+ * every integration test from the stack's SCANFARM_*_PORT variables (see
+ * tests/stackenv.sh); 127.0.0.1 with the default port (9092, 6379, 5000)
+ * when unset, i.e. a test binary run by hand against the default stack. */
+const char *sf_t_kafka(void);
+const char *sf_t_redis(void);
+const char *sf_t_registry(void);
+/* 1 when a TCP connection to "host:port" succeeds. */
+int sf_t_addr_up(const char *hostport);
 /* 1 when finding f is advisory id, by its own id or one of its aliases. */
 int sf_t_finding_has_id(const sf_finding *f, const char *id);
 

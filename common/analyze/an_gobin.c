@@ -75,47 +75,15 @@ static int gobin_sniff(const sf_entry *e, const uint8_t *h, size_t n)
     return h[0] == 'M' && h[1] == 'Z';
 }
 
-static uint64_t rd(const uint8_t *p, int size, int be)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < size; i++)
-        v |= (uint64_t)p[be ? i : size - 1 - i] << (8 * (size - 1 - i));
-    return v;
-}
-
 /* File offset of ELF section ".go.buildinfo", or SIZE_MAX; *has_table is
  * set when the file has a usable section table (then a missing section
- * means "not a Go binary"). Every field is checked against the length. */
+ * means "not a Go binary"). */
 static size_t elf_buildinfo(const uint8_t *d, size_t len, int *has_table)
 {
-    *has_table = 0;
-    if (len < 64 || memcmp(d, "\x7f" "ELF", 4) != 0 || (d[4] != 1 && d[4] != 2) || (d[5] != 1 && d[5] != 2))
+    uint64_t off, size;
+    if (sf_an_elf_section(d, len, ".go.buildinfo", &off, &size, has_table) != SF_OK)
         return SIZE_MAX;
-    int is64 = d[4] == 2, be = d[5] == 2, w = is64 ? 8 : 4;
-    uint64_t shoff = rd(d + (is64 ? 0x28 : 0x20), w, be);
-    uint64_t shentsize = rd(d + (is64 ? 0x3a : 0x2e), 2, be);
-    uint64_t shnum = rd(d + (is64 ? 0x3c : 0x30), 2, be);
-    uint64_t shstrndx = rd(d + (is64 ? 0x3e : 0x32), 2, be);
-    uint64_t minent = is64 ? 64 : 40;
-    if (shentsize < minent || shnum == 0 || shstrndx >= shnum || shoff > len ||
-        shnum > (len - shoff) / shentsize)
-        return SIZE_MAX;
-    const uint8_t *strsec = d + shoff + shstrndx * shentsize;
-    uint64_t stroff = rd(strsec + (is64 ? 0x18 : 0x10), w, be);
-    uint64_t strsize = rd(strsec + (is64 ? 0x20 : 0x14), w, be);
-    if (stroff > len || strsize > len - stroff)
-        return SIZE_MAX;
-    *has_table = 1;
-    for (uint64_t i = 0; i < shnum; i++) {
-        const uint8_t *sh = d + shoff + i * shentsize;
-        uint64_t name = rd(sh, 4, be);
-        uint64_t off = rd(sh + (is64 ? 0x18 : 0x10), w, be);
-        if (name >= strsize || strsize - name < 14)
-            continue;
-        if (memcmp(d + stroff + name, ".go.buildinfo", 14) == 0)
-            return off <= len ? (size_t)off : SIZE_MAX;
-    }
-    return SIZE_MAX;
+    return off <= len ? (size_t)off : SIZE_MAX;
 }
 
 /* Unsigned LEB128 at *p (< end): SF_OK and *p advanced, or SF_EPARSE. */
@@ -318,18 +286,18 @@ static int elf_map(const uint8_t *d, size_t len, uint64_t addr, uint64_t need, s
     if (len < 64 || memcmp(d, "\x7f" "ELF", 4) != 0 || (d[4] != 1 && d[4] != 2) || (d[5] != 1 && d[5] != 2))
         return SF_EPARSE;
     int is64 = d[4] == 2, be = d[5] == 2, w = is64 ? 8 : 4;
-    uint64_t phoff = rd(d + (is64 ? 0x20 : 0x1c), w, be);
-    uint64_t phentsize = rd(d + (is64 ? 0x36 : 0x2a), 2, be);
-    uint64_t phnum = rd(d + (is64 ? 0x38 : 0x2c), 2, be);
+    uint64_t phoff = sf_an_elf_rd(d + (is64 ? 0x20 : 0x1c), w, be);
+    uint64_t phentsize = sf_an_elf_rd(d + (is64 ? 0x36 : 0x2a), 2, be);
+    uint64_t phnum = sf_an_elf_rd(d + (is64 ? 0x38 : 0x2c), 2, be);
     if (phentsize < (is64 ? 56u : 32u) || phoff > len || phnum > (len - phoff) / phentsize)
         return SF_EPARSE;
     for (uint64_t i = 0; i < phnum; i++) {
         const uint8_t *ph = d + phoff + i * phentsize;
-        if (rd(ph, 4, be) != 1) /* PT_LOAD */
+        if (sf_an_elf_rd(ph, 4, be) != 1) /* PT_LOAD */
             continue;
-        uint64_t poff = rd(ph + (is64 ? 0x08 : 0x04), w, be);
-        uint64_t vaddr = rd(ph + (is64 ? 0x10 : 0x08), w, be);
-        uint64_t filesz = rd(ph + (is64 ? 0x20 : 0x10), w, be);
+        uint64_t poff = sf_an_elf_rd(ph + (is64 ? 0x08 : 0x04), w, be);
+        uint64_t vaddr = sf_an_elf_rd(ph + (is64 ? 0x10 : 0x08), w, be);
+        uint64_t filesz = sf_an_elf_rd(ph + (is64 ? 0x20 : 0x10), w, be);
         if (addr < vaddr || addr - vaddr > filesz || need > filesz - (addr - vaddr))
             continue;
         uint64_t o = poff + (addr - vaddr);
@@ -348,7 +316,7 @@ static int go_string(const uint8_t *d, size_t len, uint64_t addr, int ptr, int b
     size_t off;
     if (elf_map(d, len, addr, 2 * (uint64_t)ptr, &off) != SF_OK)
         return SF_EPARSE;
-    uint64_t sp = rd(d + off, ptr, be), sl = rd(d + off + ptr, ptr, be);
+    uint64_t sp = sf_an_elf_rd(d + off, ptr, be), sl = sf_an_elf_rd(d + off + ptr, ptr, be);
     if (sl > max)
         return SF_EPARSE;
     *s = "";
@@ -369,7 +337,8 @@ static int pointer_strings(const uint8_t *d, size_t len, size_t off, const char 
     int ptr = d[off + 14], be = d[off + 15] & 1;
     if ((ptr != 4 && ptr != 8) || len - off < 16 + 2 * (size_t)ptr)
         return SF_EPARSE;
-    uint64_t vaddr = rd(d + off + 16, ptr, be), maddr = rd(d + off + 16 + ptr, ptr, be);
+    uint64_t vaddr = sf_an_elf_rd(d + off + 16, ptr, be);
+    uint64_t maddr = sf_an_elf_rd(d + off + 16 + ptr, ptr, be);
     if (go_string(d, len, vaddr, ptr, be, BI_MAX_VERSION, ver, vlen) != SF_OK ||
         go_string(d, len, maddr, ptr, be, BI_MAX_MODINFO, mod, mlen) != SF_OK)
         return SF_EPARSE;

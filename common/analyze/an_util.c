@@ -191,7 +191,7 @@ int sf_an_unparsed(sf_inv_source *src, const char *why)
 
 int sf_an_source_droppable(const sf_inv_source *src)
 {
-    static const char *const per_file[] = {"gobin", "java", "npm", "python", NULL};
+    static const char *const per_file[] = {"gobin", "java", "npm", "python", "rustbin", NULL};
     if (!src || !src->analyzer || src->status != SF_SRC_PARSED || src->npkgs || src->os || src->note)
         return 0;
     for (int i = 0; per_file[i]; i++)

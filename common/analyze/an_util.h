@@ -130,6 +130,40 @@ int sf_an_gobin_stdlib_version(const char *gover, size_t n, char *out, size_t ou
  * SF_ENOMEM. Exposed for the fuzz target and tests. */
 int sf_an_rpm_header_pkg(const uint8_t *blob, size_t len, sf_pkg *out);
 
+/* ELF (an_elf.c): an unsigned field of size bytes (2, 4 or 8) at p, big
+ * endian when be. */
+uint64_t sf_an_elf_rd(const uint8_t *p, int size, int be);
+/*
+ * ELF section lookup by exact name in the section header table of the
+ * file d[0..len). SF_OK with the section's raw file offset and size in
+ * *off / *size (NOT checked against len: the caller bounds them);
+ * SF_ENOTFOUND when the table is valid but has no such section;
+ * SF_EPARSE when d is not ELF or has no usable section table. *has_table
+ * is 1 when the table (and its string table) lie inside the file.
+ */
+int sf_an_elf_section(const uint8_t *d, size_t len, const char *name, uint64_t *off, uint64_t *size,
+                      int *has_table);
+
+/* rust (an_rustbin.c, an_cargo.c): note on src what a crate graph left
+ * out: malformed entries, and crates from git or other registries (not
+ * reported). SF_OK or SF_ENOMEM with err filled. */
+int sf_an_rust_note(sf_inv_source *src, size_t skipped, size_t foreign, sf_error *err);
+/* rustbin: the decompressed .dep-v0 JSON to crates.io packages on src.
+ * SF_OK, SF_EPARSE/SF_ELIMIT (err filled), SF_ENOMEM. For the fuzz target. */
+int sf_an_rustbin_parse_json(const char *json, size_t len, sf_inv_source *src, sf_error *err);
+/* cargo: a Cargo.lock's text to crates.io packages on src. SF_OK or
+ * SF_ENOMEM / SF_ELIMIT (err filled); malformed entries are counted. */
+int sf_an_cargo_parse_lock(const uint8_t *data, size_t len, sf_inv_source *src, sf_error *err);
+
+/* composer: an installed.json text (Composer 1 or 2) to Packagist
+ * packages on src. SF_OK, SF_EPARSE/SF_ELIMIT (err filled), SF_ENOMEM.
+ * For the fuzz target and tests. */
+int sf_an_composer_parse_json(const char *text, size_t len, sf_inv_source *src, sf_error *err);
+
+/* dotnet: a .deps.json text to NuGet packages on src. SF_OK,
+ * SF_EPARSE/SF_ELIMIT (err filled), SF_ENOMEM. For the fuzz target. */
+int sf_an_dotnet_parse_json(const char *text, size_t len, sf_inv_source *src, sf_error *err);
+
 /* The analyzers (each defined in its an_<name>.c), for analyzers.c and tests. */
 extern const sf_analyzer sf_an_os;
 extern const sf_analyzer sf_an_dpkg;
@@ -139,5 +173,10 @@ extern const sf_analyzer sf_an_npm;
 extern const sf_analyzer sf_an_python;
 extern const sf_analyzer sf_an_gobin;
 extern const sf_analyzer sf_an_java;
+extern const sf_analyzer sf_an_rustbin;
+extern const sf_analyzer sf_an_cargo;
+extern const sf_analyzer sf_an_gem;
+extern const sf_analyzer sf_an_composer;
+extern const sf_analyzer sf_an_dotnet;
 
 #endif

@@ -26,7 +26,8 @@ typedef struct sf_entry {
 } sf_entry;
 
 typedef struct sf_analyzer {
-    const char *name;  /* "os", "dpkg", "apk", "rpm", "npm", "python", "gobin", "java" */
+    const char *name;  /* "os", "dpkg", "apk", "rpm", "npm", "python", "gobin", "java",
+                          "rustbin", "cargo", "gem", "composer", "dotnet" */
     unsigned version;  /* bump when output for the same input changes */
     uint64_t max_bytes; /* largest entry it will take; larger ones are reported, not read */
     /* 1 when the entry should be read. Must be cheap: called for every entry. */

@@ -14,7 +14,8 @@
 #include "analyze/analyzer.h"
 
 const sf_analyzer *const sf_analyzers[] = {
-    &sf_an_os, &sf_an_dpkg, &sf_an_apk, &sf_an_rpm, &sf_an_npm, &sf_an_python, &sf_an_gobin, &sf_an_java, NULL,
+    &sf_an_os, &sf_an_dpkg, &sf_an_apk, &sf_an_rpm, &sf_an_npm, &sf_an_python, &sf_an_gobin, &sf_an_java,
+    &sf_an_rustbin, &sf_an_cargo, &sf_an_gem, &sf_an_composer, &sf_an_dotnet, NULL,
 };
 
 static char version_str[256];

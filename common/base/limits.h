@@ -85,6 +85,13 @@
 #define SF_LIM_GO_VERSION 256U
 #define SF_LIM_GO_MODINFO (4U << 20)
 
+/* cargo-auditable's .dep-v0 section: zlib-compressed JSON of the crate
+ * graph, ~100 bytes per crate before compression, so a binary with 1000
+ * crates holds ~30 KiB compressed / ~100 KiB of JSON. The decompressed cap
+ * is the one cargo-auditable's own reader (auditable-info) defaults to. */
+#define SF_LIM_RUST_AUDIT_BYTES (4U << 20)
+#define SF_LIM_RUST_AUDIT_JSON (8U << 20)
+
 /* pom.properties / MANIFEST.MF inside a jar: < 10 KiB; a manifest listing
  * every class digest reaches ~1 MiB. */
 #define SF_LIM_JAR_META_BYTES (2U << 20)

@@ -23,6 +23,7 @@ static const struct {
     [SF_PT_CARGO] = {"cargo", "crates.io", 0},
     [SF_PT_GEM] = {"gem", "RubyGems", 0},
     [SF_PT_COMPOSER] = {"composer", "Packagist", 0},
+    [SF_PT_NUGET] = {"nuget", "NuGet", 0},
 };
 
 const char *sf_pkg_type_name(sf_pkg_type t)

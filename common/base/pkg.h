@@ -24,6 +24,7 @@ typedef enum sf_pkg_type {
     SF_PT_CARGO,    /* "cargo" */
     SF_PT_GEM,      /* "gem" */
     SF_PT_COMPOSER, /* "composer" */
+    SF_PT_NUGET,    /* "nuget": .NET packages */
     SF_PT_COUNT
 } sf_pkg_type;
 
@@ -32,7 +33,7 @@ const char *sf_pkg_type_name(sf_pkg_type t);
 /* Inverse of sf_pkg_type_name; also accepts "dpkg". SF_PT_UNKNOWN if none. */
 sf_pkg_type sf_pkg_type_parse(const char *s);
 /* OSV ecosystem of a language package type ("npm", "PyPI", "Go", "Maven",
- * "crates.io", "RubyGems", "Packagist"); NULL for OS package types, whose
+ * "crates.io", "RubyGems", "Packagist", "NuGet"); NULL for OS package types, whose
  * ecosystem depends on the distro release (see sf_osinfo_osv_ecosystem). */
 const char *sf_pkg_type_osv_ecosystem(sf_pkg_type t);
 /* 1 for dpkg, apk and rpm. */

@@ -191,7 +191,8 @@ int sf_result_purl(const sf_pkg *p, const sf_osinfo *os, sf_buf *out)
         if (rc == SF_OK)
             rc = purl_put(out, p->name + 1, 1);
     } else {
-        rc = purl_put(out, p->name, p->type == SF_PT_GO);
+        /* Go module paths and composer's vendor/package keep their slashes */
+        rc = purl_put(out, p->name, p->type == SF_PT_GO || p->type == SF_PT_COMPOSER);
     }
     if (rc == SF_OK && p->version && (rc = sf_buf_puts(out, "@")) == SF_OK)
         rc = purl_put(out, p->version, 0);

@@ -417,7 +417,10 @@ int sf_vdb_normalize_name(const char *eco, const char *name, char *out, size_t o
         out[n] = '\0';
         return SF_OK;
     }
-    int lower = strcmp(eco, "npm") == 0 || strcmp(eco, "Packagist") == 0;
+    /* Registries whose package names are case-insensitive: a deps.json or
+     * composer file may spell a name differently from the advisory. */
+    int lower = strcmp(eco, "npm") == 0 || strcmp(eco, "Packagist") == 0 ||
+                strcmp(eco, "NuGet") == 0;
     for (size_t i = 0; i < len; i++)
         out[i] = lower ? (char)tolower((unsigned char)name[i]) : name[i];
     out[len] = '\0';

@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #define SF_VDB_MAGIC "SFVDB\r\n\x1a"
-#define SF_VDB_FORMAT 1u
+#define SF_VDB_FORMAT 2u /* 2: NuGet names keyed lower-case */
 #define SF_VDB_ENDIAN 0x01020304u
 #define SF_VDB_HDR_SIZE 256u
 /* Strings must fit in 30 bits: the top two bits of an event hold its kind. */

@@ -23,7 +23,7 @@ static sf_pkg_type fuzz_type_of(const char *eco, sf_osinfo *os)
         sf_pkg_type t;
     } m[] = {{"npm", SF_PT_NPM}, {"PyPI", SF_PT_PYPI}, {"Go", SF_PT_GO},
              {"Maven", SF_PT_MAVEN}, {"crates.io", SF_PT_CARGO}, {"RubyGems", SF_PT_GEM},
-             {"Packagist", SF_PT_COMPOSER}};
+             {"Packagist", SF_PT_COMPOSER}, {"NuGet", SF_PT_NUGET}};
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
         if (strcmp(eco, m[i].eco) == 0)
             return m[i].t;

@@ -194,10 +194,9 @@ static inline int t_port(int k)
     return port;
 }
 
-static inline int t_service_up(int port)
+/* 1 when the Redis at addr ("host:port") answers PING. */
+static inline int t_redis_up(const char *addr)
 {
-    char addr[32];
-    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
     const char *nodes[] = {addr};
     sf_kv_opts o = {.nodes = nodes, .nnodes = 1};
     sf_kv *kv = NULL;
@@ -207,6 +206,14 @@ static inline int t_service_up(int port)
     int up = sf_kv_ping(kv, 0, &e) == SF_OK;
     sf_kv_free(kv);
     return up;
+}
+
+/* 1 when a Redis on 127.0.0.1:port answers (a private redis-server). */
+static inline int t_service_up(int port)
+{
+    char addr[32];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    return t_redis_up(addr);
 }
 
 #endif

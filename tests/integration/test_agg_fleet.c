@@ -1,6 +1,6 @@
 /*
- * Aggregator fleet-view rules on the real Redis (127.0.0.1:6379, or
- * $SCANFARM_REDIS), under a private key prefix that is removed afterwards:
+ * Aggregator fleet-view rules on the stack's Redis (sf_t_redis()), under a
+ * private key prefix that is removed afterwards:
  * duplicates, out-of-order results and DB changes; report totals equal
  * the sum of the per-image results and the aggregator's counters; `query
  * cve` lists exactly the images whose latest result holds the CVE;
@@ -22,6 +22,7 @@
 #include "agg.h"
 #include "cache/keys.h"
 #include "report.h"
+#include "testutil.h"
 
 static sf_kv *kv;
 static char prefix[64];
@@ -49,8 +50,7 @@ static void wipe(void)
 static int setup(void **state)
 {
     (void)state;
-    const char *addr = getenv("SCANFARM_REDIS");
-    const char *nodes[] = {addr && *addr ? addr : "127.0.0.1:6379"};
+    const char *nodes[] = {sf_t_redis()};
     sf_kv_opts o = {.nodes = nodes, .nnodes = 1};
     snprintf(prefix, sizeof prefix, "agg-test-%d", (int)getpid());
     if (sf_kv_new(&kv, &o, NULL) != SF_OK || sf_kv_ping(kv, 0, NULL) != SF_OK) {

@@ -1,6 +1,6 @@
 /*
- * The aggregator and rematch on the real stack (Kafka 127.0.0.1:9092,
- * Redis 127.0.0.1:6379), on private topics and a private key prefix:
+ * The aggregator and rematch on the real stack (Kafka and Redis at
+ * sf_t_kafka()/sf_t_redis()), on private topics and a private key prefix:
  *   - `aggregate` as a consumer group: every result delivered twice
  *     (redelivery) plus a DLQ entry -> each image counted once, the run
  *     complete;
@@ -31,8 +31,9 @@
 #include "cache/keys.h"
 #include "rematch.h"
 #include "report.h"
+#include "testutil.h"
 
-#define BROKERS "127.0.0.1:9092"
+#define BROKERS sf_t_kafka()
 
 static sf_kv *kv;
 static sf_kprod *prod;
@@ -55,7 +56,7 @@ static const struct {
 static int setup(void **state)
 {
     (void)state;
-    const char *nodes[] = {"127.0.0.1:6379"};
+    const char *nodes[] = {sf_t_redis()};
     sf_kv_opts o = {.nodes = nodes, .nnodes = 1};
     sf_kprod_opts po = {.brokers = BROKERS};
     sf_error e = SF_ERROR_INIT;

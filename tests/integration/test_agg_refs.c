@@ -1,7 +1,7 @@
 /*
  * Integration test of the refs of digests skipped as current (bus/msg_refs.h)
- * on the real stack: registry 127.0.0.1:5000 (corpus images from
- * tests/fixtures/push-corpus), Kafka 127.0.0.1:9092, Redis 127.0.0.1:6379,
+ * on the real stack: registry, Kafka and Redis at sf_t_registry/kafka/redis()
+ * (corpus images from tests/fixtures/push-corpus),
  * and the real programs: scanfarm-coordinator, scanfarm-worker and
  * `scanfarm aggregate`. Names are "refs-it-<pid>" (repository, topics, key
  * prefix, group, run ids) so parallel tests never meet.
@@ -48,7 +48,6 @@
 #include "vuln/vdb.h"
 #include "vuln/vdb_build.h"
 
-#define REG "127.0.0.1:5000"
 #define METRICS_PORT_BASE 19600
 
 static char g_name[64], g_dir[160], g_db[224], g_cfg[224], g_bin[512], g_src[512];
@@ -58,17 +57,6 @@ static int g_mport;
 static sf_kv *g_kv;
 static sf_kprod *g_prod; /* topic admin */
 static pid_t g_worker = -1, g_agg = -1;
-
-static int t_service_up(int port)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int ok = s >= 0 && connect(s, (struct sockaddr *)&a, sizeof a) == 0;
-    if (s >= 0)
-        close(s);
-    return ok;
-}
 
 static pid_t spawn(const char *log, char *const argv[])
 {
@@ -103,7 +91,7 @@ static int regtag(const char *src, const char *dst, char *out, size_t cap)
 {
     char cmd[1024], line[512] = "";
     snprintf(cmd, sizeof cmd, "python3 %s/tests/fixtures/regtag.py --registry %s %s %s", g_src,
-             REG, src, dst);
+             sf_t_registry(), src, dst);
     FILE *p = popen(cmd, "r");
     if (!p)
         return -1;
@@ -145,8 +133,10 @@ static int setup(void **state)
     const char *s = getenv("SF_SRC"), *b = getenv("SF_BIN");
     snprintf(g_src, sizeof g_src, "%s", s ? s : ".");
     snprintf(g_bin, sizeof g_bin, "%s", b ? b : "./build/bin");
-    if (!t_service_up(9092) || !t_service_up(5000) || !t_service_up(6379)) {
-        fprintf(stderr, "Kafka, registry or Redis not reachable\n");
+    if (!sf_t_addr_up(sf_t_kafka()) || !sf_t_addr_up(sf_t_registry()) ||
+        !sf_t_addr_up(sf_t_redis())) {
+        fprintf(stderr, "Kafka %s, registry %s or Redis %s not reachable\n", sf_t_kafka(),
+                sf_t_registry(), sf_t_redis());
         return -1;
     }
     snprintf(g_name, sizeof g_name, "refs-it-%d", (int)getpid());
@@ -158,31 +148,31 @@ static int setup(void **state)
     snprintf(g_results, sizeof g_results, "%s-results", g_name);
     snprintf(g_dlq, sizeof g_dlq, "%s-dlq", g_name);
     snprintf(g_repo, sizeof g_repo, "%s/app", g_name);
-    snprintf(g_ref1, sizeof g_ref1, "%s/%s:v1", REG, g_repo);
-    snprintf(g_ref2, sizeof g_ref2, "%s/%s:v2", REG, g_repo);
+    snprintf(g_ref1, sizeof g_ref1, "%s/%s:v1", sf_t_registry(), g_repo);
+    snprintf(g_ref2, sizeof g_ref2, "%s/%s:v2", sf_t_registry(), g_repo);
     mkdir(g_dir, 0700);
     FILE *f = fopen(g_cfg, "w");
     if (!f)
         return -1;
     /* Explicit repository: the shared registry's catalog is others'. */
     fprintf(f, "{\"registries\":[{\"url\":\"http://%s\",\"insecure\":true,"
-               "\"repositories\":[\"%s\"]}]}\n", REG, g_repo);
+               "\"repositories\":[\"%s\"]}]}\n", sf_t_registry(), g_repo);
     fclose(f);
     snprintf(cmd, sizeof cmd,
              "python3 %s/tests/fixtures/push-corpus --registry %s --list %s/corpus.json --quiet",
-             g_src, REG, g_dir);
+             g_src, sf_t_registry(), g_dir);
     if (system(cmd) != 0 || build_db() != SF_OK)
         return -1;
     snprintf(src, sizeof src, "corpus/alpine:3.10.3");
     snprintf(dst, sizeof dst, "%s:v1", g_repo);
     if (regtag(src, dst, g_d1, sizeof g_d1) != 0)
         return -1;
-    const char *nodes[] = {"127.0.0.1:6379"};
+    const char *nodes[] = {sf_t_redis()};
     sf_kv_opts ko = {.nodes = nodes, .nnodes = 1};
     if (sf_kv_new(&g_kv, &ko, NULL) != SF_OK || sf_kv_ping(g_kv, 0, NULL) != SF_OK ||
         sf_keys_agg_shard(g_shard, g_name, NULL) != SF_OK)
         return -1;
-    sf_kprod_opts po = {.brokers = "127.0.0.1:9092"};
+    sf_kprod_opts po = {.brokers = sf_t_kafka()};
     if (sf_kprod_new(&g_prod, &po, NULL) != SF_OK)
         return -1;
     const char *topics[] = {g_jobs, g_results, g_dlq};
@@ -203,14 +193,14 @@ static int setup(void **state)
     snprintf(sbin, sizeof sbin, "%s/scanfarm", g_bin);
     snprintf(group, sizeof group, "%s-w", g_name);
     snprintf(agroup, sizeof agroup, "%s-a", g_name);
-    char *wargv[] = {wbin, "--kafka", "127.0.0.1:9092", "--redis", "127.0.0.1:6379",
+    char *wargv[] = {wbin, "--kafka", (char *)sf_t_kafka(), "--redis", (char *)sf_t_redis(),
                      "--key-prefix", g_name, "--db", g_db, "--group", group, "--jobs-topic",
                      g_jobs, "--results-topic", g_results, "--dlq-topic", g_dlq,
                      "--metrics-port", port, "--metrics-addr", "127.0.0.1", "--concurrency", "1",
-                     "--insecure-registry", REG, "--session-timeout-ms", "6000", "--grace", "10",
+                     "--insecure-registry", (char *)sf_t_registry(), "--session-timeout-ms", "6000", "--grace", "10",
                      NULL};
-    char *aargv[] = {sbin, "aggregate", "--kafka", "127.0.0.1:9092", "--redis",
-                     "127.0.0.1:6379", "--prefix", g_name, "--group", agroup,
+    char *aargv[] = {sbin, "aggregate", "--kafka", (char *)sf_t_kafka(), "--redis",
+                     (char *)sf_t_redis(), "--prefix", g_name, "--group", agroup,
                      "--results-topic", g_results, "--dlq-topic", g_dlq, NULL};
     g_worker = spawn(wlog, wargv);
     g_agg = spawn(alog, aargv);
@@ -220,11 +210,14 @@ static int setup(void **state)
 /* Delete every key under the test's prefix (SCAN, not KEYS). */
 static void drop_keys(void)
 {
-    char cmd[512];
+    char cmd[768], host[128];
+    const char *r = sf_t_redis(), *colon = strrchr(r, ':');
+    snprintf(host, sizeof host, "%.*s", colon ? (int)(colon - r) : (int)strlen(r), r);
+    const char *port = colon ? colon + 1 : "6379";
     snprintf(cmd, sizeof cmd,
-             "redis-cli -h 127.0.0.1 -p 6379 --scan --pattern '%s:*' | "
-             "xargs -r -n 100 redis-cli -h 127.0.0.1 -p 6379 DEL >/dev/null",
-             g_name);
+             "redis-cli -h %s -p %s --scan --pattern '%s:*' | "
+             "xargs -r -n 100 redis-cli -h %s -p %s DEL >/dev/null",
+             host, port, g_name, host, port);
     if (system(cmd) != 0)
         fprintf(stderr, "could not drop the test's Redis keys\n");
 }
@@ -270,10 +263,11 @@ static summary coordinator(int n)
     summary s = {-1, -1, -1, -1};
     snprintf(log, sizeof log, "%s/coord%d.log", g_dir, n);
     snprintf(cmd, sizeof cmd,
-             "%s/scanfarm-coordinator --once --config %s --kafka 127.0.0.1:9092 --topic %s "
-             "--results-topic %s --redis 127.0.0.1:6379 --key-prefix %s --db %s "
+             "%s/scanfarm-coordinator --once --config %s --kafka %s --topic %s "
+             "--results-topic %s --redis %s --key-prefix %s --db %s "
              "--run-id %s-%d --progress never 2>%s",
-             g_bin, g_cfg, g_jobs, g_results, g_name, g_db, g_name, n, log);
+             g_bin, g_cfg, sf_t_kafka(), g_jobs, g_results, sf_t_redis(), g_name, g_db, g_name,
+             n, log);
     int st = system(cmd);
     s.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     FILE *f = fopen(log, "r");
@@ -352,7 +346,7 @@ static char *findings_of(const sf_agg_view *v)
 static json_t *run_json(const char *args)
 {
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s/scanfarm %s --redis 127.0.0.1:6379 --prefix %s", g_bin, args,
+    snprintf(cmd, sizeof cmd, "%s/scanfarm %s --redis %s --prefix %s", g_bin, args, sf_t_redis(),
              g_name);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);

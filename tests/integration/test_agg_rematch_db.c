@@ -31,9 +31,9 @@
 #include "vuln/vdb.h"
 #include "vuln/vdb_build.h"
 
-#define BROKERS "127.0.0.1:9092"
+#define BROKERS sf_t_kafka()
 
-static char prefix[64], topic[64], dir[128], db1p[160], db2p[160];
+static char prefix[64], topic[64], rtopic[64], dir[128], db1p[160], db2p[160];
 static sf_kv *kv;
 
 static const struct {
@@ -80,7 +80,7 @@ static int build_db(const char *path, int64_t when, int extra, sf_error *e)
 static int setup(void **state)
 {
     (void)state;
-    const char *nodes[] = {"127.0.0.1:6379"};
+    const char *nodes[] = {sf_t_redis()};
     sf_kv_opts o = {.nodes = nodes, .nnodes = 1};
     sf_kprod_opts po = {.brokers = BROKERS};
     sf_kprod *prod = NULL;
@@ -88,13 +88,15 @@ static int setup(void **state)
     int pid = (int)getpid();
     snprintf(prefix, sizeof prefix, "agg-rmdb-%d", pid);
     snprintf(topic, sizeof topic, "agg-test-findings-db-%d", pid);
+    snprintf(rtopic, sizeof rtopic, "agg-test-results-db-%d", pid);
     snprintf(dir, sizeof dir, "/tmp/agg-rmdb-%d", pid);
     snprintf(db1p, sizeof db1p, "%s/db1.sfdb", dir);
     snprintf(db2p, sizeof db2p, "%s/db2.sfdb", dir);
     mkdir(dir, 0700);
     if (sf_kv_new(&kv, &o, NULL) != SF_OK || sf_kv_ping(kv, 0, NULL) != SF_OK ||
         sf_kprod_new(&prod, &po, &e) != SF_OK ||
-        sf_kprod_create_topic(prod, topic, 1, 1, 20000, &e) != SF_OK) {
+        sf_kprod_create_topic(prod, topic, 1, 1, 20000, &e) != SF_OK ||
+        sf_kprod_create_topic(prod, rtopic, 1, 1, 20000, &e) != SF_OK) {
         fprintf(stderr, "SKIP: stack not reachable (%s)\n", e.msg);
         sf_kv_free(kv);
         kv = NULL;
@@ -169,6 +171,50 @@ static char *make_result(json_t *inst, const char *image, const char *ref, char 
     return sf_buf_steal(&b, NULL);
 }
 
+/* The full results republished for the 3 affected images: the new
+ * advisory is in the list, and the summary counts what the list holds. */
+static void check_republished(void)
+{
+    sf_kcons *c = NULL;
+    sf_error e = SF_ERROR_INIT;
+    char grp[96];
+    snprintf(grp, sizeof grp, "%s-rread", prefix);
+    sf_kcons_opts ko = {.brokers = BROKERS, .group = grp, .topic = rtopic};
+    assert_int_equal(sf_kcons_new(&c, &ko, &e), SF_OK);
+    size_t results = 0, idle = 0;
+    while (idle < 12) {
+        sf_kmsg *m = NULL;
+        assert_int_equal(sf_kcons_poll(c, 500, &m, &e), SF_OK);
+        if (!m) {
+            idle++;
+            continue;
+        }
+        idle = 0;
+        json_t *d = json_loads(m->value, 0, NULL);
+        assert_non_null(d);
+        json_t *vulns = json_object_get(d, "vulnerabilities"), *x, *sum = json_object_get(d, "summary");
+        size_t i, has_new = 0, fixable = 0;
+        json_int_t bysev = 0;
+        json_array_foreach(vulns, i, x) {
+            has_new += strcmp(json_string_value(json_object_get(x, "id")), "CVE-2099-0001") == 0;
+            fixable += json_is_string(json_object_get(x, "fixed"));
+        }
+        const char *k;
+        json_object_foreach(json_object_get(sum, "by_severity"), k, x) bysev += json_integer_value(x);
+        assert_int_equal(has_new, 1);
+        assert_int_equal(json_integer_value(json_object_get(sum, "vulnerabilities")),
+                         json_array_size(vulns));
+        assert_int_equal(bysev, json_array_size(vulns));
+        assert_int_equal(json_integer_value(json_object_get(sum, "fixable")), fixable);
+        assert_true(json_is_string(json_object_get(d, "rematched_from")));
+        json_decref(d);
+        results++;
+        sf_kcons_done(c, m);
+    }
+    sf_kcons_close(c);
+    assert_int_equal(results, 3);
+}
+
 static void test_agg_rematch_db__one_advisory_three_deltas(void **state)
 {
     (void)state;
@@ -198,13 +244,13 @@ static void test_agg_rematch_db__one_advisory_three_deltas(void **state)
     sf_agg_free(a);
     sf_vdb_close(db1);
 
-    /* the CLI, against the new DB file; results are not republished here */
+    /* the CLI, against the new DB file */
     char cmd[1024], out[512] = "";
     const char *bin = getenv("SF_BIN");
     snprintf(cmd, sizeof cmd,
-             "%s/scanfarm rematch --db %s --kafka %s --redis 127.0.0.1:6379 --prefix %s "
-             "--findings-topic %s --results-topic ''",
-             bin ? bin : "bin", db2p, BROKERS, prefix, topic);
+             "%s/scanfarm rematch --db %s --kafka %s --redis %s --prefix %s "
+             "--findings-topic %s --results-topic %s",
+             bin ? bin : "bin", db2p, BROKERS, sf_t_redis(), prefix, topic, rtopic);
     FILE *f = popen(cmd, "r");
     assert_non_null(f);
     size_t n = fread(out, 1, sizeof out - 1, f);
@@ -247,6 +293,7 @@ static void test_agg_rematch_db__one_advisory_three_deltas(void **state)
     }
     sf_kcons_close(c);
     assert_int_equal(deltas, 3);
+    check_republished();
 }
 
 int main(void)

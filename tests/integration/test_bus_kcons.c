@@ -10,7 +10,7 @@
  * full, makes a second member join, and requires every message to be
  * consumed by the group afterwards, including some by the first consumer.
  *
- * Address: SCANFARM_KAFKA (127.0.0.1:9092). Topic and group are unique per
+ * Address: the stack's Kafka, sf_t_kafka(). Topic and group are unique per
  * run and the topic is deleted.
  */
 #include <setjmp.h>
@@ -27,15 +27,12 @@
 
 #include "bus/kcons.h"
 #include "bus/kprod.h"
+#include "testutil.h"
 
 #define NMSGS 40
 #define NPARTS 4
 
-static const char *kafka_addr(void)
-{
-    const char *v = getenv("SCANFARM_KAFKA");
-    return v && *v ? v : "127.0.0.1:9092";
-}
+#define kafka_addr sf_t_kafka
 
 static uint64_t now_ms(void)
 {

@@ -1,6 +1,6 @@
 /*
  * Integration tests of the fleet-wide layer cache on real Redis servers:
- * the shared one on 127.0.0.1:6379 (with a key prefix of this test run)
+ * the stack's (sf_t_redis(), with a key prefix of this test run)
  * and private redis-server instances this test starts and kills.
  *
  * Layers are real Alpine minirootfs blobs from the corpus; the analysis
@@ -30,11 +30,12 @@ static t_layer layers[NLAYERS] = {
     {.rel = "images/alpine/alpine-minirootfs-3.20.3-x86_64.tar.gz"},
 };
 static char prefix[64];
-static const char *shared_nodes[] = {"127.0.0.1:6379"};
+static const char *shared_nodes[1]; /* the stack's Redis, set in setup */
 
 static int setup(void **state)
 {
     (void)state;
+    shared_nodes[0] = sf_t_redis();
     for (int i = 0; i < NLAYERS; i++)
         if (t_layer_load(&layers[i]) != SF_OK)
             return -1;
@@ -110,7 +111,7 @@ static void *race_main(void *arg)
 static void test_cache_race__one_analysis_per_layer(void **state)
 {
     (void)state;
-    if (!t_service_up(6379))
+    if (!t_redis_up(sf_t_redis()))
         skip();
     new_prefix("race");
     for (int i = 0; i < NLAYERS; i++)
@@ -207,7 +208,7 @@ static int die_analysing(void *actx, sf_inventory **out, sf_error *err)
 static void test_cache_lock__takeover_after_holder_dies(void **state)
 {
     (void)state;
-    if (!t_service_up(6379))
+    if (!t_redis_up(sf_t_redis()))
         skip();
     new_prefix("takeover");
     t_layer *l = &layers[0];
@@ -277,7 +278,7 @@ static char *gunzip(const char *data, size_t len, size_t *outlen)
 static void test_cache_index__diff_id_hit_across_compressions(void **state)
 {
     (void)state;
-    if (!t_service_up(6379))
+    if (!t_redis_up(sf_t_redis()))
         skip();
     new_prefix("diffid");
     t_layer *gz = &layers[1];
@@ -456,7 +457,7 @@ static void test_cache_shard__two_nodes(void **state)
 static void test_cache_image__shortcut_by_db_version(void **state)
 {
     (void)state;
-    if (!t_service_up(6379))
+    if (!t_redis_up(sf_t_redis()))
         skip();
     new_prefix("image");
     sf_kv *kv = NULL;

@@ -1,6 +1,6 @@
 /*
  * Integration tests of scanfarm-coordinator against real services: the
- * shared registry (127.0.0.1:5000), Kafka (127.0.0.1:9092), and
+ * stack's registry and Kafka (sf_t_registry/kafka(), testutil.h), and
  * registries this test starts itself (docker-registry behind htpasswd
  * basic auth with bcrypt, behind token auth with tests/fixtures/
  * tokenserver.py, behind tests/fixtures/faultproxy.py answering 429 with
@@ -31,10 +31,9 @@
 
 #include "bus/kprod.h"
 #include "bus/msg_job.h"
+#include "testutil.h"
 
-/* The stack's addresses (SCANFARM_KAFKA / SCANFARM_REGISTRY when it runs on
- * other ports). Read once in setup; SCANFARM_REGISTRY is then removed from
- * the environment because to a coordinator it means "also enumerate this". */
+/* The stack's addresses (testutil.h), read once in setup. */
 static char g_kafka[128] = "127.0.0.1:9092";
 static char g_shared[128] = "127.0.0.1:5000";
 #define KAFKA g_kafka
@@ -60,13 +59,6 @@ static int free_port(void)
     getsockname(s, (struct sockaddr *)&a, &l);
     close(s);
     return ntohs(a.sin_port);
-}
-
-/* Port of "host:port" (0 when absent). */
-static int atoi_port(const char *hostport)
-{
-    const char *c = strrchr(hostport, ':');
-    return c ? (int)strtol(c + 1, NULL, 10) : 0;
 }
 
 static int port_open(int port)
@@ -324,13 +316,11 @@ static int group_setup(void **state)
     const char *s = getenv("SF_SRC"), *b = getenv("SF_BIN");
     snprintf(g_src, sizeof g_src, "%s", s ? s : ".");
     snprintf(g_bin, sizeof g_bin, "%s", b ? b : "./build/bin");
-    const char *ek = getenv("SCANFARM_KAFKA"), *er = getenv("SCANFARM_REGISTRY");
-    if (ek && *ek)
-        snprintf(g_kafka, sizeof g_kafka, "%s", ek);
-    if (er && *er)
-        snprintf(g_shared, sizeof g_shared, "%s", er);
+    snprintf(g_kafka, sizeof g_kafka, "%s", sf_t_kafka());
+    snprintf(g_shared, sizeof g_shared, "%s", sf_t_registry());
+    /* To a coordinator this means "also enumerate this registry". */
     unsetenv("SCANFARM_REGISTRY");
-    if (!port_open(atoi_port(g_kafka)) || !port_open(atoi_port(g_shared))) {
+    if (!sf_t_addr_up(g_kafka) || !sf_t_addr_up(g_shared)) {
         fprintf(stderr, "Kafka %s or registry %s not reachable\n", g_kafka, g_shared);
         return -1;
     }

@@ -1,6 +1,6 @@
 /*
  * Integration test of the scan engine against the local registry
- * (SCANFARM_REGISTRY, default 127.0.0.1:5000) holding the corpus images
+ * (sf_t_registry(), the stack's) holding the corpus images
  * the stack pushes (corpus/alpine:<version>, corpus/alpine-multiarch,
  * corpus/alpine-zstd, corpus/docker-archive): every Alpine tag's packages
  * equal the ground truth; a manifest list fans out to amd64 and arm64;
@@ -23,11 +23,7 @@
 #include "bus/msg_result.h"
 #include "testutil.h"
 
-static const char *registry(void)
-{
-    const char *r = getenv("SCANFARM_REGISTRY");
-    return r && *r ? r : "127.0.0.1:5000";
-}
+#define registry sf_t_registry
 
 /* Scan ref; NULL (test skipped by the caller) when the registry or the
  * repository is not there. */

@@ -10,7 +10,8 @@
 #     at $SF_BIN/../tests/report_html.png (skipped when chromium is absent).
 set -euo pipefail
 : "${SF_BIN:?}" "${SF_SRC:?}" "${SF_CORPUS:?}"
-REDIS=${SCANFARM_REDIS:-127.0.0.1:6379}
+. "$SF_SRC/tests/stackenv.sh"
+REDIS=$SF_STACK_REDIS
 if ! (exec 3<>"/dev/tcp/${REDIS%:*}/${REDIS##*:}") 2>/dev/null; then
   echo "SKIP: no Redis at $REDIS"; exit 0
 fi

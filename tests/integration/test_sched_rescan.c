@@ -1,7 +1,7 @@
 /*
  * Integration test of the coordinator's skip-current rescans and run job
- * count (coordinator/schedule.c) on the real stack: registry 127.0.0.1:5000,
- * Kafka 127.0.0.1:9092, Redis 127.0.0.1:6379. Names are "sched-it-<pid>"
+ * count (coordinator/schedule.c) on the real stack (registry, Kafka and
+ * Redis at sf_t_registry/kafka/redis()). Names are "sched-it-<pid>"
  * (repositories, topic, key prefix, run ids) so parallel tests never meet.
  *
  *  1. push 3 tiny images (tests/fixtures/regpush.py prints their digests);
@@ -15,8 +15,6 @@
  *     message on the "<name>-refs" results topic), published = 1;
  *  5. run with a Redis that is down: all 3 published (publish on doubt).
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,26 +51,15 @@ static void topic_of(char *out, size_t cap, int n)
     snprintf(out, cap, "%s-%d", g_name, n);
 }
 
-static int port_open(int port)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int ok = s >= 0 && connect(s, (struct sockaddr *)&a, sizeof a) == 0;
-    if (s >= 0)
-        close(s);
-    return ok;
-}
-
 /* Push 3 repositories with one tag each; remember their digests. */
 static int push_images(void)
 {
     char cmd[1024], line[1024];
     int n = 0;
     snprintf(cmd, sizeof cmd,
-             "python3 %s/tests/fixtures/regpush.py --registry http://127.0.0.1:5000 "
+             "python3 %s/tests/fixtures/regpush.py --registry http://%s "
              "--prefix %s --repos 3 --tags 1",
-             g_src, g_name);
+             g_src, sf_t_registry(), g_name);
     FILE *p = popen(cmd, "r");
     if (!p)
         return -1;
@@ -120,8 +106,10 @@ static int setup(void **state)
     const char *s = getenv("SF_SRC"), *b = getenv("SF_BIN");
     snprintf(g_src, sizeof g_src, "%s", s ? s : ".");
     snprintf(g_bin, sizeof g_bin, "%s", b ? b : "./build/bin");
-    if (!port_open(9092) || !port_open(5000) || !port_open(6379)) {
-        fprintf(stderr, "Kafka, registry or Redis not reachable\n");
+    if (!sf_t_addr_up(sf_t_kafka()) || !sf_t_addr_up(sf_t_registry()) ||
+        !sf_t_addr_up(sf_t_redis())) {
+        fprintf(stderr, "Kafka %s, registry %s or Redis %s not reachable\n", sf_t_kafka(),
+                sf_t_registry(), sf_t_redis());
         return -1;
     }
     snprintf(g_name, sizeof g_name, "sched-it-%d", (int)getpid());
@@ -134,17 +122,17 @@ static int setup(void **state)
         return -1;
     /* Explicit repositories: the shared registry's catalog is others'. */
     fprintf(f,
-            "{\"registries\":[{\"url\":\"http://127.0.0.1:5000\",\"insecure\":true,"
+            "{\"registries\":[{\"url\":\"http://%s\",\"insecure\":true,"
             "\"repositories\":[\"%s/r0000\",\"%s/r0001\",\"%s/r0002\"]}]}\n",
-            g_name, g_name, g_name);
+            sf_t_registry(), g_name, g_name, g_name);
     fclose(f);
-    const char *nodes[] = {"127.0.0.1:6379"};
+    const char *nodes[] = {sf_t_redis()};
     sf_kv_opts ko = {.nodes = nodes, .nnodes = 1};
     if (sf_kv_new(&g_kv, &ko, NULL) != SF_OK || sf_kv_ping(g_kv, 0, NULL) != SF_OK)
         return -1;
     if (build_db() != SF_OK || push_images() != 0)
         return -1;
-    sf_kprod_opts po = {.brokers = "127.0.0.1:9092"};
+    sf_kprod_opts po = {.brokers = sf_t_kafka()};
     if (sf_kprod_new(&g_prod, &po, NULL) != SF_OK)
         return -1;
     for (int i = 0; i <= 3; i++) {
@@ -222,10 +210,10 @@ static summary coordinator(int n, const char *redis)
     topic_of(topic, sizeof topic, n);
     snprintf(log, sizeof log, "%s/run%d.log", g_dir, n);
     snprintf(cmd, sizeof cmd,
-             "%s/scanfarm-coordinator --once --config %s --kafka 127.0.0.1:9092 --topic %s "
+             "%s/scanfarm-coordinator --once --config %s --kafka %s --topic %s "
              "--results-topic %s-refs --redis %s --key-prefix %s --db %s --run-id %s-%d "
              "--progress never 2>%s",
-             g_bin, g_cfg, topic, g_name, redis, g_name, g_db, g_name, n, log);
+             g_bin, g_cfg, sf_t_kafka(), topic, g_name, redis, g_name, g_db, g_name, n, log);
     int st = system(cmd);
     s.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     FILE *f = fopen(log, "r");
@@ -254,7 +242,7 @@ static int jobs_of(int n, char keys[][100], int max)
     int got = 0, idle = 0;
     topic_of(topic, sizeof topic, n);
     snprintf(group, sizeof group, "%s-g", topic);
-    sf_kcons_opts co = {.brokers = "127.0.0.1:9092", .group = group, .topic = topic,
+    sf_kcons_opts co = {.brokers = sf_t_kafka(), .group = group, .topic = topic,
                         .session_timeout_ms = 6000};
     assert_int_equal(sf_kcons_new(&c, &co, &e), SF_OK);
     /* Group join takes a few seconds; then stop after 4 s of silence. */
@@ -323,7 +311,7 @@ static void store_entries(void)
 static void test_sched_rescan__skips_current_digests_and_records_count(void **state)
 {
     (void)state;
-    summary s1 = coordinator(1, "127.0.0.1:6379");
+    summary s1 = coordinator(1, sf_t_redis());
     assert_int_equal(s1.status, 0);
     assert_int_equal(s1.delivered, 3);
     assert_int_equal(s1.skipped, 0);
@@ -333,7 +321,7 @@ static void test_sched_rescan__skips_current_digests_and_records_count(void **st
     assert_int_equal(jobs_of(1, keys, 8), 3);
 
     store_entries();
-    summary s2 = coordinator(2, "127.0.0.1:6379");
+    summary s2 = coordinator(2, sf_t_redis());
     assert_int_equal(s2.status, 0);
     assert_int_equal(s2.delivered, 1);
     assert_int_equal(s2.skipped, 2);

@@ -14,8 +14,8 @@
  *             check, OCI manifest PUT/GET by tag and digest, DELETE (in
  *             the repository stack-itest/services).
  *
- * Addresses: SCANFARM_KAFKA (127.0.0.1:9092), SCANFARM_REDIS
- * (127.0.0.1:6379), SCANFARM_REGISTRY (127.0.0.1:5000). Every name used is
+ * Addresses: the stack's, sf_t_kafka/redis/registry() (testutil.h). Every
+ * name used is
  * unique per run (pid + time), and everything created is removed.
  */
 #include <setjmp.h>
@@ -36,20 +36,15 @@
 
 #include "base/buf.h"
 #include "base/digest.h"
+#include "testutil.h"
 
 #define BIG_MSG_BYTES (3u * 1024u * 1024u) /* > Kafka's 1 MiB default */
 #define KAFKA_MSGS 5
 #define WAIT_MS 30000
 
-static const char *env_or(const char *name, const char *dflt)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : dflt;
-}
-
-static const char *kafka_addr(void) { return env_or("SCANFARM_KAFKA", "127.0.0.1:9092"); }
-static const char *redis_addr(void) { return env_or("SCANFARM_REDIS", "127.0.0.1:6379"); }
-static const char *registry_addr(void) { return env_or("SCANFARM_REGISTRY", "127.0.0.1:5000"); }
+#define kafka_addr sf_t_kafka
+#define redis_addr sf_t_redis
+#define registry_addr sf_t_registry
 
 /* A name unique to this process and moment, e.g. for topics and keys. */
 static void unique_name(char *out, size_t n, const char *prefix)

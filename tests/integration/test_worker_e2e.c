@@ -112,7 +112,7 @@ static void produce_jobs(const char *registry, const char *topic, int create)
 {
     sf_kprod *p = NULL;
     sf_error e = SF_ERROR_INIT;
-    sf_kprod_opts po = {.brokers = "127.0.0.1:9092"};
+    sf_kprod_opts po = {.brokers = sf_t_kafka()};
     assert_int_equal(sf_kprod_new(&p, &po, &e), SF_OK);
     if (create) {
         assert_int_equal(sf_kprod_create_topic(p, jobs_topic, 6, 1, 10000, &e), SF_OK);
@@ -138,7 +138,8 @@ static void produce_jobs(const char *registry, const char *topic, int create)
     sf_kprod_free(p);
 }
 
-static const char *redis_addr = "127.0.0.1:6379";
+/* The Redis the workers use: the stack's (set in main), or a private one. */
+static const char *redis_addr;
 
 /* Every process a test starts, so a failed assertion cannot leak them. */
 static pid_t spawned[32];
@@ -203,12 +204,12 @@ static pid_t spawn_worker(const char *prefix, int metrics_port)
         int fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (fd >= 0 && !getenv("SF_TEST_VERBOSE"))
             dup2(fd, 2);
-        execl(bin("scanfarm-worker"), "scanfarm-worker", "--kafka", "127.0.0.1:9092", "--redis",
+        execl(bin("scanfarm-worker"), "scanfarm-worker", "--kafka", sf_t_kafka(), "--redis",
               redis_addr, "--key-prefix", prefix, "--group", group, "--jobs-topic",
               jobs_topic, "--results-topic", results_topic, "--dlq-topic", dlq_topic,
               "--metrics-port", port, "--metrics-addr", "127.0.0.1", "--concurrency", "2",
-              "--insecure-registry", "127.0.0.1:5000", "--insecure-registry",
-              getenv("SF_T_OWN_REGISTRY") ? getenv("SF_T_OWN_REGISTRY") : "127.0.0.1:5000",
+              "--insecure-registry", sf_t_registry(), "--insecure-registry",
+              getenv("SF_T_OWN_REGISTRY") ? getenv("SF_T_OWN_REGISTRY") : sf_t_registry(),
               "--session-timeout-ms", "6000", "--grace", "20", (char *)NULL);
         _exit(127);
     }
@@ -300,7 +301,7 @@ static void free_jobs(void)
 static void test_worker_e2e__three_workers_match_cli(void **state)
 {
     (void)state;
-    if (!t_service_up(6379) || access(bin("scanfarm-worker"), X_OK) != 0)
+    if (!t_redis_up(sf_t_redis()) || access(bin("scanfarm-worker"), X_OK) != 0)
         skip();
     snprintf(tag, sizeof tag, "worker-e2e-%ld-%ld", (long)getpid(), (long)time(NULL));
     snprintf(jobs_topic, sizeof jobs_topic, "%s.jobs", tag);
@@ -309,12 +310,12 @@ static void test_worker_e2e__three_workers_match_cli(void **state)
     snprintf(group, sizeof group, "%s.workers", tag);
     char list[256];
     snprintf(list, sizeof list, "/tmp/%s.images.json", tag);
-    assert_int_equal(load_corpus_jobs("127.0.0.1:5000", list), 0);
+    assert_int_equal(load_corpus_jobs(sf_t_registry(), list), 0);
     /* What the CLI says about each image. */
     for (int k = 0; k < njobs; k++) {
         char cmd[1024];
-        snprintf(cmd, sizeof cmd, "%s scan --format json 127.0.0.1:5000/%s@%s 2>/dev/null",
-                 bin("scanfarm"), jobs[k].repo, jobs[k].digest);
+        snprintf(cmd, sizeof cmd, "%s scan --format json %s/%s@%s 2>/dev/null", bin("scanfarm"),
+                 sf_t_registry(), jobs[k].repo, jobs[k].digest);
         char *out = run_capture(cmd);
         json_error_t je;
         json_t *d = out ? json_loads(out, 0, &je) : NULL;
@@ -330,7 +331,7 @@ static void test_worker_e2e__three_workers_match_cli(void **state)
         json_array_foreach(d, i, r) normalise(r);
         jobs[k].expect = d;
     }
-    produce_jobs("127.0.0.1:5000", jobs_topic, 1);
+    produce_jobs(sf_t_registry(), jobs_topic, 1);
     int mport = t_port(40);
     pid_t w[3];
     for (int i = 0; i < 3; i++)
@@ -339,7 +340,7 @@ static void test_worker_e2e__three_workers_match_cli(void **state)
     snprintf(rg, sizeof rg, "%s.reader", tag);
     sf_kcons *rr = NULL;
     sf_error e = SF_ERROR_INIT;
-    sf_kcons_opts ro = {.brokers = "127.0.0.1:9092", .group = rg, .topic = results_topic,
+    sf_kcons_opts ro = {.brokers = sf_t_kafka(), .group = rg, .topic = results_topic,
                         .max_in_flight = 10000};
     assert_int_equal(sf_kcons_new(&rr, &ro, &e), SF_OK);
     int dups = 0;
@@ -424,7 +425,7 @@ static pid_t registry_start(const char *dir, int port)
 static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **state)
 {
     (void)state;
-    if (!t_service_up(6379) || access(bin("scanfarm-worker"), X_OK) != 0 ||
+    if (!t_redis_up(sf_t_redis()) || access(bin("scanfarm-worker"), X_OK) != 0 ||
         system("command -v docker-registry >/dev/null") != 0)
         skip();
     snprintf(tag, sizeof tag, "worker-e2ec-%ld-%ld", (long)getpid(), (long)time(NULL));
@@ -480,7 +481,7 @@ static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **stat
     snprintf(rg, sizeof rg, "%s.reader", tag);
     sf_kcons *rr = NULL;
     sf_error e = SF_ERROR_INIT;
-    sf_kcons_opts ro = {.brokers = "127.0.0.1:9092", .group = rg, .topic = results_topic,
+    sf_kcons_opts ro = {.brokers = sf_t_kafka(), .group = rg, .topic = results_topic,
                         .max_in_flight = 100};
     assert_int_equal(sf_kcons_new(&rr, &ro, &e), SF_OK);
     int dups = 0;
@@ -491,7 +492,7 @@ static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **stat
     assert_true(json_is_object(err));
     assert_string_equal(json_string_value(json_object_get(err, "code")), "digest");
     /* Nothing of that layer in the cache: no inventory, no lock. */
-    const char *nodes[] = {"127.0.0.1:6379"};
+    const char *nodes[] = {sf_t_redis()};
     sf_kv_opts ko = {.nodes = nodes, .nnodes = 1};
     sf_kv *kv = NULL;
     assert_int_equal(sf_kv_new(&kv, &ko, &e), SF_OK);
@@ -536,7 +537,7 @@ static void test_worker_e2e__redis_dies_mid_run(void **state)
     snprintf(group, sizeof group, "%s.workers", tag);
     char list[256], addr[32];
     snprintf(list, sizeof list, "/tmp/%s.images.json", tag);
-    assert_int_equal(load_corpus_jobs("127.0.0.1:5000", list), 0);
+    assert_int_equal(load_corpus_jobs(sf_t_registry(), list), 0);
     for (int k = 0; k < njobs; k++) {
         jobs[k].expect = json_array();
         json_array_append_new(jobs[k].expect, json_object()); /* >= 1 result each */
@@ -545,13 +546,13 @@ static void test_worker_e2e__redis_dies_mid_run(void **state)
     snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
     redis_addr = addr;
     pid_t rs = track(t_redis_start(port));
-    produce_jobs("127.0.0.1:5000", jobs_topic, 1);
+    produce_jobs(sf_t_registry(), jobs_topic, 1);
     pid_t w[2] = {spawn_worker(tag, 0), spawn_worker(tag, 0)};
     char rg[128];
     snprintf(rg, sizeof rg, "%s.reader", tag);
     sf_kcons *rr = NULL;
     sf_error e = SF_ERROR_INIT;
-    sf_kcons_opts ro = {.brokers = "127.0.0.1:9092", .group = rg, .topic = results_topic,
+    sf_kcons_opts ro = {.brokers = sf_t_kafka(), .group = rg, .topic = results_topic,
                         .max_in_flight = 10000};
     assert_int_equal(sf_kcons_new(&rr, &ro, &e), SF_OK);
     /* First run with Redis up, then kill it and run the same jobs again. */
@@ -563,7 +564,7 @@ static void test_worker_e2e__redis_dies_mid_run(void **state)
     raw = json_object();
     for (int k = 0; k < njobs; k++)
         json_object_clear(jobs[k].got);
-    produce_jobs("127.0.0.1:5000", jobs_topic, 0);
+    produce_jobs(sf_t_registry(), jobs_topic, 0);
     assert_int_equal(collect(rr, 240, 0, &dups), 0);
     int uncached = 0, errors = 0;
     {
@@ -595,7 +596,7 @@ static void test_worker_e2e__redis_dies_mid_run(void **state)
     json_decref(raw);
     keep_raw = 0;
     run_name = "run-e2e";
-    redis_addr = "127.0.0.1:6379";
+    redis_addr = sf_t_redis();
 }
 
 int main(void)
@@ -606,5 +607,6 @@ int main(void)
                                   kill_spawned),
         cmocka_unit_test_teardown(test_worker_e2e__redis_dies_mid_run, kill_spawned),
     };
+    redis_addr = sf_t_redis();
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -96,7 +96,7 @@ static void child_main(void)
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         signal(sigs[i], SIG_DFL);
     signal(SIGTERM, on_term);
-    char *argv[] = {"w", "--kafka", "127.0.0.1:9092", "--redis", "127.0.0.1:6379",
+    char *argv[] = {"w", "--kafka", (char *)sf_t_kafka(), "--redis", (char *)sf_t_redis(),
                     "--key-prefix", tag, "--group", group, "--jobs-topic", jobs_topic,
                     "--results-topic", results_topic, "--dlq-topic", dlq_topic,
                     "--metrics-port", "0", "--concurrency", "2", "--max-attempts", "2",
@@ -166,19 +166,19 @@ static void produce_jobs(void)
 {
     sf_kprod *p = NULL;
     sf_error e = SF_ERROR_INIT;
-    sf_kprod_opts po = {.brokers = "127.0.0.1:9092"};
+    sf_kprod_opts po = {.brokers = sf_t_kafka()};
     assert_int_equal(sf_kprod_new(&p, &po, &e), SF_OK);
     assert_int_equal(sf_kprod_create_topic(p, jobs_topic, 6, 1, 10000, &e), SF_OK);
     assert_int_equal(sf_kprod_create_topic(p, results_topic, 3, 1, 10000, &e), SF_OK);
     assert_int_equal(sf_kprod_create_topic(p, dlq_topic, 1, 1, 10000, &e), SF_OK);
     for (int k = 0; k < NJOBS; k++) {
         char ref[128], at[40];
-        snprintf(ref, sizeof ref, "127.0.0.1:5000/%s:v%d", tag, k);
+        snprintf(ref, sizeof ref, "%s/%s:v%d", sf_t_registry(), tag, k);
         char *refs[] = {ref};
         sf_job_now(at, sizeof at);
-        sf_job j = {.run_id = (char *)run_id, .kind = SF_JOB_SCAN, .registry = "127.0.0.1:5000",
-                    .repository = tag, .digest = digests[k], .refs = refs, .nrefs = 1,
-                    .enqueued_at = at};
+        sf_job j = {.run_id = (char *)run_id, .kind = SF_JOB_SCAN,
+                    .registry = (char *)sf_t_registry(), .repository = tag, .digest = digests[k],
+                    .refs = refs, .nrefs = 1, .enqueued_at = at};
         char *json = NULL;
         size_t len = 0;
         assert_int_equal(sf_job_encode(&j, &json, &len, &e), SF_OK);
@@ -194,7 +194,7 @@ static void produce_jobs(void)
 static void test_worker_loop__kill9_and_poison(void **state)
 {
     (void)state;
-    if (!t_service_up(6379))
+    if (!t_redis_up(sf_t_redis()))
         skip();
     produce_jobs();
     pid_t kids[NWORKERS];
@@ -207,9 +207,9 @@ static void test_worker_loop__kill9_and_poison(void **state)
     snprintf(dg, sizeof dg, "%s.dlqreader", tag);
     sf_kcons *rr = NULL, *dr = NULL;
     sf_error e = SF_ERROR_INIT;
-    sf_kcons_opts ro = {.brokers = "127.0.0.1:9092", .group = rg, .topic = results_topic,
+    sf_kcons_opts ro = {.brokers = sf_t_kafka(), .group = rg, .topic = results_topic,
                         .max_in_flight = 1000};
-    sf_kcons_opts dopt = {.brokers = "127.0.0.1:9092", .group = dg, .topic = dlq_topic,
+    sf_kcons_opts dopt = {.brokers = sf_t_kafka(), .group = dg, .topic = dlq_topic,
                           .max_in_flight = 1000};
     assert_int_equal(sf_kcons_new(&rr, &ro, &e), SF_OK);
     assert_int_equal(sf_kcons_new(&dr, &dopt, &e), SF_OK);

@@ -63,9 +63,9 @@ static void test_config_dump__redacts_secrets(void **state)
     sf_coordcfg_free(&c);
 }
 
-/* The tests run beside a live stack whose SCANFARM_* variables (e.g.
- * SCANFARM_REGISTRY in CI on non-default ports) are configuration for the
- * coordinator: clear them so each test sees only what it sets. */
+/* The tests may run in a shell with SCANFARM_* variables set (the stack's
+ * SCANFARM_*_PORT in CI on other ports, a developer's own configuration):
+ * clear them so each test sees only what it sets. */
 static void clear_scanfarm_env(void)
 {
     extern char **environ;

@@ -168,6 +168,94 @@ static void test_report_render__table_lists_registries(void **state)
     sf_report_free(r);
 }
 
+/* Both platforms of a multi-arch tag: one index, two image manifests with
+ * the same refs and findings. Their worst-images rows must differ by
+ * platform in every format that lists them, or they read as a duplicate. */
+static sf_report *build_multiarch(void)
+{
+    static const char *plats[] = {"linux/amd64", "linux/arm64/v8"};
+    sf_report *r = NULL;
+    sf_buf b, doc;
+    sf_buf_init(&b, 0);
+    sf_buf_init(&doc, 0);
+    assert_int_equal(sf_report_new(&r), SF_OK);
+    for (size_t i = 0; i < 2; i++) {
+        fix_result(&b, (char)('a' + i), "run1", "db1", "2026-01-01T00:00:00Z", "r.io/multi:1",
+                   "CVE-1:openssl:1:2:CRITICAL", NULL);
+        /* fix_result writes linux/amd64; give the second image its own */
+        const char *at = strstr(b.data, "\"linux/amd64\"");
+        assert_non_null(at);
+        sf_buf_reset(&doc);
+        assert_int_equal(sf_buf_printf(&doc, "%.*s\"%s\"%s", (int)(at - b.data), b.data, plats[i],
+                                       at + strlen("\"linux/amd64\"")),
+                         SF_OK);
+        sf_agg_view *v = NULL;
+        assert_int_equal(sf_agg_view_from_result(doc.data, doc.len, &v, NULL), SF_OK);
+        assert_int_equal(sf_report_add(r, v), SF_OK);
+    }
+    sf_buf_free(&b);
+    sf_buf_free(&doc);
+    assert_int_equal(sf_report_finish(r), SF_OK);
+    return r;
+}
+
+/* The text of the line holding both needles, or NULL. */
+static const char *line_with(const char *text, const char *a, const char *b, char *out, size_t cap)
+{
+    for (const char *l = text; l && *l;) {
+        size_t n = strcspn(l, "\n");
+        snprintf(out, cap, "%.*s", (int)n, l);
+        if (strstr(out, a) && strstr(out, b))
+            return out;
+        l += n + (l[n] == '\n');
+    }
+    return NULL;
+}
+
+static void test_report_render__worst_images_show_platform(void **state)
+{
+    (void)state;
+    sf_report *r = build_multiarch();
+    sf_buf b;
+    sf_buf_init(&b, 0);
+    char l1[512], l2[512];
+
+    assert_int_equal(sf_report_table(r, &b), SF_OK);
+    const char *worst = strstr(b.data, "WORST IMAGES");
+    assert_non_null(worst);
+    assert_non_null(strstr(worst, "PLATFORM"));
+    assert_non_null(line_with(worst, "r.io/multi:1", "linux/amd64", l1, sizeof l1));
+    assert_non_null(line_with(worst, "r.io/multi:1", "linux/arm64/v8", l2, sizeof l2));
+    assert_string_not_equal(l1, l2);
+
+    sf_buf_reset(&b);
+    assert_int_equal(sf_report_html(r, &b), SF_OK);
+    /* the worst-images table is the one whose rows hold refs in <code> */
+    const char *row1 = strstr(b.data, "<td><code>r.io/multi:1</code></td>");
+    assert_non_null(row1);
+    const char *end = strstr(row1, "</table>");
+    assert_non_null(end);
+    const char *p1 = strstr(row1, "linux/amd64"), *p2 = strstr(row1, "linux/arm64/v8");
+    assert_true(p1 && p1 < end);
+    assert_true(p2 && p2 < end);
+    assert_non_null(strstr(b.data, "<th>platform</th>"));
+
+    sf_buf_reset(&b);
+    assert_int_equal(sf_report_json(r, &b), SF_OK);
+    json_t *j = json_loads(b.data, 0, NULL);
+    assert_non_null(j);
+    json_t *w = json_object_get(j, "worst_images");
+    assert_int_equal(json_array_size(w), 2);
+    const char *w0 = json_string_value(json_object_get(json_array_get(w, 0), "platform"));
+    const char *w1 = json_string_value(json_object_get(json_array_get(w, 1), "platform"));
+    assert_non_null(w0);
+    assert_non_null(w1);
+    assert_string_not_equal(w0, w1);
+    json_decref(j);
+    sf_buf_free(&b);
+    sf_report_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +264,7 @@ int main(void)
         cmocka_unit_test(test_report_render__html_is_escaped_and_self_contained),
         cmocka_unit_test(test_report_render__sarif_one_result_per_finding),
         cmocka_unit_test(test_report_render__table_lists_registries),
+        cmocka_unit_test(test_report_render__worst_images_show_platform),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

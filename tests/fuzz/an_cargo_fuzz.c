@@ -1,0 +1,8 @@
+/* Fuzz target of the Cargo.lock analyzer: the input is a whole file. */
+#include "an_fuzz_common.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    an_fuzz_run(&sf_an_cargo, "usr/src/app/Cargo.lock", 0100644, 1, data, size);
+    return 0;
+}
