@@ -18,6 +18,7 @@
 #include "base/digest.h"
 #include "base/log.h"
 #include "bus/kcons.h"
+#include "bus/msg_refs.h"
 #include "cache/keys.h"
 
 /* Retries of the guarded update when another writer moved the digest
@@ -31,21 +32,37 @@ struct sf_agg {
     char order[SF_KEY_MAX], views[SF_KEY_MAX], pkgsof[SF_KEY_MAX], runs[SF_KEY_MAX];
 };
 
-/* Guarded apply: KEYS[1] order hash; ARGV[1] digest, ARGV[2] expected
- * order ("" none), ARGV[3] new order; op i uses KEYS[i+1] and ARGV
- * 3i+1..3i+3 (code, member, value). Returns 1 applied, 0 order moved. */
+/* Guarded apply: KEYS[1] order hash, KEYS[2] views hash; ARGV[1] digest,
+ * ARGV[2] expected order ("" none), ARGV[3] new order, ARGV[4] expected
+ * view ("" none): the plan was built from exactly that view, so a
+ * concurrent refs-only update (which keeps the order) also moves the
+ * guard. Op i uses KEYS[i+2] and ARGV 3i+2..3i+4 (code, member, value).
+ * Returns 1 applied, 0 order or view moved. */
 static const char LUA_APPLY[] =
     "local cur=redis.call('hget',KEYS[1],ARGV[1]) if not cur then cur='' end "
     "if cur~=ARGV[2] then return 0 end "
-    "local a=4 for i=2,#KEYS do local k,op,m,v=KEYS[i],ARGV[a],ARGV[a+1],ARGV[a+2] "
+    "local vw=redis.call('hget',KEYS[2],ARGV[1]) if not vw then vw='' end "
+    "if vw~=ARGV[4] then return 0 end "
+    "local a=5 for i=3,#KEYS do local k,op,m,v=KEYS[i],ARGV[a],ARGV[a+1],ARGV[a+2] "
     "if op=='hset' then redis.call('hset',k,m,v) "
     "elseif op=='hdel' then redis.call('hdel',k,m) "
+    "elseif op=='hdeleq' then if redis.call('hget',k,m)==v then redis.call('hdel',k,m) end "
     "elseif op=='hinc' then if redis.call('hincrby',k,m,v)==0 then redis.call('hdel',k,m) end "
     "elseif op=='sadd' then redis.call('sadd',k,m) "
     "elseif op=='srem' then redis.call('srem',k,m) "
     "elseif op=='zinc' then if tonumber(redis.call('zincrby',k,v,m))<=0 then "
     "redis.call('zrem',k,m) end end a=a+3 end "
     "redis.call('hset',KEYS[1],ARGV[1],ARGV[3]) return 1";
+
+/* A refs message in its run: KEYS runs, images, progress; ARGV run id,
+ * now ms, then the image digests. The run gets its rank as with a
+ * result; the images count as seen in the run (report --run); the
+ * progress hash counts "current" digests once. Returns the run rank. */
+static const char LUA_REFS_PROGRESS[] =
+    "redis.call('zadd',KEYS[1],'NX',ARGV[2],ARGV[1]) local new=0 "
+    "for i=3,#ARGV do new=new+redis.call('sadd',KEYS[2],ARGV[i]) end "
+    "if new>0 then redis.call('hincrby',KEYS[3],'current',1) end "
+    "return redis.call('zscore',KEYS[1],ARGV[1])";
 
 /* Run progress: KEYS jobs, progress, images, runs; ARGV job key, digest
  * ("" for DLQ), run id, now ms, counter ("results"|"dlq"), error kind ("").
@@ -145,15 +162,17 @@ static int progress(sf_agg *a, const char *run, const char *job_key, const char 
 
 static const char *op_name(sf_agg_opcode c)
 {
-    static const char *const names[] = {"hset", "hdel", "hinc", "sadd", "srem", "zinc"};
+    static const char *const names[] = {"hset", "hdel", "hinc", "sadd", "srem", "zinc",
+                                        "hdeleq"};
     return names[c];
 }
 
-/* Run the plan guarded by expected order; *applied = 0 when it moved. */
+/* Run the plan guarded by the expected order and view; *applied = 0 when
+ * either moved. */
 static int apply_plan(sf_agg *a, const sf_agg_plan *p, const char *digest, const char *expected,
-                      const char *order, int *applied, sf_error *err)
+                      const char *order, const char *expected_view, int *applied, sf_error *err)
 {
-    size_t nkeys = p->n + 1, argc = 3 + nkeys + 3 + 3 * p->n;
+    size_t nkeys = p->n + 2, argc = 3 + nkeys + 4 + 3 * p->n;
     const char **argv = calloc(argc, sizeof *argv);
     char nk[32];
     sf_kv_reply *r = NULL;
@@ -167,11 +186,13 @@ static int apply_plan(sf_agg *a, const sf_agg_plan *p, const char *digest, const
     argv[k++] = LUA_APPLY;
     argv[k++] = nk;
     argv[k++] = a->order;
+    argv[k++] = a->views;
     for (size_t i = 0; i < p->n; i++)
         argv[k++] = p->ops[i].key;
     argv[k++] = digest;
     argv[k++] = expected;
     argv[k++] = order;
+    argv[k++] = expected_view;
     for (size_t i = 0; i < p->n; i++) {
         argv[k++] = op_name(p->ops[i].code);
         argv[k++] = p->ops[i].member;
@@ -185,13 +206,15 @@ static int apply_plan(sf_agg *a, const sf_agg_plan *p, const char *digest, const
     return rc;
 }
 
-/* Load the stored view of digest (with its packages) or NULL. */
-static int load_old(sf_agg *a, const char *digest, sf_agg_view **old, sf_error *err)
+/* Load the stored view of digest (with its packages) or NULL; *raw gets
+ * the stored view document (the apply guard), NULL when absent. */
+static int load_old(sf_agg *a, const char *digest, sf_agg_view **old, char **raw, sf_error *err)
 {
     char *vj = NULL, *pj = NULL;
     size_t vl = 0, pl = 0;
     int rc;
     *old = NULL;
+    *raw = NULL;
     if ((rc = hget(a, a->views, digest, &vj, &vl, err)) != SF_OK || !vj)
         goto done;
     if ((rc = sf_agg_view_parse(vj, vl, old, err)) != SF_OK)
@@ -199,21 +222,77 @@ static int load_old(sf_agg *a, const char *digest, sf_agg_view **old, sf_error *
     if ((rc = hget(a, a->pkgsof, digest, &pj, &pl, err)) == SF_OK && pj)
         rc = sf_agg_pkgs_parse(*old, pj, pl, err);
 done:
-    free(vj);
+    if (rc == SF_OK)
+        *raw = vj;
+    else
+        free(vj);
     free(pj);
     return rc;
 }
 
+static void free_strs(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* v's refs := a copy of refs[0..n), of no particular run yet. */
+static int reset_refs(sf_agg_view *v, char *const *refs, size_t n)
+{
+    char **c = calloc(n + 1, sizeof *c);
+    if (!c)
+        return SF_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (!(c[i] = sf_strdup(refs[i]))) {
+            free_strs(c, i);
+            return SF_ENOMEM;
+        }
+    free_strs(v->refs, v->nrefs);
+    free(v->refs_run);
+    v->refs = c, v->nrefs = n, v->refs_run = NULL, v->refs_rank = -1;
+    return SF_OK;
+}
+
+/* A result's refs follow the refs rule (agg_view.h) against the stored
+ * view: refs of a later run (a refs message) survive an older result. */
+static int inherit_refs(sf_agg_view *nv, const sf_agg_view *old, const char *cur, int64_t rank)
+{
+    int changed = 0;
+    nv->refs_rank = rank;
+    if (!old)
+        return SF_OK;
+    int64_t old_rank = old->refs_rank >= 0 ? old->refs_rank : sf_agg_order_rank(cur);
+    const char *old_run = old->refs_run ? old->refs_run : old->run_id;
+    if (old_rank < rank)
+        return SF_OK;
+    /* Same or newer refs run: start from the stored refs, add ours when
+     * they are of the same run. */
+    char **mine = nv->refs;
+    size_t nmine = nv->nrefs;
+    nv->refs = NULL, nv->nrefs = 0;
+    int rc = sf_agg_view_set_refs(nv, -1, old_run, old_rank, old->refs, old->nrefs, &changed);
+    if (rc == SF_OK && old_rank == rank)
+        rc = sf_agg_view_set_refs(nv, old_rank, nv->run_id, rank, mine, nmine, &changed);
+    free_strs(mine, nmine);
+    return rc;
+}
+
 /* The compare-and-apply loop for one decoded result. */
-static int update_view(sf_agg *a, const sf_agg_view *nv, int64_t rank, const char *json,
+static int update_view(sf_agg *a, sf_agg_view *nv, int64_t rank, const char *json,
                        size_t len, sf_agg_outcome *out, sf_error *err)
 {
     char order[SF_KEY_MAX * 2];
     int rc = sf_agg_order_fmt(order, sizeof order, rank, nv);
     if (rc != SF_OK)
         return sf_error_set(err, rc, "result identity too long");
-    for (int attempt = 0; attempt < AGG_CAS_TRIES; attempt++) {
-        char *cur = NULL;
+    /* The result's own refs, kept aside: each attempt merges them anew. */
+    char **mine = nv->refs;
+    size_t nmine = nv->nrefs;
+    nv->refs = NULL, nv->nrefs = 0;
+    rc = reset_refs(nv, mine, nmine);
+    for (int attempt = 0; rc == SF_OK && attempt < AGG_CAS_TRIES; attempt++) {
+        char *cur = NULL, *raw = NULL;
         sf_agg_view *old = NULL;
         sf_agg_plan plan = {0};
         int applied = 0;
@@ -222,25 +301,35 @@ static int update_view(sf_agg *a, const sf_agg_view *nv, int64_t rank, const cha
         if (rc == SF_OK && cmp <= 0) {
             *out = cmp == 0 ? SF_AGG_DUPLICATE : SF_AGG_STALE;
             free(cur);
-            return SF_OK;
+            goto done;
         }
         if (rc == SF_OK && cur)
-            rc = load_old(a, nv->digest, &old, err);
+            rc = load_old(a, nv->digest, &old, &raw, err);
+        /* A retry starts again from the result's own refs. */
+        if (rc == SF_OK && ((rc = reset_refs(nv, mine, nmine)) != SF_OK ||
+                            (rc = inherit_refs(nv, old, cur, rank)) != SF_OK))
+            rc = sf_error_set(err, rc, "out of memory");
         if (rc == SF_OK)
             rc = sf_agg_plan_build(&plan, a->prefix, old, nv, json, len, err);
         if (rc == SF_OK)
-            rc = apply_plan(a, &plan, nv->digest, cur ? cur : "", order, &applied, err);
+            rc = apply_plan(a, &plan, nv->digest, cur ? cur : "", order, raw ? raw : "",
+                            &applied, err);
         sf_agg_plan_clear(&plan);
         sf_agg_view_free(old);
+        free(raw);
         free(cur);
         if (rc != SF_OK)
-            return rc;
+            goto done;
         if (applied) {
             *out = SF_AGG_APPLIED;
-            return SF_OK;
+            goto done;
         }
     }
-    return sf_error_set(err, SF_EINTERNAL, "fleet view of %s kept moving", nv->digest);
+    if (rc == SF_OK)
+        rc = sf_error_set(err, SF_EINTERNAL, "fleet view of %s kept moving", nv->digest);
+done:
+    free_strs(mine, nmine);
+    return rc;
 }
 
 int sf_agg_apply_result(sf_agg *a, const char *json, size_t len, sf_agg_outcome *out,
@@ -258,6 +347,151 @@ int sf_agg_apply_result(sf_agg *a, const char *json, size_t len, sf_agg_outcome 
         rc = update_view(a, v, rank, json, len, out, err);
     sf_agg_view_free(v);
     return rc;
+}
+
+/* ---- refs messages (bus/msg_refs.h) ---- */
+
+/* The run of a refs message: its rank, its images seen in it. */
+static int refs_progress(sf_agg *a, const sf_refs_msg *m, int64_t *rank, sf_error *err)
+{
+    char imgs[SF_KEY_MAX], prog[SF_KEY_MAX], now[32];
+    sf_kv_reply *r = NULL;
+    int rc;
+    if ((rc = sf_keys_agg_run(imgs, a->prefix, m->run_id, "images", err)) != SF_OK ||
+        (rc = sf_keys_agg_run(prog, a->prefix, m->run_id, "progress", err)) != SF_OK)
+        return rc;
+    const char **argv = calloc(8 + m->nimages, sizeof *argv);
+    if (!argv)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    snprintf(now, sizeof now, "%lld", (long long)wall_ms());
+    size_t k = 0;
+    argv[k++] = "EVAL", argv[k++] = LUA_REFS_PROGRESS, argv[k++] = "3";
+    argv[k++] = a->runs, argv[k++] = imgs, argv[k++] = prog;
+    argv[k++] = m->run_id, argv[k++] = now;
+    for (size_t i = 0; i < m->nimages; i++)
+        argv[k++] = m->images[i];
+    rc = sf_kv_argv(a->kv, a->shard, (int)k, argv, NULL, &r, err);
+    if (rc == SF_OK)
+        *rank = r->type == SF_KV_INT ? r->integer
+                : r->type == SF_KV_STR ? strtoll(r->str, NULL, 10) : 0;
+    sf_kv_reply_free(r);
+    free(argv);
+    return rc;
+}
+
+/* Fold the refs of m into image's stored view (compare-and-apply). */
+static int refs_update(sf_agg *a, const sf_refs_msg *m, const char *image, int64_t rank,
+                       sf_agg_outcome *out, sf_error *err)
+{
+    int rc = SF_OK;
+    for (int attempt = 0; attempt < AGG_CAS_TRIES; attempt++) {
+        char *cur = NULL, *raw = NULL;
+        size_t rl = 0;
+        sf_agg_view *old = NULL, *nv = NULL;
+        sf_agg_plan plan = {0};
+        int applied = 0, changed = -1;
+        if ((rc = hget(a, a->order, image, &cur, NULL, err)) == SF_OK && cur)
+            rc = hget(a, a->views, image, &raw, &rl, err);
+        if (rc == SF_OK && (!cur || !raw))
+            *out = SF_AGG_NOVIEW; /* no result for it yet: nothing to attach refs to */
+        else if (rc == SF_OK && (rc = sf_agg_view_parse(raw, rl, &old, err)) == SF_OK &&
+                 (rc = sf_agg_view_parse(raw, rl, &nv, err)) == SF_OK) {
+            int64_t vr = nv->refs_rank >= 0 ? nv->refs_rank : sf_agg_order_rank(cur);
+            const char *vrun = nv->refs_run ? nv->refs_run : nv->run_id;
+            int same_run = vr == rank && strcmp(vrun, m->run_id) == 0;
+            if ((rc = sf_agg_view_set_refs(nv, vr, m->run_id, rank, m->refs, m->nrefs,
+                                           &changed)) != SF_OK)
+                rc = sf_error_set(err, rc, "out of memory");
+            else if (changed < 0)
+                *out = SF_AGG_STALE;
+            else if (changed == 0 && same_run)
+                *out = SF_AGG_DUPLICATE;
+            else if ((rc = sf_agg_plan_refs(&plan, a->prefix, old, nv, err)) == SF_OK)
+                rc = apply_plan(a, &plan, image, cur, cur, raw, &applied, err);
+            if (rc == SF_OK && applied)
+                *out = SF_AGG_APPLIED;
+        }
+        int again = rc == SF_OK && changed >= 0 && !applied && *out != SF_AGG_DUPLICATE;
+        sf_agg_plan_clear(&plan);
+        sf_agg_view_free(old);
+        sf_agg_view_free(nv);
+        free(raw);
+        free(cur);
+        if (rc != SF_OK || !again)
+            return rc;
+    }
+    return sf_error_set(err, SF_EINTERNAL, "fleet view of %s kept moving", image);
+}
+
+/* Same characters as a result's run id (it ends up in keys). */
+static int run_id_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 128 || strpbrk(s, ": *?[]|"))
+        return 0;
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p < 0x21 || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
+int sf_agg_apply_refs(sf_agg *a, const char *json, size_t len, sf_agg_outcome *out,
+                      sf_error *err)
+{
+    sf_refs_msg m;
+    int64_t rank = 0;
+    int rc = sf_refs_decode(json, len, &m, err);
+    int seen[SF_AGG_NOVIEW + 1] = {0};
+    if (rc == SF_OK && !run_id_ok(m.run_id))
+        rc = sf_error_set(err, SF_EPARSE, "refs message with a malformed run_id");
+    if (rc == SF_OK && m.nimages == 0)
+        rc = sf_error_set(err, SF_EPARSE, "refs message without images");
+    if (rc != SF_OK) {
+        if (rc != SF_ENOMEM)
+            rc = SF_EPARSE;
+        goto done;
+    }
+    if ((rc = refs_progress(a, &m, &rank, err)) != SF_OK)
+        goto done;
+    for (size_t i = 0; rc == SF_OK && i < m.nimages; i++) {
+        sf_agg_outcome o = SF_AGG_STALE;
+        if ((rc = refs_update(a, &m, m.images[i], rank, &o, err)) == SF_OK)
+            seen[o] = 1;
+    }
+    /* The best news of the images: applied > duplicate > stale > no view. */
+    *out = seen[SF_AGG_APPLIED]     ? SF_AGG_APPLIED
+           : seen[SF_AGG_DUPLICATE] ? SF_AGG_DUPLICATE
+           : seen[SF_AGG_STALE]     ? SF_AGG_STALE
+                                    : SF_AGG_NOVIEW;
+    if (*out == SF_AGG_NOVIEW)
+        SF_WARN("agg", "refs for an image without a result|digest=%s run_id=%s refs=%zu",
+                m.digest, m.run_id, m.nrefs);
+done:
+    sf_refs_clear(&m);
+    return rc;
+}
+
+/* The document's top-level schema is the refs message's. The byte search
+ * keeps results (the bulk, and large) from a second parse. */
+static int is_refs_doc(const char *json, size_t len)
+{
+    json_error_t je;
+    if (!sf_refs_maybe(json, len))
+        return 0;
+    json_t *d = json_loadb(json, len, 0, &je);
+    const char *schema = json_string_value(json_object_get(d, "schema"));
+    int yes = schema && strcmp(schema, SF_REFS_SCHEMA) == 0;
+    json_decref(d);
+    return yes;
+}
+
+int sf_agg_apply(sf_agg *a, const char *json, size_t len, int *is_refs, sf_agg_outcome *out,
+                 sf_error *err)
+{
+    *is_refs = is_refs_doc(json, len);
+    if (*is_refs)
+        return sf_agg_apply_refs(a, json, len, out, err);
+    return sf_agg_apply_result(a, json, len, out, err);
 }
 
 /* A DLQ entry: the job's fields at top level or under "job". */

@@ -13,7 +13,8 @@
  * leave half an image counted.
  *
  * Redis layout (all on the node of shard key "<prefix>:agg", see keys.h):
- *   <p>:agg:views    HASH digest -> compact view JSON (refs, findings, error)
+ *   <p>:agg:views    HASH digest -> compact view JSON (refs with the run they
+ *                    were seen in, findings, error)
  *   <p>:agg:pkgsof   HASH digest -> [[eco,name,version],...]
  *   <p>:agg:results  HASH digest -> the latest result document as received
  *   <p>:agg:order    HASH digest -> "<run rank>|<time>|<run>|<db>"
@@ -27,8 +28,9 @@
  *   <p>:agg:pkg:<n>  SET "eco\x1fversion\x1fdigest"
  *   <p>:agg:runs     ZSET run id -> first seen (ms): the run rank
  *   <p>:agg:run:<r>:jobs     SET job keys with a result or a DLQ entry
- *   <p>:agg:run:<r>:images   SET digests with a result in run r
+ *   <p>:agg:run:<r>:images   SET digests with a result or a refs message in run r
  *   <p>:agg:run:<r>:progress HASH results dlq errors err|<kind> first_ms last_ms
+ *                            current (refs messages)
  *   <p>:run:<r>:published    STRING job count, written by the coordinator
  *                            (sf_agg_set_published)
  * A run is complete when SCARD jobs >= published.
@@ -57,7 +59,8 @@ void sf_agg_free(sf_agg *a);
 typedef enum sf_agg_outcome {
     SF_AGG_APPLIED = 0, /* the result is now the digest's latest */
     SF_AGG_DUPLICATE,   /* same digest, run and DB version as the stored one */
-    SF_AGG_STALE        /* older than the stored one: ignored */
+    SF_AGG_STALE,       /* older than the stored one: ignored */
+    SF_AGG_NOVIEW       /* refs message for images without a stored result */
 } sf_agg_outcome;
 
 /* Fold one `scanfarm.result/v1` document into the fleet view and its
@@ -65,6 +68,23 @@ typedef enum sf_agg_outcome {
  * caller logs and skips it); SF_EREDIS when Redis failed (retry later). */
 int sf_agg_apply_result(sf_agg *a, const char *json, size_t len, sf_agg_outcome *out,
                         sf_error *err);
+
+/* Fold one `scanfarm.refs/v1` message (bus/msg_refs.h: the refs of a
+ * digest the coordinator skipped as current) into the views of its
+ * images, by the refs rule of agg_view.h (sf_agg_view_set_refs): refs of
+ * a later run replace the image's refs (moved or deleted tags leave it,
+ * the ref map follows), refs of the same run join them, older ones
+ * change nothing. The images count as seen in the run (run:<r>:images,
+ * so `report --run` shows them; progress field "current"); they are not
+ * jobs and do not move the run's done count. SF_AGG_NOVIEW when no image
+ * has a stored result (nothing to attach the refs to; logged). */
+int sf_agg_apply_refs(sf_agg *a, const char *json, size_t len, sf_agg_outcome *out,
+                      sf_error *err);
+
+/* Either kind of message of the results topic, by its schema: a refs
+ * message (*is_refs = 1) or a result. */
+int sf_agg_apply(sf_agg *a, const char *json, size_t len, int *is_refs, sf_agg_outcome *out,
+                 sf_error *err);
 
 /* Count one scanfarm.dlq entry (the job plus a reason) as finished-with-
  * failure in its run. *added = 1 when the job had no result or DLQ entry
@@ -80,6 +100,7 @@ typedef struct sf_agg_progress {
     long long published; /* -1: the coordinator has not said yet */
     long long done;      /* jobs with a result or a DLQ entry */
     long long results, dlq, errors;
+    long long current;   /* digests skipped as current, confirmed by a refs message */
     int64_t first_ms, last_ms; /* first and last result seen by the aggregator */
     int complete;        /* published known and done >= published */
     char kinds[512];     /* "kind=n kind=n" of errors, for display */
@@ -104,6 +125,8 @@ typedef struct sf_agg_loop_opts {
 
 typedef struct sf_agg_loop_stats {
     uint64_t results, applied, duplicates, stale, bad, dlq;
+    uint64_t refs;   /* refs messages (counted in applied/duplicates/stale too) */
+    uint64_t noview; /* refs messages for images without a stored result */
 } sf_agg_loop_stats;
 
 int sf_agg_loop(const sf_agg_loop_opts *o, sf_agg_loop_stats *st, sf_error *err);

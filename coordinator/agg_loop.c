@@ -38,7 +38,7 @@ static void metrics_init(void)
     sf_metrics *m = sf_metrics_default();
     m_msgs = sf_metrics_counter(m, "scanfarm_agg_messages_total",
                                 "Messages folded into the fleet view, by topic and outcome "
-                                "(applied, duplicate, stale, unusable, dlq)",
+                                "(applied, duplicate, stale, noview, unusable, dlq)",
                                 "topic,outcome");
     m_apply = sf_metrics_histogram(m, "scanfarm_agg_apply_seconds",
                                    "Time to fold one message into Redis", "topic", NULL, 0);
@@ -64,16 +64,16 @@ static int handle(sf_agg *a, const sf_agg_loop_opts *o, int is_dlq, sf_kmsg *m,
 {
     long wait_ms = 100;
     const char *topic = is_dlq ? "dlq" : "results";
-    static const char *const names[] = {"applied", "duplicate", "stale"};
+    static const char *const names[] = {"applied", "duplicate", "stale", "noview"};
     for (;;) {
         double t0 = mono_s();
         sf_error e = SF_ERROR_INIT;
         sf_agg_outcome oc = SF_AGG_APPLIED;
-        int added = 0, rc;
+        int added = 0, is_refs = 0, rc;
         if (is_dlq)
             rc = sf_agg_apply_dlq(a, m->value, m->len, &added, &e);
         else
-            rc = sf_agg_apply_result(a, m->value, m->len, &oc, &e);
+            rc = sf_agg_apply(a, m->value, m->len, &is_refs, &oc, &e);
         if (rc == SF_OK) {
             const char *lv[] = {topic};
             sf_metric_observe(m_apply, lv, mono_s() - t0);
@@ -81,7 +81,9 @@ static int handle(sf_agg *a, const sf_agg_loop_opts *o, int is_dlq, sf_kmsg *m,
             if (is_dlq) {
                 st->dlq++;
             } else {
-                st->results++;
+                st->results += !is_refs;
+                st->refs += is_refs;
+                st->noview += oc == SF_AGG_NOVIEW;
                 st->applied += oc == SF_AGG_APPLIED;
                 st->duplicates += oc == SF_AGG_DUPLICATE;
                 st->stale += oc == SF_AGG_STALE;
@@ -191,6 +193,8 @@ static void fold_progress(const sf_kv_reply *r, sf_agg_progress *out)
             out->dlq = v;
         else if (!strcmp(f, "errors"))
             out->errors = v;
+        else if (!strcmp(f, "current"))
+            out->current = v;
         else if (!strcmp(f, "first_ms"))
             out->first_ms = v;
         else if (!strcmp(f, "last_ms"))

@@ -45,6 +45,10 @@ int sf_agg_view_json(const sf_agg_view *v, sf_buf *out)
     json_object_set_new(o, "p", jstr_or_null(v->platform));
     json_object_set_new(o, "os", jstr_or_null(v->os));
     json_object_set_new(o, "err", jstr_or_null(v->error));
+    if (v->refs_run) /* absent: the refs are the result's, of run "r" */
+        json_object_set_new(o, "rr", json_string(v->refs_run));
+    if (v->refs_rank >= 0)
+        json_object_set_new(o, "rk", json_integer(v->refs_rank));
     json_object_set(o, "refs", refs);
     json_object_set(o, "vulns", vulns);
     char *s = json_dumps(o, JSON_COMPACT);
@@ -120,6 +124,10 @@ int sf_agg_view_parse(const char *json, size_t len, sf_agg_view **out, sf_error 
     v->os = dup_or_null(json_object_get(o, "os"), &oom);
     v->error = dup_or_null(json_object_get(o, "err"), &oom);
     v->time_ms = json_integer_value(json_object_get(o, "t"));
+    v->refs_run = dup_or_null(json_object_get(o, "rr"), &oom);
+    v->refs_rank = json_is_integer(json_object_get(o, "rk"))
+                       ? json_integer_value(json_object_get(o, "rk"))
+                       : -1;
     if (oom || !v->job_key || !v->run_id || !v->db_version) {
         rc = oom ? SF_ENOMEM : SF_EPARSE;
         goto done;
@@ -253,6 +261,19 @@ int sf_agg_order_fmt(char *out, size_t outlen, int64_t rank, const sf_agg_view *
     return n < 0 || (size_t)n >= outlen ? SF_ELIMIT : SF_OK;
 }
 
+int64_t sf_agg_order_rank(const char *order)
+{
+    if (!order || strlen(order) < 43 || order[20] != '|')
+        return -1;
+    int64_t r = 0;
+    for (int i = 0; i < 20; i++) {
+        if (order[i] < '0' || order[i] > '9')
+            return -1;
+        r = r * 10 + (order[i] - '0');
+    }
+    return r;
+}
+
 /* Split an order string into its numeric prefix (42 chars) and the
  * "run|db" identity. */
 static int order_parts(const char *s, const char **ident)
@@ -365,12 +386,13 @@ static int scope_counts(plan_ctx *c, const char *scope, const sf_agg_view *v, in
     return rc;
 }
 
-/* Distinct registries and repositories of v's refs, each counted once. */
-static int scoped_counts(plan_ctx *c, const sf_agg_view *v, int sign)
+/* Distinct registries and repositories of v's refs, each counted once;
+ * with fleet, the fleet-wide and error counters too. */
+static int scoped_counts(plan_ctx *c, const sf_agg_view *v, int sign, int fleet)
 {
     char reg[256], repo[512], scope[1024];
-    int rc = scope_counts(c, "", v, sign);
-    if (rc == SF_OK && v->error) {
+    int rc = fleet ? scope_counts(c, "", v, sign) : SF_OK;
+    if (rc == SF_OK && fleet && v->error) {
         snprintf(scope, sizeof scope, "err|%s", v->error);
         rc = plan_num(c->p, SF_AOP_HINC, c->counts, scope, sign);
     }
@@ -458,6 +480,48 @@ done:
     return rc;
 }
 
+/* Refs old listed and nv does not: out of the ref map, unless another
+ * image took them meanwhile (HDELEQ). */
+static int dropped_refs(plan_ctx *c, const sf_agg_view *old, const sf_agg_view *nv)
+{
+    char key[SF_KEY_MAX];
+    int rc = sf_keys_agg(key, c->prefix, "refs", c->err);
+    for (size_t i = 0; rc == SF_OK && i < old->nrefs; i++) {
+        int kept = 0;
+        for (size_t j = 0; j < nv->nrefs && !kept; j++)
+            kept = strcmp(old->refs[i], nv->refs[j]) == 0;
+        if (!kept)
+            rc = plan_add(c->p, SF_AOP_HDELEQ, key, old->refs[i], old->digest);
+    }
+    return rc;
+}
+
+int sf_agg_plan_refs(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
+                     const sf_agg_view *nv, sf_error *err)
+{
+    plan_ctx c = {.p = p, .prefix = prefix, .err = err};
+    char key[SF_KEY_MAX];
+    sf_buf b;
+    int rc;
+    sf_buf_init(&b, 0);
+    if ((rc = sf_keys_agg(c.counts, prefix, "counts", err)) != SF_OK ||
+        (rc = scoped_counts(&c, old, -1, 0)) != SF_OK ||
+        (rc = scoped_counts(&c, nv, +1, 0)) != SF_OK || (rc = sf_agg_view_json(nv, &b)) != SF_OK ||
+        (rc = sf_keys_agg(key, prefix, "views", err)) != SF_OK ||
+        (rc = plan_add(p, SF_AOP_HSET, key, nv->digest, b.data)) != SF_OK ||
+        (rc = sf_keys_agg(key, prefix, "refs", err)) != SF_OK)
+        goto done;
+    for (size_t i = 0; rc == SF_OK && i < nv->nrefs; i++)
+        rc = plan_add(p, SF_AOP_HSET, key, nv->refs[i], nv->digest);
+    if (rc == SF_OK)
+        rc = dropped_refs(&c, old, nv);
+done:
+    sf_buf_free(&b);
+    if (rc == SF_ENOMEM)
+        sf_error_set(err, rc, "out of memory");
+    return rc;
+}
+
 int sf_agg_plan_build(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
                       const sf_agg_view *nv, const char *result_json, size_t result_len,
                       sf_error *err)
@@ -468,11 +532,13 @@ int sf_agg_plan_build(sf_agg_plan *p, const char *prefix, const sf_agg_view *old
         (rc = sf_keys_agg(c.cves, prefix, "cves", err)) != SF_OK ||
         (rc = sf_keys_agg(c.pkgnames, prefix, "pkgnames", err)) != SF_OK)
         return rc;
-    if (old && ((rc = scoped_counts(&c, old, -1)) != SF_OK || (rc = index_ops(&c, old, -1)) != SF_OK))
+    if (old && ((rc = scoped_counts(&c, old, -1, 1)) != SF_OK ||
+                (rc = index_ops(&c, old, -1)) != SF_OK))
         goto done;
-    if ((rc = scoped_counts(&c, nv, +1)) != SF_OK || (rc = index_ops(&c, nv, +1)) != SF_OK)
+    if ((rc = scoped_counts(&c, nv, +1, 1)) != SF_OK || (rc = index_ops(&c, nv, +1)) != SF_OK)
         goto done;
-    rc = doc_ops(&c, nv, result_json, result_len);
+    if ((rc = doc_ops(&c, nv, result_json, result_len)) == SF_OK && old)
+        rc = dropped_refs(&c, old, nv);
 done:
     if (rc == SF_ENOMEM)
         sf_error_set(err, rc, "out of memory");

@@ -49,6 +49,7 @@ void sf_agg_view_free(sf_agg_view *v)
     for (size_t i = 0; i < v->nrefs; i++)
         free(v->refs[i]);
     free(v->refs);
+    free(v->refs_run);
     for (size_t i = 0; i < v->nvulns; i++) {
         sf_agg_vuln *x = &v->vulns[i];
         free(x->id);
@@ -216,11 +217,62 @@ int sf_agg_pkg_eco(const sf_pkg *p, const sf_osinfo *os, char *out, size_t outle
 }
 
 /* A ref we are willing to index: printable, no spaces or '|'. */
-static int ref_ok(const char *s)
+int sf_agg_ref_ok(const char *s)
 {
     if (!text_ok(s, 512))
         return 0;
     return !strpbrk(s, " |");
+}
+
+static int has_ref(char *const *refs, size_t n, const char *ref)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(refs[i], ref) == 0)
+            return 1;
+    return 0;
+}
+
+static void free_refs(char **refs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(refs[i]);
+    free(refs);
+}
+
+int sf_agg_view_set_refs(sf_agg_view *v, int64_t v_rank, const char *run, int64_t rank,
+                         char *const *refs, size_t n, int *changed)
+{
+    *changed = -1;
+    if (rank < v_rank)
+        return SF_OK;
+    int join = rank == v_rank; /* same run: late refs add up */
+    size_t base = join ? v->nrefs : 0, k = base;
+    char **nr = calloc(base + n + 1, sizeof *nr);
+    char *nrun = sf_strdup(run);
+    if (!nr || !nrun)
+        goto oom;
+    for (size_t i = 0; i < base; i++)
+        if (!(nr[i] = sf_strdup(v->refs[i])))
+            goto oom;
+    for (size_t i = 0; i < n && k < SF_AGG_MAX_REFS; i++) {
+        if (!sf_agg_ref_ok(refs[i]) || has_ref(nr, k, refs[i]))
+            continue;
+        if (!(nr[k++] = sf_strdup(refs[i])))
+            goto oom;
+    }
+    /* Same set (in any order): nothing for the fleet view to redo. */
+    int same = k == v->nrefs;
+    for (size_t i = 0; same && i < k; i++)
+        same = has_ref(v->refs, v->nrefs, nr[i]);
+    free_refs(v->refs, v->nrefs);
+    free(v->refs_run);
+    v->refs = nr, v->nrefs = k, v->refs_run = nrun, v->refs_rank = rank;
+    *changed = !same;
+    return SF_OK;
+oom:
+    free_refs(nr, k);
+    free(nrun);
+    return SF_ENOMEM;
 }
 
 static int conv_ident(const sf_result *r, sf_agg_view *v, sf_error *err)
@@ -262,7 +314,7 @@ static int conv_refs(const sf_result *r, sf_agg_view *v, sf_error *err)
     if (!(v->refs = calloc(r->nrefs + 1, sizeof *v->refs)))
         return sf_error_set(err, SF_ENOMEM, "out of memory");
     for (size_t i = 0; i < r->nrefs; i++) {
-        int dup = !ref_ok(r->refs[i]);
+        int dup = !sf_agg_ref_ok(r->refs[i]);
         for (size_t j = 0; j < v->nrefs && !dup; j++)
             dup = strcmp(v->refs[j], r->refs[i]) == 0;
         if (dup)
@@ -340,6 +392,7 @@ int sf_agg_view_from_result(const char *json, size_t len, sf_agg_view **out, sf_
         rc = sf_error_set(err, SF_ENOMEM, "out of memory");
         goto done;
     }
+    v->refs_rank = -1;
     if ((rc = conv_ident(&r, v, err)) != SF_OK || (rc = conv_refs(&r, v, err)) != SF_OK ||
         (rc = conv_vulns(&r, v, err)) != SF_OK || (rc = conv_pkgs(&r, v, err)) != SF_OK)
         goto done;

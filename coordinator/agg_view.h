@@ -67,6 +67,8 @@ typedef struct sf_agg_view {
     char *error;      /* error kind/code name, NULL when scanned */
     char **refs;
     size_t nrefs;
+    char *refs_run;     /* run the refs were seen in; NULL = run_id */
+    int64_t refs_rank;  /* that run's rank; -1 = the rank of the stored order */
     sf_agg_vuln *vulns; /* deduplicated on (id, pkg, installed) */
     size_t nvulns;
     sf_agg_pkg *pkgs;   /* deduplicated on (eco, name, version); not in view JSON */
@@ -109,6 +111,27 @@ const char *sf_agg_sev_name(int sev);
  * "localhost" is a Docker Hub path). Writes "" when unparsable. */
 void sf_agg_ref_split(const char *ref, char *reg, size_t reglen, char *repo, size_t repolen);
 
+/* 1 when ref is one the fleet view indexes (printable, bounded, no
+ * space or '|'). */
+int sf_agg_ref_ok(const char *ref);
+
+/*
+ * The refs rule, shared by results and refs messages (bus/msg_refs.h):
+ * refs seen in a run of rank `rank` replace refs from an older run (a tag
+ * that moved or was deleted disappears from the image), join refs of the
+ * same run (late refs), and refs from an older run change nothing.
+ * v_rank is the rank of v's refs (v->refs_rank, or the stored order's
+ * rank when that is -1). On a change v's refs, refs_run and refs_rank
+ * are replaced and *changed = 1; 0 when the set stays the same (only
+ * refs_run/refs_rank may move), -1 when the refs are older (v untouched).
+ * Unindexable refs are ignored; at most SF_AGG_MAX_REFS are kept.
+ */
+int sf_agg_view_set_refs(sf_agg_view *v, int64_t v_rank, const char *run, int64_t rank,
+                         char *const *refs, size_t n, int *changed);
+
+/* Rank of a stored order string; -1 when malformed. */
+int64_t sf_agg_order_rank(const char *order);
+
 /* Order string stored per digest: "<rank>|<time>|<run>|<db>" with the
  * numbers zero-padded. rank = run's first-seen ms. */
 int sf_agg_order_fmt(char *out, size_t outlen, int64_t rank, const sf_agg_view *v);
@@ -123,7 +146,8 @@ typedef enum sf_agg_opcode {
     SF_AOP_HINC,  /* HINCRBY key member n; field deleted when it reaches 0 */
     SF_AOP_SADD,
     SF_AOP_SREM,
-    SF_AOP_ZINC   /* ZINCRBY key n member; member removed at <= 0 */
+    SF_AOP_ZINC,  /* ZINCRBY key n member; member removed at <= 0 */
+    SF_AOP_HDELEQ /* HDEL key member when its value is `value` */
 } sf_agg_opcode;
 
 typedef struct sf_agg_op {
@@ -149,6 +173,17 @@ void sf_agg_plan_clear(sf_agg_plan *p);
 int sf_agg_plan_build(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
                       const sf_agg_view *nv, const char *result_json, size_t result_len,
                       sf_error *err);
+
+/*
+ * Operations of a refs-only update of the digest's view: `old` is the
+ * stored view, `nv` the same view after sf_agg_view_set_refs. Only what
+ * depends on refs moves: per-registry / per-repository counts, the view
+ * document, the ref -> digest map (refs no longer listed are removed
+ * when they still point at this digest). Findings, packages and fleet
+ * totals stay as they are.
+ */
+int sf_agg_plan_refs(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
+                     const sf_agg_view *nv, sf_error *err);
 
 /* RFC 3339 UTC ("2026-01-02T03:04:05.678Z", offsets accepted) -> ms since
  * the epoch; -1 when malformed. */

@@ -223,7 +223,8 @@ done:
     return ex;
 }
 
-/* "run R: done/total (pct) · N failed (kinds) · X images/s · ETA Ys". */
+/* "run R: done/total (pct) · N current · N failed (kinds) · X images/s ·
+ * ETA Ys". */
 static void status_line(char *out, size_t n, const char *run, const sf_agg_progress *p)
 {
     /* A finished run's rate is over its own span; a live one's up to now,
@@ -234,7 +235,7 @@ static void status_line(char *out, size_t n, const char *run, const sf_agg_progr
     long long end = p->complete || p->published < 0 ? p->last_ms : now;
     double secs = end > p->first_ms ? (double)(end - p->first_ms) / 1000.0 : 0;
     double rate = secs > 0 ? (double)p->done / secs : 0;
-    char total[32], eta[48], fails[600];
+    char total[32], eta[48], fails[600], cur[48] = "";
     if (p->published >= 0)
         snprintf(total, sizeof total, "%lld", p->published);
     else
@@ -249,9 +250,13 @@ static void status_line(char *out, size_t n, const char *run, const sf_agg_progr
         snprintf(fails, sizeof fails, " · %lld failed (%s)", p->errors, p->kinds);
     else
         fails[0] = '\0';
-    double pct = p->published > 0 ? 100.0 * (double)p->done / (double)p->published : 0;
-    snprintf(out, n, "run %s: %lld/%s jobs (%.1f%%)%s · %.1f images/s · %s", run, p->done, total,
-             pct, fails, rate, eta);
+    if (p->current > 0) /* not jobs: their results were already current */
+        snprintf(cur, sizeof cur, " · %lld current", p->current);
+    double pct = p->published > 0 ? 100.0 * (double)p->done / (double)p->published
+                 : p->complete    ? 100.0
+                                  : 0;
+    snprintf(out, n, "run %s: %lld/%s jobs (%.1f%%)%s%s · %.1f images/s · %s", run, p->done,
+             total, pct, cur, fails, rate, eta);
 }
 
 static const char STATUS_USAGE[] =
@@ -354,7 +359,7 @@ static int aggregate_file(sf_kv *kv, const char *prefix, const char *path)
     sf_agg *a = NULL;
     sf_error e = SF_ERROR_INIT;
     char *line = NULL;
-    size_t cap = 0, n[3] = {0}, bad = 0, lineno = 0;
+    size_t cap = 0, n[4] = {0}, bad = 0, lineno = 0, nrefs = 0;
     ssize_t len;
     int ex = SF_EXIT_OK;
     if (!f) {
@@ -368,11 +373,12 @@ static int aggregate_file(sf_kv *kv, const char *prefix, const char *path)
     }
     while (!agg_stop && (len = getline(&line, &cap, f)) >= 0) {
         sf_agg_outcome oc;
+        int is_refs = 0;
         lineno++;
         if (len <= 1 || (size_t)len > SF_LIM_MESSAGE_BYTES)
             continue;
         sf_error le = SF_ERROR_INIT;
-        int rc = sf_agg_apply_result(a, line, (size_t)len, &oc, &le);
+        int rc = sf_agg_apply(a, line, (size_t)len, &is_refs, &oc, &le);
         if (rc == SF_EREDIS || rc == SF_ENOMEM) {
             fprintf(stderr, "scanfarm aggregate: line %zu: %s\n", lineno, le.msg);
             ex = SF_EXIT_ERROR;
@@ -384,9 +390,13 @@ static int aggregate_file(sf_kv *kv, const char *prefix, const char *path)
             continue;
         }
         n[oc]++;
+        nrefs += is_refs;
     }
-    fprintf(stderr, "scanfarm aggregate: %zu applied, %zu duplicates, %zu stale, %zu unusable\n",
-            n[SF_AGG_APPLIED], n[SF_AGG_DUPLICATE], n[SF_AGG_STALE], bad);
+    fprintf(stderr,
+            "scanfarm aggregate: %zu applied, %zu duplicates, %zu stale, %zu unusable "
+            "(%zu refs messages, %zu without a result)\n",
+            n[SF_AGG_APPLIED], n[SF_AGG_DUPLICATE], n[SF_AGG_STALE], bad, nrefs,
+            n[SF_AGG_NOVIEW]);
 done:
     free(line);
     sf_agg_free(a);
@@ -459,10 +469,11 @@ int sf_cmd_aggregate(int argc, char **argv)
             c.prefix);
     int rc = sf_agg_loop(&lo_opts, &st, &e);
     SF_INFO("agg", "aggregator stopped|results=%llu applied=%llu duplicates=%llu stale=%llu "
-                   "bad=%llu dlq=%llu",
+                   "bad=%llu dlq=%llu refs=%llu refs_noview=%llu",
             (unsigned long long)st.results, (unsigned long long)st.applied,
             (unsigned long long)st.duplicates, (unsigned long long)st.stale,
-            (unsigned long long)st.bad, (unsigned long long)st.dlq);
+            (unsigned long long)st.bad, (unsigned long long)st.dlq, (unsigned long long)st.refs,
+            (unsigned long long)st.noview);
     if (rc != SF_OK) {
         fprintf(stderr, "scanfarm aggregate: %s\n", e.msg);
         ex = SF_EXIT_ERROR;

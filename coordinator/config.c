@@ -44,6 +44,10 @@ static const sf_opt G_OPTS[] = {
      "Kafka bootstrap servers"},
     {"topic", OT_STR, G(topic), "scanfarm.jobs", "SCANFARM_JOBS_TOPIC", 0, 0, 0,
      "topic the scan jobs are published to"},
+    {"results_topic", OT_STR, G(results_topic), "scanfarm.results", "SCANFARM_RESULTS_TOPIC", 0,
+     0, 0,
+     "results topic: with --redis and --db, a scanfarm.refs/v1 message tells the aggregator "
+     "the refs of each digest skipped as current"},
     {"registry", OT_LIST, G(registries), NULL, "SCANFARM_REGISTRY", 0, 0, 0,
      "registry URL to enumerate (repeatable; https:// when no scheme)"},
     {"once", OT_BOOL, G(once), "false", "SCANFARM_ONCE", 0, 0, 0,
@@ -533,6 +537,8 @@ static int validate(sf_coordcfg *c, sf_error *err)
         return sf_error_set(err, SF_ECONFIG, "kafka brokers not set");
     if (!c->topic || !*c->topic)
         return sf_error_set(err, SF_ECONFIG, "topic not set");
+    if (!c->results_topic || !*c->results_topic)
+        return sf_error_set(err, SF_ECONFIG, "results_topic not set");
     if (!c->key_prefix || sf_keys_check_prefix(c->key_prefix, NULL) != SF_OK)
         return sf_error_set(err, SF_ECONFIG,
                             "key_prefix must be 1..64 characters of [A-Za-z0-9_.:-]");

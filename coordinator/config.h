@@ -53,6 +53,7 @@ typedef struct sf_coordcfg {
     char *config;        /* file path */
     char *kafka;         /* bootstrap servers */
     char *topic;         /* jobs topic */
+    char *results_topic; /* results topic: refs of digests skipped as current */
     int once;
     long interval_s;     /* between runs */
     int page_size;

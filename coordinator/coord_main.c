@@ -94,7 +94,7 @@ static void record_published(sf_sched *s, const sf_run *run)
                 run->jobs_delivered);
 }
 
-static int one_run(const sf_coordcfg *cfg, sf_kprod *prod, sf_kv *kv)
+static int one_run(const sf_coordcfg *cfg, sf_kprod *prod, sf_kprod *refs_prod, sf_kv *kv)
 {
     sf_run run;
     sf_error err = SF_ERROR_INIT;
@@ -102,7 +102,7 @@ static int one_run(const sf_coordcfg *cfg, sf_kprod *prod, sf_kv *kv)
     sf_run_begin(&run, cfg->run_id, cfg->progress);
     SF_INFO("coordinator", "run started|run_id=%s registries=%zu topic=%s", run.id, cfg->nregs,
             cfg->topic);
-    int rc = sf_enumerate_run_sched(cfg, prod, sched, &run, &g_cancel, &err);
+    int rc = sf_enumerate_run_sched(cfg, prod, sched, refs_prod, &run, &g_cancel, &err);
     /* Every delivered job will get a result or a DLQ entry, whatever
      * happened to the others: the count is right even for a failed run. */
     record_published(sched, &run);
@@ -119,7 +119,7 @@ int main(int argc, char **argv)
 {
     sf_coordcfg cfg;
     sf_error err = SF_ERROR_INIT;
-    sf_kprod *prod = NULL;
+    sf_kprod *prod = NULL, *refs_prod = NULL;
     sf_kv *kv = NULL;
     int action = 0, status = 2;
     sf_log_init_from_env();
@@ -170,9 +170,16 @@ int main(int argc, char **argv)
             fprintf(stderr, "scanfarm-coordinator: %s\n", err.msg);
             goto done;
         }
+        /* Refs of digests skipped as current go to the results topic
+         * through a producer of their own (enumerate.h). */
+        sf_kprod_opts ro = {.brokers = cfg.kafka, .client_id = "scanfarm-coordinator-refs"};
+        if (cfg.db && sf_kprod_new(&refs_prod, &ro, &err)) {
+            fprintf(stderr, "scanfarm-coordinator: %s\n", err.msg);
+            goto done;
+        }
     }
     for (;;) {
-        status = one_run(&cfg, prod, kv);
+        status = one_run(&cfg, prod, refs_prod, kv);
         if (cfg.once || g_cancel)
             break;
         SF_INFO("coordinator", "next run scheduled|in_seconds=%ld", cfg.interval_s);
@@ -181,6 +188,7 @@ int main(int argc, char **argv)
             break;
     }
 done:
+    sf_kprod_free(refs_prod);
     sf_kprod_free(prod);
     sf_kv_free(kv);
     sf_coordcfg_free(&cfg);

@@ -16,6 +16,7 @@
 
 #include "base/log.h"
 #include "bus/msg_job.h"
+#include "bus/msg_refs.h"
 #include "digest_set.h"
 #include "registry/registry.h"
 
@@ -121,6 +122,7 @@ typedef struct collector {
     const sf_coordcfg *cfg;
     sf_kprod *prod;
     sf_sched *sched; /* NULL = publish every job */
+    sf_kprod *refs_prod; /* refs messages of skipped digests; NULL = none */
     sf_run *run;
     int kafka_rc;
     sf_error kafka_err;
@@ -134,18 +136,57 @@ static void pend_free(pend *p)
     free(p->refs.v);
 }
 
-/* 1 when the digest's cached result is current and its job is skipped.
- * Any doubt (Redis down or slow, unusable entry) publishes. */
+/* Tell the aggregator which refs point at a digest skipped as current
+ * (bus/msg_refs.h): without it a new tag on an already-scanned digest
+ * would never reach the fleet view. A failure is counted, logged and
+ * fails the run like a lost job; the enumeration goes on. Caller holds
+ * c->mu. */
+static void publish_refs(collector *c, const pend *p, const sf_sched_images *im)
+{
+    char now[40], *json = NULL;
+    size_t len = 0;
+    sf_error e = SF_ERROR_INIT;
+    if (!c->refs_prod)
+        return;
+    sf_job_now(now, sizeof now);
+    sf_refs_msg m = {.run_id = c->run->id, .digest = p->digest, .images = im->v,
+                     .nimages = im->n, .refs = p->refs.v, .nrefs = p->refs.n,
+                     .platforms = p->platforms->v, .nplatforms = p->platforms->n,
+                     .db_version = (char *)sf_sched_db_version(c->sched), .produced_at = now};
+    int rc = sf_refs_encode(&m, &json, &len, &e);
+    if (!rc)
+        rc = sf_kprod_produce(c->refs_prod, c->cfg->results_topic, p->digest, strlen(p->digest),
+                              json, len, NULL, &e);
+    free(json);
+    if (rc) {
+        sf_run_error(c->run, rc);
+        if (!c->kafka_rc) { /* a lost refs message fails the run like a lost job */
+            c->kafka_rc = rc;
+            c->kafka_err = e;
+        }
+        SF_ERROR("enum", "refs message not published|digest=%s error=\"%s\"", p->digest, e.msg);
+        return;
+    }
+    sf_run_add(&c->run->refs_msgs, 1);
+}
+
+/* 1 when the digest's cached result is current and its job is skipped
+ * (its refs go out as a refs message). Any doubt (Redis down or slow,
+ * unusable entry) publishes. */
 static int skip_current(collector *c, const pend *p)
 {
     if (!c->sched)
         return 0;
     sf_error e = SF_ERROR_INIT;
-    sf_sched_verdict v =
-        sf_sched_check(c->sched, p->digest, p->platforms->v, p->platforms->n, &e);
+    sf_sched_images im = {0};
+    sf_sched_verdict v = sf_sched_check_images(c->sched, p->digest, p->platforms->v,
+                                               p->platforms->n, &im, &e);
     if (v == SF_SCHED_SKIP_CURRENT) {
         sf_run_add(&c->run->skipped_current, 1);
-        SF_DEBUG("enum", "job skipped, result current|digest=%s", p->digest);
+        SF_DEBUG("enum", "job skipped, result current|digest=%s images=%zu refs=%zu", p->digest,
+                 im.n, p->refs.n);
+        publish_refs(c, p, &im);
+        sf_sched_images_clear(&im);
         return 1;
     }
     if (v == SF_SCHED_PUBLISH_ERROR) {
@@ -673,17 +714,20 @@ done:
 int sf_enumerate_run(const sf_coordcfg *cfg, sf_kprod *prod, sf_run *run,
                      const volatile int *cancel, sf_error *err)
 {
-    return sf_enumerate_run_sched(cfg, prod, NULL, run, cancel, err);
+    return sf_enumerate_run_sched(cfg, prod, NULL, NULL, run, cancel, err);
 }
 
 int sf_enumerate_run_sched(const sf_coordcfg *cfg, sf_kprod *prod, sf_sched *sched,
-                           sf_run *run, const volatile int *cancel, sf_error *err)
+                           sf_kprod *refs_prod, sf_run *run, const volatile int *cancel,
+                           sf_error *err)
 {
     collector col;
-    sf_kprod_stats st0;
+    sf_kprod_stats st0, rs0 = {0};
     sf_kprod_stats_get(prod, &st0);
+    if (refs_prod)
+        sf_kprod_stats_get(refs_prod, &rs0);
     memset(&col, 0, sizeof col);
-    col.cfg = cfg, col.prod = prod, col.run = run, col.sched = sched;
+    col.cfg = cfg, col.prod = prod, col.run = run, col.sched = sched, col.refs_prod = refs_prod;
     pthread_mutex_init(&col.mu, NULL);
     if (sf_dset_new(&col.set, (size_t)cfg->max_digests)) {
         pthread_mutex_destroy(&col.mu);
@@ -710,6 +754,15 @@ int sf_enumerate_run_sched(const sf_coordcfg *cfg, sf_kprod *prod, sf_sched *sch
     run->jobs_delivered = (long)(st.delivered - st0.delivered);
     if (frc && !rc)
         rc = sf_error_set(err, frc, "%s", fe.msg);
+    if (refs_prod) {
+        /* Refs messages are not jobs: their own producer keeps
+         * jobs_delivered (the aggregator's run total) exact. */
+        frc = sf_kprod_flush(refs_prod, -1, &fe);
+        sf_kprod_stats_get(refs_prod, &st);
+        run->refs_msgs_delivered = (long)(st.delivered - rs0.delivered);
+        if (frc && !rc)
+            rc = sf_error_set(err, frc, "refs messages: %s", fe.msg);
+    }
     if (cancel && *cancel && !rc)
         rc = sf_error_set(err, SF_ECANCELED, "canceled");
     sf_dset_free(col.set);

@@ -53,9 +53,14 @@ int sf_enumerate_run(const sf_coordcfg *cfg, sf_kprod *prod, sf_run *run,
 
 /* Same, asking sched (may be NULL) before each job whether the digest's
  * cached result is current; such jobs are counted in
- * run->skipped_current and not published (schedule.h). */
+ * run->skipped_current and not published (schedule.h). Instead, when
+ * refs_prod is not NULL, a scanfarm.refs/v1 message (bus/msg_refs.h)
+ * with the digest's refs and result digests goes to cfg->results_topic
+ * through refs_prod, a producer of its own so that run->jobs_delivered
+ * counts jobs only; its delivery reports are awaited too. */
 int sf_enumerate_run_sched(const sf_coordcfg *cfg, sf_kprod *prod, sf_sched *sched,
-                           sf_run *run, const volatile int *cancel, sf_error *err);
+                           sf_kprod *refs_prod, sf_run *run, const volatile int *cancel,
+                           sf_error *err);
 
 /* 1 when repo passes r's include/exclude globs (fnmatch, '*' also
  * matches '/'). */

@@ -100,13 +100,14 @@ void sf_run_end(sf_run *r, FILE *human)
     SF_INFO("coordinator",
             "run enumerated|run_id=%s registries=%ld registries_failed=%ld repositories=%ld "
             "tags=%ld tags_selected=%ld tags_resolved=%ld digests=%ld jobs=%ld "
-            "jobs_delivered=%ld skipped_current=%ld skip_check_errors=%ld refs_late=%ld refs_dropped=%ld requests=%ld errors=%ld "
+            "jobs_delivered=%ld skipped_current=%ld skip_check_errors=%ld refs_msgs=%ld "
+            "refs_msgs_delivered=%ld refs_late=%ld refs_dropped=%ld requests=%ld errors=%ld "
             "errors_by_kind=%s seconds=%.3f enum_seconds=%.3f tags_per_s=%.1f",
             r->id, ld(&r->registries), ld(&r->registries_failed), ld(&r->repositories),
             ld(&r->tags), ld(&r->tags_selected), ld(&r->tags_resolved), ld(&r->digests),
             ld(&r->jobs), ld(&r->jobs_delivered), ld(&r->skipped_current),
-            ld(&r->skip_check_errors), ld(&r->refs_late), ld(&r->refs_dropped),
-            ld(&r->requests), sf_run_errors_total(r), errs[0] ? errs : "none", el, en, rate);
+            ld(&r->skip_check_errors), ld(&r->refs_msgs), ld(&r->refs_msgs_delivered),
+            ld(&r->refs_late), ld(&r->refs_dropped), ld(&r->requests), sf_run_errors_total(r), errs[0] ? errs : "none", el, en, rate);
     if (human)
         fprintf(human,
                 "run %s: %ld registries (%ld failed), %ld repositories, %ld tags, %ld unique "

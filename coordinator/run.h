@@ -30,6 +30,8 @@ typedef struct sf_run {
     long jobs_delivered;     /* acknowledged */
     long skipped_current;    /* not published: cached result is current (schedule.h) */
     long skip_check_errors;  /* Redis failed the check: published anyway */
+    long refs_msgs;          /* refs messages produced for skipped digests */
+    long refs_msgs_delivered; /* of those, acknowledged */
     long refs_late;          /* refs of a digest already published this run */
     long refs_dropped;       /* refs past SF_JOB_MAX_REFS in one job */
     long requests;           /* HTTP transfers */

@@ -4,7 +4,9 @@
  * "scanfarm.image/v1","db_version","analyzer_version","results":[...]} ).
  * A job is skipped only under the exact conditions in which the worker's
  * shortcut (worker/wjob.c try_shortcut) would answer it from the entry:
- * same version string, same analyzer version, at least one result.
+ * same version string, same analyzer version, at least one result, and
+ * (sf_sched_check*) each result naming a digest of this job, which the
+ * refs message needs.
  */
 #include "schedule.h"
 
@@ -17,6 +19,8 @@
 #include "agg.h"
 #include "analyze/analyzer.h"
 #include "base/buf.h"
+#include "base/digest.h"
+#include "bus/msg_refs.h"
 #include "cache/keys.h"
 
 #define IMAGE_SCHEMA "scanfarm.image/v1"
@@ -116,9 +120,65 @@ static int unzstd(const void *val, size_t len, char **text, size_t *tn, sf_error
     return SF_OK;
 }
 
-sf_sched_verdict sf_sched_decide(int lookup_rc, int found, const void *val, size_t len,
-                                 const char *want_version, const char *analyzer_version,
-                                 sf_error *err)
+void sf_sched_images_clear(sf_sched_images *im)
+{
+    if (!im)
+        return;
+    for (size_t i = 0; i < im->n; i++)
+        free(im->v[i]);
+    free(im->v);
+    im->v = NULL;
+    im->n = 0;
+}
+
+/* The digest a cached result is about, when it belongs to job_digest
+ * (its own digest, or its index's); NULL otherwise. *doc keeps it alive. */
+static const char *result_digest(const char *text, const char *job_digest, json_t **doc)
+{
+    json_error_t je;
+    *doc = json_loads(text, 0, &je);
+    const char *d = json_string_value(json_object_get(*doc, "digest"));
+    const char *ix = json_string_value(json_object_get(*doc, "index_digest"));
+    if (!d || sf_digest_validate(d, NULL) != SF_OK)
+        return NULL;
+    if (job_digest && strcmp(d, job_digest) != 0 && (!ix || strcmp(ix, job_digest) != 0))
+        return NULL;
+    return d;
+}
+
+/* Every result a string (the worker rescans otherwise); with job_digest,
+ * each also about that job (collected into images when not NULL). */
+static int results_usable(json_t *arr, const char *job_digest, sf_sched_images *images)
+{
+    size_t i, n = json_array_size(arr);
+    json_t *e;
+    if (n == 0 || n > SF_REFS_MAX_IMAGES)
+        return 0;
+    if (images && !(images->v = calloc(n, sizeof *images->v)))
+        return 0;
+    json_array_foreach(arr, i, e) {
+        json_t *doc = NULL;
+        if (!json_is_string(e))
+            return 0;
+        if (!job_digest)
+            continue;
+        const char *d = result_digest(json_string_value(e), job_digest, &doc);
+        int ok = d != NULL;
+        if (ok && images) {
+            ok = (images->v[images->n] = sf_strdup(d)) != NULL;
+            images->n += ok;
+        }
+        json_decref(doc);
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+sf_sched_verdict sf_sched_decide_images(int lookup_rc, int found, const void *val, size_t len,
+                                        const char *want_version, const char *analyzer_version,
+                                        const char *job_digest, sf_sched_images *images,
+                                        sf_error *err)
 {
     char *text = NULL;
     size_t tn = 0;
@@ -147,26 +207,36 @@ sf_sched_verdict sf_sched_decide(int lookup_rc, int found, const void *val, size
         strcmp(av, analyzer_version) != 0)
         goto done;
     /* The worker answers from the entry only with at least one result,
-     * each a string; anything else it would rescan. */
-    size_t i;
-    json_t *e;
-    if (json_array_size(arr) == 0)
-        goto done;
-    json_array_foreach(arr, i, e) if (!json_is_string(e)) goto done;
-    v = SF_SCHED_SKIP_CURRENT;
+     * each a string; anything else it would rescan. The refs message
+     * needs each result's digest, so one without is a reason to publish. */
+    if (results_usable(arr, job_digest, images))
+        v = SF_SCHED_SKIP_CURRENT;
 done:
+    if (v != SF_SCHED_SKIP_CURRENT)
+        sf_sched_images_clear(images);
     json_decref(doc);
     free(text);
     return v;
 }
 
-sf_sched_verdict sf_sched_check(sf_sched *s, const char *digest, char *const *platforms,
-                                size_t nplatforms, sf_error *err)
+sf_sched_verdict sf_sched_decide(int lookup_rc, int found, const void *val, size_t len,
+                                 const char *want_version, const char *analyzer_version,
+                                 sf_error *err)
+{
+    return sf_sched_decide_images(lookup_rc, found, val, len, want_version, analyzer_version,
+                                  NULL, NULL, err);
+}
+
+sf_sched_verdict sf_sched_check_images(sf_sched *s, const char *digest, char *const *platforms,
+                                       size_t nplatforms, sf_sched_images *images,
+                                       sf_error *err)
 {
     char key[SF_KEY_MAX], want[SCHED_VERSION_MAX];
     sf_error local = SF_ERROR_INIT;
     sf_buf v;
     int found = 0;
+    if (images)
+        images->v = NULL, images->n = 0;
     if (!err)
         err = &local;
     if (!s->db_version)
@@ -180,10 +250,19 @@ sf_sched_verdict sf_sched_check(sf_sched *s, const char *digest, char *const *pl
     sf_buf_init(&v, SF_SCHED_MAX_ENTRY);
     /* Shard key = the digest, as the worker's cache writes it. */
     int rc = sf_kv_get(s->kv, digest, key, &v, &found, err);
-    sf_sched_verdict verdict = sf_sched_decide(rc, found, v.data, v.len, want, s->aver, err);
+    sf_sched_verdict verdict = sf_sched_decide_images(rc, found, v.data, v.len, want, s->aver,
+                                                      digest, images, err);
     sf_buf_free(&v);
     return verdict;
 }
+
+sf_sched_verdict sf_sched_check(sf_sched *s, const char *digest, char *const *platforms,
+                                size_t nplatforms, sf_error *err)
+{
+    return sf_sched_check_images(s, digest, platforms, nplatforms, NULL, err);
+}
+
+const char *sf_sched_db_version(const sf_sched *s) { return s ? s->db_version : NULL; }
 
 int sf_sched_record_published(sf_sched *s, const char *run_id, long long n, sf_error *err)
 {

@@ -14,7 +14,8 @@
  *    reports, <prefix>:run:<run>:published is SET (sf_agg_set_published)
  *    to the number of jobs DELIVERED. Skipped jobs are not counted: they
  *    will never have a result or a DLQ entry, and the aggregator declares
- *    a run complete when results + DLQ entries >= published.
+ *    a run complete when results + DLQ entries >= published. Their refs
+ *    reach the aggregator as scanfarm.refs/v1 messages (enumerate.h).
  *
  * The worker's entry version is "<db version>|<platforms joined by ','>"
  * (the job's platforms, or the worker's own when the job has none); the
@@ -71,6 +72,37 @@ sf_sched_verdict sf_sched_check(sf_sched *s, const char *digest, char *const *pl
 sf_sched_verdict sf_sched_decide(int lookup_rc, int found, const void *val, size_t len,
                                  const char *want_version, const char *analyzer_version,
                                  sf_error *err);
+
+/* The result digests of a current entry (sf_sched_check_images): the
+ * digests the aggregator keys its views by. Free with sf_sched_images_clear. */
+typedef struct sf_sched_images {
+    char **v;
+    size_t n;
+} sf_sched_images;
+
+void sf_sched_images_clear(sf_sched_images *im);
+
+/*
+ * sf_sched_check, also giving (when the verdict is SF_SCHED_SKIP_CURRENT
+ * and images is not NULL) the digest of every result in the entry. An
+ * entry is current only when each of its results names a valid digest
+ * that is the job's digest or whose index_digest is; anything else
+ * publishes (the worker would not answer the job from it either).
+ */
+sf_sched_verdict sf_sched_check_images(sf_sched *s, const char *digest, char *const *platforms,
+                                       size_t nplatforms, sf_sched_images *images,
+                                       sf_error *err);
+
+/* sf_sched_decide for a job of job_digest, filling images (may be NULL)
+ * on SF_SCHED_SKIP_CURRENT (unit-tested). */
+sf_sched_verdict sf_sched_decide_images(int lookup_rc, int found, const void *val, size_t len,
+                                        const char *want_version, const char *analyzer_version,
+                                        const char *job_digest, sf_sched_images *images,
+                                        sf_error *err);
+
+/* The DB version s skips for (the refs message's db_version); NULL when
+ * s never skips. */
+const char *sf_sched_db_version(const sf_sched *s);
 
 /* "<db>|<p1,p2>" into out; SF_ELIMIT when it does not fit. */
 int sf_sched_version(char *out, size_t cap, const char *db_version, char *const *platforms,

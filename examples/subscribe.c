@@ -44,6 +44,12 @@ static void print_result(const char *buf, size_t len)
 {
     json_error_t je;
     json_t *doc = json_loadb(buf, len, 0, &je);
+    /* The results topic also carries scanfarm.refs/v1 (the refs of an image
+     * whose result is unchanged, see docs/results-schema.md): not a result. */
+    if (json_is_object(doc) && strcmp(str(doc, "schema", ""), "scanfarm.refs/v1") == 0) {
+        json_decref(doc);
+        return;
+    }
     if (!json_is_object(doc) || strcmp(str(doc, "schema", ""), "scanfarm.result/v1") != 0) {
         fprintf(stderr, "skipping a message that is not a scanfarm.result/v1 document\n");
         json_decref(doc);

@@ -11,7 +11,8 @@
  *     (sf_lcache_image_put, version "<db version>|" as the worker forms it
  *     for a job without platforms); a third, stale entry (older DB) for the
  *     last digest;
- *  4. run again: 1 job delivered, skipped_current=2, published = 1;
+ *  4. run again: 1 job delivered, skipped_current=2 (each with a refs
+ *     message on the "<name>-refs" results topic), published = 1;
  *  5. run with a Redis that is down: all 3 published (publish on doubt).
  */
 #include <setjmp.h>
@@ -134,10 +135,13 @@ static int setup(void **state)
     sf_kprod_opts po = {.brokers = sf_t_kafka()};
     if (sf_kprod_new(&g_prod, &po, NULL) != SF_OK)
         return -1;
-    for (int i = 1; i <= 3; i++) {
+    for (int i = 0; i <= 3; i++) {
         char t[96];
         sf_error e = SF_ERROR_INIT;
-        topic_of(t, sizeof t, i);
+        if (i)
+            topic_of(t, sizeof t, i);
+        else /* the refs messages of skipped digests (results topic) */
+            snprintf(t, sizeof t, "%s-refs", g_name);
         if (sf_kprod_create_topic(g_prod, t, 3, 1, 15000, &e) != SF_OK) {
             fprintf(stderr, "create topic %s: %s\n", t, e.msg);
             return -1;
@@ -164,9 +168,12 @@ static int teardown(void **state)
             del_key(shard, key);
     }
     sf_kv_free(g_kv);
-    for (int i = 1; i <= 3 && g_prod; i++) {
+    for (int i = 0; i <= 3 && g_prod; i++) {
         char t[96];
-        topic_of(t, sizeof t, i);
+        if (i)
+            topic_of(t, sizeof t, i);
+        else
+            snprintf(t, sizeof t, "%s-refs", g_name);
         sf_kprod_delete_topic(g_prod, t, 15000, NULL);
     }
     sf_kprod_free(g_prod);
@@ -182,7 +189,7 @@ static int teardown(void **state)
 }
 
 typedef struct summary {
-    long delivered, skipped, check_errors;
+    long delivered, skipped, check_errors, refs_msgs;
     int status;
 } summary;
 
@@ -199,13 +206,14 @@ static long field(const char *line, const char *name)
 static summary coordinator(int n, const char *redis)
 {
     char cmd[2048], log[256], line[4096], topic[96];
-    summary s = {-1, -1, -1, -1};
+    summary s = {-1, -1, -1, -1, -1};
     topic_of(topic, sizeof topic, n);
     snprintf(log, sizeof log, "%s/run%d.log", g_dir, n);
     snprintf(cmd, sizeof cmd,
              "%s/scanfarm-coordinator --once --config %s --kafka %s --topic %s "
-             "--redis %s --key-prefix %s --db %s --run-id %s-%d --progress never 2>%s",
-             g_bin, g_cfg, sf_t_kafka(), topic, redis, g_name, g_db, g_name, n, log);
+             "--results-topic %s-refs --redis %s --key-prefix %s --db %s --run-id %s-%d "
+             "--progress never 2>%s",
+             g_bin, g_cfg, sf_t_kafka(), topic, g_name, redis, g_name, g_db, g_name, n, log);
     int st = system(cmd);
     s.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     FILE *f = fopen(log, "r");
@@ -214,6 +222,7 @@ static summary coordinator(int n, const char *redis)
             s.delivered = field(line, "jobs_delivered");
             s.skipped = field(line, "skipped_current");
             s.check_errors = field(line, "skip_check_errors");
+            s.refs_msgs = field(line, "refs_msgs_delivered");
         }
     }
     if (f)
@@ -276,10 +285,17 @@ static void store_entries(void)
     assert_int_equal(sf_lcache_new(&lc, &lo, &e), SF_OK);
     char cur[200], old[] = "20000101T000000Z-000000000000|";
     snprintf(cur, sizeof cur, "%s|", g_dbver); /* worker: "<db>|<job platforms>" */
-    const char *res[] = {"{\"schema\":\"scanfarm.result/v1\",\"digest\":\"x\"}"};
+    /* Each cached result names its image: the refs message needs it. */
+    char doc[3][400];
+    const char *res[3];
+    for (int i = 0; i < 3; i++) {
+        snprintf(doc[i], sizeof doc[i], "{\"schema\":\"scanfarm.result/v1\",\"digest\":\"%s\"}",
+                 g_digest[i]);
+        res[i] = doc[i];
+    }
     for (int i = 0; i < 2; i++)
-        assert_int_equal(sf_lcache_image_put(lc, g_digest[i], cur, res, 1, &e), SF_OK);
-    assert_int_equal(sf_lcache_image_put(lc, g_digest[2], old, res, 1, &e), SF_OK);
+        assert_int_equal(sf_lcache_image_put(lc, g_digest[i], cur, &res[i], 1, &e), SF_OK);
+    assert_int_equal(sf_lcache_image_put(lc, g_digest[2], old, &res[2], 1, &e), SF_OK);
     /* The worker's reader agrees: the first two are current, the third not. */
     char **got = NULL;
     size_t n = 0;
@@ -310,6 +326,7 @@ static void test_sched_rescan__skips_current_digests_and_records_count(void **st
     assert_int_equal(s2.delivered, 1);
     assert_int_equal(s2.skipped, 2);
     assert_int_equal(s2.check_errors, 0);
+    assert_int_equal(s2.refs_msgs, 2); /* their refs still reach the aggregator */
     /* Skipped jobs get no result: the run is complete after 1. */
     assert_int_equal(published(2), 1);
     /* The one job is the digest whose entry is stale. */

@@ -182,6 +182,95 @@ static void test_agg_view__plan_replaces_contributions(void **state)
     sf_agg_view_free(b);
 }
 
+static int has_ref(const sf_agg_view *v, const char *ref)
+{
+    for (size_t i = 0; i < v->nrefs; i++)
+        if (strcmp(v->refs[i], ref) == 0)
+            return 1;
+    return 0;
+}
+
+/* Refs of a later run replace, of the same run join, of an older run are
+ * ignored; an unchanged set is "no change". */
+static void test_agg_view__refs_rule(void **state)
+{
+    (void)state;
+    sf_agg_view *v = decode("r1", "db1", "2026-01-02T03:04:05Z", "r.io/x:1;r.io/x:2", "", NULL);
+    char *late[] = {"r.io/x:3", "r.io/x:1", "bad ref"}, *next[] = {"r.io/x:2", "r.io/y:1"};
+    int ch = 7;
+    assert_int_equal(sf_agg_view_set_refs(v, 10, "r0", 5, next, 2, &ch), SF_OK);
+    assert_int_equal(ch, -1);
+    assert_int_equal(v->nrefs, 2);
+    assert_null(v->refs_run);
+    assert_int_equal(sf_agg_view_set_refs(v, 10, "r1", 10, late, 3, &ch), SF_OK);
+    assert_int_equal(ch, 1);
+    assert_int_equal(v->nrefs, 3); /* joined; the unindexable ref ignored */
+    assert_true(has_ref(v, "r.io/x:1") && has_ref(v, "r.io/x:2") && has_ref(v, "r.io/x:3"));
+    assert_int_equal(sf_agg_view_set_refs(v, 10, "r2", 20, next, 2, &ch), SF_OK);
+    assert_int_equal(ch, 1);
+    assert_int_equal(v->nrefs, 2); /* replaced: x:1 and x:3 moved away */
+    assert_true(has_ref(v, "r.io/x:2") && has_ref(v, "r.io/y:1"));
+    assert_string_equal(v->refs_run, "r2");
+    assert_int_equal(v->refs_rank, 20);
+    char *same[] = {"r.io/y:1", "r.io/x:2"};
+    assert_int_equal(sf_agg_view_set_refs(v, 20, "r3", 30, same, 2, &ch), SF_OK);
+    assert_int_equal(ch, 0);
+    assert_int_equal(v->refs_rank, 30);
+    /* The refs run survives the stored form. */
+    sf_buf b;
+    sf_agg_view *w = NULL;
+    sf_buf_init(&b, 0);
+    assert_int_equal(sf_agg_view_json(v, &b), SF_OK);
+    assert_int_equal(sf_agg_view_parse(b.data, b.len, &w, NULL), SF_OK);
+    assert_string_equal(w->refs_run, "r3");
+    assert_int_equal(w->refs_rank, 30);
+    assert_int_equal(w->nrefs, 2);
+    sf_buf_free(&b);
+    sf_agg_view_free(w);
+    sf_agg_view_free(v);
+}
+
+/* A refs-only plan moves the per-registry/repository counts and the ref
+ * map, never the fleet totals or the CVE sets. */
+static void test_agg_view__plan_refs_moves_scoped_counts_only(void **state)
+{
+    (void)state;
+    const char *refs = "r.io/x:1;q.io/x:2";
+    sf_agg_view *old = decode("r1", "db1", "2026-01-02T03:04:05Z", refs,
+                              "CVE-1:openssl:1:2:HIGH", NULL);
+    sf_agg_view *nv = decode("r1", "db1", "2026-01-02T03:04:05Z", refs,
+                             "CVE-1:openssl:1:2:HIGH", NULL);
+    char *now[] = {"r.io/x:1", "s.io/z:3"};
+    int ch = 0;
+    assert_int_equal(sf_agg_view_set_refs(nv, 1, "r2", 2, now, 2, &ch), SF_OK);
+    assert_int_equal(ch, 1);
+    sf_agg_plan p = {0};
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_agg_plan_refs(&p, "t", old, nv, &e), SF_OK);
+    assert_int_equal(plan_sum(&p, "images"), 0);
+    assert_int_equal(plan_sum(&p, "findings"), 0);
+    assert_int_equal(plan_sum(&p, "reg|q.io|images"), -1);
+    assert_int_equal(plan_sum(&p, "reg|s.io|sev|HIGH"), 1);
+    assert_int_equal(plan_sum(&p, "repo|r.io/x|images"), 0);
+    int hdeleq = 0, mapped = 0, cve_ops = 0;
+    for (size_t i = 0; i < p.n; i++) {
+        const sf_agg_op *o = &p.ops[i];
+        hdeleq += o->code == SF_AOP_HDELEQ && strcmp(o->key, "t:agg:refs") == 0 &&
+                  strcmp(o->member, "q.io/x:2") == 0 && strcmp(o->value, old->digest) == 0;
+        mapped += o->code == SF_AOP_HSET && strcmp(o->key, "t:agg:refs") == 0 &&
+                  strcmp(o->member, "s.io/z:3") == 0;
+        cve_ops += strstr(o->key, ":agg:cve") != NULL;
+    }
+    assert_int_equal(hdeleq, 1);
+    assert_int_equal(mapped, 1);
+    assert_int_equal(cve_ops, 0);
+    assert_int_equal(sf_agg_order_rank("00000000000000000042|00000000000000000001|r|d"), 42);
+    assert_int_equal(sf_agg_order_rank("junk"), -1);
+    sf_agg_plan_clear(&p);
+    sf_agg_view_free(old);
+    sf_agg_view_free(nv);
+}
+
 static void test_agg_view__time_parse(void **state)
 {
     (void)state;
@@ -202,6 +291,8 @@ int main(void)
         cmocka_unit_test(test_agg_view__ref_split),
         cmocka_unit_test(test_agg_view__plan_replaces_contributions),
         cmocka_unit_test(test_agg_view__time_parse),
+        cmocka_unit_test(test_agg_view__refs_rule),
+        cmocka_unit_test(test_agg_view__plan_refs_moves_scoped_counts_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

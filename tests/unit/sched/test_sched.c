@@ -121,6 +121,66 @@ static void test_sched_decide__malformed_entry_publishes(void **state)
     free(z);
 }
 
+/* An entry whose results are the given documents. */
+static void *entry_of(const char *const *docs, size_t n, size_t *zn)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_string(docs[i]));
+    json_t *doc = json_pack("{s:s,s:s,s:s,s:o}", "schema", "scanfarm.image/v1", "db_version",
+                            DBV "|", "analyzer_version", AVER, "results", arr);
+    char *text = json_dumps(doc, JSON_COMPACT);
+    size_t len = strlen(text), cap = ZSTD_compressBound(len);
+    void *z = malloc(cap);
+    *zn = ZSTD_compress(z, cap, text, len, 3);
+    free(text);
+    json_decref(doc);
+    return z;
+}
+
+#define JD "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define P1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+#define P2 "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+
+static sf_sched_verdict decide_docs(const char *const *docs, size_t n, sf_sched_images *im)
+{
+    size_t zn;
+    void *z = entry_of(docs, n, &zn);
+    sf_sched_verdict v =
+        sf_sched_decide_images(SF_OK, 1, z, zn, DBV "|", AVER, JD, im, NULL);
+    free(z);
+    return v;
+}
+
+/* The refs message needs the digests of the cached results: a manifest's
+ * own, an index's platform manifests; a result naming no digest of this
+ * job means publish. */
+static void test_sched_decide__images_of_a_current_entry(void **state)
+{
+    (void)state;
+    sf_sched_images im = {0};
+    const char *own[] = {"{\"digest\":\"" JD "\"}"};
+    assert_int_equal(decide_docs(own, 1, &im), SF_SCHED_SKIP_CURRENT);
+    assert_int_equal(im.n, 1);
+    assert_string_equal(im.v[0], JD);
+    sf_sched_images_clear(&im);
+    const char *idx[] = {"{\"digest\":\"" P1 "\",\"index_digest\":\"" JD "\"}",
+                         "{\"digest\":\"" P2 "\",\"index_digest\":\"" JD "\"}"};
+    assert_int_equal(decide_docs(idx, 2, &im), SF_SCHED_SKIP_CURRENT);
+    assert_int_equal(im.n, 2);
+    assert_string_equal(im.v[1], P2);
+    sf_sched_images_clear(&im);
+    const char *other[] = {"{\"digest\":\"" P1 "\"}"};
+    assert_int_equal(decide_docs(other, 1, &im), SF_SCHED_PUBLISH_STALE);
+    assert_int_equal(im.n, 0);
+    const char *nodigest[] = {"{\"digest\":\"" JD "\"}", "{\"schema\":\"scanfarm.result/v1\"}"};
+    assert_int_equal(decide_docs(nodigest, 2, &im), SF_SCHED_PUBLISH_STALE);
+    assert_int_equal(im.n, 0);
+    assert_null(im.v);
+    const char *notjson[] = {"{"};
+    assert_int_equal(decide_docs(notjson, 1, NULL), SF_SCHED_PUBLISH_STALE);
+}
+
 static void test_sched_version__formats_like_the_worker(void **state)
 {
     (void)state;
@@ -175,6 +235,7 @@ int main(void)
         cmocka_unit_test(test_sched_decide__absent_publishes),
         cmocka_unit_test(test_sched_decide__redis_error_publishes),
         cmocka_unit_test(test_sched_decide__malformed_entry_publishes),
+        cmocka_unit_test(test_sched_decide__images_of_a_current_entry),
         cmocka_unit_test(test_sched_version__formats_like_the_worker),
         cmocka_unit_test(test_sched_check__unreachable_redis_publishes),
     };
