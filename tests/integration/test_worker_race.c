@@ -55,26 +55,15 @@ static int teardown(void **state)
     (void)state;
     wt_kill_all();
     if (topics_made) {
-        sf_kprod *p = NULL;
-        sf_kprod_opts po = {.brokers = "127.0.0.1:9092"};
-        if (sf_kprod_new(&p, &po, NULL) == SF_OK) {
-            sf_kprod_delete_topic(p, jobs_topic, 15000, NULL);
-            sf_kprod_delete_topic(p, results_topic, 15000, NULL);
-            sf_kprod_delete_topic(p, dlq_topic, 15000, NULL);
-            sf_kprod_free(p);
-        }
+        wt_delete_topics("127.0.0.1:9092", jobs_topic, results_topic, dlq_topic);
         topics_made = 0;
     }
     if (prefix[0])
         wt_redis_del_prefix(prefix);
     if (truth_path[0])
         unlink(truth_path);
-    if (logdir[0]) {
-        char cmd[400];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", logdir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", logdir);
-    }
+    if (logdir[0])
+        wt_rm_rf(logdir);
     return 0;
 }
 
@@ -105,21 +94,10 @@ static void produce_jobs(rimage *im, size_t n)
     sf_error e = SF_ERROR_INIT;
     sf_kprod_opts po = {.brokers = "127.0.0.1:9092"};
     assert_int_equal(sf_kprod_new(&p, &po, &e), SF_OK);
-    for (size_t k = 0; k < n; k++) {
-        char at[40];
-        char *refs[] = {(char *)im[k].ref};
-        sf_job_now(at, sizeof at);
-        sf_job j = {.run_id = tag, .kind = SF_JOB_SCAN, .registry = "127.0.0.1:5000",
-                    .repository = im[k].repo, .digest = (char *)im[k].digest,
-                    .refs = refs, .nrefs = 1, .enqueued_at = at};
-        char *json = NULL;
-        size_t len = 0;
-        assert_int_equal(sf_job_encode(&j, &json, &len, &e), SF_OK);
-        assert_int_equal(sf_kprod_produce(p, jobs_topic, im[k].digest, strlen(im[k].digest), json,
-                                          len, NULL, &e),
+    for (size_t k = 0; k < n; k++)
+        assert_int_equal(wt_produce_job(p, jobs_topic, tag, "127.0.0.1:5000", im[k].repo,
+                                        im[k].digest, im[k].ref, &e),
                          SF_OK);
-        free(json);
-    }
     assert_int_equal(sf_kprod_flush(p, 30000, &e), SF_OK);
     sf_kprod_free(p);
 }

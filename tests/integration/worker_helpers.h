@@ -1,8 +1,10 @@
 /*
  * Helpers shared by the scanfarm-worker process tests (fleet race, big
- * layer): spawning worker processes with their own log files, reading
- * their Prometheus /metrics and /proc status, private docker-registry and
- * Redis-prefix cleanup. Header-only so each test stays one executable.
+ * layer, end to end, worker loop, broker restart): spawning worker
+ * processes with their own log files, queueing scan jobs, reading their
+ * Prometheus /metrics and /proc status, private docker-registry, topic,
+ * folder and Redis-prefix cleanup. Header-only so each test stays one
+ * executable.
  * Builds on cache_helpers.h (t_port, t_now_ms, t_service_up).
  */
 #ifndef SF_TEST_WORKER_HELPERS_H
@@ -19,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bus/kprod.h"
+#include "bus/msg_job.h"
 #include "cache_helpers.h"
 
 /* Path of a program in SF_BIN (rotating static buffers: up to 4 live). */
@@ -223,6 +227,52 @@ static inline pid_t wt_registry_start(const char *dir, int port)
         wt_sleep_ms(100);
     }
     return -1;
+}
+
+/* Queue a scan job of run run_id for registry/repo@digest, known by ref,
+ * on topic (keyed by its digest). SF_OK or the encoder's or producer's
+ * code (e filled). */
+static inline int wt_produce_job(sf_kprod *p, const char *topic, const char *run_id,
+                                 const char *registry, const char *repo, const char *digest,
+                                 const char *ref, sf_error *e)
+{
+    char at[40];
+    char *refs[] = {(char *)ref};
+    sf_job_now(at, sizeof at);
+    sf_job j = {.run_id = (char *)run_id, .kind = SF_JOB_SCAN, .registry = (char *)registry,
+                .repository = (char *)repo, .digest = (char *)digest, .refs = refs, .nrefs = 1,
+                .enqueued_at = at};
+    char *json = NULL;
+    size_t len = 0;
+    int rc = sf_job_encode(&j, &json, &len, e);
+    if (rc == SF_OK)
+        rc = sf_kprod_produce(p, topic, digest, strlen(digest), json, len, NULL, e);
+    free(json);
+    return rc;
+}
+
+/* Delete a test's jobs, results and DLQ topics from brokers (teardown:
+ * best effort, errors ignored). */
+static inline void wt_delete_topics(const char *brokers, const char *jobs, const char *results,
+                                    const char *dlq)
+{
+    sf_kprod *p = NULL;
+    sf_kprod_opts po = {.brokers = brokers};
+    if (sf_kprod_new(&p, &po, NULL) != SF_OK)
+        return;
+    sf_kprod_delete_topic(p, jobs, 15000, NULL);
+    sf_kprod_delete_topic(p, results, 15000, NULL);
+    sf_kprod_delete_topic(p, dlq, 15000, NULL);
+    sf_kprod_free(p);
+}
+
+/* Remove a test's scratch folder and everything in it. */
+static inline void wt_rm_rf(const char *dir)
+{
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
 }
 
 /* Delete every Redis key under "<prefix>:" on 127.0.0.1:6379; returns the
