@@ -225,3 +225,45 @@ int sf_jutil_get_int(const json_t *obj, const char *key, long long lo, long long
     *out = (int)json_integer_value(v);
     return SF_OK;
 }
+
+const char *sf_jutil_bstr(const json_t *v, size_t max)
+{
+    if (!json_is_string(v) || json_string_length(v) > max ||
+        strlen(json_string_value(v)) != json_string_length(v))
+        return NULL;
+    return json_string_value(v);
+}
+
+int sf_jutil_get_strarr(const json_t *v, size_t max_n, size_t max_len, int (*valid)(const char *s),
+                        const char *what, const char *name, char ***out, size_t *n,
+                        sf_error *err)
+{
+    if (!json_is_array(v))
+        return sf_error_set(err, SF_EPARSE, "%s: field %s must be an array", what, name);
+    size_t len = json_array_size(v), i;
+    if (len > max_n)
+        return sf_error_set(err, SF_ELIMIT, "%s: %zu entries in %s (max %zu)", what, len, name,
+                            max_n);
+    char **arr = calloc(len ? len : 1, sizeof *arr);
+    if (!arr)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    *out = arr;
+    json_t *e;
+    json_array_foreach(v, i, e)
+    {
+        const char *s = sf_jutil_bstr(e, max_len);
+        if (!s || (valid && !valid(s)))
+            return sf_error_set(err, SF_EPARSE, "%s: bad entry in %s", what, name);
+        if (!(arr[i] = sf_strdup(s)))
+            return sf_error_set(err, SF_ENOMEM, "out of memory");
+        *n = i + 1;
+    }
+    return SF_OK;
+}
+
+void sf_jutil_strarr_free(char **a, size_t n)
+{
+    for (size_t i = 0; a && i < n; i++)
+        free(a[i]);
+    free(a);
+}

@@ -2,7 +2,8 @@
  * jutil: the few jansson helpers the engine's JSON documents share
  * (layer inventories, scan results, SBOMs): strings that may carry
  * non-UTF-8 bytes from package databases, strict typed getters for
- * untrusted documents, and dumping a tree into a capped sf_buf.
+ * untrusted documents (also the bus messages' bounded strings and string
+ * arrays), and dumping a tree into a capped sf_buf.
  *
  * jansson refuses invalid UTF-8 (json_string returns NULL), but package
  * databases are not guaranteed to be UTF-8; such bytes are replaced with
@@ -52,6 +53,22 @@ int sf_jutil_get_int(const json_t *obj, const char *key, long long lo, long long
  * field \"<key>\" too long") when longer than max bytes; max 0 = no bound. */
 int sf_jutil_get_strn(const json_t *obj, const char *key, size_t max, const char *what,
                       char **out, sf_error *err);
+
+/* The value of v when it is a JSON string of at most max bytes without
+ * NUL bytes; NULL otherwise. */
+const char *sf_jutil_bstr(const json_t *v, size_t max);
+
+/* Decode v, a JSON array of at most max_n strings (each as
+ * sf_jutil_bstr(max_len) and, when valid is not NULL, accepted by it),
+ * into *out (heap array of heap strings) and *n. On error what was copied
+ * so far stays in *out and *n, for the caller's clear to free. SF_EPARSE
+ * or SF_ELIMIT with "<what>: ..." naming field `name`, or SF_ENOMEM. */
+int sf_jutil_get_strarr(const json_t *v, size_t max_n, size_t max_len, int (*valid)(const char *s),
+                        const char *what, const char *name, char ***out, size_t *n,
+                        sf_error *err);
+
+/* Free n heap strings and their array (a NULL array is fine). */
+void sf_jutil_strarr_free(char **a, size_t n);
 
 /*
  * Field tables: the JSON key of each char* member of a struct, by offset.

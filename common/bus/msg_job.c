@@ -11,9 +11,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "analyze/jutil.h"
 #include "base/buf.h"
 #include "base/digest.h"
 #include "base/limits.h"
+
+/* Longest string field or array entry accepted. */
+#define JOB_STR_MAX 4096
 
 typedef enum { F_SCHEMA, F_STR, F_KIND, F_STRARR, F_DIGEST } ftype;
 
@@ -140,38 +144,18 @@ static int decode_field(sf_job *j, const struct field *f, json_t *v, sf_error *e
             }
         return sf_error_set(err, SF_EPARSE, "job: unknown kind");
     case F_STR:
-    case F_DIGEST:
-        if (!json_is_string(v) || json_string_length(v) > 4096 ||
-            strlen(json_string_value(v)) != json_string_length(v))
+    case F_DIGEST: {
+        const char *s = sf_jutil_bstr(v, JOB_STR_MAX);
+        if (!s)
             return sf_error_set(err, SF_EPARSE, "job: field %s must be a string", f->name);
-        if (f->type == F_DIGEST && sf_digest_validate(json_string_value(v), err) != SF_OK)
+        if (f->type == F_DIGEST && sf_digest_validate(s, err) != SF_OK)
             return SF_EPARSE;
-        *MEMBER(j, f, char *) = sf_strdup(json_string_value(v));
+        *MEMBER(j, f, char *) = sf_strdup(s);
         return *MEMBER(j, f, char *) ? SF_OK : sf_error_set(err, SF_ENOMEM, "out of memory");
-    case F_STRARR: {
-        if (!json_is_array(v))
-            return sf_error_set(err, SF_EPARSE, "job: field %s must be an array", f->name);
-        size_t n = json_array_size(v), i;
-        if (n > f->max)
-            return sf_error_set(err, SF_ELIMIT, "job: %zu entries in %s (max %zu)", n, f->name,
-                                f->max);
-        char **arr = calloc(n ? n : 1, sizeof *arr);
-        if (!arr)
-            return sf_error_set(err, SF_ENOMEM, "out of memory");
-        *MEMBER(j, f, char **) = arr;
-        size_t *cnt = (size_t *)((char *)j + f->cnt_off);
-        json_t *e;
-        json_array_foreach(v, i, e)
-        {
-            if (!json_is_string(e) || json_string_length(e) > 4096 ||
-                strlen(json_string_value(e)) != json_string_length(e))
-                return sf_error_set(err, SF_EPARSE, "job: bad entry in %s", f->name);
-            if (!(arr[i] = sf_strdup(json_string_value(e))))
-                return sf_error_set(err, SF_ENOMEM, "out of memory");
-            *cnt = i + 1;
-        }
-        return SF_OK;
     }
+    case F_STRARR:
+        return sf_jutil_get_strarr(v, f->max, JOB_STR_MAX, NULL, "job", f->name,
+                                   MEMBER(j, f, char **), (size_t *)((char *)j + f->cnt_off), err);
     }
     return SF_EINTERNAL;
 }
@@ -201,13 +185,6 @@ int sf_job_decode(const char *json, size_t len, sf_job *out, sf_error *err)
     return rc;
 }
 
-static void free_arr(char **a, size_t n)
-{
-    for (size_t i = 0; a && i < n; i++)
-        free(a[i]);
-    free(a);
-}
-
 void sf_job_clear(sf_job *j)
 {
     if (!j)
@@ -217,7 +194,7 @@ void sf_job_clear(sf_job *j)
     free(j->repository);
     free(j->digest);
     free(j->enqueued_at);
-    free_arr(j->refs, j->nrefs);
-    free_arr(j->platforms, j->nplatforms);
+    sf_jutil_strarr_free(j->refs, j->nrefs);
+    sf_jutil_strarr_free(j->platforms, j->nplatforms);
     memset(j, 0, sizeof *j);
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze/jutil.h"
 #include "base/buf.h"
 #include "base/digest.h"
 #include "base/limits.h"
@@ -112,38 +113,9 @@ int sf_refs_encode(const sf_refs_msg *m, char **json, size_t *len, sf_error *err
     return SF_OK;
 }
 
-/* A JSON string without embedded NULs, within the cap. */
-static const char *jstr(json_t *v)
+static int digest_ok(const char *s)
 {
-    if (!json_is_string(v) || json_string_length(v) > REFS_STR_MAX ||
-        strlen(json_string_value(v)) != json_string_length(v))
-        return NULL;
-    return json_string_value(v);
-}
-
-static int decode_array(sf_refs_msg *m, const struct field *f, json_t *v, sf_error *err)
-{
-    if (!json_is_array(v))
-        return sf_error_set(err, SF_EPARSE, "refs: field %s must be an array", f->name);
-    size_t n = json_array_size(v), i;
-    if (n > f->max)
-        return sf_error_set(err, SF_ELIMIT, "refs: %zu entries in %s (max %zu)", n, f->name,
-                            f->max);
-    char **arr = calloc(n ? n : 1, sizeof *arr);
-    if (!arr)
-        return sf_error_set(err, SF_ENOMEM, "out of memory");
-    *MEMBER(m, f, char **) = arr;
-    json_t *e;
-    json_array_foreach(v, i, e)
-    {
-        const char *s = jstr(e);
-        if (!s || (f->type == F_DIGESTARR && sf_digest_validate(s, NULL) != SF_OK))
-            return sf_error_set(err, SF_EPARSE, "refs: bad entry in %s", f->name);
-        if (!(arr[i] = sf_strdup(s)))
-            return sf_error_set(err, SF_ENOMEM, "out of memory");
-        *COUNT(m, f) = i + 1;
-    }
-    return SF_OK;
+    return sf_digest_validate(s, NULL) == SF_OK;
 }
 
 static int decode_field(sf_refs_msg *m, const struct field *f, json_t *v, sf_error *err)
@@ -156,7 +128,7 @@ static int decode_field(sf_refs_msg *m, const struct field *f, json_t *v, sf_err
         return SF_OK;
     case F_STR:
     case F_DIGEST:
-        if (!(s = jstr(v)))
+        if (!(s = sf_jutil_bstr(v, REFS_STR_MAX)))
             return sf_error_set(err, SF_EPARSE, "refs: field %s must be a string", f->name);
         if (f->type == F_DIGEST && sf_digest_validate(s, err) != SF_OK)
             return SF_EPARSE;
@@ -164,7 +136,9 @@ static int decode_field(sf_refs_msg *m, const struct field *f, json_t *v, sf_err
         return *MEMBER(m, f, char *) ? SF_OK : sf_error_set(err, SF_ENOMEM, "out of memory");
     case F_STRARR:
     case F_DIGESTARR:
-        return decode_array(m, f, v, err);
+        return sf_jutil_get_strarr(v, f->max, REFS_STR_MAX,
+                                   f->type == F_DIGESTARR ? digest_ok : NULL, "refs", f->name,
+                                   MEMBER(m, f, char **), COUNT(m, f), err);
     }
     return SF_EINTERNAL;
 }
@@ -200,13 +174,6 @@ int sf_refs_maybe(const char *json, size_t len)
     return json && memmem(json, len, needle, sizeof needle - 1) != NULL;
 }
 
-static void free_arr(char **a, size_t n)
-{
-    for (size_t i = 0; a && i < n; i++)
-        free(a[i]);
-    free(a);
-}
-
 void sf_refs_clear(sf_refs_msg *m)
 {
     if (!m)
@@ -215,8 +182,8 @@ void sf_refs_clear(sf_refs_msg *m)
     free(m->digest);
     free(m->db_version);
     free(m->produced_at);
-    free_arr(m->images, m->nimages);
-    free_arr(m->refs, m->nrefs);
-    free_arr(m->platforms, m->nplatforms);
+    sf_jutil_strarr_free(m->images, m->nimages);
+    sf_jutil_strarr_free(m->refs, m->nrefs);
+    sf_jutil_strarr_free(m->platforms, m->nplatforms);
     memset(m, 0, sizeof *m);
 }
