@@ -87,13 +87,8 @@ static void produce_job(const char *registry, const char *repo, const char *dige
  * waiting, the worker must stay alive. */
 static json_t *wait_result(const char *digest, pid_t worker, int timeout_s)
 {
-    char rg[200];
-    snprintf(rg, sizeof rg, "%s.reader", tag);
-    sf_kcons *rr = NULL;
-    sf_error e = SF_ERROR_INIT;
-    sf_kcons_opts ro = {.brokers = "127.0.0.1:9092", .group = rg, .topic = results_topic,
-                        .max_in_flight = 1000};
-    assert_int_equal(sf_kcons_new(&rr, &ro, &e), SF_OK);
+    sf_kcons *rr = wt_results_reader(tag, results_topic, 1000);
+    assert_non_null(rr);
     json_t *got = NULL;
     uint64_t t0 = t_now_ms();
     while (!got && t_now_ms() - t0 < (uint64_t)timeout_s * 1000) {
@@ -101,17 +96,10 @@ static json_t *wait_result(const char *digest, pid_t worker, int timeout_s)
             wt_untrack(worker);
             break;
         }
-        sf_kmsg *m = NULL;
-        if (sf_kcons_poll(rr, 200, &m, &e) != SF_OK || !m)
-            continue;
-        json_error_t je;
-        json_t *r = json_loadb(m->value, m->len, 0, &je);
-        const char *dg = json_string_value(json_object_get(r, "digest"));
-        const char *run = json_string_value(json_object_get(r, "run_id"));
-        if (dg && run && strcmp(dg, digest) == 0 && strcmp(run, tag) == 0)
+        json_t *r = wt_poll_result(rr, tag);
+        if (r && strcmp(json_string_value(json_object_get(r, "digest")), digest) == 0)
             got = json_incref(r);
         json_decref(r);
-        sf_kcons_done(rr, m);
     }
     sf_kcons_close(rr);
     return got;

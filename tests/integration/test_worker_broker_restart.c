@@ -44,11 +44,7 @@
 #define NWORKERS 3
 #define COLLECT_S 60 /* per round, after the broker is back */
 
-typedef struct image {
-    char digest[SF_DIGEST_MAX];
-    char repo[128];
-    char ref[256];
-} image;
+typedef wt_image image;
 
 /* Results seen for one job (a round's image): by result digest, a count. */
 typedef struct seen {
@@ -177,26 +173,7 @@ static int broker_prereqs(void)
 /* Push the corpus (a no-op when it is there) and read its image list. */
 static int load_images(void)
 {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd,
-             "python3 %s/tests/fixtures/push-corpus --registry 127.0.0.1:5000 --list %s --quiet",
-             getenv("SF_SRC") ? getenv("SF_SRC") : ".", list_path);
-    if (system(cmd) != 0)
-        return -1;
-    json_error_t je;
-    json_t *doc = json_load_file(list_path, 0, &je);
-    size_t i;
-    json_t *img;
-    nimgs = 0;
-    json_array_foreach(json_object_get(doc, "images"), i, img) {
-        if (nimgs == MAX_IMAGES)
-            break;
-        image *m = &imgs[nimgs++];
-        snprintf(m->digest, sizeof m->digest, "%s", json_string_value(json_object_get(img, "digest")));
-        snprintf(m->repo, sizeof m->repo, "%s", json_string_value(json_object_get(img, "repository")));
-        snprintf(m->ref, sizeof m->ref, "%s", json_string_value(json_object_get(img, "reference")));
-    }
-    json_decref(doc);
+    nimgs = wt_corpus_images("127.0.0.1:5000", list_path, imgs, MAX_IMAGES);
     return nimgs > 0 ? 0 : -1;
 }
 

@@ -33,9 +33,7 @@
 #define MAX_JOBS 64
 
 typedef struct ejob {
-    char digest[SF_DIGEST_MAX];
-    char repo[128];
-    char ref[256];
+    wt_image im;    /* digest, repository, reference */
     json_t *expect; /* array of normalised results from `scanfarm scan` */
     json_t *got;    /* normalised results from the topic, by digest */
 } ejob;
@@ -73,27 +71,14 @@ static char *run_capture(const char *cmd)
 /* Push the corpus; one job per listed image (indexes are one job). */
 static int load_corpus_jobs(const char *registry, const char *list)
 {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "python3 %s/tests/fixtures/push-corpus --registry %s --list %s --quiet",
-             getenv("SF_SRC") ? getenv("SF_SRC") : ".", registry, list);
-    if (system(cmd) != 0)
-        return -1;
-    json_error_t je;
-    json_t *doc = json_load_file(list, 0, &je);
-    size_t i;
-    json_t *img;
-    njobs = 0;
-    json_array_foreach(json_object_get(doc, "images"), i, img) {
-        if (njobs == MAX_JOBS)
-            break;
-        ejob *j = &jobs[njobs++];
+    wt_image ims[MAX_JOBS];
+    njobs = wt_corpus_images(registry, list, ims, MAX_JOBS);
+    for (int k = 0; k < njobs; k++) {
+        ejob *j = &jobs[k];
         memset(j, 0, sizeof *j);
-        snprintf(j->digest, sizeof j->digest, "%s", json_string_value(json_object_get(img, "digest")));
-        snprintf(j->repo, sizeof j->repo, "%s", json_string_value(json_object_get(img, "repository")));
-        snprintf(j->ref, sizeof j->ref, "%s", json_string_value(json_object_get(img, "reference")));
+        j->im = ims[k];
         j->got = json_object();
     }
-    json_decref(doc);
     return njobs > 0 ? 0 : -1;
 }
 
@@ -111,8 +96,8 @@ static void produce_jobs(const char *registry, const char *topic, int create)
         assert_int_equal(sf_kprod_create_topic(p, dlq_topic, 1, 1, 10000, &e), SF_OK);
     }
     for (int k = 0; k < njobs; k++)
-        assert_int_equal(wt_produce_job(p, topic, run_name, registry, jobs[k].repo, jobs[k].digest,
-                                        jobs[k].ref, &e),
+        assert_int_equal(wt_produce_job(p, topic, run_name, registry, jobs[k].im.repo, jobs[k].im.digest,
+                                        jobs[k].im.ref, &e),
                          SF_OK);
     assert_int_equal(sf_kprod_flush(p, 30000, &e), SF_OK);
     sf_kprod_free(p);
@@ -174,7 +159,7 @@ static pid_t spawn_worker(const char *prefix, int metrics_port)
 static ejob *job_of(const char *digest)
 {
     for (int k = 0; k < njobs; k++)
-        if (strcmp(jobs[k].digest, digest) == 0)
+        if (strcmp(jobs[k].im.digest, digest) == 0)
             return &jobs[k];
     return NULL;
 }
@@ -249,7 +234,7 @@ static void test_worker_e2e__three_workers_match_cli(void **state)
     for (int k = 0; k < njobs; k++) {
         char cmd[1024];
         int cl = snprintf(cmd, sizeof cmd, "%s scan --format json %s/%s@%s 2>/dev/null",
-                          wt_bin("scanfarm"), sf_t_registry(), jobs[k].repo, jobs[k].digest);
+                          wt_bin("scanfarm"), sf_t_registry(), jobs[k].im.repo, jobs[k].im.digest);
         assert_true(cl > 0 && (size_t)cl < sizeof cmd);
         char *out = run_capture(cmd);
         json_error_t je;
@@ -289,7 +274,7 @@ static void test_worker_e2e__three_workers_match_cli(void **state)
             json_t *g = json_object_get(jobs[k].got, dg);
             if (!json_equal(x, g)) {
                 char *a = json_dumps(x, JSON_SORT_KEYS), *b = g ? json_dumps(g, JSON_SORT_KEYS) : NULL;
-                fprintf(stderr, "mismatch for %s\n cli:    %.600s\n worker: %.600s\n", jobs[k].ref, a,
+                fprintf(stderr, "mismatch for %s\n cli:    %.600s\n worker: %.600s\n", jobs[k].im.ref, a,
                         b ? b : "(none)");
                 free(a);
                 free(b);
@@ -351,7 +336,7 @@ static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **stat
     /* Keep one single-layer image; flip a byte in the middle of its blob. */
     ejob *victim = NULL;
     for (int k = 0; k < njobs && !victim; k++)
-        if (strstr(jobs[k].ref, "corpus/alpine:3.10.3"))
+        if (strstr(jobs[k].im.ref, "corpus/alpine:3.10.3"))
             victim = &jobs[k];
     assert_non_null(victim);
     ejob keep = *victim;
@@ -366,7 +351,7 @@ static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **stat
     size_t i;
     json_t *img;
     json_array_foreach(json_object_get(doc, "images"), i, img) if (
-        strcmp(json_string_value(json_object_get(img, "digest")), jobs[0].digest) == 0) layer =
+        strcmp(json_string_value(json_object_get(img, "digest")), jobs[0].im.digest) == 0) layer =
         json_string_value(json_object_get(json_array_get(json_object_get(img, "layers"), 0), "digest"));
     assert_non_null(layer);
     char blob[512];
@@ -392,7 +377,7 @@ static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **stat
     assert_int_equal(sf_kcons_new(&rr, &ro, &e), SF_OK);
     int dups = 0;
     assert_int_equal(collect(rr, 120, 0, &dups), 0);
-    json_t *r = json_object_get(jobs[0].got, jobs[0].digest);
+    json_t *r = json_object_get(jobs[0].got, jobs[0].im.digest);
     assert_non_null(r);
     json_t *err = json_object_get(r, "error");
     assert_true(json_is_object(err));
@@ -410,8 +395,8 @@ static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **stat
     assert_int_equal(sf_keys_lock_layer(key, tag, layer, &e), SF_OK);
     assert_int_equal(sf_kv_exists(kv, layer, key, &exists, &e), SF_OK);
     assert_int_equal(exists, 0);
-    assert_int_equal(sf_keys_image(key, tag, jobs[0].digest, &e), SF_OK);
-    assert_int_equal(sf_kv_exists(kv, jobs[0].digest, key, &exists, &e), SF_OK);
+    assert_int_equal(sf_keys_image(key, tag, jobs[0].im.digest, &e), SF_OK);
+    assert_int_equal(sf_kv_exists(kv, jobs[0].im.digest, key, &exists, &e), SF_OK);
     assert_int_equal(exists, 0);
     sf_kv_free(kv);
     kill(w, SIGTERM);

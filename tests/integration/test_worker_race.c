@@ -180,24 +180,15 @@ static rimage *find_image(rimage *im, size_t n, const char *digest)
  * layers the results mark as analysed here ("miss"). */
 static int collect(rimage *im, size_t n, int timeout_s, long *misses, int *dups)
 {
-    char rg[200];
-    snprintf(rg, sizeof rg, "%s.reader", tag);
-    sf_kcons *rr = NULL;
-    sf_error e = SF_ERROR_INIT;
-    sf_kcons_opts ro = {.brokers = "127.0.0.1:9092", .group = rg, .topic = results_topic,
-                        .max_in_flight = 100000};
-    assert_int_equal(sf_kcons_new(&rr, &ro, &e), SF_OK);
+    sf_kcons *rr = wt_results_reader(tag, results_topic, 100000);
+    assert_non_null(rr);
     uint64_t t0 = t_now_ms();
     size_t have = 0;
     while (have < n && t_now_ms() - t0 < (uint64_t)timeout_s * 1000) {
-        sf_kmsg *m = NULL;
-        if (sf_kcons_poll(rr, 200, &m, &e) != SF_OK || !m)
+        json_t *r = wt_poll_result(rr, tag);
+        if (!r)
             continue;
-        json_error_t je;
-        json_t *r = json_loadb(m->value, m->len, 0, &je);
-        const char *dg = json_string_value(json_object_get(r, "digest"));
-        const char *run = json_string_value(json_object_get(r, "run_id"));
-        rimage *x = dg && run && strcmp(run, tag) == 0 ? find_image(im, n, dg) : NULL;
+        rimage *x = find_image(im, n, json_string_value(json_object_get(r, "digest")));
         if (x) {
             json_t *err = json_object_get(r, "error");
             if (err && !json_is_null(err)) {
@@ -220,7 +211,6 @@ static int collect(rimage *im, size_t n, int timeout_s, long *misses, int *dups)
             }
         }
         json_decref(r);
-        sf_kcons_done(rr, m);
     }
     sf_kcons_close(rr);
     return have == n ? 0 : -1;
