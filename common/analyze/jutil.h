@@ -71,6 +71,44 @@ int sf_jutil_get_strarr(const json_t *v, size_t max_n, size_t max_len, int (*val
 void sf_jutil_strarr_free(char **a, size_t n);
 
 /*
+ * Flat messages described by a field table (the bus's job and refs
+ * messages): each field's JSON name, a type only the message's own code
+ * interprets, where its member lies, an array's count and cap, and
+ * whether it is required. sf_jmsg_encode/decode walk the table and call
+ * the message's per-field function; the object, the size cap, duplicate
+ * keys, missing required fields and the messages ("<what>: ...") are
+ * theirs.
+ */
+typedef struct sf_jmsg_field {
+    const char *name;
+    int type;
+    size_t off;     /* of the member */
+    size_t cnt_off; /* of an array's count */
+    size_t max;     /* array cap */
+    int required;
+} sf_jmsg_field;
+
+/* A field's JSON value (NULL with err set when it cannot be encoded). */
+typedef json_t *(*sf_jmsg_enc_fn)(const void *msg, const sf_jmsg_field *f, sf_error *err);
+/* Read a field's (present, non-null) JSON value into msg. */
+typedef int (*sf_jmsg_dec_fn)(void *msg, const sf_jmsg_field *f, json_t *v, sf_error *err);
+
+/* Encode the n fields of msg in table order into compact JSON text *json
+ * (heap, caller frees; NULL on error) of at most max bytes, *len long.
+ * SF_OK, the field function's error, SF_ELIMIT "<what> message too
+ * large" or SF_ENOMEM. */
+int sf_jmsg_encode(const void *msg, const sf_jmsg_field *f, size_t n, sf_jmsg_enc_fn enc,
+                   size_t max, const char *what, char **json, size_t *len, sf_error *err);
+
+/* Decode JSON text (at most max bytes, an object without duplicate keys)
+ * into msg, zeroed by the caller, field by field in table order; stops at
+ * the first error, leaving what was read in msg for the caller's clear.
+ * SF_OK, SF_ELIMIT, SF_EPARSE ("<what>: field x missing", ...) or the
+ * field function's error. */
+int sf_jmsg_decode(const char *json, size_t len, const sf_jmsg_field *f, size_t n,
+                   sf_jmsg_dec_fn dec, size_t max, const char *what, void *msg, sf_error *err);
+
+/*
  * Field tables: the JSON key of each char* member of a struct, by offset.
  * Documents that carry the same struct (sf_pkg and sf_osinfo in layer
  * inventories and scan results) share one table, so their keys cannot

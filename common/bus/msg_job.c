@@ -1,7 +1,8 @@
 /*
  * msg_job: see msg_job.h. One table lists each field with its JSON name,
  * type, place in sf_job and whether it is required; encode and decode
- * are loops over that table.
+ * are loops over that table (sf_jmsg_encode/decode of analyze/jutil,
+ * shared with msg_refs) calling the per-field functions.
  */
 #include "bus/msg_job.h"
 
@@ -21,14 +22,8 @@
 
 typedef enum { F_SCHEMA, F_STR, F_KIND, F_STRARR, F_DIGEST } ftype;
 
-static const struct field {
-    const char *name;
-    ftype type;
-    size_t off;     /* of the char* / kind / char** member */
-    size_t cnt_off; /* of the count (F_STRARR) */
-    size_t max;     /* array cap (F_STRARR) */
-    int required;
-} FIELDS[] = {
+/* off: of the char* / kind / char** member; cnt_off, max: F_STRARR's. */
+static const sf_jmsg_field FIELDS[] = {
     {"schema", F_SCHEMA, 0, 0, 0, 1},
     {"run_id", F_STR, offsetof(sf_job, run_id), 0, 0, 1},
     {"kind", F_KIND, offsetof(sf_job, kind), 0, 0, 1},
@@ -60,8 +55,9 @@ void sf_job_now(char *out, size_t outlen)
              ts.tv_nsec / 1000000);
 }
 
-static json_t *encode_field(const sf_job *j, const struct field *f, sf_error *err)
+static json_t *encode_field(const void *msg, const sf_jmsg_field *f, sf_error *err)
 {
+    const sf_job *j = msg;
     switch (f->type) {
     case F_SCHEMA:
         return json_string(SF_JOB_SCHEMA);
@@ -101,36 +97,13 @@ static json_t *encode_field(const sf_job *j, const struct field *f, sf_error *er
 
 int sf_job_encode(const sf_job *j, char **json, size_t *len, sf_error *err)
 {
-    *json = NULL;
-    json_t *o = json_object();
-    if (!o)
-        return sf_error_set(err, SF_ENOMEM, "out of memory");
-    for (size_t i = 0; i < NFIELDS; i++) {
-        sf_error e = SF_ERROR_INIT;
-        json_t *v = encode_field(j, &FIELDS[i], &e);
-        if (!v) {
-            json_decref(o);
-            if (!e.code)
-                return sf_error_set(err, SF_ENOMEM, "out of memory");
-            return sf_error_set(err, e.code, "%s", e.msg);
-        }
-        json_object_set_new(o, FIELDS[i].name, v);
-    }
-    *json = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(o);
-    if (!*json)
-        return sf_error_set(err, SF_ENOMEM, "out of memory");
-    *len = strlen(*json);
-    if (*len > SF_LIM_MESSAGE_BYTES) {
-        free(*json);
-        *json = NULL;
-        return sf_error_set(err, SF_ELIMIT, "job message too large");
-    }
-    return SF_OK;
+    return sf_jmsg_encode(j, FIELDS, NFIELDS, encode_field, SF_LIM_MESSAGE_BYTES, "job", json, len,
+                          err);
 }
 
-static int decode_field(sf_job *j, const struct field *f, json_t *v, sf_error *err)
+static int decode_field(void *msg, const sf_jmsg_field *f, json_t *v, sf_error *err)
 {
+    sf_job *j = msg;
     switch (f->type) {
     case F_SCHEMA:
         if (!json_is_string(v) || strcmp(json_string_value(v), SF_JOB_SCHEMA) != 0)
@@ -162,27 +135,9 @@ static int decode_field(sf_job *j, const struct field *f, json_t *v, sf_error *e
 
 int sf_job_decode(const char *json, size_t len, sf_job *out, sf_error *err)
 {
-    json_error_t je;
-    int rc = SF_OK;
     memset(out, 0, sizeof *out);
-    if (len > SF_LIM_MESSAGE_BYTES)
-        return sf_error_set(err, SF_ELIMIT, "job message too large");
-    json_t *o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
-    if (!json_is_object(o)) {
-        json_decref(o);
-        return sf_error_set(err, SF_EPARSE, "job: not a JSON object (%s)", je.text);
-    }
-    for (size_t i = 0; i < NFIELDS && !rc; i++) {
-        json_t *v = json_object_get(o, FIELDS[i].name);
-        if (!v || json_is_null(v)) {
-            if (FIELDS[i].required)
-                rc = sf_error_set(err, SF_EPARSE, "job: field %s missing", FIELDS[i].name);
-            continue;
-        }
-        rc = decode_field(out, &FIELDS[i], v, err);
-    }
-    json_decref(o);
-    return rc;
+    return sf_jmsg_decode(json, len, FIELDS, NFIELDS, decode_field, SF_LIM_MESSAGE_BYTES, "job",
+                          out, err);
 }
 
 void sf_job_clear(sf_job *j)

@@ -1,7 +1,8 @@
 /*
  * msg_refs: see msg_refs.h. One table lists each field with its JSON
  * name, type, place in sf_refs_msg, cap and whether it is required;
- * encode and decode are loops over that table (as msg_job does).
+ * encode and decode are loops over that table (sf_jmsg_encode/decode of
+ * analyze/jutil, shared with msg_job) calling the per-field functions.
  */
 #include "bus/msg_refs.h"
 
@@ -20,14 +21,8 @@
 
 typedef enum { F_SCHEMA, F_STR, F_DIGEST, F_STRARR, F_DIGESTARR } ftype;
 
-static const struct field {
-    const char *name;
-    ftype type;
-    size_t off;     /* of the char* / char** member */
-    size_t cnt_off; /* of the count (arrays) */
-    size_t max;     /* array cap */
-    int required;
-} FIELDS[] = {
+/* off: of the char* / char** member; cnt_off, max: the arrays'. */
+static const sf_jmsg_field FIELDS[] = {
     {"schema", F_SCHEMA, 0, 0, 0, 1},
     {"run_id", F_STR, offsetof(sf_refs_msg, run_id), 0, 0, 1},
     {"digest", F_DIGEST, offsetof(sf_refs_msg, digest), 0, 0, 1},
@@ -52,8 +47,9 @@ static int str_ok(const char *s, int digest)
     return s && strlen(s) <= REFS_STR_MAX && (!digest || sf_digest_validate(s, NULL) == SF_OK);
 }
 
-static json_t *encode_field(const sf_refs_msg *m, const struct field *f, sf_error *err)
+static json_t *encode_field(const void *msg, const sf_jmsg_field *f, sf_error *err)
 {
+    const sf_refs_msg *m = msg;
     if (f->type == F_SCHEMA)
         return json_string(SF_REFS_SCHEMA);
     if (f->type == F_STR || f->type == F_DIGEST) {
@@ -86,31 +82,8 @@ static json_t *encode_field(const sf_refs_msg *m, const struct field *f, sf_erro
 
 int sf_refs_encode(const sf_refs_msg *m, char **json, size_t *len, sf_error *err)
 {
-    *json = NULL;
-    json_t *o = json_object();
-    if (!o)
-        return sf_error_set(err, SF_ENOMEM, "out of memory");
-    for (size_t i = 0; i < NFIELDS; i++) {
-        sf_error e = SF_ERROR_INIT;
-        json_t *v = encode_field(m, &FIELDS[i], &e);
-        if (!v) {
-            json_decref(o);
-            return sf_error_set(err, e.code ? e.code : SF_ENOMEM, "%s",
-                                e.code ? e.msg : "out of memory");
-        }
-        json_object_set_new(o, FIELDS[i].name, v);
-    }
-    *json = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(o);
-    if (!*json)
-        return sf_error_set(err, SF_ENOMEM, "out of memory");
-    *len = strlen(*json);
-    if (*len > SF_LIM_MESSAGE_BYTES) {
-        free(*json);
-        *json = NULL;
-        return sf_error_set(err, SF_ELIMIT, "refs message too large");
-    }
-    return SF_OK;
+    return sf_jmsg_encode(m, FIELDS, NFIELDS, encode_field, SF_LIM_MESSAGE_BYTES, "refs", json,
+                          len, err);
 }
 
 static int digest_ok(const char *s)
@@ -118,8 +91,9 @@ static int digest_ok(const char *s)
     return sf_digest_validate(s, NULL) == SF_OK;
 }
 
-static int decode_field(sf_refs_msg *m, const struct field *f, json_t *v, sf_error *err)
+static int decode_field(void *msg, const sf_jmsg_field *f, json_t *v, sf_error *err)
 {
+    sf_refs_msg *m = msg;
     const char *s;
     switch (f->type) {
     case F_SCHEMA:
@@ -145,27 +119,9 @@ static int decode_field(sf_refs_msg *m, const struct field *f, json_t *v, sf_err
 
 int sf_refs_decode(const char *json, size_t len, sf_refs_msg *out, sf_error *err)
 {
-    json_error_t je;
-    int rc = SF_OK;
     memset(out, 0, sizeof *out);
-    if (len > SF_LIM_MESSAGE_BYTES)
-        return sf_error_set(err, SF_ELIMIT, "refs message too large");
-    json_t *o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
-    if (!json_is_object(o)) {
-        json_decref(o);
-        return sf_error_set(err, SF_EPARSE, "refs: not a JSON object (%s)", je.text);
-    }
-    for (size_t i = 0; i < NFIELDS && !rc; i++) {
-        json_t *v = json_object_get(o, FIELDS[i].name);
-        if (!v || json_is_null(v)) {
-            if (FIELDS[i].required)
-                rc = sf_error_set(err, SF_EPARSE, "refs: field %s missing", FIELDS[i].name);
-            continue;
-        }
-        rc = decode_field(out, &FIELDS[i], v, err);
-    }
-    json_decref(o);
-    return rc;
+    return sf_jmsg_decode(json, len, FIELDS, NFIELDS, decode_field, SF_LIM_MESSAGE_BYTES, "refs",
+                          out, err);
 }
 
 int sf_refs_maybe(const char *json, size_t len)
