@@ -138,3 +138,29 @@ int sf_t_addr_up(const char *hostport)
     freeaddrinfo(res);
     return up;
 }
+
+int sf_t_consume_idle(const char *brokers, const char *topic, const char *grp, int poll_ms,
+                      size_t idle_polls, sf_t_msg_fn fn, void *arg, size_t *n, sf_error *err)
+{
+    sf_kcons *c = NULL;
+    sf_kcons_opts ko = {.brokers = brokers, .group = grp, .topic = topic};
+    size_t idle = 0;
+    *n = 0;
+    int rc = sf_kcons_new(&c, &ko, err);
+    while (rc == SF_OK && idle < idle_polls) {
+        sf_kmsg *m = NULL;
+        rc = sf_kcons_poll(c, poll_ms, &m, err);
+        if (rc != SF_OK)
+            break;
+        if (!m) {
+            idle++;
+            continue;
+        }
+        idle = 0;
+        fn(m, arg);
+        (*n)++;
+        sf_kcons_done(c, m);
+    }
+    sf_kcons_close(c);
+    return rc;
+}

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/err.h"
+#include "bus/kcons.h"
 #include "vuln/match.h"
 
 /* Absolute path of a file under ../shared/corpus (SF_CORPUS), in a static
@@ -32,6 +34,15 @@ const char *sf_t_redis(void);
 const char *sf_t_registry(void);
 /* 1 when a TCP connection to "host:port" succeeds. */
 int sf_t_addr_up(const char *hostport);
+/* Called by sf_t_consume_idle for each message (before it is marked
+ * done); test assertions may be made here. */
+typedef void (*sf_t_msg_fn)(const sf_kmsg *m, void *arg);
+/* Read topic from its start with a new consumer in group grp on brokers,
+ * calling fn(m, arg) for every message, until idle_polls polls of poll_ms
+ * in a row bring none. *n counts the messages. SF_OK, or the code of the
+ * consumer's creation or a failed poll (err filled). */
+int sf_t_consume_idle(const char *brokers, const char *topic, const char *grp, int poll_ms,
+                      size_t idle_polls, sf_t_msg_fn fn, void *arg, size_t *n, sf_error *err);
 /* 1 when finding f is advisory id, by its own id or one of its aliases. */
 int sf_t_finding_has_id(const sf_finding *f, const char *id);
 

@@ -105,16 +105,8 @@ static int flush(lock_ent *le, sf_inv_source *src, lock_counts *c, sf_error *err
         c->foreign++;
         return SF_OK;
     }
-    sf_pkg p;
-    memset(&p, 0, sizeof p);
-    p.type = SF_PT_CARGO;
-    p.layer = -1;
-    int rc = sf_an_dup_field(&p.name, le->name, le->nlen);
-    if (rc == SF_OK)
-        rc = sf_an_dup_field(&p.version, le->ver, le->vlen);
-    if (rc == SF_OK && (!p.name || !p.version))
-        rc = SF_EPARSE;
-    return sf_an_take_built(src, rc, &p, &c->skipped, err);
+    return sf_an_take_named(src, SF_PT_CARGO, le->name, le->nlen, le->ver, le->vlen, &c->skipped,
+                            err);
 }
 
 /* Read one "key = value" line into the open entry. */

@@ -45,19 +45,13 @@ static int add_library(const char *key, const json_t *lib, sf_inv_source *src, s
     }
     if (strcmp(json_string_value(type), "package") != 0)
         return SF_OK;
-    const char *slash = strrchr(key, '/');
-    sf_pkg p;
-    memset(&p, 0, sizeof p);
-    p.type = SF_PT_NUGET;
-    p.layer = -1;
-    int rc = slash ? SF_OK : SF_EPARSE;
-    if (rc == SF_OK)
-        rc = sf_an_dup_field(&p.name, key, (size_t)(slash - key));
-    if (rc == SF_OK)
-        rc = sf_an_dup_field(&p.version, slash + 1, strlen(slash + 1));
-    if (rc == SF_OK && (!p.name || !p.version))
-        rc = SF_EPARSE;
-    return sf_an_take_built(src, rc, &p, skipped, err);
+    const char *slash = strrchr(key, '/'); /* "Name/1.2.3" */
+    if (!slash) {
+        (*skipped)++;
+        return SF_OK;
+    }
+    return sf_an_take_named(src, SF_PT_NUGET, key, (size_t)(slash - key), slash + 1,
+                            strlen(slash + 1), skipped, err);
 }
 
 int sf_an_dotnet_parse_json(const char *text, size_t len, sf_inv_source *src, sf_error *err)

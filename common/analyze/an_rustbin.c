@@ -126,19 +126,8 @@ static int add_crate(const json_t *ent, sf_inv_source *src, rust_counts *c, sf_e
             c->foreign++;
         return SF_OK;
     }
-    sf_pkg p;
-    memset(&p, 0, sizeof p);
-    p.type = SF_PT_CARGO;
-    p.layer = -1;
-    int rc = sf_an_dup_field(&p.name, json_string_value(name), json_string_length(name));
-    if (rc == SF_OK)
-        rc = sf_an_dup_field(&p.version, json_string_value(ver), json_string_length(ver));
-    if (rc == SF_OK && (!p.name || !p.version))
-        rc = SF_EPARSE;
-    size_t dummy = 0;
-    rc = sf_an_take_built(src, rc, &p, &dummy, err);
-    c->skipped += dummy;
-    return rc;
+    return sf_an_take_named(src, SF_PT_CARGO, json_string_value(name), json_string_length(name),
+                            json_string_value(ver), json_string_length(ver), &c->skipped, err);
 }
 
 /* Note what was left out (SF_OK, or SF_ENOMEM with err filled). */

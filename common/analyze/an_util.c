@@ -211,6 +211,21 @@ int sf_an_take_built(sf_inv_source *src, int rc, sf_pkg *p, size_t *skipped, sf_
     return SF_OK;
 }
 
+int sf_an_take_named(sf_inv_source *src, sf_pkg_type type, const char *name, size_t n,
+                     const char *ver, size_t vn, size_t *skipped, sf_error *err)
+{
+    sf_pkg p;
+    memset(&p, 0, sizeof p);
+    p.type = type;
+    p.layer = -1;
+    int rc = sf_an_dup_field(&p.name, name, n);
+    if (rc == SF_OK)
+        rc = sf_an_dup_field(&p.version, ver, vn);
+    if (rc == SF_OK && (!p.name || !p.version))
+        rc = SF_EPARSE;
+    return sf_an_take_built(src, rc, &p, skipped, err);
+}
+
 int sf_an_note_skipped(sf_inv_source *src, size_t skipped, const char *what, sf_error *err)
 {
     if (skipped && sf_an_note(src, "%zu malformed %s(s) skipped", skipped, what) != SF_OK)

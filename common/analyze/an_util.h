@@ -91,6 +91,13 @@ int sf_an_take_pkg(sf_inv_source *src, sf_pkg *p, sf_error *err);
  * and SF_OK returned so the walk goes on. */
 int sf_an_take_built(sf_inv_source *src, int rc, sf_pkg *p, size_t *skipped, sf_error *err);
 
+/* For records that name a package by a name and a version (n and vn
+ * bytes, checked as sf_an_dup_field does): add one of type, as
+ * sf_an_take_built does; a name or version that is missing or unusable
+ * counts the record in *skipped. SF_OK or SF_ENOMEM. */
+int sf_an_take_named(sf_inv_source *src, sf_pkg_type type, const char *name, size_t n,
+                     const char *ver, size_t vn, size_t *skipped, sf_error *err);
+
 /* When skipped > 0, note "<skipped> malformed <what>(s) skipped" on src.
  * SF_ENOMEM "out of memory" when the note cannot be made. */
 int sf_an_note_skipped(sf_inv_source *src, size_t skipped, const char *what, sf_error *err);

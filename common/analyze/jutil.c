@@ -225,3 +225,100 @@ int sf_jutil_get_int(const json_t *obj, const char *key, long long lo, long long
     *out = (int)json_integer_value(v);
     return SF_OK;
 }
+
+const char *sf_jutil_bstr(const json_t *v, size_t max)
+{
+    if (!json_is_string(v) || json_string_length(v) > max ||
+        strlen(json_string_value(v)) != json_string_length(v))
+        return NULL;
+    return json_string_value(v);
+}
+
+int sf_jutil_get_strarr(const json_t *v, size_t max_n, size_t max_len, int (*valid)(const char *s),
+                        const char *what, const char *name, char ***out, size_t *n,
+                        sf_error *err)
+{
+    if (!json_is_array(v))
+        return sf_error_set(err, SF_EPARSE, "%s: field %s must be an array", what, name);
+    size_t len = json_array_size(v), i;
+    if (len > max_n)
+        return sf_error_set(err, SF_ELIMIT, "%s: %zu entries in %s (max %zu)", what, len, name,
+                            max_n);
+    char **arr = calloc(len ? len : 1, sizeof *arr);
+    if (!arr)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    *out = arr;
+    json_t *e;
+    json_array_foreach(v, i, e)
+    {
+        const char *s = sf_jutil_bstr(e, max_len);
+        if (!s || (valid && !valid(s)))
+            return sf_error_set(err, SF_EPARSE, "%s: bad entry in %s", what, name);
+        if (!(arr[i] = sf_strdup(s)))
+            return sf_error_set(err, SF_ENOMEM, "out of memory");
+        *n = i + 1;
+    }
+    return SF_OK;
+}
+
+void sf_jutil_strarr_free(char **a, size_t n)
+{
+    for (size_t i = 0; a && i < n; i++)
+        free(a[i]);
+    free(a);
+}
+
+int sf_jmsg_encode(const void *msg, const sf_jmsg_field *f, size_t n, sf_jmsg_enc_fn enc,
+                   size_t max, const char *what, char **json, size_t *len, sf_error *err)
+{
+    *json = NULL;
+    json_t *o = json_object();
+    if (!o)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        sf_error e = SF_ERROR_INIT;
+        json_t *v = enc(msg, &f[i], &e);
+        if (!v) {
+            json_decref(o);
+            return sf_error_set(err, e.code ? e.code : SF_ENOMEM, "%s",
+                                e.code ? e.msg : "out of memory");
+        }
+        json_object_set_new(o, f[i].name, v);
+    }
+    *json = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (!*json)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    *len = strlen(*json);
+    if (*len > max) {
+        free(*json);
+        *json = NULL;
+        return sf_error_set(err, SF_ELIMIT, "%s message too large", what);
+    }
+    return SF_OK;
+}
+
+int sf_jmsg_decode(const char *json, size_t len, const sf_jmsg_field *f, size_t n,
+                   sf_jmsg_dec_fn dec, size_t max, const char *what, void *msg, sf_error *err)
+{
+    json_error_t je;
+    int rc = SF_OK;
+    if (len > max)
+        return sf_error_set(err, SF_ELIMIT, "%s message too large", what);
+    json_t *o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return sf_error_set(err, SF_EPARSE, "%s: not a JSON object (%s)", what, je.text);
+    }
+    for (size_t i = 0; i < n && !rc; i++) {
+        json_t *v = json_object_get(o, f[i].name);
+        if (!v || json_is_null(v)) {
+            if (f[i].required)
+                rc = sf_error_set(err, SF_EPARSE, "%s: field %s missing", what, f[i].name);
+            continue;
+        }
+        rc = dec(msg, &f[i], v, err);
+    }
+    json_decref(o);
+    return rc;
+}

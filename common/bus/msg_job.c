@@ -1,7 +1,8 @@
 /*
  * msg_job: see msg_job.h. One table lists each field with its JSON name,
  * type, place in sf_job and whether it is required; encode and decode
- * are loops over that table.
+ * are loops over that table (sf_jmsg_encode/decode of analyze/jutil,
+ * shared with msg_refs) calling the per-field functions.
  */
 #include "bus/msg_job.h"
 
@@ -11,20 +12,18 @@
 #include <string.h>
 #include <time.h>
 
+#include "analyze/jutil.h"
 #include "base/buf.h"
 #include "base/digest.h"
 #include "base/limits.h"
 
+/* Longest string field or array entry accepted. */
+#define JOB_STR_MAX 4096
+
 typedef enum { F_SCHEMA, F_STR, F_KIND, F_STRARR, F_DIGEST } ftype;
 
-static const struct field {
-    const char *name;
-    ftype type;
-    size_t off;     /* of the char* / kind / char** member */
-    size_t cnt_off; /* of the count (F_STRARR) */
-    size_t max;     /* array cap (F_STRARR) */
-    int required;
-} FIELDS[] = {
+/* off: of the char* / kind / char** member; cnt_off, max: F_STRARR's. */
+static const sf_jmsg_field FIELDS[] = {
     {"schema", F_SCHEMA, 0, 0, 0, 1},
     {"run_id", F_STR, offsetof(sf_job, run_id), 0, 0, 1},
     {"kind", F_KIND, offsetof(sf_job, kind), 0, 0, 1},
@@ -56,8 +55,9 @@ void sf_job_now(char *out, size_t outlen)
              ts.tv_nsec / 1000000);
 }
 
-static json_t *encode_field(const sf_job *j, const struct field *f, sf_error *err)
+static json_t *encode_field(const void *msg, const sf_jmsg_field *f, sf_error *err)
 {
+    const sf_job *j = msg;
     switch (f->type) {
     case F_SCHEMA:
         return json_string(SF_JOB_SCHEMA);
@@ -97,36 +97,13 @@ static json_t *encode_field(const sf_job *j, const struct field *f, sf_error *er
 
 int sf_job_encode(const sf_job *j, char **json, size_t *len, sf_error *err)
 {
-    *json = NULL;
-    json_t *o = json_object();
-    if (!o)
-        return sf_error_set(err, SF_ENOMEM, "out of memory");
-    for (size_t i = 0; i < NFIELDS; i++) {
-        sf_error e = SF_ERROR_INIT;
-        json_t *v = encode_field(j, &FIELDS[i], &e);
-        if (!v) {
-            json_decref(o);
-            if (!e.code)
-                return sf_error_set(err, SF_ENOMEM, "out of memory");
-            return sf_error_set(err, e.code, "%s", e.msg);
-        }
-        json_object_set_new(o, FIELDS[i].name, v);
-    }
-    *json = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(o);
-    if (!*json)
-        return sf_error_set(err, SF_ENOMEM, "out of memory");
-    *len = strlen(*json);
-    if (*len > SF_LIM_MESSAGE_BYTES) {
-        free(*json);
-        *json = NULL;
-        return sf_error_set(err, SF_ELIMIT, "job message too large");
-    }
-    return SF_OK;
+    return sf_jmsg_encode(j, FIELDS, NFIELDS, encode_field, SF_LIM_MESSAGE_BYTES, "job", json, len,
+                          err);
 }
 
-static int decode_field(sf_job *j, const struct field *f, json_t *v, sf_error *err)
+static int decode_field(void *msg, const sf_jmsg_field *f, json_t *v, sf_error *err)
 {
+    sf_job *j = msg;
     switch (f->type) {
     case F_SCHEMA:
         if (!json_is_string(v) || strcmp(json_string_value(v), SF_JOB_SCHEMA) != 0)
@@ -140,72 +117,27 @@ static int decode_field(sf_job *j, const struct field *f, json_t *v, sf_error *e
             }
         return sf_error_set(err, SF_EPARSE, "job: unknown kind");
     case F_STR:
-    case F_DIGEST:
-        if (!json_is_string(v) || json_string_length(v) > 4096 ||
-            strlen(json_string_value(v)) != json_string_length(v))
+    case F_DIGEST: {
+        const char *s = sf_jutil_bstr(v, JOB_STR_MAX);
+        if (!s)
             return sf_error_set(err, SF_EPARSE, "job: field %s must be a string", f->name);
-        if (f->type == F_DIGEST && sf_digest_validate(json_string_value(v), err) != SF_OK)
+        if (f->type == F_DIGEST && sf_digest_validate(s, err) != SF_OK)
             return SF_EPARSE;
-        *MEMBER(j, f, char *) = sf_strdup(json_string_value(v));
+        *MEMBER(j, f, char *) = sf_strdup(s);
         return *MEMBER(j, f, char *) ? SF_OK : sf_error_set(err, SF_ENOMEM, "out of memory");
-    case F_STRARR: {
-        if (!json_is_array(v))
-            return sf_error_set(err, SF_EPARSE, "job: field %s must be an array", f->name);
-        size_t n = json_array_size(v), i;
-        if (n > f->max)
-            return sf_error_set(err, SF_ELIMIT, "job: %zu entries in %s (max %zu)", n, f->name,
-                                f->max);
-        char **arr = calloc(n ? n : 1, sizeof *arr);
-        if (!arr)
-            return sf_error_set(err, SF_ENOMEM, "out of memory");
-        *MEMBER(j, f, char **) = arr;
-        size_t *cnt = (size_t *)((char *)j + f->cnt_off);
-        json_t *e;
-        json_array_foreach(v, i, e)
-        {
-            if (!json_is_string(e) || json_string_length(e) > 4096 ||
-                strlen(json_string_value(e)) != json_string_length(e))
-                return sf_error_set(err, SF_EPARSE, "job: bad entry in %s", f->name);
-            if (!(arr[i] = sf_strdup(json_string_value(e))))
-                return sf_error_set(err, SF_ENOMEM, "out of memory");
-            *cnt = i + 1;
-        }
-        return SF_OK;
     }
+    case F_STRARR:
+        return sf_jutil_get_strarr(v, f->max, JOB_STR_MAX, NULL, "job", f->name,
+                                   MEMBER(j, f, char **), (size_t *)((char *)j + f->cnt_off), err);
     }
     return SF_EINTERNAL;
 }
 
 int sf_job_decode(const char *json, size_t len, sf_job *out, sf_error *err)
 {
-    json_error_t je;
-    int rc = SF_OK;
     memset(out, 0, sizeof *out);
-    if (len > SF_LIM_MESSAGE_BYTES)
-        return sf_error_set(err, SF_ELIMIT, "job message too large");
-    json_t *o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
-    if (!json_is_object(o)) {
-        json_decref(o);
-        return sf_error_set(err, SF_EPARSE, "job: not a JSON object (%s)", je.text);
-    }
-    for (size_t i = 0; i < NFIELDS && !rc; i++) {
-        json_t *v = json_object_get(o, FIELDS[i].name);
-        if (!v || json_is_null(v)) {
-            if (FIELDS[i].required)
-                rc = sf_error_set(err, SF_EPARSE, "job: field %s missing", FIELDS[i].name);
-            continue;
-        }
-        rc = decode_field(out, &FIELDS[i], v, err);
-    }
-    json_decref(o);
-    return rc;
-}
-
-static void free_arr(char **a, size_t n)
-{
-    for (size_t i = 0; a && i < n; i++)
-        free(a[i]);
-    free(a);
+    return sf_jmsg_decode(json, len, FIELDS, NFIELDS, decode_field, SF_LIM_MESSAGE_BYTES, "job",
+                          out, err);
 }
 
 void sf_job_clear(sf_job *j)
@@ -217,7 +149,7 @@ void sf_job_clear(sf_job *j)
     free(j->repository);
     free(j->digest);
     free(j->enqueued_at);
-    free_arr(j->refs, j->nrefs);
-    free_arr(j->platforms, j->nplatforms);
+    sf_jutil_strarr_free(j->refs, j->nrefs);
+    sf_jutil_strarr_free(j->platforms, j->nplatforms);
     memset(j, 0, sizeof *j);
 }

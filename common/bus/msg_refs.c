@@ -1,7 +1,8 @@
 /*
  * msg_refs: see msg_refs.h. One table lists each field with its JSON
  * name, type, place in sf_refs_msg, cap and whether it is required;
- * encode and decode are loops over that table (as msg_job does).
+ * encode and decode are loops over that table (sf_jmsg_encode/decode of
+ * analyze/jutil, shared with msg_job) calling the per-field functions.
  */
 #include "bus/msg_refs.h"
 
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze/jutil.h"
 #include "base/buf.h"
 #include "base/digest.h"
 #include "base/limits.h"
@@ -19,14 +21,8 @@
 
 typedef enum { F_SCHEMA, F_STR, F_DIGEST, F_STRARR, F_DIGESTARR } ftype;
 
-static const struct field {
-    const char *name;
-    ftype type;
-    size_t off;     /* of the char* / char** member */
-    size_t cnt_off; /* of the count (arrays) */
-    size_t max;     /* array cap */
-    int required;
-} FIELDS[] = {
+/* off: of the char* / char** member; cnt_off, max: the arrays'. */
+static const sf_jmsg_field FIELDS[] = {
     {"schema", F_SCHEMA, 0, 0, 0, 1},
     {"run_id", F_STR, offsetof(sf_refs_msg, run_id), 0, 0, 1},
     {"digest", F_DIGEST, offsetof(sf_refs_msg, digest), 0, 0, 1},
@@ -51,8 +47,9 @@ static int str_ok(const char *s, int digest)
     return s && strlen(s) <= REFS_STR_MAX && (!digest || sf_digest_validate(s, NULL) == SF_OK);
 }
 
-static json_t *encode_field(const sf_refs_msg *m, const struct field *f, sf_error *err)
+static json_t *encode_field(const void *msg, const sf_jmsg_field *f, sf_error *err)
 {
+    const sf_refs_msg *m = msg;
     if (f->type == F_SCHEMA)
         return json_string(SF_REFS_SCHEMA);
     if (f->type == F_STR || f->type == F_DIGEST) {
@@ -85,69 +82,18 @@ static json_t *encode_field(const sf_refs_msg *m, const struct field *f, sf_erro
 
 int sf_refs_encode(const sf_refs_msg *m, char **json, size_t *len, sf_error *err)
 {
-    *json = NULL;
-    json_t *o = json_object();
-    if (!o)
-        return sf_error_set(err, SF_ENOMEM, "out of memory");
-    for (size_t i = 0; i < NFIELDS; i++) {
-        sf_error e = SF_ERROR_INIT;
-        json_t *v = encode_field(m, &FIELDS[i], &e);
-        if (!v) {
-            json_decref(o);
-            return sf_error_set(err, e.code ? e.code : SF_ENOMEM, "%s",
-                                e.code ? e.msg : "out of memory");
-        }
-        json_object_set_new(o, FIELDS[i].name, v);
-    }
-    *json = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(o);
-    if (!*json)
-        return sf_error_set(err, SF_ENOMEM, "out of memory");
-    *len = strlen(*json);
-    if (*len > SF_LIM_MESSAGE_BYTES) {
-        free(*json);
-        *json = NULL;
-        return sf_error_set(err, SF_ELIMIT, "refs message too large");
-    }
-    return SF_OK;
+    return sf_jmsg_encode(m, FIELDS, NFIELDS, encode_field, SF_LIM_MESSAGE_BYTES, "refs", json,
+                          len, err);
 }
 
-/* A JSON string without embedded NULs, within the cap. */
-static const char *jstr(json_t *v)
+static int digest_ok(const char *s)
 {
-    if (!json_is_string(v) || json_string_length(v) > REFS_STR_MAX ||
-        strlen(json_string_value(v)) != json_string_length(v))
-        return NULL;
-    return json_string_value(v);
+    return sf_digest_validate(s, NULL) == SF_OK;
 }
 
-static int decode_array(sf_refs_msg *m, const struct field *f, json_t *v, sf_error *err)
+static int decode_field(void *msg, const sf_jmsg_field *f, json_t *v, sf_error *err)
 {
-    if (!json_is_array(v))
-        return sf_error_set(err, SF_EPARSE, "refs: field %s must be an array", f->name);
-    size_t n = json_array_size(v), i;
-    if (n > f->max)
-        return sf_error_set(err, SF_ELIMIT, "refs: %zu entries in %s (max %zu)", n, f->name,
-                            f->max);
-    char **arr = calloc(n ? n : 1, sizeof *arr);
-    if (!arr)
-        return sf_error_set(err, SF_ENOMEM, "out of memory");
-    *MEMBER(m, f, char **) = arr;
-    json_t *e;
-    json_array_foreach(v, i, e)
-    {
-        const char *s = jstr(e);
-        if (!s || (f->type == F_DIGESTARR && sf_digest_validate(s, NULL) != SF_OK))
-            return sf_error_set(err, SF_EPARSE, "refs: bad entry in %s", f->name);
-        if (!(arr[i] = sf_strdup(s)))
-            return sf_error_set(err, SF_ENOMEM, "out of memory");
-        *COUNT(m, f) = i + 1;
-    }
-    return SF_OK;
-}
-
-static int decode_field(sf_refs_msg *m, const struct field *f, json_t *v, sf_error *err)
-{
+    sf_refs_msg *m = msg;
     const char *s;
     switch (f->type) {
     case F_SCHEMA:
@@ -156,7 +102,7 @@ static int decode_field(sf_refs_msg *m, const struct field *f, json_t *v, sf_err
         return SF_OK;
     case F_STR:
     case F_DIGEST:
-        if (!(s = jstr(v)))
+        if (!(s = sf_jutil_bstr(v, REFS_STR_MAX)))
             return sf_error_set(err, SF_EPARSE, "refs: field %s must be a string", f->name);
         if (f->type == F_DIGEST && sf_digest_validate(s, err) != SF_OK)
             return SF_EPARSE;
@@ -164,47 +110,24 @@ static int decode_field(sf_refs_msg *m, const struct field *f, json_t *v, sf_err
         return *MEMBER(m, f, char *) ? SF_OK : sf_error_set(err, SF_ENOMEM, "out of memory");
     case F_STRARR:
     case F_DIGESTARR:
-        return decode_array(m, f, v, err);
+        return sf_jutil_get_strarr(v, f->max, REFS_STR_MAX,
+                                   f->type == F_DIGESTARR ? digest_ok : NULL, "refs", f->name,
+                                   MEMBER(m, f, char **), COUNT(m, f), err);
     }
     return SF_EINTERNAL;
 }
 
 int sf_refs_decode(const char *json, size_t len, sf_refs_msg *out, sf_error *err)
 {
-    json_error_t je;
-    int rc = SF_OK;
     memset(out, 0, sizeof *out);
-    if (len > SF_LIM_MESSAGE_BYTES)
-        return sf_error_set(err, SF_ELIMIT, "refs message too large");
-    json_t *o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
-    if (!json_is_object(o)) {
-        json_decref(o);
-        return sf_error_set(err, SF_EPARSE, "refs: not a JSON object (%s)", je.text);
-    }
-    for (size_t i = 0; i < NFIELDS && !rc; i++) {
-        json_t *v = json_object_get(o, FIELDS[i].name);
-        if (!v || json_is_null(v)) {
-            if (FIELDS[i].required)
-                rc = sf_error_set(err, SF_EPARSE, "refs: field %s missing", FIELDS[i].name);
-            continue;
-        }
-        rc = decode_field(out, &FIELDS[i], v, err);
-    }
-    json_decref(o);
-    return rc;
+    return sf_jmsg_decode(json, len, FIELDS, NFIELDS, decode_field, SF_LIM_MESSAGE_BYTES, "refs",
+                          out, err);
 }
 
 int sf_refs_maybe(const char *json, size_t len)
 {
     static const char needle[] = "\"" SF_REFS_SCHEMA "\"";
     return json && memmem(json, len, needle, sizeof needle - 1) != NULL;
-}
-
-static void free_arr(char **a, size_t n)
-{
-    for (size_t i = 0; a && i < n; i++)
-        free(a[i]);
-    free(a);
 }
 
 void sf_refs_clear(sf_refs_msg *m)
@@ -215,8 +138,8 @@ void sf_refs_clear(sf_refs_msg *m)
     free(m->digest);
     free(m->db_version);
     free(m->produced_at);
-    free_arr(m->images, m->nimages);
-    free_arr(m->refs, m->nrefs);
-    free_arr(m->platforms, m->nplatforms);
+    sf_jutil_strarr_free(m->images, m->nimages);
+    sf_jutil_strarr_free(m->refs, m->nrefs);
+    sf_jutil_strarr_free(m->platforms, m->nplatforms);
     memset(m, 0, sizeof *m);
 }

@@ -167,38 +167,37 @@ static int table_match(void *ctx, const sf_osinfo *os, const sf_pkg *pkg, sf_agg
     return SF_OK;
 }
 
+/* What the findings deltas read so far hold. */
+typedef struct delta_counts {
+    size_t added_new, removed;
+} delta_counts;
+
+/* One findings delta: well-formed, keyed by its digest; counted. */
+static void count_delta(const sf_kmsg *m, void *arg)
+{
+    delta_counts *dc = arg;
+    json_t *d = json_loads(m->value, 0, NULL);
+    assert_non_null(d);
+    assert_string_equal(json_string_value(json_object_get(d, "schema")), "scanfarm.findings/v1");
+    assert_string_equal(json_string_value(json_object_get(d, "digest")), m->key);
+    json_t *a = json_object_get(d, "added");
+    for (size_t i = 0; i < json_array_size(a); i++)
+        dc->added_new += !strcmp(json_string_value(json_object_get(json_array_get(a, i), "id")),
+                                 "CVE-2099-0001");
+    dc->removed += json_array_size(json_object_get(d, "removed"));
+    json_decref(d);
+}
+
 /* Consume the findings topic from the start until idle; returns deltas. */
 static size_t read_deltas(const char *grp, size_t *added_new, size_t *removed)
 {
-    sf_kcons *c = NULL;
     sf_error e = SF_ERROR_INIT;
-    sf_kcons_opts ko = {.brokers = BROKERS, .group = grp, .topic = t_find};
-    size_t n = 0, idle = 0;
-    *added_new = *removed = 0;
-    assert_int_equal(sf_kcons_new(&c, &ko, &e), SF_OK);
-    while (idle < 12) {
-        sf_kmsg *m = NULL;
-        assert_int_equal(sf_kcons_poll(c, 500, &m, &e), SF_OK);
-        if (!m) {
-            idle++;
-            continue;
-        }
-        idle = 0;
-        json_t *d = json_loads(m->value, 0, NULL);
-        assert_non_null(d);
-        assert_string_equal(json_string_value(json_object_get(d, "schema")),
-                            "scanfarm.findings/v1");
-        assert_string_equal(json_string_value(json_object_get(d, "digest")), m->key);
-        json_t *a = json_object_get(d, "added");
-        for (size_t i = 0; i < json_array_size(a); i++)
-            *added_new += !strcmp(json_string_value(json_object_get(json_array_get(a, i), "id")),
-                                  "CVE-2099-0001");
-        *removed += json_array_size(json_object_get(d, "removed"));
-        json_decref(d);
-        n++;
-        sf_kcons_done(c, m);
-    }
-    sf_kcons_close(c);
+    delta_counts dc = {0, 0};
+    size_t n = 0;
+    assert_int_equal(sf_t_consume_idle(BROKERS, t_find, grp, 500, 12, count_delta, &dc, &n, &e),
+                     SF_OK);
+    *added_new = dc.added_new;
+    *removed = dc.removed;
     return n;
 }
 

@@ -171,48 +171,62 @@ static char *make_result(json_t *inst, const char *image, const char *ref, char 
     return sf_buf_steal(&b, NULL);
 }
 
-/* The full results republished for the 3 affected images: the new
- * advisory is in the list, and the summary counts what the list holds. */
+/* One full result republished for an affected image: the new advisory
+ * is in the list, and the summary counts what the list holds. */
+static void check_republished_one(const sf_kmsg *m, void *arg)
+{
+    (void)arg;
+    json_t *d = json_loads(m->value, 0, NULL);
+    assert_non_null(d);
+    json_t *vulns = json_object_get(d, "vulnerabilities"), *x, *sum = json_object_get(d, "summary");
+    size_t i, has_new = 0, fixable = 0;
+    json_int_t bysev = 0;
+    json_array_foreach(vulns, i, x) {
+        has_new += strcmp(json_string_value(json_object_get(x, "id")), "CVE-2099-0001") == 0;
+        fixable += json_is_string(json_object_get(x, "fixed"));
+    }
+    const char *k;
+    json_object_foreach(json_object_get(sum, "by_severity"), k, x) bysev += json_integer_value(x);
+    assert_int_equal(has_new, 1);
+    assert_int_equal(json_integer_value(json_object_get(sum, "vulnerabilities")),
+                     json_array_size(vulns));
+    assert_int_equal(bysev, json_array_size(vulns));
+    assert_int_equal(json_integer_value(json_object_get(sum, "fixable")), fixable);
+    assert_true(json_is_string(json_object_get(d, "rematched_from")));
+    json_decref(d);
+}
+
+/* The full results republished: one for each of the 3 affected images. */
 static void check_republished(void)
 {
-    sf_kcons *c = NULL;
     sf_error e = SF_ERROR_INIT;
     char grp[96];
+    size_t results = 0;
     snprintf(grp, sizeof grp, "%s-rread", prefix);
-    sf_kcons_opts ko = {.brokers = BROKERS, .group = grp, .topic = rtopic};
-    assert_int_equal(sf_kcons_new(&c, &ko, &e), SF_OK);
-    size_t results = 0, idle = 0;
-    while (idle < 12) {
-        sf_kmsg *m = NULL;
-        assert_int_equal(sf_kcons_poll(c, 500, &m, &e), SF_OK);
-        if (!m) {
-            idle++;
-            continue;
-        }
-        idle = 0;
-        json_t *d = json_loads(m->value, 0, NULL);
-        assert_non_null(d);
-        json_t *vulns = json_object_get(d, "vulnerabilities"), *x, *sum = json_object_get(d, "summary");
-        size_t i, has_new = 0, fixable = 0;
-        json_int_t bysev = 0;
-        json_array_foreach(vulns, i, x) {
-            has_new += strcmp(json_string_value(json_object_get(x, "id")), "CVE-2099-0001") == 0;
-            fixable += json_is_string(json_object_get(x, "fixed"));
-        }
-        const char *k;
-        json_object_foreach(json_object_get(sum, "by_severity"), k, x) bysev += json_integer_value(x);
-        assert_int_equal(has_new, 1);
-        assert_int_equal(json_integer_value(json_object_get(sum, "vulnerabilities")),
-                         json_array_size(vulns));
-        assert_int_equal(bysev, json_array_size(vulns));
-        assert_int_equal(json_integer_value(json_object_get(sum, "fixable")), fixable);
-        assert_true(json_is_string(json_object_get(d, "rematched_from")));
-        json_decref(d);
-        results++;
-        sf_kcons_done(c, m);
-    }
-    sf_kcons_close(c);
+    assert_int_equal(sf_t_consume_idle(BROKERS, rtopic, grp, 500, 12, check_republished_one, NULL,
+                                       &results, &e), SF_OK);
     assert_int_equal(results, 3);
+}
+
+/* One findings delta: the new advisory added on zlib, nothing removed,
+ * for an image of the fleet the new DB affects. */
+static void check_delta(const sf_kmsg *m, void *arg)
+{
+    (void)arg;
+    json_t *d = json_loads(m->value, 0, NULL);
+    json_t *added = json_object_get(d, "added");
+    assert_int_equal(json_array_size(added), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(added, 0), "id")),
+                        "CVE-2099-0001");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(added, 0), "package")),
+                        "zlib");
+    assert_int_equal(json_array_size(json_object_get(d, "removed")), 0);
+    const char *ref = json_string_value(json_array_get(json_object_get(d, "refs"), 0));
+    int known = 0;
+    for (size_t i = 0; i < NFLEET; i++)
+        known |= FLEET[i].affected && !strcmp(FLEET[i].ref, ref);
+    assert_true(known);
+    json_decref(d);
 }
 
 static void test_agg_rematch_db__one_advisory_three_deltas(void **state)
@@ -260,38 +274,11 @@ static void test_agg_rematch_db__one_advisory_three_deltas(void **state)
     assert_non_null(strstr(out, "5 images"));
     assert_non_null(strstr(out, "3 affected (+3 / -0 findings)"));
 
-    sf_kcons *c = NULL;
     char grp[96];
+    size_t deltas = 0;
     snprintf(grp, sizeof grp, "%s-read", prefix);
-    sf_kcons_opts ko = {.brokers = BROKERS, .group = grp, .topic = topic};
-    assert_int_equal(sf_kcons_new(&c, &ko, &e), SF_OK);
-    size_t deltas = 0, idle = 0;
-    while (idle < 12) {
-        sf_kmsg *m = NULL;
-        assert_int_equal(sf_kcons_poll(c, 500, &m, &e), SF_OK);
-        if (!m) {
-            idle++;
-            continue;
-        }
-        idle = 0;
-        json_t *d = json_loads(m->value, 0, NULL);
-        json_t *added = json_object_get(d, "added");
-        assert_int_equal(json_array_size(added), 1);
-        assert_string_equal(json_string_value(json_object_get(json_array_get(added, 0), "id")),
-                            "CVE-2099-0001");
-        assert_string_equal(
-            json_string_value(json_object_get(json_array_get(added, 0), "package")), "zlib");
-        assert_int_equal(json_array_size(json_object_get(d, "removed")), 0);
-        const char *ref = json_string_value(json_array_get(json_object_get(d, "refs"), 0));
-        int known = 0;
-        for (size_t i = 0; i < NFLEET; i++)
-            known |= FLEET[i].affected && !strcmp(FLEET[i].ref, ref);
-        assert_true(known);
-        json_decref(d);
-        deltas++;
-        sf_kcons_done(c, m);
-    }
-    sf_kcons_close(c);
+    assert_int_equal(
+        sf_t_consume_idle(BROKERS, topic, grp, 500, 12, check_delta, NULL, &deltas, &e), SF_OK);
     assert_int_equal(deltas, 3);
     check_republished();
 }

@@ -43,23 +43,13 @@ static int teardown(void **state)
     (void)state;
     wt_kill_all(); /* the worker and the registry, when an assertion left them */
     if (topics_made) {
-        sf_kprod *p = NULL;
-        sf_kprod_opts po = {.brokers = "127.0.0.1:9092"};
-        if (sf_kprod_new(&p, &po, NULL) == SF_OK) {
-            sf_kprod_delete_topic(p, jobs_topic, 15000, NULL);
-            sf_kprod_delete_topic(p, results_topic, 15000, NULL);
-            sf_kprod_delete_topic(p, dlq_topic, 15000, NULL);
-            sf_kprod_free(p);
-        }
+        wt_delete_topics("127.0.0.1:9092", jobs_topic, results_topic, dlq_topic);
         topics_made = 0;
     }
     if (tag[0])
         wt_redis_del_prefix(tag);
     if (dir[0]) {
-        char cmd[400];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", dir);
+        wt_rm_rf(dir);
         dir[0] = '\0';
     }
     return 0;
@@ -86,19 +76,9 @@ static void produce_job(const char *registry, const char *repo, const char *dige
     sf_error e = SF_ERROR_INIT;
     sf_kprod_opts po = {.brokers = "127.0.0.1:9092"};
     assert_int_equal(sf_kprod_new(&p, &po, &e), SF_OK);
-    char at[40], ref[300];
+    char ref[300];
     snprintf(ref, sizeof ref, "%s/%s:big", registry, repo);
-    char *refs[] = {ref};
-    sf_job_now(at, sizeof at);
-    sf_job j = {.run_id = tag, .kind = SF_JOB_SCAN, .registry = (char *)registry,
-                .repository = (char *)repo, .digest = (char *)digest, .refs = refs, .nrefs = 1,
-                .enqueued_at = at};
-    char *json = NULL;
-    size_t len = 0;
-    assert_int_equal(sf_job_encode(&j, &json, &len, &e), SF_OK);
-    assert_int_equal(
-        sf_kprod_produce(p, jobs_topic, digest, strlen(digest), json, len, NULL, &e), SF_OK);
-    free(json);
+    assert_int_equal(wt_produce_job(p, jobs_topic, tag, registry, repo, digest, ref, &e), SF_OK);
     assert_int_equal(sf_kprod_flush(p, 30000, &e), SF_OK);
     sf_kprod_free(p);
 }
@@ -107,13 +87,8 @@ static void produce_job(const char *registry, const char *repo, const char *dige
  * waiting, the worker must stay alive. */
 static json_t *wait_result(const char *digest, pid_t worker, int timeout_s)
 {
-    char rg[200];
-    snprintf(rg, sizeof rg, "%s.reader", tag);
-    sf_kcons *rr = NULL;
-    sf_error e = SF_ERROR_INIT;
-    sf_kcons_opts ro = {.brokers = "127.0.0.1:9092", .group = rg, .topic = results_topic,
-                        .max_in_flight = 1000};
-    assert_int_equal(sf_kcons_new(&rr, &ro, &e), SF_OK);
+    sf_kcons *rr = wt_results_reader(tag, results_topic, 1000);
+    assert_non_null(rr);
     json_t *got = NULL;
     uint64_t t0 = t_now_ms();
     while (!got && t_now_ms() - t0 < (uint64_t)timeout_s * 1000) {
@@ -121,17 +96,10 @@ static json_t *wait_result(const char *digest, pid_t worker, int timeout_s)
             wt_untrack(worker);
             break;
         }
-        sf_kmsg *m = NULL;
-        if (sf_kcons_poll(rr, 200, &m, &e) != SF_OK || !m)
-            continue;
-        json_error_t je;
-        json_t *r = json_loadb(m->value, m->len, 0, &je);
-        const char *dg = json_string_value(json_object_get(r, "digest"));
-        const char *run = json_string_value(json_object_get(r, "run_id"));
-        if (dg && run && strcmp(dg, digest) == 0 && strcmp(run, tag) == 0)
+        json_t *r = wt_poll_result(rr, tag);
+        if (r && strcmp(json_string_value(json_object_get(r, "digest")), digest) == 0)
             got = json_incref(r);
         json_decref(r);
-        sf_kcons_done(rr, m);
     }
     sf_kcons_close(rr);
     return got;

@@ -37,18 +37,14 @@
 #include "bus/kcons.h"
 #include "bus/kprod.h"
 #include "bus/msg_job.h"
-#include "cache_helpers.h"
+#include "worker_helpers.h"
 
 #define MAX_IMAGES 64
 #define NROUNDS 3
 #define NWORKERS 3
 #define COLLECT_S 60 /* per round, after the broker is back */
 
-typedef struct image {
-    char digest[SF_DIGEST_MAX];
-    char repo[128];
-    char ref[256];
-} image;
+typedef wt_image image;
 
 /* Results seen for one job (a round's image): by result digest, a count. */
 typedef struct seen {
@@ -67,21 +63,6 @@ static pid_t workers[NWORKERS], redis_pid = -1, reaper = -1;
 static int broker_started;
 static sf_kprod *prod;
 static sf_kcons *reader;
-
-static const char *bin(const char *name)
-{
-    static char path[2][512];
-    static int k;
-    k = (k + 1) % 2;
-    snprintf(path[k], sizeof path[k], "%s/%s", getenv("SF_BIN") ? getenv("SF_BIN") : "bin", name);
-    return path[k];
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 /* ---- the private broker ------------------------------------------------- */
 
@@ -162,7 +143,7 @@ static pid_t start_reaper(void)
         dup2(fd, 2);
         signal(SIGTERM, SIG_DFL);
         while (kill(parent, 0) == 0)
-            sleep_ms(500);
+            wt_sleep_ms(500);
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }
@@ -192,26 +173,7 @@ static int broker_prereqs(void)
 /* Push the corpus (a no-op when it is there) and read its image list. */
 static int load_images(void)
 {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd,
-             "python3 %s/tests/fixtures/push-corpus --registry 127.0.0.1:5000 --list %s --quiet",
-             getenv("SF_SRC") ? getenv("SF_SRC") : ".", list_path);
-    if (system(cmd) != 0)
-        return -1;
-    json_error_t je;
-    json_t *doc = json_load_file(list_path, 0, &je);
-    size_t i;
-    json_t *img;
-    nimgs = 0;
-    json_array_foreach(json_object_get(doc, "images"), i, img) {
-        if (nimgs == MAX_IMAGES)
-            break;
-        image *m = &imgs[nimgs++];
-        snprintf(m->digest, sizeof m->digest, "%s", json_string_value(json_object_get(img, "digest")));
-        snprintf(m->repo, sizeof m->repo, "%s", json_string_value(json_object_get(img, "repository")));
-        snprintf(m->ref, sizeof m->ref, "%s", json_string_value(json_object_get(img, "reference")));
-    }
-    json_decref(doc);
+    nimgs = wt_corpus_images("127.0.0.1:5000", list_path, imgs, MAX_IMAGES);
     return nimgs > 0 ? 0 : -1;
 }
 
@@ -227,20 +189,10 @@ static void produce_round(sf_kprod *p, int round)
     char run[96];
     run_name(round, run, sizeof run);
     for (int k = 0; k < nimgs; k++) {
-        char at[40];
-        char *refs[] = {imgs[k].ref};
-        sf_job_now(at, sizeof at);
-        sf_job j = {.run_id = run, .kind = SF_JOB_SCAN, .registry = "127.0.0.1:5000",
-                    .repository = imgs[k].repo, .digest = imgs[k].digest, .refs = refs,
-                    .nrefs = 1, .enqueued_at = at};
-        char *json = NULL;
-        size_t len = 0;
         sf_error e = SF_ERROR_INIT;
-        assert_int_equal(sf_job_encode(&j, &json, &len, &e), SF_OK);
-        assert_int_equal(sf_kprod_produce(p, jobs_topic, imgs[k].digest, strlen(imgs[k].digest),
-                                          json, len, NULL, &e),
+        assert_int_equal(wt_produce_job(p, jobs_topic, run, "127.0.0.1:5000", imgs[k].repo,
+                                        imgs[k].digest, imgs[k].ref, &e),
                          SF_OK);
-        free(json);
     }
 }
 
@@ -347,7 +299,7 @@ static pid_t spawn_worker(int i)
         int fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (fd >= 0 && !getenv("SF_TEST_VERBOSE"))
             dup2(fd, 2);
-        execl(bin("scanfarm-worker"), "scanfarm-worker", "--kafka", kafka, "--redis", redis,
+        execl(wt_bin("scanfarm-worker"), "scanfarm-worker", "--kafka", kafka, "--redis", redis,
               "--key-prefix", tag, "--group", group, "--jobs-topic", jobs_topic,
               "--results-topic", results_topic, "--dlq-topic", dlq_topic, "--metrics-port", "0",
               "--concurrency", "2", "--insecure-registry", "127.0.0.1:5000",
@@ -395,7 +347,7 @@ static int wait_exit(pid_t pid, int timeout_s, int *st)
     while (t_now_ms() - t0 < (uint64_t)timeout_s * 1000u) {
         if (waitpid(pid, st, WNOHANG) == pid)
             return 1;
-        sleep_ms(100);
+        wt_sleep_ms(100);
     }
     return 0;
 }
@@ -411,7 +363,7 @@ static uint64_t outage(sf_kprod *p, const char *how, int round, long down_ms)
     assert_int_equal(stack(cmd), 0);
     if (round >= 0)
         produce_round(p, round);
-    sleep_ms(down_ms);
+    wt_sleep_ms(down_ms);
     workers_alive();
     assert_int_equal(stack("up kafka"), 0);
     return t_now_ms() - t0;
@@ -420,7 +372,7 @@ static uint64_t outage(sf_kprod *p, const char *how, int round, long down_ms)
 static void test_worker_broker_restart__no_job_lost(void **state)
 {
     (void)state;
-    if (access(bin("scanfarm-worker"), X_OK) != 0 || !broker_prereqs() ||
+    if (access(wt_bin("scanfarm-worker"), X_OK) != 0 || !broker_prereqs() ||
         system("command -v redis-server >/dev/null 2>&1") != 0 ||
         system("curl -sf -o /dev/null --max-time 5 http://127.0.0.1:5000/v2/") != 0)
         skip();

@@ -28,14 +28,12 @@
 #include "bus/kcons.h"
 #include "bus/kprod.h"
 #include "bus/msg_job.h"
-#include "cache_helpers.h"
+#include "worker_helpers.h"
 
 #define MAX_JOBS 64
 
 typedef struct ejob {
-    char digest[SF_DIGEST_MAX];
-    char repo[128];
-    char ref[256];
+    wt_image im;    /* digest, repository, reference */
     json_t *expect; /* array of normalised results from `scanfarm scan` */
     json_t *got;    /* normalised results from the topic, by digest */
 } ejob;
@@ -43,15 +41,6 @@ typedef struct ejob {
 static ejob jobs[MAX_JOBS];
 static int njobs;
 static char tag[64], jobs_topic[96], results_topic[96], dlq_topic[96], group[96];
-
-static const char *bin(const char *name)
-{
-    static char path[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(path[k], sizeof path[k], "%s/%s", getenv("SF_BIN") ? getenv("SF_BIN") : "bin", name);
-    return path[k];
-}
 
 /* Drop the fields that legitimately differ between two scans. */
 static void normalise(json_t *r)
@@ -82,27 +71,14 @@ static char *run_capture(const char *cmd)
 /* Push the corpus; one job per listed image (indexes are one job). */
 static int load_corpus_jobs(const char *registry, const char *list)
 {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "python3 %s/tests/fixtures/push-corpus --registry %s --list %s --quiet",
-             getenv("SF_SRC") ? getenv("SF_SRC") : ".", registry, list);
-    if (system(cmd) != 0)
-        return -1;
-    json_error_t je;
-    json_t *doc = json_load_file(list, 0, &je);
-    size_t i;
-    json_t *img;
-    njobs = 0;
-    json_array_foreach(json_object_get(doc, "images"), i, img) {
-        if (njobs == MAX_JOBS)
-            break;
-        ejob *j = &jobs[njobs++];
+    wt_image ims[MAX_JOBS];
+    njobs = wt_corpus_images(registry, list, ims, MAX_JOBS);
+    for (int k = 0; k < njobs; k++) {
+        ejob *j = &jobs[k];
         memset(j, 0, sizeof *j);
-        snprintf(j->digest, sizeof j->digest, "%s", json_string_value(json_object_get(img, "digest")));
-        snprintf(j->repo, sizeof j->repo, "%s", json_string_value(json_object_get(img, "repository")));
-        snprintf(j->ref, sizeof j->ref, "%s", json_string_value(json_object_get(img, "reference")));
+        j->im = ims[k];
         j->got = json_object();
     }
-    json_decref(doc);
     return njobs > 0 ? 0 : -1;
 }
 
@@ -119,21 +95,10 @@ static void produce_jobs(const char *registry, const char *topic, int create)
         assert_int_equal(sf_kprod_create_topic(p, results_topic, 3, 1, 10000, &e), SF_OK);
         assert_int_equal(sf_kprod_create_topic(p, dlq_topic, 1, 1, 10000, &e), SF_OK);
     }
-    for (int k = 0; k < njobs; k++) {
-        char at[40];
-        char *refs[] = {jobs[k].ref};
-        sf_job_now(at, sizeof at);
-        sf_job j = {.run_id = (char *)run_name, .kind = SF_JOB_SCAN, .registry = (char *)registry,
-                    .repository = jobs[k].repo, .digest = jobs[k].digest, .refs = refs,
-                    .nrefs = 1, .enqueued_at = at};
-        char *json = NULL;
-        size_t len = 0;
-        assert_int_equal(sf_job_encode(&j, &json, &len, &e), SF_OK);
-        assert_int_equal(sf_kprod_produce(p, topic, jobs[k].digest, strlen(jobs[k].digest), json,
-                                          len, NULL, &e),
+    for (int k = 0; k < njobs; k++)
+        assert_int_equal(wt_produce_job(p, topic, run_name, registry, jobs[k].im.repo, jobs[k].im.digest,
+                                        jobs[k].im.ref, &e),
                          SF_OK);
-        free(json);
-    }
     assert_int_equal(sf_kprod_flush(p, 30000, &e), SF_OK);
     sf_kprod_free(p);
 }
@@ -141,38 +106,13 @@ static void produce_jobs(const char *registry, const char *topic, int create)
 /* The Redis the workers use: the stack's (set in main), or a private one. */
 static const char *redis_addr;
 
-/* Every process a test starts, so a failed assertion cannot leak them. */
-static pid_t spawned[32];
-static int nspawned;
-static pid_t track(pid_t p)
-{
-    if (p > 0 && nspawned < 32)
-        spawned[nspawned++] = p;
-    return p;
-}
+/* Every process a test starts is tracked (wt_track), so a failed
+ * assertion cannot leak them. */
 static int kill_spawned(void **state)
 {
     (void)state;
-    for (int i = 0; i < nspawned; i++)
-        if (kill(spawned[i], SIGKILL) == 0)
-            waitpid(spawned[i], NULL, 0);
-    nspawned = 0;
+    wt_kill_all();
     return 0;
-}
-
-/* Peak RSS (VmHWM) of a process in KiB, or -1. */
-static long peak_rss_kib(pid_t pid)
-{
-    char path[64], line[256];
-    long kib = -1;
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "VmHWM:", 6) == 0)
-            kib = strtol(line + 6, NULL, 10);
-    if (f)
-        fclose(f);
-    return kib;
 }
 
 /* Assert a worker exited 0 after SIGTERM; print its log tail otherwise. */
@@ -204,7 +144,7 @@ static pid_t spawn_worker(const char *prefix, int metrics_port)
         int fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (fd >= 0 && !getenv("SF_TEST_VERBOSE"))
             dup2(fd, 2);
-        execl(bin("scanfarm-worker"), "scanfarm-worker", "--kafka", sf_t_kafka(), "--redis",
+        execl(wt_bin("scanfarm-worker"), "scanfarm-worker", "--kafka", sf_t_kafka(), "--redis",
               redis_addr, "--key-prefix", prefix, "--group", group, "--jobs-topic",
               jobs_topic, "--results-topic", results_topic, "--dlq-topic", dlq_topic,
               "--metrics-port", port, "--metrics-addr", "127.0.0.1", "--concurrency", "2",
@@ -213,13 +153,13 @@ static pid_t spawn_worker(const char *prefix, int metrics_port)
               "--session-timeout-ms", "6000", "--grace", "20", (char *)NULL);
         _exit(127);
     }
-    return track(pid);
+    return wt_track(pid);
 }
 
 static ejob *job_of(const char *digest)
 {
     for (int k = 0; k < njobs; k++)
-        if (strcmp(jobs[k].digest, digest) == 0)
+        if (strcmp(jobs[k].im.digest, digest) == 0)
             return &jobs[k];
     return NULL;
 }
@@ -268,27 +208,6 @@ static int collect(sf_kcons *rr, int timeout_s, pid_t kill_me, int *dups)
     }
 }
 
-static int http_get(int port, const char *path, char *out, size_t cap)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        close(fd);
-        return -1;
-    }
-    char req[256];
-    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path);
-    (void)!write(fd, req, (size_t)n);
-    size_t got = 0;
-    ssize_t r;
-    while (got < cap - 1 && (r = read(fd, out + got, cap - 1 - got)) > 0)
-        got += (size_t)r;
-    out[got] = '\0';
-    close(fd);
-    return 0;
-}
-
 static void free_jobs(void)
 {
     for (int k = 0; k < njobs; k++) {
@@ -301,7 +220,7 @@ static void free_jobs(void)
 static void test_worker_e2e__three_workers_match_cli(void **state)
 {
     (void)state;
-    if (!t_redis_up(sf_t_redis()) || access(bin("scanfarm-worker"), X_OK) != 0)
+    if (!t_redis_up(sf_t_redis()) || access(wt_bin("scanfarm-worker"), X_OK) != 0)
         skip();
     snprintf(tag, sizeof tag, "worker-e2e-%ld-%ld", (long)getpid(), (long)time(NULL));
     snprintf(jobs_topic, sizeof jobs_topic, "%s.jobs", tag);
@@ -314,8 +233,9 @@ static void test_worker_e2e__three_workers_match_cli(void **state)
     /* What the CLI says about each image. */
     for (int k = 0; k < njobs; k++) {
         char cmd[1024];
-        snprintf(cmd, sizeof cmd, "%s scan --format json %s/%s@%s 2>/dev/null", bin("scanfarm"),
-                 sf_t_registry(), jobs[k].repo, jobs[k].digest);
+        int cl = snprintf(cmd, sizeof cmd, "%s scan --format json %s/%s@%s 2>/dev/null",
+                          wt_bin("scanfarm"), sf_t_registry(), jobs[k].im.repo, jobs[k].im.digest);
+        assert_true(cl > 0 && (size_t)cl < sizeof cmd);
         char *out = run_capture(cmd);
         json_error_t je;
         json_t *d = out ? json_loads(out, 0, &je) : NULL;
@@ -354,7 +274,7 @@ static void test_worker_e2e__three_workers_match_cli(void **state)
             json_t *g = json_object_get(jobs[k].got, dg);
             if (!json_equal(x, g)) {
                 char *a = json_dumps(x, JSON_SORT_KEYS), *b = g ? json_dumps(g, JSON_SORT_KEYS) : NULL;
-                fprintf(stderr, "mismatch for %s\n cli:    %.600s\n worker: %.600s\n", jobs[k].ref, a,
+                fprintf(stderr, "mismatch for %s\n cli:    %.600s\n worker: %.600s\n", jobs[k].im.ref, a,
                         b ? b : "(none)");
                 free(a);
                 free(b);
@@ -367,17 +287,17 @@ static void test_worker_e2e__three_workers_match_cli(void **state)
             njobs, nres, dups);
     /* Metrics of a live worker. */
     char page[65536];
-    assert_int_equal(http_get(mport, "/metrics", page, sizeof page), 0);
+    assert_int_equal(wt_http_get(mport, "/metrics", page, sizeof page), 0);
     assert_non_null(strstr(page, "# TYPE scanfarm_jobs_total counter"));
     assert_non_null(strstr(page, "# TYPE scanfarm_cache_layer_lookups_total counter"));
     /* The group may hand this worker no job at all (the other two can take
      * every partition's work); a worker that did scan counts its lookups. */
     if (strstr(page, "scanfarm_jobs_total{"))
         assert_non_null(strstr(page, "scanfarm_cache_layer_lookups_total{result="));
-    assert_int_equal(http_get(mport, "/healthz", page, sizeof page), 0);
+    assert_int_equal(wt_http_get(mport, "/healthz", page, sizeof page), 0);
     assert_non_null(strstr(page, "200 OK"));
     for (int i = 1; i < 3; i++)
-        fprintf(stderr, "e2e: worker %d peak RSS %ld KiB\n", i, peak_rss_kib(w[i]));
+        fprintf(stderr, "e2e: worker %d peak RSS %ld KiB\n", i, wt_status_kib(w[i], "VmHWM"));
     for (int i = 1; i < 3; i++)
         kill(w[i], SIGTERM);
     for (int i = 0; i < 3; i++) {
@@ -392,40 +312,10 @@ static void test_worker_e2e__three_workers_match_cli(void **state)
     free_jobs();
 }
 
-/* A private docker-registry on port with storage under dir. */
-static pid_t registry_start(const char *dir, int port)
-{
-    char cfg[512], body[1024];
-    snprintf(cfg, sizeof cfg, "%s/config.yml", dir);
-    snprintf(body, sizeof body,
-             "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s/data\n"
-             "  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:%d\n",
-             dir, port);
-    FILE *f = fopen(cfg, "w");
-    fputs(body, f);
-    fclose(f);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open("/dev/null", O_WRONLY);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        execlp("docker-registry", "docker-registry", "serve", cfg, (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 100; i++) {
-        char page[256];
-        if (http_get(port, "/v2/", page, sizeof page) == 0 && strstr(page, "200 OK"))
-            break;
-        struct timespec ts = {0, 100 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    return pid;
-}
-
 static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **state)
 {
     (void)state;
-    if (!t_redis_up(sf_t_redis()) || access(bin("scanfarm-worker"), X_OK) != 0 ||
+    if (!t_redis_up(sf_t_redis()) || access(wt_bin("scanfarm-worker"), X_OK) != 0 ||
         system("command -v docker-registry >/dev/null") != 0)
         skip();
     snprintf(tag, sizeof tag, "worker-e2ec-%ld-%ld", (long)getpid(), (long)time(NULL));
@@ -439,13 +329,14 @@ static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **stat
     int port = t_port(41);
     snprintf(reg, sizeof reg, "127.0.0.1:%d", port);
     setenv("SF_T_OWN_REGISTRY", reg, 1);
-    pid_t rp = track(registry_start(dir, port));
+    pid_t rp = wt_registry_start(dir, port);
+    assert_true(rp > 0);
     snprintf(list, sizeof list, "%s/images.json", dir);
     assert_int_equal(load_corpus_jobs(reg, list), 0);
     /* Keep one single-layer image; flip a byte in the middle of its blob. */
     ejob *victim = NULL;
     for (int k = 0; k < njobs && !victim; k++)
-        if (strstr(jobs[k].ref, "corpus/alpine:3.10.3"))
+        if (strstr(jobs[k].im.ref, "corpus/alpine:3.10.3"))
             victim = &jobs[k];
     assert_non_null(victim);
     ejob keep = *victim;
@@ -460,7 +351,7 @@ static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **stat
     size_t i;
     json_t *img;
     json_array_foreach(json_object_get(doc, "images"), i, img) if (
-        strcmp(json_string_value(json_object_get(img, "digest")), jobs[0].digest) == 0) layer =
+        strcmp(json_string_value(json_object_get(img, "digest")), jobs[0].im.digest) == 0) layer =
         json_string_value(json_object_get(json_array_get(json_object_get(img, "layers"), 0), "digest"));
     assert_non_null(layer);
     char blob[512];
@@ -486,7 +377,7 @@ static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **stat
     assert_int_equal(sf_kcons_new(&rr, &ro, &e), SF_OK);
     int dups = 0;
     assert_int_equal(collect(rr, 120, 0, &dups), 0);
-    json_t *r = json_object_get(jobs[0].got, jobs[0].digest);
+    json_t *r = json_object_get(jobs[0].got, jobs[0].im.digest);
     assert_non_null(r);
     json_t *err = json_object_get(r, "error");
     assert_true(json_is_object(err));
@@ -504,8 +395,8 @@ static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **stat
     assert_int_equal(sf_keys_lock_layer(key, tag, layer, &e), SF_OK);
     assert_int_equal(sf_kv_exists(kv, layer, key, &exists, &e), SF_OK);
     assert_int_equal(exists, 0);
-    assert_int_equal(sf_keys_image(key, tag, jobs[0].digest, &e), SF_OK);
-    assert_int_equal(sf_kv_exists(kv, jobs[0].digest, key, &exists, &e), SF_OK);
+    assert_int_equal(sf_keys_image(key, tag, jobs[0].im.digest, &e), SF_OK);
+    assert_int_equal(sf_kv_exists(kv, jobs[0].im.digest, key, &exists, &e), SF_OK);
     assert_int_equal(exists, 0);
     sf_kv_free(kv);
     kill(w, SIGTERM);
@@ -528,7 +419,7 @@ static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **stat
 static void test_worker_e2e__redis_dies_mid_run(void **state)
 {
     (void)state;
-    if (access(bin("scanfarm-worker"), X_OK) != 0)
+    if (access(wt_bin("scanfarm-worker"), X_OK) != 0)
         skip();
     snprintf(tag, sizeof tag, "worker-e2er-%ld-%ld", (long)getpid(), (long)time(NULL));
     snprintf(jobs_topic, sizeof jobs_topic, "%s.jobs", tag);
@@ -545,7 +436,7 @@ static void test_worker_e2e__redis_dies_mid_run(void **state)
     int port = t_port(0);
     snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
     redis_addr = addr;
-    pid_t rs = track(t_redis_start(port));
+    pid_t rs = wt_track(t_redis_start(port));
     produce_jobs(sf_t_registry(), jobs_topic, 1);
     pid_t w[2] = {spawn_worker(tag, 0), spawn_worker(tag, 0)};
     char rg[128];

@@ -23,7 +23,7 @@
 #include "bus/kcons.h"
 #include "bus/kprod.h"
 #include "bus/msg_job.h"
-#include "cache_helpers.h"
+#include "worker_helpers.h"
 #include "wconf.h"
 #include "worker.h"
 
@@ -172,20 +172,11 @@ static void produce_jobs(void)
     assert_int_equal(sf_kprod_create_topic(p, results_topic, 3, 1, 10000, &e), SF_OK);
     assert_int_equal(sf_kprod_create_topic(p, dlq_topic, 1, 1, 10000, &e), SF_OK);
     for (int k = 0; k < NJOBS; k++) {
-        char ref[128], at[40];
+        char ref[128];
         snprintf(ref, sizeof ref, "%s/%s:v%d", sf_t_registry(), tag, k);
-        char *refs[] = {ref};
-        sf_job_now(at, sizeof at);
-        sf_job j = {.run_id = (char *)run_id, .kind = SF_JOB_SCAN,
-                    .registry = (char *)sf_t_registry(), .repository = tag, .digest = digests[k],
-                    .refs = refs, .nrefs = 1, .enqueued_at = at};
-        char *json = NULL;
-        size_t len = 0;
-        assert_int_equal(sf_job_encode(&j, &json, &len, &e), SF_OK);
-        assert_int_equal(sf_kprod_produce(p, jobs_topic, digests[k], strlen(digests[k]), json, len,
-                                          NULL, &e),
+        assert_int_equal(wt_produce_job(p, jobs_topic, run_id, sf_t_registry(), tag, digests[k],
+                                        ref, &e),
                          SF_OK);
-        free(json);
     }
     assert_int_equal(sf_kprod_flush(p, 30000, &e), SF_OK);
     sf_kprod_free(p);

@@ -55,26 +55,15 @@ static int teardown(void **state)
     (void)state;
     wt_kill_all();
     if (topics_made) {
-        sf_kprod *p = NULL;
-        sf_kprod_opts po = {.brokers = "127.0.0.1:9092"};
-        if (sf_kprod_new(&p, &po, NULL) == SF_OK) {
-            sf_kprod_delete_topic(p, jobs_topic, 15000, NULL);
-            sf_kprod_delete_topic(p, results_topic, 15000, NULL);
-            sf_kprod_delete_topic(p, dlq_topic, 15000, NULL);
-            sf_kprod_free(p);
-        }
+        wt_delete_topics("127.0.0.1:9092", jobs_topic, results_topic, dlq_topic);
         topics_made = 0;
     }
     if (prefix[0])
         wt_redis_del_prefix(prefix);
     if (truth_path[0])
         unlink(truth_path);
-    if (logdir[0]) {
-        char cmd[400];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", logdir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", logdir);
-    }
+    if (logdir[0])
+        wt_rm_rf(logdir);
     return 0;
 }
 
@@ -105,21 +94,10 @@ static void produce_jobs(rimage *im, size_t n)
     sf_error e = SF_ERROR_INIT;
     sf_kprod_opts po = {.brokers = "127.0.0.1:9092"};
     assert_int_equal(sf_kprod_new(&p, &po, &e), SF_OK);
-    for (size_t k = 0; k < n; k++) {
-        char at[40];
-        char *refs[] = {(char *)im[k].ref};
-        sf_job_now(at, sizeof at);
-        sf_job j = {.run_id = tag, .kind = SF_JOB_SCAN, .registry = "127.0.0.1:5000",
-                    .repository = im[k].repo, .digest = (char *)im[k].digest,
-                    .refs = refs, .nrefs = 1, .enqueued_at = at};
-        char *json = NULL;
-        size_t len = 0;
-        assert_int_equal(sf_job_encode(&j, &json, &len, &e), SF_OK);
-        assert_int_equal(sf_kprod_produce(p, jobs_topic, im[k].digest, strlen(im[k].digest), json,
-                                          len, NULL, &e),
+    for (size_t k = 0; k < n; k++)
+        assert_int_equal(wt_produce_job(p, jobs_topic, tag, "127.0.0.1:5000", im[k].repo,
+                                        im[k].digest, im[k].ref, &e),
                          SF_OK);
-        free(json);
-    }
     assert_int_equal(sf_kprod_flush(p, 30000, &e), SF_OK);
     sf_kprod_free(p);
 }
@@ -202,24 +180,15 @@ static rimage *find_image(rimage *im, size_t n, const char *digest)
  * layers the results mark as analysed here ("miss"). */
 static int collect(rimage *im, size_t n, int timeout_s, long *misses, int *dups)
 {
-    char rg[200];
-    snprintf(rg, sizeof rg, "%s.reader", tag);
-    sf_kcons *rr = NULL;
-    sf_error e = SF_ERROR_INIT;
-    sf_kcons_opts ro = {.brokers = "127.0.0.1:9092", .group = rg, .topic = results_topic,
-                        .max_in_flight = 100000};
-    assert_int_equal(sf_kcons_new(&rr, &ro, &e), SF_OK);
+    sf_kcons *rr = wt_results_reader(tag, results_topic, 100000);
+    assert_non_null(rr);
     uint64_t t0 = t_now_ms();
     size_t have = 0;
     while (have < n && t_now_ms() - t0 < (uint64_t)timeout_s * 1000) {
-        sf_kmsg *m = NULL;
-        if (sf_kcons_poll(rr, 200, &m, &e) != SF_OK || !m)
+        json_t *r = wt_poll_result(rr, tag);
+        if (!r)
             continue;
-        json_error_t je;
-        json_t *r = json_loadb(m->value, m->len, 0, &je);
-        const char *dg = json_string_value(json_object_get(r, "digest"));
-        const char *run = json_string_value(json_object_get(r, "run_id"));
-        rimage *x = dg && run && strcmp(run, tag) == 0 ? find_image(im, n, dg) : NULL;
+        rimage *x = find_image(im, n, json_string_value(json_object_get(r, "digest")));
         if (x) {
             json_t *err = json_object_get(r, "error");
             if (err && !json_is_null(err)) {
@@ -242,7 +211,6 @@ static int collect(rimage *im, size_t n, int timeout_s, long *misses, int *dups)
             }
         }
         json_decref(r);
-        sf_kcons_done(rr, m);
     }
     sf_kcons_close(rr);
     return have == n ? 0 : -1;

@@ -1,8 +1,10 @@
 /*
  * Helpers shared by the scanfarm-worker process tests (fleet race, big
- * layer): spawning worker processes with their own log files, reading
- * their Prometheus /metrics and /proc status, private docker-registry and
- * Redis-prefix cleanup. Header-only so each test stays one executable.
+ * layer, end to end, worker loop, broker restart): spawning worker
+ * processes with their own log files, queueing scan jobs, reading their
+ * Prometheus /metrics and /proc status, private docker-registry, topic,
+ * folder and Redis-prefix cleanup. Header-only so each test stays one
+ * executable.
  * Builds on cache_helpers.h (t_port, t_now_ms, t_service_up).
  */
 #ifndef SF_TEST_WORKER_HELPERS_H
@@ -11,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/digest.h"
+#include "bus/kcons.h"
+#include "bus/kprod.h"
+#include "bus/msg_job.h"
 #include "cache_helpers.h"
 
 /* Path of a program in SF_BIN (rotating static buffers: up to 4 live). */
@@ -223,6 +230,119 @@ static inline pid_t wt_registry_start(const char *dir, int port)
         wt_sleep_ms(100);
     }
     return -1;
+}
+
+/* One image of the corpus, as tests/fixtures/push-corpus lists it. */
+typedef struct wt_image {
+    char digest[SF_DIGEST_MAX];
+    char repo[128];
+    char ref[256];
+} wt_image;
+
+/* Push the corpus images to registry with tests/fixtures/push-corpus (a
+ * no-op for what is there already), which writes their list to the file
+ * `list`, and read up to max of them into out. Returns how many (0 when
+ * the push failed or listed none). */
+static inline int wt_corpus_images(const char *registry, const char *list, wt_image *out, int max)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "python3 %s/tests/fixtures/push-corpus --registry %s --list %s --quiet",
+             getenv("SF_SRC") ? getenv("SF_SRC") : ".", registry, list);
+    if (system(cmd) != 0)
+        return 0;
+    json_error_t je;
+    json_t *doc = json_load_file(list, 0, &je);
+    size_t i;
+    json_t *img;
+    int n = 0;
+    json_array_foreach(json_object_get(doc, "images"), i, img) {
+        if (n == max)
+            break;
+        wt_image *m = &out[n++];
+        snprintf(m->digest, sizeof m->digest, "%s", json_string_value(json_object_get(img, "digest")));
+        snprintf(m->repo, sizeof m->repo, "%s", json_string_value(json_object_get(img, "repository")));
+        snprintf(m->ref, sizeof m->ref, "%s", json_string_value(json_object_get(img, "reference")));
+    }
+    json_decref(doc);
+    return n;
+}
+
+/* Queue a scan job of run run_id for registry/repo@digest, known by ref,
+ * on topic (keyed by its digest). SF_OK or the encoder's or producer's
+ * code (e filled). */
+static inline int wt_produce_job(sf_kprod *p, const char *topic, const char *run_id,
+                                 const char *registry, const char *repo, const char *digest,
+                                 const char *ref, sf_error *e)
+{
+    char at[40];
+    char *refs[] = {(char *)ref};
+    sf_job_now(at, sizeof at);
+    sf_job j = {.run_id = (char *)run_id, .kind = SF_JOB_SCAN, .registry = (char *)registry,
+                .repository = (char *)repo, .digest = (char *)digest, .refs = refs, .nrefs = 1,
+                .enqueued_at = at};
+    char *json = NULL;
+    size_t len = 0;
+    int rc = sf_job_encode(&j, &json, &len, e);
+    if (rc == SF_OK)
+        rc = sf_kprod_produce(p, topic, digest, strlen(digest), json, len, NULL, e);
+    free(json);
+    return rc;
+}
+
+/* A reader of the results topic of a run, from its start, in its own
+ * group "<run>.reader" on the stack's Kafka. NULL on error. */
+static inline sf_kcons *wt_results_reader(const char *run, const char *topic, int max_in_flight)
+{
+    char rg[200];
+    snprintf(rg, sizeof rg, "%s.reader", run);
+    sf_kcons *rr = NULL;
+    sf_kcons_opts ro = {.brokers = "127.0.0.1:9092", .group = rg, .topic = topic,
+                        .max_in_flight = max_in_flight};
+    return sf_kcons_new(&rr, &ro, NULL) == SF_OK ? rr : NULL;
+}
+
+/* Poll rr once (up to 200 ms) for a result of run: the parsed document
+ * (caller decrefs), NULL when nothing came or it was another run's or
+ * had no digest. The message is marked done either way. */
+static inline json_t *wt_poll_result(sf_kcons *rr, const char *run)
+{
+    sf_kmsg *m = NULL;
+    if (sf_kcons_poll(rr, 200, &m, NULL) != SF_OK || !m)
+        return NULL;
+    json_error_t je;
+    json_t *r = json_loadb(m->value, m->len, 0, &je);
+    const char *dg = json_string_value(json_object_get(r, "digest"));
+    const char *rid = json_string_value(json_object_get(r, "run_id"));
+    if (!dg || !rid || strcmp(rid, run) != 0) {
+        json_decref(r);
+        r = NULL;
+    }
+    sf_kcons_done(rr, m);
+    return r;
+}
+
+/* Delete a test's jobs, results and DLQ topics from brokers (teardown:
+ * best effort, errors ignored). */
+static inline void wt_delete_topics(const char *brokers, const char *jobs, const char *results,
+                                    const char *dlq)
+{
+    sf_kprod *p = NULL;
+    sf_kprod_opts po = {.brokers = brokers};
+    if (sf_kprod_new(&p, &po, NULL) != SF_OK)
+        return;
+    sf_kprod_delete_topic(p, jobs, 15000, NULL);
+    sf_kprod_delete_topic(p, results, 15000, NULL);
+    sf_kprod_delete_topic(p, dlq, 15000, NULL);
+    sf_kprod_free(p);
+}
+
+/* Remove a test's scratch folder and everything in it. */
+static inline void wt_rm_rf(const char *dir)
+{
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
 }
 
 /* Delete every Redis key under "<prefix>:" on 127.0.0.1:6379; returns the

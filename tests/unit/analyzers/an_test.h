@@ -3,21 +3,35 @@
  * its own executable). A miniature layer walker feeds the entries of a
  * real tarball to the analyzers the way the engine's walker does (wants,
  * sniff on the head, parse on the whole entry capped at max_bytes), so
- * the tests check analyzers on the corpus without the engine.
+ * the tests check analyzers on the corpus without the engine. The rest is
+ * what several analyzer tests share: bad input that must be refused, and
+ * the packages found matched end to end against hand-written OSV records
+ * in an in-memory DB. These helpers assert (cmocka) as they go, so a
+ * failure points at the step that broke.
  */
 #ifndef SF_AN_TEST_H
 #define SF_AN_TEST_H
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "analyze/an_util.h"
 #include "analyze/analyzer.h"
 #include "analyze/inventory.h"
 #include "base/buf.h"
+#include "testutil.h"
+#include "vuln/match.h"
+#include "vuln/vdb.h"
+#include "vuln/vdb_build.h"
 
 /* Sources found by a walk. */
 typedef struct an_walk {
@@ -146,6 +160,113 @@ static inline int an_streq(const char *a, const char *b)
     if (!a || !b)
         return a == b;
     return strcmp(a, b) == 0;
+}
+
+/* A path and whether an analyzer must want it. */
+typedef struct an_want {
+    const char *path;
+    int want;
+} an_want;
+
+/* a->wants answers each case's want for a regular file at its path. */
+static inline void an_expect_wants(const sf_analyzer *a, const an_want *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        sf_entry e = {cases[i].path, 1000, 0100644};
+        if (a->wants(&e) != cases[i].want)
+            fail_msg("%s: %s: wants %d", a->name, cases[i].path, !cases[i].want);
+    }
+}
+
+/* Each input of the NULL-terminated list bad (lens[i] bytes long, or
+ * strlen when lens is NULL) fails to parse at path with `code`; when has
+ * is not NULL the message is not empty and contains it. */
+static inline void an_expect_bad(const sf_analyzer *a, const char *path, const char *const *bad,
+                                 const size_t *lens, int code, const char *has)
+{
+    for (size_t i = 0; bad[i]; i++) {
+        sf_inv_source src;
+        sf_error err = SF_ERROR_INIT;
+        size_t len = lens ? lens[i] : strlen(bad[i]);
+        int rc = an_run(a, path, 0100644, bad[i], len, &src, &err);
+        if (rc != code)
+            fail_msg("%s: bad input %zu: %d, want %d (%s)", a->name, i, rc, code, err.msg);
+        if (has) {
+            assert_true(err.msg[0] != '\0');
+            assert_non_null(strstr(err.msg, has));
+        }
+        sf_inv_source_clear(&src);
+    }
+}
+
+/* Every proper prefix of text (a file cut short anywhere) fails to parse
+ * with `code`, never crashes; has as for an_expect_bad. */
+static inline void an_expect_cuts_fail(const sf_analyzer *a, const char *path, const char *text, int code,
+                                       const char *has)
+{
+    for (size_t cut = 0; cut < strlen(text); cut++) {
+        sf_inv_source src;
+        sf_error err = SF_ERROR_INIT;
+        int rc = an_run(a, path, 0100644, text, cut, &src, &err);
+        if (rc != code)
+            fail_msg("%s: cut at %zu: %d, want %d (%s)", a->name, cut, rc, code, err.msg);
+        if (has) {
+            assert_true(err.msg[0] != '\0');
+            assert_non_null(strstr(err.msg, has));
+        }
+        sf_inv_source_clear(&src);
+    }
+}
+
+/* A vulnerability DB built in memory from OSV documents. */
+typedef struct an_db {
+    sf_vdb *db;
+    void *data; /* the serialized DB the handle reads */
+} an_db;
+
+/* Build d from the NULL-terminated OSV documents docs (may be NULL) and,
+ * when corpus_rel is not NULL, that corpus file or archive. */
+static inline void an_db_open(an_db *d, const char *const *docs, const char *corpus_rel)
+{
+    sf_vdb_builder *b = NULL;
+    sf_error err = SF_ERROR_INIT;
+    size_t len = 0;
+    memset(d, 0, sizeof *d);
+    assert_int_equal(sf_vdb_builder_new(&b), SF_OK);
+    for (; docs && *docs; docs++)
+        assert_int_equal(sf_vdb_import_buf(b, "test.json", *docs, strlen(*docs), &err), SF_OK);
+    if (corpus_rel)
+        assert_int_equal(sf_vdb_import_path(b, sf_t_corpus(corpus_rel), &err), SF_OK);
+    assert_int_equal(sf_vdb_builder_serialize(b, &d->data, &len, &err), SF_OK);
+    sf_vdb_builder_free(b);
+    assert_int_equal(sf_vdb_open_mem(&d->db, d->data, len, &err), SF_OK);
+}
+
+static inline void an_db_close(an_db *d)
+{
+    sf_vdb_close(d->db);
+    free(d->data);
+    memset(d, 0, sizeof *d);
+}
+
+/* Match the packages of src against d into f (initialised here). */
+static inline void an_db_match(const an_db *d, const sf_inv_source *src, sf_findings *f)
+{
+    sf_error err = SF_ERROR_INIT;
+    sf_findings_init(f);
+    assert_int_equal(sf_match_packages(d->db, NULL, src->pkgs, src->npkgs, f, &err), SF_OK);
+}
+
+/* Run analyzer a on text at path (it must parse) and match what it found
+ * against d into f (initialised here; the caller clears it). */
+static inline void an_db_match_text(const an_db *d, const sf_analyzer *a, const char *path, const char *text,
+                                    sf_findings *f)
+{
+    sf_inv_source src;
+    sf_error err = SF_ERROR_INIT;
+    assert_int_equal(an_run(a, path, 0100644, text, strlen(text), &src, &err), SF_OK);
+    an_db_match(d, &src, f);
+    sf_inv_source_clear(&src);
 }
 
 #endif

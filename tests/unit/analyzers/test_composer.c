@@ -12,9 +12,6 @@
 #include "an_test.h"
 #include "testutil.h"
 #include "bus/msg_result.h"
-#include "vuln/match.h"
-#include "vuln/vdb.h"
-#include "vuln/vdb_build.h"
 
 #define INSTALLED "var/www/html/vendor/composer/installed.json"
 
@@ -75,10 +72,7 @@ static void test_analyzers_composer__layouts(void **state)
 static void test_analyzers_composer__paths(void **state)
 {
     (void)state;
-    static const struct {
-        const char *path;
-        int want;
-    } cases[] = {
+    static const an_want cases[] = {
         {INSTALLED, 1},
         {"app/lib/composer/installed.json", 1}, /* "vendor-dir": "lib" */
         {"composer/installed.json", 1},
@@ -87,39 +81,20 @@ static void test_analyzers_composer__paths(void **state)
         {"app/composer.lock", 0},
         {"app/installed.json", 0},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        sf_entry e = {cases[i].path, 1000, 0100644};
-        if (sf_an_composer.wants(&e) != cases[i].want)
-            fail_msg("%s: wants %d", cases[i].path, !cases[i].want);
-    }
+    an_expect_wants(&sf_an_composer, cases, sizeof cases / sizeof cases[0]);
 }
 
 static void test_analyzers_composer__bad_input(void **state)
 {
     (void)state;
-    sf_inv_source src;
-    sf_error err = SF_ERROR_INIT;
     static const char *const bad[] = {"", "{", "{\"packages\":{}}", "\"x\"", "{\"a\":1}", "[1,2]\0", NULL};
-    static const int code[] = {SF_EPARSE, SF_EPARSE, SF_EPARSE, SF_EPARSE, SF_EPARSE, SF_EPARSE};
     static const size_t lens[] = {0, 1, 15, 3, 7, 6};
-    for (int i = 0; bad[i]; i++) {
-        sf_error_clear(&err);
-        assert_int_equal(an_run(&sf_an_composer, INSTALLED, 0100644, bad[i], lens[i], &src, &err), code[i]);
-        assert_true(err.msg[0] != '\0');
-        sf_inv_source_clear(&src);
-    }
+    an_expect_bad(&sf_an_composer, INSTALLED, bad, lens, SF_EPARSE, "");
     /* truncated anywhere: an error or (at the very end) the full result, never a crash */
-    for (size_t cut = 0; cut < strlen(v2); cut++) {
-        sf_error_clear(&err);
-        assert_int_equal(an_run(&sf_an_composer, INSTALLED, 0100644, v2, cut, &src, &err), SF_EPARSE);
-        assert_non_null(strstr(err.msg, "invalid JSON"));
-        sf_inv_source_clear(&src);
-    }
+    an_expect_cuts_fail(&sf_an_composer, INSTALLED, v2, SF_EPARSE, "invalid JSON");
     /* duplicate keys are refused (two "version"s: which one is installed?) */
-    static const char dup[] = "[{\"name\":\"a/b\",\"version\":\"1\",\"version\":\"2\"}]";
-    sf_error_clear(&err);
-    assert_int_equal(an_run(&sf_an_composer, INSTALLED, 0100644, dup, strlen(dup), &src, &err), SF_EPARSE);
-    sf_inv_source_clear(&src);
+    static const char *const dup[] = {"[{\"name\":\"a/b\",\"version\":\"1\",\"version\":\"2\"}]", NULL};
+    an_expect_bad(&sf_an_composer, INSTALLED, dup, NULL, SF_EPARSE, NULL);
 }
 
 static const char osv_kernel[] =
@@ -139,25 +114,15 @@ static void test_analyzers_composer__osv_match(void **state)
         int hit;
     } cases[] = {{"v5.4.19", 1}, {"5.4.2", 1}, {"v4.4.49", 1}, {"v5.4.20", 0}, {"v4.4.50", 0}, {"v6.0.0", 0},
                  {"1.9.9", 0}};
-    sf_vdb_builder *b = NULL;
-    sf_vdb *db = NULL;
-    sf_error err = SF_ERROR_INIT;
-    void *data = NULL;
-    size_t len = 0;
-    assert_int_equal(sf_vdb_builder_new(&b), SF_OK);
-    assert_int_equal(sf_vdb_import_buf(b, "php.json", osv_kernel, strlen(osv_kernel), &err), SF_OK);
-    assert_int_equal(sf_vdb_builder_serialize(b, &data, &len, &err), SF_OK);
-    sf_vdb_builder_free(b);
-    assert_int_equal(sf_vdb_open_mem(&db, data, len, &err), SF_OK);
+    static const char *const docs[] = {osv_kernel, NULL};
+    an_db db;
+    an_db_open(&db, docs, NULL);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char text[256];
         snprintf(text, sizeof text, "{\"packages\":[{\"name\":\"Symfony/HTTP-Kernel\",\"version\":\"%s\"}]}",
                  cases[i].ver);
-        sf_inv_source src;
         sf_findings f;
-        assert_int_equal(an_run(&sf_an_composer, INSTALLED, 0100644, text, strlen(text), &src, &err), SF_OK);
-        sf_findings_init(&f);
-        assert_int_equal(sf_match_packages(db, NULL, src.pkgs, src.npkgs, &f, &err), SF_OK);
+        an_db_match_text(&db, &sf_an_composer, INSTALLED, text, &f);
         if ((f.n == 1) != cases[i].hit)
             fail_msg("http-kernel %s: %zu findings", cases[i].ver, f.n);
         if (f.n) {
@@ -165,10 +130,8 @@ static void test_analyzers_composer__osv_match(void **state)
             assert_string_equal(f.items[0].ecosystem, "Packagist");
         }
         sf_findings_clear(&f);
-        sf_inv_source_clear(&src);
     }
-    sf_vdb_close(db);
-    free(data);
+    an_db_close(&db);
 }
 
 int main(void)

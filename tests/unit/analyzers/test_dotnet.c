@@ -11,9 +11,6 @@
 #include "an_test.h"
 #include "testutil.h"
 #include "bus/msg_result.h"
-#include "vuln/match.h"
-#include "vuln/vdb.h"
-#include "vuln/vdb_build.h"
 
 static const char app[] =
     "{\"runtimeTarget\":{\"name\":\".NETCoreApp,Version=v6.0\",\"signature\":\"\"},"
@@ -79,22 +76,10 @@ static void test_analyzers_dotnet__deps_json(void **state)
 static void test_analyzers_dotnet__bad_input(void **state)
 {
     (void)state;
-    sf_inv_source src;
-    sf_error err = SF_ERROR_INIT;
     static const char *const bad[] = {"", "[]", "{\"libraries\":[]}", "{\"libraries\":", "nul\0l", NULL};
     static const size_t lens[] = {0, 2, 16, 13, 5};
-    for (int i = 0; bad[i]; i++) {
-        sf_error_clear(&err);
-        assert_int_equal(an_run(&sf_an_dotnet, "a.deps.json", 0100644, bad[i], lens[i], &src, &err),
-                         SF_EPARSE);
-        assert_true(err.msg[0] != '\0');
-        sf_inv_source_clear(&src);
-    }
-    for (size_t cut = 0; cut < strlen(app); cut++) {
-        sf_error_clear(&err);
-        assert_int_equal(an_run(&sf_an_dotnet, "a.deps.json", 0100644, app, cut, &src, &err), SF_EPARSE);
-        sf_inv_source_clear(&src);
-    }
+    an_expect_bad(&sf_an_dotnet, "a.deps.json", bad, lens, SF_EPARSE, "");
+    an_expect_cuts_fail(&sf_an_dotnet, "a.deps.json", app, SF_EPARSE, NULL);
 }
 
 static const char osv_json[] =
@@ -115,26 +100,15 @@ static void test_analyzers_dotnet__osv_match(void **state)
                  {"Newtonsoft.Json", "9.0.1", 1},  {"newtonsoft.json", "12.0.3", 1},
                  {"NEWTONSOFT.JSON", "9.0.1", 1},  {"Newtonsoft.Json", "13.0.1", 0},
                  {"Newtonsoft.Json", "13.0.3", 0}};
-    sf_vdb_builder *b = NULL;
-    sf_vdb *db = NULL;
-    sf_error err = SF_ERROR_INIT;
-    void *data = NULL;
-    size_t len = 0;
-    assert_int_equal(sf_vdb_builder_new(&b), SF_OK);
-    assert_int_equal(sf_vdb_import_buf(b, "nuget.json", osv_json, strlen(osv_json), &err), SF_OK);
-    assert_int_equal(sf_vdb_builder_serialize(b, &data, &len, &err), SF_OK);
-    sf_vdb_builder_free(b);
-    assert_int_equal(sf_vdb_open_mem(&db, data, len, &err), SF_OK);
+    static const char *const docs[] = {osv_json, NULL};
+    an_db db;
+    an_db_open(&db, docs, NULL);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char text[256];
         snprintf(text, sizeof text, "{\"libraries\":{\"%s/%s\":{\"type\":\"package\"}}}",
                  cases[i].name, cases[i].ver);
-        sf_inv_source src;
         sf_findings f;
-        assert_int_equal(an_run(&sf_an_dotnet, "a.deps.json", 0100644, text, strlen(text), &src, &err),
-                         SF_OK);
-        sf_findings_init(&f);
-        assert_int_equal(sf_match_packages(db, NULL, src.pkgs, src.npkgs, &f, &err), SF_OK);
+        an_db_match_text(&db, &sf_an_dotnet, "a.deps.json", text, &f);
         if ((f.n == 1) != cases[i].hit)
             fail_msg("%s %s: %zu findings", cases[i].name, cases[i].ver, f.n);
         if (f.n) {
@@ -143,10 +117,8 @@ static void test_analyzers_dotnet__osv_match(void **state)
             assert_int_equal(f.items[0].pkg_type, SF_PT_NUGET);
         }
         sf_findings_clear(&f);
-        sf_inv_source_clear(&src);
     }
-    sf_vdb_close(db);
-    free(data);
+    an_db_close(&db);
 }
 
 int main(void)

@@ -249,19 +249,13 @@ static void test_analyzers_dpkg__hostile_input(void **state)
 static void test_analyzers_dpkg__wants(void **state)
 {
     (void)state;
-    static const struct {
-        const char *path;
-        int want;
-    } cases[] = {
+    static const an_want cases[] = {
         {"var/lib/dpkg/status", 1},          {"var/lib/dpkg/status.d/libc6", 1},
         {"var/lib/dpkg/status.d/libc6.md5sums", 0}, {"var/lib/dpkg/status-old", 0},
         {"var/lib/dpkg/status.d/", 0},        {"var/lib/dpkg/status.d/a/b", 0},
         {"usr/var/lib/dpkg/status", 0},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        sf_entry e = {cases[i].path, 100, 0100644};
-        assert_int_equal(sf_an_dpkg.wants(&e), cases[i].want);
-    }
+    an_expect_wants(&sf_an_dpkg, cases, sizeof cases / sizeof cases[0]);
 }
 
 int main(void)

@@ -14,9 +14,6 @@
 
 #include "an_test.h"
 #include "testutil.h"
-#include "vuln/match.h"
-#include "vuln/vdb.h"
-#include "vuln/vdb_build.h"
 
 static const char rake[] =
     "# -*- encoding: utf-8 -*-\n"
@@ -89,10 +86,7 @@ static void test_analyzers_gem__gemspec_forms(void **state)
 static void test_analyzers_gem__paths(void **state)
 {
     (void)state;
-    static const struct {
-        const char *path;
-        int want;
-    } cases[] = {
+    static const an_want cases[] = {
         {"usr/local/lib/ruby/gems/3.2.0/specifications/rake-13.0.6.gemspec", 1},
         {"usr/lib/ruby/gems/3.1.0/specifications/default/json-2.6.1.gemspec", 1},
         {"usr/share/rubygems-integration/all/specifications/rake-13.0.6.gemspec", 1},
@@ -105,11 +99,7 @@ static void test_analyzers_gem__paths(void **state)
         {"x/specifications/.gemspec", 0},
         {"x/specifications/a-1.gemspec.bak", 0},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        sf_entry e = {cases[i].path, 1000, 0100644};
-        if (sf_an_gem.wants(&e) != cases[i].want)
-            fail_msg("%s: wants %d", cases[i].path, !cases[i].want);
-    }
+    an_expect_wants(&sf_an_gem, cases, sizeof cases / sizeof cases[0]);
     sf_entry d = {"x/specifications/a-1.gemspec", 0, 0040755};
     assert_false(sf_an_gem.wants(&d));
 }
@@ -130,13 +120,8 @@ static void test_analyzers_gem__bad_input(void **state)
         "s.name == \"x\"\ns.version == \"1\"\n",
         NULL,
     };
-    for (int i = 0; bad[i]; i++) {
-        sf_error_clear(&err);
-        assert_int_equal(an_run(&sf_an_gem, "specifications/x.gemspec", 0100644, bad[i], strlen(bad[i]),
-                                &src, &err), SF_EPARSE);
-        assert_non_null(strstr(err.msg, "no literal gem name and version"));
-        sf_inv_source_clear(&src);
-    }
+    an_expect_bad(&sf_an_gem, "specifications/x.gemspec", bad, NULL, SF_EPARSE,
+                  "no literal gem name and version");
     /* truncated at every byte: never a crash; a package only once both are complete */
     for (size_t cut = 0; cut <= strlen(rake); cut++) {
         sf_error_clear(&err);
@@ -174,26 +159,15 @@ static void test_analyzers_gem__osv_match(void **state)
         const char *ver;
         int hit;
     } cases[] = {{"13.0.6", 1}, {"10.5.0", 1}, {"13.0.7.pre.1", 0}, {"13.0.7", 0}, {"13.1.0", 0}};
-    sf_vdb_builder *b = NULL;
-    sf_vdb *db = NULL;
-    sf_error err = SF_ERROR_INIT;
-    void *data = NULL;
-    size_t len = 0;
-    assert_int_equal(sf_vdb_builder_new(&b), SF_OK);
-    assert_int_equal(sf_vdb_import_buf(b, "rake.json", osv_rack, strlen(osv_rack), &err), SF_OK);
-    assert_int_equal(sf_vdb_builder_serialize(b, &data, &len, &err), SF_OK);
-    sf_vdb_builder_free(b);
-    assert_int_equal(sf_vdb_open_mem(&db, data, len, &err), SF_OK);
+    static const char *const docs[] = {osv_rack, NULL};
+    an_db db;
+    an_db_open(&db, docs, NULL);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char text[256];
         snprintf(text, sizeof text, "Gem::Specification.new do |s|\n  s.name = \"rake\".freeze\n"
                  "  s.version = \"%s\"\nend\n", cases[i].ver);
-        sf_inv_source src;
         sf_findings f;
-        assert_int_equal(an_run(&sf_an_gem, "specifications/rake.gemspec", 0100644, text, strlen(text),
-                                &src, &err), SF_OK);
-        sf_findings_init(&f);
-        assert_int_equal(sf_match_packages(db, NULL, src.pkgs, src.npkgs, &f, &err), SF_OK);
+        an_db_match_text(&db, &sf_an_gem, "specifications/rake.gemspec", text, &f);
         if ((f.n == 1) != cases[i].hit)
             fail_msg("rake %s: %zu findings", cases[i].ver, f.n);
         if (f.n) {
@@ -202,10 +176,8 @@ static void test_analyzers_gem__osv_match(void **state)
             assert_string_equal(f.items[0].fixed, "13.0.7.pre.1");
         }
         sf_findings_clear(&f);
-        sf_inv_source_clear(&src);
     }
-    sf_vdb_close(db);
-    free(data);
+    an_db_close(&db);
 }
 
 /* Every real gemspec under the installed Ruby's specification folders

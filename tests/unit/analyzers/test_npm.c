@@ -157,10 +157,7 @@ static void test_analyzers_npm__yarn_lock(void **state)
 static void test_analyzers_npm__wants_and_shadowing(void **state)
 {
     (void)state;
-    static const struct {
-        const char *path;
-        int want;
-    } cases[] = {
+    static const an_want cases[] = {
         {"node_modules/a/package.json", 1},
         {"usr/lib/node_modules/npm/node_modules/@npmcli/arborist/package.json", 1},
         {"node_modules/@s/package.json", 0},
@@ -174,10 +171,7 @@ static void test_analyzers_npm__wants_and_shadowing(void **state)
         {"npm-shrinkwrap.json", 1},
         {"xnode_modules/a/package.json", 0},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        sf_entry e = {cases[i].path, 100, 0100644};
-        assert_int_equal(sf_an_npm.wants(&e), cases[i].want);
-    }
+    an_expect_wants(&sf_an_npm, cases, sizeof cases / sizeof cases[0]);
     assert_true(sf_an_npm_lock_shadowed("package-lock.json", "node_modules/a/package.json"));
     assert_true(sf_an_npm_lock_shadowed("app/yarn.lock", "app/node_modules/a/node_modules/b/package.json"));
     assert_false(sf_an_npm_lock_shadowed("app/package-lock.json", "other/node_modules/a/package.json"));

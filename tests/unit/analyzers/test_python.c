@@ -43,10 +43,7 @@ static void test_analyzers_python__metadata_headers(void **state)
 static void test_analyzers_python__wants(void **state)
 {
     (void)state;
-    static const struct {
-        const char *path;
-        int want;
-    } cases[] = {
+    static const an_want cases[] = {
         {"usr/lib/python3.11/site-packages/pip-23.0.dist-info/METADATA", 1},
         {"x.dist-info/METADATA", 1},
         {"METADATA", 0},
@@ -57,10 +54,7 @@ static void test_analyzers_python__wants(void **state)
         {"usr/lib/python2.7/dist-packages/foo-1.0.egg-info", 1},
         {"src/PKG-INFO", 0},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        sf_entry e = {cases[i].path, 100, 0100644};
-        assert_int_equal(sf_an_python.wants(&e), cases[i].want);
-    }
+    an_expect_wants(&sf_an_python, cases, sizeof cases / sizeof cases[0]);
 }
 
 static void test_analyzers_python__hostile_input(void **state)

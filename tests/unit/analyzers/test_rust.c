@@ -14,9 +14,6 @@
 
 #include "an_test.h"
 #include "testutil.h"
-#include "vuln/match.h"
-#include "vuln/vdb.h"
-#include "vuln/vdb_build.h"
 
 static const char audit_json[] =
     "{\"packages\":["
@@ -341,23 +338,10 @@ static const char osv_smallvec[] =
 static void match_src(const sf_inv_source *src, const char *const *docs, const char *corpus_rel,
                       sf_findings *f)
 {
-    sf_vdb_builder *b = NULL;
-    sf_vdb *db = NULL;
-    sf_error err = SF_ERROR_INIT;
-    void *data = NULL;
-    size_t len = 0;
-    assert_int_equal(sf_vdb_builder_new(&b), SF_OK);
-    for (; docs && *docs; docs++)
-        assert_int_equal(sf_vdb_import_buf(b, "test.json", *docs, strlen(*docs), &err), SF_OK);
-    if (corpus_rel)
-        assert_int_equal(sf_vdb_import_path(b, sf_t_corpus(corpus_rel), &err), SF_OK);
-    assert_int_equal(sf_vdb_builder_serialize(b, &data, &len, &err), SF_OK);
-    sf_vdb_builder_free(b);
-    assert_int_equal(sf_vdb_open_mem(&db, data, len, &err), SF_OK);
-    sf_findings_init(f);
-    assert_int_equal(sf_match_packages(db, NULL, src->pkgs, src->npkgs, f, &err), SF_OK);
-    sf_vdb_close(db);
-    free(data);
+    an_db db;
+    an_db_open(&db, docs, corpus_rel);
+    an_db_match(&db, src, f);
+    an_db_close(&db);
 }
 
 static const sf_finding *finding(const sf_findings *f, const char *id, const char *pkg)
