@@ -19,6 +19,8 @@
  *   <p>:agg:results  HASH digest -> the latest result document as received
  *   <p>:agg:order    HASH digest -> "<run rank>|<time>|<run>|<db>"
  *   <p>:agg:refs     HASH "registry/repo:tag" -> digest it last resolved to
+ *                    (the index digest for a multi-arch tag)
+ *   <p>:agg:index:<d> SET platform image digests of index d
  *   <p>:agg:counts   HASH counters: images errors vulnerable findings fixable
  *                    sev|<S>; the same under "reg|<registry>|" and
  *                    "repo|<registry>/<repo>|"; err|<kind>

@@ -451,6 +451,14 @@ static int index_ops(plan_ctx *c, const sf_agg_view *v, int sign)
 }
 
 /* Per-digest documents and the ref -> digest map of the new view. */
+/* What a ref of v resolves to in the ref map: the digest its tag points
+ * at, so the index for a multi-arch tag (every platform image of it then
+ * keeps the tag), the image itself otherwise. */
+const char *sf_agg_ref_target(const sf_agg_view *v)
+{
+    return v->job_key && *v->job_key ? v->job_key : v->digest;
+}
+
 static int doc_ops(plan_ctx *c, const sf_agg_view *nv, const char *result_json, size_t rlen)
 {
     char key[SF_KEY_MAX];
@@ -474,7 +482,12 @@ static int doc_ops(plan_ctx *c, const sf_agg_view *nv, const char *result_json, 
     if (rc != SF_OK || (rc = sf_keys_agg(key, c->prefix, "refs", c->err)) != SF_OK)
         goto done;
     for (size_t i = 0; rc == SF_OK && i < nv->nrefs; i++)
-        rc = plan_add(c->p, SF_AOP_HSET, key, nv->refs[i], nv->digest);
+        rc = plan_add(c->p, SF_AOP_HSET, key, nv->refs[i], sf_agg_ref_target(nv));
+    /* A platform image of an index: the index names its images, so a tag
+     * resolved to the index can be expanded (query image). */
+    if (rc == SF_OK && strcmp(sf_agg_ref_target(nv), nv->digest) != 0 &&
+        (rc = sf_keys_agg_index(key, c->prefix, nv->job_key, c->err)) == SF_OK)
+        rc = plan_add(c->p, SF_AOP_SADD, key, nv->digest, NULL);
 done:
     sf_buf_free(&b);
     return rc;
@@ -491,7 +504,7 @@ static int dropped_refs(plan_ctx *c, const sf_agg_view *old, const sf_agg_view *
         for (size_t j = 0; j < nv->nrefs && !kept; j++)
             kept = strcmp(old->refs[i], nv->refs[j]) == 0;
         if (!kept)
-            rc = plan_add(c->p, SF_AOP_HDELEQ, key, old->refs[i], old->digest);
+            rc = plan_add(c->p, SF_AOP_HDELEQ, key, old->refs[i], sf_agg_ref_target(old));
     }
     return rc;
 }
@@ -512,7 +525,7 @@ int sf_agg_plan_refs(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
         (rc = sf_keys_agg(key, prefix, "refs", err)) != SF_OK)
         goto done;
     for (size_t i = 0; rc == SF_OK && i < nv->nrefs; i++)
-        rc = plan_add(p, SF_AOP_HSET, key, nv->refs[i], nv->digest);
+        rc = plan_add(p, SF_AOP_HSET, key, nv->refs[i], sf_agg_ref_target(nv));
     if (rc == SF_OK)
         rc = dropped_refs(&c, old, nv);
 done:

@@ -185,6 +185,10 @@ int sf_agg_plan_build(sf_agg_plan *p, const char *prefix, const sf_agg_view *old
 int sf_agg_plan_refs(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
                      const sf_agg_view *nv, sf_error *err);
 
+/* The value v's refs take in the ref map: the digest the tag points at,
+ * i.e. the index of a multi-arch image (its job key), else v's digest. */
+const char *sf_agg_ref_target(const sf_agg_view *v);
+
 /* RFC 3339 UTC ("2026-01-02T03:04:05.678Z", offsets accepted) -> ms since
  * the epoch; -1 when malformed. */
 int64_t sf_agg_parse_time(const char *s);

@@ -30,8 +30,8 @@ static int run(qctx *q, sf_kv_reply **r, sf_error *err, int argc, const char **a
     return sf_kv_argv(q->kv, q->shard, argc, argv, NULL, r, err);
 }
 
-/* Refs of v that still resolve to v's digest (all of them when the map
- * has no entry). */
+/* Refs of v that still resolve to v (its digest, or the index it is a
+ * platform image of; all of them when the map has no entry). */
 static int live_refs(qctx *q, const sf_agg_view *v, sf_kv_reply **out, sf_error *err)
 {
     char refs[SF_KEY_MAX];
@@ -53,11 +53,11 @@ static int live_refs(qctx *q, const sf_agg_view *v, sf_kv_reply **out, sf_error 
     return rc;
 }
 
-static int ref_is_live(const sf_kv_reply *m, size_t i, const char *digest)
+static int ref_is_live(const sf_kv_reply *m, size_t i, const sf_agg_view *v)
 {
     if (!m || i >= m->nelem || m->elem[i].type != SF_KV_STR)
         return 1;
-    return strcmp(m->elem[i].str, digest) == 0;
+    return strcmp(m->elem[i].str, sf_agg_ref_target(v)) == 0;
 }
 
 static int emit_cve_rows(qctx *q, const sf_agg_view *v, const char *id, json_t *arr, sf_buf *out,
@@ -71,7 +71,7 @@ static int emit_cve_rows(qctx *q, const sf_agg_view *v, const char *id, json_t *
             continue;
         for (size_t i = 0; rc == SF_OK && i < (v->nrefs ? v->nrefs : 1); i++) {
             const char *ref = v->nrefs ? v->refs[i] : v->digest;
-            if (v->nrefs && !ref_is_live(m, i, v->digest))
+            if (v->nrefs && !ref_is_live(m, i, v))
                 continue;
             any = 1;
             if (arr)
@@ -143,6 +143,36 @@ done:
     return rc;
 }
 
+/* A multi-arch tag resolves to its index: one result line per platform
+ * image of it (sorted, so the output is stable). */
+static int index_results(qctx *q, const char *results, const char *digest, const char *ref,
+                         sf_buf *out, sf_error *err)
+{
+    char key[SF_KEY_MAX];
+    sf_kv_reply *m = NULL;
+    int rc, found = 0;
+    if (sf_keys_agg_index(key, q->prefix, digest, NULL) != SF_OK)
+        return sf_error_set(err, SF_ENOTFOUND, "no result for %s", ref);
+    const char *a[] = {"SORT", key, "ALPHA"};
+    if ((rc = run(q, &m, err, 3, a)) != SF_OK)
+        return rc;
+    for (size_t i = 0; rc == SF_OK && m->type == SF_KV_ARR && i < m->nelem; i++) {
+        sf_kv_reply *r = NULL;
+        const char *g[] = {"HGET", results, m->elem[i].str};
+        if (m->elem[i].type != SF_KV_STR || (rc = run(q, &r, err, 3, g)) != SF_OK)
+            continue;
+        if (r->type == SF_KV_STR && (rc = sf_buf_append(out, r->str, r->len)) == SF_OK) {
+            rc = sf_buf_puts(out, "\n");
+            found++;
+        }
+        sf_kv_reply_free(r);
+    }
+    sf_kv_reply_free(m);
+    if (rc == SF_OK && !found)
+        rc = sf_error_set(err, SF_ENOTFOUND, "no result for %s", ref);
+    return rc;
+}
+
 int sf_query_image(sf_kv *kv, const char *prefix, const char *ref, sf_buf *out, sf_error *err)
 {
     qctx q;
@@ -171,12 +201,15 @@ int sf_query_image(sf_kv *kv, const char *prefix, const char *ref, sf_buf *out, 
     const char *a2[] = {"HGET", results, digest};
     if ((rc = run(&q, &r, err, 3, a2)) != SF_OK)
         return rc;
-    if (r->type != SF_KV_STR)
-        rc = sf_error_set(err, SF_ENOTFOUND, "no result for %s", ref);
-    else if ((rc = sf_buf_append(out, r->str, r->len)) == SF_OK)
-        rc = sf_buf_puts(out, "\n");
+    if (r->type == SF_KV_STR) {
+        if ((rc = sf_buf_append(out, r->str, r->len)) == SF_OK)
+            rc = sf_buf_puts(out, "\n");
+        sf_kv_reply_free(r);
+        return rc;
+    }
     sf_kv_reply_free(r);
-    return rc;
+    r = NULL;
+    return index_results(&q, results, digest, ref, out, err);
 }
 
 typedef struct pkgrow {

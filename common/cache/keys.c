@@ -209,6 +209,12 @@ int sf_keys_agg_cve(char out[SF_KEY_MAX], const char *prefix, const char *id, sf
     return agg_escaped(out, prefix, "cve", id, "vulnerability id", err);
 }
 
+int sf_keys_agg_index(char out[SF_KEY_MAX], const char *prefix, const char *digest,
+                      sf_error *err)
+{
+    return agg_escaped(out, prefix, "index", digest, "index digest", err);
+}
+
 int sf_keys_agg_pkg(char out[SF_KEY_MAX], const char *prefix, const char *name, sf_error *err)
 {
     return agg_escaped(out, prefix, "pkg", name, "package name", err);

@@ -80,6 +80,9 @@ int sf_keys_run_published(char out[SF_KEY_MAX], const char *prefix, const char *
 int sf_keys_agg(char out[SF_KEY_MAX], const char *prefix, const char *name, sf_error *err);
 /* <prefix>:agg:cve:<escaped id>. */
 int sf_keys_agg_cve(char out[SF_KEY_MAX], const char *prefix, const char *id, sf_error *err);
+/* <prefix>:agg:index:<digest>: the platform images of a multi-arch index. */
+int sf_keys_agg_index(char out[SF_KEY_MAX], const char *prefix, const char *digest,
+                      sf_error *err);
 /* <prefix>:agg:pkg:<escaped name>. */
 int sf_keys_agg_pkg(char out[SF_KEY_MAX], const char *prefix, const char *name, sf_error *err);
 /* <prefix>:agg:run:<run_id>:<what>. */

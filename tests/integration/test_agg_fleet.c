@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "../unit/agg/agg_fix.h"
 #include "agg.h"
@@ -326,11 +327,107 @@ static void test_agg_fleet__report_totals_queries_and_replay(void **state)
     sf_agg_free(a);
 }
 
+/* One platform image of the multi-arch index 'f' (tag reg.io/multi:1). */
+static void apply_platform(sf_agg *a, char dc, const char *platform, const char *run,
+                           const char *vulns)
+{
+    sf_buf b;
+    char idx[72];
+    sf_buf_init(&b, 0);
+    fix_result(&b, dc, run, "db1", "2026-02-01T00:00:00Z", "reg.io/multi:1", vulns, NULL);
+    json_t *r = json_loadb(b.data, b.len, 0, NULL);
+    assert_non_null(r);
+    json_object_set_new(r, "platform", json_string(platform));
+    json_object_set_new(r, "index_digest", json_string(fix_digest('f', idx)));
+    char *s = json_dumps(r, JSON_COMPACT);
+    sf_agg_outcome oc;
+    sf_error e = SF_ERROR_INIT;
+    if (sf_agg_apply_result(a, s, strlen(s), &oc, &e) != SF_OK)
+        fail_msg("apply %s: %s", platform, e.msg);
+    assert_int_equal(oc, SF_AGG_APPLIED);
+    free(s);
+    json_decref(r);
+    sf_buf_free(&b);
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; s && *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* A multi-arch tag is every platform's: `query cve` names the tag on each
+ * platform image holding the CVE (not only the one written last), and
+ * `query image` of the tag gives one result per platform. */
+static void test_agg_fleet__multiarch_tag_on_every_platform(void **state)
+{
+    (void)state;
+    if (!kv)
+        skip();
+    sf_agg *a = NULL;
+    wipe();
+    assert_int_equal(sf_agg_new(&a, kv, prefix, NULL), SF_OK);
+    const char *both = "CVE-2021-3711:openssl:1.1.1k-r0:1.1.1l-r0:CRITICAL";
+    apply_platform(a, 'b', "linux/amd64", "multi1", both);
+    apply_platform(a, 'c', "linux/arm64/v8", "multi1",
+                   "CVE-2021-3711:openssl:1.1.1k-r0:1.1.1l-r0:CRITICAL;"
+                   "CVE-2022-0778:openssl:1.1.1k-r0:-:HIGH");
+    sf_buf q;
+    sf_buf_init(&q, 0);
+    assert_int_equal(sf_query_cve(kv, prefix, "CVE-2021-3711", 1, &q, NULL), SF_OK);
+    json_t *rows = json_loads(q.data, 0, NULL);
+    assert_true(json_is_array(rows));
+    assert_int_equal(json_array_size(rows), 2);
+    char dm[72], dn[72];
+    int seen_m = 0, seen_n = 0;
+    size_t i;
+    json_t *x;
+    json_array_foreach(rows, i, x) {
+        const char *ref = json_string_value(json_object_get(x, "ref"));
+        const char *d = json_string_value(json_object_get(x, "digest"));
+        if (!ref || !d || strcmp(ref, "reg.io/multi:1") != 0)
+            fail_msg("row without the tag: ref %s, digest %s", ref ? ref : "null", d ? d : "null");
+        seen_m += strcmp(d, fix_digest('b', dm)) == 0;
+        seen_n += strcmp(d, fix_digest('c', dn)) == 0;
+    }
+    assert_int_equal(seen_m, 1);
+    assert_int_equal(seen_n, 1);
+    json_decref(rows);
+    sf_buf_reset(&q);
+    assert_int_equal(sf_query_cve(kv, prefix, "CVE-2022-0778", 0, &q, NULL), SF_OK);
+    assert_int_equal(count_lines(q.data), 1);
+    assert_non_null(strstr(q.data, "reg.io/multi:1\topenssl"));
+    sf_buf_reset(&q);
+    assert_int_equal(sf_query_image(kv, prefix, "reg.io/multi:1", &q, NULL), SF_OK);
+    assert_int_equal(count_lines(q.data), 2);
+    assert_non_null(strstr(q.data, "\"linux/amd64\""));
+    assert_non_null(strstr(q.data, "\"linux/arm64/v8\""));
+    sf_buf_reset(&q);
+
+    /* The tag moves to a single-arch image: neither platform image keeps
+     * it, and the tag resolves to the new image alone. */
+    assert_int_equal(apply(a, 'd', "multi2", "db1", "2026-02-02T00:00:00Z", "reg.io/multi:1", both,
+                           NULL),
+                     SF_AGG_APPLIED);
+    assert_int_equal(sf_query_cve(kv, prefix, "CVE-2022-0778", 0, &q, NULL), SF_OK);
+    assert_null(strstr(q.data, "reg.io/multi:1\t"));
+    sf_buf_reset(&q);
+    assert_int_equal(sf_query_image(kv, prefix, "reg.io/multi:1", &q, NULL), SF_OK);
+    assert_int_equal(count_lines(q.data), 1);
+    char dox[72];
+    assert_non_null(strstr(q.data, fix_digest('d', dox)));
+    sf_buf_free(&q);
+    sf_agg_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_agg_fleet__duplicates_out_of_order_and_db_change),
         cmocka_unit_test(test_agg_fleet__report_totals_queries_and_replay),
+        cmocka_unit_test(test_agg_fleet__multiarch_tag_on_every_platform),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
