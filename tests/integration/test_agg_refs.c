@@ -452,7 +452,11 @@ static void test_agg_refs__new_tag_on_current_digest_is_reported(void **state)
     char cve[128];
     snprintf(cve, sizeof cve, "%s", v1->vulns[0].id);
     sf_agg_view_free(v1);
-    double jobs1 = worker_metric("scanfarm_jobs_total");
+    /* The worker counts a job once its result's delivery is confirmed,
+     * which can come after the aggregator already folded the result. */
+    double jobs1 = 0;
+    for (int i = 0; i < 100 && (jobs1 = worker_metric("scanfarm_jobs_total")) < 1; i++)
+        usleep(100 * 1000);
     double layers1 = worker_metric("scanfarm_layers_total");
     double bytes1 = worker_metric("scanfarm_layer_bytes_analysed_total");
     assert_true(jobs1 >= 1);
