@@ -118,20 +118,35 @@ static char *counts_snapshot(void)
     return sf_buf_steal(&b, NULL);
 }
 
+/* Fold one result document; it must be accepted (applied or not). */
+static sf_agg_outcome apply_doc(sf_agg *a, const char *doc, size_t len)
+{
+    sf_error e = SF_ERROR_INIT;
+    sf_agg_outcome oc = SF_AGG_STALE;
+    int rc = sf_agg_apply_result(a, doc, len, &oc, &e);
+    if (rc != SF_OK)
+        fprintf(stderr, "apply: %s\n", e.msg);
+    assert_int_equal(rc, SF_OK);
+    return oc;
+}
+
 static sf_agg_outcome apply(sf_agg *a, char dc, const char *run, const char *db, const char *at,
                             const char *refs, const char *vulns, const char *err)
 {
     sf_buf b;
-    sf_error e = SF_ERROR_INIT;
-    sf_agg_outcome oc = SF_AGG_STALE;
     sf_buf_init(&b, 0);
     fix_result(&b, dc, run, db, at, refs, vulns, err);
-    int rc = sf_agg_apply_result(a, b.data, b.len, &oc, &e);
-    if (rc != SF_OK)
-        fprintf(stderr, "apply: %s\n", e.msg);
-    assert_int_equal(rc, SF_OK);
+    sf_agg_outcome oc = apply_doc(a, b.data, b.len);
     sf_buf_free(&b);
     return oc;
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; s && *s; s++)
+        n += *s == '\n';
+    return n;
 }
 
 static void test_agg_fleet__duplicates_out_of_order_and_db_change(void **state)
@@ -277,10 +292,7 @@ static void test_agg_fleet__report_totals_queries_and_replay(void **state)
     assert_non_null(strstr(q.data, "reg.io/web:latest\t"));
     assert_non_null(strstr(q.data, "reg.io/api:2\topenssl\t1.1.1j-r0\t"));
     assert_non_null(strstr(q.data, "127.0.0.1:5000/agg/cache:1\t"));
-    size_t lines = 0;
-    for (const char *p = q.data; *p; p++)
-        lines += *p == '\n';
-    assert_int_equal(lines, 4);
+    assert_int_equal(count_lines(q.data), 4);
     sf_buf_reset(&q);
     assert_int_equal(sf_query_package(kv, prefix, "openssl", 0, &q, NULL), SF_OK);
     assert_non_null(strstr(q.data, "openssl\tAlpine:v3.10\t1.1.1k-r0\t2 images"));
@@ -340,22 +352,10 @@ static void apply_platform(sf_agg *a, char dc, const char *platform, const char 
     json_object_set_new(r, "platform", json_string(platform));
     json_object_set_new(r, "index_digest", json_string(fix_digest('f', idx)));
     char *s = json_dumps(r, JSON_COMPACT);
-    sf_agg_outcome oc;
-    sf_error e = SF_ERROR_INIT;
-    if (sf_agg_apply_result(a, s, strlen(s), &oc, &e) != SF_OK)
-        fail_msg("apply %s: %s", platform, e.msg);
-    assert_int_equal(oc, SF_AGG_APPLIED);
+    assert_int_equal(apply_doc(a, s, strlen(s)), SF_AGG_APPLIED);
     free(s);
     json_decref(r);
     sf_buf_free(&b);
-}
-
-static size_t count_lines(const char *s)
-{
-    size_t n = 0;
-    for (; s && *s; s++)
-        n += *s == '\n';
-    return n;
 }
 
 /* A multi-arch tag is every platform's: `query cve` names the tag on each
