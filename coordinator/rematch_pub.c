@@ -12,7 +12,6 @@
 #include "base/log.h"
 #include "agg.h"
 #include "bus/kprod.h"
-#include "bus/msg_result.h"
 #include "rematch_int.h"
 
 static void inv_clear(rm_inv *v)
@@ -163,20 +162,19 @@ static int produce_json(rm_ctx *c, const char *topic, const char *key, json_t *d
  * summary must see the same numbers as one counting the list. */
 static void recount_summary(json_t *doc)
 {
-    static const char *const sev[] = {"UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"};
     json_t *sum = json_object_get(doc, "summary");
     if (!json_is_object(sum))
         return;
-    json_int_t by[5] = {0}, fixable = 0;
+    json_int_t by[SF_SEV_N] = {0}, fixable = 0;
     json_t *vulns = json_object_get(doc, "vulnerabilities"), *x;
     size_t i;
     json_array_foreach(vulns, i, x) {
-        by[sf_severity_rank(json_string_value(json_object_get(x, "severity")), 0)]++;
+        by[sf_agg_sev_parse(json_string_value(json_object_get(x, "severity")))]++;
         fixable += json_is_string(json_object_get(x, "fixed"));
     }
     json_t *bs = json_object();
-    for (int k = 4; k >= 0; k--)
-        json_object_set_new(bs, sev[k], json_integer(by[k]));
+    for (int k = 0; k < SF_SEV_N; k++) /* CRITICAL first, as the encoder writes them */
+        json_object_set_new(bs, sf_agg_sev_name(k), json_integer(by[k]));
     json_object_set_new(sum, "by_severity", bs);
     json_object_set_new(sum, "vulnerabilities", json_integer((json_int_t)json_array_size(vulns)));
     json_object_set_new(sum, "fixable", json_integer(fixable));
