@@ -43,7 +43,7 @@ static int teardown(void **state)
     (void)state;
     wt_kill_all(); /* the worker and the registry, when an assertion left them */
     if (topics_made) {
-        wt_delete_topics("127.0.0.1:9092", jobs_topic, results_topic, dlq_topic);
+        wt_delete_topics(sf_t_kafka(), jobs_topic, results_topic, dlq_topic);
         topics_made = 0;
     }
     if (tag[0])
@@ -74,7 +74,7 @@ static void produce_job(const char *registry, const char *repo, const char *dige
 {
     sf_kprod *p = NULL;
     sf_error e = SF_ERROR_INIT;
-    sf_kprod_opts po = {.brokers = "127.0.0.1:9092"};
+    sf_kprod_opts po = {.brokers = sf_t_kafka()};
     assert_int_equal(sf_kprod_new(&p, &po, &e), SF_OK);
     char ref[300];
     snprintf(ref, sizeof ref, "%s/%s:big", registry, repo);
@@ -108,7 +108,7 @@ static json_t *wait_result(const char *digest, pid_t worker, int timeout_s)
 static void test_worker_biglayer__rss_bounded_over_1gib_layer(void **state)
 {
     (void)state;
-    if (!t_service_up(6379) || !wt_tcp_up(9092) || access(wt_bin("scanfarm-worker"), X_OK) != 0 ||
+    if (!sf_t_addr_up(sf_t_redis()) || !sf_t_addr_up(sf_t_kafka()) || access(wt_bin("scanfarm-worker"), X_OK) != 0 ||
         access("/usr/bin/docker-registry", X_OK) != 0)
         skip();
     uint64_t t_start = t_now_ms();
@@ -138,7 +138,7 @@ static void test_worker_biglayer__rss_bounded_over_1gib_layer(void **state)
 
     sf_kprod *p = NULL;
     sf_error e = SF_ERROR_INIT;
-    sf_kprod_opts po = {.brokers = "127.0.0.1:9092"};
+    sf_kprod_opts po = {.brokers = sf_t_kafka()};
     assert_int_equal(sf_kprod_new(&p, &po, &e), SF_OK);
     topics_made = 1;
     assert_int_equal(sf_kprod_create_topic(p, jobs_topic, 1, 1, 15000, &e), SF_OK);
@@ -151,8 +151,8 @@ static void test_worker_biglayer__rss_bounded_over_1gib_layer(void **state)
     char sport[16], logp[400];
     snprintf(sport, sizeof sport, "%d", mport);
     snprintf(logp, sizeof logp, "%s/worker.log", dir);
-    char *argv[] = {(char *)wt_bin("scanfarm-worker"), "--kafka", "127.0.0.1:9092", "--redis",
-                    "127.0.0.1:6379", "--key-prefix", tag, "--group", group, "--jobs-topic",
+    char *argv[] = {(char *)wt_bin("scanfarm-worker"), "--kafka", (char *)sf_t_kafka(),
+                    "--redis", (char *)sf_t_redis(), "--key-prefix", tag, "--group", group, "--jobs-topic",
                     jobs_topic, "--results-topic", results_topic, "--dlq-topic", dlq_topic,
                     "--metrics-port", sport, "--metrics-addr", "127.0.0.1", "--concurrency", "1",
                     "--insecure-registry", registry, "--log-level", "info", NULL};

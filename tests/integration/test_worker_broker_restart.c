@@ -173,7 +173,7 @@ static int broker_prereqs(void)
 /* Push the corpus (a no-op when it is there) and read its image list. */
 static int load_images(void)
 {
-    nimgs = wt_corpus_images("127.0.0.1:5000", list_path, imgs, MAX_IMAGES);
+    nimgs = wt_corpus_images(sf_t_registry(), list_path, imgs, MAX_IMAGES);
     return nimgs > 0 ? 0 : -1;
 }
 
@@ -190,7 +190,7 @@ static void produce_round(sf_kprod *p, int round)
     run_name(round, run, sizeof run);
     for (int k = 0; k < nimgs; k++) {
         sf_error e = SF_ERROR_INIT;
-        assert_int_equal(wt_produce_job(p, jobs_topic, run, "127.0.0.1:5000", imgs[k].repo,
+        assert_int_equal(wt_produce_job(p, jobs_topic, run, sf_t_registry(), imgs[k].repo,
                                         imgs[k].digest, imgs[k].ref, &e),
                          SF_OK);
     }
@@ -302,7 +302,7 @@ static pid_t spawn_worker(int i)
         execl(wt_bin("scanfarm-worker"), "scanfarm-worker", "--kafka", kafka, "--redis", redis,
               "--key-prefix", tag, "--group", group, "--jobs-topic", jobs_topic,
               "--results-topic", results_topic, "--dlq-topic", dlq_topic, "--metrics-port", "0",
-              "--concurrency", "2", "--insecure-registry", "127.0.0.1:5000",
+              "--concurrency", "2", "--insecure-registry", sf_t_registry(),
               "--session-timeout-ms", "6000", "--grace", "20", (char *)NULL);
         _exit(127);
     }
@@ -374,7 +374,7 @@ static void test_worker_broker_restart__no_job_lost(void **state)
     (void)state;
     if (access(wt_bin("scanfarm-worker"), X_OK) != 0 || !broker_prereqs() ||
         system("command -v redis-server >/dev/null 2>&1") != 0 ||
-        system("curl -sf -o /dev/null --max-time 5 http://127.0.0.1:5000/v2/") != 0)
+        !sf_t_addr_up(sf_t_registry()))
         skip();
     uint64_t t_start = t_now_ms();
     snprintf(tag, sizeof tag, "brk-restart-%ld", (long)getpid());

@@ -55,7 +55,7 @@ static int teardown(void **state)
     (void)state;
     wt_kill_all();
     if (topics_made) {
-        wt_delete_topics("127.0.0.1:9092", jobs_topic, results_topic, dlq_topic);
+        wt_delete_topics(sf_t_kafka(), jobs_topic, results_topic, dlq_topic);
         topics_made = 0;
     }
     if (prefix[0])
@@ -78,10 +78,10 @@ static json_t *push_fleet(void)
         return NULL;
     /* The fleet is a function of the seed: reruns find every blob in place. */
     snprintf(cmd, sizeof cmd,
-             "python3 %s/bench/fleet.py --registry http://127.0.0.1:5000 --prefix hfleet-race/s7 "
+             "python3 %s/bench/fleet.py --registry http://%s --prefix hfleet-race/s7 "
              "--repos " NREPOS " --tags " NTAGS " --share 0 --multiarch 0 --bases %d --app-kb 4 "
              "--seed 7 --no-reference --threads 4 --truth %s",
-             src, NBASES, truth_path);
+             src, sf_t_registry(), NBASES, truth_path);
     if (system(cmd) != 0)
         return NULL;
     json_error_t je;
@@ -92,10 +92,10 @@ static void produce_jobs(rimage *im, size_t n)
 {
     sf_kprod *p = NULL;
     sf_error e = SF_ERROR_INIT;
-    sf_kprod_opts po = {.brokers = "127.0.0.1:9092"};
+    sf_kprod_opts po = {.brokers = sf_t_kafka()};
     assert_int_equal(sf_kprod_new(&p, &po, &e), SF_OK);
     for (size_t k = 0; k < n; k++)
-        assert_int_equal(wt_produce_job(p, jobs_topic, tag, "127.0.0.1:5000", im[k].repo,
+        assert_int_equal(wt_produce_job(p, jobs_topic, tag, sf_t_registry(), im[k].repo,
                                         im[k].digest, im[k].ref, &e),
                          SF_OK);
     assert_int_equal(sf_kprod_flush(p, 30000, &e), SF_OK);
@@ -108,11 +108,11 @@ static pid_t spawn_worker(int i, int port)
     snprintf(sport, sizeof sport, "%d", port);
     snprintf(cid, sizeof cid, "%s-w%d", tag, i);
     snprintf(logp, sizeof logp, "%s/worker-%d.log", logdir, i);
-    char *argv[] = {(char *)wt_bin("scanfarm-worker"), "--kafka", "127.0.0.1:9092", "--redis",
-                    "127.0.0.1:6379", "--key-prefix", prefix, "--group", group, "--jobs-topic",
+    char *argv[] = {(char *)wt_bin("scanfarm-worker"), "--kafka", (char *)sf_t_kafka(),
+                    "--redis", (char *)sf_t_redis(), "--key-prefix", prefix, "--group", group, "--jobs-topic",
                     jobs_topic, "--results-topic", results_topic, "--dlq-topic", dlq_topic,
                     "--metrics-port", sport, "--metrics-addr", "127.0.0.1", "--concurrency",
-                    CONCURRENCY, "--insecure-registry", "127.0.0.1:5000", "--client-id", cid,
+                    CONCURRENCY, "--insecure-registry", (char *)sf_t_registry(), "--client-id", cid,
                     "--grace", "30", "--log-level", "info", NULL};
     return wt_spawn(argv, logp);
 }
@@ -219,7 +219,8 @@ static int collect(rimage *im, size_t n, int timeout_s, long *misses, int *dups)
 static void test_worker_race__sixteen_processes_one_analysis_per_layer(void **state)
 {
     (void)state;
-    if (!t_service_up(6379) || !wt_tcp_up(9092) || !wt_tcp_up(5000) ||
+    if (!sf_t_addr_up(sf_t_redis()) || !sf_t_addr_up(sf_t_kafka()) ||
+        !sf_t_addr_up(sf_t_registry()) ||
         access(wt_bin("scanfarm-worker"), X_OK) != 0)
         skip();
     uint64_t t_start = t_now_ms();
@@ -249,7 +250,7 @@ static void test_worker_race__sixteen_processes_one_analysis_per_layer(void **st
         assert_non_null(ref);
         im[k].digest = dg;
         im[k].ref = ref;
-        /* "127.0.0.1:5000/<repo>:<tag>" -> repo */
+        /* "<registry>/<repo>:<tag>" -> repo */
         const char *slash = strchr(ref, '/'), *colon = strrchr(ref, ':');
         assert_true(slash && colon > slash);
         snprintf(im[k].repo, sizeof im[k].repo, "%.*s", (int)(colon - slash - 1), slash + 1);
@@ -269,7 +270,7 @@ static void test_worker_race__sixteen_processes_one_analysis_per_layer(void **st
     /* Topics, then the 16 workers, then the jobs. */
     sf_kprod *p = NULL;
     sf_error e = SF_ERROR_INIT;
-    sf_kprod_opts po = {.brokers = "127.0.0.1:9092"};
+    sf_kprod_opts po = {.brokers = sf_t_kafka()};
     assert_int_equal(sf_kprod_new(&p, &po, &e), SF_OK);
     topics_made = 1;
     assert_int_equal(sf_kprod_create_topic(p, jobs_topic, JOB_PARTITIONS, 1, 15000, &e), SF_OK);

@@ -76,18 +76,6 @@ static inline void wt_kill_all(void)
     wt_nprocs = 0;
 }
 
-/* 1 when something accepts TCP connections on 127.0.0.1:port. */
-static inline int wt_tcp_up(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    int up = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-    if (fd >= 0)
-        close(fd);
-    return up;
-}
-
 /* fork+exec argv with stdout and stderr to logpath (NULL: /dev/null). */
 static inline pid_t wt_spawn(char *const argv[], const char *logpath)
 {
@@ -296,7 +284,7 @@ static inline sf_kcons *wt_results_reader(const char *run, const char *topic, in
     char rg[200];
     snprintf(rg, sizeof rg, "%s.reader", run);
     sf_kcons *rr = NULL;
-    sf_kcons_opts ro = {.brokers = "127.0.0.1:9092", .group = rg, .topic = topic,
+    sf_kcons_opts ro = {.brokers = sf_t_kafka(), .group = rg, .topic = topic,
                         .max_in_flight = max_in_flight};
     return sf_kcons_new(&rr, &ro, NULL) == SF_OK ? rr : NULL;
 }
@@ -345,11 +333,16 @@ static inline void wt_rm_rf(const char *dir)
         fprintf(stderr, "could not remove %s\n", dir);
 }
 
-/* Delete every Redis key under "<prefix>:" on 127.0.0.1:6379; returns the
- * number deleted (a test's cache keys must not outlive it). */
+/* Delete every Redis key under "<prefix>:" on the stack's Redis; returns
+ * the number deleted (a test's cache keys must not outlive it). */
 static inline long wt_redis_del_prefix(const char *prefix)
 {
-    redisContext *c = redisConnect("127.0.0.1", 6379);
+    char host[256];
+    const char *addr = sf_t_redis(), *colon = strrchr(addr, ':');
+    if (!colon || (size_t)(colon - addr) >= sizeof host)
+        return 0;
+    snprintf(host, sizeof host, "%.*s", (int)(colon - addr), addr);
+    redisContext *c = redisConnect(host, (int)strtol(colon + 1, NULL, 10));
     long n = 0;
     char cursor[32] = "0", pat[256];
     snprintf(pat, sizeof pat, "%s:*", prefix);
