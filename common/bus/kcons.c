@@ -191,8 +191,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
          * re-assign: a partition paused by backpressure before a rebalance
          * would come back paused while our in-flight count was reset, and
          * nothing would ever resume it. Start every assignment resumed;
-         * poll() re-applies backpressure to the new set. */
-        rd_kafka_resume_partitions(rk, parts);
+         * poll() re-applies backpressure to the new set. (The assign
+         * above has taken effect: set_paused reads the new assignment.) */
         set_paused(c, 0);
         return;
     }
