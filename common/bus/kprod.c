@@ -140,9 +140,8 @@ int sf_kprod_produce(sf_kprod *p, const char *topic, const void *key, size_t kle
         }
         if (e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
             return sf_error_set(err, SF_ELIMIT, "kafka: message too large");
-        char fe[256];
-        if (rd_kafka_fatal_error(p->rk, fe, sizeof fe))
-            return sf_error_set(err, SF_EKAFKA, "kafka producer fatal error: %s", fe);
+        if (sf_kprod_fatal(p, err) != SF_OK)
+            return SF_EKAFKA;
         return sf_error_set(err, SF_EKAFKA, "kafka produce to %s: %s", topic,
                             rd_kafka_err2str(e));
     }
@@ -190,9 +189,8 @@ int sf_kprod_flush(sf_kprod *p, long timeout_ms, sf_error *err)
                 slice = timeout_ms - el;
         }
         rd_kafka_flush(p->rk, (int)slice);
-        char fe[256];
-        if (rd_kafka_fatal_error(p->rk, fe, sizeof fe))
-            return sf_error_set(err, SF_EKAFKA, "kafka producer fatal error: %s", fe);
+        if (sf_kprod_fatal(p, err) != SF_OK)
+            return SF_EKAFKA;
         if (outstanding(p) > 0)
             SF_DEBUG("kafka", "waiting for delivery reports|outstanding=%llu",
                      (unsigned long long)outstanding(p));
