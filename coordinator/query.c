@@ -149,24 +149,37 @@ static int index_results(qctx *q, const char *results, const char *digest, const
                          sf_buf *out, sf_error *err)
 {
     char key[SF_KEY_MAX];
-    sf_kv_reply *m = NULL;
+    sf_kv_reply *m = NULL, *r = NULL;
+    const char **argv = NULL;
     int rc, found = 0;
     if (sf_keys_agg_index(key, q->prefix, digest, NULL) != SF_OK)
         return sf_error_set(err, SF_ENOTFOUND, "no result for %s", ref);
     const char *a[] = {"SORT", key, "ALPHA"};
     if ((rc = run(q, &m, err, 3, a)) != SF_OK)
         return rc;
-    for (size_t i = 0; rc == SF_OK && m->type == SF_KV_ARR && i < m->nelem; i++) {
-        sf_kv_reply *r = NULL;
-        const char *g[] = {"HGET", results, m->elem[i].str};
-        if (m->elem[i].type != SF_KV_STR || (rc = run(q, &r, err, 3, g)) != SF_OK)
-            continue;
-        if (r->type == SF_KV_STR && (rc = sf_buf_append(out, r->str, r->len)) == SF_OK) {
-            rc = sf_buf_puts(out, "\n");
-            found++;
-        }
-        sf_kv_reply_free(r);
+    if (m->type != SF_KV_ARR || m->nelem == 0)
+        goto done;
+    /* One round trip for every platform's result. */
+    if (!(argv = calloc(m->nelem + 2, sizeof *argv))) {
+        rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+        goto done;
     }
+    argv[0] = "HMGET";
+    argv[1] = results;
+    for (size_t i = 0; i < m->nelem; i++)
+        argv[2 + i] = m->elem[i].type == SF_KV_STR ? m->elem[i].str : "";
+    if ((rc = run(q, &r, err, (int)m->nelem + 2, argv)) != SF_OK)
+        goto done;
+    for (size_t i = 0; rc == SF_OK && i < r->nelem; i++) {
+        if (r->elem[i].type != SF_KV_STR)
+            continue;
+        if ((rc = sf_buf_append(out, r->elem[i].str, r->elem[i].len)) == SF_OK)
+            rc = sf_buf_puts(out, "\n");
+        found++;
+    }
+done:
+    free(argv);
+    sf_kv_reply_free(r);
     sf_kv_reply_free(m);
     if (rc == SF_OK && !found)
         rc = sf_error_set(err, SF_ENOTFOUND, "no result for %s", ref);
