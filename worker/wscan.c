@@ -12,6 +12,7 @@
 
 #include "analyze/analyzer.h"
 #include "analyze/scan.h"
+#include "bus/msg_result.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "registry/registry.h"
@@ -134,6 +135,16 @@ static int scan(void *ctx, const sf_job *job, const sf_layer_memo *memo, sf_work
     if ((rc = sf_scan_registry(reg, job->repository, job->digest, &o, &rep, err)) != SF_OK)
         goto done;
     for (size_t i = 0; i < sf_scan_report_count(rep); i++) {
+        if (!sf_scan_report_digest(rep, i)) {
+            /* The root manifest itself could not be had (registry down,
+             * 404, TLS, limits): the report's one result names no digest.
+             * Hand the reason back so the job loop publishes the error
+             * result under the job's own digest. */
+            const sf_result *r = sf_scan_report_result(rep, i);
+            rc = sf_error_set(err, r->error_code != SF_OK ? r->error_code : SF_EINTERNAL, "%s",
+                              r->error ? r->error : "root manifest unavailable");
+            goto done;
+        }
         sf_buf_reset(&out);
         int jrc = sf_scan_report_result_json(rep, i, &out);
         if (jrc != SF_OK) {
