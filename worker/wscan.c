@@ -94,7 +94,10 @@ static int reg_get(sf_wscan *s, const char *host, sf_reg **out, sf_error *err)
     int sec = !insecure(s->cfg, host);
     snprintf(url, sizeof url, "%s://%s", sec ? "https" : "http", host);
     sf_reg_opts o = {.url = url, .insecure = !sec, .docker_config = s->cfg->docker_config,
-                     .max_retries = -1};
+                     .max_retries = -1,
+                     .min_rate_bps = s->cfg->transfer_min_rate > 0
+                                         ? s->cfg->transfer_min_rate * 1024 : -1,
+                     .deadline_base_ms = s->cfg->transfer_deadline_base * 1000};
     sf_reg *r = NULL;
     if ((rc = sf_reg_new(&r, &o, err)) != SF_OK)
         goto done;

@@ -2,7 +2,8 @@
  * server on loopback (in-process, no services): retries of 503 and of 429
  * with Retry-After, Authorization dropped on a redirect to another origin
  * but kept on the same origin, streaming without retry after the first
- * byte, body caps, and the basic-auth challenge round trip. */
+ * byte, body caps, declared sizes, and the basic-auth challenge round
+ * trip. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -251,6 +252,43 @@ static void test_registry_http__stream_not_retried_after_first_byte(void **state
     sf_http_free(h);
 }
 
+/* A blob's declared size is a bound: a body announced (Content-Length)
+ * or served past it fails before a byte reaches the sink; a body cap
+ * announced past its room fails before a byte is buffered. */
+static void test_registry_http__declared_size_and_cap_enforced(void **state)
+{
+    (void)state;
+    static const canned big[] = {{"HTTP/1.1 200 OK\r\n", "0123456789abcdef", 0}};
+    server s;
+    start(&s, big, 1);
+    sf_http *h = mk_http(3);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/blob", s.port);
+    size_t n = 0;
+    sf_http_req req = {.method = "GET", .url = url, .sink = count_sink, .sink_ctx = &n,
+                       .sized = 1, .size = 8};
+    sf_http_resp *resp = malloc(sizeof *resp);
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_http_fetch(h, &req, resp, &e), SF_EDIGEST);
+    assert_non_null(strstr(e.msg, "declared size of 8 bytes"));
+    assert_int_equal(n, 0);
+    assert_int_equal(s.next, 1); /* not retried */
+    req.size = 16;
+    assert_int_equal(sf_http_fetch(h, &req, resp, NULL), SF_OK);
+    assert_int_equal(n, 16);
+    sf_buf small;
+    sf_buf_init(&small, 8);
+    sf_http_req req2 = {.method = "GET", .url = url, .body = &small};
+    sf_error e2 = SF_ERROR_INIT;
+    assert_int_equal(sf_http_fetch(h, &req2, resp, &e2), SF_ELIMIT);
+    assert_non_null(strstr(e2.msg, "size cap of 8 bytes (Content-Length)"));
+    assert_int_equal(small.len, 0);
+    stop(&s);
+    sf_buf_free(&small);
+    free(resp);
+    sf_http_free(h);
+}
+
 static void test_registry_http__basic_challenge_round_trip(void **state)
 {
     (void)state;
@@ -329,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_registry_http__retries_503_and_429_retry_after),
         cmocka_unit_test(test_registry_http__redirect_drops_auth_across_origins),
         cmocka_unit_test(test_registry_http__stream_not_retried_after_first_byte),
+        cmocka_unit_test(test_registry_http__declared_size_and_cap_enforced),
         cmocka_unit_test(test_registry_http__basic_challenge_round_trip),
         cmocka_unit_test(test_registry_http__resolve_falls_back_to_get),
     };
