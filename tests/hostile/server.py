@@ -14,23 +14,32 @@ GET /__cases lists every case with what the runner must observe:
   fast     part of the CI subset (the rest runs with --all)
   args     extra scanner flags
 
+GET /__prepare/<name> builds what a case serves ahead of the scan (bombs,
+10^6 files), so generation time never counts against the scanner.
+
 A new case is one function:
 
     @case("my-case", expect="error", match="what the user must read")
     def my_case(h, kind, ref):
         if kind == "manifest": ... h.reply(...) / serve_image(h, kind, ref, img)
 
-Usage: server.py [--port N]   (0 = any free port; prints "ready <port>")
+Usage: server.py [--port N] [--exit-with-stdin]
+  --port 0 (default) picks a free port; it prints "ready <port>".
+  --exit-with-stdin: exit when stdin reaches EOF, so a test that holds a
+  pipe to it never leaves the server behind, even when killed.
 """
 import argparse
 import gzip
 import hashlib
 import io
 import json
+import os
 import subprocess
 import sys
 import tarfile
+import threading
 import time
+import zipfile
 import zlib
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -44,10 +53,11 @@ MT_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd"
 CASES = {}
 
 
-def case(name, expect="error", match=None, max_s=10, max_rss=96, fast=True, args=()):
+def case(name, expect="error", match=None, max_s=10, max_rss=64, fast=True, args=(),
+         prepare=None):
     def deco(fn):
-        CASES[name] = dict(fn=fn, expect=expect, match=match, max_s=max_s, max_rss=max_rss,
-                           fast=fast, args=list(args))
+        CASES[name] = dict(fn=fn, prepare=prepare, expect=expect, match=match, max_s=max_s,
+                           max_rss=max_rss, fast=fast, args=list(args))
         return fn
     return deco
 
@@ -230,8 +240,14 @@ class H(BaseHTTPRequestHandler):
 
     def route(self):
         if self.path == "/__cases":
-            meta = {k: {m: v for m, v in c.items() if m != "fn"} for k, c in CASES.items()}
+            meta = {k: {m: v for m, v in c.items() if m not in ("fn", "prepare")}
+                    for k, c in CASES.items()}
             return self.reply(200, json.dumps(meta).encode())
+        if self.path.startswith("/__prepare/") and self.path[11:] in CASES:
+            prep = CASES[self.path[11:]]["prepare"]
+            if prep:
+                prep()
+            return self.reply(200, b"{}")
         if self.path == "/v2/" or self.path == "/v2":
             return self.reply(200, b"{}")
         parts = self.path.split("?")[0].split("/")
@@ -432,19 +448,20 @@ def deep_json(h, kind, ref):
     serve_image(h, kind, ref, plain_image())
 
 
-@case("gzip-bomb", match="limit", max_s=30, fast=False)
+@case("gzip-bomb", match="limit", max_s=30, fast=False, prepare=lambda: bomb_image("gzip", 256))
 def gzip_bomb(h, kind, ref):
     """256 MiB of zeros in a 250 KB gzip layer."""
     serve_image(h, kind, ref, bomb_image("gzip", 256))
 
 
-@case("zstd-bomb", match="limit", max_s=30, fast=False)
+@case("zstd-bomb", match="limit", max_s=30, fast=False, prepare=lambda: bomb_image("zstd", 256))
 def zstd_bomb(h, kind, ref):
     """256 MiB of zeros in a few KB of zstd."""
     serve_image(h, kind, ref, bomb_image("zstd", 256))
 
 
-@case("files-1e6", expect="ok", max_s=180, max_rss=128, fast=False)
+@case("files-1e6", expect="ok", max_s=180, fast=False,
+      prepare=lambda: many_files_image(1000000))
 def files_1e6(h, kind, ref):
     """10^6 empty files in one layer: walked with bounded memory."""
     serve_image(h, kind, ref, many_files_image(1000000))
@@ -480,10 +497,72 @@ class Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+def nested_jar(depth):
+    """A jar holding a jar holding ... depth levels, each with a pom.properties."""
+    inner = b""
+    for level in range(depth):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("META-INF/maven/org.example/lib%d/pom.properties" % level,
+                       "groupId=org.example\nartifactId=lib%d\nversion=1.%d\n" % (level, level))
+            if inner:
+                z.writestr("lib/inner%d.jar" % level, inner)
+        inner = buf.getvalue()
+    return inner
+
+
+@lru_cache(maxsize=None)
+def jars_image():
+    return Image([gz_layer(base_layer()),
+                  gz_layer(tar_of([("app/deep.jar", nested_jar(12))]))])
+
+
+@case("nested-jars", expect="ok", max_s=5)
+def nested_jars(h, kind, ref):
+    """A jar nested 12 deep (past SF_LIM_JAR_DEPTH): bounded, no crash."""
+    serve_image(h, kind, ref, jars_image())
+
+
+def bad_elves():
+    """ELF files whose headers point past their end or overflow."""
+    hdr = bytearray(64)
+    hdr[0:4] = b"\x7fELF"
+    hdr[4], hdr[5], hdr[6] = 2, 1, 1             # 64-bit, little endian, version 1
+    hdr[16:18] = (2).to_bytes(2, "little")       # ET_EXEC
+    hdr[18:20] = (62).to_bytes(2, "little")      # x86-64
+    huge = bytearray(hdr)
+    huge[40:48] = (2 ** 63).to_bytes(8, "little")  # e_shoff past any file
+    huge[58:60] = (64).to_bytes(2, "little")       # e_shentsize
+    huge[60:62] = (65535).to_bytes(2, "little")    # e_shnum
+    huge[62:64] = (65534).to_bytes(2, "little")    # e_shstrndx
+    wrap = bytearray(huge)
+    wrap[40:48] = (2 ** 64 - 32).to_bytes(8, "little")  # offset + size wraps
+    return [("usr/bin/truncated", bytes(hdr[:20])), ("usr/bin/huge-shoff", bytes(huge)),
+            ("usr/bin/wrapping", bytes(wrap) + b"\x00" * 64),
+            ("usr/local/bin/gobin", bytes(huge) + b"\xff Go buildinf:" + b"\xff" * 32)]
+
+
+@lru_cache(maxsize=None)
+def elves_image():
+    return Image([gz_layer(base_layer()), gz_layer(tar_of(bad_elves()))])
+
+
+@case("malformed-elf", expect="ok", max_s=5)
+def malformed_elf(h, kind, ref):
+    """Binaries whose ELF headers lie: skipped, never read out of bounds."""
+    serve_image(h, kind, ref, elves_image())
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--exit-with-stdin", action="store_true")
     a = ap.parse_args()
+    if a.exit_with_stdin:
+        def watch():
+            sys.stdin.buffer.read()
+            os._exit(0)
+        threading.Thread(target=watch, daemon=True).start()
     srv = Server(("127.0.0.1", a.port), H)
     print("ready %d" % srv.server_address[1], flush=True)
     try:

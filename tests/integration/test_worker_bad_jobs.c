@@ -8,12 +8,15 @@
  *      the worker was not told is plain HTTP: TLS to a plain-HTTP server;
  *   2. a digest the registry does not have (404);
  *   3. a registry that refuses connections (nothing listens);
- *   4. a real corpus image.
+ *   4. a real corpus image;
+ *   5. a layer trickled at 2 bytes/s by tests/hostile/server.py (case
+ *      trickle-blob), the worker run with a 2 s transfer deadline base.
  *
  * Regressions: the root manifest failures of 1-3 made the worker publish
  * its error result with a NULL key and crash; the poison pill never
  * reached the DLQ (no DLQ document could quote it) and its offset never
- * committed. Now: 1-3 each get an error result keyed by the job's digest,
+ * committed; the trickled layer held its scan thread until --job-timeout.
+ * Now: 1-3 and 5 each get an error result keyed by the job's digest,
  * 0 gets a DLQ entry quoting its bytes in base64, 4 gets its result, the
  * same worker process stays up throughout, and the group's committed
  * offset passes every job.
@@ -35,8 +38,10 @@
 #include "bus/msg_job.h"
 #include "worker_helpers.h"
 
-#define NJOBS 5
+#define NJOBS 6
+#define TRICKLE 5
 static char tag[64], jobs_topic[96], results_topic[96], dlq_topic[96], group[96], logp[160];
+static char hostile[64]; /* 127.0.0.1:<port> of the hostile registry */
 static char digests[NJOBS][SF_DIGEST_MAX];
 static const char *run_id = "run-bad-jobs";
 static const unsigned char poison[] = {0xff, 0xfe, 0x00, 'j', 'o', 'b', 0x00, 0xc3, 0x28, 0x80};
@@ -63,6 +68,47 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Start tests/hostile/server.py on a free port (tracked: the teardown
+ * kills it); learn the port from its "ready <port>" line and the trickle
+ * case's manifest digest from the server. */
+static int start_hostile(char digest[SF_DIGEST_MAX])
+{
+    int fds[2], in[2];
+    char script[512];
+    snprintf(script, sizeof script, "%s/tests/hostile/server.py",
+             getenv("SF_SRC") ? getenv("SF_SRC") : ".");
+    if (pipe(fds) != 0 || pipe(in) != 0)
+        return -1;
+    pid_t p = fork();
+    if (p == 0) {
+        dup2(fds[1], 1);
+        dup2(in[0], 0);
+        close(fds[0]);
+        close(in[1]);
+        execlp("python3", "python3", script, "--port", "0", "--exit-with-stdin", (char *)NULL);
+        _exit(127);
+    }
+    /* in[1] stays open for the life of this process: at its end, even a
+     * SIGKILL, the server reads EOF and exits. */
+    close(fds[1]);
+    close(in[0]);
+    wt_track(p);
+    char line[64] = "";
+    ssize_t n = read(fds[0], line, sizeof line - 1);
+    close(fds[0]);
+    int port = n > 6 && strncmp(line, "ready ", 6) == 0 ? (int)strtol(line + 6, NULL, 10) : 0;
+    if (port <= 0)
+        return -1;
+    snprintf(hostile, sizeof hostile, "127.0.0.1:%d", port);
+    char page[8192];
+    if (wt_http_get(port, "/v2/case/trickle-blob/manifests/latest", page, sizeof page) != 0)
+        return -1;
+    const char *d = strstr(page, "Docker-Content-Digest: ");
+    if (!d || sscanf(d + 23, "%71s", digest) != 1)
+        return -1;
+    return 0;
+}
+
 static pid_t spawn_worker(void)
 {
     /* Only the stack's registry as written by the test env is plain HTTP:
@@ -72,8 +118,9 @@ static pid_t spawn_worker(void)
                     "--redis", (char *)sf_t_redis(), "--key-prefix", tag, "--group", group,
                     "--jobs-topic", jobs_topic, "--results-topic", results_topic,
                     "--dlq-topic", dlq_topic, "--metrics-port", "0", "--concurrency", "1",
-                    "--insecure-registry", (char *)sf_t_registry(), "--session-timeout-ms",
-                    "6000", "--grace", "10", NULL};
+                    "--insecure-registry", (char *)sf_t_registry(), "--insecure-registry",
+                    hostile, "--transfer-deadline-base", "2", "--transfer-min-rate", "1024",
+                    "--session-timeout-ms", "6000", "--grace", "10", NULL};
     return wt_spawn(argv, logp);
 }
 
@@ -99,10 +146,12 @@ static void produce_jobs(const wt_image *im)
     sf_digest_sha256(missing, (size_t)n, digests[3]);
     snprintf(digests[4], sizeof digests[4], "%s", im->digest);
     /* Port 1 on loopback: nothing listens, the connection is refused. */
-    const char *regs[NJOBS] = {NULL, localhost, sf_t_registry(), "127.0.0.1:1", sf_t_registry()};
+    const char *regs[NJOBS] = {NULL,           localhost, sf_t_registry(), "127.0.0.1:1",
+                               sf_t_registry(), hostile};
     for (int k = 1; k < NJOBS; k++)
-        assert_int_equal(wt_produce_job(p, jobs_topic, run_id, regs[k], im->repo, digests[k],
-                                        im->ref, &e),
+        assert_int_equal(wt_produce_job(p, jobs_topic, run_id, regs[k],
+                                        k == TRICKLE ? "case/trickle-blob" : im->repo,
+                                        digests[k], im->ref, &e),
                          SF_OK);
     assert_int_equal(sf_kprod_flush(p, 30000, &e), SF_OK);
     sf_kprod_free(p);
@@ -122,15 +171,17 @@ static void on_result(seen *s, const sf_kmsg *m)
     const char *dg = json_string_value(json_object_get(r, "digest"));
     const char *run = json_string_value(json_object_get(r, "run_id"));
     json_t *err = json_object_get(r, "error");
+    const char *msg = json_string_value(json_object_get(err, "message"));
     if (run && strcmp(run, run_id) == 0 && dg && m->key && strcmp(m->key, dg) == 0) {
         if (json_is_null(err) || !err) {
             s->ok += strcmp(dg, digests[4]) == 0;
         } else {
-            /* Jobs 1 and 4 share the digest: only 1 may fail. */
-            for (int k = 1; k < 4; k++)
-                s->errors[k] += strcmp(dg, digests[k]) == 0;
-            fprintf(stderr, "error result %s: %s\n", dg,
-                    json_is_string(err) ? json_string_value(err) : "(not a string)");
+            /* Jobs 1 and 4 share the digest: only 1 may fail. The
+             * trickle must fail on its deadline. */
+            for (int k = 1; k < NJOBS; k++)
+                s->errors[k] += k != 4 && strcmp(dg, digests[k]) == 0 &&
+                                (k != TRICKLE || (msg && strstr(msg, "deadline")));
+            fprintf(stderr, "error result %s: %s\n", dg, msg ? msg : "(no message)");
         }
     }
     json_decref(r);
@@ -186,6 +237,7 @@ static void test_worker_bad_jobs__errors_published_poison_to_dlq(void **state)
     int nimg = wt_corpus_images(sf_t_registry(), list, &im, 1);
     unlink(list);
     assert_int_equal(nimg, 1);
+    assert_int_equal(start_hostile(digests[TRICKLE]), 0);
     produce_jobs(&im);
     pid_t w = spawn_worker();
     assert_true(w > 0);
@@ -219,15 +271,15 @@ static void test_worker_bad_jobs__errors_published_poison_to_dlq(void **state)
                     WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
             break;
         }
-        if (s.ok && s.dlq && s.errors[1] && s.errors[2] && s.errors[3] &&
+        if (s.ok && s.dlq && s.errors[1] && s.errors[2] && s.errors[3] && s.errors[TRICKLE] &&
             (off = committed()) >= NJOBS)
             break;
     }
     if (!alive || off < NJOBS)
         wt_tail(logp, 40);
-    fprintf(stderr, "after %llu ms: ok=%d dlq=%d errors=%d/%d/%d committed=%lld\n",
+    fprintf(stderr, "after %llu ms: ok=%d dlq=%d errors=%d/%d/%d/%d committed=%lld\n",
             (unsigned long long)(t_now_ms() - t0), s.ok, s.dlq, s.errors[1], s.errors[2],
-            s.errors[3], (long long)off);
+            s.errors[3], s.errors[TRICKLE], (long long)off);
     sf_kcons_close(rr);
     sf_kcons_close(dr);
     assert_true(alive);
@@ -235,6 +287,7 @@ static void test_worker_bad_jobs__errors_published_poison_to_dlq(void **state)
     assert_int_equal(s.errors[1], 1);
     assert_int_equal(s.errors[2], 1);
     assert_int_equal(s.errors[3], 1);
+    assert_int_equal(s.errors[TRICKLE], 1);
     assert_int_equal(s.ok, 1);
     assert_true(off >= NJOBS);
     int st = wt_stop(w, 20);
