@@ -250,12 +250,19 @@ static int small_verified(sf_imgsrc *s, const char *digest, sf_buf *out, sf_erro
 {
     buf_sink bs = {out};
     size_t start = out->len;
-    int rc = sf_imgsrc_blob(s, digest, to_buf, &bs, err);
-    if (rc == SF_ELIMIT)
+    sf_error fe = SF_ERROR_INIT;
+    /* From a registry the cap is also the transfer's size bound: a body
+     * announced past it fails at once, and a trickled one meets the
+     * deadline its size sets (an unsized stream would have none). */
+    int reg = s->kind == SRC_REGISTRY;
+    int rc = reg ? sf_reg_get_blob_sized(s->reg, s->repo, digest, out->max - out->len, to_buf,
+                                         &bs, &fe)
+                 : sf_imgsrc_blob(s, digest, to_buf, &bs, &fe);
+    if (rc == SF_ELIMIT || (reg && rc == SF_EDIGEST))
         return sf_error_set(err, SF_ELIMIT, "%s: blob %s exceeds %zu bytes", s->name, digest,
                             out->max);
     if (rc != SF_OK)
-        return rc;
+        return sf_error_set(err, rc, "%s", fe.msg[0] ? fe.msg : sf_err_name(rc));
     return sf_digest_verify(digest, out->data ? out->data + start : "", out->len - start, err);
 }
 

@@ -273,6 +273,25 @@ def trickle_blob(h, kind, ref):
     serve_image(h, kind, ref, img)
 
 
+@case("trickle-config", match="deadline", max_s=10)
+def trickle_config(h, kind, ref):
+    """The image config served at 2 bytes/s: its deadline is set by the
+    config cap (2 s + 4 MiB at 1 MiB/s)."""
+    img = plain_image()
+    if kind == "blob" and ref == sha(img.config):
+        return h.trickle(img.config, 2)
+    serve_image(h, kind, ref, img)
+
+
+@case("endless-config", match="exceeds", max_s=5)
+def endless_config(h, kind, ref):
+    """An image config that never ends."""
+    img = plain_image()
+    if kind == "blob" and ref == sha(img.config):
+        return h.endless(iter(lambda: b"{" + b" " * 65536, None))
+    serve_image(h, kind, ref, img)
+
+
 def declared_1k_image():
     """The plain image, its layer declared as 1,024 bytes."""
     img = plain_image()
@@ -357,6 +376,17 @@ def index_child_bad_type(h, kind, ref):
 def ok_image(h, kind, ref):
     """The control: an honest image scans cleanly."""
     serve_image(h, kind, ref, plain_image())
+
+
+@case("no-packages", expect="ok", max_s=5)
+def no_packages(h, kind, ref):
+    """A layer without one package source (UBSan: qsort of nothing)."""
+    serve_image(h, kind, ref, empty_image())
+
+
+@lru_cache(maxsize=None)
+def empty_image():
+    return Image([gz_layer(tar_of([("README", b"nothing here\n")]))])
 
 
 @case("manifest-100mb", match="size cap", max_s=5)
