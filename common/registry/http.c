@@ -55,6 +55,7 @@ typedef struct xfer {
     int abort_code;     /* why a callback stopped the transfer */
     int in_body_ok;     /* status is 2xx: body goes to the sinks */
     int len_checked;    /* Content-Length compared with size and cap */
+    int auth_overlong;  /* a WWW-Authenticate value did not fit resp->www_auth */
 } xfer;
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
@@ -442,7 +443,10 @@ static void on_header(xfer *x, const char *name, size_t nlen, const char *v, siz
         if (!dummy && sf_digest_validate(d, NULL) == SF_OK)
             memcpy(r->digest, d, strlen(d) + 1);
     } else if (IS("www-authenticate")) {
-        copy_hdr(r->www_auth, sizeof r->www_auth, v, vlen, 1, &r->overlong);
+        int over = 0;
+        copy_hdr(r->www_auth, sizeof r->www_auth, v, vlen, 1, &over);
+        if (over)
+            r->overlong = x->auth_overlong = 1;
     } else if (IS("link")) {
         copy_hdr(r->link, sizeof r->link, v, vlen, 1, &r->overlong);
     } else if (IS("location")) {
@@ -622,7 +626,7 @@ static int exchange(sf_http *h, const sf_http_req *req, const char *method, cons
     CURL *c = NULL;
     struct curl_slist *hdrs = NULL;
     char line[SF_HTTP_HDR_MAX + 64];
-    xfer x = {h, req, resp, h->o.cancel, t0, 0, SF_OK, 0, 0};
+    xfer x = {h, req, resp, h->o.cancel, t0, 0, SF_OK, 0, 0, 0};
     int rc = acquire(h, &c);
     *retriable = 0;
     if (rc)
@@ -681,10 +685,16 @@ static int exchange(sf_http *h, const sf_http_req *req, const char *method, cons
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
     release(h, c);
     curl_slist_free_all(hdrs);
-    if (cc == CURLE_OK)
-        return SF_OK;
     char shown[512];
     url_for_msg(url, shown, sizeof shown);
+    /* A challenge we could not keep is no challenge: say so, rather than
+     * let auth report that none was offered. */
+    if (cc == CURLE_OK && resp->status == 401 && x.auth_overlong)
+        return sf_error_set(err, SF_EAUTH,
+                            "%s %s: HTTP 401 whose WWW-Authenticate header is over %d bytes",
+                            method, shown, SF_HTTP_HDR_MAX);
+    if (cc == CURLE_OK)
+        return SF_OK;
     if ((rc = abort_error(&x, cc, method, shown, err)) != SF_OK)
         return rc;
     rc = map_curl(cc, retriable);

@@ -339,6 +339,14 @@ def huge_www_authenticate(h, kind, ref):
             headers=[("WWW-Authenticate", 'Bearer realm="http://127.0.0.1:1/%s"' % realm)])
 
 
+@case("long-www-authenticate", match="WWW-Authenticate", max_s=5)
+def long_www_authenticate(h, kind, ref):
+    """401 with an 8 KiB WWW-Authenticate: past what the client keeps (4 KiB)."""
+    realm = "x" * 8192
+    h.reply(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}',
+            headers=[("WWW-Authenticate", 'Bearer realm="http://127.0.0.1:1/%s"' % realm)])
+
+
 def index_of(children):
     doc = json.dumps({"schemaVersion": 2, "mediaType": MT_INDEX, "manifests": children}).encode()
     return doc, sha(doc)
@@ -413,28 +421,27 @@ def manifest_endless(h, kind, ref):
     serve_image(h, kind, ref, plain_image())
 
 
-@case("layers-600", match="layers", max_s=5)
-def layers_600(h, kind, ref):
-    """An image of 600 layers (past SF_LIM_IMAGE_LAYERS), all the same blob."""
+def many_layers(h, kind, ref, n):
+    """The plain image with its one layer listed n times."""
     img = plain_image()
     m = json.loads(img.manifest)
-    m["layers"] = m["layers"] * 600
+    m["layers"] = m["layers"] * n
     body = json.dumps(m).encode()
     if kind == "manifest":
         return h.reply(200, body, ctype=MT_MANIFEST, digest=sha(body))
     serve_image(h, kind, ref, img)
+
+
+@case("layers-600", match="layers", max_s=5)
+def layers_600(h, kind, ref):
+    """600 layers: past SF_LIM_IMAGE_LAYERS (512)."""
+    many_layers(h, kind, ref, 600)
 
 
 @case("layers-1e5", max_s=10, fast=False)
 def layers_1e5(h, kind, ref):
     """10^5 layer descriptors: the manifest is past its cap."""
-    img = plain_image()
-    m = json.loads(img.manifest)
-    m["layers"] = m["layers"] * 100000
-    body = json.dumps(m).encode()
-    if kind == "manifest":
-        return h.reply(200, body, ctype=MT_MANIFEST, digest=sha(body))
-    serve_image(h, kind, ref, img)
+    many_layers(h, kind, ref, 100000)
 
 
 @case("wrong-digest-manifest", match="digest", max_s=5)
