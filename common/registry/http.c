@@ -50,7 +50,7 @@ typedef struct xfer {
     const sf_http_req *req;
     sf_http_resp *resp;
     const volatile int *cancel;
-    double t0;          /* start of the whole fetch (its deadline's origin) */
+    double t0;          /* start of the attempt (its deadline's origin) */
     long long deadline; /* ms after t0 that passed, when abort_code = SF_ETIMEOUT */
     int abort_code;     /* why a callback stopped the transfer */
     int in_body_ok;     /* status is 2xx: body goes to the sinks */
@@ -751,8 +751,8 @@ static int status_retriable(long st)
 int sf_http_fetch(sf_http *h, const sf_http_req *req, sf_http_resp *resp, sf_error *err)
 {
     memset(resp, 0, sizeof *resp);
-    double t0 = mono_now();
     for (int attempt = 0;; attempt++) {
+        double t0 = mono_now(); /* each attempt is a transfer with its deadline */
         int retriable = 0;
         sf_error e = SF_ERROR_INIT;
         if (req->body)
@@ -779,10 +779,12 @@ int sf_http_fetch(sf_http *h, const sf_http_req *req, sf_http_resp *resp, sf_err
         long ra = (rc == SF_ERATELIMIT || rc == SF_ESERVER) ? resp->retry_after_ms : -1;
         long d = sf_http_backoff_ms(attempt, h->o.backoff_base_ms, h->o.backoff_max_ms, ra,
                                     rand32());
-        long long b = budget_ms(h, req, resp, 0);
-        if (b >= 0 && (mono_now() - t0) * 1000.0 + (double)d > (double)b)
-            return sf_error_set(err, rc, "%s (no retry: past the request's %lld s deadline)",
-                                e.msg, b / 1000);
+        /* A server asking for more than the cap (hours, days) will not
+         * answer after the capped wait either: fail now, not after
+         * max_retries capped waits. */
+        if (ra > h->o.backoff_max_ms)
+            return sf_error_set(err, rc, "%s (no retry: Retry-After %ld s is past the %ld s cap)",
+                                e.msg, ra / 1000, h->o.backoff_max_ms / 1000);
         SF_DEBUG("registry", "retrying|url=%s code=%s status=%ld attempt=%d delay_ms=%ld",
                  shown, sf_err_name(rc), resp->status, attempt + 1, d);
         if (sleep_ms(d, h->o.cancel))

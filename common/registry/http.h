@@ -39,12 +39,12 @@ typedef struct sf_http_opts {
     long backoff_max_ms;     /* cap of any one delay, Retry-After included */
     const volatile int *cancel; /* non-zero: abort sleeps and transfers */
     const char *ca_file;     /* CA bundle (PEM) replacing the system's, or NULL */
-    /* Overall deadline of one sf_http_fetch (attempts, redirects and
-     * retry delays together): deadline_base_ms plus the request's size
-     * at min_rate_bps, the size being the declared one, else the
-     * response's Content-Length, else the body cap (0 without a body).
-     * A streamed body of unknown size has none (the stall timeout
-     * remains). min_rate_bps 0 = no deadline. */
+    /* Overall deadline of each attempt of a request (its redirects
+     * included): deadline_base_ms plus the request's size at
+     * min_rate_bps, the size being the declared one, else the response's
+     * Content-Length, else the body cap (0 without a body). A streamed
+     * body of unknown size has none (the stall timeout remains).
+     * min_rate_bps 0 = no deadline. */
     long min_rate_bps;
     long deadline_base_ms;
 } sf_http_opts;
@@ -89,7 +89,7 @@ void sf_http_free(sf_http *h);
  * Perform req: wait for a connection slot and a rate token, follow up to
  * 5 redirects (dropping Authorization when the origin changes), and retry
  * 429/5xx/network errors up to max_retries times unless a body byte was
- * already delivered. Returns SF_OK whenever a final HTTP response arrived
+ * already delivered or Retry-After asks for more than backoff_max_ms. Returns SF_OK whenever a final HTTP response arrived
  * (resp->status tells which, non-2xx bodies are never given to the sinks);
  * SF_ERATELIMIT / SF_ESERVER when retries ran out on 429 / 5xx; SF_ENET,
  * SF_ETIMEOUT on transport failures and past the overall deadline;
