@@ -33,6 +33,8 @@ typedef struct scan_args {
     int insecure;
     int fail_on; /* severity rank, 0 = off */
     int parallel;
+    long min_rate_kib;   /* --transfer-min-rate, KiB/s (0 = no deadline) */
+    long deadline_base;  /* --transfer-deadline-base, seconds */
 } scan_args;
 
 static void usage(FILE *f)
@@ -53,6 +55,10 @@ static void usage(FILE *f)
             "  --insecure             plain HTTP / no TLS verification for the registry\n"
             "                         (always on for localhost and 127.0.0.1)\n"
             "  --parallel N           layers analysed at once (default 2)\n"
+            "  --transfer-min-rate K  KiB/s every registry transfer must average: a request\n"
+            "                         gets --transfer-deadline-base plus its size at this\n"
+            "                         rate (default 256; 0 = no deadline)\n"
+            "  --transfer-deadline-base S  seconds every request gets on top (default 60)\n"
             "  --help\n\n"
             "exit codes: 0 ok, 1 findings at or above --fail-on, 2 error, 64 usage\n");
 }
@@ -83,12 +89,16 @@ static int parse_args(int argc, char **argv, scan_args *a)
         {"platform", required_argument, NULL, 'p'}, {"db", required_argument, NULL, 'd'},
         {"fail-on", required_argument, NULL, 'F'}, {"insecure", no_argument, NULL, 'k'},
         {"parallel", required_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
+        {"transfer-min-rate", required_argument, NULL, 'R'},
+        {"transfer-deadline-base", required_argument, NULL, 'B'},
         {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof *a);
     a->format = "table";
     a->db_path = getenv("SCANFARM_DB");
     a->parallel = 2;
+    a->min_rate_kib = 256;
+    a->deadline_base = 60;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "hk", opts, NULL)) != -1) {
@@ -125,6 +135,18 @@ static int parse_args(int argc, char **argv, scan_args *a)
             if (*end || v < 1 || v > 16)
                 return fprintf(stderr, "scanfarm scan: --parallel 1..16\n"), -1;
             a->parallel = (int)v;
+            break;
+        }
+        case 'R':
+        case 'B': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || end == optarg || v < (c == 'R' ? 0 : 1) || v > 1048576)
+                return fprintf(stderr, "scanfarm scan: --%s %s..1048576\n",
+                               c == 'R' ? "transfer-min-rate" : "transfer-deadline-base",
+                               c == 'R' ? "0" : "1"),
+                       -1;
+            *(c == 'R' ? &a->min_rate_kib : &a->deadline_base) = v;
             break;
         }
         case 'h':
@@ -294,6 +316,12 @@ int sf_cmd_scan(int argc, char **argv)
     o.platforms = a.nplatforms ? a.platforms : NULL;
     o.nplatforms = a.nplatforms;
     o.max_layer_parallel = a.parallel;
+    sf_reg_opts ro;
+    memset(&ro, 0, sizeof ro);
+    ro.max_retries = -1;
+    ro.min_rate_bps = a.min_rate_kib > 0 ? a.min_rate_kib * 1024 : -1;
+    ro.deadline_base_ms = a.deadline_base * 1000;
+    o.reg_opts = &ro;
     if (sf_scan_ref_insecure(a.ref, a.insecure, &o, &rep, &err) != SF_OK) {
         fprintf(stderr, "scanfarm scan: %s: %s\n", a.ref, err.msg);
         goto done;

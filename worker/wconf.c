@@ -53,6 +53,11 @@ static const opt opts[] = {
     {"grace", OPT_INT, S(grace), 0, "30", 0, 3600, 0, "seconds to finish in-flight jobs on SIGTERM"},
     {"session-timeout-ms", OPT_INT, S(session_timeout_ms), 0, "30000", 3000, 300000, 0,
      "Kafka group session timeout: how soon a dead worker's jobs move to another"},
+    {"transfer-min-rate", OPT_INT, S(transfer_min_rate), 0, "256", 0, 1048576, 0,
+     "KiB/s a registry transfer must average: each request may take --transfer-deadline-base "
+     "plus its size (declared, else Content-Length, else cap) at this rate (0 = no deadline)"},
+    {"transfer-deadline-base", OPT_INT, S(transfer_deadline_base), 0, "60", 1, 86400, 0,
+     "seconds every registry request gets on top of its size at --transfer-min-rate"},
     {"insecure-registry", OPT_LIST, S(insecure_registries), S(ninsecure_registries), NULL, 0, 0, 0,
      "registry host:port reached over plain HTTP (repeatable)"},
     {"docker-config", OPT_STR, S(docker_config), 0, NULL, 0, 0, 0,

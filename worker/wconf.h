@@ -36,6 +36,8 @@ typedef struct sf_wconf {
     long job_timeout;        /* seconds one job may run before the worker aborts */
     long grace;              /* seconds to drain on SIGTERM */
     long session_timeout_ms; /* Kafka group session timeout */
+    long transfer_min_rate;  /* KiB/s a registry transfer must average (0 = no deadline) */
+    long transfer_deadline_base; /* seconds every registry request gets on top */
     char **insecure_registries; /* hosts reached over plain HTTP */
     size_t ninsecure_registries;
     char *docker_config;

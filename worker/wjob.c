@@ -18,6 +18,7 @@
 
 #include "analyze/inventory.h"
 #include "base/limits.h"
+#include "bus/msg_dlq.h"
 #include "bus/msg_result.h"
 #include "base/log.h"
 #include "cache/keys.h"
@@ -135,6 +136,8 @@ static int publish(struct sf_worker *w, wjob *j, const char *topic, const char *
                    const char *val, size_t len)
 {
     sf_error e = SF_ERROR_INIT;
+    if (!key || !*key)
+        key = jdigest(j); /* never an unkeyed (or NULL-keyed) message */
     atomic_fetch_add(&j->pending, 1);
     int rc = sf_kprod_produce(w->prod, topic, key, strlen(key), val, len, j, &e);
     if (rc != SF_OK) {
@@ -222,26 +225,25 @@ static void emit_error_result(struct sf_worker *w, wjob *j, const sf_error *e)
     sf_result_clear(&r);
 }
 
+/* The DLQ entry quotes the message whatever its bytes (msg_dlq), so even
+ * a poison pill that is neither JSON nor UTF-8 gets one and is committed. */
 static void to_dlq(struct sf_worker *w, wjob *j, const char *reason, long long attempts)
 {
     char at[40];
+    char *s = NULL;
+    size_t n = 0;
+    sf_error e = SF_ERROR_INIT;
     sf_job_now(at, sizeof at);
-    json_error_t je;
-    json_t *orig = json_loadb(j->msg->value, j->msg->len, 0, &je);
-    json_t *doc = json_pack("{s:s,s:o,s:s,s:I,s:s,s:s}", "schema", "scanfarm.dlq/v1", "job",
-                            orig ? orig : json_string(j->msg->value), "reason", reason,
-                            "attempts", (json_int_t)attempts, "worker", w->owner, "at", at);
-    char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     SF_ERROR("worker", "job sent to the DLQ|run=%s digest=%s reason=\"%s\"", jrun(j), jdigest(j),
              reason);
     j->outcome = "dlq";
     sf_metric_inc(w->m_dlq, NULL);
-    if (s)
-        publish(w, j, w->cfg->dlq_topic, j->msg->key ? j->msg->key : jdigest(j), s, strlen(s));
+    if (sf_dlq_encode(j->msg->value, j->msg->len, reason, attempts, w->owner, at, &s, &n, &e) ==
+        SF_OK)
+        publish(w, j, w->cfg->dlq_topic, j->msg->key ? j->msg->key : jdigest(j), s, n);
     else
         atomic_fetch_add(&j->failed, 1);
     free(s);
-    json_decref(doc);
 }
 
 /* ---- shortcut -------------------------------------------------------------- */

@@ -12,6 +12,7 @@
 
 #include "analyze/analyzer.h"
 #include "analyze/scan.h"
+#include "bus/msg_result.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "registry/registry.h"
@@ -93,7 +94,10 @@ static int reg_get(sf_wscan *s, const char *host, sf_reg **out, sf_error *err)
     int sec = !insecure(s->cfg, host);
     snprintf(url, sizeof url, "%s://%s", sec ? "https" : "http", host);
     sf_reg_opts o = {.url = url, .insecure = !sec, .docker_config = s->cfg->docker_config,
-                     .max_retries = -1};
+                     .max_retries = -1,
+                     .min_rate_bps = s->cfg->transfer_min_rate > 0
+                                         ? s->cfg->transfer_min_rate * 1024 : -1,
+                     .deadline_base_ms = s->cfg->transfer_deadline_base * 1000};
     sf_reg *r = NULL;
     if ((rc = sf_reg_new(&r, &o, err)) != SF_OK)
         goto done;
@@ -134,6 +138,16 @@ static int scan(void *ctx, const sf_job *job, const sf_layer_memo *memo, sf_work
     if ((rc = sf_scan_registry(reg, job->repository, job->digest, &o, &rep, err)) != SF_OK)
         goto done;
     for (size_t i = 0; i < sf_scan_report_count(rep); i++) {
+        if (!sf_scan_report_digest(rep, i)) {
+            /* The root manifest itself could not be had (registry down,
+             * 404, TLS, limits): the report's one result names no digest.
+             * Hand the reason back so the job loop publishes the error
+             * result under the job's own digest. */
+            const sf_result *r = sf_scan_report_result(rep, i);
+            rc = sf_error_set(err, r->error_code != SF_OK ? r->error_code : SF_EINTERNAL, "%s",
+                              r->error ? r->error : "root manifest unavailable");
+            goto done;
+        }
         sf_buf_reset(&out);
         int jrc = sf_scan_report_result_json(rep, i, &out);
         if (jrc != SF_OK) {

@@ -250,12 +250,19 @@ static int small_verified(sf_imgsrc *s, const char *digest, sf_buf *out, sf_erro
 {
     buf_sink bs = {out};
     size_t start = out->len;
-    int rc = sf_imgsrc_blob(s, digest, to_buf, &bs, err);
-    if (rc == SF_ELIMIT)
+    sf_error fe = SF_ERROR_INIT;
+    /* From a registry the cap is also the transfer's size bound: a body
+     * announced past it fails at once, and a trickled one meets the
+     * deadline its size sets (an unsized stream would have none). */
+    int reg = s->kind == SRC_REGISTRY;
+    int rc = reg ? sf_reg_get_blob_sized(s->reg, s->repo, digest, out->max - out->len, to_buf,
+                                         &bs, &fe)
+                 : sf_imgsrc_blob(s, digest, to_buf, &bs, &fe);
+    if (rc == SF_ELIMIT || (reg && rc == SF_EDIGEST))
         return sf_error_set(err, SF_ELIMIT, "%s: blob %s exceeds %zu bytes", s->name, digest,
                             out->max);
     if (rc != SF_OK)
-        return rc;
+        return sf_error_set(err, rc, "%s", fe.msg[0] ? fe.msg : sf_err_name(rc));
     return sf_digest_verify(digest, out->data ? out->data + start : "", out->len - start, err);
 }
 
@@ -647,7 +654,8 @@ int sf_imgsrc_registry(sf_imgsrc **out, sf_reg *reg, const char *repo, const cha
     return reg_src(out, reg, 0, repo, ref, err);
 }
 
-static int open_registry(sf_imgsrc **out, const char *ref, int insecure, sf_error *err)
+static int open_registry(sf_imgsrc **out, const char *ref, int insecure,
+                         const sf_reg_opts *tmpl, sf_error *err)
 {
     char host[256], repo[512], tag[256], url[300];
     int rc = sf_imgsrc_parse_ref(ref, host, sizeof host, repo, sizeof repo, tag, sizeof tag, err);
@@ -658,6 +666,8 @@ static int open_registry(sf_imgsrc **out, const char *ref, int insecure, sf_erro
     snprintf(url, sizeof url, "%s://%s", insecure || local ? "http" : "https", host);
     sf_reg_opts o;
     memset(&o, 0, sizeof o);
+    if (tmpl)
+        o = *tmpl;
     o.url = url;
     o.insecure = insecure || local;
     o.max_retries = -1;
@@ -672,12 +682,18 @@ static int open_registry(sf_imgsrc **out, const char *ref, int insecure, sf_erro
 
 int sf_imgsrc_open(sf_imgsrc **out, const char *ref, int insecure, sf_error *err)
 {
+    return sf_imgsrc_open_with(out, ref, insecure, NULL, err);
+}
+
+int sf_imgsrc_open_with(sf_imgsrc **out, const char *ref, int insecure, const sf_reg_opts *tmpl,
+                        sf_error *err)
+{
     *out = NULL;
     if (strncmp(ref, "oci:", 4) == 0)
         return open_oci(out, ref + 4, err);
     if (strncmp(ref, "docker-archive:", 15) == 0)
         return open_archive(out, ref + 15, err);
-    return open_registry(out, ref, insecure, err);
+    return open_registry(out, ref, insecure, tmpl, err);
 }
 
 int sf_imgsrc_root(sf_imgsrc *s, sf_buf *body, char *mt, size_t mtlen,
@@ -716,6 +732,15 @@ int sf_imgsrc_manifest(sf_imgsrc *s, const char *digest, sf_buf *body, char *mt,
 int sf_imgsrc_small_blob(sf_imgsrc *s, const char *digest, sf_buf *out, sf_error *err)
 {
     return small_verified(s, digest, out, err);
+}
+
+int sf_imgsrc_blob_sized(sf_imgsrc *s, const char *digest, uint64_t size, sf_sink_fn sink,
+                         void *ctx, sf_error *err)
+{
+    /* Local sources (OCI layouts, archives) are the user's own files. */
+    if (s->kind == SRC_REGISTRY)
+        return sf_reg_get_blob_sized(s->reg, s->repo, digest, size, sink, ctx, err);
+    return sf_imgsrc_blob(s, digest, sink, ctx, err);
 }
 
 int sf_imgsrc_blob(sf_imgsrc *s, const char *digest, sf_sink_fn sink, void *ctx, sf_error *err)

@@ -15,6 +15,7 @@
 #define SF_IMGSRC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/buf.h"
 #include "base/digest.h"
@@ -27,6 +28,10 @@ typedef struct sf_imgsrc sf_imgsrc;
  * "registry/repo:tag" or "registry/repo@sha256:...". insecure: allow
  * plain HTTP (always on for localhost/127.0.0.1). */
 int sf_imgsrc_open(sf_imgsrc **out, const char *ref, int insecure, sf_error *err);
+/* The same with a registry client made from tmpl (limits, deadlines;
+ * its url and insecure are set from ref), NULL = defaults. */
+int sf_imgsrc_open_with(sf_imgsrc **out, const char *ref, int insecure, const sf_reg_opts *tmpl,
+                        sf_error *err);
 /* A source over an existing registry client (borrowed) and repository. */
 int sf_imgsrc_registry(sf_imgsrc **out, sf_reg *reg, const char *repo, const char *ref,
                        sf_error *err);
@@ -43,6 +48,10 @@ int sf_imgsrc_manifest(sf_imgsrc *s, const char *digest, sf_buf *body, char *mt,
 int sf_imgsrc_small_blob(sf_imgsrc *s, const char *digest, sf_buf *out, sf_error *err);
 /* Stream a blob to sink (unverified here: the consumer hashes it). */
 int sf_imgsrc_blob(sf_imgsrc *s, const char *digest, sf_sink_fn sink, void *ctx, sf_error *err);
+/* The same for a blob whose descriptor declares size bytes: from a
+ * registry, more bytes are an error at once (sf_reg_get_blob_sized). */
+int sf_imgsrc_blob_sized(sf_imgsrc *s, const char *digest, uint64_t size, sf_sink_fn sink,
+                         void *ctx, sf_error *err);
 
 /* 1 when layer descriptors carry diff_ids rather than blob digests. */
 int sf_imgsrc_layers_by_diff_id(const sf_imgsrc *s);

@@ -179,7 +179,7 @@ static int analyze_layer(void *actx, sf_inventory **out, sf_error *err)
     if (rc != SF_OK)
         return rc;
     sf_error ferr = SF_ERROR_INIT;
-    rc = sf_imgsrc_blob(j->src, j->desc->digest, feed_sink, &f, &ferr);
+    rc = sf_imgsrc_blob_sized(j->src, j->desc->digest, j->desc->size, feed_sink, &f, &ferr);
     /* A transfer that failed on its own leaves the blob incomplete. */
     if (rc != SF_OK && !f.refused)
         sf_layer_abort(f.l, rc, ferr.msg[0] ? ferr.msg : sf_err_name(rc));
@@ -443,6 +443,44 @@ static int scan_child(scan_ctx *c, const sf_descriptor *d, const char *index_dig
     return SF_OK;
 }
 
+static int is_index_type(const char *mt)
+{
+    return mt && (strcmp(mt, SF_MT_OCI_INDEX) == 0 || strcmp(mt, SF_MT_DOCKER_LIST) == 0);
+}
+
+static int is_image_type(const char *mt)
+{
+    return !mt || strcmp(mt, SF_MT_OCI_MANIFEST) == 0 || strcmp(mt, SF_MT_DOCKER_MANIFEST) == 0;
+}
+
+/* Why an index offered nothing to scan, child by child kind: nested
+ * indexes and unknown media types are not "another platform". */
+static int index_unmatched(const sf_manifest *m, const char *digest, sf_error *err)
+{
+    size_t nested = 0, other = 0, att = 0;
+    const char *first_other = NULL;
+    for (size_t i = 0; i < m->nmanifests; i++) {
+        const sf_descriptor *d = &m->manifests[i];
+        if (d->attestation)
+            att++;
+        else if (is_index_type(d->media_type))
+            nested++;
+        else if (!is_image_type(d->media_type) && other++ == 0)
+            first_other = d->media_type;
+    }
+    size_t plat = m->nmanifests - nested - other - att;
+    if (nested + other == 0)
+        return sf_error_set(err, SF_ENOTFOUND, "index %s has no manifest for the requested "
+                            "platform(s) (%zu for other platforms, %zu attestations)",
+                            digest, plat, att);
+    return sf_error_set(err, SF_EUNSUPPORTED,
+                        "index %s has nothing to scan: of its %zu entries %zu are nested indexes "
+                        "(not supported), %zu have another media type (%.60s), %zu are for "
+                        "other platforms, %zu are attestations",
+                        digest, m->nmanifests, nested, other,
+                        first_other ? first_other : "-", plat, att);
+}
+
 static int scan_root(scan_ctx *c)
 {
     double t0 = now_ms();
@@ -461,8 +499,7 @@ static int scan_root(scan_ctx *c)
         if (!idx)
             rc = sf_error_set(&err, SF_ENOMEM, "out of memory");
         else if (n == 0)
-            rc = sf_error_set(&err, SF_ENOTFOUND, "index %s has no manifest for the requested "
-                              "platform(s)", digest);
+            rc = index_unmatched(m, digest, &err);
         for (size_t i = 0; i < n && rc == SF_OK; i++)
             rc = scan_child(c, &m->manifests[idx[i]], digest, t0);
         free(idx);
@@ -537,7 +574,7 @@ int sf_scan_ref_insecure(const char *ref, int insecure, const sf_scan_opts *opts
 {
     *out = NULL;
     sf_imgsrc *src = NULL;
-    int rc = sf_imgsrc_open(&src, ref, insecure, err);
+    int rc = sf_imgsrc_open_with(&src, ref, insecure, opts->reg_opts, err);
     if (rc == SF_OK)
         rc = scan_src(src, ref, opts, out, err);
     sf_imgsrc_free(src);

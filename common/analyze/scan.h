@@ -44,6 +44,7 @@ typedef struct sf_scan_opts {
     const char *const *refs;    /* "registry/repo:tag" pointing at the image; may be NULL */
     size_t nrefs;
     int max_layer_parallel;     /* layers analysed at once per image (0 = 1) */
+    const sf_reg_opts *reg_opts; /* template of the registry client a ref opens (NULL: defaults) */
 } sf_scan_opts;
 
 /* The outcome of scanning one reference: one entry per platform manifest

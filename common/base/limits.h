@@ -103,6 +103,11 @@
  * the local broker and producer are configured for 16 MiB. */
 #define SF_LIM_MESSAGE_BYTES (16ULL << 20)
 
+/* Bytes of a job quoted in its DLQ entry: a job is a few KiB (its refs);
+ * whatever poison arrived is kept for diagnosis, but base64 (4/3) of a
+ * full message must still fit the message cap. */
+#define SF_LIM_DLQ_JOB_BYTES (1ULL << 20)
+
 /* A layer inventory's JSON (cache values): SF_LIM_PACKAGES packages of a
  * few hundred bytes each stay below this; anything bigger is corrupt. */
 #define SF_LIM_INVENTORY_BYTES (256ULL << 20)

@@ -326,6 +326,20 @@ static void set_paused(sf_kcons *c, int pause)
              sf_kcons_in_flight(c));
 }
 
+/* A NUL-terminated copy of all n bytes: values and keys are binary (a
+ * poison job may hold NUL bytes), and readers trust len, so a string copy
+ * that stops at the first NUL would let them read past it. */
+static char *memdup0(const void *p, size_t n)
+{
+    char *c = malloc(n + 1);
+    if (c) {
+        if (n)
+            memcpy(c, p, n);
+        c[n] = '\0';
+    }
+    return c;
+}
+
 static sf_kmsg *copy_msg(const rd_kafka_message_t *rm)
 {
     sf_kmsg *m = calloc(1, sizeof *m);
@@ -333,11 +347,11 @@ static sf_kmsg *copy_msg(const rd_kafka_message_t *rm)
         return NULL;
     m->partition = rm->partition;
     m->offset = rm->offset;
-    m->len = rm->len;
-    m->value = sf_strndup(rm->payload ? rm->payload : "", rm->payload ? rm->len : 0);
+    m->len = rm->payload ? rm->len : 0;
+    m->value = memdup0(rm->payload, m->len);
     if (rm->key) {
         m->keylen = rm->key_len;
-        m->key = sf_strndup(rm->key, rm->key_len);
+        m->key = memdup0(rm->key, rm->key_len);
     }
     if (!m->value || (rm->key && !m->key)) {
         free(m->value);

@@ -19,6 +19,15 @@
 #include "sf_version.h"
 
 #define HTTP_MAX_REDIRECTS 5
+/* Default overall deadline of a request: a minute for the round trips,
+ * token hops and a short outage, plus its size at 256 KiB/s, a rate any
+ * registry or blob store serves (a 100 MB layer gets 7.5 minutes). A
+ * body trickled slower is a fault or an attack, not a slow network. */
+#define HTTP_DEADLINE_BASE_MS 60000L
+#define HTTP_MIN_RATE_BPS (256L * 1024)
+/* libcurl (< 8.6) fails a response whose header line passes 100 KiB
+ * (CURL_MAX_HTTP_HEADER) with "Out of memory". */
+#define HTTP_CURL_HEADER_MAX_KIB 100
 
 struct sf_http {
     sf_http_opts o;
@@ -37,11 +46,16 @@ struct sf_http {
 
 /* State of one transfer, shared by the curl callbacks. */
 typedef struct xfer {
+    const sf_http *h;
     const sf_http_req *req;
     sf_http_resp *resp;
     const volatile int *cancel;
-    int abort_code; /* why a callback stopped the transfer */
-    int in_body_ok; /* status is 2xx: body goes to the sinks */
+    double t0;          /* start of the attempt (its deadline's origin) */
+    long long deadline; /* ms after t0 that passed, when abort_code = SF_ETIMEOUT */
+    int abort_code;     /* why a callback stopped the transfer */
+    int in_body_ok;     /* status is 2xx: body goes to the sinks */
+    int len_checked;    /* Content-Length compared with size and cap */
+    int auth_overlong;  /* a WWW-Authenticate value did not fit resp->www_auth */
 } xfer;
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
@@ -94,6 +108,30 @@ void sf_http_opts_default(sf_http_opts *o)
     o->stall_timeout_ms = 30000;
     o->backoff_base_ms = 200;
     o->backoff_max_ms = 60000;
+    o->min_rate_bps = HTTP_MIN_RATE_BPS;
+    o->deadline_base_ms = HTTP_DEADLINE_BASE_MS;
+}
+
+/* The fetch's deadline in ms from its start (see sf_http_opts), or -1.
+ * in_body: the current response is the 2xx whose Content-Length counts. */
+static long long budget_ms(const sf_http *h, const sf_http_req *req, const sf_http_resp *resp,
+                           int in_body)
+{
+    double size;
+    if (h->o.min_rate_bps <= 0)
+        return -1;
+    if (req->sized)
+        size = (double)req->size;
+    else if (in_body && resp->content_length >= 0)
+        size = (double)resp->content_length;
+    else if (req->body)
+        size = (double)req->body->max;
+    else if (!req->sink)
+        size = 0;
+    else
+        return -1;
+    double ms = (double)h->o.deadline_base_ms + size * 1000.0 / (double)h->o.min_rate_bps;
+    return ms > 1e15 ? (long long)1e15 : (long long)ms;
 }
 
 long sf_http_backoff_ms(int attempt, long base_ms, long max_ms, long retry_after_ms,
@@ -405,7 +443,10 @@ static void on_header(xfer *x, const char *name, size_t nlen, const char *v, siz
         if (!dummy && sf_digest_validate(d, NULL) == SF_OK)
             memcpy(r->digest, d, strlen(d) + 1);
     } else if (IS("www-authenticate")) {
-        copy_hdr(r->www_auth, sizeof r->www_auth, v, vlen, 1, &r->overlong);
+        int over = 0;
+        copy_hdr(r->www_auth, sizeof r->www_auth, v, vlen, 1, &over);
+        if (over)
+            r->overlong = x->auth_overlong = 1;
     } else if (IS("link")) {
         copy_hdr(r->link, sizeof r->link, v, vlen, 1, &r->overlong);
     } else if (IS("location")) {
@@ -462,6 +503,18 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
     size_t n = size * nmemb;
     if (!x->in_body_ok)
         return n; /* error bodies are not content: drop them */
+    const sf_http_req *q = x->req;
+    long long cl = x->resp->content_length;
+    /* A body announced past its declared size or cap fails before its
+     * first byte is taken; one that grows past them, at that byte. */
+    if (!x->len_checked++ && cl >= 0 && q->body && (uint64_t)cl > q->body->max - q->body->len) {
+        x->abort_code = SF_ELIMIT;
+        return 0;
+    }
+    if (q->sized && ((cl >= 0 && (uint64_t)cl > q->size) || x->resp->delivered + n > q->size)) {
+        x->abort_code = SF_EDIGEST;
+        return 0;
+    }
     if (x->req->body) {
         int rc = sf_buf_append(x->req->body, data, n);
         if (rc) {
@@ -484,7 +537,17 @@ static int progress_cb(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_
 {
     (void)a, (void)b, (void)c, (void)d;
     xfer *x = ud;
-    return (x->cancel && *x->cancel) ? 1 : 0;
+    if (x->cancel && *x->cancel)
+        return 1;
+    /* Called at least once a second, data or not: the deadline holds
+     * against a trickle as against silence. */
+    long long lim = budget_ms(x->h, x->req, x->resp, x->in_body_ok);
+    if (lim >= 0 && (mono_now() - x->t0) * 1000.0 > (double)lim) {
+        x->abort_code = SF_ETIMEOUT;
+        x->deadline = lim;
+        return 1;
+    }
+    return 0;
 }
 
 /* Map a libcurl failure to an sf_code; *retriable says whether a retry
@@ -528,13 +591,42 @@ static void url_for_msg(const char *url, char *out, size_t outlen)
     out[n] = '\0';
 }
 
+/* Why a callback or libcurl stopped a transfer, in words. */
+static int abort_error(const xfer *x, CURLcode cc, const char *method, const char *shown,
+                       sf_error *err)
+{
+    const sf_http_req *q = x->req;
+    if (cc == CURLE_WRITE_ERROR && x->abort_code == SF_ELIMIT)
+        return sf_error_set(err, SF_ELIMIT, "%s %s: body exceeds its size cap of %zu bytes%s",
+                            method, shown, q->body ? q->body->max : 0,
+                            x->resp->content_length >= 0 ? " (Content-Length)" : "");
+    if (cc == CURLE_WRITE_ERROR && x->abort_code == SF_EDIGEST)
+        return sf_error_set(err, SF_EDIGEST, "%s %s: body exceeds its declared size of %llu bytes",
+                            method, shown, (unsigned long long)q->size);
+    if (cc == CURLE_WRITE_ERROR && x->abort_code)
+        return sf_error_set(err, x->abort_code, "%s %s: sink aborted (%s)", method, shown,
+                            sf_err_name(x->abort_code));
+    if (cc == CURLE_ABORTED_BY_CALLBACK && x->abort_code == SF_ETIMEOUT)
+        return sf_error_set(err, SF_ETIMEOUT,
+                            "%s %s: not done within its deadline of %lld s (%llu body bytes "
+                            "came; the minimum rate is %ld B/s)",
+                            method, shown, x->deadline / 1000,
+                            (unsigned long long)x->resp->delivered, x->h->o.min_rate_bps);
+    if (cc == CURLE_OUT_OF_MEMORY)
+        return sf_error_set(err, SF_ELIMIT,
+                            "%s %s: response header too large (a line over %d KiB; HTTP %ld)",
+                            method, shown, HTTP_CURL_HEADER_MAX_KIB, x->resp->status);
+    return SF_OK;
+}
+
 static int exchange(sf_http *h, const sf_http_req *req, const char *method, const char *url,
-                    const char *authz, sf_http_resp *resp, int *retriable, sf_error *err)
+                    const char *authz, double t0, sf_http_resp *resp, int *retriable,
+                    sf_error *err)
 {
     CURL *c = NULL;
     struct curl_slist *hdrs = NULL;
     char line[SF_HTTP_HDR_MAX + 64];
-    xfer x = {req, resp, h->o.cancel, SF_OK, 0};
+    xfer x = {h, req, resp, h->o.cancel, t0, 0, SF_OK, 0, 0, 0};
     int rc = acquire(h, &c);
     *retriable = 0;
     if (rc)
@@ -567,6 +659,12 @@ static int exchange(sf_http *h, const sf_http_req *req, const char *method, cons
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (h->o.stall_timeout_ms + 999) / 1000);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    long long b = budget_ms(h, req, resp, 0);
+    if (b >= 0) {
+        /* Backstop of the deadline progress_cb enforces. */
+        double left = (double)b - (mono_now() - t0) * 1000.0;
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(left > 0 ? left : 0) + 1000L);
+    }
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, h->o.insecure ? 0L : 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, h->o.insecure ? 0L : 2L);
     if (h->o.ca_file)
@@ -587,17 +685,18 @@ static int exchange(sf_http *h, const sf_http_req *req, const char *method, cons
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
     release(h, c);
     curl_slist_free_all(hdrs);
-    if (cc == CURLE_OK)
-        return SF_OK;
     char shown[512];
     url_for_msg(url, shown, sizeof shown);
-    if (cc == CURLE_WRITE_ERROR && x.abort_code) {
-        if (x.abort_code == SF_ELIMIT)
-            return sf_error_set(err, SF_ELIMIT, "%s %s: body exceeds its size cap", method,
-                                shown);
-        return sf_error_set(err, x.abort_code, "%s %s: sink aborted (%s)", method, shown,
-                            sf_err_name(x.abort_code));
-    }
+    /* A challenge we could not keep is no challenge: say so, rather than
+     * let auth report that none was offered. */
+    if (cc == CURLE_OK && resp->status == 401 && x.auth_overlong)
+        return sf_error_set(err, SF_EAUTH,
+                            "%s %s: HTTP 401 whose WWW-Authenticate header is over %d bytes",
+                            method, shown, SF_HTTP_HDR_MAX);
+    if (cc == CURLE_OK)
+        return SF_OK;
+    if ((rc = abort_error(&x, cc, method, shown, err)) != SF_OK)
+        return rc;
     rc = map_curl(cc, retriable);
     return sf_error_set(err, rc, "%s %s: %s", method, shown, curl_easy_strerror(cc));
 }
@@ -610,7 +709,7 @@ long sf_http_transfers(const sf_http *h)
 static int is_redirect(long st) { return st == 301 || st == 302 || st == 303 || st == 307 || st == 308; }
 
 /* One attempt: the request and the redirects it leads to. */
-static int attempt_once(sf_http *h, const sf_http_req *req, sf_http_resp *resp,
+static int attempt_once(sf_http *h, const sf_http_req *req, double t0, sf_http_resp *resp,
                         int *retriable, sf_error *err)
 {
     char cur[SF_HTTP_HDR_MAX], next[SF_HTTP_HDR_MAX];
@@ -619,7 +718,7 @@ static int attempt_once(sf_http *h, const sf_http_req *req, sf_http_resp *resp,
         return sf_error_set(err, SF_EINVAL, "URL too long");
     memcpy(cur, req->url, strlen(req->url) + 1);
     for (int hop = 0;; hop++) {
-        int rc = exchange(h, req, method, cur, authz, resp, retriable, err);
+        int rc = exchange(h, req, method, cur, authz, t0, resp, retriable, err);
         memcpy(resp->url, cur, strlen(cur) + 1);
         if (rc)
             return rc;
@@ -653,11 +752,12 @@ int sf_http_fetch(sf_http *h, const sf_http_req *req, sf_http_resp *resp, sf_err
 {
     memset(resp, 0, sizeof *resp);
     for (int attempt = 0;; attempt++) {
+        double t0 = mono_now(); /* each attempt is a transfer with its deadline */
         int retriable = 0;
         sf_error e = SF_ERROR_INIT;
         if (req->body)
             sf_buf_reset(req->body);
-        int rc = attempt_once(h, req, resp, &retriable, &e);
+        int rc = attempt_once(h, req, t0, resp, &retriable, &e);
         if (rc == SF_OK && !status_retriable(resp->status))
             return SF_OK;
         char shown[512];
@@ -679,6 +779,12 @@ int sf_http_fetch(sf_http *h, const sf_http_req *req, sf_http_resp *resp, sf_err
         long ra = (rc == SF_ERATELIMIT || rc == SF_ESERVER) ? resp->retry_after_ms : -1;
         long d = sf_http_backoff_ms(attempt, h->o.backoff_base_ms, h->o.backoff_max_ms, ra,
                                     rand32());
+        /* A server asking for more than the cap (hours, days) will not
+         * answer after the capped wait either: fail now, not after
+         * max_retries capped waits. */
+        if (ra > h->o.backoff_max_ms)
+            return sf_error_set(err, rc, "%s (no retry: Retry-After %ld s is past the %ld s cap)",
+                                e.msg, ra / 1000, h->o.backoff_max_ms / 1000);
         SF_DEBUG("registry", "retrying|url=%s code=%s status=%ld attempt=%d delay_ms=%ld",
                  shown, sf_err_name(rc), resp->status, attempt + 1, d);
         if (sleep_ms(d, h->o.cancel))

@@ -39,6 +39,14 @@ typedef struct sf_http_opts {
     long backoff_max_ms;     /* cap of any one delay, Retry-After included */
     const volatile int *cancel; /* non-zero: abort sleeps and transfers */
     const char *ca_file;     /* CA bundle (PEM) replacing the system's, or NULL */
+    /* Overall deadline of each attempt of a request (its redirects
+     * included): deadline_base_ms plus the request's size at
+     * min_rate_bps, the size being the declared one, else the response's
+     * Content-Length, else the body cap (0 without a body). A streamed
+     * body of unknown size has none (the stall timeout remains).
+     * min_rate_bps 0 = no deadline. */
+    long min_rate_bps;
+    long deadline_base_ms;
 } sf_http_opts;
 
 /* What one response said. Filled by sf_http_fetch. */
@@ -66,10 +74,12 @@ typedef struct sf_http_req {
     int (*sink)(void *ctx, const void *data, size_t n); /* streaming 2xx sink */
     void *sink_ctx;
     int no_retry;              /* 1: one attempt only */
+    int sized;                 /* 1: size is the body's declared size */
+    uint64_t size;             /* a longer body (or Content-Length) is SF_EDIGEST */
 } sf_http_req;
 
 /* Fill opts with the defaults (8 conns, 5 retries, 10 s connect, 30 s
- * stall, 200 ms base, 60 s cap). */
+ * stall, 200 ms base, 60 s cap, deadline 60 s + size at 256 KiB/s). */
 void sf_http_opts_default(sf_http_opts *o);
 
 int sf_http_new(sf_http **out, const sf_http_opts *opts, sf_error *err);
@@ -79,11 +89,14 @@ void sf_http_free(sf_http *h);
  * Perform req: wait for a connection slot and a rate token, follow up to
  * 5 redirects (dropping Authorization when the origin changes), and retry
  * 429/5xx/network errors up to max_retries times unless a body byte was
- * already delivered. Returns SF_OK whenever a final HTTP response arrived
+ * already delivered or Retry-After asks for more than backoff_max_ms. Returns SF_OK whenever a final HTTP response arrived
  * (resp->status tells which, non-2xx bodies are never given to the sinks);
  * SF_ERATELIMIT / SF_ESERVER when retries ran out on 429 / 5xx; SF_ENET,
- * SF_ETIMEOUT on transport failures; SF_ELIMIT when the body passed its
- * cap; the sink's code when the sink aborted; SF_ECANCELED on cancel.
+ * SF_ETIMEOUT on transport failures and past the overall deadline;
+ * SF_ELIMIT when the body passed its cap (at once when Content-Length
+ * says it will) or a response header was too large; SF_EDIGEST when it
+ * passed its declared size; the sink's code when the sink aborted;
+ * SF_ECANCELED on cancel.
  */
 int sf_http_fetch(sf_http *h, const sf_http_req *req, sf_http_resp *resp, sf_error *err);
 

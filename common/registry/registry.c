@@ -246,6 +246,10 @@ int sf_reg_new(sf_reg **out, const sf_reg_opts *opts, sf_error *err)
         ho.backoff_base_ms = opts->backoff_base_ms;
     if (opts->backoff_max_ms > 0)
         ho.backoff_max_ms = opts->backoff_max_ms;
+    if (opts->min_rate_bps != 0)
+        ho.min_rate_bps = opts->min_rate_bps > 0 ? opts->min_rate_bps : 0;
+    if (opts->deadline_base_ms > 0)
+        ho.deadline_base_ms = opts->deadline_base_ms;
     ho.cancel = opts->cancel;
     ho.ca_file = opts->ca_file;
     rc = sf_http_new(&r->http, &ho, err);
@@ -469,8 +473,8 @@ done:
     return rc;
 }
 
-int sf_reg_get_blob(sf_reg *r, const char *repo, const char *digest, sf_sink_fn sink,
-                    void *ctx, sf_error *err)
+static int get_blob(sf_reg *r, const char *repo, const char *digest, int sized, uint64_t size,
+                    sf_sink_fn sink, void *ctx, sf_error *err)
 {
     char url[REG_URL_MAX], scope[300];
     if (!sf_reg_valid_repo(repo))
@@ -482,10 +486,23 @@ int sf_reg_get_blob(sf_reg *r, const char *repo, const char *digest, sf_sink_fn 
     sf_http_resp *resp = malloc(sizeof *resp);
     if (!resp)
         return sf_error_set(err, SF_ENOMEM, "out of memory");
-    sf_http_req req = {.method = "GET", .url = url, .sink = sink, .sink_ctx = ctx};
+    sf_http_req req = {.method = "GET", .url = url, .sink = sink, .sink_ctx = ctx,
+                       .sized = sized, .size = size};
     int rc = reg_fetch(r, scope, &req, resp, err);
     free(resp);
     return rc;
+}
+
+int sf_reg_get_blob(sf_reg *r, const char *repo, const char *digest, sf_sink_fn sink,
+                    void *ctx, sf_error *err)
+{
+    return get_blob(r, repo, digest, 0, 0, sink, ctx, err);
+}
+
+int sf_reg_get_blob_sized(sf_reg *r, const char *repo, const char *digest, uint64_t size,
+                          sf_sink_fn sink, void *ctx, sf_error *err)
+{
+    return get_blob(r, repo, digest, 1, size, sink, ctx, err);
 }
 
 int sf_reg_ping(sf_reg *r, sf_error *err)

@@ -12,6 +12,7 @@
 #define SF_REGISTRY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/buf.h"
 #include "base/digest.h"
@@ -35,6 +36,10 @@ typedef struct sf_reg_opts {
     long backoff_max_ms;     /* cap of one retry delay, Retry-After included (0 = 60000) */
     const volatile int *cancel; /* when it becomes non-zero, calls stop with SF_ECANCELED */
     const char *ca_file;     /* PEM bundle of CAs to trust instead of the system's, or NULL */
+    /* Overall deadline of each request: deadline_base_ms plus its size
+     * (declared, Content-Length or cap) at min_rate_bps; see http.h. */
+    long min_rate_bps;       /* 0 = default 262144 (256 KiB/s), < 0 = no deadline */
+    long deadline_base_ms;   /* 0 = default 60000 */
 } sf_reg_opts;
 
 int sf_reg_new(sf_reg **out, const sf_reg_opts *opts, sf_error *err);
@@ -69,6 +74,11 @@ typedef int (*sf_sink_fn)(void *ctx, const void *data, size_t n);
  * caller verifies the digest (it sees every byte). */
 int sf_reg_get_blob(sf_reg *r, const char *repo, const char *digest, sf_sink_fn sink,
                     void *ctx, sf_error *err);
+/* The same for a blob whose descriptor declares size bytes: a body that
+ * announces or delivers more fails with SF_EDIGEST at once, and the size
+ * sets the request's deadline. */
+int sf_reg_get_blob_sized(sf_reg *r, const char *repo, const char *digest, uint64_t size,
+                          sf_sink_fn sink, void *ctx, sf_error *err);
 
 /* Page through /v2/_catalog (n per page, Link rel="next"); cb per repo.
  * cb returns SF_OK to go on. */

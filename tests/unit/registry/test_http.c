@@ -2,7 +2,8 @@
  * server on loopback (in-process, no services): retries of 503 and of 429
  * with Retry-After, Authorization dropped on a redirect to another origin
  * but kept on the same origin, streaming without retry after the first
- * byte, body caps, and the basic-auth challenge round trip. */
+ * byte, body caps, declared sizes, and the basic-auth challenge round
+ * trip. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -29,6 +30,9 @@ typedef struct canned {
     const char *body;
     int cut;                        /* close after sending `cut` body bytes */
 } canned;
+
+/* > 0: the server sends bodies a byte per g_byte_ms ms (a trickle). */
+static int g_byte_ms;
 
 typedef struct server {
     int fd, port;
@@ -75,8 +79,15 @@ static void *serve(void *arg)
         snprintf(head, sizeof head, "%sContent-Length: %zu\r\nConnection: close\r\n\r\n", hdrs,
                  blen);
         send(c, head, strlen(head), MSG_NOSIGNAL);
-        if (!is_head && blen)
-            send(c, cn->body, cn->cut ? (size_t)cn->cut : blen, MSG_NOSIGNAL);
+        size_t nb = cn->cut ? (size_t)cn->cut : blen;
+        for (size_t i = 0; !is_head && g_byte_ms && i < nb; i++) {
+            if (send(c, cn->body + i, 1, MSG_NOSIGNAL) != 1)
+                break; /* the client gave up */
+            struct timespec ts = {g_byte_ms / 1000, (g_byte_ms % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        if (!is_head && blen && !g_byte_ms)
+            send(c, cn->body, nb, MSG_NOSIGNAL);
         close(c);
     }
 }
@@ -251,6 +262,95 @@ static void test_registry_http__stream_not_retried_after_first_byte(void **state
     sf_http_free(h);
 }
 
+/* A blob's declared size is a bound: a body announced (Content-Length)
+ * or served past it fails before a byte reaches the sink; a body cap
+ * announced past its room fails before a byte is buffered. */
+static void test_registry_http__declared_size_and_cap_enforced(void **state)
+{
+    (void)state;
+    static const canned big[] = {{"HTTP/1.1 200 OK\r\n", "0123456789abcdef", 0}};
+    server s;
+    start(&s, big, 1);
+    sf_http *h = mk_http(3);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/blob", s.port);
+    size_t n = 0;
+    sf_http_req req = {.method = "GET", .url = url, .sink = count_sink, .sink_ctx = &n,
+                       .sized = 1, .size = 8};
+    sf_http_resp *resp = malloc(sizeof *resp);
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_http_fetch(h, &req, resp, &e), SF_EDIGEST);
+    assert_non_null(strstr(e.msg, "declared size of 8 bytes"));
+    assert_int_equal(n, 0);
+    assert_int_equal(s.next, 1); /* not retried */
+    req.size = 16;
+    assert_int_equal(sf_http_fetch(h, &req, resp, NULL), SF_OK);
+    assert_int_equal(n, 16);
+    sf_buf small;
+    sf_buf_init(&small, 8);
+    sf_http_req req2 = {.method = "GET", .url = url, .body = &small};
+    sf_error e2 = SF_ERROR_INIT;
+    assert_int_equal(sf_http_fetch(h, &req2, resp, &e2), SF_ELIMIT);
+    assert_non_null(strstr(e2.msg, "size cap of 8 bytes (Content-Length)"));
+    assert_int_equal(small.len, 0);
+    stop(&s);
+    sf_buf_free(&small);
+    free(resp);
+    sf_http_free(h);
+}
+
+/* The overall deadline: base + size at the minimum rate. A body trickled
+ * at 20 bytes/s (above the stall guard) ends at it, not after 4 s; a 429
+ * asking for more than the backoff cap is not retried. */
+static void test_registry_http__deadline_ends_trickle_and_long_retry(void **state)
+{
+    (void)state;
+    static const canned slow[] = {
+        {"HTTP/1.1 200 OK\r\n", "0123456789012345678901234567890123456789"
+                                 "0123456789012345678901234567890123456789", 0}};
+    server s;
+    g_byte_ms = 50;
+    start(&s, slow, 1);
+    sf_http_opts o;
+    sf_http_opts_default(&o);
+    o.min_rate_bps = 1024;
+    o.deadline_base_ms = 500;
+    o.backoff_base_ms = 10;
+    o.backoff_max_ms = 3000;
+    sf_http *h = NULL;
+    assert_int_equal(sf_http_new(&h, &o, NULL), SF_OK);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/blob", s.port);
+    size_t n = 0;
+    sf_http_req req = {.method = "GET", .url = url, .sink = count_sink, .sink_ctx = &n,
+                       .sized = 1, .size = 80};
+    sf_http_resp *resp = malloc(sizeof *resp);
+    sf_error e = SF_ERROR_INIT;
+    double t0 = now_s();
+    assert_int_equal(sf_http_fetch(h, &req, resp, &e), SF_ETIMEOUT);
+    double took = now_s() - t0;
+    assert_non_null(strstr(e.msg, "deadline"));
+    assert_true(n > 0 && n < 80);
+    /* 500 ms + 80 B at 1 KiB/s = 578 ms; libcurl checks about once a second. */
+    assert_true(took >= 0.5 && took < 2.5);
+    stop(&s);
+    g_byte_ms = 0;
+    static const canned busy[] = {
+        {"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 100\r\n", "", 0}};
+    start(&s, busy, 1);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/m", s.port);
+    sf_http_req req2 = {.method = "GET", .url = url};
+    sf_error e2 = SF_ERROR_INIT;
+    t0 = now_s();
+    assert_int_equal(sf_http_fetch(h, &req2, resp, &e2), SF_ERATELIMIT);
+    assert_true(now_s() - t0 < 1.0);
+    assert_non_null(strstr(e2.msg, "no retry: Retry-After 100 s is past the 3 s cap"));
+    assert_int_equal(s.next, 1);
+    stop(&s);
+    free(resp);
+    sf_http_free(h);
+}
+
 static void test_registry_http__basic_challenge_round_trip(void **state)
 {
     (void)state;
@@ -329,6 +429,8 @@ int main(void)
         cmocka_unit_test(test_registry_http__retries_503_and_429_retry_after),
         cmocka_unit_test(test_registry_http__redirect_drops_auth_across_origins),
         cmocka_unit_test(test_registry_http__stream_not_retried_after_first_byte),
+        cmocka_unit_test(test_registry_http__declared_size_and_cap_enforced),
+        cmocka_unit_test(test_registry_http__deadline_ends_trickle_and_long_retry),
         cmocka_unit_test(test_registry_http__basic_challenge_round_trip),
         cmocka_unit_test(test_registry_http__resolve_falls_back_to_get),
     };

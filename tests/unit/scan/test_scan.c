@@ -465,6 +465,58 @@ static void test_scan_index__platform_selection(void **state)
     free(arm);
 }
 
+/* An index document listing one child of media type mt (linux/amd64). */
+static void index_doc(char *out, size_t cap, const char *mt, const char *digest, size_t size)
+{
+    snprintf(out, cap, "{\"schemaVersion\":2,\"mediaType\":"
+             "\"application/vnd.oci.image.index.v1+json\",\"manifests\":[{\"mediaType\":"
+             "\"%s\",\"digest\":\"%s\",\"size\":%zu,\"platform\":{\"os\":\"linux\","
+             "\"architecture\":\"amd64\"}}]}", mt, digest, size);
+}
+
+/* Root the layout at an index (blob) whose one child has media type mt. */
+static void index_layout(const char *dir, const char *mt)
+{
+    static const char *empty = "{\"schemaVersion\":2,\"mediaType\":"
+                               "\"application/vnd.oci.image.index.v1+json\",\"manifests\":[]}";
+    char child[SF_DIGEST_MAX], root[SF_DIGEST_MAX], doc[1024], p[4200];
+    fix_write_blob(dir, empty, strlen(empty), child);
+    index_doc(doc, sizeof doc, mt, child, strlen(empty));
+    fix_write_blob(dir, doc, strlen(doc), root);
+    size_t n = strlen(doc);
+    index_doc(doc, sizeof doc, "application/vnd.oci.image.index.v1+json", root, n);
+    snprintf(p, sizeof p, "%s/index.json", dir);
+    FILE *f = fopen(p, "wb");
+    assert_non_null(f);
+    fputs(doc, f);
+    fclose(f);
+}
+
+static void expect_index_error(const char *ref, const char *needle)
+{
+    sf_scan_report *rep = scan_ok(ref, NULL, 0);
+    assert_int_equal(sf_scan_report_count(rep), 1);
+    const sf_result *r = sf_scan_report_result(rep, 0);
+    if (r->error_code != SF_EUNSUPPORTED || !strstr(r->error, needle))
+        fail_msg("want '%s', got %s: %s", needle, sf_err_name(r->error_code), r->error);
+    sf_scan_report_free(rep);
+}
+
+/* An index offering only a nested index, or a child of another media
+ * type, says so: not "no manifest for the requested platform(s)". */
+static void test_scan_index__nested_and_mistyped_children_named(void **state)
+{
+    (void)state;
+    char *dir = fix_tmpdir(), ref[4200];
+    snprintf(ref, sizeof ref, "oci:%s", dir);
+    index_layout(dir, "application/vnd.oci.image.index.v1+json");
+    expect_index_error(ref, "1 are nested indexes");
+    index_layout(dir, "text/html");
+    expect_index_error(ref, "another media type (text/html)");
+    fix_rmtree(dir);
+    free(dir);
+}
+
 /* Replace blob `digest` of the layout with other bytes. */
 static void clobber(const char *dir, const char *digest, const char *bytes)
 {
@@ -675,6 +727,7 @@ int main(void)
         cmocka_unit_test(test_scan_corpus__npm_tree),
         cmocka_unit_test(test_scan_memo__second_scan_hits_and_matches),
         cmocka_unit_test(test_scan_index__platform_selection),
+        cmocka_unit_test(test_scan_index__nested_and_mistyped_children_named),
         cmocka_unit_test(test_scan_bad__broken_images_give_typed_errors),
         cmocka_unit_test(test_scan_result__example_document),
         cmocka_unit_test(test_scan_cli__docker_archive_json),
