@@ -207,8 +207,19 @@ int sf_match__enrich(const struct sf_vdb_view *v, const sf_vdb_rec *const *recs,
     const char *vec = d.source && strcmp(d.source, "advisory") == 0 ? adv_vec
                                                                       : nvd_vector(v, cve, d.source);
     f->cvss = d.score;
-    if (f->cvss < 0 && adv_vec)
-        f->cvss = in.advisory_cvss, vec = adv_vec;
+    if (f->cvss < 0 && adv_vec) {
+        f->cvss = in.advisory_cvss;
+        vec = adv_vec;
+    } else if (f->cvss < 0 && cve) {
+        /* A word decided (vendor, advisory): still show NVD's number. */
+        sf_sev_inputs nv;
+        sf_sev_decision nd;
+        sf_sev_inputs_init(&nv);
+        memcpy(nv.nvd, in.nvd, sizeof nv.nvd);
+        sf_severity_decide(&nv, &nd);
+        f->cvss = nd.score;
+        vec = nvd_vector(v, cve, nd.source);
+    }
     f->cvss_vector = sf_strdup(vec ? vec : any_vec);
     if (!f->severity || (d.source && !f->severity_source) || ((vec || any_vec) && !f->cvss_vector))
         return SF_ENOMEM;
