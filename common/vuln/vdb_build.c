@@ -42,6 +42,7 @@ typedef struct counter {
 typedef struct source {
     char *label, *kind;
     uint64_t records;
+    uint64_t cve_facts; /* NVD records, KEV entries, EPSS rows taken from it */
 } source;
 
 
@@ -143,6 +144,12 @@ int sf_vdb__intern(sf_vdb_builder *b, const char *s, uint32_t *off) { return int
 
 const char *sf_vdb__str(const sf_vdb_builder *b, uint32_t off) { return b->str.data + off; }
 
+void sf_vdb__source_cve_fact(sf_vdb_builder *b)
+{
+    if (b->sources.n)
+        b->sources.v[b->sources.n - 1].cve_facts++;
+}
+
 int sf_vdb__u32_append(sf_vdb_builder *b, uint32_t v, uint32_t *idx)
 {
     uint32_t *p = PUSH(b->u32s);
@@ -239,6 +246,7 @@ int sf_vdb_builder_source(sf_vdb_builder *b, const char *label, const char *kind
     s->label = l;
     s->kind = k;
     s->records = 0;
+    s->cve_facts = 0;
     return SF_OK;
 }
 
@@ -603,9 +611,10 @@ static int build_meta(sf_vdb_builder *b, const sf_vdb_pkg *pkgs, size_t npkg, ui
     if (!seen || !m || !srcs || !ecos || !skips)
         goto done;
     for (size_t i = 0; i < b->sources.n; i++) {
-        json_t *s = json_pack("{s:s,s:s,s:I}", "source", b->sources.v[i].label, "kind",
+        json_t *s = json_pack("{s:s,s:s,s:I,s:I}", "source", b->sources.v[i].label, "kind",
                               b->sources.v[i].kind, "records",
-                              (json_int_t)b->sources.v[i].records);
+                              (json_int_t)b->sources.v[i].records, "cve_facts",
+                              (json_int_t)b->sources.v[i].cve_facts);
         if (!s || json_array_append_new(srcs, s))
             goto done;
     }

@@ -46,6 +46,8 @@ int sf_vdb__intern(sf_vdb_builder *b, const char *s, uint32_t *off);
 const char *sf_vdb__str(const sf_vdb_builder *b, uint32_t off);
 /* Append one value to the u32s section; its index in *idx. */
 int sf_vdb__u32_append(sf_vdb_builder *b, uint32_t v, uint32_t *idx);
+/* Count one NVD record / KEV entry / EPSS row for the current source. */
+void sf_vdb__source_cve_fact(sf_vdb_builder *b);
 /* Count a skipped item (same as sf_vdb_builder_skip). */
 #define sf_vdb__skip sf_vdb_builder_skip
 

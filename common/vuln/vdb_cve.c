@@ -248,6 +248,7 @@ int sf_vdb_cve_commit(sf_vdb_builder *b)
     e->cvss_count = t->cur.cvss_count;
     e->flags |= SF_VCVE_F_NVD;
     t->open = 0;
+    sf_vdb__source_cve_fact(b);
     return SF_OK;
 }
 
@@ -265,6 +266,7 @@ int sf_vdb_cve_kev(sf_vdb_builder *b, const char *id, const char *date_added,
     e->kev_due = due;
     e->flags |= SF_VCVE_F_KEV;
     e->flags = ransomware ? e->flags | SF_VCVE_F_RANSOMWARE : e->flags & ~SF_VCVE_F_RANSOMWARE;
+    sf_vdb__source_cve_fact(b);
     return SF_OK;
 }
 
@@ -286,6 +288,7 @@ int sf_vdb_cve_epss(sf_vdb_builder *b, const char *id, double score, double perc
     e->epss_pct = (float)percentile;
     e->epss_date = d;
     e->flags |= SF_VCVE_F_EPSS;
+    sf_vdb__source_cve_fact(b);
     return SF_OK;
 }
 
