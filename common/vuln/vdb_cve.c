@@ -331,7 +331,8 @@ int sf_vdb__cves_emit(sf_vdb_builder *b, sf_vdb_cve **cves, size_t *ncve, sf_vdb
     size_t k = 0;
     for (size_t i = 0; i < n && !rc; i++) {
         sf_vdb_cve e = *order[i];
-        memcpy(*cvss + k, t->cvss.v + e.cvss_first, e.cvss_count * sizeof **cvss);
+        if (e.cvss_count) /* t->cvss.v is NULL until a first metric */
+            memcpy(*cvss + k, t->cvss.v + e.cvss_first, e.cvss_count * sizeof **cvss);
         e.cvss_first = (uint32_t)k;
         k += e.cvss_count;
         uint32_t first = 0, idx;
