@@ -255,8 +255,9 @@ static void test_cve_bad__input_is_counted(void **state)
     assert_int_equal(sf_vdb_builder_skipped(b, "kev: JSON document of another format"), 2);
     assert_int_equal(sf_vdb_builder_skipped(b, "kev: invalid JSON"), 1);
     static const char *const epss_bad[] = {
-        "#model_version:v1\n", "cve,epss,percentile\nCVE-2021-44228,,\n,0.1,0.1\n"
-        "CVE-2021-44228,0.1,0.2,0.3\nCVE-2021-44228,1e308,0.5\nCVE-2021-44228,0.1,-0\n",
+        "#model_version:v1\n",
+        ("cve,epss,percentile\nCVE-2021-44228,,\n,0.1,0.1\n"
+         "CVE-2021-44228,0.1,0.2,0.3\nCVE-2021-44228,1e308,0.5\nCVE-2021-44228,0.1,-0\n"),
         "cve,epss,percentile\nCVE-2021-44228,0.123456789012345678901234567890123,0.5\n",
     };
     for (size_t i = 0; i < sizeof epss_bad / sizeof epss_bad[0]; i++)
