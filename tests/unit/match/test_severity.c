@@ -236,6 +236,65 @@ static void test_severity_match__nvd_vendor_kev_epss(void **state)
     sf_vdb_builder_free(b);
 }
 
+/* Vendor ratings from the sources: a Debian tracker urgency, an Ubuntu
+ * OSV priority; both beat NVD's v3.1 score for the same CVE. */
+static void test_severity_match__vendor_sources(void **state)
+{
+    (void)state;
+    static const char tracker[] =
+        "[12 Jan 2022] DSA-9001-1 busybox - security update\n"
+        "\t{CVE-2021-42386}\n"
+        "\t[bullseye] - busybox 1:1.30.1-6+deb11u1 (bug #1001; medium)\n"
+        "[13 Jan 2022] DSA-9002-1 busybox - security update\n"
+        "\t{CVE-2021-42374}\n"
+        "\t[bullseye] - busybox 1:1.30.1-6+deb11u2 (not yet assigned)\n";
+    static const char ubuntu[] =
+        "{\"id\":\"UBUNTU-CVE-2021-42377\",\"aliases\":[\"CVE-2021-42377\"],"
+        "\"modified\":\"2021-11-15T00:00:00Z\",\"severity\":[{\"type\":\"Ubuntu\","
+        "\"score\":\"negligible\"}],\"affected\":[{\"package\":{\"ecosystem\":"
+        "\"Ubuntu:22.04:LTS\",\"name\":\"busybox\"},\"ranges\":[{\"type\":\"ECOSYSTEM\","
+        "\"events\":[{\"introduced\":\"0\"},{\"fixed\":\"1:1.30.1-7ubuntu3\"}]}]}]}";
+    sf_vdb_builder *b = NULL;
+    sf_error err = SF_ERROR_INIT;
+    assert_int_equal(sf_vdb_builder_new(&b), SF_OK);
+    assert_int_equal(sf_vdb_import_buf(b, "DSA-list", tracker, sizeof tracker - 1, &err), SF_OK);
+    assert_int_equal(sf_vdb_import_buf(b, "u.json", ubuntu, sizeof ubuntu - 1, &err), SF_OK);
+    assert_int_equal(sf_vdb_import_path(b, sf_t_corpus("vulndb/nvd"), &err), SF_OK);
+    void *img = NULL;
+    size_t len;
+    sf_vdb *db = NULL;
+    assert_int_equal(sf_vdb_builder_serialize(b, &img, &len, &err), SF_OK);
+    assert_int_equal(sf_vdb_open_mem(&db, img, len, &err), SF_OK);
+    static const struct {
+        const char *os, *ver, *pkgver, *id, *sev, *src;
+    } want[] = {
+        {"debian", "11", "1:1.30.1-6", "CVE-2021-42386", "MEDIUM", "vendor"}, /* NVD: HIGH */
+        {"debian", "11", "1:1.30.1-6", "CVE-2021-42374", "MEDIUM", "nvd-v3.1"},
+        {"ubuntu", "22.04", "1:1.30.1-7ubuntu1", "CVE-2021-42377", "LOW", "vendor"}, /* NVD 9.8 */
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        sf_osinfo os = {.id = (char *)want[i].os, .version_id = (char *)want[i].ver};
+        sf_pkg p = {.type = SF_PT_DPKG, .name = "busybox", .version = (char *)want[i].pkgver,
+                    .layer = 0};
+        sf_findings f;
+        sf_findings_init(&f);
+        assert_int_equal(sf_match_packages(db, &os, &p, 1, &f, &err), SF_OK);
+        const sf_finding *hit = NULL;
+        for (size_t k = 0; k < f.n; k++)
+            if (strcmp(f.items[k].id, want[i].id) == 0)
+                hit = &f.items[k];
+        if (!hit)
+            fail_msg("%s: no finding", want[i].id);
+        if (strcmp(hit->severity, want[i].sev) || strcmp(hit->severity_source, want[i].src))
+            fail_msg("%s: %s from %s, want %s from %s", want[i].id, hit->severity,
+                     hit->severity_source, want[i].sev, want[i].src);
+        sf_findings_clear(&f);
+    }
+    sf_vdb_close(db);
+    free(img);
+    sf_vdb_builder_free(b);
+}
+
 /* A v1 document from before these fields decodes with them absent. */
 static void test_severity_result__old_document(void **state)
 {
@@ -264,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_severity_rule__table),
         cmocka_unit_test(test_severity_priority__order),
         cmocka_unit_test(test_severity_match__nvd_vendor_kev_epss),
+        cmocka_unit_test(test_severity_match__vendor_sources),
         cmocka_unit_test(test_severity_result__old_document),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
