@@ -32,10 +32,12 @@ int sf_agg_view_json(const sf_agg_view *v, sf_buf *out)
         json_array_append_new(refs, json_string(v->refs[i]));
     for (size_t i = 0; i < v->nvulns; i++) {
         const sf_agg_vuln *x = &v->vulns[i];
-        json_array_append_new(vulns, json_pack("[s s o o o s f]", x->id, x->pkg,
+        /* KEV and EPSS ride at the end: views stored before them parse
+         * with kev 0 and no EPSS. */
+        json_array_append_new(vulns, json_pack("[s s o o o s f b f f]", x->id, x->pkg,
                                                jstr_or_null(x->installed), jstr_or_null(x->fixed),
                                                jstr_or_null(x->eco), sf_agg_sev_name(x->sev),
-                                               x->cvss));
+                                               x->cvss, x->kev, x->epss, x->epss_pct));
     }
     json_object_set_new(o, "d", json_string(v->digest));
     json_object_set_new(o, "j", json_string(v->job_key));
@@ -94,6 +96,10 @@ static int view_parse_vulns(sf_agg_view *v, json_t *a)
         f->sev = sf_agg_sev_parse(json_string_value(json_array_get(x, 5)));
         json_t *c = json_array_get(x, 6);
         f->cvss = json_is_number(c) ? json_number_value(c) : -1;
+        json_t *e = json_array_get(x, 8), *ep = json_array_get(x, 9);
+        f->kev = json_is_true(json_array_get(x, 7));
+        f->epss = json_is_number(e) ? json_number_value(e) : -1;
+        f->epss_pct = json_is_number(ep) ? json_number_value(ep) : -1;
         if (oom)
             return SF_ENOMEM;
         v->sev[f->sev]++;

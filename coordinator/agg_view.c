@@ -345,6 +345,9 @@ static int conv_vulns(const sf_result *r, sf_agg_view *v, sf_error *err)
         f->fixed = text_ok(x->fixed, SF_AGG_STR_MAX) ? odup(x->fixed, &oom) : NULL;
         f->sev = sf_agg_sev_parse(x->severity);
         f->cvss = x->cvss;
+        f->kev = x->kev;
+        f->epss = x->epss;
+        f->epss_pct = x->epss_pct;
         if (oom)
             return sf_error_set(err, SF_ENOMEM, "out of memory");
     }

@@ -48,6 +48,8 @@ typedef struct sf_agg_vuln {
     char *fixed;     /* NULL: no fix */
     int sev;         /* SF_SEV_* */
     double cvss;     /* -1 unknown */
+    int kev;         /* 1: in CISA KEV */
+    double epss, epss_pct; /* EPSS probability / percentile, -1 unknown */
 } sf_agg_vuln;
 
 typedef struct sf_agg_pkg {

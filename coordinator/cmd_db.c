@@ -7,7 +7,9 @@
  *   scanfarm db info [--db FILE] [--json]          version, sources, counts
  *
  * A source is a file, a directory or an archive of OSV JSON, Alpine
- * secdb JSON, Debian tracker lists or Node.js security-wg records (see
+ * secdb JSON, Debian tracker lists, Node.js security-wg records, NVD API
+ * 2.0 CVE records (pages or one per file), the CISA KEV catalog or an
+ * EPSS CSV (.csv or .csv.gz), each recognised by its content (see
  * vuln/vdb_build.h). Dirty input is counted and reported, never fatal.
  */
 #include "cli.h"
@@ -55,9 +57,21 @@ static void print_meta(FILE *f, const char *meta)
     const json_t *s;
     fprintf(f, "sources:\n");
     json_array_foreach(json_object_get(m, "sources"), i, s)
-        fprintf(f, "  %-58s %8lld records (%s)\n", json_string_value(json_object_get(s, "source")),
+    {
+        long long facts = json_integer_value(json_object_get(s, "cve_facts"));
+        fprintf(f, "  %-58s %8lld records (%s)", json_string_value(json_object_get(s, "source")),
                 (long long)json_integer_value(json_object_get(s, "records")),
                 json_string_value(json_object_get(s, "kind")));
+        fprintf(f, facts ? ", %lld CVE facts (NVD/KEV/EPSS)\n" : "\n", facts);
+    }
+    const json_t *c = json_object_get(m, "cves");
+    if (json_is_object(c))
+        fprintf(f, "cves:     %lld known (NVD, KEV, EPSS): %lld with CVSS, %lld in CISA KEV, "
+                   "%lld with EPSS\n",
+                (long long)json_integer_value(json_object_get(c, "total")),
+                (long long)json_integer_value(json_object_get(c, "cvss")),
+                (long long)json_integer_value(json_object_get(c, "kev")),
+                (long long)json_integer_value(json_object_get(c, "epss")));
     print_counts(f, "records per ecosystem", json_object_get(m, "ecosystems"));
     print_counts(f, "skipped (by reason)", json_object_get(m, "skipped"));
     json_decref(m);
@@ -188,10 +202,12 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: scanfarm db <import|update|info> [options]\n"
                "  import --out <file> <source>...    compile OSV / secdb / Debian tracker /\n"
-               "                                     security-wg sources (files, dirs, archives)\n"
+               "                                     security-wg / NVD / CISA KEV / EPSS sources\n"
+               "                                     (files, dirs, archives; found by content)\n"
                "  update [--out FILE] [--cache DIR] [--url URL]... [--force]\n"
                "                                     fetch sources (ETag/If-Modified-Since), rebuild\n"
-               "  info [--db FILE] [--json]          version, sources, counts per ecosystem\n");
+               "  info [--db FILE] [--json]          version, sources, counts per ecosystem,\n"
+               "                                     CVEs with CVSS / KEV / EPSS\n");
 }
 
 int sf_cmd_db(int argc, char **argv)

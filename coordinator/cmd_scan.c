@@ -4,9 +4,10 @@
  * match against the vulnerability DB when one is given, and print a
  * readable summary, the scanfarm.result/v1 JSON, or a CycloneDX SBOM.
  *
- * Exit codes (cli.h): 0 scanned and nothing at or above --fail-on, 1
- * findings at or above --fail-on, 2 the scan failed (for any platform),
- * 64 bad usage.
+ * Exit codes (cli.h): 0 scanned and no gate tripped, 1 (or --exit-code N)
+ * a reported finding trips --fail-on, 2 the scan failed (for any
+ * platform), 64 bad usage. What is reported and what trips is
+ * scan_gate.c's (--severity, --ignore-unfixed, --fail-on, --exit-code).
  */
 #include "cli.h"
 
@@ -18,6 +19,7 @@
 #include "analyze/sbom.h"
 #include "analyze/scan.h"
 #include "bus/msg_result.h"
+#include "scan_gate.h"
 #include "vuln/vdb.h"
 
 #define MAX_PLATFORMS 16
@@ -31,7 +33,7 @@ typedef struct scan_args {
     size_t nplatforms;
     char *platform_buf;
     int insecure;
-    int fail_on; /* severity rank, 0 = off */
+    sf_scan_gate gate; /* --severity, --ignore-unfixed, --fail-on, --exit-code */
     int parallel;
     long min_rate_kib;   /* --transfer-min-rate, KiB/s (0 = no deadline) */
     long deadline_base;  /* --transfer-deadline-base, seconds */
@@ -51,7 +53,15 @@ static void usage(FILE *f)
             "                         comma-separated (default: every linux platform)\n"
             "  --db FILE              vulnerability DB (default $SCANFARM_DB); without one,\n"
             "                         packages are listed but not matched\n"
-            "  --fail-on SEVERITY     exit 1 when a finding is at or above LOW|MEDIUM|HIGH|CRITICAL\n"
+            "  --severity LIST        report only these severities, e.g. HIGH,CRITICAL\n"
+            "                         (UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL)\n"
+            "  --ignore-unfixed       report only findings with a fixed version\n"
+            "  --fail-on LIST         exit 1 when a reported finding is at or above a severity\n"
+            "                         (UNKNOWN|LOW|MEDIUM|HIGH|CRITICAL; UNKNOWN and LOW also\n"
+            "                         catch unrated findings), is in CISA KEV (KEV), or has\n"
+            "                         EPSS >= x (EPSS>=0.5); e.g. --fail-on HIGH,KEV\n"
+            "  --exit-code N          exit N instead of 1 when --fail-on trips; without\n"
+            "                         --fail-on, exit N when any finding is reported\n"
             "  --insecure             plain HTTP / no TLS verification for the registry\n"
             "                         (always on for localhost and 127.0.0.1)\n"
             "  --parallel N           layers analysed at once (default 2)\n"
@@ -60,7 +70,7 @@ static void usage(FILE *f)
             "                         rate (default 256; 0 = no deadline)\n"
             "  --transfer-deadline-base S  seconds every request gets on top (default 60)\n"
             "  --help\n\n"
-            "exit codes: 0 ok, 1 findings at or above --fail-on, 2 error, 64 usage\n");
+            "exit codes: 0 ok, 1 (or --exit-code N) --fail-on tripped, 2 error, 64 usage\n");
 }
 
 static int add_platforms(scan_args *a, const char *arg)
@@ -91,9 +101,11 @@ static int parse_args(int argc, char **argv, scan_args *a)
         {"parallel", required_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
         {"transfer-min-rate", required_argument, NULL, 'R'},
         {"transfer-deadline-base", required_argument, NULL, 'B'},
-        {NULL, 0, NULL, 0},
+        {"severity", required_argument, NULL, 'S'}, {"exit-code", required_argument, NULL, 'x'},
+        {"ignore-unfixed", no_argument, NULL, 'u'}, {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof *a);
+    sf_scan_gate_init(&a->gate);
     a->format = "table";
     a->db_path = getenv("SCANFARM_DB");
     a->parallel = 2;
@@ -122,9 +134,19 @@ static int parse_args(int argc, char **argv, scan_args *a)
             a->db_path = optarg;
             break;
         case 'F':
-            if ((a->fail_on = sf_severity_rank(optarg, 1)) <= 0)
-                return fprintf(stderr, "scanfarm scan: --fail-on LOW|MEDIUM|HIGH|CRITICAL\n"),
-                       -1;
+            if (sf_scan_gate_fail_on(&a->gate, optarg) != 0)
+                return -1;
+            break;
+        case 'S':
+            if (sf_scan_gate_severity(&a->gate, optarg) != 0)
+                return -1;
+            break;
+        case 'x':
+            if (sf_scan_gate_exit_code(&a->gate, optarg) != 0)
+                return -1;
+            break;
+        case 'u':
+            a->gate.ignore_unfixed = 1;
             break;
         case 'k':
             a->insecure = 1;
@@ -205,12 +227,16 @@ static void print_findings(const sf_result *r)
            r->vulns.n, by[4], by[3], by[2], by[1], by[0]);
     if (!r->vulns.n)
         return;
-    printf("\n  %-9s %-20s %-24s %-22s %-22s\n", "SEVERITY", "ID", "PACKAGE", "INSTALLED", "FIXED");
+    printf("\n  %-9s %-20s %-3s %-5s %-24s %-22s %-22s\n", "SEVERITY", "ID", "KEV", "EPSS",
+           "PACKAGE", "INSTALLED", "FIXED");
     for (size_t i = 0; i < r->vulns.n; i++) {
         const sf_finding *f = &r->vulns.items[i];
-        printf("  %-9s %-20s %-24s %-22s %-22s\n", f->severity ? f->severity : "UNKNOWN", f->id,
-               f->pkg_name ? f->pkg_name : "", f->installed ? f->installed : "",
-               f->fixed ? f->fixed : "(no fix)");
+        char epss[16] = "-";
+        if (f->epss >= 0)
+            snprintf(epss, sizeof epss, "%.3f", f->epss);
+        printf("  %-9s %-20s %-3s %-5s %-24s %-22s %-22s\n", f->severity ? f->severity : "UNKNOWN",
+               f->id, f->kev ? "yes" : "-", epss, f->pkg_name ? f->pkg_name : "",
+               f->installed ? f->installed : "", f->fixed ? f->fixed : "(no fix)");
     }
 }
 
@@ -285,9 +311,8 @@ static int exit_code(const sf_scan_report *rep, const scan_args *a)
                     sf_err_name(r->error_code), r->error ? r->error : "");
             code = SF_EXIT_ERROR;
         }
-        for (size_t k = 0; a->fail_on && k < r->vulns.n && code == SF_EXIT_OK; k++)
-            if (sf_severity_rank(r->vulns.items[k].severity, 0) >= a->fail_on)
-                code = SF_EXIT_FINDINGS;
+        if (code == SF_EXIT_OK)
+            code = sf_scan_gate_exit(&a->gate, r);
     }
     return code;
 }
@@ -326,6 +351,11 @@ int sf_cmd_scan(int argc, char **argv)
         fprintf(stderr, "scanfarm scan: %s: %s\n", a.ref, err.msg);
         goto done;
     }
+    /* The report is ours alone: filter its findings in place, so the
+     * table, the JSON and the gate all see what --severity and
+     * --ignore-unfixed report. */
+    for (size_t i = 0; i < sf_scan_report_count(rep); i++)
+        sf_scan_gate_filter(&a.gate, (sf_result *)sf_scan_report_result(rep, i));
     if (emit(rep, &a) != SF_OK) {
         fprintf(stderr, "scanfarm scan: cannot format the result\n");
         goto done;

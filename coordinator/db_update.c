@@ -7,6 +7,7 @@
  * (<file>.etag, <file>.lastmod).
  */
 #include "db_update.h"
+#include "db_update_nvd.h"
 
 #include "cli.h"
 
@@ -201,14 +202,22 @@ static int usage(void)
             "  --cache   download cache (default $SCANFARM_DB_CACHE or <out>.cache)\n"
             "  --url     a source URL; repeatable (default $SCANFARM_DB_URLS, space\n"
             "            separated, else OSV's per-ecosystem exports and Alpine secdb)\n"
-            "  --force   rebuild even when no source changed\n");
+            "  --force   rebuild even when no source changed\n"
+            "  --nvd     also fetch NVD CVE records (API 2.0) changed since the last update\n"
+            "  --nvd-url URL       the API endpoint (default " SF_NVD_API_URL ")\n"
+            "  --nvd-api-key KEY   sent as the apiKey header (default $NVD_API_KEY); allows\n"
+            "                      50 requests per 30 s instead of 5\n"
+            "  --nvd-since DATE    start of the first NVD update (ISO-8601, e.g.\n"
+            "                      2024-01-01T00:00:00.000Z); later ones resume from the last\n"
+            "  --nvd-delay SECONDS between NVD requests (default 6, or 0.6 with a key)\n"
+            "  --nvd-page N        records per page, 1..2000 (default 2000)\n");
     return SF_EXIT_USAGE;
 }
 
 /* The URLs to fetch: --url options, else $SCANFARM_DB_URLS, else defaults. */
 static int collect_urls(int argc, char **argv, char ***urls, int *nurls, char **envcopy)
 {
-    int n = 0;
+    int n = 1; /* room for the NVD cache directory */
     for (int i = 1; i + 1 < argc; i++)
         if (strcmp(argv[i], "--url") == 0)
             n++;
@@ -245,12 +254,51 @@ static int collect_urls(int argc, char **argv, char ***urls, int *nurls, char **
     return 0;
 }
 
+/* The --nvd* options; 1 when argv[*i] was one (consumed), -1 when bad. */
+static int nvd_option(int argc, char **argv, int *i, int *nvd, sf_nvd_update_opts *o)
+{
+    const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+    char *end = NULL;
+    if (strcmp(a, "--nvd") == 0)
+        return *nvd = 1;
+    if (strncmp(a, "--nvd-", 6) != 0)
+        return 0;
+    if (!v)
+        return -1;
+    ++*i;
+    *nvd = 1;
+    if (strcmp(a, "--nvd-url") == 0)
+        o->url = v;
+    else if (strcmp(a, "--nvd-api-key") == 0)
+        o->api_key = v;
+    else if (strcmp(a, "--nvd-since") == 0)
+        o->since = v;
+    else if (strcmp(a, "--nvd-delay") == 0 && (o->delay_s = strtod(v, &end)) >= 0 && !*end)
+        return 1;
+    else if (strcmp(a, "--nvd-page") == 0 && (o->page_size = (int)strtol(v, &end, 10)) >= 1 &&
+             o->page_size <= 2000 && !*end)
+        return 1;
+    else
+        return -1;
+    return 1;
+}
+
 int sf_db_update_main(int argc, char **argv)
 {
     const char *out = getenv("SCANFARM_DB"), *cache = getenv("SCANFARM_DB_CACHE");
-    int force = 0, rc = SF_EXIT_ERROR;
+    int force = 0, rc = SF_EXIT_ERROR, nvd = 0;
     long timeout_s = 600;
+    sf_nvd_update_opts nopt = {.url = SF_NVD_API_URL, .api_key = getenv("NVD_API_KEY"),
+                               .delay_s = -1, .retry_scale = 1, .page_size = 2000};
+    const char *scale = getenv("SF_NVD_RETRY_SCALE"); /* tests: no backoff sleeps */
+    if (scale)
+        nopt.retry_scale = strtod(scale, NULL);
     for (int i = 1; i < argc; i++) {
+        int k = nvd_option(argc, argv, &i, &nvd, &nopt);
+        if (k < 0)
+            return usage();
+        if (k)
+            continue;
         if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
             out = argv[++i];
         else if (strcmp(argv[i], "--cache") == 0 && i + 1 < argc)
@@ -275,11 +323,11 @@ int sf_db_update_main(int argc, char **argv)
         fprintf(stderr, "scanfarm db update: cannot create %s: %s\n", cache, strerror(errno));
         return SF_EXIT_ERROR;
     }
-    char **urls = NULL, *envcopy = NULL, **paths = NULL;
+    char **urls = NULL, *envcopy = NULL, **paths = NULL, nvd_dir[SF_LIM_PATH];
     int nurls = 0, changed = 0, failed = 0;
     CURL *c = curl_easy_init();
     if (!c || collect_urls(argc, argv, &urls, &nurls, &envcopy) ||
-        !(paths = calloc((size_t)nurls, sizeof *paths)))
+        !(paths = calloc((size_t)nurls + 1, sizeof *paths)))
         goto done;
     for (int i = 0; i < nurls; i++) {
         char path[SF_LIM_PATH];
@@ -294,6 +342,23 @@ int sf_db_update_main(int argc, char **argv)
         printf("%-70s %s\n", urls[i], r > 0 ? "updated" : r == 0 ? "unchanged" : "FAILED");
         changed += r > 0;
         failed += r < 0;
+    }
+    if (nvd && !failed) {
+        int nch = 0;
+        if (snprintf(nvd_dir, sizeof nvd_dir, "%s/nvd", cache) >= (int)sizeof nvd_dir) {
+            fprintf(stderr, "scanfarm db update: cache path too long: %s\n", cache);
+            goto done;
+        }
+        nopt.cache_dir = nvd_dir;
+        nopt.timeout_s = timeout_s;
+        if (sf_db_update_nvd(c, &nopt, &nch) != 0)
+            failed++;
+        changed += nch;
+        /* The pages' directory is one more source, named by the API. */
+        if (!failed && !(paths[nurls] = strdup(nvd_dir)))
+            goto done;
+        if (!failed)
+            urls[nurls++] = (char *)nopt.url;
     }
     if (failed) {
         /* A partial set would silently drop advisories: keep the old DB. */

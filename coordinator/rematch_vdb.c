@@ -33,6 +33,9 @@ int sf_rematch_vdb_matcher(void *ctx, const sf_osinfo *os, const sf_pkg *pkg, sf
         v->fixed = x->fixed ? strdup(x->fixed) : NULL;
         v->sev = sf_agg_sev_parse(x->severity);
         v->cvss = x->cvss;
+        v->kev = x->kev;
+        v->epss = x->epss;
+        v->epss_pct = x->epss_pct;
         if (!v->id || !v->pkg || !v->installed || (x->ecosystem && !v->eco) ||
             (x->fixed && !v->fixed)) {
             rc = sf_error_set(err, SF_ENOMEM, "out of memory");

@@ -15,6 +15,7 @@
 
 #include "cache/keys.h"
 #include "sf_version.h"
+#include "vuln/severity.h"
 
 int sf_report_new(sf_report **out)
 {
@@ -35,6 +36,7 @@ void sf_report_free(sf_report *r)
         sf_agg_view_free(r->imgs[i]);
     free(r->imgs);
     free(r->cves);
+    free(r->by_priority);
     free(r->regs);
     free(r);
 }
@@ -85,6 +87,25 @@ static int cve_rank_cmp(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
+/* Highest priority first; ties by images, then id. */
+static int cve_prio_cmp(const void *a, const void *b)
+{
+    const sf_report_cve *x = a, *y = b;
+    if (x->priority != y->priority)
+        return x->priority > y->priority ? -1 : 1;
+    return cve_rank_cmp(a, b);
+}
+
+/* Merge one sighting's KEV and EPSS into c. */
+static void cve_facts(sf_report_cve *c, int kev, double epss, double pct)
+{
+    c->kev |= kev;
+    if (epss > c->epss) {
+        c->epss = epss;
+        c->epss_pct = pct;
+    }
+}
+
 static int reg_cmp(const void *a, const void *b)
 {
     const sf_report_reg *x = a, *y = b;
@@ -114,10 +135,13 @@ static int build_cves(sf_report *r)
                 c->id = x->id;
                 c->sev = x->sev;
                 c->cvss = x->cvss;
+                c->epss = c->epss_pct = -1;
                 c->images = 1;
             }
             c->sev = x->sev < c->sev ? x->sev : c->sev;
             c->cvss = x->cvss > c->cvss ? x->cvss : c->cvss;
+            cve_facts(c, x->kev, x->epss, x->epss_pct);
+            r->kev_findings += x->kev != 0;
             c->fixable_images |= x->fixed != NULL; /* 0/1 per image before merge */
         }
     }
@@ -130,12 +154,23 @@ static int build_cves(sf_report *r)
             c->fixable_images += r->cves[i].fixable_images;
             c->sev = r->cves[i].sev < c->sev ? r->cves[i].sev : c->sev;
             c->cvss = r->cves[i].cvss > c->cvss ? r->cves[i].cvss : c->cvss;
+            cve_facts(c, r->cves[i].kev, r->cves[i].epss, r->cves[i].epss_pct);
             continue;
         }
         r->cves[w++] = r->cves[i];
     }
     r->ncves = w;
+    for (size_t i = 0; i < r->ncves; i++) {
+        sf_report_cve *c = &r->cves[i];
+        c->priority = sf_priority(c->kev, c->epss_pct, c->cvss, c->fixable_images > 0);
+        r->nkev += c->kev != 0;
+    }
     qsort(r->cves, r->ncves, sizeof *r->cves, cve_rank_cmp);
+    r->by_priority = malloc((r->ncves + 1) * sizeof *r->by_priority);
+    if (!r->by_priority)
+        return SF_ENOMEM;
+    memcpy(r->by_priority, r->cves, r->ncves * sizeof *r->cves);
+    qsort(r->by_priority, r->ncves, sizeof *r->cves, cve_prio_cmp);
     return SF_OK;
 }
 
@@ -307,15 +342,52 @@ static double share(size_t part, size_t whole) { return whole ? (double)part / (
 
 static const char *first_ref(const sf_agg_view *v) { return v->nrefs ? v->refs[0] : v->digest; }
 
+double sf_report_unknown_share(const sf_report *r)
+{
+    return share(r->sev[SF_SEV_UNKNOWN], r->findings);
+}
+
+static void epss_text(char *out, size_t n, double epss, double pct)
+{
+    if (epss < 0)
+        snprintf(out, n, "-");
+    else
+        snprintf(out, n, "%.3f (p%.0f)", epss, 100.0 * (pct < 0 ? 0 : pct));
+}
+
+/* "Exploited in the wild": the CVEs CISA KEV lists, highest priority first. */
+static int table_exploited(const sf_report *r, sf_buf *out)
+{
+    int rc = sf_buf_printf(out, "EXPLOITED IN THE WILD (CISA KEV): %zu CVE%s, %zu finding%s\n",
+                           r->nkev, r->nkev == 1 ? "" : "s", r->kev_findings,
+                           r->kev_findings == 1 ? "" : "s");
+    if (rc == SF_OK && r->nkev)
+        rc = sf_buf_printf(out, "%-24s %-9s %5s %-13s %7s %8s\n", "CVE", "SEVERITY", "CVSS", "EPSS",
+                           "IMAGES", "FIXABLE");
+    for (size_t i = 0; rc == SF_OK && i < r->ncves && r->by_priority[i].kev; i++) {
+        const sf_report_cve *c = &r->by_priority[i];
+        char e[32];
+        epss_text(e, sizeof e, c->epss, c->epss_pct);
+        rc = sf_buf_printf(out, "%-24s %-9s %5.1f %-13s %7zu %8zu\n", c->id,
+                           sf_agg_sev_name(c->sev), c->cvss < 0 ? 0 : c->cvss, e, c->images,
+                           c->fixable_images);
+    }
+    return rc == SF_OK ? sf_buf_puts(out, "\n") : rc;
+}
+
 int sf_report_table(const sf_report *r, sf_buf *out)
 {
     int rc = SF_OK;
 #define P(...) (rc = rc == SF_OK ? sf_buf_printf(out, __VA_ARGS__) : rc)
     P("scanfarm fleet report%s%s\n\n", r->run[0] ? " — run " : "", r->run);
+    if (rc == SF_OK)
+        rc = table_exploited(r, out);
     P("images scanned   %zu (%zu with findings, %zu failed)\n", r->images, r->vulnerable,
       r->errors);
-    P("findings         %zu: critical %zu, high %zu, medium %zu, low %zu, unknown %zu\n",
-      r->findings, r->sev[0], r->sev[1], r->sev[2], r->sev[3], r->sev[4]);
+    P("findings         %zu: critical %zu, high %zu, medium %zu, low %zu, unknown %zu "
+      "(%.1f%% unknown)\n",
+      r->findings, r->sev[0], r->sev[1], r->sev[2], r->sev[3], r->sev[4],
+      100.0 * sf_report_unknown_share(r));
     P("fixable          %zu (%.1f%%)\n\n", r->fixable, 100.0 * share(r->fixable, r->findings));
     P("%-28s %7s %9s %9s %6s %6s %6s %6s\n", "REGISTRY", "IMAGES", "FINDINGS", "FIXABLE",
       "CRIT", "HIGH", "MED", "LOW");
@@ -323,6 +395,15 @@ int sf_report_table(const sf_report *r, sf_buf *out)
         const sf_report_reg *g = &r->regs[i];
         P("%-28s %7zu %9zu %9zu %6zu %6zu %6zu %6zu\n", g->name, g->images, g->findings,
           g->fixable, g->sev[0], g->sev[1], g->sev[2], g->sev[3]);
+    }
+    P("\n%-24s %-3s %-13s %5s %-9s %7s\n", "TOP PRIORITY", "KEV", "EPSS", "CVSS", "SEVERITY",
+      "IMAGES");
+    for (size_t i = 0; i < r->ncves && i < SF_REPORT_TOP; i++) {
+        const sf_report_cve *c = &r->by_priority[i];
+        char e[32];
+        epss_text(e, sizeof e, c->epss, c->epss_pct);
+        P("%-24s %-3s %-13s %5.1f %-9s %7zu\n", c->id, c->kev ? "yes" : "-", e,
+          c->cvss < 0 ? 0 : c->cvss, sf_agg_sev_name(c->sev), c->images);
     }
     P("\n%-24s %-9s %7s %8s\n", "TOP CVE", "SEVERITY", "IMAGES", "FIXABLE");
     for (size_t i = 0; i < r->ncves && i < SF_REPORT_TOP; i++)
@@ -366,6 +447,31 @@ static json_t *refs_arr(const sf_agg_view *v)
     return a;
 }
 
+static json_t *cve_json(const sf_report_cve *c)
+{
+    json_t *o = json_pack("{s:s, s:s, s:o, s:b, s:o, s:o, s:I, s:I, s:I}", "id", c->id, "severity",
+                          sf_agg_sev_name(c->sev), "cvss",
+                          c->cvss >= 0 ? json_real(c->cvss) : json_null(), "kev", c->kev, "epss",
+                          c->epss >= 0 ? json_real(c->epss) : json_null(), "epss_percentile",
+                          c->epss_pct >= 0 ? json_real(c->epss_pct) : json_null(), "priority",
+                          (json_int_t)c->priority, "images", (json_int_t)c->images,
+                          "fixable_images", (json_int_t)c->fixable_images);
+    return o;
+}
+
+/* "exploited" (every KEV CVE) and "top_priority", priority order. */
+static void priority_lists(json_t *o, const sf_report *r)
+{
+    json_t *kev = json_array(), *top = json_array();
+    for (size_t i = 0; i < r->ncves && r->by_priority[i].kev; i++)
+        json_array_append_new(kev, cve_json(&r->by_priority[i]));
+    for (size_t i = 0; i < r->ncves && i < SF_REPORT_TOP; i++)
+        json_array_append_new(top, cve_json(&r->by_priority[i]));
+    json_object_set_new(o, "exploited", kev);
+    json_object_set_new(o, "exploited_findings", json_integer((json_int_t)r->kev_findings));
+    json_object_set_new(o, "top_priority", top);
+}
+
 static json_t *report_obj(const sf_report *r)
 {
     json_t *o = json_object(), *cves = json_array(), *worst = json_array(), *regs = json_array();
@@ -376,7 +482,9 @@ static json_t *report_obj(const sf_report *r)
     json_object_set_new(o, "images", json_integer((json_int_t)r->images));
     json_object_set_new(o, "images_vulnerable", json_integer((json_int_t)r->vulnerable));
     json_object_set_new(o, "images_failed", json_integer((json_int_t)r->errors));
+    priority_lists(o, r);
     json_object_set_new(o, "findings", sev_obj(r->sev, r->findings));
+    json_object_set_new(o, "unknown_share", json_real(sf_report_unknown_share(r)));
     json_object_set_new(o, "fixable", json_integer((json_int_t)r->fixable));
     json_object_set_new(o, "fixable_share", json_real(share(r->fixable, r->findings)));
     for (size_t i = 0; i < r->ncves && i < SF_REPORT_TOP; i++)

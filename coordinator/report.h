@@ -25,6 +25,9 @@ typedef struct sf_report_cve {
     const char *id;        /* borrowed from a view */
     int sev;               /* highest severity seen for it */
     double cvss;           /* highest score seen (-1 none) */
+    int kev;               /* in CISA KEV: exploited in the wild */
+    double epss, epss_pct; /* highest EPSS probability / percentile seen (-1 none) */
+    long priority;         /* sf_priority(kev, epss_pct, cvss, any image fixable) */
     size_t images;         /* images carrying it */
     size_t fixable_images; /* of which a fix exists */
 } sf_report_cve;
@@ -44,6 +47,9 @@ typedef struct sf_report {
     size_t sev[SF_SEV_N];
     sf_report_cve *cves;    /* after finish: most images first */
     size_t ncves;
+    sf_report_cve *by_priority; /* after finish: the same CVEs, highest priority
+                                   first (KEV, EPSS percentile, CVSS, fixable) */
+    size_t nkev, kev_findings;  /* CVEs in CISA KEV, and findings of them */
     sf_report_reg *regs;    /* after finish: most images first */
     size_t nregs;
 } sf_report;
@@ -64,6 +70,9 @@ int sf_report_table(const sf_report *r, sf_buf *out);
 int sf_report_json(const sf_report *r, sf_buf *out);
 int sf_report_sarif(const sf_report *r, sf_buf *out);
 int sf_report_html(const sf_report *r, sf_buf *out); /* report_html.c */
+
+/* Share of findings whose severity is UNKNOWN, 0..1. */
+double sf_report_unknown_share(const sf_report *r);
 
 /* Worst-first ordering of images: critical, high, medium, low, total. */
 int sf_report_img_cmp(const sf_agg_view *a, const sf_agg_view *b);

@@ -80,6 +80,10 @@ static int cards(sf_buf *o, const sf_report *r)
     rc = rc ? rc : card(o, "high", v, SEV_COLOR[1]);
     snprintf(v, sizeof v, "%.0f%%", r->findings ? 100.0 * (double)r->fixable / (double)r->findings : 0);
     rc = rc ? rc : card(o, "fixable", v, "#2e7d32");
+    snprintf(v, sizeof v, "%.0f%%", 100.0 * sf_report_unknown_share(r));
+    rc = rc ? rc : card(o, "severity unknown", v, SEV_COLOR[SF_SEV_UNKNOWN]);
+    snprintf(v, sizeof v, "%zu", r->nkev);
+    rc = rc ? rc : card(o, "exploited (KEV)", v, r->nkev ? "#b00020" : "#1d2330");
     snprintf(v, sizeof v, "%zu", r->errors);
     rc = rc ? rc : card(o, "images failed", v, r->errors ? "#b00020" : "#1d2330");
     return rc ? rc : sf_buf_puts(o, "</div>");
@@ -220,6 +224,31 @@ static int table_cves(sf_buf *o, const sf_report *r)
     return rc ? rc : sf_buf_puts(o, "</table>");
 }
 
+/* Every CVE CISA KEV lists, highest priority first. */
+static int table_exploited(sf_buf *o, const sf_report *r)
+{
+    if (!r->nkev)
+        return sf_buf_puts(o, "<p>No finding is of a CVE in the CISA Known Exploited "
+                              "Vulnerabilities catalog (import it with <code>scanfarm db "
+                              "import</code> to check).</p>");
+    int rc = sf_buf_puts(o, "<table><tr><th>vulnerability</th><th>severity</th>"
+                            "<th class=\"n\">CVSS</th><th class=\"n\">EPSS</th>"
+                            "<th class=\"n\">images</th><th class=\"n\">fix available</th></tr>");
+    for (size_t i = 0; i < r->ncves && r->by_priority[i].kev && rc == SF_OK; i++) {
+        const sf_report_cve *c = &r->by_priority[i];
+        rc = sf_buf_puts(o, "<tr><td><code>");
+        rc = rc ? rc : sf_report_html_escape(o, c->id);
+        rc = rc ? rc : sf_buf_puts(o, "</code></td><td>");
+        rc = rc ? rc : sev_badge(o, c->sev);
+        rc = rc ? rc : sf_buf_printf(o, "</td><td class=\"n\">%.1f</td><td class=\"n\">%.3f"
+                                        "</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
+                                        "</tr>",
+                                     c->cvss < 0 ? 0 : c->cvss, c->epss < 0 ? 0 : c->epss,
+                                     c->images, c->fixable_images);
+    }
+    return rc ? rc : sf_buf_puts(o, "</table>");
+}
+
 static int table_regs(sf_buf *o, const sf_report *r)
 {
     int rc = sf_buf_puts(o, "<table><tr><th>registry</th><th class=\"n\">images</th>"
@@ -261,6 +290,11 @@ int sf_report_html(const sf_report *r, sf_buf *o)
     rc = rc ? rc : sf_buf_printf(o, "</h1><p>%zu images, %zu with findings · generated %s by "
                                     "scanfarm %s</p></header><main>",
                                  r->images, r->vulnerable, when, SF_VERSION_FULL);
+    rc = rc ? rc : sf_buf_printf(o, "<section><h2>Exploited in the wild (CISA KEV): %zu CVEs, "
+                                    "%zu findings</h2>",
+                                 r->nkev, r->kev_findings);
+    rc = rc ? rc : table_exploited(o, r);
+    rc = rc ? rc : sf_buf_puts(o, "</section>");
     rc = rc ? rc : cards(o, r);
     rc = rc ? rc : sf_buf_puts(o, "<section><h2>Findings by severity per registry</h2>");
     rc = rc ? rc : chart_registries(o, r);

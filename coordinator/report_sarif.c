@@ -20,7 +20,9 @@ static const char *level_of(int sev)
     return sev <= SF_SEV_HIGH ? "error" : sev == SF_SEV_MEDIUM ? "warning" : "note";
 }
 
-/* GitHub's "security-severity": a CVSS-like score as a string. */
+/* GitHub's "security-severity": the CVSS score as a string (the finding's
+ * own, from the severity rule: docs/severity.md); a finding without any
+ * CVSS gets its band's middle, UNKNOWN none (0.0). */
 static void security_severity(char *out, size_t n, int sev, double cvss)
 {
     static const double fallback[SF_SEV_N] = {9.5, 8.0, 5.5, 2.0, 0.0};
@@ -92,12 +94,22 @@ static json_t *result_of(const sf_report *r, const sf_agg_view *v, const sf_agg_
                      v->digest, "cvss", x->cvss >= 0 ? json_real(x->cvss) : json_null());
 }
 
+/* KEV and EPSS ride in the result's properties (dashboards filter on them). */
+static json_t *result_with_facts(const sf_report *r, const sf_agg_view *v, const sf_agg_vuln *x)
+{
+    json_t *res = result_of(r, v, x), *props = json_object_get(res, "properties");
+    json_object_set_new(props, "kev", json_boolean(x->kev));
+    json_object_set_new(props, "epss", x->epss >= 0 ? json_real(x->epss) : json_null());
+    return res;
+}
+
 int sf_report_sarif(const sf_report *r, sf_buf *out)
 {
     json_t *results = json_array();
     for (size_t i = 0; i < r->nimgs; i++)
         for (size_t k = 0; k < r->imgs[i]->nvulns; k++)
-            json_array_append_new(results, result_of(r, r->imgs[i], &r->imgs[i]->vulns[k]));
+            json_array_append_new(results,
+                                  result_with_facts(r, r->imgs[i], &r->imgs[i]->vulns[k]));
     json_t *doc = json_pack(
         "{s:s, s:s, s:[{s:{s:{s:s, s:s, s:o}}, s:o, s:{s:s?}}]}", "$schema",
         "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0", "runs", "tool",

@@ -138,4 +138,9 @@
  * included, is about 170 bytes. */
 #define SF_LIM_CVSS_VECTOR 512
 
+/* CVSS metrics listed on one finding: NVD gives a CVE at most a Primary
+ * and a CNA's Secondary per version (8), the advisories a few more; a
+ * finding's JSON stays small however many sources score it. */
+#define SF_LIM_FINDING_CVSS 16
+
 #endif

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "analyze/jutil.h"
+#include "bus/msg_result_int.h"
 #include "base/limits.h"
 
 /* ------------------------------------------------------------ field tables */
@@ -86,18 +87,6 @@ int sf_severity_rank(const char *s, int strict)
 
 void sf_result_init(sf_result *r) { memset(r, 0, sizeof *r); }
 
-static void finding_clear(sf_finding *f)
-{
-    free(f->id);
-    for (size_t i = 0; i < f->naliases; i++)
-        free(f->aliases[i]);
-    free(f->aliases);
-    for (size_t i = 0; i < NF(vuln_fields); i++)
-        if (strcmp(vuln_fields[i].key, "id") != 0)
-            free(*SPTR(f, vuln_fields[i]));
-    memset(f, 0, sizeof *f);
-}
-
 static void free_fields(void *base, const sfield *f, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -119,7 +108,7 @@ void sf_result_clear(sf_result *r)
         sf_pkg_clear(&r->pkgs[i]);
     free(r->pkgs);
     for (size_t i = 0; i < r->vulns.n; i++)
-        finding_clear(&r->vulns.items[i]);
+        sf_finding_clear(&r->vulns.items[i]);
     free(r->vulns.items);
     for (size_t i = 0; i < r->nlayers; i++)
         free_fields(&r->layers[i], layer_fields, NF(layer_fields));
@@ -273,6 +262,7 @@ static json_t *vuln_json(const sf_finding *f)
     TRY(sf_jutil_set_new(o, "cvss", f->cvss >= 0 ? json_real(f->cvss) : json_null()));
     TRY(sf_jutil_set_new(o, "type", json_string(sf_pkg_type_name(f->pkg_type))));
     TRY(sf_jutil_set_new(o, "layer", json_integer(f->layer)));
+    TRY(sf_result__sev_put(o, f));
     return o;
 fail:
     json_decref(o);
@@ -293,7 +283,7 @@ static json_t *summary_json(const sf_result *r, const char *os_eco)
     json_t *o = json_object(), *eco = json_object(), *sev = json_object();
     if (!o || !eco || !sev)
         goto fail;
-    size_t fixable = 0;
+    size_t fixable = 0, kev = 0;
     for (size_t i = 0; i < r->npkgs; i++) {
         const char *e = pkg_ecosystem(&r->pkgs[i], os_eco);
         TRY(bump(eco, e ? e : sf_pkg_type_name(r->pkgs[i].type)));
@@ -303,6 +293,7 @@ static json_t *summary_json(const sf_result *r, const char *os_eco)
     for (size_t i = 0; i < r->vulns.n; i++) {
         TRY(bump(sev, severities[sf_severity_rank(r->vulns.items[i].severity, 0)]));
         fixable += r->vulns.items[i].fixed != NULL;
+        kev += r->vulns.items[i].kev != 0;
     }
     TRY(sf_jutil_set_new(o, "packages", json_integer((json_int_t)r->npkgs)));
     TRY(sf_jutil_set_new(o, "by_ecosystem", eco));
@@ -311,6 +302,7 @@ static json_t *summary_json(const sf_result *r, const char *os_eco)
     TRY(sf_jutil_set_new(o, "by_severity", sev));
     sev = NULL;
     TRY(sf_jutil_set_new(o, "fixable", json_integer((json_int_t)fixable)));
+    TRY(sf_jutil_set_new(o, "kev", json_integer((json_int_t)kev)));
     return o;
 fail:
     json_decref(eco);
@@ -510,6 +502,8 @@ static int decode_vulns(const json_t *j, sf_result *r, sf_error *err)
                           err);
         if (rc == SF_OK)
             rc = sf_jutil_get_int(v, "layer", -1, SF_LIM_IMAGE_LAYERS, &f->layer, err);
+        if (rc == SF_OK)
+            rc = sf_result__sev_get(v, f, err);
     }
     return rc;
 }

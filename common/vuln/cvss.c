@@ -1,6 +1,6 @@
 /*
  * cvss: CVSS v2 / v3.0 / v3.1 base scores from vector strings (see
- * cvss.h). A vector is parsed against a table of metrics (abbreviation,
+ * cvss.h; v4.0 is in cvss4.c). A vector is parsed against a table of metrics (abbreviation,
  * allowed values with their weights, base or not); every metric may
  * appear once, base metrics must all appear, anything else is a parse
  * error. Only fixed-size state, no allocation: safe on hostile input.
@@ -228,8 +228,12 @@ int sf_cvss_score(const char *vector, double *score, char *severity, size_t sevl
             return rc;
         *score = score_v3(&pick, vector[7] == '1');
         sev = sf_cvss_severity3(*score);
+    } else if (strncmp(vector, "CVSS:4.0/", 9) == 0) {
+        if ((rc = sf_cvss4_score(vector, score)) != SF_OK)
+            return rc;
+        sev = sf_cvss_severity3(*score);
     } else if (strncmp(vector, "CVSS:", 5) == 0 && strncmp(vector, "CVSS:2.0/", 9) != 0) {
-        return SF_EUNSUPPORTED; /* CVSS:4.0 and anything newer */
+        return SF_EUNSUPPORTED; /* a version newer than 4.0 */
     } else {
         const char *s = vector;
         if (strncmp(s, "CVSS:2.0/", 9) == 0)

@@ -11,8 +11,12 @@
  *   CVSS v2 ("AV:N/AC:L/Au:N/C:P/I:P/A:P", optionally in parentheses or
  *     after "CVSS:2.0/"): the v2 base equation; severity by NVD's v2 bands
  *     Low (0-3.9) / Medium / High (7.0-10), no Critical in v2.
- *   CVSS v4 ("CVSS:4.0/..."): SF_EUNSUPPORTED; callers keep the vector as
- *     given (its score needs FIRST's lookup tables, not a formula).
+ *   CVSS v4.0 ("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"):
+ *     the specification's MacroVector table and severity-distance
+ *     interpolation (cvss4.c); threat and environmental metrics are
+ *     applied as the specification says (this is CVSS-B/-BT/-BE/-BTE by
+ *     whatever the vector holds), supplemental metrics validated only.
+ *     Severity bands as v3.
  */
 #ifndef SF_CVSS_H
 #define SF_CVSS_H
@@ -23,10 +27,14 @@
  * Score vector. On SF_OK *score is the base score (0.0-10.0) and severity
  * (if non-NULL and sevlen > 0) holds its name, truncated to sevlen.
  * SF_EPARSE for malformed vectors (unknown or repeated metric, bad value,
- * missing base metric), SF_EUNSUPPORTED for CVSS v4 and unknown versions,
+ * missing base metric), SF_EUNSUPPORTED for unknown versions,
  * SF_EINVAL for NULL arguments. Pure function, thread-safe.
  */
 int sf_cvss_score(const char *vector, double *score, char *severity, size_t sevlen);
+
+/* CVSS v4.0 score of a "CVSS:4.0/..." vector (cvss4.c). SF_EPARSE when
+ * malformed. */
+int sf_cvss4_score(const char *vector, double *score);
 
 /* CVSS v3.1 Roundup (specification Appendix A): smallest number with one
  * decimal >= x, immune to float noise (4.000000000000001 -> 4.0). */

@@ -94,6 +94,29 @@ static int cves(sf_vdb_builder *b, const char *p, const char *end)
     return SF_OK;
 }
 
+/* The tracker's urgency at the end of a release line, "(bug #332524;
+ * medium)" or "(low)", as a severity word, or NULL. "unimportant" reads
+ * LOW; "not yet assigned" and free text read nothing. */
+static const char *urgency(const char *p, const char *end)
+{
+    static const struct {
+        const char *word, *sev;
+    } tab[] = {{"unimportant", "LOW"}, {"low", "LOW"}, {"medium", "MEDIUM"}, {"high", "HIGH"}};
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    if (end == p || end[-1] != ')')
+        return NULL;
+    const char *e = end - 1, *s = e;
+    while (s > p && s[-1] != '(' && s[-1] != ';')
+        s--;
+    while (s < e && *s == ' ')
+        s++;
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+        if ((size_t)(e - s) == strlen(tab[i].word) && memcmp(s, tab[i].word, (size_t)(e - s)) == 0)
+            return tab[i].sev;
+    return NULL;
+}
+
 /* "[codename] - srcpkg version|<state> ...": one affected package. */
 static int release_line(sf_vdb_builder *b, const char *p, const char *end)
 {
@@ -122,7 +145,10 @@ static int release_line(sf_vdb_builder *b, const char *p, const char *end)
     }
     char eco[48];
     snprintf(eco, sizeof eco, "Debian:%s", num);
-    int rc = sf_vdb_rec_affected(b, eco, pkg);
+    int rc = sf_vdb_rec_vendor_severity(b, urgency(p, end));
+    if (rc)
+        return rc;
+    rc = sf_vdb_rec_affected(b, eco, pkg);
     if (rc)
         return rc == SF_ENOMEM ? rc : SF_OK;
     if ((rc = sf_vdb_rec_range(b, SF_VRNG_ECOSYSTEM)) ||

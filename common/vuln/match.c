@@ -17,7 +17,8 @@
 #include "vuln/match.h"
 
 #include "base/buf.h"
-#include "vuln/cvss.h"
+#include "vuln/match_int.h"
+#include "vuln/severity.h"
 #include "vuln/vdb_int.h"
 #include "vuln/ver.h"
 
@@ -345,47 +346,6 @@ static const char *preferred_id(const ctx *c, const hit *h, size_t n, size_t roo
     return best;
 }
 
-static const char *const severities[] = {"CRITICAL", "HIGH", "MEDIUM", "LOW"};
-
-/* Severity of a group: CVSS v3 vector scored, else the source's word. */
-static void group_severity(const ctx *c, const hit *h, size_t n, size_t root, sf_finding *f,
-                           const char **vector)
-{
-    char sev[32];
-    *vector = NULL;
-    f->cvss = -1;
-    for (size_t i = 0; i < n; i++) {
-        const sf_vdb_rec *r = &c->v->rec[h[i].rec];
-        if (h[i].root != root || !r->cvss)
-            continue;
-        double score;
-        if (!*vector)
-            *vector = S(c, r->cvss);
-        if (sf_cvss_score(S(c, r->cvss), &score, sev, sizeof sev) == SF_OK) {
-            *vector = S(c, r->cvss);
-            f->cvss = score;
-            /* cvss names bands "Medium"; findings use the upper-case
-             * vocabulary of match.h (a 0.0 score reads "NONE"). */
-            for (char *q = sev; *q; q++)
-                *q = (char)toupper((unsigned char)*q);
-            f->severity = strdup(sev);
-            return;
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        const sf_vdb_rec *r = &c->v->rec[h[i].rec];
-        if (h[i].root != root || !r->severity)
-            continue;
-        for (size_t k = 0; k < sizeof severities / sizeof severities[0]; k++) {
-            if (strcmp(S(c, r->severity), severities[k]) == 0) {
-                f->severity = strdup(severities[k]);
-                return;
-            }
-        }
-    }
-    f->severity = strdup("UNKNOWN");
-}
-
 static sf_finding *findings_push(sf_findings *out)
 {
     if (out->n == out->cap) {
@@ -401,7 +361,7 @@ static sf_finding *findings_push(sf_findings *out)
     return f;
 }
 
-static void finding_free(sf_finding *f)
+void sf_finding_clear(sf_finding *f)
 {
     free(f->id);
     for (size_t i = 0; i < f->naliases; i++)
@@ -413,7 +373,18 @@ static void finding_free(sf_finding *f)
     free(f->installed);
     free(f->fixed);
     free(f->severity);
+    free(f->severity_source);
     free(f->cvss_vector);
+    for (size_t i = 0; i < f->ncvss; i++) {
+        free(f->cvss_all[i].version);
+        free(f->cvss_all[i].vector);
+        free(f->cvss_all[i].source);
+        free(f->cvss_all[i].type);
+    }
+    free(f->cvss_all);
+    free(f->kev_added);
+    free(f->kev_due);
+    free(f->epss_date);
     free(f->summary);
     free(f->pkg_path);
     memset(f, 0, sizeof *f);
@@ -436,12 +407,19 @@ static int emit_group(const ctx *c, const hit *h, size_t n, size_t root, const p
         return SF_ENOMEM;
     }
     const char *pref = preferred_id(c, h, n, root, ids, nids);
+    const sf_vdb_rec **recs = malloc(n * sizeof *recs);
+    size_t nrecs = 0;
+    for (size_t i = 0; recs && i < n; i++)
+        if (h[i].root == root)
+            recs[nrecs++] = &c->v->rec[h[i].rec];
     f->id = strdup(pref);
     f->aliases = calloc(nids ? nids : 1, sizeof *f->aliases);
-    int ok = f->id && f->aliases;
+    int ok = f->id && f->aliases && recs &&
+             sf_match__enrich(c->v, recs, nrecs, ids, nids, f) == SF_OK;
     for (size_t i = 0; ok && i < nids; i++)
         if (strcmp(ids[i], pref) != 0)
             ok = (f->aliases[f->naliases++] = strdup(ids[i])) != NULL;
+    free(recs);
     free(ids);
     /* Fixed: every merged advisory must be fixed, so the highest of their
      * first fixed versions. An advisory that names no fix (a versions list,
@@ -458,8 +436,6 @@ static int emit_group(const ctx *c, const hit *h, size_t n, size_t root, const p
         if (h[i].has_fix && (!fix || vcmp(c, c->scheme, h[i].fix, fix) > 0))
             fix = h[i].fix;
     }
-    const char *vector = NULL;
-    group_severity(c, h, n, root, f, &vector);
     const sf_pkg *p = k->p;
     f->pkg_name = sf_strdup(p->name);
     const char *src = sf_pkg_src_name(p);
@@ -468,14 +444,14 @@ static int emit_group(const ctx *c, const hit *h, size_t n, size_t root, const p
     f->pkg_type = p->type;
     f->installed = sf_strdup(p->version);
     f->fixed = sf_strdup(fix);
-    f->cvss_vector = sf_strdup(vector);
+    f->priority = sf_priority(f->kev, f->epss_pct, f->cvss, fix != NULL);
     f->summary = summary && *summary ? strdup(summary) : NULL;
     f->pkg_path = sf_strdup(p->path);
     f->layer = p->layer;
     ok = ok && f->pkg_name && f->ecosystem && f->severity && (f->installed || !p->version) &&
          (!fix || f->fixed);
     if (!ok) {
-        finding_free(f);
+        sf_finding_clear(f);
         out->n--;
         return SF_ENOMEM;
     }
@@ -543,7 +519,7 @@ void sf_findings_clear(sf_findings *f)
     if (!f)
         return;
     for (size_t i = 0; i < f->n; i++)
-        finding_free(&f->items[i]);
+        sf_finding_clear(&f->items[i]);
     free(f->items);
     memset(f, 0, sizeof *f);
 }

@@ -159,7 +159,7 @@ static int add_severity(sf_vdb_builder *b, const json_t *sev)
         if (strncmp(type, "CVSS_", 5) == 0)
             rc = sf_vdb_rec_cvss(b, score);
         else if (strcmp(type, "Ubuntu") == 0)
-            rc = sf_vdb_rec_severity(b, score);
+            rc = sf_vdb_rec_vendor_severity(b, score); /* the distro's priority */
         if (rc)
             return rc;
     }

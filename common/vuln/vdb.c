@@ -76,6 +76,45 @@ static int slice_ok(uint32_t first, uint32_t count, uint32_t n)
 
 #define STR_OK(o) ((o) < v->str_len)
 
+/* The CVE table: strings, slices, and sorted unique ids (binary search). */
+static int cves_validate(const struct sf_vdb_view *v)
+{
+    for (uint32_t i = 0; i < v->ncve; i++) {
+        const sf_vdb_cve *c = &v->cve[i];
+        if (!STR_OK(c->id) || !STR_OK(c->published) || !STR_OK(c->modified) ||
+            !STR_OK(c->status) || !STR_OK(c->kev_added) || !STR_OK(c->kev_due) ||
+            !STR_OK(c->epss_date) || !slice_ok(c->cwe_first, c->cwe_count, v->nu32) ||
+            !slice_ok(c->cvss_first, c->cvss_count, v->ncvss))
+            return -1;
+        if (!(c->epss >= 0.0f && c->epss <= 1.0f && c->epss_pct >= 0.0f && c->epss_pct <= 1.0f))
+            return -1;
+        if (i && strcmp(v->str + v->cve[i - 1].id, v->str + c->id) >= 0)
+            return -1;
+    }
+    for (uint32_t i = 0; i < v->ncvss; i++) {
+        const sf_vdb_cvss *m = &v->cvss[i];
+        if (!STR_OK(m->vector) || !STR_OK(m->source) || m->score10 > 100)
+            return -1;
+    }
+    return 0;
+}
+
+const sf_vdb_cve *sf_vdb__cve(const struct sf_vdb_view *v, const char *id)
+{
+    size_t lo = 0, hi = v->ncve;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(v->str + v->cve[mid].id, id);
+        if (c == 0)
+            return &v->cve[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
 /* Validate every reference of the view; 0 when the file is consistent. */
 static int view_validate(const struct sf_vdb_view *v, uint32_t meta)
 {
@@ -84,7 +123,7 @@ static int view_validate(const struct sf_vdb_view *v, uint32_t meta)
     for (uint32_t i = 0; i < v->nrec; i++) {
         const sf_vdb_rec *r = &v->rec[i];
         if (!STR_OK(r->id) || !STR_OK(r->summary) || !STR_OK(r->severity) || !STR_OK(r->cvss) ||
-            !STR_OK(r->source) || !slice_ok(r->alias_first, r->alias_count, v->nu32))
+            !STR_OK(r->source) || !STR_OK(r->vendor_sev) || !slice_ok(r->alias_first, r->alias_count, v->nu32))
             return -1;
     }
     for (uint32_t i = 0; i < v->npkg; i++) {
@@ -118,7 +157,7 @@ static int view_validate(const struct sf_vdb_view *v, uint32_t meta)
     for (uint32_t i = 0; i < v->nu32; i++)
         if (!STR_OK(v->u32[i]))
             return -1;
-    return 0;
+    return cves_validate(v);
 }
 
 /* Check and index a whole file image at db->base. */
@@ -134,8 +173,10 @@ static int vdb_load(sf_vdb *db, sf_error *err)
     if (h.endian != SF_VDB_ENDIAN)
         return sf_error_set(err, SF_EDB, "vdb: built on a CPU of the other byte order");
     if (h.format != SF_VDB_FORMAT)
-        return sf_error_set(err, SF_EDB, "vdb: format %u, this build reads %u", h.format,
-                            SF_VDB_FORMAT);
+        return sf_error_set(err, SF_EDB,
+                            "vdb: format %u, this build reads %u: rebuild the DB with "
+                            "`scanfarm db import` (or `db update`)",
+                            h.format, SF_VDB_FORMAT);
     if (h.file_size != db->size)
         return sf_error_set(err, SF_EDB, "vdb: truncated or padded file (%zu of %llu bytes)",
                             db->size, (unsigned long long)h.file_size);
@@ -143,7 +184,8 @@ static int vdb_load(sf_vdb *db, sf_error *err)
     if (sf_vdb_checksum(p, db->size, md) || CRYPTO_memcmp(md, h.sha256, sizeof md) != 0)
         return sf_error_set(err, SF_EDB, "vdb: checksum mismatch (corrupt file)");
     static const size_t elem[SF_VSEC_COUNT] = {1, sizeof(sf_vdb_rec), sizeof(sf_vdb_pkg),
-                                               sizeof(sf_vdb_aff), sizeof(sf_vdb_rng), 4, 4};
+                                               sizeof(sf_vdb_aff), sizeof(sf_vdb_rng), 4, 4,
+                                               sizeof(sf_vdb_cve), sizeof(sf_vdb_cvss)};
     for (int s = 0; s < SF_VSEC_COUNT; s++)
         if (!sec_ok(&h, s, elem[s], db->size))
             return sf_error_set(err, SF_EDB, "vdb: section %d out of bounds", s);
@@ -162,6 +204,10 @@ static int vdb_load(sf_vdb *db, sf_error *err)
     v->nev = (uint32_t)h.sec[SF_VSEC_EVENTS].count;
     v->u32 = (const uint32_t *)(p + h.sec[SF_VSEC_U32S].off);
     v->nu32 = (uint32_t)h.sec[SF_VSEC_U32S].count;
+    v->cve = (const sf_vdb_cve *)(p + h.sec[SF_VSEC_CVES].off);
+    v->ncve = (uint32_t)h.sec[SF_VSEC_CVES].count;
+    v->cvss = (const sf_vdb_cvss *)(p + h.sec[SF_VSEC_CVSS].off);
+    v->ncvss = (uint32_t)h.sec[SF_VSEC_CVSS].count;
     if (view_validate(v, h.meta))
         return sf_error_set(err, SF_EDB, "vdb: inconsistent index (bad offset or order)");
     db->built = h.built;

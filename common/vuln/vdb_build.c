@@ -13,6 +13,7 @@
 #include "base/buf.h"
 #include "base/digest.h"
 #include "vuln/vdb_int.h"
+#include "vuln/vdb_build_int.h"
 
 #include <ctype.h>
 #include <stddef.h>
@@ -41,13 +42,9 @@ typedef struct counter {
 typedef struct source {
     char *label, *kind;
     uint64_t records;
+    uint64_t cve_facts; /* NVD records, KEV entries, EPSS rows taken from it */
 } source;
 
-#define VEC(T)        \
-    struct {          \
-        T *v;         \
-        size_t n, cap; \
-    }
 
 struct sf_vdb_builder {
     sf_buf str;        /* string table: offset 0 is "" */
@@ -69,24 +66,10 @@ struct sf_vdb_builder {
     size_t save_affs, save_rngs, save_evs, save_u32s;
     int aff_state; /* 0 none, 1 open, -1 ignoring (bad affected) */
     int rng_open;
+    sf_vdb_cvetab *cves; /* NVD / KEV / EPSS facts per CVE (vdb_cve.c) */
 };
 
-/* Grow a VEC by one slot; returns a pointer to it or NULL. */
-static void *vec_push(void **v, size_t *n, size_t *cap, size_t elem)
-{
-    if (*n == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 64, bytes;
-        if (sf_mul_overflow(ncap, elem, &bytes) || *n >= UINT32_MAX - 1)
-            return NULL;
-        void *nv = realloc(*v, bytes);
-        if (!nv)
-            return NULL;
-        *v = nv;
-        *cap = ncap;
-    }
-    return (char *)*v + (*n)++ * elem;
-}
-#define PUSH(vec) ((__typeof__((vec).v))vec_push((void **)&(vec).v, &(vec).n, &(vec).cap, sizeof *(vec).v))
+sf_vdb_cvetab *sf_vdb__cvetab(sf_vdb_builder *b) { return b->cves; }
 
 static uint64_t hash_str(const char *s, size_t n)
 {
@@ -157,13 +140,33 @@ static int intern(sf_vdb_builder *b, const char *s, uint32_t *off)
     return intern_n(b, s, n, off);
 }
 
+int sf_vdb__intern(sf_vdb_builder *b, const char *s, uint32_t *off) { return intern(b, s, off); }
+
+const char *sf_vdb__str(const sf_vdb_builder *b, uint32_t off) { return b->str.data + off; }
+
+void sf_vdb__source_cve_fact(sf_vdb_builder *b)
+{
+    if (b->sources.n)
+        b->sources.v[b->sources.n - 1].cve_facts++;
+}
+
+int sf_vdb__u32_append(sf_vdb_builder *b, uint32_t v, uint32_t *idx)
+{
+    uint32_t *p = PUSH(b->u32s);
+    if (!p)
+        return SF_ENOMEM;
+    *p = v;
+    *idx = (uint32_t)(b->u32s.n - 1);
+    return SF_OK;
+}
+
 int sf_vdb_builder_new(sf_vdb_builder **out)
 {
     sf_vdb_builder *b = calloc(1, sizeof *b);
     if (!b)
         return SF_ENOMEM;
     sf_buf_init(&b->str, SF_VDB_STR_MAX);
-    if (sf_buf_append(&b->str, "", 1) || rehash(b)) {
+    if (sf_buf_append(&b->str, "", 1) || rehash(b) || sf_vdb__cvetab_new(&b->cves)) {
         sf_vdb_builder_free(b);
         return SF_ENOMEM;
     }
@@ -177,6 +180,7 @@ void sf_vdb_builder_free(sf_vdb_builder *b)
     if (!b)
         return;
     sf_buf_free(&b->str);
+    sf_vdb__cvetab_free(b->cves);
     free(b->slots);
     free(b->recs.v);
     free(b->affs.v);
@@ -242,6 +246,7 @@ int sf_vdb_builder_source(sf_vdb_builder *b, const char *label, const char *kind
     s->label = l;
     s->kind = k;
     s->records = 0;
+    s->cve_facts = 0;
     return SF_OK;
 }
 
@@ -306,10 +311,9 @@ int sf_vdb_rec_summary(sf_vdb_builder *b, const char *summary)
     return b->in_rec ? intern(b, summary, &b->cur.summary) : SF_OK;
 }
 
-int sf_vdb_rec_severity(sf_vdb_builder *b, const char *severity)
+/* Intern a severity word upper-cased; GitHub's MODERATE reads MEDIUM. */
+static int intern_sev(sf_vdb_builder *b, const char *severity, uint32_t *off)
 {
-    if (!b->in_rec || !severity)
-        return SF_OK;
     char up[32];
     size_t n = 0;
     for (; severity[n] && n < sizeof up - 1; n++)
@@ -318,7 +322,21 @@ int sf_vdb_rec_severity(sf_vdb_builder *b, const char *severity)
     /* GitHub says MODERATE where CVSS says MEDIUM: one vocabulary. */
     if (strcmp(up, "MODERATE") == 0)
         memcpy(up, "MEDIUM", sizeof "MEDIUM");
-    return intern(b, up, &b->cur.severity);
+    return intern(b, up, off);
+}
+
+int sf_vdb_rec_severity(sf_vdb_builder *b, const char *severity)
+{
+    if (!b->in_rec || !severity)
+        return SF_OK;
+    return intern_sev(b, severity, &b->cur.severity);
+}
+
+int sf_vdb_rec_vendor_severity(sf_vdb_builder *b, const char *severity)
+{
+    if (!b->in_rec || !severity || !*severity)
+        return SF_OK;
+    return intern_sev(b, severity, &b->cur.vendor_sev);
 }
 
 int sf_vdb_rec_cvss(sf_vdb_builder *b, const char *vector)
@@ -572,6 +590,16 @@ static int aff_cmp(const void *pa, const void *pb, void *ctx)
     return c;
 }
 
+/* {"total","cvss","kev","epss"}: CVEs known, and those with each fact. */
+static json_t *cve_counts(sf_vdb_builder *b)
+{
+    sf_vdb_cve_stats st;
+    sf_vdb_builder_cve_stats(b, &st);
+    return json_pack("{s:I,s:I,s:I,s:I}", "total", (json_int_t)st.total, "cvss",
+                     (json_int_t)st.with_cvss, "kev", (json_int_t)st.with_kev, "epss",
+                     (json_int_t)st.with_epss);
+}
+
 /* Build the meta JSON: sources, records per ecosystem, skipped counts. */
 static int build_meta(sf_vdb_builder *b, const sf_vdb_pkg *pkgs, size_t npkg, uint32_t *off)
 {
@@ -583,9 +611,10 @@ static int build_meta(sf_vdb_builder *b, const sf_vdb_pkg *pkgs, size_t npkg, ui
     if (!seen || !m || !srcs || !ecos || !skips)
         goto done;
     for (size_t i = 0; i < b->sources.n; i++) {
-        json_t *s = json_pack("{s:s,s:s,s:I}", "source", b->sources.v[i].label, "kind",
+        json_t *s = json_pack("{s:s,s:s,s:I,s:I}", "source", b->sources.v[i].label, "kind",
                               b->sources.v[i].kind, "records",
-                              (json_int_t)b->sources.v[i].records);
+                              (json_int_t)b->sources.v[i].records, "cve_facts",
+                              (json_int_t)b->sources.v[i].cve_facts);
         if (!s || json_array_append_new(srcs, s))
             goto done;
     }
@@ -614,7 +643,8 @@ static int build_meta(sf_vdb_builder *b, const sf_vdb_pkg *pkgs, size_t npkg, ui
     if (json_object_set(m, "sources", srcs) || json_object_set(m, "ecosystems", ecos) ||
         json_object_set(m, "skipped", skips) ||
         json_object_set_new(m, "records", json_integer((json_int_t)b->recs.n)) ||
-        json_object_set_new(m, "packages", json_integer((json_int_t)npkg)))
+        json_object_set_new(m, "packages", json_integer((json_int_t)npkg)) ||
+        json_object_set_new(m, "cves", cve_counts(b)))
         goto done;
     text = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
     if (!text)
@@ -636,9 +666,16 @@ int sf_vdb_builder_serialize(sf_vdb_builder *b, void **out, size_t *outlen, sf_e
 {
     int rc = SF_ENOMEM;
     sf_vdb_pkg *pkgs = NULL;
+    sf_vdb_cve *cves = NULL;
+    sf_vdb_cvss *cvss = NULL;
     char *file = NULL;
-    size_t npkg = 0;
+    size_t npkg = 0, ncve = 0, ncvss = 0, u32_save = b->u32s.n;
     sf_vdb_rec_abort(b);
+    /* CWE lists join u32s for this image only: serialising twice must not
+     * append them twice. */
+    if ((rc = sf_vdb__cves_emit(b, &cves, &ncve, &cvss, &ncvss)))
+        goto done;
+    rc = SF_ENOMEM;
     if (b->affs.n)
         qsort_r(b->affs.v, b->affs.n, sizeof *b->affs.v, aff_cmp, b->str.data);
     /* Group the sorted entries into the index; affs keep their order. */
@@ -664,10 +701,11 @@ int sf_vdb_builder_serialize(sf_vdb_builder *b, void **out, size_t *outlen, sf_e
     h.endian = SF_VDB_ENDIAN;
     h.built = b->built;
     h.meta = meta;
-    const size_t counts[SF_VSEC_COUNT] = {b->str.len, b->recs.n, npkg, b->affs.n,
-                                          b->rngs.n, b->evs.n, b->u32s.n};
+    const size_t counts[SF_VSEC_COUNT] = {b->str.len, b->recs.n, npkg, b->affs.n, b->rngs.n,
+                                          b->evs.n, b->u32s.n, ncve, ncvss};
     const size_t elem[SF_VSEC_COUNT] = {1, sizeof(sf_vdb_rec), sizeof(sf_vdb_pkg),
-                                        sizeof(sf_vdb_aff), sizeof(sf_vdb_rng), 4, 4};
+                                        sizeof(sf_vdb_aff), sizeof(sf_vdb_rng), 4, 4,
+                                        sizeof(sf_vdb_cve), sizeof(sf_vdb_cvss)};
     size_t pos = SF_VDB_HDR_SIZE;
     for (int s = 0; s < SF_VSEC_COUNT; s++) {
         h.sec[s].off = pos;
@@ -692,6 +730,10 @@ int sf_vdb_builder_serialize(sf_vdb_builder *b, void **out, size_t *outlen, sf_e
         memcpy(file + h.sec[SF_VSEC_EVENTS].off, b->evs.v, b->evs.n * 4);
     if (b->u32s.n)
         memcpy(file + h.sec[SF_VSEC_U32S].off, b->u32s.v, b->u32s.n * 4);
+    if (ncve)
+        memcpy(file + h.sec[SF_VSEC_CVES].off, cves, ncve * sizeof *cves);
+    if (ncvss)
+        memcpy(file + h.sec[SF_VSEC_CVSS].off, cvss, ncvss * sizeof *cvss);
     memcpy(file, &h, sizeof h); /* sha256 still zero: hashed that way */
     if (sf_vdb_checksum(file, pos, h.sha256)) {
         rc = SF_EINTERNAL;
@@ -705,6 +747,9 @@ int sf_vdb_builder_serialize(sf_vdb_builder *b, void **out, size_t *outlen, sf_e
 done:
     if (rc)
         sf_error_set(err, rc, "vdb: serialising the database failed");
+    b->u32s.n = u32_save;
+    free(cves);
+    free(cvss);
     free(pkgs);
     free(file);
     return rc;

@@ -37,6 +37,10 @@ int sf_vdb_rec_alias(sf_vdb_builder *b, const char *alias);
 int sf_vdb_rec_summary(sf_vdb_builder *b, const char *summary);
 /* Source severity ("HIGH", "moderate", ...); stored upper-cased. */
 int sf_vdb_rec_severity(sf_vdb_builder *b, const char *severity);
+/* The distro's own rating of the flaw for this package (Debian tracker
+ * urgency, Ubuntu priority); stored upper-cased. First in the severity
+ * rule (docs/severity.md). */
+int sf_vdb_rec_vendor_severity(sf_vdb_builder *b, const char *severity);
 /* CVSS vector as given; a v3.x vector wins over a later v2/v4 one. */
 int sf_vdb_rec_cvss(sf_vdb_builder *b, const char *vector);
 void sf_vdb_rec_flags(sf_vdb_builder *b, uint32_t flags);
@@ -78,6 +82,39 @@ int sf_vdb_builder_serialize(sf_vdb_builder *b, void **out, size_t *len, sf_erro
  * of the directory. */
 int sf_vdb_builder_write(sf_vdb_builder *b, const char *path, sf_error *err);
 
+/*
+ * Per-CVE facts (vdb_cve.c), kept apart from the advisories: NVD's record
+ * (dates, status, CWEs, every CVSS metric), CISA KEV and EPSS. Findings
+ * pick them up by CVE id or alias at match time.
+ *
+ * An NVD record: sf_vdb_cve_begin, then cwe/cvss calls, then commit (or
+ * abort). A CVE imported twice keeps the record with the later
+ * lastModified (ties: the later import). KEV and EPSS entries attach to
+ * the CVE whether or not NVD knows it.
+ */
+int sf_vdb_cve_begin(sf_vdb_builder *b, const char *id, const char *published,
+                     const char *modified, const char *status);
+int sf_vdb_cve_cwe(sf_vdb_builder *b, const char *cwe);
+/* One CVSS metric: version "2.0" / "3.0" / "3.1" / "4.0", type Primary
+ * (primary != 0) or Secondary, source as given, NVD's stated baseScore
+ * (< 0 when absent). The score kept is computed from the vector; a vector
+ * this build cannot score keeps the stated one; a mismatch is counted. */
+int sf_vdb_cve_cvss(sf_vdb_builder *b, const char *version, const char *vector,
+                    const char *source, int primary, double stated);
+int sf_vdb_cve_commit(sf_vdb_builder *b);
+void sf_vdb_cve_abort(sf_vdb_builder *b);
+/* CISA KEV: dates as given ("2025-08-25"), ransomware = "Known" campaign use. */
+int sf_vdb_cve_kev(sf_vdb_builder *b, const char *id, const char *date_added,
+                   const char *due_date, int ransomware);
+/* EPSS: probability and percentile in [0, 1], the model's score_date. */
+int sf_vdb_cve_epss(sf_vdb_builder *b, const char *id, double score, double percentile,
+                    const char *date);
+
+typedef struct sf_vdb_cve_stats {
+    uint64_t total, with_cvss, with_kev, with_epss;
+} sf_vdb_cve_stats;
+void sf_vdb_builder_cve_stats(sf_vdb_builder *b, sf_vdb_cve_stats *out);
+
 /* Source formats the importers understand. */
 typedef enum sf_vdb_fmt {
     SF_VFMT_UNKNOWN = 0,
@@ -87,7 +124,10 @@ typedef enum sf_vdb_fmt {
     SF_VFMT_DEBTRACKER, /* Debian security tracker DSA/DLA/DTSA list */
     SF_VFMT_NODESEC,    /* Node.js security-wg vuln/npm record */
     SF_VFMT_NODESEC_CORE, /* security-wg core/deps records (not npm packages) */
-    SF_VFMT_YAML        /* YAML (OSV in YAML): unsupported, counted */
+    SF_VFMT_YAML,       /* YAML (OSV in YAML): unsupported, counted */
+    SF_VFMT_NVD,        /* NVD API 2.0: a page {"vulnerabilities":[{"cve":...}]} or one record */
+    SF_VFMT_KEV,        /* CISA known_exploited_vulnerabilities.json */
+    SF_VFMT_EPSS        /* FIRST EPSS daily CSV (cve,epss,percentile) */
 } sf_vdb_fmt;
 
 /* Guess the format of one document from its name and first bytes. */

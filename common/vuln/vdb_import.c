@@ -1,7 +1,7 @@
 /*
  * vdb_import: the front door of `scanfarm db import`: walk a file,
  * directory or archive, sniff each document's format and hand it to its
- * importer (osv, secdb, debtracker, nodesec). Archives (.zip, .tar,
+ * importer (osv, secdb, debtracker, nodesec, nvd, kev, epss). Archives (.zip, .tar,
  * .tar.gz, ...) are read with libarchive entry by entry into a bounded
  * buffer, never unpacked to disk; every size and count is capped by the
  * limits in base/limits.h.
@@ -11,7 +11,10 @@
 #include "base/buf.h"
 #include "base/limits.h"
 #include "vuln/debtracker.h"
+#include "vuln/epss.h"
+#include "vuln/kev.h"
 #include "vuln/nodesec.h"
+#include "vuln/nvd.h"
 #include "vuln/osv.h"
 #include "vuln/secdb.h"
 
@@ -40,6 +43,11 @@ static sf_vdb_fmt json_kind(const json_t *doc)
         return SF_VFMT_UNKNOWN;
     if (json_is_array(json_object_get(doc, "advisories")))
         return SF_VFMT_GHSA_EXTRACT;
+    /* Before OSV: an NVD record has an "id" and (CVE 5.x) "affected". */
+    if (sf_kev_is_doc(doc))
+        return SF_VFMT_KEV;
+    if (sf_nvd_is_doc(doc))
+        return SF_VFMT_NVD;
     if (json_object_get(doc, "distroversion") || json_object_get(doc, "secfixes") ||
         (json_object_get(doc, "packages") && json_object_get(doc, "apkurl")))
         return SF_VFMT_SECDB;
@@ -77,6 +85,8 @@ sf_vdb_fmt sf_vdb_sniff(const char *name, const char *data, size_t len)
         return SF_VFMT_YAML;
     if (looks_like_tracker(data, len))
         return SF_VFMT_DEBTRACKER;
+    if (sf_epss_looks_like(data, len))
+        return SF_VFMT_EPSS;
     json_error_t jerr;
     json_t *doc = json_loadb(data, len, 0, &jerr);
     sf_vdb_fmt f = doc ? json_kind(doc) : SF_VFMT_UNKNOWN;
@@ -95,6 +105,8 @@ int sf_vdb_import_buf(sf_vdb_builder *b, const char *name, const char *data, siz
         sf_vdb_builder_kind(b, "debian");
         return sf_debtracker_import(b, data, len);
     }
+    if (sf_epss_looks_like(data, len))
+        return sf_epss_import(b, data, len);
     json_error_t jerr;
     json_t *doc = json_loadb(data, len, 0, &jerr);
     if (!doc) {
@@ -117,6 +129,12 @@ int sf_vdb_import_buf(sf_vdb_builder *b, const char *name, const char *data, siz
         sf_vdb_builder_kind(b, "nodesec");
         rc = sf_nodesec_import_json(b, doc, name);
         break;
+    case SF_VFMT_NVD:
+        rc = sf_nvd_import_json(b, doc);
+        break;
+    case SF_VFMT_KEV:
+        rc = sf_kev_import_json(b, doc);
+        break;
     default:
         /* security-wg's index.json files only list the records. */
         sf_vdb_builder_skip(b, name && ends_with(name, "/index.json")
@@ -135,6 +153,7 @@ int sf_vdb_import_buf(sf_vdb_builder *b, const char *name, const char *data, siz
 static int wanted_entry(const char *name)
 {
     return ends_with(name, ".json") || ends_with(name, ".yaml") || ends_with(name, ".yml") ||
+           ends_with(name, ".csv") ||
            ends_with(name, "/list") || strcmp(name, "list") == 0 || ends_with(name, "-list");
 }
 
@@ -145,11 +164,21 @@ static int is_archive_name(const char *path)
     for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++)
         if (ends_with(path, ext[i]))
             return 1;
-    return 0;
+    return ends_with(path, ".csv.gz") || ends_with(path, ".json.gz");
+}
+
+/* A single compressed document ("epss_scores-2025-08-25.csv.gz",
+ * "nvdcve-2.0-2024.json.gz"): read through libarchive's raw format. */
+static int is_raw_gz(const char *path)
+{
+    return ends_with(path, ".csv.gz") || ends_with(path, ".json.gz");
 }
 
 static int import_archive(sf_vdb_builder *b, const char *path, sf_error *err)
 {
+    int raw = is_raw_gz(path);
+    char raw_name[SF_LIM_PATH];
+    snprintf(raw_name, sizeof raw_name, "%.*s", (int)(strlen(path) - (raw ? 3 : 0)), path);
     int rc = SF_OK;
     sf_buf doc;
     sf_buf_init(&doc, SF_LIM_VDB_DOC_BYTES);
@@ -157,7 +186,10 @@ static int import_archive(sf_vdb_builder *b, const char *path, sf_error *err)
     if (!a)
         return sf_error_set(err, SF_ENOMEM, "vdb: out of memory");
     archive_read_support_filter_all(a);
-    archive_read_support_format_all(a);
+    if (raw)
+        archive_read_support_format_raw(a);
+    else
+        archive_read_support_format_all(a);
     if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
         rc = sf_error_set(err, SF_EIO, "vdb: cannot read archive %s: %s", path,
                           archive_error_string(a));
@@ -172,8 +204,8 @@ static int import_archive(sf_vdb_builder *b, const char *path, sf_error *err)
                               (unsigned long long)SF_LIM_VDB_ARCHIVE_ENTRIES);
             goto done;
         }
-        const char *name = archive_entry_pathname(e);
-        if (archive_entry_filetype(e) != AE_IFREG || !name || !wanted_entry(name))
+        const char *name = raw ? raw_name : archive_entry_pathname(e);
+        if ((!raw && archive_entry_filetype(e) != AE_IFREG) || !name || !wanted_entry(name))
             continue;
         sf_buf_reset(&doc);
         char chunk[65536];

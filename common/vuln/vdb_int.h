@@ -22,7 +22,11 @@
  *   ranges          sf_vdb_rng[nrng]: type + slice of events
  *   events          u32 each: (kind << 30) | string offset; kind is an
  *                   sf_vev_kind (introduced/fixed/last_affected/limit)
- *   u32s            string offsets: alias lists and version lists
+ *   u32s            string offsets: alias lists, version lists, CWE lists
+ *   cves            sf_vdb_cve[ncve]: per-CVE facts from NVD, CISA KEV and
+ *                   EPSS, sorted by id (strcmp), unique; binary-searched
+ *   cvss            sf_vdb_cvss[ncvss]: every CVSS metric NVD lists for a
+ *                   CVE (each CVE owns a slice), with its score
  *
  * A reader validates every slice and offset once on open (a corrupt or
  * hostile file is rejected with SF_EDB, never read out of bounds), so the
@@ -37,7 +41,8 @@
 #include <stdint.h>
 
 #define SF_VDB_MAGIC "SFVDB\r\n\x1a"
-#define SF_VDB_FORMAT 2u /* 2: NuGet names keyed lower-case */
+#define SF_VDB_FORMAT 3u /* 2: NuGet names keyed lower-case; 3: CVE table (NVD, KEV,
+                            EPSS) and the vendor severity of a record */
 #define SF_VDB_ENDIAN 0x01020304u
 #define SF_VDB_HDR_SIZE 256u
 /* Strings must fit in 30 bits: the top two bits of an event hold its kind. */
@@ -51,6 +56,8 @@ enum {
     SF_VSEC_RANGES,
     SF_VSEC_EVENTS,
     SF_VSEC_U32S,
+    SF_VSEC_CVES,
+    SF_VSEC_CVSS,
     SF_VSEC_COUNT
 };
 
@@ -87,7 +94,42 @@ typedef struct sf_vdb_rec {
     uint32_t alias_count;
     uint32_t source;      /* string: source kind ("osv", "secdb", "debian", "nodesec") */
     uint32_t flags;       /* SF_VREC_F_* */
+    uint32_t vendor_sev;  /* string: the distro's own rating (Debian urgency, Ubuntu
+                             priority) upper-cased, 0 = none */
+    uint32_t reserved;
 } sf_vdb_rec;
+
+/* CVE flags. */
+#define SF_VCVE_F_NVD 0x1u        /* an NVD record was imported */
+#define SF_VCVE_F_KEV 0x2u        /* listed in CISA KEV */
+#define SF_VCVE_F_RANSOMWARE 0x4u /* KEV knownRansomwareCampaignUse "Known" */
+#define SF_VCVE_F_EPSS 0x8u       /* an EPSS score was imported */
+
+typedef struct sf_vdb_cve {
+    uint32_t id;                     /* string "CVE-2021-3711" */
+    uint32_t published, modified;    /* strings: NVD timestamps as given, 0 = none */
+    uint32_t status;                 /* string: NVD vulnStatus ("Analyzed"), 0 = none */
+    uint32_t cwe_first, cwe_count;   /* u32s slice: CWE ids ("CWE-416") */
+    uint32_t cvss_first, cvss_count; /* cvss slice */
+    uint32_t kev_added, kev_due;     /* strings: KEV dateAdded / dueDate */
+    uint32_t flags;                  /* SF_VCVE_F_* */
+    uint32_t epss_date;              /* string: EPSS score_date */
+    float epss, epss_pct;            /* EPSS probability and percentile, 0..1 */
+} sf_vdb_cve;
+
+/* CVSS metric types (NVD "type"). */
+#define SF_VCVSS_PRIMARY 1u
+#define SF_VCVSS_SECONDARY 2u
+
+typedef struct sf_vdb_cvss {
+    uint32_t vector;   /* string: the vector as given */
+    uint32_t source;   /* string: who scored ("nvd@nist.gov", a CNA), 0 = unknown */
+    uint16_t version;  /* 20, 30, 31, 40 */
+    uint16_t type;     /* SF_VCVSS_* */
+    uint16_t score10;  /* base score x10: computed from the vector when this build
+                          can, else the stated one */
+    uint16_t stated10; /* NVD's stated baseScore x10, 0xffff = none */
+} sf_vdb_cvss;
 
 typedef struct sf_vdb_pkg {
     uint32_t eco;  /* string: normalised OSV ecosystem ("Alpine:v3.10", "npm") */
@@ -130,7 +172,14 @@ struct sf_vdb_view {
     uint32_t nev;
     const uint32_t *u32;
     uint32_t nu32;
+    const sf_vdb_cve *cve;
+    uint32_t ncve;
+    const sf_vdb_cvss *cvss;
+    uint32_t ncvss;
 };
+
+/* The CVE entry of id, or NULL (binary search). */
+const sf_vdb_cve *sf_vdb__cve(const struct sf_vdb_view *v, const char *id);
 
 /* sha256 of a whole file image with the header's sha256 field read as
  * zeros; 0 or -1. */
