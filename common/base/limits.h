@@ -107,6 +107,12 @@
  * few hundred bytes each stay below this; anything bigger is corrupt. */
 #define SF_LIM_INVENTORY_BYTES (256ULL << 20)
 
+/* Farm secret of the cache MAC (cache/cmac.h): HMAC-SHA256 keys shorter
+ * than 16 bytes are guessable offline from one cached value; a secret file
+ * over 4 KiB is not a secret but a misnamed file. */
+#define SF_LIM_CACHE_SECRET_MIN 16
+#define SF_LIM_CACHE_SECRET_MAX 4096
+
 /* One advisory document (an OSV record, a secdb release file, a Debian
  * tracker list). The DSA list is ~1 MiB, the largest OSV records (Linux
  * kernel, long version lists) a few MiB; 64 MiB is no advisory. */
