@@ -37,6 +37,12 @@ typedef struct sf_inv_source {
     sf_pkg *pkgs;     /* packages found in this file */
     size_t npkgs;
     size_t cappkgs;
+    /* While an analyzer fills it (not serialised): with limited set, at
+     * most room packages are kept; the rest are cleared and counted in
+     * dropped (the layer's package cap, SF_LIM_INV_PACKAGES). */
+    int limited;
+    size_t room, dropped;
+    size_t room_bytes;  /* string bytes the kept packages may still use */
 } sf_inv_source;
 
 typedef struct sf_inventory {

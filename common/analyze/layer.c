@@ -33,6 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analyze/layer_links.h"
 #include "base/digest.h"
 #include "base/limits.h"
 #include "base/log.h"
@@ -82,6 +83,9 @@ struct sf_layer {
     uint64_t wanted_files;
     uint64_t *seq;  /* entry number of each inventory source (dedup) */
     size_t seqcap;
+    uint64_t npkgs;     /* packages kept so far (cap SF_LIM_INV_PACKAGES) */
+    uint64_t pkg_bytes; /* their string bytes (cap SF_LIM_INV_PKG_BYTES) */
+    sf_llinks *links;   /* files a later hard link may name */
 };
 
 void sf_layer_limits_default(sf_layer_limits *l)
@@ -290,15 +294,41 @@ static int note_too_big(sf_layer *l, const sf_entry *e, const sf_analyzer *an, u
     return SF_OK;
 }
 
-static int run_parse(sf_layer *l, const sf_entry *e, const sf_analyzer *an, size_t len,
-                     uint64_t seq)
+/* The source kept fewer packages than its file lists: say so. */
+static int note_capped(sf_layer *l, sf_inv_source *s)
+{
+    char msg[SF_ERRMSG_MAX];
+    snprintf(msg, sizeof msg, "%s%spackage limit per layer reached (%llu packages, %llu MiB "
+             "of package text): %zu packages kept, %zu more not read",
+             s->note ? s->note : "", s->note ? "; " : "",
+             (unsigned long long)SF_LIM_INV_PACKAGES,
+             (unsigned long long)(SF_LIM_INV_PKG_BYTES >> 20), s->npkgs, s->dropped);
+    char *n = strdup(msg);
+    if (!n)
+        return sf_error_set(&l->werr, SF_ENOMEM, "out of memory");
+    free(s->note);
+    s->note = n;
+    s->status = SF_SRC_ERROR; /* incomplete: reported as a note in the result */
+    return SF_OK;
+}
+
+static int run_parse(sf_layer *l, const sf_entry *e, const sf_analyzer *an, const uint8_t *data,
+                     size_t len, uint64_t seq)
 {
     sf_inv_source *s;
     int rc = add_source(l, e->path, an, seq, &s);
     if (rc != SF_OK)
         return rc;
+    s->limited = 1;
+    s->room = l->npkgs < SF_LIM_INV_PACKAGES ? (size_t)(SF_LIM_INV_PACKAGES - l->npkgs) : 0;
+    s->room_bytes = l->pkg_bytes < SF_LIM_INV_PKG_BYTES
+                        ? (size_t)(SF_LIM_INV_PKG_BYTES - l->pkg_bytes) : 0;
+    size_t room_bytes = s->room_bytes;
     sf_error perr = SF_ERROR_INIT;
-    rc = an->parse(e, l->fbuf, len, s, &perr);
+    rc = an->parse(e, data, len, s, &perr);
+    l->npkgs += s->npkgs;
+    l->pkg_bytes += room_bytes - s->room_bytes;
+    s->limited = 0;
     if (rc == SF_ENOMEM)
         return sf_error_set(&l->werr, SF_ENOMEM, "%s: out of memory parsing %s", an->name,
                             e->path);
@@ -309,14 +339,15 @@ static int run_parse(sf_layer *l, const sf_entry *e, const sf_analyzer *an, size
         if (!s->note)
             return sf_error_set(&l->werr, SF_ENOMEM, "out of memory");
     }
-    return SF_OK;
+    return s->dropped ? note_capped(l, s) : SF_OK;
 }
 
-/* Route one regular file to the analyzers that want it. */
-static int analyze_file(sf_layer *l, struct archive *a, const sf_entry *e, uint64_t seq)
+/* The analyzers that want entry e, into set (a file over an analyzer's
+ * cap is noted on a source of its own instead). */
+static int wanting(sf_layer *l, const sf_entry *e, uint64_t seq, const sf_analyzer **set,
+                   size_t *nset)
 {
-    const sf_analyzer *set[MAX_ANALYZERS];
-    size_t nset = 0;
+    *nset = 0;
     for (size_t i = 0; i < l->nans; i++) {
         const sf_analyzer *an = l->ans[i];
         if (!an->wants(e))
@@ -327,31 +358,130 @@ static int analyze_file(sf_layer *l, struct archive *a, const sf_entry *e, uint6
         if (rc != SF_OK)
             return rc;
         if (e->size <= cap)
-            set[nset++] = an;
+            set[(*nset)++] = an;
     }
-    if (!nset)
-        return SF_OK;
-    if (++l->wanted_files > l->lim.max_wanted_files)
-        return sf_error_set(&l->werr, SF_ELIMIT, "layer: more than %llu files for analyzers",
-                            (unsigned long long)l->lim.max_wanted_files);
-    size_t size = (size_t)e->size, have = 0;
-    int rc = read_data(l, a, size < SNIFF_BYTES ? size : SNIFF_BYTES, &have);
-    if (rc != SF_OK)
-        return rc;
+    return SF_OK;
+}
+
+/* Drop the analyzers whose sniff refuses the first bytes of the file. */
+static size_t sniffed(const sf_entry *e, const sf_analyzer **set, size_t nset,
+                      const uint8_t *head, size_t n)
+{
     size_t keep = 0;
     for (size_t i = 0; i < nset; i++)
-        if (!set[i]->sniff || set[i]->sniff(e, l->fbuf, have))
+        if (!set[i]->sniff || set[i]->sniff(e, head, n < SNIFF_BYTES ? n : SNIFF_BYTES))
             set[keep++] = set[i];
-    nset = keep;
-    if (nset && (rc = read_data(l, a, size, &have)) != SF_OK)
-        return rc;
-    for (size_t i = 0; i < nset && rc == SF_OK; i++)
-        rc = run_parse(l, e, set[i], have, seq);
+    return keep;
+}
+
+/* Whether a later hard link could make this file matter: the OS analyzers
+ * read it (package databases, release files), or it looks like a package
+ * database whatever its name. */
+static int link_worthy(const sf_analyzer *const *set, size_t nset, const uint8_t *data,
+                       size_t len)
+{
+    static const char *const os_side[] = {"os", "dpkg", "apk", "rpm", NULL};
+    if (len > SF_LIM_LINK_FILE_BYTES)
+        return 0;
+    for (size_t i = 0; i < nset; i++)
+        for (int k = 0; os_side[k]; k++)
+            if (strcmp(set[i]->name, os_side[k]) == 0)
+                return 1;
+    return sf_llinks_candidate(data, len);
+}
+
+static int keep_for_links(sf_layer *l, const char *path, size_t len)
+{
+    if (sf_llinks_keep(l->links, path, l->fbuf, len) != SF_OK)
+        return sf_error_set(&l->werr, SF_ENOMEM, "out of memory");
+    return SF_OK;
+}
+
+static void fbuf_trim(sf_layer *l)
+{
     if (l->fcap > FBUF_KEEP) {
         free(l->fbuf);
         l->fbuf = NULL;
         l->fcap = 0;
     }
+}
+
+/* A file no analyzer wants by its name: keep it for hard links when it
+ * looks like a package database. */
+static int maybe_keep(sf_layer *l, struct archive *a, const sf_entry *e)
+{
+    if (e->size < 2 || e->size > SF_LIM_LINK_FILE_BYTES)
+        return SF_OK;
+    size_t size = (size_t)e->size, have = 0;
+    int rc = read_data(l, a, size < 16 ? size : 16, &have);
+    if (rc == SF_OK && sf_llinks_candidate(l->fbuf, have) &&
+        (rc = read_data(l, a, size, &have)) == SF_OK)
+        rc = keep_for_links(l, e->path, have);
+    fbuf_trim(l);
+    return rc;
+}
+
+/* Route one regular file to the analyzers that want it. */
+static int analyze_file(sf_layer *l, struct archive *a, const sf_entry *e, uint64_t seq)
+{
+    const sf_analyzer *set[MAX_ANALYZERS];
+    size_t nset = 0;
+    int rc = wanting(l, e, seq, set, &nset);
+    if (rc != SF_OK || !nset)
+        return rc != SF_OK ? rc : maybe_keep(l, a, e);
+    if (++l->wanted_files > l->lim.max_wanted_files)
+        return sf_error_set(&l->werr, SF_ELIMIT, "layer: more than %llu files for analyzers",
+                            (unsigned long long)l->lim.max_wanted_files);
+    size_t size = (size_t)e->size, have = 0;
+    rc = read_data(l, a, size < SNIFF_BYTES ? size : SNIFF_BYTES, &have);
+    if (rc != SF_OK)
+        return rc;
+    nset = sniffed(e, set, nset, l->fbuf, have);
+    if (nset && (rc = read_data(l, a, size, &have)) != SF_OK)
+        return rc;
+    for (size_t i = 0; i < nset && rc == SF_OK; i++)
+        rc = run_parse(l, e, set[i], l->fbuf, have, seq);
+    if (rc == SF_OK && have == size && link_worthy(set, nset, l->fbuf, have))
+        rc = keep_for_links(l, e->path, have);
+    fbuf_trim(l);
+    return rc;
+}
+
+/* A hard link at path to an earlier entry target: analysed as that
+ * entry's bytes at the link's path, when they were kept; otherwise every
+ * analyzer that wants the path reports it unread. */
+static int analyze_link(sf_layer *l, struct archive_entry *ae, const char *path, uint64_t seq)
+{
+    char target[SF_LIM_PATH + 1];
+    if (sf_layer_path_normalize(archive_entry_hardlink(ae), target, sizeof target) != SF_OK)
+        return SF_OK;
+    size_t len = 0;
+    const uint8_t *data = sf_llinks_find(l->links, target, &len);
+    sf_entry e = {path, data ? len : 0, (archive_entry_mode(ae) & 07777u) | AE_IFREG};
+    const sf_analyzer *set[MAX_ANALYZERS];
+    size_t nset = 0;
+    int rc = wanting(l, &e, seq, set, &nset);
+    if (rc != SF_OK || !nset)
+        return rc;
+    if (data)
+        nset = sniffed(&e, set, nset, data, len);
+    for (size_t i = 0; i < nset && rc == SF_OK; i++) {
+        if (data) {
+            rc = run_parse(l, &e, set[i], data, len, seq);
+            continue;
+        }
+        sf_inv_source *s;
+        if ((rc = add_source(l, path, set[i], seq, &s)) != SF_OK)
+            return rc;
+        s->status = SF_SRC_UNPARSED;
+        char msg[SF_LIM_PATH + 160];
+        snprintf(msg, sizeof msg, "hard link to %s, an earlier entry of the layer whose "
+                 "content was not kept; not read", target);
+        if (!(s->note = strdup(msg)))
+            return sf_error_set(&l->werr, SF_ENOMEM, "out of memory");
+    }
+    if (strcmp(path, target) != 0)
+        sf_llinks_forget(l->links, path); /* path has the target's bytes now */
     return rc;
 }
 
@@ -404,11 +534,15 @@ static int walk_entry(sf_layer *l, struct archive *a, struct archive_entry *ae, 
     int was = 0;
     if ((rc = whiteout(l, path, &was)) != SF_OK || was)
         return rc;
-    /* Only regular files reach analyzers: symlinks and hard links are
-     * never followed (a link's target may lie outside this layer). */
-    if (archive_entry_filetype(ae) != AE_IFREG || archive_entry_hardlink(ae))
-        return SF_OK;
     la_int64_t sz = archive_entry_size(ae);
+    /* A hard link names an earlier entry of this layer (tar type '1');
+     * one with a body of its own (pax) is read like a regular file.
+     * Symlinks are never followed: their target may lie in another layer. */
+    if (archive_entry_hardlink(ae) && sz <= 0)
+        return analyze_link(l, ae, path, seq);
+    sf_llinks_forget(l->links, path); /* any kept bytes of path are stale now */
+    if (archive_entry_filetype(ae) != AE_IFREG)
+        return SF_OK;
     sf_entry e = {path, sz > 0 ? (uint64_t)sz : 0, (unsigned)archive_entry_mode(ae)};
     return analyze_file(l, a, &e, seq);
 }
@@ -584,6 +718,7 @@ void sf_layer_free(sf_layer *l)
     free(l->obuf);
     free(l->fbuf);
     free(l->seq);
+    sf_llinks_free(l->links);
     sf_inventory_free(l->inv);
     free(l);
 }
@@ -605,7 +740,7 @@ static int layer_init(sf_layer *l, const sf_layer_opts *o, sf_error *err)
         (o->media_type && !(l->media_type = strdup(o->media_type))) ||
         (o->analyzer_version && !(l->an_version = strdup(o->analyzer_version))) ||
         !(l->ring = malloc(RING_BYTES)) || !(l->obuf = malloc(OBUF_BYTES)) ||
-        sf_inventory_new(&l->inv) != SF_OK)
+        sf_inventory_new(&l->inv) != SF_OK || sf_llinks_new(&l->links) != SF_OK)
         return sf_error_set(err, SF_ENOMEM, "out of memory");
     if ((l->digest && sf_hasher_new(&l->blob_h, l->digest) != SF_OK) ||
         (l->diff_id && sf_hasher_new(&l->diff_h, l->diff_id) != SF_OK))
