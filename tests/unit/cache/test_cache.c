@@ -136,22 +136,30 @@ static int analyse_cb(void *actx, sf_inventory **out, sf_error *err)
     return SF_OK;
 }
 
+/* A cache over a Redis address where nothing listens (port 1). */
+static sf_lcache *dead_cache(sf_kv **kv, sf_metrics **m, int unauthenticated)
+{
+    const char *nodes[] = {"127.0.0.1:1"};
+    sf_kv_opts ko = {.nodes = nodes, .nnodes = 1, .connect_timeout_ms = 200};
+    sf_lcache *lc = NULL;
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_metrics_new(m), SF_OK);
+    assert_int_equal(sf_kv_new(kv, &ko, &e), SF_OK);
+    sf_lcache_opts lo = {.kv = *kv, .analyzer_version = "t1", .encode = enc, .decode = dec,
+                         .metrics = *m, .unauthenticated = unauthenticated};
+    assert_int_equal(sf_lcache_new(&lc, &lo, &e), SF_OK);
+    return lc;
+}
+
 /* Redis unreachable: every layer is analysed here, flagged "uncached",
  * and counted; the call itself succeeds. */
 static void test_cache_lcache__redis_down_goes_uncached(void **state)
 {
     (void)state;
-    const char *nodes[] = {"127.0.0.1:1"};
-    sf_kv_opts ko = {.nodes = nodes, .nnodes = 1, .connect_timeout_ms = 200};
     sf_kv *kv = NULL;
-    sf_lcache *lc = NULL;
     sf_metrics *m = NULL;
     sf_error e = SF_ERROR_INIT;
-    assert_int_equal(sf_metrics_new(&m), SF_OK);
-    assert_int_equal(sf_kv_new(&kv, &ko, &e), SF_OK);
-    sf_lcache_opts lo = {.kv = kv, .analyzer_version = "t1", .encode = enc, .decode = dec,
-                         .metrics = m, .unauthenticated = 1};
-    assert_int_equal(sf_lcache_new(&lc, &lo, &e), SF_OK);
+    sf_lcache *lc = dead_cache(&kv, &m, 1);
     for (int i = 0; i < 3; i++) {
         sf_inventory *inv = NULL;
         const char *st = NULL;
@@ -181,17 +189,10 @@ static void test_cache_lcache__redis_down_goes_uncached(void **state)
 static void test_cache_lcache__no_secret_means_cache_off(void **state)
 {
     (void)state;
-    const char *nodes[] = {"127.0.0.1:1"};
-    sf_kv_opts ko = {.nodes = nodes, .nnodes = 1, .connect_timeout_ms = 200};
     sf_kv *kv = NULL;
-    sf_lcache *lc = NULL;
     sf_metrics *m = NULL;
     sf_error e = SF_ERROR_INIT;
-    assert_int_equal(sf_metrics_new(&m), SF_OK);
-    assert_int_equal(sf_kv_new(&kv, &ko, &e), SF_OK);
-    sf_lcache_opts lo = {.kv = kv, .analyzer_version = "t1", .encode = enc, .decode = dec,
-                         .metrics = m};
-    assert_int_equal(sf_lcache_new(&lc, &lo, &e), SF_OK);
+    sf_lcache *lc = dead_cache(&kv, &m, 0);
     int before = calls;
     sf_inventory *inv = NULL;
     const char *st = NULL;

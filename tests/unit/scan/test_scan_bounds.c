@@ -190,6 +190,27 @@ static int has(const sf_result *r, const char *name, const char *version)
     return 0;
 }
 
+/* Scan the one-layer docker-archive of layer in process (report freed by
+ * the caller); the archive file is removed again. */
+static sf_scan_report *scan_layer(const sf_buf *layer)
+{
+    char tar[] = "/tmp/sf-links-XXXXXX";
+    int fd = mkstemp(tar);
+    assert_true(fd >= 0);
+    close(fd);
+    write_archive(tar, layer);
+    char ref[64];
+    snprintf(ref, sizeof ref, "docker-archive:%s", tar);
+    sf_scan_opts o;
+    memset(&o, 0, sizeof o);
+    sf_scan_report *rep = NULL;
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_scan_ref(ref, &o, &rep, &e), SF_OK);
+    unlink(tar);
+    assert_int_equal(sf_scan_report_result(rep, 0)->error_code, SF_OK);
+    return rep;
+}
+
 /* The package databases are hard links (tar type '1') to earlier entries
  * of other names, as `ln` plus a layer tar writer produce them. Before
  * the fix: 0 packages. */
@@ -205,20 +226,8 @@ static void test_scan_bounds__hard_linked_package_dbs(void **state)
     tar_add(a, "var/backups/dpkg.status.0", DPKG, sizeof DPKG - 1, NULL);
     tar_add(a, "var/lib/dpkg/status", NULL, 0, "var/backups/dpkg.status.0");
     tar_close(a);
-    char tar[] = "/tmp/sf-links-XXXXXX";
-    int fd = mkstemp(tar);
-    assert_true(fd >= 0);
-    close(fd);
-    write_archive(tar, &layer);
-    char ref[64];
-    snprintf(ref, sizeof ref, "docker-archive:%s", tar);
-    sf_scan_opts o;
-    memset(&o, 0, sizeof o);
-    sf_scan_report *rep = NULL;
-    sf_error e = SF_ERROR_INIT;
-    assert_int_equal(sf_scan_ref(ref, &o, &rep, &e), SF_OK);
+    sf_scan_report *rep = scan_layer(&layer);
     const sf_result *r = sf_scan_report_result(rep, 0);
-    assert_int_equal(r->error_code, SF_OK);
     assert_true(has(r, "musl", "1.1.22-r3"));
     assert_true(has(r, "busybox", "1.30.1-r2"));
     assert_true(has(r, "libc6", "2.28-10"));
@@ -228,7 +237,6 @@ static void test_scan_bounds__hard_linked_package_dbs(void **state)
         assert_true(strcmp(r->pkgs[i].path, "lib/apk/db/installed") == 0 ||
                     strcmp(r->pkgs[i].path, "var/lib/dpkg/status") == 0);
     sf_scan_report_free(rep);
-    unlink(tar);
     sf_buf_free(&layer);
 }
 
@@ -244,20 +252,8 @@ static void test_scan_bounds__unresolved_hard_link_is_noted(void **state)
     tar_add(a, "lib/apk/db/installed", NULL, 0, "opt/blob");
     tar_add(a, "var/lib/dpkg/status", NULL, 0, "no/such/entry");
     tar_close(a);
-    char tar[] = "/tmp/sf-links-XXXXXX";
-    int fd = mkstemp(tar);
-    assert_true(fd >= 0);
-    close(fd);
-    write_archive(tar, &layer);
-    char ref[64];
-    snprintf(ref, sizeof ref, "docker-archive:%s", tar);
-    sf_scan_opts o;
-    memset(&o, 0, sizeof o);
-    sf_scan_report *rep = NULL;
-    sf_error e = SF_ERROR_INIT;
-    assert_int_equal(sf_scan_ref(ref, &o, &rep, &e), SF_OK);
+    sf_scan_report *rep = scan_layer(&layer);
     const sf_result *r = sf_scan_report_result(rep, 0);
-    assert_int_equal(r->error_code, SF_OK);
     assert_int_equal(r->npkgs, 0);
     assert_int_equal(r->nnotes, 2);
     for (size_t i = 0; i < r->nnotes; i++) {
@@ -265,7 +261,6 @@ static void test_scan_bounds__unresolved_hard_link_is_noted(void **state)
         assert_non_null(strstr(r->notes[i].note, "hard link to "));
     }
     sf_scan_report_free(rep);
-    unlink(tar);
     sf_buf_free(&layer);
 }
 
