@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 
 #include "analyze/analyzer.h"
+#include "base/limits.h"
 #include "worker_helpers.h"
 
 static char tag[64], jobs_topic[96], results_topic[96], dlq_topic[96], group[96], dir[128];
@@ -132,17 +133,16 @@ static double mac_failures(const char *kind)
     return wt_metric(page, "scanfarm_cache_mac_failures_total", label);
 }
 
-/* Push the claim image: Alpine 3.12.12's blob under 3.10.3's diff_id. */
-static void push_claim(const char *diff_id)
+/* Push an image with tests/fixtures/claim_image.py and the arguments
+ * args to <tag>/claim:claim; its digest goes to claim_digest. */
+static void push_image(const char *args)
 {
     char cmd[1200], out[200];
     snprintf(out, sizeof out, "%s/claim.json", dir);
     snprintf(claim_repo, sizeof claim_repo, "%s/claim", tag);
     snprintf(cmd, sizeof cmd,
-             "python3 %s/tests/fixtures/claim_image.py --registry http://%s --repo %s "
-             "--layer %s --diff-id %s > %s",
-             getenv("SF_SRC"), sf_t_registry(), claim_repo,
-             sf_t_corpus("images/alpine/alpine-minirootfs-3.12.12-x86_64.tar.gz"), diff_id, out);
+             "python3 %s/tests/fixtures/claim_image.py --registry http://%s --repo %s %s > %s",
+             getenv("SF_SRC"), sf_t_registry(), claim_repo, args, out);
     assert_int_equal(system(cmd), 0);
     json_error_t je;
     json_t *doc = json_load_file(out, 0, &je);
@@ -152,13 +152,24 @@ static void push_claim(const char *diff_id)
     json_decref(doc);
 }
 
-static void test_worker_cache_trust__claimed_diff_id_and_poisoned_inventory(void **state)
+/* Push the claim image: Alpine 3.12.12's blob under 3.10.3's diff_id. */
+static void push_claim(const char *diff_id)
 {
-    (void)state;
+    char args[600];
+    snprintf(args, sizeof args, "--layer %s --diff-id %s",
+             sf_t_corpus("images/alpine/alpine-minirootfs-3.12.12-x86_64.tar.gz"), diff_id);
+    push_image(args);
+}
+
+/* Names, topics and scratch folder of one test; 0 when the stack is there. */
+static int begin(const char *what)
+{
     if (!sf_t_addr_up(sf_t_redis()) || !sf_t_addr_up(sf_t_kafka()) ||
         !sf_t_addr_up(sf_t_registry()) || access(wt_bin("scanfarm-worker"), X_OK) != 0)
-        skip();
-    snprintf(tag, sizeof tag, "wtrust-%ld-%ld", (long)getpid(), (long)time(NULL));
+        return -1;
+    topics_made = 0;
+    claim_digest[0] = '\0';
+    snprintf(tag, sizeof tag, "wtrust-%s-%ld-%ld", what, (long)getpid(), (long)time(NULL));
     snprintf(jobs_topic, sizeof jobs_topic, "%s.jobs", tag);
     snprintf(results_topic, sizeof results_topic, "%s.results", tag);
     snprintf(dlq_topic, sizeof dlq_topic, "%s.dlq", tag);
@@ -166,6 +177,14 @@ static void test_worker_cache_trust__claimed_diff_id_and_poisoned_inventory(void
     snprintf(dir, sizeof dir, "/tmp/%s", tag);
     assert_int_equal(mkdir(dir, 0700), 0);
     metrics_port = t_port(0);
+    return 0;
+}
+
+static void test_worker_cache_trust__claimed_diff_id_and_poisoned_inventory(void **state)
+{
+    (void)state;
+    if (begin("claim") != 0)
+        skip();
     char list[200];
     snprintf(list, sizeof list, "%s/images.json", dir);
     wt_image ims[64];
@@ -252,11 +271,43 @@ static void test_worker_cache_trust__claimed_diff_id_and_poisoned_inventory(void
     assert_int_equal(wt_stop(w, 30), 0);
 }
 
+/* Issue 12 item 9 in the worker: a layer whose apk database lists
+ * 100,000 packages keeps the worker's peak RSS (VmHWM) under 128 MiB, and
+ * the result says the package cap was reached. */
+static void test_worker_cache_trust__huge_apk_db_rss_bounded(void **state)
+{
+    (void)state;
+    if (begin("apk") != 0)
+        skip();
+    push_image("--apk-packages 100000");
+    pid_t w = spawn_worker();
+    assert_true(w > 0);
+    char ref[300];
+    snprintf(ref, sizeof ref, "%s/%s:claim", sf_t_registry(), claim_repo);
+    produce("run-apk", claim_repo, claim_digest, ref);
+    json_t *r = result_of("run-apk", claim_digest);
+    long hwm = wt_status_kib(w, "VmHWM");
+    fprintf(stderr, "worker peak RSS %ld KiB\n", hwm);
+    assert_true(json_is_null(json_object_get(r, "error")));
+    assert_int_equal(json_array_size(json_object_get(r, "packages")), SF_LIM_INV_PACKAGES);
+    const char *note = json_string_value(
+        json_object_get(json_array_get(json_object_get(r, "notes"), 0), "note"));
+    assert_non_null(note);
+    assert_non_null(strstr(note, "80000 more not read"));
+    assert_true(hwm > 0);
+#if !defined(__SANITIZE_ADDRESS__) /* ASan's shadow and quarantine are no RSS to bound */
+    assert_true(hwm < 128 * 1024);
+#endif
+    json_decref(r);
+    assert_int_equal(wt_stop(w, 30), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_worker_cache_trust__claimed_diff_id_and_poisoned_inventory,
                                   teardown),
+        cmocka_unit_test_teardown(test_worker_cache_trust__huge_apk_db_rss_bounded, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
