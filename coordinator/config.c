@@ -100,6 +100,15 @@ static const sf_opt G_OPTS[] = {
     {"db", OT_STR, G(db), NULL, "SCANFARM_DB", 0, 0, 0,
      "vulnerability DB file whose version is current: with --redis, a digest whose cached "
      "result was matched against it is not published again"},
+    {"cache_secret_file", OT_STR, G(cache_secret_file), NULL, "SCANFARM_CACHE_SECRET_FILE", 0, 0,
+     0, "file holding the farm's cache secret (the workers'): cached results are trusted only "
+     "with a valid MAC under it (docs/security.md)"},
+    {"cache_secret", OT_STR, G(cache_secret), NULL, "SCANFARM_CACHE_SECRET", 1, 0, 0,
+     "the cache secret itself (environment or file only)"},
+    {"cache_unauthenticated", OT_BOOL, G(cache_unauthenticated), "false",
+     "SCANFARM_CACHE_UNAUTHENTICATED", 0, 0, 0,
+     "trust cached results without a secret (whoever can write Redis then decides which "
+     "digests are skipped); without a secret and false nothing is skipped"},
 };
 
 static const sf_opt R_OPTS[] = {

@@ -79,6 +79,9 @@ typedef struct sf_coordcfg {
     sf_strlist redis;    /* Redis nodes host:port (empty = no Redis) */
     char *key_prefix;    /* prefix of every Redis key */
     char *db;            /* vulnerability DB whose version is current */
+    char *cache_secret_file; /* the farm's cache MAC secret, from a file */
+    char *cache_secret;  /* secret: the same, from the environment or the file */
+    int cache_unauthenticated; /* trust unsealed image entries (no secret) */
     sf_regcfg *regs;     /* effective registries (file + --registry) */
     size_t nregs;
 } sf_coordcfg;

@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "bus/kprod.h"
 #include "cache/kv.h"
+#include "cache/cmac.h"
 #include "config.h"
 #include "enumerate.h"
 #include "run.h"
@@ -58,7 +59,7 @@ static void wait_interval(long seconds)
  * The DB is opened per run, so a DB updated between runs takes effect at
  * the next one. A DB that cannot be opened disables skipping (every job
  * is published) but not the run. */
-static sf_sched *run_sched(const sf_coordcfg *cfg, sf_kv *kv)
+static sf_sched *run_sched(const sf_coordcfg *cfg, sf_kv *kv, const sf_cmac *mac)
 {
     sf_sched *s = NULL;
     sf_vdb *db = NULL;
@@ -69,7 +70,8 @@ static sf_sched *run_sched(const sf_coordcfg *cfg, sf_kv *kv)
         SF_WARN("coordinator", "vulnerability DB unreadable, every job is published|db=%s "
                                "error=\"%s\"", cfg->db, err.msg);
     sf_sched_opts so = {.kv = kv, .prefix = cfg->key_prefix,
-                        .db_version = db ? sf_vdb_version(db) : NULL};
+                        .db_version = db ? sf_vdb_version(db) : NULL, .mac = mac,
+                        .unauthenticated = cfg->cache_unauthenticated};
     sf_error_clear(&err);
     if (sf_sched_new(&s, &so, &err) != SF_OK)
         SF_WARN("coordinator", "no scheduler, every job is published|error=\"%s\"", err.msg);
@@ -94,11 +96,12 @@ static void record_published(sf_sched *s, const sf_run *run)
                 run->jobs_delivered);
 }
 
-static int one_run(const sf_coordcfg *cfg, sf_kprod *prod, sf_kprod *refs_prod, sf_kv *kv)
+static int one_run(const sf_coordcfg *cfg, sf_kprod *prod, sf_kprod *refs_prod, sf_kv *kv,
+                   const sf_cmac *mac)
 {
     sf_run run;
     sf_error err = SF_ERROR_INIT;
-    sf_sched *sched = run_sched(cfg, kv);
+    sf_sched *sched = run_sched(cfg, kv, mac);
     sf_run_begin(&run, cfg->run_id, cfg->progress);
     SF_INFO("coordinator", "run started|run_id=%s registries=%zu topic=%s", run.id, cfg->nregs,
             cfg->topic);
@@ -121,6 +124,7 @@ int main(int argc, char **argv)
     sf_error err = SF_ERROR_INIT;
     sf_kprod *prod = NULL, *refs_prod = NULL;
     sf_kv *kv = NULL;
+    sf_cmac *mac = NULL;
     int action = 0, status = 2;
     sf_log_init_from_env();
     if (sf_coordcfg_load(&cfg, argc, argv, &action, &err)) {
@@ -162,6 +166,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "scanfarm-coordinator: %s\n", err.msg);
         goto done;
     }
+    if (cfg.redis.n && sf_cmac_load(&mac, cfg.cache_secret_file, cfg.cache_secret, &err)) {
+        fprintf(stderr, "scanfarm-coordinator: %s\n", err.msg);
+        goto done;
+    }
+    if (cfg.redis.n && !mac && !cfg.cache_unauthenticated)
+        SF_WARN("coordinator", "no cache secret: cached results are not trusted, every digest "
+                "is published|");
     if (cfg.redis.n) {
         sf_kv_opts ko = {.nodes = (const char *const *)cfg.redis.v, .nnodes = cfg.redis.n,
                          /* A check must never stall the crawl: publish on doubt. */
@@ -179,7 +190,7 @@ int main(int argc, char **argv)
         }
     }
     for (;;) {
-        status = one_run(&cfg, prod, refs_prod, kv);
+        status = one_run(&cfg, prod, refs_prod, kv, mac);
         if (cfg.once || g_cancel)
             break;
         SF_INFO("coordinator", "next run scheduled|in_seconds=%ld", cfg.interval_s);
@@ -191,6 +202,7 @@ done:
     sf_kprod_free(refs_prod);
     sf_kprod_free(prod);
     sf_kv_free(kv);
+    sf_cmac_free(mac);
     sf_coordcfg_free(&cfg);
     return status;
 }

@@ -32,6 +32,8 @@ struct sf_sched {
     char prefix[SF_KEY_PREFIX_MAX + 1];
     char *db_version;
     char *aver;
+    const sf_cmac *mac;
+    int trust_unsealed, trust_none;
 };
 
 int sf_sched_new(sf_sched **out, const sf_sched_opts *o, sf_error *err)
@@ -47,6 +49,9 @@ int sf_sched_new(sf_sched **out, const sf_sched_opts *o, sf_error *err)
     if (!s)
         return sf_error_set(err, SF_ENOMEM, "out of memory");
     s->kv = o->kv;
+    s->mac = o->mac;
+    s->trust_unsealed = !o->mac && o->unauthenticated;
+    s->trust_none = !o->mac && !o->unauthenticated;
     snprintf(s->prefix, sizeof s->prefix, "%s", prefix);
     const char *av = o->analyzer_version ? o->analyzer_version : sf_analyzers_version();
     if ((o->db_version && !(s->db_version = sf_strdup(o->db_version))) ||
@@ -239,8 +244,8 @@ sf_sched_verdict sf_sched_check_images(sf_sched *s, const char *digest, char *co
         images->v = NULL, images->n = 0;
     if (!err)
         err = &local;
-    if (!s->db_version)
-        return SF_SCHED_PUBLISH_STALE;
+    if (!s->db_version || s->trust_none)
+        return SF_SCHED_PUBLISH_STALE; /* nothing to compare, or nothing to trust */
     if (sf_keys_image(key, s->prefix, digest, err) != SF_OK)
         return SF_SCHED_PUBLISH_ERROR;
     if (sf_sched_version(want, sizeof want, s->db_version, platforms, nplatforms) != SF_OK) {
@@ -250,7 +255,19 @@ sf_sched_verdict sf_sched_check_images(sf_sched *s, const char *digest, char *co
     sf_buf_init(&v, SF_SCHED_MAX_ENTRY);
     /* Shard key = the digest, as the worker's cache writes it. */
     int rc = sf_kv_get(s->kv, digest, key, &v, &found, err);
-    sf_sched_verdict verdict = sf_sched_decide_images(rc, found, v.data, v.len, want, s->aver,
+    const void *pl = v.data;
+    size_t pn = v.len;
+    if (rc == SF_OK && found && s->trust_unsealed)
+        sf_cmac_strip(v.data, v.len, &pl, &pn);
+    else if (rc == SF_OK && found &&
+             sf_cmac_open(s->mac, key, s->aver, v.data, v.len, &pl, &pn) != SF_OK) {
+        /* Not sealed by a worker of this farm: publish (the worker, which
+         * trusts it no more, scans and rewrites it). */
+        sf_buf_free(&v);
+        sf_error_set(err, SF_EAUTH, "image entry of %s has no valid MAC", digest);
+        return SF_SCHED_PUBLISH_ERROR;
+    }
+    sf_sched_verdict verdict = sf_sched_decide_images(rc, found, pl, pn, want, s->aver,
                                                       digest, images, err);
     sf_buf_free(&v);
     return verdict;

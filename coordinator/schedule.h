@@ -30,6 +30,7 @@
 #include <stddef.h>
 
 #include "base/err.h"
+#include "cache/cmac.h"
 #include "cache/kv.h"
 
 typedef struct sf_sched sf_sched;
@@ -50,6 +51,9 @@ typedef struct sf_sched_opts {
     const char *prefix;           /* NULL = "scanfarm" */
     const char *db_version;       /* current DB version; NULL = never skip */
     const char *analyzer_version; /* NULL = sf_analyzers_version() */
+    const sf_cmac *mac;           /* the workers' cache secret (borrowed); NULL = none */
+    int unauthenticated;          /* with mac NULL: 1 = trust unsealed entries, 0 = skip
+                                     nothing (an entry anyone could have written) */
 } sf_sched_opts;
 
 int sf_sched_new(sf_sched **out, const sf_sched_opts *o, sf_error *err);

@@ -66,6 +66,15 @@ static const opt opts[] = {
      "platform to scan when a job names none, e.g. linux/amd64 (repeatable; unset = every linux)"},
     {"client-id", OPT_STR, S(client_id), 0, "scanfarm-worker", 0, 0, 0, "Kafka client id"},
     {"log-level", OPT_STR, S(log_level), 0, "info", 0, 0, 0, "debug, info, warn or error"},
+    {"cache-secret-file", OPT_STR, S(cache_secret_file), 0, NULL, 0, 0, 0,
+     "file holding the farm's cache secret: every cached value carries an HMAC-SHA256 under it "
+     "(the same on every worker and the coordinator; see docs/security.md)"},
+    {"cache-secret", OPT_STR, S(cache_secret), 0, NULL, 0, 0, 1,
+     "the cache secret itself, from the environment or the config file only (never a flag: "
+     "the process list shows flags)"},
+    {"cache-unauthenticated", OPT_INT, S(cache_unauthenticated), 0, "0", 0, 1, 0,
+     "1 = use the Redis cache without a secret (values neither sealed nor checked: whoever can "
+     "write Redis decides what is reported); without a secret and 0 the cache is off"},
     {"help", OPT_ACTION, S(help), 0, NULL, 0, 0, 0, "print this help and exit"},
     {"version", OPT_ACTION, S(version), 0, NULL, 0, 0, 0, "print the version and exit"},
     {"print-config", OPT_ACTION, S(print_config), 0, NULL, 0, 0, 0,
@@ -226,6 +235,12 @@ static int load_argv(sf_wconf *c, int argc, char **argv, int only_config, sf_err
                 return sf_error_set(err, SF_ECONFIG, "--%s needs a value", o->name);
             v = argv[++i];
         }
+        if (o->secret) {
+            char env[64];
+            env_name(o, env, sizeof env);
+            return sf_error_set(err, SF_ECONFIG, "--%s is not a flag (the process list would "
+                                "show it): use %s or the config file", o->name, env);
+        }
         if (only_config != (strcmp(o->name, "config") == 0))
             continue;
         size_t idx = (size_t)(o - opts);
@@ -274,8 +289,11 @@ void sf_wconf_clear(sf_wconf *c)
 {
     char *base = (char *)c;
     for (size_t i = 0; i < NOPTS; i++) {
+        char *str = opts[i].type == OPT_STR ? *(char **)(base + opts[i].off) : NULL;
+        if (str && opts[i].secret) /* wipe, not just free, a secret */
+            memset(str, 0, strlen(str));
         if (opts[i].type == OPT_STR)
-            free(*(char **)(base + opts[i].off));
+            free(str);
         else if (opts[i].type == OPT_LIST)
             list_clear((char ***)(base + opts[i].off), (size_t *)(base + opts[i].count_off));
     }
@@ -297,11 +315,14 @@ int sf_wconf_help(sf_buf *out)
     for (size_t i = 0; rc == SF_OK && i < NOPTS; i++) {
         const opt *o = &opts[i];
         char flag[64];
-        snprintf(flag, sizeof flag, "--%s %s", o->name, type_hint(o));
+        if (o->secret)
+            env_name(o, flag, sizeof flag); /* no flag: environment or file only */
+        else
+            snprintf(flag, sizeof flag, "--%s %s", o->name, type_hint(o));
         rc = sf_buf_printf(out, "  %-28s %s", flag, o->help);
         if (rc == SF_OK && o->dflt)
             rc = sf_buf_printf(out, " [%s]", o->dflt);
-        if (rc == SF_OK && o->type != OPT_ACTION) {
+        if (rc == SF_OK && o->type != OPT_ACTION && !o->secret) {
             char env[64];
             env_name(o, env, sizeof env);
             rc = sf_buf_printf(out, " (%s)", env);
@@ -354,7 +375,9 @@ int sf_wconf_docs(sf_buf *out)
         char env[64];
         env_name(&opts[i], env, sizeof env);
         const opt *o = &opts[i];
-        rc = sf_buf_printf(out, "| `--%s` | %s | %s | %s | %s |\n", o->name,
+        rc = sf_buf_printf(out, o->secret ? "| (no flag; secret) `%s` | %s | %s | %s | %s |\n"
+                                          : "| `--%s` | %s | %s | %s | %s |\n",
+                           o->name,
                            o->type == OPT_ACTION ? "" : env,
                            o->type == OPT_ACTION ? "action" : type_hint(o),
                            o->dflt ? o->dflt : "", o->help);

@@ -45,6 +45,9 @@ typedef struct sf_wconf {
     size_t nplatforms;
     char *client_id;
     char *log_level;
+    char *cache_secret_file; /* file with the farm's cache MAC secret */
+    char *cache_secret;      /* the secret itself (environment or config file only) */
+    long cache_unauthenticated; /* 1: no secret, cache values neither sealed nor checked */
     int help, version, print_config; /* actions */
 } sf_wconf;
 

@@ -55,6 +55,7 @@ struct sf_worker {
     sf_worker_scanner scanner;
     sf_kv *kv;
     sf_lcache *lc;
+    sf_cmac *cmac;          /* the farm's cache secret (NULL: none) */
     sf_kprod *prod;
     sf_kcons *cons;
     sf_httpd *httpd;

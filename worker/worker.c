@@ -140,9 +140,13 @@ static int open_cache(struct sf_worker *w, sf_error *err)
     sf_kv_opts ko = {.nodes = (const char *const *)w->cfg->redis, .nnodes = w->cfg->nredis,
                      .db = (int)w->cfg->redis_db, .pool_size = (int)w->cfg->concurrency * 2 + 4};
     int rc = sf_kv_new(&w->kv, &ko, err);
+    if (rc == SF_OK)
+        rc = sf_cmac_load(&w->cmac, w->cfg->cache_secret_file, w->cfg->cache_secret, err);
     if (rc != SF_OK)
         return rc;
     sf_lcache_opts lo = {.kv = w->kv,
+                         .mac = w->cmac,
+                         .unauthenticated = w->cfg->cache_unauthenticated != 0,
                          .prefix = w->cfg->key_prefix,
                          .analyzer_version = w->scanner.analyzer_version,
                          .encode = sf_inventory_encode,
@@ -370,6 +374,7 @@ void sf_worker_free(sf_worker *w)
         sf_kcons_close(w->cons);
     sf_kprod_free(w->prod);
     sf_lcache_free(w->lc);
+    sf_cmac_free(w->cmac);
     sf_kv_free(w->kv);
     pthread_mutex_destroy(&w->qmu);
     pthread_cond_destroy(&w->qcv);

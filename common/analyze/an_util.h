@@ -80,7 +80,8 @@ int sf_an_note(sf_inv_source *src, const char *fmt, ...) __attribute__((format(p
 
 /*
  * Move p into src (sf_inv_source_take_pkg), refusing past SF_LIM_PACKAGES
- * packages with SF_ELIMIT and err filled. p is cleared in every case.
+ * packages with SF_ELIMIT and err filled (past the layer's package cap the
+ * package is dropped and counted instead). p is cleared in every case.
  */
 int sf_an_take_pkg(sf_inv_source *src, sf_pkg *p, sf_error *err);
 

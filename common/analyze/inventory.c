@@ -112,12 +112,30 @@ int sf_inventory_add_source(sf_inventory *inv, const char *path, const char *ana
     return SF_OK;
 }
 
+static size_t slen(const char *s) { return s ? strlen(s) : 0; }
+
+/* The string bytes a package holds (its path is the source's). */
+static size_t pkg_bytes(const sf_pkg *p)
+{
+    return slen(p->name) + slen(p->version) + slen(p->src_name) + slen(p->src_version) +
+           slen(p->arch) + slen(p->license);
+}
+
 int sf_inv_source_take_pkg(sf_inv_source *src, sf_pkg *p)
 {
     if (src->npkgs >= SF_LIM_PACKAGES)
         return SF_ELIMIT;
+    size_t bytes = pkg_bytes(p);
+    if (src->limited && (src->npkgs >= src->room || bytes > src->room_bytes)) {
+        sf_pkg_clear(p); /* over the layer's cap: counted, not kept */
+        p->layer = -1;
+        src->dropped++;
+        return SF_OK;
+    }
     if (grow((void **)&src->pkgs, &src->cappkgs, src->npkgs, sizeof *src->pkgs) != SF_OK)
         return SF_ENOMEM;
+    if (src->limited)
+        src->room_bytes -= bytes;
     if (!p->path && src->path && !(p->path = strdup(src->path)))
         return SF_ENOMEM;
     src->pkgs[src->npkgs++] = *p;
@@ -390,9 +408,9 @@ static int source_from_json(const json_t *o, sf_inventory *inv, size_t *total, s
     json_t *v;
     json_array_foreach(pk, i, v)
     {
-        if (++*total > SF_LIM_PACKAGES) {
+        if (++*total > SF_LIM_INV_PACKAGES) {
             rc = sf_error_set(err, SF_ELIMIT, "inventory: more than %llu packages",
-                              (unsigned long long)SF_LIM_PACKAGES);
+                              (unsigned long long)SF_LIM_INV_PACKAGES);
             goto done;
         }
         if ((rc = pkg_from_json(v, s, err)) != SF_OK)

@@ -37,6 +37,12 @@ typedef struct sf_inv_source {
     sf_pkg *pkgs;     /* packages found in this file */
     size_t npkgs;
     size_t cappkgs;
+    /* While an analyzer fills it (not serialised): with limited set, at
+     * most room packages are kept; the rest are cleared and counted in
+     * dropped (the layer's package cap, SF_LIM_INV_PACKAGES). */
+    int limited;
+    size_t room, dropped;
+    size_t room_bytes;  /* string bytes the kept packages may still use */
 } sf_inv_source;
 
 typedef struct sf_inventory {
@@ -61,7 +67,9 @@ int sf_inventory_add_source(sf_inventory *inv, const char *path, const char *ana
                             sf_inv_source **out);
 /* Append a package to a source (copies p, sets p->path to the source path if unset). */
 int sf_inv_source_add_pkg(sf_inv_source *src, const sf_pkg *p);
-/* Move a package into a source (takes ownership of p's strings; p is zeroed). */
+/* Move a package into a source (takes ownership of p's strings; p is zeroed).
+ * Past the source's room (limited, see above) the package is cleared and
+ * counted in dropped, and SF_OK returned: the walk goes on bounded. */
 int sf_inv_source_take_pkg(sf_inv_source *src, sf_pkg *p);
 int sf_inventory_add_whiteout(sf_inventory *inv, const char *path);
 int sf_inventory_add_opaque(sf_inventory *inv, const char *dir);

@@ -37,52 +37,8 @@
 #include "base/limits.h"
 #include "base/log.h"
 
-#define RING_BYTES (1u << 20)
-#define OBUF_BYTES (256u << 10)
-#define SNIFF_BYTES 4096
-#define MAX_ANALYZERS 64
-/* A wanted-file buffer above this is released after use so an idle
- * walker does not hold a big file's memory. */
-#define FBUF_KEEP (8u << 20)
+#include "analyze/layer_int.h"
 
-struct sf_layer {
-    /* configuration (owned copies) */
-    char *digest, *diff_id, *media_type, *an_version;
-    sf_layer_limits lim;
-    const sf_analyzer *const *ans;
-    size_t nans;
-    sf_inflater inflater;
-
-    /* feeder side */
-    sf_hasher *blob_h;
-    uint64_t fed;
-    int refused; /* feed refused bytes: the blob hash is incomplete */
-
-    /* ring between feeder and walker (guarded by mu) */
-    pthread_mutex_t mu;
-    pthread_cond_t cv_data, cv_space;
-    uint8_t *ring;
-    size_t rhead, rlen;
-    int eof, cancel, walker_done, walk_rc;
-    int abort_code;
-    char abort_msg[SF_ERRMSG_MAX];
-    pthread_t th;
-    int th_started, th_joined;
-
-    /* walker side (walker thread only) */
-    sf_codec *codec;
-    uint8_t *obuf;
-    sf_hasher *diff_h;
-    uint64_t in_bytes, out_bytes;
-    int stream_done;
-    sf_inventory *inv;
-    sf_error werr;
-    uint8_t *fbuf;
-    size_t fcap;
-    uint64_t wanted_files;
-    uint64_t *seq;  /* entry number of each inventory source (dedup) */
-    size_t seqcap;
-};
 
 void sf_layer_limits_default(sf_layer_limits *l)
 {
@@ -231,188 +187,6 @@ static la_ssize_t la_read(struct archive *a, void *ud, const void **buf)
     return (la_ssize_t)n;
 }
 
-/* ------------------------------------------------------------ entries */
-
-static int add_source(sf_layer *l, const char *path, const sf_analyzer *an, uint64_t seq,
-                      sf_inv_source **out)
-{
-    sf_inventory *inv = l->inv;
-    if (inv->nsrcs >= l->seqcap) {
-        size_t nc = l->seqcap ? l->seqcap * 2 : 16;
-        uint64_t *s = realloc(l->seq, nc * sizeof *s);
-        if (!s)
-            return sf_error_set(&l->werr, SF_ENOMEM, "out of memory");
-        l->seq = s;
-        l->seqcap = nc;
-    }
-    if (sf_inventory_add_source(inv, path, an->name, out) != SF_OK)
-        return sf_error_set(&l->werr, SF_ENOMEM, "out of memory");
-    l->seq[inv->nsrcs - 1] = seq;
-    return SF_OK;
-}
-
-/* Read up to want bytes of the current entry into l->fbuf at offset *have. */
-static int read_data(sf_layer *l, struct archive *a, size_t want, size_t *have)
-{
-    if (want > l->fcap) {
-        uint8_t *nb = realloc(l->fbuf, want ? want : 1);
-        if (!nb)
-            return sf_error_set(&l->werr, SF_ENOMEM, "layer: out of memory reading a %zu-byte file",
-                                want);
-        l->fbuf = nb;
-        l->fcap = want;
-    }
-    while (*have < want) {
-        la_ssize_t r = archive_read_data(a, l->fbuf + *have, want - *have);
-        if (r < 0)
-            return sf_error_set(&l->werr, SF_EPARSE, "tar: %s",
-                                archive_error_string(a) ? archive_error_string(a) : "read error");
-        if (r == 0)
-            break;
-        *have += (size_t)r;
-    }
-    return SF_OK;
-}
-
-static int note_too_big(sf_layer *l, const sf_entry *e, const sf_analyzer *an, uint64_t cap,
-                        uint64_t seq)
-{
-    sf_inv_source *s;
-    int rc = add_source(l, e->path, an, seq, &s);
-    if (rc != SF_OK)
-        return rc;
-    s->status = SF_SRC_ERROR;
-    char msg[160];
-    snprintf(msg, sizeof msg, "file of %llu bytes exceeds the %s analyzer's limit of %llu bytes; "
-             "not read", (unsigned long long)e->size, an->name, (unsigned long long)cap);
-    if (!(s->note = strdup(msg)))
-        return sf_error_set(&l->werr, SF_ENOMEM, "out of memory");
-    return SF_OK;
-}
-
-static int run_parse(sf_layer *l, const sf_entry *e, const sf_analyzer *an, size_t len,
-                     uint64_t seq)
-{
-    sf_inv_source *s;
-    int rc = add_source(l, e->path, an, seq, &s);
-    if (rc != SF_OK)
-        return rc;
-    sf_error perr = SF_ERROR_INIT;
-    rc = an->parse(e, l->fbuf, len, s, &perr);
-    if (rc == SF_ENOMEM)
-        return sf_error_set(&l->werr, SF_ENOMEM, "%s: out of memory parsing %s", an->name,
-                            e->path);
-    if (rc != SF_OK) {
-        s->status = SF_SRC_ERROR;
-        free(s->note);
-        s->note = strdup(perr.msg[0] ? perr.msg : sf_err_name(rc));
-        if (!s->note)
-            return sf_error_set(&l->werr, SF_ENOMEM, "out of memory");
-    }
-    return SF_OK;
-}
-
-/* Route one regular file to the analyzers that want it. */
-static int analyze_file(sf_layer *l, struct archive *a, const sf_entry *e, uint64_t seq)
-{
-    const sf_analyzer *set[MAX_ANALYZERS];
-    size_t nset = 0;
-    for (size_t i = 0; i < l->nans; i++) {
-        const sf_analyzer *an = l->ans[i];
-        if (!an->wants(e))
-            continue;
-        uint64_t cap = an->max_bytes && an->max_bytes < l->lim.max_file_bytes
-                           ? an->max_bytes : l->lim.max_file_bytes;
-        int rc = e->size > cap ? note_too_big(l, e, an, cap, seq) : SF_OK;
-        if (rc != SF_OK)
-            return rc;
-        if (e->size <= cap)
-            set[nset++] = an;
-    }
-    if (!nset)
-        return SF_OK;
-    if (++l->wanted_files > l->lim.max_wanted_files)
-        return sf_error_set(&l->werr, SF_ELIMIT, "layer: more than %llu files for analyzers",
-                            (unsigned long long)l->lim.max_wanted_files);
-    size_t size = (size_t)e->size, have = 0;
-    int rc = read_data(l, a, size < SNIFF_BYTES ? size : SNIFF_BYTES, &have);
-    if (rc != SF_OK)
-        return rc;
-    size_t keep = 0;
-    for (size_t i = 0; i < nset; i++)
-        if (!set[i]->sniff || set[i]->sniff(e, l->fbuf, have))
-            set[keep++] = set[i];
-    nset = keep;
-    if (nset && (rc = read_data(l, a, size, &have)) != SF_OK)
-        return rc;
-    for (size_t i = 0; i < nset && rc == SF_OK; i++)
-        rc = run_parse(l, e, set[i], have, seq);
-    if (l->fcap > FBUF_KEEP) {
-        free(l->fbuf);
-        l->fbuf = NULL;
-        l->fcap = 0;
-    }
-    return rc;
-}
-
-/* A whiteout entry: record it; 1 when the entry was one. */
-static int whiteout(sf_layer *l, const char *path, int *was)
-{
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
-    size_t dirlen = slash ? (size_t)(slash - path) : 0;
-    *was = 0;
-    if (strncmp(base, ".wh.", 4) != 0)
-        return SF_OK;
-    *was = 1;
-    char buf[SF_LIM_PATH + 1];
-    int rc = SF_OK;
-    if (strcmp(base, ".wh..wh..opq") == 0) {
-        memcpy(buf, path, dirlen);
-        buf[dirlen] = '\0';
-        rc = sf_inventory_add_opaque(l->inv, buf);
-    } else if (strncmp(base, ".wh..wh.", 8) == 0 || base[4] == '\0') {
-        return SF_OK; /* other AUFS metadata (.wh..wh.plnk, ...): not a deletion */
-    } else {
-        /* dir + '/' + name fits: it is the path minus ".wh.". */
-        memcpy(buf, path, dirlen);
-        size_t o = dirlen;
-        if (dirlen)
-            buf[o++] = '/';
-        size_t n = strlen(base + 4);
-        memcpy(buf + o, base + 4, n + 1);
-        rc = sf_inventory_add_whiteout(l->inv, buf);
-    }
-    if (rc == SF_ELIMIT)
-        return sf_error_set(&l->werr, SF_ELIMIT, "layer: too many whiteouts");
-    return rc == SF_OK ? SF_OK : sf_error_set(&l->werr, SF_ENOMEM, "out of memory");
-}
-
-static int walk_entry(sf_layer *l, struct archive *a, struct archive_entry *ae, uint64_t seq)
-{
-    const char *raw = archive_entry_pathname(ae);
-    char path[SF_LIM_PATH + 1];
-    if (!raw)
-        return SF_OK;
-    int rc = sf_layer_path_normalize(raw, path, sizeof path);
-    if (rc == SF_ENOTFOUND)
-        return SF_OK; /* the root directory itself */
-    if (rc != SF_OK) {
-        SF_DEBUG("layer", "skipping entry with an overlong path|len=%zu", strlen(raw));
-        return SF_OK;
-    }
-    int was = 0;
-    if ((rc = whiteout(l, path, &was)) != SF_OK || was)
-        return rc;
-    /* Only regular files reach analyzers: symlinks and hard links are
-     * never followed (a link's target may lie outside this layer). */
-    if (archive_entry_filetype(ae) != AE_IFREG || archive_entry_hardlink(ae))
-        return SF_OK;
-    la_int64_t sz = archive_entry_size(ae);
-    sf_entry e = {path, sz > 0 ? (uint64_t)sz : 0, (unsigned)archive_entry_mode(ae)};
-    return analyze_file(l, a, &e, seq);
-}
-
 /* ------------------------------------------------------------ walker */
 
 typedef struct src_ref {
@@ -505,7 +279,7 @@ static int walk_tar(sf_layer *l)
                               (unsigned long long)l->lim.max_entries);
             goto done;
         }
-        if ((rc = walk_entry(l, a, ae, seq)) != SF_OK)
+        if ((rc = sf_layer_walk_entry(l, a, ae, seq)) != SF_OK)
             goto done;
     }
     rc = dedup_sources(l);
@@ -584,6 +358,7 @@ void sf_layer_free(sf_layer *l)
     free(l->obuf);
     free(l->fbuf);
     free(l->seq);
+    sf_llinks_free(l->links);
     sf_inventory_free(l->inv);
     free(l);
 }
@@ -605,7 +380,7 @@ static int layer_init(sf_layer *l, const sf_layer_opts *o, sf_error *err)
         (o->media_type && !(l->media_type = strdup(o->media_type))) ||
         (o->analyzer_version && !(l->an_version = strdup(o->analyzer_version))) ||
         !(l->ring = malloc(RING_BYTES)) || !(l->obuf = malloc(OBUF_BYTES)) ||
-        sf_inventory_new(&l->inv) != SF_OK)
+        sf_inventory_new(&l->inv) != SF_OK || sf_llinks_new(&l->links) != SF_OK)
         return sf_error_set(err, SF_ENOMEM, "out of memory");
     if ((l->digest && sf_hasher_new(&l->blob_h, l->digest) != SF_OK) ||
         (l->diff_id && sf_hasher_new(&l->diff_h, l->diff_id) != SF_OK))

@@ -35,6 +35,27 @@
 /* Packages in one layer inventory. */
 #define SF_LIM_PACKAGES 500000ULL
 
+/* Packages kept from one layer (issue 12, item 9). Each package costs
+ * ~0.3 KiB as structs and ~2 KiB while its result and cache JSON are
+ * built, so 20,000 keep one layer's scan well under 128 MiB of RSS; the
+ * largest real layers (full distro images, big node_modules trees) list a
+ * few thousand. Past it the source keeps the first ones and says so. */
+#define SF_LIM_INV_PACKAGES 20000ULL
+/* ...and the bytes of their strings (name, version, source, arch, license),
+ * so that long fields cannot buy what the count forbids: real packages
+ * spend ~60 bytes, 20,000 of them ~1.2 MiB. */
+#define SF_LIM_INV_PKG_BYTES (16ULL << 20)
+
+/* Hard links (tar type '1') name an earlier entry of the same layer, whose
+ * bytes are gone by then. The walker keeps copies of files a link could
+ * make matter (package databases, OS release files): each at most
+ * SF_LIM_LINK_FILE_BYTES, together SF_LIM_LINK_KEEP_BYTES (oldest
+ * dropped first), at most SF_LIM_LINK_FILES of them. Real apk and dpkg
+ * databases are 0.1-3 MiB. */
+#define SF_LIM_LINK_FILE_BYTES (8ULL << 20)
+#define SF_LIM_LINK_KEEP_BYTES (16ULL << 20)
+#define SF_LIM_LINK_FILES 64
+
 /* Path length inside a layer; PATH_MAX on Linux. */
 #define SF_LIM_PATH 4096
 
@@ -108,9 +129,17 @@
  * full message must still fit the message cap. */
 #define SF_LIM_DLQ_JOB_BYTES (1ULL << 20)
 
-/* A layer inventory's JSON (cache values): SF_LIM_PACKAGES packages of a
- * few hundred bytes each stay below this; anything bigger is corrupt. */
-#define SF_LIM_INVENTORY_BYTES (256ULL << 20)
+/* A layer inventory's JSON (cache values): SF_LIM_INV_PACKAGES packages
+ * of a few hundred bytes each, plus whiteouts, stay well below this;
+ * anything bigger is corrupt (and would cost more memory than a worker
+ * may spend on one inventory). */
+#define SF_LIM_INVENTORY_BYTES (64ULL << 20)
+
+/* Farm secret of the cache MAC (cache/cmac.h): HMAC-SHA256 keys shorter
+ * than 16 bytes are guessable offline from one cached value; a secret file
+ * over 4 KiB is not a secret but a misnamed file. */
+#define SF_LIM_CACHE_SECRET_MIN 16
+#define SF_LIM_CACHE_SECRET_MAX 4096
 
 /* One advisory document (an OSV record, a secdb release file, a Debian
  * tracker list). The DSA list is ~1 MiB, the largest OSV records (Linux

@@ -78,6 +78,12 @@ int sf_keys_layer_diffid(char out[SF_KEY_MAX], const char *prefix, const char *d
     return fmt_key(out, prefix, "layer-diffid", diff_id, ver, "analyzer version", err);
 }
 
+int sf_keys_layer_verified(char out[SF_KEY_MAX], const char *prefix, const char *digest,
+                           sf_error *err)
+{
+    return fmt_key(out, prefix, "layer-verified", digest, NULL, NULL, err);
+}
+
 int sf_keys_lock_layer(char out[SF_KEY_MAX], const char *prefix, const char *digest,
                        sf_error *err)
 {

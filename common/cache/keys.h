@@ -34,6 +34,11 @@ int sf_keys_layer(char out[SF_KEY_MAX], const char *prefix, const char *digest, 
  * of the compressed blob whose inventory is stored under sf_keys_layer. */
 int sf_keys_layer_diffid(char out[SF_KEY_MAX], const char *prefix, const char *diff_id,
                          const char *ver, sf_error *err);
+/* <prefix>:layer-verified:<digest> — the diff_id this worker fleet itself
+ * computed for the blob <digest> (a verified pair, never a claimed one).
+ * No analyzer version: it is a fact about the blob's bytes. */
+int sf_keys_layer_verified(char out[SF_KEY_MAX], const char *prefix, const char *digest,
+                           sf_error *err);
 /* <prefix>:lock:layer:<digest> — the fleet-wide analysis lock. */
 int sf_keys_lock_layer(char out[SF_KEY_MAX], const char *prefix, const char *digest,
                        sf_error *err);

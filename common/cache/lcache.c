@@ -44,6 +44,8 @@ struct sf_lcache {
     long long ttl_ms, lock_ttl_ms, wait_max_ms;
     long poll_min_ms, poll_max_ms;
     size_t max_value;
+    const sf_cmac *mac;     /* NULL: unauthenticated (unauth) or cache off (disabled) */
+    int unauth, disabled;
     char owner_tag[200];
     atomic_ullong seq;
 
@@ -56,8 +58,9 @@ struct sf_lcache {
 
     struct {
         atomic_ullong hits, misses, waits, uncached, analyses, analysis_errors, takeovers,
-            lost_locks, redis_errors, corrupt, stored_bytes;
+            lost_locks, redis_errors, corrupt, stored_bytes, mac_failures;
     } st;
+    sf_mfam *m_mac;
     sf_mfam *m_lookups, *m_analyses, *m_takeovers, *m_errors, *m_wait, *m_stored, *m_analyse_s;
 };
 
@@ -165,6 +168,25 @@ static void init_metrics(sf_lcache *lc, sf_metrics *m)
                                       "Encoded inventory bytes written to Redis", NULL);
     lc->m_analyse_s = sf_metrics_histogram(m, "scanfarm_layer_analysis_seconds",
                                            "Duration of one layer analysis", NULL, NULL, 0);
+    lc->m_mac = sf_metrics_counter(m, "scanfarm_cache_mac_failures_total",
+                                   "Cached values ignored for a missing or bad MAC "
+                                   "(layer, pair, index, image)",
+                                   "kind");
+}
+
+/* What the cache may trust: sealed values (a secret), anything
+ * (unauthenticated, asked for), or nothing (no secret: cache off). */
+static void init_trust(sf_lcache *lc, const sf_lcache_opts *o)
+{
+    lc->mac = o->mac;
+    lc->unauth = !o->mac && o->unauthenticated;
+    lc->disabled = !o->mac && !o->unauthenticated;
+    if (lc->disabled)
+        SF_WARN("cache", "no cache secret: the layer cache is off and every layer is analysed "
+                "(set a cache secret, or allow unauthenticated cache values explicitly)|");
+    else if (lc->unauth)
+        SF_WARN("cache", "cache values are not authenticated: whoever can write Redis decides "
+                "what is reported|");
 }
 
 int sf_lcache_new(sf_lcache **out, const sf_lcache_opts *o, sf_error *err)
@@ -213,6 +235,7 @@ int sf_lcache_new(sf_lcache **out, const sf_lcache_opts *o, sf_error *err)
         goto done;
     }
     init_metrics(lc, o->metrics ? o->metrics : sf_metrics_default());
+    init_trust(lc, o);
     if (pthread_create(&lc->renewer, NULL, renewer_main, lc) != 0) {
         rc = sf_error_set(err, SF_EINTERNAL, "cannot start the lock renewer thread");
         goto done;
@@ -257,17 +280,81 @@ void sf_lcache_get_stats(sf_lcache *lc, sf_lcache_stats *s)
     s->redis_errors = atomic_load(&lc->st.redis_errors);
     s->corrupt = atomic_load(&lc->st.corrupt);
     s->stored_bytes = atomic_load(&lc->st.stored_bytes);
+    s->mac_failures = atomic_load(&lc->st.mac_failures);
 }
 
 /* ---- lookup ----------------------------------------------------------- */
 
-/* Decode a cached value; a value that does not decode (truncated, other
+/* Kinds of sealed values, as bits of a get()'s MAC failures. */
+enum { MK_LAYER = 1, MK_PAIR = 2, MK_INDEX = 4, MK_IMAGE = 8 };
+static const char *const mk_names[] = {"layer", "pair", "index", "image"};
+
+/* Count each kind of MAC failure of one get() once, and say so. */
+static void count_mac(sf_lcache *lc, unsigned bad, const char *digest)
+{
+    for (unsigned k = 0; k < 4; k++) {
+        if (!(bad & (1u << k)))
+            continue;
+        atomic_fetch_add(&lc->st.mac_failures, 1);
+        sf_metric_inc(lc->m_mac, mk_names[k]);
+        SF_WARN("cache", "cached value has a missing or bad MAC: ignored, analysed "
+                "again|kind=%s layer=%s", mk_names[k], digest);
+    }
+}
+
+/*
+ * GET key and check its seal: *ok = 1 with *pl, *pn (borrowed from v) when
+ * the value exists and may be trusted; a value that fails its MAC sets
+ * kind in *bad. Oversized values are a miss. SF_OK or SF_EREDIS.
+ */
+static int get_sealed(sf_lcache *lc, const char *shard, const char *key, const char *ver,
+                      sf_buf *v, const void **pl, size_t *pn, int *ok, unsigned kind,
+                      unsigned *bad, sf_error *err)
+{
+    int found = 0;
+    *ok = 0;
+    sf_buf_reset(v);
+    int rc = sf_kv_get(lc->kv, shard, key, v, &found, err);
+    if (rc == SF_ELIMIT) {
+        sf_error_clear(err);
+        return SF_OK;
+    }
+    if (rc != SF_OK || !found)
+        return rc;
+    if (!lc->mac)
+        sf_cmac_strip(v->data, v->len, pl, pn);
+    else if (sf_cmac_open(lc->mac, key, ver, v->data, v->len, pl, pn) != SF_OK) {
+        *bad |= kind;
+        return SF_OK;
+    }
+    *ok = 1;
+    return SF_OK;
+}
+
+/* SET key to data, sealed for key and ver when the cache has a secret. */
+static int put_sealed(sf_lcache *lc, const char *shard, const char *key, const char *ver,
+                      const void *data, size_t len, sf_error *err)
+{
+    if (!lc->mac)
+        return sf_kv_set(lc->kv, shard, key, data, len, lc->ttl_ms, err);
+    sf_buf v;
+    sf_buf_init(&v, 0);
+    int rc = sf_cmac_seal(lc->mac, key, ver, data, len, &v);
+    if (rc != SF_OK)
+        rc = sf_error_set(err, rc, "cannot seal a cache value");
+    else
+        rc = sf_kv_set(lc->kv, shard, key, v.data, v.len, lc->ttl_ms, err);
+    sf_buf_free(&v);
+    return rc;
+}
+
+/* Decode a trusted value; a value that does not decode (truncated, other
  * format) is dropped so the next holder rewrites it. */
-static int decode_value(sf_lcache *lc, const char *digest, const char *key, const sf_buf *v,
-                        sf_inventory **out)
+static int decode_value(sf_lcache *lc, const char *digest, const char *key, const void *data,
+                        size_t len, sf_inventory **out)
 {
     sf_error e = SF_ERROR_INIT;
-    if (lc->decode(out, v->data, v->len, &e) == SF_OK && *out)
+    if (lc->decode(out, data, len, &e) == SF_OK && *out)
         return 1;
     *out = NULL;
     atomic_fetch_add(&lc->st.corrupt, 1);
@@ -278,47 +365,70 @@ static int decode_value(sf_lcache *lc, const char *digest, const char *key, cons
     return 0;
 }
 
+/* 1 when the n bytes at p are exactly the string s. */
+static int same_str(const void *p, size_t n, const char *s)
+{
+    return n == strlen(s) && memcmp(p, s, n) == 0;
+}
+
 /*
- * Look the layer up by digest, then through the diff_id index.
- * SF_OK with *out set (hit) or NULL (miss); SF_EREDIS when Redis failed.
+ * The inventory stored under the other blob of the same content, reached
+ * through the diff_id index — only when this fleet verified digest ->
+ * diff_id itself (a sealed layer-verified pair). SF_OK or SF_EREDIS.
+ */
+static int lookup_alias(sf_lcache *lc, const char *digest, const char *diff_id, sf_buf *v,
+                        sf_inventory **out, unsigned *bad, sf_error *err)
+{
+    char pkey[SF_KEY_MAX], ikey[SF_KEY_MAX], key[SF_KEY_MAX], other[SF_DIGEST_MAX];
+    const void *pl = NULL;
+    size_t pn = 0;
+    int ok = 0, rc;
+    sf_error ie = SF_ERROR_INIT;
+    if (sf_keys_layer_verified(pkey, lc->prefix, digest, &ie) != SF_OK ||
+        sf_keys_layer_diffid(ikey, lc->prefix, diff_id, lc->aver, &ie) != SF_OK)
+        return SF_OK; /* an unusable diff_id only disables the index */
+    /* A blob whose digest is the diff_id is the uncompressed tar itself:
+     * fetching it would verify exactly that, so the pair holds already. */
+    if (strcmp(digest, diff_id) != 0) {
+        rc = get_sealed(lc, digest, pkey, NULL, v, &pl, &pn, &ok, MK_PAIR, bad, err);
+        if (rc != SF_OK || !ok || !same_str(pl, pn, diff_id))
+            return rc; /* a claimed diff_id is never enough */
+    }
+    rc = get_sealed(lc, diff_id, ikey, lc->aver, v, &pl, &pn, &ok, MK_INDEX, bad, err);
+    if (rc != SF_OK || !ok || pn >= sizeof other)
+        return rc;
+    memcpy(other, pl, pn);
+    other[pn] = '\0';
+    if (strcmp(other, digest) == 0 || sf_keys_layer(key, lc->prefix, other, lc->aver, &ie) != SF_OK)
+        return SF_OK;
+    rc = get_sealed(lc, other, key, lc->aver, v, &pl, &pn, &ok, MK_LAYER, bad, err);
+    if (rc == SF_OK && ok)
+        decode_value(lc, other, key, pl, pn, out);
+    return rc;
+}
+
+/*
+ * Look the layer up by the digest it is fetched by, then (verified pairs
+ * only) through the diff_id index. SF_OK with *out set (hit) or NULL
+ * (miss); SF_EREDIS when Redis failed. MAC failures go to *bad.
  */
 static int lookup(sf_lcache *lc, const char *digest, const char *diff_id, sf_inventory **out,
-                  sf_error *err)
+                  unsigned *bad, sf_error *err)
 {
     char key[SF_KEY_MAX];
     sf_buf v;
-    int found = 0, rc;
+    const void *pl = NULL;
+    size_t pn = 0;
+    int ok = 0, rc;
     *out = NULL;
     sf_buf_init(&v, lc->max_value);
     if ((rc = sf_keys_layer(key, lc->prefix, digest, lc->aver, err)) != SF_OK)
         goto done;
-    rc = sf_kv_get(lc->kv, digest, key, &v, &found, err);
-    if (rc == SF_ELIMIT) { /* oversized value: treat as corrupt */
-        sf_error_clear(err);
-        rc = SF_OK;
-    }
-    if (rc != SF_OK || (found && decode_value(lc, digest, key, &v, out)) || !diff_id)
+    rc = get_sealed(lc, digest, key, lc->aver, &v, &pl, &pn, &ok, MK_LAYER, bad, err);
+    if (rc != SF_OK || (ok && decode_value(lc, digest, key, pl, pn, out)) || !diff_id)
         goto done;
-    /* The diff_id index holds the digest of a blob with the same content. */
-    char ikey[SF_KEY_MAX], other[SF_DIGEST_MAX];
-    sf_error ie = SF_ERROR_INIT;
-    if (sf_keys_layer_diffid(ikey, lc->prefix, diff_id, lc->aver, &ie) != SF_OK)
-        goto done; /* an unusable diff_id only disables the index */
-    sf_buf_reset(&v);
-    if ((rc = sf_kv_get(lc->kv, diff_id, ikey, &v, &found, err)) != SF_OK || !found)
-        goto done;
-    if (v.len >= sizeof other || strcmp(v.data, digest) == 0)
-        goto done;
-    memcpy(other, v.data, v.len + 1);
-    if (sf_keys_layer(key, lc->prefix, other, lc->aver, &ie) != SF_OK)
-        goto done;
-    sf_buf_reset(&v);
-    rc = sf_kv_get(lc->kv, other, key, &v, &found, err);
-    if (rc == SF_OK && found)
-        decode_value(lc, other, key, &v, out);
+    rc = lookup_alias(lc, digest, diff_id, &v, out, bad, err);
 done:
-    if (rc == SF_ELIMIT)
-        rc = SF_OK;
     sf_buf_free(&v);
     return rc;
 }
@@ -346,15 +456,30 @@ static int analyse(sf_lcache *lc, const char *digest, sf_layer_analyze_fn analyz
     return rc;
 }
 
-/* Store inv under the layer key and the diff_id index, then announce it.
- * SF_OK or SF_EREDIS. */
+/* After a successful analysis (which verified the blob against diff_id):
+ * record the verified pair and point the diff_id index at this blob. */
+static void store_pair(sf_lcache *lc, const char *digest, const char *diff_id)
+{
+    char pkey[SF_KEY_MAX], ikey[SF_KEY_MAX];
+    sf_error ie = SF_ERROR_INIT;
+    if (!diff_id || strcmp(diff_id, digest) == 0 ||
+        sf_keys_layer_verified(pkey, lc->prefix, digest, &ie) != SF_OK ||
+        sf_keys_layer_diffid(ikey, lc->prefix, diff_id, lc->aver, &ie) != SF_OK)
+        return;
+    if (put_sealed(lc, digest, pkey, NULL, diff_id, strlen(diff_id), &ie) != SF_OK ||
+        put_sealed(lc, diff_id, ikey, lc->aver, digest, strlen(digest), &ie) != SF_OK)
+        redis_error(lc, "index", digest, &ie);
+}
+
+/* Store inv under the layer key, the verified pair and the diff_id
+ * index, then announce it. SF_OK or SF_EREDIS. */
 static int store(sf_lcache *lc, const char *digest, const char *diff_id, const sf_inventory *inv,
                  sf_error *err)
 {
     char key[SF_KEY_MAX];
     sf_buf v;
     int rc;
-    sf_buf_init(&v, lc->max_value);
+    sf_buf_init(&v, lc->max_value > SF_CMAC_OVERHEAD ? lc->max_value - SF_CMAC_OVERHEAD : 1);
     if ((rc = sf_keys_layer(key, lc->prefix, digest, lc->aver, err)) != SF_OK)
         goto done;
     if ((rc = lc->encode(inv, &v)) != SF_OK) {
@@ -364,18 +489,13 @@ static int store(sf_lcache *lc, const char *digest, const char *diff_id, const s
         rc = SF_OK;
         goto done;
     }
-    if ((rc = sf_kv_set(lc->kv, digest, key, v.data, v.len, lc->ttl_ms, err)) != SF_OK)
+    if ((rc = put_sealed(lc, digest, key, lc->aver, v.data, v.len, err)) != SF_OK)
         goto done;
     atomic_fetch_add(&lc->st.stored_bytes, v.len);
     sf_metric_add(lc->m_stored, NULL, (double)v.len);
-    char ikey[SF_KEY_MAX], chan[SF_KEY_MAX];
+    store_pair(lc, digest, diff_id);
+    char chan[SF_KEY_MAX];
     sf_error ie = SF_ERROR_INIT;
-    if (diff_id && sf_keys_layer_diffid(ikey, lc->prefix, diff_id, lc->aver, &ie) == SF_OK &&
-        strcmp(diff_id, digest) != 0) {
-        if (sf_kv_set(lc->kv, diff_id, ikey, digest, strlen(digest), lc->ttl_ms, &ie) != SF_OK)
-            redis_error(lc, "index", digest, &ie);
-    }
-    sf_error_clear(&ie);
     if (sf_keys_notice_layer(chan, lc->prefix, digest, &ie) == SF_OK &&
         sf_kv_publish(lc->kv, digest, chan, key, NULL, &ie) != SF_OK)
         redis_error(lc, "publish", digest, &ie);
@@ -435,17 +555,22 @@ int sf_lcache_get(sf_lcache *lc, const char *digest, const char *diff_id,
     sf_error re = SF_ERROR_INIT;
     const char *state = "uncached";
     int rc, waited = 0;
+    unsigned bad = 0;
     uint64_t t0 = now_ms();
     *out = NULL;
     if ((rc = sf_keys_lock_layer(lockkey, lc->prefix, digest, err)) != SF_OK)
         goto done; /* not a valid digest: nothing to analyse */
+    if (lc->disabled) {
+        rc = uncached_path(lc, digest, analyze, actx, out, &state, err);
+        goto done;
+    }
     if (diff_id && sf_digest_validate(diff_id, &re) != SF_OK) {
         diff_id = NULL;
         sf_error_clear(&re);
     }
     snprintf(owner, sizeof owner, "%s:%llu", lc->owner_tag,
              (unsigned long long)atomic_fetch_add(&lc->seq, 1));
-    if (lookup(lc, digest, diff_id, out, &re) != SF_OK)
+    if (lookup(lc, digest, diff_id, out, &bad, &re) != SF_OK)
         goto redis_down;
     if (*out) {
         state = "hit";
@@ -459,7 +584,7 @@ int sf_lcache_get(sf_lcache *lc, const char *digest, const char *diff_id,
             goto redis_down;
         if (acquired) {
             /* Someone may have stored it between our lookup and the lock. */
-            if (lookup(lc, digest, diff_id, out, &re) == SF_OK && *out) {
+            if (lookup(lc, digest, diff_id, out, &bad, &re) == SF_OK && *out) {
                 int d = 0;
                 sf_kv_del_if(lc->kv, digest, lockkey, owner, &d, &re);
                 state = waited ? "wait" : "hit";
@@ -483,7 +608,7 @@ int sf_lcache_get(sf_lcache *lc, const char *digest, const char *diff_id,
         }
         waited = 1;
         sleep_ms(jittered(poll));
-        if (lookup(lc, digest, diff_id, out, &re) != SF_OK)
+        if (lookup(lc, digest, diff_id, out, &bad, &re) != SF_OK)
             goto redis_down;
         if (*out) {
             state = "wait";
@@ -494,6 +619,7 @@ redis_down:
     redis_error(lc, "get", digest, &re);
     rc = uncached_path(lc, digest, analyze, actx, out, &state, err);
 done:
+    count_mac(lc, bad, digest);
     if (waited)
         sf_metric_observe(lc->m_wait, NULL, secs_since(t0));
     if (strcmp(state, "hit") == 0)
@@ -539,6 +665,8 @@ int sf_lcache_image_put(sf_lcache *lc, const char *digest, const char *db_versio
     json_t *arr = NULL, *doc = NULL;
     if ((rc = sf_keys_image(key, lc->prefix, digest, err)) != SF_OK)
         return rc;
+    if (lc->disabled)
+        return SF_OK; /* no secret: nothing is cached */
     if (!db_version)
         return sf_error_set(err, SF_EINVAL, "image entry needs a DB version");
     arr = json_array();
@@ -566,7 +694,7 @@ int sf_lcache_image_put(sf_lcache *lc, const char *digest, const char *db_versio
         rc = sf_error_set(err, SF_ELIMIT, "image entry of %zu bytes over the cache limit", zn);
         goto done;
     }
-    rc = sf_kv_set(lc->kv, digest, key, z, zn, lc->ttl_ms, err);
+    rc = put_sealed(lc, digest, key, lc->aver, z, zn, err);
     if (rc != SF_OK)
         atomic_fetch_add(&lc->st.redis_errors, 1);
 done:
@@ -629,6 +757,9 @@ int sf_lcache_image_get(sf_lcache *lc, const char *digest, const char *db_versio
     char key[SF_KEY_MAX];
     sf_buf v;
     char *text = NULL;
+    const void *pl = NULL;
+    size_t pn = 0;
+    unsigned bad = 0;
     int rc, have = 0;
     *results = NULL;
     *n = 0;
@@ -636,19 +767,23 @@ int sf_lcache_image_get(sf_lcache *lc, const char *digest, const char *db_versio
     sf_buf_init(&v, lc->max_value);
     if ((rc = sf_keys_image(key, lc->prefix, digest, err)) != SF_OK)
         goto done;
-    if ((rc = sf_kv_get(lc->kv, digest, key, &v, &have, err)) != SF_OK || !have) {
+    if (lc->disabled)
+        goto done; /* no secret: nothing cached is trusted */
+    rc = get_sealed(lc, digest, key, lc->aver, &v, &pl, &pn, &have, MK_IMAGE, &bad, err);
+    count_mac(lc, bad, digest);
+    if (rc != SF_OK || !have) {
         if (rc == SF_EREDIS)
             atomic_fetch_add(&lc->st.redis_errors, 1);
         goto done;
     }
-    unsigned long long raw = ZSTD_getFrameContentSize(v.data, v.len);
+    unsigned long long raw = ZSTD_getFrameContentSize(pl, pn);
     if (raw == ZSTD_CONTENTSIZE_ERROR || raw == ZSTD_CONTENTSIZE_UNKNOWN ||
         raw > SF_LIM_MESSAGE_BYTES * 8) {
         rc = sf_error_set(err, SF_EPARSE, "bad image cache entry");
         goto done;
     }
     text = malloc((size_t)raw + 1);
-    size_t tn = text ? ZSTD_decompress(text, (size_t)raw, v.data, v.len) : 0;
+    size_t tn = text ? ZSTD_decompress(text, (size_t)raw, pl, pn) : 0;
     if (!text || ZSTD_isError(tn) || tn != raw) {
         rc = sf_error_set(err, text ? SF_EPARSE : SF_ENOMEM, "bad image cache entry");
         goto done;

@@ -3,7 +3,10 @@
  * scan engine. Its promise: a layer shared by any number of images and
  * workers is analysed once for the whole fleet.
  *
- *   get(digest):  GET layer key (or the diff_id index) -> "hit"
+ *   get(digest):  GET layer key -> "hit"; else, only when this fleet
+ *                 itself verified digest -> diff_id before (the
+ *                 layer-verified pair equals the claimed diff_id), the
+ *                 diff_id index -> the same content's other blob -> "hit"
  *   miss:         SET lock NX PX <lock_ttl> with a unique owner id
  *     won:        analyse while a renewer thread extends the lock every
  *                 lock_ttl/3; store the encoded inventory with a TTL and
@@ -18,6 +21,24 @@
  *
  * A failed analysis (analyze() error, or an inventory with error_code) is
  * never stored, so a corrupt download cannot poison the fleet.
+ *
+ * Claimed vs verified diff_ids (issue 12, item 7). An image's config may
+ * name any diff_id; trusting it would let a new blob borrow the inventory
+ * of another, already cached layer. So the cache key is always the blob
+ * digest that is fetched, and the diff_id index is consulted only when a
+ * layer-verified record (written after a successful analysis, which
+ * verified the decompressed bytes against diff_id) pairs this digest with
+ * the diff_id asked for. analyze() must therefore fail when diff_id is
+ * given and does not match (sf_layer does).
+ *
+ * Integrity (item 8). Every value is sealed with the farm secret
+ * (cache/cmac.h) over its key and the analyzer version. A value that is
+ * not sealed, or sealed with another secret, for another key or version,
+ * is never used: it counts as a MAC failure (metric
+ * scanfarm_cache_mac_failures_total{kind}) and the lookup is a miss, so
+ * the layer is analysed and its entry rewritten. Without a secret the
+ * cache is off (every layer "uncached") unless unauthenticated mode is
+ * asked for explicitly.
  *
  * Also the whole-image shortcut: the last results of an image digest with
  * the DB version they were matched against (sf_lcache_image_get/put).
@@ -35,6 +56,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/metrics.h"
+#include "cache/cmac.h"
 #include "cache/kv.h"
 
 typedef struct sf_lcache sf_lcache;
@@ -59,6 +81,9 @@ typedef struct sf_lcache_opts {
     size_t max_value_bytes;       /* largest cached value accepted (0 = 64 MiB) */
     const char *owner_tag;        /* prefix of lock owner ids (NULL = "<host>:<pid>") */
     sf_metrics *metrics;          /* NULL = sf_metrics_default() */
+    const sf_cmac *mac;           /* farm secret (borrowed; outlives the cache); NULL = none */
+    int unauthenticated;          /* with mac NULL: 1 = use the cache without MACs (values
+                                     are neither sealed nor checked), 0 = cache off */
 } sf_lcache_opts;
 
 /* Counters since creation (also exported as metrics). */
@@ -70,6 +95,8 @@ typedef struct sf_lcache_stats {
     uint64_t lost_locks;      /* renewals that found the lock taken */
     uint64_t redis_errors;    /* failed Redis operations */
     uint64_t corrupt;         /* cached values that did not decode */
+    uint64_t mac_failures;    /* values ignored for a missing or bad MAC (once per kind
+                                 and get() call) */
     uint64_t stored_bytes;    /* encoded bytes written */
 } sf_lcache_stats;
 

@@ -35,7 +35,24 @@ typedef struct t_layer {
     size_t len;
     char digest[SF_DIGEST_MAX];
     atomic_int analyses; /* how often the analysis ran, fleet-wide in this process */
+    /* Set by tests of the diff_id index: the diff_id the image claims and
+     * the one the blob really has; the analysis fails on a mismatch, as
+     * the scan engine's layer walker does. */
+    const char *claimed_diff_id;
+    char true_diff_id[SF_DIGEST_MAX];
 } t_layer;
+
+/* The test farm's cache secret. */
+#define T_CACHE_SECRET "test-farm-cache-secret-0123456789"
+
+static inline const sf_cmac *t_cmac(void)
+{
+    static sf_cmac *m;
+    sf_error e = SF_ERROR_INIT;
+    if (!m && sf_cmac_new(&m, T_CACHE_SECRET, strlen(T_CACHE_SECRET), &e) != SF_OK)
+        abort();
+    return m;
+}
 
 static inline int t_layer_load(t_layer *l)
 {
@@ -76,6 +93,9 @@ static inline int t_analyse(void *actx, sf_inventory **out, sf_error *err)
     *out = NULL;
     if (sf_digest_verify(l->digest, l->data, l->len, err) != SF_OK)
         return err->code;
+    if (l->claimed_diff_id && strcmp(l->claimed_diff_id, l->true_diff_id) != 0)
+        return sf_error_set(err, SF_EDIGEST, "uncompressed content %s does not match diff_id %s",
+                            l->true_diff_id, l->claimed_diff_id);
     struct archive *a = archive_read_new();
     archive_read_support_filter_all(a);
     archive_read_support_format_all(a);

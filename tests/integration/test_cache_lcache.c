@@ -74,7 +74,8 @@ static void *race_main(void *arg)
     if (sf_kv_new(&kv, &ko, &e) != SF_OK)
         return NULL;
     sf_lcache_opts lo = {.kv = kv, .prefix = prefix, .analyzer_version = "t1", .encode = t_encode,
-                         .decode = t_decode, .ttl_ms = 600000, .metrics = m};
+                         .decode = t_decode, .ttl_ms = 600000, .metrics = m,
+                         .mac = t_cmac()};
     if (sf_lcache_new(&lc, &lo, &e) != SF_OK)
         return NULL;
     unsigned seed = (unsigned)r->id * 7919u;
@@ -176,7 +177,8 @@ static sf_lcache *open_cache(sf_kv **kv, const char *const *nodes, size_t n, lon
     assert_int_equal(sf_kv_new(kv, &ko, &e), SF_OK);
     sf_lcache_opts lo = {.kv = *kv, .prefix = prefix, .analyzer_version = "t1",
                          .encode = t_encode, .decode = t_decode, .ttl_ms = 600000,
-                         .lock_ttl_ms = lock_ttl, .poll_max_ms = 100, .metrics = m};
+                         .lock_ttl_ms = lock_ttl, .poll_max_ms = 100, .metrics = m,
+                         .mac = t_cmac()};
     assert_int_equal(sf_lcache_new(&lc, &lo, &e), SF_OK);
     return lc;
 }
@@ -273,9 +275,27 @@ static char *gunzip(const char *data, size_t len, size_t *outlen)
     return out;
 }
 
-/* The same content pushed with other compression (uncompressed, zstd) is a
- * hit through the diff_id index: no second analysis. */
-static void test_cache_index__diff_id_hit_across_compressions(void **state)
+/* A cache of analyzer version aver on the stack's Redis. */
+static sf_lcache *open_cache_v(sf_kv **kv, const char *aver, sf_metrics *m)
+{
+    sf_kv_opts ko = {.nodes = shared_nodes, .nnodes = 1};
+    sf_lcache *lc = NULL;
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_kv_new(kv, &ko, &e), SF_OK);
+    sf_lcache_opts lo = {.kv = *kv, .prefix = prefix, .analyzer_version = aver,
+                         .encode = t_encode, .decode = t_decode, .ttl_ms = 600000,
+                         .metrics = m, .mac = t_cmac()};
+    assert_int_equal(sf_lcache_new(&lc, &lo, &e), SF_OK);
+    return lc;
+}
+
+/* The same content under other compressions. The uncompressed blob (its
+ * digest is the diff_id, so fetching it verifies the pair) is a hit
+ * through the diff_id index; the zstd blob is a new digest whose diff_id
+ * is only claimed: it is analysed once, which verifies the pair, and from
+ * then on (here: analyzers of a new version, which analyse the gzip blob
+ * again) the verified pair lets it share the other blob's inventory. */
+static void test_cache_index__diff_id_hit_only_when_verified(void **state)
 {
     (void)state;
     if (!t_redis_up(sf_t_redis()))
@@ -293,25 +313,99 @@ static void test_cache_index__diff_id_hit_across_compressions(void **state)
     t_layer zs = {.data = malloc(zcap)};
     zs.len = ZSTD_compress(zs.data, zcap, tar, tlen, 3);
     sf_digest_sha256(zs.data, zs.len, zs.digest);
+    t_layer *all[] = {gz, &raw, &zs};
+    for (int i = 0; i < 3; i++) {
+        all[i]->claimed_diff_id = diff_id;
+        memcpy(all[i]->true_diff_id, diff_id, sizeof diff_id);
+    }
 
     sf_kv *kv = NULL;
     sf_lcache *lc = open_cache(&kv, shared_nodes, 1, 5000, NULL);
     assert_string_equal(get_state(lc, gz, diff_id), "miss");
     assert_string_equal(get_state(lc, &raw, diff_id), "hit");
-    assert_string_equal(get_state(lc, &zs, diff_id), "hit");
+    assert_string_equal(get_state(lc, &zs, diff_id), "miss"); /* claimed only: fetched */
     assert_int_equal(atomic_load(&gz->analyses), 1);
-    assert_int_equal(atomic_load(&raw.analyses) + atomic_load(&zs.analyses), 0);
-    /* The index entry has a TTL too. */
+    assert_int_equal(atomic_load(&raw.analyses), 0);
+    assert_int_equal(atomic_load(&zs.analyses), 1);
+    /* The index entry and the verified pair have a TTL too. */
     char key[SF_KEY_MAX];
     long long ttl = 0;
     sf_error e = SF_ERROR_INIT;
     sf_keys_layer_diffid(key, prefix, diff_id, "t1", &e);
     assert_int_equal(sf_kv_pttl(kv, diff_id, key, &ttl, &e), SF_OK);
     assert_true(ttl > 0 && ttl <= 600000);
+    sf_keys_layer_verified(key, prefix, zs.digest, &e);
+    assert_int_equal(sf_kv_pttl(kv, zs.digest, key, &ttl, &e), SF_OK);
+    assert_true(ttl > 0 && ttl <= 600000);
     sf_lcache_free(lc);
     sf_kv_free(kv);
+
+    sf_kv *kv2 = NULL;
+    sf_lcache *lc2 = open_cache_v(&kv2, "t2", NULL);
+    assert_string_equal(get_state(lc2, gz, diff_id), "miss");
+    assert_string_equal(get_state(lc2, &zs, diff_id), "hit"); /* verified before */
+    assert_int_equal(atomic_load(&gz->analyses), 2);
+    assert_int_equal(atomic_load(&zs.analyses), 1);
+    sf_lcache_free(lc2);
+    sf_kv_free(kv2);
+    gz->claimed_diff_id = NULL; /* diff_id lives on this stack */
     free(tar);
     free(zs.data);
+}
+
+/* Issue 12 item 7: a new blob whose image config claims the diff_id of an
+ * already cached layer must not get that layer's inventory: it is
+ * fetched and analysed (which finds the mismatch), and nothing of it is
+ * cached. Before the fix this was a "hit" with the other layer's packages
+ * and no analysis at all. */
+static void test_cache_index__claimed_diff_id_is_not_trusted(void **state)
+{
+    (void)state;
+    if (!t_redis_up(sf_t_redis()))
+        skip();
+    new_prefix("claim");
+    t_layer *clean = &layers[1];
+    size_t tlen = 0;
+    char *tar = gunzip(clean->data, clean->len, &tlen);
+    char diff_id[SF_DIGEST_MAX];
+    sf_digest_sha256(tar, tlen, diff_id);
+    free(tar);
+    clean->claimed_diff_id = diff_id;
+    memcpy(clean->true_diff_id, diff_id, sizeof diff_id);
+    t_layer evil = {.rel = layers[0].rel}; /* other content */
+    assert_int_equal(t_layer_load(&evil), SF_OK);
+    tar = gunzip(evil.data, evil.len, &tlen);
+    sf_digest_sha256(tar, tlen, evil.true_diff_id);
+    free(tar);
+    evil.claimed_diff_id = diff_id;
+
+    sf_kv *kv = NULL;
+    sf_lcache *lc = open_cache(&kv, shared_nodes, 1, 5000, NULL);
+    atomic_store(&clean->analyses, 0);
+    assert_string_equal(get_state(lc, clean, diff_id), "miss");
+    sf_inventory *inv = NULL;
+    const char *st = NULL;
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_lcache_get(lc, evil.digest, diff_id, t_analyse, &evil, &inv, &st, &e),
+                     SF_EDIGEST);
+    assert_null(inv);
+    assert_string_equal(st, "miss");
+    assert_int_equal(atomic_load(&evil.analyses), 1);
+    assert_non_null(strstr(e.msg, "does not match diff_id"));
+    /* Again: still analysed, nothing was cached for it. */
+    sf_error_clear(&e);
+    assert_int_equal(sf_lcache_get(lc, evil.digest, diff_id, t_analyse, &evil, &inv, &st, &e),
+                     SF_EDIGEST);
+    assert_int_equal(atomic_load(&evil.analyses), 2);
+    /* With its true diff_id it is an ordinary layer of its own. */
+    evil.claimed_diff_id = evil.true_diff_id;
+    assert_string_equal(get_state(lc, &evil, evil.true_diff_id), "miss");
+    assert_string_equal(get_state(lc, &evil, evil.true_diff_id), "hit");
+    assert_int_equal(atomic_load(&clean->analyses), 1);
+    clean->claimed_diff_id = NULL;
+    sf_lcache_free(lc);
+    sf_kv_free(kv);
+    free(evil.data);
 }
 
 static pid_t own_redis;
@@ -487,7 +581,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cache_race__one_analysis_per_layer),
         cmocka_unit_test(test_cache_lock__takeover_after_holder_dies),
-        cmocka_unit_test(test_cache_index__diff_id_hit_across_compressions),
+        cmocka_unit_test(test_cache_index__diff_id_hit_only_when_verified),
+        cmocka_unit_test(test_cache_index__claimed_diff_id_is_not_trusted),
         cmocka_unit_test(test_cache_faults__redis_down_slow_and_back),
         cmocka_unit_test(test_cache_shard__two_nodes),
         cmocka_unit_test(test_cache_image__shortcut_by_db_version),

@@ -39,6 +39,9 @@
 #include "vuln/vdb.h"
 #include "vuln/vdb_build.h"
 
+/* Coordinator runs of this test (each has its own jobs topic). */
+#define NRUNS 4
+
 static char g_name[64], g_dir[128], g_db[192], g_cfg[192], g_bin[512], g_src[512];
 static char g_digest[3][100];
 static char g_dbver[128];
@@ -135,7 +138,7 @@ static int setup(void **state)
     sf_kprod_opts po = {.brokers = sf_t_kafka()};
     if (sf_kprod_new(&g_prod, &po, NULL) != SF_OK)
         return -1;
-    for (int i = 0; i <= 3; i++) {
+    for (int i = 0; i <= NRUNS; i++) {
         char t[96];
         sf_error e = SF_ERROR_INIT;
         if (i)
@@ -159,8 +162,8 @@ static int teardown(void **state)
 {
     (void)state;
     char key[SF_KEY_MAX], shard[SF_KEY_MAX], run[96];
-    for (int i = 0; i < 3 && g_kv; i++) {
-        if (sf_keys_image(key, g_name, g_digest[i], NULL) == SF_OK)
+    for (int i = 0; i < NRUNS && g_kv; i++) {
+        if (i < 3 && sf_keys_image(key, g_name, g_digest[i], NULL) == SF_OK)
             del_key(g_digest[i], key);
         snprintf(run, sizeof run, "%s-%d", g_name, i + 1);
         if (sf_keys_run_published(key, g_name, run, NULL) == SF_OK &&
@@ -168,7 +171,7 @@ static int teardown(void **state)
             del_key(shard, key);
     }
     sf_kv_free(g_kv);
-    for (int i = 0; i <= 3 && g_prod; i++) {
+    for (int i = 0; i <= NRUNS && g_prod; i++) {
         char t[96];
         if (i)
             topic_of(t, sizeof t, i);
@@ -180,7 +183,7 @@ static int teardown(void **state)
     unlink(g_db);
     unlink(g_cfg);
     char log[256];
-    for (int i = 1; i <= 3; i++) {
+    for (int i = 1; i <= NRUNS; i++) {
         snprintf(log, sizeof log, "%s/run%d.log", g_dir, i);
         unlink(log);
     }
@@ -274,6 +277,20 @@ static long long published(int n)
 
 static int inv_encode(const sf_inventory *inv, sf_buf *out) { return sf_inventory_encode(inv, out); }
 
+/* The farm secret the coordinators of this test get (environment) and
+ * the entries are sealed with, as the workers seal them. */
+#define FARM_SECRET "sched-rescan-farm-cache-secret"
+
+static sf_cmac *farm_mac(void)
+{
+    static sf_cmac *m;
+    sf_error e = SF_ERROR_INIT;
+    setenv("SCANFARM_CACHE_SECRET", FARM_SECRET, 1);
+    if (!m)
+        assert_int_equal(sf_cmac_new(&m, FARM_SECRET, strlen(FARM_SECRET), &e), SF_OK);
+    return m;
+}
+
 /* Whole-image entries written exactly as the worker writes them. */
 static void store_entries(void)
 {
@@ -281,7 +298,7 @@ static void store_entries(void)
     sf_error e = SF_ERROR_INIT;
     sf_lcache_opts lo = {.kv = g_kv, .prefix = g_name, .analyzer_version = sf_analyzers_version(),
                          .encode = inv_encode, .decode = sf_inventory_decode,
-                         .ttl_ms = 600000};
+                         .ttl_ms = 600000, .mac = farm_mac()};
     assert_int_equal(sf_lcache_new(&lc, &lo, &e), SF_OK);
     char cur[200], old[] = "20000101T000000Z-000000000000|";
     snprintf(cur, sizeof cur, "%s|", g_dbver); /* worker: "<db>|<job platforms>" */
@@ -332,6 +349,24 @@ static void test_sched_rescan__skips_current_digests_and_records_count(void **st
     /* The one job is the digest whose entry is stale. */
     assert_int_equal(jobs_of(2, keys, 8), 1);
     assert_string_equal(keys[0], g_digest[2]);
+
+    /* An entry written into Redis without the farm secret (here: the
+     * current one, unsealed) never makes the coordinator skip a digest. */
+    char key[SF_KEY_MAX];
+    sf_buf v;
+    int found = 0;
+    sf_error e = SF_ERROR_INIT;
+    sf_buf_init(&v, 0);
+    assert_int_equal(sf_keys_image(key, g_name, g_digest[0], &e), SF_OK);
+    assert_int_equal(sf_kv_get(g_kv, g_digest[0], key, &v, &found, &e), SF_OK);
+    assert_true(found && v.len > SF_CMAC_OVERHEAD);
+    assert_int_equal(sf_kv_set(g_kv, g_digest[0], key, v.data + SF_CMAC_OVERHEAD,
+                               v.len - SF_CMAC_OVERHEAD, 600000, &e), SF_OK);
+    sf_buf_free(&v);
+    summary s4 = coordinator(4, sf_t_redis());
+    assert_int_equal(s4.status, 0);
+    assert_int_equal(s4.delivered, 2);
+    assert_int_equal(s4.skipped, 1);
 }
 
 static void test_sched_rescan__redis_down_publishes_everything(void **state)

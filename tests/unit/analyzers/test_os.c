@@ -119,7 +119,7 @@ static void test_analyzers_table__names_and_version(void **state)
         assert_non_null(strstr(sf_analyzers_version(), piece));
     }
     assert_true(n >= 3);
-    assert_true(strncmp(sf_analyzers_version(), "a1.os", 5) == 0);
+    assert_true(strncmp(sf_analyzers_version(), "a2.os", 5) == 0);
 }
 
 int main(void)

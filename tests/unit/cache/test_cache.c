@@ -28,6 +28,8 @@ static void test_cache_keys__formats(void **state)
     assert_string_equal(k, "scanfarm:layer:sha256:" D64 ":a1.os1");
     assert_int_equal(sf_keys_layer_diffid(k, "scanfarm", "sha256:" D64, "v2", &e), SF_OK);
     assert_string_equal(k, "scanfarm:layer-diffid:sha256:" D64 ":v2");
+    assert_int_equal(sf_keys_layer_verified(k, "scanfarm", "sha256:" D64, &e), SF_OK);
+    assert_string_equal(k, "scanfarm:layer-verified:sha256:" D64);
     assert_int_equal(sf_keys_lock_layer(k, "t:x", "sha256:" D64, &e), SF_OK);
     assert_string_equal(k, "t:x:lock:layer:sha256:" D64);
     assert_int_equal(sf_keys_image(k, "scanfarm", "sha256:" D64, &e), SF_OK);
@@ -134,22 +136,30 @@ static int analyse_cb(void *actx, sf_inventory **out, sf_error *err)
     return SF_OK;
 }
 
+/* A cache over a Redis address where nothing listens (port 1). */
+static sf_lcache *dead_cache(sf_kv **kv, sf_metrics **m, int unauthenticated)
+{
+    const char *nodes[] = {"127.0.0.1:1"};
+    sf_kv_opts ko = {.nodes = nodes, .nnodes = 1, .connect_timeout_ms = 200};
+    sf_lcache *lc = NULL;
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_metrics_new(m), SF_OK);
+    assert_int_equal(sf_kv_new(kv, &ko, &e), SF_OK);
+    sf_lcache_opts lo = {.kv = *kv, .analyzer_version = "t1", .encode = enc, .decode = dec,
+                         .metrics = *m, .unauthenticated = unauthenticated};
+    assert_int_equal(sf_lcache_new(&lc, &lo, &e), SF_OK);
+    return lc;
+}
+
 /* Redis unreachable: every layer is analysed here, flagged "uncached",
  * and counted; the call itself succeeds. */
 static void test_cache_lcache__redis_down_goes_uncached(void **state)
 {
     (void)state;
-    const char *nodes[] = {"127.0.0.1:1"};
-    sf_kv_opts ko = {.nodes = nodes, .nnodes = 1, .connect_timeout_ms = 200};
     sf_kv *kv = NULL;
-    sf_lcache *lc = NULL;
     sf_metrics *m = NULL;
     sf_error e = SF_ERROR_INIT;
-    assert_int_equal(sf_metrics_new(&m), SF_OK);
-    assert_int_equal(sf_kv_new(&kv, &ko, &e), SF_OK);
-    sf_lcache_opts lo = {.kv = kv, .analyzer_version = "t1", .encode = enc, .decode = dec,
-                         .metrics = m};
-    assert_int_equal(sf_lcache_new(&lc, &lo, &e), SF_OK);
+    sf_lcache *lc = dead_cache(&kv, &m, 1);
     for (int i = 0; i < 3; i++) {
         sf_inventory *inv = NULL;
         const char *st = NULL;
@@ -173,6 +183,40 @@ static void test_cache_lcache__redis_down_goes_uncached(void **state)
     sf_metrics_free(m);
 }
 
+/* No secret and no explicit unauthenticated mode: the cache is off. Every
+ * layer is analysed, Redis is never asked (so nothing in it is trusted),
+ * the image shortcut finds nothing and stores nothing. */
+static void test_cache_lcache__no_secret_means_cache_off(void **state)
+{
+    (void)state;
+    sf_kv *kv = NULL;
+    sf_metrics *m = NULL;
+    sf_error e = SF_ERROR_INIT;
+    sf_lcache *lc = dead_cache(&kv, &m, 0);
+    int before = calls;
+    sf_inventory *inv = NULL;
+    const char *st = NULL;
+    assert_int_equal(sf_lcache_get(lc, "sha256:" D64, NULL, analyse_cb, NULL, &inv, &st, &e),
+                     SF_OK);
+    assert_string_equal(st, "uncached");
+    free(inv);
+    const char *res[] = {"{}"};
+    assert_int_equal(sf_lcache_image_put(lc, "sha256:" D64, "db1", res, 1, &e), SF_OK);
+    char **got = NULL;
+    size_t n = 0;
+    int found = 1;
+    assert_int_equal(sf_lcache_image_get(lc, "sha256:" D64, "db1", &got, &n, &found, &e), SF_OK);
+    assert_int_equal(found, 0);
+    sf_lcache_stats s;
+    sf_lcache_get_stats(lc, &s);
+    assert_int_equal(calls - before, 1);
+    assert_int_equal(s.redis_errors, 0);
+    assert_int_equal(s.uncached, 1);
+    sf_lcache_free(lc);
+    sf_kv_free(kv);
+    sf_metrics_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -181,6 +225,7 @@ int main(void)
         cmocka_unit_test(test_cache_kv__ring_spreads_and_is_stable),
         cmocka_unit_test(test_cache_kv__bad_addresses),
         cmocka_unit_test(test_cache_lcache__redis_down_goes_uncached),
+        cmocka_unit_test(test_cache_lcache__no_secret_means_cache_off),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

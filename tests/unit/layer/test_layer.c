@@ -22,6 +22,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "analyze/analyzer.h"
 #include "analyze/layer.h"
 #include "base/digest.h"
 #include "base/limits.h"
@@ -535,6 +536,39 @@ static void test_layer_tar__later_duplicate_wins(void **state)
     sf_buf_free(&w.mem);
 }
 
+/* Hard links with the real analyzers: a link to a file the OS analyzers
+ * read is analysed at the link's path; a link to an entry that a later
+ * entry of the same path overwrote gets the later bytes' fate (here: not
+ * kept, so a note), never the stale ones. */
+static void test_layer_tar__hard_links_resolved_or_noted(void **state)
+{
+    (void)state;
+    twriter w;
+    tw_open(&w, 0, NULL);
+    tw_file(&w, "etc/os-release", "ID=alpine\nVERSION_ID=3.10.3\n");
+    tw_entry(&w, "usr/lib/os-release", AE_IFREG, NULL, 0, "etc/os-release");
+    tw_file(&w, "opt/db", APK_DB);
+    tw_file(&w, "opt/db", "overwritten: not a database\n");
+    tw_entry(&w, "lib/apk/db/installed", AE_IFREG, NULL, 0, "opt/db");
+    tw_close(&w);
+    sf_layer_opts o = opts_for(NULL, NULL, NULL);
+    o.analyzers = sf_analyzers;
+    sf_inventory *inv = NULL;
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_layer_analyze_mem(w.mem.data, w.mem.len, &o, &inv, &e), SF_OK);
+    const sf_inv_source *os = find_src(inv, "usr/lib/os-release");
+    assert_non_null(os);
+    assert_non_null(os->os);
+    assert_string_equal(os->os->version_id, "3.10.3");
+    const sf_inv_source *apk = find_src(inv, "lib/apk/db/installed");
+    assert_non_null(apk);
+    assert_int_equal(apk->npkgs, 0);
+    assert_int_equal(apk->status, SF_SRC_UNPARSED);
+    assert_non_null(strstr(apk->note, "hard link to opt/db"));
+    sf_inventory_free(inv);
+    sf_buf_free(&w.mem);
+}
+
 static void test_layer_path__normalize(void **state)
 {
     (void)state;
@@ -601,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_layer_bad__huge_wanted_file),
         cmocka_unit_test(test_layer_tar__escaping_paths_links_whiteouts),
         cmocka_unit_test(test_layer_tar__later_duplicate_wins),
+        cmocka_unit_test(test_layer_tar__hard_links_resolved_or_noted),
         cmocka_unit_test(test_layer_path__normalize),
         cmocka_unit_test(test_layer_api__abort_and_free_midway),
     };

@@ -204,7 +204,8 @@ static void test_sched_check__unreachable_redis_publishes(void **state)
     sf_sched *s = NULL;
     sf_error e = SF_ERROR_INIT;
     assert_int_equal(sf_kv_new(&kv, &ko, &e), SF_OK);
-    sf_sched_opts so = {.kv = kv, .prefix = "sched-ut", .db_version = DBV};
+    sf_sched_opts so = {.kv = kv, .prefix = "sched-ut", .db_version = DBV,
+                        .unauthenticated = 1};
     assert_int_equal(sf_sched_new(&s, &so, &e), SF_OK);
     const char *d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     assert_int_equal(sf_sched_check(s, d, NULL, 0, &e), SF_SCHED_PUBLISH_ERROR);

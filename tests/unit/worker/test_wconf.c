@@ -87,6 +87,39 @@ static void test_worker_conf__rejects_bad_values(void **state)
     sf_wconf_clear(&c);
 }
 
+/* The cache secret: from the environment, redacted by --print-config,
+ * refused as a flag (ps shows flags); its file and the explicit
+ * unauthenticated switch are ordinary options. */
+static void test_worker_conf__cache_secret_redacted_never_a_flag(void **state)
+{
+    (void)state;
+    setenv("SCANFARM_CACHE_SECRET", "farm-secret-0123456789abcdef", 1);
+    char *argv[] = {"w", "--cache-unauthenticated", "1", "--cache-secret-file", "/run/s"};
+    sf_wconf c;
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_wconf_load(&c, 5, argv, &e), SF_OK);
+    assert_string_equal(c.cache_secret, "farm-secret-0123456789abcdef");
+    assert_string_equal(c.cache_secret_file, "/run/s");
+    assert_int_equal(c.cache_unauthenticated, 1);
+    sf_buf b;
+    sf_buf_init(&b, 0);
+    assert_int_equal(sf_wconf_print(&c, &b), SF_OK);
+    assert_null(strstr(b.data, "farm-secret"));
+    assert_non_null(strstr(b.data, "cache-secret = <redacted>\n"));
+    sf_buf_reset(&b);
+    assert_int_equal(sf_wconf_help(&b), SF_OK);
+    assert_null(strstr(b.data, "--cache-secret TEXT"));
+    assert_non_null(strstr(b.data, "SCANFARM_CACHE_SECRET "));
+    sf_buf_free(&b);
+    sf_wconf_clear(&c);
+    unsetenv("SCANFARM_CACHE_SECRET");
+    char *flag[] = {"w", "--cache-secret", "farm-secret-0123456789abcdef"};
+    assert_int_equal(sf_wconf_load(&c, 3, flag, &e), SF_ECONFIG);
+    assert_null(strstr(e.msg, "farm-secret"));
+    assert_non_null(strstr(e.msg, "SCANFARM_CACHE_SECRET"));
+    sf_wconf_clear(&c);
+}
+
 /* docs/worker-config.md is generated from the table: fail on drift. */
 static void test_worker_conf__docs_match_table(void **state)
 {
@@ -111,6 +144,7 @@ int main(void)
         cmocka_unit_test(test_worker_conf__precedence_and_lists),
         cmocka_unit_test(test_worker_conf__rejects_bad_values),
         cmocka_unit_test(test_worker_conf__docs_match_table),
+        cmocka_unit_test(test_worker_conf__cache_secret_redacted_never_a_flag),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
