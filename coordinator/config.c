@@ -18,6 +18,7 @@
 
 #include "base/buf.h"
 #include "cache/keys.h"
+#include "events_opts.h"
 #include "yaml2json.h"
 #include "sf_version.h"
 
@@ -100,6 +101,7 @@ static const sf_opt G_OPTS[] = {
     {"db", OT_STR, G(db), NULL, "SCANFARM_DB", 0, 0, 0,
      "vulnerability DB file whose version is current: with --redis, a digest whose cached "
      "result was matched against it is not published again"},
+    SF_EVENTS_G_OPTS,
 };
 
 static const sf_opt R_OPTS[] = {

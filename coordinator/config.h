@@ -49,6 +49,21 @@ typedef struct sf_regcfg {
     sf_strlist platforms;    /* "os/arch[/variant]"; empty = global default */
 } sf_regcfg;
 
+/* The webhook intake (events.h); rows in events_opts.h. */
+typedef struct sf_eventscfg {
+    char *listen;            /* host:port; NULL = no listener */
+    char *tls_cert, *tls_key;
+    char *token_distribution, *token_harbor, *token_acr, *token_cloudevents; /* secret */
+    char *token_file_distribution, *token_file_harbor, *token_file_acr,
+        *token_file_cloudevents;
+    long max_body;           /* bytes */
+    long merge_ms;           /* longest a push waits for others of its digest */
+    long quiet_ms;           /* publish early after this long without events (0 = never) */
+    long ack_timeout_ms;     /* longest a request waits for its delivery reports */
+    char *priority_topic;
+    sf_strlist allow_hosts;  /* registries events may name; empty = any */
+} sf_eventscfg;
+
 typedef struct sf_coordcfg {
     char *config;        /* file path */
     char *kafka;         /* bootstrap servers */
@@ -79,6 +94,7 @@ typedef struct sf_coordcfg {
     sf_strlist redis;    /* Redis nodes host:port (empty = no Redis) */
     char *key_prefix;    /* prefix of every Redis key */
     char *db;            /* vulnerability DB whose version is current */
+    sf_eventscfg events; /* scan on push (events.h) */
     sf_regcfg *regs;     /* effective registries (file + --registry) */
     size_t nregs;
 } sf_coordcfg;
