@@ -23,7 +23,7 @@ static int (*const PARSERS[SF_SRC_N])(const char *, size_t, sf_evlist *, sf_erro
  * neither the content nor the length of the token leaks through timing. */
 static int secret_eq(const char *a, const char *b, size_t bn)
 {
-    char ha[SF_DIGEST_MAX], hb[SF_DIGEST_MAX];
+    char ha[SF_DIGEST_MAX] = {0}, hb[SF_DIGEST_MAX] = {0};
     if (sf_digest_sha256(a, strlen(a), ha) != SF_OK || sf_digest_sha256(b, bn, hb) != SF_OK)
         return 0;
     return CRYPTO_memcmp(ha, hb, sizeof ha) == 0;
