@@ -198,8 +198,12 @@ static int open_kafka(struct sf_worker *w, sf_error *err)
     else
         snprintf(w->ptopic, sizeof w->ptopic, "%s.priority", w->cfg->jobs_topic);
     snprintf(pgroup, sizeof pgroup, "%s.priority", w->cfg->group);
-    co.topic = w->ptopic, co.group = pgroup;
-    co.max_in_flight = (int)w->cfg->concurrency;
+    /* A paused partition resumes with the next fetch, and an idle fetch
+     * waits fetch.wait.max.ms (500 ms by default) on the broker: pushes
+     * then start in steps of half a second. Event jobs are few and want
+     * latency, so their fetches wait at most 20 ms. */
+    static const char *const pextra[] = {"fetch.wait.max.ms=20", NULL};
+    co.topic = w->ptopic, co.group = pgroup, co.extra = pextra;
     return sf_kcons_new(&w->pcons, &co, err);
 }
 
