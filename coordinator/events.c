@@ -294,7 +294,12 @@ int sf_events_new(sf_events **out, const sf_events_opts *o, sf_error *err)
     pthread_cond_init(&ev->cv, NULL);
     init_metrics(ev);
     sf_kprod_opts po = {.brokers = o->cfg->kafka, .client_id = "scanfarm-coordinator-events",
-                        .linger_ms = 1, .on_delivery = sf_ev_on_delivery, .on_delivery_ctx = ev};
+                        .linger_ms = 1, .on_delivery = sf_ev_on_delivery, .on_delivery_ctx = ev,
+                        /* Past the ack timeout the request got its 503 and the
+                         * registry will send the event again: a message still
+                         * queued then is better failed than delivered late
+                         * twice, and shutdown is not held up by it. */
+                        .delivery_timeout_ms = c->ack_timeout_ms};
     if ((rc = load_tokens(ev, err)) == SF_OK && (rc = sf_kprod_new(&ev->prod, &po, err)) == SF_OK) {
         if (pthread_create(&ev->merger, NULL, sf_ev_merger_main, ev) == 0)
             ev->have_merger = 1;
@@ -339,7 +344,7 @@ void sf_events_free(sf_events *ev)
     if (ev->have_merger)
         pthread_join(ev->merger, NULL);
     sf_error e = SF_ERROR_INIT;
-    if (ev->prod && sf_kprod_flush(ev->prod, 10000, &e) != SF_OK)
+    if (ev->prod && sf_kprod_flush(ev->prod, ev->cfg->events.ack_timeout_ms + 1000, &e) != SF_OK)
         SF_WARN("events", "messages undelivered at exit: the registries will retry|error=\"%s\"",
                 e.msg);
     sf_kprod_free(ev->prod);
