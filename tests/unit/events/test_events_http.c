@@ -18,6 +18,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "bus/msg_unref.h"
 #include "config.h"
@@ -228,6 +233,95 @@ static void test_events_http__cloudevents_handshakes(void **state)
     assert_non_null(strstr(out, "{\"validationResponse\":\"abc-123\"}"));
 }
 
+/* ---- TLS ---- */
+
+/* A self-signed P-256 certificate and its key, as PEM files in dir. */
+static void make_cert(const char *cert, const char *key)
+{
+    EVP_PKEY *pk = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    assert_non_null(pk);
+    assert_non_null(x);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_set_pubkey(x, pk);
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+                               (const unsigned char *)"127.0.0.1", -1, -1, 0);
+    X509_set_issuer_name(x, X509_get_subject_name(x));
+    assert_true(X509_sign(x, pk, EVP_sha256()) > 0);
+    FILE *f = fopen(cert, "w");
+    assert_non_null(f);
+    PEM_write_X509(f, x);
+    fclose(f);
+    f = fopen(key, "w");
+    assert_non_null(f);
+    PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL);
+    fclose(f);
+    X509_free(x);
+    EVP_PKEY_free(pk);
+}
+
+static void test_events_http__tls(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/evtls-XXXXXX", cert[64], key[64], out[4096];
+    assert_non_null(mkdtemp(dir));
+    snprintf(cert, sizeof cert, "%s/c.pem", dir);
+    snprintf(key, sizeof key, "%s/k.pem", dir);
+    make_cert(cert, key);
+    sf_coordcfg cfg;
+    sf_events *ev = NULL;
+    sf_error e = SF_ERROR_INIT;
+    const char *doc = "{\"kafka\":\"127.0.0.1:1\",\"events_listen\":\"127.0.0.1:0\","
+                      "\"events_ack_timeout_ms\":300}";
+    assert_int_equal(sf_coordcfg_load_text(&cfg, doc, strlen(doc), &e), SF_OK);
+    cfg.events.token_acr = strdup("atok");
+    cfg.events.tls_cert = strdup(cert);
+    cfg.events.tls_key = strdup(key);
+    sf_events_opts o = {.cfg = &cfg};
+    assert_int_equal(sf_events_new(&ev, &o, &e), SF_OK);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)sf_events_port(ev))};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    assert_int_equal(SSL_CTX_load_verify_locations(ctx, cert, NULL), 1);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    SSL *ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    assert_int_equal(SSL_connect(ssl), 1); /* verified against the listener's certificate */
+    const char *req = "POST /v1/events/acr HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}";
+    assert_true(SSL_write(ssl, req, (int)strlen(req)) > 0);
+    int n = 0, r;
+    while (n < (int)sizeof out - 1 && (r = SSL_read(ssl, out + n, (int)sizeof out - 1 - n)) > 0)
+        n += r;
+    out[n] = '\0';
+    assert_non_null(strstr(out, "HTTP/1.1 401 ")); /* served over TLS; no token sent */
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    close(fd);
+    /* A plain-HTTP request to the TLS port gets no HTTP answer. */
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    (void)!send(fd, req, strlen(req), MSG_NOSIGNAL);
+    n = (int)recv(fd, out, sizeof out - 1, 0);
+    out[n > 0 ? n : 0] = '\0';
+    assert_null(strstr(out, "HTTP/1.1"));
+    close(fd);
+    sf_events_free(ev);
+    sf_coordcfg_free(&cfg);
+    unlink(cert), unlink(key), rmdir(dir);
+    /* A key that does not match is a configuration error. */
+    assert_int_equal(sf_coordcfg_load_text(&cfg, doc, strlen(doc), &e), SF_OK);
+    cfg.events.token_acr = strdup("atok");
+    cfg.events.tls_cert = strdup("/nonexistent.pem");
+    cfg.events.tls_key = strdup("/nonexistent.pem");
+    assert_int_equal(sf_events_new(&ev, &o, &e), SF_ECONFIG);
+    sf_coordcfg_free(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -237,6 +331,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_events_http__refusals, listener_up, listener_down),
         cmocka_unit_test_setup_teardown(test_events_http__cloudevents_handshakes, listener_up,
                                         listener_down),
+        cmocka_unit_test(test_events_http__tls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
