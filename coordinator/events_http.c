@@ -5,9 +5,7 @@
  */
 #include "events_http.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <poll.h>
@@ -21,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/httpd.h"
 #include "base/log.h"
 
 struct sf_evh {
@@ -403,28 +402,16 @@ static int tls_init(sf_evh *h, sf_error *err)
 int sf_evh_start(sf_evh **out, const sf_evh_opts *o, sf_error *err)
 {
     *out = NULL;
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
-    if (inet_pton(AF_INET, o->addr ? o->addr : "127.0.0.1", &sa.sin_addr) != 1)
-        return sf_error_set(err, SF_ECONFIG, "bad listen address '%.64s'", o->addr);
     sf_evh *h = calloc(1, sizeof *h);
     if (!h)
         return sf_error_set(err, SF_ENOMEM, "out of memory");
     h->o = *o;
     h->fd = -1;
-    int rc = tls_init(h, err), one = 1;
-    socklen_t sl = sizeof sa;
-    if (rc == SF_OK &&
-        ((h->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-         setsockopt(h->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-         bind(h->fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(h->fd, 128) != 0 ||
-         getsockname(h->fd, (struct sockaddr *)&sa, &sl) != 0))
-        rc = sf_error_set(err, SF_EIO, "cannot listen on %s:%d: %s", o->addr, o->port,
-                          strerror(errno));
-    if (rc == SF_OK) {
-        h->port = ntohs(sa.sin_port);
-        if (pthread_create(&h->thr, NULL, accept_main, h) != 0)
-            rc = sf_error_set(err, SF_EINTERNAL, "cannot start the events HTTP thread");
-    }
+    int rc = tls_init(h, err);
+    if (rc == SF_OK)
+        rc = sf_httpd_listen(o->addr, o->port, 128, &h->fd, &h->port, err);
+    if (rc == SF_OK && pthread_create(&h->thr, NULL, accept_main, h) != 0)
+        rc = sf_error_set(err, SF_EINTERNAL, "cannot start the events HTTP thread");
     if (rc != SF_OK) {
         if (h->fd >= 0)
             close(h->fd);

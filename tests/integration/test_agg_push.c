@@ -25,29 +25,14 @@
 #include "cache/keys.h"
 #include "report.h"
 #include "testutil.h"
+#include "worker_helpers.h"
 
 static sf_kv *kv;
 static sf_agg *agg;
-static char prefix[64], shard[SF_KEY_MAX];
+static char prefix[64];
 
-static void wipe(void)
-{
-    char match[128], cursor[32] = "0";
-    snprintf(match, sizeof match, "%s:*", prefix);
-    do {
-        sf_kv_reply *r = NULL;
-        const char *argv[] = {"SCAN", cursor, "MATCH", match, "COUNT", "1000"};
-        assert_int_equal(sf_kv_argv(kv, shard, 6, argv, NULL, &r, NULL), SF_OK);
-        snprintf(cursor, sizeof cursor, "%s", r->elem[0].str);
-        for (size_t i = 0; i < r->elem[1].nelem; i++) {
-            const char *d[] = {"DEL", r->elem[1].elem[i].str};
-            sf_kv_reply *x = NULL;
-            sf_kv_argv(kv, shard, 2, d, NULL, &x, NULL);
-            sf_kv_reply_free(x);
-        }
-        sf_kv_reply_free(r);
-    } while (strcmp(cursor, "0") != 0);
-}
+/* Every key of the test's prefix goes (worker_helpers.h). */
+static void wipe(void) { wt_redis_del_prefix(prefix); }
 
 static int setup(void **state)
 {
@@ -57,7 +42,6 @@ static int setup(void **state)
     snprintf(prefix, sizeof prefix, "aggpush-%d", (int)getpid());
     if (sf_kv_new(&kv, &o, NULL) != SF_OK || sf_kv_ping(kv, 0, NULL) != SF_OK)
         return -1;
-    sf_keys_agg_shard(shard, prefix, NULL);
     return sf_agg_new(&agg, kv, prefix, NULL) == SF_OK ? 0 : -1;
 }
 

@@ -26,8 +26,6 @@
 #include <cmocka.h>
 
 #include "testutil.h"
-#include "vuln/vdb.h"
-#include "vuln/vdb_build.h"
 #include "worker_helpers.h"
 
 #define TOKEN "push-it-token"
@@ -46,47 +44,25 @@ static char g_last_refs[2048];
 
 static int build_db(void)
 {
-    sf_vdb_builder *b = NULL;
-    sf_error e = SF_ERROR_INIT;
-    int rc = sf_vdb_builder_new(&b);
-    if (rc == SF_OK)
-        rc = sf_vdb_import_path(
-            b, sf_t_corpus("vulndb/alpine-vuln-list-subset/secdb-v3.10-main.subset.json"), &e);
-    if (rc == SF_OK)
-        rc = sf_vdb_builder_write(b, g_db, &e);
-    sf_vdb_builder_free(b);
-    return rc;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s/scanfarm db import --quiet --out %s %s", g_bin, g_db,
+             sf_t_corpus("vulndb/alpine-vuln-list-subset/secdb-v3.10-main.subset.json"));
+    return system(cmd) == 0 ? SF_OK : SF_EDB;
 }
 
 /* The private registry, its notifications pointed at the listener. */
 static pid_t registry_start(void)
 {
-    char cfg[300], log[300];
-    snprintf(cfg, sizeof cfg, "%s/registry.yml", g_dir);
+    char extra[1024], log[300];
     snprintf(log, sizeof log, "%s/registry.log", g_dir);
-    FILE *f = fopen(cfg, "w");
-    if (!f)
-        return -1;
-    fprintf(f,
-            "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: false\n"
-            "storage:\n  filesystem:\n    rootdirectory: %s/data\n  delete:\n    enabled: true\n"
-            "http:\n  addr: 127.0.0.1:%d\n"
-            "notifications:\n  endpoints:\n    - name: scanfarm\n"
-            "      url: http://127.0.0.1:%d/v1/events/distribution\n"
-            "      headers:\n        Authorization: [Bearer " TOKEN "]\n"
-            "      timeout: 5s\n      threshold: 3\n      backoff: 1s\n"
-            "      ignoredmediatypes:\n        - application/octet-stream\n",
-            g_dir, g_rport, g_cport);
-    fclose(f);
-    char *argv[] = {"/usr/bin/docker-registry", "serve", cfg, NULL};
-    pid_t pid = wt_spawn(argv, log);
-    for (int i = 0; i < 150; i++) {
-        char page[512];
-        if (wt_http_get(g_rport, "/v2/", page, sizeof page) == 0 && strstr(page, " 200 "))
-            return pid;
-        wt_sleep_ms(100);
-    }
-    return -1;
+    snprintf(extra, sizeof extra,
+             "notifications:\n  endpoints:\n    - name: scanfarm\n"
+             "      url: http://127.0.0.1:%d/v1/events/distribution\n"
+             "      headers:\n        Authorization: [Bearer " TOKEN "]\n"
+             "      timeout: 5s\n      threshold: 3\n      backoff: 1s\n"
+             "      ignoredmediatypes:\n        - application/octet-stream\n",
+             g_cport);
+    return wt_registry_start_cfg(g_dir, g_rport, extra, log);
 }
 
 static pid_t coordinator_start(void)
