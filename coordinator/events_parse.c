@@ -180,7 +180,11 @@ static int dist_event(json_t *ev, const char *where, sf_evlist *out, sf_error *e
         out->ignored++; /* untagged: see events_parse.h */
         return SF_OK;
     }
-    if ((!digest || !*digest) && (push || !tag || !*tag))
+    if (del && (!digest || !*digest) && (!tag || !*tag)) {
+        out->ignored++; /* a repository delete (ACR): its tags go with the next enumeration */
+        return SF_OK;
+    }
+    if (push && (!digest || !*digest))
         return sf_error_set(err, SF_EPARSE, "%s: no target.digest", where);
     sf_event e = {.action = push ? SF_EV_PUSH : SF_EV_DELETE,
                   .is_index = in_list(mt, INDEX_TYPES, 2)};

@@ -127,6 +127,14 @@ static void test_events_parse__acr_and_cloudevents(void **state)
     assert_string_equal(l.v[0].tag, "v1");
     assert_int_equal(l.v[1].action, SF_EV_DELETE);
     sf_evlist_clear(&l);
+    /* An ACR repository delete names neither a digest nor a tag: ignored,
+     * not a 400 the registry would retry forever. */
+    const char *repo_del = "{\"id\":\"1\",\"action\":\"delete\",\"target\":{\"repository\":"
+                           "\"hello-world\"},\"request\":{\"host\":\"myregistry.azurecr.io\"}}";
+    assert_int_equal(sf_evp_acr(repo_del, strlen(repo_del), &l, &e), SF_OK);
+    assert_int_equal(l.n, 0);
+    assert_int_equal(l.ignored, 1);
+    sf_evlist_clear(&l);
     assert_int_equal(parse_seed(sf_evp_cloudevents, "events_cloudevents", "pushed.json", &l,
                                 &e), SF_OK);
     assert_int_equal(l.n, 1);
