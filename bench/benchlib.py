@@ -428,6 +428,10 @@ def cmd_table(a):
     if d.get("sweep"):
         print("\n  cold throughput by worker count: " +
               ", ".join(f"{w}: {v:.2f} img/s" for w, v in d["sweep"]) + f"  (plot: {d.get('plot')})")
+    if d.get("push"):
+        print("\n  scan on push, push-to-result latency p50 / p95 / p99 (warm layer): " +
+              "; ".join(f"burst {n}: {r['p50_s']} / {r['p95_s']} / {r['p99_s']} s"
+                        for n, r in d["push"]["bursts"].items()))
     print(f"\n  JSON: {a.json}")
 
 

@@ -19,7 +19,9 @@
 #include "base/log.h"
 #include "bus/kcons.h"
 #include "bus/msg_refs.h"
+#include "bus/msg_unref.h"
 #include "cache/keys.h"
+#include "events.h"
 
 /* Retries of the guarded update when another writer moved the digest
  * between our read and our write; more than a handful means a bug. */
@@ -30,6 +32,7 @@ struct sf_agg {
     char prefix[SF_KEY_PREFIX_MAX + 1];
     char shard[SF_KEY_MAX];
     char order[SF_KEY_MAX], views[SF_KEY_MAX], pkgsof[SF_KEY_MAX], runs[SF_KEY_MAX];
+    char refs[SF_KEY_MAX];
 };
 
 /* Guarded apply: KEYS[1] order hash, KEYS[2] views hash; ARGV[1] digest,
@@ -99,7 +102,8 @@ int sf_agg_new(sf_agg **out, sf_kv *kv, const char *prefix, sf_error *err)
         (rc = sf_keys_agg(a->order, prefix, "order", err)) != SF_OK ||
         (rc = sf_keys_agg(a->views, prefix, "views", err)) != SF_OK ||
         (rc = sf_keys_agg(a->pkgsof, prefix, "pkgsof", err)) != SF_OK ||
-        (rc = sf_keys_agg(a->runs, prefix, "runs", err)) != SF_OK) {
+        (rc = sf_keys_agg(a->runs, prefix, "runs", err)) != SF_OK ||
+        (rc = sf_keys_agg(a->refs, prefix, "refs", err)) != SF_OK) {
         free(a);
         return rc;
     }
@@ -254,8 +258,28 @@ static int reset_refs(sf_agg_view *v, char *const *refs, size_t n)
     return SF_OK;
 }
 
-/* A result's refs follow the refs rule (agg_view.h) against the stored
- * view: refs of a later run (a refs message) survive an older result. */
+/*
+ * The refs rule with push runs (events.h): refs of a push run are
+ * additions, never a digest's full tag list, so they join the stored refs
+ * whatever the ranks (keeping the stored run); refs of an enumeration run
+ * no newer than stored push refs join them too (the run listed its tags
+ * before the push, so it cannot know the pushed tag), taking the run's
+ * name so that a redelivery is a duplicate. Anything else is
+ * sf_agg_view_set_refs. v_run is v's refs run.
+ */
+static int merge_refs(sf_agg_view *v, int64_t v_rank, const char *v_run, const char *run,
+                      int64_t rank, char *const *refs, size_t n, int *changed)
+{
+    if (sf_events_is_push_run(run))
+        return sf_agg_view_set_refs(v, v_rank, v_run, v_rank, refs, n, changed);
+    if (rank <= v_rank && sf_events_is_push_run(v_run))
+        return sf_agg_view_set_refs(v, v_rank, run, v_rank, refs, n, changed);
+    return sf_agg_view_set_refs(v, v_rank, run, rank, refs, n, changed);
+}
+
+/* A result's refs follow the refs rule (agg_view.h, merge_refs) against
+ * the stored view: refs of a later run (a refs message) survive an older
+ * result. */
 static int inherit_refs(sf_agg_view *nv, const sf_agg_view *old, const char *cur, int64_t rank)
 {
     int changed = 0;
@@ -264,7 +288,7 @@ static int inherit_refs(sf_agg_view *nv, const sf_agg_view *old, const char *cur
         return SF_OK;
     int64_t old_rank = old->refs_rank >= 0 ? old->refs_rank : sf_agg_order_rank(cur);
     const char *old_run = old->refs_run ? old->refs_run : old->run_id;
-    if (old_rank < rank)
+    if (old_rank < rank && !sf_events_is_push_run(nv->run_id))
         return SF_OK;
     /* Same or newer refs run: start from the stored refs, add ours when
      * they are of the same run. */
@@ -272,8 +296,8 @@ static int inherit_refs(sf_agg_view *nv, const sf_agg_view *old, const char *cur
     size_t nmine = nv->nrefs;
     nv->refs = NULL, nv->nrefs = 0;
     int rc = sf_agg_view_set_refs(nv, -1, old_run, old_rank, old->refs, old->nrefs, &changed);
-    if (rc == SF_OK && old_rank == rank)
-        rc = sf_agg_view_set_refs(nv, old_rank, nv->run_id, rank, mine, nmine, &changed);
+    if (rc == SF_OK)
+        rc = merge_refs(nv, old_rank, old_run, nv->run_id, rank, mine, nmine, &changed);
     free_strs(mine, nmine);
     return rc;
 }
@@ -332,6 +356,9 @@ done:
     return rc;
 }
 
+static int refs_update(sf_agg *a, const sf_refs_msg *m, const char *image, int64_t rank,
+                       sf_agg_outcome *out, sf_error *err);
+
 int sf_agg_apply_result(sf_agg *a, const char *json, size_t len, sf_agg_outcome *out,
                         sf_error *err)
 {
@@ -345,6 +372,14 @@ int sf_agg_apply_result(sf_agg *a, const char *json, size_t len, sf_agg_outcome 
                   &added, &rank, err);
     if (rc == SF_OK)
         rc = update_view(a, v, rank, json, len, out, err);
+    /* A stale or duplicate result still carries refs the view may lack
+     * when push runs are involved (merge_refs); for anything else the
+     * refs rule leaves the view as it is. */
+    if (rc == SF_OK && (*out == SF_AGG_STALE || *out == SF_AGG_DUPLICATE) && v->nrefs) {
+        sf_refs_msg m = {.run_id = v->run_id, .refs = v->refs, .nrefs = v->nrefs};
+        sf_agg_outcome o2 = SF_AGG_STALE;
+        rc = refs_update(a, &m, v->digest, rank, &o2, err);
+    }
     sf_agg_view_free(v);
     return rc;
 }
@@ -398,9 +433,10 @@ static int refs_update(sf_agg *a, const sf_refs_msg *m, const char *image, int64
                  (rc = sf_agg_view_parse(raw, rl, &nv, err)) == SF_OK) {
             int64_t vr = nv->refs_rank >= 0 ? nv->refs_rank : sf_agg_order_rank(cur);
             const char *vrun = nv->refs_run ? nv->refs_run : nv->run_id;
-            int same_run = vr == rank && strcmp(vrun, m->run_id) == 0;
-            if ((rc = sf_agg_view_set_refs(nv, vr, m->run_id, rank, m->refs, m->nrefs,
-                                           &changed)) != SF_OK)
+            int same_run = (vr == rank && strcmp(vrun, m->run_id) == 0) ||
+                           sf_events_is_push_run(m->run_id);
+            if ((rc = merge_refs(nv, vr, vrun, m->run_id, rank, m->refs, m->nrefs,
+                                 &changed)) != SF_OK)
                 rc = sf_error_set(err, rc, "out of memory");
             else if (changed < 0)
                 *out = SF_AGG_STALE;
@@ -471,6 +507,101 @@ done:
     return rc;
 }
 
+/* ---- unref messages (bus/msg_unref.h) ---- */
+
+/* 1 when ref is to be removed: exactly `ref`, or any tag of `prefix`
+ * ("registry/repo:"). */
+static int unref_match(const char *ref, const char *exact, const char *prefix)
+{
+    return exact ? strcmp(ref, exact) == 0 : strncmp(ref, prefix, strlen(prefix)) == 0;
+}
+
+/* Remove the matching refs from image's stored view (compare-and-apply). */
+static int unref_update(sf_agg *a, const char *image, const char *exact, const char *prefix,
+                        sf_agg_outcome *out, sf_error *err)
+{
+    for (int attempt = 0; attempt < AGG_CAS_TRIES; attempt++) {
+        char *cur = NULL, *raw = NULL;
+        size_t rl = 0, k = 0;
+        sf_agg_view *old = NULL, *nv = NULL;
+        sf_agg_plan plan = {0};
+        int applied = 0, rc;
+        *out = SF_AGG_NOVIEW;
+        if ((rc = hget(a, a->order, image, &cur, NULL, err)) == SF_OK && cur)
+            rc = hget(a, a->views, image, &raw, &rl, err);
+        if (rc == SF_OK && cur && raw && (rc = sf_agg_view_parse(raw, rl, &old, err)) == SF_OK &&
+            (rc = sf_agg_view_parse(raw, rl, &nv, err)) == SF_OK) {
+            for (size_t i = 0; i < nv->nrefs; i++) {
+                if (unref_match(nv->refs[i], exact, prefix))
+                    free(nv->refs[i]);
+                else
+                    nv->refs[k++] = nv->refs[i];
+            }
+            *out = SF_AGG_DUPLICATE; /* nothing of it left to remove */
+            if (k != nv->nrefs) {
+                nv->nrefs = k;
+                if ((rc = sf_agg_plan_refs(&plan, a->prefix, old, nv, err)) == SF_OK)
+                    rc = apply_plan(a, &plan, image, cur, cur, raw, &applied, err);
+                *out = applied ? SF_AGG_APPLIED : SF_AGG_STALE;
+            }
+        }
+        sf_agg_plan_clear(&plan);
+        sf_agg_view_free(old);
+        sf_agg_view_free(nv);
+        free(raw);
+        free(cur);
+        if (rc != SF_OK || *out != SF_AGG_STALE)
+            return rc; /* STALE here: the view moved under us, read again */
+    }
+    return sf_error_set(err, SF_EINTERNAL, "fleet view of %s kept moving", image);
+}
+
+/* The digest a deleted tag resolved to, and the platform images of an
+ * index digest: every view that may list the refs. */
+static int unref_images(sf_agg *a, const char *target, sf_kv_reply **members, sf_error *err)
+{
+    char key[SF_KEY_MAX];
+    int rc = sf_keys_agg_index(key, a->prefix, target, err);
+    const char *argv[] = {"SMEMBERS", key};
+    return rc != SF_OK ? rc : sf_kv_argv(a->kv, a->shard, 2, argv, NULL, members, err);
+}
+
+int sf_agg_apply_unref(sf_agg *a, const char *json, size_t len, sf_agg_outcome *out,
+                       sf_error *err)
+{
+    sf_unref_msg m;
+    char exact[1024], prefix[1024], *target = NULL;
+    sf_kv_reply *mem = NULL;
+    int rc = sf_unref_decode(json, len, &m, err);
+    *out = SF_AGG_NOVIEW;
+    if (rc != SF_OK)
+        goto done;
+    snprintf(prefix, sizeof prefix, "%s/%s:", m.registry, m.repository);
+    snprintf(exact, sizeof exact, "%s%s", prefix, m.tag ? m.tag : "");
+    if (m.tag)
+        rc = hget(a, a->refs, exact, &target, NULL, err);
+    else if (!(target = sf_strdup(m.digest)))
+        rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+    if (rc != SF_OK || !target)
+        goto done;
+    if ((rc = unref_images(a, target, &mem, err)) != SF_OK)
+        goto done;
+    int seen[SF_AGG_NOVIEW + 1] = {0};
+    for (size_t i = 0; rc == SF_OK && i <= (mem->type == SF_KV_ARR ? mem->nelem : 0); i++) {
+        const char *img = i == 0 ? target : mem->elem[i - 1].str;
+        sf_agg_outcome o = SF_AGG_NOVIEW;
+        if (img && (rc = unref_update(a, img, m.tag ? exact : NULL, prefix, &o, err)) == SF_OK)
+            seen[o] = 1;
+    }
+    *out = seen[SF_AGG_APPLIED] ? SF_AGG_APPLIED : seen[SF_AGG_DUPLICATE] ? SF_AGG_DUPLICATE
+                                                                          : SF_AGG_NOVIEW;
+done:
+    sf_kv_reply_free(mem);
+    free(target);
+    sf_unref_clear(&m);
+    return rc;
+}
+
 /* The document's top-level schema is the refs message's. The byte search
  * keeps results (the bulk, and large) from a second parse. */
 static int is_refs_doc(const char *json, size_t len)
@@ -488,6 +619,17 @@ static int is_refs_doc(const char *json, size_t len)
 int sf_agg_apply(sf_agg *a, const char *json, size_t len, int *is_refs, sf_agg_outcome *out,
                  sf_error *err)
 {
+    if (sf_unref_maybe(json, len) && !sf_refs_maybe(json, len)) {
+        json_error_t je;
+        json_t *d = json_loadb(json, len, 0, &je);
+        const char *schema = json_string_value(json_object_get(d, "schema"));
+        int unref = schema && strcmp(schema, SF_UNREF_SCHEMA) == 0;
+        json_decref(d);
+        if (unref) {
+            *is_refs = 2;
+            return sf_agg_apply_unref(a, json, len, out, err);
+        }
+    }
     *is_refs = is_refs_doc(json, len);
     if (*is_refs)
         return sf_agg_apply_refs(a, json, len, out, err);

@@ -5,6 +5,10 @@
  * digests (the reverse index rematch uses), counts per registry /
  * repository / severity / fixable, and run progress.
  *
+ * Push runs (run ids "push-...", coordinator/events.h) carry refs that
+ * are additions, not a digest's full tag list: they join the stored refs
+ * (agg.c merge_refs).
+ *
  * Idempotence: an offset is committed only after its update is in Redis;
  * a redelivered or duplicated result is recognised by the replacement rule
  * of agg_view.h and changes nothing. Every update of the fleet view is one
@@ -83,8 +87,20 @@ int sf_agg_apply_result(sf_agg *a, const char *json, size_t len, sf_agg_outcome 
 int sf_agg_apply_refs(sf_agg *a, const char *json, size_t len, sf_agg_outcome *out,
                       sf_error *err);
 
-/* Either kind of message of the results topic, by its schema: a refs
- * message (*is_refs = 1) or a result. */
+/* Fold one `scanfarm.unref/v1` message (bus/msg_unref.h: a registry
+ * deleted a tag or a manifest) into the fleet view: the tag's ref, or
+ * every ref of the repository pointing at the deleted manifest, leaves the
+ * views of the digest and of its platform images (an index), and the ref
+ * map (so `query image` no longer answers for it). The images stay in the
+ * fleet totals, unreferenced, until they are scanned again or expire with
+ * the next enumeration's refs. SF_AGG_APPLIED when a ref was removed,
+ * SF_AGG_DUPLICATE when none was left to remove, SF_AGG_NOVIEW when the
+ * ref or digest is unknown. */
+int sf_agg_apply_unref(sf_agg *a, const char *json, size_t len, sf_agg_outcome *out,
+                       sf_error *err);
+
+/* Any message of the results topic, by its schema: a refs message
+ * (*is_refs = 1), an unref message (*is_refs = 2) or a result. */
 int sf_agg_apply(sf_agg *a, const char *json, size_t len, int *is_refs, sf_agg_outcome *out,
                  sf_error *err);
 
@@ -129,6 +145,7 @@ typedef struct sf_agg_loop_stats {
     uint64_t results, applied, duplicates, stale, bad, dlq;
     uint64_t refs;   /* refs messages (counted in applied/duplicates/stale too) */
     uint64_t noview; /* refs messages for images without a stored result */
+    uint64_t unrefs; /* unref messages (deleted tags and manifests) */
 } sf_agg_loop_stats;
 
 int sf_agg_loop(const sf_agg_loop_opts *o, sf_agg_loop_stats *st, sf_error *err);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "agg.h"
+#include "events.h"
 #include "base/log.h"
 #include "base/metrics.h"
 #include "bus/kcons.h"
@@ -82,7 +83,8 @@ static int handle(sf_agg *a, const sf_agg_loop_opts *o, int is_dlq, sf_kmsg *m,
                 st->dlq++;
             } else {
                 st->results += !is_refs;
-                st->refs += is_refs;
+                st->refs += is_refs == 1;
+                st->unrefs += is_refs == 2;
                 st->noview += oc == SF_AGG_NOVIEW;
                 st->applied += oc == SF_AGG_APPLIED;
                 st->duplicates += oc == SF_AGG_DUPLICATE;
@@ -251,11 +253,17 @@ int sf_agg_latest_run(sf_kv *kv, const char *prefix, char *out, size_t outlen, s
     if ((rc = sf_keys_agg_shard(shard, prefix, err)) != SF_OK ||
         (rc = sf_keys_agg(runs, prefix, "runs", err)) != SF_OK)
         return rc;
-    const char *argv[] = {"ZREVRANGE", runs, "0", "0"};
+    /* Push runs (events.h) are not enumeration runs: a report of "the
+     * latest run" means the latest enumeration. 64 push hours back is
+     * more than the default 24 h interval leaves between two runs. */
+    const char *argv[] = {"ZREVRANGE", runs, "0", "63"};
     if ((rc = cmd(kv, shard, &r, err, 4, argv)) != SF_OK)
         return rc;
-    if (r->type == SF_KV_ARR && r->nelem == 1 && r->elem[0].type == SF_KV_STR)
-        snprintf(out, outlen, "%s", r->elem[0].str);
+    for (size_t i = 0; r->type == SF_KV_ARR && i < r->nelem; i++)
+        if (r->elem[i].type == SF_KV_STR && !sf_events_is_push_run(r->elem[i].str)) {
+            snprintf(out, outlen, "%s", r->elem[i].str);
+            break;
+        }
     sf_kv_reply_free(r);
     return SF_OK;
 }

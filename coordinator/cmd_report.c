@@ -390,7 +390,7 @@ static int aggregate_file(sf_kv *kv, const char *prefix, const char *path)
             continue;
         }
         n[oc]++;
-        nrefs += is_refs;
+        nrefs += is_refs == 1;
     }
     fprintf(stderr,
             "scanfarm aggregate: %zu applied, %zu duplicates, %zu stale, %zu unusable "

@@ -18,6 +18,7 @@
 
 #include "base/buf.h"
 #include "cache/keys.h"
+#include "events_opts.h"
 #include "yaml2json.h"
 #include "sf_version.h"
 
@@ -109,6 +110,7 @@ static const sf_opt G_OPTS[] = {
      "SCANFARM_CACHE_UNAUTHENTICATED", 0, 0, 0,
      "trust cached results without a secret (whoever can write Redis then decides which "
      "digests are skipped); without a secret and false nothing is skipped"},
+    SF_EVENTS_G_OPTS,
 };
 
 static const sf_opt R_OPTS[] = {

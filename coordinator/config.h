@@ -49,6 +49,21 @@ typedef struct sf_regcfg {
     sf_strlist platforms;    /* "os/arch[/variant]"; empty = global default */
 } sf_regcfg;
 
+/* The webhook intake (events.h); rows in events_opts.h. */
+typedef struct sf_eventscfg {
+    char *listen;            /* host:port; NULL = no listener */
+    char *tls_cert, *tls_key;
+    char *token_distribution, *token_harbor, *token_acr, *token_cloudevents; /* secret */
+    char *token_file_distribution, *token_file_harbor, *token_file_acr,
+        *token_file_cloudevents;
+    long max_body;           /* bytes */
+    long merge_ms;           /* longest a push waits for others of its digest */
+    long quiet_ms;           /* publish early after this long without events (0 = never) */
+    long ack_timeout_ms;     /* longest a request waits for its delivery reports */
+    char *priority_topic;
+    sf_strlist allow_hosts;  /* registries events may name; empty = any */
+} sf_eventscfg;
+
 typedef struct sf_coordcfg {
     char *config;        /* file path */
     char *kafka;         /* bootstrap servers */
@@ -82,6 +97,7 @@ typedef struct sf_coordcfg {
     char *cache_secret_file; /* the farm's cache MAC secret, from a file */
     char *cache_secret;  /* secret: the same, from the environment or the file */
     int cache_unauthenticated; /* trust unsealed image entries (no secret) */
+    sf_eventscfg events; /* scan on push (events.h) */
     sf_regcfg *regs;     /* effective registries (file + --registry) */
     size_t nregs;
 } sf_coordcfg;

@@ -2,7 +2,9 @@
  * scanfarm-coordinator: enumerate registries and publish scan jobs.
  *
  * Loads the configuration (file < environment < flags), then runs an
- * enumeration now and, unless --once, again every --interval. SIGINT /
+ * enumeration now and, unless --once, again every --interval. With
+ * --events-listen it also serves registry webhooks (events.h) the whole
+ * time; with no registry configured it only serves them. SIGINT /
  * SIGTERM stop the current run at the next request, wait for the
  * delivery reports of the jobs already produced, and exit.
  *
@@ -22,6 +24,7 @@
 #include "cache/cmac.h"
 #include "config.h"
 #include "enumerate.h"
+#include "events.h"
 #include "run.h"
 #include "schedule.h"
 #include "vuln/vdb.h"
@@ -125,6 +128,8 @@ int main(int argc, char **argv)
     sf_kprod *prod = NULL, *refs_prod = NULL;
     sf_kv *kv = NULL;
     sf_cmac *mac = NULL;
+    sf_events *events = NULL;
+    sf_sched *ev_sched = NULL;
     int action = 0, status = 2;
     sf_log_init_from_env();
     if (sf_coordcfg_load(&cfg, argc, argv, &action, &err)) {
@@ -154,9 +159,9 @@ int main(int argc, char **argv)
         sf_log_set_level(lvl);
     if (cfg.debug)
         sf_log_set_debug(cfg.debug);
-    if (cfg.nregs == 0) {
+    if (cfg.nregs == 0 && !cfg.events.listen) {
         fprintf(stderr, "scanfarm-coordinator: no registry configured (--registry URL or a "
-                        "config file with \"registries\")\n");
+                        "config file with \"registries\") and no --events-listen\n");
         status = 64;
         goto done;
     }
@@ -189,6 +194,23 @@ int main(int argc, char **argv)
             goto done;
         }
     }
+    if (cfg.events.listen) {
+        /* One scheduler for the listener's lifetime: the DB version it
+         * skips for is read at start (restart to follow a new DB). */
+        ev_sched = run_sched(&cfg, kv, mac);
+        sf_events_opts eo = {.cfg = &cfg, .sched = ev_sched};
+        if (sf_events_new(&events, &eo, &err)) {
+            fprintf(stderr, "scanfarm-coordinator: %s\n", err.msg);
+            status = 64;
+            goto done;
+        }
+        if (cfg.nregs == 0) {
+            while (!g_cancel)
+                wait_interval(1);
+            status = 0;
+            goto done;
+        }
+    }
     for (;;) {
         status = one_run(&cfg, prod, refs_prod, kv, mac);
         if (cfg.once || g_cancel)
@@ -199,6 +221,8 @@ int main(int argc, char **argv)
             break;
     }
 done:
+    sf_events_free(events); /* before the scheduler and Redis it borrows */
+    sf_sched_free(ev_sched);
     sf_kprod_free(refs_prod);
     sf_kprod_free(prod);
     sf_kv_free(kv);

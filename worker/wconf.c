@@ -40,6 +40,9 @@ static const opt opts[] = {
     {"db", OPT_STR, S(db), 0, NULL, 0, 0, 0, "vulnerability DB file (unset = report packages only)"},
     {"group", OPT_STR, S(group), 0, "scanfarm-workers", 0, 0, 0, "Kafka consumer group"},
     {"jobs-topic", OPT_STR, S(jobs_topic), 0, "scanfarm.jobs", 0, 0, 0, "topic of scan jobs"},
+    {"priority-topic", OPT_STR, S(priority_topic), 0, NULL, 0, 0, 0,
+     "topic of event (scan-on-push) jobs, taken before the jobs topic; unset = <jobs-topic>"
+     ".priority, \"none\" = off"},
     {"results-topic", OPT_STR, S(results_topic), 0, "scanfarm.results", 0, 0, 0, "topic of results"},
     {"dlq-topic", OPT_STR, S(dlq_topic), 0, "scanfarm.dlq", 0, 0, 0, "dead-letter topic"},
     {"cache-ttl", OPT_INT, S(cache_ttl), 0, "604800", 60, 31536000, 0,

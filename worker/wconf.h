@@ -30,6 +30,7 @@ typedef struct sf_wconf {
     char *db;                /* vulnerability DB file (NULL = no matching) */
     char *group;
     char *jobs_topic, *results_topic, *dlq_topic;
+    char *priority_topic;    /* event jobs; NULL = <jobs_topic>.priority, "none" = off */
     long cache_ttl;          /* seconds */
     long lock_ttl_ms;
     long max_attempts;       /* starts of one job before it goes to the DLQ */

@@ -27,6 +27,7 @@
 typedef struct wjob {
     struct sf_worker *w;
     sf_kmsg *msg;           /* the Kafka message; handed to kcons at the end */
+    sf_kcons *cons;         /* the consumer msg came from (jobs or priority) */
     sf_job job;             /* decoded job (valid when decoded) */
     int decoded;
     char decode_err[SF_ERRMSG_MAX];
@@ -58,6 +59,8 @@ struct sf_worker {
     sf_cmac *cmac;          /* the farm's cache secret (NULL: none) */
     sf_kprod *prod;
     sf_kcons *cons;
+    sf_kcons *pcons;        /* priority topic (event jobs), NULL = off */
+    char ptopic[256];       /* its topic */
     sf_httpd *httpd;
     sf_metrics *m;
     char owner[100];        /* "<host>-<pid>-<random>": lock owner, heartbeat, DLQ records */
@@ -85,6 +88,7 @@ struct sf_worker {
 
 uint64_t sf_w_now_ms(void);
 /* Queue a job for the scan threads. */
+void sf_w_enqueue_front(struct sf_worker *w, wjob *j);
 void sf_w_enqueue(struct sf_worker *w, wjob *j);
 /* Run one job on a scan thread. */
 void sf_w_process(struct sf_worker *w, wslot *slot, wjob *j);

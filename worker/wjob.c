@@ -31,6 +31,7 @@ wjob *sf_w_job_new(struct sf_worker *w, sf_kmsg *m)
         return NULL;
     j->w = w;
     j->msg = m;
+    j->cons = w->cons;
     j->t_polled_ms = sf_w_now_ms();
     sf_error e = SF_ERROR_INIT;
     if (sf_job_decode(m->value, m->len, &j->job, &e) == SF_OK)
@@ -99,7 +100,7 @@ static void finish(struct sf_worker *w, wjob *j)
         SF_ERROR("worker", "results not delivered, job handed back for redelivery|run=%s digest=%s",
                  jrun(j), jdigest(j));
         sf_metric_inc(w->m_jobs, "handed_back");
-        sf_kcons_release(w->cons, j->msg);
+        sf_kcons_release(j->cons, j->msg);
     } else {
         uint64_t enq = j->decoded ? rfc3339_ms(j->job.enqueued_at) : 0;
         if (enq && wall_ms() >= enq)
@@ -109,7 +110,7 @@ static void finish(struct sf_worker *w, wjob *j)
         SF_INFO("worker", "job done|run=%s digest=%s outcome=%s results=%d errors=%d ms=%llu",
                 jrun(j), jdigest(j), j->outcome ? j->outcome : "ok", j->nresults, j->nerrors,
                 (unsigned long long)(sf_w_now_ms() - j->t_polled_ms));
-        sf_kcons_done(w->cons, j->msg);
+        sf_kcons_done(j->cons, j->msg);
     }
     j->msg = NULL;
     sf_w_job_free(j);

@@ -47,6 +47,24 @@ void sf_w_enqueue(struct sf_worker *w, wjob *j)
     pthread_mutex_unlock(&w->qmu);
 }
 
+/* Event jobs (the priority topic) go ahead of every queued bulk job. */
+void sf_w_enqueue_front(struct sf_worker *w, wjob *j)
+{
+    pthread_mutex_lock(&w->qmu);
+    j->next = w->qhead;
+    w->qhead = j;
+    if (!w->qtail)
+        w->qtail = j;
+    pthread_cond_signal(&w->qcv);
+    pthread_mutex_unlock(&w->qmu);
+}
+
+/* Messages out on both consumers. */
+static int in_flight(struct sf_worker *w)
+{
+    return sf_kcons_in_flight(w->cons) + (w->pcons ? sf_kcons_in_flight(w->pcons) : 0);
+}
+
 /* Next job, or NULL when told to quit. */
 static wjob *dequeue(struct sf_worker *w)
 {
@@ -104,7 +122,7 @@ static int route_healthz(void *ctx, const sf_http_req *req, sf_buf *body, const 
         up += (size_t)sf_kv_node_up(w->kv, i);
     sf_buf_printf(body, "%s\nconsumer_loop_age_ms %llu\nredis_nodes_up %zu/%zu\nin_flight %d\n",
                   draining ? "draining" : stalled ? "stalled" : "ok", (unsigned long long)age, up,
-                  sf_kv_nodes(w->kv), sf_kcons_in_flight(w->cons));
+                  sf_kv_nodes(w->kv), in_flight(w));
     return draining || stalled ? 503 : 200;
 }
 
@@ -170,7 +188,27 @@ static int open_kafka(struct sf_worker *w, sf_error *err)
                         .topic = w->cfg->jobs_topic, .client_id = w->cfg->client_id,
                         .max_in_flight = (int)w->cfg->concurrency * 2,
                         .session_timeout_ms = (int)w->cfg->session_timeout_ms};
-    return sf_kcons_new(&w->cons, &co, err);
+    if ((rc = sf_kcons_new(&w->cons, &co, err)) != SF_OK)
+        return rc;
+    /* Event jobs: a consumer of their own, in a group of its own, so a
+     * push is taken as soon as it arrives whatever the bulk topic holds
+     * (its in-flight cap is separate from the bulk consumer's). */
+    const char *pt = w->cfg->priority_topic;
+    if (pt && strcmp(pt, "none") == 0)
+        return SF_OK;
+    char pgroup[300];
+    if (pt)
+        snprintf(w->ptopic, sizeof w->ptopic, "%s", pt);
+    else
+        snprintf(w->ptopic, sizeof w->ptopic, "%s.priority", w->cfg->jobs_topic);
+    snprintf(pgroup, sizeof pgroup, "%s.priority", w->cfg->group);
+    /* A paused partition resumes with the next fetch, and an idle fetch
+     * waits fetch.wait.max.ms (500 ms by default) on the broker: pushes
+     * then start in steps of half a second. Event jobs are few and want
+     * latency, so their fetches wait at most 20 ms. */
+    static const char *const pextra[] = {"fetch.wait.max.ms=20", NULL};
+    co.topic = w->ptopic, co.group = pgroup, co.extra = pextra;
+    return sf_kcons_new(&w->pcons, &co, err);
 }
 
 /* Worker id "<host>-<pid>-<random>": unique even when every container's
@@ -277,8 +315,7 @@ static void watchdog(struct sf_worker *w)
  * their delivery reports up to the grace period. */
 static int drain(struct sf_worker *w)
 {
-    SF_INFO("worker", "draining|grace_s=%ld in_flight=%d", w->cfg->grace,
-            sf_kcons_in_flight(w->cons));
+    SF_INFO("worker", "draining|grace_s=%ld in_flight=%d", w->cfg->grace, in_flight(w));
     pthread_mutex_lock(&w->qmu);
     wjob *q = w->qhead;
     w->qhead = w->qtail = NULL;
@@ -287,42 +324,55 @@ static int drain(struct sf_worker *w)
     pthread_mutex_unlock(&w->qmu);
     for (wjob *n; q; q = n) {
         n = q->next;
-        sf_kcons_release(w->cons, q->msg);
+        sf_kcons_release(q->cons, q->msg);
         q->msg = NULL;
         sf_w_job_free(q);
     }
     uint64_t deadline = sf_w_now_ms() + (uint64_t)w->cfg->grace * 1000u;
-    while ((atomic_load(&w->idle_threads) < w->nslots || sf_kcons_in_flight(w->cons) > 0) &&
+    while ((atomic_load(&w->idle_threads) < w->nslots || in_flight(w) > 0) &&
            sf_w_now_ms() < deadline) {
         sf_kprod_poll(w->prod);
         sleep_ms(20);
     }
-    int clean = atomic_load(&w->idle_threads) == w->nslots && sf_kcons_in_flight(w->cons) == 0;
+    int clean = atomic_load(&w->idle_threads) == w->nslots && in_flight(w) == 0;
     if (!clean)
         SF_WARN("worker", "grace period over: unfinished jobs will be redelivered|in_flight=%d",
-                sf_kcons_in_flight(w->cons));
+                in_flight(w));
     return clean ? SF_OK : SF_ETIMEOUT;
 }
 
 int sf_worker_run(sf_worker *w, sf_error *err)
 {
     int rc = SF_OK;
-    SF_INFO("worker", "started|topic=%s group=%s concurrency=%ld redis_nodes=%zu owner=%s",
-            w->cfg->jobs_topic, w->cfg->group, w->cfg->concurrency, w->cfg->nredis, w->owner);
+    SF_INFO("worker", "started|topic=%s priority_topic=%s group=%s concurrency=%ld "
+                      "redis_nodes=%zu owner=%s",
+            w->cfg->jobs_topic, w->pcons ? w->ptopic : "none", w->cfg->group, w->cfg->concurrency, w->cfg->nredis, w->owner);
     heartbeat(w, 1);
     while (!atomic_load(&w->stopping) && !g_stop) {
         sf_kmsg *m = NULL;
         heartbeat(w, 0);
         atomic_store(&w->last_poll_ms, sf_w_now_ms());
-        rc = sf_kcons_poll(w->cons, 100, &m, err);
-        if (rc != SF_OK)
+        /* The priority topic first, without waiting; the bulk topic's
+         * wait bounds how long a push waits to be seen (50 ms). */
+        sf_kcons *from = w->pcons;
+        if (from && (rc = sf_kcons_poll(from, 0, &m, err)) != SF_OK)
             break;
+        if (!m) {
+            from = w->cons;
+            if ((rc = sf_kcons_poll(from, w->pcons ? 50 : 100, &m, err)) != SF_OK)
+                break;
+        }
         if (m) {
             wjob *j = sf_w_job_new(w, m);
-            if (j)
-                sf_w_enqueue(w, j);
-            else
-                sf_kcons_release(w->cons, m);
+            if (j) {
+                j->cons = from;
+                if (from == w->pcons)
+                    sf_w_enqueue_front(w, j);
+                else
+                    sf_w_enqueue(w, j);
+            } else {
+                sf_kcons_release(from, m);
+            }
         }
         sf_kprod_poll(w->prod);
         /* After a fatal producer error every publish fails: taking more
@@ -353,6 +403,8 @@ int sf_worker_run(sf_worker *w, sf_error *err)
     }
     sf_kcons_close(w->cons); /* commits what finished, leaves the group */
     w->cons = NULL;
+    sf_kcons_close(w->pcons);
+    w->pcons = NULL;
     return rc;
 }
 
@@ -372,6 +424,8 @@ void sf_worker_free(sf_worker *w)
     sf_httpd_stop(w->httpd);
     if (w->cons)
         sf_kcons_close(w->cons);
+    if (w->pcons)
+        sf_kcons_close(w->pcons);
     sf_kprod_free(w->prod);
     sf_lcache_free(w->lc);
     sf_cmac_free(w->cmac);

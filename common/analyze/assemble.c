@@ -101,7 +101,7 @@ static int apply_layer(survivors *s, const sf_inventory *inv, int layer)
     }
     for (size_t i = 0; i < inv->nsrcs; i++)
         s->v[s->n++] = (sref){&inv->srcs[i], layer, i};
-    if (s->n > 1) /* s->v is still NULL while no layer had sources */
+    if (s->n) /* s->v is NULL while nothing survived (an empty layer) */
         qsort(s->v, s->n, sizeof *s->v, sref_cmp);
     /* Same path: only the highest layer's sources survive. Sorted by
      * (path, layer), so the last of each run has the highest layer. */

@@ -192,32 +192,44 @@ static void *httpd_main(void *arg)
     return NULL;
 }
 
+int sf_httpd_listen(const char *addr, int port, int backlog, int *fd, int *bound, sf_error *err)
+{
+    *fd = -1;
+    if (port < 0 || port > 65535)
+        return sf_error_set(err, SF_EINVAL, "bad HTTP server port %d", port);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, addr ? addr : "127.0.0.1", &sa.sin_addr) != 1)
+        return sf_error_set(err, SF_ECONFIG, "bad listen address '%.64s'", addr);
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    socklen_t sl = sizeof sa;
+    if (s < 0 || setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(s, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(s, backlog) != 0 ||
+        getsockname(s, (struct sockaddr *)&sa, &sl) != 0) {
+        int e = errno;
+        if (s >= 0)
+            close(s);
+        return sf_error_set(err, SF_EIO, "cannot listen on %s:%d: %s", addr ? addr : "127.0.0.1",
+                            port, strerror(e));
+    }
+    *fd = s;
+    *bound = ntohs(sa.sin_port);
+    return SF_OK;
+}
+
 int sf_httpd_start(sf_httpd **out, const char *addr, int port, const sf_httpd_route *routes,
                    size_t nroutes, sf_error *err)
 {
     *out = NULL;
-    if (nroutes > MAX_ROUTES || port < 0 || port > 65535)
+    if (nroutes > MAX_ROUTES)
         return sf_error_set(err, SF_EINVAL, "bad HTTP server arguments");
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (inet_pton(AF_INET, addr ? addr : "127.0.0.1", &sa.sin_addr) != 1)
-        return sf_error_set(err, SF_ECONFIG, "bad listen address '%.64s'", addr);
     sf_httpd *h = calloc(1, sizeof *h);
     if (!h)
         return sf_error_set(err, SF_ENOMEM, "out of memory");
-    h->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    socklen_t sl = sizeof sa;
-    if (h->fd < 0 || setsockopt(h->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-        bind(h->fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(h->fd, 16) != 0 ||
-        getsockname(h->fd, (struct sockaddr *)&sa, &sl) != 0) {
-        int e = errno;
-        if (h->fd >= 0)
-            close(h->fd);
+    int rc = sf_httpd_listen(addr, port, 16, &h->fd, &h->port, err);
+    if (rc != SF_OK) {
         free(h);
-        return sf_error_set(err, SF_EIO, "cannot listen on %s:%d: %s", addr ? addr : "127.0.0.1",
-                            port, strerror(e));
+        return rc;
     }
-    h->port = ntohs(sa.sin_port);
     memcpy(h->routes, routes, nroutes * sizeof *routes);
     h->nroutes = nroutes;
     if (pthread_create(&h->thr, NULL, httpd_main, h) != 0) {

@@ -51,6 +51,11 @@ typedef struct sf_httpd sf_httpd;
  * start the server thread. routes is borrowed (nroutes <= 16). */
 int sf_httpd_start(sf_httpd **out, const char *addr, int port, const sf_httpd_route *routes,
                    size_t nroutes, sf_error *err);
+/* A listening TCP socket on addr:port (port 0 picks a free one, written
+ * to *bound), close-on-exec, SO_REUSEADDR. Shared with the coordinator's
+ * events listener. SF_ECONFIG bad address, SF_EIO bind/listen failed. */
+int sf_httpd_listen(const char *addr, int port, int backlog, int *fd, int *bound, sf_error *err);
+
 /* The port actually bound. */
 int sf_httpd_port(const sf_httpd *h);
 /* Stop the thread, close the socket, free. NULL-safe. */

@@ -9,7 +9,7 @@ SRC=${SF_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 work=$(mktemp -d /tmp/bench-smoke.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 SF_BUILD=$(dirname "$SF_BIN") SF_BENCH_RESULTS=$work SF_BENCH_WORK=$work/w "$SRC/bench/run" --repos 3 --tags 2 \
-    --workers 2 --sweep 1 --seed 7 --json "$work/out.json" >"$work/out.txt" 2>&1 ||
+    --workers 2 --sweep 1 --seed 7 --push 1 --json "$work/out.json" >"$work/out.txt" 2>&1 ||
     { tail -n 40 "$work/out.txt"; exit 1; }
 python3 - "$work/out.json" <<'PY'
 import json, sys
@@ -29,5 +29,6 @@ assert c["planted_packages_missed"] == 0, c
 assert d["cold"]["results"] == d["cold"]["expected"], d["cold"]
 assert d["analyses_per_unique_layer"] == 1.0, d["cold"]
 assert d["warm"]["cache_hit_ratio"] == 1.0, d["warm"]
+assert d["push"]["bursts"]["1"]["results"] == 1, d.get("push")
 print("bench smoke ok:", d["images_per_s"], "images/s,", c["found"], "findings found")
 PY

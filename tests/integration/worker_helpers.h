@@ -194,7 +194,11 @@ static inline void wt_tail(const char *path, int lines)
  * test can remove what it pushed, blobs included: the shared registry can
  * only unlink a blob from a repository, its bytes stay until an offline
  * garbage collection). Returns its pid once /v2/ answers, -1 otherwise. */
-static inline pid_t wt_registry_start(const char *dir, int port)
+/* wt_registry_start with extra YAML appended to the config (e.g.
+ * notifications) and, when logpath is set, the access log (info level)
+ * written there. */
+static inline pid_t wt_registry_start_cfg(const char *dir, int port, const char *extra,
+                                          const char *logpath)
 {
     char cfg[512];
     snprintf(cfg, sizeof cfg, "%s/config.yml", dir);
@@ -202,15 +206,15 @@ static inline pid_t wt_registry_start(const char *dir, int port)
     if (!f)
         return -1;
     fprintf(f,
-            "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\n"
+            "version: 0.1\nlog:\n  level: %s\n  accesslog:\n    disabled: %s\n"
             "storage:\n  filesystem:\n    rootdirectory: %s/data\n  delete:\n    enabled: true\n"
-            "http:\n  addr: 127.0.0.1:%d\n",
-            dir, port);
+            "http:\n  addr: 127.0.0.1:%d\n%s",
+            logpath ? "info" : "warn", logpath ? "false" : "true", dir, port, extra ? extra : "");
     fclose(f);
     char *argv[] = {"/usr/bin/docker-registry", "serve", cfg, NULL};
     if (access(argv[0], X_OK) != 0)
         return -1;
-    pid_t pid = wt_spawn(argv, NULL);
+    pid_t pid = wt_spawn(argv, logpath);
     for (int i = 0; i < 150; i++) {
         char page[512];
         if (wt_http_get(port, "/v2/", page, sizeof page) == 0 && strstr(page, " 200 "))
@@ -218,6 +222,11 @@ static inline pid_t wt_registry_start(const char *dir, int port)
         wt_sleep_ms(100);
     }
     return -1;
+}
+
+static inline pid_t wt_registry_start(const char *dir, int port)
+{
+    return wt_registry_start_cfg(dir, port, NULL, NULL);
 }
 
 /* One image of the corpus, as tests/fixtures/push-corpus lists it. */

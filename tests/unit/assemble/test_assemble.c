@@ -264,6 +264,19 @@ static void test_assemble_layers__delete_replace_and_opaque(void **state)
         sf_inventory_free(inv[i]);
 }
 
+/* An image whose only layer holds nothing the analyzers want (an empty
+ * tar): no sources at all. UBSan flagged qsort(NULL, 0) here. */
+static void test_assemble_rules__empty_layer(void **state)
+{
+    (void)state;
+    sf_inventory *l[1];
+    assert_int_equal(sf_inventory_new(&l[0]), SF_OK);
+    sf_image_inv *img = assemble(l, 1);
+    assert_non_null(img);
+    sf_image_inv_free(img);
+    sf_inventory_free(l[0]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +284,7 @@ int main(void)
         cmocka_unit_test(test_assemble_rules__os_fallbacks_and_notes),
         cmocka_unit_test(test_assemble_rules__npm_lockfile_shadowed_by_installed_tree),
         cmocka_unit_test(test_assemble_layers__delete_replace_and_opaque),
+        cmocka_unit_test(test_assemble_rules__empty_layer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

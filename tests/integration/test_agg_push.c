@@ -1,0 +1,180 @@
+/*
+ * The aggregator's rules for scan on push (coordinator/events.h) on the
+ * stack's Redis under a private prefix: refs of a push run add to a
+ * digest's refs (they never replace an enumeration's tag list); refs of
+ * an enumeration run no newer than them join them; a later enumeration
+ * replaces them; a stale result of a push run still brings its tag; the
+ * unref message removes a deleted tag, or every tag of a repository on a
+ * deleted manifest, from `query image`; "latest run" is an enumeration.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../unit/agg/agg_fix.h"
+#include "agg.h"
+#include "bus/msg_refs.h"
+#include "bus/msg_unref.h"
+#include "cache/keys.h"
+#include "report.h"
+#include "testutil.h"
+#include "worker_helpers.h"
+
+static sf_kv *kv;
+static sf_agg *agg;
+static char prefix[64];
+
+/* Every key of the test's prefix goes (worker_helpers.h). */
+static void wipe(void) { wt_redis_del_prefix(prefix); }
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *nodes[] = {sf_t_redis()};
+    sf_kv_opts o = {.nodes = nodes, .nnodes = 1};
+    snprintf(prefix, sizeof prefix, "aggpush-%d", (int)getpid());
+    if (sf_kv_new(&kv, &o, NULL) != SF_OK || sf_kv_ping(kv, 0, NULL) != SF_OK)
+        return -1;
+    return sf_agg_new(&agg, kv, prefix, NULL) == SF_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    wipe();
+    sf_agg_free(agg);
+    sf_kv_free(kv);
+    return 0;
+}
+
+static sf_agg_outcome result(char dc, const char *run, const char *at, const char *refs)
+{
+    sf_buf b;
+    sf_error e = SF_ERROR_INIT;
+    sf_agg_outcome oc = SF_AGG_NOVIEW;
+    sf_buf_init(&b, 0);
+    fix_result(&b, dc, run, "db1", at, refs, "CVE-2021-3711:openssl:1.1.1k-r0:1.1.1l-r0:HIGH",
+               NULL);
+    assert_int_equal(sf_agg_apply_result(agg, b.data, b.len, &oc, &e), SF_OK);
+    sf_buf_free(&b);
+    return oc;
+}
+
+static sf_agg_outcome refs_msg(char dc, const char *run, char **refs, size_t n)
+{
+    char d[72], *json = NULL;
+    size_t len = 0;
+    int is_refs = 0;
+    sf_agg_outcome oc = SF_AGG_NOVIEW;
+    char *images[] = {(char *)fix_digest(dc, d)};
+    sf_refs_msg m = {.run_id = (char *)run, .digest = d, .images = images, .nimages = 1,
+                     .refs = refs, .nrefs = n, .db_version = "db1",
+                     .produced_at = "2026-03-01T00:00:00.000Z"};
+    assert_int_equal(sf_refs_encode(&m, &json, &len, NULL), SF_OK);
+    assert_int_equal(sf_agg_apply(agg, json, len, &is_refs, &oc, NULL), SF_OK);
+    assert_int_equal(is_refs, 1);
+    free(json);
+    return oc;
+}
+
+static sf_agg_outcome unref(const char *repo, const char *digest, const char *tag)
+{
+    char *json = NULL;
+    size_t len = 0;
+    int is_refs = 0;
+    sf_agg_outcome oc = SF_AGG_NOVIEW;
+    sf_unref_msg m = {.registry = "reg.io", .repository = (char *)repo, .digest = (char *)digest,
+                      .tag = (char *)tag, .produced_at = "2026-03-01T00:00:00.000Z"};
+    assert_int_equal(sf_unref_encode(&m, &json, &len, NULL), SF_OK);
+    assert_int_equal(sf_agg_apply(agg, json, len, &is_refs, &oc, NULL), SF_OK);
+    assert_int_equal(is_refs, 2);
+    free(json);
+    return oc;
+}
+
+static int found(const char *ref)
+{
+    sf_buf q;
+    sf_buf_init(&q, 0);
+    int rc = sf_query_image(kv, prefix, ref, &q, NULL);
+    sf_buf_free(&q);
+    return rc == SF_OK;
+}
+
+static void test_agg_push__refs_add_up(void **state)
+{
+    (void)state;
+    wipe();
+    /* An enumeration run lists two tags of digest a. */
+    assert_int_equal(result('a', "run-1", "2026-03-01T00:00:00Z", "reg.io/x:1;reg.io/x:2"),
+                     SF_AGG_APPLIED);
+    usleep(5000); /* run ranks are first-seen milliseconds */
+    /* A push of a third tag (current result: a refs message) adds it. */
+    char *r3[] = {"reg.io/x:3"};
+    assert_int_equal(refs_msg('a', "push-20260301T00", r3, 1), SF_AGG_APPLIED);
+    assert_true(found("reg.io/x:1") && found("reg.io/x:2") && found("reg.io/x:3"));
+    assert_int_equal(refs_msg('a', "push-20260301T00", r3, 1), SF_AGG_DUPLICATE);
+    /* A redelivered result of the older enumeration keeps the pushed tag,
+     * and a late ref of that run joins. */
+    assert_int_equal(result('a', "run-1", "2026-03-01T00:00:00Z", "reg.io/x:1;reg.io/x:2"),
+                     SF_AGG_DUPLICATE);
+    assert_true(found("reg.io/x:3"));
+    char *r4[] = {"reg.io/x:4"};
+    assert_int_equal(refs_msg('a', "run-1", r4, 1), SF_AGG_APPLIED);
+    assert_true(found("reg.io/x:3") && found("reg.io/x:4"));
+    /* A push of digest b (new) under a tag, then a stale push-run result
+     * of it with another tag (the worker's answer to a redelivered event)
+     * still brings its tag. */
+    usleep(5000);
+    assert_int_equal(result('b', "push-20260301T01", "2026-03-01T01:00:00Z", "reg.io/y:1"),
+                     SF_AGG_APPLIED);
+    assert_int_equal(result('b', "push-20260301T00", "2026-03-01T00:30:00Z", "reg.io/y:2"),
+                     SF_AGG_STALE);
+    assert_true(found("reg.io/y:1") && found("reg.io/y:2"));
+    /* A new enumeration is the full list again: tags it did not see go. */
+    usleep(5000);
+    assert_int_equal(result('a', "run-2", "2026-03-02T00:00:00Z", "reg.io/x:1"),
+                     SF_AGG_APPLIED);
+    assert_true(found("reg.io/x:1"));
+    assert_false(found("reg.io/x:2") || found("reg.io/x:3") || found("reg.io/x:4"));
+    char latest[128];
+    assert_int_equal(sf_agg_latest_run(kv, prefix, latest, sizeof latest, NULL), SF_OK);
+    assert_string_equal(latest, "run-2"); /* not a push run */
+}
+
+static void test_agg_push__deletes(void **state)
+{
+    (void)state;
+    char d[72];
+    wipe();
+    assert_int_equal(result('c', "run-1", "2026-03-01T00:00:00Z",
+                            "reg.io/z:1;reg.io/z:2;reg.io/w:1"),
+                     SF_AGG_APPLIED);
+    /* A tag delete removes exactly that tag. */
+    assert_int_equal(unref("z", NULL, "1"), SF_AGG_APPLIED);
+    assert_false(found("reg.io/z:1"));
+    assert_true(found("reg.io/z:2") && found("reg.io/w:1"));
+    assert_int_equal(unref("z", NULL, "1"), SF_AGG_NOVIEW); /* redelivered: nothing left */
+    /* A manifest delete removes every tag of that repository on it. */
+    assert_int_equal(unref("z", fix_digest('c', d), NULL), SF_AGG_APPLIED);
+    assert_false(found("reg.io/z:2"));
+    assert_true(found("reg.io/w:1"));
+    assert_int_equal(unref("z", fix_digest('c', d), NULL), SF_AGG_DUPLICATE);
+    assert_int_equal(unref("q", fix_digest('e', d), NULL), SF_AGG_NOVIEW);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_agg_push__refs_add_up),
+        cmocka_unit_test(test_agg_push__deletes),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
