@@ -82,6 +82,11 @@ static const sf_opt G_OPTS[] = {
      1000000000, "cap of the per-run set of unique digests"},
     {"max_tags_per_repo", OT_LONG, G(max_tags_per_repo), "1000000", "SCANFARM_MAX_TAGS_PER_REPO",
      0, 1, 100000000, "tags listed per repository before the rest are ignored"},
+    {"max_pages", OT_LONG, G(max_pages), "100000", "SCANFARM_MAX_PAGES", 0, 1, 100000,
+     "pages of one registry's catalog (or one repository's tags) before the walk fails as "
+     "endless"},
+    {"max_repositories", OT_LONG, G(max_repositories), "10000000", "SCANFARM_MAX_REPOSITORIES", 0,
+     1, 10000000, "catalog entries of one registry before the walk fails as endless"},
     {"registry_failures", OT_INT, G(registry_failures), "20", "SCANFARM_REGISTRY_FAILURES", 0,
      1, 1000000, "consecutive failed requests after which a registry is skipped"},
     {"run_id", OT_STR, G(run_id), NULL, "SCANFARM_RUN_ID", 0, 0, 0,

@@ -39,6 +39,8 @@ typedef struct sf_http_opts {
     long backoff_max_ms;     /* cap of any one delay, Retry-After included */
     const volatile int *cancel; /* non-zero: abort sleeps and transfers */
     const char *ca_file;     /* CA bundle (PEM) replacing the system's, or NULL */
+    const struct sf_netpol *netpol; /* connect-time address policy; NULL = default
+                                     * (no link-local / metadata address) */
 } sf_http_opts;
 
 /* What one response said. Filled by sf_http_fetch. */
