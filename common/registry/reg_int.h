@@ -31,4 +31,10 @@ struct sf_reg {
 int sf_reg__fetch(sf_reg *r, const char *scope, sf_http_req *req, sf_http_resp *resp,
                   sf_error *err);
 
+/* Parse one list page body (catalog=1: "repositories", else "tags") as a
+ * walk does: invalid names skipped and counted, cb per valid name. For
+ * the fuzz target and tests. */
+int sf_reg__parse_names(sf_reg *r, int catalog, const void *data, size_t n, sf_reg_name_cb cb,
+                        void *ctx, sf_error *err);
+
 #endif

@@ -417,6 +417,18 @@ done:
     return rc;
 }
 
+int sf_reg__parse_names(sf_reg *r, int catalog, const void *data, size_t n, sf_reg_name_cb cb,
+                        void *ctx, sf_error *err)
+{
+    walk w = {.r = r, .key = catalog ? "repositories" : "tags", .ordered = catalog,
+              .valid = catalog ? sf_reg_valid_repo : sf_reg_valid_tag};
+    sf_buf body = {.data = (char *)data, .len = n, .cap = n, .max = n};
+    size_t count = 0;
+    int rc = walk_page(&w, &body, cb, ctx, &count, err);
+    walk_report(&w);
+    return rc;
+}
+
 int sf_reg_catalog(sf_reg *r, int page_size, sf_reg_name_cb cb, void *ctx, sf_error *err)
 {
     char url[REG_URL_MAX];
