@@ -4,38 +4,18 @@
  * running. (The connect-time refusal of metadata addresses is covered by
  * unit_registry_test_netpol; through a worker it yields a scan report
  * with an error, whose publishing is issue 12 item 1's fix.) */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
 #include <cmocka.h>
 
+#include "t_listener.h"
 #include "testutil.h"
 #include "worker_helpers.h"
 
 static const char *D1 = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
-
-typedef struct listener {
-    int fd, port, conns;
-    pthread_t th;
-} listener;
-
-static void *serve(void *arg)
-{
-    listener *l = arg;
-    for (;;) {
-        int c = accept(l->fd, NULL, NULL);
-        if (c < 0)
-            return NULL;
-        __atomic_add_fetch(&l->conns, 1, __ATOMIC_SEQ_CST);
-        close(c);
-    }
-}
 
 static void test_worker_ssrf__refused_jobs_get_error_results(void **state)
 {
@@ -50,15 +30,8 @@ static void test_worker_ssrf__refused_jobs_get_error_results(void **state)
     snprintf(group, sizeof group, "%s.workers", tag);
     snprintf(logp, sizeof logp, "/tmp/%s.log", tag);
     /* The "internal service" a hostile job points the worker at. */
-    listener l = {.conns = 0};
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t al = sizeof a;
-    l.fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_int_equal(bind(l.fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(listen(l.fd, 16), 0);
-    getsockname(l.fd, (struct sockaddr *)&a, &al);
-    l.port = ntohs(a.sin_port);
-    pthread_create(&l.th, NULL, serve, &l);
+    t_listener l;
+    t_listener_start(&l);
     snprintf(target, sizeof target, "127.0.0.1:%d", l.port);
 
     sf_kprod *p = NULL;
@@ -102,15 +75,13 @@ static void test_worker_ssrf__refused_jobs_get_error_results(void **state)
     if (!got1 || !alive)
         wt_tail(logp, 40);
     unlink(logp);
-    shutdown(l.fd, SHUT_RDWR);
-    close(l.fd);
-    pthread_join(l.th, NULL);
+    t_listener_stop(&l);
     wt_delete_topics(sf_t_kafka(), jobs, results, dlq);
     wt_redis_del_prefix(tag);
     assert_true(got1);
     assert_true(alive);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    assert_int_equal(__atomic_load_n(&l.conns, __ATOMIC_SEQ_CST), 0);
+    assert_int_equal(t_listener_conns(&l), 0);
 }
 
 static int teardown(void **state)

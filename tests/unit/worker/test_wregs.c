@@ -3,9 +3,6 @@
  * globs replacing it, the bounded client table, and that a job naming a
  * registry outside the list gets an error (which the worker publishes as
  * an error result) without any connection being made. */
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,11 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "t_listener.h"
 #include "testutil.h"
 #include "wconf.h"
 #include "wregs.h"
@@ -126,48 +123,6 @@ static void test_worker_regs__table_bounded(void **state)
     sf_wconf_clear(&c);
 }
 
-/* A listener answering 404 to every request, counting connections. */
-typedef struct listener {
-    int fd, port, conns;
-    pthread_t th;
-} listener;
-
-static void *serve(void *arg)
-{
-    listener *l = arg;
-    for (;;) {
-        int c = accept(l->fd, NULL, NULL);
-        if (c < 0)
-            return NULL;
-        __atomic_add_fetch(&l->conns, 1, __ATOMIC_SEQ_CST);
-        char buf[4096];
-        (void)!recv(c, buf, sizeof buf, 0);
-        const char *r = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-        (void)!send(c, r, strlen(r), MSG_NOSIGNAL);
-        close(c);
-    }
-}
-
-static void listen_start(listener *l)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t al = sizeof a;
-    l->fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_int_equal(bind(l->fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(listen(l->fd, 16), 0);
-    getsockname(l->fd, (struct sockaddr *)&a, &al);
-    l->port = ntohs(a.sin_port);
-    l->conns = 0;
-    pthread_create(&l->th, NULL, serve, l);
-}
-
-static void listen_stop(listener *l)
-{
-    shutdown(l->fd, SHUT_RDWR);
-    close(l->fd);
-    pthread_join(l->th, NULL);
-}
-
 static int emit_none(void *ectx, const char *digest, const char *json, size_t len, int code)
 {
     (void)digest, (void)json, (void)len, (void)code;
@@ -187,8 +142,8 @@ static int run_job(sf_wscan *s, const char *registry, sf_error *e, int *emitted)
 static void test_worker_regs__refused_job_makes_no_connection(void **state)
 {
     (void)state;
-    listener l;
-    listen_start(&l);
+    t_listener l;
+    t_listener_start(&l);
     char target[64], allowed[64];
     snprintf(target, sizeof target, "127.0.0.1:%d", l.port);
     snprintf(allowed, sizeof allowed, "127.0.0.1:%d", l.port == 1 ? 2 : l.port - 1);
@@ -207,7 +162,7 @@ static void test_worker_regs__refused_job_makes_no_connection(void **state)
     assert_non_null(strstr(e.msg, "not allowed"));
     assert_non_null(strstr(e.msg, target));
     usleep(100 * 1000);
-    assert_int_equal(__atomic_load_n(&l.conns, __ATOMIC_SEQ_CST), 0);
+    assert_int_equal(t_listener_conns(&l), 0);
     sf_wscan_free(s);
     sf_wconf_clear(&c);
     /* The same job with the registry allowed does connect (the check above
@@ -217,10 +172,10 @@ static void test_worker_regs__refused_job_makes_no_connection(void **state)
     assert_int_equal(sf_wscan_new(&s, &c, &e), SF_OK);
     e = (sf_error)SF_ERROR_INIT;
     rc = run_job(s, target, &e, &emitted);
-    assert_true(__atomic_load_n(&l.conns, __ATOMIC_SEQ_CST) >= 1);
+    assert_true(t_listener_conns(&l) >= 1);
     sf_wscan_free(s);
     sf_wconf_clear(&c);
-    listen_stop(&l);
+    t_listener_stop(&l);
 }
 
 int main(void)
