@@ -190,6 +190,7 @@ static void escape_bytes(const char *s, size_t len, char *out, size_t cap)
 typedef struct walk {
     sf_reg *r;
     const char *key;   /* "repositories" or "tags" */
+    const char *what;  /* "catalog" or "tags list", for messages */
     int ordered;       /* `last` must strictly increase */
     int (*valid)(const char *);
     long pages, entries, skipped;
@@ -280,19 +281,19 @@ static int walk_advance(walk *w, const char *next, sf_error *err)
         return sf_error_set(err, SF_ENOMEM, "out of memory");
     if (!fresh)
         return sf_error_set(err, SF_EPARSE, "%s: %s pagination loops (next page %s%s seen before)",
-                            w->r->host, w->key, has ? "last=" : "link", has ? shown : "");
+                            w->r->host, w->what, has ? "last=" : "link", has ? shown : "");
     if (has && w->ordered && strcmp(last, w->prev_last) <= 0) {
         escape_bytes(w->prev_last, strlen(w->prev_last), prev, sizeof prev);
         return sf_error_set(err, SF_EPARSE,
                             "%s: %s does not progress (next last=%s after last=%s; the "
                             "catalog is in lexical order)",
-                            w->r->host, w->key, shown, prev);
+                            w->r->host, w->what, shown, prev);
     }
     if (has)
         memcpy(w->prev_last, last, strlen(last) + 1);
     if (++w->pages >= w->r->max_pages)
-        return sf_error_set(err, SF_ELIMIT, "%s: %s list has more than %ld pages", w->r->host,
-                            w->key, w->r->max_pages);
+        return sf_error_set(err, SF_ELIMIT, "%s: %s has more than %ld pages (page cap)",
+                            w->r->host, w->what, w->r->max_pages);
     return SF_OK;
 }
 
@@ -302,8 +303,8 @@ static int walk_entry(walk *w, json_t *v, sf_reg_name_cb cb, void *ctx, sf_error
     const char *s = json_string_value(v);
     size_t len = json_string_length(v);
     if (++w->entries > w->r->max_entries)
-        return sf_error_set(err, SF_ELIMIT, "%s: %s list has more than %ld entries", w->r->host,
-                            w->key, w->r->max_entries);
+        return sf_error_set(err, SF_ELIMIT, "%s: %s has more than %ld entries (entry cap)",
+                            w->r->host, w->what, w->r->max_entries);
     if (!s || strlen(s) != len || !w->valid(s)) {
         if (w->nbad < LIST_SHOWN_BAD) {
             if (s)
@@ -420,7 +421,8 @@ done:
 int sf_reg__parse_names(sf_reg *r, int catalog, const void *data, size_t n, sf_reg_name_cb cb,
                         void *ctx, sf_error *err)
 {
-    walk w = {.r = r, .key = catalog ? "repositories" : "tags", .ordered = catalog,
+    walk w = {.r = r, .key = catalog ? "repositories" : "tags",
+              .what = catalog ? "catalog" : "tags list", .ordered = catalog,
               .valid = catalog ? sf_reg_valid_repo : sf_reg_valid_tag};
     sf_buf body = {.data = (char *)data, .len = n, .cap = n, .max = n};
     size_t count = 0;
@@ -432,7 +434,8 @@ int sf_reg__parse_names(sf_reg *r, int catalog, const void *data, size_t n, sf_r
 int sf_reg_catalog(sf_reg *r, int page_size, sf_reg_name_cb cb, void *ctx, sf_error *err)
 {
     char url[REG_URL_MAX];
-    walk w = {.r = r, .key = "repositories", .ordered = 1, .valid = sf_reg_valid_repo};
+    walk w = {.r = r, .key = "repositories", .what = "catalog", .ordered = 1,
+              .valid = sf_reg_valid_repo};
     snprintf(url, sizeof url, "%s/v2/_catalog?n=%d", r->base,
              page_size > 0 ? page_size : REG_DEFAULT_PAGE);
     return paginate(&w, url, "registry:catalog:*", cb, ctx, err);
@@ -442,7 +445,8 @@ int sf_reg_tags(sf_reg *r, const char *repo, int page_size, sf_reg_name_cb cb, v
                 sf_error *err)
 {
     char url[REG_URL_MAX], scope[300];
-    walk w = {.r = r, .key = "tags", .ordered = 0, .valid = sf_reg_valid_tag};
+    walk w = {.r = r, .key = "tags", .what = "tags list", .ordered = 0,
+              .valid = sf_reg_valid_tag};
     if (!sf_reg_valid_repo(repo))
         return sf_error_set(err, SF_EINVAL, "invalid repository name");
     snprintf(url, sizeof url, "%s/v2/%s/tags/list?n=%d", r->base, repo,

@@ -23,49 +23,11 @@
 
 #include "registry/registry.h"
 #include "testutil.h"
-
-typedef struct fixture {
-    pid_t pid;
-    int in_fd; /* the fixture's stdin: closing it stops it */
-    int port[3];
-    char base[64];
-} fixture;
-
-static void fx_start(fixture *f, const char *mode)
-{
-    int in[2], out[2];
-    assert_int_equal(pipe(in), 0);
-    assert_int_equal(pipe(out), 0);
-    f->pid = fork();
-    assert_true(f->pid >= 0);
-    if (f->pid == 0) {
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        close(in[1]), close(out[0]);
-        execlp("python3", "python3", sf_t_src("tests/fixtures/hostilereg.py"), "--mode", mode,
-               (char *)NULL);
-        _exit(127);
-    }
-    close(in[0]), close(out[1]);
-    f->in_fd = in[1];
-    FILE *fp = fdopen(out[0], "r");
-    char line[128] = "";
-    assert_non_null(fgets(line, sizeof line, fp));
-    fclose(fp);
-    assert_int_equal(sscanf(line, "PORTS %d %d %d", &f->port[0], &f->port[1], &f->port[2]), 3);
-    snprintf(f->base, sizeof f->base, "http://127.0.0.1:%d", f->port[0]);
-}
-
-static void fx_stop(fixture *f)
-{
-    close(f->in_fd);
-    kill(f->pid, SIGTERM);
-    waitpid(f->pid, NULL, 0);
-}
+#include "t_hostilereg.h"
 
 /* What origin name ("A", "B", "C") saw: a JSON array of
  * [method, path, authorization]. Caller decrefs the returned root. */
-static json_t *fx_stats(fixture *f, const char *name, json_t **root)
+static json_t *fx_stats(t_hreg *f, const char *name, json_t **root)
 {
     char cmd[256];
     snprintf(cmd, sizeof cmd, "python3 -c \"import urllib.request,sys;"
@@ -82,7 +44,7 @@ static json_t *fx_stats(fixture *f, const char *name, json_t **root)
 
 /* Requests seen by origin name whose Authorization starts with prefix
  * (NULL prefix: every request). */
-static size_t fx_count(fixture *f, const char *name, const char *path_part, const char *prefix)
+static size_t fx_count(t_hreg *f, const char *name, const char *path_part, const char *prefix)
 {
     json_t *root, *arr = fx_stats(f, name, &root), *v;
     size_t i, n = 0;
@@ -99,7 +61,7 @@ static size_t fx_count(fixture *f, const char *name, const char *path_part, cons
     return n;
 }
 
-static sf_reg *open_reg(fixture *f, int strict, long pages, long entries)
+static sf_reg *open_reg(t_hreg *f, int strict, long pages, long entries)
 {
     sf_reg *r = NULL;
     sf_error e = SF_ERROR_INIT;
@@ -131,8 +93,8 @@ static int get_manifest(sf_reg *r, const char *repo, sf_error *e)
 static void test_reg_hostile__redirect_401_is_not_a_challenge(void **state)
 {
     (void)state;
-    fixture f;
-    fx_start(&f, "redirect-auth");
+    t_hreg f;
+    t_hreg_start(&f, "redirect-auth");
     sf_reg *r = open_reg(&f, 0, 0, 0);
     sf_error e = SF_ERROR_INIT;
     /* Job 1: learns the registry is bearer and caches a token for the
@@ -152,14 +114,14 @@ static void test_reg_hostile__redirect_401_is_not_a_challenge(void **state)
     assert_true(fx_count(&f, "A", "/token", "Basic") >= 2);   /* own realm, both repos */
     assert_int_equal(fx_count(&f, "A", "lib%2Fother", "Basic"), 1);
     sf_reg_free(r);
-    fx_stop(&f);
+    t_hreg_stop(&f);
 }
 
 static void test_reg_hostile__foreign_realm_named_by_v2_gets_credentials(void **state)
 {
     (void)state;
-    fixture f;
-    fx_start(&f, "realm-v2-third");
+    t_hreg f;
+    t_hreg_start(&f, "realm-v2-third");
     sf_reg *r = open_reg(&f, 0, 0, 0);
     sf_error e = SF_ERROR_INIT;
     assert_int_equal(get_manifest(r, "lib/app", &e), SF_OK);
@@ -174,21 +136,21 @@ static void test_reg_hostile__foreign_realm_named_by_v2_gets_credentials(void **
     assert_non_null(strstr(e.msg, "anonymous"));
     assert_int_equal(fx_count(&f, "C", "/token", "Basic"), before);
     sf_reg_free(r);
-    fx_stop(&f);
+    t_hreg_stop(&f);
 }
 
 static void test_reg_hostile__realm_not_named_by_v2_is_refused(void **state)
 {
     (void)state;
-    fixture f;
-    fx_start(&f, "realm-mismatch");
+    t_hreg f;
+    t_hreg_start(&f, "realm-mismatch");
     sf_reg *r = open_reg(&f, 0, 0, 0);
     sf_error e = SF_ERROR_INIT;
     assert_int_equal(get_manifest(r, "lib/app", &e), SF_EAUTH);
     assert_non_null(strstr(e.msg, "credentials withheld"));
     assert_int_equal(fx_count(&f, "B", NULL, NULL), 0);
     sf_reg_free(r);
-    fx_stop(&f);
+    t_hreg_stop(&f);
 }
 
 typedef struct names {
@@ -207,8 +169,8 @@ static int collect(void *ctx, const char *name)
 static void test_reg_hostile__catalog_alternating_links_fail(void **state)
 {
     (void)state;
-    fixture f;
-    fx_start(&f, "catalog-alternate");
+    t_hreg f;
+    t_hreg_start(&f, "catalog-alternate");
     sf_reg *r = open_reg(&f, 0, 0, 0);
     sf_error e = SF_ERROR_INIT;
     names l = {.n = 0};
@@ -217,14 +179,14 @@ static void test_reg_hostile__catalog_alternating_links_fail(void **state)
     assert_true(l.n <= 3);
     assert_true(fx_count(&f, "A", "_catalog", NULL) <= 2);
     sf_reg_free(r);
-    fx_stop(&f);
+    t_hreg_stop(&f);
 }
 
 static void test_reg_hostile__tags_repeated_last_fails(void **state)
 {
     (void)state;
-    fixture f;
-    fx_start(&f, "tags-alternate");
+    t_hreg f;
+    t_hreg_start(&f, "tags-alternate");
     sf_reg *r = open_reg(&f, 0, 0, 0);
     sf_error e = SF_ERROR_INIT;
     names l = {.n = 0};
@@ -233,14 +195,14 @@ static void test_reg_hostile__tags_repeated_last_fails(void **state)
     assert_non_null(strstr(e.msg, "last=t1"));
     assert_int_equal(l.n, 4); /* t1 t2 t3 t1: stops at the first repeat */
     sf_reg_free(r);
-    fx_stop(&f);
+    t_hreg_stop(&f);
 }
 
 static void test_reg_hostile__endless_catalog_hits_caps(void **state)
 {
     (void)state;
-    fixture f;
-    fx_start(&f, "catalog-endless");
+    t_hreg f;
+    t_hreg_start(&f, "catalog-endless");
     sf_reg *r = open_reg(&f, 0, 25, 0);
     sf_error e = SF_ERROR_INIT;
     names l = {.n = 0};
@@ -255,14 +217,14 @@ static void test_reg_hostile__endless_catalog_hits_caps(void **state)
     assert_non_null(strstr(e.msg, "more than 10 entries"));
     assert_int_equal(l.n, 10);
     sf_reg_free(r);
-    fx_stop(&f);
+    t_hreg_stop(&f);
 }
 
 static void test_reg_hostile__bad_names_skipped_not_fatal(void **state)
 {
     (void)state;
-    fixture f;
-    fx_start(&f, "catalog-badnames");
+    t_hreg f;
+    t_hreg_start(&f, "catalog-badnames");
     sf_reg *r = open_reg(&f, 0, 0, 0);
     sf_error e = SF_ERROR_INIT;
     names l = {.n = 0};
@@ -272,7 +234,7 @@ static void test_reg_hostile__bad_names_skipped_not_fatal(void **state)
     assert_string_equal(l.v[1], "good-b");
     assert_int_equal(sf_reg_names_skipped(r), 3);
     sf_reg_free(r);
-    fx_stop(&f);
+    t_hreg_stop(&f);
 }
 
 int main(void)
