@@ -3,8 +3,10 @@
  * URL, credentials, TLS policy, concurrency and rate limits), over libcurl
  * with connection reuse. Handles auth challenges (basic, bearer tokens
  * cached per scope), retries 429/5xx with backoff and Retry-After, and
- * drops Authorization on cross-host redirects. Credentials never reach
- * logs or error messages.
+ * drops Authorization on cross-host redirects; a 401 from a redirect
+ * target is an error, never a challenge, and a token realm on another
+ * host gets the credentials only by Docker's /v2/ rule (docs/security.md).
+ * Credentials never reach logs or error messages.
  *
  * Thread safety: one sf_reg may be used from several threads at once.
  */
