@@ -118,6 +118,9 @@ static const sf_opt R_OPTS[] = {
     {"docker_config", OT_STR, R(docker_config), NULL, NULL, 0, 0, 0, "Docker config.json"},
     {"ca_file", OT_STR, R(ca_file), NULL, NULL, 0, 0, 0, "PEM bundle of CAs to trust"},
     {"insecure", OT_BOOL, R(insecure), NULL, NULL, 0, 0, 0, "skip TLS verification"},
+    {"strict_realm", OT_BOOL, R(strict_realm), "false", NULL, 0, 0, 0,
+     "never send the credentials to a token realm on another host (default: only when the "
+     "registry's own /v2/ challenge names it, as Docker does; docs/security.md)"},
     {"concurrency", OT_INT, R(concurrency), NULL, NULL, 0, 1, 256, "parallel requests"},
     {"rate", OT_DOUBLE, R(rate), NULL, NULL, 0, 0, 1000000, "requests per second"},
     {"page_size", OT_INT, R(page_size), NULL, NULL, 0, 1, 100000, "entries per page"},

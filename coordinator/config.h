@@ -34,6 +34,7 @@ typedef struct sf_regcfg {
     char *docker_config;
     char *ca_file;    /* PEM CA bundle for a private CA */
     int insecure;
+    int strict_realm; /* 1: no credentials to a token realm on another host */
     int concurrency;  /* parallel requests */
     double rate;      /* requests per second, 0 = unlimited */
     int page_size;    /* n= of catalog and tag pages */

@@ -608,7 +608,8 @@ static int open_registry(regctx *x, sf_error *err)
                      .max_conns = x->rc->concurrency, .rate = x->rc->rate,
                      .max_retries = x->rc->max_retries, .cancel = x->cancel,
                      .ca_file = x->rc->ca_file, .list_max_pages = x->cfg->max_pages,
-                     .list_max_entries = x->cfg->max_repositories};
+                     .list_max_entries = x->cfg->max_repositories,
+                     .strict_realm = x->rc->strict_realm};
     int rc = sf_reg_new(&x->reg, &o, err);
     if (!rc && x->rc->tag_regex) {
         if (regcomp(&x->re, x->rc->tag_regex, REG_EXTENDED | REG_NOSUB))
