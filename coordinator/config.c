@@ -83,6 +83,11 @@ static const sf_opt G_OPTS[] = {
      1000000000, "cap of the per-run set of unique digests"},
     {"max_tags_per_repo", OT_LONG, G(max_tags_per_repo), "1000000", "SCANFARM_MAX_TAGS_PER_REPO",
      0, 1, 100000000, "tags listed per repository before the rest are ignored"},
+    {"max_pages", OT_LONG, G(max_pages), "100000", "SCANFARM_MAX_PAGES", 0, 1, 100000,
+     "pages of one registry's catalog (or one repository's tags) before the walk fails as "
+     "endless"},
+    {"max_repositories", OT_LONG, G(max_repositories), "10000000", "SCANFARM_MAX_REPOSITORIES", 0,
+     1, 10000000, "catalog entries of one registry before the walk fails as endless"},
     {"registry_failures", OT_INT, G(registry_failures), "20", "SCANFARM_REGISTRY_FAILURES", 0,
      1, 1000000, "consecutive failed requests after which a registry is skipped"},
     {"run_id", OT_STR, G(run_id), NULL, "SCANFARM_RUN_ID", 0, 0, 0,
@@ -124,6 +129,9 @@ static const sf_opt R_OPTS[] = {
     {"docker_config", OT_STR, R(docker_config), NULL, NULL, 0, 0, 0, "Docker config.json"},
     {"ca_file", OT_STR, R(ca_file), NULL, NULL, 0, 0, 0, "PEM bundle of CAs to trust"},
     {"insecure", OT_BOOL, R(insecure), NULL, NULL, 0, 0, 0, "skip TLS verification"},
+    {"strict_realm", OT_BOOL, R(strict_realm), "false", NULL, 0, 0, 0,
+     "never send the credentials to a token realm on another host (default: only when the "
+     "registry's own /v2/ challenge names it, as Docker does; docs/security.md)"},
     {"concurrency", OT_INT, R(concurrency), NULL, NULL, 0, 1, 256, "parallel requests"},
     {"rate", OT_DOUBLE, R(rate), NULL, NULL, 0, 0, 1000000, "requests per second"},
     {"page_size", OT_INT, R(page_size), NULL, NULL, 0, 1, 100000, "entries per page"},

@@ -34,6 +34,7 @@ typedef struct sf_regcfg {
     char *docker_config;
     char *ca_file;    /* PEM CA bundle for a private CA */
     int insecure;
+    int strict_realm; /* 1: no credentials to a token realm on another host */
     int concurrency;  /* parallel requests */
     double rate;      /* requests per second, 0 = unlimited */
     int page_size;    /* n= of catalog and tag pages */
@@ -86,6 +87,8 @@ typedef struct sf_coordcfg {
     long merge_hold_s;   /* longest a job is held back (0 = until the window fills) */
     long max_digests;    /* size cap of the per-run digest set */
     long max_tags_per_repo;
+    long max_pages;        /* pages of one catalog / tags walk (registry fails past it) */
+    long max_repositories; /* catalog entries of one registry (registry fails past it) */
     int registry_failures; /* consecutive failures that skip a registry */
     char *run_id;        /* fixed run id (tests); NULL = generated */
     char *progress;      /* auto | always | never */

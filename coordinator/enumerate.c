@@ -607,7 +607,9 @@ static int open_registry(regctx *x, sf_error *err)
                      .docker_config = x->rc->docker_config, .insecure = x->rc->insecure,
                      .max_conns = x->rc->concurrency, .rate = x->rc->rate,
                      .max_retries = x->rc->max_retries, .cancel = x->cancel,
-                     .ca_file = x->rc->ca_file};
+                     .ca_file = x->rc->ca_file, .list_max_pages = x->cfg->max_pages,
+                     .list_max_entries = x->cfg->max_repositories,
+                     .strict_realm = x->rc->strict_realm};
     int rc = sf_reg_new(&x->reg, &o, err);
     if (!rc && x->rc->tag_regex) {
         if (regcomp(&x->re, x->rc->tag_regex, REG_EXTENDED | REG_NOSUB))
@@ -689,8 +691,9 @@ static void enumerate_registry(const sf_coordcfg *cfg, const sf_regcfg *rc, coll
         sf_error_set(&e, SF_ESERVER, "%s", x.fail_msg);
         goto failed;
     }
-    SF_INFO("enum", "registry enumerated|registry=%s repositories=%ld requests=%ld",
-            sf_reg_host(x.reg), x.repos, sf_reg_requests(x.reg));
+    SF_INFO("enum", "registry enumerated|registry=%s repositories=%ld names_invalid=%ld "
+            "requests=%ld",
+            sf_reg_host(x.reg), x.repos, sf_reg_names_skipped(x.reg), sf_reg_requests(x.reg));
     goto done;
 failed:
     sf_run_add(&run->registries_failed, 1);

@@ -65,6 +65,21 @@ static const opt opts[] = {
      "registry host:port reached over plain HTTP (repeatable)"},
     {"docker-config", OPT_STR, S(docker_config), 0, NULL, 0, 0, 0,
      "Docker config.json with registry credentials"},
+    /* Registry trust (docs/security.md): which hosts jobs may send us to. */
+    {"registry-allow", OPT_LIST, S(registry_allow), S(nregistry_allow), NULL, 0, 0, 0,
+     "registry host[:port] glob a job may name ('*' within host or port; no port = default "
+     "port only; repeatable). Unset: the --insecure-registry and --registry hosts and the "
+     "--docker-config auths hosts"},
+    {"registry", OPT_LIST, S(registries), S(nregistries), NULL, 0, 0, 0,
+     "registry URL the coordinator enumerates (the coordinator's SCANFARM_REGISTRY, shared by "
+     "deploy/k8s): allowed when --registry-allow is unset (repeatable)"},
+    {"registry-allow-address", OPT_LIST, S(registry_allow_addresses),
+     S(nregistry_allow_addresses), NULL, 0, 0, 0,
+     "link-local or cloud metadata address or CIDR a registry connection may still reach "
+     "(169.254.0.0/16, fe80::/10, fd00:ec2::254 are refused otherwise; repeatable)"},
+    {"registry-strict-realm", OPT_INT, S(registry_strict_realm), 0, "0", 0, 1, 0,
+     "1: never send credentials to a token realm on another host (0: only when the "
+     "registry's own /v2/ challenge names it, as Docker does)"},
     {"platform", OPT_LIST, S(platforms), S(nplatforms), NULL, 0, 0, 0,
      "platform to scan when a job names none, e.g. linux/amd64 (repeatable; unset = every linux)"},
     {"client-id", OPT_STR, S(client_id), 0, "scanfarm-worker", 0, 0, 0, "Kafka client id"},

@@ -42,6 +42,14 @@ typedef struct sf_wconf {
     char **insecure_registries; /* hosts reached over plain HTTP */
     size_t ninsecure_registries;
     char *docker_config;
+    /* Which registries jobs may name (worker/wregs.h, docs/security.md): */
+    char **registry_allow;   /* host[:port] globs; none = the configured registries */
+    size_t nregistry_allow;
+    char **registries;       /* the coordinator's registries (SCANFARM_REGISTRY) */
+    size_t nregistries;
+    char **registry_allow_addresses; /* link-local / metadata ranges allowed anyway */
+    size_t nregistry_allow_addresses;
+    long registry_strict_realm; /* 1: no credentials to a token realm on another host */
     char **platforms;        /* default platforms ("linux/amd64"); none = every linux */
     size_t nplatforms;
     char *client_id;

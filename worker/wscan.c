@@ -1,7 +1,7 @@
 /*
- * wscan: see wscan.h. Registry clients are created on first use and kept
- * for the life of the process (connection reuse, token caches); sf_reg is
- * thread-safe, so all scan threads share one per host.
+ * wscan: see wscan.h. Registry clients come from wregs (allow-list,
+ * created on first use, kept with LRU eviction); sf_reg is thread-safe,
+ * so all scan threads share one per host.
  */
 #include "wscan.h"
 
@@ -17,21 +17,12 @@
 #include "base/log.h"
 #include "registry/registry.h"
 #include "vuln/vdb.h"
-
-/* Registries one worker talks to; jobs naming more are refused. */
-#define WSCAN_MAX_REGISTRIES 64
-
-typedef struct regent {
-    char *host;
-    sf_reg *reg;
-} regent;
+#include "wregs.h"
 
 struct sf_wscan {
     const sf_wconf *cfg;
     sf_vdb *db;
-    pthread_mutex_t mu;
-    regent regs[WSCAN_MAX_REGISTRIES];
-    size_t nregs;
+    sf_wregs *regs; /* registry clients and the allow-list */
 };
 
 int sf_wscan_new(sf_wscan **out, const sf_wconf *cfg, sf_error *err)
@@ -41,7 +32,11 @@ int sf_wscan_new(sf_wscan **out, const sf_wconf *cfg, sf_error *err)
     if (!s)
         return sf_error_set(err, SF_ENOMEM, "out of memory");
     s->cfg = cfg;
-    pthread_mutex_init(&s->mu, NULL);
+    int rrc = sf_wregs_new(&s->regs, cfg, err);
+    if (rrc != SF_OK) {
+        sf_wscan_free(s);
+        return rrc;
+    }
     if (cfg->db) {
         int rc = sf_vdb_open(&s->db, cfg->db, err);
         if (rc != SF_OK) {
@@ -59,59 +54,9 @@ void sf_wscan_free(sf_wscan *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->nregs; i++) {
-        sf_reg_free(s->regs[i].reg);
-        free(s->regs[i].host);
-    }
+    sf_wregs_free(s->regs);
     sf_vdb_close(s->db);
-    pthread_mutex_destroy(&s->mu);
     free(s);
-}
-
-static int insecure(const sf_wconf *c, const char *host)
-{
-    for (size_t i = 0; i < c->ninsecure_registries; i++)
-        if (strcmp(c->insecure_registries[i], host) == 0)
-            return 1;
-    return 0;
-}
-
-static int reg_get(sf_wscan *s, const char *host, sf_reg **out, sf_error *err)
-{
-    int rc = SF_OK;
-    *out = NULL;
-    pthread_mutex_lock(&s->mu);
-    for (size_t i = 0; i < s->nregs; i++)
-        if (strcmp(s->regs[i].host, host) == 0) {
-            *out = s->regs[i].reg;
-            goto done;
-        }
-    if (s->nregs == WSCAN_MAX_REGISTRIES) {
-        rc = sf_error_set(err, SF_ELIMIT, "more than %d registries", WSCAN_MAX_REGISTRIES);
-        goto done;
-    }
-    char url[512];
-    int sec = !insecure(s->cfg, host);
-    snprintf(url, sizeof url, "%s://%s", sec ? "https" : "http", host);
-    sf_reg_opts o = {.url = url, .insecure = !sec, .docker_config = s->cfg->docker_config,
-                     .max_retries = -1,
-                     .min_rate_bps = s->cfg->transfer_min_rate > 0
-                                         ? s->cfg->transfer_min_rate * 1024 : -1,
-                     .deadline_base_ms = s->cfg->transfer_deadline_base * 1000};
-    sf_reg *r = NULL;
-    if ((rc = sf_reg_new(&r, &o, err)) != SF_OK)
-        goto done;
-    char *h = sf_strdup(host);
-    if (!h) {
-        sf_reg_free(r);
-        rc = sf_error_set(err, SF_ENOMEM, "out of memory");
-        goto done;
-    }
-    s->regs[s->nregs++] = (regent){h, r};
-    *out = r;
-done:
-    pthread_mutex_unlock(&s->mu);
-    return rc;
 }
 
 static int scan(void *ctx, const sf_job *job, const sf_layer_memo *memo, sf_worker_emit_fn emit,
@@ -122,7 +67,7 @@ static int scan(void *ctx, const sf_job *job, const sf_layer_memo *memo, sf_work
     sf_scan_report *rep = NULL;
     sf_buf out;
     sf_buf_init(&out, SF_LIM_MESSAGE_BYTES);
-    int rc = reg_get(s, job->registry, &reg, err);
+    int rc = sf_wregs_acquire(s->regs, job->registry, &reg, err);
     if (rc != SF_OK)
         goto done;
     sf_scan_opts o = {
@@ -157,6 +102,7 @@ static int scan(void *ctx, const sf_job *job, const sf_layer_memo *memo, sf_work
         emit(ectx, sf_scan_report_digest(rep, i), out.data, out.len, sf_scan_report_error(rep, i));
     }
 done:
+    sf_wregs_release(s->regs, reg);
     sf_scan_report_free(rep);
     sf_buf_free(&out);
     return rc;

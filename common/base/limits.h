@@ -120,6 +120,15 @@
 /* JSON nesting depth accepted from untrusted input. */
 #define SF_LIM_JSON_DEPTH 64
 
+/* Pages of one catalog or tags walk. At the default n=1000 that is 10^8
+ * names; a registry serving more is feeding an endless list. */
+#define SF_LIM_LIST_PAGES 100000L
+
+/* Repository names in one registry's catalog. The largest public
+ * registries hold a few million; 10^7 leaves room and still stops an
+ * endless catalog whose every page has a new `last`. */
+#define SF_LIM_CATALOG_ENTRIES 10000000L
+
 /* Kafka message: result documents can be large (thousands of packages);
  * the local broker and producer are configured for 16 MiB. */
 #define SF_LIM_MESSAGE_BYTES (16ULL << 20)

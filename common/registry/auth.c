@@ -43,6 +43,11 @@ struct sf_auth {
     int mode;
     char realm[1024];
     char service[256];
+    int realm_creds;      /* 1: the credentials may be sent to realm */
+    char origin[512];     /* the registry's scheme://host[:port]; "" = unbound */
+    int strict_realm;
+    int v2_asked;         /* the registry's /v2/ challenge was looked up */
+    char v2_realm[1024];  /* the realm it names ("" = none) */
     tok_entry cache[AUTH_CACHE_MAX];
     int ncache;
     long fetched;
@@ -323,6 +328,15 @@ void sf_auth_free(sf_auth *a)
     free(a);
 }
 
+int sf_auth_set_origin(sf_auth *a, const char *origin, int strict_realm, sf_error *err)
+{
+    if (!origin || strlen(origin) >= sizeof a->origin)
+        return sf_error_set(err, SF_EINVAL, "registry origin too long");
+    memcpy(a->origin, origin, strlen(origin) + 1);
+    a->strict_realm = strict_realm;
+    return SF_OK;
+}
+
 int sf_auth_has_credentials(const sf_auth *a) { return a->user != NULL; }
 
 long sf_auth_tokens_fetched(const sf_auth *a) { return a->fetched; }
@@ -422,7 +436,7 @@ static int token_url(const char *realm, const char *service, const char *scope, 
 
 /* Fetch a token for scope from the realm (credentials as Basic if any). */
 static int fetch_token(sf_auth *a, const char *realm, const char *service, const char *scope,
-                       char **token, double *expires, sf_error *err)
+                       int creds, char **token, double *expires, sf_error *err)
 {
     sf_buf url, body;
     char *authz = NULL;
@@ -440,7 +454,7 @@ static int fetch_token(sf_auth *a, const char *realm, const char *service, const
         rc = sf_error_set(err, SF_EPARSE, "token request URL too long");
         goto done;
     }
-    if (a->user && !(authz = basic_value(a))) {
+    if (creds && a->user && !(authz = basic_value(a))) {
         rc = sf_error_set(err, SF_ENOMEM, "out of memory");
         goto done;
     }
@@ -450,7 +464,7 @@ static int fetch_token(sf_auth *a, const char *realm, const char *service, const
         goto done;
     if (resp->status == 401 || resp->status == 403) {
         rc = sf_error_set(err, SF_EAUTH, "token server refused %s (HTTP %ld)",
-                          a->user ? "the credentials" : "anonymous access", resp->status);
+                          authz ? "the credentials" : "anonymous access", resp->status);
         goto done;
     }
     if (resp->status != 200) {
@@ -505,8 +519,9 @@ static int refresh(sf_auth *a, const char *req_scope, const char *ch_scope, sf_e
     pthread_mutex_lock(&a->mu);
     memcpy(realm, a->realm, sizeof realm);
     memcpy(service, a->service, sizeof service);
+    int creds = a->realm_creds;
     pthread_mutex_unlock(&a->mu);
-    int rc = fetch_token(a, realm, service, ch_scope, &token, &expires, err);
+    int rc = fetch_token(a, realm, service, ch_scope, creds, &token, &expires, err);
     if (rc)
         return rc;
     pthread_mutex_lock(&a->mu);
@@ -552,8 +567,70 @@ int sf_auth_header(sf_auth *a, const char *scope, char **value, sf_error *err)
     return SF_OK;
 }
 
+/* The realm the registry's own GET /v2/ challenge names, looked up once
+ * (without credentials) and kept; "" when it names none. */
+static void v2_realm(sf_auth *a, char *out, size_t cap)
+{
+    char url[600];
+    pthread_mutex_lock(&a->mu);
+    int asked = a->v2_asked;
+    snprintf(out, cap, "%s", a->v2_realm);
+    pthread_mutex_unlock(&a->mu);
+    if (asked)
+        return;
+    sf_http_resp *resp = malloc(sizeof *resp);
+    sf_error e = SF_ERROR_INIT;
+    sf_challenge ch;
+    char found[1024] = "";
+    snprintf(url, sizeof url, "%s/v2/", a->origin);
+    sf_http_req req = {.method = "GET", .url = url, .no_retry = 1};
+    int got = resp && sf_http_fetch(a->http, &req, resp, &e) == SF_OK;
+    /* Only the registry's own answer counts (not one after a redirect). */
+    if (got && resp->status == 401 && sf_http_same_origin(resp->url, a->origin) &&
+        sf_auth_parse_challenge(resp->www_auth, &ch, &e) == SF_OK &&
+        strcmp(ch.scheme, "bearer") == 0)
+        memcpy(found, ch.realm, sizeof found);
+    pthread_mutex_lock(&a->mu);
+    if (got && !a->v2_asked) {
+        a->v2_asked = 1;
+        memcpy(a->v2_realm, found, sizeof a->v2_realm);
+    }
+    snprintf(out, cap, "%s", a->v2_realm);
+    pthread_mutex_unlock(&a->mu);
+    free(resp);
+}
+
+/* Decide whether realm (from a challenge of the registry's own origin)
+ * may receive the credentials (*creds) or is refused outright. */
+static int judge_realm(sf_auth *a, const char *realm, int from_v2, int *creds, sf_error *err)
+{
+    char v2[1024], shown[300];
+    *creds = 1;
+    if (!a->origin[0] || sf_http_same_origin(realm, a->origin))
+        return SF_OK;
+    if (a->strict_realm) {
+        *creds = 0;
+        return SF_OK;
+    }
+    if (from_v2) {
+        pthread_mutex_lock(&a->mu);
+        a->v2_asked = 1;
+        snprintf(a->v2_realm, sizeof a->v2_realm, "%s", realm);
+        pthread_mutex_unlock(&a->mu);
+        return SF_OK;
+    }
+    v2_realm(a, v2, sizeof v2);
+    if (v2[0] && strcmp(v2, realm) == 0)
+        return SF_OK;
+    snprintf(shown, sizeof shown, "%.*s", (int)strcspn(realm, "?#"), realm);
+    return sf_error_set(err, SF_EAUTH,
+                        "token realm %.200s is on another host and is not the one the "
+                        "registry's /v2/ challenge names; credentials withheld",
+                        shown);
+}
+
 int sf_auth_on_401(sf_auth *a, const char *www_auth, const char *scope, int sent_auth,
-                   sf_error *err)
+                   int from_v2, sf_error *err)
 {
     sf_challenge ch;
     sf_error e = SF_ERROR_INIT;
@@ -573,10 +650,14 @@ int sf_auth_on_401(sf_auth *a, const char *www_auth, const char *scope, int sent
     if (strncmp(ch.realm, "https://", 8) != 0 &&
         !(a->allow_http_realm && strncmp(ch.realm, "http://", 7) == 0))
         return sf_error_set(err, SF_EAUTH, "token realm must be https");
+    int creds, rc = judge_realm(a, ch.realm, from_v2, &creds, err);
+    if (rc)
+        return rc;
     pthread_mutex_lock(&a->mu);
     a->mode = MODE_BEARER;
     memcpy(a->realm, ch.realm, sizeof a->realm);
     memcpy(a->service, ch.service, sizeof a->service);
+    a->realm_creds = creds;
     int i = cache_find(a, scope);
     int had = i >= 0;
     if (had)

@@ -59,6 +59,19 @@ int sf_auth_new(sf_auth **out, sf_http *http, const char *user, const char *pass
                 int allow_http_realm, sf_error *err);
 void sf_auth_free(sf_auth *a);
 
+/*
+ * Bind a to the registry it authenticates for: origin is the registry's
+ * "scheme://host[:port]" (copied). A Bearer realm on that origin is the
+ * registry's own. A realm on another origin (a separate token server,
+ * as Docker Hub's) receives the credentials only when strict_realm is 0
+ * and the registry's own `/v2/` challenge names exactly that realm
+ * (Docker's rule; a's first such realm is looked up once with a GET of
+ * origin/v2/); with strict_realm 1 it never does and tokens are asked
+ * for anonymously. Without this call any realm is trusted (tests of the
+ * parser only).
+ */
+int sf_auth_set_origin(sf_auth *a, const char *origin, int strict_realm, sf_error *err);
+
 /* 1 when credentials were configured. */
 int sf_auth_has_credentials(const sf_auth *a);
 
@@ -77,11 +90,14 @@ int sf_auth_header(sf_auth *a, const char *scope, char **value, sf_error *err);
  * needed scope and was sent with (sent_auth=1) or without an
  * Authorization header: switch to basic (SF_EAUTH when there are no
  * credentials, or the request already carried them), or drop the cached
- * token for scope and fetch a new one. On SF_OK the caller retries the
+ * token for scope and fetch a new one. from_v2: the 401 answered the
+ * registry's own GET /v2/ (its realm is then the registry's word). The
+ * caller passes only 401s from the registry's own origin: a 401 from a
+ * redirect target is not a challenge. On SF_OK the caller retries the
  * request once.
  */
 int sf_auth_on_401(sf_auth *a, const char *www_auth, const char *scope, int sent_auth,
-                   sf_error *err);
+                   int from_v2, sf_error *err);
 
 /* Number of bearer tokens fetched so far (for tests and metrics). */
 long sf_auth_tokens_fetched(const sf_auth *a);

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "registry/netpol.h"
 #include "sf_version.h"
 
 #define HTTP_MAX_REDIRECTS 5
@@ -580,6 +581,32 @@ static int map_curl(CURLcode cc, int *retriable)
     }
 }
 
+/* ---- connect-time address policy (SSRF) ---- */
+
+/* The policy one transfer connects under, and why it refused, if it did. */
+typedef struct netgate {
+    const sf_netpol *pol;
+    sf_error refused;
+} netgate;
+
+/* Every socket of the transfer (registry, redirect target, token realm)
+ * is opened here, on the address libcurl actually resolved: checking
+ * the name beforehand would let a rebinding DNS answer slip past. */
+static curl_socket_t netgate_open(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    netgate *g = ud;
+    if (purpose == CURLSOCKTYPE_IPCXN &&
+        sf_netpol_check_addr(g->pol, &a->addr, a->addrlen, &g->refused) != SF_OK)
+        return CURL_SOCKET_BAD;
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+static void netgate_apply(CURL *c, netgate *g)
+{
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, netgate_open);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, g);
+}
+
 /* Strip the query from a URL for error messages (tokens or signatures of
  * blob-storage redirects live there). */
 static void url_for_msg(const char *url, char *out, size_t outlen)
@@ -627,6 +654,7 @@ static int exchange(sf_http *h, const sf_http_req *req, const char *method, cons
     struct curl_slist *hdrs = NULL;
     char line[SF_HTTP_HDR_MAX + 64];
     xfer x = {h, req, resp, h->o.cancel, t0, 0, SF_OK, 0, 0, 0};
+    netgate g = {h->o.netpol, SF_ERROR_INIT};
     int rc = acquire(h, &c);
     *retriable = 0;
     if (rc)
@@ -678,6 +706,7 @@ static int exchange(sf_http *h, const sf_http_req *req, const char *method, cons
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    netgate_apply(c, &g);
     if (strcmp(method, "HEAD") == 0)
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     CURLcode cc = curl_easy_perform(c);
@@ -695,6 +724,8 @@ static int exchange(sf_http *h, const sf_http_req *req, const char *method, cons
                             method, shown, SF_HTTP_HDR_MAX);
     if (cc == CURLE_OK)
         return SF_OK;
+    if (g.refused.code) /* policy, not the network: a retry would not help */
+        return sf_error_set(err, g.refused.code, "%s %s: %s", method, shown, g.refused.msg);
     if ((rc = abort_error(&x, cc, method, shown, err)) != SF_OK)
         return rc;
     rc = map_curl(cc, retriable);

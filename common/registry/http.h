@@ -47,6 +47,8 @@ typedef struct sf_http_opts {
      * min_rate_bps 0 = no deadline. */
     long min_rate_bps;
     long deadline_base_ms;
+    const struct sf_netpol *netpol; /* connect-time address policy; NULL = default
+                                     * (no link-local / metadata address) */
 } sf_http_opts;
 
 /* What one response said. Filled by sf_http_fetch. */

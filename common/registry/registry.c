@@ -19,24 +19,13 @@
 #include "base/log.h"
 #include "registry/auth.h"
 #include "registry/http.h"
-
-/* Longest URL we build or follow (Link targets included). */
-#define REG_URL_MAX 4096
-/* Page size when the caller passes 0 (the distribution default cap). */
-#define REG_DEFAULT_PAGE 1000
+#include "registry/reg_int.h"
 
 const char *const SF_REG_MANIFEST_ACCEPT =
     "application/vnd.oci.image.manifest.v1+json, "
     "application/vnd.oci.image.index.v1+json, "
     "application/vnd.docker.distribution.manifest.v2+json, "
     "application/vnd.docker.distribution.manifest.list.v2+json";
-
-struct sf_reg {
-    sf_http *http;
-    sf_auth *auth;
-    char base[512]; /* "scheme://host[:port]" without trailing slash */
-    char host[300]; /* "host[:port]" as written in image refs */
-};
 
 /* ---- validation ---- */
 
@@ -86,84 +75,6 @@ int sf_reg_valid_tag(const char *tag)
             return 0;
     }
     return 1;
-}
-
-/* ---- Link header ---- */
-
-int sf_reg_parse_link_next(const char *hdr, char *out, size_t outlen)
-{
-    const char *p = hdr ? hdr : "";
-    for (;;) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        if (!*p)
-            return 0;
-        if (*p != '<')
-            return SF_EPARSE;
-        const char *u = ++p, *ue = strchr(p, '>');
-        if (!ue)
-            return SF_EPARSE;
-        p = ue + 1;
-        int is_next = 0;
-        /* link-params: ; name[=value] */
-        for (;;) {
-            while (*p == ' ' || *p == '\t')
-                p++;
-            if (*p != ';')
-                break;
-            p++;
-            while (*p == ' ' || *p == '\t')
-                p++;
-            const char *n = p;
-            while (*p && *p != '=' && *p != ';' && *p != ',' && *p != ' ')
-                p++;
-            size_t nlen = (size_t)(p - n);
-            while (*p == ' ' || *p == '\t')
-                p++;
-            char val[256];
-            size_t vl = 0;
-            if (*p == '=') {
-                p++;
-                while (*p == ' ' || *p == '\t')
-                    p++;
-                int quoted = *p == '"';
-                if (quoted)
-                    p++;
-                while (*p && (quoted ? *p != '"' : (*p != ';' && *p != ',' && *p != ' '))) {
-                    if (vl + 1 >= sizeof val)
-                        return SF_EPARSE;
-                    val[vl++] = *p++;
-                }
-                if (quoted) {
-                    if (*p != '"')
-                        return SF_EPARSE;
-                    p++;
-                }
-            }
-            val[vl] = '\0';
-            if (nlen == 3 && strncasecmp(n, "rel", 3) == 0) {
-                /* rel may list several relation types. */
-                for (char *t = val; *t;) {
-                    size_t tl = strcspn(t, " \t");
-                    if (tl == 4 && strncasecmp(t, "next", 4) == 0)
-                        is_next = 1;
-                    t += tl;
-                    while (*t == ' ' || *t == '\t')
-                        t++;
-                }
-            }
-        }
-        if (*p && *p != ',')
-            return SF_EPARSE;
-        if (is_next) {
-            size_t ul = (size_t)(ue - u);
-            if (ul == 0 || ul >= outlen)
-                return SF_EPARSE;
-            memcpy(out, u, ul);
-            out[ul] = '\0';
-            return 1;
-        }
-    }
 }
 
 /* ---- construction ---- */
@@ -252,6 +163,10 @@ int sf_reg_new(sf_reg **out, const sf_reg_opts *opts, sf_error *err)
         ho.deadline_base_ms = opts->deadline_base_ms;
     ho.cancel = opts->cancel;
     ho.ca_file = opts->ca_file;
+    ho.netpol = opts->netpol;
+    r->max_pages = opts->list_max_pages > 0 ? opts->list_max_pages : SF_LIM_LIST_PAGES;
+    r->max_entries = opts->list_max_entries > 0 ? opts->list_max_entries
+                                                : SF_LIM_CATALOG_ENTRIES;
     rc = sf_http_new(&r->http, &ho, err);
     if (rc)
         goto fail;
@@ -264,6 +179,8 @@ int sf_reg_new(sf_reg **out, const sf_reg_opts *opts, sf_error *err)
     }
     int plain = strncmp(r->base, "http://", 7) == 0;
     rc = sf_auth_new(&r->auth, r->http, user, pass, plain || opts->insecure, err);
+    if (!rc)
+        rc = sf_auth_set_origin(r->auth, r->base, opts->strict_realm, err);
     if (rc)
         goto fail;
     int loopback = strncmp(r->host, "127.", 4) == 0 || strncmp(r->host, "localhost", 9) == 0 ||
@@ -294,6 +211,11 @@ const char *sf_reg_host(const sf_reg *r) { return r->host; }
 
 long sf_reg_requests(const sf_reg *r) { return sf_http_transfers(r->http); }
 
+long sf_reg_names_skipped(const sf_reg *r)
+{
+    return __atomic_load_n(&r->names_skipped, __ATOMIC_RELAXED);
+}
+
 /* ---- requests ---- */
 
 static int status_code(long st)
@@ -311,11 +233,27 @@ static int status_code(long st)
     return SF_EINVAL;
 }
 
-/* Run req with the Authorization scope needs; on a 401 let auth react to
- * the challenge and try once more. Non-2xx finals become error codes. */
-static int reg_fetch(sf_reg *r, const char *scope, sf_http_req *req, sf_http_resp *resp,
-                     sf_error *err)
+/* Message for a failed request: method and URL without its query. */
+static int fetch_error(int rc, const sf_http_req *req, const sf_http_resp *resp,
+                       const char *why, sf_error *err)
 {
+    char shown[512];
+    size_t n = strcspn(resp->url, "?#");
+    snprintf(shown, sizeof shown, "%.*s", (int)(n < 400 ? n : 400), resp->url);
+    return sf_error_set(err, rc, "%s %s: HTTP %ld%s", req->method, shown, resp->status, why);
+}
+
+/* Run req with the Authorization scope needs; on a 401 let auth react to
+ * the challenge and try once more. Non-2xx finals become error codes.
+ * Only the registry's own origin can challenge: a 401 from a redirect
+ * target (blob storage, CDN) names a realm of that target's choosing, so
+ * it is an error and never reaches auth (credentials and the remembered
+ * realm stay the registry's). */
+int sf_reg__fetch(sf_reg *r, const char *scope, sf_http_req *req, sf_http_resp *resp,
+                  sf_error *err)
+{
+    char v2[600];
+    snprintf(v2, sizeof v2, "%s/v2/", r->base);
     for (int round = 0;; round++) {
         char *authz = NULL;
         int rc = sf_auth_header(r->auth, scope, &authz, err);
@@ -328,8 +266,14 @@ static int reg_fetch(sf_reg *r, const char *scope, sf_http_req *req, sf_http_res
         sf_auth_secret_free(authz);
         if (rc)
             return rc;
+        if (resp->status == 401 && !sf_http_same_origin(resp->url, r->base))
+            return fetch_error(SF_EAUTH, req, resp,
+                               " from a redirect target outside the registry (not a "
+                               "registry challenge; no credentials sent)",
+                               err);
         if (resp->status == 401 && round == 0) {
-            rc = sf_auth_on_401(r->auth, resp->www_auth, scope, sent, err);
+            rc = sf_auth_on_401(r->auth, resp->www_auth, scope, sent,
+                                strcmp(req->url, v2) == 0, err);
             if (rc)
                 return rc;
             continue;
@@ -338,12 +282,8 @@ static int reg_fetch(sf_reg *r, const char *scope, sf_http_req *req, sf_http_res
         if (rc == SF_EAUTH && sent)
             return sf_error_set(err, rc, "%s: credentials refused (HTTP %ld)", r->host,
                                 resp->status);
-        if (rc) {
-            char shown[512];
-            size_t n = strcspn(resp->url, "?#");
-            snprintf(shown, sizeof shown, "%.*s", (int)(n < 400 ? n : 400), resp->url);
-            return sf_error_set(err, rc, "%s %s: HTTP %ld", req->method, shown, resp->status);
-        }
+        if (rc)
+            return fetch_error(rc, req, resp, "", err);
         return SF_OK;
     }
 }
@@ -408,7 +348,7 @@ int sf_reg_get_manifest(sf_reg *r, const char *repo, const char *ref, sf_buf *bo
         return sf_error_set(err, SF_ENOMEM, "out of memory");
     sf_http_req req = {.method = "GET", .url = url, .accept = SF_REG_MANIFEST_ACCEPT,
                        .body = body};
-    rc = reg_fetch(r, scope, &req, resp, err);
+    rc = sf_reg__fetch(r, scope, &req, resp, err);
     if (rc)
         goto done;
     sf_hasher *h = NULL;
@@ -450,7 +390,7 @@ int sf_reg_resolve(sf_reg *r, const char *repo, const char *tag, char digest[SF_
         return sf_error_set(err, SF_ENOMEM, "out of memory");
     sf_http_req req = {.method = "HEAD", .url = url, .accept = SF_REG_MANIFEST_ACCEPT};
     sf_error e = SF_ERROR_INIT;
-    rc = reg_fetch(r, scope, &req, resp, &e);
+    rc = sf_reg__fetch(r, scope, &req, resp, &e);
     if (rc == SF_OK && resp->digest[0]) {
         memcpy(digest, resp->digest, strlen(resp->digest) + 1);
         if (media_type && mtlen)
@@ -488,7 +428,7 @@ static int get_blob(sf_reg *r, const char *repo, const char *digest, int sized, 
         return sf_error_set(err, SF_ENOMEM, "out of memory");
     sf_http_req req = {.method = "GET", .url = url, .sink = sink, .sink_ctx = ctx,
                        .sized = sized, .size = size};
-    int rc = reg_fetch(r, scope, &req, resp, err);
+    int rc = sf_reg__fetch(r, scope, &req, resp, err);
     free(resp);
     return rc;
 }
@@ -516,7 +456,7 @@ int sf_reg_ping(sf_reg *r, sf_error *err)
     sf_error e = SF_ERROR_INIT;
     /* The base endpoint has no scope; a bearer registry grants it to any
      * token, so the catalog scope stands in. */
-    int rc = reg_fetch(r, "registry:catalog:*", &req, resp, &e);
+    int rc = sf_reg__fetch(r, "registry:catalog:*", &req, resp, &e);
     if (rc == SF_EAUTH && !sf_auth_has_credentials(r->auth))
         rc = SF_OK;
     if (rc)
@@ -525,99 +465,3 @@ int sf_reg_ping(sf_reg *r, sf_error *err)
     return rc;
 }
 
-/* ---- pagination ---- */
-
-/* Page through a list endpoint: key is the JSON array field. */
-static int paginate(sf_reg *r, const char *first, const char *scope, const char *key,
-                    int (*valid)(const char *), sf_reg_name_cb cb, void *ctx, sf_error *err)
-{
-    char *url = malloc(REG_URL_MAX), *next = malloc(REG_URL_MAX), *link = malloc(REG_URL_MAX);
-    sf_http_resp *resp = malloc(sizeof *resp);
-    sf_buf body;
-    int rc = SF_OK;
-    long skipped = 0;
-    sf_buf_init(&body, SF_LIM_MANIFEST_BYTES);
-    if (!url || !next || !link || !resp) {
-        rc = sf_error_set(err, SF_ENOMEM, "out of memory");
-        goto done;
-    }
-    snprintf(url, REG_URL_MAX, "%s", first);
-    for (;;) {
-        sf_http_req req = {.method = "GET", .url = url, .body = &body};
-        rc = reg_fetch(r, scope, &req, resp, err);
-        if (rc)
-            goto done;
-        json_error_t je;
-        json_t *doc = json_loadb(body.data ? body.data : "", body.len, 0, &je);
-        json_t *arr = json_object_get(doc, key);
-        if (!doc || (!json_is_array(arr) && !json_is_null(arr) && arr)) {
-            json_decref(doc);
-            rc = sf_error_set(err, SF_EPARSE, "%s: malformed %s list", r->host, key);
-            goto done;
-        }
-        size_t i, n = json_array_size(arr);
-        json_t *v;
-        json_array_foreach(arr, i, v)
-        {
-            const char *s = json_string_value(v);
-            if (!s || !valid(s)) {
-                skipped++;
-                continue;
-            }
-            rc = cb(ctx, s);
-            if (rc) {
-                json_decref(doc);
-                sf_error_set(err, rc, "enumeration stopped by caller");
-                goto done;
-            }
-        }
-        json_decref(doc);
-        int has = resp->link[0] ? sf_reg_parse_link_next(resp->link, link, REG_URL_MAX) : 0;
-        if (has < 0) {
-            rc = sf_error_set(err, SF_EPARSE, "%s: malformed Link header", r->host);
-            goto done;
-        }
-        if (has == 0 || n == 0)
-            break; /* an empty page with a next link would loop forever */
-        rc = sf_http_resolve_url(resp->url, link, next, REG_URL_MAX, err);
-        if (rc)
-            goto done;
-        if (!sf_http_same_origin(next, r->base)) {
-            rc = sf_error_set(err, SF_EPARSE, "%s: next page link leaves the registry", r->host);
-            goto done;
-        }
-        if (strcmp(next, url) == 0) {
-            rc = sf_error_set(err, SF_EPARSE, "%s: next page link points at itself", r->host);
-            goto done;
-        }
-        memcpy(url, next, strlen(next) + 1);
-    }
-done:
-    if (skipped)
-        SF_WARN("registry", "skipped invalid names|registry=%s list=%s count=%ld", r->host, key,
-                skipped);
-    sf_buf_free(&body);
-    free(url), free(next), free(link), free(resp);
-    return rc;
-}
-
-int sf_reg_catalog(sf_reg *r, int page_size, sf_reg_name_cb cb, void *ctx, sf_error *err)
-{
-    char url[REG_URL_MAX];
-    snprintf(url, sizeof url, "%s/v2/_catalog?n=%d", r->base,
-             page_size > 0 ? page_size : REG_DEFAULT_PAGE);
-    return paginate(r, url, "registry:catalog:*", "repositories", sf_reg_valid_repo, cb, ctx,
-                    err);
-}
-
-int sf_reg_tags(sf_reg *r, const char *repo, int page_size, sf_reg_name_cb cb, void *ctx,
-                sf_error *err)
-{
-    char url[REG_URL_MAX], scope[300];
-    if (!sf_reg_valid_repo(repo))
-        return sf_error_set(err, SF_EINVAL, "invalid repository name");
-    snprintf(url, sizeof url, "%s/v2/%s/tags/list?n=%d", r->base, repo,
-             page_size > 0 ? page_size : REG_DEFAULT_PAGE);
-    repo_scope(repo, scope, sizeof scope);
-    return paginate(r, url, scope, "tags", sf_reg_valid_tag, cb, ctx, err);
-}

@@ -3,8 +3,10 @@
  * URL, credentials, TLS policy, concurrency and rate limits), over libcurl
  * with connection reuse. Handles auth challenges (basic, bearer tokens
  * cached per scope), retries 429/5xx with backoff and Retry-After, and
- * drops Authorization on cross-host redirects. Credentials never reach
- * logs or error messages.
+ * drops Authorization on cross-host redirects; a 401 from a redirect
+ * target is an error, never a challenge, and a token realm on another
+ * host gets the credentials only by Docker's /v2/ rule (docs/security.md).
+ * Credentials never reach logs or error messages.
  *
  * Thread safety: one sf_reg may be used from several threads at once.
  */
@@ -40,6 +42,15 @@ typedef struct sf_reg_opts {
      * (declared, Content-Length or cap) at min_rate_bps; see http.h. */
     long min_rate_bps;       /* 0 = default 262144 (256 KiB/s), < 0 = no deadline */
     long deadline_base_ms;   /* 0 = default 60000 */
+    /* Trust boundaries (docs/security.md): */
+    const struct sf_netpol *netpol; /* connect-time address policy (borrowed; NULL =
+                                     * default: no link-local / metadata address) */
+    int strict_realm;        /* 1: a token realm on another origin never receives the
+                              * credentials (tokens from it are asked anonymously); 0:
+                              * Docker's rule, it does when the registry's own /v2/
+                              * challenge names that realm */
+    long list_max_pages;     /* pages of one catalog or tags walk (0 = SF_LIM_LIST_PAGES) */
+    long list_max_entries;   /* names of one catalog walk (0 = SF_LIM_CATALOG_ENTRIES) */
 } sf_reg_opts;
 
 int sf_reg_new(sf_reg **out, const sf_reg_opts *opts, sf_error *err);
@@ -81,7 +92,13 @@ int sf_reg_get_blob_sized(sf_reg *r, const char *repo, const char *digest, uint6
                           sf_sink_fn sink, void *ctx, sf_error *err);
 
 /* Page through /v2/_catalog (n per page, Link rel="next"); cb per repo.
- * cb returns SF_OK to go on. */
+ * cb returns SF_OK to go on. A walk that does not progress (a `last=`
+ * seen before; for the catalog, `last` not strictly increasing, as the
+ * distribution spec orders it) fails with SF_EPARSE, one past
+ * list_max_pages pages or list_max_entries names with SF_ELIMIT. Names
+ * that are not valid (bad UTF-8, NUL, not a repository name) are skipped,
+ * counted (sf_reg_names_skipped) and logged escaped; they do not fail the
+ * walk. */
 typedef int (*sf_reg_name_cb)(void *ctx, const char *name);
 int sf_reg_catalog(sf_reg *r, int page_size, sf_reg_name_cb cb, void *ctx, sf_error *err);
 /* Page through /v2/<repo>/tags/list. */
@@ -110,6 +127,9 @@ int sf_reg_valid_tag(const char *tag);
  * next link, SF_EPARSE when malformed or longer than outlen.
  */
 int sf_reg_parse_link_next(const char *hdr, char *out, size_t outlen);
+
+/* Names skipped as invalid by catalog and tags walks of r so far. */
+long sf_reg_names_skipped(const sf_reg *r);
 
 /* HTTP transfers made by r so far (retries, redirects, token requests
  * included): the "raw request" count for measurements. */
