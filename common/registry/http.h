@@ -39,6 +39,13 @@ typedef struct sf_http_opts {
     long backoff_max_ms;     /* cap of any one delay, Retry-After included */
     const volatile int *cancel; /* non-zero: abort sleeps and transfers */
     const char *ca_file;     /* CA bundle (PEM) replacing the system's, or NULL */
+    /* PEM text given in memory (copied; the key is wiped on free), for
+     * clients whose credentials are not files (a kubeconfig's -data
+     * fields): CA bundle replacing the system's, client certificate and
+     * its private key. NULL = none. */
+    const char *ca_pem;
+    const char *cert_pem;
+    const char *key_pem;
 } sf_http_opts;
 
 /* What one response said. Filled by sf_http_fetch. */
