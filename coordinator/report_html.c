@@ -262,6 +262,7 @@ int sf_report_html(const sf_report *r, sf_buf *o)
                                     "scanfarm %s</p></header><main>",
                                  r->images, r->vulnerable, when, SF_VERSION_FULL);
     rc = rc ? rc : cards(o, r);
+    rc = rc ? rc : sf_report_running_html(o, r);
     rc = rc ? rc : sf_buf_puts(o, "<section><h2>Findings by severity per registry</h2>");
     rc = rc ? rc : chart_registries(o, r);
     rc = rc ? rc : sf_buf_puts(o, "</section><section><h2>Top vulnerabilities by number of "
