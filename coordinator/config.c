@@ -366,20 +366,7 @@ static int apply_defaults(void *base, const sf_opt *t, size_t nt, sf_error *err)
 
 /* ---- registries ---- */
 
-static void regcfg_free(sf_regcfg *r)
-{
-    for (size_t i = 0; i < NR; i++) {
-        char *p = (char *)r + R_OPTS[i].off;
-        if (R_OPTS[i].type == OT_STR) {
-            char *s = *(char **)p;
-            if (s && R_OPTS[i].secret)
-                explicit_bzero(s, strlen(s));
-            free(s);
-        } else if (R_OPTS[i].type == OT_LIST) {
-            list_free((sf_strlist *)p);
-        }
-    }
-}
+static void regcfg_free(sf_regcfg *r) { sf_opt_free(r, R_OPTS, NR); }
 
 /* Registry-level defaults inherited from the globals (-1/-1.0 = unset). */
 static void reg_unset(sf_regcfg *r)
@@ -693,17 +680,7 @@ void sf_coordcfg_free(sf_coordcfg *c)
     for (size_t i = 0; i < c->nregs; i++)
         regcfg_free(&c->regs[i]);
     free(c->regs);
-    for (size_t i = 0; i < NG; i++) {
-        char *p = (char *)c + G_OPTS[i].off;
-        if (G_OPTS[i].type == OT_STR) {
-            char *s = *(char **)p;
-            if (s && G_OPTS[i].secret)
-                explicit_bzero(s, strlen(s));
-            free(s);
-        } else if (G_OPTS[i].type == OT_LIST) {
-            list_free((sf_strlist *)p);
-        }
-    }
+    sf_opt_free(c, G_OPTS, NG);
     memset(c, 0, sizeof *c);
 }
 
