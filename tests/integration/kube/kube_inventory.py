@@ -217,6 +217,14 @@ def inventory_cases(st):
           "multi-arch: the index digest the runtime reports is recorded")
     check("dev/pending" not in r, "a pod without an imageID yet is not running anything")
 
+    # the server ends each watch after timeoutSeconds (3 s here): resumed
+    time.sleep(3.5)
+    st.put(pod("dev", "after-timeout", [("t", "busybox:7", "docker.io/library/busybox@" +
+                                         D["late"])]))
+    wait_for(lambda: "dev/after-timeout" in running(), "watch ended by the server: resumed")
+    st.delete("dev", "after-timeout")
+    wait_for(lambda: "dev/after-timeout" not in running(), "and its DELETED applied")
+
     # pods come and go
     st.put(pod("dev", "late", [("l", "busybox:4", "docker.io/library/busybox@" + D["late"])]))
     wait_for(lambda: "dev/late" in running(), "watch: ADDED pod appears")
@@ -263,6 +271,19 @@ def inventory_cases(st):
           "restart: unchanged pods are rewritten identically (no duplicates)")
     check(redis("SMEMBERS", PREFIX + ":running:clusters").split() == [CLUSTER],
           "cluster recorded once")
+
+    # a configured namespace: its relist sweeps only its own pods
+    st.delete("batch", "report-28700-x")
+    st.delete("prod", "payments-6b7c-9")  # outside the scope: must stay recorded
+    inv = start_inventory(["--once", "--namespaces", "batch"])
+    check(inv.wait(timeout=30) == 0, "--once --namespaces batch: exit 0")
+    scoped = running()
+    check("batch/report-28700-x" not in scoped and "prod/payments-6b7c-9" in scoped and
+          set(scoped) == set(after) - {"batch/report-28700-x"},
+          "namespace scope: the batch pod leaves, other namespaces are untouched")
+    reqs = [p for m, p in st.requests if "/pods" in p]
+    check(any(p.startswith("/api/v1/namespaces/batch/pods") for p in reqs),
+          "namespace scope: the namespaced pods endpoint is used")
 
     # every running digest got exactly one scan job (no DB: none is current)
     ks = jobs()

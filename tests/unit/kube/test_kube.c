@@ -402,6 +402,38 @@ static void test_kube_conf__options_and_docs(void **state)
     char *badname[] = {"x", "--kubeconfig", "/k", "--cluster", "a:b", "--redis", "r:1"};
     assert_int_equal(sf_kinvcfg_load(&c, 7, badname, &action, &e), SF_ECONFIG);
     sf_kinvcfg_free(&c);
+    /* clusters from a YAML file, one from the flags too; names unique */
+    char *d = tmpdir(), cfgp[600];
+    put(d, "inv.yaml", "redis: [\"127.0.0.1:6379\"]\nnamespaces: [prod]\nclusters:\n"
+                       "- {name: eu, kubeconfig: /k/eu, context: eu-admin}\n"
+                       "- {name: us, in_cluster: true, namespaces: [a, b]}\n");
+    snprintf(cfgp, sizeof cfgp, "%s/inv.yaml", d);
+    char *withfile[] = {"x", "--config", cfgp, "--kubeconfig", "/k/local", "--cluster", "lab"};
+    assert_int_equal(sf_kinvcfg_load(&c, 7, withfile, &action, &e), SF_OK);
+    assert_int_equal(c.nclusters, 3);
+    assert_string_equal(c.clusters[0].name, "eu");
+    assert_string_equal(c.clusters[0].context, "eu-admin");
+    assert_int_equal(c.clusters[1].in_cluster, 1);
+    assert_int_equal(c.clusters[1].namespaces.n, 2);
+    assert_string_equal(c.clusters[2].name, "lab");
+    assert_int_equal(c.namespaces.n, 1);
+    char *dump = sf_kinvcfg_dump(&c);
+    assert_non_null(strstr(dump, "\"eu-admin\""));
+    free(dump);
+    sf_kinvcfg_free(&c);
+    char *dup[] = {"x", "--config", cfgp, "--kubeconfig", "/k/local", "--cluster", "eu"};
+    sf_error_clear(&e);
+    assert_int_equal(sf_kinvcfg_load(&c, 7, dup, &action, &e), SF_ECONFIG);
+    assert_non_null(strstr(e.msg, "two clusters"));
+    sf_kinvcfg_free(&c);
+    put(d, "bad.yaml", "redis: [r:1]\nclusters:\n- {name: x, kubeconfg: /typo}\n");
+    snprintf(cfgp, sizeof cfgp, "%s/bad.yaml", d);
+    char *typo[] = {"x", "--config", cfgp};
+    sf_error_clear(&e);
+    assert_int_equal(sf_kinvcfg_load(&c, 3, typo, &action, &e), SF_ECONFIG);
+    assert_non_null(strstr(e.msg, "kubeconfg"));
+    sf_kinvcfg_free(&c);
+
     char *md = sf_kinvcfg_markdown(), path[1024];
     snprintf(path, sizeof path, "%s/docs/inventory-config.md", getenv("SF_SRC"));
     size_t n;
