@@ -31,6 +31,7 @@ typedef struct kinv {
     sf_kinv_stats *st;
     sf_kapi *api;
     json_t *owners;  /* "ns/Kind/name" -> "Kind/name" of the workload */
+    json_t *nodes;   /* node name -> "os/arch" ("" = unknown) */
     json_t *digests; /* digest -> true once decided */
     json_t *listed;  /* relist: fields returned */
     char *rv;        /* resume point */
@@ -98,6 +99,32 @@ static void resolve_owner(kinv *k, const sf_kpod *p, sf_kpod_owner *out)
     json_object_set_new(k->owners, key, json_pack("[s?, s?]", out->kind, out->name));
 }
 
+/* The os/arch of p's node into p->platform (cached per node). */
+static void node_platform(kinv *k, sf_kpod *p)
+{
+    char plat[80];
+    long status = 0;
+    sf_error e = SF_ERROR_INIT;
+    if (!k->o->resolve_nodes || !p->node || p->platform)
+        return;
+    const char *c = json_string_value(json_object_get(k->nodes, p->node));
+    if (!c) {
+        k->st->node_gets++;
+        int rc = sf_kapi_node_platform(k->api, p->node, plat, sizeof plat, &status, &e);
+        if (rc && rc != SF_EAUTH && rc != SF_EPARSE && status != 404) {
+            SF_DEBUG("kube", "node not read|cluster=%s node=%s error=\"%s\"", k->o->cluster,
+                     p->node, e.msg);
+            return; /* transient: ask again next time */
+        }
+        if (json_object_size(k->nodes) >= KINV_CACHE_MAX)
+            json_object_clear(k->nodes);
+        json_object_set_new(k->nodes, p->node, json_string(rc ? "" : plat));
+        c = rc ? "" : plat;
+    }
+    if (*c)
+        p->platform = sf_strdup(c);
+}
+
 /* ---- jobs ---- */
 
 static void job_for(kinv *k, const sf_kpod_ctr *c)
@@ -152,7 +179,7 @@ static void job_for(kinv *k, const sf_kpod_ctr *c)
 /* ---- pods ---- */
 
 /* The pod's field and value; *value NULL when the field must go. */
-static int pod_entry(kinv *k, const sf_kpod *p, char *field, size_t flen, char **value,
+static int pod_entry(kinv *k, sf_kpod *p, char *field, size_t flen, char **value,
                      sf_error *err)
 {
     sf_kpod_owner ow;
@@ -161,6 +188,7 @@ static int pod_entry(kinv *k, const sf_kpod *p, char *field, size_t flen, char *
     if (sf_running_field(field, flen, p->ns, p->name) != SF_OK)
         return sf_error_set(err, SF_ELIMIT, "pod name too long");
     resolve_owner(k, p, &ow);
+    node_platform(k, p);
     sf_buf_init(&b, SF_LIM_KUBE_OBJECT_BYTES);
     int rc = sf_running_pod_value(p, &ow, &b, err);
     sf_kpod_owner_clear(&ow);
@@ -173,7 +201,7 @@ static int pod_entry(kinv *k, const sf_kpod *p, char *field, size_t flen, char *
     return rc == SF_ENOTFOUND ? SF_OK : rc;
 }
 
-static int apply_pod(kinv *k, const sf_kpod *p, int deleted, sf_error *err)
+static int apply_pod(kinv *k, sf_kpod *p, int deleted, sf_error *err)
 {
     char field[600];
     char *value = NULL;
@@ -422,11 +450,13 @@ int sf_kinv_run(const sf_kinv_opts *o, sf_kinv_stats *st, sf_error *err)
     if (rc)
         return rc;
     k.owners = json_object();
+    k.nodes = json_object();
     k.digests = json_object();
     k.listed = json_object();
-    rc = k.owners && k.digests && k.listed ? loop(&k, err)
+    rc = k.owners && k.nodes && k.digests && k.listed ? loop(&k, err)
                                            : sf_error_set(err, SF_ENOMEM, "out of memory");
     json_decref(k.owners);
+    json_decref(k.nodes);
     json_decref(k.digests);
     json_decref(k.listed);
     free(k.rv);

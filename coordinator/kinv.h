@@ -23,6 +23,10 @@
  * rest are the pod's own controller. A GET that fails (RBAC, deleted
  * owner) leaves the nearer owner.
  *
+ * Nodes: each pod's node is read once (GET, cached) for its os/arch, kept
+ * with the pod, so a running multi-arch index counts only the platform
+ * image of the node's architecture as running (unknown: every one).
+ *
  * Jobs: the first time a digest is seen, sf_sched_check (the coordinator's
  * "is current" rule: the worker's image entry matched against the current
  * DB) decides; anything not current is published as a scanfarm.job/v1 for
@@ -52,6 +56,7 @@ typedef struct sf_kinv_opts {
     long page_size;            /* pods per list page */
     long watch_timeout_s;      /* timeoutSeconds asked of each watch */
     int resolve_owners;        /* GET ReplicaSets and Jobs for their workload */
+    int resolve_nodes;         /* GET each node once for its os/arch (multi-arch images) */
     sf_kprod *prod;            /* NULL = publish no jobs */
     const char *topic;         /* jobs topic */
     sf_sched *sched;           /* NULL = every new digest is published */
@@ -71,6 +76,7 @@ typedef struct sf_kinv_stats {
     long jobs;      /* scan jobs published */
     long current;   /* digests skipped as current */
     long owner_gets;/* owner GETs */
+    long node_gets; /* node GETs */
 } sf_kinv_stats;
 
 /* Run until *cancel (or after one list with once). Returns SF_OK on

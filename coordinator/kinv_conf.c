@@ -52,6 +52,9 @@ static const sf_opt I_OPTS[] = {
      3600, "longest wait between failed list or watch attempts"},
     {"resolve_owners", OT_BOOL, I(resolve_owners), "true", "SCANFARM_KUBE_RESOLVE_OWNERS", 0, 0,
      0, "GET ReplicaSets and Jobs to name their Deployment or CronJob"},
+    {"resolve_nodes", OT_BOOL, I(resolve_nodes), "true", "SCANFARM_KUBE_RESOLVE_NODES", 0, 0, 0,
+     "GET each node once for its os/arch, so a running multi-arch index marks only that "
+     "platform's image as running"},
     {"once", OT_BOOL, I(once), "false", "SCANFARM_ONCE", 0, 0, 0,
      "list every cluster once, record it, publish jobs and exit"},
     {"log_level", OT_STR, I(log_level), "info", "SCANFARM_LOG_LEVEL", 0, 0, 0,

@@ -47,6 +47,7 @@ typedef struct sf_kinvcfg {
     long watch_timeout_s;
     long backoff_max_s;
     int resolve_owners;
+    int resolve_nodes;
     int once;
     char *log_level;
     char *debug;

@@ -100,7 +100,8 @@ static int make_scopes(const sf_kinvcfg *c, scope **out, size_t *n, sf_error *er
                                   .ns = ns->n ? ns->v[j] : NULL, .prefix = c->key_prefix,
                                   .page_size = c->page_size,
                                   .watch_timeout_s = c->watch_timeout_s,
-                                  .resolve_owners = c->resolve_owners, .topic = c->topic,
+                                  .resolve_owners = c->resolve_owners,
+                                  .resolve_nodes = c->resolve_nodes, .topic = c->topic,
                                   .once = c->once, .backoff_max_ms = c->backoff_max_s * 1000,
                                   .cancel = &g_cancel};
             s->err = (sf_error)SF_ERROR_INIT;

@@ -237,3 +237,21 @@ int sf_kapi_get_owner(sf_kapi *a, const char *ns, const char *kind, const char *
     sf_buf_free(&body);
     return rc;
 }
+
+int sf_kapi_node_platform(sf_kapi *a, const char *name, char *out, size_t outlen, long *status,
+                          sf_error *err)
+{
+    char path[512];
+    sf_buf body;
+    out[0] = '\0';
+    *status = 0;
+    if (!sf_kapi_name_ok(name))
+        return sf_error_set(err, SF_EINVAL, "bad node name");
+    snprintf(path, sizeof path, "/api/v1/nodes/%s", name);
+    sf_buf_init(&body, SF_LIM_KUBE_OBJECT_BYTES);
+    int rc = fetch(a, path, &body, NULL, NULL, 0, status, err);
+    if (!rc && *status / 100 == 2)
+        rc = sf_knode_platform_parse(body.data ? body.data : "", body.len, out, outlen, err);
+    sf_buf_free(&body);
+    return rc;
+}

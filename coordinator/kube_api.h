@@ -63,6 +63,10 @@ int sf_kapi_watch_pods(sf_kapi *a, const char *ns, const char *rv, sf_kapi_event
 int sf_kapi_get_owner(sf_kapi *a, const char *ns, const char *kind, const char *name,
                       sf_kpod_owner *out, long *status, sf_error *err);
 
+/* The "os/arch" of node name into out; *status 404/403 leave it "". */
+int sf_kapi_node_platform(sf_kapi *a, const char *name, char *out, size_t outlen, long *status,
+                          sf_error *err);
+
 /* 1 when s is a usable namespace or object name (DNS-1123 characters). */
 int sf_kapi_name_ok(const char *s);
 

@@ -141,6 +141,7 @@ void sf_kpod_free(sf_kpod *p)
     free(p->rv);
     free(p->node);
     free(p->phase);
+    free(p->platform);
     sf_kpod_owner_clear(&p->owner);
     free(p);
 }
@@ -484,6 +485,35 @@ int sf_kpod_owner_parse(const char *json, size_t len, sf_kpod_owner *out, sf_err
     json_t *meta = json_object_get(doc, "metadata");
     rc = json_is_object(meta) ? owner_from_meta(meta, out, err)
                               : sf_error_set(err, SF_EPARSE, "owner: no metadata");
+    json_decref(doc);
+    return rc;
+}
+
+static int word_ok(const char *s)
+{
+    if (!s || !*s || strlen(s) > 32)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+            return 0;
+    return 1;
+}
+
+int sf_knode_platform_parse(const char *json, size_t len, char *out, size_t outlen,
+                            sf_error *err)
+{
+    json_t *doc = NULL;
+    out[0] = '\0';
+    int rc = sf_jutil_load(&doc, json, len, SF_LIM_KUBE_OBJECT_BYTES, "node", err);
+    if (rc)
+        return rc;
+    json_t *ni = json_object_get(json_object_get(doc, "status"), "nodeInfo");
+    const char *os = sf_jutil_bstr(json_object_get(ni, "operatingSystem"), 32);
+    const char *arch = sf_jutil_bstr(json_object_get(ni, "architecture"), 32);
+    if (!word_ok(os) || !word_ok(arch))
+        rc = sf_error_set(err, SF_EPARSE, "node: no operatingSystem/architecture");
+    else
+        snprintf(out, outlen, "%s/%s", os, arch);
     json_decref(doc);
     return rc;
 }

@@ -63,6 +63,7 @@ typedef struct sf_kpod {
     sf_kpod_owner owner;
     sf_kpod_ctr *ctrs;
     size_t nctrs;
+    char *platform;  /* "os/arch" of its node: set by the caller, not parsed */
 } sf_kpod;
 
 /* Parse a v1 Pod object (borrowed tree) into *out (free with
@@ -110,6 +111,11 @@ const char *sf_kev_type_name(sf_kev_type t);
  * when absent) and reason (may be NULL). SF_EPARSE when not a Status. */
 int sf_kstatus_parse(const char *json, size_t len, long *code, char *reason, size_t reasonlen,
                      sf_error *err);
+
+/* A v1 Node's "os/arch" (status.nodeInfo.operatingSystem/architecture)
+ * into out. SF_EPARSE when absent or not [a-z0-9_]. */
+int sf_knode_platform_parse(const char *json, size_t len, char *out, size_t outlen,
+                            sf_error *err);
 
 /* The controller ownerReference of any object's metadata (a ReplicaSet,
  * a Job). out->kind NULL when it has none. */

@@ -241,7 +241,8 @@ static int publish_one(rm_ctx *c, const rm_img *im, const char *now, sf_error *e
     const char *idx = im->v->job_key && strcmp(im->v->job_key, im->v->digest) ? im->v->job_key
                                                                               : NULL;
     json_object_set_new(delta, "running",
-                        json_boolean(sf_running_count_image(c->running, im->v->digest, idx)));
+                        json_boolean(sf_running_count_image(c->running, im->v->digest, idx,
+                                                             im->v->platform)));
     int rc = produce_json(c, ft, im->v->digest, delta, err);
     json_decref(delta);
     if (rc != SF_OK || !*rt)

@@ -24,7 +24,7 @@ static const sf_running *run_of(const sf_report *r) { return r->running ? r->run
 static size_t img_pods(const sf_report *r, const sf_agg_view *v)
 {
     const char *idx = v->job_key && strcmp(v->job_key, v->digest) ? v->job_key : NULL;
-    return sf_running_count_image(run_of(r), v->digest, idx);
+    return sf_running_count_image(run_of(r), v->digest, idx, v->platform);
 }
 
 static const char *idx_of(const sf_agg_view *v)
@@ -82,7 +82,7 @@ int sf_report_running_table(const sf_report *r, sf_buf *out)
     for (size_t i = 0; rc == SF_OK && i < n; i++) {
         sf_buf s;
         sf_buf_init(&s, 4096);
-        rc = sf_running_summary(run_of(r), hot[i]->digest, idx_of(hot[i]), &s);
+        rc = sf_running_summary(run_of(r), hot[i]->digest, idx_of(hot[i]), hot[i]->platform, &s);
         if (rc == SF_OK)
             rc = sf_buf_printf(out, "%-44s %5zu %5zu %8zu  %s\n",
                                hot[i]->nrefs ? hot[i]->refs[0] : hot[i]->digest,
@@ -105,7 +105,7 @@ int sf_report_running_json(const sf_report *r, json_t *obj)
     for (size_t i = 0; arr && i < n; i++) {
         sf_buf s;
         sf_buf_init(&s, 4096);
-        sf_running_summary(run_of(r), hot[i]->digest, idx_of(hot[i]), &s);
+        sf_running_summary(run_of(r), hot[i]->digest, idx_of(hot[i]), hot[i]->platform, &s);
         json_array_append_new(arr, json_pack("{s:s, s:s?, s:I, s:I, s:I, s:I, s:s}", "digest",
                                              hot[i]->digest, "ref",
                                              hot[i]->nrefs ? hot[i]->refs[0] : NULL, "critical",
@@ -133,7 +133,7 @@ int sf_report_running_html(sf_buf *o, const sf_report *r)
     for (size_t i = 0; rc == SF_OK && i < n; i++) {
         sf_buf s;
         sf_buf_init(&s, 4096);
-        rc = sf_running_summary(run_of(r), hot[i]->digest, idx_of(hot[i]), &s);
+        rc = sf_running_summary(run_of(r), hot[i]->digest, idx_of(hot[i]), hot[i]->platform, &s);
         rc = rc ? rc : sf_buf_puts(o, "<tr><td>");
         rc = rc ? rc : sf_report_html_escape(o, hot[i]->nrefs ? hot[i]->refs[0] : hot[i]->digest);
         rc = rc ? rc : sf_buf_printf(o, "</td><td>%zu</td><td>%zu</td><td>%zu</td><td>",
@@ -155,10 +155,10 @@ int sf_query_running_note(const sf_running *run, const sf_agg_view *v, json_t *a
 {
     sf_buf s;
     int rc = SF_OK;
-    if (!run || !sf_running_count_image(run, v->digest, idx_of(v)))
+    if (!run || !sf_running_count_image(run, v->digest, idx_of(v), v->platform))
         return SF_OK;
     sf_buf_init(&s, 4096);
-    if ((rc = sf_running_summary(run, v->digest, idx_of(v), &s)) != SF_OK)
+    if ((rc = sf_running_summary(run, v->digest, idx_of(v), v->platform, &s)) != SF_OK)
         goto done;
     if (arr)
         for (size_t i = from; i < json_array_size(arr); i++)
@@ -183,9 +183,10 @@ int sf_query_image_running(sf_kv *kv, const char *prefix, const sf_buf *docs, sf
         json_t *d = json_loadb(p, n, 0, NULL);
         const char *dg = json_string_value(json_object_get(d, "digest"));
         const char *ix = json_string_value(json_object_get(d, "index_digest"));
-        if (dg && sf_running_count_image(&run, dg, ix)) {
+        const char *pf = json_string_value(json_object_get(d, "platform"));
+        if (dg && sf_running_count_image(&run, dg, ix, pf)) {
             rc = sf_buf_puts(note, "running: ");
-            rc = rc ? rc : sf_running_summary(&run, dg, ix && strcmp(ix, dg) ? ix : NULL, note);
+            rc = rc ? rc : sf_running_summary(&run, dg, ix && strcmp(ix, dg) ? ix : NULL, pf, note);
             rc = rc ? rc : sf_buf_puts(note, "\n");
             any = 1;
         }
@@ -334,7 +335,8 @@ static int rows_of(qctx *q, const sf_running *run, const sf_agg_view *v,
         size_t f, n = sf_running_find(run, ds[k], &f);
         for (size_t i = f; i < f + n; i++) {
             const sf_running_ent *e = &run->v[i];
-            if (o->ns && strcmp(o->ns, e->ns) != 0)
+            if ((o->ns && strcmp(o->ns, e->ns) != 0) ||
+                !sf_running_ent_runs(e, v->digest, ds[1], v->platform))
                 continue;
             size_t j = first;
             while (j < q->nrows && !same_workload(q->rows[j].e, e))

@@ -57,6 +57,8 @@ int sf_running_pod_value(const sf_kpod *p, const sf_kpod_owner *owner, sf_buf *o
         json_object_set_new(o, "uid", json_string(p->uid));
     if (p->node)
         json_object_set_new(o, "node", json_string(p->node));
+    if (p->platform)
+        json_object_set_new(o, "platform", json_string(p->platform));
     if (ow->kind)
         json_object_set_new(o, "owner", json_pack("{s:s, s:s}", "kind", ow->kind, "name",
                                                   ow->name ? ow->name : ""));
@@ -137,8 +139,9 @@ int sf_running_fields(sf_kv *kv, const char *prefix, const char *cluster, sf_kv_
 
 static void ent_free(sf_running_ent *e)
 {
-    char **s[] = {&e->cluster, &e->ns, &e->pod, &e->container, &e->kind, &e->image,
-                  &e->repo, &e->digest, &e->owner_kind, &e->owner_name, &e->node};
+    char **s[] = {&e->cluster, &e->ns,         &e->pod,        &e->container,
+                  &e->kind,    &e->image,      &e->repo,       &e->digest,
+                  &e->owner_kind, &e->owner_name, &e->node,    &e->platform};
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
         free(*s[i]);
 }
@@ -187,6 +190,7 @@ static int add_ent(sf_running *r, const char *cluster, const char *field, json_t
     e->owner_kind = dup_opt(ow, "kind");
     e->owner_name = dup_opt(ow, "name");
     e->node = dup_opt(pod, "node");
+    e->platform = dup_opt(pod, "platform");
     json_t *since = json_object_get(c, "since");
     e->since_ms = json_is_integer(since) ? (long long)json_integer_value(since) : 0;
     r->n++;
@@ -298,12 +302,39 @@ size_t sf_running_find(const sf_running *r, const char *digest, size_t *first)
     return n;
 }
 
-size_t sf_running_count_image(const sf_running *r, const char *digest, const char *index_digest)
+/* "linux/arm64/v8" fits a "linux/arm64" node: os and architecture agree. */
+static int platform_fits(const char *node, const char *image)
+{
+    if (!node || !image)
+        return 1;
+    size_t n = strlen(node);
+    return strncmp(node, image, n) == 0 && (image[n] == '\0' || image[n] == '/');
+}
+
+int sf_running_ent_runs(const sf_running_ent *e, const char *digest, const char *index_digest,
+                        const char *platform)
+{
+    if (digest && strcmp(e->digest, digest) == 0)
+        return 1;
+    return index_digest && strcmp(e->digest, index_digest) == 0 &&
+           platform_fits(e->platform, platform);
+}
+
+size_t sf_running_count_image(const sf_running *r, const char *digest, const char *index_digest,
+                              const char *platform)
 {
     size_t f, n = sf_running_find(r, digest, &f);
-    if (index_digest && (!digest || strcmp(index_digest, digest) != 0))
-        n += sf_running_find(r, index_digest, &f);
+    if (index_digest && (!digest || strcmp(index_digest, digest) != 0)) {
+        size_t fi, ni = sf_running_find(r, index_digest, &fi);
+        for (size_t i = fi; i < fi + ni; i++)
+            n += platform_fits(r->v[i].platform, platform);
+    }
     return n;
+}
+
+static int same_pod(const sf_running_ent *a, const sf_running_ent *b)
+{
+    return !strcmp(a->pod, b->pod) && !strcmp(a->ns, b->ns) && !strcmp(a->cluster, b->cluster);
 }
 
 /* Append "ns/workload" of e to the summary when new; *shown counts. */
@@ -321,19 +352,23 @@ static void add_place(const sf_running_ent *e, char places[3][600], int *nplaces
 }
 
 int sf_running_summary(const sf_running *r, const char *digest, const char *index_digest,
-                       sf_buf *out)
+                       const char *platform, sf_buf *out)
 {
     char places[3][600];
     int np = 0, more = 0;
     size_t pods = 0;
-    const char *ds[2] = {digest, index_digest && digest && strcmp(index_digest, digest) ? index_digest : NULL};
+    const char *ds[2] = {digest, index_digest && digest && strcmp(index_digest, digest) != 0
+                                     ? index_digest
+                                     : NULL};
     for (int k = 0; k < 2; k++) {
         size_t f, n = sf_running_find(r, ds[k], &f);
+        const sf_running_ent *last = NULL;
         for (size_t i = f; i < f + n; i++) {
+            if (!sf_running_ent_runs(&r->v[i], digest, index_digest, platform))
+                continue;
             /* a pod with several containers of the image counts once */
-            if (i == f || strcmp(r->v[i].pod, r->v[i - 1].pod) || strcmp(r->v[i].ns, r->v[i - 1].ns) ||
-                strcmp(r->v[i].cluster, r->v[i - 1].cluster))
-                pods++;
+            pods += !last || !same_pod(last, &r->v[i]);
+            last = &r->v[i];
             add_place(&r->v[i], places, &np, &more);
         }
     }

@@ -6,7 +6,8 @@
  *
  * One hash per cluster, one field per pod ("<namespace>/<pod>"), whose
  * value lists the pod's containers that run a known digest:
- *   {"uid":"…","node":"…","owner":{"kind":"Deployment","name":"payments"},
+ *   {"uid":"…","node":"…","platform":"linux/amd64",
+ *    "owner":{"kind":"Deployment","name":"payments"},
  *    "containers":[{"name":"app","kind":"container","image":"nginx:1.25",
  *                   "repo":"docker.io/library/nginx","digest":"sha256:…",
  *                   "since":1764682620000}]}
@@ -40,6 +41,7 @@ typedef struct sf_running_ent {
     char *owner_kind; /* workload: Deployment, StatefulSet, ... or NULL (bare pod) */
     char *owner_name;
     char *node;
+    char *platform;   /* the node's "os/arch", NULL unknown */
     long long since_ms;
 } sf_running_ent;
 
@@ -90,14 +92,21 @@ void sf_running_clear(sf_running *r);
 size_t sf_running_find(const sf_running *r, const char *digest, size_t *first);
 
 /* Entries running an image of the fleet view: its own digest, or the
- * index it is a platform image of (index_digest may be NULL). */
-size_t sf_running_count_image(const sf_running *r, const char *digest, const char *index_digest);
+ * index it is a platform image of (index_digest may be NULL) on a node of
+ * the image's platform ("linux/arm64/v8" runs on a linux/arm64 node; an
+ * unknown platform on either side matches). */
+size_t sf_running_count_image(const sf_running *r, const char *digest, const char *index_digest,
+                              const char *platform);
 
 /*
  * "3 pods in prod/payments" for digest (and index_digest): pods, then
  * each namespace/workload (up to 3, then ", …"); "" when not running.
  */
 int sf_running_summary(const sf_running *r, const char *digest, const char *index_digest,
-                       sf_buf *out);
+                       const char *platform, sf_buf *out);
+/* 1 when entry e runs the image: e's digest is digest, or is index_digest
+ * and e's node platform fits platform (see sf_running_count_image). */
+int sf_running_ent_runs(const sf_running_ent *e, const char *digest, const char *index_digest,
+                        const char *platform);
 
 #endif

@@ -54,6 +54,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sf_kev_clear(&ev);
     (void)sf_kstatus_parse(s, size, &code, reason, sizeof reason, NULL);
     (void)sf_kpod_owner_parse(s, size, &o, NULL);
+    char plat[80];
+    if (sf_knode_platform_parse(s, size, plat, sizeof plat, NULL) == SF_OK && !strchr(plat, '/'))
+        abort();
     sf_kpod_owner_clear(&o);
     char *z = malloc(size + 1);
     if (z) {

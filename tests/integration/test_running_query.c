@@ -46,13 +46,18 @@ static void wipe(void)
     sf_kv_reply_free(r);
 }
 
-static void apply(sf_agg *a, char dc, const char *index_dc, const char *refs, const char *vulns)
+static void apply_p(sf_agg *a, char dc, const char *index_dc, const char *platform,
+                    const char *refs, const char *vulns)
 {
     sf_buf b;
     char d[72], idx[72], *doc;
     sf_buf_init(&b, 1u << 20);
     fix_result(&b, dc, "r1", "db1", "2026-01-01T00:00:01Z", refs, vulns, NULL);
     doc = b.data;
+    if (platform) { /* fix_result writes linux/amd64 */
+        char *pl = strstr(doc, "linux/amd64");
+        memcpy(pl, platform, strlen(platform)); /* same length: "linux/arm64" */
+    }
     if (index_dc) { /* a platform image of an index */
         char *at = strstr(doc, "\"platform\"");
         sf_buf nb;
@@ -70,13 +75,21 @@ static void apply(sf_agg *a, char dc, const char *index_dc, const char *refs, co
     sf_buf_free(&b);
 }
 
+static void apply(sf_agg *a, char dc, const char *index_dc, const char *refs, const char *vulns)
+{
+    apply_p(a, dc, index_dc, NULL, refs, vulns);
+}
+
 /* One running pod: containers "name=digestchar" separated by ','. */
-static void run_pod(const char *ns, const char *pod, const char *owner, const char *ctrs)
+static void run_pod_p(const char *ns, const char *pod, const char *owner, const char *platform,
+                      const char *ctrs)
 {
     char field[256], d[72];
     sf_buf v;
     sf_buf_init(&v, 1u << 16);
-    sf_buf_printf(&v, "{\"node\":\"n1\",%s%s%s\"containers\":[", owner ? "\"owner\":{\"kind\":"
+    if (platform)
+        sf_buf_printf(&v, "{\"platform\":\"%s\",", platform);
+    sf_buf_printf(&v, "%s\"node\":\"n1\",%s%s%s\"containers\":[", platform ? "" : "{", owner ? "\"owner\":{\"kind\":"
                                                                    "\"Deployment\",\"name\":\""
                                                                  : "",
                   owner ? owner : "", owner ? "\"}," : "");
@@ -94,6 +107,11 @@ static void run_pod(const char *ns, const char *pod, const char *owner, const ch
     sf_buf_free(&v);
 }
 
+static void run_pod(const char *ns, const char *pod, const char *owner, const char *ctrs)
+{
+    run_pod_p(ns, pod, owner, NULL, ctrs);
+}
+
 #define CRIT_A "CVE-2026-0001:openssl:1.1.1:1.1.2:CRITICAL;CVE-2026-0002:zlib:1.2:-:HIGH"
 
 static void seed(void)
@@ -103,12 +121,14 @@ static void seed(void)
     apply(a, 'a', NULL, "reg.io/pay:1", CRIT_A);
     apply(a, 'b', NULL, "reg.io/web:2", "CVE-2026-0003:musl:1.1:1.2:LOW");
     apply(a, 'c', "e", "reg.io/multi:1", "CVE-2026-0001:openssl:1.1.1:-:HIGH");
+    /* the index's arm64 image: not running, its node is amd64 */
+    apply_p(a, 'f', "e", "linux/arm64", "reg.io/multi:1", "CVE-2026-0004:curl:7:8:CRITICAL");
     apply(a, 'd', NULL, "reg.io/idle:1", "CVE-2026-0001:openssl:1.1.1:1.1.2:CRITICAL");
     sf_agg_free(a);
     run_pod("prod", "payments-1", "payments", "app=a,side=a");
     run_pod("prod", "payments-2", "payments", "app=a");
     run_pod("dev", "web-0", NULL, "web=b");
-    run_pod("prod", "multi-0", NULL, "m=e"); /* the index digest runs */
+    run_pod_p("prod", "multi-0", NULL, "linux/amd64", "m=e"); /* the index digest runs */
 }
 
 static int setup(void **state)
@@ -154,6 +174,7 @@ static void test_running_query__worst_first_and_filters(void **state)
     assert_non_null(web);
     assert_true(pay < multi && multi < web); /* CRITICAL, then HIGH, then LOW */
     assert_null(strstr(s, "idle"));          /* registry-only */
+    assert_null(strstr(s, "linux/arm64"));   /* the index's other platform does not run */
     /* payments: 2 pods (3 containers), 1 critical 1 high, 1 fixable */
     assert_non_null(strstr(s, "   1    1    0    0    1    2  k1"));
     free(s);
@@ -231,13 +252,13 @@ static void test_running_query__report_leads_with_running_now(void **state)
     assert_true(rn < reg);
     assert_non_null(strstr(rn, "reg.io/pay:1"));
     assert_non_null(strstr(rn, "2 pods in prod/payments"));
-    assert_non_null(strstr(rn, "registry-only images (not running): 1\n"));
+    assert_non_null(strstr(rn, "registry-only images (not running): 2\n"));
     assert_true(strstr(rn, "reg.io/web:2") == NULL || strstr(rn, "reg.io/web:2") > reg);
     sf_buf_reset(&b);
     assert_int_equal(sf_report_json(r, &b), SF_OK);
     json_t *j = json_loads(b.data, 0, NULL);
     assert_int_equal(json_array_size(json_object_get(j, "running_now")), 2);
-    assert_int_equal(json_integer_value(json_object_get(j, "registry_only_images")), 1);
+    assert_int_equal(json_integer_value(json_object_get(j, "registry_only_images")), 2);
     json_decref(j);
     sf_buf_reset(&b);
     assert_int_equal(sf_report_html(r, &b), SF_OK);

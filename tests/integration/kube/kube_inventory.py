@@ -95,6 +95,7 @@ def kubectl(*args, **kw):
 
 
 def seed(st):
+    st.nodes["node-1"] = ("linux", "arm64")
     st.add_owner({"kind": "ReplicaSet", "apiVersion": "apps/v1",
                   "metadata": {"name": "payments-6b7c", "namespace": "prod",
                                "ownerReferences": [{"kind": "Deployment", "name": "payments",
@@ -215,6 +216,8 @@ def inventory_cases(st):
           "init containers recorded with their kind")
     check(r.get("prod/multi-0", {}).get("containers", [{}])[0].get("digest") == D["index"],
           "multi-arch: the index digest the runtime reports is recorded")
+    check(r.get("prod/multi-0", {}).get("platform") == "linux/arm64",
+          "multi-arch: with the node's platform (which image of the index runs)")
     check("dev/pending" not in r, "a pod without an imageID yet is not running anything")
 
     # the server ends each watch after timeoutSeconds (3 s here): resumed

@@ -160,6 +160,15 @@ static void test_kube_pod__list_page(void **state)
     assert_string_equal(ow.kind, "Deployment");
     assert_string_equal(ow.name, "payments");
     sf_kpod_owner_clear(&ow);
+    char plat[64];
+    const char *node = "{\"kind\":\"Node\",\"status\":{\"nodeInfo\":{\"operatingSystem\":"
+                       "\"linux\",\"architecture\":\"arm64\"}}}";
+    assert_int_equal(sf_knode_platform_parse(node, strlen(node), plat, sizeof plat, NULL), SF_OK);
+    assert_string_equal(plat, "linux/arm64");
+    const char *badnode = "{\"status\":{\"nodeInfo\":{\"operatingSystem\":\"li/nux\","
+                          "\"architecture\":\"arm64\"}}}";
+    assert_int_equal(sf_knode_platform_parse(badnode, strlen(badnode), plat, sizeof plat, NULL),
+                     SF_EPARSE);
     free(o);
     long code;
     char reason[32];
@@ -245,10 +254,20 @@ static void test_kube_running__value_round_trip(void **state)
     /* two containers of one pod are one pod */
     sf_buf sum;
     sf_buf_init(&sum, 4096);
-    assert_int_equal(sf_running_summary(&r, D2, NULL, &sum), SF_OK);
+    assert_int_equal(sf_running_summary(&r, D2, NULL, NULL, &sum), SF_OK);
     assert_string_equal(sum.data, "1 pod in prod/payments");
-    /* a platform image counts as running when its index runs */
-    assert_int_equal(sf_running_count_image(&r, "sha256:00", D2), 2);
+    /* a platform image counts as running when its index runs, on a node
+     * of its platform (unknown node platform: every platform) */
+    assert_int_equal(sf_running_count_image(&r, "sha256:00", D2, "linux/arm64"), 2);
+    sf_running_clear(&r);
+    p->platform = sf_strdup("linux/amd64");
+    sf_buf_reset(&b);
+    assert_int_equal(sf_running_pod_value(p, &dep, &b, NULL), SF_OK);
+    assert_int_equal(sf_running_parse(&r, "c", "prod/p", b.data, b.len, NULL), SF_OK);
+    sf_running_sort(&r);
+    assert_int_equal(sf_running_count_image(&r, "sha256:00", D2, "linux/arm64/v8"), 0);
+    assert_int_equal(sf_running_count_image(&r, "sha256:00", D2, "linux/amd64"), 2);
+    assert_int_equal(sf_running_count_image(&r, D2, NULL, "linux/arm64"), 2); /* its own digest */
     sf_buf_free(&sum);
     sf_running_clear(&r);
     /* a finished pod runs nothing: its field must go */
