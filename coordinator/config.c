@@ -855,14 +855,21 @@ void sf_opt_free(void *base, const sf_opt *t, size_t n)
     }
 }
 
+/* The command-line flag of o: its name with '_' -> '-'. */
+static void flag_of(const sf_opt *o, char *flag, size_t cap)
+{
+    size_t k = 0;
+    for (; o->name[k] && k + 1 < cap; k++)
+        flag[k] = o->name[k] == '_' ? '-' : o->name[k];
+    flag[k] = '\0';
+}
+
 void sf_opt_help(FILE *f, const sf_opt *t, size_t nt)
 {
     for (size_t i = 0; i < nt; i++) {
         const sf_opt *o = &t[i];
         char flag[64];
-        size_t n = strlen(o->name);
-        for (size_t k = 0; k <= n && k < sizeof flag; k++)
-            flag[k] = o->name[k] == '_' ? '-' : o->name[k];
+        flag_of(o, flag, sizeof flag);
         if (o->secret) {
             fprintf(f, "  (env %s only)\n      %s\n", o->env, o->help);
             continue;
@@ -884,9 +891,7 @@ void sf_opt_markdown(sf_buf *b, const sf_opt *t, size_t nt)
     for (size_t i = 0; i < nt; i++) {
         const sf_opt *o = &t[i];
         char flag[64];
-        size_t n = strlen(o->name);
-        for (size_t k = 0; k <= n && k < sizeof flag; k++)
-            flag[k] = o->name[k] == '_' ? '-' : o->name[k];
+        flag_of(o, flag, sizeof flag);
         if (o->secret)
             sf_buf_printf(b, "| (no flag; secret) `%s` | %s | %s | ", o->name,
                           o->env ? o->env : "", type_name(o->type));
