@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -195,6 +196,33 @@ static void test_running_query__worst_first_and_filters(void **state)
     free(s);
 }
 
+/* The CLI: `scanfarm query running` with its filters, and a bad severity. */
+static void test_running_query__cli(void **state)
+{
+    (void)state;
+    char cmd[1024], out[8192] = "";
+    snprintf(cmd, sizeof cmd, "%s/scanfarm query running --severity critical --namespace prod "
+                              "--redis %s --prefix %s", getenv("SF_BIN"), sf_t_redis(), prefix);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    assert_int_equal(pclose(f), 0);
+    assert_non_null(strstr(out, "Deployment/payments"));
+    assert_null(strstr(out, "multi-0")); /* HIGH only */
+    assert_null(strstr(out, "web-0"));
+    snprintf(cmd, sizeof cmd, "%s/scanfarm query running --severity urgent --redis %s "
+                              "--prefix %s 2>/dev/null", getenv("SF_BIN"), sf_t_redis(), prefix);
+    assert_int_equal(WEXITSTATUS(system(cmd)), 64);
+    snprintf(cmd, sizeof cmd, "%s/scanfarm query image reg.io/pay:1 --redis %s --prefix %s "
+                              "2>&1 >/dev/null", getenv("SF_BIN"), sf_t_redis(), prefix);
+    f = popen(cmd, "r");
+    n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    assert_int_equal(pclose(f), 0);
+    assert_string_equal(out, "running: 2 pods in prod/payments\n"); /* on stderr */
+}
+
 static void test_running_query__cve_and_image_notes(void **state)
 {
     (void)state;
@@ -278,6 +306,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_running_query__worst_first_and_filters),
         cmocka_unit_test(test_running_query__cve_and_image_notes),
+        cmocka_unit_test(test_running_query__cli),
         cmocka_unit_test(test_running_query__report_leads_with_running_now),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
