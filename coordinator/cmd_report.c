@@ -166,14 +166,19 @@ done:
 static const char QUERY_USAGE[] =
     "usage: scanfarm query cve <ID> | image <ref|digest> | package <name>\n"
     "                      [--json] [--redis HOST:PORT] [--prefix P]\n"
+    "       scanfarm query running [--severity S] [--fixable] [--namespace NS] [--json]\n"
     "environment: SCANFARM_REDIS (--redis), SCANFARM_PREFIX (--prefix)\n";
 
 int sf_cmd_query(int argc, char **argv)
 {
+    enum { O_SEVERITY = 2000, O_FIXABLE, O_NAMESPACE }; /* query running */
     static const struct option lo[] = {{"redis", 1, 0, O_REDIS}, {"prefix", 1, 0, O_PREFIX},
                                        {"json", 0, 0, O_JSON},   {"help", 0, 0, O_HELP},
-                                       {0, 0, 0, 0}};
+                                       {"severity", 1, 0, O_SEVERITY},
+                                       {"fixable", 0, 0, O_FIXABLE},
+                                       {"namespace", 1, 0, O_NAMESPACE}, {0, 0, 0, 0}};
     common_opts c;
+    sf_query_running_opts ro = {.min_sev = -1};
     int opt, json = 0, ex, rc;
     common_init(&c);
     optind = 1;
@@ -182,6 +187,14 @@ int sf_cmd_query(int argc, char **argv)
             continue;
         if (opt == O_JSON) {
             json = 1;
+        } else if (opt == O_SEVERITY || opt == O_FIXABLE || opt == O_NAMESPACE) {
+            if (opt == O_SEVERITY && (ro.min_sev = sf_agg_sev_parse(optarg)) == SF_SEV_UNKNOWN &&
+                strcasecmp(optarg, "UNKNOWN") != 0) {
+                fprintf(stderr, "scanfarm query: --severity: CRITICAL, HIGH, MEDIUM or LOW\n");
+                return SF_EXIT_USAGE;
+            }
+            ro.fixable |= opt == O_FIXABLE;
+            ro.ns = opt == O_NAMESPACE ? optarg : ro.ns;
         } else if (opt == O_HELP) {
             fputs(QUERY_USAGE, stdout);
             return SF_EXIT_OK;
@@ -190,12 +203,13 @@ int sf_cmd_query(int argc, char **argv)
             return SF_EXIT_USAGE;
         }
     }
-    if (argc - optind != 2) {
+    int is_running = argc - optind == 1 && !strcmp(argv[optind], "running");
+    if (argc - optind != 2 && !is_running) {
         fputs(QUERY_USAGE, stderr);
         return SF_EXIT_USAGE;
     }
-    const char *what = argv[optind], *arg = argv[optind + 1];
-    if (strcmp(what, "cve") && strcmp(what, "image") && strcmp(what, "package")) {
+    const char *what = argv[optind], *arg = is_running ? "" : argv[optind + 1];
+    if (strcmp(what, "cve") && strcmp(what, "image") && strcmp(what, "package") && !is_running) {
         fputs(QUERY_USAGE, stderr);
         return SF_EXIT_USAGE;
     }
@@ -205,7 +219,9 @@ int sf_cmd_query(int argc, char **argv)
     sf_buf_init(&b, 0);
     if ((ex = open_kv(&c, &kv, "query")) != SF_EXIT_OK)
         goto done;
-    if (!strcmp(what, "cve"))
+    if (is_running)
+        rc = sf_query_running(kv, c.prefix, &ro, json, &b, &e);
+    else if (!strcmp(what, "cve"))
         rc = sf_query_cve(kv, c.prefix, arg, json, &b, &e);
     else if (!strcmp(what, "image"))
         rc = sf_query_image(kv, c.prefix, arg, &b, &e);
@@ -217,6 +233,13 @@ int sf_cmd_query(int argc, char **argv)
         goto done;
     }
     ex = write_out(NULL, &b, "query");
+    if (ex == SF_EXIT_OK && !strcmp(what, "image")) { /* stdout stays the stored documents */
+        sf_buf note;
+        sf_buf_init(&note, 0);
+        if (sf_query_image_running(kv, c.prefix, &b, &note, NULL) == SF_OK && note.len)
+            fputs(note.data, stderr);
+        sf_buf_free(&note);
+    }
 done:
     sf_buf_free(&b);
     sf_kv_free(kv);

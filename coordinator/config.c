@@ -22,18 +22,9 @@
 #include "yaml2json.h"
 #include "sf_version.h"
 
-typedef enum { OT_STR, OT_INT, OT_LONG, OT_DOUBLE, OT_BOOL, OT_DURATION, OT_LIST } opt_type;
+#include "opttab.h" /* sf_opt, the table row; the engine is exported at the end */
 
-typedef struct sf_opt {
-    const char *name;  /* JSON key; flag is --name with '_' -> '-' */
-    opt_type type;
-    size_t off;
-    const char *def;   /* default as text, NULL = unset */
-    const char *env;   /* environment variable or NULL */
-    int secret;        /* redact in --print-config; no command-line flag */
-    long min, max;     /* range of numbers */
-    const char *help;
-} sf_opt;
+typedef sf_opt_type opt_type;
 
 #define G(f) offsetof(sf_coordcfg, f)
 #define R(f) offsetof(sf_regcfg, f)
@@ -394,20 +385,7 @@ static int apply_defaults(void *base, const sf_opt *t, size_t nt, sf_error *err)
 
 /* ---- registries ---- */
 
-static void regcfg_free(sf_regcfg *r)
-{
-    for (size_t i = 0; i < NR; i++) {
-        char *p = (char *)r + R_OPTS[i].off;
-        if (R_OPTS[i].type == OT_STR) {
-            char *s = *(char **)p;
-            if (s && R_OPTS[i].secret)
-                explicit_bzero(s, strlen(s));
-            free(s);
-        } else if (R_OPTS[i].type == OT_LIST) {
-            list_free((sf_strlist *)p);
-        }
-    }
-}
+static void regcfg_free(sf_regcfg *r) { sf_opt_free(r, R_OPTS, NR); }
 
 /* Registry-level defaults inherited from the globals (-1/-1.0 = unset). */
 static void reg_unset(sf_regcfg *r)
@@ -520,12 +498,12 @@ static int parse_text(const char *text, size_t len, json_t **doc, sf_error *err)
 /* Config files are small; 4 MiB is far past any real one. */
 #define CONFIG_MAX_BYTES (4u << 20)
 
-static int load_file(sf_coordcfg *c, const char *path, sf_error *err)
+static int read_doc(const char *path, json_t **doc, sf_error *err)
 {
     sf_buf b;
     char chunk[8192];
-    json_t *doc = NULL;
     int rc = SF_OK;
+    *doc = NULL;
     FILE *f = fopen(path, "rb");
     if (!f)
         return sf_error_set(err, SF_ECONFIG, "config %s: cannot open", path);
@@ -536,11 +514,18 @@ static int load_file(sf_coordcfg *c, const char *path, sf_error *err)
     if (rc)
         rc = sf_error_set(err, SF_ECONFIG, "config %s: unreadable or too large", path);
     if (!rc)
-        rc = parse_text(b.data ? b.data : "", b.len, &doc, err);
+        rc = parse_text(b.data ? b.data : "", b.len, doc, err);
+    sf_buf_free(&b);
+    return rc;
+}
+
+static int load_file(sf_coordcfg *c, const char *path, sf_error *err)
+{
+    json_t *doc = NULL;
+    int rc = read_doc(path, &doc, err);
     if (!rc)
         rc = load_doc(c, doc, "config", err);
     json_decref(doc);
-    sf_buf_free(&b);
     return rc;
 }
 
@@ -595,7 +580,7 @@ static int validate(sf_coordcfg *c, sf_error *err)
 
 /* ---- command line ---- */
 
-static const sf_opt *find_flag(const char *arg, const char **val)
+static const sf_opt *find_flag(const sf_opt *t, size_t nt, const char *arg, const char **val)
 {
     char name[64];
     *val = NULL;
@@ -610,14 +595,14 @@ static const sf_opt *find_flag(const char *arg, const char **val)
     name[n] = '\0';
     if (arg[n] == '=')
         *val = arg + n + 1;
-    for (size_t i = 0; i < NG; i++)
-        if (strcmp(G_OPTS[i].name, name) == 0)
-            return &G_OPTS[i];
+    for (size_t i = 0; i < nt; i++)
+        if (strcmp(t[i].name, name) == 0)
+            return &t[i];
     return NULL;
 }
 
-static int parse_argv(sf_coordcfg *c, int argc, char **argv, int pass, int *action,
-                      sf_error *err)
+static int parse_argv(void *c, const sf_opt *t, size_t nt, int argc, char **argv, int pass,
+                      int *action, sf_error *err)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
@@ -633,7 +618,7 @@ static int parse_argv(sf_coordcfg *c, int argc, char **argv, int pass, int *acti
             *action = 3;
             continue;
         }
-        const sf_opt *o = find_flag(a, &v);
+        const sf_opt *o = find_flag(t, nt, a, &v);
         if (!o || o->secret)
             return sf_error_set(err, SF_ECONFIG, "unknown option %.64s (see --help)", a);
         if (!v && o->type == OT_BOOL) {
@@ -653,10 +638,10 @@ static int parse_argv(sf_coordcfg *c, int argc, char **argv, int pass, int *acti
     return SF_OK;
 }
 
-static int apply_env(sf_coordcfg *c, int only_config, sf_error *err)
+static int apply_env(void *c, const sf_opt *t, size_t nt, int only_config, sf_error *err)
 {
-    for (size_t i = 0; i < NG; i++) {
-        const sf_opt *o = &G_OPTS[i];
+    for (size_t i = 0; i < nt; i++) {
+        const sf_opt *o = &t[i];
         if (!o->env || (only_config != (strcmp(o->name, "config") == 0)))
             continue;
         const char *v = getenv(o->env);
@@ -676,15 +661,15 @@ int sf_coordcfg_load(sf_coordcfg *c, int argc, char **argv, int *action, sf_erro
     int rc = apply_defaults(c, G_OPTS, NG, err);
     /* The config file's path first (env, then flag), then the layers. */
     if (!rc)
-        rc = apply_env(c, 1, err);
+        rc = apply_env(c, G_OPTS, NG, 1, err);
     if (!rc)
-        rc = parse_argv(c, argc, argv, 0, action, err);
+        rc = parse_argv(c, G_OPTS, NG, argc, argv, 0, action, err);
     if (!rc && c->config && *action != 1)
         rc = load_file(c, c->config, err);
     if (!rc)
-        rc = apply_env(c, 0, err);
+        rc = apply_env(c, G_OPTS, NG, 0, err);
     if (!rc)
-        rc = parse_argv(c, argc, argv, 1, action, err);
+        rc = parse_argv(c, G_OPTS, NG, argc, argv, 1, action, err);
     if (!rc && *action != 1)
         rc = validate(c, err);
     return rc;
@@ -714,17 +699,7 @@ void sf_coordcfg_free(sf_coordcfg *c)
     for (size_t i = 0; i < c->nregs; i++)
         regcfg_free(&c->regs[i]);
     free(c->regs);
-    for (size_t i = 0; i < NG; i++) {
-        char *p = (char *)c + G_OPTS[i].off;
-        if (G_OPTS[i].type == OT_STR) {
-            char *s = *(char **)p;
-            if (s && G_OPTS[i].secret)
-                explicit_bzero(s, strlen(s));
-            free(s);
-        } else if (G_OPTS[i].type == OT_LIST) {
-            list_free((sf_strlist *)p);
-        }
-    }
+    sf_opt_free(c, G_OPTS, NG);
     memset(c, 0, sizeof *c);
 }
 
@@ -810,24 +785,7 @@ void sf_coordcfg_help(void *file)
                "  --help                 this text\n"
                "  --version              print the version\n"
                "  --print-config         print the effective configuration (secrets redacted)\n");
-    for (size_t i = 0; i < NG; i++) {
-        const sf_opt *o = &G_OPTS[i];
-        char flag[64];
-        size_t n = strlen(o->name);
-        for (size_t k = 0; k <= n && k < sizeof flag; k++)
-            flag[k] = o->name[k] == '_' ? '-' : o->name[k];
-        if (o->secret) {
-            fprintf(f, "  (env %s only)\n      %s\n", o->env, o->help);
-            continue;
-        }
-        fprintf(f, "  --%s %s\n      %s", flag, type_name(o->type), o->help);
-        if (o->env && o->def)
-            fprintf(f, " (env %s; default %s)\n", o->env, o->def);
-        else if (o->env)
-            fprintf(f, " (env %s)\n", o->env);
-        else
-            fprintf(f, "\n");
-    }
+    sf_opt_help(f, G_OPTS, NG);
     fprintf(f, "\nConfig file (JSON): the options above as keys (with '_'), plus\n"
                "  \"registries\": [{");
     for (size_t i = 0; i < NR; i++)
@@ -854,32 +812,123 @@ char *sf_coordcfg_markdown(void)
 {
     sf_buf b;
     sf_buf_init(&b, 1u << 20);
-    sf_buf_puts(&b, "| option | environment | type | default | description |\n"
-                    "|---|---|---|---|---|\n");
-    for (size_t i = 0; i < NG; i++) {
-        const sf_opt *o = &G_OPTS[i];
-        char flag[64];
-        size_t n = strlen(o->name);
-        for (size_t k = 0; k <= n && k < sizeof flag; k++)
-            flag[k] = o->name[k] == '_' ? '-' : o->name[k];
-        if (o->secret)
-            sf_buf_printf(&b, "| (no flag; secret) `%s` | %s | %s | ", o->name,
-                          o->env ? o->env : "", type_name(o->type));
-        else
-            sf_buf_printf(&b, "| `--%s` | %s | %s | ", flag, o->env ? o->env : "",
-                          type_name(o->type)[0] ? type_name(o->type) : "BOOL");
-        md_default(&b, o);
-        sf_buf_printf(&b, " | %s |\n", o->help);
-    }
+    sf_opt_markdown(&b, G_OPTS, NG);
     sf_buf_puts(&b, "\nPer registry (config file only, inside `\"registries\": [...]`; unset "
                     "numbers and `insecure` inherit the global value):\n\n"
                     "| key | type | default | description |\n|---|---|---|---|\n");
-    for (size_t i = 0; i < NR; i++) {
-        const sf_opt *o = &R_OPTS[i];
-        sf_buf_printf(&b, "| `%s`%s | %s | ", o->name, o->secret ? " (secret)" : "",
-                      type_name(o->type)[0] ? type_name(o->type) : "BOOL");
-        md_default(&b, o);
-        sf_buf_printf(&b, " | %s |\n", o->help);
-    }
+    sf_opt_markdown_keys(&b, R_OPTS, NR);
     return sf_buf_steal(&b, NULL);
+}
+
+/* ---- the engine for other programs (opttab.h) ---- */
+
+int sf_opt_defaults(void *base, const sf_opt *t, size_t n, sf_error *err)
+{
+    return apply_defaults(base, t, n, err);
+}
+
+int sf_opt_apply_doc(void *base, const sf_opt *t, size_t n, json_t *obj, const char *extra,
+                     const char *src, sf_error *err)
+{
+    if (!json_is_object(obj))
+        return sf_error_set(err, SF_ECONFIG, "%s: top level must be an object", src);
+    int rc = check_keys(obj, t, n, extra, src, err);
+    return rc ? rc : apply_table_json(base, t, n, obj, src, err);
+}
+
+int sf_opt_read_file(const char *path, json_t **doc, sf_error *err)
+{
+    return read_doc(path, doc, err);
+}
+
+int sf_opt_env(void *base, const sf_opt *t, size_t n, int only_config, sf_error *err)
+{
+    return apply_env(base, t, n, only_config, err);
+}
+
+int sf_opt_argv(void *base, const sf_opt *t, size_t n, int argc, char **argv, int pass,
+                int *action, sf_error *err)
+{
+    return parse_argv(base, t, n, argc, argv, pass, action, err);
+}
+
+void sf_opt_dump(json_t *obj, const void *base, const sf_opt *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        put_path(obj, t[i].name, opt_json(base, &t[i]));
+}
+
+void sf_opt_free(void *base, const sf_opt *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *p = (char *)base + t[i].off;
+        if (t[i].type == OT_STR) {
+            char *s = *(char **)p;
+            if (s && t[i].secret)
+                explicit_bzero(s, strlen(s));
+            free(s);
+            *(char **)p = NULL;
+        } else if (t[i].type == OT_LIST) {
+            list_free((sf_strlist *)p);
+        }
+    }
+}
+
+/* The command-line flag of o: its name with '_' -> '-'. */
+static void flag_of(const sf_opt *o, char *flag, size_t cap)
+{
+    size_t k = 0;
+    for (; o->name[k] && k + 1 < cap; k++)
+        flag[k] = o->name[k] == '_' ? '-' : o->name[k];
+    flag[k] = '\0';
+}
+
+void sf_opt_help(FILE *f, const sf_opt *t, size_t nt)
+{
+    for (size_t i = 0; i < nt; i++) {
+        const sf_opt *o = &t[i];
+        char flag[64];
+        flag_of(o, flag, sizeof flag);
+        if (o->secret) {
+            fprintf(f, "  (env %s only)\n      %s\n", o->env, o->help);
+            continue;
+        }
+        fprintf(f, "  --%s %s\n      %s", flag, type_name(o->type), o->help);
+        if (o->env && o->def)
+            fprintf(f, " (env %s; default %s)\n", o->env, o->def);
+        else if (o->env)
+            fprintf(f, " (env %s)\n", o->env);
+        else
+            fprintf(f, "\n");
+    }
+}
+
+void sf_opt_markdown(sf_buf *b, const sf_opt *t, size_t nt)
+{
+    sf_buf_puts(b, "| option | environment | type | default | description |\n"
+                    "|---|---|---|---|---|\n");
+    for (size_t i = 0; i < nt; i++) {
+        const sf_opt *o = &t[i];
+        char flag[64];
+        flag_of(o, flag, sizeof flag);
+        if (o->secret)
+            sf_buf_printf(b, "| (no flag; secret) `%s` | %s | %s | ", o->name,
+                          o->env ? o->env : "", type_name(o->type));
+        else
+            sf_buf_printf(b, "| `--%s` | %s | %s | ", flag, o->env ? o->env : "",
+                          type_name(o->type)[0] ? type_name(o->type) : "BOOL");
+        md_default(b, o);
+        sf_buf_printf(b, " | %s |\n", o->help);
+    }
+}
+
+void sf_opt_markdown_keys(sf_buf *b, const sf_opt *t, size_t nt)
+{
+    for (size_t i = 0; i < nt; i++) {
+        const sf_opt *o = &t[i];
+        sf_buf_printf(b, "| `%s`%s | %s | ", o->name, o->secret ? " (secret)" : "",
+                      type_name(o->type)[0] ? type_name(o->type) : "BOOL");
+        md_default(b, o);
+        sf_buf_printf(b, " | %s |\n", o->help);
+    }
 }

@@ -11,6 +11,7 @@
 
 #include "report.h"
 #include "cache/keys.h"
+#include "running.h"
 
 typedef struct qctx {
     sf_kv *kv;
@@ -119,17 +120,25 @@ int sf_query_cve(sf_kv *kv, const char *prefix, const char *id, int json, sf_buf
     const char *a1[] = {"SMEMBERS", set};
     if ((rc = run(&q, &ds, err, 2, a1)) != SF_OK)
         goto done;
+    sf_running running; /* "running: 3 pods in prod/payments"; none when unreadable */
+    int have_running = sf_running_load(kv, q.prefix, NULL, &running, NULL) == SF_OK;
     for (size_t i = 0; rc == SF_OK && i < ds->nelem; i++) {
         sf_kv_reply *vr = NULL;
         sf_agg_view *v = NULL;
         const char *a2[] = {"HGET", views, ds->elem[i].str ? ds->elem[i].str : ""};
         rc = run(&q, &vr, err, 3, a2);
         if (rc == SF_OK && vr->type == SF_KV_STR &&
-            (rc = sf_agg_view_parse(vr->str, vr->len, &v, err)) == SF_OK)
+            (rc = sf_agg_view_parse(vr->str, vr->len, &v, err)) == SF_OK) {
+            size_t from = arr ? json_array_size(arr) : 0;
             rc = emit_cve_rows(&q, v, id, arr, out, err);
+            if (rc == SF_OK)
+                rc = sf_query_running_note(have_running ? &running : NULL, v, arr, from, out);
+        }
         sf_agg_view_free(v);
         sf_kv_reply_free(vr);
     }
+    if (have_running)
+        sf_running_clear(&running);
     if (rc == SF_OK && arr) {
         char *s = json_dumps(arr, JSON_INDENT(2));
         rc = s ? sf_buf_puts(out, s) : SF_ENOMEM;

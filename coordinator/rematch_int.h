@@ -35,6 +35,7 @@ typedef struct rm_ctx {
     size_t nimgs, capimgs;
     rm_inv inv[RM_INV_CACHE];
     size_t ninv, next_evict;
+    struct sf_running *running; /* running view: the deltas' "running" (rm_publish) */
 } rm_ctx;
 
 rm_img *rm_find(rm_ctx *c, const char *digest);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "running.h"
 #include "base/log.h"
 #include "agg.h"
 #include "bus/kprod.h"
@@ -237,6 +238,11 @@ static int publish_one(rm_ctx *c, const rm_img *im, const char *now, sf_error *e
                               "previous_db_version", im->v->db_version, "produced_at", now,
                               "added", vulns_json(im->add, im->nadd), "removed",
                               vulns_json(im->rem, im->nrem));
+    const char *idx = im->v->job_key && strcmp(im->v->job_key, im->v->digest) ? im->v->job_key
+                                                                              : NULL;
+    json_object_set_new(delta, "running",
+                        json_boolean(sf_running_count_image(c->running, im->v->digest, idx,
+                                                             im->v->platform)));
     int rc = produce_json(c, ft, im->v->digest, delta, err);
     json_decref(delta);
     if (rc != SF_OK || !*rt)
@@ -274,7 +280,10 @@ static int mark_current(rm_ctx *c, sf_error *err)
 int rm_publish(rm_ctx *c, sf_error *err)
 {
     char now[40];
-    int rc = SF_OK;
+    sf_running running;
+    /* which images run now: subscribers page on running ones only */
+    int rc = sf_running_load(c->o->kv, c->prefix, NULL, &running, err);
+    c->running = &running;
     now_rfc3339(now, sizeof now);
     for (size_t i = 0; rc == SF_OK && i < c->nimgs; i++) {
         const rm_img *im = &c->imgs[i];
@@ -295,5 +304,8 @@ int rm_publish(rm_ctx *c, sf_error *err)
         rc = mark_current(c, err);
     if (rc == SF_OK)
         rc = sf_kprod_flush(c->o->prod, 60000, err);
+    if (c->running == &running)
+        sf_running_clear(&running);
+    c->running = NULL;
     return rc;
 }

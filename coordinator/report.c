@@ -38,6 +38,7 @@ void sf_report_free(sf_report *r)
     free(r->cves);
     free(r->by_priority);
     free(r->regs);
+    sf_report_running_free(r);
     free(r);
 }
 
@@ -328,6 +329,8 @@ int sf_report_load(sf_report **out, sf_kv *kv, const char *prefix, const char *r
     }
     if (rc == SF_OK && (rc = sf_report_finish(r)) != SF_OK)
         sf_error_set(err, rc, "out of memory");
+    if (rc == SF_OK)
+        rc = sf_report_load_running(r, kv, prefix, err);
     if (rc != SF_OK) {
         sf_report_free(r);
         return rc;
@@ -380,6 +383,7 @@ int sf_report_table(const sf_report *r, sf_buf *out)
     int rc = SF_OK;
 #define P(...) (rc = rc == SF_OK ? sf_buf_printf(out, __VA_ARGS__) : rc)
     P("scanfarm fleet report%s%s\n\n", r->run[0] ? " — run " : "", r->run);
+    rc = rc == SF_OK ? sf_report_running_table(r, out) : rc;
     if (rc == SF_OK)
         rc = table_exploited(r, out);
     P("images scanned   %zu (%zu with findings, %zu failed)\n", r->images, r->vulnerable,
@@ -519,6 +523,8 @@ static json_t *report_obj(const sf_report *r)
 int sf_report_json(const sf_report *r, sf_buf *out)
 {
     json_t *o = report_obj(r);
+    if (o && sf_report_running_json(r, o) != SF_OK)
+        json_decref(o), o = NULL;
     char *s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
     int rc = s ? sf_buf_puts(out, s) : SF_ENOMEM;
     if (rc == SF_OK)

@@ -52,6 +52,7 @@ typedef struct sf_report {
     size_t nkev, kev_findings;  /* CVEs in CISA KEV, and findings of them */
     sf_report_reg *regs;    /* after finish: most images first */
     size_t nregs;
+    struct sf_running *running; /* running view (report_running.c); NULL = none */
 } sf_report;
 
 int sf_report_new(sf_report **out);
@@ -87,6 +88,35 @@ int sf_query_image(sf_kv *kv, const char *prefix, const char *ref, sf_buf *out, 
 /* `query package NAME`: versions in the fleet with image counts. */
 int sf_query_package(sf_kv *kv, const char *prefix, const char *name, int json, sf_buf *out,
                      sf_error *err);
+
+/* ---- running images (report_running.c; the view is running.h) ---- */
+struct sf_running;
+struct json_t;
+/* Attach the running view to r (sf_report_load does it). */
+int sf_report_load_running(sf_report *r, sf_kv *kv, const char *prefix, sf_error *err);
+void sf_report_running_free(sf_report *r);
+/* The "running now" section leading each format, then the count of
+ * registry-only images. */
+int sf_report_running_table(const sf_report *r, sf_buf *out);
+int sf_report_running_json(const sf_report *r, struct json_t *obj);
+int sf_report_running_html(sf_buf *out, const sf_report *r);
+
+typedef struct sf_query_running_opts {
+    int min_sev;    /* SF_SEV_* at least this severe; -1 = any */
+    int fixable;    /* only findings with a fix */
+    const char *ns; /* only this namespace; NULL = all */
+} sf_query_running_opts;
+/* `query running`: running workloads with (matching) findings, worst first. */
+int sf_query_running(sf_kv *kv, const char *prefix, const sf_query_running_opts *o, int json,
+                     sf_buf *out, sf_error *err);
+/* "running: ..." of one image for `query cve`: a tab-indented line (text)
+ * or a "running" member on arr's entries from index `from` (JSON). */
+int sf_query_running_note(const struct sf_running *run, const sf_agg_view *v, struct json_t *arr,
+                          size_t from, sf_buf *out);
+/* "running: N pods in ns/workload" (or "running: no") for the result
+ * documents `query image` printed (one a line). */
+int sf_query_image_running(sf_kv *kv, const char *prefix, const sf_buf *docs, sf_buf *note,
+                           sf_error *err);
 
 /* Escape s for HTML text and attributes. */
 int sf_report_html_escape(sf_buf *out, const char *s);

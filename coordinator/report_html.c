@@ -296,6 +296,7 @@ int sf_report_html(const sf_report *r, sf_buf *o)
     rc = rc ? rc : table_exploited(o, r);
     rc = rc ? rc : sf_buf_puts(o, "</section>");
     rc = rc ? rc : cards(o, r);
+    rc = rc ? rc : sf_report_running_html(o, r);
     rc = rc ? rc : sf_buf_puts(o, "<section><h2>Findings by severity per registry</h2>");
     rc = rc ? rc : chart_registries(o, r);
     rc = rc ? rc : sf_buf_puts(o, "</section><section><h2>Top vulnerabilities by number of "

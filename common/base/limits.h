@@ -181,4 +181,20 @@
  * finding's JSON stays small however many sources score it. */
 #define SF_LIM_FINDING_CVSS 16
 
+/* ---- scanfarm-inventory (Kubernetes API, coordinator/kube_*.c) ---- */
+/* One pod object: real ones are 2-20 KiB (managedFields included); a
+ * PodList page of 500 such pods stays under 16 MiB, the list cap. */
+#define SF_LIM_KUBE_OBJECT_BYTES (1U << 20)
+#define SF_LIM_KUBE_LIST_BYTES (64U << 20)
+/* Containers of one pod, all three kinds together (the API server allows
+ * far fewer in practice; this bounds a hostile object). */
+#define SF_LIM_KUBE_CONTAINERS 256
+/* Names, refs and imageIDs: a DNS-1123 name is <= 253 bytes, an image
+ * ref with its digest well under 1 KiB. */
+#define SF_LIM_KUBE_STR 1024
+/* Pods one cluster's inventory tracks (each a few hundred bytes in Redis). */
+#define SF_LIM_KUBE_PODS 1000000
+/* Kubeconfig and service-account files (tokens, PEM bundles). */
+#define SF_LIM_KUBE_FILE_BYTES (4U << 20)
+
 #endif

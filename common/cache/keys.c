@@ -120,6 +120,35 @@ int sf_keys_worker(char out[SF_KEY_MAX], const char *prefix, const char *owner, 
     return SF_OK;
 }
 
+/* ==== Running-image keys (owner: coordinator/running.c) ==== */
+
+int sf_keys_check_cluster(const char *s, sf_error *err) { return part_ok(s, "cluster name", err); }
+
+int sf_keys_running_clusters(char out[SF_KEY_MAX], const char *prefix, sf_error *err)
+{
+    int rc = sf_keys_check_prefix(prefix, err);
+    int n = rc == SF_OK ? snprintf(out, SF_KEY_MAX, "%s:running:clusters", prefix) : -1;
+    if (n < 0 || n >= SF_KEY_MAX) {
+        out[0] = '\0';
+        return rc != SF_OK ? rc : sf_error_set(err, SF_EINTERNAL, "cache key too long");
+    }
+    return SF_OK;
+}
+
+int sf_keys_running_pods(char out[SF_KEY_MAX], const char *prefix, const char *cluster,
+                         sf_error *err)
+{
+    int rc = sf_keys_check_prefix(prefix, err);
+    if (rc == SF_OK)
+        rc = part_ok(cluster, "cluster name", err);
+    int n = rc == SF_OK ? snprintf(out, SF_KEY_MAX, "%s:running:pods:%s", prefix, cluster) : -1;
+    if (n < 0 || n >= SF_KEY_MAX) {
+        out[0] = '\0';
+        return rc != SF_OK ? rc : sf_error_set(err, SF_EINTERNAL, "cache key too long");
+    }
+    return SF_OK;
+}
+
 /* ==== Aggregator keys (owner: coordinator/agg.c; keep this section last) ==== */
 
 /* Fixed words only ([a-z]), never user data. */

@@ -57,6 +57,22 @@ int sf_keys_attempts(char out[SF_KEY_MAX], const char *prefix, const char *diges
 int sf_keys_worker(char out[SF_KEY_MAX], const char *prefix, const char *owner, sf_error *err);
 
 
+/* ==== Running-image keys (owner: coordinator/running.c, scanfarm-inventory) ====
+ * Read and written with the aggregator's shard key (sf_keys_agg_shard), so
+ * queries join them with the fleet view on one node.
+ *   <prefix>:running:clusters        SET of cluster names with an inventory
+ *   <prefix>:running:pods:<cluster>  HASH "<namespace>/<pod>" -> the pod's
+ *                                    running containers (JSON, running.h)
+ * A cluster name follows the version/run-id part rules (no ':' or space). */
+
+/* <prefix>:running:clusters. */
+int sf_keys_running_clusters(char out[SF_KEY_MAX], const char *prefix, sf_error *err);
+/* <prefix>:running:pods:<cluster>. */
+int sf_keys_running_pods(char out[SF_KEY_MAX], const char *prefix, const char *cluster,
+                         sf_error *err);
+/* SF_OK when s may name a cluster in a key. */
+int sf_keys_check_cluster(const char *s, sf_error *err);
+
 /* ==== Aggregator keys (owner: coordinator/agg.c; keep this section last) ====
  *
  * The fleet view lives on ONE Redis node: the node that owns the shard key

@@ -43,6 +43,7 @@ struct sf_http {
     double last_refill;     /* monotonic seconds */
     long transfers;         /* atomic: transfers made */
     char *ca_file;          /* owned copy of o.ca_file */
+    char *pem[3];           /* owned copies of o.ca_pem, o.cert_pem, o.key_pem */
 };
 
 /* State of one transfer, shared by the curl callbacks. */
@@ -285,6 +286,43 @@ static void share_unlock(CURL *c, curl_lock_data d, void *u)
     pthread_mutex_unlock(&((sf_http *)u)->share_locks[d]);
 }
 
+/* In-memory PEM credentials (sf_http_opts.ca_pem/cert_pem/key_pem). */
+static int pem_copy(sf_http *h, const sf_http_opts *o)
+{
+    const char *src[3] = {o->ca_pem, o->cert_pem, o->key_pem};
+    for (int i = 0; i < 3; i++)
+        if (src[i] && !(h->pem[i] = sf_strdup(src[i])))
+            return -1;
+    h->o.ca_pem = h->pem[0];
+    h->o.cert_pem = h->pem[1];
+    h->o.key_pem = h->pem[2];
+    return 0;
+}
+
+static void pem_free(sf_http *h)
+{
+    for (int i = 0; i < 3; i++) {
+        if (h->pem[i])
+            explicit_bzero(h->pem[i], strlen(h->pem[i]));
+        free(h->pem[i]);
+    }
+}
+
+static void pem_apply(sf_http *h, CURL *c)
+{
+    static const CURLoption opt[3] = {CURLOPT_CAINFO_BLOB, CURLOPT_SSLCERT_BLOB,
+                                      CURLOPT_SSLKEY_BLOB};
+    for (int i = 0; i < 3; i++)
+        if (h->pem[i]) {
+            struct curl_blob b = {h->pem[i], strlen(h->pem[i]), CURL_BLOB_NOCOPY};
+            curl_easy_setopt(c, opt[i], &b);
+        }
+    if (h->pem[1]) {
+        curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+        curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+    }
+}
+
 int sf_http_new(sf_http **out, const sf_http_opts *opts, sf_error *err)
 {
     *out = NULL;
@@ -309,7 +347,7 @@ int sf_http_new(sf_http **out, const sf_http_opts *opts, sf_error *err)
     pthread_cond_init(&h->cv, NULL);
     h->share = curl_share_init();
     h->pool = calloc((size_t)h->o.max_conns, sizeof *h->pool);
-    if (!h->share || !h->pool)
+    if (!h->share || !h->pool || pem_copy(h, opts))
         goto nomem;
     curl_share_setopt(h->share, CURLSHOPT_LOCKFUNC, share_lock);
     curl_share_setopt(h->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
@@ -348,6 +386,7 @@ void sf_http_free(sf_http *h)
     pthread_mutex_destroy(&h->mu);
     pthread_cond_destroy(&h->cv);
     free(h->ca_file);
+    pem_free(h);
     free(h);
 }
 
@@ -697,6 +736,7 @@ static int exchange(sf_http *h, const sf_http_req *req, const char *method, cons
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, h->o.insecure ? 0L : 2L);
     if (h->o.ca_file)
         curl_easy_setopt(c, CURLOPT_CAINFO, h->o.ca_file);
+    pem_apply(h, c);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "scanfarm/" SF_VERSION);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);

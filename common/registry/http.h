@@ -49,6 +49,13 @@ typedef struct sf_http_opts {
     long deadline_base_ms;
     const struct sf_netpol *netpol; /* connect-time address policy; NULL = default
                                      * (no link-local / metadata address) */
+    /* PEM text given in memory (copied; the key is wiped on free), for
+     * clients whose credentials are not files (a kubeconfig's -data
+     * fields): CA bundle replacing the system's, client certificate and
+     * its private key. NULL = none. */
+    const char *ca_pem;
+    const char *cert_pem;
+    const char *key_pem;
 } sf_http_opts;
 
 /* What one response said. Filled by sf_http_fetch. */

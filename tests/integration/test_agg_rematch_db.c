@@ -26,6 +26,7 @@
 #include "bus/kprod.h"
 #include "bus/msg_result.h"
 #include "cache/keys.h"
+#include "running.h"
 #include "testutil.h"
 #include "vuln/match.h"
 #include "vuln/vdb.h"
@@ -226,6 +227,10 @@ static void check_delta(const sf_kmsg *m, void *arg)
     for (size_t i = 0; i < NFLEET; i++)
         known |= FLEET[i].affected && !strcmp(FLEET[i].ref, ref);
     assert_true(known);
+    /* subscribers page on running images: only payments/api runs */
+    json_t *running = json_object_get(d, "running");
+    assert_true(json_is_boolean(running));
+    assert_int_equal(json_is_true(running), strcmp(ref, "reg.io/payments/api:1") == 0);
     json_decref(d);
 }
 
@@ -257,6 +262,14 @@ static void test_agg_rematch_db__one_advisory_three_deltas(void **state)
     json_decref(inst);
     sf_agg_free(a);
     sf_vdb_close(db1);
+
+    /* the first image runs in a cluster (running.h) */
+    const char *rf[] = {"prod/api-1"},
+               *rv[] = {"{\"containers\":[{\"name\":\"api\",\"kind\":\"container\","
+                        "\"image\":\"reg.io/payments/api:1\",\"digest\":\"sha256:"
+                        "1111111111111111111111111111111111111111111111111111111111111111\","
+                        "\"since\":1}]}"};
+    assert_int_equal(sf_running_put(kv, prefix, "k1", rf, rv, 1, &e), SF_OK);
 
     /* the CLI, against the new DB file */
     char cmd[1024], out[512] = "";

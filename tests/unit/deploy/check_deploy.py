@@ -48,6 +48,7 @@ def options_of(argv):
 PROGRAMS = {
     "scanfarm-worker": options_of([os.path.join(BIN, "scanfarm-worker"), "--help"]),
     "scanfarm-coordinator": options_of([os.path.join(BIN, "scanfarm-coordinator"), "--help"]),
+    "scanfarm-inventory": options_of([os.path.join(BIN, "scanfarm-inventory"), "--help"]),
     "scanfarm aggregate": options_of([os.path.join(BIN, "scanfarm"), "aggregate", "--help"]),
     "scanfarm db import": options_of([os.path.join(BIN, "scanfarm"), "db", "import", "--help"]),
 }
@@ -60,7 +61,7 @@ def program_of(tokens):
     """The scanfarm program a command line runs, or None."""
     for i, t in enumerate(tokens):
         base = os.path.basename(t)
-        if base in ("scanfarm-worker", "scanfarm-coordinator"):
+        if base in ("scanfarm-worker", "scanfarm-coordinator", "scanfarm-inventory"):
             return base, tokens[i + 1:]
         if base == "scanfarm" and i + 1 < len(tokens):
             sub = tokens[i + 1]
