@@ -44,6 +44,15 @@ static const sf_opt I_OPTS[] = {
     {"db", OT_STR, I(db), NULL, "SCANFARM_DB", 0, 0, 0,
      "vulnerability DB file whose version is current (unset: every new running digest "
      "gets a job)"},
+    {"cache_secret_file", OT_STR, I(cache_secret_file), NULL, "SCANFARM_CACHE_SECRET_FILE", 0,
+     0, 0, "file holding the farm's cache secret (the workers'): a running digest counts as "
+     "scanned only with a valid MAC under it (docs/security.md)"},
+    {"cache_secret", OT_STR, I(cache_secret), NULL, "SCANFARM_CACHE_SECRET", 1, 0, 0,
+     "the cache secret itself (environment or file only)"},
+    {"cache_unauthenticated", OT_BOOL, I(cache_unauthenticated), "false",
+     "SCANFARM_CACHE_UNAUTHENTICATED", 0, 0, 0,
+     "trust cached results without a secret; without a secret and false every running "
+     "digest gets a job"},
     {"page_size", OT_LONG, I(page_size), "500", "SCANFARM_KUBE_PAGE_SIZE", 0, 1, 10000,
      "pods per list page (limit=)"},
     {"watch_timeout", OT_DURATION, I(watch_timeout_s), "5m", "SCANFARM_KUBE_WATCH_TIMEOUT", 0,

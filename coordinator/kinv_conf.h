@@ -43,6 +43,9 @@ typedef struct sf_kinvcfg {
     char *topic;
     int jobs;             /* publish scan jobs */
     char *db;             /* vulnerability DB whose version is current */
+    char *cache_secret_file; /* the farm's cache MAC secret, from a file */
+    char *cache_secret;   /* secret: the same, from the environment */
+    int cache_unauthenticated; /* trust unsealed image entries (no secret) */
     long page_size;
     long watch_timeout_s;
     long backoff_max_s;

@@ -57,16 +57,27 @@ static void *scope_main(void *arg)
     return NULL;
 }
 
-static sf_sched *make_sched(const sf_kinvcfg *c, sf_kv *kv)
+/* The scheduler skips a digest only on an image entry sealed under the
+ * farm's cache secret (docs/security.md); *mac must outlive it. */
+static sf_sched *make_sched(const sf_kinvcfg *c, sf_kv *kv, sf_cmac **mac)
 {
     sf_sched *s = NULL;
     sf_vdb *db = NULL;
     sf_error err = SF_ERROR_INIT;
+    if (sf_cmac_load(mac, c->cache_secret_file, c->cache_secret, &err) != SF_OK) {
+        SF_WARN("inventory", "cache secret unusable, every digest gets a job|error=\"%s\"",
+                err.msg);
+        return NULL;
+    }
+    if (!*mac && !c->cache_unauthenticated)
+        SF_WARN("inventory", "no cache secret: cached results are not trusted, every running "
+                             "digest gets a job|");
     if (c->db && sf_vdb_open(&db, c->db, &err) != SF_OK)
         SF_WARN("inventory", "vulnerability DB unreadable, every digest gets a job|db=%s "
                              "error=\"%s\"", c->db, err.msg);
     sf_sched_opts so = {.kv = kv, .prefix = c->key_prefix,
-                        .db_version = db ? sf_vdb_version(db) : NULL};
+                        .db_version = db ? sf_vdb_version(db) : NULL, .mac = *mac,
+                        .unauthenticated = c->cache_unauthenticated};
     if (sf_sched_new(&s, &so, &err) != SF_OK)
         SF_WARN("inventory", "no scheduler, every digest gets a job|error=\"%s\"", err.msg);
     sf_vdb_close(db);
@@ -115,6 +126,7 @@ static int run(const sf_kinvcfg *c, sf_error *err)
     sf_kv *kv = NULL;
     sf_kprod *prod = NULL;
     sf_sched *sched = NULL;
+    sf_cmac *mac = NULL;
     scope *sc = NULL;
     size_t n = 0;
     int status = 0;
@@ -124,7 +136,7 @@ static int run(const sf_kinvcfg *c, sf_error *err)
     if (!rc && c->jobs)
         rc = sf_kprod_new(&prod, &po, err);
     if (!rc && c->jobs)
-        sched = make_sched(c, kv);
+        sched = make_sched(c, kv, &mac);
     if (!rc)
         rc = make_scopes(c, &sc, &n, err);
     for (size_t i = 0; !rc && i < n; i++) {
@@ -150,6 +162,7 @@ static int run(const sf_kinvcfg *c, sf_error *err)
         sf_kcfg_clear(&sc[i].kcfg);
     free(sc);
     sf_sched_free(sched);
+    sf_cmac_free(mac);
     sf_kprod_free(prod);
     sf_kv_free(kv);
     return rc ? rc : (status ? SF_EINTERNAL : SF_OK);

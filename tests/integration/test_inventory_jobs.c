@@ -95,11 +95,24 @@ static void start_server(void)
 static int inv_encode(const sf_inventory *inv, sf_buf *out) { return sf_inventory_encode(inv, out); }
 
 /* Image entries as the worker writes them: DCUR current, DOLD older. */
+/* The farm's cache secret: the scheduler trusts only entries sealed with it
+ * (docs/security.md), as the inventory does with its configured secret. */
+static const sf_cmac *farm_mac(void)
+{
+    static sf_cmac *m;
+    if (!m) {
+        static const char secret[] = "inventory-jobs-test-farm-secret";
+        assert_int_equal(sf_cmac_new(&m, secret, strlen(secret), NULL), SF_OK);
+    }
+    return m;
+}
+
 static void store_entries(sf_kv *kv)
 {
     sf_lcache *lc = NULL;
     sf_lcache_opts lo = {.kv = kv, .prefix = prefix, .analyzer_version = sf_analyzers_version(),
-                         .encode = inv_encode, .decode = sf_inventory_decode, .ttl_ms = 600000};
+                         .encode = inv_encode, .decode = sf_inventory_decode, .ttl_ms = 600000,
+                         .mac = farm_mac()};
     assert_int_equal(sf_lcache_new(&lc, &lo, NULL), SF_OK);
     const char *cur[] = {"{\"schema\":\"scanfarm.result/v1\",\"digest\":\"" DCUR "\"}"};
     const char *old[] = {"{\"schema\":\"scanfarm.result/v1\",\"digest\":\"" DOLD "\"}"};
@@ -149,7 +162,7 @@ static void test_inventory_jobs__current_skipped_others_published(void **state)
     sf_kprod_opts po = {.brokers = sf_t_kafka()};
     assert_int_equal(sf_kprod_new(&prod, &po, &e), SF_OK);
     assert_int_equal(sf_kprod_create_topic(prod, topic, 1, 1, 30000, &e), SF_OK);
-    sf_sched_opts so = {.kv = kv, .prefix = prefix, .db_version = "dbv2"};
+    sf_sched_opts so = {.kv = kv, .prefix = prefix, .db_version = "dbv2", .mac = farm_mac()};
     assert_int_equal(sf_sched_new(&sched, &so, &e), SF_OK);
 
     start_server();
