@@ -478,11 +478,31 @@ static int load_registries(sf_coordcfg *c, json_t *arr, sf_error *err)
     return SF_OK;
 }
 
+/* "kafka" is the brokers as text, or a map of librdkafka properties
+ * (bootstrap.servers among them): the map goes to kprops and leaves doc. */
+static int load_kafka_map(sf_coordcfg *c, json_t *doc, const char *src, sf_error *err)
+{
+    json_t *k = json_object_get(doc, "kafka");
+    if (!json_is_object(k))
+        return SF_OK;
+    int rc = sf_kprops_json(&c->kprops, k, src, err);
+    json_t *bs = json_object_get(k, "bootstrap.servers");
+    if (rc == SF_OK && json_is_string(bs)) {
+        free(c->kafka);
+        if (!(c->kafka = sf_strdup(json_string_value(bs))))
+            rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+    }
+    json_object_del(doc, "kafka");
+    return rc;
+}
+
 static int load_doc(sf_coordcfg *c, json_t *doc, const char *src, sf_error *err)
 {
     if (!json_is_object(doc))
         return sf_error_set(err, SF_ECONFIG, "%s: top level must be an object", src);
-    int rc = check_keys(doc, G_OPTS, NG, "registries", src, err);
+    int rc = load_kafka_map(c, doc, src, err);
+    if (!rc)
+        rc = check_keys(doc, G_OPTS, NG, "registries", src, err);
     if (!rc)
         rc = apply_table_json(c, G_OPTS, NG, doc, src, err);
     if (!rc)
@@ -548,6 +568,9 @@ static int validate(sf_coordcfg *c, sf_error *err)
         return sf_error_set(err, SF_ECONFIG, "topic not set");
     if (!c->results_topic || !*c->results_topic)
         return sf_error_set(err, SF_ECONFIG, "results_topic not set");
+    int krc = sf_kprops_check(&c->kprops, err);
+    if (krc)
+        return krc;
     if (!c->key_prefix || sf_keys_check_prefix(c->key_prefix, NULL) != SF_OK)
         return sf_error_set(err, SF_ECONFIG,
                             "key_prefix must be 1..64 characters of [A-Za-z0-9_.:-]");
@@ -623,6 +646,11 @@ static int parse_argv(sf_coordcfg *c, int argc, char **argv, int pass, int *acti
             *action = 3;
             continue;
         }
+        int kp = sf_kprops_flag(&c->kprops, argc, argv, &i, pass == 1, err);
+        if (kp < 0)
+            return kp;
+        if (kp)
+            continue;
         const sf_opt *o = find_flag(a, &v);
         if (!o || o->secret)
             return sf_error_set(err, SF_ECONFIG, "unknown option %.64s (see --help)", a);
@@ -643,6 +671,8 @@ static int parse_argv(sf_coordcfg *c, int argc, char **argv, int pass, int *acti
     return SF_OK;
 }
 
+extern char **environ;
+
 static int apply_env(sf_coordcfg *c, int only_config, sf_error *err)
 {
     for (size_t i = 0; i < NG; i++) {
@@ -656,7 +686,7 @@ static int apply_env(sf_coordcfg *c, int only_config, sf_error *err)
                 return rc;
         }
     }
-    return SF_OK;
+    return only_config ? SF_OK : sf_kprops_env(&c->kprops, environ, err);
 }
 
 int sf_coordcfg_load(sf_coordcfg *c, int argc, char **argv, int *action, sf_error *err)
@@ -704,6 +734,7 @@ void sf_coordcfg_free(sf_coordcfg *c)
     for (size_t i = 0; i < c->nregs; i++)
         regcfg_free(&c->regs[i]);
     free(c->regs);
+    sf_kprops_clear(&c->kprops);
     for (size_t i = 0; i < NG; i++) {
         char *p = (char *)c + G_OPTS[i].off;
         if (G_OPTS[i].type == OT_STR) {
@@ -781,6 +812,7 @@ char *sf_coordcfg_dump(const sf_coordcfg *c)
         json_array_append_new(regs, ro);
     }
     json_object_set_new(o, "registries", regs);
+    json_object_set_new(o, "kafka_props", sf_kprops_dump_json(&c->kprops));
     char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(o);
     return s;
@@ -818,7 +850,13 @@ void sf_coordcfg_help(void *file)
         else
             fprintf(f, "\n");
     }
-    fprintf(f, "\nConfig file (JSON): the options above as keys (with '_'), plus\n"
+    sf_buf kb;
+    sf_buf_init(&kb, 1u << 16);
+    if (sf_kconf_help(&kb) == SF_OK && kb.data)
+        fwrite(kb.data, 1, kb.len, f);
+    sf_buf_free(&kb);
+    fprintf(f, "\nConfig file (JSON): the options above as keys (with '_'), \"kafka\" as\n"
+               "  the brokers or a map of librdkafka properties, plus\n"
                "  \"registries\": [{");
     for (size_t i = 0; i < NR; i++)
         fprintf(f, "%s\"%s\"", i ? ", " : "", R_OPTS[i].name);
@@ -861,6 +899,7 @@ char *sf_coordcfg_markdown(void)
         md_default(&b, o);
         sf_buf_printf(&b, " | %s |\n", o->help);
     }
+    sf_kconf_markdown(&b);
     sf_buf_puts(&b, "\nPer registry (config file only, inside `\"registries\": [...]`; unset "
                     "numbers and `insecure` inherit the global value):\n\n"
                     "| key | type | default | description |\n|---|---|---|---|\n");

@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "base/err.h"
+#include "bus/kconf.h"
 
 typedef struct sf_strlist {
     char **v;
@@ -82,6 +83,7 @@ typedef struct sf_coordcfg {
     char *cache_secret_file; /* the farm's cache MAC secret, from a file */
     char *cache_secret;  /* secret: the same, from the environment or the file */
     int cache_unauthenticated; /* trust unsealed image entries (no secret) */
+    sf_kprops kprops;    /* librdkafka properties: file "kafka" map, env, --kafka-* */
     sf_regcfg *regs;     /* effective registries (file + --registry) */
     size_t nregs;
 } sf_coordcfg;

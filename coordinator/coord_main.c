@@ -132,6 +132,11 @@ int main(int argc, char **argv)
         sf_coordcfg_free(&cfg);
         return 64;
     }
+    if (sf_kconf_install(&cfg.kprops, &err) != SF_OK) {
+        fprintf(stderr, "scanfarm-coordinator: %s\n", err.msg);
+        sf_coordcfg_free(&cfg);
+        return 64;
+    }
     if (action == 1) {
         sf_coordcfg_help(stdout);
         status = 0;

@@ -15,6 +15,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "bus/kconf.h"
 
 typedef struct sf_wconf {
     char *config;            /* config file path (NULL = none) */
@@ -49,6 +50,7 @@ typedef struct sf_wconf {
     char *cache_secret;      /* the secret itself (environment or config file only) */
     long cache_unauthenticated; /* 1: no secret, cache values neither sealed nor checked */
     int help, version, print_config; /* actions */
+    sf_kprops kprops;        /* librdkafka properties: file "kafka" map, env, --kafka-* */
 } sf_wconf;
 
 /* Fill c from defaults, file, environment (envp-style lookup via getenv)

@@ -172,4 +172,13 @@
  * finding's JSON stays small however many sources score it. */
 #define SF_LIM_FINDING_CVSS 16
 
+/* User-given librdkafka properties of one program: librdkafka has about
+ * 200 properties, so 256 settings hold every one of them at once. */
+#define SF_LIM_KAFKA_PROPS 256
+
+/* A secret read from a file (a password, an OAuth client secret, a cache
+ * secret): real ones are under 1 KiB; 64 KiB refuses a wrong path (a log,
+ * a binary) early instead of sending it to a broker. */
+#define SF_LIM_SECRET_FILE_BYTES (64u << 10)
+
 #endif

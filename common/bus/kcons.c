@@ -257,6 +257,8 @@ static int build_conf(rd_kafka_conf_t *conf, const sf_kcons_opts *o, sf_error *e
         kbuf[eq - o->extra[i]] = '\0';
         rc = sf_kconf_set(conf, "kafka consumer", kbuf, eq + 1, err);
     }
+    if (rc == SF_OK) /* the user's properties (security, tuning) win */
+        rc = sf_kconf_apply_global(conf, "kafka consumer", err);
     return rc;
 }
 

@@ -90,6 +90,8 @@ int sf_kprod_new(sf_kprod **out, const sf_kprod_opts *opts, sf_error *err)
         {"delivery.timeout.ms", dto},
     };
     rc = sf_kconf_set_pairs(c, "kafka", kv, sizeof kv / sizeof kv[0], err);
+    if (rc == SF_OK) /* the user's properties (security, tuning) win */
+        rc = sf_kconf_apply_global(c, "kafka", err);
     if (rc) {
         rd_kafka_conf_destroy(c);
         free(p);
