@@ -2,6 +2,7 @@
 #include "bus/kconf.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -428,5 +429,97 @@ int sf_kconf_from_args(int *argc, char **argv, sf_error *err)
         rc = sf_kconf_install(&env, err);
     sf_kprops_clear(&env);
     sf_kprops_clear(&cli);
+    return rc;
+}
+
+/* ---- fail fast on refused credentials ---- */
+
+/* What a preflight client saw: the first authentication or TLS refusal. */
+typedef struct preflight {
+    int code;
+    char msg[200];
+} preflight;
+
+static void preflight_error_cb(rd_kafka_t *rk, int code, const char *reason, void *opaque)
+{
+    (void)rk;
+    preflight *pf = opaque;
+    if (!pf->code && (code == RD_KAFKA_RESP_ERR__AUTHENTICATION || code == RD_KAFKA_RESP_ERR__SSL)) {
+        pf->code = code;
+        snprintf(pf->msg, sizeof pf->msg, "%s", reason);
+    }
+}
+
+/* librdkafka's own log lines repeat what the error callback reports. */
+static void preflight_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk, (void)level, (void)fac, (void)buf;
+}
+
+static int secured(void)
+{
+    for (size_t i = 0; i < G_PROPS.n; i++)
+        if (strcmp(G_PROPS.key[i], "security.protocol") == 0)
+            return strcasecmp(G_PROPS.val[i], "plaintext") != 0;
+    return 0;
+}
+
+/* Brokers whose credentials were accepted once (no second round trip). */
+static pthread_mutex_t PF_MU = PTHREAD_MUTEX_INITIALIZER;
+static char PF_OK[512];
+
+static int preflight_run(rd_kafka_t *rk, preflight *pf, sf_error *err)
+{
+    for (int waited = 0; waited < SF_KCONF_PREFLIGHT_MS; waited += 250) {
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, NULL, &md, 250);
+        if (md)
+            rd_kafka_metadata_destroy(md);
+        rd_kafka_poll(rk, 0);
+        if (pf->code)
+            return sf_error_set(err, SF_ECONFIG, "kafka: brokers refused the connection: %s",
+                                pf->msg);
+        if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+            return SF_OK;
+    }
+    return SF_ETIMEOUT;
+}
+
+int sf_kconf_preflight(const char *brokers, sf_error *err)
+{
+    char es[256];
+    preflight pf = {0};
+    int rc = SF_OK;
+    if (!brokers || !secured())
+        return SF_OK;
+    pthread_mutex_lock(&PF_MU);
+    if (strcmp(PF_OK, brokers) == 0)
+        goto done;
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    rc = c ? sf_kconf_set(c, "kafka", "bootstrap.servers", brokers, err) : SF_ENOMEM;
+    if (rc == SF_OK)
+        rc = sf_kconf_apply_global(c, "kafka", err);
+    if (rc != SF_OK) {
+        if (c)
+            rd_kafka_conf_destroy(c);
+        goto done;
+    }
+    rd_kafka_conf_set_opaque(c, &pf);
+    rd_kafka_conf_set_error_cb(c, preflight_error_cb);
+    rd_kafka_conf_set_log_cb(c, preflight_log_cb);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, es, sizeof es);
+    if (!rk) {
+        rd_kafka_conf_destroy(c);
+        rc = sf_error_set(err, SF_ECONFIG, "kafka: %s", es);
+        goto done;
+    }
+    rc = preflight_run(rk, &pf, err);
+    rd_kafka_destroy(rk);
+    if (rc == SF_OK)
+        snprintf(PF_OK, sizeof PF_OK, "%s", brokers);
+    if (rc == SF_ETIMEOUT) /* unreachable is not refused: the client retries as before */
+        rc = SF_OK;
+done:
+    pthread_mutex_unlock(&PF_MU);
     return rc;
 }

@@ -103,6 +103,17 @@ int sf_kconf_install(const sf_kprops *p, sf_error *err);
 int sf_kconf_apply_global(rd_kafka_conf_t *conf, const char *what, sf_error *err);
 
 /*
+ * With a secured security.protocol installed, connect to brokers once and
+ * return SF_ECONFIG "kafka: brokers refused the connection: <librdkafka's
+ * reason>" when they refuse the credentials or the TLS handshake (a wrong
+ * password fails within seconds instead of librdkafka retrying forever).
+ * Unreachable brokers are not an error (clients keep retrying): SF_OK after
+ * SF_KCONF_PREFLIGHT_MS. Accepted brokers are remembered; thread-safe.
+ * Called by sf_kprod_new and sf_kcons_new.
+ */
+int sf_kconf_preflight(const char *brokers, sf_error *err);
+
+/*
  * For getopt-style programs: take the Kafka options out of argv (so the
  * program's own parser never sees them; *argc shrinks), add the
  * environment, check, and install the result. SF_ECONFIG with a message.
