@@ -18,6 +18,7 @@
 
 #include "base/buf.h"
 #include "cache/keys.h"
+#include "cache/kvaddr.h"
 #include "yaml2json.h"
 #include "sf_version.h"
 
@@ -95,6 +96,12 @@ static const sf_opt G_OPTS[] = {
     {"redis", OT_LIST, G(redis), NULL, "SCANFARM_REDIS", 0, 0, 0,
      "Redis node host:port (repeat or comma-separate to shard): records each run's job count "
      "for the aggregator and skips digests whose cached result is current (empty = no Redis)"},
+    {"redis_username", OT_STR, G(redis_username), NULL, "SCANFARM_REDIS_USERNAME", 0, 0, 0,
+     "Redis ACL user: AUTH user password (Redis 6+); unset = AUTH password alone"},
+    {"redis_password_file", OT_STR, G(redis_password_file), NULL, "SCANFARM_REDIS_PASSWORD_FILE",
+     0, 0, 0, "file holding the Redis password (a redis://user:pass@host URL may carry its own)"},
+    {"redis_password", OT_STR, G(redis_password), NULL, "SCANFARM_REDIS_PASSWORD", 1, 0, 0,
+     "the Redis password itself (environment or file only)"},
     {"key_prefix", OT_STR, G(key_prefix), "scanfarm", "SCANFARM_KEY_PREFIX", 0, 0, 0,
      "prefix of every Redis key (the same as the workers' and the aggregator's)"},
     {"db", OT_STR, G(db), NULL, "SCANFARM_DB", 0, 0, 0,
@@ -772,8 +779,11 @@ static json_t *opt_json(const void *base, const sf_opt *o)
     case OT_LIST: {
         const sf_strlist *l = (const sf_strlist *)p;
         json_t *a = json_array();
-        for (size_t i = 0; i < l->n; i++)
-            json_array_append_new(a, json_string(o->secret ? "***" : l->v[i]));
+        for (size_t i = 0; i < l->n; i++) {
+            char shown[512];
+            sf_kvaddr_redact(l->v[i], shown, sizeof shown); /* redis://u:pass@ URLs */
+            json_array_append_new(a, json_string(o->secret ? "***" : shown));
+        }
         return a;
     }
     }

@@ -78,6 +78,9 @@ typedef struct sf_coordcfg {
     char *log_level;
     char *debug;
     sf_strlist redis;    /* Redis nodes host:port (empty = no Redis) */
+    char *redis_username; /* AUTH user (Redis 6 ACL) */
+    char *redis_password_file; /* file holding the AUTH password */
+    char *redis_password; /* secret: the AUTH password (env or file only) */
     char *key_prefix;    /* prefix of every Redis key */
     char *db;            /* vulnerability DB whose version is current */
     char *cache_secret_file; /* the farm's cache MAC secret, from a file */

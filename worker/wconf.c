@@ -4,6 +4,8 @@
  */
 #include "wconf.h"
 
+#include "cache/kvaddr.h"
+
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -30,6 +32,12 @@ static const opt opts[] = {
     {"redis", OPT_LIST, S(redis), S(nredis), "127.0.0.1:6379", 0, 0, 0,
      "Redis node host:port; repeat or comma-separate to shard the cache over several nodes"},
     {"redis-db", OPT_INT, S(redis_db), 0, "0", 0, 1000000, 0, "Redis database number"},
+    {"redis-username", OPT_STR, S(redis_username), 0, NULL, 0, 0, 0,
+     "Redis ACL user: AUTH user password (Redis 6+); unset = AUTH password alone"},
+    {"redis-password-file", OPT_STR, S(redis_password_file), 0, NULL, 0, 0, 0,
+     "file holding the Redis password (a redis://user:pass@host URL may carry its own)"},
+    {"redis-password", OPT_STR, S(redis_password), 0, NULL, 0, 0, 1,
+     "the Redis password itself, from the environment or the config file only"},
     {"key-prefix", OPT_STR, S(key_prefix), 0, "scanfarm", 0, 0, 0, "prefix of every Redis key"},
     {"metrics-port", OPT_INT, S(metrics_port), 0, "9100", 0, 65535, 0,
      "port of /metrics and /healthz (0 = off)"},
@@ -381,8 +389,11 @@ int sf_wconf_print(const sf_wconf *c, sf_buf *out)
         } else if (rc == SF_OK) {
             char *const *l = *(char **const *)(base + o->off);
             size_t n = *(const size_t *)(base + o->count_off);
-            for (size_t j = 0; rc == SF_OK && j < n; j++)
-                rc = sf_buf_printf(out, "%s%s", j ? "," : "", l[j]);
+            for (size_t j = 0; rc == SF_OK && j < n; j++) {
+                char shown[512];
+                sf_kvaddr_redact(l[j], shown, sizeof shown); /* redis://u:pass@ URLs */
+                rc = sf_buf_printf(out, "%s%s", j ? "," : "", shown);
+            }
         }
         if (rc == SF_OK)
             rc = sf_buf_puts(out, "\n");

@@ -23,6 +23,9 @@ typedef struct sf_wconf {
     char **redis;            /* Redis nodes ("host:port"); >1 = sharded */
     size_t nredis;
     long redis_db;
+    char *redis_username;    /* AUTH user (Redis 6 ACL) */
+    char *redis_password_file; /* file holding the AUTH password */
+    char *redis_password;    /* secret: the AUTH password (env or file only) */
     char *key_prefix;        /* Redis key prefix */
     long metrics_port;       /* 0 = no HTTP server */
     char *metrics_addr;

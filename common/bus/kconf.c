@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/limits.h"
+#include "base/secret.h"
 
 int sf_kconf_set(rd_kafka_conf_t *conf, const char *what, const char *key, const char *val,
                  sf_error *err)
@@ -123,38 +124,6 @@ static int put(sf_kprops *p, const char *key, const char *val, sf_error *err)
     return SF_OK;
 }
 
-/* The content of path without its trailing newline, into *out (malloc'd). */
-static int read_secret(const char *path, const char *src, const char *key, char **out,
-                       sf_error *err)
-{
-    sf_buf b;
-    char chunk[4096];
-    int rc = SF_OK;
-    *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return sf_error_set(err, SF_ECONFIG, "%s %s: cannot open %.200s", src, key, path);
-    sf_buf_init(&b, SF_LIM_SECRET_FILE_BYTES);
-    for (size_t n; rc == SF_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0;)
-        rc = sf_buf_append(&b, chunk, n);
-    fclose(f);
-    explicit_bzero(chunk, sizeof chunk);
-    if (rc == SF_OK && sf_buf_append(&b, "", 1) != SF_OK)
-        rc = SF_ELIMIT;
-    if (rc != SF_OK) {
-        if (b.data)
-            explicit_bzero(b.data, b.len);
-        sf_buf_free(&b);
-        return sf_error_set(err, SF_ECONFIG, "%s %s: %.200s is unreadable or over %u bytes", src,
-                            key, path, SF_LIM_SECRET_FILE_BYTES);
-    }
-    size_t len = b.len - 1;
-    while (len && (b.data[len - 1] == '\n' || b.data[len - 1] == '\r'))
-        b.data[--len] = '\0';
-    *out = sf_buf_steal(&b, NULL);
-    return SF_OK;
-}
-
 int sf_kprops_set(sf_kprops *p, const char *key, const char *val, const char *src,
                   sf_error *err)
 {
@@ -166,7 +135,9 @@ int sf_kprops_set(sf_kprops *p, const char *key, const char *val, const char *sr
         memcpy(base, key, kl - 5);
         base[kl - 5] = '\0';
         if (sf_kconf_secret(base)) {
-            int rc = read_secret(val, src, key, &secret, err);
+            char what[320];
+            snprintf(what, sizeof what, "%s %s", src, key);
+            int rc = sf_secret_read_file(val, what, &secret, err);
             if (rc == SF_OK)
                 rc = put(p, base, secret, err);
             wipe_free(secret);
