@@ -86,13 +86,6 @@ static int find_key(const sf_kprops *p, const char *key)
     return -1;
 }
 
-static void wipe_free(char *s)
-{
-    if (s)
-        explicit_bzero(s, strlen(s));
-    free(s);
-}
-
 static int put(sf_kprops *p, const char *key, const char *val, sf_error *err)
 {
     char *v = sf_strdup(val);
@@ -100,12 +93,12 @@ static int put(sf_kprops *p, const char *key, const char *val, sf_error *err)
         return sf_error_set(err, SF_ENOMEM, "out of memory");
     int at = find_key(p, key);
     if (at >= 0) {
-        wipe_free(p->val[at]);
+        sf_secret_free(p->val[at]);
         p->val[at] = v;
         return SF_OK;
     }
     if (p->n >= SF_LIM_KAFKA_PROPS) {
-        wipe_free(v);
+        sf_secret_free(v);
         return sf_error_set(err, SF_ECONFIG, "more than %d kafka properties", SF_LIM_KAFKA_PROPS);
     }
     char **nk = realloc(p->key, (p->n + 1) * sizeof *nk);
@@ -116,7 +109,7 @@ static int put(sf_kprops *p, const char *key, const char *val, sf_error *err)
         p->val = nv;
     char *k = nv ? sf_strdup(key) : NULL;
     if (!k) {
-        wipe_free(v);
+        sf_secret_free(v);
         return sf_error_set(err, SF_ENOMEM, "out of memory");
     }
     p->key[p->n] = k;
@@ -140,7 +133,7 @@ int sf_kprops_set(sf_kprops *p, const char *key, const char *val, const char *sr
             int rc = sf_secret_read_file(val, what, &secret, err);
             if (rc == SF_OK)
                 rc = put(p, base, secret, err);
-            wipe_free(secret);
+            sf_secret_free(secret);
             return rc;
         }
     }
@@ -316,7 +309,7 @@ void sf_kprops_clear(sf_kprops *p)
 {
     for (size_t i = 0; i < p->n; i++) {
         free(p->key[i]);
-        wipe_free(p->val[i]);
+        sf_secret_free(p->val[i]);
     }
     free(p->key);
     free(p->val);

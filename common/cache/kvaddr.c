@@ -7,19 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/buf.h"
-
-static void wipe_free(char *s)
-{
-    if (s)
-        explicit_bzero(s, strlen(s));
-    free(s);
-}
+#include "base/secret.h"
 
 void sf_kvaddr_clear(sf_kvaddr *a)
 {
     free(a->user);
-    wipe_free(a->pass);
+    sf_secret_free(a->pass);
     a->user = a->pass = NULL;
 }
 
@@ -123,6 +116,11 @@ static int parse_url(sf_kvaddr *a, const char *s, sf_error *err)
     /* Shown in errors: the scheme and host part only, never the userinfo. */
     const char *shown = at ? at + 1 : p;
     int rc = SF_OK;
+    /* Node lists are comma-separated everywhere (flags, env, logs): a raw
+     * ',' in the credentials would split one URL in two. */
+    if (at && memchr(p, ',', (size_t)(at - p)))
+        return sf_error_set(err, SF_ECONFIG, "Redis URL of %.64s: write ',' in the user or "
+                            "password as %%2C", shown);
     if (at)
         rc = parse_userinfo(a, p, (size_t)(at - p), shown, err);
     if (rc == SF_OK)

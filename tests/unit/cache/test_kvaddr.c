@@ -74,6 +74,7 @@ static void test_kvaddr_parse__bad_input_clear_error_no_password(void **state)
         {"redis://u:hunter2%4@h:1", "bad %-escape"},
         {"http://u:hunter2@h:1", "unknown scheme"},
         {"rediss://u:hunter2@h:6380", "not supported yet"},
+        {"redis://u:hun,ter2@h:1", "%2C"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         sf_kvaddr a;
