@@ -11,7 +11,10 @@
 #     (SCANFARM_KAFKA_* and SCANFARM_KAFKA_PROP_*) scans them, and
 #     scanfarm-subscribe (-X properties) reads the results, all through the
 #     SASL_SSL listener;
-#   - --print-config shows the settings and never the password.
+#   - --print-config shows the settings and never the password;
+#   - the worker's layer cache is a private redis-server with an ACL user
+#     (redis://user:pass@host:port/db URL), and its entries land there:
+#     AUTH worked (a refused AUTH would only have made the scan uncached).
 # PLAIN is the mechanism: Debian's librdkafka 2.0.2 cannot do SCRAM with a
 # Kafka 4 broker (fixed in librdkafka 2.6.1); with a newer librdkafka the
 # same run is repeated with SCRAM-SHA-512.
@@ -23,16 +26,16 @@ set -euo pipefail
 . "$SF_SRC/tests/stackenv.sh"
 REG=$SF_STACK_REGISTRY REDIS=$SF_STACK_REDIS
 skip() { echo "SKIP: $*"; exit 0; }
-for c in java kcat openssl python3; do command -v $c >/dev/null || skip "no $c"; done
+for c in java kcat openssl python3 redis-server redis-cli; do command -v $c >/dev/null || skip "no $c"; done
 ls "${SCANFARM_CACHE:-${HOME:-/root}/.cache/scanfarm}"/kafka-*/.complete >/dev/null 2>&1 ||
   skip "no cached Kafka jars"
 curl -sf -o /dev/null --max-time 5 "http://$REG/v2/" || skip "no registry at $REG"
 (exec 3<>"/dev/tcp/${REDIS%:*}/${REDIS##*:}") 2>/dev/null || skip "no Redis at $REDIS"
 
 T0=$SECONDS
-read -r KP CP SP < <(python3 - <<'PY'
+read -r KP CP SP RP < <(python3 - <<'PY'
 import socket
-ss = [socket.socket() for _ in range(3)]
+ss = [socket.socket() for _ in range(4)]
 for s in ss:
     s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in ss])
@@ -40,7 +43,9 @@ PY
 )
 RUN=$(mktemp -d /tmp/sf-sasl-XXXXXX)
 PREFIX="sasl-$$"
-WPID=
+WPID= RPID=
+RPW='r3dis@pw:1'   # URL-special characters on purpose
+RPW_URL='r3dis%40pw%3A1'
 stack() {
   SCANFARM_RUN_DIR=$RUN SCANFARM_KAFKA_PORT=$KP SCANFARM_KAFKA_CONTROLLER_PORT=$CP \
     SCANFARM_KAFKA_SASL_PORT=$SP SCANFARM_PARTITIONS=1 SCANFARM_KAFKA_HEAP=256m \
@@ -48,6 +53,7 @@ stack() {
 }
 cleanup() {
   [[ -z $WPID ]] || kill "$WPID" 2>/dev/null || true
+  [[ -z $RPID ]] || kill "$RPID" 2>/dev/null || true
   stack down kafka >/dev/null 2>&1 || true
   if command -v redis-cli >/dev/null; then
     redis-cli -h "${REDIS%:*}" -p "${REDIS##*:}" --scan --pattern "$PREFIX:*" |
@@ -56,6 +62,9 @@ cleanup() {
   [[ ${SF_TEST_KEEP_RUN_DIR:-0} == 1 ]] || rm -rf "$RUN"
 }
 trap cleanup EXIT
+redis-server --port "$RP" --bind 127.0.0.1 --save "" --appendonly no --user default off \
+  --user scanfarm on ">$RPW" "~$PREFIX:*" "&*" +@all >"$RUN/redis.log" 2>&1 &
+RPID=$!
 stack up kafka >"$RUN/stack.out" 2>&1 || { tail -n 30 "$RUN/stack.out"; exit 1; }
 echo "private broker up in $((SECONDS - T0))s (plain $KP, sasl_ssl $SP)"
 
@@ -121,7 +130,8 @@ for mech in "${MECHS[@]}"; do
   SCANFARM_KAFKA_SECURITY_PROTOCOL=sasl_ssl SCANFARM_KAFKA_PROP_SASL_MECHANISM=$mech \
     SCANFARM_KAFKA_SASL_USERNAME=scanfarm SCANFARM_KAFKA_PROP_SASL_PASSWORD=$pw \
     SCANFARM_KAFKA_CA_FILE="$TLS/ca.pem" "$SF_BIN/scanfarm-worker" --kafka "$BROKER" \
-    --redis "$REDIS" --key-prefix "$PREFIX" --metrics-port 0 --insecure-registry "$REG" \
+    --redis "redis://scanfarm:$RPW_URL@127.0.0.1:$RP/1" --key-prefix "$PREFIX" \
+    --metrics-port 0 --insecure-registry "$REG" \
     --group "sasl-workers-$$" --concurrency 2 >"$RUN/worker-$round.log" 2>&1 &
   WPID=$!
   SCANFARM_KAFKA_PROP_SASL_PASSWORD=$pw timeout 60 "$SF_BIN/scanfarm-subscribe" -b "$BROKER" \
@@ -136,6 +146,10 @@ for mech in "${MECHS[@]}"; do
   [[ $got == 2 ]] || { cat "$RUN/results-$round.tsv"; echo "FAIL: $got good results of $run"; exit 1; }
   ! grep -qF "$pw" "$RUN/worker-$round.log" "$RUN/coord-$round.log" ||
     { echo "FAIL: a log holds the password"; exit 1; }
-  echo "$mech: 2 jobs -> 2 results over SASL_SSL in $((SECONDS - t))s"
+  ! grep -qF "$RPW" "$RUN/worker-$round.log" || { echo "FAIL: the Redis password logged"; exit 1; }
+  cached=$(redis-cli -p "$RP" --user scanfarm --pass "$RPW" --no-auth-warning -n 1 \
+    --scan --pattern "$PREFIX:*" | wc -l)
+  ((cached > 0)) || { tail -n 20 "$RUN/worker-$round.log"; echo "FAIL: nothing cached in the ACL Redis"; exit 1; }
+  echo "$mech: 2 jobs -> 2 results over SASL_SSL in $((SECONDS - t))s; $cached keys in the ACL Redis (db 1)"
 done
 echo "ok in $((SECONDS - T0))s (a loaded 2-core box: a floor, not a figure)"
