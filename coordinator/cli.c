@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "bus/kconf.h"
 #include "sf_version.h"
 
 static const struct {
@@ -30,7 +31,13 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
     fprintf(f, "\n  scanfarm <command> --help   options of a command\n"
-               "  scanfarm --version\n");
+               "  scanfarm --version\n"
+               "\nKafka options of every command that talks to Kafka:\n");
+    sf_buf b;
+    sf_buf_init(&b, 1u << 16);
+    if (sf_kconf_help(&b) == SF_OK && b.data)
+        fwrite(b.data, 1, b.len, f);
+    sf_buf_free(&b);
 }
 
 int sf_cli_main(int argc, char **argv)
@@ -48,6 +55,13 @@ int sf_cli_main(int argc, char **argv)
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
         printf("scanfarm %s\n", SF_VERSION_FULL);
         return SF_EXIT_OK;
+    }
+    /* Kafka security and tuning are the same for every command that talks
+     * to Kafka: taken out of argv here, before the command's getopt. */
+    sf_error kerr = SF_ERROR_INIT;
+    if (sf_kconf_from_args(&argc, argv, &kerr) != SF_OK) {
+        fprintf(stderr, "scanfarm: %s\n", kerr.msg);
+        return SF_EXIT_USAGE;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)

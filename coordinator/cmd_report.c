@@ -21,6 +21,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "cache/keys.h"
+#include "cache/kvaddr.h"
 #include "report.h"
 
 #define MAX_NODES 16
@@ -60,8 +61,11 @@ static int open_kv(common_opts *c, sf_kv **kv, const char *cmd)
         fprintf(stderr, "scanfarm %s: %s\n", cmd, e.msg);
         return SF_EXIT_USAGE;
     }
+    /* Redis AUTH as for the services: in the URL, or from the environment. */
     sf_kv_opts o = {.nodes = c->nodes, .nnodes = c->nnodes, .pool_size = 2,
-                    .command_timeout_ms = 30000};
+                    .command_timeout_ms = 30000, .username = getenv("SCANFARM_REDIS_USERNAME"),
+                    .password = getenv("SCANFARM_REDIS_PASSWORD"),
+                    .password_file = getenv("SCANFARM_REDIS_PASSWORD_FILE")};
     if (sf_kv_new(kv, &o, &e) != SF_OK) {
         fprintf(stderr, "scanfarm %s: %s\n", cmd, e.msg);
         return SF_EXIT_USAGE;
@@ -373,7 +377,8 @@ static const char AGG_USAGE[] =
     "  --from replays archived results (one JSON document per line, e.g. saved\n"
     "  with kcat -C -t scanfarm.results -f '%s\\n') into the fleet view.\n"
     "environment: SCANFARM_KAFKA (--kafka), SCANFARM_REDIS (--redis, default\n"
-    "  127.0.0.1:6379), SCANFARM_PREFIX (--prefix, default scanfarm)\n";
+    "  127.0.0.1:6379; or redis://[user:pass@]host:port/db), SCANFARM_PREFIX (--prefix,\n"
+    "  default scanfarm), SCANFARM_REDIS_USERNAME, SCANFARM_REDIS_PASSWORD(_FILE) (Redis AUTH)\n";
 
 /* --from: one result document per line; blank lines are skipped. */
 static int aggregate_file(sf_kv *kv, const char *prefix, const char *path)
@@ -488,7 +493,10 @@ int sf_cmd_aggregate(int argc, char **argv)
     lo_opts.kv = kv;
     lo_opts.prefix = c.prefix;
     lo_opts.stop = &agg_stop;
-    SF_INFO("agg", "aggregator starting|brokers=%s redis=%s prefix=%s", lo_opts.brokers, c.redis,
+    char redis_shown[512];
+    sf_kvaddr_redact(c.redis, redis_shown, sizeof redis_shown);
+    SF_INFO("agg", "aggregator starting|brokers=%s redis=%s prefix=%s", lo_opts.brokers,
+            redis_shown,
             c.prefix);
     int rc = sf_agg_loop(&lo_opts, &st, &e);
     SF_INFO("agg", "aggregator stopped|results=%llu applied=%llu duplicates=%llu stale=%llu "

@@ -19,6 +19,7 @@
 #include "base/buf.h"
 #include "cache/keys.h"
 #include "events_opts.h"
+#include "cache/kvaddr.h"
 #include "yaml2json.h"
 #include "sf_version.h"
 
@@ -92,6 +93,12 @@ static const sf_opt G_OPTS[] = {
     {"redis", OT_LIST, G(redis), NULL, "SCANFARM_REDIS", 0, 0, 0,
      "Redis node host:port (repeat or comma-separate to shard): records each run's job count "
      "for the aggregator and skips digests whose cached result is current (empty = no Redis)"},
+    {"redis_username", OT_STR, G(redis_username), NULL, "SCANFARM_REDIS_USERNAME", 0, 0, 0,
+     "Redis ACL user: AUTH user password (Redis 6+); unset = AUTH password alone"},
+    {"redis_password_file", OT_STR, G(redis_password_file), NULL, "SCANFARM_REDIS_PASSWORD_FILE",
+     0, 0, 0, "file holding the Redis password (a redis://user:pass@host URL may carry its own)"},
+    {"redis_password", OT_STR, G(redis_password), NULL, "SCANFARM_REDIS_PASSWORD", 1, 0, 0,
+     "the Redis password itself (environment or file only)"},
     {"key_prefix", OT_STR, G(key_prefix), "scanfarm", "SCANFARM_KEY_PREFIX", 0, 0, 0,
      "prefix of every Redis key (the same as the workers' and the aggregator's)"},
     {"db", OT_STR, G(db), NULL, "SCANFARM_DB", 0, 0, 0,
@@ -466,11 +473,31 @@ static int load_registries(sf_coordcfg *c, json_t *arr, sf_error *err)
     return SF_OK;
 }
 
+/* "kafka" is the brokers as text, or a map of librdkafka properties
+ * (bootstrap.servers among them): the map goes to kprops and leaves doc. */
+static int load_kafka_map(sf_coordcfg *c, json_t *doc, const char *src, sf_error *err)
+{
+    json_t *k = json_object_get(doc, "kafka");
+    if (!json_is_object(k))
+        return SF_OK;
+    int rc = sf_kprops_json(&c->kprops, k, src, err);
+    json_t *bs = json_object_get(k, "bootstrap.servers");
+    if (rc == SF_OK && json_is_string(bs)) {
+        free(c->kafka);
+        if (!(c->kafka = sf_strdup(json_string_value(bs))))
+            rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+    }
+    json_object_del(doc, "kafka");
+    return rc;
+}
+
 static int load_doc(sf_coordcfg *c, json_t *doc, const char *src, sf_error *err)
 {
     if (!json_is_object(doc))
         return sf_error_set(err, SF_ECONFIG, "%s: top level must be an object", src);
-    int rc = check_keys(doc, G_OPTS, NG, "registries", src, err);
+    int rc = load_kafka_map(c, doc, src, err);
+    if (!rc)
+        rc = check_keys(doc, G_OPTS, NG, "registries", src, err);
     if (!rc)
         rc = apply_table_json(c, G_OPTS, NG, doc, src, err);
     if (!rc)
@@ -543,6 +570,9 @@ static int validate(sf_coordcfg *c, sf_error *err)
         return sf_error_set(err, SF_ECONFIG, "topic not set");
     if (!c->results_topic || !*c->results_topic)
         return sf_error_set(err, SF_ECONFIG, "results_topic not set");
+    int krc = sf_kprops_check(&c->kprops, err);
+    if (krc)
+        return krc;
     if (!c->key_prefix || sf_keys_check_prefix(c->key_prefix, NULL) != SF_OK)
         return sf_error_set(err, SF_ECONFIG,
                             "key_prefix must be 1..64 characters of [A-Za-z0-9_.:-]");
@@ -601,8 +631,9 @@ static const sf_opt *find_flag(const sf_opt *t, size_t nt, const char *arg, cons
     return NULL;
 }
 
-static int parse_argv(void *c, const sf_opt *t, size_t nt, int argc, char **argv, int pass,
-                      int *action, sf_error *err)
+/* kprops: where --kafka-* flags go (NULL: a program without Kafka). */
+static int parse_argv(void *c, const sf_opt *t, size_t nt, sf_kprops *kprops, int argc,
+                      char **argv, int pass, int *action, sf_error *err)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
@@ -618,6 +649,11 @@ static int parse_argv(void *c, const sf_opt *t, size_t nt, int argc, char **argv
             *action = 3;
             continue;
         }
+        int kp = kprops ? sf_kprops_flag(kprops, argc, argv, &i, pass == 1, err) : 0;
+        if (kp < 0)
+            return kp;
+        if (kp)
+            continue;
         const sf_opt *o = find_flag(t, nt, a, &v);
         if (!o || o->secret)
             return sf_error_set(err, SF_ECONFIG, "unknown option %.64s (see --help)", a);
@@ -637,6 +673,8 @@ static int parse_argv(void *c, const sf_opt *t, size_t nt, int argc, char **argv
     }
     return SF_OK;
 }
+
+extern char **environ;
 
 static int apply_env(void *c, const sf_opt *t, size_t nt, int only_config, sf_error *err)
 {
@@ -663,13 +701,15 @@ int sf_coordcfg_load(sf_coordcfg *c, int argc, char **argv, int *action, sf_erro
     if (!rc)
         rc = apply_env(c, G_OPTS, NG, 1, err);
     if (!rc)
-        rc = parse_argv(c, G_OPTS, NG, argc, argv, 0, action, err);
+        rc = parse_argv(c, G_OPTS, NG, &c->kprops, argc, argv, 0, action, err);
     if (!rc && c->config && *action != 1)
         rc = load_file(c, c->config, err);
     if (!rc)
         rc = apply_env(c, G_OPTS, NG, 0, err);
     if (!rc)
-        rc = parse_argv(c, G_OPTS, NG, argc, argv, 1, action, err);
+        rc = sf_kprops_env(&c->kprops, environ, err);
+    if (!rc)
+        rc = parse_argv(c, G_OPTS, NG, &c->kprops, argc, argv, 1, action, err);
     if (!rc && *action != 1)
         rc = validate(c, err);
     return rc;
@@ -699,6 +739,7 @@ void sf_coordcfg_free(sf_coordcfg *c)
     for (size_t i = 0; i < c->nregs; i++)
         regcfg_free(&c->regs[i]);
     free(c->regs);
+    sf_kprops_clear(&c->kprops);
     sf_opt_free(c, G_OPTS, NG);
     memset(c, 0, sizeof *c);
 }
@@ -726,8 +767,11 @@ static json_t *opt_json(const void *base, const sf_opt *o)
     case OT_LIST: {
         const sf_strlist *l = (const sf_strlist *)p;
         json_t *a = json_array();
-        for (size_t i = 0; i < l->n; i++)
-            json_array_append_new(a, json_string(o->secret ? "***" : l->v[i]));
+        for (size_t i = 0; i < l->n; i++) {
+            char shown[512];
+            sf_kvaddr_redact(l->v[i], shown, sizeof shown); /* redis://u:pass@ URLs */
+            json_array_append_new(a, json_string(o->secret ? "***" : shown));
+        }
         return a;
     }
     }
@@ -766,6 +810,7 @@ char *sf_coordcfg_dump(const sf_coordcfg *c)
         json_array_append_new(regs, ro);
     }
     json_object_set_new(o, "registries", regs);
+    json_object_set_new(o, "kafka_props", sf_kprops_dump_json(&c->kprops));
     char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(o);
     return s;
@@ -786,7 +831,13 @@ void sf_coordcfg_help(void *file)
                "  --version              print the version\n"
                "  --print-config         print the effective configuration (secrets redacted)\n");
     sf_opt_help(f, G_OPTS, NG);
-    fprintf(f, "\nConfig file (JSON): the options above as keys (with '_'), plus\n"
+    sf_buf kb;
+    sf_buf_init(&kb, 1u << 16);
+    if (sf_kconf_help(&kb) == SF_OK && kb.data)
+        fwrite(kb.data, 1, kb.len, f);
+    sf_buf_free(&kb);
+    fprintf(f, "\nConfig file (JSON): the options above as keys (with '_'), \"kafka\" as\n"
+               "  the brokers or a map of librdkafka properties, plus\n"
                "  \"registries\": [{");
     for (size_t i = 0; i < NR; i++)
         fprintf(f, "%s\"%s\"", i ? ", " : "", R_OPTS[i].name);
@@ -813,6 +864,7 @@ char *sf_coordcfg_markdown(void)
     sf_buf b;
     sf_buf_init(&b, 1u << 20);
     sf_opt_markdown(&b, G_OPTS, NG);
+    sf_kconf_markdown(&b);
     sf_buf_puts(&b, "\nPer registry (config file only, inside `\"registries\": [...]`; unset "
                     "numbers and `insecure` inherit the global value):\n\n"
                     "| key | type | default | description |\n|---|---|---|---|\n");
@@ -849,7 +901,7 @@ int sf_opt_env(void *base, const sf_opt *t, size_t n, int only_config, sf_error 
 int sf_opt_argv(void *base, const sf_opt *t, size_t n, int argc, char **argv, int pass,
                 int *action, sf_error *err)
 {
-    return parse_argv(base, t, n, argc, argv, pass, action, err);
+    return parse_argv(base, t, n, NULL, argc, argv, pass, action, err);
 }
 
 void sf_opt_dump(json_t *obj, const void *base, const sf_opt *t, size_t n)

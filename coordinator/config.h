@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "base/err.h"
+#include "bus/kconf.h"
 
 typedef struct sf_strlist {
     char **v;
@@ -95,12 +96,16 @@ typedef struct sf_coordcfg {
     char *log_level;
     char *debug;
     sf_strlist redis;    /* Redis nodes host:port (empty = no Redis) */
+    char *redis_username; /* AUTH user (Redis 6 ACL) */
+    char *redis_password_file; /* file holding the AUTH password */
+    char *redis_password; /* secret: the AUTH password (env or file only) */
     char *key_prefix;    /* prefix of every Redis key */
     char *db;            /* vulnerability DB whose version is current */
     char *cache_secret_file; /* the farm's cache MAC secret, from a file */
     char *cache_secret;  /* secret: the same, from the environment or the file */
     int cache_unauthenticated; /* trust unsealed image entries (no secret) */
     sf_eventscfg events; /* scan on push (events.h) */
+    sf_kprops kprops;    /* librdkafka properties: file "kafka" map, env, --kafka-* */
     sf_regcfg *regs;     /* effective registries (file + --registry) */
     size_t nregs;
 } sf_coordcfg;

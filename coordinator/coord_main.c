@@ -137,6 +137,11 @@ int main(int argc, char **argv)
         sf_coordcfg_free(&cfg);
         return 64;
     }
+    if (sf_kconf_install(&cfg.kprops, &err) != SF_OK) {
+        fprintf(stderr, "scanfarm-coordinator: %s\n", err.msg);
+        sf_coordcfg_free(&cfg);
+        return 64;
+    }
     if (action == 1) {
         sf_coordcfg_help(stdout);
         status = 0;
@@ -181,7 +186,9 @@ int main(int argc, char **argv)
     if (cfg.redis.n) {
         sf_kv_opts ko = {.nodes = (const char *const *)cfg.redis.v, .nnodes = cfg.redis.n,
                          /* A check must never stall the crawl: publish on doubt. */
-                         .connect_timeout_ms = 300, .command_timeout_ms = 1000, .pool_size = 4};
+                         .connect_timeout_ms = 300, .command_timeout_ms = 1000, .pool_size = 4,
+                         .username = cfg.redis_username, .password = cfg.redis_password,
+                         .password_file = cfg.redis_password_file};
         if (sf_kv_new(&kv, &ko, &err)) {
             fprintf(stderr, "scanfarm-coordinator: %s\n", err.msg);
             goto done;

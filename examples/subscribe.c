@@ -4,19 +4,25 @@
  * A self-contained example of consuming the farm's output with plain
  * librdkafka and jansson (it does not use scanfarm's own libraries):
  *
- *   scanfarm-subscribe [-b BROKERS] [-t TOPIC] [-g GROUP] [-n COUNT] [-e]
+ *   scanfarm-subscribe [-b BROKERS] [-t TOPIC] [-g GROUP] [-n COUNT] [-e] [-X KEY=VALUE]
  *
  *   -b  bootstrap brokers (default 127.0.0.1:9092)
  *   -t  topic (default scanfarm.results)
  *   -g  consumer group; without it, a throw-away group reads from the start
  *   -n  exit after COUNT results
  *   -e  exit at the end of every partition
+ *   -X  any librdkafka property, as kcat's -X (repeatable), e.g.
+ *       -X security.protocol=sasl_ssl -X sasl.mechanism=SCRAM-SHA-512; the
+ *       environment's SCANFARM_KAFKA_PROP_<KEY> (<KEY> uppercased, '.' ->
+ *       '_') are applied first, as for every scanfarm program; pass a
+ *       password by the environment, not -X (the process list shows it)
  *
  * Output, tab-separated:
  *   digest  run_id  db_version  first-ref  critical  high  medium  low  error
  * The message value is a `scanfarm.result/v1` JSON document (schema in
  * docs/results-schema.md); the key is the image manifest digest.
  */
+#include <ctype.h>
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
 #include <signal.h>
@@ -87,21 +93,71 @@ static int set(rd_kafka_conf_t *conf, const char *k, const char *v)
     return 0;
 }
 
+extern char **environ;
+
+/* SCANFARM_KAFKA_PROP_SASL_MECHANISM=x sets sasl.mechanism=x. */
+static int set_env_props(rd_kafka_conf_t *conf)
+{
+    static const char pre[] = "SCANFARM_KAFKA_PROP_";
+    for (char **e = environ; *e; e++) {
+        char key[256];
+        const char *eq = strchr(*e, '=');
+        size_t n = eq ? (size_t)(eq - *e) : 0;
+        if (strncmp(*e, pre, sizeof pre - 1) != 0 || n <= sizeof pre - 1 ||
+            n - (sizeof pre - 1) >= sizeof key)
+            continue;
+        n -= sizeof pre - 1;
+        for (size_t i = 0; i < n; i++) {
+            char c = (*e)[sizeof pre - 1 + i];
+            key[i] = c == '_' ? '.' : (char)tolower((unsigned char)c);
+        }
+        key[n] = '\0';
+        if (set(conf, key, eq + 1))
+            return -1;
+    }
+    return 0;
+}
+
+/* -X key=value */
+static int set_kv(rd_kafka_conf_t *conf, const char *kv)
+{
+    char key[256];
+    const char *eq = strchr(kv, '=');
+    if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof key) {
+        fprintf(stderr, "-X wants key=value\n");
+        return -1;
+    }
+    memcpy(key, kv, (size_t)(eq - kv));
+    key[eq - kv] = '\0';
+    return set(conf, key, eq + 1);
+}
+
 int main(int argc, char **argv)
 {
+    const char *props[64];
+    int nprops = 0;
     const char *brokers = "127.0.0.1:9092", *topic = "scanfarm.results", *group = NULL;
     long count = -1, seen = 0;
     int opt, at_end = 0, eofs = 0, ex = 0;
     char tmpgroup[64], errstr[256];
-    while ((opt = getopt(argc, argv, "b:t:g:n:e")) != -1) {
+    while ((opt = getopt(argc, argv, "b:t:g:n:eX:")) != -1) {
         switch (opt) {
         case 'b': brokers = optarg; break;
         case 't': topic = optarg; break;
         case 'g': group = optarg; break;
         case 'n': count = strtol(optarg, NULL, 10); break;
         case 'e': at_end = 1; break;
+        case 'X':
+            if (nprops < (int)(sizeof props / sizeof props[0])) {
+                props[nprops++] = optarg;
+                break;
+            }
+            fprintf(stderr, "too many -X\n");
+            return 64;
         default:
-            fprintf(stderr, "usage: %s [-b BROKERS] [-t TOPIC] [-g GROUP] [-n COUNT] [-e]\n",
+            fprintf(stderr,
+                    "usage: %s [-b BROKERS] [-t TOPIC] [-g GROUP] [-n COUNT] [-e] "
+                    "[-X KEY=VALUE]\n",
                     argv[0]);
             return 64;
         }
@@ -113,10 +169,15 @@ int main(int argc, char **argv)
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (set(conf, "bootstrap.servers", brokers) || set(conf, "group.id", group) ||
         set(conf, "auto.offset.reset", "earliest") ||
-        set(conf, "enable.partition.eof", at_end ? "true" : "false")) {
+        set(conf, "enable.partition.eof", at_end ? "true" : "false") || set_env_props(conf)) {
         rd_kafka_conf_destroy(conf);
         return 2;
     }
+    for (int i = 0; i < nprops; i++)
+        if (set_kv(conf, props[i])) {
+            rd_kafka_conf_destroy(conf);
+            return 2;
+        }
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
     if (!rk) {
         fprintf(stderr, "consumer: %s\n", errstr);

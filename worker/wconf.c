@@ -4,6 +4,8 @@
  */
 #include "wconf.h"
 
+#include "cache/kvaddr.h"
+
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -30,6 +32,12 @@ static const opt opts[] = {
     {"redis", OPT_LIST, S(redis), S(nredis), "127.0.0.1:6379", 0, 0, 0,
      "Redis node host:port; repeat or comma-separate to shard the cache over several nodes"},
     {"redis-db", OPT_INT, S(redis_db), 0, "0", 0, 1000000, 0, "Redis database number"},
+    {"redis-username", OPT_STR, S(redis_username), 0, NULL, 0, 0, 0,
+     "Redis ACL user: AUTH user password (Redis 6+); unset = AUTH password alone"},
+    {"redis-password-file", OPT_STR, S(redis_password_file), 0, NULL, 0, 0, 0,
+     "file holding the Redis password (a redis://user:pass@host URL may carry its own)"},
+    {"redis-password", OPT_STR, S(redis_password), 0, NULL, 0, 0, 1,
+     "the Redis password itself, from the environment or the config file only"},
     {"key-prefix", OPT_STR, S(key_prefix), 0, "scanfarm", 0, 0, 0, "prefix of every Redis key"},
     {"metrics-port", OPT_INT, S(metrics_port), 0, "9100", 0, 65535, 0,
      "port of /metrics and /healthz (0 = off)"},
@@ -188,6 +196,17 @@ static int apply(sf_wconf *c, const opt *o, const char *v, int reset, sf_error *
     return SF_OK;
 }
 
+/* The config file's "kafka" as a map of librdkafka properties (the
+ * brokers are then its bootstrap.servers). */
+static int kafka_map(sf_wconf *c, json_t *map, sf_error *err)
+{
+    int rc = sf_kprops_json(&c->kprops, map, "config", err);
+    json_t *bs = json_object_get(map, "bootstrap.servers");
+    if (rc == SF_OK && json_is_string(bs))
+        rc = apply(c, find("kafka", 5), json_string_value(bs), 1, err);
+    return rc;
+}
+
 static int load_file(sf_wconf *c, const char *path, sf_error *err)
 {
     json_error_t je;
@@ -201,6 +220,12 @@ static int load_file(sf_wconf *c, const char *path, sf_error *err)
     const char *k;
     json_t *v;
     json_object_foreach(doc, k, v) {
+        if (strcmp(k, "kafka") == 0 && json_is_object(v)) {
+            rc = kafka_map(c, v, err);
+            if (rc != SF_OK)
+                break;
+            continue;
+        }
         const opt *o = find(k, strlen(k));
         if (!o || o->type == OPT_ACTION || strcmp(k, "config") == 0) {
             rc = sf_error_set(err, SF_ECONFIG, "config %s: unknown option '%.64s'", path, k);
@@ -243,6 +268,11 @@ static int load_argv(sf_wconf *c, int argc, char **argv, int only_config, sf_err
             a = "--help";
         if (strncmp(a, "--", 2) != 0)
             return sf_error_set(err, SF_ECONFIG, "unexpected argument '%.64s'", a);
+        int kp = sf_kprops_flag(&c->kprops, argc, argv, &i, !only_config, err);
+        if (kp < 0)
+            return kp;
+        if (kp)
+            continue;
         const char *eq = strchr(a + 2, '=');
         const opt *o = find(a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
         if (!o)
@@ -270,6 +300,8 @@ static int load_argv(sf_wconf *c, int argc, char **argv, int only_config, sf_err
     return SF_OK;
 }
 
+extern char **environ;
+
 int sf_wconf_load(sf_wconf *c, int argc, char **argv, sf_error *err)
 {
     int rc = SF_OK;
@@ -296,7 +328,11 @@ int sf_wconf_load(sf_wconf *c, int argc, char **argv, sf_error *err)
             rc = apply(c, &opts[i], v, 1, err);
     }
     if (rc == SF_OK)
+        rc = sf_kprops_env(&c->kprops, environ, err);
+    if (rc == SF_OK)
         rc = load_argv(c, argc, argv, 0, err);
+    if (rc == SF_OK)
+        rc = sf_kprops_check(&c->kprops, err);
     if (rc == SF_OK && (!c->kafka || c->nredis == 0 || !c->group || !c->jobs_topic ||
                         !c->results_topic || !c->dlq_topic || !c->key_prefix))
         rc = sf_error_set(err, SF_ECONFIG, "kafka, redis, group, topics and key-prefix must be set");
@@ -315,6 +351,7 @@ void sf_wconf_clear(sf_wconf *c)
         else if (opts[i].type == OPT_LIST)
             list_clear((char ***)(base + opts[i].off), (size_t *)(base + opts[i].count_off));
     }
+    sf_kprops_clear(&c->kprops);
     memset(c, 0, sizeof *c);
 }
 
@@ -348,7 +385,7 @@ int sf_wconf_help(sf_buf *out)
         if (rc == SF_OK)
             rc = sf_buf_puts(out, "\n");
     }
-    return rc;
+    return rc == SF_OK ? sf_kconf_help(out) : rc;
 }
 
 int sf_wconf_print(const sf_wconf *c, sf_buf *out)
@@ -370,13 +407,16 @@ int sf_wconf_print(const sf_wconf *c, sf_buf *out)
         } else if (rc == SF_OK) {
             char *const *l = *(char **const *)(base + o->off);
             size_t n = *(const size_t *)(base + o->count_off);
-            for (size_t j = 0; rc == SF_OK && j < n; j++)
-                rc = sf_buf_printf(out, "%s%s", j ? "," : "", l[j]);
+            for (size_t j = 0; rc == SF_OK && j < n; j++) {
+                char shown[512];
+                sf_kvaddr_redact(l[j], shown, sizeof shown); /* redis://u:pass@ URLs */
+                rc = sf_buf_printf(out, "%s%s", j ? "," : "", shown);
+            }
         }
         if (rc == SF_OK)
             rc = sf_buf_puts(out, "\n");
     }
-    return rc;
+    return rc == SF_OK ? sf_kprops_dump_text(&c->kprops, "kafka.", out) : rc;
 }
 
 int sf_wconf_docs(sf_buf *out)
@@ -400,5 +440,5 @@ int sf_wconf_docs(sf_buf *out)
                            o->type == OPT_ACTION ? "action" : type_hint(o),
                            o->dflt ? o->dflt : "", o->help);
     }
-    return rc;
+    return rc == SF_OK ? sf_kconf_markdown(out) : rc;
 }

@@ -15,6 +15,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "bus/kconf.h"
 
 typedef struct sf_wconf {
     char *config;            /* config file path (NULL = none) */
@@ -22,6 +23,9 @@ typedef struct sf_wconf {
     char **redis;            /* Redis nodes ("host:port"); >1 = sharded */
     size_t nredis;
     long redis_db;
+    char *redis_username;    /* AUTH user (Redis 6 ACL) */
+    char *redis_password_file; /* file holding the AUTH password */
+    char *redis_password;    /* secret: the AUTH password (env or file only) */
     char *key_prefix;        /* Redis key prefix */
     long metrics_port;       /* 0 = no HTTP server */
     char *metrics_addr;
@@ -58,6 +62,7 @@ typedef struct sf_wconf {
     char *cache_secret;      /* the secret itself (environment or config file only) */
     long cache_unauthenticated; /* 1: no secret, cache values neither sealed nor checked */
     int help, version, print_config; /* actions */
+    sf_kprops kprops;        /* librdkafka properties: file "kafka" map, env, --kafka-* */
 } sf_wconf;
 
 /* Fill c from defaults, file, environment (envp-style lookup via getenv)

@@ -44,6 +44,11 @@ int main(int argc, char **argv)
         sf_wconf_clear(&cfg);
         return 64;
     }
+    if (sf_kconf_install(&cfg.kprops, &err) != SF_OK) {
+        fprintf(stderr, "scanfarm-worker: %s\n", err.msg);
+        sf_wconf_clear(&cfg);
+        return 64;
+    }
     if (cfg.help || cfg.version || cfg.print_config) {
         if (cfg.help)
             code = print_buf(sf_wconf_help, NULL);

@@ -197,4 +197,19 @@
 /* Kubeconfig and service-account files (tokens, PEM bundles). */
 #define SF_LIM_KUBE_FILE_BYTES (4U << 20)
 
+/* User-given librdkafka properties of one program: librdkafka has about
+ * 200 properties, so 256 settings hold every one of them at once. */
+#define SF_LIM_KAFKA_PROPS 256
+
+/* How long a secured Kafka client's start-up check waits for the brokers
+ * to accept or refuse its credentials: a refusal comes within a TLS + SASL
+ * round trip (well under a second here); past 10 s the brokers are taken
+ * to be unreachable, not refusing, and the client starts as it would. */
+#define SF_KCONF_PREFLIGHT_MS 10000
+
+/* A secret read from a file (a password, an OAuth client secret, a cache
+ * secret): real ones are under 1 KiB; 64 KiB refuses a wrong path (a log,
+ * a binary) early instead of sending it to a broker. */
+#define SF_LIM_SECRET_FILE_BYTES (64u << 10)
+
 #endif

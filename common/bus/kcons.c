@@ -257,6 +257,8 @@ static int build_conf(rd_kafka_conf_t *conf, const sf_kcons_opts *o, sf_error *e
         kbuf[eq - o->extra[i]] = '\0';
         rc = sf_kconf_set(conf, "kafka consumer", kbuf, eq + 1, err);
     }
+    if (rc == SF_OK) /* the user's properties (security, tuning) win */
+        rc = sf_kconf_apply_global(conf, "kafka consumer", err);
     return rc;
 }
 
@@ -267,6 +269,8 @@ int sf_kcons_new(sf_kcons **out, const sf_kcons_opts *o, sf_error *err)
     *out = NULL;
     if (!o || !o->brokers || !o->group || !o->topic)
         return sf_error_set(err, SF_ECONFIG, "kafka consumer needs brokers, group and topic");
+    if ((rc = sf_kconf_preflight(o->brokers, err)) != SF_OK)
+        return rc; /* refused credentials: say so now, do not retry forever */
     sf_kcons *c = calloc(1, sizeof *c);
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (!c || !conf || !(c->topic = sf_strdup(o->topic))) {

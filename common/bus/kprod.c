@@ -63,6 +63,8 @@ int sf_kprod_new(sf_kprod **out, const sf_kprod_opts *opts, sf_error *err)
     *out = NULL;
     if (!opts || !opts->brokers || !*opts->brokers)
         return sf_error_set(err, SF_ECONFIG, "kafka brokers not set");
+    if ((rc = sf_kconf_preflight(opts->brokers, err)) != SF_OK)
+        return rc; /* refused credentials: say so now, do not retry forever */
     sf_kprod *p = calloc(1, sizeof *p);
     rd_kafka_conf_t *c = rd_kafka_conf_new();
     if (!p || !c) {
@@ -90,6 +92,8 @@ int sf_kprod_new(sf_kprod **out, const sf_kprod_opts *opts, sf_error *err)
         {"delivery.timeout.ms", dto},
     };
     rc = sf_kconf_set_pairs(c, "kafka", kv, sizeof kv / sizeof kv[0], err);
+    if (rc == SF_OK) /* the user's properties (security, tuning) win */
+        rc = sf_kconf_apply_global(c, "kafka", err);
     if (rc) {
         rd_kafka_conf_destroy(c);
         free(p);

@@ -20,11 +20,15 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "base/secret.h"
+#include "cache/kvaddr.h"
 
 typedef struct kv_node {
-    char name[272];        /* "host:port" as configured */
+    char name[272];        /* "host:port" as configured (never the credentials) */
     char host[256];
     int port;
+    int db;                /* database to SELECT */
+    char *user, *pass;     /* AUTH (pass NULL = none); pass is secret */
     pthread_mutex_t mu;    /* guards every field below */
     pthread_cond_t cv;     /* a connection was returned */
     redisContext **idle;   /* pool_size slots */
@@ -82,38 +86,27 @@ static int point_cmp(const void *a, const void *b)
     return (x->node > y->node) - (x->node < y->node);
 }
 
-/* "host:port", "[v6]:port" or "host" (port 6379). */
-static int parse_addr(kv_node *n, const char *s, sf_error *err)
+/* One node's address and credentials (cache/kvaddr.h); the options'
+ * user/password/db apply where the address gives none. */
+static int parse_addr(kv_node *n, const char *s, const sf_kv_opts *o, const char *pass,
+                      sf_error *err)
 {
-    size_t len = strlen(s);
-    if (len == 0 || len >= sizeof n->name)
-        return sf_error_set(err, SF_ECONFIG, "bad Redis address '%.64s'", s);
-    memcpy(n->name, s, len + 1);
-    const char *hs = s, *he, *colon;
-    if (s[0] == '[') {
-        he = strchr(s, ']');
-        if (!he)
-            return sf_error_set(err, SF_ECONFIG, "bad Redis address '%.64s'", s);
-        hs = s + 1;
-        colon = he[1] == ':' ? he + 1 : NULL;
-        if (he[1] && !colon)
-            return sf_error_set(err, SF_ECONFIG, "bad Redis address '%.64s'", s);
-    } else {
-        colon = strrchr(s, ':');
-        he = colon ? colon : s + len;
-    }
-    if (he == hs)
-        return sf_error_set(err, SF_ECONFIG, "bad Redis address '%.64s'", s);
-    memcpy(n->host, hs, (size_t)(he - hs));
-    n->host[he - hs] = '\0';
-    n->port = 6379;
-    if (colon) {
-        char *end = NULL;
-        errno = 0;
-        long p = strtol(colon + 1, &end, 10);
-        if (errno || !end || *end || end == colon + 1 || p < 1 || p > 65535)
-            return sf_error_set(err, SF_ECONFIG, "bad port in Redis address '%.64s'", s);
-        n->port = (int)p;
+    sf_kvaddr a;
+    int rc = sf_kvaddr_parse(&a, s, err);
+    if (rc != SF_OK)
+        return rc;
+    memcpy(n->name, a.name, sizeof n->name);
+    memcpy(n->host, a.host, sizeof n->host);
+    n->port = a.port;
+    n->db = a.db >= 0 ? a.db : o->db;
+    n->user = a.user;
+    n->pass = a.pass;
+    a.user = a.pass = NULL;
+    if (!n->pass && pass) {
+        n->pass = sf_strdup(pass);
+        n->user = o->username && *o->username ? sf_strdup(o->username) : NULL;
+        if (!n->pass || (o->username && *o->username && !n->user))
+            return sf_error_set(err, SF_ENOMEM, "out of memory");
     }
     return SF_OK;
 }
@@ -142,6 +135,7 @@ int sf_kv_new(sf_kv **out, const sf_kv_opts *opts, sf_error *err)
 {
     int rc = SF_OK;
     sf_kv *kv = NULL;
+    char *pass = NULL;
     *out = NULL;
     if (!opts || !opts->nodes || opts->nnodes == 0 || opts->nnodes > SF_KV_MAX_NODES)
         return sf_error_set(err, SF_ECONFIG, "need 1..%d Redis nodes", SF_KV_MAX_NODES);
@@ -161,9 +155,17 @@ int sf_kv_new(sf_kv **out, const sf_kv_opts *opts, sf_error *err)
         rc = sf_error_set(err, SF_ENOMEM, "out of memory");
         goto done;
     }
+    if (opts->password_file && *opts->password_file &&
+        (rc = sf_secret_read_file(opts->password_file, "redis password file", &pass, err)))
+        goto done;
     for (size_t i = 0; i < opts->nnodes; i++) {
         kv_node *n = &kv->nodes[i];
-        rc = parse_addr(n, opts->nodes[i] ? opts->nodes[i] : "", err);
+        /* counted (so freed) from here: sf_kv_free handles a partial node */
+        pthread_mutex_init(&n->mu, NULL);
+        pthread_cond_init(&n->cv, NULL);
+        kv->nnodes++;
+        rc = parse_addr(n, opts->nodes[i] ? opts->nodes[i] : "", opts,
+                        pass ? pass : opts->password, err);
         if (rc != SF_OK)
             goto done;
         for (size_t j = 0; j < i; j++)
@@ -176,16 +178,14 @@ int sf_kv_new(sf_kv **out, const sf_kv_opts *opts, sf_error *err)
             rc = sf_error_set(err, SF_ENOMEM, "out of memory");
             goto done;
         }
-        pthread_mutex_init(&n->mu, NULL);
-        pthread_cond_init(&n->cv, NULL);
         n->up = 1;
-        kv->nnodes++;
     }
     if (build_ring(kv) != SF_OK) {
         rc = sf_error_set(err, SF_ENOMEM, "out of memory");
         goto done;
     }
 done:
+    sf_secret_free(pass);
     if (rc != SF_OK) {
         sf_kv_free(kv);
         kv = NULL;
@@ -203,6 +203,8 @@ void sf_kv_free(sf_kv *kv)
         for (int j = 0; j < n->nidle; j++)
             redisFree(n->idle[j]);
         free(n->idle);
+        free(n->user);
+        sf_secret_free(n->pass);
         pthread_mutex_destroy(&n->mu);
         pthread_cond_destroy(&n->cv);
     }
@@ -273,6 +275,28 @@ static void node_ok(kv_node *n)
         SF_INFO("kv", "redis node back|node=%s", n->name);
 }
 
+/* AUTH [user] password on a new connection. Redis' refusal (WRONGPASS ...)
+ * is the message; it never holds the password. A refusal is not a
+ * transport failure: the node stays "up" and every call says why. */
+static int auth_node(sf_kv *kv, kv_node *n, redisContext *c, sf_error *err)
+{
+    const char *argv[3] = {"AUTH", n->user ? n->user : n->pass, n->pass};
+    size_t lens[3] = {4, strlen(argv[1]), strlen(n->pass)};
+    int argc = n->user ? 3 : 2;
+    redisReply *r = redisCommandArgv(c, argc, argv, lens);
+    int rc = SF_OK;
+    if (!r) {
+        rc = sf_error_set(err, SF_EREDIS, "redis %s: AUTH: %s", n->name, c->errstr);
+        node_failed(kv, n, c->errstr);
+    } else if (r->type == REDIS_REPLY_ERROR) {
+        rc = sf_error_set(err, SF_EREDIS, "redis %s: AUTH%s%s refused: %.160s", n->name,
+                          n->user ? " as " : "", n->user ? n->user : "", r->str);
+    }
+    if (r)
+        freeReplyObject(r);
+    return rc;
+}
+
 static redisContext *connect_node(sf_kv *kv, kv_node *n, sf_error *err)
 {
     struct timeval ct = {kv->connect_timeout_ms / 1000, (kv->connect_timeout_ms % 1000) * 1000};
@@ -289,11 +313,15 @@ static redisContext *connect_node(sf_kv *kv, kv_node *n, sf_error *err)
         redisFree(c);
         return NULL;
     }
-    if (kv->db != 0) {
-        redisReply *r = redisCommand(c, "SELECT %d", kv->db);
+    if (n->pass && auth_node(kv, n, c, err) != SF_OK) {
+        redisFree(c);
+        return NULL;
+    }
+    if (n->db != 0) {
+        redisReply *r = redisCommand(c, "SELECT %d", n->db);
         int ok = r && r->type == REDIS_REPLY_STATUS;
         if (!ok) {
-            sf_error_set(err, SF_EREDIS, "redis %s: SELECT %d failed", n->name, kv->db);
+            sf_error_set(err, SF_EREDIS, "redis %s: SELECT %d failed", n->name, n->db);
             if (!r)
                 node_failed(kv, n, c->errstr);
         }

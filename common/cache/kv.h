@@ -33,9 +33,14 @@
 typedef struct sf_kv sf_kv;
 
 typedef struct sf_kv_opts {
-    const char *const *nodes; /* "host:port" each (IPv4/IPv6 literal or name); required */
+    const char *const *nodes; /* "host:port" or "redis://[[user]:pass@]host[:port][/db]"
+                               * each (cache/kvaddr.h); required */
     size_t nnodes;
-    int db;                   /* SELECT this database after connecting (0 = default) */
+    int db;                   /* SELECT this database after connecting (0 = default);
+                               * a URL's /db wins for its node */
+    const char *username;     /* AUTH user (Redis 6 ACL) for nodes without their own */
+    const char *password;     /* AUTH password, secret; NULL = no AUTH (unless a URL has one) */
+    const char *password_file; /* read the password from this file instead (secret mounts) */
     long connect_timeout_ms;  /* 0 = 500 */
     long command_timeout_ms;  /* 0 = 2000 */
     int pool_size;            /* connections per node (0 = 16) */

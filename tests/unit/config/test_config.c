@@ -285,6 +285,32 @@ static void test_config_digestset__dedupe_and_cap(void **state)
     sf_dset_free(s);
 }
 
+/* "kafka" as a map of librdkafka properties: bootstrap.servers are the
+ * brokers, secrets are redacted in the dump, unknown keys are refused
+ * with librdkafka's own text. */
+static void test_config_kafka__property_map(void **state)
+{
+    (void)state;
+    static const char KCFG[] = "{\"kafka\": {\"bootstrap.servers\": \"k1:9093,k2:9093\", "
+                              "\"security.protocol\": \"sasl_ssl\", \"sasl.password\": \"pw1\"}, "
+                              "\"registries\": [{\"url\": \"http://r\"}]}";
+    sf_coordcfg c;
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_coordcfg_load_text(&c, KCFG, strlen(KCFG), &e), SF_OK);
+    assert_string_equal(c.kafka, "k1:9093,k2:9093");
+    char *d = sf_coordcfg_dump(&c);
+    assert_non_null(strstr(d, "\"security.protocol\": \"sasl_ssl\""));
+    assert_non_null(strstr(d, "\"sasl.password\": \"***\""));
+    assert_null(strstr(d, "pw1"));
+    free(d);
+    sf_coordcfg_free(&c);
+    static const char BAD[] = "{\"kafka\": {\"sasl.mechanismz\": \"PLAIN\"}}";
+    assert_int_equal(sf_coordcfg_load_text(&c, BAD, strlen(BAD), &e), SF_ECONFIG);
+    assert_string_equal(e.msg, "kafka sasl.mechanismz: No such configuration property: "
+                               "\"sasl.mechanismz\"");
+    sf_coordcfg_free(&c);
+}
+
 static void test_config_docs__generated_table_matches(void **state)
 {
     (void)state;
@@ -316,6 +342,7 @@ int main(void)
         cmocka_unit_test(test_config_filters__tag_glob_regex_newest),
         cmocka_unit_test(test_config_filters__tag_order),
         cmocka_unit_test(test_config_digestset__dedupe_and_cap),
+        cmocka_unit_test(test_config_kafka__property_map),
         cmocka_unit_test(test_config_docs__generated_table_matches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

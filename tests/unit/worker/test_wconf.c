@@ -120,6 +120,47 @@ static void test_worker_conf__cache_secret_redacted_never_a_flag(void **state)
     sf_wconf_clear(&c);
 }
 
+/* Kafka properties: the file's "kafka" map (brokers from bootstrap.servers),
+ * SCANFARM_KAFKA_PROP_* over it, --kafka-* over both; secrets redacted. */
+static void test_worker_conf__kafka_props_layers(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/sf-wconf-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *doc = "{\"kafka\": {\"bootstrap.servers\": \"b1:9093\", "
+                      "\"security.protocol\": \"ssl\", \"linger.ms\": 2}}";
+    assert_int_equal(write(fd, doc, strlen(doc)), (ssize_t)strlen(doc));
+    close(fd);
+    setenv("SCANFARM_KAFKA_PROP_LINGER_MS", "3", 1);
+    setenv("SCANFARM_KAFKA_PROP_SASL_PASSWORD", "hunter2", 1);
+    char *argv[] = {"scanfarm-worker", "--config", path, "--kafka-security-protocol",
+                    "sasl_ssl", "--kafka-sasl-mechanism=SCRAM-SHA-512"};
+    sf_wconf c;
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_wconf_load(&c, 6, argv, &e), SF_OK);
+    assert_string_equal(c.kafka, "b1:9093");
+    sf_buf b;
+    sf_buf_init(&b, 0);
+    assert_int_equal(sf_wconf_print(&c, &b), SF_OK);
+    assert_int_equal(sf_buf_append(&b, "", 1), SF_OK);
+    assert_non_null(strstr(b.data, "kafka.security.protocol = sasl_ssl\n"));
+    assert_non_null(strstr(b.data, "kafka.linger.ms = 3\n"));
+    assert_non_null(strstr(b.data, "kafka.sasl.mechanism = SCRAM-SHA-512\n"));
+    assert_non_null(strstr(b.data, "kafka.sasl.password = <redacted>\n"));
+    assert_null(strstr(b.data, "hunter2"));
+    sf_buf_free(&b);
+    sf_wconf_clear(&c);
+
+    char *bad[] = {"scanfarm-worker", "--kafka-prop", "sasl.mechanismz=PLAIN"};
+    assert_int_equal(sf_wconf_load(&c, 3, bad, &e), SF_ECONFIG);
+    assert_non_null(strstr(e.msg, "No such configuration property: \"sasl.mechanismz\""));
+    sf_wconf_clear(&c);
+    unsetenv("SCANFARM_KAFKA_PROP_LINGER_MS");
+    unsetenv("SCANFARM_KAFKA_PROP_SASL_PASSWORD");
+    unlink(path);
+}
+
 /* docs/worker-config.md is generated from the table: fail on drift. */
 static void test_worker_conf__docs_match_table(void **state)
 {
@@ -143,6 +184,7 @@ int main(void)
         cmocka_unit_test(test_worker_conf__defaults_without_file),
         cmocka_unit_test(test_worker_conf__precedence_and_lists),
         cmocka_unit_test(test_worker_conf__rejects_bad_values),
+        cmocka_unit_test(test_worker_conf__kafka_props_layers),
         cmocka_unit_test(test_worker_conf__docs_match_table),
         cmocka_unit_test(test_worker_conf__cache_secret_redacted_never_a_flag),
     };
