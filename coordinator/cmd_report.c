@@ -90,7 +90,7 @@ static int write_out(const char *path, const sf_buf *b, const char *cmd)
 }
 
 enum { O_REDIS = 1000, O_PREFIX, O_RUN, O_FORMAT, O_OUT, O_JSON, O_FOLLOW, O_INTERVAL,
-       O_KAFKA, O_ONCE_IDLE, O_GROUP, O_RESULTS, O_DLQ, O_FROM, O_METRICS, O_HELP };
+       O_KAFKA, O_ONCE_IDLE, O_GROUP, O_RESULTS, O_DLQ, O_FROM, O_METRICS, O_METRICS_ADDR, O_HELP };
 
 /* Options shared by every command; returns 1 when opt was one of them. */
 static int common_opt(common_opts *c, int opt)
@@ -342,15 +342,29 @@ static void on_signal(int sig)
     agg_stop = 1;
 }
 
+/* Healthy while the aggregator runs; 503 once it is stopping, so a probe
+ * takes it out of service during the final commit. */
+static int route_healthz(void *ctx, const sf_http_req *req, sf_buf *body, const char **ct)
+{
+    (void)ctx;
+    (void)req;
+    *ct = "text/plain; charset=utf-8";
+    int stopping = agg_stop != 0;
+    return sf_buf_puts(body, stopping ? "stopping\n" : "ok\n") == SF_OK && !stopping ? 200 : 503;
+}
+
 static const char AGG_USAGE[] =
     "usage: scanfarm aggregate --kafka BROKERS --redis HOST:PORT [--once-idle SECONDS]\n"
     "                          [--group G] [--results-topic T] [--dlq-topic T] [--prefix P]\n"
-    "                          [--metrics-port N]   (/metrics on 0.0.0.0:N)\n"
+    "                          [--metrics-port N] [--metrics-addr ADDR]\n"
     "       scanfarm aggregate --from FILE|- --redis HOST:PORT [--prefix P]\n"
+    "  --metrics-port N    serve /metrics and /healthz on port N (0 = off, the default)\n"
+    "  --metrics-addr ADDR their listen address (default 0.0.0.0; 127.0.0.1 = loopback)\n"
     "  --from replays archived results (one JSON document per line, e.g. saved\n"
     "  with kcat -C -t scanfarm.results -f '%s\\n') into the fleet view.\n"
     "environment: SCANFARM_KAFKA (--kafka), SCANFARM_REDIS (--redis, default\n"
-    "  127.0.0.1:6379), SCANFARM_PREFIX (--prefix, default scanfarm)\n";
+    "  127.0.0.1:6379), SCANFARM_PREFIX (--prefix, default scanfarm),\n"
+    "  SCANFARM_METRICS_ADDR (--metrics-addr)\n";
 
 /* --from: one result document per line; blank lines are skipped. */
 static int aggregate_file(sf_kv *kv, const char *prefix, const char *path)
@@ -412,10 +426,11 @@ int sf_cmd_aggregate(int argc, char **argv)
         {"kafka", 1, 0, O_KAFKA},        {"once-idle", 1, 0, O_ONCE_IDLE},
         {"group", 1, 0, O_GROUP},        {"results-topic", 1, 0, O_RESULTS},
         {"dlq-topic", 1, 0, O_DLQ},      {"from", 1, 0, O_FROM},
-        {"metrics-port", 1, 0, O_METRICS}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
+        {"metrics-port", 1, 0, O_METRICS}, {"metrics-addr", 1, 0, O_METRICS_ADDR},
+        {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
     common_opts c;
     sf_agg_loop_opts lo_opts = {0};
-    const char *from = NULL;
+    const char *from = NULL, *maddr = getenv("SCANFARM_METRICS_ADDR");
     long mport = 0;
     int opt, ex;
     common_init(&c);
@@ -432,6 +447,7 @@ int sf_cmd_aggregate(int argc, char **argv)
         case O_DLQ: lo_opts.dlq_topic = optarg; break;
         case O_FROM: from = optarg; break;
         case O_METRICS: mport = strtol(optarg, NULL, 10); break;
+        case O_METRICS_ADDR: maddr = optarg; break;
         case O_HELP: fputs(AGG_USAGE, stdout); return SF_EXIT_OK;
         default: fputs(AGG_USAGE, stderr); return SF_EXIT_USAGE;
         }
@@ -455,8 +471,10 @@ int sf_cmd_aggregate(int argc, char **argv)
     }
     sf_httpd *httpd = NULL;
     if (mport > 0) {
-        sf_httpd_route routes[] = {{"/metrics", route_metrics, NULL}};
-        if (sf_httpd_start(&httpd, "0.0.0.0", (int)mport, routes, 1, &e) != SF_OK) {
+        sf_httpd_route routes[] = {{"/metrics", route_metrics, NULL},
+                                   {"/healthz", route_healthz, NULL}};
+        if (sf_httpd_start(&httpd, maddr && *maddr ? maddr : "0.0.0.0", (int)mport, routes, 2,
+                           &e) != SF_OK) {
             fprintf(stderr, "scanfarm aggregate: %s\n", e.msg);
             sf_kv_free(kv);
             return SF_EXIT_ERROR;
