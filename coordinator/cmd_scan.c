@@ -15,17 +15,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze/sbom.h"
 #include "analyze/scan.h"
 #include "bus/msg_result.h"
+#include "scan_out.h"
 #include "vuln/vdb.h"
 
 #define MAX_PLATFORMS 16
 
 typedef struct scan_args {
     const char *ref;
-    const char *format; /* "table" | "json" */
-    const char *sbom;   /* NULL | "cyclonedx" */
+    int format;         /* sf_scan_fmt (--sbom F is --format F) */
+    const char *output; /* -o FILE, NULL = stdout */
     const char *db_path;
     const char *platforms[MAX_PLATFORMS];
     size_t nplatforms;
@@ -42,9 +42,12 @@ static void usage(FILE *f)
             "  <ref>  registry/repo:tag | registry/repo@sha256:... | oci:<dir>[:tag] |\n"
             "         docker-archive:<file>  (a `docker save` tar, optionally gzipped)\n\n"
             "options:\n"
-            "  --format table|json    output (default table); json prints one\n"
-            "                         scanfarm.result/v1 per platform (an array when several)\n"
-            "  --sbom cyclonedx       print a CycloneDX 1.5 JSON SBOM instead\n"
+            "  --format F             table (default) | json (scanfarm.result/v1, an array\n"
+            "                         when several platforms) | sarif (SARIF 2.1.0) |\n"
+            "                         cyclonedx (CycloneDX 1.5) | spdx-json (SPDX 2.3);\n"
+            "                         a multi-arch image gives one document of each kind\n"
+            "  --sbom cyclonedx|spdx-json  the same as --format\n"
+            "  -o, --output FILE      write the output to FILE instead of stdout\n"
             "  --platform P           os/arch[/variant], e.g. linux/arm64/v8; repeatable or\n"
             "                         comma-separated (default: every linux platform)\n"
             "  --db FILE              vulnerability DB (default $SCANFARM_DB); without one,\n"
@@ -80,28 +83,32 @@ static int parse_args(int argc, char **argv, scan_args *a)
 {
     static const struct option opts[] = {
         {"format", required_argument, NULL, 'f'}, {"sbom", required_argument, NULL, 's'},
+        {"output", required_argument, NULL, 'o'},
         {"platform", required_argument, NULL, 'p'}, {"db", required_argument, NULL, 'd'},
         {"fail-on", required_argument, NULL, 'F'}, {"insecure", no_argument, NULL, 'k'},
         {"parallel", required_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof *a);
-    a->format = "table";
+    a->format = SF_SCAN_FMT_TABLE;
     a->db_path = getenv("SCANFARM_DB");
     a->parallel = 2;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "hk", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hko:", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
-            if (strcmp(optarg, "table") != 0 && strcmp(optarg, "json") != 0)
-                return fprintf(stderr, "scanfarm scan: --format table|json\n"), -1;
-            a->format = optarg;
+            if ((a->format = sf_scan_fmt_parse(optarg)) < 0)
+                return fprintf(stderr, "scanfarm scan: --format "
+                                       "table|json|sarif|cyclonedx|spdx-json\n"), -1;
             break;
         case 's':
-            if (strcmp(optarg, "cyclonedx") != 0)
-                return fprintf(stderr, "scanfarm scan: --sbom cyclonedx\n"), -1;
-            a->sbom = optarg;
+            a->format = sf_scan_fmt_parse(optarg);
+            if (a->format != SF_SCAN_FMT_CYCLONEDX && a->format != SF_SCAN_FMT_SPDX_JSON)
+                return fprintf(stderr, "scanfarm scan: --sbom cyclonedx|spdx-json\n"), -1;
+            break;
+        case 'o':
+            a->output = optarg;
             break;
         case 'p':
             if (a->platform_buf || add_platforms(a, optarg) != 0)
@@ -224,31 +231,26 @@ static void print_table(const sf_result *r, const char *ref)
 
 /* ------------------------------------------------------------ main */
 
-static int emit(const sf_scan_report *rep, const scan_args *a)
+static int emit(const sf_scan_report *rep, const scan_args *a, sf_error *err)
 {
     size_t n = sf_scan_report_count(rep);
-    int many = n > 1, rc = SF_OK;
-    sf_buf out;
-    sf_buf_init(&out, 0);
-    if (a->sbom || strcmp(a->format, "json") == 0) {
-        rc = many ? sf_buf_puts(&out, "[") : SF_OK;
-        for (size_t i = 0; i < n && rc == SF_OK; i++) {
-            if (i)
-                rc = sf_buf_puts(&out, ",");
-            const sf_result *r = sf_scan_report_result(rep, i);
-            if (rc == SF_OK)
-                rc = a->sbom ? sf_sbom_cyclonedx(r, a->ref, &out, NULL)
-                             : sf_result_encode(r, &out, NULL);
-        }
-        if (rc == SF_OK && many)
-            rc = sf_buf_puts(&out, "]");
-        if (rc == SF_OK)
-            printf("%s\n", out.data);
-    } else {
+    if (a->format == SF_SCAN_FMT_TABLE) {
         for (size_t i = 0; i < n; i++)
             print_table(sf_scan_report_result(rep, i), a->ref);
+        return SF_OK;
     }
+    const sf_result **rs = calloc(n ? n : 1, sizeof *rs);
+    if (!rs)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        rs[i] = sf_scan_report_result(rep, i);
+    sf_buf out;
+    sf_buf_init(&out, 0);
+    int rc = sf_scan_out_render(a->format, rs, n, a->ref, &out, err);
+    if (rc == SF_OK && fwrite(out.data, 1, out.len, stdout) != out.len)
+        rc = sf_error_set(err, SF_EIO, "write failed");
     sf_buf_free(&out);
+    free(rs);
     return rc;
 }
 
@@ -298,8 +300,9 @@ int sf_cmd_scan(int argc, char **argv)
         fprintf(stderr, "scanfarm scan: %s: %s\n", a.ref, err.msg);
         goto done;
     }
-    if (emit(rep, &a) != SF_OK) {
-        fprintf(stderr, "scanfarm scan: cannot format the result\n");
+    if (sf_scan_out_open(a.output, &err) != SF_OK || emit(rep, &a, &err) != SF_OK ||
+        sf_scan_out_close(&err) != SF_OK) {
+        fprintf(stderr, "scanfarm scan: %s\n", err.msg[0] ? err.msg : "cannot write the result");
         goto done;
     }
     code = exit_code(rep, &a);
