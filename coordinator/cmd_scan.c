@@ -18,6 +18,7 @@
 #include "analyze/scan.h"
 #include "bus/msg_result.h"
 #include "scan_out.h"
+#include "scan_supp.h"
 #include "vuln/vdb.h"
 
 #define MAX_PLATFORMS 16
@@ -26,6 +27,9 @@ typedef struct scan_args {
     const char *ref;
     int format;         /* sf_scan_fmt (--sbom F is --format F) */
     const char *output; /* -o FILE, NULL = stdout */
+    const char *ignore_file;         /* NULL = ./.scanfarmignore if present */
+    const char *vex[MAX_PLATFORMS];  /* --vex FILE, repeatable */
+    size_t nvex;
     const char *db_path;
     const char *platforms[MAX_PLATFORMS];
     size_t nplatforms;
@@ -48,6 +52,10 @@ static void usage(FILE *f)
             "                         a multi-arch image gives one document of each kind\n"
             "  --sbom cyclonedx|spdx-json  the same as --format\n"
             "  -o, --output FILE      write the output to FILE instead of stdout\n"
+            "  --ignore-file FILE     suppressions, one per line: ID [PACKAGE|PURL]\n"
+            "                         [exp:YYYY-MM-DD] reason: TEXT (default ./.scanfarmignore)\n"
+            "  --vex FILE             OpenVEX or CycloneDX VEX: not_affected / fixed\n"
+            "                         statements suppress findings (repeatable)\n"
             "  --platform P           os/arch[/variant], e.g. linux/arm64/v8; repeatable or\n"
             "                         comma-separated (default: every linux platform)\n"
             "  --db FILE              vulnerability DB (default $SCANFARM_DB); without one,\n"
@@ -83,7 +91,8 @@ static int parse_args(int argc, char **argv, scan_args *a)
 {
     static const struct option opts[] = {
         {"format", required_argument, NULL, 'f'}, {"sbom", required_argument, NULL, 's'},
-        {"output", required_argument, NULL, 'o'},
+        {"output", required_argument, NULL, 'o'}, {"ignore-file", required_argument, NULL, 'I'},
+        {"vex", required_argument, NULL, 'V'},
         {"platform", required_argument, NULL, 'p'}, {"db", required_argument, NULL, 'd'},
         {"fail-on", required_argument, NULL, 'F'}, {"insecure", no_argument, NULL, 'k'},
         {"parallel", required_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
@@ -109,6 +118,14 @@ static int parse_args(int argc, char **argv, scan_args *a)
             break;
         case 'o':
             a->output = optarg;
+            break;
+        case 'I':
+            a->ignore_file = optarg;
+            break;
+        case 'V':
+            if (a->nvex == MAX_PLATFORMS)
+                return fprintf(stderr, "scanfarm scan: at most %d --vex\n", MAX_PLATFORMS), -1;
+            a->vex[a->nvex++] = optarg;
             break;
         case 'p':
             if (a->platform_buf || add_platforms(a, optarg) != 0)
@@ -231,12 +248,15 @@ static void print_table(const sf_result *r, const char *ref)
 
 /* ------------------------------------------------------------ main */
 
-static int emit(const sf_scan_report *rep, const scan_args *a, sf_error *err)
+static int emit(const sf_scan_report *rep, const scan_args *a, const sf_suppressed *sup,
+                sf_error *err)
 {
     size_t n = sf_scan_report_count(rep);
     if (a->format == SF_SCAN_FMT_TABLE) {
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             print_table(sf_scan_report_result(rep, i), a->ref);
+            sf_scan_supp_print(sup, i, stdout);
+        }
         return SF_OK;
     }
     const sf_result **rs = calloc(n ? n : 1, sizeof *rs);
@@ -246,7 +266,7 @@ static int emit(const sf_scan_report *rep, const scan_args *a, sf_error *err)
         rs[i] = sf_scan_report_result(rep, i);
     sf_buf out;
     sf_buf_init(&out, 0);
-    int rc = sf_scan_out_render(a->format, rs, n, a->ref, &out, err);
+    int rc = sf_scan_out_render(a->format, rs, n, a->ref, sup, &out, err);
     if (rc == SF_OK && fwrite(out.data, 1, out.len, stdout) != out.len)
         rc = sf_error_set(err, SF_EIO, "write failed");
     sf_buf_free(&out);
@@ -284,8 +304,15 @@ int sf_cmd_scan(int argc, char **argv)
     }
     sf_vdb *db = NULL;
     sf_scan_report *rep = NULL;
+    sf_supp *supp = NULL;
+    sf_suppressed sup;
+    sf_suppressed_init(&sup);
     sf_error err = SF_ERROR_INIT;
     int code = SF_EXIT_ERROR;
+    if (sf_scan_supp_load(&supp, a.ignore_file, a.vex, a.nvex, &err) != SF_OK) {
+        fprintf(stderr, "scanfarm scan: %s\n", err.msg);
+        goto done;
+    }
     if (a.db_path && sf_vdb_open(&db, a.db_path, &err) != SF_OK) {
         fprintf(stderr, "scanfarm scan: vulnerability DB %s: %s\n", a.db_path, err.msg);
         goto done;
@@ -300,13 +327,19 @@ int sf_cmd_scan(int argc, char **argv)
         fprintf(stderr, "scanfarm scan: %s: %s\n", a.ref, err.msg);
         goto done;
     }
-    if (sf_scan_out_open(a.output, &err) != SF_OK || emit(rep, &a, &err) != SF_OK ||
+    if (sf_scan_supp_apply(supp, rep, &sup) != SF_OK) {
+        fprintf(stderr, "scanfarm scan: out of memory applying suppressions\n");
+        goto done;
+    }
+    if (sf_scan_out_open(a.output, &err) != SF_OK || emit(rep, &a, &sup, &err) != SF_OK ||
         sf_scan_out_close(&err) != SF_OK) {
         fprintf(stderr, "scanfarm scan: %s\n", err.msg[0] ? err.msg : "cannot write the result");
         goto done;
     }
     code = exit_code(rep, &a);
 done:
+    sf_suppressed_clear(&sup);
+    sf_supp_free(supp);
     sf_scan_report_free(rep);
     sf_vdb_close(db);
     free(a.platform_buf);

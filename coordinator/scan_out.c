@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "analyze/sbom.h"
+#include "scan_supp.h"
 
 static const char *const FMT_NAMES[] = {
     [SF_SCAN_FMT_TABLE] = "table",         [SF_SCAN_FMT_JSON] = "json",
@@ -36,16 +37,18 @@ static int results_json(const sf_result *const *rs, size_t n, sf_buf *out, sf_er
 }
 
 int sf_scan_out_render(sf_scan_fmt fmt, const sf_result *const *rs, size_t n, const char *ref,
-                       sf_buf *out, sf_error *err)
+                       const sf_suppressed *sup, sf_buf *out, sf_error *err)
 {
     int rc;
     switch (fmt) {
     case SF_SCAN_FMT_JSON: rc = results_json(rs, n, out, err); break;
-    case SF_SCAN_FMT_SARIF: rc = sf_scan_sarif(rs, n, ref, out); break;
+    case SF_SCAN_FMT_SARIF: rc = sf_scan_sarif(rs, n, ref, sup, out); break;
     case SF_SCAN_FMT_CYCLONEDX: rc = sf_sbom_cyclonedx_n(rs, n, ref, out, err); break;
     case SF_SCAN_FMT_SPDX_JSON: rc = sf_sbom_spdx(rs, n, ref, out, err); break;
     default: return sf_error_set(err, SF_EINVAL, "scan: no document for the table format");
     }
+    if (rc == SF_OK && sf_scan_supp_annotate(fmt, rs, n, sup, out) != SF_OK)
+        rc = sf_error_set(err, SF_ENOMEM, "scan: cannot add the suppressed findings");
     if (rc == SF_OK && (!out->len || out->data[out->len - 1] != '\n'))
         rc = sf_buf_puts(out, "\n");
     return rc;

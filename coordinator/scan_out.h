@@ -18,6 +18,8 @@
 #include "base/err.h"
 #include "bus/msg_result.h"
 
+struct sf_suppressed;
+
 typedef enum sf_scan_fmt {
     SF_SCAN_FMT_TABLE,
     SF_SCAN_FMT_JSON,
@@ -31,14 +33,18 @@ typedef enum sf_scan_fmt {
 int sf_scan_fmt_parse(const char *s);
 
 /* Append the document of the n platform results of image `ref` in format
- * fmt (not TABLE) to out, with a final newline. */
+ * fmt (not TABLE) to out, with a final newline; sup (may be NULL) adds the
+ * suppressed findings (scan_supp.h). */
 int sf_scan_out_render(sf_scan_fmt fmt, const sf_result *const *rs, size_t n, const char *ref,
-                       sf_buf *out, sf_error *err);
+                       const struct sf_suppressed *sup, sf_buf *out, sf_error *err);
 
 /* SARIF 2.1.0 of a scan: one rule per advisory id (helpUri, help), one
  * result per (platform, finding), located at the package's file inside
- * the image and, logically, at the image reference and platform. */
-int sf_scan_sarif(const sf_result *const *rs, size_t n, const char *ref, sf_buf *out);
+ * the image and, logically, at the image reference and platform;
+ * suppressed findings are results with `suppressions` (accepted, with
+ * their justification). */
+int sf_scan_sarif(const sf_result *const *rs, size_t n, const char *ref,
+                  const struct sf_suppressed *sup, sf_buf *out);
 
 /* Point stdout at path ("-" or NULL = leave it). SF_OK or SF_EIO with
  * err set. */

@@ -12,6 +12,7 @@
 #include "analyze/jutil.h"
 #include "sarif_util.h"
 #include "scan_out.h"
+#include "scan_supp.h"
 #include "sf_version.h"
 
 /* Index of the rule for id in rules, adding it on first sight. */
@@ -72,7 +73,29 @@ static json_t *result_of(const sf_result *r, const sf_finding *f, long rule, int
                      f->cvss >= 0 ? json_real(f->cvss) : json_null());
 }
 
-int sf_scan_sarif(const sf_result *const *rs, size_t n, const char *ref, sf_buf *out)
+/* Suppressed findings stay visible to a dashboard, marked as accepted. */
+static int add_suppressed(json_t *rules, json_t *results, const sf_result *const *rs,
+                          const sf_suppressed *x, const char *ref)
+{
+    for (size_t i = 0; x && i < x->findings.n; i++) {
+        const sf_finding *f = &x->findings.items[i];
+        int rank = sf_severity_rank(f->severity, 0);
+        long rule = rule_for(rules, f, rank);
+        json_t *res = rule >= 0 ? result_of(rs[x->plat[i]], f, rule, rank, ref) : NULL;
+        char why[1200];
+        sf_scan_supp_explain(x->rules[i], why, sizeof why);
+        if (!res || json_object_set_new(res, "suppressions",
+                                        json_pack("[{s:s, s:s, s:o}]", "kind", "external",
+                                                  "status", "accepted", "justification",
+                                                  sf_jutil_str(why))) != 0 ||
+            json_array_append_new(results, res) != 0)
+            return SF_ENOMEM;
+    }
+    return SF_OK;
+}
+
+int sf_scan_sarif(const sf_result *const *rs, size_t n, const char *ref, const sf_suppressed *sup,
+                  sf_buf *out)
 {
     json_t *rules = json_array(), *results = json_array(), *doc = NULL;
     int rc = SF_ENOMEM;
@@ -88,6 +111,8 @@ int sf_scan_sarif(const sf_result *const *rs, size_t n, const char *ref, sf_buf 
                 goto done;
         }
     }
+    if (add_suppressed(rules, results, rs, sup, ref) != SF_OK)
+        goto done;
     doc = json_pack("{s:s, s:s, s:[{s:{s:{s:s, s:s, s:s, s:O}}, s:O, s:{s:o}}]}", "$schema",
                     "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0", "runs",
                     "tool", "driver", "name", "scanfarm", "version", SF_VERSION,

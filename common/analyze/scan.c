@@ -77,6 +77,11 @@ const sf_result *sf_scan_report_result(const sf_scan_report *r, size_t i)
     return i < r->n ? &r->r[i] : NULL;
 }
 
+sf_result *sf_scan_report_result_mut(sf_scan_report *r, size_t i)
+{
+    return i < r->n ? &r->r[i] : NULL;
+}
+
 void sf_scan_report_free(sf_scan_report *r)
 {
     if (!r)
