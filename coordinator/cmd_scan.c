@@ -236,7 +236,10 @@ static void print_table(const sf_result *r, const char *ref)
     printf("Layers:    %zu\n", r->nlayers);
     print_counts(r);
     for (size_t i = 0; i < r->nnotes; i++)
-        printf("Note:      %s: %s (%s, layer %d)\n", r->notes[i].path,
+        if (!r->notes[i].path) /* not about a file: the DB's coverage (dbcover.h) */
+            printf("Warning:   %s\n", r->notes[i].note ? r->notes[i].note : "");
+        else
+            printf("Note:      %s: %s (%s, layer %d)\n", r->notes[i].path,
                r->notes[i].note ? r->notes[i].note : "not parsed", r->notes[i].analyzer,
                r->notes[i].layer);
     if (r->db_version)
