@@ -145,9 +145,9 @@ int sf_cmd_report(int argc, char **argv)
     sf_buf_init(&b, 0);
     if ((ex = open_kv(&c, &kv, "report")) != SF_EXIT_OK)
         goto done;
-    if (sf_report_load(&r, kv, c.prefix, run, &e) != SF_OK) {
+    if ((ex = sf_report_load(&r, kv, c.prefix, run, &e)) != SF_OK) {
         fprintf(stderr, "scanfarm report: %s\n", e.msg);
-        ex = SF_EXIT_ERROR;
+        ex = ex == SF_ENOTFOUND ? SF_EXIT_FINDINGS : SF_EXIT_ERROR;
         goto done;
     }
     if (render(r, &b) != SF_OK) {
