@@ -2,8 +2,9 @@
  * cmd_report: `scanfarm report | query | status | aggregate` — the user's
  * view of the fleet and the aggregator process. All read the fleet view
  * the aggregator keeps in Redis (--redis HOST:PORT[,HOST:PORT...], default
- * $SCANFARM_REDIS or 127.0.0.1:6379; --prefix, default $SCANFARM_PREFIX or
- * "scanfarm").
+ * $SCANFARM_REDIS or 127.0.0.1:6379; --key-prefix, default
+ * $SCANFARM_KEY_PREFIX or "scanfarm"; --prefix and SCANFARM_PREFIX are
+ * older spellings that still work).
  */
 #include "cli.h"
 
@@ -39,7 +40,11 @@ static void common_init(common_opts *c)
     c->redis = getenv("SCANFARM_REDIS");
     if (!c->redis || !*c->redis)
         c->redis = "127.0.0.1:6379";
-    c->prefix = getenv("SCANFARM_PREFIX");
+    /* SCANFARM_KEY_PREFIX, as the worker and coordinator spell it; the
+     * older SCANFARM_PREFIX still works */
+    c->prefix = getenv("SCANFARM_KEY_PREFIX");
+    if (!c->prefix || !*c->prefix)
+        c->prefix = getenv("SCANFARM_PREFIX");
     if (!c->prefix || !*c->prefix)
         c->prefix = SF_KEY_PREFIX_DEFAULT;
 }
@@ -106,13 +111,14 @@ static int common_opt(common_opts *c, int opt)
 
 static const char REPORT_USAGE[] =
     "usage: scanfarm report [--run ID] [--format table|json|html|sarif] [--out FILE]\n"
-    "                       [--redis HOST:PORT] [--prefix P]\n"
-    "environment: SCANFARM_REDIS (--redis), SCANFARM_PREFIX (--prefix)\n";
+    "                       [--redis HOST:PORT] [--key-prefix P]\n"
+    "environment: SCANFARM_REDIS (--redis), SCANFARM_KEY_PREFIX (--key-prefix)\n";
 
 int sf_cmd_report(int argc, char **argv)
 {
     static const struct option lo[] = {
-        {"redis", 1, 0, O_REDIS}, {"prefix", 1, 0, O_PREFIX}, {"run", 1, 0, O_RUN},
+        {"redis", 1, 0, O_REDIS}, {"key-prefix", 1, 0, O_PREFIX},
+        {"prefix", 1, 0, O_PREFIX}, {"run", 1, 0, O_RUN},
         {"format", 1, 0, O_FORMAT}, {"out", 1, 0, O_OUT}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
     common_opts c;
     const char *run = NULL, *format = "table", *outp = NULL;
@@ -165,12 +171,12 @@ done:
 
 static const char QUERY_USAGE[] =
     "usage: scanfarm query cve <ID> | image <ref|digest> | package <name>\n"
-    "                      [--json] [--redis HOST:PORT] [--prefix P]\n"
-    "environment: SCANFARM_REDIS (--redis), SCANFARM_PREFIX (--prefix)\n";
+    "                      [--json] [--redis HOST:PORT] [--key-prefix P]\n"
+    "environment: SCANFARM_REDIS (--redis), SCANFARM_KEY_PREFIX (--key-prefix)\n";
 
 int sf_cmd_query(int argc, char **argv)
 {
-    static const struct option lo[] = {{"redis", 1, 0, O_REDIS}, {"prefix", 1, 0, O_PREFIX},
+    static const struct option lo[] = {{"redis", 1, 0, O_REDIS}, {"key-prefix", 1, 0, O_PREFIX}, {"prefix", 1, 0, O_PREFIX},
                                        {"json", 0, 0, O_JSON},   {"help", 0, 0, O_HELP},
                                        {0, 0, 0, 0}};
     common_opts c;
@@ -261,13 +267,13 @@ static void status_line(char *out, size_t n, const char *run, const sf_agg_progr
 
 static const char STATUS_USAGE[] =
     "usage: scanfarm status [--run ID] [--follow] [--interval SECONDS]\n"
-    "                       [--redis HOST:PORT] [--prefix P]\n"
-    "environment: SCANFARM_REDIS (--redis), SCANFARM_PREFIX (--prefix)\n";
+    "                       [--redis HOST:PORT] [--key-prefix P]\n"
+    "environment: SCANFARM_REDIS (--redis), SCANFARM_KEY_PREFIX (--key-prefix)\n";
 
 int sf_cmd_status(int argc, char **argv)
 {
     static const struct option lo[] = {
-        {"redis", 1, 0, O_REDIS}, {"prefix", 1, 0, O_PREFIX},   {"run", 1, 0, O_RUN},
+        {"redis", 1, 0, O_REDIS}, {"key-prefix", 1, 0, O_PREFIX}, {"prefix", 1, 0, O_PREFIX},   {"run", 1, 0, O_RUN},
         {"follow", 0, 0, O_FOLLOW}, {"interval", 1, 0, O_INTERVAL}, {"help", 0, 0, O_HELP},
         {0, 0, 0, 0}};
     common_opts c;
@@ -355,15 +361,15 @@ static int route_healthz(void *ctx, const sf_http_req *req, sf_buf *body, const 
 
 static const char AGG_USAGE[] =
     "usage: scanfarm aggregate --kafka BROKERS --redis HOST:PORT [--once-idle SECONDS]\n"
-    "                          [--group G] [--results-topic T] [--dlq-topic T] [--prefix P]\n"
+    "                          [--group G] [--results-topic T] [--dlq-topic T] [--key-prefix P]\n"
     "                          [--metrics-port N] [--metrics-addr ADDR]\n"
-    "       scanfarm aggregate --from FILE|- --redis HOST:PORT [--prefix P]\n"
+    "       scanfarm aggregate --from FILE|- --redis HOST:PORT [--key-prefix P]\n"
     "  --metrics-port N    serve /metrics and /healthz on port N (0 = off, the default)\n"
     "  --metrics-addr ADDR their listen address (default 0.0.0.0; 127.0.0.1 = loopback)\n"
     "  --from replays archived results (one JSON document per line, e.g. saved\n"
     "  with kcat -C -t scanfarm.results -f '%s\\n') into the fleet view.\n"
     "environment: SCANFARM_KAFKA (--kafka), SCANFARM_REDIS (--redis, default\n"
-    "  127.0.0.1:6379), SCANFARM_PREFIX (--prefix, default scanfarm),\n"
+    "  127.0.0.1:6379), SCANFARM_KEY_PREFIX (--key-prefix, default scanfarm),\n"
     "  SCANFARM_METRICS_ADDR (--metrics-addr)\n";
 
 /* --from: one result document per line; blank lines are skipped. */
@@ -422,7 +428,7 @@ done:
 int sf_cmd_aggregate(int argc, char **argv)
 {
     static const struct option lo[] = {
-        {"redis", 1, 0, O_REDIS},        {"prefix", 1, 0, O_PREFIX},
+        {"redis", 1, 0, O_REDIS},        {"key-prefix", 1, 0, O_PREFIX}, {"prefix", 1, 0, O_PREFIX},
         {"kafka", 1, 0, O_KAFKA},        {"once-idle", 1, 0, O_ONCE_IDLE},
         {"group", 1, 0, O_GROUP},        {"results-topic", 1, 0, O_RESULTS},
         {"dlq-topic", 1, 0, O_DLQ},      {"from", 1, 0, O_FROM},

@@ -35,6 +35,7 @@ typedef struct scan_args {
     size_t nplatforms;
     char *platform_buf;
     int insecure;
+    const char *insecure_registry; /* host[:port][,host[:port]...] */
     int fail_on; /* severity rank, 0 = off */
     int parallel;
 } scan_args;
@@ -61,8 +62,9 @@ static void usage(FILE *f)
             "  --db FILE              vulnerability DB (default $SCANFARM_DB); without one,\n"
             "                         packages are listed but not matched\n"
             "  --fail-on SEVERITY     exit 1 when a finding is at or above LOW|MEDIUM|HIGH|CRITICAL\n"
-            "  --insecure             plain HTTP / no TLS verification for the registry\n"
-            "                         (always on for localhost and 127.0.0.1)\n"
+            "  --insecure-registry H  plain HTTP / no TLS verification when the image's\n"
+            "                         registry is host[:port] H (comma-separated list; always\n"
+            "                         on for localhost and 127.0.0.1)\n"
             "  --parallel N           layers analysed at once (default 2)\n"
             "  --help\n\n"
             "exit codes: 0 ok, 1 findings at or above --fail-on, 2 error, 64 usage\n");
@@ -95,6 +97,7 @@ static int parse_args(int argc, char **argv, scan_args *a)
         {"vex", required_argument, NULL, 'V'},
         {"platform", required_argument, NULL, 'p'}, {"db", required_argument, NULL, 'd'},
         {"fail-on", required_argument, NULL, 'F'}, {"insecure", no_argument, NULL, 'k'},
+        {"insecure-registry", required_argument, NULL, 'R'},
         {"parallel", required_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -140,8 +143,11 @@ static int parse_args(int argc, char **argv, scan_args *a)
                 return fprintf(stderr, "scanfarm scan: --fail-on LOW|MEDIUM|HIGH|CRITICAL\n"),
                        -1;
             break;
-        case 'k':
+        case 'k': /* the older spelling: insecure whatever the registry */
             a->insecure = 1;
+            break;
+        case 'R':
+            a->insecure_registry = optarg;
             break;
         case 'j': {
             char *end;
@@ -326,7 +332,8 @@ int sf_cmd_scan(int argc, char **argv)
     o.platforms = a.nplatforms ? a.platforms : NULL;
     o.nplatforms = a.nplatforms;
     o.max_layer_parallel = a.parallel;
-    if (sf_scan_ref_insecure(a.ref, a.insecure, &o, &rep, &err) != SF_OK) {
+    if (sf_scan_ref_insecure(a.ref, a.insecure || sf_scan_ref_in_hosts(a.ref, a.insecure_registry),
+                             &o, &rep, &err) != SF_OK) {
         fprintf(stderr, "scanfarm scan: %s: %s\n", a.ref, err.msg);
         goto done;
     }

@@ -72,8 +72,12 @@ static const sf_opt G_OPTS[] = {
      "--registry entries: user name"},
     {"password", OT_STR, G(password), NULL, "SCANFARM_REGISTRY_PASSWORD", 1, 0, 0,
      "--registry entries: password (environment or file only)"},
-    {"platforms", OT_LIST, G(platforms), NULL, "SCANFARM_PLATFORMS", 0, 0, 0,
-     "platforms to scan, e.g. linux/amd64 (empty = every linux platform)"},
+    {"platform", OT_LIST, G(platforms), NULL, "SCANFARM_PLATFORM", 0, 0, 0,
+     "platform to scan, e.g. linux/amd64 (repeatable; empty = every linux platform)"},
+    {"insecure_registry", OT_LIST, G(insecure_registries), NULL, "SCANFARM_INSECURE_REGISTRY", 0,
+     0, 0,
+     "registry host:port whose TLS is not verified (repeatable; the workers' spelling; "
+     "--insecure = every registry)"},
     {"merge_window", OT_LONG, G(merge_window), "100000", "SCANFARM_MERGE_WINDOW", 0, 0,
      100000000, "refs held back to merge digests shared across repositories (0 = none)"},
     {"merge_hold", OT_DURATION, G(merge_hold_s), "2m", "SCANFARM_MERGE_HOLD", 0, 0, LONG_MAX,
@@ -398,10 +402,24 @@ static void reg_unset(sf_regcfg *r)
     r->rate = -1;
 }
 
+/* 1 when url's host[:port] is one of the --insecure-registry entries. */
+static int host_listed(const char *url, const sf_strlist *hosts)
+{
+    const char *h = url ? strstr(url, "://") : NULL;
+    h = h ? h + 3 : url;
+    size_t n = h ? strcspn(h, "/") : 0;
+    for (size_t i = 0; h && i < hosts->n; i++)
+        if (strlen(hosts->v[i]) == n && strncmp(hosts->v[i], h, n) == 0)
+            return 1;
+    return 0;
+}
+
 static int reg_inherit(sf_regcfg *r, const sf_coordcfg *g, int from_cli)
 {
     if (r->insecure < 0)
         r->insecure = from_cli ? g->insecure : 0;
+    if (host_listed(r->url, &g->insecure_registries))
+        r->insecure = 1;
     if (r->concurrency < 0)
         r->concurrency = g->concurrency;
     if (r->page_size < 0)
@@ -469,10 +487,44 @@ static int load_registries(sf_coordcfg *c, json_t *arr, sf_error *err)
     return SF_OK;
 }
 
+/* Older spellings, still accepted, never shown: one spelling across the
+ * programs is the worker's (--platform, --insecure-registry, --key-prefix). */
+static const struct {
+    const char *old_name, *name, *old_env;
+} ALIASES[] = {
+    {"platforms", "platform", "SCANFARM_PLATFORMS"},
+};
+#define NALIAS (sizeof ALIASES / sizeof ALIASES[0])
+
+static const char *alias_of(const char *name)
+{
+    for (size_t i = 0; i < NALIAS; i++)
+        if (strcmp(ALIASES[i].old_name, name) == 0)
+            return ALIASES[i].name;
+    return name;
+}
+
+/* An old key in a config file becomes the new one (the new one wins). */
+static int doc_aliases(json_t *doc)
+{
+    for (size_t i = 0; i < NALIAS; i++) {
+        json_t *v = json_object_get(doc, ALIASES[i].old_name);
+        if (!v)
+            continue;
+        if (!json_object_get(doc, ALIASES[i].name) &&
+            json_object_set(doc, ALIASES[i].name, v) != 0)
+            return SF_ENOMEM;
+        json_object_del(doc, ALIASES[i].old_name);
+    }
+    return SF_OK;
+}
+
 static int load_doc(sf_coordcfg *c, json_t *doc, const char *src, sf_error *err)
 {
     if (!json_is_object(doc))
         return sf_error_set(err, SF_ECONFIG, "%s: top level must be an object", src);
+    if (doc_aliases(doc) != SF_OK)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
     int rc = check_keys(doc, G_OPTS, NG, "registries", src, err);
     if (!rc)
         rc = apply_table_json(c, G_OPTS, NG, doc, src, err);
@@ -591,8 +643,9 @@ static const sf_opt *find_flag(const char *arg, const char **val)
     name[n] = '\0';
     if (arg[n] == '=')
         *val = arg + n + 1;
+    const char *canon = alias_of(name);
     for (size_t i = 0; i < NG; i++)
-        if (strcmp(G_OPTS[i].name, name) == 0)
+        if (strcmp(G_OPTS[i].name, canon) == 0)
             return &G_OPTS[i];
     return NULL;
 }
@@ -641,6 +694,9 @@ static int apply_env(sf_coordcfg *c, int only_config, sf_error *err)
         if (!o->env || (only_config != (strcmp(o->name, "config") == 0)))
             continue;
         const char *v = getenv(o->env);
+        for (size_t k = 0; (!v || !*v) && k < NALIAS; k++)
+            if (strcmp(ALIASES[k].name, o->name) == 0)
+                v = getenv(ALIASES[k].old_env);
         if (v && *v) {
             int rc = set_text(c, o, v, 0, o->env, err);
             if (rc)

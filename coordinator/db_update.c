@@ -192,9 +192,9 @@ static int fetch_one(CURL *c, const char *url, const char *path, long timeout_s)
     return rc;
 }
 
-static int usage(void)
+static int usage(FILE *f, int code)
 {
-    fprintf(stderr,
+    fprintf(f,
             "usage: scanfarm db update [--out FILE] [--cache DIR] [--url URL]... [--force]\n"
             "                          [--timeout SECONDS]\n"
             "  --out     DB file (default $SCANFARM_DB)\n"
@@ -202,7 +202,7 @@ static int usage(void)
             "  --url     a source URL; repeatable (default $SCANFARM_DB_URLS, space\n"
             "            separated, else OSV's per-ecosystem exports and Alpine secdb)\n"
             "  --force   rebuild even when no source changed\n");
-    return SF_EXIT_USAGE;
+    return code;
 }
 
 /* The URLs to fetch: --url options, else $SCANFARM_DB_URLS, else defaults. */
@@ -261,11 +261,13 @@ int sf_db_update_main(int argc, char **argv)
             timeout_s = strtol(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--force") == 0)
             force = 1;
+        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return usage(stdout, SF_EXIT_OK);
         else
-            return usage();
+            return usage(stderr, SF_EXIT_USAGE);
     }
     if (!out || !*out || timeout_s <= 0)
-        return usage();
+        return usage(stderr, SF_EXIT_USAGE);
     char cachebuf[SF_LIM_PATH];
     if (!cache || !*cache) {
         snprintf(cachebuf, sizeof cachebuf, "%s.cache", out);

@@ -54,6 +54,21 @@ int sf_scan_out_render(sf_scan_fmt fmt, const sf_result *const *rs, size_t n, co
     return rc;
 }
 
+int sf_scan_ref_in_hosts(const char *ref, const char *hosts)
+{
+    size_t hn = strcspn(ref, "/");
+    if (!hosts || ref[hn] != '/' || strncmp(ref, "oci:", 4) == 0 ||
+        strncmp(ref, "docker-archive:", 15) == 0)
+        return 0;
+    for (const char *p = hosts; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == hn && strncmp(p, ref, n) == 0)
+            return 1;
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}
+
 int sf_scan_out_open(const char *path, sf_error *err)
 {
     if (!path || strcmp(path, "-") == 0)

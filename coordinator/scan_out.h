@@ -46,6 +46,10 @@ int sf_scan_out_render(sf_scan_fmt fmt, const sf_result *const *rs, size_t n, co
 int sf_scan_sarif(const sf_result *const *rs, size_t n, const char *ref,
                   const struct sf_suppressed *sup, sf_buf *out);
 
+/* 1 when the registry of image reference ref ("host[:port]/repo...") is
+ * one of the comma-separated hosts (NULL = none). */
+int sf_scan_ref_in_hosts(const char *ref, const char *hosts);
+
 /* Point stdout at path ("-" or NULL = leave it). SF_OK or SF_EIO with
  * err set. */
 int sf_scan_out_open(const char *path, sf_error *err);
