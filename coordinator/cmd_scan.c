@@ -19,6 +19,7 @@
 #include "bus/msg_result.h"
 #include "scan_out.h"
 #include "scan_supp.h"
+#include "tty.h"
 #include "vuln/vdb.h"
 
 #define MAX_PLATFORMS 16
@@ -216,7 +217,9 @@ static void print_findings(const sf_result *r)
     printf("\n  %-9s %-20s %-24s %-22s %-22s\n", "SEVERITY", "ID", "PACKAGE", "INSTALLED", "FIXED");
     for (size_t i = 0; i < r->vulns.n; i++) {
         const sf_finding *f = &r->vulns.items[i];
-        printf("  %-9s %-20s %-24s %-22s %-22s\n", f->severity ? f->severity : "UNKNOWN", f->id,
+        const char *sev = f->severity ? f->severity : "UNKNOWN";
+        printf("  %s%-9s%s %-20s %-24s %-22s %-22s\n", sf_tty_sev(stdout, sev), sev,
+               sf_tty_reset(stdout), f->id,
                f->pkg_name ? f->pkg_name : "", f->installed ? f->installed : "",
                f->fixed ? f->fixed : "(no fix)");
     }
@@ -243,7 +246,8 @@ static void print_table(const sf_result *r, const char *ref)
     print_counts(r);
     for (size_t i = 0; i < r->nnotes; i++)
         if (!r->notes[i].path) /* not about a file: the DB's coverage (dbcover.h) */
-            printf("Warning:   %s\n", r->notes[i].note ? r->notes[i].note : "");
+            printf("%sWarning:%s   %s\n", sf_tty_warn(stdout), sf_tty_reset(stdout),
+                   r->notes[i].note ? r->notes[i].note : "");
         else
             printf("Note:      %s: %s (%s, layer %d)\n", r->notes[i].path,
                r->notes[i].note ? r->notes[i].note : "not parsed", r->notes[i].analyzer,
