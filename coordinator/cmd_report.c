@@ -18,6 +18,7 @@
 
 #include "agg.h"
 #include "base/limits.h"
+#include "base/buildinfo.h"
 #include "base/httpd.h"
 #include "base/log.h"
 #include "base/metrics.h"
@@ -476,6 +477,7 @@ int sf_cmd_aggregate(int argc, char **argv)
         return ex;
     }
     sf_httpd *httpd = NULL;
+    sf_buildinfo_register(sf_metrics_default(), "scanfarm-aggregate");
     if (mport > 0) {
         sf_httpd_route routes[] = {{"/metrics", route_metrics, NULL},
                                    {"/healthz", route_healthz, NULL}};

@@ -74,6 +74,10 @@ static const sf_opt G_OPTS[] = {
      "--registry entries: password (environment or file only)"},
     {"platform", OT_LIST, G(platforms), NULL, "SCANFARM_PLATFORM", 0, 0, 0,
      "platform to scan, e.g. linux/amd64 (repeatable; empty = every linux platform)"},
+    {"metrics_port", OT_INT, G(metrics_port), "0", "SCANFARM_METRICS_PORT", 0, 0, 65535,
+     "port of /metrics and /healthz (0 = off)"},
+    {"metrics_addr", OT_STR, G(metrics_addr), "0.0.0.0", "SCANFARM_METRICS_ADDR", 0, 0, 0,
+     "listen address of the metrics server (127.0.0.1 = loopback only)"},
     {"insecure_registry", OT_LIST, G(insecure_registries), NULL, "SCANFARM_INSECURE_REGISTRY", 0,
      0, 0,
      "registry host:port whose TLS is not verified (repeatable; the workers' spelling; "
