@@ -85,9 +85,13 @@ static void tmpl_clear(sf_supp_rule *t)
     memset(t, 0, sizeof *t);
 }
 
-/* An OpenVEX product or subcomponent: "purl" (v0.0.1) or {"@id", "identifiers": {"purl"}}. */
-static int openvex_component(sf_supp_rule *t, const json_t *c)
+/* An OpenVEX product or subcomponent: "purl" (v0.0.1) or {"@id",
+ * "identifiers": {"purl"}}; subcomponents nest at most 16 deep (real
+ * documents nest one level: image -> package). */
+static int openvex_component(sf_supp_rule *t, const json_t *c, int depth)
 {
+    if (depth > 16)
+        return SF_EPARSE;
     if (json_is_string(c))
         return add_purl(t, json_string_value(c));
     if (!json_is_object(c))
@@ -100,7 +104,7 @@ static int openvex_component(sf_supp_rule *t, const json_t *c)
     json_array_foreach(subs, i, sc)
     {
         if (rc == SF_OK)
-            rc = openvex_component(t, sc);
+            rc = openvex_component(t, sc, depth + 1);
     }
     return rc;
 }
@@ -144,7 +148,7 @@ static int openvex_statement(sf_supp *s, const json_t *st, const char *name, siz
     json_t *p;
     json_array_foreach(json_object_get(st, "products"), i, p)
     {
-        if (rc == SF_OK && (rc = openvex_component(&t, p)) != SF_OK)
+        if (rc == SF_OK && (rc = openvex_component(&t, p, 0)) != SF_OK)
             rc = sf_error_set(err, rc, "%s: statement %zu: bad product", name, idx);
     }
     if (rc == SF_OK)
