@@ -21,7 +21,7 @@ int sf_supp_new(sf_supp **out)
     return *out ? SF_OK : SF_ENOMEM;
 }
 
-static void rule_clear(sf_supp_rule *r)
+void sf_supp_rule_clear(sf_supp_rule *r)
 {
     free(r->id);
     for (size_t i = 0; i < r->npurls; i++)
@@ -39,7 +39,7 @@ void sf_supp_free(sf_supp *s)
     if (!s)
         return;
     for (size_t i = 0; i < s->n; i++)
-        rule_clear(&s->rules[i]);
+        sf_supp_rule_clear(&s->rules[i]);
     free(s->rules);
     free(s);
 }
@@ -54,7 +54,7 @@ const sf_supp_rule *sf_supp_rule_at(const sf_supp *s, size_t i)
 int sf_supp_add(sf_supp *s, sf_supp_rule *r, sf_error *err)
 {
     if (s->n == SF_LIM_SUPP_RULES) {
-        rule_clear(r);
+        sf_supp_rule_clear(r);
         return sf_error_set(err, SF_ELIMIT, "more than %d suppression rules",
                             SF_LIM_SUPP_RULES);
     }
@@ -62,7 +62,7 @@ int sf_supp_add(sf_supp *s, sf_supp_rule *r, sf_error *err)
         size_t cap = s->cap ? s->cap * 2 : 16;
         sf_supp_rule *n = realloc(s->rules, cap * sizeof *n);
         if (!n) {
-            rule_clear(r);
+            sf_supp_rule_clear(r);
             return sf_error_set(err, SF_ENOMEM, "out of memory");
         }
         s->rules = n;
@@ -135,7 +135,7 @@ static int ignore_line(sf_supp *s, const char *line, size_t len, const char *whe
             r.id = dupn(t, n);
         } else if (n > 4 && strncmp(t, "exp:", 4) == 0) {
             if (!valid_date(t + 4, n - 4) || r.expires[0])
-                return rule_clear(&r), sf_error_set(err, SF_EPARSE,
+                return sf_supp_rule_clear(&r), sf_error_set(err, SF_EPARSE,
                                                    "%s: expiry must be one exp:YYYY-MM-DD",
                                                    where);
             memcpy(r.expires, t + 4, 10);
@@ -148,9 +148,9 @@ static int ignore_line(sf_supp *s, const char *line, size_t len, const char *whe
                 r.package = dupn(t, n);
             }
             if (!r.npurls && !r.package)
-                return rule_clear(&r), sf_error_set(err, SF_ENOMEM, "out of memory");
+                return sf_supp_rule_clear(&r), sf_error_set(err, SF_ENOMEM, "out of memory");
         } else {
-            return rule_clear(&r), sf_error_set(err, SF_EPARSE,
+            return sf_supp_rule_clear(&r), sf_error_set(err, SF_EPARSE,
                                                "%s: expected ID [PACKAGE|PURL] "
                                                "[exp:YYYY-MM-DD] reason: TEXT",
                                                where);
@@ -167,13 +167,13 @@ static int ignore_line(sf_supp *s, const char *line, size_t len, const char *whe
     while (rn && isspace((unsigned char)reason[rn - 1]))
         rn--;
     if (!rn)
-        return rule_clear(&r), sf_error_set(err, SF_EPARSE,
+        return sf_supp_rule_clear(&r), sf_error_set(err, SF_EPARSE,
                                            "%s: %s needs a reason (reason: TEXT)", where,
                                            "a suppression");
     r.reason = dupn(reason, rn);
     r.source = strdup(where);
     if (!r.reason || !r.source)
-        return rule_clear(&r), sf_error_set(err, SF_ENOMEM, "out of memory");
+        return sf_supp_rule_clear(&r), sf_error_set(err, SF_ENOMEM, "out of memory");
     r.expired = r.expires[0] && today && strcmp(r.expires, today) < 0;
     return sf_supp_add(s, &r, err);
 }

@@ -63,8 +63,11 @@ int sf_supp_load_vex(sf_supp *s, const char *text, size_t len, const char *name,
  * (vex = 0) or a VEX document. */
 int sf_supp_load_file(sf_supp *s, const char *path, int vex, const char *today, sf_error *err);
 
-/* Internal to suppress.c / vex.c: append a rule (steals its strings). */
+/* Internal to suppress.c / vex.c: append a rule (steals its strings;
+ * cleared on failure too). */
 int sf_supp_add(sf_supp *s, sf_supp_rule *r, sf_error *err);
+/* Free a rule's strings and zero it. */
+void sf_supp_rule_clear(sf_supp_rule *r);
 
 /* The first unexpired rule covering finding f of a package with purl
  * (may be NULL), or NULL. */

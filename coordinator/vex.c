@@ -58,13 +58,7 @@ static int add_for_ids(sf_supp *s, const sf_supp_rule *tmpl, const char *const *
         for (size_t k = 0; !bad && k < tmpl->npurls; k++)
             bad = !(r.purls[r.npurls++] = strdup(tmpl->purls[k]));
         if (bad) {
-            free(r.id);
-            for (size_t k = 0; k < r.npurls; k++)
-                free(r.purls[k]);
-            free(r.purls);
-            free(r.justification);
-            free(r.reason);
-            free(r.source);
+            sf_supp_rule_clear(&r);
             return sf_error_set(err, SF_ENOMEM, "out of memory");
         }
         int rc = sf_supp_add(s, &r, err);
@@ -72,17 +66,6 @@ static int add_for_ids(sf_supp *s, const sf_supp_rule *tmpl, const char *const *
             return rc;
     }
     return SF_OK;
-}
-
-static void tmpl_clear(sf_supp_rule *t)
-{
-    for (size_t k = 0; k < t->npurls; k++)
-        free(t->purls[k]);
-    free(t->purls);
-    free(t->justification);
-    free(t->reason);
-    free(t->source);
-    memset(t, 0, sizeof *t);
 }
 
 /* An OpenVEX product or subcomponent: "purl" (v0.0.1) or {"@id",
@@ -153,7 +136,7 @@ static int openvex_statement(sf_supp *s, const json_t *st, const char *name, siz
     }
     if (rc == SF_OK)
         rc = add_for_ids(s, &t, ids, nids, err);
-    tmpl_clear(&t);
+    sf_supp_rule_clear(&t);
     return rc;
 }
 
@@ -231,7 +214,7 @@ static int cdx_vuln(sf_supp *s, const json_t *doc, const json_t *v, const char *
     }
     if (rc == SF_OK)
         rc = add_for_ids(s, &t, &id, 1, err);
-    tmpl_clear(&t);
+    sf_supp_rule_clear(&t);
     return rc;
 }
 

@@ -10,23 +10,9 @@
 #     "not found" on stderr and exit 1 (they printed nothing, exit 0).
 set -euo pipefail
 : "${SF_BIN:?}" "${SF_SRC:?}"
-. "$SF_SRC/tests/stackenv.sh"
-REDIS=$SF_STACK_REDIS
-if ! (exec 3<>"/dev/tcp/${REDIS%:*}/${REDIS##*:}") 2>/dev/null; then
-  echo "SKIP: no Redis at $REDIS"; exit 0
-fi
-PREFIX="q-notfound-$$"
-T=$(mktemp -d)
-cleanup() {
-  if command -v redis-cli >/dev/null; then
-    redis-cli -h "${REDIS%:*}" -p "${REDIS##*:}" --scan --pattern "$PREFIX:*" |
-      xargs -r redis-cli -h "${REDIS%:*}" -p "${REDIS##*:}" DEL >/dev/null
-  fi
-  rm -rf "$T"
-}
-trap cleanup EXIT
+. "$SF_SRC/tests/integration/redis_scratch.sh"
+sf_redis_scratch q-notfound
 SF="$SF_BIN/scanfarm"
-export SCANFARM_REDIS="$REDIS" SCANFARM_PREFIX="$PREFIX"
 A="$SF_STACK_REGISTRY/corpus/alpine:3.10.3"
 D="$SF_STACK_REGISTRY/corpus/debian:bookworm-slim"
 for ref in "$A" "$D"; do
@@ -47,7 +33,7 @@ names = sorted(r["package"] for r in rows)
 assert "libaudit1" in names and all(r.get("source") == "audit" for r in rows), rows
 assert rows[0]["image_list"][0]["refs"] == [sys.argv[1]], rows[0]
 ' "$D"
-"$SF" query package libaudit1 | grep -qP "^libaudit1\tDebian:12\t.*\t1 image$"
+grep -qP "^libaudit1\tDebian:12\t.*\t1 image$" <<<"$("$SF" query package libaudit1)"
 
 expect_not_found() {
   set +e
@@ -60,5 +46,5 @@ expect_not_found() {
 expect_not_found "$SF" query package no-such-package
 expect_not_found "$SF" query cve CVE-1999-0001
 expect_not_found "$SF" report --run no-such-run
-"$SF" report --run qnf-run-1 | grep -q "images scanned   2"
+grep -q "images scanned   2" <<<"$("$SF" report --run qnf-run-1)"
 echo "query not-found and source names: ok"

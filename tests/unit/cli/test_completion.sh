@@ -13,19 +13,19 @@ B="$T/scanfarm.bash"
 complete_words() { # words... -> the completions bash offers for the last one
   bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _scanfarm; printf "%s\n" "${COMPREPLY[@]}"' _ "$B" "$@"
 }
-complete_words scanfarm sc | grep -qx scan
-complete_words scanfarm ag | grep -qx aggregate
-complete_words scanfarm scan --for | grep -qx -- --format
-complete_words scanfarm scan --v | grep -qx -- --vex
-complete_words scanfarm db up | grep -qx update
-complete_words scanfarm db update --ti | grep -qx -- --timeout
-complete_words scanfarm report --key | grep -qx -- --key-prefix
-complete_words scanfarm-worker --insecure | grep -qx -- --insecure-registry
-complete_words scanfarm-coordinator --platfor | grep -qx -- --platform
-if complete_words scanfarm-coordinator --platfor | grep -qx -- --platforms; then
+grep -qx scan <<<"$(complete_words scanfarm sc)"
+grep -qx aggregate <<<"$(complete_words scanfarm ag)"
+grep -qx -- --format <<<"$(complete_words scanfarm scan --for)"
+grep -qx -- --vex <<<"$(complete_words scanfarm scan --v)"
+grep -qx update <<<"$(complete_words scanfarm db up)"
+grep -qx -- --timeout <<<"$(complete_words scanfarm db update --ti)"
+grep -qx -- --key-prefix <<<"$(complete_words scanfarm report --key)"
+grep -qx -- --insecure-registry <<<"$(complete_words scanfarm-worker --insecure)"
+grep -qx -- --platform <<<"$(complete_words scanfarm-coordinator --platfor)"
+if grep -qx -- --platforms <<<"$(complete_words scanfarm-coordinator --platfor)"; then
   echo "FAIL: the hidden --platforms is offered"; exit 1
 fi
-if complete_words scanfarm report --pre | grep -q .; then
+if grep -q . <<<"$(complete_words scanfarm report --pre)"; then
   echo "FAIL: the hidden --prefix is offered"; exit 1
 fi
 # every flag of every --help is in the script

@@ -46,9 +46,9 @@ for var in SCANFARM_KEY_PREFIX SCANFARM_PREFIX; do
   [ "$rc" = 64 ] && grep -q "prefix" "$T/err" || { echo "FAIL: $var"; cat "$T/err"; exit 1; }
 done
 for cmd in report query status aggregate rematch; do
-  "$SF" $cmd --help | grep -q -- "--key-prefix" || { echo "FAIL: $cmd --help lacks --key-prefix"; exit 1; }
+  grep -q -- "--key-prefix" <<<"$("$SF" $cmd --help)" || { echo "FAIL: $cmd --help lacks --key-prefix"; exit 1; }
 done
-"$SF" scan --help | grep -q -- "--insecure-registry"
+grep -q -- "--insecure-registry" <<<"$("$SF" scan --help)"
 
 # --help and --version everywhere
 for c in "scan" "db" "db import" "db update" "db info" "report" "query" "status" "aggregate" "rematch"; do
@@ -56,7 +56,7 @@ for c in "scan" "db" "db import" "db update" "db info" "report" "query" "status"
     "$SF" $c $o >/dev/null 2>&1 || { echo "FAIL: scanfarm $c $o exited $?"; exit 1; }
   done
 done
-"$SF" scan --version | grep -q '^scanfarm '
+grep -q '^scanfarm ' <<<"$("$SF" scan --version)"
 for p in scanfarm-coordinator scanfarm-worker scanfarm-subscribe; do
   for o in --help --version; do
     "$SF_BIN/$p" $o >/dev/null 2>&1 || { echo "FAIL: $p $o exited $?"; exit 1; }

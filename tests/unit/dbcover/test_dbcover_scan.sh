@@ -13,8 +13,8 @@ A="docker-archive:$SF_CORPUS/images/docker-archive/trivy-testdata-alpine-310.doc
 NOTE="no advisories for alpine 3.10 in this DB: results for OS packages are incomplete"
 "$SF" db import --quiet --out "$T/only320.db" "$SF_CORPUS/vulndb/alpine-vuln-list-subset/3.20"
 "$SF" db import --quiet --out "$T/with310.db" "$SF_CORPUS/vulndb/alpine-vuln-list-subset"
-"$SF" db info --db "$T/only320.db" --json | grep -q '"Alpine:v3.20"'
-if "$SF" db info --db "$T/only320.db" --json | grep -q '"Alpine:v3.10"'; then
+grep -q '"Alpine:v3.20"' <<<"$("$SF" db info --db "$T/only320.db" --json)"
+if grep -q '"Alpine:v3.10"' <<<"$("$SF" db info --db "$T/only320.db" --json)"; then
   echo "FAIL: the 3.20-only DB holds 3.10 advisories"; exit 1
 fi
 
