@@ -18,6 +18,7 @@
 #include "analyze/scan.h"
 #include "bus/msg_result.h"
 #include "scan_out.h"
+#include "scan_progress.h"
 #include "scan_supp.h"
 #include "tty.h"
 #include "vuln/vdb.h"
@@ -336,8 +337,14 @@ int sf_cmd_scan(int argc, char **argv)
     o.platforms = a.nplatforms ? a.platforms : NULL;
     o.nplatforms = a.nplatforms;
     o.max_layer_parallel = a.parallel;
-    if (sf_scan_ref_insecure(a.ref, a.insecure || sf_scan_ref_in_hosts(a.ref, a.insecure_registry),
-                             &o, &rep, &err) != SF_OK) {
+    sf_progress *prog = sf_progress_new(stderr, a.ref); /* a terminal only */
+    o.memo = sf_progress_memo(prog);
+    sf_progress_say(prog, "resolving");
+    int src = sf_scan_ref_insecure(a.ref, a.insecure || sf_scan_ref_in_hosts(a.ref,
+                                                                              a.insecure_registry),
+                                   &o, &rep, &err);
+    sf_progress_free(prog);
+    if (src != SF_OK) {
         fprintf(stderr, "scanfarm scan: %s: %s\n", a.ref, err.msg);
         goto done;
     }
