@@ -40,8 +40,9 @@ static int progress_get(void *ctx, const char *digest, const char *diff_id,
 
 sf_progress *sf_progress_new(FILE *f, const char *what)
 {
-    if (!isatty(fileno(f)))
-        return NULL;
+    const char *term = getenv("TERM");
+    if (!isatty(fileno(f)) || (term && strcmp(term, "dumb") == 0))
+        return NULL; /* a dumb terminal cannot clear a line */
     sf_progress *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;

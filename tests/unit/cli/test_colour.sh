@@ -12,7 +12,9 @@ SF="$SF_BIN/scanfarm"
 "$SF" db import --quiet --out "$T/vuln.db" "$SF_CORPUS/vulndb/alpine-vuln-list-subset"
 A="docker-archive:$SF_CORPUS/images/docker-archive/trivy-testdata-alpine-310.docker-archive.tar.gz"
 ESC=$'\033['
-n() { grep -cF "$ESC" "$1" || true; }
+# colour = SGR sequences (ESC [ ... m); the progress line's cursor
+# controls on stderr are no colour
+n() { grep -cP '\x1b\[[0-9;]*m' "$1" || true; }
 TERM=xterm script -qec "'$SF' scan '$A' --db '$T/vuln.db'" /dev/null >"$T/tty"
 [ "$(n "$T/tty")" -gt 0 ] || { echo "FAIL: no colour on a terminal"; exit 1; }
 grep -qF "${ESC}2mUNKNOWN" "$T/tty"
