@@ -18,6 +18,7 @@
 
 #include "base/buf.h"
 #include "cache/keys.h"
+#include "config_alias.h"
 #include "yaml2json.h"
 #include "sf_version.h"
 
@@ -491,43 +492,11 @@ static int load_registries(sf_coordcfg *c, json_t *arr, sf_error *err)
     return SF_OK;
 }
 
-/* Older spellings, still accepted, never shown: one spelling across the
- * programs is the worker's (--platform, --insecure-registry, --key-prefix). */
-static const struct {
-    const char *old_name, *name, *old_env;
-} ALIASES[] = {
-    {"platforms", "platform", "SCANFARM_PLATFORMS"},
-};
-#define NALIAS (sizeof ALIASES / sizeof ALIASES[0])
-
-static const char *alias_of(const char *name)
-{
-    for (size_t i = 0; i < NALIAS; i++)
-        if (strcmp(ALIASES[i].old_name, name) == 0)
-            return ALIASES[i].name;
-    return name;
-}
-
-/* An old key in a config file becomes the new one (the new one wins). */
-static int doc_aliases(json_t *doc)
-{
-    for (size_t i = 0; i < NALIAS; i++) {
-        json_t *v = json_object_get(doc, ALIASES[i].old_name);
-        if (!v)
-            continue;
-        if (!json_object_get(doc, ALIASES[i].name) &&
-            json_object_set(doc, ALIASES[i].name, v) != 0)
-            return SF_ENOMEM;
-        json_object_del(doc, ALIASES[i].old_name);
-    }
-    return SF_OK;
-}
-
 static int load_doc(sf_coordcfg *c, json_t *doc, const char *src, sf_error *err)
 {
     if (!json_is_object(doc))
         return sf_error_set(err, SF_ECONFIG, "%s: top level must be an object", src);
-    if (doc_aliases(doc) != SF_OK)
+    if (sf_cfgalias_doc(doc) != 0)
         return sf_error_set(err, SF_ENOMEM, "out of memory");
     int rc = check_keys(doc, G_OPTS, NG, "registries", src, err);
     if (!rc)
@@ -647,7 +616,7 @@ static const sf_opt *find_flag(const char *arg, const char **val)
     name[n] = '\0';
     if (arg[n] == '=')
         *val = arg + n + 1;
-    const char *canon = alias_of(name);
+    const char *canon = sf_cfgalias_name(name);
     for (size_t i = 0; i < NG; i++)
         if (strcmp(G_OPTS[i].name, canon) == 0)
             return &G_OPTS[i];
@@ -698,9 +667,9 @@ static int apply_env(sf_coordcfg *c, int only_config, sf_error *err)
         if (!o->env || (only_config != (strcmp(o->name, "config") == 0)))
             continue;
         const char *v = getenv(o->env);
-        for (size_t k = 0; (!v || !*v) && k < NALIAS; k++)
-            if (strcmp(ALIASES[k].name, o->name) == 0)
-                v = getenv(ALIASES[k].old_env);
+        const char *old = (!v || !*v) ? sf_cfgalias_old_env(o->name) : NULL;
+        if (old)
+            v = getenv(old);
         if (v && *v) {
             int rc = set_text(c, o, v, 0, o->env, err);
             if (rc)
