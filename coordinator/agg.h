@@ -19,7 +19,7 @@
  * Redis layout (all on the node of shard key "<prefix>:agg", see keys.h):
  *   <p>:agg:views    HASH digest -> compact view JSON (refs with the run they
  *                    were seen in, findings, error)
- *   <p>:agg:pkgsof   HASH digest -> [[eco,name,version],...]
+ *   <p>:agg:pkgsof   HASH digest -> [[eco,name,version(,source)],...]
  *   <p>:agg:results  HASH digest -> the latest result document as received
  *   <p>:agg:order    HASH digest -> "<run rank>|<time>|<run>|<db>"
  *   <p>:agg:refs     HASH "registry/repo:tag" -> digest it last resolved to
@@ -32,6 +32,7 @@
  *   <p>:agg:cve:<id> SET digests carrying id
  *   <p>:agg:pkgnames ZSET package name -> (digest, eco, version) entries
  *   <p>:agg:pkg:<n>  SET "eco\x1fversion\x1fdigest"
+ *   <p>:agg:src:<n>  SET "eco\x1fversion\x1fdigest\x1fbinary" (source package <n>)
  *   <p>:agg:runs     ZSET run id -> first seen (ms): the run rank
  *   <p>:agg:run:<r>:jobs     SET job keys with a result or a DLQ entry
  *   <p>:agg:run:<r>:images   SET digests with a result or a refs message in run r

@@ -167,9 +167,12 @@ int sf_agg_pkgs_json(const sf_agg_view *v, sf_buf *out)
     int rc = SF_ENOMEM;
     if (!a)
         return rc;
-    for (size_t i = 0; i < v->npkgs; i++)
-        json_array_append_new(a, json_pack("[s s s]", v->pkgs[i].eco, v->pkgs[i].name,
-                                           v->pkgs[i].version));
+    for (size_t i = 0; i < v->npkgs; i++) {
+        json_t *x = json_pack("[s s s]", v->pkgs[i].eco, v->pkgs[i].name, v->pkgs[i].version);
+        if (x && v->pkgs[i].src) /* a 4th element: older readers ignore it */
+            json_array_append_new(x, json_string(v->pkgs[i].src));
+        json_array_append_new(a, x);
+    }
     char *s = json_dumps(a, JSON_COMPACT);
     if (s) {
         rc = sf_buf_puts(out, s);
@@ -189,6 +192,7 @@ int sf_agg_pkgs_parse(sf_agg_view *v, const char *json, size_t len, sf_error *er
         free(v->pkgs[k].eco);
         free(v->pkgs[k].name);
         free(v->pkgs[k].version);
+        free(v->pkgs[k].src);
     }
     free(v->pkgs);
     v->pkgs = NULL;
@@ -206,13 +210,15 @@ int sf_agg_pkgs_parse(sf_agg_view *v, const char *json, size_t len, sf_error *er
         const char *e = json_string_value(json_array_get(x, 0));
         const char *n = json_string_value(json_array_get(x, 1));
         const char *ver = json_string_value(json_array_get(x, 2));
+        const char *src = json_string_value(json_array_get(x, 3));
         if (!e || !n || !ver)
             continue;
         sf_agg_pkg *p = &v->pkgs[v->npkgs++];
         p->eco = sf_strdup(e);
         p->name = sf_strdup(n);
         p->version = sf_strdup(ver);
-        if (!p->eco || !p->name || !p->version) {
+        p->src = src ? sf_strdup(src) : NULL;
+        if (!p->eco || !p->name || !p->version || (src && !p->src)) {
             rc = sf_error_set(err, SF_ENOMEM, "out of memory");
             goto done;
         }
@@ -452,6 +458,12 @@ static int index_ops(plan_ctx *c, const sf_agg_view *v, int sign)
         rc = plan_add(c->p, set_op, key, member, NULL);
         if (rc == SF_OK)
             rc = plan_num(c->p, SF_AOP_ZINC, c->pkgnames, pk->name, sign);
+        /* by source name too, so `query package openssl` finds libssl3 */
+        if (rc == SF_OK && pk->src && sf_keys_agg_src(key, c->prefix, pk->src, NULL) == SF_OK) {
+            snprintf(member, sizeof member, "%s\x1f%s\x1f%s\x1f%s", pk->eco, pk->version,
+                     v->digest, pk->name);
+            rc = plan_add(c->p, set_op, key, member, NULL);
+        }
     }
     return rc;
 }

@@ -63,6 +63,7 @@ void sf_agg_view_free(sf_agg_view *v)
         free(v->pkgs[i].eco);
         free(v->pkgs[i].name);
         free(v->pkgs[i].version);
+        free(v->pkgs[i].src);
     }
     free(v->pkgs);
     free(v);
@@ -193,6 +194,7 @@ static void pkgs_finish(sf_agg_view *v)
             free(v->pkgs[i].eco);
             free(v->pkgs[i].name);
             free(v->pkgs[i].version);
+            free(v->pkgs[i].src);
             continue;
         }
         v->pkgs[w++] = v->pkgs[i];
@@ -372,6 +374,9 @@ static int conv_pkgs(const sf_result *r, sf_agg_view *v, sf_error *err)
         d->eco = sf_strdup(eco);
         d->name = sf_strdup(p->name);
         d->version = sf_strdup(p->version);
+        if (p->src_name && strcmp(p->src_name, p->name) != 0 && text_ok(p->src_name, SF_AGG_STR_MAX) &&
+            !(d->src = sf_strdup(p->src_name)))
+            return sf_error_set(err, SF_ENOMEM, "out of memory");
         if (!d->eco || !d->name || !d->version)
             return sf_error_set(err, SF_ENOMEM, "out of memory");
     }

@@ -56,6 +56,8 @@ typedef struct sf_agg_pkg {
     char *eco;       /* OSV ecosystem or purl type */
     char *name;
     char *version;
+    char *src;       /* source package when it differs from name (dpkg Source:,
+                        apk origin: `openssl` for libssl3), else NULL */
 } sf_agg_pkg;
 
 typedef struct sf_agg_view {

@@ -63,9 +63,17 @@ int sf_cli_main(int argc, char **argv)
         fprintf(stderr, "scanfarm: %s\n", kerr.msg);
         return SF_EXIT_USAGE;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].fn(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(argv[1], commands[i].name) != 0)
+            continue;
+        /* every command answers --version, whatever its own options */
+        for (int k = 2; k < argc && strcmp(argv[k], "--") != 0; k++)
+            if (strcmp(argv[k], "--version") == 0) {
+                printf("scanfarm %s\n", SF_VERSION_FULL);
+                return SF_EXIT_OK;
+            }
+        return commands[i].fn(argc - 1, argv + 1);
+    }
     fprintf(stderr, "scanfarm: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return SF_EXIT_USAGE;

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "base/err.h"
@@ -88,17 +89,24 @@ int sf_db_build_from(const char *out, char **sources, char **labels, int nsource
         fprintf(stderr, "scanfarm db: out of memory\n");
         return SF_EXIT_ERROR;
     }
+    int tty = !quiet && isatty(STDERR_FILENO); /* a progress line on a terminal only */
     for (int i = 0; i < nsources; i++) {
         struct stat st;
+        if (tty)
+            fprintf(stderr, "\r\033[Kscanfarm db import: source %d/%d: %.100s", i + 1, nsources,
+                    labels ? labels[i] : sources[i]);
         const char *kind = labels                                            ? "url"
                            : stat(sources[i], &st) == 0 && S_ISDIR(st.st_mode) ? "directory"
                                                                                 : "file";
         if (sf_vdb_builder_source(b, labels ? labels[i] : sources[i], kind) ||
             sf_vdb_import_path(b, sources[i], &err)) {
-            fprintf(stderr, "scanfarm db import: %s\n", err.msg[0] ? err.msg : "out of memory");
+            fprintf(stderr, "%sscanfarm db import: %s\n", tty ? "\r\033[K" : "",
+                    err.msg[0] ? err.msg : "out of memory");
             goto done;
         }
     }
+    if (tty)
+        fprintf(stderr, "\r\033[K");
     double t1 = now_s();
     if (sf_vdb_builder_write(b, out, &err)) {
         fprintf(stderr, "scanfarm db import: %s\n", err.msg);

@@ -1,6 +1,6 @@
 /*
  * cmd_rematch: `scanfarm rematch --db FILE --kafka BROKERS [--redis
- * HOST:PORT] [--prefix P] [--run ID] [--findings-topic T]
+ * HOST:PORT] [--key-prefix P] [--run ID] [--findings-topic T]
  * [--results-topic T]` — re-match the fleet's stored inventories against
  * a new DB and publish per-image deltas (see rematch.h). No registry is
  * contacted.
@@ -18,16 +18,16 @@
 #include "vuln/vdb.h"
 
 static const char USAGE[] =
-    "usage: scanfarm rematch --db FILE --kafka BROKERS [--redis HOST:PORT] [--prefix P]\n"
+    "usage: scanfarm rematch --db FILE --kafka BROKERS [--redis HOST:PORT] [--key-prefix P]\n"
     "                        [--run ID] [--findings-topic T] [--results-topic T]\n";
 
 int sf_cmd_rematch(int argc, char **argv)
 {
     static const struct option lo[] = {
         {"db", 1, 0, 'd'},     {"kafka", 1, 0, 'k'},          {"redis", 1, 0, 'r'},
-        {"prefix", 1, 0, 'p'}, {"run", 1, 0, 'n'},            {"findings-topic", 1, 0, 'f'},
+        {"key-prefix", 1, 0, 'p'}, {"prefix", 1, 0, 'p'}, {"run", 1, 0, 'n'},            {"findings-topic", 1, 0, 'f'},
         {"results-topic", 1, 0, 't'}, {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
-    const char *dbp = NULL, *redis = getenv("SCANFARM_REDIS"), *prefix = getenv("SCANFARM_PREFIX");
+    const char *dbp = NULL, *redis = getenv("SCANFARM_REDIS"), *prefix = getenv("SCANFARM_KEY_PREFIX");
     const char *brokers = getenv("SCANFARM_KAFKA"), *run = NULL;
     sf_rematch_opts o = {0};
     int opt;
@@ -51,6 +51,8 @@ int sf_cmd_rematch(int argc, char **argv)
     }
     if (!redis || !*redis)
         redis = "127.0.0.1:6379";
+    if (!prefix || !*prefix)
+        prefix = getenv("SCANFARM_PREFIX"); /* the older spelling */
     if (!prefix || !*prefix)
         prefix = SF_KEY_PREFIX_DEFAULT;
     sf_error e = SF_ERROR_INIT;

@@ -2,8 +2,9 @@
  * cmd_report: `scanfarm report | query | status | aggregate` — the user's
  * view of the fleet and the aggregator process. All read the fleet view
  * the aggregator keeps in Redis (--redis HOST:PORT[,HOST:PORT...], default
- * $SCANFARM_REDIS or 127.0.0.1:6379; --prefix, default $SCANFARM_PREFIX or
- * "scanfarm").
+ * $SCANFARM_REDIS or 127.0.0.1:6379; --key-prefix, default
+ * $SCANFARM_KEY_PREFIX or "scanfarm"; --prefix and SCANFARM_PREFIX are
+ * older spellings that still work).
  */
 #include "cli.h"
 
@@ -17,6 +18,7 @@
 
 #include "agg.h"
 #include "base/limits.h"
+#include "base/buildinfo.h"
 #include "base/httpd.h"
 #include "base/log.h"
 #include "base/metrics.h"
@@ -40,7 +42,11 @@ static void common_init(common_opts *c)
     c->redis = getenv("SCANFARM_REDIS");
     if (!c->redis || !*c->redis)
         c->redis = "127.0.0.1:6379";
-    c->prefix = getenv("SCANFARM_PREFIX");
+    /* SCANFARM_KEY_PREFIX, as the worker and coordinator spell it; the
+     * older SCANFARM_PREFIX still works */
+    c->prefix = getenv("SCANFARM_KEY_PREFIX");
+    if (!c->prefix || !*c->prefix)
+        c->prefix = getenv("SCANFARM_PREFIX");
     if (!c->prefix || !*c->prefix)
         c->prefix = SF_KEY_PREFIX_DEFAULT;
 }
@@ -94,7 +100,7 @@ static int write_out(const char *path, const sf_buf *b, const char *cmd)
 }
 
 enum { O_REDIS = 1000, O_PREFIX, O_RUN, O_FORMAT, O_OUT, O_JSON, O_FOLLOW, O_INTERVAL,
-       O_KAFKA, O_ONCE_IDLE, O_GROUP, O_RESULTS, O_DLQ, O_FROM, O_METRICS, O_HELP };
+       O_KAFKA, O_ONCE_IDLE, O_GROUP, O_RESULTS, O_DLQ, O_FROM, O_METRICS, O_METRICS_ADDR, O_HELP };
 
 /* Options shared by every command; returns 1 when opt was one of them. */
 static int common_opt(common_opts *c, int opt)
@@ -110,13 +116,14 @@ static int common_opt(common_opts *c, int opt)
 
 static const char REPORT_USAGE[] =
     "usage: scanfarm report [--run ID] [--format table|json|html|sarif] [--out FILE]\n"
-    "                       [--redis HOST:PORT] [--prefix P]\n"
-    "environment: SCANFARM_REDIS (--redis), SCANFARM_PREFIX (--prefix)\n";
+    "                       [--redis HOST:PORT] [--key-prefix P]\n"
+    "environment: SCANFARM_REDIS (--redis), SCANFARM_KEY_PREFIX (--key-prefix)\n";
 
 int sf_cmd_report(int argc, char **argv)
 {
     static const struct option lo[] = {
-        {"redis", 1, 0, O_REDIS}, {"prefix", 1, 0, O_PREFIX}, {"run", 1, 0, O_RUN},
+        {"redis", 1, 0, O_REDIS}, {"key-prefix", 1, 0, O_PREFIX},
+        {"prefix", 1, 0, O_PREFIX}, {"run", 1, 0, O_RUN},
         {"format", 1, 0, O_FORMAT}, {"out", 1, 0, O_OUT}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
     common_opts c;
     const char *run = NULL, *format = "table", *outp = NULL;
@@ -149,9 +156,9 @@ int sf_cmd_report(int argc, char **argv)
     sf_buf_init(&b, 0);
     if ((ex = open_kv(&c, &kv, "report")) != SF_EXIT_OK)
         goto done;
-    if (sf_report_load(&r, kv, c.prefix, run, &e) != SF_OK) {
+    if ((ex = sf_report_load(&r, kv, c.prefix, run, &e)) != SF_OK) {
         fprintf(stderr, "scanfarm report: %s\n", e.msg);
-        ex = SF_EXIT_ERROR;
+        ex = ex == SF_ENOTFOUND ? SF_EXIT_FINDINGS : SF_EXIT_ERROR;
         goto done;
     }
     if (render(r, &b) != SF_OK) {
@@ -169,14 +176,14 @@ done:
 
 static const char QUERY_USAGE[] =
     "usage: scanfarm query cve <ID> | image <ref|digest> | package <name>\n"
-    "                      [--json] [--redis HOST:PORT] [--prefix P]\n"
+    "                      [--json] [--redis HOST:PORT] [--key-prefix P]\n"
     "       scanfarm query running [--severity S] [--fixable] [--namespace NS] [--json]\n"
-    "environment: SCANFARM_REDIS (--redis), SCANFARM_PREFIX (--prefix)\n";
+    "environment: SCANFARM_REDIS (--redis), SCANFARM_KEY_PREFIX (--key-prefix)\n";
 
 int sf_cmd_query(int argc, char **argv)
 {
     enum { O_SEVERITY = 2000, O_FIXABLE, O_NAMESPACE }; /* query running */
-    static const struct option lo[] = {{"redis", 1, 0, O_REDIS}, {"prefix", 1, 0, O_PREFIX},
+    static const struct option lo[] = {{"redis", 1, 0, O_REDIS}, {"key-prefix", 1, 0, O_PREFIX}, {"prefix", 1, 0, O_PREFIX},
                                        {"json", 0, 0, O_JSON},   {"help", 0, 0, O_HELP},
                                        {"severity", 1, 0, O_SEVERITY},
                                        {"fixable", 0, 0, O_FIXABLE},
@@ -288,13 +295,13 @@ static void status_line(char *out, size_t n, const char *run, const sf_agg_progr
 
 static const char STATUS_USAGE[] =
     "usage: scanfarm status [--run ID] [--follow] [--interval SECONDS]\n"
-    "                       [--redis HOST:PORT] [--prefix P]\n"
-    "environment: SCANFARM_REDIS (--redis), SCANFARM_PREFIX (--prefix)\n";
+    "                       [--redis HOST:PORT] [--key-prefix P]\n"
+    "environment: SCANFARM_REDIS (--redis), SCANFARM_KEY_PREFIX (--key-prefix)\n";
 
 int sf_cmd_status(int argc, char **argv)
 {
     static const struct option lo[] = {
-        {"redis", 1, 0, O_REDIS}, {"prefix", 1, 0, O_PREFIX},   {"run", 1, 0, O_RUN},
+        {"redis", 1, 0, O_REDIS}, {"key-prefix", 1, 0, O_PREFIX}, {"prefix", 1, 0, O_PREFIX},   {"run", 1, 0, O_RUN},
         {"follow", 0, 0, O_FOLLOW}, {"interval", 1, 0, O_INTERVAL}, {"help", 0, 0, O_HELP},
         {0, 0, 0, 0}};
     common_opts c;
@@ -369,16 +376,30 @@ static void on_signal(int sig)
     agg_stop = 1;
 }
 
+/* Healthy while the aggregator runs; 503 once it is stopping, so a probe
+ * takes it out of service during the final commit. */
+static int route_healthz(void *ctx, const sf_http_req *req, sf_buf *body, const char **ct)
+{
+    (void)ctx;
+    (void)req;
+    *ct = "text/plain; charset=utf-8";
+    int stopping = agg_stop != 0;
+    return sf_buf_puts(body, stopping ? "stopping\n" : "ok\n") == SF_OK && !stopping ? 200 : 503;
+}
+
 static const char AGG_USAGE[] =
     "usage: scanfarm aggregate --kafka BROKERS --redis HOST:PORT [--once-idle SECONDS]\n"
-    "                          [--group G] [--results-topic T] [--dlq-topic T] [--prefix P]\n"
-    "                          [--metrics-port N]   (/metrics on 0.0.0.0:N)\n"
-    "       scanfarm aggregate --from FILE|- --redis HOST:PORT [--prefix P]\n"
+    "                          [--group G] [--results-topic T] [--dlq-topic T] [--key-prefix P]\n"
+    "                          [--metrics-port N] [--metrics-addr ADDR]\n"
+    "       scanfarm aggregate --from FILE|- --redis HOST:PORT [--key-prefix P]\n"
+    "  --metrics-port N    serve /metrics and /healthz on port N (0 = off, the default)\n"
+    "  --metrics-addr ADDR their listen address (default 0.0.0.0; 127.0.0.1 = loopback)\n"
     "  --from replays archived results (one JSON document per line, e.g. saved\n"
     "  with kcat -C -t scanfarm.results -f '%s\\n') into the fleet view.\n"
     "environment: SCANFARM_KAFKA (--kafka), SCANFARM_REDIS (--redis, default\n"
-    "  127.0.0.1:6379; or redis://[user:pass@]host:port/db), SCANFARM_PREFIX (--prefix,\n"
-    "  default scanfarm), SCANFARM_REDIS_USERNAME, SCANFARM_REDIS_PASSWORD(_FILE) (Redis AUTH)\n";
+    "  127.0.0.1:6379; or redis://[user:pass@]host:port/db), SCANFARM_KEY_PREFIX (--key-prefix,\n"
+    "  default scanfarm), SCANFARM_REDIS_USERNAME, SCANFARM_REDIS_PASSWORD(_FILE) (Redis AUTH),\n"
+    "  SCANFARM_METRICS_ADDR (--metrics-addr)\n";
 
 /* --from: one result document per line; blank lines are skipped. */
 static int aggregate_file(sf_kv *kv, const char *prefix, const char *path)
@@ -436,14 +457,15 @@ done:
 int sf_cmd_aggregate(int argc, char **argv)
 {
     static const struct option lo[] = {
-        {"redis", 1, 0, O_REDIS},        {"prefix", 1, 0, O_PREFIX},
+        {"redis", 1, 0, O_REDIS},        {"key-prefix", 1, 0, O_PREFIX}, {"prefix", 1, 0, O_PREFIX},
         {"kafka", 1, 0, O_KAFKA},        {"once-idle", 1, 0, O_ONCE_IDLE},
         {"group", 1, 0, O_GROUP},        {"results-topic", 1, 0, O_RESULTS},
         {"dlq-topic", 1, 0, O_DLQ},      {"from", 1, 0, O_FROM},
-        {"metrics-port", 1, 0, O_METRICS}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
+        {"metrics-port", 1, 0, O_METRICS}, {"metrics-addr", 1, 0, O_METRICS_ADDR},
+        {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
     common_opts c;
     sf_agg_loop_opts lo_opts = {0};
-    const char *from = NULL;
+    const char *from = NULL, *maddr = getenv("SCANFARM_METRICS_ADDR");
     long mport = 0;
     int opt, ex;
     common_init(&c);
@@ -460,6 +482,7 @@ int sf_cmd_aggregate(int argc, char **argv)
         case O_DLQ: lo_opts.dlq_topic = optarg; break;
         case O_FROM: from = optarg; break;
         case O_METRICS: mport = strtol(optarg, NULL, 10); break;
+        case O_METRICS_ADDR: maddr = optarg; break;
         case O_HELP: fputs(AGG_USAGE, stdout); return SF_EXIT_OK;
         default: fputs(AGG_USAGE, stderr); return SF_EXIT_USAGE;
         }
@@ -482,9 +505,12 @@ int sf_cmd_aggregate(int argc, char **argv)
         return ex;
     }
     sf_httpd *httpd = NULL;
+    sf_buildinfo_register(sf_metrics_default(), "scanfarm-aggregate");
     if (mport > 0) {
-        sf_httpd_route routes[] = {{"/metrics", route_metrics, NULL}};
-        if (sf_httpd_start(&httpd, "0.0.0.0", (int)mport, routes, 1, &e) != SF_OK) {
+        sf_httpd_route routes[] = {{"/metrics", route_metrics, NULL},
+                                   {"/healthz", route_healthz, NULL}};
+        if (sf_httpd_start(&httpd, maddr && *maddr ? maddr : "0.0.0.0", (int)mport, routes, 2,
+                           &e) != SF_OK) {
             fprintf(stderr, "scanfarm aggregate: %s\n", e.msg);
             sf_kv_free(kv);
             return SF_EXIT_ERROR;

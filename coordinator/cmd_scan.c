@@ -16,24 +16,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze/sbom.h"
 #include "analyze/scan.h"
 #include "bus/msg_result.h"
 #include "scan_gate.h"
+#include "scan_out.h"
+#include "scan_progress.h"
+#include "scan_supp.h"
+#include "tty.h"
 #include "vuln/vdb.h"
 
 #define MAX_PLATFORMS 16
 
 typedef struct scan_args {
     const char *ref;
-    const char *format; /* "table" | "json" */
-    const char *sbom;   /* NULL | "cyclonedx" */
+    int format;         /* sf_scan_fmt (--sbom F is --format F) */
+    const char *output; /* -o FILE, NULL = stdout */
+    const char *ignore_file;         /* NULL = ./.scanfarmignore if present */
+    const char *vex[MAX_PLATFORMS];  /* --vex FILE, repeatable */
+    size_t nvex;
     const char *db_path;
     const char *platforms[MAX_PLATFORMS];
     size_t nplatforms;
     char *platform_buf;
     int insecure;
     sf_scan_gate gate; /* --severity, --ignore-unfixed, --fail-on, --exit-code */
+    const char *insecure_registry; /* host[:port][,host[:port]...] */
     int parallel;
     long min_rate_kib;   /* --transfer-min-rate, KiB/s (0 = no deadline) */
     long deadline_base;  /* --transfer-deadline-base, seconds */
@@ -46,9 +53,16 @@ static void usage(FILE *f)
             "  <ref>  registry/repo:tag | registry/repo@sha256:... | oci:<dir>[:tag] |\n"
             "         docker-archive:<file>  (a `docker save` tar, optionally gzipped)\n\n"
             "options:\n"
-            "  --format table|json    output (default table); json prints one\n"
-            "                         scanfarm.result/v1 per platform (an array when several)\n"
-            "  --sbom cyclonedx       print a CycloneDX 1.5 JSON SBOM instead\n"
+            "  --format F             table (default) | json (scanfarm.result/v1, an array\n"
+            "                         when several platforms) | sarif (SARIF 2.1.0) |\n"
+            "                         cyclonedx (CycloneDX 1.5) | spdx-json (SPDX 2.3);\n"
+            "                         a multi-arch image gives one document of each kind\n"
+            "  --sbom cyclonedx|spdx-json  the same as --format\n"
+            "  -o, --output FILE      write the output to FILE instead of stdout\n"
+            "  --ignore-file FILE     suppressions, one per line: ID [PACKAGE|PURL]\n"
+            "                         [exp:YYYY-MM-DD] reason: TEXT (default ./.scanfarmignore)\n"
+            "  --vex FILE             OpenVEX or CycloneDX VEX: not_affected / fixed\n"
+            "                         statements suppress findings (repeatable)\n"
             "  --platform P           os/arch[/variant], e.g. linux/arm64/v8; repeatable or\n"
             "                         comma-separated (default: every linux platform)\n"
             "  --db FILE              vulnerability DB (default $SCANFARM_DB); without one,\n"
@@ -62,8 +76,9 @@ static void usage(FILE *f)
             "                         EPSS >= x (EPSS>=0.5); e.g. --fail-on HIGH,KEV\n"
             "  --exit-code N          exit N instead of 1 when --fail-on trips; without\n"
             "                         --fail-on, exit N when any finding is reported\n"
-            "  --insecure             plain HTTP / no TLS verification for the registry\n"
-            "                         (always on for localhost and 127.0.0.1)\n"
+            "  --insecure-registry H  plain HTTP / no TLS verification when the image's\n"
+            "                         registry is host[:port] H (comma-separated list; always\n"
+            "                         on for localhost and 127.0.0.1)\n"
             "  --parallel N           layers analysed at once (default 2)\n"
             "  --transfer-min-rate K  KiB/s every registry transfer must average: a request\n"
             "                         gets --transfer-deadline-base plus its size at this\n"
@@ -96,34 +111,48 @@ static int parse_args(int argc, char **argv, scan_args *a)
 {
     static const struct option opts[] = {
         {"format", required_argument, NULL, 'f'}, {"sbom", required_argument, NULL, 's'},
+        {"output", required_argument, NULL, 'o'}, {"ignore-file", required_argument, NULL, 'I'},
+        {"vex", required_argument, NULL, 'V'},
         {"platform", required_argument, NULL, 'p'}, {"db", required_argument, NULL, 'd'},
         {"fail-on", required_argument, NULL, 'F'}, {"insecure", no_argument, NULL, 'k'},
+        {"insecure-registry", required_argument, NULL, 'R'},
         {"parallel", required_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
-        {"transfer-min-rate", required_argument, NULL, 'R'},
+        {"transfer-min-rate", required_argument, NULL, 'M'},
         {"transfer-deadline-base", required_argument, NULL, 'B'},
         {"severity", required_argument, NULL, 'S'}, {"exit-code", required_argument, NULL, 'x'},
         {"ignore-unfixed", no_argument, NULL, 'u'}, {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof *a);
     sf_scan_gate_init(&a->gate);
-    a->format = "table";
+    a->format = SF_SCAN_FMT_TABLE;
     a->db_path = getenv("SCANFARM_DB");
     a->parallel = 2;
     a->min_rate_kib = 256;
     a->deadline_base = 60;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "hk", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hko:", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
-            if (strcmp(optarg, "table") != 0 && strcmp(optarg, "json") != 0)
-                return fprintf(stderr, "scanfarm scan: --format table|json\n"), -1;
-            a->format = optarg;
+            if ((a->format = sf_scan_fmt_parse(optarg)) < 0)
+                return fprintf(stderr, "scanfarm scan: --format "
+                                       "table|json|sarif|cyclonedx|spdx-json\n"), -1;
             break;
         case 's':
-            if (strcmp(optarg, "cyclonedx") != 0)
-                return fprintf(stderr, "scanfarm scan: --sbom cyclonedx\n"), -1;
-            a->sbom = optarg;
+            a->format = sf_scan_fmt_parse(optarg);
+            if (a->format != SF_SCAN_FMT_CYCLONEDX && a->format != SF_SCAN_FMT_SPDX_JSON)
+                return fprintf(stderr, "scanfarm scan: --sbom cyclonedx|spdx-json\n"), -1;
+            break;
+        case 'o':
+            a->output = optarg;
+            break;
+        case 'I':
+            a->ignore_file = optarg;
+            break;
+        case 'V':
+            if (a->nvex == MAX_PLATFORMS)
+                return fprintf(stderr, "scanfarm scan: at most %d --vex\n", MAX_PLATFORMS), -1;
+            a->vex[a->nvex++] = optarg;
             break;
         case 'p':
             if (a->platform_buf || add_platforms(a, optarg) != 0)
@@ -148,8 +177,11 @@ static int parse_args(int argc, char **argv, scan_args *a)
         case 'u':
             a->gate.ignore_unfixed = 1;
             break;
-        case 'k':
+        case 'k': /* the older spelling: insecure whatever the registry */
             a->insecure = 1;
+            break;
+        case 'R':
+            a->insecure_registry = optarg;
             break;
         case 'j': {
             char *end;
@@ -159,16 +191,16 @@ static int parse_args(int argc, char **argv, scan_args *a)
             a->parallel = (int)v;
             break;
         }
-        case 'R':
+        case 'M':
         case 'B': {
             char *end;
             long v = strtol(optarg, &end, 10);
-            if (*end || end == optarg || v < (c == 'R' ? 0 : 1) || v > 1048576)
+            if (*end || end == optarg || v < (c == 'M' ? 0 : 1) || v > 1048576)
                 return fprintf(stderr, "scanfarm scan: --%s %s..1048576\n",
-                               c == 'R' ? "transfer-min-rate" : "transfer-deadline-base",
-                               c == 'R' ? "0" : "1"),
+                               c == 'M' ? "transfer-min-rate" : "transfer-deadline-base",
+                               c == 'M' ? "0" : "1"),
                        -1;
-            *(c == 'R' ? &a->min_rate_kib : &a->deadline_base) = v;
+            *(c == 'M' ? &a->min_rate_kib : &a->deadline_base) = v;
             break;
         }
         case 'h':
@@ -234,9 +266,11 @@ static void print_findings(const sf_result *r)
         char epss[16] = "-";
         if (f->epss >= 0)
             snprintf(epss, sizeof epss, "%.3f", f->epss);
-        printf("  %-9s %-20s %-3s %-5s %-24s %-22s %-22s\n", f->severity ? f->severity : "UNKNOWN",
-               f->id, f->kev ? "yes" : "-", epss, f->pkg_name ? f->pkg_name : "",
-               f->installed ? f->installed : "", f->fixed ? f->fixed : "(no fix)");
+        const char *sev = f->severity ? f->severity : "UNKNOWN";
+        printf("  %s%-9s%s %-20s %-3s %-5s %-24s %-22s %-22s\n", sf_tty_sev(stdout, sev), sev,
+               sf_tty_reset(stdout), f->id, f->kev ? "yes" : "-", epss,
+               f->pkg_name ? f->pkg_name : "", f->installed ? f->installed : "",
+               f->fixed ? f->fixed : "(no fix)");
     }
 }
 
@@ -260,7 +294,11 @@ static void print_table(const sf_result *r, const char *ref)
     printf("Layers:    %zu\n", r->nlayers);
     print_counts(r);
     for (size_t i = 0; i < r->nnotes; i++)
-        printf("Note:      %s: %s (%s, layer %d)\n", r->notes[i].path,
+        if (!r->notes[i].path) /* not about a file: the DB's coverage (dbcover.h) */
+            printf("%sWarning:%s   %s\n", sf_tty_warn(stdout), sf_tty_reset(stdout),
+                   r->notes[i].note ? r->notes[i].note : "");
+        else
+            printf("Note:      %s: %s (%s, layer %d)\n", r->notes[i].path,
                r->notes[i].note ? r->notes[i].note : "not parsed", r->notes[i].analyzer,
                r->notes[i].layer);
     if (r->db_version)
@@ -272,31 +310,29 @@ static void print_table(const sf_result *r, const char *ref)
 
 /* ------------------------------------------------------------ main */
 
-static int emit(const sf_scan_report *rep, const scan_args *a)
+static int emit(const sf_scan_report *rep, const scan_args *a, const sf_suppressed *sup,
+                sf_error *err)
 {
     size_t n = sf_scan_report_count(rep);
-    int many = n > 1, rc = SF_OK;
+    if (a->format == SF_SCAN_FMT_TABLE) {
+        for (size_t i = 0; i < n; i++) {
+            print_table(sf_scan_report_result(rep, i), a->ref);
+            sf_scan_supp_print(sup, i, stdout);
+        }
+        return SF_OK;
+    }
+    const sf_result **rs = calloc(n ? n : 1, sizeof *rs);
+    if (!rs)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        rs[i] = sf_scan_report_result(rep, i);
     sf_buf out;
     sf_buf_init(&out, 0);
-    if (a->sbom || strcmp(a->format, "json") == 0) {
-        rc = many ? sf_buf_puts(&out, "[") : SF_OK;
-        for (size_t i = 0; i < n && rc == SF_OK; i++) {
-            if (i)
-                rc = sf_buf_puts(&out, ",");
-            const sf_result *r = sf_scan_report_result(rep, i);
-            if (rc == SF_OK)
-                rc = a->sbom ? sf_sbom_cyclonedx(r, a->ref, &out, NULL)
-                             : sf_result_encode(r, &out, NULL);
-        }
-        if (rc == SF_OK && many)
-            rc = sf_buf_puts(&out, "]");
-        if (rc == SF_OK)
-            printf("%s\n", out.data);
-    } else {
-        for (size_t i = 0; i < n; i++)
-            print_table(sf_scan_report_result(rep, i), a->ref);
-    }
+    int rc = sf_scan_out_render(a->format, rs, n, a->ref, sup, &out, err);
+    if (rc == SF_OK && fwrite(out.data, 1, out.len, stdout) != out.len)
+        rc = sf_error_set(err, SF_EIO, "write failed");
     sf_buf_free(&out);
+    free(rs);
     return rc;
 }
 
@@ -329,8 +365,15 @@ int sf_cmd_scan(int argc, char **argv)
     }
     sf_vdb *db = NULL;
     sf_scan_report *rep = NULL;
+    sf_supp *supp = NULL;
+    sf_suppressed sup;
+    sf_suppressed_init(&sup);
     sf_error err = SF_ERROR_INIT;
     int code = SF_EXIT_ERROR;
+    if (sf_scan_supp_load(&supp, a.ignore_file, a.vex, a.nvex, &err) != SF_OK) {
+        fprintf(stderr, "scanfarm scan: %s\n", err.msg);
+        goto done;
+    }
     if (a.db_path && sf_vdb_open(&db, a.db_path, &err) != SF_OK) {
         fprintf(stderr, "scanfarm scan: vulnerability DB %s: %s\n", a.db_path, err.msg);
         goto done;
@@ -347,21 +390,35 @@ int sf_cmd_scan(int argc, char **argv)
     ro.min_rate_bps = a.min_rate_kib > 0 ? a.min_rate_kib * 1024 : -1;
     ro.deadline_base_ms = a.deadline_base * 1000;
     o.reg_opts = &ro;
-    if (sf_scan_ref_insecure(a.ref, a.insecure, &o, &rep, &err) != SF_OK) {
+    sf_progress *prog = sf_progress_new(stderr, a.ref); /* a terminal only */
+    o.memo = sf_progress_memo(prog);
+    sf_progress_say(prog, "resolving");
+    int src = sf_scan_ref_insecure(a.ref, a.insecure || sf_scan_ref_in_hosts(a.ref,
+                                                                              a.insecure_registry),
+                                   &o, &rep, &err);
+    sf_progress_free(prog);
+    if (src != SF_OK) {
         fprintf(stderr, "scanfarm scan: %s: %s\n", a.ref, err.msg);
         goto done;
     }
-    /* The report is ours alone: filter its findings in place, so the
-     * table, the JSON and the gate all see what --severity and
-     * --ignore-unfixed report. */
+    /* Suppressions first (VEX, .scanfarmignore), then the report is ours
+     * alone: filter its findings in place, so the table, the JSON and the
+     * gate all see what --severity and --ignore-unfixed report. */
+    if (sf_scan_supp_apply(supp, rep, &sup) != SF_OK) {
+        fprintf(stderr, "scanfarm scan: out of memory applying suppressions\n");
+        goto done;
+    }
     for (size_t i = 0; i < sf_scan_report_count(rep); i++)
         sf_scan_gate_filter(&a.gate, (sf_result *)sf_scan_report_result(rep, i));
-    if (emit(rep, &a) != SF_OK) {
-        fprintf(stderr, "scanfarm scan: cannot format the result\n");
+    if (sf_scan_out_open(a.output, &err) != SF_OK || emit(rep, &a, &sup, &err) != SF_OK ||
+        sf_scan_out_close(&err) != SF_OK) {
+        fprintf(stderr, "scanfarm scan: %s\n", err.msg[0] ? err.msg : "cannot write the result");
         goto done;
     }
     code = exit_code(rep, &a);
 done:
+    sf_suppressed_clear(&sup);
+    sf_supp_free(supp);
     sf_scan_report_free(rep);
     sf_vdb_close(db);
     free(a.platform_buf);

@@ -20,6 +20,7 @@
 #include "cache/keys.h"
 #include "events_opts.h"
 #include "cache/kvaddr.h"
+#include "config_alias.h"
 #include "yaml2json.h"
 #include "sf_version.h"
 
@@ -65,8 +66,16 @@ static const sf_opt G_OPTS[] = {
      "--registry entries: user name"},
     {"password", OT_STR, G(password), NULL, "SCANFARM_REGISTRY_PASSWORD", 1, 0, 0,
      "--registry entries: password (environment or file only)"},
-    {"platforms", OT_LIST, G(platforms), NULL, "SCANFARM_PLATFORMS", 0, 0, 0,
-     "platforms to scan, e.g. linux/amd64 (empty = every linux platform)"},
+    {"platform", OT_LIST, G(platforms), NULL, "SCANFARM_PLATFORM", 0, 0, 0,
+     "platform to scan, e.g. linux/amd64 (repeatable; empty = every linux platform)"},
+    {"metrics_port", OT_INT, G(metrics_port), "0", "SCANFARM_METRICS_PORT", 0, 0, 65535,
+     "port of /metrics and /healthz (0 = off)"},
+    {"metrics_addr", OT_STR, G(metrics_addr), "0.0.0.0", "SCANFARM_METRICS_ADDR", 0, 0, 0,
+     "listen address of the metrics server (127.0.0.1 = loopback only)"},
+    {"insecure_registry", OT_LIST, G(insecure_registries), NULL, "SCANFARM_INSECURE_REGISTRY", 0,
+     0, 0,
+     "registry host:port whose TLS is not verified (repeatable; the workers' spelling; "
+     "--insecure = every registry)"},
     {"merge_window", OT_LONG, G(merge_window), "100000", "SCANFARM_MERGE_WINDOW", 0, 0,
      100000000, "refs held back to merge digests shared across repositories (0 = none)"},
     {"merge_hold", OT_DURATION, G(merge_hold_s), "2m", "SCANFARM_MERGE_HOLD", 0, 0, LONG_MAX,
@@ -402,10 +411,24 @@ static void reg_unset(sf_regcfg *r)
     r->rate = -1;
 }
 
+/* 1 when url's host[:port] is one of the --insecure-registry entries. */
+static int host_listed(const char *url, const sf_strlist *hosts)
+{
+    const char *h = url ? strstr(url, "://") : NULL;
+    h = h ? h + 3 : url;
+    size_t n = h ? strcspn(h, "/") : 0;
+    for (size_t i = 0; h && i < hosts->n; i++)
+        if (strlen(hosts->v[i]) == n && strncmp(hosts->v[i], h, n) == 0)
+            return 1;
+    return 0;
+}
+
 static int reg_inherit(sf_regcfg *r, const sf_coordcfg *g, int from_cli)
 {
     if (r->insecure < 0)
         r->insecure = from_cli ? g->insecure : 0;
+    if (host_listed(r->url, &g->insecure_registries))
+        r->insecure = 1;
     if (r->concurrency < 0)
         r->concurrency = g->concurrency;
     if (r->page_size < 0)
@@ -495,6 +518,8 @@ static int load_doc(sf_coordcfg *c, json_t *doc, const char *src, sf_error *err)
 {
     if (!json_is_object(doc))
         return sf_error_set(err, SF_ECONFIG, "%s: top level must be an object", src);
+    if (sf_cfgalias_doc(doc) != 0)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
     int rc = load_kafka_map(c, doc, src, err);
     if (!rc)
         rc = check_keys(doc, G_OPTS, NG, "registries", src, err);
@@ -625,8 +650,9 @@ static const sf_opt *find_flag(const sf_opt *t, size_t nt, const char *arg, cons
     name[n] = '\0';
     if (arg[n] == '=')
         *val = arg + n + 1;
+    const char *canon = sf_cfgalias_name(name);
     for (size_t i = 0; i < nt; i++)
-        if (strcmp(t[i].name, name) == 0)
+        if (strcmp(t[i].name, canon) == 0)
             return &t[i];
     return NULL;
 }
@@ -683,6 +709,9 @@ static int apply_env(void *c, const sf_opt *t, size_t nt, int only_config, sf_er
         if (!o->env || (only_config != (strcmp(o->name, "config") == 0)))
             continue;
         const char *v = getenv(o->env);
+        const char *old = (!v || !*v) ? sf_cfgalias_old_env(o->name) : NULL;
+        if (old)
+            v = getenv(old);
         if (v && *v) {
             int rc = set_text(c, o, v, 0, o->env, err);
             if (rc)

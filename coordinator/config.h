@@ -83,6 +83,9 @@ typedef struct sf_coordcfg {
     char *username;      /* defaults for --registry entries */
     char *password;      /* secret */
     sf_strlist platforms;
+    sf_strlist insecure_registries; /* host[:port] of registries reached insecurely */
+    int metrics_port;    /* /metrics and /healthz (coord_metrics.h); 0 = off */
+    char *metrics_addr;
     sf_strlist registries; /* --registry URLs */
     long merge_window;   /* refs held back for cross-repository merging */
     long merge_hold_s;   /* longest a job is held back (0 = until the window fills) */

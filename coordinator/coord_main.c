@@ -23,6 +23,7 @@
 #include "cache/kv.h"
 #include "cache/cmac.h"
 #include "config.h"
+#include "coord_metrics.h"
 #include "enumerate.h"
 #include "events.h"
 #include "run.h"
@@ -105,6 +106,8 @@ static int one_run(const sf_coordcfg *cfg, sf_kprod *prod, sf_kprod *refs_prod, 
     sf_run run;
     sf_error err = SF_ERROR_INIT;
     sf_sched *sched = run_sched(cfg, kv, mac);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     sf_run_begin(&run, cfg->run_id, cfg->progress);
     SF_INFO("coordinator", "run started|run_id=%s registries=%zu topic=%s", run.id, cfg->nregs,
             cfg->topic);
@@ -114,11 +117,13 @@ static int one_run(const sf_coordcfg *cfg, sf_kprod *prod, sf_kprod *refs_prod, 
     record_published(sched, &run);
     sf_sched_free(sched);
     sf_run_end(&run, stderr);
-    if (rc) {
+    int code = rc ? (rc == SF_ECANCELED ? 130 : 2) : run.registries_failed ? 1 : 0;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    sf_coord_metrics_run(&run, code,
+                         (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    if (rc)
         SF_ERROR("coordinator", "run incomplete|run_id=%s error=\"%s\"", run.id, err.msg);
-        return rc == SF_ECANCELED ? 130 : 2;
-    }
-    return run.registries_failed ? 1 : 0;
+    return code;
 }
 
 int main(int argc, char **argv)
@@ -130,6 +135,7 @@ int main(int argc, char **argv)
     sf_cmac *mac = NULL;
     sf_events *events = NULL;
     sf_sched *ev_sched = NULL;
+    sf_coord_metrics *metrics = NULL;
     int action = 0, status = 2;
     sf_log_init_from_env();
     if (sf_coordcfg_load(&cfg, argc, argv, &action, &err)) {
@@ -171,6 +177,10 @@ int main(int argc, char **argv)
         goto done;
     }
     install_signals();
+    if (sf_coord_metrics_start(&metrics, &cfg, &err)) {
+        fprintf(stderr, "scanfarm-coordinator: metrics: %s\n", err.msg);
+        goto done;
+    }
     sf_kprod_opts po = {.brokers = cfg.kafka, .client_id = "scanfarm-coordinator"};
     if (sf_kprod_new(&prod, &po, &err)) {
         fprintf(stderr, "scanfarm-coordinator: %s\n", err.msg);
@@ -230,6 +240,7 @@ int main(int argc, char **argv)
 done:
     sf_events_free(events); /* before the scheduler and Redis it borrows */
     sf_sched_free(ev_sched);
+    sf_coord_metrics_stop(metrics);
     sf_kprod_free(refs_prod);
     sf_kprod_free(prod);
     sf_kv_free(kv);

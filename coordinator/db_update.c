@@ -193,9 +193,9 @@ static int fetch_one(CURL *c, const char *url, const char *path, long timeout_s)
     return rc;
 }
 
-static int usage(void)
+static int usage(FILE *f, int code)
 {
-    fprintf(stderr,
+    fprintf(f,
             "usage: scanfarm db update [--out FILE] [--cache DIR] [--url URL]... [--force]\n"
             "                          [--timeout SECONDS]\n"
             "  --out     DB file (default $SCANFARM_DB)\n"
@@ -211,7 +211,7 @@ static int usage(void)
             "                      2024-01-01T00:00:00.000Z); later ones resume from the last\n"
             "  --nvd-delay SECONDS between NVD requests (default 6, or 0.6 with a key)\n"
             "  --nvd-page N        records per page, 1..2000 (default 2000)\n");
-    return SF_EXIT_USAGE;
+    return code;
 }
 
 /* The URLs to fetch: --url options, else $SCANFARM_DB_URLS, else defaults. */
@@ -296,7 +296,7 @@ int sf_db_update_main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         int k = nvd_option(argc, argv, &i, &nvd, &nopt);
         if (k < 0)
-            return usage();
+            return usage(stderr, SF_EXIT_USAGE);
         if (k)
             continue;
         if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
@@ -309,11 +309,13 @@ int sf_db_update_main(int argc, char **argv)
             timeout_s = strtol(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--force") == 0)
             force = 1;
+        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return usage(stdout, SF_EXIT_OK);
         else
-            return usage();
+            return usage(stderr, SF_EXIT_USAGE);
     }
     if (!out || !*out || timeout_s <= 0)
-        return usage();
+        return usage(stderr, SF_EXIT_USAGE);
     char cachebuf[SF_LIM_PATH];
     if (!cache || !*cache) {
         snprintf(cachebuf, sizeof cachebuf, "%s.cache", out);

@@ -64,6 +64,10 @@ static const sf_opt I_OPTS[] = {
     {"resolve_nodes", OT_BOOL, I(resolve_nodes), "true", "SCANFARM_KUBE_RESOLVE_NODES", 0, 0, 0,
      "GET each node once for its os/arch, so a running multi-arch index marks only that "
      "platform's image as running"},
+    {"metrics_port", OT_LONG, I(metrics_port), "0", "SCANFARM_METRICS_PORT", 0, 0, 65535,
+     "serve /healthz and /metrics on this port (0 = off)"},
+    {"metrics_addr", OT_STR, I(metrics_addr), "0.0.0.0", "SCANFARM_METRICS_ADDR", 0, 0, 0,
+     "address the /healthz and /metrics listener binds"},
     {"once", OT_BOOL, I(once), "false", "SCANFARM_ONCE", 0, 0, 0,
      "list every cluster once, record it, publish jobs and exit"},
     {"log_level", OT_STR, I(log_level), "info", "SCANFARM_LOG_LEVEL", 0, 0, 0,

@@ -52,6 +52,8 @@ typedef struct sf_kinvcfg {
     int resolve_owners;
     int resolve_nodes;
     int once;
+    long metrics_port;    /* /healthz and /metrics (0 = off) */
+    char *metrics_addr;
     char *log_level;
     char *debug;
     sf_kinv_cluster *clusters; /* effective clusters (file + global) */

@@ -9,12 +9,16 @@
  * list for a reason waiting cannot fix), 64 usage.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buildinfo.h"
+#include "base/httpd.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "bus/kprod.h"
 #include "cache/kv.h"
 #include "kinv.h"
@@ -41,10 +45,13 @@ typedef struct scope {
     sf_error err;
 } scope;
 
+static atomic_int g_scopes_down; /* watch threads that ended (/healthz) */
+
 static void *scope_main(void *arg)
 {
     scope *s = arg;
     s->rc = sf_kinv_run(&s->o, &s->st, &s->err);
+    atomic_fetch_add(&g_scopes_down, 1);
     if (s->rc)
         SF_ERROR("inventory", "scope stopped|cluster=%s namespace=%s error=\"%s\"", s->o.cluster,
                  s->o.ns ? s->o.ns : "*", s->err.msg);
@@ -121,8 +128,39 @@ static int make_scopes(const sf_kinvcfg *c, scope **out, size_t *n, sf_error *er
     return SF_OK;
 }
 
+/* /healthz: 200 while every watch thread runs, 503 once one has ended
+ * (a fatal error: the pod is restarted) or a stop was asked for. */
+static int route_healthz(void *ctx, const sf_http_req *req, sf_buf *body, const char **ct)
+{
+    (void)ctx;
+    (void)req;
+    *ct = "text/plain; charset=utf-8";
+    int bad = g_cancel || atomic_load(&g_scopes_down) > 0;
+    return sf_buf_puts(body, bad ? "stopping\n" : "ok\n") == SF_OK && !bad ? 200 : 503;
+}
+
+static int route_metrics(void *ctx, const sf_http_req *req, sf_buf *body, const char **ct)
+{
+    (void)ctx;
+    (void)req;
+    *ct = "text/plain; version=0.0.4; charset=utf-8";
+    return sf_metrics_render(sf_metrics_default(), body) == SF_OK ? 200 : 500;
+}
+
+static int start_httpd(const sf_kinvcfg *c, sf_httpd **out, sf_error *err)
+{
+    static const sf_httpd_route routes[] = {{"/healthz", route_healthz, NULL},
+                                            {"/metrics", route_metrics, NULL}};
+    *out = NULL;
+    sf_buildinfo_register(sf_metrics_default(), "scanfarm-inventory");
+    if (c->metrics_port <= 0)
+        return SF_OK;
+    return sf_httpd_start(out, c->metrics_addr, (int)c->metrics_port, routes, 2, err);
+}
+
 static int run(const sf_kinvcfg *c, sf_error *err)
 {
+    sf_httpd *httpd = NULL;
     sf_kv *kv = NULL;
     sf_kprod *prod = NULL;
     sf_sched *sched = NULL;
@@ -131,7 +169,9 @@ static int run(const sf_kinvcfg *c, sf_error *err)
     size_t n = 0;
     int status = 0;
     sf_kv_opts ko = {.nodes = (const char *const *)c->redis.v, .nnodes = c->redis.n};
-    int rc = sf_kv_new(&kv, &ko, err);
+    int rc = start_httpd(c, &httpd, err);
+    if (!rc)
+        rc = sf_kv_new(&kv, &ko, err);
     sf_kprod_opts po = {.brokers = c->kafka, .client_id = "scanfarm-inventory"};
     if (!rc && c->jobs)
         rc = sf_kprod_new(&prod, &po, err);
@@ -165,6 +205,7 @@ static int run(const sf_kinvcfg *c, sf_error *err)
     sf_cmac_free(mac);
     sf_kprod_free(prod);
     sf_kv_free(kv);
+    sf_httpd_stop(httpd);
     return rc ? rc : (status ? SF_EINTERNAL : SF_OK);
 }
 

@@ -137,6 +137,9 @@ int sf_query_cve(sf_kv *kv, const char *prefix, const char *id, int json, sf_buf
         sf_agg_view_free(v);
         sf_kv_reply_free(vr);
     }
+    if (rc == SF_OK && ds->nelem == 0)
+        rc = sf_error_set(err, SF_ENOTFOUND, "%s: not found in the fleet view (no image "
+                                             "carries it)", id);
     if (have_running)
         sf_running_clear(&running);
     if (rc == SF_OK && arr) {
@@ -232,84 +235,4 @@ int sf_query_image(sf_kv *kv, const char *prefix, const char *ref, sf_buf *out, 
     sf_kv_reply_free(r);
     r = NULL;
     return index_results(&q, results, digest, ref, out, err);
-}
-
-typedef struct pkgrow {
-    char *eco, *ver;
-    size_t images;
-} pkgrow;
-
-static int pkgrow_cmp(const void *a, const void *b)
-{
-    const pkgrow *x = a, *y = b;
-    int c = strcmp(x->eco, y->eco);
-    return c ? c : strcmp(x->ver, y->ver);
-}
-
-/* Members "eco\x1fversion\x1fdigest" -> rows (eco, version, images). */
-static size_t group_members(const sf_kv_reply *m, pkgrow *rows)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < m->nelem; i++) {
-        char *s = m->elem[i].str;
-        char *a = s ? strchr(s, 0x1f) : NULL, *b = a ? strchr(a + 1, 0x1f) : NULL;
-        if (!b)
-            continue;
-        *a = *b = '\0';
-        rows[n].eco = s;
-        rows[n].ver = a + 1;
-        rows[n].images = 1;
-        n++;
-    }
-    qsort(rows, n, sizeof *rows, pkgrow_cmp);
-    size_t w = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (w > 0 && pkgrow_cmp(&rows[w - 1], &rows[i]) == 0)
-            rows[w - 1].images++;
-        else
-            rows[w++] = rows[i];
-    }
-    return w;
-}
-
-int sf_query_package(sf_kv *kv, const char *prefix, const char *name, int json, sf_buf *out,
-                     sf_error *err)
-{
-    qctx q;
-    char set[SF_KEY_MAX];
-    sf_kv_reply *m = NULL;
-    pkgrow *rows = NULL;
-    int rc;
-    if ((rc = qinit(&q, kv, prefix, err)) != SF_OK ||
-        (rc = sf_keys_agg_pkg(set, q.prefix, name, err)) != SF_OK)
-        return rc;
-    const char *a1[] = {"SMEMBERS", set};
-    if ((rc = run(&q, &m, err, 2, a1)) != SF_OK)
-        return rc;
-    if (!(rows = calloc(m->nelem + 1, sizeof *rows))) {
-        rc = sf_error_set(err, SF_ENOMEM, "out of memory");
-        goto done;
-    }
-    size_t n = group_members(m, rows);
-    json_t *arr = json ? json_array() : NULL;
-    for (size_t i = 0; rc == SF_OK && i < n; i++) {
-        if (arr)
-            json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I}", "package", name,
-                                                 "ecosystem", rows[i].eco, "version", rows[i].ver,
-                                                 "images", (json_int_t)rows[i].images));
-        else
-            rc = sf_buf_printf(out, "%s\t%s\t%s\t%zu image%s\n", name, rows[i].eco, rows[i].ver,
-                               rows[i].images, rows[i].images == 1 ? "" : "s");
-    }
-    if (arr) {
-        char *s = json_dumps(arr, JSON_INDENT(2));
-        rc = s ? sf_buf_puts(out, s) : SF_ENOMEM;
-        rc = rc ? rc : sf_buf_puts(out, "\n");
-        free(s);
-        json_decref(arr);
-    }
-done:
-    free(rows);
-    sf_kv_reply_free(m);
-    return rc;
 }

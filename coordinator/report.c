@@ -289,6 +289,9 @@ static int load_run(sf_report *r, sf_kv *kv, const char *prefix, const char *sha
     const char *argv[] = {"SMEMBERS", key};
     if ((rc = sf_kv_argv(kv, shard, 2, argv, NULL, &m, err)) != SF_OK)
         return rc;
+    if (m->nelem == 0)
+        rc = sf_error_set(err, SF_ENOTFOUND, "run %s: not found (the aggregator has no result "
+                                             "of it)", run);
     for (size_t at = 0; rc == SF_OK && at < m->nelem; at += 256) {
         size_t n = m->nelem - at < 256 ? m->nelem - at : 256;
         const char *hv[2 + 256];

@@ -79,13 +79,15 @@ double sf_report_unknown_share(const sf_report *r);
 int sf_report_img_cmp(const sf_agg_view *a, const sf_agg_view *b);
 
 /* `query cve ID`: every ref carrying id with installed and fixed version
- * (json: an array of objects). */
+ * (json: an array of objects). SF_ENOTFOUND when no image carries it. */
 int sf_query_cve(sf_kv *kv, const char *prefix, const char *id, int json, sf_buf *out,
                  sf_error *err);
 /* `query image REF|DIGEST`: the latest result document as stored.
  * SF_ENOTFOUND when unknown. */
 int sf_query_image(sf_kv *kv, const char *prefix, const char *ref, sf_buf *out, sf_error *err);
-/* `query package NAME`: versions in the fleet with image counts. */
+/* `query package NAME`: versions in the fleet of packages named NAME or
+ * built from source NAME, with image counts and the images (query_pkg.c).
+ * SF_ENOTFOUND when none. */
 int sf_query_package(sf_kv *kv, const char *prefix, const char *name, int json, sf_buf *out,
                      sf_error *err);
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "sarif_util.h"
 #include "sf_version.h"
 
 static const char *level_of(int sev)
@@ -29,22 +30,6 @@ static void security_severity(char *out, size_t n, int sev, double cvss)
     snprintf(out, n, "%.1f", cvss >= 0 ? cvss : fallback[sev]);
 }
 
-static json_t *uri_of(const char *ref)
-{
-    sf_buf b;
-    sf_buf_init(&b, 0);
-    for (const char *p = ref; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == ':' || c == '%' || c == '#' || c == '?' || c == ' ' || c >= 0x7f)
-            sf_buf_printf(&b, "%%%02X", c);
-        else
-            sf_buf_append(&b, p, 1);
-    }
-    json_t *s = json_string(b.data ? b.data : "");
-    sf_buf_free(&b);
-    return s;
-}
-
 /* Index of id in rules (sorted array of the report's CVEs by id). */
 static json_t *rules_arr(const sf_report *r)
 {
@@ -55,11 +40,13 @@ static json_t *rules_arr(const sf_report *r)
         security_severity(ss, sizeof ss, c->sev, c->cvss);
         snprintf(text, sizeof text, "%s (%s) in %zu image%s", c->id, sf_agg_sev_name(c->sev),
                  c->images, c->images == 1 ? "" : "s");
-        json_array_append_new(
-            rules, json_pack("{s:s, s:s, s:{s:s}, s:{s:s}, s:{s:s, s:[s,s]}}", "id", c->id, "name",
-                             c->id, "shortDescription", "text", text, "defaultConfiguration",
-                             "level", level_of(c->sev), "properties", "security-severity", ss,
-                             "tags", "security", "vulnerability"));
+        json_t *rule = json_pack("{s:s, s:s, s:{s:s}, s:{s:s}, s:{s:s, s:[s,s]}}", "id", c->id,
+                                 "name", c->id, "shortDescription", "text", text,
+                                 "defaultConfiguration", "level", level_of(c->sev), "properties",
+                                 "security-severity", ss, "tags", "security", "vulnerability");
+        if (rule)
+            sf_sarif_rule_help(rule, c->id, NULL, NULL, NULL);
+        json_array_append_new(rules, rule);
     }
     return rules;
 }
@@ -87,7 +74,7 @@ static json_t *result_of(const sf_report *r, const sf_agg_view *v, const sf_agg_
                      "s:{s:s}, s:{s:s, s:s?, s:s?, s:s, s:o}}",
                      "ruleId", x->id, "ruleIndex", (json_int_t)rule_index(r, x->id), "level",
                      level_of(x->sev), "message", "text", text, "locations", "physicalLocation",
-                     "artifactLocation", "uri", uri_of(ref), "logicalLocations",
+                     "artifactLocation", "uri", sf_sarif_uri(ref), "logicalLocations",
                      "fullyQualifiedName", ref, "kind", "module", "partialFingerprints",
                      "scanfarm/finding/v1", fp, "properties", "package", x->pkg,
                      "installedVersion", x->installed, "fixedVersion", x->fixed, "imageDigest",

@@ -5,11 +5,12 @@
  * librdkafka and jansson (it does not use scanfarm's own libraries):
  *
  *   scanfarm-subscribe [-b BROKERS] [-t TOPIC] [-g GROUP] [-n COUNT] [-e] [-X KEY=VALUE]
+ *                      [--help] [--version]
  *
  *   -b  bootstrap brokers (default 127.0.0.1:9092)
- *   -t  topic (default scanfarm.results)
+ *   -t  topic (default scanfarm.results; scanfarm.findings for deltas)
  *   -g  consumer group; without it, a throw-away group reads from the start
- *   -n  exit after COUNT results
+ *   -n  exit after COUNT messages printed
  *   -e  exit at the end of every partition
  *   -X  any librdkafka property, as kcat's -X (repeatable), e.g.
  *       -X security.protocol=sasl_ssl -X sasl.mechanism=SCRAM-SHA-512; the
@@ -17,10 +18,12 @@
  *       '_') are applied first, as for every scanfarm program; pass a
  *       password by the environment, not -X (the process list shows it)
  *
- * Output, tab-separated:
- *   digest  run_id  db_version  first-ref  critical  high  medium  low  error
- * The message value is a `scanfarm.result/v1` JSON document (schema in
- * docs/results-schema.md); the key is the image manifest digest.
+ * Output, tab-separated, one line per message:
+ *   scanfarm.result/v1:   digest  run_id  db_version  first-ref  critical  high  medium  low  error
+ *   scanfarm.findings/v1: digest  run_id  db_version  first-ref  +ADDED  -REMOVED  ids
+ *                         (ids: "+CVE-1,+CVE-2,-CVE-3", the added then the removed)
+ * The message values are JSON documents (schemas in docs/results-schema.md);
+ * the key is the image manifest digest.
  */
 #include <ctype.h>
 #include <jansson.h>
@@ -31,6 +34,10 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+
+/* The example stays independent of scanfarm's libraries; it takes only
+ * the build's generated version header, for --version. */
+#include "sf_version.h"
 
 static volatile sig_atomic_t stop;
 static void on_signal(int sig)
@@ -45,8 +52,36 @@ static const char *str(json_t *o, const char *k, const char *dflt)
     return s && *s ? s : dflt;
 }
 
-/* One line for one result document; malformed input is reported, not fatal. */
-static void print_result(const char *buf, size_t len)
+static const char *first_ref(json_t *doc)
+{
+    const char *r = json_string_value(json_array_get(json_object_get(doc, "refs"), 0));
+    return r ? r : "-";
+}
+
+/* A scanfarm.findings/v1 delta: counts, then the ids added and removed. */
+static void print_findings(json_t *doc)
+{
+    json_t *add = json_object_get(doc, "added"), *rem = json_object_get(doc, "removed"), *v;
+    size_t i;
+    printf("%s\t%s\t%s\t%s\t+%zu\t-%zu\t", str(doc, "digest", "?"), str(doc, "run_id", "-"),
+           str(doc, "db_version", "-"), first_ref(doc), json_array_size(add),
+           json_array_size(rem));
+    int first = 1;
+    json_array_foreach(add, i, v) {
+        printf("%s+%s", first ? "" : ",", str(v, "id", "?"));
+        first = 0;
+    }
+    json_array_foreach(rem, i, v) {
+        printf("%s-%s", first ? "" : ",", str(v, "id", "?"));
+        first = 0;
+    }
+    printf("%s\n", first ? "-" : "");
+    fflush(stdout);
+}
+
+/* One line for one result or findings document; malformed input is
+ * reported, not fatal. Returns 1 when a line was printed. */
+static int print_result(const char *buf, size_t len)
 {
     json_error_t je;
     json_t *doc = json_loadb(buf, len, 0, &je);
@@ -54,12 +89,18 @@ static void print_result(const char *buf, size_t len)
      * whose result is unchanged, see docs/results-schema.md): not a result. */
     if (json_is_object(doc) && strcmp(str(doc, "schema", ""), "scanfarm.refs/v1") == 0) {
         json_decref(doc);
-        return;
+        return 0;
+    }
+    if (json_is_object(doc) && strcmp(str(doc, "schema", ""), "scanfarm.findings/v1") == 0) {
+        print_findings(doc);
+        json_decref(doc);
+        return 1;
     }
     if (!json_is_object(doc) || strcmp(str(doc, "schema", ""), "scanfarm.result/v1") != 0) {
-        fprintf(stderr, "skipping a message that is not a scanfarm.result/v1 document\n");
+        fprintf(stderr, "skipping a message that is neither scanfarm.result/v1 nor "
+                        "scanfarm.findings/v1\n");
         json_decref(doc);
-        return;
+        return 0;
     }
     long sev[4] = {0};
     static const char *const names[4] = {"CRITICAL", "HIGH", "MEDIUM", "LOW"};
@@ -74,13 +115,25 @@ static void print_result(const char *buf, size_t len)
     const char *ekind = json_is_object(err) ? str(err, "code", str(err, "kind", "error"))
                         : json_is_string(err) ? json_string_value(err) : "-";
     printf("%s\t%s\t%s\t%s\t%ld\t%ld\t%ld\t%ld\t%s\n", str(doc, "digest", "?"),
-           str(doc, "run_id", "-"), str(doc, "db_version", "-"),
-           json_string_value(json_array_get(json_object_get(doc, "refs"), 0))
-               ? json_string_value(json_array_get(json_object_get(doc, "refs"), 0))
-               : "-",
-           sev[0], sev[1], sev[2], sev[3], ekind);
+           str(doc, "run_id", "-"), str(doc, "db_version", "-"), first_ref(doc), sev[0], sev[1],
+           sev[2], sev[3], ekind);
     fflush(stdout);
     json_decref(doc);
+    return 1;
+}
+
+static void usage(FILE *f, const char *argv0)
+{
+    fprintf(f,
+            "usage: %s [-b BROKERS] [-t TOPIC] [-g GROUP] [-n COUNT] [-e] [-X KEY=VALUE]\n"
+            "       [--help] [--version]\n"
+            "  -b  bootstrap brokers (default 127.0.0.1:9092)\n"
+            "  -t  topic: scanfarm.results (default) or scanfarm.findings (deltas)\n"
+            "  -g  consumer group (default: a throw-away group reading from the start)\n"
+            "  -n  exit after COUNT messages printed\n"
+            "  -e  exit at the end of every partition\n"
+            "  -X  a librdkafka property (repeatable), as kcat's -X\n",
+            argv0);
 }
 
 static int set(rd_kafka_conf_t *conf, const char *k, const char *v)
@@ -140,6 +193,16 @@ int main(int argc, char **argv)
     long count = -1, seen = 0;
     int opt, at_end = 0, eofs = 0, ex = 0;
     char tmpgroup[64], errstr[256];
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout, argv[0]);
+            return 0;
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("scanfarm-subscribe %s\n", SF_VERSION_FULL);
+            return 0;
+        }
+    }
     while ((opt = getopt(argc, argv, "b:t:g:n:eX:")) != -1) {
         switch (opt) {
         case 'b': brokers = optarg; break;
@@ -155,10 +218,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "too many -X\n");
             return 64;
         default:
-            fprintf(stderr,
-                    "usage: %s [-b BROKERS] [-t TOPIC] [-g GROUP] [-n COUNT] [-e] "
-                    "[-X KEY=VALUE]\n",
-                    argv[0]);
+            usage(stderr, argv[0]);
             return 64;
         }
     }
@@ -213,8 +273,7 @@ int main(int argc, char **argv)
             if (ex)
                 stop = 1;
         } else {
-            print_result(m->payload, m->len);
-            seen++;
+            seen += print_result(m->payload, m->len);
         }
         rd_kafka_message_destroy(m);
     }

@@ -312,6 +312,9 @@ static int try_shortcut(struct sf_worker *w, wjob *j, const char *ver)
         publish(w, j, w->cfg->results_topic, dg ? dg : j->job.digest, out[i], strlen(out[i]));
         json_decref(d);
         j->nresults++;
+        /* a cached result is a result: published like a scan's (only
+         * error-free results are cached) */
+        sf_metric_inc(w->m_results, "none");
     }
     for (size_t i = 0; out && i < n; i++)
         free(out[i]);

@@ -11,6 +11,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "base/buildinfo.h"
 #include "cache/keys.h"
 
 #include "analyze/inventory.h"
@@ -107,6 +108,8 @@ static int route_metrics(void *ctx, const sf_http_req *req, sf_buf *body, const 
 {
     struct sf_worker *w = ctx;
     *ct = "text/plain; version=0.0.4; charset=utf-8";
+    if (w->scanner.db_built)
+        sf_buildinfo_db_age(w->m, w->scanner.db_built(w->scanner.ctx));
     return sf_metrics_render(w->m, body) == SF_OK ? 200 : 500;
 }
 
@@ -129,6 +132,7 @@ static int route_healthz(void *ctx, const sf_http_req *req, sf_buf *body, const 
 static void init_metrics(struct sf_worker *w)
 {
     sf_metrics *m = w->m;
+    sf_buildinfo_register(m, "scanfarm-worker");
     w->m_jobs = sf_metrics_counter(m, "scanfarm_jobs_total",
                                    "Jobs finished by outcome (ok, error, shortcut, dlq, requeued, "
                                    "handed_back)",

@@ -23,6 +23,7 @@
 #define SF_WORKER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "analyze/scan.h"
 #include "base/err.h"
@@ -46,6 +47,9 @@ typedef struct sf_worker_scanner {
     const char *(*db_version)(void *ctx);
     /* Analyzer-set version (part of every layer cache key). */
     const char *analyzer_version;
+    /* Build time (unix seconds) of the DB, -1 without one; NULL = unknown
+     * (for scrapes: scanfarm_db_age_seconds). */
+    int64_t (*db_built)(void *ctx);
 } sf_worker_scanner;
 
 typedef struct sf_worker sf_worker;

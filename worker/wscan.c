@@ -114,8 +114,14 @@ static const char *db_version(void *ctx)
     return s->db ? sf_vdb_version(s->db) : "none";
 }
 
+static int64_t db_built(void *ctx)
+{
+    sf_wscan *s = ctx;
+    return s->db ? sf_vdb_built(s->db) : -1;
+}
+
 sf_worker_scanner sf_wscan_scanner(sf_wscan *s)
 {
-    sf_worker_scanner sc = {s, scan, db_version, sf_analyzers_version()};
+    sf_worker_scanner sc = {s, scan, db_version, sf_analyzers_version(), db_built};
     return sc;
 }

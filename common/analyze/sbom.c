@@ -28,14 +28,24 @@ static int prop(json_t *props, const char *name, const char *value)
     return SF_OK;
 }
 
-static json_t *component(const sf_result *r, size_t i)
+/* bom-ref of package i of platform `plat` (of n): "pkg-3", or "p1-pkg-3"
+ * when several platforms share one BOM, so every ref stays unique. */
+static void pkg_ref(char *out, size_t len, size_t plat, size_t n, size_t i)
+{
+    if (n > 1)
+        snprintf(out, len, "p%zu-pkg-%zu", plat, i);
+    else
+        snprintf(out, len, "pkg-%zu", i);
+}
+
+static json_t *component(const sf_result *r, size_t plat, size_t n, size_t i)
 {
     const sf_pkg *p = &r->pkgs[i];
     json_t *c = json_object(), *props = json_array();
     sf_buf purl;
     sf_buf_init(&purl, 8192);
-    char ref[32], layer[16];
-    snprintf(ref, sizeof ref, "pkg-%zu", i);
+    char ref[48], layer[16];
+    pkg_ref(ref, sizeof ref, plat, n, i);
     snprintf(layer, sizeof layer, "%d", p->layer);
     if (!c || !props)
         goto fail;
@@ -55,6 +65,8 @@ static json_t *component(const sf_result *r, size_t i)
     TRY(prop(props, "scanfarm:package:arch", p->arch));
     TRY(prop(props, "scanfarm:location:path", p->path));
     TRY(prop(props, "scanfarm:location:layer", layer));
+    if (n > 1)
+        TRY(prop(props, "scanfarm:image:platform", r->platform));
     TRY(sf_jutil_set_new(c, "properties", props));
     sf_buf_free(&purl);
     return c;
@@ -78,7 +90,7 @@ static long find_pkg(const sf_result *r, const sf_finding *f)
     return -1;
 }
 
-static json_t *vulnerability(const sf_result *r, const sf_finding *f)
+static json_t *vulnerability(const sf_result *r, size_t plat, size_t n, const sf_finding *f)
 {
     char sev[16] = "unknown";
     if (f->severity) {
@@ -106,8 +118,8 @@ static json_t *vulnerability(const sf_result *r, const sf_finding *f)
     rating = NULL;
     long pi = find_pkg(r, f);
     if (pi >= 0) {
-        char ref[32];
-        snprintf(ref, sizeof ref, "pkg-%ld", pi);
+        char ref[48];
+        pkg_ref(ref, sizeof ref, plat, n, (size_t)pi);
         json_t *a = json_pack("{s:s}", "ref", ref);
         if (f->installed && a)
             json_object_set_new(a, "versions",
@@ -128,6 +140,10 @@ static json_t *vulnerability(const sf_result *r, const sf_finding *f)
     if (f->fixed)
         TRY(sf_jutil_set_new(v, "recommendation",
                              json_sprintf("Upgrade %s to %s or later", f->pkg_name, f->fixed)));
+    if (n > 1 && r->platform)
+        TRY(sf_jutil_set_new(v, "properties", json_pack("[{s:s, s:s}]", "name",
+                                                        "scanfarm:image:platform", "value",
+                                                        r->platform)));
     return v;
 fail:
     json_decref(rating);
@@ -136,7 +152,7 @@ fail:
     return NULL;
 }
 
-static void serial(char out[64])
+void sf_sbom_urn_uuid(char out[64])
 {
     unsigned char u[16];
     if (RAND_bytes(u, sizeof u) != 1)
@@ -148,8 +164,11 @@ static void serial(char out[64])
              u[14], u[15]);
 }
 
-static json_t *metadata(const sf_result *r, const char *name)
+/* The image as the BOM's subject: with several platforms, the index is
+ * the subject (its digest as version) and each platform a property. */
+static json_t *metadata(const sf_result *const *rs, size_t n, const char *name)
 {
+    const sf_result *r = rs[0];
     json_t *m = json_object(), *subject = json_object(), *props = json_array();
     if (!m || !subject || !props)
         goto fail;
@@ -160,10 +179,12 @@ static json_t *metadata(const sf_result *r, const char *name)
     TRY(sf_jutil_set_str(subject, "type", "container"));
     TRY(sf_jutil_set_str(subject, "bom-ref", "image"));
     TRY(sf_jutil_set_str(subject, "name", name ? name : r->digest ? r->digest : "image"));
-    TRY(sf_jutil_set_str(subject, "version", r->digest));
-    TRY(prop(props, "scanfarm:image:platform", r->platform));
+    TRY(sf_jutil_set_str(subject, "version", n > 1 && r->index_digest ? r->index_digest
+                                                                       : r->digest));
+    for (size_t i = 0; i < n; i++)
+        TRY(prop(props, "scanfarm:image:platform", rs[i]->platform));
     TRY(prop(props, "scanfarm:image:index-digest", r->index_digest));
-    if (r->has_os) {
+    if (r->has_os && n == 1) {
         TRY(prop(props, "scanfarm:os:id", r->os.id));
         TRY(prop(props, "scanfarm:os:version", r->os.version_id));
     }
@@ -177,31 +198,55 @@ fail:
     return NULL;
 }
 
-int sf_sbom_cyclonedx(const sf_result *r, const char *name, sf_buf *out, sf_error *err)
+/* The operating-system component and the packages of platform `plat`. */
+static int platform_components(json_t *comps, const sf_result *r, size_t plat, size_t n)
 {
+    if (r->has_os) {
+        char ref[32] = "os";
+        if (n > 1)
+            snprintf(ref, sizeof ref, "p%zu-os", plat);
+        json_t *os = json_pack("{s:s, s:s, s:o, s:o}", "type", "operating-system", "bom-ref", ref,
+                               "name", sf_jutil_str(r->os.id ? r->os.id : "unknown"), "version",
+                               sf_jutil_str(r->os.version_id));
+        if (os && n > 1)
+            json_object_set_new(os, "properties",
+                                json_pack("[{s:s, s:o}]", "name", "scanfarm:image:platform",
+                                          "value", sf_jutil_str(r->platform)));
+        if (json_array_append_new(comps, os) != 0)
+            return SF_ENOMEM;
+    }
+    for (size_t i = 0; i < r->npkgs; i++)
+        if (json_array_append_new(comps, component(r, plat, n, i)) != 0)
+            return SF_ENOMEM;
+    return SF_OK;
+}
+
+int sf_sbom_cyclonedx_n(const sf_result *const *rs, size_t n, const char *name, sf_buf *out,
+                        sf_error *err)
+{
+    if (n == 0)
+        return sf_error_set(err, SF_EINVAL, "sbom: no result");
     char sn[64];
-    serial(sn);
+    sf_sbom_urn_uuid(sn);
     json_t *bom = json_pack("{s:s, s:s, s:s, s:i}", "bomFormat", "CycloneDX", "specVersion", "1.5",
                             "serialNumber", sn, "version", 1);
     json_t *comps = json_array(), *vulns = json_array();
-    int rc = SF_ENOMEM;
+    int rc = SF_ENOMEM, matched = 0;
     if (!bom || !comps || !vulns)
         goto fail;
-    TRY(sf_jutil_set_new(bom, "metadata", metadata(r, name)));
-    if (r->has_os) {
-        json_t *os = json_pack("{s:s, s:s, s:o, s:o}", "type", "operating-system", "bom-ref", "os",
-                               "name", sf_jutil_str(r->os.id ? r->os.id : "unknown"), "version",
-                               sf_jutil_str(r->os.version_id));
-        TRY(json_array_append_new(comps, os) == 0 ? SF_OK : SF_ENOMEM);
+    TRY(sf_jutil_set_new(bom, "metadata", metadata(rs, n, name)));
+    for (size_t k = 0; k < n; k++) {
+        const sf_result *r = rs[k];
+        TRY(platform_components(comps, r, k, n));
+        for (size_t i = 0; i < r->vulns.n; i++)
+            TRY(json_array_append_new(vulns, vulnerability(r, k, n, &r->vulns.items[i])) == 0
+                    ? SF_OK
+                    : SF_ENOMEM);
+        matched |= r->db_version != NULL;
     }
-    for (size_t i = 0; i < r->npkgs; i++)
-        TRY(json_array_append_new(comps, component(r, i)) == 0 ? SF_OK : SF_ENOMEM);
-    for (size_t i = 0; i < r->vulns.n; i++)
-        TRY(json_array_append_new(vulns, vulnerability(r, &r->vulns.items[i])) == 0 ? SF_OK
-                                                                                     : SF_ENOMEM);
     TRY(sf_jutil_set_new(bom, "components", comps));
     comps = NULL;
-    if (r->db_version) {
+    if (matched) {
         TRY(sf_jutil_set_new(bom, "vulnerabilities", vulns));
         vulns = NULL;
     }
@@ -214,4 +259,9 @@ fail:
     json_decref(vulns);
     json_decref(bom);
     return sf_error_set(err, SF_ENOMEM, "sbom: out of memory");
+}
+
+int sf_sbom_cyclonedx(const sf_result *r, const char *name, sf_buf *out, sf_error *err)
+{
+    return sf_sbom_cyclonedx_n(&r, 1, name, out, err);
 }

@@ -8,6 +8,7 @@
  * a result's error, so callers always have something to publish.
  */
 #include "analyze/scan.h"
+#include "analyze/dbcover.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -73,6 +74,11 @@ int sf_scan_report_result_json(const sf_scan_report *r, size_t i, sf_buf *out)
 }
 
 const sf_result *sf_scan_report_result(const sf_scan_report *r, size_t i)
+{
+    return i < r->n ? &r->r[i] : NULL;
+}
+
+sf_result *sf_scan_report_result_mut(sf_scan_report *r, size_t i)
 {
     return i < r->n ? &r->r[i] : NULL;
 }
@@ -348,6 +354,8 @@ static int analyse_image(sf_imgsrc *src, const sf_manifest *m, const sf_image_co
         t = now_ms();
         rc = sf_match_packages(o->db, r->has_os ? &r->os : NULL, r->pkgs, r->npkgs, &r->vulns,
                                err);
+        if (rc == SF_OK && sf_dbcover_note(o->db, r) != SF_OK)
+            rc = sf_error_set(err, SF_ENOMEM, "out of memory");
         r->timings.match_ms = now_ms() - t;
     }
 done:

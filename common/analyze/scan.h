@@ -75,6 +75,9 @@ void sf_scan_report_free(sf_scan_report *r);
 /* The i-th result as a struct (borrowed; see bus/msg_result.h). */
 typedef struct sf_result sf_result;
 const sf_result *sf_scan_report_result(const sf_scan_report *r, size_t i);
+/* The same, writable: for callers that post-process findings (the CLI's
+ * suppressions move findings out of a result). */
+sf_result *sf_scan_report_result_mut(sf_scan_report *r, size_t i);
 
 /* sf_scan_ref with plain HTTP allowed for registry refs (always allowed
  * for localhost/127.0.0.1). */

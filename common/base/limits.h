@@ -212,4 +212,12 @@
  * a binary) early instead of sending it to a broker. */
 #define SF_LIM_SECRET_FILE_BYTES (64u << 10)
 
+/* Suppression inputs of `scanfarm scan` (.scanfarmignore, --vex): a VEX
+ * document for a large product holds a few thousand statements (~1 MiB);
+ * 16 MiB and 100k rules are far past any real one. An ignore line is an
+ * id, a purl, a date and a sentence. */
+#define SF_LIM_VEX_BYTES (16ULL << 20)
+#define SF_LIM_SUPP_RULES 100000
+#define SF_LIM_IGNORE_LINE 4096
+
 #endif

@@ -306,13 +306,26 @@ static int put_escaped(sf_buf *out, const char *s, int quote)
     return rc;
 }
 
+/* The shortest decimal that reads back as v: 0.005 prints "0.005", not
+ * "0.0050000000000000001" (which %.17g gives), as a person wrote it. */
+static void shortest(char *out, size_t n, double v)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(out, n, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
+            return;
+    }
+}
+
 static int put_num(sf_buf *out, double v)
 {
+    char s[40];
     if (isinf(v))
         return sf_buf_puts(out, v > 0 ? "+Inf" : "-Inf");
     if (v == floor(v) && fabs(v) < 1e15)
         return sf_buf_printf(out, "%.0f", v);
-    return sf_buf_printf(out, "%.17g", v);
+    shortest(s, sizeof s, v);
+    return sf_buf_puts(out, s);
 }
 
 /* `{a="x",b="y"` plus an optional extra label (le) and the closing brace. */
@@ -351,7 +364,7 @@ static int render_series(sf_buf *out, const sf_mfam *f, const mseries *s)
         char le[64];
         cum += s->buckets[b];
         if (b < f->nbounds)
-            snprintf(le, sizeof le, "%.17g", f->bounds[b]);
+            shortest(le, sizeof le, f->bounds[b]);
         else
             snprintf(le, sizeof le, "+Inf");
         rc = sf_buf_printf(out, "%s_bucket", f->name);

@@ -255,6 +255,11 @@ int sf_keys_agg_pkg(char out[SF_KEY_MAX], const char *prefix, const char *name, 
     return agg_escaped(out, prefix, "pkg", name, "package name", err);
 }
 
+int sf_keys_agg_src(char out[SF_KEY_MAX], const char *prefix, const char *name, sf_error *err)
+{
+    return agg_escaped(out, prefix, "src", name, "source package name", err);
+}
+
 int sf_keys_agg_run(char out[SF_KEY_MAX], const char *prefix, const char *run_id,
                     const char *what, sf_error *err)
 {

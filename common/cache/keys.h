@@ -86,6 +86,8 @@ int sf_keys_check_cluster(const char *s, sf_error *err);
  *   <prefix>:agg:<name>            fleet-wide structures, see agg.h
  *   <prefix>:agg:cve:<id>          SET of digests whose latest result has <id>
  *   <prefix>:agg:pkg:<name>        SET of "eco\x1fversion\x1fdigest"
+ *   <prefix>:agg:src:<name>        SET of "eco\x1fversion\x1fdigest\x1fbinary name"
+ *                                  (packages whose source package is <name>)
  *   <prefix>:agg:run:<run>:<what>  run progress (jobs, images, progress)
  *
  * CVE ids and package names are untrusted: bytes outside
@@ -106,6 +108,8 @@ int sf_keys_agg_index(char out[SF_KEY_MAX], const char *prefix, const char *dige
                       sf_error *err);
 /* <prefix>:agg:pkg:<escaped name>. */
 int sf_keys_agg_pkg(char out[SF_KEY_MAX], const char *prefix, const char *name, sf_error *err);
+/* "<prefix>:agg:src:<source name>" (escaped like package names). */
+int sf_keys_agg_src(char out[SF_KEY_MAX], const char *prefix, const char *name, sf_error *err);
 /* <prefix>:agg:run:<run_id>:<what>. */
 int sf_keys_agg_run(char out[SF_KEY_MAX], const char *prefix, const char *run_id,
                     const char *what, sf_error *err);

@@ -4,7 +4,8 @@
  *   - `aggregate` as a consumer group: every result delivered twice
  *     (redelivery) plus a DLQ entry -> each image counted once, the run
  *     complete;
- *   - the example subscriber prints one line per result on the topic;
+ *   - the example subscriber prints one line per result on the topic,
+ *     and one per delta on the findings topic;
  *   - a new DB adding one advisory for a package held by exactly 3 images
  *     yields exactly 3 deltas on the findings topic (and nothing for the
  *     other images), the republished results update the fleet view, and a
@@ -268,6 +269,21 @@ static void test_agg_kafka__consume_subscribe_rematch(void **state)
     assert_int_equal(read_deltas(g2, &added_new, &removed), 3);
     assert_int_equal(added_new, 3);
     assert_int_equal(removed, 0);
+
+    /* the example subscriber prints each delta (it skipped them before) */
+    snprintf(cmd, sizeof cmd, "%s/scanfarm-subscribe -b %s -t %s -e", bin ? bin : "bin", BROKERS,
+             t_find);
+    f = popen(cmd, "r");
+    assert_non_null(f);
+    lines = 0;
+    while (fgets(line, sizeof line, f)) {
+        assert_memory_equal(line, "sha256:", 7);
+        assert_non_null(strstr(line, "\trematch-db2\tdb2\t"));
+        assert_non_null(strstr(line, "\t+1\t-0\t+CVE-2099-0001\n"));
+        lines++;
+    }
+    assert_int_equal(pclose(f), 0);
+    assert_int_equal(lines, 3);
 
     /* the republished results reach the fleet view */
     run_aggregator(&st);

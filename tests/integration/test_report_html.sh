@@ -10,23 +10,10 @@
 #     at $SF_BIN/../tests/report_html.png (skipped when chromium is absent).
 set -euo pipefail
 : "${SF_BIN:?}" "${SF_SRC:?}" "${SF_CORPUS:?}"
-. "$SF_SRC/tests/stackenv.sh"
-REDIS=$SF_STACK_REDIS
-if ! (exec 3<>"/dev/tcp/${REDIS%:*}/${REDIS##*:}") 2>/dev/null; then
-  echo "SKIP: no Redis at $REDIS"; exit 0
-fi
-PREFIX="agg-html-$$"
-OUT=$(mktemp -d)
-cleanup() {
-  if command -v redis-cli >/dev/null; then
-    redis-cli -h "${REDIS%:*}" -p "${REDIS##*:}" --scan --pattern "$PREFIX:*" |
-      xargs -r redis-cli -h "${REDIS%:*}" -p "${REDIS##*:}" DEL >/dev/null
-  fi
-  rm -rf "$OUT"
-}
-trap cleanup EXIT
+. "$SF_SRC/tests/integration/redis_scratch.sh"
+sf_redis_scratch agg-html
+OUT=$T
 SF="$SF_BIN/scanfarm"
-export SCANFARM_REDIS="$REDIS" SCANFARM_PREFIX="$PREFIX"
 
 python3 "$SF_SRC/tests/integration/agg/fleet_results.py" "$SF_CORPUS" run-html-1 >"$OUT/results.jsonl"
 "$SF" aggregate --from "$OUT/results.jsonl"

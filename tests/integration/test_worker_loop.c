@@ -107,7 +107,7 @@ static void child_main(void)
         fprintf(stderr, "child config: %s\n", e.msg);
         _exit(2);
     }
-    sf_worker_scanner sc = {NULL, t_scan, t_dbv, "t1"};
+    sf_worker_scanner sc = {NULL, t_scan, t_dbv, "t1", NULL};
     sf_worker *w = NULL;
     if (sf_worker_new(&w, &cfg, &sc, &e) != SF_OK) {
         fprintf(stderr, "child start: %s\n", e.msg);

@@ -51,6 +51,8 @@ PROGRAMS = {
     "scanfarm-inventory": options_of([os.path.join(BIN, "scanfarm-inventory"), "--help"]),
     "scanfarm aggregate": options_of([os.path.join(BIN, "scanfarm"), "aggregate", "--help"]),
     "scanfarm db import": options_of([os.path.join(BIN, "scanfarm"), "db", "import", "--help"]),
+    "scanfarm db update": options_of([os.path.join(BIN, "scanfarm"), "db", "update", "--help"]),
+    "scanfarm db info": options_of([os.path.join(BIN, "scanfarm"), "db", "info", "--help"]),
 }
 for name, opts in PROGRAMS.items():
     if not opts["flags"]:
@@ -127,6 +129,48 @@ def check_compose(path):
             env = svc.get("environment") or {}
             names = env.keys() if isinstance(env, dict) else [e.split("=", 1)[0] for e in env]
             check_env(where, [prog], names)
+            # `compose exec <service> scanfarm report|query|status` must find
+            # the stack: every long-running scanfarm service carries its address
+            if svc.get("restart", "no") != "no" and \
+                    not {"SCANFARM_REDIS", "SCANFARM_KAFKA"} <= set(names):
+                bad(f"{where}: no SCANFARM_REDIS / SCANFARM_KAFKA in its environment")
+        for name, svc in (doc.get("services") or {}).items():
+            check_compose_writes(f"{os.path.relpath(path, REPO)}:{name}", svc)
+
+
+def dockerfile_stage_installs(stage):
+    """Packages the Dockerfile's stage `stage` installs with apt-get."""
+    text = open(os.path.join(REPO, "deploy", "docker", "Dockerfile")).read()
+    m = re.search(r"^FROM\s+\S+\s+AS\s+" + re.escape(stage) + r"\s*$(.*?)(?=^FROM|\Z)", text,
+                  re.M | re.S)
+    if not m:
+        return None
+    pkgs = set()
+    for inst in re.findall(r"apt-get install ([^&]*)", m.group(1).replace("\\\n", " ")):
+        pkgs |= {w for w in inst.split() if not w.startswith("-")}
+    return pkgs
+
+
+def check_compose_writes(where, svc):
+    """push-corpus needs the zstd CLI and writes its cache and its image
+    list: they must go to a writable place, never under a read-only mount."""
+    toks = tokens_of(svc.get("command"))
+    if not any(os.path.basename(t) == "push-corpus" for t in toks):
+        return
+    target = (svc.get("build") or {}).get("target")
+    pkgs = dockerfile_stage_installs(target) if target else None
+    if pkgs is None or "zstd" not in pkgs:
+        bad(f"{where}: runs push-corpus in an image without zstd "
+            f"(not built from a Dockerfile stage that installs it)")
+    ro = [v.split(":")[1] for v in svc.get("volumes") or []
+          if isinstance(v, str) and v.endswith(":ro")]
+    opts = dict(zip(toks, toks[1:]))
+    for flag in ("--list", "--cache"):
+        dest = opts.get(flag)
+        if dest is None:
+            bad(f"{where}: push-corpus without {flag} writes under its own checkout")
+        elif any(dest == r or dest.startswith(r.rstrip("/") + "/") for r in ro):
+            bad(f"{where}: push-corpus {flag} {dest} is on a read-only mount")
 
 
 def containers(doc):
@@ -134,7 +178,7 @@ def containers(doc):
     if doc.get("kind") == "CronJob":
         spec = spec.get("jobTemplate", {}).get("spec", {})
     pod = spec.get("template", {}).get("spec", {})
-    return pod.get("containers") or []
+    return (pod.get("initContainers") or []) + (pod.get("containers") or [])
 
 
 def check_k8s(paths):
@@ -185,7 +229,7 @@ def check_k8s(paths):
 
 
 def check_dockerfile(path):
-    stage_root = {}
+    copied = set()
     for line in open(path):
         m = re.match(r"^\s*COPY\s+(.*)$", line)
         if not m:
@@ -202,8 +246,14 @@ def check_dockerfile(path):
                     bad(f"{path}: copies {src}, which the build does not produce")
         else:
             for src in paths:
+                copied.add(src.rstrip("/"))
                 if not os.path.exists(os.path.join(REPO, src)):
                     bad(f"{path}: copies {src}, which is not in the repository")
+    # configure needs every folder the top-level CMakeLists.txt adds
+    for sub in re.findall(r"^\s*add_subdirectory\((\S+?)\)", open(os.path.join(REPO,
+                          "CMakeLists.txt")).read(), re.M):
+        if sub not in copied:
+            bad(f"{path}: does not copy {sub}/, which CMakeLists.txt adds (configure fails)")
 
 
 compose = [os.path.join(dp, f) for dp, _, fs in os.walk(os.path.join(REPO, "deploy", "compose"))

@@ -55,13 +55,38 @@ static void test_metrics_render__counter_gauge_histogram(void **state)
         "scanfarm_in_flight 2\n"
         "# HELP scanfarm_e2e_seconds End to end\n"
         "# TYPE scanfarm_e2e_seconds histogram\n"
-        "scanfarm_e2e_seconds_bucket{kind=\"scan\",le=\"0.10000000000000001\"} 1\n"
+        "scanfarm_e2e_seconds_bucket{kind=\"scan\",le=\"0.1\"} 1\n"
         "scanfarm_e2e_seconds_bucket{kind=\"scan\",le=\"1\"} 2\n"
         "scanfarm_e2e_seconds_bucket{kind=\"scan\",le=\"10\"} 2\n"
         "scanfarm_e2e_seconds_bucket{kind=\"scan\",le=\"+Inf\"} 3\n"
         "scanfarm_e2e_seconds_sum{kind=\"scan\"} 100.55\n"
         "scanfarm_e2e_seconds_count{kind=\"scan\"} 3\n";
     assert_string_equal(out.data, want);
+    sf_buf_free(&out);
+    sf_metrics_free(m);
+}
+
+/* Bucket bounds print as written (le="0.005", not %.17g's
+ * "0.0050000000000000001"); values still read back exactly. */
+static void test_metrics_render__bounds_as_written(void **state)
+{
+    (void)state;
+    sf_metrics *m = NULL;
+    sf_metrics_new(&m);
+    sf_mfam *h = sf_metrics_histogram(m, "d_seconds", "default bounds", NULL, NULL, 0);
+    sf_mfam *g = sf_metrics_gauge(m, "g", "a sum that is not 0.3", NULL);
+    sf_metric_observe(h, NULL, 0.004);
+    sf_metric_set(g, NULL, 0.1 + 0.2);
+    sf_buf out;
+    sf_buf_init(&out, 0);
+    assert_int_equal(sf_metrics_render(m, &out), SF_OK);
+    assert_non_null(strstr(out.data, "d_seconds_bucket{le=\"0.005\"} 1\n"));
+    assert_non_null(strstr(out.data, "d_seconds_bucket{le=\"0.025\"} 1\n"));
+    assert_non_null(strstr(out.data, "d_seconds_bucket{le=\"2.5\"} 1\n"));
+    assert_non_null(strstr(out.data, "d_seconds_sum 0.004\n"));
+    assert_non_null(strstr(out.data, "g 0.30000000000000004\n"));
+    assert_null(strstr(out.data, "0.0050000"));
+    assert_null(strstr(out.data, "0.10000000000000001"));
     sf_buf_free(&out);
     sf_metrics_free(m);
 }
@@ -180,6 +205,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_metrics_render__counter_gauge_histogram),
+        cmocka_unit_test(test_metrics_render__bounds_as_written),
         cmocka_unit_test(test_metrics_render__escapes_label_values),
         cmocka_unit_test(test_metrics_threads__no_lost_updates),
         cmocka_unit_test(test_metrics_httpd__parse_request),

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Colour only on a terminal and only without NO_COLOR: the scan table of
+# the corpus' Alpine 3.10 archive run under script(1) (a pseudo-terminal)
+# colours each severity; NO_COLOR=1, TERM=dumb, a pipe and -o FILE give
+# plain text. No services needed.
+set -euo pipefail
+: "${SF_BIN:?}" "${SF_CORPUS:?}"
+command -v script >/dev/null || { echo "SKIP: script(1) not installed"; exit 0; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+SF="$SF_BIN/scanfarm"
+"$SF" db import --quiet --out "$T/vuln.db" "$SF_CORPUS/vulndb/alpine-vuln-list-subset"
+A="docker-archive:$SF_CORPUS/images/docker-archive/trivy-testdata-alpine-310.docker-archive.tar.gz"
+ESC=$'\033['
+# colour = SGR sequences (ESC [ ... m); the progress line's cursor
+# controls on stderr are no colour
+n() { grep -cP '\x1b\[[0-9;]*m' "$1" || true; }
+TERM=xterm script -qec "'$SF' scan '$A' --db '$T/vuln.db'" /dev/null >"$T/tty"
+[ "$(n "$T/tty")" -gt 0 ] || { echo "FAIL: no colour on a terminal"; exit 1; }
+grep -qF "${ESC}2mUNKNOWN" "$T/tty"
+NO_COLOR=1 TERM=xterm script -qec "'$SF' scan '$A' --db '$T/vuln.db'" /dev/null >"$T/nc"
+[ "$(n "$T/nc")" = 0 ] || { echo "FAIL: colour despite NO_COLOR"; exit 1; }
+TERM=dumb script -qec "'$SF' scan '$A' --db '$T/vuln.db'" /dev/null >"$T/dumb"
+[ "$(n "$T/dumb")" = 0 ] || { echo "FAIL: colour on TERM=dumb"; exit 1; }
+TERM=xterm script -qec "'$SF' scan '$A' --db '$T/vuln.db' -o '$T/file'" /dev/null >/dev/null
+[ "$(n "$T/file")" = 0 ] || { echo "FAIL: colour in the -o file"; exit 1; }
+"$SF" scan "$A" --db "$T/vuln.db" >"$T/pipe"
+[ "$(n "$T/pipe")" = 0 ] || { echo "FAIL: colour into a pipe"; exit 1; }
+grep -q "CVE-2021-30139" "$T/pipe"
+echo "colour: ok"

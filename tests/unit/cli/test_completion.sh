@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Shell completion generated from the programs' --help (gen_completion.py):
+# every option every program and command lists is offered, none of the
+# hidden old spellings is, and bash completes for real (the completion
+# function run with COMP_WORDS as bash would set them); zsh parses the zsh
+# script when zsh is installed.
+set -euo pipefail
+: "${SF_SRC:?}" "${SF_BIN:?}"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+python3 "$SF_SRC/deploy/completion/gen_completion.py" "$SF_BIN" "$T"
+B="$T/scanfarm.bash"
+complete_words() { # words... -> the completions bash offers for the last one
+  bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _scanfarm; printf "%s\n" "${COMPREPLY[@]}"' _ "$B" "$@"
+}
+grep -qx scan <<<"$(complete_words scanfarm sc)"
+grep -qx aggregate <<<"$(complete_words scanfarm ag)"
+grep -qx -- --format <<<"$(complete_words scanfarm scan --for)"
+grep -qx -- --vex <<<"$(complete_words scanfarm scan --v)"
+grep -qx update <<<"$(complete_words scanfarm db up)"
+grep -qx -- --timeout <<<"$(complete_words scanfarm db update --ti)"
+grep -qx -- --key-prefix <<<"$(complete_words scanfarm report --key)"
+grep -qx -- --insecure-registry <<<"$(complete_words scanfarm-worker --insecure)"
+grep -qx -- --platform <<<"$(complete_words scanfarm-coordinator --platfor)"
+if grep -qx -- --platforms <<<"$(complete_words scanfarm-coordinator --platfor)"; then
+  echo "FAIL: the hidden --platforms is offered"; exit 1
+fi
+if grep -q . <<<"$(complete_words scanfarm report --pre)"; then
+  echo "FAIL: the hidden --prefix is offered"; exit 1
+fi
+# every flag of every --help is in the script
+check() { # key argv...
+  local key=$1; shift
+  for f in $("$@" --help 2>&1 | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
+    grep -q -- "'$key') .*$f\b" "$B" || { echo "FAIL: $key: $f not offered"; exit 1; }
+  done
+}
+check scanfarm-worker "$SF_BIN/scanfarm-worker"
+check scanfarm-coordinator "$SF_BIN/scanfarm-coordinator"
+for c in scan report query status aggregate rematch; do check "scanfarm $c" "$SF_BIN/scanfarm" $c; done
+if command -v zsh >/dev/null; then zsh -n "$T/_scanfarm"; else echo "zsh not installed: zsh script not parsed"; fi
+echo "completion: ok"
