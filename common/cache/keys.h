@@ -57,6 +57,15 @@ int sf_keys_attempts(char out[SF_KEY_MAX], const char *prefix, const char *diges
 int sf_keys_worker(char out[SF_KEY_MAX], const char *prefix, const char *owner, sf_error *err);
 
 
+/* ==== Notifier keys (owner: coordinator/notify*.c) ====
+ *   <prefix>:notify:sent:<sink>:<id>   STRING  a notification <id> (hex)
+ *                                              was acknowledged by <sink>
+ *   <prefix>:notify:issue:<sink>:<id>  STRING  the GitHub issue number of
+ *                                              image x advisory <id>
+ * Sharded by the key itself. sink: [A-Za-z0-9_.-]+ (part rules). */
+int sf_keys_notify(char out[SF_KEY_MAX], const char *prefix, const char *kind, const char *sink,
+                   const char *id, sf_error *err);
+
 /* ==== Aggregator keys (owner: coordinator/agg.c; keep this section last) ====
  *
  * The fleet view lives on ONE Redis node: the node that owns the shard key
