@@ -107,6 +107,10 @@ static int parse_argv(sf_notifycfg *c, int argc, char **argv, int *action, sf_er
             *action = 2;
             continue;
         }
+        if (!strcmp(a, "--print-docs")) {
+            *action = 3;
+            continue;
+        }
         if (strncmp(a, "--", 2))
             return sf_error_set(err, SF_ECONFIG, "unexpected argument \"%.64s\"", a);
         const char *eq = strchr(a + 2, '=');
@@ -171,7 +175,8 @@ void sf_notifycfg_help(FILE *f)
             fprintf(f, " (env %s)", o->env);
         fputc('\n', f);
     }
-    fputs("  --help               this text\n  --print-config       the effective options as JSON\n",
+    fputs("  --help               this text\n  --print-config       the effective options as JSON\n"
+          "  --print-docs         the option table as Markdown (docs/notify-config.md)\n",
           f);
 }
 

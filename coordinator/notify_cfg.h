@@ -37,7 +37,7 @@ typedef struct sf_notifycfg {
 } sf_notifycfg;
 
 /* Parse argv (argv[0] skipped) and the environment into cfg. *action:
- * 0 run, 1 --help, 2 --print-config. SF_ECONFIG with a message. */
+ * 0 run, 1 --help, 2 --print-config, 3 --print-docs. SF_ECONFIG with a message. */
 int sf_notifycfg_load(sf_notifycfg *cfg, int argc, char **argv, int *action, sf_error *err);
 void sf_notifycfg_free(sf_notifycfg *cfg);
 void sf_notifycfg_help(FILE *f);

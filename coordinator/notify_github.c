@@ -75,7 +75,8 @@ static int gh_get(sf_notify *n, const sf_nsink *s, long num, gh_issue *is, sf_er
     sf_buf b;
     sf_buf_init(&b, GH_PAGE_BYTES);
     snprintf(path, sizeof path, "/issues/%ld", num);
-    int rc = gh_req(n, s, "GET", path, NULL, &b, err);
+    sf_error ge = SF_ERROR_INIT; /* a 404 is an answer, not this call's error */
+    int rc = gh_req(n, s, "GET", path, NULL, &b, &ge);
     json_t *o = rc == SF_OK && b.data ? json_loadb(b.data, b.len, 0, NULL) : NULL;
     if (o)
         issue_of(o, is);
@@ -85,7 +86,7 @@ static int gh_get(sf_notify *n, const sf_nsink *s, long num, gh_issue *is, sf_er
         is->number = 0;
         return SF_OK;
     }
-    return rc;
+    return rc ? sf_error_set(err, rc, "%s", ge.msg) : SF_OK;
 }
 
 /* Scan one listing page for the marker; *count = issues on the page. */

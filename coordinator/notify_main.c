@@ -191,11 +191,11 @@ int main(int argc, char **argv)
         return 2;
     }
     if (action) {
-        char *s = action == 1 ? NULL : sf_notifycfg_dump(&c);
+        char *s = action == 1 ? NULL : action == 2 ? sf_notifycfg_dump(&c) : sf_notifycfg_markdown();
         if (action == 1)
             sf_notifycfg_help(stdout);
         else
-            printf("%s\n", s ? s : "{}");
+            fputs(s ? s : "", stdout);
         free(s);
         sf_notifycfg_free(&c);
         return 0;
