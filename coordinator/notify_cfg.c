@@ -51,8 +51,11 @@ static const opt OPTS[] = {
      "connect and stall timeout of one request"},
     {"dedup-ttl-s", OPT_LONG, O(dedup_ttl_s), "2592000", 60, 315360000, NULL,
      "how long a delivered notification is remembered (dedup of redeliveries)"},
+    {"session-timeout-ms", OPT_LONG, O(session_timeout_ms), "30000", 6000, 300000, NULL,
+     "Kafka group session timeout: how soon a crashed notifier's messages move on"},
     {"exit-idle-ms", OPT_LONG, O(exit_idle_ms), "0", 0, 86400000, NULL,
-     "exit after this long without a message (0: run until SIGTERM)"},
+     "exit after this long without a message (0: run until SIGTERM); before the first "
+     "message the session timeout + 3 s are added for the group join"},
     {"metrics-port", OPT_LONG, O(metrics_port), "0", 0, 65535, NULL,
      "serve Prometheus /metrics on this port (0: off)"},
     {"log-level", OPT_STR, O(log_level), "info", 0, 0, "SCANFARM_LOG_LEVEL",

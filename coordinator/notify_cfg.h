@@ -31,6 +31,7 @@ typedef struct sf_notifycfg {
     long backoff_max_ms;
     long timeout_ms;    /* connect and stall timeout of one request */
     long dedup_ttl_s;   /* lifetime of a "sent" dedup key */
+    long session_timeout_ms; /* Kafka consumer group session timeout */
     long exit_idle_ms;  /* exit after this long without a message (0 = never) */
     long metrics_port;  /* Prometheus /metrics (0 = off) */
     int dry_run;

@@ -81,12 +81,16 @@ static int run_kafka(sf_notify *n, const sf_notifycfg *c)
     sf_kcons *kc = NULL;
     sf_error e = SF_ERROR_INIT;
     sf_kcons_opts ko = {.brokers = c->kafka, .group = c->group, .topic = c->topic,
-                        .client_id = "scanfarm-notify", .max_in_flight = 1};
+                        .client_id = "scanfarm-notify", .max_in_flight = 1,
+                        .session_timeout_ms = (int)c->session_timeout_ms};
     if (sf_kcons_new(&kc, &ko, &e) != SF_OK) {
         fprintf(stderr, "scanfarm-notify: %s\n", e.msg);
         return 1;
     }
-    long long idle_since = mono_ms();
+    /* Until the first message, allow for the group join: after a crash
+     * the broker holds the rebalance until the dead member's session
+     * expires, and a new group waits its initial rebalance delay (3 s). */
+    long long idle_since = mono_ms() + c->session_timeout_ms + 3000;
     int ex = 0;
     while (!stop_flag) {
         sf_kmsg *m = NULL;

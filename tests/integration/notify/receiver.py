@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""A local HTTP receiver for scanfarm-notify's integration test.
+
+It records every request and plays three services:
+  POST /hook                      a generic webhook
+  POST /slack                     a Slack incoming webhook (answers "ok")
+  /gh/repos/{owner}/{repo}/...    the GitHub Issues REST endpoints the
+                                  notifier uses: create, get, list by label
+                                  (state, per_page, page), comment, PATCH
+Control (not recorded):
+  POST /_ctl/fail   {"prefix": "/hook", "statuses": [503, 429], "retry_after": 1}
+                    answers the next requests under prefix with these
+                    statuses, in order; {"prefix": ..., "always": 503} for good;
+                    {"prefix": ..., "clear": true} back to normal
+  GET  /_state      {"requests": [...], "issues": {...}}
+
+Usage: receiver.py PORTFILE   (binds a free loopback port, writes it there)
+"""
+import json
+import re
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+LOCK = threading.Lock()
+REQUESTS = []          # every recorded request
+ISSUES = {}            # number -> issue
+COMMENTS = {}          # number -> [bodies]
+FAIL = {}              # prefix -> {"statuses": [...], "retry_after": n, "always": code}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, code, obj=None, headers=None):
+        body = b"" if obj is None else (obj if isinstance(obj, bytes) else json.dumps(obj).encode())
+        self.send_response(code)
+        for k, v in (headers or {}).items():
+            self.send_header(k, str(v))
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def injected(self, path):
+        """A status to fail with (and its headers), or None."""
+        for prefix, f in FAIL.items():
+            if not path.startswith(prefix):
+                continue
+            if f.get("always"):
+                return f["always"], {}
+            if f.get("statuses"):
+                code = f["statuses"].pop(0)
+                hdr = {"Retry-After": f["retry_after"]} if code == 429 and "retry_after" in f else {}
+                return code, hdr
+        return None
+
+    def handle_any(self, method):
+        url = urlsplit(self.path)
+        raw = self.body()
+        if url.path == "/_ctl/fail":
+            with LOCK:
+                c = json.loads(raw)
+                if c.get("clear"):
+                    FAIL.pop(c["prefix"], None)
+                else:
+                    FAIL[c["prefix"]] = c
+            return self.reply(200, {})
+        if url.path == "/_state":
+            with LOCK:
+                return self.reply(200, {"requests": REQUESTS, "issues": ISSUES,
+                                        "comments": COMMENTS})
+        with LOCK:
+            inj = self.injected(url.path)
+            REQUESTS.append({"method": method, "path": url.path, "query": url.query,
+                             "headers": {k.lower(): v for k, v in self.headers.items()},
+                             "body": raw.decode("utf-8", "replace"),
+                             "status": inj[0] if inj else 200})
+            if inj:
+                return self.reply(inj[0], {"message": "injected"}, inj[1])
+            if url.path in ("/hook", "/slack"):
+                return self.reply(200, b"ok")
+            return self.github(method, url, raw)
+
+    def github(self, method, url, raw):
+        m = re.fullmatch(r"/gh/repos/([^/]+)/([^/]+)/issues(?:/(\d+))?(/comments)?", url.path)
+        if not m:
+            return self.reply(404, {"message": "Not Found"})
+        if self.headers.get("Authorization") != "Bearer test-token":
+            return self.reply(401, {"message": "Bad credentials"})
+        num = int(m.group(3)) if m.group(3) else None
+        if num is None and method == "POST":
+            d = json.loads(raw)
+            n = len(ISSUES) + 1
+            ISSUES[n] = {"number": n, "title": d["title"], "body": d.get("body", ""),
+                         "labels": [{"name": x} for x in d.get("labels", [])], "state": "open"}
+            return self.reply(201, ISSUES[n])
+        if num is None and method == "GET":
+            q = parse_qs(url.query)
+            label = q.get("labels", [""])[0]
+            state = q.get("state", ["open"])[0]
+            per = int(q.get("per_page", ["30"])[0])
+            page = int(q.get("page", ["1"])[0])
+            sel = [i for _, i in sorted(ISSUES.items(), reverse=True)
+                   if (not label or label in [x["name"] for x in i["labels"]])
+                   and (state == "all" or i["state"] == state)]
+            return self.reply(200, sel[(page - 1) * per:page * per])
+        if num not in ISSUES:
+            return self.reply(404, {"message": "Not Found"})
+        if m.group(4) and method == "POST":
+            COMMENTS.setdefault(num, []).append(json.loads(raw)["body"])
+            return self.reply(201, {"id": len(COMMENTS[num]), "body": json.loads(raw)["body"]})
+        if method == "PATCH":
+            ISSUES[num].update({k: v for k, v in json.loads(raw).items() if k in ("state", "state_reason")})
+        return self.reply(200, ISSUES[num])
+
+    def do_GET(self):
+        self.handle_any("GET")
+
+    def do_POST(self):
+        self.handle_any("POST")
+
+    def do_PATCH(self):
+        self.handle_any("PATCH")
+
+
+def main():
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    with open(sys.argv[1] + ".tmp", "w") as f:
+        f.write(str(srv.server_address[1]))
+    import os
+    os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
