@@ -6,7 +6,8 @@
  *   comment  POST  /repos/{owner}/{repo}/issues/{n}/comments {body}
  *   close    PATCH /repos/{owner}/{repo}/issues/{n}        {state: closed,
  *                                                          state_reason: completed}
- *   reopen   PATCH /repos/{owner}/{repo}/issues/{n}        {state: open}
+ *   reopen   PATCH /repos/{owner}/{repo}/issues/{n}        {state: open,
+ *                                                          state_reason: reopened}
  *   find     GET   /repos/{owner}/{repo}/issues?labels=L&state=all&per_page=100&page=P
  *
  * An issue is found again by the hidden marker in its body
@@ -215,7 +216,7 @@ static int gh_transition(sf_notify *n, const sf_nsink *s, const sf_ndelta *d, js
     snprintf(path, sizeof path, "/issues/%ld", num);
     return gh_req(n, s, "PATCH", path,
                   closing ? "{\"state\":\"closed\",\"state_reason\":\"completed\"}"
-                          : "{\"state\":\"open\"}",
+                          : "{\"state\":\"open\",\"state_reason\":\"reopened\"}",
                   NULL, err);
 }
 

@@ -234,7 +234,9 @@ char *sf_nmsg_slack(const sf_nevent *ev)
 {
     const sf_ndelta *d = ev->d;
     sf_buf b;
-    sf_buf_init(&b, 0);
+    /* Slack refuses a section text over 3000 characters: a longer one
+     * (an absurd reference) is cut off at the append that passes 2900. */
+    sf_buf_init(&b, 2900);
     json_t *blocks = json_array();
     const char *head = ev->removed ? "Vulnerability findings resolved" : "New vulnerability findings";
     json_array_append_new(blocks, json_pack("{s:s, s:{s:s, s:s}}", "type", "header", "text", "type",
@@ -244,11 +246,11 @@ char *sf_nmsg_slack(const sf_nevent *ev)
     sf_buf_puts(&b, "`\n`");
     mrk(&b, d->digest);
     sf_buf_puts(&b, "`");
-    json_array_append_new(blocks, mrk_section(b.data));
+    json_array_append_new(blocks, mrk_section(b.data ? b.data : ""));
     for (size_t i = 0; i < ev->n && i < SF_LIM_NOTIFY_CHAT_FINDINGS; i++) {
         sf_buf_reset(&b);
         finding_line(&b, ev->f[i]);
-        json_array_append_new(blocks, mrk_section(b.data));
+        json_array_append_new(blocks, mrk_section(b.data ? b.data : ""));
     }
     sf_buf_reset(&b);
     if (ev->n > SF_LIM_NOTIFY_CHAT_FINDINGS)
@@ -256,11 +258,13 @@ char *sf_nmsg_slack(const sf_nevent *ev)
     sf_buf_puts(&b, "scanfarm · db ");
     mrk(&b, d->db_version ? d->db_version : "?");
     json_array_append_new(blocks, json_pack("{s:s, s:[{s:s, s:s}]}", "type", "context",
-                                            "elements", "type", "mrkdwn", "text", b.data));
+                                            "elements", "type", "mrkdwn", "text",
+                                            b.data ? b.data : ""));
     sf_buf_reset(&b);
     /* `text` is the notification fallback Slack shows where blocks cannot be. */
-    sf_buf_printf(&b, "%s: %zu in %s", head, ev->n, first_ref(d));
-    json_t *o = json_pack("{s:s, s:o}", "text", b.data, "blocks", blocks);
+    sf_buf_printf(&b, "%s: %zu in ", head, ev->n);
+    mrk(&b, first_ref(d));
+    json_t *o = json_pack("{s:s, s:o}", "text", b.data ? b.data : "", "blocks", blocks);
     sf_buf_free(&b);
     return dump_free(o);
 }
