@@ -76,7 +76,7 @@ static int dead_letter(sf_notify *n, const char *sink, const char *id, const cha
 {
     char at[32];
     now_rfc3339(at, sizeof at);
-    char *e = sf_nmsg_dlq(sink, id, digest, why->code, why->msg, payload, 0, at);
+    char *e = sf_nmsg_dlq(sink, id, digest, why->code, why->msg, payload, at);
     if (!e)
         return sf_error_set(err, SF_ENOMEM, "out of memory");
     int rc = SF_OK;

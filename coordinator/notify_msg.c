@@ -336,12 +336,12 @@ char *sf_nmsg_issue_comment(const sf_ndelta *d, json_t *f, int closing)
 }
 
 char *sf_nmsg_dlq(const char *sink, const char *event_id, const char *digest, int code,
-                  const char *reason, const char *payload, int attempts, const char *at)
+                  const char *reason, const char *payload, const char *at)
 {
     json_t *p = payload ? json_loads(payload, 0, NULL) : NULL;
-    json_t *o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s, s:i, s:s, s:o}", "schema",
+    json_t *o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s, s:s, s:o}", "schema",
                           SF_NOTIFY_DLQ_SCHEMA, "sink", sink, "id", event_id, "digest", digest,
-                          "code", sf_err_name(code), "reason", reason, "attempts", attempts,
-                          "at", at, "payload", p ? p : json_null());
+                          "code", sf_err_name(code), "reason", reason, "at", at, "payload",
+                          p ? p : json_null());
     return dump_free(o);
 }

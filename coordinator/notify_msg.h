@@ -72,6 +72,6 @@ char *sf_nmsg_issue_comment(const sf_ndelta *d, json_t *f, int reopened_or_close
 /* The DLQ entry of a failed notification (payload: the body that could
  * not be delivered, or NULL), malloc'd. */
 char *sf_nmsg_dlq(const char *sink, const char *event_id, const char *digest, int code,
-                  const char *reason, const char *payload, int attempts, const char *at);
+                  const char *reason, const char *payload, const char *at);
 
 #endif
