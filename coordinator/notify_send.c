@@ -116,6 +116,10 @@ int sf_nsend_do(sf_nsend *s, const sf_nreq *r, long *status, int *attempts, sf_e
         int rc = sf_http_fetch(s->http, &q, &resp, &e);
         (*attempts)++;
         *status = resp.status;
+        /* GitHub's secondary rate limits answer 403 with Retry-After:
+         * that is a wait, not a refusal. */
+        if (rc == SF_OK && resp.status == 403 && resp.retry_after_ms >= 0)
+            rc = SF_ERATELIMIT;
         if (rc == SF_OK)
             return final_status(resp.status, r, *attempts, err);
         if (rc == SF_ECANCELED || !retriable(rc) || attempt >= s->o.max_retries) {

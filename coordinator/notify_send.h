@@ -4,7 +4,8 @@
  * retries on 429, 5xx, timeouts and connection failures, each after an
  * exponential backoff with jitter (sf_http_backoff_ms) raised to the
  * server's Retry-After; 4xx other than 429 fail at once (retrying a
- * rejected body cannot help). Errors name the sink's *shown* URL, never
+ * rejected body cannot help), except a 403 carrying Retry-After (GitHub's
+ * secondary rate limit), which is waited out like a 429. Errors name the sink's *shown* URL, never
  * the real one (Slack and webhook URLs are secrets).
  *
  * In dry-run mode nothing is sent: the request is printed to the dry-run

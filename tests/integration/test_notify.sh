@@ -7,7 +7,8 @@
 #      notifier is killed between the GitHub create and the Kafka commit
 #      (test hook) and a second one processes the same delta again;
 #   B. a delta removing the finding closes the issue with a comment;
-#   C. a 503/429 storm (with Retry-After) delays delivery but loses nothing;
+#   C. a 503/429 storm (with Retry-After, and GitHub's 403 + Retry-After)
+#      delays delivery but loses nothing;
 #   D. a sink down for good ends in scanfarm.notify.dlq with the reason,
 #      and the offset is committed (a rerun sends nothing more).
 set -euo pipefail
@@ -110,13 +111,13 @@ check "len(s['issues'])==1" "still one issue"
 # --- C: a 503/429 storm delays but loses nothing
 ctl '{"prefix":"/hook","statuses":[503,503,429,503],"retry_after":1}'
 ctl '{"prefix":"/slack","statuses":[429,429],"retry_after":1}'
-ctl '{"prefix":"/gh","statuses":[502,503]}'
+ctl '{"prefix":"/gh","statuses":[502,403],"retry_after":1}' # 403 + Retry-After: GitHub's secondary rate limit
 delta v3 "[$F_CRIT2]" '[]' | produce
 t0=$(date +%s.%N)
 run 2>"$T/c.log"
 t1=$(date +%s.%N)
 check "len(reqs('/hook'))==3 and len(reqs('/slack'))==3 and len(s['issues'])==2" "storm: every notification delivered once"
-check "sum(1 for r in s['requests'] if r['status'] in (429,502,503))==8" "storm: 8 refusals were retried"
+check "sum(1 for r in s['requests'] if r['status'] in (403,429,502,503))==8" "storm: 8 refusals were retried"
 echo "storm run: $(python3 -c "print(round($t1-$t0,1))") s (includes the 1.5 s idle exit; a floor under load)"
 
 # --- D: a sink down for good ends in the DLQ with the reason

@@ -10,7 +10,8 @@ It records every request and plays three services:
 Control (not recorded):
   POST /_ctl/fail   {"prefix": "/hook", "statuses": [503, 429], "retry_after": 1}
                     answers the next requests under prefix with these
-                    statuses, in order; {"prefix": ..., "always": 503} for good;
+                    statuses, in order (429 and 403 with Retry-After when
+                    retry_after is given); {"prefix": ..., "always": 503} for good;
                     {"prefix": ..., "clear": true} back to normal
   GET  /_state      {"requests": [...], "issues": {...}}
 
@@ -59,7 +60,8 @@ class Handler(BaseHTTPRequestHandler):
                 return f["always"], {}
             if f.get("statuses"):
                 code = f["statuses"].pop(0)
-                hdr = {"Retry-After": f["retry_after"]} if code == 429 and "retry_after" in f else {}
+                hdr = ({"Retry-After": f["retry_after"]}
+                       if code in (403, 429) and "retry_after" in f else {})
                 return code, hdr
         return None
 
