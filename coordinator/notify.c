@@ -150,7 +150,9 @@ static void add_rule(sf_nevent *ev, const char *name)
 
 static char *event_body(const sf_nsink *s, const sf_nevent *ev)
 {
-    return s->type == SF_NSINK_SLACK ? sf_nmsg_slack(ev) : sf_nmsg_webhook(ev);
+    if (s->type == SF_NSINK_SLACK)
+        return sf_nmsg_slack(ev);
+    return s->type == SF_NSINK_TEAMS ? sf_nmsg_teams(ev) : sf_nmsg_webhook(ev);
 }
 
 static int post_chat(sf_notify *n, const sf_nsink *s, const sf_nevent *ev, const char *body,
@@ -170,7 +172,10 @@ static int post_chat(sf_notify *n, const sf_nsink *s, const sf_nevent *ev, const
             hdrs[4] = hsig;
         }
     }
-    snprintf(shown, sizeof shown, "%s:%s", s->type == SF_NSINK_SLACK ? "slack" : "webhook",
+    snprintf(shown, sizeof shown, "%s:%s",
+             s->type == SF_NSINK_SLACK   ? "slack"
+             : s->type == SF_NSINK_TEAMS ? "teams"
+                                         : "webhook",
              s->name);
     sf_nreq r = {"POST", s->url, shown, hdrs, NULL, body, NULL};
     long st;

@@ -269,6 +269,65 @@ char *sf_nmsg_slack(const sf_nevent *ev)
     return dump_free(o);
 }
 
+static json_t *text_block(const char *text, int heading)
+{
+    json_t *t = json_pack("{s:s, s:s, s:b}", "type", "TextBlock", "text", text, "wrap", 1);
+    if (heading) {
+        json_object_set_new(t, "size", json_string("Medium"));
+        json_object_set_new(t, "weight", json_string("Bolder"));
+    }
+    return t;
+}
+
+static void finding_plain(sf_buf *b, json_t *f)
+{
+    json_t *cvss = json_object_get(f, "cvss");
+    sf_buf_printf(b, "%s %s", jstr(f, "id"), jstr(f, "severity") ? jstr(f, "severity") : "UNKNOWN");
+    if (json_is_number(cvss))
+        sf_buf_printf(b, " (CVSS %.1f)", json_number_value(cvss));
+    if (json_is_object(json_object_get(f, "kev")))
+        sf_buf_puts(b, " KEV");
+    sf_buf_printf(b, " in %s %s", jstr(f, "package") ? jstr(f, "package") : "?",
+                  jstr(f, "installed") ? jstr(f, "installed") : "?");
+    if (jstr(f, "fixed"))
+        sf_buf_printf(b, ", fixed in %s", jstr(f, "fixed"));
+    else
+        sf_buf_puts(b, ", no fix yet");
+}
+
+char *sf_nmsg_teams(const sf_nevent *ev)
+{
+    const sf_ndelta *d = ev->d;
+    const char *head = ev->removed ? "Vulnerability findings resolved" : "New vulnerability findings";
+    json_t *body = json_array();
+    json_array_append_new(body, text_block(head, 1));
+    json_array_append_new(body, json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]}", "type",
+                                          "FactSet", "facts", "title", "Image", "value",
+                                          first_ref(d), "title", "Digest", "value", d->digest,
+                                          "title", "DB", "value",
+                                          d->db_version ? d->db_version : "?"));
+    sf_buf b;
+    sf_buf_init(&b, 2900);
+    for (size_t i = 0; i < ev->n && i < SF_LIM_NOTIFY_CHAT_FINDINGS; i++) {
+        sf_buf_reset(&b);
+        finding_plain(&b, ev->f[i]);
+        json_array_append_new(body, text_block(b.data ? b.data : "", 0));
+    }
+    if (ev->n > SF_LIM_NOTIFY_CHAT_FINDINGS) {
+        sf_buf_reset(&b);
+        sf_buf_printf(&b, "and %zu more", ev->n - SF_LIM_NOTIFY_CHAT_FINDINGS);
+        json_array_append_new(body, text_block(b.data ? b.data : "", 0));
+    }
+    sf_buf_free(&b);
+    json_t *card = json_pack("{s:s, s:s, s:s, s:o}", "$schema",
+                             "http://adaptivecards.io/schemas/adaptive-card.json", "type",
+                             "AdaptiveCard", "version", "1.4", "body", body);
+    json_t *o = json_pack("{s:s, s:[{s:s, s:n, s:o}]}", "type", "message", "attachments",
+                          "contentType", "application/vnd.microsoft.card.adaptive", "contentUrl",
+                          "content", card);
+    return dump_free(o);
+}
+
 void sf_nmsg_issue_id(const char *digest, const char *advisory, char out[SF_NOTIFY_ID_LEN])
 {
     const char *parts[] = {"issue", digest, advisory};

@@ -58,6 +58,9 @@ char *sf_nmsg_webhook(const sf_nevent *ev);
 void sf_nmsg_signature(const char *key, const char *body, size_t len, char out[72]);
 /* Slack incoming-webhook body (text + blocks), malloc'd. */
 char *sf_nmsg_slack(const sf_nevent *ev);
+/* Microsoft Teams Workflows webhook body: a message with one Adaptive
+ * Card (1.4) attachment, malloc'd. */
+char *sf_nmsg_teams(const sf_nevent *ev);
 
 /* The image x advisory marker id of a GitHub issue. */
 void sf_nmsg_issue_id(const char *digest, const char *advisory, char out[SF_NOTIFY_ID_LEN]);

@@ -155,8 +155,11 @@ static int parse_sink(sf_nsink *s, const char *name, json_t *o, env_fn ge, sf_er
         s->type = SF_NSINK_SLACK;
     else if (type && !strcmp(type, "github"))
         s->type = SF_NSINK_GITHUB;
+    else if (type && !strcmp(type, "teams"))
+        s->type = SF_NSINK_TEAMS;
     else {
-        rc = sf_error_set(err, SF_ECONFIG, "%s.type: one of webhook, slack, github", where);
+        rc = sf_error_set(err, SF_ECONFIG, "%s.type: one of webhook, slack, teams, github",
+                          where);
         goto done;
     }
     if (s->type == SF_NSINK_GITHUB) {

@@ -2,7 +2,7 @@
  * notify_rules: scanfarm-notify's policy file (JSON, or YAML through
  * yaml2json): which findings are told to which sinks, and how grouped.
  *
- *   {"sinks": {"<name>": {"type": "webhook" | "slack" | "github", ...}},
+ *   {"sinks": {"<name>": {"type": "webhook" | "slack" | "teams" | "github", ...}},
  *    "rules": [{"name": ..., "severity": "HIGH", "fixable": true,
  *               "kev": true, "epss_min": 0.1, "registries": [globs],
  *               "repositories": [globs], "ecosystems": [globs],
@@ -27,13 +27,18 @@
 #include "base/err.h"
 #include "base/limits.h"
 
-typedef enum sf_nsink_type { SF_NSINK_WEBHOOK = 0, SF_NSINK_SLACK, SF_NSINK_GITHUB } sf_nsink_type;
+typedef enum sf_nsink_type {
+    SF_NSINK_WEBHOOK = 0,
+    SF_NSINK_SLACK,
+    SF_NSINK_GITHUB,
+    SF_NSINK_TEAMS /* Microsoft Teams Workflows webhook (Adaptive Card) */
+} sf_nsink_type;
 
 /* One configured sink. Secrets are resolved at load time and never printed. */
 typedef struct sf_nsink {
     char *name;
     sf_nsink_type type;
-    char *url;        /* webhook / slack: the POST target (secret) */
+    char *url;        /* webhook / slack / teams: the POST target (secret) */
     char *secret;     /* webhook: HMAC-SHA256 key (secret), NULL = unsigned */
     char *api;        /* github: API base, default https://api.github.com */
     char *repo;       /* github: "owner/name" */

@@ -24,6 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sf_nevent_id(&ev);
         free(sf_nmsg_webhook(&ev));
         free(sf_nmsg_slack(&ev));
+        free(sf_nmsg_teams(&ev));
         for (size_t i = 0; f && i < n; i++) {
             char id[SF_NOTIFY_ID_LEN];
             sf_nmsg_issue_id(d.digest, "x", id);

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # scanfarm-notify end to end on the real Kafka and Redis, against a local
-# receiver (tests/integration/notify/receiver.py) playing a webhook, Slack
-# and the GitHub Issues API:
-#   A. a new CRITICAL finding gives exactly one Slack message, one webhook
-#      call with a valid HMAC and one GitHub issue - even though the first
+# receiver (tests/integration/notify/receiver.py) playing a webhook, Slack,
+# a Teams Workflows webhook and the GitHub Issues API:
+#   A. a new CRITICAL finding gives exactly one Slack message, one Teams
+#      card, one webhook call with a valid HMAC and one GitHub issue - even
+#      though the first
 #      notifier is killed between the GitHub create and the Kafka commit
 #      (test hook) and a second one processes the same delta again;
 #   B. a delta removing the finding closes the issue with a comment;
@@ -45,18 +46,19 @@ PORT=$(cat "$T/port") BASE="http://127.0.0.1:$(cat "$T/port")"
 
 printf 'hmac-key-%s\n' "$ID" >"$T/hmac"
 printf '%s\n' "$BASE/slack" >"$T/slack_url"
-export NT_HOOK_URL="$BASE/hook" NT_GH_TOKEN=test-token
+export NT_HOOK_URL="$BASE/hook" NT_GH_TOKEN=test-token NT_TEAMS_URL="$BASE/teams"
 cat >"$T/policy.yaml" <<EOF
 sinks:
   hook: {type: webhook, url_env: NT_HOOK_URL, secret_file: $T/hmac}
   chat: {type: slack, url_file: $T/slack_url}
+  ms: {type: teams, url_env: NT_TEAMS_URL}
   gh: {type: github, api: "$BASE/gh", repo: acme/payments, token_env: NT_GH_TOKEN, label: scanfarm}
 rules:
   - name: critical-fixable
     severity: CRITICAL
     fixable: true
     registries: ["127.0.0.1:*"]
-    sinks: [chat, hook, gh]
+    sinks: [chat, hook, ms, gh]
     group: image
 EOF
 
@@ -80,7 +82,7 @@ ctl() { curl -fsS -X POST --data "$1" "$BASE/_ctl/fail" >/dev/null; }
 check() { # python expression over s (the receiver state); message
   state | python3 -c "import json,sys,hmac,hashlib
 s=json.load(sys.stdin)
-ok=lambda r: r['status']==200 or r['status']==201
+ok=lambda r: r['status'] in (200, 201, 202)
 reqs=lambda p,m='POST': [r for r in s['requests'] if r['path']==p and r['method']==m and ok(r)]
 key=open('$T/hmac').read().strip().encode()
 if not ($1): print('FAIL: $2'); print(json.dumps(s)[:3000]); sys.exit(1)
@@ -93,7 +95,8 @@ rc=0; SCANFARM_NOTIFY_TEST_CRASH=github-create run 2>"$T/a1.log" || rc=$?
 [[ $rc == 70 ]] || { echo "FAIL: the crash hook did not fire (rc=$rc)"; cat "$T/a1.log"; exit 1; }
 check "len(reqs('/gh/repos/acme/payments/issues'))==1" "first run created the issue, then died"
 run 2>"$T/a2.log"
-check "len(reqs('/slack'))==1 and len(reqs('/hook'))==1" "exactly one Slack message and one webhook call"
+check "len(reqs('/slack'))==1 and len(reqs('/hook'))==1 and len(reqs('/teams'))==1" "exactly one Slack message, one webhook call, one Teams card"
+check "json.loads(reqs('/teams')[0]['body'])['attachments'][0]['content']['type']=='AdaptiveCard'" "Teams: an Adaptive Card"
 check "len(s['issues'])==1 and len(reqs('/gh/repos/acme/payments/issues'))==1" "no second issue after the restart"
 check "any('labels=scanfarm' in r['query'] and 'state=all' in r['query'] for r in reqs('/gh/repos/acme/payments/issues','GET'))" "the restart found the issue by listing its label"
 check "all(r['headers']['x-scanfarm-signature']=='sha256='+hmac.new(key,r['body'].encode(),hashlib.sha256).hexdigest() for r in reqs('/hook'))" "webhook HMAC valid"

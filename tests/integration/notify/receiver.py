@@ -4,6 +4,7 @@
 It records every request and plays three services:
   POST /hook                      a generic webhook
   POST /slack                     a Slack incoming webhook (answers "ok")
+  POST /teams                     a Teams Workflows webhook (answers 202)
   /gh/repos/{owner}/{repo}/...    the GitHub Issues REST endpoints the
                                   notifier uses: create, get, list by label
                                   (state, per_page, page), comment, PATCH
@@ -90,6 +91,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(inj[0], {"message": "injected"}, inj[1])
             if url.path in ("/hook", "/slack"):
                 return self.reply(200, b"ok")
+            if url.path == "/teams":
+                return self.reply(202, b"")
             return self.github(method, url, raw)
 
     def github(self, method, url, raw):

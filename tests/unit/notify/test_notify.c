@@ -174,7 +174,7 @@ static void test_notify_rules__bad_input(void **state)
         {"{\"sinks\":{\"h\":{\"type\":\"webhook\",\"url_env\":\"GH_TOKEN\"}},\"rules\":[{"
          "\"sinks\":[\"h\"]}]}",
          SF_ECONFIG, "http(s) URL"},
-        {"{\"sinks\":{\"h\":{\"type\":\"teams\"}},\"rules\":[{\"sinks\":[\"h\"]}]}", SF_ECONFIG,
+        {"{\"sinks\":{\"h\":{\"type\":\"email\"}},\"rules\":[{\"sinks\":[\"h\"]}]}", SF_ECONFIG,
          "type"},
         {"{\"sinks\":{\"a:b\":{\"type\":\"slack\",\"url_env\":\"HOOK_URL\"}},\"rules\":[{"
          "\"sinks\":[\"a:b\"]}]}",
@@ -304,6 +304,23 @@ static void test_notify_msg__bodies(void **state)
     assert_non_null(strstr(line, "KEV"));
     assert_non_null(json_string_value(json_object_get(o, "text")));
     json_decref(o);
+    char *t = sf_nmsg_teams(&ev);
+    o = json_loads(t, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(o, "type")), "message");
+    json_t *att = json_array_get(json_object_get(o, "attachments"), 0);
+    assert_string_equal(json_string_value(json_object_get(att, "contentType")),
+                        "application/vnd.microsoft.card.adaptive");
+    assert_true(json_is_null(json_object_get(att, "contentUrl")));
+    json_t *card = json_object_get(att, "content");
+    assert_string_equal(json_string_value(json_object_get(card, "type")), "AdaptiveCard");
+    assert_string_equal(json_string_value(json_object_get(card, "version")), "1.4");
+    json_t *cb = json_object_get(card, "body");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(cb, 1), "type")),
+                        "FactSet");
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(cb, 2), "text")),
+                           "CVE-1 CRITICAL (CVSS 9.8) KEV in a<b>&c 1, fixed in 2"));
+    json_decref(o);
+    free(t);
     char iid[SF_NOTIFY_ID_LEN], marker[96];
     sf_nmsg_issue_id(d.digest, "CVE-1", iid);
     sf_nmsg_marker(iid, marker, sizeof marker);
