@@ -90,6 +90,21 @@ static int gh_get(sf_notify *n, const sf_nsink *s, long num, gh_issue *is, sf_er
     return rc ? sf_error_set(err, rc, "%s", ge.msg) : SF_OK;
 }
 
+/* 1 when body holds marker on a line of its own. Text from image data
+ * sits in code spans with newlines removed (notify_msg.c), so a package
+ * named like another issue's marker cannot make that issue found here. */
+static int has_marker(const char *body, const char *marker)
+{
+    size_t n = strlen(marker);
+    for (const char *p = body; (p = strstr(p, marker)) != NULL; p += n) {
+        int starts = p == body || p[-1] == '\n';
+        int ends = p[n] == '\0' || p[n] == '\n' || p[n] == '\r';
+        if (starts && ends)
+            return 1;
+    }
+    return 0;
+}
+
 /* Scan one listing page for the marker; *count = issues on the page. */
 static void page_find(const sf_buf *b, const char *marker, gh_issue *is, size_t *count)
 {
@@ -98,7 +113,7 @@ static void page_find(const sf_buf *b, const char *marker, gh_issue *is, size_t 
     *count = json_is_array(a) ? json_array_size(a) : 0;
     json_array_foreach(a, i, x) {
         const char *body = json_string_value(json_object_get(x, "body"));
-        if (!json_object_get(x, "pull_request") && body && strstr(body, marker)) {
+        if (!json_object_get(x, "pull_request") && body && has_marker(body, marker)) {
             issue_of(x, is);
             break;
         }

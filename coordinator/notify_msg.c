@@ -339,24 +339,47 @@ void sf_nmsg_marker(const char *id, char *out, size_t n)
     snprintf(out, n, "<!-- scanfarm:issue:%s -->", id);
 }
 
+/* Text from the delta as a Markdown code span: package names and
+ * versions come from image contents, and outside a code span an "@team"
+ * would notify people, "<!--" could hide or forge the marker and a "|"
+ * or newline would break the table. Backticks, pipes and control
+ * characters are replaced; "?" for absent values. */
+static void md_code(sf_buf *b, const char *s)
+{
+    sf_buf_puts(b, "`");
+    for (; s && *s; s++)
+        sf_buf_append(b, (*s == '`' || *s == '|' || (unsigned char)*s < 0x20) ? "'" : s, 1);
+    sf_buf_puts(b, s ? "`" : "?`");
+}
+
 static void issue_text(sf_buf *b, const sf_ndelta *d, json_t *f)
 {
     size_t i;
     json_t *r;
-    sf_buf_printf(b, "**%s** (%s) affects image `%s`.\n\n", jstr(f, "id"),
-                  jstr(f, "severity") ? jstr(f, "severity") : "UNKNOWN", d->digest);
-    sf_buf_printf(b, "| package | installed | fixed | ecosystem |\n|---|---|---|---|\n"
-                     "| %s | %s | %s | %s |\n\nReferences:\n",
-                  jstr(f, "package") ? jstr(f, "package") : "?",
-                  jstr(f, "installed") ? jstr(f, "installed") : "?",
-                  jstr(f, "fixed") ? jstr(f, "fixed") : "not fixed yet",
-                  jstr(f, "ecosystem") ? jstr(f, "ecosystem") : "?");
+    sf_buf_puts(b, "**");
+    md_code(b, jstr(f, "id"));
+    sf_buf_puts(b, "** (");
+    md_code(b, jstr(f, "severity") ? jstr(f, "severity") : "UNKNOWN");
+    sf_buf_printf(b, ") affects image `%s`.\n\n| package | installed | fixed | ecosystem |\n"
+                     "|---|---|---|---|\n| ",
+                  d->digest);
+    static const char *const cols[] = {"package", "installed", "fixed", "ecosystem"};
+    for (size_t c = 0; c < 4; c++) {
+        const char *v = jstr(f, cols[c]);
+        md_code(b, v ? v : c == 2 ? "not fixed yet" : "?");
+        sf_buf_puts(b, " | ");
+    }
+    sf_buf_puts(b, "\n\nReferences:\n");
     json_array_foreach(d->refs, i, r) {
         if (i >= SF_LIM_NOTIFY_CHAT_FINDINGS)
             break;
-        sf_buf_printf(b, "- `%s`\n", json_string_value(r));
+        sf_buf_puts(b, "- ");
+        md_code(b, json_string_value(r));
+        sf_buf_puts(b, "\n");
     }
-    sf_buf_printf(b, "\nVulnerability DB `%s`.\n", d->db_version ? d->db_version : "?");
+    sf_buf_puts(b, "\nVulnerability DB ");
+    md_code(b, d->db_version ? d->db_version : "?");
+    sf_buf_puts(b, ".\n");
 }
 
 char *sf_nmsg_issue_create(const sf_ndelta *d, json_t *f, const char *label, const char *id)
@@ -381,11 +404,13 @@ char *sf_nmsg_issue_comment(const sf_ndelta *d, json_t *f, int closing)
 {
     sf_buf b;
     sf_buf_init(&b, 0);
-    if (closing)
-        sf_buf_printf(&b, "Resolved: **%s** no longer affects `%s` (vulnerability DB `%s`). "
-                          "Closing.\n",
-                      jstr(f, "id"), d->digest, d->db_version ? d->db_version : "?");
-    else {
+    if (closing) {
+        sf_buf_puts(&b, "Resolved: ");
+        md_code(&b, jstr(f, "id"));
+        sf_buf_printf(&b, " no longer affects `%s` (vulnerability DB ", d->digest);
+        md_code(&b, d->db_version ? d->db_version : "?");
+        sf_buf_puts(&b, "). Closing.\n");
+    } else {
         sf_buf_puts(&b, "Found again; reopening.\n\n");
         issue_text(&b, d, f);
     }

@@ -326,7 +326,13 @@ static void test_notify_msg__bodies(void **state)
     sf_nmsg_marker(iid, marker, sizeof marker);
     char *ic = sf_nmsg_issue_create(&d, f[0], "scanfarm", iid);
     o = json_loads(ic, 0, NULL);
-    assert_non_null(strstr(json_string_value(json_object_get(o, "body")), marker));
+    const char *ib = json_string_value(json_object_get(o, "body"));
+    assert_non_null(strstr(ib, marker));
+    /* the marker sits on its own line, delta text inside code spans */
+    char mline[128];
+    snprintf(mline, sizeof mline, "\n%s\n", marker);
+    assert_non_null(strstr(ib, mline));
+    assert_non_null(strstr(ib, "| `a<b>&c` | `1` | `2` |"));
     assert_string_equal(json_string_value(json_array_get(json_object_get(o, "labels"), 0)),
                         "scanfarm");
     assert_non_null(strstr(json_string_value(json_object_get(o, "title")), "CVE-1"));
@@ -335,6 +341,27 @@ static void test_notify_msg__bodies(void **state)
     free(s);
     free(w1);
     free(w2);
+    sf_ndelta_clear(&d);
+}
+
+static void test_notify_msg__hostile_text_in_issue(void **state)
+{
+    (void)state;
+    const char *doc = "{\"schema\":\"scanfarm.findings/v1\",\"digest\":\"sha256:"
+                      "3ab3000000000000000000000000000000000000000000000000000000000000\","
+                      "\"added\":[{\"id\":\"CVE-1\",\"package\":\"x`|@team\\n"
+                      "<!-- scanfarm:issue:0 -->\"}]}";
+    sf_ndelta d;
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_ndelta_decode(&d, doc, strlen(doc), &e), SF_OK);
+    char *ic = sf_nmsg_issue_create(&d, json_array_get(d.added, 0), "l", "1");
+    json_t *o = json_loads(ic, 0, NULL);
+    const char *b = json_string_value(json_object_get(o, "body"));
+    /* no way out of the code span, no new line, no forged marker line */
+    assert_non_null(strstr(b, "`x''@team'<!-- scanfarm:issue:0 -->`"));
+    assert_null(strstr(b, "\n<!-- scanfarm:issue:0 -->"));
+    json_decref(o);
+    free(ic);
     sf_ndelta_clear(&d);
 }
 
@@ -408,6 +435,7 @@ int main(void)
         cmocka_unit_test(test_notify_rules__split_ref),
         cmocka_unit_test(test_notify_msg__signature),
         cmocka_unit_test(test_notify_msg__bodies),
+        cmocka_unit_test(test_notify_msg__hostile_text_in_issue),
         cmocka_unit_test(test_notify_msg__bad_delta),
         cmocka_unit_test(test_notify_cfg__load_and_doc),
     };
