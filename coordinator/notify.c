@@ -197,9 +197,10 @@ static int deliver(sf_notify *n, const sf_nsink *s, sf_nevent *ev, sf_error *err
     }
     sf_error se = SF_ERROR_INIT;
     char *body = NULL;
-    if (s->type == SF_NSINK_GITHUB) {
+    if (s->type == SF_NSINK_GITHUB || s->type == SF_NSINK_ADO) {
         for (size_t i = 0; i < ev->n && rc == SF_OK; i++)
-            rc = sf_notify_github(n, s, ev->d, ev->f[i], ev->removed, &se);
+            rc = s->type == SF_NSINK_ADO ? sf_notify_ado(n, s, ev->d, ev->f[i], ev->removed, &se)
+                                         : sf_notify_github(n, s, ev->d, ev->f[i], ev->removed, &se);
     } else {
         body = event_body(s, ev);
         rc = body ? post_chat(n, s, ev, body, &se) : sf_error_set(&se, SF_ENOMEM, "out of memory");
@@ -252,13 +253,14 @@ static int sink_list(sf_notify *n, size_t k, const sf_ndelta *d, json_t *list, i
     for (size_t i = 0; i < nf; i++) {
         json_t *f = json_array_get(list, i);
         int r = first_rule(n->o.rules, k, d, f);
-        if (r < 0 || (removed && s->type == SF_NSINK_GITHUB && also_added(d, f)))
+        int tracker = s->type == SF_NSINK_GITHUB || s->type == SF_NSINK_ADO;
+        if (r < 0 || (removed && tracker && also_added(d, f)))
             continue;
         if (group < 0)
             group = (int)n->o.rules->rules[r].group;
         add_rule(&ev, n->o.rules->rules[r].name);
         ev.f[ev.n++] = f;
-        if (group == SF_NGROUP_FINDING || s->type == SF_NSINK_GITHUB) {
+        if (group == SF_NGROUP_FINDING || tracker) {
             if ((rc = deliver(n, s, &ev, err)) != SF_OK)
                 break;
             ev.n = 0;

@@ -24,4 +24,8 @@ int sf_notify_mark(sf_notify *n, const char *sink, const char *id, sf_error *err
 int sf_notify_github(sf_notify *n, const sf_nsink *s, const sf_ndelta *d, json_t *f, int removed,
                      sf_error *err);
 
+/* The same for an Azure DevOps work item (notify_ado.c). */
+int sf_notify_ado(sf_notify *n, const sf_nsink *s, const sf_ndelta *d, json_t *f, int removed,
+                  sf_error *err);
+
 #endif

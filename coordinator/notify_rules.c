@@ -129,71 +129,90 @@ static int http_url_ok(const char *u)
     return u && (!strncmp(u, "https://", 8) || !strncmp(u, "http://", 7));
 }
 
+static int dup_default(char **v, const char *def)
+{
+    return *v || (*v = sf_strdup(def)) ? SF_OK : SF_ENOMEM;
+}
+
+/* The tracker sinks (GitHub issues, Azure DevOps work items). */
+static int parse_tracker(sf_nsink *s, json_t *o, const char *where, env_fn ge, sf_error *err)
+{
+    int ado = s->type == SF_NSINK_ADO, rc;
+    if ((rc = opt_str(o, "api", where, &s->api, err)) || (rc = opt_str(o, "label", where, &s->label, err)) ||
+        (rc = opt_str(o, ado ? "project" : "repo", where, &s->repo, err)) ||
+        (rc = secret(o, "token", where, ge, &s->token, err)))
+        return rc;
+    if (ado && ((rc = opt_str(o, "work_item_type", where, &s->wi_type, err)) ||
+                (rc = opt_str(o, "open_state", where, &s->open_state, err)) ||
+                (rc = opt_str(o, "closed_state", where, &s->closed_state, err)) ||
+                (rc = dup_default(&s->wi_type, "Bug")) || (rc = dup_default(&s->open_state, "New")) ||
+                (rc = dup_default(&s->closed_state, "Done"))))
+        return rc;
+    if ((!ado && (rc = dup_default(&s->api, "https://api.github.com"))) ||
+        (rc = dup_default(&s->label, "scanfarm")))
+        return rc;
+    /* Tags and labels end up in URLs, WIQL and JSON: keep them plain. */
+    if (strspn(s->label, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") !=
+        strlen(s->label))
+        return sf_error_set(err, SF_ECONFIG, "%s.label: only [A-Za-z0-9_.-]", where);
+    const char *sl = s->repo ? strchr(s->repo, '/') : NULL;
+    if (!ado && (!sl || sl == s->repo || !sl[1] || strchr(sl + 1, '/') || strpbrk(s->repo, "?#% ")))
+        return sf_error_set(err, SF_ECONFIG, "%s.repo: must be \"owner/name\"", where);
+    if (ado && (!s->repo || strpbrk(s->repo, "/?#%'\\")))
+        return sf_error_set(err, SF_ECONFIG, "%s.project: a project name is required", where);
+    if (!http_url_ok(s->api))
+        return sf_error_set(err, SF_ECONFIG, "%s.api: must be an http(s) URL%s", where,
+                            ado ? " (the organization, https://dev.azure.com/ORG)" : "");
+    if (!s->token)
+        return sf_error_set(err, SF_ECONFIG, "%s: token_env or token_file is required", where);
+    return SF_OK;
+}
+
+static const struct {
+    const char *name;
+    sf_nsink_type type;
+} SINK_TYPES[] = {{"webhook", SF_NSINK_WEBHOOK}, {"slack", SF_NSINK_SLACK},
+                  {"teams", SF_NSINK_TEAMS},     {"github", SF_NSINK_GITHUB},
+                  {"azure-devops", SF_NSINK_ADO}};
+
 static int parse_sink(sf_nsink *s, const char *name, json_t *o, env_fn ge, sf_error *err)
 {
-    static const char *const keys[] = {"type", "url_env", "url_file", "secret_env",
-                                       "secret_file", "token_env", "token_file", "api",
-                                       "repo", "label", "url", "secret", "token", NULL};
+    static const char *const keys[] = {
+        "type",    "url_env", "url_file",       "secret_env", "secret_file",  "token_env",
+        "token_file", "api",  "repo",           "label",      "url",          "secret",
+        "token",   "project", "work_item_type", "open_state", "closed_state", NULL};
     char where[96];
     snprintf(where, sizeof where, "sinks.%.64s", name);
     if (!json_is_object(o))
         return sf_error_set(err, SF_ECONFIG, "%s: must be an object", where);
     /* The name is part of Redis keys and metric labels. */
-    if (!*name || strlen(name) > 64 || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen(name))
+    if (!*name || strlen(name) > 64 ||
+        strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") !=
+            strlen(name))
         return sf_error_set(err, SF_ECONFIG, "%s: a sink name is 1-64 of [A-Za-z0-9_.-]", where);
     int rc = check_keys(o, keys, where, err);
-    char *type = NULL;
     if (rc == SF_OK && !(s->name = sf_strdup(name)))
         rc = SF_ENOMEM;
-    if (rc == SF_OK)
-        rc = opt_str(o, "type", where, &type, err);
     if (rc != SF_OK)
-        goto done;
-    if (type && !strcmp(type, "webhook"))
-        s->type = SF_NSINK_WEBHOOK;
-    else if (type && !strcmp(type, "slack"))
-        s->type = SF_NSINK_SLACK;
-    else if (type && !strcmp(type, "github"))
-        s->type = SF_NSINK_GITHUB;
-    else if (type && !strcmp(type, "teams"))
-        s->type = SF_NSINK_TEAMS;
-    else {
-        rc = sf_error_set(err, SF_ECONFIG, "%s.type: one of webhook, slack, teams, github",
-                          where);
-        goto done;
-    }
-    if (s->type == SF_NSINK_GITHUB) {
-        if ((rc = opt_str(o, "api", where, &s->api, err)) || (rc = opt_str(o, "repo", where, &s->repo, err)) ||
-            (rc = opt_str(o, "label", where, &s->label, err)) ||
-            (rc = secret(o, "token", where, ge, &s->token, err)))
-            goto done;
-        if (!s->api && !(s->api = sf_strdup("https://api.github.com"))) {
-            rc = SF_ENOMEM;
-            goto done;
-        }
-        if (!s->label && !(s->label = sf_strdup("scanfarm"))) {
-            rc = SF_ENOMEM;
-            goto done;
-        }
-        const char *sl = s->repo ? strchr(s->repo, '/') : NULL;
-        if (!sl || sl == s->repo || !sl[1] || strchr(sl + 1, '/') || strpbrk(s->repo, "?#% "))
-            rc = sf_error_set(err, SF_ECONFIG, "%s.repo: must be \"owner/name\"", where);
-        else if (!http_url_ok(s->api))
-            rc = sf_error_set(err, SF_ECONFIG, "%s.api: must be an http(s) URL", where);
-        else if (!s->token)
-            rc = sf_error_set(err, SF_ECONFIG, "%s: token_env or token_file is required", where);
-        goto done;
-    }
+        return rc;
+    const char *type = json_string_value(json_object_get(o, "type"));
+    size_t t = 0, nt = sizeof SINK_TYPES / sizeof SINK_TYPES[0];
+    while (type && t < nt && strcmp(SINK_TYPES[t].name, type))
+        t++;
+    if (!type || t == nt)
+        return sf_error_set(err, SF_ECONFIG,
+                            "%s.type: one of webhook, slack, teams, github, azure-devops", where);
+    s->type = SINK_TYPES[t].type;
+    if (s->type == SF_NSINK_GITHUB || s->type == SF_NSINK_ADO)
+        return parse_tracker(s, o, where, ge, err);
     if ((rc = secret(o, "url", where, ge, &s->url, err)) != SF_OK)
-        goto done;
+        return rc;
     if (s->type == SF_NSINK_WEBHOOK && (rc = secret(o, "secret", where, ge, &s->secret, err)))
-        goto done;
+        return rc;
     if (!http_url_ok(s->url))
-        rc = sf_error_set(err, SF_ECONFIG, "%s: url_env or url_file must give an http(s) URL",
-                          where);
-done:
-    free(type);
-    return rc;
+        return sf_error_set(err, SF_ECONFIG, "%s: url_env or url_file must give an http(s) URL",
+                            where);
+    return SF_OK;
 }
 
 static int parse_globs(json_t *r, const char *key, const char *where, sf_nglobs *g, sf_error *err)
@@ -422,6 +441,9 @@ static void sink_clear(sf_nsink *s)
     free(s->api);
     free(s->repo);
     free(s->label);
+    free(s->wi_type);
+    free(s->open_state);
+    free(s->closed_state);
 }
 
 void sf_nrules_free(sf_nrules *r)

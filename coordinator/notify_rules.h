@@ -2,7 +2,8 @@
  * notify_rules: scanfarm-notify's policy file (JSON, or YAML through
  * yaml2json): which findings are told to which sinks, and how grouped.
  *
- *   {"sinks": {"<name>": {"type": "webhook" | "slack" | "teams" | "github", ...}},
+ *   {"sinks": {"<name>": {"type": "webhook" | "slack" | "teams" | "github" |
+ *                                  "azure-devops", ...}},
  *    "rules": [{"name": ..., "severity": "HIGH", "fixable": true,
  *               "kev": true, "epss_min": 0.1, "registries": [globs],
  *               "repositories": [globs], "ecosystems": [globs],
@@ -31,7 +32,8 @@ typedef enum sf_nsink_type {
     SF_NSINK_WEBHOOK = 0,
     SF_NSINK_SLACK,
     SF_NSINK_GITHUB,
-    SF_NSINK_TEAMS /* Microsoft Teams Workflows webhook (Adaptive Card) */
+    SF_NSINK_TEAMS, /* Microsoft Teams Workflows webhook (Adaptive Card) */
+    SF_NSINK_ADO    /* Azure DevOps work items */
 } sf_nsink_type;
 
 /* One configured sink. Secrets are resolved at load time and never printed. */
@@ -40,10 +42,14 @@ typedef struct sf_nsink {
     sf_nsink_type type;
     char *url;        /* webhook / slack / teams: the POST target (secret) */
     char *secret;     /* webhook: HMAC-SHA256 key (secret), NULL = unsigned */
-    char *api;        /* github: API base, default https://api.github.com */
-    char *repo;       /* github: "owner/name" */
-    char *token;      /* github: token (secret) */
-    char *label;      /* github: label on every issue, default "scanfarm" */
+    char *api;        /* github: API base, default https://api.github.com;
+                       * azure-devops: the organization URL (required) */
+    char *repo;       /* github: "owner/name"; azure-devops: the project */
+    char *token;      /* github token / azure-devops PAT (secret) */
+    char *label;      /* github label / azure-devops tag, default "scanfarm" */
+    char *wi_type;    /* azure-devops: work item type, default "Bug" */
+    char *open_state; /* azure-devops: state of a reopened item, default "New" */
+    char *closed_state; /* azure-devops: state of a resolved item, default "Done" */
 } sf_nsink;
 
 typedef enum sf_ngroup { SF_NGROUP_FINDING = 0, SF_NGROUP_IMAGE } sf_ngroup;

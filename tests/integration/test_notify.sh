@@ -7,7 +7,8 @@
 #      though the first
 #      notifier is killed between the GitHub create and the Kafka commit
 #      (test hook) and a second one processes the same delta again;
-#   B. a delta removing the finding closes the issue with a comment;
+#   B. a delta removing the finding closes the issue with a comment (and the
+#      Azure DevOps work item, also opened once across a crash);
 #   C. a 503/429 storm (with Retry-After, and GitHub's 403 + Retry-After)
 #      delays delivery but loses nothing;
 #   D. a sink down for good ends in scanfarm.notify.dlq with the reason,
@@ -46,19 +47,20 @@ PORT=$(cat "$T/port") BASE="http://127.0.0.1:$(cat "$T/port")"
 
 printf 'hmac-key-%s\n' "$ID" >"$T/hmac"
 printf '%s\n' "$BASE/slack" >"$T/slack_url"
-export NT_HOOK_URL="$BASE/hook" NT_GH_TOKEN=test-token NT_TEAMS_URL="$BASE/teams"
+export NT_HOOK_URL="$BASE/hook" NT_GH_TOKEN=test-token NT_TEAMS_URL="$BASE/teams" NT_ADO_PAT=test-pat
 cat >"$T/policy.yaml" <<EOF
 sinks:
   hook: {type: webhook, url_env: NT_HOOK_URL, secret_file: $T/hmac}
   chat: {type: slack, url_file: $T/slack_url}
   ms: {type: teams, url_env: NT_TEAMS_URL}
+  ado: {type: azure-devops, api: "$BASE/ado", project: payments, token_env: NT_ADO_PAT}
   gh: {type: github, api: "$BASE/gh", repo: acme/payments, token_env: NT_GH_TOKEN, label: scanfarm}
 rules:
   - name: critical-fixable
     severity: CRITICAL
     fixable: true
     registries: ["127.0.0.1:*"]
-    sinks: [chat, hook, ms, gh]
+    sinks: [chat, hook, ms, ado, gh]
     group: image
 EOF
 
@@ -89,11 +91,16 @@ if not ($1): print('FAIL: $2'); print(json.dumps(s)[:3000]); sys.exit(1)
 print('ok: $2')"
 }
 
-# --- A: one of each, through a crash between the GitHub create and the commit
+# --- A: one of each, through a crash after the Azure DevOps create, then one
+# after the GitHub create (each before anything is remembered or committed)
 delta v1 "[$F_CRIT,$F_LOW]" '[]' | produce
+rc=0; SCANFARM_NOTIFY_TEST_CRASH=ado-create run 2>"$T/a0.log" || rc=$?
+[[ $rc == 70 ]] || { echo "FAIL: the ado crash hook did not fire (rc=$rc)"; cat "$T/a0.log"; exit 1; }
+check "len(s['items'])==1 and not s['issues']" "first run created the work item, then died"
 rc=0; SCANFARM_NOTIFY_TEST_CRASH=github-create run 2>"$T/a1.log" || rc=$?
 [[ $rc == 70 ]] || { echo "FAIL: the crash hook did not fire (rc=$rc)"; cat "$T/a1.log"; exit 1; }
-check "len(reqs('/gh/repos/acme/payments/issues'))==1" "first run created the issue, then died"
+check "len(reqs('/gh/repos/acme/payments/issues'))==1" "second run created the issue, then died"
+check "len(s['items'])==1 and any(r['path'].endswith('/wiql') for r in s['requests'])" "no second work item: found again by its tag (WIQL)"
 run 2>"$T/a2.log"
 check "len(reqs('/slack'))==1 and len(reqs('/hook'))==1 and len(reqs('/teams'))==1" "exactly one Slack message, one webhook call, one Teams card"
 check "json.loads(reqs('/teams')[0]['body'])['attachments'][0]['content']['type']=='AdaptiveCard'" "Teams: an Adaptive Card"
@@ -102,13 +109,14 @@ check "any('labels=scanfarm' in r['query'] and 'state=all' in r['query'] for r i
 check "all(r['headers']['x-scanfarm-signature']=='sha256='+hmac.new(key,r['body'].encode(),hashlib.sha256).hexdigest() for r in reqs('/hook'))" "webhook HMAC valid"
 check "json.loads(reqs('/hook')[0]['body'])['schema']=='scanfarm.notification/v1' and [f['id'] for f in json.loads(reqs('/hook')[0]['body'])['findings']]==['CVE-2026-0001']" "webhook body: v1, only the CRITICAL finding"
 check "'blocks' in json.loads(reqs('/slack')[0]['body']) and 'scanfarm:issue:' in s['issues']['1']['body']" "Slack blocks; issue marker"
-grep -q "test-token\|hmac-key\|/slack" "$T/a1.log" "$T/a2.log" && { echo "FAIL: a secret in the logs"; exit 1; }
+grep -q "test-token\|test-pat\|hmac-key\|/slack" "$T/a0.log" "$T/a1.log" "$T/a2.log" && { echo "FAIL: a secret in the logs"; exit 1; }
 grep -q "deduplicated\|sent" "$T/a2.log" || true
 
 # --- B: the finding disappears: comment + close
 delta v2 '[]' "[$F_CRIT]" | produce
 run 2>"$T/b.log"
 check "s['issues']['1']['state']=='closed' and len(s['comments'].get('1',[]))==1 and 'Resolved' in s['comments']['1'][0]" "issue closed with a comment"
+check "s['items']['1']['fields']['System.State']=='Done' and len(s['items']['1']['history'])==1 and 'Resolved' in s['items']['1']['history'][0]" "work item closed (Done) with a history comment"
 check "len(s['issues'])==1" "still one issue"
 
 # --- C: a 503/429 storm delays but loses nothing
@@ -139,7 +147,7 @@ assert e["payload"]["findings"][0]["id"] == "CVE-2026-0003", e
 assert "/hook" not in e["reason"], e  # the secret URL is not in the reason
 print("ok: DLQ entry with the reason:", e["reason"])
 PY
-check "len(s['issues'])==3 and len(reqs('/slack'))==4" "the other sinks still got it"
+check "len(s['issues'])==3 and len(s['items'])==3 and len(reqs('/slack'))==4" "the other sinks still got it"
 n=$(state | python3 -c "import json,sys; print(sum(1 for r in json.load(sys.stdin)['requests'] if r['path']=='/hook'))")
 run --exit-idle-ms 500 2>"$T/d2.log"
 n2=$(state | python3 -c "import json,sys; print(sum(1 for r in json.load(sys.stdin)['requests'] if r['path']=='/hook'))")

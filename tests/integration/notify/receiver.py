@@ -5,6 +5,8 @@ It records every request and plays three services:
   POST /hook                      a generic webhook
   POST /slack                     a Slack incoming webhook (answers "ok")
   POST /teams                     a Teams Workflows webhook (answers 202)
+  /ado/{project}/_apis/wit/...    Azure DevOps work items: wiql, create
+                                  ($type, JSON Patch), get, update (JSON Patch)
   /gh/repos/{owner}/{repo}/...    the GitHub Issues REST endpoints the
                                   notifier uses: create, get, list by label
                                   (state, per_page, page), comment, PATCH
@@ -28,6 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 LOCK = threading.Lock()
 REQUESTS = []          # every recorded request
 ISSUES = {}            # number -> issue
+ITEMS = {}             # Azure DevOps work item id -> {"id", "fields", "history"}
 COMMENTS = {}          # number -> [bodies]
 FAIL = {}              # prefix -> {"statuses": [...], "retry_after": n, "always": code}
 
@@ -80,7 +83,7 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/_state":
             with LOCK:
                 return self.reply(200, {"requests": REQUESTS, "issues": ISSUES,
-                                        "comments": COMMENTS})
+                                        "comments": COMMENTS, "items": ITEMS})
         with LOCK:
             inj = self.injected(url.path)
             REQUESTS.append({"method": method, "path": url.path, "query": url.query,
@@ -93,7 +96,46 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(200, b"ok")
             if url.path == "/teams":
                 return self.reply(202, b"")
+            if url.path.startswith("/ado/"):
+                return self.ado(method, url, raw)
             return self.github(method, url, raw)
+
+    def ado(self, method, url, raw):
+        import base64
+        if self.headers.get("Authorization") != "Basic " + base64.b64encode(b":test-pat").decode():
+            return self.reply(401, {"message": "unauthorized"})
+        if "api-version=7.1" not in url.query:
+            return self.reply(400, {"message": "api-version missing"})
+        p = url.path
+        if re.fullmatch(r"/ado/[^/]+/_apis/wit/wiql", p) and method == "POST":
+            tag = re.search(r"CONTAINS '([^']+)'", json.loads(raw)["query"]).group(1)
+            hits = [{"id": i} for i, w in sorted(ITEMS.items())
+                    if tag in [t.strip() for t in w["fields"]["System.Tags"].split(";")]]
+            return self.reply(200, {"queryType": "flat", "workItems": hits})
+        patch = self.headers.get("Content-Type") == "application/json-patch+json"
+        m = re.fullmatch(r"/ado/[^/]+/_apis/wit/workitems/\$([^/]+)", p)
+        if m and method == "POST":
+            if not patch:
+                return self.reply(415, {"message": "json-patch expected"})
+            n = len(ITEMS) + 1
+            f = {op["path"][len("/fields/"):]: op["value"] for op in json.loads(raw)}
+            f.setdefault("System.State", "New")
+            ITEMS[n] = {"id": n, "type": m.group(1), "fields": f, "history": []}
+            return self.reply(200, ITEMS[n])
+        m = re.fullmatch(r"/ado/[^/]+/_apis/wit/workitems/(\d+)", p)
+        if not m or int(m.group(1)) not in ITEMS:
+            return self.reply(404, {"message": "not found"})
+        w = ITEMS[int(m.group(1))]
+        if method == "PATCH":
+            if not patch:
+                return self.reply(415, {"message": "json-patch expected"})
+            for op in json.loads(raw):
+                k = op["path"][len("/fields/"):]
+                if k == "System.History":
+                    w["history"].append(op["value"])
+                else:
+                    w["fields"][k] = op["value"]
+        return self.reply(200, w)
 
     def github(self, method, url, raw):
         m = re.fullmatch(r"/gh/repos/([^/]+)/([^/]+)/issues(?:/(\d+))?(/comments)?", url.path)

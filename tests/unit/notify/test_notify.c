@@ -194,6 +194,18 @@ static void test_notify_rules__bad_input(void **state)
          "\"sinks\":[\"h\"]}]}",
          SF_ECONFIG, "cannot open"},
         {"{\"rules\":[], \"rules\":[]}", SF_ECONFIG, "duplicate"},
+        {"{\"sinks\":{\"a\":{\"type\":\"azure-devops\",\"project\":\"p\",\"token_env\":"
+         "\"GH_TOKEN\"}},\"rules\":[{\"sinks\":[\"a\"]}]}",
+         SF_ECONFIG, "dev.azure.com"},
+        {"{\"sinks\":{\"a\":{\"type\":\"azure-devops\",\"api\":\"https://dev.azure.com/o\","
+         "\"token_env\":\"GH_TOKEN\"}},\"rules\":[{\"sinks\":[\"a\"]}]}",
+         SF_ECONFIG, "project"},
+        {"{\"sinks\":{\"a\":{\"type\":\"azure-devops\",\"api\":\"https://dev.azure.com/o\","
+         "\"project\":\"it's\",\"token_env\":\"GH_TOKEN\"}},\"rules\":[{\"sinks\":[\"a\"]}]}",
+         SF_ECONFIG, "project"},
+        {"{\"sinks\":{\"g\":{\"type\":\"github\",\"repo\":\"a/b\",\"label\":\"x y\","
+         "\"token_env\":\"GH_TOKEN\"}},\"rules\":[{\"sinks\":[\"g\"]}]}",
+         SF_ECONFIG, "label"},
         {"{\"sinks\":{\"h\":{\"type\":\"webhook\",\"url_env\":\"HOOK_URL\"}},\"rules\":[{"
          "\"sinks\":[\"h\"]}], \"extra\":1}",
          SF_ECONFIG, "unknown key"},

@@ -161,6 +161,24 @@ static void test_notify_handle__two_rules_one_sink(void **state)
     run_free(&r);
 }
 
+static void test_notify_handle__azure_devops_dry_run(void **state)
+{
+    (void)state;
+    run r = {0};
+    handle("{\"sinks\":{\"ado\":{\"type\":\"azure-devops\",\"api\":\"https://dev.azure.com/"
+           "acme\",\"project\":\"Pay Ments\",\"work_item_type\":\"User Story\",\"token_env\":"
+           "\"X\"}},\"rules\":[{\"sinks\":[\"ado\"]}]}",
+           DELTA("[\"reg.io/team/api:1\"]", "[" F("CVE-1", "CRITICAL", "\"2\"") "]", "[]"), &r);
+    /* JSON Patch to the work item type's URL, names percent-encoded */
+    assert_non_null(strstr(r.out, "DRY-RUN POST https://dev.azure.com/acme/Pay%20Ments/_apis/wit/"
+                                  "workitems/$User%20Story?api-version=7.1\n[{\"op\":\"add\","
+                                  "\"path\":\"/fields/System.Title\""));
+    assert_non_null(strstr(r.out, "\"path\":\"/fields/System.Tags\",\"value\":\"scanfarm; "
+                                  "scanfarm-"));
+    assert_non_null(strstr(r.out, "\"path\":\"/fields/System.Description\",\"value\":\"<pre>"));
+    run_free(&r);
+}
+
 static void test_notify_handle__malformed_to_dlq(void **state)
 {
     (void)state;
@@ -184,6 +202,7 @@ int main(void)
         cmocka_unit_test(test_notify_handle__group_finding_and_refs),
         cmocka_unit_test(test_notify_handle__removed),
         cmocka_unit_test(test_notify_handle__two_rules_one_sink),
+        cmocka_unit_test(test_notify_handle__azure_devops_dry_run),
         cmocka_unit_test(test_notify_handle__malformed_to_dlq),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
