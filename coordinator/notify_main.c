@@ -175,6 +175,17 @@ static int open_services(services *s, const sf_notifycfg *c, sf_error *e)
     return rc;
 }
 
+/* One line per sink with its counters, when the notifier stops. */
+static void log_totals(sf_notify *n, const sf_nrules *r)
+{
+    for (size_t i = 0; n && r && i < r->nsinks; i++) {
+        const char *k = r->sinks[i].name;
+        SF_INFO("notify", "totals|sink=%s sent=%.0f failed=%.0f deduplicated=%.0f", k,
+                sf_notify_count(n, k, "sent"), sf_notify_count(n, k, "failed"),
+                sf_notify_count(n, k, "deduplicated"));
+    }
+}
+
 static void close_services(services *s)
 {
     sf_httpd_stop(s->httpd);
@@ -220,6 +231,7 @@ int main(int argc, char **argv)
         no.dlq = s.dlq;
         if (sf_notify_new(&n, &no, &e) == SF_OK)
             ex = c.from ? run_file(n, c.from) : run_kafka(n, &c);
+        log_totals(n, s.rules);
     }
     if (e.code)
         fprintf(stderr, "scanfarm-notify: %s\n", e.msg);

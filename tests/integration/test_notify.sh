@@ -110,7 +110,14 @@ check "all(r['headers']['x-scanfarm-signature']=='sha256='+hmac.new(key,r['body'
 check "json.loads(reqs('/hook')[0]['body'])['schema']=='scanfarm.notification/v1' and [f['id'] for f in json.loads(reqs('/hook')[0]['body'])['findings']]==['CVE-2026-0001']" "webhook body: v1, only the CRITICAL finding"
 check "'blocks' in json.loads(reqs('/slack')[0]['body']) and 'scanfarm:issue:' in s['issues']['1']['body']" "Slack blocks; issue marker"
 grep -q "test-token\|test-pat\|hmac-key\|/slack" "$T/a0.log" "$T/a1.log" "$T/a2.log" && { echo "FAIL: a secret in the logs"; exit 1; }
-grep -q "deduplicated\|sent" "$T/a2.log" || true
+# the last restart re-read the delta: the chat sinks and the work item were
+# deduplicated (per-sink metrics), the GitHub issue found by its marker
+grep -q '"totals" sink=hook sent=0 failed=0 deduplicated=1' "$T/a2.log" &&
+  grep -q '"totals" sink=chat sent=0 failed=0 deduplicated=1' "$T/a2.log" &&
+  grep -q '"totals" sink=ado sent=0 failed=0 deduplicated=1' "$T/a2.log" &&
+  grep -q '"totals" sink=gh sent=1 failed=0 deduplicated=0' "$T/a2.log" ||
+  { echo "FAIL: per-sink counters of the restart"; grep totals "$T/a2.log"; exit 1; }
+echo "ok: the restart counted deduplicated per sink"
 
 # --- B: the finding disappears: comment + close
 delta v2 '[]' "[$F_CRIT]" | produce
