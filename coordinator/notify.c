@@ -62,6 +62,32 @@ int sf_notify_mark(sf_notify *n, const char *sink, const char *id, sf_error *err
     return rc ? rc : sf_kv_set(n->o.kv, key, key, "1", 1, n->o.dedup_ttl_ms, err);
 }
 
+int sf_notify_issue_get(sf_notify *n, const char *sink, const char *id, long *num, sf_error *err)
+{
+    char key[SF_KEY_MAX];
+    sf_buf v;
+    int found = 0, rc;
+    *num = 0;
+    if (!n->o.kv)
+        return SF_OK;
+    sf_buf_init(&v, 32);
+    if ((rc = sf_keys_notify(key, n->o.prefix, "issue", sink, id, err)) == SF_OK)
+        rc = sf_kv_get(n->o.kv, key, key, &v, &found, err);
+    *num = found && v.data ? strtol(v.data, NULL, 10) : 0;
+    sf_buf_free(&v);
+    return rc;
+}
+
+int sf_notify_issue_put(sf_notify *n, const char *sink, const char *id, long num, sf_error *err)
+{
+    char key[SF_KEY_MAX], v[32];
+    if (!n->o.kv)
+        return SF_OK;
+    int rc = sf_keys_notify(key, n->o.prefix, "issue", sink, id, err);
+    snprintf(v, sizeof v, "%ld", num);
+    return rc ? rc : sf_kv_set(n->o.kv, key, key, v, strlen(v), 0, err);
+}
+
 static void now_rfc3339(char *out, size_t n)
 {
     time_t t = time(NULL);

@@ -97,32 +97,6 @@ static int ado_wiql(sf_notify *n, const sf_nsink *s, const char *tag, long *foun
     return rc;
 }
 
-static int cache_get(sf_notify *n, const sf_nsink *s, const char *id, long *num, sf_error *err)
-{
-    char key[SF_KEY_MAX];
-    sf_buf v;
-    int found = 0, rc;
-    *num = 0;
-    if (!n->o.kv)
-        return SF_OK;
-    sf_buf_init(&v, 32);
-    if ((rc = sf_keys_notify(key, n->o.prefix, "issue", s->name, id, err)) == SF_OK)
-        rc = sf_kv_get(n->o.kv, key, key, &v, &found, err);
-    *num = found && v.data ? strtol(v.data, NULL, 10) : 0;
-    sf_buf_free(&v);
-    return rc;
-}
-
-static int cache_put(sf_notify *n, const sf_nsink *s, const char *id, long num, sf_error *err)
-{
-    char key[SF_KEY_MAX], v[32];
-    if (!n->o.kv)
-        return SF_OK;
-    int rc = sf_keys_notify(key, n->o.prefix, "issue", s->name, id, err);
-    snprintf(v, sizeof v, "%ld", num);
-    return rc ? rc : sf_kv_set(n->o.kv, key, key, v, strlen(v), 0, err);
-}
-
 static json_t *patch_op(const char *field, const char *value)
 {
     char path[96];
@@ -190,7 +164,7 @@ static int ado_create(sf_notify *n, const sf_nsink *s, const sf_ndelta *d, json_
     }
     if (!wid)
         return sf_error_set(err, SF_EPARSE, "azure-devops: create answered without an id");
-    return cache_put(n, s, id, wid, err);
+    return sf_notify_issue_put(n, s->name, id, wid, err);
 }
 
 static int ado_transition(sf_notify *n, const sf_nsink *s, const sf_ndelta *d, json_t *f,
@@ -224,13 +198,13 @@ int sf_notify_ado(sf_notify *n, const sf_nsink *s, const sf_ndelta *d, json_t *f
     if (sf_nsend_dry(n->o.send))
         return removed ? SF_OK : ado_create(n, s, d, f, id, tag, err);
     long cached = 0, wid = 0;
-    int open = 1, rc = cache_get(n, s, id, &cached, err);
+    int open = 1, rc = sf_notify_issue_get(n, s->name, id, &cached, err);
     if (rc == SF_OK && cached)
         rc = ado_state(n, s, cached, &wid, &open, err);
     if (rc == SF_OK && !wid && (rc = ado_wiql(n, s, tag, &wid, err)) == SF_OK && wid) {
         long again = 0;
         if ((rc = ado_state(n, s, wid, &again, &open, err)) == SF_OK)
-            rc = cache_put(n, s, id, wid, err);
+            rc = sf_notify_issue_put(n, s->name, id, wid, err);
     }
     if (rc != SF_OK)
         return rc;

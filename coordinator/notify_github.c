@@ -146,39 +146,20 @@ static int gh_list_find(sf_notify *n, const sf_nsink *s, const char *marker, gh_
     return rc;
 }
 
-static int cache_issue(sf_notify *n, const sf_nsink *s, const char *id, long num, sf_error *err)
-{
-    char key[SF_KEY_MAX], v[32];
-    if (!n->o.kv)
-        return SF_OK;
-    int rc = sf_keys_notify(key, n->o.prefix, "issue", s->name, id, err);
-    snprintf(v, sizeof v, "%ld", num);
-    return rc ? rc : sf_kv_set(n->o.kv, key, key, v, strlen(v), 0, err);
-}
-
 static int gh_find(sf_notify *n, const sf_nsink *s, const char *id, gh_issue *is, sf_error *err)
 {
-    char key[SF_KEY_MAX], marker[96];
+    char marker[96];
+    long num = 0;
     is->number = 0;
-    if (n->o.kv) {
-        sf_buf v;
-        int found = 0, rc = sf_keys_notify(key, n->o.prefix, "issue", s->name, id, err);
-        sf_buf_init(&v, 32);
-        if (rc == SF_OK)
-            rc = sf_kv_get(n->o.kv, key, key, &v, &found, err);
-        long num = found && v.data ? strtol(v.data, NULL, 10) : 0;
-        sf_buf_free(&v);
-        if (rc != SF_OK)
-            return rc;
-        if (num > 0 && (rc = gh_get(n, s, num, is, err)) != SF_OK)
-            return rc;
-        if (is->number)
-            return SF_OK;
-    }
+    int rc = sf_notify_issue_get(n, s->name, id, &num, err);
+    if (rc == SF_OK && num > 0)
+        rc = gh_get(n, s, num, is, err);
+    if (rc != SF_OK || is->number)
+        return rc;
     sf_nmsg_marker(id, marker, sizeof marker);
-    int rc = gh_list_find(n, s, marker, is, err);
+    rc = gh_list_find(n, s, marker, is, err);
     if (rc == SF_OK && is->number)
-        rc = cache_issue(n, s, id, is->number, err);
+        rc = sf_notify_issue_put(n, s->name, id, is->number, err);
     return rc;
 }
 
@@ -214,7 +195,7 @@ static int gh_create(sf_notify *n, const sf_nsink *s, const sf_ndelta *d, json_t
     crash_hook();
     if (!is.number)
         return sf_error_set(err, SF_EPARSE, "github: create answered without an issue number");
-    return cache_issue(n, s, id, is.number, err);
+    return sf_notify_issue_put(n, s->name, id, is.number, err);
 }
 
 /* Comment, then PATCH the state. */

@@ -14,6 +14,10 @@ struct sf_notify {
 int sf_notify_seen(sf_notify *n, const char *sink, const char *id, int *seen, sf_error *err);
 /* Remember that sink acknowledged id. */
 int sf_notify_mark(sf_notify *n, const char *sink, const char *id, sf_error *err);
+/* The tracker item number cached for marker id (0 = none; always 0
+ * without Redis), and storing it. */
+int sf_notify_issue_get(sf_notify *n, const char *sink, const char *id, long *num, sf_error *err);
+int sf_notify_issue_put(sf_notify *n, const char *sink, const char *id, long num, sf_error *err);
 
 /*
  * Bring the GitHub issue of (delta's image, finding's advisory) in line:
