@@ -220,4 +220,24 @@
 #define SF_LIM_SUPP_RULES 100000
 #define SF_LIM_IGNORE_LINE 4096
 
+/* scanfarm-notify's rule file (coordinator/notify_rules.c): a real policy
+ * holds a handful of rules and sinks; 256 rules x 64 globs keeps matching
+ * one finding against every rule well under a millisecond, and a 1 MiB
+ * file is far beyond any hand-written policy. */
+#define SF_LIM_NOTIFY_FILE_BYTES (1u << 20)
+#define SF_LIM_NOTIFY_RULES 256
+#define SF_LIM_NOTIFY_SINKS 64
+#define SF_LIM_NOTIFY_GLOBS 64
+#define SF_LIM_NOTIFY_SINKS_PER_RULE 16
+
+/* Findings quoted in one notification: Slack allows 50 blocks per
+ * message and a section's text up to 3000 characters; 20 findings stay
+ * readable in chat, the rest are counted ("and 37 more"). The webhook
+ * body carries up to 500 (an image with more is summarised the same way). */
+#define SF_LIM_NOTIFY_CHAT_FINDINGS 20
+#define SF_LIM_NOTIFY_HOOK_FINDINGS 500
+
+/* A secret read from a file (token, webhook URL, HMAC key). */
+#define SF_LIM_NOTIFY_SECRET_BYTES 4096
+
 #endif

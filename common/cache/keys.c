@@ -149,6 +149,29 @@ int sf_keys_running_pods(char out[SF_KEY_MAX], const char *prefix, const char *c
     return SF_OK;
 }
 
+/* ==== Notifier keys (owner: coordinator/notify*.c) ==== */
+
+/* <prefix>:notify:<kind>:<sink>:<id>; kind a fixed word, sink a
+ * configured name and id a hex hash (both checked as key parts). */
+int sf_keys_notify(char out[SF_KEY_MAX], const char *prefix, const char *kind, const char *sink,
+                   const char *id, sf_error *err)
+{
+    int rc = sf_keys_check_prefix(prefix, err);
+    if (rc == SF_OK && strcmp(kind, "sent") && strcmp(kind, "issue"))
+        rc = sf_error_set(err, SF_EINVAL, "bad notifier key kind");
+    if (rc == SF_OK)
+        rc = part_ok(sink, "sink name", err);
+    if (rc == SF_OK)
+        rc = part_ok(id, "notification id", err);
+    int n = rc == SF_OK ? snprintf(out, SF_KEY_MAX, "%s:notify:%s:%s:%s", prefix, kind, sink, id)
+                        : -1;
+    if (n < 0 || n >= SF_KEY_MAX) {
+        out[0] = '\0';
+        return rc != SF_OK ? rc : sf_error_set(err, SF_EINTERNAL, "cache key too long");
+    }
+    return SF_OK;
+}
+
 /* ==== Aggregator keys (owner: coordinator/agg.c; keep this section last) ==== */
 
 /* Fixed words only ([a-z]), never user data. */

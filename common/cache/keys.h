@@ -73,6 +73,15 @@ int sf_keys_running_pods(char out[SF_KEY_MAX], const char *prefix, const char *c
 /* SF_OK when s may name a cluster in a key. */
 int sf_keys_check_cluster(const char *s, sf_error *err);
 
+/* ==== Notifier keys (owner: coordinator/notify*.c) ====
+ *   <prefix>:notify:sent:<sink>:<id>   STRING  a notification <id> (hex)
+ *                                              was acknowledged by <sink>
+ *   <prefix>:notify:issue:<sink>:<id>  STRING  the GitHub issue number of
+ *                                              image x advisory <id>
+ * Sharded by the key itself. sink: [A-Za-z0-9_.-]+ (part rules). */
+int sf_keys_notify(char out[SF_KEY_MAX], const char *prefix, const char *kind, const char *sink,
+                   const char *id, sf_error *err);
+
 /* ==== Aggregator keys (owner: coordinator/agg.c; keep this section last) ====
  *
  * The fleet view lives on ONE Redis node: the node that owns the shard key

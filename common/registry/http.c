@@ -717,6 +717,8 @@ static int exchange(sf_http *h, const sf_http_req *req, const char *method, cons
             free(a);
         }
     }
+    for (size_t i = 0; req->headers && req->headers[i]; i++)
+        hdrs = curl_slist_append(hdrs, req->headers[i]);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_SHARE, h->share);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -747,8 +749,13 @@ static int exchange(sf_http *h, const sf_http_req *req, const char *method, cons
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     netgate_apply(c, &g);
-    if (strcmp(method, "HEAD") == 0)
+    if (strcmp(method, "HEAD") == 0) {
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    } else if (strcmp(method, "GET") != 0) {
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->send ? (const char *)req->send : "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->send_len);
+    }
     CURLcode cc = curl_easy_perform(c);
     /* Do not leave the Authorization header list referenced by the handle. */
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);

@@ -75,7 +75,7 @@ typedef struct sf_http_resp {
 } sf_http_resp;
 
 typedef struct sf_http_req {
-    const char *method;        /* "GET" or "HEAD" */
+    const char *method;        /* "GET", "HEAD", or one sending `send` (POST, PATCH) */
     const char *url;           /* absolute http(s) URL */
     const char *accept;        /* Accept value or NULL */
     const char *authorization; /* full Authorization value or NULL; never logged */
@@ -85,6 +85,10 @@ typedef struct sf_http_req {
     int no_retry;              /* 1: one attempt only */
     int sized;                 /* 1: size is the body's declared size */
     uint64_t size;             /* a longer body (or Content-Length) is SF_EDIGEST */
+    /* Added for scanfarm-notify (coordinator/notify_send.c): */
+    const char *const *headers; /* extra "Name: value" lines, NULL-terminated; never logged */
+    const void *send;          /* request body of any other method (POST, PATCH) */
+    size_t send_len;
 } sf_http_req;
 
 /* Fill opts with the defaults (8 conns, 5 retries, 10 s connect, 30 s

@@ -1,0 +1,80 @@
+/*
+ * notify_msg: what scanfarm-notify reads and what it sends, without any
+ * I/O. It decodes a `scanfarm.findings/v1` delta (untrusted: it comes off
+ * Kafka) and builds the bodies of the sinks: the versioned
+ * `scanfarm.notification/v1` webhook document and its HMAC signature,
+ * Slack Block Kit messages, and GitHub issue titles and bodies with their
+ * hidden marker. docs/notifications.md describes every shape.
+ *
+ * Bodies are deterministic (no clock in them): a redelivered delta gives
+ * byte-identical bodies, ids and signatures.
+ */
+#ifndef SF_NOTIFY_MSG_H
+#define SF_NOTIFY_MSG_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "base/err.h"
+
+#define SF_NOTIFICATION_SCHEMA "scanfarm.notification/v1"
+#define SF_NOTIFY_DLQ_SCHEMA "scanfarm.notify.dlq/v1"
+/* Notification ids and issue markers: 32 hex digits of a SHA-256. */
+#define SF_NOTIFY_ID_LEN 33
+
+/* A decoded delta: doc owns everything, the rest is borrowed from it. */
+typedef struct sf_ndelta {
+    json_t *doc;
+    const char *digest, *db_version, *previous_db_version, *run_id, *produced_at;
+    json_t *refs;    /* array of strings */
+    json_t *added;   /* array of finding objects, each with a string "id" */
+    json_t *removed;
+} sf_ndelta;
+
+/* Decode one message. SF_EPARSE with a reason for anything that is not a
+ * well-formed delta (wrong schema, missing digest, a finding without id). */
+int sf_ndelta_decode(sf_ndelta *d, const char *text, size_t len, sf_error *err);
+void sf_ndelta_clear(sf_ndelta *d);
+
+/* One notification: findings (borrowed objects of the delta) for one sink. */
+typedef struct sf_nevent {
+    const sf_ndelta *d;
+    const char *sink;
+    int removed;          /* 0 = findings.added, 1 = findings.removed */
+    json_t **f;           /* findings */
+    size_t n;
+    const char *rules[8]; /* names of the rules that selected them */
+    size_t nrules;
+    char id[SF_NOTIFY_ID_LEN]; /* filled by sf_nevent_id */
+} sf_nevent;
+
+/* ev->id = hash(sink, event kind, digest, db version, each finding's id,
+ * package and installed version). */
+void sf_nevent_id(sf_nevent *ev);
+
+/* Webhook body (scanfarm.notification/v1), compact JSON, malloc'd. */
+char *sf_nmsg_webhook(const sf_nevent *ev);
+/* "sha256=<hex>" of HMAC-SHA256(key, body) into out (72 bytes). */
+void sf_nmsg_signature(const char *key, const char *body, size_t len, char out[72]);
+/* Slack incoming-webhook body (text + blocks), malloc'd. */
+char *sf_nmsg_slack(const sf_nevent *ev);
+/* Microsoft Teams Workflows webhook body: a message with one Adaptive
+ * Card (1.4) attachment, malloc'd. */
+char *sf_nmsg_teams(const sf_nevent *ev);
+
+/* The image x advisory marker id of a GitHub issue. */
+void sf_nmsg_issue_id(const char *digest, const char *advisory, char out[SF_NOTIFY_ID_LEN]);
+/* The hidden marker line "<!-- scanfarm:issue:<id> -->" into out. */
+void sf_nmsg_marker(const char *id, char *out, size_t n);
+/* Body of POST /repos/{owner}/{repo}/issues for finding f of delta d
+ * ({"title","body","labels":[label]}), malloc'd. */
+char *sf_nmsg_issue_create(const sf_ndelta *d, json_t *f, const char *label, const char *id);
+/* {"body": text} for a comment, malloc'd. */
+char *sf_nmsg_issue_comment(const sf_ndelta *d, json_t *f, int reopened_or_closed);
+
+/* The DLQ entry of a failed notification (payload: the body that could
+ * not be delivered, or NULL), malloc'd. */
+char *sf_nmsg_dlq(const char *sink, const char *event_id, const char *digest, int code,
+                  const char *reason, const char *payload, const char *at);
+
+#endif
