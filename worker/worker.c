@@ -14,6 +14,7 @@
 #include "cache/keys.h"
 
 #include "analyze/inventory.h"
+#include "base/limits.h"
 #include "base/log.h"
 #include "wint.h"
 
@@ -161,10 +162,14 @@ static int open_kafka(struct sf_worker *w, sf_error *err)
     int rc = sf_kprod_new(&w->prod, &po, err);
     if (rc != SF_OK)
         return rc;
-    /* In flight = being scanned + queued + awaiting delivery reports. */
+    /* In flight = being scanned + queued + awaiting delivery reports:
+     * deep enough that scan threads never wait for a fetch. */
+    long inflight = w->cfg->concurrency * SF_LIM_WORKER_IN_FLIGHT_PER_THREAD;
+    if (inflight > SF_LIM_WORKER_IN_FLIGHT)
+        inflight = SF_LIM_WORKER_IN_FLIGHT;
     sf_kcons_opts co = {.brokers = w->cfg->kafka, .group = w->cfg->group,
                         .topic = w->cfg->jobs_topic, .client_id = w->cfg->client_id,
-                        .max_in_flight = (int)w->cfg->concurrency * 2,
+                        .max_in_flight = (int)inflight,
                         .session_timeout_ms = (int)w->cfg->session_timeout_ms};
     return sf_kcons_new(&w->cons, &co, err);
 }

@@ -351,9 +351,15 @@ static sf_kmsg *copy_msg(const rd_kafka_message_t *rm)
 int sf_kcons_poll(sf_kcons *c, int timeout_ms, sf_kmsg **out, sf_error *err)
 {
     *out = NULL;
-    int full = sf_kcons_in_flight(c) >= c->max_in_flight;
-    if (full != c->paused)
-        set_paused(c, full);
+    /* Hysteresis: in librdkafka 2.x a pause discards the partition's
+     * prefetched messages, which are fetched again only after resume, so
+     * resume at half the bound, while the local queue still covers that
+     * refetch, rather than pausing and resuming on every job. */
+    int n = sf_kcons_in_flight(c);
+    if (!c->paused && n >= c->max_in_flight)
+        set_paused(c, 1);
+    else if (c->paused && n <= c->max_in_flight / 2)
+        set_paused(c, 0);
     rd_kafka_message_t *rm = rd_kafka_consumer_poll(c->rk, timeout_ms);
     if (!rm)
         return SF_OK;

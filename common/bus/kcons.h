@@ -9,8 +9,9 @@
  * finished, and never skips one. Auto-commit is off.
  *
  * Backpressure: with max_in_flight messages out, every assigned partition
- * is paused (the group heartbeat continues, so no rebalance); below it,
- * they resume. Rebalances commit what is finished before partitions are
+ * is paused (the group heartbeat continues, so no rebalance); they resume
+ * once at most max_in_flight / 2 are out (a pause drops what librdkafka
+ * had prefetched, so pausing often costs a refetch each time). Rebalances commit what is finished before partitions are
  * given up; messages still out from a revoked partition are forgotten
  * (their done() is ignored) and will be redelivered to the new owner.
  *
