@@ -157,8 +157,11 @@ static int open_cache(struct sf_worker *w, sf_error *err)
 
 static int open_kafka(struct sf_worker *w, sf_error *err)
 {
+    /* A job is finished only by its results' delivery reports: serve them
+     * as they arrive, not on the consumer loop's 100 ms cycle. (linger
+     * stays 5 ms: 1 ms measured no faster and sends more requests.) */
     sf_kprod_opts po = {.brokers = w->cfg->kafka, .client_id = w->cfg->client_id,
-                        .on_delivery = on_delivery, .on_delivery_ctx = w};
+                        .on_delivery = on_delivery, .on_delivery_ctx = w, .poll_thread = 1};
     int rc = sf_kprod_new(&w->prod, &po, err);
     if (rc != SF_OK)
         return rc;
@@ -295,8 +298,7 @@ static int drain(struct sf_worker *w)
     uint64_t deadline = sf_w_now_ms() + (uint64_t)w->cfg->grace * 1000u;
     while ((atomic_load(&w->idle_threads) < w->nslots || sf_kcons_in_flight(w->cons) > 0) &&
            sf_w_now_ms() < deadline) {
-        sf_kprod_poll(w->prod);
-        sleep_ms(20);
+        sleep_ms(20); /* delivery reports arrive on the producer's thread */
     }
     int clean = atomic_load(&w->idle_threads) == w->nslots && sf_kcons_in_flight(w->cons) == 0;
     if (!clean)
@@ -325,7 +327,7 @@ int sf_worker_run(sf_worker *w, sf_error *err)
             else
                 sf_kcons_release(w->cons, m);
         }
-        sf_kprod_poll(w->prod);
+        /* Delivery reports are served by the producer's own thread. */
         /* After a fatal producer error every publish fails: taking more
          * jobs would only fail them and hold their partitions. Stop, hand
          * back what is queued, and exit non-zero so the supervisor starts
