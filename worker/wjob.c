@@ -260,8 +260,10 @@ static void shortcut_version(struct sf_worker *w, const sf_job *job, char *out, 
 
 /* A cached result re-stamped for this job: its run id and refs; every
  * layer counts as a cache hit. Decoded and encoded by msg_result, so the
- * shortcut's output is the same document a scan would give. */
-static char *restamp(const char *cached, const sf_job *job)
+ * shortcut's output is the same document a scan would give. *digest gets
+ * the result's manifest digest (its message key), so the output need not
+ * be parsed again for it. */
+static char *restamp(const char *cached, const sf_job *job, char **digest)
 {
     sf_result r;
     sf_buf out;
@@ -277,7 +279,8 @@ static char *restamp(const char *cached, const sf_job *job)
         free(r.layers[i].cache);
         r.layers[i].cache = sf_strdup("hit");
     }
-    if (set_refs(&r, job) == SF_OK && sf_result_encode(&r, &out, NULL) == SF_OK)
+    if (set_refs(&r, job) == SF_OK && sf_result_encode(&r, &out, NULL) == SF_OK &&
+        (*digest = sf_strdup(r.digest ? r.digest : job->digest)) != NULL)
         s = sf_buf_steal(&out, NULL);
 done:
     sf_result_clear(&r);
@@ -297,22 +300,21 @@ static int try_shortcut(struct sf_worker *w, wjob *j, const char *ver)
         return 0;
     }
     /* Re-stamp everything first: all or nothing. */
-    char **out = calloc(n, sizeof *out);
+    char **out = calloc(n, sizeof *out), **dg = calloc(n, sizeof *dg);
     size_t k = 0;
-    for (; out && k < n && (out[k] = restamp(res[k], &j->job)); k++) {
+    for (; out && dg && k < n && (out[k] = restamp(res[k], &j->job, &dg[k])); k++) {
     }
-    int ok = out && k == n;
+    int ok = out && dg && k == n;
     for (size_t i = 0; ok && i < n; i++) {
-        json_error_t je;
-        json_t *d = json_loads(out[i], 0, &je);
-        const char *dg = json_string_value(json_object_get(d, "digest"));
-        publish(w, j, w->cfg->results_topic, dg ? dg : j->job.digest, out[i], strlen(out[i]));
-        json_decref(d);
+        publish(w, j, w->cfg->results_topic, dg[i], out[i], strlen(out[i]));
         j->nresults++;
     }
-    for (size_t i = 0; out && i < n; i++)
+    for (size_t i = 0; out && dg && i < n; i++) {
         free(out[i]);
+        free(dg[i]);
+    }
     free(out);
+    free(dg);
     sf_lcache_results_free(res, n);
     if (ok)
         j->outcome = "shortcut";
