@@ -173,6 +173,8 @@ static int open_kafka(struct sf_worker *w, sf_error *err)
     sf_kcons_opts co = {.brokers = w->cfg->kafka, .group = w->cfg->group,
                         .topic = w->cfg->jobs_topic, .client_id = w->cfg->client_id,
                         .max_in_flight = (int)inflight,
+                        /* one commit request per 200 ms, not one per job */
+                        .commit_interval_ms = 200,
                         .session_timeout_ms = (int)w->cfg->session_timeout_ms};
     return sf_kcons_new(&w->cons, &co, err);
 }

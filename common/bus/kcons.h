@@ -38,6 +38,11 @@ typedef struct sf_kcons_opts {
     int max_poll_interval_ms;   /* 0 = 300000 */
     const char *offset_reset;   /* where a new group starts: NULL = "earliest" */
     int close_timeout_ms;       /* bound on close()'s final commit + group leave (0 = 10000) */
+    /* 0: commit a partition's frontier (async) as soon as it moves, from
+     * done(). > 0: poll() commits every frontier that moved, in one async
+     * request, at most this often (and a revoke commits what is left
+     * first): one request per interval instead of one per message. */
+    int commit_interval_ms;
     const char *const *extra;   /* more "key=value" librdkafka properties, NULL-terminated */
 } sf_kcons_opts;
 
@@ -63,7 +68,8 @@ int sf_kcons_new(sf_kcons **out, const sf_kcons_opts *opts, sf_error *err);
 int sf_kcons_poll(sf_kcons *c, int timeout_ms, sf_kmsg **out, sf_error *err);
 
 /* The message's outcome is durable: mark its offset finished, commit the
- * partition's contiguous frontier (async), free m. */
+ * partition's contiguous frontier (async; with commit_interval_ms, by a
+ * later poll()), free m. */
 void sf_kcons_done(sf_kcons *c, sf_kmsg *m);
 /* Give m back unfinished (shutdown): its offset will not be committed,
  * so it is redelivered. Frees m. */
