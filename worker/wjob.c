@@ -479,12 +479,24 @@ static void gate_leave(struct sf_worker *w, int excl)
     pthread_mutex_unlock(&w->gmu);
 }
 
+/* The shortcut, tried before the attempt records: answering from the
+ * cached results runs no scanner, so it cannot be what killed a worker,
+ * and a warm job then costs one Redis read and one delete instead of
+ * reading, writing and deleting the records around it. */
+static int shortcut(struct sf_worker *w, wjob *j)
+{
+    char ver[512];
+    shortcut_version(w, &j->job, ver, sizeof ver);
+    if (!try_shortcut(w, j, ver))
+        return 0;
+    record_end(w, j, atomic_load(&j->failed) == 0); /* forget earlier deaths, as a scan does */
+    return 1;
+}
+
 static void scan_job(struct sf_worker *w, wjob *j)
 {
     char ver[512];
     shortcut_version(w, &j->job, ver, sizeof ver);
-    if (try_shortcut(w, j, ver))
-        return;
     jmemo jm = {w, j};
     sf_layer_memo memo = {&jm, jmemo_get};
     sf_error e = SF_ERROR_INIT;
@@ -522,7 +534,7 @@ void sf_w_process(struct sf_worker *w, wslot *slot, wjob *j)
         char reason[SF_ERRMSG_MAX + 32];
         snprintf(reason, sizeof reason, "malformed job: %s", j->decode_err);
         to_dlq(w, j, reason, 0);
-    } else {
+    } else if (!shortcut(w, j)) {
         arec a;
         inspect_attempts(w, j, &a);
         long long deaths = a.iso + (a.shr > 0 ? 1 : 0);
