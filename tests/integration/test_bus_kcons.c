@@ -57,18 +57,11 @@ static int take(sf_kcons *c, int *seen, int *count)
     return 1;
 }
 
-static void test_bus_kcons__paused_consumer_resumes_after_rebalance(void **state)
+/* Produce messages "from".."to-1" (keys key-<i>) to topic and wait for them. */
+static void produce_range(sf_kprod *p, const char *topic, int from, int to)
 {
-    (void)state;
-    char topic[96], group[128];
-    snprintf(topic, sizeof topic, "kcons-itest-%ld-%d", (long)time(NULL), (int)getpid());
-    snprintf(group, sizeof group, "%s.group", topic);
     sf_error e = SF_ERROR_INIT;
-    sf_kprod *p = NULL;
-    sf_kprod_opts po = {.brokers = kafka_addr()};
-    assert_int_equal(sf_kprod_new(&p, &po, &e), SF_OK);
-    assert_int_equal(sf_kprod_create_topic(p, topic, NPARTS, 1, 10000, &e), SF_OK);
-    for (int i = 0; i < NMSGS; i++) {
+    for (int i = from; i < to; i++) {
         char key[32], val[16];
         snprintf(key, sizeof key, "key-%d", i);
         snprintf(val, sizeof val, "%d", i);
@@ -76,6 +69,29 @@ static void test_bus_kcons__paused_consumer_resumes_after_rebalance(void **state
                          SF_OK);
     }
     assert_int_equal(sf_kprod_flush(p, 30000, &e), SF_OK);
+}
+
+/* A producer and a new topic named after prefix (unique per run). */
+static sf_kprod *new_topic(const char *prefix, int nparts, char *topic, size_t tcap, char *group,
+                           size_t gcap)
+{
+    sf_error e = SF_ERROR_INIT;
+    sf_kprod *p = NULL;
+    snprintf(topic, tcap, "%s-%ld-%d", prefix, (long)time(NULL), (int)getpid());
+    snprintf(group, gcap, "%s.group", topic);
+    sf_kprod_opts po = {.brokers = kafka_addr()};
+    assert_int_equal(sf_kprod_new(&p, &po, &e), SF_OK);
+    assert_int_equal(sf_kprod_create_topic(p, topic, nparts, 1, 10000, &e), SF_OK);
+    return p;
+}
+
+static void test_bus_kcons__paused_consumer_resumes_after_rebalance(void **state)
+{
+    (void)state;
+    char topic[96], group[128];
+    sf_error e = SF_ERROR_INIT;
+    sf_kprod *p = new_topic("kcons-itest", NPARTS, topic, sizeof topic, group, sizeof group);
+    produce_range(p, topic, 0, NMSGS);
 
     sf_kcons_opts o = {.brokers = kafka_addr(), .group = group, .topic = topic,
                        .max_in_flight = 1, .session_timeout_ms = 6000};
@@ -168,21 +184,9 @@ static void test_bus_kcons__batched_commit_flushed_on_revoke(void **state)
 {
     (void)state;
     char topic[96], group[128];
-    snprintf(topic, sizeof topic, "kcons-btest-%ld-%d", (long)time(NULL), (int)getpid());
-    snprintf(group, sizeof group, "%s.group", topic);
     sf_error e = SF_ERROR_INIT;
-    sf_kprod *p = NULL;
-    sf_kprod_opts po = {.brokers = kafka_addr()};
-    assert_int_equal(sf_kprod_new(&p, &po, &e), SF_OK);
-    assert_int_equal(sf_kprod_create_topic(p, topic, 2, 1, 10000, &e), SF_OK);
-    for (int i = 0; i < NMSGS; i++) {
-        char key[32], val[16];
-        snprintf(key, sizeof key, "key-%d", i);
-        snprintf(val, sizeof val, "%d", i);
-        assert_int_equal(sf_kprod_produce(p, topic, key, strlen(key), val, strlen(val), NULL, &e),
-                         SF_OK);
-    }
-    assert_int_equal(sf_kprod_flush(p, 30000, &e), SF_OK);
+    sf_kprod *p = new_topic("kcons-btest", 2, topic, sizeof topic, group, sizeof group);
+    produce_range(p, topic, 0, NMSGS);
 
     sf_kcons_opts o = {.brokers = kafka_addr(), .group = group, .topic = topic,
                        .max_in_flight = 1000, .session_timeout_ms = 6000,
@@ -198,14 +202,7 @@ static void test_bus_kcons__batched_commit_flushed_on_revoke(void **state)
     assert_int_equal(sf_kcons_new(&b, &o, &e), SF_OK);
     int stale = 0, fresh_a = 0, fresh_b = 0;
     poll_both(a, b, 8000, NMSGS, &stale, &fresh_a, &fresh_b);
-    for (int i = NMSGS; i < NMSGS + 20; i++) {
-        char key[32], val[16];
-        snprintf(key, sizeof key, "key-%d", i);
-        snprintf(val, sizeof val, "%d", i);
-        assert_int_equal(sf_kprod_produce(p, topic, key, strlen(key), val, strlen(val), NULL, &e),
-                         SF_OK);
-    }
-    assert_int_equal(sf_kprod_flush(p, 30000, &e), SF_OK);
+    produce_range(p, topic, NMSGS, NMSGS + 20);
     poll_both(a, b, 4000, NMSGS, &stale, &fresh_a, &fresh_b);
     fprintf(stderr, "kcons batched: %d finished messages redelivered, fresh A %d B %d\n", stale,
             fresh_a, fresh_b);
