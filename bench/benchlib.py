@@ -10,6 +10,8 @@ Subcommands:
            CPU seconds, peak RSS (VmHWM) as JSON.
   getrate  the registry's raw manifest GET rate over a repo:tag list.
   blobs    download the fleet's unique layer blobs (for the floors).
+  reglog   count the registry's requests for the fleet in its access log
+           from a byte offset (the requests of one phase), by kind.
   phase    compute one phase's figures from collect/jobs/metrics files.
   correct  compare a run's results with the fleet's ground truth.
   plot     SVG of images/s against worker count (no dependencies).
@@ -193,6 +195,30 @@ def cmd_blobs(a):
     print(json.dumps({"unique_layers": len(layers), "compressed_bytes": total}))
 
 
+def cmd_reglog(a):
+    """Requests under /v2/<prefix>/ logged since byte a.offset of the access log."""
+    kinds, n = {}, 0
+    needle = f"/v2/{a.prefix}/".encode()
+    if a.log and os.path.exists(a.log):
+        with open(a.log, "rb") as f:
+            f.seek(a.offset)
+            for line in f:
+                q = line.find(b'"')
+                if q < 0 or needle not in line:
+                    continue
+                req = line[q + 1:].split(b" ", 2)
+                if len(req) < 2:
+                    continue
+                path = req[1].split(b"?")[0]
+                what = "manifests" if b"/manifests/" in path else "blobs" if b"/blobs/" in path else \
+                    "tags" if path.endswith(b"/tags/list") else "other"
+                k = req[0].decode(errors="replace") + " " + what
+                kinds[k] = kinds.get(k, 0) + 1
+                n += 1
+    json.dump({"requests": n if a.log else None, "by_kind": kinds, "log": a.log or None},
+              open(a.out, "w"))
+
+
 def pct(xs, p):
     if not xs:
         return None
@@ -265,6 +291,12 @@ def cmd_phase(a):
         "peak_rss_mb_per_worker": [round(w["rss_peak"] / 2**20, 1) for w in after],
         "cpu_s_per_image": round(cpu / len(res), 4) if res else None,
     }
+    if a.reglog and os.path.exists(a.reglog):
+        rl = json.load(open(a.reglog))
+        if rl.get("requests") is not None:
+            out["registry"] = {"requests": rl["requests"], "by_kind": rl["by_kind"],
+                               "per_image": round(rl["requests"] / len(res), 2) if res else None,
+                               "req_per_s": round(rl["requests"] / secs, 1)}
     json.dump(out, open(a.out, "w"), indent=1)
     print(json.dumps(out))
 
@@ -416,6 +448,13 @@ def cmd_table(a):
     g = b["manifest_get"]
     print(f"    manifest GET {g['req_per_s']:.0f} req/s ({g['threads']} conns)   "
           f"cold images/s as share of it: {d['cold']['images_per_s'] / g['req_per_s'] * 100:.2f}%")
+    for name in ("cold", "warm"):
+        r = (d.get(name) or {}).get("registry")
+        if r:
+            share = d.get("registry_share_of_raw_rate", {}).get(name)
+            print(f"    registry during {name}: {r['requests']} requests, {r['per_image']} per image, "
+                  f"{r['req_per_s']:.0f} req/s = {share * 100 if share is not None else 0:.1f}% of the raw "
+                  f"manifest GET rate  ({', '.join(f'{k} {v}' for k, v in sorted(r['by_kind'].items()))})")
     c = d["correctness"]
     print(f"\n  correctness (cold): planted+reference findings {c['findings_expected']}: found {c['found']}, "
           f"missed {c['missed']}, extra {c['extra']}; planted packages found {c['planted_packages_found']}, "
@@ -459,10 +498,15 @@ def main():
     p = sp.add_parser("blobs")
     for k in ("--registry", "--results", "--dir"):
         p.add_argument(k, required=True)
+    p = sp.add_parser("reglog")
+    p.add_argument("--log")
+    p.add_argument("--offset", type=int, default=0)
+    for k in ("--prefix", "--out"):
+        p.add_argument(k, required=True)
     p = sp.add_parser("phase")
     for k in ("--results", "--out", "--run"):
         p.add_argument(k, required=True)
-    for k in ("--jobs", "--before", "--after", "--sizes"):
+    for k in ("--jobs", "--before", "--after", "--sizes", "--reglog"):
         p.add_argument(k)
     p.add_argument("--start-ms", type=int, required=True)
     p.add_argument("--expect", type=int, required=True)

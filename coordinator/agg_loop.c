@@ -115,6 +115,10 @@ static int open_cons(sf_kcons **c, const sf_agg_loop_opts *o, const char *topic,
         .topic = topic,
         .client_id = "scanfarm-agg",
         .max_in_flight = 64,
+        /* One commit request per 200 ms, not one per result: catching up
+         * on a backlog, per-result commits queued by the thousand, and a
+         * close behind them timed out (seen with a 10k-result backlog). */
+        .commit_interval_ms = 200,
     };
     return sf_kcons_new(c, &ko, err);
 }

@@ -263,8 +263,10 @@ static void shortcut_version(struct sf_worker *w, const sf_job *job, char *out, 
 
 /* A cached result re-stamped for this job: its run id and refs; every
  * layer counts as a cache hit. Decoded and encoded by msg_result, so the
- * shortcut's output is the same document a scan would give. */
-static char *restamp(const char *cached, const sf_job *job)
+ * shortcut's output is the same document a scan would give. *digest gets
+ * the result's manifest digest (its message key), so the output need not
+ * be parsed again for it. */
+static char *restamp(const char *cached, const sf_job *job, char **digest)
 {
     sf_result r;
     sf_buf out;
@@ -280,7 +282,8 @@ static char *restamp(const char *cached, const sf_job *job)
         free(r.layers[i].cache);
         r.layers[i].cache = sf_strdup("hit");
     }
-    if (set_refs(&r, job) == SF_OK && sf_result_encode(&r, &out, NULL) == SF_OK)
+    if (set_refs(&r, job) == SF_OK && sf_result_encode(&r, &out, NULL) == SF_OK &&
+        (*digest = sf_strdup(r.digest ? r.digest : job->digest)) != NULL)
         s = sf_buf_steal(&out, NULL);
 done:
     sf_result_clear(&r);
@@ -300,25 +303,24 @@ static int try_shortcut(struct sf_worker *w, wjob *j, const char *ver)
         return 0;
     }
     /* Re-stamp everything first: all or nothing. */
-    char **out = calloc(n, sizeof *out);
+    char **out = calloc(n, sizeof *out), **dg = calloc(n, sizeof *dg);
     size_t k = 0;
-    for (; out && k < n && (out[k] = restamp(res[k], &j->job)); k++) {
+    for (; out && dg && k < n && (out[k] = restamp(res[k], &j->job, &dg[k])); k++) {
     }
-    int ok = out && k == n;
+    int ok = out && dg && k == n;
     for (size_t i = 0; ok && i < n; i++) {
-        json_error_t je;
-        json_t *d = json_loads(out[i], 0, &je);
-        const char *dg = json_string_value(json_object_get(d, "digest"));
-        publish(w, j, w->cfg->results_topic, dg ? dg : j->job.digest, out[i], strlen(out[i]));
-        json_decref(d);
+        publish(w, j, w->cfg->results_topic, dg[i], out[i], strlen(out[i]));
         j->nresults++;
         /* a cached result is a result: published like a scan's (only
          * error-free results are cached) */
         sf_metric_inc(w->m_results, "none");
     }
-    for (size_t i = 0; out && i < n; i++)
+    for (size_t i = 0; out && dg && i < n; i++) {
         free(out[i]);
+        free(dg[i]);
+    }
     free(out);
+    free(dg);
     sf_lcache_results_free(res, n);
     if (ok)
         j->outcome = "shortcut";
@@ -483,12 +485,24 @@ static void gate_leave(struct sf_worker *w, int excl)
     pthread_mutex_unlock(&w->gmu);
 }
 
+/* The shortcut, tried before the attempt records: answering from the
+ * cached results runs no scanner, so it cannot be what killed a worker,
+ * and a warm job then costs one Redis read and one delete instead of
+ * reading, writing and deleting the records around it. */
+static int shortcut(struct sf_worker *w, wjob *j)
+{
+    char ver[512];
+    shortcut_version(w, &j->job, ver, sizeof ver);
+    if (!try_shortcut(w, j, ver))
+        return 0;
+    record_end(w, j, atomic_load(&j->failed) == 0); /* forget earlier deaths, as a scan does */
+    return 1;
+}
+
 static void scan_job(struct sf_worker *w, wjob *j)
 {
     char ver[512];
     shortcut_version(w, &j->job, ver, sizeof ver);
-    if (try_shortcut(w, j, ver))
-        return;
     jmemo jm = {w, j};
     sf_layer_memo memo = {&jm, jmemo_get};
     sf_error e = SF_ERROR_INIT;
@@ -526,7 +540,7 @@ void sf_w_process(struct sf_worker *w, wslot *slot, wjob *j)
         char reason[SF_ERRMSG_MAX + 32];
         snprintf(reason, sizeof reason, "malformed job: %s", j->decode_err);
         to_dlq(w, j, reason, 0);
-    } else {
+    } else if (!shortcut(w, j)) {
         arec a;
         inspect_attempts(w, j, &a);
         long long deaths = a.iso + (a.shr > 0 ? 1 : 0);

@@ -15,6 +15,7 @@
 #include "cache/keys.h"
 
 #include "analyze/inventory.h"
+#include "base/limits.h"
 #include "base/log.h"
 #include "wint.h"
 
@@ -184,15 +185,24 @@ static int open_cache(struct sf_worker *w, sf_error *err)
 
 static int open_kafka(struct sf_worker *w, sf_error *err)
 {
+    /* A job is finished only by its results' delivery reports: serve them
+     * as they arrive, not on the consumer loop's 100 ms cycle. (linger
+     * stays 5 ms: 1 ms measured no faster and sends more requests.) */
     sf_kprod_opts po = {.brokers = w->cfg->kafka, .client_id = w->cfg->client_id,
-                        .on_delivery = on_delivery, .on_delivery_ctx = w};
+                        .on_delivery = on_delivery, .on_delivery_ctx = w, .poll_thread = 1};
     int rc = sf_kprod_new(&w->prod, &po, err);
     if (rc != SF_OK)
         return rc;
-    /* In flight = being scanned + queued + awaiting delivery reports. */
+    /* In flight = being scanned + queued + awaiting delivery reports:
+     * deep enough that scan threads never wait for a fetch. */
+    long inflight = w->cfg->concurrency * SF_LIM_WORKER_IN_FLIGHT_PER_THREAD;
+    if (inflight > SF_LIM_WORKER_IN_FLIGHT)
+        inflight = SF_LIM_WORKER_IN_FLIGHT;
     sf_kcons_opts co = {.brokers = w->cfg->kafka, .group = w->cfg->group,
                         .topic = w->cfg->jobs_topic, .client_id = w->cfg->client_id,
-                        .max_in_flight = (int)w->cfg->concurrency * 2,
+                        .max_in_flight = (int)inflight,
+                        /* one commit request per 200 ms, not one per job */
+                        .commit_interval_ms = 200,
                         .session_timeout_ms = (int)w->cfg->session_timeout_ms};
     if ((rc = sf_kcons_new(&w->cons, &co, err)) != SF_OK)
         return rc;
@@ -337,8 +347,7 @@ static int drain(struct sf_worker *w)
     uint64_t deadline = sf_w_now_ms() + (uint64_t)w->cfg->grace * 1000u;
     while ((atomic_load(&w->idle_threads) < w->nslots || in_flight(w) > 0) &&
            sf_w_now_ms() < deadline) {
-        sf_kprod_poll(w->prod);
-        sleep_ms(20);
+        sleep_ms(20); /* delivery reports arrive on the producer's thread */
     }
     int clean = atomic_load(&w->idle_threads) == w->nslots && in_flight(w) == 0;
     if (!clean)
@@ -380,7 +389,7 @@ int sf_worker_run(sf_worker *w, sf_error *err)
                 sf_kcons_release(from, m);
             }
         }
-        sf_kprod_poll(w->prod);
+        /* Delivery reports are served by the producer's own thread. */
         /* After a fatal producer error every publish fails: taking more
          * jobs would only fail them and hold their partitions. Stop, hand
          * back what is queued, and exit non-zero so the supervisor starts

@@ -1,6 +1,6 @@
 /*
  * worker: the scan service's runtime. One consumer thread polls the jobs
- * topic (and serves producer delivery reports), N scan threads take jobs
+ * topic (the producer's own thread serves delivery reports), N scan threads take jobs
  * from a bounded queue, scan them through a *scanner* with the fleet
  * layer cache as memo, and publish one result per platform manifest.
  * A job's offset is committed only when every result it produced has its

@@ -240,4 +240,14 @@
 /* A secret read from a file (token, webhook URL, HMAC key). */
 #define SF_LIM_NOTIFY_SECRET_BYTES 4096
 
+/* Jobs a worker holds at once per scan thread (running + queued +
+ * awaiting delivery reports). A queued job costs ~2 KiB (its message and
+ * decoded refs) until it runs, so a deep queue is cheap, and it must be
+ * deep: a warm job takes ~1 ms of CPU but its result's acknowledgement a
+ * Kafka round trip, and a shallow queue left the threads idle between
+ * fetches (2 x concurrency capped a worker near 16 jobs/s). */
+#define SF_LIM_WORKER_IN_FLIGHT_PER_THREAD 64
+/* ... and in all: 4096 queued jobs are ~8 MiB. */
+#define SF_LIM_WORKER_IN_FLIGHT 4096
+
 #endif

@@ -103,6 +103,7 @@ size_t sf_offtrack_pending(const sf_offtrack *t)
 typedef struct kpart {
     int32_t partition;
     sf_offtrack tr;
+    int64_t committed; /* frontier last sent in a commit (-1 none) */
 } kpart;
 
 struct sf_kcons {
@@ -116,7 +117,11 @@ struct sf_kcons {
     unsigned gen;        /* bumped on every assignment change */
     int paused;          /* consumer thread only */
     int close_timeout_ms;
+    int commit_interval_ms;
+    uint64_t next_commit_ms; /* consumer thread only */
 };
+
+static uint64_t mono_ms(void);
 
 static kpart *part_find(sf_kcons *c, int32_t p)
 {
@@ -141,6 +146,7 @@ static kpart *part_get(sf_kcons *c, int32_t p)
     }
     k = &c->parts[c->nparts++];
     k->partition = p;
+    k->committed = -1;
     sf_offtrack_init(&k->tr);
     return k;
 }
@@ -154,6 +160,49 @@ static void commit_one(sf_kcons *c, int32_t p, int64_t off, int async)
     if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
         SF_WARN("kcons", "offset commit failed|partition=%d offset=%lld error=\"%s\"", (int)p,
                 (long long)off, rd_kafka_err2str(e));
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Frontiers that moved since they were last sent, of every tracked
+ * partition (parts NULL) or of those in parts; NULL when none moved.
+ * Marks them sent. Caller holds mu. */
+static rd_kafka_topic_partition_list_t *moved_locked(sf_kcons *c,
+                                                     const rd_kafka_topic_partition_list_t *parts)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    for (size_t i = 0; i < c->nparts; i++) {
+        kpart *k = &c->parts[i];
+        if (k->tr.commit < 0 || k->tr.commit == k->committed)
+            continue;
+        if (parts && !rd_kafka_topic_partition_list_find(parts, c->topic, k->partition))
+            continue;
+        if (!l && !(l = rd_kafka_topic_partition_list_new((int)c->nparts)))
+            return NULL;
+        rd_kafka_topic_partition_list_add(l, c->topic, k->partition)->offset = k->tr.commit;
+        k->committed = k->tr.commit;
+    }
+    return l;
+}
+
+static void commit_bounded(sf_kcons *c, rd_kafka_topic_partition_list_t *l, uint64_t deadline);
+
+/* Send the moved frontiers in one commit: async, or (before a revoke
+ * gives the partitions up) waiting for the answer, bounded. */
+static void commit_moved(sf_kcons *c, const rd_kafka_topic_partition_list_t *parts, int wait)
+{
+    pthread_mutex_lock(&c->mu);
+    rd_kafka_topic_partition_list_t *l = moved_locked(c, parts);
+    pthread_mutex_unlock(&c->mu);
+    if (!l)
+        return;
+    if (wait) {
+        commit_bounded(c, l, mono_ms() + (uint64_t)c->close_timeout_ms);
+    } else {
+        rd_kafka_resp_err_t e = rd_kafka_commit(c->rk, l, 1);
+        if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
+            SF_WARN("kcons", "offset commit failed|partitions=%d error=\"%s\"", l->cnt,
+                    rd_kafka_err2str(e));
+    }
     rd_kafka_topic_partition_list_destroy(l);
 }
 
@@ -196,10 +245,13 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
         set_paused(c, 0);
         return;
     }
-    /* Revoked (or lost): finished offsets were committed as they finished;
+    /* Revoked (or lost): finished offsets were committed as they finished
+     * (batched: the ones not yet sent go now, while they are still ours);
      * anything still out will be redelivered to the next owner. */
     SF_INFO("kcons", "partitions revoked|count=%d lost=%d", parts->cnt,
             rd_kafka_assignment_lost(rk));
+    if (c->commit_interval_ms > 0 && !rd_kafka_assignment_lost(rk))
+        commit_moved(c, parts, 1);
     pthread_mutex_lock(&c->mu);
     if (coop) {
         for (int i = 0; i < parts->cnt; i++) {
@@ -280,6 +332,7 @@ int sf_kcons_new(sf_kcons **out, const sf_kcons_opts *o, sf_error *err)
     pthread_mutex_init(&c->mu, NULL);
     c->max_in_flight = o->max_in_flight > 0 ? o->max_in_flight : 8;
     c->close_timeout_ms = o->close_timeout_ms > 0 ? o->close_timeout_ms : 10000;
+    c->commit_interval_ms = o->commit_interval_ms > 0 ? o->commit_interval_ms : 0;
     if ((rc = build_conf(conf, o, err)) != SF_OK)
         goto done;
     rd_kafka_conf_set_opaque(conf, c);
@@ -369,9 +422,19 @@ static sf_kmsg *copy_msg(const rd_kafka_message_t *rm)
 int sf_kcons_poll(sf_kcons *c, int timeout_ms, sf_kmsg **out, sf_error *err)
 {
     *out = NULL;
-    int full = sf_kcons_in_flight(c) >= c->max_in_flight;
-    if (full != c->paused)
-        set_paused(c, full);
+    /* Hysteresis: in librdkafka 2.x a pause discards the partition's
+     * prefetched messages, which are fetched again only after resume, so
+     * resume at half the bound, while the local queue still covers that
+     * refetch, rather than pausing and resuming on every job. */
+    int n = sf_kcons_in_flight(c);
+    if (!c->paused && n >= c->max_in_flight)
+        set_paused(c, 1);
+    else if (c->paused && n <= c->max_in_flight / 2)
+        set_paused(c, 0);
+    if (c->commit_interval_ms > 0 && mono_ms() >= c->next_commit_ms) {
+        commit_moved(c, NULL, 0);
+        c->next_commit_ms = mono_ms() + (uint64_t)c->commit_interval_ms;
+    }
     rd_kafka_message_t *rm = rd_kafka_consumer_poll(c->rk, timeout_ms);
     if (!rm)
         return SF_OK;
@@ -433,7 +496,7 @@ void sf_kcons_done(sf_kcons *c, sf_kmsg *m)
             c->in_flight--;
     }
     pthread_mutex_unlock(&c->mu);
-    if (commit >= 0)
+    if (commit >= 0 && c->commit_interval_ms == 0)
         commit_one(c, m->partition, commit, 1);
     msg_free(m);
 }

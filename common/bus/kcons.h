@@ -9,8 +9,9 @@
  * finished, and never skips one. Auto-commit is off.
  *
  * Backpressure: with max_in_flight messages out, every assigned partition
- * is paused (the group heartbeat continues, so no rebalance); below it,
- * they resume. Rebalances commit what is finished before partitions are
+ * is paused (the group heartbeat continues, so no rebalance); they resume
+ * once at most max_in_flight / 2 are out (a pause drops what librdkafka
+ * had prefetched, so pausing often costs a refetch each time). Rebalances commit what is finished before partitions are
  * given up; messages still out from a revoked partition are forgotten
  * (their done() is ignored) and will be redelivered to the new owner.
  *
@@ -37,6 +38,11 @@ typedef struct sf_kcons_opts {
     int max_poll_interval_ms;   /* 0 = 300000 */
     const char *offset_reset;   /* where a new group starts: NULL = "earliest" */
     int close_timeout_ms;       /* bound on close()'s final commit + group leave (0 = 10000) */
+    /* 0: commit a partition's frontier (async) as soon as it moves, from
+     * done(). > 0: poll() commits every frontier that moved, in one async
+     * request, at most this often (and a revoke commits what is left
+     * first): one request per interval instead of one per message. */
+    int commit_interval_ms;
     const char *const *extra;   /* more "key=value" librdkafka properties, NULL-terminated */
 } sf_kcons_opts;
 
@@ -62,7 +68,8 @@ int sf_kcons_new(sf_kcons **out, const sf_kcons_opts *opts, sf_error *err);
 int sf_kcons_poll(sf_kcons *c, int timeout_ms, sf_kmsg **out, sf_error *err);
 
 /* The message's outcome is durable: mark its offset finished, commit the
- * partition's contiguous frontier (async), free m. */
+ * partition's contiguous frontier (async; with commit_interval_ms, by a
+ * later poll()), free m. */
 void sf_kcons_done(sf_kcons *c, sf_kmsg *m);
 /* Give m back unfinished (shutdown): its offset will not be committed,
  * so it is redelivered. Frees m. */

@@ -6,6 +6,8 @@
 #include "bus/kprod.h"
 
 #include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,20 @@ struct sf_kprod {
     size_t max_bytes;
     uint64_t produced, delivered, failed; /* atomics */
     char last_error[160];                 /* written only by the dr callback */
+    pthread_t poller;                     /* with opts.poll_thread */
+    int has_poller;
+    atomic_int stop_poller;
 };
+
+/* Serve delivery reports as they arrive: rd_kafka_poll returns as soon as
+ * one is there, so a report waits for no caller's poll cycle. */
+static void *poll_main(void *arg)
+{
+    sf_kprod *p = arg;
+    while (!atomic_load(&p->stop_poller))
+        rd_kafka_poll(p->rk, 50);
+    return NULL;
+}
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
@@ -108,6 +123,14 @@ int sf_kprod_new(sf_kprod **out, const sf_kprod_opts *opts, sf_error *err)
         free(p);
         return sf_error_set(err, SF_EKAFKA, "kafka producer: %s", es);
     }
+    if (opts->poll_thread) {
+        if (pthread_create(&p->poller, NULL, poll_main, p) != 0) {
+            rd_kafka_destroy(p->rk);
+            free(p);
+            return sf_error_set(err, SF_EINTERNAL, "cannot start the producer's poll thread");
+        }
+        p->has_poller = 1;
+    }
     *out = p;
     return SF_OK;
 }
@@ -116,6 +139,10 @@ void sf_kprod_free(sf_kprod *p)
 {
     if (!p)
         return;
+    if (p->has_poller) {
+        atomic_store(&p->stop_poller, 1);
+        pthread_join(p->poller, NULL);
+    }
     rd_kafka_flush(p->rk, 10000);
     rd_kafka_destroy(p->rk);
     free(p);

@@ -21,7 +21,8 @@
 typedef struct sf_kprod sf_kprod;
 
 /* Per-message delivery outcome (runs on the thread that calls produce,
- * poll or flush). code is SF_OK or SF_EKAFKA; errstr is librdkafka's. */
+ * poll or flush, or on the poll thread). code is SF_OK or SF_EKAFKA;
+ * errstr is librdkafka's. */
 typedef void (*sf_kprod_dr_fn)(void *ctx, void *msg_opaque, int code, const char *errstr);
 
 typedef struct sf_kprod_opts {
@@ -32,6 +33,10 @@ typedef struct sf_kprod_opts {
     long delivery_timeout_ms;   /* give up on a message after this; 0 = 120000 */
     sf_kprod_dr_fn on_delivery; /* optional per-message callback */
     void *on_delivery_ctx;
+    /* 1: a thread of kprod's own serves delivery reports as they arrive
+     * (on_delivery then runs there, concurrently with the caller), so a
+     * caller waiting on them does not depend on how often it polls. */
+    int poll_thread;
 } sf_kprod_opts;
 
 typedef struct sf_kprod_stats {
