@@ -18,9 +18,18 @@
 #include "cache/lcache.h"
 #include "worker.h"
 
-/* Times a job is re-run locally after its results failed to reach Kafka
- * before it is handed back for redelivery. */
+/* Local re-runs of a job whose results failed to reach Kafka that are
+ * logged as warnings; later ones are errors (results still undeliverable).
+ * The job is re-run until they are delivered or the worker stops: handed
+ * back (sf_kcons_release) while its partition stays assigned here, it would
+ * never be redelivered and would hold the partition's commit frontier. */
 #define SF_WORKER_MAX_REQUEUES 3
+/* Pause before re-run n: base << (n-1), capped; a produce that fails at
+ * once (unknown topic) must not spin. Short: the pause holds a scan
+ * thread, and once Kafka takes results again every queued re-run waits
+ * its turn. */
+#define SF_WORKER_REQUEUE_BACKOFF_MS 250
+#define SF_WORKER_REQUEUE_BACKOFF_MAX_MS 2000
 /* Attempt counters outlive any plausible run (a run lasts hours). */
 #define SF_WORKER_ATTEMPTS_TTL_MS (7LL * 24 * 3600 * 1000)
 

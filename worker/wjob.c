@@ -7,8 +7,10 @@
  * every produced message adds 1 and its delivery report takes 1 away; the
  * thread drops the guard when it has produced everything. Whoever brings
  * pending to 0 finishes the job — commit (kcons_done) when every message
- * arrived, else re-run it locally (the shortcut makes that cheap) and, past
- * SF_WORKER_MAX_REQUEUES, hand it back uncommitted for redelivery.
+ * arrived, else re-run it locally (the shortcut makes that cheap) after a
+ * growing pause, until its results are delivered. Only a stopping worker
+ * hands a job back uncommitted: its exit gets it redelivered, while a
+ * running worker keeps the partition and nothing would redeliver it.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -89,10 +91,11 @@ static uint64_t wall_ms(void)
 static void finish(struct sf_worker *w, wjob *j)
 {
     if (atomic_load(&j->failed) > 0) {
-        if (j->requeues < SF_WORKER_MAX_REQUEUES && !atomic_load(&w->stopping)) {
+        if (!atomic_load(&w->stopping)) {
             j->requeues++;
-            SF_WARN("worker", "results not delivered, re-running job|run=%s digest=%s try=%d",
-                    jrun(j), jdigest(j), j->requeues);
+            SF_LOG(j->requeues > SF_WORKER_MAX_REQUEUES ? SF_LOG_ERROR : SF_LOG_WARN, "worker",
+                   "results not delivered, re-running job|run=%s digest=%s try=%d", jrun(j),
+                   jdigest(j), j->requeues);
             sf_metric_inc(w->m_jobs, "requeued");
             sf_w_enqueue(w, j);
             return;
@@ -529,8 +532,33 @@ static void scan_job(struct sf_worker *w, wjob *j)
     drop_results(j);
 }
 
+/* The pause before re-running a job whose results were not delivered; 0
+ * when the worker began stopping meanwhile. */
+static int requeue_pause(struct sf_worker *w, const wjob *j)
+{
+    int shift = j->requeues - 1 < 6 ? j->requeues - 1 : 6;
+    long ms = (long)SF_WORKER_REQUEUE_BACKOFF_MS << shift;
+    if (ms > SF_WORKER_REQUEUE_BACKOFF_MAX_MS)
+        ms = SF_WORKER_REQUEUE_BACKOFF_MAX_MS;
+    for (long waited = 0; waited < ms; waited += 100) {
+        if (atomic_load(&w->stopping))
+            return 0;
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return !atomic_load(&w->stopping);
+}
+
 void sf_w_process(struct sf_worker *w, wslot *slot, wjob *j)
 {
+    if (j->requeues > 0 && !requeue_pause(w, j)) {
+        /* Stopping: the exit gets it redelivered. */
+        sf_metric_inc(w->m_jobs, "handed_back");
+        sf_kcons_release(w->cons, j->msg);
+        j->msg = NULL;
+        sf_w_job_free(j);
+        return;
+    }
     atomic_store(&j->pending, 1);
     atomic_store(&j->failed, 0);
     j->nresults = j->nerrors = 0;
