@@ -37,7 +37,7 @@ static const opt OPTS[] = {
      "topic receiving notifications that could not be delivered, with the reason"},
     {"redis", OPT_STR, O(redis), "", 0, 0, "SCANFARM_REDIS",
      "Redis host:port holding the dedup keys (empty: no dedup; only for --dry-run)"},
-    {"key-prefix", OPT_STR, O(key_prefix), "scanfarm", 0, 0, "SCANFARM_PREFIX",
+    {"key-prefix", OPT_STR, O(key_prefix), "scanfarm", 0, 0, "SCANFARM_KEY_PREFIX",
      "prefix of every Redis key"},
     {"from", OPT_STR, O(from), NULL, 0, 0, NULL,
      "read deltas (one JSON document a line) from this file instead of Kafka"},
