@@ -19,7 +19,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "../unit/agg/agg_fix.h"
+#include "agg_fix.h"
 #include "agg.h"
 #include "cache/keys.h"
 #include "report.h"
@@ -152,8 +152,8 @@ static size_t count_lines(const char *s)
 static void test_agg_fleet__duplicates_out_of_order_and_db_change(void **state)
 {
     (void)state;
-    if (!kv)
-        skip();
+    sf_t_need(SF_T_REDIS);
+    assert_non_null(kv);
     sf_agg *a = NULL;
     wipe();
     assert_int_equal(sf_agg_new(&a, kv, prefix, NULL), SF_OK);
@@ -233,8 +233,8 @@ static void feed_fleet(sf_agg *a, const char *run, sf_agg_outcome want)
 static void test_agg_fleet__report_totals_queries_and_replay(void **state)
 {
     (void)state;
-    if (!kv)
-        skip();
+    sf_t_need(SF_T_REDIS);
+    assert_non_null(kv);
     sf_agg *a = NULL;
     wipe();
     assert_int_equal(sf_agg_new(&a, kv, prefix, NULL), SF_OK);
@@ -365,8 +365,8 @@ static void apply_platform(sf_agg *a, char dc, const char *platform, const char 
 static void test_agg_fleet__multiarch_tag_on_every_platform(void **state)
 {
     (void)state;
-    if (!kv)
-        skip();
+    sf_t_need(SF_T_REDIS);
+    assert_non_null(kv);
     sf_agg *a = NULL;
     wipe();
     assert_int_equal(sf_agg_new(&a, kv, prefix, NULL), SF_OK);

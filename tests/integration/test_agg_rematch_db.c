@@ -237,8 +237,8 @@ static void check_delta(const sf_kmsg *m, void *arg)
 static void test_agg_rematch_db__one_advisory_three_deltas(void **state)
 {
     (void)state;
-    if (!kv)
-        skip();
+    sf_t_need(SF_T_REDIS | SF_T_KAFKA);
+    assert_non_null(kv);
     sf_error e = SF_ERROR_INIT;
     sf_vdb *db1 = NULL;
     sf_agg *a = NULL;

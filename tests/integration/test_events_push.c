@@ -230,7 +230,7 @@ static int wait_results(char d[][SF_DIGEST_MAX], int n, long ms)
 
 static int query_image(const char *ref)
 {
-    char cmd[1024];
+    char cmd[2048];
     snprintf(cmd, sizeof cmd, "%s/scanfarm query image %s --redis %s --prefix %s >/dev/null 2>&1",
              g_bin, ref, sf_t_redis(), g_name);
     return system(cmd);

@@ -47,8 +47,7 @@ static double wait_metric(int port, const char *name, const char *label, double 
 static void test_metrics__worker_counts_cached_results(void **state)
 {
     (void)state;
-    if (!t_redis_up(sf_t_redis()))
-        skip();
+    sf_t_need(SF_T_REDIS);
     wt_image ims[64];
     char list[160], cmd[600];
     snprintf(list, sizeof list, "/tmp/%s.images.json", tag);
@@ -105,8 +104,7 @@ static void test_metrics__worker_counts_cached_results(void **state)
 static void test_metrics__coordinator_and_aggregator_endpoints(void **state)
 {
     (void)state;
-    if (!t_redis_up(sf_t_redis()))
-        skip();
+    sf_t_need(SF_T_REDIS);
     int cport = t_port(2), aport = t_port(3);
     char cps[16], aps[16], reg[200], log[160], alog[160], group[120];
     snprintf(cps, sizeof cps, "%d", cport);

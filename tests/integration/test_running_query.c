@@ -20,7 +20,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "../unit/agg/agg_fix.h"
+#include "agg_fix.h"
 #include "agg.h"
 #include "cache/keys.h"
 #include "report.h"

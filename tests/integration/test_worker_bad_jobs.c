@@ -229,8 +229,7 @@ static int64_t committed(void)
 static void test_worker_bad_jobs__errors_published_poison_to_dlq(void **state)
 {
     (void)state;
-    if (!t_redis_up(sf_t_redis()))
-        skip();
+    sf_t_need(SF_T_REDIS);
     char list[200];
     wt_image im;
     snprintf(list, sizeof list, "/tmp/sf-bad-jobs-%d.json", (int)getpid());

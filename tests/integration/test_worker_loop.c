@@ -185,8 +185,7 @@ static void produce_jobs(void)
 static void test_worker_loop__kill9_and_poison(void **state)
 {
     (void)state;
-    if (!t_redis_up(sf_t_redis()))
-        skip();
+    sf_t_need(SF_T_REDIS);
     produce_jobs();
     pid_t kids[NWORKERS];
     for (int i = 0; i < NWORKERS; i++)

@@ -219,10 +219,8 @@ static int collect(rimage *im, size_t n, int timeout_s, long *misses, int *dups)
 static void test_worker_race__sixteen_processes_one_analysis_per_layer(void **state)
 {
     (void)state;
-    if (!sf_t_addr_up(sf_t_redis()) || !sf_t_addr_up(sf_t_kafka()) ||
-        !sf_t_addr_up(sf_t_registry()) ||
-        access(wt_bin("scanfarm-worker"), X_OK) != 0)
-        skip();
+    sf_t_need(SF_T_REDIS | SF_T_KAFKA | SF_T_REGISTRY);
+    assert_false(access(wt_bin("scanfarm-worker"), X_OK) != 0);
     uint64_t t_start = t_now_ms();
     snprintf(tag, sizeof tag, "hfleet-race-%ld-%ld", (long)getpid(), (long)time(NULL));
     snprintf(prefix, sizeof prefix, "%s", tag);

@@ -1,20 +1,7 @@
-/*
- * agg_fix: hand-made `scanfarm.result/v1` documents for the aggregator
- * and report tests (unit and integration). A finding spec is
- * "ID:package:installed:fixed:SEVERITY" with fixed "-" for none, several
- * separated by ';'.
- */
-#ifndef SF_AGG_FIX_H
-#define SF_AGG_FIX_H
+/* agg_fix: see agg_fix.h. */
+#include "agg_fix.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "base/buf.h"
-
-/* "sha256:" + 64 times c. */
-static inline const char *fix_digest(char c, char out[72])
+const char *fix_digest(char c, char out[72])
 {
     memcpy(out, "sha256:", 7);
     memset(out + 7, c, 64);
@@ -22,9 +9,7 @@ static inline const char *fix_digest(char c, char out[72])
     return out;
 }
 
-/* Append one result document to b (b is reset first). refs is
- * ';'-separated; err NULL for a scanned image. */
-static inline void fix_result(sf_buf *b, char dc, const char *run, const char *db,
+void fix_result(sf_buf *b, char dc, const char *run, const char *db,
                               const char *at, const char *refs, const char *vulns,
                               const char *err)
 {
@@ -77,5 +62,3 @@ static inline void fix_result(sf_buf *b, char dc, const char *run, const char *d
     else
         sf_buf_printf(b, "null}");
 }
-
-#endif

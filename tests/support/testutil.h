@@ -10,6 +10,7 @@
 
 #include "base/err.h"
 #include "bus/kcons.h"
+#include "stack.h"
 #include "vuln/match.h"
 
 /* Absolute path of a file under ../shared/corpus (SF_CORPUS), in a static

@@ -1,46 +1,7 @@
-/*
- * an_test: helpers for the analyzer tests (header-only: each test_*.c is
- * its own executable). A miniature layer walker feeds the entries of a
- * real tarball to the analyzers the way the engine's walker does (wants,
- * sniff on the head, parse on the whole entry capped at max_bytes), so
- * the tests check analyzers on the corpus without the engine. The rest is
- * what several analyzer tests share: bad input that must be refused, and
- * the packages found matched end to end against hand-written OSV records
- * in an in-memory DB. These helpers assert (cmocka) as they go, so a
- * failure points at the step that broke.
- */
-#ifndef SF_AN_TEST_H
-#define SF_AN_TEST_H
+/* an_test: see an_test.h. */
+#include "an_test.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <cmocka.h>
-
-#include "analyze/an_util.h"
-#include "analyze/analyzer.h"
-#include "analyze/inventory.h"
-#include "base/buf.h"
-#include "testutil.h"
-#include "vuln/match.h"
-#include "vuln/vdb.h"
-#include "vuln/vdb_build.h"
-
-/* Sources found by a walk. */
-typedef struct an_walk {
-    sf_inv_source *srcs;
-    size_t n, cap;
-    size_t entries;
-} an_walk;
-
-static inline void an_walk_free(an_walk *w)
+void an_walk_free(an_walk *w)
 {
     for (size_t i = 0; i < w->n; i++)
         sf_inv_source_clear(&w->srcs[i]);
@@ -48,10 +9,7 @@ static inline void an_walk_free(an_walk *w)
     memset(w, 0, sizeof *w);
 }
 
-/* Run one analyzer on bytes as the walker would; *src is initialised here
- * and must be cleared by the caller. Returns parse's code (or 1 when
- * sniff refused). */
-static inline int an_run(const sf_analyzer *a, const char *path, unsigned mode, const void *data,
+int an_run(const sf_analyzer *a, const char *path, unsigned mode, const void *data,
                          size_t len, sf_inv_source *src, sf_error *err)
 {
     sf_entry e = {path, len, mode};
@@ -63,7 +21,7 @@ static inline int an_run(const sf_analyzer *a, const char *path, unsigned mode, 
     return a->parse(&e, data, len, src, err);
 }
 
-static inline const char *an_norm(const char *p)
+const char *an_norm(const char *p)
 {
     while (p[0] == '.' && p[1] == '/')
         p += 2;
@@ -72,10 +30,7 @@ static inline const char *an_norm(const char *p)
     return p;
 }
 
-/* Walk a tarball held in memory or on disk (path) and run every analyzer
- * of the table on the entries they want. A parse error is recorded on its
- * source as the engine does. Nested archives (jars) are passed whole. */
-static inline int an_walk_archive(struct archive *ar, an_walk *w)
+int an_walk_archive(struct archive *ar, an_walk *w)
 {
     struct archive_entry *ae;
     while (archive_read_next_header(ar, &ae) == ARCHIVE_OK) {
@@ -123,7 +78,7 @@ static inline int an_walk_archive(struct archive *ar, an_walk *w)
     return 0;
 }
 
-static inline int an_walk_file(const char *tarball, an_walk *w)
+int an_walk_file(const char *tarball, an_walk *w)
 {
     memset(w, 0, sizeof *w);
     struct archive *ar = archive_read_new();
@@ -137,8 +92,7 @@ static inline int an_walk_file(const char *tarball, an_walk *w)
     return rc;
 }
 
-/* The first source of analyzer `name` at `path` (path NULL: any). */
-static inline sf_inv_source *an_find(an_walk *w, const char *name, const char *path)
+sf_inv_source *an_find(an_walk *w, const char *name, const char *path)
 {
     for (size_t i = 0; i < w->n; i++)
         if (strcmp(w->srcs[i].analyzer, name) == 0 && (!path || strcmp(w->srcs[i].path, path) == 0))
@@ -146,8 +100,7 @@ static inline sf_inv_source *an_find(an_walk *w, const char *name, const char *p
     return NULL;
 }
 
-/* Package named `name` in src, or NULL. */
-static inline const sf_pkg *an_pkg(const sf_inv_source *src, const char *name)
+const sf_pkg *an_pkg(const sf_inv_source *src, const char *name)
 {
     for (size_t i = 0; src && i < src->npkgs; i++)
         if (strcmp(src->pkgs[i].name, name) == 0)
@@ -155,21 +108,14 @@ static inline const sf_pkg *an_pkg(const sf_inv_source *src, const char *name)
     return NULL;
 }
 
-static inline int an_streq(const char *a, const char *b)
+int an_streq(const char *a, const char *b)
 {
     if (!a || !b)
         return a == b;
     return strcmp(a, b) == 0;
 }
 
-/* A path and whether an analyzer must want it. */
-typedef struct an_want {
-    const char *path;
-    int want;
-} an_want;
-
-/* a->wants answers each case's want for a regular file at its path. */
-static inline void an_expect_wants(const sf_analyzer *a, const an_want *cases, size_t n)
+void an_expect_wants(const sf_analyzer *a, const an_want *cases, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         sf_entry e = {cases[i].path, 1000, 0100644};
@@ -178,10 +124,7 @@ static inline void an_expect_wants(const sf_analyzer *a, const an_want *cases, s
     }
 }
 
-/* Each input of the NULL-terminated list bad (lens[i] bytes long, or
- * strlen when lens is NULL) fails to parse at path with `code`; when has
- * is not NULL the message is not empty and contains it. */
-static inline void an_expect_bad(const sf_analyzer *a, const char *path, const char *const *bad,
+void an_expect_bad(const sf_analyzer *a, const char *path, const char *const *bad,
                                  const size_t *lens, int code, const char *has)
 {
     for (size_t i = 0; bad[i]; i++) {
@@ -199,9 +142,7 @@ static inline void an_expect_bad(const sf_analyzer *a, const char *path, const c
     }
 }
 
-/* Every proper prefix of text (a file cut short anywhere) fails to parse
- * with `code`, never crashes; has as for an_expect_bad. */
-static inline void an_expect_cuts_fail(const sf_analyzer *a, const char *path, const char *text, int code,
+void an_expect_cuts_fail(const sf_analyzer *a, const char *path, const char *text, int code,
                                        const char *has)
 {
     for (size_t cut = 0; cut < strlen(text); cut++) {
@@ -218,15 +159,7 @@ static inline void an_expect_cuts_fail(const sf_analyzer *a, const char *path, c
     }
 }
 
-/* A vulnerability DB built in memory from OSV documents. */
-typedef struct an_db {
-    sf_vdb *db;
-    void *data; /* the serialized DB the handle reads */
-} an_db;
-
-/* Build d from the NULL-terminated OSV documents docs (may be NULL) and,
- * when corpus_rel is not NULL, that corpus file or archive. */
-static inline void an_db_open(an_db *d, const char *const *docs, const char *corpus_rel)
+void an_db_open(an_db *d, const char *const *docs, const char *corpus_rel)
 {
     sf_vdb_builder *b = NULL;
     sf_error err = SF_ERROR_INIT;
@@ -242,24 +175,21 @@ static inline void an_db_open(an_db *d, const char *const *docs, const char *cor
     assert_int_equal(sf_vdb_open_mem(&d->db, d->data, len, &err), SF_OK);
 }
 
-static inline void an_db_close(an_db *d)
+void an_db_close(an_db *d)
 {
     sf_vdb_close(d->db);
     free(d->data);
     memset(d, 0, sizeof *d);
 }
 
-/* Match the packages of src against d into f (initialised here). */
-static inline void an_db_match(const an_db *d, const sf_inv_source *src, sf_findings *f)
+void an_db_match(const an_db *d, const sf_inv_source *src, sf_findings *f)
 {
     sf_error err = SF_ERROR_INIT;
     sf_findings_init(f);
     assert_int_equal(sf_match_packages(d->db, NULL, src->pkgs, src->npkgs, f, &err), SF_OK);
 }
 
-/* Run analyzer a on text at path (it must parse) and match what it found
- * against d into f (initialised here; the caller clears it). */
-static inline void an_db_match_text(const an_db *d, const sf_analyzer *a, const char *path, const char *text,
+void an_db_match_text(const an_db *d, const sf_analyzer *a, const char *path, const char *text,
                                     sf_findings *f)
 {
     sf_inv_source src;
@@ -268,5 +198,3 @@ static inline void an_db_match_text(const an_db *d, const sf_analyzer *a, const 
     an_db_match(d, &src, f);
     sf_inv_source_clear(&src);
 }
-
-#endif

@@ -26,6 +26,11 @@ void fix_write_blob(const char *dir, const void *data, size_t len, char digest[S
  * index.json with their platforms, one image is index.json's only entry.
  * Returns nothing; digests of the image manifests go to mdigests. */
 void fix_layout(const char *dir, const fix_image *imgs, size_t n, char (*mdigests)[SF_DIGEST_MAX]);
+/* sha256 and size of a file as it is (a blob's digest). */
+void fix_file_digest(const char *path, char out[SF_DIGEST_MAX], size_t *size);
+/* Set by tests that build layouts from corrupt blobs: diff_ids are then
+ * a placeholder (the blob fails before the diff_id is checked). */
+extern int fix_layout_nodiff;
 /* sha256 of the decompressed content of a (gzip or plain) file. */
 void fix_diff_id(const char *path, char out[SF_DIGEST_MAX]);
 

@@ -1,70 +1,22 @@
-/*
- * Helpers shared by the cache integration tests: a real layer analysis
- * over corpus blobs (digest check + tar walk with libarchive), a codec for
- * the fields it fills, and private redis-server instances the tests may
- * kill. Header-only so each test stays one executable.
- */
-#ifndef SF_TEST_CACHE_HELPERS_H
-#define SF_TEST_CACHE_HELPERS_H
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <archive.h>
-#include <archive_entry.h>
-#include <signal.h>
-#include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <pthread.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include "analyze/inventory.h"
-#include "base/digest.h"
-#include "cache/keys.h"
-#include "cache/kv.h"
-#include "cache/lcache.h"
-#include "testutil.h"
-
-/* A layer blob from the corpus with its digest. */
-typedef struct t_layer {
-    const char *rel;
-    char *data;
-    size_t len;
-    char digest[SF_DIGEST_MAX];
-    atomic_int analyses; /* how often the analysis ran, fleet-wide in this process */
-    /* Set by tests of the diff_id index: the diff_id the image claims and
-     * the one the blob really has; the analysis fails on a mismatch, as
-     * the scan engine's layer walker does. */
-    const char *claimed_diff_id;
-    char true_diff_id[SF_DIGEST_MAX];
-} t_layer;
-
-/* The test farm's cache secret. */
-#define T_CACHE_SECRET "test-farm-cache-secret-0123456789"
+/* cache_helpers: see cache_helpers.h. */
+#include "cache_helpers.h"
 
 static sf_cmac *t_cmac_value;
-
-static inline void t_cmac_init(void)
+void t_cmac_init(void)
 {
     sf_error e = SF_ERROR_INIT;
     if (sf_cmac_new(&t_cmac_value, T_CACHE_SECRET, strlen(T_CACHE_SECRET), &e) != SF_OK)
         abort();
 }
 
-/* Racer threads ask for it at once: made exactly once (a plain "if NULL,
- * make" leaked the losers' copies under LeakSanitizer). */
-static inline const sf_cmac *t_cmac(void)
+const sf_cmac *t_cmac(void)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, t_cmac_init);
     return t_cmac_value;
 }
 
-static inline int t_layer_load(t_layer *l)
+int t_layer_load(t_layer *l)
 {
     l->data = sf_t_read_file(sf_t_corpus(l->rel), &l->len);
     if (!l->data)
@@ -72,8 +24,7 @@ static inline int t_layer_load(t_layer *l)
     return sf_digest_sha256(l->data, l->len, l->digest);
 }
 
-/* Packages ("P:"/"V:" pairs) of an apk installed DB into src. */
-static inline void t_parse_apk(const char *db, size_t n, sf_inv_source *src)
+void t_parse_apk(const char *db, size_t n, sf_inv_source *src)
 {
     sf_pkg p = {0};
     const char *line = db, *end = db + n;
@@ -93,10 +44,7 @@ static inline void t_parse_apk(const char *db, size_t n, sf_inv_source *src)
     sf_pkg_clear(&p);
 }
 
-/* The analysis: verify the blob against its digest, walk the tar, count
- * entries and bytes, and parse the apk installed DB into a real
- * inventory. A digest mismatch is a failed analysis. */
-static inline int t_analyse(void *actx, sf_inventory **out, sf_error *err)
+int t_analyse(void *actx, sf_inventory **out, sf_error *err)
 {
     t_layer *l = actx;
     atomic_fetch_add(&l->analyses, 1);
@@ -145,8 +93,7 @@ static inline int t_analyse(void *actx, sf_inventory **out, sf_error *err)
     return SF_OK;
 }
 
-/* Packages in an inventory. */
-static inline size_t t_npkgs(const sf_inventory *inv)
+size_t t_npkgs(const sf_inventory *inv)
 {
     size_t n = 0;
     for (size_t i = 0; i < inv->nsrcs; i++)
@@ -154,14 +101,9 @@ static inline size_t t_npkgs(const sf_inventory *inv)
     return n;
 }
 
-/* The cache codec is the real one: zstd-compressed inventory JSON. */
-#define t_encode sf_inventory_encode
-#define t_decode sf_inventory_decode
+void t_inv_free(sf_inventory *inv) { sf_inventory_free(inv); }
 
-static inline void t_inv_free(sf_inventory *inv) { sf_inventory_free(inv); }
-
-/* A private redis-server on port (no persistence), running as a child. */
-static inline pid_t t_redis_start(int port)
+pid_t t_redis_start(int port)
 {
     char p[16];
     snprintf(p, sizeof p, "%d", port);
@@ -191,7 +133,7 @@ static inline pid_t t_redis_start(int port)
     return pid;
 }
 
-static inline void t_redis_kill(pid_t pid)
+void t_redis_kill(pid_t pid)
 {
     if (pid > 0) {
         kill(pid, SIGKILL);
@@ -199,16 +141,14 @@ static inline void t_redis_kill(pid_t pid)
     }
 }
 
-static inline uint64_t t_now_ms(void)
+uint64_t t_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* A free TCP port on 127.0.0.1 (bound, read back and released; k only
- * keeps call sites readable). */
-static inline int t_port(int k)
+int t_port(int k)
 {
     (void)k;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -224,8 +164,7 @@ static inline int t_port(int k)
     return port;
 }
 
-/* 1 when the Redis at addr ("host:port") answers PING. */
-static inline int t_redis_up(const char *addr)
+int t_redis_up(const char *addr)
 {
     const char *nodes[] = {addr};
     sf_kv_opts o = {.nodes = nodes, .nnodes = 1};
@@ -238,12 +177,9 @@ static inline int t_redis_up(const char *addr)
     return up;
 }
 
-/* 1 when a Redis on 127.0.0.1:port answers (a private redis-server). */
-static inline int t_service_up(int port)
+int t_service_up(int port)
 {
     char addr[32];
     snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
     return t_redis_up(addr);
 }
-
-#endif
