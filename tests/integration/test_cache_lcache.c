@@ -22,13 +22,7 @@
 #define NTHREADS 16
 #define IMAGES 208 /* 16 threads x 13 images, each 3 of the 5 base layers */
 
-static t_layer layers[NLAYERS] = {
-    {.rel = "images/alpine/alpine-minirootfs-3.10.3-x86_64.tar.gz"},
-    {.rel = "images/alpine/alpine-minirootfs-3.12.12-x86_64.tar.gz"},
-    {.rel = "images/alpine/alpine-minirootfs-3.15.11-x86_64.tar.gz"},
-    {.rel = "images/alpine/alpine-minirootfs-3.18.9-x86_64.tar.gz"},
-    {.rel = "images/alpine/alpine-minirootfs-3.20.3-x86_64.tar.gz"},
-};
+static t_layer layers[NLAYERS] = T_ALPINE_LAYERS;
 static char prefix[64];
 static const char *shared_nodes[1]; /* the stack's Redis, set in setup */
 

@@ -9,11 +9,25 @@ const char *fix_digest(char c, char out[72])
     return out;
 }
 
-void fix_result(sf_buf *b, char dc, const char *run, const char *db,
-                              const char *at, const char *refs, const char *vulns,
-                              const char *err)
+int fix_spec_next(const char **p, fix_spec *f)
 {
-    char d[72], tmp[512];
+    char tmp[512];
+    if (!*p || !**p)
+        return 0;
+    size_t n = strcspn(*p, ";");
+    snprintf(tmp, sizeof tmp, "%.*s", (int)n, *p);
+    *p += n + ((*p)[n] == ';');
+    memset(f, 0, sizeof *f);
+    sscanf(tmp, "%63[^:]:%63[^:]:%63[^:]:%63[^:]:%31s", f->id, f->pkg, f->installed, f->fixed,
+           f->severity);
+    return 1;
+}
+
+void fix_result(sf_buf *b, char dc, const char *run, const char *db, const char *at,
+                const char *refs, const char *vulns, const char *err)
+{
+    char d[72];
+    fix_spec f;
     sf_buf_reset(b);
     sf_buf_printf(b, "{\"schema\":\"scanfarm.result/v1\",\"run_id\":\"%s\",\"digest\":\"%s\","
                      "\"platform\":\"linux/amd64\",\"refs\":[", run, fix_digest(dc, d));
@@ -26,33 +40,22 @@ void fix_result(sf_buf *b, char dc, const char *run, const char *db,
     sf_buf_printf(b, "],\"os\":{\"id\":\"alpine\",\"version_id\":\"3.10.3\"},\"packages\":[");
     /* every finding's package is also in the package list */
     p = vulns;
-    for (int first = 1; p && *p; first = 0) {
-        size_t n = strcspn(p, ";");
-        char id[64], pkg[64], inst[64], fixd[64], sev[32];
-        snprintf(tmp, sizeof tmp, "%.*s", (int)n, p);
-        sscanf(tmp, "%63[^:]:%63[^:]:%63[^:]:%63[^:]:%31s", id, pkg, inst, fixd, sev);
+    for (int first = 1; fix_spec_next(&p, &f); first = 0)
         sf_buf_printf(b, "%s{\"name\":\"%s\",\"version\":\"%s\",\"type\":\"apk\","
-                         "\"ecosystem\":\"Alpine:v3.10\"}", first ? "" : ",", pkg, inst);
-        p += n + (p[n] == ';');
-    }
+                         "\"ecosystem\":\"Alpine:v3.10\"}", first ? "" : ",", f.pkg, f.installed);
     sf_buf_printf(b, "%s{\"name\":\"musl\",\"version\":\"1.1.22-r3\",\"type\":\"apk\","
                      "\"ecosystem\":\"Alpine:v3.10\"}]", vulns && *vulns ? "," : "");
     sf_buf_printf(b, ",\"vulnerabilities\":[");
     p = vulns;
-    for (int first = 1; p && *p; first = 0) {
-        size_t n = strcspn(p, ";");
-        char id[64], pkg[64], inst[64], fixd[64], sev[32];
-        snprintf(tmp, sizeof tmp, "%.*s", (int)n, p);
-        sscanf(tmp, "%63[^:]:%63[^:]:%63[^:]:%63[^:]:%31s", id, pkg, inst, fixd, sev);
+    for (int first = 1; fix_spec_next(&p, &f); first = 0) {
         sf_buf_printf(b, "%s{\"id\":\"%s\",\"aliases\":[],\"package\":\"%s\","
                          "\"ecosystem\":\"Alpine:v3.10\",\"installed\":\"%s\",",
-                      first ? "" : ",", id, pkg, inst);
-        if (strcmp(fixd, "-") == 0)
+                      first ? "" : ",", f.id, f.pkg, f.installed);
+        if (strcmp(f.fixed, "-") == 0)
             sf_buf_printf(b, "\"fixed\":null,");
         else
-            sf_buf_printf(b, "\"fixed\":\"%s\",", fixd);
-        sf_buf_printf(b, "\"severity\":\"%s\",\"cvss\":7.5}", sev);
-        p += n + (p[n] == ';');
+            sf_buf_printf(b, "\"fixed\":\"%s\",", f.fixed);
+        sf_buf_printf(b, "\"severity\":\"%s\",\"cvss\":7.5}", f.severity);
     }
     sf_buf_printf(b, "],\"summary\":{},\"layers\":[],\"db_version\":\"%s\","
                      "\"scanned_at\":\"%s\",\"timings\":{\"total_ms\":12.5},\"error\":",

@@ -43,6 +43,17 @@ typedef struct t_layer {
     char true_diff_id[SF_DIGEST_MAX];
 } t_layer;
 
+/* The five Alpine minirootfs layers of the corpus, as an initializer of
+ * t_layer[5] (each test keeps its own array: t_layer counts analyses). */
+#define T_ALPINE_LAYERS                                                                  \
+    {                                                                                    \
+        {.rel = "images/alpine/alpine-minirootfs-3.10.3-x86_64.tar.gz"},                 \
+        {.rel = "images/alpine/alpine-minirootfs-3.12.12-x86_64.tar.gz"},                \
+        {.rel = "images/alpine/alpine-minirootfs-3.15.11-x86_64.tar.gz"},                \
+        {.rel = "images/alpine/alpine-minirootfs-3.18.9-x86_64.tar.gz"},                 \
+        {.rel = "images/alpine/alpine-minirootfs-3.20.3-x86_64.tar.gz"},                 \
+    }
+
 /* The test farm's cache secret. */
 #define T_CACHE_SECRET "test-farm-cache-secret-0123456789"
 

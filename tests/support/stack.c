@@ -88,6 +88,15 @@ void sf_t_need(unsigned need)
                  sf_t_kafka());
 }
 
+int sf_t_stack_setup(unsigned need)
+{
+    char msg[768];
+    if (sf_t_stack_check(need, msg, sizeof msg) == 0)
+        return 0;
+    fprintf(stderr, "stack needed and absent: %s\n", msg);
+    return -1;
+}
+
 int sf_t_http_get(const char *hostport, const char *path, char *out, size_t cap)
 {
     char host[256];
@@ -126,9 +135,13 @@ int sf_t_http_get(const char *hostport, const char *path, char *out, size_t cap)
     return 0;
 }
 
+/* The scratch sf_t_teardown closes (tests run one at a time per process). */
+static sf_t_scratch *last_scratch;
+
 int sf_t_scratch_open(sf_t_scratch *s, const char *tag)
 {
     memset(s, 0, sizeof *s);
+    last_scratch = s;
     snprintf(s->name, sizeof s->name, "%s-%d", tag, (int)getpid());
     snprintf(s->dir, sizeof s->dir, "/tmp/%s", s->name);
     snprintf(s->db, sizeof s->db, "%s/db.sfdb", s->dir);
@@ -167,6 +180,16 @@ void sf_t_scratch_close(sf_t_scratch *s)
     sf_t_redis_del_prefix(s->name);
     if (s->dir[0] && !getenv("SF_KEEP"))
         wt_rm_rf(s->dir);
+}
+
+int sf_t_teardown(void **state)
+{
+    (void)state;
+    if (last_scratch)
+        sf_t_scratch_close(last_scratch);
+    else
+        wt_kill_all();
+    return 0;
 }
 
 int sf_t_build_db(const char *path, char *ver, size_t vcap)

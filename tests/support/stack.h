@@ -35,6 +35,10 @@ int sf_t_stack_check(unsigned need, char *msg, size_t cap);
 /* cmocka: fail the running test unless the services in `need` answer. */
 void sf_t_need(unsigned need);
 
+/* For a cmocka setup function: 0 when the services in `need` answer,
+ * else -1 with the reason on stderr (the group's tests then fail). */
+int sf_t_stack_setup(unsigned need);
+
 /* GET http://hostport/path (plain HTTP/1.1, Connection: close) into out,
  * status line and headers included, NUL-terminated, truncated at cap.
  * 0 when connected and sent, -1 otherwise. */
@@ -42,12 +46,12 @@ int sf_t_http_get(const char *hostport, const char *path, char *out, size_t cap)
 
 /* One test's names on the shared stack, all from name = "<tag>-<pid>". */
 typedef struct sf_t_scratch {
-    char name[96];    /* key prefix, topic and group stem */
-    char dir[128];    /* /tmp/<name> (made by sf_t_scratch_open) */
-    char db[160];     /* <dir>/db.sfdb (sf_t_build_db writes it) */
-    char jobs[128];   /* <name>.jobs */
-    char results[128];/* <name>.results */
-    char dlq[128];    /* <name>.dlq */
+    char name[48];    /* key prefix, topic and group stem (tag <= 32 chars) */
+    char dir[64];     /* /tmp/<name> (made by sf_t_scratch_open) */
+    char db[80];      /* <dir>/db.sfdb (sf_t_build_db writes it) */
+    char jobs[64];    /* <name>.jobs */
+    char results[64];/* <name>.results */
+    char dlq[64];     /* <name>.dlq */
     int topics_made;  /* sf_t_scratch_topics succeeded */
 } sf_t_scratch;
 
@@ -60,6 +64,10 @@ int sf_t_scratch_topics(sf_t_scratch *s, int partitions);
  * every Redis key under "<name>:", and the folder (kept when SF_KEEP is
  * set). Safe on a scratch that was never opened. */
 void sf_t_scratch_close(sf_t_scratch *s);
+
+/* A cmocka teardown that closes the scratch sf_t_scratch_open last
+ * opened (tests whose teardown is only that use it as is). */
+int sf_t_teardown(void **state);
 
 /* A vulnerability DB at path from the corpus's Alpine 3.10 secdb subset
  * (the DB every worker and aggregator test scans against). When ver is

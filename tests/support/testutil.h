@@ -44,6 +44,13 @@ typedef void (*sf_t_msg_fn)(const sf_kmsg *m, void *arg);
  * consumer's creation or a failed poll (err filled). */
 int sf_t_consume_idle(const char *brokers, const char *topic, const char *grp, int poll_ms,
                       size_t idle_polls, sf_t_msg_fn fn, void *arg, size_t *n, sf_error *err);
+/* The number n of " name=<n>" in a structured (key=value) log line, -1
+ * when the line has no such field. */
+long sf_t_log_field(const char *line, const char *name);
+/* A fuzz input as a C string: a malloc'd NUL-terminated copy of the size
+ * bytes at data (caller frees), or NULL when size > max or out of memory
+ * (the target then returns without testing). */
+char *sf_t_cstr(const uint8_t *data, size_t size, size_t max);
 /* 1 when finding f is advisory id, by its own id or one of its aliases. */
 int sf_t_finding_has_id(const sf_finding *f, const char *id);
 
