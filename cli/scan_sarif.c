@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze/jutil.h"
+#include "base/json.h"
 #include "fleet/sarif_util.h"
 #include "scan_out.h"
 #include "scan_supp.h"

@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "analyze/jutil.h"
+#include "base/json.h"
 
 static void today_utc(char out[11])
 {

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze/jutil.h"
+#include "base/json.h"
 #include "base/limits.h"
 #include "cache/keys.h"
 

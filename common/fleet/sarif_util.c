@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "analyze/jutil.h"
+#include "base/json.h"
 #include "base/buf.h"
 
 static void append_escaped(sf_buf *b, const char *s)

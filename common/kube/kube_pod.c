@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "analyze/jutil.h"
+#include "base/json.h"
 #include "base/buf.h"
 #include "base/limits.h"
 

@@ -1,5 +1,5 @@
-/* jutil: see jutil.h. */
-#include "analyze/jutil.h"
+/* json: see json.h. */
+#include "base/json.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,6 @@
 /*
- * jutil: the few jansson helpers the engine's JSON documents share
+ * json (functions sf_jutil_*, their name from when this lived in
+ * analyze/jutil): the few jansson helpers the engine's JSON documents share
  * (layer inventories, scan results, SBOMs): strings that may carry
  * non-UTF-8 bytes from package databases, strict typed getters for
  * untrusted documents (also the bus messages' bounded strings and string
@@ -9,8 +10,8 @@
  * databases are not guaranteed to be UTF-8; such bytes are replaced with
  * U+FFFD so a document is always produced and always valid JSON.
  */
-#ifndef SF_JUTIL_H
-#define SF_JUTIL_H
+#ifndef SF_BASE_JSON_H
+#define SF_BASE_JSON_H
 
 #include <jansson.h>
 #include <stddef.h>
