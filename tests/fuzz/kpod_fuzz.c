@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kube_pod.h"
+#include "kube/kube_pod.h"
 #include "testutil.h"
-#include "running.h"
+#include "fleet/running.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -115,7 +115,7 @@ static int setup(void **state)
                      "--group", group, "--jobs-topic", S.jobs, "--results-topic", S.results,
                      "--dlq-topic", S.dlq, "--metrics-port", "0", "--concurrency", "2",
                      "--insecure-registry", g_reg, NULL};
-    char *aargv[] = {(char *)wt_bin("scanfarm"), "aggregate", "--kafka", (char *)sf_t_kafka(),
+    char *aargv[] = {(char *)wt_bin("scanfarm-aggregator"), "--kafka", (char *)sf_t_kafka(),
                      "--redis", (char *)sf_t_redis(), "--prefix", S.name, "--group", agroup,
                      "--results-topic", S.results, "--dlq-topic", S.dlq, NULL};
     wt_spawn(wargv, wlog);
