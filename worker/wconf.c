@@ -3,6 +3,7 @@
  * parsing, environment names, help, print-config and the docs all walk it.
  */
 #include "wconf.h"
+#include "base/limits.h"
 
 #include "cache/kvaddr.h"
 
@@ -108,8 +109,7 @@ static const opt opts[] = {
 };
 #undef S
 #define NOPTS (sizeof opts / sizeof opts[0])
-/* Values a list option may hold (Redis nodes, registries, platforms). */
-#define LIST_MAX 64
+#define LIST_MAX SF_LIM_WORKER_LIST
 
 static const opt *find(const char *name, size_t n)
 {
