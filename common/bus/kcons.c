@@ -486,16 +486,25 @@ void sf_kcons_done(sf_kcons *c, sf_kmsg *m)
     if (!m)
         return;
     int64_t commit = -1;
+    int counted = 0;
     pthread_mutex_lock(&c->mu);
     kpart *k = m->gen == c->gen ? part_find(c, m->partition) : NULL;
-    if (k) {
-        if (sf_offtrack_finish(&k->tr, m->offset, &commit) >= 0)
-            c->in_flight--;
-    }
+    if (k)
+        counted = sf_offtrack_finish(&k->tr, m->offset, &commit) >= 0;
+    int sync = c->commit_interval_ms == 0;
     pthread_mutex_unlock(&c->mu);
-    if (commit >= 0 && c->commit_interval_ms == 0)
+    if (commit >= 0 && sync)
         commit_one(c, m->partition, commit, 1);
     msg_free(m);
+    /* Last: once in_flight reaches 0 the owner may close (free) c, so
+     * nothing here may touch c after this (ThreadSanitizer found the
+     * worker's drain freeing the consumer while a delivery report's
+     * done() was still reading it). */
+    if (counted) {
+        pthread_mutex_lock(&c->mu);
+        c->in_flight--;
+        pthread_mutex_unlock(&c->mu);
+    }
 }
 
 void sf_kcons_release(sf_kcons *c, sf_kmsg *m)
