@@ -63,8 +63,6 @@ int sf_scan_ref(const char *ref, const sf_scan_opts *opts, sf_scan_report **out,
 
 /* Number of platform results in the report. */
 size_t sf_scan_report_count(const sf_scan_report *r);
-/* The i-th result as a `scanfarm.result/v1` JSON document (appended to out). */
-int sf_scan_report_result_json(const sf_scan_report *r, size_t i, sf_buf *out);
 /* The i-th result's manifest digest (borrowed). */
 const char *sf_scan_report_digest(const sf_scan_report *r, size_t i);
 /* The i-th result's error code (SF_OK when it scanned). */
