@@ -33,6 +33,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/opt.h"
 
 /* Set key=val on conf. SF_ECONFIG "<what> <key>: <reason>" when refused. */
 int sf_kconf_set(rd_kafka_conf_t *conf, const char *what, const char *key, const char *val,
@@ -91,6 +92,12 @@ int sf_kprops_dump_text(const sf_kprops *p, const char *prefix, sf_buf *out);
 int sf_kprops_copy(sf_kprops *dst, const sf_kprops *src);
 /* Free everything, wiping values; p stays usable (empty). */
 void sf_kprops_clear(sf_kprops *p);
+
+/* The Kafka options as option-engine rows (base/opt.h): FUNC rows on an
+ * sf_kprops, for a group at offsetof(<program config>, kprops). Not config
+ * file keys: the file's "kafka" map holds the properties. */
+#define SF_KCONF_NOPTS 6
+extern const sf_opt SF_KCONF_OPTS[SF_KCONF_NOPTS];
 
 /* The Kafka options' --help lines and docs table rows (Markdown). */
 int sf_kconf_help(sf_buf *out);
