@@ -221,7 +221,7 @@ int sf_opt_set_json(char *p, const sf_opt *o, json_t *v, const char *src, sf_err
     }
     if (json_is_boolean(v) && o->type != SF_OT_STR)
         return sf_opt_set_text(p, o, json_is_true(v) ? "true" : "false", 0, src, err);
-    if (json_is_integer(v) && o->type != SF_OT_BOOL) {
+    if (json_is_integer(v)) { /* booleans too: 1 and 0, as worker files had */
         snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
         return sf_opt_set_text(p, o, num, 0, src, err);
     }
@@ -240,12 +240,12 @@ int sf_opt_set_json(char *p, const sf_opt *o, json_t *v, const char *src, sf_err
 /* ---- names ---- */
 
 /* key (snake_case, dotted) against name (a flag's or a file key's
- * spelling): '_' in key matches '_' or '-'. */
+ * spelling): '_' and '.' in key also match '-'. */
 int sf_opt_name_eq(const char *key, const char *name, size_t n)
 {
     size_t i = 0;
     for (; i < n && key[i]; i++)
-        if (key[i] != name[i] && !(key[i] == '_' && name[i] == '-'))
+        if (key[i] != name[i] && !((key[i] == '_' || key[i] == '.') && name[i] == '-'))
             return 0;
     return i == n && !key[i];
 }
