@@ -1,14 +1,12 @@
 /*
  * cmd_report: `scanfarm report | query | status | aggregate` — the user's
  * view of the fleet and the aggregator process. All read the fleet view
- * the aggregator keeps in Redis (--redis HOST:PORT[,HOST:PORT...], default
- * $SCANFARM_REDIS or 127.0.0.1:6379; --key-prefix, default
- * $SCANFARM_KEY_PREFIX or "scanfarm"; --prefix and SCANFARM_PREFIX are
- * older spellings that still work).
+ * the aggregator keeps in Redis (cli_opts.h: --redis, --key-prefix, Redis
+ * AUTH); each command's options are a table on the option engine
+ * (base/opt.h), documented in docs/cli-<command>-config.md.
  */
 #include "cli.h"
 
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,60 +22,14 @@
 #include "base/metrics.h"
 #include "cache/keys.h"
 #include "cache/kvaddr.h"
+#include "bus/kconf.h"
+#include "cli_opts.h"
 #include "report.h"
 
-#define MAX_NODES 16
+/* Table rows name the fields they use; the others are zero (base/opt.h). */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
-typedef struct common_opts {
-    const char *redis;
-    const char *prefix;
-    char nodebuf[1024];
-    const char *nodes[MAX_NODES];
-    size_t nnodes;
-} common_opts;
-
-static void common_init(common_opts *c)
-{
-    memset(c, 0, sizeof *c);
-    c->redis = getenv("SCANFARM_REDIS");
-    if (!c->redis || !*c->redis)
-        c->redis = "127.0.0.1:6379";
-    /* SCANFARM_KEY_PREFIX, as the worker and coordinator spell it; the
-     * older SCANFARM_PREFIX still works */
-    c->prefix = getenv("SCANFARM_KEY_PREFIX");
-    if (!c->prefix || !*c->prefix)
-        c->prefix = getenv("SCANFARM_PREFIX");
-    if (!c->prefix || !*c->prefix)
-        c->prefix = SF_KEY_PREFIX_DEFAULT;
-}
-
-static int open_kv(common_opts *c, sf_kv **kv, const char *cmd)
-{
-    sf_error e = SF_ERROR_INIT;
-    snprintf(c->nodebuf, sizeof c->nodebuf, "%s", c->redis);
-    c->nnodes = 0;
-    for (char *p = c->nodebuf; p && *p && c->nnodes < MAX_NODES;) {
-        char *comma = strchr(p, ',');
-        if (comma)
-            *comma = '\0';
-        c->nodes[c->nnodes++] = p;
-        p = comma ? comma + 1 : NULL;
-    }
-    if (sf_keys_check_prefix(c->prefix, &e) != SF_OK) {
-        fprintf(stderr, "scanfarm %s: %s\n", cmd, e.msg);
-        return SF_EXIT_USAGE;
-    }
-    /* Redis AUTH as for the services: in the URL, or from the environment. */
-    sf_kv_opts o = {.nodes = c->nodes, .nnodes = c->nnodes, .pool_size = 2,
-                    .command_timeout_ms = 30000, .username = getenv("SCANFARM_REDIS_USERNAME"),
-                    .password = getenv("SCANFARM_REDIS_PASSWORD"),
-                    .password_file = getenv("SCANFARM_REDIS_PASSWORD_FILE")};
-    if (sf_kv_new(kv, &o, &e) != SF_OK) {
-        fprintf(stderr, "scanfarm %s: %s\n", cmd, e.msg);
-        return SF_EXIT_USAGE;
-    }
-    return SF_EXIT_OK;
-}
+#define REDIS_GROUP(type) {SF_CLI_REDIS_TITLE, SF_CLI_REDIS_OPTS, SF_CLI_REDIS_NOPTS, offsetof(type, r)}
 
 static int write_out(const char *path, const sf_buf *b, const char *cmd)
 {
@@ -99,54 +51,53 @@ static int write_out(const char *path, const sf_buf *b, const char *cmd)
     return SF_EXIT_OK;
 }
 
-enum { O_REDIS = 1000, O_PREFIX, O_RUN, O_FORMAT, O_OUT, O_JSON, O_FOLLOW, O_INTERVAL,
-       O_KAFKA, O_ONCE_IDLE, O_GROUP, O_RESULTS, O_DLQ, O_FROM, O_METRICS, O_METRICS_ADDR, O_HELP };
+typedef struct report_cfg {
+    char *run, *format, *out;
+    sf_cli_redis r;
+} report_cfg;
 
-/* Options shared by every command; returns 1 when opt was one of them. */
-static int common_opt(common_opts *c, int opt)
+static const sf_opt REPORT_OPTS[] = {
+    {"run", SF_OT_STR, offsetof(report_cfg, run), NULL, NULL, 0, 0, 0,
+     "run id (default: the latest run)", "ID"},
+    {"format", SF_OT_STR, offsetof(report_cfg, format), "table", NULL, 0, 0, 0,
+     "table, json, html or sarif", "FORMAT"},
+    {"out", SF_OT_STR, offsetof(report_cfg, out), NULL, NULL, 0, 0, 0,
+     "write the report to FILE (default stdout)", "FILE"},
+};
+static const sf_opt_group REPORT_GROUPS[] = {
+    {NULL, REPORT_OPTS, sizeof REPORT_OPTS / sizeof REPORT_OPTS[0], 0},
+    REDIS_GROUP(report_cfg),
+};
+static const sf_opt_spec REPORT_SPEC = {
+    .prog = "scanfarm report",
+    .summary = "Fleet summary from the aggregator's view: images, findings, what runs now.",
+    .epilog = "exit codes: 0 ok, 1 no such run, 2 error, 64 usage",
+    .groups = REPORT_GROUPS,
+    .ngroups = 2,
+};
+
+const sf_opt_spec *sf_cmd_report_spec(void)
 {
-    if (opt == O_REDIS)
-        c->redis = optarg;
-    else if (opt == O_PREFIX)
-        c->prefix = optarg;
-    else
-        return 0;
-    return 1;
+    return &REPORT_SPEC;
 }
-
-static const char REPORT_USAGE[] =
-    "usage: scanfarm report [--run ID] [--format table|json|html|sarif] [--out FILE]\n"
-    "                       [--redis HOST:PORT] [--key-prefix P]\n"
-    "environment: SCANFARM_REDIS (--redis), SCANFARM_KEY_PREFIX (--key-prefix)\n";
 
 int sf_cmd_report(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"redis", 1, 0, O_REDIS}, {"key-prefix", 1, 0, O_PREFIX},
-        {"prefix", 1, 0, O_PREFIX}, {"run", 1, 0, O_RUN},
-        {"format", 1, 0, O_FORMAT}, {"out", 1, 0, O_OUT}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
-    common_opts c;
-    const char *run = NULL, *format = "table", *outp = NULL;
-    int opt, ex = SF_EXIT_OK;
-    common_init(&c);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (common_opt(&c, opt))
-            continue;
-        switch (opt) {
-        case O_RUN: run = optarg; break;
-        case O_FORMAT: format = optarg; break;
-        case O_OUT: outp = optarg; break;
-        case O_HELP: fputs(REPORT_USAGE, stdout); return SF_EXIT_OK;
-        default: fputs(REPORT_USAGE, stderr); return SF_EXIT_USAGE;
-        }
+    report_cfg c;
+    sf_opt_cmd cmd;
+    int ex = SF_EXIT_OK;
+    if (sf_cli_opts_load(&REPORT_SPEC, &c, sizeof c, argc, argv, &cmd, &ex)) {
+        sf_opt_free(&REPORT_SPEC, &c);
+        return ex;
     }
+    const char *format = c.format;
     int (*render)(const sf_report *, sf_buf *) =
         !strcmp(format, "table") ? sf_report_table : !strcmp(format, "json") ? sf_report_json
         : !strcmp(format, "html") ? sf_report_html : !strcmp(format, "sarif") ? sf_report_sarif
         : NULL;
-    if (!render || optind != argc) {
-        fputs(REPORT_USAGE, stderr);
+    if (!render) {
+        fprintf(stderr, "scanfarm report: --format table, json, html or sarif\n");
+        sf_opt_free(&REPORT_SPEC, &c);
         return SF_EXIT_USAGE;
     }
     sf_kv *kv = NULL;
@@ -154,9 +105,9 @@ int sf_cmd_report(int argc, char **argv)
     sf_error e = SF_ERROR_INIT;
     sf_buf b;
     sf_buf_init(&b, 0);
-    if ((ex = open_kv(&c, &kv, "report")) != SF_EXIT_OK)
+    if ((ex = sf_cli_redis_open(&c.r, &kv, "report")) != SF_EXIT_OK)
         goto done;
-    if ((ex = sf_report_load(&r, kv, c.prefix, run, &e)) != SF_OK) {
+    if ((ex = sf_report_load(&r, kv, c.r.key_prefix, c.run, &e)) != SF_OK) {
         fprintf(stderr, "scanfarm report: %s\n", e.msg);
         ex = ex == SF_ENOTFOUND ? SF_EXIT_FINDINGS : SF_EXIT_ERROR;
         goto done;
@@ -166,78 +117,93 @@ int sf_cmd_report(int argc, char **argv)
         ex = SF_EXIT_ERROR;
         goto done;
     }
-    ex = write_out(outp, &b, "report");
+    ex = write_out(c.out, &b, "report");
 done:
     sf_buf_free(&b);
     sf_report_free(r);
     sf_kv_free(kv);
+    sf_opt_free(&REPORT_SPEC, &c);
     return ex;
 }
 
-static const char QUERY_USAGE[] =
-    "usage: scanfarm query cve <ID> | image <ref|digest> | package <name>\n"
-    "                      [--json] [--redis HOST:PORT] [--key-prefix P]\n"
-    "       scanfarm query running [--severity S] [--fixable] [--namespace NS] [--json]\n"
-    "environment: SCANFARM_REDIS (--redis), SCANFARM_KEY_PREFIX (--key-prefix)\n";
+typedef struct query_cfg {
+    int json, fixable;
+    char *severity, *ns;
+    sf_cli_redis r;
+} query_cfg;
+
+static const sf_opt QUERY_OPTS[] = {
+    {"json", SF_OT_BOOL, offsetof(query_cfg, json), "false", NULL, 0, 0, 0, "JSON output"},
+    {"severity", SF_OT_STR, offsetof(query_cfg, severity), NULL, NULL, 0, 0, 0,
+     "query running: only workloads with a finding at or above CRITICAL, HIGH, MEDIUM or LOW",
+     "SEVERITY"},
+    {"fixable", SF_OT_BOOL, offsetof(query_cfg, fixable), "false", NULL, 0, 0, 0,
+     "query running: only findings with a fixed version"},
+    {"namespace", SF_OT_STR, offsetof(query_cfg, ns), NULL, NULL, 0, 0, 0,
+     "query running: only this namespace", "NS"},
+};
+static const sf_opt_group QUERY_GROUPS[] = {
+    {NULL, QUERY_OPTS, sizeof QUERY_OPTS / sizeof QUERY_OPTS[0], 0},
+    REDIS_GROUP(query_cfg),
+};
+static const sf_opt_spec QUERY_SPEC = {
+    .prog = "scanfarm query",
+    .usage = "cve <ID> | image <ref|digest> | package <name> | running [options]",
+    .summary = "Ask the fleet view: which images carry a CVE, what one image carries, where a "
+               "package is,\nwhich running workloads have findings.",
+    .epilog = "exit codes: 0 found, 1 not found, 2 error, 64 usage",
+    .groups = QUERY_GROUPS,
+    .ngroups = 2,
+    .max_args = 2,
+};
+
+const sf_opt_spec *sf_cmd_query_spec(void)
+{
+    return &QUERY_SPEC;
+}
 
 int sf_cmd_query(int argc, char **argv)
 {
-    enum { O_SEVERITY = 2000, O_FIXABLE, O_NAMESPACE }; /* query running */
-    static const struct option lo[] = {{"redis", 1, 0, O_REDIS}, {"key-prefix", 1, 0, O_PREFIX}, {"prefix", 1, 0, O_PREFIX},
-                                       {"json", 0, 0, O_JSON},   {"help", 0, 0, O_HELP},
-                                       {"severity", 1, 0, O_SEVERITY},
-                                       {"fixable", 0, 0, O_FIXABLE},
-                                       {"namespace", 1, 0, O_NAMESPACE}, {0, 0, 0, 0}};
-    common_opts c;
+    query_cfg c;
+    sf_opt_cmd cmd;
     sf_query_running_opts ro = {.min_sev = -1};
-    int opt, json = 0, ex, rc;
-    common_init(&c);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (common_opt(&c, opt))
-            continue;
-        if (opt == O_JSON) {
-            json = 1;
-        } else if (opt == O_SEVERITY || opt == O_FIXABLE || opt == O_NAMESPACE) {
-            if (opt == O_SEVERITY && (ro.min_sev = sf_agg_sev_parse(optarg)) == SF_SEV_UNKNOWN &&
-                strcasecmp(optarg, "UNKNOWN") != 0) {
-                fprintf(stderr, "scanfarm query: --severity: CRITICAL, HIGH, MEDIUM or LOW\n");
-                return SF_EXIT_USAGE;
-            }
-            ro.fixable |= opt == O_FIXABLE;
-            ro.ns = opt == O_NAMESPACE ? optarg : ro.ns;
-        } else if (opt == O_HELP) {
-            fputs(QUERY_USAGE, stdout);
-            return SF_EXIT_OK;
-        } else {
-            fputs(QUERY_USAGE, stderr);
-            return SF_EXIT_USAGE;
-        }
+    int ex = SF_EXIT_OK, rc;
+    if (sf_cli_opts_load(&QUERY_SPEC, &c, sizeof c, argc, argv, &cmd, &ex)) {
+        sf_opt_free(&QUERY_SPEC, &c);
+        return ex;
     }
-    int is_running = argc - optind == 1 && !strcmp(argv[optind], "running");
-    if (argc - optind != 2 && !is_running) {
-        fputs(QUERY_USAGE, stderr);
+    int json = c.json;
+    ro.fixable = c.fixable;
+    ro.ns = c.ns;
+    int is_running = cmd.nargs == 1 && !strcmp(cmd.args[0], "running");
+    const char *what = cmd.nargs ? cmd.args[0] : "", *arg = cmd.nargs == 2 ? cmd.args[1] : "";
+    if ((cmd.nargs != 2 && !is_running) ||
+        (strcmp(what, "cve") && strcmp(what, "image") && strcmp(what, "package") && !is_running)) {
+        sf_opt_usage(&QUERY_SPEC, stderr);
+        sf_opt_free(&QUERY_SPEC, &c);
         return SF_EXIT_USAGE;
     }
-    const char *what = argv[optind], *arg = is_running ? "" : argv[optind + 1];
-    if (strcmp(what, "cve") && strcmp(what, "image") && strcmp(what, "package") && !is_running) {
-        fputs(QUERY_USAGE, stderr);
+    if (c.severity && (ro.min_sev = sf_agg_sev_parse(c.severity)) == SF_SEV_UNKNOWN &&
+        strcasecmp(c.severity, "UNKNOWN") != 0) {
+        fprintf(stderr, "scanfarm query: --severity: CRITICAL, HIGH, MEDIUM or LOW\n");
+        sf_opt_free(&QUERY_SPEC, &c);
         return SF_EXIT_USAGE;
     }
     sf_kv *kv = NULL;
     sf_error e = SF_ERROR_INIT;
     sf_buf b;
     sf_buf_init(&b, 0);
-    if ((ex = open_kv(&c, &kv, "query")) != SF_EXIT_OK)
+    const char *prefix = c.r.key_prefix;
+    if ((ex = sf_cli_redis_open(&c.r, &kv, "query")) != SF_EXIT_OK)
         goto done;
     if (is_running)
-        rc = sf_query_running(kv, c.prefix, &ro, json, &b, &e);
+        rc = sf_query_running(kv, prefix, &ro, json, &b, &e);
     else if (!strcmp(what, "cve"))
-        rc = sf_query_cve(kv, c.prefix, arg, json, &b, &e);
+        rc = sf_query_cve(kv, prefix, arg, json, &b, &e);
     else if (!strcmp(what, "image"))
-        rc = sf_query_image(kv, c.prefix, arg, &b, &e);
+        rc = sf_query_image(kv, prefix, arg, &b, &e);
     else
-        rc = sf_query_package(kv, c.prefix, arg, json, &b, &e);
+        rc = sf_query_package(kv, prefix, arg, json, &b, &e);
     if (rc != SF_OK) {
         fprintf(stderr, "scanfarm query: %s\n", e.msg[0] ? e.msg : sf_err_name(rc));
         ex = rc == SF_ENOTFOUND ? SF_EXIT_FINDINGS : SF_EXIT_ERROR;
@@ -247,13 +213,14 @@ int sf_cmd_query(int argc, char **argv)
     if (ex == SF_EXIT_OK && !strcmp(what, "image")) { /* stdout stays the stored documents */
         sf_buf note;
         sf_buf_init(&note, 0);
-        if (sf_query_image_running(kv, c.prefix, &b, &note, NULL) == SF_OK && note.len)
+        if (sf_query_image_running(kv, prefix, &b, &note, NULL) == SF_OK && note.len)
             fputs(note.data, stderr);
         sf_buf_free(&note);
     }
 done:
     sf_buf_free(&b);
     sf_kv_free(kv);
+    sf_opt_free(&QUERY_SPEC, &c);
     return ex;
 }
 
@@ -293,43 +260,57 @@ static void status_line(char *out, size_t n, const char *run, const sf_agg_progr
              total, pct, cur, fails, rate, eta);
 }
 
-static const char STATUS_USAGE[] =
-    "usage: scanfarm status [--run ID] [--follow] [--interval SECONDS]\n"
-    "                       [--redis HOST:PORT] [--key-prefix P]\n"
-    "environment: SCANFARM_REDIS (--redis), SCANFARM_KEY_PREFIX (--key-prefix)\n";
+typedef struct status_cfg {
+    char *run;
+    int follow;
+    long interval;
+    sf_cli_redis r;
+} status_cfg;
+
+static const sf_opt STATUS_OPTS[] = {
+    {"run", SF_OT_STR, offsetof(status_cfg, run), NULL, NULL, 0, 0, 0,
+     "run id (default: the latest run)", "ID"},
+    {"follow", SF_OT_BOOL, offsetof(status_cfg, follow), "false", NULL, 0, 0, 0,
+     "print again every --interval until the run completes"},
+    {"interval", SF_OT_LONG, offsetof(status_cfg, interval), "2", NULL, 0, 1, 3600,
+     "seconds between lines with --follow", "SECONDS"},
+};
+static const sf_opt_group STATUS_GROUPS[] = {
+    {NULL, STATUS_OPTS, sizeof STATUS_OPTS / sizeof STATUS_OPTS[0], 0},
+    REDIS_GROUP(status_cfg),
+};
+static const sf_opt_spec STATUS_SPEC = {
+    .prog = "scanfarm status",
+    .summary = "Progress of a scan run: done/total jobs, failures, rate, ETA.",
+    .groups = STATUS_GROUPS,
+    .ngroups = 2,
+};
+
+const sf_opt_spec *sf_cmd_status_spec(void)
+{
+    return &STATUS_SPEC;
+}
 
 int sf_cmd_status(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"redis", 1, 0, O_REDIS}, {"key-prefix", 1, 0, O_PREFIX}, {"prefix", 1, 0, O_PREFIX},   {"run", 1, 0, O_RUN},
-        {"follow", 0, 0, O_FOLLOW}, {"interval", 1, 0, O_INTERVAL}, {"help", 0, 0, O_HELP},
-        {0, 0, 0, 0}};
-    common_opts c;
+    status_cfg c;
+    sf_opt_cmd cmd;
     char run[160] = "", line[1024];
-    int opt, follow = 0, ex;
-    long interval = 2;
-    common_init(&c);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (common_opt(&c, opt))
-            continue;
-        switch (opt) {
-        case O_RUN: snprintf(run, sizeof run, "%s", optarg); break;
-        case O_FOLLOW: follow = 1; break;
-        case O_INTERVAL: interval = strtol(optarg, NULL, 10); break;
-        case O_HELP: fputs(STATUS_USAGE, stdout); return SF_EXIT_OK;
-        default: fputs(STATUS_USAGE, stderr); return SF_EXIT_USAGE;
-        }
+    int ex = SF_EXIT_OK;
+    if (sf_cli_opts_load(&STATUS_SPEC, &c, sizeof c, argc, argv, &cmd, &ex)) {
+        sf_opt_free(&STATUS_SPEC, &c);
+        return ex;
     }
-    if (optind != argc || interval < 1 || interval > 3600) {
-        fputs(STATUS_USAGE, stderr);
-        return SF_EXIT_USAGE;
-    }
+    int follow = c.follow;
+    long interval = c.interval;
+    const char *prefix = c.r.key_prefix;
+    if (c.run)
+        snprintf(run, sizeof run, "%s", c.run);
     sf_kv *kv = NULL;
     sf_error e = SF_ERROR_INIT;
-    if ((ex = open_kv(&c, &kv, "status")) != SF_EXIT_OK)
-        return ex;
-    if (!run[0] && sf_agg_latest_run(kv, c.prefix, run, sizeof run, &e) != SF_OK) {
+    if ((ex = sf_cli_redis_open(&c.r, &kv, "status")) != SF_EXIT_OK)
+        goto done;
+    if (!run[0] && sf_agg_latest_run(kv, prefix, run, sizeof run, &e) != SF_OK) {
         fprintf(stderr, "scanfarm status: %s\n", e.msg);
         ex = SF_EXIT_ERROR;
         goto done;
@@ -342,7 +323,7 @@ int sf_cmd_status(int argc, char **argv)
     int tty = isatty(STDOUT_FILENO);
     for (;;) {
         sf_agg_progress p;
-        if (sf_agg_progress_get(kv, c.prefix, run, &p, &e) != SF_OK) {
+        if (sf_agg_progress_get(kv, prefix, run, &p, &e) != SF_OK) {
             fprintf(stderr, "scanfarm status: %s\n", e.msg);
             ex = SF_EXIT_ERROR;
             break;
@@ -358,6 +339,7 @@ int sf_cmd_status(int argc, char **argv)
         putchar('\n');
 done:
     sf_kv_free(kv);
+    sf_opt_free(&STATUS_SPEC, &c);
     return ex;
 }
 
@@ -387,19 +369,52 @@ static int route_healthz(void *ctx, const sf_http_req *req, sf_buf *body, const 
     return sf_buf_puts(body, stopping ? "stopping\n" : "ok\n") == SF_OK && !stopping ? 200 : 503;
 }
 
-static const char AGG_USAGE[] =
-    "usage: scanfarm aggregate --kafka BROKERS --redis HOST:PORT [--once-idle SECONDS]\n"
-    "                          [--group G] [--results-topic T] [--dlq-topic T] [--key-prefix P]\n"
-    "                          [--metrics-port N] [--metrics-addr ADDR]\n"
-    "       scanfarm aggregate --from FILE|- --redis HOST:PORT [--key-prefix P]\n"
-    "  --metrics-port N    serve /metrics and /healthz on port N (0 = off, the default)\n"
-    "  --metrics-addr ADDR their listen address (default 0.0.0.0; 127.0.0.1 = loopback)\n"
-    "  --from replays archived results (one JSON document per line, e.g. saved\n"
-    "  with kcat -C -t scanfarm.results -f '%s\\n') into the fleet view.\n"
-    "environment: SCANFARM_KAFKA (--kafka), SCANFARM_REDIS (--redis, default\n"
-    "  127.0.0.1:6379; or redis://[user:pass@]host:port/db), SCANFARM_KEY_PREFIX (--key-prefix,\n"
-    "  default scanfarm), SCANFARM_REDIS_USERNAME, SCANFARM_REDIS_PASSWORD(_FILE) (Redis AUTH),\n"
-    "  SCANFARM_METRICS_ADDR (--metrics-addr)\n";
+typedef struct agg_cfg {
+    char *kafka, *group, *results_topic, *dlq_topic, *from, *metrics_addr;
+    long once_idle, metrics_port;
+    sf_kprops kprops; /* the Kafka options (taken out by cli.c, listed here) */
+    sf_cli_redis r;
+} agg_cfg;
+
+#define A(f) offsetof(agg_cfg, f)
+static const sf_opt AGG_OPTS[] = {
+    {"kafka", SF_OT_STR, A(kafka), NULL, "SCANFARM_KAFKA", 0, 0, 0,
+     "Kafka bootstrap servers (required without --from)", "BROKERS"},
+    {"once_idle", SF_OT_LONG, A(once_idle), "0", NULL, 0, 0, 86400,
+     "exit after this many seconds without a result (0 = run until SIGTERM)", "SECONDS"},
+    {"group", SF_OT_STR, A(group), SF_AGG_GROUP, NULL, 0, 0, 0, "Kafka consumer group"},
+    {"results_topic", SF_OT_STR, A(results_topic), SF_TOPIC_RESULTS, NULL, 0, 0, 0,
+     "topic of results (and refs messages)", "TOPIC"},
+    {"dlq_topic", SF_OT_STR, A(dlq_topic), SF_TOPIC_DLQ, NULL, 0, 0, 0,
+     "dead-letter topic, counted in run progress (\"\" = not consumed)", "TOPIC"},
+    {"from", SF_OT_STR, A(from), NULL, NULL, 0, 0, 0,
+     "replay archived results (one JSON document per line, e.g. saved with kcat -C -t "
+     "scanfarm.results -f '%s\\n'; - = stdin) into the fleet view instead of consuming Kafka",
+     "FILE"},
+    {"metrics_port", SF_OT_LONG, A(metrics_port), "0", NULL, 0, 0, 65535,
+     "serve /metrics and /healthz on this port (0 = off)"},
+    {"metrics_addr", SF_OT_STR, A(metrics_addr), "0.0.0.0", "SCANFARM_METRICS_ADDR", 0, 0, 0,
+     "listen address of /metrics and /healthz (127.0.0.1 = loopback only)", "ADDR"},
+};
+#undef A
+static const sf_opt_group AGG_GROUPS[] = {
+    {NULL, AGG_OPTS, sizeof AGG_OPTS / sizeof AGG_OPTS[0], 0},
+    REDIS_GROUP(agg_cfg),
+    {"Kafka client options (every program)", SF_KCONF_OPTS, SF_KCONF_NOPTS,
+     offsetof(agg_cfg, kprops)},
+};
+static const sf_opt_spec AGG_SPEC = {
+    .prog = "scanfarm aggregate",
+    .summary = "The aggregator: consume results (and DLQ entries) and keep the fleet view in "
+               "Redis.",
+    .groups = AGG_GROUPS,
+    .ngroups = 3,
+};
+
+const sf_opt_spec *sf_cmd_aggregate_spec(void)
+{
+    return &AGG_SPEC;
+}
 
 /* --from: one result document per line; blank lines are skipped. */
 static int aggregate_file(sf_kv *kv, const char *prefix, const char *path)
@@ -454,53 +469,54 @@ done:
     return ex;
 }
 
+static int aggregate_run(agg_cfg *cfg, sf_agg_loop_opts *lo, const char *from,
+                         const char *maddr, long mport);
+
+static void agg_cfg_free(agg_cfg *c)
+{
+    sf_kprops_clear(&c->kprops);
+    sf_opt_free(&AGG_SPEC, c);
+}
+
 int sf_cmd_aggregate(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"redis", 1, 0, O_REDIS},        {"key-prefix", 1, 0, O_PREFIX}, {"prefix", 1, 0, O_PREFIX},
-        {"kafka", 1, 0, O_KAFKA},        {"once-idle", 1, 0, O_ONCE_IDLE},
-        {"group", 1, 0, O_GROUP},        {"results-topic", 1, 0, O_RESULTS},
-        {"dlq-topic", 1, 0, O_DLQ},      {"from", 1, 0, O_FROM},
-        {"metrics-port", 1, 0, O_METRICS}, {"metrics-addr", 1, 0, O_METRICS_ADDR},
-        {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
-    common_opts c;
-    sf_agg_loop_opts lo_opts = {0};
-    const char *from = NULL, *maddr = getenv("SCANFARM_METRICS_ADDR");
-    long mport = 0;
-    int opt, ex;
-    common_init(&c);
-    lo_opts.brokers = getenv("SCANFARM_KAFKA");
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (common_opt(&c, opt))
-            continue;
-        switch (opt) {
-        case O_KAFKA: lo_opts.brokers = optarg; break;
-        case O_ONCE_IDLE: lo_opts.once_idle_s = (int)strtol(optarg, NULL, 10); break;
-        case O_GROUP: lo_opts.group = optarg; break;
-        case O_RESULTS: lo_opts.results_topic = optarg; break;
-        case O_DLQ: lo_opts.dlq_topic = optarg; break;
-        case O_FROM: from = optarg; break;
-        case O_METRICS: mport = strtol(optarg, NULL, 10); break;
-        case O_METRICS_ADDR: maddr = optarg; break;
-        case O_HELP: fputs(AGG_USAGE, stdout); return SF_EXIT_OK;
-        default: fputs(AGG_USAGE, stderr); return SF_EXIT_USAGE;
-        }
+    agg_cfg c;
+    sf_opt_cmd cmd;
+    int ex = SF_EXIT_OK;
+    if (sf_cli_opts_load(&AGG_SPEC, &c, sizeof c, argc, argv, &cmd, &ex)) {
+        agg_cfg_free(&c);
+        return ex;
     }
-    if (optind != argc || (!from && (!lo_opts.brokers || !*lo_opts.brokers)) ||
-        lo_opts.once_idle_s < 0 || mport < 0 || mport > 65535) {
-        fputs(AGG_USAGE, stderr);
+    sf_agg_loop_opts lo_opts = {.brokers = c.kafka, .once_idle_s = (int)c.once_idle,
+                                .group = c.group, .results_topic = c.results_topic,
+                                .dlq_topic = c.dlq_topic};
+    const char *from = c.from, *maddr = c.metrics_addr;
+    long mport = c.metrics_port;
+    if (!from && (!lo_opts.brokers || !*lo_opts.brokers)) {
+        fprintf(stderr, "scanfarm aggregate: --kafka (or SCANFARM_KAFKA) is required without "
+                        "--from\n");
+        sf_opt_usage(&AGG_SPEC, stderr);
+        agg_cfg_free(&c);
         return SF_EXIT_USAGE;
     }
+    ex = aggregate_run(&c, &lo_opts, from, maddr, mport);
+    agg_cfg_free(&c);
+    return ex;
+}
+
+static int aggregate_run(agg_cfg *cfg, sf_agg_loop_opts *lo, const char *from,
+                         const char *maddr, long mport)
+{
+    int ex;
     sf_kv *kv = NULL;
     sf_error e = SF_ERROR_INIT;
     sf_agg_loop_stats st;
-    if ((ex = open_kv(&c, &kv, "aggregate")) != SF_EXIT_OK)
+    if ((ex = sf_cli_redis_open(&cfg->r, &kv, "aggregate")) != SF_EXIT_OK)
         return ex;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     if (from) {
-        ex = aggregate_file(kv, c.prefix, from);
+        ex = aggregate_file(kv, cfg->r.key_prefix, from);
         sf_kv_free(kv);
         return ex;
     }
@@ -516,15 +532,15 @@ int sf_cmd_aggregate(int argc, char **argv)
             return SF_EXIT_ERROR;
         }
     }
-    lo_opts.kv = kv;
-    lo_opts.prefix = c.prefix;
-    lo_opts.stop = &agg_stop;
+    lo->kv = kv;
+    lo->prefix = cfg->r.key_prefix;
+    lo->stop = &agg_stop;
     char redis_shown[512];
-    sf_kvaddr_redact(c.redis, redis_shown, sizeof redis_shown);
-    SF_INFO("agg", "aggregator starting|brokers=%s redis=%s prefix=%s", lo_opts.brokers,
+    sf_kvaddr_redact(cfg->r.redis, redis_shown, sizeof redis_shown);
+    SF_INFO("agg", "aggregator starting|brokers=%s redis=%s prefix=%s", lo->brokers,
             redis_shown,
-            c.prefix);
-    int rc = sf_agg_loop(&lo_opts, &st, &e);
+            cfg->r.key_prefix);
+    int rc = sf_agg_loop(lo, &st, &e);
     SF_INFO("agg", "aggregator stopped|results=%llu applied=%llu duplicates=%llu stale=%llu "
                    "bad=%llu dlq=%llu refs=%llu refs_noview=%llu",
             (unsigned long long)st.results, (unsigned long long)st.applied,

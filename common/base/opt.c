@@ -118,7 +118,7 @@ int sf_opt_is_bool(const char *s)
 /* The value as shown in a message: never a secret's. */
 static const char *shown(const sf_opt *o, const char *v)
 {
-    return (o->flags & SF_OPT_SECRET) ? "***" : v;
+    return (o->flags & (SF_OPT_SECRET | SF_OPT_MASKED)) ? "***" : v;
 }
 
 static int set_number(char *p, const sf_opt *o, const char *v, const char *src, sf_error *err)

@@ -55,6 +55,8 @@ typedef enum sf_opt_type {
 #define SF_OPT_NOFILE 2u  /* not a config-file key */
 #define SF_OPT_HIDDEN 4u  /* accepted, never shown (an old option kept working) */
 #define SF_OPT_NOFLAG 8u  /* config file and environment only */
+#define SF_OPT_MASKED 16u /* shown as "***" but a flag all the same (an API key
+                             whose flag is a contract) */
 
 struct sf_opt;
 /* A FUNC row's setter: field is base + the row's offset; src names where

@@ -150,10 +150,10 @@ void sf_opt_help(const sf_opt_spec *s, FILE *f)
         if (s->summary[0] && s->summary[strlen(s->summary) - 1] != '\n')
             fputc('\n', f);
     }
-    fprintf(f, "\nOptions%s%s%s:\n", s->file_key || env ? " (default < " : "",
-            s->file_key ? "config file < " : "", s->file_key || env ? (env ? "environment < flag)"
-                                                                          : "flag)")
-                                                             : "");
+    if (s->ngroups && !s->groups[0].title)
+        fprintf(f, "\nOptions%s%s%s:\n", s->file_key || env ? " (default < " : "",
+                s->file_key ? "config file < " : "",
+                s->file_key || env ? (env ? "environment < flag)" : "flag)") : "");
     for (size_t g = 0; g < s->ngroups; g++) {
         if (s->groups[g].title)
             fprintf(f, "\n%s:\n", s->groups[g].title);
@@ -221,7 +221,7 @@ static json_t *str_json(const sf_opt *o, const char *s)
     char shown[1024];
     if (!s)
         return json_null();
-    if (o->flags & SF_OPT_SECRET)
+    if (o->flags & (SF_OPT_SECRET | SF_OPT_MASKED))
         return json_string("***");
     sf_opt_redact_url(s, shown, sizeof shown);
     return json_string(shown);
