@@ -358,9 +358,15 @@ static int md_old(sf_buf *b, const sf_opt_spec *s)
                 continue;
             char flag[SF_LIM_OPT_NAME + 1];
             sf_opt_flag_of(o, flag, sizeof flag);
-            rc = sf_buf_printf(b, "%s- `%s` for `--%s`\n",
-                               any++ ? "" : "\nOlder spellings, still accepted (not listed by "
-                                            "--help):\n\n", o->old, flag);
+            rc = sf_buf_puts(b, any++ ? "- " : "\nOlder spellings, still accepted (not listed by "
+                                               "--help):\n\n- ");
+            for (const char *p = o->old; rc == SF_OK && *p;) {
+                size_t len = strcspn(p, ",");
+                rc = sf_buf_printf(b, "%s`%.*s`", p == o->old ? "" : ", ", (int)len, p);
+                p += len + (p[len] == ',');
+            }
+            if (rc == SF_OK)
+                rc = sf_buf_printf(b, " for `--%s`\n", flag);
         }
     return rc;
 }

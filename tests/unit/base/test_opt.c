@@ -378,7 +378,7 @@ static void test_opt_markdown__table(void **state)
     assert_non_null(strstr(md, "| `-n`, `--name` | `name` | `SFT_NAME` | TEXT | `dflt` | a name |\n"));
     assert_non_null(strstr(md, "| (secret, no flag) | `token` | `SFT_TOKEN` | TEXT |  | a secret token |\n"));
     assert_non_null(strstr(md, "| `--url` | `url` |  | TEXT |  | a URL \\| with a pipe |\n"));
-    assert_non_null(strstr(md, "- `--title,SFT_TITLE,title` for `--name`\n"));
+    assert_non_null(strstr(md, "- `--title`, `SFT_TITLE`, `title` for `--name`\n"));
     size_t n = strlen(md);
     assert_true(n > 23 && strcmp(md + n - 23, "<!-- end generated -->\n") == 0);
     free(md);
