@@ -16,7 +16,7 @@
 #include "base/buf.h"
 #include "cache/keys.h"
 #include "events_opts.h"
-#include "yaml2json.h"
+#include "base/yaml2json.h"
 
 /* Table rows name the fields they use; the others are zero (base/opt.h). */
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"

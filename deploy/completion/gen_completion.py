@@ -15,8 +15,8 @@ import subprocess
 import sys
 
 BIN, OUT = sys.argv[1], sys.argv[2]
-PROGRAMS = ("scanfarm-worker", "scanfarm-coordinator", "scanfarm-inventory", "scanfarm-notify",
-            "scanfarm-subscribe")
+PROGRAMS = ("scanfarm-worker", "scanfarm-coordinator", "scanfarm-aggregator", "scanfarm-inventory",
+            "scanfarm-notify", "scanfarm-subscribe")
 FLAG = re.compile(r"(?<![\w-])(-[a-z]|--[a-z][a-z0-9-]*)\b")
 
 

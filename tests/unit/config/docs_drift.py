@@ -22,6 +22,7 @@ WRITE = "--write" in sys.argv[3:]
 DOCS = {
     "coordinator": ["scanfarm-coordinator"],
     "worker": ["scanfarm-worker"],
+    "aggregator": ["scanfarm-aggregator"],
     "inventory": ["scanfarm-inventory"],
     # "notify": ["scanfarm-notify"],
     "cli-scan": ["scanfarm", "scan"],
