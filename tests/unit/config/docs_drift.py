@@ -24,7 +24,7 @@ DOCS = {
     "worker": ["scanfarm-worker"],
     "aggregator": ["scanfarm-aggregator"],
     "inventory": ["scanfarm-inventory"],
-    # "notify": ["scanfarm-notify"],
+    "notify": ["scanfarm-notify"],
     "cli-scan": ["scanfarm", "scan"],
     "cli-db-import": ["scanfarm", "db", "import"],
     "cli-db-update": ["scanfarm", "db", "update"],
