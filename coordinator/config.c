@@ -252,29 +252,12 @@ static int load_registries(sf_coordcfg *c, json_t *arr, sf_error *err)
     return SF_OK;
 }
 
-/* "kafka" is the brokers as text, or a map of librdkafka properties
- * (bootstrap.servers among them): the map goes to kprops and leaves doc. */
-static int load_kafka_map(sf_coordcfg *c, json_t *doc, const char *src, sf_error *err)
-{
-    json_t *k = json_object_get(doc, "kafka");
-    if (!json_is_object(k))
-        return SF_OK;
-    int rc = sf_kprops_json(&c->kprops, k, src, err);
-    json_t *bs = json_object_get(k, "bootstrap.servers");
-    if (rc == SF_OK && json_is_string(bs)) {
-        free(c->kafka);
-        if (!(c->kafka = sf_strdup(json_string_value(bs))))
-            rc = sf_error_set(err, SF_ENOMEM, "out of memory");
-    }
-    json_object_del(doc, "kafka");
-    return rc;
-}
-
 /* The file's keys beside the table: "registries" and a "kafka" map. */
 static int on_doc(void *base, json_t *doc, const char *src, sf_error *err)
 {
     sf_coordcfg *c = base;
-    int rc = load_kafka_map(c, doc, src, err);
+    /* "kafka" is the brokers as text (the row), or a map of librdkafka properties */
+    int rc = sf_kprops_doc(&c->kprops, doc, &c->kafka, src, err);
     if (!rc)
         rc = load_registries(c, json_object_get(doc, "registries"), err);
     json_object_del(doc, "registries");

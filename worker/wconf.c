@@ -125,18 +125,7 @@ static const sf_opt OPTS[] = {
 static int on_doc(void *base, json_t *doc, const char *src, sf_error *err)
 {
     sf_wconf *c = base;
-    json_t *map = json_object_get(doc, "kafka");
-    if (!json_is_object(map))
-        return SF_OK;
-    int rc = sf_kprops_json(&c->kprops, map, src, err);
-    json_t *bs = json_object_get(map, "bootstrap.servers");
-    if (rc == SF_OK && json_is_string(bs)) {
-        free(c->kafka);
-        if (!(c->kafka = sf_strdup(json_string_value(bs))))
-            rc = sf_error_set(err, SF_ENOMEM, "out of memory");
-    }
-    json_object_del(doc, "kafka");
-    return rc;
+    return sf_kprops_doc(&c->kprops, doc, &c->kafka, src, err);
 }
 
 extern char **environ;

@@ -225,6 +225,24 @@ int sf_kprops_json(sf_kprops *p, const json_t *obj, const char *src, sf_error *e
     return SF_OK;
 }
 
+int sf_kprops_doc(sf_kprops *p, json_t *doc, char **brokers, const char *src, sf_error *err)
+{
+    json_t *map = json_object_get(doc, "kafka");
+    if (!json_is_object(map))
+        return SF_OK;
+    int rc = sf_kprops_json(p, map, src, err);
+    json_t *bs = json_object_get(map, "bootstrap.servers");
+    if (rc == SF_OK && json_is_string(bs)) {
+        char *d = sf_strdup(json_string_value(bs));
+        if (!d)
+            rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+        else
+            free(*brokers), *brokers = d;
+    }
+    json_object_del(doc, "kafka");
+    return rc;
+}
+
 /* "key=value" whose key is a secret given directly (not as key.file). */
 static int cli_secret(const char *kv)
 {

@@ -67,6 +67,10 @@ int sf_kprops_set_kv(sf_kprops *p, const char *kv, const char *src, sf_error *er
 int sf_kprops_env(sf_kprops *p, char *const *envp, sf_error *err);
 /* Every member of a JSON object: strings, numbers and booleans as text. */
 int sf_kprops_json(sf_kprops *p, const json_t *obj, const char *src, sf_error *err);
+/* A config document's "kafka" member when it is a map of properties (text
+ * is the brokers, the table's row): the map into p, its bootstrap.servers
+ * into *brokers (replacing it), and the member out of doc. */
+int sf_kprops_doc(sf_kprops *p, json_t *doc, char **brokers, const char *src, sf_error *err);
 
 /*
  * Command line: when argv[*i] is one of the Kafka options (--kafka-prop,
