@@ -201,13 +201,17 @@ int sf_kinvcfg_load(sf_kinvcfg *c, int argc, char **argv, int *action, sf_error 
         rc = sf_opt_env(c, I_OPTS, NI, 1, err);
     if (!rc)
         rc = sf_opt_argv(c, I_OPTS, NI, argc, argv, 0, action, err);
-    if (!rc && c->config && *action != 1)
+    /* --help (1) and --version (3) answer without a usable configuration
+     * (`docker run IMAGE scanfarm-inventory --version` has no Redis). */
+    int query = *action == 1 || *action == 3;
+    if (!rc && c->config && !query)
         rc = load_file(c, err);
     if (!rc)
         rc = sf_opt_env(c, I_OPTS, NI, 0, err);
     if (!rc)
         rc = sf_opt_argv(c, I_OPTS, NI, argc, argv, 1, action, err);
-    if (!rc && *action != 1)
+    query = *action == 1 || *action == 3;
+    if (!rc && !query)
         rc = validate(c, err);
     return rc;
 }
