@@ -63,7 +63,7 @@ if ((${#need[@]})); then
 fi
 
 # --- 1. engine --------------------------------------------------------------
-DPID= PROJECT= ID="dt$$-$(date +%s)"
+DPID= XR= PROJECT= ID="dt$$-$(date +%s)"
 PREFIX="docker-test-$ID" TOPIC="test.docker.$ID" RUNID="docker-$ID"
 OUT=$D/run-$ID
 R=$SF_STACK_REDIS
@@ -84,6 +84,9 @@ cleanup() {
         kill -TERM "$DPID" 2>/dev/null
         for _ in $(seq 100); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.2; done
         kill -0 "$DPID" 2>/dev/null && { say "dockerd $DPID did not stop; SIGKILL"; kill -KILL "$DPID"; }
+        # dockerd leaves its default network namespace mounted in the exec root
+        umount "$XR/netns/default" 2>/dev/null
+        rm -rf "$XR"
     fi
     exit "$rc"
 }
