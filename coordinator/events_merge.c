@@ -49,11 +49,6 @@ void sf_events_run_id(char *out, size_t cap)
         out[0] = '\0';
 }
 
-int sf_events_is_push_run(const char *run)
-{
-    return run && strncmp(run, SF_EVENTS_RUN_PREFIX, sizeof SF_EVENTS_RUN_PREFIX - 1) == 0;
-}
-
 void sf_ev_item_free(ev_item *it)
 {
     if (!it)

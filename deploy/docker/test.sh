@@ -181,12 +181,12 @@ hc=$(docker image inspect -f '{{json .Config.Healthcheck.Test}}' scanfarm:dev)
 if drun scanfarm:dev sh -c 'command -v cc || command -v gcc || command -v cmake'; then
     die "the runtime image has a compiler"
 fi
-for p in scanfarm scanfarm-coordinator scanfarm-worker scanfarm-inventory; do
+for p in scanfarm scanfarm-coordinator scanfarm-worker scanfarm-aggregator scanfarm-inventory; do
     v=$(drun scanfarm:dev "$p" --version) || die "$p --version failed in the image"
     [[ $v == *"($commit"* || $commit == unknown ]] || die "$p --version: '$v' does not name $commit"
 done
 drun scanfarm:dev sh -c 'touch /usr/local/bin/x' 2>/dev/null && die "root filesystem is writable"
-say "image: uid 10001, no compiler, HEALTHCHECK, 4 programs answer --version read-only ($v)"
+say "image: uid 10001, no compiler, HEALTHCHECK, 5 programs answer --version read-only ($v)"
 
 # --- 5. compose against the local stack ---------------------------------------
 t=$(date +%s)
