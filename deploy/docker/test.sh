@@ -168,6 +168,8 @@ for target in seed final; do
         --build-arg GIT_COMMIT="$commit" -t "$tag" "$SRC" >"$D/build-$target.log" 2>&1 ||
         { tail -n 30 "$D/build-$target.log"; die "docker build $target"; }
 done
+# the images a rebuild replaced (untagged now): the data root stays bounded
+docker image prune -f >/dev/null
 mb() { echo $(($(docker image inspect -f '{{.Size}}' "$1") / 1000000)); }
 say "images built in $(since "$t") s: scanfarm:dev $(mb scanfarm:dev) MB," \
     "scanfarm-seed:dev $(mb scanfarm-seed:dev) MB (base $(mb "$BASE") MB)"
