@@ -204,18 +204,10 @@ static summary coordinator(int n)
              "--run-id %s-%d --progress never 2>%s",
              g_bin, g_cfg, sf_t_kafka(), S.jobs, S.results, sf_t_redis(), S.name, S.db, S.name,
              n, log);
-    int st = system(cmd);
-    s.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    FILE *f = fopen(log, "r");
-    while (f && fgets(line, sizeof line, f)) {
-        if (strstr(line, "msg=\"run enumerated\"")) {
-            s.delivered = sf_t_log_field(line, "jobs_delivered");
-            s.skipped = sf_t_log_field(line, "skipped_current");
-            s.refs_delivered = sf_t_log_field(line, "refs_msgs_delivered");
-        }
-    }
-    if (f)
-        fclose(f);
+    s.status = sf_t_run_log_line(cmd, log, "msg=\"run enumerated\"", line, sizeof line);
+    s.delivered = sf_t_log_field(line, "jobs_delivered");
+    s.skipped = sf_t_log_field(line, "skipped_current");
+    s.refs_delivered = sf_t_log_field(line, "refs_msgs_delivered");
     return s;
 }
 
@@ -372,6 +364,17 @@ static void report_refs(int n, const char *digest, const char *const *want)
     json_decref(rep);
 }
 
+/* Coordinator run n: exit 0, and its jobs delivered, digests skipped as
+ * current and refs messages delivered as given. */
+static void expect_run(int n, long delivered, long skipped, long refs)
+{
+    summary s = coordinator(n);
+    assert_int_equal(s.status, 0);
+    assert_int_equal(s.delivered, delivered);
+    assert_int_equal(s.skipped, skipped);
+    assert_int_equal(s.refs_delivered, refs);
+}
+
 static void test_agg_refs__new_tag_on_current_digest_is_reported(void **state)
 {
     (void)state;
@@ -402,11 +405,7 @@ static void test_agg_refs__new_tag_on_current_digest_is_reported(void **state)
     char d[100];
     assert_int_equal(regtag("corpus/alpine:3.10.3", dst, d, sizeof d), 0);
     assert_string_equal(d, g_d1);
-    summary s2 = coordinator(2);
-    assert_int_equal(s2.status, 0);
-    assert_int_equal(s2.delivered, 0);
-    assert_int_equal(s2.skipped, 1);
-    assert_int_equal(s2.refs_delivered, 1);
+    expect_run(2, 0, 1, 1);
     assert_int_equal(wait_ref(g_ref2, g_d1), 0);
     { /* run 2: no job, complete at once, one digest confirmed as current */
         char r2[96];
@@ -445,11 +444,7 @@ static void test_agg_refs__new_tag_on_current_digest_is_reported(void **state)
     snprintf(dst, sizeof dst, "%s:v1", g_repo);
     assert_int_equal(regtag("corpus/alpine:3.12.12", dst, g_d2, sizeof g_d2), 0);
     assert_string_not_equal(g_d2, g_d1);
-    summary s3 = coordinator(3);
-    assert_int_equal(s3.status, 0);
-    assert_int_equal(s3.delivered, 1);
-    assert_int_equal(s3.skipped, 1);
-    assert_int_equal(s3.refs_delivered, 1);
+    expect_run(3, 1, 1, 1);
     assert_int_equal(wait_ref(g_ref1, g_d2), 0);
     for (int i = 0; i < 300; i++) { /* the refs message may land after D2's result */
         sf_agg_view *v = view_of(g_d1);

@@ -34,7 +34,8 @@
 
 #define BROKERS sf_t_kafka()
 
-static char prefix[64], topic[64], rtopic[64], dir[128], db1p[160], db2p[160];
+static sf_t_scratch S; /* name (key prefix), folder of the two DBs; one cleanup */
+static char topic[64], rtopic[64], db1p[160], db2p[160];
 static sf_kv *kv;
 
 static const struct {
@@ -84,14 +85,12 @@ static int setup(void **state)
     sf_kprod_opts po = {.brokers = BROKERS};
     sf_kprod *prod = NULL;
     sf_error e = SF_ERROR_INIT;
-    int pid = (int)getpid();
-    snprintf(prefix, sizeof prefix, "agg-rmdb-%d", pid);
-    snprintf(topic, sizeof topic, "agg-test-findings-db-%d", pid);
-    snprintf(rtopic, sizeof rtopic, "agg-test-results-db-%d", pid);
-    snprintf(dir, sizeof dir, "/tmp/agg-rmdb-%d", pid);
-    snprintf(db1p, sizeof db1p, "%s/db1.sfdb", dir);
-    snprintf(db2p, sizeof db2p, "%s/db2.sfdb", dir);
-    mkdir(dir, 0700);
+    if (sf_t_scratch_open(&S, "agg-rmdb") != 0)
+        return -1;
+    snprintf(topic, sizeof topic, "%s.findings", S.name);
+    snprintf(rtopic, sizeof rtopic, "%s.results", S.name);
+    snprintf(db1p, sizeof db1p, "%s/db1.sfdb", S.dir);
+    snprintf(db2p, sizeof db2p, "%s/db2.sfdb", S.dir);
     if (!(kv = sf_t_kv_open()) || sf_kprod_new(&prod, &po, &e) != SF_OK ||
         sf_kprod_create_topic(prod, topic, 1, 1, 20000, &e) != SF_OK ||
         sf_kprod_create_topic(prod, rtopic, 1, 1, 20000, &e) != SF_OK) {
@@ -106,12 +105,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    if (kv)
-        sf_t_redis_del_prefix(prefix);
-    unlink(db1p);
-    unlink(db2p);
-    rmdir(dir);
     sf_kv_free(kv);
+    sf_t_scratch_close(&S);
     return 0;
 }
 
@@ -193,7 +188,7 @@ static void check_republished(void)
     sf_error e = SF_ERROR_INIT;
     char grp[96];
     size_t results = 0;
-    snprintf(grp, sizeof grp, "%s-rread", prefix);
+    snprintf(grp, sizeof grp, "%s-rread", S.name);
     assert_int_equal(sf_t_consume_idle(BROKERS, rtopic, grp, 500, 12, check_republished_one, NULL,
                                        &results, &e), SF_OK);
     assert_int_equal(results, 3);
@@ -238,7 +233,7 @@ static void test_agg_rematch_db__one_advisory_three_deltas(void **state)
     json_t *inst = json_load_file(sf_t_corpus("ground-truth/alpine-installed-packages.json"), 0,
                                   NULL);
     assert_non_null(inst);
-    assert_int_equal(sf_agg_new(&a, kv, prefix, NULL), SF_OK);
+    assert_int_equal(sf_agg_new(&a, kv, S.name, NULL), SF_OK);
     size_t old_findings = 0;
     for (size_t i = 0; i < NFLEET; i++) {
         char *doc = make_result(inst, FLEET[i].image, FLEET[i].ref, "1234a"[i], db1);
@@ -259,7 +254,7 @@ static void test_agg_rematch_db__one_advisory_three_deltas(void **state)
                         "\"image\":\"reg.io/payments/api:1\",\"digest\":\"sha256:"
                         "1111111111111111111111111111111111111111111111111111111111111111\","
                         "\"since\":1}]}"};
-    assert_int_equal(sf_running_put(kv, prefix, "k1", rf, rv, 1, &e), SF_OK);
+    assert_int_equal(sf_running_put(kv, S.name, "k1", rf, rv, 1, &e), SF_OK);
 
     /* the CLI, against the new DB file */
     char cmd[1024], out[512] = "";
@@ -267,7 +262,7 @@ static void test_agg_rematch_db__one_advisory_three_deltas(void **state)
     snprintf(cmd, sizeof cmd,
              "%s/scanfarm rematch --db %s --kafka %s --redis %s --prefix %s "
              "--findings-topic %s --results-topic %s",
-             bin ? bin : "bin", db2p, BROKERS, sf_t_redis(), prefix, topic, rtopic);
+             bin ? bin : "bin", db2p, BROKERS, sf_t_redis(), S.name, topic, rtopic);
     FILE *f = popen(cmd, "r");
     assert_non_null(f);
     size_t n = fread(out, 1, sizeof out - 1, f);
@@ -279,7 +274,7 @@ static void test_agg_rematch_db__one_advisory_three_deltas(void **state)
 
     char grp[96];
     size_t deltas = 0;
-    snprintf(grp, sizeof grp, "%s-read", prefix);
+    snprintf(grp, sizeof grp, "%s-read", S.name);
     assert_int_equal(
         sf_t_consume_idle(BROKERS, topic, grp, 500, 12, check_delta, NULL, &deltas, &e), SF_OK);
     assert_int_equal(deltas, 3);

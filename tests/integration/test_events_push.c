@@ -70,13 +70,7 @@ static pid_t coordinator_start(void)
                     S.name, "--db", S.db, NULL};
     pid_t pid = wt_spawn(argv, g_clog);
     unsetenv("SCANFARM_EVENTS_TOKEN_DISTRIBUTION");
-    for (int i = 0; i < 100; i++) {
-        char page[512];
-        if (wt_http_get(g_cport, "/healthz", page, sizeof page) == 0 && strstr(page, " 200 "))
-            return pid;
-        wt_sleep_ms(100);
-    }
-    return -1;
+    return wt_wait_200(g_cport, "/healthz", 100) == 0 ? pid : -1;
 }
 
 static int setup(void **state)

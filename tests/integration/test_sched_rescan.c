@@ -175,19 +175,11 @@ static summary coordinator(int n, const char *redis)
              "--results-topic %s-refs --redis %s --key-prefix %s --db %s --run-id %s-%d "
              "--progress never 2>%s",
              g_bin, g_cfg, sf_t_kafka(), topic, S.name, redis, S.name, S.db, S.name, n, log);
-    int st = system(cmd);
-    s.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    FILE *f = fopen(log, "r");
-    while (f && fgets(line, sizeof line, f)) {
-        if (strstr(line, "msg=\"run enumerated\"")) {
-            s.delivered = sf_t_log_field(line, "jobs_delivered");
-            s.skipped = sf_t_log_field(line, "skipped_current");
-            s.check_errors = sf_t_log_field(line, "skip_check_errors");
-            s.refs_msgs = sf_t_log_field(line, "refs_msgs_delivered");
-        }
-    }
-    if (f)
-        fclose(f);
+    s.status = sf_t_run_log_line(cmd, log, "msg=\"run enumerated\"", line, sizeof line);
+    s.delivered = sf_t_log_field(line, "jobs_delivered");
+    s.skipped = sf_t_log_field(line, "skipped_current");
+    s.check_errors = sf_t_log_field(line, "skip_check_errors");
+    s.refs_msgs = sf_t_log_field(line, "refs_msgs_delivered");
     if (s.delivered < 0)
         fprintf(stderr, "no summary line in %s\n", log);
     return s;

@@ -124,39 +124,35 @@ void an_expect_wants(const sf_analyzer *a, const an_want *cases, size_t n)
     }
 }
 
+/* Run a on one bad input; it must fail with code (and a message holding
+ * has, when set). what and i name the input in the failure. */
+static void expect_fail(const sf_analyzer *a, const char *path, const char *data, size_t len,
+                        int code, const char *has, const char *what, size_t i)
+{
+    sf_inv_source src;
+    sf_error err = SF_ERROR_INIT;
+    int rc = an_run(a, path, 0100644, data, len, &src, &err);
+    if (rc != code)
+        fail_msg("%s: %s %zu: %d, want %d (%s)", a->name, what, i, rc, code, err.msg);
+    if (has) {
+        assert_true(err.msg[0] != '\0');
+        assert_non_null(strstr(err.msg, has));
+    }
+    sf_inv_source_clear(&src);
+}
+
 void an_expect_bad(const sf_analyzer *a, const char *path, const char *const *bad,
                                  const size_t *lens, int code, const char *has)
 {
-    for (size_t i = 0; bad[i]; i++) {
-        sf_inv_source src;
-        sf_error err = SF_ERROR_INIT;
-        size_t len = lens ? lens[i] : strlen(bad[i]);
-        int rc = an_run(a, path, 0100644, bad[i], len, &src, &err);
-        if (rc != code)
-            fail_msg("%s: bad input %zu: %d, want %d (%s)", a->name, i, rc, code, err.msg);
-        if (has) {
-            assert_true(err.msg[0] != '\0');
-            assert_non_null(strstr(err.msg, has));
-        }
-        sf_inv_source_clear(&src);
-    }
+    for (size_t i = 0; bad[i]; i++)
+        expect_fail(a, path, bad[i], lens ? lens[i] : strlen(bad[i]), code, has, "bad input", i);
 }
 
 void an_expect_cuts_fail(const sf_analyzer *a, const char *path, const char *text, int code,
                                        const char *has)
 {
-    for (size_t cut = 0; cut < strlen(text); cut++) {
-        sf_inv_source src;
-        sf_error err = SF_ERROR_INIT;
-        int rc = an_run(a, path, 0100644, text, cut, &src, &err);
-        if (rc != code)
-            fail_msg("%s: cut at %zu: %d, want %d (%s)", a->name, cut, rc, code, err.msg);
-        if (has) {
-            assert_true(err.msg[0] != '\0');
-            assert_non_null(strstr(err.msg, has));
-        }
-        sf_inv_source_clear(&src);
-    }
+    for (size_t cut = 0; cut < strlen(text); cut++)
+        expect_fail(a, path, text, cut, code, has, "cut at", cut);
 }
 
 void an_db_open(an_db *d, const char *const *docs, const char *corpus_rel)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *env_or(const char *name, const char *dflt)
@@ -181,4 +182,19 @@ long sf_t_log_field(const char *line, const char *name)
     snprintf(pat, sizeof pat, " %s=", name);
     const char *p = strstr(line, pat);
     return p ? strtol(p + strlen(pat), NULL, 10) : -1;
+}
+
+int sf_t_run_log_line(const char *cmd, const char *log, const char *needle, char *line,
+                      size_t cap)
+{
+    char buf[8192];
+    int st = system(cmd);
+    line[0] = '\0';
+    FILE *f = fopen(log, "r");
+    while (f && fgets(buf, sizeof buf, f))
+        if (strstr(buf, needle))
+            snprintf(line, cap, "%s", buf);
+    if (f)
+        fclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

@@ -47,6 +47,11 @@ int sf_t_consume_idle(const char *brokers, const char *topic, const char *grp, i
 /* The number n of " name=<n>" in a structured (key=value) log line, -1
  * when the line has no such field. */
 long sf_t_log_field(const char *line, const char *name);
+/* Run the shell command cmd (which sends its log to the file log) and
+ * copy the last line of that log containing needle to line (empty when
+ * none). Returns the command's exit status, -1 when it did not exit. */
+int sf_t_run_log_line(const char *cmd, const char *log, const char *needle, char *line,
+                      size_t cap);
 /* A fuzz input as a C string: a malloc'd NUL-terminated copy of the size
  * bytes at data (caller frees), or NULL when size > max or out of memory
  * (the target then returns without testing). */

@@ -145,13 +145,7 @@ pid_t wt_registry_start_cfg(const char *dir, int port, const char *extra,
     if (access(argv[0], X_OK) != 0)
         return -1;
     pid_t pid = wt_spawn(argv, logpath);
-    for (int i = 0; i < 150; i++) {
-        char page[512];
-        if (wt_http_get(port, "/v2/", page, sizeof page) == 0 && strstr(page, " 200 "))
-            return pid;
-        wt_sleep_ms(100);
-    }
-    return -1;
+    return wt_wait_200(port, "/v2/", 150) == 0 ? pid : -1;
 }
 
 pid_t wt_registry_start(const char *dir, int port)
@@ -253,4 +247,15 @@ void wt_rm_rf(const char *dir)
 long wt_redis_del_prefix(const char *prefix)
 {
     return sf_t_redis_del_prefix(prefix);
+}
+
+int wt_wait_200(int port, const char *path, int tries)
+{
+    for (int i = 0; i < tries; i++) {
+        char page[512];
+        if (wt_http_get(port, path, page, sizeof page) == 0 && strstr(page, " 200 "))
+            return 0;
+        wt_sleep_ms(100);
+    }
+    return -1;
 }

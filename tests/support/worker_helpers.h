@@ -61,6 +61,10 @@ int wt_http_get(int port, const char *path, char *out, size_t cap);
  * Histogram series (_bucket, _sum, _count) are other names. */
 double wt_metric(const char *page, const char *name, const char *label);
 
+/* Poll GET path on 127.0.0.1:port every 100 ms, up to tries times; 0
+ * once it answers 200, -1 otherwise (a started server's readiness). */
+int wt_wait_200(int port, const char *path, int tries);
+
 /* A /proc/<pid>/status field in KiB (VmHWM = peak RSS, VmRSS), or -1. */
 long wt_status_kib(pid_t pid, const char *field);
 

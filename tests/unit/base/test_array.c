@@ -40,6 +40,18 @@ static void test_array_grow__doubles_and_keeps_contents(void **state)
     free(v);
 }
 
+static void test_array_grow__room_left_is_no_realloc(void **state)
+{
+    (void)state;
+    size_t cap = 0;
+    long *v = sf_array_grow(NULL, &cap, 0, sizeof *v, 16, 0);
+    assert_non_null(v);
+    for (size_t n = 1; n < 16; n++)
+        assert_ptr_equal(sf_array_grow(v, &cap, n, sizeof *v, 16, 0), v);
+    assert_int_equal(cap, 16);
+    free(v);
+}
+
 static void test_array_grow__max_and_overflow_refused(void **state)
 {
     (void)state;
@@ -71,6 +83,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_array_grow__doubles_and_keeps_contents),
+        cmocka_unit_test(test_array_grow__room_left_is_no_realloc),
         cmocka_unit_test(test_array_grow__max_and_overflow_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
