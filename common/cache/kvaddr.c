@@ -141,11 +141,10 @@ int sf_kvaddr_parse(sf_kvaddr *a, const char *s, sf_error *err)
     memset(a, 0, sizeof *a);
     a->db = -1;
     int rc;
-    if (strncasecmp(s, "rediss://", 9) == 0)
-        return sf_error_set(err, SF_EUNSUPPORTED,
-                            "Redis over TLS (rediss://) is not supported yet: this build's "
-                            "hiredis has no TLS (docs/operations.md)");
-    if (strncasecmp(s, "redis://", 8) == 0)
+    if (strncasecmp(s, "rediss://", 9) == 0) {
+        a->tls = 1;
+        rc = parse_url(a, s + 1, err); /* "ediss://...": the same URL one byte on */
+    } else if (strncasecmp(s, "redis://", 8) == 0)
         rc = parse_url(a, s, err);
     else if (strstr(s, "://"))
         rc = sf_error_set(err, SF_ECONFIG, "Redis address: unknown scheme in '%.32s'",
@@ -160,7 +159,9 @@ int sf_kvaddr_parse(sf_kvaddr *a, const char *s, sf_error *err)
 /* One address of n bytes at s, appended to out at *k. */
 static void redact_one(const char *s, size_t n, char *out, size_t cap, size_t *k)
 {
-    const char *p = n > 8 && strncasecmp(s, "redis://", 8) == 0 ? s + 8 : NULL;
+    const char *p = n > 8 && strncasecmp(s, "redis://", 8) == 0    ? s + 8
+                    : n > 9 && strncasecmp(s, "rediss://", 9) == 0 ? s + 9
+                                                                   : NULL;
     const char *at = NULL, *end = s + n;
     for (const char *q = p; q && q < end && *q != '/'; q++)
         if (*q == '@')
