@@ -63,10 +63,8 @@ int sf_cmd_rematch(int argc, char **argv)
     char runbuf[160];
     int ex = SF_EXIT_ERROR;
     const char *nodes[] = {redis};
-    sf_kv_opts ko = {.nodes = nodes, .nnodes = 1, .command_timeout_ms = 30000,
-                     .username = getenv("SCANFARM_REDIS_USERNAME"),
-                     .password = getenv("SCANFARM_REDIS_PASSWORD"),
-                     .password_file = getenv("SCANFARM_REDIS_PASSWORD_FILE")};
+    sf_kv_opts ko = {.nodes = nodes, .nnodes = 1, .command_timeout_ms = 30000};
+    sf_kv_opts_env(&ko); /* AUTH, TLS, cluster: SCANFARM_REDIS_* */
     sf_kprod_opts po = {.brokers = brokers, .client_id = "scanfarm-rematch"};
     if (sf_vdb_open(&db, dbp, &e) != SF_OK || sf_kv_new(&kv, &ko, &e) != SF_OK ||
         sf_kprod_new(&prod, &po, &e) != SF_OK)

@@ -67,11 +67,11 @@ static int open_kv(common_opts *c, sf_kv **kv, const char *cmd)
         fprintf(stderr, "scanfarm %s: %s\n", cmd, e.msg);
         return SF_EXIT_USAGE;
     }
-    /* Redis AUTH as for the services: in the URL, or from the environment. */
+    /* Redis AUTH, TLS and cluster mode as for the services: in the URL,
+     * or from the environment (sf_kv_opts_env). */
     sf_kv_opts o = {.nodes = c->nodes, .nnodes = c->nnodes, .pool_size = 2,
-                    .command_timeout_ms = 30000, .username = getenv("SCANFARM_REDIS_USERNAME"),
-                    .password = getenv("SCANFARM_REDIS_PASSWORD"),
-                    .password_file = getenv("SCANFARM_REDIS_PASSWORD_FILE")};
+                    .command_timeout_ms = 30000};
+    sf_kv_opts_env(&o);
     if (sf_kv_new(kv, &o, &e) != SF_OK) {
         fprintf(stderr, "scanfarm %s: %s\n", cmd, e.msg);
         return SF_EXIT_USAGE;
@@ -399,7 +399,8 @@ static const char AGG_USAGE[] =
     "environment: SCANFARM_KAFKA (--kafka), SCANFARM_REDIS (--redis, default\n"
     "  127.0.0.1:6379; or redis://[user:pass@]host:port/db), SCANFARM_KEY_PREFIX (--key-prefix,\n"
     "  default scanfarm), SCANFARM_REDIS_USERNAME, SCANFARM_REDIS_PASSWORD(_FILE) (Redis AUTH),\n"
-    "  SCANFARM_METRICS_ADDR (--metrics-addr)\n";
+    "  SCANFARM_REDIS_TLS_CA_FILE, _TLS_CERT_FILE, _TLS_KEY_FILE, _TLS_SERVER_NAME (rediss://),\n"
+    "  SCANFARM_REDIS_CLUSTER=1 (Redis Cluster), SCANFARM_METRICS_ADDR (--metrics-addr)\n";
 
 /* --from: one result document per line; blank lines are skipped. */
 static int aggregate_file(sf_kv *kv, const char *prefix, const char *path)

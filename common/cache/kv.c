@@ -24,6 +24,7 @@
 #include "base/log.h"
 #include "base/secret.h"
 #include "cache/kv_int.h"
+#include "cache/keys.h"
 #include "cache/kvaddr.h"
 
 uint64_t sf_kv__now_ms(void)
@@ -200,6 +201,8 @@ int sf_kv_new(sf_kv **out, const sf_kv_opts *opts, sf_error *err)
     }
     if ((rc = tls_setup(kv, opts, err)) != SF_OK)
         goto done;
+    if (kv->cluster)
+        sf_keys_cluster_tags(1);
     if (!kv->cluster && build_ring(kv) != SF_OK) {
         rc = sf_error_set(err, SF_ENOMEM, "out of memory");
         goto done;
