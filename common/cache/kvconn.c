@@ -49,6 +49,7 @@ int sf_kvtls_new(sf_kvtls **out, const sf_kvtls_opts *o, sf_error *err)
 {
     char why[200];
     *out = NULL;
+    ERR_clear_error(); /* our errors only, not an earlier connection's */
     sf_kvtls *t = calloc(1, sizeof *t);
     if (!t || !(t->ctx = SSL_CTX_new(TLS_client_method()))) {
         free(t);
