@@ -18,6 +18,7 @@
 
 #include "agg.h"
 #include "base/limits.h"
+#include "bus/kconf.h"
 #include "base/buildinfo.h"
 #include "base/httpd.h"
 #include "base/log.h"
@@ -398,9 +399,23 @@ static const char AGG_USAGE[] =
     "  with kcat -C -t scanfarm.results -f '%s\\n') into the fleet view.\n"
     "environment: SCANFARM_KAFKA (--kafka), SCANFARM_REDIS (--redis, default\n"
     "  127.0.0.1:6379; or redis://[user:pass@]host:port/db), SCANFARM_KEY_PREFIX (--key-prefix,\n"
-    "  default scanfarm), SCANFARM_REDIS_USERNAME, SCANFARM_REDIS_PASSWORD(_FILE) (Redis AUTH),\n"
-    "  SCANFARM_REDIS_TLS_CA_FILE, _TLS_CERT_FILE, _TLS_KEY_FILE, _TLS_SERVER_NAME (rediss://),\n"
-    "  SCANFARM_REDIS_CLUSTER=1 (Redis Cluster), SCANFARM_METRICS_ADDR (--metrics-addr)\n";
+    "  default scanfarm), SCANFARM_REDIS_USERNAME, SCANFARM_REDIS_PASSWORD,\n"
+    "  SCANFARM_REDIS_PASSWORD_FILE (Redis AUTH), SCANFARM_REDIS_TLS_CA_FILE, SCANFARM_REDIS_TLS_CERT_FILE, SCANFARM_REDIS_TLS_KEY_FILE,\n"
+    "  SCANFARM_REDIS_TLS_SERVER_NAME (TLS of rediss:// nodes), SCANFARM_REDIS_CLUSTER=1 (Redis\n"
+    "  Cluster), SCANFARM_METRICS_ADDR (--metrics-addr)\n";
+
+/* The usage and the Kafka options every command takes (bus/kconf.h). */
+static void agg_help(void)
+{
+    sf_buf b;
+    fputs(AGG_USAGE, stdout);
+    sf_buf_init(&b, 1u << 16);
+    if (sf_kconf_help(&b) == SF_OK && b.data) {
+        fputs("Kafka options (as for every command):\n", stdout);
+        fwrite(b.data, 1, b.len, stdout);
+    }
+    sf_buf_free(&b);
+}
 
 /* --from: one result document per line; blank lines are skipped. */
 static int aggregate_file(sf_kv *kv, const char *prefix, const char *path)
@@ -484,7 +499,7 @@ int sf_cmd_aggregate(int argc, char **argv)
         case O_FROM: from = optarg; break;
         case O_METRICS: mport = strtol(optarg, NULL, 10); break;
         case O_METRICS_ADDR: maddr = optarg; break;
-        case O_HELP: fputs(AGG_USAGE, stdout); return SF_EXIT_OK;
+        case O_HELP: agg_help(); return SF_EXIT_OK;
         default: fputs(AGG_USAGE, stderr); return SF_EXIT_USAGE;
         }
     }
