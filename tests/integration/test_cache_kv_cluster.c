@@ -3,7 +3,7 @@
  * 3 replicas, cluster-node-timeout 1 s) on private ports, one seed given
  * to the client, then
  *   - keys spread: 300 keys land on all three masters; the layer cache
- *     round trip works; the fleet view's multi-key script runs on its
+ *     round trip works; 8 racing caches analyse each layer once; the fleet view's multi-key script runs on its
  *     {agg} slot, and a script over two slots is refused before sending;
  *   - a slot migration done by hand as redis-cli --cluster reshard does
  *     it: while the slot is MIGRATING a new key is answered with ASK and
@@ -19,6 +19,8 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+
+#include <signal.h>
 
 #include "cache/keys.h"
 #include "cache/kvslot.h"
@@ -147,6 +149,69 @@ static void test_kv_cluster__keys_spread_cache_and_scripts(void **state)
     sf_kv_free(kv);
 }
 
+typedef struct racer {
+    const char *prefix;
+    int bad;
+} racer;
+
+/* One "worker": its own cluster client and cache, both layers. */
+static void *race_main(void *arg)
+{
+    racer *r = arg;
+    const char *nodes[] = {seed};
+    sf_kv_opts o = {.nodes = nodes, .nnodes = 1, .cluster = 1};
+    sf_kv *kv = NULL;
+    sf_lcache *lc = NULL;
+    sf_error e = SF_ERROR_INIT;
+    if (sf_kv_new(&kv, &o, &e) != SF_OK) {
+        r->bad = 2;
+        return NULL;
+    }
+    sf_lcache_opts lo = {.kv = kv, .prefix = r->prefix, .analyzer_version = "t1",
+                         .encode = t_encode, .decode = t_decode, .ttl_ms = 600000,
+                         .mac = t_cmac()};
+    if (sf_lcache_new(&lc, &lo, &e) == SF_OK) {
+        for (int i = 0; i < 2; i++) {
+            sf_inventory *inv = NULL;
+            const char *st = NULL;
+            if (sf_lcache_get(lc, layers[i].digest, NULL, t_analyse, &layers[i], &inv, &st,
+                              &e) != SF_OK || !inv || strcmp(st, "uncached") == 0)
+                r->bad++;
+            t_inv_free(inv);
+        }
+        sf_lcache_free(lc);
+    } else {
+        r->bad = 2;
+    }
+    sf_kv_free(kv);
+    return NULL;
+}
+
+/* 8 workers race on 2 layers through the cluster: each layer is analysed
+ * once (the fleet lock works across the cluster's nodes), none uncached. */
+static void test_kv_cluster__race_one_analysis_per_layer(void **state)
+{
+    (void)state;
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "cl-race%ld", (long)getpid());
+    racer rs[8];
+    pthread_t th[8];
+    for (int i = 0; i < 2; i++)
+        atomic_store(&layers[i].analyses, 0);
+    for (int i = 0; i < 8; i++) {
+        rs[i] = (racer){.prefix = prefix};
+        assert_int_equal(pthread_create(&th[i], NULL, race_main, &rs[i]), 0);
+    }
+    int bad = 0;
+    for (int i = 0; i < 8; i++) {
+        pthread_join(th[i], NULL);
+        bad += rs[i].bad;
+    }
+    assert_int_equal(bad, 0);
+    assert_int_equal(atomic_load(&layers[0].analyses), 1);
+    assert_int_equal(atomic_load(&layers[1].analyses), 1);
+}
+
 /* Move slot from the master at src to the one at dst, ASK phase first. */
 static void test_kv_cluster__ask_during_migration_then_moved(void **state)
 {
@@ -216,21 +281,29 @@ static void test_kv_cluster__failover_loses_nothing(void **state)
     int victim = port_of(kv, "cl-fo:0");
     /* Replication is asynchronous: wait until the victim's replica has
      * every write (its offset caught up) before the crash. */
-    for (int i = 0; i < 100; i++) {
-        if (sh(o, sizeof o,
-               "redis-cli -p %d info replication | tr -d '\\r' | awk -F'[=,:]' "
-               "'/^master_repl_offset/{m=$2} /^slave0/{s=$NF} END{print (m==s && m>0)}'",
-               victim) == 0 && strcmp(o, "1") == 0)
-            break;
-        struct timespec ts = {0, 50 * 1000000L};
-        nanosleep(&ts, NULL);
+    long long m = -1, r = -2;
+    for (int i = 0; i < 100 && m != r; i++) {
+        if (i)
+            nanosleep(&(struct timespec){0, 20 * 1000000L}, NULL);
+        sh(o, sizeof o,
+           "redis-cli -p %d info replication | tr -d '\\r' | sed -n "
+           "'s/^master_repl_offset://p; s/^slave0:.*offset=\\([0-9]*\\).*/\\1/p' | tr '\\n' ' '",
+           victim);
+        if (sscanf(o, "%lld %lld", &r, &m) != 2)
+            m = -1, r = -2;
     }
-    char svc[16];
-    snprintf(svc, sizeof svc, "rc%d", victim - base + 1);
-    const char *saved = x.what;
-    x.what = svc;
-    assert_int_equal(t_extra_stack(&x, "kill"), 0);
-    x.what = saved;
+    assert_int_equal(m, r);
+    /* SIGKILL by the stack's PID file (what `stack kill rcN` does, without
+     * its wait for the process to be reaped). */
+    char pidf[400];
+    snprintf(pidf, sizeof pidf, "%s/rc%d/rc%d.pid", x.run, victim - base + 1, victim - base + 1);
+    size_t n = 0;
+    char *pids = sf_t_read_file(pidf, &n);
+    assert_non_null(pids);
+    pid_t vp = (pid_t)strtol(pids, NULL, 10);
+    free(pids);
+    assert_true(vp > 1);
+    assert_int_equal(kill(vp, SIGKILL), 0);
     uint64_t t0 = t_now_ms();
     int lost = 0;
     sf_buf b;
@@ -258,6 +331,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kv_cluster__keys_spread_cache_and_scripts),
+        cmocka_unit_test(test_kv_cluster__race_one_analysis_per_layer),
         cmocka_unit_test(test_kv_cluster__ask_during_migration_then_moved),
         cmocka_unit_test(test_kv_cluster__failover_loses_nothing),
     };
