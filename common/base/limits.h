@@ -255,6 +255,10 @@
  * layer inventory under the cache's value cap (tens of MiB); a server
  * that streams more is broken or hostile. */
 #define SF_KV_REPLY_BYTES_MAX (256 << 20)
+/* Elements of one reply array: the largest scanfarm reads are fleet-view
+ * sets (SMEMBERS of a CVE's images); 4 Mi members is far past any fleet,
+ * and bounds the element table hiredis allocates from a header (32 MiB). */
+#define SF_KV_REPLY_ELEMS_MAX (4 << 20)
 /* Redirections (MOVED/ASK) followed for one command: a resharding moves a
  * slot once; more hops mean a map that keeps changing under us. */
 #define SF_KV_REDIRECTS_MAX 5

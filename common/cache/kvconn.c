@@ -11,6 +11,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,38 @@ struct sf_kvconn {
     size_t inbytes;       /* bytes read for the reply being parsed */
     int broken;
 };
+
+/* hiredis' reply builders with one change: an array header is refused
+ * above SF_KV_REPLY_ELEMS_MAX elements. hiredis allocates the element
+ * table when it reads the header, so "*444444441" alone would ask for
+ * 3.5 GB before a byte of content (found by the kvslot fuzz target). */
+static redisReplyObjectFunctions g_fns;
+static void *(*g_create_array)(const redisReadTask *, int);
+static pthread_once_t g_fns_once = PTHREAD_ONCE_INIT;
+
+static void *capped_array(const redisReadTask *t, int n)
+{
+    return n > SF_KV_REPLY_ELEMS_MAX ? NULL : g_create_array(t, n);
+}
+
+static void fns_init(void)
+{
+    redisReader *r = redisReaderCreate();
+    if (!r)
+        return;
+    g_fns = *r->fn;
+    g_create_array = g_fns.createArray;
+    g_fns.createArray = capped_array;
+    redisReaderFree(r);
+}
+
+redisReader *sf_kvconn_reader_new(void)
+{
+    pthread_once(&g_fns_once, fns_init);
+    if (!g_create_array)
+        return NULL;
+    return redisReaderCreateWithFunctions(&g_fns);
+}
 
 /* The first queued OpenSSL error as text ("certificate verify failed"). */
 static const char *tls_why(char *buf, size_t cap)
@@ -189,7 +222,7 @@ int sf_kvconn_open(sf_kvconn **out, const char *name, const char *host, int port
         return sf_error_set(err, SF_ENOMEM, "out of memory");
     c->fd = -1;
     snprintf(c->name, sizeof c->name, "%s", name);
-    if (!(c->reader = redisReaderCreate())) {
+    if (!(c->reader = sf_kvconn_reader_new())) {
         rc = sf_error_set(err, SF_ENOMEM, "out of memory");
         goto fail;
     }

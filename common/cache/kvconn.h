@@ -28,6 +28,11 @@ typedef struct sf_kvtls_opts {
     int no_verify;           /* 1: do not verify the server (tests only) */
 } sf_kvtls_opts;
 
+/* A RESP reader (redisReaderFree) whose arrays are capped at
+ * SF_KV_REPLY_ELEMS_MAX elements; every connection reads with one. An
+ * array over the cap is a protocol error ("Out of memory"). */
+redisReader *sf_kvconn_reader_new(void);
+
 /* A TLS client context shared by every TLS connection of one sf_kv. */
 int sf_kvtls_new(sf_kvtls **out, const sf_kvtls_opts *o, sf_error *err);
 void sf_kvtls_free(sf_kvtls *t);

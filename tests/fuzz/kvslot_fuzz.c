@@ -1,5 +1,5 @@
 /* Fuzz target of cache/kvslot: bytes a Redis Cluster node could send.
- * They go through hiredis' reader (as kvconn reads them) into the
+ * They go through kvconn's capped hiredis reader into the
  * CLUSTER SLOTS parser, and as an error line into the redirection
  * parser. A parsed map must be in range; a redirection's slot and port
  * too. */
@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache/kvconn.h"
 #include "cache/kvslot.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -30,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_redirect(s, size);
     if (sf_kvslot_of(s, size) >= SF_KVSLOT_COUNT)
         abort();
-    redisReader *rd = redisReaderCreate();
+    redisReader *rd = sf_kvconn_reader_new(); /* as kvconn reads */
     if (!rd)
         return 0;
     redisReaderFeed(rd, s, size);

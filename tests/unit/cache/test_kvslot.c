@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "base/limits.h"
+#include "cache/kvconn.h"
 #include "cache/kvslot.h"
 
 static void test_kvslot_of__crc16_and_hash_tags(void **state)
@@ -140,6 +142,35 @@ static void test_kvslot_redirect__forms_and_garbage(void **state)
 #undef R
 }
 
+/* A hostile array header is refused before hiredis allocates its element
+ * table (444444441 elements = 3.5 GB; the fuzz target ran out of memory
+ * on it with the default reader). Small arrays still parse. */
+static void test_kvslot_reader__array_header_capped(void **state)
+{
+    (void)state;
+    redisReader *r = sf_kvconn_reader_new();
+    void *out = NULL;
+    assert_non_null(r);
+    const char huge[] = "*444444441\r\n:1\r\n";
+    assert_int_equal(redisReaderFeed(r, huge, sizeof huge - 1), REDIS_OK);
+    assert_int_equal(redisReaderGetReply(r, &out), REDIS_ERR);
+    assert_null(out);
+    redisReaderFree(r);
+    char at_cap[32];
+    snprintf(at_cap, sizeof at_cap, "*%d\r\n", SF_KV_REPLY_ELEMS_MAX + 1);
+    r = sf_kvconn_reader_new();
+    redisReaderFeed(r, at_cap, strlen(at_cap));
+    assert_int_equal(redisReaderGetReply(r, &out), REDIS_ERR);
+    redisReaderFree(r);
+    r = sf_kvconn_reader_new();
+    redisReaderFeed(r, "*2\r\n:1\r\n:2\r\n", 14);
+    assert_int_equal(redisReaderGetReply(r, &out), REDIS_OK);
+    assert_non_null(out);
+    assert_int_equal(((redisReply *)out)->elements, 2);
+    freeReplyObject(out);
+    redisReaderFree(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -147,6 +178,7 @@ int main(void)
         cmocka_unit_test(test_kvslot_parse__cluster_slots),
         cmocka_unit_test(test_kvslot_parse__bad_replies_clear_error),
         cmocka_unit_test(test_kvslot_redirect__forms_and_garbage),
+        cmocka_unit_test(test_kvslot_reader__array_header_capped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
