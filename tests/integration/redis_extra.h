@@ -64,6 +64,24 @@ static inline void t_extra_down(t_extra *x)
     x->what = NULL;
 }
 
+/* Load n corpus layers (setup); free them and stop x's services
+ * (teardown). */
+static inline int t_layers_load(t_layer *ls, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (t_layer_load(&ls[i]) != SF_OK)
+            return -1;
+    return 0;
+}
+
+static inline int t_extra_teardown(t_extra *x, t_layer *ls, size_t n)
+{
+    t_extra_down(x);
+    for (size_t i = 0; i < n; i++)
+        free(ls[i].data);
+    return 0;
+}
+
 /*
  * Two caches, each with its own client from ko, over the same layers:
  * the first analyses each layer (misses), the second finds every one

@@ -70,19 +70,13 @@ static int setup(void **state)
     if (t_extra_up(&x, "redis-cluster", vars) != 0)
         return -1;
     snprintf(seed, sizeof seed, "127.0.0.1:%d", base + 4); /* a replica, even */
-    for (int i = 0; i < 2; i++)
-        if (t_layer_load(&layers[i]) != SF_OK)
-            return -1;
-    return 0;
+    return t_layers_load(layers, 2);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    t_extra_down(&x);
-    for (int i = 0; i < 2; i++)
-        free(layers[i].data);
-    return 0;
+    return t_extra_teardown(&x, layers, 2);
 }
 
 static sf_kv *client(void)

@@ -54,19 +54,13 @@ static int setup(void **state)
              x.run, other_ca);
     if (system(cmd) != 0)
         return -1;
-    for (int i = 0; i < 2; i++)
-        if (t_layer_load(&layers[i]) != SF_OK)
-            return -1;
-    return 0;
+    return t_layers_load(layers, 2);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    t_extra_down(&x);
-    for (int i = 0; i < 2; i++)
-        free(layers[i].data);
-    return 0;
+    return t_extra_teardown(&x, layers, 2);
 }
 
 static void test_kv_tls__cache_roundtrip_and_big_value(void **state)
