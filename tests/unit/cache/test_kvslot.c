@@ -163,7 +163,7 @@ static void test_kvslot_reader__array_header_capped(void **state)
     assert_int_equal(redisReaderGetReply(r, &out), REDIS_ERR);
     redisReaderFree(r);
     r = sf_kvconn_reader_new();
-    redisReaderFeed(r, "*2\r\n:1\r\n:2\r\n", 14);
+    redisReaderFeed(r, "*2\r\n:1\r\n:2\r\n", strlen("*2\r\n:1\r\n:2\r\n"));
     assert_int_equal(redisReaderGetReply(r, &out), REDIS_OK);
     assert_non_null(out);
     assert_int_equal(((redisReply *)out)->elements, 2);
