@@ -1,5 +1,5 @@
 /* sbom: see sbom.h. */
-#include "analyze/sbom.h"
+#include "report/sbom.h"
 
 #include <ctype.h>
 #include <jansson.h>

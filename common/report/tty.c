@@ -1,5 +1,5 @@
 /* tty: see tty.h. */
-#include "tty.h"
+#include "report/tty.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* scan_supp: see scan_supp.h. */
-#include "scan_supp.h"
+#include "report/scan_supp.h"
 
 #include <jansson.h>
 #include <string.h>

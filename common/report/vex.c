@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "base/limits.h"
-#include "suppress.h"
+#include "report/suppress.h"
 
 static const char *jstr(const json_t *o, const char *key)
 {

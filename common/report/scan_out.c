@@ -1,12 +1,12 @@
 /* scan_out: see scan_out.h. */
-#include "scan_out.h"
+#include "report/scan_out.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "analyze/sbom.h"
-#include "scan_supp.h"
+#include "report/sbom.h"
+#include "report/scan_supp.h"
 
 static const char *const FMT_NAMES[] = {
     [SF_SCAN_FMT_TABLE] = "table",         [SF_SCAN_FMT_JSON] = "json",

@@ -1,5 +1,5 @@
 /* sarif_util: see sarif_util.h. */
-#include "fleet/sarif_util.h"
+#include "report/sarif_util.h"
 
 #include <stdio.h>
 #include <string.h>

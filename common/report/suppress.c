@@ -1,6 +1,6 @@
 /* suppress: see suppress.h. The ignore-file parser and rule matching;
  * VEX documents are read in vex.c. */
-#include "suppress.h"
+#include "report/suppress.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "fleet/report.h"
-#include "fleet/sarif_util.h"
+#include "report/sarif_util.h"
 #include "sf_version.h"
 
 static const char *level_of(int sev)

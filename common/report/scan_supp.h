@@ -13,8 +13,8 @@
 
 #include "analyze/scan.h"
 #include "base/buf.h"
-#include "scan_out.h"
-#include "suppress.h"
+#include "report/scan_out.h"
+#include "report/suppress.h"
 
 /* Load ignore_file (NULL: ./.scanfarmignore when it exists) and the VEX
  * files; warn on stderr about expired ignore rules. *out is NULL when

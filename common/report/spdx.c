@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "base/json.h"
-#include "analyze/sbom.h"
+#include "report/sbom.h"
 #include "sf_version.h"
 
 #define TRY(x)                                                                                \

@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "base/json.h"
-#include "fleet/sarif_util.h"
-#include "scan_out.h"
-#include "scan_supp.h"
+#include "report/sarif_util.h"
+#include "report/scan_out.h"
+#include "report/scan_supp.h"
 #include "sf_version.h"
 
 /* Index of the rule for id in rules, adding it on first sight. */

@@ -26,22 +26,6 @@ static const char *const SEV_LABEL[SF_SEV_N] = {
 #define BAR_W 520
 #define ROW_H 26
 
-int sf_report_html_escape(sf_buf *out, const char *s)
-{
-    int rc = SF_OK;
-    for (const char *p = s ? s : ""; *p && rc == SF_OK; p++) {
-        switch (*p) {
-        case '&': rc = sf_buf_puts(out, "&amp;"); break;
-        case '<': rc = sf_buf_puts(out, "&lt;"); break;
-        case '>': rc = sf_buf_puts(out, "&gt;"); break;
-        case '"': rc = sf_buf_puts(out, "&quot;"); break;
-        case '\'': rc = sf_buf_puts(out, "&#39;"); break;
-        default: rc = sf_buf_append(out, p, 1);
-        }
-    }
-    return rc;
-}
-
 static const char CSS[] =
     "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;"
     "background:#f5f6f8;color:#1d2330}"
