@@ -40,9 +40,10 @@ static const sf_opt A_OPTS[] = {
      0, "images without a result: allow, deny, or allow-and-scan (admit and queue a scan)"},
     {"audit", OT_BOOL, A(audit), "false", "SCANFARM_ADMISSION_AUDIT", 0, 0, 0,
      "audit only: admit everything, with warnings where it would deny"},
-    {"exempt_namespaces", OT_LIST, A(exempt_namespaces), "kube-system",
+    {"exempt_namespaces", OT_LIST, A(exempt_namespaces), NULL,
      "SCANFARM_ADMISSION_EXEMPT_NAMESPACES", 0, 0, 0,
-     "namespaces (globs) admitted without a check (repeatable or comma-separated)"},
+     "namespaces (globs) admitted without a check (repeatable or comma-separated; the "
+     "webhook's namespaceSelector should also leave them out)"},
     {"budget_ms", OT_LONG, A(budget_ms), "200", "SCANFARM_ADMISSION_BUDGET_MS", 0, 20, 9000,
      "time one review may take: Redis timeout and registry deadline"},
     {"tag_cache_ttl", OT_DURATION, A(tag_cache_ttl_s), "30s", "SCANFARM_ADMISSION_TAG_CACHE_TTL",
