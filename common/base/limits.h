@@ -239,6 +239,12 @@
 
 /* A secret read from a file (token, webhook URL, HMAC key). */
 #define SF_LIM_NOTIFY_SECRET_BYTES 4096
+/* GitHub's primary rate limit resets within its one-hour window: a spent
+ * limit (X-RateLimit-Remaining: 0) is waited out until X-RateLimit-Reset,
+ * at most an hour, and such waits (at most 3 per request) do not count as
+ * failed attempts. */
+#define SF_LIM_NOTIFY_RATELIMIT_WAIT_MS (3600L * 1000)
+#define SF_LIM_NOTIFY_RATELIMIT_WAITS 3
 
 /* scanfarm-admission (coordinator/admission*.c). An AdmissionReview holds
  * the object and, on UPDATE, the old object: the API server caps one

@@ -11,6 +11,8 @@
 #      Azure DevOps work item, also opened once across a crash);
 #   C. a 503/429 storm (with Retry-After, and GitHub's 403 + Retry-After)
 #      delays delivery but loses nothing;
+#   C2. GitHub's spent primary rate limit (403, X-RateLimit-Remaining 0) is
+#      waited out until X-RateLimit-Reset, even with --max-retries 0;
 #   D. a sink down for good ends in scanfarm.notify.dlq with the reason,
 #      and the offset is committed (a rerun sends nothing more).
 set -euo pipefail
@@ -138,6 +140,17 @@ check "len(reqs('/hook'))==3 and len(reqs('/slack'))==3 and len(s['issues'])==2"
 check "sum(1 for r in s['requests'] if r['status'] in (403,429,502,503))==8" "storm: 8 refusals were retried"
 echo "storm run: $(python3 -c "print(round($t1-$t0,1))") s (includes the 1.5 s idle exit; a floor under load)"
 
+# --- C2: GitHub's primary rate limit (403, X-RateLimit-Remaining 0) is waited
+# out until X-RateLimit-Reset, without counting as a failed attempt: with no
+# retries allowed at all the issue is still created, after the reset
+ctl '{"prefix":"/gh","statuses":[403],"ratelimit_reset_in":2}'
+F_CRIT4='{"id":"CVE-2026-0004","aliases":[],"package":"curl","ecosystem":"Alpine:v3.19","installed":"8.0-r0","fixed":"8.1-r0","severity":"CRITICAL","cvss":9.3}'
+delta v3b "[$F_CRIT4]" '[]' | produce
+run --max-retries 0 2>"$T/c2.log"
+check "len(s['issues'])==3" "rate limit: the issue was created after the reset"
+check "(lambda r403: any(r['path'].startswith('/gh') and r['t']>r403['t'] for r in s['requests']) and all(r['t']>=int(r403['t'])+2 for r in s['requests'] if r['path'].startswith('/gh') and r['t']>r403['t']))([r for r in s['requests'] if r['status']==403][-1])" "rate limit: no GitHub request before X-RateLimit-Reset"
+grep -q "rate limit spent, waiting for its reset" "$T/c2.log" || { echo "FAIL: no rate-limit wait logged"; exit 1; }
+
 # --- D: a sink down for good ends in the DLQ with the reason
 ctl '{"prefix":"/hook","always":503}'
 delta v4 "[$F_CRIT3]" '[]' | produce
@@ -154,7 +167,7 @@ assert e["payload"]["findings"][0]["id"] == "CVE-2026-0003", e
 assert "/hook" not in e["reason"], e  # the secret URL is not in the reason
 print("ok: DLQ entry with the reason:", e["reason"])
 PY
-check "len(s['issues'])==3 and len(s['items'])==3 and len(reqs('/slack'))==4" "the other sinks still got it"
+check "len(s['issues'])==4 and len(s['items'])==4 and len(reqs('/slack'))==5" "the other sinks still got it"
 n=$(state | python3 -c "import json,sys; print(sum(1 for r in json.load(sys.stdin)['requests'] if r['path']=='/hook'))")
 run --exit-idle-ms 500 2>"$T/d2.log"
 n2=$(state | python3 -c "import json,sys; print(sum(1 for r in json.load(sys.stdin)['requests'] if r['path']=='/hook'))")
