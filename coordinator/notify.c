@@ -28,6 +28,8 @@ int sf_notify_new(sf_notify **out, const sf_notify_opts *o, sf_error *err)
         n->o.dedup_ttl_ms = 30LL * 24 * 3600 * 1000;
     if (!n->o.dlq_topic)
         n->o.dlq_topic = "scanfarm.notify.dlq";
+    for (size_t i = 0; o->rules && i < o->rules->nrules; i++)
+        n->uses_running |= o->rules->rules[i].running >= 0;
     n->total = sf_metrics_counter(o->metrics ? o->metrics : sf_metrics_default(),
                                   "scanfarm_notify_notifications_total",
                                   "Notifications by sink and outcome (sent, failed, deduplicated)",
@@ -36,7 +38,47 @@ int sf_notify_new(sf_notify **out, const sf_notify_opts *o, sf_error *err)
     return SF_OK;
 }
 
-void sf_notify_free(sf_notify *n) { free(n); }
+void sf_notify_free(sf_notify *n)
+{
+    if (!n)
+        return;
+    sf_running_clear(&n->running);
+    free(n);
+}
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int sf_notify_running(sf_notify *n, const sf_ndelta *d)
+{
+    json_t *r = json_object_get(d->doc, "running");
+    if (json_is_boolean(r))
+        return json_is_true(r);
+    if (!n->uses_running || !n->o.kv)
+        return -1;
+    long long now = mono_ms();
+    if (!n->running_at || now - n->running_at > SF_NOTIFY_RUNNING_TTL_MS) {
+        sf_running fresh = {0};
+        sf_error e = SF_ERROR_INIT;
+        if (sf_running_load(n->o.kv, n->o.prefix, NULL, &fresh, &e) != SF_OK) {
+            SF_WARN("notify", "running inventory not read|reason=%s", e.msg);
+            sf_running_clear(&fresh);
+            return -1;
+        }
+        sf_running_clear(&n->running);
+        n->running = fresh;
+        n->running_at = now;
+    }
+    if (!n->running.n)
+        return -1; /* no inventory: nobody knows */
+    const char *idx = json_string_value(json_object_get(d->doc, "index_digest"));
+    const char *plat = json_string_value(json_object_get(d->doc, "platform"));
+    return sf_running_count_image(&n->running, d->digest, idx, plat) > 0;
+}
 
 double sf_notify_count(sf_notify *n, const char *sink, const char *outcome)
 {
@@ -121,10 +163,11 @@ static int dead_letter(sf_notify *n, const char *sink, const char *id, const cha
 }
 
 /* Facts of finding f seen through image reference ref (NULL: none). */
-static int rule_takes(const sf_nrule *r, json_t *f, const char *ref)
+static int rule_takes(const sf_nrule *r, json_t *f, const char *ref, int running)
 {
     char reg[REF_PART_MAX], repo[REF_PART_MAX];
     sf_nfacts x = {0};
+    x.running = running;
     if (ref && sf_nrules_split_ref(ref, reg, sizeof reg, repo, sizeof repo) == SF_OK) {
         x.registry = reg;
         x.repository = repo;
@@ -148,7 +191,7 @@ static int rule_takes(const sf_nrule *r, json_t *f, const char *ref)
 }
 
 /* Index of the first rule naming sink k that takes f, or -1. */
-static int first_rule(const sf_nrules *R, size_t k, const sf_ndelta *d, json_t *f)
+static int first_rule(const sf_nrules *R, size_t k, const sf_ndelta *d, json_t *f, int running)
 {
     for (size_t i = 0; i < R->nrules; i++) {
         const sf_nrule *r = &R->rules[i];
@@ -159,7 +202,7 @@ static int first_rule(const sf_nrules *R, size_t k, const sf_ndelta *d, json_t *
             continue;
         size_t nrefs = json_array_size(d->refs);
         for (size_t j = 0; j < (nrefs ? nrefs : 1); j++)
-            if (rule_takes(r, f, json_string_value(json_array_get(d->refs, j))))
+            if (rule_takes(r, f, json_string_value(json_array_get(d->refs, j)), running))
                 return (int)i;
     }
     return -1;
@@ -266,7 +309,7 @@ static int also_added(const sf_ndelta *d, json_t *f)
 
 /* Every notification of one sink and one list (added or removed). */
 static int sink_list(sf_notify *n, size_t k, const sf_ndelta *d, json_t *list, int removed,
-                     sf_error *err)
+                     int running, sf_error *err)
 {
     const sf_nsink *s = &n->o.rules->sinks[k];
     size_t nf = json_array_size(list);
@@ -278,7 +321,7 @@ static int sink_list(sf_notify *n, size_t k, const sf_ndelta *d, json_t *list, i
     int group = -1, rc = SF_OK;
     for (size_t i = 0; i < nf; i++) {
         json_t *f = json_array_get(list, i);
-        int r = first_rule(n->o.rules, k, d, f);
+        int r = first_rule(n->o.rules, k, d, f, running);
         int tracker = s->type == SF_NSINK_GITHUB || s->type == SF_NSINK_ADO;
         if (r < 0 || (removed && tracker && also_added(d, f)))
             continue;
@@ -307,11 +350,11 @@ int sf_notify_handle(sf_notify *n, const char *msg, size_t len, sf_error *err)
         sf_metric_add(n->total, SF_LV("-", "failed"), 1);
         return dead_letter(n, NULL, NULL, NULL, &pe, NULL, err);
     }
-    int rc = SF_OK;
+    int rc = SF_OK, running = sf_notify_running(n, &d);
     for (size_t k = 0; k < n->o.rules->nsinks && rc == SF_OK; k++) {
-        rc = sink_list(n, k, &d, d.added, 0, err);
+        rc = sink_list(n, k, &d, d.added, 0, running, err);
         if (rc == SF_OK)
-            rc = sink_list(n, k, &d, d.removed, 1, err);
+            rc = sink_list(n, k, &d, d.removed, 1, running, err);
     }
     sf_ndelta_clear(&d);
     return rc;

@@ -293,7 +293,7 @@ static int parse_rule(sf_nrule *ru, size_t idx, json_t *r, const sf_nrules *all,
 {
     static const char *const keys[] = {"name", "severity", "fixable", "kev", "epss_min",
                                        "registries", "repositories", "ecosystems",
-                                       "advisories", "sinks", "group", NULL};
+                                       "advisories", "running", "sinks", "group", NULL};
     char where[48];
     snprintf(where, sizeof where, "rules[%zu]", idx);
     if (!json_is_object(r))
@@ -303,7 +303,8 @@ static int parse_rule(sf_nrule *ru, size_t idx, json_t *r, const sf_nrules *all,
     if ((rc = check_keys(r, keys, where, err)) || (rc = opt_str(r, "name", where, &ru->name, err)) ||
         (rc = opt_str(r, "severity", where, &sev, err)) ||
         (rc = opt_bool(r, "fixable", where, &ru->fixable, err)) ||
-        (rc = opt_bool(r, "kev", where, &kev, err)))
+        (rc = opt_bool(r, "kev", where, &kev, err)) ||
+        (rc = opt_bool(r, "running", where, &ru->running, err)))
         goto done;
     ru->kev = kev == 1 ? 1 : -1; /* "kev: false" = do not filter on it */
     ru->min_sev = sev ? sf_nrules_sev_rank(sev) : 0;
@@ -488,6 +489,9 @@ int sf_nrules_match(const sf_nrule *r, const sf_nfacts *f)
     if (r->kev == 1 && !f->kev)
         return 0;
     if (r->epss_min >= 0 && !(f->epss >= r->epss_min))
+        return 0;
+    /* unknown (no running-images inventory): the criterion cannot tell */
+    if (r->running >= 0 && f->running >= 0 && f->running != r->running)
         return 0;
     return globs_ok(&r->registries, f->registry) && globs_ok(&r->repositories, f->repository) &&
            globs_ok(&r->ecosystems, f->ecosystem) && globs_ok(&r->advisories, f->advisory);

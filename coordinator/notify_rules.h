@@ -7,7 +7,7 @@
  *    "rules": [{"name": ..., "severity": "HIGH", "fixable": true,
  *               "kev": true, "epss_min": 0.1, "registries": [globs],
  *               "repositories": [globs], "ecosystems": [globs],
- *               "advisories": [globs], "sinks": [names],
+ *               "advisories": [globs], "running": true, "sinks": [names],
  *               "group": "finding" | "image"}]}
  *
  * Secrets (webhook URLs, tokens, HMAC keys) are never literal in the file:
@@ -65,6 +65,7 @@ typedef struct sf_nrule {
     int fixable;        /* -1 any, 0 only unfixed, 1 only fixable */
     int kev;            /* -1 any, 1 only CVEs listed in CISA KEV */
     double epss_min;    /* < 0 = any; else a finding needs epss.score >= it */
+    int running;        /* -1 any, 1 only images that run, 0 only images that do not */
     sf_nglobs registries, repositories, ecosystems, advisories; /* empty = all */
     size_t sinks[SF_LIM_NOTIFY_SINKS_PER_RULE]; /* indexes into sf_nrules.sinks */
     size_t nsinks;
@@ -88,6 +89,7 @@ typedef struct sf_nfacts {
     int fixable;
     int kev;                /* listed in KEV */
     double epss;            /* < 0 when absent */
+    int running;            /* 1 runs, 0 does not, -1 unknown (no inventory) */
 } sf_nfacts;
 
 /*

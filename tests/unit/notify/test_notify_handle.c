@@ -195,10 +195,42 @@ static void test_notify_handle__malformed_to_dlq(void **state)
     run_free(&r);
 }
 
+#define RUNPOL(v)                                                                               \
+    "{\"sinks\":{\"hook\":{\"type\":\"webhook\",\"url_env\":\"X\"}},\"rules\":[{\"name\":"    \
+    "\"prod\",\"running\":" v ",\"sinks\":[\"hook\"]}]}"
+#define RUNDELTA(running)                                                                       \
+    "{\"schema\":\"scanfarm.findings/v1\",\"digest\":\"" DIG "\",\"refs\":[\"r.io/a/b:1\"]"   \
+    running ",\"added\":[" F("CVE-1", "HIGH", "\"2\"") "],\"removed\":[]}"
+
+/* `running: true` takes images the delta says run; `false` the others; a
+ * delta that does not say (and no inventory to ask) passes either. */
+static void test_notify_handle__running(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *policy, *delta;
+        double sent;
+    } cases[] = {
+        {RUNPOL("true"), RUNDELTA(",\"running\":true"), 1},
+        {RUNPOL("true"), RUNDELTA(",\"running\":false"), 0},
+        {RUNPOL("false"), RUNDELTA(",\"running\":false"), 1},
+        {RUNPOL("false"), RUNDELTA(",\"running\":true"), 0},
+        {RUNPOL("true"), RUNDELTA(""), 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run r = {0};
+        handle(cases[i].policy, cases[i].delta, &r);
+        if (r.sent[0] != cases[i].sent)
+            fail_msg("case %zu: sent %.0f", i, r.sent[0]);
+        run_free(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_notify_handle__group_image),
+        cmocka_unit_test(test_notify_handle__running),
         cmocka_unit_test(test_notify_handle__group_finding_and_refs),
         cmocka_unit_test(test_notify_handle__removed),
         cmocka_unit_test(test_notify_handle__two_rules_one_sink),
