@@ -32,6 +32,9 @@ static const opt OPTS[] = {
      "Kafka bootstrap servers"},
     {"topic", OPT_STR, O(topic), "scanfarm.findings", 0, 0, NULL,
      "topic of scanfarm.findings/v1 deltas consumed"},
+    {"results-topic", OPT_STR, O(results_topic), "scanfarm.results", 0, 0, NULL,
+     "topic of scanfarm.result/v1 results: a digest's first result is notified like a delta "
+     "adding its findings (its own group, <group>.results, from the topic's end; empty: off)"},
     {"group", OPT_STR, O(group), "scanfarm-notify", 0, 0, NULL, "Kafka consumer group"},
     {"dlq-topic", OPT_STR, O(dlq_topic), "scanfarm.notify.dlq", 0, 0, NULL,
      "topic receiving notifications that could not be delivered, with the reason"},

@@ -14,7 +14,9 @@
 #   C2. GitHub's spent primary rate limit (403, X-RateLimit-Remaining 0) is
 #      waited out until X-RateLimit-Reset, even with --max-retries 0;
 #   D. a sink down for good ends in scanfarm.notify.dlq with the reason,
-#      and the offset is committed (a rerun sends nothing more).
+#      and the offset is committed (a rerun sends nothing more);
+#   E. first scans: a digest's first result on the results topic gives the
+#      notifications its findings deserve, once.
 set -euo pipefail
 : "${SF_BIN:?}" "${SF_SRC:?}"
 . "$SF_SRC/tests/stackenv.sh"
@@ -26,6 +28,7 @@ NOTIFY="$SF_BIN/scanfarm-notify"
 T=$(mktemp -d)
 ID="nt$$-$(date +%s)"
 TOPIC="test.notify.$ID" DLQ="test.notify.dlq.$ID" PREFIX="notify-test-$ID"
+RESULTS="test.notify.results.$ID"
 RPID=
 cleanup() {
   [[ -n $RPID ]] && kill "$RPID" 2>/dev/null || true
@@ -41,7 +44,7 @@ trap cleanup EXIT
 TOOL="$T/kafka-topics"
 # shellcheck disable=SC2046
 cc -std=c11 -O1 -o "$TOOL" "$SF_SRC/deploy/local/kafka-topics.c" $(pkg-config --cflags --libs rdkafka)
-"$TOOL" "$K" 1 "$TOPIC" "$DLQ" >/dev/null
+"$TOOL" "$K" 1 "$TOPIC" "$DLQ" "$RESULTS" >/dev/null
 
 python3 "$SF_SRC/tests/integration/notify/receiver.py" "$T/port" & RPID=$!
 for _ in $(seq 50); do [[ -s $T/port ]] && break; sleep 0.1; done
@@ -78,7 +81,7 @@ F_CRIT3='{"id":"CVE-2026-0003","aliases":[],"package":"musl","ecosystem":"Alpine
 produce() { kcat -P -b "$K" -t "$TOPIC" -k "$DIG"; }
 run() { # extra args...
   "$NOTIFY" --config "$T/policy.yaml" --kafka "$K" --topic "$TOPIC" --group "g-$ID" \
-    --dlq-topic "$DLQ" --redis "$R" --key-prefix "$PREFIX" --session-timeout-ms 6000 \
+    --dlq-topic "$DLQ" --results-topic "$RESULTS" --redis "$R" --key-prefix "$PREFIX" --session-timeout-ms 6000 \
     --exit-idle-ms 1500 --backoff-base-ms 100 --backoff-max-ms 2000 --timeout-ms 3000 "$@"
 }
 state() { curl -fsS "$BASE/_state"; }
@@ -173,4 +176,29 @@ run --exit-idle-ms 500 2>"$T/d2.log"
 n2=$(state | python3 -c "import json,sys; print(sum(1 for r in json.load(sys.stdin)['requests'] if r['path']=='/hook'))")
 [[ $n == "$n2" ]] || { echo "FAIL: the dead-lettered delta was consumed again ($n -> $n2)"; exit 1; }
 echo "ok: offsets committed after the DLQ"
+
+# --- E: first scans: a digest's first result on the results topic is
+# notified like a delta adding its findings (rules apply: the LOW is not);
+# a redelivery and a later result of the same digest notify nothing more
+ctl '{"prefix":"/hook","clear":true}'
+DIG2="sha256:$(printf 'first-%s' "$ID" | sha256sum | cut -c1-64)"
+result() { # run_id finding-json
+  printf '{"schema":"scanfarm.result/v1","run_id":"%s","digest":"%s","index_digest":null,"platform":"linux/amd64","refs":["127.0.0.1:5000/payments/web:2"],"os":{},"packages":[],"vulnerabilities":[%s],"summary":{},"layers":[],"db_version":"v9","timings":{},"error":null}\n' \
+    "$1" "$DIG2" "$2"
+}
+F_CRIT5='{"id":"CVE-2026-0005","aliases":[],"package":"expat","ecosystem":"Alpine:v3.19","installed":"2.5-r0","fixed":"2.6-r0","severity":"CRITICAL","cvss":9.8}'
+F_CRIT6='{"id":"CVE-2026-0006","aliases":[],"package":"xz","ecosystem":"Alpine:v3.19","installed":"5.4-r0","fixed":"5.6-r0","severity":"CRITICAL","cvss":9.0}'
+slack0=$(state | python3 -c "import json,sys; print(sum(1 for r in json.load(sys.stdin)['requests'] if r['path']=='/slack' and r['status']==200))")
+run --exit-idle-ms 4000 2>"$T/e.log" & NPID=$!
+for _ in $(seq 300); do
+  [[ $(grep -c "partitions assigned" "$T/e.log" 2>/dev/null) -ge 2 ]] && break
+  sleep 0.1
+done
+[[ $(grep -c "partitions assigned" "$T/e.log") -ge 2 ]] || { echo "FAIL: the notifier did not join both groups"; cat "$T/e.log"; exit 1; }
+{ result run-a "$F_CRIT5,$F_LOW"; result run-a "$F_CRIT5,$F_LOW"; result run-b "$F_CRIT5,$F_CRIT6"; } |
+  kcat -P -b "$K" -t "$RESULTS" -k "$DIG2"
+wait "$NPID"
+check "len([r for r in reqs('/slack') if 'CVE-2026-0005' in r['body']])==1 and len(reqs('/slack'))==$slack0+1" "first scan: one Slack message for the new image CRITICAL finding"
+check "not any('CVE-2026-0006' in r['body'] or 'CVE-2026-0009' in r['body'] for r in reqs('/slack') if 'CVE-2026-0005' in r['body'])" "first scan: the LOW and the later result are not notified"
+check "len(s['issues'])==5 and any('CVE-2026-0005' in i['title'] for i in s['issues'].values())" "first scan: one GitHub issue"
 echo PASS
