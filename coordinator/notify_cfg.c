@@ -60,7 +60,7 @@ static const opt OPTS[] = {
      "exit after this long without a message (0: run until SIGTERM); before the first "
      "message the session timeout + 3 s are added for the group join"},
     {"metrics-port", OPT_LONG, O(metrics_port), "0", 0, 65535, NULL,
-     "serve Prometheus /metrics on this port (0: off)"},
+     "serve Prometheus /metrics and /healthz on this port (0: off)"},
     {"log-level", OPT_STR, O(log_level), "info", 0, 0, "SCANFARM_LOG_LEVEL",
      "debug, info, warn or error"},
     {"dry-run", OPT_BOOL, O(dry_run), "false", 0, 0, NULL,

@@ -144,6 +144,14 @@ static int run_kafka(sf_notify *n, const sf_notifycfg *c)
     return ex;
 }
 
+static int route_healthz(void *ctx, const sf_http_req *req, sf_buf *body, const char **ct)
+{
+    (void)ctx;
+    (void)req;
+    *ct = "text/plain";
+    return sf_buf_puts(body, "ok\n") == SF_OK ? 200 : 500;
+}
+
 static int route_metrics(void *ctx, const sf_http_req *req, sf_buf *body, const char **ct)
 {
     (void)ctx;
@@ -199,8 +207,9 @@ static int open_services(services *s, const sf_notifycfg *c, sf_error *e)
         rc = sf_kprod_new(&s->dlq, &po, e);
     }
     if (rc == SF_OK && c->metrics_port > 0) {
-        static const sf_httpd_route routes[] = {{"/metrics", route_metrics, NULL}};
-        rc = sf_httpd_start(&s->httpd, "0.0.0.0", (int)c->metrics_port, routes, 1, e);
+        static const sf_httpd_route routes[] = {{"/metrics", route_metrics, NULL},
+                                                {"/healthz", route_healthz, NULL}};
+        rc = sf_httpd_start(&s->httpd, "0.0.0.0", (int)c->metrics_port, routes, 2, e);
     }
     return rc;
 }
