@@ -138,9 +138,8 @@ static void now_rfc3339(char *out, size_t n)
     strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Dead-letter one notification; SF_OK once the DLQ has it. */
-static int dead_letter(sf_notify *n, const char *sink, const char *id, const char *digest,
-                       const sf_error *why, const char *payload, sf_error *err)
+int sf_notify_dead_letter(sf_notify *n, const char *sink, const char *id, const char *digest,
+                          const sf_error *why, const char *payload, sf_error *err)
 {
     char at[32];
     now_rfc3339(at, sizeof at);
@@ -224,15 +223,14 @@ static char *event_body(const sf_nsink *s, const sf_nevent *ev)
     return s->type == SF_NSINK_TEAMS ? sf_nmsg_teams(ev) : sf_nmsg_webhook(ev);
 }
 
-static int post_chat(sf_notify *n, const sf_nsink *s, const sf_nevent *ev, const char *body,
-                     sf_error *err)
+int sf_notify_post(sf_notify *n, const sf_nsink *s, const char *event, const char *id,
+                   const char *body, sf_error *err)
 {
     char sig[72], hsig[96], hev[64], hid[64], shown[128];
     const char *hdrs[6] = {"Content-Type: application/json", "Expect:", NULL};
     if (s->type == SF_NSINK_WEBHOOK) {
-        snprintf(hev, sizeof hev, "X-Scanfarm-Event: %s",
-                 ev->removed ? "findings.removed" : "findings.added");
-        snprintf(hid, sizeof hid, "X-Scanfarm-Delivery: %s", ev->id);
+        snprintf(hev, sizeof hev, "X-Scanfarm-Event: %s", event);
+        snprintf(hid, sizeof hid, "X-Scanfarm-Delivery: %s", id);
         hdrs[2] = hev;
         hdrs[3] = hid;
         if (s->secret) {
@@ -272,7 +270,9 @@ static int deliver(sf_notify *n, const sf_nsink *s, sf_nevent *ev, sf_error *err
                                          : sf_notify_github(n, s, ev->d, ev->f[i], ev->removed, &se);
     } else {
         body = event_body(s, ev);
-        rc = body ? post_chat(n, s, ev, body, &se) : sf_error_set(&se, SF_ENOMEM, "out of memory");
+        rc = body ? sf_notify_post(n, s, ev->removed ? "findings.removed" : "findings.added",
+                                   ev->id, body, &se)
+                  : sf_error_set(&se, SF_ENOMEM, "out of memory");
     }
     if (rc == SF_ECANCELED) {
         free(body);
@@ -282,7 +282,7 @@ static int deliver(sf_notify *n, const sf_nsink *s, sf_nevent *ev, sf_error *err
         sf_metric_add(n->total, SF_LV(s->name, "failed"), 1);
         if (!body)
             body = sf_nmsg_webhook(ev);
-        rc = dead_letter(n, s->name, ev->id, ev->d->digest, &se, body, err);
+        rc = sf_notify_dead_letter(n, s->name, ev->id, ev->d->digest, &se, body, err);
         free(body);
         return rc;
     }
@@ -318,15 +318,15 @@ static int sink_list(sf_notify *n, size_t k, const sf_ndelta *d, json_t *list, i
     sf_nevent ev = {d, s->name, removed, calloc(nf, sizeof(json_t *)), 0, {0}, 0, {0}};
     if (!ev.f)
         return sf_error_set(err, SF_ENOMEM, "out of memory");
-    int group = -1, rc = SF_OK;
+    int group = -1, grule = -1, rc = SF_OK;
+    int tracker = s->type == SF_NSINK_GITHUB || s->type == SF_NSINK_ADO;
     for (size_t i = 0; i < nf; i++) {
         json_t *f = json_array_get(list, i);
         int r = first_rule(n->o.rules, k, d, f, running);
-        int tracker = s->type == SF_NSINK_GITHUB || s->type == SF_NSINK_ADO;
         if (r < 0 || (removed && tracker && also_added(d, f)))
             continue;
         if (group < 0)
-            group = (int)n->o.rules->rules[r].group;
+            group = (int)n->o.rules->rules[grule = r].group;
         add_rule(&ev, n->o.rules->rules[r].name);
         ev.f[ev.n++] = f;
         if (group == SF_NGROUP_FINDING || tracker) {
@@ -336,7 +336,10 @@ static int sink_list(sf_notify *n, size_t k, const sf_ndelta *d, json_t *list, i
             ev.nrules = 0;
         }
     }
-    if (rc == SF_OK && ev.n)
+    /* a digest needs Redis to wait in; without it (dry run) it is per image */
+    if (rc == SF_OK && ev.n && group == SF_NGROUP_DIGEST && n->o.kv)
+        rc = sf_notify_digest_queue(n, s, &n->o.rules->rules[grule], &ev, err);
+    else if (rc == SF_OK && ev.n)
         rc = deliver(n, s, &ev, err);
     free(ev.f);
     return rc;
@@ -348,7 +351,7 @@ int sf_notify_handle(sf_notify *n, const char *msg, size_t len, sf_error *err)
     sf_error pe = SF_ERROR_INIT;
     if (sf_ndelta_decode(&d, msg, len, &pe) != SF_OK) {
         sf_metric_add(n->total, SF_LV("-", "failed"), 1);
-        return dead_letter(n, NULL, NULL, NULL, &pe, NULL, err);
+        return sf_notify_dead_letter(n, NULL, NULL, NULL, &pe, NULL, err);
     }
     int rc = SF_OK, running = sf_notify_running(n, &d);
     for (size_t k = 0; k < n->o.rules->nsinks && rc == SF_OK; k++) {

@@ -18,6 +18,17 @@ struct sf_notify {
     long long running_at;  /* monotonic ms it was loaded, 0 = never */
 };
 
+/* POST body to chat sink s (webhook headers: event, delivery id, HMAC). */
+int sf_notify_post(sf_notify *n, const sf_nsink *s, const char *event, const char *id,
+                   const char *body, sf_error *err);
+/* Dead-letter one notification; SF_OK once the DLQ has it. */
+int sf_notify_dead_letter(sf_notify *n, const char *sink, const char *id, const char *digest,
+                          const sf_error *why, const char *payload, sf_error *err);
+/* Queue ev (one image's findings for chat sink s) for rule r's digest
+ * (notify_digest.c): deduplicated like a delivery, then kept in Redis. */
+int sf_notify_digest_queue(sf_notify *n, const sf_nsink *s, const sf_nrule *r, sf_nevent *ev,
+                           sf_error *err);
+
 /* 1 when the delta's image runs, 0 when not, -1 when nobody knows: the
  * delta's own "running" (set by rematch), else the running-images
  * inventory in Redis when there is one. */

@@ -81,6 +81,11 @@ static int run_file(sf_notify *n, const char *path)
     }
     free(line);
     fclose(f);
+    sf_error fe = SF_ERROR_INIT;
+    if (rc == SF_OK && sf_notify_flush(n, &fe) != SF_OK) {
+        fprintf(stderr, "scanfarm-notify: digest not flushed: %s\n", fe.msg);
+        rc = fe.code;
+    }
     return rc == SF_OK ? 0 : 1;
 }
 
@@ -126,9 +131,15 @@ static int run_kafka(sf_notify *n, const sf_notifycfg *c)
     /* Until the first message, allow for the group join: after a crash
      * the broker holds the rebalance until the dead member's session
      * expires, and a new group waits its initial rebalance delay (3 s). */
-    long long idle_since = mono_ms() + c->session_timeout_ms + 3000;
+    long long idle_since = mono_ms() + c->session_timeout_ms + 3000, flushed = 0;
     int ex = 0;
     while (!stop_flag) {
+        if (mono_ms() - flushed >= 1000) { /* digests whose window passed */
+            sf_error fe = SF_ERROR_INIT;
+            if (sf_notify_flush(n, &fe) != SF_OK)
+                SF_WARN("notify", "digest not flushed, retrying|reason=%s", fe.msg);
+            flushed = mono_ms();
+        }
         int a = step(n, kc, kr ? 100 : 200), b = a < 0 ? 0 : step(n, kr, 100);
         if (a < 0 || b < 0) {
             ex = 1;

@@ -283,9 +283,30 @@ static int rule_numbers(sf_nrule *ru, json_t *r, const char *where, sf_error *er
         ru->epss_min = v;
     }
     const char *g = json_string_value(json_object_get(r, "group"));
-    if (json_object_get(r, "group") && (!g || (strcmp(g, "finding") && strcmp(g, "image"))))
-        return sf_error_set(err, SF_ECONFIG, "%s.group: \"finding\" or \"image\"", where);
-    ru->group = g && !strcmp(g, "image") ? SF_NGROUP_IMAGE : SF_NGROUP_FINDING;
+    if (json_object_get(r, "group") &&
+        (!g || (strcmp(g, "finding") && strcmp(g, "image") && strcmp(g, "digest"))))
+        return sf_error_set(err, SF_ECONFIG, "%s.group: \"finding\", \"image\" or \"digest\"",
+                            where);
+    ru->group = !g || !strcmp(g, "finding") ? SF_NGROUP_FINDING
+                : !strcmp(g, "image")       ? SF_NGROUP_IMAGE
+                                            : SF_NGROUP_DIGEST;
+    json_t *m = json_object_get(r, "digest_minutes");
+    ru->digest_minutes = 60;
+    if (m && !json_is_null(m)) {
+        long long v = json_is_integer(m) ? json_integer_value(m) : -1;
+        const char *ms = json_string_value(m);
+        char *end = NULL;
+        if (ms) {
+            v = strtoll(ms, &end, 10);
+            if (end == ms || *end)
+                v = -1;
+        }
+        if (ru->group != SF_NGROUP_DIGEST || v < 1 || v > SF_LIM_NOTIFY_DIGEST_MINUTES)
+            return sf_error_set(err, SF_ECONFIG,
+                                "%s.digest_minutes: minutes in [1, %d], with group: digest", where,
+                                SF_LIM_NOTIFY_DIGEST_MINUTES);
+        ru->digest_minutes = (int)v;
+    }
     return SF_OK;
 }
 
@@ -293,7 +314,8 @@ static int parse_rule(sf_nrule *ru, size_t idx, json_t *r, const sf_nrules *all,
 {
     static const char *const keys[] = {"name", "severity", "fixable", "kev", "epss_min",
                                        "registries", "repositories", "ecosystems",
-                                       "advisories", "running", "sinks", "group", NULL};
+                                       "advisories", "running", "sinks", "group",
+                                       "digest_minutes", NULL};
     char where[48];
     snprintf(where, sizeof where, "rules[%zu]", idx);
     if (!json_is_object(r))

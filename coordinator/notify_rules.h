@@ -8,7 +8,8 @@
  *               "kev": true, "epss_min": 0.1, "registries": [globs],
  *               "repositories": [globs], "ecosystems": [globs],
  *               "advisories": [globs], "running": true, "sinks": [names],
- *               "group": "finding" | "image"}]}
+ *               "group": "finding" | "image" | "digest",
+ *               "digest_minutes": 60}]}
  *
  * Secrets (webhook URLs, tokens, HMAC keys) are never literal in the file:
  * each is named by `<what>_env` (an environment variable) or `<what>_file`
@@ -52,7 +53,11 @@ typedef struct sf_nsink {
     char *closed_state; /* azure-devops: state of a resolved item, default "Done" */
 } sf_nsink;
 
-typedef enum sf_ngroup { SF_NGROUP_FINDING = 0, SF_NGROUP_IMAGE } sf_ngroup;
+typedef enum sf_ngroup {
+    SF_NGROUP_FINDING = 0,
+    SF_NGROUP_IMAGE,
+    SF_NGROUP_DIGEST /* per image, collected and sent as one message every digest_minutes */
+} sf_ngroup;
 
 typedef struct sf_nglobs {
     char **v;
@@ -70,6 +75,7 @@ typedef struct sf_nrule {
     size_t sinks[SF_LIM_NOTIFY_SINKS_PER_RULE]; /* indexes into sf_nrules.sinks */
     size_t nsinks;
     sf_ngroup group;
+    int digest_minutes; /* SF_NGROUP_DIGEST: length of one window (default 60) */
 } sf_nrule;
 
 typedef struct sf_nrules {

@@ -245,6 +245,11 @@
  * failed attempts. */
 #define SF_LIM_NOTIFY_RATELIMIT_WAIT_MS (3600L * 1000)
 #define SF_LIM_NOTIFY_RATELIMIT_WAITS 3
+/* Digest grouping: a window is at most a day; one digest message carries
+ * at most 200 per-image notifications (the rest stay queued for the next
+ * message, sent right after), and its chat text names up to 20 images. */
+#define SF_LIM_NOTIFY_DIGEST_MINUTES 1440
+#define SF_LIM_NOTIFY_DIGEST_ITEMS 200
 
 /* scanfarm-admission (coordinator/admission*.c). An AdmissionReview holds
  * the object and, on UPDATE, the old object: the API server caps one

@@ -161,6 +161,16 @@ static void test_notify_rules__bad_input(void **state)
         {"{" SINKS ",\"rules\":[{\"epss_min\":1.5,\"sinks\":[\"hook\"]}]}", SF_ECONFIG, "epss"},
         {"{" SINKS ",\"rules\":[{\"group\":\"daily\",\"sinks\":[\"hook\"]}]}", SF_ECONFIG,
          "group"},
+        {"{" SINKS ",\"rules\":[{\"digest_minutes\":5,\"sinks\":[\"hook\"]}]}", SF_ECONFIG,
+         "with group: digest"},
+        {"{" SINKS ",\"rules\":[{\"group\":\"digest\",\"digest_minutes\":0,\"sinks\":["
+         "\"hook\"]}]}",
+         SF_ECONFIG, "digest_minutes"},
+        {"{" SINKS ",\"rules\":[{\"group\":\"digest\",\"digest_minutes\":\"x\",\"sinks\":["
+         "\"hook\"]}]}",
+         SF_ECONFIG, "digest_minutes"},
+        {"{" SINKS ",\"rules\":[{\"running\":\"maybe\",\"sinks\":[\"hook\"]}]}", SF_ECONFIG,
+         "true or false"},
         {"{" SINKS ",\"rules\":[{\"registries\":\"x\",\"sinks\":[\"hook\"]}]}", SF_ECONFIG,
          "globs"},
         {"{" SINKS ",\"rules\":[{\"advisories\":[\"\"],\"sinks\":[\"hook\"]}]}", SF_ECONFIG,
