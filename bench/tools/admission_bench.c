@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agg_view.h"
+#include "fleet/agg_view.h"
 #include "cache/keys.h"
 #include "cache/kv.h"
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "analyze/jutil.h"
+#include "base/json.h"
 #include "bus/msg_result_int.h"
 #include "base/limits.h"
 

@@ -19,7 +19,7 @@
 #include <jansson.h>
 
 #include "admission.h"
-#include "agg_view.h"
+#include "fleet/agg_view.h"
 #include "bus/msg_job.h"
 #include "cache/keys.h"
 #include "registry/registry.h"

@@ -16,7 +16,7 @@
 #include "admission.h"
 #include "admission_cfg.h"
 #include "admission_review.h"
-#include "agg_view.h"
+#include "fleet/agg_view.h"
 #include "testutil.h"
 
 #define HEAD "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":"

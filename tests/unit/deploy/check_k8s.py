@@ -72,13 +72,15 @@ def bin_path(name):
 PROGRAMS = {
     "scanfarm-worker": env_map([bin_path("scanfarm-worker"), "--help"]),
     "scanfarm-coordinator": env_map([bin_path("scanfarm-coordinator"), "--help"]),
+    "scanfarm-aggregator": env_map([bin_path("scanfarm-aggregator"), "--help"]),
     "scanfarm aggregate": env_map([bin_path("scanfarm"), "aggregate", "--help"]),
     "scanfarm db update": env_map([bin_path("scanfarm"), "db", "update", "--help"]),
     "scanfarm db info": env_map([bin_path("scanfarm"), "db", "info", "--help"]),
     "scanfarm-admission": env_map([bin_path("scanfarm-admission"), "--help"]),
     "scanfarm-notify": env_map([bin_path("scanfarm-notify"), "--help"]),
 }
-STANDALONE = ("scanfarm-worker", "scanfarm-coordinator", "scanfarm-admission", "scanfarm-notify")
+STANDALONE = ("scanfarm-worker", "scanfarm-coordinator", "scanfarm-aggregator",
+              "scanfarm-admission", "scanfarm-notify")
 
 
 def program_of(c):
