@@ -110,7 +110,7 @@ int sf_admcfg_load(sf_admcfg *c, int argc, char **argv, int *action, sf_error *e
         rc = sf_opt_env(c, A_OPTS, NA, 0, err);
     if (!rc)
         rc = sf_opt_argv(c, A_OPTS, NA, argc, argv, 1, action, err);
-    if (!rc && *action != 1)
+    if (!rc && *action != 1 && *action != 3) /* --help and --version need no settings */
         rc = validate(c, err);
     return rc;
 }

@@ -138,24 +138,19 @@ int main(int argc, char **argv)
         sf_admcfg_free(&cfg);
         return 64;
     }
-    if (action == 1) {
+    char *dump = action == 2 ? sf_admcfg_dump(&cfg) : NULL;
+    if (action == 1)
         sf_admcfg_help(stdout);
-    } else if (action == 3) {
-        printf("scanfarm-admission %s\n", SF_VERSION_FULL);
-    } else if (action == 2) {
-        char *s = sf_admcfg_dump(&cfg);
-        printf("%s\n", s ? s : "{}");
-        free(s);
-    } else {
+    else if (action)
+        printf(action == 3 ? "scanfarm-admission %s\n" : "%s\n",
+               action == 3 ? SF_VERSION_FULL : dump ? dump : "{}");
+    free(dump);
+    if (action == 0) {
         sf_log_level lvl;
         if (cfg.log_level && sf_log_parse_level(cfg.log_level, &lvl) == 0)
             sf_log_set_level(lvl);
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
+        signal(SIGINT, on_signal); /* stop: finish the reviews in hand, then exit */
+        signal(SIGTERM, on_signal);
         signal(SIGPIPE, SIG_IGN);
         if (run(&cfg, &err) != SF_OK) {
             fprintf(stderr, "scanfarm-admission: %s\n", err.msg);
