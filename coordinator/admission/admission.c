@@ -223,10 +223,10 @@ static void bad_text(const sf_adm *a, const adm_img *im, sf_buf *b)
 static void queue_scan(adm_ctx *c, adm_img *im)
 {
     sf_adm *a = c->a;
-    char run[64], now[40], *json = NULL;
+    char run[64], now[40], mark[SF_ADM_CACHE_VAL], *json = NULL;
     size_t len;
     if (!a->o.jobs || c->rv->dry_run || !im->ref.digest[0] ||
-        sf_adm_cache_get(&a->queued, im->ref.digest, run, sf_adm_now_ms()))
+        sf_adm_cache_get(&a->queued, im->ref.digest, mark, sf_adm_now_ms()))
         return;
     char *refs[1] = {im->ref.ref};
     /* a push-style run: its refs join the image's, they do not replace them */

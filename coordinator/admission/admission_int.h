@@ -9,12 +9,15 @@
 #include "cache/keys.h"
 #include "registry/registry.h"
 
+/* Bytes of one cached value (a digest and its NUL fit). */
+#define SF_ADM_CACHE_VAL 160
+
 /* A bounded key -> value memory with expiry: direct-mapped slots (a new
  * key takes its slot from whatever held it), full keys compared, so a
  * hash collision can only cost a miss, never a wrong answer. */
 typedef struct adm_slot {
     char *key;
-    char val[160];
+    char val[SF_ADM_CACHE_VAL];
     long long exp_ms; /* monotonic */
 } adm_slot;
 
@@ -25,7 +28,7 @@ typedef struct adm_cache {
 
 int sf_adm_cache_init(adm_cache *c);
 void sf_adm_cache_clear(adm_cache *c);
-/* 1 and the value in val (>= 160 bytes) when key is held and fresh. */
+/* 1 and the value in val (SF_ADM_CACHE_VAL bytes) when key is held and fresh. */
 int sf_adm_cache_get(adm_cache *c, const char *key, char *val, long long now_ms);
 void sf_adm_cache_put(adm_cache *c, const char *key, const char *val, long long exp_ms);
 
