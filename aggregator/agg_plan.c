@@ -91,7 +91,8 @@ static int scope_counts(plan_ctx *c, const char *scope, const sf_agg_view *v, in
     INC("vulnerable", v->nvulns ? 1 : 0);
     INC("findings", v->nvulns);
     INC("fixable", v->fixable);
-    for (int s = 0; s < SF_SEV_N; s++) {
+    for (int i = 0; i < SF_SEV_N; i++) {
+        sf_sev s = sf_sev_at(i); /* the plan's order: most severe first */
         char name[32];
         snprintf(name, sizeof name, "sev|%s", sf_agg_sev_name(s));
         INC(name, v->sev[s]);

@@ -136,9 +136,10 @@ int main(int argc, char **argv)
     sf_events *events = NULL;
     sf_sched *ev_sched = NULL;
     sf_coord_metrics *metrics = NULL;
-    int action = 0, status = 2;
+    int status = 2;
+    sf_opt_cmd cmd;
     sf_log_init_from_env();
-    if (sf_coordcfg_load(&cfg, argc, argv, &action, &err)) {
+    if (sf_coordcfg_load(&cfg, argc, argv, &cmd, &err)) {
         fprintf(stderr, "scanfarm-coordinator: %s\n", err.msg);
         sf_coordcfg_free(&cfg);
         return 64;
@@ -148,20 +149,7 @@ int main(int argc, char **argv)
         sf_coordcfg_free(&cfg);
         return 64;
     }
-    if (action == 1) {
-        sf_coordcfg_help(stdout);
-        status = 0;
-        goto done;
-    }
-    if (action == 3) {
-        printf("scanfarm-coordinator %s\n", SF_VERSION_FULL);
-        status = 0;
-        goto done;
-    }
-    if (action == 2) {
-        char *s = sf_coordcfg_dump(&cfg);
-        printf("%s\n", s ? s : "{}");
-        free(s);
+    if (sf_opt_act(sf_coordcfg_spec(), &cfg, &cmd, stdout)) {
         status = 0;
         goto done;
     }

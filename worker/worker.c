@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "base/buildinfo.h"
-#include "cache/keys.h"
+#include "cache/attempts.h"
 
 #include "analyze/inventory.h"
 #include "base/limits.h"
@@ -160,7 +160,7 @@ static void init_metrics(struct sf_worker *w)
 
 static int open_cache(struct sf_worker *w, sf_error *err)
 {
-    sf_kv_opts ko = {.nodes = (const char *const *)w->cfg->redis, .nnodes = w->cfg->nredis,
+    sf_kv_opts ko = {.nodes = (const char *const *)w->cfg->redis.v, .nnodes = w->cfg->redis.n,
                      .db = (int)w->cfg->redis_db, .pool_size = (int)w->cfg->concurrency * 2 + 4,
                      .username = w->cfg->redis_username, .password = w->cfg->redis_password,
                      .password_file = w->cfg->redis_password_file};
@@ -253,10 +253,8 @@ static void heartbeat(struct sf_worker *w, int force)
     if (!force && now - w->last_heartbeat_ms < period)
         return;
     w->last_heartbeat_ms = now;
-    char key[SF_KEY_MAX];
     sf_error e = SF_ERROR_INIT;
-    if (sf_keys_worker(key, w->cfg->key_prefix, w->owner, &e) == SF_OK)
-        sf_kv_set(w->kv, w->owner, key, "1", 1, (long long)period * 3, &e);
+    sf_attempts_heartbeat(w->kv, w->cfg->key_prefix, w->owner, (long long)period * 3, &e);
 }
 
 int sf_worker_new(sf_worker **out, const sf_wconf *cfg, const sf_worker_scanner *scanner,
@@ -361,7 +359,7 @@ int sf_worker_run(sf_worker *w, sf_error *err)
     int rc = SF_OK;
     SF_INFO("worker", "started|topic=%s priority_topic=%s group=%s concurrency=%ld "
                       "redis_nodes=%zu owner=%s",
-            w->cfg->jobs_topic, w->pcons ? w->ptopic : "none", w->cfg->group, w->cfg->concurrency, w->cfg->nredis, w->owner);
+            w->cfg->jobs_topic, w->pcons ? w->ptopic : "none", w->cfg->group, w->cfg->concurrency, w->cfg->redis.n, w->owner);
     heartbeat(w, 1);
     while (!atomic_load(&w->stopping) && !g_stop) {
         sf_kmsg *m = NULL;

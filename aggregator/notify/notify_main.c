@@ -256,12 +256,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (action) {
-        char *s = action == 1 ? NULL : action == 2 ? sf_notifycfg_dump(&c) : sf_notifycfg_markdown();
-        if (action == 1)
-            sf_notifycfg_help(stdout);
-        else
-            fputs(s ? s : "", stdout);
-        free(s);
+        sf_notifycfg_act(&c, action, stdout);
         sf_notifycfg_free(&c);
         return 0;
     }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/severity.h"
 #include "base/buf.h"
 #include "base/yaml2json.h"
 
@@ -20,16 +21,15 @@ typedef const char *(*env_fn)(const char *);
 
 static const char *std_getenv(const char *n) { return getenv(n); }
 
+/* The rank of model/severity.h, exact upper-case words only; NEGLIGIBLE
+ * ranks with UNKNOWN. */
 int sf_nrules_sev_rank(const char *s)
 {
-    static const char *const names[] = {"NEGLIGIBLE", "LOW", "MEDIUM", "HIGH", "CRITICAL"};
-    if (!s)
-        return 0;
-    if (!strcmp(s, "UNKNOWN"))
-        return 0;
-    for (int i = 0; i < 5; i++)
-        if (!strcmp(s, names[i]))
-            return i == 0 ? 0 : i;
+    if (!s || !strcmp(s, "NEGLIGIBLE"))
+        return SF_SEV_UNKNOWN;
+    for (int i = SF_SEV_UNKNOWN; i < SF_SEV_N; i++)
+        if (!strcmp(s, sf_sev_name(i)))
+            return i;
     return -1;
 }
 

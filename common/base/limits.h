@@ -280,4 +280,12 @@
 /* ... and in all: 4096 queued jobs are ~8 MiB. */
 #define SF_LIM_WORKER_IN_FLIGHT 4096
 
+/* Options (base/opt.h): a config file is small (the largest real one, a
+ * coordinator's with a few hundred registries, is ~100 KiB); 4 MiB is far
+ * past any. A list option (registries, platforms, globs) holds at most
+ * 100k entries. A config key or flag name is at most 64 bytes. */
+#define SF_LIM_OPT_FILE_BYTES (4u << 20)
+#define SF_LIM_OPT_LIST 100000
+#define SF_LIM_OPT_NAME 64
+
 #endif

@@ -16,24 +16,9 @@
 #include "base/limits.h"
 #include "bus/msg_result.h"
 
-static const char *const SEV_NAMES[SF_SEV_N] = {"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"};
+const char *sf_agg_sev_name(int sev) { return sf_sev_name(sev); }
 
-const char *sf_agg_sev_name(int sev)
-{
-    return sev >= 0 && sev < SF_SEV_N ? SEV_NAMES[sev] : "UNKNOWN";
-}
-
-int sf_agg_sev_parse(const char *s)
-{
-    if (!s)
-        return SF_SEV_UNKNOWN;
-    for (int i = 0; i < SF_SEV_N; i++)
-        if (strcasecmp(s, SEV_NAMES[i]) == 0)
-            return i;
-    if (strcasecmp(s, "MODERATE") == 0)
-        return SF_SEV_MEDIUM;
-    return SF_SEV_UNKNOWN;
-}
+int sf_agg_sev_parse(const char *s) { return sf_sev_parse(s); }
 
 void sf_agg_view_free(sf_agg_view *v)
 {

@@ -29,9 +29,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
-
-/* Severities in report order; index into sev[] arrays. */
-enum { SF_SEV_CRITICAL = 0, SF_SEV_HIGH, SF_SEV_MEDIUM, SF_SEV_LOW, SF_SEV_UNKNOWN, SF_SEV_N };
+#include "model/severity.h" /* SF_SEV_*: index of the sev[] arrays */
 
 /* Caps on one result as the aggregator keeps it (the result itself is
  * capped by SF_LIM_MESSAGE_BYTES; these bound the Redis ops per image). */
@@ -105,8 +103,8 @@ int sf_agg_pkgs_json(const sf_agg_view *v, sf_buf *out);
 /* Parse a stored package list into v (replacing v's). */
 int sf_agg_pkgs_parse(sf_agg_view *v, const char *json, size_t len, sf_error *err);
 
-/* Severity name <-> index ("CRITICAL".."UNKNOWN"; case-insensitive,
- * "MODERATE" counts as MEDIUM, anything else UNKNOWN). */
+/* Severity name <-> sf_sev (model/severity.h: sf_sev_parse, sf_sev_name;
+ * case-insensitive, "MODERATE" counts as MEDIUM, anything else UNKNOWN). */
 int sf_agg_sev_parse(const char *s);
 const char *sf_agg_sev_name(int sev);
 

@@ -175,7 +175,7 @@ static void recount_summary(json_t *doc)
     }
     json_t *bs = json_object();
     for (int k = 0; k < SF_SEV_N; k++) /* CRITICAL first, as the encoder writes them */
-        json_object_set_new(bs, sf_agg_sev_name(k), json_integer(by[k]));
+        json_object_set_new(bs, sf_agg_sev_name(sf_sev_at(k)), json_integer(by[sf_sev_at(k)]));
     json_object_set_new(sum, "by_severity", bs);
     json_object_set_new(sum, "vulnerabilities", json_integer((json_int_t)json_array_size(vulns)));
     json_object_set_new(sum, "fixable", json_integer(fixable));

@@ -60,9 +60,11 @@ int sf_report_add(sf_report *r, sf_agg_view *v)
 
 int sf_report_img_cmp(const sf_agg_view *a, const sf_agg_view *b)
 {
-    for (int s = 0; s < SF_SEV_N; s++)
+    for (int i = 0; i < SF_SEV_N; i++) {
+        sf_sev s = sf_sev_at(i); /* most severe first */
         if (a->sev[s] != b->sev[s])
             return a->sev[s] > b->sev[s] ? -1 : 1;
+    }
     if (a->nvulns != b->nvulns)
         return a->nvulns > b->nvulns ? -1 : 1;
     return strcmp(a->digest, b->digest);
@@ -84,7 +86,7 @@ static int cve_rank_cmp(const void *a, const void *b)
     if (x->images != y->images)
         return x->images > y->images ? -1 : 1;
     if (x->sev != y->sev)
-        return x->sev < y->sev ? -1 : 1;
+        return x->sev > y->sev ? -1 : 1;
     return strcmp(x->id, y->id);
 }
 
@@ -139,7 +141,7 @@ static int build_cves(sf_report *r)
                 c->epss = c->epss_pct = -1;
                 c->images = 1;
             }
-            c->sev = x->sev < c->sev ? x->sev : c->sev;
+            c->sev = x->sev > c->sev ? x->sev : c->sev;
             c->cvss = x->cvss > c->cvss ? x->cvss : c->cvss;
             cve_facts(c, x->kev, x->epss, x->epss_pct);
             r->kev_findings += x->kev != 0;
@@ -153,7 +155,7 @@ static int build_cves(sf_report *r)
             sf_report_cve *c = &r->cves[w - 1];
             c->images += r->cves[i].images;
             c->fixable_images += r->cves[i].fixable_images;
-            c->sev = r->cves[i].sev < c->sev ? r->cves[i].sev : c->sev;
+            c->sev = r->cves[i].sev > c->sev ? r->cves[i].sev : c->sev;
             c->cvss = r->cves[i].cvss > c->cvss ? r->cves[i].cvss : c->cvss;
             cve_facts(c, r->cves[i].kev, r->cves[i].epss, r->cves[i].epss_pct);
             continue;
@@ -393,7 +395,7 @@ int sf_report_table(const sf_report *r, sf_buf *out)
       r->errors);
     P("findings         %zu: critical %zu, high %zu, medium %zu, low %zu, unknown %zu "
       "(%.1f%% unknown)\n",
-      r->findings, r->sev[0], r->sev[1], r->sev[2], r->sev[3], r->sev[4],
+      r->findings, r->sev[SF_SEV_CRITICAL], r->sev[SF_SEV_HIGH], r->sev[SF_SEV_MEDIUM], r->sev[SF_SEV_LOW], r->sev[SF_SEV_UNKNOWN],
       100.0 * sf_report_unknown_share(r));
     P("fixable          %zu (%.1f%%)\n\n", r->fixable, 100.0 * share(r->fixable, r->findings));
     P("%-28s %7s %9s %9s %6s %6s %6s %6s\n", "REGISTRY", "IMAGES", "FINDINGS", "FIXABLE",
@@ -401,7 +403,7 @@ int sf_report_table(const sf_report *r, sf_buf *out)
     for (size_t i = 0; i < r->nregs; i++) {
         const sf_report_reg *g = &r->regs[i];
         P("%-28s %7zu %9zu %9zu %6zu %6zu %6zu %6zu\n", g->name, g->images, g->findings,
-          g->fixable, g->sev[0], g->sev[1], g->sev[2], g->sev[3]);
+          g->fixable, g->sev[SF_SEV_CRITICAL], g->sev[SF_SEV_HIGH], g->sev[SF_SEV_MEDIUM], g->sev[SF_SEV_LOW]);
     }
     P("\n%-24s %-3s %-13s %5s %-9s %7s\n", "TOP PRIORITY", "KEV", "EPSS", "CVSS", "SEVERITY",
       "IMAGES");
@@ -425,7 +427,7 @@ int sf_report_table(const sf_report *r, sf_buf *out)
         if (!v->nvulns)
             break;
         P("%-46.46s %-16.16s %5zu %5zu %5zu %5zu %6zu\n", first_ref(v),
-          v->platform ? v->platform : "-", v->sev[0], v->sev[1], v->sev[2], v->sev[3], v->nvulns);
+          v->platform ? v->platform : "-", v->sev[SF_SEV_CRITICAL], v->sev[SF_SEV_HIGH], v->sev[SF_SEV_MEDIUM], v->sev[SF_SEV_LOW], v->nvulns);
     }
 #undef P
     return rc;
@@ -435,7 +437,8 @@ static json_t *sev_obj(const size_t sev[SF_SEV_N], size_t total)
 {
     json_t *o = json_object();
     json_object_set_new(o, "total", json_integer((json_int_t)total));
-    for (int s = 0; s < SF_SEV_N; s++) {
+    for (int i = 0; i < SF_SEV_N; i++) {
+        sf_sev s = sf_sev_at(i); /* keys most severe first */
         char name[16];
         size_t k = 0;
         for (const char *p = sf_agg_sev_name(s); *p && k + 1 < sizeof name; p++)

@@ -12,11 +12,14 @@
 #include "fleet/report.h"
 #include "sf_version.h"
 
-/* Severity colours (critical .. unknown), chosen to stay distinct for
- * the common colour-vision deficiencies. */
-static const char *const SEV_COLOR[SF_SEV_N] = {"#8e0b2f", "#e4572e", "#f3a712", "#4c9bd6",
-                                                "#a3a3a3"};
-static const char *const SEV_LABEL[SF_SEV_N] = {"Critical", "High", "Medium", "Low", "Unknown"};
+/* Severity colours, indexed by sf_sev, chosen to stay distinct for the
+ * common colour-vision deficiencies. */
+static const char *const SEV_COLOR[SF_SEV_N] = {
+    [SF_SEV_CRITICAL] = "#8e0b2f", [SF_SEV_HIGH] = "#e4572e", [SF_SEV_MEDIUM] = "#f3a712",
+    [SF_SEV_LOW] = "#4c9bd6",      [SF_SEV_UNKNOWN] = "#a3a3a3"};
+static const char *const SEV_LABEL[SF_SEV_N] = {
+    [SF_SEV_CRITICAL] = "Critical", [SF_SEV_HIGH] = "High", [SF_SEV_MEDIUM] = "Medium",
+    [SF_SEV_LOW] = "Low",           [SF_SEV_UNKNOWN] = "Unknown"};
 
 #define CHART_ROWS 15
 #define LABEL_W 230
@@ -75,9 +78,9 @@ static int cards(sf_buf *o, const sf_report *r)
     snprintf(v, sizeof v, "%zu", r->findings);
     rc = rc ? rc : card(o, "findings", v, "#1d2330");
     snprintf(v, sizeof v, "%zu", r->sev[SF_SEV_CRITICAL]);
-    rc = rc ? rc : card(o, "critical", v, SEV_COLOR[0]);
+    rc = rc ? rc : card(o, "critical", v, SEV_COLOR[SF_SEV_CRITICAL]);
     snprintf(v, sizeof v, "%zu", r->sev[SF_SEV_HIGH]);
-    rc = rc ? rc : card(o, "high", v, SEV_COLOR[1]);
+    rc = rc ? rc : card(o, "high", v, SEV_COLOR[SF_SEV_HIGH]);
     snprintf(v, sizeof v, "%.0f%%", r->findings ? 100.0 * (double)r->fixable / (double)r->findings : 0);
     rc = rc ? rc : card(o, "fixable", v, "#2e7d32");
     snprintf(v, sizeof v, "%.0f%%", 100.0 * sf_report_unknown_share(r));
@@ -92,10 +95,12 @@ static int cards(sf_buf *o, const sf_report *r)
 static int legend(sf_buf *o, int y)
 {
     int rc = SF_OK, x = LABEL_W;
-    for (int s = 0; s < SF_SEV_N && rc == SF_OK; s++, x += 95)
+    for (int i = 0; i < SF_SEV_N && rc == SF_OK; i++, x += 95) {
+        sf_sev s = sf_sev_at(i); /* most severe first */
         rc = sf_buf_printf(o, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" rx=\"2\" "
                               "fill=\"%s\"/><text x=\"%d\" y=\"%d\" font-size=\"12\">%s</text>",
                            x, y, SEV_COLOR[s], x + 17, y + 11, SEV_LABEL[s]);
+    }
     return rc;
 }
 
@@ -119,7 +124,8 @@ static int chart_registries(sf_buf *o, const sf_report *r)
                            LABEL_W - 8, y + 15);
         rc = rc ? rc : sf_report_html_escape(o, g->name);
         rc = rc ? rc : sf_buf_puts(o, "</text>");
-        for (int s = 0; s < SF_SEV_N && rc == SF_OK; s++) {
+        for (int k = 0; k < SF_SEV_N && rc == SF_OK; k++) {
+            sf_sev s = sf_sev_at(k); /* most severe first */
             double w = (double)BAR_W * (double)g->sev[s] / (double)max;
             if (g->sev[s] == 0)
                 continue;
@@ -196,7 +202,7 @@ static int table_worst(sf_buf *o, const sf_report *r)
         rc = rc ? rc : sf_buf_printf(o, "</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
                                         "<td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
                                         "<td class=\"n\">%zu</td><td class=\"n\">%zu</td></tr>",
-                                     v->sev[0], v->sev[1], v->sev[2], v->sev[3], v->nvulns,
+                                     v->sev[SF_SEV_CRITICAL], v->sev[SF_SEV_HIGH], v->sev[SF_SEV_MEDIUM], v->sev[SF_SEV_LOW], v->nvulns,
                                      v->fixable);
     }
     return rc ? rc : sf_buf_puts(o, "</table>");
@@ -265,8 +271,8 @@ static int table_regs(sf_buf *o, const sf_report *r)
                                         "<td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
                                         "<td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
                                         "<td class=\"n\">%zu</td></tr>",
-                                     g->images, g->vulnerable, g->errors, g->sev[0], g->sev[1],
-                                     g->sev[2], g->sev[3], g->findings, g->fixable);
+                                     g->images, g->vulnerable, g->errors, g->sev[SF_SEV_CRITICAL], g->sev[SF_SEV_HIGH],
+                                     g->sev[SF_SEV_MEDIUM], g->sev[SF_SEV_LOW], g->findings, g->fixable);
     }
     return rc ? rc : sf_buf_puts(o, "</table>");
 }

@@ -298,7 +298,7 @@ static int add_row(qctx *q, const sf_agg_view *v, const sf_running_ent *e,
     qrow r = {.v = v, .e = e, .last = e, .pods = 1};
     for (size_t k = 0; k < v->nvulns; k++) {
         const sf_agg_vuln *x = &v->vulns[k];
-        if ((o->fixable && !x->fixed) || (o->min_sev >= 0 && x->sev > o->min_sev))
+        if ((o->fixable && !x->fixed) || (o->min_sev >= 0 && x->sev < o->min_sev))
             continue;
         r.sev[x->sev < SF_SEV_N ? x->sev : SF_SEV_UNKNOWN]++;
         r.fixable += x->fixed != NULL;
@@ -356,9 +356,11 @@ static int rows_of(qctx *q, const sf_running *run, const sf_agg_view *v,
 static int row_cmp(const void *a, const void *b)
 {
     const qrow *x = a, *y = b;
-    for (int k = 0; k < SF_SEV_N; k++)
+    for (int i = 0; i < SF_SEV_N; i++) {
+        sf_sev k = sf_sev_at(i); /* most severe first */
         if (x->sev[k] != y->sev[k])
             return x->sev[k] < y->sev[k] ? 1 : -1;
+    }
     if (x->pods != y->pods)
         return x->pods < y->pods ? 1 : -1;
     return strcmp(x->v->digest, y->v->digest);
@@ -387,13 +389,13 @@ static int emit_rows(const qctx *q, int json, sf_buf *out)
                                r->v->nrefs ? r->v->refs[0] : NULL, "pods", (json_int_t)r->pods,
                                "findings",
                                json_pack("{s:I, s:I, s:I, s:I, s:I}", "critical",
-                                         (json_int_t)r->sev[0], "high", (json_int_t)r->sev[1],
-                                         "medium", (json_int_t)r->sev[2], "low",
-                                         (json_int_t)r->sev[3], "unknown", (json_int_t)r->sev[4]),
+                                         (json_int_t)r->sev[SF_SEV_CRITICAL], "high", (json_int_t)r->sev[SF_SEV_HIGH],
+                                         "medium", (json_int_t)r->sev[SF_SEV_MEDIUM], "low",
+                                         (json_int_t)r->sev[SF_SEV_LOW], "unknown", (json_int_t)r->sev[SF_SEV_UNKNOWN]),
                                "fixable", (json_int_t)r->fixable));
         else
             rc = sf_buf_printf(out, "%4zu %4zu %4zu %4zu %4zu %4zu  %-14s %-16s %-24s %s%s%s\n",
-                               r->sev[0], r->sev[1], r->sev[2], r->sev[3], r->fixable, r->pods,
+                               r->sev[SF_SEV_CRITICAL], r->sev[SF_SEV_HIGH], r->sev[SF_SEV_MEDIUM], r->sev[SF_SEV_LOW], r->fixable, r->pods,
                                e->cluster, e->ns, wl, e->image ? e->image : r->v->digest,
                                r->v->platform ? " " : "", r->v->platform ? r->v->platform : "");
     }

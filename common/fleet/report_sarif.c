@@ -18,7 +18,7 @@
 
 static const char *level_of(int sev)
 {
-    return sev <= SF_SEV_HIGH ? "error" : sev == SF_SEV_MEDIUM ? "warning" : "note";
+    return sev >= SF_SEV_HIGH ? "error" : sev == SF_SEV_MEDIUM ? "warning" : "note";
 }
 
 /* GitHub's "security-severity": the CVSS score as a string (the finding's
@@ -26,7 +26,9 @@ static const char *level_of(int sev)
  * CVSS gets its band's middle, UNKNOWN none (0.0). */
 static void security_severity(char *out, size_t n, int sev, double cvss)
 {
-    static const double fallback[SF_SEV_N] = {9.5, 8.0, 5.5, 2.0, 0.0};
+    static const double fallback[SF_SEV_N] = {[SF_SEV_CRITICAL] = 9.5, [SF_SEV_HIGH] = 8.0,
+                                              [SF_SEV_MEDIUM] = 5.5, [SF_SEV_LOW] = 2.0,
+                                              [SF_SEV_UNKNOWN] = 0.0};
     snprintf(out, n, "%.1f", cvss >= 0 ? cvss : fallback[sev]);
 }
 

@@ -120,13 +120,13 @@ static void judge(const sf_adm *a, adm_img *im, const sf_agg_view *v)
         im->state = IMG_CLEAN;
     for (size_t i = 0; i < v->nvulns; i++) {
         const sf_agg_vuln *f = &v->vulns[i];
-        if (f->sev > a->o.min_sev || (a->o.fixable_only && !f->fixed))
+        if (f->sev < a->o.min_sev || (a->o.fixable_only && !f->fixed)) /* worse = higher */
             continue;
         im->state = IMG_BAD;
         im->nbad++;
-        /* keep the worst: lower severity index first, then higher CVSS */
+        /* keep the worst: higher severity first, then higher CVSS */
         size_t at = im->nworst;
-        while (at > 0 && (im->worst[at - 1].sev > f->sev ||
+        while (at > 0 && (im->worst[at - 1].sev < f->sev ||
                           (im->worst[at - 1].sev == f->sev && im->worst[at - 1].cvss < f->cvss)))
             at--;
         if (at >= SF_LIM_ADM_WORST)

@@ -50,7 +50,7 @@ typedef enum sf_adm_unscanned {
 typedef struct sf_adm_opts {
     sf_kv *kv;               /* fleet view (borrowed) */
     const char *prefix;      /* Redis key prefix (NULL = "scanfarm") */
-    int min_sev;             /* SF_SEV_* (agg_view.h): this or worse is bad */
+    int min_sev;             /* SF_SEV_* (model/severity.h, worse is higher): this or worse is bad */
     int fixable_only;        /* only findings with a fixed version count */
     sf_adm_unscanned unscanned;
     int audit;               /* warnings instead of denials */

@@ -9,61 +9,65 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fleet/agg_view.h"
+#include "base/yaml2json.h"
 #include "cache/keys.h"
-#include "opttab.h"
+#include "fleet/agg_view.h"
+
+/* Table rows name the fields they use; the others are zero (base/opt.h). */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 #define A(f) offsetof(sf_admcfg, f)
 
 static const sf_opt A_OPTS[] = {
-    {"config", OT_STR, A(config), NULL, "SCANFARM_CONFIG", 0, 0, 0,
+    {"config", SF_OT_STR, A(config), NULL, "SCANFARM_CONFIG", 0, 0, 0,
      "configuration file (JSON, or YAML when built with libyaml)"},
-    {"listen", OT_STR, A(listen), "0.0.0.0:8443", "SCANFARM_ADMISSION_LISTEN", 0, 0, 0,
+    {"listen", SF_OT_STR, A(listen), "0.0.0.0:8443", "SCANFARM_ADMISSION_LISTEN", 0, 0, 0,
      "host:port of the HTTPS listener (POST /v1/admission, GET /healthz, GET /metrics)"},
-    {"tls_cert", OT_STR, A(tls_cert), NULL, "SCANFARM_ADMISSION_TLS_CERT", 0, 0, 0,
+    {"tls_cert", SF_OT_STR, A(tls_cert), NULL, "SCANFARM_ADMISSION_TLS_CERT", 0, 0, 0,
      "PEM certificate chain of the listener (required; reloaded when the file changes)"},
-    {"tls_key", OT_STR, A(tls_key), NULL, "SCANFARM_ADMISSION_TLS_KEY", 0, 0, 0,
+    {"tls_key", SF_OT_STR, A(tls_key), NULL, "SCANFARM_ADMISSION_TLS_KEY", 0, 0, 0,
      "PEM private key of the listener (required; reloaded with the certificate)"},
-    {"redis", OT_LIST, A(redis), NULL, "SCANFARM_REDIS", 0, 0, 0,
+    {"redis", SF_OT_LIST, A(redis), NULL, "SCANFARM_REDIS", 0, 0, 0,
      "Redis node host:port of the fleet view (required)"},
-    {"key_prefix", OT_STR, A(key_prefix), "scanfarm", "SCANFARM_KEY_PREFIX", 0, 0, 0,
+    {"key_prefix", SF_OT_STR, A(key_prefix), "scanfarm", "SCANFARM_KEY_PREFIX", 0, 0, 0,
      "prefix of every Redis key (the same as the aggregator's)"},
-    {"kafka", OT_STR, A(kafka), "127.0.0.1:9092", "SCANFARM_KAFKA", 0, 0, 0,
+    {"kafka", SF_OT_STR, A(kafka), "127.0.0.1:9092", "SCANFARM_KAFKA", 0, 0, 0,
      "Kafka bootstrap servers (allow-and-scan jobs)"},
-    {"jobs_topic", OT_STR, A(jobs_topic), "scanfarm.jobs.priority", "SCANFARM_JOBS_TOPIC", 0, 0,
+    {"jobs_topic", SF_OT_STR, A(jobs_topic), "scanfarm.jobs.priority", "SCANFARM_JOBS_TOPIC", 0, 0,
      0, "topic of the scan jobs allow-and-scan queues"},
-    {"severity", OT_STR, A(severity), "CRITICAL", "SCANFARM_ADMISSION_SEVERITY", 0, 0, 0,
+    {"severity", SF_OT_STR, A(severity), "CRITICAL", "SCANFARM_ADMISSION_SEVERITY", 0, 0, 0,
      "deny images with findings of this severity or worse (CRITICAL, HIGH, MEDIUM, LOW)"},
-    {"fixable", OT_BOOL, A(fixable), "true", "SCANFARM_ADMISSION_FIXABLE", 0, 0, 0,
+    {"fixable", SF_OT_BOOL, A(fixable), "true", "SCANFARM_ADMISSION_FIXABLE", 0, 0, 0,
      "only findings with a fixed version deny"},
-    {"unscanned", OT_STR, A(unscanned), "allow-and-scan", "SCANFARM_ADMISSION_UNSCANNED", 0, 0,
+    {"unscanned", SF_OT_STR, A(unscanned), "allow-and-scan", "SCANFARM_ADMISSION_UNSCANNED", 0, 0,
      0, "images without a result: allow, deny, or allow-and-scan (admit and queue a scan)"},
-    {"audit", OT_BOOL, A(audit), "false", "SCANFARM_ADMISSION_AUDIT", 0, 0, 0,
+    {"audit", SF_OT_BOOL, A(audit), "false", "SCANFARM_ADMISSION_AUDIT", 0, 0, 0,
      "audit only: admit everything, with warnings where it would deny"},
-    {"exempt_namespaces", OT_LIST, A(exempt_namespaces), NULL,
+    {"exempt_namespaces", SF_OT_LIST, A(exempt_namespaces), NULL,
      "SCANFARM_ADMISSION_EXEMPT_NAMESPACES", 0, 0, 0,
      "namespaces (globs) admitted without a check (repeatable or comma-separated; the "
      "webhook's namespaceSelector should also leave them out)"},
-    {"budget_ms", OT_LONG, A(budget_ms), "200", "SCANFARM_ADMISSION_BUDGET_MS", 0, 20, 9000,
+    {"budget_ms", SF_OT_LONG, A(budget_ms), "200", "SCANFARM_ADMISSION_BUDGET_MS", 0, 20, 9000,
      "time one review may take: Redis timeout and registry deadline"},
-    {"tag_cache_ttl", OT_DURATION, A(tag_cache_ttl_s), "30s", "SCANFARM_ADMISSION_TAG_CACHE_TTL",
+    {"tag_cache_ttl", SF_OT_DURATION, A(tag_cache_ttl_s), "30s", "SCANFARM_ADMISSION_TAG_CACHE_TTL",
      0, 0, 3600, "how long a tag's resolved digest is reused (0 = every review asks)"},
-    {"resolve_tags", OT_BOOL, A(resolve_tags), "true", "SCANFARM_ADMISSION_RESOLVE_TAGS", 0, 0, 0,
+    {"resolve_tags", SF_OT_BOOL, A(resolve_tags), "true", "SCANFARM_ADMISSION_RESOLVE_TAGS", 0, 0, 0,
      "resolve tags with their registry (false: only the fleet view's ref map)"},
-    {"insecure_registries", OT_LIST, A(insecure_registries), NULL,
+    {"insecure_registries", SF_OT_LIST, A(insecure_registries), NULL,
      "SCANFARM_ADMISSION_INSECURE_REGISTRIES", 0, 0, 0,
      "registries (host[:port] globs) spoken to over plain HTTP"},
-    {"docker_config", OT_STR, A(docker_config), NULL, "SCANFARM_DOCKER_CONFIG", 0, 0, 0,
+    {"docker_config", SF_OT_STR, A(docker_config), NULL, "SCANFARM_DOCKER_CONFIG", 0, 0, 0,
      "Docker config.json with registry credentials"},
-    {"registry_ca_file", OT_STR, A(registry_ca_file), NULL, "SCANFARM_REGISTRY_CA_FILE", 0, 0, 0,
+    {"registry_ca_file", SF_OT_STR, A(registry_ca_file), NULL, "SCANFARM_REGISTRY_CA_FILE", 0, 0, 0,
      "PEM bundle of CAs trusted for registries instead of the system's"},
-    {"log_level", OT_STR, A(log_level), "info", "SCANFARM_LOG_LEVEL", 0, 0, 0,
+    {"log_level", SF_OT_STR, A(log_level), "info", "SCANFARM_LOG_LEVEL", 0, 0, 0,
      "debug, info, warn, error"},
 };
 #define NA (sizeof A_OPTS / sizeof A_OPTS[0])
 
-static int validate(sf_admcfg *c, sf_error *err)
+static int validate(void *base, sf_error *err)
 {
+    sf_admcfg *c = base;
     static const char *const sevs[] = {"CRITICAL", "HIGH", "MEDIUM", "LOW"};
     c->min_sev = -1;
     for (int i = 0; i < 4; i++)
@@ -90,65 +94,43 @@ static int validate(sf_admcfg *c, sf_error *err)
     return SF_OK;
 }
 
-int sf_admcfg_load(sf_admcfg *c, int argc, char **argv, int *action, sf_error *err)
+static int parse_text(const char *text, size_t len, json_t **doc, sf_error *err)
+{
+    int rc = sf_yaml_to_json(text, len, doc, err);
+    return rc == SF_EUNSUPPORTED ? SF_ECONFIG : rc;
+}
+
+static const sf_opt_group GROUPS[] = {{NULL, A_OPTS, NA, 0}};
+
+static const sf_opt_spec SPEC = {
+    .prog = "scanfarm-admission",
+    .usage = "--tls-cert FILE --tls-key FILE --redis HOST:PORT [options]",
+    .summary = "Kubernetes validating admission webhook: admit or deny pods by the fleet\n"
+               "view's findings of their images (docs/admission.md).",
+    .doc_intro = "`scanfarm-admission` is the Kubernetes validating admission webhook of\n"
+                 "[admission.md](admission.md).",
+    .groups = GROUPS,
+    .ngroups = 1,
+    .file_key = "config",
+    .max_args = 0,
+    .parse = parse_text,
+    .on_validate = validate,
+};
+
+const sf_opt_spec *sf_admcfg_spec(void) { return &SPEC; }
+
+int sf_admcfg_load(sf_admcfg *c, int argc, char **argv, sf_opt_cmd *cmd, sf_error *err)
 {
     memset(c, 0, sizeof *c);
-    *action = 0;
-    int rc = sf_opt_defaults(c, A_OPTS, NA, err);
-    if (!rc)
-        rc = sf_opt_env(c, A_OPTS, NA, 1, err);
-    if (!rc)
-        rc = sf_opt_argv(c, A_OPTS, NA, argc, argv, 0, action, err);
-    if (!rc && c->config && *action != 1) {
-        json_t *doc = NULL;
-        rc = sf_opt_read_file(c->config, &doc, err);
-        if (!rc)
-            rc = sf_opt_apply_doc(c, A_OPTS, NA, doc, NULL, "config", err);
-        json_decref(doc);
-    }
-    if (!rc)
-        rc = sf_opt_env(c, A_OPTS, NA, 0, err);
-    if (!rc)
-        rc = sf_opt_argv(c, A_OPTS, NA, argc, argv, 1, action, err);
-    if (!rc && *action != 1 && *action != 3) /* --help and --version need no settings */
-        rc = validate(c, err);
-    return rc;
+    return sf_opt_load(&SPEC, c, argc, argv, cmd, err);
 }
 
 void sf_admcfg_free(sf_admcfg *c)
 {
     if (!c)
         return;
-    sf_opt_free(c, A_OPTS, NA);
+    sf_opt_free(&SPEC, c);
     memset(c, 0, sizeof *c);
 }
 
-char *sf_admcfg_dump(const sf_admcfg *c)
-{
-    json_t *o = json_object();
-    sf_opt_dump(o, c, A_OPTS, NA);
-    char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(o);
-    return s;
-}
-
-void sf_admcfg_help(void *file)
-{
-    FILE *f = file;
-    fprintf(f, "usage: scanfarm-admission --tls-cert FILE --tls-key FILE --redis HOST:PORT "
-               "[options]\n"
-               "Kubernetes validating admission webhook: admit or deny pods by the fleet\n"
-               "view's findings of their images (docs/admission.md).\n\n"
-               "  --help                 this text\n"
-               "  --version              print the version\n"
-               "  --print-config         print the effective configuration\n");
-    sf_opt_help(f, A_OPTS, NA);
-}
-
-char *sf_admcfg_markdown(void)
-{
-    sf_buf b;
-    sf_buf_init(&b, 1u << 20);
-    sf_opt_markdown(&b, A_OPTS, NA);
-    return sf_buf_steal(&b, NULL);
-}
+char *sf_admcfg_markdown(void) { return sf_opt_markdown(&SPEC); }

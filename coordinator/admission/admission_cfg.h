@@ -1,6 +1,6 @@
 /*
  * admission_cfg: scanfarm-admission's options, one sf_opt table
- * (opttab.h): the same rows parse the config file, the environment and
+ * (base/opt.h): the same rows parse the config file, the environment and
  * argv, print --help and --print-config, and generate
  * docs/admission-config.md (a unit test fails when the doc drifts).
  */
@@ -8,7 +8,7 @@
 #define SF_ADMISSION_CFG_H
 
 #include "admission.h"
-#include "config.h"
+#include "base/opt.h"
 
 typedef struct sf_admcfg {
     char *config;
@@ -36,14 +36,13 @@ typedef struct sf_admcfg {
     sf_adm_unscanned unscanned_policy;
 } sf_admcfg;
 
-/* Defaults < config file < environment < argv. *action: 0 run, 1 --help,
- * 2 --print-config, 3 --version. SF_ECONFIG with a message. */
-int sf_admcfg_load(sf_admcfg *c, int argc, char **argv, int *action, sf_error *err);
+/* Defaults < config file < environment < argv; cmd says what besides
+ * settings the command line asked for (--help, --print-config,
+ * --print-docs, --version: sf_opt_act). SF_ECONFIG with a message. */
+int sf_admcfg_load(sf_admcfg *c, int argc, char **argv, sf_opt_cmd *cmd, sf_error *err);
 void sf_admcfg_free(sf_admcfg *c);
-void sf_admcfg_help(void *file);
-/* Effective configuration as JSON (malloc'd). */
-char *sf_admcfg_dump(const sf_admcfg *c);
-/* The option table as Markdown (malloc'd): docs/admission-config.md. */
+const sf_opt_spec *sf_admcfg_spec(void);
+/* The option reference as Markdown (malloc'd): docs/admission-config.md. */
 char *sf_admcfg_markdown(void);
 
 #endif

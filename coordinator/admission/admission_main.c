@@ -24,7 +24,6 @@
 #include "base/limits.h"
 #include "base/log.h"
 #include "events_http.h"
-#include "sf_version.h"
 
 static volatile sig_atomic_t stop_flag;
 static void on_signal(int sig)
@@ -131,21 +130,15 @@ int main(int argc, char **argv)
 {
     sf_admcfg cfg;
     sf_error err = SF_ERROR_INIT;
-    int action = 0, status = 0;
+    sf_opt_cmd cmd;
+    int status = 0;
     sf_log_init_from_env();
-    if (sf_admcfg_load(&cfg, argc, argv, &action, &err)) {
+    if (sf_admcfg_load(&cfg, argc, argv, &cmd, &err)) {
         fprintf(stderr, "scanfarm-admission: %s\n", err.msg);
         sf_admcfg_free(&cfg);
         return 64;
     }
-    char *dump = action == 2 ? sf_admcfg_dump(&cfg) : NULL;
-    if (action == 1)
-        sf_admcfg_help(stdout);
-    else if (action)
-        printf(action == 3 ? "scanfarm-admission %s\n" : "%s\n",
-               action == 3 ? SF_VERSION_FULL : dump ? dump : "{}");
-    free(dump);
-    if (action == 0) {
+    if (!sf_opt_act(sf_admcfg_spec(), &cfg, &cmd, stdout)) {
         sf_log_level lvl;
         if (cfg.log_level && sf_log_parse_level(cfg.log_level, &lvl) == 0)
             sf_log_set_level(lvl);

@@ -256,11 +256,11 @@ static void test_admission__config(void **state)
     (void)state;
     sf_admcfg c;
     sf_error e = SF_ERROR_INIT;
-    int action;
+    sf_opt_cmd cmd;
     char *argv[] = {"x", "--redis", "r:6379", "--tls-cert", "c", "--tls-key", "k",
                     "--severity", "HIGH", "--unscanned", "deny", "--exempt-namespaces",
                     "kube-system,istio-*"};
-    assert_int_equal(sf_admcfg_load(&c, 13, argv, &action, &e), SF_OK);
+    assert_int_equal(sf_admcfg_load(&c, 13, argv, &cmd, &e), SF_OK);
     assert_int_equal(c.min_sev, SF_SEV_HIGH);
     assert_int_equal(c.unscanned_policy, SF_ADM_UNSCANNED_DENY);
     assert_int_equal(c.exempt_namespaces.n, 2);
@@ -268,12 +268,12 @@ static void test_admission__config(void **state)
     assert_true(c.fixable);
     sf_admcfg_free(&c);
     char *nocert[] = {"x", "--redis", "r:6379"};
-    assert_int_equal(sf_admcfg_load(&c, 3, nocert, &action, &e), SF_ECONFIG);
+    assert_int_equal(sf_admcfg_load(&c, 3, nocert, &cmd, &e), SF_ECONFIG);
     assert_non_null(strstr(e.msg, "tls_cert"));
     sf_admcfg_free(&c);
     char *badpol[] = {"x", "--redis", "r:1", "--tls-cert", "c", "--tls-key", "k", "--unscanned",
                       "maybe"};
-    assert_int_equal(sf_admcfg_load(&c, 9, badpol, &action, &e), SF_ECONFIG);
+    assert_int_equal(sf_admcfg_load(&c, 9, badpol, &cmd, &e), SF_ECONFIG);
     sf_admcfg_free(&c);
     /* docs/admission-config.md holds the generated table verbatim */
     size_t n;

@@ -25,6 +25,11 @@ grep -qx -- --platform <<<"$(complete_words scanfarm-coordinator --platfor)"
 if grep -qx -- --platforms <<<"$(complete_words scanfarm-coordinator --platfor)"; then
   echo "FAIL: the hidden --platforms is offered"; exit 1
 fi
+grep -qx -- --jobs-topic <<<"$(complete_words scanfarm-inventory --jobs)"
+grep -qx -- --print-docs <<<"$(complete_words scanfarm scan --print-d)"
+if grep -qx -- --topic <<<"$(complete_words scanfarm-coordinator --to)"; then
+  echo "FAIL: the hidden --topic is offered"; exit 1
+fi
 if grep -q . <<<"$(complete_words scanfarm report --pre)"; then
   echo "FAIL: the hidden --prefix is offered"; exit 1
 fi
@@ -37,6 +42,9 @@ check() { # key argv...
 }
 check scanfarm-worker "$SF_BIN/scanfarm-worker"
 check scanfarm-coordinator "$SF_BIN/scanfarm-coordinator"
+check scanfarm-inventory "$SF_BIN/scanfarm-inventory"
+check scanfarm-notify "$SF_BIN/scanfarm-notify"
 for c in scan report query status aggregate rematch; do check "scanfarm $c" "$SF_BIN/scanfarm" $c; done
+for c in import update info; do check "scanfarm db $c" "$SF_BIN/scanfarm" db $c; done
 if command -v zsh >/dev/null; then zsh -n "$T/_scanfarm"; else echo "zsh not installed: zsh script not parsed"; fi
 echo "completion: ok"
