@@ -34,8 +34,10 @@ def flags(argv):
 
 def commands():
     p = subprocess.run([os.path.join(BIN, "scanfarm"), "--help"], capture_output=True, text=True)
-    text = p.stdout.split("commands:", 1)[1] if "commands:" in p.stdout else ""
-    return re.findall(r"^  ([a-z]+)\s+\S", text, re.M)
+    text = p.stdout.split("commands:\n", 1)[1] if "commands:\n" in p.stdout else ""
+    # the block up to its first blank line: the lines after it are usage
+    # ("  scanfarm <command> --help"), not commands
+    return re.findall(r"^  ([a-z]+)\s+\S", text.split("\n\n", 1)[0], re.M)
 
 
 def main():
@@ -121,7 +123,14 @@ def zsh(t, cmds, dbsubs):
             "    _files",
             "  fi",
             "}",
-            "compdef _scanfarm scanfarm " + " ".join(PROGRAMS),
+            "# Autoloaded from $fpath by compinit, this file is the completion",
+            "# function's body: it must complete now, or the first Tab offers nothing;",
+            "# sourced, it registers the function.",
+            "if [[ ${zsh_eval_context[-1]} == loadautofunc ]]; then",
+            "  _scanfarm \"$@\"",
+            "else",
+            "  compdef _scanfarm scanfarm " + " ".join(PROGRAMS),
+            "fi",
             ""]
     return "\n".join(out)
 
