@@ -19,10 +19,10 @@
 #include "bus/msg_result.h"
 #include "cli_opts.h"
 #include "scan_gate.h"
-#include "scan_out.h"
+#include "report/scan_out.h"
 #include "scan_progress.h"
-#include "scan_supp.h"
-#include "tty.h"
+#include "report/scan_supp.h"
+#include "report/scan_table.h"
 #include "vuln/vdb.h"
 
 /* Table rows name the fields they use; the others are zero (base/opt.h). */
@@ -168,96 +168,6 @@ static int parse_args(int argc, char **argv, scan_cfg *c, scan_args *a)
     return 0;
 }
 
-/* ------------------------------------------------------------ table output */
-
-static void print_counts(const sf_result *r)
-{
-    /* Packages per ecosystem (OS packages under the distro's). */
-    const char *names[16];
-    size_t counts[16], n = 0;
-    char eco[64] = "";
-    if (r->has_os)
-        sf_osinfo_osv_ecosystem(&r->os, eco, sizeof eco);
-    for (size_t i = 0; i < r->npkgs; i++) {
-        const sf_pkg *p = &r->pkgs[i];
-        const char *e = sf_pkg_type_is_os(p->type) ? (eco[0] ? eco : sf_pkg_type_name(p->type))
-                                                   : sf_pkg_type_osv_ecosystem(p->type);
-        if (!e)
-            e = sf_pkg_type_name(p->type);
-        size_t k = 0;
-        while (k < n && strcmp(names[k], e) != 0)
-            k++;
-        if (k == n && n < 16) {
-            names[n] = e;
-            counts[n++] = 0;
-        }
-        if (k < n)
-            counts[k]++;
-    }
-    printf("Packages:  %zu", r->npkgs);
-    for (size_t k = 0; k < n; k++)
-        printf("%s%s %zu", k ? ", " : " (", names[k], counts[k]);
-    printf("%s\n", n ? ")" : "");
-}
-
-static void print_findings(const sf_result *r)
-{
-    size_t by[5] = {0};
-    for (size_t i = 0; i < r->vulns.n; i++)
-        by[sf_severity_rank(r->vulns.items[i].severity, 0)]++;
-    printf("Findings:  %zu (CRITICAL %zu, HIGH %zu, MEDIUM %zu, LOW %zu, UNKNOWN %zu)\n",
-           r->vulns.n, by[4], by[3], by[2], by[1], by[0]);
-    if (!r->vulns.n)
-        return;
-    printf("\n  %-9s %-20s %-3s %-5s %-24s %-22s %-22s\n", "SEVERITY", "ID", "KEV", "EPSS",
-           "PACKAGE", "INSTALLED", "FIXED");
-    for (size_t i = 0; i < r->vulns.n; i++) {
-        const sf_finding *f = &r->vulns.items[i];
-        char epss[16] = "-";
-        if (f->epss >= 0)
-            snprintf(epss, sizeof epss, "%.3f", f->epss);
-        const char *sev = f->severity ? f->severity : "UNKNOWN";
-        printf("  %s%-9s%s %-20s %-3s %-5s %-24s %-22s %-22s\n", sf_tty_sev(stdout, sev), sev,
-               sf_tty_reset(stdout), f->id, f->kev ? "yes" : "-", epss,
-               f->pkg_name ? f->pkg_name : "", f->installed ? f->installed : "",
-               f->fixed ? f->fixed : "(no fix)");
-    }
-}
-
-static void print_table(const sf_result *r, const char *ref)
-{
-    printf("Image:     %s\n", ref);
-    printf("Digest:    %s\n", r->digest ? r->digest : "-");
-    if (r->index_digest)
-        printf("Index:     %s\n", r->index_digest);
-    printf("Platform:  %s\n", r->platform ? r->platform : "-");
-    if (r->error_code != SF_OK) {
-        printf("Error:     %s (%s): %s\n\n", sf_err_name(r->error_code),
-               sf_err_kind_name(sf_err_kind(r->error_code)), r->error ? r->error : "");
-        return;
-    }
-    if (r->has_os)
-        printf("OS:        %s (%s %s)\n", r->os.pretty_name ? r->os.pretty_name : "-",
-               r->os.id ? r->os.id : "?", r->os.version_id ? r->os.version_id : "");
-    else
-        printf("OS:        not detected\n");
-    printf("Layers:    %zu\n", r->nlayers);
-    print_counts(r);
-    for (size_t i = 0; i < r->nnotes; i++)
-        if (!r->notes[i].path) /* not about a file: the DB's coverage (dbcover.h) */
-            printf("%sWarning:%s   %s\n", sf_tty_warn(stdout), sf_tty_reset(stdout),
-                   r->notes[i].note ? r->notes[i].note : "");
-        else
-            printf("Note:      %s: %s (%s, layer %d)\n", r->notes[i].path,
-               r->notes[i].note ? r->notes[i].note : "not parsed", r->notes[i].analyzer,
-               r->notes[i].layer);
-    if (r->db_version)
-        print_findings(r);
-    else
-        printf("Findings:  not matched (no --db / SCANFARM_DB)\n");
-    printf("Time:      %.0f ms\n\n", r->timings.total_ms);
-}
-
 /* ------------------------------------------------------------ main */
 
 static int emit(const sf_scan_report *rep, const scan_args *a, const sf_suppressed *sup,
@@ -266,7 +176,7 @@ static int emit(const sf_scan_report *rep, const scan_args *a, const sf_suppress
     size_t n = sf_scan_report_count(rep);
     if (a->format == SF_SCAN_FMT_TABLE) {
         for (size_t i = 0; i < n; i++) {
-            print_table(sf_scan_report_result(rep, i), a->ref);
+            sf_scan_table_print(sf_scan_report_result(rep, i), a->ref, stdout);
             sf_scan_supp_print(sup, i, stdout);
         }
         return SF_OK;
