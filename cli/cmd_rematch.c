@@ -103,7 +103,13 @@ static int rematch_run(const rematch_cfg *c)
     const char *nodes[] = {redis};
     sf_kv_opts ko = {.nodes = nodes, .nnodes = 1, .command_timeout_ms = 30000,
                      .username = c->r.redis_username, .password = c->r.redis_password,
-                     .password_file = c->r.redis_password_file};
+                     .password_file = c->r.redis_password_file,
+                     .tls_ca_file = c->r.redis_tls_ca_file,
+                     .tls_cert_file = c->r.redis_tls_cert_file,
+                     .tls_key_file = c->r.redis_tls_key_file,
+                     .tls_server_name = c->r.redis_tls_server_name,
+                     .cluster = c->r.redis_cluster};
+    sf_kv_opts_env(&ko); /* TLS, cluster: SCANFARM_REDIS_* */
     sf_kprod_opts po = {.brokers = brokers, .client_id = "scanfarm-rematch"};
     if (sf_vdb_open(&db, dbp, &e) != SF_OK || sf_kv_new(&kv, &ko, &e) != SF_OK ||
         sf_kprod_new(&prod, &po, &e) != SF_OK)

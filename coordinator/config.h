@@ -98,6 +98,11 @@ typedef struct sf_coordcfg {
     char *redis_username; /* AUTH user (Redis 6 ACL) */
     char *redis_password_file; /* file holding the AUTH password */
     char *redis_password; /* secret: the AUTH password (env or file only) */
+    char *redis_tls_ca_file; /* TLS (rediss://): CA, client cert/key, name */
+    char *redis_tls_cert_file;
+    char *redis_tls_key_file;
+    char *redis_tls_server_name;
+    int redis_cluster;    /* the nodes are Redis Cluster seeds */
     char *key_prefix;    /* prefix of every Redis key */
     char *db;            /* vulnerability DB whose version is current */
     char *cache_secret_file; /* the farm's cache MAC secret, from a file */

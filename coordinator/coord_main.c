@@ -186,7 +186,12 @@ int main(int argc, char **argv)
                          /* A check must never stall the crawl: publish on doubt. */
                          .connect_timeout_ms = 300, .command_timeout_ms = 1000, .pool_size = 4,
                          .username = cfg.redis_username, .password = cfg.redis_password,
-                         .password_file = cfg.redis_password_file};
+                         .password_file = cfg.redis_password_file,
+                         .tls_ca_file = cfg.redis_tls_ca_file,
+                         .tls_cert_file = cfg.redis_tls_cert_file,
+                         .tls_key_file = cfg.redis_tls_key_file,
+                         .tls_server_name = cfg.redis_tls_server_name,
+                         .cluster = cfg.redis_cluster};
         if (sf_kv_new(&kv, &ko, &err)) {
             fprintf(stderr, "scanfarm-coordinator: %s\n", err.msg);
             goto done;

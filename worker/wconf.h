@@ -28,6 +28,11 @@ typedef struct sf_wconf {
     char *redis_username;    /* AUTH user (Redis 6 ACL) */
     char *redis_password_file; /* file holding the AUTH password */
     char *redis_password;    /* secret: the AUTH password (env or file only) */
+    char *redis_tls_ca_file; /* TLS (rediss://): CA, client cert/key, name */
+    char *redis_tls_cert_file;
+    char *redis_tls_key_file;
+    char *redis_tls_server_name;
+    long redis_cluster;      /* 1: nodes are Redis Cluster seeds */
     char *key_prefix;        /* Redis key prefix */
     long metrics_port;       /* 0 = no HTTP server */
     char *metrics_addr;

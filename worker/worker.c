@@ -163,7 +163,12 @@ static int open_cache(struct sf_worker *w, sf_error *err)
     sf_kv_opts ko = {.nodes = (const char *const *)w->cfg->redis.v, .nnodes = w->cfg->redis.n,
                      .db = (int)w->cfg->redis_db, .pool_size = (int)w->cfg->concurrency * 2 + 4,
                      .username = w->cfg->redis_username, .password = w->cfg->redis_password,
-                     .password_file = w->cfg->redis_password_file};
+                     .password_file = w->cfg->redis_password_file,
+                     .tls_ca_file = w->cfg->redis_tls_ca_file,
+                     .tls_cert_file = w->cfg->redis_tls_cert_file,
+                     .tls_key_file = w->cfg->redis_tls_key_file,
+                     .tls_server_name = w->cfg->redis_tls_server_name,
+                     .cluster = w->cfg->redis_cluster == 1};
     int rc = sf_kv_new(&w->kv, &ko, err);
     if (rc == SF_OK)
         rc = sf_cmac_load(&w->cmac, w->cfg->cache_secret_file, w->cfg->cache_secret, err);

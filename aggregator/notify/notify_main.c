@@ -160,6 +160,7 @@ static int open_services(services *s, const sf_notifycfg *c, sf_error *e)
             return sf_error_set(e, SF_ENOMEM, "out of memory");
         nn = split_nodes(s->redis, nodes, SF_KV_MAX_NODES);
         sf_kv_opts ko = {.nodes = nodes, .nnodes = nn, .pool_size = 2};
+        sf_kv_opts_env(&ko); /* AUTH, TLS, cluster: SCANFARM_REDIS_* */
         rc = sf_kv_new(&s->kv, &ko, e);
     }
     if (rc == SF_OK && !c->dry_run && !s->kv)

@@ -143,11 +143,10 @@ int sf_kvaddr_parse(sf_kvaddr *a, const char *s, sf_error *err)
     memset(a, 0, sizeof *a);
     a->db = -1;
     int rc;
-    if (strncasecmp(s, "rediss://", 9) == 0)
-        return sf_error_set(err, SF_EUNSUPPORTED,
-                            "Redis over TLS (rediss://) is not supported yet: this build's "
-                            "hiredis has no TLS (docs/operations.md)");
-    if (strncasecmp(s, "redis://", 8) == 0)
+    if (strncasecmp(s, "rediss://", 9) == 0) {
+        a->tls = 1;
+        rc = parse_url(a, s + 1, err); /* "ediss://...": the same URL one byte on */
+    } else if (strncasecmp(s, "redis://", 8) == 0)
         rc = parse_url(a, s, err);
     else if (strstr(s, "://"))
         rc = sf_error_set(err, SF_ECONFIG, "Redis address: unknown scheme in '%.32s'",

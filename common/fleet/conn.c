@@ -25,6 +25,19 @@ const sf_opt SF_FLEET_CONN_OPTS[SF_FLEET_CONN_NOPTS] = {
      "SCANFARM_REDIS_PASSWORD_FILE", 0, 0, 0, "file holding the Redis password", "FILE"},
     {"redis_password", SF_OT_STR, C(redis_password), NULL, "SCANFARM_REDIS_PASSWORD",
      SF_OPT_SECRET, 0, 0, "the Redis password itself (environment only)"},
+    {"redis_tls_ca_file", SF_OT_STR, C(redis_tls_ca_file), NULL, "SCANFARM_REDIS_TLS_CA_FILE", 0,
+     0, 0, "CA bundle that signs the Redis server certificates (rediss:// URLs; default: the "
+     "system's)", "FILE"},
+    {"redis_tls_cert_file", SF_OT_STR, C(redis_tls_cert_file), NULL,
+     "SCANFARM_REDIS_TLS_CERT_FILE", 0, 0, 0, "client certificate for Redis TLS (mutual TLS), PEM",
+     "FILE"},
+    {"redis_tls_key_file", SF_OT_STR, C(redis_tls_key_file), NULL, "SCANFARM_REDIS_TLS_KEY_FILE",
+     0, 0, 0, "key of --redis-tls-cert-file, PEM", "FILE"},
+    {"redis_tls_server_name", SF_OT_STR, C(redis_tls_server_name), NULL,
+     "SCANFARM_REDIS_TLS_SERVER_NAME", 0, 0, 0,
+     "name the Redis certificates must carry (default: each node's host)", "NAME"},
+    {"redis_cluster", SF_OT_BOOL, C(redis_cluster), "false", "SCANFARM_REDIS_CLUSTER", 0, 0, 0,
+     "the --redis nodes are seeds of a Redis Cluster (slot map, MOVED/ASK)"},
 };
 
 int sf_fleet_conn_open(const sf_fleet_conn *c, sf_kv **kv, sf_error *err)
@@ -48,6 +61,12 @@ int sf_fleet_conn_open(const sf_fleet_conn *c, sf_kv **kv, sf_error *err)
     /* the nodes are copied by sf_kv_new */
     sf_kv_opts o = {.nodes = nodes, .nnodes = n, .pool_size = 2, .command_timeout_ms = 30000,
                     .username = c->redis_username, .password = c->redis_password,
-                    .password_file = c->redis_password_file};
+                    .password_file = c->redis_password_file,
+                    .tls_ca_file = c->redis_tls_ca_file, .tls_cert_file = c->redis_tls_cert_file,
+                    .tls_key_file = c->redis_tls_key_file,
+                    .tls_server_name = c->redis_tls_server_name, .cluster = c->redis_cluster};
+    /* TLS and cluster mode (and AUTH not given as options) from the
+     * environment, as for the services (SCANFARM_REDIS_*). */
+    sf_kv_opts_env(&o);
     return sf_kv_new(kv, &o, err);
 }

@@ -28,9 +28,14 @@ typedef struct sf_fleet_conn {
     char *redis_username;      /* AUTH user (Redis 6 ACL) */
     char *redis_password_file; /* file holding the AUTH password */
     char *redis_password;      /* secret: environment only */
+    char *redis_tls_ca_file;   /* TLS (rediss://): CA, client cert/key, name */
+    char *redis_tls_cert_file;
+    char *redis_tls_key_file;
+    char *redis_tls_server_name;
+    int redis_cluster;         /* 1: the nodes are Redis Cluster seeds */
 } sf_fleet_conn;
 
-#define SF_FLEET_CONN_NOPTS 5
+#define SF_FLEET_CONN_NOPTS 10
 extern const sf_opt SF_FLEET_CONN_OPTS[SF_FLEET_CONN_NOPTS];
 #define SF_FLEET_CONN_TITLE "Fleet view in Redis (every fleet command)"
 

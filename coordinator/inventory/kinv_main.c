@@ -169,6 +169,7 @@ static int run(const sf_kinvcfg *c, sf_error *err)
     size_t n = 0;
     int status = 0;
     sf_kv_opts ko = {.nodes = (const char *const *)c->redis.v, .nnodes = c->redis.n};
+    sf_kv_opts_env(&ko); /* AUTH, TLS, cluster: SCANFARM_REDIS_* */
     int rc = start_httpd(c, &httpd, err);
     if (!rc)
         rc = sf_kv_new(&kv, &ko, err);
