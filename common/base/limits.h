@@ -250,6 +250,53 @@
 /* ... and in all: 4096 queued jobs are ~8 MiB. */
 #define SF_LIM_WORKER_IN_FLIGHT 4096
 
+/* ---- limits that lived in their modules (issue 21: one place) ---- */
+
+/* A cancellable sleep wakes this often to look at its flag: a shutdown is
+ * noticed within 0.1 s, and 10 wake-ups a second cost nothing. */
+#define SF_LIM_SLEEP_SLICE_MS 100
+
+/* Longest host[:port] of an unref message (DNS names are at most 253
+ * bytes, plus ":65535"). */
+#define SF_LIM_UNREF_HOST 255
+/* Longest string field or array entry of a job or refs message: a
+ * registry/repository:tag reference is well under 1 KiB. */
+#define SF_LIM_MSG_STR 4096
+
+/* Invalid bytes rewritten per catalog/tags page before the page counts as
+ * garbage: a catalog with a few bad names has a handful; thousands are an
+ * attack (and each costs 5 bytes of rewritten text). */
+#define SF_LIM_LIST_BAD_BYTES 4096
+/* Explicitly allowed address ranges one worker may configure. */
+#define SF_LIM_NETPOL_RANGES 64
+/* Redirects followed per registry request: a CDN hop or two is normal;
+ * more is a loop. */
+#define SF_LIM_HTTP_REDIRECTS 5
+/* libcurl (< 8.6) fails a response whose header line passes 100 KiB
+ * (CURL_MAX_HTTP_HEADER) with "Out of memory". */
+#define SF_LIM_HTTP_CURL_HEADER_KIB 100
+/* Cached tokens per registry: enough for the repositories being worked on
+ * concurrently with room to spare; older scopes are simply refetched. */
+#define SF_LIM_AUTH_CACHE 256
+/* Token responses are a few KiB (JWTs); 1 MiB is not a token. */
+#define SF_LIM_AUTH_TOKEN_BODY (1u << 20)
+/* Routes of the embedded HTTP server (metrics, health, events): a handful. */
+#define SF_LIM_HTTPD_ROUTES 16
+/* A Go toolchain version ("go1.21.13", "go1.22rc2"): 48 bytes is generous. */
+#define SF_LIM_GO_TOOLCHAIN 48
+/* Member sizes remembered while a docker-archive is searched for its
+ * manifest.json: an image has tens of members, 4096 is a hostile one. */
+#define SF_LIM_ARCHIVE_SIZES 4096
+/* Registry clients a worker keeps at once. A worker talks to a handful of
+ * registries; 64 idle clients (connection caches, token caches) are a few
+ * MB. Past it the least recently used idle one is dropped. */
+#define SF_LIM_WORKER_REGISTRIES 64
+/* Default allow-list entries (config lists hold at most 64 each). */
+#define SF_LIM_WORKER_PATTERNS 256
+/* Values a worker list option may hold (Redis nodes, registries,
+ * platforms). */
+#define SF_LIM_WORKER_LIST 64
+
 /* Options (base/opt.h): a config file is small (the largest real one, a
  * coordinator's with a few hundred registries, is ~100 KiB); 4 MiB is far
  * past any. A list option (registries, platforms, globs) holds at most

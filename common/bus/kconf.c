@@ -358,36 +358,6 @@ void sf_kprops_clear(sf_kprops *p)
     memset(p, 0, sizeof *p);
 }
 
-/* ---- help ---- */
-
-int sf_kconf_help(sf_buf *out)
-{
-    int rc = SF_OK;
-    for (size_t k = 0; rc == SF_OK && k < NKOPTS; k++) {
-        rc = sf_buf_printf(out, "  --%s %s\n      %s", KOPTS[k].flag,
-                           KOPTS[k].prop ? (KOPTS[k].file ? "FILE" : "TEXT") : "KEY=VALUE",
-                           KOPTS[k].help);
-        if (rc == SF_OK)
-            rc = KOPTS[k].env ? sf_buf_printf(out, " (env %s)\n", KOPTS[k].env)
-                              : sf_buf_puts(out, "\n");
-    }
-    return rc;
-}
-
-int sf_kconf_markdown(sf_buf *out)
-{
-    int rc = sf_buf_puts(out, "\nKafka client options (the same in every program, "
-                              "`common/bus/kconf.c`):\n\n"
-                              "| option | environment | type | description |\n"
-                              "|---|---|---|---|\n");
-    for (size_t k = 0; rc == SF_OK && k < NKOPTS; k++)
-        rc = sf_buf_printf(out, "| `--%s` | %s | %s | %s |\n", KOPTS[k].flag,
-                           KOPTS[k].env ? KOPTS[k].env : ENV_PREFIX "<KEY>",
-                           KOPTS[k].prop ? (KOPTS[k].file ? "FILE" : "STR") : "KEY=VALUE",
-                           KOPTS[k].help);
-    return rc;
-}
-
 /* ---- the process-wide set ---- */
 
 static sf_kprops G_PROPS;

@@ -103,9 +103,6 @@ void sf_kprops_clear(sf_kprops *p);
 #define SF_KCONF_NOPTS 6
 extern const sf_opt SF_KCONF_OPTS[SF_KCONF_NOPTS];
 
-/* The Kafka options' --help lines and docs table rows (Markdown). */
-int sf_kconf_help(sf_buf *out);
-int sf_kconf_markdown(sf_buf *out);
 
 /* Make a copy of p the process-wide set (call once at start-up, before any
  * producer or consumer exists; not thread-safe against them). */

@@ -18,7 +18,7 @@ set -euo pipefail
 . "$SF_SRC/tests/stackenv.sh"
 K=$SF_STACK_KAFKA R=$SF_STACK_REDIS
 for a in "$K" "$R"; do
-  if ! (exec 3<>"/dev/tcp/${a%:*}/${a##*:}") 2>/dev/null; then echo "SKIP: nothing at $a"; exit 0; fi
+  if ! (exec 3<>"/dev/tcp/${a%:*}/${a##*:}") 2>/dev/null; then echo "FAIL: stack needed and absent: nothing at $a" >&2; exit 1; fi
 done
 NOTIFY="$SF_BIN/scanfarm-notify"
 T=$(mktemp -d)

@@ -233,6 +233,35 @@ static void test_opt_file__keys_checked(void **state)
     sf_opt_free(&SPEC, &c);
 }
 
+/* The options file: missing, or past SF_LIM_OPT_FILE_BYTES, is an error
+ * naming it (read with a cap, never whole into memory first). */
+static void test_opt_file__missing_and_too_large(void **state)
+{
+    (void)state;
+    clear_env();
+    tcfg c;
+    sf_opt_cmd cmd;
+    sf_error e;
+    char *missing[] = {"sft", "--config", "/nonexistent/sf-opt.json"};
+    assert_int_equal(load(&c, &cmd, &e, 3, missing), SF_ECONFIG);
+    assert_string_equal(e.msg, "config /nonexistent/sf-opt.json: cannot open");
+    sf_opt_free(&SPEC, &c);
+    char path[] = "/tmp/sf-opt-big-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static char chunk[1 << 16];
+    memset(chunk, ' ', sizeof chunk);
+    for (int i = 0; i < 65; i++) /* 4 MiB + 64 KiB of blanks */
+        assert_int_equal(write(fd, chunk, sizeof chunk), (ssize_t)sizeof chunk);
+    close(fd);
+    char *big[] = {"sft", "--config", path};
+    int rc = load(&c, &cmd, &e, 3, big);
+    unlink(path);
+    assert_int_equal(rc, SF_ECONFIG);
+    assert_non_null(strstr(e.msg, "unreadable or larger than 4194304 bytes"));
+    sf_opt_free(&SPEC, &c);
+}
+
 /* Old spellings: flags, variables and keys reach the same row; the new
  * spelling wins when both are given. */
 static void test_opt_alias__old_spellings(void **state)
@@ -407,6 +436,7 @@ int main(void)
         cmocka_unit_test(test_opt_load__precedence_file_env_flag),
         cmocka_unit_test(test_opt_load__errors_are_clear),
         cmocka_unit_test(test_opt_file__keys_checked),
+        cmocka_unit_test(test_opt_file__missing_and_too_large),
         cmocka_unit_test(test_opt_alias__old_spellings),
         cmocka_unit_test(test_opt_secret__redacted),
         cmocka_unit_test(test_opt_argv__positionals_and_switches),

@@ -85,7 +85,8 @@ for c in "scan" "db" "db import" "db update" "db info" "report" "query" "status"
 done
 grep -q '^scanfarm ' <<<"$("$SF" scan --version)"
 # scanfarm-inventory --version exited 64 without Redis (found by deploy/docker/test.sh)
-for p in scanfarm-coordinator scanfarm-worker scanfarm-aggregator scanfarm-subscribe scanfarm-inventory; do
+for p in scanfarm-coordinator scanfarm-worker scanfarm-aggregator scanfarm-subscribe scanfarm-inventory \
+    scanfarm-notify; do
   for o in --help --version; do
     "$SF_BIN/$p" $o >/dev/null 2>&1 || { echo "FAIL: $p $o exited $?"; exit 1; }
   done

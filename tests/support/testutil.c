@@ -164,3 +164,21 @@ int sf_t_consume_idle(const char *brokers, const char *topic, const char *grp, i
     sf_kcons_close(c);
     return rc;
 }
+
+char *sf_t_cstr(const uint8_t *data, size_t size, size_t max)
+{
+    char *s = size <= max ? malloc(size + 1) : NULL;
+    if (!s)
+        return NULL;
+    memcpy(s, data, size);
+    s[size] = '\0';
+    return s;
+}
+
+long sf_t_log_field(const char *line, const char *name)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, " %s=", name);
+    const char *p = strstr(line, pat);
+    return p ? strtol(p + strlen(pat), NULL, 10) : -1;
+}
