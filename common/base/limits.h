@@ -239,6 +239,36 @@
 
 /* A secret read from a file (token, webhook URL, HMAC key). */
 #define SF_LIM_NOTIFY_SECRET_BYTES 4096
+/* GitHub's primary rate limit resets within its one-hour window: a spent
+ * limit (X-RateLimit-Remaining: 0) is waited out until X-RateLimit-Reset,
+ * at most an hour, and such waits (at most 3 per request) do not count as
+ * failed attempts. */
+#define SF_LIM_NOTIFY_RATELIMIT_WAIT_MS (3600L * 1000)
+#define SF_LIM_NOTIFY_RATELIMIT_WAITS 3
+/* Digest grouping: a window is at most a day; one digest message carries
+ * at most 200 per-image notifications (the rest stay queued for the next
+ * message, sent right after), and its chat text names up to 20 images. */
+#define SF_LIM_NOTIFY_DIGEST_MINUTES 1440
+#define SF_LIM_NOTIFY_DIGEST_ITEMS 200
+
+/* scanfarm-admission (coordinator/admission*.c). An AdmissionReview holds
+ * the object and, on UPDATE, the old object: the API server caps one
+ * object at ~1.5 MiB (etcd's request limit), so 4 MiB takes any real
+ * review. Images of one review: a pod's containers of all three kinds
+ * (SF_LIM_KUBE_CONTAINERS). Deny messages and warnings: the API server
+ * truncates warnings past 256 characters, and a status message is shown
+ * to a person in kubectl, so the worst 3 advisories per image are named. */
+#define SF_LIM_ADM_BODY_BYTES (4U << 20)
+#define SF_LIM_ADM_IMAGES SF_LIM_KUBE_CONTAINERS
+#define SF_LIM_ADM_WARNING 256
+#define SF_LIM_ADM_WARNINGS 16
+#define SF_LIM_ADM_MESSAGE 2048
+#define SF_LIM_ADM_WORST 3
+/* Tag -> digest answers (and "scan already queued" marks) kept in memory:
+ * a cluster runs a few thousand distinct images; direct-mapped slots. */
+#define SF_LIM_ADM_CACHE_SLOTS 4096
+/* Registries the gate resolves tags against (one client each). */
+#define SF_LIM_ADM_REGISTRIES 32
 
 /* Jobs a worker holds at once per scan thread (running + queued +
  * awaiting delivery reports). A queued job costs ~2 KiB (its message and

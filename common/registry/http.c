@@ -443,6 +443,20 @@ static void reset_resp_headers(sf_http_resp *r)
     r->content_type[0] = r->digest[0] = r->www_auth[0] = r->link[0] = r->location[0] = '\0';
     r->retry_after_ms = -1;
     r->content_length = -1;
+    r->rl_remaining = -1;
+    r->rl_reset_s = -1;
+}
+
+/* A header value of decimal digits only; -1 otherwise (or past 2^50). */
+static long long hdr_number(const char *v, size_t vlen)
+{
+    long long n = 0;
+    size_t i = 0;
+    while (vlen && (*v == ' ' || *v == '\t'))
+        v++, vlen--;
+    for (; i < vlen && v[i] >= '0' && v[i] <= '9' && n < (1LL << 50); i++)
+        n = n * 10 + (v[i] - '0');
+    return i && i == vlen ? n : -1;
 }
 
 static void on_header(xfer *x, const char *name, size_t nlen, const char *v, size_t vlen)
@@ -476,6 +490,10 @@ static void on_header(xfer *x, const char *name, size_t nlen, const char *v, siz
         tmp[0] = '\0';
         copy_hdr(tmp, sizeof tmp, v, vlen, 0, &dummy);
         r->retry_after_ms = sf_http_parse_retry_after(tmp, (long long)time(NULL));
+    } else if (IS("x-ratelimit-remaining")) {
+        r->rl_remaining = (long)hdr_number(v, vlen);
+    } else if (IS("x-ratelimit-reset")) {
+        r->rl_reset_s = hdr_number(v, vlen);
     } else if (IS("content-length")) {
         long long n = 0;
         size_t i = 0;

@@ -54,4 +54,9 @@ char *sf_t_cstr(const uint8_t *data, size_t size, size_t max);
 /* 1 when finding f is advisory id, by its own id or one of its aliases. */
 int sf_t_finding_has_id(const sf_finding *f, const char *id);
 
+/* A self-signed P-256 certificate for subject CN cn and its key, written
+ * as PEM files (each replaced by a rename, as a Secret volume update
+ * does). 0 on success. */
+int sf_t_make_cert(const char *cert, const char *key, const char *cn);
+
 #endif
