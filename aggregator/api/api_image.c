@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agg_view.h"
+#include "fleet/agg_view.h"
 #include "bus/msg_result.h"
-#include "running.h"
+#include "fleet/running.h"
 
 json_t *api_image_item(api_call *c, const char *json);
 
@@ -182,8 +182,8 @@ typedef struct fsort {
 static int fcmp(const fitem *a, const fitem *b, int key)
 {
     int c = 0;
-    if (key == 0) /* severity: critical first when descending */
-        c = b->v->sev - a->v->sev;
+    if (key == 0) /* severity (sf_sev: more severe is greater): critical first descending */
+        c = a->v->sev - b->v->sev;
     else if (key == 1)
         c = a->v->cvss < b->v->cvss ? -1 : a->v->cvss > b->v->cvss;
     else if (key == 3)

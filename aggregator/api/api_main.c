@@ -57,7 +57,10 @@ static int serve(const sf_apicfg *c)
         return 2;
     }
     sf_kv_opts ko = {.nodes = (const char *const *)c->redis.v, .nnodes = c->redis.n,
-                     .command_timeout_ms = c->query_timeout_ms, .pool_size = (int)c->threads};
+                     .command_timeout_ms = c->query_timeout_ms, .pool_size = (int)c->threads,
+                     /* one slow query must not fail the next ones fast for
+                      * seconds (the kv default suits workers, not a server) */
+                     .backoff_min_ms = 10, .backoff_max_ms = 250};
     sf_api_opts ao = {.prefix = c->key_prefix, .tokens_file = c->tokens_file,
                       .cors_origin = c->cors_origin, .web_root = c->web_root,
                       .max_page = (int)c->max_page};

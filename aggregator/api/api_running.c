@@ -14,8 +14,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "agg_view.h"
-#include "running.h"
+#include "fleet/agg_view.h"
+#include "fleet/running.h"
 
 /* How stale the running view may be: the inventory itself relists every
  * few minutes. */

@@ -21,6 +21,7 @@
 #include "api_cfg.h"
 #include "api_params.h"
 #include "api_req.h"
+#include "model/severity.h"
 #include "testutil.h"
 
 static int parse(const char *head, sf_api_req *r)
@@ -125,7 +126,7 @@ static void test_api_params__good(void **state)
                             &p, &param),
                      0);
     assert_int_equal(p.nsev, 2);
-    assert_true(p.sev[0] && p.sev[1] && !p.sev[2]);
+    assert_true(p.sev[SF_SEV_CRITICAL] && p.sev[SF_SEV_HIGH] && !p.sev[SF_SEV_MEDIUM]);
     assert_int_equal(p.fixable, 0);
     assert_int_equal(p.running, 1);
     assert_true(p.cvss_min == 7.5);
