@@ -400,7 +400,7 @@ static int pkg_ops(ix_ctx *c, const sf_agg_view *v)
 /* Registries and repositories with images, findings, critical findings. */
 static int rollup_ops(ix_ctx *c, const sf_agg_view *v, const ix_scopes *s)
 {
-    char reg[256], repo[512];
+    char reg[256];
     int rc = SF_OK;
     long long crit = (long long)v->sev[SF_SEV_CRITICAL], nf = (long long)v->nvulns;
     for (size_t k = 0; rc == SF_OK && k < s->reg.n; k++) {
@@ -411,17 +411,10 @@ static int rollup_ops(ix_ctx *c, const sf_agg_view *v, const ix_scopes *s)
             rc = inc(c, "regcrit", NULL, s->reg.v[k], crit);
     }
     for (size_t k = 0; rc == SF_OK && k < s->repo.n; k++) {
-        /* "registry/repository": the registry is what ref_split gives */
-        snprintf(reg, sizeof reg, "%s", s->repo.v[k]);
-        for (size_t i = 0; i < v->nrefs; i++) {
-            char r2[256];
-            sf_agg_ref_split(v->refs[i], r2, sizeof r2, repo, sizeof repo);
-            size_t n = strlen(r2);
-            if (strncmp(s->repo.v[k], r2, n) == 0 && s->repo.v[k][n] == '/') {
-                snprintf(reg, sizeof reg, "%s", r2);
-                break;
-            }
-        }
+        /* "registry/repository": a registry name has no '/' (ref_split) */
+        size_t rl = strcspn(s->repo.v[k], "/");
+        snprintf(reg, sizeof reg, "%.*s", (int)(rl < sizeof reg ? rl : sizeof reg - 1),
+                 s->repo.v[k]);
         rc = inc(c, "repos", NULL, s->repo.v[k], 1);
         if (rc == SF_OK)
             rc = inc(c, "repofind", NULL, s->repo.v[k], nf);
