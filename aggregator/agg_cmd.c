@@ -1,11 +1,11 @@
 /*
  * agg_cmd: the aggregator process — scanfarm-aggregator, and its alias
- * `scanfarm aggregate` (cli/cmd_report.c): options, the /metrics and
+ * `scanfarm aggregate` (cli/cmd_report.c): options (one table on the
+ * option engine, base/opt.h; docs/aggregator-config.md), the /metrics and
  * /healthz listener, --from replays, and the consumer loop (agg_loop.c).
  */
 #include "agg_cmd.h"
 
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,14 +18,12 @@
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "bus/kconf.h"
 #include "cache/kvaddr.h"
 #include "fleet/conn.h"
 
 /* The exit codes of the scanfarm command (cli/cli.h), kept for the alias. */
 enum { AGG_EXIT_OK = 0, AGG_EXIT_ERROR = 2, AGG_EXIT_USAGE = 64 };
-
-enum { O_REDIS = 1000, O_PREFIX, O_KAFKA, O_ONCE_IDLE, O_GROUP, O_RESULTS, O_DLQ, O_FROM,
-       O_METRICS, O_METRICS_ADDR, O_HELP };
 
 static int route_metrics(void *ctx, const sf_http_req *req, sf_buf *body, const char **ct)
 {
@@ -53,23 +51,51 @@ static int route_healthz(void *ctx, const sf_http_req *req, sf_buf *body, const 
     return sf_buf_puts(body, stopping ? "stopping\n" : "ok\n") == SF_OK && !stopping ? 200 : 503;
 }
 
-static void usage(FILE *f, const char *prog)
-{
-    int w = (int)strlen(prog);
-    fprintf(f, "usage: %s --kafka BROKERS --redis HOST:PORT [--once-idle SECONDS]\n", prog);
-    fprintf(f, "       %*s [--group G] [--results-topic T] [--dlq-topic T] [--key-prefix P]\n", w, "");
-    fprintf(f, "       %*s [--metrics-port N] [--metrics-addr ADDR]\n", w, "");
-    fprintf(f, "       %s --from FILE|- --redis HOST:PORT [--key-prefix P]\n", prog);
-    fputs(
-    "  --metrics-port N    serve /metrics and /healthz on port N (0 = off, the default)\n"
-    "  --metrics-addr ADDR their listen address (default 0.0.0.0; 127.0.0.1 = loopback)\n"
-    "  --from replays archived results (one JSON document per line, e.g. saved\n"
-    "  with kcat -C -t scanfarm.results -f '%s\\n') into the fleet view.\n"
-    "environment: SCANFARM_KAFKA (--kafka), SCANFARM_REDIS (--redis, default\n"
-    "  127.0.0.1:6379; or redis://[user:pass@]host:port/db), SCANFARM_KEY_PREFIX (--key-prefix,\n"
-    "  default scanfarm), SCANFARM_REDIS_USERNAME, SCANFARM_REDIS_PASSWORD(_FILE) (Redis AUTH),\n"
-    "  SCANFARM_METRICS_ADDR (--metrics-addr)\n", f);
-}
+/* Table rows name the fields they use; the others are zero (base/opt.h). */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+typedef struct agg_cfg {
+    char *kafka, *group, *results_topic, *dlq_topic, *from, *metrics_addr;
+    long once_idle, metrics_port;
+    sf_kprops kprops; /* the Kafka options (taken out of argv first, listed here) */
+    sf_fleet_conn r;
+} agg_cfg;
+
+#define A(f) offsetof(agg_cfg, f)
+static const sf_opt AGG_OPTS[] = {
+    {"kafka", SF_OT_STR, A(kafka), NULL, "SCANFARM_KAFKA", 0, 0, 0,
+     "Kafka bootstrap servers (required without --from)", "BROKERS"},
+    {"once_idle", SF_OT_LONG, A(once_idle), "0", NULL, 0, 0, 86400,
+     "exit after this many seconds without a result (0 = run until SIGTERM)", "SECONDS"},
+    {"group", SF_OT_STR, A(group), SF_AGG_GROUP, NULL, 0, 0, 0, "Kafka consumer group"},
+    {"results_topic", SF_OT_STR, A(results_topic), SF_TOPIC_RESULTS, NULL, 0, 0, 0,
+     "topic of results (and refs messages)", "TOPIC"},
+    {"dlq_topic", SF_OT_STR, A(dlq_topic), SF_TOPIC_DLQ, NULL, 0, 0, 0,
+     "dead-letter topic, counted in run progress (\"\" = not consumed)", "TOPIC"},
+    {"from", SF_OT_STR, A(from), NULL, NULL, 0, 0, 0,
+     "replay archived results (one JSON document per line, e.g. saved with kcat -C -t "
+     "scanfarm.results -f '%s\\n'; - = stdin) into the fleet view instead of consuming Kafka",
+     "FILE"},
+    {"metrics_port", SF_OT_LONG, A(metrics_port), "0", NULL, 0, 0, 65535,
+     "serve /metrics and /healthz on this port (0 = off)"},
+    {"metrics_addr", SF_OT_STR, A(metrics_addr), "0.0.0.0", "SCANFARM_METRICS_ADDR", 0, 0, 0,
+     "listen address of /metrics and /healthz (127.0.0.1 = loopback only)", "ADDR"},
+};
+#undef A
+static const sf_opt_group AGG_GROUPS[] = {
+    {NULL, AGG_OPTS, sizeof AGG_OPTS / sizeof AGG_OPTS[0], 0},
+    {SF_FLEET_CONN_TITLE, SF_FLEET_CONN_OPTS, SF_FLEET_CONN_NOPTS, offsetof(agg_cfg, r)},
+    {"Kafka client options (every program)", SF_KCONF_OPTS, SF_KCONF_NOPTS,
+     offsetof(agg_cfg, kprops)},
+};
+static const sf_opt_spec AGG_SPEC = {
+    .prog = "scanfarm-aggregator",
+    .summary = "The aggregator: consume results (and DLQ entries) and keep the fleet view in "
+               "Redis.\n`scanfarm aggregate` is the same program.",
+    .epilog = "exit codes: 0 ok, 2 failed, 64 usage",
+    .groups = AGG_GROUPS,
+    .ngroups = 3,
+};
 
 /* --from: one result document per line; blank lines are skipped. */
 static int aggregate_file(sf_kv *kv, const char *prefix, const char *path, const char *prog)
@@ -124,55 +150,60 @@ done:
     return ex;
 }
 
+static int agg_run(const agg_cfg *c, const char *prog);
+
 int sf_agg_main(int argc, char **argv, const char *prog)
 {
-    static const struct option lo[] = {
-        {"redis", 1, 0, O_REDIS},        {"key-prefix", 1, 0, O_PREFIX}, {"prefix", 1, 0, O_PREFIX},
-        {"kafka", 1, 0, O_KAFKA},        {"once-idle", 1, 0, O_ONCE_IDLE},
-        {"group", 1, 0, O_GROUP},        {"results-topic", 1, 0, O_RESULTS},
-        {"dlq-topic", 1, 0, O_DLQ},      {"from", 1, 0, O_FROM},
-        {"metrics-port", 1, 0, O_METRICS}, {"metrics-addr", 1, 0, O_METRICS_ADDR},
-        {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
-    sf_fleet_conn c;
-    sf_agg_loop_opts lo_opts = {0};
-    const char *from = NULL, *maddr = getenv("SCANFARM_METRICS_ADDR");
-    long mport = 0;
-    int opt, ex = AGG_EXIT_OK; /* the Kafka path sets it only on failure */
-    sf_fleet_conn_init(&c);
-    lo_opts.brokers = getenv("SCANFARM_KAFKA");
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        switch (opt) {
-        case O_REDIS: c.redis = optarg; break;
-        case O_PREFIX: c.prefix = optarg; break;
-        case O_KAFKA: lo_opts.brokers = optarg; break;
-        case O_ONCE_IDLE: lo_opts.once_idle_s = (int)strtol(optarg, NULL, 10); break;
-        case O_GROUP: lo_opts.group = optarg; break;
-        case O_RESULTS: lo_opts.results_topic = optarg; break;
-        case O_DLQ: lo_opts.dlq_topic = optarg; break;
-        case O_FROM: from = optarg; break;
-        case O_METRICS: mport = strtol(optarg, NULL, 10); break;
-        case O_METRICS_ADDR: maddr = optarg; break;
-        case O_HELP: usage(stdout, prog); return AGG_EXIT_OK;
-        default: usage(stderr, prog); return AGG_EXIT_USAGE;
-        }
+    agg_cfg c;
+    sf_opt_cmd cmd;
+    sf_error e = SF_ERROR_INIT;
+    sf_opt_spec spec = AGG_SPEC; /* the same table under either name */
+    spec.prog = prog;
+    int ex = AGG_EXIT_OK;
+    memset(&c, 0, sizeof c);
+    if (sf_opt_load(&spec, &c, argc, argv, &cmd, &e) != SF_OK) {
+        fprintf(stderr, "%s: %s\n", prog, e.msg);
+        sf_opt_usage(&spec, stderr);
+        ex = AGG_EXIT_USAGE;
+    } else if (sf_opt_act(&spec, &c, &cmd, stdout)) {
+        ex = AGG_EXIT_OK;
+    } else if (!c.from && (!c.kafka || !*c.kafka)) {
+        fprintf(stderr, "%s: --kafka (or SCANFARM_KAFKA) is required without --from\n", prog);
+        sf_opt_usage(&spec, stderr);
+        ex = AGG_EXIT_USAGE;
+    } else {
+        ex = agg_run(&c, prog);
     }
-    if (optind != argc || (!from && (!lo_opts.brokers || !*lo_opts.brokers)) ||
-        lo_opts.once_idle_s < 0 || mport < 0 || mport > 65535) {
-        usage(stderr, prog);
-        return AGG_EXIT_USAGE;
-    }
+    sf_kprops_clear(&c.kprops);
+    sf_opt_free(&spec, &c);
+    return ex;
+}
+
+const sf_opt_spec *sf_agg_spec(void)
+{
+    return &AGG_SPEC;
+}
+
+static int agg_run(const agg_cfg *cfg, const char *prog)
+{
+    sf_agg_loop_opts lo_opts = {.brokers = cfg->kafka, .once_idle_s = (int)cfg->once_idle,
+                                .group = cfg->group, .results_topic = cfg->results_topic,
+                                .dlq_topic = cfg->dlq_topic};
+    const char *from = cfg->from, *maddr = cfg->metrics_addr;
+    long mport = cfg->metrics_port;
+    const sf_fleet_conn *c = &cfg->r;
+    int ex = AGG_EXIT_OK;
     sf_kv *kv = NULL;
     sf_error e = SF_ERROR_INIT;
     sf_agg_loop_stats st;
-    if (sf_fleet_conn_open(&c, &kv, &e) != SF_OK) {
+    if (sf_fleet_conn_open(c, &kv, &e) != SF_OK) {
         fprintf(stderr, "%s: %s\n", prog, e.msg);
         return AGG_EXIT_USAGE;
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     if (from) {
-        ex = aggregate_file(kv, c.prefix, from, prog);
+        ex = aggregate_file(kv, c->prefix, from, prog);
         sf_kv_free(kv);
         return ex;
     }
@@ -189,13 +220,13 @@ int sf_agg_main(int argc, char **argv, const char *prog)
         }
     }
     lo_opts.kv = kv;
-    lo_opts.prefix = c.prefix;
+    lo_opts.prefix = c->prefix;
     lo_opts.stop = &agg_stop;
     char redis_shown[512];
-    sf_kvaddr_redact(c.redis, redis_shown, sizeof redis_shown);
+    sf_kvaddr_redact(c->redis, redis_shown, sizeof redis_shown);
     SF_INFO("agg", "aggregator starting|brokers=%s redis=%s prefix=%s", lo_opts.brokers,
             redis_shown,
-            c.prefix);
+            c->prefix);
     int rc = sf_agg_loop(&lo_opts, &st, &e);
     SF_INFO("agg", "aggregator stopped|results=%llu applied=%llu duplicates=%llu stale=%llu "
                    "bad=%llu dlq=%llu refs=%llu refs_noview=%llu",

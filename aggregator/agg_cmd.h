@@ -7,8 +7,13 @@
 #ifndef SF_AGG_CMD_H
 #define SF_AGG_CMD_H
 
+#include "base/opt.h"
+
 /* argv[0] is the program or subcommand name; returns the exit code
  * (0 ok, 2 failed, 64 bad usage). */
 int sf_agg_main(int argc, char **argv, const char *prog);
+
+/* The option table (base/opt.h) of scanfarm-aggregator: docs. */
+const sf_opt_spec *sf_agg_spec(void);
 
 #endif

@@ -25,19 +25,25 @@ static const struct {
     {"rematch", sf_cmd_rematch, "re-match cached inventories against a new DB, publish deltas"},
 };
 
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+/* `scanfarm --help`: the commands, then the Kafka options every command
+ * that talks to Kafka takes (cli_main strips them before the command). */
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: scanfarm <command> [options]\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
-    fprintf(f, "\n  scanfarm <command> --help   options of a command\n"
-               "  scanfarm --version\n"
-               "\nKafka options of every command that talks to Kafka:\n");
-    sf_buf b;
-    sf_buf_init(&b, 1u << 16);
-    if (sf_kconf_help(&b) == SF_OK && b.data)
-        fwrite(b.data, 1, b.len, f);
-    sf_buf_free(&b);
+    char summary[2048];
+    size_t k = (size_t)snprintf(summary, sizeof summary, "commands:\n");
+    for (size_t i = 0; i < NCOMMANDS && k < sizeof summary; i++)
+        k += (size_t)snprintf(summary + k, sizeof summary - k, "  %-9s %s\n", commands[i].name,
+                              commands[i].help);
+    if (k < sizeof summary)
+        snprintf(summary + k, sizeof summary - k,
+                 "\nRun `scanfarm <command> --help` for a command's options.");
+    static const sf_opt_group groups[] = {
+        {"Kafka options of every command that talks to Kafka", SF_KCONF_OPTS, SF_KCONF_NOPTS, 0}};
+    const sf_opt_spec spec = {.prog = "scanfarm", .usage = "<command> [options]",
+                              .summary = summary, .groups = groups, .ngroups = 1};
+    sf_opt_help(&spec, f);
 }
 
 int sf_cli_main(int argc, char **argv)
@@ -63,7 +69,7 @@ int sf_cli_main(int argc, char **argv)
         fprintf(stderr, "scanfarm: %s\n", kerr.msg);
         return SF_EXIT_USAGE;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+    for (size_t i = 0; i < NCOMMANDS; i++) {
         if (strcmp(argv[1], commands[i].name) != 0)
             continue;
         /* every command answers --version, whatever its own options */

@@ -6,6 +6,8 @@
 #ifndef SF_CLI_H
 #define SF_CLI_H
 
+#include "base/opt.h"
+
 /* Exit codes shared by every subcommand. */
 enum {
     SF_EXIT_OK = 0,       /* success, nothing at or above --fail-on */
@@ -23,5 +25,15 @@ int sf_cmd_query(int argc, char **argv);  /* cmd_report.c */
 int sf_cmd_status(int argc, char **argv); /* cmd_report.c */
 int sf_cmd_aggregate(int argc, char **argv); /* cmd_report.c */
 int sf_cmd_rematch(int argc, char **argv);   /* cmd_rematch.c */
+
+/* Each command's option table (base/opt.h): --help, --print-docs. */
+const sf_opt_spec *sf_cmd_scan_spec(void);
+const sf_opt_spec *sf_cmd_report_spec(void);
+const sf_opt_spec *sf_cmd_query_spec(void);
+const sf_opt_spec *sf_cmd_status_spec(void);
+const sf_opt_spec *sf_cmd_rematch_spec(void);
+const sf_opt_spec *sf_cmd_db_import_spec(void); /* cmd_db.c */
+const sf_opt_spec *sf_cmd_db_info_spec(void);
+const sf_opt_spec *sf_cmd_db_update_spec(void); /* db_update.c */
 
 #endif

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "base/err.h"
+#include "cli_opts.h"
 #include "vuln/vdb.h"
 
 static double now_s(void)
@@ -34,47 +35,99 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Table rows name the fields they use; the others are zero (base/opt.h). */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+typedef struct import_cfg {
+    char *out;
+    int quiet;
+} import_cfg;
+
+static const sf_opt IMPORT_OPTS[] = {
+    {"out", SF_OT_STR, offsetof(import_cfg, out), NULL, NULL, 0, 0, 0,
+     "the DB file to write (required)", "FILE"},
+    {"quiet", SF_OT_BOOL, offsetof(import_cfg, quiet), "false", NULL, 0, 0, 0,
+     "no progress line and no summary", NULL, NULL, 'q'},
+};
+static const sf_opt_group IMPORT_GROUPS[] = {{NULL, IMPORT_OPTS, 2, 0}};
+static const sf_opt_spec IMPORT_SPEC = {
+    .prog = "scanfarm db import",
+    .usage = "--out <file> [options] <source>...",
+    .summary = "Compile vulnerability sources into one DB file. A source is a file, a directory "
+               "or an\narchive of OSV JSON, Alpine secdb JSON, Debian tracker lists, Node.js "
+               "security-wg\nrecords, NVD API 2.0 CVE records, the CISA KEV catalog or an EPSS "
+               "CSV, each\nrecognised by its content.",
+    .groups = IMPORT_GROUPS,
+    .ngroups = 1,
+    .max_args = -1,
+};
+
+typedef struct info_cfg {
+    char *db;
+    int json;
+} info_cfg;
+
+static const sf_opt INFO_OPTS[] = {
+    {"db", SF_OT_STR, offsetof(info_cfg, db), NULL, "SCANFARM_DB", 0, 0, 0, "the DB file",
+     "FILE"},
+    {"json", SF_OT_BOOL, offsetof(info_cfg, json), "false", NULL, 0, 0, 0, "JSON output"},
+};
+static const sf_opt_group INFO_GROUPS[] = {{NULL, INFO_OPTS, 2, 0}};
+static const sf_opt_spec INFO_SPEC = {
+    .prog = "scanfarm db info",
+    .summary = "Version, sources, counts per ecosystem, CVEs with CVSS / KEV / EPSS of a DB.",
+    .groups = INFO_GROUPS,
+    .ngroups = 1,
+};
+
+const sf_opt_spec *sf_cmd_db_import_spec(void)
+{
+    return &IMPORT_SPEC;
+}
+
+const sf_opt_spec *sf_cmd_db_info_spec(void)
+{
+    return &INFO_SPEC;
+}
+
+static int info_run(const char *path, int as_json);
+
 static int cmd_import(int argc, char **argv)
 {
-    const char *out = NULL;
-    int quiet = 0, first = argc;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
-            out = argv[++i];
-        } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
-            quiet = 1;
-        } else if (strcmp(argv[i], "--help") == 0) {
-            printf("usage: scanfarm db import --out <file> [--quiet] <source>...\n");
-            return SF_EXIT_OK;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "scanfarm db import: unknown option %s\n", argv[i]);
-            return SF_EXIT_USAGE;
-        } else {
-            first = i;
-            break;
-        }
+    import_cfg c;
+    sf_opt_cmd cmd;
+    int ex = SF_EXIT_OK;
+    if (sf_cli_opts_load(&IMPORT_SPEC, &c, sizeof c, argc, argv, &cmd, &ex)) {
+        sf_opt_free(&IMPORT_SPEC, &c);
+        return ex;
     }
-    if (!out || first >= argc) {
-        fprintf(stderr, "usage: scanfarm db import --out <file> <source>...\n");
-        return SF_EXIT_USAGE;
+    if (!c.out || !*c.out || cmd.nargs < 1) {
+        fprintf(stderr, "scanfarm db import: --out <file> and at least one source\n");
+        sf_opt_usage(&IMPORT_SPEC, stderr);
+        ex = SF_EXIT_USAGE;
+    } else {
+        ex = sf_db_build_from(c.out, cmd.args, NULL, cmd.nargs, c.quiet);
     }
-    return sf_db_build_from(out, argv + first, NULL, argc - first, quiet);
+    sf_opt_free(&IMPORT_SPEC, &c);
+    return ex;
 }
 
 static int cmd_info(int argc, char **argv)
 {
-    const char *path = getenv("SCANFARM_DB");
-    int as_json = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
-            path = argv[++i];
-        } else if (strcmp(argv[i], "--json") == 0) {
-            as_json = 1;
-        } else {
-            fprintf(stderr, "usage: scanfarm db info [--db FILE] [--json]\n");
-            return strcmp(argv[i], "--help") == 0 ? SF_EXIT_OK : SF_EXIT_USAGE;
-        }
+    info_cfg c;
+    sf_opt_cmd cmd;
+    int ex = SF_EXIT_OK;
+    if (sf_cli_opts_load(&INFO_SPEC, &c, sizeof c, argc, argv, &cmd, &ex)) {
+        sf_opt_free(&INFO_SPEC, &c);
+        return ex;
     }
+    ex = info_run(c.db, c.json);
+    sf_opt_free(&INFO_SPEC, &c);
+    return ex;
+}
+
+static int info_run(const char *path, int as_json)
+{
     if (!path || !*path) {
         fprintf(stderr, "scanfarm db info: no DB (use --db FILE or set SCANFARM_DB)\n");
         return SF_EXIT_USAGE;

@@ -7,54 +7,92 @@
  */
 #include "cli.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus/kconf.h"
 #include "bus/kprod.h"
 #include "cache/keys.h"
+#include "cli_opts.h"
+#include "fleet/conn.h"
 #include "fleet/rematch.h"
 #include "vuln/vdb.h"
 
-static const char USAGE[] =
-    "usage: scanfarm rematch --db FILE --kafka BROKERS [--redis HOST:PORT] [--key-prefix P]\n"
-    "                        [--run ID] [--findings-topic T] [--results-topic T]\n";
+/* Table rows name the fields they use; the others are zero (base/opt.h). */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+typedef struct rematch_cfg {
+    char *db, *kafka, *run, *findings_topic, *results_topic;
+    sf_kprops kprops; /* the Kafka options (taken out by cli.c, listed here) */
+    sf_fleet_conn r;
+} rematch_cfg;
+
+#define M(f) offsetof(rematch_cfg, f)
+static const sf_opt REMATCH_OPTS[] = {
+    {"db", SF_OT_STR, M(db), NULL, NULL, 0, 0, 0, "the new vulnerability DB (required)", "FILE"},
+    {"kafka", SF_OT_STR, M(kafka), NULL, "SCANFARM_KAFKA", 0, 0, 0,
+     "Kafka bootstrap servers (required)", "BROKERS"},
+    {"run", SF_OT_STR, M(run), NULL, NULL, 0, 0, 0,
+     "run id of the deltas (default rematch-<DB version>: re-running is recognised as "
+     "duplicates)", "ID"},
+    {"findings_topic", SF_OT_STR, M(findings_topic), NULL, NULL, 0, 0, 0,
+     "topic of the scanfarm.findings/v1 deltas (default scanfarm.findings)", "TOPIC"},
+    {"results_topic", SF_OT_STR, M(results_topic), NULL, NULL, 0, 0, 0,
+     "topic of the re-matched results (default scanfarm.results)", "TOPIC"},
+};
+#undef M
+static const sf_opt_group REMATCH_GROUPS[] = {
+    {NULL, REMATCH_OPTS, sizeof REMATCH_OPTS / sizeof REMATCH_OPTS[0], 0},
+    {SF_FLEET_CONN_TITLE, SF_FLEET_CONN_OPTS, SF_FLEET_CONN_NOPTS, offsetof(rematch_cfg, r)},
+    {"Kafka client options (every program)", SF_KCONF_OPTS, SF_KCONF_NOPTS,
+     offsetof(rematch_cfg, kprops)},
+};
+static const sf_opt_spec REMATCH_SPEC = {
+    .prog = "scanfarm rematch",
+    .usage = "--db FILE --kafka BROKERS [options]",
+    .summary = "Re-match the fleet's stored inventories against a new DB and publish "
+               "per-image deltas;\nno registry is contacted.",
+    .groups = REMATCH_GROUPS,
+    .ngroups = 3,
+};
+
+const sf_opt_spec *sf_cmd_rematch_spec(void)
+{
+    return &REMATCH_SPEC;
+}
+
+static int rematch_run(const rematch_cfg *c);
 
 int sf_cmd_rematch(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"db", 1, 0, 'd'},     {"kafka", 1, 0, 'k'},          {"redis", 1, 0, 'r'},
-        {"key-prefix", 1, 0, 'p'}, {"prefix", 1, 0, 'p'}, {"run", 1, 0, 'n'},            {"findings-topic", 1, 0, 'f'},
-        {"results-topic", 1, 0, 't'}, {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
-    const char *dbp = NULL, *redis = getenv("SCANFARM_REDIS"), *prefix = getenv("SCANFARM_KEY_PREFIX");
-    const char *brokers = getenv("SCANFARM_KAFKA"), *run = NULL;
-    sf_rematch_opts o = {0};
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        switch (opt) {
-        case 'd': dbp = optarg; break;
-        case 'k': brokers = optarg; break;
-        case 'r': redis = optarg; break;
-        case 'p': prefix = optarg; break;
-        case 'n': run = optarg; break;
-        case 'f': o.findings_topic = optarg; break;
-        case 't': o.results_topic = optarg; break;
-        case 'h': fputs(USAGE, stdout); return SF_EXIT_OK;
-        default: fputs(USAGE, stderr); return SF_EXIT_USAGE;
+    rematch_cfg c;
+    sf_opt_cmd cmd;
+    int ex = SF_EXIT_OK;
+    if (!sf_cli_opts_load(&REMATCH_SPEC, &c, sizeof c, argc, argv, &cmd, &ex)) {
+        if (!c.db || !c.kafka || !*c.kafka) {
+            fprintf(stderr, "scanfarm rematch: --db and --kafka are required\n");
+            sf_opt_usage(&REMATCH_SPEC, stderr);
+            ex = SF_EXIT_USAGE;
+        } else {
+            ex = rematch_run(&c);
         }
     }
-    if (optind != argc || !dbp || !brokers || !*brokers) {
-        fputs(USAGE, stderr);
+    sf_kprops_clear(&c.kprops);
+    sf_opt_free(&REMATCH_SPEC, &c);
+    return ex;
+}
+
+static int rematch_run(const rematch_cfg *c)
+{
+    const char *dbp = c->db, *redis = c->r.redis, *prefix = c->r.prefix;
+    const char *brokers = c->kafka, *run = c->run;
+    sf_rematch_opts o = {.findings_topic = c->findings_topic, .results_topic = c->results_topic};
+    if (sf_keys_check_prefix(prefix, NULL) != SF_OK) {
+        fprintf(stderr, "scanfarm rematch: key prefix must be 1..64 characters of "
+                        "[A-Za-z0-9_.:-]\n");
         return SF_EXIT_USAGE;
     }
-    if (!redis || !*redis)
-        redis = "127.0.0.1:6379";
-    if (!prefix || !*prefix)
-        prefix = getenv("SCANFARM_PREFIX"); /* the older spelling */
-    if (!prefix || !*prefix)
-        prefix = SF_KEY_PREFIX_DEFAULT;
     sf_error e = SF_ERROR_INIT;
     sf_vdb *db = NULL;
     sf_kv *kv = NULL;
@@ -64,9 +102,14 @@ int sf_cmd_rematch(int argc, char **argv)
     int ex = SF_EXIT_ERROR;
     const char *nodes[] = {redis};
     sf_kv_opts ko = {.nodes = nodes, .nnodes = 1, .command_timeout_ms = 30000,
-                     .username = getenv("SCANFARM_REDIS_USERNAME"),
-                     .password = getenv("SCANFARM_REDIS_PASSWORD"),
-                     .password_file = getenv("SCANFARM_REDIS_PASSWORD_FILE")};
+                     .username = c->r.redis_username, .password = c->r.redis_password,
+                     .password_file = c->r.redis_password_file,
+                     .tls_ca_file = c->r.redis_tls_ca_file,
+                     .tls_cert_file = c->r.redis_tls_cert_file,
+                     .tls_key_file = c->r.redis_tls_key_file,
+                     .tls_server_name = c->r.redis_tls_server_name,
+                     .cluster = c->r.redis_cluster};
+    sf_kv_opts_env(&ko); /* TLS, cluster: SCANFARM_REDIS_* */
     sf_kprod_opts po = {.brokers = brokers, .client_id = "scanfarm-rematch"};
     if (sf_vdb_open(&db, dbp, &e) != SF_OK || sf_kv_new(&kv, &ko, &e) != SF_OK ||
         sf_kprod_new(&prod, &po, &e) != SF_OK)

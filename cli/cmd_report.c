@@ -1,15 +1,13 @@
 /*
  * cmd_report: `scanfarm report | query | status | aggregate` — the user's
  * view of the fleet, and the alias of the aggregator process
- * (aggregator/agg_cmd.c). All read the fleet view
- * the aggregator keeps in Redis (--redis HOST:PORT[,HOST:PORT...], default
- * $SCANFARM_REDIS or 127.0.0.1:6379; --key-prefix, default
- * $SCANFARM_KEY_PREFIX or "scanfarm"; --prefix and SCANFARM_PREFIX are
- * older spellings that still work).
+ * (aggregator/agg_cmd.c). All read the fleet view the aggregator keeps in
+ * Redis (fleet/conn.h: --redis, --key-prefix, Redis AUTH); each command's
+ * options are a table on the option engine (base/opt.h), documented in
+ * docs/cli-<command>-config.md.
  */
 #include "cli.h"
 
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +22,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "cache/keys.h"
+#include "cli_opts.h"
 #include "fleet/conn.h"
 #include "fleet/report.h"
 #include "fleet/runs.h"
@@ -48,22 +47,12 @@ static int write_out(const char *path, const sf_buf *b, const char *cmd)
     return SF_EXIT_OK;
 }
 
-enum { O_REDIS = 1000, O_PREFIX, O_RUN, O_FORMAT, O_OUT, O_JSON, O_FOLLOW, O_INTERVAL,
-       O_KAFKA, O_ONCE_IDLE, O_GROUP, O_RESULTS, O_DLQ, O_FROM, O_METRICS, O_METRICS_ADDR, O_HELP };
+/* Table rows name the fields they use; the others are zero (base/opt.h). */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
-/* Options shared by every command; returns 1 when opt was one of them. */
-static int common_opt(sf_fleet_conn *c, int opt)
-{
-    if (opt == O_REDIS)
-        c->redis = optarg;
-    else if (opt == O_PREFIX)
-        c->prefix = optarg;
-    else
-        return 0;
-    return 1;
-}
+#define FLEET_GROUP(type) {SF_FLEET_CONN_TITLE, SF_FLEET_CONN_OPTS, SF_FLEET_CONN_NOPTS, offsetof(type, r)}
 
-static int open_kv(sf_fleet_conn *c, sf_kv **kv, const char *cmd)
+static int open_kv(const sf_fleet_conn *c, sf_kv **kv, const char *cmd)
 {
     sf_error e = SF_ERROR_INIT;
     if (sf_fleet_conn_open(c, kv, &e) != SF_OK) {
@@ -73,39 +62,53 @@ static int open_kv(sf_fleet_conn *c, sf_kv **kv, const char *cmd)
     return SF_EXIT_OK;
 }
 
-static const char REPORT_USAGE[] =
-    "usage: scanfarm report [--run ID] [--format table|json|html|sarif] [--out FILE]\n"
-    "                       [--redis HOST:PORT] [--key-prefix P]\n"
-    "environment: SCANFARM_REDIS (--redis), SCANFARM_KEY_PREFIX (--key-prefix)\n";
+typedef struct report_cfg {
+    char *run, *format, *out;
+    sf_fleet_conn r;
+} report_cfg;
+
+static const sf_opt REPORT_OPTS[] = {
+    {"run", SF_OT_STR, offsetof(report_cfg, run), NULL, NULL, 0, 0, 0,
+     "run id (default: the latest run)", "ID"},
+    {"format", SF_OT_STR, offsetof(report_cfg, format), "table", NULL, 0, 0, 0,
+     "table, json, html or sarif", "FORMAT"},
+    {"out", SF_OT_STR, offsetof(report_cfg, out), NULL, NULL, 0, 0, 0,
+     "write the report to FILE (default stdout)", "FILE"},
+};
+static const sf_opt_group REPORT_GROUPS[] = {
+    {NULL, REPORT_OPTS, sizeof REPORT_OPTS / sizeof REPORT_OPTS[0], 0},
+    FLEET_GROUP(report_cfg),
+};
+static const sf_opt_spec REPORT_SPEC = {
+    .prog = "scanfarm report",
+    .summary = "Fleet summary from the aggregator's view: images, findings, what runs now.",
+    .epilog = "exit codes: 0 ok, 1 no such run, 2 error, 64 usage",
+    .groups = REPORT_GROUPS,
+    .ngroups = 2,
+};
+
+const sf_opt_spec *sf_cmd_report_spec(void)
+{
+    return &REPORT_SPEC;
+}
 
 int sf_cmd_report(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"redis", 1, 0, O_REDIS}, {"key-prefix", 1, 0, O_PREFIX},
-        {"prefix", 1, 0, O_PREFIX}, {"run", 1, 0, O_RUN},
-        {"format", 1, 0, O_FORMAT}, {"out", 1, 0, O_OUT}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
-    sf_fleet_conn c;
-    const char *run = NULL, *format = "table", *outp = NULL;
-    int opt, ex = SF_EXIT_OK;
-    sf_fleet_conn_init(&c);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (common_opt(&c, opt))
-            continue;
-        switch (opt) {
-        case O_RUN: run = optarg; break;
-        case O_FORMAT: format = optarg; break;
-        case O_OUT: outp = optarg; break;
-        case O_HELP: fputs(REPORT_USAGE, stdout); return SF_EXIT_OK;
-        default: fputs(REPORT_USAGE, stderr); return SF_EXIT_USAGE;
-        }
+    report_cfg c;
+    sf_opt_cmd cmd;
+    int ex = SF_EXIT_OK;
+    if (sf_cli_opts_load(&REPORT_SPEC, &c, sizeof c, argc, argv, &cmd, &ex)) {
+        sf_opt_free(&REPORT_SPEC, &c);
+        return ex;
     }
+    const char *format = c.format;
     int (*render)(const sf_report *, sf_buf *) =
         !strcmp(format, "table") ? sf_report_table : !strcmp(format, "json") ? sf_report_json
         : !strcmp(format, "html") ? sf_report_html : !strcmp(format, "sarif") ? sf_report_sarif
         : NULL;
-    if (!render || optind != argc) {
-        fputs(REPORT_USAGE, stderr);
+    if (!render) {
+        fprintf(stderr, "scanfarm report: --format table, json, html or sarif\n");
+        sf_opt_free(&REPORT_SPEC, &c);
         return SF_EXIT_USAGE;
     }
     sf_kv *kv = NULL;
@@ -113,9 +116,9 @@ int sf_cmd_report(int argc, char **argv)
     sf_error e = SF_ERROR_INIT;
     sf_buf b;
     sf_buf_init(&b, 0);
-    if ((ex = open_kv(&c, &kv, "report")) != SF_EXIT_OK)
+    if ((ex = open_kv(&c.r, &kv, "report")) != SF_EXIT_OK)
         goto done;
-    if ((ex = sf_report_load(&r, kv, c.prefix, run, &e)) != SF_OK) {
+    if ((ex = sf_report_load(&r, kv, c.r.prefix, c.run, &e)) != SF_OK) {
         fprintf(stderr, "scanfarm report: %s\n", e.msg);
         ex = ex == SF_ENOTFOUND ? SF_EXIT_FINDINGS : SF_EXIT_ERROR;
         goto done;
@@ -125,78 +128,93 @@ int sf_cmd_report(int argc, char **argv)
         ex = SF_EXIT_ERROR;
         goto done;
     }
-    ex = write_out(outp, &b, "report");
+    ex = write_out(c.out, &b, "report");
 done:
     sf_buf_free(&b);
     sf_report_free(r);
     sf_kv_free(kv);
+    sf_opt_free(&REPORT_SPEC, &c);
     return ex;
 }
 
-static const char QUERY_USAGE[] =
-    "usage: scanfarm query cve <ID> | image <ref|digest> | package <name>\n"
-    "                      [--json] [--redis HOST:PORT] [--key-prefix P]\n"
-    "       scanfarm query running [--severity S] [--fixable] [--namespace NS] [--json]\n"
-    "environment: SCANFARM_REDIS (--redis), SCANFARM_KEY_PREFIX (--key-prefix)\n";
+typedef struct query_cfg {
+    int json, fixable;
+    char *severity, *ns;
+    sf_fleet_conn r;
+} query_cfg;
+
+static const sf_opt QUERY_OPTS[] = {
+    {"json", SF_OT_BOOL, offsetof(query_cfg, json), "false", NULL, 0, 0, 0, "JSON output"},
+    {"severity", SF_OT_STR, offsetof(query_cfg, severity), NULL, NULL, 0, 0, 0,
+     "query running: only workloads with a finding at or above CRITICAL, HIGH, MEDIUM or LOW",
+     "SEVERITY"},
+    {"fixable", SF_OT_BOOL, offsetof(query_cfg, fixable), "false", NULL, 0, 0, 0,
+     "query running: only findings with a fixed version"},
+    {"namespace", SF_OT_STR, offsetof(query_cfg, ns), NULL, NULL, 0, 0, 0,
+     "query running: only this namespace", "NS"},
+};
+static const sf_opt_group QUERY_GROUPS[] = {
+    {NULL, QUERY_OPTS, sizeof QUERY_OPTS / sizeof QUERY_OPTS[0], 0},
+    FLEET_GROUP(query_cfg),
+};
+static const sf_opt_spec QUERY_SPEC = {
+    .prog = "scanfarm query",
+    .usage = "cve <ID> | image <ref|digest> | package <name> | running [options]",
+    .summary = "Ask the fleet view: which images carry a CVE, what one image carries, where a "
+               "package is,\nwhich running workloads have findings.",
+    .epilog = "exit codes: 0 found, 1 not found, 2 error, 64 usage",
+    .groups = QUERY_GROUPS,
+    .ngroups = 2,
+    .max_args = 2,
+};
+
+const sf_opt_spec *sf_cmd_query_spec(void)
+{
+    return &QUERY_SPEC;
+}
 
 int sf_cmd_query(int argc, char **argv)
 {
-    enum { O_SEVERITY = 2000, O_FIXABLE, O_NAMESPACE }; /* query running */
-    static const struct option lo[] = {{"redis", 1, 0, O_REDIS}, {"key-prefix", 1, 0, O_PREFIX}, {"prefix", 1, 0, O_PREFIX},
-                                       {"json", 0, 0, O_JSON},   {"help", 0, 0, O_HELP},
-                                       {"severity", 1, 0, O_SEVERITY},
-                                       {"fixable", 0, 0, O_FIXABLE},
-                                       {"namespace", 1, 0, O_NAMESPACE}, {0, 0, 0, 0}};
-    sf_fleet_conn c;
+    query_cfg c;
+    sf_opt_cmd cmd;
     sf_query_running_opts ro = {.min_sev = -1};
-    int opt, json = 0, ex, rc;
-    sf_fleet_conn_init(&c);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (common_opt(&c, opt))
-            continue;
-        if (opt == O_JSON) {
-            json = 1;
-        } else if (opt == O_SEVERITY || opt == O_FIXABLE || opt == O_NAMESPACE) {
-            if (opt == O_SEVERITY && (ro.min_sev = sf_agg_sev_parse(optarg)) == SF_SEV_UNKNOWN &&
-                strcasecmp(optarg, "UNKNOWN") != 0) {
-                fprintf(stderr, "scanfarm query: --severity: CRITICAL, HIGH, MEDIUM or LOW\n");
-                return SF_EXIT_USAGE;
-            }
-            ro.fixable |= opt == O_FIXABLE;
-            ro.ns = opt == O_NAMESPACE ? optarg : ro.ns;
-        } else if (opt == O_HELP) {
-            fputs(QUERY_USAGE, stdout);
-            return SF_EXIT_OK;
-        } else {
-            fputs(QUERY_USAGE, stderr);
-            return SF_EXIT_USAGE;
-        }
+    int ex = SF_EXIT_OK, rc;
+    if (sf_cli_opts_load(&QUERY_SPEC, &c, sizeof c, argc, argv, &cmd, &ex)) {
+        sf_opt_free(&QUERY_SPEC, &c);
+        return ex;
     }
-    int is_running = argc - optind == 1 && !strcmp(argv[optind], "running");
-    if (argc - optind != 2 && !is_running) {
-        fputs(QUERY_USAGE, stderr);
+    int json = c.json;
+    ro.fixable = c.fixable;
+    ro.ns = c.ns;
+    int is_running = cmd.nargs == 1 && !strcmp(cmd.args[0], "running");
+    const char *what = cmd.nargs ? cmd.args[0] : "", *arg = cmd.nargs == 2 ? cmd.args[1] : "";
+    if ((cmd.nargs != 2 && !is_running) ||
+        (strcmp(what, "cve") && strcmp(what, "image") && strcmp(what, "package") && !is_running)) {
+        sf_opt_usage(&QUERY_SPEC, stderr);
+        sf_opt_free(&QUERY_SPEC, &c);
         return SF_EXIT_USAGE;
     }
-    const char *what = argv[optind], *arg = is_running ? "" : argv[optind + 1];
-    if (strcmp(what, "cve") && strcmp(what, "image") && strcmp(what, "package") && !is_running) {
-        fputs(QUERY_USAGE, stderr);
+    if (c.severity && (ro.min_sev = sf_agg_sev_parse(c.severity)) == SF_SEV_UNKNOWN &&
+        strcasecmp(c.severity, "UNKNOWN") != 0) {
+        fprintf(stderr, "scanfarm query: --severity: CRITICAL, HIGH, MEDIUM or LOW\n");
+        sf_opt_free(&QUERY_SPEC, &c);
         return SF_EXIT_USAGE;
     }
+    const char *prefix = c.r.prefix;
     sf_kv *kv = NULL;
     sf_error e = SF_ERROR_INIT;
     sf_buf b;
     sf_buf_init(&b, 0);
-    if ((ex = open_kv(&c, &kv, "query")) != SF_EXIT_OK)
+    if ((ex = open_kv(&c.r, &kv, "query")) != SF_EXIT_OK)
         goto done;
     if (is_running)
-        rc = sf_query_running(kv, c.prefix, &ro, json, &b, &e);
+        rc = sf_query_running(kv, prefix, &ro, json, &b, &e);
     else if (!strcmp(what, "cve"))
-        rc = sf_query_cve(kv, c.prefix, arg, json, &b, &e);
+        rc = sf_query_cve(kv, prefix, arg, json, &b, &e);
     else if (!strcmp(what, "image"))
-        rc = sf_query_image(kv, c.prefix, arg, &b, &e);
+        rc = sf_query_image(kv, prefix, arg, &b, &e);
     else
-        rc = sf_query_package(kv, c.prefix, arg, json, &b, &e);
+        rc = sf_query_package(kv, prefix, arg, json, &b, &e);
     if (rc != SF_OK) {
         fprintf(stderr, "scanfarm query: %s\n", e.msg[0] ? e.msg : sf_err_name(rc));
         ex = rc == SF_ENOTFOUND ? SF_EXIT_FINDINGS : SF_EXIT_ERROR;
@@ -206,13 +224,14 @@ int sf_cmd_query(int argc, char **argv)
     if (ex == SF_EXIT_OK && !strcmp(what, "image")) { /* stdout stays the stored documents */
         sf_buf note;
         sf_buf_init(&note, 0);
-        if (sf_query_image_running(kv, c.prefix, &b, &note, NULL) == SF_OK && note.len)
+        if (sf_query_image_running(kv, prefix, &b, &note, NULL) == SF_OK && note.len)
             fputs(note.data, stderr);
         sf_buf_free(&note);
     }
 done:
     sf_buf_free(&b);
     sf_kv_free(kv);
+    sf_opt_free(&QUERY_SPEC, &c);
     return ex;
 }
 
@@ -252,43 +271,57 @@ static void status_line(char *out, size_t n, const char *run, const sf_agg_progr
              total, pct, cur, fails, rate, eta);
 }
 
-static const char STATUS_USAGE[] =
-    "usage: scanfarm status [--run ID] [--follow] [--interval SECONDS]\n"
-    "                       [--redis HOST:PORT] [--key-prefix P]\n"
-    "environment: SCANFARM_REDIS (--redis), SCANFARM_KEY_PREFIX (--key-prefix)\n";
+typedef struct status_cfg {
+    char *run;
+    int follow;
+    long interval;
+    sf_fleet_conn r;
+} status_cfg;
+
+static const sf_opt STATUS_OPTS[] = {
+    {"run", SF_OT_STR, offsetof(status_cfg, run), NULL, NULL, 0, 0, 0,
+     "run id (default: the latest run)", "ID"},
+    {"follow", SF_OT_BOOL, offsetof(status_cfg, follow), "false", NULL, 0, 0, 0,
+     "print again every --interval until the run completes"},
+    {"interval", SF_OT_LONG, offsetof(status_cfg, interval), "2", NULL, 0, 1, 3600,
+     "seconds between lines with --follow", "SECONDS"},
+};
+static const sf_opt_group STATUS_GROUPS[] = {
+    {NULL, STATUS_OPTS, sizeof STATUS_OPTS / sizeof STATUS_OPTS[0], 0},
+    FLEET_GROUP(status_cfg),
+};
+static const sf_opt_spec STATUS_SPEC = {
+    .prog = "scanfarm status",
+    .summary = "Progress of a scan run: done/total jobs, failures, rate, ETA.",
+    .groups = STATUS_GROUPS,
+    .ngroups = 2,
+};
+
+const sf_opt_spec *sf_cmd_status_spec(void)
+{
+    return &STATUS_SPEC;
+}
 
 int sf_cmd_status(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"redis", 1, 0, O_REDIS}, {"key-prefix", 1, 0, O_PREFIX}, {"prefix", 1, 0, O_PREFIX},   {"run", 1, 0, O_RUN},
-        {"follow", 0, 0, O_FOLLOW}, {"interval", 1, 0, O_INTERVAL}, {"help", 0, 0, O_HELP},
-        {0, 0, 0, 0}};
-    sf_fleet_conn c;
+    status_cfg c;
+    sf_opt_cmd cmd;
     char run[160] = "", line[1024];
-    int opt, follow = 0, ex;
-    long interval = 2;
-    sf_fleet_conn_init(&c);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (common_opt(&c, opt))
-            continue;
-        switch (opt) {
-        case O_RUN: snprintf(run, sizeof run, "%s", optarg); break;
-        case O_FOLLOW: follow = 1; break;
-        case O_INTERVAL: interval = strtol(optarg, NULL, 10); break;
-        case O_HELP: fputs(STATUS_USAGE, stdout); return SF_EXIT_OK;
-        default: fputs(STATUS_USAGE, stderr); return SF_EXIT_USAGE;
-        }
+    int ex = SF_EXIT_OK;
+    if (sf_cli_opts_load(&STATUS_SPEC, &c, sizeof c, argc, argv, &cmd, &ex)) {
+        sf_opt_free(&STATUS_SPEC, &c);
+        return ex;
     }
-    if (optind != argc || interval < 1 || interval > 3600) {
-        fputs(STATUS_USAGE, stderr);
-        return SF_EXIT_USAGE;
-    }
+    int follow = c.follow;
+    long interval = c.interval;
+    const char *prefix = c.r.prefix;
+    if (c.run)
+        snprintf(run, sizeof run, "%s", c.run);
     sf_kv *kv = NULL;
     sf_error e = SF_ERROR_INIT;
-    if ((ex = open_kv(&c, &kv, "status")) != SF_EXIT_OK)
-        return ex;
-    if (!run[0] && sf_agg_latest_run(kv, c.prefix, run, sizeof run, &e) != SF_OK) {
+    if ((ex = open_kv(&c.r, &kv, "status")) != SF_EXIT_OK)
+        goto done;
+    if (!run[0] && sf_agg_latest_run(kv, prefix, run, sizeof run, &e) != SF_OK) {
         fprintf(stderr, "scanfarm status: %s\n", e.msg);
         ex = SF_EXIT_ERROR;
         goto done;
@@ -301,7 +334,7 @@ int sf_cmd_status(int argc, char **argv)
     int tty = isatty(STDOUT_FILENO);
     for (;;) {
         sf_agg_progress p;
-        if (sf_agg_progress_get(kv, c.prefix, run, &p, &e) != SF_OK) {
+        if (sf_agg_progress_get(kv, prefix, run, &p, &e) != SF_OK) {
             fprintf(stderr, "scanfarm status: %s\n", e.msg);
             ex = SF_EXIT_ERROR;
             break;
@@ -317,6 +350,7 @@ int sf_cmd_status(int argc, char **argv)
         putchar('\n');
 done:
     sf_kv_free(kv);
+    sf_opt_free(&STATUS_SPEC, &c);
     return ex;
 }
 

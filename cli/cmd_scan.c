@@ -11,21 +11,33 @@
  */
 #include "cli.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyze/scan.h"
 #include "bus/msg_result.h"
+#include "cli_opts.h"
 #include "scan_gate.h"
-#include "scan_out.h"
+#include "report/scan_out.h"
 #include "scan_progress.h"
-#include "scan_supp.h"
-#include "tty.h"
+#include "report/scan_supp.h"
+#include "report/scan_table.h"
 #include "vuln/vdb.h"
 
+/* Table rows name the fields they use; the others are zero (base/opt.h). */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 #define MAX_PLATFORMS 16
+
+/* The options as given (the option table's fields). */
+typedef struct scan_cfg {
+    char *format, *sbom, *output, *ignore_file, *db, *severity, *fail_on, *exit_code;
+    char *insecure_registry;
+    sf_strlist vex, platform;
+    int ignore_unfixed, insecure, parallel;
+    long min_rate_kib, deadline_base;
+} scan_cfg;
 
 typedef struct scan_args {
     const char *ref;
@@ -37,7 +49,6 @@ typedef struct scan_args {
     const char *db_path;
     const char *platforms[MAX_PLATFORMS];
     size_t nplatforms;
-    char *platform_buf;
     int insecure;
     sf_scan_gate gate; /* --severity, --ignore-unfixed, --fail-on, --exit-code */
     const char *insecure_registry; /* host[:port][,host[:port]...] */
@@ -46,266 +57,115 @@ typedef struct scan_args {
     long deadline_base;  /* --transfer-deadline-base, seconds */
 } scan_args;
 
-static void usage(FILE *f)
+#define O(f) offsetof(scan_cfg, f)
+static const sf_opt SCAN_OPTS[] = {
+    {"format", SF_OT_STR, O(format), "table", NULL, 0, 0, 0,
+     "table | json (scanfarm.result/v1, an array when several platforms) | sarif (SARIF "
+     "2.1.0) | cyclonedx (CycloneDX 1.5) | spdx-json (SPDX 2.3); a multi-arch image gives one "
+     "document of each kind", "FORMAT"},
+    {"sbom", SF_OT_STR, O(sbom), NULL, NULL, 0, 0, 0, "cyclonedx or spdx-json: the same as --format",
+     "FORMAT"},
+    {"output", SF_OT_STR, O(output), NULL, NULL, 0, 0, 0,
+     "write the output to FILE instead of stdout", "FILE", NULL, 'o'},
+    {"ignore_file", SF_OT_STR, O(ignore_file), NULL, NULL, 0, 0, 0,
+     "suppressions, one per line: ID [PACKAGE|PURL] [exp:YYYY-MM-DD] reason: TEXT (default "
+     "./.scanfarmignore)", "FILE"},
+    {"vex", SF_OT_LIST, O(vex), NULL, NULL, 0, 0, MAX_PLATFORMS,
+     "OpenVEX or CycloneDX VEX: not_affected / fixed statements suppress findings "
+     "(repeatable)", "FILE"},
+    {"platform", SF_OT_LIST, O(platform), NULL, NULL, 0, 0, MAX_PLATFORMS,
+     "os/arch[/variant], e.g. linux/arm64/v8; repeatable or comma-separated (default: every "
+     "linux platform)", "PLATFORM"},
+    {"db", SF_OT_STR, O(db), NULL, "SCANFARM_DB", 0, 0, 0,
+     "vulnerability DB; without one, packages are listed but not matched", "FILE"},
+    {"severity", SF_OT_STR, O(severity), NULL, NULL, 0, 0, 0,
+     "report only these severities, e.g. HIGH,CRITICAL (UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL)",
+     "LIST"},
+    {"ignore_unfixed", SF_OT_BOOL, O(ignore_unfixed), "false", NULL, 0, 0, 0,
+     "report only findings with a fixed version"},
+    {"fail_on", SF_OT_STR, O(fail_on), NULL, NULL, 0, 0, 0,
+     "exit 1 when a reported finding is at or above a severity (UNKNOWN|LOW|MEDIUM|HIGH|"
+     "CRITICAL; UNKNOWN and LOW also catch unrated findings), is in CISA KEV (KEV), or has "
+     "EPSS >= x (EPSS>=0.5); e.g. --fail-on HIGH,KEV", "LIST"},
+    {"exit_code", SF_OT_STR, O(exit_code), NULL, NULL, 0, 0, 0,
+     "exit N instead of 1 when --fail-on trips; without --fail-on, exit N when any finding is "
+     "reported", "N"},
+    {"insecure_registry", SF_OT_STR, O(insecure_registry), NULL, NULL, 0, 0, 0,
+     "plain HTTP / no TLS verification when the image's registry is host[:port] H "
+     "(comma-separated list; always on for localhost and 127.0.0.1)", "H"},
+    {"insecure", SF_OT_BOOL, O(insecure), "false", NULL, SF_OPT_HIDDEN, 0, 0,
+     "the older spelling: insecure whatever the registry"},
+    {"parallel", SF_OT_INT, O(parallel), "2", NULL, 0, 1, 16, "layers analysed at once"},
+    {"transfer_min_rate", SF_OT_LONG, O(min_rate_kib), "256", NULL, 0, 0, 1048576,
+     "KiB/s every registry transfer must average: a request gets --transfer-deadline-base plus "
+     "its size at this rate (0 = no deadline)", "KIB"},
+    {"transfer_deadline_base", SF_OT_LONG, O(deadline_base), "60", NULL, 0, 1, 1048576,
+     "seconds every request gets on top", "SECONDS"},
+};
+#undef O
+static const sf_opt_group SCAN_GROUPS[] = {{NULL, SCAN_OPTS, sizeof SCAN_OPTS / sizeof SCAN_OPTS[0], 0}};
+static const sf_opt_spec SCAN_SPEC = {
+    .prog = "scanfarm scan",
+    .usage = "[options] <ref>",
+    .summary = "Scan one image on this machine (no Kafka or Redis).\n\n"
+               "  <ref>  registry/repo:tag | registry/repo@sha256:... | oci:<dir>[:tag] |\n"
+               "         docker-archive:<file>  (a `docker save` tar, optionally gzipped)",
+    .epilog = "exit codes: 0 ok, 1 (or --exit-code N) --fail-on tripped, 2 error, 64 usage",
+    .groups = SCAN_GROUPS,
+    .ngroups = 1,
+    .max_args = 1,
+};
+
+const sf_opt_spec *sf_cmd_scan_spec(void)
 {
-    fprintf(f,
-            "usage: scanfarm scan [options] <ref>\n\n"
-            "  <ref>  registry/repo:tag | registry/repo@sha256:... | oci:<dir>[:tag] |\n"
-            "         docker-archive:<file>  (a `docker save` tar, optionally gzipped)\n\n"
-            "options:\n"
-            "  --format F             table (default) | json (scanfarm.result/v1, an array\n"
-            "                         when several platforms) | sarif (SARIF 2.1.0) |\n"
-            "                         cyclonedx (CycloneDX 1.5) | spdx-json (SPDX 2.3);\n"
-            "                         a multi-arch image gives one document of each kind\n"
-            "  --sbom cyclonedx|spdx-json  the same as --format\n"
-            "  -o, --output FILE      write the output to FILE instead of stdout\n"
-            "  --ignore-file FILE     suppressions, one per line: ID [PACKAGE|PURL]\n"
-            "                         [exp:YYYY-MM-DD] reason: TEXT (default ./.scanfarmignore)\n"
-            "  --vex FILE             OpenVEX or CycloneDX VEX: not_affected / fixed\n"
-            "                         statements suppress findings (repeatable)\n"
-            "  --platform P           os/arch[/variant], e.g. linux/arm64/v8; repeatable or\n"
-            "                         comma-separated (default: every linux platform)\n"
-            "  --db FILE              vulnerability DB (default $SCANFARM_DB); without one,\n"
-            "                         packages are listed but not matched\n"
-            "  --severity LIST        report only these severities, e.g. HIGH,CRITICAL\n"
-            "                         (UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL)\n"
-            "  --ignore-unfixed       report only findings with a fixed version\n"
-            "  --fail-on LIST         exit 1 when a reported finding is at or above a severity\n"
-            "                         (UNKNOWN|LOW|MEDIUM|HIGH|CRITICAL; UNKNOWN and LOW also\n"
-            "                         catch unrated findings), is in CISA KEV (KEV), or has\n"
-            "                         EPSS >= x (EPSS>=0.5); e.g. --fail-on HIGH,KEV\n"
-            "  --exit-code N          exit N instead of 1 when --fail-on trips; without\n"
-            "                         --fail-on, exit N when any finding is reported\n"
-            "  --insecure-registry H  plain HTTP / no TLS verification when the image's\n"
-            "                         registry is host[:port] H (comma-separated list; always\n"
-            "                         on for localhost and 127.0.0.1)\n"
-            "  --parallel N           layers analysed at once (default 2)\n"
-            "  --transfer-min-rate K  KiB/s every registry transfer must average: a request\n"
-            "                         gets --transfer-deadline-base plus its size at this\n"
-            "                         rate (default 256; 0 = no deadline)\n"
-            "  --transfer-deadline-base S  seconds every request gets on top (default 60)\n"
-            "  --help\n\n"
-            "exit codes: 0 ok, 1 (or --exit-code N) --fail-on tripped, 2 error, 64 usage\n");
+    return &SCAN_SPEC;
 }
 
-static int add_platforms(scan_args *a, const char *arg)
+static int usage_error(const char *msg)
 {
-    size_t n = strlen(arg);
-    char *copy = malloc(n + 1);
-    if (!copy)
-        return -1;
-    memcpy(copy, arg, n + 1);
-    char *save = NULL;
-    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (a->nplatforms == MAX_PLATFORMS) {
-            free(copy);
-            return -1;
-        }
-        a->platforms[a->nplatforms++] = tok;
-    }
-    a->platform_buf = copy; /* the tokens point into it */
-    return 0;
+    fprintf(stderr, "scanfarm scan: %s\n", msg);
+    sf_opt_usage(&SCAN_SPEC, stderr);
+    return -1;
 }
 
-static int parse_args(int argc, char **argv, scan_args *a)
+/* The options into a: formats, gates and lists checked. 0, 1 (printed
+ * --help and the like) or -1 (usage error, printed). */
+static int parse_args(int argc, char **argv, scan_cfg *c, scan_args *a)
 {
-    static const struct option opts[] = {
-        {"format", required_argument, NULL, 'f'}, {"sbom", required_argument, NULL, 's'},
-        {"output", required_argument, NULL, 'o'}, {"ignore-file", required_argument, NULL, 'I'},
-        {"vex", required_argument, NULL, 'V'},
-        {"platform", required_argument, NULL, 'p'}, {"db", required_argument, NULL, 'd'},
-        {"fail-on", required_argument, NULL, 'F'}, {"insecure", no_argument, NULL, 'k'},
-        {"insecure-registry", required_argument, NULL, 'R'},
-        {"parallel", required_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
-        {"transfer-min-rate", required_argument, NULL, 'M'},
-        {"transfer-deadline-base", required_argument, NULL, 'B'},
-        {"severity", required_argument, NULL, 'S'}, {"exit-code", required_argument, NULL, 'x'},
-        {"ignore-unfixed", no_argument, NULL, 'u'}, {NULL, 0, NULL, 0},
-    };
+    sf_opt_cmd cmd;
+    int ex;
     memset(a, 0, sizeof *a);
     sf_scan_gate_init(&a->gate);
-    a->format = SF_SCAN_FMT_TABLE;
-    a->db_path = getenv("SCANFARM_DB");
-    a->parallel = 2;
-    a->min_rate_kib = 256;
-    a->deadline_base = 60;
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "hko:", opts, NULL)) != -1) {
-        switch (c) {
-        case 'f':
-            if ((a->format = sf_scan_fmt_parse(optarg)) < 0)
-                return fprintf(stderr, "scanfarm scan: --format "
-                                       "table|json|sarif|cyclonedx|spdx-json\n"), -1;
-            break;
-        case 's':
-            a->format = sf_scan_fmt_parse(optarg);
-            if (a->format != SF_SCAN_FMT_CYCLONEDX && a->format != SF_SCAN_FMT_SPDX_JSON)
-                return fprintf(stderr, "scanfarm scan: --sbom cyclonedx|spdx-json\n"), -1;
-            break;
-        case 'o':
-            a->output = optarg;
-            break;
-        case 'I':
-            a->ignore_file = optarg;
-            break;
-        case 'V':
-            if (a->nvex == MAX_PLATFORMS)
-                return fprintf(stderr, "scanfarm scan: at most %d --vex\n", MAX_PLATFORMS), -1;
-            a->vex[a->nvex++] = optarg;
-            break;
-        case 'p':
-            if (a->platform_buf || add_platforms(a, optarg) != 0)
-                return fprintf(stderr, "scanfarm scan: give platforms as one comma-separated "
-                                       "--platform list (at most %d)\n", MAX_PLATFORMS), -1;
-            break;
-        case 'd':
-            a->db_path = optarg;
-            break;
-        case 'F':
-            if (sf_scan_gate_fail_on(&a->gate, optarg) != 0)
-                return -1;
-            break;
-        case 'S':
-            if (sf_scan_gate_severity(&a->gate, optarg) != 0)
-                return -1;
-            break;
-        case 'x':
-            if (sf_scan_gate_exit_code(&a->gate, optarg) != 0)
-                return -1;
-            break;
-        case 'u':
-            a->gate.ignore_unfixed = 1;
-            break;
-        case 'k': /* the older spelling: insecure whatever the registry */
-            a->insecure = 1;
-            break;
-        case 'R':
-            a->insecure_registry = optarg;
-            break;
-        case 'j': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < 1 || v > 16)
-                return fprintf(stderr, "scanfarm scan: --parallel 1..16\n"), -1;
-            a->parallel = (int)v;
-            break;
-        }
-        case 'M':
-        case 'B': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || end == optarg || v < (c == 'M' ? 0 : 1) || v > 1048576)
-                return fprintf(stderr, "scanfarm scan: --%s %s..1048576\n",
-                               c == 'M' ? "transfer-min-rate" : "transfer-deadline-base",
-                               c == 'M' ? "0" : "1"),
-                       -1;
-            *(c == 'M' ? &a->min_rate_kib : &a->deadline_base) = v;
-            break;
-        }
-        case 'h':
-            usage(stdout);
-            return 1;
-        default:
-            return -1;
-        }
+    if (sf_cli_opts_load(&SCAN_SPEC, c, sizeof *c, argc, argv, &cmd, &ex))
+        return ex ? -2 : 1;
+    if ((a->format = sf_scan_fmt_parse(c->format)) < 0)
+        return usage_error("--format table|json|sarif|cyclonedx|spdx-json");
+    if (c->sbom) {
+        a->format = sf_scan_fmt_parse(c->sbom);
+        if (a->format != SF_SCAN_FMT_CYCLONEDX && a->format != SF_SCAN_FMT_SPDX_JSON)
+            return usage_error("--sbom cyclonedx|spdx-json");
     }
-    if (optind != argc - 1)
-        return fprintf(stderr, "scanfarm scan: exactly one image reference expected\n"), -1;
-    a->ref = argv[optind];
-    if (a->db_path && !*a->db_path)
-        a->db_path = NULL;
+    if ((c->fail_on && sf_scan_gate_fail_on(&a->gate, c->fail_on) != 0) ||
+        (c->severity && sf_scan_gate_severity(&a->gate, c->severity) != 0) ||
+        (c->exit_code && sf_scan_gate_exit_code(&a->gate, c->exit_code) != 0))
+        return -1;
+    a->gate.ignore_unfixed = c->ignore_unfixed;
+    for (size_t i = 0; i < c->vex.n; i++)
+        a->vex[a->nvex++] = c->vex.v[i];
+    for (size_t i = 0; i < c->platform.n; i++)
+        a->platforms[a->nplatforms++] = c->platform.v[i];
+    a->output = c->output;
+    a->ignore_file = c->ignore_file;
+    a->db_path = c->db && *c->db ? c->db : NULL;
+    a->insecure = c->insecure;
+    a->insecure_registry = c->insecure_registry;
+    a->parallel = c->parallel;
+    a->min_rate_kib = c->min_rate_kib;
+    a->deadline_base = c->deadline_base;
+    if (cmd.nargs != 1)
+        return usage_error("exactly one image reference expected");
+    a->ref = cmd.args[0];
     return 0;
-}
-
-/* ------------------------------------------------------------ table output */
-
-static void print_counts(const sf_result *r)
-{
-    /* Packages per ecosystem (OS packages under the distro's). */
-    const char *names[16];
-    size_t counts[16], n = 0;
-    char eco[64] = "";
-    if (r->has_os)
-        sf_osinfo_osv_ecosystem(&r->os, eco, sizeof eco);
-    for (size_t i = 0; i < r->npkgs; i++) {
-        const sf_pkg *p = &r->pkgs[i];
-        const char *e = sf_pkg_type_is_os(p->type) ? (eco[0] ? eco : sf_pkg_type_name(p->type))
-                                                   : sf_pkg_type_osv_ecosystem(p->type);
-        if (!e)
-            e = sf_pkg_type_name(p->type);
-        size_t k = 0;
-        while (k < n && strcmp(names[k], e) != 0)
-            k++;
-        if (k == n && n < 16) {
-            names[n] = e;
-            counts[n++] = 0;
-        }
-        if (k < n)
-            counts[k]++;
-    }
-    printf("Packages:  %zu", r->npkgs);
-    for (size_t k = 0; k < n; k++)
-        printf("%s%s %zu", k ? ", " : " (", names[k], counts[k]);
-    printf("%s\n", n ? ")" : "");
-}
-
-static void print_findings(const sf_result *r)
-{
-    size_t by[5] = {0};
-    for (size_t i = 0; i < r->vulns.n; i++)
-        by[sf_severity_rank(r->vulns.items[i].severity, 0)]++;
-    printf("Findings:  %zu (CRITICAL %zu, HIGH %zu, MEDIUM %zu, LOW %zu, UNKNOWN %zu)\n",
-           r->vulns.n, by[4], by[3], by[2], by[1], by[0]);
-    if (!r->vulns.n)
-        return;
-    printf("\n  %-9s %-20s %-3s %-5s %-24s %-22s %-22s\n", "SEVERITY", "ID", "KEV", "EPSS",
-           "PACKAGE", "INSTALLED", "FIXED");
-    for (size_t i = 0; i < r->vulns.n; i++) {
-        const sf_finding *f = &r->vulns.items[i];
-        char epss[16] = "-";
-        if (f->epss >= 0)
-            snprintf(epss, sizeof epss, "%.3f", f->epss);
-        const char *sev = f->severity ? f->severity : "UNKNOWN";
-        printf("  %s%-9s%s %-20s %-3s %-5s %-24s %-22s %-22s\n", sf_tty_sev(stdout, sev), sev,
-               sf_tty_reset(stdout), f->id, f->kev ? "yes" : "-", epss,
-               f->pkg_name ? f->pkg_name : "", f->installed ? f->installed : "",
-               f->fixed ? f->fixed : "(no fix)");
-    }
-}
-
-static void print_table(const sf_result *r, const char *ref)
-{
-    printf("Image:     %s\n", ref);
-    printf("Digest:    %s\n", r->digest ? r->digest : "-");
-    if (r->index_digest)
-        printf("Index:     %s\n", r->index_digest);
-    printf("Platform:  %s\n", r->platform ? r->platform : "-");
-    if (r->error_code != SF_OK) {
-        printf("Error:     %s (%s): %s\n\n", sf_err_name(r->error_code),
-               sf_err_kind_name(sf_err_kind(r->error_code)), r->error ? r->error : "");
-        return;
-    }
-    if (r->has_os)
-        printf("OS:        %s (%s %s)\n", r->os.pretty_name ? r->os.pretty_name : "-",
-               r->os.id ? r->os.id : "?", r->os.version_id ? r->os.version_id : "");
-    else
-        printf("OS:        not detected\n");
-    printf("Layers:    %zu\n", r->nlayers);
-    print_counts(r);
-    for (size_t i = 0; i < r->nnotes; i++)
-        if (!r->notes[i].path) /* not about a file: the DB's coverage (dbcover.h) */
-            printf("%sWarning:%s   %s\n", sf_tty_warn(stdout), sf_tty_reset(stdout),
-                   r->notes[i].note ? r->notes[i].note : "");
-        else
-            printf("Note:      %s: %s (%s, layer %d)\n", r->notes[i].path,
-               r->notes[i].note ? r->notes[i].note : "not parsed", r->notes[i].analyzer,
-               r->notes[i].layer);
-    if (r->db_version)
-        print_findings(r);
-    else
-        printf("Findings:  not matched (no --db / SCANFARM_DB)\n");
-    printf("Time:      %.0f ms\n\n", r->timings.total_ms);
 }
 
 /* ------------------------------------------------------------ main */
@@ -316,7 +176,7 @@ static int emit(const sf_scan_report *rep, const scan_args *a, const sf_suppress
     size_t n = sf_scan_report_count(rep);
     if (a->format == SF_SCAN_FMT_TABLE) {
         for (size_t i = 0; i < n; i++) {
-            print_table(sf_scan_report_result(rep, i), a->ref);
+            sf_scan_table_print(sf_scan_report_result(rep, i), a->ref, stdout);
             sf_scan_supp_print(sup, i, stdout);
         }
         return SF_OK;
@@ -356,11 +216,10 @@ static int exit_code(const sf_scan_report *rep, const scan_args *a)
 int sf_cmd_scan(int argc, char **argv)
 {
     scan_args a;
-    int p = parse_args(argc, argv, &a);
+    scan_cfg cfg;
+    int p = parse_args(argc, argv, &cfg, &a);
     if (p != 0) {
-        free(a.platform_buf);
-        if (p < 0)
-            usage(stderr);
+        sf_opt_free(&SCAN_SPEC, &cfg);
         return p > 0 ? SF_EXIT_OK : SF_EXIT_USAGE;
     }
     sf_vdb *db = NULL;
@@ -421,6 +280,6 @@ done:
     sf_supp_free(supp);
     sf_scan_report_free(rep);
     sf_vdb_close(db);
-    free(a.platform_buf);
+    sf_opt_free(&SCAN_SPEC, &cfg);
     return code;
 }

@@ -10,6 +10,7 @@
 #include "db_update_nvd.h"
 
 #include "cli.h"
+#include "cli_opts.h"
 #include "db_build.h"
 
 #include <ctype.h>
@@ -194,34 +195,86 @@ static int fetch_one(CURL *c, const char *url, const char *path, long timeout_s)
     return rc;
 }
 
-static int usage(FILE *f, int code)
+/* Table rows name the fields they use; the others are zero (base/opt.h). */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+typedef struct update_cfg {
+    char *out, *cache, *nvd_url, *nvd_api_key, *nvd_since, *nvd_delay, *nvd_page;
+    sf_strlist url;
+    int force, nvd;
+    long timeout;
+} update_cfg;
+
+#define U(f) offsetof(update_cfg, f)
+static const sf_opt UPDATE_OPTS[] = {
+    {"out", SF_OT_STR, U(out), NULL, "SCANFARM_DB", 0, 0, 0, "DB file (required)", "FILE"},
+    {"cache", SF_OT_STR, U(cache), NULL, "SCANFARM_DB_CACHE", 0, 0, 0,
+     "download cache (default <out>.cache)", "DIR"},
+    {"url", SF_OT_LIST, U(url), NULL, NULL, 0, 0, 1000,
+     "a source URL; repeatable (default $SCANFARM_DB_URLS, space separated, else OSV's "
+     "per-ecosystem exports and Alpine secdb)", "URL"},
+    {"timeout", SF_OT_LONG, U(timeout), "600", NULL, 0, 1, 86400, "seconds per download",
+     "SECONDS"},
+    {"force", SF_OT_BOOL, U(force), "false", NULL, 0, 0, 0,
+     "rebuild even when no source changed"},
+    {"nvd", SF_OT_BOOL, U(nvd), "false", NULL, 0, 0, 0,
+     "also fetch NVD CVE records (API 2.0) changed since the last update (any --nvd-* option "
+     "implies it)"},
+    {"nvd_url", SF_OT_STR, U(nvd_url), NULL, NULL, 0, 0, 0,
+     "the API endpoint (default " SF_NVD_API_URL ")", "URL"},
+    {"nvd_api_key", SF_OT_STR, U(nvd_api_key), NULL, "NVD_API_KEY", SF_OPT_MASKED, 0, 0,
+     "sent as the apiKey header; allows 50 requests per 30 s instead of 5", "KEY"},
+    {"nvd_since", SF_OT_STR, U(nvd_since), NULL, NULL, 0, 0, 0,
+     "start of the first NVD update (ISO-8601, e.g. 2024-01-01T00:00:00.000Z); later ones "
+     "resume from the last", "DATE"},
+    {"nvd_delay", SF_OT_STR, U(nvd_delay), NULL, NULL, 0, 0, 0,
+     "between NVD requests (default 6, or 0.6 with a key)", "SECONDS"},
+    {"nvd_page", SF_OT_STR, U(nvd_page), NULL, NULL, 0, 0, 0,
+     "records per page, 1..2000 (default 2000)", "N"},
+};
+#undef U
+static const sf_opt_group UPDATE_GROUPS[] = {
+    {NULL, UPDATE_OPTS, sizeof UPDATE_OPTS / sizeof UPDATE_OPTS[0], 0}};
+static const sf_opt_spec UPDATE_SPEC = {
+    .prog = "scanfarm db update",
+    .summary = "Fetch the sources (ETag / If-Modified-Since), rebuild the DB when one changed.",
+    .groups = UPDATE_GROUPS,
+    .ngroups = 1,
+};
+
+const sf_opt_spec *sf_cmd_db_update_spec(void)
 {
-    fprintf(f,
-            "usage: scanfarm db update [--out FILE] [--cache DIR] [--url URL]... [--force]\n"
-            "                          [--timeout SECONDS]\n"
-            "  --out     DB file (default $SCANFARM_DB)\n"
-            "  --cache   download cache (default $SCANFARM_DB_CACHE or <out>.cache)\n"
-            "  --url     a source URL; repeatable (default $SCANFARM_DB_URLS, space\n"
-            "            separated, else OSV's per-ecosystem exports and Alpine secdb)\n"
-            "  --force   rebuild even when no source changed\n"
-            "  --nvd     also fetch NVD CVE records (API 2.0) changed since the last update\n"
-            "  --nvd-url URL       the API endpoint (default " SF_NVD_API_URL ")\n"
-            "  --nvd-api-key KEY   sent as the apiKey header (default $NVD_API_KEY); allows\n"
-            "                      50 requests per 30 s instead of 5\n"
-            "  --nvd-since DATE    start of the first NVD update (ISO-8601, e.g.\n"
-            "                      2024-01-01T00:00:00.000Z); later ones resume from the last\n"
-            "  --nvd-delay SECONDS between NVD requests (default 6, or 0.6 with a key)\n"
-            "  --nvd-page N        records per page, 1..2000 (default 2000)\n");
-    return code;
+    return &UPDATE_SPEC;
+}
+
+/* The --nvd* options into o; -1 with the reason printed when bad. */
+static int nvd_options(const update_cfg *c, int *nvd, sf_nvd_update_opts *o)
+{
+    char *end = NULL;
+    const char *env_key = getenv("NVD_API_KEY"); /* the variable alone does not imply --nvd */
+    *nvd = c->nvd || c->nvd_url || c->nvd_since || c->nvd_delay || c->nvd_page ||
+           (c->nvd_api_key && (!env_key || strcmp(env_key, c->nvd_api_key) != 0));
+    if (c->nvd_url)
+        o->url = c->nvd_url;
+    if (c->nvd_api_key)
+        o->api_key = c->nvd_api_key;
+    o->since = c->nvd_since;
+    if (c->nvd_delay && ((o->delay_s = strtod(c->nvd_delay, &end)) < 0 || *end || end == c->nvd_delay)) {
+        fprintf(stderr, "scanfarm db update: --nvd-delay: seconds, at least 0\n");
+        return -1;
+    }
+    if (c->nvd_page && ((o->page_size = (int)strtol(c->nvd_page, &end, 10)) < 1 ||
+                        o->page_size > 2000 || *end || end == c->nvd_page)) {
+        fprintf(stderr, "scanfarm db update: --nvd-page: 1..2000\n");
+        return -1;
+    }
+    return 0;
 }
 
 /* The URLs to fetch: --url options, else $SCANFARM_DB_URLS, else defaults. */
-static int collect_urls(int argc, char **argv, char ***urls, int *nurls, char **envcopy)
+static int collect_urls(const sf_strlist *given, char ***urls, int *nurls, char **envcopy)
 {
-    int n = 1; /* room for the NVD cache directory */
-    for (int i = 1; i + 1 < argc; i++)
-        if (strcmp(argv[i], "--url") == 0)
-            n++;
+    int n = 1 + (int)given->n; /* room for the NVD cache directory */
     const char *env = getenv("SCANFARM_DB_URLS");
     size_t cap = (size_t)n + sizeof default_urls / sizeof default_urls[0] +
                  (env ? strlen(env) / 2 + 1 : 0) + 1;
@@ -229,9 +282,8 @@ static int collect_urls(int argc, char **argv, char ***urls, int *nurls, char **
     if (!u)
         return -1;
     int k = 0;
-    for (int i = 1; i + 1 < argc; i++)
-        if (strcmp(argv[i], "--url") == 0)
-            u[k++] = argv[++i];
+    for (size_t i = 0; i < given->n; i++)
+        u[k++] = given->v[i];
     if (!k && env && *env) {
         if (!(*envcopy = strdup(env))) {
             free(u);
@@ -255,68 +307,40 @@ static int collect_urls(int argc, char **argv, char ***urls, int *nurls, char **
     return 0;
 }
 
-/* The --nvd* options; 1 when argv[*i] was one (consumed), -1 when bad. */
-static int nvd_option(int argc, char **argv, int *i, int *nvd, sf_nvd_update_opts *o)
-{
-    const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
-    char *end = NULL;
-    if (strcmp(a, "--nvd") == 0)
-        return *nvd = 1;
-    if (strncmp(a, "--nvd-", 6) != 0)
-        return 0;
-    if (!v)
-        return -1;
-    ++*i;
-    *nvd = 1;
-    if (strcmp(a, "--nvd-url") == 0)
-        o->url = v;
-    else if (strcmp(a, "--nvd-api-key") == 0)
-        o->api_key = v;
-    else if (strcmp(a, "--nvd-since") == 0)
-        o->since = v;
-    else if (strcmp(a, "--nvd-delay") == 0 && (o->delay_s = strtod(v, &end)) >= 0 && !*end)
-        return 1;
-    else if (strcmp(a, "--nvd-page") == 0 && (o->page_size = (int)strtol(v, &end, 10)) >= 1 &&
-             o->page_size <= 2000 && !*end)
-        return 1;
-    else
-        return -1;
-    return 1;
-}
+static int update_run(update_cfg *uc, const char *out, const char *cache, int nvd,
+                      sf_nvd_update_opts *nopt);
 
 int sf_db_update_main(int argc, char **argv)
 {
-    const char *out = getenv("SCANFARM_DB"), *cache = getenv("SCANFARM_DB_CACHE");
-    int force = 0, rc = SF_EXIT_ERROR, nvd = 0;
-    long timeout_s = 600;
-    sf_nvd_update_opts nopt = {.url = SF_NVD_API_URL, .api_key = getenv("NVD_API_KEY"),
-                               .delay_s = -1, .retry_scale = 1, .page_size = 2000};
+    update_cfg c;
+    sf_opt_cmd cmd;
+    int ex = SF_EXIT_OK, nvd = 0;
+    if (sf_cli_opts_load(&UPDATE_SPEC, &c, sizeof c, argc, argv, &cmd, &ex)) {
+        sf_opt_free(&UPDATE_SPEC, &c);
+        return ex;
+    }
+    sf_nvd_update_opts nopt = {.url = SF_NVD_API_URL, .api_key = NULL, .delay_s = -1,
+                               .retry_scale = 1, .page_size = 2000};
     const char *scale = getenv("SF_NVD_RETRY_SCALE"); /* tests: no backoff sleeps */
     if (scale)
         nopt.retry_scale = strtod(scale, NULL);
-    for (int i = 1; i < argc; i++) {
-        int k = nvd_option(argc, argv, &i, &nvd, &nopt);
-        if (k < 0)
-            return usage(stderr, SF_EXIT_USAGE);
-        if (k)
-            continue;
-        if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
-            out = argv[++i];
-        else if (strcmp(argv[i], "--cache") == 0 && i + 1 < argc)
-            cache = argv[++i];
-        else if (strcmp(argv[i], "--url") == 0 && i + 1 < argc)
-            i++;
-        else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
-            timeout_s = strtol(argv[++i], NULL, 10);
-        else if (strcmp(argv[i], "--force") == 0)
-            force = 1;
-        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-            return usage(stdout, SF_EXIT_OK);
-        else
-            return usage(stderr, SF_EXIT_USAGE);
+    if (nvd_options(&c, &nvd, &nopt) != 0 || !c.out || !*c.out) {
+        if (!c.out || !*c.out)
+            fprintf(stderr, "scanfarm db update: no DB (--out FILE or SCANFARM_DB)\n");
+        sf_opt_usage(&UPDATE_SPEC, stderr);
+        sf_opt_free(&UPDATE_SPEC, &c);
+        return SF_EXIT_USAGE;
     }
-    if (!out || !*out || timeout_s <= 0)
-        return usage(stderr, SF_EXIT_USAGE);
+    ex = update_run(&c, c.out, c.cache, nvd, &nopt);
+    sf_opt_free(&UPDATE_SPEC, &c);
+    return ex;
+}
+
+static int update_run(update_cfg *uc, const char *out, const char *cache, int nvd,
+                      sf_nvd_update_opts *nopt)
+{
+    int force = uc->force, rc = SF_EXIT_ERROR;
+    long timeout_s = uc->timeout;
     char cachebuf[SF_LIM_PATH];
     if (!cache || !*cache) {
         snprintf(cachebuf, sizeof cachebuf, "%s.cache", out);
@@ -329,7 +353,7 @@ int sf_db_update_main(int argc, char **argv)
     char **urls = NULL, *envcopy = NULL, **paths = NULL, nvd_dir[SF_LIM_PATH];
     int nurls = 0, changed = 0, failed = 0;
     CURL *c = curl_easy_init();
-    if (!c || collect_urls(argc, argv, &urls, &nurls, &envcopy) ||
+    if (!c || collect_urls(&uc->url, &urls, &nurls, &envcopy) ||
         !(paths = calloc((size_t)nurls + 1, sizeof *paths)))
         goto done;
     for (int i = 0; i < nurls; i++) {
@@ -352,16 +376,16 @@ int sf_db_update_main(int argc, char **argv)
             fprintf(stderr, "scanfarm db update: cache path too long: %s\n", cache);
             goto done;
         }
-        nopt.cache_dir = nvd_dir;
-        nopt.timeout_s = timeout_s;
-        if (sf_db_update_nvd(c, &nopt, &nch) != 0)
+        nopt->cache_dir = nvd_dir;
+        nopt->timeout_s = timeout_s;
+        if (sf_db_update_nvd(c, nopt, &nch) != 0)
             failed++;
         changed += nch;
         /* The pages' directory is one more source, named by the API. */
         if (!failed && !(paths[nurls] = strdup(nvd_dir)))
             goto done;
         if (!failed)
-            urls[nurls++] = (char *)nopt.url;
+            urls[nurls++] = (char *)nopt->url;
     }
     if (failed) {
         /* A partial set would silently drop advisories: keep the old DB. */

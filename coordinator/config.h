@@ -18,12 +18,8 @@
 #include <stddef.h>
 
 #include "base/err.h"
+#include "base/opt.h"
 #include "bus/kconf.h"
-
-typedef struct sf_strlist {
-    char **v;
-    size_t n;
-} sf_strlist;
 
 /* One registry to enumerate. */
 typedef struct sf_regcfg {
@@ -102,6 +98,11 @@ typedef struct sf_coordcfg {
     char *redis_username; /* AUTH user (Redis 6 ACL) */
     char *redis_password_file; /* file holding the AUTH password */
     char *redis_password; /* secret: the AUTH password (env or file only) */
+    char *redis_tls_ca_file; /* TLS (rediss://): CA, client cert/key, name */
+    char *redis_tls_cert_file;
+    char *redis_tls_key_file;
+    char *redis_tls_server_name;
+    int redis_cluster;    /* the nodes are Redis Cluster seeds */
     char *key_prefix;    /* prefix of every Redis key */
     char *db;            /* vulnerability DB whose version is current */
     char *cache_secret_file; /* the farm's cache MAC secret, from a file */
@@ -113,10 +114,13 @@ typedef struct sf_coordcfg {
     size_t nregs;
 } sf_coordcfg;
 
+/* The option tables and hooks (base/opt.h): --help, --print-docs. */
+const sf_opt_spec *sf_coordcfg_spec(void);
+
 /* Parse argv (argv[0] skipped), the environment and the config file into
- * cfg. *action receives 0 (run), 1 (--help), 2 (--print-config) or 3
- * (--version). SF_ECONFIG with a message on any invalid setting. */
-int sf_coordcfg_load(sf_coordcfg *cfg, int argc, char **argv, int *action, sf_error *err);
+ * cfg; cmd->action says whether to run or print (sf_opt_act). SF_ECONFIG
+ * with a message on any invalid setting. */
+int sf_coordcfg_load(sf_coordcfg *cfg, int argc, char **argv, sf_opt_cmd *cmd, sf_error *err);
 
 /* Same, from a JSON/YAML document given as text (tests, fuzzing); no
  * environment or argv. */
@@ -129,11 +133,8 @@ void sf_coordcfg_free(sf_coordcfg *cfg);
  * (malloc'd). */
 char *sf_coordcfg_dump(const sf_coordcfg *cfg);
 
-/* Write --help (generated from the option table) to f. */
-void sf_coordcfg_help(void *file);
-
-/* The option tables as Markdown (malloc'd): the generated part of
- * docs/coordinator-config.md; a unit test fails when the doc drifts. */
+/* The option tables as Markdown (malloc'd): what --print-docs prints, the
+ * generated block of docs/coordinator-config.md (a test fails on drift). */
 char *sf_coordcfg_markdown(void);
 
 /* Parse "90", "90s", "15m", "24h", "7d" into seconds; -1 when invalid. */

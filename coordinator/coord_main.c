@@ -136,9 +136,10 @@ int main(int argc, char **argv)
     sf_events *events = NULL;
     sf_sched *ev_sched = NULL;
     sf_coord_metrics *metrics = NULL;
-    int action = 0, status = 2;
+    int status = 2;
+    sf_opt_cmd cmd;
     sf_log_init_from_env();
-    if (sf_coordcfg_load(&cfg, argc, argv, &action, &err)) {
+    if (sf_coordcfg_load(&cfg, argc, argv, &cmd, &err)) {
         fprintf(stderr, "scanfarm-coordinator: %s\n", err.msg);
         sf_coordcfg_free(&cfg);
         return 64;
@@ -148,20 +149,7 @@ int main(int argc, char **argv)
         sf_coordcfg_free(&cfg);
         return 64;
     }
-    if (action == 1) {
-        sf_coordcfg_help(stdout);
-        status = 0;
-        goto done;
-    }
-    if (action == 3) {
-        printf("scanfarm-coordinator %s\n", SF_VERSION_FULL);
-        status = 0;
-        goto done;
-    }
-    if (action == 2) {
-        char *s = sf_coordcfg_dump(&cfg);
-        printf("%s\n", s ? s : "{}");
-        free(s);
+    if (sf_opt_act(sf_coordcfg_spec(), &cfg, &cmd, stdout)) {
         status = 0;
         goto done;
     }
@@ -198,7 +186,12 @@ int main(int argc, char **argv)
                          /* A check must never stall the crawl: publish on doubt. */
                          .connect_timeout_ms = 300, .command_timeout_ms = 1000, .pool_size = 4,
                          .username = cfg.redis_username, .password = cfg.redis_password,
-                         .password_file = cfg.redis_password_file};
+                         .password_file = cfg.redis_password_file,
+                         .tls_ca_file = cfg.redis_tls_ca_file,
+                         .tls_cert_file = cfg.redis_tls_cert_file,
+                         .tls_key_file = cfg.redis_tls_key_file,
+                         .tls_server_name = cfg.redis_tls_server_name,
+                         .cluster = cfg.redis_cluster};
         if (sf_kv_new(&kv, &ko, &err)) {
             fprintf(stderr, "scanfarm-coordinator: %s\n", err.msg);
             goto done;

@@ -43,8 +43,10 @@ void sf_events_run_id(char *out, size_t cap)
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
-    snprintf(out, cap, SF_EVENTS_RUN_PREFIX "%04d%02d%02dT%02d", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour);
+    /* strftime, not snprintf of the tm fields: gcc -O3 (the image's Release
+     * build) cannot bound the ints and fails -Werror=format-truncation. */
+    if (cap && strftime(out, cap, SF_EVENTS_RUN_PREFIX "%Y%m%dT%H", &tm) == 0)
+        out[0] = '\0';
 }
 
 void sf_ev_item_free(ev_item *it)

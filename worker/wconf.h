@@ -1,12 +1,14 @@
 /*
- * wconf: scanfarm-worker's configuration, one option table (STYLE §10).
+ * wconf: scanfarm-worker's configuration, one option table on the option
+ * engine (base/opt.h, STYLE §10).
  *
- * Each option has a name (the `--name` flag and the JSON config-file key),
- * an environment variable, a type, a default, bounds, a secret flag and a
- * help line. Values are applied in order: defaults, the config file
- * (`--config FILE`, JSON object), the environment, then the command line.
+ * Each option has a key (the JSON config-file key; the flag is --key with
+ * '_' -> '-'), an environment variable SCANFARM_<KEY>, a type, a default,
+ * bounds, a secret flag and a help line. Values are applied in order:
+ * defaults, the config file (`--config FILE`, JSON object; keys written
+ * with '-' as before still work), the environment, then the command line.
  * The same table prints `--help`, the redacted `--print-config`, and the
- * Markdown reference docs/worker-config.md (a unit test fails on drift).
+ * Markdown reference docs/worker-config.md (a test fails on drift).
  */
 #ifndef SF_WCONF_H
 #define SF_WCONF_H
@@ -15,17 +17,22 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/opt.h"
 #include "bus/kconf.h"
 
 typedef struct sf_wconf {
     char *config;            /* config file path (NULL = none) */
     char *kafka;             /* bootstrap brokers */
-    char **redis;            /* Redis nodes ("host:port"); >1 = sharded */
-    size_t nredis;
+    sf_strlist redis;        /* Redis nodes ("host:port"); >1 = sharded */
     long redis_db;
     char *redis_username;    /* AUTH user (Redis 6 ACL) */
     char *redis_password_file; /* file holding the AUTH password */
     char *redis_password;    /* secret: the AUTH password (env or file only) */
+    char *redis_tls_ca_file; /* TLS (rediss://): CA, client cert/key, name */
+    char *redis_tls_cert_file;
+    char *redis_tls_key_file;
+    char *redis_tls_server_name;
+    long redis_cluster;      /* 1: nodes are Redis Cluster seeds */
     char *key_prefix;        /* Redis key prefix */
     long metrics_port;       /* 0 = no HTTP server */
     char *metrics_addr;
@@ -43,25 +50,20 @@ typedef struct sf_wconf {
     long session_timeout_ms; /* Kafka group session timeout */
     long transfer_min_rate;  /* KiB/s a registry transfer must average (0 = no deadline) */
     long transfer_deadline_base; /* seconds every registry request gets on top */
-    char **insecure_registries; /* hosts reached over plain HTTP */
-    size_t ninsecure_registries;
+    sf_strlist insecure_registries; /* hosts reached over plain HTTP */
     char *docker_config;
     /* Which registries jobs may name (worker/wregs.h, docs/security.md): */
-    char **registry_allow;   /* host[:port] globs; none = the configured registries */
-    size_t nregistry_allow;
-    char **registries;       /* the coordinator's registries (SCANFARM_REGISTRY) */
-    size_t nregistries;
-    char **registry_allow_addresses; /* link-local / metadata ranges allowed anyway */
-    size_t nregistry_allow_addresses;
-    long registry_strict_realm; /* 1: no credentials to a token realm on another host */
-    char **platforms;        /* default platforms ("linux/amd64"); none = every linux */
-    size_t nplatforms;
+    sf_strlist registry_allow; /* host[:port] globs; none = the configured registries */
+    sf_strlist registries;   /* the coordinator's registries (SCANFARM_REGISTRY) */
+    sf_strlist registry_allow_addresses; /* link-local / metadata ranges allowed anyway */
+    int registry_strict_realm; /* 1: no credentials to a token realm on another host */
+    sf_strlist platforms;    /* default platforms ("linux/amd64"); none = every linux */
     char *client_id;
     char *log_level;
     char *cache_secret_file; /* file with the farm's cache MAC secret */
     char *cache_secret;      /* the secret itself (environment or config file only) */
-    long cache_unauthenticated; /* 1: no secret, cache values neither sealed nor checked */
-    int help, version, print_config; /* actions */
+    int cache_unauthenticated; /* 1: no secret, cache values neither sealed nor checked */
+    int help, version, print_config, print_docs; /* actions */
     sf_kprops kprops;        /* librdkafka properties: file "kafka" map, env, --kafka-* */
 } sf_wconf;
 
@@ -71,11 +73,13 @@ int sf_wconf_load(sf_wconf *c, int argc, char **argv, sf_error *err);
 /* Free every string; c is zeroed. */
 void sf_wconf_clear(sf_wconf *c);
 
+/* The option table and hooks (base/opt.h): --help, --print-docs. */
+const sf_opt_spec *sf_wconf_spec(void);
 /* `--help` text. */
 int sf_wconf_help(sf_buf *out);
-/* Effective configuration, one `name = value` line each, secrets redacted. */
+/* Effective configuration as JSON (--print-config), secrets redacted. */
 int sf_wconf_print(const sf_wconf *c, sf_buf *out);
-/* Markdown reference of every option (docs/worker-config.md). */
+/* Markdown reference of every option (docs/worker-config.md's block). */
 int sf_wconf_docs(sf_buf *out);
 
 #endif

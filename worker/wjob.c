@@ -258,8 +258,8 @@ static void shortcut_version(struct sf_worker *w, const sf_job *job, char *out, 
 {
     const char *dbv = w->scanner.db_version ? w->scanner.db_version(w->scanner.ctx) : "none";
     size_t n = (size_t)snprintf(out, cap, "%s|", dbv);
-    char *const *pl = job->nplatforms ? job->platforms : w->cfg->platforms;
-    size_t np = job->nplatforms ? job->nplatforms : w->cfg->nplatforms;
+    char *const *pl = job->nplatforms ? job->platforms : (char *const *)w->cfg->platforms.v;
+    size_t np = job->nplatforms ? job->nplatforms : w->cfg->platforms.n;
     for (size_t i = 0; i < np && n < cap; i++)
         n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? "," : "", pl[i]);
 }

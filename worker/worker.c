@@ -160,10 +160,15 @@ static void init_metrics(struct sf_worker *w)
 
 static int open_cache(struct sf_worker *w, sf_error *err)
 {
-    sf_kv_opts ko = {.nodes = (const char *const *)w->cfg->redis, .nnodes = w->cfg->nredis,
+    sf_kv_opts ko = {.nodes = (const char *const *)w->cfg->redis.v, .nnodes = w->cfg->redis.n,
                      .db = (int)w->cfg->redis_db, .pool_size = (int)w->cfg->concurrency * 2 + 4,
                      .username = w->cfg->redis_username, .password = w->cfg->redis_password,
-                     .password_file = w->cfg->redis_password_file};
+                     .password_file = w->cfg->redis_password_file,
+                     .tls_ca_file = w->cfg->redis_tls_ca_file,
+                     .tls_cert_file = w->cfg->redis_tls_cert_file,
+                     .tls_key_file = w->cfg->redis_tls_key_file,
+                     .tls_server_name = w->cfg->redis_tls_server_name,
+                     .cluster = w->cfg->redis_cluster == 1};
     int rc = sf_kv_new(&w->kv, &ko, err);
     if (rc == SF_OK)
         rc = sf_cmac_load(&w->cmac, w->cfg->cache_secret_file, w->cfg->cache_secret, err);
@@ -359,7 +364,7 @@ int sf_worker_run(sf_worker *w, sf_error *err)
     int rc = SF_OK;
     SF_INFO("worker", "started|topic=%s priority_topic=%s group=%s concurrency=%ld "
                       "redis_nodes=%zu owner=%s",
-            w->cfg->jobs_topic, w->pcons ? w->ptopic : "none", w->cfg->group, w->cfg->concurrency, w->cfg->nredis, w->owner);
+            w->cfg->jobs_topic, w->pcons ? w->ptopic : "none", w->cfg->group, w->cfg->concurrency, w->cfg->redis.n, w->owner);
     heartbeat(w, 1);
     while (!atomic_load(&w->stopping) && !g_stop) {
         sf_kmsg *m = NULL;

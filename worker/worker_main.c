@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "base/log.h"
-#include "sf_version.h"
 #include "wconf.h"
 #include "worker.h"
 #include "wscan.h"
@@ -18,17 +17,6 @@ static void on_signal(int sig)
 {
     (void)sig;
     sf_worker_signal_stop();
-}
-
-static int print_buf(int (*fn)(sf_buf *), const sf_wconf *c)
-{
-    sf_buf b;
-    sf_buf_init(&b, 0);
-    int rc = c ? sf_wconf_print(c, &b) : fn(&b);
-    if (rc == SF_OK)
-        fwrite(b.data, 1, b.len, stdout);
-    sf_buf_free(&b);
-    return rc == SF_OK ? 0 : 2;
 }
 
 int main(int argc, char **argv)
@@ -49,15 +37,14 @@ int main(int argc, char **argv)
         sf_wconf_clear(&cfg);
         return 64;
     }
-    if (cfg.help || cfg.version || cfg.print_config) {
-        if (cfg.help)
-            code = print_buf(sf_wconf_help, NULL);
-        else if (cfg.version)
-            printf("scanfarm-worker %s\n", SF_VERSION_FULL);
-        else
-            code = print_buf(NULL, &cfg);
+    sf_opt_cmd cmd = {.action = cfg.help         ? SF_OPT_HELP
+                                : cfg.version      ? SF_OPT_VERSION
+                                : cfg.print_config ? SF_OPT_PRINT_CONFIG
+                                : cfg.print_docs   ? SF_OPT_PRINT_DOCS
+                                                   : SF_OPT_RUN};
+    if (sf_opt_act(sf_wconf_spec(), &cfg, &cmd, stdout)) {
         sf_wconf_clear(&cfg);
-        return code;
+        return 0;
     }
     sf_log_level lvl;
     if (sf_log_parse_level(cfg.log_level, &lvl) == 0)

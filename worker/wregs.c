@@ -86,18 +86,18 @@ static int add_docker_hosts(sf_wregs *p, const char *path, sf_error *err)
 static int build_allow(sf_wregs *p, const sf_wconf *c, sf_error *err)
 {
     int rc = SF_OK;
-    if (c->nregistry_allow) {
-        for (size_t i = 0; !rc && i < c->nregistry_allow; i++)
-            if (!(p->pat[p->npat] = sf_strdup(c->registry_allow[i])))
+    if (c->registry_allow.n) {
+        for (size_t i = 0; !rc && i < c->registry_allow.n; i++)
+            if (!(p->pat[p->npat] = sf_strdup(c->registry_allow.v[i])))
                 rc = SF_ENOMEM;
             else
                 p->npat++;
         return rc ? sf_error_set(err, rc, "out of memory") : SF_OK;
     }
-    for (size_t i = 0; !rc && i < c->ninsecure_registries; i++)
-        rc = add_host(p, c->insecure_registries[i]);
-    for (size_t i = 0; !rc && i < c->nregistries; i++)
-        rc = add_host(p, c->registries[i]);
+    for (size_t i = 0; !rc && i < c->insecure_registries.n; i++)
+        rc = add_host(p, c->insecure_registries.v[i]);
+    for (size_t i = 0; !rc && i < c->registries.n; i++)
+        rc = add_host(p, c->registries.v[i]);
     if (rc)
         return sf_error_set(err, rc, "allow-list: out of memory");
     if (c->docker_config)
@@ -113,8 +113,8 @@ int sf_wregs_new(sf_wregs **out, const sf_wconf *cfg, sf_error *err)
         return sf_error_set(err, SF_ENOMEM, "out of memory");
     p->cfg = cfg;
     pthread_mutex_init(&p->mu, NULL);
-    int rc = sf_netpol_new(&p->pol, (const char *const *)cfg->registry_allow_addresses,
-                           cfg->nregistry_allow_addresses, err);
+    int rc = sf_netpol_new(&p->pol, (const char *const *)cfg->registry_allow_addresses.v,
+                           cfg->registry_allow_addresses.n, err);
     if (!rc)
         rc = build_allow(p, cfg, err);
     if (rc) {
@@ -163,8 +163,8 @@ const char *const *sf_wregs_patterns(const sf_wregs *p, size_t *n)
 
 static int insecure(const sf_wconf *c, const char *host)
 {
-    for (size_t i = 0; i < c->ninsecure_registries; i++)
-        if (strcasecmp(c->insecure_registries[i], host) == 0)
+    for (size_t i = 0; i < c->insecure_registries.n; i++)
+        if (strcasecmp(c->insecure_registries.v[i], host) == 0)
             return 1;
     return 0;
 }

@@ -73,8 +73,8 @@ static int scan(void *ctx, const sf_job *job, const sf_layer_memo *memo, sf_work
     sf_scan_opts o = {
         .db = s->db,
         .memo = memo,
-        .platforms = (const char *const *)(job->nplatforms ? job->platforms : s->cfg->platforms),
-        .nplatforms = job->nplatforms ? job->nplatforms : s->cfg->nplatforms,
+        .platforms = (const char *const *)(job->nplatforms ? job->platforms : s->cfg->platforms.v),
+        .nplatforms = job->nplatforms ? job->nplatforms : s->cfg->platforms.n,
         .run_id = job->run_id,
         .refs = (const char *const *)job->refs,
         .nrefs = job->nrefs,

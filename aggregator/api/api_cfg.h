@@ -1,5 +1,5 @@
 /*
- * api_cfg: scanfarm-api's option table (coordinator/opttab.h engine): one
+ * api_cfg: scanfarm-api's option table (base/opt.h engine): one
  * source for parsing (defaults, config file, environment, argv), --help,
  * --print-config and docs/api-config.md (a unit test fails on drift).
  */
@@ -10,7 +10,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
-#include "config.h"
+#include "base/opt.h"
 
 typedef struct sf_apicfg {
     char *config;
@@ -27,12 +27,13 @@ typedef struct sf_apicfg {
     char *log_level;
 } sf_apicfg;
 
-/* *action: 1 --help, 2 --print-config, 3 --version. */
-int sf_apicfg_load(sf_apicfg *c, int argc, char **argv, int *action, sf_error *err);
+/* Load c (defaults < --config file < environment < flags); cmd says
+ * whether --help / --print-config / --print-docs / --version was asked. */
+int sf_apicfg_load(sf_apicfg *c, int argc, char **argv, sf_opt_cmd *cmd, sf_error *err);
+/* Carry out cmd's action (1 done: exit 0; 0 run the server). */
+int sf_apicfg_act(const sf_apicfg *c, const sf_opt_cmd *cmd, FILE *out);
 void sf_apicfg_free(sf_apicfg *c);
-void sf_apicfg_help(FILE *f);
-void sf_apicfg_print(FILE *f, const sf_apicfg *c);
-/* The Markdown of docs/api-config.md. */
-void sf_apicfg_markdown(sf_buf *b);
+/* The Markdown of docs/api-config.md (malloc'd). */
+char *sf_apicfg_markdown(void);
 
 #endif

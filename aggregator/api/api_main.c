@@ -12,7 +12,6 @@
 
 #include "api.h"
 #include "api_cfg.h"
-#include "sf_version.h"
 #include "base/log.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -104,19 +103,12 @@ done:
 
 int main(int argc, char **argv)
 {
-    sf_apicfg c = {0};
+    sf_apicfg c;
+    sf_opt_cmd cmd = {0};
     sf_error e = SF_ERROR_INIT;
-    int action = 0, ex;
+    int ex;
     sf_log_init_from_env();
-    if (argc == 2 && strcmp(argv[1], "--print-docs") == 0) { /* docs/api-config.md */
-        sf_buf b;
-        sf_buf_init(&b, 0);
-        sf_apicfg_markdown(&b);
-        fputs(b.data ? b.data : "", stdout);
-        sf_buf_free(&b);
-        return 0;
-    }
-    if (sf_apicfg_load(&c, argc, argv, &action, &e) != SF_OK) {
+    if (sf_apicfg_load(&c, argc, argv, &cmd, &e) != SF_OK) {
         fprintf(stderr, "scanfarm-api: %s\n", e.msg);
         sf_apicfg_free(&c);
         return 2;
@@ -124,14 +116,7 @@ int main(int argc, char **argv)
     sf_log_level lvl;
     if (c.log_level && sf_log_parse_level(c.log_level, &lvl) == 0)
         sf_log_set_level(lvl);
-    if (action == 1) {
-        sf_apicfg_help(stdout);
-        ex = 0;
-    } else if (action == 2) {
-        sf_apicfg_print(stdout, &c);
-        ex = 0;
-    } else if (action == 3) {
-        printf("scanfarm-api %s\n", SF_VERSION_FULL);
+    if (sf_apicfg_act(&c, &cmd, stdout)) {
         ex = 0;
     } else {
         struct sigaction sa = {.sa_handler = on_signal};

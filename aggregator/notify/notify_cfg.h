@@ -37,11 +37,14 @@ typedef struct sf_notifycfg {
     int dry_run;
 } sf_notifycfg;
 
-/* Parse argv (argv[0] skipped) and the environment into cfg. *action:
- * 0 run, 1 --help, 2 --print-config, 3 --print-docs. SF_ECONFIG with a message. */
+/* Parse argv (argv[0] skipped) and the environment into cfg, on the option
+ * engine (base/opt.h). *action: 0 run, 1 --help, 2 --print-config,
+ * 3 --print-docs, 4 --version. SF_ECONFIG with a message. */
 int sf_notifycfg_load(sf_notifycfg *cfg, int argc, char **argv, int *action, sf_error *err);
 void sf_notifycfg_free(sf_notifycfg *cfg);
 void sf_notifycfg_help(FILE *f);
+/* Print what a non-zero action of sf_notifycfg_load asks for. */
+void sf_notifycfg_act(const sf_notifycfg *cfg, int action, FILE *out);
 /* Effective configuration as JSON (malloc'd). */
 char *sf_notifycfg_dump(const sf_notifycfg *cfg);
 /* The option table as Markdown (malloc'd): docs/notify-config.md. */

@@ -160,6 +160,7 @@ static int open_services(services *s, const sf_notifycfg *c, sf_error *e)
             return sf_error_set(e, SF_ENOMEM, "out of memory");
         nn = split_nodes(s->redis, nodes, SF_KV_MAX_NODES);
         sf_kv_opts ko = {.nodes = nodes, .nnodes = nn, .pool_size = 2};
+        sf_kv_opts_env(&ko); /* AUTH, TLS, cluster: SCANFARM_REDIS_* */
         rc = sf_kv_new(&s->kv, &ko, e);
     }
     if (rc == SF_OK && !c->dry_run && !s->kv)
@@ -206,12 +207,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (action) {
-        char *s = action == 1 ? NULL : action == 2 ? sf_notifycfg_dump(&c) : sf_notifycfg_markdown();
-        if (action == 1)
-            sf_notifycfg_help(stdout);
-        else
-            fputs(s ? s : "", stdout);
-        free(s);
+        sf_notifycfg_act(&c, action, stdout);
         sf_notifycfg_free(&c);
         return 0;
     }

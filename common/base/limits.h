@@ -250,4 +250,32 @@
 /* ... and in all: 4096 queued jobs are ~8 MiB. */
 #define SF_LIM_WORKER_IN_FLIGHT 4096
 
+/* Options (base/opt.h): a config file is small (the largest real one, a
+ * coordinator's with a few hundred registries, is ~100 KiB); 4 MiB is far
+ * past any. A list option (registries, platforms, globs) holds at most
+ * 100k entries. A config key or flag name is at most 64 bytes. */
+#define SF_LIM_OPT_FILE_BYTES (4u << 20)
+#define SF_LIM_OPT_LIST 100000
+#define SF_LIM_OPT_NAME 64
+
+/* ---- Redis client (cache/kv, kvconn, kvslot) ---- */
+/* Bytes read for one Redis reply: the largest value scanfarm stores is a
+ * layer inventory under the cache's value cap (tens of MiB); a server
+ * that streams more is broken or hostile. */
+#define SF_KV_REPLY_BYTES_MAX (256 << 20)
+/* Elements of one reply array: the largest scanfarm reads are fleet-view
+ * sets (SMEMBERS of a CVE's images); 4 Mi members is far past any fleet,
+ * and bounds the element table hiredis allocates from a header (32 MiB). */
+#define SF_KV_REPLY_ELEMS_MAX (4 << 20)
+/* Redirections (MOVED/ASK) followed for one command: a resharding moves a
+ * slot once; more hops mean a map that keeps changing under us. */
+#define SF_KV_REDIRECTS_MAX 5
+/* Total wait of one command for a cluster to recover (TRYAGAIN,
+ * CLUSTERDOWN, a dead master before its replica is promoted): a failover
+ * with cluster-node-timeout 5 s completes in ~6-8 s; past this a caller
+ * scans uncached instead of stalling. */
+#define SF_KV_CLUSTER_WAIT_MS 10000
+/* Nodes described by one CLUSTER SLOTS reply (masters + replicas). */
+#define SF_KV_CLUSTER_NODES_MAX 64
+
 #endif

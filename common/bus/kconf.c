@@ -40,23 +40,30 @@ typedef struct kopt {
     const char *help;
 } kopt;
 
-static const kopt KOPTS[] = {
-    {"kafka-prop", NULL, NULL, 0,
-     "any librdkafka property as key=value (repeatable; environment "
-     "SCANFARM_KAFKA_PROP_<KEY> with <KEY> = the key uppercased, '.' -> '_'; config file "
-     "\"kafka\" map); a secret's <key>.file=PATH reads it from PATH"},
-    {"kafka-security-protocol", "security.protocol", "SCANFARM_KAFKA_SECURITY_PROTOCOL", 0,
-     "plaintext, ssl, sasl_plaintext or sasl_ssl (security.protocol)"},
-    {"kafka-sasl-mechanism", "sasl.mechanism", "SCANFARM_KAFKA_SASL_MECHANISM", 0,
-     "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER (sasl.mechanism)"},
-    {"kafka-sasl-username", "sasl.username", "SCANFARM_KAFKA_SASL_USERNAME", 0,
-     "SASL user name (sasl.username)"},
-    {"kafka-sasl-password-file", "sasl.password", "SCANFARM_KAFKA_SASL_PASSWORD_FILE", 1,
-     "file holding the SASL password (sasl.password; never a flag value: the process list "
-     "shows flags)"},
-    {"kafka-ca-file", "ssl.ca.location", "SCANFARM_KAFKA_CA_FILE", 0,
-     "PEM bundle of CAs that verify the brokers (ssl.ca.location; default: the system's)"},
-};
+/* Each first-class option once: flag, option key, property, environment
+ * variable, whether the value names a file, --help metavar, help. */
+#define SF_KOPTS(X)                                                                              \
+    X("kafka-prop", "kafka_prop", NULL, NULL, 0, "KEY=VALUE",                                    \
+      "any librdkafka property as key=value (repeatable; environment "                           \
+      "SCANFARM_KAFKA_PROP_<KEY> with <KEY> = the key uppercased, '.' -> '_'; config file "      \
+      "\"kafka\" map); a secret's <key>.file=PATH reads it from PATH")                            \
+    X("kafka-security-protocol", "kafka_security_protocol", "security.protocol",                 \
+      "SCANFARM_KAFKA_SECURITY_PROTOCOL", 0, "PROTOCOL",                                         \
+      "plaintext, ssl, sasl_plaintext or sasl_ssl (security.protocol)")                          \
+    X("kafka-sasl-mechanism", "kafka_sasl_mechanism", "sasl.mechanism",                          \
+      "SCANFARM_KAFKA_SASL_MECHANISM", 0, "MECHANISM",                                           \
+      "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER (sasl.mechanism)")                     \
+    X("kafka-sasl-username", "kafka_sasl_username", "sasl.username",                             \
+      "SCANFARM_KAFKA_SASL_USERNAME", 0, "USER", "SASL user name (sasl.username)")               \
+    X("kafka-sasl-password-file", "kafka_sasl_password_file", "sasl.password",                   \
+      "SCANFARM_KAFKA_SASL_PASSWORD_FILE", 1, "FILE",                                            \
+      "file holding the SASL password (sasl.password; never a flag value: the process list "     \
+      "shows flags)")                                                                            \
+    X("kafka-ca-file", "kafka_ca_file", "ssl.ca.location", "SCANFARM_KAFKA_CA_FILE", 0, "FILE",  \
+      "PEM bundle of CAs that verify the brokers (ssl.ca.location; default: the system's)")
+
+#define KOPT_ENTRY(flag, key, prop, env, file, arg, help) {flag, prop, env, file, help},
+static const kopt KOPTS[] = {SF_KOPTS(KOPT_ENTRY)};
 #define NKOPTS (sizeof KOPTS / sizeof KOPTS[0])
 
 #define ENV_PREFIX "SCANFARM_KAFKA_PROP_"
@@ -218,6 +225,24 @@ int sf_kprops_json(sf_kprops *p, const json_t *obj, const char *src, sf_error *e
     return SF_OK;
 }
 
+int sf_kprops_doc(sf_kprops *p, json_t *doc, char **brokers, const char *src, sf_error *err)
+{
+    json_t *map = json_object_get(doc, "kafka");
+    if (!json_is_object(map))
+        return SF_OK;
+    int rc = sf_kprops_json(p, map, src, err);
+    json_t *bs = json_object_get(map, "bootstrap.servers");
+    if (rc == SF_OK && json_is_string(bs)) {
+        char *d = sf_strdup(json_string_value(bs));
+        if (!d)
+            rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+        else
+            free(*brokers), *brokers = d;
+    }
+    json_object_del(doc, "kafka");
+    return rc;
+}
+
 /* "key=value" whose key is a secret given directly (not as key.file). */
 static int cli_secret(const char *kv)
 {
@@ -255,6 +280,23 @@ int sf_kprops_flag(sf_kprops *p, int argc, char **argv, int *i, int set, sf_erro
     }
     return 0;
 }
+
+/* An option-engine row's setter: the row's place among KOPTS. */
+static int kopt_set(void *field, const sf_opt *o, const char *v, const char *src,
+                    sf_error *err)
+{
+    const kopt *k = &KOPTS[o - SF_KCONF_OPTS];
+    if (src[0] == '-' && !k->prop && cli_secret(v))
+        return sf_error_set(err, SF_ECONFIG, "--kafka-prop %.*s: a secret is not a flag "
+                            "value (the process list shows flags): use %.*s.file=PATH or "
+                            "the environment", (int)strcspn(v, "="), v, (int)strcspn(v, "="), v);
+    return set_first_class(field, k, v, src, err);
+}
+
+#define KROW_ENTRY(flag, key, prop, env, file, arg, help)                                       \
+    {key, SF_OT_FUNC, 0, NULL, env, SF_OPT_NOFILE, 0, 0, help, arg, NULL, 0, kopt_set},
+const sf_opt SF_KCONF_OPTS[SF_KCONF_NOPTS] = {SF_KOPTS(KROW_ENTRY)};
+_Static_assert(SF_KCONF_NOPTS == NKOPTS, "one row per first-class Kafka option");
 
 int sf_kprops_apply(const sf_kprops *p, rd_kafka_conf_t *conf, const char *what,
                     sf_error *err)
@@ -314,36 +356,6 @@ void sf_kprops_clear(sf_kprops *p)
     free(p->key);
     free(p->val);
     memset(p, 0, sizeof *p);
-}
-
-/* ---- help ---- */
-
-int sf_kconf_help(sf_buf *out)
-{
-    int rc = SF_OK;
-    for (size_t k = 0; rc == SF_OK && k < NKOPTS; k++) {
-        rc = sf_buf_printf(out, "  --%s %s\n      %s", KOPTS[k].flag,
-                           KOPTS[k].prop ? (KOPTS[k].file ? "FILE" : "TEXT") : "KEY=VALUE",
-                           KOPTS[k].help);
-        if (rc == SF_OK)
-            rc = KOPTS[k].env ? sf_buf_printf(out, " (env %s)\n", KOPTS[k].env)
-                              : sf_buf_puts(out, "\n");
-    }
-    return rc;
-}
-
-int sf_kconf_markdown(sf_buf *out)
-{
-    int rc = sf_buf_puts(out, "\nKafka client options (the same in every program, "
-                              "`common/bus/kconf.c`):\n\n"
-                              "| option | environment | type | description |\n"
-                              "|---|---|---|---|\n");
-    for (size_t k = 0; rc == SF_OK && k < NKOPTS; k++)
-        rc = sf_buf_printf(out, "| `--%s` | %s | %s | %s |\n", KOPTS[k].flag,
-                           KOPTS[k].env ? KOPTS[k].env : ENV_PREFIX "<KEY>",
-                           KOPTS[k].prop ? (KOPTS[k].file ? "FILE" : "STR") : "KEY=VALUE",
-                           KOPTS[k].help);
-    return rc;
 }
 
 /* ---- the process-wide set ---- */

@@ -33,6 +33,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/opt.h"
 
 /* Set key=val on conf. SF_ECONFIG "<what> <key>: <reason>" when refused. */
 int sf_kconf_set(rd_kafka_conf_t *conf, const char *what, const char *key, const char *val,
@@ -66,6 +67,10 @@ int sf_kprops_set_kv(sf_kprops *p, const char *kv, const char *src, sf_error *er
 int sf_kprops_env(sf_kprops *p, char *const *envp, sf_error *err);
 /* Every member of a JSON object: strings, numbers and booleans as text. */
 int sf_kprops_json(sf_kprops *p, const json_t *obj, const char *src, sf_error *err);
+/* A config document's "kafka" member when it is a map of properties (text
+ * is the brokers, the table's row): the map into p, its bootstrap.servers
+ * into *brokers (replacing it), and the member out of doc. */
+int sf_kprops_doc(sf_kprops *p, json_t *doc, char **brokers, const char *src, sf_error *err);
 
 /*
  * Command line: when argv[*i] is one of the Kafka options (--kafka-prop,
@@ -92,9 +97,12 @@ int sf_kprops_copy(sf_kprops *dst, const sf_kprops *src);
 /* Free everything, wiping values; p stays usable (empty). */
 void sf_kprops_clear(sf_kprops *p);
 
-/* The Kafka options' --help lines and docs table rows (Markdown). */
-int sf_kconf_help(sf_buf *out);
-int sf_kconf_markdown(sf_buf *out);
+/* The Kafka options as option-engine rows (base/opt.h): FUNC rows on an
+ * sf_kprops, for a group at offsetof(<program config>, kprops). Not config
+ * file keys: the file's "kafka" map holds the properties. */
+#define SF_KCONF_NOPTS 6
+extern const sf_opt SF_KCONF_OPTS[SF_KCONF_NOPTS];
+
 
 /* Make a copy of p the process-wide set (call once at start-up, before any
  * producer or consumer exists; not thread-safe against them). */

@@ -8,10 +8,21 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdatomic.h>
+
 #include "base/digest.h"
 
 /* Version strings and run ids: printable, no ':' and no whitespace, so
  * they cannot forge another key's structure. */
+/* Redis Cluster mode (set once by sf_kv_new, before any key is formatted
+ * for the fleet view): process configuration, like the log level. */
+static atomic_int g_cluster_tags;
+
+void sf_keys_cluster_tags(int on) { atomic_store(&g_cluster_tags, on != 0); }
+
+/* "agg" or "{agg}": the fleet view's hash tag in cluster mode. */
+static const char *agg_word(void) { return atomic_load(&g_cluster_tags) ? "{agg}" : "agg"; }
+
 static int part_ok(const char *s, const char *what, sf_error *err)
 {
     if (!s || !*s)
@@ -247,7 +258,7 @@ int sf_keys_agg(char out[SF_KEY_MAX], const char *prefix, const char *name, sf_e
         rc = word_ok(name, err);
     if (rc != SF_OK)
         return rc;
-    return fmt_plain(out, snprintf(out, SF_KEY_MAX, "%s:agg:%s", prefix, name));
+    return fmt_plain(out, snprintf(out, SF_KEY_MAX, "%s:%s:%s", prefix, agg_word(), name));
 }
 
 static int agg_escaped(char out[SF_KEY_MAX], const char *prefix, const char *kind, const char *s,
@@ -259,7 +270,8 @@ static int agg_escaped(char out[SF_KEY_MAX], const char *prefix, const char *kin
         rc = escape_part(esc, sizeof esc, s, what, err);
     if (rc != SF_OK)
         return rc;
-    return fmt_plain(out, snprintf(out, SF_KEY_MAX, "%s:agg:%s:%s", prefix, kind, esc));
+    return fmt_plain(out,
+                     snprintf(out, SF_KEY_MAX, "%s:%s:%s:%s", prefix, agg_word(), kind, esc));
 }
 
 int sf_keys_agg_cve(char out[SF_KEY_MAX], const char *prefix, const char *id, sf_error *err)
@@ -308,5 +320,6 @@ int sf_keys_agg_run(char out[SF_KEY_MAX], const char *prefix, const char *run_id
         rc = word_ok(what, err);
     if (rc != SF_OK)
         return rc;
-    return fmt_plain(out, snprintf(out, SF_KEY_MAX, "%s:agg:run:%s:%s", prefix, run_id, what));
+    return fmt_plain(out, snprintf(out, SF_KEY_MAX, "%s:%s:run:%s:%s", prefix, agg_word(),
+                                   run_id, what));
 }

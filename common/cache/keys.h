@@ -99,9 +99,19 @@ int sf_keys_notify(char out[SF_KEY_MAX], const char *prefix, const char *kind, c
  *                                  (packages whose source package is <name>)
  *   <prefix>:agg:run:<run>:<what>  run progress (jobs, images, progress)
  *
+ * Redis Cluster: the scripts above are multi-key, so every key of the
+ * fleet view must be in one slot. With sf_keys_cluster_tags(1) (sf_kv_new
+ * in cluster mode does it) "agg" is written "{agg}", a hash tag:
+ * <prefix>:{agg}:cve:<id> and so on. Outside cluster mode the names stay
+ * as they were (no migration). Every other key is single-key only and
+ * spreads over the cluster by its own slot.
+ *
  * CVE ids and package names are untrusted: bytes outside
  * [A-Za-z0-9._+~@-] are percent-encoded, so ':' cannot forge structure.
  */
+
+/* Cluster mode on/off for the fleet view's key names (see above). */
+void sf_keys_cluster_tags(int on);
 
 /* "<prefix>:agg" — the shard key of every aggregator key. */
 int sf_keys_agg_shard(char out[SF_KEY_MAX], const char *prefix, sf_error *err);

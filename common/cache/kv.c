@@ -1,60 +1,33 @@
 /*
  * kv: see kv.h. Layout: a node = address + connection pool + health
- * (backoff deadline); the ring = sorted (hash, node) points. hiredis
- * contexts never leave this file; replies are translated to sf codes here.
+ * (backoff deadline); the ring = sorted (hash, node) points, or in
+ * cluster mode the slot map of kv_cluster.c. Connections are kvconn's
+ * (plain or TLS sockets feeding hiredis' reply parser); replies are
+ * translated to sf codes here and in kv_ops.c.
  *
- * A connection whose context reports an I/O error (reset, timeout, EOF)
- * is closed rather than returned to the pool, and the node enters backoff:
- * the next calls fail at once until the deadline, then one caller tries to
- * connect again. Reply errors (WRONGTYPE, script errors) keep the
- * connection: the transport is fine.
+ * A connection that had an I/O error (reset, timeout, EOF) is closed
+ * rather than returned to the pool, and the node enters backoff: the next
+ * calls fail at once until the deadline, then one caller tries to connect
+ * again. Reply errors (WRONGTYPE, script errors) keep the connection: the
+ * transport is fine.
  */
 #include "cache/kv.h"
 
 #include <errno.h>
-#include <hiredis/hiredis.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "base/limits.h"
 #include "base/log.h"
 #include "base/secret.h"
+#include "cache/kv_int.h"
+#include "cache/keys.h"
 #include "cache/kvaddr.h"
 
-typedef struct kv_node {
-    char name[272];        /* "host:port" as configured (never the credentials) */
-    char host[256];
-    int port;
-    int db;                /* database to SELECT */
-    char *user, *pass;     /* AUTH (pass NULL = none); pass is secret */
-    pthread_mutex_t mu;    /* guards every field below */
-    pthread_cond_t cv;     /* a connection was returned */
-    redisContext **idle;   /* pool_size slots */
-    int nidle;
-    int total;             /* connections open (idle + borrowed) */
-    int up;                /* 1: last attempt worked (or none yet) */
-    long backoff_ms;       /* current wait after a failure (0 = healthy) */
-    uint64_t retry_at_ms;  /* monotonic ms before which we fail fast */
-} kv_node;
-
-typedef struct kv_point {
-    uint64_t hash;
-    uint32_t node;
-} kv_point;
-
-struct sf_kv {
-    kv_node *nodes;
-    size_t nnodes;
-    kv_point *ring;
-    size_t nring;
-    int db;
-    long connect_timeout_ms, command_timeout_ms, backoff_min_ms, backoff_max_ms;
-    int pool_size;
-};
-
-static uint64_t now_ms(void)
+uint64_t sf_kv__now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -99,6 +72,7 @@ static int parse_addr(kv_node *n, const char *s, const sf_kv_opts *o, const char
     memcpy(n->host, a.host, sizeof n->host);
     n->port = a.port;
     n->db = a.db >= 0 ? a.db : o->db;
+    n->tls = a.tls || o->tls;
     n->user = a.user;
     n->pass = a.pass;
     a.user = a.pass = NULL;
@@ -131,6 +105,59 @@ static int build_ring(sf_kv *kv)
     return SF_OK;
 }
 
+
+static int node_init(sf_kv *kv, kv_node *n)
+{
+    pthread_mutex_init(&n->mu, NULL);
+    pthread_cond_init(&n->cv, NULL);
+    n->up = 1;
+    n->idle = calloc((size_t)kv->pool_size, sizeof *n->idle);
+    return n->idle ? SF_OK : SF_ENOMEM;
+}
+
+/* The TLS context, when any node needs one. */
+static int tls_setup(sf_kv *kv, const sf_kv_opts *o, sf_error *err)
+{
+    int any = 0;
+    for (size_t i = 0; i < kv->nnodes; i++)
+        any |= kv->nodes[i].tls;
+    if (!any)
+        return SF_OK;
+    sf_kvtls_opts t = {.ca_file = o->tls_ca_file, .cert_file = o->tls_cert_file,
+                       .key_file = o->tls_key_file, .no_verify = o->tls_no_verify};
+    if (o->tls_server_name && *o->tls_server_name &&
+        !(kv->tls_server_name = sf_strdup(o->tls_server_name)))
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    return sf_kvtls_new(&kv->tls, &t, err);
+}
+
+static int kv_settings(sf_kv *kv, const sf_kv_opts *opts, sf_error *err)
+{
+    kv->db = opts->db;
+    kv->connect_timeout_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 500;
+    kv->command_timeout_ms = opts->command_timeout_ms > 0 ? opts->command_timeout_ms : 2000;
+    kv->backoff_min_ms = opts->backoff_min_ms > 0 ? opts->backoff_min_ms : 100;
+    kv->backoff_max_ms = opts->backoff_max_ms > 0 ? opts->backoff_max_ms : 5000;
+    kv->pool_size = opts->pool_size > 0 ? opts->pool_size : 16;
+    kv->cluster = opts->cluster != 0;
+    kv->cluster_wait_ms = opts->cluster_wait_ms > 0 ? opts->cluster_wait_ms
+                                                    : SF_KV_CLUSTER_WAIT_MS;
+    kv->cap = kv->cluster ? SF_KV_MAX_NODES : opts->nnodes;
+    pthread_mutex_init(&kv->map_mu, NULL);
+    if (kv->cluster && opts->db != 0)
+        return sf_error_set(err, SF_ECONFIG, "Redis Cluster has database 0 only (db %d given)",
+                            opts->db);
+    kv->nodes = calloc(kv->cap, sizeof *kv->nodes);
+    if (!kv->nodes)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    if (kv->cluster) {
+        if (!(kv->slots = malloc(SF_KVSLOT_COUNT * sizeof *kv->slots)))
+            return sf_error_set(err, SF_ENOMEM, "out of memory");
+        memset(kv->slots, 0xff, SF_KVSLOT_COUNT * sizeof *kv->slots); /* all -1 */
+    }
+    return SF_OK;
+}
+
 int sf_kv_new(sf_kv **out, const sf_kv_opts *opts, sf_error *err)
 {
     int rc = SF_OK;
@@ -144,43 +171,39 @@ int sf_kv_new(sf_kv **out, const sf_kv_opts *opts, sf_error *err)
     kv = calloc(1, sizeof *kv);
     if (!kv)
         return sf_error_set(err, SF_ENOMEM, "out of memory");
-    kv->db = opts->db;
-    kv->connect_timeout_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 500;
-    kv->command_timeout_ms = opts->command_timeout_ms > 0 ? opts->command_timeout_ms : 2000;
-    kv->backoff_min_ms = opts->backoff_min_ms > 0 ? opts->backoff_min_ms : 100;
-    kv->backoff_max_ms = opts->backoff_max_ms > 0 ? opts->backoff_max_ms : 5000;
-    kv->pool_size = opts->pool_size > 0 ? opts->pool_size : 16;
-    kv->nodes = calloc(opts->nnodes, sizeof *kv->nodes);
-    if (!kv->nodes) {
-        rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+    if ((rc = kv_settings(kv, opts, err)) != SF_OK)
         goto done;
-    }
     if (opts->password_file && *opts->password_file &&
         (rc = sf_secret_read_file(opts->password_file, "redis password file", &pass, err)))
         goto done;
     for (size_t i = 0; i < opts->nnodes; i++) {
         kv_node *n = &kv->nodes[i];
         /* counted (so freed) from here: sf_kv_free handles a partial node */
-        pthread_mutex_init(&n->mu, NULL);
-        pthread_cond_init(&n->cv, NULL);
         kv->nnodes++;
+        if (node_init(kv, n) != SF_OK) {
+            rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+            goto done;
+        }
         rc = parse_addr(n, opts->nodes[i] ? opts->nodes[i] : "", opts,
                         pass ? pass : opts->password, err);
         if (rc != SF_OK)
             goto done;
+        if (kv->cluster && n->db > 0) {
+            rc = sf_error_set(err, SF_ECONFIG, "Redis node %s: a cluster has database 0 only",
+                              n->name);
+            goto done;
+        }
         for (size_t j = 0; j < i; j++)
             if (strcmp(kv->nodes[j].name, n->name) == 0) {
                 rc = sf_error_set(err, SF_ECONFIG, "Redis node %s listed twice", n->name);
                 goto done;
             }
-        n->idle = calloc((size_t)kv->pool_size, sizeof *n->idle);
-        if (!n->idle) {
-            rc = sf_error_set(err, SF_ENOMEM, "out of memory");
-            goto done;
-        }
-        n->up = 1;
     }
-    if (build_ring(kv) != SF_OK) {
+    if ((rc = tls_setup(kv, opts, err)) != SF_OK)
+        goto done;
+    if (kv->cluster)
+        sf_keys_cluster_tags(1);
+    if (!kv->cluster && build_ring(kv) != SF_OK) {
         rc = sf_error_set(err, SF_ENOMEM, "out of memory");
         goto done;
     }
@@ -201,27 +224,66 @@ void sf_kv_free(sf_kv *kv)
     for (size_t i = 0; i < kv->nnodes; i++) {
         kv_node *n = &kv->nodes[i];
         for (int j = 0; j < n->nidle; j++)
-            redisFree(n->idle[j]);
+            sf_kvconn_free(n->idle[j]);
         free(n->idle);
         free(n->user);
         sf_secret_free(n->pass);
         pthread_mutex_destroy(&n->mu);
         pthread_cond_destroy(&n->cv);
     }
+    pthread_mutex_destroy(&kv->map_mu);
+    sf_kvtls_free(kv->tls);
+    free(kv->tls_server_name);
+    free(kv->slots);
     free(kv->nodes);
     free(kv->ring);
     free(kv);
 }
 
-size_t sf_kv_nodes(const sf_kv *kv) { return kv->nnodes; }
+int sf_kv__node_find_add(sf_kv *kv, const char *host, int port)
+{
+    for (size_t i = 0; i < kv->nnodes; i++)
+        if (kv->nodes[i].port == port && strcmp(kv->nodes[i].host, host) == 0)
+            return (int)i;
+    if (kv->nnodes >= kv->cap || strlen(host) >= sizeof kv->nodes[0].host)
+        return -1;
+    kv_node *n = &kv->nodes[kv->nnodes], *seed = &kv->nodes[0];
+    if (node_init(kv, n) != SF_OK) {
+        free(n->idle);
+        return -1;
+    }
+    snprintf(n->host, sizeof n->host, "%s", host);
+    n->port = port;
+    snprintf(n->name, sizeof n->name, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+    n->tls = seed->tls;
+    n->user = seed->user ? sf_strdup(seed->user) : NULL;
+    n->pass = seed->pass ? sf_strdup(seed->pass) : NULL;
+    kv->nnodes++; /* published last: readers of nnodes hold map_mu too */
+    return (int)kv->nnodes - 1;
+}
+
+static size_t nodes_count(const sf_kv *kv)
+{
+    pthread_mutex_t *mu = (pthread_mutex_t *)&kv->map_mu;
+    pthread_mutex_lock(mu);
+    size_t n = kv->nnodes;
+    pthread_mutex_unlock(mu);
+    return n;
+}
+
+size_t sf_kv_nodes(const sf_kv *kv) { return nodes_count(kv); }
 
 const char *sf_kv_node_name(const sf_kv *kv, size_t i)
 {
-    return i < kv->nnodes ? kv->nodes[i].name : "";
+    return i < nodes_count(kv) ? kv->nodes[i].name : "";
 }
 
 size_t sf_kv_shard(const sf_kv *kv, const char *shard_key)
 {
+    if (kv->cluster) {
+        int n = sf_kv__cluster_node_of((sf_kv *)kv, shard_key);
+        return n < 0 ? 0 : (size_t)n;
+    }
     if (kv->nnodes == 1)
         return 0;
     uint64_t h = ring_hash(shard_key, strlen(shard_key));
@@ -238,7 +300,7 @@ size_t sf_kv_shard(const sf_kv *kv, const char *shard_key)
 
 int sf_kv_node_up(sf_kv *kv, size_t i)
 {
-    if (i >= kv->nnodes)
+    if (i >= nodes_count(kv))
         return 0;
     pthread_mutex_lock(&kv->nodes[i].mu);
     int up = kv->nodes[i].up;
@@ -247,7 +309,7 @@ int sf_kv_node_up(sf_kv *kv, size_t i)
 }
 
 /* Record a transport failure: close nothing here (the caller owns the
- * context), double the backoff and log the transition once. */
+ * connection), double the backoff and log the transition once. */
 static void node_failed(sf_kv *kv, kv_node *n, const char *why)
 {
     pthread_mutex_lock(&n->mu);
@@ -256,7 +318,7 @@ static void node_failed(sf_kv *kv, kv_node *n, const char *why)
     n->backoff_ms = n->backoff_ms ? n->backoff_ms * 2 : kv->backoff_min_ms;
     if (n->backoff_ms > kv->backoff_max_ms)
         n->backoff_ms = kv->backoff_max_ms;
-    n->retry_at_ms = now_ms() + (uint64_t)n->backoff_ms;
+    n->retry_at_ms = sf_kv__now_ms() + (uint64_t)n->backoff_ms;
     long b = n->backoff_ms;
     pthread_mutex_unlock(&n->mu);
     if (was_up)
@@ -278,16 +340,15 @@ static void node_ok(kv_node *n)
 /* AUTH [user] password on a new connection. Redis' refusal (WRONGPASS ...)
  * is the message; it never holds the password. A refusal is not a
  * transport failure: the node stays "up" and every call says why. */
-static int auth_node(sf_kv *kv, kv_node *n, redisContext *c, sf_error *err)
+static int auth_node(sf_kv *kv, kv_node *n, sf_kvconn *c, sf_error *err)
 {
     const char *argv[3] = {"AUTH", n->user ? n->user : n->pass, n->pass};
     size_t lens[3] = {4, strlen(argv[1]), strlen(n->pass)};
     int argc = n->user ? 3 : 2;
-    redisReply *r = redisCommandArgv(c, argc, argv, lens);
-    int rc = SF_OK;
-    if (!r) {
-        rc = sf_error_set(err, SF_EREDIS, "redis %s: AUTH: %s", n->name, c->errstr);
-        node_failed(kv, n, c->errstr);
+    redisReply *r = NULL;
+    int rc = sf_kvconn_cmd(c, argc, argv, lens, &r, err);
+    if (rc != SF_OK) {
+        node_failed(kv, n, err ? err->msg : "AUTH failed");
     } else if (r->type == REDIS_REPLY_ERROR) {
         rc = sf_error_set(err, SF_EREDIS, "redis %s: AUTH%s%s refused: %.160s", n->name,
                           n->user ? " as " : "", n->user ? n->user : "", r->str);
@@ -297,57 +358,54 @@ static int auth_node(sf_kv *kv, kv_node *n, redisContext *c, sf_error *err)
     return rc;
 }
 
-static redisContext *connect_node(sf_kv *kv, kv_node *n, sf_error *err)
+static int select_db(sf_kv *kv, kv_node *n, sf_kvconn *c, sf_error *err)
 {
-    struct timeval ct = {kv->connect_timeout_ms / 1000, (kv->connect_timeout_ms % 1000) * 1000};
-    struct timeval cmd = {kv->command_timeout_ms / 1000, (kv->command_timeout_ms % 1000) * 1000};
-    redisContext *c = redisConnectWithTimeout(n->host, n->port, ct);
-    if (!c || c->err) {
-        sf_error_set(err, SF_EREDIS, "redis %s: connect: %s", n->name, c ? c->errstr : "no memory");
-        node_failed(kv, n, c ? c->errstr : "no memory");
-        redisFree(c);
+    char db[16];
+    snprintf(db, sizeof db, "%d", n->db);
+    const char *argv[] = {"SELECT", db};
+    size_t lens[] = {6, strlen(db)};
+    redisReply *r = NULL;
+    int rc = sf_kvconn_cmd(c, 2, argv, lens, &r, err);
+    if (rc != SF_OK)
+        node_failed(kv, n, err ? err->msg : "SELECT failed");
+    else if (r->type != REDIS_REPLY_STATUS)
+        rc = sf_error_set(err, SF_EREDIS, "redis %s: SELECT %d failed", n->name, n->db);
+    if (r)
+        freeReplyObject(r);
+    return rc;
+}
+
+static sf_kvconn *connect_node(sf_kv *kv, kv_node *n, sf_error *err)
+{
+    sf_kvconn *c = NULL;
+    int rc = sf_kvconn_open(&c, n->name, n->host, n->port, n->tls ? kv->tls : NULL,
+                            kv->tls_server_name, kv->connect_timeout_ms, kv->command_timeout_ms,
+                            err);
+    if (rc != SF_OK) {
+        node_failed(kv, n, err ? err->msg : "connect failed");
         return NULL;
     }
-    if (redisSetTimeout(c, cmd) != REDIS_OK) {
-        sf_error_set(err, SF_EREDIS, "redis %s: cannot set timeout", n->name);
-        redisFree(c);
+    if ((n->pass && auth_node(kv, n, c, err) != SF_OK) ||
+        (n->db != 0 && select_db(kv, n, c, err) != SF_OK)) {
+        sf_kvconn_free(c);
         return NULL;
-    }
-    if (n->pass && auth_node(kv, n, c, err) != SF_OK) {
-        redisFree(c);
-        return NULL;
-    }
-    if (n->db != 0) {
-        redisReply *r = redisCommand(c, "SELECT %d", n->db);
-        int ok = r && r->type == REDIS_REPLY_STATUS;
-        if (!ok) {
-            sf_error_set(err, SF_EREDIS, "redis %s: SELECT %d failed", n->name, n->db);
-            if (!r)
-                node_failed(kv, n, c->errstr);
-        }
-        if (r)
-            freeReplyObject(r);
-        if (!ok) {
-            redisFree(c);
-            return NULL;
-        }
     }
     return c;
 }
 
 /* Borrow a connection of node n: an idle one, a new one while under the
  * pool size, else wait for a return. Fails fast during backoff. */
-static redisContext *acquire(sf_kv *kv, kv_node *n, sf_error *err)
+static sf_kvconn *acquire(sf_kv *kv, kv_node *n, sf_error *err)
 {
     pthread_mutex_lock(&n->mu);
     for (;;) {
-        if (n->retry_at_ms && now_ms() < n->retry_at_ms) {
+        if (n->retry_at_ms && sf_kv__now_ms() < n->retry_at_ms) {
             pthread_mutex_unlock(&n->mu);
             sf_error_set(err, SF_EREDIS, "redis %s is down (backing off)", n->name);
             return NULL;
         }
         if (n->nidle > 0) {
-            redisContext *c = n->idle[--n->nidle];
+            sf_kvconn *c = n->idle[--n->nidle];
             pthread_mutex_unlock(&n->mu);
             return c;
         }
@@ -357,7 +415,7 @@ static redisContext *acquire(sf_kv *kv, kv_node *n, sf_error *err)
     }
     n->total++;
     pthread_mutex_unlock(&n->mu);
-    redisContext *c = connect_node(kv, n, err);
+    sf_kvconn *c = connect_node(kv, n, err);
     if (!c) {
         pthread_mutex_lock(&n->mu);
         n->total--;
@@ -367,10 +425,10 @@ static redisContext *acquire(sf_kv *kv, kv_node *n, sf_error *err)
     return c;
 }
 
-/* Return a connection; broken ones (c->err) are closed instead. */
-static void release(kv_node *n, redisContext *c)
+/* Return a connection; broken ones are closed instead. */
+static void release(kv_node *n, sf_kvconn *c)
 {
-    int broken = c->err != 0;
+    int broken = sf_kvconn_broken(c);
     pthread_mutex_lock(&n->mu);
     if (broken) {
         n->total--;
@@ -380,425 +438,101 @@ static void release(kv_node *n, redisContext *c)
     pthread_cond_signal(&n->cv);
     pthread_mutex_unlock(&n->mu);
     if (broken)
-        redisFree(c);
+        sf_kvconn_free(c);
 }
 
-/*
- * Run one command on the node of shard_key. *out receives the reply
- * (caller frees with freeReplyObject) unless it is an error reply, which
- * becomes SF_EREDIS.
- */
-static int kv_cmd(sf_kv *kv, const char *shard_key, redisReply **out, sf_error *err, int argc,
-                  const char **argv, const size_t *argvlen)
+int sf_kv__node_run(sf_kv *kv, kv_node *n, int asking, int argc, const char **argv,
+                    const size_t *argvlen, redisReply **out, sf_error *err)
 {
+    static const char *ask[] = {"ASKING"};
+    static const size_t asklen[] = {6};
+    redisReply *pre = NULL;
     *out = NULL;
-    kv_node *n = &kv->nodes[sf_kv_shard(kv, shard_key)];
-    redisContext *c = acquire(kv, n, err);
+    sf_kvconn *c = acquire(kv, n, err);
     if (!c)
         return SF_EREDIS;
-    redisReply *r = redisCommandArgv(c, argc, argv, argvlen);
-    if (!r) {
-        sf_error_set(err, SF_EREDIS, "redis %s: %s: %s", n->name, argv[0],
-                     c->errstr[0] ? c->errstr : "no reply");
-        node_failed(kv, n, c->errstr[0] ? c->errstr : "no reply");
-        if (!c->err)
-            c->err = REDIS_ERR_IO; /* never reuse a context that lost a reply */
+    int rc = asking ? sf_kvconn_append(c, 1, ask, asklen, err) : SF_OK;
+    if (rc == SF_OK)
+        rc = sf_kvconn_append(c, argc, argv, argvlen, err);
+    if (rc == SF_OK && asking && (rc = sf_kvconn_reply(c, &pre, err)) == SF_OK)
+        freeReplyObject(pre);
+    if (rc == SF_OK)
+        rc = sf_kvconn_reply(c, out, err);
+    if (rc != SF_OK) {
+        sf_kvconn_set_broken(c); /* never reuse a connection that lost a reply */
+        node_failed(kv, n, err ? err->msg : "no reply");
         release(n, c);
         return SF_EREDIS;
     }
     release(n, c);
     node_ok(n);
-    if (r->type == REDIS_REPLY_ERROR) {
-        sf_error_set(err, SF_EREDIS, "redis %s: %s: %.*s", n->name, argv[0],
-                     (int)(r->len > 160 ? 160 : r->len), r->str);
-        freeReplyObject(r);
-        return SF_EREDIS;
-    }
+    return SF_OK;
+}
+
+int sf_kv__reply_error(kv_node *n, const char *cmd, redisReply *r, sf_error *err)
+{
+    int moved = r->len > 6 && memcmp(r->str, "MOVED ", 6) == 0;
+    sf_error_set(err, SF_EREDIS, "redis %s: %s: %.*s%s", n->name, cmd,
+                 (int)(r->len > 160 ? 160 : r->len), r->str,
+                 moved ? " (a Redis Cluster node: enable cluster mode, --redis-cluster)" : "");
+    freeReplyObject(r);
+    return SF_EREDIS;
+}
+
+int sf_kv__cmd(sf_kv *kv, const char *shard_key, redisReply **out, sf_error *err, int argc,
+               const char **argv, const size_t *argvlen)
+{
+    *out = NULL;
+    if (kv->cluster)
+        return sf_kv__cluster_cmd(kv, out, err, argc, argv, argvlen);
+    kv_node *n = &kv->nodes[sf_kv_shard(kv, shard_key)];
+    redisReply *r = NULL;
+    int rc = sf_kv__node_run(kv, n, 0, argc, argv, argvlen, &r, err);
+    if (rc != SF_OK)
+        return rc;
+    if (r->type == REDIS_REPLY_ERROR)
+        return sf_kv__reply_error(n, argv[0], r, err);
     *out = r;
     return SF_OK;
 }
 
-/* Convenience for argv of C strings. */
-static int kv_cmds(sf_kv *kv, const char *shard_key, redisReply **out, sf_error *err, int argc,
-                   const char **argv)
-{
-    size_t lens[8];
-    for (int i = 0; i < argc && i < 8; i++)
-        lens[i] = strlen(argv[i]);
-    return kv_cmd(kv, shard_key, out, err, argc, argv, lens);
-}
-
-static int want_int(redisReply *r, long long *v, sf_error *err)
-{
-    if (r->type != REDIS_REPLY_INTEGER)
-        return sf_error_set(err, SF_EREDIS, "redis: unexpected reply type %d", r->type);
-    *v = r->integer;
-    return SF_OK;
-}
-
-int sf_kv_get(sf_kv *kv, const char *shard_key, const char *key, sf_buf *out, int *found,
-              sf_error *err)
-{
-    redisReply *r = NULL;
-    const char *argv[] = {"GET", key};
-    *found = 0;
-    int rc = kv_cmds(kv, shard_key, &r, err, 2, argv);
-    if (rc != SF_OK)
-        return rc;
-    if (r->type == REDIS_REPLY_STRING) {
-        rc = sf_buf_append(out, r->str, r->len);
-        if (rc == SF_ELIMIT)
-            sf_error_set(err, rc, "cached value of %zu bytes over the limit", r->len);
-        else if (rc != SF_OK)
-            sf_error_set(err, rc, "out of memory");
-        else
-            *found = 1;
-    } else if (r->type != REDIS_REPLY_NIL) {
-        rc = sf_error_set(err, SF_EREDIS, "redis GET: unexpected reply type %d", r->type);
-    }
-    freeReplyObject(r);
-    return rc;
-}
-
-int sf_kv_set(sf_kv *kv, const char *shard_key, const char *key, const void *val, size_t len,
-              long long ttl_ms, sf_error *err)
-{
-    redisReply *r = NULL;
-    char ttl[32];
-    snprintf(ttl, sizeof ttl, "%lld", ttl_ms);
-    const char *argv[] = {"SET", key, val, "PX", ttl};
-    size_t lens[] = {3, strlen(key), len, 2, strlen(ttl)};
-    int rc = kv_cmd(kv, shard_key, &r, err, ttl_ms > 0 ? 5 : 3, argv, lens);
-    if (r)
-        freeReplyObject(r);
-    return rc;
-}
-
-int sf_kv_set_nx(sf_kv *kv, const char *shard_key, const char *key, const char *val,
-                 long long ttl_ms, int *acquired, sf_error *err)
-{
-    redisReply *r = NULL;
-    char ttl[32];
-    snprintf(ttl, sizeof ttl, "%lld", ttl_ms > 0 ? ttl_ms : 1);
-    const char *argv[] = {"SET", key, val, "NX", "PX", ttl};
-    *acquired = 0;
-    int rc = kv_cmds(kv, shard_key, &r, err, 6, argv);
-    if (rc == SF_OK)
-        *acquired = r->type == REDIS_REPLY_STATUS;
-    if (r)
-        freeReplyObject(r);
-    return rc;
-}
-
-/* Compare-and-act scripts: the check and the action must be one atomic
- * step, or an expired-and-retaken lock could be renewed or deleted by its
- * previous owner. */
-static const char LUA_RENEW_IF[] =
-    "if redis.call('get',KEYS[1])==ARGV[1] then "
-    "return redis.call('pexpire',KEYS[1],ARGV[2]) else return 0 end";
-static const char LUA_DEL_IF[] =
-    "if redis.call('get',KEYS[1])==ARGV[1] then "
-    "return redis.call('del',KEYS[1]) else return 0 end";
-static const char LUA_INCR_TTL[] =
-    "local n=redis.call('incr',KEYS[1]) "
-    "if tonumber(ARGV[1])>0 then redis.call('pexpire',KEYS[1],ARGV[1]) end return n";
-
-int sf_kv_renew_if(sf_kv *kv, const char *shard_key, const char *key, const char *owner,
-                   long long ttl_ms, int *kept, sf_error *err)
-{
-    redisReply *r = NULL;
-    char ttl[32];
-    long long v = 0;
-    snprintf(ttl, sizeof ttl, "%lld", ttl_ms);
-    const char *argv[] = {"EVAL", LUA_RENEW_IF, "1", key, owner, ttl};
-    *kept = 0;
-    int rc = kv_cmds(kv, shard_key, &r, err, 6, argv);
-    if (rc == SF_OK && (rc = want_int(r, &v, err)) == SF_OK)
-        *kept = v == 1;
-    if (r)
-        freeReplyObject(r);
-    return rc;
-}
-
-int sf_kv_del_if(sf_kv *kv, const char *shard_key, const char *key, const char *owner,
-                 int *deleted, sf_error *err)
-{
-    redisReply *r = NULL;
-    long long v = 0;
-    const char *argv[] = {"EVAL", LUA_DEL_IF, "1", key, owner};
-    *deleted = 0;
-    int rc = kv_cmds(kv, shard_key, &r, err, 5, argv);
-    if (rc == SF_OK && (rc = want_int(r, &v, err)) == SF_OK)
-        *deleted = v == 1;
-    if (r)
-        freeReplyObject(r);
-    return rc;
-}
-
-int sf_kv_del(sf_kv *kv, const char *shard_key, const char *key, sf_error *err)
-{
-    redisReply *r = NULL;
-    const char *argv[] = {"DEL", key};
-    int rc = kv_cmds(kv, shard_key, &r, err, 2, argv);
-    if (r)
-        freeReplyObject(r);
-    return rc;
-}
-
-int sf_kv_incr(sf_kv *kv, const char *shard_key, const char *key, long long ttl_ms,
-               long long *value, sf_error *err)
-{
-    redisReply *r = NULL;
-    char ttl[32];
-    snprintf(ttl, sizeof ttl, "%lld", ttl_ms);
-    const char *argv[] = {"EVAL", LUA_INCR_TTL, "1", key, ttl};
-    int rc = kv_cmds(kv, shard_key, &r, err, 5, argv);
-    if (rc == SF_OK)
-        rc = want_int(r, value, err);
-    if (r)
-        freeReplyObject(r);
-    return rc;
-}
-
-int sf_kv_pttl(sf_kv *kv, const char *shard_key, const char *key, long long *ttl_ms,
-               sf_error *err)
-{
-    redisReply *r = NULL;
-    const char *argv[] = {"PTTL", key};
-    int rc = kv_cmds(kv, shard_key, &r, err, 2, argv);
-    if (rc == SF_OK)
-        rc = want_int(r, ttl_ms, err);
-    if (r)
-        freeReplyObject(r);
-    return rc;
-}
-
-int sf_kv_publish(sf_kv *kv, const char *shard_key, const char *channel, const char *msg,
-                  long long *receivers, sf_error *err)
-{
-    redisReply *r = NULL;
-    long long v = 0;
-    const char *argv[] = {"PUBLISH", channel, msg};
-    int rc = kv_cmds(kv, shard_key, &r, err, 3, argv);
-    if (rc == SF_OK)
-        rc = want_int(r, &v, err);
-    if (receivers)
-        *receivers = v;
-    if (r)
-        freeReplyObject(r);
-    return rc;
-}
-
 int sf_kv_ping(sf_kv *kv, size_t node, sf_error *err)
 {
-    if (node >= kv->nnodes)
+    if (node >= nodes_count(kv))
         return sf_error_set(err, SF_EINVAL, "no Redis node %zu", node);
-    kv_node *n = &kv->nodes[node];
-    redisContext *c = acquire(kv, n, err);
-    if (!c)
-        return SF_EREDIS;
-    redisReply *r = redisCommand(c, "PING");
-    int rc = SF_OK;
-    if (!r) {
-        rc = sf_error_set(err, SF_EREDIS, "redis %s: PING: %s", n->name, c->errstr);
-        node_failed(kv, n, c->errstr);
-        if (!c->err)
-            c->err = REDIS_ERR_IO;
-    } else {
-        node_ok(n);
-        freeReplyObject(r);
-    }
-    release(n, c);
-    return rc;
-}
-
-int sf_kv_hgetall(sf_kv *kv, const char *shard_key, const char *key, sf_kv_field_cb cb, void *ctx,
-                  sf_error *err)
-{
+    const char *argv[] = {"PING"};
+    size_t len[] = {4};
     redisReply *r = NULL;
-    const char *argv[] = {"HGETALL", key};
-    int rc = kv_cmds(kv, shard_key, &r, err, 2, argv);
-    if (rc != SF_OK)
-        return rc;
-    if (r->type != REDIS_REPLY_ARRAY) {
-        rc = sf_error_set(err, SF_EREDIS, "redis HGETALL: unexpected reply type %d", r->type);
-    } else {
-        for (size_t i = 0; rc == SF_OK && i + 1 < r->elements; i += 2) {
-            redisReply *f = r->element[i], *v = r->element[i + 1];
-            if (f->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING)
-                rc = cb(ctx, f->str, v->str);
-        }
-    }
-    freeReplyObject(r);
-    return rc;
-}
-
-int sf_kv_hset(sf_kv *kv, const char *shard_key, const char *key, const char *field,
-               const char *value, long long ttl_ms, sf_error *err)
-{
-    redisReply *r = NULL;
-    const char *argv[] = {"HSET", key, field, value};
-    int rc = kv_cmds(kv, shard_key, &r, err, 4, argv);
-    if (r)
-        freeReplyObject(r);
-    if (rc == SF_OK && ttl_ms > 0) {
-        char ttl[32];
-        snprintf(ttl, sizeof ttl, "%lld", ttl_ms);
-        const char *ev[] = {"PEXPIRE", key, ttl};
-        r = NULL;
-        rc = kv_cmds(kv, shard_key, &r, err, 3, ev);
-        if (r)
-            freeReplyObject(r);
-    }
-    return rc;
-}
-
-int sf_kv_hdel(sf_kv *kv, const char *shard_key, const char *key, const char *field,
-               int *removed, sf_error *err)
-{
-    redisReply *r = NULL;
-    long long v = 0;
-    const char *argv[] = {"HDEL", key, field};
-    int rc = kv_cmds(kv, shard_key, &r, err, 3, argv);
-    if (rc == SF_OK)
-        rc = want_int(r, &v, err);
-    if (removed)
-        *removed = v == 1;
+    int rc = sf_kv__node_run(kv, &kv->nodes[node], 0, 1, argv, len, &r, err);
+    if (rc == SF_OK && r->type == REDIS_REPLY_ERROR)
+        return sf_kv__reply_error(&kv->nodes[node], "PING", r, err);
     if (r)
         freeReplyObject(r);
     return rc;
 }
 
-int sf_kv_hincrby(sf_kv *kv, const char *shard_key, const char *key, const char *field,
-                  long long by, long long *value, sf_error *err)
+static const char *env_or(const char *v, const char *name)
 {
-    redisReply *r = NULL;
-    long long v = 0;
-    char n[32];
-    snprintf(n, sizeof n, "%lld", by);
-    const char *argv[] = {"HINCRBY", key, field, n};
-    int rc = kv_cmds(kv, shard_key, &r, err, 4, argv);
-    if (rc == SF_OK)
-        rc = want_int(r, &v, err);
-    if (value)
-        *value = v;
-    if (r)
-        freeReplyObject(r);
-    return rc;
+    const char *e = getenv(name);
+    return v ? v : e && *e ? e : NULL;
 }
 
-int sf_kv_exists(sf_kv *kv, const char *shard_key, const char *key, int *exists, sf_error *err)
+static int env_flag(int v, const char *name)
 {
-    redisReply *r = NULL;
-    long long v = 0;
-    const char *argv[] = {"EXISTS", key};
-    int rc = kv_cmds(kv, shard_key, &r, err, 2, argv);
-    if (rc == SF_OK)
-        rc = want_int(r, &v, err);
-    *exists = v > 0;
-    if (r)
-        freeReplyObject(r);
-    return rc;
+    const char *e = getenv(name);
+    return v || (e && (strcmp(e, "1") == 0 || strcasecmp(e, "true") == 0 ||
+                       strcasecmp(e, "yes") == 0));
 }
 
-/* ---- Generic commands (aggregator) ---- */
-
-static void reply_clear(sf_kv_reply *r)
+void sf_kv_opts_env(sf_kv_opts *o)
 {
-    for (size_t i = 0; i < r->nelem; i++)
-        reply_clear(&r->elem[i]);
-    free(r->elem);
-    free(r->str);
-}
-
-void sf_kv_reply_free(sf_kv_reply *r)
-{
-    if (!r)
-        return;
-    reply_clear(r);
-    free(r);
-}
-
-/* Copy a hiredis reply into ours; depth-capped so a hostile server
- * cannot recurse us out of stack. */
-static int reply_copy(sf_kv_reply *dst, const redisReply *src, int depth)
-{
-    memset(dst, 0, sizeof *dst);
-    if (depth > SF_KV_REPLY_DEPTH)
-        return SF_ELIMIT;
-    switch (src->type) {
-    case REDIS_REPLY_INTEGER:
-        dst->type = SF_KV_INT;
-        dst->integer = src->integer;
-        return SF_OK;
-    case REDIS_REPLY_STRING:
-    case REDIS_REPLY_STATUS:
-        dst->type = SF_KV_STR;
-        dst->str = malloc(src->len + 1);
-        if (!dst->str)
-            return SF_ENOMEM;
-        if (src->len)
-            memcpy(dst->str, src->str, src->len);
-        dst->str[src->len] = '\0';
-        dst->len = src->len;
-        return SF_OK;
-    case REDIS_REPLY_ARRAY:
-        dst->type = SF_KV_ARR;
-        if (src->elements == 0)
-            return SF_OK;
-        dst->elem = calloc(src->elements, sizeof *dst->elem);
-        if (!dst->elem)
-            return SF_ENOMEM;
-        dst->nelem = src->elements;
-        for (size_t i = 0; i < src->elements; i++) {
-            int rc = reply_copy(&dst->elem[i], src->element[i], depth + 1);
-            if (rc != SF_OK)
-                return rc;
-        }
-        return SF_OK;
-    default:
-        dst->type = SF_KV_NIL;
-        return SF_OK;
-    }
-}
-
-int sf_kv_argv(sf_kv *kv, const char *shard_key, int argc, const char **argv,
-               const size_t *argvlen, sf_kv_reply **out, sf_error *err)
-{
-    redisReply *r = NULL;
-    size_t *lens = NULL;
-    sf_kv_reply *res = NULL;
-    int rc = SF_OK;
-    *out = NULL;
-    if (argc < 1 || !argv)
-        return sf_error_set(err, SF_EINVAL, "redis: empty command");
-    if (!argvlen) {
-        lens = malloc((size_t)argc * sizeof *lens);
-        if (!lens)
-            return sf_error_set(err, SF_ENOMEM, "out of memory");
-        for (int i = 0; i < argc; i++)
-            lens[i] = strlen(argv[i]);
-        argvlen = lens;
-    }
-    rc = kv_cmd(kv, shard_key, &r, err, argc, argv, argvlen);
-    if (rc != SF_OK)
-        goto done;
-    res = calloc(1, sizeof *res);
-    if (!res) {
-        rc = sf_error_set(err, SF_ENOMEM, "out of memory");
-        goto done;
-    }
-    rc = reply_copy(res, r, 0);
-    if (rc != SF_OK) {
-        sf_error_set(err, rc, "redis %s: reply too deep or out of memory", argv[0]);
-        goto done;
-    }
-    *out = res;
-    res = NULL;
-done:
-    if (r)
-        freeReplyObject(r);
-    sf_kv_reply_free(res);
-    free(lens);
-    return rc;
+    o->username = env_or(o->username, "SCANFARM_REDIS_USERNAME");
+    o->password = env_or(o->password, "SCANFARM_REDIS_PASSWORD");
+    o->password_file = env_or(o->password_file, "SCANFARM_REDIS_PASSWORD_FILE");
+    o->tls = env_flag(o->tls, "SCANFARM_REDIS_TLS");
+    o->tls_ca_file = env_or(o->tls_ca_file, "SCANFARM_REDIS_TLS_CA_FILE");
+    o->tls_cert_file = env_or(o->tls_cert_file, "SCANFARM_REDIS_TLS_CERT_FILE");
+    o->tls_key_file = env_or(o->tls_key_file, "SCANFARM_REDIS_TLS_KEY_FILE");
+    o->tls_server_name = env_or(o->tls_server_name, "SCANFARM_REDIS_TLS_SERVER_NAME");
+    o->cluster = env_flag(o->cluster, "SCANFARM_REDIS_CLUSTER");
 }

@@ -12,6 +12,9 @@
  * related keys (a layer's inventory and its lock) live on the same node:
  * the cache passes the layer digest as shard key.
  *
+ * Cluster mode (opts.cluster) replaces the ring by Redis Cluster's own
+ * slot map; TLS and AUTH apply in both modes (kv.c, kvconn.c).
+ *
  * Thread safety: one sf_kv is shared by all threads; each call borrows a
  * pooled connection for its duration.
  */
@@ -46,7 +49,28 @@ typedef struct sf_kv_opts {
     int pool_size;            /* connections per node (0 = 16) */
     long backoff_min_ms;      /* first wait after a failure (0 = 100) */
     long backoff_max_ms;      /* cap of the doubling wait (0 = 5000) */
+    /* TLS (cache/kvconn.h): on for every node with tls = 1, and for each
+     * rediss:// address. The server certificate is verified unless
+     * tls_no_verify. */
+    int tls;
+    const char *tls_ca_file;     /* CA bundle (NULL = the system store) */
+    const char *tls_cert_file;   /* client certificate (mutual TLS) */
+    const char *tls_key_file;    /* its key */
+    const char *tls_server_name; /* name the certificate must carry (NULL = each host) */
+    int tls_no_verify;           /* tests only */
+    /* Redis Cluster: nodes are seeds; the slot map (CLUSTER SLOTS) routes
+     * each command by its key's slot and the shard key is not used. */
+    int cluster;
+    long cluster_wait_ms;        /* failover wait per command (0 = SF_KV_CLUSTER_WAIT_MS) */
 } sf_kv_opts;
+
+/* Fill the TLS and cluster fields of o that are unset from the
+ * environment (SCANFARM_REDIS_TLS, _TLS_CA_FILE, _TLS_CERT_FILE,
+ * _TLS_KEY_FILE, _TLS_SERVER_NAME, SCANFARM_REDIS_CLUSTER) and the AUTH
+ * ones (SCANFARM_REDIS_USERNAME, _PASSWORD, _PASSWORD_FILE): the option
+ * set of the programs without an option table of their own (scanfarm CLI
+ * commands, notify). Borrowed pointers into the environment. */
+void sf_kv_opts_env(sf_kv_opts *o);
 
 /* Validate opts and build the ring. No connection is made yet: a Redis
  * that is down at start-up is the same as one that fails later. */

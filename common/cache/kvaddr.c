@@ -1,6 +1,8 @@
 /* kvaddr: see kvaddr.h. */
 #include "cache/kvaddr.h"
 
+#include "base/opt.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -141,11 +143,10 @@ int sf_kvaddr_parse(sf_kvaddr *a, const char *s, sf_error *err)
     memset(a, 0, sizeof *a);
     a->db = -1;
     int rc;
-    if (strncasecmp(s, "rediss://", 9) == 0)
-        return sf_error_set(err, SF_EUNSUPPORTED,
-                            "Redis over TLS (rediss://) is not supported yet: this build's "
-                            "hiredis has no TLS (docs/operations.md)");
-    if (strncasecmp(s, "redis://", 8) == 0)
+    if (strncasecmp(s, "rediss://", 9) == 0) {
+        a->tls = 1;
+        rc = parse_url(a, s + 1, err); /* "ediss://...": the same URL one byte on */
+    } else if (strncasecmp(s, "redis://", 8) == 0)
         rc = parse_url(a, s, err);
     else if (strstr(s, "://"))
         rc = sf_error_set(err, SF_ECONFIG, "Redis address: unknown scheme in '%.32s'",
@@ -157,37 +158,9 @@ int sf_kvaddr_parse(sf_kvaddr *a, const char *s, sf_error *err)
     return rc;
 }
 
-/* One address of n bytes at s, appended to out at *k. */
-static void redact_one(const char *s, size_t n, char *out, size_t cap, size_t *k)
-{
-    const char *p = n > 8 && strncasecmp(s, "redis://", 8) == 0 ? s + 8 : NULL;
-    const char *at = NULL, *end = s + n;
-    for (const char *q = p; q && q < end && *q != '/'; q++)
-        if (*q == '@')
-            at = q;
-    const char *colon = at ? memchr(p, ':', (size_t)(at - p)) : NULL;
-    int w;
-    if (!at)
-        w = snprintf(out + *k, cap - *k, "%.*s", (int)n, s);
-    else /* scheme and user kept, the password (or the lone secret) hidden */
-        w = snprintf(out + *k, cap - *k, "%.*s:***%.*s",
-                     (int)((colon ? colon : p) - s), s, (int)(end - at), at);
-    *k += w < 0 ? 0 : (size_t)w < cap - *k ? (size_t)w : cap - *k - 1;
-}
-
+/* The password of any scheme://user:pass@ address hidden: the option
+ * engine's rule, so --print-config and the logs redact alike. */
 void sf_kvaddr_redact(const char *s, char *out, size_t cap)
 {
-    size_t k = 0;
-    if (!cap)
-        return;
-    out[0] = '\0';
-    while (k + 1 < cap) {
-        size_t n = strcspn(s, ",");
-        redact_one(s, n, out, cap, &k);
-        if (!s[n] || k + 1 >= cap)
-            break;
-        out[k++] = ',';
-        out[k] = '\0';
-        s += n + 1;
-    }
+    sf_opt_redact_url(s, out, cap);
 }

@@ -3,10 +3,11 @@
  *
  *   host:port  [v6]:port  host           (port 6379)
  *   redis://[[user]:password@]host[:port][/db]
+ *   rediss://[[user]:password@]host[:port][/db]
  *
  * User and password in a URL are percent-decoded (a '@' or ':' in a
- * password is written %40, %3A). "rediss://" (TLS) is refused with a clear
- * message: Debian's hiredis 0.14 has no TLS. The node's name (logs, the
+ * password is written %40, %3A). "rediss://" is the same with TLS
+ * (tls = 1; port 6379 unless given). The node's name (logs, the
  * shard ring) is host[:port] as written, never the credentials, so the
  * two forms of one address shard the same.
  */
@@ -24,10 +25,11 @@ typedef struct sf_kvaddr {
     int db;         /* /db of a URL; -1 = none given */
     char *user;     /* NULL = none (AUTH password alone, or no AUTH) */
     char *pass;     /* NULL = no AUTH; secret (wiped by clear) */
+    int tls;        /* 1: rediss:// */
 } sf_kvaddr;
 
 /* Parse s into a (zeroed first). SF_ECONFIG naming the problem, never the
- * password; SF_EUNSUPPORTED for rediss://. */
+ * password. */
 int sf_kvaddr_parse(sf_kvaddr *a, const char *s, sf_error *err);
 /* s with a URL's password replaced by "***" (into out, cut to cap), for
  * print-config and logs; other forms are copied as they are. */

@@ -1,11 +1,12 @@
 /*
  * conn: where the fleet view lives, as every reader and the aggregator
- * are told: --redis HOST:PORT[,HOST:PORT...] (default $SCANFARM_REDIS or
- * 127.0.0.1:6379; redis://[user:pass@]host:port/db also works) and
- * --key-prefix (default $SCANFARM_KEY_PREFIX, then the older
- * $SCANFARM_PREFIX, then "scanfarm"). Redis AUTH comes from the address or
- * SCANFARM_REDIS_USERNAME / SCANFARM_REDIS_PASSWORD(_FILE), as for the
- * services.
+ * are told, as option-engine rows (base/opt.h) a command puts in a group
+ * at offsetof(<its config>, <its sf_fleet_conn>): --redis
+ * HOST:PORT[,HOST:PORT...] (SCANFARM_REDIS, default 127.0.0.1:6379;
+ * redis://[user:pass@]host:port/db also works), --key-prefix
+ * (SCANFARM_KEY_PREFIX; the older --prefix and SCANFARM_PREFIX still work,
+ * unlisted) and Redis AUTH (--redis-username, --redis-password-file,
+ * SCANFARM_REDIS_PASSWORD), as for the services.
  *
  * Thread safety: an sf_fleet_conn belongs to one thread.
  */
@@ -15,24 +16,31 @@
 #include <stddef.h>
 
 #include "base/err.h"
+#include "base/opt.h"
 #include "cache/kv.h"
 
 /* Redis nodes one address list may name. */
 #define SF_FLEET_MAX_NODES 16
 
 typedef struct sf_fleet_conn {
-    const char *redis;  /* the address list, as given */
-    const char *prefix; /* the key prefix */
-    char nodebuf[1024];
-    const char *nodes[SF_FLEET_MAX_NODES];
-    size_t nnodes;
+    char *redis;               /* the address list, as given */
+    char *prefix;              /* the key prefix */
+    char *redis_username;      /* AUTH user (Redis 6 ACL) */
+    char *redis_password_file; /* file holding the AUTH password */
+    char *redis_password;      /* secret: environment only */
+    char *redis_tls_ca_file;   /* TLS (rediss://): CA, client cert/key, name */
+    char *redis_tls_cert_file;
+    char *redis_tls_key_file;
+    char *redis_tls_server_name;
+    int redis_cluster;         /* 1: the nodes are Redis Cluster seeds */
 } sf_fleet_conn;
 
-/* Defaults from the environment (see above). */
-void sf_fleet_conn_init(sf_fleet_conn *c);
+#define SF_FLEET_CONN_NOPTS 10
+extern const sf_opt SF_FLEET_CONN_OPTS[SF_FLEET_CONN_NOPTS];
+#define SF_FLEET_CONN_TITLE "Fleet view in Redis (every fleet command)"
 
 /* Check the prefix and connect to c->redis (pool of 2, 30 s commands).
  * SF_OK with *kv set, or an error with err set. */
-int sf_fleet_conn_open(sf_fleet_conn *c, sf_kv **kv, sf_error *err);
+int sf_fleet_conn_open(const sf_fleet_conn *c, sf_kv **kv, sf_error *err);
 
 #endif

@@ -32,6 +32,24 @@ static const char *idx_of(const sf_agg_view *v)
     return v->job_key && strcmp(v->job_key, v->digest) ? v->job_key : NULL;
 }
 
+/* (Here, not in report/report_html.c, because this file's HTML section
+ * needs it and fleet/ must not depend on report/.) */
+int sf_report_html_escape(sf_buf *out, const char *s)
+{
+    int rc = SF_OK;
+    for (const char *p = s ? s : ""; *p && rc == SF_OK; p++) {
+        switch (*p) {
+        case '&': rc = sf_buf_puts(out, "&amp;"); break;
+        case '<': rc = sf_buf_puts(out, "&lt;"); break;
+        case '>': rc = sf_buf_puts(out, "&gt;"); break;
+        case '"': rc = sf_buf_puts(out, "&quot;"); break;
+        case '\'': rc = sf_buf_puts(out, "&#39;"); break;
+        default: rc = sf_buf_append(out, p, 1);
+        }
+    }
+    return rc;
+}
+
 int sf_report_load_running(sf_report *r, sf_kv *kv, const char *prefix, sf_error *err)
 {
     sf_running *run = calloc(1, sizeof *run);

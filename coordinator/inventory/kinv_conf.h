@@ -1,6 +1,6 @@
 /*
- * kinv_conf: scanfarm-inventory's configuration, on the option-table
- * engine of config.c (opttab.h): one global table and one per cluster.
+ * kinv_conf: scanfarm-inventory's configuration, on the option engine
+ * (base/opt.h): one global table and one per cluster.
  *
  * Clusters: the global kubeconfig/context/in_cluster options describe one
  * cluster (when any is given), and the config file may list more under
@@ -19,7 +19,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
-#include "config.h"
+#include "base/opt.h"
 
 typedef struct sf_kinv_cluster {
     char *name;          /* name in the running view; default: the context name */
@@ -60,12 +60,12 @@ typedef struct sf_kinvcfg {
     size_t nclusters;
 } sf_kinvcfg;
 
-/* Load argv, environment and file; *action as sf_coordcfg_load. */
-int sf_kinvcfg_load(sf_kinvcfg *c, int argc, char **argv, int *action, sf_error *err);
+const sf_opt_spec *sf_kinvcfg_spec(void);
+/* Load argv, environment and file; cmd as sf_opt_load. */
+int sf_kinvcfg_load(sf_kinvcfg *c, int argc, char **argv, sf_opt_cmd *cmd, sf_error *err);
 void sf_kinvcfg_free(sf_kinvcfg *c);
 /* Effective configuration as JSON, secrets redacted (malloc'd). */
 char *sf_kinvcfg_dump(const sf_kinvcfg *c);
-void sf_kinvcfg_help(void *file);
 /* docs/inventory-config.md's generated part (malloc'd). */
 char *sf_kinvcfg_markdown(void);
 

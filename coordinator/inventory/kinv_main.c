@@ -169,6 +169,7 @@ static int run(const sf_kinvcfg *c, sf_error *err)
     size_t n = 0;
     int status = 0;
     sf_kv_opts ko = {.nodes = (const char *const *)c->redis.v, .nnodes = c->redis.n};
+    sf_kv_opts_env(&ko); /* AUTH, TLS, cluster: SCANFARM_REDIS_* */
     int rc = start_httpd(c, &httpd, err);
     if (!rc)
         rc = sf_kv_new(&kv, &ko, err);
@@ -213,21 +214,16 @@ int main(int argc, char **argv)
 {
     sf_kinvcfg cfg;
     sf_error err = SF_ERROR_INIT;
-    int action = 0, status = 0;
+    int status = 0;
+    sf_opt_cmd cmd;
     sf_log_init_from_env();
-    if (sf_kinvcfg_load(&cfg, argc, argv, &action, &err)) {
+    if (sf_kinvcfg_load(&cfg, argc, argv, &cmd, &err)) {
         fprintf(stderr, "scanfarm-inventory: %s\n", err.msg);
         sf_kinvcfg_free(&cfg);
         return 64;
     }
-    if (action == 1) {
-        sf_kinvcfg_help(stdout);
-    } else if (action == 3) {
-        printf("scanfarm-inventory %s\n", SF_VERSION_FULL);
-    } else if (action == 2) {
-        char *s = sf_kinvcfg_dump(&cfg);
-        printf("%s\n", s ? s : "{}");
-        free(s);
+    if (sf_opt_act(sf_kinvcfg_spec(), &cfg, &cmd, stdout)) {
+        status = 0;
     } else {
         sf_log_level lvl;
         if (cfg.log_level && sf_log_parse_level(cfg.log_level, &lvl) == 0)

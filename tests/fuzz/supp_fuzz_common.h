@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "suppress.h"
+#include "report/suppress.h"
 
 static inline void supp_fuzz_match_and_free(sf_supp *s, int parsed)
 {

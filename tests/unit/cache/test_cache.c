@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -114,6 +115,62 @@ static void test_cache_kv__bad_addresses(void **state)
     sf_kv *kv = NULL;
     sf_error e = SF_ERROR_INIT;
     assert_int_equal(sf_kv_new(&kv, &o, &e), SF_ECONFIG);
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* TLS and cluster settings that cannot work are refused at creation,
+ * with the reason; a dead cluster seed fails within the bounded wait. */
+static void test_cache_kv__tls_and_cluster_settings(void **state)
+{
+    (void)state;
+    const char *tls[] = {"rediss://127.0.0.1:1"};
+    const char *db[] = {"redis://127.0.0.1:1/2"};
+    const char *plain[] = {"127.0.0.1:1"};
+    struct {
+        sf_kv_opts o;
+        const char *want;
+    } bad[] = {
+        {{.nodes = tls, .nnodes = 1, .tls_ca_file = "/nonexistent/ca.pem"}, "cannot load CA"},
+        {{.nodes = tls, .nnodes = 1, .tls_key_file = "/k.pem"}, "needs a certificate"},
+        {{.nodes = tls, .nnodes = 1, .tls_cert_file = "/nonexistent/c.pem"}, "client certificate"},
+        {{.nodes = plain, .nnodes = 1, .cluster = 1, .db = 1}, "database 0 only"},
+        {{.nodes = db, .nnodes = 1, .cluster = 1}, "database 0 only"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        sf_kv *kv = NULL;
+        sf_error e = SF_ERROR_INIT;
+        assert_int_equal(sf_kv_new(&kv, &bad[i].o, &e), SF_ECONFIG);
+        assert_null(kv);
+        if (!strstr(e.msg, bad[i].want))
+            fail_msg("case %zu: got '%s', want '%s'", i, e.msg, bad[i].want);
+    }
+    /* A TLS node with the system store is fine to create (no connection yet). */
+    sf_kv_opts ok = {.nodes = tls, .nnodes = 1};
+    sf_kv *kv = NULL;
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_kv_new(&kv, &ok, &e), SF_OK);
+    sf_kv_free(kv);
+    /* Cluster seed where nothing listens: the command gives up after its
+     * wait, as an outage (SF_EREDIS), not a hang. */
+    sf_kv_opts cl = {.nodes = plain, .nnodes = 1, .cluster = 1, .cluster_wait_ms = 300,
+                     .connect_timeout_ms = 100, .backoff_min_ms = 10, .backoff_max_ms = 20};
+    assert_int_equal(sf_kv_new(&kv, &cl, &e), SF_OK);
+    uint64_t t0 = mono_ms();
+    int found = 1;
+    sf_buf b;
+    sf_buf_init(&b, 64);
+    assert_int_equal(sf_kv_get(kv, "k", "k", &b, &found, &e), SF_EREDIS);
+    assert_true(mono_ms() - t0 < 2000);
+    assert_int_equal(found, 0);
+    sf_buf_free(&b);
+    sf_kv_free(kv);
+    sf_keys_cluster_tags(0); /* this process' other tests format plain names */
 }
 
 /* A trivial codec: the cache never looks inside the bytes. */
@@ -224,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_cache_keys__rejects_injection),
         cmocka_unit_test(test_cache_kv__ring_spreads_and_is_stable),
         cmocka_unit_test(test_cache_kv__bad_addresses),
+        cmocka_unit_test(test_cache_kv__tls_and_cluster_settings),
         cmocka_unit_test(test_cache_lcache__redis_down_goes_uncached),
         cmocka_unit_test(test_cache_lcache__no_secret_means_cache_off),
     };

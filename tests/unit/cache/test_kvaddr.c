@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cmocka.h>
 
@@ -33,6 +34,9 @@ static void test_kvaddr_parse__forms(void **state)
         {"REDIS://u:p%40ss%3Aw0rd%25@[::1]:6379/0", "[::1]:6379", "::1", 6379, 0, "u",
          "p@ss:w0rd%"},
         {"redis://u:a@b@host:2", "host:2", "host", 2, -1, "u", "a@b"},
+        {"rediss://u:p%2Cw@cache.example:6380/1", "cache.example:6380", "cache.example", 6380,
+         1, "u", "p,w"},
+        {"REDISS://h", "h", "h", 6379, -1, NULL, NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const good *g = &cases[i];
@@ -43,6 +47,7 @@ static void test_kvaddr_parse__forms(void **state)
         assert_string_equal(a.host, g->host);
         assert_int_equal(a.port, g->port);
         assert_int_equal(a.db, g->db);
+        assert_int_equal(a.tls, strncasecmp(g->in, "rediss://", 9) == 0);
         if (g->user)
             assert_string_equal(a.user, g->user);
         else
@@ -73,7 +78,9 @@ static void test_kvaddr_parse__bad_input_clear_error_no_password(void **state)
         {"redis://u:hunter2%00@h:1", "bad %-escape"},
         {"redis://u:hunter2%4@h:1", "bad %-escape"},
         {"http://u:hunter2@h:1", "unknown scheme"},
-        {"rediss://u:hunter2@h:6380", "not supported yet"},
+        {"rediss://u:hunter2@", "bad Redis address"},
+        {"rediss://u:hunter2@h:6380/x", "bad database number"},
+        {"redis+sentinel://u:hunter2@h", "unknown scheme"},
         {"redis://u:hun,ter2@h:1", "%2C"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -98,6 +105,7 @@ static void test_kvaddr_redact__hides_passwords_only(void **state)
         {"redis://u:hunter2@h:1/2", "redis://u:***@h:1/2"},
         {"redis://hunter2@h", "redis://:***@h"},
         {"redis://u:hun@ter2@h", "redis://u:***@h"},
+        {"rediss://u:hunter2@h:6380", "rediss://u:***@h:6380"},
         {"redis://a:hunter2@h1,b:2,redis://:hunter2@h3", "redis://a:***@h1,b:2,redis://:***@h3"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

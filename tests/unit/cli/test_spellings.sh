@@ -8,7 +8,8 @@
 #     SCANFARM_KEY_PREFIX (old --prefix / SCANFARM_PREFIX) reach the same
 #     prefix check; scan: --insecure-registry;
 #   - scanfarm <cmd> --version, scanfarm db update --help,
-#     scanfarm-subscribe --help/--version exit 0 (they exited 64).
+#     scanfarm-subscribe --help/--version and scanfarm-inventory --version
+#     exit 0 (they exited 64).
 set -euo pipefail
 : "${SF_BIN:?}"
 T=$(mktemp -d)
@@ -32,6 +33,28 @@ import json, sys
 regs = {r["url"]: r["insecure"] for r in json.load(sys.stdin)["registries"]}
 assert regs == {"https://a.example:5000": True, "https://b.example": False}, regs'
 
+# one key spelling (issue 21): --jobs-topic, with the coordinator's and the
+# inventory's --topic (and file key "topic") kept hidden; the worker's
+# config files written with flag spellings ("cache-ttl") still load
+jt() { python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs_topic"])'; }
+[ "$("$C" --topic old.jobs --print-config | jt)" = old.jobs ]
+[ "$("$C" --jobs-topic new.jobs --print-config | jt)" = new.jobs ]
+echo '{"topic": "file.jobs"}' >"$T/t.json"
+[ "$("$C" --config "$T/t.json" --print-config | jt)" = file.jobs ]
+if grep -q -- "--topic" "$T/help"; then echo "FAIL: --help shows --topic"; exit 1; fi
+[ "$("$SF_BIN/scanfarm-inventory" --topic inv.jobs --redis r:1 --in-cluster --print-config | jt)" = inv.jobs ]
+echo '{"cache-ttl": 3600, "redis_db": 2}' >"$T/w.json"
+"$SF_BIN/scanfarm-worker" --config "$T/w.json" --print-config | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["cache_ttl"] == 3600 and d["redis_db"] == 2, d'
+"$SF_BIN/scanfarm-worker" --cache-unauthenticated 1 --print-config | grep -q '"cache_unauthenticated": true'
+# scan's old --insecure: accepted, never listed
+"$SF" scan --insecure --print-config >/dev/null
+if grep -q -- "--insecure\b" <<<"$("$SF" scan --help | grep -v -- --insecure-registry)"; then
+  echo "FAIL: scan --help shows --insecure"; exit 1
+fi
+
 # the CLI's key prefix: both spellings and both variables reach the check
 for args in "--key-prefix" "--prefix"; do
   set +e
@@ -45,6 +68,8 @@ for var in SCANFARM_KEY_PREFIX SCANFARM_PREFIX; do
   set -e
   [ "$rc" = 64 ] && grep -q "prefix" "$T/err" || { echo "FAIL: $var"; cat "$T/err"; exit 1; }
 done
+"$SF_BIN/scanfarm-aggregator" --prefix 'bad prefix!' --from /dev/null >/dev/null 2>"$T/err" && exit 1
+grep -q "prefix" "$T/err" || { echo "FAIL: scanfarm-aggregator --prefix"; cat "$T/err"; exit 1; }
 for cmd in report query status aggregate rematch; do
   grep -q -- "--key-prefix" <<<"$("$SF" $cmd --help)" || { echo "FAIL: $cmd --help lacks --key-prefix"; exit 1; }
 done
@@ -59,7 +84,9 @@ for c in "scan" "db" "db import" "db update" "db info" "report" "query" "status"
   done
 done
 grep -q '^scanfarm ' <<<"$("$SF" scan --version)"
-for p in scanfarm-coordinator scanfarm-worker scanfarm-aggregator scanfarm-subscribe; do
+# scanfarm-inventory --version exited 64 without Redis (found by deploy/docker/test.sh)
+for p in scanfarm-coordinator scanfarm-worker scanfarm-aggregator scanfarm-subscribe scanfarm-inventory \
+    scanfarm-notify; do
   for o in --help --version; do
     "$SF_BIN/$p" $o >/dev/null 2>&1 || { echo "FAIL: $p $o exited $?"; exit 1; }
   done

@@ -100,13 +100,13 @@ static void test_config_load__layers_env_and_flags(void **state)
                     "--registry", "http://b.example:5000", "--once", "--interval", "2h"};
     sf_coordcfg c;
     sf_error e = SF_ERROR_INIT;
-    int action = -1;
+    sf_opt_cmd action;
     int rc = sf_coordcfg_load(&c, 11, argv, &action, &e);
     unsetenv("SCANFARM_JOBS_TOPIC");
     unsetenv("SCANFARM_REGISTRY_PASSWORD");
     unlink(path);
     assert_int_equal(rc, SF_OK);
-    assert_int_equal(action, 0);
+    assert_int_equal(action.action, SF_OPT_RUN);
     assert_string_equal(c.kafka, "flag:2");      /* flag beats file */
     assert_string_equal(c.topic, "env.topic");   /* env beats file */
     assert_int_equal(c.page_size, 50);           /* file beats default */
@@ -144,7 +144,7 @@ static void test_config_load__rejects_invalid(void **state)
     /* Passwords are not accepted as flags (they would show in ps). */
     char *argv[] = {"x", "--password", "pw"};
     sf_coordcfg c;
-    int action;
+    sf_opt_cmd action;
     assert_int_equal(sf_coordcfg_load(&c, 3, argv, &action, NULL), SF_ECONFIG);
     sf_coordcfg_free(&c);
     assert_int_equal(sf_parse_duration("24h"), 86400);

@@ -108,11 +108,28 @@ def check_env(where, progs, names):
             bad(f"{where}: {n} is read by none of {sorted(progs)}")
 
 
+class ComposeLoader(yaml.SafeLoader):
+    """safe_load plus Compose's merge tags (!reset, !override: an override
+    file replaces a value instead of merging into it); the value is kept."""
+
+
+def _compose_tag(loader, node):
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_scalar(node)
+
+
+for _tag in ("!reset", "!override"):
+    ComposeLoader.add_constructor(_tag, _compose_tag)
+
+
 def load_all(path):
     checked["files"] += 1
     try:
         with open(path) as f:
-            return [d for d in yaml.safe_load_all(f) if d is not None]
+            return [d for d in yaml.load_all(f, Loader=ComposeLoader) if d is not None]
     except yaml.YAMLError as e:
         bad(f"{path}: does not parse: {e}")
         return []

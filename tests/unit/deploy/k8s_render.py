@@ -53,15 +53,18 @@ def _merge(base, patch):
 
 
 def _merge_list(base, patch, key):
+    """Items of the patch merge into the base item of the same key; new
+    items come first, in the patch's order, as kustomize puts them."""
     out = [copy.deepcopy(x) for x in base]
+    new = []
     for item in patch:
         for i, cur in enumerate(out):
             if cur.get(key) == item.get(key):
                 out[i] = _merge(cur, item)
                 break
         else:
-            out.append(copy.deepcopy(item))
-    return out
+            new.append(copy.deepcopy(item))
+    return new + out
 
 
 def _images(objs, rules):

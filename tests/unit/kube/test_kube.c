@@ -405,7 +405,7 @@ static void test_kube_conf__options_and_docs(void **state)
     (void)state;
     sf_kinvcfg c;
     sf_error e = SF_ERROR_INIT;
-    int action;
+    sf_opt_cmd action;
     char *argv[] = {"scanfarm-inventory", "--kubeconfig", "/k", "--context", "prod",
                     "--redis", "127.0.0.1:6379", "--namespaces", "a,b", "--once"};
     assert_int_equal(sf_kinvcfg_load(&c, 10, argv, &action, &e), SF_OK);

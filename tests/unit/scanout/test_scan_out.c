@@ -1,4 +1,4 @@
-/* Unit tests of scan's output helpers (cli/scan_out.c,
+/* Unit tests of scan's output helpers (common/report/scan_out.c,
  * sarif_util.c): format names, --insecure-registry host matching, SARIF
  * help URIs per id family, and a rule's help text. */
 #include <setjmp.h>
@@ -10,8 +10,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "fleet/sarif_util.h"
-#include "scan_out.h"
+#include "report/sarif_util.h"
+#include "report/scan_out.h"
 
 static void test_scan_out_fmt__names(void **state)
 {

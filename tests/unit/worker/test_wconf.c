@@ -22,8 +22,8 @@ static void test_worker_conf__defaults_without_file(void **state)
     sf_error e = SF_ERROR_INIT;
     assert_int_equal(sf_wconf_load(&c, 5, argv, &e), SF_OK);
     assert_string_equal(c.kafka, "127.0.0.1:9092");
-    assert_int_equal(c.nredis, 1);
-    assert_string_equal(c.redis[0], "127.0.0.1:6379");
+    assert_int_equal(c.redis.n, 1);
+    assert_string_equal(c.redis.v[0], "127.0.0.1:6379");
     assert_int_equal(c.metrics_port, 9100);
     assert_string_equal(c.jobs_topic, "scanfarm.jobs");
     assert_string_equal(c.results_topic, "scanfarm.results");
@@ -52,15 +52,15 @@ static void test_worker_conf__precedence_and_lists(void **state)
     assert_int_equal(c.concurrency, 3);        /* argv beats env beats file */
     assert_string_equal(c.group, "g-env");     /* env beats file */
     assert_int_equal(c.cache_ttl, 3600);       /* file beats default */
-    assert_int_equal(c.nredis, 3);             /* argv list replaces the file's */
-    assert_string_equal(c.redis[2], "c:3");
+    assert_int_equal(c.redis.n, 3);            /* argv list replaces the file's */
+    assert_string_equal(c.redis.v[2], "c:3");
     assert_int_equal(c.metrics_port, 0);
-    assert_int_equal(c.ninsecure_registries, 1);
+    assert_int_equal(c.insecure_registries.n, 1);
     sf_buf b;
     sf_buf_init(&b, 0);
     assert_int_equal(sf_wconf_print(&c, &b), SF_OK);
-    assert_non_null(strstr(b.data, "redis = a:1,b:2,c:3\n"));
-    assert_non_null(strstr(b.data, "group = g-env\n"));
+    assert_non_null(strstr(b.data, "\"redis\": [\n    \"a:1\",\n    \"b:2\",\n    \"c:3\"\n  ]"));
+    assert_non_null(strstr(b.data, "\"group\": \"g-env\""));
     sf_buf_free(&b);
     sf_wconf_clear(&c);
     unsetenv("SCANFARM_GROUP");
@@ -105,11 +105,11 @@ static void test_worker_conf__cache_secret_redacted_never_a_flag(void **state)
     sf_buf_init(&b, 0);
     assert_int_equal(sf_wconf_print(&c, &b), SF_OK);
     assert_null(strstr(b.data, "farm-secret"));
-    assert_non_null(strstr(b.data, "cache-secret = <redacted>\n"));
+    assert_non_null(strstr(b.data, "\"cache_secret\": \"***\""));
     sf_buf_reset(&b);
     assert_int_equal(sf_wconf_help(&b), SF_OK);
     assert_null(strstr(b.data, "--cache-secret TEXT"));
-    assert_non_null(strstr(b.data, "SCANFARM_CACHE_SECRET "));
+    assert_non_null(strstr(b.data, "env SCANFARM_CACHE_SECRET (secret"));
     sf_buf_free(&b);
     sf_wconf_clear(&c);
     unsetenv("SCANFARM_CACHE_SECRET");
@@ -144,10 +144,10 @@ static void test_worker_conf__kafka_props_layers(void **state)
     sf_buf_init(&b, 0);
     assert_int_equal(sf_wconf_print(&c, &b), SF_OK);
     assert_int_equal(sf_buf_append(&b, "", 1), SF_OK);
-    assert_non_null(strstr(b.data, "kafka.security.protocol = sasl_ssl\n"));
-    assert_non_null(strstr(b.data, "kafka.linger.ms = 3\n"));
-    assert_non_null(strstr(b.data, "kafka.sasl.mechanism = SCRAM-SHA-512\n"));
-    assert_non_null(strstr(b.data, "kafka.sasl.password = <redacted>\n"));
+    assert_non_null(strstr(b.data, "\"security.protocol\": \"sasl_ssl\""));
+    assert_non_null(strstr(b.data, "\"linger.ms\": \"3\""));
+    assert_non_null(strstr(b.data, "\"sasl.mechanism\": \"SCRAM-SHA-512\""));
+    assert_non_null(strstr(b.data, "\"sasl.password\": \"***\""));
     assert_null(strstr(b.data, "hunter2"));
     sf_buf_free(&b);
     sf_wconf_clear(&c);
@@ -161,17 +161,18 @@ static void test_worker_conf__kafka_props_layers(void **state)
     unlink(path);
 }
 
-/* docs/worker-config.md is generated from the table: fail on drift. */
+/* docs/worker-config.md holds the generated block: fail on drift. */
 static void test_worker_conf__docs_match_table(void **state)
 {
     (void)state;
     sf_buf b;
     sf_buf_init(&b, 0);
     assert_int_equal(sf_wconf_docs(&b), SF_OK);
+    assert_int_equal(sf_buf_append(&b, "", 1), SF_OK);
     size_t n = 0;
     char *doc = sf_t_read_file(sf_t_src("docs/worker-config.md"), &n);
-    if (!doc || n != b.len || memcmp(doc, b.data, n) != 0) {
-        fprintf(stderr, "docs/worker-config.md is stale; regenerate it with:\n%s", b.data);
+    if (!doc || !strstr(doc, b.data)) {
+        fprintf(stderr, "docs/worker-config.md is stale; regenerate its block with:\n%s", b.data);
         fail();
     }
     free(doc);
