@@ -16,17 +16,11 @@
 #include <unistd.h>
 
 #include "agg.h"
+#include "base/time.h"
 #include "base/log.h"
 #include "base/metrics.h"
 #include "bus/kcons.h"
 #include "cache/keys.h"
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static int stopping(const sf_agg_loop_opts *o) { return o->stop && *o->stop; }
 
@@ -44,13 +38,6 @@ static void metrics_init(void)
                                    "Time to fold one message into Redis", "topic", NULL, 0);
 }
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void count(const char *topic, const char *outcome)
 {
     const char *lv[] = {topic, outcome};
@@ -66,7 +53,7 @@ static int handle(sf_agg *a, const sf_agg_loop_opts *o, int is_dlq, sf_kmsg *m,
     const char *topic = is_dlq ? "dlq" : "results";
     static const char *const names[] = {"applied", "duplicate", "stale", "noview"};
     for (;;) {
-        double t0 = mono_s();
+        double t0 = sf_time_mono_s();
         sf_error e = SF_ERROR_INIT;
         sf_agg_outcome oc = SF_AGG_APPLIED;
         int added = 0, is_refs = 0, rc;
@@ -76,7 +63,7 @@ static int handle(sf_agg *a, const sf_agg_loop_opts *o, int is_dlq, sf_kmsg *m,
             rc = sf_agg_apply(a, m->value, m->len, &is_refs, &oc, &e);
         if (rc == SF_OK) {
             const char *lv[] = {topic};
-            sf_metric_observe(m_apply, lv, mono_s() - t0);
+            sf_metric_observe(m_apply, lv, sf_time_mono_s() - t0);
             count(topic, is_dlq ? "dlq" : names[oc]);
             if (is_dlq) {
                 st->dlq++;
@@ -137,7 +124,7 @@ int sf_agg_loop(const sf_agg_loop_opts *o, sf_agg_loop_stats *st, sf_error *err)
         goto done;
     if (*dlq && (rc = open_cons(&cd, o, dlq, err)) != SF_OK)
         goto done;
-    uint64_t last = mono_ms();
+    uint64_t last = sf_time_mono_ms();
     while (!stopping(o)) {
         int got = 0;
         for (int which = 0; which < 2 && rc == SF_OK; which++) {
@@ -157,8 +144,8 @@ int sf_agg_loop(const sf_agg_loop_opts *o, sf_agg_loop_stats *st, sf_error *err)
         if (rc != SF_OK)
             break;
         if (got)
-            last = mono_ms();
-        else if (o->once_idle_s > 0 && mono_ms() - last >= (uint64_t)o->once_idle_s * 1000u)
+            last = sf_time_mono_ms();
+        else if (o->once_idle_s > 0 && sf_time_mono_ms() - last >= (uint64_t)o->once_idle_s * 1000u)
             break;
     }
 done:

@@ -13,6 +13,7 @@
  * vuln/vdb_build.h). Dirty input is counted and reported, never fatal.
  */
 #include "cli.h"
+#include "base/time.h"
 #include "db_build.h"
 #include "db_update.h"
 
@@ -27,13 +28,6 @@
 #include "base/err.h"
 #include "cli_opts.h"
 #include "vuln/vdb.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Table rows name the fields they use; the others are zero (base/opt.h). */
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -134,12 +128,12 @@ static int info_run(const char *path, int as_json)
     }
     sf_vdb *db = NULL;
     sf_error err = SF_ERROR_INIT;
-    double t0 = now_s();
+    double t0 = sf_time_mono_s();
     if (sf_vdb_open(&db, path, &err)) {
         fprintf(stderr, "scanfarm db info: %s\n", err.msg);
         return SF_EXIT_ERROR;
     }
-    double t1 = now_s();
+    double t1 = sf_time_mono_s();
     if (as_json) {
         printf("{\"path\":\"%s\",\"version\":\"%s\",\"built\":%lld,\"bytes\":%zu,"
                "\"open_seconds\":%.6f,\"meta\":%s}\n",

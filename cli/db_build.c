@@ -4,6 +4,7 @@
  * update` (db_update.c), so neither of those includes the other.
  */
 #include "db_build.h"
+#include "base/time.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -17,13 +18,6 @@
 #include "cli.h"
 #include "vuln/vdb.h"
 #include "vuln/vdb_build.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void print_counts(FILE *f, const char *title, const json_t *obj)
 {
@@ -74,7 +68,7 @@ int sf_db_build_from(const char *out, char **sources, char **labels, int nsource
     sf_vdb *db = NULL;
     sf_error err = SF_ERROR_INIT;
     int rc = SF_EXIT_ERROR;
-    double t0 = now_s();
+    double t0 = sf_time_mono_s();
     if (sf_vdb_builder_new(&b)) {
         fprintf(stderr, "scanfarm db: out of memory\n");
         return SF_EXIT_ERROR;
@@ -97,17 +91,17 @@ int sf_db_build_from(const char *out, char **sources, char **labels, int nsource
     }
     if (tty)
         fprintf(stderr, "\r\033[K");
-    double t1 = now_s();
+    double t1 = sf_time_mono_s();
     if (sf_vdb_builder_write(b, out, &err)) {
         fprintf(stderr, "scanfarm db import: %s\n", err.msg);
         goto done;
     }
-    double t2 = now_s();
+    double t2 = sf_time_mono_s();
     if (sf_vdb_open(&db, out, &err)) {
         fprintf(stderr, "scanfarm db import: written DB does not verify: %s\n", err.msg);
         goto done;
     }
-    double t3 = now_s();
+    double t3 = sf_time_mono_s();
     if (!quiet) {
         printf("wrote %s: version %s, %zu records, %zu packages, %zu bytes\n", out,
                sf_vdb_version(db), sf_vdb_record_count(db), sf_vdb_package_count(db),

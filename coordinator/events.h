@@ -36,6 +36,12 @@
  * Event jobs carry run_id "push-<yyyymmddThh>" (UTC hour): the aggregator
  * treats the refs of push runs as additions (agg.h), never as the full
  * list of a digest's tags that an enumeration run is.
+ *
+ * Threads: sf_events_new/_free from the coordinator's main thread. The
+ * HTTP intake runs an accept thread and one thread per connection; the
+ * merge window is a thread of its own (sf_ev_merger_main); they share the
+ * pending set under one mutex (events_int.h). sf_events_port and
+ * sf_events_stats_get may be called from any thread.
  */
 #ifndef SF_COORD_EVENTS_H
 #define SF_COORD_EVENTS_H

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,7 +26,9 @@
 struct sf_evh {
     int fd, port;
     sf_evh_opts o;
-    SSL_CTX *tls;
+    SSL_CTX *tls;           /* only the accept thread reads or swaps it */
+    char tls_sig[160];      /* identity of the files it was loaded from */
+    long long tls_checked;  /* monotonic ms of the last look at the files */
     atomic_int stop, conns;
     pthread_t thr;
 };
@@ -309,8 +312,7 @@ static void *conn_main(void *arg)
     setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     if (c->h->tls) {
-        c->ssl = SSL_new(c->h->tls);
-        if (c->ssl && (SSL_set_fd(c->ssl, c->fd) != 1 || SSL_accept(c->ssl) != 1)) {
+        if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1 || SSL_accept(c->ssl) != 1) {
             SSL_free(c->ssl);
             c->ssl = NULL;
             goto done;
@@ -328,6 +330,8 @@ done:
     free(c);
     return NULL;
 }
+
+static void tls_maybe_reload(sf_evh *h);
 
 static void *accept_main(void *arg)
 {
@@ -354,9 +358,14 @@ static void *accept_main(void *arg)
             continue;
         }
         c->h = h, c->fd = fd;
+        if (h->tls) {
+            tls_maybe_reload(h);
+            c->ssl = SSL_new(h->tls);
+        }
         pthread_attr_init(&at);
         pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
         if (pthread_create(&t, &at, conn_main, c) != 0) {
+            SSL_free(c->ssl);
             close(fd);
             free(c);
             atomic_fetch_sub(&h->conns, 1);
@@ -381,22 +390,74 @@ int sf_evh_split_addr(const char *s, char *host, size_t cap, int *port, sf_error
     return SF_OK;
 }
 
+/* What identifies the certificate and key files' contents: a renewal
+ * (cert-manager, a kubelet-updated Secret volume's symlink swap) changes
+ * the inode, size or mtime of at least one. "" when one is missing. */
+static void tls_signature(const sf_evh *h, char *out, size_t n)
+{
+    struct stat a, b;
+    out[0] = '\0';
+    if (stat(h->o.tls_cert, &a) == 0 && stat(h->o.tls_key, &b) == 0)
+        snprintf(out, n, "%lu:%lld:%lld.%ld|%lu:%lld:%lld.%ld", (unsigned long)a.st_ino,
+                 (long long)a.st_size, (long long)a.st_mtim.tv_sec, a.st_mtim.tv_nsec,
+                 (unsigned long)b.st_ino, (long long)b.st_size, (long long)b.st_mtim.tv_sec,
+                 b.st_mtim.tv_nsec);
+}
+
+static SSL_CTX *tls_load(const sf_evh *h, sf_error *err)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx || SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+        SSL_CTX_use_certificate_chain_file(ctx, h->o.tls_cert) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, h->o.tls_key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+        char e[160];
+        ERR_error_string_n(ERR_get_error(), e, sizeof e);
+        ERR_clear_error();
+        SSL_CTX_free(ctx);
+        sf_error_set(err, SF_ECONFIG, "TLS certificate/key unusable: %s", e);
+        return NULL;
+    }
+    return ctx;
+}
+
 static int tls_init(sf_evh *h, sf_error *err)
 {
     if (!h->o.tls_cert && !h->o.tls_key)
         return SF_OK;
     if (!h->o.tls_cert || !h->o.tls_key)
         return sf_error_set(err, SF_ECONFIG, "TLS needs both a certificate and a key");
-    h->tls = SSL_CTX_new(TLS_server_method());
-    if (!h->tls || SSL_CTX_set_min_proto_version(h->tls, TLS1_2_VERSION) != 1 ||
-        SSL_CTX_use_certificate_chain_file(h->tls, h->o.tls_cert) != 1 ||
-        SSL_CTX_use_PrivateKey_file(h->tls, h->o.tls_key, SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(h->tls) != 1) {
-        char e[160];
-        ERR_error_string_n(ERR_get_error(), e, sizeof e);
-        return sf_error_set(err, SF_ECONFIG, "TLS certificate/key unusable: %s", e);
+    tls_signature(h, h->tls_sig, sizeof h->tls_sig);
+    return (h->tls = tls_load(h, err)) ? SF_OK : err->code;
+}
+
+/* At most every SF_EVH_TLS_CHECK_MS: when the files changed, load them
+ * and serve new connections with them. A pair that does not load (a
+ * half-written renewal) keeps the old one and is tried again. */
+static void tls_maybe_reload(sf_evh *h)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    long long now = (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+    if (!h->tls || now - h->tls_checked < SF_EVH_TLS_CHECK_MS)
+        return;
+    h->tls_checked = now;
+    char sig[sizeof h->tls_sig];
+    tls_signature(h, sig, sizeof sig);
+    if (!sig[0] || !strcmp(sig, h->tls_sig))
+        return;
+    sf_error e = SF_ERROR_INIT;
+    SSL_CTX *ctx = tls_load(h, &e);
+    if (!ctx) {
+        SF_WARN("events", "TLS files changed but do not load; keeping the old ones|reason=%s",
+                e.msg);
+        return;
     }
-    return SF_OK;
+    /* Sessions made with the old context hold their own reference. */
+    SSL_CTX_free(h->tls);
+    h->tls = ctx;
+    snprintf(h->tls_sig, sizeof h->tls_sig, "%s", sig);
+    SF_INFO("events", "TLS certificate reloaded|cert=%s", h->o.tls_cert);
 }
 
 int sf_evh_start(sf_evh **out, const sf_evh_opts *o, sf_error *err)

@@ -16,7 +16,12 @@
  *
  * TLS: when a certificate and key are given, every connection is TLS
  * (OpenSSL); otherwise plain HTTP (meant for loopback or behind a TLS
- * proxy).
+ * proxy). The files are watched (SF_EVH_TLS_CHECK_MS): a renewed pair is
+ * loaded for the next connections without a restart; one that does not
+ * load is logged and the old pair stays.
+ *
+ * Users: the coordinator's push-events listener (events.h) and
+ * scanfarm-admission (admission.h).
  *
  * The head parser is exposed for the fuzzer and unit tests.
  */
@@ -34,6 +39,9 @@
 #define SF_EVH_READ_TIMEOUT_MS 10000
 /* Connections served at once (each holds a thread and its body). */
 #define SF_EVH_MAX_CONNS 64
+/* How often the TLS certificate and key files are looked at (stat) for a
+ * renewal: a new pair serves the next connection within a second. */
+#define SF_EVH_TLS_CHECK_MS 1000
 
 typedef struct sf_evh_req {
     char method[8];

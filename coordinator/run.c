@@ -3,6 +3,7 @@
  * thread that only reads the counters.
  */
 #include "run.h"
+#include "base/time.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,16 +12,9 @@
 
 #include "base/log.h"
 
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static long ld(const long *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 
-double sf_run_elapsed(const sf_run *r) { return mono_now() - r->t0; }
+double sf_run_elapsed(const sf_run *r) { return sf_time_mono_s() - r->t0; }
 
 static void *progress_main(void *arg)
 {
@@ -46,7 +40,7 @@ static void *progress_main(void *arg)
 void sf_run_begin(sf_run *r, const char *fixed_id, const char *progress)
 {
     memset(r, 0, sizeof *r);
-    r->t0 = mono_now();
+    r->t0 = sf_time_mono_s();
     if (fixed_id && *fixed_id) {
         snprintf(r->id, sizeof r->id, "%s", fixed_id);
     } else {

@@ -1,49 +1,5 @@
-/*
- * testutil: helpers shared by the C tests: corpus paths, reading files,
- * skipping tests whose inputs are absent.
- */
-#ifndef SF_TESTUTIL_H
-#define SF_TESTUTIL_H
-
-#include <stddef.h>
-#include <stdint.h>
-
-#include "base/err.h"
-#include "bus/kcons.h"
-#include "vuln/match.h"
-
-/* Absolute path of a file under ../shared/corpus (SF_CORPUS), in a static
- * buffer overwritten by the next call. */
-const char *sf_t_corpus(const char *rel);
-/* Absolute path of a file in the source tree (SF_SRC). Static buffer. */
-const char *sf_t_src(const char *rel);
-/* Read a whole file (malloc'd, NUL-terminated); NULL on error. */
-char *sf_t_read_file(const char *path, size_t *len);
-/* Read a file out of a .tar/.tar.gz archive by member name (with or
- * without leading "./"); NULL when absent. */
-char *sf_t_read_tar_member(const char *archive, const char *member, size_t *len);
-/* 1 when the environment variable SF_INTEGRATION is set or services are reachable. */
-int sf_t_env_flag(const char *name);
-/* The local stack's addresses (host:port) for integration tests:
- * SF_STACK_KAFKA, SF_STACK_REDIS, SF_STACK_REGISTRY, which ctest sets for
- * every integration test from the stack's SCANFARM_*_PORT variables (see
- * tests/stackenv.sh); 127.0.0.1 with the default port (9092, 6379, 5000)
- * when unset, i.e. a test binary run by hand against the default stack. */
-const char *sf_t_kafka(void);
-const char *sf_t_redis(void);
-const char *sf_t_registry(void);
-/* 1 when a TCP connection to "host:port" succeeds. */
-int sf_t_addr_up(const char *hostport);
-/* Called by sf_t_consume_idle for each message (before it is marked
- * done); test assertions may be made here. */
-typedef void (*sf_t_msg_fn)(const sf_kmsg *m, void *arg);
-/* Read topic from its start with a new consumer in group grp on brokers,
- * calling fn(m, arg) for every message, until idle_polls polls of poll_ms
- * in a row bring none. *n counts the messages. SF_OK, or the code of the
- * consumer's creation or a failed poll (err filled). */
-int sf_t_consume_idle(const char *brokers, const char *topic, const char *grp, int poll_ms,
-                      size_t idle_polls, sf_t_msg_fn fn, void *arg, size_t *n, sf_error *err);
-/* 1 when finding f is advisory id, by its own id or one of its aliases. */
-int sf_t_finding_has_id(const sf_finding *f, const char *id);
-
+/* Moved to tests/support/testutil.h (sf_testsupport); forwarder for the old path. */
+#ifndef SF_OLD_TESTS_TESTUTIL_H
+#define SF_OLD_TESTS_TESTUTIL_H
+#include "support/testutil.h"
 #endif

@@ -4,6 +4,7 @@
  * (through the option engine, base/opt.h).
  */
 #include "wconf.h"
+#include "base/limits.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +13,7 @@
 /* Table rows name the fields they use; the others are zero (base/opt.h). */
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
-/* Values a list option may hold (Redis nodes, registries, platforms). */
-#define LIST_MAX 64
+#define LIST_MAX SF_LIM_WORKER_LIST
 
 #define S(f) offsetof(sf_wconf, f)
 static const sf_opt OPTS[] = {

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "base/httpd.h"
+#include "base/time.h"
 #include "base/metrics.h"
 #include "bus/kcons.h"
 #include "bus/kprod.h"
@@ -95,7 +96,6 @@ struct sf_worker {
         *m_layer_bytes, *m_dlq;
 };
 
-uint64_t sf_w_now_ms(void);
 /* Queue a job for the scan threads. */
 void sf_w_enqueue_front(struct sf_worker *w, wjob *j);
 void sf_w_enqueue(struct sf_worker *w, wjob *j);

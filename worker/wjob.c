@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "analyze/inventory.h"
+#include "base/array.h"
 #include "base/limits.h"
 #include "bus/msg_dlq.h"
 #include "bus/msg_result.h"
@@ -34,7 +35,7 @@ wjob *sf_w_job_new(struct sf_worker *w, sf_kmsg *m)
     j->w = w;
     j->msg = m;
     j->cons = w->cons;
-    j->t_polled_ms = sf_w_now_ms();
+    j->t_polled_ms = sf_time_mono_ms();
     sf_error e = SF_ERROR_INIT;
     if (sf_job_decode(m->value, m->len, &j->job, &e) == SF_OK)
         j->decoded = 1;
@@ -108,11 +109,11 @@ static void finish(struct sf_worker *w, wjob *j)
         uint64_t enq = j->decoded ? rfc3339_ms(j->job.enqueued_at) : 0;
         if (enq && wall_ms() >= enq)
             sf_metric_observe(w->m_e2e_s, NULL, (double)(wall_ms() - enq) / 1000.0);
-        sf_metric_observe(w->m_job_s, NULL, (double)(sf_w_now_ms() - j->t_polled_ms) / 1000.0);
+        sf_metric_observe(w->m_job_s, NULL, (double)(sf_time_mono_ms() - j->t_polled_ms) / 1000.0);
         sf_metric_inc(w->m_jobs, j->outcome ? j->outcome : "ok");
         SF_INFO("worker", "job done|run=%s digest=%s outcome=%s results=%d errors=%d ms=%llu",
                 jrun(j), jdigest(j), j->outcome ? j->outcome : "ok", j->nresults, j->nerrors,
-                (unsigned long long)(sf_w_now_ms() - j->t_polled_ms));
+                (unsigned long long)(sf_time_mono_ms() - j->t_polled_ms));
         sf_kcons_done(j->cons, j->msg);
     }
     j->msg = NULL;
@@ -165,14 +166,9 @@ static int emit(void *ectx, const char *digest, const char *json, size_t len, in
     }
     sf_metric_inc(w->m_results, error_code == SF_OK ? "none" : sf_err_kind_name(sf_err_kind(error_code)));
     if (j->cacheable) {
-        if (j->nres == j->capres) {
-            size_t cap = j->capres ? j->capres * 2 : 2;
-            char **nr = realloc(j->results, cap * sizeof *nr);
-            if (nr) {
-                j->results = nr;
-                j->capres = cap;
-            }
-        }
+        char **nr = sf_array_grow(j->results, &j->capres, j->nres, sizeof *nr, 2, 0);
+        if (nr)
+            j->results = nr;
         char *copy = j->nres < j->capres ? sf_strndup(json, len) : NULL;
         if (copy)
             j->results[j->nres++] = copy;
@@ -342,14 +338,14 @@ static int jmemo_get(void *ctx, const char *digest, const char *diff_id,
                      const char **state, sf_error *err)
 {
     jmemo *jm = ctx;
-    uint64_t t0 = sf_w_now_ms();
+    uint64_t t0 = sf_time_mono_ms();
     int rc = sf_lcache_get(jm->w->lc, digest, diff_id, analyze, actx, out, state, err);
     sf_metric_inc(jm->w->m_layers, *state);
     if (rc == SF_OK && *out && (!strcmp(*state, "miss") || !strcmp(*state, "uncached")))
         sf_metric_add(jm->w->m_layer_bytes, NULL, (double)(*out)->bytes);
     SF_INFO("worker", "layer|run=%s job=%s layer=%s cache=%s ok=%d ms=%llu", jrun(jm->j),
             jdigest(jm->j), digest, *state, rc == SF_OK,
-            (unsigned long long)(sf_w_now_ms() - t0));
+            (unsigned long long)(sf_time_mono_ms() - t0));
     return rc;
 }
 
@@ -496,7 +492,7 @@ void sf_w_process(struct sf_worker *w, wslot *slot, wjob *j)
     atomic_store(&j->failed, 0);
     j->nresults = j->nerrors = 0;
     snprintf(slot->digest, sizeof slot->digest, "%s", jdigest(j));
-    atomic_store(&slot->started_ms, sf_w_now_ms());
+    atomic_store(&slot->started_ms, sf_time_mono_ms());
     if (!j->decoded) {
         char reason[SF_ERRMSG_MAX + 32];
         snprintf(reason, sizeof reason, "malformed job: %s", j->decode_err);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/buildinfo.h"
+#include "base/time.h"
 #include "cache/attempts.h"
 
 #include "analyze/inventory.h"
@@ -22,19 +23,6 @@
 static volatile sig_atomic_t g_stop;
 
 void sf_worker_signal_stop(void) { g_stop = 1; }
-
-uint64_t sf_w_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 void sf_w_enqueue(struct sf_worker *w, wjob *j)
 {
@@ -119,7 +107,7 @@ static int route_metrics(void *ctx, const sf_http_req *req, sf_buf *body, const 
 static int route_healthz(void *ctx, const sf_http_req *req, sf_buf *body, const char **ct)
 {
     struct sf_worker *w = ctx;
-    uint64_t age = sf_w_now_ms() - atomic_load(&w->last_poll_ms);
+    uint64_t age = sf_time_mono_ms() - atomic_load(&w->last_poll_ms);
     int draining = atomic_load(&w->stopping), stalled = age > 30000;
     size_t up = 0;
     for (size_t i = 0; i < sf_kv_nodes(w->kv); i++)
@@ -245,7 +233,7 @@ static void make_owner(char *out, size_t cap)
               *p == '-' || *p == '.'))
             *p = '_';
     if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
-        r = (unsigned)sf_w_now_ms() ^ (unsigned)getpid();
+        r = (unsigned)sf_time_mono_ms() ^ (unsigned)getpid();
     snprintf(out, cap, "%s-%ld-%08x", host, (long)getpid(), r);
 }
 
@@ -254,7 +242,7 @@ static void make_owner(char *out, size_t cap)
 static void heartbeat(struct sf_worker *w, int force)
 {
     static const uint64_t period = 5000;
-    uint64_t now = sf_w_now_ms();
+    uint64_t now = sf_time_mono_ms();
     if (!force && now - w->last_heartbeat_ms < period)
         return;
     w->last_heartbeat_ms = now;
@@ -280,7 +268,7 @@ int sf_worker_new(sf_worker **out, const sf_wconf *cfg, const sf_worker_scanner 
     pthread_mutex_init(&w->gmu, NULL);
     pthread_cond_init(&w->gcv, NULL);
     make_owner(w->owner, sizeof w->owner);
-    atomic_store(&w->last_poll_ms, sf_w_now_ms());
+    atomic_store(&w->last_poll_ms, sf_time_mono_ms());
     init_metrics(w);
     if ((rc = open_cache(w, err)) != SF_OK || (rc = open_kafka(w, err)) != SF_OK)
         goto done;
@@ -317,7 +305,7 @@ void sf_worker_stop(sf_worker *w) { atomic_store(&w->stopping, 1); }
 /* A job running past --job-timeout: exit so it is redelivered and counted. */
 static void watchdog(struct sf_worker *w)
 {
-    uint64_t now = sf_w_now_ms(), lim = (uint64_t)w->cfg->job_timeout * 1000u;
+    uint64_t now = sf_time_mono_ms(), lim = (uint64_t)w->cfg->job_timeout * 1000u;
     for (int i = 0; i < w->nslots; i++) {
         uint64_t t = atomic_load(&w->slots[i].started_ms);
         if (t && now - t > lim) {
@@ -347,10 +335,10 @@ static int drain(struct sf_worker *w)
         q->msg = NULL;
         sf_w_job_free(q);
     }
-    uint64_t deadline = sf_w_now_ms() + (uint64_t)w->cfg->grace * 1000u;
+    uint64_t deadline = sf_time_mono_ms() + (uint64_t)w->cfg->grace * 1000u;
     while ((atomic_load(&w->idle_threads) < w->nslots || in_flight(w) > 0) &&
-           sf_w_now_ms() < deadline) {
-        sleep_ms(20); /* delivery reports arrive on the producer's thread */
+           sf_time_mono_ms() < deadline) {
+        sf_time_sleep_ms(20, NULL); /* delivery reports arrive on the producer's thread */
     }
     int clean = atomic_load(&w->idle_threads) == w->nslots && in_flight(w) == 0;
     if (!clean)
@@ -369,7 +357,7 @@ int sf_worker_run(sf_worker *w, sf_error *err)
     while (!atomic_load(&w->stopping) && !g_stop) {
         sf_kmsg *m = NULL;
         heartbeat(w, 0);
-        atomic_store(&w->last_poll_ms, sf_w_now_ms());
+        atomic_store(&w->last_poll_ms, sf_time_mono_ms());
         /* The priority topic first, without waiting; the bulk topic's
          * wait bounds how long a push waits to be seen (50 ms). */
         sf_kcons *from = w->pcons;

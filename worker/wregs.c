@@ -4,6 +4,7 @@
  * WREGS_MAX hosts, nothing next to a scan).
  */
 #include "wregs.h"
+#include "base/limits.h"
 
 #include <ctype.h>
 #include <jansson.h>
@@ -16,12 +17,8 @@
 #include "base/log.h"
 #include "registry/netpol.h"
 
-/* Registry clients kept at once. A worker talks to a handful of
- * registries; 64 idle clients (connection caches, token caches) are a few
- * MB. Past it the least recently used idle one is dropped. */
-#define WREGS_MAX 64
-/* Default allow-list entries (config lists hold at most 64 each). */
-#define WREGS_MAX_PATTERNS 256
+#define WREGS_MAX SF_LIM_WORKER_REGISTRIES
+#define WREGS_MAX_PATTERNS SF_LIM_WORKER_PATTERNS
 
 typedef struct regent {
     char *host;

@@ -2,6 +2,10 @@
  * wscan: the worker's scanner backed by the scan engine: one registry
  * client per registry host (plain HTTP only for --insecure-registry
  * hosts), the vulnerability DB opened once, and sf_scan_registry per job.
+ *
+ * Threads: the scanner is built and freed by the worker's main thread;
+ * its scan function is called from every scan thread at once (registry
+ * clients come from wregs.h, the DB is refcounted, vdb.h).
  */
 #ifndef SF_WSCAN_H
 #define SF_WSCAN_H

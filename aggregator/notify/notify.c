@@ -28,6 +28,8 @@ int sf_notify_new(sf_notify **out, const sf_notify_opts *o, sf_error *err)
         n->o.dedup_ttl_ms = 30LL * 24 * 3600 * 1000;
     if (!n->o.dlq_topic)
         n->o.dlq_topic = "scanfarm.notify.dlq";
+    for (size_t i = 0; o->rules && i < o->rules->nrules; i++)
+        n->uses_running |= o->rules->rules[i].running >= 0;
     n->total = sf_metrics_counter(o->metrics ? o->metrics : sf_metrics_default(),
                                   "scanfarm_notify_notifications_total",
                                   "Notifications by sink and outcome (sent, failed, deduplicated)",
@@ -36,7 +38,47 @@ int sf_notify_new(sf_notify **out, const sf_notify_opts *o, sf_error *err)
     return SF_OK;
 }
 
-void sf_notify_free(sf_notify *n) { free(n); }
+void sf_notify_free(sf_notify *n)
+{
+    if (!n)
+        return;
+    sf_running_clear(&n->running);
+    free(n);
+}
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int sf_notify_running(sf_notify *n, const sf_ndelta *d)
+{
+    json_t *r = json_object_get(d->doc, "running");
+    if (json_is_boolean(r))
+        return json_is_true(r);
+    if (!n->uses_running || !n->o.kv)
+        return -1;
+    long long now = mono_ms();
+    if (!n->running_at || now - n->running_at > SF_NOTIFY_RUNNING_TTL_MS) {
+        sf_running fresh = {0};
+        sf_error e = SF_ERROR_INIT;
+        if (sf_running_load(n->o.kv, n->o.prefix, NULL, &fresh, &e) != SF_OK) {
+            SF_WARN("notify", "running inventory not read|reason=%s", e.msg);
+            sf_running_clear(&fresh);
+            return -1;
+        }
+        sf_running_clear(&n->running);
+        n->running = fresh;
+        n->running_at = now;
+    }
+    if (!n->running.n)
+        return -1; /* no inventory: nobody knows */
+    const char *idx = json_string_value(json_object_get(d->doc, "index_digest"));
+    const char *plat = json_string_value(json_object_get(d->doc, "platform"));
+    return sf_running_count_image(&n->running, d->digest, idx, plat) > 0;
+}
 
 double sf_notify_count(sf_notify *n, const char *sink, const char *outcome)
 {
@@ -96,9 +138,8 @@ static void now_rfc3339(char *out, size_t n)
     strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Dead-letter one notification; SF_OK once the DLQ has it. */
-static int dead_letter(sf_notify *n, const char *sink, const char *id, const char *digest,
-                       const sf_error *why, const char *payload, sf_error *err)
+int sf_notify_dead_letter(sf_notify *n, const char *sink, const char *id, const char *digest,
+                          const sf_error *why, const char *payload, sf_error *err)
 {
     char at[32];
     now_rfc3339(at, sizeof at);
@@ -121,10 +162,11 @@ static int dead_letter(sf_notify *n, const char *sink, const char *id, const cha
 }
 
 /* Facts of finding f seen through image reference ref (NULL: none). */
-static int rule_takes(const sf_nrule *r, json_t *f, const char *ref)
+static int rule_takes(const sf_nrule *r, json_t *f, const char *ref, int running)
 {
     char reg[REF_PART_MAX], repo[REF_PART_MAX];
     sf_nfacts x = {0};
+    x.running = running;
     if (ref && sf_nrules_split_ref(ref, reg, sizeof reg, repo, sizeof repo) == SF_OK) {
         x.registry = reg;
         x.repository = repo;
@@ -148,7 +190,7 @@ static int rule_takes(const sf_nrule *r, json_t *f, const char *ref)
 }
 
 /* Index of the first rule naming sink k that takes f, or -1. */
-static int first_rule(const sf_nrules *R, size_t k, const sf_ndelta *d, json_t *f)
+static int first_rule(const sf_nrules *R, size_t k, const sf_ndelta *d, json_t *f, int running)
 {
     for (size_t i = 0; i < R->nrules; i++) {
         const sf_nrule *r = &R->rules[i];
@@ -159,7 +201,7 @@ static int first_rule(const sf_nrules *R, size_t k, const sf_ndelta *d, json_t *
             continue;
         size_t nrefs = json_array_size(d->refs);
         for (size_t j = 0; j < (nrefs ? nrefs : 1); j++)
-            if (rule_takes(r, f, json_string_value(json_array_get(d->refs, j))))
+            if (rule_takes(r, f, json_string_value(json_array_get(d->refs, j)), running))
                 return (int)i;
     }
     return -1;
@@ -181,15 +223,14 @@ static char *event_body(const sf_nsink *s, const sf_nevent *ev)
     return s->type == SF_NSINK_TEAMS ? sf_nmsg_teams(ev) : sf_nmsg_webhook(ev);
 }
 
-static int post_chat(sf_notify *n, const sf_nsink *s, const sf_nevent *ev, const char *body,
-                     sf_error *err)
+int sf_notify_post(sf_notify *n, const sf_nsink *s, const char *event, const char *id,
+                   const char *body, sf_error *err)
 {
     char sig[72], hsig[96], hev[64], hid[64], shown[128];
     const char *hdrs[6] = {"Content-Type: application/json", "Expect:", NULL};
     if (s->type == SF_NSINK_WEBHOOK) {
-        snprintf(hev, sizeof hev, "X-Scanfarm-Event: %s",
-                 ev->removed ? "findings.removed" : "findings.added");
-        snprintf(hid, sizeof hid, "X-Scanfarm-Delivery: %s", ev->id);
+        snprintf(hev, sizeof hev, "X-Scanfarm-Event: %s", event);
+        snprintf(hid, sizeof hid, "X-Scanfarm-Delivery: %s", id);
         hdrs[2] = hev;
         hdrs[3] = hid;
         if (s->secret) {
@@ -229,7 +270,9 @@ static int deliver(sf_notify *n, const sf_nsink *s, sf_nevent *ev, sf_error *err
                                          : sf_notify_github(n, s, ev->d, ev->f[i], ev->removed, &se);
     } else {
         body = event_body(s, ev);
-        rc = body ? post_chat(n, s, ev, body, &se) : sf_error_set(&se, SF_ENOMEM, "out of memory");
+        rc = body ? sf_notify_post(n, s, ev->removed ? "findings.removed" : "findings.added",
+                                   ev->id, body, &se)
+                  : sf_error_set(&se, SF_ENOMEM, "out of memory");
     }
     if (rc == SF_ECANCELED) {
         free(body);
@@ -239,7 +282,7 @@ static int deliver(sf_notify *n, const sf_nsink *s, sf_nevent *ev, sf_error *err
         sf_metric_add(n->total, SF_LV(s->name, "failed"), 1);
         if (!body)
             body = sf_nmsg_webhook(ev);
-        rc = dead_letter(n, s->name, ev->id, ev->d->digest, &se, body, err);
+        rc = sf_notify_dead_letter(n, s->name, ev->id, ev->d->digest, &se, body, err);
         free(body);
         return rc;
     }
@@ -266,7 +309,7 @@ static int also_added(const sf_ndelta *d, json_t *f)
 
 /* Every notification of one sink and one list (added or removed). */
 static int sink_list(sf_notify *n, size_t k, const sf_ndelta *d, json_t *list, int removed,
-                     sf_error *err)
+                     int running, sf_error *err)
 {
     const sf_nsink *s = &n->o.rules->sinks[k];
     size_t nf = json_array_size(list);
@@ -275,15 +318,15 @@ static int sink_list(sf_notify *n, size_t k, const sf_ndelta *d, json_t *list, i
     sf_nevent ev = {d, s->name, removed, calloc(nf, sizeof(json_t *)), 0, {0}, 0, {0}};
     if (!ev.f)
         return sf_error_set(err, SF_ENOMEM, "out of memory");
-    int group = -1, rc = SF_OK;
+    int group = -1, grule = -1, rc = SF_OK;
+    int tracker = s->type == SF_NSINK_GITHUB || s->type == SF_NSINK_ADO;
     for (size_t i = 0; i < nf; i++) {
         json_t *f = json_array_get(list, i);
-        int r = first_rule(n->o.rules, k, d, f);
-        int tracker = s->type == SF_NSINK_GITHUB || s->type == SF_NSINK_ADO;
+        int r = first_rule(n->o.rules, k, d, f, running);
         if (r < 0 || (removed && tracker && also_added(d, f)))
             continue;
         if (group < 0)
-            group = (int)n->o.rules->rules[r].group;
+            group = (int)n->o.rules->rules[grule = r].group;
         add_rule(&ev, n->o.rules->rules[r].name);
         ev.f[ev.n++] = f;
         if (group == SF_NGROUP_FINDING || tracker) {
@@ -293,7 +336,10 @@ static int sink_list(sf_notify *n, size_t k, const sf_ndelta *d, json_t *list, i
             ev.nrules = 0;
         }
     }
-    if (rc == SF_OK && ev.n)
+    /* a digest needs Redis to wait in; without it (dry run) it is per image */
+    if (rc == SF_OK && ev.n && group == SF_NGROUP_DIGEST && n->o.kv)
+        rc = sf_notify_digest_queue(n, s, &n->o.rules->rules[grule], &ev, err);
+    else if (rc == SF_OK && ev.n)
         rc = deliver(n, s, &ev, err);
     free(ev.f);
     return rc;
@@ -305,13 +351,13 @@ int sf_notify_handle(sf_notify *n, const char *msg, size_t len, sf_error *err)
     sf_error pe = SF_ERROR_INIT;
     if (sf_ndelta_decode(&d, msg, len, &pe) != SF_OK) {
         sf_metric_add(n->total, SF_LV("-", "failed"), 1);
-        return dead_letter(n, NULL, NULL, NULL, &pe, NULL, err);
+        return sf_notify_dead_letter(n, NULL, NULL, NULL, &pe, NULL, err);
     }
-    int rc = SF_OK;
+    int rc = SF_OK, running = sf_notify_running(n, &d);
     for (size_t k = 0; k < n->o.rules->nsinks && rc == SF_OK; k++) {
-        rc = sink_list(n, k, &d, d.added, 0, err);
+        rc = sink_list(n, k, &d, d.added, 0, running, err);
         if (rc == SF_OK)
-            rc = sink_list(n, k, &d, d.removed, 1, err);
+            rc = sink_list(n, k, &d, d.removed, 1, running, err);
     }
     sf_ndelta_clear(&d);
     return rc;

@@ -54,6 +54,22 @@ void sf_notify_free(sf_notify *n);
  */
 int sf_notify_handle(sf_notify *n, const char *msg, size_t len, sf_error *err);
 
+/*
+ * Handle one message of the results topic (notify_first.c): the first
+ * `scanfarm.result/v1` of a digest is handled as a delta adding every
+ * finding; later results, failed scans, rematches and refs messages
+ * change nothing. Errors as sf_notify_handle.
+ */
+int sf_notify_result(sf_notify *n, const char *msg, size_t len, sf_error *err);
+
+/*
+ * Send every digest whose window has passed (rules with group: digest):
+ * one message per sink and rule with the notifications collected in it.
+ * Call it regularly (the main loop does, every second). Errors mean Redis
+ * or the DLQ failed; the digest stays queued and is tried again.
+ */
+int sf_notify_flush(sf_notify *n, sf_error *err);
+
 /* Counter of notifications by sink and outcome (sent, failed,
  * deduplicated), for tests and the metrics page. */
 double sf_notify_count(sf_notify *n, const char *sink, const char *outcome);

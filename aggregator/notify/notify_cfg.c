@@ -24,6 +24,9 @@ static const sf_opt OPTS[] = {
      "Kafka bootstrap servers"},
     {"topic", SF_OT_STR, O(topic), "scanfarm.findings", NULL, 0, 0, 0,
      "topic of scanfarm.findings/v1 deltas consumed"},
+    {"results_topic", SF_OT_STR, O(results_topic), "scanfarm.results", NULL, 0, 0, 0,
+     "topic of scanfarm.result/v1 results: a digest's first result is notified like a delta "
+     "adding its findings (its own group, <group>.results, from the topic's end; empty: off)"},
     {"group", SF_OT_STR, O(group), "scanfarm-notify", NULL, 0, 0, 0, "Kafka consumer group"},
     {"dlq_topic", SF_OT_STR, O(dlq_topic), "scanfarm.notify.dlq", NULL, 0, 0, 0,
      "topic receiving notifications that could not be delivered, with the reason"},
@@ -49,7 +52,7 @@ static const sf_opt OPTS[] = {
      "exit after this long without a message (0: run until SIGTERM); before the first "
      "message the session timeout + 3 s are added for the group join"},
     {"metrics_port", SF_OT_LONG, O(metrics_port), "0", NULL, 0, 0, 65535,
-     "serve Prometheus /metrics on this port (0: off)"},
+     "serve Prometheus /metrics and /healthz on this port (0: off)"},
     {"log_level", SF_OT_STR, O(log_level), "info", "SCANFARM_LOG_LEVEL", 0, 0, 0,
      "debug, info, warn or error"},
     {"dry_run", SF_OT_BOOL, O(dry_run), "false", NULL, 0, 0, 0,

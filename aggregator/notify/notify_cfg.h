@@ -20,6 +20,7 @@ typedef struct sf_notifycfg {
     char *config;       /* policy file (sinks and rules) */
     char *kafka;        /* bootstrap servers */
     char *topic;        /* findings topic consumed */
+    char *results_topic; /* results topic for first-scan notifications ("" = off) */
     char *group;        /* consumer group */
     char *dlq_topic;    /* dead letters */
     char *redis;        /* dedup store "host:port" ("" = none) */

@@ -4,11 +4,35 @@
 
 #include "notify.h"
 #include "notify_msg.h"
+#include "fleet/running.h"
+
+/* How long a snapshot of the running-images inventory answers `running`
+ * rules before it is loaded again. */
+#define SF_NOTIFY_RUNNING_TTL_MS 30000
 
 struct sf_notify {
     sf_notify_opts o;
     sf_mfam *total; /* scanfarm_notify_notifications_total{sink,outcome} */
+    int uses_running;      /* some rule has a running criterion */
+    sf_running running;    /* inventory snapshot (sorted) */
+    long long running_at;  /* monotonic ms it was loaded, 0 = never */
 };
+
+/* POST body to chat sink s (webhook headers: event, delivery id, HMAC). */
+int sf_notify_post(sf_notify *n, const sf_nsink *s, const char *event, const char *id,
+                   const char *body, sf_error *err);
+/* Dead-letter one notification; SF_OK once the DLQ has it. */
+int sf_notify_dead_letter(sf_notify *n, const char *sink, const char *id, const char *digest,
+                          const sf_error *why, const char *payload, sf_error *err);
+/* Queue ev (one image's findings for chat sink s) for rule r's digest
+ * (notify_digest.c): deduplicated like a delivery, then kept in Redis. */
+int sf_notify_digest_queue(sf_notify *n, const sf_nsink *s, const sf_nrule *r, sf_nevent *ev,
+                           sf_error *err);
+
+/* 1 when the delta's image runs, 0 when not, -1 when nobody knows: the
+ * delta's own "running" (set by rematch), else the running-images
+ * inventory in Redis when there is one. */
+int sf_notify_running(sf_notify *n, const sf_ndelta *d);
 
 /* Was notification id already acknowledged by sink? (0 without Redis.) */
 int sf_notify_seen(sf_notify *n, const char *sink, const char *id, int *seen, sf_error *err);

@@ -40,13 +40,21 @@ static void nap_ms(long ms)
     }
 }
 
+/* A results-topic message (a result, or a refs/unref message), not a delta. */
+static int from_results(const char *v, size_t len)
+{
+    const char *s = memmem(v, len < 256 ? len : 256, "\"schema\":\"scanfarm.", 19);
+    return s && strncmp(s + 19, "findings/", 9) != 0;
+}
+
 /* Handle until durable (or stopped): SF_OK means the offset may be committed. */
 static int handle_durably(sf_notify *n, const char *v, size_t len)
 {
     long wait = 1000;
+    int result = from_results(v, len);
     for (;;) {
         sf_error e = SF_ERROR_INIT;
-        int rc = sf_notify_handle(n, v, len, &e);
+        int rc = result ? sf_notify_result(n, v, len, &e) : sf_notify_handle(n, v, len, &e);
         if (rc == SF_OK || stop_flag)
             return rc;
         SF_WARN("notify", "not durable, retrying|code=%s reason=%s wait_ms=%ld",
@@ -73,45 +81,86 @@ static int run_file(sf_notify *n, const char *path)
     }
     free(line);
     fclose(f);
+    sf_error fe = SF_ERROR_INIT;
+    if (rc == SF_OK && sf_notify_flush(n, &fe) != SF_OK) {
+        fprintf(stderr, "scanfarm-notify: digest not flushed: %s\n", fe.msg);
+        rc = fe.code;
+    }
     return rc == SF_OK ? 0 : 1;
+}
+
+/* One message of consumer kc, handled; 1 when one came, -1 on a fatal error. */
+static int step(sf_notify *n, sf_kcons *kc, int wait_ms)
+{
+    sf_kmsg *m = NULL;
+    sf_error e = SF_ERROR_INIT;
+    if (!kc)
+        return 0;
+    if (sf_kcons_poll(kc, wait_ms, &m, &e) != SF_OK) {
+        fprintf(stderr, "scanfarm-notify: %s\n", e.msg);
+        return -1;
+    }
+    if (!m)
+        return 0;
+    if (handle_durably(n, m->value, m->len) == SF_OK)
+        sf_kcons_done(kc, m);
+    else
+        sf_kcons_release(kc, m);
+    return 1;
 }
 
 static int run_kafka(sf_notify *n, const sf_notifycfg *c)
 {
-    sf_kcons *kc = NULL;
+    sf_kcons *kc = NULL, *kr = NULL;
     sf_error e = SF_ERROR_INIT;
+    char rgroup[300];
     sf_kcons_opts ko = {.brokers = c->kafka, .group = c->group, .topic = c->topic,
                         .client_id = "scanfarm-notify", .max_in_flight = 1,
                         .session_timeout_ms = (int)c->session_timeout_ms};
-    if (sf_kcons_new(&kc, &ko, &e) != SF_OK) {
+    /* First scans: a group of its own, starting at the end of the topic
+     * (a new notifier does not announce the fleet's history). */
+    snprintf(rgroup, sizeof rgroup, "%s.results", c->group);
+    sf_kcons_opts kro = ko;
+    kro.group = rgroup, kro.topic = c->results_topic, kro.offset_reset = "latest";
+    if (sf_kcons_new(&kc, &ko, &e) != SF_OK ||
+        (c->results_topic && *c->results_topic && sf_kcons_new(&kr, &kro, &e) != SF_OK)) {
         fprintf(stderr, "scanfarm-notify: %s\n", e.msg);
+        sf_kcons_close(kc);
         return 1;
     }
     /* Until the first message, allow for the group join: after a crash
      * the broker holds the rebalance until the dead member's session
      * expires, and a new group waits its initial rebalance delay (3 s). */
-    long long idle_since = mono_ms() + c->session_timeout_ms + 3000;
+    long long idle_since = mono_ms() + c->session_timeout_ms + 3000, flushed = 0;
     int ex = 0;
     while (!stop_flag) {
-        sf_kmsg *m = NULL;
-        if (sf_kcons_poll(kc, 200, &m, &e) != SF_OK) {
-            fprintf(stderr, "scanfarm-notify: %s\n", e.msg);
+        if (mono_ms() - flushed >= 1000) { /* digests whose window passed */
+            sf_error fe = SF_ERROR_INIT;
+            if (sf_notify_flush(n, &fe) != SF_OK)
+                SF_WARN("notify", "digest not flushed, retrying|reason=%s", fe.msg);
+            flushed = mono_ms();
+        }
+        int a = step(n, kc, kr ? 100 : 200), b = a < 0 ? 0 : step(n, kr, 100);
+        if (a < 0 || b < 0) {
             ex = 1;
             break;
         }
-        if (!m) {
-            if (c->exit_idle_ms > 0 && mono_ms() - idle_since > c->exit_idle_ms)
-                break;
-            continue;
-        }
-        if (handle_durably(n, m->value, m->len) == SF_OK)
-            sf_kcons_done(kc, m);
-        else
-            sf_kcons_release(kc, m);
-        idle_since = mono_ms();
+        if (a || b)
+            idle_since = mono_ms();
+        else if (c->exit_idle_ms > 0 && mono_ms() - idle_since > c->exit_idle_ms)
+            break;
     }
+    sf_kcons_close(kr);
     sf_kcons_close(kc);
     return ex;
+}
+
+static int route_healthz(void *ctx, const sf_http_req *req, sf_buf *body, const char **ct)
+{
+    (void)ctx;
+    (void)req;
+    *ct = "text/plain";
+    return sf_buf_puts(body, "ok\n") == SF_OK ? 200 : 500;
 }
 
 static int route_metrics(void *ctx, const sf_http_req *req, sf_buf *body, const char **ct)
@@ -170,8 +219,9 @@ static int open_services(services *s, const sf_notifycfg *c, sf_error *e)
         rc = sf_kprod_new(&s->dlq, &po, e);
     }
     if (rc == SF_OK && c->metrics_port > 0) {
-        static const sf_httpd_route routes[] = {{"/metrics", route_metrics, NULL}};
-        rc = sf_httpd_start(&s->httpd, "0.0.0.0", (int)c->metrics_port, routes, 1, e);
+        static const sf_httpd_route routes[] = {{"/metrics", route_metrics, NULL},
+                                                {"/healthz", route_healthz, NULL}};
+        rc = sf_httpd_start(&s->httpd, "0.0.0.0", (int)c->metrics_port, routes, 2, e);
     }
     return rc;
 }

@@ -193,6 +193,13 @@ static void mrk(sf_buf *b, const char *s)
     }
 }
 
+void sf_nmsg_mrk(sf_buf *b, const char *s) { mrk(b, s); }
+
+void sf_nmsg_hash(const char *const *parts, size_t n, char out[SF_NOTIFY_ID_LEN])
+{
+    hash_parts(parts, n, out);
+}
+
 static const char *first_ref(const sf_ndelta *d)
 {
     const char *r = json_string_value(json_array_get(d->refs, 0));

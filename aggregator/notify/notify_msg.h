@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 
 #define SF_NOTIFICATION_SCHEMA "scanfarm.notification/v1"
@@ -61,6 +62,11 @@ char *sf_nmsg_slack(const sf_nevent *ev);
 /* Microsoft Teams Workflows webhook body: a message with one Adaptive
  * Card (1.4) attachment, malloc'd. */
 char *sf_nmsg_teams(const sf_nevent *ev);
+
+/* The id of n strings (32 hex digits of their SHA-256). */
+void sf_nmsg_hash(const char *const *parts, size_t n, char out[SF_NOTIFY_ID_LEN]);
+/* s escaped for Slack mrkdwn (&, <, >; backticks become quotes) onto b. */
+void sf_nmsg_mrk(sf_buf *b, const char *s);
 
 /* The image x advisory marker id of a GitHub issue. */
 void sf_nmsg_issue_id(const char *digest, const char *advisory, char out[SF_NOTIFY_ID_LEN]);

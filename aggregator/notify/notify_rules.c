@@ -283,9 +283,30 @@ static int rule_numbers(sf_nrule *ru, json_t *r, const char *where, sf_error *er
         ru->epss_min = v;
     }
     const char *g = json_string_value(json_object_get(r, "group"));
-    if (json_object_get(r, "group") && (!g || (strcmp(g, "finding") && strcmp(g, "image"))))
-        return sf_error_set(err, SF_ECONFIG, "%s.group: \"finding\" or \"image\"", where);
-    ru->group = g && !strcmp(g, "image") ? SF_NGROUP_IMAGE : SF_NGROUP_FINDING;
+    if (json_object_get(r, "group") &&
+        (!g || (strcmp(g, "finding") && strcmp(g, "image") && strcmp(g, "digest"))))
+        return sf_error_set(err, SF_ECONFIG, "%s.group: \"finding\", \"image\" or \"digest\"",
+                            where);
+    ru->group = !g || !strcmp(g, "finding") ? SF_NGROUP_FINDING
+                : !strcmp(g, "image")       ? SF_NGROUP_IMAGE
+                                            : SF_NGROUP_DIGEST;
+    json_t *m = json_object_get(r, "digest_minutes");
+    ru->digest_minutes = 60;
+    if (m && !json_is_null(m)) {
+        long long v = json_is_integer(m) ? json_integer_value(m) : -1;
+        const char *ms = json_string_value(m);
+        char *end = NULL;
+        if (ms) {
+            v = strtoll(ms, &end, 10);
+            if (end == ms || *end)
+                v = -1;
+        }
+        if (ru->group != SF_NGROUP_DIGEST || v < 1 || v > SF_LIM_NOTIFY_DIGEST_MINUTES)
+            return sf_error_set(err, SF_ECONFIG,
+                                "%s.digest_minutes: minutes in [1, %d], with group: digest", where,
+                                SF_LIM_NOTIFY_DIGEST_MINUTES);
+        ru->digest_minutes = (int)v;
+    }
     return SF_OK;
 }
 
@@ -293,7 +314,8 @@ static int parse_rule(sf_nrule *ru, size_t idx, json_t *r, const sf_nrules *all,
 {
     static const char *const keys[] = {"name", "severity", "fixable", "kev", "epss_min",
                                        "registries", "repositories", "ecosystems",
-                                       "advisories", "sinks", "group", NULL};
+                                       "advisories", "running", "sinks", "group",
+                                       "digest_minutes", NULL};
     char where[48];
     snprintf(where, sizeof where, "rules[%zu]", idx);
     if (!json_is_object(r))
@@ -303,7 +325,8 @@ static int parse_rule(sf_nrule *ru, size_t idx, json_t *r, const sf_nrules *all,
     if ((rc = check_keys(r, keys, where, err)) || (rc = opt_str(r, "name", where, &ru->name, err)) ||
         (rc = opt_str(r, "severity", where, &sev, err)) ||
         (rc = opt_bool(r, "fixable", where, &ru->fixable, err)) ||
-        (rc = opt_bool(r, "kev", where, &kev, err)))
+        (rc = opt_bool(r, "kev", where, &kev, err)) ||
+        (rc = opt_bool(r, "running", where, &ru->running, err)))
         goto done;
     ru->kev = kev == 1 ? 1 : -1; /* "kev: false" = do not filter on it */
     ru->min_sev = sev ? sf_nrules_sev_rank(sev) : 0;
@@ -488,6 +511,9 @@ int sf_nrules_match(const sf_nrule *r, const sf_nfacts *f)
     if (r->kev == 1 && !f->kev)
         return 0;
     if (r->epss_min >= 0 && !(f->epss >= r->epss_min))
+        return 0;
+    /* unknown (no running-images inventory): the criterion cannot tell */
+    if (r->running >= 0 && f->running >= 0 && f->running != r->running)
         return 0;
     return globs_ok(&r->registries, f->registry) && globs_ok(&r->repositories, f->repository) &&
            globs_ok(&r->ecosystems, f->ecosystem) && globs_ok(&r->advisories, f->advisory);

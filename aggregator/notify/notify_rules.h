@@ -7,8 +7,9 @@
  *    "rules": [{"name": ..., "severity": "HIGH", "fixable": true,
  *               "kev": true, "epss_min": 0.1, "registries": [globs],
  *               "repositories": [globs], "ecosystems": [globs],
- *               "advisories": [globs], "sinks": [names],
- *               "group": "finding" | "image"}]}
+ *               "advisories": [globs], "running": true, "sinks": [names],
+ *               "group": "finding" | "image" | "digest",
+ *               "digest_minutes": 60}]}
  *
  * Secrets (webhook URLs, tokens, HMAC keys) are never literal in the file:
  * each is named by `<what>_env` (an environment variable) or `<what>_file`
@@ -52,7 +53,11 @@ typedef struct sf_nsink {
     char *closed_state; /* azure-devops: state of a resolved item, default "Done" */
 } sf_nsink;
 
-typedef enum sf_ngroup { SF_NGROUP_FINDING = 0, SF_NGROUP_IMAGE } sf_ngroup;
+typedef enum sf_ngroup {
+    SF_NGROUP_FINDING = 0,
+    SF_NGROUP_IMAGE,
+    SF_NGROUP_DIGEST /* per image, collected and sent as one message every digest_minutes */
+} sf_ngroup;
 
 typedef struct sf_nglobs {
     char **v;
@@ -65,10 +70,12 @@ typedef struct sf_nrule {
     int fixable;        /* -1 any, 0 only unfixed, 1 only fixable */
     int kev;            /* -1 any, 1 only CVEs listed in CISA KEV */
     double epss_min;    /* < 0 = any; else a finding needs epss.score >= it */
+    int running;        /* -1 any, 1 only images that run, 0 only images that do not */
     sf_nglobs registries, repositories, ecosystems, advisories; /* empty = all */
     size_t sinks[SF_LIM_NOTIFY_SINKS_PER_RULE]; /* indexes into sf_nrules.sinks */
     size_t nsinks;
     sf_ngroup group;
+    int digest_minutes; /* SF_NGROUP_DIGEST: length of one window (default 60) */
 } sf_nrule;
 
 typedef struct sf_nrules {
@@ -88,6 +95,7 @@ typedef struct sf_nfacts {
     int fixable;
     int kev;                /* listed in KEV */
     double epss;            /* < 0 when absent */
+    int running;            /* 1 runs, 0 does not, -1 unknown (no inventory) */
 } sf_nfacts;
 
 /*

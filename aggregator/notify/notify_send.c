@@ -12,13 +12,67 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/limits.h"
 #include "base/log.h"
 #include "registry/http.h"
+
+/* Hosts whose rate limit is spent (X-RateLimit-Remaining: 0): no request
+ * goes to them before their X-RateLimit-Reset. */
+#define PAUSED_HOSTS 8
 
 struct sf_nsend {
     sf_nsend_opts o;
     sf_http *http;
+    struct {
+        char host[256];
+        long long until_ms; /* wall clock */
+    } paused[PAUSED_HOSTS];
 };
+
+static long long wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* "scheme://host[:port]/..." -> "host[:port]" into out ("" when odd). */
+static void url_host(const char *url, char *out, size_t n)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    size_t len = strcspn(p, "/?#");
+    snprintf(out, n, "%.*s", (int)(len < n ? len : n - 1), p);
+}
+
+static long long *pause_slot(sf_nsend *s, const char *host, int create)
+{
+    size_t free_at = PAUSED_HOSTS;
+    for (size_t i = 0; i < PAUSED_HOSTS; i++) {
+        if (s->paused[i].host[0] && !strcmp(s->paused[i].host, host))
+            return &s->paused[i].until_ms;
+        if (free_at == PAUSED_HOSTS && s->paused[i].until_ms <= wall_ms())
+            free_at = i;
+    }
+    if (!create || free_at == PAUSED_HOSTS)
+        return NULL;
+    snprintf(s->paused[free_at].host, sizeof s->paused[free_at].host, "%s", host);
+    return &s->paused[free_at].until_ms;
+}
+
+/* Remember a spent limit; returns the wait until its reset (0 = none). */
+static long note_limit(sf_nsend *s, const char *host, const sf_http_resp *resp)
+{
+    if (resp->rl_remaining != 0 || resp->rl_reset_s <= 0)
+        return 0;
+    long long now = wall_ms(), until = resp->rl_reset_s * 1000 + 1000; /* a second of slack */
+    if (until - now > SF_LIM_NOTIFY_RATELIMIT_WAIT_MS)
+        until = now + SF_LIM_NOTIFY_RATELIMIT_WAIT_MS;
+    long long *slot = pause_slot(s, host, 1);
+    if (slot)
+        *slot = until;
+    return until > now ? (long)(until - now) : 0;
+}
 
 int sf_nsend_new(sf_nsend **out, const sf_nsend_opts *o, sf_error *err)
 {
@@ -95,6 +149,16 @@ static int dry(sf_nsend *s, const sf_nreq *r, long *status, int *attempts)
     return SF_OK;
 }
 
+/* Wait out a spent rate limit of host before sending to it. */
+static int wait_limit(sf_nsend *s, const char *host, const char *shown)
+{
+    long long *slot = pause_slot(s, host, 0), left = slot ? *slot - wall_ms() : 0;
+    if (left <= 0)
+        return 0;
+    SF_INFO("notify", "rate limit spent, waiting for its reset|url=%s wait_ms=%lld", shown, left);
+    return sleep_ms((long)left, s->o.cancel);
+}
+
 int sf_nsend_do(sf_nsend *s, const sf_nreq *r, long *status, int *attempts, sf_error *err)
 {
     if (s->o.dry_run)
@@ -109,13 +173,27 @@ int sf_nsend_do(sf_nsend *s, const sf_nreq *r, long *status, int *attempts, sf_e
     q.headers = r->headers;
     q.send = r->body;
     q.send_len = r->body ? strlen(r->body) : 0;
+    char host[256];
+    int limit_waits = 0;
+    url_host(r->url, host, sizeof host);
     *attempts = 0;
     for (int attempt = 0;; attempt++) {
         sf_http_resp resp;
         sf_error e = SF_ERROR_INIT;
+        if (wait_limit(s, host, r->shown))
+            return sf_error_set(err, SF_ECANCELED, "canceled");
         int rc = sf_http_fetch(s->http, &q, &resp, &e);
         (*attempts)++;
         *status = resp.status;
+        long reset_wait = rc == SF_ECANCELED ? 0 : note_limit(s, host, &resp);
+        /* GitHub's primary rate limit: 403 or 429 with the limit spent.
+         * Waiting for the reset is not a failed attempt (bounded). */
+        if ((resp.status == 403 || resp.status == 429) && reset_wait > 0 &&
+            limit_waits < SF_LIM_NOTIFY_RATELIMIT_WAITS) {
+            limit_waits++;
+            attempt--;
+            continue;
+        }
         /* GitHub's secondary rate limits answer 403 with Retry-After:
          * that is a wait, not a refusal. */
         if (rc == SF_OK && resp.status == 403 && resp.retry_after_ms >= 0)

@@ -5,7 +5,11 @@
  * exponential backoff with jitter (sf_http_backoff_ms) raised to the
  * server's Retry-After; 4xx other than 429 fail at once (retrying a
  * rejected body cannot help), except a 403 carrying Retry-After (GitHub's
- * secondary rate limit), which is waited out like a 429. Errors name the sink's *shown* URL, never
+ * secondary rate limit), which is waited out like a 429. GitHub's primary
+ * rate limit: a response with X-RateLimit-Remaining: 0 pauses every request
+ * to that host until X-RateLimit-Reset (at most an hour), and a 403/429
+ * with the limit spent is retried after the reset without counting as a
+ * failed attempt (SF_LIM_NOTIFY_RATELIMIT_*). Errors name the sink's *shown* URL, never
  * the real one (Slack and webhook URLs are secrets).
  *
  * In dry-run mode nothing is sent: the request is printed to the dry-run

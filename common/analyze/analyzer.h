@@ -8,6 +8,9 @@
  * the analyzer's max_bytes and the layer limits) and hands the same bytes
  * to every analyzer that wanted it. Analyzers never touch the filesystem
  * and never see the tar.
+ *
+ * Threads: the table is constant; an analyzer's functions keep no state
+ * between calls, so every layer thread calls them at once.
  */
 #ifndef SF_ANALYZER_H
 #define SF_ANALYZER_H

@@ -39,8 +39,7 @@ typedef struct arch_layer {
     uint64_t size;
 } arch_layer;
 
-/* Member sizes seen while looking for manifest.json (bounded list). */
-#define MAX_SIZES 4096
+#define MAX_SIZES SF_LIM_ARCHIVE_SIZES
 typedef struct member_sizes {
     char *name[MAX_SIZES];
     uint64_t size[MAX_SIZES];

@@ -16,6 +16,7 @@
  * The compact form is one zstd frame of that text.
  */
 #include "analyze/inventory.h"
+#include "base/array.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -34,16 +35,10 @@
 /* Make room for one more element in *arr (n used, *cap allocated). */
 static int grow(void **arr, size_t *cap, size_t n, size_t elem)
 {
-    if (n < *cap)
-        return SF_OK;
-    size_t ncap = *cap ? *cap * 2 : 8, bytes;
-    if (ncap < *cap || sf_mul_overflow(ncap, elem, &bytes))
-        return SF_ENOMEM;
-    void *p = realloc(*arr, bytes);
+    void *p = sf_array_grow(*arr, cap, n, elem, 8, 0);
     if (!p)
         return SF_ENOMEM;
     *arr = p;
-    *cap = ncap;
     return SF_OK;
 }
 

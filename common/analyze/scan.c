@@ -8,6 +8,8 @@
  * a result's error, so callers always have something to publish.
  */
 #include "analyze/scan.h"
+#include "base/array.h"
+#include "base/time.h"
 #include "analyze/dbcover.h"
 
 #include <pthread.h>
@@ -31,13 +33,6 @@ struct sf_scan_report {
     sf_result *r;
     size_t n, cap;
 };
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static char *iso_now(void)
 {
@@ -89,14 +84,10 @@ void sf_scan_report_free(sf_scan_report *r)
 /* A new zeroed result at the end of the report (borrowed). */
 static sf_result *report_add(sf_scan_report *rep)
 {
-    if (rep->n == rep->cap) {
-        size_t nc = rep->cap ? rep->cap * 2 : 4;
-        sf_result *v = realloc(rep->r, nc * sizeof *v);
-        if (!v)
-            return NULL;
-        rep->r = v;
-        rep->cap = nc;
-    }
+    sf_result *v = sf_array_grow(rep->r, &rep->cap, rep->n, sizeof *v, 4, 0);
+    if (!v)
+        return NULL;
+    rep->r = v;
     sf_result *r = &rep->r[rep->n++];
     sf_result_init(r);
     return r;
@@ -320,12 +311,12 @@ static int analyse_image(sf_imgsrc *src, const sf_manifest *m, const sf_image_co
         rc = sf_error_set(err, SF_ENOMEM, "out of memory");
         goto done;
     }
-    double t = now_ms();
+    double t = (sf_time_mono_s() * 1e3);
     for (size_t i = 0; i < m->nlayers; i++)
         jobs[i] = (layer_job){src, &m->layers[i], cfg->diff_ids[i], sf_imgsrc_layers_by_diff_id(src),
                               NULL, NULL, SF_ERROR_INIT, SF_OK};
     run_layers(jobs, m->nlayers, o);
-    r->timings.layers_ms = now_ms() - t;
+    r->timings.layers_ms = (sf_time_mono_s() * 1e3) - t;
     if (fill_layers(r, m, cfg, jobs) != SF_OK) {
         rc = sf_error_set(err, SF_ENOMEM, "out of memory");
         goto done;
@@ -338,18 +329,18 @@ static int analyse_image(sf_imgsrc *src, const sf_manifest *m, const sf_image_co
         }
         invs[i] = jobs[i].inv;
     }
-    t = now_ms();
+    t = (sf_time_mono_s() * 1e3);
     if ((rc = sf_assemble(invs, m->nlayers, &img, err)) != SF_OK ||
         (rc = take_image(r, img)) != SF_OK)
         goto done;
-    r->timings.assemble_ms = now_ms() - t;
+    r->timings.assemble_ms = (sf_time_mono_s() * 1e3) - t;
     if (o->db) {
-        t = now_ms();
+        t = (sf_time_mono_s() * 1e3);
         rc = sf_match_packages(o->db, r->has_os ? &r->os : NULL, r->pkgs, r->npkgs, &r->vulns,
                                err);
         if (rc == SF_OK && sf_dbcover_note(o->db, r) != SF_OK)
             rc = sf_error_set(err, SF_ENOMEM, "out of memory");
-        r->timings.match_ms = now_ms() - t;
+        r->timings.match_ms = (sf_time_mono_s() * 1e3) - t;
     }
 done:
     for (size_t i = 0; jobs && i < m->nlayers; i++)
@@ -426,19 +417,19 @@ static int scan_child(scan_ctx *c, const sf_descriptor *d, const char *index_dig
     char mt[128];
     sf_error err = SF_ERROR_INIT;
     sf_manifest *m = NULL;
-    double t = now_ms();
+    double t = (sf_time_mono_s() * 1e3);
     int rc = sf_imgsrc_manifest(c->src, d->digest, &body, mt, sizeof mt, &err);
     if (rc == SF_OK)
         rc = sf_manifest_parse(&m, body.data ? body.data : "", body.len,
                                mt[0] ? mt : d->media_type, &err);
     if (rc == SF_OK && m->kind != SF_MANIFEST_IMAGE)
         rc = sf_error_set(&err, SF_EUNSUPPORTED, "nested index %s is not supported", d->digest);
-    r->timings.manifest_ms = now_ms() - t;
+    r->timings.manifest_ms = (sf_time_mono_s() * 1e3) - t;
     if (rc == SF_OK)
         scan_image(c->src, m, c->want, c->nwant, c->o, r);
     else
         result_fail(r, rc, err.msg);
-    r->timings.total_ms = now_ms() - t0;
+    r->timings.total_ms = (sf_time_mono_s() * 1e3) - t0;
     sf_manifest_free(m);
     sf_buf_free(&body);
     return SF_OK;
@@ -484,7 +475,7 @@ static int index_unmatched(const sf_manifest *m, const char *digest, sf_error *e
 
 static int scan_root(scan_ctx *c)
 {
-    double t0 = now_ms();
+    double t0 = (sf_time_mono_s() * 1e3);
     sf_buf body;
     sf_buf_init(&body, SF_LIM_MANIFEST_BYTES);
     char mt[128], digest[SF_DIGEST_MAX] = "";
@@ -493,7 +484,7 @@ static int scan_root(scan_ctx *c)
     int rc = sf_imgsrc_root(c->src, &body, mt, sizeof mt, digest, &err);
     if (rc == SF_OK)
         rc = sf_manifest_parse(&m, body.data ? body.data : "", body.len, mt, &err);
-    double tm = now_ms() - t0;
+    double tm = (sf_time_mono_s() * 1e3) - t0;
     if (rc == SF_OK && m->kind == SF_MANIFEST_INDEX) {
         size_t *idx = calloc(m->nmanifests ? m->nmanifests : 1, sizeof *idx);
         size_t n = idx ? sf_manifest_select(m, c->want, c->nwant, idx) : 0;
@@ -514,7 +505,7 @@ static int scan_root(scan_ctx *c)
         }
         r->timings.manifest_ms = tm;
         scan_image(c->src, m, c->want, c->nwant, c->o, r);
-        r->timings.total_ms = now_ms() - t0;
+        r->timings.total_ms = (sf_time_mono_s() * 1e3) - t0;
     }
     if (rc != SF_OK && rc != SF_ENOMEM) {
         /* Nothing scanned: one result that carries the reason. */
@@ -524,7 +515,7 @@ static int scan_root(scan_ctx *c)
             goto done;
         }
         result_fail(r, rc, err.msg);
-        r->timings.total_ms = now_ms() - t0;
+        r->timings.total_ms = (sf_time_mono_s() * 1e3) - t0;
         rc = SF_OK;
     }
 done:

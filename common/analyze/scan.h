@@ -6,6 +6,12 @@
  * produce one report per platform manifest.
  *
  * Used by `scanfarm scan` (no cache) and by the worker (memo = Redis).
+ *
+ * Threads: one sf_scan_* call per image per thread; several threads may
+ * scan at once with shared registry clients, DB and memo (each of those
+ * is thread-safe, see registry.h, vdb.h, lcache.h). Inside a call the
+ * engine starts its own layer threads (max_layer_parallel) and joins them
+ * before returning; the memo's callbacks run on those threads.
  */
 #ifndef SF_SCAN_H
 #define SF_SCAN_H

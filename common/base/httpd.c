@@ -5,6 +5,7 @@
  * silent client cannot hold the thread past its deadline.
  */
 #include "base/httpd.h"
+#include "base/limits.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,7 +22,7 @@
 
 #include "base/log.h"
 
-#define MAX_ROUTES 16
+#define MAX_ROUTES SF_LIM_HTTPD_ROUTES
 
 struct sf_httpd {
     int fd;

@@ -239,6 +239,36 @@
 
 /* A secret read from a file (token, webhook URL, HMAC key). */
 #define SF_LIM_NOTIFY_SECRET_BYTES 4096
+/* GitHub's primary rate limit resets within its one-hour window: a spent
+ * limit (X-RateLimit-Remaining: 0) is waited out until X-RateLimit-Reset,
+ * at most an hour, and such waits (at most 3 per request) do not count as
+ * failed attempts. */
+#define SF_LIM_NOTIFY_RATELIMIT_WAIT_MS (3600L * 1000)
+#define SF_LIM_NOTIFY_RATELIMIT_WAITS 3
+/* Digest grouping: a window is at most a day; one digest message carries
+ * at most 200 per-image notifications (the rest stay queued for the next
+ * message, sent right after), and its chat text names up to 20 images. */
+#define SF_LIM_NOTIFY_DIGEST_MINUTES 1440
+#define SF_LIM_NOTIFY_DIGEST_ITEMS 200
+
+/* scanfarm-admission (coordinator/admission*.c). An AdmissionReview holds
+ * the object and, on UPDATE, the old object: the API server caps one
+ * object at ~1.5 MiB (etcd's request limit), so 4 MiB takes any real
+ * review. Images of one review: a pod's containers of all three kinds
+ * (SF_LIM_KUBE_CONTAINERS). Deny messages and warnings: the API server
+ * truncates warnings past 256 characters, and a status message is shown
+ * to a person in kubectl, so the worst 3 advisories per image are named. */
+#define SF_LIM_ADM_BODY_BYTES (4U << 20)
+#define SF_LIM_ADM_IMAGES SF_LIM_KUBE_CONTAINERS
+#define SF_LIM_ADM_WARNING 256
+#define SF_LIM_ADM_WARNINGS 16
+#define SF_LIM_ADM_MESSAGE 2048
+#define SF_LIM_ADM_WORST 3
+/* Tag -> digest answers (and "scan already queued" marks) kept in memory:
+ * a cluster runs a few thousand distinct images; direct-mapped slots. */
+#define SF_LIM_ADM_CACHE_SLOTS 4096
+/* Registries the gate resolves tags against (one client each). */
+#define SF_LIM_ADM_REGISTRIES 32
 
 /* Jobs a worker holds at once per scan thread (running + queued +
  * awaiting delivery reports). A queued job costs ~2 KiB (its message and
@@ -249,6 +279,53 @@
 #define SF_LIM_WORKER_IN_FLIGHT_PER_THREAD 64
 /* ... and in all: 4096 queued jobs are ~8 MiB. */
 #define SF_LIM_WORKER_IN_FLIGHT 4096
+
+/* ---- limits that lived in their modules (issue 21: one place) ---- */
+
+/* A cancellable sleep wakes this often to look at its flag: a shutdown is
+ * noticed within 0.1 s, and 10 wake-ups a second cost nothing. */
+#define SF_LIM_SLEEP_SLICE_MS 100
+
+/* Longest host[:port] of an unref message (DNS names are at most 253
+ * bytes, plus ":65535"). */
+#define SF_LIM_UNREF_HOST 255
+/* Longest string field or array entry of a job or refs message: a
+ * registry/repository:tag reference is well under 1 KiB. */
+#define SF_LIM_MSG_STR 4096
+
+/* Invalid bytes rewritten per catalog/tags page before the page counts as
+ * garbage: a catalog with a few bad names has a handful; thousands are an
+ * attack (and each costs 5 bytes of rewritten text). */
+#define SF_LIM_LIST_BAD_BYTES 4096
+/* Explicitly allowed address ranges one worker may configure. */
+#define SF_LIM_NETPOL_RANGES 64
+/* Redirects followed per registry request: a CDN hop or two is normal;
+ * more is a loop. */
+#define SF_LIM_HTTP_REDIRECTS 5
+/* libcurl (< 8.6) fails a response whose header line passes 100 KiB
+ * (CURL_MAX_HTTP_HEADER) with "Out of memory". */
+#define SF_LIM_HTTP_CURL_HEADER_KIB 100
+/* Cached tokens per registry: enough for the repositories being worked on
+ * concurrently with room to spare; older scopes are simply refetched. */
+#define SF_LIM_AUTH_CACHE 256
+/* Token responses are a few KiB (JWTs); 1 MiB is not a token. */
+#define SF_LIM_AUTH_TOKEN_BODY (1u << 20)
+/* Routes of the embedded HTTP server (metrics, health, events): a handful. */
+#define SF_LIM_HTTPD_ROUTES 16
+/* A Go toolchain version ("go1.21.13", "go1.22rc2"): 48 bytes is generous. */
+#define SF_LIM_GO_TOOLCHAIN 48
+/* Member sizes remembered while a docker-archive is searched for its
+ * manifest.json: an image has tens of members, 4096 is a hostile one. */
+#define SF_LIM_ARCHIVE_SIZES 4096
+/* Registry clients a worker keeps at once. A worker talks to a handful of
+ * registries; 64 idle clients (connection caches, token caches) are a few
+ * MB. Past it the least recently used idle one is dropped. */
+#define SF_LIM_WORKER_REGISTRIES 64
+/* Default allow-list entries (config lists hold at most 64 each). */
+#define SF_LIM_WORKER_PATTERNS 256
+/* Values a worker list option may hold (Redis nodes, registries,
+ * platforms). */
+#define SF_LIM_WORKER_LIST 64
 
 /* Options (base/opt.h): a config file is small (the largest real one, a
  * coordinator's with a few hundred registries, is ~100 KiB); 4 MiB is far

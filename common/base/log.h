@@ -6,6 +6,11 @@
  * one comparison. Components are switched on at runtime with
  * sf_log_set_debug("registry,tar") or the SCANFARM_DEBUG variable.
  * Never pass secrets: credentials are redacted at the source.
+ *
+ * Threads: SF_LOG / sf_log_emit from any thread (one fwrite per line, so
+ * lines never interleave). sf_log_set_level, sf_log_set_debug and
+ * sf_log_init_from_env from the main thread before other threads start:
+ * they write globals the emitters read without a lock.
  */
 #ifndef SF_LOG_H
 #define SF_LOG_H

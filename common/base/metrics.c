@@ -5,6 +5,7 @@
  * to 2^53 — far past any counter a process reaches.
  */
 #include "base/metrics.h"
+#include "base/array.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -214,14 +215,10 @@ static mseries *series_get(sf_mfam *f, const char *const *lv, int create)
     }
     if (!create || f->nseries >= SF_METRIC_MAX_SERIES)
         return NULL;
-    if (f->nseries == f->capseries) {
-        size_t cap = f->capseries ? f->capseries * 2 : 4;
-        mseries *ns = realloc(f->series, cap * sizeof *ns);
-        if (!ns)
-            return NULL;
-        f->series = ns;
-        f->capseries = cap;
-    }
+    mseries *ns = sf_array_grow(f->series, &f->capseries, f->nseries, sizeof *ns, 4, 0);
+    if (!ns)
+        return NULL;
+    f->series = ns;
     mseries s = {0};
     s.lv = calloc(f->nlabels ? f->nlabels : 1, sizeof *s.lv);
     int ok = s.lv != NULL;

@@ -5,6 +5,8 @@
  * poll() and the rebalance callback run on the consumer thread.
  */
 #include "bus/kcons.h"
+#include "base/array.h"
+#include "base/time.h"
 
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
@@ -121,7 +123,6 @@ struct sf_kcons {
     uint64_t next_commit_ms; /* consumer thread only */
 };
 
-static uint64_t mono_ms(void);
 
 static kpart *part_find(sf_kcons *c, int32_t p)
 {
@@ -136,14 +137,10 @@ static kpart *part_get(sf_kcons *c, int32_t p)
     kpart *k = part_find(c, p);
     if (k)
         return k;
-    if (c->nparts == c->capparts) {
-        size_t cap = c->capparts ? c->capparts * 2 : 8;
-        kpart *np = realloc(c->parts, cap * sizeof *np);
-        if (!np)
-            return NULL;
-        c->parts = np;
-        c->capparts = cap;
-    }
+    kpart *np = sf_array_grow(c->parts, &c->capparts, c->nparts, sizeof *np, 8, 0);
+    if (!np)
+        return NULL;
+    c->parts = np;
     k = &c->parts[c->nparts++];
     k->partition = p;
     k->committed = -1;
@@ -196,7 +193,7 @@ static void commit_moved(sf_kcons *c, const rd_kafka_topic_partition_list_t *par
     if (!l)
         return;
     if (wait) {
-        commit_bounded(c, l, mono_ms() + (uint64_t)c->close_timeout_ms);
+        commit_bounded(c, l, sf_time_mono_ms() + (uint64_t)c->close_timeout_ms);
     } else {
         rd_kafka_resp_err_t e = rd_kafka_commit(c->rk, l, 1);
         if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
@@ -431,9 +428,9 @@ int sf_kcons_poll(sf_kcons *c, int timeout_ms, sf_kmsg **out, sf_error *err)
         set_paused(c, 1);
     else if (c->paused && n <= c->max_in_flight / 2)
         set_paused(c, 0);
-    if (c->commit_interval_ms > 0 && mono_ms() >= c->next_commit_ms) {
+    if (c->commit_interval_ms > 0 && sf_time_mono_ms() >= c->next_commit_ms) {
         commit_moved(c, NULL, 0);
-        c->next_commit_ms = mono_ms() + (uint64_t)c->commit_interval_ms;
+        c->next_commit_ms = sf_time_mono_ms() + (uint64_t)c->commit_interval_ms;
     }
     rd_kafka_message_t *rm = rd_kafka_consumer_poll(c->rk, timeout_ms);
     if (!rm)
@@ -489,16 +486,25 @@ void sf_kcons_done(sf_kcons *c, sf_kmsg *m)
     if (!m)
         return;
     int64_t commit = -1;
+    int counted = 0;
     pthread_mutex_lock(&c->mu);
     kpart *k = m->gen == c->gen ? part_find(c, m->partition) : NULL;
-    if (k) {
-        if (sf_offtrack_finish(&k->tr, m->offset, &commit) >= 0)
-            c->in_flight--;
-    }
+    if (k)
+        counted = sf_offtrack_finish(&k->tr, m->offset, &commit) >= 0;
+    int sync = c->commit_interval_ms == 0;
     pthread_mutex_unlock(&c->mu);
-    if (commit >= 0 && c->commit_interval_ms == 0)
+    if (commit >= 0 && sync)
         commit_one(c, m->partition, commit, 1);
     msg_free(m);
+    /* Last: once in_flight reaches 0 the owner may close (free) c, so
+     * nothing here may touch c after this (ThreadSanitizer found the
+     * worker's drain freeing the consumer while a delivery report's
+     * done() was still reading it). */
+    if (counted) {
+        pthread_mutex_lock(&c->mu);
+        c->in_flight--;
+        pthread_mutex_unlock(&c->mu);
+    }
 }
 
 void sf_kcons_release(sf_kcons *c, sf_kmsg *m)
@@ -529,19 +535,6 @@ int64_t sf_kcons_frontier(sf_kcons *c, int32_t partition)
     return v;
 }
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static int ms_left(uint64_t deadline)
-{
-    uint64_t now = mono_ms();
-    return now >= deadline ? 0 : (int)(deadline - now);
-}
-
 /* Commit l and wait for the answer until deadline. A plain synchronous
  * commit waits as long as librdkafka retries, which with the group
  * coordinator gone is unbounded. */
@@ -551,7 +544,7 @@ static void commit_bounded(sf_kcons *c, rd_kafka_topic_partition_list_t *l, uint
     rd_kafka_resp_err_t e = rd_kafka_commit_queue(c->rk, l, q, NULL, NULL);
     rd_kafka_event_t *ev = NULL;
     if (!e) {
-        ev = rd_kafka_queue_poll(q, ms_left(deadline));
+        ev = rd_kafka_queue_poll(q, sf_time_left_ms(deadline));
         e = ev ? rd_kafka_event_error(ev) : RD_KAFKA_RESP_ERR__TIMED_OUT;
     }
     if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
@@ -574,8 +567,8 @@ static int leave_bounded(sf_kcons *c, uint64_t deadline)
         SF_WARN("kcons", "consumer close failed|error=\"%s\"", rd_kafka_error_string(er));
         rd_kafka_error_destroy(er);
     }
-    while (!er && !rd_kafka_consumer_closed(c->rk) && ms_left(deadline) > 0) {
-        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, ms_left(deadline) < 100 ? ms_left(deadline) : 100);
+    while (!er && !rd_kafka_consumer_closed(c->rk) && sf_time_left_ms(deadline) > 0) {
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, sf_time_left_ms(deadline) < 100 ? sf_time_left_ms(deadline) : 100);
         if (ev && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
             rebalance_cb(c->rk, rd_kafka_event_error(ev), rd_kafka_event_topic_partition_list(ev), c);
         if (ev)
@@ -590,7 +583,7 @@ void sf_kcons_close(sf_kcons *c)
 {
     if (!c)
         return;
-    uint64_t deadline = mono_ms() + (uint64_t)c->close_timeout_ms;
+    uint64_t deadline = sf_time_mono_ms() + (uint64_t)c->close_timeout_ms;
     /* Every finished offset was committed (async) as it finished; a final
      * commit flushes those still in flight (or failed, e.g. while the
      * broker was away) to the broker. */

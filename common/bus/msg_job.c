@@ -17,8 +17,7 @@
 #include "base/digest.h"
 #include "base/limits.h"
 
-/* Longest string field or array entry accepted. */
-#define JOB_STR_MAX 4096
+#define JOB_STR_MAX SF_LIM_MSG_STR
 
 typedef enum { F_SCHEMA, F_STR, F_KIND, F_STRARR, F_DIGEST } ftype;
 

@@ -16,8 +16,7 @@
 #include "base/limits.h"
 #include "bus/msg_job.h"
 
-/* Longest string field or array entry accepted. */
-#define REFS_STR_MAX 4096
+#define REFS_STR_MAX SF_LIM_MSG_STR
 
 typedef enum { F_SCHEMA, F_STR, F_DIGEST, F_STRARR, F_DIGESTARR } ftype;
 

@@ -4,6 +4,7 @@
  * the distribution spec), checked on both sides.
  */
 #include "bus/msg_unref.h"
+#include "base/limits.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -13,8 +14,7 @@
 #include "base/digest.h"
 #include "registry/registry.h"
 
-/* Longest host[:port] accepted (DNS names are at most 253 bytes). */
-#define UNREF_HOST_MAX 255
+#define UNREF_HOST_MAX SF_LIM_UNREF_HOST
 
 static int host_ok(const char *s)
 {

@@ -19,6 +19,11 @@
  * reads the image entries) must have the same one. It is read from a file
  * or an environment value, held only here, wiped on free, and never
  * logged.
+ *
+ * Threads: an sf_cmac is immutable after sf_cmac_new; seal, open and
+ * verify may be called from any number of threads on one sf_cmac (each
+ * call makes its own HMAC context). new/free from one thread, with no
+ * call in flight.
  */
 #ifndef SF_CMAC_H
 #define SF_CMAC_H

@@ -168,7 +168,8 @@ int sf_keys_notify(char out[SF_KEY_MAX], const char *prefix, const char *kind, c
                    const char *id, sf_error *err)
 {
     int rc = sf_keys_check_prefix(prefix, err);
-    if (rc == SF_OK && strcmp(kind, "sent") && strcmp(kind, "issue"))
+    if (rc == SF_OK && strcmp(kind, "sent") && strcmp(kind, "issue") &&
+        strcmp(kind, "first") && strcmp(kind, "digest") && strcmp(kind, "digestat"))
         rc = sf_error_set(err, SF_EINVAL, "bad notifier key kind");
     if (rc == SF_OK)
         rc = part_ok(sink, "sink name", err);

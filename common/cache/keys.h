@@ -78,6 +78,11 @@ int sf_keys_check_cluster(const char *s, sf_error *err);
  *                                              was acknowledged by <sink>
  *   <prefix>:notify:issue:<sink>:<id>  STRING  the GitHub issue number of
  *                                              image x advisory <id>
+ *   <prefix>:notify:first:results:<hex> STRING the first result of digest
+ *                                              sha256:<hex> was notified
+ *   <prefix>:notify:digest:<sink>:<rule> LIST  notifications waiting for
+ *                                              the rule's digest message
+ *   <prefix>:notify:digestat:<sink>:<rule> STRING when that window opened (ms)
  * Sharded by the key itself. sink: [A-Za-z0-9_.-]+ (part rules). */
 int sf_keys_notify(char out[SF_KEY_MAX], const char *prefix, const char *kind, const char *sink,
                    const char *id, sf_error *err);

@@ -12,6 +12,7 @@
  * transport is fine.
  */
 #include "cache/kv.h"
+#include "base/time.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -27,12 +28,6 @@
 #include "cache/keys.h"
 #include "cache/kvaddr.h"
 
-uint64_t sf_kv__now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* FNV-1a 64 followed by the splitmix64 finaliser: FNV alone clusters on
  * inputs that differ only in their last bytes ("node#1", "node#2"). */
@@ -318,7 +313,7 @@ static void node_failed(sf_kv *kv, kv_node *n, const char *why)
     n->backoff_ms = n->backoff_ms ? n->backoff_ms * 2 : kv->backoff_min_ms;
     if (n->backoff_ms > kv->backoff_max_ms)
         n->backoff_ms = kv->backoff_max_ms;
-    n->retry_at_ms = sf_kv__now_ms() + (uint64_t)n->backoff_ms;
+    n->retry_at_ms = sf_time_mono_ms() + (uint64_t)n->backoff_ms;
     long b = n->backoff_ms;
     pthread_mutex_unlock(&n->mu);
     if (was_up)
@@ -399,7 +394,7 @@ static sf_kvconn *acquire(sf_kv *kv, kv_node *n, sf_error *err)
 {
     pthread_mutex_lock(&n->mu);
     for (;;) {
-        if (n->retry_at_ms && sf_kv__now_ms() < n->retry_at_ms) {
+        if (n->retry_at_ms && sf_time_mono_ms() < n->retry_at_ms) {
             pthread_mutex_unlock(&n->mu);
             sf_error_set(err, SF_EREDIS, "redis %s is down (backing off)", n->name);
             return NULL;

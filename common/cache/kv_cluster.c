@@ -19,17 +19,12 @@
 
 #include "base/limits.h"
 #include "base/log.h"
+#include "base/time.h"
 #include "cache/kv_int.h"
 
 /* Refreshes closer together than this reuse the map just read: many
  * threads hitting one MOVED should cause one CLUSTER SLOTS, not many. */
 #define SF_KV_REFRESH_MIN_MS 100
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 /* Apply a parsed map read from node src. */
 static void map_apply(sf_kv *kv, int src, const sf_kvslot_range *rg, size_t n)
@@ -42,7 +37,7 @@ static void map_apply(sf_kv *kv, int src, const sf_kvslot_range *rg, size_t n)
         for (int s = rg[i].start; idx >= 0 && s <= rg[i].end; s++)
             kv->slots[s] = (int16_t)idx;
     }
-    kv->refreshed_ms = sf_kv__now_ms();
+    kv->refreshed_ms = sf_time_mono_ms();
     pthread_mutex_unlock(&kv->map_mu);
 }
 
@@ -74,7 +69,7 @@ static int refresh_map(sf_kv *kv, sf_error *err)
 {
     pthread_mutex_lock(&kv->map_mu);
     size_t nn = kv->nnodes;
-    int fresh = kv->refreshed_ms && sf_kv__now_ms() - kv->refreshed_ms < SF_KV_REFRESH_MIN_MS;
+    int fresh = kv->refreshed_ms && sf_time_mono_ms() - kv->refreshed_ms < SF_KV_REFRESH_MIN_MS;
     pthread_mutex_unlock(&kv->map_mu);
     if (fresh)
         return SF_OK;
@@ -141,10 +136,10 @@ static int redirect_node(sf_kv *kv, int from, const char *host, int port)
 /* Wait before the next try; 0 when the deadline has passed. */
 static int backoff(uint64_t deadline, long *wait)
 {
-    uint64_t now = sf_kv__now_ms();
+    uint64_t now = sf_time_mono_ms();
     if (now + (uint64_t)*wait > deadline)
         return 0;
-    sleep_ms(*wait);
+    sf_time_sleep_ms(*wait, NULL);
     *wait = *wait * 2 > 500 ? 500 : *wait * 2;
     return 1;
 }
@@ -154,7 +149,7 @@ int sf_kv__cluster_cmd(sf_kv *kv, redisReply **out, sf_error *err, int argc, con
 {
     int slot, ask = -1, redirects = 0, rc;
     long wait = 50;
-    uint64_t deadline = sf_kv__now_ms() + (uint64_t)kv->cluster_wait_ms;
+    uint64_t deadline = sf_time_mono_ms() + (uint64_t)kv->cluster_wait_ms;
     *out = NULL;
     if ((rc = cmd_slot(argc, argv, argvlen, &slot, err)) != SF_OK)
         return rc;

@@ -53,7 +53,6 @@ struct sf_kv {
     uint64_t refreshed_ms;
 };
 
-uint64_t sf_kv__now_ms(void);
 /* Run argv on node n (after ASKING when asking). *out: the reply, error
  * replies included. SF_EREDIS on a transport failure (node marked down). */
 int sf_kv__node_run(sf_kv *kv, kv_node *n, int asking, int argc, const char **argv,

@@ -8,6 +8,7 @@
  * already backs off a failed node and a scan must not wait on its cache.
  */
 #include "cache/lcache.h"
+#include "base/time.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -63,20 +64,6 @@ struct sf_lcache {
     sf_mfam *m_mac;
     sf_mfam *m_lookups, *m_analyses, *m_takeovers, *m_errors, *m_wait, *m_stored, *m_analyse_s;
 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0) {
-    }
-}
 
 static void redis_error(sf_lcache *lc, const char *op, const char *digest, const sf_error *e)
 {
@@ -435,13 +422,13 @@ done:
 
 /* ---- analyse and store -------------------------------------------------- */
 
-static double secs_since(uint64_t t0) { return (double)(now_ms() - t0) / 1000.0; }
+static double secs_since(uint64_t t0) { return (double)(sf_time_mono_ms() - t0) / 1000.0; }
 
 /* Run the analysis with no cache involvement. */
 static int analyse(sf_lcache *lc, const char *digest, sf_layer_analyze_fn analyze, void *actx,
                    sf_inventory **out, sf_error *err)
 {
-    uint64_t t0 = now_ms();
+    uint64_t t0 = sf_time_mono_ms();
     atomic_fetch_add(&lc->st.analyses, 1);
     int rc = analyze(actx, out, err);
     int failed = rc != SF_OK || !*out || (*out)->error_code != SF_OK;
@@ -452,7 +439,7 @@ static int analyse(sf_lcache *lc, const char *digest, sf_layer_analyze_fn analyz
     sf_metric_inc(lc->m_analyses, failed ? "error" : "ok");
     sf_metric_observe(lc->m_analyse_s, NULL, secs_since(t0));
     SF_DEBUG("cache", "layer analysed|layer=%s ok=%d ms=%llu", digest, !failed,
-             (unsigned long long)(now_ms() - t0));
+             (unsigned long long)(sf_time_mono_ms() - t0));
     return rc;
 }
 
@@ -542,7 +529,7 @@ static long jittered(long ms)
 {
     unsigned r = 0;
     if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
-        r = (unsigned)now_ms();
+        r = (unsigned)sf_time_mono_ms();
     long j = ms / 4;
     return j > 0 ? ms - j + (long)(r % (unsigned)(2 * j + 1)) : ms;
 }
@@ -556,7 +543,7 @@ int sf_lcache_get(sf_lcache *lc, const char *digest, const char *diff_id,
     const char *state = "uncached";
     int rc, waited = 0;
     unsigned bad = 0;
-    uint64_t t0 = now_ms();
+    uint64_t t0 = sf_time_mono_ms();
     *out = NULL;
     if ((rc = sf_keys_lock_layer(lockkey, lc->prefix, digest, err)) != SF_OK)
         goto done; /* not a valid digest: nothing to analyse */
@@ -600,14 +587,14 @@ int sf_lcache_get(sf_lcache *lc, const char *digest, const char *diff_id,
                              err);
             goto done;
         }
-        if (now_ms() - t0 > (uint64_t)lc->wait_max_ms) {
+        if (sf_time_mono_ms() - t0 > (uint64_t)lc->wait_max_ms) {
             SF_WARN("cache", "gave up waiting for another worker's analysis|layer=%s wait_ms=%lld",
                     digest, lc->wait_max_ms);
             rc = uncached_path(lc, digest, analyze, actx, out, &state, err);
             goto done;
         }
         waited = 1;
-        sleep_ms(jittered(poll));
+        sf_time_sleep_ms(jittered(poll), NULL);
         if (lookup(lc, digest, diff_id, out, &bad, &re) != SF_OK)
             goto redis_down;
         if (*out) {

@@ -5,6 +5,8 @@
  * flat however many repositories a registry has.
  */
 #include "registry/auth.h"
+#include "base/time.h"
+#include "base/limits.h"
 
 #include <ctype.h>
 #include <jansson.h>
@@ -19,11 +21,8 @@
 #include "base/buf.h"
 #include "base/log.h"
 
-/* Cached tokens per registry: enough for the repositories being worked on
- * concurrently with room to spare; older scopes are simply refetched. */
-#define AUTH_CACHE_MAX 256
-/* Token responses are a few KiB (JWTs); 1 MiB is not a token. */
-#define AUTH_TOKEN_BODY_MAX (1u << 20)
+#define AUTH_CACHE_MAX SF_LIM_AUTH_CACHE
+#define AUTH_TOKEN_BODY_MAX SF_LIM_AUTH_TOKEN_BODY
 /* Token lifetime when the server does not say (the token spec's minimum). */
 #define AUTH_DEFAULT_TTL_S 60
 
@@ -52,13 +51,6 @@ struct sf_auth {
     int ncache;
     long fetched;
 };
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 void sf_auth_secret_free(char *s)
 {
@@ -486,7 +478,7 @@ static int fetch_token(sf_auth *a, const char *realm, const char *service, const
     if (ttl > 86400)
         ttl = 86400;
     /* Renew a little early so a token never expires mid-request. */
-    *expires = mono_now() + (double)ttl - (ttl >= 100 ? 10.0 : (double)ttl / 10.0);
+    *expires = sf_time_mono_s() + (double)ttl - (ttl >= 100 ? 10.0 : (double)ttl / 10.0);
     *token = sf_strdup(t);
     rc = *token ? SF_OK : sf_error_set(err, SF_ENOMEM, "out of memory");
 done:
@@ -548,7 +540,7 @@ int sf_auth_header(sf_auth *a, const char *scope, char **value, sf_error *err)
             return SF_OK;
         }
         int i = cache_find(a, scope);
-        if (i >= 0 && a->cache[i].expires > mono_now()) {
+        if (i >= 0 && a->cache[i].expires > sf_time_mono_s()) {
             int rc = bearer_value(a->cache[i].token, value);
             pthread_mutex_unlock(&a->mu);
             return rc ? sf_error_set(err, rc, "out of memory") : SF_OK;

@@ -6,6 +6,8 @@
  * libcurl, so the Authorization rule is ours and testable.
  */
 #include "registry/http.h"
+#include "base/time.h"
+#include "base/limits.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -19,16 +21,14 @@
 #include "registry/netpol.h"
 #include "sf_version.h"
 
-#define HTTP_MAX_REDIRECTS 5
+#define HTTP_MAX_REDIRECTS SF_LIM_HTTP_REDIRECTS
 /* Default overall deadline of a request: a minute for the round trips,
  * token hops and a short outage, plus its size at 256 KiB/s, a rate any
  * registry or blob store serves (a 100 MB layer gets 7.5 minutes). A
  * body trickled slower is a fault or an attack, not a slow network. */
 #define HTTP_DEADLINE_BASE_MS 60000L
 #define HTTP_MIN_RATE_BPS (256L * 1024)
-/* libcurl (< 8.6) fails a response whose header line passes 100 KiB
- * (CURL_MAX_HTTP_HEADER) with "Out of memory". */
-#define HTTP_CURL_HEADER_MAX_KIB 100
+#define HTTP_CURL_HEADER_MAX_KIB SF_LIM_HTTP_CURL_HEADER_KIB
 
 struct sf_http {
     sf_http_opts o;
@@ -64,27 +64,6 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static int g_init_rc;
 
 static void global_init(void) { g_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT) ? -1 : 0; }
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Sleep ms milliseconds in short slices so a cancel is noticed. */
-static int sleep_ms(long ms, const volatile int *cancel)
-{
-    while (ms > 0) {
-        if (cancel && *cancel)
-            return SF_ECANCELED;
-        long slice = ms > 100 ? 100 : ms;
-        struct timespec ts = {slice / 1000, (slice % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-        ms -= slice;
-    }
-    return (cancel && *cancel) ? SF_ECANCELED : SF_OK;
-}
 
 static uint32_t rand32(void)
 {
@@ -363,7 +342,7 @@ int sf_http_new(sf_http **out, const sf_http_opts *opts, sf_error *err)
     }
     h->nfree = h->nhandles;
     h->tokens = h->o.rate > 1 ? h->o.rate : 1;
-    h->last_refill = mono_now();
+    h->last_refill = sf_time_mono_s();
     *out = h;
     return SF_OK;
 nomem:
@@ -411,7 +390,7 @@ static int acquire(sf_http *h, CURL **c)
     while (h->o.rate > 0) {
         double wait;
         pthread_mutex_lock(&h->mu);
-        double now = mono_now(), burst = h->o.rate > 1 ? h->o.rate : 1;
+        double now = sf_time_mono_s(), burst = h->o.rate > 1 ? h->o.rate : 1;
         h->tokens += (now - h->last_refill) * h->o.rate;
         h->last_refill = now;
         if (h->tokens > burst)
@@ -423,7 +402,7 @@ static int acquire(sf_http *h, CURL **c)
         }
         wait = (1 - h->tokens) / h->o.rate;
         pthread_mutex_unlock(&h->mu);
-        if (sleep_ms((long)(wait * 1000) + 1, h->o.cancel)) {
+        if (sf_time_sleep_ms((long)(wait * 1000) + 1, h->o.cancel)) {
             pthread_mutex_lock(&h->mu);
             h->pool[h->nfree++] = *c;
             pthread_cond_signal(&h->cv);
@@ -464,6 +443,20 @@ static void reset_resp_headers(sf_http_resp *r)
     r->content_type[0] = r->digest[0] = r->www_auth[0] = r->link[0] = r->location[0] = '\0';
     r->retry_after_ms = -1;
     r->content_length = -1;
+    r->rl_remaining = -1;
+    r->rl_reset_s = -1;
+}
+
+/* A header value of decimal digits only; -1 otherwise (or past 2^50). */
+static long long hdr_number(const char *v, size_t vlen)
+{
+    long long n = 0;
+    size_t i = 0;
+    while (vlen && (*v == ' ' || *v == '\t'))
+        v++, vlen--;
+    for (; i < vlen && v[i] >= '0' && v[i] <= '9' && n < (1LL << 50); i++)
+        n = n * 10 + (v[i] - '0');
+    return i && i == vlen ? n : -1;
 }
 
 static void on_header(xfer *x, const char *name, size_t nlen, const char *v, size_t vlen)
@@ -497,6 +490,10 @@ static void on_header(xfer *x, const char *name, size_t nlen, const char *v, siz
         tmp[0] = '\0';
         copy_hdr(tmp, sizeof tmp, v, vlen, 0, &dummy);
         r->retry_after_ms = sf_http_parse_retry_after(tmp, (long long)time(NULL));
+    } else if (IS("x-ratelimit-remaining")) {
+        r->rl_remaining = (long)hdr_number(v, vlen);
+    } else if (IS("x-ratelimit-reset")) {
+        r->rl_reset_s = hdr_number(v, vlen);
     } else if (IS("content-length")) {
         long long n = 0;
         size_t i = 0;
@@ -582,7 +579,7 @@ static int progress_cb(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_
     /* Called at least once a second, data or not: the deadline holds
      * against a trickle as against silence. */
     long long lim = budget_ms(x->h, x->req, x->resp, x->in_body_ok);
-    if (lim >= 0 && (mono_now() - x->t0) * 1000.0 > (double)lim) {
+    if (lim >= 0 && (sf_time_mono_s() - x->t0) * 1000.0 > (double)lim) {
         x->abort_code = SF_ETIMEOUT;
         x->deadline = lim;
         return 1;
@@ -731,7 +728,7 @@ static int exchange(sf_http *h, const sf_http_req *req, const char *method, cons
     long long b = budget_ms(h, req, resp, 0);
     if (b >= 0) {
         /* Backstop of the deadline progress_cb enforces. */
-        double left = (double)b - (mono_now() - t0) * 1000.0;
+        double left = (double)b - (sf_time_mono_s() - t0) * 1000.0;
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(left > 0 ? left : 0) + 1000L);
     }
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, h->o.insecure ? 0L : 1L);
@@ -830,7 +827,7 @@ int sf_http_fetch(sf_http *h, const sf_http_req *req, sf_http_resp *resp, sf_err
 {
     memset(resp, 0, sizeof *resp);
     for (int attempt = 0;; attempt++) {
-        double t0 = mono_now(); /* each attempt is a transfer with its deadline */
+        double t0 = sf_time_mono_s(); /* each attempt is a transfer with its deadline */
         int retriable = 0;
         sf_error e = SF_ERROR_INIT;
         if (req->body)
@@ -865,7 +862,7 @@ int sf_http_fetch(sf_http *h, const sf_http_req *req, sf_http_resp *resp, sf_err
                                 e.msg, ra / 1000, h->o.backoff_max_ms / 1000);
         SF_DEBUG("registry", "retrying|url=%s code=%s status=%ld attempt=%d delay_ms=%ld",
                  shown, sf_err_name(rc), resp->status, attempt + 1, d);
-        if (sleep_ms(d, h->o.cancel))
+        if (sf_time_sleep_ms(d, h->o.cancel))
             return sf_error_set(err, SF_ECANCELED, "canceled");
         resp->delivered = 0;
     }

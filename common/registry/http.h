@@ -72,6 +72,9 @@ typedef struct sf_http_resp {
     uint64_t delivered;              /* body bytes handed to the sink */
     int overlong;                    /* some header exceeded SF_HTTP_HDR_MAX */
     int attempts;                    /* transfers made (retries + redirects) */
+    /* GitHub-style rate-limit headers (the notifier's GitHub sinks): */
+    long rl_remaining;               /* X-RateLimit-Remaining, -1 when absent */
+    long long rl_reset_s;            /* X-RateLimit-Reset (epoch seconds), -1 when absent */
 } sf_http_resp;
 
 typedef struct sf_http_req {

@@ -4,6 +4,7 @@
  * IPv4-mapped IPv6 cannot dodge an IPv4 rule.
  */
 #include "registry/netpol.h"
+#include "base/limits.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -12,8 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Explicitly allowed ranges one worker may configure. */
-#define NETPOL_MAX_RANGES 64
+#define NETPOL_MAX_RANGES SF_LIM_NETPOL_RANGES
 
 typedef struct range {
     unsigned char a[16];

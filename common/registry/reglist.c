@@ -27,10 +27,7 @@
 #include "base/log.h"
 #include "registry/reg_int.h"
 
-/* Invalid bytes rewritten per page before the page counts as garbage: a
- * catalog with a few bad names has a handful; thousands are an attack
- * (and each costs 5 bytes of rewritten text). */
-#define LIST_MAX_BAD_BYTES 4096
+#define LIST_MAX_BAD_BYTES SF_LIM_LIST_BAD_BYTES
 /* Invalid names quoted in the log line of one walk. */
 #define LIST_SHOWN_BAD 3
 /* Bytes of one quoted name (escaped). */

@@ -15,6 +15,7 @@
  * fixed version; npm range text is evaluated by sf_semver_range_match.
  */
 #include "vuln/match.h"
+#include "base/array.h"
 
 #include "base/buf.h"
 #include "vuln/match_int.h"
@@ -348,14 +349,10 @@ static const char *preferred_id(const ctx *c, const hit *h, size_t n, size_t roo
 
 static sf_finding *findings_push(sf_findings *out)
 {
-    if (out->n == out->cap) {
-        size_t ncap = out->cap ? out->cap * 2 : 16;
-        sf_finding *nv = realloc(out->items, ncap * sizeof *nv);
-        if (!nv)
-            return NULL;
-        out->items = nv;
-        out->cap = ncap;
-    }
+    sf_finding *nv = sf_array_grow(out->items, &out->cap, out->n, sizeof *nv, 16, 0);
+    if (!nv)
+        return NULL;
+    out->items = nv;
     sf_finding *f = &out->items[out->n++];
     memset(f, 0, sizeof *f);
     return f;

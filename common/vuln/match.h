@@ -6,6 +6,10 @@
  * ecosystem's name rules (PyPI normalisation, npm scopes, Maven
  * group:artifact). Advisories that are aliases of each other (CVE, GHSA,
  * DSA) yield one finding (model/finding.h).
+ *
+ * Threads: matching only reads the DB snapshot and the inventory it is
+ * given; any number of threads may match at once against one sf_vdb (each
+ * with its own sf_findings). The DB's lifetime rules are vdb.h's.
  */
 #ifndef SF_MATCH_H
 #define SF_MATCH_H

@@ -6,6 +6,7 @@
  * collected, sorted by id and then emitted one record per id.
  */
 #include "vuln/secdb.h"
+#include "base/array.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -28,16 +29,10 @@ typedef struct pairs {
 
 static pair *pairs_push(pairs *p)
 {
-    if (p->n == p->cap) {
-        size_t ncap = p->cap ? p->cap * 2 : 32;
-        if (ncap > 1000000)
-            return NULL;
-        pair *nv = realloc(p->v, ncap * sizeof *nv);
-        if (!nv)
-            return NULL;
-        p->v = nv;
-        p->cap = ncap;
-    }
+    pair *nv = sf_array_grow(p->v, &p->cap, p->n, sizeof *nv, 32, 1000000);
+    if (!nv)
+        return NULL;
+    p->v = nv;
     pair *r = &p->v[p->n++];
     memset(r, 0, sizeof *r);
     return r;

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "vuln/ver.h"
+#include "base/limits.h"
 #include "vuln/ver_int.h"
 
 /* Pointer past an optional "v", or NULL when s is not a Go version. */
@@ -46,7 +47,7 @@ static const char *go_body(const char *s)
     return NULL;
 }
 
-#define GO_TOOLCHAIN_MAX 48
+#define GO_TOOLCHAIN_MAX SF_LIM_GO_TOOLCHAIN
 
 /* "go1.21rc2" -> "1.21.0-rc.2" and "go1.20.3" -> "1.20.3" into buf;
  * s unchanged when it is not a toolchain version. */

@@ -5,14 +5,13 @@
 #include <string.h>
 
 #include "registry/auth.h"
+#include "testutil.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *s = malloc(size + 1);
+    char *s = sf_t_cstr(data, size, SIZE_MAX - 1);
     if (!s)
         return 0;
-    memcpy(s, data, size);
-    s[size] = '\0';
     sf_challenge c;
     sf_error e = SF_ERROR_INIT;
     if (sf_auth_parse_challenge(s, &c, &e) == SF_OK) {

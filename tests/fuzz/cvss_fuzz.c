@@ -8,17 +8,14 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "testutil.h"
 #include "vuln/cvss.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size > 1024)
-        return 0;
-    char *v = malloc(size + 1);
+    char *v = sf_t_cstr(data, size, 1024);
     if (!v)
         return 0;
-    memcpy(v, data, size);
-    v[size] = '\0';
     double s = -1;
     char sev[16];
     int rc = sf_cvss_score(v, &s, sev, sizeof sev);

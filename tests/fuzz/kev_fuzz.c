@@ -7,13 +7,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static void import(sf_vdb_builder *b, const char *d, size_t n)
+{
+    sf_kev_import(b, d, n);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    sf_vdb_builder *b = NULL;
-    if (size > (1u << 20) || sf_vdb_builder_new(&b) != SF_OK)
-        return 0;
-    sf_kev_import(b, (const char *)data, size);
-    fuzz_check_db(b);
-    sf_vdb_builder_free(b);
-    return 0;
+    return fuzz_importer(data, size, NULL, import);
 }

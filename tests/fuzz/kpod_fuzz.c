@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kube/kube_pod.h"
+#include "testutil.h"
 #include "fleet/running.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -58,10 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (sf_knode_platform_parse(s, size, plat, sizeof plat, NULL) == SF_OK && !strchr(plat, '/'))
         abort();
     sf_kpod_owner_clear(&o);
-    char *z = malloc(size + 1);
+    char *z = sf_t_cstr(data, size, SIZE_MAX - 1);
     if (z) {
-        memcpy(z, data, size);
-        z[size] = '\0';
         if (sf_kpod_split_image(z, repo, sizeof repo, dig, sizeof dig, NULL) == SF_OK &&
             dig[0] && sf_digest_validate(dig, NULL) != SF_OK)
             abort();

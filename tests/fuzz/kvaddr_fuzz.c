@@ -8,18 +8,15 @@
 #include <string.h>
 
 #include "cache/kvaddr.h"
+#include "testutil.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size > 4096)
-        return 0;
-    char *s = malloc(size + 1);
+    char *s = sf_t_cstr(data, size, 4096);
     if (!s)
         return 0;
-    memcpy(s, data, size);
-    s[size] = '\0';
     sf_kvaddr a;
     sf_error err = SF_ERROR_INIT;
     if (sf_kvaddr_parse(&a, s, &err) == SF_OK) {

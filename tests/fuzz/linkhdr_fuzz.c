@@ -5,15 +5,14 @@
 #include <string.h>
 
 #include "registry/http.h"
+#include "testutil.h"
 #include "registry/registry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *s = malloc(size + 1);
+    char *s = sf_t_cstr(data, size, SIZE_MAX - 1);
     if (!s)
         return 0;
-    memcpy(s, data, size);
-    s[size] = '\0';
     char out[512], full[SF_HTTP_HDR_MAX];
     int rc = sf_reg_parse_link_next(s, out, sizeof out);
     if (rc == 1) {

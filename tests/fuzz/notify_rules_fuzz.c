@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sf_error e = SF_ERROR_INIT;
     if (sf_nrules_parse(&r, (const char *)data, size, fuzz_env, &e) != SF_OK)
         return 0;
-    sf_nfacts f = {"reg.io", "team/api", "npm", "CVE-2026-1", "HIGH", 1, 0, 0.5};
+    sf_nfacts f = {"reg.io", "team/api", "npm", "CVE-2026-1", "HIGH", 1, 0, 0.5, 1};
     for (size_t i = 0; i < r->nrules; i++)
         (void)sf_nrules_match(&r->rules[i], &f);
     sf_nrules_free(r);

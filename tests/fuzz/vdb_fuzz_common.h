@@ -72,4 +72,23 @@ static void fuzz_check_db(sf_vdb_builder *b)
     free(img);
 }
 
+/* An importer under test: consume size bytes of data into b. */
+typedef void (*fuzz_import_fn)(sf_vdb_builder *b, const char *data, size_t size);
+
+/* The whole body of an importer's fuzz target: a fresh builder (of kind,
+ * when not NULL), the import, then fuzz_check_db. Inputs over 1 MiB are
+ * skipped (the importers' own caps are tested by unit tests). */
+static int fuzz_importer(const uint8_t *data, size_t size, const char *kind, fuzz_import_fn fn)
+{
+    sf_vdb_builder *b = NULL;
+    if (size > (1u << 20) || sf_vdb_builder_new(&b) != SF_OK)
+        return 0;
+    if (kind)
+        sf_vdb_builder_kind(b, kind);
+    fn(b, (const char *)data, size);
+    fuzz_check_db(b);
+    sf_vdb_builder_free(b);
+    return 0;
+}
+
 #endif

@@ -19,7 +19,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "../unit/agg/agg_fix.h"
+#include "agg_fix.h"
 #include "agg.h"
 #include "cache/keys.h"
 #include "fleet/report.h"
@@ -29,37 +29,14 @@ static sf_kv *kv;
 static char prefix[64];
 static char shard[SF_KEY_MAX];
 
-static void wipe(void)
-{
-    char match[128], cursor[32] = "0";
-    snprintf(match, sizeof match, "%s:*", prefix);
-    do {
-        sf_kv_reply *r = NULL;
-        const char *argv[] = {"SCAN", cursor, "MATCH", match, "COUNT", "1000"};
-        assert_int_equal(sf_kv_argv(kv, shard, 6, argv, NULL, &r, NULL), SF_OK);
-        snprintf(cursor, sizeof cursor, "%s", r->elem[0].str);
-        for (size_t i = 0; i < r->elem[1].nelem; i++) {
-            const char *d[] = {"DEL", r->elem[1].elem[i].str};
-            sf_kv_reply *x = NULL;
-            sf_kv_argv(kv, shard, 2, d, NULL, &x, NULL);
-            sf_kv_reply_free(x);
-        }
-        sf_kv_reply_free(r);
-    } while (strcmp(cursor, "0") != 0);
-}
+static void wipe(void) { sf_t_redis_del_prefix(prefix); }
 
 static int setup(void **state)
 {
     (void)state;
-    const char *nodes[] = {sf_t_redis()};
-    sf_kv_opts o = {.nodes = nodes, .nnodes = 1};
     snprintf(prefix, sizeof prefix, "agg-test-%d", (int)getpid());
-    if (sf_kv_new(&kv, &o, NULL) != SF_OK || sf_kv_ping(kv, 0, NULL) != SF_OK) {
-        fprintf(stderr, "SKIP: no Redis at %s\n", nodes[0]);
-        sf_kv_free(kv);
-        kv = NULL;
-        return 0;
-    }
+    if (!(kv = sf_t_kv_open()))
+        return 0; /* each test then fails, naming the address (sf_t_need) */
     sf_keys_agg_shard(shard, prefix, NULL);
     return 0;
 }
@@ -152,8 +129,8 @@ static size_t count_lines(const char *s)
 static void test_agg_fleet__duplicates_out_of_order_and_db_change(void **state)
 {
     (void)state;
-    if (!kv)
-        skip();
+    sf_t_need(SF_T_REDIS);
+    assert_non_null(kv);
     sf_agg *a = NULL;
     wipe();
     assert_int_equal(sf_agg_new(&a, kv, prefix, NULL), SF_OK);
@@ -233,8 +210,8 @@ static void feed_fleet(sf_agg *a, const char *run, sf_agg_outcome want)
 static void test_agg_fleet__report_totals_queries_and_replay(void **state)
 {
     (void)state;
-    if (!kv)
-        skip();
+    sf_t_need(SF_T_REDIS);
+    assert_non_null(kv);
     sf_agg *a = NULL;
     wipe();
     assert_int_equal(sf_agg_new(&a, kv, prefix, NULL), SF_OK);
@@ -365,8 +342,8 @@ static void apply_platform(sf_agg *a, char dc, const char *platform, const char 
 static void test_agg_fleet__multiarch_tag_on_every_platform(void **state)
 {
     (void)state;
-    if (!kv)
-        skip();
+    sf_t_need(SF_T_REDIS);
+    assert_non_null(kv);
     sf_agg *a = NULL;
     wipe();
     assert_int_equal(sf_agg_new(&a, kv, prefix, NULL), SF_OK);

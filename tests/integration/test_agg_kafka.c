@@ -25,7 +25,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "../unit/agg/agg_fix.h"
+#include "agg_fix.h"
 #include "agg.h"
 #include "bus/kcons.h"
 #include "bus/kprod.h"
@@ -57,8 +57,6 @@ static const struct {
 static int setup(void **state)
 {
     (void)state;
-    const char *nodes[] = {sf_t_redis()};
-    sf_kv_opts o = {.nodes = nodes, .nnodes = 1};
     sf_kprod_opts po = {.brokers = BROKERS};
     sf_error e = SF_ERROR_INIT;
     int pid = (int)getpid();
@@ -67,12 +65,11 @@ static int setup(void **state)
     snprintf(t_dlq, sizeof t_dlq, "agg-test-dlq-%d", pid);
     snprintf(t_find, sizeof t_find, "agg-test-findings-%d", pid);
     snprintf(group, sizeof group, "agg-test-%d", pid);
-    if (sf_kv_new(&kv, &o, NULL) != SF_OK || sf_kv_ping(kv, 0, NULL) != SF_OK ||
-        sf_kprod_new(&prod, &po, &e) != SF_OK ||
+    if (!(kv = sf_t_kv_open()) || sf_kprod_new(&prod, &po, &e) != SF_OK ||
         sf_kprod_create_topic(prod, t_res, 2, 1, 20000, &e) != SF_OK ||
         sf_kprod_create_topic(prod, t_dlq, 1, 1, 20000, &e) != SF_OK ||
         sf_kprod_create_topic(prod, t_find, 2, 1, 20000, &e) != SF_OK) {
-        fprintf(stderr, "SKIP: stack not reachable (%s)\n", e.msg);
+        fprintf(stderr, "stack not reachable (%s): the tests fail\n", e.msg);
         sf_kprod_free(prod);
         sf_kv_free(kv);
         prod = NULL;
@@ -84,21 +81,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    if (kv) {
-        char match[128], cursor[32] = "0", shard[SF_KEY_MAX];
-        sf_keys_agg_shard(shard, prefix, NULL);
-        snprintf(match, sizeof match, "%s:*", prefix);
-        do {
-            sf_kv_reply *r = NULL;
-            const char *argv[] = {"SCAN", cursor, "MATCH", match, "COUNT", "1000"};
-            if (sf_kv_argv(kv, shard, 6, argv, NULL, &r, NULL) != SF_OK)
-                break;
-            snprintf(cursor, sizeof cursor, "%s", r->elem[0].str);
-            for (size_t i = 0; i < r->elem[1].nelem; i++)
-                sf_kv_del(kv, shard, r->elem[1].elem[i].str, NULL);
-            sf_kv_reply_free(r);
-        } while (strcmp(cursor, "0") != 0);
-    }
+    if (kv)
+        sf_t_redis_del_prefix(prefix);
     sf_kprod_free(prod);
     sf_kv_free(kv);
     return 0;
@@ -134,25 +118,21 @@ static int table_match(void *ctx, const sf_osinfo *os, const sf_pkg *pkg, sf_agg
     *n = 0;
     for (size_t i = 0; i < NFLEET; i++) {
         const char *p = FLEET[i].vulns;
-        while (*p) {
-            char id[64], name[64], inst[64], fixd[64], sev[32], tmp[300];
-            size_t l = strcspn(p, ";");
-            snprintf(tmp, sizeof tmp, "%.*s", (int)l, p);
-            p += l + (p[l] == ';');
-            sscanf(tmp, "%63[^:]:%63[^:]:%63[^:]:%63[^:]:%31s", id, name, inst, fixd, sev);
-            if (strcmp(name, pkg->name) || strcmp(inst, pkg->version))
+        fix_spec f;
+        while (fix_spec_next(&p, &f)) {
+            if (strcmp(f.pkg, pkg->name) || strcmp(f.installed, pkg->version))
                 continue;
             int dup = 0;
             for (size_t k = 0; k < *n; k++)
-                dup |= !strcmp((*out)[k].id, id);
+                dup |= !strcmp((*out)[k].id, f.id);
             if (dup || *n >= 15)
                 continue;
             sf_agg_vuln *v = &(*out)[(*n)++];
-            v->id = strdup(id);
-            v->pkg = strdup(name);
-            v->installed = strdup(inst);
-            v->fixed = strcmp(fixd, "-") ? strdup(fixd) : NULL;
-            v->sev = sf_agg_sev_parse(sev);
+            v->id = strdup(f.id);
+            v->pkg = strdup(f.pkg);
+            v->installed = strdup(f.installed);
+            v->fixed = strcmp(f.fixed, "-") ? strdup(f.fixed) : NULL;
+            v->sev = sf_agg_sev_parse(f.severity);
             v->cvss = 7.5;
         }
     }
@@ -205,8 +185,8 @@ static size_t read_deltas(const char *grp, size_t *added_new, size_t *removed)
 static void test_agg_kafka__consume_subscribe_rematch(void **state)
 {
     (void)state;
-    if (!kv)
-        skip();
+    sf_t_need(SF_T_REDIS | SF_T_KAFKA);
+    assert_non_null(kv);
     sf_buf b;
     char d[72], dlq[300];
     sf_buf_init(&b, 0);

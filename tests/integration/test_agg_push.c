@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "../unit/agg/agg_fix.h"
+#include "agg_fix.h"
 #include "agg.h"
 #include "bus/msg_refs.h"
 #include "bus/msg_unref.h"

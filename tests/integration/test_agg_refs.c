@@ -45,44 +45,26 @@
 #include "cache/keys.h"
 #include "cache/kv.h"
 #include "testutil.h"
+#include "worker_helpers.h"
 #include "vuln/vdb.h"
 #include "vuln/vdb_build.h"
 
 #define METRICS_PORT_BASE 19600
 
-static char g_name[64], g_dir[160], g_db[224], g_cfg[224], g_bin[512], g_src[512];
-static char g_jobs[96], g_results[96], g_dlq[96], g_repo[96], g_shard[SF_KEY_MAX];
+static sf_t_scratch S; /* name, folder, DB path, topics; one cleanup */
+static char g_cfg[224], g_bin[512], g_src[512];
+static char g_repo[160], g_shard[SF_KEY_MAX];
 static char g_d1[100], g_d2[100], g_ref1[200], g_ref2[200];
 static int g_mport;
 static sf_kv *g_kv;
 static sf_kprod *g_prod; /* topic admin */
 static pid_t g_worker = -1, g_agg = -1;
 
-static pid_t spawn(const char *log, char *const argv[])
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fd >= 0 && !getenv("SF_TEST_VERBOSE"))
-            dup2(fd, 2);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    return pid;
-}
-
+/* Stop a spawned program (SIGTERM, then SIGKILL after 10 s). */
 static void stop(pid_t *pid)
 {
-    int st;
-    if (*pid <= 0)
-        return;
-    kill(*pid, SIGTERM);
-    for (int i = 0; i < 100 && waitpid(*pid, &st, WNOHANG) == 0; i++)
-        usleep(100000);
-    if (waitpid(*pid, &st, WNOHANG) == 0) {
-        kill(*pid, SIGKILL);
-        waitpid(*pid, &st, 0);
-    }
+    if (*pid > 0)
+        wt_stop(*pid, 10);
     *pid = -1;
 }
 
@@ -110,21 +92,7 @@ static int regtag(const char *src, const char *dst, char *out, size_t cap)
     return 0;
 }
 
-static int build_db(void)
-{
-    sf_vdb_builder *b = NULL;
-    sf_error e = SF_ERROR_INIT;
-    int rc = sf_vdb_builder_new(&b);
-    if (rc == SF_OK)
-        rc = sf_vdb_import_path(
-            b, sf_t_corpus("vulndb/alpine-vuln-list-subset/secdb-v3.10-main.subset.json"), &e);
-    if (rc == SF_OK)
-        rc = sf_vdb_builder_write(b, g_db, &e);
-    sf_vdb_builder_free(b);
-    if (rc != SF_OK)
-        fprintf(stderr, "DB build failed: %s\n", e.msg);
-    return rc;
-}
+static int build_db(void) { return sf_t_build_db(S.db, NULL, 0); }
 
 static int setup(void **state)
 {
@@ -133,24 +101,13 @@ static int setup(void **state)
     const char *s = getenv("SF_SRC"), *b = getenv("SF_BIN");
     snprintf(g_src, sizeof g_src, "%s", s ? s : ".");
     snprintf(g_bin, sizeof g_bin, "%s", b ? b : "./build/bin");
-    if (!sf_t_addr_up(sf_t_kafka()) || !sf_t_addr_up(sf_t_registry()) ||
-        !sf_t_addr_up(sf_t_redis())) {
-        fprintf(stderr, "Kafka %s, registry %s or Redis %s not reachable\n", sf_t_kafka(),
-                sf_t_registry(), sf_t_redis());
+    if (sf_t_stack_setup(SF_T_STACK) != 0 || sf_t_scratch_open(&S, "refs-it") != 0)
         return -1;
-    }
-    snprintf(g_name, sizeof g_name, "refs-it-%d", (int)getpid());
     g_mport = METRICS_PORT_BASE + (int)(getpid() % 300);
-    snprintf(g_dir, sizeof g_dir, "/tmp/%s", g_name);
-    snprintf(g_db, sizeof g_db, "%s/db.sfdb", g_dir);
-    snprintf(g_cfg, sizeof g_cfg, "%s/coord.json", g_dir);
-    snprintf(g_jobs, sizeof g_jobs, "%s-jobs", g_name);
-    snprintf(g_results, sizeof g_results, "%s-results", g_name);
-    snprintf(g_dlq, sizeof g_dlq, "%s-dlq", g_name);
-    snprintf(g_repo, sizeof g_repo, "%s/app", g_name);
+    snprintf(g_cfg, sizeof g_cfg, "%s/coord.json", S.dir);
+    snprintf(g_repo, sizeof g_repo, "%s/app", S.name);
     snprintf(g_ref1, sizeof g_ref1, "%s/%s:v1", sf_t_registry(), g_repo);
     snprintf(g_ref2, sizeof g_ref2, "%s/%s:v2", sf_t_registry(), g_repo);
-    mkdir(g_dir, 0700);
     FILE *f = fopen(g_cfg, "w");
     if (!f)
         return -1;
@@ -160,7 +117,7 @@ static int setup(void **state)
     fclose(f);
     snprintf(cmd, sizeof cmd,
              "python3 %s/tests/fixtures/push-corpus --registry %s --list %s/corpus.json --quiet",
-             g_src, sf_t_registry(), g_dir);
+             g_src, sf_t_registry(), S.dir);
     if (system(cmd) != 0 || build_db() != SF_OK)
         return -1;
     snprintf(src, sizeof src, "corpus/alpine:3.10.3");
@@ -170,40 +127,34 @@ static int setup(void **state)
     const char *nodes[] = {sf_t_redis()};
     sf_kv_opts ko = {.nodes = nodes, .nnodes = 1};
     if (sf_kv_new(&g_kv, &ko, NULL) != SF_OK || sf_kv_ping(g_kv, 0, NULL) != SF_OK ||
-        sf_keys_agg_shard(g_shard, g_name, NULL) != SF_OK)
+        sf_keys_agg_shard(g_shard, S.name, NULL) != SF_OK)
         return -1;
     sf_kprod_opts po = {.brokers = sf_t_kafka()};
     if (sf_kprod_new(&g_prod, &po, NULL) != SF_OK)
         return -1;
-    const char *topics[] = {g_jobs, g_results, g_dlq};
-    for (int i = 0; i < 3; i++) {
-        sf_error e = SF_ERROR_INIT;
-        if (sf_kprod_create_topic(g_prod, topics[i], 3, 1, 15000, &e) != SF_OK) {
-            fprintf(stderr, "create topic %s: %s\n", topics[i], e.msg);
-            return -1;
-        }
-    }
+    if (sf_t_scratch_topics(&S, 3) != 0)
+        return -1;
     /* Worker and aggregator run through all three coordinator runs. */
     char wlog[256], alog[256], port[16];
-    snprintf(wlog, sizeof wlog, "%s/worker.log", g_dir);
-    snprintf(alog, sizeof alog, "%s/agg.log", g_dir);
+    snprintf(wlog, sizeof wlog, "%s/worker.log", S.dir);
+    snprintf(alog, sizeof alog, "%s/agg.log", S.dir);
     snprintf(port, sizeof port, "%d", g_mport);
     char wbin[600], sbin[600], group[96], agroup[96];
     snprintf(wbin, sizeof wbin, "%s/scanfarm-worker", g_bin);
     snprintf(sbin, sizeof sbin, "%s/scanfarm", g_bin);
-    snprintf(group, sizeof group, "%s-w", g_name);
-    snprintf(agroup, sizeof agroup, "%s-a", g_name);
+    snprintf(group, sizeof group, "%s-w", S.name);
+    snprintf(agroup, sizeof agroup, "%s-a", S.name);
     char *wargv[] = {wbin, "--kafka", (char *)sf_t_kafka(), "--redis", (char *)sf_t_redis(),
-                     "--key-prefix", g_name, "--db", g_db, "--group", group, "--jobs-topic",
-                     g_jobs, "--results-topic", g_results, "--dlq-topic", g_dlq,
+                     "--key-prefix", S.name, "--db", S.db, "--group", group, "--jobs-topic",
+                     S.jobs, "--results-topic", S.results, "--dlq-topic", S.dlq,
                      "--metrics-port", port, "--metrics-addr", "127.0.0.1", "--concurrency", "1",
                      "--insecure-registry", (char *)sf_t_registry(), "--session-timeout-ms", "6000", "--grace", "10",
                      NULL};
     char *aargv[] = {sbin, "aggregate", "--kafka", (char *)sf_t_kafka(), "--redis",
-                     (char *)sf_t_redis(), "--prefix", g_name, "--group", agroup,
-                     "--results-topic", g_results, "--dlq-topic", g_dlq, NULL};
-    g_worker = spawn(wlog, wargv);
-    g_agg = spawn(alog, aargv);
+                     (char *)sf_t_redis(), "--prefix", S.name, "--group", agroup,
+                     "--results-topic", S.results, "--dlq-topic", S.dlq, NULL};
+    g_worker = wt_spawn(wargv, wlog);
+    g_agg = wt_spawn(aargv, alog);
     return g_worker > 0 && g_agg > 0 ? 0 : -1;
 }
 
@@ -217,7 +168,7 @@ static void drop_keys(void)
     snprintf(cmd, sizeof cmd,
              "redis-cli -h %s -p %s --scan --pattern '%s:*' | "
              "xargs -r -n 100 redis-cli -h %s -p %s DEL >/dev/null",
-             host, port, g_name, host, port);
+             host, port, S.name, host, port);
     if (system(cmd) != 0)
         fprintf(stderr, "could not drop the test's Redis keys\n");
 }
@@ -230,16 +181,8 @@ static int teardown(void **state)
     if (g_kv)
         drop_keys();
     sf_kv_free(g_kv);
-    const char *topics[] = {g_jobs, g_results, g_dlq};
-    for (int i = 0; i < 3 && g_prod; i++)
-        sf_kprod_delete_topic(g_prod, topics[i], 15000, NULL);
     sf_kprod_free(g_prod);
-    if (!getenv("SF_TEST_KEEP")) {
-        char cmd[256];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", g_dir);
-    }
+    sf_t_scratch_close(&S);
     return 0;
 }
 
@@ -248,34 +191,27 @@ typedef struct summary {
     int status;
 } summary;
 
-static long field(const char *line, const char *name)
-{
-    char pat[64];
-    snprintf(pat, sizeof pat, " %s=", name);
-    const char *p = strstr(line, pat);
-    return p ? strtol(p + strlen(pat), NULL, 10) : -1;
-}
 
 /* One coordinator run (run id "<name>-<n>"); its summary from the log. */
 static summary coordinator(int n)
 {
     char cmd[2048], log[256], line[4096];
     summary s = {-1, -1, -1, -1};
-    snprintf(log, sizeof log, "%s/coord%d.log", g_dir, n);
+    snprintf(log, sizeof log, "%s/coord%d.log", S.dir, n);
     snprintf(cmd, sizeof cmd,
              "%s/scanfarm-coordinator --once --config %s --kafka %s --topic %s "
              "--results-topic %s --redis %s --key-prefix %s --db %s "
              "--run-id %s-%d --progress never 2>%s",
-             g_bin, g_cfg, sf_t_kafka(), g_jobs, g_results, sf_t_redis(), g_name, g_db, g_name,
+             g_bin, g_cfg, sf_t_kafka(), S.jobs, S.results, sf_t_redis(), S.name, S.db, S.name,
              n, log);
     int st = system(cmd);
     s.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     FILE *f = fopen(log, "r");
     while (f && fgets(line, sizeof line, f)) {
         if (strstr(line, "msg=\"run enumerated\"")) {
-            s.delivered = field(line, "jobs_delivered");
-            s.skipped = field(line, "skipped_current");
-            s.refs_delivered = field(line, "refs_msgs_delivered");
+            s.delivered = sf_t_log_field(line, "jobs_delivered");
+            s.skipped = sf_t_log_field(line, "skipped_current");
+            s.refs_delivered = sf_t_log_field(line, "refs_msgs_delivered");
         }
     }
     if (f)
@@ -289,7 +225,7 @@ static char *agg_hget(const char *name, const char *field_)
     char key[SF_KEY_MAX];
     sf_kv_reply *r = NULL;
     char *out = NULL;
-    assert_int_equal(sf_keys_agg(key, g_name, name, NULL), SF_OK);
+    assert_int_equal(sf_keys_agg(key, S.name, name, NULL), SF_OK);
     const char *argv[] = {"HGET", key, field_};
     assert_int_equal(sf_kv_argv(g_kv, g_shard, 3, argv, NULL, &r, NULL), SF_OK);
     if (r->type == SF_KV_STR)
@@ -347,7 +283,7 @@ static json_t *run_json(const char *args)
 {
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "%s/scanfarm %s --redis %s --prefix %s", g_bin, args, sf_t_redis(),
-             g_name);
+             S.name);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     json_error_t je;
@@ -411,7 +347,7 @@ static double worker_metric(const char *name)
 static void report_refs(int n, const char *digest, const char *const *want)
 {
     char args[256];
-    snprintf(args, sizeof args, "report --format json --run %s-%d", g_name, n);
+    snprintf(args, sizeof args, "report --format json --run %s-%d", S.name, n);
     json_t *rep = run_json(args), *img;
     size_t i, found = 0;
     json_array_foreach(json_object_get(rep, "worst_images"), i, img) {
@@ -475,8 +411,8 @@ static void test_agg_refs__new_tag_on_current_digest_is_reported(void **state)
     { /* run 2: no job, complete at once, one digest confirmed as current */
         char r2[96];
         sf_agg_progress pr;
-        snprintf(r2, sizeof r2, "%s-2", g_name);
-        assert_int_equal(sf_agg_progress_get(g_kv, g_name, r2, &pr, NULL), SF_OK);
+        snprintf(r2, sizeof r2, "%s-2", S.name);
+        assert_int_equal(sf_agg_progress_get(g_kv, S.name, r2, &pr, NULL), SF_OK);
         assert_int_equal(pr.published, 0);
         assert_int_equal(pr.done, 0);
         assert_int_equal(pr.current, 1);
@@ -489,7 +425,7 @@ static void test_agg_refs__new_tag_on_current_digest_is_reported(void **state)
     assert_string_equal(f1, f2); /* same findings, not rescanned */
     { /* the findings still come from run 1's result */
         char r1[96];
-        snprintf(r1, sizeof r1, "%s-1", g_name);
+        snprintf(r1, sizeof r1, "%s-1", S.name);
         assert_string_equal(v2->run_id, r1);
     }
     sf_agg_view_free(v2);

@@ -22,13 +22,7 @@
 #define NTHREADS 16
 #define IMAGES 208 /* 16 threads x 13 images, each 3 of the 5 base layers */
 
-static t_layer layers[NLAYERS] = {
-    {.rel = "images/alpine/alpine-minirootfs-3.10.3-x86_64.tar.gz"},
-    {.rel = "images/alpine/alpine-minirootfs-3.12.12-x86_64.tar.gz"},
-    {.rel = "images/alpine/alpine-minirootfs-3.15.11-x86_64.tar.gz"},
-    {.rel = "images/alpine/alpine-minirootfs-3.18.9-x86_64.tar.gz"},
-    {.rel = "images/alpine/alpine-minirootfs-3.20.3-x86_64.tar.gz"},
-};
+static t_layer layers[NLAYERS] = T_ALPINE_LAYERS;
 static char prefix[64];
 static const char *shared_nodes[1]; /* the stack's Redis, set in setup */
 
@@ -112,8 +106,7 @@ static void *race_main(void *arg)
 static void test_cache_race__one_analysis_per_layer(void **state)
 {
     (void)state;
-    if (!t_redis_up(sf_t_redis()))
-        skip();
+    sf_t_need(SF_T_REDIS);
     new_prefix("race");
     for (int i = 0; i < NLAYERS; i++)
         atomic_store(&layers[i].analyses, 0);
@@ -210,8 +203,7 @@ static int die_analysing(void *actx, sf_inventory **out, sf_error *err)
 static void test_cache_lock__takeover_after_holder_dies(void **state)
 {
     (void)state;
-    if (!t_redis_up(sf_t_redis()))
-        skip();
+    sf_t_need(SF_T_REDIS);
     new_prefix("takeover");
     t_layer *l = &layers[0];
     atomic_store(&l->analyses, 0);
@@ -298,8 +290,7 @@ static sf_lcache *open_cache_v(sf_kv **kv, const char *aver, sf_metrics *m)
 static void test_cache_index__diff_id_hit_only_when_verified(void **state)
 {
     (void)state;
-    if (!t_redis_up(sf_t_redis()))
-        skip();
+    sf_t_need(SF_T_REDIS);
     new_prefix("diffid");
     t_layer *gz = &layers[1];
     atomic_store(&gz->analyses, 0);
@@ -361,8 +352,7 @@ static void test_cache_index__diff_id_hit_only_when_verified(void **state)
 static void test_cache_index__claimed_diff_id_is_not_trusted(void **state)
 {
     (void)state;
-    if (!t_redis_up(sf_t_redis()))
-        skip();
+    sf_t_need(SF_T_REDIS);
     new_prefix("claim");
     t_layer *clean = &layers[1];
     size_t tlen = 0;
@@ -551,8 +541,7 @@ static void test_cache_shard__two_nodes(void **state)
 static void test_cache_image__shortcut_by_db_version(void **state)
 {
     (void)state;
-    if (!t_redis_up(sf_t_redis()))
-        skip();
+    sf_t_need(SF_T_REDIS);
     new_prefix("image");
     sf_kv *kv = NULL;
     sf_lcache *lc = open_cache(&kv, shared_nodes, 1, 5000, NULL);

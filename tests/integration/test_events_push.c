@@ -31,8 +31,8 @@
 #define TOKEN "push-it-token"
 #define MAXD 64
 
-static char g_name[64], g_dir[200], g_db[260], g_jobs[96], g_prio[110], g_results[96],
-    g_dlq[96], g_reg[32], g_src[512], g_bin[512], g_clog[300];
+static sf_t_scratch S; /* name, folder, DB path, topics; one cleanup */
+static char g_prio[110], g_reg[32], g_src[512], g_bin[512], g_clog[300];
 static int g_rport, g_cport;
 static pid_t g_coord = -1;
 static sf_kcons *g_reader;
@@ -42,19 +42,13 @@ static char g_seen[MAXD][SF_DIGEST_MAX];
 static int g_seen_n[MAXD], g_nseen, g_refs_msgs;
 static char g_last_refs[2048];
 
-static int build_db(void)
-{
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s/scanfarm db import --quiet --out %s %s", g_bin, g_db,
-             sf_t_corpus("vulndb/alpine-vuln-list-subset/secdb-v3.10-main.subset.json"));
-    return system(cmd) == 0 ? SF_OK : SF_EDB;
-}
+static int build_db(void) { return sf_t_build_db(S.db, NULL, 0); }
 
 /* The private registry, its notifications pointed at the listener. */
 static pid_t registry_start(void)
 {
     char extra[1024], log[300];
-    snprintf(log, sizeof log, "%s/registry.log", g_dir);
+    snprintf(log, sizeof log, "%s/registry.log", S.dir);
     snprintf(extra, sizeof extra,
              "notifications:\n  endpoints:\n    - name: scanfarm\n"
              "      url: http://127.0.0.1:%d/v1/events/distribution\n"
@@ -62,7 +56,7 @@ static pid_t registry_start(void)
              "      timeout: 5s\n      threshold: 3\n      backoff: 1s\n"
              "      ignoredmediatypes:\n        - application/octet-stream\n",
              g_cport);
-    return wt_registry_start_cfg(g_dir, g_rport, extra, log);
+    return wt_registry_start_cfg(S.dir, g_rport, extra, log);
 }
 
 static pid_t coordinator_start(void)
@@ -71,9 +65,9 @@ static pid_t coordinator_start(void)
     snprintf(listen, sizeof listen, "127.0.0.1:%d", g_cport);
     setenv("SCANFARM_EVENTS_TOKEN_DISTRIBUTION", TOKEN, 1);
     char *argv[] = {(char *)wt_bin("scanfarm-coordinator"), "--events-listen", listen,
-                    "--events-priority-topic", g_prio, "--results-topic", g_results, "--kafka",
+                    "--events-priority-topic", g_prio, "--results-topic", S.results, "--kafka",
                     (char *)sf_t_kafka(), "--redis", (char *)sf_t_redis(), "--key-prefix",
-                    g_name, "--db", g_db, NULL};
+                    S.name, "--db", S.db, NULL};
     pid_t pid = wt_spawn(argv, g_clog);
     unsetenv("SCANFARM_EVENTS_TOKEN_DISTRIBUTION");
     for (int i = 0; i < 100; i++) {
@@ -93,50 +87,41 @@ static int setup(void **state)
     const char *s = getenv("SF_SRC"), *b = getenv("SF_BIN");
     snprintf(g_src, sizeof g_src, "%s", s ? s : ".");
     snprintf(g_bin, sizeof g_bin, "%s", b ? b : "./build/bin");
-    if (!sf_t_addr_up(sf_t_kafka()) || !sf_t_addr_up(sf_t_redis()))
+    if (sf_t_stack_setup(SF_T_KAFKA | SF_T_REDIS) != 0 || sf_t_scratch_open(&S, "evpush") != 0)
         return -1;
-    snprintf(g_name, sizeof g_name, "evpush-%d", (int)getpid());
-    snprintf(g_dir, sizeof g_dir, "/tmp/%s", g_name);
-    snprintf(g_db, sizeof g_db, "%s/db.sfdb", g_dir);
-    snprintf(g_clog, sizeof g_clog, "%s/coordinator.log", g_dir);
-    snprintf(g_jobs, sizeof g_jobs, "%s.jobs", g_name);
-    snprintf(g_prio, sizeof g_prio, "%s.jobs.priority", g_name);
-    snprintf(g_results, sizeof g_results, "%s.results", g_name);
-    snprintf(g_dlq, sizeof g_dlq, "%s.dlq", g_name);
+    snprintf(g_clog, sizeof g_clog, "%s/coordinator.log", S.dir);
+    snprintf(g_prio, sizeof g_prio, "%s.jobs.priority", S.name);
     g_rport = t_port(0), g_cport = t_port(1);
     snprintf(g_reg, sizeof g_reg, "127.0.0.1:%d", g_rport);
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "mkdir -p %s", g_dir);
-    if (system(cmd) != 0 || build_db() != SF_OK)
+    if (build_db() != SF_OK || sf_t_scratch_topics(&S, 3) != 0)
         return -1;
     sf_kprod_opts po = {.brokers = sf_t_kafka()};
-    if (sf_kprod_new(&p, &po, &e) != SF_OK)
-        return -1;
-    const char *topics[] = {g_jobs, g_prio, g_results, g_dlq};
-    for (int i = 0; i < 4; i++)
-        if (sf_kprod_create_topic(p, topics[i], 3, 1, 15000, &e) != SF_OK)
-            return -1;
+    int rc = sf_kprod_new(&p, &po, &e);
+    if (rc == SF_OK)
+        rc = sf_kprod_create_topic(p, g_prio, 3, 1, 15000, &e);
     sf_kprod_free(p);
+    if (rc != SF_OK)
+        return -1;
     if (registry_start() < 0 || (g_coord = coordinator_start()) < 0)
         return -1;
     char group[120], agroup[120];
-    snprintf(group, sizeof group, "%s.w", g_name);
-    snprintf(agroup, sizeof agroup, "%s.agg", g_name);
+    snprintf(group, sizeof group, "%s.w", S.name);
+    snprintf(agroup, sizeof agroup, "%s.agg", S.name);
     char wlog[300], alog[300];
-    snprintf(wlog, sizeof wlog, "%s/worker.log", g_dir);
-    snprintf(alog, sizeof alog, "%s/agg.log", g_dir);
+    snprintf(wlog, sizeof wlog, "%s/worker.log", S.dir);
+    snprintf(alog, sizeof alog, "%s/agg.log", S.dir);
     char *wargv[] = {(char *)wt_bin("scanfarm-worker"), "--kafka", (char *)sf_t_kafka(),
-                     "--redis", (char *)sf_t_redis(), "--key-prefix", g_name, "--db", g_db,
-                     "--group", group, "--jobs-topic", g_jobs, "--results-topic", g_results,
-                     "--dlq-topic", g_dlq, "--metrics-port", "0", "--concurrency", "2",
+                     "--redis", (char *)sf_t_redis(), "--key-prefix", S.name, "--db", S.db,
+                     "--group", group, "--jobs-topic", S.jobs, "--results-topic", S.results,
+                     "--dlq-topic", S.dlq, "--metrics-port", "0", "--concurrency", "2",
                      "--insecure-registry", g_reg, NULL};
     char *aargv[] = {(char *)wt_bin("scanfarm-aggregator"), "--kafka", (char *)sf_t_kafka(),
-                     "--redis", (char *)sf_t_redis(), "--prefix", g_name, "--group", agroup,
-                     "--results-topic", g_results, "--dlq-topic", g_dlq, NULL};
+                     "--redis", (char *)sf_t_redis(), "--prefix", S.name, "--group", agroup,
+                     "--results-topic", S.results, "--dlq-topic", S.dlq, NULL};
     wt_spawn(wargv, wlog);
     wt_spawn(aargv, alog);
-    snprintf(group, sizeof group, "%s.reader", g_name);
-    sf_kcons_opts ro = {.brokers = sf_t_kafka(), .group = group, .topic = g_results,
+    snprintf(group, sizeof group, "%s.reader", S.name);
+    sf_kcons_opts ro = {.brokers = sf_t_kafka(), .group = group, .topic = S.results,
                         .max_in_flight = 1000};
     return sf_kcons_new(&g_reader, &ro, NULL) == SF_OK ? 0 : -1;
 }
@@ -144,13 +129,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    wt_kill_all();
     sf_kcons_close(g_reader);
-    wt_delete_topics(sf_t_kafka(), g_jobs, g_results, g_dlq);
     wt_delete_topics(sf_t_kafka(), g_prio, g_prio, g_prio);
-    wt_redis_del_prefix(g_name);
-    if (!getenv("SF_KEEP"))
-        wt_rm_rf(g_dir);
+    sf_t_scratch_close(&S);
     return 0;
 }
 
@@ -230,9 +211,9 @@ static int wait_results(char d[][SF_DIGEST_MAX], int n, long ms)
 
 static int query_image(const char *ref)
 {
-    char cmd[1024];
+    char cmd[2048];
     snprintf(cmd, sizeof cmd, "%s/scanfarm query image %s --redis %s --prefix %s >/dev/null 2>&1",
-             g_bin, ref, sf_t_redis(), g_name);
+             g_bin, ref, sf_t_redis(), S.name);
     return system(cmd);
 }
 
@@ -251,7 +232,7 @@ static int wait_query(const char *ref, int want_found, long ms)
 static int blob_gets(void)
 {
     char cmd[600], out[64] = "0";
-    snprintf(cmd, sizeof cmd, "grep -c '\"GET /v2/[^ ]*/blobs/' %s/registry.log", g_dir);
+    snprintf(cmd, sizeof cmd, "grep -c '\"GET /v2/[^ ]*/blobs/' %s/registry.log", S.dir);
     FILE *p = popen(cmd, "r");
     if (p && !fgets(out, sizeof out, p))
         out[0] = '0';
@@ -264,7 +245,7 @@ static void test_events_push__end_to_end(void **state)
 {
     (void)state;
     char d[MAXD][SF_DIGEST_MAX], ref[512], prefix[128];
-    snprintf(prefix, sizeof prefix, "%s/a", g_name);
+    snprintf(prefix, sizeof prefix, "%s/a", S.name);
     int n = push(prefix, 3, 2, d);
     assert_int_equal(n, 6);
     assert_int_equal(wait_results(d, n, 90000), n);
@@ -325,7 +306,7 @@ static void test_events_push__coordinator_restart_loses_nothing(void **state)
 {
     (void)state;
     char d[MAXD][SF_DIGEST_MAX], prefix[128];
-    snprintf(prefix, sizeof prefix, "%s/b", g_name);
+    snprintf(prefix, sizeof prefix, "%s/b", S.name);
     /* Kill it hard: whatever it had not acknowledged, the registry keeps
      * and sends again. */
     kill(g_coord, SIGKILL);

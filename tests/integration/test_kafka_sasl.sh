@@ -29,8 +29,10 @@ skip() { echo "SKIP: $*"; exit 0; }
 for c in java kcat openssl python3 redis-server redis-cli; do command -v $c >/dev/null || skip "no $c"; done
 ls "${SCANFARM_CACHE:-${HOME:-/root}/.cache/scanfarm}"/kafka-*/.complete >/dev/null 2>&1 ||
   skip "no cached Kafka jars"
-curl -sf -o /dev/null --max-time 5 "http://$REG/v2/" || skip "no registry at $REG"
-(exec 3<>"/dev/tcp/${REDIS%:*}/${REDIS##*:}") 2>/dev/null || skip "no Redis at $REDIS"
+# The stack itself is not optional: absent, the test fails.
+absent() { echo "FAIL: stack needed and absent: $*" >&2; exit 1; }
+curl -sf -o /dev/null --max-time 5 "http://$REG/v2/" || absent "no registry at $REG"
+(exec 3<>"/dev/tcp/${REDIS%:*}/${REDIS##*:}") 2>/dev/null || absent "no Redis at $REDIS"
 
 T0=$SECONDS
 read -r KP CP SP RP < <(python3 - <<'PY'

@@ -29,7 +29,8 @@
 #include "cache_helpers.h"
 #include "worker_helpers.h"
 
-static char tag[64], jobs_t[96], res_t[96], dlq_t[96], db[160], page[1 << 17];
+static sf_t_scratch S; /* names, topics, key prefix, folder; one cleanup */
+static char page[1 << 17];
 
 /* Poll port's /metrics until metric name (with label, may be NULL) is >= want. */
 static double wait_metric(int port, const char *name, const char *label, double want, int secs)
@@ -47,11 +48,10 @@ static double wait_metric(int port, const char *name, const char *label, double 
 static void test_metrics__worker_counts_cached_results(void **state)
 {
     (void)state;
-    if (!t_redis_up(sf_t_redis()))
-        skip();
+    sf_t_need(SF_T_REDIS);
     wt_image ims[64];
     char list[160], cmd[600];
-    snprintf(list, sizeof list, "/tmp/%s.images.json", tag);
+    snprintf(list, sizeof list, "/tmp/%s.images.json", S.name);
     int n = wt_corpus_images(sf_t_registry(), list, ims, 64);
     assert_true(n > 0);
     const wt_image *im = NULL;
@@ -60,32 +60,30 @@ static void test_metrics__worker_counts_cached_results(void **state)
             im = &ims[i];
     assert_non_null(im);
     snprintf(cmd, sizeof cmd, "%s db import --quiet --out %s %s/vulndb/alpine-vuln-list-subset",
-             wt_bin("scanfarm"), db, getenv("SF_CORPUS"));
+             wt_bin("scanfarm"), S.db, getenv("SF_CORPUS"));
     assert_int_equal(system(cmd), 0);
     sf_kprod *p = NULL;
     sf_kprod_opts po = {.brokers = sf_t_kafka()};
     sf_error e = SF_ERROR_INIT;
     assert_int_equal(sf_kprod_new(&p, &po, &e), SF_OK);
-    assert_int_equal(sf_kprod_create_topic(p, jobs_t, 1, 1, 10000, &e), SF_OK);
-    assert_int_equal(sf_kprod_create_topic(p, res_t, 1, 1, 10000, &e), SF_OK);
-    assert_int_equal(sf_kprod_create_topic(p, dlq_t, 1, 1, 10000, &e), SF_OK);
+    assert_int_equal(sf_t_scratch_topics(&S, 1), 0);
     int port = t_port(1);
     char ports[16], group[120], log[160];
     snprintf(ports, sizeof ports, "%d", port);
-    snprintf(group, sizeof group, "%s.workers", tag);
-    snprintf(log, sizeof log, "/tmp/%s.worker.log", tag);
+    snprintf(group, sizeof group, "%s.workers", S.name);
+    snprintf(log, sizeof log, "/tmp/%s.worker.log", S.name);
     char *argv[] = {(char *)wt_bin("scanfarm-worker"), "--kafka", (char *)sf_t_kafka(), "--redis",
-                    (char *)sf_t_redis(), "--key-prefix", tag, "--group", group, "--jobs-topic",
-                    jobs_t, "--results-topic", res_t, "--dlq-topic", dlq_t, "--db", db,
+                    (char *)sf_t_redis(), "--key-prefix", S.name, "--group", group, "--jobs-topic",
+                    S.jobs, "--results-topic", S.results, "--dlq-topic", S.dlq, "--db", S.db,
                     "--metrics-port", ports, "--metrics-addr", "127.0.0.1", "--concurrency", "1",
                     "--insecure-registry", (char *)sf_t_registry(), NULL};
     pid_t w = wt_spawn(argv, log);
     /* one job, then the same job again once the first is answered */
-    assert_int_equal(wt_produce_job(p, jobs_t, "m-run-1", sf_t_registry(), im->repo, im->digest,
+    assert_int_equal(wt_produce_job(p, S.jobs, "m-run-1", sf_t_registry(), im->repo, im->digest,
                                     im->ref, &e), SF_OK);
     assert_int_equal(sf_kprod_flush(p, 10000, &e), SF_OK);
     assert_true(wait_metric(port, "scanfarm_results_total", NULL, 1, 120) >= 1);
-    assert_int_equal(wt_produce_job(p, jobs_t, "m-run-2", sf_t_registry(), im->repo, im->digest,
+    assert_int_equal(wt_produce_job(p, S.jobs, "m-run-2", sf_t_registry(), im->repo, im->digest,
                                     im->ref, &e), SF_OK);
     assert_int_equal(sf_kprod_flush(p, 10000, &e), SF_OK);
     assert_true(wait_metric(port, "scanfarm_jobs_total", "outcome=\"shortcut\"", 1, 60) >= 1);
@@ -105,18 +103,17 @@ static void test_metrics__worker_counts_cached_results(void **state)
 static void test_metrics__coordinator_and_aggregator_endpoints(void **state)
 {
     (void)state;
-    if (!t_redis_up(sf_t_redis()))
-        skip();
+    sf_t_need(SF_T_REDIS);
     int cport = t_port(2), aport = t_port(3);
     char cps[16], aps[16], reg[200], log[160], alog[160], group[120];
     snprintf(cps, sizeof cps, "%d", cport);
     snprintf(aps, sizeof aps, "%d", aport);
     snprintf(reg, sizeof reg, "http://%s", sf_t_registry());
-    snprintf(log, sizeof log, "/tmp/%s.coord.log", tag);
-    snprintf(alog, sizeof alog, "/tmp/%s.agg.log", tag);
-    snprintf(group, sizeof group, "%s.agg", tag);
+    snprintf(log, sizeof log, "/tmp/%s.coord.log", S.name);
+    snprintf(alog, sizeof alog, "/tmp/%s.agg.log", S.name);
+    snprintf(group, sizeof group, "%s.agg", S.name);
     char *cargv[] = {(char *)wt_bin("scanfarm-coordinator"), "--registry", reg, "--kafka",
-                     (char *)sf_t_kafka(), "--topic", jobs_t, "--interval", "1h",
+                     (char *)sf_t_kafka(), "--topic", S.jobs, "--interval", "1h",
                      "--metrics-port", cps, "--metrics-addr", "127.0.0.1", "--progress", "never",
                      NULL};
     pid_t c = wt_spawn(cargv, log);
@@ -127,8 +124,8 @@ static void test_metrics__coordinator_and_aggregator_endpoints(void **state)
     assert_non_null(strstr(page, "200 OK"));
     assert_true(WIFEXITED(wt_stop(c, 30)));
     char *aargv[] = {(char *)wt_bin("scanfarm-aggregator"), "--kafka", (char *)sf_t_kafka(),
-                     "--redis", (char *)sf_t_redis(), "--key-prefix", tag, "--group", group,
-                     "--results-topic", res_t, "--dlq-topic", dlq_t, "--metrics-port", aps,
+                     "--redis", (char *)sf_t_redis(), "--key-prefix", S.name, "--group", group,
+                     "--results-topic", S.results, "--dlq-topic", S.dlq, "--metrics-port", aps,
                      "--metrics-addr", "127.0.0.1", NULL};
     pid_t a = wt_spawn(aargv, alog);
     int up = 0;
@@ -148,23 +145,9 @@ static void test_metrics__coordinator_and_aggregator_endpoints(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tag, sizeof tag, "metrics-ep-%ld", (long)getpid());
-    snprintf(jobs_t, sizeof jobs_t, "%s.jobs", tag);
-    snprintf(res_t, sizeof res_t, "%s.results", tag);
-    snprintf(dlq_t, sizeof dlq_t, "%s.dlq", tag);
-    snprintf(db, sizeof db, "/tmp/%s.db", tag);
-    return 0;
+    return sf_t_scratch_open(&S, "metrics-ep");
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    wt_kill_all();
-    wt_delete_topics(sf_t_kafka(), jobs_t, res_t, dlq_t);
-    wt_redis_del_prefix(tag);
-    unlink(db);
-    return 0;
-}
 
 int main(void)
 {
@@ -172,5 +155,5 @@ int main(void)
         cmocka_unit_test(test_metrics__worker_counts_cached_results),
         cmocka_unit_test(test_metrics__coordinator_and_aggregator_endpoints),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, sf_t_teardown);
 }

@@ -11,19 +11,24 @@
 #      Azure DevOps work item, also opened once across a crash);
 #   C. a 503/429 storm (with Retry-After, and GitHub's 403 + Retry-After)
 #      delays delivery but loses nothing;
+#   C2. GitHub's spent primary rate limit (403, X-RateLimit-Remaining 0) is
+#      waited out until X-RateLimit-Reset, even with --max-retries 0;
 #   D. a sink down for good ends in scanfarm.notify.dlq with the reason,
-#      and the offset is committed (a rerun sends nothing more).
+#      and the offset is committed (a rerun sends nothing more);
+#   E. first scans: a digest's first result on the results topic gives the
+#      notifications its findings deserve, once.
 set -euo pipefail
 : "${SF_BIN:?}" "${SF_SRC:?}"
 . "$SF_SRC/tests/stackenv.sh"
 K=$SF_STACK_KAFKA R=$SF_STACK_REDIS
 for a in "$K" "$R"; do
-  if ! (exec 3<>"/dev/tcp/${a%:*}/${a##*:}") 2>/dev/null; then echo "SKIP: nothing at $a"; exit 0; fi
+  if ! (exec 3<>"/dev/tcp/${a%:*}/${a##*:}") 2>/dev/null; then echo "FAIL: stack needed and absent: nothing at $a" >&2; exit 1; fi
 done
 NOTIFY="$SF_BIN/scanfarm-notify"
 T=$(mktemp -d)
 ID="nt$$-$(date +%s)"
 TOPIC="test.notify.$ID" DLQ="test.notify.dlq.$ID" PREFIX="notify-test-$ID"
+RESULTS="test.notify.results.$ID"
 RPID=
 cleanup() {
   [[ -n $RPID ]] && kill "$RPID" 2>/dev/null || true
@@ -39,7 +44,7 @@ trap cleanup EXIT
 TOOL="$T/kafka-topics"
 # shellcheck disable=SC2046
 cc -std=c11 -O1 -o "$TOOL" "$SF_SRC/deploy/local/kafka-topics.c" $(pkg-config --cflags --libs rdkafka)
-"$TOOL" "$K" 1 "$TOPIC" "$DLQ" >/dev/null
+"$TOOL" "$K" 1 "$TOPIC" "$DLQ" "$RESULTS" >/dev/null
 
 python3 "$SF_SRC/tests/integration/notify/receiver.py" "$T/port" & RPID=$!
 for _ in $(seq 50); do [[ -s $T/port ]] && break; sleep 0.1; done
@@ -76,7 +81,7 @@ F_CRIT3='{"id":"CVE-2026-0003","aliases":[],"package":"musl","ecosystem":"Alpine
 produce() { kcat -P -b "$K" -t "$TOPIC" -k "$DIG"; }
 run() { # extra args...
   "$NOTIFY" --config "$T/policy.yaml" --kafka "$K" --topic "$TOPIC" --group "g-$ID" \
-    --dlq-topic "$DLQ" --redis "$R" --key-prefix "$PREFIX" --session-timeout-ms 6000 \
+    --dlq-topic "$DLQ" --results-topic "$RESULTS" --redis "$R" --key-prefix "$PREFIX" --session-timeout-ms 6000 \
     --exit-idle-ms 1500 --backoff-base-ms 100 --backoff-max-ms 2000 --timeout-ms 3000 "$@"
 }
 state() { curl -fsS "$BASE/_state"; }
@@ -138,6 +143,17 @@ check "len(reqs('/hook'))==3 and len(reqs('/slack'))==3 and len(s['issues'])==2"
 check "sum(1 for r in s['requests'] if r['status'] in (403,429,502,503))==8" "storm: 8 refusals were retried"
 echo "storm run: $(python3 -c "print(round($t1-$t0,1))") s (includes the 1.5 s idle exit; a floor under load)"
 
+# --- C2: GitHub's primary rate limit (403, X-RateLimit-Remaining 0) is waited
+# out until X-RateLimit-Reset, without counting as a failed attempt: with no
+# retries allowed at all the issue is still created, after the reset
+ctl '{"prefix":"/gh","statuses":[403],"ratelimit_reset_in":2}'
+F_CRIT4='{"id":"CVE-2026-0004","aliases":[],"package":"curl","ecosystem":"Alpine:v3.19","installed":"8.0-r0","fixed":"8.1-r0","severity":"CRITICAL","cvss":9.3}'
+delta v3b "[$F_CRIT4]" '[]' | produce
+run --max-retries 0 2>"$T/c2.log"
+check "len(s['issues'])==3" "rate limit: the issue was created after the reset"
+check "(lambda r403: any(r['path'].startswith('/gh') and r['t']>r403['t'] for r in s['requests']) and all(r['t']>=int(r403['t'])+2 for r in s['requests'] if r['path'].startswith('/gh') and r['t']>r403['t']))([r for r in s['requests'] if r['status']==403][-1])" "rate limit: no GitHub request before X-RateLimit-Reset"
+grep -q "rate limit spent, waiting for its reset" "$T/c2.log" || { echo "FAIL: no rate-limit wait logged"; exit 1; }
+
 # --- D: a sink down for good ends in the DLQ with the reason
 ctl '{"prefix":"/hook","always":503}'
 delta v4 "[$F_CRIT3]" '[]' | produce
@@ -154,10 +170,38 @@ assert e["payload"]["findings"][0]["id"] == "CVE-2026-0003", e
 assert "/hook" not in e["reason"], e  # the secret URL is not in the reason
 print("ok: DLQ entry with the reason:", e["reason"])
 PY
-check "len(s['issues'])==3 and len(s['items'])==3 and len(reqs('/slack'))==4" "the other sinks still got it"
+check "len(s['issues'])==4 and len(s['items'])==4 and len(reqs('/slack'))==5" "the other sinks still got it"
 n=$(state | python3 -c "import json,sys; print(sum(1 for r in json.load(sys.stdin)['requests'] if r['path']=='/hook'))")
 run --exit-idle-ms 500 2>"$T/d2.log"
 n2=$(state | python3 -c "import json,sys; print(sum(1 for r in json.load(sys.stdin)['requests'] if r['path']=='/hook'))")
 [[ $n == "$n2" ]] || { echo "FAIL: the dead-lettered delta was consumed again ($n -> $n2)"; exit 1; }
 echo "ok: offsets committed after the DLQ"
+
+# --- E: first scans: a digest's first result on the results topic is
+# notified like a delta adding its findings (rules apply: the LOW is not);
+# a redelivery and a later result of the same digest notify nothing more
+ctl '{"prefix":"/hook","clear":true}'
+DIG2="sha256:$(printf 'first-%s' "$ID" | sha256sum | cut -c1-64)"
+result() { # run_id finding-json
+  printf '{"schema":"scanfarm.result/v1","run_id":"%s","digest":"%s","index_digest":null,"platform":"linux/amd64","refs":["127.0.0.1:5000/payments/web:2"],"os":{},"packages":[],"vulnerabilities":[%s],"summary":{},"layers":[],"db_version":"v9","timings":{},"error":null}\n' \
+    "$1" "$DIG2" "$2"
+}
+F_CRIT5='{"id":"CVE-2026-0005","aliases":[],"package":"expat","ecosystem":"Alpine:v3.19","installed":"2.5-r0","fixed":"2.6-r0","severity":"CRITICAL","cvss":9.8}'
+F_CRIT6='{"id":"CVE-2026-0006","aliases":[],"package":"xz","ecosystem":"Alpine:v3.19","installed":"5.4-r0","fixed":"5.6-r0","severity":"CRITICAL","cvss":9.0}'
+slack0=$(state | python3 -c "import json,sys; print(sum(1 for r in json.load(sys.stdin)['requests'] if r['path']=='/slack' and r['status']==200))")
+run --exit-idle-ms 4000 2>"$T/e.log" & NPID=$!
+for _ in $(seq 300); do
+  [[ $(grep -c "partitions assigned" "$T/e.log" 2>/dev/null) -ge 2 ]] && break
+  sleep 0.1
+done
+[[ $(grep -c "partitions assigned" "$T/e.log") -ge 2 ]] || { echo "FAIL: the notifier did not join both groups"; cat "$T/e.log"; exit 1; }
+# a new group starting at the end looks the end up when it first fetches:
+# give it that moment, or the results would land before its start
+sleep 2
+{ result run-a "$F_CRIT5,$F_LOW"; result run-a "$F_CRIT5,$F_LOW"; result run-b "$F_CRIT5,$F_CRIT6"; } |
+  kcat -P -b "$K" -t "$RESULTS" -k "$DIG2"
+wait "$NPID"
+check "len([r for r in reqs('/slack') if 'CVE-2026-0005' in r['body']])==1 and len(reqs('/slack'))==$slack0+1" "first scan: one Slack message for the new image CRITICAL finding"
+check "not any('CVE-2026-0006' in r['body'] or 'CVE-2026-0009' in r['body'] for r in reqs('/slack') if 'CVE-2026-0005' in r['body'])" "first scan: the LOW and the later result are not notified"
+check "len(s['issues'])==5 and any('CVE-2026-0005' in i['title'] for i in s['issues'].values())" "first scan: one GitHub issue"
 echo PASS

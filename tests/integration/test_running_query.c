@@ -20,7 +20,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "../unit/agg/agg_fix.h"
+#include "agg_fix.h"
 #include "agg.h"
 #include "cache/keys.h"
 #include "fleet/report.h"
@@ -31,21 +31,7 @@ static sf_kv *kv;
 static char prefix[64];
 static char shard[SF_KEY_MAX];
 
-static void wipe(void)
-{
-    sf_kv_reply *r = NULL;
-    char match[128];
-    snprintf(match, sizeof match, "%s:*", prefix);
-    const char *argv[] = {"KEYS", match};
-    assert_int_equal(sf_kv_argv(kv, shard, 2, argv, NULL, &r, NULL), SF_OK);
-    for (size_t i = 0; i < r->nelem; i++) {
-        const char *d[] = {"DEL", r->elem[i].str};
-        sf_kv_reply *x = NULL;
-        sf_kv_argv(kv, shard, 2, d, NULL, &x, NULL);
-        sf_kv_reply_free(x);
-    }
-    sf_kv_reply_free(r);
-}
+static void wipe(void) { sf_t_redis_del_prefix(prefix); }
 
 static void apply_p(sf_agg *a, char dc, const char *index_dc, const char *platform,
                     const char *refs, const char *vulns)

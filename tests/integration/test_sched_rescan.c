@@ -42,7 +42,8 @@
 /* Coordinator runs of this test (each has its own jobs topic). */
 #define NRUNS 4
 
-static char g_name[64], g_dir[128], g_db[192], g_cfg[192], g_bin[512], g_src[512];
+static sf_t_scratch S; /* name, folder, DB path */
+static char g_cfg[192], g_bin[512], g_src[512];
 static char g_digest[3][100];
 static char g_dbver[128];
 static sf_kv *g_kv;
@@ -51,7 +52,7 @@ static sf_kprod *g_prod; /* topic admin */
 /* Topic of run n: one per run, so each run's jobs are read back alone. */
 static void topic_of(char *out, size_t cap, int n)
 {
-    snprintf(out, cap, "%s-%d", g_name, n);
+    snprintf(out, cap, "%s-%d", S.name, n);
 }
 
 /* Push 3 repositories with one tag each; remember their digests. */
@@ -62,7 +63,7 @@ static int push_images(void)
     snprintf(cmd, sizeof cmd,
              "python3 %s/tests/fixtures/regpush.py --registry http://%s "
              "--prefix %s --repos 3 --tags 1",
-             g_src, sf_t_registry(), g_name);
+             g_src, sf_t_registry(), S.name);
     FILE *p = popen(cmd, "r");
     if (!p)
         return -1;
@@ -81,27 +82,7 @@ static int push_images(void)
     return pclose(p) == 0 && n == 3 ? 0 : -1;
 }
 
-static int build_db(void)
-{
-    sf_vdb_builder *b = NULL;
-    sf_vdb *db = NULL;
-    sf_error e = SF_ERROR_INIT;
-    int rc = sf_vdb_builder_new(&b);
-    if (rc == SF_OK)
-        rc = sf_vdb_import_path(
-            b, sf_t_corpus("vulndb/alpine-vuln-list-subset/secdb-v3.10-main.subset.json"), &e);
-    if (rc == SF_OK)
-        rc = sf_vdb_builder_write(b, g_db, &e);
-    sf_vdb_builder_free(b);
-    if (rc == SF_OK)
-        rc = sf_vdb_open(&db, g_db, &e);
-    if (rc == SF_OK)
-        snprintf(g_dbver, sizeof g_dbver, "%s", sf_vdb_version(db));
-    sf_vdb_close(db);
-    if (rc != SF_OK)
-        fprintf(stderr, "DB build failed: %s\n", e.msg);
-    return rc;
-}
+static int build_db(void) { return sf_t_build_db(S.db, g_dbver, sizeof g_dbver); }
 
 static int setup(void **state)
 {
@@ -109,17 +90,9 @@ static int setup(void **state)
     const char *s = getenv("SF_SRC"), *b = getenv("SF_BIN");
     snprintf(g_src, sizeof g_src, "%s", s ? s : ".");
     snprintf(g_bin, sizeof g_bin, "%s", b ? b : "./build/bin");
-    if (!sf_t_addr_up(sf_t_kafka()) || !sf_t_addr_up(sf_t_registry()) ||
-        !sf_t_addr_up(sf_t_redis())) {
-        fprintf(stderr, "Kafka %s, registry %s or Redis %s not reachable\n", sf_t_kafka(),
-                sf_t_registry(), sf_t_redis());
+    if (sf_t_stack_setup(SF_T_STACK) != 0 || sf_t_scratch_open(&S, "sched-it") != 0)
         return -1;
-    }
-    snprintf(g_name, sizeof g_name, "sched-it-%d", (int)getpid());
-    snprintf(g_dir, sizeof g_dir, "/tmp/%s", g_name);
-    snprintf(g_db, sizeof g_db, "%s/db.sfdb", g_dir);
-    snprintf(g_cfg, sizeof g_cfg, "%s/coord.json", g_dir);
-    mkdir(g_dir, 0700);
+    snprintf(g_cfg, sizeof g_cfg, "%s/coord.json", S.dir);
     FILE *f = fopen(g_cfg, "w");
     if (!f)
         return -1;
@@ -127,7 +100,7 @@ static int setup(void **state)
     fprintf(f,
             "{\"registries\":[{\"url\":\"http://%s\",\"insecure\":true,"
             "\"repositories\":[\"%s/r0000\",\"%s/r0001\",\"%s/r0002\"]}]}\n",
-            sf_t_registry(), g_name, g_name, g_name);
+            sf_t_registry(), S.name, S.name, S.name);
     fclose(f);
     const char *nodes[] = {sf_t_redis()};
     sf_kv_opts ko = {.nodes = nodes, .nnodes = 1};
@@ -144,7 +117,7 @@ static int setup(void **state)
         if (i)
             topic_of(t, sizeof t, i);
         else /* the refs messages of skipped digests (results topic) */
-            snprintf(t, sizeof t, "%s-refs", g_name);
+            snprintf(t, sizeof t, "%s-refs", S.name);
         if (sf_kprod_create_topic(g_prod, t, 3, 1, 15000, &e) != SF_OK) {
             fprintf(stderr, "create topic %s: %s\n", t, e.msg);
             return -1;
@@ -163,11 +136,11 @@ static int teardown(void **state)
     (void)state;
     char key[SF_KEY_MAX], shard[SF_KEY_MAX], run[96];
     for (int i = 0; i < NRUNS && g_kv; i++) {
-        if (i < 3 && sf_keys_image(key, g_name, g_digest[i], NULL) == SF_OK)
+        if (i < 3 && sf_keys_image(key, S.name, g_digest[i], NULL) == SF_OK)
             del_key(g_digest[i], key);
-        snprintf(run, sizeof run, "%s-%d", g_name, i + 1);
-        if (sf_keys_run_published(key, g_name, run, NULL) == SF_OK &&
-            sf_keys_agg_shard(shard, g_name, NULL) == SF_OK)
+        snprintf(run, sizeof run, "%s-%d", S.name, i + 1);
+        if (sf_keys_run_published(key, S.name, run, NULL) == SF_OK &&
+            sf_keys_agg_shard(shard, S.name, NULL) == SF_OK)
             del_key(shard, key);
     }
     sf_kv_free(g_kv);
@@ -176,18 +149,11 @@ static int teardown(void **state)
         if (i)
             topic_of(t, sizeof t, i);
         else
-            snprintf(t, sizeof t, "%s-refs", g_name);
+            snprintf(t, sizeof t, "%s-refs", S.name);
         sf_kprod_delete_topic(g_prod, t, 15000, NULL);
     }
     sf_kprod_free(g_prod);
-    unlink(g_db);
-    unlink(g_cfg);
-    char log[256];
-    for (int i = 1; i <= NRUNS; i++) {
-        snprintf(log, sizeof log, "%s/run%d.log", g_dir, i);
-        unlink(log);
-    }
-    rmdir(g_dir);
+    sf_t_scratch_close(&S); /* the folder with the DB, config and run logs */
     return 0;
 }
 
@@ -196,14 +162,6 @@ typedef struct summary {
     int status;
 } summary;
 
-/* Value of "name=<n>" in the structured "run enumerated|" log line. */
-static long field(const char *line, const char *name)
-{
-    char pat[64];
-    snprintf(pat, sizeof pat, " %s=", name);
-    const char *p = strstr(line, pat);
-    return p ? strtol(p + strlen(pat), NULL, 10) : -1;
-}
 
 /* Run the coordinator once; parse its summary from the log. */
 static summary coordinator(int n, const char *redis)
@@ -211,21 +169,21 @@ static summary coordinator(int n, const char *redis)
     char cmd[2048], log[256], line[4096], topic[96];
     summary s = {-1, -1, -1, -1, -1};
     topic_of(topic, sizeof topic, n);
-    snprintf(log, sizeof log, "%s/run%d.log", g_dir, n);
+    snprintf(log, sizeof log, "%s/run%d.log", S.dir, n);
     snprintf(cmd, sizeof cmd,
              "%s/scanfarm-coordinator --once --config %s --kafka %s --topic %s "
              "--results-topic %s-refs --redis %s --key-prefix %s --db %s --run-id %s-%d "
              "--progress never 2>%s",
-             g_bin, g_cfg, sf_t_kafka(), topic, g_name, redis, g_name, g_db, g_name, n, log);
+             g_bin, g_cfg, sf_t_kafka(), topic, S.name, redis, S.name, S.db, S.name, n, log);
     int st = system(cmd);
     s.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     FILE *f = fopen(log, "r");
     while (f && fgets(line, sizeof line, f)) {
         if (strstr(line, "msg=\"run enumerated\"")) {
-            s.delivered = field(line, "jobs_delivered");
-            s.skipped = field(line, "skipped_current");
-            s.check_errors = field(line, "skip_check_errors");
-            s.refs_msgs = field(line, "refs_msgs_delivered");
+            s.delivered = sf_t_log_field(line, "jobs_delivered");
+            s.skipped = sf_t_log_field(line, "skipped_current");
+            s.check_errors = sf_t_log_field(line, "skip_check_errors");
+            s.refs_msgs = sf_t_log_field(line, "refs_msgs_delivered");
         }
     }
     if (f)
@@ -270,8 +228,8 @@ static long long published(int n)
 {
     char run[96];
     sf_agg_progress pr;
-    snprintf(run, sizeof run, "%s-%d", g_name, n);
-    assert_int_equal(sf_agg_progress_get(g_kv, g_name, run, &pr, NULL), SF_OK);
+    snprintf(run, sizeof run, "%s-%d", S.name, n);
+    assert_int_equal(sf_agg_progress_get(g_kv, S.name, run, &pr, NULL), SF_OK);
     return pr.published;
 }
 
@@ -296,7 +254,7 @@ static void store_entries(void)
 {
     sf_lcache *lc = NULL;
     sf_error e = SF_ERROR_INIT;
-    sf_lcache_opts lo = {.kv = g_kv, .prefix = g_name, .analyzer_version = sf_analyzers_version(),
+    sf_lcache_opts lo = {.kv = g_kv, .prefix = S.name, .analyzer_version = sf_analyzers_version(),
                          .encode = inv_encode, .decode = sf_inventory_decode,
                          .ttl_ms = 600000, .mac = farm_mac()};
     assert_int_equal(sf_lcache_new(&lc, &lo, &e), SF_OK);
@@ -357,7 +315,7 @@ static void test_sched_rescan__skips_current_digests_and_records_count(void **st
     int found = 0;
     sf_error e = SF_ERROR_INIT;
     sf_buf_init(&v, 0);
-    assert_int_equal(sf_keys_image(key, g_name, g_digest[0], &e), SF_OK);
+    assert_int_equal(sf_keys_image(key, S.name, g_digest[0], &e), SF_OK);
     assert_int_equal(sf_kv_get(g_kv, g_digest[0], key, &v, &found, &e), SF_OK);
     assert_true(found && v.len > SF_CMAC_OVERHEAD);
     assert_int_equal(sf_kv_set(g_kv, g_digest[0], key, v.data + SF_CMAC_OVERHEAD,

@@ -40,7 +40,8 @@
 
 #define NJOBS 6
 #define TRICKLE 5
-static char tag[64], jobs_topic[96], results_topic[96], dlq_topic[96], group[96], logp[160];
+static sf_t_scratch S; /* names, topics, key prefix; one cleanup */
+static char group[128], logp[192];
 static char hostile[64]; /* 127.0.0.1:<port> of the hostile registry */
 static char digests[NJOBS][SF_DIGEST_MAX];
 static const char *run_id = "run-bad-jobs";
@@ -49,24 +50,13 @@ static const unsigned char poison[] = {0xff, 0xfe, 0x00, 'j', 'o', 'b', 0x00, 0x
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tag, sizeof tag, "bad-jobs-%ld-%ld", (long)getpid(), (long)time(NULL));
-    snprintf(jobs_topic, sizeof jobs_topic, "%s.jobs", tag);
-    snprintf(results_topic, sizeof results_topic, "%s.results", tag);
-    snprintf(dlq_topic, sizeof dlq_topic, "%s.dlq", tag);
-    snprintf(group, sizeof group, "%s.workers", tag);
-    snprintf(logp, sizeof logp, "/tmp/sf-bad-jobs-%d.log", (int)getpid());
+    if (sf_t_scratch_open(&S, "bad-jobs") != 0)
+        return -1;
+    snprintf(group, sizeof group, "%s.workers", S.name);
+    snprintf(logp, sizeof logp, "%s/worker.log", S.dir);
     return 0;
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    wt_kill_all();
-    wt_delete_topics(sf_t_kafka(), jobs_topic, results_topic, dlq_topic);
-    wt_redis_del_prefix(tag);
-    unlink(logp);
-    return 0;
-}
 
 /* Start tests/hostile/server.py on a free port (tracked: the teardown
  * kills it); learn the port from its "ready <port>" line and the trickle
@@ -115,9 +105,9 @@ static pid_t spawn_worker(void)
      * "localhost:<port>" is the same server reached as a new user would,
      * without --insecure-registry. */
     char *argv[] = {(char *)wt_bin("scanfarm-worker"), "--kafka", (char *)sf_t_kafka(),
-                    "--redis", (char *)sf_t_redis(), "--key-prefix", tag, "--group", group,
-                    "--jobs-topic", jobs_topic, "--results-topic", results_topic,
-                    "--dlq-topic", dlq_topic, "--metrics-port", "0", "--concurrency", "1",
+                    "--redis", (char *)sf_t_redis(), "--key-prefix", S.name, "--group", group,
+                    "--jobs-topic", S.jobs, "--results-topic", S.results,
+                    "--dlq-topic", S.dlq, "--metrics-port", "0", "--concurrency", "1",
                     "--insecure-registry", (char *)sf_t_registry(), "--insecure-registry",
                     hostile, "--transfer-deadline-base", "2", "--transfer-min-rate", "1024",
                     "--session-timeout-ms", "6000", "--grace", "10", NULL};
@@ -130,26 +120,24 @@ static void produce_jobs(const wt_image *im)
     sf_error e = SF_ERROR_INIT;
     sf_kprod_opts po = {.brokers = sf_t_kafka()};
     assert_int_equal(sf_kprod_new(&p, &po, &e), SF_OK);
-    assert_int_equal(sf_kprod_create_topic(p, jobs_topic, 1, 1, 10000, &e), SF_OK);
-    assert_int_equal(sf_kprod_create_topic(p, results_topic, 1, 1, 10000, &e), SF_OK);
-    assert_int_equal(sf_kprod_create_topic(p, dlq_topic, 1, 1, 10000, &e), SF_OK);
-    assert_int_equal(sf_kprod_produce(p, jobs_topic, NULL, 0, (const char *)poison,
+    assert_int_equal(sf_t_scratch_topics(&S, 1), 0);
+    assert_int_equal(sf_kprod_produce(p, S.jobs, NULL, 0, (const char *)poison,
                                       sizeof poison, NULL, &e),
                      SF_OK);
     char localhost[128], missing[96];
     const char *colon = strrchr(sf_t_registry(), ':');
     snprintf(localhost, sizeof localhost, "localhost%s", colon ? colon : ":5000");
-    int n = snprintf(missing, sizeof missing, "%s-missing", tag);
+    int n = snprintf(missing, sizeof missing, "%s-missing", S.name);
     snprintf(digests[1], sizeof digests[1], "%s", im->digest);
     sf_digest_sha256(missing, (size_t)n, digests[2]);
-    n = snprintf(missing, sizeof missing, "%s-unreachable", tag);
+    n = snprintf(missing, sizeof missing, "%s-unreachable", S.name);
     sf_digest_sha256(missing, (size_t)n, digests[3]);
     snprintf(digests[4], sizeof digests[4], "%s", im->digest);
     /* Port 1 on loopback: nothing listens, the connection is refused. */
     const char *regs[NJOBS] = {NULL,           localhost, sf_t_registry(), "127.0.0.1:1",
                                sf_t_registry(), hostile};
     for (int k = 1; k < NJOBS; k++)
-        assert_int_equal(wt_produce_job(p, jobs_topic, run_id, regs[k],
+        assert_int_equal(wt_produce_job(p, S.jobs, run_id, regs[k],
                                         k == TRICKLE ? "case/trickle-blob" : im->repo,
                                         digests[k], im->ref, &e),
                          SF_OK);
@@ -217,7 +205,7 @@ static int64_t committed(void)
     if (!rk)
         return -1;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, jobs_topic, 0);
+    rd_kafka_topic_partition_list_add(l, S.jobs, 0);
     int64_t off = -1;
     if (rd_kafka_committed(rk, l, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR && !l->elems[0].err)
         off = l->elems[0].offset;
@@ -229,8 +217,7 @@ static int64_t committed(void)
 static void test_worker_bad_jobs__errors_published_poison_to_dlq(void **state)
 {
     (void)state;
-    if (!t_redis_up(sf_t_redis()))
-        skip();
+    sf_t_need(SF_T_REDIS);
     char list[200];
     wt_image im;
     snprintf(list, sizeof list, "/tmp/sf-bad-jobs-%d.json", (int)getpid());
@@ -242,11 +229,11 @@ static void test_worker_bad_jobs__errors_published_poison_to_dlq(void **state)
     pid_t w = spawn_worker();
     assert_true(w > 0);
 
-    sf_kcons *rr = wt_results_reader(tag, results_topic, 64);
+    sf_kcons *rr = wt_results_reader(S.name, S.results, 64);
     char dg[128];
-    snprintf(dg, sizeof dg, "%s.dlqreader", tag);
+    snprintf(dg, sizeof dg, "%s.dlqreader", S.name);
     sf_kcons *dr = NULL;
-    sf_kcons_opts dro = {.brokers = sf_t_kafka(), .group = dg, .topic = dlq_topic};
+    sf_kcons_opts dro = {.brokers = sf_t_kafka(), .group = dg, .topic = S.dlq};
     assert_non_null(rr);
     assert_int_equal(sf_kcons_new(&dr, &dro, NULL), SF_OK);
     seen s = {{0}, 0, 0};
@@ -298,7 +285,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_worker_bad_jobs__errors_published_poison_to_dlq,
-                                        setup, teardown),
+                                        setup, sf_t_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

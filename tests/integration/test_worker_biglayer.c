@@ -34,24 +34,13 @@
  * heap). Buffering the layer, or even one 128 MiB file of it, fails. */
 #define WT_RSS_BOUND_MIB 128
 
-static char tag[96], jobs_topic[128], results_topic[128], dlq_topic[128], group[128];
-static char dir[256];
-static int topics_made;
+static sf_t_scratch S; /* name, folder, topics; one cleanup */
+static char group[128];
 
 static int teardown(void **state)
 {
     (void)state;
-    wt_kill_all(); /* the worker and the registry, when an assertion left them */
-    if (topics_made) {
-        wt_delete_topics(sf_t_kafka(), jobs_topic, results_topic, dlq_topic);
-        topics_made = 0;
-    }
-    if (tag[0])
-        wt_redis_del_prefix(tag);
-    if (dir[0]) {
-        wt_rm_rf(dir);
-        dir[0] = '\0';
-    }
+    sf_t_scratch_close(&S); /* the worker and the registry, when an assertion left them */
     return 0;
 }
 
@@ -59,7 +48,7 @@ static json_t *push_image(const char *registry)
 {
     const char *src = getenv("SF_SRC") ? getenv("SF_SRC") : ".";
     char cmd[1024], out[400];
-    snprintf(out, sizeof out, "%s/push.json", dir);
+    snprintf(out, sizeof out, "%s/push.json", S.dir);
     snprintf(cmd, sizeof cmd,
              "python3 %s/tests/fixtures/biglayer.py --registry http://%s --repo hfleet/big "
              "--size %llu > %s",
@@ -78,7 +67,7 @@ static void produce_job(const char *registry, const char *repo, const char *dige
     assert_int_equal(sf_kprod_new(&p, &po, &e), SF_OK);
     char ref[300];
     snprintf(ref, sizeof ref, "%s/%s:big", registry, repo);
-    assert_int_equal(wt_produce_job(p, jobs_topic, tag, registry, repo, digest, ref, &e), SF_OK);
+    assert_int_equal(wt_produce_job(p, S.jobs, S.name, registry, repo, digest, ref, &e), SF_OK);
     assert_int_equal(sf_kprod_flush(p, 30000, &e), SF_OK);
     sf_kprod_free(p);
 }
@@ -87,7 +76,7 @@ static void produce_job(const char *registry, const char *repo, const char *dige
  * waiting, the worker must stay alive. */
 static json_t *wait_result(const char *digest, pid_t worker, int timeout_s)
 {
-    sf_kcons *rr = wt_results_reader(tag, results_topic, 1000);
+    sf_kcons *rr = wt_results_reader(S.name, S.results, 1000);
     assert_non_null(rr);
     json_t *got = NULL;
     uint64_t t0 = t_now_ms();
@@ -96,7 +85,7 @@ static json_t *wait_result(const char *digest, pid_t worker, int timeout_s)
             wt_untrack(worker);
             break;
         }
-        json_t *r = wt_poll_result(rr, tag);
+        json_t *r = wt_poll_result(rr, S.name);
         if (r && strcmp(json_string_value(json_object_get(r, "digest")), digest) == 0)
             got = json_incref(r);
         json_decref(r);
@@ -108,22 +97,16 @@ static json_t *wait_result(const char *digest, pid_t worker, int timeout_s)
 static void test_worker_biglayer__rss_bounded_over_1gib_layer(void **state)
 {
     (void)state;
-    if (!sf_t_addr_up(sf_t_redis()) || !sf_t_addr_up(sf_t_kafka()) || access(wt_bin("scanfarm-worker"), X_OK) != 0 ||
-        access("/usr/bin/docker-registry", X_OK) != 0)
-        skip();
+    sf_t_need(SF_T_REDIS | SF_T_KAFKA);
+    assert_false(access(wt_bin("scanfarm-worker"), X_OK) != 0 || access("/usr/bin/docker-registry", X_OK) != 0);
     uint64_t t_start = t_now_ms();
-    snprintf(tag, sizeof tag, "hfleet-big-%ld-%ld", (long)getpid(), (long)time(NULL));
-    snprintf(jobs_topic, sizeof jobs_topic, "%s.jobs", tag);
-    snprintf(results_topic, sizeof results_topic, "%s.results", tag);
-    snprintf(dlq_topic, sizeof dlq_topic, "%s.dlq", tag);
-    snprintf(group, sizeof group, "%s.workers", tag);
-    snprintf(dir, sizeof dir, "/tmp/%s.XXXXXX", tag);
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(sf_t_scratch_open(&S, "hfleet-big"), 0);
+    snprintf(group, sizeof group, "%s.workers", S.name);
 
     int rport = t_port(0);
     char registry[64];
     snprintf(registry, sizeof registry, "127.0.0.1:%d", rport);
-    pid_t reg = wt_registry_start(dir, rport);
+    pid_t reg = wt_registry_start(S.dir, rport);
     assert_true(reg > 0);
     json_t *pushed = push_image(registry);
     assert_non_null(pushed);
@@ -136,24 +119,16 @@ static void test_worker_biglayer__rss_bounded_over_1gib_layer(void **state)
     assert_true(blob >= (json_int_t)1 << 30);
     assert_true(json_array_size(want) > 0);
 
-    sf_kprod *p = NULL;
-    sf_error e = SF_ERROR_INIT;
-    sf_kprod_opts po = {.brokers = sf_t_kafka()};
-    assert_int_equal(sf_kprod_new(&p, &po, &e), SF_OK);
-    topics_made = 1;
-    assert_int_equal(sf_kprod_create_topic(p, jobs_topic, 1, 1, 15000, &e), SF_OK);
-    assert_int_equal(sf_kprod_create_topic(p, results_topic, 1, 1, 15000, &e), SF_OK);
-    assert_int_equal(sf_kprod_create_topic(p, dlq_topic, 1, 1, 15000, &e), SF_OK);
-    sf_kprod_free(p);
+    assert_int_equal(sf_t_scratch_topics(&S, 1), 0);
     produce_job(registry, "hfleet/big", digest);
 
     int mport = t_port(1);
     char sport[16], logp[400];
     snprintf(sport, sizeof sport, "%d", mport);
-    snprintf(logp, sizeof logp, "%s/worker.log", dir);
+    snprintf(logp, sizeof logp, "%s/worker.log", S.dir);
     char *argv[] = {(char *)wt_bin("scanfarm-worker"), "--kafka", (char *)sf_t_kafka(),
-                    "--redis", (char *)sf_t_redis(), "--key-prefix", tag, "--group", group, "--jobs-topic",
-                    jobs_topic, "--results-topic", results_topic, "--dlq-topic", dlq_topic,
+                    "--redis", (char *)sf_t_redis(), "--key-prefix", S.name, "--group", group, "--jobs-topic",
+                    S.jobs, "--results-topic", S.results, "--dlq-topic", S.dlq,
                     "--metrics-port", sport, "--metrics-addr", "127.0.0.1", "--concurrency", "1",
                     "--insecure-registry", registry, "--log-level", "info", NULL};
     pid_t w = wt_spawn(argv, logp);

@@ -220,8 +220,8 @@ static void free_jobs(void)
 static void test_worker_e2e__three_workers_match_cli(void **state)
 {
     (void)state;
-    if (!t_redis_up(sf_t_redis()) || access(wt_bin("scanfarm-worker"), X_OK) != 0)
-        skip();
+    sf_t_need(SF_T_REDIS);
+    assert_false(access(wt_bin("scanfarm-worker"), X_OK) != 0);
     snprintf(tag, sizeof tag, "worker-e2e-%ld-%ld", (long)getpid(), (long)time(NULL));
     snprintf(jobs_topic, sizeof jobs_topic, "%s.jobs", tag);
     snprintf(results_topic, sizeof results_topic, "%s.results", tag);
@@ -315,9 +315,8 @@ static void test_worker_e2e__three_workers_match_cli(void **state)
 static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **state)
 {
     (void)state;
-    if (!t_redis_up(sf_t_redis()) || access(wt_bin("scanfarm-worker"), X_OK) != 0 ||
-        system("command -v docker-registry >/dev/null") != 0)
-        skip();
+    sf_t_need(SF_T_REDIS);
+    assert_false(access(wt_bin("scanfarm-worker"), X_OK) != 0 || system("command -v docker-registry >/dev/null") != 0);
     snprintf(tag, sizeof tag, "worker-e2ec-%ld-%ld", (long)getpid(), (long)time(NULL));
     snprintf(jobs_topic, sizeof jobs_topic, "%s.jobs", tag);
     snprintf(results_topic, sizeof results_topic, "%s.results", tag);
@@ -419,8 +418,7 @@ static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **stat
 static void test_worker_e2e__redis_dies_mid_run(void **state)
 {
     (void)state;
-    if (access(wt_bin("scanfarm-worker"), X_OK) != 0)
-        skip();
+    assert_false(access(wt_bin("scanfarm-worker"), X_OK) != 0);
     snprintf(tag, sizeof tag, "worker-e2er-%ld-%ld", (long)getpid(), (long)time(NULL));
     snprintf(jobs_topic, sizeof jobs_topic, "%s.jobs", tag);
     snprintf(results_topic, sizeof results_topic, "%s.results", tag);

@@ -32,13 +32,7 @@
 #define POISON 17 /* this job aborts the worker scanning it */
 #define NWORKERS 3
 
-static t_layer layers[NLAYERS] = {
-    {.rel = "images/alpine/alpine-minirootfs-3.10.3-x86_64.tar.gz"},
-    {.rel = "images/alpine/alpine-minirootfs-3.12.12-x86_64.tar.gz"},
-    {.rel = "images/alpine/alpine-minirootfs-3.15.11-x86_64.tar.gz"},
-    {.rel = "images/alpine/alpine-minirootfs-3.18.9-x86_64.tar.gz"},
-    {.rel = "images/alpine/alpine-minirootfs-3.20.3-x86_64.tar.gz"},
-};
+static t_layer layers[NLAYERS] = T_ALPINE_LAYERS;
 static char digests[NJOBS][SF_DIGEST_MAX];
 static char tag[64], jobs_topic[96], results_topic[96], dlq_topic[96], group[96];
 static const char *run_id = "run-worker-loop";
@@ -185,8 +179,7 @@ static void produce_jobs(void)
 static void test_worker_loop__kill9_and_poison(void **state)
 {
     (void)state;
-    if (!t_redis_up(sf_t_redis()))
-        skip();
+    sf_t_need(SF_T_REDIS);
     produce_jobs();
     pid_t kids[NWORKERS];
     for (int i = 0; i < NWORKERS; i++)

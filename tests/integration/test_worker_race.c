@@ -39,9 +39,8 @@
 #define NTAGS "5"
 #define NBASES 5
 
-static char tag[96], prefix[96], jobs_topic[128], results_topic[128], dlq_topic[128], group[128];
-static char truth_path[256], logdir[256];
-static int topics_made;
+static sf_t_scratch S; /* name (key prefix too), folder, topics; one cleanup */
+static char group[128], truth_path[256];
 
 typedef struct rimage {
     const char *digest, *ref; /* into the truth document */
@@ -53,17 +52,7 @@ typedef struct rimage {
 static int teardown(void **state)
 {
     (void)state;
-    wt_kill_all();
-    if (topics_made) {
-        wt_delete_topics(sf_t_kafka(), jobs_topic, results_topic, dlq_topic);
-        topics_made = 0;
-    }
-    if (prefix[0])
-        wt_redis_del_prefix(prefix);
-    if (truth_path[0])
-        unlink(truth_path);
-    if (logdir[0])
-        wt_rm_rf(logdir);
+    sf_t_scratch_close(&S); /* the truth file and worker logs are in its folder */
     return 0;
 }
 
@@ -95,7 +84,7 @@ static void produce_jobs(rimage *im, size_t n)
     sf_kprod_opts po = {.brokers = sf_t_kafka()};
     assert_int_equal(sf_kprod_new(&p, &po, &e), SF_OK);
     for (size_t k = 0; k < n; k++)
-        assert_int_equal(wt_produce_job(p, jobs_topic, tag, sf_t_registry(), im[k].repo,
+        assert_int_equal(wt_produce_job(p, S.jobs, S.name, sf_t_registry(), im[k].repo,
                                         im[k].digest, im[k].ref, &e),
                          SF_OK);
     assert_int_equal(sf_kprod_flush(p, 30000, &e), SF_OK);
@@ -106,11 +95,11 @@ static pid_t spawn_worker(int i, int port)
 {
     char sport[16], cid[128], logp[400];
     snprintf(sport, sizeof sport, "%d", port);
-    snprintf(cid, sizeof cid, "%s-w%d", tag, i);
-    snprintf(logp, sizeof logp, "%s/worker-%d.log", logdir, i);
+    snprintf(cid, sizeof cid, "%s-w%d", S.name, i);
+    snprintf(logp, sizeof logp, "%s/worker-%d.log", S.dir, i);
     char *argv[] = {(char *)wt_bin("scanfarm-worker"), "--kafka", (char *)sf_t_kafka(),
-                    "--redis", (char *)sf_t_redis(), "--key-prefix", prefix, "--group", group, "--jobs-topic",
-                    jobs_topic, "--results-topic", results_topic, "--dlq-topic", dlq_topic,
+                    "--redis", (char *)sf_t_redis(), "--key-prefix", S.name, "--group", group, "--jobs-topic",
+                    S.jobs, "--results-topic", S.results, "--dlq-topic", S.dlq,
                     "--metrics-port", sport, "--metrics-addr", "127.0.0.1", "--concurrency",
                     CONCURRENCY, "--insecure-registry", (char *)sf_t_registry(), "--client-id", cid,
                     "--grace", "30", "--log-level", "info", NULL};
@@ -123,7 +112,7 @@ static pid_t spawn_worker(int i, int port)
 static int assigned_now(int i)
 {
     char logp[400], line[1024];
-    snprintf(logp, sizeof logp, "%s/worker-%d.log", logdir, i);
+    snprintf(logp, sizeof logp, "%s/worker-%d.log", S.dir, i);
     FILE *f = fopen(logp, "r");
     int n = 0;
     while (f && fgets(line, sizeof line, f)) {
@@ -150,7 +139,7 @@ static int wait_group(const pid_t *w, const int *ports, int timeout_s)
         for (int i = 0; i < NWORKERS; i++)
             if (waitpid(w[i], NULL, WNOHANG) == w[i]) {
                 char logp[400];
-                snprintf(logp, sizeof logp, "%s/worker-%d.log", logdir, i);
+                snprintf(logp, sizeof logp, "%s/worker-%d.log", S.dir, i);
                 wt_untrack(w[i]);
                 wt_tail(logp, 20);
                 fail_msg("worker %d exited before taking jobs", i);
@@ -180,12 +169,12 @@ static rimage *find_image(rimage *im, size_t n, const char *digest)
  * layers the results mark as analysed here ("miss"). */
 static int collect(rimage *im, size_t n, int timeout_s, long *misses, int *dups)
 {
-    sf_kcons *rr = wt_results_reader(tag, results_topic, 100000);
+    sf_kcons *rr = wt_results_reader(S.name, S.results, 100000);
     assert_non_null(rr);
     uint64_t t0 = t_now_ms();
     size_t have = 0;
     while (have < n && t_now_ms() - t0 < (uint64_t)timeout_s * 1000) {
-        json_t *r = wt_poll_result(rr, tag);
+        json_t *r = wt_poll_result(rr, S.name);
         if (!r)
             continue;
         rimage *x = find_image(im, n, json_string_value(json_object_get(r, "digest")));
@@ -219,20 +208,12 @@ static int collect(rimage *im, size_t n, int timeout_s, long *misses, int *dups)
 static void test_worker_race__sixteen_processes_one_analysis_per_layer(void **state)
 {
     (void)state;
-    if (!sf_t_addr_up(sf_t_redis()) || !sf_t_addr_up(sf_t_kafka()) ||
-        !sf_t_addr_up(sf_t_registry()) ||
-        access(wt_bin("scanfarm-worker"), X_OK) != 0)
-        skip();
+    sf_t_need(SF_T_REDIS | SF_T_KAFKA | SF_T_REGISTRY);
+    assert_false(access(wt_bin("scanfarm-worker"), X_OK) != 0);
     uint64_t t_start = t_now_ms();
-    snprintf(tag, sizeof tag, "hfleet-race-%ld-%ld", (long)getpid(), (long)time(NULL));
-    snprintf(prefix, sizeof prefix, "%s", tag);
-    snprintf(jobs_topic, sizeof jobs_topic, "%s.jobs", tag);
-    snprintf(results_topic, sizeof results_topic, "%s.results", tag);
-    snprintf(dlq_topic, sizeof dlq_topic, "%s.dlq", tag);
-    snprintf(group, sizeof group, "%s.workers", tag);
-    snprintf(truth_path, sizeof truth_path, "/tmp/%s.truth.json", tag);
-    snprintf(logdir, sizeof logdir, "/tmp/%s.logs", tag);
-    assert_int_equal(mkdir(logdir, 0700), 0);
+    assert_int_equal(sf_t_scratch_open(&S, "hfleet-race"), 0);
+    snprintf(group, sizeof group, "%s.workers", S.name);
+    snprintf(truth_path, sizeof truth_path, "%s/truth.json", S.dir);
 
     /* The fleet and its shape, from the generator. */
     json_t *truth = push_fleet();
@@ -272,10 +253,10 @@ static void test_worker_race__sixteen_processes_one_analysis_per_layer(void **st
     sf_error e = SF_ERROR_INIT;
     sf_kprod_opts po = {.brokers = sf_t_kafka()};
     assert_int_equal(sf_kprod_new(&p, &po, &e), SF_OK);
-    topics_made = 1;
-    assert_int_equal(sf_kprod_create_topic(p, jobs_topic, JOB_PARTITIONS, 1, 15000, &e), SF_OK);
-    assert_int_equal(sf_kprod_create_topic(p, results_topic, 4, 1, 15000, &e), SF_OK);
-    assert_int_equal(sf_kprod_create_topic(p, dlq_topic, 1, 1, 15000, &e), SF_OK);
+    S.topics_made = 1;
+    assert_int_equal(sf_kprod_create_topic(p, S.jobs, JOB_PARTITIONS, 1, 15000, &e), SF_OK);
+    assert_int_equal(sf_kprod_create_topic(p, S.results, 4, 1, 15000, &e), SF_OK);
+    assert_int_equal(sf_kprod_create_topic(p, S.dlq, 1, 1, 15000, &e), SF_OK);
     sf_kprod_free(p);
     int ports[NWORKERS];
     pid_t w[NWORKERS];
@@ -295,7 +276,7 @@ static void test_worker_race__sixteen_processes_one_analysis_per_layer(void **st
     int dups = 0;
     if (collect(im, n, 300, &misses, &dups) != 0) {
         char logp[400];
-        snprintf(logp, sizeof logp, "%s/worker-0.log", logdir);
+        snprintf(logp, sizeof logp, "%s/worker-0.log", S.dir);
         wt_tail(logp, 30);
         fail_msg("not every image got its result");
     }
@@ -341,7 +322,7 @@ static void test_worker_race__sixteen_processes_one_analysis_per_layer(void **st
         int st = wt_stop(w[i], 60);
         if (!(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
             char logp[400];
-            snprintf(logp, sizeof logp, "%s/worker-%d.log", logdir, i);
+            snprintf(logp, sizeof logp, "%s/worker-%d.log", S.dir, i);
             wt_tail(logp, 30);
             fail_msg("worker %d did not exit cleanly on SIGTERM (status %d)", i, st);
         }

@@ -17,18 +17,17 @@
 
 static const char *D1 = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 
+static sf_t_scratch S; /* name, folder, topics; one cleanup (sf_t_teardown) */
+
 static void test_worker_ssrf__refused_jobs_get_error_results(void **state)
 {
     (void)state;
-    if (!t_redis_up(sf_t_redis()) || access(wt_bin("scanfarm-worker"), X_OK) != 0)
-        skip();
-    char tag[64], jobs[96], results[96], dlq[96], group[96], target[64], port[16], logp[128];
-    snprintf(tag, sizeof tag, "worker-ssrf-%ld-%ld", (long)getpid(), (long)time(NULL));
-    snprintf(jobs, sizeof jobs, "%s.jobs", tag);
-    snprintf(results, sizeof results, "%s.results", tag);
-    snprintf(dlq, sizeof dlq, "%s.dlq", tag);
-    snprintf(group, sizeof group, "%s.workers", tag);
-    snprintf(logp, sizeof logp, "/tmp/%s.log", tag);
+    sf_t_need(SF_T_REDIS);
+    assert_false(access(wt_bin("scanfarm-worker"), X_OK) != 0);
+    char group[96], target[64], port[16], logp[128];
+    assert_int_equal(sf_t_scratch_open(&S, "worker-ssrf"), 0);
+    snprintf(group, sizeof group, "%s.workers", S.name);
+    snprintf(logp, sizeof logp, "%s/worker.log", S.dir);
     /* The "internal service" a hostile job points the worker at. */
     t_listener l;
     t_listener_start(&l);
@@ -38,27 +37,25 @@ static void test_worker_ssrf__refused_jobs_get_error_results(void **state)
     sf_error e = SF_ERROR_INIT;
     sf_kprod_opts po = {.brokers = sf_t_kafka()};
     assert_int_equal(sf_kprod_new(&p, &po, &e), SF_OK);
-    assert_int_equal(sf_kprod_create_topic(p, jobs, 1, 1, 10000, &e), SF_OK);
-    assert_int_equal(sf_kprod_create_topic(p, results, 1, 1, 10000, &e), SF_OK);
-    assert_int_equal(sf_kprod_create_topic(p, dlq, 1, 1, 10000, &e), SF_OK);
-    assert_int_equal(wt_produce_job(p, jobs, tag, target, "lib/app", D1, "x:1", &e), SF_OK);
+    assert_int_equal(sf_t_scratch_topics(&S, 1), 0);
+    assert_int_equal(wt_produce_job(p, S.jobs, S.name, target, "lib/app", D1, "x:1", &e), SF_OK);
     assert_int_equal(sf_kprod_flush(p, 30000, &e), SF_OK);
     sf_kprod_free(p);
 
     snprintf(port, sizeof port, "%d", t_port(41));
     char *argv[] = {(char *)wt_bin("scanfarm-worker"), "--kafka", (char *)sf_t_kafka(), "--redis",
-                    (char *)sf_t_redis(), "--key-prefix", tag, "--group", group, "--jobs-topic",
-                    jobs, "--results-topic", results, "--dlq-topic", dlq, "--metrics-port", port,
+                    (char *)sf_t_redis(), "--key-prefix", S.name, "--group", group, "--jobs-topic",
+                    S.jobs, "--results-topic", S.results, "--dlq-topic", S.dlq, "--metrics-port", port,
                     "--metrics-addr", "127.0.0.1", "--insecure-registry",
                     (char *)sf_t_registry(), "--session-timeout-ms", "6000",
                     "--grace", "10", NULL};
     pid_t w = wt_spawn(argv, logp);
-    sf_kcons *rr = wt_results_reader(tag, results, 16);
+    sf_kcons *rr = wt_results_reader(S.name, S.results, 16);
     assert_non_null(rr);
     int got1 = 0;
     uint64_t t0 = t_now_ms();
     while (!got1 && t_now_ms() - t0 < 60000) {
-        json_t *r = wt_poll_result(rr, tag);
+        json_t *r = wt_poll_result(rr, S.name);
         if (!r)
             continue;
         const char *dg = json_string_value(json_object_get(r, "digest"));
@@ -74,27 +71,18 @@ static void test_worker_ssrf__refused_jobs_get_error_results(void **state)
     int st = wt_stop(w, 20);
     if (!got1 || !alive)
         wt_tail(logp, 40);
-    unlink(logp);
     t_listener_stop(&l);
-    wt_delete_topics(sf_t_kafka(), jobs, results, dlq);
-    wt_redis_del_prefix(tag);
     assert_true(got1);
     assert_true(alive);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     assert_int_equal(t_listener_conns(&l), 0);
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    wt_kill_all();
-    return 0;
-}
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_worker_ssrf__refused_jobs_get_error_results, teardown),
+        cmocka_unit_test_teardown(test_worker_ssrf__refused_jobs_get_error_results, sf_t_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

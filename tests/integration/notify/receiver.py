@@ -14,7 +14,9 @@ Control (not recorded):
   POST /_ctl/fail   {"prefix": "/hook", "statuses": [503, 429], "retry_after": 1}
                     answers the next requests under prefix with these
                     statuses, in order (429 and 403 with Retry-After when
-                    retry_after is given); {"prefix": ..., "always": 503} for good;
+                    retry_after is given; with "ratelimit_reset_in": n instead,
+                    GitHub's spent primary limit: X-RateLimit-Remaining 0 and
+                    X-RateLimit-Reset n s ahead); {"prefix": ..., "always": 503} for good;
                     {"prefix": ..., "clear": true} back to normal
   GET  /_state      {"requests": [...], "issues": {...}}
 
@@ -24,6 +26,7 @@ import json
 import re
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -66,6 +69,10 @@ class Handler(BaseHTTPRequestHandler):
                 code = f["statuses"].pop(0)
                 hdr = ({"Retry-After": f["retry_after"]}
                        if code in (403, 429) and "retry_after" in f else {})
+                if code in (403, 429) and "ratelimit_reset_in" in f:
+                    # GitHub's primary limit: spent, resets in n seconds
+                    hdr = {"X-RateLimit-Limit": 5000, "X-RateLimit-Remaining": 0,
+                           "X-RateLimit-Reset": int(time.time()) + f["ratelimit_reset_in"]}
                 return code, hdr
         return None
 
@@ -89,7 +96,7 @@ class Handler(BaseHTTPRequestHandler):
             REQUESTS.append({"method": method, "path": url.path, "query": url.query,
                              "headers": {k.lower(): v for k, v in self.headers.items()},
                              "body": raw.decode("utf-8", "replace"),
-                             "status": inj[0] if inj else 200})
+                             "status": inj[0] if inj else 200, "t": time.time()})
             if inj:
                 return self.reply(inj[0], {"message": "injected"}, inj[1])
             if url.path in ("/hook", "/slack"):

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "../../integration/cache_helpers.h"
+#include "cache_helpers.h"
 #include "cache/attempts.h"
 
 #define P "t-attempts"

@@ -26,6 +26,7 @@ DOCS = {
     "inventory": ["scanfarm-inventory"],
     "notify": ["scanfarm-notify"],
     "api": ["scanfarm-api"],
+    "admission": ["scanfarm-admission"],
     "cli-scan": ["scanfarm", "scan"],
     "cli-db-import": ["scanfarm", "db", "import"],
     "cli-db-update": ["scanfarm", "db", "update"],

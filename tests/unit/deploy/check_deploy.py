@@ -50,6 +50,8 @@ PROGRAMS = {
     "scanfarm-coordinator": options_of([os.path.join(BIN, "scanfarm-coordinator"), "--help"]),
     "scanfarm-inventory": options_of([os.path.join(BIN, "scanfarm-inventory"), "--help"]),
     "scanfarm-aggregator": options_of([os.path.join(BIN, "scanfarm-aggregator"), "--help"]),
+    "scanfarm-notify": options_of([os.path.join(BIN, "scanfarm-notify"), "--help"]),
+    "scanfarm-admission": options_of([os.path.join(BIN, "scanfarm-admission"), "--help"]),
     "scanfarm aggregate": options_of([os.path.join(BIN, "scanfarm"), "aggregate", "--help"]),
     "scanfarm db import": options_of([os.path.join(BIN, "scanfarm"), "db", "import", "--help"]),
     "scanfarm db update": options_of([os.path.join(BIN, "scanfarm"), "db", "update", "--help"]),
@@ -65,7 +67,7 @@ def program_of(tokens):
     for i, t in enumerate(tokens):
         base = os.path.basename(t)
         if base in ("scanfarm-worker", "scanfarm-coordinator", "scanfarm-inventory",
-                    "scanfarm-aggregator"):
+                    "scanfarm-aggregator", "scanfarm-notify", "scanfarm-admission"):
             return base, tokens[i + 1:]
         if base == "scanfarm" and i + 1 < len(tokens):
             sub = tokens[i + 1]

@@ -17,7 +17,12 @@ checks every rendered object:
     it runs and no flag on its command line overrides it; every
     ConfigMap/Secret it loads exists; every $(VAR) it uses is defined;
   - every long-running container (Deployment, StatefulSet, DaemonSet) has a
-    liveness and a readiness probe whose port is one of its ports.
+    liveness and a readiness probe whose port is one of its ports;
+  - every admission webhook sets failurePolicy, timeoutSeconds (1-30),
+    admissionReviewVersions v1 and a side-effect class, calls a rendered
+    Service whose port reaches a container port of the pods it selects, and
+    its namespaceSelector leaves out the Service's own namespace (a webhook
+    with failurePolicy Fail must not gate its own pods) and kube-system.
 
 Usage: check_k8s.py <repo root> <bin dir>. Exit 1 with one line per problem.
 """
@@ -71,7 +76,11 @@ PROGRAMS = {
     "scanfarm aggregate": env_map([bin_path("scanfarm"), "aggregate", "--help"]),
     "scanfarm db update": env_map([bin_path("scanfarm"), "db", "update", "--help"]),
     "scanfarm db info": env_map([bin_path("scanfarm"), "db", "info", "--help"]),
+    "scanfarm-admission": env_map([bin_path("scanfarm-admission"), "--help"]),
+    "scanfarm-notify": env_map([bin_path("scanfarm-notify"), "--help"]),
 }
+STANDALONE = ("scanfarm-worker", "scanfarm-coordinator", "scanfarm-aggregator",
+              "scanfarm-admission", "scanfarm-notify")
 
 
 def program_of(c):
@@ -80,7 +89,7 @@ def program_of(c):
         toks.extend(shlex.split(part) if " " in str(part) else [str(part)])
     for i, t in enumerate(toks):
         base = os.path.basename(t)
-        if base in ("scanfarm-worker", "scanfarm-coordinator", "scanfarm-aggregator"):
+        if base in STANDALONE:
             return base, toks[i + 1:]
         if base == "scanfarm" and i + 1 < len(toks):
             if toks[i + 1] == "db" and i + 2 < len(toks):
@@ -221,6 +230,7 @@ def check_probes(where, c):
 def check(where, objs):
     idx = index(objs)
     check_autoscalers(where, objs, idx)
+    check_webhooks(where, objs, idx)
     writers = writers_of(objs)
     for o in objs:
         pod = pod_of(o)
@@ -233,6 +243,69 @@ def check(where, objs):
         if o["kind"] in LONG_RUNNING:
             for c in pod.get("containers") or []:
                 check_probes(f"{w}/{c['name']}", c)
+
+
+def selects(sel, labels):
+    return all(labels.get(k) == v for k, v in (sel or {}).items())
+
+
+def excluded_namespaces(ns_sel):
+    out = set()
+    for e in (ns_sel or {}).get("matchExpressions") or []:
+        if e.get("key") == "kubernetes.io/metadata.name" and e.get("operator") == "NotIn":
+            out |= set(e.get("values") or [])
+    return out
+
+
+def service_reaches(where, svc, port, objs):
+    ports = [p for p in (svc.get("spec") or {}).get("ports") or [] if p.get("port") == port]
+    if not ports:
+        bad(where, f"Service {svc['metadata']['name']} has no port {port}")
+        return
+    target = ports[0].get("targetPort", port)
+    sel = (svc.get("spec") or {}).get("selector")
+    for o in objs:
+        pod = pod_of(o)
+        labels = ((((o.get("spec") or {}).get("template") or {}).get("metadata") or {})
+                  .get("labels") or {})
+        if o.get("kind") not in LONG_RUNNING or not pod or not selects(sel, labels):
+            continue
+        for c in pod.get("containers") or []:
+            for p in c.get("ports") or []:
+                if target in (p.get("name"), p.get("containerPort")):
+                    return
+    bad(where, f"Service {svc['metadata']['name']} port {port} reaches no container port")
+
+
+def check_webhooks(where, objs, idx):
+    for o in objs:
+        if o.get("kind") not in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"):
+            continue
+        for w in o.get("webhooks") or []:
+            ww = f"{where}:{o['kind']}/{o['metadata']['name']}/{w.get('name')}"
+            if w.get("failurePolicy") not in ("Fail", "Ignore"):
+                bad(ww, "failurePolicy must be set (Fail or Ignore)")
+            t = w.get("timeoutSeconds")
+            if not isinstance(t, int) or not 1 <= t <= 30:
+                bad(ww, "timeoutSeconds must be set, 1-30")
+            if "v1" not in (w.get("admissionReviewVersions") or []):
+                bad(ww, "admissionReviewVersions must include v1")
+            if w.get("sideEffects") not in ("None", "NoneOnDryRun"):
+                bad(ww, "sideEffects must be None or NoneOnDryRun")
+            ref = (w.get("clientConfig") or {}).get("service")
+            if not ref:
+                bad(ww, "clientConfig.service is not set")
+                continue
+            svc = idx.get(("Service", ref.get("name")))
+            if svc is None or svc["metadata"].get("namespace") != ref.get("namespace"):
+                bad(ww, f"calls Service {ref.get('namespace')}/{ref.get('name')}, "
+                        "which is not rendered")
+                continue
+            service_reaches(ww, svc, ref.get("port", 443), objs)
+            missing = {ref.get("namespace"), "kube-system"} - excluded_namespaces(
+                w.get("namespaceSelector"))
+            if missing:
+                bad(ww, f"namespaceSelector does not leave out {sorted(missing)}")
 
 
 def render_kubectl(path):

@@ -22,7 +22,8 @@ KNOWN = {"apiVersion", "kind", "resources", "namespace", "images", "patches",
 MERGE_KEYS = {"containers": "name", "initContainers": "name", "volumes": "name",
               "env": "name", "volumeMounts": "mountPath", "ports": "containerPort"}
 CLUSTER_SCOPED = {"Namespace", "PersistentVolume", "ClusterRole", "ClusterRoleBinding",
-                  "StorageClass", "CustomResourceDefinition"}
+                  "StorageClass", "CustomResourceDefinition",
+                  "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"}
 
 
 class RenderError(Exception):

@@ -28,6 +28,7 @@
 #include "config.h"
 #include "events.h"
 #include "events_http.h"
+#include "testutil.h"
 
 #define D1 "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 
@@ -235,33 +236,6 @@ static void test_events_http__cloudevents_handshakes(void **state)
 
 /* ---- TLS ---- */
 
-/* A self-signed P-256 certificate and its key, as PEM files in dir. */
-static void make_cert(const char *cert, const char *key)
-{
-    EVP_PKEY *pk = EVP_EC_gen("P-256");
-    X509 *x = X509_new();
-    assert_non_null(pk);
-    assert_non_null(x);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-    X509_gmtime_adj(X509_getm_notBefore(x), 0);
-    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-    X509_set_pubkey(x, pk);
-    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-                               (const unsigned char *)"127.0.0.1", -1, -1, 0);
-    X509_set_issuer_name(x, X509_get_subject_name(x));
-    assert_true(X509_sign(x, pk, EVP_sha256()) > 0);
-    FILE *f = fopen(cert, "w");
-    assert_non_null(f);
-    PEM_write_X509(f, x);
-    fclose(f);
-    f = fopen(key, "w");
-    assert_non_null(f);
-    PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL);
-    fclose(f);
-    X509_free(x);
-    EVP_PKEY_free(pk);
-}
-
 static void test_events_http__tls(void **state)
 {
     (void)state;
@@ -269,7 +243,7 @@ static void test_events_http__tls(void **state)
     assert_non_null(mkdtemp(dir));
     snprintf(cert, sizeof cert, "%s/c.pem", dir);
     snprintf(key, sizeof key, "%s/k.pem", dir);
-    make_cert(cert, key);
+    assert_int_equal(sf_t_make_cert(cert, key, "127.0.0.1"), 0);
     sf_coordcfg cfg;
     sf_events *ev = NULL;
     sf_error e = SF_ERROR_INIT;

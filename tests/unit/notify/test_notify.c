@@ -63,7 +63,7 @@ static void test_notify_rules__parse_and_match(void **state)
     assert_int_equal(u->sinks[0], 1);
     assert_int_equal(u->group, SF_NGROUP_IMAGE);
     sf_nfacts f = {"reg.acme.io", "payments/api", "Alpine:v3.19", "CVE-2026-0001", "CRITICAL",
-                   1, 1, 0.9};
+                   1, 1, 0.9, -1};
     assert_true(sf_nrules_match(u, &f));
     sf_nfacts g = f;
     g.severity = "MEDIUM";
@@ -93,7 +93,7 @@ static void test_notify_rules__defaults_match_everything(void **state)
 {
     (void)state;
     sf_nrules *r = parse_ok("{" SINKS ",\"rules\":[{\"sinks\":[\"hook\"]}]}");
-    sf_nfacts f = {NULL, NULL, NULL, "X", "UNKNOWN", 0, 0, -1};
+    sf_nfacts f = {NULL, NULL, NULL, "X", "UNKNOWN", 0, 0, -1, -1};
     assert_true(sf_nrules_match(&r->rules[0], &f));
     assert_string_equal(r->rules[0].name, "rule-0");
     assert_int_equal(r->rules[0].group, SF_NGROUP_FINDING);
@@ -161,6 +161,16 @@ static void test_notify_rules__bad_input(void **state)
         {"{" SINKS ",\"rules\":[{\"epss_min\":1.5,\"sinks\":[\"hook\"]}]}", SF_ECONFIG, "epss"},
         {"{" SINKS ",\"rules\":[{\"group\":\"daily\",\"sinks\":[\"hook\"]}]}", SF_ECONFIG,
          "group"},
+        {"{" SINKS ",\"rules\":[{\"digest_minutes\":5,\"sinks\":[\"hook\"]}]}", SF_ECONFIG,
+         "with group: digest"},
+        {"{" SINKS ",\"rules\":[{\"group\":\"digest\",\"digest_minutes\":0,\"sinks\":["
+         "\"hook\"]}]}",
+         SF_ECONFIG, "digest_minutes"},
+        {"{" SINKS ",\"rules\":[{\"group\":\"digest\",\"digest_minutes\":\"x\",\"sinks\":["
+         "\"hook\"]}]}",
+         SF_ECONFIG, "digest_minutes"},
+        {"{" SINKS ",\"rules\":[{\"running\":\"maybe\",\"sinks\":[\"hook\"]}]}", SF_ECONFIG,
+         "true or false"},
         {"{" SINKS ",\"rules\":[{\"registries\":\"x\",\"sinks\":[\"hook\"]}]}", SF_ECONFIG,
          "globs"},
         {"{" SINKS ",\"rules\":[{\"advisories\":[\"\"],\"sinks\":[\"hook\"]}]}", SF_ECONFIG,

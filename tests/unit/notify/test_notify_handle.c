@@ -32,7 +32,8 @@ typedef struct run {
     double failed;
 } run;
 
-static void handle(const char *policy, const char *delta, run *r)
+/* result = 1: delta is a message of the results topic (first scans). */
+static void handle_msg(const char *policy, const char *delta, run *r, int result)
 {
     sf_nrules *rules = NULL;
     sf_error e = SF_ERROR_INIT;
@@ -47,7 +48,9 @@ static void handle(const char *policy, const char *delta, run *r)
     sf_notify *n = NULL;
     sf_notify_opts no = {rules, s, NULL, "t", 0, NULL, NULL, dlq, m};
     assert_int_equal(sf_notify_new(&n, &no, &e), SF_OK);
-    assert_int_equal(sf_notify_handle(n, delta, strlen(delta), &e), SF_OK);
+    assert_int_equal(result ? sf_notify_result(n, delta, strlen(delta), &e)
+                            : sf_notify_handle(n, delta, strlen(delta), &e),
+                     SF_OK);
     r->sent[0] = sf_notify_count(n, "hook", "sent");
     r->sent[1] = sf_notify_count(n, "chat", "sent");
     r->sent[2] = sf_notify_count(n, "gh", "sent");
@@ -58,6 +61,11 @@ static void handle(const char *policy, const char *delta, run *r)
     sf_nrules_free(rules);
     fclose(out);
     fclose(dlq);
+}
+
+static void handle(const char *policy, const char *delta, run *r)
+{
+    handle_msg(policy, delta, r, 0);
 }
 
 static void run_free(run *r)
@@ -195,10 +203,77 @@ static void test_notify_handle__malformed_to_dlq(void **state)
     run_free(&r);
 }
 
+#define RUNPOL(v)                                                                               \
+    "{\"sinks\":{\"hook\":{\"type\":\"webhook\",\"url_env\":\"X\"}},\"rules\":[{\"name\":"    \
+    "\"prod\",\"running\":" v ",\"sinks\":[\"hook\"]}]}"
+#define RUNDELTA(running)                                                                       \
+    "{\"schema\":\"scanfarm.findings/v1\",\"digest\":\"" DIG "\",\"refs\":[\"r.io/a/b:1\"]"   \
+    running ",\"added\":[" F("CVE-1", "HIGH", "\"2\"") "],\"removed\":[]}"
+
+/* `running: true` takes images the delta says run; `false` the others; a
+ * delta that does not say (and no inventory to ask) passes either. */
+static void test_notify_handle__running(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *policy, *delta;
+        double sent;
+    } cases[] = {
+        {RUNPOL("true"), RUNDELTA(",\"running\":true"), 1},
+        {RUNPOL("true"), RUNDELTA(",\"running\":false"), 0},
+        {RUNPOL("false"), RUNDELTA(",\"running\":false"), 1},
+        {RUNPOL("false"), RUNDELTA(",\"running\":true"), 0},
+        {RUNPOL("true"), RUNDELTA(""), 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run r = {0};
+        handle(cases[i].policy, cases[i].delta, &r);
+        if (r.sent[0] != cases[i].sent)
+            fail_msg("case %zu: sent %.0f", i, r.sent[0]);
+        run_free(&r);
+    }
+}
+
+#define RESULT(extra, error)                                                                    \
+    "{\"schema\":\"scanfarm.result/v1\",\"run_id\":\"r1\",\"digest\":\"" DIG "\","           \
+    "\"index_digest\":null,\"platform\":\"linux/amd64\",\"refs\":[\"reg.io/team/api:1\"],"    \
+    "\"vulnerabilities\":[" F("CVE-1", "CRITICAL", "\"2\"") "," F("CVE-3", "LOW", "\"2\"")     \
+    "],\"db_version\":\"v2\",\"error\":" error extra "}"
+
+/* A first result is a delta adding its findings; failed scans, rematches
+ * and other messages of the results topic notify nothing. */
+static void test_notify_handle__first_scan(void **state)
+{
+    (void)state;
+    run r = {0};
+    handle_msg(POLICY("image", ""), RESULT("", "null"), &r, 1);
+    assert_int_equal(r.sent[0], 1);
+    assert_int_equal(r.sent[1], 1);
+    assert_int_equal(r.sent[2], 1); /* one issue: the LOW is not taken */
+    assert_true(count(r.out, "CVE-1") >= 3); /* in the webhook, the Slack message, the issue */
+    assert_int_equal(count(r.out, "CVE-3"), 0);
+    run_free(&r);
+    static const char *const none[] = {
+        RESULT("", "{\"kind\":\"registry\",\"message\":\"404\"}"),
+        RESULT(",\"rematched_from\":\"v1\"", "null"),
+        "{\"schema\":\"scanfarm.refs/v1\",\"digest\":\"" DIG "\"}",
+        "not json",
+    };
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+        r = (run){0};
+        handle_msg(POLICY("image", ""), none[i], &r, 1);
+        if (r.sent[0] + r.sent[1] + r.sent[2] + r.failed != 0)
+            fail_msg("case %zu notified", i);
+        run_free(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_notify_handle__group_image),
+        cmocka_unit_test(test_notify_handle__running),
+        cmocka_unit_test(test_notify_handle__first_scan),
         cmocka_unit_test(test_notify_handle__group_finding_and_refs),
         cmocka_unit_test(test_notify_handle__removed),
         cmocka_unit_test(test_notify_handle__two_rules_one_sink),

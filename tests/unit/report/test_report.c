@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "../agg/agg_fix.h"
+#include "agg_fix.h"
 #include "fleet/report.h"
 
 static const struct {

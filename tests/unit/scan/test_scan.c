@@ -19,10 +19,11 @@
 #include <archive_entry.h>
 #include <cmocka.h>
 #include <jansson.h>
+#include <zlib.h>
 
 #include "analyze/scan.h"
 #include "bus/msg_result.h"
-#include "scanfix.c"
+#include "scanfix.h"
 #include "testutil.h"
 
 static char *corpus_dup(const char *rel) { return strdup(sf_t_corpus(rel)); }
@@ -412,7 +413,7 @@ static void test_scan_memo__second_scan_hits_and_matches(void **state)
     memo.ctx = &bad;
     char p[4096], ldig[SF_DIGEST_MAX];
     size_t sz;
-    file_digest(l1, ldig, &sz);
+    fix_file_digest(l1, ldig, &sz);
     snprintf(p, sizeof p, "%s/blobs/sha256/%s", dir, ldig + 7);
     unlink(p);
     assert_int_equal(symlink(l0, p), 0);
@@ -556,7 +557,7 @@ static void test_scan_bad__broken_images_give_typed_errors(void **state)
     fix_layout(dir, &fi, 1, md);
     char ldig[SF_DIGEST_MAX];
     size_t sz;
-    file_digest(layer, ldig, &sz);
+    fix_file_digest(layer, ldig, &sz);
     clobber(dir, ldig, "this is not the layer you are looking for");
     expect_error(ref, SF_EDIGEST, "layer 0");
     /* Same size but wrong content: gzip of other data -> digest error. */

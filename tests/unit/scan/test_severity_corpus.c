@@ -35,7 +35,7 @@
 #include "vuln/vdb.h"
 #include "vuln/vdb_build.h"
 
-#include "scanfix.c"
+#include "scanfix.h"
 
 /* The quickstart's sources (deploy/local/quickstart), corpus-relative. */
 static const char *const base_sources[] = {

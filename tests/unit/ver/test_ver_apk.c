@@ -98,12 +98,8 @@ static void test_ver_apk__real_pairs(void **state)
 {
     (void)state;
     VER_CHECK(SF_VS_APK, alpine_real);
-    assert_true(sf_ver_valid(SF_VS_APK, "1.2.4_git20230717-r4"));
-    assert_true(sf_ver_valid(SF_VS_APK, "1.0_alpha2_p3-r10"));
-    assert_false(sf_ver_valid(SF_VS_APK, "1.0bc"));
-    assert_false(sf_ver_valid(SF_VS_APK, "1.0_foo"));
-    assert_false(sf_ver_valid(SF_VS_APK, "1.0-r1-r2"));
-    assert_false(sf_ver_valid(SF_VS_APK, "v1.0"));
+    VER_VALID(SF_VS_APK, "1.2.4_git20230717-r4", "1.0_alpha2_p3-r10");
+    VER_INVALID(SF_VS_APK, "1.0bc", "1.0_foo", "1.0-r1-r2", "v1.0");
     /* apk semantics for invalid input, documented in ver_apk.c. */
     assert_int_equal(sf_ver_cmp(SF_VS_APK, "1.0_foo", "1.0_bar"), 0);
     assert_true(sf_ver_cmp(SF_VS_APK, "1.0_foo", "1.0") < 0);

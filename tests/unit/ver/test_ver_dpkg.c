@@ -64,12 +64,7 @@ static const ver_pair rules[] = {
     {"", 0, "0"}, /* both read as the number 0 */
 };
 
-static void test_ver_dpkg__oracle_pairs(void **state)
-{
-    (void)state;
-    assert_true(sizeof oracle / sizeof oracle[0] >= 400);
-    VER_CHECK(SF_VS_DPKG, oracle);
-}
+VER_ORACLE_TEST(dpkg, SF_VS_DPKG, 400)
 
 static void test_ver_dpkg__rules(void **state)
 {

@@ -59,11 +59,8 @@ static void test_ver_gem__real_pairs(void **state)
 {
     (void)state;
     VER_CHECK(SF_VS_GEM, pairs);
-    assert_true(sf_ver_valid(SF_VS_GEM, "1.0.0-rc1"));
-    assert_true(sf_ver_valid(SF_VS_GEM, "7.0.0.alpha2"));
-    assert_false(sf_ver_valid(SF_VS_GEM, "1.0..0"));
-    assert_false(sf_ver_valid(SF_VS_GEM, "a1.0"));
-    assert_false(sf_ver_valid(SF_VS_GEM, "1.0-"));
+    VER_VALID(SF_VS_GEM, "1.0.0-rc1", "7.0.0.alpha2");
+    VER_INVALID(SF_VS_GEM, "1.0..0", "a1.0", "1.0-");
 }
 
 int main(void)

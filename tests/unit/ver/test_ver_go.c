@@ -43,27 +43,15 @@ static const ver_pair rules[] = {
     {"v1.2-pre", -1, "v0.0.0"},
 };
 
-static void test_ver_go__oracle_pairs(void **state)
-{
-    (void)state;
-    assert_true(sizeof oracle / sizeof oracle[0] >= 400);
-    VER_CHECK(SF_VS_GO, oracle);
-}
+VER_ORACLE_TEST(go, SF_VS_GO, 400)
 
 static void test_ver_go__pseudo_and_incompatible(void **state)
 {
     (void)state;
     VER_CHECK(SF_VS_GO, rules);
-    assert_true(sf_ver_valid(SF_VS_GO, "v0.0.0-20191109021931-daa7c04131f5"));
-    assert_true(sf_ver_valid(SF_VS_GO, "v2.0.0+incompatible"));
-    assert_true(sf_ver_valid(SF_VS_GO, "1.20.3"));
-    assert_true(sf_ver_valid(SF_VS_GO, "v1.2"));
-    assert_false(sf_ver_valid(SF_VS_GO, "v1.2-pre"));
-    assert_false(sf_ver_valid(SF_VS_GO, "v01.2.3"));
-    assert_true(sf_ver_valid(SF_VS_GO, "go1.20"));
-    assert_true(sf_ver_valid(SF_VS_GO, "go1.21rc2"));
-    assert_false(sf_ver_valid(SF_VS_GO, "go1.21rc"));
-    assert_false(sf_ver_valid(SF_VS_GO, "gox1.2"));
+    VER_VALID(SF_VS_GO, "v0.0.0-20191109021931-daa7c04131f5", "v2.0.0+incompatible", "1.20.3",
+        "v1.2", "go1.20", "go1.21rc2");
+    VER_INVALID(SF_VS_GO, "v1.2-pre", "v01.2.3", "go1.21rc", "gox1.2");
 }
 
 int main(void)

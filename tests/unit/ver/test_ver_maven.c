@@ -42,12 +42,7 @@ static const ver_pair rules[] = {
     {"123456789012345678901234567890", 1, "123456789012345678901234567889"},
 };
 
-static void test_ver_maven__oracle_pairs(void **state)
-{
-    (void)state;
-    assert_true(sizeof oracle / sizeof oracle[0] >= 400);
-    VER_CHECK(SF_VS_MAVEN, oracle);
-}
+VER_ORACLE_TEST(maven, SF_VS_MAVEN, 400)
 
 static void test_ver_maven__qualifiers(void **state)
 {

@@ -56,23 +56,14 @@ static const ver_pair rules[] = {
     {"1.0+", -1, "0.1"},               /* invalid local: below every version */
 };
 
-static void test_ver_pep440__oracle_pairs(void **state)
-{
-    (void)state;
-    assert_true(sizeof oracle / sizeof oracle[0] >= 400);
-    VER_CHECK(SF_VS_PEP440, oracle);
-}
+VER_ORACLE_TEST(pep440, SF_VS_PEP440, 400)
 
 static void test_ver_pep440__rules_and_spellings(void **state)
 {
     (void)state;
     VER_CHECK(SF_VS_PEP440, rules);
-    assert_true(sf_ver_valid(SF_VS_PEP440, "1!2.0rc1.post2.dev3+local.7"));
-    assert_true(sf_ver_valid(SF_VS_PEP440, "1.0-1"));
-    assert_false(sf_ver_valid(SF_VS_PEP440, "1.0+"));
-    assert_false(sf_ver_valid(SF_VS_PEP440, "1.0.x"));
-    assert_false(sf_ver_valid(SF_VS_PEP440, "dev"));
-    assert_false(sf_ver_valid(SF_VS_PEP440, ""));
+    VER_VALID(SF_VS_PEP440, "1!2.0rc1.post2.dev3+local.7", "1.0-1");
+    VER_INVALID(SF_VS_PEP440, "1.0+", "1.0.x", "dev", "");
 }
 
 int main(void)

@@ -94,12 +94,8 @@ static void test_ver_rpm__real_evrs(void **state)
 {
     (void)state;
     VER_CHECK(SF_VS_RPM, real);
-    assert_true(sf_ver_valid(SF_VS_RPM, "1:1.1.1k-7.el8_6"));
-    assert_true(sf_ver_valid(SF_VS_RPM, "1.0^git1~rc2"));
-    assert_false(sf_ver_valid(SF_VS_RPM, ""));
-    assert_false(sf_ver_valid(SF_VS_RPM, "1.0-"));
-    assert_false(sf_ver_valid(SF_VS_RPM, "1-2-3"));
-    assert_false(sf_ver_valid(SF_VS_RPM, "1.0 beta"));
+    VER_VALID(SF_VS_RPM, "1:1.1.1k-7.el8_6", "1.0^git1~rc2");
+    VER_INVALID(SF_VS_RPM, "", "1.0-", "1-2-3", "1.0 beta");
 }
 
 int main(void)

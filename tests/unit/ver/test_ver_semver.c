@@ -53,25 +53,15 @@ static const ver_pair spec[] = {
     {"not-a-version", -1, "0.0.0"},                              /* invalid sorts first */
 };
 
-static void test_ver_semver__oracle_pairs(void **state)
-{
-    (void)state;
-    assert_true(sizeof oracle / sizeof oracle[0] >= 250);
-    VER_CHECK(SF_VS_SEMVER, oracle);
-}
+VER_ORACLE_TEST(semver, SF_VS_SEMVER, 250)
 
 static void test_ver_semver__spec_order(void **state)
 {
     (void)state;
     VER_CHECK(SF_VS_SEMVER, spec);
-    assert_true(sf_ver_valid(SF_VS_SEMVER, "1.0.0-alpha.1+build.5"));
-    assert_false(sf_ver_valid(SF_VS_SEMVER, "01.0.0"));
-    assert_false(sf_ver_valid(SF_VS_SEMVER, "1.0.0-01"));
-    assert_false(sf_ver_valid(SF_VS_SEMVER, "1.0"));
-    assert_false(sf_ver_valid(SF_VS_SEMVER, "v1.0.0"));
-    assert_false(sf_ver_valid(SF_VS_SEMVER, "1.0.0-"));
-    assert_false(sf_ver_valid(SF_VS_SEMVER, "1.0.0-a..b"));
-    assert_false(sf_ver_valid(SF_VS_SEMVER, "1.0.0+"));
+    VER_VALID(SF_VS_SEMVER, "1.0.0-alpha.1+build.5");
+    VER_INVALID(SF_VS_SEMVER, "01.0.0", "1.0.0-01", "1.0", "v1.0.0", "1.0.0-", "1.0.0-a..b",
+        "1.0.0+");
 }
 
 static void test_ver_semver__security_wg_ranges(void **state)

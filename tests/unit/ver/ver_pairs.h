@@ -42,6 +42,37 @@ static inline int ver_check_pairs(sf_verscheme s, const ver_pair *tab, size_t n)
     return bad;
 }
 
+/* Check that every string of the NULL-terminated list is (want 1) or is
+ * not (want 0) a valid version under s; returns the number of failures,
+ * each printed. */
+static inline int ver_check_valid(sf_verscheme s, int want, const char *const *vs)
+{
+    int bad = 0;
+    for (; *vs; vs++)
+        if (!!sf_ver_valid(s, *vs) != want) {
+            fprintf(stderr, "%s: '%s' should%s be valid\n", sf_ver_scheme_name(s), *vs,
+                    want ? "" : " not");
+            bad++;
+        }
+    return bad;
+}
+
+#define VER_VALID(s, ...) \
+    assert_int_equal(ver_check_valid((s), 1, (const char *const[]){__VA_ARGS__, NULL}), 0)
+#define VER_INVALID(s, ...) \
+    assert_int_equal(ver_check_valid((s), 0, (const char *const[]){__VA_ARGS__, NULL}), 0)
+
+/* The test test_ver_<name>__oracle_pairs: the file's table `oracle` (pairs
+ * ordered by the reference implementation, at least min of them: a table
+ * cut short must fail) checked under scheme s. */
+#define VER_ORACLE_TEST(name, s, min)                                                    \
+    static void test_ver_##name##__oracle_pairs(void **state)                            \
+    {                                                                                    \
+        (void)state;                                                                     \
+        assert_true(sizeof oracle / sizeof oracle[0] >= (min));                          \
+        VER_CHECK((s), oracle);                                                          \
+    }
+
 #define VER_CHECK(s, tab) assert_int_equal(ver_check_pairs((s), (tab), sizeof(tab) / sizeof((tab)[0])), 0)
 
 #endif

@@ -55,7 +55,7 @@ void fix_write_blob(const char *dir, const void *data, size_t len, char digest[S
     fclose(f);
 }
 
-static void file_digest(const char *path, char out[SF_DIGEST_MAX], size_t *size)
+void fix_file_digest(const char *path, char out[SF_DIGEST_MAX], size_t *size)
 {
     FILE *f = fopen(path, "rb");
     assert_non_null(f);
@@ -73,9 +73,7 @@ static void file_digest(const char *path, char out[SF_DIGEST_MAX], size_t *size)
     sf_hasher_free(h);
 }
 
-/* Set by tests that build layouts from corrupt blobs: diff_ids are then
- * a placeholder (the blob fails before the diff_id is checked). */
-static int fix_layout_nodiff;
+int fix_layout_nodiff;
 
 void fix_diff_id(const char *path, char out[SF_DIGEST_MAX])
 {
@@ -116,7 +114,7 @@ static size_t fix_one(const char *dir, const fix_image *img, char mdigest[SF_DIG
     for (size_t i = 0; i < img->nlayers; i++) {
         char d[SF_DIGEST_MAX], diff[SF_DIGEST_MAX], p[4096], abs[4096];
         size_t size;
-        file_digest(img->layers[i], d, &size);
+        fix_file_digest(img->layers[i], d, &size);
         fix_diff_id(img->layers[i], diff);
         snprintf(p, sizeof p, "%s/blobs/sha256/%s", dir, d + 7);
         assert_non_null(realpath(img->layers[i], abs));

@@ -14,7 +14,7 @@ cleanup() { [[ -n $PID ]] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true; 
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-python3 "$SF_SRC/tests/unit/dbupdate/nvd_fixture_server.py" --records "$SF_CORPUS/vulndb/nvd" \
+python3 "$SF_SRC/tests/unit/db_update/nvd_fixture_server.py" --records "$SF_CORPUS/vulndb/nvd" \
     --port-file "$T/port" --log "$T/log" --fail-first &
 PID=$!
 for _ in $(seq 100); do [[ -s $T/port ]] && break; sleep 0.1; done

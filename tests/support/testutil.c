@@ -4,6 +4,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <netdb.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,5 +165,59 @@ int sf_t_consume_idle(const char *brokers, const char *topic, const char *grp, i
         sf_kcons_done(c, m);
     }
     sf_kcons_close(c);
+    return rc;
+}
+
+char *sf_t_cstr(const uint8_t *data, size_t size, size_t max)
+{
+    char *s = size <= max ? malloc(size + 1) : NULL;
+    if (!s)
+        return NULL;
+    memcpy(s, data, size);
+    s[size] = '\0';
+    return s;
+}
+
+long sf_t_log_field(const char *line, const char *name)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, " %s=", name);
+    const char *p = strstr(line, pat);
+    return p ? strtol(p + strlen(pat), NULL, 10) : -1;
+}
+
+/* Write PEM of x (or of pk) to path through path.tmp and a rename. */
+static int pem_to(const char *path, X509 *x, EVP_PKEY *pk)
+{
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    int ok = x ? PEM_write_X509(f, x) : PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL);
+    fclose(f);
+    return ok == 1 && rename(tmp, path) == 0 ? 0 : -1;
+}
+
+int sf_t_make_cert(const char *cert, const char *key, const char *cn)
+{
+    EVP_PKEY *pk = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    int rc = -1;
+    if (!pk || !x)
+        goto done;
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_set_pubkey(x, pk);
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+                               (const unsigned char *)cn, -1, -1, 0);
+    X509_set_issuer_name(x, X509_get_subject_name(x));
+    if (X509_sign(x, pk, EVP_sha256()) > 0 && pem_to(key, NULL, pk) == 0 &&
+        pem_to(cert, x, NULL) == 0)
+        rc = 0;
+done:
+    X509_free(x);
+    EVP_PKEY_free(pk);
     return rc;
 }

@@ -1,0 +1,34 @@
+/*
+ * agg_fix: hand-made `scanfarm.result/v1` documents for the aggregator
+ * and report tests (unit and integration). A finding spec is
+ * "ID:package:installed:fixed:SEVERITY" with fixed "-" for none, several
+ * separated by ';'.
+ */
+#ifndef SF_AGG_FIX_H
+#define SF_AGG_FIX_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+
+/* "sha256:" + 64 times c. */
+const char *fix_digest(char c, char out[72]);
+
+/* One finding spec "ID:package:installed:fixed:SEVERITY". */
+typedef struct fix_spec {
+    char id[64], pkg[64], installed[64], fixed[64], severity[32];
+} fix_spec;
+
+/* Parse the next spec of the ';'-separated list at *p into f and move *p
+ * past it; 0 at the end of the list. */
+int fix_spec_next(const char **p, fix_spec *f);
+
+/* Append one result document to b (b is reset first). refs is
+ * ';'-separated; err NULL for a scanned image. */
+void fix_result(sf_buf *b, char dc, const char *run, const char *db,
+                              const char *at, const char *refs, const char *vulns,
+                              const char *err);
+
+#endif
