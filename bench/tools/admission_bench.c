@@ -184,9 +184,9 @@ static int seed(bench *b)
         snprintf(b->digests[i], sizeof b->digests[i], "sha256:%064x", i + 1);
         sf_agg_vuln v[2] = {
             {"CVE-2026-1000", "openssl", "Alpine:v3.19", "3.1.0-r0", "3.1.4-r0",
-             i % 5 == 0 ? SF_SEV_CRITICAL : SF_SEV_HIGH, 9.8, 0, -1, -1},
+             i % 5 == 0 ? SF_SEV_CRITICAL : SF_SEV_HIGH, 9.8, 0, -1, -1, NULL},
             {"CVE-2026-2000", "musl", "Alpine:v3.19", "1.2.4-r0", NULL, SF_SEV_CRITICAL, 9.1, 0, -1,
-             -1}};
+             -1, NULL}};
         sf_agg_view view = {.digest = b->digests[i], .job_key = b->digests[i], .run_id = "bench",
                             .db_version = "bench", .vulns = v, .nvulns = 2, .refs_rank = -1};
         sf_buf j;

@@ -48,6 +48,8 @@ typedef struct sf_agg_vuln {
     double cvss;     /* -1 unknown */
     int kev;         /* 1: in CISA KEV */
     double epss, epss_pct; /* EPSS probability / percentile, -1 unknown */
+    char *aliases;   /* other ids joined by '\x1f', NULL none; from a result
+                        only (not in the stored view) */
 } sf_agg_vuln;
 
 typedef struct sf_agg_pkg {

@@ -105,8 +105,8 @@ static int emit_cve_rows(qctx *q, const sf_agg_view *v, const char *id, json_t *
     return rc;
 }
 
-int sf_query_cve(sf_kv *kv, const char *prefix, const char *id, int json, sf_buf *out,
-                 sf_error *err)
+static int query_cve_id(sf_kv *kv, const char *prefix, const char *id, int json, sf_buf *out,
+                        sf_error *err)
 {
     qctx q;
     char set[SF_KEY_MAX], views[SF_KEY_MAX];
@@ -152,6 +152,56 @@ int sf_query_cve(sf_kv *kv, const char *prefix, const char *id, int json, sf_buf
 done:
     sf_kv_reply_free(ds);
     json_decref(arr);
+    return rc;
+}
+
+/* HGET on the aggregator's shard into out ("" when absent). */
+static int hget_str(qctx *q, const char *key, const char *field, char *out, size_t outlen,
+                    long long *hlen, sf_error *err)
+{
+    sf_kv_reply *r = NULL;
+    const char *argv[] = {"HGET", key, field};
+    const char *lv[] = {"HLEN", key};
+    int rc = hlen ? run(q, &r, err, 2, lv) : run(q, &r, err, 3, argv);
+    out[0] = '\0';
+    if (rc == SF_OK && hlen)
+        *hlen = r->type == SF_KV_INT ? r->integer : 0;
+    else if (rc == SF_OK && r->type == SF_KV_STR)
+        snprintf(out, outlen, "%s", r->str);
+    sf_kv_reply_free(r);
+    return rc;
+}
+
+/* An id no image carries may be an alias (GHSA, DSA, ALPINE-...) of one
+ * that some do: answer for that id (the aggregator's alias index,
+ * agg_index.c) instead of an empty "not found". And say so when the whole
+ * fleet view is empty, which is a wrong prefix or no aggregator, not an
+ * answer about the id. */
+int sf_query_cve(sf_kv *kv, const char *prefix, const char *id, int json, sf_buf *out,
+                 sf_error *err)
+{
+    char key[SF_KEY_MAX], canon[SF_AGG_STR_MAX + 1];
+    qctx q;
+    long long nviews = 0;
+    int rc = query_cve_id(kv, prefix, id, json, out, err);
+    if (rc != SF_ENOTFOUND || qinit(&q, kv, prefix, NULL) != SF_OK)
+        return rc;
+    if (sf_keys_agg_ix(key, q.prefix, "valias", NULL, NULL) == SF_OK &&
+        hget_str(&q, key, id, canon, sizeof canon, NULL, NULL) == SF_OK && canon[0] &&
+        strcmp(canon, id) != 0) {
+        sf_error_clear(err);
+        if (!json && sf_buf_printf(out, "# %s is an alias of %s\n", id, canon) != SF_OK)
+            return sf_error_set(err, SF_ENOMEM, "out of memory");
+        return query_cve_id(kv, prefix, canon, json, out, err);
+    }
+    if (sf_keys_agg(key, q.prefix, "views", NULL) == SF_OK &&
+        hget_str(&q, key, NULL, canon, sizeof canon, &nviews, NULL) == SF_OK && nviews == 0) {
+        sf_error_clear(err); /* the first message was about the id */
+        rc = sf_error_set(err, SF_ENOTFOUND, "%s: not found: the fleet view under key prefix "
+                                             "\"%s\" is empty (no aggregator has written it; "
+                                             "check --key-prefix / SCANFARM_KEY_PREFIX)", id,
+                          q.prefix);
+    }
     return rc;
 }
 

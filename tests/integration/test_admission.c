@@ -79,16 +79,16 @@ static int setup(void **state)
     sf_reg_free(r);
     sf_agg_vuln bad[] = {
         {"CVE-2021-36159", "apk-tools", "Alpine:v3.10", "2.10.4-r2", "2.10.7-r0", SF_SEV_CRITICAL,
-         9.1, 0, -1, -1},
+         9.1, 0, -1, -1, NULL},
         {"CVE-2019-14697", "musl", "Alpine:v3.10", "1.1.22-r3", "1.1.22-r4", SF_SEV_CRITICAL, 9.8,
-         0, -1, -1},
+         0, -1, -1, NULL},
         {"CVE-2020-1967", "openssl", "Alpine:v3.10", "1.1.1d-r0", "1.1.1g-r0", SF_SEV_HIGH, 7.5, 0,
-         -1, -1}};
+         -1, -1, NULL}};
     sf_agg_vuln good[] = {
         {"CVE-2024-0001", "busybox", "Alpine:v3.20", "1.36.1-r29", "1.36.1-r30", SF_SEV_HIGH, 7.0,
-         0, -1, -1},
+         0, -1, -1, NULL},
         {"CVE-2024-0002", "zlib", "Alpine:v3.20", "1.3.1-r1", NULL, SF_SEV_CRITICAL, 9.0, 0, -1,
-         -1}};
+         -1, NULL}};
     put_view(d_bad, bad, 3);
     put_view(d_good, good, 2);
     put_view(d_bydig, bad, 2);

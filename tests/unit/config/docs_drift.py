@@ -25,6 +25,7 @@ DOCS = {
     "aggregator": ["scanfarm-aggregator"],
     "inventory": ["scanfarm-inventory"],
     "notify": ["scanfarm-notify"],
+    "api": ["scanfarm-api"],
     "admission": ["scanfarm-admission"],
     "cli-scan": ["scanfarm", "scan"],
     "cli-db-import": ["scanfarm", "db", "import"],
