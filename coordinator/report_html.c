@@ -4,6 +4,9 @@
  * opened from a CI artifact. Charts are SVG generated here: findings by
  * severity per registry as stacked bars, and the top CVEs by number of
  * images, coloured by severity. Every string from results is escaped.
+ * Links are plain anchors, never fetched: each vulnerability id goes to
+ * its canonical advisory page (vuln/advisory.h), each worst image to its
+ * own section (id "img-<digest>") listing its findings.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +14,7 @@
 
 #include "report.h"
 #include "sf_version.h"
+#include "vuln/advisory.h"
 
 /* Severity colours (critical .. unknown), chosen to stay distinct for
  * the common colour-vision deficiencies. */
@@ -22,6 +26,9 @@ static const char *const SEV_LABEL[SF_SEV_N] = {"Critical", "High", "Medium", "L
 #define LABEL_W 230
 #define BAR_W 520
 #define ROW_H 26
+/* Findings listed per image in its section; the rest are counted. A
+ * mailed report stays a few hundred KiB with SF_REPORT_TOP images. */
+#define IMG_FINDINGS 100
 
 int sf_report_html_escape(sf_buf *out, const char *s)
 {
@@ -56,7 +63,8 @@ static const char CSS[] =
     "th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e6e8ec}"
     "th{color:#5b6475;font-weight:600}td.n{text-align:right;font-variant-numeric:tabular-nums}"
     ".sev{display:inline-block;padding:1px 7px;border-radius:9px;color:#fff;font-size:11px}"
-    "code{font-size:12px;white-space:nowrap}.grid{display:grid;grid-template-columns:1fr 1fr;gap:24px}"
+    "code{font-size:12px;white-space:nowrap}a{color:#1a56a8}h3{font-size:14px;margin:18px 0 6px}"
+    ".wrap{overflow-x:auto}.grid{display:grid;grid-template-columns:1fr 1fr;gap:24px}"
     "@media(max-width:1100px){.grid{grid-template-columns:1fr}}";
 
 static int card(sf_buf *o, const char *label, const char *value, const char *color)
@@ -173,31 +181,57 @@ static int sev_badge(sf_buf *o, int s)
                          SEV_LABEL[s]);
 }
 
+/* id as a link to its advisory page when it has one, else as text. */
+static int vuln_id(sf_buf *o, const char *id)
+{
+    char url[SF_ADVISORY_URL_MAX];
+    if (!sf_advisory_url(id, url, sizeof url)) {
+        int rc = sf_buf_puts(o, "<code>");
+        rc = rc ? rc : sf_report_html_escape(o, id);
+        return rc ? rc : sf_buf_puts(o, "</code>");
+    }
+    int rc = sf_buf_puts(o, "<a href=\"");
+    rc = rc ? rc : sf_report_html_escape(o, url);
+    rc = rc ? rc : sf_buf_puts(o, "\"><code>");
+    rc = rc ? rc : sf_report_html_escape(o, id);
+    return rc ? rc : sf_buf_puts(o, "</code></a>");
+}
+
+static int img_anchor(sf_buf *o, const sf_agg_view *v)
+{
+    int rc = sf_buf_puts(o, "img-");
+    return rc ? rc : sf_report_html_escape(o, v->digest);
+}
+
 static int table_worst(sf_buf *o, const sf_report *r)
 {
     int rc = sf_buf_puts(o, "<table><tr><th>image</th><th>platform</th><th>OS</th>"
                             "<th class=\"n\">critical</th>"
                             "<th class=\"n\">high</th><th class=\"n\">medium</th>"
-                            "<th class=\"n\">low</th><th class=\"n\">total</th>"
-                            "<th class=\"n\">fixable</th></tr>");
+                            "<th class=\"n\">low</th><th class=\"n\">unknown</th>"
+                            "<th class=\"n\">total</th><th class=\"n\">fixable</th></tr>");
     for (size_t i = 0; i < r->nimgs && i < SF_REPORT_TOP && rc == SF_OK; i++) {
         const sf_agg_view *v = r->imgs[i];
         if (!v->nvulns)
             break;
-        rc = sf_buf_puts(o, "<tr><td><code>");
+        rc = sf_buf_puts(o, "<tr><td><a href=\"#");
+        rc = rc ? rc : img_anchor(o, v);
+        rc = rc ? rc : sf_buf_puts(o, "\"><code>");
         rc = rc ? rc : sf_report_html_escape(o, v->nrefs ? v->refs[0] : v->digest);
+        rc = rc ? rc : sf_buf_puts(o, "</code></a>");
         if (rc == SF_OK && v->nrefs > 1)
-            rc = sf_buf_printf(o, "</code> <small>+%zu tag%s</small><code>", v->nrefs - 1,
+            rc = sf_buf_printf(o, " <small>+%zu tag%s</small>", v->nrefs - 1,
                                v->nrefs == 2 ? "" : "s");
-        rc = rc ? rc : sf_buf_puts(o, "</code></td><td>");
+        rc = rc ? rc : sf_buf_puts(o, "</td><td>");
         rc = rc ? rc : sf_report_html_escape(o, v->platform ? v->platform : "");
         rc = rc ? rc : sf_buf_puts(o, "</td><td>");
         rc = rc ? rc : sf_report_html_escape(o, v->os ? v->os : "");
         rc = rc ? rc : sf_buf_printf(o, "</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
                                         "<td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
-                                        "<td class=\"n\">%zu</td><td class=\"n\">%zu</td></tr>",
-                                     v->sev[0], v->sev[1], v->sev[2], v->sev[3], v->nvulns,
-                                     v->fixable);
+                                        "<td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
+                                        "<td class=\"n\">%zu</td></tr>",
+                                     v->sev[0], v->sev[1], v->sev[2], v->sev[3], v->sev[4],
+                                     v->nvulns, v->fixable);
     }
     return rc ? rc : sf_buf_puts(o, "</table>");
 }
@@ -209,9 +243,9 @@ static int table_cves(sf_buf *o, const sf_report *r)
                             "<th class=\"n\">fix available</th></tr>");
     for (size_t i = 0; i < r->ncves && i < SF_REPORT_TOP && rc == SF_OK; i++) {
         const sf_report_cve *c = &r->cves[i];
-        rc = sf_buf_puts(o, "<tr><td><code>");
-        rc = rc ? rc : sf_report_html_escape(o, c->id);
-        rc = rc ? rc : sf_buf_puts(o, "</code></td><td>");
+        rc = sf_buf_puts(o, "<tr><td>");
+        rc = rc ? rc : vuln_id(o, c->id);
+        rc = rc ? rc : sf_buf_puts(o, "</td><td>");
         rc = rc ? rc : sev_badge(o, c->sev);
         if (rc == SF_OK && c->cvss >= 0)
             rc = sf_buf_printf(o, "</td><td class=\"n\">%.1f", c->cvss);
@@ -236,9 +270,9 @@ static int table_exploited(sf_buf *o, const sf_report *r)
                             "<th class=\"n\">images</th><th class=\"n\">fix available</th></tr>");
     for (size_t i = 0; i < r->ncves && r->by_priority[i].kev && rc == SF_OK; i++) {
         const sf_report_cve *c = &r->by_priority[i];
-        rc = sf_buf_puts(o, "<tr><td><code>");
-        rc = rc ? rc : sf_report_html_escape(o, c->id);
-        rc = rc ? rc : sf_buf_puts(o, "</code></td><td>");
+        rc = sf_buf_puts(o, "<tr><td>");
+        rc = rc ? rc : vuln_id(o, c->id);
+        rc = rc ? rc : sf_buf_puts(o, "</td><td>");
         rc = rc ? rc : sev_badge(o, c->sev);
         rc = rc ? rc : sf_buf_printf(o, "</td><td class=\"n\">%.1f</td><td class=\"n\">%.3f"
                                         "</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
@@ -255,7 +289,8 @@ static int table_regs(sf_buf *o, const sf_report *r)
                             "<th class=\"n\">vulnerable</th><th class=\"n\">failed</th>"
                             "<th class=\"n\">critical</th><th class=\"n\">high</th>"
                             "<th class=\"n\">medium</th><th class=\"n\">low</th>"
-                            "<th class=\"n\">findings</th><th class=\"n\">fixable</th></tr>");
+                            "<th class=\"n\">unknown</th><th class=\"n\">findings</th>"
+                            "<th class=\"n\">fixable</th></tr>");
     for (size_t i = 0; i < r->nregs && rc == SF_OK; i++) {
         const sf_report_reg *g = &r->regs[i];
         rc = sf_buf_puts(o, "<tr><td><code>");
@@ -264,11 +299,61 @@ static int table_regs(sf_buf *o, const sf_report *r)
                                         "</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
                                         "<td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
                                         "<td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
-                                        "<td class=\"n\">%zu</td></tr>",
+                                        "<td class=\"n\">%zu</td><td class=\"n\">%zu</td></tr>",
                                      g->images, g->vulnerable, g->errors, g->sev[0], g->sev[1],
-                                     g->sev[2], g->sev[3], g->findings, g->fixable);
+                                     g->sev[2], g->sev[3], g->sev[4], g->findings, g->fixable);
     }
     return rc ? rc : sf_buf_puts(o, "</table>");
+}
+
+/* One worst image's findings, most severe first, fixed version shown. */
+static int image_section(sf_buf *o, const sf_agg_view *v)
+{
+    int rc = sf_buf_puts(o, "<h3 id=\"");
+    rc = rc ? rc : img_anchor(o, v);
+    rc = rc ? rc : sf_buf_puts(o, "\"><code>");
+    rc = rc ? rc : sf_report_html_escape(o, v->nrefs ? v->refs[0] : v->digest);
+    rc = rc ? rc : sf_buf_puts(o, "</code> <small>");
+    rc = rc ? rc : sf_report_html_escape(o, v->digest);
+    rc = rc ? rc : sf_buf_puts(o, "</small></h3><div class=\"wrap\"><table><tr>"
+                                  "<th>vulnerability</th><th>severity</th><th>package</th>"
+                                  "<th>installed</th><th>fixed in</th></tr>");
+    size_t shown = 0;
+    for (int s = 0; s < SF_SEV_N && rc == SF_OK; s++)
+        for (size_t i = 0; i < v->nvulns && shown < IMG_FINDINGS && rc == SF_OK; i++) {
+            const sf_agg_vuln *f = &v->vulns[i];
+            if (f->sev != s)
+                continue;
+            shown++;
+            rc = sf_buf_puts(o, "<tr><td>");
+            rc = rc ? rc : vuln_id(o, f->id);
+            rc = rc ? rc : sf_buf_puts(o, "</td><td>");
+            rc = rc ? rc : sev_badge(o, f->sev);
+            rc = rc ? rc : sf_buf_puts(o, "</td><td><code>");
+            rc = rc ? rc : sf_report_html_escape(o, f->pkg);
+            rc = rc ? rc : sf_buf_puts(o, "</code></td><td><code>");
+            rc = rc ? rc : sf_report_html_escape(o, f->installed);
+            rc = rc ? rc : sf_buf_puts(o, "</code></td><td><code>");
+            rc = rc ? rc : sf_report_html_escape(o, f->fixed ? f->fixed : "–");
+            rc = rc ? rc : sf_buf_puts(o, "</code></td></tr>");
+        }
+    rc = rc ? rc : sf_buf_puts(o, "</table></div>");
+    if (rc == SF_OK && shown < v->nvulns)
+        rc = sf_buf_printf(o, "<p>… and %zu more findings (<code>scanfarm query image</code> "
+                              "lists them all).</p>",
+                           v->nvulns - shown);
+    return rc;
+}
+
+static int image_sections(sf_buf *o, const sf_report *r)
+{
+    int rc = sf_buf_puts(o, "<section><h2>Findings of the worst images</h2>");
+    for (size_t i = 0; i < r->nimgs && i < SF_REPORT_TOP && rc == SF_OK; i++) {
+        if (!r->imgs[i]->nvulns)
+            break;
+        rc = image_section(o, r->imgs[i]);
+    }
+    return rc ? rc : sf_buf_puts(o, "</section>");
 }
 
 int sf_report_html(const sf_report *r, sf_buf *o)
@@ -309,5 +394,7 @@ int sf_report_html(const sf_report *r, sf_buf *o)
     rc = rc ? rc : table_cves(o, r);
     rc = rc ? rc : sf_buf_puts(o, "</section><section><h2>Registries</h2>");
     rc = rc ? rc : table_regs(o, r);
-    return rc ? rc : sf_buf_puts(o, "</section></div></main></body></html>\n");
+    rc = rc ? rc : sf_buf_puts(o, "</section></div>");
+    rc = rc ? rc : image_sections(o, r);
+    return rc ? rc : sf_buf_puts(o, "</main></body></html>\n");
 }
