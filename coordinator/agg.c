@@ -53,6 +53,10 @@ static const char LUA_APPLY[] =
     "elseif op=='hinc' then if redis.call('hincrby',k,m,v)==0 then redis.call('hdel',k,m) end "
     "elseif op=='sadd' then redis.call('sadd',k,m) "
     "elseif op=='srem' then redis.call('srem',k,m) "
+    "elseif op=='zmax' then redis.call('zadd',k,'GT',v,m) "
+    "elseif op=='znx' then redis.call('zadd',k,'NX',v,m) "
+    "elseif op=='zadd' then redis.call('zadd',k,v,m) "
+    "elseif op=='zrem' then redis.call('zrem',k,m) "
     "elseif op=='zinc' then if tonumber(redis.call('zincrby',k,v,m))<=0 then "
     "redis.call('zrem',k,m) end end a=a+3 end "
     "redis.call('hset',KEYS[1],ARGV[1],ARGV[3]) return 1";
@@ -167,7 +171,7 @@ static int progress(sf_agg *a, const char *run, const char *job_key, const char 
 static const char *op_name(sf_agg_opcode c)
 {
     static const char *const names[] = {"hset", "hdel", "hinc", "sadd", "srem", "zinc",
-                                        "hdeleq"};
+                                        "hdeleq", "zmax", "znx", "zadd", "zrem"};
     return names[c];
 }
 
@@ -336,6 +340,8 @@ static int update_view(sf_agg *a, sf_agg_view *nv, int64_t rank, const char *jso
         if (rc == SF_OK)
             rc = sf_agg_plan_build(&plan, a->prefix, old, nv, json, len, err);
         if (rc == SF_OK)
+            rc = sf_agg_plan_index(&plan, a->prefix, old, nv, nv->run_id, rank, 0, err);
+        if (rc == SF_OK)
             rc = apply_plan(a, &plan, nv->digest, cur ? cur : "", order, raw ? raw : "",
                             &applied, err);
         sf_agg_plan_clear(&plan);
@@ -414,6 +420,24 @@ static int refs_progress(sf_agg *a, const sf_refs_msg *m, int64_t *rank, sf_erro
     return rc;
 }
 
+/* The plan of a refs-only change old -> nv of image: the fleet view's
+ * and the API index's (which needs the packages, for their scopes). */
+static int refs_plan(sf_agg *a, sf_agg_plan *plan, const char *image, sf_agg_view *old,
+                     sf_agg_view *nv, sf_error *err)
+{
+    char *pj = NULL;
+    size_t pl = 0;
+    int rc = sf_agg_plan_refs(plan, a->prefix, old, nv, err);
+    if (rc == SF_OK && (rc = hget(a, a->pkgsof, image, &pj, &pl, err)) == SF_OK && pj &&
+        (rc = sf_agg_pkgs_parse(old, pj, pl, err)) == SF_OK)
+        rc = sf_agg_pkgs_parse(nv, pj, pl, err);
+    free(pj);
+    if (rc == SF_OK)
+        rc = sf_agg_plan_index(plan, a->prefix, old, nv, nv->refs_run ? nv->refs_run : nv->run_id,
+                               0, 1, err);
+    return rc;
+}
+
 /* Fold the refs of m into image's stored view (compare-and-apply). */
 static int refs_update(sf_agg *a, const sf_refs_msg *m, const char *image, int64_t rank,
                        sf_agg_outcome *out, sf_error *err)
@@ -442,7 +466,7 @@ static int refs_update(sf_agg *a, const sf_refs_msg *m, const char *image, int64
                 *out = SF_AGG_STALE;
             else if (changed == 0 && same_run)
                 *out = SF_AGG_DUPLICATE;
-            else if ((rc = sf_agg_plan_refs(&plan, a->prefix, old, nv, err)) == SF_OK)
+            else if ((rc = refs_plan(a, &plan, image, old, nv, err)) == SF_OK)
                 rc = apply_plan(a, &plan, image, cur, cur, raw, &applied, err);
             if (rc == SF_OK && applied)
                 *out = SF_AGG_APPLIED;
@@ -540,7 +564,7 @@ static int unref_update(sf_agg *a, const char *image, const char *exact, const c
             *out = SF_AGG_DUPLICATE; /* nothing of it left to remove */
             if (k != nv->nrefs) {
                 nv->nrefs = k;
-                if ((rc = sf_agg_plan_refs(&plan, a->prefix, old, nv, err)) == SF_OK)
+                if ((rc = refs_plan(a, &plan, image, old, nv, err)) == SF_OK)
                     rc = apply_plan(a, &plan, image, cur, cur, raw, &applied, err);
                 *out = applied ? SF_AGG_APPLIED : SF_AGG_STALE;
             }

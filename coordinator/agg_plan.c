@@ -365,6 +365,12 @@ static int plan_num(sf_agg_plan *p, sf_agg_opcode code, const char *key, const c
     return plan_add(p, code, key, member, num);
 }
 
+int sf_agg_plan_op(sf_agg_plan *p, sf_agg_opcode code, const char *key, const char *member,
+                   const char *value)
+{
+    return plan_add(p, code, key, member, value);
+}
+
 /* Context of one plan: the fixed keys, formatted once. */
 typedef struct plan_ctx {
     sf_agg_plan *p;
@@ -432,6 +438,14 @@ static int scoped_counts(plan_ctx *c, const sf_agg_view *v, int sign, int fleet)
         }
     }
     return rc;
+}
+
+int sf_agg_plan_counts(sf_agg_plan *p, const char *key, const sf_agg_view *v, int sign,
+                       int fleet)
+{
+    plan_ctx c = {.p = p, .prefix = ""};
+    snprintf(c.counts, sizeof c.counts, "%s", key);
+    return scoped_counts(&c, v, sign, fleet);
 }
 
 /* CVE sets and package index entries of v. */

@@ -57,6 +57,7 @@ void sf_agg_view_free(sf_agg_view *v)
         free(x->eco);
         free(x->installed);
         free(x->fixed);
+        free(x->aliases);
     }
     free(v->vulns);
     for (size_t i = 0; i < v->npkgs; i++) {
@@ -138,6 +139,7 @@ static void vuln_free_fields(sf_agg_vuln *x)
     free(x->eco);
     free(x->installed);
     free(x->fixed);
+    free(x->aliases);
 }
 
 static int cmp_vuln(const void *a, const void *b)
@@ -328,6 +330,25 @@ static int conv_refs(const sf_result *r, sf_agg_view *v, sf_error *err)
     return SF_OK;
 }
 
+/* Aliases joined by '\x1f' for the API's alias index (agg_index.c);
+ * NULL when there are none. Not part of the stored view. */
+static char *join_aliases(char **a, size_t n, int *oom)
+{
+    sf_buf b;
+    sf_buf_init(&b, 0);
+    for (size_t i = 0; i < n; i++) {
+        if (!text_ok(a[i], SF_AGG_STR_MAX) || strchr(a[i], '\x1f'))
+            continue;
+        if ((b.len && sf_buf_append(&b, "\x1f", 1) != SF_OK) || sf_buf_puts(&b, a[i]) != SF_OK)
+            *oom = 1;
+    }
+    char *s = b.len && !*oom ? sf_strdup(b.data) : NULL;
+    if (b.len && !*oom && !s)
+        *oom = 1;
+    sf_buf_free(&b);
+    return s;
+}
+
 static int conv_vulns(const sf_result *r, sf_agg_view *v, sf_error *err)
 {
     if (r->vulns.n > SF_AGG_MAX_VULNS)
@@ -350,6 +371,7 @@ static int conv_vulns(const sf_result *r, sf_agg_view *v, sf_error *err)
         f->kev = x->kev;
         f->epss = x->epss;
         f->epss_pct = x->epss_pct;
+        f->aliases = join_aliases(x->aliases, x->naliases, &oom);
         if (oom)
             return sf_error_set(err, SF_ENOMEM, "out of memory");
     }

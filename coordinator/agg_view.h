@@ -50,6 +50,8 @@ typedef struct sf_agg_vuln {
     double cvss;     /* -1 unknown */
     int kev;         /* 1: in CISA KEV */
     double epss, epss_pct; /* EPSS probability / percentile, -1 unknown */
+    char *aliases;   /* other ids joined by '\x1f', NULL none; from a result
+                        only (not in the stored view) */
 } sf_agg_vuln;
 
 typedef struct sf_agg_pkg {
@@ -151,7 +153,11 @@ typedef enum sf_agg_opcode {
     SF_AOP_SADD,
     SF_AOP_SREM,
     SF_AOP_ZINC,  /* ZINCRBY key n member; member removed at <= 0 */
-    SF_AOP_HDELEQ /* HDEL key member when its value is `value` */
+    SF_AOP_HDELEQ, /* HDEL key member when its value is `value` */
+    SF_AOP_ZMAX,  /* ZADD key GT value member (a maximum; never removed) */
+    SF_AOP_ZNX,   /* ZADD key NX value member (first seen; never removed) */
+    SF_AOP_ZADD,  /* ZADD key value member */
+    SF_AOP_ZREM   /* ZREM key member */
 } sf_agg_opcode;
 
 typedef struct sf_agg_op {
@@ -188,6 +194,27 @@ int sf_agg_plan_build(sf_agg_plan *p, const char *prefix, const sf_agg_view *old
  */
 int sf_agg_plan_refs(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
                      const sf_agg_view *nv, sf_error *err);
+
+/* One more operation on p (the index builder, agg_index.c, adds its own). */
+int sf_agg_plan_op(sf_agg_plan *p, sf_agg_opcode code, const char *key, const char *member,
+                   const char *value);
+
+/* The counter operations of v (sign +1 adds, -1 removes) on the counts-
+ * shaped hash `key`: per registry and repository, and with fleet the
+ * fleet-wide and error fields. The per-run history deltas use it. */
+int sf_agg_plan_counts(sf_agg_plan *p, const char *key, const sf_agg_view *v, int sign,
+                       int fleet);
+
+/*
+ * The API's index operations (agg_index.c) for old -> nv, appended to p:
+ * per-filter sets of images, vulnerabilities and packages, sort keys,
+ * image summaries, the alias map and the per-run history delta of run
+ * `run` (rank: that run's rank). refs_only: only what depends on refs
+ * (scopes) moves, as in sf_agg_plan_refs. Layout in agg_index.c.
+ */
+int sf_agg_plan_index(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
+                      const sf_agg_view *nv, const char *run, int64_t rank, int refs_only,
+                      sf_error *err);
 
 /* The value v's refs take in the ref map: the digest the tag points at,
  * i.e. the index of a multi-arch image (its job key), else v's digest. */

@@ -283,6 +283,21 @@ int sf_keys_agg_src(char out[SF_KEY_MAX], const char *prefix, const char *name, 
     return agg_escaped(out, prefix, "src", name, "source package name", err);
 }
 
+int sf_keys_agg_ix(char out[SF_KEY_MAX], const char *prefix, const char *kind, const char *value,
+                   sf_error *err)
+{
+    char k[48];
+    int rc = word_ok(kind, err);
+    if (rc != SF_OK)
+        return rc;
+    snprintf(k, sizeof k, "ix:%s", kind);
+    if (value)
+        return agg_escaped(out, prefix, k, value, "index value", err);
+    if ((rc = sf_keys_check_prefix(prefix, err)) != SF_OK)
+        return rc;
+    return fmt_plain(out, snprintf(out, SF_KEY_MAX, "%s:agg:%s", prefix, k));
+}
+
 int sf_keys_agg_run(char out[SF_KEY_MAX], const char *prefix, const char *run_id,
                     const char *what, sf_error *err)
 {

@@ -119,6 +119,10 @@ int sf_keys_agg_index(char out[SF_KEY_MAX], const char *prefix, const char *dige
 int sf_keys_agg_pkg(char out[SF_KEY_MAX], const char *prefix, const char *name, sf_error *err);
 /* "<prefix>:agg:src:<source name>" (escaped like package names). */
 int sf_keys_agg_src(char out[SF_KEY_MAX], const char *prefix, const char *name, sf_error *err);
+/* <prefix>:agg:ix:<kind> (value NULL) or <prefix>:agg:ix:<kind>:<escaped
+ * value>: the API's index structures (coordinator/agg_index.c). */
+int sf_keys_agg_ix(char out[SF_KEY_MAX], const char *prefix, const char *kind, const char *value,
+                   sf_error *err);
 /* <prefix>:agg:run:<run_id>:<what>. */
 int sf_keys_agg_run(char out[SF_KEY_MAX], const char *prefix, const char *run_id,
                     const char *what, sf_error *err);
