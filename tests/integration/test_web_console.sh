@@ -76,7 +76,8 @@ PY
 cat "$T/expect.json"
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$SF_BIN/scanfarm-api" --listen "127.0.0.1:$PORT" --redis "$REDIS" --key-prefix "$PREFIX" \
+# (Redis: SCANFARM_REDIS from sf_redis_scratch; --redis would add a second node)
+"$SF_BIN/scanfarm-api" --listen "127.0.0.1:$PORT" --key-prefix "$PREFIX" \
   --web-root "$WEB" >"$T/api.log" 2>&1 &
 API_PID=$!
 for _ in $(seq 100); do

@@ -114,10 +114,13 @@ try {
   // 6. page through the 1,000-image list (Next by keyboard)
   await page.goto(base + "/#/images?registry=" + encodeURIComponent(want.fleet_registry) + "&limit=100&sort=digest&order=asc");
   const seen = new Set();
+  const pages = Math.ceil(want.fleet_images / 100);
   for (let p = 1; ; p++) {
-    await status("images").filter({ hasText: `page ${p} of` }).waitFor();
+    // the whole status: the previous list's "page 1 of" must not match
+    await status("images").filter({ hasText: `of ${want.fleet_images.toLocaleString("en")} · page ${p} of ${pages}` }).waitFor();
     const hrefs = await page.locator("#images tbody a[href^='#/image/']").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
     hrefs.forEach((h) => seen.add(h));
+    if (process.env.SF_WEB_DEBUG) log(`page ${p}: ${hrefs.length} rows, first ${hrefs[0]}`);
     const next = page.locator("#images-next");
     if (await next.isDisabled()) break;
     if (p > 20) throw new Error("FAIL: more pages than expected");
@@ -128,7 +131,7 @@ try {
   check(seen.size === want.fleet_images, `paged through ${seen.size} distinct images of ${want.fleet_images}`);
   await shot("images-last-page.png");
   await page.locator("#images-prev").click();
-  await status("images").filter({ hasText: "page 9 of 10" }).waitFor();
+  await status("images").filter({ hasText: `page ${pages - 1} of ${pages}` }).waitFor();
   log("ok: Previous goes back a page");
   // sort by a column header (a real button) and the order flips
   await page.getByRole("button", { name: /findings/ }).click();
