@@ -6,7 +6,8 @@
  * images, coloured by severity. Every string from results is escaped.
  * Links are plain anchors, never fetched: each vulnerability id goes to
  * its canonical advisory page (vuln/advisory.h), each worst image to its
- * own section (id "img-<digest>") listing its findings.
+ * own section (id "img-<digest>") listing its findings, with the distro
+ * tracker's page of each CVE for the image's OS.
  */
 #include <stdio.h>
 #include <string.h>
@@ -306,6 +307,17 @@ static int table_regs(sf_buf *o, const sf_report *r)
     return rc ? rc : sf_buf_puts(o, "</table>");
 }
 
+/* " · tracker": the distro's page of a CVE, for the image's OS. */
+static int tracker_link(sf_buf *o, const char *id, const char *os)
+{
+    char url[SF_ADVISORY_URL_MAX];
+    if (!sf_advisory_tracker_url(id, os, url, sizeof url))
+        return SF_OK;
+    int rc = sf_buf_puts(o, " <small><a href=\"");
+    rc = rc ? rc : sf_report_html_escape(o, url);
+    return rc ? rc : sf_buf_puts(o, "\">tracker</a></small>");
+}
+
 /* One worst image's findings, most severe first, fixed version shown. */
 static int image_section(sf_buf *o, const sf_agg_view *v)
 {
@@ -327,6 +339,7 @@ static int image_section(sf_buf *o, const sf_agg_view *v)
             shown++;
             rc = sf_buf_puts(o, "<tr><td>");
             rc = rc ? rc : vuln_id(o, f->id);
+            rc = rc ? rc : tracker_link(o, f->id, v->os);
             rc = rc ? rc : sf_buf_puts(o, "</td><td>");
             rc = rc ? rc : sev_badge(o, f->sev);
             rc = rc ? rc : sf_buf_puts(o, "</td><td><code>");

@@ -131,8 +131,10 @@ bad = [h for h in nvd if h.rsplit("/", 1)[1] not in ids]
 assert not bad, ("links to CVEs no result holds", bad[:3])
 assert all(h.startswith("https://") for h in ext), [h for h in ext if not h.startswith("https://")][:3]
 assert p.th.count("unknown") >= 2, ("UNKNOWN column missing", p.th.count("unknown"))
-print("html links: %d image anchors (all resolve), %d advisory links, %d to NVD"
-      % (len(local), len(ext), len(nvd)))
+trk = [h for h in ext if h.startswith("https://security.alpinelinux.org/vuln/CVE-")]
+assert trk, "no Alpine tracker links for the Alpine images"
+print("html links: %d image anchors (all resolve), %d advisory links, %d to NVD, %d to the Alpine tracker"
+      % (len(local), len(ext), len(nvd), len(trk)))
 PY
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$CHROMIUM" ]; then

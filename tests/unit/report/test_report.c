@@ -185,6 +185,9 @@ static void test_report_render__html_links_anchors_and_unknown(void **state)
     assert_non_null(sec);
     assert_non_null(strstr(sec, "<td><code>openssl</code></td><td><code>1</code></td><td><code>2"
                                 "</code></td>"));
+    /* ... and the distro tracker's page of each CVE for the image's OS */
+    assert_non_null(strstr(sec, "CVE-1</code></a> <small><a href=\"https://security.alpinelinux.org/"
+                                "vuln/CVE-1\">tracker</a></small>"));
     /* anchors are not fetches: nothing is loaded from anywhere */
     assert_null(strstr(b.data, "src=\""));
     assert_null(strstr(b.data, "<link"));
