@@ -322,7 +322,8 @@ static int vuln_resolve(api_call *c, const char *id, char *out, size_t outlen, d
         sf_kv_reply_free(r);
         r = NULL;
         if (found) {
-            snprintf(out, outlen, "%s", cand);
+            if (cand != out) /* the alias pass already wrote out */
+                snprintf(out, outlen, "%s", cand);
             return 0;
         }
         if (pass == 1)
@@ -583,6 +584,11 @@ int api_counts(api_call *c, const char *hash, const char *const *scopes, size_t 
     const char **argv = calloc(10 * n + 2, sizeof *argv);
     sf_kv_reply *r = NULL;
     int rc = f && argv ? SF_OK : SF_ENOMEM;
+    if (n == 0) { /* an empty page: HMGET needs a field */
+        free(f);
+        free(argv);
+        return rc;
+    }
     for (size_t i = 0; rc == SF_OK && i < n; i++) {
         api_count_fields(f + 10 * i, scopes[i]);
         for (int k = 0; k < 10; k++)

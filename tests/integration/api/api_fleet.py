@@ -1,0 +1,423 @@
+#!/usr/bin/env python3
+"""Test helper of scanfarm-api (tests/integration/test_api_fleet.sh).
+
+  api_fleet.py gen CORPUS OUT.jsonl      two runs of scanfarm.result/v1 documents
+  api_fleet.py publish BROKERS TOPIC IN.jsonl
+  api_fleet.py check BROKERS TOPIC API_URL
+
+`gen` extends tests/integration/agg/fleet_results.py (the corpus' Alpine
+ground truth) with what the API must handle: aliases, an npm image, a
+multi-arch index, an image without refs, and a second run that resolves a
+finding, adds one and moves a tag. `check` replays the results topic from
+the beginning, computes every answer independently from the documents
+(latest result per digest, findings deduplicated on id+package+installed,
+the filter semantics of docs/api.md) and compares with what the API says
+for each endpoint and filter. Exit 1 on the first list of mismatches.
+"""
+import copy
+import hashlib
+import json
+import subprocess
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+
+SEVS = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"]
+
+
+def sha(s):
+    return "sha256:" + hashlib.sha256(s.encode()).hexdigest()
+
+
+def gen(corpus, out):
+    base = subprocess.run([sys.executable, __file__.replace("api/api_fleet.py", "agg/fleet_results.py"),
+                           corpus, "api-run-1"], check=True, capture_output=True, text=True).stdout
+    run1 = [json.loads(l) for l in base.splitlines() if l.strip()]
+    for i, d in enumerate(run1):  # aliases on some findings
+        for v in d["vulnerabilities"][:2]:
+            v["aliases"] = ["ALPINE-" + v["id"][4:]]
+        d["layers"] = [{"digest": sha("layer-%d" % i), "cache": "miss", "size": 1000 + i}]
+        for p in d["packages"]:
+            p["layer"] = 0
+        for v in d["vulnerabilities"]:
+            v["layer"] = 0
+    npm = copy.deepcopy(run1[0])
+    npm.update(digest=sha("npm-app"), refs=["registry.acme.io/web/node:1.0", "registry.acme.io/web/node:latest"],
+               os=None, scanned_at="2026-03-01T10:30:30Z")
+    npm["packages"] = [{"name": "lodash", "version": "4.17.15", "type": "npm", "ecosystem": "npm", "layer": 0},
+                       {"name": "minimist", "version": "1.2.0", "type": "npm", "ecosystem": "npm", "layer": 0}]
+    npm["vulnerabilities"] = [
+        {"id": "CVE-2020-8203", "aliases": ["GHSA-p6mc-m468-83gw"], "package": "lodash", "ecosystem": "npm",
+         "installed": "4.17.15", "fixed": "4.17.19", "severity": "HIGH", "cvss": 7.4, "kev": 0, "epss": 0.02, "layer": 0},
+        {"id": "CVE-2021-44906", "aliases": ["GHSA-xvch-5gv4-984h"], "package": "minimist", "ecosystem": "npm",
+         "installed": "1.2.0", "fixed": None, "severity": "CRITICAL", "cvss": 9.8, "layer": 0}]
+    idx = sha("multi-arch-index")
+    arm = copy.deepcopy(run1[1])
+    arm.update(digest=sha("arm-image"), index_digest=idx, platform="linux/arm64",
+               refs=["registry.acme.io/base/multi:1"], scanned_at="2026-03-01T10:31:00Z")
+    amd = copy.deepcopy(run1[2])
+    amd.update(digest=sha("amd-image"), index_digest=idx, platform="linux/amd64",
+               refs=["registry.acme.io/base/multi:1"], scanned_at="2026-03-01T10:31:10Z")
+    norefs = copy.deepcopy(run1[3])
+    norefs.update(digest=sha("no-refs"), refs=[], scanned_at="2026-03-01T10:32:00Z")
+    run1 += [npm, arm, amd, norefs]
+    run2 = []
+    for d in (run1[0], npm, run1[4]):
+        d2 = copy.deepcopy(d)
+        d2["run_id"] = "api-run-2"
+        d2["scanned_at"] = d2["scanned_at"].replace("2026-03-01", "2026-03-02")
+        run2.append(d2)
+    run2[0]["vulnerabilities"] = run2[0]["vulnerabilities"][1:]  # one resolved
+    run2[1]["vulnerabilities"].append(
+        {"id": "CVE-2024-0001", "aliases": [], "package": "minimist", "ecosystem": "npm",
+         "installed": "1.2.0", "fixed": "1.2.6", "severity": "MEDIUM", "cvss": 5.5})  # one new
+    run2[2]["refs"] = [r.replace(":", ":moved-", 1) if r.count(":") == 1 else r for r in run2[2]["refs"]]
+    with open(out, "w") as f:
+        for d in run1 + run2:
+            f.write(json.dumps(d) + "\n")
+
+
+def publish(brokers, topic, path):
+    from confluent_kafka import Producer
+    from confluent_kafka.admin import AdminClient, NewTopic
+    a = AdminClient({"bootstrap.servers": brokers})
+    for f in a.create_topics([NewTopic(topic, 2, 1)]).values():
+        f.result(30)  # the stack does not auto-create topics
+    p = Producer({"bootstrap.servers": brokers, "compression.type": "zstd"})
+    errs = []
+    for l in open(path):
+        if l.strip():
+            p.produce(topic, key=json.loads(l)["digest"], value=l.strip(),
+                      on_delivery=lambda e, m: e and errs.append(e))
+    if p.flush(30) or errs:
+        sys.exit("publish failed: %s" % errs[:3])
+
+
+def drop(brokers, topic):
+    from confluent_kafka.admin import AdminClient
+    for f in AdminClient({"bootstrap.servers": brokers}).delete_topics([topic]).values():
+        try:
+            f.result(30)
+        except Exception as e:  # already gone
+            print("drop %s: %s" % (topic, e))
+
+
+def replay(brokers, topic):
+    from confluent_kafka import Consumer, TopicPartition
+    c = Consumer({"bootstrap.servers": brokers, "group.id": "api-check-%s" % topic,
+                  "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+    md = c.list_topics(topic, timeout=10).topics[topic]
+    parts = [TopicPartition(topic, p, 0) for p in md.partitions]
+    ends = {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in md.partitions}
+    c.assign(parts)
+    docs, got = [], {p: 0 for p in ends}
+    while any(got[p] < ends[p] for p in ends):
+        m = c.poll(5)
+        if m is None:
+            break
+        if m.error():
+            continue
+        docs.append((m.partition(), m.offset(), json.loads(m.value())))
+        got[m.partition()] = m.offset() + 1
+    c.close()
+    return [d for _, _, d in docs]
+
+
+# ---- the expected fleet view, computed from the documents alone ----
+
+def sev_of(s):
+    s = (s or "").upper()
+    return "MEDIUM" if s == "MODERATE" else s if s in SEVS else "UNKNOWN"
+
+
+def split_ref(ref):
+    first, _, rest = ref.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        reg, path = first, rest
+    else:
+        reg, path = "docker.io", ref
+    path = path.split("@")[0]
+    if ":" in path and "/" not in path.rsplit(":", 1)[1]:
+        path = path.rsplit(":", 1)[0]
+    return reg, path
+
+
+def tag_of(ref):
+    if "@" in ref:
+        return None
+    last = ref.rsplit("/", 1)[-1]
+    return last.rsplit(":", 1)[1] if ":" in last else None
+
+
+class Fleet:
+    def __init__(self, docs):
+        runs, latest = [], {}
+        for d in docs:
+            if d["run_id"] not in runs:
+                runs.append(d["run_id"])
+            key = (runs.index(d["run_id"]), d["scanned_at"])
+            if d["digest"] not in latest or key > latest[d["digest"]][0]:
+                latest[d["digest"]] = (key, d)
+        self.runs = runs
+        self.img = {}
+        for dg, (_, d) in latest.items():
+            seen, fs = set(), []
+            for v in d["vulnerabilities"]:
+                k = (v["id"], v["package"], v.get("installed"))
+                if k not in seen:
+                    seen.add(k)
+                    fs.append(dict(v, severity=sev_of(v.get("severity"))))
+            pk = {(p["ecosystem"], p["name"], p["version"]) for p in d["packages"]}
+            refs = d["refs"]
+            regs = {split_ref(r)[0] for r in refs} or {"unknown"}
+            repos = {"%s/%s" % split_ref(r) for r in refs}
+            tags = {tag_of(r) for r in refs} - {None}
+            ecos = set()
+            for e in [p[0] for p in pk] + [f.get("ecosystem") for f in fs]:
+                if e:
+                    ecos.add(e)
+                    if ":" in e:
+                        ecos.add(e.split(":")[0])
+            cv = [f["cvss"] for f in fs if f.get("cvss") is not None]
+            self.img[dg] = dict(doc=d, findings=fs, pkgs=pk, regs=regs, repos=repos, tags=tags, ecos=ecos,
+                                cvss=max(cv) if cv else None,
+                                sev={s: sum(f["severity"] == s for f in fs) for s in SEVS},
+                                fixable=sum(f.get("fixed") is not None for f in fs))
+
+    def images(self, severity=None, fixable=None, registry=None, repository=None, tag=None,
+               ecosystem=None, cvss_min=None):
+        out = set()
+        for dg, i in self.img.items():
+            if severity and not any(i["sev"][s] for s in severity):
+                continue
+            if fixable is not None and (i["fixable"] > 0) != fixable:
+                continue
+            if registry and registry not in i["regs"]:
+                continue
+            if repository and repository not in i["repos"]:
+                continue
+            if tag and tag not in i["tags"]:
+                continue
+            if ecosystem and ecosystem not in i["ecos"]:
+                continue
+            if cvss_min is not None and (i["cvss"] is None or i["cvss"] < cvss_min):
+                continue
+            out.add(dg)
+        return out
+
+    def vulns(self, severity=None, fixable=None, registry=None, repository=None, tag=None,
+              ecosystem=None, cvss_min=None):
+        fam = lambda e: {e, e.split(":")[0]} if e else set()
+        ids = {}
+        for dg, i in self.img.items():
+            for f in i["findings"]:
+                ids.setdefault(f["id"], []).append((dg, f))
+        out = {}
+        for vid, occ in ids.items():
+            fs = [f for _, f in occ]
+            imgs = {dg for dg, _ in occ}
+            if severity and not any(f["severity"] in severity for f in fs):
+                continue
+            if fixable is not None and any(f.get("fixed") for f in fs) != fixable:
+                continue
+            if ecosystem and not any(ecosystem in fam(f.get("ecosystem")) for f in fs):
+                continue
+            cv = [f["cvss"] for f in fs if f.get("cvss") is not None]
+            if cvss_min is not None and (not cv or max(cv) < cvss_min):
+                continue
+            scoped = {dg for dg in imgs if (not registry or registry in self.img[dg]["regs"]) and
+                      (not repository or repository in self.img[dg]["repos"]) and
+                      (not tag or tag in self.img[dg]["tags"])}
+            if not scoped:
+                continue
+            out[vid] = len(imgs)
+        return out
+
+    def packages(self, registry=None, severity=None, ecosystem=None):
+        out, inreg = {}, set()
+        for dg, i in self.img.items():  # `images` is fleet-wide; filters select
+            for e, n in {(p[0], p[1]) for p in i["pkgs"]}:
+                out[(e, n)] = out.get((e, n), 0) + 1
+                if not registry or registry in i["regs"]:
+                    inreg.add((e, n))
+        out = {k: v for k, v in out.items() if k in inreg}
+        if severity:
+            hit = {(f.get("ecosystem") or "", f["package"]) for i in self.img.values()
+                   for f in i["findings"] if f["severity"] in severity}
+            out = {k: v for k, v in out.items() if k in hit}
+        if ecosystem:
+            out = {k: v for k, v in out.items() if ecosystem in (k[0], k[0].split(":")[0])}
+        return out
+
+
+class Api:
+    def __init__(self, url):
+        self.url = url.rstrip("/")
+
+    def get(self, path, **q):
+        qs = urllib.parse.urlencode({k: v for k, v in q.items() if v is not None})
+        try:
+            with urllib.request.urlopen(self.url + path + ("?" + qs if qs else ""), timeout=10) as r:
+                return r.status, json.load(r)
+        except urllib.error.HTTPError as e:
+            return e.code, json.load(e)
+
+    def all(self, path, key, **q):
+        """Every item of a list, walking the cursor with small pages."""
+        items, cur, total = [], None, None
+        for _ in range(1000):
+            st, b = self.get(path, limit=4, cursor=cur, **q)
+            assert st == 200, (path, q, st, b)
+            total = b["total"] if total is None else total
+            items += [key(x) for x in b["items"]]
+            cur = b["next_cursor"]
+            if not cur:
+                break
+        assert total == len(items), (path, q, total, len(items))
+        assert len(set(items)) == len(items), ("duplicates across pages", path, q)
+        return items
+
+
+def enc(s):
+    return urllib.parse.quote(s, safe="")
+
+
+def check(brokers, topic, url):
+    docs = replay(brokers, topic)
+    F, A, bad, n = Fleet(docs), Api(url), [], 0
+
+    def eq(what, got, want):
+        nonlocal n
+        n += 1
+        if got != want:
+            bad.append("%s: got %r, want %r" % (what, got, want))
+
+    st, s = A.get("/v1/summary")
+    c = s["counts"]
+    eq("summary images", c["images"], len(F.img))
+    eq("summary findings", c["findings"], sum(len(i["findings"]) for i in F.img.values()))
+    eq("summary fixable", c["fixable"], sum(i["fixable"] for i in F.img.values()))
+    eq("summary errors", c["errors"], sum(1 for i in F.img.values() if i["doc"]["error"]))
+    for sv in SEVS:
+        eq("summary " + sv, c["severity"][sv], sum(i["sev"][sv] for i in F.img.values()))
+    eq("summary latest run", s["latest_run"], F.runs[-1])
+
+    regs = sorted({r for i in F.img.values() for r in i["regs"]})
+    repos = sorted({r for i in F.img.values() for r in i["repos"]})
+    tags = sorted({t for i in F.img.values() for t in i["tags"]})
+    ecos = sorted({e for i in F.img.values() for e in i["ecos"]})
+    filters = [{}] + [{"severity": [s]} for s in SEVS] + [{"severity": ["CRITICAL", "LOW"]}] + \
+        [{"fixable": True}, {"fixable": False}] + [{"registry": r} for r in regs] + \
+        [{"repository": r} for r in repos] + [{"tag": t} for t in tags] + \
+        [{"ecosystem": e} for e in ecos] + [{"cvss_min": 7.0}, {"cvss_min": 9.5}] + \
+        [{"severity": ["HIGH"], "registry": regs[0], "fixable": True}]
+
+    def q(f):
+        out = {}
+        for k, v in f.items():
+            out[k] = ",".join(v) if k == "severity" else ("true" if v is True else "false" if v is False else v)
+        return out
+
+    for f in filters:
+        eq("images %s" % f, set(A.all("/v1/images", lambda x: x["digest"], **q(f))), F.images(**f))
+        got = dict(A.all("/v1/vulnerabilities", lambda x: (x["id"], x["images"]), **q(f)))
+        eq("vulnerabilities %s" % f, got, F.vulns(**f))
+    for f in [{}, {"registry": regs[0]}, {"severity": ["CRITICAL"]}, {"ecosystem": "npm"}]:
+        got = dict(A.all("/v1/packages", lambda x: ((x["ecosystem"], x["name"]), x["images"]), **q(f)))
+        eq("packages %s" % f, got, F.packages(**f))
+    eq("images running=true", A.get("/v1/images", running="true")[1]["total"], 0)
+    eq("images running=false", A.get("/v1/images", running="false")[1]["total"], len(F.img))
+
+    # order: findings descending
+    st, b = A.get("/v1/images", sort="findings", limit=500)
+    counts = [x["findings"] for x in b["items"]]
+    eq("images sort=findings", counts, sorted(counts, reverse=True))
+    eq("images sort=findings values", sorted(counts), sorted(len(i["findings"]) for i in F.img.values()))
+
+    for dg, i in F.img.items():
+        st, d = A.get("/v1/images/" + enc(dg))
+        eq("image %s findings" % dg[:19], d.get("findings"), len(i["findings"]))
+        eq("image %s severity" % dg[:19], d.get("severity"), i["sev"])
+        eq("image %s refs" % dg[:19], sorted(d.get("refs", [])), sorted(i["doc"]["refs"]))
+        eq("image %s cvss_max" % dg[:19], d.get("cvss_max"), i["cvss"])
+        got = set(A.all("/v1/images/%s/findings" % enc(dg), lambda x: (x["id"], x["package"], x["installed"])))
+        eq("image %s findings list" % dg[:19], got, {(f["id"], f["package"], f.get("installed")) for f in i["findings"]})
+        got = set(A.all("/v1/images/%s/findings" % enc(dg), lambda x: (x["id"], x["package"]), severity="HIGH"))
+        eq("image %s HIGH findings" % dg[:19], got, {(f["id"], f["package"]) for f in i["findings"] if f["severity"] == "HIGH"})
+        got = set(A.all("/v1/images/%s/packages" % enc(dg), lambda x: (x["ecosystem"], x["name"], x["version"])))
+        eq("image %s packages" % dg[:19], got, i["pkgs"])
+        for ref in i["doc"]["refs"]:
+            st, d = A.get("/v1/images/" + enc(ref))
+            want = dg if not i["doc"].get("index_digest") else None
+            if want:
+                eq("ref %s" % ref, d.get("digest"), want)
+    vul = F.vulns()
+    for vid in sorted(vul)[:12] + ["CVE-2020-8203"]:
+        st, d = A.get("/v1/vulnerabilities/" + enc(vid))
+        eq("vuln %s images" % vid, d.get("images"), vul.get(vid))
+        got = set(A.all("/v1/vulnerabilities/%s/images" % enc(vid), lambda x: x["digest"]))
+        eq("vuln %s image list" % vid, got, {dg for dg, i in F.img.items() if any(f["id"] == vid for f in i["findings"])})
+    st, d = A.get("/v1/vulnerabilities/GHSA-p6mc-m468-83gw")
+    eq("alias lookup", d.get("id"), "CVE-2020-8203")
+    st, d = A.get("/v1/packages/npm/lodash")
+    eq("package lodash versions", [(v["version"], v["images"]) for v in d.get("version_list", [])], [("4.17.15", 1)])
+    got = set(A.all("/v1/packages/%s/%s/images" % (enc("Alpine:v3.10"), "musl"), lambda x: x["digest"]))
+    eq("package musl images", got, {dg for dg, i in F.img.items() if any(p[:2] == ("Alpine:v3.10", "musl") for p in i["pkgs"])})
+
+    rg = dict(A.all("/v1/registries", lambda x: (x["registry"], x["counts"]["images"])))
+    eq("registries", rg, {r: sum(r in i["regs"] for i in F.img.values()) for r in regs})
+    rp = dict(A.all("/v1/repositories", lambda x: ("%s/%s" % (x["registry"], x["repository"]), x["counts"]["images"])))
+    eq("repositories", rp, {r: sum(r in i["repos"] for i in F.img.values()) for r in repos})
+    rp = set(A.all("/v1/repositories", lambda x: x["repository"], registry=regs[0]))
+    eq("repositories of %s" % regs[0], rp, {r.split("/", 1)[1] for r in repos if r.split("/", 1)[0] == regs[0]})
+
+    eq("runs", A.all("/v1/runs", lambda x: x["run_id"]), list(reversed(F.runs)))
+    st, h = A.get("/v1/history", runs="5")
+    pts = h.get("points", [])
+    eq("history runs", [p["run_id"] for p in pts], F.runs)
+    first = Fleet([d for d in docs if d["run_id"] == F.runs[0]])
+    eq("history after run 1", pts[0]["counts"]["findings"] if pts else None,
+       sum(len(i["findings"]) for i in first.img.values()))
+    eq("history after run 2", pts[-1]["counts"]["findings"] if pts else None,
+       sum(len(i["findings"]) for i in F.img.values()))
+
+    def delta(a, b):  # findings of b not in a, per digest
+        n = 0
+        for dg, i in b.img.items():
+            old = {(f["id"], f["package"], f.get("installed")) for f in a.img[dg]["findings"]} if dg in a.img else set()
+            n += sum((f["id"], f["package"], f.get("installed")) not in old for f in i["findings"])
+        return n
+    if len(pts) == 2:
+        eq("history run 2 new", pts[1]["new"], delta(first, F))
+        eq("history run 2 resolved", pts[1]["resolved"], delta(F, first))
+    st, v = A.get("/v1/vulnerabilities", new_since=F.runs[0])
+    eq("new since run 1", {x["id"] for x in v["items"]}, set(F.vulns()) - set(first.vulns()))
+
+    for path, qq in [("/v1/images", {"severity": "BAD"}), ("/v1/images", {"limit": "0"}),
+                     ("/v1/images", {"limit": "abc"}), ("/v1/images", {"cvss_min": "11"}),
+                     ("/v1/images", {"fixable": "yes"}), ("/v1/images", {"bogus": "1"}),
+                     ("/v1/images", {"cursor": "zzz"}), ("/v1/vulnerabilities", {"sort": "nope"}),
+                     ("/v1/vulnerabilities", {"new_since": "no-such-run"})]:
+        st, b = A.get(path, **qq)
+        eq("400 for %s %s" % (path, qq), (st, b.get("error", {}).get("code")), (400, "bad_parameter"))
+    st, b = A.get("/v1/images/sha256%3A" + "0" * 64)
+    eq("404 unknown image", st, 404)
+    if bad:
+        print("api_fleet: %d of %d checks failed:" % (len(bad), n))
+        for b in bad:
+            print("  " + b)
+        sys.exit(1)
+    print("api_fleet: %d checks passed over %d documents (%d images)" % (n, len(docs), len(F.img)))
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "gen":
+        gen(sys.argv[2], sys.argv[3])
+    elif cmd == "publish":
+        publish(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif cmd == "drop":
+        drop(sys.argv[2], sys.argv[3])
+    else:
+        check(sys.argv[2], sys.argv[3], sys.argv[4])
