@@ -21,7 +21,7 @@
 #include "events_opts.h"
 #include "cache/kvaddr.h"
 #include "config_alias.h"
-#include "yaml2json.h"
+#include "base/yaml2json.h"
 #include "sf_version.h"
 
 #include "opttab.h" /* sf_opt, the table row; the engine is exported at the end */

@@ -45,11 +45,12 @@
 
 #include "base/err.h"
 #include "config.h"
+#include "fleet/runs.h"
 #include "schedule.h"
 
 /* Prefix of the run ids of event jobs (agg.c keys its additive refs rule
  * on it). */
-#define SF_EVENTS_RUN_PREFIX "push-"
+#define SF_EVENTS_RUN_PREFIX SF_RUNS_PUSH_PREFIX
 #define SF_TOPIC_JOBS_PRIORITY "scanfarm.jobs.priority"
 
 typedef enum sf_ev_source {
@@ -88,9 +89,6 @@ void sf_events_stats_get(sf_events *ev, sf_events_stats *out);
 
 /* "push-<yyyymmddThh>" for the current UTC hour into out (>= 24 bytes). */
 void sf_events_run_id(char *out, size_t cap);
-
-/* 1 when run is an event run (SF_EVENTS_RUN_PREFIX). */
-int sf_events_is_push_run(const char *run);
 
 /*
  * The authentication rule (unit-tested): 1 when the Authorization value

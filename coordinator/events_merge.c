@@ -47,11 +47,6 @@ void sf_events_run_id(char *out, size_t cap)
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour);
 }
 
-int sf_events_is_push_run(const char *run)
-{
-    return run && strncmp(run, SF_EVENTS_RUN_PREFIX, sizeof SF_EVENTS_RUN_PREFIX - 1) == 0;
-}
-
 void sf_ev_item_free(ev_item *it)
 {
     if (!it)

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <zstd.h>
 
-#include "agg.h"
+#include "fleet/runs.h"
 #include "analyze/analyzer.h"
 #include "base/buf.h"
 #include "base/digest.h"

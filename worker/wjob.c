@@ -23,7 +23,7 @@
 #include "bus/msg_dlq.h"
 #include "bus/msg_result.h"
 #include "base/log.h"
-#include "cache/keys.h"
+#include "cache/attempts.h"
 #include "wint.h"
 
 wjob *sf_w_job_new(struct sf_worker *w, sf_kmsg *m)
@@ -356,108 +356,41 @@ static int jmemo_get(void *ctx, const char *digest, const char *diff_id,
 /* ---- the job ---------------------------------------------------------------- */
 
 /*
- * Attempts. A worker that dies (crash, OOM kill, watchdog timeout) takes
- * every job it was running with it, and after a rebalance the same job may
- * run on two live workers at once; a plain start counter would blame the
- * innocent. So each start is recorded in the job's attempt hash as field
- * "o:<worker id>" = "s" (shared) or "i" (isolated), and workers keep a
- * heartbeat key alive. A later start inspects the records: one whose
- * worker has no heartbeat died running the job — it is removed (HDEL, so
- * of several inspectors exactly one counts it) and counted under "shr" or
- * "iso". A job with any death runs isolated (alone in its process), so
- * each further death is its own fault; it goes to the DLQ once
- * iso + min(shr, 1) reaches --max-attempts.
+ * Attempts: the job's start ledger (cache/attempts.h) tells a job that
+ * kills its workers from one whose worker died beside it. A job with any
+ * death runs isolated (alone in its process), so each further death is
+ * its own fault; it goes to the DLQ once iso + min(shr, 1) reaches
+ * --max-attempts. Redis down: nothing known, the job runs shared.
  */
-typedef struct arec {
-    struct sf_worker *w;
-    long long iso, shr;
-    char owners[16][SF_KEY_PART_MAX + 1];
-    char modes[16];
-    int n;
-} arec;
-
-static int arec_field(void *ctx, const char *field, const char *value)
-{
-    arec *a = ctx;
-    if (strcmp(field, "iso") == 0)
-        a->iso = strtoll(value, NULL, 10);
-    else if (strcmp(field, "shr") == 0)
-        a->shr = strtoll(value, NULL, 10);
-    else if (strncmp(field, "o:", 2) == 0 && a->n < 16 && strcmp(field + 2, a->w->owner) != 0 &&
-             strlen(field + 2) <= SF_KEY_PART_MAX) {
-        snprintf(a->owners[a->n], sizeof a->owners[0], "%s", field + 2);
-        a->modes[a->n++] = value[0];
-    }
-    return SF_OK;
-}
-
-static int attempts_key(struct sf_worker *w, wjob *j, char key[SF_KEY_MAX])
+static void inspect_attempts(struct sf_worker *w, wjob *j, sf_attempts_seen *a)
 {
     sf_error e = SF_ERROR_INIT;
-    const char *run = j->job.run_id && *j->job.run_id ? j->job.run_id : "norun";
-    return sf_keys_attempts(key, w->cfg->key_prefix, j->job.digest, run, &e);
-}
-
-/* Read the job's records and count the starts whose worker died. Redis
- * down: nothing known, the job runs shared. */
-static void inspect_attempts(struct sf_worker *w, wjob *j, arec *a)
-{
-    char key[SF_KEY_MAX], hb[SF_KEY_MAX], field[SF_KEY_PART_MAX + 8];
-    sf_error e = SF_ERROR_INIT;
-    memset(a, 0, sizeof *a);
-    a->w = w;
-    if (attempts_key(w, j, key) != SF_OK ||
-        sf_kv_hgetall(w->kv, j->job.digest, key, arec_field, a, &e) != SF_OK) {
+    if (sf_attempts_inspect(w->kv, w->cfg->key_prefix, w->owner, j->job.digest, j->job.run_id, a,
+                            &e) != SF_OK) {
         if (e.code)
             SF_WARN("worker", "attempts unknown|run=%s digest=%s error=\"%s\"", jrun(j),
                     jdigest(j), e.msg);
-        memset(a, 0, sizeof *a);
         return;
     }
-    for (int i = 0; i < a->n; i++) {
-        int alive = 1, removed = 0;
-        if (sf_keys_worker(hb, w->cfg->key_prefix, a->owners[i], &e) != SF_OK ||
-            sf_kv_exists(w->kv, a->owners[i], hb, &alive, &e) != SF_OK || alive)
-            continue;
-        snprintf(field, sizeof field, "o:%s", a->owners[i]);
-        if (sf_kv_hdel(w->kv, j->job.digest, key, field, &removed, &e) != SF_OK || !removed)
-            continue;
-        int iso = a->modes[i] == 'i';
-        if (sf_kv_hincrby(w->kv, j->job.digest, key, iso ? "iso" : "shr", 1, NULL, &e) == SF_OK) {
-            if (iso)
-                a->iso++;
-            else
-                a->shr++;
-            SF_WARN("worker", "a worker died running this job|run=%s digest=%s worker=%s alone=%d",
-                    jrun(j), jdigest(j), a->owners[i], iso);
-        }
-    }
+    for (int i = 0; i < a->ndead; i++)
+        SF_WARN("worker", "a worker died running this job|run=%s digest=%s worker=%s alone=%d",
+                jrun(j), jdigest(j), a->dead[i], a->dead_alone[i]);
 }
 
 static void record_start(struct sf_worker *w, wjob *j, int excl)
 {
-    char key[SF_KEY_MAX], field[SF_KEY_PART_MAX + 80];
     sf_error e = SF_ERROR_INIT;
-    snprintf(field, sizeof field, "o:%s", w->owner);
-    if (attempts_key(w, j, key) == SF_OK)
-        sf_kv_hset(w->kv, j->job.digest, key, field, excl ? "i" : "s", SF_WORKER_ATTEMPTS_TTL_MS,
-                   &e);
+    sf_attempts_start(w->kv, w->cfg->key_prefix, w->owner, j->job.digest, j->job.run_id, excl,
+                      SF_WORKER_ATTEMPTS_TTL_MS, &e);
 }
 
 /* Done with the job here: success forgets every record; otherwise only
  * this worker's start (it did not die). */
 static void record_end(struct sf_worker *w, wjob *j, int success)
 {
-    char key[SF_KEY_MAX], field[SF_KEY_PART_MAX + 80];
     sf_error e = SF_ERROR_INIT;
-    if (attempts_key(w, j, key) != SF_OK)
-        return;
-    if (success) {
-        sf_kv_del(w->kv, j->job.digest, key, &e);
-    } else {
-        snprintf(field, sizeof field, "o:%s", w->owner);
-        sf_kv_hdel(w->kv, j->job.digest, key, field, NULL, &e);
-    }
+    sf_attempts_end(w->kv, w->cfg->key_prefix, w->owner, j->job.digest, j->job.run_id, success,
+                    &e);
 }
 
 static void gate_enter(struct sf_worker *w, int excl)
@@ -569,7 +502,7 @@ void sf_w_process(struct sf_worker *w, wslot *slot, wjob *j)
         snprintf(reason, sizeof reason, "malformed job: %s", j->decode_err);
         to_dlq(w, j, reason, 0);
     } else if (!shortcut(w, j)) {
-        arec a;
+        sf_attempts_seen a;
         inspect_attempts(w, j, &a);
         long long deaths = a.iso + (a.shr > 0 ? 1 : 0);
         if (deaths >= w->cfg->max_attempts) {

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "base/buildinfo.h"
-#include "cache/keys.h"
+#include "cache/attempts.h"
 
 #include "analyze/inventory.h"
 #include "base/limits.h"
@@ -253,10 +253,8 @@ static void heartbeat(struct sf_worker *w, int force)
     if (!force && now - w->last_heartbeat_ms < period)
         return;
     w->last_heartbeat_ms = now;
-    char key[SF_KEY_MAX];
     sf_error e = SF_ERROR_INIT;
-    if (sf_keys_worker(key, w->cfg->key_prefix, w->owner, &e) == SF_OK)
-        sf_kv_set(w->kv, w->owner, key, "1", 1, (long long)period * 3, &e);
+    sf_attempts_heartbeat(w->kv, w->cfg->key_prefix, w->owner, (long long)period * 3, &e);
 }
 
 int sf_worker_new(sf_worker **out, const sf_wconf *cfg, const sf_worker_scanner *scanner,

@@ -94,7 +94,8 @@ static int scan(void *ctx, const sf_job *job, const sf_layer_memo *memo, sf_work
             goto done;
         }
         sf_buf_reset(&out);
-        int jrc = sf_scan_report_result_json(rep, i, &out);
+        const sf_result *res = sf_scan_report_result(rep, i);
+        int jrc = res ? sf_result_encode(res, &out, NULL) : SF_EINVAL;
         if (jrc != SF_OK) {
             rc = sf_error_set(err, jrc, "result %zu of %s cannot be encoded", i, job->digest);
             goto done;

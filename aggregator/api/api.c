@@ -64,6 +64,22 @@ int api_cmd(sf_api *a, int argc, const char **argv, sf_kv_reply **out, sf_error 
     return sf_kv_argv(a->kv, a->shard, argc, argv, NULL, out, err);
 }
 
+char *api_hget(sf_api *a, const char *hash, const char *field, size_t *len, sf_error *e,
+               int *rc)
+{
+    sf_kv_reply *r = NULL;
+    char *s = NULL;
+    const char *argv[] = {"HGET", hash, field};
+    if (*rc == SF_OK && (*rc = api_cmd(a, 3, argv, &r, e)) == SF_OK && r->type == SF_KV_STR) {
+        s = r->str;
+        if (len)
+            *len = r->len;
+        r->str = NULL;
+    }
+    sf_kv_reply_free(r);
+    return s;
+}
+
 int api_ix(sf_api *a, char out[SF_KEY_MAX], const char *kind, const char *value)
 {
     return sf_keys_agg_ix(out, a->prefix, kind, value, NULL);

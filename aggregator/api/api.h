@@ -40,6 +40,10 @@ void sf_api_free(sf_api *a);
 /* The sf_api_handler of the server (ctx = sf_api). */
 void sf_api_handle(void *ctx, const sf_api_req *req, sf_api_resp *resp);
 
+/* The web-root-relative file of a static request ("index.html" for "/"):
+ * -1 for any "..", ".", hidden, empty or backslash segment. */
+int sf_api_static_relpath(const sf_api_req *r, char *out, size_t outlen);
+
 /* The embedded OpenAPI document (api_doc.c, generated at build time). */
 extern const char sf_api_openapi_json[];
 extern const size_t sf_api_openapi_len;

@@ -11,27 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agg_view.h"
+#include "fleet/agg_view.h"
 #include "bus/msg_result.h"
-#include "running.h"
+#include "fleet/running.h"
 
 json_t *api_image_item(api_call *c, const char *json);
-
-static char *hget(api_call *c, const char *hash, const char *field, size_t *len, sf_error *e,
-                  int *rc)
-{
-    sf_kv_reply *r = NULL;
-    char *s = NULL;
-    const char *argv[] = {"HGET", hash, field};
-    if (*rc == SF_OK && (*rc = api_cmd(c->a, 3, argv, &r, e)) == SF_OK && r->type == SF_KV_STR) {
-        s = r->str;
-        if (len)
-            *len = r->len;
-        r->str = NULL;
-    }
-    sf_kv_reply_free(r);
-    return s;
-}
 
 static int cmpstr(const void *a, const void *b)
 {
@@ -74,13 +58,13 @@ static int resolve(api_call *c, const char *image, char *out, size_t outlen, cha
     api_ix(c->a, hsum, "imgsum", NULL);
     sf_keys_agg(refs, c->a->prefix, "refs", NULL);
     char *target = strncmp(image, "sha256:", 7) == 0 ? sf_strdup(image)
-                                                     : hget(c, refs, image, NULL, e, &rc);
+                                                     : api_hget(c->a, refs, image, NULL, e, &rc);
     *sum = NULL;
-    if (rc == SF_OK && target && !(*sum = hget(c, hsum, target, NULL, e, &rc))) {
+    if (rc == SF_OK && target && !(*sum = api_hget(c->a, hsum, target, NULL, e, &rc))) {
         char **imgs = index_images(c, target, e, &rc);
         const char *pick = imgs ? imgs[0] : NULL;
         for (size_t i = 0; imgs && imgs[i] && rc == SF_OK; i++) {
-            char *s = hget(c, hsum, imgs[i], NULL, e, &rc);
+            char *s = api_hget(c->a, hsum, imgs[i], NULL, e, &rc);
             int amd = s && strstr(s, "\"platform\":\"linux/amd64\"");
             free(s);
             if (amd) {
@@ -90,7 +74,7 @@ static int resolve(api_call *c, const char *image, char *out, size_t outlen, cha
         }
         if (pick) {
             snprintf(out, outlen, "%s", pick);
-            *sum = hget(c, hsum, pick, NULL, e, &rc);
+            *sum = api_hget(c->a, hsum, pick, NULL, e, &rc);
         }
         strs_free(imgs);
     } else if (target) {
@@ -114,7 +98,7 @@ static int detail(api_call *c, const char *digest, json_t *o, sf_error *e)
     int rc = SF_OK;
     size_t len = 0;
     sf_keys_agg(results, c->a->prefix, "results", NULL);
-    char *doc = hget(c, results, digest, &len, e, &rc);
+    char *doc = api_hget(c->a, results, digest, &len, e, &rc);
     json_t *layers = json_array(), *plats = json_array(), *where = json_array();
     sf_result_init(&r);
     if (doc && sf_result_decode(doc, len, &r, e) == SF_OK) {
@@ -132,7 +116,7 @@ static int detail(api_call *c, const char *digest, json_t *o, sf_error *e)
     char hsum[SF_KEY_MAX];
     api_ix(c->a, hsum, "imgsum", NULL);
     for (size_t i = 0; imgs && imgs[i] && rc == SF_OK; i++) {
-        char *s = hget(c, hsum, imgs[i], NULL, e, &rc);
+        char *s = api_hget(c->a, hsum, imgs[i], NULL, e, &rc);
         json_t *so = s ? json_loads(s, 0, NULL) : NULL;
         json_array_append_new(plats, json_pack("{s:s,s:O}", "digest", imgs[i], "platform",
                                                so && json_object_get(so, "platform")
@@ -182,8 +166,8 @@ typedef struct fsort {
 static int fcmp(const fitem *a, const fitem *b, int key)
 {
     int c = 0;
-    if (key == 0) /* severity: critical first when descending */
-        c = b->v->sev - a->v->sev;
+    if (key == 0) /* severity (sf_sev: more severe is greater): critical first descending */
+        c = a->v->sev - b->v->sev;
     else if (key == 1)
         c = a->v->cvss < b->v->cvss ? -1 : a->v->cvss > b->v->cvss;
     else if (key == 3)
@@ -271,7 +255,7 @@ static int findings(api_call *c, const char *digest, const sf_api_list_params *p
     sf_result_init(&r);
     sf_keys_agg(views, c->a->prefix, "views", NULL);
     sf_keys_agg(results, c->a->prefix, "results", NULL);
-    char *vj = hget(c, views, digest, &vl, e, &rc), *rj = hget(c, results, digest, &rl, e, &rc);
+    char *vj = api_hget(c->a, views, digest, &vl, e, &rc), *rj = api_hget(c->a, results, digest, &rl, e, &rc);
     if (rc != SF_OK)
         goto done;
     if (!vj || sf_agg_view_parse(vj, vl, &v, e) != SF_OK) {
@@ -334,7 +318,7 @@ static int packages(api_call *c, const char *digest, const sf_api_list_params *p
     sf_result r;
     sf_result_init(&r);
     sf_keys_agg(results, c->a->prefix, "results", NULL);
-    char *rj = hget(c, results, digest, &rl, e, &rc);
+    char *rj = api_hget(c->a, results, digest, &rl, e, &rc);
     if (rc != SF_OK)
         goto done;
     if (!rj || sf_result_decode(rj, rl, &r, e) != SF_OK) {

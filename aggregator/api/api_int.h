@@ -41,6 +41,10 @@ void api_ok(api_call *c, json_t *o);
 
 /* Run a command on the aggregator's shard. */
 int api_cmd(sf_api *a, int argc, const char **argv, sf_kv_reply **out, sf_error *err);
+/* HGET hash field: a malloc'd copy (*len its length, may be NULL) or NULL
+ * when absent; runs only while *rc is SF_OK and sets it on failure. */
+char *api_hget(sf_api *a, const char *hash, const char *field, size_t *len, sf_error *e,
+               int *rc);
 /* Index key ("ix:<kind>[:<value>]"); SF_EINVAL when value is unkeyable. */
 int api_ix(sf_api *a, char out[SF_KEY_MAX], const char *kind, const char *value);
 /* A fresh temporary key name. */

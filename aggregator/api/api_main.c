@@ -57,7 +57,10 @@ static int serve(const sf_apicfg *c)
         return 2;
     }
     sf_kv_opts ko = {.nodes = (const char *const *)c->redis.v, .nnodes = c->redis.n,
-                     .command_timeout_ms = c->query_timeout_ms, .pool_size = (int)c->threads};
+                     .command_timeout_ms = c->query_timeout_ms, .pool_size = (int)c->threads,
+                     /* one slow query must not fail the next ones fast for
+                      * seconds (the kv default suits workers, not a server) */
+                     .backoff_min_ms = 10, .backoff_max_ms = 250};
     sf_api_opts ao = {.prefix = c->key_prefix, .tokens_file = c->tokens_file,
                       .cors_origin = c->cors_origin, .web_root = c->web_root,
                       .max_page = (int)c->max_page};
@@ -105,11 +108,22 @@ int main(int argc, char **argv)
     sf_error e = SF_ERROR_INIT;
     int action = 0, ex;
     sf_log_init_from_env();
+    if (argc == 2 && strcmp(argv[1], "--print-docs") == 0) { /* docs/api-config.md */
+        sf_buf b;
+        sf_buf_init(&b, 0);
+        sf_apicfg_markdown(&b);
+        fputs(b.data ? b.data : "", stdout);
+        sf_buf_free(&b);
+        return 0;
+    }
     if (sf_apicfg_load(&c, argc, argv, &action, &e) != SF_OK) {
         fprintf(stderr, "scanfarm-api: %s\n", e.msg);
         sf_apicfg_free(&c);
         return 2;
     }
+    sf_log_level lvl;
+    if (c.log_level && sf_log_parse_level(c.log_level, &lvl) == 0)
+        sf_log_set_level(lvl);
     if (action == 1) {
         sf_apicfg_help(stdout);
         ex = 0;

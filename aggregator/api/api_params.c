@@ -4,6 +4,8 @@
  */
 #include "api_params.h"
 
+#include "model/severity.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,7 +13,6 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const SEVS[5] = {"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"};
 
 static const struct {
     const char *name;
@@ -80,8 +81,8 @@ static int parse_sev(const char *s, sf_api_list_params *p)
         if (next)
             *next++ = '\0';
         int found = -1;
-        for (int i = 0; i < 5; i++)
-            if (strcasecmp(tok, SEVS[i]) == 0)
+        for (int i = 0; i < SF_SEV_N; i++)
+            if (strcasecmp(tok, sf_sev_name(i)) == 0)
                 found = i;
         if (found < 0)
             return -1;

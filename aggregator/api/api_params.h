@@ -12,7 +12,7 @@
 
 /* The filter and paging parameters of a list. */
 typedef struct sf_api_list_params {
-    int sev[5];           /* 1 = this severity index selected (agg_view.h order) */
+    int sev[5];           /* 1 = this sf_sev selected (model/severity.h) */
     int nsev;
     int fixable;          /* -1 absent, 0 false, 1 true */
     int running;          /* -1 absent */

@@ -171,6 +171,10 @@ int sf_api_req_parse(const char *data, size_t len, sf_api_req *req, int *complet
     if (!end)
         return len >= SF_API_MAX_HEAD ? fail(req, SF_ELIMIT, "request head too large") : SF_OK;
     *complete = 1;
+    /* CR and LF only as CRLF: bare ones are how requests get smuggled */
+    for (const char *q = data; q < end; q++)
+        if ((*q == '\n' && (q == data || q[-1] != '\r')) || (*q == '\r' && q[1] != '\n'))
+            return fail(req, SF_EPARSE, "bare CR or LF in the request head");
     const char *p = data, *eol = memchr(p, '\r', (size_t)(end - p) + 1);
     if (!eol || eol[1] != '\n')
         return fail(req, SF_EPARSE, "malformed request line");

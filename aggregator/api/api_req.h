@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "base/err.h"
+
 /* Request head cap: a browser's request with cookies is ~2-4 KiB. */
 #define SF_API_MAX_HEAD 16384
 /* Path segments and query parameters of one request (the deepest route

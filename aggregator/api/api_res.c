@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agg_view.h"
+#include "fleet/agg_view.h"
 #include "base/digest.h"
+#include "model/severity.h"
 
+/* Counts objects list severities most severe first, by name. */
 static const char *const SEVN[5] = {"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"};
-const char *sf_api_sev_name(int s) { return s >= 0 && s < 5 ? SEVN[s] : "UNKNOWN"; }
+const char *sf_api_sev_name(int s) { return sf_sev_name(s); }
 
 int api_params(api_call *c, unsigned accepted, const char *const *sorts, int default_desc,
                sf_api_list_params *p)
@@ -197,10 +199,10 @@ static json_t *vuln_item(const char *id, double images, const char *facts, doubl
     json_t *f = facts ? json_loads(facts, 0, &je) : NULL;
     json_t *al = json_object_get(f, "aliases");
     al = json_is_array(al) ? json_incref(al) : json_array();
-    int sev = sevr >= 0 && sevr <= 4 ? 4 - (int)sevr : 4;
+    int sev = sevr >= 0 && sevr < SF_SEV_N ? (int)sevr : SF_SEV_UNKNOWN; /* vsevr: an sf_sev */
     json_t *o = json_pack("{s:s,s:o,s:I,s:s,s:o,s:b,s:o,s:b,s:o}", "id", id, "aliases", al,
                           "images", (json_int_t)images,
-                          "severity", SEVN[sev], "cvss", num_or_null(cvss), "kev",
+                          "severity", sf_sev_name(sev), "cvss", num_or_null(cvss), "kev",
                           json_is_true(json_object_get(f, "kev")), "epss", num_or_null(epss),
                           "fixable", fix > 0, "first_seen",
                           first > 0 ? json_integer((json_int_t)first) : json_null());

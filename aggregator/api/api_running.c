@@ -14,8 +14,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "agg_view.h"
-#include "running.h"
+#include "fleet/agg_view.h"
+#include "fleet/running.h"
 
 /* How stale the running view may be: the inventory itself relists every
  * few minutes. */
@@ -95,20 +95,6 @@ void api_running_free(sf_api *a)
     a->running = NULL;
 }
 
-static char *hget(sf_api *a, const char *hash, const char *field, size_t *len, sf_error *e,
-                  int *rc)
-{
-    sf_kv_reply *r = NULL;
-    char *s = NULL;
-    const char *argv[] = {"HGET", hash, field};
-    if (*rc == SF_OK && (*rc = api_cmd(a, 3, argv, &r, e)) == SF_OK && r->type == SF_KV_STR) {
-        s = r->str, *len = r->len;
-        r->str = NULL;
-    }
-    sf_kv_reply_free(r);
-    return s;
-}
-
 /* What image digest's view carries, into the id and package sets. */
 static int carried(sf_api *a, struct api_running *r, const char *d, sf_error *e)
 {
@@ -118,7 +104,7 @@ static int carried(sf_api *a, struct api_running *r, const char *d, sf_error *e)
     sf_agg_view *v = NULL;
     sf_keys_agg(views, a->prefix, "views", NULL);
     sf_keys_agg(pkgs, a->prefix, "pkgsof", NULL);
-    char *vj = hget(a, views, d, &vl, e, &rc), *pj = hget(a, pkgs, d, &pl, e, &rc);
+    char *vj = api_hget(a, views, d, &vl, e, &rc), *pj = api_hget(a, pkgs, d, &pl, e, &rc);
     if (rc == SF_OK && vj && sf_agg_view_parse(vj, vl, &v, e) == SF_OK) {
         if (pj)
             sf_agg_pkgs_parse(v, pj, pl, e);
@@ -143,7 +129,7 @@ static int images_of(sf_api *a, struct api_running *r, const sf_running_ent *e, 
     int rc = SF_OK;
     sf_kv_reply *m = NULL;
     api_ix(a, sum, "imgsum", NULL);
-    char *own = hget(a, sum, e->digest, &l, err, &rc);
+    char *own = api_hget(a, sum, e->digest, &l, err, &rc);
     if (own)
         rc = strv_add(&r->set[0], e->digest);
     free(own);
@@ -153,7 +139,7 @@ static int images_of(sf_api *a, struct api_running *r, const sf_running_ent *e, 
     if ((rc = api_cmd(a, 2, argv, &m, err)) != SF_OK)
         return rc;
     for (size_t i = 0; rc == SF_OK && m->type == SF_KV_ARR && i < m->nelem; i++) {
-        char *s = hget(a, sum, m->elem[i].str, &l, err, &rc);
+        char *s = api_hget(a, sum, m->elem[i].str, &l, err, &rc);
         json_error_t je;
         json_t *o = s ? json_loads(s, 0, &je) : NULL;
         const char *plat = json_string_value(json_object_get(o, "platform"));

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agg.h"
+#include "fleet/runs.h"
 
 void api_count_fields(char f[10][1200], const char *scope);
 

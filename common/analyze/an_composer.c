@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "analyze/an_util.h"
-#include "analyze/jutil.h"
+#include "base/json.h"
 #include "base/buf.h"
 #include "base/limits.h"
 

@@ -33,7 +33,7 @@
 #include <zlib.h>
 
 #include "analyze/an_util.h"
-#include "analyze/jutil.h"
+#include "base/json.h"
 #include "base/buf.h"
 #include "base/limits.h"
 

@@ -12,7 +12,7 @@
 #ifndef SF_DBCOVER_H
 #define SF_DBCOVER_H
 
-#include "bus/msg_result.h"
+#include "model/result.h"
 #include "vuln/vdb.h"
 
 /* Analyzer name of the note. */

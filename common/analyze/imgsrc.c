@@ -25,7 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "analyze/jutil.h"
+#include "base/json.h"
 #include "analyze/layer.h"
 #include "analyze/manifest.h"
 #include "base/limits.h"

@@ -23,7 +23,7 @@
 #include <string.h>
 #include <zstd.h>
 
-#include "analyze/jutil.h"
+#include "base/json.h"
 #include "base/limits.h"
 
 #define INV_FORMAT 1

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "analyze/codec.h"
-#include "analyze/jutil.h"
+#include "base/json.h"
 #include "base/digest.h"
 #include "base/limits.h"
 

@@ -12,7 +12,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
-#include "bus/msg_result.h"
+#include "model/result.h"
 
 /* Append the CycloneDX 1.5 JSON document of r to out. `name` names the
  * image (the user's reference), or NULL for the digest. */

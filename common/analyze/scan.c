@@ -23,7 +23,7 @@
 #include "analyze/manifest.h"
 #include "base/limits.h"
 #include "base/log.h"
-#include "bus/msg_result.h"
+#include "model/result.h"
 #include "sf_version.h"
 #include "vuln/match.h"
 
@@ -64,13 +64,6 @@ const char *sf_scan_report_digest(const sf_scan_report *r, size_t i)
 int sf_scan_report_error(const sf_scan_report *r, size_t i)
 {
     return i < r->n ? r->r[i].error_code : SF_EINVAL;
-}
-
-int sf_scan_report_result_json(const sf_scan_report *r, size_t i, sf_buf *out)
-{
-    if (i >= r->n)
-        return SF_EINVAL;
-    return sf_result_encode(&r->r[i], out, NULL);
 }
 
 const sf_result *sf_scan_report_result(const sf_scan_report *r, size_t i)

@@ -13,27 +13,11 @@
 #include <stddef.h>
 
 #include "analyze/inventory.h"
+#include "analyze/memo.h"
 #include "base/buf.h"
 #include "base/err.h"
 #include "registry/registry.h"
 #include "vuln/vdb.h"
-
-/* Analyse one layer: called by a memo on a miss. Fills *out (caller frees). */
-typedef int (*sf_layer_analyze_fn)(void *actx, sf_inventory **out, sf_error *err);
-
-/*
- * Layer memo: where layer inventories come from. get() returns the
- * inventory of the layer (digest, diff_id) either from its store or by
- * calling analyze(actx, ...) — for the fleet cache, at most once across
- * all workers — and sets *cache_state to a static string: "hit", "miss"
- * (analysed here), "wait" (another worker analysed it) or "uncached"
- * (store unavailable, analysed here). A failed analysis is never stored.
- */
-typedef struct sf_layer_memo {
-    void *ctx;
-    int (*get)(void *ctx, const char *digest, const char *diff_id, sf_layer_analyze_fn analyze,
-               void *actx, sf_inventory **out, const char **cache_state, sf_error *err);
-} sf_layer_memo;
 
 typedef struct sf_scan_opts {
     const sf_vdb *db;           /* NULL: no vulnerability matching */
@@ -63,8 +47,6 @@ int sf_scan_ref(const char *ref, const sf_scan_opts *opts, sf_scan_report **out,
 
 /* Number of platform results in the report. */
 size_t sf_scan_report_count(const sf_scan_report *r);
-/* The i-th result as a `scanfarm.result/v1` JSON document (appended to out). */
-int sf_scan_report_result_json(const sf_scan_report *r, size_t i, sf_buf *out);
 /* The i-th result's manifest digest (borrowed). */
 const char *sf_scan_report_digest(const sf_scan_report *r, size_t i);
 /* The i-th result's error code (SF_OK when it scanned). */

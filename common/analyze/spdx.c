@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "analyze/jutil.h"
+#include "base/json.h"
 #include "analyze/sbom.h"
 #include "sf_version.h"
 

@@ -181,7 +181,7 @@
  * finding's JSON stays small however many sources score it. */
 #define SF_LIM_FINDING_CVSS 16
 
-/* ---- scanfarm-inventory (Kubernetes API, coordinator/kube_*.c) ---- */
+/* ---- scanfarm-inventory (Kubernetes API, common/kube/kube_*.c) ---- */
 /* One pod object: real ones are 2-20 KiB (managedFields included); a
  * PodList page of 500 such pods stays under 16 MiB, the list cap. */
 #define SF_LIM_KUBE_OBJECT_BYTES (1U << 20)
@@ -220,7 +220,7 @@
 #define SF_LIM_SUPP_RULES 100000
 #define SF_LIM_IGNORE_LINE 4096
 
-/* scanfarm-notify's rule file (coordinator/notify_rules.c): a real policy
+/* scanfarm-notify's rule file (aggregator/notify/notify_rules.c): a real policy
  * holds a handful of rules and sinks; 256 rules x 64 globs keeps matching
  * one finding against every rule well under a millisecond, and a 1 MiB
  * file is far beyond any hand-written policy. */

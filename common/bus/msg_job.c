@@ -1,7 +1,7 @@
 /*
  * msg_job: see msg_job.h. One table lists each field with its JSON name,
  * type, place in sf_job and whether it is required; encode and decode
- * are loops over that table (sf_jmsg_encode/decode of analyze/jutil,
+ * are loops over that table (sf_jmsg_encode/decode of base/json,
  * shared with msg_refs) calling the per-field functions.
  */
 #include "bus/msg_job.h"
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "analyze/jutil.h"
+#include "base/json.h"
 #include "base/buf.h"
 #include "base/digest.h"
 #include "base/limits.h"

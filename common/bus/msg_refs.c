@@ -2,7 +2,7 @@
  * msg_refs: see msg_refs.h. One table lists each field with its JSON
  * name, type, place in sf_refs_msg, cap and whether it is required;
  * encode and decode are loops over that table (sf_jmsg_encode/decode of
- * analyze/jutil, shared with msg_job) calling the per-field functions.
+ * base/json, shared with msg_job) calling the per-field functions.
  */
 #include "bus/msg_refs.h"
 
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze/jutil.h"
+#include "base/json.h"
 #include "base/buf.h"
 #include "base/digest.h"
 #include "base/limits.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "analyze/jutil.h"
+#include "base/json.h"
 #include "bus/msg_result_int.h"
 #include "base/limits.h"
 
@@ -71,136 +71,6 @@ static const struct {
     {"match_ms", offsetof(sf_result_timings, match_ms)},
 };
 
-static const char *const severities[] = {"UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"};
-
-int sf_severity_rank(const char *s, int strict)
-{
-    for (int i = 1; s && i < 5; i++)
-        if (strcasecmp(s, severities[i]) == 0)
-            return i;
-    if (strict && !(s && strcasecmp(s, "UNKNOWN") == 0))
-        return -1;
-    return 0;
-}
-
-/* ------------------------------------------------------------ lifetime */
-
-void sf_result_init(sf_result *r) { memset(r, 0, sizeof *r); }
-
-static void free_fields(void *base, const sfield *f, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(*SPTR(base, f[i]));
-        *SPTR(base, f[i]) = NULL;
-    }
-}
-
-void sf_result_clear(sf_result *r)
-{
-    if (!r)
-        return;
-    free_fields(r, top_fields, NF(top_fields));
-    for (size_t i = 0; i < r->nrefs; i++)
-        free(r->refs[i]);
-    free(r->refs);
-    sf_osinfo_clear(&r->os);
-    for (size_t i = 0; i < r->npkgs; i++)
-        sf_pkg_clear(&r->pkgs[i]);
-    free(r->pkgs);
-    for (size_t i = 0; i < r->vulns.n; i++)
-        sf_finding_clear(&r->vulns.items[i]);
-    free(r->vulns.items);
-    for (size_t i = 0; i < r->nlayers; i++)
-        free_fields(&r->layers[i], layer_fields, NF(layer_fields));
-    free(r->layers);
-    for (size_t i = 0; i < r->nnotes; i++)
-        free_fields(&r->notes[i], note_fields, NF(note_fields));
-    free(r->notes);
-    free(r->error);
-    memset(r, 0, sizeof *r);
-}
-
-/* ------------------------------------------------------------ purl */
-
-/* Percent-encode everything outside purl's unreserved set. */
-static int purl_put(sf_buf *out, const char *s, int keep_slash)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    int rc = SF_OK;
-    for (const unsigned char *p = (const unsigned char *)s; *p && rc == SF_OK; p++) {
-        if (isalnum(*p) || *p == '.' || *p == '-' || *p == '_' || *p == '~' ||
-            (keep_slash && *p == '/'))
-            rc = sf_buf_append(out, p, 1);
-        else
-            rc = sf_buf_printf(out, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
-    }
-    return rc;
-}
-
-/* pypi names are normalised (PEP 503): lowercase, runs of -_. become -. */
-static int put_pypi_name(sf_buf *out, const char *s)
-{
-    char n[512];
-    size_t o = 0;
-    for (const char *p = s; *p && o + 1 < sizeof n; p++) {
-        if (*p == '-' || *p == '_' || *p == '.') {
-            if (o && n[o - 1] != '-')
-                n[o++] = '-';
-        } else {
-            n[o++] = (char)tolower((unsigned char)*p);
-        }
-    }
-    n[o] = '\0';
-    return purl_put(out, n, 0);
-}
-
-int sf_result_purl(const sf_pkg *p, const sf_osinfo *os, sf_buf *out)
-{
-    if (!p->name)
-        return SF_EINVAL;
-    int rc = sf_buf_printf(out, "pkg:%s/", sf_pkg_type_name(p->type));
-    const char *ns = NULL;
-    if (sf_pkg_type_is_os(p->type))
-        ns = os && os->id ? os->id : p->type == SF_PT_APK ? "alpine" : NULL;
-    if (rc == SF_OK && ns && (rc = purl_put(out, ns, 0)) == SF_OK)
-        rc = sf_buf_puts(out, "/");
-    if (rc != SF_OK)
-        return rc;
-    const char *colon = p->type == SF_PT_MAVEN ? strchr(p->name, ':') : NULL;
-    if (colon) { /* maven group:artifact -> group/artifact */
-        char group[512];
-        snprintf(group, sizeof group, "%.*s", (int)(colon - p->name), p->name);
-        rc = purl_put(out, group, 0);
-        if (rc == SF_OK && (rc = sf_buf_puts(out, "/")) == SF_OK)
-            rc = purl_put(out, colon + 1, 0);
-    } else if (p->type == SF_PT_PYPI) {
-        rc = put_pypi_name(out, p->name);
-    } else if (p->type == SF_PT_NPM && p->name[0] == '@' && strchr(p->name, '/')) {
-        rc = sf_buf_puts(out, "%40"); /* scope is the namespace */
-        if (rc == SF_OK)
-            rc = purl_put(out, p->name + 1, 1);
-    } else {
-        /* Go module paths and composer's vendor/package keep their slashes */
-        rc = purl_put(out, p->name, p->type == SF_PT_GO || p->type == SF_PT_COMPOSER);
-    }
-    if (rc == SF_OK && p->version && (rc = sf_buf_puts(out, "@")) == SF_OK)
-        rc = purl_put(out, p->version, 0);
-    const char *sep = "?";
-    if (rc == SF_OK && p->arch && sf_pkg_type_is_os(p->type)) {
-        rc = sf_buf_printf(out, "%sarch=", sep);
-        sep = "&";
-        if (rc == SF_OK)
-            rc = purl_put(out, p->arch, 0);
-    }
-    if (rc == SF_OK && os && os->id && os->version_id && sf_pkg_type_is_os(p->type)) {
-        rc = sf_buf_printf(out, "%sdistro=", sep);
-        if (rc == SF_OK)
-            rc = purl_put(out, os->id, 0);
-        if (rc == SF_OK && (rc = sf_buf_puts(out, "-")) == SF_OK)
-            rc = purl_put(out, os->version_id, 0);
-    }
-    return rc;
-}
 
 /* ------------------------------------------------------------ encode */
 
@@ -288,10 +158,10 @@ static json_t *summary_json(const sf_result *r, const char *os_eco)
         const char *e = pkg_ecosystem(&r->pkgs[i], os_eco);
         TRY(bump(eco, e ? e : sf_pkg_type_name(r->pkgs[i].type)));
     }
-    for (int k = 4; k >= 0; k--)
-        TRY(sf_jutil_set_new(sev, severities[k], json_integer(0)));
+    for (int k = 0; k < SF_SEV_N; k++) /* most severe first */
+        TRY(sf_jutil_set_new(sev, sf_sev_name(sf_sev_at(k)), json_integer(0)));
     for (size_t i = 0; i < r->vulns.n; i++) {
-        TRY(bump(sev, severities[sf_severity_rank(r->vulns.items[i].severity, 0)]));
+        TRY(bump(sev, sf_sev_name(sf_severity_rank(r->vulns.items[i].severity, 0))));
         fixable += r->vulns.items[i].fixed != NULL;
         kev += r->vulns.items[i].kev != 0;
     }

@@ -8,7 +8,7 @@
 #include <jansson.h>
 
 #include "base/err.h"
-#include "vuln/match.h"
+#include "model/finding.h"
 
 /* Set "severity_source", "cvss_metrics", "kev", "epss" and "priority" of
  * the finding's object o. SF_OK or SF_ENOMEM. */

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze/jutil.h"
+#include "base/json.h"
 #include "base/limits.h"
 
 #define TRY(x)                                                                                \

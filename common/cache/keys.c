@@ -120,7 +120,7 @@ int sf_keys_worker(char out[SF_KEY_MAX], const char *prefix, const char *owner, 
     return SF_OK;
 }
 
-/* ==== Running-image keys (owner: coordinator/running.c) ==== */
+/* ==== Running-image keys (owner: common/fleet/running.c) ==== */
 
 int sf_keys_check_cluster(const char *s, sf_error *err) { return part_ok(s, "cluster name", err); }
 
@@ -149,7 +149,7 @@ int sf_keys_running_pods(char out[SF_KEY_MAX], const char *prefix, const char *c
     return SF_OK;
 }
 
-/* ==== Notifier keys (owner: coordinator/notify*.c) ==== */
+/* ==== Notifier keys (owner: aggregator/notify/notify*.c) ==== */
 
 /* <prefix>:notify:<kind>:<sink>:<id>; kind a fixed word, sink a
  * configured name and id a hex hash (both checked as key parts). */
@@ -172,7 +172,7 @@ int sf_keys_notify(char out[SF_KEY_MAX], const char *prefix, const char *kind, c
     return SF_OK;
 }
 
-/* ==== Aggregator keys (owner: coordinator/agg.c; keep this section last) ==== */
+/* ==== Aggregator keys (owner: aggregator/agg.c; keep this section last) ==== */
 
 /* Fixed words only ([a-z]), never user data. */
 static int word_ok(const char *s, sf_error *err)

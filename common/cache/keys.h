@@ -57,7 +57,7 @@ int sf_keys_attempts(char out[SF_KEY_MAX], const char *prefix, const char *diges
 int sf_keys_worker(char out[SF_KEY_MAX], const char *prefix, const char *owner, sf_error *err);
 
 
-/* ==== Running-image keys (owner: coordinator/running.c, scanfarm-inventory) ====
+/* ==== Running-image keys (owner: common/fleet/running.c, scanfarm-inventory) ====
  * Read and written with the aggregator's shard key (sf_keys_agg_shard), so
  * queries join them with the fleet view on one node.
  *   <prefix>:running:clusters        SET of cluster names with an inventory
@@ -73,7 +73,7 @@ int sf_keys_running_pods(char out[SF_KEY_MAX], const char *prefix, const char *c
 /* SF_OK when s may name a cluster in a key. */
 int sf_keys_check_cluster(const char *s, sf_error *err);
 
-/* ==== Notifier keys (owner: coordinator/notify*.c) ====
+/* ==== Notifier keys (owner: aggregator/notify/notify*.c) ====
  *   <prefix>:notify:sent:<sink>:<id>   STRING  a notification <id> (hex)
  *                                              was acknowledged by <sink>
  *   <prefix>:notify:issue:<sink>:<id>  STRING  the GitHub issue number of
@@ -82,7 +82,7 @@ int sf_keys_check_cluster(const char *s, sf_error *err);
 int sf_keys_notify(char out[SF_KEY_MAX], const char *prefix, const char *kind, const char *sink,
                    const char *id, sf_error *err);
 
-/* ==== Aggregator keys (owner: coordinator/agg.c; keep this section last) ====
+/* ==== Aggregator keys (owner: aggregator/agg.c; keep this section last) ====
  *
  * The fleet view lives on ONE Redis node: the node that owns the shard key
  * sf_keys_agg_shard() ("<prefix>:agg"), because its updates are guarded

@@ -114,7 +114,7 @@ int sf_kv_exists(sf_kv *kv, const char *shard_key, const char *key, int *exists,
 int sf_kv_ping(sf_kv *kv, size_t node, sf_error *err);
 
 
-/* ---- Generic commands (added for the aggregator, coordinator/agg.c) ----
+/* ---- Generic commands (added for the aggregator, aggregator/agg.c) ----
  * The fleet view needs sets, hashes, sorted sets and guarded scripts; rather
  * than one wrapper per command, one call runs any command and returns a
  * reply tree that owns its memory and hides hiredis. */

@@ -1,6 +1,6 @@
 /*
- * lcache: the fleet-wide layer cache in Redis, an sf_layer_memo for the
- * scan engine. Its promise: a layer shared by any number of images and
+ * lcache: the fleet-wide layer cache in Redis, an sf_layer_memo
+ * (analyze/memo.h) for the scan engine. Its promise: a layer shared by any number of images and
  * workers is analysed once for the whole fleet.
  *
  *   get(digest):  GET layer key -> "hit"; else, only when this fleet
@@ -52,7 +52,7 @@
 #include <stdint.h>
 
 #include "analyze/inventory.h"
-#include "analyze/scan.h"
+#include "analyze/memo.h"
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/metrics.h"

@@ -85,7 +85,7 @@ typedef struct sf_http_req {
     int no_retry;              /* 1: one attempt only */
     int sized;                 /* 1: size is the body's declared size */
     uint64_t size;             /* a longer body (or Content-Length) is SF_EDIGEST */
-    /* Added for scanfarm-notify (coordinator/notify_send.c): */
+    /* Added for scanfarm-notify (aggregator/notify/notify_send.c): */
     const char *const *headers; /* extra "Name: value" lines, NULL-terminated; never logged */
     const void *send;          /* request body of any other method (POST, PATCH) */
     size_t send_len;

@@ -361,35 +361,6 @@ static sf_finding *findings_push(sf_findings *out)
     return f;
 }
 
-void sf_finding_clear(sf_finding *f)
-{
-    free(f->id);
-    for (size_t i = 0; i < f->naliases; i++)
-        free(f->aliases[i]);
-    free(f->aliases);
-    free(f->pkg_name);
-    free(f->src_name);
-    free(f->ecosystem);
-    free(f->installed);
-    free(f->fixed);
-    free(f->severity);
-    free(f->severity_source);
-    free(f->cvss_vector);
-    for (size_t i = 0; i < f->ncvss; i++) {
-        free(f->cvss_all[i].version);
-        free(f->cvss_all[i].vector);
-        free(f->cvss_all[i].source);
-        free(f->cvss_all[i].type);
-    }
-    free(f->cvss_all);
-    free(f->kev_added);
-    free(f->kev_due);
-    free(f->epss_date);
-    free(f->summary);
-    free(f->pkg_path);
-    memset(f, 0, sizeof *f);
-}
-
 typedef struct pkgkey {
     const sf_pkg *p;
     const char *eco, *name; /* normalised lookup key */
@@ -512,17 +483,6 @@ static int finding_cmp(const void *pa, const void *pb)
     return c;
 }
 
-void sf_findings_init(sf_findings *f) { memset(f, 0, sizeof *f); }
-
-void sf_findings_clear(sf_findings *f)
-{
-    if (!f)
-        return;
-    for (size_t i = 0; i < f->n; i++)
-        sf_finding_clear(&f->items[i]);
-    free(f->items);
-    memset(f, 0, sizeof *f);
-}
 
 int sf_match_packages(const sf_vdb *db, const sf_osinfo *os, const sf_pkg *pkgs, size_t npkgs,
                       sf_findings *out, sf_error *err)

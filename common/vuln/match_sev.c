@@ -14,25 +14,18 @@
 
 #include "base/limits.h"
 #include "base/buf.h"
+#include "model/severity.h"
 #include "vuln/cvss.h"
 #include "vuln/severity.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static int word_rank(const char *w)
-{
-    static const char *const order[] = {"LOW", "MEDIUM", "HIGH", "CRITICAL"};
-    for (int i = 0; w && i < 4; i++)
-        if (strcmp(w, order[i]) == 0)
-            return i + 1;
-    return 0;
-}
-
-/* The higher-ranked of two words (either may be NULL). */
+/* The higher-ranked of two words (either may be NULL; the words are
+ * sf_severity_word's, so upper case). */
 static const char *higher(const char *a, const char *b)
 {
-    return word_rank(b) > word_rank(a) ? b : a;
+    return sf_severity_rank(b, 0) > sf_severity_rank(a, 0) ? b : a;
 }
 
 static const char *version_name(int code)

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agg_view.h"
+#include "agg_plan.h"
+#include "fleet/agg_view.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

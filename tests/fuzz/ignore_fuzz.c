@@ -1,4 +1,4 @@
-/* Fuzz target of the .scanfarmignore parser (coordinator/suppress.c),
+/* Fuzz target of the .scanfarmignore parser (cli/suppress.c),
  * then matching against whatever rules it produced. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kube_pod.h"
-#include "running.h"
+#include "kube/kube_pod.h"
+#include "fleet/running.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

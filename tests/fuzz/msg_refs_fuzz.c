@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agg_view.h"
+#include "fleet/agg_view.h"
 #include "bus/msg_refs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,5 +1,5 @@
 /* Fuzz target of scanfarm-notify's delta decoder and sink bodies
- * (coordinator/notify_msg): a findings message off Kafka is untrusted;
+ * (aggregator/notify/notify_msg): a findings message off Kafka is untrusted;
  * decoding it and building every body from it must never crash or leak. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* Fuzz target of scanfarm-notify's policy parser (coordinator/notify_rules):
+/* Fuzz target of scanfarm-notify's policy parser (aggregator/notify/notify_rules):
  * any bytes in (JSON or YAML), a policy or a clear error out, never a
  * crash or a leak; a parsed policy is matched once so the matcher runs on
  * every rule shape the parser accepts. */

@@ -1,4 +1,4 @@
-/* Fuzz target of the VEX readers (coordinator/vex.c: OpenVEX and
+/* Fuzz target of the VEX readers (cli/vex.c: OpenVEX and
  * CycloneDX VEX), then matching against the rules produced. */
 #include <stdint.h>
 #include <stdlib.h>

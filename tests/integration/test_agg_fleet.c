@@ -22,7 +22,7 @@
 #include "../unit/agg/agg_fix.h"
 #include "agg.h"
 #include "cache/keys.h"
-#include "report.h"
+#include "fleet/report.h"
 #include "testutil.h"
 
 static sf_kv *kv;

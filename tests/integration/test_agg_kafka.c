@@ -30,8 +30,8 @@
 #include "bus/kcons.h"
 #include "bus/kprod.h"
 #include "cache/keys.h"
-#include "rematch.h"
-#include "report.h"
+#include "fleet/rematch.h"
+#include "fleet/report.h"
 #include "testutil.h"
 
 #define BROKERS sf_t_kafka()

@@ -23,7 +23,7 @@
 #include "bus/msg_refs.h"
 #include "bus/msg_unref.h"
 #include "cache/keys.h"
-#include "report.h"
+#include "fleet/report.h"
 #include "testutil.h"
 #include "worker_helpers.h"
 

@@ -39,7 +39,7 @@
 #include <cmocka.h>
 
 #include "agg.h"
-#include "agg_view.h"
+#include "fleet/agg_view.h"
 #include "base/buf.h"
 #include "bus/kprod.h"
 #include "cache/keys.h"

@@ -26,7 +26,7 @@
 #include "bus/kprod.h"
 #include "bus/msg_result.h"
 #include "cache/keys.h"
-#include "running.h"
+#include "fleet/running.h"
 #include "testutil.h"
 #include "vuln/match.h"
 #include "vuln/vdb.h"

@@ -14,20 +14,21 @@ sf_redis_scratch api-fleet
 if ! (exec 3<>"/dev/tcp/${SF_STACK_KAFKA%:*}/${SF_STACK_KAFKA##*:}") 2>/dev/null; then
   echo "SKIP: no Kafka at $SF_STACK_KAFKA"; exit 0
 fi
-python3 -c 'import confluent_kafka' 2>/dev/null || { echo "FAIL: python3 confluent_kafka missing"; exit 1; }
+. "$SF_SRC/tests/integration/api/venv.sh"
+sf_api_venv
 TOPIC="api-test-$$.results"
 H="$SF_SRC/tests/integration/api/api_fleet.py"
 API_PID=
 cleanup_api() {
   [[ -n $API_PID ]] && kill "$API_PID" 2>/dev/null
   wait 2>/dev/null || true
-  python3 "$H" drop "$SF_STACK_KAFKA" "$TOPIC" >/dev/null 2>&1 || true
+  "$PY" "$H" drop "$SF_STACK_KAFKA" "$TOPIC" >/dev/null 2>&1 || true
   sf_redis_scratch_cleanup
 }
 trap cleanup_api EXIT
 
-python3 "$H" gen "$SF_CORPUS" "$T/results.jsonl"
-python3 "$H" publish "$SF_STACK_KAFKA" "$TOPIC" "$T/results.jsonl"
+"$PY" "$H" gen "$SF_CORPUS" "$T/results.jsonl"
+"$PY" "$H" publish "$SF_STACK_KAFKA" "$TOPIC" "$T/results.jsonl"
 "$SF_BIN/scanfarm" aggregate --kafka "$SF_STACK_KAFKA" --results-topic "$TOPIC" --dlq-topic "" \
   --group "api-test-$$" --once-idle 3 >"$T/agg.log" 2>&1 || { cat "$T/agg.log"; exit 1; }
 tail -n 1 "$T/agg.log"
@@ -37,4 +38,4 @@ API_PID=$!
 for _ in $(seq 50); do grep -q listening "$T/api.out" && break; sleep 0.1; done
 PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$T/api.out")
 [[ -n $PORT ]] || { cat "$T/api.err"; exit 1; }
-python3 "$H" check "$SF_STACK_KAFKA" "$TOPIC" "http://127.0.0.1:$PORT"
+"$PY" "$H" check "$SF_STACK_KAFKA" "$TOPIC" "http://127.0.0.1:$PORT"

@@ -8,11 +8,10 @@ set -euo pipefail
 : "${SF_BIN:?}" "${SF_SRC:?}" "${SF_CORPUS:?}"
 . "$SF_SRC/tests/integration/redis_scratch.sh"
 sf_redis_scratch api-schema
-for m in openapi_spec_validator schemathesis; do
-  python3 -c "import $m" 2>/dev/null || { echo "FAIL: python3 module $m missing (pip install ${m//_/-})"; exit 1; }
-done
+. "$SF_SRC/tests/integration/api/venv.sh"
+sf_api_venv
 DOC="$SF_SRC/aggregator/api/openapi.json"
-python3 - "$DOC" <<'PY'
+"$PY" - "$DOC" <<'PY'
 import json, sys
 from openapi_spec_validator import validate
 doc = json.load(open(sys.argv[1]))
@@ -35,7 +34,7 @@ curl -fsS "$URL/v1/openapi.json" | cmp - "$DOC"
 echo "served document equals the source"
 
 cd "$T"
-schemathesis run "$URL/v1/openapi.json" --url "$URL" \
+"$ST" run "$URL/v1/openapi.json" --url "$URL" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --max-examples "${SF_SCHEMATHESIS_EXAMPLES:-15}" --seed 20 --workers 2 --phases examples,coverage,fuzzing \
   --no-color >"$T/st.log" 2>&1 || { grep -v "^ *$" "$T/st.log" | cut -c1-300 | grep -v "^ *curl" | head -n 120; exit 1; }

@@ -130,7 +130,7 @@ static int setup(void **state)
                      "--group", group, "--jobs-topic", g_jobs, "--results-topic", g_results,
                      "--dlq-topic", g_dlq, "--metrics-port", "0", "--concurrency", "2",
                      "--insecure-registry", g_reg, NULL};
-    char *aargv[] = {(char *)wt_bin("scanfarm"), "aggregate", "--kafka", (char *)sf_t_kafka(),
+    char *aargv[] = {(char *)wt_bin("scanfarm-aggregator"), "--kafka", (char *)sf_t_kafka(),
                      "--redis", (char *)sf_t_redis(), "--prefix", g_name, "--group", agroup,
                      "--results-topic", g_results, "--dlq-topic", g_dlq, NULL};
     wt_spawn(wargv, wlog);

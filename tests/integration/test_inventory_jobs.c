@@ -28,7 +28,7 @@
 #include "bus/msg_job.h"
 #include "cache/lcache.h"
 #include "kinv.h"
-#include "kube_cfg.h"
+#include "kube/kube_cfg.h"
 #include "schedule.h"
 #include "testutil.h"
 

@@ -126,7 +126,7 @@ static void test_metrics__coordinator_and_aggregator_endpoints(void **state)
     assert_int_equal(wt_http_get(cport, "/healthz", page, sizeof page), 0);
     assert_non_null(strstr(page, "200 OK"));
     assert_true(WIFEXITED(wt_stop(c, 30)));
-    char *aargv[] = {(char *)wt_bin("scanfarm"), "aggregate", "--kafka", (char *)sf_t_kafka(),
+    char *aargv[] = {(char *)wt_bin("scanfarm-aggregator"), "--kafka", (char *)sf_t_kafka(),
                      "--redis", (char *)sf_t_redis(), "--key-prefix", tag, "--group", group,
                      "--results-topic", res_t, "--dlq-topic", dlq_t, "--metrics-port", aps,
                      "--metrics-addr", "127.0.0.1", NULL};

@@ -20,7 +20,7 @@ for ref in "$A" "$D"; do
 import json, sys
 d = json.load(sys.stdin); d["run_id"] = "qnf-run-1"; print(json.dumps(d))'
 done >"$T/results.jsonl"
-"$SF" aggregate --from "$T/results.jsonl" 2>/dev/null
+"$SF-aggregator" --from "$T/results.jsonl" 2>/dev/null
 
 "$SF" query package openssl >"$T/q"
 grep -qP "^libssl1\.1\tAlpine:v3\.10\t1\.1\.1d-r0\t1 image\t\(source openssl\)$" "$T/q"

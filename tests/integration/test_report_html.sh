@@ -19,7 +19,7 @@ OUT=$T
 SF="$SF_BIN/scanfarm"
 
 python3 "$SF_SRC/tests/integration/agg/fleet_results.py" "$SF_CORPUS" run-html-1 >"$OUT/results.jsonl"
-"$SF" aggregate --from "$OUT/results.jsonl"
+"$SF-aggregator" --from "$OUT/results.jsonl"
 "$SF" report --format json --out "$OUT/report.json"
 
 # Expected numbers straight from the documents fed in.
@@ -79,7 +79,7 @@ if command -v redis-cli >/dev/null; then
 fi
 
 # Replaying the same results changes nothing.
-"$SF" aggregate --from "$OUT/results.jsonl"
+"$SF-aggregator" --from "$OUT/results.jsonl"
 "$SF" report --format json | grep -v generated_ms >"$OUT/again.json"
 grep -v generated_ms "$OUT/report.json" | diff -u - "$OUT/again.json"
 echo "replay changed no count"

@@ -23,8 +23,8 @@
 #include "../unit/agg/agg_fix.h"
 #include "agg.h"
 #include "cache/keys.h"
-#include "report.h"
-#include "running.h"
+#include "fleet/report.h"
+#include "fleet/running.h"
 #include "testutil.h"
 
 static sf_kv *kv;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The web console in a real browser against the real scanfarm-api:
 #   - a quickstart-sized fleet (fleet_results.py: the corpus' Alpine
-#     ground truth, 13 images) is aggregated as run web-1 with `scanfarm
-#     aggregate --from`, then 1,000 synthetic images (fleet_web.py) plus the
+#     ground truth, 13 images) is aggregated as run web-1 with `scanfarm-
+#     aggregator --from`, then 1,000 synthetic images (fleet_web.py) plus the
 #     same 13 as run web-2 are produced to a private results topic and
 #     aggregated from Kafka, all under a private key prefix;
 #   - scanfarm-api serves that prefix and build/share/web (the `web` target);
@@ -30,14 +30,14 @@ WEB=$SF_BIN/../share/web
 sf_redis_scratch web
 K=$SF_STACK_KAFKA
 TOPIC="$PREFIX.results" DLQ="$PREFIX.dlq"
-SF="$SF_BIN/scanfarm"
+AGG="$SF_BIN/scanfarm-aggregator"
 T0=$SECONDS
 API_PID=
 stop_api() { [[ -n $API_PID ]] && kill "$API_PID" 2>/dev/null && wait "$API_PID" 2>/dev/null; API_PID=; }
 trap 'stop_api; sf_redis_scratch_cleanup' EXIT
 
 python3 "$SF_SRC/tests/integration/agg/fleet_results.py" "$SF_CORPUS" web-1 >"$T/base.jsonl"
-"$SF" aggregate --from "$T/base.jsonl"
+"$AGG" --from "$T/base.jsonl"
 python3 "$SF_SRC/tests/integration/agg/fleet_results.py" "$SF_CORPUS" web-2 >"$T/base2.jsonl"
 python3 "$SF_SRC/tests/integration/web/fleet_web.py" "$T/base.jsonl" web-2 1000 >"$T/fleet.jsonl"
 
@@ -52,7 +52,7 @@ for f in sys.argv[1:]:
         print(json.loads(l)["digest"] + "\t" + l.rstrip("\n"))
 PY
 kcat -P -b "$K" -t "$TOPIC" -K $'\t' <"$T/keyed" # one message a line (a file argument is one message)
-"$SF" aggregate --kafka "$K" --results-topic "$TOPIC" --dlq-topic "$DLQ" --group "$PREFIX" --once-idle 5 # idle counts from start: the group join takes ~2 s
+"$AGG" --kafka "$K" --results-topic "$TOPIC" --dlq-topic "$DLQ" --group "$PREFIX" --once-idle 5 # idle counts from start: the group join takes ~2 s
 echo "fleet aggregated in $((SECONDS - T0)) s"
 
 # What the browser must see, straight from the documents fed in (the

@@ -335,6 +335,23 @@ def check(brokers, topic, url):
     eq("images sort=findings", counts, sorted(counts, reverse=True))
     eq("images sort=findings values", sorted(counts), sorted(len(i["findings"]) for i in F.img.values()))
 
+    # risk: by critical, then high, medium, low counts
+    st, b = A.get("/v1/images", limit=500)
+    key = lambda x: tuple(x["severity"][s] for s in SEVS[:4])
+    eq("images sort=risk", [key(x) for x in b["items"]], sorted((key(x) for x in b["items"]), reverse=True))
+    st, b = A.get("/v1/vulnerabilities", sort="severity", limit=500)
+    rank = {s: 4 - i for i, s in enumerate(SEVS)}
+    worst = {}
+    for i in F.img.values():
+        for f in i["findings"]:
+            worst[f["id"]] = max(worst.get(f["id"], 0), rank[f["severity"]])
+    eq("vulnerabilities sort=severity", [rank[x["severity"]] for x in b["items"]],
+       sorted(worst.values(), reverse=True))
+    eq("vulnerabilities severity", {x["id"]: rank[x["severity"]] for x in b["items"]}, worst)
+    st, b = A.get("/v1/images/%s/findings" % enc(max(F.img, key=lambda d: len(F.img[d]["findings"]))), limit=500)
+    eq("findings sort=severity", [rank[x["severity"]] for x in b["items"]],
+       sorted((rank[x["severity"]] for x in b["items"]), reverse=True))
+
     for dg, i in F.img.items():
         st, d = A.get("/v1/images/" + enc(dg))
         eq("image %s findings" % dg[:19], d.get("findings"), len(i["findings"]))

@@ -9,7 +9,8 @@
 #include <cmocka.h>
 
 #include "agg_fix.h"
-#include "agg_view.h"
+#include "agg_plan.h"
+#include "fleet/agg_view.h"
 
 static sf_agg_view *decode(const char *run, const char *db, const char *at, const char *refs,
                            const char *vulns, const char *err)

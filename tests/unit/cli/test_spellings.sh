@@ -49,6 +49,8 @@ for cmd in report query status aggregate rematch; do
   grep -q -- "--key-prefix" <<<"$("$SF" $cmd --help)" || { echo "FAIL: $cmd --help lacks --key-prefix"; exit 1; }
 done
 grep -q -- "--insecure-registry" <<<"$("$SF" scan --help)"
+grep -q -- "--key-prefix" <<<"$("$SF_BIN/scanfarm-aggregator" --help)" ||
+  { echo "FAIL: scanfarm-aggregator --help lacks --key-prefix"; exit 1; }
 
 # --help and --version everywhere
 for c in "scan" "db" "db import" "db update" "db info" "report" "query" "status" "aggregate" "rematch"; do
@@ -57,7 +59,7 @@ for c in "scan" "db" "db import" "db update" "db info" "report" "query" "status"
   done
 done
 grep -q '^scanfarm ' <<<"$("$SF" scan --version)"
-for p in scanfarm-coordinator scanfarm-worker scanfarm-subscribe; do
+for p in scanfarm-coordinator scanfarm-worker scanfarm-aggregator scanfarm-subscribe; do
   for o in --help --version; do
     "$SF_BIN/$p" $o >/dev/null 2>&1 || { echo "FAIL: $p $o exited $?"; exit 1; }
   done

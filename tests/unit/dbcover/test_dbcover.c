@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "analyze/dbcover.h"
+#include "bus/msg_result.h"
 #include "analyze/inventory.h"
 
 static void test_dbcover_note__round_trip(void **state)

@@ -49,6 +49,7 @@ PROGRAMS = {
     "scanfarm-worker": options_of([os.path.join(BIN, "scanfarm-worker"), "--help"]),
     "scanfarm-coordinator": options_of([os.path.join(BIN, "scanfarm-coordinator"), "--help"]),
     "scanfarm-inventory": options_of([os.path.join(BIN, "scanfarm-inventory"), "--help"]),
+    "scanfarm-aggregator": options_of([os.path.join(BIN, "scanfarm-aggregator"), "--help"]),
     "scanfarm aggregate": options_of([os.path.join(BIN, "scanfarm"), "aggregate", "--help"]),
     "scanfarm db import": options_of([os.path.join(BIN, "scanfarm"), "db", "import", "--help"]),
     "scanfarm db update": options_of([os.path.join(BIN, "scanfarm"), "db", "update", "--help"]),
@@ -63,7 +64,8 @@ def program_of(tokens):
     """The scanfarm program a command line runs, or None."""
     for i, t in enumerate(tokens):
         base = os.path.basename(t)
-        if base in ("scanfarm-worker", "scanfarm-coordinator", "scanfarm-inventory"):
+        if base in ("scanfarm-worker", "scanfarm-coordinator", "scanfarm-inventory",
+                    "scanfarm-aggregator"):
             return base, tokens[i + 1:]
         if base == "scanfarm" and i + 1 < len(tokens):
             sub = tokens[i + 1]

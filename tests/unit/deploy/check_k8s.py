@@ -67,6 +67,7 @@ def bin_path(name):
 PROGRAMS = {
     "scanfarm-worker": env_map([bin_path("scanfarm-worker"), "--help"]),
     "scanfarm-coordinator": env_map([bin_path("scanfarm-coordinator"), "--help"]),
+    "scanfarm-aggregator": env_map([bin_path("scanfarm-aggregator"), "--help"]),
     "scanfarm aggregate": env_map([bin_path("scanfarm"), "aggregate", "--help"]),
     "scanfarm db update": env_map([bin_path("scanfarm"), "db", "update", "--help"]),
     "scanfarm db info": env_map([bin_path("scanfarm"), "db", "info", "--help"]),
@@ -79,7 +80,7 @@ def program_of(c):
         toks.extend(shlex.split(part) if " " in str(part) else [str(part)])
     for i, t in enumerate(toks):
         base = os.path.basename(t)
-        if base in ("scanfarm-worker", "scanfarm-coordinator"):
+        if base in ("scanfarm-worker", "scanfarm-coordinator", "scanfarm-aggregator"):
             return base, toks[i + 1:]
         if base == "scanfarm" and i + 1 < len(toks):
             if toks[i + 1] == "db" and i + 2 < len(toks):

@@ -15,9 +15,9 @@
 #include <cmocka.h>
 
 #include "kinv_conf.h"
-#include "kube_cfg.h"
-#include "kube_pod.h"
-#include "running.h"
+#include "kube/kube_cfg.h"
+#include "kube/kube_pod.h"
+#include "fleet/running.h"
 #include "testutil.h"
 
 #define D1 "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

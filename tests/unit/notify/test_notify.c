@@ -1,5 +1,5 @@
 /* Unit tests of scanfarm-notify's pure parts: the policy parser and its
- * matching (coordinator/notify_rules), delta decoding and the sink bodies
+ * matching (aggregator/notify/notify_rules), delta decoding and the sink bodies
  * (notify_msg), and the option table (notify_cfg) with its generated doc. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Unit tests of coordinator/notify's selection and grouping: a delta goes
+/* Unit tests of aggregator/notify/notify's selection and grouping: a delta goes
  * through sf_notify_handle with a dry-run sender (no network, no Redis);
  * what it would send is read back from the dry-run stream. */
 #include <setjmp.h>

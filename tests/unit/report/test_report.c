@@ -12,7 +12,7 @@
 #include <jansson.h>
 
 #include "../agg/agg_fix.h"
-#include "report.h"
+#include "fleet/report.h"
 
 static const struct {
     char dc;

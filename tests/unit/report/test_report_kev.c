@@ -16,7 +16,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "report.h"
+#include "fleet/report.h"
 
 /* One result document with findings "id:sev:cvss:kev:epss:pct:fixed" ('-' = none). */
 static char *result_doc(char dc, const char *const *vulns, size_t n)

@@ -538,7 +538,7 @@ static void expect_error(const char *ref, int code, const char *needle)
     assert_int_equal(r->npkgs, 0);
     sf_buf b;
     sf_buf_init(&b, 0);
-    assert_int_equal(sf_scan_report_result_json(rep, 0, &b), SF_OK);
+    assert_int_equal(sf_result_encode(sf_scan_report_result(rep, 0), &b, NULL), SF_OK);
     assert_non_null(strstr(b.data, "\"error\":{\"code\":"));
     sf_buf_free(&b);
     sf_scan_report_free(rep);

@@ -1,5 +1,5 @@
 /*
- * `scanfarm scan`'s report filters and exit gates (coordinator/scan_gate):
+ * `scanfarm scan`'s report filters and exit gates (cli/scan_gate):
  * option parsing in Trivy's spellings, which findings --severity and
  * --ignore-unfixed keep, and which trip --fail-on (severity, UNKNOWN, KEV,
  * EPSS>=x) and with which --exit-code. Includes the regression: an image

@@ -1,4 +1,4 @@
-/* Unit tests of scan's output helpers (coordinator/scan_out.c,
+/* Unit tests of scan's output helpers (cli/scan_out.c,
  * sarif_util.c): format names, --insecure-registry host matching, SARIF
  * help URIs per id family, and a rule's help text. */
 #include <setjmp.h>
@@ -10,7 +10,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "sarif_util.h"
+#include "fleet/sarif_util.h"
 #include "scan_out.h"
 
 static void test_scan_out_fmt__names(void **state)

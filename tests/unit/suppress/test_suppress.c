@@ -1,4 +1,4 @@
-/* Unit tests of scan suppressions (coordinator/suppress.c, vex.c): the
+/* Unit tests of scan suppressions (cli/suppress.c, vex.c): the
  * .scanfarmignore grammar, expiry, purl and package matching, OpenVEX
  * v0.0.1 / v0.2.0 and CycloneDX VEX statements, what is moved out of a
  * result, and clear errors (no crash, no leak) on bad input. */

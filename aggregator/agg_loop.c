@@ -1,0 +1,169 @@
+/*
+ * agg_loop: the aggregator process (`scanfarm aggregate`) and the reads
+ * of run progress used by `scanfarm status` and the coordinator.
+ *
+ * Two members of the same consumer group, one per topic, are polled in
+ * turn from one thread. A result is marked done (its offset becomes
+ * committable) only after Redis has it; when Redis fails, the message is
+ * retried in place with a backoff, so the commit frontier never passes an
+ * unapplied result. Unusable documents are logged and skipped: replaying
+ * them would fail the same way forever.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agg.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "bus/kcons.h"
+#include "cache/keys.h"
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int stopping(const sf_agg_loop_opts *o) { return o->stop && *o->stop; }
+
+/* Process metrics (registered once in the default registry). */
+static sf_mfam *m_msgs, *m_apply;
+
+static void metrics_init(void)
+{
+    sf_metrics *m = sf_metrics_default();
+    m_msgs = sf_metrics_counter(m, "scanfarm_agg_messages_total",
+                                "Messages folded into the fleet view, by topic and outcome "
+                                "(applied, duplicate, stale, noview, unusable, dlq)",
+                                "topic,outcome");
+    m_apply = sf_metrics_histogram(m, "scanfarm_agg_apply_seconds",
+                                   "Time to fold one message into Redis", "topic", NULL, 0);
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void count(const char *topic, const char *outcome)
+{
+    const char *lv[] = {topic, outcome};
+    sf_metric_add(m_msgs, lv, 1);
+}
+
+/* Apply one message until it is applied, unusable, or we are stopped.
+ * Returns 1 when the message may be marked done. */
+static int handle(sf_agg *a, const sf_agg_loop_opts *o, int is_dlq, sf_kmsg *m,
+                  sf_agg_loop_stats *st)
+{
+    long wait_ms = 100;
+    const char *topic = is_dlq ? "dlq" : "results";
+    static const char *const names[] = {"applied", "duplicate", "stale", "noview"};
+    for (;;) {
+        double t0 = mono_s();
+        sf_error e = SF_ERROR_INIT;
+        sf_agg_outcome oc = SF_AGG_APPLIED;
+        int added = 0, is_refs = 0, rc;
+        if (is_dlq)
+            rc = sf_agg_apply_dlq(a, m->value, m->len, &added, &e);
+        else
+            rc = sf_agg_apply(a, m->value, m->len, &is_refs, &oc, &e);
+        if (rc == SF_OK) {
+            const char *lv[] = {topic};
+            sf_metric_observe(m_apply, lv, mono_s() - t0);
+            count(topic, is_dlq ? "dlq" : names[oc]);
+            if (is_dlq) {
+                st->dlq++;
+            } else {
+                st->results += !is_refs;
+                st->refs += is_refs == 1;
+                st->unrefs += is_refs == 2;
+                st->noview += oc == SF_AGG_NOVIEW;
+                st->applied += oc == SF_AGG_APPLIED;
+                st->duplicates += oc == SF_AGG_DUPLICATE;
+                st->stale += oc == SF_AGG_STALE;
+            }
+            return 1;
+        }
+        if (rc != SF_EREDIS && rc != SF_ENOMEM) {
+            st->bad++;
+            count(topic, "unusable");
+            SF_WARN("agg", "skipping unusable message|topic=%s partition=%d offset=%lld err=\"%s\"",
+                    is_dlq ? "dlq" : "results", m->partition, (long long)m->offset, e.msg);
+            return 1;
+        }
+        SF_WARN("agg", "fleet view update failed, retrying|err=\"%s\" wait_ms=%ld", e.msg, wait_ms);
+        if (stopping(o))
+            return 0;
+        usleep((useconds_t)wait_ms * 1000);
+        wait_ms = wait_ms < 5000 ? wait_ms * 2 : 5000;
+    }
+}
+
+static int open_cons(sf_kcons **c, const sf_agg_loop_opts *o, const char *topic, sf_error *err)
+{
+    sf_kcons_opts ko = {
+        .brokers = o->brokers,
+        .group = o->group ? o->group : SF_AGG_GROUP,
+        .topic = topic,
+        .client_id = "scanfarm-agg",
+        .max_in_flight = 64,
+        /* One commit request per 200 ms, not one per result: catching up
+         * on a backlog, per-result commits queued by the thousand, and a
+         * close behind them timed out (seen with a 10k-result backlog). */
+        .commit_interval_ms = 200,
+    };
+    return sf_kcons_new(c, &ko, err);
+}
+
+int sf_agg_loop(const sf_agg_loop_opts *o, sf_agg_loop_stats *st, sf_error *err)
+{
+    sf_kcons *cr = NULL, *cd = NULL;
+    sf_agg *a = NULL;
+    int rc;
+    const char *dlq = o->dlq_topic ? o->dlq_topic : SF_TOPIC_DLQ;
+    memset(st, 0, sizeof *st);
+    if (!m_msgs)
+        metrics_init();
+    if ((rc = sf_agg_new(&a, o->kv, o->prefix, err)) != SF_OK ||
+        (rc = open_cons(&cr, o, o->results_topic ? o->results_topic : SF_TOPIC_RESULTS, err)) !=
+            SF_OK)
+        goto done;
+    if (*dlq && (rc = open_cons(&cd, o, dlq, err)) != SF_OK)
+        goto done;
+    uint64_t last = mono_ms();
+    while (!stopping(o)) {
+        int got = 0;
+        for (int which = 0; which < 2 && rc == SF_OK; which++) {
+            sf_kcons *c = which ? cd : cr;
+            sf_kmsg *m = NULL;
+            if (!c)
+                continue;
+            rc = sf_kcons_poll(c, which ? 0 : 200, &m, err);
+            if (rc != SF_OK || !m)
+                continue;
+            got = 1;
+            if (handle(a, o, which, m, st))
+                sf_kcons_done(c, m);
+            else
+                sf_kcons_release(c, m);
+        }
+        if (rc != SF_OK)
+            break;
+        if (got)
+            last = mono_ms();
+        else if (o->once_idle_s > 0 && mono_ms() - last >= (uint64_t)o->once_idle_s * 1000u)
+            break;
+    }
+done:
+    sf_kcons_close(cr);
+    sf_kcons_close(cd);
+    sf_agg_free(a);
+    return rc;
+}

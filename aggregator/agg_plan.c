@@ -1,0 +1,286 @@
+/*
+ * agg_plan: the update plan (old view -> new view as Redis operations).
+ * The stored forms of a view are in common/fleet/agg_store.c. See
+ * fleet/agg_view.h for the replacement rule and agg.h for the key layout.
+ *
+ * Every counter is derived from a view alone: the plan subtracts exactly
+ * what the old view added and adds what the new one contributes. That
+ * makes the fleet counts a pure function of the set of latest views, so
+ * duplicates and replays cannot drift them.
+ */
+#include "agg_plan.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache/keys.h"
+
+/* ---- the update plan ---- */
+
+void sf_agg_plan_clear(sf_agg_plan *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        free(p->ops[i].key);
+        free(p->ops[i].member);
+        free(p->ops[i].value);
+    }
+    free(p->ops);
+    memset(p, 0, sizeof *p);
+}
+
+static int plan_add(sf_agg_plan *p, sf_agg_opcode code, const char *key, const char *member,
+                    const char *value)
+{
+    if (p->n == p->cap) {
+        size_t nc = p->cap ? p->cap * 2 : 64;
+        sf_agg_op *o = realloc(p->ops, nc * sizeof *o);
+        if (!o)
+            return SF_ENOMEM;
+        p->ops = o;
+        p->cap = nc;
+    }
+    sf_agg_op *o = &p->ops[p->n];
+    o->code = code;
+    o->key = sf_strdup(key);
+    o->member = sf_strdup(member);
+    o->value = sf_strdup(value ? value : "");
+    if (!o->key || !o->member || !o->value) {
+        free(o->key);
+        free(o->member);
+        free(o->value);
+        return SF_ENOMEM;
+    }
+    p->n++;
+    return SF_OK;
+}
+
+static int plan_num(sf_agg_plan *p, sf_agg_opcode code, const char *key, const char *member,
+                    long long n)
+{
+    char num[32];
+    if (n == 0)
+        return SF_OK;
+    snprintf(num, sizeof num, "%lld", n);
+    return plan_add(p, code, key, member, num);
+}
+
+int sf_agg_plan_op(sf_agg_plan *p, sf_agg_opcode code, const char *key, const char *member,
+                   const char *value)
+{
+    return plan_add(p, code, key, member, value);
+}
+
+/* Context of one plan: the fixed keys, formatted once. */
+typedef struct plan_ctx {
+    sf_agg_plan *p;
+    const char *prefix;
+    char counts[SF_KEY_MAX], cves[SF_KEY_MAX], pkgnames[SF_KEY_MAX];
+    sf_error *err;
+} plan_ctx;
+
+/* Counter fields of one scope ("" fleet, "reg|<r>|", "repo|<r/repo>|"). */
+static int scope_counts(plan_ctx *c, const char *scope, const sf_agg_view *v, int sign)
+{
+    char f[1200];
+    int rc = SF_OK;
+#define INC(name, n)                                                                       \
+    do {                                                                                   \
+        snprintf(f, sizeof f, "%s%s", scope, name);                                        \
+        if (rc == SF_OK)                                                                   \
+            rc = plan_num(c->p, SF_AOP_HINC, c->counts, f, (long long)(n) * sign);         \
+    } while (0)
+    INC("images", 1);
+    INC("errors", v->error ? 1 : 0);
+    INC("vulnerable", v->nvulns ? 1 : 0);
+    INC("findings", v->nvulns);
+    INC("fixable", v->fixable);
+    for (int i = 0; i < SF_SEV_N; i++) {
+        sf_sev s = sf_sev_at(i); /* the plan's order: most severe first */
+        char name[32];
+        snprintf(name, sizeof name, "sev|%s", sf_agg_sev_name(s));
+        INC(name, v->sev[s]);
+    }
+#undef INC
+    return rc;
+}
+
+/* Distinct registries and repositories of v's refs, each counted once;
+ * with fleet, the fleet-wide and error counters too. */
+static int scoped_counts(plan_ctx *c, const sf_agg_view *v, int sign, int fleet)
+{
+    char reg[256], repo[512], scope[1024];
+    int rc = fleet ? scope_counts(c, "", v, sign) : SF_OK;
+    if (rc == SF_OK && fleet && v->error) {
+        snprintf(scope, sizeof scope, "err|%s", v->error);
+        rc = plan_num(c->p, SF_AOP_HINC, c->counts, scope, sign);
+    }
+    for (size_t i = 0; rc == SF_OK && i <= v->nrefs; i++) {
+        if (i == v->nrefs && v->nrefs)
+            break;
+        if (v->nrefs)
+            sf_agg_ref_split(v->refs[i], reg, sizeof reg, repo, sizeof repo);
+        else
+            snprintf(reg, sizeof reg, "unknown"), repo[0] = '\0';
+        int seen_reg = 0, seen_repo = 0;
+        for (size_t j = 0; j < i; j++) {
+            char r2[256], p2[512];
+            sf_agg_ref_split(v->refs[j], r2, sizeof r2, p2, sizeof p2);
+            seen_reg |= strcmp(r2, reg) == 0;
+            seen_repo |= strcmp(r2, reg) == 0 && strcmp(p2, repo) == 0;
+        }
+        if (!seen_reg) {
+            snprintf(scope, sizeof scope, "reg|%s|", reg);
+            rc = scope_counts(c, scope, v, sign);
+        }
+        if (rc == SF_OK && !seen_repo && repo[0]) {
+            snprintf(scope, sizeof scope, "repo|%s/%s|", reg, repo);
+            rc = scope_counts(c, scope, v, sign);
+        }
+    }
+    return rc;
+}
+
+int sf_agg_plan_counts(sf_agg_plan *p, const char *key, const sf_agg_view *v, int sign,
+                       int fleet)
+{
+    plan_ctx c = {.p = p, .prefix = ""};
+    snprintf(c.counts, sizeof c.counts, "%s", key);
+    return scoped_counts(&c, v, sign, fleet);
+}
+
+/* CVE sets and package index entries of v. */
+static int index_ops(plan_ctx *c, const sf_agg_view *v, int sign)
+{
+    char key[SF_KEY_MAX];
+    int rc = SF_OK;
+    sf_agg_opcode set_op = sign > 0 ? SF_AOP_SADD : SF_AOP_SREM;
+    for (size_t i = 0; rc == SF_OK && i < v->nvulns; i++) {
+        if (i > 0 && strcmp(v->vulns[i - 1].id, v->vulns[i].id) == 0)
+            continue; /* sorted by id: one entry per distinct flaw */
+        if (sf_keys_agg_cve(key, c->prefix, v->vulns[i].id, NULL) != SF_OK)
+            continue; /* an id we cannot key (too long) is still in the view */
+        rc = plan_add(c->p, set_op, key, v->digest, NULL);
+        if (rc == SF_OK)
+            rc = plan_num(c->p, SF_AOP_ZINC, c->cves, v->vulns[i].id, sign);
+    }
+    for (size_t i = 0; rc == SF_OK && i < v->npkgs; i++) {
+        const sf_agg_pkg *pk = &v->pkgs[i];
+        char member[3 * SF_AGG_STR_MAX + 200];
+        if (sf_keys_agg_pkg(key, c->prefix, pk->name, NULL) != SF_OK)
+            continue;
+        snprintf(member, sizeof member, "%s\x1f%s\x1f%s", pk->eco, pk->version, v->digest);
+        rc = plan_add(c->p, set_op, key, member, NULL);
+        if (rc == SF_OK)
+            rc = plan_num(c->p, SF_AOP_ZINC, c->pkgnames, pk->name, sign);
+        /* by source name too, so `query package openssl` finds libssl3 */
+        if (rc == SF_OK && pk->src && sf_keys_agg_src(key, c->prefix, pk->src, NULL) == SF_OK) {
+            snprintf(member, sizeof member, "%s\x1f%s\x1f%s\x1f%s", pk->eco, pk->version,
+                     v->digest, pk->name);
+            rc = plan_add(c->p, set_op, key, member, NULL);
+        }
+    }
+    return rc;
+}
+
+/* Per-digest documents and the ref -> digest map of the new view. */
+static int doc_ops(plan_ctx *c, const sf_agg_view *nv, const char *result_json, size_t rlen)
+{
+    char key[SF_KEY_MAX];
+    sf_buf b;
+    int rc;
+    sf_buf_init(&b, 0);
+    if ((rc = sf_agg_view_json(nv, &b)) != SF_OK)
+        goto done;
+    if ((rc = sf_keys_agg(key, c->prefix, "views", c->err)) != SF_OK ||
+        (rc = plan_add(c->p, SF_AOP_HSET, key, nv->digest, b.data)) != SF_OK)
+        goto done;
+    sf_buf_reset(&b);
+    if ((rc = sf_agg_pkgs_json(nv, &b)) != SF_OK ||
+        (rc = sf_keys_agg(key, c->prefix, "pkgsof", c->err)) != SF_OK ||
+        (rc = plan_add(c->p, SF_AOP_HSET, key, nv->digest, b.data)) != SF_OK)
+        goto done;
+    sf_buf_reset(&b);
+    if (result_json && (rc = sf_buf_append(&b, result_json, rlen)) == SF_OK &&
+        (rc = sf_keys_agg(key, c->prefix, "results", c->err)) == SF_OK)
+        rc = plan_add(c->p, SF_AOP_HSET, key, nv->digest, b.data);
+    if (rc != SF_OK || (rc = sf_keys_agg(key, c->prefix, "refs", c->err)) != SF_OK)
+        goto done;
+    for (size_t i = 0; rc == SF_OK && i < nv->nrefs; i++)
+        rc = plan_add(c->p, SF_AOP_HSET, key, nv->refs[i], sf_agg_ref_target(nv));
+    /* A platform image of an index: the index names its images, so a tag
+     * resolved to the index can be expanded (query image). */
+    if (rc == SF_OK && strcmp(sf_agg_ref_target(nv), nv->digest) != 0 &&
+        (rc = sf_keys_agg_index(key, c->prefix, nv->job_key, c->err)) == SF_OK)
+        rc = plan_add(c->p, SF_AOP_SADD, key, nv->digest, NULL);
+done:
+    sf_buf_free(&b);
+    return rc;
+}
+
+/* Refs old listed and nv does not: out of the ref map, unless another
+ * image took them meanwhile (HDELEQ). */
+static int dropped_refs(plan_ctx *c, const sf_agg_view *old, const sf_agg_view *nv)
+{
+    char key[SF_KEY_MAX];
+    int rc = sf_keys_agg(key, c->prefix, "refs", c->err);
+    for (size_t i = 0; rc == SF_OK && i < old->nrefs; i++) {
+        int kept = 0;
+        for (size_t j = 0; j < nv->nrefs && !kept; j++)
+            kept = strcmp(old->refs[i], nv->refs[j]) == 0;
+        if (!kept)
+            rc = plan_add(c->p, SF_AOP_HDELEQ, key, old->refs[i], sf_agg_ref_target(old));
+    }
+    return rc;
+}
+
+int sf_agg_plan_refs(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
+                     const sf_agg_view *nv, sf_error *err)
+{
+    plan_ctx c = {.p = p, .prefix = prefix, .err = err};
+    char key[SF_KEY_MAX];
+    sf_buf b;
+    int rc;
+    sf_buf_init(&b, 0);
+    if ((rc = sf_keys_agg(c.counts, prefix, "counts", err)) != SF_OK ||
+        (rc = scoped_counts(&c, old, -1, 0)) != SF_OK ||
+        (rc = scoped_counts(&c, nv, +1, 0)) != SF_OK || (rc = sf_agg_view_json(nv, &b)) != SF_OK ||
+        (rc = sf_keys_agg(key, prefix, "views", err)) != SF_OK ||
+        (rc = plan_add(p, SF_AOP_HSET, key, nv->digest, b.data)) != SF_OK ||
+        (rc = sf_keys_agg(key, prefix, "refs", err)) != SF_OK)
+        goto done;
+    for (size_t i = 0; rc == SF_OK && i < nv->nrefs; i++)
+        rc = plan_add(p, SF_AOP_HSET, key, nv->refs[i], sf_agg_ref_target(nv));
+    if (rc == SF_OK)
+        rc = dropped_refs(&c, old, nv);
+done:
+    sf_buf_free(&b);
+    if (rc == SF_ENOMEM)
+        sf_error_set(err, rc, "out of memory");
+    return rc;
+}
+
+int sf_agg_plan_build(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
+                      const sf_agg_view *nv, const char *result_json, size_t result_len,
+                      sf_error *err)
+{
+    plan_ctx c = {.p = p, .prefix = prefix, .err = err};
+    int rc;
+    if ((rc = sf_keys_agg(c.counts, prefix, "counts", err)) != SF_OK ||
+        (rc = sf_keys_agg(c.cves, prefix, "cves", err)) != SF_OK ||
+        (rc = sf_keys_agg(c.pkgnames, prefix, "pkgnames", err)) != SF_OK)
+        return rc;
+    if (old && ((rc = scoped_counts(&c, old, -1, 1)) != SF_OK ||
+                (rc = index_ops(&c, old, -1)) != SF_OK))
+        goto done;
+    if ((rc = scoped_counts(&c, nv, +1, 1)) != SF_OK || (rc = index_ops(&c, nv, +1)) != SF_OK)
+        goto done;
+    if ((rc = doc_ops(&c, nv, result_json, result_len)) == SF_OK && old)
+        rc = dropped_refs(&c, old, nv);
+done:
+    if (rc == SF_ENOMEM)
+        sf_error_set(err, rc, "out of memory");
+    return rc;
+}

@@ -1,0 +1,86 @@
+/*
+ * agg_plan: the update plan of the fleet view, old view -> new view as
+ * Redis operations (agg.c runs it in one guarded script). Counters are
+ * derived from the views alone: see agg_plan.c.
+ */
+#ifndef SF_AGG_PLAN_H
+#define SF_AGG_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "fleet/agg_view.h"
+
+/* One Redis operation of a plan. */
+typedef enum sf_agg_opcode {
+    SF_AOP_HSET,  /* HSET key member value */
+    SF_AOP_HDEL,  /* HDEL key member */
+    SF_AOP_HINC,  /* HINCRBY key member n; field deleted when it reaches 0 */
+    SF_AOP_SADD,
+    SF_AOP_SREM,
+    SF_AOP_ZINC,  /* ZINCRBY key n member; member removed at <= 0 */
+    SF_AOP_HDELEQ, /* HDEL key member when its value is `value` */
+    SF_AOP_ZMAX,  /* ZADD key GT value member (a maximum; never removed) */
+    SF_AOP_ZNX,   /* ZADD key NX value member (first seen; never removed) */
+    SF_AOP_ZADD,  /* ZADD key value member */
+    SF_AOP_ZREM   /* ZREM key member */
+} sf_agg_opcode;
+
+typedef struct sf_agg_op {
+    sf_agg_opcode code;
+    char *key;
+    char *member;
+    char *value; /* HSET value, or the decimal increment */
+} sf_agg_op;
+
+typedef struct sf_agg_plan {
+    sf_agg_op *ops;
+    size_t n, cap;
+} sf_agg_plan;
+
+void sf_agg_plan_clear(sf_agg_plan *p);
+
+/*
+ * Operations replacing old (NULL: the digest is new) by nv in the fleet
+ * view under key prefix. result_json (the raw result) is stored for
+ * `query image`. Counters are derived from the views only, so applying
+ * the plan for (old -> nv) then (nv -> nv2) equals applying (old -> nv2).
+ */
+int sf_agg_plan_build(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
+                      const sf_agg_view *nv, const char *result_json, size_t result_len,
+                      sf_error *err);
+
+/*
+ * Operations of a refs-only update of the digest's view: `old` is the
+ * stored view, `nv` the same view after sf_agg_view_set_refs. Only what
+ * depends on refs moves: per-registry / per-repository counts, the view
+ * document, the ref -> digest map (refs no longer listed are removed
+ * when they still point at this digest). Findings, packages and fleet
+ * totals stay as they are.
+ */
+int sf_agg_plan_refs(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
+                     const sf_agg_view *nv, sf_error *err);
+
+/* One more operation on p (the index builder, agg_index.c, adds its own). */
+int sf_agg_plan_op(sf_agg_plan *p, sf_agg_opcode code, const char *key, const char *member,
+                   const char *value);
+
+/* The counter operations of v (sign +1 adds, -1 removes) on the counts-
+ * shaped hash `key`: per registry and repository, and with fleet the
+ * fleet-wide and error fields. The per-run history deltas use it. */
+int sf_agg_plan_counts(sf_agg_plan *p, const char *key, const sf_agg_view *v, int sign,
+                       int fleet);
+
+/*
+ * The API's index operations (agg_index.c) for old -> nv, appended to p:
+ * per-filter sets of images, vulnerabilities and packages, sort keys,
+ * image summaries, the alias map and the per-run history delta of run
+ * `run` (rank: that run's rank). refs_only: only what depends on refs
+ * (scopes) moves, as in sf_agg_plan_refs. Layout in agg_index.c.
+ */
+int sf_agg_plan_index(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
+                      const sf_agg_view *nv, const char *run, int64_t rank, int refs_only,
+                      sf_error *err);
+
+#endif

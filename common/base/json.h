@@ -1,0 +1,143 @@
+/*
+ * json (functions sf_jutil_*, their name from when this lived in
+ * analyze/jutil): the few jansson helpers the engine's JSON documents share
+ * (layer inventories, scan results, SBOMs): strings that may carry
+ * non-UTF-8 bytes from package databases, strict typed getters for
+ * untrusted documents (also the bus messages' bounded strings and string
+ * arrays), and dumping a tree into a capped sf_buf.
+ *
+ * jansson refuses invalid UTF-8 (json_string returns NULL), but package
+ * databases are not guaranteed to be UTF-8; such bytes are replaced with
+ * U+FFFD so a document is always produced and always valid JSON.
+ */
+#ifndef SF_BASE_JSON_H
+#define SF_BASE_JSON_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/pkg.h"
+
+/* New JSON string from s (invalid UTF-8 replaced); json null for NULL s.
+ * NULL only when out of memory. */
+json_t *sf_jutil_str(const char *s);
+
+/* Set obj[key] to sf_jutil_str(s) unless s is NULL. SF_OK or SF_ENOMEM. */
+int sf_jutil_set_str(json_t *obj, const char *key, const char *s);
+
+/* Set obj[key] = v, stealing v (which may be NULL: then SF_ENOMEM). */
+int sf_jutil_set_new(json_t *obj, const char *key, json_t *v);
+
+/* Append the compact JSON text of root to out. SF_OK, SF_ELIMIT, SF_ENOMEM. */
+int sf_jutil_dump(const json_t *root, sf_buf *out);
+
+/* Parse untrusted JSON text (at most max bytes, no duplicate keys, NUL
+ * bytes refused) into *out. SF_EPARSE with the position in err. */
+int sf_jutil_load(json_t **out, const char *text, size_t len, size_t max, const char *what,
+                  sf_error *err);
+
+/* Optional string member: *out = heap copy or NULL when absent/null.
+ * SF_EPARSE when present with another type. */
+int sf_jutil_get_str(const json_t *obj, const char *key, char **out, sf_error *err);
+
+/* Optional non-negative integer member (absent = leaves *out). */
+int sf_jutil_get_u64(const json_t *obj, const char *key, uint64_t *out, sf_error *err);
+
+/* Optional integer member in [lo, hi] (absent = leaves *out). */
+int sf_jutil_get_int(const json_t *obj, const char *key, long long lo, long long hi, int *out,
+                     sf_error *err);
+
+/* Optional string member as sf_jutil_get_str, refused (SF_EPARSE, "<what>:
+ * field \"<key>\" too long") when longer than max bytes; max 0 = no bound. */
+int sf_jutil_get_strn(const json_t *obj, const char *key, size_t max, const char *what,
+                      char **out, sf_error *err);
+
+/* The value of v when it is a JSON string of at most max bytes without
+ * NUL bytes; NULL otherwise. */
+const char *sf_jutil_bstr(const json_t *v, size_t max);
+
+/* Decode v, a JSON array of at most max_n strings (each as
+ * sf_jutil_bstr(max_len) and, when valid is not NULL, accepted by it),
+ * into *out (heap array of heap strings) and *n. On error what was copied
+ * so far stays in *out and *n, for the caller's clear to free. SF_EPARSE
+ * or SF_ELIMIT with "<what>: ..." naming field `name`, or SF_ENOMEM. */
+int sf_jutil_get_strarr(const json_t *v, size_t max_n, size_t max_len, int (*valid)(const char *s),
+                        const char *what, const char *name, char ***out, size_t *n,
+                        sf_error *err);
+
+/* Free n heap strings and their array (a NULL array is fine). */
+void sf_jutil_strarr_free(char **a, size_t n);
+
+/*
+ * Flat messages described by a field table (the bus's job and refs
+ * messages): each field's JSON name, a type only the message's own code
+ * interprets, where its member lies, an array's count and cap, and
+ * whether it is required. sf_jmsg_encode/decode walk the table and call
+ * the message's per-field function; the object, the size cap, duplicate
+ * keys, missing required fields and the messages ("<what>: ...") are
+ * theirs.
+ */
+typedef struct sf_jmsg_field {
+    const char *name;
+    int type;
+    size_t off;     /* of the member */
+    size_t cnt_off; /* of an array's count */
+    size_t max;     /* array cap */
+    int required;
+} sf_jmsg_field;
+
+/* A field's JSON value (NULL with err set when it cannot be encoded). */
+typedef json_t *(*sf_jmsg_enc_fn)(const void *msg, const sf_jmsg_field *f, sf_error *err);
+/* Read a field's (present, non-null) JSON value into msg. */
+typedef int (*sf_jmsg_dec_fn)(void *msg, const sf_jmsg_field *f, json_t *v, sf_error *err);
+
+/* Encode the n fields of msg in table order into compact JSON text *json
+ * (heap, caller frees; NULL on error) of at most max bytes, *len long.
+ * SF_OK, the field function's error, SF_ELIMIT "<what> message too
+ * large" or SF_ENOMEM. */
+int sf_jmsg_encode(const void *msg, const sf_jmsg_field *f, size_t n, sf_jmsg_enc_fn enc,
+                   size_t max, const char *what, char **json, size_t *len, sf_error *err);
+
+/* Decode JSON text (at most max bytes, an object without duplicate keys)
+ * into msg, zeroed by the caller, field by field in table order; stops at
+ * the first error, leaving what was read in msg for the caller's clear.
+ * SF_OK, SF_ELIMIT, SF_EPARSE ("<what>: field x missing", ...) or the
+ * field function's error. */
+int sf_jmsg_decode(const char *json, size_t len, const sf_jmsg_field *f, size_t n,
+                   sf_jmsg_dec_fn dec, size_t max, const char *what, void *msg, sf_error *err);
+
+/*
+ * Field tables: the JSON key of each char* member of a struct, by offset.
+ * Documents that carry the same struct (sf_pkg and sf_osinfo in layer
+ * inventories and scan results) share one table, so their keys cannot
+ * drift apart and encoding and decoding stay symmetric.
+ */
+typedef struct sf_jfield {
+    const char *key;
+    size_t off;
+} sf_jfield;
+
+#define SF_JFIELD_N(t) (sizeof(t) / sizeof((t)[0]))
+#define SF_JFIELD_PTR(base, f) ((char **)((char *)(base) + (f).off))
+#define SF_JFIELD_CPTR(base, f) ((char *const *)((const char *)(base) + (f).off))
+
+/* sf_pkg's strings: name, version, src_name, src_version, arch, license, path. */
+extern const sf_jfield sf_jutil_pkg_fields[];
+extern const size_t sf_jutil_npkg_fields;
+/* sf_osinfo's strings: id, version_id, codename, pretty_name, id_like. */
+extern const sf_jfield sf_jutil_os_fields[];
+extern const size_t sf_jutil_nos_fields;
+
+/* Set obj[key] for each of the n fields of base. A NULL member is left out
+ * when nulls is 0, written as JSON null when 1. SF_OK or SF_ENOMEM. */
+int sf_jutil_put_fields(json_t *obj, const void *base, const sf_jfield *f, size_t n, int nulls);
+
+/* Read each of the n fields of base with sf_jutil_get_strn(max, what);
+ * stops at the first error (fields read so far stay set, owned by base). */
+int sf_jutil_get_fields(const json_t *obj, void *base, const sf_jfield *f, size_t n, size_t max,
+                        const char *what, sf_error *err);
+
+#endif

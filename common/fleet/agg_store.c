@@ -1,0 +1,320 @@
+/*
+ * agg_store: the stored forms of a fleet view (compact JSON of the view
+ * and of its packages), the refs and ordering rules, as written by the
+ * aggregator (aggregator/agg_plan.c) and read by every fleet reader.
+ * See agg_view.h for the replacement rule and aggregator/agg.h for the
+ * key layout.
+ */
+#include "fleet/agg_view.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- stored JSON ---- */
+
+static json_t *jstr_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+
+int sf_agg_view_json(const sf_agg_view *v, sf_buf *out)
+{
+    int rc = SF_ENOMEM;
+    json_t *o = json_object(), *refs = json_array(), *vulns = json_array();
+    if (!o || !refs || !vulns)
+        goto done;
+    for (size_t i = 0; i < v->nrefs; i++)
+        json_array_append_new(refs, json_string(v->refs[i]));
+    for (size_t i = 0; i < v->nvulns; i++) {
+        const sf_agg_vuln *x = &v->vulns[i];
+        /* KEV and EPSS ride at the end: views stored before them parse
+         * with kev 0 and no EPSS. */
+        json_array_append_new(vulns, json_pack("[s s o o o s f b f f]", x->id, x->pkg,
+                                               jstr_or_null(x->installed), jstr_or_null(x->fixed),
+                                               jstr_or_null(x->eco), sf_agg_sev_name(x->sev),
+                                               x->cvss, x->kev, x->epss, x->epss_pct));
+    }
+    json_object_set_new(o, "d", json_string(v->digest));
+    json_object_set_new(o, "j", json_string(v->job_key));
+    json_object_set_new(o, "r", json_string(v->run_id));
+    json_object_set_new(o, "v", json_string(v->db_version));
+    json_object_set_new(o, "t", json_integer(v->time_ms));
+    json_object_set_new(o, "p", jstr_or_null(v->platform));
+    json_object_set_new(o, "os", jstr_or_null(v->os));
+    json_object_set_new(o, "err", jstr_or_null(v->error));
+    if (v->refs_run) /* absent: the refs are the result's, of run "r" */
+        json_object_set_new(o, "rr", json_string(v->refs_run));
+    if (v->refs_rank >= 0)
+        json_object_set_new(o, "rk", json_integer(v->refs_rank));
+    json_object_set(o, "refs", refs);
+    json_object_set(o, "vulns", vulns);
+    char *s = json_dumps(o, JSON_COMPACT);
+    if (!s)
+        goto done;
+    rc = sf_buf_puts(out, s);
+    free(s);
+done:
+    json_decref(refs);
+    json_decref(vulns);
+    json_decref(o);
+    return rc;
+}
+
+static char *dup_or_null(json_t *x, int *oom)
+{
+    if (!json_is_string(x))
+        return NULL;
+    char *s = sf_strdup(json_string_value(x));
+    if (!s)
+        *oom = 1;
+    return s;
+}
+
+static int view_parse_vulns(sf_agg_view *v, json_t *a)
+{
+    size_t i;
+    json_t *x;
+    int oom = 0;
+    v->vulns = calloc(json_array_size(a) + 1, sizeof *v->vulns);
+    if (!v->vulns)
+        return SF_ENOMEM;
+    json_array_foreach(a, i, x) {
+        if (!json_is_array(x) || !json_is_string(json_array_get(x, 0)) ||
+            !json_is_string(json_array_get(x, 1)))
+            return SF_EPARSE;
+        sf_agg_vuln *f = &v->vulns[v->nvulns++];
+        f->id = dup_or_null(json_array_get(x, 0), &oom);
+        f->pkg = dup_or_null(json_array_get(x, 1), &oom);
+        f->installed = dup_or_null(json_array_get(x, 2), &oom);
+        f->fixed = dup_or_null(json_array_get(x, 3), &oom);
+        f->eco = dup_or_null(json_array_get(x, 4), &oom);
+        f->sev = sf_agg_sev_parse(json_string_value(json_array_get(x, 5)));
+        json_t *c = json_array_get(x, 6);
+        f->cvss = json_is_number(c) ? json_number_value(c) : -1;
+        json_t *e = json_array_get(x, 8), *ep = json_array_get(x, 9);
+        f->kev = json_is_true(json_array_get(x, 7));
+        f->epss = json_is_number(e) ? json_number_value(e) : -1;
+        f->epss_pct = json_is_number(ep) ? json_number_value(ep) : -1;
+        if (oom)
+            return SF_ENOMEM;
+        v->sev[f->sev]++;
+        v->fixable += f->fixed != NULL;
+    }
+    return SF_OK;
+}
+
+int sf_agg_view_parse(const char *json, size_t len, sf_agg_view **out, sf_error *err)
+{
+    json_error_t je;
+    int rc = SF_EPARSE, oom = 0;
+    sf_agg_view *v = NULL;
+    json_t *o = json_loadb(json, len, 0, &je), *refs, *x;
+    size_t i;
+    *out = NULL;
+    if (!json_is_object(o) || !json_is_string(json_object_get(o, "d")))
+        goto done;
+    if (!(v = calloc(1, sizeof *v))) {
+        rc = SF_ENOMEM;
+        goto done;
+    }
+    v->digest = dup_or_null(json_object_get(o, "d"), &oom);
+    v->job_key = dup_or_null(json_object_get(o, "j"), &oom);
+    v->run_id = dup_or_null(json_object_get(o, "r"), &oom);
+    v->db_version = dup_or_null(json_object_get(o, "v"), &oom);
+    v->platform = dup_or_null(json_object_get(o, "p"), &oom);
+    v->os = dup_or_null(json_object_get(o, "os"), &oom);
+    v->error = dup_or_null(json_object_get(o, "err"), &oom);
+    v->time_ms = json_integer_value(json_object_get(o, "t"));
+    v->refs_run = dup_or_null(json_object_get(o, "rr"), &oom);
+    v->refs_rank = json_is_integer(json_object_get(o, "rk"))
+                       ? json_integer_value(json_object_get(o, "rk"))
+                       : -1;
+    if (oom || !v->job_key || !v->run_id || !v->db_version) {
+        rc = oom ? SF_ENOMEM : SF_EPARSE;
+        goto done;
+    }
+    refs = json_object_get(o, "refs");
+    v->refs = calloc(json_array_size(refs) + 1, sizeof *v->refs);
+    if (!v->refs) {
+        rc = SF_ENOMEM;
+        goto done;
+    }
+    json_array_foreach(refs, i, x) {
+        if (json_is_string(x) && !(v->refs[v->nrefs++] = sf_strdup(json_string_value(x)))) {
+            rc = SF_ENOMEM;
+            goto done;
+        }
+    }
+    rc = view_parse_vulns(v, json_object_get(o, "vulns"));
+done:
+    json_decref(o);
+    if (rc != SF_OK) {
+        sf_agg_view_free(v);
+        return sf_error_set(err, rc, "stored fleet view unreadable");
+    }
+    *out = v;
+    return SF_OK;
+}
+
+int sf_agg_pkgs_json(const sf_agg_view *v, sf_buf *out)
+{
+    json_t *a = json_array();
+    int rc = SF_ENOMEM;
+    if (!a)
+        return rc;
+    for (size_t i = 0; i < v->npkgs; i++) {
+        json_t *x = json_pack("[s s s]", v->pkgs[i].eco, v->pkgs[i].name, v->pkgs[i].version);
+        if (x && v->pkgs[i].src) /* a 4th element: older readers ignore it */
+            json_array_append_new(x, json_string(v->pkgs[i].src));
+        json_array_append_new(a, x);
+    }
+    char *s = json_dumps(a, JSON_COMPACT);
+    if (s) {
+        rc = sf_buf_puts(out, s);
+        free(s);
+    }
+    json_decref(a);
+    return rc;
+}
+
+int sf_agg_pkgs_parse(sf_agg_view *v, const char *json, size_t len, sf_error *err)
+{
+    json_error_t je;
+    json_t *a = json_loadb(json, len, 0, &je), *x;
+    size_t i;
+    int rc = SF_OK;
+    for (size_t k = 0; k < v->npkgs; k++) {
+        free(v->pkgs[k].eco);
+        free(v->pkgs[k].name);
+        free(v->pkgs[k].version);
+        free(v->pkgs[k].src);
+    }
+    free(v->pkgs);
+    v->pkgs = NULL;
+    v->npkgs = 0;
+    if (!json_is_array(a)) {
+        rc = sf_error_set(err, SF_EPARSE, "stored package list unreadable");
+        goto done;
+    }
+    v->pkgs = calloc(json_array_size(a) + 1, sizeof *v->pkgs);
+    if (!v->pkgs) {
+        rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+        goto done;
+    }
+    json_array_foreach(a, i, x) {
+        const char *e = json_string_value(json_array_get(x, 0));
+        const char *n = json_string_value(json_array_get(x, 1));
+        const char *ver = json_string_value(json_array_get(x, 2));
+        const char *src = json_string_value(json_array_get(x, 3));
+        if (!e || !n || !ver)
+            continue;
+        sf_agg_pkg *p = &v->pkgs[v->npkgs++];
+        p->eco = sf_strdup(e);
+        p->name = sf_strdup(n);
+        p->version = sf_strdup(ver);
+        p->src = src ? sf_strdup(src) : NULL;
+        if (!p->eco || !p->name || !p->version || (src && !p->src)) {
+            rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
+done:
+    json_decref(a);
+    return rc;
+}
+
+/* ---- refs and ordering ---- */
+
+static void copy_n(char *dst, size_t dstlen, const char *s, size_t n)
+{
+    if (n >= dstlen)
+        n = dstlen - 1;
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+}
+
+void sf_agg_ref_split(const char *ref, char *reg, size_t reglen, char *repo, size_t repolen)
+{
+    reg[0] = repo[0] = '\0';
+    if (!ref || !*ref)
+        return;
+    const char *slash = strchr(ref, '/');
+    const char *path = ref;
+    if (slash) {
+        size_t n = (size_t)(slash - ref);
+        int is_host = memchr(ref, '.', n) || memchr(ref, ':', n) ||
+                      (n == 9 && strncmp(ref, "localhost", 9) == 0);
+        if (is_host) {
+            copy_n(reg, reglen, ref, n);
+            path = slash + 1;
+        }
+    }
+    if (!reg[0])
+        copy_n(reg, reglen, "docker.io", 9);
+    size_t plen = strcspn(path, "@");
+    const char *colon = NULL;
+    for (const char *p = path; p < path + plen; p++)
+        if (*p == ':')
+            colon = p;
+    if (colon && !strchr(colon, '/'))
+        plen = (size_t)(colon - path);
+    copy_n(repo, repolen, path, plen);
+}
+
+int sf_agg_order_fmt(char *out, size_t outlen, int64_t rank, const sf_agg_view *v)
+{
+    int n = snprintf(out, outlen, "%020" PRId64 "|%020" PRId64 "|%s|%s", rank < 0 ? 0 : rank,
+                     v->time_ms < 0 ? 0 : v->time_ms, v->run_id, v->db_version);
+    return n < 0 || (size_t)n >= outlen ? SF_ELIMIT : SF_OK;
+}
+
+int64_t sf_agg_order_rank(const char *order)
+{
+    if (!order || strlen(order) < 43 || order[20] != '|')
+        return -1;
+    int64_t r = 0;
+    for (int i = 0; i < 20; i++) {
+        if (order[i] < '0' || order[i] > '9')
+            return -1;
+        r = r * 10 + (order[i] - '0');
+    }
+    return r;
+}
+
+/* Split an order string into its numeric prefix (42 chars) and the
+ * "run|db" identity. */
+static int order_parts(const char *s, const char **ident)
+{
+    if (!s || strlen(s) < 43 || s[20] != '|' || s[41] != '|')
+        return -1;
+    *ident = s + 42;
+    return 0;
+}
+
+int sf_agg_order_cmp(const char *a, const char *b)
+{
+    const char *ia, *ib;
+    if (order_parts(a, &ia) != 0)
+        return 1;
+    if (order_parts(b, &ib) != 0)
+        return -1;
+    if (strcmp(ia, ib) == 0)
+        return 0;
+    int c = strncmp(a, b, 41); /* zero-padded rank|time: lexical = numeric */
+    if (c != 0)
+        return c < 0 ? 1 : -1;
+    /* Exact tie: db_version, then run id, as strings. */
+    const char *da = strchr(ia, '|'), *db = strchr(ib, '|');
+    c = strcmp(da ? da + 1 : "", db ? db + 1 : "");
+    if (c == 0)
+        c = strcmp(ia, ib);
+    return c < 0 ? 1 : -1;
+}
+
+/* What a ref of v resolves to in the ref map: the digest its tag points
+ * at, so the index for a multi-arch tag (every platform image of it then
+ * keeps the tag), the image itself otherwise. */
+const char *sf_agg_ref_target(const sf_agg_view *v)
+{
+    return v->job_key && *v->job_key ? v->job_key : v->digest;
+}

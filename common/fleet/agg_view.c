@@ -1,0 +1,420 @@
+/*
+ * agg_view: see agg_view.h. Results are read with the engine's decoder
+ * (bus/msg_result.h), then reduced to the view; what the fleet view keys
+ * on (digest, run id, refs, ids) is validated again here because it ends
+ * up in Redis keys, hash fields and reports.
+ */
+#include "fleet/agg_view.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "base/digest.h"
+#include "base/limits.h"
+#include "bus/msg_result.h"
+
+const char *sf_agg_sev_name(int sev) { return sf_sev_name(sev); }
+
+int sf_agg_sev_parse(const char *s) { return sf_sev_parse(s); }
+
+void sf_agg_view_free(sf_agg_view *v)
+{
+    if (!v)
+        return;
+    free(v->digest);
+    free(v->job_key);
+    free(v->run_id);
+    free(v->db_version);
+    free(v->platform);
+    free(v->os);
+    free(v->error);
+    for (size_t i = 0; i < v->nrefs; i++)
+        free(v->refs[i]);
+    free(v->refs);
+    free(v->refs_run);
+    for (size_t i = 0; i < v->nvulns; i++) {
+        sf_agg_vuln *x = &v->vulns[i];
+        free(x->id);
+        free(x->pkg);
+        free(x->eco);
+        free(x->installed);
+        free(x->fixed);
+        free(x->aliases);
+    }
+    free(v->vulns);
+    for (size_t i = 0; i < v->npkgs; i++) {
+        free(v->pkgs[i].eco);
+        free(v->pkgs[i].name);
+        free(v->pkgs[i].version);
+        free(v->pkgs[i].src);
+    }
+    free(v->pkgs);
+    free(v);
+}
+
+/* Printable, bounded text we are willing to index. */
+static int text_ok(const char *s, size_t max)
+{
+    if (!s || !*s || strlen(s) > max)
+        return 0;
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* strdup of an optional field: NULL stays NULL; *oom on failure. */
+static char *odup(const char *s, int *oom)
+{
+    if (!s || !*s)
+        return NULL;
+    char *d = sf_strdup(s);
+    if (!d)
+        *oom = 1;
+    return d;
+}
+
+int64_t sf_agg_parse_time(const char *s)
+{
+    int Y, M, D, h, m, sec, n = 0;
+    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &Y, &M, &D, &h, &m, &sec, &n) != 6 || n != 19)
+        return -1;
+    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60 || Y < 1970)
+        return -1;
+    const char *p = s + 19;
+    long ms = 0;
+    if (*p == '.') {
+        int digits = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+            if (digits < 3)
+                ms = ms * 10 + (*p - '0');
+        for (; digits > 0 && digits < 3; digits++)
+            ms *= 10;
+    }
+    long off = 0;
+    if (*p == '+' || *p == '-') {
+        int oh, om;
+        if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2 || strlen(p) != 6)
+            return -1;
+        off = (oh * 60L + om) * 60L * (*p == '+' ? 1 : -1);
+    } else if (!((*p == 'Z' || *p == 'z') && p[1] == '\0')) {
+        return -1;
+    }
+    struct tm tm = {0};
+    tm.tm_year = Y - 1900;
+    tm.tm_mon = M - 1;
+    tm.tm_mday = D;
+    tm.tm_hour = h;
+    tm.tm_min = m;
+    tm.tm_sec = sec;
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1)
+        return -1;
+    return ((int64_t)t - off) * 1000 + ms;
+}
+
+
+static void vuln_free_fields(sf_agg_vuln *x)
+{
+    free(x->id);
+    free(x->pkg);
+    free(x->eco);
+    free(x->installed);
+    free(x->fixed);
+    free(x->aliases);
+}
+
+static int cmp_vuln(const void *a, const void *b)
+{
+    const sf_agg_vuln *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    if (!c)
+        c = strcmp(x->pkg, y->pkg);
+    if (!c)
+        c = strcmp(x->installed ? x->installed : "", y->installed ? y->installed : "");
+    return c;
+}
+
+/* Sort, drop duplicates (the same flaw in the same package once), count. */
+static void vulns_finish(sf_agg_view *v)
+{
+    size_t w = 0;
+    if (v->nvulns)
+        qsort(v->vulns, v->nvulns, sizeof *v->vulns, cmp_vuln);
+    for (size_t i = 0; i < v->nvulns; i++) {
+        if (w > 0 && cmp_vuln(&v->vulns[w - 1], &v->vulns[i]) == 0) {
+            vuln_free_fields(&v->vulns[i]);
+            continue;
+        }
+        v->vulns[w++] = v->vulns[i];
+    }
+    v->nvulns = w;
+    memset(v->sev, 0, sizeof v->sev);
+    v->fixable = 0;
+    for (size_t i = 0; i < w; i++) {
+        v->sev[v->vulns[i].sev]++;
+        v->fixable += v->vulns[i].fixed != NULL;
+    }
+}
+
+static int cmp_pkg(const void *a, const void *b)
+{
+    const sf_agg_pkg *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    if (!c)
+        c = strcmp(x->eco, y->eco);
+    if (!c)
+        c = strcmp(x->version, y->version);
+    return c;
+}
+
+static void pkgs_finish(sf_agg_view *v)
+{
+    size_t w = 0;
+    if (v->npkgs)
+        qsort(v->pkgs, v->npkgs, sizeof *v->pkgs, cmp_pkg);
+    for (size_t i = 0; i < v->npkgs; i++) {
+        if (w > 0 && cmp_pkg(&v->pkgs[w - 1], &v->pkgs[i]) == 0) {
+            free(v->pkgs[i].eco);
+            free(v->pkgs[i].name);
+            free(v->pkgs[i].version);
+            free(v->pkgs[i].src);
+            continue;
+        }
+        v->pkgs[w++] = v->pkgs[i];
+    }
+    v->npkgs = w;
+}
+
+int sf_agg_pkg_eco(const sf_pkg *p, const sf_osinfo *os, char *out, size_t outlen)
+{
+    const char *e = NULL;
+    char buf[128];
+    if (sf_pkg_type_is_os(p->type)) {
+        if (os && sf_osinfo_osv_ecosystem(os, buf, sizeof buf) == SF_OK)
+            e = buf;
+    } else {
+        e = sf_pkg_type_osv_ecosystem(p->type);
+    }
+    if (!e)
+        e = sf_pkg_type_name(p->type);
+    int n = snprintf(out, outlen, "%s", e);
+    return n < 0 || (size_t)n >= outlen ? SF_ELIMIT : SF_OK;
+}
+
+/* A ref we are willing to index: printable, no spaces or '|'. */
+int sf_agg_ref_ok(const char *s)
+{
+    if (!text_ok(s, 512))
+        return 0;
+    return !strpbrk(s, " |");
+}
+
+static int has_ref(char *const *refs, size_t n, const char *ref)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(refs[i], ref) == 0)
+            return 1;
+    return 0;
+}
+
+static void free_refs(char **refs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(refs[i]);
+    free(refs);
+}
+
+int sf_agg_view_set_refs(sf_agg_view *v, int64_t v_rank, const char *run, int64_t rank,
+                         char *const *refs, size_t n, int *changed)
+{
+    *changed = -1;
+    if (rank < v_rank)
+        return SF_OK;
+    int join = rank == v_rank; /* same run: late refs add up */
+    size_t base = join ? v->nrefs : 0, k = base;
+    char **nr = calloc(base + n + 1, sizeof *nr);
+    char *nrun = sf_strdup(run);
+    if (!nr || !nrun)
+        goto oom;
+    for (size_t i = 0; i < base; i++)
+        if (!(nr[i] = sf_strdup(v->refs[i])))
+            goto oom;
+    for (size_t i = 0; i < n && k < SF_AGG_MAX_REFS; i++) {
+        if (!sf_agg_ref_ok(refs[i]) || has_ref(nr, k, refs[i]))
+            continue;
+        if (!(nr[k++] = sf_strdup(refs[i])))
+            goto oom;
+    }
+    /* Same set (in any order): nothing for the fleet view to redo. */
+    int same = k == v->nrefs;
+    for (size_t i = 0; same && i < k; i++)
+        same = has_ref(v->refs, v->nrefs, nr[i]);
+    free_refs(v->refs, v->nrefs);
+    free(v->refs_run);
+    v->refs = nr, v->nrefs = k, v->refs_run = nrun, v->refs_rank = rank;
+    *changed = !same;
+    return SF_OK;
+oom:
+    free_refs(nr, k);
+    free(nrun);
+    return SF_ENOMEM;
+}
+
+static int conv_ident(const sf_result *r, sf_agg_view *v, sf_error *err)
+{
+    int oom = 0;
+    if (!r->digest || sf_digest_validate(r->digest, NULL) != SF_OK)
+        return sf_error_set(err, SF_EPARSE, "result without a valid digest");
+    if (r->index_digest && *r->index_digest && sf_digest_validate(r->index_digest, NULL) != SF_OK)
+        return sf_error_set(err, SF_EPARSE, "result with a malformed index_digest");
+    if (r->run_id && (!text_ok(r->run_id, 128) || strpbrk(r->run_id, ": *?[]|")))
+        return sf_error_set(err, SF_EPARSE, "result with a malformed run_id");
+    if (r->db_version && (strlen(r->db_version) > 128 || strchr(r->db_version, '|')))
+        return sf_error_set(err, SF_EPARSE, "result with a malformed db_version");
+    v->digest = sf_strdup(r->digest);
+    v->job_key = sf_strdup(r->index_digest && *r->index_digest ? r->index_digest : r->digest);
+    v->run_id = sf_strdup(r->run_id && *r->run_id ? r->run_id : "none");
+    v->db_version = sf_strdup(r->db_version ? r->db_version : "");
+    v->platform = text_ok(r->platform, 64) ? odup(r->platform, &oom) : NULL;
+    if (r->error_code != SF_OK)
+        v->error = odup(sf_err_name(r->error_code), &oom);
+    v->time_ms = r->scanned_at ? sf_agg_parse_time(r->scanned_at) : 0;
+    if (v->time_ms < 0)
+        v->time_ms = 0;
+    if (r->has_os && text_ok(r->os.id, 64)) {
+        char tmp[256];
+        const char *ver = text_ok(r->os.version_id, 64) ? r->os.version_id : NULL;
+        snprintf(tmp, sizeof tmp, "%s%s%s", r->os.id, ver ? " " : "", ver ? ver : "");
+        v->os = odup(tmp, &oom);
+    }
+    if (oom || !v->digest || !v->job_key || !v->run_id || !v->db_version)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    return SF_OK;
+}
+
+static int conv_refs(const sf_result *r, sf_agg_view *v, sf_error *err)
+{
+    if (r->nrefs > SF_AGG_MAX_REFS)
+        return sf_error_set(err, SF_ELIMIT, "result with more than %d refs", SF_AGG_MAX_REFS);
+    if (!(v->refs = calloc(r->nrefs + 1, sizeof *v->refs)))
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    for (size_t i = 0; i < r->nrefs; i++) {
+        int dup = !sf_agg_ref_ok(r->refs[i]);
+        for (size_t j = 0; j < v->nrefs && !dup; j++)
+            dup = strcmp(v->refs[j], r->refs[i]) == 0;
+        if (dup)
+            continue;
+        if (!(v->refs[v->nrefs] = sf_strdup(r->refs[i])))
+            return sf_error_set(err, SF_ENOMEM, "out of memory");
+        v->nrefs++;
+    }
+    return SF_OK;
+}
+
+/* Aliases joined by '\x1f' for the API's alias index (agg_index.c);
+ * NULL when there are none. Not part of the stored view. */
+static char *join_aliases(char **a, size_t n, int *oom)
+{
+    sf_buf b;
+    sf_buf_init(&b, 0);
+    for (size_t i = 0; i < n; i++) {
+        if (!text_ok(a[i], SF_AGG_STR_MAX) || strchr(a[i], '\x1f'))
+            continue;
+        if ((b.len && sf_buf_append(&b, "\x1f", 1) != SF_OK) || sf_buf_puts(&b, a[i]) != SF_OK)
+            *oom = 1;
+    }
+    char *s = b.len && !*oom ? sf_strdup(b.data) : NULL;
+    if (b.len && !*oom && !s)
+        *oom = 1;
+    sf_buf_free(&b);
+    return s;
+}
+
+static int conv_vulns(const sf_result *r, sf_agg_view *v, sf_error *err)
+{
+    if (r->vulns.n > SF_AGG_MAX_VULNS)
+        return sf_error_set(err, SF_ELIMIT, "result with more than %d findings", SF_AGG_MAX_VULNS);
+    if (!(v->vulns = calloc(r->vulns.n + 1, sizeof *v->vulns)))
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    for (size_t i = 0; i < r->vulns.n; i++) {
+        const sf_finding *x = &r->vulns.items[i];
+        int oom = 0;
+        if (!text_ok(x->id, SF_AGG_STR_MAX) || !text_ok(x->pkg_name, SF_AGG_STR_MAX))
+            continue; /* a finding without id or package cannot be indexed */
+        sf_agg_vuln *f = &v->vulns[v->nvulns++];
+        f->id = odup(x->id, &oom);
+        f->pkg = odup(x->pkg_name, &oom);
+        f->eco = text_ok(x->ecosystem, SF_AGG_STR_MAX) ? odup(x->ecosystem, &oom) : NULL;
+        f->installed = text_ok(x->installed, SF_AGG_STR_MAX) ? odup(x->installed, &oom) : NULL;
+        f->fixed = text_ok(x->fixed, SF_AGG_STR_MAX) ? odup(x->fixed, &oom) : NULL;
+        f->sev = sf_agg_sev_parse(x->severity);
+        f->cvss = x->cvss;
+        f->kev = x->kev;
+        f->epss = x->epss;
+        f->epss_pct = x->epss_pct;
+        f->aliases = join_aliases(x->aliases, x->naliases, &oom);
+        if (oom)
+            return sf_error_set(err, SF_ENOMEM, "out of memory");
+    }
+    vulns_finish(v);
+    return SF_OK;
+}
+
+/* Packages without name or version are not indexed. */
+static int conv_pkgs(const sf_result *r, sf_agg_view *v, sf_error *err)
+{
+    if (r->npkgs > SF_AGG_MAX_PKGS)
+        return sf_error_set(err, SF_ELIMIT, "result with more than %d packages", SF_AGG_MAX_PKGS);
+    if (!(v->pkgs = calloc(r->npkgs + 1, sizeof *v->pkgs)))
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    for (size_t i = 0; i < r->npkgs; i++) {
+        const sf_pkg *p = &r->pkgs[i];
+        char eco[128];
+        if (!text_ok(p->name, SF_AGG_STR_MAX) || !text_ok(p->version, SF_AGG_STR_MAX) ||
+            sf_agg_pkg_eco(p, r->has_os ? &r->os : NULL, eco, sizeof eco) != SF_OK)
+            continue;
+        sf_agg_pkg *d = &v->pkgs[v->npkgs++];
+        d->eco = sf_strdup(eco);
+        d->name = sf_strdup(p->name);
+        d->version = sf_strdup(p->version);
+        if (p->src_name && strcmp(p->src_name, p->name) != 0 && text_ok(p->src_name, SF_AGG_STR_MAX) &&
+            !(d->src = sf_strdup(p->src_name)))
+            return sf_error_set(err, SF_ENOMEM, "out of memory");
+        if (!d->eco || !d->name || !d->version)
+            return sf_error_set(err, SF_ENOMEM, "out of memory");
+    }
+    pkgs_finish(v);
+    return SF_OK;
+}
+
+int sf_agg_view_from_result(const char *json, size_t len, sf_agg_view **out, sf_error *err)
+{
+    sf_result r;
+    sf_agg_view *v = NULL;
+    int rc;
+    *out = NULL;
+    /* the engine's decoder is THE reader of scanfarm.result/v1 */
+    if ((rc = sf_result_decode(json, len, &r, err)) != SF_OK) {
+        if (rc != SF_ENOMEM)
+            rc = SF_EPARSE; /* an unusable document, whatever the reason */
+        goto done;
+    }
+    if (!(v = calloc(1, sizeof *v))) {
+        rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+        goto done;
+    }
+    v->refs_rank = -1;
+    if ((rc = conv_ident(&r, v, err)) != SF_OK || (rc = conv_refs(&r, v, err)) != SF_OK ||
+        (rc = conv_vulns(&r, v, err)) != SF_OK || (rc = conv_pkgs(&r, v, err)) != SF_OK)
+        goto done;
+    *out = v;
+    v = NULL;
+done:
+    sf_result_clear(&r);
+    sf_agg_view_free(v);
+    return rc;
+}

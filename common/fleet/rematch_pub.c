@@ -1,0 +1,311 @@
+/*
+ * rematch_pub: the inventory side of a rematch (packages and OS facts
+ * read back from an image's stored result) and its output: the
+ * `scanfarm.findings/v1` delta and the updated result per affected image.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fleet/running.h"
+#include "base/log.h"
+#include "fleet/runs.h"
+#include "bus/kprod.h"
+#include "fleet/rematch_int.h"
+
+static void inv_clear(rm_inv *v)
+{
+    for (size_t i = 0; v->ecos && i < v->r.npkgs; i++)
+        free(v->ecos[i]);
+    free(v->ecos);
+    free(v->digest);
+    sf_result_clear(&v->r);
+    memset(v, 0, sizeof *v);
+}
+
+void rm_ctx_free(rm_ctx *c)
+{
+    for (size_t i = 0; i < c->nimgs; i++) {
+        sf_agg_view_free(c->imgs[i].v);
+        sf_rematch_vulns_free(c->imgs[i].add, c->imgs[i].nadd);
+        sf_rematch_vulns_free(c->imgs[i].rem, c->imgs[i].nrem);
+    }
+    free(c->imgs);
+    for (size_t i = 0; i < c->ninv; i++)
+        inv_clear(&c->inv[i]);
+}
+
+/* Ecosystem of every package, by the index's rule (sf_agg_pkg_eco). */
+static int inv_ecos(rm_inv *v)
+{
+    v->ecos = calloc(v->r.npkgs + 1, sizeof *v->ecos);
+    if (!v->ecos)
+        return SF_ENOMEM;
+    for (size_t i = 0; i < v->r.npkgs; i++) {
+        char eco[128];
+        if (sf_agg_pkg_eco(&v->r.pkgs[i], v->r.has_os ? &v->r.os : NULL, eco, sizeof eco) != SF_OK)
+            eco[0] = '\0';
+        if (!(v->ecos[i] = sf_strdup(eco)))
+            return SF_ENOMEM;
+    }
+    return SF_OK;
+}
+
+static rm_inv *inv_get(rm_ctx *c, const char *digest, sf_error *err, int *rc)
+{
+    for (size_t i = 0; i < c->ninv; i++)
+        if (c->inv[i].digest && strcmp(c->inv[i].digest, digest) == 0)
+            return &c->inv[i];
+    sf_kv_reply *r = NULL;
+    const char *argv[] = {"HGET", c->k_results, digest};
+    if ((*rc = sf_kv_argv(c->o->kv, c->shard, 3, argv, NULL, &r, err)) != SF_OK)
+        return NULL;
+    if (r->type != SF_KV_STR) {
+        sf_kv_reply_free(r);
+        c->st->unusable++;
+        return NULL;
+    }
+    rm_inv *v;
+    if (c->ninv < RM_INV_CACHE) {
+        v = &c->inv[c->ninv++];
+    } else {
+        v = &c->inv[c->next_evict];
+        c->next_evict = (c->next_evict + 1) % RM_INV_CACHE;
+        inv_clear(v);
+    }
+    sf_error de = SF_ERROR_INIT;
+    *rc = sf_result_decode(r->str, r->len, &v->r, &de);
+    sf_kv_reply_free(r);
+    if (*rc != SF_OK && *rc != SF_ENOMEM) {
+        /* unreadable stored result: skip this image, keep going */
+        inv_clear(v);
+        c->ninv -= c->ninv > 0 && v == &c->inv[c->ninv - 1];
+        c->st->unusable++;
+        *rc = SF_OK;
+        return NULL;
+    }
+    if (*rc == SF_OK && !(v->digest = sf_strdup(digest)))
+        *rc = SF_ENOMEM;
+    if (*rc == SF_OK)
+        *rc = inv_ecos(v);
+    if (*rc != SF_OK) {
+        inv_clear(v);
+        c->ninv -= c->ninv > 0 && v == &c->inv[c->ninv - 1];
+        sf_error_set(err, *rc, "out of memory");
+        return NULL;
+    }
+    return v;
+}
+
+int rm_inventory(rm_ctx *c, const char *digest, const char *eco, const char *name,
+                 const char *version, const sf_pkg **pkg, const sf_osinfo **os, sf_error *err)
+{
+    int rc = SF_OK;
+    *pkg = NULL;
+    *os = NULL;
+    rm_inv *v = inv_get(c, digest, err, &rc);
+    if (!v)
+        return rc;
+    for (size_t i = 0; i < v->r.npkgs; i++) {
+        const sf_pkg *p = &v->r.pkgs[i];
+        if (p->name && p->version && !strcmp(p->name, name) && !strcmp(p->version, version) &&
+            !strcmp(v->ecos[i], eco)) {
+            *pkg = p;
+            *os = v->r.has_os ? &v->r.os : NULL;
+            break;
+        }
+    }
+    return SF_OK;
+}
+
+static void now_rfc3339(char *out, size_t n)
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t k = strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + k, n - k, ".%03ldZ", ts.tv_nsec / 1000000);
+}
+
+static json_t *vuln_json(const sf_agg_vuln *x)
+{
+    return json_pack("{s:s, s:[], s:s, s:s?, s:s?, s:s?, s:s, s:o}", "id", x->id, "aliases",
+                     "package", x->pkg, "ecosystem", x->eco, "installed", x->installed, "fixed",
+                     x->fixed, "severity", sf_agg_sev_name(x->sev), "cvss",
+                     x->cvss >= 0 ? json_real(x->cvss) : json_null());
+}
+
+static json_t *vulns_json(const sf_agg_vuln *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, vuln_json(&v[i]));
+    return a;
+}
+
+static int produce_json(rm_ctx *c, const char *topic, const char *key, json_t *doc,
+                        sf_error *err)
+{
+    char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    if (!s)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    int rc = sf_kprod_produce(c->o->prod, topic, key, strlen(key), s, strlen(s), NULL, err);
+    free(s);
+    return rc;
+}
+
+/* The stored result with the changed findings swapped, as a new result. */
+/* The summary's vulnerability counts follow the rewritten list (packages
+ * and ecosystems do not change on a rematch). A consumer reading only the
+ * summary must see the same numbers as one counting the list. */
+static void recount_summary(json_t *doc)
+{
+    json_t *sum = json_object_get(doc, "summary");
+    if (!json_is_object(sum))
+        return;
+    json_int_t by[SF_SEV_N] = {0}, fixable = 0;
+    json_t *vulns = json_object_get(doc, "vulnerabilities"), *x;
+    size_t i;
+    json_array_foreach(vulns, i, x) {
+        by[sf_agg_sev_parse(json_string_value(json_object_get(x, "severity")))]++;
+        fixable += json_is_string(json_object_get(x, "fixed"));
+    }
+    json_t *bs = json_object();
+    for (int k = 0; k < SF_SEV_N; k++) /* CRITICAL first, as the encoder writes them */
+        json_object_set_new(bs, sf_agg_sev_name(sf_sev_at(k)), json_integer(by[sf_sev_at(k)]));
+    json_object_set_new(sum, "by_severity", bs);
+    json_object_set_new(sum, "vulnerabilities", json_integer((json_int_t)json_array_size(vulns)));
+    json_object_set_new(sum, "fixable", json_integer(fixable));
+}
+
+static json_t *updated_result(rm_ctx *c, const rm_img *im, const char *now, sf_error *err)
+{
+    sf_kv_reply *r = NULL;
+    const char *argv[] = {"HGET", c->k_results, im->v->digest};
+    if (sf_kv_argv(c->o->kv, c->shard, 3, argv, NULL, &r, err) != SF_OK)
+        return NULL;
+    json_t *doc = r->type == SF_KV_STR ? json_loadb(r->str, r->len, 0, NULL) : NULL;
+    sf_kv_reply_free(r);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return NULL;
+    }
+    json_t *old = json_object_get(doc, "vulnerabilities"), *nv = json_array(), *x;
+    size_t i;
+    json_array_foreach(old, i, x) {
+        const char *id = json_string_value(json_object_get(x, "id"));
+        const char *pkg = json_string_value(json_object_get(x, "package"));
+        const char *inst = json_string_value(json_object_get(x, "installed"));
+        int drop = 0;
+        for (size_t k = 0; k < im->nrem && !drop; k++)
+            drop = id && pkg && !strcmp(im->rem[k].id, id) && !strcmp(im->rem[k].pkg, pkg) &&
+                   ((!inst && !im->rem[k].installed) ||
+                    (inst && im->rem[k].installed && !strcmp(inst, im->rem[k].installed)));
+        if (!drop)
+            json_array_append(nv, x);
+    }
+    for (size_t k = 0; k < im->nadd; k++)
+        json_array_append_new(nv, vuln_json(&im->add[k]));
+    json_object_set_new(doc, "vulnerabilities", nv);
+    recount_summary(doc);
+    json_object_set_new(doc, "run_id", json_string(c->o->run_id));
+    json_object_set_new(doc, "db_version", json_string(c->o->db_version));
+    json_object_set_new(doc, "rematched_from", json_string(im->v->db_version));
+    json_t *t = json_object_get(doc, "timings");
+    if (!json_is_object(t)) {
+        t = json_object();
+        json_object_set_new(doc, "timings", t);
+    }
+    json_object_set_new(t, "finished_at", json_string(now));
+    json_object_del(doc, "produced_at");
+    json_object_del(doc, "finished_at");
+    return doc;
+}
+
+static int publish_one(rm_ctx *c, const rm_img *im, const char *now, sf_error *err)
+{
+    const char *ft = c->o->findings_topic ? c->o->findings_topic : "scanfarm.findings";
+    const char *rt = c->o->results_topic ? c->o->results_topic : "scanfarm.results";
+    json_t *refs = json_array();
+    for (size_t i = 0; i < im->v->nrefs; i++)
+        json_array_append_new(refs, json_string(im->v->refs[i]));
+    json_t *delta = json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:o, s:o}", "schema",
+                              SF_FINDINGS_SCHEMA, "digest", im->v->digest, "refs", refs,
+                              "run_id", c->o->run_id, "db_version", c->o->db_version,
+                              "previous_db_version", im->v->db_version, "produced_at", now,
+                              "added", vulns_json(im->add, im->nadd), "removed",
+                              vulns_json(im->rem, im->nrem));
+    const char *idx = im->v->job_key && strcmp(im->v->job_key, im->v->digest) ? im->v->job_key
+                                                                              : NULL;
+    json_object_set_new(delta, "running",
+                        json_boolean(sf_running_count_image(c->running, im->v->digest, idx,
+                                                             im->v->platform)));
+    int rc = produce_json(c, ft, im->v->digest, delta, err);
+    json_decref(delta);
+    if (rc != SF_OK || !*rt)
+        return rc;
+    json_t *res = updated_result(c, im, now, err);
+    if (!res) {
+        c->st->unusable++;
+        return SF_OK; /* the delta is out; the next scan will refresh the result */
+    }
+    rc = produce_json(c, rt, im->v->digest, res, err);
+    json_decref(res);
+    return rc;
+}
+
+/* Every image considered is current for the new DB (HSET in batches). */
+static int mark_current(rm_ctx *c, sf_error *err)
+{
+    int rc = SF_OK;
+    for (size_t at = 0; rc == SF_OK && at < c->nimgs; at += 200) {
+        size_t n = c->nimgs - at < 200 ? c->nimgs - at : 200;
+        const char *argv[2 + 400];
+        sf_kv_reply *r = NULL;
+        argv[0] = "HSET";
+        argv[1] = c->k_dbcurrent;
+        for (size_t i = 0; i < n; i++) {
+            argv[2 + 2 * i] = c->imgs[at + i].v->digest;
+            argv[3 + 2 * i] = c->o->db_version;
+        }
+        rc = sf_kv_argv(c->o->kv, c->shard, (int)(2 + 2 * n), argv, NULL, &r, err);
+        sf_kv_reply_free(r);
+    }
+    return rc;
+}
+
+int rm_publish(rm_ctx *c, sf_error *err)
+{
+    char now[40];
+    sf_running running;
+    /* which images run now: subscribers page on running ones only */
+    int rc = sf_running_load(c->o->kv, c->prefix, NULL, &running, err);
+    c->running = &running;
+    now_rfc3339(now, sizeof now);
+    for (size_t i = 0; rc == SF_OK && i < c->nimgs; i++) {
+        const rm_img *im = &c->imgs[i];
+        if (!im->nadd && !im->nrem)
+            continue;
+        c->st->affected++;
+        c->st->added += im->nadd;
+        c->st->removed += im->nrem;
+        rc = publish_one(c, im, now, err);
+    }
+    /* the republished results form a run of their own: say how many, so
+     * `scanfarm status` can show it complete */
+    const char *rt = c->o->results_topic ? c->o->results_topic : "scanfarm.results";
+    if (rc == SF_OK && *rt)
+        rc = sf_agg_set_published(c->o->kv, c->prefix, c->o->run_id, (long long)c->st->affected,
+                                  err);
+    if (rc == SF_OK)
+        rc = mark_current(c, err);
+    if (rc == SF_OK)
+        rc = sf_kprod_flush(c->o->prod, 60000, err);
+    if (c->running == &running)
+        sf_running_clear(&running);
+    c->running = NULL;
+    return rc;
+}
