@@ -4,6 +4,10 @@
  * opened from a CI artifact. Charts are SVG generated here: findings by
  * severity per registry as stacked bars, and the top CVEs by number of
  * images, coloured by severity. Every string from results is escaped.
+ * Links are plain anchors, never fetched: each vulnerability id goes to
+ * its canonical advisory page (vuln/advisory.h), each worst image to its
+ * own section (id "img-<digest>") listing its findings, with the distro
+ * tracker's page of each CVE for the image's OS.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +15,7 @@
 
 #include "fleet/report.h"
 #include "sf_version.h"
+#include "vuln/advisory.h"
 
 /* Severity colours, indexed by sf_sev, chosen to stay distinct for the
  * common colour-vision deficiencies. */
@@ -25,6 +30,9 @@ static const char *const SEV_LABEL[SF_SEV_N] = {
 #define LABEL_W 230
 #define BAR_W 520
 #define ROW_H 26
+/* Findings listed per image in its section; the rest are counted. A
+ * mailed report stays a few hundred KiB with SF_REPORT_TOP images. */
+#define IMG_FINDINGS 100
 
 static const char CSS[] =
     "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;"
@@ -43,7 +51,8 @@ static const char CSS[] =
     "th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e6e8ec}"
     "th{color:#5b6475;font-weight:600}td.n{text-align:right;font-variant-numeric:tabular-nums}"
     ".sev{display:inline-block;padding:1px 7px;border-radius:9px;color:#fff;font-size:11px}"
-    "code{font-size:12px;white-space:nowrap}.grid{display:grid;grid-template-columns:1fr 1fr;gap:24px}"
+    "code{font-size:12px;white-space:nowrap}a{color:#1a56a8}h3{font-size:14px;margin:18px 0 6px}"
+    ".wrap{overflow-x:auto}.grid{display:grid;grid-template-columns:1fr 1fr;gap:24px}"
     "@media(max-width:1100px){.grid{grid-template-columns:1fr}}";
 
 static int card(sf_buf *o, const char *label, const char *value, const char *color)
@@ -163,31 +172,58 @@ static int sev_badge(sf_buf *o, int s)
                          SEV_LABEL[s]);
 }
 
+/* id as a link to its advisory page when it has one, else as text. */
+static int vuln_id(sf_buf *o, const char *id)
+{
+    char url[SF_ADVISORY_URL_MAX];
+    if (!sf_advisory_url(id, url, sizeof url)) {
+        int rc = sf_buf_puts(o, "<code>");
+        rc = rc ? rc : sf_report_html_escape(o, id);
+        return rc ? rc : sf_buf_puts(o, "</code>");
+    }
+    int rc = sf_buf_puts(o, "<a href=\"");
+    rc = rc ? rc : sf_report_html_escape(o, url);
+    rc = rc ? rc : sf_buf_puts(o, "\"><code>");
+    rc = rc ? rc : sf_report_html_escape(o, id);
+    return rc ? rc : sf_buf_puts(o, "</code></a>");
+}
+
+static int img_anchor(sf_buf *o, const sf_agg_view *v)
+{
+    int rc = sf_buf_puts(o, "img-");
+    return rc ? rc : sf_report_html_escape(o, v->digest);
+}
+
 static int table_worst(sf_buf *o, const sf_report *r)
 {
     int rc = sf_buf_puts(o, "<table><tr><th>image</th><th>platform</th><th>OS</th>"
                             "<th class=\"n\">critical</th>"
                             "<th class=\"n\">high</th><th class=\"n\">medium</th>"
-                            "<th class=\"n\">low</th><th class=\"n\">total</th>"
-                            "<th class=\"n\">fixable</th></tr>");
+                            "<th class=\"n\">low</th><th class=\"n\">unknown</th>"
+                            "<th class=\"n\">total</th><th class=\"n\">fixable</th></tr>");
     for (size_t i = 0; i < r->nimgs && i < SF_REPORT_TOP && rc == SF_OK; i++) {
         const sf_agg_view *v = r->imgs[i];
         if (!v->nvulns)
             break;
-        rc = sf_buf_puts(o, "<tr><td><code>");
+        rc = sf_buf_puts(o, "<tr><td><a href=\"#");
+        rc = rc ? rc : img_anchor(o, v);
+        rc = rc ? rc : sf_buf_puts(o, "\"><code>");
         rc = rc ? rc : sf_report_html_escape(o, v->nrefs ? v->refs[0] : v->digest);
+        rc = rc ? rc : sf_buf_puts(o, "</code></a>");
         if (rc == SF_OK && v->nrefs > 1)
-            rc = sf_buf_printf(o, "</code> <small>+%zu tag%s</small><code>", v->nrefs - 1,
+            rc = sf_buf_printf(o, " <small>+%zu tag%s</small>", v->nrefs - 1,
                                v->nrefs == 2 ? "" : "s");
-        rc = rc ? rc : sf_buf_puts(o, "</code></td><td>");
+        rc = rc ? rc : sf_buf_puts(o, "</td><td>");
         rc = rc ? rc : sf_report_html_escape(o, v->platform ? v->platform : "");
         rc = rc ? rc : sf_buf_puts(o, "</td><td>");
         rc = rc ? rc : sf_report_html_escape(o, v->os ? v->os : "");
         rc = rc ? rc : sf_buf_printf(o, "</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
                                         "<td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
-                                        "<td class=\"n\">%zu</td><td class=\"n\">%zu</td></tr>",
-                                     v->sev[SF_SEV_CRITICAL], v->sev[SF_SEV_HIGH], v->sev[SF_SEV_MEDIUM], v->sev[SF_SEV_LOW], v->nvulns,
-                                     v->fixable);
+                                        "<td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
+                                        "<td class=\"n\">%zu</td></tr>",
+                                     v->sev[SF_SEV_CRITICAL], v->sev[SF_SEV_HIGH],
+                                     v->sev[SF_SEV_MEDIUM], v->sev[SF_SEV_LOW],
+                                     v->sev[SF_SEV_UNKNOWN], v->nvulns, v->fixable);
     }
     return rc ? rc : sf_buf_puts(o, "</table>");
 }
@@ -199,9 +235,9 @@ static int table_cves(sf_buf *o, const sf_report *r)
                             "<th class=\"n\">fix available</th></tr>");
     for (size_t i = 0; i < r->ncves && i < SF_REPORT_TOP && rc == SF_OK; i++) {
         const sf_report_cve *c = &r->cves[i];
-        rc = sf_buf_puts(o, "<tr><td><code>");
-        rc = rc ? rc : sf_report_html_escape(o, c->id);
-        rc = rc ? rc : sf_buf_puts(o, "</code></td><td>");
+        rc = sf_buf_puts(o, "<tr><td>");
+        rc = rc ? rc : vuln_id(o, c->id);
+        rc = rc ? rc : sf_buf_puts(o, "</td><td>");
         rc = rc ? rc : sev_badge(o, c->sev);
         if (rc == SF_OK && c->cvss >= 0)
             rc = sf_buf_printf(o, "</td><td class=\"n\">%.1f", c->cvss);
@@ -226,9 +262,9 @@ static int table_exploited(sf_buf *o, const sf_report *r)
                             "<th class=\"n\">images</th><th class=\"n\">fix available</th></tr>");
     for (size_t i = 0; i < r->ncves && r->by_priority[i].kev && rc == SF_OK; i++) {
         const sf_report_cve *c = &r->by_priority[i];
-        rc = sf_buf_puts(o, "<tr><td><code>");
-        rc = rc ? rc : sf_report_html_escape(o, c->id);
-        rc = rc ? rc : sf_buf_puts(o, "</code></td><td>");
+        rc = sf_buf_puts(o, "<tr><td>");
+        rc = rc ? rc : vuln_id(o, c->id);
+        rc = rc ? rc : sf_buf_puts(o, "</td><td>");
         rc = rc ? rc : sev_badge(o, c->sev);
         rc = rc ? rc : sf_buf_printf(o, "</td><td class=\"n\">%.1f</td><td class=\"n\">%.3f"
                                         "</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
@@ -245,7 +281,8 @@ static int table_regs(sf_buf *o, const sf_report *r)
                             "<th class=\"n\">vulnerable</th><th class=\"n\">failed</th>"
                             "<th class=\"n\">critical</th><th class=\"n\">high</th>"
                             "<th class=\"n\">medium</th><th class=\"n\">low</th>"
-                            "<th class=\"n\">findings</th><th class=\"n\">fixable</th></tr>");
+                            "<th class=\"n\">unknown</th><th class=\"n\">findings</th>"
+                            "<th class=\"n\">fixable</th></tr>");
     for (size_t i = 0; i < r->nregs && rc == SF_OK; i++) {
         const sf_report_reg *g = &r->regs[i];
         rc = sf_buf_puts(o, "<tr><td><code>");
@@ -254,11 +291,74 @@ static int table_regs(sf_buf *o, const sf_report *r)
                                         "</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
                                         "<td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
                                         "<td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
-                                        "<td class=\"n\">%zu</td></tr>",
-                                     g->images, g->vulnerable, g->errors, g->sev[SF_SEV_CRITICAL], g->sev[SF_SEV_HIGH],
-                                     g->sev[SF_SEV_MEDIUM], g->sev[SF_SEV_LOW], g->findings, g->fixable);
+                                        "<td class=\"n\">%zu</td><td class=\"n\">%zu</td></tr>",
+                                     g->images, g->vulnerable, g->errors, g->sev[SF_SEV_CRITICAL],
+                                     g->sev[SF_SEV_HIGH], g->sev[SF_SEV_MEDIUM], g->sev[SF_SEV_LOW],
+                                     g->sev[SF_SEV_UNKNOWN], g->findings, g->fixable);
     }
     return rc ? rc : sf_buf_puts(o, "</table>");
+}
+
+/* " · tracker": the distro's page of a CVE, for the image's OS. */
+static int tracker_link(sf_buf *o, const char *id, const char *os)
+{
+    char url[SF_ADVISORY_URL_MAX];
+    if (!sf_advisory_tracker_url(id, os, url, sizeof url))
+        return SF_OK;
+    int rc = sf_buf_puts(o, " <small><a href=\"");
+    rc = rc ? rc : sf_report_html_escape(o, url);
+    return rc ? rc : sf_buf_puts(o, "\">tracker</a></small>");
+}
+
+/* One worst image's findings, most severe first, fixed version shown. */
+static int image_section(sf_buf *o, const sf_agg_view *v)
+{
+    int rc = sf_buf_puts(o, "<h3 id=\"");
+    rc = rc ? rc : img_anchor(o, v);
+    rc = rc ? rc : sf_buf_puts(o, "\"><code>");
+    rc = rc ? rc : sf_report_html_escape(o, v->nrefs ? v->refs[0] : v->digest);
+    rc = rc ? rc : sf_buf_puts(o, "</code> <small>");
+    rc = rc ? rc : sf_report_html_escape(o, v->digest);
+    rc = rc ? rc : sf_buf_puts(o, "</small></h3><div class=\"wrap\"><table><tr>"
+                                  "<th>vulnerability</th><th>severity</th><th>package</th>"
+                                  "<th>installed</th><th>fixed in</th></tr>");
+    size_t shown = 0;
+    for (int k = 0; k < SF_SEV_N && rc == SF_OK; k++)
+        for (size_t i = 0; i < v->nvulns && shown < IMG_FINDINGS && rc == SF_OK; i++) {
+            const sf_agg_vuln *f = &v->vulns[i];
+            if (f->sev != (int)sf_sev_at(k)) /* most severe first */
+                continue;
+            shown++;
+            rc = sf_buf_puts(o, "<tr><td>");
+            rc = rc ? rc : vuln_id(o, f->id);
+            rc = rc ? rc : tracker_link(o, f->id, v->os);
+            rc = rc ? rc : sf_buf_puts(o, "</td><td>");
+            rc = rc ? rc : sev_badge(o, f->sev);
+            rc = rc ? rc : sf_buf_puts(o, "</td><td><code>");
+            rc = rc ? rc : sf_report_html_escape(o, f->pkg);
+            rc = rc ? rc : sf_buf_puts(o, "</code></td><td><code>");
+            rc = rc ? rc : sf_report_html_escape(o, f->installed);
+            rc = rc ? rc : sf_buf_puts(o, "</code></td><td><code>");
+            rc = rc ? rc : sf_report_html_escape(o, f->fixed ? f->fixed : "–");
+            rc = rc ? rc : sf_buf_puts(o, "</code></td></tr>");
+        }
+    rc = rc ? rc : sf_buf_puts(o, "</table></div>");
+    if (rc == SF_OK && shown < v->nvulns)
+        rc = sf_buf_printf(o, "<p>… and %zu more findings (<code>scanfarm query image</code> "
+                              "lists them all).</p>",
+                           v->nvulns - shown);
+    return rc;
+}
+
+static int image_sections(sf_buf *o, const sf_report *r)
+{
+    int rc = sf_buf_puts(o, "<section><h2>Findings of the worst images</h2>");
+    for (size_t i = 0; i < r->nimgs && i < SF_REPORT_TOP && rc == SF_OK; i++) {
+        if (!r->imgs[i]->nvulns)
+            break;
+        rc = image_section(o, r->imgs[i]);
+    }
+    return rc ? rc : sf_buf_puts(o, "</section>");
 }
 
 int sf_report_html(const sf_report *r, sf_buf *o)
@@ -299,5 +399,7 @@ int sf_report_html(const sf_report *r, sf_buf *o)
     rc = rc ? rc : table_cves(o, r);
     rc = rc ? rc : sf_buf_puts(o, "</section><section><h2>Registries</h2>");
     rc = rc ? rc : table_regs(o, r);
-    return rc ? rc : sf_buf_puts(o, "</section></div></main></body></html>\n");
+    rc = rc ? rc : sf_buf_puts(o, "</section></div>");
+    rc = rc ? rc : image_sections(o, r);
+    return rc ? rc : sf_buf_puts(o, "</main></body></html>\n");
 }

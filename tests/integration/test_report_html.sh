@@ -6,6 +6,9 @@
 #     and replaying the same results changes no number;
 #   - `query cve` lists exactly the refs whose result holds the CVE;
 #   - SARIF is 2.1.0 with one result per finding;
+#   - the HTML report loads nothing from anywhere, links each CVE of the
+#     fed results it lists to NVD, each worst image to its own section
+#     (every href="#x" has its id="x"), and has the UNKNOWN column;
 #   - the HTML report renders in headless Chromium; the screenshot is kept
 #     at $SF_BIN/../tests/report_html.png (skipped when chromium is absent).
 set -euo pipefail
@@ -97,9 +100,42 @@ PY
 "$SF" report --format table
 "$SF" report --format html --out "$OUT/report.html"
 test "$(grep -o '<svg' "$OUT/report.html" | wc -l)" -eq 2
-if grep -qE '(src|href)="https?:' "$OUT/report.html"; then
+# Links are anchors a reader follows; nothing may be fetched on opening.
+if grep -qE '(src|srcset|action)=|<link|url\(|@import' "$OUT/report.html"; then
   echo "FAIL: the HTML report references external resources"; exit 1
 fi
+python3 - "$OUT/report.html" "$OUT/results.jsonl" <<'PY'
+import html.parser, json, sys
+class P(html.parser.HTMLParser):
+    def __init__(s):
+        super().__init__(); s.hrefs = []; s.ids = set(); s.th = []; s.in_th = False
+    def handle_starttag(s, tag, attrs):
+        a = dict(attrs)
+        if tag == "a": s.hrefs.append(a.get("href", ""))
+        if "id" in a: s.ids.add(a["id"])
+        s.in_th = tag == "th"
+    def handle_data(s, d):
+        if s.in_th: s.th.append(d)
+    def handle_endtag(s, tag):
+        s.in_th = False
+p = P(); p.feed(open(sys.argv[1]).read())
+ids = {v["id"] for l in open(sys.argv[2]) for v in json.loads(l)["vulnerabilities"]}
+local = [h[1:] for h in p.hrefs if h.startswith("#")]
+ext = [h for h in p.hrefs if not h.startswith("#")]
+assert local, "no image anchors"
+missing = [h for h in local if h not in p.ids]
+assert not missing, ("anchors without a target", missing[:3])
+nvd = [h for h in ext if h.startswith("https://nvd.nist.gov/vuln/detail/CVE-")]
+assert nvd, "no CVE links to NVD"
+bad = [h for h in nvd if h.rsplit("/", 1)[1] not in ids]
+assert not bad, ("links to CVEs no result holds", bad[:3])
+assert all(h.startswith("https://") for h in ext), [h for h in ext if not h.startswith("https://")][:3]
+assert p.th.count("unknown") >= 2, ("UNKNOWN column missing", p.th.count("unknown"))
+trk = [h for h in ext if h.startswith("https://security.alpinelinux.org/vuln/CVE-")]
+assert trk, "no Alpine tracker links for the Alpine images"
+print("html links: %d image anchors (all resolve), %d advisory links, %d to NVD, %d to the Alpine tracker"
+      % (len(local), len(ext), len(nvd), len(trk)))
+PY
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$CHROMIUM" ]; then
   echo "SKIP (screenshot): chromium not installed (Debian: apt-get install chromium)"

@@ -123,6 +123,78 @@ static void test_report_render__html_is_escaped_and_self_contained(void **state)
     sf_report_free(r);
 }
 
+/* The rows of the one table after heading h (up to its </table>). */
+static const char *table_after(const char *html, const char *h, const char **end)
+{
+    const char *t = strstr(html, h);
+    assert_non_null(t);
+    *end = strstr(t, "</table>");
+    assert_non_null(*end);
+    return t;
+}
+
+static size_t count_in(const char *from, const char *to, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = from; (p = strstr(p, needle)) && p < to; p++)
+        n++;
+    return n;
+}
+
+static void test_report_render__html_links_anchors_and_unknown(void **state)
+{
+    (void)state;
+    sf_report *r = build();
+    sf_buf b;
+    sf_buf_init(&b, 0);
+    assert_int_equal(sf_report_html(r, &b), SF_OK);
+    const char *end;
+    /* ids link to their advisory; the hostile one stays text */
+    assert_non_null(strstr(b.data, "<a href=\"https://nvd.nist.gov/vuln/detail/CVE-1\"><code>CVE-1"
+                                   "</code></a>"));
+    assert_null(strstr(b.data, "href=\"https://nvd.nist.gov/vuln/detail/CVE-&lt;"));
+    assert_non_null(strstr(b.data, "<td><code>CVE-&lt;b&gt;</code></td>"));
+    /* every worst image links to a section with that id, which exists once */
+    const char *w = table_after(b.data, "<h2>Worst images</h2>", &end);
+    size_t rows = 0;
+    for (const char *p = w; (p = strstr(p, "<a href=\"#img-")) && p < end; p++, rows++) {
+        char id[128];
+        const char *q = p + strlen("<a href=\"#");
+        size_t n = strcspn(q, "\"");
+        assert_true(n < 100);
+        char want[160];
+        snprintf(id, sizeof id, "%.*s", (int)n, q);
+        snprintf(want, sizeof want, "<h3 id=\"%s\">", id);
+        const char *sec = strstr(b.data, want);
+        assert_non_null(sec);
+        assert_null(strstr(sec + 1, want));
+    }
+    assert_int_equal(rows, 3); /* the images with findings */
+    /* the UNKNOWN column: worst images and registries both carry it */
+    assert_int_equal(count_in(w, end, "<th class=\"n\">unknown</th>"), 1);
+    const char *g = table_after(b.data, "<h2>Registries</h2>", &end);
+    assert_int_equal(count_in(g, end, "<th class=\"n\">unknown</th>"), 1);
+    /* q.io holds the UNKNOWN finding: its row reads critical 1, high 1,
+     * medium 1, low 0, unknown 1, findings 4 */
+    assert_non_null(strstr(g, "<code>q.io</code></td><td class=\"n\">2</td><td class=\"n\">2"
+                              "</td><td class=\"n\">0</td><td class=\"n\">1</td><td class=\"n\">"
+                              "1</td><td class=\"n\">1</td><td class=\"n\">0</td><td class=\"n\">"
+                              "1</td><td class=\"n\">4</td>"));
+    /* the image section lists findings with the fixed version */
+    const char *sec = strstr(b.data, "<h2>Findings of the worst images</h2>");
+    assert_non_null(sec);
+    assert_non_null(strstr(sec, "<td><code>openssl</code></td><td><code>1</code></td><td><code>2"
+                                "</code></td>"));
+    /* ... and the distro tracker's page of each CVE for the image's OS */
+    assert_non_null(strstr(sec, "CVE-1</code></a> <small><a href=\"https://security.alpinelinux.org/"
+                                "vuln/CVE-1\">tracker</a></small>"));
+    /* anchors are not fetches: nothing is loaded from anywhere */
+    assert_null(strstr(b.data, "src=\""));
+    assert_null(strstr(b.data, "<link"));
+    sf_buf_free(&b);
+    sf_report_free(r);
+}
+
 static void test_report_render__sarif_one_result_per_finding(void **state)
 {
     (void)state;
@@ -231,7 +303,7 @@ static void test_report_render__worst_images_show_platform(void **state)
     sf_buf_reset(&b);
     assert_int_equal(sf_report_html(r, &b), SF_OK);
     /* the worst-images table is the one whose rows hold refs in <code> */
-    const char *row1 = strstr(b.data, "<td><code>r.io/multi:1</code></td>");
+    const char *row1 = strstr(b.data, "\"><code>r.io/multi:1</code></a></td>");
     assert_non_null(row1);
     const char *end = strstr(row1, "</table>");
     assert_non_null(end);
@@ -262,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_report_model__totals_are_sums),
         cmocka_unit_test(test_report_render__json_matches_model),
         cmocka_unit_test(test_report_render__html_is_escaped_and_self_contained),
+        cmocka_unit_test(test_report_render__html_links_anchors_and_unknown),
         cmocka_unit_test(test_report_render__sarif_one_result_per_finding),
         cmocka_unit_test(test_report_render__table_lists_registries),
         cmocka_unit_test(test_report_render__worst_images_show_platform),
