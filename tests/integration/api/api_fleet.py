@@ -446,6 +446,33 @@ def check(brokers, topic, url):
         eq("vuln %s images" % vid, d.get("images"), vul.get(vid))
         got = set(A.all("/v1/vulnerabilities/%s/images" % enc(vid), lambda x: x["digest"]))
         eq("vuln %s image list" % vid, got, {dg for dg, i in F.img.items() if any(f["id"] == vid for f in i["findings"])})
+    # advisory links: the id's own page and OSV's; a detail adds a CVE's
+    # distro tracker (by its packages' ecosystem; lists do not)
+    TRK = {"alpine": "https://security.alpinelinux.org/vuln/", "debian": "https://security-tracker.debian.org/tracker/",
+           "ubuntu": "https://ubuntu.com/security/"}
+    ecos_of = {}
+    for i in F.img.values():
+        for f in i["findings"]:
+            ecos_of.setdefault(f["id"], set()).add((f.get("ecosystem") or "").split(":")[0].lower())
+
+    def want_links(vid, detail):
+        w = {"osv": "https://osv.dev/vulnerability/" + vid}
+        if vid.startswith("CVE-"):
+            w["nvd"] = "https://nvd.nist.gov/vuln/detail/" + vid
+            e = ecos_of.get(vid, set())
+            if detail and len(e) == 1 and next(iter(e)) in TRK:
+                w["tracker"] = TRK[next(iter(e))] + vid
+        if vid.startswith("GHSA-"):
+            w["ghsa"] = "https://github.com/advisories/" + vid
+        return w
+    for vid, ln in A.all("/v1/vulnerabilities", lambda x: (x["id"], tuple(sorted(x["links"].items())))):
+        eq("links of %s" % vid, dict(ln), want_links(vid, False))
+    trackers = 0
+    for vid in sorted(vul)[:12] + ["CVE-2020-8203"]:
+        st, d = A.get("/v1/vulnerabilities/" + enc(vid))
+        eq("links of %s detail" % vid, d.get("links"), want_links(vid, True))
+        trackers += "tracker" in want_links(vid, True)
+    eq("details with a tracker link", trackers > 0, True)
     st, d = A.get("/v1/vulnerabilities/GHSA-p6mc-m468-83gw")
     eq("alias lookup", d.get("id"), "CVE-2020-8203")
     st, d = A.get("/v1/packages/npm/lodash")
