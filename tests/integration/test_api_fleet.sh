@@ -50,3 +50,7 @@ for _ in $(seq 50); do grep -q listening "$T/api2.out" && break; sleep 0.1; done
 PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$T/api2.out")
 [[ -n $PORT ]] || { cat "$T/api2.err"; exit 1; }
 "$PY" "$H" check-running "$SF_STACK_KAFKA" "$TOPIC" "http://127.0.0.1:$PORT"
+kill "$API_PID"; wait "$API_PID" 2>/dev/null || true
+API_PID=
+# an ASan/UBSan build reports into the API's stderr on exit
+if grep -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T/api.err" "$T/api2.err"; then exit 1; fi
