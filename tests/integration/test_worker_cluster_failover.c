@@ -81,20 +81,6 @@ static void produce_all(int n)
     sf_kprod_free(p);
 }
 
-/* SIGKILL the cluster node rcN by the stack's PID file. */
-static void kill_node(int n)
-{
-    char pidf[400];
-    snprintf(pidf, sizeof pidf, "%s/rc%d/rc%d.pid", x.run, n, n);
-    size_t len = 0;
-    char *s = sf_t_read_file(pidf, &len);
-    assert_non_null(s);
-    pid_t vp = (pid_t)strtol(s, NULL, 10);
-    free(s);
-    assert_true(vp > 1);
-    assert_int_equal(kill(vp, SIGKILL), 0);
-}
-
 static int find(const char *digest, int n)
 {
     for (int k = 0; k < n; k++)
@@ -156,7 +142,7 @@ static int collect(sf_kcons *rr, int n, int kill_at, json_t *per_layer, int *dup
             }
             after_kill += *t_kill > 0 && kill_at >= 0;
             if (results == kill_at) {
-                kill_node(1);
+                assert_int_equal(t_extra_kill(&x, 1), 0);
                 *t_kill = t_now_ms();
             }
         }
