@@ -213,9 +213,10 @@ static void test_worker_cluster_failover__no_lost_job_cache_consistent(void **st
     for (int i = 0; i < NWORKERS; i++)
         assert_int_equal(wt_wait_200(ports[i], "/healthz", 300), 0);
 
-    /* Every replica has done its first full sync (a new cluster's
-     * replicas start it after repl-diskless-sync-delay, 5 s): the cluster
-     * is as ready as a production one before the run. */
+    /* Every replica has done its first full sync (Redis' default
+     * repl-diskless-sync-delay holds it 5 s; the stack now sets 0, but the
+     * sync still takes a moment): the cluster is as ready as a production
+     * one before the run. */
     for (int r = 3; r < 6; r++) {
         char sync[200];
         snprintf(sync, sizeof sync,
