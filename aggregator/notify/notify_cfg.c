@@ -68,7 +68,11 @@ static int validate(void *base, sf_error *err)
     return SF_OK;
 }
 
-static const sf_opt_group GROUPS[] = {{NULL, OPTS, NOPTS, 0}};
+static const sf_opt_group GROUPS[] = {
+    {NULL, OPTS, NOPTS, 0},
+    {SF_FLEET_CONN_SEC_TITLE, SF_FLEET_CONN_SEC_OPTS, SF_FLEET_CONN_SEC_NOPTS, O(r)},
+    {"Kafka client options (every program)", SF_KCONF_OPTS, SF_KCONF_NOPTS, O(kprops)},
+};
 
 static const sf_opt_spec SPEC = {
     .prog = "scanfarm-notify",
@@ -78,7 +82,7 @@ static const sf_opt_spec SPEC = {
     .doc_intro = "The sinks and rules are in the policy file named by `--config`, described in\n"
                  "[notifications.md](notifications.md).",
     .groups = GROUPS,
-    .ngroups = 1,
+    .ngroups = sizeof GROUPS / sizeof GROUPS[0],
     .max_args = 0,
     .on_validate = validate,
 };
@@ -105,6 +109,7 @@ int sf_notifycfg_load(sf_notifycfg *c, int argc, char **argv, int *action, sf_er
 
 void sf_notifycfg_free(sf_notifycfg *c)
 {
+    sf_kprops_clear(&c->kprops);
     sf_opt_free(&SPEC, c);
     memset(c, 0, sizeof *c);
 }

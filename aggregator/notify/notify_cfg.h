@@ -15,6 +15,8 @@
 #include <stdio.h>
 
 #include "base/err.h"
+#include "bus/kconf.h"
+#include "fleet/conn.h"
 
 typedef struct sf_notifycfg {
     char *config;       /* policy file (sinks and rules) */
@@ -36,6 +38,8 @@ typedef struct sf_notifycfg {
     long exit_idle_ms;  /* exit after this long without a message (0 = never) */
     long metrics_port;  /* Prometheus /metrics (0 = off) */
     int dry_run;
+    sf_kprops kprops;   /* the Kafka options (taken out of argv first, listed here) */
+    sf_fleet_conn r;    /* Redis AUTH, TLS and cluster (its redis/prefix unused) */
 } sf_notifycfg;
 
 /* Parse argv (argv[0] skipped) and the environment into cfg, on the option

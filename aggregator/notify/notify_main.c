@@ -209,7 +209,7 @@ static int open_services(services *s, const sf_notifycfg *c, sf_error *e)
             return sf_error_set(e, SF_ENOMEM, "out of memory");
         nn = split_nodes(s->redis, nodes, SF_KV_MAX_NODES);
         sf_kv_opts ko = {.nodes = nodes, .nnodes = nn, .pool_size = 2};
-        sf_kv_opts_env(&ko); /* AUTH, TLS, cluster: SCANFARM_REDIS_* */
+        sf_fleet_conn_kv_opts(&c->r, &ko); /* AUTH, TLS, cluster: options, then env */
         rc = sf_kv_new(&s->kv, &ko, e);
     }
     if (rc == SF_OK && !c->dry_run && !s->kv)
@@ -252,6 +252,12 @@ int main(int argc, char **argv)
     sf_notifycfg c;
     sf_error e = SF_ERROR_INIT;
     int action = 0, ex = 1;
+    /* The Kafka options first (flags and SCANFARM_KAFKA_*), as for the
+     * aggregator: installed for every client this process makes. */
+    if (sf_kconf_from_args(&argc, argv, &e) != SF_OK) {
+        fprintf(stderr, "scanfarm-notify: %s\n", e.msg);
+        return 2;
+    }
     if (sf_notifycfg_load(&c, argc, argv, &action, &e) != SF_OK) {
         fprintf(stderr, "scanfarm-notify: %s\n", e.msg);
         return 2;

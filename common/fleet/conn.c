@@ -59,14 +59,22 @@ int sf_fleet_conn_open(const sf_fleet_conn *c, sf_kv **kv, sf_error *err)
     if (rc != SF_OK)
         return rc;
     /* the nodes are copied by sf_kv_new */
-    sf_kv_opts o = {.nodes = nodes, .nnodes = n, .pool_size = 2, .command_timeout_ms = 30000,
-                    .username = c->redis_username, .password = c->redis_password,
-                    .password_file = c->redis_password_file,
-                    .tls_ca_file = c->redis_tls_ca_file, .tls_cert_file = c->redis_tls_cert_file,
-                    .tls_key_file = c->redis_tls_key_file,
-                    .tls_server_name = c->redis_tls_server_name, .cluster = c->redis_cluster};
+    sf_kv_opts o = {.nodes = nodes, .nnodes = n, .pool_size = 2, .command_timeout_ms = 30000};
+    sf_fleet_conn_kv_opts(c, &o);
+    return sf_kv_new(kv, &o, err);
+}
+
+void sf_fleet_conn_kv_opts(const sf_fleet_conn *c, sf_kv_opts *o)
+{
+    o->username = c->redis_username;
+    o->password = c->redis_password;
+    o->password_file = c->redis_password_file;
+    o->tls_ca_file = c->redis_tls_ca_file;
+    o->tls_cert_file = c->redis_tls_cert_file;
+    o->tls_key_file = c->redis_tls_key_file;
+    o->tls_server_name = c->redis_tls_server_name;
+    o->cluster = c->redis_cluster;
     /* TLS and cluster mode (and AUTH not given as options) from the
      * environment, as for the services (SCANFARM_REDIS_*). */
-    sf_kv_opts_env(&o);
-    return sf_kv_new(kv, &o, err);
+    sf_kv_opts_env(o);
 }

@@ -39,6 +39,19 @@ typedef struct sf_fleet_conn {
 extern const sf_opt SF_FLEET_CONN_OPTS[SF_FLEET_CONN_NOPTS];
 #define SF_FLEET_CONN_TITLE "Fleet view in Redis (every fleet command)"
 
+/* The AUTH, TLS and cluster rows of SF_FLEET_CONN_OPTS (every row after
+ * --redis and --key-prefix), for a program whose own table has its
+ * --redis and --key-prefix (another default or type): a group of its
+ * own at offsetof(<its config>, <its sf_fleet_conn>), so every program
+ * spells these options, their variables and their help the same way. */
+#define SF_FLEET_CONN_SEC_OPTS (SF_FLEET_CONN_OPTS + 2)
+#define SF_FLEET_CONN_SEC_NOPTS (SF_FLEET_CONN_NOPTS - 2)
+#define SF_FLEET_CONN_SEC_TITLE "Redis AUTH, TLS and cluster (every program)"
+
+/* Copy c's AUTH, TLS and cluster settings into o, then take what is still
+ * unset from the environment (sf_kv_opts_env). o's strings point into c. */
+void sf_fleet_conn_kv_opts(const sf_fleet_conn *c, sf_kv_opts *o);
+
 /* Check the prefix and connect to c->redis (pool of 2, 30 s commands).
  * SF_OK with *kv set, or an error with err set. */
 int sf_fleet_conn_open(const sf_fleet_conn *c, sf_kv **kv, sf_error *err);

@@ -100,7 +100,11 @@ static int parse_text(const char *text, size_t len, json_t **doc, sf_error *err)
     return rc == SF_EUNSUPPORTED ? SF_ECONFIG : rc;
 }
 
-static const sf_opt_group GROUPS[] = {{NULL, A_OPTS, NA, 0}};
+static const sf_opt_group GROUPS[] = {
+    {NULL, A_OPTS, NA, 0},
+    {SF_FLEET_CONN_SEC_TITLE, SF_FLEET_CONN_SEC_OPTS, SF_FLEET_CONN_SEC_NOPTS, A(r)},
+    {"Kafka client options (every program)", SF_KCONF_OPTS, SF_KCONF_NOPTS, A(kprops)},
+};
 
 static const sf_opt_spec SPEC = {
     .prog = "scanfarm-admission",
@@ -110,7 +114,7 @@ static const sf_opt_spec SPEC = {
     .doc_intro = "`scanfarm-admission` is the Kubernetes validating admission webhook of\n"
                  "[admission.md](admission.md).",
     .groups = GROUPS,
-    .ngroups = 1,
+    .ngroups = sizeof GROUPS / sizeof GROUPS[0],
     .file_key = "config",
     .max_args = 0,
     .parse = parse_text,
@@ -129,6 +133,7 @@ void sf_admcfg_free(sf_admcfg *c)
 {
     if (!c)
         return;
+    sf_kprops_clear(&c->kprops);
     sf_opt_free(&SPEC, c);
     memset(c, 0, sizeof *c);
 }

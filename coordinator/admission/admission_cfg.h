@@ -9,6 +9,8 @@
 
 #include "admission.h"
 #include "base/opt.h"
+#include "bus/kconf.h"
+#include "fleet/conn.h"
 
 typedef struct sf_admcfg {
     char *config;
@@ -31,6 +33,8 @@ typedef struct sf_admcfg {
     char *docker_config;
     char *registry_ca_file;
     char *log_level;
+    sf_kprops kprops;      /* the Kafka options (taken out of argv first, listed here) */
+    sf_fleet_conn r;       /* Redis AUTH, TLS and cluster (its redis/prefix unused) */
     /* derived by validation */
     int min_sev;
     sf_adm_unscanned unscanned_policy;

@@ -74,6 +74,7 @@ static int open_kv(const sf_admcfg *c, sf_kv **kv, sf_error *err)
     sf_kv_opts ko = {.nodes = (const char *const *)c->redis.v, .nnodes = c->redis.n,
                      .connect_timeout_ms = c->budget_ms, .command_timeout_ms = c->budget_ms,
                      .pool_size = 16};
+    sf_fleet_conn_kv_opts(&c->r, &ko); /* AUTH, TLS, cluster: options, then env */
     return sf_kv_new(kv, &ko, err);
 }
 
@@ -133,6 +134,12 @@ int main(int argc, char **argv)
     sf_opt_cmd cmd;
     int status = 0;
     sf_log_init_from_env();
+    /* The Kafka options first (flags and SCANFARM_KAFKA_*), as for the
+     * aggregator: installed for the allow-and-scan producer. */
+    if (sf_kconf_from_args(&argc, argv, &err) != SF_OK) {
+        fprintf(stderr, "scanfarm-admission: %s\n", err.msg);
+        return 64;
+    }
     if (sf_admcfg_load(&cfg, argc, argv, &cmd, &err)) {
         fprintf(stderr, "scanfarm-admission: %s\n", err.msg);
         sf_admcfg_free(&cfg);

@@ -8,6 +8,7 @@
 #ifndef SF_TEST_REDIS_EXTRA_H
 #define SF_TEST_REDIS_EXTRA_H
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -62,6 +63,20 @@ static inline void t_extra_down(t_extra *x)
     snprintf(rm, sizeof rm, "rm -rf %s", x->run);
     (void)system(rm);
     x->what = NULL;
+}
+
+/* SIGKILL the cluster node rcN by the stack's PID file (what `stack kill
+ * rcN` does, without its wait for the process to be reaped). 0, or -1
+ * when the PID file is missing or the kill failed. */
+static inline int t_extra_kill(const t_extra *x, int n)
+{
+    char pidf[400];
+    snprintf(pidf, sizeof pidf, "%s/rc%d/rc%d.pid", x->run, n, n);
+    size_t len = 0;
+    char *s = sf_t_read_file(pidf, &len);
+    pid_t p = s ? (pid_t)strtol(s, NULL, 10) : 0;
+    free(s);
+    return p > 1 && kill(p, SIGKILL) == 0 ? 0 : -1;
 }
 
 /* Load n corpus layers (setup); free them and stop x's services

@@ -290,17 +290,7 @@ static void test_kv_cluster__failover_loses_nothing(void **state)
             m = -1, r = -2;
     }
     assert_int_equal(m, r);
-    /* SIGKILL by the stack's PID file (what `stack kill rcN` does, without
-     * its wait for the process to be reaped). */
-    char pidf[400];
-    snprintf(pidf, sizeof pidf, "%s/rc%d/rc%d.pid", x.run, victim - base + 1, victim - base + 1);
-    size_t n = 0;
-    char *pids = sf_t_read_file(pidf, &n);
-    assert_non_null(pids);
-    pid_t vp = (pid_t)strtol(pids, NULL, 10);
-    free(pids);
-    assert_true(vp > 1);
-    assert_int_equal(kill(vp, SIGKILL), 0);
+    assert_int_equal(t_extra_kill(&x, victim - base + 1), 0);
     uint64_t t0 = t_now_ms();
     int lost = 0;
     sf_buf b;

@@ -287,6 +287,38 @@ static void test_admission__config(void **state)
     free(doc);
 }
 
+/* The Redis AUTH/TLS/cluster and Kafka client options every program
+ * takes (issue 16): parsed by the one table and handed to the Redis
+ * client's options. */
+static void test_admission__secured_options(void **state)
+{
+    (void)state;
+    sf_admcfg c;
+    sf_error e = SF_ERROR_INIT;
+    sf_opt_cmd cmd;
+    char *argv[] = {"x", "--redis", "rediss://r:6380", "--tls-cert", "c", "--tls-key", "k",
+                    "--redis-username", "scanfarm", "--redis-tls-ca-file", "/ca.pem",
+                    "--redis-cluster", "--kafka-security-protocol", "sasl_ssl"};
+    assert_int_equal(sf_admcfg_load(&c, 14, argv, &cmd, &e), SF_OK);
+    assert_string_equal(c.r.redis_username, "scanfarm");
+    assert_int_equal(c.r.redis_cluster, 1);
+    assert_int_equal(c.kprops.n, 1);
+    assert_string_equal(c.kprops.key[0], "security.protocol");
+    assert_string_equal(c.kprops.val[0], "sasl_ssl");
+    sf_kv_opts ko = {0};
+    sf_fleet_conn_kv_opts(&c.r, &ko);
+    assert_string_equal(ko.username, "scanfarm");
+    assert_string_equal(ko.tls_ca_file, "/ca.pem");
+    assert_int_equal(ko.cluster, 1);
+    sf_admcfg_free(&c);
+    /* a Kafka secret is never a flag value (the process list shows it) */
+    char *leak[] = {"x", "--redis", "r:1", "--tls-cert", "c", "--tls-key", "k", "--kafka-prop",
+                    "sasl.password=hunter2"};
+    assert_int_equal(sf_admcfg_load(&c, 9, leak, &cmd, &e), SF_ECONFIG);
+    assert_null(strstr(e.msg, "hunter2"));
+    sf_admcfg_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +330,7 @@ int main(void)
         cmocka_unit_test(test_admission__refs),
         cmocka_unit_test(test_admission__handler_errors),
         cmocka_unit_test(test_admission__config),
+        cmocka_unit_test(test_admission__secured_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
