@@ -11,6 +11,7 @@
 #include "fleet/agg_view.h"
 #include "base/digest.h"
 #include "model/severity.h"
+#include "vuln/advisory.h"
 
 /* Counts objects list severities most severe first, by name. */
 static const char *const SEVN[5] = {"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"};
@@ -161,31 +162,32 @@ int api_images(api_call *c, const char *must_key, int extra)
 
 /* ---- vulnerabilities ---- */
 
+/* The id's namespace key in Links: its own page is NVD's, GitHub's, or
+ * (DSA, DLA, USN, RHSA, ...) the distribution's. */
+static const char *own_key(const char *id, const char *url)
+{
+    if (strncmp(id, "CVE-", 4) == 0)
+        return "nvd";
+    if (strncmp(id, "GHSA-", 5) == 0)
+        return "ghsa";
+    return strncmp(url, "https://osv.dev/", 16) == 0 ? "osv" : "tracker";
+}
+
+/* Advisory pages of id (vuln/advisory.h, shared with the HTML report); the
+ * tracker of a CVE follows the ecosystem's distribution ("Alpine:v3.10"
+ * -> "alpine"). */
 static void links(json_t *o, const char *id, const char *eco)
 {
-    char u[600];
+    char u[SF_ADVISORY_URL_MAX], os[32] = "";
     json_t *l = json_object();
-    if (strncmp(id, "CVE-", 4) == 0) {
-        snprintf(u, sizeof u, "https://nvd.nist.gov/vuln/detail/%s", id);
-        json_object_set_new(l, "nvd", json_string(u));
-    }
-    if (strncmp(id, "GHSA-", 5) == 0) {
-        snprintf(u, sizeof u, "https://github.com/advisories/%s", id);
-        json_object_set_new(l, "ghsa", json_string(u));
-    }
-    snprintf(u, sizeof u, "https://osv.dev/vulnerability/%s", id);
-    json_object_set_new(l, "osv", json_string(u));
-    const char *tracker = NULL;
-    if (eco && strncmp(eco, "Debian", 6) == 0)
-        tracker = "https://security-tracker.debian.org/tracker/";
-    else if (eco && strncmp(eco, "Alpine", 6) == 0)
-        tracker = "https://security.alpinelinux.org/vuln/";
-    else if (eco && strncmp(eco, "Ubuntu", 6) == 0)
-        tracker = "https://ubuntu.com/security/";
-    if (tracker && (strncmp(id, "CVE-", 4) == 0 || strncmp(id, "DSA-", 4) == 0)) {
-        snprintf(u, sizeof u, "%s%s", tracker, id);
+    if (sf_advisory_url(id, u, sizeof u))
+        json_object_set_new(l, own_key(id, u), json_string(u));
+    if (sf_advisory_osv_url(id, u, sizeof u))
+        json_object_set_new(l, "osv", json_string(u));
+    for (size_t i = 0; eco && eco[i] && i + 1 < sizeof os; i++)
+        os[i] = (char)(eco[i] >= 'A' && eco[i] <= 'Z' ? eco[i] - 'A' + 'a' : eco[i]), os[i + 1] = '\0';
+    if (sf_advisory_tracker_url(id, os, u, sizeof u))
         json_object_set_new(l, "tracker", json_string(u));
-    }
     json_object_set_new(o, "links", l);
 }
 

@@ -73,8 +73,13 @@ int sf_advisory_url(const char *id, char *out, size_t outlen)
             return join(out, outlen, ADV_NS[i].url, id, "");
     for (size_t i = 0; i < sizeof OSV_NS / sizeof OSV_NS[0]; i++)
         if (strncmp(id, OSV_NS[i], strlen(OSV_NS[i])) == 0)
-            return join(out, outlen, "https://osv.dev/vulnerability/", id, "");
+            return sf_advisory_osv_url(id, out, outlen);
     return 0;
+}
+
+int sf_advisory_osv_url(const char *id, char *out, size_t outlen)
+{
+    return id_ok(id) && join(out, outlen, "https://osv.dev/vulnerability/", id, "");
 }
 
 int sf_advisory_tracker_url(const char *id, const char *os, char *out, size_t outlen)

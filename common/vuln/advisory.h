@@ -21,6 +21,11 @@
  * (so a hostile id never becomes a URL). */
 int sf_advisory_url(const char *id, char *out, size_t outlen);
 
+/* osv.dev's page of `id`: OSV aggregates every namespace (CVE, GHSA, the
+ * distributions' ids), so any well-formed id has one. Returns 1 when
+ * written, 0 for an id sf_advisory_url would refuse as malformed. */
+int sf_advisory_osv_url(const char *id, char *out, size_t outlen);
+
 /* The distro's tracker page for CVE `id` in an image whose OS is `os`
  * ("alpine 3.10.3", "debian 12", "ubuntu 22.04", "rhel 9", ...). Returns 1
  * when written, 0 when id is no CVE or the OS has no tracker here. */

@@ -133,6 +133,9 @@ cluster-config-file $d/nodes.conf
 cluster-node-timeout $RC_TIMEOUT
 # a replica takes over however long it was cut off (tests kill masters)
 cluster-replica-validity-factor 0
+# a replica's first full sync starts at once (Redis 7 waits 5 s by default
+# for more replicas to share a diskless transfer; tests write, then crash)
+repl-diskless-sync-delay 0
 EOF
     } >"$d/$n.conf"
     spawn "$n" redis-server "$d/$n.conf"

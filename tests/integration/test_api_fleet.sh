@@ -39,3 +39,18 @@ for _ in $(seq 50); do grep -q listening "$T/api.out" && break; sleep 0.1; done
 PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$T/api.out")
 [[ -n $PORT ]] || { cat "$T/api.err"; exit 1; }
 "$PY" "$H" check "$SF_STACK_KAFKA" "$TOPIC" "http://127.0.0.1:$PORT"
+
+# With a running-images inventory present: a second API process, so its
+# running view (cached API_RUNNING_TTL_MS) is loaded after the write.
+"$PY" "$H" running-put "$SF_STACK_REDIS" "$PREFIX" "$T/results.jsonl"
+kill "$API_PID"; wait "$API_PID" 2>/dev/null || true
+"$SF_BIN/scanfarm-api" --listen 127.0.0.1:0 --web-root "" >"$T/api2.out" 2>"$T/api2.err" &
+API_PID=$!
+for _ in $(seq 50); do grep -q listening "$T/api2.out" && break; sleep 0.1; done
+PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$T/api2.out")
+[[ -n $PORT ]] || { cat "$T/api2.err"; exit 1; }
+"$PY" "$H" check-running "$SF_STACK_KAFKA" "$TOPIC" "http://127.0.0.1:$PORT"
+kill "$API_PID"; wait "$API_PID" 2>/dev/null || true
+API_PID=
+# an ASan/UBSan build reports into the API's stderr on exit
+if grep -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T/api.err" "$T/api2.err"; then exit 1; fi

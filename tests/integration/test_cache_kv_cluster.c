@@ -274,9 +274,12 @@ static void test_kv_cluster__failover_loses_nothing(void **state)
     }
     int victim = port_of(kv, "cl-fo:0");
     /* Replication is asynchronous: wait until the victim's replica has
-     * every write (its offset caught up) before the crash. */
+     * every write (its offset caught up) before the crash. A replica whose
+     * first full sync has not run yet reports offset 0: give it up to 10 s
+     * (the stack starts syncs at once; a cluster made elsewhere may wait
+     * repl-diskless-sync-delay, 5 s by default). */
     long long m = -1, r = -2;
-    for (int i = 0; i < 100 && m != r; i++) {
+    for (int i = 0; i < 500 && m != r; i++) {
         if (i)
             nanosleep(&(struct timespec){0, 20 * 1000000L}, NULL);
         sh(o, sizeof o,

@@ -75,6 +75,29 @@ print(json.dumps({"images": len(docs), "cve": cve,
 PY
 cat "$T/expect.json"
 
+# A running-images inventory (common/fleet/running.h's stored form) for the
+# dashboard's "Running now": three fleet images and a digest never scanned.
+python3 - "$T/fleet.jsonl" "$T/expect.json" >"$T/running.tsv" <<'PY'
+import hashlib, json, sys
+fleet = [json.loads(l) for l in open(sys.argv[1])]
+run = [fleet[i] for i in (1, 7, 42)]
+ghost = "sha256:" + hashlib.sha256(b"never-scanned").hexdigest()
+for i, (dg, image) in enumerate([(d["digest"], d["refs"][0]) for d in run] + [(ghost, "ghost:1")]):
+    v = {"uid": "u%d" % i, "node": "n%d" % i, "platform": "linux/amd64",
+         "owner": {"kind": "Deployment", "name": "app%d" % i},
+         "containers": [{"name": "app", "kind": "container", "image": image,
+                         "repo": image.rsplit(":", 1)[0], "digest": dg, "since": 1764682620000}]}
+    print("default/app%d\t%s" % (i, json.dumps(v)))
+e = json.load(open(sys.argv[2]))
+e["running"] = sorted(d["digest"] for d in run)
+json.dump(e, open(sys.argv[2], "w"))
+PY
+RC=(redis-cli -h "${REDIS%:*}" -p "${REDIS##*:}")
+"${RC[@]}" SADD "$PREFIX:running:clusters" prod >/dev/null
+while IFS=$'\t' read -r field value; do
+  "${RC[@]}" HSET "$PREFIX:running:pods:prod" "$field" "$value" >/dev/null
+done <"$T/running.tsv"
+
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # (Redis: SCANFARM_REDIS from sf_redis_scratch; --redis would add a second node)
 "$SF_BIN/scanfarm-api" --listen "127.0.0.1:$PORT" --key-prefix "$PREFIX" \

@@ -3,9 +3,10 @@
 //   node tests/console.test.mjs BASE_URL EXPECT.json SHOT_DIR
 // EXPECT.json (computed by tests/integration/test_web_console.sh straight
 // from the results it fed): images, cve, cve_images, image_ref,
-// fleet_registry, fleet_images, fleet_critical_images.
-// Steps: dashboard (also at 420 px: no sideways scroll), search a CVE with
-// the keyboard, open an image from it, filter a list by severity, page
+// fleet_registry, fleet_images, fleet_critical_images, running (the
+// digests the inventory it wrote runs).
+// Steps: dashboard (its "Running now" and the list it links to; also at
+// 420 px: no sideways scroll), search a CVE with the keyboard, open an image from it, filter a list by severity, page
 // through the 1,000-image list; a screenshot of each; any console error or
 // page exception fails the run.
 import { chromium } from "playwright-core";
@@ -52,6 +53,20 @@ try {
   check(await page.locator("#s-worst-images ~ * a[href^='#/image/'], #s-worst-images + div a[href^='#/image/']").count() > 0,
     "worst images link to image pages");
   await shot("dashboard.png");
+  // "Running now": exactly the images the inventory runs, and its link lists them
+  const hex = (d) => d.slice("sha256:".length);
+  const runHrefs = await page.locator("section[aria-labelledby='s-running-now'] tbody a[href^='#/image/']")
+    .evaluateAll((as) => as.map((a) => a.getAttribute("href")));
+  const runSeen = want.running.filter((d) => runHrefs.some((h) => h.includes(hex(d))));
+  check(runHrefs.length === want.running.length && runSeen.length === want.running.length,
+    `"Running now" lists the ${want.running.length} running images (${runHrefs.length} rows)`);
+  await page.getByRole("link", { name: "All running images" }).click();
+  await status("images").filter({ hasText: `of ${want.running.length} ·` }).waitFor();
+  const listed = await page.locator("#images tbody a[href^='#/image/']").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
+  check(listed.length === want.running.length && want.running.every((d) => listed.some((h) => h.includes(hex(d)))),
+    `"All running images" lists the ${want.running.length} running images`);
+  await page.goto(base + "/");
+  await page.locator("#s-worst-images").waitFor();
   await page.setViewportSize({ width: 420, height: 900 });
   const wide = await page.evaluate(() => document.documentElement.scrollWidth);
   check(wide <= 420, `readable at 420 px: page is ${wide} px wide`);

@@ -4,6 +4,8 @@
   api_fleet.py gen CORPUS OUT.jsonl      two runs of scanfarm.result/v1 documents
   api_fleet.py publish BROKERS TOPIC IN.jsonl
   api_fleet.py check BROKERS TOPIC API_URL
+  api_fleet.py running-put REDIS PREFIX IN.jsonl   write a running-images inventory
+  api_fleet.py check-running BROKERS TOPIC API_URL (against an API started after it)
 
 `gen` extends tests/integration/agg/fleet_results.py (the corpus' Alpine
 ground truth) with what the API must handle: aliases, an npm image, a
@@ -251,6 +253,74 @@ class Fleet:
         return out
 
 
+# ---- a running-images inventory (common/fleet/running.h's stored form) ----
+
+def inventory(docs):
+    """{cluster: {"ns/pod": value}} over the fleet: an image run by digest,
+    a multi-arch index run on an arm64 node (only its arm64 image runs), an
+    index-less image of the first run, and a digest the fleet never saw."""
+    first = min((d for d in docs if not d.get("index_digest") and d["refs"]), key=lambda d: d["digest"])
+    def pod(ns, name, digest, platform, image):
+        return {"uid": sha(ns + name)[7:19], "node": "node-" + name, "platform": platform,
+                "owner": {"kind": "Deployment", "name": name},
+                "containers": [{"name": "app", "kind": "container", "image": image,
+                                "repo": image.rsplit(":", 1)[0], "digest": digest, "since": 1764682620000}]}
+    return {"prod": {"web/node-1": pod("web", "node-1", sha("npm-app"), "linux/amd64",
+                                       "registry.acme.io/web/node:1.0"),
+                     "base/multi-0": pod("base", "multi-0", sha("multi-arch-index"), "linux/arm64",
+                                         "registry.acme.io/base/multi:1"),
+                     "default/first": pod("default", "first", first["digest"], None, first["refs"][0])},
+            "stage": {"x/ghost": pod("x", "ghost", sha("never-scanned"), "linux/amd64", "ghost:1")}}
+
+
+def fits(node, image):  # running.c platform_fits, restated
+    return not node or not image or image == node or image.startswith(node + "/")
+
+
+def running_set(F, inv):
+    ents = [c["digest"] for pods in inv.values() for v in pods.values() for c in v["containers"]]
+    plats = {}
+    for pods in inv.values():
+        for v in pods.values():
+            for c in v["containers"]:
+                plats.setdefault(c["digest"], []).append(v.get("platform"))
+    out = set()
+    for dg, i in F.img.items():
+        ix, pl = i["doc"].get("index_digest"), i["doc"].get("platform")
+        if dg in ents or (ix and any(fits(n, pl) for n in plats.get(ix, []))):
+            out.add(dg)
+    return out
+
+
+def resp(*args):
+    b = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a.encode() if isinstance(a, str) else a
+        b += b"$%d\r\n%s\r\n" % (len(a), a)
+    return b
+
+
+def running_put(redis, prefix, path):
+    import socket
+    docs = [json.loads(l) for l in open(path) if l.strip()]
+    host, port = redis.rsplit(":", 1)
+    s = socket.create_connection((host, int(port)), timeout=10)
+    cmds = []
+    for cl, pods in inventory(docs).items():
+        cmds.append(resp("SADD", "%s:running:clusters" % prefix, cl))
+        for f, v in pods.items():
+            cmds.append(resp("HSET", "%s:running:pods:%s" % (prefix, cl), f, json.dumps(v)))
+    s.sendall(b"".join(cmds))
+    got = b""
+    while got.count(b"\r\n") < len(cmds):
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        got += chunk
+    s.close()
+    assert got.count(b":") >= len(cmds) and b"-ERR" not in got, got
+
+
 class Api:
     def __init__(self, url):
         self.url = url.rstrip("/")
@@ -328,6 +398,7 @@ def check(brokers, topic, url):
         eq("packages %s" % f, got, F.packages(**f))
     eq("images running=true", A.get("/v1/images", running="true")[1]["total"], 0)
     eq("images running=false", A.get("/v1/images", running="false")[1]["total"], len(F.img))
+    eq("summary running_known", s.get("running_known"), False)
 
     # order: findings descending
     st, b = A.get("/v1/images", sort="findings", limit=500)
@@ -375,6 +446,33 @@ def check(brokers, topic, url):
         eq("vuln %s images" % vid, d.get("images"), vul.get(vid))
         got = set(A.all("/v1/vulnerabilities/%s/images" % enc(vid), lambda x: x["digest"]))
         eq("vuln %s image list" % vid, got, {dg for dg, i in F.img.items() if any(f["id"] == vid for f in i["findings"])})
+    # advisory links: the id's own page and OSV's; a detail adds a CVE's
+    # distro tracker (by its packages' ecosystem; lists do not)
+    TRK = {"alpine": "https://security.alpinelinux.org/vuln/", "debian": "https://security-tracker.debian.org/tracker/",
+           "ubuntu": "https://ubuntu.com/security/"}
+    ecos_of = {}
+    for i in F.img.values():
+        for f in i["findings"]:
+            ecos_of.setdefault(f["id"], set()).add((f.get("ecosystem") or "").split(":")[0].lower())
+
+    def want_links(vid, detail):
+        w = {"osv": "https://osv.dev/vulnerability/" + vid}
+        if vid.startswith("CVE-"):
+            w["nvd"] = "https://nvd.nist.gov/vuln/detail/" + vid
+            e = ecos_of.get(vid, set())
+            if detail and len(e) == 1 and next(iter(e)) in TRK:
+                w["tracker"] = TRK[next(iter(e))] + vid
+        if vid.startswith("GHSA-"):
+            w["ghsa"] = "https://github.com/advisories/" + vid
+        return w
+    for vid, ln in A.all("/v1/vulnerabilities", lambda x: (x["id"], tuple(sorted(x["links"].items())))):
+        eq("links of %s" % vid, dict(ln), want_links(vid, False))
+    trackers = 0
+    for vid in sorted(vul)[:12] + ["CVE-2020-8203"]:
+        st, d = A.get("/v1/vulnerabilities/" + enc(vid))
+        eq("links of %s detail" % vid, d.get("links"), want_links(vid, True))
+        trackers += "tracker" in want_links(vid, True)
+    eq("details with a tracker link", trackers > 0, True)
     st, d = A.get("/v1/vulnerabilities/GHSA-p6mc-m468-83gw")
     eq("alias lookup", d.get("id"), "CVE-2020-8203")
     st, d = A.get("/v1/packages/npm/lodash")
@@ -428,6 +526,64 @@ def check(brokers, topic, url):
     print("api_fleet: %d checks passed over %d documents (%d images)" % (n, len(docs), len(F.img)))
 
 
+def check_running(brokers, topic, url):
+    """The `running` filter and flag with an inventory present."""
+    docs = replay(brokers, topic)
+    F, A, bad, n = Fleet(docs), Api(url), [], 0
+    inv = inventory(docs)
+    run = running_set(F, inv)
+
+    def eq(what, got, want):
+        nonlocal n
+        n += 1
+        if got != want:
+            bad.append("%s: got %r, want %r" % (what, got, want))
+    eq("summary running_known", A.get("/v1/summary")[1].get("running_known"), True)
+    eq("running images non-empty", len(run) >= 3, True)
+    regs = sorted({r for i in F.img.values() for r in i["regs"]})
+    for f in [{}, {"severity": "CRITICAL"}, {"fixable": "true"}, {"registry": regs[0]}]:
+        sev = [f["severity"]] if "severity" in f else None
+        fx = {"true": True}.get(f.get("fixable"))
+        base = F.images(severity=sev, fixable=fx, registry=f.get("registry"))
+        for r, want in (("true", base & run), ("false", base - run)):
+            got = set(A.all("/v1/images", lambda x: x["digest"], running=r, **f))
+            eq("images running=%s %s" % (r, f), got, want)
+    flags = dict(A.all("/v1/images", lambda x: (x["digest"], x["running"])))
+    eq("images running flag", flags, {dg: dg in run for dg in F.img})
+    carried = {f["id"] for dg in run for f in F.img[dg]["findings"]}
+    vul = F.vulns()
+    for r, want in (("true", {k: v for k, v in vul.items() if k in carried}),
+                    ("false", {k: v for k, v in vul.items() if k not in carried})):
+        got = dict(A.all("/v1/vulnerabilities", lambda x: (x["id"], x["images"]), running=r))
+        eq("vulnerabilities running=%s" % r, got, want)
+    crit = F.vulns(severity=["CRITICAL"])
+    got = dict(A.all("/v1/vulnerabilities", lambda x: (x["id"], x["images"]), running="true", severity="CRITICAL"))
+    eq("vulnerabilities running=true CRITICAL", got, {k: v for k, v in crit.items() if k in carried})
+    held = {(p[0], p[1]) for dg in run for p in F.img[dg]["pkgs"]}
+    pk = F.packages()
+    for r, want in (("true", {k: v for k, v in pk.items() if k in held}),
+                    ("false", {k: v for k, v in pk.items() if k not in held})):
+        got = dict(A.all("/v1/packages", lambda x: ((x["ecosystem"], x["name"]), x["images"]), running=r))
+        eq("packages running=%s" % r, got, want)
+    for dg in sorted(F.img):
+        st, d = A.get("/v1/images/" + enc(dg))
+        pods = {(w.get("cluster"), w.get("namespace"), w.get("pod")) for w in d.get("running_where", [])}
+        want = set()
+        ix, pl = F.img[dg]["doc"].get("index_digest"), F.img[dg]["doc"].get("platform")
+        for cl, ps in inv.items():
+            for fld, v in ps.items():
+                for c in v["containers"]:
+                    if c["digest"] == dg or (ix and c["digest"] == ix and fits(v.get("platform"), pl)):
+                        want.add((cl,) + tuple(fld.split("/", 1)))
+        eq("image %s running_where" % dg[:19], pods, want)
+    if bad:
+        print("api_fleet running: %d of %d checks failed:" % (len(bad), n))
+        for b in bad:
+            print("  " + b)
+        sys.exit(1)
+    print("api_fleet running: %d checks passed (%d of %d images run)" % (n, len(run), len(F.img)))
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "gen":
@@ -436,5 +592,9 @@ if __name__ == "__main__":
         publish(sys.argv[2], sys.argv[3], sys.argv[4])
     elif cmd == "drop":
         drop(sys.argv[2], sys.argv[3])
+    elif cmd == "running-put":
+        running_put(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif cmd == "check-running":
+        check_running(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
         check(sys.argv[2], sys.argv[3], sys.argv[4])

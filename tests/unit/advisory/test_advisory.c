@@ -54,6 +54,19 @@ static void test_advisory_url__hostile_or_unknown_ids_get_no_link(void **state)
     assert_int_equal(sf_advisory_url("CVE-2021-3450", url, 20), 0);
 }
 
+static void test_advisory_osv__any_wellformed_id(void **state)
+{
+    (void)state;
+    char url[SF_ADVISORY_URL_MAX];
+    assert_int_equal(sf_advisory_osv_url("CVE-2021-3450", url, sizeof url), 1);
+    assert_string_equal(url, "https://osv.dev/vulnerability/CVE-2021-3450");
+    assert_int_equal(sf_advisory_osv_url("ALPINE-13661", url, sizeof url), 1);
+    assert_string_equal(url, "https://osv.dev/vulnerability/ALPINE-13661");
+    assert_int_equal(sf_advisory_osv_url("CVE-1\"><x>", url, sizeof url), 0);
+    assert_int_equal(sf_advisory_osv_url(NULL, url, sizeof url), 0);
+    assert_int_equal(sf_advisory_osv_url("CVE-2021-3450", url, 20), 0);
+}
+
 static void test_advisory_tracker__follows_the_os(void **state)
 {
     (void)state;
@@ -82,6 +95,7 @@ int main(void)
         cmocka_unit_test(test_advisory_url__each_namespace_has_its_page),
         cmocka_unit_test(test_advisory_url__hostile_or_unknown_ids_get_no_link),
         cmocka_unit_test(test_advisory_tracker__follows_the_os),
+        cmocka_unit_test(test_advisory_osv__any_wellformed_id),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
