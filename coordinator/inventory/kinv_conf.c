@@ -116,7 +116,7 @@ static int load_clusters(sf_kinvcfg *c, json_t *arr, sf_error *err)
     json_array_foreach(arr, i, e)
     {
         char src[48];
-        sf_kinv_cluster *k;
+        sf_kinv_cluster *k = NULL; /* gcc 12 -O3: maybe-uninitialized through add_cluster */
         snprintf(src, sizeof src, "config clusters[%zu]", i);
         int rc = add_cluster(c, &k, err);
         if (!rc)
@@ -152,7 +152,7 @@ static int set_str(char **dst, const char *v)
 /* The global cluster options (or an in-cluster default) as a cluster. */
 static int global_cluster(sf_kinvcfg *c, sf_error *err)
 {
-    sf_kinv_cluster *k;
+    sf_kinv_cluster *k = NULL; /* as above */
     int want = c->kubeconfig || c->context || c->in_cluster;
     if (!want && !c->nclusters && getenv("KUBERNETES_SERVICE_HOST"))
         want = c->in_cluster = 1;

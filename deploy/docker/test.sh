@@ -15,23 +15,29 @@
 # 4. builds the image and its `seed` stage from deploy/docker/Dockerfile,
 #    prints their sizes; checks: non-root user, no compiler, a HEALTHCHECK,
 #    every program answers --version on a read-only root filesystem;
-# 5. brings up deploy/compose/compose.yaml with compose.hostnet.yaml against
-#    the local stack (own topics, consumer groups and Redis key prefix):
-#    seed, vulndb, two workers, aggregator, coordinator; waits until every
-#    job of the coordinator's run has a result, checks that every seeded
-#    image is in `docker compose exec aggregator scanfarm report`, that the
-#    long-running services are healthy and read-only;
-# 6. takes down what it started (containers, volumes, its Redis keys, its
-#    dockerd); the images stay in the engine's data root as a build cache.
+# 5. builds Kafka (KRaft, Java 17 + the local stack's Maven-resolved jars),
+#    Redis and registry images on the same base from Debian's packages
+#    (deploy/docker/services/Dockerfile: none of them is pulled);
+# 6. brings up deploy/compose/compose.yaml with compose.hostnet.yaml and
+#    compose.local-images.yaml, all on the host's network on ports of its
+#    own (SF_DT_KAFKA_PORT 29092, SF_DT_KAFKA_CONTROLLER_PORT 29093,
+#    SF_DT_REDIS_PORT 26379, SF_DT_REGISTRY_PORT 25000; never the local
+#    stacks'): kafka, topics, redis, registry, seed, vulndb, two workers,
+#    aggregator, coordinator; waits until every job of the coordinator's run
+#    has a result, checks that every seeded image is in `docker compose exec
+#    aggregator scanfarm report`, that the long-running services are healthy
+#    and read-only;
+# 7. takes down what it started (containers, volumes, its dockerd); the
+#    images stay in the engine's data root as a build cache.
 #
 # Environment: SCANFARM_RUN_DIR (default <repo>/.run), SCANFARM_CACHE
-# (default ~/.cache/scanfarm), SF_CORPUS (must be <repo>/../shared/corpus,
-# the path compose.yaml mounts), the stack's ports as for every test
-# (tests/stackenv.sh), SF_DOCKER_TIMEOUT (seconds for the scans, 300).
+# (default ~/.cache/scanfarm; holds the base rootfs, Compose and the Kafka
+# jars), SF_CORPUS (must be <repo>/../shared/corpus, the path compose.yaml
+# mounts), the four SF_DT_*_PORT above, SF_DOCKER_TIMEOUT (seconds for the
+# scans, 300).
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-. "$SRC/tests/stackenv.sh"
 RUN=${SCANFARM_RUN_DIR:-$SRC/.run}
 CACHE=${SCANFARM_CACHE:-$HOME/.cache/scanfarm}
 D=$RUN/docker
@@ -64,12 +70,13 @@ fi
 
 # --- 1. engine --------------------------------------------------------------
 DPID= XR= PROJECT= ID="dt$$-$(date +%s)"
-PREFIX="docker-test-$ID" TOPIC="test.docker.$ID" RUNID="docker-$ID"
+PREFIX=scanfarm RUNID="docker-$ID"
 OUT=$D/run-$ID
-R=$SF_STACK_REDIS
-rcli() { redis-cli -h "${R%:*}" -p "${R##*:}" "$@"; }
+export SF_DT_KAFKA_PORT=${SF_DT_KAFKA_PORT:-29092} SF_DT_KAFKA_CONTROLLER_PORT=${SF_DT_KAFKA_CONTROLLER_PORT:-29093}
+export SF_DT_REDIS_PORT=${SF_DT_REDIS_PORT:-26379} SF_DT_REGISTRY_PORT=${SF_DT_REGISTRY_PORT:-25000}
+rcli() { redis-cli -h 127.0.0.1 -p "$SF_DT_REDIS_PORT" "$@"; }
 dc() { docker compose -p "$PROJECT" -f "$SRC/deploy/compose/compose.yaml" \
-    -f "$SRC/deploy/compose/compose.hostnet.yaml" "$@"; }
+    -f "$SRC/deploy/compose/compose.hostnet.yaml" -f "$SRC/deploy/compose/compose.local-images.yaml" "$@"; }
 cleanup() {
     local rc=$?
     set +e
@@ -78,7 +85,6 @@ cleanup() {
             say "compose logs: $D/compose-$ID.log"
         dc down -v --remove-orphans >/dev/null 2>&1
     fi
-    rcli --scan --pattern "$PREFIX:*" | xargs -r -n 500 redis-cli -h "${R%:*}" -p "${R##*:}" DEL >/dev/null
     [[ -n $OUT ]] && rm -rf "$OUT"
     if [[ -n $DPID ]]; then
         kill -TERM "$DPID" 2>/dev/null
@@ -190,21 +196,47 @@ done
 drun scanfarm:dev sh -c 'touch /usr/local/bin/x' 2>/dev/null && die "root filesystem is writable"
 say "image: uid 10001, no compiler, HEALTHCHECK, 5 programs answer --version read-only ($v)"
 
-# --- 5. compose against the local stack ---------------------------------------
+# --- 5. Kafka, Redis and registry images -------------------------------------
 t=$(date +%s)
-tool=$D/kafka-topics
-if [[ ! -x $tool || $SRC/deploy/local/kafka-topics.c -nt $tool ]]; then
-    # shellcheck disable=SC2046
-    cc -std=c11 -O1 -o "$tool" "$SRC/deploy/local/kafka-topics.c" $(pkg-config --cflags --libs rdkafka)
+KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$SRC/deploy/local/pom.xml")
+JARS=$CACHE/kafka-$KAFKA_VERSION
+if [[ ! -f $JARS/.complete ]]; then
+    # the same jars (and the same folder) as deploy/local/stack's
+    command -v mvn >/dev/null || die "no Kafka jars in $JARS and no mvn (apt-get install maven)"
+    say "resolving Kafka $KAFKA_VERSION jars with Maven into $JARS"
+    rm -rf "$JARS.tmp.$$"
+    mvn -q -B -f "$SRC/deploy/local/pom.xml" dependency:copy-dependencies \
+        -DoutputDirectory="$JARS.tmp.$$" >"$D/maven.log" 2>&1 || { tail -n 20 "$D/maven.log"; die "maven"; }
+    touch "$JARS.tmp.$$/.complete"
+    rm -rf "$JARS" && mv "$JARS.tmp.$$" "$JARS"
 fi
-"$tool" "$SF_STACK_KAFKA" 4 "$TOPIC.jobs" "$TOPIC.results" "$TOPIC.dlq" >/dev/null
+for svc in kafka redis registry; do
+    # the context: the services folder and the jar folder, as one tar stream
+    tar -c -C "$SRC/deploy/docker/services" . -C "$CACHE" "kafka-$KAFKA_VERSION" |
+        DOCKER_BUILDKIT=0 docker build -q --network host -f Dockerfile --target "$svc" \
+            --build-arg BASE="$BASE" --build-arg KAFKA_LIBS="kafka-$KAFKA_VERSION" \
+            -t "scanfarm-$svc:local" - >"$D/build-$svc.log" 2>&1 ||
+        { tail -n 30 "$D/build-$svc.log"; die "docker build $svc"; }
+done
+docker image prune -f >/dev/null
+say "service images built in $(since "$t") s: scanfarm-kafka:local $(mb scanfarm-kafka:local) MB," \
+    "scanfarm-redis:local $(mb scanfarm-redis:local) MB, scanfarm-registry:local $(mb scanfarm-registry:local) MB"
+
+# --- 6. compose: Kafka, Redis, registry and scanfarm --------------------------
+t=$(date +%s)
+for p in "$SF_DT_KAFKA_PORT" "$SF_DT_KAFKA_CONTROLLER_PORT" "$SF_DT_REDIS_PORT" "$SF_DT_REGISTRY_PORT"; do
+    # host networking: a port someone else holds would meet their service
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && die "port $p is taken (set SF_DT_*_PORT)"
+done
 mkdir -p "$OUT"
 chown 10001:10001 "$OUT" # the seed container (uid 10001) writes its image list there
-printf '{"registries":[{"url":"http://%s","insecure":true,"include":["corpus/*"]}]}\n' \
-    "$SF_STACK_REGISTRY" >"$OUT/coordinator.json"
+printf '{"registries":[{"url":"http://127.0.0.1:%s","insecure":true,"include":["corpus/*"]}]}\n' \
+    "$SF_DT_REGISTRY_PORT" >"$OUT/coordinator.json"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-export SF_DT_KAFKA=$SF_STACK_KAFKA SF_DT_REDIS=$SF_STACK_REDIS SF_DT_REGISTRY=$SF_STACK_REGISTRY
-export SF_DT_PREFIX=$PREFIX SF_DT_TOPIC=$TOPIC SF_DT_RUN=$RUNID SF_DT_OUT=$OUT
+export SF_DT_KAFKA=127.0.0.1:$SF_DT_KAFKA_PORT SF_DT_REDIS=127.0.0.1:$SF_DT_REDIS_PORT
+export SF_DT_REGISTRY=127.0.0.1:$SF_DT_REGISTRY_PORT
+# the broker and Redis are this run's own: compose's default names
+export SF_DT_PREFIX=$PREFIX SF_DT_TOPIC=scanfarm SF_DT_RUN=$RUNID SF_DT_OUT=$OUT
 export SF_DT_WORKER_PORT=$(free_port) SF_DT_WORKER2_PORT=$(free_port) SF_DT_AGG_PORT=$(free_port)
 export SF_DT_COORD_PORT=$(free_port)
 export SCANFARM_CACHE_SECRET=${SCANFARM_CACHE_SECRET:-$(head -c 24 /dev/urandom | base64)}
@@ -235,10 +267,10 @@ say "$jobs jobs ($seeded seeded images) scanned in $(since "$t") s from compose 
 # The table (what a user reads) and the JSON (every image of the run).
 dc exec -T aggregator scanfarm report --run "$RUNID" >"$OUT/report.txt" ||
     die "scanfarm report in the aggregator container failed"
-grep -q "$SF_STACK_REGISTRY/corpus/" "$OUT/report.txt" || { cat "$OUT/report.txt"; die "report names no image"; }
+grep -q "$SF_DT_REGISTRY/corpus/" "$OUT/report.txt" || { cat "$OUT/report.txt"; die "report names no image"; }
 dc exec -T aggregator scanfarm report --run "$RUNID" --format json >"$OUT/report.json" ||
     die "scanfarm report --format json in the aggregator container failed"
-missing=$(python3 - "$OUT/corpus-images.json" "$OUT/report.json" "$SF_STACK_REGISTRY" <<'EOF'
+missing=$(python3 - "$OUT/corpus-images.json" "$OUT/report.json" "$SF_DT_REGISTRY" <<'EOF'
 import json, sys
 def strings(v):
     if isinstance(v, dict):
