@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The quickstart's closing "Next:" hints must work on a stack on other
+# The quickstart must build every program it runs (a fresh clone has no
+# others), and its closing "Next:" hints must work on a stack on other
 # ports: every scanfarm command they print that reads the fleet view
 # (query, status, report) names the stack's Redis, and the coordinator run
 # gets --redis so `status --run` knows the run's total. Each hinted
@@ -31,6 +32,16 @@ if sub and sub.group(1) == "scanfarm.findings":
     h = subprocess.run([f"{bin_dir}/scanfarm-subscribe", "--help"], capture_output=True, text=True)
     if h.returncode != 0 or "findings" not in h.stdout:
         problems.append("the subscriber hint names scanfarm.findings, which it does not print")
+# Every program the script runs must be one it builds: a fresh clone has no
+# other binaries (a missing scanfarm-aggregator once left the run waiting).
+built = re.search(r"^PROGRAMS=\(([^)]*)\)", text, re.M)
+if not built:
+    problems.append("no PROGRAMS=(...) build list found")
+else:
+    names = set(built.group(1).split())
+    for used in sorted(set(re.findall(r"\$BIN/(scanfarm[a-z-]*)", text))):
+        if used not in names:
+            problems.append(f"runs $BIN/{used} but does not build it (PROGRAMS)")
 for p in problems:
     print("quickstart:", p)
 print(f"{len(hints)} hints checked: {len(problems)} problems")
