@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "base/sig.h"
 #include "bus/kprod.h"
 #include "cache/kv.h"
 #include "cache/cmac.h"
@@ -32,23 +33,6 @@
 #include "sf_version.h"
 
 static volatile int g_cancel;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_cancel = 1;
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-}
 
 /* Sleep until the next run, waking early on a signal. */
 static void wait_interval(long seconds)
@@ -164,7 +148,7 @@ int main(int argc, char **argv)
         status = 64;
         goto done;
     }
-    install_signals();
+    sf_sig_install_cancel(&g_cancel);
     if (sf_coord_metrics_start(&metrics, &cfg, &err)) {
         fprintf(stderr, "scanfarm-coordinator: metrics: %s\n", err.msg);
         goto done;

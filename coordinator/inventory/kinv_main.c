@@ -19,6 +19,7 @@
 #include "base/httpd.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "base/sig.h"
 #include "bus/kprod.h"
 #include "cache/kv.h"
 #include "kinv.h"
@@ -28,12 +29,6 @@
 #include "vuln/vdb.h"
 
 static volatile int g_cancel;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_cancel = 1;
-}
 
 typedef struct scope {
     pthread_t th;
@@ -230,13 +225,7 @@ int main(int argc, char **argv)
             sf_log_set_level(lvl);
         if (cfg.debug)
             sf_log_set_debug(cfg.debug);
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        signal(SIGPIPE, SIG_IGN);
+        sf_sig_install_cancel(&g_cancel);
         if (run(&cfg, &err) != SF_OK) {
             fprintf(stderr, "scanfarm-inventory: %s\n", err.msg[0] ? err.msg : "a scope failed");
             status = 2;

@@ -1,0 +1,27 @@
+/* sig: see sig.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "base/sig.h"
+
+#include <signal.h>
+#include <string.h>
+
+static volatile int *g_flag;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    if (g_flag)
+        *g_flag = 1;
+}
+
+void sf_sig_install_cancel(volatile int *flag)
+{
+    struct sigaction sa;
+    g_flag = flag;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
