@@ -123,12 +123,9 @@ int main(int argc, char **argv)
     int status = 2;
     sf_opt_cmd cmd;
     sf_log_init_from_env();
-    if (sf_coordcfg_load(&cfg, argc, argv, &cmd, &err)) {
-        fprintf(stderr, "scanfarm-coordinator: %s\n", err.msg);
-        sf_coordcfg_free(&cfg);
-        return 64;
-    }
-    if (sf_kconf_install(&cfg.kprops, &err) != SF_OK) {
+    /* A bad option and a bad Kafka property are both usage errors. */
+    if (sf_coordcfg_load(&cfg, argc, argv, &cmd, &err) != SF_OK ||
+        sf_kconf_install(&cfg.kprops, &err) != SF_OK) {
         fprintf(stderr, "scanfarm-coordinator: %s\n", err.msg);
         sf_coordcfg_free(&cfg);
         return 64;

@@ -8,16 +8,17 @@
  */
 #include "enumerate.h"
 
-#include <fnmatch.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/log.h"
 #include "bus/msg_job.h"
 #include "bus/msg_refs.h"
 #include "digest_set.h"
+#include "globs.h"
 #include "registry/registry.h"
 
 /* Tags waiting for a resolver, and repositories waiting to be listed:
@@ -32,10 +33,7 @@
 
 static int match_any(const sf_strlist *globs, const char *s)
 {
-    for (size_t i = 0; i < globs->n; i++)
-        if (fnmatch(globs->v[i], s, 0) == 0)
-            return 1;
-    return 0;
+    return sf_globs_any((const char *const *)globs->v, globs->n, s);
 }
 
 int sf_enum_repo_selected(const sf_regcfg *r, const char *repo)
@@ -261,13 +259,10 @@ static int add_ref(collector *c, pend *p, const char *ref)
 static pend *new_pend(collector *c, const char *host, const char *repo, const char *digest,
                       const sf_strlist *platforms)
 {
-    if (c->np == c->capp) {
-        size_t nc = c->capp ? c->capp * 2 : 256;
-        pend *np = realloc(c->p, nc * sizeof *np);
-        if (!np)
-            return NULL;
-        c->p = np, c->capp = nc;
-    }
+    pend *np = sf_array_grow(c->p, &c->capp, c->np, sizeof *np, 256, 0);
+    if (!np)
+        return NULL;
+    c->p = np;
     pend *p = &c->p[c->np];
     memset(p, 0, sizeof *p);
     p->platforms = platforms;
@@ -466,13 +461,10 @@ static int on_tag(void *ctx, const char *tag)
         sf_run_add(&l->x->tags_ignored, 1);
         return SF_OK;
     }
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 64;
-        char **nv = realloc(l->v, nc * sizeof *nv);
-        if (!nv)
-            return SF_ENOMEM;
-        l->v = nv, l->cap = nc;
-    }
+    char **nv = sf_array_grow(l->v, &l->cap, l->n, sizeof *nv, 64, 0);
+    if (!nv)
+        return SF_ENOMEM;
+    l->v = nv;
     if (!(l->v[l->n] = sf_strdup(tag)))
         return SF_ENOMEM;
     l->n++;

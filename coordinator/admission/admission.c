@@ -3,14 +3,15 @@
  * digest (admission_resolve.c), its views from the fleet view, the
  * findings past the threshold; then one response for the whole pod spec.
  */
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "admission_int.h"
+#include "globs.h"
 #include "admission_review.h"
 #include "fleet/agg_view.h"
+#include "base/array.h"
 #include "base/log.h"
 #include "bus/msg_job.h"
 #include "events.h"
@@ -96,13 +97,10 @@ void sf_adm_free(sf_adm *a)
 static int keep_view(adm_ctx *c, const char *json, size_t len, sf_agg_view **out)
 {
     *out = NULL;
-    if (c->nviews == c->capviews) {
-        size_t n = c->capviews ? c->capviews * 2 : 8;
-        sf_agg_view **nv = realloc(c->views, n * sizeof *nv);
-        if (!nv)
-            return SF_ENOMEM;
-        c->views = nv, c->capviews = n;
-    }
+    sf_agg_view **nv = sf_array_grow(c->views, &c->capviews, c->nviews, sizeof *nv, 8, 0);
+    if (!nv)
+        return SF_ENOMEM;
+    c->views = nv;
     if (sf_agg_view_parse(json, len, out, NULL) != SF_OK)
         return SF_OK; /* a corrupt stored view counts as no result */
     c->views[c->nviews++] = *out;
@@ -306,10 +304,7 @@ static int decide(adm_ctx *c, sf_error *err)
 
 static int exempt(const sf_adm *a, const char *ns)
 {
-    for (size_t i = 0; i < a->o.nexempt; i++)
-        if (!fnmatch(a->o.exempt[i], ns, 0))
-            return 1;
-    return 0;
+    return sf_globs_any(a->o.exempt, a->o.nexempt, ns);
 }
 
 static void respond(adm_ctx *c, sf_buf *out, const char **outcome)

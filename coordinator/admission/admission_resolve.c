@@ -4,13 +4,13 @@
  * registry (a HEAD bounded by what is left of the review's budget), then
  * the fleet view's ref map.
  */
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "admission_int.h"
+#include "globs.h"
 #include "base/log.h"
 #include "kube/kube_pod.h"
 
@@ -117,10 +117,7 @@ int sf_adm_ref_parse(const char *image, sf_adm_ref *out, sf_error *err)
 
 static int insecure(const sf_adm *a, const char *host)
 {
-    for (size_t i = 0; i < a->o.ninsecure; i++)
-        if (!fnmatch(a->o.insecure[i], host, 0))
-            return 1;
-    return 0;
+    return sf_globs_any(a->o.insecure, a->o.ninsecure, host);
 }
 
 /* The client of host (created on first use); NULL past the cap or on error. */
