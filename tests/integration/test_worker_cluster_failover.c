@@ -287,18 +287,9 @@ static void test_worker_cluster_failover__no_lost_job_cache_consistent(void **st
     json_decref(third);
     sf_kcons_close(rr);
 
-    for (int i = 0; i < NWORKERS; i++)
-        kill(w[i], SIGTERM);
-    for (int i = 0; i < NWORKERS; i++) {
-        int st = wt_stop(w[i], 60);
-        wt_untrack(w[i]);
-        if (!(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
-            char logp[400];
-            snprintf(logp, sizeof logp, "%s/worker-%d.log", S.dir, i);
-            wt_tail(logp, 30);
-            fail_msg("worker %d did not exit cleanly on SIGTERM (status %d)", i, st);
-        }
-    }
+    int st = 0, bad = wt_stop_fleet(&S, w, NWORKERS, 60, &st);
+    if (bad >= 0)
+        fail_msg("worker %d did not exit cleanly on SIGTERM (status %d)", bad, st);
     json_decref(per_layer);
     json_decref(again);
 }

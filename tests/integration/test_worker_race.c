@@ -293,17 +293,9 @@ static void test_worker_race__sixteen_processes_one_analysis_per_layer(void **st
     assert_int_equal(misses, (long)nuniq);
     assert_int_equal(idle, 0);
 
-    for (int i = 0; i < NWORKERS; i++)
-        kill(w[i], SIGTERM);
-    for (int i = 0; i < NWORKERS; i++) {
-        int st = wt_stop(w[i], 60);
-        if (!(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
-            char logp[400];
-            snprintf(logp, sizeof logp, "%s/worker-%d.log", S.dir, i);
-            wt_tail(logp, 30);
-            fail_msg("worker %d did not exit cleanly on SIGTERM (status %d)", i, st);
-        }
-    }
+    int st = 0, bad = wt_stop_fleet(&S, w, NWORKERS, 60, &st);
+    if (bad >= 0)
+        fail_msg("worker %d did not exit cleanly on SIGTERM (status %d)", bad, st);
     json_decref(uniq);
     json_decref(bases);
     json_decref(truth);

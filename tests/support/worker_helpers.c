@@ -229,6 +229,25 @@ pid_t wt_spawn_fleet_worker(const sf_t_scratch *s, const char *group, const char
     return wt_spawn(argv, logp);
 }
 
+int wt_stop_fleet(const sf_t_scratch *s, const pid_t *w, int n, int timeout_s, int *status)
+{
+    int bad = -1;
+    for (int i = 0; i < n; i++)
+        kill(w[i], SIGTERM);
+    for (int i = 0; i < n; i++) {
+        int st = wt_stop(w[i], timeout_s);
+        wt_untrack(w[i]);
+        if (bad < 0 && !(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+            char logp[400];
+            snprintf(logp, sizeof logp, "%s/worker-%d.log", s->dir, i);
+            wt_tail(logp, 30);
+            *status = st;
+            bad = i;
+        }
+    }
+    return bad;
+}
+
 sf_kcons *wt_results_reader(const char *run, const char *topic, int max_in_flight)
 {
     char rg[200];
