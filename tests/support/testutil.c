@@ -34,6 +34,16 @@ const char *sf_t_src(const char *rel)
     return path;
 }
 
+int sf_t_write_temp(char *path, const char *text)
+{
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -1;
+    size_t n = strlen(text);
+    int ok = write(fd, text, n) == (ssize_t)n;
+    return close(fd) == 0 && ok ? 0 : -1;
+}
+
 char *sf_t_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");

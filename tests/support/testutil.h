@@ -20,6 +20,10 @@ const char *sf_t_corpus(const char *rel);
 const char *sf_t_src(const char *rel);
 /* Read a whole file (malloc'd, NUL-terminated); NULL on error. */
 char *sf_t_read_file(const char *path, size_t *len);
+/* Make a temp file from the mkstemp template path (filled in place) holding
+ * text: a config, secret or credentials file for a test to load. 0, or -1
+ * when it could not be made or written whole. */
+int sf_t_write_temp(char *path, const char *text);
 /* Read a file out of a .tar/.tar.gz archive by member name (with or
  * without leading "./"); NULL when absent. */
 char *sf_t_read_tar_member(const char *archive, const char *member, size_t *len);

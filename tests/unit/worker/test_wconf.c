@@ -37,11 +37,9 @@ static void test_worker_conf__precedence_and_lists(void **state)
 {
     (void)state;
     char path[] = "/tmp/sf-wconf-XXXXXX";
-    int fd = mkstemp(path);
     const char *json = "{\"redis\":[\"10.0.0.1:6379\",\"10.0.0.2:6379\"],\"concurrency\":8,"
                        "\"group\":\"g-file\",\"cache-ttl\":3600}";
-    assert_int_equal(write(fd, json, strlen(json)), (ssize_t)strlen(json));
-    close(fd);
+    assert_int_equal(sf_t_write_temp(path, json), 0);
     setenv("SCANFARM_GROUP", "g-env", 1);
     setenv("SCANFARM_CONCURRENCY", "6", 1);
     char *argv[] = {"w", "--config", path, "--concurrency=3", "--redis", "a:1,b:2", "--redis",
@@ -126,12 +124,9 @@ static void test_worker_conf__kafka_props_layers(void **state)
 {
     (void)state;
     char path[] = "/tmp/sf-wconf-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
     const char *doc = "{\"kafka\": {\"bootstrap.servers\": \"b1:9093\", "
                       "\"security.protocol\": \"ssl\", \"linger.ms\": 2}}";
-    assert_int_equal(write(fd, doc, strlen(doc)), (ssize_t)strlen(doc));
-    close(fd);
+    assert_int_equal(sf_t_write_temp(path, doc), 0);
     setenv("SCANFARM_KAFKA_PROP_LINGER_MS", "3", 1);
     setenv("SCANFARM_KAFKA_PROP_SASL_PASSWORD", "hunter2", 1);
     char *argv[] = {"scanfarm-worker", "--config", path, "--kafka-security-protocol",

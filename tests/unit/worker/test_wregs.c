@@ -54,11 +54,9 @@ static void test_worker_regs__default_allow_list_from_config(void **state)
 {
     (void)state;
     char path[] = "/tmp/sf-wregs-XXXXXX";
-    int fd = mkstemp(path);
     const char *dc = "{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":\"dTpw\"},"
                      "\"Ghcr.Example:8443\":{\"auth\":\"dTpw\"}}}";
-    assert_int_equal(write(fd, dc, strlen(dc)), (ssize_t)strlen(dc));
-    close(fd);
+    assert_int_equal(sf_t_write_temp(path, dc), 0);
     char *argv[] = {"w", "--insecure-registry", "127.0.0.1:5000", "--registry",
                     "https://reg.example.com", "--registry", "http://other.example:5001/",
                     "--docker-config", path};
