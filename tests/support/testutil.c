@@ -247,3 +247,18 @@ done:
     EVP_PKEY_free(pk);
     return rc;
 }
+
+int sf_t_tls_new(sf_t_tls *t, const char *tmpl, const char *cn)
+{
+    snprintf(t->dir, sizeof t->dir, "%s", tmpl);
+    if (!mkdtemp(t->dir))
+        return -1;
+    snprintf(t->cert, sizeof t->cert, "%s/tls.crt", t->dir);
+    snprintf(t->key, sizeof t->key, "%s/tls.key", t->dir);
+    return sf_t_make_cert(t->cert, t->key, cn);
+}
+
+void sf_t_tls_free(sf_t_tls *t)
+{
+    unlink(t->cert), unlink(t->key), rmdir(t->dir);
+}

@@ -68,4 +68,16 @@ int sf_t_finding_has_id(const sf_finding *f, const char *id);
  * does). 0 on success. */
 int sf_t_make_cert(const char *cert, const char *key, const char *cn);
 
+/* A temp folder holding a self-signed pair for a TLS test: dir, cert
+ * (<dir>/tls.crt) and key (<dir>/tls.key). */
+typedef struct sf_t_tls {
+    char dir[64], cert[96], key[96];
+} sf_t_tls;
+
+/* Make the folder from the mkdtemp template `tmpl` and a pair for cn in
+ * it; 0, or -1 on any failure. Renew with sf_t_make_cert(t->cert, t->key,
+ * cn); sf_t_tls_free removes it all. */
+int sf_t_tls_new(sf_t_tls *t, const char *tmpl, const char *cn);
+void sf_t_tls_free(sf_t_tls *t);
+
 #endif
