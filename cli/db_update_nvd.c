@@ -25,6 +25,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/limits.h"
+#include "base/time.h"
 
 /* NVD caps a lastMod range at 120 days. */
 #define NVD_WINDOW_S (120LL * 86400)
@@ -38,13 +39,11 @@ static size_t on_page(char *p, size_t size, size_t n, void *ud)
     return sf_buf_append(b, p, size * n) == SF_OK ? size * n : 0;
 }
 
+/* Through base/time (restarted on EINTR), not a private clock. */
 static void sleep_s(double s)
 {
-    if (s <= 0)
-        return;
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&ts, &ts) && errno == EINTR)
-        ;
+    if (s > 0)
+        sf_time_sleep_ms((long)(s * 1000.0 + 0.5), NULL);
 }
 
 /* "2026-12-02T13:59:00.000Z" (NVD's extended ISO-8601). */
