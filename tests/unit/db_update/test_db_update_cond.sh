@@ -4,13 +4,7 @@
 # retried after the second asked for and reported, the 200's ETag is
 # kept, the next update sends If-None-Match and takes the 304 as
 # "unchanged" (DB kept), and a changed source is fetched again.
-set -euo pipefail
-: "${SF_BIN:?}" "${SF_CORPUS:?}" "${SF_SRC:?}"
-T=$(mktemp -d)
-PID=
-cleanup() { [[ -n $PID ]] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cp "$SF_CORPUS/vulndb/alpine-vuln-list-subset/secdb-v3.20-main.subset.json" "$T/src.json"
 python3 "$SF_SRC/tests/unit/db_update/cond_server.py" --file "$T/src.json" \

@@ -223,16 +223,23 @@ static int count_sink(void *ctx, const void *d, size_t n)
     return SF_OK;
 }
 
+/* Start s on script, and a client with `retries`; url names path on s. */
+static sf_http *serve_at(server *s, const canned *script, int n, int retries, const char *path,
+                         char *url, size_t urlen)
+{
+    start(s, script, n);
+    snprintf(url, urlen, "http://127.0.0.1:%d%s", s->port, path);
+    return mk_http(retries);
+}
+
 static void test_registry_http__stream_not_retried_after_first_byte(void **state)
 {
     (void)state;
     /* Promises 26 bytes, sends 10, closes: a partial body. */
     static const canned cut[] = {{"HTTP/1.1 200 OK\r\n", "abcdefghijklmnopqrstuvwxyz", 10}};
     server s;
-    start(&s, cut, 1);
-    sf_http *h = mk_http(3);
     char url[128];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/blob", s.port);
+    sf_http *h = serve_at(&s, cut, 1, 3, "/blob", url, sizeof url);
     size_t n = 0;
     sf_http_req req = {.method = "GET", .url = url, .sink = count_sink, .sink_ctx = &n};
     sf_http_resp *resp = malloc(sizeof *resp);
@@ -294,10 +301,8 @@ static void test_registry_http__conditional_get_and_throttle_403(void **state)
         {longtag, "big", 0},
     };
     server s;
-    start(&s, script, 6);
-    sf_http *h = mk_http(3);
     char url[128];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/feed.json", s.port);
+    sf_http *h = serve_at(&s, script, 6, 3, "/feed.json", url, sizeof url);
     size_t n = 0;
     sf_http_req req = {.method = "GET", .url = url, .sink = count_sink, .sink_ctx = &n};
     sf_http_resp *resp = malloc(sizeof *resp);
