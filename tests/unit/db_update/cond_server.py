@@ -10,10 +10,11 @@ usage: cond_server.py --file F --port-file F --log F
 """
 import argparse
 import json
-import os
 import time
 import zlib
 from http.server import BaseHTTPRequestHandler, HTTPServer
+
+from nvd_fixture_server import serve  # same folder: on sys.path
 
 
 def main():
@@ -50,11 +51,7 @@ def main():
             self.end_headers()
             self.wfile.write(body)
 
-    srv = HTTPServer(("127.0.0.1", 0), H)
-    with open(a.port_file + ".tmp", "w") as f:
-        f.write(str(srv.server_address[1]))
-    os.rename(a.port_file + ".tmp", a.port_file)
-    srv.serve_forever()
+    serve(HTTPServer(("127.0.0.1", 0), H), a.port_file)
 
 
 if __name__ == "__main__":
