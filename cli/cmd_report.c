@@ -17,6 +17,7 @@
 
 #include "agg_cmd.h"
 #include "base/limits.h"
+#include "base/time.h"
 #include "base/buildinfo.h"
 #include "base/httpd.h"
 #include "base/log.h"
@@ -241,9 +242,7 @@ static void status_line(char *out, size_t n, const char *run, const sf_agg_progr
 {
     /* A finished run's rate is over its own span; a live one's up to now,
      * so a stalled run shows a falling rate and a growing ETA. */
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    long long now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    long long now = (long long)sf_time_wall_ms();
     long long end = p->complete || p->published < 0 ? p->last_ms : now;
     double secs = end > p->first_ms ? (double)(end - p->first_ms) / 1000.0 : 0;
     double rate = secs > 0 ? (double)p->done / secs : 0;

@@ -1,6 +1,7 @@
 /*
- * db_update: see db_update.h. One libcurl easy handle fetches each URL in
- * turn (the sources are a handful of large files, so parallelism buys
+ * db_update: see db_update.h. One sf_http (registry/http.h: retries with
+ * backoff and Retry-After, deadlines, the CA and proxy settings of every
+ * other client) fetches each URL in turn (the sources are a handful of large files, so parallelism buys
  * little); bodies stream into a temp file in the cache directory that is
  * renamed into place only after a complete 200, so an interrupted update
  * leaves the previous copy intact. Validators are kept beside each file
@@ -14,7 +15,6 @@
 #include "db_build.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "base/limits.h"
+#include "registry/http.h"
 
 /* Default sources: OSV's per-ecosystem exports and Alpine's secdb. */
 static const char *const default_urls[] = {
@@ -44,51 +45,26 @@ static const char *const default_urls[] = {
 /* Largest source file accepted (OSV's Debian export is ~200 MiB). */
 #define UPDATE_MAX_BYTES (4ULL << 30)
 
+/* The file a body streams into, and its cap. */
 typedef struct fetch {
     FILE *f;
     unsigned long long bytes;
-    char etag[512];
-    char lastmod[128];
 } fetch;
 
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
+static int on_body(void *ud, const void *p, size_t len)
 {
     fetch *ft = ud;
-    size_t len = size * n;
     ft->bytes += len;
     if (ft->bytes > UPDATE_MAX_BYTES)
-        return 0; /* aborts the transfer */
-    return fwrite(p, 1, len, ft->f);
+        return SF_ELIMIT;
+    return fwrite(p, 1, len, ft->f) == len ? SF_OK : SF_EIO;
 }
 
-/* Keep a header value (trimmed) when it is the one asked for. */
-static void keep_header(const char *line, size_t len, const char *name, char *out, size_t outlen)
+/* A retry is worth a line: a slow source otherwise looks hung. */
+static void on_retry(void *ctx, const char *why, long delay_ms)
 {
-    size_t nl = strlen(name);
-    if (len <= nl || strncasecmp(line, name, nl) != 0)
-        return;
-    const char *v = line + nl, *e = line + len;
-    while (v < e && (*v == ' ' || *v == '\t'))
-        v++;
-    while (e > v && isspace((unsigned char)e[-1]))
-        e--;
-    if ((size_t)(e - v) < outlen) {
-        memcpy(out, v, (size_t)(e - v));
-        out[e - v] = '\0';
-    }
-}
-
-static size_t on_header(char *p, size_t size, size_t n, void *ud)
-{
-    fetch *ft = ud;
-    size_t len = size * n;
-    /* A new status line (redirect hop) resets what an earlier hop said. */
-    if (len > 5 && strncmp(p, "HTTP/", 5) == 0) {
-        ft->etag[0] = ft->lastmod[0] = '\0';
-    }
-    keep_header(p, len, "ETag:", ft->etag, sizeof ft->etag);
-    keep_header(p, len, "Last-Modified:", ft->lastmod, sizeof ft->lastmod);
-    return len;
+    (void)ctx;
+    fprintf(stderr, "scanfarm db update: %s, retrying in %ld ms\n", why, delay_ms);
 }
 
 static void read_small(const char *path, char *out, size_t outlen)
@@ -130,10 +106,10 @@ static void cache_name(const char *dir, const char *url, char *out, size_t outle
 
 /* Fetch url into path if it changed. Returns 1 when a new copy was stored,
  * 0 when unchanged (304), -1 on failure (message printed). */
-static int fetch_one(CURL *c, const char *url, const char *path, long timeout_s)
+static int fetch_one(sf_http *h, const char *url, const char *path, long timeout_s)
 {
     char tmp[SF_LIM_PATH + 16], etag_path[SF_LIM_PATH + 8], lm_path[SF_LIM_PATH + 8];
-    char etag[512], lastmod[128], hdr[700];
+    char etag[SF_HTTP_ETAG_MAX], lastmod[64], inm[SF_HTTP_ETAG_MAX + 32], ims[96];
     snprintf(tmp, sizeof tmp, "%s.part", path);
     snprintf(etag_path, sizeof etag_path, "%s.etag", path);
     snprintf(lm_path, sizeof lm_path, "%s.lastmod", path);
@@ -147,50 +123,39 @@ static int fetch_one(CURL *c, const char *url, const char *path, long timeout_s)
         fprintf(stderr, "scanfarm db update: cannot write %s: %s\n", tmp, strerror(errno));
         return -1;
     }
-    struct curl_slist *h = NULL;
+    const char *hdrs[3] = {NULL, NULL, NULL};
+    int nh = 0;
     if (have && etag[0]) {
-        snprintf(hdr, sizeof hdr, "If-None-Match: %s", etag);
-        h = curl_slist_append(h, hdr);
+        snprintf(inm, sizeof inm, "If-None-Match: %s", etag);
+        hdrs[nh++] = inm;
     }
     if (have && lastmod[0]) {
-        snprintf(hdr, sizeof hdr, "If-Modified-Since: %s", lastmod);
-        h = curl_slist_append(h, hdr);
+        snprintf(ims, sizeof ims, "If-Modified-Since: %s", lastmod);
+        hdrs[nh++] = ims;
     }
-    curl_easy_reset(c);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
-    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &ft);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &ft);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "scanfarm-db-update");
-    CURLcode cc = curl_easy_perform(c);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(h);
+    sf_http_req req = {.method = "GET", .url = url, .sink = on_body, .sink_ctx = &ft,
+                       .headers = hdrs, .deadline_ms = timeout_s * 1000, .decompress = 1,
+                       .on_retry = on_retry};
+    sf_http_resp *resp = malloc(sizeof *resp); /* ~18 KiB of header fields */
+    sf_error e = SF_ERROR_INIT;
+    int frc = resp ? sf_http_fetch(h, &req, resp, &e) : SF_ENOMEM;
     int closed_bad = fclose(ft.f) != 0;
     int rc = -1;
-    if (cc != CURLE_OK) {
-        fprintf(stderr, "scanfarm db update: %s: %s\n", url, curl_easy_strerror(cc));
-    } else if (status == 304 && have) {
+    if (frc != SF_OK) {
+        fprintf(stderr, "scanfarm db update: %s: %s\n", url, resp ? e.msg : "out of memory");
+    } else if (resp->status == 304 && have) {
         rc = 0;
-    } else if (status != 200) {
-        fprintf(stderr, "scanfarm db update: %s: HTTP %ld\n", url, status);
+    } else if (resp->status != 200) {
+        fprintf(stderr, "scanfarm db update: %s: HTTP %ld\n", url, resp->status);
     } else if (closed_bad || rename(tmp, path)) {
         fprintf(stderr, "scanfarm db update: storing %s failed\n", path);
-    } else if (write_small(etag_path, ft.etag) || write_small(lm_path, ft.lastmod)) {
+    } else if (write_small(etag_path, resp->etag) || write_small(lm_path, resp->last_modified)) {
         fprintf(stderr, "scanfarm db update: storing validators of %s failed\n", path);
         rc = 1;
     } else {
         rc = 1;
     }
+    free(resp);
     unlink(tmp);
     return rc;
 }
@@ -352,7 +317,14 @@ static int update_run(update_cfg *uc, const char *out, const char *cache, int nv
     }
     char **urls = NULL, *envcopy = NULL, **paths = NULL, nvd_dir[SF_LIM_PATH];
     int nurls = 0, changed = 0, failed = 0;
-    CURL *c = curl_easy_init();
+    sf_http *c = NULL;
+    sf_http_opts ho;
+    sf_http_opts_default(&ho);
+    ho.max_conns = 1;
+    ho.connect_timeout_ms = 15000;
+    sf_error he = SF_ERROR_INIT;
+    if (sf_http_new(&c, &ho, &he) != SF_OK)
+        fprintf(stderr, "scanfarm db update: %s\n", he.msg);
     if (!c || collect_urls(&uc->url, &urls, &nurls, &envcopy) ||
         !(paths = calloc((size_t)nurls + 1, sizeof *paths)))
         goto done;
@@ -378,7 +350,7 @@ static int update_run(update_cfg *uc, const char *out, const char *cache, int nv
         }
         nopt->cache_dir = nvd_dir;
         nopt->timeout_s = timeout_s;
-        if (sf_db_update_nvd(c, nopt, &nch) != 0)
+        if (sf_db_update_nvd(nopt, &nch) != 0)
             failed++;
         changed += nch;
         /* The pages' directory is one more source, named by the API. */
@@ -405,7 +377,6 @@ done:
     free(paths);
     free(urls);
     free(envcopy);
-    if (c)
-        curl_easy_cleanup(c);
+    sf_http_free(c);
     return rc;
 }

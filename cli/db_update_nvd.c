@@ -9,7 +9,8 @@
  * no rewriting. The watermark (the end of the last complete update) is
  * written only when every page arrived, so a failed update is redone from
  * the same point. Requests are spaced by the public rate limit (5 per 30 s
- * without a key, 50 per 30 s with one) and retried on 403/429/5xx.
+ * without a key, 50 per 30 s with one) and retried on 403/429/5xx by
+ * registry/http (Retry-After honoured).
  */
 #include "db_update_nvd.h"
 
@@ -25,6 +26,8 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/limits.h"
+#include "base/time.h"
+#include "registry/http.h"
 
 /* NVD caps a lastMod range at 120 days. */
 #define NVD_WINDOW_S (120LL * 86400)
@@ -32,19 +35,11 @@
 #define NVD_PAGE_MAX_BYTES (256ULL << 20)
 #define NVD_RETRIES 4
 
-static size_t on_page(char *p, size_t size, size_t n, void *ud)
-{
-    sf_buf *b = ud;
-    return sf_buf_append(b, p, size * n) == SF_OK ? size * n : 0;
-}
-
+/* Through base/time (restarted on EINTR), not a private clock. */
 static void sleep_s(double s)
 {
-    if (s <= 0)
-        return;
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&ts, &ts) && errno == EINTR)
-        ;
+    if (s > 0)
+        sf_time_sleep_ms((long)(s * 1000.0 + 0.5), NULL);
 }
 
 /* "2026-12-02T13:59:00.000Z" (NVD's extended ISO-8601). */
@@ -67,58 +62,43 @@ static int parse_iso(const char *s, time_t *out)
 }
 
 typedef struct nvd_run {
-    CURL *c;
+    sf_http *h;
     const sf_nvd_update_opts *o;
     double delay;
     int requests;
 } nvd_run;
 
-/* One GET into body; the HTTP status, or -1 on a transport error. */
-static long get(nvd_run *r, const char *url, sf_buf *body)
+static void on_retry(void *ctx, const char *why, long delay_ms)
 {
-    struct curl_slist *h = NULL;
+    (void)ctx;
+    fprintf(stderr, "scanfarm db update: %s, retrying in %ld ms\n", why, delay_ms);
+}
+
+/* One GET into body, retried by sf_http on throttling (403, 429) and
+ * server errors; the HTTP status, or -1 on a transport error. */
+static long get_retry(nvd_run *r, const char *url, sf_buf *body)
+{
     char hdr[300];
+    const char *hdrs[2] = {NULL, NULL};
     if (r->o->api_key && *r->o->api_key) {
         snprintf(hdr, sizeof hdr, "apiKey: %s", r->o->api_key);
-        h = curl_slist_append(h, hdr);
+        hdrs[0] = hdr;
     }
     if (r->requests++)
         sleep_s(r->delay); /* the public rate limit, between requests */
-    sf_buf_reset(body);
-    curl_easy_reset(r->c);
-    curl_easy_setopt(r->c, CURLOPT_URL, url);
-    curl_easy_setopt(r->c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(r->c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(r->c, CURLOPT_CONNECTTIMEOUT, 15L);
-    curl_easy_setopt(r->c, CURLOPT_TIMEOUT, r->o->timeout_s);
-    curl_easy_setopt(r->c, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(r->c, CURLOPT_WRITEFUNCTION, on_page);
-    curl_easy_setopt(r->c, CURLOPT_WRITEDATA, body);
-    curl_easy_setopt(r->c, CURLOPT_USERAGENT, "scanfarm-db-update");
-    CURLcode cc = curl_easy_perform(r->c);
-    long status = -1;
-    if (cc == CURLE_OK)
-        curl_easy_getinfo(r->c, CURLINFO_RESPONSE_CODE, &status);
-    else
-        fprintf(stderr, "scanfarm db update: %s: %s\n", url, curl_easy_strerror(cc));
-    curl_slist_free_all(h);
-    return status;
-}
-
-/* GET with retries on throttling and server errors (backoff doubles). */
-static long get_retry(nvd_run *r, const char *url, sf_buf *body)
-{
+    sf_http_req req = {.method = "GET", .url = url, .body = body, .headers = hdrs,
+                       .deadline_ms = r->o->timeout_s * 1000, .decompress = 1,
+                       .retry_forbidden = 1, .on_retry = on_retry};
+    sf_http_resp *resp = malloc(sizeof *resp);
+    sf_error e = SF_ERROR_INIT;
     long st = -1;
-    double back = r->delay > 1 ? r->delay : 1;
-    for (int i = 0; i < NVD_RETRIES; i++) {
-        st = get(r, url, body);
-        if (st == 200 || (st >= 400 && st < 500 && st != 403 && st != 429))
-            return st;
-        fprintf(stderr, "scanfarm db update: %s: %s %ld, retrying\n", url,
-                st < 0 ? "failed" : "HTTP", st);
-        sleep_s(r->o->retry_scale * back);
-        back *= 2;
-    }
+    if (!resp)
+        fprintf(stderr, "scanfarm db update: out of memory\n");
+    else if (sf_http_fetch(r->h, &req, resp, &e) != SF_OK)
+        fprintf(stderr, "scanfarm db update: %s\n", e.msg);
+    else
+        st = resp->status;
+    free(resp);
     return st;
 }
 
@@ -184,7 +164,28 @@ static int fetch_window(nvd_run *r, time_t from, time_t to, int *pages)
     return rc;
 }
 
-int sf_db_update_nvd(CURL *c, const sf_nvd_update_opts *o, int *changed)
+/* The client of one update: retries spaced at least by the rate-limit
+ * delay (equal jitter halves the base, hence twice it), doubling from
+ * max(delay, 1 s) scaled by retry_scale as before. */
+static int nvd_http(const sf_nvd_update_opts *o, double delay, sf_http **h)
+{
+    sf_http_opts ho;
+    sf_http_opts_default(&ho);
+    ho.max_conns = 1;
+    ho.connect_timeout_ms = 15000;
+    ho.max_retries = NVD_RETRIES - 1;
+    double back = (delay > 1 ? delay : 1) * o->retry_scale * 1000.0;
+    ho.backoff_base_ms = (long)(back > 2 * delay * 1000.0 ? back : 2 * delay * 1000.0) + 1;
+    ho.backoff_max_ms = ho.backoff_base_ms * 8 > 120000 ? ho.backoff_base_ms * 8 : 120000;
+    sf_error e = SF_ERROR_INIT;
+    if (sf_http_new(h, &ho, &e) != SF_OK) {
+        fprintf(stderr, "scanfarm db update: %s\n", e.msg);
+        return -1;
+    }
+    return 0;
+}
+
+int sf_db_update_nvd(const sf_nvd_update_opts *o, int *changed)
 {
     char mark_path[SF_LIM_PATH + 16], mark[64] = "", now_s[32];
     *changed = 0;
@@ -208,13 +209,19 @@ int sf_db_update_nvd(CURL *c, const sf_nvd_update_opts *o, int *changed)
                         "2024-01-01T00:00:00.000Z) before its first update\n");
         return -1;
     }
-    nvd_run r = {c, o, o->delay_s >= 0 ? o->delay_s : (o->api_key && *o->api_key ? 0.6 : 6.0), 0};
+    nvd_run r = {NULL, o, o->delay_s >= 0 ? o->delay_s : (o->api_key && *o->api_key ? 0.6 : 6.0), 0};
     int pages = 0;
+    if (nvd_http(o, r.delay, &r.h) != 0)
+        return -1;
     for (time_t w = from; w < to; w += NVD_WINDOW_S) {
         time_t e = w + NVD_WINDOW_S < to ? w + NVD_WINDOW_S : to;
-        if (fetch_window(&r, w, e, &pages) != 0)
+        if (fetch_window(&r, w, e, &pages) != 0) {
+            sf_http_free(r.h);
             return -1; /* the watermark stays: the next update redoes this */
+        }
     }
+    long transfers = sf_http_transfers(r.h);
+    sf_http_free(r.h);
     iso(to, now_s, sizeof now_s);
     f = fopen(mark_path, "w");
     int bad = !f || fprintf(f, "%s\n", now_s) < 0;
@@ -224,9 +231,9 @@ int sf_db_update_nvd(CURL *c, const sf_nvd_update_opts *o, int *changed)
         fprintf(stderr, "scanfarm db update: cannot write %s\n", mark_path);
         return -1;
     }
-    printf("%-70s %s (%d page%s, %d request%s, since %s)\n", o->url,
-           pages ? "updated" : "unchanged", pages, pages == 1 ? "" : "s", r.requests,
-           r.requests == 1 ? "" : "s", since);
+    printf("%-70s %s (%d page%s, %ld request%s, since %s)\n", o->url,
+           pages ? "updated" : "unchanged", pages, pages == 1 ? "" : "s", transfers,
+           transfers == 1 ? "" : "s", since);
     *changed = pages > 0;
     return 0;
 }

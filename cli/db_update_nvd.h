@@ -5,11 +5,11 @@
  * startIndex / resultsPerPage paging), spaced by the public rate limit,
  * with the optional API key in the `apiKey` header. Pages land in the
  * cache directory; the DB rebuild imports them with the other sources.
+ * Requests go through registry/http (its own sf_http, retries included).
  */
 #ifndef SF_DB_UPDATE_NVD_H
 #define SF_DB_UPDATE_NVD_H
 
-#include <curl/curl.h>
 #include <time.h>
 
 #define SF_NVD_API_URL "https://services.nvd.nist.gov/rest/json/cves/2.0"
@@ -28,6 +28,6 @@ typedef struct sf_nvd_update_opts {
 
 /* Fetch what changed since the watermark; *changed = 1 when a page with
  * records was stored. 0, or -1 with a message (the watermark is kept). */
-int sf_db_update_nvd(CURL *c, const sf_nvd_update_opts *o, int *changed);
+int sf_db_update_nvd(const sf_nvd_update_opts *o, int *changed);
 
 #endif

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "base/time.h"
 #include "bus/msg_job.h"
 #include "bus/msg_refs.h"
 #include "bus/msg_unref.h"
@@ -19,9 +20,7 @@
 
 uint64_t sf_ev_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return sf_time_mono_ms();
 }
 
 /* CLOCK_REALTIME now + ms (pthread_cond_timedwait deadlines). */

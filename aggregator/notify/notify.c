@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "base/time.h"
 #include "cache/keys.h"
 #include "notify_int.h"
 
@@ -48,9 +49,7 @@ void sf_notify_free(sf_notify *n)
 
 static long long mono_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (long long)sf_time_mono_ms();
 }
 
 int sf_notify_running(sf_notify *n, const sf_ndelta *d)

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "base/httpd.h"
+#include "base/time.h"
 #include "base/log.h"
 #include "bus/kcons.h"
 #include "notify.h"
@@ -27,9 +28,7 @@ static void on_signal(int sig)
 
 static long long mono_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (long long)sf_time_mono_ms();
 }
 
 static void nap_ms(long ms)

@@ -99,6 +99,8 @@ static long long budget_ms(const sf_http *h, const sf_http_req *req, const sf_ht
                            int in_body)
 {
     double size;
+    if (req->deadline_ms > 0)
+        return req->deadline_ms;
     if (h->o.min_rate_bps <= 0)
         return -1;
     if (req->sized)
@@ -441,6 +443,7 @@ static void reset_resp_headers(sf_http_resp *r)
 {
     r->status = 0;
     r->content_type[0] = r->digest[0] = r->www_auth[0] = r->link[0] = r->location[0] = '\0';
+    r->etag[0] = r->last_modified[0] = '\0';
     r->retry_after_ms = -1;
     r->content_length = -1;
     r->rl_remaining = -1;
@@ -490,6 +493,14 @@ static void on_header(xfer *x, const char *name, size_t nlen, const char *v, siz
         tmp[0] = '\0';
         copy_hdr(tmp, sizeof tmp, v, vlen, 0, &dummy);
         r->retry_after_ms = sf_http_parse_retry_after(tmp, (long long)time(NULL));
+    } else if (IS("etag") || IS("last-modified")) {
+        /* Too long to keep means absent (no conditional request), not
+         * overlong: registries never depend on these. */
+        int dummy = 0;
+        if (IS("etag"))
+            copy_hdr(r->etag, sizeof r->etag, v, vlen, 0, &dummy);
+        else
+            copy_hdr(r->last_modified, sizeof r->last_modified, v, vlen, 0, &dummy);
     } else if (IS("x-ratelimit-remaining")) {
         r->rl_remaining = (long)hdr_number(v, vlen);
     } else if (IS("x-ratelimit-reset")) {
@@ -725,6 +736,8 @@ static int exchange(sf_http *h, const sf_http_req *req, const char *method, cons
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (h->o.stall_timeout_ms + 999) / 1000);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (req->decompress)
+        curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
     long long b = budget_ms(h, req, resp, 0);
     if (b >= 0) {
         /* Backstop of the deadline progress_cb enforces. */
@@ -818,9 +831,10 @@ static int attempt_once(sf_http *h, const sf_http_req *req, double t0, sf_http_r
     }
 }
 
-static int status_retriable(long st)
+static int status_retriable(const sf_http_req *req, long st)
 {
-    return st == 429 || st == 500 || st == 502 || st == 503 || st == 504 || st == 408;
+    return st == 429 || st == 500 || st == 502 || st == 503 || st == 504 || st == 408 ||
+           (st == 403 && req->retry_forbidden);
 }
 
 int sf_http_fetch(sf_http *h, const sf_http_req *req, sf_http_resp *resp, sf_error *err)
@@ -833,12 +847,12 @@ int sf_http_fetch(sf_http *h, const sf_http_req *req, sf_http_resp *resp, sf_err
         if (req->body)
             sf_buf_reset(req->body);
         int rc = attempt_once(h, req, t0, resp, &retriable, &e);
-        if (rc == SF_OK && !status_retriable(resp->status))
+        if (rc == SF_OK && !status_retriable(req, resp->status))
             return SF_OK;
         char shown[512];
         url_for_msg(resp->url[0] ? resp->url : req->url, shown, sizeof shown);
         if (rc == SF_OK) {
-            rc = resp->status == 429 ? SF_ERATELIMIT : SF_ESERVER;
+            rc = resp->status == 429 || resp->status == 403 ? SF_ERATELIMIT : SF_ESERVER;
             snprintf(e.msg, sizeof e.msg, "%.8s %.200s: HTTP %ld", req->method, shown,
                      resp->status);
             e.code = rc;
@@ -862,6 +876,8 @@ int sf_http_fetch(sf_http *h, const sf_http_req *req, sf_http_resp *resp, sf_err
                                 e.msg, ra / 1000, h->o.backoff_max_ms / 1000);
         SF_DEBUG("registry", "retrying|url=%s code=%s status=%ld attempt=%d delay_ms=%ld",
                  shown, sf_err_name(rc), resp->status, attempt + 1, d);
+        if (req->on_retry)
+            req->on_retry(req->retry_ctx, e.msg, d);
         if (sf_time_sleep_ms(d, h->o.cancel))
             return sf_error_set(err, SF_ECANCELED, "canceled");
         resp->delivered = 0;

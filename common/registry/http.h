@@ -25,6 +25,8 @@
  * Location). Real values are < 1 KiB; a longer one is treated as absent
  * and flagged in sf_http_resp.overlong. */
 #define SF_HTTP_HDR_MAX 4096
+/* Longest ETag kept (opaque; real ones are digests of < 100 bytes). */
+#define SF_HTTP_ETAG_MAX 512
 
 typedef struct sf_http sf_http;
 
@@ -72,6 +74,11 @@ typedef struct sf_http_resp {
     uint64_t delivered;              /* body bytes handed to the sink */
     int overlong;                    /* some header exceeded SF_HTTP_HDR_MAX */
     int attempts;                    /* transfers made (retries + redirects) */
+    /* Validators for conditional requests (scanfarm db update); "" when
+     * absent or longer than the field (then simply not kept). A 304 is a
+     * final response like any other: status 304, nothing to the sinks. */
+    char etag[SF_HTTP_ETAG_MAX];     /* ETag, quotes included */
+    char last_modified[64];          /* Last-Modified (an HTTP-date) */
     /* GitHub-style rate-limit headers (the notifier's GitHub sinks): */
     long rl_remaining;               /* X-RateLimit-Remaining, -1 when absent */
     long long rl_reset_s;            /* X-RateLimit-Reset (epoch seconds), -1 when absent */
@@ -92,6 +99,14 @@ typedef struct sf_http_req {
     const char *const *headers; /* extra "Name: value" lines, NULL-terminated; never logged */
     const void *send;          /* request body of any other method (POST, PATCH) */
     size_t send_len;
+    /* Added for scanfarm db update (cli/db_update*.c): */
+    long deadline_ms;          /* > 0: each attempt's deadline, replacing the computed one */
+    int decompress;            /* 1: offer every encoding libcurl decodes (big JSON feeds) */
+    int retry_forbidden;       /* 1: 403 is throttling (NVD's API), retried like 429 */
+    /* Called before each retry's sleep with why and the delay (progress
+     * lines of a CLI); NULL = silent. */
+    void (*on_retry)(void *ctx, const char *why, long delay_ms);
+    void *retry_ctx;
 } sf_http_req;
 
 /* Fill opts with the defaults (8 conns, 5 retries, 10 s connect, 30 s

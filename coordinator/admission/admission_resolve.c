@@ -12,13 +12,12 @@
 #include "admission_int.h"
 #include "globs.h"
 #include "base/log.h"
+#include "base/time.h"
 #include "kube/kube_pod.h"
 
 long long sf_adm_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (long long)sf_time_mono_ms();
 }
 
 /* ---- the bounded cache ---- */

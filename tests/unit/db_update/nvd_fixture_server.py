@@ -98,10 +98,14 @@ def main():
                     "vulnerabilities": [{"cve": r} for r in page]}
             self.send(200, json.dumps(body))
 
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
-    with open(a.port_file + ".tmp", "w") as f:
+    serve(ThreadingHTTPServer(("127.0.0.1", 0), H), a.port_file)
+
+
+def serve(srv, port_file):
+    """Publish srv's port atomically in port_file (the test polls it), serve."""
+    with open(port_file + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
-    os.rename(a.port_file + ".tmp", a.port_file)
+    os.rename(port_file + ".tmp", port_file)
     srv.serve_forever()
 
 

@@ -6,13 +6,7 @@
 # retried, the import of the pages into the DB, the watermark that makes
 # the next update incremental, and a failed update that keeps DB and
 # watermark.
-set -euo pipefail
-: "${SF_BIN:?}" "${SF_CORPUS:?}" "${SF_SRC:?}"
-T=$(mktemp -d)
-PID=
-cleanup() { [[ -n $PID ]] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 python3 "$SF_SRC/tests/unit/db_update/nvd_fixture_server.py" --records "$SF_CORPUS/vulndb/nvd" \
     --port-file "$T/port" --log "$T/log" --fail-first &

@@ -223,16 +223,23 @@ static int count_sink(void *ctx, const void *d, size_t n)
     return SF_OK;
 }
 
+/* Start s on script, and a client with `retries`; url names path on s. */
+static sf_http *serve_at(server *s, const canned *script, int n, int retries, const char *path,
+                         char *url, size_t urlen)
+{
+    start(s, script, n);
+    snprintf(url, urlen, "http://127.0.0.1:%d%s", s->port, path);
+    return mk_http(retries);
+}
+
 static void test_registry_http__stream_not_retried_after_first_byte(void **state)
 {
     (void)state;
     /* Promises 26 bytes, sends 10, closes: a partial body. */
     static const canned cut[] = {{"HTTP/1.1 200 OK\r\n", "abcdefghijklmnopqrstuvwxyz", 10}};
     server s;
-    start(&s, cut, 1);
-    sf_http *h = mk_http(3);
     char url[128];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/blob", s.port);
+    sf_http *h = serve_at(&s, cut, 1, 3, "/blob", url, sizeof url);
     size_t n = 0;
     sf_http_req req = {.method = "GET", .url = url, .sink = count_sink, .sink_ctx = &n};
     sf_http_resp *resp = malloc(sizeof *resp);
@@ -265,6 +272,73 @@ static void test_registry_http__stream_not_retried_after_first_byte(void **state
 /* A blob's declared size is a bound: a body announced (Content-Length)
  * or served past it fails before a byte reaches the sink; a body cap
  * announced past its room fails before a byte is buffered. */
+static void count_retry(void *ctx, const char *why, long delay_ms)
+{
+    (void)delay_ms;
+    assert_non_null(strstr(why, "HTTP 403"));
+    (*(int *)ctx)++;
+}
+
+/* What scanfarm db update relies on: validators kept from a 200, request
+ * headers sent, a 304 as a final answer with nothing for the sink, 403
+ * retried only when the request says it means throttling (with the retry
+ * reported), and an ETag too long to keep dropped without flagging the
+ * response overlong (the registry client's behaviour stays as it was). */
+static void test_registry_http__conditional_get_and_throttle_403(void **state)
+{
+    (void)state;
+    static char longtag[700];
+    memcpy(longtag, "HTTP/1.1 200 OK\r\nETag: \"", 24);
+    memset(longtag + 24, 'x', 600);
+    memcpy(longtag + 624, "\"\r\n", 4);
+    canned script[] = {
+        {"HTTP/1.1 200 OK\r\nETag: \"v1\"\r\nLast-Modified: Wed, 02 Dec 2026 10:00:00 GMT\r\n",
+         "feed", 0},
+        {"HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n", "", 0},
+        {"HTTP/1.1 403 Forbidden\r\n", "slow down", 0},
+        {"HTTP/1.1 200 OK\r\n", "page", 0},
+        {"HTTP/1.1 403 Forbidden\r\n", "no", 0},
+        {longtag, "big", 0},
+    };
+    server s;
+    char url[128];
+    sf_http *h = serve_at(&s, script, 6, 3, "/feed.json", url, sizeof url);
+    size_t n = 0;
+    sf_http_req req = {.method = "GET", .url = url, .sink = count_sink, .sink_ctx = &n};
+    sf_http_resp *resp = malloc(sizeof *resp);
+    assert_int_equal(sf_http_fetch(h, &req, resp, NULL), SF_OK);
+    assert_int_equal(resp->status, 200);
+    assert_string_equal(resp->etag, "\"v1\"");
+    assert_string_equal(resp->last_modified, "Wed, 02 Dec 2026 10:00:00 GMT");
+    assert_int_equal(n, 4);
+    const char *cond[] = {"If-None-Match: \"v1\"", NULL};
+    req.headers = cond;
+    n = 0;
+    assert_int_equal(sf_http_fetch(h, &req, resp, NULL), SF_OK);
+    assert_int_equal(resp->status, 304);
+    assert_int_equal(resp->attempts, 1);
+    assert_int_equal(n, 0);
+    assert_non_null(strstr(s.seen[1], "If-None-Match: \"v1\""));
+    int retries = 0;
+    sf_http_req thr = {.method = "GET", .url = url, .sink = count_sink, .sink_ctx = &n,
+                       .retry_forbidden = 1, .on_retry = count_retry, .retry_ctx = &retries};
+    assert_int_equal(sf_http_fetch(h, &thr, resp, NULL), SF_OK);
+    assert_int_equal(resp->status, 200);
+    assert_int_equal(resp->attempts, 2);
+    assert_int_equal(retries, 1);
+    req.headers = NULL;
+    assert_int_equal(sf_http_fetch(h, &req, resp, NULL), SF_OK); /* a 403 is final by default */
+    assert_int_equal(resp->status, 403);
+    assert_int_equal(resp->attempts, 1);
+    assert_int_equal(sf_http_fetch(h, &req, resp, NULL), SF_OK);
+    assert_int_equal(resp->status, 200);
+    assert_string_equal(resp->etag, "");
+    assert_int_equal(resp->overlong, 0);
+    stop(&s);
+    free(resp);
+    sf_http_free(h);
+}
+
 static void test_registry_http__declared_size_and_cap_enforced(void **state)
 {
     (void)state;
@@ -429,6 +503,7 @@ int main(void)
         cmocka_unit_test(test_registry_http__retries_503_and_429_retry_after),
         cmocka_unit_test(test_registry_http__redirect_drops_auth_across_origins),
         cmocka_unit_test(test_registry_http__stream_not_retried_after_first_byte),
+        cmocka_unit_test(test_registry_http__conditional_get_and_throttle_403),
         cmocka_unit_test(test_registry_http__declared_size_and_cap_enforced),
         cmocka_unit_test(test_registry_http__deadline_ends_trickle_and_long_retry),
         cmocka_unit_test(test_registry_http__basic_challenge_round_trip),
