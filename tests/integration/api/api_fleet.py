@@ -152,6 +152,17 @@ def tag_of(ref):
     return last.rsplit(":", 1)[1] if ":" in last else None
 
 
+
+NAME_SEP = "/-_.:@+"
+
+
+def name_match(name, qq):
+    """What the name index answers (aggregator/agg_name.c): qq, ASCII-
+    lowercased, starts the name or one of its first 8 words."""
+    low, qq = name.lower(), qq.lower()
+    starts = [0] + [i for i in range(1, len(low)) if low[i - 1] in NAME_SEP and low[i] not in NAME_SEP]
+    return any(low[i:].startswith(qq) for i in starts[:8])
+
 class Fleet:
     def __init__(self, docs):
         runs, latest = [], {}
@@ -396,6 +407,23 @@ def check(brokers, topic, url):
     for f in [{}, {"registry": regs[0]}, {"severity": ["CRITICAL"]}, {"ecosystem": "npm"}]:
         got = dict(A.all("/v1/packages", lambda x: ((x["ecosystem"], x["name"]), x["images"]), **q(f)))
         eq("packages %s" % f, got, F.packages(**f))
+    # name search: a case-insensitive prefix of the name or of a word in it
+    pk_all = F.packages()
+    hits = 0
+    for qq, f in [("ope", {}), ("LIB", {}), ("lod", {"ecosystem": "npm"}), ("mus", {}), ("ssl", {}), ("zz-none", {})]:
+        got = dict(A.all("/v1/packages", lambda x: ((x["ecosystem"], x["name"]), x["images"]), q=qq, **q(f)))
+        want = {k: v for k, v in F.packages(**f).items() if name_match(k[1], qq)}
+        eq("packages q=%s %s" % (qq, f), got, want)
+        hits += bool(want) and len(want) < len(F.packages(**f))
+    eq("q cases that select a proper non-empty subset", hits >= 3, True)
+    opes = {n for _, n in dict(A.all("/v1/packages", lambda x: ((x["ecosystem"], x["name"]), 1), q="ope"))}
+    if any(n == "openssl" for _, n in pk_all):
+        eq("q=ope finds openssl", "openssl" in opes, True)
+    eq("q=ope finds no zlib", any("zlib" in n for n in opes), False)
+    for qq in ["corp", "ALP", "nothing-here"]:
+        got = set(A.all("/v1/repositories", lambda x: "%s/%s" % (x["registry"], x["repository"]), q=qq))
+        eq("repositories q=%s" % qq, got, {r for r in repos if name_match(r.split("/", 1)[1], qq)})
+    eq("q on images is a 400", A.get("/v1/images", q="x")[0], 400)
     eq("images running=true", A.get("/v1/images", running="true")[1]["total"], 0)
     eq("images running=false", A.get("/v1/images", running="false")[1]["total"], len(F.img))
     eq("summary running_known", s.get("running_known"), False)
