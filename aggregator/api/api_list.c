@@ -200,13 +200,11 @@ int api_lst_sortby(api_lst *l, const char *all, const char *score)
     return api_lst_base(l, t, 1);
 }
 
-/* The set the page is cut from: the base itself when nothing filters. */
+/* The set the page is cut from: a computed (cached) set even when nothing
+ * filters, so every list's pages come from one snapshot (a copy of the
+ * base costs O(N) once per API_LST_CACHE_MS, not per page). */
 static int result_key(api_lst *l, const char **src)
 {
-    if (l->nk == 1 && l->nnot == 0 && l->weights[0] == 1) {
-        *src = l->keys[0];
-        return SF_OK;
-    }
     const char *t = NULL, *argv[4 + 2 * API_LST_MAX_KEYS + 2];
     char nk[8], w[API_LST_MAX_KEYS][4];
     int k = 0;
