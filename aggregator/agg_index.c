@@ -29,7 +29,7 @@
  * Name search (the `q` parameter): ZSETs pname and reponame, score 0,
  *   members "<lowercased word start>\x1f<member of pall / repos>" for the
  *   name's start and every word start after one of "/-_.:@+" (at most
- *   IX_NAME_STARTS), so ZRANGEBYLEX answers a case-insensitive prefix of
+ *   SF_AGG_NAME_STARTS), so ZRANGEBYLEX answers a case-insensitive prefix of
  *   the name or of one of its words. Add-only, like the maxima: readers
  *   intersect with pall / repos (sf_agg_name_entries is shared with the
  *   API's backfill of a view written before these sets existed).

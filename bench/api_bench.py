@@ -232,11 +232,14 @@ def main():
         api = start_api(binp)
         start_s = time.time() - t
         measure("", classes + new_only)
+        # cached list sets live API_LST_CACHE_MS: what they hold right after the load
+        mem_after = r.info("memory")["used_memory"]
         res = {"images": a.images, "findings": total, "vulns_pool": a.vulns, "clients": a.clients,
                "requests_per_class": a.requests, "cores": os.cpu_count(),
                "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                "generate_s": round(gen_s, 1), "aggregate_s": round(agg_s, 1),
                "aggregate_images_per_s": round(a.images / agg_s, 1), "redis_used_bytes": mem,
+               "redis_used_bytes_after_load": mem_after,
                "api_start_s": round(start_s, 2), "baseline_bin": a.baseline_bin,
                "floor": base, "classes": rows,
                "note": "shared 2-core machine, other helpers' builds and tests running: floors under load"}
@@ -245,6 +248,7 @@ def main():
         print("write path: %d images through scanfarm aggregate in %.1f s (%.0f images/s); Redis %.0f MiB"
               % (a.images, agg_s, a.images / agg_s, mem / 2 ** 20))
         print("scanfarm-api start (with the name index backfill): %.2f s" % start_s)
+        print("Redis after the load (cached list sets included): %.0f MiB" % (mem_after / 2 ** 20))
         print("%-54s %9s %9s %8s %6s" % ("class", "p50 ms", "p99 ms", "req/s", "errors"))
         for x in [base] + rows:
             print("%-54s %9.2f %9.2f %8.1f %6d" % (x["class"], x["p50_ms"], x["p99_ms"], x["rps"], x["errors"]))

@@ -16,7 +16,7 @@ typedef struct api_lst {
     size_t nk;
     char nots[API_LST_MAX_NOT][SF_KEY_MAX];
     size_t nnot;
-    char tmps[API_LST_MAX_TMP][SF_KEY_MAX];
+    char tmps[API_LST_MAX_TMP][SF_KEY_MAX]; /* computed sets (cache keys) */
     size_t ntmp;
     sf_kv_reply *page, *card;
     size_t n;          /* members on the page */
