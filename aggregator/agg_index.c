@@ -26,6 +26,13 @@
  *   SET pimgv:<eco\x1fname\x1fversion> digests with that version.
  * Registries and repositories: ZSETs regs / regfind / regcrit and repos /
  *   repofind / repocrit (images, findings, critical), reporeg:<r> -> images.
+ * Name search (the `q` parameter): ZSETs pname and reponame, score 0,
+ *   members "<lowercased word start>\x1f<member of pall / repos>" for the
+ *   name's start and every word start after one of "/-_.:@+" (at most
+ *   SF_AGG_NAME_STARTS), so ZRANGEBYLEX answers a case-insensitive prefix of
+ *   the name or of one of its words. Add-only, like the maxima: readers
+ *   intersect with pall / repos (sf_agg_name_entries is shared with the
+ *   API's backfill of a view written before these sets existed).
  * History: agg:run:<r>:delta HASH, the changes run r's results and refs
  *   made to the counts hash (same fields), plus "new" / "resolved"
  *   findings (also "reg|r|new", "repo|rr|resolved" ...). The fleet after
@@ -36,6 +43,7 @@
  * Everything else is removed for old exactly as it is added for nv, so
  * replays and duplicates cannot drift it (as with the counts).
  */
+#include "agg_name.h"
 #include "agg_plan.h"
 #include "fleet/agg_view.h"
 
@@ -144,6 +152,18 @@ static int mark(ix_ctx *c, sf_agg_opcode code, const char *kind, const char *mem
 static int set(ix_ctx *c, const char *kind, const char *value, const char *member)
 {
     return op(c, c->sign > 0 ? SF_AOP_SADD : SF_AOP_SREM, kind, value, member, NULL);
+}
+
+/* The name-search entries of member (its searchable name: name); only
+ * when adding, since the sets are add-only. */
+static int name_ops(ix_ctx *c, const char *kind, const char *name, const char *member)
+{
+    char e[SF_AGG_NAME_STARTS][SF_AGG_NAME_ENTRY];
+    size_t n = c->sign > 0 ? sf_agg_name_entries(name, member, e) : 0;
+    int rc = SF_OK;
+    for (size_t i = 0; rc == SF_OK && i < n; i++)
+        rc = op(c, SF_AOP_ZADD, kind, NULL, e[i], "0");
+    return rc;
 }
 
 /* e and its family ("Alpine" of "Alpine:v3.10") into l. */
@@ -380,6 +400,8 @@ static int pkg_ops(ix_ctx *c, const sf_agg_view *v)
             ix_list ecos = {.n = 0};
             eco_add(&ecos, pk->eco);
             rc = inc(c, "pall", NULL, member, 1);
+            if (rc == SF_OK)
+                rc = name_ops(c, "pname", pk->name, member);
             for (size_t k = 0; rc == SF_OK && k < ecos.n; k++)
                 rc = inc(c, "peco", ecos.v[k], member, 1);
         }
@@ -416,6 +438,10 @@ static int rollup_ops(ix_ctx *c, const sf_agg_view *v, const ix_scopes *s)
         snprintf(reg, sizeof reg, "%.*s", (int)(rl < sizeof reg ? rl : sizeof reg - 1),
                  s->repo.v[k]);
         rc = inc(c, "repos", NULL, s->repo.v[k], 1);
+        /* searched without the registry: "corpus/alpine", not "h:5000/..." */
+        if (rc == SF_OK)
+            rc = name_ops(c, "reponame", s->repo.v[k] + rl + (s->repo.v[k][rl] == '/'),
+                          s->repo.v[k]);
         if (rc == SF_OK)
             rc = inc(c, "repofind", NULL, s->repo.v[k], nf);
         if (rc == SF_OK)

@@ -3,6 +3,7 @@
 
   bench/api_bench.py [--images 10000] [--findings 100] [--vulns 5000]
                      [--requests 300] [--clients 8] [--json FILE]
+                     [--baseline-bin DIR]
 
 Builds a synthetic fleet of IMAGES images with FINDINGS findings each
 (drawn from a pool of VULNS advisories over 5 registries, 200
@@ -14,7 +15,10 @@ scanfarm-api on that Redis, CLIENTS concurrent clients send REQUESTS
 requests per endpoint class, and the same clients time a direct Redis
 ZRANGE of a page of the sort index (the floor: one round trip for the
 same page, no filtering, no JSON) in the same run. Prints p50/p99 per
-class beside the floor and writes bench/results/api-<time>.json.
+class beside the floor and writes bench/results/api-<time>.json. With
+--baseline-bin (e.g. main's build/bin), the same classes are also run,
+in the same run and on the same Redis, against that scanfarm-api: the
+before/after of a change beside one floor.
 Timings on a shared machine are floors under load.
 """
 import argparse
@@ -115,6 +119,7 @@ def main():
     ap.add_argument("--requests", type=int, default=300)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--json")
+    ap.add_argument("--baseline-bin", help="also measure this build's scanfarm-api (before/after)")
     a = ap.parse_args()
     import redis  # the floor's client
     binp = os.environ.get("SF_BIN", os.path.join(SRC, "build", "bin"))
@@ -154,10 +159,17 @@ def main():
             sys.exit("not every image reached the fleet view")
         r = redis.Redis(port=rport)
         mem = r.info("memory")["used_memory"]
-        api = subprocess.Popen([os.path.join(binp, "scanfarm-api"), "--listen", "127.0.0.1:%d" % aport,
-                                "--web-root", "", "--threads", "8"], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-        time.sleep(0.5)
+        def start_api(bindir):
+            p = subprocess.Popen([os.path.join(bindir, "scanfarm-api"), "--listen", "127.0.0.1:%d" % aport,
+                                  "--web-root", "", "--threads", "8"], env=env, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            for _ in range(600):  # a first start backfills the name index
+                try:
+                    socket.create_connection(("127.0.0.1", aport), timeout=1).close()
+                    return p
+                except OSError:
+                    time.sleep(0.1)
+            return p
         rnd = random.Random(3)
 
         def get(path):
@@ -187,6 +199,15 @@ def main():
             ("search: vulnerability by alias", get(lambda: "/v1/vulnerabilities/GHSA-bench-%05d" % (5 * rnd.randrange(a.vulns // 5)))),
             ("search: image by ref", get(lambda: "/v1/images/" + q("reg%d.example.com/team%d/app%d:v%d" % ((k := rnd.randrange(a.images)) % 5, k % 40, k % 200, k)))),
             ("packages: ecosystem=npm", get("/v1/packages?ecosystem=npm&limit=50")),
+            # pages 1-10 of one filtered list, as a user pages through it
+            ("images: severity=CRITICAL, pages 1-10", get(lambda: "/v1/images?severity=CRITICAL&limit=50&cursor=o%d" % (50 * rnd.randrange(10)))),
+            # a filter seen for the first time (a new cvss_min each request): no reuse
+            ("images: severity=CRITICAL + new cvss_min", get(lambda: "/v1/images?severity=CRITICAL&cvss_min=%.6f&limit=50" % rnd.uniform(0, 1))),
+        ]
+        new_only = [
+            ("packages: q=pkg12 (name prefix)", get("/v1/packages?q=pkg12&limit=50")),
+            ("packages: q=<random prefix>", get(lambda: "/v1/packages?q=pkg%d&limit=50" % rnd.randrange(700))),
+            ("repositories: q=app1", get("/v1/repositories?q=app1&limit=50")),
         ]
         rows = []
         pool = redis.ConnectionPool(port=rport)
@@ -197,24 +218,40 @@ def main():
         lat, wall, errs = load(floor, a.requests, a.clients)
         base = {"class": "floor: Redis ZRANGE of one page", "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99),
                 "rps": round(len(lat) / wall, 1), "errors": len(errs)}
-        for name, fn in classes:
-            lat, wall, errs = load(fn, a.requests, a.clients)
-            rows.append({"class": name, "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99),
-                         "rps": round(len(lat) / wall, 1), "errors": len(errs), "first_error": errs[:1]})
+        def measure(label, cls):
+            for name, fn in cls:
+                lat, wall, errs = load(fn, a.requests, a.clients)
+                rows.append({"class": name + label, "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99),
+                             "rps": round(len(lat) / wall, 1), "errors": len(errs), "first_error": errs[:1]})
+        if a.baseline_bin:
+            api = start_api(a.baseline_bin)
+            measure(" [baseline]", classes)
+            api.terminate()
+            api.wait()
+        t = time.time()
+        api = start_api(binp)
+        start_s = time.time() - t
+        measure("", classes + new_only)
+        # cached list sets live API_LST_CACHE_MS: what they hold right after the load
+        mem_after = r.info("memory")["used_memory"]
         res = {"images": a.images, "findings": total, "vulns_pool": a.vulns, "clients": a.clients,
                "requests_per_class": a.requests, "cores": os.cpu_count(),
                "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                "generate_s": round(gen_s, 1), "aggregate_s": round(agg_s, 1),
                "aggregate_images_per_s": round(a.images / agg_s, 1), "redis_used_bytes": mem,
+               "redis_used_bytes_after_load": mem_after,
+               "api_start_s": round(start_s, 2), "baseline_bin": a.baseline_bin,
                "floor": base, "classes": rows,
                "note": "shared 2-core machine, other helpers' builds and tests running: floors under load"}
         print("scanfarm-api at %d findings (%d images x %d), %d clients, %d requests per class"
               % (total, a.images, a.findings, a.clients, a.requests))
         print("write path: %d images through scanfarm aggregate in %.1f s (%.0f images/s); Redis %.0f MiB"
               % (a.images, agg_s, a.images / agg_s, mem / 2 ** 20))
-        print("%-40s %9s %9s %8s %6s" % ("class", "p50 ms", "p99 ms", "req/s", "errors"))
+        print("scanfarm-api start (with the name index backfill): %.2f s" % start_s)
+        print("Redis after the load (cached list sets included): %.0f MiB" % (mem_after / 2 ** 20))
+        print("%-54s %9s %9s %8s %6s" % ("class", "p50 ms", "p99 ms", "req/s", "errors"))
         for x in [base] + rows:
-            print("%-40s %9.2f %9.2f %8.1f %6d" % (x["class"], x["p50_ms"], x["p99_ms"], x["rps"], x["errors"]))
+            print("%-54s %9.2f %9.2f %8.1f %6d" % (x["class"], x["p50_ms"], x["p99_ms"], x["rps"], x["errors"]))
         out = a.json or os.path.join(HERE, "results", "api-%s.json" % time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
         with open(out, "w") as fo:
             json.dump(res, fo, indent=2)

@@ -141,6 +141,10 @@ int sf_api_new(sf_api **out, const sf_api_opts *o, sf_error *err)
         rc = sf_error_set(err, SF_ECONFIG, "web root %s does not exist", o->web_root);
         goto fail;
     }
+    /* not fatal: without Redis now, lists fail (and say so) per request */
+    sf_error be = {0};
+    if (a->kv && api_backfill_names(a, &be) != SF_OK)
+        fprintf(stderr, "scanfarm-api: name index backfill: %s\n", be.msg);
     *out = a;
     return SF_OK;
 fail:

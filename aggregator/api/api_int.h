@@ -40,6 +40,9 @@ int api_redis_fail(api_call *c, const sf_error *e);
 void api_ok(api_call *c, json_t *o);
 
 /* Run a command on the aggregator's shard. */
+/* Build the name-search sets of a view written before they existed
+ * (api_backfill.c); run once at start. */
+int api_backfill_names(sf_api *a, sf_error *err);
 int api_cmd(sf_api *a, int argc, const char **argv, sf_kv_reply **out, sf_error *err);
 /* HGET hash field: a malloc'd copy (*len its length, may be NULL) or NULL
  * when absent; runs only while *rc is SF_OK and sets it on failure. */

@@ -16,7 +16,7 @@ typedef struct api_lst {
     size_t nk;
     char nots[API_LST_MAX_NOT][SF_KEY_MAX];
     size_t nnot;
-    char tmps[API_LST_MAX_TMP][SF_KEY_MAX];
+    char tmps[API_LST_MAX_TMP][SF_KEY_MAX]; /* computed sets (cache keys) */
     size_t ntmp;
     sf_kv_reply *page, *card;
     size_t n;          /* members on the page */
@@ -37,6 +37,9 @@ void api_lst_init(api_lst *l, api_call *c);
 int api_lst_base(api_lst *l, const char *key, int weight);
 int api_lst_must(api_lst *l, const char *key);
 int api_lst_not(api_lst *l, const char *key);
+/* Members of the name index kind (pname, reponame) whose name or one of
+ * its words starts with q, case-insensitively (ASCII). */
+int api_lst_name(api_lst *l, const char *kind, const char *q);
 int api_lst_any(api_lst *l, const char keys[][SF_KEY_MAX], size_t n);
 /* Base = every member of `all`, scored by `score` (0 when absent there). */
 int api_lst_sortby(api_lst *l, const char *all, const char *score);

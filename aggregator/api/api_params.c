@@ -25,7 +25,7 @@ static const struct {
     {"version", SF_API_P_VERSION},   {"new_since", SF_API_P_NEWSINCE},
     {"runs", SF_API_P_RUNS},         {"limit", SF_API_P_PAGE},
     {"cursor", SF_API_P_PAGE},       {"order", SF_API_P_PAGE},
-    {"sort", 0},
+    {"q", SF_API_P_Q},               {"sort", 0},
 };
 
 static int bad(const char **param, const char *name, char *why, size_t wl, const char *msg)
@@ -159,7 +159,7 @@ static int one(const sf_api_param *pa, const char *const *sorts, long max_page,
         return bad(param, n, why, wl, "sort: not a sort key of this list");
     }
     size_t max = strcmp(n, "registry") == 0 ? 255 : strcmp(n, "tag") == 0 ? 128
-                 : strcmp(n, "new_since") == 0 ? 128 : 1024;
+                 : strcmp(n, "new_since") == 0 || strcmp(n, "q") == 0 ? 128 : 1024;
     if (!text_ok(v, max))
         return bad(param, n, why, wl, "empty, too long or with control characters");
     if (strcmp(n, "registry") == 0)
@@ -172,6 +172,8 @@ static int one(const sf_api_param *pa, const char *const *sorts, long max_page,
         p->ecosystem = v;
     else if (strcmp(n, "version") == 0)
         p->version = v;
+    else if (strcmp(n, "q") == 0)
+        p->q = v;
     else
         p->new_since = v;
     return 0;

@@ -18,6 +18,7 @@ typedef struct sf_api_list_params {
     int running;          /* -1 absent */
     double cvss_min;      /* < 0 absent */
     const char *registry, *repository, *tag, *ecosystem, *version, *new_since;
+    const char *q;        /* name search (prefix of the name or a word) */
     char repo_full[1200]; /* repository qualified by registry when given apart */
     int sort;             /* index into the list's sort names */
     int desc;             /* 1 descending */
@@ -41,6 +42,7 @@ enum {
     SF_API_P_NEWSINCE = 1 << 9,
     SF_API_P_RUNS = 1 << 10,
     SF_API_P_PAGE = 1 << 11, /* limit, cursor, order */
+    SF_API_P_Q = 1 << 12,
     SF_API_P_FILTERS = 0xff
 };
 

@@ -501,14 +501,15 @@ int api_pkgs(api_call *c)
     sf_api_list_params p;
     api_lst l;
     char key[SF_KEY_MAX];
-    if (api_params(c, SF_API_P_FILTERS | SF_API_P_PAGE, PKG_SORTS, 1, &p) != 0)
+    if (api_params(c, SF_API_P_FILTERS | SF_API_P_PAGE | SF_API_P_Q, PKG_SORTS, 1, &p) != 0)
         return -1;
     if (!p.order_given && p.sort == 1)
         p.desc = 0;
     api_lst_init(&l, c);
     api_ix(c->a, key, "pall", NULL);
     api_lst_base(&l, key, p.sort == 0 ? 1 : 0);
-    return answer(c, &l, &p, api_lst_filters(&l, &p, &PKG_KINDS), pkg_items);
+    int rc = p.q ? api_lst_name(&l, "pname", p.q) : 0;
+    return answer(c, &l, &p, rc ? rc : api_lst_filters(&l, &p, &PKG_KINDS), pkg_items);
 }
 
 int api_pkg_get(api_call *c, const char *eco, const char *name, int images)
@@ -672,7 +673,8 @@ int api_rollup(api_call *c, int repos, const char *one)
         api_ok(c, o);
         return 0;
     }
-    if (api_params(c, SF_API_P_PAGE | (repos ? SF_API_P_REGISTRY : 0), ROLL_SORTS, 1, &p) != 0)
+    if (api_params(c, SF_API_P_PAGE | (repos ? SF_API_P_REGISTRY | SF_API_P_Q : 0), ROLL_SORTS, 1,
+                   &p) != 0)
         return -1;
     if (!p.order_given && p.sort == 3)
         p.desc = 0;
@@ -692,5 +694,7 @@ int api_rollup(api_call *c, int repos, const char *one)
         else
             rc = api_lst_must(&l, key);
     }
+    if (rc == 0 && p.q)
+        rc = api_lst_name(&l, "reponame", p.q);
     return answer(c, &l, &p, rc, rollup_items);
 }

@@ -39,10 +39,13 @@ for _ in $(seq 50); do grep -q listening "$T/api.out" && break; sleep 0.1; done
 PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$T/api.out")
 [[ -n $PORT ]] || { cat "$T/api.err"; exit 1; }
 "$PY" "$H" check "$SF_STACK_KAFKA" "$TOPIC" "http://127.0.0.1:$PORT"
+"$PY" "$H" check-cursor "$SF_STACK_REDIS" "$PREFIX" "http://127.0.0.1:$PORT"
 
 # With a running-images inventory present: a second API process, so its
 # running view (cached API_RUNNING_TTL_MS) is loaded after the write.
 "$PY" "$H" running-put "$SF_STACK_REDIS" "$PREFIX" "$T/results.jsonl"
+# and without the name-search sets: the second API backfills them at start
+"$PY" "$H" drop-names "$SF_STACK_REDIS" "$PREFIX"
 kill "$API_PID"; wait "$API_PID" 2>/dev/null || true
 "$SF_BIN/scanfarm-api" --listen 127.0.0.1:0 --web-root "" >"$T/api2.out" 2>"$T/api2.err" &
 API_PID=$!

@@ -152,6 +152,17 @@ def tag_of(ref):
     return last.rsplit(":", 1)[1] if ":" in last else None
 
 
+
+NAME_SEP = "/-_.:@+"
+
+
+def name_match(name, qq):
+    """What the name index answers (aggregator/agg_name.c): qq, ASCII-
+    lowercased, starts the name or one of its first 8 words."""
+    low, qq = name.lower(), qq.lower()
+    starts = [0] + [i for i in range(1, len(low)) if low[i - 1] in NAME_SEP and low[i] not in NAME_SEP]
+    return any(low[i:].startswith(qq) for i in starts[:8])
+
 class Fleet:
     def __init__(self, docs):
         runs, latest = [], {}
@@ -300,6 +311,64 @@ def resp(*args):
     return b
 
 
+def drop_names(redis, prefix):
+    """Delete the name-search sets, as a view written before they existed."""
+    import socket
+    host, port = redis.rsplit(":", 1)
+    s = socket.create_connection((host, int(port)), timeout=10)
+    s.sendall(resp("DEL", "%s:agg:ix:pname" % prefix, "%s:agg:ix:reponame" % prefix))
+    got = s.recv(64)
+    s.close()
+    assert got == b":2\r\n", ("both name sets should have existed", got)
+
+
+def check_cursor(redis, prefix, url):
+    """Walking a list while an element is inserted ahead of the cursor:
+    every original element exactly once, the new one not at all (the
+    pages come from one snapshot of the list)."""
+    import socket
+    A = Api(url)
+    host, port = redis.rsplit(":", 1)
+    s = socket.create_connection((host, int(port)), timeout=10)
+    fake = "sha256:" + "f" * 64
+    risk, cvss = "%s:agg:ix:imgrisk" % prefix, "%s:agg:ix:imgcvss" % prefix
+    # a cvss_min no other check asks: this walk computes its own snapshot
+    # instead of reusing one computed up to 10 s ago (which could expire midway)
+    f = {"cvss_min": "0.000123"}
+    seen, cur, inserted = [], None, False
+    for _ in range(1000):
+        st, b = A.get("/v1/images", limit=2, cursor=cur, **f)
+        assert st == 200, (st, b)
+        seen += [x["digest"] for x in b["items"]]
+        if not inserted:  # ahead of everything: a live offset would repeat an item
+            s.sendall(resp("ZADD", risk, "1e18", fake) + resp("ZADD", cvss, "10", fake))
+            got = b""
+            while got.count(b"\r\n") < 2:
+                got += s.recv(64)
+            assert got == b":1\r\n:1\r\n", got
+            inserted = True
+        cur = b["next_cursor"]
+        if not cur:
+            break
+    s.sendall(resp("ZREM", risk, fake) + resp("ZREM", cvss, fake))
+    got = b""
+    while got.count(b"\r\n") < 2:
+        got += s.recv(64)
+    s.close()
+    st, b = A.get("/v1/images", limit=500, **f)
+    want = [x["digest"] for x in b["items"] if x["digest"] != fake]
+    bad = []
+    if len(want) < 3:
+        bad.append("too few images to page: %d" % len(want))
+    if len(seen) != len(set(seen)):
+        bad.append("an image repeated across pages")
+    if set(seen) != set(want):
+        bad.append("walk %d images, list %d" % (len(set(seen)), len(want)))
+    print("api cursor: %d images walked in pages of 2 with an insert" % len(seen))
+    if bad:
+        sys.exit("\n".join(bad))
+
+
 def running_put(redis, prefix, path):
     import socket
     docs = [json.loads(l) for l in open(path) if l.strip()]
@@ -353,6 +422,29 @@ def enc(s):
     return urllib.parse.quote(s, safe="")
 
 
+def check_q(A, F, repos, eq):
+    """`q` on packages and repositories against name_match over the replay."""
+    def q(f):
+        return dict(f)
+    # name search: a case-insensitive prefix of the name or of a word in it
+    pk_all = F.packages()
+    hits = 0
+    for qq, f in [("ope", {}), ("LIB", {}), ("lod", {"ecosystem": "npm"}), ("mus", {}), ("ssl", {}), ("zz-none", {})]:
+        got = dict(A.all("/v1/packages", lambda x: ((x["ecosystem"], x["name"]), x["images"]), q=qq, **q(f)))
+        want = {k: v for k, v in F.packages(**f).items() if name_match(k[1], qq)}
+        eq("packages q=%s %s" % (qq, f), got, want)
+        hits += bool(want) and len(want) < len(F.packages(**f))
+    eq("q cases that select a proper non-empty subset", hits >= 3, True)
+    opes = {n for _, n in dict(A.all("/v1/packages", lambda x: ((x["ecosystem"], x["name"]), 1), q="ope"))}
+    if any(n == "openssl" for _, n in pk_all):
+        eq("q=ope finds openssl", "openssl" in opes, True)
+    eq("q=ope finds no zlib", any("zlib" in n for n in opes), False)
+    for qq in ["corp", "ALP", "nothing-here"]:
+        got = set(A.all("/v1/repositories", lambda x: "%s/%s" % (x["registry"], x["repository"]), q=qq))
+        eq("repositories q=%s" % qq, got, {r for r in repos if name_match(r.split("/", 1)[1], qq)})
+    eq("q on images is a 400", A.get("/v1/images", q="x")[0], 400)
+
+
 def check(brokers, topic, url):
     docs = replay(brokers, topic)
     F, A, bad, n = Fleet(docs), Api(url), [], 0
@@ -396,6 +488,7 @@ def check(brokers, topic, url):
     for f in [{}, {"registry": regs[0]}, {"severity": ["CRITICAL"]}, {"ecosystem": "npm"}]:
         got = dict(A.all("/v1/packages", lambda x: ((x["ecosystem"], x["name"]), x["images"]), **q(f)))
         eq("packages %s" % f, got, F.packages(**f))
+    check_q(A, F, repos, eq)
     eq("images running=true", A.get("/v1/images", running="true")[1]["total"], 0)
     eq("images running=false", A.get("/v1/images", running="false")[1]["total"], len(F.img))
     eq("summary running_known", s.get("running_known"), False)
@@ -539,6 +632,9 @@ def check_running(brokers, topic, url):
         if got != want:
             bad.append("%s: got %r, want %r" % (what, got, want))
     eq("summary running_known", A.get("/v1/summary")[1].get("running_known"), True)
+    # this API process started on a view whose name sets were dropped
+    # (drop-names): it must have rebuilt them
+    check_q(A, F, sorted({r for i in F.img.values() for r in i["repos"]}), eq)
     eq("running images non-empty", len(run) >= 3, True)
     regs = sorted({r for i in F.img.values() for r in i["regs"]})
     for f in [{}, {"severity": "CRITICAL"}, {"fixable": "true"}, {"registry": regs[0]}]:
@@ -586,7 +682,11 @@ def check_running(brokers, topic, url):
 
 if __name__ == "__main__":
     cmd = sys.argv[1]
-    if cmd == "gen":
+    if cmd == "check-cursor":
+        check_cursor(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif cmd == "drop-names":
+        drop_names(sys.argv[2], sys.argv[3])
+    elif cmd == "gen":
         gen(sys.argv[2], sys.argv[3])
     elif cmd == "publish":
         publish(sys.argv[2], sys.argv[3], sys.argv[4])

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "api.h"
+#include "agg_name.h"
 #include "api_params.h"
 #include "api_req.h"
 #include "model/severity.h"
@@ -161,6 +162,7 @@ static void test_api_params__bad(void **state)
         {"sort=name", "sort"},              {"registry=", "registry"},
         {"tag=a%01b", "tag"},               {"new_since=run-1", "new_since"},
         {"bogus=1", "bogus"},               {"version=1", "version"},
+        {"q=ope", "q"}, /* images have no name search */
     };
     for (size_t i = 0; i < sizeof T / sizeof *T; i++) {
         sf_api_list_params p;
@@ -168,6 +170,52 @@ static void test_api_params__bad(void **state)
         if (params(T[i].q, &p, &param) != -1 || !param || strcmp(param, T[i].param) != 0)
             fail_msg("case %s: accepted or blamed %s", T[i].q, param ? param : "(none)");
     }
+}
+
+static void test_api_params__q(void **state)
+{
+    (void)state;
+    static sf_api_req r;
+    sf_api_list_params p;
+    const char *param = NULL;
+    char why[160], big[400];
+    assert_int_equal(parse("GET /v1/packages?q=OpenS HTTP/1.1\r\n\r\n", &r), SF_OK);
+    assert_int_equal(sf_api_params_parse(&r, SF_API_P_Q | SF_API_P_PAGE, SORTS, 1, 500, &p,
+                                         &param, why, sizeof why),
+                     0);
+    assert_string_equal(p.q, "OpenS");
+    memset(big, 'a', sizeof big);
+    memcpy(big, "GET /v1/packages?q=", 19);
+    snprintf(big + 19 + 129, sizeof big - 19 - 129, " HTTP/1.1\r\n\r\n"); /* 129 bytes */
+    const char *bad[] = {"GET /v1/packages?q= HTTP/1.1\r\n\r\n",
+                         "GET /v1/packages?q=a%1fb HTTP/1.1\r\n\r\n", big};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(parse(bad[i], &r), SF_OK);
+        assert_int_equal(sf_api_params_parse(&r, SF_API_P_Q | SF_API_P_PAGE, SORTS, 1, 500, &p,
+                                             &param, why, sizeof why),
+                         -1);
+        assert_string_equal(param, "q");
+    }
+}
+
+/* The name index's entries: lowercased word starts, each with the member. */
+static void test_agg_name__entries(void **state)
+{
+    (void)state;
+    char e[SF_AGG_NAME_STARTS][SF_AGG_NAME_ENTRY], low[16];
+    size_t n = sf_agg_name_entries("Py--OpenSSL_x", "pypi\x1fPy--OpenSSL_x", e);
+    assert_int_equal(n, 3); /* "py--openssl_x", "openssl_x", "x": "--" starts one word */
+    assert_string_equal(e[0], "py--openssl_x\x1fpypi\x1fPy--OpenSSL_x");
+    assert_string_equal(e[1], "openssl_x\x1fpypi\x1fPy--OpenSSL_x");
+    assert_string_equal(e[2], "x\x1fpypi\x1fPy--OpenSSL_x");
+    assert_string_equal(sf_agg_name_member(e[1]), "pypi\x1fPy--OpenSSL_x");
+    assert_int_equal(sf_agg_name_entries("zlib", "m", e), 1);
+    assert_string_equal(e[0], "zlib\x1fm");
+    /* bounded: a name of many words is found by its first SF_AGG_NAME_STARTS */
+    assert_int_equal(sf_agg_name_entries("a-b-c-d-e-f-g-h-i-j", "m", e), SF_AGG_NAME_STARTS);
+    assert_int_equal(sf_agg_name_entries("", "m", e), 0);
+    sf_agg_name_lower("AbC\xc3\x89", low, sizeof low); /* ASCII only: bytes >= 0x80 kept */
+    assert_string_equal(low, "abc\xc3\x89");
 }
 
 /* ---- the handler without Redis ---- */
@@ -312,6 +360,8 @@ int main(void)
         cmocka_unit_test(test_api_req__bad),
         cmocka_unit_test(test_api_params__good),
         cmocka_unit_test(test_api_params__bad),
+        cmocka_unit_test(test_api_params__q),
+        cmocka_unit_test(test_agg_name__entries),
         cmocka_unit_test(test_api_static__traversal),
         cmocka_unit_test(test_api_auth__tokens_and_cors),
         cmocka_unit_test(test_api_cleanup),
