@@ -42,7 +42,10 @@ import time
 import zipfile
 import zlib
 from functools import lru_cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
+from fixhttp import QuietHandler, serve  # noqa: E402
 
 MT_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 MT_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -185,23 +188,10 @@ def many_files_image(n):
 
 # ---- the handler -----------------------------------------------------------
 
-class H(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *a):
-        pass
-
+class H(QuietHandler):
     def reply(self, code, body=b"", ctype="application/json", digest=None, headers=()):
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        if digest:
-            self.send_header("Docker-Content-Digest", digest)
-        for k, v in headers:
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        first = [("Content-Type", ctype)] + ([("Docker-Content-Digest", digest)] if digest else [])
+        super().reply(code, body, first + list(headers))
 
     def head_only(self, code, length=None, ctype="application/octet-stream", headers=()):
         """Status and headers; the body is the caller's to write (or never)."""
@@ -601,12 +591,7 @@ def main():
             os._exit(0)
         threading.Thread(target=watch, daemon=True).start()
     srv = Server(("127.0.0.1", a.port), H)
-    print("ready %d" % srv.server_address[1], flush=True)
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return serve(srv, "ready %d" % srv.server_address[1])
 
 
 if __name__ == "__main__":

@@ -95,10 +95,7 @@ static void test_kv_auth__url_options_and_refusals(void **state)
 
     /* options: username + password file; db 0 does not see db 3's key */
     char path[] = "/tmp/sf-kv-pw-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, PW "\n", strlen(PW) + 1), (ssize_t)strlen(PW) + 1);
-    close(fd);
+    assert_int_equal(sf_t_write_temp(path, PW "\n"), 0);
     const char *an[] = {addr};
     sf_kv_opts f = {.nodes = an, .nnodes = 1, .username = "scanfarm", .password_file = path};
     assert_int_equal(roundtrip(&f, 0, "auth-k1", &found, &e), SF_OK);

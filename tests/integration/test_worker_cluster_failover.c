@@ -52,35 +52,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static pid_t spawn_worker(int i, int port)
-{
-    char sport[16], cid[128], logp[400];
-    snprintf(sport, sizeof sport, "%d", port);
-    snprintf(cid, sizeof cid, "%s-w%d", S.name, i);
-    snprintf(logp, sizeof logp, "%s/worker-%d.log", S.dir, i);
-    char *argv[] = {(char *)wt_bin("scanfarm-worker"), "--kafka", (char *)sf_t_kafka(),
-                    "--redis", seed, "--redis-cluster", "1", "--key-prefix", S.name, "--group",
-                    group, "--jobs-topic", S.jobs, "--results-topic", S.results, "--dlq-topic",
-                    S.dlq, "--metrics-port", sport, "--metrics-addr", "127.0.0.1",
-                    "--concurrency", "2", "--insecure-registry", (char *)sf_t_registry(),
-                    "--client-id", cid, "--grace", "30", "--log-level", "info", NULL};
-    return wt_spawn(argv, logp);
-}
-
-static void produce_all(int n)
-{
-    sf_kprod *p = NULL;
-    sf_error e = SF_ERROR_INIT;
-    sf_kprod_opts po = {.brokers = sf_t_kafka()};
-    assert_int_equal(sf_kprod_new(&p, &po, &e), SF_OK);
-    for (int k = 0; k < n; k++)
-        assert_int_equal(wt_produce_job(p, S.jobs, S.name, sf_t_registry(), ims[k].repo,
-                                        ims[k].digest, ims[k].ref, &e),
-                         SF_OK);
-    assert_int_equal(sf_kprod_flush(p, 30000, &e), SF_OK);
-    sf_kprod_free(p);
-}
-
 static int find(const char *digest, int n)
 {
     for (int k = 0; k < n; k++)
@@ -160,7 +131,8 @@ static json_t *rerun(sf_kcons *rr, int n, int *hits)
     json_t *an = json_object();
     int dups = 0;
     uint64_t t_unused = 0;
-    produce_all(n);
+    sf_error pe = SF_ERROR_INIT;
+    assert_int_equal(wt_produce_images(&S, ims, (size_t)n, &pe), SF_OK);
     assert_int_equal(collect(rr, n, -1, an, &dups, hits, &t_unused), n);
     assert_int_equal(dups, 0);
     return an;
@@ -207,7 +179,7 @@ static void test_worker_cluster_failover__no_lost_job_cache_consistent(void **st
     pid_t w[NWORKERS];
     for (int i = 0; i < NWORKERS; i++) {
         ports[i] = t_port(i);
-        w[i] = spawn_worker(i, ports[i]);
+        w[i] = wt_spawn_fleet_worker(&S, group, seed, 1, i, ports[i], "2");
         assert_true(w[i] > 0);
     }
     for (int i = 0; i < NWORKERS; i++)
@@ -231,7 +203,8 @@ static void test_worker_cluster_failover__no_lost_job_cache_consistent(void **st
     /* Phase 1: the run, rc1 killed a quarter of the way. */
     sf_kcons *rr = wt_results_reader(S.name, S.results, 1000);
     assert_non_null(rr);
-    produce_all(n);
+    sf_error pe = SF_ERROR_INIT;
+    assert_int_equal(wt_produce_images(&S, ims, (size_t)n, &pe), SF_OK);
     json_t *per_layer = json_object();
     int dups = 0, hits = 0;
     uint64_t t_kill = 0;
@@ -314,18 +287,9 @@ static void test_worker_cluster_failover__no_lost_job_cache_consistent(void **st
     json_decref(third);
     sf_kcons_close(rr);
 
-    for (int i = 0; i < NWORKERS; i++)
-        kill(w[i], SIGTERM);
-    for (int i = 0; i < NWORKERS; i++) {
-        int st = wt_stop(w[i], 60);
-        wt_untrack(w[i]);
-        if (!(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
-            char logp[400];
-            snprintf(logp, sizeof logp, "%s/worker-%d.log", S.dir, i);
-            wt_tail(logp, 30);
-            fail_msg("worker %d did not exit cleanly on SIGTERM (status %d)", i, st);
-        }
-    }
+    int st = 0, bad = wt_stop_fleet(&S, w, NWORKERS, 60, &st);
+    if (bad >= 0)
+        fail_msg("worker %d did not exit cleanly on SIGTERM (status %d)", bad, st);
     json_decref(per_layer);
     json_decref(again);
 }

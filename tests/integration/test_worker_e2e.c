@@ -84,6 +84,17 @@ static int load_corpus_jobs(const char *registry, const char *list)
 
 static const char *run_name = "run-e2e";
 
+/* Name this test's run: tag "<stem>-<pid>-<time>" (the key prefix), and
+ * its topics and worker group after it. */
+static void name_run(const char *stem)
+{
+    snprintf(tag, sizeof tag, "%s-%ld-%ld", stem, (long)getpid(), (long)time(NULL));
+    snprintf(jobs_topic, sizeof jobs_topic, "%s.jobs", tag);
+    snprintf(results_topic, sizeof results_topic, "%s.results", tag);
+    snprintf(dlq_topic, sizeof dlq_topic, "%s.dlq", tag);
+    snprintf(group, sizeof group, "%s.workers", tag);
+}
+
 static void produce_jobs(const char *registry, const char *topic, int create)
 {
     sf_kprod *p = NULL;
@@ -222,11 +233,7 @@ static void test_worker_e2e__three_workers_match_cli(void **state)
     (void)state;
     sf_t_need(SF_T_REDIS);
     assert_false(access(wt_bin("scanfarm-worker"), X_OK) != 0);
-    snprintf(tag, sizeof tag, "worker-e2e-%ld-%ld", (long)getpid(), (long)time(NULL));
-    snprintf(jobs_topic, sizeof jobs_topic, "%s.jobs", tag);
-    snprintf(results_topic, sizeof results_topic, "%s.results", tag);
-    snprintf(dlq_topic, sizeof dlq_topic, "%s.dlq", tag);
-    snprintf(group, sizeof group, "%s.workers", tag);
+    name_run("worker-e2e");
     char list[256];
     snprintf(list, sizeof list, "/tmp/%s.images.json", tag);
     assert_int_equal(load_corpus_jobs(sf_t_registry(), list), 0);
@@ -256,13 +263,8 @@ static void test_worker_e2e__three_workers_match_cli(void **state)
     pid_t w[3];
     for (int i = 0; i < 3; i++)
         w[i] = spawn_worker(tag, i == 1 ? mport : 0);
-    char rg[128];
-    snprintf(rg, sizeof rg, "%s.reader", tag);
-    sf_kcons *rr = NULL;
-    sf_error e = SF_ERROR_INIT;
-    sf_kcons_opts ro = {.brokers = sf_t_kafka(), .group = rg, .topic = results_topic,
-                        .max_in_flight = 10000};
-    assert_int_equal(sf_kcons_new(&rr, &ro, &e), SF_OK);
+    sf_kcons *rr = wt_results_reader(tag, results_topic, 10000);
+    assert_non_null(rr);
     int dups = 0;
     assert_int_equal(collect(rr, 300, w[0], &dups), 0);
     int nres = 0;
@@ -317,11 +319,7 @@ static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **stat
     (void)state;
     sf_t_need(SF_T_REDIS);
     assert_false(access(wt_bin("scanfarm-worker"), X_OK) != 0 || system("command -v docker-registry >/dev/null") != 0);
-    snprintf(tag, sizeof tag, "worker-e2ec-%ld-%ld", (long)getpid(), (long)time(NULL));
-    snprintf(jobs_topic, sizeof jobs_topic, "%s.jobs", tag);
-    snprintf(results_topic, sizeof results_topic, "%s.results", tag);
-    snprintf(dlq_topic, sizeof dlq_topic, "%s.dlq", tag);
-    snprintf(group, sizeof group, "%s.workers", tag);
+    name_run("worker-e2ec");
     char dir[256], reg[64], list[320];
     snprintf(dir, sizeof dir, "/tmp/%s", tag);
     mkdir(dir, 0700);
@@ -367,13 +365,8 @@ static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **stat
     json_array_append_new(jobs[0].expect, json_object());
     produce_jobs(reg, jobs_topic, 1);
     pid_t w = spawn_worker(tag, 0);
-    char rg[128];
-    snprintf(rg, sizeof rg, "%s.reader", tag);
-    sf_kcons *rr = NULL;
-    sf_error e = SF_ERROR_INIT;
-    sf_kcons_opts ro = {.brokers = sf_t_kafka(), .group = rg, .topic = results_topic,
-                        .max_in_flight = 100};
-    assert_int_equal(sf_kcons_new(&rr, &ro, &e), SF_OK);
+    sf_kcons *rr = wt_results_reader(tag, results_topic, 100);
+    assert_non_null(rr);
     int dups = 0;
     assert_int_equal(collect(rr, 120, 0, &dups), 0);
     json_t *r = json_object_get(jobs[0].got, jobs[0].im.digest);
@@ -385,6 +378,7 @@ static void test_worker_e2e__corrupt_blob_is_an_error_and_not_cached(void **stat
     const char *nodes[] = {sf_t_redis()};
     sf_kv_opts ko = {.nodes = nodes, .nnodes = 1};
     sf_kv *kv = NULL;
+    sf_error e = SF_ERROR_INIT;
     assert_int_equal(sf_kv_new(&kv, &ko, &e), SF_OK);
     char key[SF_KEY_MAX];
     int exists = 1;
@@ -419,11 +413,7 @@ static void test_worker_e2e__redis_dies_mid_run(void **state)
 {
     (void)state;
     assert_false(access(wt_bin("scanfarm-worker"), X_OK) != 0);
-    snprintf(tag, sizeof tag, "worker-e2er-%ld-%ld", (long)getpid(), (long)time(NULL));
-    snprintf(jobs_topic, sizeof jobs_topic, "%s.jobs", tag);
-    snprintf(results_topic, sizeof results_topic, "%s.results", tag);
-    snprintf(dlq_topic, sizeof dlq_topic, "%s.dlq", tag);
-    snprintf(group, sizeof group, "%s.workers", tag);
+    name_run("worker-e2er");
     char list[256], addr[32];
     snprintf(list, sizeof list, "/tmp/%s.images.json", tag);
     assert_int_equal(load_corpus_jobs(sf_t_registry(), list), 0);
@@ -437,13 +427,8 @@ static void test_worker_e2e__redis_dies_mid_run(void **state)
     pid_t rs = wt_track(t_redis_start(port));
     produce_jobs(sf_t_registry(), jobs_topic, 1);
     pid_t w[2] = {spawn_worker(tag, 0), spawn_worker(tag, 0)};
-    char rg[128];
-    snprintf(rg, sizeof rg, "%s.reader", tag);
-    sf_kcons *rr = NULL;
-    sf_error e = SF_ERROR_INIT;
-    sf_kcons_opts ro = {.brokers = sf_t_kafka(), .group = rg, .topic = results_topic,
-                        .max_in_flight = 10000};
-    assert_int_equal(sf_kcons_new(&rr, &ro, &e), SF_OK);
+    sf_kcons *rr = wt_results_reader(tag, results_topic, 10000);
+    assert_non_null(rr);
     /* First run with Redis up, then kill it and run the same jobs again. */
     int dups = 0;
     assert_int_equal(collect(rr, 240, 0, &dups), 0);

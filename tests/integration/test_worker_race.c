@@ -43,8 +43,7 @@ static sf_t_scratch S; /* name (key prefix too), folder, topics; one cleanup */
 static char group[128], truth_path[256];
 
 typedef struct rimage {
-    const char *digest, *ref; /* into the truth document */
-    char repo[128];
+    wt_image img; /* digest, repo and first ref, from the truth document */
     size_t nlayers;
     int got; /* results received (>1: redelivered) */
 } rimage;
@@ -75,35 +74,6 @@ static json_t *push_fleet(void)
         return NULL;
     json_error_t je;
     return json_load_file(truth_path, 0, &je);
-}
-
-static void produce_jobs(rimage *im, size_t n)
-{
-    sf_kprod *p = NULL;
-    sf_error e = SF_ERROR_INIT;
-    sf_kprod_opts po = {.brokers = sf_t_kafka()};
-    assert_int_equal(sf_kprod_new(&p, &po, &e), SF_OK);
-    for (size_t k = 0; k < n; k++)
-        assert_int_equal(wt_produce_job(p, S.jobs, S.name, sf_t_registry(), im[k].repo,
-                                        im[k].digest, im[k].ref, &e),
-                         SF_OK);
-    assert_int_equal(sf_kprod_flush(p, 30000, &e), SF_OK);
-    sf_kprod_free(p);
-}
-
-static pid_t spawn_worker(int i, int port)
-{
-    char sport[16], cid[128], logp[400];
-    snprintf(sport, sizeof sport, "%d", port);
-    snprintf(cid, sizeof cid, "%s-w%d", S.name, i);
-    snprintf(logp, sizeof logp, "%s/worker-%d.log", S.dir, i);
-    char *argv[] = {(char *)wt_bin("scanfarm-worker"), "--kafka", (char *)sf_t_kafka(),
-                    "--redis", (char *)sf_t_redis(), "--key-prefix", S.name, "--group", group, "--jobs-topic",
-                    S.jobs, "--results-topic", S.results, "--dlq-topic", S.dlq,
-                    "--metrics-port", sport, "--metrics-addr", "127.0.0.1", "--concurrency",
-                    CONCURRENCY, "--insecure-registry", (char *)sf_t_registry(), "--client-id", cid,
-                    "--grace", "30", "--log-level", "info", NULL};
-    return wt_spawn(argv, logp);
 }
 
 /* Partitions a worker holds now, from its log: assigned minus revoked
@@ -160,7 +130,7 @@ static int wait_group(const pid_t *w, const int *ports, int timeout_s)
 static rimage *find_image(rimage *im, size_t n, const char *digest)
 {
     for (size_t k = 0; k < n; k++)
-        if (strcmp(im[k].digest, digest) == 0)
+        if (strcmp(im[k].img.digest, digest) == 0)
             return &im[k];
     return NULL;
 }
@@ -182,7 +152,7 @@ static int collect(rimage *im, size_t n, int timeout_s, long *misses, int *dups)
             json_t *err = json_object_get(r, "error");
             if (err && !json_is_null(err)) {
                 char *s = json_dumps(err, 0);
-                fprintf(stderr, "race: %s: error %s\n", x->ref, s);
+                fprintf(stderr, "race: %s: error %s\n", x->img.ref, s);
                 free(s);
                 fail();
             }
@@ -229,12 +199,13 @@ static void test_worker_race__sixteen_processes_one_analysis_per_layer(void **st
         json_t *layers = json_object_get(rec, "layers");
         const char *ref = json_string_value(json_array_get(json_object_get(rec, "refs"), 0));
         assert_non_null(ref);
-        im[k].digest = dg;
-        im[k].ref = ref;
+        assert_true(strlen(dg) < sizeof im[k].img.digest && strlen(ref) < sizeof im[k].img.ref);
+        snprintf(im[k].img.digest, sizeof im[k].img.digest, "%s", dg);
+        snprintf(im[k].img.ref, sizeof im[k].img.ref, "%s", ref);
         /* "<registry>/<repo>:<tag>" -> repo */
         const char *slash = strchr(ref, '/'), *colon = strrchr(ref, ':');
         assert_true(slash && colon > slash);
-        snprintf(im[k].repo, sizeof im[k].repo, "%.*s", (int)(colon - slash - 1), slash + 1);
+        snprintf(im[k].img.repo, sizeof im[k].img.repo, "%.*s", (int)(colon - slash - 1), slash + 1);
         im[k].nlayers = json_array_size(layers);
         refs_total += im[k].nlayers;
         size_t i;
@@ -262,7 +233,7 @@ static void test_worker_race__sixteen_processes_one_analysis_per_layer(void **st
     pid_t w[NWORKERS];
     for (int i = 0; i < NWORKERS; i++) {
         ports[i] = t_port(i);
-        w[i] = spawn_worker(i, ports[i]);
+        w[i] = wt_spawn_fleet_worker(&S, group, sf_t_redis(), 0, i, ports[i], CONCURRENCY);
     }
     uint64_t t_spawned = t_now_ms();
     if (wait_group(w, ports, 240) != 0) {
@@ -271,7 +242,13 @@ static void test_worker_race__sixteen_processes_one_analysis_per_layer(void **st
         fail_msg("the 16 workers did not settle into one group generation");
     }
     uint64_t t_jobs = t_now_ms();
-    produce_jobs(im, n);
+    wt_image *jobs = calloc(n, sizeof *jobs); /* the images as a plain list, to queue */
+    assert_non_null(jobs);
+    for (size_t j = 0; j < n; j++)
+        jobs[j] = im[j].img;
+    sf_error pe = SF_ERROR_INIT;
+    assert_int_equal(wt_produce_images(&S, jobs, n, &pe), SF_OK);
+    free(jobs);
     long misses = 0;
     int dups = 0;
     if (collect(im, n, 300, &misses, &dups) != 0) {
@@ -316,17 +293,9 @@ static void test_worker_race__sixteen_processes_one_analysis_per_layer(void **st
     assert_int_equal(misses, (long)nuniq);
     assert_int_equal(idle, 0);
 
-    for (int i = 0; i < NWORKERS; i++)
-        kill(w[i], SIGTERM);
-    for (int i = 0; i < NWORKERS; i++) {
-        int st = wt_stop(w[i], 60);
-        if (!(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
-            char logp[400];
-            snprintf(logp, sizeof logp, "%s/worker-%d.log", S.dir, i);
-            wt_tail(logp, 30);
-            fail_msg("worker %d did not exit cleanly on SIGTERM (status %d)", i, st);
-        }
-    }
+    int st = 0, bad = wt_stop_fleet(&S, w, NWORKERS, 60, &st);
+    if (bad >= 0)
+        fail_msg("worker %d did not exit cleanly on SIGTERM (status %d)", bad, st);
     json_decref(uniq);
     json_decref(bases);
     json_decref(truth);

@@ -34,6 +34,16 @@ const char *sf_t_src(const char *rel)
     return path;
 }
 
+int sf_t_write_temp(char *path, const char *text)
+{
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -1;
+    size_t n = strlen(text);
+    int ok = write(fd, text, n) == (ssize_t)n;
+    return close(fd) == 0 && ok ? 0 : -1;
+}
+
 char *sf_t_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -236,4 +246,19 @@ done:
     X509_free(x);
     EVP_PKEY_free(pk);
     return rc;
+}
+
+int sf_t_tls_new(sf_t_tls *t, const char *tmpl, const char *cn)
+{
+    snprintf(t->dir, sizeof t->dir, "%s", tmpl);
+    if (!mkdtemp(t->dir))
+        return -1;
+    snprintf(t->cert, sizeof t->cert, "%s/tls.crt", t->dir);
+    snprintf(t->key, sizeof t->key, "%s/tls.key", t->dir);
+    return sf_t_make_cert(t->cert, t->key, cn);
+}
+
+void sf_t_tls_free(sf_t_tls *t)
+{
+    unlink(t->cert), unlink(t->key), rmdir(t->dir);
 }

@@ -20,6 +20,10 @@ const char *sf_t_corpus(const char *rel);
 const char *sf_t_src(const char *rel);
 /* Read a whole file (malloc'd, NUL-terminated); NULL on error. */
 char *sf_t_read_file(const char *path, size_t *len);
+/* Make a temp file from the mkstemp template path (filled in place) holding
+ * text: a config, secret or credentials file for a test to load. 0, or -1
+ * when it could not be made or written whole. */
+int sf_t_write_temp(char *path, const char *text);
 /* Read a file out of a .tar/.tar.gz archive by member name (with or
  * without leading "./"); NULL when absent. */
 char *sf_t_read_tar_member(const char *archive, const char *member, size_t *len);
@@ -63,5 +67,17 @@ int sf_t_finding_has_id(const sf_finding *f, const char *id);
  * as PEM files (each replaced by a rename, as a Secret volume update
  * does). 0 on success. */
 int sf_t_make_cert(const char *cert, const char *key, const char *cn);
+
+/* A temp folder holding a self-signed pair for a TLS test: dir, cert
+ * (<dir>/tls.crt) and key (<dir>/tls.key). */
+typedef struct sf_t_tls {
+    char dir[64], cert[96], key[96];
+} sf_t_tls;
+
+/* Make the folder from the mkdtemp template `tmpl` and a pair for cn in
+ * it; 0, or -1 on any failure. Renew with sf_t_make_cert(t->cert, t->key,
+ * cn); sf_t_tls_free removes it all. */
+int sf_t_tls_new(sf_t_tls *t, const char *tmpl, const char *cn);
+void sf_t_tls_free(sf_t_tls *t);
 
 #endif

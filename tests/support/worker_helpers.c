@@ -196,6 +196,58 @@ int wt_produce_job(sf_kprod *p, const char *topic, const char *run_id,
     return rc;
 }
 
+int wt_produce_images(const sf_t_scratch *s, const wt_image *im, size_t n, sf_error *e)
+{
+    sf_kprod *p = NULL;
+    sf_kprod_opts po = {.brokers = sf_t_kafka()};
+    int rc = sf_kprod_new(&p, &po, e);
+    for (size_t k = 0; rc == SF_OK && k < n; k++)
+        rc = wt_produce_job(p, s->jobs, s->name, sf_t_registry(), im[k].repo, im[k].digest,
+                            im[k].ref, e);
+    if (rc == SF_OK)
+        rc = sf_kprod_flush(p, 30000, e);
+    sf_kprod_free(p);
+    return rc;
+}
+
+pid_t wt_spawn_fleet_worker(const sf_t_scratch *s, const char *group, const char *redis,
+                            int cluster, int i, int port, const char *concurrency)
+{
+    char sport[16], cid[128], logp[400];
+    snprintf(sport, sizeof sport, "%d", port);
+    snprintf(cid, sizeof cid, "%s-w%d", s->name, i);
+    snprintf(logp, sizeof logp, "%s/worker-%d.log", s->dir, i);
+    char *argv[] = {(char *)wt_bin("scanfarm-worker"), "--kafka", (char *)sf_t_kafka(),
+                    "--redis", (char *)redis, "--key-prefix", (char *)s->name, "--group",
+                    (char *)group, "--jobs-topic", (char *)s->jobs, "--results-topic",
+                    (char *)s->results, "--dlq-topic", (char *)s->dlq, "--metrics-port", sport,
+                    "--metrics-addr", "127.0.0.1", "--concurrency", (char *)concurrency,
+                    "--insecure-registry", (char *)sf_t_registry(), "--client-id", cid,
+                    "--grace", "30", "--log-level", "info",
+                    /* not a cluster: the NULL here ends argv */
+                    cluster ? "--redis-cluster" : NULL, "1", NULL};
+    return wt_spawn(argv, logp);
+}
+
+int wt_stop_fleet(const sf_t_scratch *s, const pid_t *w, int n, int timeout_s, int *status)
+{
+    int bad = -1;
+    for (int i = 0; i < n; i++)
+        kill(w[i], SIGTERM);
+    for (int i = 0; i < n; i++) {
+        int st = wt_stop(w[i], timeout_s);
+        wt_untrack(w[i]);
+        if (bad < 0 && !(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+            char logp[400];
+            snprintf(logp, sizeof logp, "%s/worker-%d.log", s->dir, i);
+            wt_tail(logp, 30);
+            *status = st;
+            bad = i;
+        }
+    }
+    return bad;
+}
+
 sf_kcons *wt_results_reader(const char *run, const char *topic, int max_in_flight)
 {
     char rg[200];

@@ -103,6 +103,24 @@ int wt_produce_job(sf_kprod *p, const char *topic, const char *run_id,
                                  const char *registry, const char *repo, const char *digest,
                                  const char *ref, sf_error *e);
 
+/* Queue one scan job per image of im (n of them) on s's jobs topic, as run
+ * s->name, for the stack's registry, then flush (30 s). SF_OK or the first
+ * failing code (e filled). */
+int wt_produce_images(const sf_t_scratch *s, const wt_image *im, size_t n, sf_error *e);
+
+/* Start worker i of a fleet test on s's topics and key prefix, in consumer
+ * group `group`, with Redis at redis (cluster: a seed node, and the worker
+ * told so), metrics on 127.0.0.1:port, `concurrency` threads, client id
+ * "<s->name>-w<i>" and its log in s->dir/worker-<i>.log. */
+pid_t wt_spawn_fleet_worker(const sf_t_scratch *s, const char *group, const char *redis,
+                            int cluster, int i, int port, const char *concurrency);
+
+/* Stop the n workers w of a fleet test together (SIGTERM to all, then up
+ * to timeout_s each) and forget them. Returns the index of the first that
+ * did not exit with status 0 (its wait status in *status, the end of its
+ * log printed), or -1 when all did. */
+int wt_stop_fleet(const sf_t_scratch *s, const pid_t *w, int n, int timeout_s, int *status);
+
 /* A reader of the results topic of a run, from its start, in its own
  * group "<run>.reader" on the stack's Kafka. NULL on error. */
 sf_kcons *wt_results_reader(const char *run, const char *topic, int max_in_flight);

@@ -48,39 +48,39 @@ static const char stub_only[] =
     "  s.version = \"#{MAJOR}.0\"\n"
     "end\n";
 
-static void test_analyzers_gem__gemspec_forms(void **state)
+/* The gemspec text at path parses to one gem with this name, version and
+ * license (NULL: none stated). */
+static void expect_gem(const char *path, const char *text, const char *name, const char *version,
+                       const char *license)
 {
-    (void)state;
     sf_inv_source src;
     sf_error err = SF_ERROR_INIT;
-    const char *p = "usr/local/lib/ruby/gems/3.2.0/specifications/rake-13.0.6.gemspec";
-    assert_int_equal(an_run(&sf_an_gem, p, 0100644, rake, strlen(rake), &src, &err), SF_OK);
+    assert_int_equal(an_run(&sf_an_gem, path, 0100644, text, strlen(text), &src, &err), SF_OK);
     assert_int_equal(src.status, SF_SRC_PARSED);
     assert_int_equal(src.npkgs, 1);
     assert_int_equal(src.pkgs[0].type, SF_PT_GEM);
-    assert_string_equal(src.pkgs[0].name, "rake");
-    assert_string_equal(src.pkgs[0].version, "13.0.6");
-    assert_string_equal(src.pkgs[0].license, "MIT");
+    assert_string_equal(src.pkgs[0].name, name);
+    assert_string_equal(src.pkgs[0].version, version);
+    if (license)
+        assert_string_equal(src.pkgs[0].license, license);
+    else
+        assert_null(src.pkgs[0].license);
     sf_inv_source_clear(&src);
-    p = "usr/share/rubygems-integration/all/specifications/net-ssh-2.9.1.gemspec";
-    assert_int_equal(an_run(&sf_an_gem, p, 0100644, old_style, strlen(old_style), &src, &err), SF_OK);
-    assert_string_equal(src.pkgs[0].name, "net-ssh");
-    assert_string_equal(src.pkgs[0].version, "2.9.1");
-    assert_string_equal(src.pkgs[0].license, "MIT");
-    sf_inv_source_clear(&src);
-    p = "vendor/bundle/ruby/3.2.0/specifications/nokogiri-1.15.4-x86_64-linux.gemspec";
-    assert_int_equal(an_run(&sf_an_gem, p, 0100644, stub_only, strlen(stub_only), &src, &err), SF_OK);
-    assert_string_equal(src.pkgs[0].name, "nokogiri");
-    assert_string_equal(src.pkgs[0].version, "1.15.4");
-    assert_null(src.pkgs[0].license);
-    sf_inv_source_clear(&src);
+}
+
+static void test_analyzers_gem__gemspec_forms(void **state)
+{
+    (void)state;
+    expect_gem("usr/local/lib/ruby/gems/3.2.0/specifications/rake-13.0.6.gemspec", rake, "rake",
+               "13.0.6", "MIT");
+    expect_gem("usr/share/rubygems-integration/all/specifications/net-ssh-2.9.1.gemspec", old_style,
+               "net-ssh", "2.9.1", "MIT");
+    expect_gem("vendor/bundle/ruby/3.2.0/specifications/nokogiri-1.15.4-x86_64-linux.gemspec",
+               stub_only, "nokogiri", "1.15.4", NULL);
     /* several licenses, on one line */
     static const char two[] = "Gem::Specification.new do |s|\n s.name = \"json\"\n s.version = \"2.6.3\"\n"
                               " s.licenses = [\"Ruby\".freeze, 'BSD-2-Clause']\nend\n";
-    assert_int_equal(an_run(&sf_an_gem, "specifications/default/json-2.6.3.gemspec", 0100644, two,
-                            strlen(two), &src, &err), SF_OK);
-    assert_string_equal(src.pkgs[0].license, "Ruby, BSD-2-Clause");
-    sf_inv_source_clear(&src);
+    expect_gem("specifications/default/json-2.6.3.gemspec", two, "json", "2.6.3", "Ruby, BSD-2-Clause");
 }
 
 static void test_analyzers_gem__paths(void **state)

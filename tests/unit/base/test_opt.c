@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "base/opt.h"
+#include "testutil.h"
 
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
@@ -86,10 +87,7 @@ static char *write_tmp(const char *text)
 {
     static char path[64];
     snprintf(path, sizeof path, "/tmp/sf-opt-XXXXXX");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
+    assert_int_equal(sf_t_write_temp(path, text), 0);
     return path;
 }
 

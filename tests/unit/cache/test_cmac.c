@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "cache/cmac.h"
+#include "testutil.h"
 
 #define SECRET "unit-farm-secret-0123456789"
 #define KEY "scanfarm:layer:sha256:ab:a1"
@@ -107,10 +108,7 @@ static void test_cmac_load__file_value_and_errors(void **state)
 {
     (void)state;
     char path[] = "/tmp/sf-cmac-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, SECRET "\n", sizeof SECRET), (ssize_t)sizeof SECRET);
-    close(fd);
+    assert_int_equal(sf_t_write_temp(path, SECRET "\n"), 0);
     sf_cmac *a = NULL, *b = NULL, *c = NULL;
     sf_error e = SF_ERROR_INIT;
     assert_int_equal(sf_cmac_load(&a, path, NULL, &e), SF_OK);

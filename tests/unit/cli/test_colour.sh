@@ -4,13 +4,9 @@
 # colours each severity; NO_COLOR=1, TERM=dumb, a pipe and -o FILE give
 # plain text. No services needed.
 set -euo pipefail
-: "${SF_BIN:?}" "${SF_CORPUS:?}"
+. "$(dirname "${BASH_SOURCE[0]}")/../../support/scan_sh.sh"
 command -v script >/dev/null || { echo "SKIP: script(1) not installed"; exit 0; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-SF="$SF_BIN/scanfarm"
 "$SF" db import --quiet --out "$T/vuln.db" "$SF_CORPUS/vulndb/alpine-vuln-list-subset"
-A="docker-archive:$SF_CORPUS/images/docker-archive/trivy-testdata-alpine-310.docker-archive.tar.gz"
 ESC=$'\033['
 # colour = SGR sequences (ESC [ ... m); the progress line's cursor
 # controls on stderr are no colour

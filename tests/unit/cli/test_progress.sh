@@ -4,13 +4,9 @@
 # line on stderr; with stderr a pipe they print nothing there; the scan's
 # JSON result is the same either way (timings and scan time aside).
 set -euo pipefail
-: "${SF_BIN:?}" "${SF_CORPUS:?}"
+. "$(dirname "${BASH_SOURCE[0]}")/../../support/scan_sh.sh"
 command -v script >/dev/null || { echo "SKIP: script(1) not installed"; exit 0; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-SF="$SF_BIN/scanfarm"
 V="$SF_CORPUS/vulndb/alpine-vuln-list-subset"
-A="docker-archive:$SF_CORPUS/images/docker-archive/trivy-testdata-alpine-310.docker-archive.tar.gz"
 script -qec "'$SF' db import --out '$T/tty.db' '$V/3.10' '$V/3.20' >/dev/null" /dev/null >"$T/import.tty"
 grep -qF "source 2/2: $V/3.20" "$T/import.tty"
 "$SF" db import --out "$T/vuln.db" "$V/3.10" "$V/3.20" >/dev/null 2>"$T/import.pipe"

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "digest_set.h"
 #include "enumerate.h"
+#include "testutil.h"
 
 static const char *CFG =
     "{\"kafka\":\"k1:9092\",\"topic\":\"t.jobs\",\"interval\":\"30m\",\"concurrency\":4,"
@@ -89,11 +90,8 @@ static void test_config_load__layers_env_and_flags(void **state)
     clear_scanfarm_env();
     (void)state;
     char path[] = "/tmp/sf-coordcfg-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
     const char *doc = "{\"kafka\":\"file:1\",\"topic\":\"file.topic\",\"page_size\":50}";
-    assert_int_equal(write(fd, doc, strlen(doc)), (ssize_t)strlen(doc));
-    close(fd);
+    assert_int_equal(sf_t_write_temp(path, doc), 0);
     setenv("SCANFARM_JOBS_TOPIC", "env.topic", 1);
     setenv("SCANFARM_REGISTRY_PASSWORD", "envsecret", 1);
     char *argv[] = {"x", "--config", path, "--kafka=flag:2", "--registry", "a.example",

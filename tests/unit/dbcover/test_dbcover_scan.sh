@@ -5,11 +5,7 @@
 # OS packages are incomplete" (JSON notes[], table warning); against a DB
 # that has 3.10 it does not. No services needed.
 set -euo pipefail
-: "${SF_BIN:?}" "${SF_CORPUS:?}"
-SF="$SF_BIN/scanfarm"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-A="docker-archive:$SF_CORPUS/images/docker-archive/trivy-testdata-alpine-310.docker-archive.tar.gz"
+. "$(dirname "${BASH_SOURCE[0]}")/../../support/scan_sh.sh"
 NOTE="no advisories for alpine 3.10 in this DB: results for OS packages are incomplete"
 "$SF" db import --quiet --out "$T/only320.db" "$SF_CORPUS/vulndb/alpine-vuln-list-subset/3.20"
 "$SF" db import --quiet --out "$T/with310.db" "$SF_CORPUS/vulndb/alpine-vuln-list-subset"

@@ -239,11 +239,9 @@ static void test_events_http__cloudevents_handshakes(void **state)
 static void test_events_http__tls(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/evtls-XXXXXX", cert[64], key[64], out[4096];
-    assert_non_null(mkdtemp(dir));
-    snprintf(cert, sizeof cert, "%s/c.pem", dir);
-    snprintf(key, sizeof key, "%s/k.pem", dir);
-    assert_int_equal(sf_t_make_cert(cert, key, "127.0.0.1"), 0);
+    char out[4096];
+    sf_t_tls t;
+    assert_int_equal(sf_t_tls_new(&t, "/tmp/evtls-XXXXXX", "127.0.0.1"), 0);
     sf_coordcfg cfg;
     sf_events *ev = NULL;
     sf_error e = SF_ERROR_INIT;
@@ -251,8 +249,8 @@ static void test_events_http__tls(void **state)
                       "\"events_ack_timeout_ms\":300}";
     assert_int_equal(sf_coordcfg_load_text(&cfg, doc, strlen(doc), &e), SF_OK);
     cfg.events.token_acr = strdup("atok");
-    cfg.events.tls_cert = strdup(cert);
-    cfg.events.tls_key = strdup(key);
+    cfg.events.tls_cert = strdup(t.cert);
+    cfg.events.tls_key = strdup(t.key);
     sf_events_opts o = {.cfg = &cfg};
     assert_int_equal(sf_events_new(&ev, &o, &e), SF_OK);
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -261,7 +259,7 @@ static void test_events_http__tls(void **state)
     inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
     assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-    assert_int_equal(SSL_CTX_load_verify_locations(ctx, cert, NULL), 1);
+    assert_int_equal(SSL_CTX_load_verify_locations(ctx, t.cert, NULL), 1);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     SSL *ssl = SSL_new(ctx);
     SSL_set_fd(ssl, fd);
@@ -286,7 +284,7 @@ static void test_events_http__tls(void **state)
     close(fd);
     sf_events_free(ev);
     sf_coordcfg_free(&cfg);
-    unlink(cert), unlink(key), rmdir(dir);
+    sf_t_tls_free(&t);
     /* A key that does not match is a configuration error. */
     assert_int_equal(sf_coordcfg_load_text(&cfg, doc, strlen(doc), &e), SF_OK);
     cfg.events.token_acr = strdup("atok");

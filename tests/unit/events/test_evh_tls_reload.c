@@ -68,26 +68,24 @@ static void wait_check(void)
 static void test_evh_tls__reload(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/evhreload-XXXXXX", cert[64], key[64], cn[64];
-    assert_non_null(mkdtemp(dir));
-    snprintf(cert, sizeof cert, "%s/tls.crt", dir);
-    snprintf(key, sizeof key, "%s/tls.key", dir);
-    assert_int_equal(sf_t_make_cert(cert, key, "first"), 0);
+    char cn[64];
+    sf_t_tls t;
+    assert_int_equal(sf_t_tls_new(&t, "/tmp/evhreload-XXXXXX", "first"), 0);
     sf_evh *h = NULL;
     sf_error e = SF_ERROR_INIT;
-    sf_evh_opts o = {.addr = "127.0.0.1", .max_body = 1024, .tls_cert = cert, .tls_key = key,
+    sf_evh_opts o = {.addr = "127.0.0.1", .max_body = 1024, .tls_cert = t.cert, .tls_key = t.key,
                      .handler = ok_handler};
     assert_int_equal(sf_evh_start(&h, &o, &e), SF_OK);
     served_cn(sf_evh_port(h), cn, sizeof cn);
     assert_string_equal(cn, "first");
     /* renewed: the next connection after a check gets the new pair */
-    assert_int_equal(sf_t_make_cert(cert, key, "second"), 0);
+    assert_int_equal(sf_t_make_cert(t.cert, t.key, "second"), 0);
     wait_check();
     served_cn(sf_evh_port(h), cn, sizeof cn); /* this accept notices the change */
     served_cn(sf_evh_port(h), cn, sizeof cn);
     assert_string_equal(cn, "second");
     /* a broken renewal is refused; the old pair keeps serving */
-    FILE *f = fopen(cert, "w");
+    FILE *f = fopen(t.cert, "w");
     fputs("-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n", f);
     fclose(f);
     wait_check();
@@ -95,7 +93,7 @@ static void test_evh_tls__reload(void **state)
     served_cn(sf_evh_port(h), cn, sizeof cn);
     assert_string_equal(cn, "second");
     sf_evh_stop(h);
-    unlink(cert), unlink(key), rmdir(dir);
+    sf_t_tls_free(&t);
 }
 
 int main(void)

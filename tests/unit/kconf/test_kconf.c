@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "bus/kconf.h"
+#include "testutil.h"
 
 static const char *get(const sf_kprops *p, const char *key)
 {
@@ -77,10 +78,7 @@ static void test_kconf_secret__not_a_flag_but_a_file(void **state)
 {
     (void)state;
     char path[] = "/tmp/kconf_pw_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, "s3cr=t,pw\n", 10), 10);
-    close(fd);
+    assert_int_equal(sf_t_write_temp(path, "s3cr=t,pw\n"), 0);
     char arg[64];
     snprintf(arg, sizeof arg, "sasl.password=hunter2");
     char *argv[] = {"prog", "--kafka-prop", arg, NULL};

@@ -226,61 +226,78 @@ static void tw_close(twriter *w)
 
 static const char *APK_DB = "C:Q1x\nP:musl\nV:1.1.22-r3\n\nC:Q1y\nP:busybox\nV:1.30.1-r2\n\n";
 
+/* The corpus' Alpine 3.10 layer as a registry serves it: the gzip blob,
+ * the tar inside, and their digests (digest of the blob, diff_id of the tar). */
+typedef struct alpine_layer {
+    char *blob;
+    size_t len;
+    uint8_t *tar;
+    size_t tlen;
+    char digest[SF_DIGEST_MAX], diff_id[SF_DIGEST_MAX];
+} alpine_layer;
+
+static void alpine_load(alpine_layer *a)
+{
+    a->blob = read_corpus(ALPINE, &a->len);
+    a->tar = gunzip(a->blob, a->len, &a->tlen);
+    assert_int_equal(sf_digest_sha256(a->blob, a->len, a->digest), SF_OK);
+    assert_int_equal(sf_digest_sha256(a->tar, a->tlen, a->diff_id), SF_OK);
+}
+
+static void alpine_free(alpine_layer *a)
+{
+    free(a->tar);
+    free(a->blob);
+}
+
 /* ------------------------------------------------------------ corpus layers */
 
 static void test_layer_corpus__alpine_gzip_both_inflaters(void **state)
 {
     (void)state;
-    size_t len, tlen;
-    char *blob = read_corpus(ALPINE, &len);
-    char digest[SF_DIGEST_MAX], diff_id[SF_DIGEST_MAX];
-    assert_int_equal(sf_digest_sha256(blob, len, digest), SF_OK);
-    uint8_t *tar = gunzip(blob, len, &tlen);
-    assert_int_equal(sf_digest_sha256(tar, tlen, diff_id), SF_OK);
+    alpine_layer a;
+    alpine_load(&a);
     sf_inflater which[] = {SF_INFLATE_ZLIB, SF_INFLATE_ISAL};
     for (size_t k = 0; k < 2; k++) {
-        sf_layer_opts o = opts_for(digest, diff_id, GZ_MT);
+        sf_layer_opts o = opts_for(a.digest, a.diff_id, GZ_MT);
         o.inflater = which[k];
         sf_inventory *inv = NULL;
         sf_error e = SF_ERROR_INIT;
-        assert_int_equal(sf_layer_analyze_mem(blob, len, &o, &inv, &e), SF_OK);
+        assert_int_equal(sf_layer_analyze_mem(a.blob, a.len, &o, &inv, &e), SF_OK);
         /* Alpine 3.10.3 minirootfs: 14 installed packages (ground truth). */
         assert_int_equal(count_pkgs(inv), 14);
         const sf_inv_source *os = find_src(inv, "etc/os-release");
         assert_non_null(os);
         assert_string_equal(os->os->id, "alpine");
         assert_true(inv->entries > 400);
-        assert_int_equal(inv->bytes, tlen);
+        assert_int_equal(inv->bytes, a.tlen);
         assert_string_equal(inv->analyzer_version, "test1");
         sf_inventory_free(inv);
     }
-    free(tar);
-    free(blob);
+    alpine_free(&a);
 }
 
 static void test_layer_corpus__plain_and_zstd_same_result(void **state)
 {
     (void)state;
-    size_t len, tlen;
-    char *blob = read_corpus(ALPINE, &len);
-    uint8_t *tar = gunzip(blob, len, &tlen);
-    char diff_id[SF_DIGEST_MAX], zdig[SF_DIGEST_MAX];
-    sf_digest_sha256(tar, tlen, diff_id);
+    alpine_layer a;
+    alpine_load(&a);
+    char zdig[SF_DIGEST_MAX];
     /* Uncompressed: blob digest == diff_id. */
-    sf_layer_opts o = opts_for(diff_id, diff_id, TAR_MT);
+    sf_layer_opts o = opts_for(a.diff_id, a.diff_id, TAR_MT);
     sf_inventory *inv = NULL;
     sf_error e = SF_ERROR_INIT;
-    assert_int_equal(sf_layer_analyze_mem(tar, tlen, &o, &inv, &e), SF_OK);
+    assert_int_equal(sf_layer_analyze_mem(a.tar, a.tlen, &o, &inv, &e), SF_OK);
     assert_int_equal(count_pkgs(inv), 14);
     sf_inventory_free(inv);
     /* zstd, as two frames to exercise multi-frame streams. */
-    size_t half = tlen / 2, bound = ZSTD_compressBound(tlen) + 64;
+    size_t half = a.tlen / 2, bound = ZSTD_compressBound(a.tlen) + 64;
     uint8_t *z = malloc(bound);
-    size_t z1 = ZSTD_compress(z, bound, tar, half, 3);
-    size_t z2 = ZSTD_compress(z + z1, bound - z1, tar + half, tlen - half, 3);
+    size_t z1 = ZSTD_compress(z, bound, a.tar, half, 3);
+    size_t z2 = ZSTD_compress(z + z1, bound - z1, a.tar + half, a.tlen - half, 3);
     assert_false(ZSTD_isError(z1) || ZSTD_isError(z2));
     sf_digest_sha256(z, z1 + z2, zdig);
-    o = opts_for(zdig, diff_id, ZSTD_MT);
+    o = opts_for(zdig, a.diff_id, ZSTD_MT);
     assert_int_equal(sf_layer_analyze_mem(z, z1 + z2, &o, &inv, &e), SF_OK);
     assert_int_equal(count_pkgs(inv), 14);
     sf_inventory_free(inv);
@@ -290,8 +307,7 @@ static void test_layer_corpus__plain_and_zstd_same_result(void **state)
     assert_int_equal(inv->nsrcs, 0);
     sf_inventory_free(inv);
     free(z);
-    free(tar);
-    free(blob);
+    alpine_free(&a);
 }
 
 /* ------------------------------------------------------------ bad blobs */
@@ -299,19 +315,15 @@ static void test_layer_corpus__plain_and_zstd_same_result(void **state)
 static void test_layer_bad__wrong_digests_keep_nothing(void **state)
 {
     (void)state;
-    size_t len, tlen;
-    char *blob = read_corpus(ALPINE, &len);
-    uint8_t *tar = gunzip(blob, len, &tlen);
-    char digest[SF_DIGEST_MAX], diff_id[SF_DIGEST_MAX];
-    sf_digest_sha256(blob, len, digest);
-    sf_digest_sha256(tar, tlen, diff_id);
+    alpine_layer a;
+    alpine_load(&a);
     const char *other = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
-    const char *cases[][2] = {{other, diff_id}, {digest, other}};
+    const char *cases[][2] = {{other, a.diff_id}, {a.digest, other}};
     for (size_t k = 0; k < 2; k++) {
         sf_layer_opts o = opts_for(cases[k][0], cases[k][1], GZ_MT);
         sf_inventory *inv = NULL;
         sf_error e = SF_ERROR_INIT;
-        assert_int_equal(sf_layer_analyze_mem(blob, len, &o, &inv, &e), SF_EDIGEST);
+        assert_int_equal(sf_layer_analyze_mem(a.blob, a.len, &o, &inv, &e), SF_EDIGEST);
         assert_int_equal(inv->error_code, SF_EDIGEST);
         assert_non_null(strstr(inv->error, k == 0 ? "does not match digest" : "diff_id"));
         assert_int_equal(inv->nsrcs, 0);
@@ -325,35 +337,33 @@ static void test_layer_bad__wrong_digests_keep_nothing(void **state)
     sf_layer_opts o = opts_for("sha256:../../x", NULL, GZ_MT);
     assert_int_equal(sf_layer_new(&l, &o, &e), SF_EPARSE);
     assert_null(l);
-    free(tar);
-    free(blob);
+    alpine_free(&a);
 }
 
 static void test_layer_bad__truncated_and_mislabelled(void **state)
 {
     (void)state;
-    size_t len, tlen;
-    char *blob = read_corpus(ALPINE, &len);
+    alpine_layer a;
+    alpine_load(&a);
     sf_inventory *inv = NULL;
     sf_error e = SF_ERROR_INIT;
     sf_layer_opts o = opts_for(NULL, NULL, GZ_MT);
-    assert_int_equal(sf_layer_analyze_mem(blob, len - 1000, &o, &inv, &e), SF_EPARSE);
+    assert_int_equal(sf_layer_analyze_mem(a.blob, a.len - 1000, &o, &inv, &e), SF_EPARSE);
     assert_non_null(strstr(inv->error, "truncated"));
     assert_int_equal(inv->nsrcs, 0);
     sf_inventory_free(inv);
     /* Corrupt bytes in the middle: CRC or deflate error, never a crash. */
-    char *bad = malloc(len);
-    memcpy(bad, blob, len);
-    for (size_t i = len / 2; i < len / 2 + 64; i++)
+    char *bad = malloc(a.len);
+    memcpy(bad, a.blob, a.len);
+    for (size_t i = a.len / 2; i < a.len / 2 + 64; i++)
         bad[i] ^= 0x5a;
     sf_error_clear(&e);
-    assert_int_not_equal(sf_layer_analyze_mem(bad, len, &o, &inv, &e), SF_OK);
+    assert_int_not_equal(sf_layer_analyze_mem(bad, a.len, &o, &inv, &e), SF_OK);
     assert_int_equal(inv->nsrcs, 0);
     sf_inventory_free(inv);
     /* gzip media type, plain tar content. */
-    uint8_t *tar = gunzip(blob, len, &tlen);
     sf_error_clear(&e);
-    assert_int_equal(sf_layer_analyze_mem(tar, tlen, &o, &inv, &e), SF_EPARSE);
+    assert_int_equal(sf_layer_analyze_mem(a.tar, a.tlen, &o, &inv, &e), SF_EPARSE);
     assert_non_null(strstr(inv->error, "announces gzip"));
     sf_inventory_free(inv);
     /* Not a tar at all. */
@@ -368,9 +378,8 @@ static void test_layer_bad__truncated_and_mislabelled(void **state)
     assert_int_equal(sf_layer_analyze_mem("", 0, &o, &inv, &e), SF_OK);
     assert_int_equal(inv->nsrcs, 0);
     sf_inventory_free(inv);
-    free(tar);
     free(bad);
-    free(blob);
+    alpine_free(&a);
 }
 
 /* Gzip `total` zeros as one tar entry, streamed into a layer. */

@@ -17,11 +17,32 @@
 #include "base/httpd.h"
 #include "base/metrics.h"
 
+/* Each render/threads/httpd test gets a fresh registry in *state. */
+static int setup(void **state)
+{
+    sf_metrics *m = NULL;
+    if (sf_metrics_new(&m) != SF_OK)
+        return -1;
+    *state = m;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    sf_metrics_free(*state);
+    return 0;
+}
+
+/* The registry's text page into out (initialised here; caller frees). */
+static void render(sf_metrics *m, sf_buf *out)
+{
+    sf_buf_init(out, 0);
+    assert_int_equal(sf_metrics_render(m, out), SF_OK);
+}
+
 static void test_metrics_render__counter_gauge_histogram(void **state)
 {
-    (void)state;
-    sf_metrics *m = NULL;
-    assert_int_equal(sf_metrics_new(&m), SF_OK);
+    sf_metrics *m = *state;
     sf_mfam *jobs = sf_metrics_counter(m, "scanfarm_jobs_total", "Jobs by outcome", "outcome");
     sf_mfam *inflight = sf_metrics_gauge(m, "scanfarm_in_flight", "Images in flight", NULL);
     double b[] = {0.1, 1, 10};
@@ -43,8 +64,7 @@ static void test_metrics_render__counter_gauge_histogram(void **state)
     assert_null(sf_metrics_counter(m, "bad name", "x", NULL));
     assert_null(sf_metrics_counter(m, "x_total", "x", "le"));
     sf_buf out;
-    sf_buf_init(&out, 0);
-    assert_int_equal(sf_metrics_render(m, &out), SF_OK);
+    render(m, &out);
     const char *want =
         "# HELP scanfarm_jobs_total Jobs by outcome\n"
         "# TYPE scanfarm_jobs_total counter\n"
@@ -63,23 +83,19 @@ static void test_metrics_render__counter_gauge_histogram(void **state)
         "scanfarm_e2e_seconds_count{kind=\"scan\"} 3\n";
     assert_string_equal(out.data, want);
     sf_buf_free(&out);
-    sf_metrics_free(m);
 }
 
 /* Bucket bounds print as written (le="0.005", not %.17g's
  * "0.0050000000000000001"); values still read back exactly. */
 static void test_metrics_render__bounds_as_written(void **state)
 {
-    (void)state;
-    sf_metrics *m = NULL;
-    sf_metrics_new(&m);
+    sf_metrics *m = *state;
     sf_mfam *h = sf_metrics_histogram(m, "d_seconds", "default bounds", NULL, NULL, 0);
     sf_mfam *g = sf_metrics_gauge(m, "g", "a sum that is not 0.3", NULL);
     sf_metric_observe(h, NULL, 0.004);
     sf_metric_set(g, NULL, 0.1 + 0.2);
     sf_buf out;
-    sf_buf_init(&out, 0);
-    assert_int_equal(sf_metrics_render(m, &out), SF_OK);
+    render(m, &out);
     assert_non_null(strstr(out.data, "d_seconds_bucket{le=\"0.005\"} 1\n"));
     assert_non_null(strstr(out.data, "d_seconds_bucket{le=\"0.025\"} 1\n"));
     assert_non_null(strstr(out.data, "d_seconds_bucket{le=\"2.5\"} 1\n"));
@@ -88,23 +104,18 @@ static void test_metrics_render__bounds_as_written(void **state)
     assert_null(strstr(out.data, "0.0050000"));
     assert_null(strstr(out.data, "0.10000000000000001"));
     sf_buf_free(&out);
-    sf_metrics_free(m);
 }
 
 static void test_metrics_render__escapes_label_values(void **state)
 {
-    (void)state;
-    sf_metrics *m = NULL;
-    sf_metrics_new(&m);
+    sf_metrics *m = *state;
     sf_mfam *f = sf_metrics_counter(m, "e_total", "line1\nback\\slash", "v");
     sf_metric_inc(f, "a\"b\\c\nd");
     sf_buf out;
-    sf_buf_init(&out, 0);
-    sf_metrics_render(m, &out);
+    render(m, &out);
     assert_non_null(strstr(out.data, "# HELP e_total line1\\nback\\\\slash\n"));
     assert_non_null(strstr(out.data, "e_total{v=\"a\\\"b\\\\c\\nd\"} 1\n"));
     sf_buf_free(&out);
-    sf_metrics_free(m);
 }
 
 static void *bump(void *arg)
@@ -116,9 +127,7 @@ static void *bump(void *arg)
 
 static void test_metrics_threads__no_lost_updates(void **state)
 {
-    (void)state;
-    sf_metrics *m = NULL;
-    sf_metrics_new(&m);
+    sf_metrics *m = *state;
     sf_mfam *f = sf_metrics_counter(m, "t_total", "t", "parity");
     pthread_t t[8];
     for (int i = 0; i < 8; i++)
@@ -127,7 +136,6 @@ static void test_metrics_threads__no_lost_updates(void **state)
         pthread_join(t[i], NULL);
     assert_true(sf_metric_value(f, SF_LV("odd")) == 40000);
     assert_true(sf_metric_value(f, SF_LV("even")) == 40000);
-    sf_metrics_free(m);
 }
 
 static void test_metrics_httpd__parse_request(void **state)
@@ -178,9 +186,7 @@ static void fetch(int port, const char *req, char *resp, size_t cap)
 
 static void test_metrics_httpd__serves_metrics(void **state)
 {
-    (void)state;
-    sf_metrics *m = NULL;
-    sf_metrics_new(&m);
+    sf_metrics *m = *state;
     sf_metric_inc(sf_metrics_counter(m, "scanfarm_up_total", "x", NULL), NULL);
     sf_httpd_route routes[] = {{"/metrics", metrics_route, m}};
     sf_httpd *h = NULL;
@@ -198,18 +204,17 @@ static void test_metrics_httpd__serves_metrics(void **state)
     fetch(sf_httpd_port(h), "BLAH\r\n\r\n", resp, sizeof resp);
     assert_non_null(strstr(resp, "HTTP/1.1 400"));
     sf_httpd_stop(h);
-    sf_metrics_free(m);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_metrics_render__counter_gauge_histogram),
-        cmocka_unit_test(test_metrics_render__bounds_as_written),
-        cmocka_unit_test(test_metrics_render__escapes_label_values),
-        cmocka_unit_test(test_metrics_threads__no_lost_updates),
+        cmocka_unit_test_setup_teardown(test_metrics_render__counter_gauge_histogram, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_metrics_render__bounds_as_written, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_metrics_render__escapes_label_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_metrics_threads__no_lost_updates, setup, teardown),
         cmocka_unit_test(test_metrics_httpd__parse_request),
-        cmocka_unit_test(test_metrics_httpd__serves_metrics),
+        cmocka_unit_test_setup_teardown(test_metrics_httpd__serves_metrics, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -121,10 +121,7 @@ static void test_notify_rules__secret_from_file(void **state)
 {
     (void)state;
     char path[] = "/tmp/sf-notify-secret-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, "https://hooks.example/x\n", 24), 24);
-    close(fd);
+    assert_int_equal(sf_t_write_temp(path, "https://hooks.example/x\n"), 0);
     char doc[512];
     snprintf(doc, sizeof doc,
              "{\"sinks\":{\"s\":{\"type\":\"slack\",\"url_file\":\"%s\"}},\"rules\":[{\"sinks\":"

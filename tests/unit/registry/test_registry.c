@@ -15,6 +15,7 @@
 #include "registry/auth.h"
 #include "registry/http.h"
 #include "registry/registry.h"
+#include "testutil.h"
 
 static void test_registry_challenge__bearer_full(void **state)
 {
@@ -175,15 +176,12 @@ static void test_registry_dockerconfig__auths_lookup(void **state)
 {
     (void)state;
     char path[] = "/tmp/sf-dockercfg-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
     /* "alice:pa:ss" base64 */
     const char *doc = "{\"auths\":{\"https://reg.example:5000\":{\"auth\":\"YWxpY2U6cGE6c3M=\"},"
                       "\"other.example\":{\"username\":\"bob\",\"password\":\"pw\"},"
                       "\"https://index.docker.io/v1/\":{\"auth\":\"aHViOmh1YnB3\"},"
                       "\"bad.example\":{\"auth\":\"!!!\"}}}";
-    assert_int_equal(write(fd, doc, strlen(doc)), (ssize_t)strlen(doc));
-    close(fd);
+    assert_int_equal(sf_t_write_temp(path, doc), 0);
     char *u = NULL, *p = NULL;
     sf_error e = SF_ERROR_INIT;
     assert_int_equal(sf_auth_docker_config(path, "reg.example:5000", &u, &p, &e), SF_OK);

@@ -7,11 +7,7 @@
 # default ./.scanfarmignore is read; a broken ignore file is an error; a
 # BOM scanfarm wrote works as CycloneDX VEX input.
 set -euo pipefail
-: "${SF_BIN:?}" "${SF_CORPUS:?}"
-SF="$SF_BIN/scanfarm"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-A="docker-archive:$SF_CORPUS/images/docker-archive/trivy-testdata-alpine-310.docker-archive.tar.gz"
+. "$(dirname "${BASH_SOURCE[0]}")/../../support/scan_sh.sh"
 "$SF" db import --quiet --out "$T/vuln.db" "$SF_CORPUS/vulndb/alpine-secdb" \
   "$SF_CORPUS/vulndb/alpine-vuln-list-subset"
 cat >"$T/ign" <<'IGN'

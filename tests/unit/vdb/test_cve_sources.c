@@ -44,6 +44,33 @@ static void built_free(built *x)
     free(x->img);
 }
 
+/* Each test imports into a fresh, empty builder in *state. */
+static int setup(void **state)
+{
+    sf_vdb_builder *b = NULL;
+    if (sf_vdb_builder_new(&b) != SF_OK)
+        return -1;
+    *state = b;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    sf_vdb_builder_free(*state);
+    return 0;
+}
+
+/* Import the corpus folder rel into b and return its CVE counts. */
+static sf_vdb_cve_stats import_corpus(sf_vdb_builder *b, const char *rel)
+{
+    sf_error err = SF_ERROR_INIT;
+    if (sf_vdb_import_path(b, sf_t_corpus(rel), &err) != SF_OK)
+        fail_msg("%s: %s", rel, err.msg);
+    sf_vdb_cve_stats st;
+    sf_vdb_builder_cve_stats(b, &st);
+    return st;
+}
+
 static const sf_vdb_cve *cve_of(const built *x, const char *id)
 {
     return sf_vdb__cve(sf_vdb__view(x->db), id);
@@ -51,13 +78,8 @@ static const sf_vdb_cve *cve_of(const built *x, const char *id)
 
 static void test_cve_nvd__corpus_records_one_per_file(void **state)
 {
-    (void)state;
-    sf_vdb_builder *b = NULL;
-    sf_error err = SF_ERROR_INIT;
-    assert_int_equal(sf_vdb_builder_new(&b), SF_OK);
-    assert_int_equal(sf_vdb_import_path(b, sf_t_corpus("vulndb/nvd"), &err), SF_OK);
-    sf_vdb_cve_stats st;
-    sf_vdb_builder_cve_stats(b, &st);
+    sf_vdb_builder *b = *state;
+    sf_vdb_cve_stats st = import_corpus(b, "vulndb/nvd");
     assert_int_equal(st.total, 55);
     assert_int_equal(st.with_cvss, 54); /* CVE-2023-42364 is "Received": not scored yet */
     assert_int_equal(sf_vdb_builder_records(b), 0); /* NVD records are not advisories */
@@ -87,13 +109,12 @@ static void test_cve_nvd__corpus_records_one_per_file(void **state)
     assert_int_equal(r->cvss_count, 0);
     assert_null(cve_of(&x, "CVE-1999-0001"));
     built_free(&x);
-    sf_vdb_builder_free(b);
 }
 
 /* An API page made of two corpus records; then an older copy of one. */
 static void test_cve_nvd__api_page_and_newest_copy_wins(void **state)
 {
-    (void)state;
+    sf_vdb_builder *b = *state;
     json_error_t je;
     json_t *r1 = json_load_file(sf_t_corpus("vulndb/nvd/CVE-2017-15874.json"), 0, &je);
     json_t *r2 = json_load_file(sf_t_corpus("vulndb/nvd/CVE-2020-6096.json"), 0, &je);
@@ -104,9 +125,7 @@ static void test_cve_nvd__api_page_and_newest_copy_wins(void **state)
                              "2.0", "timestamp", "2026-12-01T00:00:00.000", "vulnerabilities",
                              "cve", r1, "cve", r2);
     char *text = json_dumps(page, JSON_COMPACT);
-    sf_vdb_builder *b = NULL;
     sf_error err = SF_ERROR_INIT;
-    assert_int_equal(sf_vdb_builder_new(&b), SF_OK);
     assert_int_equal(sf_vdb_sniff("page.json", text, strlen(text)), SF_VFMT_NVD);
     assert_int_equal(sf_vdb_import_buf(b, "page.json", text, strlen(text), &err), SF_OK);
     /* The same record, modified earlier: the imported copy stays. */
@@ -130,7 +149,6 @@ static void test_cve_nvd__api_page_and_newest_copy_wins(void **state)
     assert_true(primary30);
     assert_non_null(cve_of(&x, "CVE-2020-6096"));
     built_free(&x);
-    sf_vdb_builder_free(b);
     free(text);
     free(otext);
     json_decref(old);
@@ -141,13 +159,8 @@ static void test_cve_nvd__api_page_and_newest_copy_wins(void **state)
 
 static void test_cve_kev__real_catalog(void **state)
 {
-    (void)state;
-    sf_vdb_builder *b = NULL;
-    sf_error err = SF_ERROR_INIT;
-    assert_int_equal(sf_vdb_builder_new(&b), SF_OK);
-    assert_int_equal(sf_vdb_import_path(b, sf_t_corpus("vulndb/kev"), &err), SF_OK);
-    sf_vdb_cve_stats st;
-    sf_vdb_builder_cve_stats(b, &st);
+    sf_vdb_builder *b = *state;
+    sf_vdb_cve_stats st = import_corpus(b, "vulndb/kev");
     assert_int_equal(st.with_kev, 1404); /* the catalog's "count" */
     assert_int_equal(st.total, 1404);
     /* The schema file beside it is neither KEV nor anything else. */
@@ -164,7 +177,6 @@ static void test_cve_kev__real_catalog(void **state)
         ransomware += (v->cve[i].flags & SF_VCVE_F_RANSOMWARE) != 0;
     assert_int_equal(ransomware, 293); /* knownRansomwareCampaignUse "Known" */
     built_free(&x);
-    sf_vdb_builder_free(b);
 }
 
 static const char epss_csv[] =
@@ -180,10 +192,8 @@ static const char epss_csv[] =
 
 static void test_cve_epss__csv_with_comment_line(void **state)
 {
-    (void)state;
-    sf_vdb_builder *b = NULL;
+    sf_vdb_builder *b = *state;
     sf_error err = SF_ERROR_INIT;
-    assert_int_equal(sf_vdb_builder_new(&b), SF_OK);
     assert_int_equal(sf_vdb_sniff("epss.csv", epss_csv, sizeof epss_csv - 1), SF_VFMT_EPSS);
     assert_int_equal(sf_vdb_import_buf(b, "epss.csv", epss_csv, sizeof epss_csv - 1, &err), SF_OK);
     assert_int_equal(sf_vdb_builder_skipped(b, "epss: malformed row"), 2);
@@ -206,13 +216,12 @@ static void test_cve_epss__csv_with_comment_line(void **state)
     assert_int_equal(sf_epss_looks_like(nohdr, sizeof nohdr - 1), 0);
     assert_int_equal(sf_epss_import(b, nohdr, sizeof nohdr - 1), SF_OK);
     assert_int_equal(sf_vdb_builder_skipped(b, "epss: no cve,epss,percentile header"), 1);
-    sf_vdb_builder_free(b);
 }
 
 /* Hostile or broken documents: counted, never fatal, no leak (ASan). */
 static void test_cve_bad__input_is_counted(void **state)
 {
-    (void)state;
+    sf_vdb_builder *b = *state;
     static const char *const nvd_bad[] = {
         "{\"vulnerabilities\":[{\"cve\":{\"id\":\"CVE-2021-1\",\"vulnStatus\":\"x\"}}],"
         "\"format\":\"NVD_CVE\"}",
@@ -228,8 +237,6 @@ static void test_cve_bad__input_is_counted(void **state)
         "{\"id\":\"CVE-2021-0002\",\"lastModified\":\"x\",\"metrics\":[1,2]}",
         "{\"vulnerabilities\":[{\"cve\":{\"id\":\"CVE-2021-0003\",\"lastModified\":\"x\"",
     };
-    sf_vdb_builder *b = NULL;
-    assert_int_equal(sf_vdb_builder_new(&b), SF_OK);
     for (size_t i = 0; i < sizeof nvd_bad / sizeof nvd_bad[0]; i++)
         assert_int_equal(sf_nvd_import(b, nvd_bad[i], strlen(nvd_bad[i])), SF_OK);
     assert_int_equal(sf_vdb_builder_skipped(b, "nvd: missing or malformed CVE id"), 2); /* "CVE-2021-1" (too short) and a number */
@@ -274,18 +281,15 @@ static void test_cve_bad__input_is_counted(void **state)
     assert_int_equal(k->kev_due, 0); /* "soon" is no date */
     assert_true(k->epss_pct == 0.0f); /* "-0" is a percentile of 0 */
     built_free(&x);
-    sf_vdb_builder_free(b);
 }
 
 /* A format-2 file is refused with a message that says what to do. */
 static void test_cve_format__old_db_refused(void **state)
 {
-    (void)state;
-    sf_vdb_builder *b = NULL;
+    sf_vdb_builder *b = *state;
     void *img = NULL;
     size_t len;
     sf_error err = SF_ERROR_INIT;
-    assert_int_equal(sf_vdb_builder_new(&b), SF_OK);
     assert_int_equal(sf_vdb_builder_serialize(b, &img, &len, &err), SF_OK);
     sf_vdb_hdr h;
     memcpy(&h, img, sizeof h);
@@ -297,18 +301,17 @@ static void test_cve_format__old_db_refused(void **state)
     assert_non_null(strstr(err.msg, "format 2, this build reads 3"));
     assert_non_null(strstr(err.msg, "scanfarm db import"));
     free(img);
-    sf_vdb_builder_free(b);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cve_nvd__corpus_records_one_per_file),
-        cmocka_unit_test(test_cve_nvd__api_page_and_newest_copy_wins),
-        cmocka_unit_test(test_cve_kev__real_catalog),
-        cmocka_unit_test(test_cve_epss__csv_with_comment_line),
-        cmocka_unit_test(test_cve_bad__input_is_counted),
-        cmocka_unit_test(test_cve_format__old_db_refused),
+        cmocka_unit_test_setup_teardown(test_cve_nvd__corpus_records_one_per_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cve_nvd__api_page_and_newest_copy_wins, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cve_kev__real_catalog, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cve_epss__csv_with_comment_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cve_bad__input_is_counted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cve_format__old_db_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

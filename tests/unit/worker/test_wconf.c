@@ -14,6 +14,14 @@
 #include "testutil.h"
 #include "wconf.h"
 
+/* The effective configuration as --print-config shows it, into b
+ * (initialised here; the caller frees it). */
+static void print_conf(const sf_wconf *c, sf_buf *b)
+{
+    sf_buf_init(b, 0);
+    assert_int_equal(sf_wconf_print(c, b), SF_OK);
+}
+
 static void test_worker_conf__defaults_without_file(void **state)
 {
     (void)state;
@@ -37,11 +45,9 @@ static void test_worker_conf__precedence_and_lists(void **state)
 {
     (void)state;
     char path[] = "/tmp/sf-wconf-XXXXXX";
-    int fd = mkstemp(path);
     const char *json = "{\"redis\":[\"10.0.0.1:6379\",\"10.0.0.2:6379\"],\"concurrency\":8,"
                        "\"group\":\"g-file\",\"cache-ttl\":3600}";
-    assert_int_equal(write(fd, json, strlen(json)), (ssize_t)strlen(json));
-    close(fd);
+    assert_int_equal(sf_t_write_temp(path, json), 0);
     setenv("SCANFARM_GROUP", "g-env", 1);
     setenv("SCANFARM_CONCURRENCY", "6", 1);
     char *argv[] = {"w", "--config", path, "--concurrency=3", "--redis", "a:1,b:2", "--redis",
@@ -57,8 +63,7 @@ static void test_worker_conf__precedence_and_lists(void **state)
     assert_int_equal(c.metrics_port, 0);
     assert_int_equal(c.insecure_registries.n, 1);
     sf_buf b;
-    sf_buf_init(&b, 0);
-    assert_int_equal(sf_wconf_print(&c, &b), SF_OK);
+    print_conf(&c, &b);
     assert_non_null(strstr(b.data, "\"redis\": [\n    \"a:1\",\n    \"b:2\",\n    \"c:3\"\n  ]"));
     assert_non_null(strstr(b.data, "\"group\": \"g-env\""));
     sf_buf_free(&b);
@@ -102,8 +107,7 @@ static void test_worker_conf__cache_secret_redacted_never_a_flag(void **state)
     assert_string_equal(c.cache_secret_file, "/run/s");
     assert_int_equal(c.cache_unauthenticated, 1);
     sf_buf b;
-    sf_buf_init(&b, 0);
-    assert_int_equal(sf_wconf_print(&c, &b), SF_OK);
+    print_conf(&c, &b);
     assert_null(strstr(b.data, "farm-secret"));
     assert_non_null(strstr(b.data, "\"cache_secret\": \"***\""));
     sf_buf_reset(&b);
@@ -126,12 +130,9 @@ static void test_worker_conf__kafka_props_layers(void **state)
 {
     (void)state;
     char path[] = "/tmp/sf-wconf-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
     const char *doc = "{\"kafka\": {\"bootstrap.servers\": \"b1:9093\", "
                       "\"security.protocol\": \"ssl\", \"linger.ms\": 2}}";
-    assert_int_equal(write(fd, doc, strlen(doc)), (ssize_t)strlen(doc));
-    close(fd);
+    assert_int_equal(sf_t_write_temp(path, doc), 0);
     setenv("SCANFARM_KAFKA_PROP_LINGER_MS", "3", 1);
     setenv("SCANFARM_KAFKA_PROP_SASL_PASSWORD", "hunter2", 1);
     char *argv[] = {"scanfarm-worker", "--config", path, "--kafka-security-protocol",
@@ -141,8 +142,7 @@ static void test_worker_conf__kafka_props_layers(void **state)
     assert_int_equal(sf_wconf_load(&c, 6, argv, &e), SF_OK);
     assert_string_equal(c.kafka, "b1:9093");
     sf_buf b;
-    sf_buf_init(&b, 0);
-    assert_int_equal(sf_wconf_print(&c, &b), SF_OK);
+    print_conf(&c, &b);
     assert_int_equal(sf_buf_append(&b, "", 1), SF_OK);
     assert_non_null(strstr(b.data, "\"security.protocol\": \"sasl_ssl\""));
     assert_non_null(strstr(b.data, "\"linger.ms\": \"3\""));

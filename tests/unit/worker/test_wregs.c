@@ -27,33 +27,45 @@ static void load(sf_wconf *c, int argc, char **argv)
         fail_msg("config: %s", e.msg);
 }
 
+/* The allow-list of the worker configured by argv (c keeps the config). */
+static sf_wregs *regs_from(sf_wconf *c, int argc, char **argv)
+{
+    load(c, argc, argv);
+    sf_wregs *p = NULL;
+    sf_error e = SF_ERROR_INIT;
+    if (sf_wregs_new(&p, c, &e) != SF_OK)
+        fail_msg("wregs: %s", e.msg);
+    return p;
+}
+
+/* Each host of the NULL-terminated list is (want 1) or is not (want 0)
+ * allowed; a wrong one is named. */
+static void expect_allowed(sf_wregs *p, int want, const char *const *hosts)
+{
+    for (; *hosts; hosts++)
+        if (!!sf_wregs_allowed(p, *hosts) != want)
+            fail_msg("%s should%s be allowed", *hosts, want ? "" : " not");
+}
+
+#define ALLOWED(p, ...) expect_allowed((p), 1, (const char *const[]){__VA_ARGS__, NULL})
+#define DENIED(p, ...) expect_allowed((p), 0, (const char *const[]){__VA_ARGS__, NULL})
+
 static void test_worker_regs__default_allow_list_from_config(void **state)
 {
     (void)state;
     char path[] = "/tmp/sf-wregs-XXXXXX";
-    int fd = mkstemp(path);
     const char *dc = "{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":\"dTpw\"},"
                      "\"Ghcr.Example:8443\":{\"auth\":\"dTpw\"}}}";
-    assert_int_equal(write(fd, dc, strlen(dc)), (ssize_t)strlen(dc));
-    close(fd);
+    assert_int_equal(sf_t_write_temp(path, dc), 0);
     char *argv[] = {"w", "--insecure-registry", "127.0.0.1:5000", "--registry",
                     "https://reg.example.com", "--registry", "http://other.example:5001/",
                     "--docker-config", path};
     sf_wconf c;
-    load(&c, 9, argv);
-    sf_wregs *p = NULL;
-    sf_error e = SF_ERROR_INIT;
-    assert_int_equal(sf_wregs_new(&p, &c, &e), SF_OK);
-    assert_true(sf_wregs_allowed(p, "127.0.0.1:5000"));
-    assert_true(sf_wregs_allowed(p, "reg.example.com"));
-    assert_true(sf_wregs_allowed(p, "other.example:5001"));
-    assert_true(sf_wregs_allowed(p, "docker.io"));
-    assert_true(sf_wregs_allowed(p, "ghcr.example:8443"));
-    assert_false(sf_wregs_allowed(p, "127.0.0.1:6379"));
-    assert_false(sf_wregs_allowed(p, "reg.example.com:22"));
-    assert_false(sf_wregs_allowed(p, "169.254.169.254"));
-    assert_false(sf_wregs_allowed(p, "evil.example"));
-    assert_false(sf_wregs_allowed(p, "reg.example.com/x"));
+    sf_wregs *p = regs_from(&c, 9, argv);
+    ALLOWED(p, "127.0.0.1:5000", "reg.example.com", "other.example:5001", "docker.io",
+            "ghcr.example:8443");
+    DENIED(p, "127.0.0.1:6379", "reg.example.com:22", "169.254.169.254", "evil.example",
+           "reg.example.com/x");
     sf_wregs_free(p);
     sf_wconf_clear(&c);
     unlink(path);
@@ -65,20 +77,15 @@ static void test_worker_regs__allow_globs_replace_default(void **state)
     char *argv[] = {"w", "--insecure-registry", "127.0.0.1:5000", "--registry-allow",
                     "*.corp.example", "--registry-allow", "127.0.0.1:*"};
     sf_wconf c;
-    load(&c, 7, argv);
-    sf_wregs *p = NULL;
-    sf_error e = SF_ERROR_INIT;
-    assert_int_equal(sf_wregs_new(&p, &c, &e), SF_OK);
-    assert_true(sf_wregs_allowed(p, "a.corp.example"));
-    assert_true(sf_wregs_allowed(p, "127.0.0.1:5000"));
-    assert_true(sf_wregs_allowed(p, "127.0.0.1:9"));
-    assert_false(sf_wregs_allowed(p, "corp.example.evil"));
-    assert_false(sf_wregs_allowed(p, "a.corp.example:444"));
+    sf_wregs *p = regs_from(&c, 7, argv);
+    ALLOWED(p, "a.corp.example", "127.0.0.1:5000", "127.0.0.1:9");
+    DENIED(p, "corp.example.evil", "a.corp.example:444");
     sf_wregs_free(p);
     sf_wconf_clear(&c);
     char *bad[] = {"w", "--registry-allow-address", "not-a-cidr"};
     load(&c, 3, bad);
-    e = (sf_error)SF_ERROR_INIT;
+    p = NULL;
+    sf_error e = SF_ERROR_INIT;
     assert_int_equal(sf_wregs_new(&p, &c, &e), SF_ECONFIG);
     assert_null(p);
     sf_wconf_clear(&c);
@@ -92,10 +99,8 @@ static void test_worker_regs__table_bounded(void **state)
     char *argv[] = {"w", "--registry-allow", "127.0.0.1:*", "--insecure-registry",
                     "127.0.0.1:1"};
     sf_wconf c;
-    load(&c, 5, argv);
-    sf_wregs *p = NULL;
+    sf_wregs *p = regs_from(&c, 5, argv);
     sf_error e = SF_ERROR_INIT;
-    assert_int_equal(sf_wregs_new(&p, &c, &e), SF_OK);
     char host[64];
     sf_reg *r = NULL;
     for (int i = 0; i < 200; i++) {
