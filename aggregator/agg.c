@@ -34,6 +34,8 @@ struct sf_agg {
     char shard[SF_KEY_MAX];
     char order[SF_KEY_MAX], views[SF_KEY_MAX], pkgsof[SF_KEY_MAX], runs[SF_KEY_MAX];
     char refs[SF_KEY_MAX];
+    /* SF_AGG_NO_COMPACT set: send plans as built (the bench's baseline). */
+    int no_compact;
 };
 
 /* Guarded apply: KEYS[1] order hash, KEYS[2] views hash; ARGV[1] digest,
@@ -114,6 +116,7 @@ int sf_agg_new(sf_agg **out, sf_kv *kv, const char *prefix, sf_error *err)
     }
     snprintf(a->prefix, sizeof a->prefix, "%s", prefix);
     a->kv = kv;
+    a->no_compact = getenv("SF_AGG_NO_COMPACT") != NULL;
     *out = a;
     return SF_OK;
 }
@@ -178,9 +181,12 @@ static const char *op_name(sf_agg_opcode c)
 
 /* Run the plan guarded by the expected order and view; *applied = 0 when
  * either moved. */
-static int apply_plan(sf_agg *a, const sf_agg_plan *p, const char *digest, const char *expected,
+static int apply_plan(sf_agg *a, sf_agg_plan *p, const char *digest, const char *expected,
                       const char *order, const char *expected_view, int *applied, sf_error *err)
 {
+    /* A rescan's -old/+new pairs mostly cancel: send only the net change. */
+    if (!a->no_compact && sf_agg_plan_compact(p) != SF_OK)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
     size_t nkeys = p->n + 2, argc = 3 + nkeys + 4 + 3 * p->n;
     const char **argv = calloc(argc, sizeof *argv);
     char nk[32];

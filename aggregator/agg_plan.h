@@ -83,4 +83,12 @@ int sf_agg_plan_index(sf_agg_plan *p, const char *prefix, const sf_agg_view *old
                       const sf_agg_view *nv, const char *run, int64_t rank, int refs_only,
                       sf_error *err);
 
+/*
+ * Drop what cancels out in p (agg_compact.c): per (key, member), counter
+ * increments are summed (none when 0) and a remove followed by an add of
+ * the same member keeps the add (SREM+SADD: neither). Same effect on
+ * Redis, fewer calls.
+ */
+int sf_agg_plan_compact(sf_agg_plan *p);
+
 #endif

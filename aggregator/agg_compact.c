@@ -1,0 +1,137 @@
+/*
+ * agg_compact: shrink an update plan before it is sent. A rescan's plan
+ * removes the old view's contributions and adds the new one's, so for an
+ * unchanged image nearly every counter gets -1 then +1 and every set
+ * member SREM then SADD: thousands of Redis calls in the apply script
+ * (measured ~3,300 ZINCRBY per image with 300 packages) that cancel out.
+ *
+ * Ops are grouped by (key, member). A group is rewritten only when it is
+ * one of these shapes, and left as it is otherwise (mixed kinds keep
+ * their order and meaning):
+ *   all HINC / all ZINC   -> one op with the sum, none when it is 0
+ *   SREM then SADD        -> nothing (the member stays)
+ *   ZREM then ZADD        -> ZADD    (HDEL then HSET -> HSET)
+ * Summing is exact because no other op touches the group's member, and
+ * a removal at zero in between cannot differ: the old view's share is in
+ * the stored count, so the partial sums never go below the final one's
+ * floor of 0 before rising again (see agg_plan.c: counts derive from the
+ * views only).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg_plan.h"
+#include "base/buf.h"
+
+typedef struct grp {
+    size_t first; /* index of the group's first op (+1; 0 = empty slot) */
+    size_t n;     /* ops in the group */
+    size_t last;  /* index of its last op */
+} grp;
+
+static uint64_t hash_op(const sf_agg_op *o)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *s = o->key; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;
+    for (const char *s = o->member; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static int same_slot(const sf_agg_op *a, const sf_agg_op *b)
+{
+    return strcmp(a->key, b->key) == 0 && strcmp(a->member, b->member) == 0;
+}
+
+static void drop(sf_agg_op *o)
+{
+    free(o->key);
+    free(o->member);
+    free(o->value);
+    o->key = o->member = o->value = NULL;
+}
+
+/* The remove op that an add of code `add` overrides, or -1. */
+static int undo_of(sf_agg_opcode add)
+{
+    return add == SF_AOP_SADD ? SF_AOP_SREM
+           : add == SF_AOP_ZADD ? SF_AOP_ZREM
+           : add == SF_AOP_HSET ? SF_AOP_HDEL : -1;
+}
+
+int sf_agg_plan_compact(sf_agg_plan *p)
+{
+    if (p->n < 2)
+        return SF_OK;
+    size_t cap = 16;
+    while (cap < p->n * 2)
+        cap *= 2;
+    grp *t = calloc(cap, sizeof *t);
+    size_t *slot = malloc(p->n * sizeof *slot);
+    if (!t || !slot) {
+        free(t);
+        free(slot);
+        return SF_ENOMEM;
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        size_t h = (size_t)hash_op(&p->ops[i]) & (cap - 1);
+        while (t[h].first && !same_slot(&p->ops[t[h].first - 1], &p->ops[i]))
+            h = (h + 1) & (cap - 1);
+        if (!t[h].first)
+            t[h].first = i + 1;
+        t[h].n++;
+        t[h].last = i;
+        slot[i] = h;
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        grp *g = &t[slot[i]];
+        if (g->n < 2 || g->first != i + 1)
+            continue;
+        sf_agg_op *f = &p->ops[i];
+        int uniform = 1;
+        long long sum = 0;
+        for (size_t j = i; j <= g->last; j++)
+            if (slot[j] == slot[i]) {
+                uniform &= p->ops[j].code == f->code;
+                sum += strtoll(p->ops[j].value, NULL, 10);
+            }
+        if (uniform && (f->code == SF_AOP_HINC || f->code == SF_AOP_ZINC)) {
+            for (size_t j = i + 1; j <= g->last; j++)
+                if (slot[j] == slot[i])
+                    drop(&p->ops[j]);
+            if (sum == 0) {
+                drop(f);
+            } else {
+                char num[32];
+                snprintf(num, sizeof num, "%lld", sum);
+                char *v = sf_strdup(num);
+                if (!v) {
+                    free(t);
+                    free(slot);
+                    return SF_ENOMEM;
+                }
+                free(f->value);
+                f->value = v;
+            }
+        } else if (g->n == 2 && undo_of(p->ops[g->last].code) == (int)f->code) {
+            /* The old view's SREM proves the member is there (the apply is
+             * guarded by that view), so SREM+SADD is no change at all;
+             * ZADD and HSET may carry a new score or value: keep them. */
+            if (f->code == SF_AOP_SREM)
+                drop(&p->ops[g->last]);
+            drop(f);
+        }
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < p->n; i++)
+        if (p->ops[i].key)
+            p->ops[k++] = p->ops[i];
+    p->n = k;
+    free(t);
+    free(slot);
+    return SF_OK;
+}
