@@ -33,7 +33,7 @@ struct sf_agg {
     char prefix[SF_KEY_PREFIX_MAX + 1];
     char shard[SF_KEY_MAX];
     char order[SF_KEY_MAX], views[SF_KEY_MAX], pkgsof[SF_KEY_MAX], runs[SF_KEY_MAX];
-    char refs[SF_KEY_MAX];
+    char refs[SF_KEY_MAX], pend[SF_KEY_MAX];
     /* SF_AGG_NO_COMPACT set: send plans as built (the bench's baseline). */
     int no_compact;
 };
@@ -90,6 +90,18 @@ static const char LUA_PROGRESS[] =
     "if ARGV[6]~='' then redis.call('hincrby',KEYS[2],'errors',1) "
     "redis.call('hincrby',KEYS[2],'err|'..ARGV[6],1) end return {1,rank}";
 
+/* Pending refs (see pend_add): KEYS[1] the hash, ARGV[1] the image,
+ * ARGV[2] lines to append. Past 256 KiB an image takes no more (a
+ * digest whose job never yields a result must not grow it forever). */
+static const char LUA_PEND_ADD[] =
+    "local c=redis.call('hget',KEYS[1],ARGV[1]) or '' "
+    "if #c+#ARGV[2]>262144 then return 0 end "
+    "redis.call('hset',KEYS[1],ARGV[1],c..ARGV[2]) return 1";
+/* Take (read and delete) ARGV[1]'s pending lines; "" when none. */
+static const char LUA_PEND_TAKE[] =
+    "local c=redis.call('hget',KEYS[1],ARGV[1]) "
+    "if not c then return '' end redis.call('hdel',KEYS[1],ARGV[1]) return c";
+
 static int64_t wall_ms(void)
 {
     struct timespec ts;
@@ -110,7 +122,8 @@ int sf_agg_new(sf_agg **out, sf_kv *kv, const char *prefix, sf_error *err)
         (rc = sf_keys_agg(a->views, prefix, "views", err)) != SF_OK ||
         (rc = sf_keys_agg(a->pkgsof, prefix, "pkgsof", err)) != SF_OK ||
         (rc = sf_keys_agg(a->runs, prefix, "runs", err)) != SF_OK ||
-        (rc = sf_keys_agg(a->refs, prefix, "refs", err)) != SF_OK) {
+        (rc = sf_keys_agg(a->refs, prefix, "refs", err)) != SF_OK ||
+        (rc = sf_keys_agg(a->pend, prefix, "pendrefs", err)) != SF_OK) {
         free(a);
         return rc;
     }
@@ -371,6 +384,7 @@ done:
 
 static int refs_update(sf_agg *a, const sf_refs_msg *m, const char *image, int64_t rank,
                        sf_agg_outcome *out, sf_error *err);
+static int pend_apply(sf_agg *a, const char *key, const char *image, int take, sf_error *err);
 
 int sf_agg_apply_result(sf_agg *a, const char *json, size_t len, sf_agg_outcome *out,
                         sf_error *err)
@@ -393,6 +407,12 @@ int sf_agg_apply_result(sf_agg *a, const char *json, size_t len, sf_agg_outcome 
         sf_agg_outcome o2 = SF_AGG_STALE;
         rc = refs_update(a, &m, v->digest, rank, &o2, err);
     }
+    /* Refs that came before this result (pend_add): the image's own, and
+     * those sent for the index it is a platform of. */
+    if (rc == SF_OK)
+        rc = pend_apply(a, v->digest, v->digest, 1, err);
+    if (rc == SF_OK && v->job_key && strcmp(v->job_key, v->digest))
+        rc = pend_apply(a, v->job_key, v->digest, 0, err);
     sf_agg_view_free(v);
     return rc;
 }
@@ -490,6 +510,92 @@ static int refs_update(sf_agg *a, const sf_refs_msg *m, const char *image, int64
     return sf_error_set(err, SF_EINTERNAL, "fleet view of %s kept moving", image);
 }
 
+/*
+ * Pending refs. The coordinator publishes jobs while it enumerates, so a
+ * digest met again in a later repository has its refs sent as a refs
+ * message (coordinator/enumerate.c) that may arrive before the digest's
+ * result. Those refs wait in one hash (field: the image digest, value:
+ * "rank\trun\tref\n" lines) until the result lands and takes them. Both
+ * sides write first and look second (pend_add re-checks the view after
+ * its write; a result looks after its own), so neither order loses them.
+ */
+static int pend_add(sf_agg *a, const sf_refs_msg *m, const char *image, int64_t rank,
+                    sf_error *err)
+{
+    sf_buf b;
+    sf_buf_init(&b, 0);
+    int rc = SF_OK;
+    for (size_t i = 0; rc == SF_OK && i < m->nrefs; i++)
+        if (!strpbrk(m->refs[i], "\t\n"))
+            rc = sf_buf_printf(&b, "%lld\t%s\t%s\n", (long long)rank, m->run_id, m->refs[i]);
+    if (rc == SF_OK && b.len) {
+        const char *argv[] = {"EVAL", LUA_PEND_ADD, "1", a->pend, image, b.data};
+        sf_kv_reply *r = NULL;
+        rc = sf_kv_argv(a->kv, a->shard, 6, argv, NULL, &r, err);
+        sf_kv_reply_free(r);
+    } else if (rc != SF_OK)
+        rc = sf_error_set(err, rc, "out of memory");
+    sf_buf_free(&b);
+    return rc;
+}
+
+/* Fold the refs pending under key into image's stored view (which the
+ * caller knows is there): each run of consecutive lines with the same
+ * rank and run is one refs update. take: delete them (the image's own
+ * result); else only read (an index's refs apply to every platform). */
+static int pend_apply(sf_agg *a, const char *key, const char *image, int take, sf_error *err)
+{
+    char *lines = NULL;
+    sf_kv_reply *r = NULL;
+    int rc;
+    if (take) {
+        const char *argv[] = {"EVAL", LUA_PEND_TAKE, "1", a->pend, key};
+        if ((rc = sf_kv_argv(a->kv, a->shard, 5, argv, NULL, &r, err)) == SF_OK &&
+            r->type == SF_KV_STR && r->len && !(lines = sf_strdup(r->str)))
+            rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+    } else {
+        rc = hget(a, a->pend, key, &lines, NULL, err);
+    }
+    char *run = NULL, *refs[64];
+    long long rank = -1;
+    size_t n = 0;
+    for (char *p = lines, *nl; rc == SF_OK && p && *p; p = nl + 1) {
+        char *t1 = strchr(p, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+        if (!(nl = strchr(p, '\n')) || !t2 || t2 > nl)
+            break; /* written by pend_add only: a torn line ends the list */
+        *t1 = *t2 = *nl = 0;
+        long long rk = strtoll(p, NULL, 10);
+        if (n && (n == 64 || rk != rank || strcmp(run, t1 + 1))) {
+            sf_refs_msg m = {.run_id = run, .refs = refs, .nrefs = n};
+            sf_agg_outcome o;
+            rc = refs_update(a, &m, image, rank, &o, err);
+            n = 0;
+        }
+        rank = rk, run = t1 + 1, refs[n++] = t2 + 1;
+    }
+    if (rc == SF_OK && n) {
+        sf_refs_msg m = {.run_id = run, .refs = refs, .nrefs = n};
+        sf_agg_outcome o;
+        rc = refs_update(a, &m, image, rank, &o, err);
+    }
+    sf_kv_reply_free(r);
+    free(lines);
+    return rc;
+}
+
+/* Keep refs for an image without a result; if its result landed since
+ * refs_update looked, fold them in now. */
+static int pend_keep(sf_agg *a, const sf_refs_msg *m, const char *image, int64_t rank,
+                     sf_error *err)
+{
+    char *cur = NULL;
+    int rc = pend_add(a, m, image, rank, err);
+    if (rc == SF_OK && (rc = hget(a, a->order, image, &cur, NULL, err)) == SF_OK && cur)
+        rc = pend_apply(a, image, image, 1, err);
+    free(cur);
+    return rc;
+}
+
 /* Same characters as a result's run id (it ends up in keys). */
 static int run_id_ok(const char *s)
 {
@@ -522,7 +628,9 @@ int sf_agg_apply_refs(sf_agg *a, const char *json, size_t len, sf_agg_outcome *o
         goto done;
     for (size_t i = 0; rc == SF_OK && i < m.nimages; i++) {
         sf_agg_outcome o = SF_AGG_STALE;
-        if ((rc = refs_update(a, &m, m.images[i], rank, &o, err)) == SF_OK)
+        if ((rc = refs_update(a, &m, m.images[i], rank, &o, err)) == SF_OK && o == SF_AGG_NOVIEW)
+            rc = pend_keep(a, &m, m.images[i], rank, err);
+        if (rc == SF_OK)
             seen[o] = 1;
     }
     /* The best news of the images: applied > duplicate > stale > no view. */
@@ -531,8 +639,8 @@ int sf_agg_apply_refs(sf_agg *a, const char *json, size_t len, sf_agg_outcome *o
            : seen[SF_AGG_STALE]     ? SF_AGG_STALE
                                     : SF_AGG_NOVIEW;
     if (*out == SF_AGG_NOVIEW)
-        SF_WARN("agg", "refs for an image without a result|digest=%s run_id=%s refs=%zu",
-                m.digest, m.run_id, m.nrefs);
+        SF_DEBUG("agg", "refs kept until the image's result|digest=%s run_id=%s refs=%zu",
+                 m.digest, m.run_id, m.nrefs);
 done:
     sf_refs_clear(&m);
     return rc;

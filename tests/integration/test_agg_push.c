@@ -170,11 +170,41 @@ static void test_agg_push__deletes(void **state)
     assert_int_equal(unref("q", fix_digest('e', d), NULL), SF_AGG_NOVIEW);
 }
 
+/* Refs of a run that reach the aggregator before the digest's result (the
+ * coordinator publishes while it enumerates, so a digest met again in a
+ * later repository sends its refs before the job is done) wait for it. */
+static void test_agg_push__refs_before_result_wait(void **state)
+{
+    (void)state;
+    wipe();
+    char *r2[] = {"reg.io/z:2"}, *r3[] = {"reg.io/w:3"};
+    assert_int_equal(refs_msg('c', "run-5", r2, 1), SF_AGG_NOVIEW);
+    assert_int_equal(refs_msg('c', "run-5", r3, 1), SF_AGG_NOVIEW);
+    assert_false(found("reg.io/z:2"));
+    assert_int_equal(result('c', "run-5", "2026-03-05T00:00:00Z", "reg.io/z:1"),
+                     SF_AGG_APPLIED);
+    assert_true(found("reg.io/z:1") && found("reg.io/z:2") && found("reg.io/w:3"));
+    /* Taken once: the next run's result does not bring them back. */
+    usleep(5000);
+    assert_int_equal(result('c', "run-6", "2026-03-06T00:00:00Z", "reg.io/z:1"),
+                     SF_AGG_APPLIED);
+    assert_true(found("reg.io/z:1"));
+    assert_false(found("reg.io/z:2") || found("reg.io/w:3"));
+    /* Pending refs of an older run do not undo a newer run's list. */
+    char *r9[] = {"reg.io/z:9"};
+    assert_int_equal(refs_msg('d', "run-5", r9, 1), SF_AGG_NOVIEW);
+    assert_int_equal(result('d', "run-6", "2026-03-06T00:00:00Z", "reg.io/v:1"),
+                     SF_AGG_APPLIED);
+    assert_true(found("reg.io/v:1"));
+    assert_false(found("reg.io/z:9"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_agg_push__refs_add_up),
         cmocka_unit_test(test_agg_push__deletes),
+        cmocka_unit_test(test_agg_push__refs_before_result_wait),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
