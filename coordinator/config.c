@@ -70,8 +70,9 @@ static const sf_opt G_OPTS[] = {
      0, 0,
      "registry host:port whose TLS is not verified (repeatable; the workers' spelling; "
      "--insecure = every registry)"},
-    {"merge_window", SF_OT_LONG, G(merge_window), "100000", "SCANFARM_MERGE_WINDOW", 0, 0,
-     100000000, "refs held back to merge digests shared across repositories (0 = none)"},
+    {"merge_window", SF_OT_LONG, G(merge_window), "0", "SCANFARM_MERGE_WINDOW", 0, 0,
+     100000000, "refs held back to merge digests shared across repositories (0 = none: jobs "
+     "go out as each repository is done, later refs as refs messages)"},
     {"merge_hold", SF_OT_DURATION, G(merge_hold_s), "2m", "SCANFARM_MERGE_HOLD", 0, 0, LONG_MAX,
      "longest a job waits in the merge window before it is published (0 = no limit)"},
     {"max_digests", SF_OT_LONG, G(max_digests), "20000000", "SCANFARM_MAX_DIGESTS", 0, 1024,

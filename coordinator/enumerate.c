@@ -25,9 +25,11 @@
  * together they bound the repositories in flight. */
 #define QCAP 4096
 #define LQCAP 64
-/* dset values: 0 fresh, 1 published, k+2 pending job k. */
+/* dset values: 0 fresh, 1 published, 2 skipped as current, k+3 pending
+ * job k. */
 #define DV_PUBLISHED 1u
-#define DV_PENDING0 2u
+#define DV_SKIPPED 2u
+#define DV_PENDING0 3u
 
 /* ---- filters ---- */
 
@@ -196,13 +198,14 @@ static int skip_current(collector *c, const pend *p)
     return 0;
 }
 
-static void publish(collector *c, pend *p)
+/* Publish p's job; 1 when it was skipped as current instead. */
+static int publish(collector *c, pend *p)
 {
     char now[40], *json = NULL;
     size_t len = 0;
     sf_error e = SF_ERROR_INIT;
     if (skip_current(c, p))
-        return;
+        return 1;
     sf_job_now(now, sizeof now);
     sf_job j = {.run_id = c->run->id, .kind = SF_JOB_SCAN, .registry = p->registry,
                 .repository = p->repo, .digest = p->digest, .refs = p->refs.v,
@@ -220,9 +223,42 @@ static void publish(collector *c, pend *p)
             c->kafka_err = e;
         }
         SF_ERROR("enum", "job not published|digest=%s error=\"%s\"", p->digest, e.msg);
-        return;
+        return 0;
     }
     sf_run_add(&c->run->jobs, 1);
+    return 0;
+}
+
+/*
+ * Refs of a digest whose job already went out (or was skipped as current)
+ * in this run, met in a later repository: with a small merge window that
+ * is the common case, so they go to the aggregator as a refs message (of
+ * the same run, so they add to the job's refs; the aggregator keeps them
+ * until the result lands). A published job's result is keyed by the
+ * digest itself (an index's platforms look it up by their index digest);
+ * a skipped digest's results are those of its cache entry. Without a
+ * refs producer or a DB version they are only counted (refs_late).
+ * Caller holds c->mu.
+ */
+static void late_refs(collector *c, pend *p, int skipped)
+{
+    sf_run_add(&c->run->refs_late, (long)p->refs.n);
+    if (!c->refs_prod || !c->sched || !sf_sched_db_version(c->sched))
+        return;
+    char *self[] = {p->digest};
+    sf_sched_images im = {self, 1};
+    if (skipped) {
+        sf_error e = SF_ERROR_INIT;
+        im = (sf_sched_images){0};
+        if (sf_sched_check_images(c->sched, p->digest, p->platforms->v, p->platforms->n, &im,
+                                  &e) != SF_SCHED_SKIP_CURRENT) {
+            sf_sched_images_clear(&im);
+            return;
+        }
+    }
+    publish_refs(c, p, &im);
+    if (skipped)
+        sf_sched_images_clear(&im);
 }
 
 /* Publish every held job. Caller holds c->mu. */
@@ -230,9 +266,9 @@ static void flush_locked(collector *c)
 {
     for (size_t i = 0; i < c->np; i++) {
         uint32_t *v;
-        publish(c, &c->p[i]);
+        int skipped = publish(c, &c->p[i]);
         if (sf_dset_get(c->set, c->p[i].digest, 0, &v, NULL) == SF_OK)
-            *v = DV_PUBLISHED;
+            *v = skipped ? DV_SKIPPED : DV_PUBLISHED;
         pend_free(&c->p[i]);
     }
     c->np = 0;
@@ -301,8 +337,10 @@ static void collect_group(collector *c, const char *host, const char *repo, cons
         p = new_pend(c, host, repo, digest, platforms);
         if (p)
             *v = DV_PENDING0 + (uint32_t)(c->np - 1);
-    } else if (*v == DV_PUBLISHED) {
-        sf_run_add(&c->run->refs_late, (long)n);
+    } else if (*v == DV_PUBLISHED || *v == DV_SKIPPED) {
+        pend late = {.registry = (char *)host, .repo = (char *)repo, .digest = (char *)digest,
+                     .refs = {refs, n}, .platforms = platforms};
+        late_refs(c, &late, *v == DV_SKIPPED);
     } else if (*v >= DV_PENDING0) {
         p = &c->p[*v - DV_PENDING0];
     }

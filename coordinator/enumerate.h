@@ -13,17 +13,17 @@
  * repository, the per-run digest set (unique digests, ~30 B each) and
  * the merge window.
  *
- * Grouping and dedupe. One job per digest per run. A digest seen in
- * several repositories (or registries) is merged while it is held in
- * the merge window: jobs wait there until the refs held exceed
- * merge_window (default 100k refs) or the oldest has waited merge_hold
- * (default 2 min), then every held job is published; at the end of the
- * run the rest are published. So a digest's job lists every
- * registry/repo:tag met within that window; a digest met again after
- * its job went out is not published twice and its late refs are counted
- * (refs_late). The job's registry/repository are those of its first
- * ref. merge_window 0 publishes each repository's digests as soon as the
- * repository is done.
+ * Grouping and dedupe. One job per digest per run. By default
+ * (merge_window 0) each repository's digests are published as soon as
+ * the repository is done, so workers start while the crawl goes on. A
+ * digest met again after its job went out (or was skipped as current)
+ * is not published twice: its late refs are counted (refs_late) and,
+ * with a refs producer, sent as a refs message of the run, which the
+ * aggregator adds to the digest's refs (keeping them until the result
+ * lands). A merge_window > 0 holds jobs instead until the refs held
+ * exceed it or the oldest has waited merge_hold (default 2 min), so a
+ * job lists every registry/repo:tag met within that window. The job's
+ * registry/repository are those of its first ref.
  *
  * Failures. Errors are counted by kind. A registry whose catalog cannot
  * be read, or whose requests fail registry_failures times in a row, is

@@ -414,10 +414,11 @@ static void test_coordinator_fleet__catalog_pages_dedupe_index(void **state)
                SHARED);
     char *topic = new_topic(), *log, run_id[64];
     snprintf(run_id, sizeof run_id, "reg-it-fleet-%d", (int)getpid());
-    /* No time limit on the merge window: all refs of the shared digest
-     * must land in one job however slow the machine is. */
+    /* A merge window (the default 0 publishes per repository) with no
+     * time limit: all refs of the shared digest must land in one job
+     * however slow the machine is. */
     int st = coordinator(&log, NULL, "--config %s/fleet.json --topic %s --run-id %s "
-                                     "--merge-hold 0",
+                                     "--merge-window 100000 --merge-hold 0",
                          g_tmp, topic, run_id);
     if (st != 0)
         fail_msg("coordinator exit %d:\n%s", st, log);
