@@ -155,6 +155,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "scanfarm-coordinator: %s\n", err.msg);
         goto done;
     }
+    sf_kprod_prepare(prod, cfg.topic, 2000); /* the first jobs go out at once */
     if (cfg.redis.n && sf_cmac_load(&mac, cfg.cache_secret_file, cfg.cache_secret, &err)) {
         fprintf(stderr, "scanfarm-coordinator: %s\n", err.msg);
         goto done;
@@ -184,6 +185,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "scanfarm-coordinator: %s\n", err.msg);
             goto done;
         }
+        if (refs_prod)
+            sf_kprod_prepare(refs_prod, cfg.results_topic, 2000);
     }
     if (cfg.events.listen) {
         /* One scheduler for the listener's lifetime: the DB version it

@@ -180,6 +180,16 @@ int sf_kprod_produce(sf_kprod *p, const char *topic, const void *key, size_t kle
 
 void sf_kprod_poll(sf_kprod *p) { rd_kafka_poll(p->rk, 0); }
 
+void sf_kprod_prepare(sf_kprod *p, const char *topic, int timeout_ms)
+{
+    rd_kafka_topic_t *t = rd_kafka_topic_new(p->rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    if (t && rd_kafka_metadata(p->rk, 0, t, &md, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR)
+        rd_kafka_metadata_destroy(md);
+    if (t)
+        rd_kafka_topic_destroy(t);
+}
+
 int sf_kprod_fatal(sf_kprod *p, sf_error *err)
 {
     char fe[256];

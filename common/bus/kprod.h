@@ -63,6 +63,13 @@ int sf_kprod_produce(sf_kprod *p, const char *topic, const void *key, size_t kle
 /* Serve pending delivery reports without blocking. */
 void sf_kprod_poll(sf_kprod *p);
 
+/* Learn topic's partitions now, waiting up to timeout_ms. librdkafka
+ * asks for an unknown topic's metadata on its 1 s timer, so without this
+ * the first messages to a topic wait up to a second before they are
+ * sent (a run's first jobs did). Best effort: on failure that delay is
+ * all that changes. */
+void sf_kprod_prepare(sf_kprod *p, const char *topic, int timeout_ms);
+
 /*
  * SF_OK while the producer is usable; SF_EKAFKA with librdkafka's reason
  * once it has raised a fatal error (idempotence broken: every later
