@@ -20,15 +20,40 @@
 
 /* ---- the update plan ---- */
 
+struct sf_agg_plan_blk {
+    sf_agg_plan_blk *next;
+    size_t used, cap;
+    char data[];
+};
+
+#define PLAN_BLK_MIN (64 * 1024)
+
 void sf_agg_plan_clear(sf_agg_plan *p)
 {
-    for (size_t i = 0; i < p->n; i++) {
-        free(p->ops[i].key);
-        free(p->ops[i].member);
-        free(p->ops[i].value);
+    while (p->blk) {
+        sf_agg_plan_blk *n = p->blk->next;
+        free(p->blk);
+        p->blk = n;
     }
     free(p->ops);
     memset(p, 0, sizeof *p);
+}
+
+char *sf_agg_plan_str(sf_agg_plan *p, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    sf_agg_plan_blk *b = p->blk;
+    if (!b || b->cap - b->used < n) {
+        size_t cap = n > PLAN_BLK_MIN ? n : PLAN_BLK_MIN;
+        if (!(b = malloc(sizeof *b + cap)))
+            return NULL;
+        b->used = 0, b->cap = cap, b->next = p->blk;
+        p->blk = b;
+    }
+    char *d = b->data + b->used;
+    memcpy(d, s, n);
+    b->used += n;
+    return d;
 }
 
 static int plan_add(sf_agg_plan *p, sf_agg_opcode code, const char *key, const char *member,
@@ -44,15 +69,11 @@ static int plan_add(sf_agg_plan *p, sf_agg_opcode code, const char *key, const c
     }
     sf_agg_op *o = &p->ops[p->n];
     o->code = code;
-    o->key = sf_strdup(key);
-    o->member = sf_strdup(member);
-    o->value = sf_strdup(value ? value : "");
-    if (!o->key || !o->member || !o->value) {
-        free(o->key);
-        free(o->member);
-        free(o->value);
+    o->key = sf_agg_plan_str(p, key);
+    o->member = sf_agg_plan_str(p, member);
+    o->value = sf_agg_plan_str(p, value ? value : "");
+    if (!o->key || !o->member || !o->value)
         return SF_ENOMEM;
-    }
     p->n++;
     return SF_OK;
 }

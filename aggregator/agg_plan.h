@@ -34,9 +34,15 @@ typedef struct sf_agg_op {
     char *value; /* HSET value, or the decimal increment */
 } sf_agg_op;
 
+/* The strings of a plan's ops live in blocks owned by the plan (freed
+ * together by sf_agg_plan_clear): a new image's plan has thousands of
+ * ops, and three mallocs each were a large share of the apply's CPU. */
+typedef struct sf_agg_plan_blk sf_agg_plan_blk;
+
 typedef struct sf_agg_plan {
     sf_agg_op *ops;
     size_t n, cap;
+    sf_agg_plan_blk *blk; /* newest block first */
 } sf_agg_plan;
 
 void sf_agg_plan_clear(sf_agg_plan *p);
@@ -62,6 +68,9 @@ int sf_agg_plan_build(sf_agg_plan *p, const char *prefix, const sf_agg_view *old
 int sf_agg_plan_refs(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
                      const sf_agg_view *nv, sf_error *err);
 
+/* A copy of s owned by p (NULL when out of memory). */
+char *sf_agg_plan_str(sf_agg_plan *p, const char *s);
+
 /* One more operation on p (the index builder, agg_index.c, adds its own). */
 int sf_agg_plan_op(sf_agg_plan *p, sf_agg_opcode code, const char *key, const char *member,
                    const char *value);
@@ -85,9 +94,12 @@ int sf_agg_plan_index(sf_agg_plan *p, const char *prefix, const sf_agg_view *old
 
 /*
  * Drop what cancels out in p (agg_compact.c): per (key, member), counter
- * increments are summed (none when 0) and a remove followed by an add of
- * the same member keeps the add (SREM+SADD: neither). Same effect on
- * Redis, fewer calls.
+ * increments are summed (none when 0), a remove followed by an add of
+ * the same member keeps the add (SREM+SADD, and ZREM+ZADD of the same
+ * score: neither), and repeats of one kind collapse (the last HSET or
+ * ZADD, the highest ZMAX, the first ZNX, one SADD). Same effect on Redis,
+ * fewer calls; also across the plans of several images appended into
+ * one (agg_batch.c).
  */
 int sf_agg_plan_compact(sf_agg_plan *p);
 
