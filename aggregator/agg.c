@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agg_int.h"
 #include "agg_plan.h"
 #include "fleet/agg_view.h"
 #include "base/buf.h"
@@ -27,16 +28,6 @@
 /* Retries of the guarded update when another writer moved the digest
  * between our read and our write; more than a handful means a bug. */
 #define AGG_CAS_TRIES 16
-
-struct sf_agg {
-    sf_kv *kv;
-    char prefix[SF_KEY_PREFIX_MAX + 1];
-    char shard[SF_KEY_MAX];
-    char order[SF_KEY_MAX], views[SF_KEY_MAX], pkgsof[SF_KEY_MAX], runs[SF_KEY_MAX];
-    char refs[SF_KEY_MAX];
-    /* SF_AGG_NO_COMPACT set: send plans as built (the bench's baseline). */
-    int no_compact;
-};
 
 /* Guarded apply: KEYS[1] order hash, KEYS[2] views hash; ARGV[1] digest,
  * ARGV[2] expected order ("" none), ARGV[3] new order, ARGV[4] expected
@@ -687,5 +678,19 @@ int sf_agg_apply_dlq(sf_agg *a, const char *json, size_t len, int *added, sf_err
     rc = progress(a, run, d, "", "dlq", "dlq", added, &rank, err);
 done:
     json_decref(doc);
+    return rc;
+}
+
+/* ---- for the batch path (agg_int.h) ---- */
+
+int sf_agg__result_refs(sf_agg_view *nv, const sf_agg_view *old, const char *cur, int64_t rank)
+{
+    char **mine = nv->refs;
+    size_t nmine = nv->nrefs;
+    nv->refs = NULL, nv->nrefs = 0;
+    int rc = reset_refs(nv, mine, nmine);
+    if (rc == SF_OK)
+        rc = inherit_refs(nv, old, cur, rank);
+    free_strs(mine, nmine);
     return rc;
 }

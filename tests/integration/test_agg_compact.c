@@ -4,6 +4,9 @@
  * findings and packages changed, a refs change, an older result arriving
  * late) applied under two key prefixes, one with SF_AGG_NO_COMPACT, leaves
  * the same keys with the same contents (run progress timestamps aside).
+ * Nor does batching (aggregator/agg_batch.c): the sequence, with a refs
+ * message in it, through sf_agg_apply_batch in batches of 1, 3 and all
+ * at once leaves what one sf_agg_apply per message leaves.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,17 +22,19 @@
 #include "agg_fix.h"
 #include "agg.h"
 #include "base/buf.h"
+#include "bus/msg_refs.h"
 #include "cache/keys.h"
 #include "testutil.h"
 
 static sf_kv *kv;
-static char pa[64], pb[64];
+static char pa[64], pb[64], pc[64];
 
 static int setup(void **state)
 {
     (void)state;
     snprintf(pa, sizeof pa, "aggc-a-%d", (int)getpid());
     snprintf(pb, sizeof pb, "aggc-b-%d", (int)getpid());
+    snprintf(pc, sizeof pc, "aggc-c-%d", (int)getpid());
     kv = sf_t_kv_open();
     return 0;
 }
@@ -40,6 +45,7 @@ static int teardown(void **state)
     if (kv) {
         sf_t_redis_del_prefix(pa);
         sf_t_redis_del_prefix(pb);
+        sf_t_redis_del_prefix(pc);
     }
     sf_kv_free(kv);
     return 0;
@@ -67,11 +73,39 @@ static sf_kv_reply *cmd(int argc, const char **argv)
     return r;
 }
 
-static void apply_all(const char *prefix)
+#define NDOCS (sizeof SEQ / sizeof SEQ[0] + 1)
+
+/* The sequence's documents: SEQ's results, and after the third a refs
+ * message of run r2 moving image a to a new tag (a late refs update). */
+static void make_docs(sf_buf *docs)
+{
+    char da[72];
+    size_t k = 0;
+    for (size_t i = 0; i < sizeof SEQ / sizeof SEQ[0]; i++) {
+        sf_buf_init(&docs[k], 0);
+        fix_result(&docs[k++], SEQ[i].dc, SEQ[i].run, "db1", SEQ[i].at, SEQ[i].refs,
+                   SEQ[i].vulns, NULL);
+        if (i == 2) {
+            char *img[] = {(char *)fix_digest('a', da)}, *refs[] = {"reg.io/app:2"};
+            sf_refs_msg m = {.run_id = "r2", .digest = img[0], .images = img, .nimages = 1,
+                             .refs = refs, .nrefs = 1, .db_version = "db1",
+                             .produced_at = "2026-02-02T12:00:00.000Z"};
+            char *json = NULL;
+            size_t len = 0;
+            assert_int_equal(sf_refs_encode(&m, &json, &len, NULL), SF_OK);
+            sf_buf_init(&docs[k], 0);
+            sf_buf_append(&docs[k++], json, len);
+            free(json);
+        }
+    }
+}
+
+/* Apply the documents under prefix: one sf_agg_apply each (batch 0) or
+ * sf_agg_apply_batch over batch of them at a time. */
+static void apply_all_by(const char *prefix, size_t batch)
 {
     sf_agg *a = NULL;
-    sf_buf b;
-    sf_buf_init(&b, 0);
+    sf_buf docs[NDOCS];
     assert_int_equal(sf_agg_new(&a, kv, prefix, NULL), SF_OK);
     /* Fixed run ranks (the aggregator adds a run with NX at the wall
      * clock), so both prefixes store the same ranks. */
@@ -79,17 +113,30 @@ static void apply_all(const char *prefix)
     sf_keys_agg(runs, prefix, "runs", NULL);
     const char *zargv[] = {"ZADD", runs, "1000", "r1", "2000", "r2", "3000", "r3"};
     sf_kv_reply_free(cmd(8, zargv));
-    for (size_t i = 0; i < sizeof SEQ / sizeof SEQ[0]; i++) {
-        fix_result(&b, SEQ[i].dc, SEQ[i].run, "db1", SEQ[i].at, SEQ[i].refs, SEQ[i].vulns,
-                   NULL);
-        int is_refs = 0;
-        sf_agg_outcome oc;
+    make_docs(docs);
+    for (size_t i = 0; i < NDOCS; i += batch ? batch : 1) {
         sf_error e = SF_ERROR_INIT;
-        assert_int_equal(sf_agg_apply(a, b.data, b.len, &is_refs, &oc, &e), SF_OK);
+        if (!batch) {
+            int is_refs = 0;
+            sf_agg_outcome oc;
+            assert_int_equal(sf_agg_apply(a, docs[i].data, docs[i].len, &is_refs, &oc, &e),
+                             SF_OK);
+            continue;
+        }
+        sf_agg_msg m[NDOCS];
+        size_t n = NDOCS - i < batch ? NDOCS - i : batch;
+        for (size_t j = 0; j < n; j++)
+            m[j].json = docs[i + j].data, m[j].len = docs[i + j].len;
+        assert_int_equal(sf_agg_apply_batch(a, m, n, &e), SF_OK);
+        for (size_t j = 0; j < n; j++)
+            assert_int_equal(m[j].rc, SF_OK);
     }
+    for (size_t i = 0; i < NDOCS; i++)
+        sf_buf_free(&docs[i]);
     sf_agg_free(a);
-    sf_buf_free(&b);
 }
+
+static void apply_all(const char *prefix) { apply_all_by(prefix, 0); }
 
 static int cmp_str(const void *x, const void *y)
 {
@@ -181,8 +228,45 @@ static void test_compact_same_state(void **state)
     sf_buf_free(&db);
 }
 
+/* Batches of 1, 3 and all at once leave the one-at-a-time state. */
+static void test_batch_same_state(void **state)
+{
+    (void)state;
+    sf_t_need(SF_T_REDIS);
+    unsetenv("SF_AGG_NO_COMPACT");
+    sf_t_redis_del_prefix(pa);
+    apply_all(pa);
+    sf_buf da;
+    sf_buf_init(&da, 0);
+    dump(pa, &da);
+    assert_true(da.len > 1000);
+    size_t sizes[] = {1, 3, NDOCS};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        sf_t_redis_del_prefix(pc);
+        apply_all_by(pc, sizes[s]);
+        sf_buf dc;
+        sf_buf_init(&dc, 0);
+        dump(pc, &dc);
+        if (da.len != dc.len || memcmp(da.data, dc.data, da.len) != 0) {
+            FILE *fa = fopen("agg_batch.a.txt", "w"), *fc = fopen("agg_batch.c.txt", "w");
+            if (fa && fc)
+                fputs(da.data, fa), fputs(dc.data, fc);
+            if (fa)
+                fclose(fa);
+            if (fc)
+                fclose(fc);
+            fprintf(stderr, "one at a time / batch %zu dumps: agg_batch.a.txt / agg_batch.c.txt\n",
+                    sizes[s]);
+            fail_msg("batches of %zu left a different fleet view", sizes[s]);
+        }
+        sf_buf_free(&dc);
+    }
+    sf_buf_free(&da);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_compact_same_state)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_compact_same_state),
+                                       cmocka_unit_test(test_batch_same_state)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }
