@@ -37,20 +37,10 @@ typedef struct grp {
 
 #define NONE SIZE_MAX
 
-static uint64_t hash_op(const sf_agg_op *o)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (const char *s = o->key; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    h = (h ^ 0xff) * 1099511628211ull;
-    for (const char *s = o->member; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 static int same_slot(const sf_agg_op *a, const sf_agg_op *b)
 {
-    return strcmp(a->key, b->key) == 0 && strcmp(a->member, b->member) == 0;
+    return a->hash == b->hash && strcmp(a->key, b->key) == 0 &&
+           strcmp(a->member, b->member) == 0;
 }
 
 /* The strings belong to the plan's blocks: a dropped op is only marked. */
@@ -146,7 +136,7 @@ int sf_agg_plan_compact(sf_agg_plan *p)
     /* Each op chained to the next op of its group: a group is walked in
      * its own length, not the plan's (a rescan's groups span the plan). */
     for (size_t i = 0; rc == SF_OK && i < p->n; i++) {
-        size_t h = (size_t)hash_op(&p->ops[i]) & (cap - 1);
+        size_t h = (size_t)p->ops[i].hash & (cap - 1);
         while (t[h].first && !same_slot(&p->ops[t[h].first - 1], &p->ops[i]))
             h = (h + 1) & (cap - 1);
         if (!t[h].first)
