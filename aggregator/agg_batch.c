@@ -41,8 +41,8 @@
 
 /* Results planned together: bounds the memory of a segment. */
 #define BATCH_MAX 64
-/* Plan ops (before compaction) per guarded script: bounds how long one
- * script holds Redis (readers wait for it) to a few tens of ms. */
+/* Plan ops (each image's compacted) per guarded script: bounds how long
+ * one script holds Redis (readers wait for it) to a few tens of ms. */
 #define BATCH_OPS 60000
 /* Members per variadic call: well under Lua's C stack of 8000 values. */
 #define GROUP_MAX 1000
@@ -294,13 +294,6 @@ static int seg_load(sf_agg *a, item *it, size_t n, sf_error *err)
 
 /* ---- grouping the merged plan per key ---- */
 
-static uint64_t fnv(uint64_t h, const char *s)
-{
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 typedef struct kgrp {
     size_t head, tail; /* op chain of one key, in plan order (+1; 0 empty) */
 } kgrp;
@@ -328,8 +321,9 @@ static int group_plan(const sf_agg_plan *p, run **runs_out, size_t *nruns, size_
     size_t nr = 0;
     int rc = t && order && next && rnext && seen && seen_op && runs ? SF_OK : SF_ENOMEM;
     for (size_t i = 0; rc == SF_OK && i < p->n; i++) {
-        size_t h = (size_t)fnv(1469598103934665603ull, p->ops[i].key) & (cap - 1);
-        while (t[h].head && strcmp(p->ops[t[h].head - 1].key, p->ops[i].key) != 0)
+        size_t h = (size_t)p->ops[i].khash & (cap - 1);
+        while (t[h].head && (p->ops[t[h].head - 1].khash != p->ops[i].khash ||
+                             strcmp(p->ops[t[h].head - 1].key, p->ops[i].key) != 0))
             h = (h + 1) & (cap - 1);
         if (!t[h].head)
             t[h].head = i + 1, order[nk++] = h;
@@ -347,9 +341,9 @@ static int group_plan(const sf_agg_plan *p, run **runs_out, size_t *nruns, size_
             int counter = o->code == SF_AOP_HINC || o->code == SF_AOP_ZINC;
             size_t h = 0;
             if (counter) {
-                h = (size_t)fnv(fnv(1469598103934665603ull, o->key) ^ 0xff, o->member) &
-                    (cap - 1);
-                while (seen[h] && !(strcmp(p->ops[seen_op[h]].key, o->key) == 0 &&
+                h = (size_t)o->hash & (cap - 1);
+                while (seen[h] && !(p->ops[seen_op[h]].hash == o->hash &&
+                                    strcmp(p->ops[seen_op[h]].key, o->key) == 0 &&
                                     strcmp(p->ops[seen_op[h]].member, o->member) == 0))
                     h = (h + 1) & (cap - 1);
             }
@@ -442,10 +436,17 @@ static int seg_apply(sf_agg *a, item *it, size_t n, sf_error *err)
                 rc = sf_error_set(err, rc, "out of memory");
                 break;
             }
-            if ((rc = sf_agg_plan_build(&plan, a->prefix, x->old, x->nv, x->m->json, x->m->len,
-                                        err)) != SF_OK ||
-                (rc = sf_agg_plan_index(&plan, a->prefix, x->old, x->nv, x->nv->run_id, x->rank,
-                                        0, err)) != SF_OK)
+            /* each image's own -old/+new pairs cancel in a small table
+             * first; the merged plan then sums what images share */
+            sf_agg_plan one = {0};
+            if ((rc = sf_agg_plan_build(&one, a->prefix, x->old, x->nv, x->m->json, x->m->len,
+                                        err)) == SF_OK &&
+                (rc = sf_agg_plan_index(&one, a->prefix, x->old, x->nv, x->nv->run_id, x->rank,
+                                        0, err)) == SF_OK &&
+                (sf_agg_plan_compact(&one) != SF_OK || sf_agg_plan_move(&plan, &one) != SF_OK))
+                rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+            sf_agg_plan_clear(&one);
+            if (rc != SF_OK)
                 break;
             sub[ns++] = x;
         }
