@@ -12,12 +12,13 @@
  * Per path and phase ("new": every image new; "rescan": the same images,
  * unchanged, in a later run) it prints results/s, the Redis commands run
  * per image (INFO commandstats, script inner calls included, the scripts
- * themselves not) and, for "new", the Redis memory added per image and
- * per finding. A floor of plain round trips (PING) follows. Each path's
+ * themselves not) and, after "new", the Redis memory of the path's keys
+ * per image and per finding (MEMORY USAGE). A floor of plain round trips (PING) follows. Each path's
  * keys are removed after its round (--keep: not).
  *
  * usage: sf-agg_apply_bench [--redis host:port] [--results N] [--findings F]
  *        [--packages P] [--repos R] [--batch B] [--rounds K] [--prefix P] [--keep]
+ *        [--only batch|baseline]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,7 +79,7 @@ static int redis_stats(sf_kv *kv, long long *calls, long long *mem, sf_error *e)
             break;
         int skip = !strncmp(s, "cmdstat_eval", 12) || !strncmp(s, "cmdstat_info", 12) ||
                    !strncmp(s, "cmdstat_scan", 12) || !strncmp(s, "cmdstat_unlink", 14) ||
-                   !strncmp(s, "cmdstat_ping", 12);
+                   !strncmp(s, "cmdstat_ping", 12) || !strncmp(s, "cmdstat_memory", 14);
         if (!skip)
             *calls += strtoll(c + 7, NULL, 10);
         s += nl + 7;
@@ -93,8 +94,10 @@ static int redis_stats(sf_kv *kv, long long *calls, long long *mem, sf_error *e)
     return rc;
 }
 
-/* Remove every key of prefix (SCAN + UNLINK). */
-static int drop_prefix(sf_kv *kv, const char *prefix, sf_error *e)
+/* Every key of prefix, SCAN by SCAN: cb(kv, keys reply, ctx). */
+static int each_keys(sf_kv *kv, const char *prefix,
+                     int (*cb)(sf_kv *, const sf_kv_reply *, void *, sf_error *), void *ctx,
+                     sf_error *e)
 {
     char cursor[32] = "0", match[256];
     snprintf(match, sizeof match, "%s:*", prefix);
@@ -105,19 +108,41 @@ static int drop_prefix(sf_kv *kv, const char *prefix, sf_error *e)
         if ((rc = sf_kv_argv(kv, "bench", 6, argv, NULL, &r, e)) != SF_OK)
             return rc;
         snprintf(cursor, sizeof cursor, "%s", r->elem[0].str);
-        const sf_kv_reply *k = &r->elem[1];
-        if (k->nelem) {
-            const char **del = calloc(k->nelem + 1, sizeof *del);
-            del[0] = "UNLINK";
-            for (size_t i = 0; i < k->nelem; i++)
-                del[i + 1] = k->elem[i].str;
-            sf_kv_reply *d = NULL;
-            rc = sf_kv_argv(kv, "bench", (int)k->nelem + 1, del, NULL, &d, e);
-            sf_kv_reply_free(d);
-            free(del);
-        }
+        if (r->elem[1].nelem)
+            rc = cb(kv, &r->elem[1], ctx, e);
         sf_kv_reply_free(r);
     } while (rc == SF_OK && strcmp(cursor, "0") != 0);
+    return rc;
+}
+
+static int unlink_cb(sf_kv *kv, const sf_kv_reply *k, void *ctx, sf_error *e)
+{
+    const char **del = calloc(k->nelem + 1, sizeof *del);
+    sf_kv_reply *d = NULL;
+    (void)ctx;
+    del[0] = "UNLINK";
+    for (size_t i = 0; i < k->nelem; i++)
+        del[i + 1] = k->elem[i].str;
+    int rc = sf_kv_argv(kv, "bench", (int)k->nelem + 1, del, NULL, &d, e);
+    sf_kv_reply_free(d);
+    free(del);
+    return rc;
+}
+
+/* MEMORY USAGE of each key (SAMPLES 0: every element), summed. The
+ * used_memory delta is not used: allocator and client buffers move it by
+ * more than the data (both paths store identical keys: test_agg_compact). */
+static int usage_cb(sf_kv *kv, const sf_kv_reply *k, void *ctx, sf_error *e)
+{
+    long long *sum = ctx;
+    int rc = SF_OK;
+    for (size_t i = 0; rc == SF_OK && i < k->nelem; i++) {
+        const char *argv[] = {"MEMORY", "USAGE", k->elem[i].str, "SAMPLES", "0"};
+        sf_kv_reply *r = NULL;
+        if ((rc = sf_kv_argv(kv, "bench", 5, argv, NULL, &r, e)) == SF_OK && r->type == SF_KV_INT)
+            *sum += r->integer;
+        sf_kv_reply_free(r);
+    }
     return rc;
 }
 
@@ -169,8 +194,8 @@ static int run_path(sf_kv *kv, const char *prefix, int n, int f, int p, int repo
         out->secs[ph] += now() - t0;
         if (rc == SF_OK && (rc = redis_stats(kv, &c1, &m1, e)) == SF_OK) {
             out->calls[ph] += c1 - c0;
-            if (ph == 0)
-                out->mem += m1 - m0;
+            if (ph == 0) /* the keys of n new images (uncounted calls) */
+                rc = each_keys(kv, prefix, usage_cb, &out->mem, e);
         }
         for (int i = 0; i < n; i++)
             sf_buf_free(&docs[i]);
@@ -180,7 +205,7 @@ static int run_path(sf_kv *kv, const char *prefix, int n, int f, int p, int repo
     free(docs);
     free(msgs);
     if (rc == SF_OK && !keep)
-        rc = drop_prefix(kv, prefix, e);
+        rc = each_keys(kv, prefix, unlink_cb, NULL, e);
     return rc;
 }
 
@@ -192,7 +217,7 @@ static void print_path(const char *name, const figs *g, int n, int f)
         printf("  %-9s %-6s %9.1f results/s  (%7.3f ms each)  %8.1f Redis calls/image%s\n", name,
                ph[i], imgs / g->secs[i], 1000.0 * g->secs[i] / imgs, (double)g->calls[i] / imgs,
                i == 0 ? "" : "");
-    printf("  %-9s memory %9.1f KiB/image, %.0f bytes/finding (new phase)\n", name,
+    printf("  %-9s memory %9.1f KiB/image, %.0f bytes/finding (MEMORY USAGE after new)\n", name,
            (double)g->mem / imgs / 1024.0, f ? (double)g->mem / imgs / f : 0.0);
 }
 
@@ -200,6 +225,7 @@ int main(int argc, char **argv)
 {
     const char *redis = "127.0.0.1:6379", *prefix = "sfaggbench";
     int n = 500, f = 20, p = 300, repos = 0, batch = 64, rounds = 2, keep = 0;
+    const char *only = NULL; /* "batch" or "baseline": one path (profiling) */
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(argv[i], "--keep")) {
@@ -224,6 +250,8 @@ int main(int argc, char **argv)
             rounds = atoi(v);
         else if (!strcmp(argv[i], "--prefix"))
             prefix = v;
+        else if (!strcmp(argv[i], "--only"))
+            only = v;
         else
             goto usage;
         i++;
@@ -243,6 +271,8 @@ int main(int argc, char **argv)
         for (int k = 0; k < 2; k++) {
             int b = (k + r) % 2;
             char pf[128];
+            if (only && strcmp(only, b ? "batch" : "baseline") != 0)
+                continue;
             snprintf(pf, sizeof pf, "%s-%s%d", prefix, b ? "batch" : "base", r);
             if (run_path(kv, pf, n, f, p, repos, b ? batch : 0, keep, b ? &bat : &base, &e) !=
                 SF_OK)
@@ -260,10 +290,13 @@ int main(int argc, char **argv)
     printf("agg_apply_bench results=%d findings=%d packages=%d repos=%d batch=%d rounds=%d "
            "doc_kb=%.1f\n", n, f, p, repos ? repos : n, batch, rounds, (double)d.len / 1024.0);
     sf_buf_free(&d);
-    print_path("baseline", &base, n, f);
-    print_path("batch", &bat, n, f);
-    printf("  speed-up  new x%.1f, rescan x%.1f (batch over the same-run baseline)\n",
-           base.secs[0] / bat.secs[0], base.secs[1] / bat.secs[1]);
+    if (base.rounds)
+        print_path("baseline", &base, n, f);
+    if (bat.rounds)
+        print_path("batch", &bat, n, f);
+    if (!only)
+        printf("  speed-up  new x%.1f, rescan x%.1f (batch over the same-run baseline)\n",
+               base.secs[0] / bat.secs[0], base.secs[1] / bat.secs[1]);
     printf("  ping      %9.1f round trips/s (%.3f ms each; floor, same run)\n", n / t_ping,
            1000.0 * t_ping / n);
     sf_kv_free(kv);
@@ -273,6 +306,7 @@ fail:
     return 1;
 usage:
     fprintf(stderr, "usage: %s [--redis H:P] [--results N] [--findings F] [--packages P] "
-                    "[--repos R] [--batch B] [--rounds K] [--prefix P] [--keep]\n", argv[0]);
+                    "[--repos R] [--batch B] [--rounds K] [--prefix P] [--keep] "
+                    "[--only batch|baseline]\n", argv[0]);
     return 2;
 }
