@@ -72,8 +72,12 @@ static const char LUA_PROGRESS_MANY[] =
 /* Guarded apply of many images: KEYS[1] order, KEYS[2] views, KEYS[g]
  * (g >= 3) the key of op group g; ARGV[1] image count n, then per image
  * digest, expected order, new order, expected view; then per group its
- * op name, member count m and m (member, value) pairs. Returns 1
- * applied, 0 some image's order or view moved (nothing applied). */
+ * op name, member count m and its arguments laid out as the variadic
+ * command takes them (so most groups are one unpack of ARGV, no Lua
+ * loop): m members (sadd srem hdel zrem), m (score, member) pairs (zadd
+ * zmax znx), m (field, value) pairs (hset), m (member, value) pairs
+ * (hdeleq hinc zinc). Returns 1 applied, 0 some image's order or view
+ * moved (nothing applied). */
 static const char LUA_APPLY_MANY[] =
     "local n=tonumber(ARGV[1]) local a=2 local ds,ex,nw,ev={},{},{},{} "
     "for i=1,n do ds[i],ex[i],nw[i],ev[i]=ARGV[a],ARGV[a+1],ARGV[a+2],ARGV[a+3] a=a+4 end "
@@ -81,16 +85,13 @@ static const char LUA_APPLY_MANY[] =
     "local vw=redis.call('hmget',KEYS[2],unpack(ds)) "
     "for i=1,n do if (cur[i] or '')~=ex[i] or (vw[i] or '')~=ev[i] then return 0 end end "
     "for g=3,#KEYS do "
-    "local k,op,m=KEYS[g],ARGV[a],tonumber(ARGV[a+1]) local b=a+2 a=b+2*m "
-    "if op=='sadd' or op=='srem' or op=='hdel' or op=='zrem' then "
-    "local t={} for j=0,m-1 do t[j+1]=ARGV[b+2*j] end redis.call(op,k,unpack(t)) "
-    "elseif op=='hset' then "
-    "local t={} for j=0,2*m-1 do t[j+1]=ARGV[b+j] end redis.call('hset',k,unpack(t)) "
-    "elseif op=='zadd' or op=='zmax' or op=='znx' then "
-    "local t={} for j=0,m-1 do t[2*j+1]=ARGV[b+2*j+1] t[2*j+2]=ARGV[b+2*j] end "
-    "if op=='zmax' then redis.call('zadd',k,'GT',unpack(t)) "
-    "elseif op=='znx' then redis.call('zadd',k,'NX',unpack(t)) "
-    "else redis.call('zadd',k,unpack(t)) end "
+    "local k,op,m=KEYS[g],ARGV[a],tonumber(ARGV[a+1]) local b=a+2 "
+    "if op=='sadd' or op=='srem' or op=='hdel' or op=='zrem' then a=b+m "
+    "redis.call(op,k,unpack(ARGV,b,a-1)) "
+    "else a=b+2*m "
+    "if op=='hset' or op=='zadd' then redis.call(op,k,unpack(ARGV,b,a-1)) "
+    "elseif op=='zmax' then redis.call('zadd',k,'GT',unpack(ARGV,b,a-1)) "
+    "elseif op=='znx' then redis.call('zadd',k,'NX',unpack(ARGV,b,a-1)) "
     "elseif op=='hdeleq' then "
     "for j=0,m-1 do if redis.call('hget',k,ARGV[b+2*j])==ARGV[b+2*j+1] then "
     "redis.call('hdel',k,ARGV[b+2*j]) end end "
@@ -110,7 +111,7 @@ static const char LUA_APPLY_MANY[] =
     "else put[#put+1]=string.format('%d',v) put[#put+1]=f[j] end end "
     "if #put>0 then redis.call(op=='hinc' and 'hset' or 'zadd',k,unpack(put)) end "
     "if #del>0 then redis.call(op=='hinc' and 'hdel' or 'zrem',k,unpack(del)) end "
-    "end end "
+    "end end end "
     "local o={} for i=1,n do o[2*i-1]=ds[i] o[2*i]=nw[i] end "
     "redis.call('hset',KEYS[1],unpack(o)) return 1";
 
@@ -405,8 +406,19 @@ static int send_plan(sf_agg *a, sf_agg_plan *p, item **sub, size_t ns, int *appl
         for (size_t g = 0; g < nr; g++) {
             snprintf(cnt[g], sizeof cnt[g], "%zu", runs[g].n);
             argv[k++] = op_name(runs[g].code), argv[k++] = cnt[g];
-            for (size_t i = runs[g].first; i != SIZE_MAX; i = next[i])
-                argv[k++] = p->ops[i].member, argv[k++] = p->ops[i].value;
+            sf_agg_opcode c = runs[g].code;
+            int bare = c == SF_AOP_SADD || c == SF_AOP_SREM || c == SF_AOP_HDEL ||
+                       c == SF_AOP_ZREM;
+            int score_first = c == SF_AOP_ZADD || c == SF_AOP_ZMAX || c == SF_AOP_ZNX;
+            for (size_t i = runs[g].first; i != SIZE_MAX; i = next[i]) {
+                const sf_agg_op *o = &p->ops[i];
+                if (bare)
+                    argv[k++] = o->member;
+                else if (score_first)
+                    argv[k++] = o->value, argv[k++] = o->member;
+                else
+                    argv[k++] = o->member, argv[k++] = o->value;
+            }
         }
         rc = eval(a, &a->batch_apply, (int)k, argv, &r, err);
     }

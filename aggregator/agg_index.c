@@ -22,7 +22,8 @@
  * Packages (members: "eco\x1fname"), ZSETs of images unless said:
  *   pall, peco:<e>, preg:<r>, prepo:<rr>, ptag:<t>; psev:<S>, pfix, pvuln
  *   (findings); pcvss (maximum); pver:<eco\x1fname> version -> images;
- *   pimg:<eco\x1fname> digest -> versions of the package in the image;
+ *   pimg:<eco\x1fname> digest -> versions of the package in the image (set,
+ *   not counted: only that image's view contributes to its member);
  *   SET pimgv:<eco\x1fname\x1fversion> digests with that version.
  * Registries and repositories: ZSETs regs / regfind / regcrit and repos /
  *   repofind / repocrit (images, findings, critical), reporeg:<r> -> images.
@@ -428,8 +429,18 @@ static int pkg_ops(ix_ctx *c, const sf_agg_view *v)
         if (rc == SF_OK && (i == 0 || pkg_first(v, i) ||
                             strcmp(v->pkgs[i - 1].version, pk->version) != 0))
             rc = inc(c, "pver", member, pk->version, 1);
-        if (rc == SF_OK)
-            rc = inc(c, "pimg", member, v->digest, 1);
+        /* digest -> its versions of the package: the digest's own entry,
+         * so set (ZADD / ZREM of that count) rather than counted: the
+         * same member and score as counting, without a read in Redis,
+         * and a rescan's ZREM+ZADD of an unchanged count cancels */
+        if (rc == SF_OK && pkg_first(v, i)) {
+            size_t nver = 1;
+            while (i + nver < v->npkgs && !pkg_first(v, i + nver))
+                nver++;
+            char num[32];
+            sf_agg_num(num, (long long)nver);
+            rc = op(c, c->sign > 0 ? SF_AOP_ZADD : SF_AOP_ZREM, "pimg", member, v->digest, num);
+        }
         char mv[3 * SF_AGG_STR_MAX + 8];
         const char *vp[] = {member, "\x1f", pk->version, NULL};
         sf_agg_cat(mv, sizeof mv, vp);
