@@ -14,7 +14,9 @@
  * of agg_view.h and changes nothing. Every update of the fleet view is one
  * guarded Lua script (compare the digest's stored order string, then apply
  * all operations), so concurrent aggregators and crashes mid-update cannot
- * leave half an image counted.
+ * leave half an image counted. The consumer loop applies what one poll
+ * round brings as a batch (sf_agg_apply_batch, agg_batch.c): one guarded
+ * script for many images, all or none, with the same effect.
  *
  * Redis layout (all on the node of shard key "<prefix>:agg", see keys.h):
  *   <p>:agg:views    HASH digest -> compact view JSON (refs with the run they

@@ -198,6 +198,26 @@ static void dump(const char *prefix, sf_buf *out)
     sf_kv_reply_free(keys);
 }
 
+/* 1 when the dumps are equal; else both are written to <name>.a.txt and
+ * <name>.b.txt for a diff. */
+static int same_dumps(const sf_buf *a, const sf_buf *b, const char *name)
+{
+    char na[96], nb[96];
+    if (a->len == b->len && memcmp(a->data, b->data, a->len) == 0)
+        return 1;
+    snprintf(na, sizeof na, "%s.a.txt", name);
+    snprintf(nb, sizeof nb, "%s.b.txt", name);
+    FILE *fa = fopen(na, "w"), *fb = fopen(nb, "w");
+    if (fa && fb)
+        fputs(a->data, fa), fputs(b->data, fb);
+    if (fa)
+        fclose(fa);
+    if (fb)
+        fclose(fb);
+    fprintf(stderr, "different fleet views: see %s and %s\n", na, nb);
+    return 0;
+}
+
 static void test_compact_same_state(void **state)
 {
     (void)state;
@@ -213,17 +233,8 @@ static void test_compact_same_state(void **state)
     dump(pa, &da);
     dump(pb, &db);
     assert_true(da.len > 1000); /* the sequence did write a fleet view */
-    if (da.len != db.len || memcmp(da.data, db.data, da.len) != 0) {
-        FILE *fa = fopen("agg_compact.a.txt", "w"), *fb = fopen("agg_compact.b.txt", "w");
-        if (fa && fb)
-            fputs(da.data, fa), fputs(db.data, fb);
-        if (fa)
-            fclose(fa);
-        if (fb)
-            fclose(fb);
-        fprintf(stderr, "compacted / as built dumps: agg_compact.a.txt / agg_compact.b.txt\n");
+    if (!same_dumps(&da, &db, "agg_compact"))
         fail_msg("compacted plans left a different fleet view");
-    }
     sf_buf_free(&da);
     sf_buf_free(&db);
 }
@@ -247,18 +258,8 @@ static void test_batch_same_state(void **state)
         sf_buf dc;
         sf_buf_init(&dc, 0);
         dump(pc, &dc);
-        if (da.len != dc.len || memcmp(da.data, dc.data, da.len) != 0) {
-            FILE *fa = fopen("agg_batch.a.txt", "w"), *fc = fopen("agg_batch.c.txt", "w");
-            if (fa && fc)
-                fputs(da.data, fa), fputs(dc.data, fc);
-            if (fa)
-                fclose(fa);
-            if (fc)
-                fclose(fc);
-            fprintf(stderr, "one at a time / batch %zu dumps: agg_batch.a.txt / agg_batch.c.txt\n",
-                    sizes[s]);
+        if (!same_dumps(&da, &dc, "agg_batch"))
             fail_msg("batches of %zu left a different fleet view", sizes[s]);
-        }
         sf_buf_free(&dc);
     }
     sf_buf_free(&da);
