@@ -156,7 +156,7 @@ typedef struct item {
     char *cur, *raw; /* stored order and view (NULL: none) */
     char order[SF_KEY_MAX * 2];
     int64_t rank;
-    int slow; /* through agg.c's path after the segment */
+    int slow; /* through agg.c's path, in its turn */
 } item;
 
 static int64_t wall_ms(void)
@@ -166,46 +166,52 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Step 1: run progress of every item, and their run ranks. */
+/* Step 1: run progress of every item (but those agg.c's path takes),
+ * and their run ranks. */
 static int seg_progress(sf_agg *a, item *it, size_t n, sf_error *err)
 {
-    size_t argc = 4 + 3 * n + 1 + 5 * n;
+    size_t argc = 4 + 3 * n + 1 + 5 * n, np = 0;
     const char **argv = calloc(argc, sizeof *argv);
     char (*keys)[3][SF_KEY_MAX] = calloc(n, sizeof *keys), now[32], nk[32];
+    size_t *idx = calloc(n + 1, sizeof *idx);
     sf_kv_reply *r = NULL;
-    int rc = argv && keys ? SF_OK : sf_error_set(err, SF_ENOMEM, "out of memory");
-    size_t k = 2;
-    snprintf(now, sizeof now, "%lld", (long long)wall_ms());
-    snprintf(nk, sizeof nk, "%zu", 1 + 3 * n);
-    if (rc == SF_OK)
-        argv[k++] = nk, argv[k++] = a->runs;
+    int rc = argv && keys && idx ? SF_OK : sf_error_set(err, SF_ENOMEM, "out of memory");
+    size_t k = 4;
     for (size_t i = 0; rc == SF_OK && i < n; i++) {
         const char *run = it[i].nv->run_id;
-        if ((rc = sf_keys_agg_run(keys[i][0], a->prefix, run, "jobs", err)) != SF_OK ||
-            (rc = sf_keys_agg_run(keys[i][1], a->prefix, run, "progress", err)) != SF_OK ||
-            (rc = sf_keys_agg_run(keys[i][2], a->prefix, run, "images", err)) != SF_OK)
+        if (it[i].slow)
+            continue;
+        if ((rc = sf_keys_agg_run(keys[np][0], a->prefix, run, "jobs", err)) != SF_OK ||
+            (rc = sf_keys_agg_run(keys[np][1], a->prefix, run, "progress", err)) != SF_OK ||
+            (rc = sf_keys_agg_run(keys[np][2], a->prefix, run, "images", err)) != SF_OK)
             break;
-        argv[k++] = keys[i][0], argv[k++] = keys[i][1], argv[k++] = keys[i][2];
+        argv[k++] = keys[np][0], argv[k++] = keys[np][1], argv[k++] = keys[np][2];
+        idx[np++] = i;
     }
-    if (rc == SF_OK)
+    snprintf(now, sizeof now, "%lld", (long long)wall_ms());
+    snprintf(nk, sizeof nk, "%zu", 1 + 3 * np);
+    if (rc == SF_OK) {
+        argv[2] = nk, argv[3] = a->runs;
         argv[k++] = now;
-    for (size_t i = 0; rc == SF_OK && i < n; i++) {
-        const sf_agg_view *v = it[i].nv;
+    }
+    for (size_t j = 0; rc == SF_OK && j < np; j++) {
+        const sf_agg_view *v = it[idx[j]].nv;
         argv[k++] = v->job_key, argv[k++] = v->digest, argv[k++] = v->run_id;
         argv[k++] = "results", argv[k++] = v->error ? v->error : "";
     }
-    if (rc == SF_OK)
+    if (rc == SF_OK && np)
         rc = eval(a, &a->batch_progress, (int)k, argv, &r, err);
-    if (rc == SF_OK && (r->type != SF_KV_ARR || r->nelem != 2 * n))
+    if (rc == SF_OK && np && (r->type != SF_KV_ARR || r->nelem != 2 * np))
         rc = sf_error_set(err, SF_EREDIS, "redis: unexpected batch progress reply");
-    for (size_t i = 0; rc == SF_OK && i < n; i++) {
-        const sf_kv_reply *s = &r->elem[2 * i + 1];
-        it[i].rank = s->type == SF_KV_INT ? s->integer
-                     : s->type == SF_KV_STR ? strtoll(s->str, NULL, 10) : 0;
+    for (size_t j = 0; rc == SF_OK && j < np; j++) {
+        const sf_kv_reply *s = &r->elem[2 * j + 1];
+        it[idx[j]].rank = s->type == SF_KV_INT ? s->integer
+                          : s->type == SF_KV_STR ? strtoll(s->str, NULL, 10) : 0;
     }
     sf_kv_reply_free(r);
     free(argv);
     free(keys);
+    free(idx);
     return rc;
 }
 
@@ -249,8 +255,9 @@ static int seg_load(sf_agg *a, item *it, size_t n, sf_error *err)
     size_t *vl = calloc(n + 1, sizeof *vl), *pl = calloc(n + 1, sizeof *pl);
     int rc = want && cur && pk && vl && pl ? SF_OK : sf_error_set(err, SF_ENOMEM, "out of memory");
     for (size_t i = 0; rc == SF_OK && i < n; i++) {
-        want[i] = 1;
-        if (sf_agg_order_fmt(it[i].order, sizeof it[i].order, it[i].rank, it[i].nv) != SF_OK)
+        want[i] = !it[i].slow;
+        if (want[i] &&
+            sf_agg_order_fmt(it[i].order, sizeof it[i].order, it[i].rank, it[i].nv) != SF_OK)
             it[i].slow = 1, want[i] = 0; /* agg.c's path reports it */
     }
     if (rc == SF_OK)
@@ -432,18 +439,47 @@ static int send_plan(sf_agg *a, sf_agg_plan *p, item **sub, size_t ns, int *appl
     return rc;
 }
 
-/* Steps 3 and 4 for every item still to apply, BATCH_OPS at a time. */
+/* One item through agg.c's path (its progress again: a no-op). */
+static int one_at_a_time(sf_agg *a, item *x, sf_error *err)
+{
+    x->m->rc = sf_agg_apply_result(a, x->m->json, x->m->len, &x->m->outcome, &x->m->err);
+    if (x->m->rc == SF_EREDIS || x->m->rc == SF_ENOMEM) {
+        *err = x->m->err;
+        return x->m->rc;
+    }
+    return SF_OK;
+}
+
+/* Send the plan of sub[0..*ns); if an image moved, each goes one at a
+ * time, right here: the messages keep their order either way. */
+static int flush(sf_agg *a, sf_agg_plan *plan, item **sub, size_t *ns, sf_error *err)
+{
+    int applied = 0, rc = *ns ? send_plan(a, plan, sub, *ns, &applied, err) : SF_OK;
+    for (size_t j = 0; rc == SF_OK && j < *ns; j++) {
+        if (applied)
+            sub[j]->m->rc = SF_OK, sub[j]->m->outcome = SF_AGG_APPLIED;
+        else
+            rc = one_at_a_time(a, sub[j], err); /* another writer moved one */
+    }
+    sf_agg_plan_clear(plan);
+    *ns = 0;
+    return rc;
+}
+
+/* Steps 3 and 4 in message order: runs of items planned together, at most
+ * BATCH_OPS ops a script; an item agg.c's path must take ends the run
+ * before it and goes alone. */
 static int seg_apply(sf_agg *a, item *it, size_t n, sf_error *err)
 {
     item *sub[BATCH_MAX];
     size_t ns = 0;
     sf_agg_plan plan = {0};
     int rc = SF_OK;
-    for (size_t i = 0; rc == SF_OK && i <= n; i++) {
-        item *x = i < n ? &it[i] : NULL;
-        if (x && (x->slow || x->m->rc != -1))
-            continue;
-        if (x) {
+    for (size_t i = 0; rc == SF_OK && i < n; i++) {
+        item *x = &it[i];
+        if (!x->slow && x->m->rc != -1)
+            continue; /* a duplicate or stale result: decided */
+        if (!x->slow) {
             if ((rc = sf_agg__result_refs(x->nv, x->old, x->cur, x->rank)) != SF_OK) {
                 rc = sf_error_set(err, rc, "out of memory");
                 break;
@@ -451,30 +487,32 @@ static int seg_apply(sf_agg *a, item *it, size_t n, sf_error *err)
             /* each image's own -old/+new pairs cancel in a small table
              * first; the merged plan then sums what images share */
             sf_agg_plan one = {0};
-            if ((rc = sf_agg_plan_build(&one, a->prefix, x->old, x->nv, x->m->json, x->m->len,
-                                        err)) == SF_OK &&
-                (rc = sf_agg_plan_index(&one, a->prefix, x->old, x->nv, x->nv->run_id, x->rank,
-                                        0, err)) == SF_OK &&
+            sf_error pe = SF_ERROR_INIT;
+            int prc = sf_agg_plan_build(&one, a->prefix, x->old, x->nv, x->m->json, x->m->len,
+                                        &pe);
+            if (prc == SF_OK)
+                prc = sf_agg_plan_index(&one, a->prefix, x->old, x->nv, x->nv->run_id, x->rank,
+                                        0, &pe);
+            if (prc == SF_OK &&
                 (sf_agg_plan_compact(&one) != SF_OK || sf_agg_plan_move(&plan, &one) != SF_OK))
-                rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+                prc = sf_error_set(&pe, SF_ENOMEM, "out of memory");
             sf_agg_plan_clear(&one);
-            if (rc != SF_OK)
+            if (prc == SF_ENOMEM) {
+                rc = prc, *err = pe;
                 break;
-            sub[ns++] = x;
-        }
-        if (ns && (!x || plan.n >= BATCH_OPS)) {
-            int applied = 0;
-            rc = send_plan(a, &plan, sub, ns, &applied, err);
-            for (size_t j = 0; rc == SF_OK && j < ns; j++) {
-                if (applied)
-                    sub[j]->m->rc = SF_OK, sub[j]->m->outcome = SF_AGG_APPLIED;
-                else
-                    sub[j]->slow = 1; /* another writer moved one: one at a time */
             }
-            sf_agg_plan_clear(&plan);
-            ns = 0;
+            x->slow = prc != SF_OK; /* agg.c's path reports what is wrong */
+        }
+        if (!x->slow) {
+            sub[ns++] = x;
+            if (plan.n >= BATCH_OPS)
+                rc = flush(a, &plan, sub, &ns, err);
+        } else if ((rc = flush(a, &plan, sub, &ns, err)) == SF_OK) {
+            rc = one_at_a_time(a, x, err);
         }
     }
+    if (rc == SF_OK)
+        rc = flush(a, &plan, sub, &ns, err);
     sf_agg_plan_clear(&plan);
     return rc;
 }
@@ -504,6 +542,9 @@ static int segment(sf_agg *a, sf_agg_msg *m, size_t n, size_t *used, sf_error *e
             m[i].rc = prc; /* as agg.c: its error, the message skipped */
             continue;
         }
+        /* a run id no key can hold: agg.c's path reports it, in turn */
+        char key[SF_KEY_MAX];
+        it[k].slow = sf_keys_agg_run(key, a->prefix, it[k].nv->run_id, "progress", NULL) != SF_OK;
         int again = 0;
         for (size_t j = 0; j < k && !again; j++)
             again = strcmp(it[j].nv->digest, it[k].nv->digest) == 0;
@@ -517,10 +558,6 @@ static int segment(sf_agg *a, sf_agg_msg *m, size_t n, size_t *used, sf_error *e
     *used = i;
     if (k && (rc = seg_progress(a, it, k, err)) == SF_OK && (rc = seg_load(a, it, k, err)) == SF_OK)
         rc = seg_apply(a, it, k, err);
-    for (size_t x = 0; rc == SF_OK && x < k; x++)
-        if (it[x].slow)
-            it[x].m->rc = sf_agg_apply_result(a, it[x].m->json, it[x].m->len, &it[x].m->outcome,
-                                              &it[x].m->err);
     items_free(it, k);
     for (size_t x = 0; rc == SF_OK && x < i; x++)
         if (m[x].rc == SF_EREDIS || m[x].rc == SF_ENOMEM) {
@@ -562,6 +599,19 @@ int sf_agg_apply_batch(sf_agg *a, sf_agg_msg *m, size_t n, sf_error *err)
         while (j < n && j - i < BATCH_MAX && !maybe_other(&m[j]))
             j++;
         rc = segment(a, m + i, j - i, &used, err);
+        if (rc != SF_OK && rc != SF_EREDIS && rc != SF_ENOMEM) {
+            /* not a Redis or memory failure (a bug): no retry loop on it,
+             * the segment's messages go one at a time as before batching */
+            SF_WARN("agg", "batch failed, applying one at a time|err=\"%s\"", err->msg);
+            rc = SF_OK;
+            used = used ? used : 1;
+            for (size_t x = i; x < i + used && rc == SF_OK; x++) {
+                m[x].rc = sf_agg_apply(a, m[x].json, m[x].len, &m[x].is_refs, &m[x].outcome,
+                                       &m[x].err);
+                if (m[x].rc == SF_EREDIS || m[x].rc == SF_ENOMEM)
+                    *err = m[x].err, rc = m[x].rc;
+            }
+        }
         i += used ? used : 1;
     }
     return rc;

@@ -62,6 +62,14 @@ static const struct {
      "CVE-1:zlib:1.0:1.1:HIGH;CVE-2:musl:1.1.22-r3:-:CRITICAL;CVE-3:ssl:1:2:LOW"},
     {'a', "r3", "2026-02-03T00:00:00Z", "reg.io/app:1;reg.io/app:latest",
      "CVE-2:musl:1.1.22-r3:-:CRITICAL;CVE-4:curl:7:8:MEDIUM"},
+    /* a push run's result for b, then its redelivery with one more tag
+     * (a duplicate whose refs join: agg.c's path, between batched
+     * results), then a new image taking that tag: the ref map must end
+     * with the later writer, as one at a time */
+    {'b', "push-1", "2026-02-02T06:00:00Z", "reg.io/db:1", "CVE-2:musl:1.1.22-r3:-:CRITICAL"},
+    {'b', "push-1", "2026-02-02T06:00:00Z", "reg.io/db:1;reg.io/app:9",
+     "CVE-2:musl:1.1.22-r3:-:CRITICAL"},
+    {'c', "r3", "2026-02-03T00:00:00Z", "reg.io/app:9", "CVE-4:curl:7:8:MEDIUM"},
     {'b', "r3", "2026-02-03T00:00:00Z", "other.io/db:2", ""},
     {'a', "r2", "2026-02-02T00:00:00Z", "reg.io/app:1", "CVE-1:zlib:1.0:1.1:HIGH"},
 };
@@ -111,8 +119,9 @@ static void apply_all_by(const char *prefix, size_t batch)
      * clock), so both prefixes store the same ranks. */
     char runs[SF_KEY_MAX];
     sf_keys_agg(runs, prefix, "runs", NULL);
-    const char *zargv[] = {"ZADD", runs, "1000", "r1", "2000", "r2", "3000", "r3"};
-    sf_kv_reply_free(cmd(8, zargv));
+    const char *zargv[] = {"ZADD", runs, "1000", "r1", "2000", "r2", "2500", "push-1",
+                           "3000", "r3"};
+    sf_kv_reply_free(cmd(10, zargv));
     make_docs(docs);
     for (size_t i = 0; i < NDOCS; i += batch ? batch : 1) {
         sf_error e = SF_ERROR_INIT;
