@@ -147,7 +147,7 @@ static int progress(sf_agg *a, const char *run, const char *job_key, const char 
     snprintf(now, sizeof now, "%lld", (long long)wall_ms());
     const char *argv[] = {"EVAL", LUA_PROGRESS, "4", jobs, prog, imgs, a->runs,
                           job_key, digest, run, now, counter, errkind};
-    rc = sf_kv_argv(a->kv, a->shard, 13, argv, NULL, &r, err);
+    rc = sf_agg__eval(a, &a->s_progress, LUA_PROGRESS, 13, argv, &r, err);
     if (rc == SF_OK) {
         if (r->type != SF_KV_ARR || r->nelem != 2 || r->elem[0].type != SF_KV_INT)
             rc = sf_error_set(err, SF_EREDIS, "redis: unexpected progress reply");
@@ -204,7 +204,7 @@ static int apply_plan(sf_agg *a, sf_agg_plan *p, const char *digest, const char 
         argv[k++] = p->ops[i].member;
         argv[k++] = p->ops[i].value;
     }
-    rc = sf_kv_argv(a->kv, a->shard, (int)k, argv, NULL, &r, err);
+    rc = sf_agg__eval(a, &a->s_apply, LUA_APPLY, (int)k, argv, &r, err);
     if (rc == SF_OK)
         *applied = r->type == SF_KV_INT && r->integer == 1;
     sf_kv_reply_free(r);
@@ -409,7 +409,7 @@ static int refs_progress(sf_agg *a, const sf_refs_msg *m, int64_t *rank, sf_erro
     argv[k++] = m->run_id, argv[k++] = now;
     for (size_t i = 0; i < m->nimages; i++)
         argv[k++] = m->images[i];
-    rc = sf_kv_argv(a->kv, a->shard, (int)k, argv, NULL, &r, err);
+    rc = sf_agg__eval(a, &a->s_refs, LUA_REFS_PROGRESS, (int)k, argv, &r, err);
     if (rc == SF_OK)
         *rank = r->type == SF_KV_INT ? r->integer
                 : r->type == SF_KV_STR ? strtoll(r->str, NULL, 10) : 0;

@@ -134,16 +134,21 @@ static void script_sha(sf_agg_script *s)
         snprintf(s->sha + 2 * i, 3, "%02x", md[i]);
 }
 
-/* argv[0..1] are filled here: EVALSHA sha, or EVAL text after NOSCRIPT. */
-static int eval(sf_agg *a, sf_agg_script *s, int argc, const char **argv, sf_kv_reply **r,
-                sf_error *err)
+int sf_agg__eval(sf_agg *a, sf_agg_script *s, const char *text, int argc, const char **argv,
+                 sf_kv_reply **r, sf_error *err)
 {
+    sf_error mine = SF_ERROR_INIT;
+    if (!s->text)
+        s->text = text;
     script_sha(s);
     if (s->sha[0]) {
         argv[0] = "EVALSHA", argv[1] = s->sha;
-        int rc = sf_kv_argv(a->kv, a->shard, argc, argv, NULL, r, err);
-        if (rc != SF_EREDIS || !strstr(err->msg, "NOSCRIPT"))
+        int rc = sf_kv_argv(a->kv, a->shard, argc, argv, NULL, r, &mine);
+        if (rc != SF_EREDIS || !strstr(mine.msg, "NOSCRIPT")) {
+            if (rc != SF_OK && err)
+                *err = mine;
             return rc;
+        }
     }
     argv[0] = "EVAL", argv[1] = s->text; /* loads it for the next EVALSHA */
     return sf_kv_argv(a->kv, a->shard, argc, argv, NULL, r, err);
@@ -200,7 +205,7 @@ static int seg_progress(sf_agg *a, item *it, size_t n, sf_error *err)
         argv[k++] = "results", argv[k++] = v->error ? v->error : "";
     }
     if (rc == SF_OK && np)
-        rc = eval(a, &a->batch_progress, (int)k, argv, &r, err);
+        rc = sf_agg__eval(a, &a->batch_progress, LUA_PROGRESS_MANY, (int)k, argv, &r, err);
     if (rc == SF_OK && np && (r->type != SF_KV_ARR || r->nelem != 2 * np))
         rc = sf_error_set(err, SF_EREDIS, "redis: unexpected batch progress reply");
     for (size_t j = 0; rc == SF_OK && j < np; j++) {
@@ -427,7 +432,7 @@ static int send_plan(sf_agg *a, sf_agg_plan *p, item **sub, size_t ns, int *appl
                     argv[k++] = o->member, argv[k++] = o->value;
             }
         }
-        rc = eval(a, &a->batch_apply, (int)k, argv, &r, err);
+        rc = sf_agg__eval(a, &a->batch_apply, LUA_APPLY_MANY, (int)k, argv, &r, err);
     }
     if (rc == SF_OK)
         *applied = r->type == SF_KV_INT && r->integer == 1;
@@ -577,10 +582,6 @@ static int maybe_other(const sf_agg_msg *m)
 int sf_agg_apply_batch(sf_agg *a, sf_agg_msg *m, size_t n, sf_error *err)
 {
     int rc = SF_OK;
-    if (!a->batch_apply.text) {
-        a->batch_apply.text = LUA_APPLY_MANY;
-        a->batch_progress.text = LUA_PROGRESS_MANY;
-    }
     for (size_t i = 0; i < n; i++) {
         m[i].rc = -1, m[i].outcome = SF_AGG_STALE, m[i].is_refs = 0;
         sf_error_clear(&m[i].err);

@@ -28,7 +28,13 @@ struct sf_agg {
     /* SF_AGG_NO_COMPACT set: send plans as built (the bench's baseline). */
     int no_compact;
     sf_agg_script batch_apply, batch_progress; /* agg_batch.c */
+    sf_agg_script s_apply, s_progress, s_refs;  /* agg.c's */
 };
+
+/* Run script text (s remembers it and its SHA1) with argv[2..argc): EVALSHA,
+ * or EVAL when Redis answers NOSCRIPT; argv[0..1] are filled here. */
+int sf_agg__eval(sf_agg *a, sf_agg_script *s, const char *text, int argc, const char **argv,
+                 sf_kv_reply **r, sf_error *err);
 
 /* nv's refs (the result's own) merged with the stored view old (NULL:
  * none) by the refs rule, as one attempt of agg.c's update_view does;
