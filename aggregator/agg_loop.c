@@ -3,11 +3,14 @@
  * of run progress used by `scanfarm status` and the coordinator.
  *
  * Two members of the same consumer group, one per topic, are polled in
- * turn from one thread. A result is marked done (its offset becomes
- * committable) only after Redis has it; when Redis fails, the message is
- * retried in place with a backoff, so the commit frontier never passes an
- * unapplied result. Unusable documents are logged and skipped: replaying
- * them would fail the same way forever.
+ * turn from one thread; what one poll round of the results topic brings
+ * (up to SF_AGG_LOOP_BATCH messages) is applied as one batch
+ * (sf_agg_apply_batch). A result is marked done (its offset becomes
+ * committable) only after Redis has it, a batch's only after Redis has
+ * all of it; when Redis fails, the message or batch is retried in place
+ * with a backoff, so the commit frontier never passes an unapplied
+ * result. Unusable documents are logged and skipped: replaying them would
+ * fail the same way forever.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +41,9 @@ static void metrics_init(void)
                                 "(applied, duplicate, stale, noview, unusable, dlq)",
                                 "topic,outcome");
     m_apply = sf_metrics_histogram(m, "scanfarm_agg_apply_seconds",
-                                   "Time to fold one message into Redis", "topic", NULL, 0);
+                                   "Time to fold one message into Redis (results: their batch's "
+                                   "time shared by its messages)",
+                                   "topic", NULL, 0);
 }
 
 static void count(const char *topic, const char *outcome)
