@@ -16,7 +16,6 @@
  * The compact form is one zstd frame of that text.
  */
 #include "analyze/inventory.h"
-#include "base/array.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -24,6 +23,7 @@
 #include <string.h>
 #include <zstd.h>
 
+#include "base/array.h"
 #include "base/json.h"
 #include "base/limits.h"
 
@@ -59,17 +59,8 @@ void sf_inv_source_clear(sf_inv_source *src)
         sf_osinfo_clear(src->os);
         free(src->os);
     }
-    for (size_t i = 0; i < src->npkgs; i++)
-        sf_pkg_clear(&src->pkgs[i]);
-    free(src->pkgs);
+    SF_ARRAY_FREE(src->pkgs, src->npkgs, sf_pkg_clear);
     memset(src, 0, sizeof *src);
-}
-
-static void free_strv(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
 }
 
 void sf_inventory_free(sf_inventory *inv)
@@ -77,11 +68,9 @@ void sf_inventory_free(sf_inventory *inv)
     if (!inv)
         return;
     free(inv->analyzer_version);
-    for (size_t i = 0; i < inv->nsrcs; i++)
-        sf_inv_source_clear(&inv->srcs[i]);
-    free(inv->srcs);
-    free_strv(inv->whiteouts, inv->nwhiteouts);
-    free_strv(inv->opaques, inv->nopaques);
+    SF_ARRAY_FREE(inv->srcs, inv->nsrcs, sf_inv_source_clear);
+    sf_strarr_free(inv->whiteouts, inv->nwhiteouts);
+    sf_strarr_free(inv->opaques, inv->nopaques);
     free(inv->error);
     free(inv);
 }

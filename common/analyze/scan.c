@@ -8,7 +8,6 @@
  * a result's error, so callers always have something to publish.
  */
 #include "analyze/scan.h"
-#include "base/array.h"
 #include "base/time.h"
 #include "analyze/dbcover.h"
 
@@ -23,6 +22,7 @@
 #include "analyze/imgsrc.h"
 #include "analyze/layer.h"
 #include "analyze/manifest.h"
+#include "base/array.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "model/result.h"
@@ -75,9 +75,7 @@ void sf_scan_report_free(sf_scan_report *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->n; i++)
-        sf_result_clear(&r->r[i]);
-    free(r->r);
+    SF_ARRAY_FREE(r->r, r->n, sf_result_clear);
     free(r);
 }
 

@@ -24,3 +24,9 @@ void *sf_array_grow(void *arr, size_t *cap, size_t n, size_t elem, size_t first,
     *cap = ncap;
     return p;
 }
+
+void sf_strarr_free(char **a, size_t n)
+{
+    if (a)
+        SF_PTRS_FREE(a, n, free);
+}

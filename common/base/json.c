@@ -261,13 +261,6 @@ int sf_jutil_get_strarr(const json_t *v, size_t max_n, size_t max_len, int (*val
     return SF_OK;
 }
 
-void sf_jutil_strarr_free(char **a, size_t n)
-{
-    for (size_t i = 0; a && i < n; i++)
-        free(a[i]);
-    free(a);
-}
-
 int sf_jmsg_encode(const void *msg, const sf_jmsg_field *f, size_t n, sf_jmsg_enc_fn enc,
                    size_t max, const char *what, char **json, size_t *len, sf_error *err)
 {

@@ -62,14 +62,12 @@ const char *sf_jutil_bstr(const json_t *v, size_t max);
 /* Decode v, a JSON array of at most max_n strings (each as
  * sf_jutil_bstr(max_len) and, when valid is not NULL, accepted by it),
  * into *out (heap array of heap strings) and *n. On error what was copied
- * so far stays in *out and *n, for the caller's clear to free. SF_EPARSE
+ * so far stays in *out and *n, for the caller's clear to free
+ * (sf_strarr_free, base/array.h). SF_EPARSE
  * or SF_ELIMIT with "<what>: ..." naming field `name`, or SF_ENOMEM. */
 int sf_jutil_get_strarr(const json_t *v, size_t max_n, size_t max_len, int (*valid)(const char *s),
                         const char *what, const char *name, char ***out, size_t *n,
                         sf_error *err);
-
-/* Free n heap strings and their array (a NULL array is fine). */
-void sf_jutil_strarr_free(char **a, size_t n);
 
 /*
  * Flat messages described by a field table (the bus's job and refs

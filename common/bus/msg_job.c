@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/array.h"
 #include "base/json.h"
 #include "base/buf.h"
 #include "base/digest.h"
@@ -148,7 +149,7 @@ void sf_job_clear(sf_job *j)
     free(j->repository);
     free(j->digest);
     free(j->enqueued_at);
-    sf_jutil_strarr_free(j->refs, j->nrefs);
-    sf_jutil_strarr_free(j->platforms, j->nplatforms);
+    sf_strarr_free(j->refs, j->nrefs);
+    sf_strarr_free(j->platforms, j->nplatforms);
     memset(j, 0, sizeof *j);
 }

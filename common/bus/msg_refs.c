@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/json.h"
 #include "base/buf.h"
 #include "base/digest.h"
@@ -137,8 +138,8 @@ void sf_refs_clear(sf_refs_msg *m)
     free(m->digest);
     free(m->db_version);
     free(m->produced_at);
-    sf_jutil_strarr_free(m->images, m->nimages);
-    sf_jutil_strarr_free(m->refs, m->nrefs);
-    sf_jutil_strarr_free(m->platforms, m->nplatforms);
+    sf_strarr_free(m->images, m->nimages);
+    sf_strarr_free(m->refs, m->nrefs);
+    sf_strarr_free(m->platforms, m->nplatforms);
     memset(m, 0, sizeof *m);
 }

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "cache/kv.h"
+
+#include "base/array.h"
 #include "cache/kv_int.h"
 
 /* Convenience for argv of C strings. */
@@ -275,9 +277,7 @@ int sf_kv_exists(sf_kv *kv, const char *shard_key, const char *key, int *exists,
 
 static void reply_clear(sf_kv_reply *r)
 {
-    for (size_t i = 0; i < r->nelem; i++)
-        reply_clear(&r->elem[i]);
-    free(r->elem);
+    SF_ARRAY_FREE(r->elem, r->nelem, reply_clear);
     free(r->str);
 }
 

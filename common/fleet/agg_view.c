@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base/array.h"
 #include "base/digest.h"
 #include "base/limits.h"
 #include "bus/msg_result.h"
@@ -31,9 +32,7 @@ void sf_agg_view_free(sf_agg_view *v)
     free(v->platform);
     free(v->os);
     free(v->error);
-    for (size_t i = 0; i < v->nrefs; i++)
-        free(v->refs[i]);
-    free(v->refs);
+    sf_strarr_free(v->refs, v->nrefs);
     free(v->refs_run);
     for (size_t i = 0; i < v->nvulns; i++) {
         sf_agg_vuln *x = &v->vulns[i];
@@ -221,13 +220,6 @@ static int has_ref(char *const *refs, size_t n, const char *ref)
     return 0;
 }
 
-static void free_refs(char **refs, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(refs[i]);
-    free(refs);
-}
-
 int sf_agg_view_set_refs(sf_agg_view *v, int64_t v_rank, const char *run, int64_t rank,
                          char *const *refs, size_t n, int *changed)
 {
@@ -253,13 +245,13 @@ int sf_agg_view_set_refs(sf_agg_view *v, int64_t v_rank, const char *run, int64_
     int same = k == v->nrefs;
     for (size_t i = 0; same && i < k; i++)
         same = has_ref(v->refs, v->nrefs, nr[i]);
-    free_refs(v->refs, v->nrefs);
+    sf_strarr_free(v->refs, v->nrefs);
     free(v->refs_run);
     v->refs = nr, v->nrefs = k, v->refs_run = nrun, v->refs_rank = rank;
     *changed = !same;
     return SF_OK;
 oom:
-    free_refs(nr, k);
+    sf_strarr_free(nr, k);
     free(nrun);
     return SF_ENOMEM;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/array.h"
 #include "cache/keys.h"
 #include "sf_version.h"
 #include "vuln/severity.h"
@@ -32,9 +33,7 @@ void sf_report_free(sf_report *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->nimgs; i++)
-        sf_agg_view_free(r->imgs[i]);
-    free(r->imgs);
+    SF_PTRS_FREE(r->imgs, r->nimgs, sf_agg_view_free);
     free(r->cves);
     free(r->by_priority);
     free(r->regs);

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "cache/keys.h"
+
 #include "fleet/report.h"
 #include "fleet/running.h"
 
@@ -237,9 +239,7 @@ typedef struct qctx {
 
 static void qctx_free(qctx *q)
 {
-    for (size_t i = 0; i < q->nviews; i++)
-        sf_agg_view_free(q->views[i]);
-    free(q->views);
+    SF_PTRS_FREE(q->views, q->nviews, sf_agg_view_free);
     free(q->rows);
 }
 

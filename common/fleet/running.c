@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/json.h"
 #include "base/limits.h"
 #include "cache/keys.h"
@@ -150,9 +151,7 @@ void sf_running_clear(sf_running *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->n; i++)
-        ent_free(&r->v[i]);
-    free(r->v);
+    SF_ARRAY_FREE(r->v, r->n, ent_free);
     memset(r, 0, sizeof *r);
 }
 

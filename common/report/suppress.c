@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/limits.h"
 
 struct sf_supp {
@@ -24,9 +25,7 @@ int sf_supp_new(sf_supp **out)
 void sf_supp_rule_clear(sf_supp_rule *r)
 {
     free(r->id);
-    for (size_t i = 0; i < r->npurls; i++)
-        free(r->purls[i]);
-    free(r->purls);
+    sf_strarr_free(r->purls, r->npurls);
     free(r->package);
     free(r->justification);
     free(r->reason);
@@ -38,9 +37,7 @@ void sf_supp_free(sf_supp *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->n; i++)
-        sf_supp_rule_clear(&s->rules[i]);
-    free(s->rules);
+    SF_ARRAY_FREE(s->rules, s->n, sf_supp_rule_clear);
     free(s);
 }
 
