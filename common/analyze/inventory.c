@@ -181,7 +181,7 @@ static json_t *pkg_json(const sf_pkg *p)
 {
     json_t *o = json_object();
     if (!o || sf_jutil_set_new(o, "type", json_string(sf_pkg_type_name(p->type))) != SF_OK ||
-        sf_jutil_put_fields(o, p, sf_jutil_pkg_fields, sf_jutil_npkg_fields, 0) != SF_OK ||
+        sf_jutil_put_fields(o, p, sf_pkg_fields, sf_pkg_nfields, 0) != SF_OK ||
         sf_jutil_set_new(o, "layer", json_integer(p->layer)) != SF_OK) {
         json_decref(o);
         return NULL;
@@ -202,7 +202,7 @@ static json_t *source_json(const sf_inv_source *s)
     if (s->os) {
         json_t *os = json_object();
         if (!os || sf_jutil_set_new(o, "os", os) != SF_OK ||
-            sf_jutil_put_fields(os, s->os, sf_jutil_os_fields, sf_jutil_nos_fields, 0) != SF_OK)
+            sf_jutil_put_fields(os, s->os, sf_osinfo_fields, sf_osinfo_nfields, 0) != SF_OK)
             goto fail;
     }
     for (size_t i = 0; i < s->npkgs; i++)
@@ -327,7 +327,7 @@ static int pkg_from_json(const json_t *o, sf_inv_source *src, sf_error *err)
         goto done;
     }
     if ((rc = get_str(o, "type", &type, err)) != SF_OK ||
-        (rc = sf_jutil_get_fields(o, &p, sf_jutil_pkg_fields, sf_jutil_npkg_fields, INV_STR_MAX,
+        (rc = sf_jutil_get_fields(o, &p, sf_pkg_fields, sf_pkg_nfields, INV_STR_MAX,
                                        "inventory", err)) != SF_OK ||
         (rc = sf_jutil_get_int(o, "layer", -1, SF_LIM_IMAGE_LAYERS, &p.layer, err)) != SF_OK)
         goto done;
@@ -379,7 +379,7 @@ static int source_from_json(const json_t *o, sf_inventory *inv, size_t *total, s
             rc = sf_error_set(err, SF_ENOMEM, "out of memory");
             goto done;
         }
-        if ((rc = sf_jutil_get_fields(os, s->os, sf_jutil_os_fields, sf_jutil_nos_fields,
+        if ((rc = sf_jutil_get_fields(os, s->os, sf_osinfo_fields, sf_osinfo_nfields,
                                        INV_STR_MAX, "inventory", err)) != SF_OK)
             goto done;
     }

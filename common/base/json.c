@@ -159,30 +159,10 @@ int sf_jutil_get_strn(const json_t *obj, const char *key, size_t max, const char
     return rc;
 }
 
-const sf_jfield sf_jutil_pkg_fields[] = {
-    {"name", offsetof(sf_pkg, name)},
-    {"version", offsetof(sf_pkg, version)},
-    {"src_name", offsetof(sf_pkg, src_name)},
-    {"src_version", offsetof(sf_pkg, src_version)},
-    {"arch", offsetof(sf_pkg, arch)},
-    {"license", offsetof(sf_pkg, license)},
-    {"path", offsetof(sf_pkg, path)},
-};
-const size_t sf_jutil_npkg_fields = SF_JFIELD_N(sf_jutil_pkg_fields);
-
-const sf_jfield sf_jutil_os_fields[] = {
-    {"id", offsetof(sf_osinfo, id)},
-    {"version_id", offsetof(sf_osinfo, version_id)},
-    {"codename", offsetof(sf_osinfo, codename)},
-    {"pretty_name", offsetof(sf_osinfo, pretty_name)},
-    {"id_like", offsetof(sf_osinfo, id_like)},
-};
-const size_t sf_jutil_nos_fields = SF_JFIELD_N(sf_jutil_os_fields);
-
-int sf_jutil_put_fields(json_t *obj, const void *base, const sf_jfield *f, size_t n, int nulls)
+int sf_jutil_put_fields(json_t *obj, const void *base, const sf_strfield *f, size_t n, int nulls)
 {
     for (size_t i = 0; i < n; i++) {
-        const char *v = *SF_JFIELD_CPTR(base, f[i]);
+        const char *v = *SF_STRFIELD_CPTR(base, f[i]);
         int rc = nulls ? sf_jutil_set_new(obj, f[i].key, sf_jutil_str(v))
                        : sf_jutil_set_str(obj, f[i].key, v);
         if (rc != SF_OK)
@@ -191,11 +171,11 @@ int sf_jutil_put_fields(json_t *obj, const void *base, const sf_jfield *f, size_
     return SF_OK;
 }
 
-int sf_jutil_get_fields(const json_t *obj, void *base, const sf_jfield *f, size_t n, size_t max,
+int sf_jutil_get_fields(const json_t *obj, void *base, const sf_strfield *f, size_t n, size_t max,
                         const char *what, sf_error *err)
 {
     for (size_t i = 0; i < n; i++) {
-        int rc = sf_jutil_get_strn(obj, f[i].key, max, what, SF_JFIELD_PTR(base, f[i]), err);
+        int rc = sf_jutil_get_strn(obj, f[i].key, max, what, SF_STRFIELD_PTR(base, f[i]), err);
         if (rc != SF_OK)
             return rc;
     }

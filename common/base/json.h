@@ -20,6 +20,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/pkg.h"
+#include "base/strfield.h"
 
 /* New JSON string from s (invalid UTF-8 replaced); json null for NULL s.
  * NULL only when out of memory. */
@@ -107,35 +108,17 @@ int sf_jmsg_encode(const void *msg, const sf_jmsg_field *f, size_t n, sf_jmsg_en
 int sf_jmsg_decode(const char *json, size_t len, const sf_jmsg_field *f, size_t n,
                    sf_jmsg_dec_fn dec, size_t max, const char *what, void *msg, sf_error *err);
 
-/*
- * Field tables: the JSON key of each char* member of a struct, by offset.
- * Documents that carry the same struct (sf_pkg and sf_osinfo in layer
- * inventories and scan results) share one table, so their keys cannot
- * drift apart and encoding and decoding stay symmetric.
- */
-typedef struct sf_jfield {
-    const char *key;
-    size_t off;
-} sf_jfield;
-
-#define SF_JFIELD_N(t) (sizeof(t) / sizeof((t)[0]))
-#define SF_JFIELD_PTR(base, f) ((char **)((char *)(base) + (f).off))
-#define SF_JFIELD_CPTR(base, f) ((char *const *)((const char *)(base) + (f).off))
-
-/* sf_pkg's strings: name, version, src_name, src_version, arch, license, path. */
-extern const sf_jfield sf_jutil_pkg_fields[];
-extern const size_t sf_jutil_npkg_fields;
-/* sf_osinfo's strings: id, version_id, codename, pretty_name, id_like. */
-extern const sf_jfield sf_jutil_os_fields[];
-extern const size_t sf_jutil_nos_fields;
+/* String-member tables (base/strfield.h; sf_pkg_fields and
+ * sf_osinfo_fields in base/pkg.h): documents that carry the same struct
+ * share one table, so encoding and decoding stay symmetric. */
 
 /* Set obj[key] for each of the n fields of base. A NULL member is left out
  * when nulls is 0, written as JSON null when 1. SF_OK or SF_ENOMEM. */
-int sf_jutil_put_fields(json_t *obj, const void *base, const sf_jfield *f, size_t n, int nulls);
+int sf_jutil_put_fields(json_t *obj, const void *base, const sf_strfield *f, size_t n, int nulls);
 
 /* Read each of the n fields of base with sf_jutil_get_strn(max, what);
  * stops at the first error (fields read so far stay set, owned by base). */
-int sf_jutil_get_fields(const json_t *obj, void *base, const sf_jfield *f, size_t n, size_t max,
+int sf_jutil_get_fields(const json_t *obj, void *base, const sf_strfield *f, size_t n, size_t max,
                         const char *what, sf_error *err);
 
 #endif
