@@ -33,15 +33,6 @@
 #define INV_ZSTD_LEVEL 3
 
 /* Make room for one more element in *arr (n used, *cap allocated). */
-static int grow(void **arr, size_t *cap, size_t n, size_t elem)
-{
-    void *p = sf_array_grow(*arr, cap, n, elem, 8, 0);
-    if (!p)
-        return SF_ENOMEM;
-    *arr = p;
-    return SF_OK;
-}
-
 int sf_inventory_new(sf_inventory **out)
 {
     *out = calloc(1, sizeof **out);
@@ -81,7 +72,7 @@ int sf_inventory_add_source(sf_inventory *inv, const char *path, const char *ana
     *out = NULL;
     if (!path || !analyzer)
         return SF_EINVAL;
-    if (grow((void **)&inv->srcs, &inv->capsrcs, inv->nsrcs, sizeof *inv->srcs) != SF_OK)
+    if (SF_ARRAY_RESERVE(inv->srcs, inv->capsrcs, inv->nsrcs, 8, 0) != SF_OK)
         return SF_ENOMEM;
     sf_inv_source *s = &inv->srcs[inv->nsrcs];
     memset(s, 0, sizeof *s);
@@ -116,7 +107,7 @@ int sf_inv_source_take_pkg(sf_inv_source *src, sf_pkg *p)
         src->dropped++;
         return SF_OK;
     }
-    if (grow((void **)&src->pkgs, &src->cappkgs, src->npkgs, sizeof *src->pkgs) != SF_OK)
+    if (SF_ARRAY_RESERVE(src->pkgs, src->cappkgs, src->npkgs, 8, 0) != SF_OK)
         return SF_ENOMEM;
     if (src->limited)
         src->room_bytes -= bytes;
@@ -144,7 +135,7 @@ static int push_str(char ***v, size_t *n, size_t *cap, const char *s)
         return SF_EINVAL;
     if (*n >= SF_LIM_LAYER_ENTRIES)
         return SF_ELIMIT;
-    if (grow((void **)v, cap, *n, sizeof **v) != SF_OK)
+    if (SF_ARRAY_RESERVE(*v, *cap, *n, 8, 0) != SF_OK)
         return SF_ENOMEM;
     char *d = strdup(s);
     if (!d)

@@ -82,12 +82,9 @@ void sf_scan_report_free(sf_scan_report *r)
 /* A new zeroed result at the end of the report (borrowed). */
 static sf_result *report_add(sf_scan_report *rep)
 {
-    sf_result *v = sf_array_grow(rep->r, &rep->cap, rep->n, sizeof *v, 4, 0);
-    if (!v)
-        return NULL;
-    rep->r = v;
-    sf_result *r = &rep->r[rep->n++];
-    sf_result_init(r);
+    sf_result *r = SF_ARRAY_PUSH(rep->r, rep->cap, rep->n, 4, 0);
+    if (r)
+        sf_result_init(r);
     return r;
 }
 

@@ -21,6 +21,25 @@
  * when allocation fails. */
 void *sf_array_grow(void *arr, size_t *cap, size_t n, size_t elem, size_t first, size_t max);
 
+/* sf_array_grow on an array held in the caller's lvalues arr (a T *) and
+ * cap (a size_t), which it updates: SF_OK, or SF_ENOMEM with both
+ * untouched (out of memory, size overflow, or max elements already). */
+#define SF_ARRAY_RESERVE(arr, cap, n, first, max)                             \
+    sf_array_reserve(&(arr), &(cap), (n), sizeof *(arr), (first), (max))
+
+/* SF_ARRAY_RESERVE, then the new last element: a pointer to arr[n],
+ * zeroed, with n (an lvalue size_t) incremented; NULL, all untouched,
+ * when there is no room. */
+#define SF_ARRAY_PUSH(arr, cap, n, first, max)                                \
+    sf_array_push(&(arr), &(cap), &(n), sizeof *(arr), (first), (max))
+
+/* The functions behind the two macros. arrp is the address of the
+ * caller's T * array pointer; it is read and written as a void * (the
+ * same representation as any object pointer on POSIX), so no cast of
+ * the caller's T ** is needed. */
+int sf_array_reserve(void *arrp, size_t *cap, size_t n, size_t elem, size_t first, size_t max);
+void *sf_array_push(void *arrp, size_t *cap, size_t *n, size_t elem, size_t first, size_t max);
+
 /* Release an array of n elements that own memory: clear(&arr[i]) for each
  * (clear takes a pointer to the element type, e.g. sf_pkg_clear), then
  * free(arr). A macro so that clear keeps its own element type (a void *

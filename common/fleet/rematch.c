@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/log.h"
 #include "cache/keys.h"
 #include "fleet/rematch_int.h"
@@ -61,19 +62,13 @@ static int load_views(rm_ctx *c, sf_error *err)
                 c->st->unusable++;
                 continue;
             }
-            if (c->nimgs == c->capimgs) {
-                size_t nc = c->capimgs ? c->capimgs * 2 : 256;
-                rm_img *n = realloc(c->imgs, nc * sizeof *n);
-                if (!n) {
-                    sf_agg_view_free(v);
-                    rc = sf_error_set(err, SF_ENOMEM, "out of memory");
-                    break;
-                }
-                c->imgs = n;
-                c->capimgs = nc;
+            rm_img *img = SF_ARRAY_PUSH(c->imgs, c->capimgs, c->nimgs, 256, 0);
+            if (!img) {
+                sf_agg_view_free(v);
+                rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+                break;
             }
-            memset(&c->imgs[c->nimgs], 0, sizeof *c->imgs);
-            c->imgs[c->nimgs++].v = v;
+            img->v = v;
         }
         sf_kv_reply_free(r);
     } while (rc == SF_OK && strcmp(cursor, "0") != 0);

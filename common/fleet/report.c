@@ -43,15 +43,9 @@ void sf_report_free(sf_report *r)
 
 int sf_report_add(sf_report *r, sf_agg_view *v)
 {
-    if (r->nimgs == r->capimgs) {
-        size_t nc = r->capimgs ? r->capimgs * 2 : 64;
-        sf_agg_view **n = realloc(r->imgs, nc * sizeof *n);
-        if (!n) {
-            sf_agg_view_free(v);
-            return SF_ENOMEM;
-        }
-        r->imgs = n;
-        r->capimgs = nc;
+    if (SF_ARRAY_RESERVE(r->imgs, r->capimgs, r->nimgs, 64, 0) != SF_OK) {
+        sf_agg_view_free(v);
+        return SF_ENOMEM;
     }
     r->imgs[r->nimgs++] = v;
     return SF_OK;

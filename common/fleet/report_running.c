@@ -260,16 +260,10 @@ static int fetch_views(sf_kv *kv, const char *shard, const char *views, const ch
         if (r->elem[i].type != SF_KV_STR ||
             sf_agg_view_parse(r->elem[i].str, r->elem[i].len, &v, NULL) != SF_OK)
             continue;
-        if (q->nviews == q->cap) {
-            size_t nc = q->cap ? q->cap * 2 : 16;
-            sf_agg_view **nv = realloc(q->views, nc * sizeof *nv);
-            if (!nv) {
-                sf_agg_view_free(v);
-                rc = sf_error_set(err, SF_ENOMEM, "out of memory");
-                break;
-            }
-            q->views = nv;
-            q->cap = nc;
+        if (SF_ARRAY_RESERVE(q->views, q->cap, q->nviews, 16, 0) != SF_OK) {
+            sf_agg_view_free(v);
+            rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+            break;
         }
         q->views[q->nviews++] = v;
     }
@@ -324,14 +318,8 @@ static int add_row(qctx *q, const sf_agg_view *v, const sf_running_ent *e,
     }
     if (!r.total)
         return SF_OK;
-    if (q->nrows == q->caprows) {
-        size_t nc = q->caprows ? q->caprows * 2 : 32;
-        qrow *nv = realloc(q->rows, nc * sizeof *nv);
-        if (!nv)
-            return SF_ENOMEM;
-        q->rows = nv;
-        q->caprows = nc;
-    }
+    if (SF_ARRAY_RESERVE(q->rows, q->caprows, q->nrows, 32, 0) != SF_OK)
+        return SF_ENOMEM;
     q->rows[q->nrows++] = r;
     return SF_OK;
 }

@@ -168,14 +168,8 @@ static int add_ent(sf_running *r, const char *cluster, const char *field, json_t
     const char *dg = sf_jutil_bstr(json_object_get(c, "digest"), SF_DIGEST_MAX);
     if (!slash || !dg || sf_digest_validate(dg, NULL) != SF_OK)
         return SF_OK; /* unusable: skipped */
-    if (r->n == r->cap) {
-        size_t nc = r->cap ? r->cap * 2 : 64;
-        sf_running_ent *nv = realloc(r->v, nc * sizeof *nv);
-        if (!nv)
-            return SF_ENOMEM;
-        r->v = nv;
-        r->cap = nc;
-    }
+    if (SF_ARRAY_RESERVE(r->v, r->cap, r->n, 64, 0) != SF_OK)
+        return SF_ENOMEM;
     sf_running_ent *e = &r->v[r->n];
     memset(e, 0, sizeof *e);
     e->cluster = sf_strdup(cluster);

@@ -55,15 +55,9 @@ int sf_supp_add(sf_supp *s, sf_supp_rule *r, sf_error *err)
         return sf_error_set(err, SF_ELIMIT, "more than %d suppression rules",
                             SF_LIM_SUPP_RULES);
     }
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        sf_supp_rule *n = realloc(s->rules, cap * sizeof *n);
-        if (!n) {
-            sf_supp_rule_clear(r);
-            return sf_error_set(err, SF_ENOMEM, "out of memory");
-        }
-        s->rules = n;
-        s->cap = cap;
+    if (SF_ARRAY_RESERVE(s->rules, s->cap, s->n, 16, 0) != SF_OK) {
+        sf_supp_rule_clear(r);
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
     }
     s->rules[s->n++] = *r;
     memset(r, 0, sizeof *r);
