@@ -372,3 +372,18 @@ done:
     free(lens);
     return rc;
 }
+
+int sf_kv_keyed(sf_kv *kv, const char *shard_key, const char *cmd, const char *key, size_t n,
+                const char *const *args, sf_kv_reply **out, sf_error *err)
+{
+    *out = NULL;
+    const char **argv = calloc(n + 2, sizeof *argv);
+    if (!argv)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    argv[0] = cmd;
+    argv[1] = key;
+    memcpy(argv + 2, args, n * sizeof *args);
+    int rc = sf_kv_argv(kv, shard_key, (int)(n + 2), argv, NULL, out, err);
+    free(argv);
+    return rc;
+}

@@ -248,13 +248,7 @@ static int fetch_views(sf_kv *kv, const char *shard, const char *views, const ch
                        qctx *q, sf_error *err)
 {
     sf_kv_reply *r = NULL;
-    const char **argv = calloc(n + 2, sizeof *argv);
-    if (!argv)
-        return sf_error_set(err, SF_ENOMEM, "out of memory");
-    argv[0] = "HMGET";
-    argv[1] = views;
-    memcpy(argv + 2, ds, n * sizeof *ds);
-    int rc = sf_kv_argv(kv, shard, (int)n + 2, argv, NULL, &r, err);
+    int rc = sf_kv_keyed(kv, shard, "HMGET", views, n, ds, &r, err);
     for (size_t i = 0; rc == SF_OK && r && i < r->nelem; i++) {
         sf_agg_view *v = NULL;
         if (r->elem[i].type != SF_KV_STR ||
@@ -268,7 +262,6 @@ static int fetch_views(sf_kv *kv, const char *shard, const char *views, const ch
         q->views[q->nviews++] = v;
     }
     sf_kv_reply_free(r);
-    free(argv);
     return rc;
 }
 

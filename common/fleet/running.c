@@ -116,15 +116,8 @@ int sf_running_del(sf_kv *kv, const char *prefix, const char *cluster, const cha
     int rc = pods_key(key, prefix, cluster, shard, err);
     if (rc || n == 0)
         return rc;
-    const char **argv = calloc(n + 2, sizeof *argv);
-    if (!argv)
-        return sf_error_set(err, SF_ENOMEM, "out of memory");
-    argv[0] = "HDEL";
-    argv[1] = key;
-    memcpy(argv + 2, fields, n * sizeof *fields);
-    rc = sf_kv_argv(kv, shard, (int)(n + 2), argv, NULL, &r, err);
+    rc = sf_kv_keyed(kv, shard, "HDEL", key, n, fields, &r, err);
     sf_kv_reply_free(r);
-    free(argv);
     return rc;
 }
 
