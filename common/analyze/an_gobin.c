@@ -183,26 +183,6 @@ int sf_an_gobin_stdlib_version(const char *gover, size_t n, char *out, size_t ou
     return w < 0 || (size_t)w >= outlen - o ? SF_EPARSE : SF_OK;
 }
 
-/* Add a Go package name@version; *skipped counts invalid ones. */
-static int add_go(sf_inv_source *src, const char *name, size_t nlen, const char *ver, size_t vlen,
-                  size_t *skipped, sf_error *err)
-{
-    sf_pkg p;
-    int rc;
-    memset(&p, 0, sizeof p);
-    p.type = SF_PT_GO;
-    p.layer = -1;
-    if ((rc = sf_an_dup_field(&p.name, name, nlen)) != SF_OK ||
-        (rc = sf_an_dup_field(&p.version, ver, vlen)) != SF_OK || !p.name || !p.version) {
-        sf_pkg_clear(&p);
-        if (rc == SF_ENOMEM)
-            return sf_error_set(err, rc, "out of memory");
-        (*skipped)++;
-        return SF_OK;
-    }
-    return sf_an_take_pkg(src, &p, err);
-}
-
 /* Split a tab-separated line into at most 4 fields. */
 static size_t split_tabs(const char *line, size_t n, const char **f, size_t *fl)
 {
@@ -236,7 +216,7 @@ static int flush(sf_inv_source *src, pending *pd, size_t *skipped, sf_error *err
         pd->ver = "(devel)";
         pd->vlen = 7;
     }
-    return add_go(src, pd->path, pd->plen, pd->ver, pd->vlen, skipped, err);
+    return sf_an_take_named(src, SF_PT_GO, pd->path, pd->plen, pd->ver, pd->vlen, skipped, err);
 }
 
 static int parse_modinfo(const char *mod, size_t mlen, sf_inv_source *src, size_t *skipped,
@@ -369,7 +349,7 @@ static int gobin_parse(const sf_entry *e, const uint8_t *data, size_t len, sf_in
         return sf_error_set(err, SF_EPARSE, "%s: truncated or corrupt Go build info", e->path);
     char stdv[64];
     if (sf_an_gobin_stdlib_version(ver, vlen, stdv, sizeof stdv) == SF_OK)
-        rc = add_go(src, "stdlib", 6, stdv, strlen(stdv), &skipped, err);
+        rc = sf_an_take_named(src, SF_PT_GO, "stdlib", 6, stdv, strlen(stdv), &skipped, err);
     else
         rc = sf_an_note(src, "Go toolchain version not a release; no stdlib package");
     if (rc == SF_OK)

@@ -211,18 +211,35 @@ int sf_an_take_built(sf_inv_source *src, int rc, sf_pkg *p, size_t *skipped, sf_
     return SF_OK;
 }
 
+int sf_an_named_pkg(sf_pkg *p, sf_pkg_type type, const char *name, size_t n, const char *ver,
+                    size_t vn)
+{
+    memset(p, 0, sizeof *p);
+    p->type = type;
+    p->layer = -1;
+    int rc = sf_an_dup_field(&p->name, name, n);
+    if (rc == SF_OK)
+        rc = sf_an_dup_field(&p->version, ver, vn);
+    if (rc == SF_OK && (!p->name || !p->version))
+        rc = SF_EPARSE;
+    return rc;
+}
+
+int sf_an_take_single(sf_inv_source *src, int rc, sf_pkg *p, sf_error *err)
+{
+    if (rc == SF_OK) {
+        src->status = SF_SRC_PARSED;
+        return sf_an_take_pkg(src, p, err);
+    }
+    sf_pkg_clear(p);
+    return rc == SF_ENOMEM ? sf_error_set(err, rc, "out of memory") : rc;
+}
+
 int sf_an_take_named(sf_inv_source *src, sf_pkg_type type, const char *name, size_t n,
                      const char *ver, size_t vn, size_t *skipped, sf_error *err)
 {
     sf_pkg p;
-    memset(&p, 0, sizeof p);
-    p.type = type;
-    p.layer = -1;
-    int rc = sf_an_dup_field(&p.name, name, n);
-    if (rc == SF_OK)
-        rc = sf_an_dup_field(&p.version, ver, vn);
-    if (rc == SF_OK && (!p.name || !p.version))
-        rc = SF_EPARSE;
+    int rc = sf_an_named_pkg(&p, type, name, n, ver, vn);
     return sf_an_take_built(src, rc, &p, skipped, err);
 }
 

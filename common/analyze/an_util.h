@@ -92,6 +92,19 @@ int sf_an_take_pkg(sf_inv_source *src, sf_pkg *p, sf_error *err);
  * and SF_OK returned so the walk goes on. */
 int sf_an_take_built(sf_inv_source *src, int rc, sf_pkg *p, size_t *skipped, sf_error *err);
 
+/* Build p (initialised here) of type from a name and a version (n and vn
+ * bytes, copied with sf_an_dup_field): SF_OK; SF_EPARSE when either is
+ * missing or unusable; SF_ENOMEM. p owns what was copied in every case
+ * (for sf_an_take_built, or the caller's sf_pkg_clear). */
+int sf_an_named_pkg(sf_pkg *p, sf_pkg_type type, const char *name, size_t n, const char *ver,
+                    size_t vn);
+
+/* For files that describe one package (a gemspec, Python METADATA): p
+ * built with rc. SF_OK: src is marked parsed and p taken as by
+ * sf_an_take_pkg. Otherwise p is cleared and rc returned: SF_ENOMEM with
+ * "out of memory", any other code with err as the caller set it. */
+int sf_an_take_single(sf_inv_source *src, int rc, sf_pkg *p, sf_error *err);
+
 /* For records that name a package by a name and a version (n and vn
  * bytes, checked as sf_an_dup_field does): add one of type, as
  * sf_an_take_built does; a name or version that is missing or unusable
