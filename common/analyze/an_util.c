@@ -154,6 +154,13 @@ const char *sf_an_basename(const char *path)
     return slash ? slash + 1 : path;
 }
 
+int sf_an_is_program(const sf_entry *e)
+{
+    const char *base = sf_an_basename(e->path);
+    int shared_lib = sf_an_has_suffix(base, ".so") || strstr(base, ".so.") != NULL;
+    return sf_an_is_regular(e) && (e->mode & 0111) && e->size >= 4096 && !shared_lib;
+}
+
 int sf_an_note(sf_inv_source *src, const char *fmt, ...)
 {
     char tmp[SF_ERRMSG_MAX];
