@@ -50,6 +50,28 @@ void *sf_array_push(void *arrp, size_t *cap, size_t *n, size_t elem, size_t firs
     return e;
 }
 
+size_t sf_array_sort_unique(void *arr, size_t n, size_t elem, int (*cmp)(const void *, const void *),
+                            void (*drop)(void *))
+{
+    if (n == 0)
+        return 0;
+    char *a = arr;
+    qsort(a, n, elem, cmp);
+    size_t w = 1;
+    for (size_t i = 1; i < n; i++) {
+        char *e = a + i * elem;
+        if (cmp(a + (w - 1) * elem, e) == 0) {
+            if (drop)
+                drop(e);
+            continue;
+        }
+        if (w != i)
+            memcpy(a + w * elem, e, elem);
+        w++;
+    }
+    return w;
+}
+
 void sf_strarr_free(char **a, size_t n)
 {
     if (a)

@@ -62,6 +62,13 @@ void *sf_array_push(void *arrp, size_t *cap, size_t *n, size_t elem, size_t firs
         free(arr);                                                            \
     } while (0)
 
+/* Sort the n elements of elem bytes in arr with cmp (as qsort), then keep
+ * only the first of each run that cmp calls equal, in place, calling drop
+ * (NULL: nothing) on each element left out so it can release what it
+ * owns. Returns how many are kept. */
+size_t sf_array_sort_unique(void *arr, size_t n, size_t elem, int (*cmp)(const void *, const void *),
+                            void (*drop)(void *));
+
 /* Free n heap strings and their array (a NULL array is fine): the string
  * lists of messages, findings, rules, configs. */
 void sf_strarr_free(char **a, size_t n);

@@ -145,6 +145,39 @@ static void test_array_free__clears_each_element(void **state)
     sf_strarr_free(NULL, 7);
 }
 
+static int cmp_item(const void *a, const void *b)
+{
+    const item *x = a, *y = b;
+    return (x->a > y->a) - (x->a < y->a);
+}
+
+static int ndropped;
+static void drop_item(void *e)
+{
+    ndropped++;
+    free(((item *)e)->s);
+}
+
+static void test_array_sort_unique__keeps_first_of_each(void **state)
+{
+    (void)state;
+    item v[7] = {{3, NULL}, {1, NULL}, {3, NULL}, {2, NULL}, {1, NULL}, {3, NULL}, {5, NULL}};
+    for (size_t i = 0; i < 7; i++) {
+        v[i].s = malloc(2);
+        assert_non_null(v[i].s);
+    }
+    ndropped = 0;
+    size_t n = sf_array_sort_unique(v, 7, sizeof *v, cmp_item, drop_item);
+    assert_int_equal(n, 4);
+    assert_int_equal(ndropped, 3);
+    int want[] = {1, 2, 3, 5};
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(v[i].a, want[i]);
+        free(v[i].s);
+    }
+    assert_int_equal(sf_array_sort_unique(NULL, 0, sizeof *v, cmp_item, NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -153,6 +186,7 @@ int main(void)
         cmocka_unit_test(test_array_grow__max_and_overflow_refused),
         cmocka_unit_test(test_array_push__zeroed_counted_refused_at_max),
         cmocka_unit_test(test_array_free__clears_each_element),
+        cmocka_unit_test(test_array_sort_unique__keeps_first_of_each),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
