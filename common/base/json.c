@@ -1,8 +1,11 @@
 /* json: see json.h. */
 #include "base/json.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/array.h"
 
 /* Length of the valid UTF-8 sequence at s (max n bytes), 0 when invalid.
  * Follows RFC 3629: no overlongs, no surrogates, nothing past U+10FFFF. */
@@ -269,6 +272,25 @@ int sf_jmsg_encode(const void *msg, const sf_jmsg_field *f, size_t n, sf_jmsg_en
         return sf_error_set(err, SF_ELIMIT, "%s message too large", what);
     }
     return SF_OK;
+}
+
+void sf_jmsg_clear(void *msg, const sf_jmsg_field *f, size_t n, unsigned str_types)
+{
+    char *m = msg;
+    for (size_t i = 0; i < n; i++) {
+        if (f[i].cnt_off)
+            sf_strarr_free(*(char ***)(m + f[i].off), *(size_t *)(m + f[i].cnt_off));
+        else if (f[i].type >= 0 && f[i].type < 32 && (str_types & 1u << f[i].type))
+            free(*(char **)(m + f[i].off));
+    }
+}
+
+int sf_jmsg_maybe(const char *json, size_t len, const char *schema)
+{
+    char needle[128];
+    int k = snprintf(needle, sizeof needle, "\"%s\"", schema);
+    return json && k > 0 && (size_t)k < sizeof needle &&
+           memmem(json, len, needle, (size_t)k) != NULL;
 }
 
 int sf_jmsg_decode(const char *json, size_t len, const sf_jmsg_field *f, size_t n,

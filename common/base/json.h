@@ -108,6 +108,18 @@ int sf_jmsg_encode(const void *msg, const sf_jmsg_field *f, size_t n, sf_jmsg_en
 int sf_jmsg_decode(const char *json, size_t len, const sf_jmsg_field *f, size_t n,
                    sf_jmsg_dec_fn dec, size_t max, const char *what, void *msg, sf_error *err);
 
+/* Free what sf_jmsg_decode (or the message's own code) left in msg: for
+ * each of the n fields, an array (cnt_off set: the messages' arrays are
+ * all of heap strings) with its count, and a member whose type is in
+ * str_types (bit 1u << type set) as one heap string. Other members are
+ * not touched; the caller zeroes msg. */
+void sf_jmsg_clear(void *msg, const sf_jmsg_field *f, size_t n, unsigned str_types);
+
+/* 1 when the message text json[0..len) may be of schema (the quoted name
+ * appears in it): a cheap byte search to dispatch on before decoding,
+ * which decides. */
+int sf_jmsg_maybe(const char *json, size_t len, const char *schema);
+
 /* String-member tables (base/strfield.h; sf_pkg_fields and
  * sf_osinfo_fields in base/pkg.h): documents that carry the same struct
  * share one table, so encoding and decoding stay symmetric. */

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "base/array.h"
 #include "base/json.h"
 #include "base/buf.h"
 #include "base/digest.h"
@@ -144,12 +143,6 @@ void sf_job_clear(sf_job *j)
 {
     if (!j)
         return;
-    free(j->run_id);
-    free(j->registry);
-    free(j->repository);
-    free(j->digest);
-    free(j->enqueued_at);
-    sf_strarr_free(j->refs, j->nrefs);
-    sf_strarr_free(j->platforms, j->nplatforms);
+    sf_jmsg_clear(j, FIELDS, NFIELDS, 1u << F_STR | 1u << F_DIGEST);
     memset(j, 0, sizeof *j);
 }
