@@ -119,6 +119,16 @@ int sf_jutil_dump(const json_t *root, sf_buf *out)
     return SF_OK;
 }
 
+int sf_jutil_dump_pretty(const json_t *root, sf_buf *out)
+{
+    char *s = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
+    int rc = s ? sf_buf_puts(out, s) : SF_ENOMEM;
+    if (rc == SF_OK)
+        rc = sf_buf_puts(out, "\n");
+    free(s);
+    return rc;
+}
+
 int sf_jutil_load(json_t **out, const char *text, size_t len, size_t max, const char *what,
                   sf_error *err)
 {

@@ -35,6 +35,11 @@ int sf_jutil_set_new(json_t *obj, const char *key, json_t *v);
 /* Append the compact JSON text of root to out. SF_OK, SF_ELIMIT, SF_ENOMEM. */
 int sf_jutil_dump(const json_t *root, sf_buf *out);
 
+/* Append root as JSON indented by two, and a newline: the form of the
+ * reports and query answers people read. A NULL root (a build that ran
+ * out of memory) gives SF_ENOMEM. SF_OK, SF_ENOMEM or sf_buf's SF_ELIMIT. */
+int sf_jutil_dump_pretty(const json_t *root, sf_buf *out);
+
 /* Parse untrusted JSON text (at most max bytes, no duplicate keys, NUL
  * bytes refused) into *out. SF_EPARSE with the position in err. */
 int sf_jutil_load(json_t **out, const char *text, size_t len, size_t max, const char *what,

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "base/array.h"
+#include "base/json.h"
 #include "cache/keys.h"
 #include "sf_version.h"
 #include "vuln/severity.h"
@@ -524,11 +525,7 @@ int sf_report_json(const sf_report *r, sf_buf *out)
     json_t *o = report_obj(r);
     if (o && sf_report_running_json(r, o) != SF_OK)
         json_decref(o), o = NULL;
-    char *s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
-    int rc = s ? sf_buf_puts(out, s) : SF_ENOMEM;
-    if (rc == SF_OK)
-        rc = sf_buf_puts(out, "\n");
-    free(s);
+    int rc = sf_jutil_dump_pretty(o, out);
     json_decref(o);
     return rc;
 }

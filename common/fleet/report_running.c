@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/array.h"
+#include "base/json.h"
 #include "cache/keys.h"
 
 #include "fleet/report.h"
@@ -399,10 +400,7 @@ static int emit_rows(const qctx *q, int json, sf_buf *out)
                                r->v->platform ? " " : "", r->v->platform ? r->v->platform : "");
     }
     if (arr) {
-        char *s = json_dumps(arr, JSON_INDENT(2));
-        rc = s ? sf_buf_puts(out, s) : SF_ENOMEM;
-        rc = rc ? rc : sf_buf_puts(out, "\n");
-        free(s);
+        rc = sf_jutil_dump_pretty(arr, out);
         json_decref(arr);
     }
     return rc;
