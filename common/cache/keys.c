@@ -317,7 +317,9 @@ int sf_keys_agg_ix(char out[SF_KEY_MAX], const char *prefix, const char *kind, c
         return agg_escaped(out, prefix, k, value, "index value", err);
     if ((rc = sf_keys_check_prefix(prefix, err)) != SF_OK)
         return rc;
-    const char *parts[] = {prefix, ":agg:", k, NULL};
+    /* The tag too: a script touching this and a value's key must find
+     * both in one Cluster slot. */
+    const char *parts[] = {prefix, ":", agg_word(), ":", k, NULL};
     return join(out, parts);
 }
 
