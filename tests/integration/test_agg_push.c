@@ -197,6 +197,21 @@ static void test_agg_push__refs_before_result_wait(void **state)
                      SF_AGG_APPLIED);
     assert_true(found("reg.io/v:1"));
     assert_false(found("reg.io/z:9"));
+    /* The batched path (two results planned together) takes them too. */
+    char *r8[] = {"reg.io/u:8"};
+    assert_int_equal(refs_msg('e', "run-6", r8, 1), SF_AGG_NOVIEW);
+    sf_buf b1, b2;
+    sf_buf_init(&b1, 0), sf_buf_init(&b2, 0);
+    fix_result(&b1, 'e', "run-6", "db1", "2026-03-06T00:00:00Z", "reg.io/u:1",
+               "CVE-2021-3711:openssl:1.1.1k-r0:1.1.1l-r0:HIGH", NULL);
+    fix_result(&b2, 'f', "run-6", "db1", "2026-03-06T00:00:00Z", "reg.io/t:1",
+               "CVE-2021-3711:openssl:1.1.1k-r0:1.1.1l-r0:HIGH", NULL);
+    sf_agg_msg ms[2] = {{.json = b1.data, .len = b1.len}, {.json = b2.data, .len = b2.len}};
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_agg_apply_batch(agg, ms, 2, &e), SF_OK);
+    assert_int_equal(ms[0].outcome, SF_AGG_APPLIED);
+    assert_true(found("reg.io/u:1") && found("reg.io/u:8") && found("reg.io/t:1"));
+    sf_buf_free(&b1), sf_buf_free(&b2);
 }
 
 int main(void)
