@@ -317,6 +317,11 @@
 /* Member sizes remembered while a docker-archive is searched for its
  * manifest.json: an image has tens of members, 4096 is a hostile one. */
 #define SF_LIM_ARCHIVE_SIZES 4096
+/* Entry headers walked in one archive read through base/arch when its
+ * caller sets no count of its own (docker-archive images): a `docker save`
+ * holds a few members per layer; a million is a hostile file, and the
+ * bound stops a walk over endless empty headers. */
+#define SF_LIM_ARCH_ENTRIES 1000000ULL
 /* Registry clients a worker keeps at once. A worker talks to a handful of
  * registries; 64 idle clients (connection caches, token caches) are a few
  * MB. Past it the least recently used idle one is dropped. */
