@@ -9,6 +9,7 @@
 #include "vuln/vdb_build.h"
 
 #include "base/arch.h"
+#include "base/array.h"
 #include "base/buf.h"
 #include "base/limits.h"
 #include "vuln/debtracker.h"
@@ -289,15 +290,12 @@ static int import_dir(sf_vdb_builder *b, const char *path, int depth, sf_error *
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.')
             continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            char **nn = realloc(names, cap * sizeof *nn);
-            if (!nn) {
-                rc = SF_ENOMEM;
-                break;
-            }
-            names = nn;
+        char **nn = sf_array_grow(names, &cap, n, sizeof *names, 64, 0);
+        if (!nn) {
+            rc = SF_ENOMEM;
+            break;
         }
+        names = nn;
         if (!(names[n] = strdup(de->d_name))) {
             rc = SF_ENOMEM;
             break;
