@@ -15,6 +15,7 @@
 #include "fleet/agg_view.h"
 #include "base/limits.h"
 #include "base/log.h"
+#include "base/time.h"
 #include "bus/msg_job.h"
 #include "cache/keys.h"
 #include "kube/kube_api.h"
@@ -45,10 +46,7 @@ static int cancelled(const kinv *k) { return k->o->cancel && *k->o->cancel; }
 static void nap(kinv *k)
 {
     long ms = k->backoff_ms ? k->backoff_ms : 200;
-    for (long t = 0; t < ms && !cancelled(k); t += 50) {
-        struct timespec ts = {0, 50 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
+    sf_time_sleep_ms(ms, k->o->cancel);
     k->backoff_ms = ms * 2 > k->o->backoff_max_ms ? k->o->backoff_max_ms : ms * 2;
 }
 
