@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/array.h"
 #include "fleet/agg_view.h"
 #include "fleet/running.h"
 
@@ -46,13 +47,10 @@ static int cmpstr(const void *a, const void *b)
 
 static int strv_add(strv *s, const char *x)
 {
-    if (s->n == s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 64;
-        char **v = realloc(s->v, nc * sizeof *v);
-        if (!v)
-            return SF_ENOMEM;
-        s->v = v, s->cap = nc;
-    }
+    char **v = sf_array_grow(s->v, &s->cap, s->n, sizeof *v, 64, 0);
+    if (!v)
+        return SF_ENOMEM;
+    s->v = v;
     return (s->v[s->n] = sf_strdup(x)) ? (s->n++, SF_OK) : SF_ENOMEM;
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "analyze/layer_int.h"
 #include "base/limits.h"
 #include "base/log.h"
@@ -20,14 +21,10 @@ static int add_source(sf_layer *l, const char *path, const sf_analyzer *an, uint
                       sf_inv_source **out)
 {
     sf_inventory *inv = l->inv;
-    if (inv->nsrcs >= l->seqcap) {
-        size_t nc = l->seqcap ? l->seqcap * 2 : 16;
-        uint64_t *s = realloc(l->seq, nc * sizeof *s);
-        if (!s)
-            return sf_error_set(&l->werr, SF_ENOMEM, "out of memory");
-        l->seq = s;
-        l->seqcap = nc;
-    }
+    uint64_t *s = sf_array_grow(l->seq, &l->seqcap, inv->nsrcs, sizeof *s, 16, 0);
+    if (!s)
+        return sf_error_set(&l->werr, SF_ENOMEM, "out of memory");
+    l->seq = s;
     if (sf_inventory_add_source(inv, path, an->name, out) != SF_OK)
         return sf_error_set(&l->werr, SF_ENOMEM, "out of memory");
     l->seq[inv->nsrcs - 1] = seq;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/log.h"
 #include "cache/keys.h"
 #include "fleet/rematch_int.h"
@@ -61,17 +62,13 @@ static int load_views(rm_ctx *c, sf_error *err)
                 c->st->unusable++;
                 continue;
             }
-            if (c->nimgs == c->capimgs) {
-                size_t nc = c->capimgs ? c->capimgs * 2 : 256;
-                rm_img *n = realloc(c->imgs, nc * sizeof *n);
-                if (!n) {
-                    sf_agg_view_free(v);
-                    rc = sf_error_set(err, SF_ENOMEM, "out of memory");
-                    break;
-                }
-                c->imgs = n;
-                c->capimgs = nc;
+            rm_img *n = sf_array_grow(c->imgs, &c->capimgs, c->nimgs, sizeof *n, 256, 0);
+            if (!n) {
+                sf_agg_view_free(v);
+                rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+                break;
             }
+            c->imgs = n;
             memset(&c->imgs[c->nimgs], 0, sizeof *c->imgs);
             c->imgs[c->nimgs++].v = v;
         }

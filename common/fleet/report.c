@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/array.h"
 #include "cache/keys.h"
 #include "sf_version.h"
 #include "vuln/severity.h"
@@ -44,16 +45,12 @@ void sf_report_free(sf_report *r)
 
 int sf_report_add(sf_report *r, sf_agg_view *v)
 {
-    if (r->nimgs == r->capimgs) {
-        size_t nc = r->capimgs ? r->capimgs * 2 : 64;
-        sf_agg_view **n = realloc(r->imgs, nc * sizeof *n);
-        if (!n) {
-            sf_agg_view_free(v);
-            return SF_ENOMEM;
-        }
-        r->imgs = n;
-        r->capimgs = nc;
+    sf_agg_view **n = sf_array_grow(r->imgs, &r->capimgs, r->nimgs, sizeof *n, 64, 0);
+    if (!n) {
+        sf_agg_view_free(v);
+        return SF_ENOMEM;
     }
+    r->imgs = n;
     r->imgs[r->nimgs++] = v;
     return SF_OK;
 }

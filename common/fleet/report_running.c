@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "cache/keys.h"
 #include "fleet/report.h"
 #include "fleet/running.h"
@@ -260,17 +261,13 @@ static int fetch_views(sf_kv *kv, const char *shard, const char *views, const ch
         if (r->elem[i].type != SF_KV_STR ||
             sf_agg_view_parse(r->elem[i].str, r->elem[i].len, &v, NULL) != SF_OK)
             continue;
-        if (q->nviews == q->cap) {
-            size_t nc = q->cap ? q->cap * 2 : 16;
-            sf_agg_view **nv = realloc(q->views, nc * sizeof *nv);
-            if (!nv) {
-                sf_agg_view_free(v);
-                rc = sf_error_set(err, SF_ENOMEM, "out of memory");
-                break;
-            }
-            q->views = nv;
-            q->cap = nc;
+        sf_agg_view **nv = sf_array_grow(q->views, &q->cap, q->nviews, sizeof *nv, 16, 0);
+        if (!nv) {
+            sf_agg_view_free(v);
+            rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+            break;
         }
+        q->views = nv;
         q->views[q->nviews++] = v;
     }
     sf_kv_reply_free(r);
@@ -324,14 +321,10 @@ static int add_row(qctx *q, const sf_agg_view *v, const sf_running_ent *e,
     }
     if (!r.total)
         return SF_OK;
-    if (q->nrows == q->caprows) {
-        size_t nc = q->caprows ? q->caprows * 2 : 32;
-        qrow *nv = realloc(q->rows, nc * sizeof *nv);
-        if (!nv)
-            return SF_ENOMEM;
-        q->rows = nv;
-        q->caprows = nc;
-    }
+    qrow *nv = sf_array_grow(q->rows, &q->caprows, q->nrows, sizeof *nv, 32, 0);
+    if (!nv)
+        return SF_ENOMEM;
+    q->rows = nv;
     q->rows[q->nrows++] = r;
     return SF_OK;
 }

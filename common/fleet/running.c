@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/json.h"
 #include "base/limits.h"
 #include "cache/keys.h"
@@ -169,14 +170,10 @@ static int add_ent(sf_running *r, const char *cluster, const char *field, json_t
     const char *dg = sf_jutil_bstr(json_object_get(c, "digest"), SF_DIGEST_MAX);
     if (!slash || !dg || sf_digest_validate(dg, NULL) != SF_OK)
         return SF_OK; /* unusable: skipped */
-    if (r->n == r->cap) {
-        size_t nc = r->cap ? r->cap * 2 : 64;
-        sf_running_ent *nv = realloc(r->v, nc * sizeof *nv);
-        if (!nv)
-            return SF_ENOMEM;
-        r->v = nv;
-        r->cap = nc;
-    }
+    sf_running_ent *nv = sf_array_grow(r->v, &r->cap, r->n, sizeof *nv, 64, 0);
+    if (!nv)
+        return SF_ENOMEM;
+    r->v = nv;
     sf_running_ent *e = &r->v[r->n];
     memset(e, 0, sizeof *e);
     e->cluster = sf_strdup(cluster);

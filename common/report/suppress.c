@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/limits.h"
 
 struct sf_supp {
@@ -58,16 +59,12 @@ int sf_supp_add(sf_supp *s, sf_supp_rule *r, sf_error *err)
         return sf_error_set(err, SF_ELIMIT, "more than %d suppression rules",
                             SF_LIM_SUPP_RULES);
     }
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        sf_supp_rule *n = realloc(s->rules, cap * sizeof *n);
-        if (!n) {
-            sf_supp_rule_clear(r);
-            return sf_error_set(err, SF_ENOMEM, "out of memory");
-        }
-        s->rules = n;
-        s->cap = cap;
+    sf_supp_rule *n = sf_array_grow(s->rules, &s->cap, s->n, sizeof *n, 16, 0);
+    if (!n) {
+        sf_supp_rule_clear(r);
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
     }
+    s->rules = n;
     s->rules[s->n++] = *r;
     memset(r, 0, sizeof *r);
     return SF_OK;
