@@ -17,7 +17,7 @@
 
 /* Hosts whose rate limit is spent (X-RateLimit-Remaining: 0): no request
  * goes to them before their X-RateLimit-Reset. */
-#define PAUSED_HOSTS 8
+#define PAUSED_HOSTS SF_LIM_NOTIFY_PAUSED_HOSTS
 
 struct sf_nsend {
     sf_nsend_opts o;

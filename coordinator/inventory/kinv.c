@@ -23,9 +23,8 @@
 
 /* Pods written per HSET during a relist. */
 #define KINV_BATCH 200
-/* Entries of the owner and digest caches before they are dropped (they
- * refill from the API; bounded memory on a cluster with churn). */
-#define KINV_CACHE_MAX 200000
+/* Entries of the owner and digest caches (limits.h says why). */
+#define KINV_CACHE_MAX SF_LIM_KINV_CACHE
 
 typedef struct kinv {
     const sf_kinv_opts *o;
