@@ -12,9 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/array.h"
+#include "base/time.h"
 #include "fleet/agg_view.h"
 #include "fleet/running.h"
 
@@ -32,13 +32,6 @@ struct api_running {
     sf_running snap;
     strv set[3]; /* images, vulnerability ids, packages */
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int cmpstr(const void *a, const void *b)
 {
@@ -169,7 +162,7 @@ static int refresh(sf_api *a, sf_error *e)
     }
     strv_uniq(&r->set[1]);
     strv_uniq(&r->set[2]);
-    r->at = mono_ms();
+    r->at = (int64_t)sf_time_mono_ms();
     running_free(a->running);
     a->running = r;
     return SF_OK;
@@ -178,7 +171,7 @@ static int refresh(sf_api *a, sf_error *e)
 /* Lock held: a current snapshot. */
 static int current(sf_api *a, sf_error *e)
 {
-    if (a->running && mono_ms() - a->running->at < API_RUNNING_TTL_MS)
+    if (a->running && (int64_t)sf_time_mono_ms() - a->running->at < API_RUNNING_TTL_MS)
         return SF_OK;
     return refresh(a, e);
 }
