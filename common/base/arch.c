@@ -27,6 +27,24 @@ static const char *why(const sf_arch *a)
     return s ? s : "unknown archive error";
 }
 
+typedef struct support {
+    unsigned bit;
+    int (*enable)(struct archive *);
+} support;
+
+static const support formats[] = {
+    {SF_ARCH_TAR, archive_read_support_format_tar},
+    {SF_ARCH_ZIP, archive_read_support_format_zip_seekable},
+    {SF_ARCH_ANY, archive_read_support_format_all},
+    {SF_ARCH_RAW, archive_read_support_format_raw},
+};
+static const support filters[] = {
+    {SF_ARCH_GZIP, archive_read_support_filter_gzip},
+    {SF_ARCH_ZSTD, archive_read_support_filter_zstd},
+    {SF_ARCH_XZ, archive_read_support_filter_xz},
+    {SF_ARCH_FILTER_ALL, archive_read_support_filter_all},
+};
+
 static int arch_new(sf_arch **out, const sf_arch_opts *o, sf_error *err)
 {
     *out = NULL;
@@ -37,6 +55,8 @@ static int arch_new(sf_arch **out, const sf_arch_opts *o, sf_error *err)
     }
     unsigned fmt = o && o->formats ? o->formats : SF_ARCH_ANY;
     unsigned fil = o ? o->filters : 0;
+    if (fil & SF_ARCH_FILTER_ALL) /* each filter registered once */
+        fil = SF_ARCH_FILTER_ALL;
     a->max_entries = o && o->max_entries ? o->max_entries : SF_LIM_ARCH_ENTRIES;
     a->max_bytes = o ? o->max_bytes : 0;
     a->strict = o && o->strict;
@@ -44,23 +64,24 @@ static int arch_new(sf_arch **out, const sf_arch_opts *o, sf_error *err)
     /* The support calls only fail for a format or filter this libarchive
      * was built without (or one it would run as an outside program); the
      * open then fails with libarchive's reason, which is the useful one. */
-    if (fmt & SF_ARCH_TAR)
-        archive_read_support_format_tar(a->ar);
-    if (fmt & SF_ARCH_ZIP)
-        archive_read_support_format_zip_seekable(a->ar);
-    if (fmt & SF_ARCH_ANY)
-        archive_read_support_format_all(a->ar);
-    if (fmt & SF_ARCH_RAW)
-        archive_read_support_format_raw(a->ar);
-    if (fil & SF_ARCH_FILTER_ALL) {
-        archive_read_support_filter_all(a->ar);
-    } else {
-        if (fil & SF_ARCH_GZIP)
-            archive_read_support_filter_gzip(a->ar);
-        if (fil & SF_ARCH_ZSTD)
-            archive_read_support_filter_zstd(a->ar);
-        if (fil & SF_ARCH_XZ)
-            archive_read_support_filter_xz(a->ar);
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+        if (fmt & formats[i].bit)
+            formats[i].enable(a->ar);
+    for (size_t i = 0; i < sizeof filters / sizeof filters[0]; i++)
+        if (fil & filters[i].bit)
+            filters[i].enable(a->ar);
+    *out = a;
+    return SF_OK;
+}
+
+/* Finish an open that libarchive answered with r: keep a, or free it and
+ * fail with code and libarchive's reason. */
+static int opened(sf_arch *a, int r, int code, sf_arch **out, sf_error *err)
+{
+    if (r != ARCHIVE_OK) {
+        int rc = sf_error_set(err, code, "%s", why(a));
+        sf_arch_free(a);
+        return rc;
     }
     *out = a;
     return SF_OK;
@@ -73,13 +94,7 @@ int sf_arch_open_file(sf_arch **out, const char *path, const sf_arch_opts *o, sf
     int rc = arch_new(&a, o, err);
     if (rc != SF_OK)
         return rc;
-    if (archive_read_open_filename(a->ar, path, ARCH_FILE_BLOCK) != ARCHIVE_OK) {
-        rc = sf_error_set(err, SF_EIO, "%s", why(a));
-        sf_arch_free(a);
-        return rc;
-    }
-    *out = a;
-    return SF_OK;
+    return opened(a, archive_read_open_filename(a->ar, path, ARCH_FILE_BLOCK), SF_EIO, out, err);
 }
 
 int sf_arch_open_mem(sf_arch **out, const void *data, size_t len, const sf_arch_opts *o,
@@ -91,13 +106,8 @@ int sf_arch_open_mem(sf_arch **out, const void *data, size_t len, const sf_arch_
     if (rc != SF_OK)
         return rc;
     /* libarchive takes a non-const pointer but only reads through it. */
-    if (archive_read_open_memory(a->ar, (void *)(uintptr_t)data, len) != ARCHIVE_OK) {
-        rc = sf_error_set(err, SF_EPARSE, "%s", why(a));
-        sf_arch_free(a);
-        return rc;
-    }
-    *out = a;
-    return SF_OK;
+    return opened(a, archive_read_open_memory(a->ar, (void *)(uintptr_t)data, len), SF_EPARSE,
+                  out, err);
 }
 
 void sf_arch_free(sf_arch *a)

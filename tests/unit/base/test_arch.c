@@ -93,6 +93,44 @@ static int read_all(sf_arch *a, char *names, char *bytes, size_t max, sf_error *
     return r;
 }
 
+/* n bytes of c, for entries of a known size (one buffer: one use at a time). */
+static const char *bytes_of(char c, size_t n)
+{
+    static char buf[300000];
+    assert_true(n <= sizeof buf);
+    memset(buf, c, n);
+    return buf;
+}
+
+/* A reader of the formats and filters over len bytes at d; it must open. */
+static sf_arch *open_ok(const uint8_t *d, size_t len, unsigned formats, unsigned filters)
+{
+    sf_arch *a = NULL;
+    sf_error err = SF_ERROR_INIT;
+    sf_arch_opts o = {.formats = formats, .filters = filters};
+    assert_int_equal(sf_arch_open_mem(&a, d, len, &o, &err), SF_OK);
+    assert_non_null(a);
+    return a;
+}
+
+/* read_all to the end of the archive, which must end cleanly; frees a. */
+static void walk_ok(sf_arch *a, char *names, char *bytes)
+{
+    sf_error err = SF_ERROR_INIT;
+    assert_int_equal(read_all(a, names, bytes, 1024, &err), 0);
+    assert_int_equal(err.code, SF_OK);
+    sf_arch_free(a);
+}
+
+/* Build an uncompressed archive of f and walk_ok it from memory. */
+static void walk_built(int fmt, const tfile *f, size_t n, char *names, char *bytes)
+{
+    size_t len;
+    uint8_t *d = build(fmt, 0, f, n, &len);
+    walk_ok(open_ok(d, len, fmt == FMT_ZIP ? SF_ARCH_ZIP : SF_ARCH_TAR, 0), names, bytes);
+    free(d);
+}
+
 static const tfile three[] = {
     {"etc", NULL, 0},
     {"etc/os-release", "ID=alpine\n", 0},
@@ -105,10 +143,8 @@ static void test_arch__tar_entries_and_bytes(void **state)
     (void)state;
     size_t len;
     uint8_t *tar = build(FMT_TAR, 0, three, 4, &len);
-    sf_arch *a = NULL;
+    sf_arch *a = open_ok(tar, len, SF_ARCH_TAR, 0);
     sf_error err = SF_ERROR_INIT;
-    sf_arch_opts o = {.formats = SF_ARCH_TAR};
-    assert_int_equal(sf_arch_open_mem(&a, tar, len, &o, &err), SF_OK);
     char names[512], bytes[512];
     assert_int_equal(read_all(a, names, bytes, 1024, &err), 0);
     assert_string_equal(names, "etc/(dir)|etc/os-release|usr/lib/empty|app/data.json|");
@@ -162,18 +198,14 @@ static void test_arch__zip_from_memory(void **state)
         {"META-INF/maven/g/a/pom.properties", "groupId=g\nartifactId=a\nversion=1\n", 0},
         {"lib/inner.jar", "PK\x05\x06", 4},
     };
-    size_t len;
-    uint8_t *zip = build(FMT_ZIP, 0, jar, 3, &len);
-    sf_arch *a = NULL;
-    sf_error err = SF_ERROR_INIT;
-    sf_arch_opts o = {.formats = SF_ARCH_ZIP};
-    assert_int_equal(sf_arch_open_mem(&a, zip, len, &o, &err), SF_OK);
     char names[512], bytes[512];
-    assert_int_equal(read_all(a, names, bytes, 1024, &err), 0);
+    walk_built(FMT_ZIP, jar, 3, names, bytes);
     assert_string_equal(names,
                         "META-INF/MANIFEST.MF|META-INF/maven/g/a/pom.properties|lib/inner.jar|");
     assert_string_equal(bytes, "Manifest-Version: 1.0\r\n|groupId=g\nartifactId=a\nversion=1\n|PK\x05\x06|");
-    sf_arch_free(a);
+    sf_arch *a = NULL;
+    sf_error err = SF_ERROR_INIT;
+    sf_arch_opts o = {.formats = SF_ARCH_ZIP};
     /* A zip-only reader does not take a tar (libarchive may only find
      * out at the first header), nor bytes that are no archive. */
     size_t tlen;
@@ -197,21 +229,16 @@ static void test_arch__zip_from_memory(void **state)
     assert_int_equal(sf_arch_open_file(&a, "/nonexistent/x.zip", &o, &err), SF_EIO);
     assert_null(a);
     free(tar);
-    free(zip);
 }
 
 static void test_arch__entry_over_the_buffer(void **state)
 {
     (void)state;
-    char big[5000];
-    memset(big, 'x', sizeof big);
-    const tfile f[] = {{"big", big, sizeof big}, {"small", "ok", 0}};
+    const tfile f[] = {{"big", bytes_of('x', 5000), 5000}, {"small", "ok", 0}};
     size_t len;
     uint8_t *tar = build(FMT_TAR, 1, f, 2, &len);
-    sf_arch *a = NULL;
     sf_error err = SF_ERROR_INIT;
-    sf_arch_opts o = {.formats = SF_ARCH_TAR, .filters = SF_ARCH_GZIP};
-    assert_int_equal(sf_arch_open_mem(&a, tar, len, &o, &err), SF_OK);
+    sf_arch *a = open_ok(tar, len, SF_ARCH_TAR, SF_ARCH_GZIP);
     sf_arch_entry e;
     assert_int_equal(sf_arch_next(a, &e, &err), 1);
     assert_int_equal(e.size, 5000);
@@ -233,7 +260,7 @@ static void test_arch__entry_over_the_buffer(void **state)
     sf_arch_free(a);
 
     /* The whole-archive bound counts bytes streamed across entries. */
-    o.max_bytes = 5001;
+    sf_arch_opts o = {.formats = SF_ARCH_TAR, .filters = SF_ARCH_GZIP, .max_bytes = 5001};
     assert_int_equal(sf_arch_open_mem(&a, tar, len, &o, &err), SF_OK);
     assert_int_equal(sf_arch_next(a, &e, &err), 1);
     sf_buf_init(&b, 0);
@@ -262,18 +289,14 @@ static void test_arch__entry_over_the_buffer(void **state)
 static void test_arch__truncated(void **state)
 {
     (void)state;
-    char big[3000];
-    memset(big, 'y', sizeof big);
-    const tfile f[] = {{"first", "1", 0}, {"big", big, sizeof big}, {"last", "z", 0}};
+    const tfile f[] = {{"first", "1", 0}, {"big", bytes_of('y', 3000), 3000}, {"last", "z", 0}};
     size_t len;
     uint8_t *tar = build(FMT_TAR, 0, f, 3, &len);
     /* Cut inside the second entry's data: its read fails. The pax
      * restricted writer puts one 512-byte header before each file here. */
     size_t cut = 512 + 512 + 512 + 1000;
-    sf_arch *a = NULL;
     sf_error err = SF_ERROR_INIT;
-    sf_arch_opts o = {.formats = SF_ARCH_TAR};
-    assert_int_equal(sf_arch_open_mem(&a, tar, cut, &o, &err), SF_OK);
+    sf_arch *a = open_ok(tar, cut, SF_ARCH_TAR, 0);
     sf_arch_entry e;
     sf_buf b;
     sf_buf_init(&b, 0);
@@ -283,7 +306,7 @@ static void test_arch__truncated(void **state)
     assert_string_equal(e.path, "big");
     sf_buf_reset(&b);
     assert_int_equal(sf_arch_read(a, &b, &err), SF_EPARSE);
-    assert_true(b.len < sizeof big);
+    assert_true(b.len < 3000);
     assert_true(err.msg[0] != '\0');
     sf_buf_free(&b);
     sf_arch_free(a);
@@ -291,7 +314,7 @@ static void test_arch__truncated(void **state)
     /* Cut inside the third header: the walk fails there, not silently. */
     sf_error_clear(&err);
     cut = 512 + 512 + 512 + 3072 + 100;
-    assert_int_equal(sf_arch_open_mem(&a, tar, cut, &o, &err), SF_OK);
+    a = open_ok(tar, cut, SF_ARCH_TAR, 0);
     assert_int_equal(sf_arch_next(a, &e, &err), 1);
     assert_int_equal(sf_arch_next(a, &e, &err), 1);
     assert_int_equal(sf_arch_next(a, &e, &err), SF_EPARSE);
@@ -344,15 +367,8 @@ static void test_arch__escaping_names_are_only_names(void **state)
         {"a/../../escaped", "dotdot", 0},
         {"./ok/../../../escaped", "deep", 0},
     };
-    size_t len;
-    uint8_t *tar = build(FMT_TAR, 0, f, 4, &len);
-    sf_arch *a = NULL;
-    sf_error err = SF_ERROR_INIT;
-    sf_arch_opts o = {.formats = SF_ARCH_TAR};
-    assert_int_equal(sf_arch_open_mem(&a, tar, len, &o, &err), SF_OK);
     char names[512], bytes[512];
-    assert_int_equal(read_all(a, names, bytes, 1024, &err), 0);
-    sf_arch_free(a);
+    walk_built(FMT_TAR, f, 4, names, bytes);
     assert_int_equal(chdir(cwd), 0);
     /* Names come back as stored, bytes as written ... */
     assert_string_equal(names, "../escaped|/tmp/sf-arch-absolute-escape|a/../../escaped|"
@@ -365,7 +381,6 @@ static void test_arch__escaping_names_are_only_names(void **state)
     assert_int_not_equal(stat("/tmp/sf-arch-absolute-escape", &st), 0);
     rmdir(sub);
     rmdir(dir);
-    free(tar);
 }
 
 typedef struct sink_rec {
@@ -386,23 +401,19 @@ static int rec_sink(void *ctx, const void *data, size_t n)
 static void test_arch__stream_to_a_sink(void **state)
 {
     (void)state;
-    static char big[300000];
-    memset(big, 'q', sizeof big);
-    const tfile f[] = {{"layer.tar", big, sizeof big}};
+    const tfile f[] = {{"layer.tar", bytes_of('q', 300000), 300000}};
     size_t len;
     uint8_t *tar = build(FMT_TAR, 1, f, 1, &len);
-    sf_arch *a = NULL;
     sf_error err = SF_ERROR_INIT;
-    sf_arch_opts o = {.formats = SF_ARCH_TAR, .filters = SF_ARCH_GZIP};
     sf_arch_entry e;
-    assert_int_equal(sf_arch_open_mem(&a, tar, len, &o, &err), SF_OK);
+    sf_arch *a = open_ok(tar, len, SF_ARCH_TAR, SF_ARCH_GZIP);
     assert_int_equal(sf_arch_next(a, &e, &err), 1);
     sink_rec r = {0, 0, 0};
     assert_int_equal(sf_arch_stream(a, rec_sink, &r, &err), SF_OK);
-    assert_int_equal(r.n, sizeof big);
+    assert_int_equal(r.n, 300000);
     sf_arch_free(a);
     /* A sink's failure comes back as its own code, err untouched. */
-    assert_int_equal(sf_arch_open_mem(&a, tar, len, &o, &err), SF_OK);
+    a = open_ok(tar, len, SF_ARCH_TAR, SF_ARCH_GZIP);
     assert_int_equal(sf_arch_next(a, &e, &err), 1);
     sink_rec r2 = {0, 0, 1};
     assert_int_equal(sf_arch_stream(a, rec_sink, &r2, &err), SF_ECANCELED);
