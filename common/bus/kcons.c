@@ -164,12 +164,13 @@ static void commit_one(sf_kcons *c, int32_t p, int64_t off, int async)
  * partition (parts NULL) or of those in parts; NULL when none moved.
  * Marks them sent. Caller holds mu. */
 static rd_kafka_topic_partition_list_t *moved_locked(sf_kcons *c,
-                                                     const rd_kafka_topic_partition_list_t *parts)
+                                                     const rd_kafka_topic_partition_list_t *parts,
+                                                     int all)
 {
     rd_kafka_topic_partition_list_t *l = NULL;
     for (size_t i = 0; i < c->nparts; i++) {
         kpart *k = &c->parts[i];
-        if (k->tr.commit < 0 || k->tr.commit == k->committed)
+        if (k->tr.commit < 0 || (!all && k->tr.commit == k->committed))
             continue;
         if (parts && !rd_kafka_topic_partition_list_find(parts, c->topic, k->partition))
             continue;
@@ -183,12 +184,16 @@ static rd_kafka_topic_partition_list_t *moved_locked(sf_kcons *c,
 
 static void commit_bounded(sf_kcons *c, rd_kafka_topic_partition_list_t *l, uint64_t deadline);
 
-/* Send the moved frontiers in one commit: async, or (before a revoke
- * gives the partitions up) waiting for the answer, bounded. */
+/* Send the moved frontiers in one commit, async; or, before a revoke
+ * gives the partitions up, every frontier of parts, waiting for the
+ * answer (bounded). The revoke resends even those already sent: an async
+ * commit still in flight when the rebalance began fails with the old
+ * generation, and its failure may not have been served yet (the soak saw
+ * five answered jobs left uncommitted that way). */
 static void commit_moved(sf_kcons *c, const rd_kafka_topic_partition_list_t *parts, int wait)
 {
     pthread_mutex_lock(&c->mu);
-    rd_kafka_topic_partition_list_t *l = moved_locked(c, parts);
+    rd_kafka_topic_partition_list_t *l = moved_locked(c, parts, wait);
     pthread_mutex_unlock(&c->mu);
     if (!l)
         return;
@@ -269,6 +274,30 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
         rd_kafka_assign(rk, NULL);
 }
 
+/* An async commit failed: forget that its frontier was sent, so the next
+ * tick (or the revoke, or close) sends it again. Served by poll(). */
+static void commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
+                      rd_kafka_topic_partition_list_t *offs, void *opaque)
+{
+    (void)rk;
+    sf_kcons *c = opaque;
+    if (e == RD_KAFKA_RESP_ERR__NO_OFFSET || !offs)
+        return;
+    pthread_mutex_lock(&c->mu);
+    for (int i = 0; i < offs->cnt; i++) {
+        rd_kafka_resp_err_t pe = e ? e : offs->elems[i].err;
+        if (!pe)
+            continue;
+        SF_WARN("kcons", "offset commit failed, will resend|partition=%d offset=%lld error=\"%s\"",
+                (int)offs->elems[i].partition, (long long)offs->elems[i].offset,
+                rd_kafka_err2str(pe));
+        kpart *k = part_find(c, offs->elems[i].partition);
+        if (k && k->committed == offs->elems[i].offset)
+            k->committed = -1;
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     if (level <= 4)
@@ -334,6 +363,7 @@ int sf_kcons_new(sf_kcons **out, const sf_kcons_opts *o, sf_error *err)
         goto done;
     rd_kafka_conf_set_opaque(conf, c);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+    rd_kafka_conf_set_offset_commit_cb(conf, commit_cb);
     rd_kafka_conf_set_log_cb(conf, log_cb);
     c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, es, sizeof es);
     if (!c->rk) {

@@ -11,16 +11,17 @@
 #     severity filters, paging through the 1,000 images, sorting; every
 #     number it checks is computed here from the documents fed in; any
 #     console error fails it.
-# Screenshots: $SF_BIN/../tests/web/*.png. Skipped (exit 0) without
-# scanfarm-api; in CI a missing browser, node or built console fails.
+# Screenshots: $SF_BIN/../tests/web/*.png. Skipped (exit 77: ctest says
+# "Skipped", not "Passed") without scanfarm-api, or outside CI without the
+# browser, node or the built console; in CI a missing one fails.
 set -euo pipefail
 : "${SF_BIN:?}" "${SF_SRC:?}" "${SF_CORPUS:?}"
 . "$SF_SRC/tests/integration/redis_scratch.sh"
 need() { # what, why
   if [[ ${CI:-} == true ]]; then echo "FAIL: $1 missing ($2)"; exit 1; fi
-  echo "SKIP: $1 missing ($2)"; exit 0
+  echo "SKIP: $1 missing ($2)"; exit 77
 }
-[[ -x $SF_BIN/scanfarm-api ]] || { echo "SKIP: no $SF_BIN/scanfarm-api"; exit 0; }
+[[ -x $SF_BIN/scanfarm-api ]] || { echo "SKIP: no $SF_BIN/scanfarm-api"; exit 77; }
 command -v node >/dev/null || need node "Debian: nodejs"
 CHROMIUM=${SF_CHROMIUM:-$(command -v chromium || true)}
 [[ -n $CHROMIUM ]] || need chromium "apt-get install chromium"
