@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agg_int.h"
 #include "agg_plan.h"
 #include "fleet/agg_view.h"
 #include "base/buf.h"
@@ -27,16 +28,6 @@
 /* Retries of the guarded update when another writer moved the digest
  * between our read and our write; more than a handful means a bug. */
 #define AGG_CAS_TRIES 16
-
-struct sf_agg {
-    sf_kv *kv;
-    char prefix[SF_KEY_PREFIX_MAX + 1];
-    char shard[SF_KEY_MAX];
-    char order[SF_KEY_MAX], views[SF_KEY_MAX], pkgsof[SF_KEY_MAX], runs[SF_KEY_MAX];
-    char refs[SF_KEY_MAX];
-    /* SF_AGG_NO_COMPACT set: send plans as built (the bench's baseline). */
-    int no_compact;
-};
 
 /* Guarded apply: KEYS[1] order hash, KEYS[2] views hash; ARGV[1] digest,
  * ARGV[2] expected order ("" none), ARGV[3] new order, ARGV[4] expected
@@ -149,7 +140,7 @@ static int progress(sf_agg *a, const char *run, const char *job_key, const char 
     snprintf(now, sizeof now, "%lld", (long long)sf_time_wall_ms());
     const char *argv[] = {"EVAL", LUA_PROGRESS, "4", jobs, prog, imgs, a->runs,
                           job_key, digest, run, now, counter, errkind};
-    rc = sf_kv_argv(a->kv, a->shard, 13, argv, NULL, &r, err);
+    rc = sf_agg__eval(a, &a->s_progress, LUA_PROGRESS, 13, argv, &r, err);
     if (rc == SF_OK) {
         if (r->type != SF_KV_ARR || r->nelem != 2 || r->elem[0].type != SF_KV_INT)
             rc = sf_error_set(err, SF_EREDIS, "redis: unexpected progress reply");
@@ -206,7 +197,7 @@ static int apply_plan(sf_agg *a, sf_agg_plan *p, const char *digest, const char 
         argv[k++] = p->ops[i].member;
         argv[k++] = p->ops[i].value;
     }
-    rc = sf_kv_argv(a->kv, a->shard, (int)k, argv, NULL, &r, err);
+    rc = sf_agg__eval(a, &a->s_apply, LUA_APPLY, (int)k, argv, &r, err);
     if (rc == SF_OK)
         *applied = r->type == SF_KV_INT && r->integer == 1;
     sf_kv_reply_free(r);
@@ -411,7 +402,7 @@ static int refs_progress(sf_agg *a, const sf_refs_msg *m, int64_t *rank, sf_erro
     argv[k++] = m->run_id, argv[k++] = now;
     for (size_t i = 0; i < m->nimages; i++)
         argv[k++] = m->images[i];
-    rc = sf_kv_argv(a->kv, a->shard, (int)k, argv, NULL, &r, err);
+    rc = sf_agg__eval(a, &a->s_refs, LUA_REFS_PROGRESS, (int)k, argv, &r, err);
     if (rc == SF_OK)
         *rank = r->type == SF_KV_INT ? r->integer
                 : r->type == SF_KV_STR ? strtoll(r->str, NULL, 10) : 0;
@@ -680,5 +671,19 @@ int sf_agg_apply_dlq(sf_agg *a, const char *json, size_t len, int *added, sf_err
     rc = progress(a, run, d, "", "dlq", "dlq", added, &rank, err);
 done:
     json_decref(doc);
+    return rc;
+}
+
+/* ---- for the batch path (agg_int.h) ---- */
+
+int sf_agg__result_refs(sf_agg_view *nv, const sf_agg_view *old, const char *cur, int64_t rank)
+{
+    char **mine = nv->refs;
+    size_t nmine = nv->nrefs;
+    nv->refs = NULL, nv->nrefs = 0;
+    int rc = reset_refs(nv, mine, nmine);
+    if (rc == SF_OK)
+        rc = inherit_refs(nv, old, cur, rank);
+    free_strs(mine, nmine);
     return rc;
 }

@@ -14,7 +14,9 @@
  * of agg_view.h and changes nothing. Every update of the fleet view is one
  * guarded Lua script (compare the digest's stored order string, then apply
  * all operations), so concurrent aggregators and crashes mid-update cannot
- * leave half an image counted.
+ * leave half an image counted. The consumer loop applies what one poll
+ * round brings as a batch (sf_agg_apply_batch, agg_batch.c): one guarded
+ * script for many images, all or none, with the same effect.
  *
  * Redis layout (all on the node of shard key "<prefix>:agg", see keys.h):
  *   <p>:agg:views    HASH digest -> compact view JSON (refs with the run they
@@ -105,6 +107,25 @@ int sf_agg_apply_unref(sf_agg *a, const char *json, size_t len, sf_agg_outcome *
  * (*is_refs = 1), an unref message (*is_refs = 2) or a result. */
 int sf_agg_apply(sf_agg *a, const char *json, size_t len, int *is_refs, sf_agg_outcome *out,
                  sf_error *err);
+
+/* One message of a batch (sf_agg_apply_batch): json/len in, the rest out,
+ * each as sf_agg_apply would have answered for it alone. */
+typedef struct sf_agg_msg {
+    const char *json;
+    size_t len;
+    int rc;                 /* SF_OK, or why the message is unusable (skip it) */
+    int is_refs;            /* as sf_agg_apply */
+    sf_agg_outcome outcome; /* when rc == SF_OK */
+    sf_error err;           /* when rc != SF_OK */
+} sf_agg_msg;
+
+/* Fold messages m[0..n) of the results topic, in order, with the effect
+ * of n sf_agg_apply calls: consecutive results are planned together and
+ * applied by one guarded script per segment (agg_batch.c), refs and
+ * unref messages one at a time between them. SF_OK: every m[i].rc is
+ * set. SF_EREDIS / SF_ENOMEM: Redis or memory failed part way; apply the
+ * whole batch again (each step is idempotent), commit nothing of it. */
+int sf_agg_apply_batch(sf_agg *a, sf_agg_msg *m, size_t n, sf_error *err);
 
 /* Count one scanfarm.dlq entry (the job plus a reason) as finished-with-
  * failure in its run. *added = 1 when the job had no result or DLQ entry

@@ -97,14 +97,47 @@ static const sf_opt_spec AGG_SPEC = {
     .ngroups = 3,
 };
 
+/* Lines of --from applied together (sf_agg_apply_batch). */
+#define AGG_FILE_BATCH 64
+
+typedef struct file_tally {
+    size_t n[4], bad, nrefs;
+} file_tally;
+
+/* Apply lines[0..k) (line numbers nos[]) as one batch and count them. */
+static int file_batch(sf_agg *a, char **lines, const size_t *lens, const size_t *nos, size_t k,
+                      file_tally *t, const char *prog)
+{
+    sf_agg_msg b[AGG_FILE_BATCH];
+    sf_error e = SF_ERROR_INIT;
+    for (size_t i = 0; i < k; i++)
+        b[i].json = lines[i], b[i].len = lens[i];
+    if (sf_agg_apply_batch(a, b, k, &e) != SF_OK) {
+        fprintf(stderr, "%s: lines %zu-%zu: %s\n", prog, nos[0], nos[k - 1], e.msg);
+        return AGG_EXIT_ERROR;
+    }
+    for (size_t i = 0; i < k; i++) {
+        if (b[i].rc != SF_OK) {
+            fprintf(stderr, "%s: line %zu skipped: %s\n", prog, nos[i], b[i].err.msg);
+            t->bad++;
+            continue;
+        }
+        t->n[b[i].outcome]++;
+        t->nrefs += b[i].is_refs == 1;
+    }
+    return AGG_EXIT_OK;
+}
+
 /* --from: one result document per line; blank lines are skipped. */
 static int aggregate_file(sf_kv *kv, const char *prefix, const char *path, const char *prog)
 {
     FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
     sf_agg *a = NULL;
     sf_error e = SF_ERROR_INIT;
-    char *line = NULL;
-    size_t cap = 0, n[4] = {0}, bad = 0, lineno = 0, nrefs = 0;
+    char *lines[AGG_FILE_BATCH] = {0};
+    size_t caps[AGG_FILE_BATCH] = {0}, lens[AGG_FILE_BATCH], nos[AGG_FILE_BATCH];
+    size_t k = 0, lineno = 0;
+    file_tally t = {{0}, 0, 0};
     ssize_t len;
     int ex = AGG_EXIT_OK;
     if (!f) {
@@ -116,34 +149,31 @@ static int aggregate_file(sf_kv *kv, const char *prefix, const char *path, const
         ex = AGG_EXIT_ERROR;
         goto done;
     }
-    while (!agg_stop && (len = getline(&line, &cap, f)) >= 0) {
-        sf_agg_outcome oc;
-        int is_refs = 0;
-        lineno++;
-        if (len <= 1 || (size_t)len > SF_LIM_MESSAGE_BYTES)
-            continue;
-        sf_error le = SF_ERROR_INIT;
-        int rc = sf_agg_apply(a, line, (size_t)len, &is_refs, &oc, &le);
-        if (rc == SF_EREDIS || rc == SF_ENOMEM) {
-            fprintf(stderr, "%s: line %zu: %s\n", prog, lineno, le.msg);
-            ex = AGG_EXIT_ERROR;
+    for (;;) {
+        len = agg_stop ? -1 : getline(&lines[k], &caps[k], f);
+        if (len >= 0) {
+            lineno++;
+            if (len <= 1 || (size_t)len > SF_LIM_MESSAGE_BYTES)
+                continue;
+            lens[k] = (size_t)len, nos[k] = lineno;
+            if (++k < AGG_FILE_BATCH)
+                continue;
+        }
+        /* a full batch, or the end */
+        if (k && (ex = file_batch(a, lines, lens, nos, k, &t, prog)) != AGG_EXIT_OK)
             break;
-        }
-        if (rc != SF_OK) {
-            fprintf(stderr, "%s: line %zu skipped: %s\n", prog, lineno, le.msg);
-            bad++;
-            continue;
-        }
-        n[oc]++;
-        nrefs += is_refs == 1;
+        k = 0;
+        if (len < 0)
+            break;
     }
     fprintf(stderr,
             "%s: %zu applied, %zu duplicates, %zu stale, %zu unusable "
             "(%zu refs messages, %zu without a result)\n",
-            prog, n[SF_AGG_APPLIED], n[SF_AGG_DUPLICATE], n[SF_AGG_STALE], bad, nrefs,
-            n[SF_AGG_NOVIEW]);
+            prog, t.n[SF_AGG_APPLIED], t.n[SF_AGG_DUPLICATE], t.n[SF_AGG_STALE], t.bad, t.nrefs,
+            t.n[SF_AGG_NOVIEW]);
 done:
-    free(line);
+    for (size_t i = 0; i < AGG_FILE_BATCH; i++)
+        free(lines[i]);
     sf_agg_free(a);
     if (f != stdin)
         fclose(f);

@@ -22,7 +22,8 @@
  * Packages (members: "eco\x1fname"), ZSETs of images unless said:
  *   pall, peco:<e>, preg:<r>, prepo:<rr>, ptag:<t>; psev:<S>, pfix, pvuln
  *   (findings); pcvss (maximum); pver:<eco\x1fname> version -> images;
- *   pimg:<eco\x1fname> digest -> versions of the package in the image;
+ *   pimg:<eco\x1fname> digest -> versions of the package in the image (set,
+ *   not counted: only that image's view contributes to its member);
  *   SET pimgv:<eco\x1fname\x1fversion> digests with that version.
  * Registries and repositories: ZSETs regs / regfind / regcrit and repos /
  *   repofind / repocrit (images, findings, critical), reporeg:<r> -> images.
@@ -69,10 +70,18 @@ typedef struct ix_scopes {
     ix_list reg, repo, tag;
 } ix_scopes;
 
+/* Keys without a value ("pall", "imgrisk" ...) formatted once per plan. */
+#define IX_MEMO 24
+
 typedef struct ix_ctx {
     sf_agg_plan *p;
     const char *prefix;
     int sign;
+    struct {
+        const char *kind; /* the literal itself: compared by address */
+        char key[SF_KEY_MAX];
+    } memo[IX_MEMO];
+    size_t nmemo;
 } ix_ctx;
 
 static void list_add(ix_list *l, const char *s)
@@ -116,8 +125,17 @@ static int op(ix_ctx *c, sf_agg_opcode code, const char *kind, const char *value
               const char *member, const char *arg)
 {
     char k[SF_KEY_MAX];
+    if (!value) {
+        for (size_t i = 0; i < c->nmemo; i++)
+            if (c->memo[i].kind == kind)
+                return sf_agg_plan_op(c->p, code, c->memo[i].key, member, arg);
+    }
     if (sf_keys_agg_ix(k, c->prefix, kind, value, NULL) != SF_OK)
         return SF_OK;
+    if (!value && c->nmemo < IX_MEMO) {
+        c->memo[c->nmemo].kind = kind;
+        memcpy(c->memo[c->nmemo++].key, k, sizeof k);
+    }
     return sf_agg_plan_op(c->p, code, k, member, arg);
 }
 
@@ -127,7 +145,7 @@ static int inc(ix_ctx *c, const char *kind, const char *value, const char *membe
     char num[32];
     if (n == 0)
         return SF_OK;
-    snprintf(num, sizeof num, "%lld", n * c->sign);
+    sf_agg_num(num, n * c->sign);
     return op(c, SF_AOP_ZINC, kind, value, member, num);
 }
 
@@ -135,7 +153,7 @@ static int inc(ix_ctx *c, const char *kind, const char *value, const char *membe
 static int put(ix_ctx *c, const char *kind, const char *member, double score)
 {
     char num[48];
-    snprintf(num, sizeof num, "%.17g", score);
+    sf_agg_score(num, score);
     return op(c, c->sign > 0 ? SF_AOP_ZADD : SF_AOP_ZREM, kind, NULL, member, num);
 }
 
@@ -145,7 +163,7 @@ static int mark(ix_ctx *c, sf_agg_opcode code, const char *kind, const char *mem
     char num[48];
     if (c->sign < 0)
         return SF_OK;
-    snprintf(num, sizeof num, "%.17g", v);
+    sf_agg_score(num, v);
     return op(c, code, kind, NULL, member, num);
 }
 
@@ -378,7 +396,8 @@ static int pkg_scope_ops(ix_ctx *c, const sf_agg_view *v, const ix_scopes *s)
     for (size_t i = 0; rc == SF_OK && i < v->npkgs; i++) {
         if (!pkg_first(v, i))
             continue;
-        snprintf(member, sizeof member, "%s\x1f%s", v->pkgs[i].eco, v->pkgs[i].name);
+        const char *mp[] = {v->pkgs[i].eco, "\x1f", v->pkgs[i].name, NULL};
+        sf_agg_cat(member, sizeof member, mp);
         for (size_t k = 0; rc == SF_OK && k < s->reg.n; k++)
             rc = inc(c, "preg", s->reg.v[k], member, 1);
         for (size_t k = 0; rc == SF_OK && k < s->repo.n; k++)
@@ -395,7 +414,8 @@ static int pkg_ops(ix_ctx *c, const sf_agg_view *v)
     int rc = SF_OK;
     for (size_t i = 0; rc == SF_OK && i < v->npkgs; i++) {
         const sf_agg_pkg *pk = &v->pkgs[i];
-        snprintf(member, sizeof member, "%s\x1f%s", pk->eco, pk->name);
+        const char *mp[] = {pk->eco, "\x1f", pk->name, NULL};
+        sf_agg_cat(member, sizeof member, mp);
         if (pkg_first(v, i)) {
             ix_list ecos = {.n = 0};
             eco_add(&ecos, pk->eco);
@@ -409,10 +429,21 @@ static int pkg_ops(ix_ctx *c, const sf_agg_view *v)
         if (rc == SF_OK && (i == 0 || pkg_first(v, i) ||
                             strcmp(v->pkgs[i - 1].version, pk->version) != 0))
             rc = inc(c, "pver", member, pk->version, 1);
-        if (rc == SF_OK)
-            rc = inc(c, "pimg", member, v->digest, 1);
+        /* digest -> its versions of the package: the digest's own entry,
+         * so set (ZADD / ZREM of that count) rather than counted: the
+         * same member and score as counting, without a read in Redis,
+         * and a rescan's ZREM+ZADD of an unchanged count cancels */
+        if (rc == SF_OK && pkg_first(v, i)) {
+            size_t nver = 1;
+            while (i + nver < v->npkgs && !pkg_first(v, i + nver))
+                nver++;
+            char num[32];
+            sf_agg_num(num, (long long)nver);
+            rc = op(c, c->sign > 0 ? SF_AOP_ZADD : SF_AOP_ZREM, "pimg", member, v->digest, num);
+        }
         char mv[3 * SF_AGG_STR_MAX + 8];
-        snprintf(mv, sizeof mv, "%s\x1f%s", member, pk->version);
+        const char *vp[] = {member, "\x1f", pk->version, NULL};
+        sf_agg_cat(mv, sizeof mv, vp);
         if (rc == SF_OK)
             rc = set(c, "pimgv", mv, v->digest);
     }
@@ -529,30 +560,43 @@ static int content_ops(ix_ctx *c, const sf_agg_view *v, int64_t rank)
     return rc;
 }
 
+/* old -> nv under c (c->sign: -1 at the start). */
+static int plan_index(ix_ctx *c, const sf_agg_view *old, const sf_agg_view *nv,
+                      const char *run, int64_t rank, int refs_only, sf_error *err)
+{
+    char dkey[SF_KEY_MAX], *sum = NULL;
+    int rc = sf_keys_agg_run(dkey, c->prefix, run, "delta", err);
+    if (rc != SF_OK)
+        return rc;
+    if (old && (rc = scoped_ops(c, old)) == SF_OK && !refs_only)
+        rc = content_ops(c, old, rank);
+    c->sign = +1;
+    if (rc == SF_OK && (rc = scoped_ops(c, nv)) == SF_OK && !refs_only)
+        rc = content_ops(c, nv, rank);
+    /* history: the counts delta of this run, and what appeared / left */
+    if (rc == SF_OK && old)
+        rc = sf_agg_plan_counts(c->p, dkey, old, -1, !refs_only);
+    if (rc == SF_OK)
+        rc = sf_agg_plan_counts(c->p, dkey, nv, +1, !refs_only);
+    if (rc == SF_OK && !refs_only)
+        rc = new_resolved(c->p, dkey, old, nv);
+    if (rc == SF_OK && (rc = image_summary(nv, &sum)) == SF_OK)
+        rc = op(c, SF_AOP_HSET, "imgsum", NULL, nv->digest, sum);
+    free(sum);
+    return rc;
+}
+
 int sf_agg_plan_index(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
                       const sf_agg_view *nv, const char *run, int64_t rank, int refs_only,
                       sf_error *err)
 {
-    ix_ctx c = {.p = p, .prefix = prefix, .sign = -1};
-    char dkey[SF_KEY_MAX], *sum = NULL;
-    int rc = sf_keys_agg_run(dkey, prefix, run, "delta", err);
-    if (rc != SF_OK)
-        return rc;
-    if (old && (rc = scoped_ops(&c, old)) == SF_OK && !refs_only)
-        rc = content_ops(&c, old, rank);
-    c.sign = +1;
-    if (rc == SF_OK && (rc = scoped_ops(&c, nv)) == SF_OK && !refs_only)
-        rc = content_ops(&c, nv, rank);
-    /* history: the counts delta of this run, and what appeared / left */
-    if (rc == SF_OK && old)
-        rc = sf_agg_plan_counts(p, dkey, old, -1, !refs_only);
-    if (rc == SF_OK)
-        rc = sf_agg_plan_counts(p, dkey, nv, +1, !refs_only);
-    if (rc == SF_OK && !refs_only)
-        rc = new_resolved(p, dkey, old, nv);
-    if (rc == SF_OK && (rc = image_summary(nv, &sum)) == SF_OK)
-        rc = op(&c, SF_AOP_HSET, "imgsum", NULL, nv->digest, sum);
-    free(sum);
+    ix_ctx *c = malloc(sizeof *c); /* with its key memo: too big for the stack */
+    int rc = SF_ENOMEM;
+    if (c) {
+        *c = (ix_ctx){.p = p, .prefix = prefix, .sign = -1};
+        rc = plan_index(c, old, nv, run, rank, refs_only, err);
+        free(c);
+    }
     if (rc == SF_ENOMEM)
         sf_error_set(err, rc, "out of memory");
     return rc;

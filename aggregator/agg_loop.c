@@ -3,11 +3,14 @@
  * of run progress used by `scanfarm status` and the coordinator.
  *
  * Two members of the same consumer group, one per topic, are polled in
- * turn from one thread. A result is marked done (its offset becomes
- * committable) only after Redis has it; when Redis fails, the message is
- * retried in place with a backoff, so the commit frontier never passes an
- * unapplied result. Unusable documents are logged and skipped: replaying
- * them would fail the same way forever.
+ * turn from one thread; what one poll round of the results topic brings
+ * (up to SF_AGG_LOOP_BATCH messages) is applied as one batch
+ * (sf_agg_apply_batch). A result is marked done (its offset becomes
+ * committable) only after Redis has it, a batch's only after Redis has
+ * all of it; when Redis fails, the message or batch is retried in place
+ * with a backoff, so the commit frontier never passes an unapplied
+ * result. Unusable documents are logged and skipped: replaying them would
+ * fail the same way forever.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +25,9 @@
 #include "bus/kcons.h"
 #include "cache/keys.h"
 
+/* Results applied together (agg_batch.c): one poll round's worth. */
+#define SF_AGG_LOOP_BATCH 64
+
 static int stopping(const sf_agg_loop_opts *o) { return o->stop && *o->stop; }
 
 /* Process metrics (registered once in the default registry). */
@@ -35,7 +41,9 @@ static void metrics_init(void)
                                 "(applied, duplicate, stale, noview, unusable, dlq)",
                                 "topic,outcome");
     m_apply = sf_metrics_histogram(m, "scanfarm_agg_apply_seconds",
-                                   "Time to fold one message into Redis", "topic", NULL, 0);
+                                   "Time to fold one message into Redis (results: their batch's "
+                                   "time shared by its messages)",
+                                   "topic", NULL, 0);
 }
 
 static void count(const char *topic, const char *outcome)
@@ -93,6 +101,65 @@ static int handle(sf_agg *a, const sf_agg_loop_opts *o, int is_dlq, sf_kmsg *m,
     }
 }
 
+/* Counts and metrics of one message of the results topic, applied. */
+static void tally(const sf_agg_msg *r, sf_agg_loop_stats *st)
+{
+    static const char *const names[] = {"applied", "duplicate", "stale", "noview"};
+    count("results", names[r->outcome]);
+    st->results += !r->is_refs;
+    st->refs += r->is_refs == 1;
+    st->unrefs += r->is_refs == 2;
+    st->noview += r->outcome == SF_AGG_NOVIEW;
+    st->applied += r->outcome == SF_AGG_APPLIED;
+    st->duplicates += r->outcome == SF_AGG_DUPLICATE;
+    st->stale += r->outcome == SF_AGG_STALE;
+}
+
+/* Apply the results-topic messages ms[0..n) as one batch until it is
+ * applied or we are stopped; each is then marked done (offsets commit
+ * only after Redis has the whole batch: a crash re-applies it, which
+ * changes nothing). Stopped first: every message is released. */
+static void handle_batch(sf_agg *a, const sf_agg_loop_opts *o, sf_kcons *c, sf_kmsg **ms,
+                         size_t n, sf_agg_loop_stats *st)
+{
+    sf_agg_msg b[SF_AGG_LOOP_BATCH];
+    long wait_ms = 100;
+    for (;;) {
+        double t0 = sf_time_mono_s();
+        sf_error e = SF_ERROR_INIT;
+        for (size_t i = 0; i < n; i++)
+            b[i].json = ms[i]->value, b[i].len = ms[i]->len;
+        int rc = sf_agg_apply_batch(a, b, n, &e);
+        if (rc == SF_OK) {
+            const char *lv[] = {"results"};
+            double each = (sf_time_mono_s() - t0) / (double)n;
+            for (size_t i = 0; i < n; i++) {
+                sf_metric_observe(m_apply, lv, each);
+                if (b[i].rc == SF_OK) {
+                    tally(&b[i], st);
+                } else {
+                    st->bad++;
+                    count("results", "unusable");
+                    SF_WARN("agg", "skipping unusable message|topic=results partition=%d "
+                                   "offset=%lld err=\"%s\"",
+                            ms[i]->partition, (long long)ms[i]->offset, b[i].err.msg);
+                }
+                sf_kcons_done(c, ms[i]);
+            }
+            return;
+        }
+        SF_WARN("agg", "fleet view update failed, retrying|err=\"%s\" wait_ms=%ld messages=%zu",
+                e.msg, wait_ms, n);
+        if (stopping(o)) {
+            for (size_t i = 0; i < n; i++)
+                sf_kcons_release(c, ms[i]);
+            return;
+        }
+        usleep((useconds_t)wait_ms * 1000);
+        wait_ms = wait_ms < 5000 ? wait_ms * 2 : 5000;
+    }
+}
+
 static int open_cons(sf_kcons **c, const sf_agg_loop_opts *o, const char *topic, sf_error *err)
 {
     sf_kcons_opts ko = {
@@ -100,7 +167,9 @@ static int open_cons(sf_kcons **c, const sf_agg_loop_opts *o, const char *topic,
         .group = o->group ? o->group : SF_AGG_GROUP,
         .topic = topic,
         .client_id = "scanfarm-agg",
-        .max_in_flight = 64,
+        /* a batch out does not pause the partitions (a pause drops
+         * what was fetched: kcons.h) */
+        .max_in_flight = 4 * SF_AGG_LOOP_BATCH,
         /* One commit request per 200 ms, not one per result: catching up
          * on a backlog, per-result commits queued by the thousand, and a
          * close behind them timed out (seen with a 10k-result backlog). */
@@ -127,19 +196,30 @@ int sf_agg_loop(const sf_agg_loop_opts *o, sf_agg_loop_stats *st, sf_error *err)
     uint64_t last = sf_time_mono_ms();
     while (!stopping(o)) {
         int got = 0;
-        for (int which = 0; which < 2 && rc == SF_OK; which++) {
-            sf_kcons *c = which ? cd : cr;
+        /* results: what one poll round brings, up to a batch */
+        sf_kmsg *ms[SF_AGG_LOOP_BATCH];
+        size_t n = 0;
+        while (rc == SF_OK && n < SF_AGG_LOOP_BATCH) {
             sf_kmsg *m = NULL;
-            if (!c)
-                continue;
-            rc = sf_kcons_poll(c, which ? 0 : 200, &m, err);
+            rc = sf_kcons_poll(cr, n ? 0 : 200, &m, err);
             if (rc != SF_OK || !m)
-                continue;
+                break;
+            ms[n++] = m;
+        }
+        if (n) {
             got = 1;
-            if (handle(a, o, which, m, st))
-                sf_kcons_done(c, m);
-            else
-                sf_kcons_release(c, m);
+            handle_batch(a, o, cr, ms, n, st);
+        }
+        if (rc == SF_OK && cd) {
+            sf_kmsg *m = NULL;
+            rc = sf_kcons_poll(cd, 0, &m, err);
+            if (rc == SF_OK && m) {
+                got = 1;
+                if (handle(a, o, 1, m, st))
+                    sf_kcons_done(cd, m);
+                else
+                    sf_kcons_release(cd, m);
+            }
         }
         if (rc != SF_OK)
             break;

@@ -20,15 +20,90 @@
 
 /* ---- the update plan ---- */
 
+struct sf_agg_plan_blk {
+    sf_agg_plan_blk *next;
+    size_t used, cap;
+    char data[];
+};
+
+#define PLAN_BLK_MIN (64 * 1024)
+
 void sf_agg_plan_clear(sf_agg_plan *p)
 {
-    for (size_t i = 0; i < p->n; i++) {
-        free(p->ops[i].key);
-        free(p->ops[i].member);
-        free(p->ops[i].value);
+    while (p->blk) {
+        sf_agg_plan_blk *n = p->blk->next;
+        free(p->blk);
+        p->blk = n;
     }
     free(p->ops);
     memset(p, 0, sizeof *p);
+}
+
+static char *plan_strn(sf_agg_plan *p, const char *s, size_t len)
+{
+    size_t n = len + 1;
+    sf_agg_plan_blk *b = p->blk;
+    if (!b || b->cap - b->used < n) {
+        size_t cap = n > PLAN_BLK_MIN ? n : PLAN_BLK_MIN;
+        if (!(b = malloc(sizeof *b + cap)))
+            return NULL;
+        b->used = 0, b->cap = cap, b->next = p->blk;
+        p->blk = b;
+    }
+    char *d = b->data + b->used;
+    memcpy(d, s, len);
+    d[len] = '\0';
+    b->used += n;
+    return d;
+}
+
+char *sf_agg_plan_str(sf_agg_plan *p, const char *s) { return plan_strn(p, s, strlen(s)); }
+
+int sf_agg_plan_move(sf_agg_plan *dst, sf_agg_plan *src)
+{
+    if (dst->cap - dst->n < src->n) {
+        size_t nc = dst->cap ? dst->cap : 64;
+        while (nc - dst->n < src->n)
+            nc *= 2;
+        sf_agg_op *o = realloc(dst->ops, nc * sizeof *o);
+        if (!o)
+            return SF_ENOMEM;
+        dst->ops = o, dst->cap = nc;
+    }
+    if (src->n)
+        memcpy(dst->ops + dst->n, src->ops, src->n * sizeof *src->ops);
+    dst->n += src->n;
+    /* src's blocks go after dst's newest one: dst keeps filling its own */
+    sf_agg_plan_blk **tail = &src->blk;
+    while (*tail)
+        tail = &(*tail)->next;
+    if (dst->blk) {
+        *tail = dst->blk->next;
+        dst->blk->next = src->blk;
+    } else {
+        dst->blk = src->blk;
+    }
+    src->blk = NULL;
+    free(src->ops);
+    memset(src, 0, sizeof *src);
+    return SF_OK;
+}
+
+/* A word-at-a-time string hash (not for adversaries: a collision only
+ * costs a string compare). */
+static uint64_t hash_bytes(uint64_t h, const char *s, size_t n)
+{
+    const uint64_t m = 0x9e3779b97f4a7c15ull;
+    uint64_t w;
+    for (; n >= 8; s += 8, n -= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * m;
+        h ^= h >> 29;
+    }
+    w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w ^ ((uint64_t)n << 56)) * m;
+    return h ^ (h >> 32);
 }
 
 static int plan_add(sf_agg_plan *p, sf_agg_opcode code, const char *key, const char *member,
@@ -43,18 +118,54 @@ static int plan_add(sf_agg_plan *p, sf_agg_opcode code, const char *key, const c
         p->cap = nc;
     }
     sf_agg_op *o = &p->ops[p->n];
+    size_t kl = strlen(key), ml = strlen(member);
     o->code = code;
-    o->key = sf_strdup(key);
-    o->member = sf_strdup(member);
-    o->value = sf_strdup(value ? value : "");
-    if (!o->key || !o->member || !o->value) {
-        free(o->key);
-        free(o->member);
-        free(o->value);
+    o->key = plan_strn(p, key, kl);
+    o->member = plan_strn(p, member, ml);
+    o->value = sf_agg_plan_str(p, value ? value : "");
+    if (!o->key || !o->member || !o->value)
         return SF_ENOMEM;
-    }
+    o->khash = hash_bytes(1469598103934665603ull, key, kl);
+    o->hash = hash_bytes(o->khash ^ 0xff, member, ml);
     p->n++;
     return SF_OK;
+}
+
+void sf_agg_cat(char *out, size_t outlen, const char *const *parts)
+{
+    size_t o = 0;
+    for (; *parts && o + 1 < outlen; parts++) {
+        size_t n = strlen(*parts);
+        if (n > outlen - 1 - o)
+            n = outlen - 1 - o;
+        memcpy(out + o, *parts, n);
+        o += n;
+    }
+    out[o] = '\0';
+}
+
+void sf_agg_num(char out[32], long long n)
+{
+    char tmp[24];
+    size_t k = 0, o = 0;
+    unsigned long long u = n < 0 ? 0ull - (unsigned long long)n : (unsigned long long)n;
+    do
+        tmp[k++] = (char)('0' + u % 10);
+    while ((u /= 10));
+    if (n < 0)
+        out[o++] = '-';
+    while (k)
+        out[o++] = tmp[--k];
+    out[o] = '\0';
+}
+
+void sf_agg_score(char out[48], double v)
+{
+    /* an integer below 1e15 prints as its digits under "%.17g" too */
+    if (v > -1e15 && v < 1e15 && v == (double)(long long)v)
+        sf_agg_num(out, (long long)v);
+    else
+        snprintf(out, 48, "%.17g", v);
 }
 
 static int plan_num(sf_agg_plan *p, sf_agg_opcode code, const char *key, const char *member,
@@ -63,7 +174,7 @@ static int plan_num(sf_agg_plan *p, sf_agg_opcode code, const char *key, const c
     char num[32];
     if (n == 0)
         return SF_OK;
-    snprintf(num, sizeof num, "%lld", n);
+    sf_agg_num(num, n);
     return plan_add(p, code, key, member, num);
 }
 
@@ -171,14 +282,16 @@ static int index_ops(plan_ctx *c, const sf_agg_view *v, int sign)
         char member[3 * SF_AGG_STR_MAX + 200];
         if (sf_keys_agg_pkg(key, c->prefix, pk->name, NULL) != SF_OK)
             continue;
-        snprintf(member, sizeof member, "%s\x1f%s\x1f%s", pk->eco, pk->version, v->digest);
+        const char *mp[] = {pk->eco, "\x1f", pk->version, "\x1f", v->digest, NULL};
+        sf_agg_cat(member, sizeof member, mp);
         rc = plan_add(c->p, set_op, key, member, NULL);
         if (rc == SF_OK)
             rc = plan_num(c->p, SF_AOP_ZINC, c->pkgnames, pk->name, sign);
         /* by source name too, so `query package openssl` finds libssl3 */
         if (rc == SF_OK && pk->src && sf_keys_agg_src(key, c->prefix, pk->src, NULL) == SF_OK) {
-            snprintf(member, sizeof member, "%s\x1f%s\x1f%s\x1f%s", pk->eco, pk->version,
-                     v->digest, pk->name);
+            const char *sp[] = {pk->eco, "\x1f", pk->version, "\x1f", v->digest, "\x1f",
+                                pk->name, NULL};
+            sf_agg_cat(member, sizeof member, sp);
             rc = plan_add(c->p, set_op, key, member, NULL);
         }
     }

@@ -32,11 +32,20 @@ typedef struct sf_agg_op {
     char *key;
     char *member;
     char *value; /* HSET value, or the decimal increment */
+    /* hashes of key and of (key, member), set when the op is added: the
+     * compaction and the batch's grouping look ops up by them */
+    uint64_t khash, hash;
 } sf_agg_op;
+
+/* The strings of a plan's ops live in blocks owned by the plan (freed
+ * together by sf_agg_plan_clear): a new image's plan has thousands of
+ * ops, and three mallocs each were a large share of the apply's CPU. */
+typedef struct sf_agg_plan_blk sf_agg_plan_blk;
 
 typedef struct sf_agg_plan {
     sf_agg_op *ops;
     size_t n, cap;
+    sf_agg_plan_blk *blk; /* newest block first */
 } sf_agg_plan;
 
 void sf_agg_plan_clear(sf_agg_plan *p);
@@ -62,6 +71,21 @@ int sf_agg_plan_build(sf_agg_plan *p, const char *prefix, const sf_agg_view *old
 int sf_agg_plan_refs(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
                      const sf_agg_view *nv, sf_error *err);
 
+/* The plan builders format thousands of members and numbers per image;
+ * snprintf was a large share of the aggregator's CPU. sf_agg_cat: out :=
+ * the NULL-terminated parts joined, cut at outlen - 1 bytes as snprintf
+ * would. sf_agg_num: n in decimal, as "%lld". sf_agg_score: v as "%.17g". */
+void sf_agg_cat(char *out, size_t outlen, const char *const *parts);
+void sf_agg_num(char out[32], long long n);
+void sf_agg_score(char out[48], double v);
+
+/* Append src's ops to dst (their strings change owner too); src is left
+ * empty. */
+int sf_agg_plan_move(sf_agg_plan *dst, sf_agg_plan *src);
+
+/* A copy of s owned by p (NULL when out of memory). */
+char *sf_agg_plan_str(sf_agg_plan *p, const char *s);
+
 /* One more operation on p (the index builder, agg_index.c, adds its own). */
 int sf_agg_plan_op(sf_agg_plan *p, sf_agg_opcode code, const char *key, const char *member,
                    const char *value);
@@ -85,9 +109,12 @@ int sf_agg_plan_index(sf_agg_plan *p, const char *prefix, const sf_agg_view *old
 
 /*
  * Drop what cancels out in p (agg_compact.c): per (key, member), counter
- * increments are summed (none when 0) and a remove followed by an add of
- * the same member keeps the add (SREM+SADD: neither). Same effect on
- * Redis, fewer calls.
+ * increments are summed (none when 0), a remove followed by an add of
+ * the same member keeps the add (SREM+SADD, and ZREM+ZADD of the same
+ * score: neither), and repeats of one kind collapse (the last HSET or
+ * ZADD, the highest ZMAX, the first ZNX, one SADD). Same effect on Redis,
+ * fewer calls; also across the plans of several images appended into
+ * one (agg_batch.c).
  */
 int sf_agg_plan_compact(sf_agg_plan *p);
 

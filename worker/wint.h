@@ -43,7 +43,9 @@ typedef struct wjob {
     char decode_err[SF_ERRMSG_MAX];
     uint64_t t_polled_ms;   /* when the consumer got it */
     atomic_int pending;     /* 1 guard (scan thread) + undelivered messages */
-    atomic_int failed;      /* messages whose delivery failed */
+    atomic_int failed;      /* messages whose delivery failed (may succeed if re-run) */
+    atomic_int too_large;   /* messages Kafka refused for their size (never will) */
+    int size_fallback;      /* the job's error result replaced results too large */
     int requeues;           /* local re-runs after delivery failures */
     const char *outcome;    /* "ok", "error", "dlq", "shortcut" (static) */
     int nresults, nerrors;

@@ -82,9 +82,37 @@ static uint64_t rfc3339_ms(const char *s)
     return t < 0 ? 0 : (uint64_t)t * 1000u + (uint64_t)ms;
 }
 
+static void emit_error_result(struct sf_worker *w, wjob *j, const sf_error *e);
+static void unpend(struct sf_worker *w, wjob *j);
+
+/* Results Kafka refused for their size (the broker's or the topic's
+ * max.message.bytes, or the producer's own bound) would be refused on every
+ * re-run: the job would loop for ever and hold its partition's commit
+ * frontier. Answer it with an error result instead (small: no findings),
+ * once; 1 when that was sent. */
+static int answer_too_large(struct sf_worker *w, wjob *j)
+{
+    if (atomic_load(&j->failed) > 0 || atomic_load(&j->too_large) == 0 || j->size_fallback)
+        return 0;
+    SF_ERROR("worker", "results larger than Kafka accepts, answering with an error|run=%s "
+             "digest=%s refused=%d", jrun(j), jdigest(j), atomic_load(&j->too_large));
+    j->size_fallback = 1;
+    atomic_store(&j->too_large, 0);
+    atomic_store(&j->pending, 1);
+    sf_error e = SF_ERROR_INIT;
+    sf_error_set(&e, SF_ELIMIT, "the image's report is larger than the results topic accepts "
+                 "(Kafka max.message.bytes); raise it on the broker/topic and rescan");
+    j->outcome = "error";
+    emit_error_result(w, j, &e);
+    unpend(w, j);
+    return 1;
+}
+
 static void finish(struct sf_worker *w, wjob *j)
 {
-    if (atomic_load(&j->failed) > 0) {
+    if (answer_too_large(w, j))
+        return;
+    if (atomic_load(&j->failed) > 0 || atomic_load(&j->too_large) > 0) {
         if (!atomic_load(&w->stopping)) {
             j->requeues++;
             SF_LOG(j->requeues > SF_WORKER_MAX_REQUEUES ? SF_LOG_ERROR : SF_LOG_WARN, "worker",
@@ -122,7 +150,7 @@ static void unpend(struct sf_worker *w, wjob *j)
 void sf_w_delivered(struct sf_worker *w, wjob *j, int code, const char *errstr)
 {
     if (code != SF_OK) {
-        atomic_fetch_add(&j->failed, 1);
+        atomic_fetch_add(code == SF_ELIMIT ? &j->too_large : &j->failed, 1);
         SF_WARN("worker", "delivery failed|run=%s digest=%s error=\"%s\"", jrun(j), jdigest(j),
                 errstr ? errstr : "");
     }
@@ -140,7 +168,7 @@ static int publish(struct sf_worker *w, wjob *j, const char *topic, const char *
     int rc = sf_kprod_produce(w->prod, topic, key, strlen(key), val, len, j, &e);
     if (rc != SF_OK) {
         /* No delivery report will come: settle it here as failed. */
-        atomic_fetch_add(&j->failed, 1);
+        atomic_fetch_add(rc == SF_ELIMIT ? &j->too_large : &j->failed, 1);
         SF_ERROR("worker", "cannot produce|topic=%s digest=%s error=\"%s\"", topic, key, e.msg);
         unpend(w, j);
     }
@@ -482,6 +510,8 @@ void sf_w_process(struct sf_worker *w, wslot *slot, wjob *j)
     }
     atomic_store(&j->pending, 1);
     atomic_store(&j->failed, 0);
+    atomic_store(&j->too_large, 0);
+    j->size_fallback = 0;
     j->nresults = j->nerrors = 0;
     snprintf(slot->digest, sizeof slot->digest, "%s", jdigest(j));
     atomic_store(&slot->started_ms, sf_time_mono_ms());

@@ -1,16 +1,24 @@
 /*
  * agg_apply_bench: how fast the aggregator folds results into the fleet
- * view, without Kafka (sf_agg_apply called in a loop on one Redis), next
- * to the floor of the same number of plain round trips (PING) on the same
- * connection in the same run. Results are synthetic scanfarm.result/v1
- * documents, each with its own digest, --findings findings and --packages
- * packages (findings point at the first packages).
+ * view, without Kafka, on one Redis: the one-at-a-time path (sf_agg_apply
+ * per result, the aggregator before batching: the same-run baseline)
+ * beside the batch path (sf_agg_apply_batch, --batch results per call, as
+ * the consumer loop now applies what one poll round brings), interleaved
+ * round by round so both see the same load. Results are synthetic
+ * scanfarm.result/v1 documents, each with its own digest, --findings
+ * findings and --packages packages (findings point at the first
+ * packages), in --repos repositories.
  *
- * The gap between "apply" and "ping x rtts" is what is not round trips:
- * Lua work in Redis, plan building and JSON in the aggregator.
+ * Per path and phase ("new": every image new; "rescan": the same images,
+ * unchanged, in a later run) it prints results/s, the Redis commands run
+ * per image (INFO commandstats, script inner calls included, the scripts
+ * themselves not) and, after "new", the Redis memory of the path's keys
+ * per image and per finding (MEMORY USAGE). A floor of plain round trips (PING) follows. Each path's
+ * keys are removed after its round (--keep: not).
  *
- * usage: sf-agg_apply_bench [--redis host:port] [--results N]
- *        [--findings F] [--packages P] [--prefix P]
+ * usage: sf-agg_apply_bench [--redis host:port] [--results N] [--findings F]
+ *        [--packages P] [--repos R] [--batch B] [--rounds K] [--prefix P] [--keep]
+ *        [--only batch|baseline]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,16 +37,18 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* One result document: image i of the run, f findings over p packages. */
-static void make_result(sf_buf *b, int i, int f, int p, const char *run)
+/* One result document: image i of the run, f findings over p packages,
+ * in repository i % repos. */
+static void make_result(sf_buf *b, int i, int f, int p, int repos, const char *run)
 {
     static const char *const sev[] = {"LOW", "MEDIUM", "HIGH", "CRITICAL"};
+    int r = repos > 0 ? i % repos : i;
     sf_buf_reset(b);
     sf_buf_printf(b, "{\"schema\":\"scanfarm.result/v1\",\"run_id\":\"%s\",\"digest\":"
                      "\"sha256:%064x\",\"platform\":\"linux/amd64\",\"refs\":"
                      "[\"reg.example:5000/team%d/app%d:v1\"],\"os\":{\"id\":\"alpine\","
                      "\"version_id\":\"3.10.3\"},\"packages\":[",
-                  run, i + 1, i % 17, i);
+                  run, i + 1, r % 17, r);
     for (int k = 0; k < p; k++)
         sf_buf_printf(b, "%s{\"name\":\"pkg%d\",\"version\":\"1.%d.0-r%d\",\"type\":\"apk\","
                          "\"ecosystem\":\"Alpine:v3.10\"}", k ? "," : "", k, k % 7, i % 3);
@@ -54,87 +64,249 @@ static void make_result(sf_buf *b, int i, int f, int p, const char *run)
                      "\"error\":null}");
 }
 
-int main(int argc, char **argv)
+/* Commands Redis ran (script inner calls included, scripts, INFO and the
+ * bench's own commands not) and its used memory. */
+static int redis_stats(sf_kv *kv, long long *calls, long long *mem, sf_error *e)
 {
-    const char *redis = "127.0.0.1:6379", *prefix = "sfaggbench";
-    int n = 500, f = 20, p = 300;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--redis"))
-            redis = argv[i + 1];
-        else if (!strcmp(argv[i], "--results"))
-            n = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--findings"))
-            f = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--packages"))
-            p = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--prefix"))
-            prefix = argv[i + 1];
-        else {
-            fprintf(stderr, "usage: %s [--redis H:P] [--results N] [--findings F] "
-                            "[--packages P] [--prefix P]\n", argv[0]);
-            return 2;
-        }
+    const char *a1[] = {"INFO", "commandstats"}, *a2[] = {"INFO", "memory"};
+    sf_kv_reply *r = NULL;
+    int rc = sf_kv_argv(kv, "bench", 2, a1, NULL, &r, e);
+    *calls = 0;
+    for (const char *s = rc == SF_OK && r->str ? r->str : ""; (s = strstr(s, "cmdstat_"));) {
+        const char *c = strstr(s, ":calls=");
+        size_t nl = c ? (size_t)(c - s) : 0;
+        if (!c)
+            break;
+        int skip = !strncmp(s, "cmdstat_eval", 12) || !strncmp(s, "cmdstat_info", 12) ||
+                   !strncmp(s, "cmdstat_scan", 12) || !strncmp(s, "cmdstat_unlink", 14) ||
+                   !strncmp(s, "cmdstat_ping", 12) || !strncmp(s, "cmdstat_memory", 14);
+        if (!skip)
+            *calls += strtoll(c + 7, NULL, 10);
+        s += nl + 7;
     }
-    const char *nodes[] = {redis};
-    sf_kv_opts o = {.nodes = nodes, .nnodes = 1};
-    sf_kv_opts_env(&o);
-    sf_kv *kv = NULL;
+    sf_kv_reply_free(r);
+    r = NULL;
+    if (rc == SF_OK && (rc = sf_kv_argv(kv, "bench", 2, a2, NULL, &r, e)) == SF_OK) {
+        const char *m = r->str ? strstr(r->str, "used_memory:") : NULL;
+        *mem = m ? strtoll(m + 12, NULL, 10) : 0;
+    }
+    sf_kv_reply_free(r);
+    return rc;
+}
+
+/* Every key of prefix, SCAN by SCAN: cb(kv, keys reply, ctx). */
+static int each_keys(sf_kv *kv, const char *prefix,
+                     int (*cb)(sf_kv *, const sf_kv_reply *, void *, sf_error *), void *ctx,
+                     sf_error *e)
+{
+    char cursor[32] = "0", match[256];
+    snprintf(match, sizeof match, "%s:*", prefix);
+    int rc = SF_OK;
+    do {
+        const char *argv[] = {"SCAN", cursor, "MATCH", match, "COUNT", "1000"};
+        sf_kv_reply *r = NULL;
+        if ((rc = sf_kv_argv(kv, "bench", 6, argv, NULL, &r, e)) != SF_OK)
+            return rc;
+        snprintf(cursor, sizeof cursor, "%s", r->elem[0].str);
+        if (r->elem[1].nelem)
+            rc = cb(kv, &r->elem[1], ctx, e);
+        sf_kv_reply_free(r);
+    } while (rc == SF_OK && strcmp(cursor, "0") != 0);
+    return rc;
+}
+
+static int unlink_cb(sf_kv *kv, const sf_kv_reply *k, void *ctx, sf_error *e)
+{
+    const char **del = calloc(k->nelem + 1, sizeof *del);
+    sf_kv_reply *d = NULL;
+    (void)ctx;
+    del[0] = "UNLINK";
+    for (size_t i = 0; i < k->nelem; i++)
+        del[i + 1] = k->elem[i].str;
+    int rc = sf_kv_argv(kv, "bench", (int)k->nelem + 1, del, NULL, &d, e);
+    sf_kv_reply_free(d);
+    free(del);
+    return rc;
+}
+
+/* MEMORY USAGE of each key (SAMPLES 0: every element), summed. The
+ * used_memory delta is not used: allocator and client buffers move it by
+ * more than the data (both paths store identical keys: test_agg_compact). */
+static int usage_cb(sf_kv *kv, const sf_kv_reply *k, void *ctx, sf_error *e)
+{
+    long long *sum = ctx;
+    int rc = SF_OK;
+    for (size_t i = 0; rc == SF_OK && i < k->nelem; i++) {
+        const char *argv[] = {"MEMORY", "USAGE", k->elem[i].str, "SAMPLES", "0"};
+        sf_kv_reply *r = NULL;
+        if ((rc = sf_kv_argv(kv, "bench", 5, argv, NULL, &r, e)) == SF_OK && r->type == SF_KV_INT)
+            *sum += r->integer;
+        sf_kv_reply_free(r);
+    }
+    return rc;
+}
+
+typedef struct figs {
+    double secs[2];
+    long long calls[2], mem;
+    int rounds;
+} figs;
+
+/* One path (batch 0: one at a time) over both phases under prefix. */
+static int run_path(sf_kv *kv, const char *prefix, int n, int f, int p, int repos, int batch,
+                    int keep, figs *out, sf_error *e)
+{
     sf_agg *a = NULL;
-    sf_error e = SF_ERROR_INIT;
-    if (sf_kv_new(&kv, &o, &e) != SF_OK || sf_kv_ping(kv, 0, &e) != SF_OK ||
-        sf_agg_new(&a, kv, prefix, &e) != SF_OK) {
-        fprintf(stderr, "agg_apply_bench: %s\n", e.msg);
-        return 1;
-    }
-    /* Phase 1: every image new (no old view: nothing cancels). Phase 2:
-     * the same images, unchanged, in a later run (a warm rescan: the
-     * plan's -old/+new pairs cancel unless SF_AGG_NO_COMPACT is set). */
-    double t_phase[2];
-    size_t bytes = 0;
     sf_buf *docs = calloc((size_t)n, sizeof *docs);
-    for (int ph = 0; ph < 2; ph++) {
+    sf_agg_msg *msgs = calloc((size_t)n, sizeof *msgs);
+    int rc = sf_agg_new(&a, kv, prefix, e);
+    static int stamp;
+    for (int ph = 0; rc == SF_OK && ph < 2; ph++) {
         char run[64];
-        snprintf(run, sizeof run, "bench-%ld-%d", (long)time(NULL), ph);
-        bytes = 0;
+        long long c0, c1, m0, m1;
+        snprintf(run, sizeof run, "bench-%ld-%d-%d", (long)time(NULL), ++stamp, ph);
         for (int i = 0; i < n; i++) {
             sf_buf_init(&docs[i], 0);
-            make_result(&docs[i], i, f, p, run);
-            bytes += docs[i].len;
+            make_result(&docs[i], i, f, p, repos, run);
+            msgs[i].json = docs[i].data, msgs[i].len = docs[i].len;
         }
+        if ((rc = redis_stats(kv, &c0, &m0, e)) != SF_OK)
+            break;
         double t0 = now();
-        for (int i = 0; i < n; i++) {
-            int is_refs = 0;
-            sf_agg_outcome oc;
-            if (sf_agg_apply(a, docs[i].data, docs[i].len, &is_refs, &oc, &e) != SF_OK) {
-                fprintf(stderr, "agg_apply_bench: apply %d: %s\n", i, e.msg);
-                return 1;
+        for (int i = 0; rc == SF_OK && i < n; i += batch > 0 ? batch : 1) {
+            size_t k = batch > 0 ? (size_t)(n - i < batch ? n - i : batch) : 1;
+            if (batch > 0) {
+                rc = sf_agg_apply_batch(a, msgs + i, k, e);
+            } else {
+                msgs[i].rc = sf_agg_apply(a, msgs[i].json, msgs[i].len, &msgs[i].is_refs,
+                                          &msgs[i].outcome, &msgs[i].err);
             }
-            if (oc != SF_AGG_APPLIED) {
-                fprintf(stderr, "agg_apply_bench: result %d not applied (%d)\n", i, (int)oc);
-                return 1;
+            for (size_t j = 0; rc == SF_OK && j < k; j++) {
+                if (msgs[i + j].rc != SF_OK) {
+                    *e = msgs[i + j].err;
+                    rc = msgs[i + j].rc;
+                } else if (msgs[i + j].outcome != SF_AGG_APPLIED) {
+                    rc = sf_error_set(e, SF_EINTERNAL, "result %zu not applied (%d)", i + j,
+                                      (int)msgs[i + j].outcome);
+                }
             }
         }
-        t_phase[ph] = now() - t0;
+        out->secs[ph] += now() - t0;
+        if (rc == SF_OK && (rc = redis_stats(kv, &c1, &m1, e)) == SF_OK) {
+            out->calls[ph] += c1 - c0;
+            if (ph == 0) /* the keys of n new images (uncounted calls) */
+                rc = each_keys(kv, prefix, usage_cb, &out->mem, e);
+        }
         for (int i = 0; i < n; i++)
             sf_buf_free(&docs[i]);
     }
+    out->rounds++;
+    sf_agg_free(a);
+    free(docs);
+    free(msgs);
+    if (rc == SF_OK && !keep)
+        rc = each_keys(kv, prefix, unlink_cb, NULL, e);
+    return rc;
+}
+
+static void print_path(const char *name, const figs *g, int n, int f)
+{
+    double imgs = (double)n * g->rounds;
+    static const char *const ph[] = {"new", "rescan"};
+    for (int i = 0; i < 2; i++)
+        printf("  %-9s %-6s %9.1f results/s  (%7.3f ms each)  %8.1f Redis calls/image%s\n", name,
+               ph[i], imgs / g->secs[i], 1000.0 * g->secs[i] / imgs, (double)g->calls[i] / imgs,
+               i == 0 ? "" : "");
+    printf("  %-9s memory %9.1f KiB/image, %.0f bytes/finding (MEMORY USAGE after new)\n", name,
+           (double)g->mem / imgs / 1024.0, f ? (double)g->mem / imgs / f : 0.0);
+}
+
+int main(int argc, char **argv)
+{
+    const char *redis = "127.0.0.1:6379", *prefix = "sfaggbench";
+    int n = 500, f = 20, p = 300, repos = 0, batch = 64, rounds = 2, keep = 0;
+    const char *only = NULL; /* "batch" or "baseline": one path (profiling) */
+    for (int i = 1; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(argv[i], "--keep")) {
+            keep = 1;
+            continue;
+        }
+        if (!v)
+            goto usage;
+        if (!strcmp(argv[i], "--redis"))
+            redis = v;
+        else if (!strcmp(argv[i], "--results"))
+            n = atoi(v);
+        else if (!strcmp(argv[i], "--findings"))
+            f = atoi(v);
+        else if (!strcmp(argv[i], "--packages"))
+            p = atoi(v);
+        else if (!strcmp(argv[i], "--repos"))
+            repos = atoi(v);
+        else if (!strcmp(argv[i], "--batch"))
+            batch = atoi(v);
+        else if (!strcmp(argv[i], "--rounds"))
+            rounds = atoi(v);
+        else if (!strcmp(argv[i], "--prefix"))
+            prefix = v;
+        else if (!strcmp(argv[i], "--only"))
+            only = v;
+        else
+            goto usage;
+        i++;
+    }
+    if (n <= 0 || batch <= 0 || rounds <= 0)
+        goto usage;
+    const char *nodes[] = {redis};
+    sf_kv_opts o = {.nodes = nodes, .nnodes = 1, .command_timeout_ms = 30000};
+    sf_kv_opts_env(&o);
+    sf_kv *kv = NULL;
+    sf_error e = SF_ERROR_INIT;
+    figs base = {0}, bat = {0};
+    if (sf_kv_new(&kv, &o, &e) != SF_OK || sf_kv_ping(kv, 0, &e) != SF_OK)
+        goto fail;
+    for (int r = 0; r < rounds; r++) {
+        /* interleaved, the order swapped each round: both see the same load */
+        for (int k = 0; k < 2; k++) {
+            int b = (k + r) % 2;
+            char pf[128];
+            if (only && strcmp(only, b ? "batch" : "baseline") != 0)
+                continue;
+            snprintf(pf, sizeof pf, "%s-%s%d", prefix, b ? "batch" : "base", r);
+            if (run_path(kv, pf, n, f, p, repos, b ? batch : 0, keep, b ? &bat : &base, &e) !=
+                SF_OK)
+                goto fail;
+        }
+    }
     double t0 = now();
     for (int i = 0; i < n; i++)
-        if (sf_kv_ping(kv, 0, &e) != SF_OK) {
-            fprintf(stderr, "agg_apply_bench: ping: %s\n", e.msg);
-            return 1;
-        }
+        if (sf_kv_ping(kv, 0, &e) != SF_OK)
+            goto fail;
     double t_ping = now() - t0;
-    printf("agg_apply_bench results=%d findings=%d packages=%d doc_kb=%.1f\n", n, f, p,
-           (double)bytes / n / 1024.0);
-    printf("  new     %8.1f results/s  (%.3f ms each)\n", n / t_phase[0],
-           1000.0 * t_phase[0] / n);
-    printf("  rescan  %8.1f results/s  (%.3f ms each)%s\n", n / t_phase[1],
-           1000.0 * t_phase[1] / n, getenv("SF_AGG_NO_COMPACT") ? "  [SF_AGG_NO_COMPACT]" : "");
-    printf("  ping    %8.1f round trips/s (%.3f ms each; floor, same run)\n", n / t_ping,
+    sf_buf d;
+    sf_buf_init(&d, 0);
+    make_result(&d, 0, f, p, repos, "x");
+    printf("agg_apply_bench results=%d findings=%d packages=%d repos=%d batch=%d rounds=%d "
+           "doc_kb=%.1f\n", n, f, p, repos ? repos : n, batch, rounds, (double)d.len / 1024.0);
+    sf_buf_free(&d);
+    if (base.rounds)
+        print_path("baseline", &base, n, f);
+    if (bat.rounds)
+        print_path("batch", &bat, n, f);
+    if (!only)
+        printf("  speed-up  new x%.1f, rescan x%.1f (batch over the same-run baseline)\n",
+               base.secs[0] / bat.secs[0], base.secs[1] / bat.secs[1]);
+    printf("  ping      %9.1f round trips/s (%.3f ms each; floor, same run)\n", n / t_ping,
            1000.0 * t_ping / n);
-    free(docs);
-    sf_agg_free(a);
     sf_kv_free(kv);
     return 0;
+fail:
+    fprintf(stderr, "agg_apply_bench: %s\n", e.msg);
+    return 1;
+usage:
+    fprintf(stderr, "usage: %s [--redis H:P] [--results N] [--findings F] [--packages P] "
+                    "[--repos R] [--batch B] [--rounds K] [--prefix P] [--keep] "
+                    "[--only batch|baseline]\n", argv[0]);
+    return 2;
 }

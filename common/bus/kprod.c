@@ -43,7 +43,10 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
     sf_kprod *p = opaque;
-    int code = m->err ? SF_EKAFKA : SF_OK;
+    /* Too large is told apart: retrying the same bytes cannot succeed. */
+    int code = !m->err ? SF_OK
+               : m->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? SF_ELIMIT
+                                                                : SF_EKAFKA;
     if (m->err) {
         uint64_t n = __atomic_add_fetch(&p->failed, 1, __ATOMIC_RELAXED);
         snprintf(p->last_error, sizeof p->last_error, "%s", rd_kafka_err2str(m->err));

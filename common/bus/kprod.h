@@ -21,8 +21,9 @@
 typedef struct sf_kprod sf_kprod;
 
 /* Per-message delivery outcome (runs on the thread that calls produce,
- * poll or flush, or on the poll thread). code is SF_OK or SF_EKAFKA;
- * errstr is librdkafka's. */
+ * poll or flush, or on the poll thread). code is SF_OK, SF_ELIMIT when
+ * the broker refused the message for its size (retrying cannot help), or
+ * SF_EKAFKA; errstr is librdkafka's. */
 typedef void (*sf_kprod_dr_fn)(void *ctx, void *msg_opaque, int code, const char *errstr);
 
 typedef struct sf_kprod_opts {

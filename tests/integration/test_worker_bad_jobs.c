@@ -83,19 +83,31 @@ static int start_hostile(char digest[SF_DIGEST_MAX])
     close(fds[1]);
     close(in[0]);
     wt_track(p);
+    /* The ready line, whole: a pipe read may return it in pieces. */
     char line[64] = "";
-    ssize_t n = read(fds[0], line, sizeof line - 1);
+    size_t got = 0;
+    ssize_t n;
+    while (got < sizeof line - 1 && !memchr(line, '\n', got) &&
+           (n = read(fds[0], line + got, sizeof line - 1 - got)) > 0)
+        got += (size_t)n;
+    line[got] = '\0';
     close(fds[0]);
-    int port = n > 6 && strncmp(line, "ready ", 6) == 0 ? (int)strtol(line + 6, NULL, 10) : 0;
-    if (port <= 0)
+    int port = got > 6 && strncmp(line, "ready ", 6) == 0 ? (int)strtol(line + 6, NULL, 10) : 0;
+    if (port <= 0) {
+        fprintf(stderr, "hostile server: no ready line (got \"%s\")\n", line);
         return -1;
+    }
     snprintf(hostile, sizeof hostile, "127.0.0.1:%d", port);
-    char page[8192];
-    if (wt_http_get(port, "/v2/case/trickle-blob/manifests/latest", page, sizeof page) != 0)
+    char page[65536];
+    if (wt_http_get(port, "/v2/case/trickle-blob/manifests/latest", page, sizeof page) != 0) {
+        fprintf(stderr, "hostile server: GET of the trickle manifest failed\n");
         return -1;
+    }
     const char *d = strstr(page, "Docker-Content-Digest: ");
-    if (!d || sscanf(d + 23, "%71s", digest) != 1)
+    if (!d || sscanf(d + 23, "%71s", digest) != 1) {
+        fprintf(stderr, "hostile server: no digest in \"%.200s\"\n", page);
         return -1;
+    }
     return 0;
 }
 
@@ -193,27 +205,6 @@ static void on_dlq(seen *s, const sf_kmsg *m)
     json_decref(d);
 }
 
-/* The group's committed offset of partition 0 of the jobs topic (-1:
- * none), asked of the broker by a handle that does not join the group. */
-static int64_t committed(void)
-{
-    char errstr[256];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "bootstrap.servers", sf_t_kafka(), errstr, sizeof errstr);
-    rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-    if (!rk)
-        return -1;
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, S.jobs, 0);
-    int64_t off = -1;
-    if (rd_kafka_committed(rk, l, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR && !l->elems[0].err)
-        off = l->elems[0].offset;
-    rd_kafka_topic_partition_list_destroy(l);
-    rd_kafka_destroy(rk);
-    return off;
-}
-
 static void test_worker_bad_jobs__errors_published_poison_to_dlq(void **state)
 {
     (void)state;
@@ -259,7 +250,7 @@ static void test_worker_bad_jobs__errors_published_poison_to_dlq(void **state)
             break;
         }
         if (s.ok && s.dlq && s.errors[1] && s.errors[2] && s.errors[3] && s.errors[TRICKLE] &&
-            (off = committed()) >= NJOBS)
+            (off = wt_committed(group, S.jobs)) >= NJOBS)
             break;
     }
     if (!alive || off < NJOBS)

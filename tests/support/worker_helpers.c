@@ -1,5 +1,6 @@
 /* worker_helpers: see worker_helpers.h. */
 #include "worker_helpers.h"
+#include <librdkafka/rdkafka.h>
 
 static int wt_nprocs;
 static pid_t wt_procs[WT_MAX_PROCS];
@@ -310,4 +311,23 @@ int wt_wait_200(int port, const char *path, int tries)
         wt_sleep_ms(100);
     }
     return -1;
+}
+
+int64_t wt_committed(const char *group, const char *topic)
+{
+    char errstr[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", sf_t_kafka(), errstr, sizeof errstr);
+    rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    if (!rk)
+        return -1;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, topic, 0);
+    int64_t off = -1;
+    if (rd_kafka_committed(rk, l, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR && !l->elems[0].err)
+        off = l->elems[0].offset;
+    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_destroy(rk);
+    return off;
 }

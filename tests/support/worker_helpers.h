@@ -15,6 +15,7 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,10 @@ int wt_stop_fleet(const sf_t_scratch *s, const pid_t *w, int n, int timeout_s, i
 /* A reader of the results topic of a run, from its start, in its own
  * group "<run>.reader" on the stack's Kafka. NULL on error. */
 sf_kcons *wt_results_reader(const char *run, const char *topic, int max_in_flight);
+
+/* The committed offset of group on topic's partition 0 (-1: none or the
+ * broker did not answer), asked by a handle that does not join the group. */
+int64_t wt_committed(const char *group, const char *topic);
 
 /* Poll rr once (up to 200 ms) for a result of run: the parsed document
  * (caller decrefs), NULL when nothing came or it was another run's or

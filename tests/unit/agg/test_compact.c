@@ -75,16 +75,59 @@ static void test_unknown_shapes_untouched(void **state)
     add(&p, SF_AOP_SREM, "k", "m", NULL); /* add then remove: order matters */
     add(&p, SF_AOP_ZINC, "z", "m", "1");
     add(&p, SF_AOP_ZMAX, "z", "m", "9"); /* mixed kinds on one member */
-    add(&p, SF_AOP_HSET, "h", "m", "a");
-    add(&p, SF_AOP_HSET, "h", "m", "b"); /* same member, no cancel rule */
+    add(&p, SF_AOP_HDELEQ, "h", "m", "a");
+    add(&p, SF_AOP_HDELEQ, "h", "m", "b"); /* each compares its own value */
     add(&p, SF_AOP_ZINC, "z", "other", "-1");
     assert_int_equal(sf_agg_plan_compact(&p), SF_OK);
     assert_int_equal(p.n, 7);
     expect_op(&p, 0, SF_AOP_SADD, "k", "m", "");
     expect_op(&p, 1, SF_AOP_SREM, "k", "m", "");
     expect_op(&p, 3, SF_AOP_ZMAX, "z", "m", "9");
-    expect_op(&p, 5, SF_AOP_HSET, "h", "m", "b");
+    expect_op(&p, 4, SF_AOP_HDELEQ, "h", "m", "a");
+    expect_op(&p, 5, SF_AOP_HDELEQ, "h", "m", "b");
     expect_op(&p, 6, SF_AOP_ZINC, "z", "other", "-1");
+    sf_agg_plan_clear(&p);
+}
+
+/* Several images' plans in one (a batch): repeats of one kind on a member
+ * collapse to what Redis would hold after all of them. */
+static void test_repeats_collapse(void **state)
+{
+    (void)state;
+    sf_agg_plan p = {0};
+    add(&p, SF_AOP_HSET, "h", "m", "a");
+    add(&p, SF_AOP_ZMAX, "vcvss", "CVE-1", "5.5");
+    add(&p, SF_AOP_ZNX, "vfirst", "CVE-1", "3");
+    add(&p, SF_AOP_ZADD, "pname", "apk\x1fmusl", "0");
+    add(&p, SF_AOP_SADD, "s", "x", NULL);
+    add(&p, SF_AOP_HSET, "h", "m", "b");
+    add(&p, SF_AOP_ZMAX, "vcvss", "CVE-1", "9.8");
+    add(&p, SF_AOP_ZNX, "vfirst", "CVE-1", "4");
+    add(&p, SF_AOP_ZADD, "pname", "apk\x1fmusl", "0");
+    add(&p, SF_AOP_SADD, "s", "x", NULL);
+    add(&p, SF_AOP_ZMAX, "vcvss", "CVE-1", "7");
+    assert_int_equal(sf_agg_plan_compact(&p), SF_OK);
+    assert_int_equal(p.n, 5);
+    expect_op(&p, 0, SF_AOP_ZNX, "vfirst", "CVE-1", "3");
+    expect_op(&p, 1, SF_AOP_SADD, "s", "x", "");
+    expect_op(&p, 2, SF_AOP_HSET, "h", "m", "b");
+    expect_op(&p, 3, SF_AOP_ZMAX, "vcvss", "CVE-1", "9.8");
+    expect_op(&p, 4, SF_AOP_ZADD, "pname", "apk\x1fmusl", "0");
+    sf_agg_plan_clear(&p);
+}
+
+/* ZREM then ZADD of the score the old view gave: the member stays as it is. */
+static void test_same_score_cancels(void **state)
+{
+    (void)state;
+    sf_agg_plan p = {0};
+    add(&p, SF_AOP_ZREM, "ix:imgrisk", "sha256:aa", "3000");
+    add(&p, SF_AOP_ZREM, "ix:imgtime", "sha256:aa", "1700");
+    add(&p, SF_AOP_ZADD, "ix:imgrisk", "sha256:aa", "3000");
+    add(&p, SF_AOP_ZADD, "ix:imgtime", "sha256:aa", "1800");
+    assert_int_equal(sf_agg_plan_compact(&p), SF_OK);
+    assert_int_equal(p.n, 1);
+    expect_op(&p, 0, SF_AOP_ZADD, "ix:imgtime", "sha256:aa", "1800");
     sf_agg_plan_clear(&p);
 }
 
@@ -107,6 +150,8 @@ int main(void)
         cmocka_unit_test(test_net_change_kept),
         cmocka_unit_test(test_unknown_shapes_untouched),
         cmocka_unit_test(test_key_member_boundary),
+        cmocka_unit_test(test_repeats_collapse),
+        cmocka_unit_test(test_same_score_cancels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

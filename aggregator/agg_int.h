@@ -1,0 +1,44 @@
+/*
+ * agg_int: what agg.c (one message at a time) and agg_batch.c (many
+ * results in one guarded script) share. Not for other modules.
+ */
+#ifndef SF_AGG_INT_H
+#define SF_AGG_INT_H
+
+#include <stdint.h>
+
+#include "agg.h"
+#include "cache/keys.h"
+#include "fleet/agg_view.h"
+
+/* A Lua script run by EVALSHA (its SHA1, computed once), with EVAL as
+ * the fallback when Redis answers NOSCRIPT (restarted, SCRIPT FLUSH, a
+ * failover): a batch's script is then not sent in full with every call. */
+typedef struct sf_agg_script {
+    const char *text;
+    char sha[41]; /* "" until computed */
+} sf_agg_script;
+
+struct sf_agg {
+    sf_kv *kv;
+    char prefix[SF_KEY_PREFIX_MAX + 1];
+    char shard[SF_KEY_MAX];
+    char order[SF_KEY_MAX], views[SF_KEY_MAX], pkgsof[SF_KEY_MAX], runs[SF_KEY_MAX];
+    char refs[SF_KEY_MAX];
+    /* SF_AGG_NO_COMPACT set: send plans as built (the bench's baseline). */
+    int no_compact;
+    sf_agg_script batch_apply, batch_progress; /* agg_batch.c */
+    sf_agg_script s_apply, s_progress, s_refs;  /* agg.c's */
+};
+
+/* Run script text (s remembers it and its SHA1) with argv[2..argc): EVALSHA,
+ * or EVAL when Redis answers NOSCRIPT; argv[0..1] are filled here. */
+int sf_agg__eval(sf_agg *a, sf_agg_script *s, const char *text, int argc, const char **argv,
+                 sf_kv_reply **r, sf_error *err);
+
+/* nv's refs (the result's own) merged with the stored view old (NULL:
+ * none) by the refs rule, as one attempt of agg.c's update_view does;
+ * cur is old's stored order string, rank the result's run rank. */
+int sf_agg__result_refs(sf_agg_view *nv, const sf_agg_view *old, const char *cur, int64_t rank);
+
+#endif
