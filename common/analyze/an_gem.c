@@ -236,9 +236,7 @@ static int gem_parse(const sf_entry *e, const uint8_t *data, size_t len, sf_inv_
     size_t n;
     gemspec g;
     sf_pkg p;
-    int rc;
     memset(&g, 0, sizeof g);
-    memset(&p, 0, sizeof p);
     if (len > SF_LIM_META_FILE_BYTES)
         return sf_error_set(err, SF_ELIMIT, "%s: %zu bytes is too big for a gemspec", e->path, len);
     sf_an_lines_init(&r, data, len);
@@ -253,25 +251,13 @@ static int gem_parse(const sf_entry *e, const uint8_t *data, size_t len, sf_inv_
         g.name = g.stub_name, g.nlen = g.snlen;
         g.ver = g.stub_ver, g.vlen = g.svlen;
     }
-    p.type = SF_PT_GEM;
-    p.layer = -1;
-    if ((rc = sf_an_dup_field(&p.name, g.name, g.name ? g.nlen : 0)) == SF_OK)
-        rc = sf_an_dup_field(&p.version, g.ver, g.ver ? g.vlen : 0);
+    int rc = sf_an_named_pkg(&p, SF_PT_GEM, g.name, g.name ? g.nlen : 0, g.ver,
+                             g.ver ? g.vlen : 0);
     if (rc == SF_OK)
         rc = set_license(&g, &p);
-    if (rc == SF_ENOMEM)
-        goto done;
-    if (rc != SF_OK || !p.name || !p.version) {
+    if (rc != SF_OK && rc != SF_ENOMEM)
         rc = sf_error_set(err, SF_EPARSE, "%s: no literal gem name and version", e->path);
-        goto done;
-    }
-    src->status = SF_SRC_PARSED;
-    rc = sf_an_take_pkg(src, &p, err);
-done:
-    if (rc == SF_ENOMEM)
-        sf_error_set(err, rc, "out of memory");
-    sf_pkg_clear(&p);
-    return rc;
+    return sf_an_take_single(src, rc, &p, err);
 }
 
 const sf_analyzer sf_an_gem = {

@@ -46,20 +46,6 @@
 #define BI_MAX_MODINFO SF_LIM_GO_MODINFO
 #define BI_MAX_VERSION SF_LIM_GO_VERSION
 
-/* 1 for "libx.so" and "libx.so.1.2": shared libraries are often 0755 and
- * some are huge (GPU runtimes); Go programs are not built as them. */
-static int is_shared_lib(const char *path)
-{
-    const char *base = sf_an_basename(path);
-    return sf_an_has_suffix(base, ".so") || strstr(base, ".so.") != NULL;
-}
-
-static int gobin_wants(const sf_entry *e)
-{
-    /* 4 KiB: smaller than any Go binary (the runtime alone is > 1 MiB). */
-    return sf_an_is_regular(e) && (e->mode & 0111) && e->size >= 4096 && !is_shared_lib(e->path);
-}
-
 static int gobin_sniff(const sf_entry *e, const uint8_t *h, size_t n)
 {
     (void)e;
@@ -183,26 +169,6 @@ int sf_an_gobin_stdlib_version(const char *gover, size_t n, char *out, size_t ou
     return w < 0 || (size_t)w >= outlen - o ? SF_EPARSE : SF_OK;
 }
 
-/* Add a Go package name@version; *skipped counts invalid ones. */
-static int add_go(sf_inv_source *src, const char *name, size_t nlen, const char *ver, size_t vlen,
-                  size_t *skipped, sf_error *err)
-{
-    sf_pkg p;
-    int rc;
-    memset(&p, 0, sizeof p);
-    p.type = SF_PT_GO;
-    p.layer = -1;
-    if ((rc = sf_an_dup_field(&p.name, name, nlen)) != SF_OK ||
-        (rc = sf_an_dup_field(&p.version, ver, vlen)) != SF_OK || !p.name || !p.version) {
-        sf_pkg_clear(&p);
-        if (rc == SF_ENOMEM)
-            return sf_error_set(err, rc, "out of memory");
-        (*skipped)++;
-        return SF_OK;
-    }
-    return sf_an_take_pkg(src, &p, err);
-}
-
 /* Split a tab-separated line into at most 4 fields. */
 static size_t split_tabs(const char *line, size_t n, const char **f, size_t *fl)
 {
@@ -236,7 +202,7 @@ static int flush(sf_inv_source *src, pending *pd, size_t *skipped, sf_error *err
         pd->ver = "(devel)";
         pd->vlen = 7;
     }
-    return add_go(src, pd->path, pd->plen, pd->ver, pd->vlen, skipped, err);
+    return sf_an_take_named(src, SF_PT_GO, pd->path, pd->plen, pd->ver, pd->vlen, skipped, err);
 }
 
 static int parse_modinfo(const char *mod, size_t mlen, sf_inv_source *src, size_t *skipped,
@@ -283,21 +249,16 @@ static int parse_modinfo(const char *mod, size_t mlen, sf_inv_source *src, size_
  * its PT_LOAD segments; SF_EPARSE when unmapped or out of the file. */
 static int elf_map(const uint8_t *d, size_t len, uint64_t addr, uint64_t need, size_t *off)
 {
-    if (len < 64 || memcmp(d, "\x7f" "ELF", 4) != 0 || (d[4] != 1 && d[4] != 2) || (d[5] != 1 && d[5] != 2))
+    sf_an_elf t;
+    if (sf_an_elf_table(d, len, 1, &t) != SF_OK)
         return SF_EPARSE;
-    int is64 = d[4] == 2, be = d[5] == 2, w = is64 ? 8 : 4;
-    uint64_t phoff = sf_an_elf_rd(d + (is64 ? 0x20 : 0x1c), w, be);
-    uint64_t phentsize = sf_an_elf_rd(d + (is64 ? 0x36 : 0x2a), 2, be);
-    uint64_t phnum = sf_an_elf_rd(d + (is64 ? 0x38 : 0x2c), 2, be);
-    if (phentsize < (is64 ? 56u : 32u) || phoff > len || phnum > (len - phoff) / phentsize)
-        return SF_EPARSE;
-    for (uint64_t i = 0; i < phnum; i++) {
-        const uint8_t *ph = d + phoff + i * phentsize;
-        if (sf_an_elf_rd(ph, 4, be) != 1) /* PT_LOAD */
+    for (uint64_t i = 0; i < t.num; i++) {
+        const uint8_t *ph = d + t.off + i * t.entsize;
+        if (sf_an_elf_rd(ph, 4, t.be) != 1) /* PT_LOAD */
             continue;
-        uint64_t poff = sf_an_elf_rd(ph + (is64 ? 0x08 : 0x04), w, be);
-        uint64_t vaddr = sf_an_elf_rd(ph + (is64 ? 0x10 : 0x08), w, be);
-        uint64_t filesz = sf_an_elf_rd(ph + (is64 ? 0x20 : 0x10), w, be);
+        uint64_t poff = sf_an_elf_rd(ph + (t.is64 ? 0x08 : 0x04), t.w, t.be);
+        uint64_t vaddr = sf_an_elf_rd(ph + (t.is64 ? 0x10 : 0x08), t.w, t.be);
+        uint64_t filesz = sf_an_elf_rd(ph + (t.is64 ? 0x20 : 0x10), t.w, t.be);
         if (addr < vaddr || addr - vaddr > filesz || need > filesz - (addr - vaddr))
             continue;
         uint64_t o = poff + (addr - vaddr);
@@ -369,7 +330,7 @@ static int gobin_parse(const sf_entry *e, const uint8_t *data, size_t len, sf_in
         return sf_error_set(err, SF_EPARSE, "%s: truncated or corrupt Go build info", e->path);
     char stdv[64];
     if (sf_an_gobin_stdlib_version(ver, vlen, stdv, sizeof stdv) == SF_OK)
-        rc = add_go(src, "stdlib", 6, stdv, strlen(stdv), &skipped, err);
+        rc = sf_an_take_named(src, SF_PT_GO, "stdlib", 6, stdv, strlen(stdv), &skipped, err);
     else
         rc = sf_an_note(src, "Go toolchain version not a release; no stdlib package");
     if (rc == SF_OK)
@@ -385,7 +346,7 @@ const sf_analyzer sf_an_gobin = {
     .name = "gobin",
     .version = 1,
     .max_bytes = SF_LIM_FILE_BYTES, /* Go binaries reach ~150 MiB (kubelet-like); past the cap they are reported */
-    .wants = gobin_wants,
+    .wants = sf_an_is_program,
     .sniff = gobin_sniff,
     .parse = gobin_parse,
 };

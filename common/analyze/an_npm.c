@@ -102,24 +102,13 @@ static int add_npm(sf_inv_source *src, const char *name, size_t nlen, const char
                    size_t vlen, json_t *license, size_t *skipped, sf_error *err)
 {
     sf_pkg p;
-    int rc;
-    memset(&p, 0, sizeof p);
-    p.type = SF_PT_NPM;
-    p.layer = -1;
-    if ((rc = sf_an_dup_field(&p.name, name, nlen)) != SF_OK ||
-        (rc = sf_an_dup_field(&p.version, version, vlen)) != SF_OK || !p.name || !p.version) {
-        sf_pkg_clear(&p);
-        if (rc == SF_ENOMEM)
-            return sf_error_set(err, rc, "out of memory");
-        (*skipped)++;
-        return SF_OK;
-    }
-    if (json_is_object(license))
+    int rc = sf_an_named_pkg(&p, SF_PT_NPM, name, nlen, version, vlen);
+    if (rc == SF_OK && json_is_object(license))
         license = json_object_get(license, "type");
-    if (json_is_string(license) &&
+    if (rc == SF_OK && json_is_string(license) &&
         sf_an_dup_field(&p.license, json_string_value(license), json_string_length(license)) != SF_OK)
         p.license = NULL;
-    return sf_an_take_pkg(src, &p, err);
+    return sf_an_take_built(src, rc, &p, skipped, err);
 }
 
 static int parse_manifest(json_t *root, sf_inv_source *src, size_t *skipped, sf_error *err)

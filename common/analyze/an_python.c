@@ -43,9 +43,7 @@ static int python_parse(const sf_entry *e, const uint8_t *data, size_t len, sf_i
 {
     sf_an_lines r;
     sf_an_field f, name = {0}, version = {0}, license = {0}, expr = {0};
-    int rc = SF_OK;
     sf_pkg p;
-    memset(&p, 0, sizeof p);
     if (len > SF_LIM_META_FILE_BYTES)
         return sf_error_set(err, SF_ELIMIT, "%s: %zu bytes is too big for metadata", e->path, len);
     sf_an_lines_init(&r, data, len);
@@ -60,26 +58,13 @@ static int python_parse(const sf_entry *e, const uint8_t *data, size_t len, sf_i
         else if (sf_an_key_is(&f, "License-Expression") && !expr.key)
             expr = f;
     }
-    p.type = SF_PT_PYPI;
-    p.layer = -1;
-    if ((rc = sf_an_dup_field(&p.name, name.val, name.vlen)) == SF_OK)
-        rc = sf_an_dup_field(&p.version, version.val, version.vlen);
-    if (rc == SF_ENOMEM)
-        goto done;
-    if (rc != SF_OK || !p.name || !p.version) {
+    int rc = sf_an_named_pkg(&p, SF_PT_PYPI, name.val, name.vlen, version.val, version.vlen);
+    if (rc != SF_OK && rc != SF_ENOMEM)
         rc = sf_error_set(err, SF_EPARSE, "%s: no valid Name and Version header", e->path);
-        goto done;
-    }
     const sf_an_field *lic = license.key && license.vlen ? &license : &expr;
-    if (lic->key && sf_an_dup_field(&p.license, lic->val, lic->vlen) != SF_OK)
+    if (rc == SF_OK && lic->key && sf_an_dup_field(&p.license, lic->val, lic->vlen) != SF_OK)
         p.license = NULL; /* an unusable license does not lose the package */
-    src->status = SF_SRC_PARSED;
-    rc = sf_an_take_pkg(src, &p, err);
-done:
-    if (rc == SF_ENOMEM)
-        sf_error_set(err, rc, "out of memory");
-    sf_pkg_clear(&p);
-    return rc;
+    return sf_an_take_single(src, rc, &p, err);
 }
 
 const sf_analyzer sf_an_python = {

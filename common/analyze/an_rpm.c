@@ -272,14 +272,7 @@ static int add_blob(const uint8_t *blob, size_t blen, sf_inv_source *src, size_t
     if (h.name && strcmp(h.name, "gpg-pubkey") == 0)
         return SF_OK;
     int rc = header_pkg(&h, &p);
-    if (rc != SF_OK) {
-        sf_pkg_clear(&p);
-        if (rc == SF_ENOMEM)
-            return sf_error_set(err, rc, "out of memory");
-        (*skipped)++;
-        return SF_OK;
-    }
-    return sf_an_take_pkg(src, &p, err);
+    return sf_an_take_built(src, rc, &p, skipped, err);
 }
 
 static int read_packages(sqlite3 *db, sf_inv_source *src, size_t *skipped, sf_error *err)

@@ -37,18 +37,6 @@
 #include "base/buf.h"
 #include "base/limits.h"
 
-static int is_shared_lib(const char *path)
-{
-    const char *base = sf_an_basename(path);
-    return sf_an_has_suffix(base, ".so") || strstr(base, ".so.") != NULL;
-}
-
-static int rustbin_wants(const sf_entry *e)
-{
-    /* 4 KiB: far below any Rust binary (std alone is ~300 KiB). */
-    return sf_an_is_regular(e) && (e->mode & 0111) && e->size >= 4096 && !is_shared_lib(e->path);
-}
-
 static int rustbin_sniff(const sf_entry *e, const uint8_t *h, size_t n)
 {
     (void)e;
@@ -200,7 +188,7 @@ const sf_analyzer sf_an_rustbin = {
     .name = "rustbin",
     .version = 1,
     .max_bytes = SF_LIM_FILE_BYTES, /* as for Go binaries: big ones are reported, not read */
-    .wants = rustbin_wants,
+    .wants = sf_an_is_program,
     .sniff = rustbin_sniff,
     .parse = rustbin_parse,
 };

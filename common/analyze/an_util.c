@@ -154,6 +154,13 @@ const char *sf_an_basename(const char *path)
     return slash ? slash + 1 : path;
 }
 
+int sf_an_is_program(const sf_entry *e)
+{
+    const char *base = sf_an_basename(e->path);
+    int shared_lib = sf_an_has_suffix(base, ".so") || strstr(base, ".so.") != NULL;
+    return sf_an_is_regular(e) && (e->mode & 0111) && e->size >= 4096 && !shared_lib;
+}
+
 int sf_an_note(sf_inv_source *src, const char *fmt, ...)
 {
     char tmp[SF_ERRMSG_MAX];
@@ -211,18 +218,35 @@ int sf_an_take_built(sf_inv_source *src, int rc, sf_pkg *p, size_t *skipped, sf_
     return SF_OK;
 }
 
+int sf_an_named_pkg(sf_pkg *p, sf_pkg_type type, const char *name, size_t n, const char *ver,
+                    size_t vn)
+{
+    memset(p, 0, sizeof *p);
+    p->type = type;
+    p->layer = -1;
+    int rc = sf_an_dup_field(&p->name, name, n);
+    if (rc == SF_OK)
+        rc = sf_an_dup_field(&p->version, ver, vn);
+    if (rc == SF_OK && (!p->name || !p->version))
+        rc = SF_EPARSE;
+    return rc;
+}
+
+int sf_an_take_single(sf_inv_source *src, int rc, sf_pkg *p, sf_error *err)
+{
+    if (rc == SF_OK) {
+        src->status = SF_SRC_PARSED;
+        return sf_an_take_pkg(src, p, err);
+    }
+    sf_pkg_clear(p);
+    return rc == SF_ENOMEM ? sf_error_set(err, rc, "out of memory") : rc;
+}
+
 int sf_an_take_named(sf_inv_source *src, sf_pkg_type type, const char *name, size_t n,
                      const char *ver, size_t vn, size_t *skipped, sf_error *err)
 {
     sf_pkg p;
-    memset(&p, 0, sizeof p);
-    p.type = type;
-    p.layer = -1;
-    int rc = sf_an_dup_field(&p.name, name, n);
-    if (rc == SF_OK)
-        rc = sf_an_dup_field(&p.version, ver, vn);
-    if (rc == SF_OK && (!p.name || !p.version))
-        rc = SF_EPARSE;
+    int rc = sf_an_named_pkg(&p, type, name, n, ver, vn);
     return sf_an_take_built(src, rc, &p, skipped, err);
 }
 

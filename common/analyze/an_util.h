@@ -75,6 +75,14 @@ int sf_an_has_suffix(const char *path, const char *suffix);
 /* Last path component (borrowed, inside path). */
 const char *sf_an_basename(const char *path);
 
+/* 1 when e may be a compiled program worth opening (an_gobin, an_rustbin):
+ * a regular file with an execute bit, of 4 KiB or more (smaller than any
+ * Go or Rust binary: the Go runtime alone is > 1 MiB, Rust's std ~300
+ * KiB), and not named as a shared library ("libx.so", "libx.so.1.2":
+ * those are often 0755 and some are huge, GPU runtimes; neither
+ * toolchain's programs are built as them). */
+int sf_an_is_program(const sf_entry *e);
+
 /* Replace src->note with printf-style text (keeps the old note on ENOMEM). */
 int sf_an_note(sf_inv_source *src, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -91,6 +99,19 @@ int sf_an_take_pkg(sf_inv_source *src, sf_pkg *p, sf_error *err);
  * Any other rc means a malformed record: p is cleared, *skipped counted
  * and SF_OK returned so the walk goes on. */
 int sf_an_take_built(sf_inv_source *src, int rc, sf_pkg *p, size_t *skipped, sf_error *err);
+
+/* Build p (initialised here) of type from a name and a version (n and vn
+ * bytes, copied with sf_an_dup_field): SF_OK; SF_EPARSE when either is
+ * missing or unusable; SF_ENOMEM. p owns what was copied in every case
+ * (for sf_an_take_built, or the caller's sf_pkg_clear). */
+int sf_an_named_pkg(sf_pkg *p, sf_pkg_type type, const char *name, size_t n, const char *ver,
+                    size_t vn);
+
+/* For files that describe one package (a gemspec, Python METADATA): p
+ * built with rc. SF_OK: src is marked parsed and p taken as by
+ * sf_an_take_pkg. Otherwise p is cleared and rc returned: SF_ENOMEM with
+ * "out of memory", any other code with err as the caller set it. */
+int sf_an_take_single(sf_inv_source *src, int rc, sf_pkg *p, sf_error *err);
 
 /* For records that name a package by a name and a version (n and vn
  * bytes, checked as sf_an_dup_field does): add one of type, as
@@ -141,6 +162,16 @@ int sf_an_rpm_header_pkg(const uint8_t *blob, size_t len, sf_pkg *out);
 /* ELF (an_elf.c): an unsigned field of size bytes (2, 4 or 8) at p, big
  * endian when be. */
 uint64_t sf_an_elf_rd(const uint8_t *p, int size, int be);
+/* An ELF file's class and byte order, and one of its header tables. */
+typedef struct sf_an_elf {
+    int is64, be, w;            /* 64-bit class, big endian, address bytes (8 or 4) */
+    uint64_t off, entsize, num; /* the table: file offset, entry size, entries */
+} sf_an_elf;
+/* Check the ELF identification of d[0..len) and locate its section header
+ * table (segments 0) or program header table (segments 1) in *t: SF_OK
+ * when the table lies inside the file with entries no smaller than the
+ * class needs; SF_EPARSE otherwise (not ELF, or a bad table). */
+int sf_an_elf_table(const uint8_t *d, size_t len, int segments, sf_an_elf *t);
 /*
  * ELF section lookup by exact name in the section header table of the
  * file d[0..len). SF_OK with the section's raw file offset and size in

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "analyze/an_util.h"
+#include "base/array.h"
 
 typedef struct sref {
     const sf_inv_source *src;
@@ -217,9 +218,7 @@ void sf_image_inv_free(sf_image_inv *img)
         return;
     sf_osinfo_clear(&img->os);
     free(img->os_path);
-    for (size_t i = 0; i < img->npkgs; i++)
-        sf_pkg_clear(&img->pkgs[i]);
-    free(img->pkgs);
+    SF_ARRAY_FREE(img->pkgs, img->npkgs, sf_pkg_clear);
     for (size_t i = 0; i < img->nnotes; i++) {
         free(img->notes[i].path);
         free(img->notes[i].analyzer);

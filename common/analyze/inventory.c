@@ -16,7 +16,6 @@
  * The compact form is one zstd frame of that text.
  */
 #include "analyze/inventory.h"
-#include "base/array.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -24,6 +23,7 @@
 #include <string.h>
 #include <zstd.h>
 
+#include "base/array.h"
 #include "base/json.h"
 #include "base/limits.h"
 
@@ -33,15 +33,6 @@
 #define INV_ZSTD_LEVEL 3
 
 /* Make room for one more element in *arr (n used, *cap allocated). */
-static int grow(void **arr, size_t *cap, size_t n, size_t elem)
-{
-    void *p = sf_array_grow(*arr, cap, n, elem, 8, 0);
-    if (!p)
-        return SF_ENOMEM;
-    *arr = p;
-    return SF_OK;
-}
-
 int sf_inventory_new(sf_inventory **out)
 {
     *out = calloc(1, sizeof **out);
@@ -59,17 +50,8 @@ void sf_inv_source_clear(sf_inv_source *src)
         sf_osinfo_clear(src->os);
         free(src->os);
     }
-    for (size_t i = 0; i < src->npkgs; i++)
-        sf_pkg_clear(&src->pkgs[i]);
-    free(src->pkgs);
+    SF_ARRAY_FREE(src->pkgs, src->npkgs, sf_pkg_clear);
     memset(src, 0, sizeof *src);
-}
-
-static void free_strv(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
 }
 
 void sf_inventory_free(sf_inventory *inv)
@@ -77,11 +59,9 @@ void sf_inventory_free(sf_inventory *inv)
     if (!inv)
         return;
     free(inv->analyzer_version);
-    for (size_t i = 0; i < inv->nsrcs; i++)
-        sf_inv_source_clear(&inv->srcs[i]);
-    free(inv->srcs);
-    free_strv(inv->whiteouts, inv->nwhiteouts);
-    free_strv(inv->opaques, inv->nopaques);
+    SF_ARRAY_FREE(inv->srcs, inv->nsrcs, sf_inv_source_clear);
+    sf_strarr_free(inv->whiteouts, inv->nwhiteouts);
+    sf_strarr_free(inv->opaques, inv->nopaques);
     free(inv->error);
     free(inv);
 }
@@ -92,7 +72,7 @@ int sf_inventory_add_source(sf_inventory *inv, const char *path, const char *ana
     *out = NULL;
     if (!path || !analyzer)
         return SF_EINVAL;
-    if (grow((void **)&inv->srcs, &inv->capsrcs, inv->nsrcs, sizeof *inv->srcs) != SF_OK)
+    if (SF_ARRAY_RESERVE(inv->srcs, inv->capsrcs, inv->nsrcs, 8, 0) != SF_OK)
         return SF_ENOMEM;
     sf_inv_source *s = &inv->srcs[inv->nsrcs];
     memset(s, 0, sizeof *s);
@@ -127,7 +107,7 @@ int sf_inv_source_take_pkg(sf_inv_source *src, sf_pkg *p)
         src->dropped++;
         return SF_OK;
     }
-    if (grow((void **)&src->pkgs, &src->cappkgs, src->npkgs, sizeof *src->pkgs) != SF_OK)
+    if (SF_ARRAY_RESERVE(src->pkgs, src->cappkgs, src->npkgs, 8, 0) != SF_OK)
         return SF_ENOMEM;
     if (src->limited)
         src->room_bytes -= bytes;
@@ -155,7 +135,7 @@ static int push_str(char ***v, size_t *n, size_t *cap, const char *s)
         return SF_EINVAL;
     if (*n >= SF_LIM_LAYER_ENTRIES)
         return SF_ELIMIT;
-    if (grow((void **)v, cap, *n, sizeof **v) != SF_OK)
+    if (SF_ARRAY_RESERVE(*v, *cap, *n, 8, 0) != SF_OK)
         return SF_ENOMEM;
     char *d = strdup(s);
     if (!d)
@@ -192,7 +172,7 @@ static json_t *pkg_json(const sf_pkg *p)
 {
     json_t *o = json_object();
     if (!o || sf_jutil_set_new(o, "type", json_string(sf_pkg_type_name(p->type))) != SF_OK ||
-        sf_jutil_put_fields(o, p, sf_jutil_pkg_fields, sf_jutil_npkg_fields, 0) != SF_OK ||
+        sf_jutil_put_fields(o, p, sf_pkg_fields, sf_pkg_nfields, 0) != SF_OK ||
         sf_jutil_set_new(o, "layer", json_integer(p->layer)) != SF_OK) {
         json_decref(o);
         return NULL;
@@ -213,7 +193,7 @@ static json_t *source_json(const sf_inv_source *s)
     if (s->os) {
         json_t *os = json_object();
         if (!os || sf_jutil_set_new(o, "os", os) != SF_OK ||
-            sf_jutil_put_fields(os, s->os, sf_jutil_os_fields, sf_jutil_nos_fields, 0) != SF_OK)
+            sf_jutil_put_fields(os, s->os, sf_osinfo_fields, sf_osinfo_nfields, 0) != SF_OK)
             goto fail;
     }
     for (size_t i = 0; i < s->npkgs; i++)
@@ -338,7 +318,7 @@ static int pkg_from_json(const json_t *o, sf_inv_source *src, sf_error *err)
         goto done;
     }
     if ((rc = get_str(o, "type", &type, err)) != SF_OK ||
-        (rc = sf_jutil_get_fields(o, &p, sf_jutil_pkg_fields, sf_jutil_npkg_fields, INV_STR_MAX,
+        (rc = sf_jutil_get_fields(o, &p, sf_pkg_fields, sf_pkg_nfields, INV_STR_MAX,
                                        "inventory", err)) != SF_OK ||
         (rc = sf_jutil_get_int(o, "layer", -1, SF_LIM_IMAGE_LAYERS, &p.layer, err)) != SF_OK)
         goto done;
@@ -390,7 +370,7 @@ static int source_from_json(const json_t *o, sf_inventory *inv, size_t *total, s
             rc = sf_error_set(err, SF_ENOMEM, "out of memory");
             goto done;
         }
-        if ((rc = sf_jutil_get_fields(os, s->os, sf_jutil_os_fields, sf_jutil_nos_fields,
+        if ((rc = sf_jutil_get_fields(os, s->os, sf_osinfo_fields, sf_osinfo_nfields,
                                        INV_STR_MAX, "inventory", err)) != SF_OK)
             goto done;
     }

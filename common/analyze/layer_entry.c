@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/array.h"
 #include "analyze/layer_int.h"
+#include "base/array.h"
 #include "base/limits.h"
 #include "base/log.h"
 
@@ -21,10 +21,8 @@ static int add_source(sf_layer *l, const char *path, const sf_analyzer *an, uint
                       sf_inv_source **out)
 {
     sf_inventory *inv = l->inv;
-    uint64_t *s = sf_array_grow(l->seq, &l->seqcap, inv->nsrcs, sizeof *s, 16, 0);
-    if (!s)
+    if (SF_ARRAY_RESERVE(l->seq, l->seqcap, inv->nsrcs, 16, 0) != SF_OK)
         return sf_error_set(&l->werr, SF_ENOMEM, "out of memory");
-    l->seq = s;
     if (sf_inventory_add_source(inv, path, an->name, out) != SF_OK)
         return sf_error_set(&l->werr, SF_ENOMEM, "out of memory");
     l->seq[inv->nsrcs - 1] = seq;

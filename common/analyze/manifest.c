@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "analyze/codec.h"
+#include "base/array.h"
 #include "base/json.h"
 #include "base/digest.h"
 #include "base/limits.h"
@@ -202,12 +203,8 @@ void sf_manifest_free(sf_manifest *m)
         return;
     free(m->media_type);
     desc_clear(&m->config);
-    for (size_t i = 0; i < m->nlayers; i++)
-        desc_clear(&m->layers[i]);
-    free(m->layers);
-    for (size_t i = 0; i < m->nmanifests; i++)
-        desc_clear(&m->manifests[i]);
-    free(m->manifests);
+    SF_ARRAY_FREE(m->layers, m->nlayers, desc_clear);
+    SF_ARRAY_FREE(m->manifests, m->nmanifests, desc_clear);
     free(m);
 }
 
@@ -336,9 +333,7 @@ void sf_image_config_free(sf_image_config *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < c->ndiff_ids; i++)
-        free(c->diff_ids[i]);
-    free(c->diff_ids);
+    sf_strarr_free(c->diff_ids, c->ndiff_ids);
     free(c->created);
     free(c);
 }

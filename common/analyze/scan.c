@@ -8,7 +8,6 @@
  * a result's error, so callers always have something to publish.
  */
 #include "analyze/scan.h"
-#include "base/array.h"
 #include "base/time.h"
 #include "analyze/dbcover.h"
 
@@ -23,6 +22,7 @@
 #include "analyze/imgsrc.h"
 #include "analyze/layer.h"
 #include "analyze/manifest.h"
+#include "base/array.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "model/result.h"
@@ -75,21 +75,16 @@ void sf_scan_report_free(sf_scan_report *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->n; i++)
-        sf_result_clear(&r->r[i]);
-    free(r->r);
+    SF_ARRAY_FREE(r->r, r->n, sf_result_clear);
     free(r);
 }
 
 /* A new zeroed result at the end of the report (borrowed). */
 static sf_result *report_add(sf_scan_report *rep)
 {
-    sf_result *v = sf_array_grow(rep->r, &rep->cap, rep->n, sizeof *v, 4, 0);
-    if (!v)
-        return NULL;
-    rep->r = v;
-    sf_result *r = &rep->r[rep->n++];
-    sf_result_init(r);
+    sf_result *r = SF_ARRAY_PUSH(rep->r, rep->cap, rep->n, 4, 0);
+    if (r)
+        sf_result_init(r);
     return r;
 }
 

@@ -51,6 +51,18 @@ int sf_buf_append(sf_buf *b, const void *data, size_t n)
     return SF_OK;
 }
 
+int sf_buf_read_file(sf_buf *b, FILE *f)
+{
+    char chunk[8192];
+    int rc = SF_OK;
+    for (size_t n; rc == SF_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0;)
+        rc = sf_buf_append(b, chunk, n);
+    if (rc == SF_OK && ferror(f))
+        rc = SF_EIO;
+    explicit_bzero(chunk, sizeof chunk);
+    return rc;
+}
+
 int sf_buf_puts(sf_buf *b, const char *s) { return sf_buf_append(b, s, strlen(s)); }
 
 int sf_buf_printf(sf_buf *b, const char *fmt, ...)

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct sf_buf {
     char *data;  /* always NUL-terminated when non-NULL (not counted in len) */
@@ -24,6 +25,10 @@ int sf_buf_append(sf_buf *b, const void *data, size_t n);
 int sf_buf_puts(sf_buf *b, const char *s);
 /* Append printf-style text. */
 int sf_buf_printf(sf_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append the rest of f, to its end: SF_OK, SF_ELIMIT (past max), SF_ENOMEM
+ * or SF_EIO (a read error). The bytes pass through a stack chunk that is
+ * wiped afterwards, as the files read this way may hold keys. */
+int sf_buf_read_file(sf_buf *b, FILE *f);
 /* Empty the buffer, keep its memory. */
 void sf_buf_reset(sf_buf *b);
 /* Hand the data to the caller (caller frees with free()); b is emptied. */

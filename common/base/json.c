@@ -1,8 +1,11 @@
 /* json: see json.h. */
 #include "base/json.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/array.h"
 
 /* Length of the valid UTF-8 sequence at s (max n bytes), 0 when invalid.
  * Follows RFC 3629: no overlongs, no surrogates, nothing past U+10FFFF. */
@@ -116,6 +119,16 @@ int sf_jutil_dump(const json_t *root, sf_buf *out)
     return SF_OK;
 }
 
+int sf_jutil_dump_pretty(const json_t *root, sf_buf *out)
+{
+    char *s = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
+    int rc = s ? sf_buf_puts(out, s) : SF_ENOMEM;
+    if (rc == SF_OK)
+        rc = sf_buf_puts(out, "\n");
+    free(s);
+    return rc;
+}
+
 int sf_jutil_load(json_t **out, const char *text, size_t len, size_t max, const char *what,
                   sf_error *err)
 {
@@ -159,30 +172,10 @@ int sf_jutil_get_strn(const json_t *obj, const char *key, size_t max, const char
     return rc;
 }
 
-const sf_jfield sf_jutil_pkg_fields[] = {
-    {"name", offsetof(sf_pkg, name)},
-    {"version", offsetof(sf_pkg, version)},
-    {"src_name", offsetof(sf_pkg, src_name)},
-    {"src_version", offsetof(sf_pkg, src_version)},
-    {"arch", offsetof(sf_pkg, arch)},
-    {"license", offsetof(sf_pkg, license)},
-    {"path", offsetof(sf_pkg, path)},
-};
-const size_t sf_jutil_npkg_fields = SF_JFIELD_N(sf_jutil_pkg_fields);
-
-const sf_jfield sf_jutil_os_fields[] = {
-    {"id", offsetof(sf_osinfo, id)},
-    {"version_id", offsetof(sf_osinfo, version_id)},
-    {"codename", offsetof(sf_osinfo, codename)},
-    {"pretty_name", offsetof(sf_osinfo, pretty_name)},
-    {"id_like", offsetof(sf_osinfo, id_like)},
-};
-const size_t sf_jutil_nos_fields = SF_JFIELD_N(sf_jutil_os_fields);
-
-int sf_jutil_put_fields(json_t *obj, const void *base, const sf_jfield *f, size_t n, int nulls)
+int sf_jutil_put_fields(json_t *obj, const void *base, const sf_strfield *f, size_t n, int nulls)
 {
     for (size_t i = 0; i < n; i++) {
-        const char *v = *SF_JFIELD_CPTR(base, f[i]);
+        const char *v = *SF_STRFIELD_CPTR(base, f[i]);
         int rc = nulls ? sf_jutil_set_new(obj, f[i].key, sf_jutil_str(v))
                        : sf_jutil_set_str(obj, f[i].key, v);
         if (rc != SF_OK)
@@ -191,11 +184,11 @@ int sf_jutil_put_fields(json_t *obj, const void *base, const sf_jfield *f, size_
     return SF_OK;
 }
 
-int sf_jutil_get_fields(const json_t *obj, void *base, const sf_jfield *f, size_t n, size_t max,
+int sf_jutil_get_fields(const json_t *obj, void *base, const sf_strfield *f, size_t n, size_t max,
                         const char *what, sf_error *err)
 {
     for (size_t i = 0; i < n; i++) {
-        int rc = sf_jutil_get_strn(obj, f[i].key, max, what, SF_JFIELD_PTR(base, f[i]), err);
+        int rc = sf_jutil_get_strn(obj, f[i].key, max, what, SF_STRFIELD_PTR(base, f[i]), err);
         if (rc != SF_OK)
             return rc;
     }
@@ -261,13 +254,6 @@ int sf_jutil_get_strarr(const json_t *v, size_t max_n, size_t max_len, int (*val
     return SF_OK;
 }
 
-void sf_jutil_strarr_free(char **a, size_t n)
-{
-    for (size_t i = 0; a && i < n; i++)
-        free(a[i]);
-    free(a);
-}
-
 int sf_jmsg_encode(const void *msg, const sf_jmsg_field *f, size_t n, sf_jmsg_enc_fn enc,
                    size_t max, const char *what, char **json, size_t *len, sf_error *err)
 {
@@ -296,6 +282,25 @@ int sf_jmsg_encode(const void *msg, const sf_jmsg_field *f, size_t n, sf_jmsg_en
         return sf_error_set(err, SF_ELIMIT, "%s message too large", what);
     }
     return SF_OK;
+}
+
+void sf_jmsg_clear(void *msg, const sf_jmsg_field *f, size_t n, unsigned str_types)
+{
+    char *m = msg;
+    for (size_t i = 0; i < n; i++) {
+        if (f[i].cnt_off)
+            sf_strarr_free(*(char ***)(m + f[i].off), *(size_t *)(m + f[i].cnt_off));
+        else if (f[i].type >= 0 && f[i].type < 32 && (str_types & 1u << f[i].type))
+            free(*(char **)(m + f[i].off));
+    }
+}
+
+int sf_jmsg_maybe(const char *json, size_t len, const char *schema)
+{
+    char needle[128];
+    int k = snprintf(needle, sizeof needle, "\"%s\"", schema);
+    return json && k > 0 && (size_t)k < sizeof needle &&
+           memmem(json, len, needle, (size_t)k) != NULL;
 }
 
 int sf_jmsg_decode(const char *json, size_t len, const sf_jmsg_field *f, size_t n,

@@ -20,6 +20,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/pkg.h"
+#include "base/strfield.h"
 
 /* New JSON string from s (invalid UTF-8 replaced); json null for NULL s.
  * NULL only when out of memory. */
@@ -33,6 +34,11 @@ int sf_jutil_set_new(json_t *obj, const char *key, json_t *v);
 
 /* Append the compact JSON text of root to out. SF_OK, SF_ELIMIT, SF_ENOMEM. */
 int sf_jutil_dump(const json_t *root, sf_buf *out);
+
+/* Append root as JSON indented by two, and a newline: the form of the
+ * reports and query answers people read. A NULL root (a build that ran
+ * out of memory) gives SF_ENOMEM. SF_OK, SF_ENOMEM or sf_buf's SF_ELIMIT. */
+int sf_jutil_dump_pretty(const json_t *root, sf_buf *out);
 
 /* Parse untrusted JSON text (at most max bytes, no duplicate keys, NUL
  * bytes refused) into *out. SF_EPARSE with the position in err. */
@@ -62,14 +68,12 @@ const char *sf_jutil_bstr(const json_t *v, size_t max);
 /* Decode v, a JSON array of at most max_n strings (each as
  * sf_jutil_bstr(max_len) and, when valid is not NULL, accepted by it),
  * into *out (heap array of heap strings) and *n. On error what was copied
- * so far stays in *out and *n, for the caller's clear to free. SF_EPARSE
+ * so far stays in *out and *n, for the caller's clear to free
+ * (sf_strarr_free, base/array.h). SF_EPARSE
  * or SF_ELIMIT with "<what>: ..." naming field `name`, or SF_ENOMEM. */
 int sf_jutil_get_strarr(const json_t *v, size_t max_n, size_t max_len, int (*valid)(const char *s),
                         const char *what, const char *name, char ***out, size_t *n,
                         sf_error *err);
-
-/* Free n heap strings and their array (a NULL array is fine). */
-void sf_jutil_strarr_free(char **a, size_t n);
 
 /*
  * Flat messages described by a field table (the bus's job and refs
@@ -109,35 +113,29 @@ int sf_jmsg_encode(const void *msg, const sf_jmsg_field *f, size_t n, sf_jmsg_en
 int sf_jmsg_decode(const char *json, size_t len, const sf_jmsg_field *f, size_t n,
                    sf_jmsg_dec_fn dec, size_t max, const char *what, void *msg, sf_error *err);
 
-/*
- * Field tables: the JSON key of each char* member of a struct, by offset.
- * Documents that carry the same struct (sf_pkg and sf_osinfo in layer
- * inventories and scan results) share one table, so their keys cannot
- * drift apart and encoding and decoding stay symmetric.
- */
-typedef struct sf_jfield {
-    const char *key;
-    size_t off;
-} sf_jfield;
+/* Free what sf_jmsg_decode (or the message's own code) left in msg: for
+ * each of the n fields, an array (cnt_off set: the messages' arrays are
+ * all of heap strings) with its count, and a member whose type is in
+ * str_types (bit 1u << type set) as one heap string. Other members are
+ * not touched; the caller zeroes msg. */
+void sf_jmsg_clear(void *msg, const sf_jmsg_field *f, size_t n, unsigned str_types);
 
-#define SF_JFIELD_N(t) (sizeof(t) / sizeof((t)[0]))
-#define SF_JFIELD_PTR(base, f) ((char **)((char *)(base) + (f).off))
-#define SF_JFIELD_CPTR(base, f) ((char *const *)((const char *)(base) + (f).off))
+/* 1 when the message text json[0..len) may be of schema (the quoted name
+ * appears in it): a cheap byte search to dispatch on before decoding,
+ * which decides. */
+int sf_jmsg_maybe(const char *json, size_t len, const char *schema);
 
-/* sf_pkg's strings: name, version, src_name, src_version, arch, license, path. */
-extern const sf_jfield sf_jutil_pkg_fields[];
-extern const size_t sf_jutil_npkg_fields;
-/* sf_osinfo's strings: id, version_id, codename, pretty_name, id_like. */
-extern const sf_jfield sf_jutil_os_fields[];
-extern const size_t sf_jutil_nos_fields;
+/* String-member tables (base/strfield.h; sf_pkg_fields and
+ * sf_osinfo_fields in base/pkg.h): documents that carry the same struct
+ * share one table, so encoding and decoding stay symmetric. */
 
 /* Set obj[key] for each of the n fields of base. A NULL member is left out
  * when nulls is 0, written as JSON null when 1. SF_OK or SF_ENOMEM. */
-int sf_jutil_put_fields(json_t *obj, const void *base, const sf_jfield *f, size_t n, int nulls);
+int sf_jutil_put_fields(json_t *obj, const void *base, const sf_strfield *f, size_t n, int nulls);
 
 /* Read each of the n fields of base with sf_jutil_get_strn(max, what);
  * stops at the first error (fields read so far stay set, owned by base). */
-int sf_jutil_get_fields(const json_t *obj, void *base, const sf_jfield *f, size_t n, size_t max,
+int sf_jutil_get_fields(const json_t *obj, void *base, const sf_strfield *f, size_t n, size_t max,
                         const char *what, sf_error *err);
 
 #endif

@@ -5,13 +5,14 @@
  * to 2^53 — far past any counter a process reaches.
  */
 #include "base/metrics.h"
-#include "base/array.h"
 
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/array.h"
 
 typedef struct mseries {
     char **lv;        /* label values (family nlabels of them) */
@@ -54,9 +55,7 @@ int sf_metrics_new(sf_metrics **out)
 static void fam_free(sf_mfam *f)
 {
     for (size_t i = 0; i < f->nseries; i++) {
-        for (size_t j = 0; j < f->nlabels; j++)
-            free(f->series[i].lv[j]);
-        free(f->series[i].lv);
+        sf_strarr_free(f->series[i].lv, f->nlabels);
         free(f->series[i].buckets);
     }
     for (size_t j = 0; j < f->nlabels; j++)

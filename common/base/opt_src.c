@@ -195,13 +195,8 @@ int sf_opt_load_file(const sf_opt_spec *s, void *base, sf_error *err)
     if (!f)
         return sf_error_set(err, SF_ECONFIG, "config %.200s: cannot open", path);
     sf_buf b;
-    char chunk[8192];
-    int rc = SF_OK;
     sf_buf_init(&b, SF_LIM_OPT_FILE_BYTES);
-    for (size_t n; !rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0;)
-        rc = sf_buf_append(&b, chunk, n);
-    if (!rc && ferror(f))
-        rc = SF_EIO;
+    int rc = sf_buf_read_file(&b, f);
     fclose(f);
     json_t *doc = NULL;
     if (rc)

@@ -2,6 +2,7 @@
 #include "base/pkg.h"
 #include "base/err.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,41 +51,42 @@ const char *sf_pkg_type_osv_ecosystem(sf_pkg_type t)
 
 int sf_pkg_type_is_os(sf_pkg_type t) { return (unsigned)t < SF_PT_COUNT && types[t].is_os; }
 
+const sf_strfield sf_pkg_fields[] = {
+    {"name", offsetof(sf_pkg, name)},
+    {"version", offsetof(sf_pkg, version)},
+    {"src_name", offsetof(sf_pkg, src_name)},
+    {"src_version", offsetof(sf_pkg, src_version)},
+    {"arch", offsetof(sf_pkg, arch)},
+    {"license", offsetof(sf_pkg, license)},
+    {"path", offsetof(sf_pkg, path)},
+};
+const size_t sf_pkg_nfields = SF_STRFIELD_N(sf_pkg_fields);
+
+const sf_strfield sf_osinfo_fields[] = {
+    {"id", offsetof(sf_osinfo, id)},
+    {"version_id", offsetof(sf_osinfo, version_id)},
+    {"codename", offsetof(sf_osinfo, codename)},
+    {"pretty_name", offsetof(sf_osinfo, pretty_name)},
+    {"id_like", offsetof(sf_osinfo, id_like)},
+};
+const size_t sf_osinfo_nfields = SF_STRFIELD_N(sf_osinfo_fields);
+
 void sf_pkg_clear(sf_pkg *p)
 {
     if (!p)
         return;
-    free(p->name);
-    free(p->version);
-    free(p->src_name);
-    free(p->src_version);
-    free(p->arch);
-    free(p->license);
-    free(p->path);
+    sf_strfields_free(p, sf_pkg_fields, sf_pkg_nfields);
     memset(p, 0, sizeof *p);
     p->layer = -1;
 }
-
-#define DUP_FIELD(f)                                                          \
-    do {                                                                      \
-        if (src->f && !(dst->f = strdup(src->f)))                             \
-            goto fail;                                                        \
-    } while (0)
 
 int sf_pkg_copy(sf_pkg *dst, const sf_pkg *src)
 {
     memset(dst, 0, sizeof *dst);
     dst->type = src->type;
     dst->layer = src->layer;
-    DUP_FIELD(name);
-    DUP_FIELD(version);
-    DUP_FIELD(src_name);
-    DUP_FIELD(src_version);
-    DUP_FIELD(arch);
-    DUP_FIELD(license);
-    DUP_FIELD(path);
-    return SF_OK;
-fail:
+    if (sf_strfields_dup(dst, src, sf_pkg_fields, sf_pkg_nfields) == SF_OK)
+        return SF_OK;
     sf_pkg_clear(dst);
     return SF_ENOMEM;
 }
@@ -100,24 +102,15 @@ void sf_osinfo_clear(sf_osinfo *os)
 {
     if (!os)
         return;
-    free(os->id);
-    free(os->version_id);
-    free(os->codename);
-    free(os->pretty_name);
-    free(os->id_like);
+    sf_strfields_free(os, sf_osinfo_fields, sf_osinfo_nfields);
     memset(os, 0, sizeof *os);
 }
 
 int sf_osinfo_copy(sf_osinfo *dst, const sf_osinfo *src)
 {
     memset(dst, 0, sizeof *dst);
-    DUP_FIELD(id);
-    DUP_FIELD(version_id);
-    DUP_FIELD(codename);
-    DUP_FIELD(pretty_name);
-    DUP_FIELD(id_like);
-    return SF_OK;
-fail:
+    if (sf_strfields_dup(dst, src, sf_osinfo_fields, sf_osinfo_nfields) == SF_OK)
+        return SF_OK;
     sf_osinfo_clear(dst);
     return SF_ENOMEM;
 }

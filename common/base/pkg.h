@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include "base/strfield.h"
+
 /* Package types; the names are purl types (sf_pkg_type_name). */
 typedef enum sf_pkg_type {
     SF_PT_UNKNOWN = 0,
@@ -71,6 +73,15 @@ typedef struct sf_osinfo {
 
 void sf_osinfo_clear(sf_osinfo *os);
 int sf_osinfo_copy(sf_osinfo *dst, const sf_osinfo *src);
+
+/* The string members of sf_pkg (name, version, src_name, src_version,
+ * arch, license, path) and of sf_osinfo (id, version_id, codename,
+ * pretty_name, id_like), keyed by their JSON names: what clear and copy
+ * walk, and what layer inventories and scan results encode. */
+extern const sf_strfield sf_pkg_fields[];
+extern const size_t sf_pkg_nfields;
+extern const sf_strfield sf_osinfo_fields[];
+extern const size_t sf_osinfo_nfields;
 
 /*
  * OSV ecosystem string of the distro, written into out:

@@ -18,19 +18,13 @@ void sf_secret_free(char *s)
 int sf_secret_read_file(const char *path, const char *what, char **out, sf_error *err)
 {
     sf_buf b;
-    char chunk[4096];
-    int rc = SF_OK;
     *out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f)
         return sf_error_set(err, SF_ECONFIG, "%s: cannot open %.200s", what, path);
     sf_buf_init(&b, SF_LIM_SECRET_FILE_BYTES);
-    for (size_t n; rc == SF_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0;)
-        rc = sf_buf_append(&b, chunk, n);
-    if (ferror(f))
-        rc = SF_EIO;
+    int rc = sf_buf_read_file(&b, f);
     fclose(f);
-    explicit_bzero(chunk, sizeof chunk);
     if (rc == SF_OK)
         rc = sf_buf_append(&b, "", 1);
     if (rc != SF_OK) {

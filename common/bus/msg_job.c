@@ -143,12 +143,6 @@ void sf_job_clear(sf_job *j)
 {
     if (!j)
         return;
-    free(j->run_id);
-    free(j->registry);
-    free(j->repository);
-    free(j->digest);
-    free(j->enqueued_at);
-    sf_jutil_strarr_free(j->refs, j->nrefs);
-    sf_jutil_strarr_free(j->platforms, j->nplatforms);
+    sf_jmsg_clear(j, FIELDS, NFIELDS, 1u << F_STR | 1u << F_DIGEST);
     memset(j, 0, sizeof *j);
 }

@@ -125,20 +125,13 @@ int sf_refs_decode(const char *json, size_t len, sf_refs_msg *out, sf_error *err
 
 int sf_refs_maybe(const char *json, size_t len)
 {
-    static const char needle[] = "\"" SF_REFS_SCHEMA "\"";
-    return json && memmem(json, len, needle, sizeof needle - 1) != NULL;
+    return sf_jmsg_maybe(json, len, SF_REFS_SCHEMA);
 }
 
 void sf_refs_clear(sf_refs_msg *m)
 {
     if (!m)
         return;
-    free(m->run_id);
-    free(m->digest);
-    free(m->db_version);
-    free(m->produced_at);
-    sf_jutil_strarr_free(m->images, m->nimages);
-    sf_jutil_strarr_free(m->refs, m->nrefs);
-    sf_jutil_strarr_free(m->platforms, m->nplatforms);
+    sf_jmsg_clear(m, FIELDS, NFIELDS, 1u << F_STR | 1u << F_DIGEST);
     memset(m, 0, sizeof *m);
 }

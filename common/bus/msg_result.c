@@ -15,12 +15,13 @@
 
 /* ------------------------------------------------------------ field tables */
 
-/* sf_pkg and sf_osinfo use jutil's tables (shared with layer inventories);
- * the result's own structs are listed here. */
-typedef sf_jfield sfield;
+/* sf_pkg and sf_osinfo use base/pkg.h's tables (shared with layer
+ * inventories and with their clear and copy); the result's own structs
+ * are listed here. */
+typedef sf_strfield sfield;
 
-#define NF(t) SF_JFIELD_N(t)
-#define SPTR(base, f) SF_JFIELD_PTR(base, f)
+#define NF(t) SF_STRFIELD_N(t)
+#define SPTR(base, f) SF_STRFIELD_PTR(base, f)
 
 static const sfield top_fields[] = {
     {"run_id", offsetof(sf_result, run_id)},
@@ -109,7 +110,7 @@ static json_t *pkg_json(const sf_pkg *p, const sf_result *r, const char *os_eco)
     if (!o)
         return NULL;
     TRY(sf_jutil_set_new(o, "type", json_string(sf_pkg_type_name(p->type))));
-    TRY(put_fields(o, p, sf_jutil_pkg_fields, sf_jutil_npkg_fields));
+    TRY(put_fields(o, p, sf_pkg_fields, sf_pkg_nfields));
     TRY(sf_jutil_set_new(o, "layer", json_integer(p->layer)));
     TRY(sf_jutil_set_new(o, "ecosystem", sf_jutil_str(pkg_ecosystem(p, os_eco))));
     if (sf_result_purl(p, r->has_os ? &r->os : NULL, &purl) == SF_OK)
@@ -186,7 +187,7 @@ static json_t *os_json(const sf_result *r, const char *os_eco)
     if (!r->has_os)
         return json_null();
     json_t *o = json_object();
-    if (!o || put_fields(o, &r->os, sf_jutil_os_fields, sf_jutil_nos_fields) != SF_OK ||
+    if (!o || put_fields(o, &r->os, sf_osinfo_fields, sf_osinfo_nfields) != SF_OK ||
         sf_jutil_set_new(o, "ecosystem", sf_jutil_str(os_eco)) != SF_OK) {
         json_decref(o);
         return NULL;
@@ -340,7 +341,7 @@ static int decode_pkgs(const json_t *j, sf_result *r, sf_error *err)
         if (!json_is_object(v) || !json_is_string(t))
             return sf_error_set(err, SF_EPARSE, "result: bad package %zu", i);
         p->type = sf_pkg_type_parse(json_string_value(t));
-        rc = get_fields(v, p, sf_jutil_pkg_fields, sf_jutil_npkg_fields, err);
+        rc = get_fields(v, p, sf_pkg_fields, sf_pkg_nfields, err);
         if (rc == SF_OK)
             rc = sf_jutil_get_int(v, "layer", -1, SF_LIM_IMAGE_LAYERS, &p->layer, err);
     }
@@ -440,7 +441,7 @@ static int decode_tree(const json_t *j, sf_result *r, sf_error *err)
     const json_t *os = json_object_get(j, "os");
     if (rc == SF_OK && json_is_object(os)) {
         r->has_os = 1;
-        rc = get_fields(os, &r->os, sf_jutil_os_fields, sf_jutil_nos_fields, err);
+        rc = get_fields(os, &r->os, sf_osinfo_fields, sf_osinfo_nfields, err);
     }
     if (rc == SF_OK)
         rc = decode_pkgs(j, r, err);

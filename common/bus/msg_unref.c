@@ -12,6 +12,7 @@
 
 #include "base/buf.h"
 #include "base/digest.h"
+#include "base/json.h"
 #include "registry/registry.h"
 
 #define UNREF_HOST_MAX SF_LIM_UNREF_HOST
@@ -92,8 +93,7 @@ int sf_unref_decode(const char *json, size_t len, sf_unref_msg *out, sf_error *e
 
 int sf_unref_maybe(const char *json, size_t len)
 {
-    static const char needle[] = "\"" SF_UNREF_SCHEMA "\"";
-    return json && memmem(json, len, needle, sizeof needle - 1) != NULL;
+    return sf_jmsg_maybe(json, len, SF_UNREF_SCHEMA);
 }
 
 void sf_unref_clear(sf_unref_msg *m)

@@ -55,6 +55,17 @@ int sf_keys_check_prefix(const char *s, sf_error *err)
     return SF_OK;
 }
 
+/* The end of every key builder: rc from the checks of its parts, n from
+ * the snprintf that ran when they passed (-1 when not). On any failure
+ * out is left empty, so a key that failed is never used half-built. */
+static int key_done(char out[SF_KEY_MAX], int rc, int n, sf_error *err)
+{
+    if (rc == SF_OK && n >= 0 && n < SF_KEY_MAX)
+        return SF_OK;
+    out[0] = '\0';
+    return rc != SF_OK ? rc : sf_error_set(err, SF_EINTERNAL, "cache key too long");
+}
+
 /* Format "<prefix>:<kind>:<digest>[:<tail>]" after validating each part. */
 static int fmt_key(char out[SF_KEY_MAX], const char *prefix, const char *kind, const char *digest,
                    const char *tail, const char *tail_what, sf_error *err)
@@ -64,17 +75,11 @@ static int fmt_key(char out[SF_KEY_MAX], const char *prefix, const char *kind, c
         rc = sf_digest_validate(digest, err);
     if (rc == SF_OK && tail)
         rc = part_ok(tail, tail_what, err);
-    if (rc != SF_OK) {
-        out[0] = '\0';
-        return rc;
-    }
-    int n = tail ? snprintf(out, SF_KEY_MAX, "%s:%s:%s:%s", prefix, kind, digest, tail)
+    int n = -1;
+    if (rc == SF_OK)
+        n = tail ? snprintf(out, SF_KEY_MAX, "%s:%s:%s:%s", prefix, kind, digest, tail)
                  : snprintf(out, SF_KEY_MAX, "%s:%s:%s", prefix, kind, digest);
-    if (n < 0 || n >= SF_KEY_MAX) {
-        out[0] = '\0';
-        return sf_error_set(err, SF_EINTERNAL, "cache key too long");
-    }
-    return SF_OK;
+    return key_done(out, rc, n, err);
 }
 
 int sf_keys_layer(char out[SF_KEY_MAX], const char *prefix, const char *digest, const char *ver,
@@ -124,11 +129,7 @@ int sf_keys_worker(char out[SF_KEY_MAX], const char *prefix, const char *owner, 
     if (rc == SF_OK)
         rc = part_ok(owner, "worker id", err);
     int n = rc == SF_OK ? snprintf(out, SF_KEY_MAX, "%s:worker:%s", prefix, owner) : -1;
-    if (n < 0 || n >= SF_KEY_MAX) {
-        out[0] = '\0';
-        return rc != SF_OK ? rc : sf_error_set(err, SF_EINTERNAL, "cache key too long");
-    }
-    return SF_OK;
+    return key_done(out, rc, n, err);
 }
 
 /* ==== Running-image keys (owner: common/fleet/running.c) ==== */
@@ -139,11 +140,7 @@ int sf_keys_running_clusters(char out[SF_KEY_MAX], const char *prefix, sf_error 
 {
     int rc = sf_keys_check_prefix(prefix, err);
     int n = rc == SF_OK ? snprintf(out, SF_KEY_MAX, "%s:running:clusters", prefix) : -1;
-    if (n < 0 || n >= SF_KEY_MAX) {
-        out[0] = '\0';
-        return rc != SF_OK ? rc : sf_error_set(err, SF_EINTERNAL, "cache key too long");
-    }
-    return SF_OK;
+    return key_done(out, rc, n, err);
 }
 
 int sf_keys_running_pods(char out[SF_KEY_MAX], const char *prefix, const char *cluster,
@@ -153,11 +150,7 @@ int sf_keys_running_pods(char out[SF_KEY_MAX], const char *prefix, const char *c
     if (rc == SF_OK)
         rc = part_ok(cluster, "cluster name", err);
     int n = rc == SF_OK ? snprintf(out, SF_KEY_MAX, "%s:running:pods:%s", prefix, cluster) : -1;
-    if (n < 0 || n >= SF_KEY_MAX) {
-        out[0] = '\0';
-        return rc != SF_OK ? rc : sf_error_set(err, SF_EINTERNAL, "cache key too long");
-    }
-    return SF_OK;
+    return key_done(out, rc, n, err);
 }
 
 /* ==== Notifier keys (owner: aggregator/notify/notify*.c) ==== */
@@ -177,11 +170,7 @@ int sf_keys_notify(char out[SF_KEY_MAX], const char *prefix, const char *kind, c
         rc = part_ok(id, "notification id", err);
     int n = rc == SF_OK ? snprintf(out, SF_KEY_MAX, "%s:notify:%s:%s:%s", prefix, kind, sink, id)
                         : -1;
-    if (n < 0 || n >= SF_KEY_MAX) {
-        out[0] = '\0';
-        return rc != SF_OK ? rc : sf_error_set(err, SF_EINTERNAL, "cache key too long");
-    }
-    return SF_OK;
+    return key_done(out, rc, n, err);
 }
 
 /* ==== Aggregator keys (owner: aggregator/agg.c; keep this section last) ==== */
@@ -328,7 +317,9 @@ int sf_keys_agg_ix(char out[SF_KEY_MAX], const char *prefix, const char *kind, c
         return agg_escaped(out, prefix, k, value, "index value", err);
     if ((rc = sf_keys_check_prefix(prefix, err)) != SF_OK)
         return rc;
-    const char *parts[] = {prefix, ":agg:", k, NULL};
+    /* The tag too: a script touching this and a value's key must find
+     * both in one Cluster slot. */
+    const char *parts[] = {prefix, ":", agg_word(), ":", k, NULL};
     return join(out, parts);
 }
 

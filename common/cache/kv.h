@@ -170,6 +170,10 @@ typedef struct sf_kv_reply {
  */
 int sf_kv_argv(sf_kv *kv, const char *shard_key, int argc, const char **argv,
                const size_t *argvlen, sf_kv_reply **out, sf_error *err);
+/* sf_kv_argv of "cmd key args[0] .. args[n-1]" (HMGET, HDEL, ...: one
+ * key and a variable list of fields), NUL-terminated strings. */
+int sf_kv_keyed(sf_kv *kv, const char *shard_key, const char *cmd, const char *key, size_t n,
+                const char *const *args, sf_kv_reply **out, sf_error *err);
 /* Free a reply tree. NULL is fine. */
 void sf_kv_reply_free(sf_kv_reply *r);
 

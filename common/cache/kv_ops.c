@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "cache/kv.h"
+
+#include "base/array.h"
 #include "cache/kv_int.h"
 
 /* Convenience for argv of C strings. */
@@ -27,6 +29,20 @@ static int want_int(redisReply *r, long long *v, sf_error *err)
         return sf_error_set(err, SF_EREDIS, "redis: unexpected reply type %d", r->type);
     *v = r->integer;
     return SF_OK;
+}
+
+/* Run argv and read its integer reply into *v (untouched on error): the
+ * commands below that answer with a count or a flag. */
+static int kv_int(sf_kv *kv, const char *shard_key, int argc, const char **argv, long long *v,
+                  sf_error *err)
+{
+    redisReply *r = NULL;
+    int rc = kv_cmds(kv, shard_key, &r, err, argc, argv);
+    if (rc == SF_OK)
+        rc = want_int(r, v, err);
+    if (r)
+        freeReplyObject(r);
+    return rc;
 }
 
 int sf_kv_get(sf_kv *kv, const char *shard_key, const char *key, sf_buf *out, int *found,
@@ -99,32 +115,22 @@ static const char LUA_INCR_TTL[] =
 int sf_kv_renew_if(sf_kv *kv, const char *shard_key, const char *key, const char *owner,
                    long long ttl_ms, int *kept, sf_error *err)
 {
-    redisReply *r = NULL;
     char ttl[32];
     long long v = 0;
     snprintf(ttl, sizeof ttl, "%lld", ttl_ms);
     const char *argv[] = {"EVAL", LUA_RENEW_IF, "1", key, owner, ttl};
-    *kept = 0;
-    int rc = kv_cmds(kv, shard_key, &r, err, 6, argv);
-    if (rc == SF_OK && (rc = want_int(r, &v, err)) == SF_OK)
-        *kept = v == 1;
-    if (r)
-        freeReplyObject(r);
+    int rc = kv_int(kv, shard_key, 6, argv, &v, err);
+    *kept = v == 1;
     return rc;
 }
 
 int sf_kv_del_if(sf_kv *kv, const char *shard_key, const char *key, const char *owner,
                  int *deleted, sf_error *err)
 {
-    redisReply *r = NULL;
     long long v = 0;
     const char *argv[] = {"EVAL", LUA_DEL_IF, "1", key, owner};
-    *deleted = 0;
-    int rc = kv_cmds(kv, shard_key, &r, err, 5, argv);
-    if (rc == SF_OK && (rc = want_int(r, &v, err)) == SF_OK)
-        *deleted = v == 1;
-    if (r)
-        freeReplyObject(r);
+    int rc = kv_int(kv, shard_key, 5, argv, &v, err);
+    *deleted = v == 1;
     return rc;
 }
 
@@ -141,44 +147,27 @@ int sf_kv_del(sf_kv *kv, const char *shard_key, const char *key, sf_error *err)
 int sf_kv_incr(sf_kv *kv, const char *shard_key, const char *key, long long ttl_ms,
                long long *value, sf_error *err)
 {
-    redisReply *r = NULL;
     char ttl[32];
     snprintf(ttl, sizeof ttl, "%lld", ttl_ms);
     const char *argv[] = {"EVAL", LUA_INCR_TTL, "1", key, ttl};
-    int rc = kv_cmds(kv, shard_key, &r, err, 5, argv);
-    if (rc == SF_OK)
-        rc = want_int(r, value, err);
-    if (r)
-        freeReplyObject(r);
-    return rc;
+    return kv_int(kv, shard_key, 5, argv, value, err);
 }
 
 int sf_kv_pttl(sf_kv *kv, const char *shard_key, const char *key, long long *ttl_ms,
                sf_error *err)
 {
-    redisReply *r = NULL;
     const char *argv[] = {"PTTL", key};
-    int rc = kv_cmds(kv, shard_key, &r, err, 2, argv);
-    if (rc == SF_OK)
-        rc = want_int(r, ttl_ms, err);
-    if (r)
-        freeReplyObject(r);
-    return rc;
+    return kv_int(kv, shard_key, 2, argv, ttl_ms, err);
 }
 
 int sf_kv_publish(sf_kv *kv, const char *shard_key, const char *channel, const char *msg,
                   long long *receivers, sf_error *err)
 {
-    redisReply *r = NULL;
     long long v = 0;
     const char *argv[] = {"PUBLISH", channel, msg};
-    int rc = kv_cmds(kv, shard_key, &r, err, 3, argv);
-    if (rc == SF_OK)
-        rc = want_int(r, &v, err);
+    int rc = kv_int(kv, shard_key, 3, argv, &v, err);
     if (receivers)
         *receivers = v;
-    if (r)
-        freeReplyObject(r);
     return rc;
 }
 
@@ -226,48 +215,33 @@ int sf_kv_hset(sf_kv *kv, const char *shard_key, const char *key, const char *fi
 int sf_kv_hdel(sf_kv *kv, const char *shard_key, const char *key, const char *field,
                int *removed, sf_error *err)
 {
-    redisReply *r = NULL;
     long long v = 0;
     const char *argv[] = {"HDEL", key, field};
-    int rc = kv_cmds(kv, shard_key, &r, err, 3, argv);
-    if (rc == SF_OK)
-        rc = want_int(r, &v, err);
+    int rc = kv_int(kv, shard_key, 3, argv, &v, err);
     if (removed)
         *removed = v == 1;
-    if (r)
-        freeReplyObject(r);
     return rc;
 }
 
 int sf_kv_hincrby(sf_kv *kv, const char *shard_key, const char *key, const char *field,
                   long long by, long long *value, sf_error *err)
 {
-    redisReply *r = NULL;
     long long v = 0;
     char n[32];
     snprintf(n, sizeof n, "%lld", by);
     const char *argv[] = {"HINCRBY", key, field, n};
-    int rc = kv_cmds(kv, shard_key, &r, err, 4, argv);
-    if (rc == SF_OK)
-        rc = want_int(r, &v, err);
+    int rc = kv_int(kv, shard_key, 4, argv, &v, err);
     if (value)
         *value = v;
-    if (r)
-        freeReplyObject(r);
     return rc;
 }
 
 int sf_kv_exists(sf_kv *kv, const char *shard_key, const char *key, int *exists, sf_error *err)
 {
-    redisReply *r = NULL;
     long long v = 0;
     const char *argv[] = {"EXISTS", key};
-    int rc = kv_cmds(kv, shard_key, &r, err, 2, argv);
-    if (rc == SF_OK)
-        rc = want_int(r, &v, err);
+    int rc = kv_int(kv, shard_key, 2, argv, &v, err);
     *exists = v > 0;
-    if (r)
-        freeReplyObject(r);
     return rc;
 }
 
@@ -275,9 +249,7 @@ int sf_kv_exists(sf_kv *kv, const char *shard_key, const char *key, int *exists,
 
 static void reply_clear(sf_kv_reply *r)
 {
-    for (size_t i = 0; i < r->nelem; i++)
-        reply_clear(&r->elem[i]);
-    free(r->elem);
+    SF_ARRAY_FREE(r->elem, r->nelem, reply_clear);
     free(r->str);
 }
 
@@ -370,5 +342,20 @@ done:
         freeReplyObject(r);
     sf_kv_reply_free(res);
     free(lens);
+    return rc;
+}
+
+int sf_kv_keyed(sf_kv *kv, const char *shard_key, const char *cmd, const char *key, size_t n,
+                const char *const *args, sf_kv_reply **out, sf_error *err)
+{
+    *out = NULL;
+    const char **argv = calloc(n + 2, sizeof *argv);
+    if (!argv)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    argv[0] = cmd;
+    argv[1] = key;
+    memcpy(argv + 2, args, n * sizeof *args);
+    int rc = sf_kv_argv(kv, shard_key, (int)(n + 2), argv, NULL, out, err);
+    free(argv);
     return rc;
 }

@@ -183,15 +183,7 @@ int sf_agg_pkgs_parse(sf_agg_view *v, const char *json, size_t len, sf_error *er
     json_t *a = json_loadb(json, len, 0, &je), *x;
     size_t i;
     int rc = SF_OK;
-    for (size_t k = 0; k < v->npkgs; k++) {
-        free(v->pkgs[k].eco);
-        free(v->pkgs[k].name);
-        free(v->pkgs[k].version);
-        free(v->pkgs[k].src);
-    }
-    free(v->pkgs);
-    v->pkgs = NULL;
-    v->npkgs = 0;
+    sf_agg_pkgs_clear(v);
     if (!json_is_array(a)) {
         rc = sf_error_set(err, SF_EPARSE, "stored package list unreadable");
         goto done;

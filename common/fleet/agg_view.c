@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base/array.h"
 #include "base/digest.h"
 #include "base/limits.h"
 #include "bus/msg_result.h"
@@ -19,6 +20,31 @@
 const char *sf_agg_sev_name(int sev) { return sf_sev_name(sev); }
 
 int sf_agg_sev_parse(const char *s) { return sf_sev_parse(s); }
+
+static void vuln_free_fields(sf_agg_vuln *x)
+{
+    free(x->id);
+    free(x->pkg);
+    free(x->eco);
+    free(x->installed);
+    free(x->fixed);
+    free(x->aliases);
+}
+
+static void pkg_free_fields(sf_agg_pkg *p)
+{
+    free(p->eco);
+    free(p->name);
+    free(p->version);
+    free(p->src);
+}
+
+void sf_agg_pkgs_clear(sf_agg_view *v)
+{
+    SF_ARRAY_FREE(v->pkgs, v->npkgs, pkg_free_fields);
+    v->pkgs = NULL;
+    v->npkgs = 0;
+}
 
 void sf_agg_view_free(sf_agg_view *v)
 {
@@ -31,27 +57,10 @@ void sf_agg_view_free(sf_agg_view *v)
     free(v->platform);
     free(v->os);
     free(v->error);
-    for (size_t i = 0; i < v->nrefs; i++)
-        free(v->refs[i]);
-    free(v->refs);
+    sf_strarr_free(v->refs, v->nrefs);
     free(v->refs_run);
-    for (size_t i = 0; i < v->nvulns; i++) {
-        sf_agg_vuln *x = &v->vulns[i];
-        free(x->id);
-        free(x->pkg);
-        free(x->eco);
-        free(x->installed);
-        free(x->fixed);
-        free(x->aliases);
-    }
-    free(v->vulns);
-    for (size_t i = 0; i < v->npkgs; i++) {
-        free(v->pkgs[i].eco);
-        free(v->pkgs[i].name);
-        free(v->pkgs[i].version);
-        free(v->pkgs[i].src);
-    }
-    free(v->pkgs);
+    SF_ARRAY_FREE(v->vulns, v->nvulns, vuln_free_fields);
+    sf_agg_pkgs_clear(v);
     free(v);
 }
 
@@ -117,16 +126,6 @@ int64_t sf_agg_parse_time(const char *s)
 }
 
 
-static void vuln_free_fields(sf_agg_vuln *x)
-{
-    free(x->id);
-    free(x->pkg);
-    free(x->eco);
-    free(x->installed);
-    free(x->fixed);
-    free(x->aliases);
-}
-
 static int cmp_vuln(const void *a, const void *b)
 {
     const sf_agg_vuln *x = a, *y = b;
@@ -138,23 +137,15 @@ static int cmp_vuln(const void *a, const void *b)
     return c;
 }
 
+static void vuln_drop(void *x) { vuln_free_fields(x); }
+
 /* Sort, drop duplicates (the same flaw in the same package once), count. */
 static void vulns_finish(sf_agg_view *v)
 {
-    size_t w = 0;
-    if (v->nvulns)
-        qsort(v->vulns, v->nvulns, sizeof *v->vulns, cmp_vuln);
-    for (size_t i = 0; i < v->nvulns; i++) {
-        if (w > 0 && cmp_vuln(&v->vulns[w - 1], &v->vulns[i]) == 0) {
-            vuln_free_fields(&v->vulns[i]);
-            continue;
-        }
-        v->vulns[w++] = v->vulns[i];
-    }
-    v->nvulns = w;
+    v->nvulns = sf_array_sort_unique(v->vulns, v->nvulns, sizeof *v->vulns, cmp_vuln, vuln_drop);
     memset(v->sev, 0, sizeof v->sev);
     v->fixable = 0;
-    for (size_t i = 0; i < w; i++) {
+    for (size_t i = 0; i < v->nvulns; i++) {
         v->sev[v->vulns[i].sev]++;
         v->fixable += v->vulns[i].fixed != NULL;
     }
@@ -171,22 +162,11 @@ static int cmp_pkg(const void *a, const void *b)
     return c;
 }
 
+static void pkg_drop(void *p) { pkg_free_fields(p); }
+
 static void pkgs_finish(sf_agg_view *v)
 {
-    size_t w = 0;
-    if (v->npkgs)
-        qsort(v->pkgs, v->npkgs, sizeof *v->pkgs, cmp_pkg);
-    for (size_t i = 0; i < v->npkgs; i++) {
-        if (w > 0 && cmp_pkg(&v->pkgs[w - 1], &v->pkgs[i]) == 0) {
-            free(v->pkgs[i].eco);
-            free(v->pkgs[i].name);
-            free(v->pkgs[i].version);
-            free(v->pkgs[i].src);
-            continue;
-        }
-        v->pkgs[w++] = v->pkgs[i];
-    }
-    v->npkgs = w;
+    v->npkgs = sf_array_sort_unique(v->pkgs, v->npkgs, sizeof *v->pkgs, cmp_pkg, pkg_drop);
 }
 
 int sf_agg_pkg_eco(const sf_pkg *p, const sf_osinfo *os, char *out, size_t outlen)
@@ -221,13 +201,6 @@ static int has_ref(char *const *refs, size_t n, const char *ref)
     return 0;
 }
 
-static void free_refs(char **refs, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(refs[i]);
-    free(refs);
-}
-
 int sf_agg_view_set_refs(sf_agg_view *v, int64_t v_rank, const char *run, int64_t rank,
                          char *const *refs, size_t n, int *changed)
 {
@@ -253,13 +226,13 @@ int sf_agg_view_set_refs(sf_agg_view *v, int64_t v_rank, const char *run, int64_
     int same = k == v->nrefs;
     for (size_t i = 0; same && i < k; i++)
         same = has_ref(v->refs, v->nrefs, nr[i]);
-    free_refs(v->refs, v->nrefs);
+    sf_strarr_free(v->refs, v->nrefs);
     free(v->refs_run);
     v->refs = nr, v->nrefs = k, v->refs_run = nrun, v->refs_rank = rank;
     *changed = !same;
     return SF_OK;
 oom:
-    free_refs(nr, k);
+    sf_strarr_free(nr, k);
     free(nrun);
     return SF_ENOMEM;
 }

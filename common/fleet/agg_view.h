@@ -82,6 +82,8 @@ typedef struct sf_agg_view {
 } sf_agg_view;
 
 void sf_agg_view_free(sf_agg_view *v);
+/* Free v's package list and leave it empty. */
+void sf_agg_pkgs_clear(sf_agg_view *v);
 
 /*
  * The aggregator's one entry for results: untrusted `scanfarm.result/v1`

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fleet/report.h"
+#include "base/json.h"
 #include "cache/keys.h"
 #include "fleet/running.h"
 
@@ -142,13 +143,8 @@ static int query_cve_id(sf_kv *kv, const char *prefix, const char *id, int json,
                                              "carries it)", id);
     if (have_running)
         sf_running_clear(&running);
-    if (rc == SF_OK && arr) {
-        char *s = json_dumps(arr, JSON_INDENT(2));
-        rc = s ? sf_buf_puts(out, s) : SF_ENOMEM;
-        if (rc == SF_OK)
-            rc = sf_buf_puts(out, "\n");
-        free(s);
-    }
+    if (rc == SF_OK && arr)
+        rc = sf_jutil_dump_pretty(arr, out);
 done:
     sf_kv_reply_free(ds);
     json_decref(arr);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json.h"
 #include "cache/keys.h"
 #include "fleet/report.h"
 
@@ -160,12 +161,8 @@ int sf_query_package(sf_kv *kv, const char *prefix, const char *name, int json, 
         rc = emit_row(kv, shard, views, e + i, j - i, name, arr, out, err);
         i = j;
     }
-    if (rc == SF_OK && arr) {
-        char *s = json_dumps(arr, JSON_INDENT(2));
-        rc = s ? sf_buf_puts(out, s) : SF_ENOMEM;
-        rc = rc ? rc : sf_buf_puts(out, "\n");
-        free(s);
-    }
+    if (rc == SF_OK && arr)
+        rc = sf_jutil_dump_pretty(arr, out);
 done:
     json_decref(arr);
     free(e);

@@ -40,37 +40,53 @@ rm_img *rm_find(rm_ctx *c, const char *digest)
     return bsearch(&k, c->imgs, c->nimgs, sizeof *c->imgs, img_cmp);
 }
 
+#define SCAN_CURSOR 32 /* Redis SCAN cursors are 64-bit decimals */
+
+/* One page of "cmd key cursor COUNT count" (HSCAN, ZSCAN): on SF_OK *page
+ * is the reply (caller frees), cursor holds the next one ("0" at the end)
+ * and *items is the page's flat [member, value, ...] list. */
+static int scan_page(rm_ctx *c, const char *cmd, const char *key, char cursor[SCAN_CURSOR],
+                     const char *count, sf_kv_reply **page, const sf_kv_reply **items,
+                     sf_error *err)
+{
+    const char *argv[] = {cmd, key, cursor, "COUNT", count};
+    int rc = sf_kv_argv(c->o->kv, c->shard, 5, argv, NULL, page, err);
+    if (rc != SF_OK)
+        return rc;
+    sf_kv_reply *r = *page;
+    if (r->type != SF_KV_ARR || r->nelem != 2) {
+        sf_kv_reply_free(r);
+        *page = NULL;
+        return sf_error_set(err, SF_EREDIS, "redis %s: unexpected reply", cmd);
+    }
+    snprintf(cursor, SCAN_CURSOR, "%s", r->elem[0].str ? r->elem[0].str : "0");
+    *items = &r->elem[1];
+    return SF_OK;
+}
+
 /* Every stored view, sorted by digest. */
 static int load_views(rm_ctx *c, sf_error *err)
 {
-    char cursor[32] = "0";
+    char cursor[SCAN_CURSOR] = "0";
     int rc = SF_OK;
     do {
         sf_kv_reply *r = NULL;
-        const char *argv[] = {"HSCAN", c->k_views, cursor, "COUNT", "500"};
-        if ((rc = sf_kv_argv(c->o->kv, c->shard, 5, argv, NULL, &r, err)) != SF_OK)
+        const sf_kv_reply *a;
+        if ((rc = scan_page(c, "HSCAN", c->k_views, cursor, "500", &r, &a, err)) != SF_OK)
             return rc;
-        if (r->type != SF_KV_ARR || r->nelem != 2) {
-            sf_kv_reply_free(r);
-            return sf_error_set(err, SF_EREDIS, "redis HSCAN: unexpected reply");
-        }
-        snprintf(cursor, sizeof cursor, "%s", r->elem[0].str ? r->elem[0].str : "0");
-        const sf_kv_reply *a = &r->elem[1];
         for (size_t i = 1; rc == SF_OK && i < a->nelem; i += 2) {
             sf_agg_view *v = NULL;
             if (sf_agg_view_parse(a->elem[i].str, a->elem[i].len, &v, NULL) != SF_OK) {
                 c->st->unusable++;
                 continue;
             }
-            rm_img *n = sf_array_grow(c->imgs, &c->capimgs, c->nimgs, sizeof *n, 256, 0);
-            if (!n) {
+            rm_img *img = SF_ARRAY_PUSH(c->imgs, c->capimgs, c->nimgs, 256, 0);
+            if (!img) {
                 sf_agg_view_free(v);
                 rc = sf_error_set(err, SF_ENOMEM, "out of memory");
                 break;
             }
-            c->imgs = n;
-            memset(&c->imgs[c->nimgs], 0, sizeof *c->imgs);
-            c->imgs[c->nimgs++].v = v;
+            img->v = v;
         }
         sf_kv_reply_free(r);
     } while (rc == SF_OK && strcmp(cursor, "0") != 0);
@@ -222,19 +238,13 @@ done:
 /* Walk the package-name index (ZSCAN in batches). */
 static int walk_packages(rm_ctx *c, sf_error *err)
 {
-    char cursor[32] = "0";
+    char cursor[SCAN_CURSOR] = "0";
     int rc = SF_OK;
     do {
         sf_kv_reply *r = NULL;
-        const char *argv[] = {"ZSCAN", c->k_pkgnames, cursor, "COUNT", "200"};
-        if ((rc = sf_kv_argv(c->o->kv, c->shard, 5, argv, NULL, &r, err)) != SF_OK)
+        const sf_kv_reply *a;
+        if ((rc = scan_page(c, "ZSCAN", c->k_pkgnames, cursor, "200", &r, &a, err)) != SF_OK)
             return rc;
-        if (r->type != SF_KV_ARR || r->nelem != 2) {
-            sf_kv_reply_free(r);
-            return sf_error_set(err, SF_EREDIS, "redis ZSCAN: unexpected reply");
-        }
-        snprintf(cursor, sizeof cursor, "%s", r->elem[0].str ? r->elem[0].str : "0");
-        const sf_kv_reply *a = &r->elem[1];
         for (size_t i = 0; rc == SF_OK && i < a->nelem; i += 2)
             if (a->elem[i].str)
                 rc = do_name(c, a->elem[i].str, err);

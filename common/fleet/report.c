@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "base/array.h"
+#include "base/json.h"
 #include "base/time.h"
 #include "cache/keys.h"
 #include "sf_version.h"
@@ -32,9 +33,7 @@ void sf_report_free(sf_report *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->nimgs; i++)
-        sf_agg_view_free(r->imgs[i]);
-    free(r->imgs);
+    SF_PTRS_FREE(r->imgs, r->nimgs, sf_agg_view_free);
     free(r->cves);
     free(r->by_priority);
     free(r->regs);
@@ -44,12 +43,10 @@ void sf_report_free(sf_report *r)
 
 int sf_report_add(sf_report *r, sf_agg_view *v)
 {
-    sf_agg_view **n = sf_array_grow(r->imgs, &r->capimgs, r->nimgs, sizeof *n, 64, 0);
-    if (!n) {
+    if (SF_ARRAY_RESERVE(r->imgs, r->capimgs, r->nimgs, 64, 0) != SF_OK) {
         sf_agg_view_free(v);
         return SF_ENOMEM;
     }
-    r->imgs = n;
     r->imgs[r->nimgs++] = v;
     return SF_OK;
 }
@@ -527,11 +524,7 @@ int sf_report_json(const sf_report *r, sf_buf *out)
     json_t *o = report_obj(r);
     if (o && sf_report_running_json(r, o) != SF_OK)
         json_decref(o), o = NULL;
-    char *s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
-    int rc = s ? sf_buf_puts(out, s) : SF_ENOMEM;
-    if (rc == SF_OK)
-        rc = sf_buf_puts(out, "\n");
-    free(s);
+    int rc = sf_jutil_dump_pretty(o, out);
     json_decref(o);
     return rc;
 }

@@ -14,7 +14,9 @@
 #include <string.h>
 
 #include "base/array.h"
+#include "base/json.h"
 #include "cache/keys.h"
+
 #include "fleet/report.h"
 #include "fleet/running.h"
 
@@ -238,9 +240,7 @@ typedef struct qctx {
 
 static void qctx_free(qctx *q)
 {
-    for (size_t i = 0; i < q->nviews; i++)
-        sf_agg_view_free(q->views[i]);
-    free(q->views);
+    SF_PTRS_FREE(q->views, q->nviews, sf_agg_view_free);
     free(q->rows);
 }
 
@@ -249,29 +249,20 @@ static int fetch_views(sf_kv *kv, const char *shard, const char *views, const ch
                        qctx *q, sf_error *err)
 {
     sf_kv_reply *r = NULL;
-    const char **argv = calloc(n + 2, sizeof *argv);
-    if (!argv)
-        return sf_error_set(err, SF_ENOMEM, "out of memory");
-    argv[0] = "HMGET";
-    argv[1] = views;
-    memcpy(argv + 2, ds, n * sizeof *ds);
-    int rc = sf_kv_argv(kv, shard, (int)n + 2, argv, NULL, &r, err);
+    int rc = sf_kv_keyed(kv, shard, "HMGET", views, n, ds, &r, err);
     for (size_t i = 0; rc == SF_OK && r && i < r->nelem; i++) {
         sf_agg_view *v = NULL;
         if (r->elem[i].type != SF_KV_STR ||
             sf_agg_view_parse(r->elem[i].str, r->elem[i].len, &v, NULL) != SF_OK)
             continue;
-        sf_agg_view **nv = sf_array_grow(q->views, &q->cap, q->nviews, sizeof *nv, 16, 0);
-        if (!nv) {
+        if (SF_ARRAY_RESERVE(q->views, q->cap, q->nviews, 16, 0) != SF_OK) {
             sf_agg_view_free(v);
             rc = sf_error_set(err, SF_ENOMEM, "out of memory");
             break;
         }
-        q->views = nv;
         q->views[q->nviews++] = v;
     }
     sf_kv_reply_free(r);
-    free(argv);
     return rc;
 }
 
@@ -321,10 +312,8 @@ static int add_row(qctx *q, const sf_agg_view *v, const sf_running_ent *e,
     }
     if (!r.total)
         return SF_OK;
-    qrow *nv = sf_array_grow(q->rows, &q->caprows, q->nrows, sizeof *nv, 32, 0);
-    if (!nv)
+    if (SF_ARRAY_RESERVE(q->rows, q->caprows, q->nrows, 32, 0) != SF_OK)
         return SF_ENOMEM;
-    q->rows = nv;
     q->rows[q->nrows++] = r;
     return SF_OK;
 }
@@ -411,10 +400,7 @@ static int emit_rows(const qctx *q, int json, sf_buf *out)
                                r->v->platform ? " " : "", r->v->platform ? r->v->platform : "");
     }
     if (arr) {
-        char *s = json_dumps(arr, JSON_INDENT(2));
-        rc = s ? sf_buf_puts(out, s) : SF_ENOMEM;
-        rc = rc ? rc : sf_buf_puts(out, "\n");
-        free(s);
+        rc = sf_jutil_dump_pretty(arr, out);
         json_decref(arr);
     }
     return rc;

@@ -116,15 +116,8 @@ int sf_running_del(sf_kv *kv, const char *prefix, const char *cluster, const cha
     int rc = pods_key(key, prefix, cluster, shard, err);
     if (rc || n == 0)
         return rc;
-    const char **argv = calloc(n + 2, sizeof *argv);
-    if (!argv)
-        return sf_error_set(err, SF_ENOMEM, "out of memory");
-    argv[0] = "HDEL";
-    argv[1] = key;
-    memcpy(argv + 2, fields, n * sizeof *fields);
-    rc = sf_kv_argv(kv, shard, (int)(n + 2), argv, NULL, &r, err);
+    rc = sf_kv_keyed(kv, shard, "HDEL", key, n, fields, &r, err);
     sf_kv_reply_free(r);
-    free(argv);
     return rc;
 }
 
@@ -151,9 +144,7 @@ void sf_running_clear(sf_running *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->n; i++)
-        ent_free(&r->v[i]);
-    free(r->v);
+    SF_ARRAY_FREE(r->v, r->n, ent_free);
     memset(r, 0, sizeof *r);
 }
 
@@ -170,10 +161,8 @@ static int add_ent(sf_running *r, const char *cluster, const char *field, json_t
     const char *dg = sf_jutil_bstr(json_object_get(c, "digest"), SF_DIGEST_MAX);
     if (!slash || !dg || sf_digest_validate(dg, NULL) != SF_OK)
         return SF_OK; /* unusable: skipped */
-    sf_running_ent *nv = sf_array_grow(r->v, &r->cap, r->n, sizeof *nv, 64, 0);
-    if (!nv)
+    if (SF_ARRAY_RESERVE(r->v, r->cap, r->n, 64, 0) != SF_OK)
         return SF_ENOMEM;
-    r->v = nv;
     sf_running_ent *e = &r->v[r->n];
     memset(e, 0, sizeof *e);
     e->cluster = sf_strdup(cluster);

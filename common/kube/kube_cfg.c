@@ -41,19 +41,13 @@ void sf_kcfg_clear(sf_kcfg *c)
 int sf_kcfg_read_file(const char *path, size_t max, char **out, size_t *len, sf_error *err)
 {
     sf_buf b;
-    char chunk[8192];
-    int rc = SF_OK;
     *out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f)
         return sf_error_set(err, SF_ECONFIG, "cannot open %.200s", path);
     sf_buf_init(&b, max);
-    for (size_t n; !rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0;)
-        rc = sf_buf_append(&b, chunk, n);
-    if (!rc && ferror(f))
-        rc = SF_EIO;
+    int rc = sf_buf_read_file(&b, f);
     fclose(f);
-    explicit_bzero(chunk, sizeof chunk);
     if (!rc)
         rc = sf_buf_append(&b, "", 1);
     if (rc) {

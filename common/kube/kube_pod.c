@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/array.h"
 #include "base/json.h"
 #include "base/buf.h"
 #include "base/limits.h"
@@ -132,9 +133,7 @@ void sf_kpod_free(sf_kpod *p)
 {
     if (!p)
         return;
-    for (size_t i = 0; i < p->nctrs; i++)
-        ctr_clear(&p->ctrs[i]);
-    free(p->ctrs);
+    SF_ARRAY_FREE(p->ctrs, p->nctrs, ctr_clear);
     free(p->ns);
     free(p->name);
     free(p->uid);
@@ -344,9 +343,7 @@ void sf_kpod_list_clear(sf_kpod_list *l)
 {
     if (!l)
         return;
-    for (size_t i = 0; i < l->n; i++)
-        sf_kpod_free(l->items[i]);
-    free(l->items);
+    SF_PTRS_FREE(l->items, l->n, sf_kpod_free);
     free(l->rv);
     free(l->cont);
     memset(l, 0, sizeof *l);

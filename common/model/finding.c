@@ -4,12 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
+
 void sf_finding_clear(sf_finding *f)
 {
     free(f->id);
-    for (size_t i = 0; i < f->naliases; i++)
-        free(f->aliases[i]);
-    free(f->aliases);
+    sf_strarr_free(f->aliases, f->naliases);
     free(f->pkg_name);
     free(f->src_name);
     free(f->ecosystem);
@@ -39,8 +39,6 @@ void sf_findings_clear(sf_findings *f)
 {
     if (!f)
         return;
-    for (size_t i = 0; i < f->n; i++)
-        sf_finding_clear(&f->items[i]);
-    free(f->items);
+    SF_ARRAY_FREE(f->items, f->n, sf_finding_clear);
     memset(f, 0, sizeof *f);
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
+
 void sf_result_init(sf_result *r) { memset(r, 0, sizeof *r); }
 
 static void free_layer(sf_result_layer *l)
@@ -32,20 +34,12 @@ void sf_result_clear(sf_result *r)
                    r->error};
     for (size_t i = 0; i < sizeof top / sizeof top[0]; i++)
         free(top[i]);
-    for (size_t i = 0; i < r->nrefs; i++)
-        free(r->refs[i]);
-    free(r->refs);
+    sf_strarr_free(r->refs, r->nrefs);
     sf_osinfo_clear(&r->os);
-    for (size_t i = 0; i < r->npkgs; i++)
-        sf_pkg_clear(&r->pkgs[i]);
-    free(r->pkgs);
+    SF_ARRAY_FREE(r->pkgs, r->npkgs, sf_pkg_clear);
     sf_findings_clear(&r->vulns);
-    for (size_t i = 0; i < r->nlayers; i++)
-        free_layer(&r->layers[i]);
-    free(r->layers);
-    for (size_t i = 0; i < r->nnotes; i++)
-        free_note(&r->notes[i]);
-    free(r->notes);
+    SF_ARRAY_FREE(r->layers, r->nlayers, free_layer);
+    SF_ARRAY_FREE(r->notes, r->nnotes, free_note);
     memset(r, 0, sizeof *r);
 }
 

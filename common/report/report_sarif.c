@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json.h"
 #include "fleet/report.h"
 #include "report/sarif_util.h"
 #include "sf_version.h"
@@ -104,11 +105,7 @@ int sf_report_sarif(const sf_report *r, sf_buf *out)
         "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0", "runs", "tool",
         "driver", "name", "scanfarm", "version", SF_VERSION_FULL, "rules", rules_arr(r), "results", results,
         "properties", "run", r->run[0] ? r->run : NULL);
-    char *s = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
-    int rc = s ? sf_buf_puts(out, s) : SF_ENOMEM;
-    if (rc == SF_OK)
-        rc = sf_buf_puts(out, "\n");
-    free(s);
+    int rc = sf_jutil_dump_pretty(doc, out);
     json_decref(doc);
     return rc;
 }

@@ -25,9 +25,7 @@ int sf_supp_new(sf_supp **out)
 void sf_supp_rule_clear(sf_supp_rule *r)
 {
     free(r->id);
-    for (size_t i = 0; i < r->npurls; i++)
-        free(r->purls[i]);
-    free(r->purls);
+    sf_strarr_free(r->purls, r->npurls);
     free(r->package);
     free(r->justification);
     free(r->reason);
@@ -39,9 +37,7 @@ void sf_supp_free(sf_supp *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->n; i++)
-        sf_supp_rule_clear(&s->rules[i]);
-    free(s->rules);
+    SF_ARRAY_FREE(s->rules, s->n, sf_supp_rule_clear);
     free(s);
 }
 
@@ -59,12 +55,10 @@ int sf_supp_add(sf_supp *s, sf_supp_rule *r, sf_error *err)
         return sf_error_set(err, SF_ELIMIT, "more than %d suppression rules",
                             SF_LIM_SUPP_RULES);
     }
-    sf_supp_rule *n = sf_array_grow(s->rules, &s->cap, s->n, sizeof *n, 16, 0);
-    if (!n) {
+    if (SF_ARRAY_RESERVE(s->rules, s->cap, s->n, 16, 0) != SF_OK) {
         sf_supp_rule_clear(r);
         return sf_error_set(err, SF_ENOMEM, "out of memory");
     }
-    s->rules = n;
     s->rules[s->n++] = *r;
     memset(r, 0, sizeof *r);
     return SF_OK;

@@ -349,13 +349,7 @@ static const char *preferred_id(const ctx *c, const hit *h, size_t n, size_t roo
 
 static sf_finding *findings_push(sf_findings *out)
 {
-    sf_finding *nv = sf_array_grow(out->items, &out->cap, out->n, sizeof *nv, 16, 0);
-    if (!nv)
-        return NULL;
-    out->items = nv;
-    sf_finding *f = &out->items[out->n++];
-    memset(f, 0, sizeof *f);
-    return f;
+    return SF_ARRAY_PUSH(out->items, out->cap, out->n, 16, 0);
 }
 
 typedef struct pkgkey {

@@ -29,13 +29,7 @@ typedef struct pairs {
 
 static pair *pairs_push(pairs *p)
 {
-    pair *nv = sf_array_grow(p->v, &p->cap, p->n, sizeof *nv, 32, 1000000);
-    if (!nv)
-        return NULL;
-    p->v = nv;
-    pair *r = &p->v[p->n++];
-    memset(r, 0, sizeof *r);
-    return r;
+    return SF_ARRAY_PUSH(p->v, p->cap, p->n, 32, 1000000);
 }
 
 /* Split an id string ("CVE-2018-12126  XSA-297", "CVE 2018-16859",

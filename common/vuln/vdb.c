@@ -69,6 +69,14 @@ static int sec_ok(const sf_vdb_hdr *h, int s, size_t elem, size_t size)
     return 1;
 }
 
+/* Section s of the mapped file p, once sec_ok has passed it: its first
+ * element, and its count in *n (sec_ok bounds it to 32 bits). */
+static const void *sec_at(const unsigned char *p, const sf_vdb_hdr *h, int s, uint32_t *n)
+{
+    *n = (uint32_t)h->sec[s].count;
+    return p + h->sec[s].off;
+}
+
 static int slice_ok(uint32_t first, uint32_t count, uint32_t n)
 {
     return first <= n && count <= n - first;
@@ -192,22 +200,14 @@ static int vdb_load(sf_vdb *db, sf_error *err)
     struct sf_vdb_view *v = &db->v;
     v->str = (const char *)p + h.sec[SF_VSEC_STRINGS].off;
     v->str_len = h.sec[SF_VSEC_STRINGS].count;
-    v->rec = (const sf_vdb_rec *)(p + h.sec[SF_VSEC_RECORDS].off);
-    v->nrec = (uint32_t)h.sec[SF_VSEC_RECORDS].count;
-    v->pkg = (const sf_vdb_pkg *)(p + h.sec[SF_VSEC_PKGS].off);
-    v->npkg = (uint32_t)h.sec[SF_VSEC_PKGS].count;
-    v->aff = (const sf_vdb_aff *)(p + h.sec[SF_VSEC_AFFS].off);
-    v->naff = (uint32_t)h.sec[SF_VSEC_AFFS].count;
-    v->rng = (const sf_vdb_rng *)(p + h.sec[SF_VSEC_RANGES].off);
-    v->nrng = (uint32_t)h.sec[SF_VSEC_RANGES].count;
-    v->ev = (const uint32_t *)(p + h.sec[SF_VSEC_EVENTS].off);
-    v->nev = (uint32_t)h.sec[SF_VSEC_EVENTS].count;
-    v->u32 = (const uint32_t *)(p + h.sec[SF_VSEC_U32S].off);
-    v->nu32 = (uint32_t)h.sec[SF_VSEC_U32S].count;
-    v->cve = (const sf_vdb_cve *)(p + h.sec[SF_VSEC_CVES].off);
-    v->ncve = (uint32_t)h.sec[SF_VSEC_CVES].count;
-    v->cvss = (const sf_vdb_cvss *)(p + h.sec[SF_VSEC_CVSS].off);
-    v->ncvss = (uint32_t)h.sec[SF_VSEC_CVSS].count;
+    v->rec = sec_at(p, &h, SF_VSEC_RECORDS, &v->nrec);
+    v->pkg = sec_at(p, &h, SF_VSEC_PKGS, &v->npkg);
+    v->aff = sec_at(p, &h, SF_VSEC_AFFS, &v->naff);
+    v->rng = sec_at(p, &h, SF_VSEC_RANGES, &v->nrng);
+    v->ev = sec_at(p, &h, SF_VSEC_EVENTS, &v->nev);
+    v->u32 = sec_at(p, &h, SF_VSEC_U32S, &v->nu32);
+    v->cve = sec_at(p, &h, SF_VSEC_CVES, &v->ncve);
+    v->cvss = sec_at(p, &h, SF_VSEC_CVSS, &v->ncvss);
     if (view_validate(v, h.meta))
         return sf_error_set(err, SF_EDB, "vdb: inconsistent index (bad offset or order)");
     db->built = h.built;

@@ -49,6 +49,16 @@ size_t sf_ver__digits(const char *s, size_t n)
     return i;
 }
 
+int sf_ver__numstep(const char **a, const char *ae, const char **b, const char *be)
+{
+    size_t an = sf_ver__digits(*a, (size_t)(ae - *a));
+    size_t bn = sf_ver__digits(*b, (size_t)(be - *b));
+    int r = sf_ver__numcmp(*a, an, *b, bn);
+    *a += an;
+    *b += bn;
+    return r;
+}
+
 typedef int (*sf_ver_cmp_fn)(const char *, const char *);
 typedef int (*sf_ver_valid_fn)(const char *);
 

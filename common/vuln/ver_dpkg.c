@@ -79,13 +79,9 @@ static int verrevcmp(const char *a, const char *ae, const char *b, const char *b
             a++;
             b++;
         }
-        size_t an = sf_ver__digits(a, (size_t)(ae - a));
-        size_t bn = sf_ver__digits(b, (size_t)(be - b));
-        int r = sf_ver__numcmp(a, an, b, bn);
+        int r = sf_ver__numstep(&a, ae, &b, be);
         if (r != 0)
             return r;
-        a += an;
-        b += bn;
     }
     return 0;
 }

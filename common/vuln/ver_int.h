@@ -32,6 +32,11 @@ int sf_ver__bytecmp(const char *a, size_t alen, const char *b, size_t blen);
 /* Length of the run of ASCII digits at s (at most n bytes). */
 size_t sf_ver__digits(const char *s, size_t n);
 
+/* Compare the digit runs at *a (up to ae) and *b (up to be) by value, as
+ * sf_ver__numcmp, and step both pointers past their run: the numeric
+ * step of the segment walks (dpkg's verrevcmp, PEP 440 releases). */
+int sf_ver__numstep(const char **a, const char *ae, const char **b, const char *be);
+
 /* Digits at the start of the NUL-terminated s (no strlen: the NUL is not
  * a digit, so the scan stops there; keeps token loops linear). */
 static inline size_t sf_ver__digits_z(const char *s)

@@ -172,13 +172,9 @@ static int pep_parse(const char *s, pep *v)
 static int release_cmp(const char *a, const char *ae, const char *b, const char *be)
 {
     while (a < ae || b < be) {
-        size_t an = sf_ver__digits(a, (size_t)(ae - a));
-        size_t bn = sf_ver__digits(b, (size_t)(be - b));
-        int r = sf_ver__numcmp(a, an, b, bn);
+        int r = sf_ver__numstep(&a, ae, &b, be);
         if (r != 0)
             return r;
-        a += an;
-        b += bn;
         if (a < ae)
             a++; /* the dot */
         if (b < be)

@@ -2,7 +2,10 @@
  * base/array: sf_array_grow doubles from its first capacity, keeps the
  * contents, returns the array unchanged while there is room, and refuses
  * (array and capacity untouched, still the caller's) past max and on a
- * size that would overflow.
+ * size that would overflow. SF_ARRAY_RESERVE / SF_ARRAY_PUSH update the
+ * caller's pointer and capacity (PUSH: a zeroed element, the count up)
+ * and leave all untouched when refused; the release macros call the
+ * element's clear once per element.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +16,7 @@
 #include <stdlib.h>
 
 #include "base/array.h"
+#include "base/err.h"
 
 static void test_array_grow__doubles_and_keeps_contents(void **state)
 {
@@ -79,12 +83,110 @@ static void test_array_grow__max_and_overflow_refused(void **state)
     free(q);
 }
 
+typedef struct item {
+    int a;
+    char *s;
+} item;
+
+static void test_array_push__zeroed_counted_refused_at_max(void **state)
+{
+    (void)state;
+    item *v = NULL;
+    size_t n = 0, cap = 0;
+    for (int i = 0; i < 5; i++) {
+        item *e = SF_ARRAY_PUSH(v, cap, n, 2, 5);
+        assert_non_null(e);
+        assert_ptr_equal(e, &v[i]);
+        assert_int_equal(e->a, 0);
+        assert_null(e->s);
+        e->a = i + 1;
+    }
+    assert_int_equal(n, 5);
+    assert_int_equal(cap, 5); /* 2, 4, then clamped to max */
+    item *keep = v;
+    assert_null(SF_ARRAY_PUSH(v, cap, n, 2, 5));
+    assert_ptr_equal(v, keep);
+    assert_int_equal(n, 5);
+    assert_int_equal(cap, 5);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(v[i].a, i + 1);
+    assert_int_equal(SF_ARRAY_RESERVE(v, cap, n, 2, 5), SF_ENOMEM);
+    assert_int_equal(SF_ARRAY_RESERVE(v, cap, 4, 2, 5), SF_OK); /* room left */
+    assert_ptr_equal(v, keep);
+    free(v);
+}
+
+static int ncleared;
+static void item_clear(item *e)
+{
+    ncleared += e->a;
+    free(e->s);
+}
+
+static void test_array_free__clears_each_element(void **state)
+{
+    (void)state;
+    item *v = NULL;
+    size_t n = 0, cap = 0;
+    for (int i = 1; i <= 3; i++) {
+        item *e = SF_ARRAY_PUSH(v, cap, n, 1, 0);
+        assert_non_null(e);
+        e->a = i;
+        e->s = malloc(4);
+        assert_non_null(e->s);
+    }
+    ncleared = 0;
+    SF_ARRAY_FREE(v, n, item_clear);
+    assert_int_equal(ncleared, 1 + 2 + 3);
+    char **sv = calloc(2, sizeof *sv);
+    assert_non_null(sv);
+    sv[0] = malloc(3);
+    sf_strarr_free(sv, 2); /* a NULL entry is fine */
+    sf_strarr_free(NULL, 7);
+}
+
+static int cmp_item(const void *a, const void *b)
+{
+    const item *x = a, *y = b;
+    return (x->a > y->a) - (x->a < y->a);
+}
+
+static int ndropped;
+static void drop_item(void *e)
+{
+    ndropped++;
+    free(((item *)e)->s);
+}
+
+static void test_array_sort_unique__keeps_first_of_each(void **state)
+{
+    (void)state;
+    item v[7] = {{3, NULL}, {1, NULL}, {3, NULL}, {2, NULL}, {1, NULL}, {3, NULL}, {5, NULL}};
+    for (size_t i = 0; i < 7; i++) {
+        v[i].s = malloc(2);
+        assert_non_null(v[i].s);
+    }
+    ndropped = 0;
+    size_t n = sf_array_sort_unique(v, 7, sizeof *v, cmp_item, drop_item);
+    assert_int_equal(n, 4);
+    assert_int_equal(ndropped, 3);
+    int want[] = {1, 2, 3, 5};
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(v[i].a, want[i]);
+        free(v[i].s);
+    }
+    assert_int_equal(sf_array_sort_unique(NULL, 0, sizeof *v, cmp_item, NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_array_grow__doubles_and_keeps_contents),
         cmocka_unit_test(test_array_grow__room_left_is_no_realloc),
         cmocka_unit_test(test_array_grow__max_and_overflow_refused),
+        cmocka_unit_test(test_array_push__zeroed_counted_refused_at_max),
+        cmocka_unit_test(test_array_free__clears_each_element),
+        cmocka_unit_test(test_array_sort_unique__keeps_first_of_each),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -173,6 +173,33 @@ static void test_cache_kv__tls_and_cluster_settings(void **state)
     sf_keys_cluster_tags(0); /* this process' other tests format plain names */
 }
 
+/* In cluster mode every key of the fleet view carries the {agg} hash tag,
+ * so the aggregator's scripts (which touch many of them at once) run in
+ * one slot; the value-less index key once did not (CROSSSLOT). */
+static void test_cache_keys__fleet_keys_share_one_slot_tag(void **state)
+{
+    (void)state;
+    char k[SF_KEY_MAX];
+    sf_error e = SF_ERROR_INIT;
+    for (int on = 0; on <= 1; on++) {
+        sf_keys_cluster_tags(on);
+        const char *want = on ? "sf:{agg}:" : "sf:agg:";
+        assert_int_equal(sf_keys_agg(k, "sf", "images", &e), SF_OK);
+        assert_string_equal(k, on ? "sf:{agg}:images" : "sf:agg:images");
+        assert_int_equal(sf_keys_agg_ix(k, "sf", "sev", NULL, &e), SF_OK);
+        assert_string_equal(k, on ? "sf:{agg}:ix:sev" : "sf:agg:ix:sev");
+        assert_int_equal(sf_keys_agg_ix(k, "sf", "sev", "HIGH", &e), SF_OK);
+        assert_true(strncmp(k, want, strlen(want)) == 0);
+        assert_int_equal(sf_keys_agg_cve(k, "sf", "CVE-2024-1", &e), SF_OK);
+        assert_true(strncmp(k, want, strlen(want)) == 0);
+        assert_int_equal(sf_keys_agg_pkg(k, "sf", "openssl", &e), SF_OK);
+        assert_true(strncmp(k, want, strlen(want)) == 0);
+        assert_int_equal(sf_keys_agg_run(k, "sf", "r1", "sum", &e), SF_OK);
+        assert_true(strncmp(k, want, strlen(want)) == 0);
+    }
+    sf_keys_cluster_tags(0);
+}
+
 /* A trivial codec: the cache never looks inside the bytes. */
 static int enc(const sf_inventory *inv, sf_buf *out)
 {
@@ -282,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_cache_kv__ring_spreads_and_is_stable),
         cmocka_unit_test(test_cache_kv__bad_addresses),
         cmocka_unit_test(test_cache_kv__tls_and_cluster_settings),
+        cmocka_unit_test(test_cache_keys__fleet_keys_share_one_slot_tag),
         cmocka_unit_test(test_cache_lcache__redis_down_goes_uncached),
         cmocka_unit_test(test_cache_lcache__no_secret_means_cache_off),
     };
