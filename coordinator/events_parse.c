@@ -62,10 +62,8 @@ static int push_event(sf_evlist *l, const sf_event *e, sf_error *err)
     if (l->n >= SF_EVENTS_MAX_PER_BODY)
         return sf_error_set(err, SF_ELIMIT, "more than %d push/delete events in one body",
                             SF_EVENTS_MAX_PER_BODY);
-    sf_event *nv = sf_array_grow(l->v, &l->cap, l->n, sizeof *nv, 8, 0);
-    if (!nv)
+    if (SF_ARRAY_RESERVE(l->v, l->cap, l->n, 8, 0) != SF_OK)
         return sf_error_set(err, SF_ENOMEM, "out of memory");
-    l->v = nv;
     l->v[l->n++] = *e;
     return SF_OK;
 }

@@ -40,10 +40,8 @@ static int cmpstr(const void *a, const void *b)
 
 static int strv_add(strv *s, const char *x)
 {
-    char **v = sf_array_grow(s->v, &s->cap, s->n, sizeof *v, 64, 0);
-    if (!v)
+    if (SF_ARRAY_RESERVE(s->v, s->cap, s->n, 64, 0) != SF_OK)
         return SF_ENOMEM;
-    s->v = v;
     return (s->v[s->n] = sf_strdup(x)) ? (s->n++, SF_OK) : SF_ENOMEM;
 }
 

@@ -290,12 +290,10 @@ static int import_dir(sf_vdb_builder *b, const char *path, int depth, sf_error *
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.')
             continue;
-        char **nn = sf_array_grow(names, &cap, n, sizeof *names, 64, 0);
-        if (!nn) {
+        if (SF_ARRAY_RESERVE(names, cap, n, 64, 0) != SF_OK) {
             rc = SF_ENOMEM;
             break;
         }
-        names = nn;
         if (!(names[n] = strdup(de->d_name))) {
             rc = SF_ENOMEM;
             break;
