@@ -65,6 +65,9 @@ static int read_entry(sf_arch *ar, size_t max, uint8_t **out, size_t *outlen)
 {
     *out = NULL;
     *outlen = 0;
+    /* A cap of 0 would be "no limit" to sf_buf: a spent budget reads nothing. */
+    if (max == 0)
+        return SF_ELIMIT;
     sf_buf b;
     sf_buf_init(&b, max);
     int rc = sf_arch_read(ar, &b, NULL);
