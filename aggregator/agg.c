@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "agg_int.h"
 #include "agg_plan.h"
@@ -19,6 +18,7 @@
 #include "base/buf.h"
 #include "base/digest.h"
 #include "base/log.h"
+#include "base/time.h"
 #include "bus/kcons.h"
 #include "bus/msg_refs.h"
 #include "bus/msg_unref.h"
@@ -93,13 +93,6 @@ static const char LUA_PEND_TAKE[] =
     "local c=redis.call('hget',KEYS[1],ARGV[1]) "
     "if not c then return '' end redis.call('hdel',KEYS[1],ARGV[1]) return c";
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int sf_agg_new(sf_agg **out, sf_kv *kv, const char *prefix, sf_error *err)
 {
     sf_agg *a = calloc(1, sizeof *a);
@@ -157,7 +150,7 @@ static int progress(sf_agg *a, const char *run, const char *job_key, const char 
         (rc = sf_keys_agg_run(prog, a->prefix, run, "progress", err)) != SF_OK ||
         (rc = sf_keys_agg_run(imgs, a->prefix, run, "images", err)) != SF_OK)
         return rc;
-    snprintf(now, sizeof now, "%lld", (long long)wall_ms());
+    snprintf(now, sizeof now, "%lld", (long long)sf_time_wall_ms());
     const char *argv[] = {"EVAL", LUA_PROGRESS, "4", jobs, prog, imgs, a->runs,
                           job_key, digest, run, now, counter, errkind};
     rc = sf_agg__eval(a, &a->s_progress, LUA_PROGRESS, 13, argv, &r, err);
@@ -420,7 +413,7 @@ static int refs_progress(sf_agg *a, const sf_refs_msg *m, int64_t *rank, sf_erro
     const char **argv = calloc(8 + m->nimages, sizeof *argv);
     if (!argv)
         return sf_error_set(err, SF_ENOMEM, "out of memory");
-    snprintf(now, sizeof now, "%lld", (long long)wall_ms());
+    snprintf(now, sizeof now, "%lld", (long long)sf_time_wall_ms());
     size_t k = 0;
     argv[k++] = "EVAL", argv[k++] = LUA_REFS_PROGRESS, argv[k++] = "3";
     argv[k++] = a->runs, argv[k++] = imgs, argv[k++] = prog;

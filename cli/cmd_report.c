@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "agg_cmd.h"
@@ -343,7 +342,7 @@ int sf_cmd_status(int argc, char **argv)
         fflush(stdout);
         if (!follow || p.complete)
             break;
-        sleep((unsigned)interval);
+        sf_time_sleep_ms(interval * 1000L, NULL);
     }
     if (follow && tty)
         putchar('\n');

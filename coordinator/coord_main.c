@@ -16,10 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/log.h"
 #include "base/sig.h"
+#include "base/time.h"
 #include "bus/kprod.h"
 #include "cache/kv.h"
 #include "cache/cmac.h"
@@ -35,13 +35,7 @@
 static volatile int g_cancel;
 
 /* Sleep until the next run, waking early on a signal. */
-static void wait_interval(long seconds)
-{
-    for (long ms = seconds * 1000; ms > 0 && !g_cancel; ms -= 200) {
-        struct timespec ts = {0, 200000000L};
-        nanosleep(&ts, NULL);
-    }
-}
+static void wait_interval(long seconds) { sf_time_sleep_ms(seconds * 1000, &g_cancel); }
 
 /* The scheduler of one run when Redis is configured (NULL otherwise).
  * The DB is opened per run, so a DB updated between runs takes effect at
@@ -90,8 +84,7 @@ static int one_run(const sf_coordcfg *cfg, sf_kprod *prod, sf_kprod *refs_prod, 
     sf_run run;
     sf_error err = SF_ERROR_INIT;
     sf_sched *sched = run_sched(cfg, kv, mac);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = sf_time_mono_s();
     sf_run_begin(&run, cfg->run_id, cfg->progress);
     SF_INFO("coordinator", "run started|run_id=%s registries=%zu topic=%s", run.id, cfg->nregs,
             cfg->topic);
@@ -102,9 +95,7 @@ static int one_run(const sf_coordcfg *cfg, sf_kprod *prod, sf_kprod *refs_prod, 
     sf_sched_free(sched);
     sf_run_end(&run, stderr);
     int code = rc ? (rc == SF_ECANCELED ? 130 : 2) : run.registries_failed ? 1 : 0;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    sf_coord_metrics_run(&run, code,
-                         (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    sf_coord_metrics_run(&run, code, sf_time_mono_s() - t0);
     if (rc)
         SF_ERROR("coordinator", "run incomplete|run_id=%s error=\"%s\"", run.id, err.msg);
     return code;

@@ -17,11 +17,11 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/httpd.h"
 #include "base/log.h"
+#include "base/time.h"
 
 struct sf_evh {
     int fd, port;
@@ -243,15 +243,10 @@ static void reject(conn *c, int status, const char *why)
         c->h->o.on_reject(c->h->o.ctx, status);
 }
 
-static long ms_since(const struct timespec *t0)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
-}
+static long ms_since(uint64_t t0) { return (long)(sf_time_mono_ms() - t0); }
 
 /* Read the rest of a body of blen bytes (some already in buf). */
-static int read_body(conn *c, char *body, size_t have, size_t blen, const struct timespec *t0)
+static int read_body(conn *c, char *body, size_t have, size_t blen, uint64_t t0)
 {
     while (have < blen) {
         ssize_t r = conn_read(c, body + have, blen - have);
@@ -268,11 +263,10 @@ static void serve(conn *c)
     size_t n = 0;
     sf_evh_req req;
     int complete = 0, rc = SF_OK;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uint64_t t0 = sf_time_mono_ms();
     while (!complete && rc == SF_OK) {
         ssize_t r = conn_read(c, head + n, sizeof head - n);
-        if (r <= 0 || ms_since(&t0) > SF_EVH_READ_TIMEOUT_MS)
+        if (r <= 0 || ms_since(t0) > SF_EVH_READ_TIMEOUT_MS)
             return; /* closed, timed out, or a TLS failure: nothing to answer */
         n += (size_t)r;
         rc = sf_evh_parse_head(head, n, &req, &complete);
@@ -291,7 +285,7 @@ static void serve(conn *c)
     size_t have = n - req.head_len < blen ? n - req.head_len : blen;
     if (body)
         memcpy(body, head + req.head_len, have);
-    if (body && read_body(c, body, have, blen, &t0) != 0) {
+    if (body && read_body(c, body, have, blen, t0) != 0) {
         free(body);
         return;
     }
@@ -436,9 +430,7 @@ static int tls_init(sf_evh *h, sf_error *err)
  * half-written renewal) keeps the old one and is tried again. */
 static void tls_maybe_reload(sf_evh *h)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    long long now = (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+    long long now = (long long)sf_time_mono_ms();
     if (!h->tls || now - h->tls_checked < SF_EVH_TLS_CHECK_MS)
         return;
     h->tls_checked = now;
@@ -495,10 +487,8 @@ void sf_evh_stop(sf_evh *h)
     close(h->fd);
     /* Connection threads finish within their read deadline plus the
      * handler's own bound; wait for them so none touches freed state. */
-    for (int i = 0; i < 1000 && atomic_load(&h->conns) > 0; i++) {
-        struct timespec ts = {0, 20000000L};
-        nanosleep(&ts, NULL);
-    }
+    for (int i = 0; i < 1000 && atomic_load(&h->conns) > 0; i++)
+        sf_time_sleep_ms(20, NULL);
     if (atomic_load(&h->conns) > 0) {
         SF_WARN("events", "connections still open at stop|count=%d", atomic_load(&h->conns));
         return; /* leak h rather than free it under a running thread */

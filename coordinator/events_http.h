@@ -32,16 +32,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
-
-/* Request head: webhook senders send ~500 bytes; 16 KiB fits any. */
-#define SF_EVH_HEAD_MAX 16384
-/* Time a client gets to send its whole request. */
-#define SF_EVH_READ_TIMEOUT_MS 10000
-/* Connections served at once (each holds a thread and its body). */
-#define SF_EVH_MAX_CONNS 64
-/* How often the TLS certificate and key files are looked at (stat) for a
- * renewal: a new pair serves the next connection within a second. */
-#define SF_EVH_TLS_CHECK_MS 1000
+#include "base/limits.h" /* SF_EVH_*: head size, read deadline, connections */
 
 typedef struct sf_evh_req {
     char method[8];

@@ -23,18 +23,6 @@ uint64_t sf_ev_now_ms(void)
     return sf_time_mono_ms();
 }
 
-/* CLOCK_REALTIME now + ms (pthread_cond_timedwait deadlines). */
-static struct timespec deadline_in(long ms)
-{
-    struct timespec dl;
-    clock_gettime(CLOCK_REALTIME, &dl);
-    dl.tv_sec += ms / 1000;
-    dl.tv_nsec += (ms % 1000) * 1000000L;
-    if (dl.tv_nsec >= 1000000000L)
-        dl.tv_sec++, dl.tv_nsec -= 1000000000L;
-    return dl;
-}
-
 void sf_ev_count(sf_events *ev, int st, uint64_t n) { atomic_fetch_add(&ev->st[st], n); }
 
 void sf_events_run_id(char *out, size_t cap)
@@ -171,7 +159,7 @@ int sf_ev_submit(sf_events *ev, const sf_evlist *l, ev_ticket **out)
 
 int sf_ev_wait(sf_events *ev, ev_ticket *t, long timeout_ms)
 {
-    struct timespec dl = deadline_in(timeout_ms);
+    struct timespec dl = sf_time_deadline(timeout_ms);
     pthread_mutex_lock(&ev->mu);
     while (t->left > 0 && pthread_cond_timedwait(&ev->cv, &ev->mu, &dl) == 0)
         ;
@@ -325,7 +313,7 @@ void *sf_ev_merger_main(void *arg)
         if (!due && !stop) {
             /* Wake for new work or the next deadline; 5 ms keeps the
              * window's precision well inside its few hundred ms. */
-            struct timespec dl = deadline_in(5);
+            struct timespec dl = sf_time_deadline(5);
             pthread_cond_timedwait(&ev->cv, &ev->mu, &dl);
         }
         pthread_mutex_unlock(&ev->mu);

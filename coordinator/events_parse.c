@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "registry/registry.h"
 
 void sf_evlist_clear(sf_evlist *l)
@@ -61,13 +62,8 @@ static int push_event(sf_evlist *l, const sf_event *e, sf_error *err)
     if (l->n >= SF_EVENTS_MAX_PER_BODY)
         return sf_error_set(err, SF_ELIMIT, "more than %d push/delete events in one body",
                             SF_EVENTS_MAX_PER_BODY);
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 8;
-        sf_event *nv = realloc(l->v, nc * sizeof *nv);
-        if (!nv)
-            return sf_error_set(err, SF_ENOMEM, "out of memory");
-        l->v = nv, l->cap = nc;
-    }
+    if (SF_ARRAY_RESERVE(l->v, l->cap, l->n, 8, 0) != SF_OK)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
     l->v[l->n++] = *e;
     return SF_OK;
 }

@@ -29,10 +29,7 @@ static void *progress_main(void *arg)
                 el > 0 ? (double)tags / el : 0.0, ld(&r->digests), ld(&r->jobs),
                 sf_run_errors_total(r));
         fflush(stderr);
-        for (int i = 0; i < 10 && !r->stop; i++) {
-            struct timespec ts = {0, 100000000L};
-            nanosleep(&ts, NULL);
-        }
+        sf_time_sleep_ms(1000, &r->stop);
     }
     return NULL;
 }
@@ -46,6 +43,8 @@ void sf_run_begin(sf_run *r, const char *fixed_id, const char *progress)
     } else {
         struct timespec ts;
         struct tm tm;
+        /* Not sf_time_wall_ms: the nanoseconds are the id's random part,
+         * which milliseconds would cut to 10 bits. */
         clock_gettime(CLOCK_REALTIME, &ts);
         gmtime_r(&ts.tv_sec, &tm);
         unsigned rnd = (unsigned)(ts.tv_nsec ^ (getpid() << 12)) & 0xffffffu;

@@ -82,13 +82,6 @@ static uint64_t rfc3339_ms(const char *s)
     return t < 0 ? 0 : (uint64_t)t * 1000u + (uint64_t)ms;
 }
 
-static uint64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void emit_error_result(struct sf_worker *w, wjob *j, const sf_error *e);
 static void unpend(struct sf_worker *w, wjob *j);
 
@@ -135,8 +128,8 @@ static void finish(struct sf_worker *w, wjob *j)
         sf_kcons_release(j->cons, j->msg);
     } else {
         uint64_t enq = j->decoded ? rfc3339_ms(j->job.enqueued_at) : 0;
-        if (enq && wall_ms() >= enq)
-            sf_metric_observe(w->m_e2e_s, NULL, (double)(wall_ms() - enq) / 1000.0);
+        if (enq && (uint64_t)sf_time_wall_ms() >= enq)
+            sf_metric_observe(w->m_e2e_s, NULL, (double)((uint64_t)sf_time_wall_ms() - enq) / 1000.0);
         sf_metric_observe(w->m_job_s, NULL, (double)(sf_time_mono_ms() - j->t_polled_ms) / 1000.0);
         sf_metric_inc(w->m_jobs, j->outcome ? j->outcome : "ok");
         SF_INFO("worker", "job done|run=%s digest=%s outcome=%s results=%d errors=%d ms=%llu",
@@ -500,8 +493,7 @@ static int requeue_pause(struct sf_worker *w, const wjob *j)
     for (long waited = 0; waited < ms; waited += 100) {
         if (atomic_load(&w->stopping))
             return 0;
-        struct timespec ts = {0, 100 * 1000000L};
-        nanosleep(&ts, NULL);
+        sf_time_sleep_ms(100, NULL);
     }
     return !atomic_load(&w->stopping);
 }

@@ -13,11 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/httpd.h"
 #include "base/log.h"
+#include "base/time.h"
 
 struct sf_api_http {
     sf_api_http_opts o;
@@ -49,13 +49,6 @@ const char *sf_api_http_reason(int s)
     case 505: return "HTTP Version Not Supported";
     default: return s >= 500 ? "Internal Server Error" : "Error";
     }
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void write_all(int fd, const char *p, size_t n)
@@ -104,7 +97,7 @@ static void early_error(int fd, int status, const char *why)
 static int read_head(sf_api_http *h, int fd, char *buf, sf_api_req *req, int *status)
 {
     size_t len = 0;
-    int64_t deadline = mono_ms() + h->o.read_timeout_ms;
+    int64_t deadline = (int64_t)sf_time_mono_ms() + h->o.read_timeout_ms;
     for (;;) {
         int complete = 0, rc = sf_api_req_parse(buf, len, req, &complete);
         if (rc != SF_OK) {
@@ -114,7 +107,7 @@ static int read_head(sf_api_http *h, int fd, char *buf, sf_api_req *req, int *st
         }
         if (complete)
             return 0;
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - (int64_t)sf_time_mono_ms();
         struct pollfd p = {.fd = fd, .events = POLLIN};
         if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
             *status = 408;

@@ -8,11 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "api.h"
 #include "api_cfg.h"
 #include "base/log.h"
+#include "base/time.h"
 
 static volatile sig_atomic_t stop_flag;
 static void on_signal(int sig)
@@ -87,10 +87,8 @@ static int serve(const sf_apicfg *c)
     SF_INFO("api", "listening|addr=%s port=%d auth=%s cors=%s web_root=%s", addr,
             sf_api_http_port(srv), c->tokens_file ? "bearer" : "none",
             c->cors_origin ? c->cors_origin : "off", ao.web_root ? ao.web_root : "none");
-    while (!stop_flag) {
-        struct timespec ts = {0, 200 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
+    while (!stop_flag)
+        sf_time_sleep_ms(200, NULL);
     ex = 0;
 done:
     if (ex)

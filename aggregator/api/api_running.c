@@ -12,8 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "base/array.h"
+#include "base/time.h"
 #include "fleet/agg_view.h"
 #include "fleet/running.h"
 
@@ -32,13 +33,6 @@ struct api_running {
     strv set[3]; /* images, vulnerability ids, packages */
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int cmpstr(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -46,13 +40,8 @@ static int cmpstr(const void *a, const void *b)
 
 static int strv_add(strv *s, const char *x)
 {
-    if (s->n == s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 64;
-        char **v = realloc(s->v, nc * sizeof *v);
-        if (!v)
-            return SF_ENOMEM;
-        s->v = v, s->cap = nc;
-    }
+    if (SF_ARRAY_RESERVE(s->v, s->cap, s->n, 64, 0) != SF_OK)
+        return SF_ENOMEM;
     return (s->v[s->n] = sf_strdup(x)) ? (s->n++, SF_OK) : SF_ENOMEM;
 }
 
@@ -171,7 +160,7 @@ static int refresh(sf_api *a, sf_error *e)
     }
     strv_uniq(&r->set[1]);
     strv_uniq(&r->set[2]);
-    r->at = mono_ms();
+    r->at = (int64_t)sf_time_mono_ms();
     running_free(a->running);
     a->running = r;
     return SF_OK;
@@ -180,7 +169,7 @@ static int refresh(sf_api *a, sf_error *e)
 /* Lock held: a current snapshot. */
 static int current(sf_api *a, sf_error *e)
 {
-    if (a->running && mono_ms() - a->running->at < API_RUNNING_TTL_MS)
+    if (a->running && (int64_t)sf_time_mono_ms() - a->running->at < API_RUNNING_TTL_MS)
         return SF_OK;
     return refresh(a, e);
 }

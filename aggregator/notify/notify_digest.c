@@ -19,18 +19,11 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/log.h"
+#include "base/time.h"
 #include "cache/keys.h"
 #include "notify_int.h"
-
-static long long wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Rule names are free text; keys take [A-Za-z0-9_.-]. */
 static void key_part(const char *name, char *out, size_t n)
@@ -81,7 +74,7 @@ int sf_notify_digest_queue(sf_notify *n, const sf_nsink *s, const sf_nrule *r, s
     char *item = sf_nmsg_webhook(ev);
     if (!item)
         return sf_error_set(err, SF_ENOMEM, "out of memory");
-    snprintf(now, sizeof now, "%lld", wall_ms());
+    snprintf(now, sizeof now, "%lld", (long long)sf_time_wall_ms());
     const char *push[] = {"RPUSH", list, item};
     const char *open_[] = {"SET", at, now, "NX"};
     if ((rc = keys_of(n, s, r, list, at, err)) == SF_OK &&
@@ -252,7 +245,7 @@ static int flush_one(sf_notify *n, const sf_nsink *s, const sf_nrule *r, const c
         return rc;
     /* the items sent go; later ones open the next window now */
     snprintf(last, sizeof last, "%zu", taken);
-    snprintf(now, sizeof now, "%lld", wall_ms());
+    snprintf(now, sizeof now, "%lld", (long long)sf_time_wall_ms());
     const char *trim[] = {"LTRIM", list, last, "-1"};
     const char *reopen[] = {"SET", at, now};
     const char *del[] = {"DEL", at};
@@ -275,10 +268,10 @@ static int window_over(sf_notify *n, const sf_nrule *r, const char *list, const 
     sf_buf_init(&v, 64);
     if ((rc = sf_kv_get(n->o.kv, list, at, &v, &found, err)) == SF_OK) {
         long long t0 = found && v.data ? strtoll(v.data, NULL, 10) : 0;
-        *over = found && wall_ms() - t0 >= r->digest_minutes * 60000LL;
+        *over = found && (long long)sf_time_wall_ms() - t0 >= r->digest_minutes * 60000LL;
         if (!found) { /* items without a window (a crash between append and open) */
             char now[24];
-            snprintf(now, sizeof now, "%lld", wall_ms());
+            snprintf(now, sizeof now, "%lld", (long long)sf_time_wall_ms());
             const char *open_[] = {"SET", at, now, "NX"};
             sf_kv_reply *len = NULL;
             const char *llen[] = {"LLEN", list};

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/httpd.h"
 #include "base/time.h"
@@ -31,13 +30,7 @@ static long long mono_ms(void)
     return (long long)sf_time_mono_ms();
 }
 
-static void nap_ms(long ms)
-{
-    for (; ms > 0 && !stop_flag; ms -= 100) {
-        struct timespec ts = {0, (ms < 100 ? ms : 100) * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-}
+static void nap_ms(long ms) { sf_time_sleep_ms(ms, &stop_flag); }
 
 /* A results-topic message (a result, or a refs/unref message), not a delta. */
 static int from_results(const char *v, size_t len)

@@ -7,18 +7,17 @@
  */
 #include "notify_send.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/limits.h"
 #include "base/log.h"
+#include "base/time.h"
 #include "registry/http.h"
 
 /* Hosts whose rate limit is spent (X-RateLimit-Remaining: 0): no request
  * goes to them before their X-RateLimit-Reset. */
-#define PAUSED_HOSTS 8
+#define PAUSED_HOSTS SF_LIM_NOTIFY_PAUSED_HOSTS
 
 struct sf_nsend {
     sf_nsend_opts o;
@@ -28,13 +27,6 @@ struct sf_nsend {
         long long until_ms; /* wall clock */
     } paused[PAUSED_HOSTS];
 };
-
-static long long wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* "scheme://host[:port]/..." -> "host[:port]" into out ("" when odd). */
 static void url_host(const char *url, char *out, size_t n)
@@ -51,7 +43,7 @@ static long long *pause_slot(sf_nsend *s, const char *host, int create)
     for (size_t i = 0; i < PAUSED_HOSTS; i++) {
         if (s->paused[i].host[0] && !strcmp(s->paused[i].host, host))
             return &s->paused[i].until_ms;
-        if (free_at == PAUSED_HOSTS && s->paused[i].until_ms <= wall_ms())
+        if (free_at == PAUSED_HOSTS && s->paused[i].until_ms <= (long long)sf_time_wall_ms())
             free_at = i;
     }
     if (!create || free_at == PAUSED_HOSTS)
@@ -65,7 +57,7 @@ static long note_limit(sf_nsend *s, const char *host, const sf_http_resp *resp)
 {
     if (resp->rl_remaining != 0 || resp->rl_reset_s <= 0)
         return 0;
-    long long now = wall_ms(), until = resp->rl_reset_s * 1000 + 1000; /* a second of slack */
+    long long now = (long long)sf_time_wall_ms(), until = resp->rl_reset_s * 1000 + 1000; /* a second of slack */
     if (until - now > SF_LIM_NOTIFY_RATELIMIT_WAIT_MS)
         until = now + SF_LIM_NOTIFY_RATELIMIT_WAIT_MS;
     long long *slot = pause_slot(s, host, 1);
@@ -110,20 +102,6 @@ void sf_nsend_free(sf_nsend *s)
 
 int sf_nsend_dry(const sf_nsend *s) { return s->o.dry_run != NULL; }
 
-static int sleep_ms(long ms, const volatile int *cancel)
-{
-    while (ms > 0) {
-        if (cancel && *cancel)
-            return 1;
-        long step = ms < 100 ? ms : 100;
-        struct timespec ts = {step / 1000, (step % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-            ;
-        ms -= step;
-    }
-    return cancel && *cancel;
-}
-
 static int final_status(long st, const sf_nreq *r, int attempts, sf_error *err)
 {
     if (st >= 200 && st < 300)
@@ -152,11 +130,11 @@ static int dry(sf_nsend *s, const sf_nreq *r, long *status, int *attempts)
 /* Wait out a spent rate limit of host before sending to it. */
 static int wait_limit(sf_nsend *s, const char *host, const char *shown)
 {
-    long long *slot = pause_slot(s, host, 0), left = slot ? *slot - wall_ms() : 0;
+    long long *slot = pause_slot(s, host, 0), left = slot ? *slot - (long long)sf_time_wall_ms() : 0;
     if (left <= 0)
         return 0;
     SF_INFO("notify", "rate limit spent, waiting for its reset|url=%s wait_ms=%lld", shown, left);
-    return sleep_ms((long)left, s->o.cancel);
+    return sf_time_sleep_ms((long)left, s->o.cancel) != SF_OK;
 }
 
 int sf_nsend_do(sf_nsend *s, const sf_nreq *r, long *status, int *attempts, sf_error *err)
@@ -213,7 +191,7 @@ int sf_nsend_do(sf_nsend *s, const sf_nreq *r, long *status, int *attempts, sf_e
                                     (uint32_t)random());
         SF_INFO("notify", "retrying|url=%s code=%s status=%ld attempt=%d delay_ms=%ld", r->shown,
                 sf_err_name(rc), resp.status, attempt + 1, d);
-        if (sleep_ms(d, s->o.cancel))
+        if (sf_time_sleep_ms(d, s->o.cancel) != SF_OK)
             return sf_error_set(err, SF_ECANCELED, "canceled");
     }
 }

@@ -1,7 +1,7 @@
 /*
  * an_java: Maven artifacts in Java archives (*.jar, *.war, *.ear), read
- * from memory with libarchive's zip reader (central directory, so entries
- * with data descriptors are read right).
+ * from memory through base/arch's zip reader (central directory, so
+ * entries with data descriptors are read right).
  *
  * Identity, in order of trust:
  *  1. every META-INF/maven/<group>/<artifact>/pom.properties: groupId,
@@ -21,12 +21,11 @@
  * of them together by SF_LIM_JAR_TOTAL_BYTES. Their packages record the
  * path "outer.war!/WEB-INF/lib/inner.jar".
  */
-#include <archive.h>
-#include <archive_entry.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyze/an_util.h"
+#include "base/arch.h"
 #include "base/buf.h"
 #include "base/limits.h"
 
@@ -60,30 +59,21 @@ static int java_sniff(const sf_entry *e, const uint8_t *h, size_t n)
     return n >= 4 && h[0] == 'P' && h[1] == 'K' && ((h[2] == 3 && h[3] == 4) || (h[2] == 5 && h[3] == 6));
 }
 
-/* Read the current entry (at most max bytes) into a new buffer. */
-static int read_entry(struct archive *ar, struct archive_entry *ae, size_t max, uint8_t **out,
-                      size_t *outlen)
+/* Read the current entry (at most max bytes) into a new buffer:
+ * SF_ELIMIT, SF_EPARSE or SF_ENOMEM as sf_arch_read. */
+static int read_entry(sf_arch *ar, size_t max, uint8_t **out, size_t *outlen)
 {
     *out = NULL;
     *outlen = 0;
-    if (archive_entry_size_is_set(ae) && archive_entry_size(ae) > (la_int64_t)max)
+    /* A cap of 0 would be "no limit" to sf_buf: a spent budget reads nothing. */
+    if (max == 0)
         return SF_ELIMIT;
     sf_buf b;
     sf_buf_init(&b, max);
-    char chunk[16384];
-    for (;;) {
-        la_ssize_t n = archive_read_data(ar, chunk, sizeof chunk);
-        if (n == 0)
-            break;
-        if (n < 0) {
-            sf_buf_free(&b);
-            return SF_EPARSE;
-        }
-        int rc = sf_buf_append(&b, chunk, (size_t)n);
-        if (rc != SF_OK) {
-            sf_buf_free(&b);
-            return rc;
-        }
+    int rc = sf_arch_read(ar, &b, NULL);
+    if (rc != SF_OK) {
+        sf_buf_free(&b);
+        return rc;
     }
     *out = (uint8_t *)sf_buf_steal(&b, outlen);
     if (!*out) {
@@ -238,15 +228,14 @@ static int is_pom_properties(const char *name)
 static int scan_archive(jar_ctx *c, const uint8_t *data, size_t len, const char *where, int depth);
 
 /* Read a nested archive entry and scan it. */
-static int scan_nested(jar_ctx *c, struct archive *ar, struct archive_entry *ae, const char *name,
-                       const char *where, int depth)
+static int scan_nested(jar_ctx *c, sf_arch *ar, const char *name, const char *where, int depth)
 {
     uint64_t left = SF_LIM_JAR_TOTAL_BYTES - c->nested_bytes;
     size_t cap = (size_t)(left < SF_LIM_JAR_INNER_BYTES ? left : SF_LIM_JAR_INNER_BYTES);
     uint8_t *inner = NULL;
     size_t ilen = 0;
     sf_buf w;
-    int rc = read_entry(ar, ae, cap, &inner, &ilen);
+    int rc = read_entry(ar, cap, &inner, &ilen);
     if (rc == SF_ENOMEM)
         return sf_error_set(c->err, rc, "out of memory");
     if (rc != SF_OK) {
@@ -268,30 +257,25 @@ static int scan_nested(jar_ctx *c, struct archive *ar, struct archive_entry *ae,
 
 static int scan_archive(jar_ctx *c, const uint8_t *data, size_t len, const char *where, int depth)
 {
-    struct archive *ar = archive_read_new();
-    struct archive_entry *ae;
+    sf_arch *ar = NULL;
+    sf_arch_entry ae;
+    sf_error aerr = SF_ERROR_INIT;
+    const sf_arch_opts o = {.formats = SF_ARCH_ZIP, .max_entries = SF_LIM_JAR_ENTRIES};
     uint8_t *mf = NULL, *buf = NULL;
     size_t mflen = 0, blen, poms = 0;
     uint64_t entries = 0;
-    int rc = SF_OK, r;
-    if (!ar)
-        return sf_error_set(c->err, SF_ENOMEM, "out of memory");
-    archive_read_support_format_zip_seekable(ar);
-    if (archive_read_open_memory(ar, data, len) != ARCHIVE_OK) {
-        rc = SF_EPARSE;
-        goto done;
-    }
-    while ((r = archive_read_next_header(ar, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-        const char *name = archive_entry_pathname(ae);
-        if (++entries > SF_LIM_JAR_ENTRIES) {
-            rc = sf_error_set(c->err, SF_ELIMIT, "%s: more than %llu entries", where,
-                              (unsigned long long)SF_LIM_JAR_ENTRIES);
-            goto done;
-        }
-        if (!name || archive_entry_filetype(ae) != AE_IFREG)
+    int rc = sf_arch_open_mem(&ar, data, len, &o, &aerr), r;
+    if (rc == SF_ENOMEM)
+        return sf_error_set(c->err, rc, "out of memory");
+    if (rc != SF_OK)
+        return SF_EPARSE;
+    while ((r = sf_arch_next(ar, &ae, &aerr)) == 1) {
+        const char *name = ae.path;
+        entries++;
+        if (!name || !ae.regular)
             continue;
         if (is_pom_properties(name) || (!mf && strcmp(name, "META-INF/MANIFEST.MF") == 0)) {
-            int rr = read_entry(ar, ae, JAR_META_MAX, &buf, &blen);
+            int rr = read_entry(ar, JAR_META_MAX, &buf, &blen);
             if (rr == SF_ENOMEM) {
                 rc = sf_error_set(c->err, rr, "out of memory");
                 goto done;
@@ -309,23 +293,27 @@ static int scan_archive(jar_ctx *c, const uint8_t *data, size_t len, const char 
                 mf = buf, mflen = blen, buf = NULL;
             }
         } else if (is_archive_name(name) && depth < SF_LIM_JAR_DEPTH) {
-            rc = scan_nested(c, ar, ae, name, where, depth);
+            rc = scan_nested(c, ar, name, where, depth);
         }
         if (rc != SF_OK)
             goto done;
     }
-    if (r != ARCHIVE_EOF && entries == 0) {
+    if (r == SF_ELIMIT) {
+        rc = sf_error_set(c->err, r, "%s: %s", where, aerr.msg);
+        goto done;
+    }
+    if (r < 0 && entries == 0) {
         rc = SF_EPARSE;
         goto done;
     }
-    if (r != ARCHIVE_EOF)
+    if (r < 0)
         c->skipped++; /* damaged after some entries: keep what was read */
     if (poms == 0)
         rc = fallback_identity(c, mf, mflen, where);
 done:
     free(mf);
     free(buf);
-    archive_read_free(ar);
+    sf_arch_free(ar);
     return rc;
 }
 

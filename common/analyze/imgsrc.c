@@ -2,8 +2,8 @@
  * imgsrc: see imgsrc.h.
  *
  * docker-archive: the members of a `docker save` tar come in no fixed
- * order (manifest.json is often last), and the file is read with
- * libarchive as a stream (it may be gzip-compressed), so the source reads
+ * order (manifest.json is often last), and the file is read through
+ * base/arch as a stream (it may be gzip-compressed), so the source reads
  * it in passes: one to collect manifest.json and the config (small,
  * capped), then layer members are streamed from a reader kept open
  * between calls. Layers are asked for bottom-up, which is archive order
@@ -13,8 +13,6 @@
  */
 #include "analyze/imgsrc.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -28,6 +26,7 @@
 #include "base/json.h"
 #include "analyze/layer.h"
 #include "analyze/manifest.h"
+#include "base/arch.h"
 #include "base/limits.h"
 #include "base/log.h"
 
@@ -65,7 +64,7 @@ struct sf_imgsrc {
     size_t nlayers;
     char **refs;
     size_t nrefs;
-    struct archive *ar; /* reader kept open between layer calls */
+    sf_arch *ar;        /* reader kept open between layer calls */
     long ar_pos;        /* index of the member the reader is at */
     pthread_mutex_t mu;
 };
@@ -165,8 +164,7 @@ void sf_imgsrc_free(sf_imgsrc *s)
     for (size_t i = 0; i < s->nrefs; i++)
         free(s->refs[i]);
     free(s->refs);
-    if (s->ar)
-        archive_read_free(s->ar);
+    sf_arch_free(s->ar);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
@@ -357,22 +355,18 @@ done:
 
 /* ------------------------------------------------------------ docker-archive */
 
-static int ar_open(sf_imgsrc *s, struct archive **out, sf_error *err)
+static int ar_open(sf_imgsrc *s, sf_arch **out, sf_error *err)
 {
-    struct archive *a = archive_read_new();
-    if (!a)
-        return sf_error_set(err, SF_ENOMEM, "out of memory");
-    archive_read_support_format_tar(a);
-    archive_read_support_filter_gzip(a);
-    archive_read_support_filter_zstd(a);
-    archive_read_support_filter_xz(a);
-    if (archive_read_open_filename(a, s->file, 256 << 10) != ARCHIVE_OK) {
-        int rc = sf_error_set(err, SF_EIO, "docker-archive %s: %s", s->file,
-                              archive_error_string(a));
-        archive_read_free(a);
-        return rc;
-    }
-    *out = a;
+    /* `docker save` writes a plain tar; piped through a compressor it is
+     * one of these. */
+    const sf_arch_opts o = {.formats = SF_ARCH_TAR,
+                            .filters = SF_ARCH_GZIP | SF_ARCH_ZSTD | SF_ARCH_XZ};
+    sf_error ae = SF_ERROR_INIT;
+    int rc = sf_arch_open_file(out, s->file, &o, &ae);
+    if (rc == SF_ENOMEM)
+        return sf_error_set(err, rc, "out of memory");
+    if (rc != SF_OK)
+        return sf_error_set(err, SF_EIO, "docker-archive %s: %s", s->file, ae.msg);
     return SF_OK;
 }
 
@@ -387,42 +381,38 @@ static int member_match(const char *name, const char *want)
 static int ar_read_member(sf_imgsrc *s, const char *member, sf_buf *out, member_sizes *sizes,
                           sf_error *err)
 {
-    struct archive *a = NULL;
+    sf_arch *a = NULL;
     int rc = ar_open(s, &a, err);
     if (rc != SF_OK)
         return rc;
-    struct archive_entry *e;
+    sf_arch_entry e;
+    sf_error ae = SF_ERROR_INIT;
     int r;
     rc = SF_ENOTFOUND;
-    while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-        const char *name = archive_entry_pathname(e);
+    while ((r = sf_arch_next(a, &e, &ae)) == 1) {
+        const char *name = e.path;
         if (sizes && name && sizes->n < MAX_SIZES &&
             (sizes->name[sizes->n] = strdup(name)) != NULL)
-            sizes->size[sizes->n++] = (uint64_t)(archive_entry_size(e) > 0 ? archive_entry_size(e) : 0);
+            sizes->size[sizes->n++] = (uint64_t)(e.size > 0 ? e.size : 0);
         if (rc == SF_OK || !name || !member_match(name, member))
             continue;
-        char buf[65536];
-        la_ssize_t n;
-        rc = SF_OK;
-        while ((n = archive_read_data(a, buf, sizeof buf)) > 0)
-            if ((rc = sf_buf_append(out, buf, (size_t)n)) != SF_OK)
-                break;
-        if (rc == SF_OK && n < 0)
-            rc = sf_error_set(err, SF_EPARSE, "docker-archive: %s", archive_error_string(a));
+        rc = sf_arch_read(a, out, &ae);
+        if (rc == SF_EPARSE)
+            sf_error_set(err, rc, "docker-archive: %s", ae.msg);
         else if (rc != SF_OK)
             sf_error_set(err, rc, "docker-archive: %s exceeds %zu bytes", member, out->max);
         /* With a size list to fill, walk on to the end of the archive. */
         if (rc != SF_OK || !sizes)
             goto done;
     }
-    if (rc == SF_OK && r == ARCHIVE_EOF)
+    if (rc == SF_OK && r == 0)
         goto done;
-    if (r != ARCHIVE_EOF)
-        rc = sf_error_set(err, SF_EPARSE, "docker-archive: %s", archive_error_string(a));
+    if (r != 0)
+        rc = sf_error_set(err, r, "docker-archive: %s", ae.msg);
     else
         sf_error_set(err, rc, "docker-archive: no %s in %s", member, s->file);
 done:
-    archive_read_free(a);
+    sf_arch_free(a);
     return rc;
 }
 
@@ -583,41 +573,36 @@ static int archive_blob(sf_imgsrc *s, const char *digest, sf_sink_fn sink, void 
     pthread_mutex_lock(&s->mu);
     int rc = SF_OK, wrapped = 0;
     for (;;) {
-        struct archive_entry *e;
+        sf_arch_entry e;
+        sf_error ae = SF_ERROR_INIT;
         if (!s->ar) {
             if ((rc = ar_open(s, &s->ar, err)) != SF_OK)
                 break;
             s->ar_pos = 0;
         }
-        int r = archive_read_next_header(s->ar, &e);
-        if (r == ARCHIVE_EOF && !wrapped) {
-            archive_read_free(s->ar);
+        int r = sf_arch_next(s->ar, &e, &ae);
+        if (r == 0 && !wrapped) {
+            sf_arch_free(s->ar);
             s->ar = NULL;
             wrapped = 1;
             continue;
         }
-        if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-            rc = r == ARCHIVE_EOF
-                     ? sf_error_set(err, SF_ENOTFOUND, "docker-archive: no member %s", member)
-                     : sf_error_set(err, SF_EPARSE, "docker-archive: %s",
-                                    archive_error_string(s->ar));
+        if (r != 1) {
+            rc = r == 0 ? sf_error_set(err, SF_ENOTFOUND, "docker-archive: no member %s", member)
+                        : sf_error_set(err, r, "docker-archive: %s", ae.msg);
             break;
         }
         s->ar_pos++;
-        if (!member_match(archive_entry_pathname(e), member))
+        if (!e.path || !member_match(e.path, member))
             continue;
-        const void *buf;
-        size_t n;
-        la_int64_t off;
-        while ((r = archive_read_data_block(s->ar, &buf, &n, &off)) == ARCHIVE_OK)
-            if (n && (rc = sink(ctx, buf, n)) != SF_OK)
-                break;
-        if (rc == SF_OK && r != ARCHIVE_EOF)
-            rc = sf_error_set(err, SF_EPARSE, "docker-archive: %s", archive_error_string(s->ar));
+        /* A sink's own failure is the sink's to report. */
+        rc = sf_arch_stream(s->ar, sink, ctx, &ae);
+        if (rc != SF_OK && ae.code != SF_OK)
+            sf_error_set(err, rc, "docker-archive: %s", ae.msg);
         break;
     }
     if (rc != SF_OK && s->ar) {
-        archive_read_free(s->ar);
+        sf_arch_free(s->ar);
         s->ar = NULL;
     }
     pthread_mutex_unlock(&s->mu);

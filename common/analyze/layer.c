@@ -20,6 +20,14 @@
  * that the diff_id hash, the byte and ratio limits, and the choice of
  * inflater (ISA-L) are ours; libarchive only sees a plain tar stream.
  *
+ * Why libarchive directly, not base/arch (the reader imgsrc, an_java and
+ * vdb_import share). This walker feeds libarchive through its own read
+ * callback from the ring (archive_read_open2), reads hard-link targets
+ * and modes off each header (layer_entry.c), and reads file data in
+ * pieces sized by the analyzers' caps; base/arch opens files and memory
+ * only and hands back a small entry record, and widening it to this one
+ * caller's needs would make it the libarchive API again.
+ *
  * Nothing of a failed layer is kept: on any error the inventory's
  * sources, whiteouts and opaques are dropped and only the error remains.
  */

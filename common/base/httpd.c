@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/time.h"
 
 #define MAX_ROUTES SF_LIM_HTTPD_ROUTES
 
@@ -133,8 +134,7 @@ static void serve(sf_httpd *h, int fd)
     size_t n = 0;
     sf_http_req req;
     int complete = 0, rc = SF_OK;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uint64_t t0 = sf_time_mono_ms();
     while (!complete) {
         ssize_t r = recv(fd, buf + n, sizeof buf - n, 0);
         if (r < 0 && errno == EINTR)
@@ -145,9 +145,7 @@ static void serve(sf_httpd *h, int fd)
         rc = sf_httpd_parse_request(buf, n, &req, &complete);
         if (rc != SF_OK)
             break;
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        if ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >
-            SF_HTTPD_READ_TIMEOUT_MS)
+        if (sf_time_mono_ms() - t0 > SF_HTTPD_READ_TIMEOUT_MS)
             return;
     }
     if (rc != SF_OK) {

@@ -250,6 +250,9 @@
  * message, sent right after), and its chat text names up to 20 images. */
 #define SF_LIM_NOTIFY_DIGEST_MINUTES 1440
 #define SF_LIM_NOTIFY_DIGEST_ITEMS 200
+/* Hosts whose rate limit is spent (X-RateLimit-Remaining: 0) remembered
+ * at once: a rule file names a handful of ticket and chat hosts. */
+#define SF_LIM_NOTIFY_PAUSED_HOSTS 8
 
 /* scanfarm-admission (coordinator/admission*.c). An AdmissionReview holds
  * the object and, on UPDATE, the old object: the API server caps one
@@ -317,6 +320,28 @@
 /* Member sizes remembered while a docker-archive is searched for its
  * manifest.json: an image has tens of members, 4096 is a hostile one. */
 #define SF_LIM_ARCHIVE_SIZES 4096
+/* Entry headers walked in one archive read through base/arch when its
+ * caller sets no count of its own (docker-archive images): a `docker save`
+ * holds a few members per layer; a million is a hostile file, and the
+ * bound stops a walk over endless empty headers. */
+#define SF_LIM_ARCH_ENTRIES 1000000ULL
+
+/* ---- HTTP listener of push events and admission reviews
+ * (coordinator/events_http) ---- */
+/* Request head: webhook senders send ~500 bytes; 16 KiB fits any. */
+#define SF_EVH_HEAD_MAX 16384
+/* Time a client gets to send its whole request. */
+#define SF_EVH_READ_TIMEOUT_MS 10000
+/* Connections served at once (each holds a thread and its body). */
+#define SF_EVH_MAX_CONNS 64
+/* How often the TLS certificate and key files are looked at (stat) for a
+ * renewal: a new pair serves the next connection within a second. */
+#define SF_EVH_TLS_CHECK_MS 1000
+
+/* Entries of scanfarm-inventory's owner and digest caches before they
+ * are dropped (they refill from the API; bounded memory on a cluster
+ * with churn). */
+#define SF_LIM_KINV_CACHE 200000
 /* Registry clients a worker keeps at once. A worker talks to a handful of
  * registries; 64 idle clients (connection caches, token caches) are a few
  * MB. Past it the least recently used idle one is dropped. */

@@ -15,6 +15,7 @@
 
 #include "base/limits.h"
 #include "base/log.h"
+#include "base/time.h"
 #include "bus/kconf.h"
 
 struct sf_kprod {
@@ -217,16 +218,14 @@ static uint64_t outstanding(sf_kprod *p)
 
 int sf_kprod_flush(sf_kprod *p, long timeout_ms, sf_error *err)
 {
-    struct timespec t0, t;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uint64_t t0 = sf_time_mono_ms();
     /* rd_kafka_flush returns once the queue is empty, which includes all
      * delivery reports having been served by this call. Loop in slices so
      * an unbounded wait still logs progress. */
     while (outstanding(p) > 0) {
         long slice = 1000;
         if (timeout_ms >= 0) {
-            clock_gettime(CLOCK_MONOTONIC, &t);
-            long el = (long)((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+            long el = (long)(sf_time_mono_ms() - t0);
             if (el >= timeout_ms)
                 break;
             if (timeout_ms - el < slice)

@@ -81,14 +81,7 @@ static void *renewer_main(void *arg)
     long long period = lc->lock_ttl_ms / 3 > 0 ? lc->lock_ttl_ms / 3 : 1;
     pthread_mutex_lock(&lc->mu);
     while (!lc->stop) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += period / 1000;
-        until.tv_nsec += (period % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = sf_time_deadline((long)period);
         pthread_cond_timedwait(&lc->cv, &lc->mu, &until);
         if (lc->stop)
             break;

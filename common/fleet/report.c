@@ -15,6 +15,7 @@
 
 #include "base/array.h"
 #include "base/json.h"
+#include "base/time.h"
 #include "cache/keys.h"
 #include "sf_version.h"
 #include "vuln/severity.h"
@@ -24,9 +25,7 @@ int sf_report_new(sf_report **out)
     *out = calloc(1, sizeof **out);
     if (!*out)
         return SF_ENOMEM;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    (*out)->generated_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    (*out)->generated_ms = sf_time_wall_ms();
     return SF_OK;
 }
 

@@ -69,6 +69,7 @@ static uint32_t rand32(void)
 {
     static __thread uint64_t s;
     if (!s) {
+        /* Its own clock read: the nanoseconds are the seed. */
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         s = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)&s;
@@ -380,11 +381,7 @@ static int acquire(sf_http *h, CURL **c)
             pthread_mutex_unlock(&h->mu);
             return SF_ECANCELED;
         }
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 200000000L;
-        if (ts.tv_nsec >= 1000000000L)
-            ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        struct timespec ts = sf_time_deadline(200);
         pthread_cond_timedwait(&h->cv, &h->mu, &ts);
     }
     *c = h->pool[--h->nfree];

@@ -2,12 +2,14 @@
  * vdb_import: the front door of `scanfarm db import`: walk a file,
  * directory or archive, sniff each document's format and hand it to its
  * importer (osv, secdb, debtracker, nodesec, nvd, kev, epss). Archives (.zip, .tar,
- * .tar.gz, ...) are read with libarchive entry by entry into a bounded
+ * .tar.gz, ...) are read through base/arch entry by entry into a bounded
  * buffer, never unpacked to disk; every size and count is capped by the
  * limits in base/limits.h.
  */
 #include "vuln/vdb_build.h"
 
+#include "base/arch.h"
+#include "base/array.h"
 #include "base/buf.h"
 #include "base/limits.h"
 #include "vuln/debtracker.h"
@@ -18,8 +20,6 @@
 #include "vuln/osv.h"
 #include "vuln/secdb.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
@@ -168,10 +168,26 @@ static int is_archive_name(const char *path)
 }
 
 /* A single compressed document ("epss_scores-2025-08-25.csv.gz",
- * "nvdcve-2.0-2024.json.gz"): read through libarchive's raw format. */
+ * "nvdcve-2.0-2024.json.gz"): read through the archive reader's raw
+ * format. */
 static int is_raw_gz(const char *path)
 {
     return ends_with(path, ".csv.gz") || ends_with(path, ".json.gz");
+}
+
+/* Keeps a document up to its cap; a larger one is still read to its end
+ * (it is skipped, but its bytes count against the archive's bound). */
+typedef struct doc_sink {
+    sf_buf *doc;
+    int too_big;
+} doc_sink;
+
+static int to_doc(void *ctx, const void *data, size_t n)
+{
+    doc_sink *d = ctx;
+    if (!d->too_big && sf_buf_append(d->doc, data, n))
+        d->too_big = 1;
+    return SF_OK;
 }
 
 static int import_archive(sf_vdb_builder *b, const char *path, sf_error *err)
@@ -179,62 +195,46 @@ static int import_archive(sf_vdb_builder *b, const char *path, sf_error *err)
     int raw = is_raw_gz(path);
     char raw_name[SF_LIM_PATH];
     snprintf(raw_name, sizeof raw_name, "%.*s", (int)(strlen(path) - (raw ? 3 : 0)), path);
-    int rc = SF_OK;
+    /* strict: a header libarchive only warns about ends the import, as
+     * it always has here (an advisory DB is built from clean archives). */
+    const sf_arch_opts o = {.formats = raw ? SF_ARCH_RAW : SF_ARCH_ANY,
+                            .filters = SF_ARCH_FILTER_ALL,
+                            .max_entries = SF_LIM_VDB_ARCHIVE_ENTRIES,
+                            .max_bytes = SF_LIM_VDB_ARCHIVE_BYTES,
+                            .strict = 1};
+    sf_error ae = SF_ERROR_INIT;
+    sf_arch *a = NULL;
+    int rc = sf_arch_open_file(&a, path, &o, &ae);
+    if (rc == SF_ENOMEM)
+        return sf_error_set(err, rc, "vdb: out of memory");
+    if (rc != SF_OK)
+        return sf_error_set(err, SF_EIO, "vdb: cannot read archive %s: %s", path, ae.msg);
     sf_buf doc;
     sf_buf_init(&doc, SF_LIM_VDB_DOC_BYTES);
-    struct archive *a = archive_read_new();
-    if (!a)
-        return sf_error_set(err, SF_ENOMEM, "vdb: out of memory");
-    archive_read_support_filter_all(a);
-    if (raw)
-        archive_read_support_format_raw(a);
-    else
-        archive_read_support_format_all(a);
-    if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
-        rc = sf_error_set(err, SF_EIO, "vdb: cannot read archive %s: %s", path,
-                          archive_error_string(a));
-        goto done;
-    }
-    uint64_t entries = 0, total = 0;
-    struct archive_entry *e;
+    sf_arch_entry e;
     int r;
-    while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-        if (++entries > SF_LIM_VDB_ARCHIVE_ENTRIES) {
-            rc = sf_error_set(err, SF_ELIMIT, "vdb: %s: more than %llu entries", path,
-                              (unsigned long long)SF_LIM_VDB_ARCHIVE_ENTRIES);
-            goto done;
-        }
-        const char *name = raw ? raw_name : archive_entry_pathname(e);
-        if ((!raw && archive_entry_filetype(e) != AE_IFREG) || !name || !wanted_entry(name))
+    while ((r = sf_arch_next(a, &e, &ae)) == 1) {
+        const char *name = raw ? raw_name : e.path;
+        if ((!raw && !e.regular) || !name || !wanted_entry(name))
             continue;
         sf_buf_reset(&doc);
-        char chunk[65536];
-        ssize_t n;
-        int too_big = 0;
-        while ((n = archive_read_data(a, chunk, sizeof chunk)) > 0) {
-            total += (uint64_t)n;
-            if (total > SF_LIM_VDB_ARCHIVE_BYTES) {
-                rc = sf_error_set(err, SF_ELIMIT, "vdb: %s: archive too large", path);
-                goto done;
-            }
-            if (!too_big && sf_buf_append(&doc, chunk, (size_t)n))
-                too_big = 1;
-        }
-        if (n < 0) {
-            rc = sf_error_set(err, SF_EIO, "vdb: %s: %s: %s", path, name, archive_error_string(a));
+        doc_sink ds = {&doc, 0};
+        if ((rc = sf_arch_stream(a, to_doc, &ds, &ae)) != SF_OK) {
+            rc = rc == SF_ELIMIT ? sf_error_set(err, rc, "vdb: %s: %s", path, ae.msg)
+                                 : sf_error_set(err, SF_EIO, "vdb: %s: %s: %s", path, name, ae.msg);
             goto done;
         }
-        if (too_big) {
+        if (ds.too_big) {
             sf_vdb_builder_skip(b, "document larger than the limit", 1);
             continue;
         }
         if ((rc = sf_vdb_import_buf(b, name, doc.data ? doc.data : "", doc.len, err)))
             goto done;
     }
-    if (r != ARCHIVE_EOF)
-        rc = sf_error_set(err, SF_EIO, "vdb: %s: %s", path, archive_error_string(a));
+    if (r < 0)
+        rc = sf_error_set(err, r == SF_ELIMIT ? r : SF_EIO, "vdb: %s: %s", path, ae.msg);
 done:
-    archive_read_free(a);
+    sf_arch_free(a);
     sf_buf_free(&doc);
     return rc;
 }
@@ -290,14 +290,9 @@ static int import_dir(sf_vdb_builder *b, const char *path, int depth, sf_error *
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.')
             continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            char **nn = realloc(names, cap * sizeof *nn);
-            if (!nn) {
-                rc = SF_ENOMEM;
-                break;
-            }
-            names = nn;
+        if (SF_ARRAY_RESERVE(names, cap, n, 64, 0) != SF_OK) {
+            rc = SF_ENOMEM;
+            break;
         }
         if (!(names[n] = strdup(de->d_name))) {
             rc = SF_ENOMEM;

@@ -17,12 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "admission.h"
 #include "admission_cfg.h"
 #include "base/limits.h"
 #include "base/log.h"
+#include "base/time.h"
 #include "events_http.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -110,8 +110,7 @@ static int run(const sf_admcfg *c, sf_error *err)
         SF_INFO("admission", "listening|addr=%s port=%d unscanned=%s audit=%d", host,
                 sf_evh_port(srv), c->unscanned, c->audit);
         while (!stop_flag) {
-            struct timespec ts = {0, 100000000L};
-            nanosleep(&ts, NULL);
+            sf_time_sleep_ms(100, NULL);
             if (jobs)
                 sf_kprod_poll(jobs);
         }

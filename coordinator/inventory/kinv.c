@@ -15,6 +15,7 @@
 #include "fleet/agg_view.h"
 #include "base/limits.h"
 #include "base/log.h"
+#include "base/time.h"
 #include "bus/msg_job.h"
 #include "cache/keys.h"
 #include "kube/kube_api.h"
@@ -22,9 +23,8 @@
 
 /* Pods written per HSET during a relist. */
 #define KINV_BATCH 200
-/* Entries of the owner and digest caches before they are dropped (they
- * refill from the API; bounded memory on a cluster with churn). */
-#define KINV_CACHE_MAX 200000
+/* Entries of the owner and digest caches (limits.h says why). */
+#define KINV_CACHE_MAX SF_LIM_KINV_CACHE
 
 typedef struct kinv {
     const sf_kinv_opts *o;
@@ -45,10 +45,7 @@ static int cancelled(const kinv *k) { return k->o->cancel && *k->o->cancel; }
 static void nap(kinv *k)
 {
     long ms = k->backoff_ms ? k->backoff_ms : 200;
-    for (long t = 0; t < ms && !cancelled(k); t += 50) {
-        struct timespec ts = {0, 50 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
+    sf_time_sleep_ms(ms, k->o->cancel);
     k->backoff_ms = ms * 2 > k->o->backoff_max_ms ? k->o->backoff_max_ms : ms * 2;
 }
 

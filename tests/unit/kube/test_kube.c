@@ -189,8 +189,8 @@ static void test_kube_pod__rejects_bad_input(void **state)
         "{\"metadata\":{\"name\":\"a\",\"namespace\":\"b\"},\"spec\":{\"containers\":{}}}",
         "{\"metadata\":{\"name\":\"a\",\"namespace\":\"b\"},\"spec\":{\"containers\":[{}]}}",
         "{\"metadata\":{\"name\":\"a\",\"namespace\":\"b\"},\"spec\":[]}",
-        "{\"metadata\":{\"name\":\"a\",\"namespace\":\"b\",\"ownerReferences\":[{\"controller\":"
-        "true}]}}",
+        ("{\"metadata\":{\"name\":\"a\",\"namespace\":\"b\",\"ownerReferences\":[{\"controller\":"
+         "true}]}}"), /* one string, split (parenthesised: clang -Wstring-concatenation) */
         "{\"metadata\":{\"name\":\"a\",\"namespace\":\"b\"},\"metadata\":{}}", /* duplicate key */
         "{\"metadata\":{\"name\":\"a\",\"namespace\":\"b\"}",                   /* truncated */
     };
