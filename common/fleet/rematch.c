@@ -71,7 +71,7 @@ static int load_views(rm_ctx *c, sf_error *err)
     int rc = SF_OK;
     do {
         sf_kv_reply *r = NULL;
-        const sf_kv_reply *a;
+        const sf_kv_reply *a = NULL; /* set by scan_page on SF_OK (gcc -O3 cannot see it) */
         if ((rc = scan_page(c, "HSCAN", c->k_views, cursor, "500", &r, &a, err)) != SF_OK)
             return rc;
         for (size_t i = 1; rc == SF_OK && i < a->nelem; i += 2) {
@@ -242,7 +242,7 @@ static int walk_packages(rm_ctx *c, sf_error *err)
     int rc = SF_OK;
     do {
         sf_kv_reply *r = NULL;
-        const sf_kv_reply *a;
+        const sf_kv_reply *a = NULL; /* set by scan_page on SF_OK (gcc -O3 cannot see it) */
         if ((rc = scan_page(c, "ZSCAN", c->k_pkgnames, cursor, "200", &r, &a, err)) != SF_OK)
             return rc;
         for (size_t i = 0; rc == SF_OK && i < a->nelem; i += 2)
