@@ -36,14 +36,8 @@ struct sf_scan_report {
 
 static char *iso_now(void)
 {
-    char buf[40];
-    struct timespec ts;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    size_t n = strlen(buf);
-    snprintf(buf + n, sizeof buf - n, ".%03ldZ", ts.tv_nsec / 1000000);
+    char buf[SF_TIME_RFC3339_MAX];
+    sf_time_rfc3339_now(buf);
     return strdup(buf);
 }
 

@@ -3,6 +3,7 @@
  * single fwrite so lines from threads do not interleave.
  */
 #include "base/log.h"
+#include "base/time.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -73,15 +74,10 @@ void sf_log_emit(sf_log_level lvl, const char *comp, const char *fmt, ...)
         if (*p == '"')
             *p = '\'';
 
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    int n = snprintf(line, sizeof line,
-                     "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s comp=%s msg=\"%s\"%s%s\n",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, ts.tv_nsec / 1000000, names[lvl], comp, body,
-                     kv ? " " : "", kv ? kv : "");
+    char now[SF_TIME_RFC3339_MAX];
+    sf_time_rfc3339_now(now);
+    int n = snprintf(line, sizeof line, "ts=%s level=%s comp=%s msg=\"%s\"%s%s\n", now,
+                     names[lvl], comp, body, kv ? " " : "", kv ? kv : "");
     if (n < 0)
         return;
     if ((size_t)n >= sizeof line) {

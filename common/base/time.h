@@ -31,4 +31,10 @@ int sf_time_left_ms(uint64_t deadline_ms);
  * read relaxed-atomically: another thread or a signal handler sets it. */
 int sf_time_sleep_ms(long ms, const volatile int *cancel);
 
+/* Bytes of "2026-01-02T03:04:05.678Z" with its NUL. */
+#define SF_TIME_RFC3339_MAX 25
+/* Now on the wall clock as RFC 3339 UTC with milliseconds, the one
+ * timestamp format of messages, logs and reports. */
+void sf_time_rfc3339_now(char out[SF_TIME_RFC3339_MAX]);
+
 #endif

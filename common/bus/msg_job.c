@@ -16,6 +16,7 @@
 #include "base/buf.h"
 #include "base/digest.h"
 #include "base/limits.h"
+#include "base/time.h"
 
 #define JOB_STR_MAX SF_LIM_MSG_STR
 
@@ -45,13 +46,9 @@ const char *sf_job_kind_name(sf_job_kind k) { return (unsigned)k < 2 ? KINDS[k] 
 
 void sf_job_now(char *out, size_t outlen)
 {
-    struct timespec ts;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             ts.tv_nsec / 1000000);
+    char now[SF_TIME_RFC3339_MAX];
+    sf_time_rfc3339_now(now);
+    snprintf(out, outlen, "%s", now);
 }
 
 static json_t *encode_field(const void *msg, const sf_jmsg_field *f, sf_error *err)

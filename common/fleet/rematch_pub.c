@@ -11,6 +11,7 @@
 
 #include "fleet/running.h"
 #include "base/log.h"
+#include "base/time.h"
 #include "fleet/runs.h"
 #include "bus/kprod.h"
 #include "fleet/rematch_int.h"
@@ -120,15 +121,6 @@ int rm_inventory(rm_ctx *c, const char *digest, const char *eco, const char *nam
     return SF_OK;
 }
 
-static void now_rfc3339(char *out, size_t n)
-{
-    struct timespec ts;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t k = strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + k, n - k, ".%03ldZ", ts.tv_nsec / 1000000);
-}
 
 static json_t *vuln_json(const sf_agg_vuln *x)
 {
@@ -279,12 +271,12 @@ static int mark_current(rm_ctx *c, sf_error *err)
 
 int rm_publish(rm_ctx *c, sf_error *err)
 {
-    char now[40];
+    char now[SF_TIME_RFC3339_MAX];
     sf_running running;
     /* which images run now: subscribers page on running ones only */
     int rc = sf_running_load(c->o->kv, c->prefix, NULL, &running, err);
     c->running = &running;
-    now_rfc3339(now, sizeof now);
+    sf_time_rfc3339_now(now);
     for (size_t i = 0; rc == SF_OK && i < c->nimgs; i++) {
         const rm_img *im = &c->imgs[i];
         if (!im->nadd && !im->nrem)

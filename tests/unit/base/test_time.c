@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include <cmocka.h>
 #include <pthread.h>
@@ -16,6 +18,31 @@
 #include "base/err.h"
 #include "base/limits.h"
 #include "base/time.h"
+
+/* The timestamp of messages and logs: exactly "YYYY-MM-DDTHH:MM:SS.mmmZ",
+ * and the instant it names is now (parsed back as UTC). */
+static void test_time_rfc3339__now_in_utc_with_ms(void **state)
+{
+    (void)state;
+    char s[SF_TIME_RFC3339_MAX];
+    time_t before = time(NULL);
+    sf_time_rfc3339_now(s);
+    time_t after = time(NULL);
+    assert_int_equal(strlen(s), SF_TIME_RFC3339_MAX - 1);
+    struct tm tm = {0};
+    unsigned ms = 1000;
+    char z = 0;
+    assert_int_equal(sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3u%c", &tm.tm_year, &tm.tm_mon,
+                            &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms, &z),
+                     8);
+    assert_int_equal(z, 'Z');
+    assert_true(ms < 1000);
+    assert_true(s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[19] == '.');
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    time_t t = timegm(&tm);
+    assert_true(t >= before && t <= after);
+}
 
 static void test_time_clock__monotonic_and_wall(void **state)
 {
@@ -86,6 +113,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_time_clock__monotonic_and_wall),
+        cmocka_unit_test(test_time_rfc3339__now_in_utc_with_ms),
         cmocka_unit_test(test_time_deadline__normalised_and_left),
         cmocka_unit_test(test_time_sleep__full_length_without_cancel),
         cmocka_unit_test(test_time_sleep__cancel_cuts_it_short),
