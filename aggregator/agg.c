@@ -511,9 +511,9 @@ static int pend_add(sf_agg *a, const sf_refs_msg *m, const char *image, int64_t 
         if (!strpbrk(m->refs[i], "\t\n"))
             rc = sf_buf_printf(&b, "%lld\t%s\t%s\n", (long long)rank, m->run_id, m->refs[i]);
     if (rc == SF_OK && b.len) {
-        const char *argv[] = {"EVAL", LUA_PEND_ADD, "1", a->pend, image, b.data};
+        const char *argv[] = {NULL, NULL, "1", a->pend, image, b.data};
         sf_kv_reply *r = NULL;
-        rc = sf_kv_argv(a->kv, a->shard, 6, argv, NULL, &r, err);
+        rc = sf_agg__eval(a, &a->s_pend_add, LUA_PEND_ADD, 6, argv, &r, err);
         sf_kv_reply_free(r);
     } else if (rc != SF_OK)
         rc = sf_error_set(err, rc, "out of memory");
@@ -531,8 +531,8 @@ static int pend_apply(sf_agg *a, const char *key, const char *image, int take, s
     sf_kv_reply *r = NULL;
     int rc;
     if (take) {
-        const char *argv[] = {"EVAL", LUA_PEND_TAKE, "1", a->pend, key};
-        if ((rc = sf_kv_argv(a->kv, a->shard, 5, argv, NULL, &r, err)) == SF_OK &&
+        const char *argv[] = {NULL, NULL, "1", a->pend, key};
+        if ((rc = sf_agg__eval(a, &a->s_pend_take, LUA_PEND_TAKE, 5, argv, &r, err)) == SF_OK &&
             r->type == SF_KV_STR && r->len && !(lines = sf_strdup(r->str)))
             rc = sf_error_set(err, SF_ENOMEM, "out of memory");
     } else {

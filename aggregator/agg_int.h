@@ -28,7 +28,7 @@ struct sf_agg {
     /* SF_AGG_NO_COMPACT set: send plans as built (the bench's baseline). */
     int no_compact;
     sf_agg_script batch_apply, batch_progress; /* agg_batch.c */
-    sf_agg_script s_apply, s_progress, s_refs;  /* agg.c's */
+    sf_agg_script s_apply, s_progress, s_refs, s_pend_add, s_pend_take; /* agg.c's */
 };
 
 /* Run script text (s remembers it and its SHA1) with argv[2..argc): EVALSHA,
