@@ -17,6 +17,7 @@
 #include "fleet/agg_view.h"
 #include "base/buf.h"
 #include "base/digest.h"
+#include "base/limits.h"
 #include "base/log.h"
 #include "base/time.h"
 #include "bus/kcons.h"
@@ -81,17 +82,24 @@ static const char LUA_PROGRESS[] =
     "if ARGV[6]~='' then redis.call('hincrby',KEYS[2],'errors',1) "
     "redis.call('hincrby',KEYS[2],'err|'..ARGV[6],1) end return {1,rank}";
 
-/* Pending refs (see pend_add): KEYS[1] the hash, ARGV[1] the image,
- * ARGV[2] lines to append. Past 256 KiB an image takes no more (a
- * digest whose job never yields a result must not grow it forever). */
+/* Pending refs (see pend_add): KEYS[1] the hash, KEYS[2] a sorted set of
+ * when each image's entry began, ARGV[1] the image, ARGV[2] lines to
+ * append, ARGV[3] now (ms), ARGV[4] the expiry cut-off (ms), ARGV[5] how
+ * many expired entries to drop first (bounded work per call). Past 256 KiB
+ * an image takes no more (a digest whose job never yields a result must
+ * not grow it for ever; the expiry removes it in the end). */
 static const char LUA_PEND_ADD[] =
+    "local old=redis.call('zrangebyscore',KEYS[2],'-inf',ARGV[4],'LIMIT',0,tonumber(ARGV[5])) "
+    "for _,d in ipairs(old) do redis.call('hdel',KEYS[1],d) redis.call('zrem',KEYS[2],d) end "
     "local c=redis.call('hget',KEYS[1],ARGV[1]) or '' "
     "if #c+#ARGV[2]>262144 then return 0 end "
-    "redis.call('hset',KEYS[1],ARGV[1],c..ARGV[2]) return 1";
+    "redis.call('hset',KEYS[1],ARGV[1],c..ARGV[2]) "
+    "redis.call('zadd',KEYS[2],'NX',ARGV[3],ARGV[1]) return 1";
 /* Take (read and delete) ARGV[1]'s pending lines; "" when none. */
 static const char LUA_PEND_TAKE[] =
     "local c=redis.call('hget',KEYS[1],ARGV[1]) "
-    "if not c then return '' end redis.call('hdel',KEYS[1],ARGV[1]) return c";
+    "if not c then return '' end redis.call('hdel',KEYS[1],ARGV[1]) "
+    "redis.call('zrem',KEYS[2],ARGV[1]) return c";
 
 int sf_agg_new(sf_agg **out, sf_kv *kv, const char *prefix, sf_error *err)
 {
@@ -107,13 +115,16 @@ int sf_agg_new(sf_agg **out, sf_kv *kv, const char *prefix, sf_error *err)
         (rc = sf_keys_agg(a->pkgsof, prefix, "pkgsof", err)) != SF_OK ||
         (rc = sf_keys_agg(a->runs, prefix, "runs", err)) != SF_OK ||
         (rc = sf_keys_agg(a->refs, prefix, "refs", err)) != SF_OK ||
-        (rc = sf_keys_agg(a->pend, prefix, "pendrefs", err)) != SF_OK) {
+        (rc = sf_keys_agg(a->pend, prefix, "pendrefs", err)) != SF_OK ||
+        (rc = sf_keys_agg(a->pendt, prefix, "pendtime", err)) != SF_OK) {
         free(a);
         return rc;
     }
     snprintf(a->prefix, sizeof a->prefix, "%s", prefix);
     a->kv = kv;
     a->no_compact = getenv("SF_AGG_NO_COMPACT") != NULL;
+    const char *ttl = getenv("SF_AGG_PENDING_TTL_MS");
+    a->pend_ttl_ms = ttl && *ttl ? strtoll(ttl, NULL, 10) : SF_LIM_AGG_PENDING_TTL_MS;
     *out = a;
     return SF_OK;
 }
@@ -511,9 +522,14 @@ static int pend_add(sf_agg *a, const sf_refs_msg *m, const char *image, int64_t 
         if (!strpbrk(m->refs[i], "\t\n"))
             rc = sf_buf_printf(&b, "%lld\t%s\t%s\n", (long long)rank, m->run_id, m->refs[i]);
     if (rc == SF_OK && b.len) {
-        const char *argv[] = {NULL, NULL, "1", a->pend, image, b.data};
+        char now[24], cut[24], sweep[16];
+        int64_t t = sf_time_wall_ms();
+        snprintf(now, sizeof now, "%lld", (long long)t);
+        snprintf(cut, sizeof cut, "%lld", (long long)(t - a->pend_ttl_ms));
+        snprintf(sweep, sizeof sweep, "%d", SF_LIM_AGG_PENDING_SWEEP);
+        const char *argv[] = {NULL, NULL, "2", a->pend, a->pendt, image, b.data, now, cut, sweep};
         sf_kv_reply *r = NULL;
-        rc = sf_agg__eval(a, &a->s_pend_add, LUA_PEND_ADD, 6, argv, &r, err);
+        rc = sf_agg__eval(a, &a->s_pend_add, LUA_PEND_ADD, 10, argv, &r, err);
         sf_kv_reply_free(r);
     } else if (rc != SF_OK)
         rc = sf_error_set(err, rc, "out of memory");
@@ -531,8 +547,8 @@ static int pend_apply(sf_agg *a, const char *key, const char *image, int take, s
     sf_kv_reply *r = NULL;
     int rc;
     if (take) {
-        const char *argv[] = {NULL, NULL, "1", a->pend, key};
-        if ((rc = sf_agg__eval(a, &a->s_pend_take, LUA_PEND_TAKE, 5, argv, &r, err)) == SF_OK &&
+        const char *argv[] = {NULL, NULL, "2", a->pend, a->pendt, key};
+        if ((rc = sf_agg__eval(a, &a->s_pend_take, LUA_PEND_TAKE, 6, argv, &r, err)) == SF_OK &&
             r->type == SF_KV_STR && r->len && !(lines = sf_strdup(r->str)))
             rc = sf_error_set(err, SF_ENOMEM, "out of memory");
     } else {

@@ -25,6 +25,8 @@ struct sf_agg {
     char shard[SF_KEY_MAX];
     char order[SF_KEY_MAX], views[SF_KEY_MAX], pkgsof[SF_KEY_MAX], runs[SF_KEY_MAX];
     char refs[SF_KEY_MAX], pend[SF_KEY_MAX]; /* pend: refs before their result (agg.c) */
+    char pendt[SF_KEY_MAX];  /* when each pending entry began (expiry) */
+    int64_t pend_ttl_ms;     /* SF_LIM_AGG_PENDING_TTL_MS; SF_AGG_PENDING_TTL_MS for tests */
     /* SF_AGG_NO_COMPACT set: send plans as built (the bench's baseline). */
     int no_compact;
     sf_agg_script batch_apply, batch_progress; /* agg_batch.c */

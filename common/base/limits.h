@@ -81,6 +81,14 @@
  * levels this bounds a jar's peak memory to depth x this. */
 #define SF_LIM_JAR_INNER_BYTES (64ULL << 20)
 
+/* How long the aggregator keeps refs that arrived before their image's
+ * result (coordinator publishing while it crawls). A digest whose job never
+ * yields a result (sent to the DLQ, image deleted) would keep its entry for
+ * ever; after a week the next daily rescan has published fresh refs. */
+#define SF_LIM_AGG_PENDING_TTL_MS (7LL * 24 * 3600 * 1000)
+/* Expired pending entries dropped per new one: bounded work per call. */
+#define SF_LIM_AGG_PENDING_SWEEP 16
+
 /* Decompressed bytes of all nested jars of one top-level archive: a big
  * Spring Boot jar or war carries ~300 MiB of libraries. */
 #define SF_LIM_JAR_TOTAL_BYTES (1ULL << 30)

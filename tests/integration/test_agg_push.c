@@ -78,7 +78,9 @@ static sf_agg_outcome refs_msg(char dc, const char *run, char **refs, size_t n)
                      .refs = refs, .nrefs = n, .db_version = "db1",
                      .produced_at = "2026-03-01T00:00:00.000Z"};
     assert_int_equal(sf_refs_encode(&m, &json, &len, NULL), SF_OK);
-    assert_int_equal(sf_agg_apply(agg, json, len, &is_refs, &oc, NULL), SF_OK);
+    sf_error e = SF_ERROR_INIT;
+    if (sf_agg_apply(agg, json, len, &is_refs, &oc, &e) != SF_OK)
+        fail_msg("refs for %c: %s", dc, e.msg);
     assert_int_equal(is_refs, 1);
     free(json);
     return oc;
@@ -214,12 +216,40 @@ static void test_agg_push__refs_before_result_wait(void **state)
     sf_buf_free(&b1), sf_buf_free(&b2);
 }
 
+/* Pending refs expire: a digest whose result never comes must not keep
+ * its entry for ever. With a 50 ms expiry, refs kept for image 7 are dropped
+ * by the next pending write (for image 8), so 7's late result gets only its
+ * own refs, while 8's, still fresh, are applied when its result lands. */
+static void test_agg_push__pending_refs_expire(void **state)
+{
+    (void)state;
+    wipe();
+    sf_agg *keep = agg;
+    setenv("SF_AGG_PENDING_TTL_MS", "50", 1);
+    assert_int_equal(sf_agg_new(&agg, kv, prefix, NULL), SF_OK);
+    unsetenv("SF_AGG_PENDING_TTL_MS");
+    char *r7[] = {"reg.io/s:7"}, *r8[] = {"reg.io/s:8"};
+    assert_int_equal(refs_msg('7', "run-7", r7, 1), SF_AGG_NOVIEW);
+    usleep(120 * 1000);
+    assert_int_equal(refs_msg('8', "run-7", r8, 1), SF_AGG_NOVIEW);
+    assert_int_equal(result('7', "run-7", "2026-03-07T00:00:00Z", "reg.io/g:1"),
+                     SF_AGG_APPLIED);
+    assert_int_equal(result('8', "run-7", "2026-03-07T00:00:00Z", "reg.io/h:1"),
+                     SF_AGG_APPLIED);
+    assert_true(found("reg.io/g:1") && found("reg.io/h:1"));
+    assert_false(found("reg.io/s:7")); /* expired before its result came */
+    assert_true(found("reg.io/s:8"));
+    sf_agg_free(agg);
+    agg = keep;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_agg_push__refs_add_up),
         cmocka_unit_test(test_agg_push__deletes),
         cmocka_unit_test(test_agg_push__refs_before_result_wait),
+        cmocka_unit_test(test_agg_push__pending_refs_expire),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
