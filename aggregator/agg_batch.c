@@ -36,6 +36,7 @@
 #include "agg_int.h"
 #include "agg_plan.h"
 #include "base/log.h"
+#include "base/time.h"
 #include "bus/msg_refs.h"
 #include "bus/msg_unref.h"
 
@@ -164,13 +165,6 @@ typedef struct item {
     int slow; /* through agg.c's path, in its turn */
 } item;
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Step 1: run progress of every item (but those agg.c's path takes),
  * and their run ranks. */
 static int seg_progress(sf_agg *a, item *it, size_t n, sf_error *err)
@@ -193,7 +187,7 @@ static int seg_progress(sf_agg *a, item *it, size_t n, sf_error *err)
         argv[k++] = keys[np][0], argv[k++] = keys[np][1], argv[k++] = keys[np][2];
         idx[np++] = i;
     }
-    snprintf(now, sizeof now, "%lld", (long long)wall_ms());
+    snprintf(now, sizeof now, "%lld", (long long)sf_time_wall_ms());
     snprintf(nk, sizeof nk, "%zu", 1 + 3 * np);
     if (rc == SF_OK) {
         argv[2] = nk, argv[3] = a->runs;

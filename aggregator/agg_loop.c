@@ -96,7 +96,7 @@ static int handle(sf_agg *a, const sf_agg_loop_opts *o, int is_dlq, sf_kmsg *m,
         SF_WARN("agg", "fleet view update failed, retrying|err=\"%s\" wait_ms=%ld", e.msg, wait_ms);
         if (stopping(o))
             return 0;
-        usleep((useconds_t)wait_ms * 1000);
+        sf_time_sleep_ms(wait_ms, o->stop); /* a stop cuts the backoff short */
         wait_ms = wait_ms < 5000 ? wait_ms * 2 : 5000;
     }
 }
@@ -155,7 +155,7 @@ static void handle_batch(sf_agg *a, const sf_agg_loop_opts *o, sf_kcons *c, sf_k
                 sf_kcons_release(c, ms[i]);
             return;
         }
-        usleep((useconds_t)wait_ms * 1000);
+        sf_time_sleep_ms(wait_ms, o->stop); /* a stop cuts the backoff short */
         wait_ms = wait_ms < 5000 ? wait_ms * 2 : 5000;
     }
 }
