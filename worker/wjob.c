@@ -128,8 +128,9 @@ static void finish(struct sf_worker *w, wjob *j)
         sf_kcons_release(j->cons, j->msg);
     } else {
         uint64_t enq = j->decoded ? rfc3339_ms(j->job.enqueued_at) : 0;
-        if (enq && (uint64_t)sf_time_wall_ms() >= enq)
-            sf_metric_observe(w->m_e2e_s, NULL, (double)((uint64_t)sf_time_wall_ms() - enq) / 1000.0);
+        uint64_t now = (uint64_t)sf_time_wall_ms();
+        if (enq && now >= enq)
+            sf_metric_observe(w->m_e2e_s, NULL, (double)(now - enq) / 1000.0);
         sf_metric_observe(w->m_job_s, NULL, (double)(sf_time_mono_ms() - j->t_polled_ms) / 1000.0);
         sf_metric_inc(w->m_jobs, j->outcome ? j->outcome : "ok");
         SF_INFO("worker", "job done|run=%s digest=%s outcome=%s results=%d errors=%d ms=%llu",
