@@ -164,9 +164,11 @@ int sf_report_running_html(sf_buf *o, const sf_report *r)
         rc = rc ? rc : sf_buf_puts(o, "</td></tr>");
         sf_buf_free(&s);
     }
-    return rc ? rc : sf_buf_printf(o, "</table><p>%zu%s registry-only images (not running) "
-                                      "follow.</p></section>",
-                                   reg_only, n ? "" : " No running image has CRITICAL/HIGH;");
+    /* The count belongs to its noun; the "none" sentence stands alone. */
+    return rc ? rc : sf_buf_printf(o, "</table><p>%sRegistry-only images (not running): "
+                                      "%zu.</p></section>",
+                                   n ? "" : "No running image has CRITICAL or HIGH findings. ",
+                                   reg_only);
 }
 
 /* ---- query cve / image notes ---- */

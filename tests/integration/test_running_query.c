@@ -277,6 +277,7 @@ static void test_running_query__report_leads_with_running_now(void **state)
     sf_buf_reset(&b);
     assert_int_equal(sf_report_html(r, &b), SF_OK);
     assert_non_null(strstr(b.data, "<h2>Running now</h2>"));
+    assert_non_null(strstr(b.data, "<p>Registry-only images (not running): 2.</p>"));
     sf_buf_free(&b);
     sf_report_free(r);
     /* the pods go: nothing runs, every image is registry-only */
