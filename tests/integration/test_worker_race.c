@@ -76,57 +76,6 @@ static json_t *push_fleet(void)
     return json_load_file(truth_path, 0, &je);
 }
 
-/* Partitions a worker holds now, from its log: assigned minus revoked
- * counts. Right for both rebalance protocols: eager revokes everything and
- * assigns the full set, cooperative moves only the difference. */
-static int assigned_now(int i)
-{
-    char logp[400], line[1024];
-    snprintf(logp, sizeof logp, "%s/worker-%d.log", S.dir, i);
-    FILE *f = fopen(logp, "r");
-    int n = 0;
-    while (f && fgets(line, sizeof line, f)) {
-        /* ts=... comp=kcons msg="partitions assigned" count=2 */
-        const char *a = strstr(line, "msg=\"partitions assigned\"");
-        const char *r = a ? NULL : strstr(line, "msg=\"partitions revoked\"");
-        const char *c = a ? strstr(a, " count=") : r ? strstr(r, " count=") : NULL;
-        if (c)
-            n += (a ? 1 : -1) * (int)strtol(c + strlen(" count="), NULL, 10);
-    }
-    if (f)
-        fclose(f);
-    return n;
-}
-
-/* Every worker answers /healthz and the group has settled with all 16
- * members holding JOB_PARTITIONS / 16 partitions each, twice in a row. */
-static int wait_group(const pid_t *w, const int *ports, int timeout_s)
-{
-    uint64_t t0 = t_now_ms();
-    int stable = 0;
-    while (t_now_ms() - t0 < (uint64_t)timeout_s * 1000) {
-        int ok = 1;
-        for (int i = 0; i < NWORKERS; i++)
-            if (waitpid(w[i], NULL, WNOHANG) == w[i]) {
-                char logp[400];
-                snprintf(logp, sizeof logp, "%s/worker-%d.log", S.dir, i);
-                wt_untrack(w[i]);
-                wt_tail(logp, 20);
-                fail_msg("worker %d exited before taking jobs", i);
-            }
-        for (int i = 0; i < NWORKERS && ok; i++) {
-            char page[1024];
-            ok = wt_http_get(ports[i], "/healthz", page, sizeof page) == 0 &&
-                 strstr(page, " 200 ") && assigned_now(i) == JOB_PARTITIONS / NWORKERS;
-        }
-        stable = ok ? stable + 1 : 0;
-        if (stable == 2)
-            return 0;
-        wt_sleep_ms(500);
-    }
-    return -1;
-}
-
 static rimage *find_image(rimage *im, size_t n, const char *digest)
 {
     for (size_t k = 0; k < n; k++)
@@ -236,9 +185,9 @@ static void test_worker_race__sixteen_processes_one_analysis_per_layer(void **st
         w[i] = wt_spawn_fleet_worker(&S, group, sf_t_redis(), 0, i, ports[i], CONCURRENCY);
     }
     uint64_t t_spawned = t_now_ms();
-    if (wait_group(w, ports, 240) != 0) {
+    if (wt_wait_fleet_settled(&S, w, ports, NWORKERS, JOB_PARTITIONS, 240) != 0) {
         for (int i = 0; i < NWORKERS; i++)
-            fprintf(stderr, "worker %d holds %d partitions\n", i, assigned_now(i));
+            fprintf(stderr, "worker %d holds %d partitions\n", i, wt_fleet_assigned(&S, i));
         fail_msg("the 16 workers did not settle into one group generation");
     }
     uint64_t t_jobs = t_now_ms();

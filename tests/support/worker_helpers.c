@@ -230,6 +230,54 @@ pid_t wt_spawn_fleet_worker(const sf_t_scratch *s, const char *group, const char
     return wt_spawn(argv, logp);
 }
 
+int wt_fleet_assigned(const sf_t_scratch *s, int i)
+{
+    char logp[400], line[1024];
+    snprintf(logp, sizeof logp, "%s/worker-%d.log", s->dir, i);
+    FILE *f = fopen(logp, "r");
+    int n = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        /* ts=... comp=kcons msg="partitions assigned" count=2 */
+        const char *a = strstr(line, "msg=\"partitions assigned\"");
+        const char *r = a ? NULL : strstr(line, "msg=\"partitions revoked\"");
+        const char *c = a ? strstr(a, " count=") : r ? strstr(r, " count=") : NULL;
+        if (c)
+            n += (a ? 1 : -1) * (int)strtol(c + strlen(" count="), NULL, 10);
+    }
+    if (f)
+        fclose(f);
+    return n;
+}
+
+int wt_wait_fleet_settled(const sf_t_scratch *s, const pid_t *w, const int *ports, int n,
+                          int partitions, int timeout_s)
+{
+    uint64_t t0 = t_now_ms();
+    int stable = 0;
+    while (t_now_ms() - t0 < (uint64_t)timeout_s * 1000) {
+        int ok = 1;
+        for (int i = 0; i < n; i++)
+            if (waitpid(w[i], NULL, WNOHANG) == w[i]) {
+                char logp[400];
+                snprintf(logp, sizeof logp, "%s/worker-%d.log", s->dir, i);
+                wt_untrack(w[i]);
+                fprintf(stderr, "worker %d exited before taking jobs\n", i);
+                wt_tail(logp, 20);
+                return -2;
+            }
+        for (int i = 0; i < n && ok; i++) {
+            char page[1024];
+            ok = wt_http_get(ports[i], "/healthz", page, sizeof page) == 0 &&
+                 strstr(page, " 200 ") && wt_fleet_assigned(s, i) == partitions / n;
+        }
+        stable = ok ? stable + 1 : 0;
+        if (stable == 2)
+            return 0;
+        wt_sleep_ms(500);
+    }
+    return -1;
+}
+
 int wt_stop_fleet(const sf_t_scratch *s, const pid_t *w, int n, int timeout_s, int *status)
 {
     int bad = -1;

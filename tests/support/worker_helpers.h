@@ -116,6 +116,19 @@ int wt_produce_images(const sf_t_scratch *s, const wt_image *im, size_t n, sf_er
 pid_t wt_spawn_fleet_worker(const sf_t_scratch *s, const char *group, const char *redis,
                             int cluster, int i, int port, const char *concurrency);
 
+/* Partitions fleet worker i holds now, from its log: assigned minus
+ * revoked counts (right for both rebalance protocols: eager revokes all
+ * and assigns the full set, cooperative moves only the difference). */
+int wt_fleet_assigned(const sf_t_scratch *s, int i);
+
+/* Until each of the n workers w answers /healthz on ports[i] and holds
+ * `partitions` / n partitions, twice in a row 500 ms apart: jobs produced
+ * before the group settles are redelivered by the rebalance that moves
+ * them (at-least-once), which a test counting duplicates must not see.
+ * 0; -1 after timeout_s; -2 when a worker exited (its log's end printed). */
+int wt_wait_fleet_settled(const sf_t_scratch *s, const pid_t *w, const int *ports, int n,
+                          int partitions, int timeout_s);
+
 /* Stop the n workers w of a fleet test together (SIGTERM to all, then up
  * to timeout_s each) and forget them. Returns the index of the first that
  * did not exit with status 0 (its wait status in *status, the end of its
