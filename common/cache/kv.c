@@ -464,6 +464,35 @@ int sf_kv__node_run(sf_kv *kv, kv_node *n, int asking, int argc, const char **ar
     return SF_OK;
 }
 
+int sf_kv__node_pipeline(sf_kv *kv, kv_node *node, const sf_kv__call *calls, size_t n,
+                         redisReply **out, sf_error *err)
+{
+    int rc = SF_OK;
+    for (size_t i = 0; i < n; i++)
+        out[i] = NULL;
+    sf_kvconn *c = acquire(kv, node, err);
+    if (!c)
+        return SF_EREDIS;
+    for (size_t i = 0; rc == SF_OK && i < n; i++)
+        rc = sf_kvconn_append(c, calls[i].argc, calls[i].argv, calls[i].argvlen, err);
+    for (size_t i = 0; rc == SF_OK && i < n; i++)
+        rc = sf_kvconn_reply(c, &out[i], err);
+    if (rc != SF_OK) {
+        for (size_t i = 0; i < n; i++) {
+            if (out[i])
+                freeReplyObject(out[i]);
+            out[i] = NULL;
+        }
+        sf_kvconn_set_broken(c); /* replies may be left unread on it */
+        node_failed(kv, node, err ? err->msg : "no reply");
+        release(node, c);
+        return SF_EREDIS;
+    }
+    release(node, c);
+    node_ok(node);
+    return SF_OK;
+}
+
 int sf_kv__reply_error(kv_node *n, const char *cmd, redisReply *r, sf_error *err)
 {
     int moved = r->len > 6 && memcmp(r->str, "MOVED ", 6) == 0;
