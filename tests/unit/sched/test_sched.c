@@ -227,6 +227,46 @@ static void test_sched_check__unreachable_redis_publishes(void **state)
     sf_kv_free(kv);
 }
 
+static void test_sched_check_many__unreachable_redis_publishes_each(void **state)
+{
+    (void)state;
+    const char *nodes[] = {"127.0.0.1:1"};
+    sf_kv_opts ko = {.nodes = nodes, .nnodes = 1, .connect_timeout_ms = 200,
+                     .command_timeout_ms = 200};
+    sf_kv *kv = NULL;
+    sf_sched *s = NULL;
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_kv_new(&kv, &ko, &e), SF_OK);
+    sf_sched_opts so = {.kv = kv, .prefix = "sched-ut", .db_version = DBV,
+                        .unauthenticated = 1};
+    assert_int_equal(sf_sched_new(&s, &so, &e), SF_OK);
+    /* More than one batch, a bad digest among them: each its own doubt. */
+    enum { N = SF_SCHED_BATCH + 5 };
+    sf_sched_item it[N];
+    for (int i = 0; i < N; i++)
+        it[i] = (sf_sched_item){
+            .digest = i == 7 ? "sha256:zz"
+                             : "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"};
+    sf_sched_check_many(s, it, N);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(it[i].verdict, SF_SCHED_PUBLISH_ERROR);
+        assert_int_not_equal(it[i].err.code, SF_OK);
+        assert_int_equal(it[i].images.n, 0);
+    }
+    assert_int_equal(it[0].err.code, SF_EREDIS);
+    assert_int_not_equal(it[7].err.code, SF_EREDIS); /* never asked: not a key */
+    sf_sched_check_many(s, it, 0);
+    sf_sched_free(s);
+    /* Without a DB version nothing is current and Redis is not asked. */
+    so.db_version = NULL;
+    assert_int_equal(sf_sched_new(&s, &so, &e), SF_OK);
+    sf_sched_check_many(s, it, 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(it[i].verdict, SF_SCHED_PUBLISH_STALE);
+    sf_sched_free(s);
+    sf_kv_free(kv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -239,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_sched_decide__images_of_a_current_entry),
         cmocka_unit_test(test_sched_version__formats_like_the_worker),
         cmocka_unit_test(test_sched_check__unreachable_redis_publishes),
+        cmocka_unit_test(test_sched_check_many__unreachable_redis_publishes_each),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
