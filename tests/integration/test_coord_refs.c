@@ -30,6 +30,7 @@
 #include <cmocka.h>
 
 #include "agg_fix.h"
+#include "coord_fix.h"
 #include "analyze/analyzer.h"
 #include "analyze/inventory.h"
 #include "base/buf.h"
@@ -47,63 +48,30 @@
 #define FARM_SECRET "coord-refs-farm-cache-secret"
 
 static sf_t_scratch S; /* name, folder, DB path, topics; one cleanup */
-static char g_cfg[224], g_bin[512], g_src[512], g_dbver[128];
-static char g_repo[160], g_shard[SF_KEY_MAX];
+static char g_cfg[224], g_bin[512], g_dbver[128];
+static char g_repo[160];
 static char g_d1[100], g_d2[100], g_ref1[200], g_ref2[200];
 static sf_kv *g_kv;
-
-/* Tag src (repo:tag in the registry) as dst; its digest into out. extra:
- * more regtag.py options ("" for none). */
-static int regtag(const char *extra, const char *src, const char *dst, char *out, size_t cap)
-{
-    char cmd[1024], line[512] = "";
-    snprintf(cmd, sizeof cmd, "python3 %s/tests/fixtures/regtag.py --registry %s %s %s %s", g_src,
-             sf_t_registry(), extra, src, dst);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    if (!fgets(line, sizeof line, p))
-        line[0] = '\0';
-    int ok = pclose(p) == 0;
-    char *d = strstr(line, "\"digest\": \"");
-    if (!ok || !d)
-        return -1;
-    d += 11;
-    size_t k = strcspn(d, "\"");
-    if (k >= cap)
-        return -1;
-    memcpy(out, d, k);
-    out[k] = '\0';
-    return 0;
-}
 
 static int setup(void **state)
 {
     (void)state;
     char dst[200];
-    const char *s = getenv("SF_SRC"), *b = getenv("SF_BIN");
-    snprintf(g_src, sizeof g_src, "%s", s ? s : ".");
+    const char *b = getenv("SF_BIN");
     snprintf(g_bin, sizeof g_bin, "%s", b ? b : "./build/bin");
     setenv("SCANFARM_CACHE_SECRET", FARM_SECRET, 1); /* for the coordinators */
     if (sf_t_stack_setup(SF_T_STACK) != 0 || sf_t_scratch_open(&S, "crefs-it") != 0)
         return -1;
-    snprintf(g_cfg, sizeof g_cfg, "%s/coord.json", S.dir);
     snprintf(g_repo, sizeof g_repo, "%s/app", S.name);
     snprintf(g_ref1, sizeof g_ref1, "%s/%s:v1", sf_t_registry(), g_repo);
     snprintf(g_ref2, sizeof g_ref2, "%s/%s:v2", sf_t_registry(), g_repo);
-    FILE *f = fopen(g_cfg, "w");
-    if (!f)
+    if (sf_t_coord_config(g_cfg, sizeof g_cfg, &S, g_repo) != 0)
         return -1;
-    /* Explicit repository: the shared registry's catalog is others'. */
-    fprintf(f, "{\"registries\":[{\"url\":\"http://%s\",\"insecure\":true,"
-               "\"repositories\":[\"%s\"]}]}\n", sf_t_registry(), g_repo);
-    fclose(f);
     snprintf(dst, sizeof dst, "%s:v1", g_repo);
     if (sf_t_build_db(S.db, g_dbver, sizeof g_dbver) != SF_OK ||
-        regtag("", "corpus/alpine:3.10.3", dst, g_d1, sizeof g_d1) != 0)
+        sf_t_regtag("", "corpus/alpine:3.10.3", dst, g_d1, sizeof g_d1) != 0)
         return -1;
-    if (!(g_kv = sf_t_kv_open()) || sf_keys_agg_shard(g_shard, S.name, NULL) != SF_OK ||
-        sf_t_scratch_topics(&S, 1) != 0)
+    if (!(g_kv = sf_t_kv_open()) || sf_t_scratch_topics(&S, 1) != 0)
         return -1;
     char alog[256], sbin[600], agroup[96];
     snprintf(alog, sizeof alog, "%s/agg.log", S.dir);
@@ -159,45 +127,10 @@ static void seed_scan_of_d1(void)
     sf_buf_free(&doc);
 }
 
-typedef struct summary {
-    long jobs, delivered, skipped, check_errors, refs_delivered;
-    int status;
-} summary;
-
-/* Coordinator run n with --redis (run id "<name>-<n>"); its summary. */
-static summary coordinator(int n)
-{
-    char cmd[2048], log[256], line[4096];
-    summary s = {-1, -1, -1, -1, -1, -1};
-    snprintf(log, sizeof log, "%s/coord%d.log", S.dir, n);
-    snprintf(cmd, sizeof cmd,
-             "%s/scanfarm-coordinator --once --config %s --kafka %s --topic %s "
-             "--results-topic %s --redis %s --key-prefix %s --db %s "
-             "--run-id %s-%d --progress never 2>%s",
-             g_bin, g_cfg, sf_t_kafka(), S.jobs, S.results, sf_t_redis(), S.name, S.db, S.name,
-             n, log);
-    s.status = sf_t_run_log_line(cmd, log, "msg=\"run enumerated\"", line, sizeof line);
-    s.jobs = sf_t_log_field(line, "jobs");
-    s.delivered = sf_t_log_field(line, "jobs_delivered");
-    s.skipped = sf_t_log_field(line, "skipped_current");
-    s.check_errors = sf_t_log_field(line, "skip_check_errors");
-    s.refs_delivered = sf_t_log_field(line, "refs_msgs_delivered");
-    return s;
-}
-
-/* HGET on the aggregator's shard; malloc'd or NULL. */
+/* HGET on the aggregator's hash name; malloc'd or NULL. */
 static char *agg_hget(const char *name, const char *field)
 {
-    char key[SF_KEY_MAX];
-    sf_kv_reply *r = NULL;
-    char *out = NULL;
-    assert_int_equal(sf_keys_agg(key, S.name, name, NULL), SF_OK);
-    const char *argv[] = {"HGET", key, field};
-    assert_int_equal(sf_kv_argv(g_kv, g_shard, 3, argv, NULL, &r, NULL), SF_OK);
-    if (r->type == SF_KV_STR)
-        out = strdup(r->str);
-    sf_kv_reply_free(r);
-    return out;
+    return sf_t_agg_hget(g_kv, S.name, name, field);
 }
 
 /* 1 when agg:refs maps ref to digest (digest NULL: maps it nowhere). */
@@ -251,9 +184,9 @@ static void test_coord_refs__new_tag_reported_removed_tag_dropped(void **state)
 
     /* Run 2: a new tag on the current digest D1: no job, one refs message. */
     snprintf(dst, sizeof dst, "%s:v2", g_repo);
-    assert_int_equal(regtag("", "corpus/alpine:3.10.3", dst, d, sizeof d), 0);
+    assert_int_equal(sf_t_regtag("", "corpus/alpine:3.10.3", dst, d, sizeof d), 0);
     assert_string_equal(d, g_d1);
-    summary s2 = coordinator(2);
+    sf_t_coord_sum s2 = sf_t_coordinator(&S, g_cfg, 2);
     assert_int_equal(s2.status, 0);
     assert_int_equal(s2.jobs, 0);
     assert_int_equal(s2.delivered, 0);
@@ -267,10 +200,10 @@ static void test_coord_refs__new_tag_reported_removed_tag_dropped(void **state)
 
     /* Run 3: v1 moves to a new digest D2; D1 keeps v2 only. */
     snprintf(dst, sizeof dst, "%s:v1", g_repo);
-    assert_int_equal(regtag("--label crefs=moved", "corpus/alpine:3.10.3", dst, g_d2,
+    assert_int_equal(sf_t_regtag("--label crefs=moved", "corpus/alpine:3.10.3", dst, g_d2,
                             sizeof g_d2), 0);
     assert_string_not_equal(g_d2, g_d1);
-    summary s3 = coordinator(3);
+    sf_t_coord_sum s3 = sf_t_coordinator(&S, g_cfg, 3);
     assert_int_equal(s3.status, 0);
     assert_int_equal(s3.jobs, 1); /* D2, never scanned */
     assert_int_equal(s3.delivered, 1);
