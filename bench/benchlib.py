@@ -13,6 +13,8 @@ Subcommands:
   reglog   count the registry's requests for the fleet in its access log
            from a byte offset (the requests of one phase), by kind.
   phase    compute one phase's figures from collect/jobs/metrics files.
+  skip     the skip-current phase's figures from the coordinator's summary
+           log line (jobs published, refs messages) and the access log.
   correct  compare a run's results with the fleet's ground truth.
   plot     SVG of images/s against worker count (no dependencies).
   table    print the final table from the results JSON.
@@ -366,8 +368,49 @@ def cmd_correct(a):
     print(json.dumps(out))
 
 
+def log_fields(line):
+    """key=value fields of a structured log line (values without spaces)."""
+    out = {}
+    for tok in line.split("|", 1)[-1].split():
+        k, eq, v = tok.partition("=")
+        if eq:
+            out[k] = v
+    return out
+
+
+def cmd_skip(a):
+    """Figures of the skip-current rescan: no results to wait for, so the
+    phase is the coordinator's run, start to exit (its refs messages'
+    delivery reports included)."""
+    line = [l for l in open(a.log) if 'msg="run enumerated"' in l]
+    f = log_fields(line[-1]) if line else {}
+    n = lambda k: int(f[k]) if f.get(k, "").lstrip("-").isdigit() else None
+    secs = max(1e-3, (a.end_ms - a.start_ms) / 1000.0)
+    out = {"run_id": a.run, "images": a.expect, "seconds": round(secs, 3),
+           "images_per_s": round(a.expect / secs, 2),
+           "digests": n("digests"), "tags_resolved": n("tags_resolved"),
+           "jobs_published": n("jobs"), "jobs_delivered": n("jobs_delivered"),
+           "skipped_current": n("skipped_current"), "skip_check_errors": n("skip_check_errors"),
+           "refs_msgs": n("refs_msgs_delivered"),
+           "coordinator_seconds": float(f["seconds"]) if "seconds" in f else None,
+           "note": "scanfarm-coordinator --redis over the warm fleet: a digest whose cached "
+                   "result is current gets a refs message instead of a job"}
+    if a.reglog and os.path.exists(a.reglog):
+        rl = json.load(open(a.reglog))
+        if rl.get("requests") is not None:
+            out["registry"] = {"requests": rl["requests"], "by_kind": rl["by_kind"],
+                               "per_image": round(rl["requests"] / a.expect, 2) if a.expect else None,
+                               "req_per_s": round(rl["requests"] / secs, 1)}
+    json.dump(out, open(a.out, "w"), indent=1)
+    print(json.dumps(out))
+
+
 def cmd_summary(a):
     d = json.load(open(a.json))
+    if "jobs_published" in d:  # the skip phase
+        print(f"{d['images']} images in {d['seconds']} s, {d['images_per_s']} images/s, "
+              f"{d['jobs_published']} jobs published, {d['refs_msgs']} refs messages")
+        return
     print(f"{d['results']}/{d['expected']} results in {d['seconds']} s, {d['images_per_s']} images/s")
 
 
@@ -408,6 +451,10 @@ def cmd_plot(a):
 
 def ratio(x, y):
     return f"{x / y:.2f}x" if x and y else "-"
+
+
+def fmt_num(v):
+    return str(v) if isinstance(v, (int, float)) else "-"
 
 
 def cmd_table(a):
@@ -455,6 +502,14 @@ def cmd_table(a):
             print(f"    registry during {name}: {r['requests']} requests, {r['per_image']} per image, "
                   f"{r['req_per_s']:.0f} req/s = {share * 100 if share is not None else 0:.1f}% of the raw "
                   f"manifest GET rate  ({', '.join(f'{k} {v}' for k, v in sorted(r['by_kind'].items()))})")
+    s, w = d.get("skip"), d.get("warm") or {}
+    if s:
+        reg, wreg = s.get("registry") or {}, w.get("registry") or {}
+        print(f"    skip-current rescan (coordinator --redis): {s['images']} images in {s['seconds']:.2f} s = "
+              f"{s['images_per_s']:.2f} images/s (warm: {fmt_num(w.get('images_per_s'))}), "
+              f"jobs published {s['jobs_published']}, refs messages {s['refs_msgs']}, "
+              f"check errors {s['skip_check_errors']}, registry requests per image "
+              f"{fmt_num(reg.get('per_image'))} (warm: {fmt_num(wreg.get('per_image'))})")
     c = d["correctness"]
     print(f"\n  correctness (cold): planted+reference findings {c['findings_expected']}: found {c['found']}, "
           f"missed {c['missed']}, extra {c['extra']}; planted packages found {c['planted_packages_found']}, "
@@ -510,6 +565,12 @@ def main():
         p.add_argument(k)
     p.add_argument("--start-ms", type=int, required=True)
     p.add_argument("--expect", type=int, required=True)
+    p = sp.add_parser("skip")
+    for k in ("--log", "--out", "--run"):
+        p.add_argument(k, required=True)
+    p.add_argument("--reglog")
+    for k in ("--start-ms", "--end-ms", "--expect"):
+        p.add_argument(k, type=int, required=True)
     p = sp.add_parser("correct")
     for k in ("--truth", "--results", "--out"):
         p.add_argument(k, required=True)

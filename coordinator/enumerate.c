@@ -3,8 +3,10 @@
  * rules. The main thread walks the catalog and lists each repository's
  * tags; a pool of resolver threads takes (repository, tag) items from a
  * bounded queue; the thread that resolves a repository's last tag
- * groups the repository by digest and hands the groups to the collector,
- * which owns the digest set, the merge window and the producer calls.
+ * groups the repository by digest, asks Redis which of them are current
+ * (one pipelined exchange, outside the collector lock: precheck_repo),
+ * and hands the groups to the collector, which owns the digest set, the
+ * merge window and the producer calls. The filters are enum_select.c's.
  */
 #include "enumerate.h"
 
@@ -18,7 +20,6 @@
 #include "bus/msg_job.h"
 #include "bus/msg_refs.h"
 #include "digest_set.h"
-#include "globs.h"
 #include "registry/registry.h"
 
 /* Tags waiting for a resolver, and repositories waiting to be listed:
@@ -31,85 +32,22 @@
 #define DV_SKIPPED 2u
 #define DV_PENDING0 3u
 
-/* ---- filters ---- */
-
-static int match_any(const sf_strlist *globs, const char *s)
-{
-    return sf_globs_any((const char *const *)globs->v, globs->n, s);
-}
-
-int sf_enum_repo_selected(const sf_regcfg *r, const char *repo)
-{
-    if (r->include.n && !match_any(&r->include, repo))
-        return 0;
-    return !match_any(&r->exclude, repo);
-}
-
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
-
-int sf_enum_tag_cmp(const char *a, const char *b)
-{
-    while (*a && *b) {
-        if (is_digit(*a) && is_digit(*b)) {
-            while (*a == '0' && is_digit(a[1]))
-                a++;
-            while (*b == '0' && is_digit(b[1]))
-                b++;
-            size_t la = 0, lb = 0;
-            while (is_digit(a[la]))
-                la++;
-            while (is_digit(b[lb]))
-                lb++;
-            if (la != lb)
-                return la < lb ? -1 : 1;
-            int c = memcmp(a, b, la);
-            if (c)
-                return c < 0 ? -1 : 1;
-            a += la, b += lb;
-            continue;
-        }
-        if (*a != *b)
-            return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
-        a++, b++;
-    }
-    return *a ? 1 : (*b ? -1 : 0);
-}
-
-static int cmp_tag_ptr(const void *x, const void *y)
-{
-    int c = sf_enum_tag_cmp(*(char *const *)x, *(char *const *)y);
-    return c ? c : strcmp(*(char *const *)x, *(char *const *)y);
-}
-
-size_t sf_enum_select_tags(const sf_regcfg *r, const regex_t *re, char **tags, size_t n)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        int keep = (!r->tag_include.n || match_any(&r->tag_include, tags[i])) &&
-                   !match_any(&r->tag_exclude, tags[i]) &&
-                   (!re || regexec(re, tags[i], 0, NULL, 0) == 0);
-        if (keep)
-            tags[k++] = tags[i];
-        else
-            free(tags[i]);
-    }
-    if (r->tag_newest > 0 && k > (size_t)r->tag_newest) {
-        qsort(tags, k, sizeof *tags, cmp_tag_ptr);
-        size_t drop = k - (size_t)r->tag_newest;
-        for (size_t i = 0; i < drop; i++)
-            free(tags[i]);
-        memmove(tags, tags + drop, (size_t)r->tag_newest * sizeof *tags);
-        k = (size_t)r->tag_newest;
-    }
-    return k;
-}
-
 /* ---- collector: digest set, merge window, publishing ---- */
+
+/* A digest's skip-current verdict. precheck_repo asks for a whole
+ * repository's digests in one Redis exchange before the collector lock
+ * is taken; what it could not ask is asked under the lock (ask_now). */
+typedef struct precheck {
+    int done;               /* 0: not asked yet */
+    sf_sched_verdict v;
+    sf_sched_images im;     /* the result digests, on SF_SCHED_SKIP_CURRENT */
+} precheck;
 
 typedef struct pend {
     char *registry, *repo, *digest;
     sf_strlist refs;
     const sf_strlist *platforms; /* of the first registry; lives in cfg */
+    precheck pc;
 } pend;
 
 typedef struct collector {
@@ -134,6 +72,7 @@ static void pend_free(pend *p)
     for (size_t i = 0; i < p->refs.n; i++)
         free(p->refs.v[i]);
     free(p->refs.v);
+    sf_sched_images_clear(&p->pc.im);
 }
 
 /* Tell the aggregator which refs point at a digest skipped as current
@@ -170,32 +109,44 @@ static void publish_refs(collector *c, const pend *p, const sf_sched_images *im)
     sf_run_add(&c->run->refs_msgs, 1);
 }
 
+/* Count a verdict's doubt (Redis down or slow, unusable entry): the job
+ * is published. One warning per run; Redis backs off, the rest only
+ * count. */
+static void note_verdict(collector *c, const char *digest, sf_sched_verdict v, const sf_error *e)
+{
+    if (v == SF_SCHED_PUBLISH_ERROR &&
+        __atomic_add_fetch(&c->run->skip_check_errors, 1, __ATOMIC_RELAXED) == 1)
+        SF_WARN("enum", "cannot tell if results are current, publishing|digest=%s "
+                        "error=\"%s\"", digest, e->msg);
+}
+
+/* The verdict of p's digest, asked now if precheck_repo did not. */
+static void ask_now(collector *c, pend *p)
+{
+    sf_error e = SF_ERROR_INIT;
+    if (p->pc.done)
+        return;
+    p->pc.v = sf_sched_check_images(c->sched, p->digest, p->platforms->v, p->platforms->n,
+                                    &p->pc.im, &e);
+    p->pc.done = 1;
+    note_verdict(c, p->digest, p->pc.v, &e);
+}
+
 /* 1 when the digest's cached result is current and its job is skipped
- * (its refs go out as a refs message). Any doubt (Redis down or slow,
- * unusable entry) publishes. */
-static int skip_current(collector *c, const pend *p)
+ * (its refs go out as a refs message). Any doubt publishes. Caller holds
+ * c->mu. */
+static int skip_current(collector *c, pend *p)
 {
     if (!c->sched)
         return 0;
-    sf_error e = SF_ERROR_INIT;
-    sf_sched_images im = {0};
-    sf_sched_verdict v = sf_sched_check_images(c->sched, p->digest, p->platforms->v,
-                                               p->platforms->n, &im, &e);
-    if (v == SF_SCHED_SKIP_CURRENT) {
-        sf_run_add(&c->run->skipped_current, 1);
-        SF_DEBUG("enum", "job skipped, result current|digest=%s images=%zu refs=%zu", p->digest,
-                 im.n, p->refs.n);
-        publish_refs(c, p, &im);
-        sf_sched_images_clear(&im);
-        return 1;
-    }
-    if (v == SF_SCHED_PUBLISH_ERROR) {
-        /* One warning per run; Redis backs off, the rest only count. */
-        if (__atomic_add_fetch(&c->run->skip_check_errors, 1, __ATOMIC_RELAXED) == 1)
-            SF_WARN("enum", "cannot tell if results are current, publishing|digest=%s "
-                            "error=\"%s\"", p->digest, e.msg);
-    }
-    return 0;
+    ask_now(c, p);
+    if (p->pc.v != SF_SCHED_SKIP_CURRENT)
+        return 0;
+    sf_run_add(&c->run->skipped_current, 1);
+    SF_DEBUG("enum", "job skipped, result current|digest=%s images=%zu refs=%zu", p->digest,
+             p->pc.im.n, p->refs.n);
+    publish_refs(c, p, &p->pc.im);
+    return 1;
 }
 
 /* Publish p's job; 1 when it was skipped as current instead. */
@@ -248,17 +199,12 @@ static void late_refs(collector *c, pend *p, int skipped)
     char *self[] = {p->digest};
     sf_sched_images im = {self, 1};
     if (skipped) {
-        sf_error e = SF_ERROR_INIT;
-        im = (sf_sched_images){0};
-        if (sf_sched_check_images(c->sched, p->digest, p->platforms->v, p->platforms->n, &im,
-                                  &e) != SF_SCHED_SKIP_CURRENT) {
-            sf_sched_images_clear(&im);
+        ask_now(c, p);
+        if (p->pc.v != SF_SCHED_SKIP_CURRENT)
             return;
-        }
+        im = p->pc.im;
     }
     publish_refs(c, p, &im);
-    if (skipped)
-        sf_sched_images_clear(&im);
 }
 
 /* Publish every held job. Caller holds c->mu. */
@@ -311,9 +257,11 @@ static pend *new_pend(collector *c, const char *host, const char *repo, const ch
     return p;
 }
 
-/* Take one digest group (refs of one repository) into the collector. */
+/* Take one digest group (refs of one repository) into the collector,
+ * with its verdict pc (when precheck_repo asked; a new pending job takes
+ * it over, otherwise it stays the caller's). */
 static void collect_group(collector *c, const char *host, const char *repo, const char *digest,
-                          char **refs, size_t n, const sf_strlist *platforms)
+                          char **refs, size_t n, const sf_strlist *platforms, precheck *pc)
 {
     uint32_t *v = NULL;
     int added = 0;
@@ -325,8 +273,9 @@ static void collect_group(collector *c, const char *host, const char *repo, cons
         sf_run_error(c->run, SF_ELIMIT);
         pend tmp = {0};
         tmp.registry = (char *)host, tmp.repo = (char *)repo, tmp.digest = (char *)digest;
-        tmp.refs.v = refs, tmp.refs.n = n, tmp.platforms = platforms;
+        tmp.refs.v = refs, tmp.refs.n = n, tmp.platforms = platforms, tmp.pc = *pc;
         publish(c, &tmp);
+        *pc = tmp.pc; /* what ask_now allocated goes back to the caller */
         pthread_mutex_unlock(&c->mu);
         return;
     }
@@ -335,12 +284,16 @@ static void collect_group(collector *c, const char *host, const char *repo, cons
         if (c->np == 0)
             c->held_since = sf_run_elapsed(c->run);
         p = new_pend(c, host, repo, digest, platforms);
-        if (p)
+        if (p) {
             *v = DV_PENDING0 + (uint32_t)(c->np - 1);
+            p->pc = *pc;
+            *pc = (precheck){0};
+        }
     } else if (*v == DV_PUBLISHED || *v == DV_SKIPPED) {
         pend late = {.registry = (char *)host, .repo = (char *)repo, .digest = (char *)digest,
-                     .refs = {refs, n}, .platforms = platforms};
+                     .refs = {refs, n}, .platforms = platforms, .pc = *pc};
         late_refs(c, &late, *v == DV_SKIPPED);
+        *pc = late.pc;
     } else if (*v >= DV_PENDING0) {
         p = &c->p[*v - DV_PENDING0];
     }
@@ -356,6 +309,52 @@ static void collect_group(collector *c, const char *host, const char *repo, cons
          sf_run_elapsed(c->run) - c->held_since >= (double)c->cfg->merge_hold_s))
         flush_locked(c);
     pthread_mutex_unlock(&c->mu);
+}
+
+/* One digest group of a repository: its tags are ix[start..end). */
+typedef struct group {
+    const char *digest;
+    size_t start, end;
+    precheck pc;
+} group;
+
+/*
+ * Ask whether the digests of one repository are current before the
+ * collector lock is taken, in one pipelined Redis exchange
+ * (sf_sched_check_many), so that resolver threads neither wait one round
+ * trip per digest nor hold c->mu through them. Asked: digests new in this
+ * run (their job is published or skipped) and those skipped earlier in it
+ * (their late refs need the cached result's digests); a pending or
+ * published job needs no answer. Another thread may take a digest between
+ * this and collect_group: the answer then goes unused, or (not asked, now
+ * new) ask_now asks under the lock. No memory: all asked there.
+ */
+static void precheck_repo(collector *c, group *g, size_t ng, const sf_strlist *platforms)
+{
+    if (!c->sched || ng == 0)
+        return;
+    sf_sched_item *it = calloc(ng, sizeof *it);
+    size_t *gi = malloc(ng * sizeof *gi), k = 0;
+    if (!it || !gi)
+        goto done;
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = 0; i < ng; i++) {
+        uint32_t *v = NULL;
+        int rc = sf_dset_get(c->set, g[i].digest, 0, &v, NULL);
+        if (rc == SF_OK && *v != DV_SKIPPED)
+            continue;
+        it[k] = (sf_sched_item){.digest = g[i].digest, .platforms = platforms->v,
+                                .nplatforms = platforms->n};
+        gi[k++] = i;
+    }
+    pthread_mutex_unlock(&c->mu);
+    sf_sched_check_many(c->sched, it, k);
+    for (size_t m = 0; m < k; m++) {
+        g[gi[m]].pc = (precheck){.done = 1, .v = it[m].verdict, .im = it[m].images};
+        note_verdict(c, it[m].digest, it[m].verdict, &it[m].err);
+    }
+done:
+    free(it), free(gi);
 }
 
 /* ---- per-registry enumeration ---- */
@@ -432,12 +431,14 @@ static int cmp_idx_digest(const void *a, const void *b, void *ctx)
     return strcmp(d[*(const size_t *)a], d[*(const size_t *)b]);
 }
 
-/* All tags of t resolved: group by digest and collect. */
+/* All tags of t resolved: group by digest, ask which are current, and
+ * collect. */
 static void finish_repo(regctx *x, repo_task *t)
 {
-    size_t *ix = malloc(t->ntags * sizeof *ix), n = 0;
+    size_t *ix = malloc(t->ntags * sizeof *ix), n = 0, ng = 0;
     char **refs = malloc(t->ntags * sizeof *refs);
-    if (!ix || !refs) {
+    group *g = calloc(t->ntags, sizeof *g);
+    if (!ix || !refs || !g) {
         sf_run_error(x->run, SF_ENOMEM);
         goto done;
     }
@@ -445,21 +446,29 @@ static void finish_repo(regctx *x, repo_task *t)
         if (t->digests[i])
             ix[n++] = i;
     qsort_r(ix, n, sizeof *ix, cmp_idx_digest, t->digests);
+    for (size_t i = 0, j; i < n; i = j, ng++) {
+        for (j = i; j < n && strcmp(t->digests[ix[j]], t->digests[ix[i]]) == 0; j++)
+            ;
+        g[ng] = (group){.digest = t->digests[ix[i]], .start = i, .end = j};
+    }
+    precheck_repo(x->col, g, ng, &x->rc->platforms);
     const char *host = sf_reg_host(x->reg);
-    for (size_t i = 0; i < n;) {
-        size_t j = i, k = 0;
-        for (; j < n && strcmp(t->digests[ix[j]], t->digests[ix[i]]) == 0; j++) {
+    for (size_t gi = 0; gi < ng; gi++) {
+        size_t k = 0;
+        for (size_t j = g[gi].start; j < g[gi].end; j++) {
             size_t len = strlen(host) + strlen(t->name) + strlen(t->tags[ix[j]]) + 3;
             if ((refs[k] = malloc(len)))
                 snprintf(refs[k++], len, "%s/%s:%s", host, t->name, t->tags[ix[j]]);
         }
-        collect_group(x->col, host, t->name, t->digests[ix[i]], refs, k, &x->rc->platforms);
+        collect_group(x->col, host, t->name, g[gi].digest, refs, k, &x->rc->platforms,
+                      &g[gi].pc);
         for (size_t m = 0; m < k; m++)
             free(refs[m]);
-        i = j;
     }
 done:
-    free(ix), free(refs);
+    for (size_t gi = 0; g && gi < ng; gi++)
+        sf_sched_images_clear(&g[gi].pc.im);
+    free(ix), free(refs), free(g);
     task_free(t);
 }
 

@@ -52,7 +52,9 @@ int sf_enumerate_run(const sf_coordcfg *cfg, sf_kprod *prod, sf_run *run,
                      const volatile int *cancel, sf_error *err);
 
 /* Same, asking sched (may be NULL) before each job whether the digest's
- * cached result is current; such jobs are counted in
+ * cached result is current (a repository's digests in one pipelined
+ * Redis exchange, sf_sched_check_many, made without the collector's
+ * lock; any doubt publishes); such jobs are counted in
  * run->skipped_current and not published (schedule.h). Instead, when
  * refs_prod is not NULL, a scanfarm.refs/v1 message (bus/msg_refs.h)
  * with the digest's refs and result digests goes to cfg->results_topic

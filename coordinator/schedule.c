@@ -232,45 +232,123 @@ sf_sched_verdict sf_sched_decide(int lookup_rc, int found, const void *val, size
                                   NULL, NULL, err);
 }
 
+/* The key and wanted version of a job; SF_OK, or the verdict that needs
+ * no lookup in *early. */
+static int prepare(sf_sched *s, const char *digest, char *const *platforms, size_t nplatforms,
+                   char *key, char *want, sf_sched_verdict *early, sf_error *err)
+{
+    *early = SF_SCHED_PUBLISH_STALE; /* nothing to compare, or nothing to trust */
+    if (!s->db_version || s->trust_none)
+        return SF_EINVAL;
+    *early = SF_SCHED_PUBLISH_ERROR;
+    if (sf_keys_image(key, s->prefix, digest, err) != SF_OK)
+        return SF_EINVAL;
+    if (sf_sched_version(want, SCHED_VERSION_MAX, s->db_version, platforms, nplatforms) !=
+        SF_OK) {
+        sf_error_set(err, SF_ELIMIT, "platform list too long for an image entry version");
+        return SF_EINVAL;
+    }
+    return SF_OK;
+}
+
+/* The verdict on a GET's outcome (rc, found, the entry in v) for the job
+ * of digest: the MAC first, then sf_sched_decide_images. */
+static sf_sched_verdict judge(sf_sched *s, const char *digest, const char *key, const char *want,
+                              int rc, int found, const sf_buf *v, sf_sched_images *images,
+                              sf_error *err)
+{
+    const void *pl = v->data;
+    size_t pn = v->len;
+    if (rc == SF_OK && found && s->trust_unsealed)
+        sf_cmac_strip(v->data, v->len, &pl, &pn);
+    else if (rc == SF_OK && found &&
+             sf_cmac_open(s->mac, key, s->aver, v->data, v->len, &pl, &pn) != SF_OK) {
+        /* Not sealed by a worker of this farm: publish (the worker, which
+         * trusts it no more, scans and rewrites it). */
+        sf_error_set(err, SF_EAUTH, "image entry of %s has no valid MAC", digest);
+        return SF_SCHED_PUBLISH_ERROR;
+    }
+    return sf_sched_decide_images(rc, found, pl, pn, want, s->aver, digest, images, err);
+}
+
 sf_sched_verdict sf_sched_check_images(sf_sched *s, const char *digest, char *const *platforms,
                                        size_t nplatforms, sf_sched_images *images,
                                        sf_error *err)
 {
     char key[SF_KEY_MAX], want[SCHED_VERSION_MAX];
     sf_error local = SF_ERROR_INIT;
+    sf_sched_verdict early;
     sf_buf v;
     int found = 0;
     if (images)
         images->v = NULL, images->n = 0;
     if (!err)
         err = &local;
-    if (!s->db_version || s->trust_none)
-        return SF_SCHED_PUBLISH_STALE; /* nothing to compare, or nothing to trust */
-    if (sf_keys_image(key, s->prefix, digest, err) != SF_OK)
-        return SF_SCHED_PUBLISH_ERROR;
-    if (sf_sched_version(want, sizeof want, s->db_version, platforms, nplatforms) != SF_OK) {
-        sf_error_set(err, SF_ELIMIT, "platform list too long for an image entry version");
-        return SF_SCHED_PUBLISH_ERROR;
-    }
+    if (prepare(s, digest, platforms, nplatforms, key, want, &early, err) != SF_OK)
+        return early;
     sf_buf_init(&v, SF_SCHED_MAX_ENTRY);
     /* Shard key = the digest, as the worker's cache writes it. */
     int rc = sf_kv_get(s->kv, digest, key, &v, &found, err);
-    const void *pl = v.data;
-    size_t pn = v.len;
-    if (rc == SF_OK && found && s->trust_unsealed)
-        sf_cmac_strip(v.data, v.len, &pl, &pn);
-    else if (rc == SF_OK && found &&
-             sf_cmac_open(s->mac, key, s->aver, v.data, v.len, &pl, &pn) != SF_OK) {
-        /* Not sealed by a worker of this farm: publish (the worker, which
-         * trusts it no more, scans and rewrites it). */
-        sf_buf_free(&v);
-        sf_error_set(err, SF_EAUTH, "image entry of %s has no valid MAC", digest);
-        return SF_SCHED_PUBLISH_ERROR;
-    }
-    sf_sched_verdict verdict = sf_sched_decide_images(rc, found, pl, pn, want, s->aver,
-                                                      digest, images, err);
+    sf_sched_verdict verdict = judge(s, digest, key, want, rc, found, &v, images, err);
     sf_buf_free(&v);
     return verdict;
+}
+
+_Static_assert(SF_SCHED_BATCH <= SF_KV_GET_MANY_MAX, "one batch is one kv exchange");
+
+/* Per-job state of one sf_sched_check_many batch. */
+typedef struct many_slot {
+    char key[SF_KEY_MAX], want[SCHED_VERSION_MAX];
+    sf_buf v;
+} many_slot;
+
+/* it[0..n), n <= SF_SCHED_BATCH: one sf_kv_get_many for those that need
+ * a lookup. */
+static void check_batch(sf_sched *s, sf_sched_item *it, size_t n, many_slot *sl,
+                        sf_kv_getreq *rq)
+{
+    size_t k = 0, ix[SF_SCHED_BATCH];
+    for (size_t i = 0; i < n; i++) {
+        sf_sched_verdict early;
+        it[i].images.v = NULL, it[i].images.n = 0;
+        sf_error_clear(&it[i].err);
+        if (prepare(s, it[i].digest, it[i].platforms, it[i].nplatforms, sl[k].key, sl[k].want,
+                    &early, &it[i].err) != SF_OK) {
+            it[i].verdict = early;
+            continue;
+        }
+        sf_buf_init(&sl[k].v, SF_SCHED_MAX_ENTRY);
+        rq[k] = (sf_kv_getreq){.shard_key = it[i].digest, .key = sl[k].key, .out = &sl[k].v,
+                               .err = &it[i].err};
+        ix[k++] = i;
+    }
+    /* Each request keeps its own outcome: a failed one publishes alone. */
+    (void)sf_kv_get_many(s->kv, rq, k, NULL);
+    for (size_t m = 0; m < k; m++) {
+        sf_sched_item *x = &it[ix[m]];
+        x->verdict = judge(s, x->digest, sl[m].key, sl[m].want, rq[m].rc, rq[m].found, &sl[m].v,
+                           &x->images, &x->err);
+        sf_buf_free(&sl[m].v);
+    }
+}
+
+void sf_sched_check_many(sf_sched *s, sf_sched_item *it, size_t n)
+{
+    many_slot *sl = n ? calloc(n < SF_SCHED_BATCH ? n : SF_SCHED_BATCH, sizeof *sl) : NULL;
+    sf_kv_getreq *rq = n ? calloc(n < SF_SCHED_BATCH ? n : SF_SCHED_BATCH, sizeof *rq) : NULL;
+    for (size_t i = 0; i < n; i += SF_SCHED_BATCH) {
+        size_t m = n - i < SF_SCHED_BATCH ? n - i : SF_SCHED_BATCH;
+        if (!sl || !rq) { /* no memory for a batch: one at a time */
+            for (size_t j = i; j < i + m; j++)
+                it[j].verdict = sf_sched_check_images(s, it[j].digest, it[j].platforms,
+                                                      it[j].nplatforms, &it[j].images,
+                                                      &it[j].err);
+            continue;
+        }
+        check_batch(s, it + i, m, sl, rq);
+    }
+    free(sl);
+    free(rq);
 }
 
 sf_sched_verdict sf_sched_check(sf_sched *s, const char *digest, char *const *platforms,

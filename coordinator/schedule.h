@@ -22,7 +22,8 @@
  * coordinator expects the job's platforms, so a worker configured with
  * its own --platform is never skipped for (safe, only slower).
  *
- * Thread safety: sf_sched_check may be called from several threads.
+ * Thread safety: sf_sched_check and sf_sched_check_many may be called from
+ * several threads.
  */
 #ifndef SF_COORD_SCHEDULE_H
 #define SF_COORD_SCHEDULE_H
@@ -96,6 +97,29 @@ void sf_sched_images_clear(sf_sched_images *im);
 sf_sched_verdict sf_sched_check_images(sf_sched *s, const char *digest, char *const *platforms,
                                        size_t nplatforms, sf_sched_images *images,
                                        sf_error *err);
+
+/* Jobs checked per Redis exchange by sf_sched_check_many (at most
+ * SF_KV_GET_MANY_MAX): bounds the entries held at once. */
+#define SF_SCHED_BATCH 64
+
+/* One job of sf_sched_check_many. */
+typedef struct sf_sched_item {
+    const char *digest;      /* in */
+    char *const *platforms;  /* in, as in the job */
+    size_t nplatforms;
+    sf_sched_verdict verdict; /* out */
+    sf_sched_images images;  /* out: on SF_SCHED_SKIP_CURRENT (sf_sched_images_clear) */
+    sf_error err;            /* out: the reason of SF_SCHED_PUBLISH_ERROR */
+} sf_sched_item;
+
+/*
+ * sf_sched_check_images of it[0..n) with one pipelined Redis exchange per
+ * node and per SF_SCHED_BATCH jobs, instead of one round trip per job:
+ * the same verdict each, and the same rule (a job whose lookup failed,
+ * timed out or found an unusable entry gets SF_SCHED_PUBLISH_ERROR, the
+ * others are not affected). Thread-safe like sf_sched_check.
+ */
+void sf_sched_check_many(sf_sched *s, sf_sched_item *it, size_t n);
 
 /* sf_sched_decide for a job of job_digest, filling images (may be NULL)
  * on SF_SCHED_SKIP_CURRENT (unit-tested). */

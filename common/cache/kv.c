@@ -436,31 +436,50 @@ static void release(kv_node *n, sf_kvconn *c)
         sf_kvconn_free(c);
 }
 
+int sf_kv__node_pipeline(sf_kv *kv, kv_node *node, const sf_kv__call *calls, size_t n,
+                         redisReply **out, sf_error *err)
+{
+    int rc = SF_OK;
+    for (size_t i = 0; i < n; i++)
+        out[i] = NULL;
+    sf_kvconn *c = acquire(kv, node, err);
+    if (!c)
+        return SF_EREDIS;
+    for (size_t i = 0; rc == SF_OK && i < n; i++)
+        rc = sf_kvconn_append(c, calls[i].argc, calls[i].argv, calls[i].argvlen, err);
+    for (size_t i = 0; rc == SF_OK && i < n; i++)
+        rc = sf_kvconn_reply(c, &out[i], err);
+    if (rc != SF_OK) {
+        for (size_t i = 0; i < n; i++) {
+            if (out[i])
+                freeReplyObject(out[i]);
+            out[i] = NULL;
+        }
+        sf_kvconn_set_broken(c); /* replies may be left unread on it */
+        node_failed(kv, node, err ? err->msg : "no reply");
+        release(node, c);
+        return SF_EREDIS;
+    }
+    release(node, c);
+    node_ok(node);
+    return SF_OK;
+}
+
 int sf_kv__node_run(sf_kv *kv, kv_node *n, int asking, int argc, const char **argv,
                     const size_t *argvlen, redisReply **out, sf_error *err)
 {
     static const char *ask[] = {"ASKING"};
     static const size_t asklen[] = {6};
-    redisReply *pre = NULL;
+    sf_kv__call calls[2] = {{1, ask, asklen}, {argc, argv, argvlen}};
+    redisReply *rep[2] = {NULL, NULL};
     *out = NULL;
-    sf_kvconn *c = acquire(kv, n, err);
-    if (!c)
-        return SF_EREDIS;
-    int rc = asking ? sf_kvconn_append(c, 1, ask, asklen, err) : SF_OK;
-    if (rc == SF_OK)
-        rc = sf_kvconn_append(c, argc, argv, argvlen, err);
-    if (rc == SF_OK && asking && (rc = sf_kvconn_reply(c, &pre, err)) == SF_OK)
-        freeReplyObject(pre);
-    if (rc == SF_OK)
-        rc = sf_kvconn_reply(c, out, err);
-    if (rc != SF_OK) {
-        sf_kvconn_set_broken(c); /* never reuse a connection that lost a reply */
-        node_failed(kv, n, err ? err->msg : "no reply");
-        release(n, c);
-        return SF_EREDIS;
-    }
-    release(n, c);
-    node_ok(n);
+    /* ASKING first when asked: one exchange, its reply dropped. */
+    int rc = sf_kv__node_pipeline(kv, n, calls + !asking, asking ? 2 : 1, rep, err);
+    if (rc != SF_OK)
+        return rc;
+    if (asking)
+        freeReplyObject(rep[0]);
+    *out = rep[asking ? 1 : 0];
     return SF_OK;
 }
 

@@ -92,6 +92,30 @@ int sf_kv_node_up(sf_kv *kv, size_t i);
  * gives SF_ELIMIT), or *found = 0. */
 int sf_kv_get(sf_kv *kv, const char *shard_key, const char *key, sf_buf *out, int *found,
               sf_error *err);
+/* One GET of sf_kv_get_many. */
+typedef struct sf_kv_getreq {
+    const char *shard_key;  /* as sf_kv_get's */
+    const char *key;
+    sf_buf *out;            /* the value is appended here (its cap applies) */
+    sf_error *err;          /* may be NULL: why this GET failed */
+    int found;              /* out: 1 when the key exists */
+    int rc;                 /* out: as sf_kv_get returns */
+} sf_kv_getreq;
+
+/* GETs sent in one exchange: bounds the replies held at once (each up to
+ * its out's cap) and the command buffer. */
+#define SF_KV_GET_MANY_MAX 128
+
+/*
+ * sf_kv_get of req[0..n), pipelined: one round trip per node involved and
+ * per SF_KV_GET_MANY_MAX keys, instead of one per key. Each request gets
+ * its own found/rc/err, exactly as its sf_kv_get would (a node down or in
+ * backoff fails its keys, not the others'). Cluster mode: a key whose
+ * slot owner is not known yet, or answered by a redirection, is asked
+ * again alone (sf_kv_get follows it). Returns SF_OK when every GET
+ * answered, else the first failure's code (err: its reason).
+ */
+int sf_kv_get_many(sf_kv *kv, sf_kv_getreq *req, size_t n, sf_error *err);
 /* SET key value PX ttl_ms (ttl_ms <= 0: no expiry). */
 int sf_kv_set(sf_kv *kv, const char *shard_key, const char *key, const void *val, size_t len,
               long long ttl_ms, sf_error *err);

@@ -57,9 +57,26 @@ struct sf_kv {
  * replies included. SF_EREDIS on a transport failure (node marked down). */
 int sf_kv__node_run(sf_kv *kv, kv_node *n, int asking, int argc, const char **argv,
                     const size_t *argvlen, redisReply **out, sf_error *err);
+/* One command of a pipeline (sf_kv__node_pipeline). */
+typedef struct sf_kv__call {
+    int argc;
+    const char **argv;
+    const size_t *argvlen;
+} sf_kv__call;
+
+/* Run calls[0..n) on node n in one exchange: every command written, then
+ * the n replies read in order into out[] (error replies included). One
+ * round trip instead of n. SF_EREDIS on a transport failure (node marked
+ * down, every out[i] NULL). */
+int sf_kv__node_pipeline(sf_kv *kv, kv_node *node, const sf_kv__call *calls, size_t n,
+                         redisReply **out, sf_error *err);
 /* Index of the node host:port, added (credentials and TLS of node 0)
  * when new; -1 when the table is full. Caller holds map_mu. */
 int sf_kv__node_find_add(sf_kv *kv, const char *host, int port);
+
+/* A GET's non-error reply r into out (appended; out's cap gives
+ * SF_ELIMIT) and *found, as sf_kv_get answers. r stays the caller's. */
+int sf_kv__get_reply(const redisReply *r, sf_buf *out, int *found, sf_error *err);
 
 /* An error reply of node n as SF_EREDIS in err (r is freed). */
 int sf_kv__reply_error(kv_node *n, const char *cmd, redisReply *r, sf_error *err);

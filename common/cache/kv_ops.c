@@ -45,15 +45,10 @@ static int kv_int(sf_kv *kv, const char *shard_key, int argc, const char **argv,
     return rc;
 }
 
-int sf_kv_get(sf_kv *kv, const char *shard_key, const char *key, sf_buf *out, int *found,
-              sf_error *err)
+int sf_kv__get_reply(const redisReply *r, sf_buf *out, int *found, sf_error *err)
 {
-    redisReply *r = NULL;
-    const char *argv[] = {"GET", key};
+    int rc = SF_OK;
     *found = 0;
-    int rc = kv_cmds(kv, shard_key, &r, err, 2, argv);
-    if (rc != SF_OK)
-        return rc;
     if (r->type == REDIS_REPLY_STRING) {
         rc = sf_buf_append(out, r->str, r->len);
         if (rc == SF_ELIMIT)
@@ -65,6 +60,19 @@ int sf_kv_get(sf_kv *kv, const char *shard_key, const char *key, sf_buf *out, in
     } else if (r->type != REDIS_REPLY_NIL) {
         rc = sf_error_set(err, SF_EREDIS, "redis GET: unexpected reply type %d", r->type);
     }
+    return rc;
+}
+
+int sf_kv_get(sf_kv *kv, const char *shard_key, const char *key, sf_buf *out, int *found,
+              sf_error *err)
+{
+    redisReply *r = NULL;
+    const char *argv[] = {"GET", key};
+    *found = 0;
+    int rc = kv_cmds(kv, shard_key, &r, err, 2, argv);
+    if (rc != SF_OK)
+        return rc;
+    rc = sf_kv__get_reply(r, out, found, err);
     freeReplyObject(r);
     return rc;
 }

@@ -39,6 +39,7 @@
 #include <cmocka.h>
 
 #include "agg.h"
+#include "coord_fix.h"
 #include "fleet/agg_view.h"
 #include "base/buf.h"
 #include "bus/kprod.h"
@@ -53,7 +54,7 @@
 
 static sf_t_scratch S; /* name, folder, DB path, topics; one cleanup */
 static char g_cfg[224], g_bin[512], g_src[512];
-static char g_repo[160], g_shard[SF_KEY_MAX];
+static char g_repo[160];
 static char g_d1[100], g_d2[100], g_ref1[200], g_ref2[200];
 static int g_mport;
 static sf_kv *g_kv;
@@ -68,30 +69,6 @@ static void stop(pid_t *pid)
     *pid = -1;
 }
 
-/* Tag src (repo:tag in the registry) as dst; its digest into out. */
-static int regtag(const char *src, const char *dst, char *out, size_t cap)
-{
-    char cmd[1024], line[512] = "";
-    snprintf(cmd, sizeof cmd, "python3 %s/tests/fixtures/regtag.py --registry %s %s %s", g_src,
-             sf_t_registry(), src, dst);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    if (!fgets(line, sizeof line, p))
-        line[0] = '\0';
-    int ok = pclose(p) == 0;
-    char *d = strstr(line, "\"digest\": \"");
-    if (!ok || !d)
-        return -1;
-    d += 11;
-    size_t k = strcspn(d, "\"");
-    if (k >= cap)
-        return -1;
-    memcpy(out, d, k);
-    out[k] = '\0';
-    return 0;
-}
-
 static int build_db(void) { return sf_t_build_db(S.db, NULL, 0); }
 
 static int setup(void **state)
@@ -104,17 +81,11 @@ static int setup(void **state)
     if (sf_t_stack_setup(SF_T_STACK) != 0 || sf_t_scratch_open(&S, "refs-it") != 0)
         return -1;
     g_mport = METRICS_PORT_BASE + (int)(getpid() % 300);
-    snprintf(g_cfg, sizeof g_cfg, "%s/coord.json", S.dir);
     snprintf(g_repo, sizeof g_repo, "%s/app", S.name);
     snprintf(g_ref1, sizeof g_ref1, "%s/%s:v1", sf_t_registry(), g_repo);
     snprintf(g_ref2, sizeof g_ref2, "%s/%s:v2", sf_t_registry(), g_repo);
-    FILE *f = fopen(g_cfg, "w");
-    if (!f)
+    if (sf_t_coord_config(g_cfg, sizeof g_cfg, &S, g_repo) != 0)
         return -1;
-    /* Explicit repository: the shared registry's catalog is others'. */
-    fprintf(f, "{\"registries\":[{\"url\":\"http://%s\",\"insecure\":true,"
-               "\"repositories\":[\"%s\"]}]}\n", sf_t_registry(), g_repo);
-    fclose(f);
     snprintf(cmd, sizeof cmd,
              "python3 %s/tests/fixtures/push-corpus --registry %s --list %s/corpus.json --quiet",
              g_src, sf_t_registry(), S.dir);
@@ -122,12 +93,11 @@ static int setup(void **state)
         return -1;
     snprintf(src, sizeof src, "corpus/alpine:3.10.3");
     snprintf(dst, sizeof dst, "%s:v1", g_repo);
-    if (regtag(src, dst, g_d1, sizeof g_d1) != 0)
+    if (sf_t_regtag("", src, dst, g_d1, sizeof g_d1) != 0)
         return -1;
     const char *nodes[] = {sf_t_redis()};
     sf_kv_opts ko = {.nodes = nodes, .nnodes = 1};
-    if (sf_kv_new(&g_kv, &ko, NULL) != SF_OK || sf_kv_ping(g_kv, 0, NULL) != SF_OK ||
-        sf_keys_agg_shard(g_shard, S.name, NULL) != SF_OK)
+    if (sf_kv_new(&g_kv, &ko, NULL) != SF_OK || sf_kv_ping(g_kv, 0, NULL) != SF_OK)
         return -1;
     sf_kprod_opts po = {.brokers = sf_t_kafka()};
     if (sf_kprod_new(&g_prod, &po, NULL) != SF_OK)
@@ -186,44 +156,10 @@ static int teardown(void **state)
     return 0;
 }
 
-typedef struct summary {
-    long delivered, skipped, refs_delivered;
-    int status;
-} summary;
-
-
-/* One coordinator run (run id "<name>-<n>"); its summary from the log. */
-static summary coordinator(int n)
-{
-    char cmd[2048], log[256], line[4096];
-    summary s = {-1, -1, -1, -1};
-    snprintf(log, sizeof log, "%s/coord%d.log", S.dir, n);
-    snprintf(cmd, sizeof cmd,
-             "%s/scanfarm-coordinator --once --config %s --kafka %s --topic %s "
-             "--results-topic %s --redis %s --key-prefix %s --db %s "
-             "--run-id %s-%d --progress never 2>%s",
-             g_bin, g_cfg, sf_t_kafka(), S.jobs, S.results, sf_t_redis(), S.name, S.db, S.name,
-             n, log);
-    s.status = sf_t_run_log_line(cmd, log, "msg=\"run enumerated\"", line, sizeof line);
-    s.delivered = sf_t_log_field(line, "jobs_delivered");
-    s.skipped = sf_t_log_field(line, "skipped_current");
-    s.refs_delivered = sf_t_log_field(line, "refs_msgs_delivered");
-    return s;
-}
-
-/* HGET on the aggregator's shard; malloc'd or NULL. */
+/* HGET on the aggregator's hash name; malloc'd or NULL. */
 static char *agg_hget(const char *name, const char *field_)
 {
-    char key[SF_KEY_MAX];
-    sf_kv_reply *r = NULL;
-    char *out = NULL;
-    assert_int_equal(sf_keys_agg(key, S.name, name, NULL), SF_OK);
-    const char *argv[] = {"HGET", key, field_};
-    assert_int_equal(sf_kv_argv(g_kv, g_shard, 3, argv, NULL, &r, NULL), SF_OK);
-    if (r->type == SF_KV_STR)
-        out = strdup(r->str);
-    sf_kv_reply_free(r);
-    return out;
+    return sf_t_agg_hget(g_kv, S.name, name, field_);
 }
 
 /* Wait (up to 120 s) until ref maps to digest in the aggregator. */
@@ -368,7 +304,7 @@ static void report_refs(int n, const char *digest, const char *const *want)
  * current and refs messages delivered as given. */
 static void expect_run(int n, long delivered, long skipped, long refs)
 {
-    summary s = coordinator(n);
+    sf_t_coord_sum s = sf_t_coordinator(&S, g_cfg, n);
     assert_int_equal(s.status, 0);
     assert_int_equal(s.delivered, delivered);
     assert_int_equal(s.skipped, skipped);
@@ -380,7 +316,7 @@ static void test_agg_refs__new_tag_on_current_digest_is_reported(void **state)
     (void)state;
     char dst[200], refs[1024], want[1024];
     /* Run 1: one job, scanned; the aggregator has app:v1 with findings. */
-    summary s1 = coordinator(1);
+    sf_t_coord_sum s1 = sf_t_coordinator(&S, g_cfg, 1);
     assert_int_equal(s1.status, 0);
     assert_int_equal(s1.delivered, 1);
     assert_int_equal(s1.skipped, 0);
@@ -403,7 +339,7 @@ static void test_agg_refs__new_tag_on_current_digest_is_reported(void **state)
     /* Run 2: a second tag on the same digest; D1 is current, no job. */
     snprintf(dst, sizeof dst, "%s:v2", g_repo);
     char d[100];
-    assert_int_equal(regtag("corpus/alpine:3.10.3", dst, d, sizeof d), 0);
+    assert_int_equal(sf_t_regtag("", "corpus/alpine:3.10.3", dst, d, sizeof d), 0);
     assert_string_equal(d, g_d1);
     expect_run(2, 0, 1, 1);
     assert_int_equal(wait_ref(g_ref2, g_d1), 0);
@@ -442,7 +378,7 @@ static void test_agg_refs__new_tag_on_current_digest_is_reported(void **state)
 
     /* Run 3: v1 moves to another image (D2, scanned); D1 keeps v2 only. */
     snprintf(dst, sizeof dst, "%s:v1", g_repo);
-    assert_int_equal(regtag("corpus/alpine:3.12.12", dst, g_d2, sizeof g_d2), 0);
+    assert_int_equal(sf_t_regtag("", "corpus/alpine:3.12.12", dst, g_d2, sizeof g_d2), 0);
     assert_string_not_equal(g_d2, g_d1);
     expect_run(3, 1, 1, 1);
     assert_int_equal(wait_ref(g_ref1, g_d2), 0);

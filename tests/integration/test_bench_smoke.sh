@@ -30,5 +30,12 @@ assert d["cold"]["results"] == d["cold"]["expected"], d["cold"]
 assert d["analyses_per_unique_layer"] == 1.0, d["cold"]
 assert d["warm"]["cache_hit_ratio"] == 1.0, d["warm"]
 assert d["push"]["bursts"]["1"]["results"] == 1, d.get("push")
+# The skip-current rescan over the unchanged fleet: no job, a refs message
+# for every digest, none of them in doubt.
+s = d["skip"]
+assert s["jobs_published"] == 0 and s["skip_check_errors"] == 0, s
+assert s["skipped_current"] == s["digests"] == s["refs_msgs"] > 0, s
+for k in ("images_per_s", "seconds", "registry"):
+    assert k in s, f"missing skip.{k}"
 print("bench smoke ok:", d["images_per_s"], "images/s,", c["found"], "findings found")
 PY

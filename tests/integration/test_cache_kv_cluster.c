@@ -2,12 +2,14 @@
  * Redis Cluster for real: the stack's optional redis-cluster (3 masters +
  * 3 replicas, cluster-node-timeout 1 s) on private ports, one seed given
  * to the client, then
- *   - keys spread: 300 keys land on all three masters; the layer cache
+ *   - keys spread: 300 keys land on all three masters (and read back in
+ *     one sf_kv_get_many, a pipeline per master); the layer cache
  *     round trip works; 8 racing caches analyse each layer once; the fleet view's multi-key script runs on its
  *     {agg} slot, and a script over two slots is refused before sending;
  *   - a slot migration done by hand as redis-cli --cluster reshard does
  *     it: while the slot is MIGRATING a new key is answered with ASK and
- *     lands on the target (ASKING); after SETSLOT NODE the old owner
+ *     lands on the target (ASKING; a batched GET asks it again alone);
+ *     after SETSLOT NODE the old owner
  *     answers MOVED and every key is still read through the new one;
  *   - failover: the master of a slot is SIGKILLed; reads of 200 keys
  *     written before (and replicated) go on with the promoted replica,
@@ -115,6 +117,24 @@ static void test_kv_cluster__keys_spread_cache_and_scripts(void **state)
             with_keys += cli_long(p, "dbsize") > 50;
     }
     assert_int_equal(with_keys, 3);
+    /* The same keys (and absent ones) in one sf_kv_get_many: a pipeline
+     * per master, each key's own answer. */
+    enum { NM = 305 };
+    static char mk[NM][64];
+    static sf_buf mb[NM];
+    sf_kv_getreq rq[NM];
+    for (int i = 0; i < NM; i++) {
+        snprintf(mk[i], sizeof mk[i], "cl-t:%s:%d", i < 300 ? "spread" : "absent", i);
+        sf_buf_init(&mb[i], 64);
+        rq[i] = (sf_kv_getreq){.shard_key = mk[i], .key = mk[i], .out = &mb[i]};
+    }
+    assert_int_equal(sf_kv_get_many(kv, rq, NM, &e), SF_OK);
+    for (int i = 0; i < NM; i++) {
+        assert_int_equal(rq[i].rc, SF_OK);
+        assert_int_equal(rq[i].found, i < 300);
+        assert_int_equal(mb[i].len, i < 300 ? 1 : 0);
+        sf_buf_free(&mb[i]);
+    }
 
     char prefix[64];
     snprintf(prefix, sizeof prefix, "cl-t%ld", (long)getpid());
@@ -234,6 +254,17 @@ static void test_kv_cluster__ask_during_migration_then_moved(void **state)
     assert_int_equal(sf_kv_set(kv, "{cl-mig}:new", "{cl-mig}:new", "n", 1, 120000, &e), SF_OK);
     sh(o, sizeof o, "redis-cli -p %d cluster countkeysinslot %d", dst, slot);
     assert_int_equal(atoi(o), 1);
+    /* A batch over the migrating slot: the old key is answered in the
+     * source's pipeline, the new one (ASK there) is asked again alone. */
+    sf_buf mb[2];
+    sf_kv_getreq mq[2] = {{.shard_key = "{cl-mig}:old:5", .key = "{cl-mig}:old:5", .out = &mb[0]},
+                          {.shard_key = "{cl-mig}:new", .key = "{cl-mig}:new", .out = &mb[1]}};
+    sf_buf_init(&mb[0], 64), sf_buf_init(&mb[1], 64);
+    assert_int_equal(sf_kv_get_many(kv, mq, 2, &e), SF_OK);
+    assert_true(mq[0].found && mq[1].found);
+    assert_memory_equal(mb[0].data, "{cl-mig}:old:5", 14);
+    assert_memory_equal(mb[1].data, "n", 1);
+    sf_buf_free(&mb[0]), sf_buf_free(&mb[1]);
     /* Old keys are still served by the source during the migration. */
     sf_buf b;
     sf_buf_init(&b, 1024);

@@ -13,7 +13,9 @@
  *     last digest;
  *  4. run again: 1 job delivered, skipped_current=2 (each with a refs
  *     message on the "<name>-refs" results topic), published = 1;
- *  5. run with a Redis that is down: all 3 published (publish on doubt).
+ *  5. the batched check (sf_sched_check_many) gives every digest, over
+ *     several batches, the verdict and images of its single check;
+ *  6. run with a Redis that is down: all 3 published (publish on doubt).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -35,6 +37,7 @@
 #include "cache/keys.h"
 #include "cache/kv.h"
 #include "cache/lcache.h"
+#include "schedule.h"
 #include "testutil.h"
 #include "vuln/vdb.h"
 #include "vuln/vdb_build.h"
@@ -319,6 +322,42 @@ static void test_sched_rescan__skips_current_digests_and_records_count(void **st
     assert_int_equal(s4.skipped, 1);
 }
 
+/* The batched check (one pipelined exchange per SF_SCHED_BATCH digests)
+ * gives each digest the verdict and images of its own single check: the
+ * three entries the first test left (unsealed, current, stale) and absent
+ * digests, interleaved over more than one batch. */
+static void test_sched_rescan__batched_check_matches_single_checks(void **state)
+{
+    (void)state;
+    enum { N = SF_SCHED_BATCH * 2 + 3 };
+    static char absent[N][80];
+    sf_sched *s = NULL;
+    sf_error e = SF_ERROR_INIT;
+    sf_sched_opts so = {.kv = g_kv, .prefix = S.name, .db_version = g_dbver, .mac = farm_mac()};
+    assert_int_equal(sf_sched_new(&s, &so, &e), SF_OK);
+    sf_sched_item it[N];
+    int current = 0;
+    for (int i = 0; i < N; i++) {
+        snprintf(absent[i], sizeof absent[i], "sha256:%064x", i + 1);
+        it[i] = (sf_sched_item){.digest = i % 4 < 3 ? g_digest[i % 4] : absent[i]};
+    }
+    sf_sched_check_many(s, it, N);
+    for (int i = 0; i < N; i++) {
+        sf_sched_images im = {0};
+        sf_sched_verdict v = sf_sched_check_images(s, it[i].digest, NULL, 0, &im, NULL);
+        assert_int_equal(it[i].verdict, v);
+        assert_int_equal(it[i].images.n, im.n);
+        for (size_t k = 0; k < im.n; k++)
+            assert_string_equal(it[i].images.v[k], im.v[k]);
+        current += v == SF_SCHED_SKIP_CURRENT;
+        sf_sched_images_clear(&im);
+        sf_sched_images_clear(&it[i].images);
+    }
+    /* g_digest[1] only: [0] was rewritten unsealed, [2] is stale. */
+    assert_int_equal(current, (N + 2) / 4);
+    sf_sched_free(s);
+}
+
 static void test_sched_rescan__redis_down_publishes_everything(void **state)
 {
     (void)state;
@@ -334,6 +373,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sched_rescan__skips_current_digests_and_records_count),
+        cmocka_unit_test(test_sched_rescan__batched_check_matches_single_checks),
         cmocka_unit_test(test_sched_rescan__redis_down_publishes_everything),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

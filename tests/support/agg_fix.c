@@ -27,10 +27,16 @@ void fix_result(sf_buf *b, char dc, const char *run, const char *db, const char 
                 const char *refs, const char *vulns, const char *err)
 {
     char d[72];
+    fix_result_of(b, fix_digest(dc, d), run, db, at, refs, vulns, err);
+}
+
+void fix_result_of(sf_buf *b, const char *digest, const char *run, const char *db,
+                   const char *at, const char *refs, const char *vulns, const char *err)
+{
     fix_spec f;
     sf_buf_reset(b);
     sf_buf_printf(b, "{\"schema\":\"scanfarm.result/v1\",\"run_id\":\"%s\",\"digest\":\"%s\","
-                     "\"platform\":\"linux/amd64\",\"refs\":[", run, fix_digest(dc, d));
+                     "\"platform\":\"linux/amd64\",\"refs\":[", run, digest);
     const char *p = refs;
     for (int first = 1; p && *p; first = 0) {
         size_t n = strcspn(p, ";");

@@ -30,5 +30,8 @@ int fix_spec_next(const char **p, fix_spec *f);
 void fix_result(sf_buf *b, char dc, const char *run, const char *db,
                               const char *at, const char *refs, const char *vulns,
                               const char *err);
+/* The same for an image of a real digest ("sha256:<hex>"). */
+void fix_result_of(sf_buf *b, const char *digest, const char *run, const char *db,
+                   const char *at, const char *refs, const char *vulns, const char *err);
 
 #endif

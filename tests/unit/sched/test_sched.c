@@ -193,20 +193,34 @@ static void test_sched_version__formats_like_the_worker(void **state)
     assert_int_equal(sf_sched_version(out, 12, "v1", pl, 2), SF_ELIMIT);
 }
 
-static void test_sched_check__unreachable_redis_publishes(void **state)
+/* A client of a Redis where nothing listens (port 1 on loopback: the
+ * connect is refused), and a scheduler over it (so: its options). */
+static sf_kv *unreachable_kv(void)
 {
-    (void)state;
-    /* Port 1 on loopback: nothing listens, the connect is refused. */
     const char *nodes[] = {"127.0.0.1:1"};
     sf_kv_opts ko = {.nodes = nodes, .nnodes = 1, .connect_timeout_ms = 200,
                      .command_timeout_ms = 200};
     sf_kv *kv = NULL;
+    assert_int_equal(sf_kv_new(&kv, &ko, NULL), SF_OK);
+    return kv;
+}
+
+static sf_sched *unreachable_sched(sf_kv *kv, sf_sched_opts *so)
+{
     sf_sched *s = NULL;
+    *so = (sf_sched_opts){.kv = kv, .prefix = "sched-ut", .db_version = DBV,
+                          .unauthenticated = 1};
+    assert_int_equal(sf_sched_new(&s, so, NULL), SF_OK);
+    return s;
+}
+
+static void test_sched_check__unreachable_redis_publishes(void **state)
+{
+    (void)state;
+    sf_kv *kv = unreachable_kv();
+    sf_sched_opts so;
+    sf_sched *s = unreachable_sched(kv, &so);
     sf_error e = SF_ERROR_INIT;
-    assert_int_equal(sf_kv_new(&kv, &ko, &e), SF_OK);
-    sf_sched_opts so = {.kv = kv, .prefix = "sched-ut", .db_version = DBV,
-                        .unauthenticated = 1};
-    assert_int_equal(sf_sched_new(&s, &so, &e), SF_OK);
     const char *d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     assert_int_equal(sf_sched_check(s, d, NULL, 0, &e), SF_SCHED_PUBLISH_ERROR);
     assert_int_equal(e.code, SF_EREDIS);
@@ -227,6 +241,40 @@ static void test_sched_check__unreachable_redis_publishes(void **state)
     sf_kv_free(kv);
 }
 
+static void test_sched_check_many__unreachable_redis_publishes_each(void **state)
+{
+    (void)state;
+    sf_kv *kv = unreachable_kv();
+    sf_sched_opts so;
+    sf_sched *s = unreachable_sched(kv, &so);
+    sf_error e = SF_ERROR_INIT;
+    /* More than one batch, a bad digest among them: each its own doubt. */
+    enum { N = SF_SCHED_BATCH + 5 };
+    sf_sched_item it[N];
+    for (int i = 0; i < N; i++)
+        it[i] = (sf_sched_item){
+            .digest = i == 7 ? "sha256:zz"
+                             : "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"};
+    sf_sched_check_many(s, it, N);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(it[i].verdict, SF_SCHED_PUBLISH_ERROR);
+        assert_int_not_equal(it[i].err.code, SF_OK);
+        assert_int_equal(it[i].images.n, 0);
+    }
+    assert_int_equal(it[0].err.code, SF_EREDIS);
+    assert_int_not_equal(it[7].err.code, SF_EREDIS); /* never asked: not a key */
+    sf_sched_check_many(s, it, 0);
+    sf_sched_free(s);
+    /* Without a DB version nothing is current and Redis is not asked. */
+    so.db_version = NULL;
+    assert_int_equal(sf_sched_new(&s, &so, &e), SF_OK);
+    sf_sched_check_many(s, it, 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(it[i].verdict, SF_SCHED_PUBLISH_STALE);
+    sf_sched_free(s);
+    sf_kv_free(kv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -239,6 +287,7 @@ int main(void)
         cmocka_unit_test(test_sched_decide__images_of_a_current_entry),
         cmocka_unit_test(test_sched_version__formats_like_the_worker),
         cmocka_unit_test(test_sched_check__unreachable_redis_publishes),
+        cmocka_unit_test(test_sched_check_many__unreachable_redis_publishes_each),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
