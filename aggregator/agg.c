@@ -123,6 +123,7 @@ int sf_agg_new(sf_agg **out, sf_kv *kv, const char *prefix, sf_error *err)
     snprintf(a->prefix, sizeof a->prefix, "%s", prefix);
     a->kv = kv;
     a->no_compact = getenv("SF_AGG_NO_COMPACT") != NULL;
+    a->no_shortcut = getenv("SF_AGG_NO_SHORTCUT") != NULL;
     const char *ttl = getenv("SF_AGG_PENDING_TTL_MS");
     a->pend_ttl_ms = ttl && *ttl ? strtoll(ttl, NULL, 10) : SF_LIM_AGG_PENDING_TTL_MS;
     *out = a;
@@ -352,9 +353,12 @@ static int update_view(sf_agg *a, sf_agg_view *nv, int64_t rank, const char *jso
         if (rc == SF_OK && ((rc = reset_refs(nv, mine, nmine)) != SF_OK ||
                             (rc = inherit_refs(nv, old, cur, rank)) != SF_OK))
             rc = sf_error_set(err, rc, "out of memory");
-        if (rc == SF_OK)
-            rc = sf_agg_plan_build(&plan, a->prefix, old, nv, json, len, err);
-        if (rc == SF_OK)
+        /* an unchanged rescan: only what does not cancel (the stored
+         * package list is rewritten: its bytes were not compared) */
+        if (rc == SF_OK && old && !a->no_shortcut && sf_agg_plan_same(old, nv, 0))
+            rc = sf_agg_plan_rescan(&plan, a->prefix, old, nv, json, len, rank, 0, err);
+        else if (rc == SF_OK && (rc = sf_agg_plan_build(&plan, a->prefix, old, nv, json, len,
+                                                        err)) == SF_OK)
             rc = sf_agg_plan_index(&plan, a->prefix, old, nv, nv->run_id, rank, 0, err);
         if (rc == SF_OK)
             rc = apply_plan(a, &plan, nv->digest, cur ? cur : "", order, raw ? raw : "",

@@ -160,6 +160,8 @@ typedef struct item {
     sf_agg_msg *m;
     sf_agg_view *nv, *old;
     char *cur, *raw; /* stored order and view (NULL: none) */
+    char *pk;        /* stored package list (NULL: none), parsed into old when needed */
+    size_t pkl;
     char order[SF_KEY_MAX * 2];
     int64_t rank;
     int slow; /* through agg.c's path, in its turn */
@@ -284,12 +286,10 @@ static int seg_load(sf_agg *a, item *it, size_t n, sf_error *err)
         rc = hmget(a, a->pkgsof, it, n, want, pk, pl, err);
     for (size_t i = 0; i < n; i++) {
         it[i].raw = raw[i];
-        if (rc == SF_OK && want[i] && raw[i]) {
-            if (sf_agg_view_parse(raw[i], vl[i], &it[i].old, err) != SF_OK ||
-                (pk[i] && sf_agg_pkgs_parse(it[i].old, pk[i], pl[i], err) != SF_OK))
-                it[i].slow = 1; /* a stored view agg.c's path must judge */
-        }
-        free(pk[i]);
+        it[i].pk = pk[i], it[i].pkl = pl[i];
+        if (rc == SF_OK && want[i] && raw[i] &&
+            sf_agg_view_parse(raw[i], vl[i], &it[i].old, err) != SF_OK)
+            it[i].slow = 1; /* a stored view agg.c's path must judge */
     }
     free(want);
     free(cur);
@@ -465,6 +465,36 @@ static int flush(sf_agg *a, sf_agg_plan *plan, item **sub, size_t *ns, sf_error 
     return rc;
 }
 
+/* Step 3 for one item: its plan, compacted. An unchanged rescan (the
+ * stored package list is the result's byte for byte, and the rest of
+ * what the index derives from is the same: sf_agg_plan_same) skips the
+ * pairs that would cancel; anything else is planned in full, from the
+ * stored view with its packages. */
+static int plan_item(sf_agg *a, item *x, sf_agg_plan *one, sf_error *pe)
+{
+    int rc = SF_OK, stored = 0;
+    if (x->old && x->pk && !a->no_shortcut) {
+        sf_buf pj;
+        sf_buf_init(&pj, 0);
+        if ((rc = sf_agg_plan_pkgs_json(x->nv, &pj)) != SF_OK)
+            return sf_error_set(pe, rc, "out of memory");
+        stored = pj.len == x->pkl && memcmp(pj.data, x->pk, pj.len) == 0;
+        sf_buf_free(&pj);
+    }
+    if (stored && sf_agg_plan_same(x->old, x->nv, 1))
+        rc = sf_agg_plan_rescan(one, a->prefix, x->old, x->nv, x->m->json, x->m->len, x->rank, 1, pe);
+    else {
+        if (x->old && x->pk && (rc = sf_agg_pkgs_parse(x->old, x->pk, x->pkl, pe)) != SF_OK)
+            return rc; /* a stored package list agg.c's path must judge */
+        rc = sf_agg_plan_build(one, a->prefix, x->old, x->nv, x->m->json, x->m->len, pe);
+        if (rc == SF_OK)
+            rc = sf_agg_plan_index(one, a->prefix, x->old, x->nv, x->nv->run_id, x->rank, 0, pe);
+    }
+    if (rc == SF_OK && sf_agg_plan_compact(one) != SF_OK)
+        rc = sf_error_set(pe, SF_ENOMEM, "out of memory");
+    return rc;
+}
+
 /* Steps 3 and 4 in message order: runs of items planned together, at most
  * BATCH_OPS ops a script; an item agg.c's path must take ends the run
  * before it and goes alone. */
@@ -487,13 +517,8 @@ static int seg_apply(sf_agg *a, item *it, size_t n, sf_error *err)
              * first; the merged plan then sums what images share */
             sf_agg_plan one = {0};
             sf_error pe = SF_ERROR_INIT;
-            int prc = sf_agg_plan_build(&one, a->prefix, x->old, x->nv, x->m->json, x->m->len,
-                                        &pe);
-            if (prc == SF_OK)
-                prc = sf_agg_plan_index(&one, a->prefix, x->old, x->nv, x->nv->run_id, x->rank,
-                                        0, &pe);
-            if (prc == SF_OK &&
-                (sf_agg_plan_compact(&one) != SF_OK || sf_agg_plan_move(&plan, &one) != SF_OK))
+            int prc = plan_item(a, x, &one, &pe);
+            if (prc == SF_OK && sf_agg_plan_move(&plan, &one) != SF_OK)
                 prc = sf_error_set(&pe, SF_ENOMEM, "out of memory");
             sf_agg_plan_clear(&one);
             if (prc == SF_ENOMEM) {
@@ -523,6 +548,7 @@ static void items_free(item *it, size_t n)
         sf_agg_view_free(it[i].old);
         free(it[i].cur);
         free(it[i].raw);
+        free(it[i].pk);
     }
 }
 

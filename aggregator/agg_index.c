@@ -77,6 +77,13 @@ typedef struct ix_ctx {
     sf_agg_plan *p;
     const char *prefix;
     int sign;
+    /* An unchanged rescan (sf_agg_plan_index_addonly): the old view's
+     * removals and the new one's additions would cancel, so every
+     * counted or set entry is left out; only what has no removal (maxima,
+     * first-seen, name entries, facts) and what is written whole (scores,
+     * the summary) is planned. */
+    int addonly;
+    const sf_agg_view *was; /* addonly: the stored view (its scores) */
     struct {
         const char *kind; /* the literal itself: compared by address */
         char key[SF_KEY_MAX];
@@ -143,7 +150,7 @@ static int op(ix_ctx *c, sf_agg_opcode code, const char *kind, const char *value
 static int inc(ix_ctx *c, const char *kind, const char *value, const char *member, long long n)
 {
     char num[32];
-    if (n == 0)
+    if (n == 0 || c->addonly)
         return SF_OK;
     sf_agg_num(num, n * c->sign);
     return op(c, SF_AOP_ZINC, kind, value, member, num);
@@ -169,6 +176,8 @@ static int mark(ix_ctx *c, sf_agg_opcode code, const char *kind, const char *mem
 
 static int set(ix_ctx *c, const char *kind, const char *value, const char *member)
 {
+    if (c->addonly)
+        return SF_OK;
     return op(c, c->sign > 0 ? SF_AOP_SADD : SF_AOP_SREM, kind, value, member, NULL);
 }
 
@@ -267,20 +276,30 @@ static int image_scope_ops(ix_ctx *c, const sf_agg_view *v, const ix_scopes *s)
     return rc;
 }
 
+/* put, but addonly leaves a score as it was (ZREM+ZADD of it cancel). */
+static int score(ix_ctx *c, const char *kind, const char *member, double v, double was)
+{
+    return c->addonly && v == was ? SF_OK : put(c, kind, member, v);
+}
+
 static int image_ops(ix_ctx *c, const sf_agg_view *v)
 {
     ix_list ecos;
-    int rc = put(c, "imgall", v->digest, 0);
+    const sf_agg_view *w = c->addonly ? c->was : v;
+    int rc = score(c, "imgall", v->digest, 0, 0);
     if (rc == SF_OK)
-        rc = put(c, "imgrisk", v->digest, risk_score(v));
+        rc = score(c, "imgrisk", v->digest, risk_score(v), risk_score(w));
     if (rc == SF_OK)
-        rc = put(c, "imgfind", v->digest, (double)v->nvulns);
+        rc = score(c, "imgfind", v->digest, (double)v->nvulns, (double)w->nvulns);
     if (rc == SF_OK)
-        rc = put(c, "imgcrit", v->digest, (double)v->sev[SF_SEV_CRITICAL]);
+        rc = score(c, "imgcrit", v->digest, (double)v->sev[SF_SEV_CRITICAL],
+                   (double)w->sev[SF_SEV_CRITICAL]);
     if (rc == SF_OK)
-        rc = put(c, "imgcvss", v->digest, cvss_max(v));
+        rc = score(c, "imgcvss", v->digest, cvss_max(v), cvss_max(w));
     if (rc == SF_OK)
-        rc = put(c, "imgtime", v->digest, (double)v->time_ms);
+        rc = score(c, "imgtime", v->digest, (double)v->time_ms, (double)w->time_ms);
+    if (c->addonly)
+        return rc; /* the rest are set entries */
     for (int s = 0; rc == SF_OK && s < SF_SEV_N; s++)
         if (v->sev[s])
             rc = set(c, "imgsev", sf_agg_sev_name(s), v->digest);
@@ -346,10 +365,12 @@ static int finding_ops(ix_ctx *c, const sf_agg_view *v, const sf_agg_vuln *f, in
         rc = mark(c, SF_AOP_ZNX, "vfirst", f->id, (double)rank);
     if (rc == SF_OK && c->sign > 0)
         rc = vuln_facts(c, f);
-    snprintf(member, sizeof member, "%s\x1f%s\x1f%s\x1f%s", f->eco ? f->eco : "", f->pkg,
-             f->installed ? f->installed : "", f->fixed ? f->fixed : "");
-    if (rc == SF_OK)
-        rc = inc(c, "vpkgs", f->id, member, 1);
+    if (!c->addonly) {
+        snprintf(member, sizeof member, "%s\x1f%s\x1f%s\x1f%s", f->eco ? f->eco : "", f->pkg,
+                 f->installed ? f->installed : "", f->fixed ? f->fixed : "");
+        if (rc == SF_OK)
+            rc = inc(c, "vpkgs", f->id, member, 1);
+    }
     /* the package side of the finding */
     snprintf(member, sizeof member, "%s\x1f%s", f->eco ? f->eco : "", f->pkg);
     if (rc == SF_OK)
@@ -416,6 +437,11 @@ static int pkg_ops(ix_ctx *c, const sf_agg_view *v)
         const sf_agg_pkg *pk = &v->pkgs[i];
         const char *mp[] = {pk->eco, "\x1f", pk->name, NULL};
         sf_agg_cat(member, sizeof member, mp);
+        if (c->addonly) { /* the name entries: all else is counted or set */
+            if (pkg_first(v, i))
+                rc = name_ops(c, "pname", pk->name, member);
+            continue;
+        }
         if (pkg_first(v, i)) {
             ix_list ecos = {.n = 0};
             eco_add(&ecos, pk->eco);
@@ -542,8 +568,10 @@ static int scoped_ops(ix_ctx *c, const sf_agg_view *v)
     if (!s)
         return SF_ENOMEM;
     scopes_of(v, s);
-    if ((rc = image_scope_ops(c, v, s)) == SF_OK && (rc = vuln_scope_ops(c, v, s)) == SF_OK &&
-        (rc = pkg_scope_ops(c, v, s)) == SF_OK)
+    /* addonly: the first three plan counted and set entries only */
+    if (c->addonly ||
+        ((rc = image_scope_ops(c, v, s)) == SF_OK && (rc = vuln_scope_ops(c, v, s)) == SF_OK &&
+         (rc = pkg_scope_ops(c, v, s)) == SF_OK))
         rc = rollup_ops(c, v, s);
     free(s);
     return rc;
@@ -573,12 +601,13 @@ static int plan_index(ix_ctx *c, const sf_agg_view *old, const sf_agg_view *nv,
     c->sign = +1;
     if (rc == SF_OK && (rc = scoped_ops(c, nv)) == SF_OK && !refs_only)
         rc = content_ops(c, nv, rank);
-    /* history: the counts delta of this run, and what appeared / left */
+    /* history: the counts delta of this run, and what appeared / left
+     * (addonly: the same counts out and in, nothing new or resolved) */
     if (rc == SF_OK && old)
         rc = sf_agg_plan_counts(c->p, dkey, old, -1, !refs_only);
-    if (rc == SF_OK)
+    if (rc == SF_OK && !c->addonly)
         rc = sf_agg_plan_counts(c->p, dkey, nv, +1, !refs_only);
-    if (rc == SF_OK && !refs_only)
+    if (rc == SF_OK && !refs_only && !c->addonly)
         rc = new_resolved(c->p, dkey, old, nv);
     if (rc == SF_OK && (rc = image_summary(nv, &sum)) == SF_OK)
         rc = op(c, SF_AOP_HSET, "imgsum", NULL, nv->digest, sum);
@@ -586,18 +615,32 @@ static int plan_index(ix_ctx *c, const sf_agg_view *old, const sf_agg_view *nv,
     return rc;
 }
 
-int sf_agg_plan_index(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
-                      const sf_agg_view *nv, const char *run, int64_t rank, int refs_only,
-                      sf_error *err)
+static int index_run(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
+                     const sf_agg_view *nv, const char *run, int64_t rank, int refs_only,
+                     const sf_agg_view *was, sf_error *err)
 {
     ix_ctx *c = malloc(sizeof *c); /* with its key memo: too big for the stack */
     int rc = SF_ENOMEM;
     if (c) {
-        *c = (ix_ctx){.p = p, .prefix = prefix, .sign = -1};
+        *c = (ix_ctx){.p = p, .prefix = prefix, .sign = -1, .addonly = was != NULL, .was = was};
         rc = plan_index(c, old, nv, run, rank, refs_only, err);
         free(c);
     }
     if (rc == SF_ENOMEM)
         sf_error_set(err, rc, "out of memory");
     return rc;
+}
+
+int sf_agg_plan_index(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
+                      const sf_agg_view *nv, const char *run, int64_t rank, int refs_only,
+                      sf_error *err)
+{
+    return index_run(p, prefix, old, nv, run, rank, refs_only, NULL, err);
+}
+
+int sf_agg_plan_index_addonly(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
+                              const sf_agg_view *nv, const char *run, int64_t rank,
+                              sf_error *err)
+{
+    return index_run(p, prefix, NULL, nv, run, rank, 0, old, err);
 }

@@ -29,6 +29,9 @@ struct sf_agg {
     int64_t pend_ttl_ms;     /* SF_LIM_AGG_PENDING_TTL_MS; SF_AGG_PENDING_TTL_MS for tests */
     /* SF_AGG_NO_COMPACT set: send plans as built (the bench's baseline). */
     int no_compact;
+    /* SF_AGG_NO_SHORTCUT set: an unchanged rescan is planned in full too
+     * (sf_agg_plan_same, sf_agg_plan_rescan: the tests' reference). */
+    int no_shortcut;
     sf_agg_script batch_apply, batch_progress; /* agg_batch.c */
     sf_agg_script s_apply, s_progress, s_refs, s_pend_add, s_pend_take; /* agg.c's */
 };

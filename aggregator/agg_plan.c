@@ -298,8 +298,95 @@ static int index_ops(plan_ctx *c, const sf_agg_view *v, int sign)
     return rc;
 }
 
-/* Per-digest documents and the ref -> digest map of the new view. */
-static int doc_ops(plan_ctx *c, const sf_agg_view *nv, const char *result_json, size_t rlen)
+/* A string jansson's compact dump writes as its bytes between quotes:
+ * printable ASCII but '"' and '\\' (valid UTF-8 that needs no escape). */
+static int plain(const char *s)
+{
+    if (!s)
+        return 0;
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e || *s == '"' || *s == '\\')
+            return 0;
+    return 1;
+}
+
+static void quoted(sf_buf *b, const char *s, int *rc)
+{
+    if (*rc == SF_OK && (*rc = sf_buf_append(b, "\"", 1)) == SF_OK &&
+        (*rc = sf_buf_puts(b, s)) == SF_OK)
+        *rc = sf_buf_append(b, "\"", 1);
+}
+
+int sf_agg_plan_pkgs_json(const sf_agg_view *v, sf_buf *out)
+{
+    /* jansson's json_pack + json_dumps was ~10% of a rescan's CPU */
+    for (size_t i = 0; i < v->npkgs; i++) {
+        const sf_agg_pkg *pk = &v->pkgs[i];
+        if (!plain(pk->eco) || !plain(pk->name) || !plain(pk->version) ||
+            (pk->src && !plain(pk->src)))
+            return sf_agg_pkgs_json(v, out); /* escapes, UTF-8: jansson's own */
+    }
+    int rc = sf_buf_append(out, "[", 1);
+    for (size_t i = 0; rc == SF_OK && i < v->npkgs; i++) {
+        const sf_agg_pkg *pk = &v->pkgs[i];
+        rc = sf_buf_append(out, i ? ",[" : "[", i ? 2 : 1);
+        quoted(out, pk->eco, &rc);
+        if (rc == SF_OK)
+            rc = sf_buf_append(out, ",", 1);
+        quoted(out, pk->name, &rc);
+        if (rc == SF_OK)
+            rc = sf_buf_append(out, ",", 1);
+        quoted(out, pk->version, &rc);
+        if (rc == SF_OK && pk->src && (rc = sf_buf_append(out, ",", 1)) == SF_OK)
+            quoted(out, pk->src, &rc);
+        if (rc == SF_OK)
+            rc = sf_buf_append(out, "]", 1);
+    }
+    if (rc == SF_OK)
+        rc = sf_buf_append(out, "]", 1);
+    return rc;
+}
+
+static int str_eq(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+int sf_agg_plan_same(const sf_agg_view *old, const sf_agg_view *nv, int pkgs_known)
+{
+    if (strcmp(old->digest, nv->digest) != 0 || !str_eq(old->error, nv->error) ||
+        old->nrefs != nv->nrefs || old->nvulns != nv->nvulns || old->fixable != nv->fixable ||
+        memcmp(old->sev, nv->sev, sizeof old->sev) != 0)
+        return 0;
+    for (size_t i = 0; i < nv->nrefs; i++)
+        if (strcmp(old->refs[i], nv->refs[i]) != 0)
+            return 0;
+    /* cvss, EPSS, KEV and aliases feed maxima and facts only (always
+     * planned) and the image's cvss score (always written) */
+    for (size_t i = 0; i < nv->nvulns; i++) {
+        const sf_agg_vuln *x = &old->vulns[i], *y = &nv->vulns[i];
+        if (x->sev != y->sev || strcmp(x->id, y->id) != 0 || strcmp(x->pkg, y->pkg) != 0 ||
+            !str_eq(x->eco, y->eco) || !str_eq(x->installed, y->installed) ||
+            !str_eq(x->fixed, y->fixed))
+            return 0;
+    }
+    if (pkgs_known)
+        return 1;
+    if (old->npkgs != nv->npkgs)
+        return 0;
+    for (size_t i = 0; i < nv->npkgs; i++) {
+        const sf_agg_pkg *x = &old->pkgs[i], *y = &nv->pkgs[i];
+        if (strcmp(x->eco, y->eco) != 0 || strcmp(x->name, y->name) != 0 ||
+            strcmp(x->version, y->version) != 0 || !str_eq(x->src, y->src))
+            return 0;
+    }
+    return 1;
+}
+
+/* Per-digest documents and the ref -> digest map of the new view;
+ * pkgs_stored: the stored package list is nv's already, byte for byte. */
+static int doc_ops(plan_ctx *c, const sf_agg_view *nv, const char *result_json, size_t rlen,
+                   int pkgs_stored)
 {
     char key[SF_KEY_MAX];
     sf_buf b;
@@ -311,9 +398,10 @@ static int doc_ops(plan_ctx *c, const sf_agg_view *nv, const char *result_json, 
         (rc = plan_add(c->p, SF_AOP_HSET, key, nv->digest, b.data)) != SF_OK)
         goto done;
     sf_buf_reset(&b);
-    if ((rc = sf_agg_pkgs_json(nv, &b)) != SF_OK ||
-        (rc = sf_keys_agg(key, c->prefix, "pkgsof", c->err)) != SF_OK ||
-        (rc = plan_add(c->p, SF_AOP_HSET, key, nv->digest, b.data)) != SF_OK)
+    if (!pkgs_stored &&
+        ((rc = sf_agg_plan_pkgs_json(nv, &b)) != SF_OK ||
+         (rc = sf_keys_agg(key, c->prefix, "pkgsof", c->err)) != SF_OK ||
+         (rc = plan_add(c->p, SF_AOP_HSET, key, nv->digest, b.data)) != SF_OK))
         goto done;
     sf_buf_reset(&b);
     if (result_json && (rc = sf_buf_append(&b, result_json, rlen)) == SF_OK &&
@@ -390,10 +478,24 @@ int sf_agg_plan_build(sf_agg_plan *p, const char *prefix, const sf_agg_view *old
         goto done;
     if ((rc = scoped_counts(&c, nv, +1, 1)) != SF_OK || (rc = index_ops(&c, nv, +1)) != SF_OK)
         goto done;
-    if ((rc = doc_ops(&c, nv, result_json, result_len)) == SF_OK && old)
+    if ((rc = doc_ops(&c, nv, result_json, result_len, 0)) == SF_OK && old)
         rc = dropped_refs(&c, old, nv);
 done:
     if (rc == SF_ENOMEM)
         sf_error_set(err, rc, "out of memory");
+    return rc;
+}
+
+int sf_agg_plan_rescan(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
+                       const sf_agg_view *nv, const char *result_json, size_t result_len,
+                       int64_t rank, int pkgs_stored, sf_error *err)
+{
+    plan_ctx c = {.p = p, .prefix = prefix, .err = err};
+    /* the refs are old's: none dropped; counters and index sets cancel */
+    int rc = doc_ops(&c, nv, result_json, result_len, pkgs_stored);
+    if (rc == SF_ENOMEM)
+        sf_error_set(err, rc, "out of memory");
+    if (rc == SF_OK)
+        rc = sf_agg_plan_index_addonly(p, prefix, old, nv, nv->run_id, rank, err);
     return rc;
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 #include "fleet/agg_view.h"
 
@@ -61,6 +62,33 @@ int sf_agg_plan_build(sf_agg_plan *p, const char *prefix, const sf_agg_view *old
                       sf_error *err);
 
 /*
+ * 1 when old (the stored view) and nv (a new result's, its refs merged)
+ * make the same contributions to every counter and index set: same
+ * error, refs (in order), findings (id, package, ecosystem, installed,
+ * fixed, severity) and packages (ecosystem, name, version, source), which
+ * is all the plans derive them from (agg_plan.c, agg_index.c). The full
+ * plan's -old/+nv pairs then all cancel. pkgs_known: the caller found the
+ * packages equal already (old's are then not looked at).
+ */
+int sf_agg_plan_same(const sf_agg_view *old, const sf_agg_view *nv, int pkgs_known);
+
+/*
+ * The plan of old -> nv when sf_agg_plan_same(old, nv): what the full
+ * plan (sf_agg_plan_build then sf_agg_plan_index) leaves in Redis, without
+ * planning the pairs that cancel: the view, result and refs map documents,
+ * the index's add-only entries (maxima, first seen, name entries, facts),
+ * the image's scores and summary. pkgs_stored: the stored package list is
+ * sf_agg_plan_pkgs_json(nv) byte for byte, so it is not written again.
+ */
+int sf_agg_plan_rescan(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
+                       const sf_agg_view *nv, const char *result_json, size_t result_len,
+                       int64_t rank, int pkgs_stored, sf_error *err);
+
+/* nv's package list as stored (agg:pkgsof): sf_agg_pkgs_json's bytes,
+ * written without jansson when no string needs an escape. */
+int sf_agg_plan_pkgs_json(const sf_agg_view *v, sf_buf *out);
+
+/*
  * Operations of a refs-only update of the digest's view: `old` is the
  * stored view, `nv` the same view after sf_agg_view_set_refs. Only what
  * depends on refs moves: per-registry / per-repository counts, the view
@@ -106,6 +134,13 @@ int sf_agg_plan_counts(sf_agg_plan *p, const char *key, const sf_agg_view *v, in
 int sf_agg_plan_index(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
                       const sf_agg_view *nv, const char *run, int64_t rank, int refs_only,
                       sf_error *err);
+
+/* The index part of sf_agg_plan_rescan: sf_agg_plan_index(old, nv) with
+ * only what does not cancel when sf_agg_plan_same(old, nv) (old's image
+ * scores are compared: an unchanged one is not written again). */
+int sf_agg_plan_index_addonly(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
+                              const sf_agg_view *nv, const char *run, int64_t rank,
+                              sf_error *err);
 
 /*
  * Drop what cancels out in p (agg_compact.c): per (key, member), counter

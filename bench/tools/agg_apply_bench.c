@@ -18,7 +18,9 @@
  *
  * usage: sf-agg_apply_bench [--redis host:port] [--results N] [--findings F]
  *        [--packages P] [--repos R] [--batch B] [--rounds K] [--prefix P] [--keep]
- *        [--only batch|baseline]
+ *        [--only batch|baseline] [--marks]
+ * --marks prints each phase's start and end (CLOCK_MONOTONIC seconds) on
+ * stderr, to cut a `perf record -k mono` profile by phase (perf report --time).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,8 @@
 #include "agg.h"
 #include "base/buf.h"
 #include "cache/kv.h"
+
+static int marks; /* --marks: phase times on stderr (profiling) */
 
 static double now(void)
 {
@@ -173,6 +177,9 @@ static int run_path(sf_kv *kv, const char *prefix, int n, int f, int p, int repo
         if ((rc = redis_stats(kv, &c0, &m0, e)) != SF_OK)
             break;
         double t0 = now();
+        if (marks) /* CLOCK_MONOTONIC: perf record -k mono, perf report --time */
+            fprintf(stderr, "phase %s %s start %.6f\n", batch ? "batch" : "baseline",
+                    ph ? "rescan" : "new", t0);
         for (int i = 0; rc == SF_OK && i < n; i += batch > 0 ? batch : 1) {
             size_t k = batch > 0 ? (size_t)(n - i < batch ? n - i : batch) : 1;
             if (batch > 0) {
@@ -192,6 +199,9 @@ static int run_path(sf_kv *kv, const char *prefix, int n, int f, int p, int repo
             }
         }
         out->secs[ph] += now() - t0;
+        if (marks)
+            fprintf(stderr, "phase %s %s end %.6f\n", batch ? "batch" : "baseline",
+                    ph ? "rescan" : "new", now());
         if (rc == SF_OK && (rc = redis_stats(kv, &c1, &m1, e)) == SF_OK) {
             out->calls[ph] += c1 - c0;
             if (ph == 0) /* the keys of n new images (uncounted calls) */
@@ -230,6 +240,10 @@ int main(int argc, char **argv)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(argv[i], "--keep")) {
             keep = 1;
+            continue;
+        }
+        if (!strcmp(argv[i], "--marks")) {
+            marks = 1;
             continue;
         }
         if (!v)
@@ -307,6 +321,6 @@ fail:
 usage:
     fprintf(stderr, "usage: %s [--redis H:P] [--results N] [--findings F] [--packages P] "
                     "[--repos R] [--batch B] [--rounds K] [--prefix P] [--keep] "
-                    "[--only batch|baseline]\n", argv[0]);
+                    "[--only batch|baseline] [--marks]\n", argv[0]);
     return 2;
 }

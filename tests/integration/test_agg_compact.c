@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "agg_dump.h"
 #include "agg_fix.h"
 #include "agg.h"
 #include "base/buf.h"
@@ -148,86 +149,6 @@ static void apply_all_by(const char *prefix, size_t batch)
 
 static void apply_all(const char *prefix) { apply_all_by(prefix, 0); }
 
-static int cmp_str(const void *x, const void *y)
-{
-    return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
-/* Every key under prefix and its contents, one sorted line each, with the
- * prefix cut off; progress hashes (wall-clock stamps) left out. */
-static void dump(const char *prefix, sf_buf *out)
-{
-    char pat[96];
-    snprintf(pat, sizeof pat, "%s:*", prefix);
-    const char *kargv[] = {"KEYS", pat};
-    sf_kv_reply *keys = cmd(2, kargv);
-    assert_int_equal(keys->type, SF_KV_ARR);
-    char **lines = calloc(keys->nelem + 1, sizeof *lines);
-    size_t nl = 0;
-    for (size_t i = 0; i < keys->nelem; i++) {
-        const char *k = keys->elem[i].str;
-        if (strstr(k, ":progress"))
-            continue;
-        const char *targv[] = {"TYPE", k};
-        sf_kv_reply *t = cmd(2, targv);
-        const char *q[5] = {NULL};
-        int qn = 2;
-        if (!strcmp(t->str, "hash"))
-            q[0] = "HGETALL";
-        else if (!strcmp(t->str, "set"))
-            q[0] = "SMEMBERS";
-        else if (!strcmp(t->str, "zset"))
-            q[0] = "ZRANGE", q[2] = "0", q[3] = "-1", q[4] = "WITHSCORES", qn = 5;
-        else
-            q[0] = "GET";
-        q[1] = k;
-        sf_kv_reply *v = cmd(qn, q);
-        /* Sort the elements (pairs for hashes and zsets would need
-         * pairing; sorting single strings still tells equal from not). */
-        size_t ne = v->type == SF_KV_ARR ? v->nelem : 1;
-        char **el = calloc(ne + 1, sizeof *el);
-        for (size_t j = 0; j < ne; j++)
-            el[j] = v->type == SF_KV_ARR ? v->elem[j].str : v->str;
-        qsort(el, ne, sizeof *el, cmp_str);
-        sf_buf line;
-        sf_buf_init(&line, 0);
-        sf_buf_printf(&line, "%s %s", k + strlen(prefix), t->str);
-        for (size_t j = 0; j < ne; j++)
-            sf_buf_printf(&line, " [%s]", el[j] ? el[j] : "(nil)");
-        lines[nl++] = line.data;
-        free(el);
-        sf_kv_reply_free(v);
-        sf_kv_reply_free(t);
-    }
-    qsort(lines, nl, sizeof *lines, cmp_str);
-    for (size_t i = 0; i < nl; i++) {
-        sf_buf_printf(out, "%s\n", lines[i]);
-        free(lines[i]);
-    }
-    free(lines);
-    sf_kv_reply_free(keys);
-}
-
-/* 1 when the dumps are equal; else both are written to <name>.a.txt and
- * <name>.b.txt for a diff. */
-static int same_dumps(const sf_buf *a, const sf_buf *b, const char *name)
-{
-    char na[96], nb[96];
-    if (a->len == b->len && memcmp(a->data, b->data, a->len) == 0)
-        return 1;
-    snprintf(na, sizeof na, "%s.a.txt", name);
-    snprintf(nb, sizeof nb, "%s.b.txt", name);
-    FILE *fa = fopen(na, "w"), *fb = fopen(nb, "w");
-    if (fa && fb)
-        fputs(a->data, fa), fputs(b->data, fb);
-    if (fa)
-        fclose(fa);
-    if (fb)
-        fclose(fb);
-    fprintf(stderr, "different fleet views: see %s and %s\n", na, nb);
-    return 0;
-}
-
 static void test_compact_same_state(void **state)
 {
     (void)state;
@@ -240,10 +161,10 @@ static void test_compact_same_state(void **state)
     sf_buf da, db;
     sf_buf_init(&da, 0);
     sf_buf_init(&db, 0);
-    dump(pa, &da);
-    dump(pb, &db);
+    sf_t_agg_dump(kv, pa, &da);
+    sf_t_agg_dump(kv, pb, &db);
     assert_true(da.len > 1000); /* the sequence did write a fleet view */
-    if (!same_dumps(&da, &db, "agg_compact"))
+    if (!sf_t_agg_same_dumps(&da, &db, "agg_compact"))
         fail_msg("compacted plans left a different fleet view");
     sf_buf_free(&da);
     sf_buf_free(&db);
@@ -259,7 +180,7 @@ static void test_batch_same_state(void **state)
     apply_all(pa);
     sf_buf da;
     sf_buf_init(&da, 0);
-    dump(pa, &da);
+    sf_t_agg_dump(kv, pa, &da);
     assert_true(da.len > 1000);
     size_t sizes[] = {1, 3, NDOCS};
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
@@ -271,8 +192,8 @@ static void test_batch_same_state(void **state)
         apply_all_by(pc, sizes[s]);
         sf_buf dc;
         sf_buf_init(&dc, 0);
-        dump(pc, &dc);
-        if (!same_dumps(&da, &dc, "agg_batch"))
+        sf_t_agg_dump(kv, pc, &dc);
+        if (!sf_t_agg_same_dumps(&da, &dc, "agg_batch"))
             fail_msg("batches of %zu left a different fleet view", sizes[s]);
         sf_buf_free(&dc);
     }

@@ -34,4 +34,19 @@ void fix_result(sf_buf *b, char dc, const char *run, const char *db,
 void fix_result_of(sf_buf *b, const char *digest, const char *run, const char *db,
                    const char *at, const char *refs, const char *vulns, const char *err);
 
+/* fix_result's document with more of the schema: a platform image of an
+ * index (ic: the index digest's character, 0 none), more packages
+ * ("name@version" or "name@version@source", ';'-separated, raw JSON
+ * string text: escapes allowed), each finding's cvss, and a JSON fragment
+ * appended to each finding (aliases, kev, epss; NULL: "aliases":[]). */
+typedef struct fix_doc {
+    char dc, ic;
+    const char *digest; /* a real digest instead of dc's (NULL: dc's) */
+    const char *run, *db, *at, *refs, *vulns, *err;
+    const char *pkgs;
+    double cvss;
+    const char *vextra;
+} fix_doc;
+void fix_result_doc(sf_buf *b, const fix_doc *d);
+
 #endif

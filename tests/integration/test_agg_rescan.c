@@ -1,0 +1,202 @@
+/*
+ * The unchanged-rescan shortcut (aggregator/agg_plan.c sf_agg_plan_same,
+ * sf_agg_plan_rescan) changes no stored byte: a sequence of new images,
+ * unchanged rescans (new run, time and DB; new cvss, aliases and EPSS
+ * only), changed rescans (findings, packages, an error gone), a refs
+ * message, rescans whose refs moved, platform images of an index, a
+ * package list that needs escapes, duplicates and a stale result, applied
+ * one at a time and in batches with the shortcut, leaves what the full
+ * plans leave (SF_AGG_NO_SHORTCUT, one at a time): every key, every hash
+ * field with its value, every sorted-set member with its score.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "agg.h"
+#include "agg_dump.h"
+#include "agg_fix.h"
+#include "base/buf.h"
+#include "bus/msg_refs.h"
+#include "cache/keys.h"
+#include "testutil.h"
+
+static sf_kv *kv;
+static char pref[64], pcur[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(pref, sizeof pref, "aggr-ref-%d", (int)getpid());
+    snprintf(pcur, sizeof pcur, "aggr-cur-%d", (int)getpid());
+    kv = sf_t_kv_open();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (kv) {
+        sf_t_redis_del_prefix(pref);
+        sf_t_redis_del_prefix(pcur);
+    }
+    sf_kv_free(kv);
+    return 0;
+}
+
+#define VA "CVE-1:zlib:1.0:1.1:HIGH;CVE-2:musl:1.1.22-r3:-:CRITICAL;CVE-3:ssl:1:2:LOW"
+#define VB "CVE-2:musl:1.1.22-r3:-:CRITICAL;CVE-5:curl:7:8:MEDIUM"
+#define PA "libssl3@3.1@openssl;busybox@1.36"
+#define PB "zz-\\\"quoted\\\"@1;caf\xc3\xa9@2;libcrypto3@3.1@openssl"
+#define EX "\"aliases\":[\"GHSA-1\"],\"kev\":{},\"epss\":{\"score\":0.25,\"percentile\":0.5}"
+
+/* run, image, index, refs, findings, packages, cvss, finding extras, error */
+static const struct step {
+    const char *run, *at;
+    char dc, ic;
+    const char *refs, *vulns, *pkgs;
+    double cvss;
+    const char *extra, *err;
+} SEQ[] = {
+    /* new images */
+    {"r1", "2026-02-01T00:00:00Z", 'a', 0, "reg.io/app:1;other.io/t/app:2", VA, PA, 7.5, EX, NULL},
+    {"r1", "2026-02-01T00:00:00Z", 'b', 0, "reg.io/b:1", VB, PB, 5.0, NULL, NULL},
+    {"r1", "2026-02-01T00:00:00Z", '1', 'f', "reg.io/multi:1", VB, PA, 7.5, NULL, NULL},
+    {"r1", "2026-02-01T00:00:00Z", '2', 'f', "reg.io/multi:1", VA, PB, 7.5, NULL, NULL},
+    {"r1", "2026-02-01T00:00:00Z", 'e', 0, "reg.io/e:1", "", NULL, 7.5, NULL, "auth"},
+    /* unchanged rescans */
+    {"r2", "2026-02-02T00:00:00Z", 'a', 0, "reg.io/app:1;other.io/t/app:2", VA, PA, 7.5, EX, NULL},
+    {"r2", "2026-02-02T00:00:00Z", 'b', 0, "reg.io/b:1", VB, PB, 5.0, NULL, NULL},
+    {"r2", "2026-02-02T00:00:00Z", '1', 'f', "reg.io/multi:1", VB, PA, 7.5, NULL, NULL},
+    {"r2", "2026-02-02T00:00:00Z", '2', 'f', "reg.io/multi:1", VA, PB, 7.5, NULL, NULL},
+    {"r2", "2026-02-02T00:00:00Z", 'e', 0, "reg.io/e:1", "", NULL, 7.5, NULL, "auth"},
+    /* findings changed; new scores and facts only; unchanged; packages
+     * changed; the error gone */
+    {"r3", "2026-02-03T00:00:00Z", 'a', 0, "reg.io/app:1;other.io/t/app:2", VB, PA, 7.5, EX, NULL},
+    {"r3", "2026-02-03T00:00:00Z", 'b', 0, "reg.io/b:1", VB, PB, 9.8, EX, NULL},
+    {"r3", "2026-02-03T00:00:00Z", '1', 'f', "reg.io/multi:1", VB, PA, 7.5, NULL, NULL},
+    {"r3", "2026-02-03T00:00:00Z", '2', 'f', "reg.io/multi:1", VA, PA, 7.5, NULL, NULL},
+    {"r3", "2026-02-03T00:00:00Z", 'e', 0, "reg.io/e:1", "", NULL, 7.5, NULL, NULL},
+    /* (a refs message of r3 for a here) then refs that moved */
+    {"r4", "2026-02-04T00:00:00Z", 'a', 0, "reg.io/app:1;other.io/t/app:2", VB, PA, 7.5, EX, NULL},
+    {"r4", "2026-02-04T00:00:00Z", 'b', 0, "reg.io/b:2", VB, PB, 9.8, EX, NULL},
+    {"r4", "2026-02-04T00:00:00Z", '1', 'f', "reg.io/multi:1", VB, PA, 7.5, NULL, NULL},
+    {"r4", "2026-02-04T00:00:00Z", '2', 'f', "reg.io/multi:1", VA, PA, 7.5, NULL, NULL},
+    /* unchanged again; a duplicate; a stale result */
+    {"r5", "2026-02-05T00:00:00Z", 'a', 0, "reg.io/app:1;other.io/t/app:2", VB, PA, 7.5, EX, NULL},
+    {"r5", "2026-02-05T00:00:00Z", 'b', 0, "reg.io/b:2", VB, PB, 9.8, EX, NULL},
+    {"r4", "2026-02-04T00:00:00Z", '1', 'f', "reg.io/multi:1", VB, PA, 7.5, NULL, NULL},
+    {"r2", "2026-02-02T00:00:00Z", '2', 'f', "reg.io/multi:1", VA, PB, 7.5, NULL, NULL},
+    {"r5", "2026-02-05T00:00:00Z", 'e', 0, "reg.io/e:1", "", NULL, 7.5, NULL, NULL},
+};
+
+#define NSEQ (sizeof SEQ / sizeof SEQ[0])
+#define NDOCS (NSEQ + 1)
+#define REFS_AFTER 14 /* the refs message follows SEQ[14] */
+
+static void make_docs(sf_buf *docs)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < NSEQ; i++) {
+        const struct step *s = &SEQ[i];
+        fix_doc d = {.dc = s->dc, .ic = s->ic, .run = s->run, .db = s->run, .at = s->at,
+                     .refs = s->refs, .vulns = s->vulns, .pkgs = s->pkgs, .cvss = s->cvss,
+                     .vextra = s->extra, .err = s->err};
+        sf_buf_init(&docs[k], 0);
+        fix_result_doc(&docs[k++], &d);
+        if (i == REFS_AFTER) {
+            char da[72];
+            char *img[] = {(char *)fix_digest('a', da)}, *refs[] = {"reg.io/app:3"};
+            sf_refs_msg m = {.run_id = "r3", .digest = img[0], .images = img, .nimages = 1,
+                             .refs = refs, .nrefs = 1, .db_version = "r3",
+                             .produced_at = "2026-02-03T12:00:00.000Z"};
+            char *json = NULL;
+            size_t len = 0;
+            assert_int_equal(sf_refs_encode(&m, &json, &len, NULL), SF_OK);
+            sf_buf_init(&docs[k], 0);
+            sf_buf_append(&docs[k++], json, len);
+            free(json);
+        }
+    }
+}
+
+/* The sequence under prefix (emptied first), batch messages a call (0:
+ * one sf_agg_apply each), with or without the shortcut; its dump. */
+static void apply_dump(const char *prefix, size_t batch, int shortcut, sf_buf *out)
+{
+    sf_agg *a = NULL;
+    sf_buf docs[NDOCS];
+    sf_t_redis_del_prefix(prefix);
+    if (shortcut)
+        unsetenv("SF_AGG_NO_SHORTCUT");
+    else
+        setenv("SF_AGG_NO_SHORTCUT", "1", 1);
+    assert_int_equal(sf_agg_new(&a, kv, prefix, NULL), SF_OK);
+    unsetenv("SF_AGG_NO_SHORTCUT");
+    /* fixed run ranks: every prefix stores the same */
+    char runs[SF_KEY_MAX];
+    sf_keys_agg(runs, prefix, "runs", NULL);
+    const char *z[] = {"ZADD", runs, "1000", "r1", "2000", "r2", "3000", "r3", "4000", "r4",
+                       "5000", "r5"};
+    sf_kv_reply *r = NULL;
+    assert_int_equal(sf_kv_argv(kv, prefix, 12, z, NULL, &r, NULL), SF_OK);
+    sf_kv_reply_free(r);
+    make_docs(docs);
+    for (size_t i = 0; i < NDOCS; i += batch ? batch : 1) {
+        sf_error e = SF_ERROR_INIT;
+        sf_agg_msg m[NDOCS];
+        size_t n = batch ? (NDOCS - i < batch ? NDOCS - i : batch) : 1;
+        for (size_t j = 0; j < n; j++)
+            m[j].json = docs[i + j].data, m[j].len = docs[i + j].len;
+        if (batch) {
+            assert_int_equal(sf_agg_apply_batch(a, m, n, &e), SF_OK);
+        } else {
+            m[0].rc = sf_agg_apply(a, m[0].json, m[0].len, &m[0].is_refs, &m[0].outcome, &e);
+            m[0].err = e;
+        }
+        for (size_t j = 0; j < n; j++)
+            if (m[j].rc != SF_OK)
+                fail_msg("document %zu: %s", i + j, m[j].err.msg);
+    }
+    for (size_t i = 0; i < NDOCS; i++)
+        sf_buf_free(&docs[i]);
+    sf_agg_free(a);
+    sf_buf_init(out, 0);
+    sf_t_agg_dump(kv, prefix, out);
+}
+
+static void test_shortcut_same_state(void **state)
+{
+    (void)state;
+    sf_t_need(SF_T_REDIS);
+    sf_buf ref;
+    apply_dump(pref, 0, 0, &ref);
+    assert_true(ref.len > 5000); /* the sequence did write a fleet view */
+    const struct {
+        size_t batch;
+        int shortcut;
+        const char *name;
+    } ways[] = {{0, 1, "agg_rescan_one"}, {NDOCS, 1, "agg_rescan_batch"},
+                {4, 1, "agg_rescan_batch4"}, {NDOCS, 0, "agg_rescan_batch_full"}};
+    for (size_t w = 0; w < sizeof ways / sizeof ways[0]; w++) {
+        sf_buf cur;
+        apply_dump(pcur, ways[w].batch, ways[w].shortcut, &cur);
+        if (!sf_t_agg_same_dumps(&ref, &cur, ways[w].name))
+            fail_msg("%s left a different fleet view", ways[w].name);
+        sf_buf_free(&cur);
+    }
+    sf_buf_free(&ref);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_shortcut_same_state)};
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,230 @@
+/*
+ * The unchanged-rescan shortcut (agg_plan.c sf_agg_plan_same and
+ * sf_agg_plan_rescan, agg_index.c's addonly mode): for a result whose
+ * index content equals the stored view's, the short plan is, op for op,
+ * what the full plan (old -> new, then compacted) keeps; anything the
+ * index derives from that differs turns the shortcut off. The package
+ * list writer gives sf_agg_pkgs_json's bytes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "agg_fix.h"
+#include "agg_plan.h"
+#include "fleet/agg_view.h"
+
+static const char VULNS[] = "CVE-1:zlib:1.0:1.1:HIGH;CVE-2:musl:1.1.22-r3:-:CRITICAL;"
+                            "CVE-3:ssl:1:2:LOW";
+static const char PKGS[] = "libssl3@3.1@openssl;busybox@1.36;zz-\\\"quoted\\\"@1;caf\xc3\xa9@2";
+static const char EXTRA[] = "\"aliases\":[\"GHSA-1\",\"OSV-9\"],\"kev\":{},"
+                            "\"epss\":{\"score\":0.25,\"percentile\":0.5}";
+
+static sf_agg_view *view_of(const fix_doc *d, sf_buf *doc)
+{
+    sf_agg_view *v = NULL;
+    sf_error e = SF_ERROR_INIT;
+    fix_result_doc(doc, d);
+    if (sf_agg_view_from_result(doc->data, doc->len, &v, &e) != SF_OK)
+        fail_msg("%s: %s", e.msg, doc->data);
+    return v;
+}
+
+/* v as the aggregator reads it back from Redis: view and packages
+ * through their stored JSON. */
+static sf_agg_view *stored(const sf_agg_view *v)
+{
+    sf_buf j, pj;
+    sf_agg_view *s = NULL;
+    sf_error e = SF_ERROR_INIT;
+    sf_buf_init(&j, 0);
+    sf_buf_init(&pj, 0);
+    assert_int_equal(sf_agg_view_json(v, &j), SF_OK);
+    assert_int_equal(sf_agg_pkgs_json(v, &pj), SF_OK);
+    assert_int_equal(sf_agg_view_parse(j.data, j.len, &s, &e), SF_OK);
+    assert_int_equal(sf_agg_pkgs_parse(s, pj.data, pj.len, &e), SF_OK);
+    sf_buf_free(&j);
+    sf_buf_free(&pj);
+    return s;
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* The plan's ops as sorted lines "code key member value". */
+static char **lines_of(const sf_agg_plan *p)
+{
+    char **l = calloc(p->n + 1, sizeof *l);
+    for (size_t i = 0; i < p->n; i++) {
+        const sf_agg_op *o = &p->ops[i];
+        size_t n = strlen(o->key) + strlen(o->member) + strlen(o->value) + 16;
+        l[i] = malloc(n);
+        snprintf(l[i], n, "%d %s %s %s", (int)o->code, o->key, o->member, o->value);
+    }
+    qsort(l, p->n, sizeof *l, cmp_str);
+    return l;
+}
+
+/* The short plan of old -> nv equals the compacted full plan. */
+static void expect_same_plans(const sf_agg_view *old, const sf_agg_view *nv, const char *json)
+{
+    sf_agg_plan full = {0}, fast = {0};
+    sf_error e = SF_ERROR_INIT;
+    size_t len = strlen(json);
+    assert_true(sf_agg_plan_same(old, nv, 0));
+    assert_int_equal(sf_agg_plan_build(&full, "t", old, nv, json, len, &e), SF_OK);
+    assert_int_equal(sf_agg_plan_index(&full, "t", old, nv, nv->run_id, 7, 0, &e), SF_OK);
+    assert_int_equal(sf_agg_plan_compact(&full), SF_OK);
+    assert_int_equal(sf_agg_plan_rescan(&fast, "t", old, nv, json, len, 7, 0, &e), SF_OK);
+    assert_int_equal(sf_agg_plan_compact(&fast), SF_OK);
+    char **a = lines_of(&full), **b = lines_of(&fast);
+    for (size_t i = 0; i < full.n && i < fast.n; i++)
+        assert_string_equal(a[i], b[i]);
+    assert_int_equal(full.n, fast.n);
+    assert_true(fast.n > 4); /* documents, summary (maxima, facts, names) */
+    for (size_t i = 0; i < full.n; i++)
+        free(a[i]), free(b[i]);
+    free(a);
+    free(b);
+    sf_agg_plan_clear(&full);
+    sf_agg_plan_clear(&fast);
+}
+
+static fix_doc base_doc(void)
+{
+    return (fix_doc){.dc = 'a', .run = "r1", .db = "db1", .at = "2026-02-01T00:00:00Z",
+                     .refs = "reg.io/app:1;other.io/team/app:2", .vulns = VULNS,
+                     .pkgs = PKGS, .cvss = 7.5, .vextra = EXTRA};
+}
+
+/* Unchanged but for run, time, DB, cvss, EPSS, aliases, platform of an
+ * index: the short plan, equal to the full one. */
+static void test_unchanged_rescan_plans_alike(void **state)
+{
+    (void)state;
+    sf_buf d1, d2;
+    sf_buf_init(&d1, 0);
+    sf_buf_init(&d2, 0);
+    fix_doc d = base_doc();
+    sf_agg_view *v1 = view_of(&d, &d1), *old = stored(v1);
+    d.run = "r2", d.db = "db2", d.at = "2026-02-02T00:00:00Z";
+    sf_agg_view *v2 = view_of(&d, &d2);
+    expect_same_plans(old, v2, d2.data);
+    sf_agg_view_free(v2);
+    /* new scores and facts: same counters and sets, new maxima */
+    d.cvss = 9.8, d.vextra = "\"aliases\":[\"GHSA-2\"]";
+    v2 = view_of(&d, &d2);
+    expect_same_plans(old, v2, d2.data);
+    sf_agg_view_free(v2);
+    /* the same image as a platform of an index, and an error result */
+    d.ic = 'f', d.vextra = EXTRA, d.cvss = 7.5;
+    v2 = view_of(&d, &d2);
+    expect_same_plans(old, v2, d2.data);
+    sf_agg_view_free(v2);
+    sf_agg_view_free(old);
+    sf_agg_view_free(v1);
+    fix_doc er = {.dc = 'e', .run = "r1", .db = "db1", .at = "2026-02-01T00:00:00Z",
+                  .refs = "reg.io/e:1", .vulns = "", .cvss = 7.5, .err = "auth"};
+    v1 = view_of(&er, &d1), old = stored(v1);
+    er.run = "r2", er.at = "2026-02-03T00:00:00Z";
+    v2 = view_of(&er, &d2);
+    expect_same_plans(old, v2, d2.data);
+    sf_agg_view_free(v2);
+    sf_agg_view_free(old);
+    sf_agg_view_free(v1);
+    sf_buf_free(&d1);
+    sf_buf_free(&d2);
+}
+
+/* Each thing the index derives from turns the shortcut off. */
+static void test_changes_take_the_full_plan(void **state)
+{
+    (void)state;
+    sf_buf d1, d2;
+    sf_buf_init(&d1, 0);
+    sf_buf_init(&d2, 0);
+    fix_doc d = base_doc();
+    sf_agg_view *v1 = view_of(&d, &d1), *old = stored(v1);
+    const fix_doc changed[] = {
+        {.refs = "reg.io/app:1"},
+        {.refs = "other.io/team/app:2;reg.io/app:1"}, /* order: compared as listed */
+        {.vulns = "CVE-1:zlib:1.0:1.1:HIGH;CVE-2:musl:1.1.22-r3:-:CRITICAL"},
+        {.vulns = "CVE-1:zlib:1.0:1.1:MEDIUM;CVE-2:musl:1.1.22-r3:-:CRITICAL;CVE-3:ssl:1:2:LOW"},
+        {.vulns = "CVE-1:zlib:1.0:-:HIGH;CVE-2:musl:1.1.22-r3:-:CRITICAL;CVE-3:ssl:1:2:LOW"},
+        {.vulns = "CVE-1:zlib:1.0:1.2:HIGH;CVE-2:musl:1.1.22-r3:-:CRITICAL;CVE-3:ssl:1:2:LOW"},
+        {.pkgs = "libssl3@3.1@openssl;busybox@1.37;zz-\\\"quoted\\\"@1;caf\xc3\xa9@2"},
+        {.pkgs = "libssl3@3.1;busybox@1.36;zz-\\\"quoted\\\"@1;caf\xc3\xa9@2"},
+        {.pkgs = "libssl3@3.1@openssl;busybox@1.36;zz-\\\"quoted\\\"@1"},
+        {.err = "auth"},
+    };
+    for (size_t i = 0; i < sizeof changed / sizeof changed[0]; i++) {
+        fix_doc c = base_doc();
+        c.run = "r2";
+        if (changed[i].refs)
+            c.refs = changed[i].refs;
+        if (changed[i].vulns)
+            c.vulns = changed[i].vulns;
+        if (changed[i].pkgs)
+            c.pkgs = changed[i].pkgs;
+        c.err = changed[i].err;
+        sf_agg_view *v2 = view_of(&c, &d2);
+        if (sf_agg_plan_same(old, v2, 0))
+            fail_msg("change %zu taken for an unchanged rescan", i);
+        sf_agg_view_free(v2);
+    }
+    sf_agg_view_free(old);
+    sf_agg_view_free(v1);
+    sf_buf_free(&d1);
+    sf_buf_free(&d2);
+}
+
+/* sf_agg_plan_pkgs_json writes what sf_agg_pkgs_json writes, escapes
+ * and UTF-8 included (those take jansson's own writer). */
+static void test_pkgs_json_bytes(void **state)
+{
+    (void)state;
+    const char *specs[] = {"", "busybox@1.36;libssl3@3.1@openssl", PKGS,
+                           "a\\\\b@1\\/2;tab\\tname@1", "x@1\\u007f"};
+    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+        sf_buf doc, a, b;
+        sf_buf_init(&doc, 0);
+        sf_buf_init(&a, 0);
+        sf_buf_init(&b, 0);
+        fix_doc d = base_doc();
+        d.pkgs = specs[i];
+        sf_agg_view *v = view_of(&d, &doc);
+        assert_int_equal(sf_agg_pkgs_json(v, &a), SF_OK);
+        assert_int_equal(sf_agg_plan_pkgs_json(v, &b), SF_OK);
+        assert_string_equal(a.data, b.data);
+        sf_agg_view_free(v);
+        v = NULL;
+        /* no packages at all */
+        sf_agg_view empty = {.npkgs = 0};
+        sf_buf_reset(&a);
+        sf_buf_reset(&b);
+        assert_int_equal(sf_agg_pkgs_json(&empty, &a), SF_OK);
+        assert_int_equal(sf_agg_plan_pkgs_json(&empty, &b), SF_OK);
+        assert_string_equal(a.data, b.data);
+        sf_buf_free(&doc);
+        sf_buf_free(&a);
+        sf_buf_free(&b);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_unchanged_rescan_plans_alike),
+        cmocka_unit_test(test_changes_take_the_full_plan),
+        cmocka_unit_test(test_pkgs_json_bytes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
