@@ -1,10 +1,12 @@
 /*
  * agg_apply_bench: how fast the aggregator folds results into the fleet
  * view, without Kafka, on one Redis: the one-at-a-time path (sf_agg_apply
- * per result, the aggregator before batching: the same-run baseline)
- * beside the batch path (sf_agg_apply_batch, --batch results per call, as
- * the consumer loop now applies what one poll round brings), interleaved
- * round by round so both see the same load. Results are synthetic
+ * per result with every plan in full, the aggregator before batching: the
+ * same-run baseline), the batch path with every rescan planned in full
+ * ("full": before the unchanged-rescan shortcut, SF_AGG_NO_SHORTCUT) and
+ * the batch path as the consumer loop runs it (sf_agg_apply_batch,
+ * --batch results per call), interleaved round by round so all see the
+ * same load. Results are synthetic
  * scanfarm.result/v1 documents, each with its own digest, --findings
  * findings and --packages packages (findings point at the first
  * packages), in --repos repositories.
@@ -12,13 +14,15 @@
  * Per path and phase ("new": every image new; "rescan": the same images,
  * unchanged, in a later run) it prints results/s, the Redis commands run
  * per image (INFO commandstats, script inner calls included, the scripts
- * themselves not) and, after "new", the Redis memory of the path's keys
+ * themselves not), the CPU time per result of the aggregator's side (this
+ * process) and of Redis (INFO cpu), which the machine's load does not
+ * change, and, after "new", the Redis memory of the path's keys
  * per image and per finding (MEMORY USAGE). A floor of plain round trips (PING) follows. Each path's
  * keys are removed after its round (--keep: not).
  *
  * usage: sf-agg_apply_bench [--redis host:port] [--results N] [--findings F]
  *        [--packages P] [--repos R] [--batch B] [--rounds K] [--prefix P] [--keep]
- *        [--only batch|baseline] [--marks]
+ *        [--only batch|full|baseline] [--marks]
  * --marks prints each phase's start and end (CLOCK_MONOTONIC seconds) on
  * stderr, to cut a `perf record -k mono` profile by phase (perf report --time).
  */
@@ -98,6 +102,27 @@ static int redis_stats(sf_kv *kv, long long *calls, long long *mem, sf_error *e)
     return rc;
 }
 
+/* CPU seconds: this process's (the aggregator's side) and the Redis
+ * server's (user + sys, INFO cpu). */
+static double cpu_self(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int redis_cpu(sf_kv *kv, double *secs, sf_error *e)
+{
+    const char *a[] = {"INFO", "cpu"};
+    sf_kv_reply *r = NULL;
+    int rc = sf_kv_argv(kv, "bench", 2, a, NULL, &r, e);
+    const char *u = rc == SF_OK && r->str ? strstr(r->str, "used_cpu_user:") : NULL;
+    const char *s = rc == SF_OK && r->str ? strstr(r->str, "used_cpu_sys:") : NULL;
+    *secs = (u ? strtod(u + 14, NULL) : 0) + (s ? strtod(s + 13, NULL) : 0);
+    sf_kv_reply_free(r);
+    return rc;
+}
+
 /* Every key of prefix, SCAN by SCAN: cb(kv, keys reply, ctx). */
 static int each_keys(sf_kv *kv, const char *prefix,
                      int (*cb)(sf_kv *, const sf_kv_reply *, void *, sf_error *), void *ctx,
@@ -151,19 +176,22 @@ static int usage_cb(sf_kv *kv, const sf_kv_reply *k, void *ctx, sf_error *e)
 }
 
 typedef struct figs {
-    double secs[2];
+    double secs[2], cpu[2], rcpu[2]; /* wall, aggregator CPU, Redis CPU */
     long long calls[2], mem;
     int rounds;
 } figs;
 
 /* One path (batch 0: one at a time) over both phases under prefix. */
 static int run_path(sf_kv *kv, const char *prefix, int n, int f, int p, int repos, int batch,
-                    int keep, figs *out, sf_error *e)
+                    int full, int keep, figs *out, sf_error *e)
 {
     sf_agg *a = NULL;
     sf_buf *docs = calloc((size_t)n, sizeof *docs);
     sf_agg_msg *msgs = calloc((size_t)n, sizeof *msgs);
+    if (full) /* read by sf_agg_new */
+        setenv("SF_AGG_NO_SHORTCUT", "1", 1);
     int rc = sf_agg_new(&a, kv, prefix, e);
+    unsetenv("SF_AGG_NO_SHORTCUT");
     static int stamp;
     for (int ph = 0; rc == SF_OK && ph < 2; ph++) {
         char run[64];
@@ -174,9 +202,10 @@ static int run_path(sf_kv *kv, const char *prefix, int n, int f, int p, int repo
             make_result(&docs[i], i, f, p, repos, run);
             msgs[i].json = docs[i].data, msgs[i].len = docs[i].len;
         }
-        if ((rc = redis_stats(kv, &c0, &m0, e)) != SF_OK)
+        double r0 = 0, r1 = 0;
+        if ((rc = redis_stats(kv, &c0, &m0, e)) != SF_OK || (rc = redis_cpu(kv, &r0, e)) != SF_OK)
             break;
-        double t0 = now();
+        double t0 = now(), u0 = cpu_self();
         if (marks) /* CLOCK_MONOTONIC: perf record -k mono, perf report --time */
             fprintf(stderr, "phase %s %s start %.6f\n", batch ? "batch" : "baseline",
                     ph ? "rescan" : "new", t0);
@@ -199,6 +228,9 @@ static int run_path(sf_kv *kv, const char *prefix, int n, int f, int p, int repo
             }
         }
         out->secs[ph] += now() - t0;
+        out->cpu[ph] += cpu_self() - u0;
+        if (rc == SF_OK && (rc = redis_cpu(kv, &r1, e)) == SF_OK)
+            out->rcpu[ph] += r1 - r0;
         if (marks)
             fprintf(stderr, "phase %s %s end %.6f\n", batch ? "batch" : "baseline",
                     ph ? "rescan" : "new", now());
@@ -223,10 +255,15 @@ static void print_path(const char *name, const figs *g, int n, int f)
 {
     double imgs = (double)n * g->rounds;
     static const char *const ph[] = {"new", "rescan"};
-    for (int i = 0; i < 2; i++)
-        printf("  %-9s %-6s %9.1f results/s  (%7.3f ms each)  %8.1f Redis calls/image%s\n", name,
-               ph[i], imgs / g->secs[i], 1000.0 * g->secs[i] / imgs, (double)g->calls[i] / imgs,
-               i == 0 ? "" : "");
+    for (int i = 0; i < 2; i++) {
+        printf("  %-9s %-6s %9.1f results/s  (%7.3f ms each)  %8.1f Redis calls/image\n", name,
+               ph[i], imgs / g->secs[i], 1000.0 * g->secs[i] / imgs, (double)g->calls[i] / imgs);
+        /* CPU per result does not depend on the machine's load; their sum
+         * bounds an unloaded run (the path waits for Redis, and back) */
+        double ac = 1000.0 * g->cpu[i] / imgs, rc = 1000.0 * g->rcpu[i] / imgs;
+        printf("  %-9s %-6s cpu %7.3f ms aggregator + %7.3f ms Redis per result = %7.1f/s "
+               "CPU-bound\n", name, ph[i], ac, rc, 1000.0 / (ac + rc));
+    }
     printf("  %-9s memory %9.1f KiB/image, %.0f bytes/finding (MEMORY USAGE after new)\n", name,
            (double)g->mem / imgs / 1024.0, f ? (double)g->mem / imgs / f : 0.0);
 }
@@ -235,7 +272,7 @@ int main(int argc, char **argv)
 {
     const char *redis = "127.0.0.1:6379", *prefix = "sfaggbench";
     int n = 500, f = 20, p = 300, repos = 0, batch = 64, rounds = 2, keep = 0;
-    const char *only = NULL; /* "batch" or "baseline": one path (profiling) */
+    const char *only = NULL; /* "batch", "full" or "baseline": one path (profiling) */
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(argv[i], "--keep")) {
@@ -277,19 +314,28 @@ int main(int argc, char **argv)
     sf_kv_opts_env(&o);
     sf_kv *kv = NULL;
     sf_error e = SF_ERROR_INIT;
-    figs base = {0}, bat = {0};
+    /* baseline: one sf_agg_apply per result, every plan in full (the
+     * aggregator before batching); full: the batch path planning every
+     * rescan in full (before the unchanged-rescan shortcut); batch: as
+     * the consumer loop runs now */
+    static const struct {
+        const char *name;
+        int batched, full;
+    } paths[] = {{"baseline", 0, 1}, {"full", 1, 1}, {"batch", 1, 0}};
+    figs fg[3];
+    memset(fg, 0, sizeof fg);
     if (sf_kv_new(&kv, &o, &e) != SF_OK || sf_kv_ping(kv, 0, &e) != SF_OK)
         goto fail;
     for (int r = 0; r < rounds; r++) {
-        /* interleaved, the order swapped each round: both see the same load */
-        for (int k = 0; k < 2; k++) {
-            int b = (k + r) % 2;
+        /* interleaved, the order rotated each round: all see the same load */
+        for (int k = 0; k < 3; k++) {
+            int b = (k + r) % 3;
             char pf[128];
-            if (only && strcmp(only, b ? "batch" : "baseline") != 0)
+            if (only && strcmp(only, paths[b].name) != 0)
                 continue;
-            snprintf(pf, sizeof pf, "%s-%s%d", prefix, b ? "batch" : "base", r);
-            if (run_path(kv, pf, n, f, p, repos, b ? batch : 0, keep, b ? &bat : &base, &e) !=
-                SF_OK)
+            snprintf(pf, sizeof pf, "%s-%s%d", prefix, paths[b].name, r);
+            if (run_path(kv, pf, n, f, p, repos, paths[b].batched ? batch : 0, paths[b].full,
+                         keep, &fg[b], &e) != SF_OK)
                 goto fail;
         }
     }
@@ -304,13 +350,15 @@ int main(int argc, char **argv)
     printf("agg_apply_bench results=%d findings=%d packages=%d repos=%d batch=%d rounds=%d "
            "doc_kb=%.1f\n", n, f, p, repos ? repos : n, batch, rounds, (double)d.len / 1024.0);
     sf_buf_free(&d);
-    if (base.rounds)
-        print_path("baseline", &base, n, f);
-    if (bat.rounds)
-        print_path("batch", &bat, n, f);
-    if (!only)
+    for (int b = 0; b < 3; b++)
+        if (fg[b].rounds)
+            print_path(paths[b].name, &fg[b], n, f);
+    if (!only) {
         printf("  speed-up  new x%.1f, rescan x%.1f (batch over the same-run baseline)\n",
-               base.secs[0] / bat.secs[0], base.secs[1] / bat.secs[1]);
+               fg[0].secs[0] / fg[2].secs[0], fg[0].secs[1] / fg[2].secs[1]);
+        printf("  speed-up  new x%.2f, rescan x%.2f (batch over full, same run)\n",
+               fg[1].secs[0] / fg[2].secs[0], fg[1].secs[1] / fg[2].secs[1]);
+    }
     printf("  ping      %9.1f round trips/s (%.3f ms each; floor, same run)\n", n / t_ping,
            1000.0 * t_ping / n);
     sf_kv_free(kv);
@@ -321,6 +369,6 @@ fail:
 usage:
     fprintf(stderr, "usage: %s [--redis H:P] [--results N] [--findings F] [--packages P] "
                     "[--repos R] [--batch B] [--rounds K] [--prefix P] [--keep] "
-                    "[--only batch|baseline] [--marks]\n", argv[0]);
+                    "[--only batch|full|baseline] [--marks]\n", argv[0]);
     return 2;
 }
