@@ -35,6 +35,7 @@
 #include "agg.h"
 #include "base/buf.h"
 #include "cache/kv.h"
+#include "fleet/agg_view.h"
 
 static int marks; /* --marks: phase times on stderr (profiling) */
 
@@ -346,6 +347,21 @@ int main(int argc, char **argv)
     double t_ping = now() - t0;
     sf_buf d;
     sf_buf_init(&d, 0);
+    /* the result's decode alone (every path does it once per result) */
+    double t_dec = 0;
+    if (marks)
+        fprintf(stderr, "phase decode start %.6f\n", now());
+    for (int i = 0; i < n; i++) {
+        sf_agg_view *v = NULL;
+        make_result(&d, i, f, p, repos, "x");
+        double c0 = cpu_self(); /* the document's making left out */
+        if (sf_agg_view_from_result(d.data, d.len, &v, &e) != SF_OK)
+            goto fail;
+        sf_agg_view_free(v);
+        t_dec += cpu_self() - c0;
+    }
+    if (marks)
+        fprintf(stderr, "phase decode end %.6f\n", now());
     make_result(&d, 0, f, p, repos, "x");
     printf("agg_apply_bench results=%d findings=%d packages=%d repos=%d batch=%d rounds=%d "
            "doc_kb=%.1f\n", n, f, p, repos ? repos : n, batch, rounds, (double)d.len / 1024.0);
@@ -361,6 +377,8 @@ int main(int argc, char **argv)
     }
     printf("  ping      %9.1f round trips/s (%.3f ms each; floor, same run)\n", n / t_ping,
            1000.0 * t_ping / n);
+    printf("  decode    cpu %7.3f ms per result (sf_agg_view_from_result alone, same run)\n",
+           1000.0 * t_dec / n);
     sf_kv_free(kv);
     return 0;
 fail:
