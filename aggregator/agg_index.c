@@ -156,6 +156,42 @@ static int inc(ix_ctx *c, const char *kind, const char *value, const char *membe
     return op(c, SF_AOP_ZINC, kind, value, member, num);
 }
 
+/* The keys of one kind per scope of an image: preg:<r> ... ptag:<t>,
+ * formatted once per view rather than once per package or finding
+ * (key formatting and escaping were a large share of a new image's
+ * plan); "" for a value too long to key (not indexed, as op() skips it). */
+typedef struct ix_keys {
+    char (*k)[SF_KEY_MAX];
+    size_t n;
+} ix_keys;
+
+static int scope_keys(ix_ctx *c, const ix_scopes *s, const char *const kind[3], ix_keys *out)
+{
+    const ix_list *l[3] = {&s->reg, &s->repo, &s->tag};
+    out->n = 0;
+    if (!(out->k = malloc((s->reg.n + s->repo.n + s->tag.n + 1) * sizeof *out->k)))
+        return SF_ENOMEM;
+    for (int j = 0; j < 3; j++)
+        for (size_t i = 0; i < l[j]->n; i++, out->n++)
+            if (sf_keys_agg_ix(out->k[out->n], c->prefix, kind[j], l[j]->v[i], NULL) != SF_OK)
+                out->k[out->n][0] = '\0';
+    return SF_OK;
+}
+
+/* member counted once in every scope key of ks (inc's rule). */
+static int scoped_inc(ix_ctx *c, const ix_keys *ks, const char *member)
+{
+    char num[32];
+    int rc = SF_OK;
+    if (c->addonly)
+        return SF_OK;
+    sf_agg_num(num, c->sign);
+    for (size_t i = 0; rc == SF_OK && i < ks->n; i++)
+        if (ks->k[i][0])
+            rc = sf_agg_plan_op(c->p, SF_AOP_ZINC, ks->k[i], member, num);
+    return rc;
+}
+
 /* A scored member: ZADD when adding, ZREM when removing. */
 static int put(ix_ctx *c, const char *kind, const char *member, double score)
 {
@@ -388,18 +424,16 @@ static int finding_ops(ix_ctx *c, const sf_agg_view *v, const sf_agg_vuln *f, in
 /* Per distinct id: the scopes of the images carrying it. */
 static int vuln_scope_ops(ix_ctx *c, const sf_agg_view *v, const ix_scopes *s)
 {
-    int rc = SF_OK;
+    static const char *const kinds[3] = {"vreg", "vrepo", "vtag"};
+    ix_keys ks;
+    int rc = scope_keys(c, s, kinds, &ks);
     for (size_t i = 0; rc == SF_OK && i < v->nvulns; i++) {
         const char *id = v->vulns[i].id;
         if (i > 0 && strcmp(v->vulns[i - 1].id, id) == 0)
             continue;
-        for (size_t k = 0; rc == SF_OK && k < s->reg.n; k++)
-            rc = inc(c, "vreg", s->reg.v[k], id, 1);
-        for (size_t k = 0; rc == SF_OK && k < s->repo.n; k++)
-            rc = inc(c, "vrepo", s->repo.v[k], id, 1);
-        for (size_t k = 0; rc == SF_OK && k < s->tag.n; k++)
-            rc = inc(c, "vtag", s->tag.v[k], id, 1);
+        rc = scoped_inc(c, &ks, id);
     }
+    free(ks.k);
     return rc;
 }
 
@@ -412,20 +446,18 @@ static int pkg_first(const sf_agg_view *v, size_t i)
 
 static int pkg_scope_ops(ix_ctx *c, const sf_agg_view *v, const ix_scopes *s)
 {
+    static const char *const kinds[3] = {"preg", "prepo", "ptag"};
     char member[2 * SF_AGG_STR_MAX + 4];
-    int rc = SF_OK;
+    ix_keys ks;
+    int rc = scope_keys(c, s, kinds, &ks);
     for (size_t i = 0; rc == SF_OK && i < v->npkgs; i++) {
         if (!pkg_first(v, i))
             continue;
         const char *mp[] = {v->pkgs[i].eco, "\x1f", v->pkgs[i].name, NULL};
         sf_agg_cat(member, sizeof member, mp);
-        for (size_t k = 0; rc == SF_OK && k < s->reg.n; k++)
-            rc = inc(c, "preg", s->reg.v[k], member, 1);
-        for (size_t k = 0; rc == SF_OK && k < s->repo.n; k++)
-            rc = inc(c, "prepo", s->repo.v[k], member, 1);
-        for (size_t k = 0; rc == SF_OK && k < s->tag.n; k++)
-            rc = inc(c, "ptag", s->tag.v[k], member, 1);
+        rc = scoped_inc(c, &ks, member);
     }
+    free(ks.k);
     return rc;
 }
 
