@@ -490,7 +490,9 @@ static int plan_item(sf_agg *a, item *x, sf_agg_plan *one, sf_error *pe)
         if (rc == SF_OK)
             rc = sf_agg_plan_index(one, a->prefix, x->old, x->nv, x->nv->run_id, x->rank, 0, pe);
     }
-    if (rc == SF_OK && sf_agg_plan_compact(one) != SF_OK)
+    /* a new image's plan has no pairs to cancel: the merged plan's
+     * compaction (send_plan) sums and collapses what it repeats */
+    if (rc == SF_OK && x->old && sf_agg_plan_compact(one) != SF_OK)
         rc = sf_error_set(pe, SF_ENOMEM, "out of memory");
     return rc;
 }
