@@ -113,7 +113,7 @@ static void ref_tag(const char *ref, char *out, size_t outlen)
 static void scopes_of(const sf_agg_view *v, ix_scopes *s)
 {
     char reg[256], repo[512], full[IX_SCOPE_W + 300], tag[IX_SCOPE_W];
-    memset(s, 0, sizeof *s);
+    s->reg.n = s->repo.n = s->tag.n = 0; /* not cleared whole: 48 KiB */
     if (!v->nrefs) /* as the counts do: an image without refs is "unknown"'s */
         list_add(&s->reg, "unknown");
     for (size_t i = 0; i < v->nrefs; i++) {
@@ -384,7 +384,8 @@ done:
 static int finding_ops(ix_ctx *c, const sf_agg_view *v, const sf_agg_vuln *f, int64_t rank)
 {
     char member[4 * SF_AGG_STR_MAX + 8];
-    ix_list ecos = {.n = 0};
+    ix_list ecos; /* 16 KiB: an initialiser would clear it all, per finding */
+    ecos.n = 0;
     int rc = inc(c, "vsev", sf_agg_sev_name(f->sev), f->id, 1);
     if (rc == SF_OK && f->fixed)
         rc = inc(c, "vfix", NULL, f->id, 1);
@@ -475,7 +476,8 @@ static int pkg_ops(ix_ctx *c, const sf_agg_view *v)
             continue;
         }
         if (pkg_first(v, i)) {
-            ix_list ecos = {.n = 0};
+            ix_list ecos; /* not cleared whole per package: 16 KiB */
+            ecos.n = 0;
             eco_add(&ecos, pk->eco);
             rc = inc(c, "pall", NULL, member, 1);
             if (rc == SF_OK)
