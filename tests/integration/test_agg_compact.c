@@ -24,7 +24,6 @@
 #include "agg_fix.h"
 #include "agg.h"
 #include "base/buf.h"
-#include "bus/msg_refs.h"
 #include "cache/keys.h"
 #include "testutil.h"
 
@@ -89,23 +88,16 @@ static sf_kv_reply *cmd(int argc, const char **argv)
  * message of run r2 moving image a to a new tag (a late refs update). */
 static void make_docs(sf_buf *docs)
 {
-    char da[72];
     size_t k = 0;
     for (size_t i = 0; i < sizeof SEQ / sizeof SEQ[0]; i++) {
         sf_buf_init(&docs[k], 0);
         fix_result(&docs[k++], SEQ[i].dc, SEQ[i].run, "db1", SEQ[i].at, SEQ[i].refs,
                    SEQ[i].vulns, NULL);
         if (i == 2) {
-            char *img[] = {(char *)fix_digest('a', da)}, *refs[] = {"reg.io/app:2"};
-            sf_refs_msg m = {.run_id = "r2", .digest = img[0], .images = img, .nimages = 1,
-                             .refs = refs, .nrefs = 1, .db_version = "db1",
-                             .produced_at = "2026-02-02T12:00:00.000Z"};
-            char *json = NULL;
-            size_t len = 0;
-            assert_int_equal(sf_refs_encode(&m, &json, &len, NULL), SF_OK);
             sf_buf_init(&docs[k], 0);
-            sf_buf_append(&docs[k++], json, len);
-            free(json);
+            assert_int_equal(fix_refs_doc(&docs[k++], 'a', "r2", "db1", "reg.io/app:2",
+                                          "2026-02-02T12:00:00.000Z"),
+                             SF_OK);
         }
     }
 }

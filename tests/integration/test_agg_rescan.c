@@ -24,18 +24,20 @@
 #include "agg_dump.h"
 #include "agg_fix.h"
 #include "base/buf.h"
-#include "bus/msg_refs.h"
 #include "cache/keys.h"
 #include "testutil.h"
 
 static sf_kv *kv;
-static char pref[64], pcur[64];
+/* the reference (full plans, one at a time) and the way compared */
+static char pfx[2][64];
+#define pref pfx[0]
+#define pcur pfx[1]
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(pref, sizeof pref, "aggr-ref-%d", (int)getpid());
-    snprintf(pcur, sizeof pcur, "aggr-cur-%d", (int)getpid());
+    for (int i = 0; i < 2; i++)
+        snprintf(pfx[i], sizeof pfx[i], "aggr-%s-%d", i ? "cur" : "ref", (int)getpid());
     kv = sf_t_kv_open();
     return 0;
 }
@@ -43,10 +45,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    if (kv) {
-        sf_t_redis_del_prefix(pref);
-        sf_t_redis_del_prefix(pcur);
-    }
+    for (int i = 0; kv && i < 2; i++)
+        sf_t_redis_del_prefix(pfx[i]);
     sf_kv_free(kv);
     return 0;
 }
@@ -114,17 +114,10 @@ static void make_docs(sf_buf *docs)
         sf_buf_init(&docs[k], 0);
         fix_result_doc(&docs[k++], &d);
         if (i == REFS_AFTER) {
-            char da[72];
-            char *img[] = {(char *)fix_digest('a', da)}, *refs[] = {"reg.io/app:3"};
-            sf_refs_msg m = {.run_id = "r3", .digest = img[0], .images = img, .nimages = 1,
-                             .refs = refs, .nrefs = 1, .db_version = "r3",
-                             .produced_at = "2026-02-03T12:00:00.000Z"};
-            char *json = NULL;
-            size_t len = 0;
-            assert_int_equal(sf_refs_encode(&m, &json, &len, NULL), SF_OK);
             sf_buf_init(&docs[k], 0);
-            sf_buf_append(&docs[k++], json, len);
-            free(json);
+            assert_int_equal(fix_refs_doc(&docs[k++], 'a', "r3", "r3", "reg.io/app:3",
+                                          "2026-02-03T12:00:00.000Z"),
+                             SF_OK);
         }
     }
 }

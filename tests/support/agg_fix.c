@@ -1,6 +1,8 @@
 /* agg_fix: see agg_fix.h. */
 #include "agg_fix.h"
 
+#include "bus/msg_refs.h"
+
 const char *fix_digest(char c, char out[72])
 {
     memcpy(out, "sha256:", 7);
@@ -102,4 +104,22 @@ void fix_result_doc(sf_buf *b, const fix_doc *d)
         sf_buf_printf(b, "{\"code\":\"%s\",\"kind\":\"image\",\"message\":\"failed\"}}", d->err);
     else
         sf_buf_printf(b, "null}");
+}
+
+int fix_refs_doc(sf_buf *b, char dc, const char *run, const char *db, const char *ref,
+                 const char *at)
+{
+    char da[72];
+    char *img[] = {(char *)fix_digest(dc, da)}, *refs[] = {(char *)ref};
+    sf_refs_msg m = {.run_id = (char *)run, .digest = img[0], .images = img, .nimages = 1,
+                     .refs = refs, .nrefs = 1, .db_version = (char *)db,
+                     .produced_at = (char *)at};
+    char *json = NULL;
+    size_t len = 0;
+    int rc = sf_refs_encode(&m, &json, &len, NULL);
+    sf_buf_reset(b);
+    if (rc == SF_OK)
+        rc = sf_buf_append(b, json, len);
+    free(json);
+    return rc;
 }

@@ -49,4 +49,9 @@ typedef struct fix_doc {
 } fix_doc;
 void fix_result_doc(sf_buf *b, const fix_doc *d);
 
+/* b := a scanfarm.refs/v1 message of run `run` giving image dc (fix_digest)
+ * the one ref `ref`, produced at `at`; SF_OK or the encoder's error. */
+int fix_refs_doc(sf_buf *b, char dc, const char *run, const char *db, const char *ref,
+                 const char *at);
+
 #endif

@@ -105,54 +105,69 @@ static fix_doc base_doc(void)
                      .pkgs = PKGS, .cvss = 7.5, .vextra = EXTRA};
 }
 
+/* A stored view (from doc d) and the buffers of the documents after it. */
+typedef struct stored_fx {
+    sf_buf d1, d2;
+    sf_agg_view *v1, *old;
+} stored_fx;
+
+static void fx_open(stored_fx *x, const fix_doc *d)
+{
+    sf_buf_init(&x->d1, 0);
+    sf_buf_init(&x->d2, 0);
+    x->v1 = view_of(d, &x->d1);
+    x->old = stored(x->v1);
+}
+
+static void fx_close(stored_fx *x)
+{
+    sf_agg_view_free(x->old);
+    sf_agg_view_free(x->v1);
+    sf_buf_free(&x->d1);
+    sf_buf_free(&x->d2);
+}
+
+/* The rescan d of x's stored view: the short plan, equal to the full one. */
+static void expect_rescan(stored_fx *x, const fix_doc *d)
+{
+    sf_agg_view *v2 = view_of(d, &x->d2);
+    expect_same_plans(x->old, v2, x->d2.data);
+    sf_agg_view_free(v2);
+}
+
 /* Unchanged but for run, time, DB, cvss, EPSS, aliases, platform of an
  * index: the short plan, equal to the full one. */
 static void test_unchanged_rescan_plans_alike(void **state)
 {
     (void)state;
-    sf_buf d1, d2;
-    sf_buf_init(&d1, 0);
-    sf_buf_init(&d2, 0);
+    stored_fx x;
     fix_doc d = base_doc();
-    sf_agg_view *v1 = view_of(&d, &d1), *old = stored(v1);
+    fx_open(&x, &d);
     d.run = "r2", d.db = "db2", d.at = "2026-02-02T00:00:00Z";
-    sf_agg_view *v2 = view_of(&d, &d2);
-    expect_same_plans(old, v2, d2.data);
-    sf_agg_view_free(v2);
+    expect_rescan(&x, &d);
     /* new scores and facts: same counters and sets, new maxima */
     d.cvss = 9.8, d.vextra = "\"aliases\":[\"GHSA-2\"]";
-    v2 = view_of(&d, &d2);
-    expect_same_plans(old, v2, d2.data);
-    sf_agg_view_free(v2);
-    /* the same image as a platform of an index, and an error result */
+    expect_rescan(&x, &d);
+    /* the same image as a platform of an index */
     d.ic = 'f', d.vextra = EXTRA, d.cvss = 7.5;
-    v2 = view_of(&d, &d2);
-    expect_same_plans(old, v2, d2.data);
-    sf_agg_view_free(v2);
-    sf_agg_view_free(old);
-    sf_agg_view_free(v1);
+    expect_rescan(&x, &d);
+    fx_close(&x);
+    /* an error result */
     fix_doc er = {.dc = 'e', .run = "r1", .db = "db1", .at = "2026-02-01T00:00:00Z",
                   .refs = "reg.io/e:1", .vulns = "", .cvss = 7.5, .err = "auth"};
-    v1 = view_of(&er, &d1), old = stored(v1);
+    fx_open(&x, &er);
     er.run = "r2", er.at = "2026-02-03T00:00:00Z";
-    v2 = view_of(&er, &d2);
-    expect_same_plans(old, v2, d2.data);
-    sf_agg_view_free(v2);
-    sf_agg_view_free(old);
-    sf_agg_view_free(v1);
-    sf_buf_free(&d1);
-    sf_buf_free(&d2);
+    expect_rescan(&x, &er);
+    fx_close(&x);
 }
 
 /* Each thing the index derives from turns the shortcut off. */
 static void test_changes_take_the_full_plan(void **state)
 {
     (void)state;
-    sf_buf d1, d2;
-    sf_buf_init(&d1, 0);
-    sf_buf_init(&d2, 0);
+    stored_fx x;
     fix_doc d = base_doc();
-    sf_agg_view *v1 = view_of(&d, &d1), *old = stored(v1);
+    fx_open(&x, &d);
     const fix_doc changed[] = {
         {.refs = "reg.io/app:1"},
         {.refs = "other.io/team/app:2;reg.io/app:1"}, /* order: compared as listed */
@@ -175,15 +190,12 @@ static void test_changes_take_the_full_plan(void **state)
         if (changed[i].pkgs)
             c.pkgs = changed[i].pkgs;
         c.err = changed[i].err;
-        sf_agg_view *v2 = view_of(&c, &d2);
-        if (sf_agg_plan_same(old, v2, 0))
+        sf_agg_view *v2 = view_of(&c, &x.d2);
+        if (sf_agg_plan_same(x.old, v2, 0))
             fail_msg("change %zu taken for an unchanged rescan", i);
         sf_agg_view_free(v2);
     }
-    sf_agg_view_free(old);
-    sf_agg_view_free(v1);
-    sf_buf_free(&d1);
-    sf_buf_free(&d2);
+    fx_close(&x);
 }
 
 /* sf_agg_plan_pkgs_json writes what sf_agg_pkgs_json writes, escapes
