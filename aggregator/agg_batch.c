@@ -11,8 +11,11 @@
  *   2. reads every stored order, then every stored view, with one HMGET
  *      each;
  *   3. plans each image exactly as agg.c does (sf_agg_plan_build and
- *      _index, refs merged by the same rule), appends the plans into one,
- *      and compacts it: a counter 64 images raise is one increment;
+ *      _index, refs merged by the same rule; an unchanged rescan only
+ *      what does not cancel, sf_agg_plan_rescan, its stored package list
+ *      compared by bytes and parsed only for a full plan), appends the
+ *      plans into one, and compacts it: a counter 64 images raise is one
+ *      increment;
  *   4. sends the merged plan in one guarded script: every image's order
  *      and view must still be the ones read, else nothing is applied and
  *      each result goes through agg.c's one-at-a-time path (a concurrent
