@@ -479,14 +479,16 @@ static int plan_item(sf_agg *a, item *x, sf_agg_plan *one, sf_error *pe)
     if (x->old && x->pk && !a->no_shortcut) {
         sf_buf pj;
         sf_buf_init(&pj, 0);
-        if ((rc = sf_agg_plan_pkgs_json(x->nv, &pj)) != SF_OK)
-            return sf_error_set(pe, rc, "out of memory");
-        stored = pj.len == x->pkl && memcmp(pj.data, x->pk, pj.len) == 0;
+        rc = sf_agg_plan_pkgs_json(x->nv, &pj);
+        stored = rc == SF_OK && pj.len == x->pkl && memcmp(pj.data, x->pk, pj.len) == 0;
         sf_buf_free(&pj);
+        if (rc != SF_OK)
+            return sf_error_set(pe, rc, "out of memory");
     }
-    if (stored && sf_agg_plan_same(x->old, x->nv, 1))
-        rc = sf_agg_plan_rescan(one, a->prefix, x->old, x->nv, x->m->json, x->m->len, x->rank, 1, pe);
-    else {
+    if (stored && sf_agg_plan_same(x->old, x->nv, 1)) {
+        rc = sf_agg_plan_rescan(one, a->prefix, x->old, x->nv, x->m->json, x->m->len, x->rank,
+                                1, pe);
+    } else {
         if (x->old && x->pk && (rc = sf_agg_pkgs_parse(x->old, x->pk, x->pkl, pe)) != SF_OK)
             return rc; /* a stored package list agg.c's path must judge */
         rc = sf_agg_plan_build(one, a->prefix, x->old, x->nv, x->m->json, x->m->len, pe);

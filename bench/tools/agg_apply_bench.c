@@ -16,9 +16,10 @@
  * per image (INFO commandstats, script inner calls included, the scripts
  * themselves not), the CPU time per result of the aggregator's side (this
  * process) and of Redis (INFO cpu), which the machine's load does not
- * change, and, after "new", the Redis memory of the path's keys
- * per image and per finding (MEMORY USAGE). A floor of plain round trips (PING) follows. Each path's
- * keys are removed after its round (--keep: not).
+ * change, and, after "new", the Redis memory of the path's keys per image
+ * and per finding (MEMORY USAGE). A floor of plain round trips (PING) and
+ * the CPU of the result's decode alone follow. Each path's keys are
+ * removed after its round (--keep: not).
  *
  * usage: sf-agg_apply_bench [--redis host:port] [--results N] [--findings F]
  *        [--packages P] [--repos R] [--batch B] [--rounds K] [--prefix P] [--keep]
