@@ -16,6 +16,10 @@ Subcommands:
   skip     the skip-current phase's figures from the coordinator's summary
            log line (jobs published, refs messages) and the access log.
   correct  compare a run's results with the fleet's ground truth.
+  cpu      a snapshot of CPU seconds: the machine's busy time (/proc/stat)
+           and named processes' (NAME=PID[,PID...]: utime + stime).
+  cpudiff  one phase's CPU by process from two snapshots (and the
+           coordinator's /usr/bin/time file): where the cores went.
   plot     SVG of images/s against worker count (no dependencies).
   table    print the final table from the results JSON.
 """
@@ -405,6 +409,54 @@ def cmd_skip(a):
     print(json.dumps(out))
 
 
+def machine_cpu():
+    """Busy and total CPU seconds of the whole machine since boot."""
+    hz = os.sysconf("SC_CLK_TCK")
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + (v[4] if len(v) > 4 else 0)  # idle + iowait
+    total = sum(v[:8])  # guest time is already inside user
+    return (total - idle) / hz, total / hz
+
+
+def cmd_cpu(a):
+    busy, total = machine_cpu()
+    procs = {}
+    for spec in a.procs:
+        name, _, pids = spec.partition("=")
+        secs = 0.0
+        for pid in filter(None, pids.split(",")):
+            try:
+                secs += proc(int(pid))[0]
+            except (OSError, ValueError, IndexError):
+                pass  # gone or not ours: counts nothing
+        procs[name] = secs
+    json.dump({"t": time.monotonic(), "machine_busy_s": busy, "machine_total_s": total,
+               "procs": procs}, open(a.out, "w"))
+
+
+def cmd_cpudiff(a):
+    b, e = json.load(open(a.before)), json.load(open(a.after))
+    wall = max(1e-3, e["t"] - b["t"])
+    out = {"wall_s": round(wall, 2),
+           "machine_busy_s": round(e["machine_busy_s"] - b["machine_busy_s"], 2),
+           "cores": os.cpu_count(), "by_process_s": {}}
+    for k, v in e["procs"].items():
+        out["by_process_s"][k] = round(v - b["procs"].get(k, 0.0), 2)
+    if a.coord_time and os.path.exists(a.coord_time):
+        try:
+            u, s_ = open(a.coord_time).read().split()[-2:]
+            out["by_process_s"]["coordinator"] = round(float(u) + float(s_), 2)
+        except ValueError:
+            pass
+    ours = sum(out["by_process_s"].values())
+    # What else ran on the machine meanwhile (other users, the bench's own
+    # helpers): the share of the cores the farm did not get.
+    out["other_s"] = round(max(0.0, out["machine_busy_s"] - ours), 2)
+    out["idle_s"] = round(max(0.0, wall * out["cores"] - out["machine_busy_s"]), 2)
+    json.dump(out, open(a.out, "w"), indent=1)
+
+
 def cmd_summary(a):
     d = json.load(open(a.json))
     if "jobs_published" in d:  # the skip phase
@@ -510,6 +562,17 @@ def cmd_table(a):
               f"jobs published {s['jobs_published']}, refs messages {s['refs_msgs']}, "
               f"check errors {s['skip_check_errors']}, registry requests per image "
               f"{fmt_num(reg.get('per_image'))} (warm: {fmt_num(wreg.get('per_image'))})")
+    cpus = [(n, d[n]["cpu"]) for n in ("cold", "warm", "skip") if (d.get(n) or {}).get("cpu")]
+    if cpus:
+        names = sorted({k for _, c in cpus for k in c["by_process_s"]})
+        print(f"\n  CPU seconds per phase ({cpus[0][1]['cores']} cores x wall; 'other' = the rest of "
+              "the machine, 'idle' = unused):")
+        hdr = ("phase", "wall", "busy") + tuple(names) + ("other", "idle")
+        print("  " + "".join(f"{h:>12}" for h in hdr))
+        for n, c in cpus:
+            row = (n, c["wall_s"], c["machine_busy_s"]) + tuple(
+                c["by_process_s"].get(k, "-") for k in names) + (c["other_s"], c["idle_s"])
+            print("  " + "".join(f"{str(v):>12}" for v in row))
     c = d["correctness"]
     print(f"\n  correctness (cold): planted+reference findings {c['findings_expected']}: found {c['found']}, "
           f"missed {c['missed']}, extra {c['extra']}; planted packages found {c['planted_packages_found']}, "
@@ -574,6 +637,13 @@ def main():
     p = sp.add_parser("correct")
     for k in ("--truth", "--results", "--out"):
         p.add_argument(k, required=True)
+    p = sp.add_parser("cpu")
+    p.add_argument("--out", required=True)
+    p.add_argument("procs", nargs="*", help="NAME=PID[,PID...]")
+    p = sp.add_parser("cpudiff")
+    for k in ("--before", "--after", "--out"):
+        p.add_argument(k, required=True)
+    p.add_argument("--coord-time")
     p = sp.add_parser("summary")
     p.add_argument("--json", required=True)
     p = sp.add_parser("plot")
