@@ -37,5 +37,11 @@ assert s["jobs_published"] == 0 and s["skip_check_errors"] == 0, s
 assert s["skipped_current"] == s["digests"] == s["refs_msgs"] > 0, s
 for k in ("images_per_s", "seconds", "registry"):
     assert k in s, f"missing skip.{k}"
+# CPU accounting found every process of the farm: the cold phase cannot
+# scan without workers, registry, Kafka and Redis using some CPU.
+cpu = d["cold"]["cpu"]["by_process_s"]
+for k in ("workers", "registry", "kafka", "redis", "coordinator"):
+    assert cpu.get(k, 0) > 0, f"cold phase: no CPU seen for {k}: {cpu}"
+assert d["cold"]["cpu"]["machine_busy_s"] >= sum(cpu.values()) * 0.9, d["cold"]["cpu"]
 print("bench smoke ok:", d["images_per_s"], "images/s,", c["found"], "findings found")
 PY
