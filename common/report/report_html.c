@@ -97,26 +97,39 @@ static int legend(sf_buf *o, int y)
     return rc;
 }
 
+/* The opening of a bar chart of rows rows (aria_label: what it shows),
+ * with the severity legend above the bars; the caller closes </svg>. */
+static int chart_open(sf_buf *o, const char *aria_label, size_t rows)
+{
+    int h = 34 + (int)rows * ROW_H + 10;
+    int rc = sf_buf_printf(o, "<svg role=\"img\" aria-label=\"%s\" "
+                              "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+                              "xmlns=\"http://www.w3.org/2000/svg\" font-family=\"sans-serif\">",
+                           aria_label, LABEL_W + BAR_W + 70, h, LABEL_W + BAR_W + 70, h);
+    return rc ? rc : legend(o, 4);
+}
+
+/* A row's name, right-aligned left of its bar (y: the row's top). */
+static int row_name(sf_buf *o, int y, const char *name)
+{
+    int rc = sf_buf_printf(o, "<text x=\"%d\" y=\"%d\" font-size=\"13\" text-anchor=\"end\">",
+                           LABEL_W - 8, y + 15);
+    rc = rc ? rc : sf_report_html_escape(o, name);
+    return rc ? rc : sf_buf_puts(o, "</text>");
+}
+
 /* Stacked bars: one row per registry, segments per severity. */
 static int chart_registries(sf_buf *o, const sf_report *r)
 {
     size_t rows = r->nregs < CHART_ROWS ? r->nregs : CHART_ROWS, max = 1;
     for (size_t i = 0; i < rows; i++)
         max = r->regs[i].findings > max ? r->regs[i].findings : max;
-    int h = 34 + (int)rows * ROW_H + 10;
-    int rc = sf_buf_printf(o, "<svg role=\"img\" aria-label=\"findings by severity per registry\" "
-                              "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-                              "xmlns=\"http://www.w3.org/2000/svg\" font-family=\"sans-serif\">",
-                           LABEL_W + BAR_W + 70, h, LABEL_W + BAR_W + 70, h);
-    rc = rc ? rc : legend(o, 4);
+    int rc = chart_open(o, "findings by severity per registry", rows);
     for (size_t i = 0; i < rows && rc == SF_OK; i++) {
         const sf_report_reg *g = &r->regs[i];
         int y = 30 + (int)i * ROW_H;
         double x = LABEL_W;
-        rc = sf_buf_printf(o, "<text x=\"%d\" y=\"%d\" font-size=\"13\" text-anchor=\"end\">",
-                           LABEL_W - 8, y + 15);
-        rc = rc ? rc : sf_report_html_escape(o, g->name);
-        rc = rc ? rc : sf_buf_puts(o, "</text>");
+        rc = row_name(o, y, g->name);
         for (int k = 0; k < SF_SEV_N && rc == SF_OK; k++) {
             sf_sev s = sf_sev_at(k); /* most severe first */
             double w = (double)BAR_W * (double)g->sev[s] / (double)max;
@@ -140,20 +153,13 @@ static int chart_cves(sf_buf *o, const sf_report *r)
     size_t rows = r->ncves < CHART_ROWS ? r->ncves : CHART_ROWS, max = 1;
     for (size_t i = 0; i < rows; i++)
         max = r->cves[i].images > max ? r->cves[i].images : max;
-    int h = 34 + (int)rows * ROW_H + 10;
-    int rc = sf_buf_printf(o, "<svg role=\"img\" aria-label=\"top CVEs by number of images\" "
-                              "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-                              "xmlns=\"http://www.w3.org/2000/svg\" font-family=\"sans-serif\">",
-                           LABEL_W + BAR_W + 70, h, LABEL_W + BAR_W + 70, h);
-    rc = rc ? rc : legend(o, 4);
+    int rc = chart_open(o, "top CVEs by number of images", rows);
     for (size_t i = 0; i < rows && rc == SF_OK; i++) {
         const sf_report_cve *c = &r->cves[i];
         int y = 30 + (int)i * ROW_H;
         double w = (double)BAR_W * (double)c->images / (double)max;
-        rc = sf_buf_printf(o, "<text x=\"%d\" y=\"%d\" font-size=\"13\" text-anchor=\"end\">",
-                           LABEL_W - 8, y + 15);
-        rc = rc ? rc : sf_report_html_escape(o, c->id);
-        rc = rc ? rc : sf_buf_printf(o, "</text><rect x=\"%d\" y=\"%d\" width=\"%.1f\" "
+        rc = row_name(o, y, c->id);
+        rc = rc ? rc : sf_buf_printf(o, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" "
                                         "height=\"18\" rx=\"2\" fill=\"%s\"><title>",
                                      LABEL_W, y + 2, w < 1 ? 1 : w, SEV_COLOR[c->sev]);
         rc = rc ? rc : sf_report_html_escape(o, c->id);
