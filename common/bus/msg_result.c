@@ -16,8 +16,9 @@
 /* ------------------------------------------------------------ field tables */
 
 /* sf_pkg and sf_osinfo use base/pkg.h's tables (shared with layer
- * inventories and with their clear and copy); the result's own structs
- * are listed here. */
+ * inventories and with their clear and copy), layers and notes
+ * model/result.h's (shared with sf_result_clear); the result's other
+ * structs are listed here. */
 typedef sf_strfield sfield;
 
 #define NF(t) SF_STRFIELD_N(t)
@@ -46,19 +47,6 @@ static const sfield vuln_fields[] = {
     {"source_package", offsetof(sf_finding, src_name)},
     {"summary", offsetof(sf_finding, summary)},
     {"path", offsetof(sf_finding, pkg_path)},
-};
-
-static const sfield layer_fields[] = {
-    {"digest", offsetof(sf_result_layer, digest)},
-    {"diff_id", offsetof(sf_result_layer, diff_id)},
-    {"cache", offsetof(sf_result_layer, cache)},
-    {"error", offsetof(sf_result_layer, error)},
-};
-
-static const sfield note_fields[] = {
-    {"path", offsetof(sf_result_note, path)},
-    {"analyzer", offsetof(sf_result_note, analyzer)},
-    {"note", offsetof(sf_result_note, note)},
 };
 
 static const struct {
@@ -209,14 +197,14 @@ static int arrays_json(json_t *o, const sf_result *r, const char *os_eco)
     for (size_t i = 0; i < r->nlayers; i++) {
         json_t *l = json_object();
         if (json_array_append_new(ly, l) != 0 ||
-            put_fields(l, &r->layers[i], layer_fields, NF(layer_fields)) != SF_OK ||
+            put_fields(l, &r->layers[i], sf_result_layer_fields, sf_result_layer_nfields) != SF_OK ||
             sf_jutil_set_new(l, "size", json_integer((json_int_t)r->layers[i].size)) != SF_OK)
             goto fail;
     }
     for (size_t i = 0; i < r->nnotes; i++) {
         json_t *n = json_object();
         if (json_array_append_new(nt, n) != 0 ||
-            put_fields(n, &r->notes[i], note_fields, NF(note_fields)) != SF_OK ||
+            put_fields(n, &r->notes[i], sf_result_note_fields, sf_result_note_nfields) != SF_OK ||
             sf_jutil_set_new(n, "status", json_string(r->notes[i].status == 1 ? "unparsed"
                                                                                : "error")) ||
             sf_jutil_set_new(n, "layer", json_integer(r->notes[i].layer)) != SF_OK)
@@ -392,7 +380,7 @@ static int decode_layers_notes(const json_t *j, sf_result *r, sf_error *err)
         sf_result_layer *l = &r->layers[r->nlayers++];
         if (!json_is_object(v))
             return sf_error_set(err, SF_EPARSE, "result: bad layer %zu", i);
-        rc = get_fields(v, l, layer_fields, NF(layer_fields), err);
+        rc = get_fields(v, l, sf_result_layer_fields, sf_result_layer_nfields, err);
         if (rc == SF_OK)
             rc = sf_jutil_get_u64(v, "size", &l->size, err);
     }
@@ -407,7 +395,7 @@ static int decode_layers_notes(const json_t *j, sf_result *r, sf_error *err)
         if (!json_is_object(v))
             return sf_error_set(err, SF_EPARSE, "result: bad note %zu", i);
         nt->status = json_is_string(st) && strcmp(json_string_value(st), "unparsed") == 0 ? 1 : 2;
-        rc = get_fields(v, nt, note_fields, NF(note_fields), err);
+        rc = get_fields(v, nt, sf_result_note_fields, sf_result_note_nfields, err);
         if (rc == SF_OK)
             rc = sf_jutil_get_int(v, "layer", -1, SF_LIM_IMAGE_LAYERS, &nt->layer, err);
     }

@@ -2,6 +2,7 @@
 #include "model/result.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,19 +11,29 @@
 
 void sf_result_init(sf_result *r) { memset(r, 0, sizeof *r); }
 
+const sf_strfield sf_result_layer_fields[] = {
+    {"digest", offsetof(sf_result_layer, digest)},
+    {"diff_id", offsetof(sf_result_layer, diff_id)},
+    {"cache", offsetof(sf_result_layer, cache)},
+    {"error", offsetof(sf_result_layer, error)},
+};
+const size_t sf_result_layer_nfields = SF_STRFIELD_N(sf_result_layer_fields);
+
+const sf_strfield sf_result_note_fields[] = {
+    {"path", offsetof(sf_result_note, path)},
+    {"analyzer", offsetof(sf_result_note, analyzer)},
+    {"note", offsetof(sf_result_note, note)},
+};
+const size_t sf_result_note_nfields = SF_STRFIELD_N(sf_result_note_fields);
+
 static void free_layer(sf_result_layer *l)
 {
-    free(l->digest);
-    free(l->diff_id);
-    free(l->cache);
-    free(l->error);
+    sf_strfields_free(l, sf_result_layer_fields, sf_result_layer_nfields);
 }
 
 static void free_note(sf_result_note *n)
 {
-    free(n->path);
-    free(n->analyzer);
-    free(n->note);
+    sf_strfields_free(n, sf_result_note_fields, sf_result_note_nfields);
 }
 
 void sf_result_clear(sf_result *r)

@@ -64,6 +64,15 @@ typedef struct sf_result {
     char *error;        /* message */
 } sf_result;
 
+/* The string members of sf_result_layer (digest, diff_id, cache, error)
+ * and of sf_result_note (path, analyzer, note), keyed by their JSON
+ * names: what sf_result_clear frees and what the result message
+ * (bus/msg_result.c) encodes and decodes. */
+extern const sf_strfield sf_result_layer_fields[];
+extern const size_t sf_result_layer_nfields;
+extern const sf_strfield sf_result_note_fields[];
+extern const size_t sf_result_note_nfields;
+
 /* Zero r (layer fields of pkgs untouched). */
 void sf_result_init(sf_result *r);
 /* Free everything r holds and zero it. */
