@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "registry/http.h"
@@ -25,15 +26,8 @@ struct sf_kapi {
 
 int sf_kapi_name_ok(const char *s)
 {
-    size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n > 253)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'))
-            return 0;
-    }
-    return 1;
+    static const char name[] = "abcdefghijklmnopqrstuvwxyz0123456789-.";
+    return sf_str_token_ok(s, 253, name, name);
 }
 
 int sf_kapi_new(sf_kapi **out, const sf_kapi_opts *o, sf_error *err)

@@ -49,6 +49,19 @@ static void test_base_buf__cap_is_enforced(void **state)
     sf_buf_free(&b);
 }
 
+static void test_base_buf__str_token_ok(void **state)
+{
+    (void)state;
+    assert_true(sf_str_token_ok("a", 3, "a", ""));
+    assert_true(sf_str_token_ok("a.-b", 4, "ab", "ab.-"));
+    assert_false(sf_str_token_ok("a.-b", 3, "ab", "ab.-")); /* longer than max */
+    assert_false(sf_str_token_ok(".ab", 4, "ab", "ab.-"));  /* first byte from rest only */
+    assert_false(sf_str_token_ok("abc", 4, "ab", "ab.-"));  /* a byte in neither set */
+    assert_false(sf_str_token_ok("ab\xc3\xa9", 8, "ab", "ab"));
+    assert_false(sf_str_token_ok("", 4, "ab", "ab"));
+    assert_false(sf_str_token_ok(NULL, 4, "ab", "ab"));
+}
+
 static void test_base_digest__known_vector_and_mismatch(void **state)
 {
     (void)state;
@@ -92,6 +105,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_base_err__first_error_wins),
         cmocka_unit_test(test_base_buf__cap_is_enforced),
+        cmocka_unit_test(test_base_buf__str_token_ok),
         cmocka_unit_test(test_base_digest__known_vector_and_mismatch),
         cmocka_unit_test(test_base_pkg__osv_ecosystem_of_distros),
     };
