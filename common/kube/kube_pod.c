@@ -6,6 +6,7 @@
  */
 #include "kube/kube_pod.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "base/json.h"
 #include "base/buf.h"
 #include "base/limits.h"
+#include "base/strfield.h"
 
 /* Optional bounded string member: SF_OK with *out NULL when absent. */
 static int get_s(const json_t *obj, const char *key, char **out, sf_error *err)
@@ -111,6 +113,24 @@ int sf_kpod_split_image(const char *s, char *repo, size_t repolen, char *digest,
     return SF_OK;
 }
 
+/* get_s for each of the n members of base listed in f, in order. */
+static int get_fields(const json_t *obj, void *base, const sf_strfield *f, size_t n,
+                      sf_error *err)
+{
+    int rc = SF_OK;
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = get_s(obj, f[i].key, SF_STRFIELD_PTR(base, f[i]), err);
+    return rc;
+}
+
+/* An ownerReference's strings: what owner_from_meta reads and
+ * sf_kpod_owner_clear frees. */
+static const sf_strfield owner_fields[] = {
+    {"kind", offsetof(sf_kpod_owner, kind)},
+    {"name", offsetof(sf_kpod_owner, name)},
+    {"uid", offsetof(sf_kpod_owner, uid)},
+};
+
 static void ctr_clear(sf_kpod_ctr *c)
 {
     free(c->name);
@@ -123,21 +143,25 @@ void sf_kpod_owner_clear(sf_kpod_owner *o)
 {
     if (!o)
         return;
-    free(o->kind);
-    free(o->name);
-    free(o->uid);
+    sf_strfields_free(o, owner_fields, SF_STRFIELD_N(owner_fields));
     memset(o, 0, sizeof *o);
 }
+
+/* The strings of a pod's metadata: what pod_meta reads and sf_kpod_free
+ * frees (with the others, which come from spec and status). */
+static const sf_strfield meta_fields[] = {
+    {"namespace", offsetof(sf_kpod, ns)},
+    {"name", offsetof(sf_kpod, name)},
+    {"uid", offsetof(sf_kpod, uid)},
+    {"resourceVersion", offsetof(sf_kpod, rv)},
+};
 
 void sf_kpod_free(sf_kpod *p)
 {
     if (!p)
         return;
     SF_ARRAY_FREE(p->ctrs, p->nctrs, ctr_clear);
-    free(p->ns);
-    free(p->name);
-    free(p->uid);
-    free(p->rv);
+    sf_strfields_free(p, meta_fields, SF_STRFIELD_N(meta_fields));
     free(p->node);
     free(p->phase);
     free(p->platform);
@@ -156,11 +180,7 @@ static int owner_from_meta(const json_t *meta, sf_kpod_owner *o, sf_error *err)
     {
         if (!json_is_object(r) || !json_is_true(json_object_get(r, "controller")))
             continue;
-        int rc = get_s(r, "kind", &o->kind, err);
-        if (!rc)
-            rc = get_s(r, "name", &o->name, err);
-        if (!rc)
-            rc = get_s(r, "uid", &o->uid, err);
+        int rc = get_fields(r, o, owner_fields, SF_STRFIELD_N(owner_fields), err);
         if (!rc && (!o->kind || !o->name))
             rc = sf_error_set(err, SF_EPARSE, "ownerReference without kind or name");
         if (rc)
@@ -256,13 +276,7 @@ static int pod_meta(sf_kpod *p, const json_t *meta, sf_error *err)
 {
     if (!json_is_object(meta))
         return sf_error_set(err, SF_EPARSE, "pod: no metadata");
-    int rc = get_s(meta, "namespace", &p->ns, err);
-    if (!rc)
-        rc = get_s(meta, "name", &p->name, err);
-    if (!rc)
-        rc = get_s(meta, "uid", &p->uid, err);
-    if (!rc)
-        rc = get_s(meta, "resourceVersion", &p->rv, err);
+    int rc = get_fields(meta, p, meta_fields, SF_STRFIELD_N(meta_fields), err);
     if (!rc && (!p->ns || !p->name || !*p->ns || !*p->name))
         rc = sf_error_set(err, SF_EPARSE, "pod: no namespace or name");
     if (!rc)
