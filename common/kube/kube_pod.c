@@ -502,12 +502,8 @@ int sf_kpod_owner_parse(const char *json, size_t len, sf_kpod_owner *out, sf_err
 
 static int word_ok(const char *s)
 {
-    if (!s || !*s || strlen(s) > 32)
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-            return 0;
-    return 1;
+    static const char word[] = "abcdefghijklmnopqrstuvwxyz0123456789_";
+    return sf_str_token_ok(s, 32, word, word);
 }
 
 int sf_knode_platform_parse(const char *json, size_t len, char *out, size_t outlen,
