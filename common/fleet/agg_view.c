@@ -50,15 +50,8 @@ void sf_agg_view_free(sf_agg_view *v)
 {
     if (!v)
         return;
-    free(v->digest);
-    free(v->job_key);
-    free(v->run_id);
-    free(v->db_version);
-    free(v->platform);
-    free(v->os);
-    free(v->error);
+    sf_strfields_free(v, sf_agg_view_fields, sf_agg_view_nfields);
     sf_strarr_free(v->refs, v->nrefs);
-    free(v->refs_run);
     SF_ARRAY_FREE(v->vulns, v->nvulns, vuln_free_fields);
     sf_agg_pkgs_clear(v);
     free(v);
