@@ -297,108 +297,105 @@ static int get_strv(const json_t *a, char ***v, size_t *n, const char *what, sf_
     return SF_OK;
 }
 
-/* Allocate an array for json array `a` of elem-sized items. */
-static int get_array(const json_t *o, const char *key, void **items, size_t elem, size_t *cnt,
-                     const json_t **arr, sf_error *err)
+/* Decodes element i of a result array, v, into item (zeroed); a code
+ * other than SF_OK ends the array's decoding with it. */
+typedef int (*decode_fn)(const json_t *v, void *item, size_t i, sf_error *err);
+
+/* The array o[key] (absent or null: none) into a new array of elem-sized
+ * items at *items, fn decoding each element into the next item; *n
+ * counts the items begun, so that on failure sf_result_clear frees what
+ * they hold. */
+static int decode_array(const json_t *o, const char *key, void **items, size_t elem, size_t *n,
+                        decode_fn fn, sf_error *err)
 {
-    *arr = json_object_get(o, key);
-    *cnt = 0;
-    if (!*arr || json_is_null(*arr))
+    const json_t *a = json_object_get(o, key);
+    if (!a || json_is_null(a))
         return SF_OK;
-    if (!json_is_array(*arr))
+    if (!json_is_array(a))
         return sf_error_set(err, SF_EPARSE, "result: \"%s\" is not an array", key);
-    size_t n = json_array_size(*arr);
-    if (!(*items = calloc(n ? n : 1, elem)))
+    size_t cnt = json_array_size(a), i;
+    json_t *v;
+    if (!(*items = calloc(cnt ? cnt : 1, elem)))
         return sf_error_set(err, SF_ENOMEM, "out of memory");
+    json_array_foreach(a, i, v)
+    {
+        int rc = fn(v, (char *)*items + (*n)++ * elem, i, err);
+        if (rc != SF_OK)
+            return rc;
+    }
     return SF_OK;
 }
 
-static int decode_pkgs(const json_t *j, sf_result *r, sf_error *err)
+static int decode_pkg(const json_t *v, void *item, size_t i, sf_error *err)
 {
-    const json_t *a;
-    size_t n, i;
-    json_t *v;
-    int rc = get_array(j, "packages", (void **)&r->pkgs, sizeof *r->pkgs, &n, &a, err);
-    json_array_foreach(a, i, v)
-    {
-        if (rc != SF_OK)
-            return rc;
-        sf_pkg *p = &r->pkgs[r->npkgs++];
-        p->layer = -1;
-        const json_t *t = json_object_get(v, "type");
-        if (!json_is_object(v) || !json_is_string(t))
-            return sf_error_set(err, SF_EPARSE, "result: bad package %zu", i);
-        p->type = sf_pkg_type_parse(json_string_value(t));
-        rc = get_fields(v, p, sf_pkg_fields, sf_pkg_nfields, err);
-        if (rc == SF_OK)
-            rc = sf_jutil_get_int(v, "layer", -1, SF_LIM_IMAGE_LAYERS, &p->layer, err);
-    }
-    return rc;
-}
-
-static int decode_vulns(const json_t *j, sf_result *r, sf_error *err)
-{
-    const json_t *a;
-    size_t n, i;
-    json_t *v;
-    int rc = get_array(j, "vulnerabilities", (void **)&r->vulns.items, sizeof *r->vulns.items,
-                       &n, &a, err);
-    r->vulns.cap = n;
-    json_array_foreach(a, i, v)
-    {
-        if (rc != SF_OK)
-            return rc;
-        sf_finding *f = &r->vulns.items[r->vulns.n++];
-        if (!json_is_object(v))
-            return sf_error_set(err, SF_EPARSE, "result: bad vulnerability %zu", i);
-        const json_t *cv = json_object_get(v, "cvss"), *t = json_object_get(v, "type");
-        f->cvss = json_is_number(cv) ? json_number_value(cv) : -1;
-        f->pkg_type = json_is_string(t) ? sf_pkg_type_parse(json_string_value(t)) : SF_PT_UNKNOWN;
-        f->layer = -1;
-        rc = get_fields(v, f, vuln_fields, NF(vuln_fields), err);
-        if (rc == SF_OK)
-            rc = get_strv(json_object_get(v, "aliases"), &f->aliases, &f->naliases, "aliases",
-                          err);
-        if (rc == SF_OK)
-            rc = sf_jutil_get_int(v, "layer", -1, SF_LIM_IMAGE_LAYERS, &f->layer, err);
-        if (rc == SF_OK)
-            rc = sf_result__sev_get(v, f, err);
-    }
-    return rc;
-}
-
-static int decode_layers_notes(const json_t *j, sf_result *r, sf_error *err)
-{
-    const json_t *a;
-    size_t n, i;
-    json_t *v;
-    int rc = get_array(j, "layers", (void **)&r->layers, sizeof *r->layers, &n, &a, err);
-    json_array_foreach(a, i, v)
-    {
-        if (rc != SF_OK)
-            return rc;
-        sf_result_layer *l = &r->layers[r->nlayers++];
-        if (!json_is_object(v))
-            return sf_error_set(err, SF_EPARSE, "result: bad layer %zu", i);
-        rc = get_fields(v, l, sf_result_layer_fields, sf_result_layer_nfields, err);
-        if (rc == SF_OK)
-            rc = sf_jutil_get_u64(v, "size", &l->size, err);
-    }
+    sf_pkg *p = item;
+    p->layer = -1;
+    const json_t *t = json_object_get(v, "type");
+    if (!json_is_object(v) || !json_is_string(t))
+        return sf_error_set(err, SF_EPARSE, "result: bad package %zu", i);
+    p->type = sf_pkg_type_parse(json_string_value(t));
+    int rc = get_fields(v, p, sf_pkg_fields, sf_pkg_nfields, err);
     if (rc == SF_OK)
-        rc = get_array(j, "notes", (void **)&r->notes, sizeof *r->notes, &n, &a, err);
-    json_array_foreach(a, i, v)
-    {
-        if (rc != SF_OK)
-            return rc;
-        sf_result_note *nt = &r->notes[r->nnotes++];
-        const json_t *st = json_object_get(v, "status");
-        if (!json_is_object(v))
-            return sf_error_set(err, SF_EPARSE, "result: bad note %zu", i);
-        nt->status = json_is_string(st) && strcmp(json_string_value(st), "unparsed") == 0 ? 1 : 2;
-        rc = get_fields(v, nt, sf_result_note_fields, sf_result_note_nfields, err);
-        if (rc == SF_OK)
-            rc = sf_jutil_get_int(v, "layer", -1, SF_LIM_IMAGE_LAYERS, &nt->layer, err);
-    }
+        rc = sf_jutil_get_int(v, "layer", -1, SF_LIM_IMAGE_LAYERS, &p->layer, err);
+    return rc;
+}
+
+static int decode_vuln(const json_t *v, void *item, size_t i, sf_error *err)
+{
+    sf_finding *f = item;
+    if (!json_is_object(v))
+        return sf_error_set(err, SF_EPARSE, "result: bad vulnerability %zu", i);
+    const json_t *cv = json_object_get(v, "cvss"), *t = json_object_get(v, "type");
+    f->cvss = json_is_number(cv) ? json_number_value(cv) : -1;
+    f->pkg_type = json_is_string(t) ? sf_pkg_type_parse(json_string_value(t)) : SF_PT_UNKNOWN;
+    f->layer = -1;
+    int rc = get_fields(v, f, vuln_fields, NF(vuln_fields), err);
+    if (rc == SF_OK)
+        rc = get_strv(json_object_get(v, "aliases"), &f->aliases, &f->naliases, "aliases", err);
+    if (rc == SF_OK)
+        rc = sf_jutil_get_int(v, "layer", -1, SF_LIM_IMAGE_LAYERS, &f->layer, err);
+    if (rc == SF_OK)
+        rc = sf_result__sev_get(v, f, err);
+    return rc;
+}
+
+static int decode_layer(const json_t *v, void *item, size_t i, sf_error *err)
+{
+    sf_result_layer *l = item;
+    if (!json_is_object(v))
+        return sf_error_set(err, SF_EPARSE, "result: bad layer %zu", i);
+    int rc = get_fields(v, l, sf_result_layer_fields, sf_result_layer_nfields, err);
+    if (rc == SF_OK)
+        rc = sf_jutil_get_u64(v, "size", &l->size, err);
+    return rc;
+}
+
+static int decode_note(const json_t *v, void *item, size_t i, sf_error *err)
+{
+    sf_result_note *nt = item;
+    const json_t *st = json_object_get(v, "status");
+    if (!json_is_object(v))
+        return sf_error_set(err, SF_EPARSE, "result: bad note %zu", i);
+    nt->status = json_is_string(st) && strcmp(json_string_value(st), "unparsed") == 0 ? 1 : 2;
+    int rc = get_fields(v, nt, sf_result_note_fields, sf_result_note_nfields, err);
+    if (rc == SF_OK)
+        rc = sf_jutil_get_int(v, "layer", -1, SF_LIM_IMAGE_LAYERS, &nt->layer, err);
+    return rc;
+}
+
+static int decode_arrays(const json_t *j, sf_result *r, sf_error *err)
+{
+    int rc = decode_array(j, "packages", (void **)&r->pkgs, sizeof *r->pkgs, &r->npkgs,
+                          decode_pkg, err);
+    if (rc == SF_OK)
+        rc = decode_array(j, "vulnerabilities", (void **)&r->vulns.items,
+                          sizeof *r->vulns.items, &r->vulns.n, decode_vuln, err);
+    if (rc == SF_OK)
+        rc = decode_array(j, "layers", (void **)&r->layers, sizeof *r->layers, &r->nlayers,
+                          decode_layer, err);
+    if (rc == SF_OK)
+        rc = decode_array(j, "notes", (void **)&r->notes, sizeof *r->notes, &r->nnotes,
+                          decode_note, err);
     return rc;
 }
 
@@ -432,11 +429,7 @@ static int decode_tree(const json_t *j, sf_result *r, sf_error *err)
         rc = get_fields(os, &r->os, sf_osinfo_fields, sf_osinfo_nfields, err);
     }
     if (rc == SF_OK)
-        rc = decode_pkgs(j, r, err);
-    if (rc == SF_OK)
-        rc = decode_vulns(j, r, err);
-    if (rc == SF_OK)
-        rc = decode_layers_notes(j, r, err);
+        rc = decode_arrays(j, r, err);
     const json_t *t = json_object_get(j, "timings");
     for (size_t i = 0; rc == SF_OK && json_is_object(t) && i < NF(timing_fields); i++) {
         const json_t *v = json_object_get(t, timing_fields[i].key);
