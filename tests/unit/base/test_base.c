@@ -2,6 +2,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 #include "base/digest.h"
 #include "base/err.h"
 #include "base/pkg.h"
+#include "base/thread.h"
 
 static void test_base_err__first_error_wins(void **state)
 {
@@ -100,12 +102,44 @@ static void test_base_pkg__osv_ecosystem_of_distros(void **state)
     assert_string_equal(sf_pkg_type_osv_ecosystem(SF_PT_PYPI), "PyPI");
 }
 
+/* A helper thread of the kind sf_thread_stop ends: it waits on cv until
+ * its flag is raised, then records that it saw it. */
+typedef struct waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop, saw_stop;
+} waiter;
+
+static void *wait_for_stop(void *arg)
+{
+    waiter *w = arg;
+    pthread_mutex_lock(&w->mu);
+    while (!w->stop)
+        pthread_cond_wait(&w->cv, &w->mu);
+    w->saw_stop = 1;
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+static void test_base_thread__stop_wakes_and_joins(void **state)
+{
+    (void)state;
+    waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, wait_for_stop, &w), 0);
+    sf_thread_stop(th, &w.mu, &w.cv, &w.stop);
+    /* joined: the thread's last write is visible without the lock */
+    assert_int_equal(w.stop, 1);
+    assert_int_equal(w.saw_stop, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_base_err__first_error_wins),
         cmocka_unit_test(test_base_buf__cap_is_enforced),
         cmocka_unit_test(test_base_buf__str_token_ok),
+        cmocka_unit_test(test_base_thread__stop_wakes_and_joins),
         cmocka_unit_test(test_base_digest__known_vector_and_mismatch),
         cmocka_unit_test(test_base_pkg__osv_ecosystem_of_distros),
     };
