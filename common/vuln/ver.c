@@ -13,6 +13,13 @@
 
 #include "vuln/ver_int.h"
 
+int sf_ver__cmp_invalid(int oka, int okb, const char *a, const char *b)
+{
+    if (oka != okb)
+        return oka ? 1 : -1;
+    return sf_ver_cmp_generic(a, b);
+}
+
 int sf_ver__numcmp(const char *a, size_t alen, const char *b, size_t blen)
 {
     while (alen > 0 && *a == '0') {

@@ -25,6 +25,12 @@ static inline int sf_ver__sign(int v)
  * runs count as 0. */
 int sf_ver__numcmp(const char *a, size_t alen, const char *b, size_t blen);
 
+/* The order of a and b when they are not both valid in a strict scheme
+ * (oka, okb: whether each is): a valid version sorts after an invalid
+ * one, and two invalid ones compare as generic versions. The fallback
+ * rule shared by gem, maven, pep440 and semver. */
+int sf_ver__cmp_invalid(int oka, int okb, const char *a, const char *b);
+
 /* Bytewise comparison of two byte ranges, shorter-is-less on a common
  * prefix (like memcmp then length). */
 int sf_ver__bytecmp(const char *a, size_t alen, const char *b, size_t blen);
