@@ -83,6 +83,8 @@ typedef struct sf_agg_view {
 } sf_agg_view;
 
 void sf_agg_view_free(sf_agg_view *v);
+/* Free the strings one finding of a view holds (not x itself). */
+void sf_agg_vuln_clear(sf_agg_vuln *x);
 /* The view's string members (digest, job_key, run_id, db_version,
  * platform, os, error, refs_run) keyed by their names in the stored JSON
  * (agg_store.c): what sf_agg_view_parse reads and sf_agg_view_free

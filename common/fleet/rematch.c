@@ -18,14 +18,8 @@
 
 void sf_rematch_vulns_free(sf_agg_vuln *v, size_t n)
 {
-    for (size_t i = 0; v && i < n; i++) {
-        free(v[i].id);
-        free(v[i].pkg);
-        free(v[i].eco);
-        free(v[i].installed);
-        free(v[i].fixed);
-    }
-    free(v);
+    if (v)
+        SF_ARRAY_FREE(v, n, sf_agg_vuln_clear);
 }
 
 static int img_cmp(const void *a, const void *b)
