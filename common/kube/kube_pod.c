@@ -190,31 +190,47 @@ static int owner_from_meta(const json_t *meta, sf_kpod_owner *o, sf_error *err)
     return SF_OK;
 }
 
-/* Append the containers of one spec list (kind k). */
-static int add_spec(sf_kpod *p, const json_t *list, sf_kpod_ckind k, sf_error *err)
+/* One element of a container list of kind k (spec or status). */
+typedef int (*ctr_fn)(sf_kpod *p, const json_t *el, sf_kpod_ckind k, sf_error *err);
+
+/* Each element of the three lists keys[k] of obj (kind k: containers,
+ * init, ephemeral) through fn, in order; an absent list is empty, one
+ * that is not a list fails with "pod: <not_list>". */
+static int each_ctr(sf_kpod *p, const json_t *obj, const char *const keys[3],
+                    const char *not_list, ctr_fn fn, sf_error *err)
 {
-    json_t *c;
-    size_t i;
-    if (!list)
-        return SF_OK;
-    if (!json_is_array(list))
-        return sf_error_set(err, SF_EPARSE, "pod: container list is not a list");
-    json_array_foreach(list, i, c)
-    {
-        if (!json_is_object(c))
-            return sf_error_set(err, SF_EPARSE, "pod: container is not an object");
-        sf_kpod_ctr *x = &p->ctrs[p->nctrs];
-        memset(x, 0, sizeof *x);
-        x->kind = k;
-        p->nctrs++;
-        int rc = get_s(c, "name", &x->name, err);
-        if (!rc)
-            rc = get_s(c, "image", &x->image, err);
-        if (rc)
-            return rc;
-        if (!x->name || !x->image)
-            return sf_error_set(err, SF_EPARSE, "pod: container without name or image");
+    for (int k = 0; k < 3; k++) {
+        const json_t *list = json_object_get(obj, keys[k]);
+        json_t *el;
+        size_t i;
+        if (list && !json_is_array(list))
+            return sf_error_set(err, SF_EPARSE, "pod: %s", not_list);
+        json_array_foreach(list, i, el)
+        {
+            int rc = fn(p, el, (sf_kpod_ckind)k, err);
+            if (rc)
+                return rc;
+        }
     }
+    return SF_OK;
+}
+
+/* Append the container of one spec list element. */
+static int add_spec(sf_kpod *p, const json_t *c, sf_kpod_ckind k, sf_error *err)
+{
+    if (!json_is_object(c))
+        return sf_error_set(err, SF_EPARSE, "pod: container is not an object");
+    sf_kpod_ctr *x = &p->ctrs[p->nctrs];
+    memset(x, 0, sizeof *x);
+    x->kind = k;
+    p->nctrs++;
+    int rc = get_s(c, "name", &x->name, err);
+    if (!rc)
+        rc = get_s(c, "image", &x->image, err);
+    if (rc)
+        return rc;
+    if (!x->name || !x->image)
+        return sf_error_set(err, SF_EPARSE, "pod: container without name or image");
     return SF_OK;
 }
 
@@ -243,32 +259,23 @@ static int ctr_image(sf_kpod_ctr *x, sf_error *err)
     return SF_OK;
 }
 
-static int add_status(sf_kpod *p, const json_t *list, sf_kpod_ckind k, sf_error *err)
+/* Fill the spec container one status list element names. */
+static int add_status(sf_kpod *p, const json_t *s, sf_kpod_ckind k, sf_error *err)
 {
-    json_t *s;
-    size_t i;
-    if (!list)
+    const char *name =
+        json_is_object(s) ? sf_jutil_bstr(json_object_get(s, "name"), SF_LIM_KUBE_STR) : NULL;
+    sf_kpod_ctr *x = name ? find_ctr(p, k, name) : NULL;
+    if (!x || x->image_id) /* a status of no spec container, or a repeat */
         return SF_OK;
-    if (!json_is_array(list))
-        return sf_error_set(err, SF_EPARSE, "pod: container statuses are not a list");
-    json_array_foreach(list, i, s)
-    {
-        const char *name = json_is_object(s) ? sf_jutil_bstr(json_object_get(s, "name"),
-                                                             SF_LIM_KUBE_STR)
-                                              : NULL;
-        sf_kpod_ctr *x = name ? find_ctr(p, k, name) : NULL;
-        if (!x || x->image_id) /* a status of no spec container, or a repeat */
-            continue;
-        int rc = get_s(s, "imageID", &x->image_id, err);
-        if (rc)
-            return rc;
-        if (x->image_id && !*x->image_id) {
-            free(x->image_id);
-            x->image_id = NULL;
-        }
-        json_t *run = json_object_get(json_object_get(s, "state"), "running");
-        x->started_ms = sf_kpod_time_ms(sf_jutil_bstr(json_object_get(run, "startedAt"), 64));
+    int rc = get_s(s, "imageID", &x->image_id, err);
+    if (rc)
+        return rc;
+    if (x->image_id && !*x->image_id) {
+        free(x->image_id);
+        x->image_id = NULL;
     }
+    json_t *run = json_object_get(json_object_get(s, "state"), "running");
+    x->started_ms = sf_kpod_time_ms(sf_jutil_bstr(json_object_get(run, "startedAt"), 64));
     return SF_OK;
 }
 
@@ -286,9 +293,10 @@ static int pod_meta(sf_kpod *p, const json_t *meta, sf_error *err)
 
 static int pod_body(sf_kpod *p, const json_t *obj, sf_error *err)
 {
-    static const char *spec_keys[] = {"containers", "initContainers", "ephemeralContainers"};
-    static const char *st_keys[] = {"containerStatuses", "initContainerStatuses",
-                                    "ephemeralContainerStatuses"};
+    static const char *const spec_keys[] = {"containers", "initContainers",
+                                            "ephemeralContainers"};
+    static const char *const st_keys[] = {"containerStatuses", "initContainerStatuses",
+                                          "ephemeralContainerStatuses"};
     json_t *spec = json_object_get(obj, "spec"), *st = json_object_get(obj, "status");
     int rc = SF_OK;
     if ((spec && !json_is_object(spec)) || (st && !json_is_object(st)))
@@ -301,10 +309,9 @@ static int pod_body(sf_kpod *p, const json_t *obj, sf_error *err)
                             SF_LIM_KUBE_CONTAINERS);
     if (!(p->ctrs = calloc(total + 1, sizeof *p->ctrs)))
         return sf_error_set(err, SF_ENOMEM, "out of memory");
-    for (int k = 0; k < 3 && !rc; k++)
-        rc = add_spec(p, json_object_get(spec, spec_keys[k]), (sf_kpod_ckind)k, err);
-    for (int k = 0; k < 3 && !rc; k++)
-        rc = add_status(p, json_object_get(st, st_keys[k]), (sf_kpod_ckind)k, err);
+    rc = each_ctr(p, spec, spec_keys, "container list is not a list", add_spec, err);
+    if (!rc)
+        rc = each_ctr(p, st, st_keys, "container statuses are not a list", add_status, err);
     for (size_t i = 0; i < p->nctrs && !rc; i++)
         rc = ctr_image(&p->ctrs[i], err);
     if (!rc)
