@@ -92,21 +92,18 @@ static const char *pkg_ecosystem(const sf_pkg *p, const char *os_eco)
 
 static json_t *pkg_json(const sf_pkg *p, const sf_result *r, const char *os_eco)
 {
-    json_t *o = json_object();
-    sf_buf purl;
-    sf_buf_init(&purl, 8192);
+    json_t *o = json_object(), *purl;
     if (!o)
         return NULL;
     TRY(sf_jutil_set_new(o, "type", json_string(sf_pkg_type_name(p->type))));
     TRY(put_fields(o, p, sf_pkg_fields, sf_pkg_nfields));
     TRY(sf_jutil_set_new(o, "layer", json_integer(p->layer)));
     TRY(sf_jutil_set_new(o, "ecosystem", sf_jutil_str(pkg_ecosystem(p, os_eco))));
-    if (sf_result_purl(p, r->has_os ? &r->os : NULL, &purl) == SF_OK)
-        TRY(sf_jutil_set_new(o, "purl", sf_jutil_str(purl.data)));
-    sf_buf_free(&purl);
+    TRY(sf_result_purl_json(r, p, &purl));
+    if (purl)
+        TRY(sf_jutil_set_new(o, "purl", purl));
     return o;
 fail:
-    sf_buf_free(&purl);
     json_decref(o);
     return NULL;
 }

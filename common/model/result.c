@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/array.h"
+#include "base/json.h"
 
 void sf_result_init(sf_result *r) { memset(r, 0, sizeof *r); }
 
@@ -133,5 +134,18 @@ int sf_result_purl(const sf_pkg *p, const sf_osinfo *os, sf_buf *out)
         if (rc == SF_OK && (rc = sf_buf_puts(out, "-")) == SF_OK)
             rc = purl_put(out, os->version_id, 0);
     }
+    return rc;
+}
+
+int sf_result_purl_json(const sf_result *r, const sf_pkg *p, json_t **out)
+{
+    sf_buf b;
+    sf_buf_init(&b, 8192);
+    *out = NULL;
+    int rc = SF_OK;
+    if (sf_result_purl(p, r->has_os ? &r->os : NULL, &b) == SF_OK && b.data &&
+        !(*out = sf_jutil_str(b.data)))
+        rc = SF_ENOMEM;
+    sf_buf_free(&b);
     return rc;
 }

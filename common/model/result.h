@@ -82,4 +82,11 @@ void sf_result_clear(sf_result *r);
  * appended to out; os may be NULL. */
 int sf_result_purl(const sf_pkg *p, const sf_osinfo *os, sf_buf *out);
 
+/* The purl of r's package p (distro from r's OS when it has one) as a new
+ * JSON string in *out, the form the result message and the SBOMs write:
+ * SF_OK with *out NULL when p has none (no name, or longer than 8 KiB),
+ * SF_ENOMEM when the string cannot be made. */
+struct json_t;
+int sf_result_purl_json(const sf_result *r, const sf_pkg *p, struct json_t **out);
+
 #endif

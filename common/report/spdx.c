@@ -46,26 +46,23 @@ static json_t *library(const sf_result *r, size_t plat, size_t i)
     const sf_pkg *p = &r->pkgs[i];
     char id[64], where[600];
     snprintf(id, sizeof id, "SPDXRef-Package-%zu-%zu", plat, i);
-    json_t *j = package(id, p->name, p->version, "LIBRARY");
-    sf_buf purl;
-    sf_buf_init(&purl, 8192);
+    json_t *j = package(id, p->name, p->version, "LIBRARY"), *purl;
     if (!j)
-        goto fail;
-    if (sf_result_purl(p, r->has_os ? &r->os : NULL, &purl) == SF_OK && purl.data)
+        return NULL;
+    TRY(sf_result_purl_json(r, p, &purl));
+    if (purl)
         TRY(sf_jutil_set_new(j, "externalRefs",
                              json_pack("[{s:s, s:s, s:o}]", "referenceCategory",
                                        "PACKAGE-MANAGER", "referenceType", "purl",
-                                       "referenceLocator", sf_jutil_str(purl.data))));
+                                       "referenceLocator", purl)));
     if (p->license)
         TRY(sf_jutil_set_str(j, "licenseComments", p->license));
     if (p->src_name)
         TRY(sf_jutil_set_str(j, "sourceInfo", p->src_name));
     snprintf(where, sizeof where, "%s (layer %d)", p->path ? p->path : "?", p->layer);
     TRY(sf_jutil_set_str(j, "comment", where));
-    sf_buf_free(&purl);
     return j;
 fail:
-    sf_buf_free(&purl);
     json_decref(j);
     return NULL;
 }
