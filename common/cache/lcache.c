@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "base/array.h"
 #include "base/digest.h"
 #include "base/log.h"
 #include "base/limits.h"
@@ -680,12 +681,7 @@ done:
     return rc;
 }
 
-void sf_lcache_results_free(char **results, size_t n)
-{
-    for (size_t i = 0; results && i < n; i++)
-        free(results[i]);
-    free(results);
-}
+void sf_lcache_results_free(char **results, size_t n) { sf_strarr_free(results, n); }
 
 /* Parse a decompressed image entry; *found stays 0 when it is for another
  * DB or analyzer version. */
