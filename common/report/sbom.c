@@ -66,7 +66,7 @@ static json_t *component(const sf_result *r, size_t plat, size_t n, size_t i)
     TRY(prop(props, "scanfarm:location:layer", layer));
     if (n > 1)
         TRY(prop(props, "scanfarm:image:platform", r->platform));
-    TRY(sf_jutil_set_new(c, "properties", props));
+    TRY(sf_jutil_set_take(c, "properties", &props));
     return c;
 fail:
     json_decref(props);
@@ -185,12 +185,12 @@ static json_t *metadata(const sf_result *const *rs, size_t n, const char *name)
         TRY(prop(props, "scanfarm:os:id", r->os.id));
         TRY(prop(props, "scanfarm:os:version", r->os.version_id));
     }
-    TRY(sf_jutil_set_new(subject, "properties", props));
-    props = NULL;
-    TRY(sf_jutil_set_new(m, "component", subject));
+    TRY(sf_jutil_set_take(subject, "properties", &props));
+    TRY(sf_jutil_set_take(m, "component", &subject));
     return m;
 fail:
     json_decref(props);
+    json_decref(subject);
     json_decref(m);
     return NULL;
 }
@@ -241,12 +241,9 @@ int sf_sbom_cyclonedx_n(const sf_result *const *rs, size_t n, const char *name, 
                     : SF_ENOMEM);
         matched |= r->db_version != NULL;
     }
-    TRY(sf_jutil_set_new(bom, "components", comps));
-    comps = NULL;
-    if (matched) {
-        TRY(sf_jutil_set_new(bom, "vulnerabilities", vulns));
-        vulns = NULL;
-    }
+    TRY(sf_jutil_set_take(bom, "components", &comps));
+    if (matched)
+        TRY(sf_jutil_set_take(bom, "vulnerabilities", &vulns));
     rc = sf_jutil_dump(bom, out);
     json_decref(vulns);
     json_decref(bom);

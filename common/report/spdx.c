@@ -126,10 +126,8 @@ int sf_sbom_spdx(const sf_result *const *rs, size_t n, const char *name, sf_buf 
         goto fail;
     for (size_t k = 0; k < n; k++)
         TRY(platform(pkgs, rels, rs[k], k, n, title));
-    TRY(sf_jutil_set_new(doc, "packages", pkgs));
-    pkgs = NULL;
-    TRY(sf_jutil_set_new(doc, "relationships", rels));
-    rels = NULL;
+    TRY(sf_jutil_set_take(doc, "packages", &pkgs));
+    TRY(sf_jutil_set_take(doc, "relationships", &rels));
     rc = sf_jutil_dump(doc, out);
     json_decref(doc);
     return rc == SF_OK ? SF_OK : sf_error_set(err, rc, "spdx: document too large");

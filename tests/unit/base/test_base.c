@@ -7,10 +7,12 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "base/buf.h"
 #include "base/digest.h"
 #include "base/err.h"
+#include "base/json.h"
 #include "base/pkg.h"
 #include "base/thread.h"
 
@@ -102,6 +104,23 @@ static void test_base_pkg__osv_ecosystem_of_distros(void **state)
     assert_string_equal(sf_pkg_type_osv_ecosystem(SF_PT_PYPI), "PyPI");
 }
 
+/* sf_jutil_set_take leaves the caller nothing to free, on success and on
+ * a failed set alike (under ASan a double free or a leak would show). */
+static void test_base_json__set_take_clears_the_pointer(void **state)
+{
+    (void)state;
+    json_t *o = json_object(), *v = json_string("x"), *not_obj = json_array();
+    assert_int_equal(sf_jutil_set_take(o, "k", &v), SF_OK);
+    assert_null(v);
+    assert_string_equal(json_string_value(json_object_get(o, "k")), "x");
+    v = json_string("y");
+    assert_int_equal(sf_jutil_set_take(not_obj, "k", &v), SF_ENOMEM);
+    assert_null(v);
+    json_decref(v);
+    json_decref(not_obj);
+    json_decref(o);
+}
+
 /* A helper thread of the kind sf_thread_stop ends: it waits on cv until
  * its flag is raised, then records that it saw it. */
 typedef struct waiter {
@@ -140,6 +159,7 @@ int main(void)
         cmocka_unit_test(test_base_buf__cap_is_enforced),
         cmocka_unit_test(test_base_buf__str_token_ok),
         cmocka_unit_test(test_base_thread__stop_wakes_and_joins),
+        cmocka_unit_test(test_base_json__set_take_clears_the_pointer),
         cmocka_unit_test(test_base_digest__known_vector_and_mismatch),
         cmocka_unit_test(test_base_pkg__osv_ecosystem_of_distros),
     };
