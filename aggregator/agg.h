@@ -47,7 +47,7 @@
 #ifndef SF_AGG_H
 #define SF_AGG_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -141,7 +141,7 @@ typedef struct sf_agg_loop_opts {
     sf_kv *kv;
     const char *prefix;
     int once_idle_s;           /* > 0: return after this long without messages */
-    volatile sig_atomic_t *stop; /* set to non-zero to stop (may be NULL) */
+    const atomic_int *stop;    /* set to non-zero to stop (may be NULL) */
 } sf_agg_loop_opts;
 
 typedef struct sf_agg_loop_stats {

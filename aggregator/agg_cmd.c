@@ -7,6 +7,7 @@
 #include "agg_cmd.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,7 @@ static int route_metrics(void *ctx, const sf_http_req *req, sf_buf *body, const 
     return sf_metrics_render(sf_metrics_default(), body) == SF_OK ? 200 : 500;
 }
 
-static volatile sig_atomic_t agg_stop;
+static atomic_int agg_stop;
 static void on_signal(int sig)
 {
     (void)sig;

@@ -13,6 +13,7 @@
  * 2 failure (configuration, Kafka delivery); 130 interrupted.
  */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@
 #include "vuln/vdb.h"
 #include "sf_version.h"
 
-static volatile int g_cancel;
+static atomic_int g_cancel;
 
 /* Sleep until the next run, waking early on a signal. */
 static void wait_interval(long seconds) { sf_time_sleep_ms(seconds * 1000, &g_cancel); }

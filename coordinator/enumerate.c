@@ -380,7 +380,7 @@ typedef struct regctx {
     int have_re;
     collector *col;
     sf_run *run;
-    const volatile int *cancel;
+    const atomic_int *cancel;
     pthread_mutex_t mu;
     pthread_cond_t work, not_full;
     item *q;            /* resolve items, ring of QCAP */
@@ -684,7 +684,7 @@ static void walk(regctx *x)
 }
 
 static void enumerate_registry(const sf_coordcfg *cfg, const sf_regcfg *rc, collector *col,
-                               sf_run *run, const volatile int *cancel)
+                               sf_run *run, const atomic_int *cancel)
 {
     regctx x;
     sf_error e = SF_ERROR_INIT;
@@ -754,13 +754,13 @@ done:
 }
 
 int sf_enumerate_run(const sf_coordcfg *cfg, sf_kprod *prod, sf_run *run,
-                     const volatile int *cancel, sf_error *err)
+                     const atomic_int *cancel, sf_error *err)
 {
     return sf_enumerate_run_sched(cfg, prod, NULL, NULL, run, cancel, err);
 }
 
 int sf_enumerate_run_sched(const sf_coordcfg *cfg, sf_kprod *prod, sf_sched *sched,
-                           sf_kprod *refs_prod, sf_run *run, const volatile int *cancel,
+                           sf_kprod *refs_prod, sf_run *run, const atomic_int *cancel,
                            sf_error *err)
 {
     collector col;

@@ -33,6 +33,7 @@
 #define SF_COORD_ENUMERATE_H
 
 #include <regex.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "base/err.h"
@@ -49,7 +50,7 @@
  * became non-zero.
  */
 int sf_enumerate_run(const sf_coordcfg *cfg, sf_kprod *prod, sf_run *run,
-                     const volatile int *cancel, sf_error *err);
+                     const atomic_int *cancel, sf_error *err);
 
 /* Same, asking sched (may be NULL) before each job whether the digest's
  * cached result is current (a repository's digests in one pipelined
@@ -61,7 +62,7 @@ int sf_enumerate_run(const sf_coordcfg *cfg, sf_kprod *prod, sf_run *run,
  * through refs_prod, a producer of its own so that run->jobs_delivered
  * counts jobs only; its delivery reports are awaited too. */
 int sf_enumerate_run_sched(const sf_coordcfg *cfg, sf_kprod *prod, sf_sched *sched,
-                           sf_kprod *refs_prod, sf_run *run, const volatile int *cancel,
+                           sf_kprod *refs_prod, sf_run *run, const atomic_int *cancel,
                            sf_error *err);
 
 /* 1 when repo passes r's include/exclude globs (fnmatch, '*' also

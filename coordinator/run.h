@@ -8,6 +8,7 @@
 #define SF_COORD_RUN_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "base/err.h"
@@ -37,7 +38,7 @@ typedef struct sf_run {
     long requests;           /* HTTP transfers */
     long errors[SF_RUN_ERR_SLOTS]; /* by -code */
     int progress;            /* draw the progress line */
-    volatile int stop;
+    atomic_int stop;
     int have_thread;
     pthread_t thread;
 } sf_run;

@@ -491,12 +491,7 @@ static int requeue_pause(struct sf_worker *w, const wjob *j)
     long ms = (long)SF_WORKER_REQUEUE_BACKOFF_MS << shift;
     if (ms > SF_WORKER_REQUEUE_BACKOFF_MAX_MS)
         ms = SF_WORKER_REQUEUE_BACKOFF_MAX_MS;
-    for (long waited = 0; waited < ms; waited += 100) {
-        if (atomic_load(&w->stopping))
-            return 0;
-        sf_time_sleep_ms(100, NULL);
-    }
-    return !atomic_load(&w->stopping);
+    return sf_time_sleep_ms(ms, &w->stopping) == SF_OK;
 }
 
 void sf_w_process(struct sf_worker *w, wslot *slot, wjob *j)

@@ -7,6 +7,7 @@
  * backoff, never skipped.
  */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,7 @@
 #include "notify.h"
 #include "notify_cfg.h"
 
-static volatile int stop_flag;
+static atomic_int stop_flag;
 static void on_signal(int sig)
 {
     (void)sig;

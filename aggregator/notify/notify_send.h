@@ -18,6 +18,7 @@
 #ifndef SF_NOTIFY_SEND_H
 #define SF_NOTIFY_SEND_H
 
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "base/buf.h"
@@ -31,7 +32,7 @@ typedef struct sf_nsend_opts {
     long backoff_max_ms;    /* cap of one delay, Retry-After included */
     long timeout_ms;        /* connect + transfer stall bound */
     FILE *dry_run;          /* non-NULL: print instead of sending */
-    const volatile int *cancel;
+    const atomic_int *cancel;
 } sf_nsend_opts;
 
 int sf_nsend_new(sf_nsend **out, const sf_nsend_opts *o, sf_error *err);

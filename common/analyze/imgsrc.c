@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/array.h"
 #include "base/json.h"
 #include "analyze/layer.h"
 #include "analyze/manifest.h"
@@ -161,9 +162,7 @@ void sf_imgsrc_free(sf_imgsrc *s)
         free(s->layers[i].member);
     }
     free(s->layers);
-    for (size_t i = 0; i < s->nrefs; i++)
-        free(s->refs[i]);
-    free(s->refs);
+    sf_strarr_free(s->refs, s->nrefs);
     sf_arch_free(s->ar);
     pthread_mutex_destroy(&s->mu);
     free(s);

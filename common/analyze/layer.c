@@ -44,6 +44,7 @@
 #include "base/digest.h"
 #include "base/limits.h"
 #include "base/log.h"
+#include "base/thread.h"
 
 #include "analyze/layer_int.h"
 
@@ -345,13 +346,8 @@ void sf_layer_free(sf_layer *l)
 {
     if (!l)
         return;
-    if (l->th_started && !l->th_joined) {
-        pthread_mutex_lock(&l->mu);
-        l->cancel = 1;
-        pthread_cond_broadcast(&l->cv_data);
-        pthread_mutex_unlock(&l->mu);
-        pthread_join(l->th, NULL);
-    }
+    if (l->th_started && !l->th_joined)
+        sf_thread_stop(l->th, &l->mu, &l->cv_data, &l->cancel);
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->cv_data);
     pthread_cond_destroy(&l->cv_space);
@@ -493,11 +489,7 @@ static int fail_inventory(sf_inventory *inv, int code, const char *msg)
 int sf_layer_finish(sf_layer *l, sf_inventory **out, sf_error *err)
 {
     *out = NULL;
-    pthread_mutex_lock(&l->mu);
-    l->eof = 1;
-    pthread_cond_broadcast(&l->cv_data);
-    pthread_mutex_unlock(&l->mu);
-    pthread_join(l->th, NULL);
+    sf_thread_stop(l->th, &l->mu, &l->cv_data, &l->eof);
     l->th_joined = 1;
 
     int code = SF_OK;

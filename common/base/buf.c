@@ -116,3 +116,9 @@ void sf_buf_free(sf_buf *b)
 char *sf_strdup(const char *s) { return s ? strdup(s) : NULL; }
 
 char *sf_strndup(const char *s, size_t n) { return s ? strndup(s, n) : NULL; }
+
+int sf_str_token_ok(const char *s, size_t max, const char *first, const char *rest)
+{
+    size_t n = s ? strlen(s) : 0;
+    return n > 0 && n <= max && strchr(first, s[0]) && strspn(s + 1, rest) == n - 1;
+}

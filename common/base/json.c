@@ -88,6 +88,13 @@ int sf_jutil_set_new(json_t *obj, const char *key, json_t *v)
     return json_object_set_new(obj, key, v) == 0 ? SF_OK : SF_ENOMEM;
 }
 
+int sf_jutil_set_take(json_t *obj, const char *key, json_t **v)
+{
+    json_t *x = *v;
+    *v = NULL;
+    return sf_jutil_set_new(obj, key, x);
+}
+
 int sf_jutil_set_str(json_t *obj, const char *key, const char *s)
 {
     if (!s)

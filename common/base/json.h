@@ -31,6 +31,11 @@ int sf_jutil_set_str(json_t *obj, const char *key, const char *s);
 
 /* Set obj[key] = v, stealing v (which may be NULL: then SF_ENOMEM). */
 int sf_jutil_set_new(json_t *obj, const char *key, json_t *v);
+/* sf_jutil_set_new of *v that also takes the caller's pointer: *v is NULL
+ * afterwards whatever happens, the value being obj's or, when the set
+ * failed, already freed; so a cleanup that json_decref's it frees nothing
+ * twice. */
+int sf_jutil_set_take(json_t *obj, const char *key, json_t **v);
 
 /* Append the compact JSON text of root to out. SF_OK, SF_ELIMIT, SF_ENOMEM. */
 int sf_jutil_dump(const json_t *root, sf_buf *out);

@@ -226,9 +226,7 @@ static mseries *series_get(sf_mfam *f, const char *const *lv, int create)
     if (ok && f->type == SF_MHISTOGRAM)
         ok = (s.buckets = calloc(f->nbounds + 1, sizeof *s.buckets)) != NULL;
     if (!ok) {
-        for (size_t j = 0; s.lv && j < f->nlabels; j++)
-            free(s.lv[j]);
-        free(s.lv);
+        sf_strarr_free(s.lv, f->nlabels);
         free(s.buckets);
         return NULL;
     }

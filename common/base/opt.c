@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/array.h"
 #include "base/limits.h"
 #include "base/opt_int.h"
 
@@ -21,12 +22,10 @@
 
 void sf_strlist_free(sf_strlist *l)
 {
-    for (size_t i = 0; l && i < l->n; i++)
-        free(l->v[i]);
-    if (l)
-        free(l->v);
-    if (l)
-        l->v = NULL, l->n = 0;
+    if (!l)
+        return;
+    sf_strarr_free(l->v, l->n);
+    l->v = NULL, l->n = 0;
 }
 
 int sf_strlist_add(sf_strlist *l, const char *s, size_t n, size_t max)

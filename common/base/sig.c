@@ -5,16 +5,19 @@
 #include <signal.h>
 #include <string.h>
 
-static volatile int *g_flag;
+/* A handler may store only to lock-free atomics (C11 7.14.1.1). */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "atomic_int is not lock-free");
+
+static atomic_int *g_flag;
 
 static void on_stop(int sig)
 {
     (void)sig;
     if (g_flag)
-        *g_flag = 1;
+        atomic_store(g_flag, 1);
 }
 
-void sf_sig_install_cancel(volatile int *flag)
+void sf_sig_install_cancel(atomic_int *flag)
 {
     struct sigaction sa;
     g_flag = flag;

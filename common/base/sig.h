@@ -7,7 +7,11 @@
 #ifndef SF_BASE_SIG_H
 #define SF_BASE_SIG_H
 
-/* Install the handlers: a SIGINT or SIGTERM sets *flag to 1. */
-void sf_sig_install_cancel(volatile int *flag);
+#include <stdatomic.h>
+
+/* Install the handlers: a SIGINT or SIGTERM sets *flag to 1 (an
+ * atomic_int, so the threads that poll it and sf_time_sleep_ms read it
+ * without a data race). */
+void sf_sig_install_cancel(atomic_int *flag);
 
 #endif

@@ -74,14 +74,12 @@ static void sleep_whole(long ms)
         ;
 }
 
-static int cancelled(const volatile int *cancel)
+static int cancelled(const atomic_int *cancel)
 {
-    /* A plain volatile read races with the writer under the C11 model;
-     * an atomic load says what is meant (and keeps ThreadSanitizer quiet). */
-    return cancel && __atomic_load_n((const int *)cancel, __ATOMIC_RELAXED) != 0;
+    return cancel && atomic_load_explicit(cancel, memory_order_relaxed) != 0;
 }
 
-int sf_time_sleep_ms(long ms, const volatile int *cancel)
+int sf_time_sleep_ms(long ms, const atomic_int *cancel)
 {
     if (!cancel) {
         if (ms > 0)

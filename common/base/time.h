@@ -9,6 +9,7 @@
 #ifndef SF_TIME_H
 #define SF_TIME_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -27,9 +28,10 @@ struct timespec sf_time_deadline(long ms);
 int sf_time_left_ms(uint64_t deadline_ms);
 /* Sleep ms milliseconds (restarted when a signal interrupts it). With
  * cancel set, sleep in slices of SF_LIM_SLEEP_SLICE_MS and return
- * SF_ECANCELED as soon as *cancel is non-zero; SF_OK otherwise. The flag is
- * read relaxed-atomically: another thread or a signal handler sets it. */
-int sf_time_sleep_ms(long ms, const volatile int *cancel);
+ * SF_ECANCELED as soon as *cancel is non-zero; SF_OK otherwise. The flag
+ * is an atomic_int because another thread or a signal handler sets it
+ * (lock-free, so a handler may store to it); it is read relaxed. */
+int sf_time_sleep_ms(long ms, const atomic_int *cancel);
 
 /* Bytes of "2026-01-02T03:04:05.678Z" with its NUL. */
 #define SF_TIME_RFC3339_MAX 25

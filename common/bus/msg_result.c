@@ -16,8 +16,9 @@
 /* ------------------------------------------------------------ field tables */
 
 /* sf_pkg and sf_osinfo use base/pkg.h's tables (shared with layer
- * inventories and with their clear and copy); the result's own structs
- * are listed here. */
+ * inventories and with their clear and copy), layers and notes
+ * model/result.h's (shared with sf_result_clear); the result's other
+ * structs are listed here. */
 typedef sf_strfield sfield;
 
 #define NF(t) SF_STRFIELD_N(t)
@@ -46,19 +47,6 @@ static const sfield vuln_fields[] = {
     {"source_package", offsetof(sf_finding, src_name)},
     {"summary", offsetof(sf_finding, summary)},
     {"path", offsetof(sf_finding, pkg_path)},
-};
-
-static const sfield layer_fields[] = {
-    {"digest", offsetof(sf_result_layer, digest)},
-    {"diff_id", offsetof(sf_result_layer, diff_id)},
-    {"cache", offsetof(sf_result_layer, cache)},
-    {"error", offsetof(sf_result_layer, error)},
-};
-
-static const sfield note_fields[] = {
-    {"path", offsetof(sf_result_note, path)},
-    {"analyzer", offsetof(sf_result_note, analyzer)},
-    {"note", offsetof(sf_result_note, note)},
 };
 
 static const struct {
@@ -104,21 +92,18 @@ static const char *pkg_ecosystem(const sf_pkg *p, const char *os_eco)
 
 static json_t *pkg_json(const sf_pkg *p, const sf_result *r, const char *os_eco)
 {
-    json_t *o = json_object();
-    sf_buf purl;
-    sf_buf_init(&purl, 8192);
+    json_t *o = json_object(), *purl;
     if (!o)
         return NULL;
     TRY(sf_jutil_set_new(o, "type", json_string(sf_pkg_type_name(p->type))));
     TRY(put_fields(o, p, sf_pkg_fields, sf_pkg_nfields));
     TRY(sf_jutil_set_new(o, "layer", json_integer(p->layer)));
     TRY(sf_jutil_set_new(o, "ecosystem", sf_jutil_str(pkg_ecosystem(p, os_eco))));
-    if (sf_result_purl(p, r->has_os ? &r->os : NULL, &purl) == SF_OK)
-        TRY(sf_jutil_set_new(o, "purl", sf_jutil_str(purl.data)));
-    sf_buf_free(&purl);
+    TRY(sf_result_purl_json(r, p, &purl));
+    if (purl)
+        TRY(sf_jutil_set_new(o, "purl", purl));
     return o;
 fail:
-    sf_buf_free(&purl);
     json_decref(o);
     return NULL;
 }
@@ -209,14 +194,14 @@ static int arrays_json(json_t *o, const sf_result *r, const char *os_eco)
     for (size_t i = 0; i < r->nlayers; i++) {
         json_t *l = json_object();
         if (json_array_append_new(ly, l) != 0 ||
-            put_fields(l, &r->layers[i], layer_fields, NF(layer_fields)) != SF_OK ||
+            put_fields(l, &r->layers[i], sf_result_layer_fields, sf_result_layer_nfields) != SF_OK ||
             sf_jutil_set_new(l, "size", json_integer((json_int_t)r->layers[i].size)) != SF_OK)
             goto fail;
     }
     for (size_t i = 0; i < r->nnotes; i++) {
         json_t *n = json_object();
         if (json_array_append_new(nt, n) != 0 ||
-            put_fields(n, &r->notes[i], note_fields, NF(note_fields)) != SF_OK ||
+            put_fields(n, &r->notes[i], sf_result_note_fields, sf_result_note_nfields) != SF_OK ||
             sf_jutil_set_new(n, "status", json_string(r->notes[i].status == 1 ? "unparsed"
                                                                                : "error")) ||
             sf_jutil_set_new(n, "layer", json_integer(r->notes[i].layer)) != SF_OK)
@@ -309,108 +294,105 @@ static int get_strv(const json_t *a, char ***v, size_t *n, const char *what, sf_
     return SF_OK;
 }
 
-/* Allocate an array for json array `a` of elem-sized items. */
-static int get_array(const json_t *o, const char *key, void **items, size_t elem, size_t *cnt,
-                     const json_t **arr, sf_error *err)
+/* Decodes element i of a result array, v, into item (zeroed); a code
+ * other than SF_OK ends the array's decoding with it. */
+typedef int (*decode_fn)(const json_t *v, void *item, size_t i, sf_error *err);
+
+/* The array o[key] (absent or null: none) into a new array of elem-sized
+ * items at *items, fn decoding each element into the next item; *n
+ * counts the items begun, so that on failure sf_result_clear frees what
+ * they hold. */
+static int decode_array(const json_t *o, const char *key, void **items, size_t elem, size_t *n,
+                        decode_fn fn, sf_error *err)
 {
-    *arr = json_object_get(o, key);
-    *cnt = 0;
-    if (!*arr || json_is_null(*arr))
+    const json_t *a = json_object_get(o, key);
+    if (!a || json_is_null(a))
         return SF_OK;
-    if (!json_is_array(*arr))
+    if (!json_is_array(a))
         return sf_error_set(err, SF_EPARSE, "result: \"%s\" is not an array", key);
-    size_t n = json_array_size(*arr);
-    if (!(*items = calloc(n ? n : 1, elem)))
+    size_t cnt = json_array_size(a), i;
+    json_t *v;
+    if (!(*items = calloc(cnt ? cnt : 1, elem)))
         return sf_error_set(err, SF_ENOMEM, "out of memory");
+    json_array_foreach(a, i, v)
+    {
+        int rc = fn(v, (char *)*items + (*n)++ * elem, i, err);
+        if (rc != SF_OK)
+            return rc;
+    }
     return SF_OK;
 }
 
-static int decode_pkgs(const json_t *j, sf_result *r, sf_error *err)
+static int decode_pkg(const json_t *v, void *item, size_t i, sf_error *err)
 {
-    const json_t *a;
-    size_t n, i;
-    json_t *v;
-    int rc = get_array(j, "packages", (void **)&r->pkgs, sizeof *r->pkgs, &n, &a, err);
-    json_array_foreach(a, i, v)
-    {
-        if (rc != SF_OK)
-            return rc;
-        sf_pkg *p = &r->pkgs[r->npkgs++];
-        p->layer = -1;
-        const json_t *t = json_object_get(v, "type");
-        if (!json_is_object(v) || !json_is_string(t))
-            return sf_error_set(err, SF_EPARSE, "result: bad package %zu", i);
-        p->type = sf_pkg_type_parse(json_string_value(t));
-        rc = get_fields(v, p, sf_pkg_fields, sf_pkg_nfields, err);
-        if (rc == SF_OK)
-            rc = sf_jutil_get_int(v, "layer", -1, SF_LIM_IMAGE_LAYERS, &p->layer, err);
-    }
-    return rc;
-}
-
-static int decode_vulns(const json_t *j, sf_result *r, sf_error *err)
-{
-    const json_t *a;
-    size_t n, i;
-    json_t *v;
-    int rc = get_array(j, "vulnerabilities", (void **)&r->vulns.items, sizeof *r->vulns.items,
-                       &n, &a, err);
-    r->vulns.cap = n;
-    json_array_foreach(a, i, v)
-    {
-        if (rc != SF_OK)
-            return rc;
-        sf_finding *f = &r->vulns.items[r->vulns.n++];
-        if (!json_is_object(v))
-            return sf_error_set(err, SF_EPARSE, "result: bad vulnerability %zu", i);
-        const json_t *cv = json_object_get(v, "cvss"), *t = json_object_get(v, "type");
-        f->cvss = json_is_number(cv) ? json_number_value(cv) : -1;
-        f->pkg_type = json_is_string(t) ? sf_pkg_type_parse(json_string_value(t)) : SF_PT_UNKNOWN;
-        f->layer = -1;
-        rc = get_fields(v, f, vuln_fields, NF(vuln_fields), err);
-        if (rc == SF_OK)
-            rc = get_strv(json_object_get(v, "aliases"), &f->aliases, &f->naliases, "aliases",
-                          err);
-        if (rc == SF_OK)
-            rc = sf_jutil_get_int(v, "layer", -1, SF_LIM_IMAGE_LAYERS, &f->layer, err);
-        if (rc == SF_OK)
-            rc = sf_result__sev_get(v, f, err);
-    }
-    return rc;
-}
-
-static int decode_layers_notes(const json_t *j, sf_result *r, sf_error *err)
-{
-    const json_t *a;
-    size_t n, i;
-    json_t *v;
-    int rc = get_array(j, "layers", (void **)&r->layers, sizeof *r->layers, &n, &a, err);
-    json_array_foreach(a, i, v)
-    {
-        if (rc != SF_OK)
-            return rc;
-        sf_result_layer *l = &r->layers[r->nlayers++];
-        if (!json_is_object(v))
-            return sf_error_set(err, SF_EPARSE, "result: bad layer %zu", i);
-        rc = get_fields(v, l, layer_fields, NF(layer_fields), err);
-        if (rc == SF_OK)
-            rc = sf_jutil_get_u64(v, "size", &l->size, err);
-    }
+    sf_pkg *p = item;
+    p->layer = -1;
+    const json_t *t = json_object_get(v, "type");
+    if (!json_is_object(v) || !json_is_string(t))
+        return sf_error_set(err, SF_EPARSE, "result: bad package %zu", i);
+    p->type = sf_pkg_type_parse(json_string_value(t));
+    int rc = get_fields(v, p, sf_pkg_fields, sf_pkg_nfields, err);
     if (rc == SF_OK)
-        rc = get_array(j, "notes", (void **)&r->notes, sizeof *r->notes, &n, &a, err);
-    json_array_foreach(a, i, v)
-    {
-        if (rc != SF_OK)
-            return rc;
-        sf_result_note *nt = &r->notes[r->nnotes++];
-        const json_t *st = json_object_get(v, "status");
-        if (!json_is_object(v))
-            return sf_error_set(err, SF_EPARSE, "result: bad note %zu", i);
-        nt->status = json_is_string(st) && strcmp(json_string_value(st), "unparsed") == 0 ? 1 : 2;
-        rc = get_fields(v, nt, note_fields, NF(note_fields), err);
-        if (rc == SF_OK)
-            rc = sf_jutil_get_int(v, "layer", -1, SF_LIM_IMAGE_LAYERS, &nt->layer, err);
-    }
+        rc = sf_jutil_get_int(v, "layer", -1, SF_LIM_IMAGE_LAYERS, &p->layer, err);
+    return rc;
+}
+
+static int decode_vuln(const json_t *v, void *item, size_t i, sf_error *err)
+{
+    sf_finding *f = item;
+    if (!json_is_object(v))
+        return sf_error_set(err, SF_EPARSE, "result: bad vulnerability %zu", i);
+    const json_t *cv = json_object_get(v, "cvss"), *t = json_object_get(v, "type");
+    f->cvss = json_is_number(cv) ? json_number_value(cv) : -1;
+    f->pkg_type = json_is_string(t) ? sf_pkg_type_parse(json_string_value(t)) : SF_PT_UNKNOWN;
+    f->layer = -1;
+    int rc = get_fields(v, f, vuln_fields, NF(vuln_fields), err);
+    if (rc == SF_OK)
+        rc = get_strv(json_object_get(v, "aliases"), &f->aliases, &f->naliases, "aliases", err);
+    if (rc == SF_OK)
+        rc = sf_jutil_get_int(v, "layer", -1, SF_LIM_IMAGE_LAYERS, &f->layer, err);
+    if (rc == SF_OK)
+        rc = sf_result__sev_get(v, f, err);
+    return rc;
+}
+
+static int decode_layer(const json_t *v, void *item, size_t i, sf_error *err)
+{
+    sf_result_layer *l = item;
+    if (!json_is_object(v))
+        return sf_error_set(err, SF_EPARSE, "result: bad layer %zu", i);
+    int rc = get_fields(v, l, sf_result_layer_fields, sf_result_layer_nfields, err);
+    if (rc == SF_OK)
+        rc = sf_jutil_get_u64(v, "size", &l->size, err);
+    return rc;
+}
+
+static int decode_note(const json_t *v, void *item, size_t i, sf_error *err)
+{
+    sf_result_note *nt = item;
+    const json_t *st = json_object_get(v, "status");
+    if (!json_is_object(v))
+        return sf_error_set(err, SF_EPARSE, "result: bad note %zu", i);
+    nt->status = json_is_string(st) && strcmp(json_string_value(st), "unparsed") == 0 ? 1 : 2;
+    int rc = get_fields(v, nt, sf_result_note_fields, sf_result_note_nfields, err);
+    if (rc == SF_OK)
+        rc = sf_jutil_get_int(v, "layer", -1, SF_LIM_IMAGE_LAYERS, &nt->layer, err);
+    return rc;
+}
+
+static int decode_arrays(const json_t *j, sf_result *r, sf_error *err)
+{
+    int rc = decode_array(j, "packages", (void **)&r->pkgs, sizeof *r->pkgs, &r->npkgs,
+                          decode_pkg, err);
+    if (rc == SF_OK)
+        rc = decode_array(j, "vulnerabilities", (void **)&r->vulns.items,
+                          sizeof *r->vulns.items, &r->vulns.n, decode_vuln, err);
+    if (rc == SF_OK)
+        rc = decode_array(j, "layers", (void **)&r->layers, sizeof *r->layers, &r->nlayers,
+                          decode_layer, err);
+    if (rc == SF_OK)
+        rc = decode_array(j, "notes", (void **)&r->notes, sizeof *r->notes, &r->nnotes,
+                          decode_note, err);
     return rc;
 }
 
@@ -444,11 +426,7 @@ static int decode_tree(const json_t *j, sf_result *r, sf_error *err)
         rc = get_fields(os, &r->os, sf_osinfo_fields, sf_osinfo_nfields, err);
     }
     if (rc == SF_OK)
-        rc = decode_pkgs(j, r, err);
-    if (rc == SF_OK)
-        rc = decode_vulns(j, r, err);
-    if (rc == SF_OK)
-        rc = decode_layers_notes(j, r, err);
+        rc = decode_arrays(j, r, err);
     const json_t *t = json_object_get(j, "timings");
     for (size_t i = 0; rc == SF_OK && json_is_object(t) && i < NF(timing_fields); i++) {
         const json_t *v = json_object_get(t, timing_fields[i].key);

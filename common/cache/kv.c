@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/array.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/secret.h"
@@ -218,9 +219,7 @@ void sf_kv_free(sf_kv *kv)
         return;
     for (size_t i = 0; i < kv->nnodes; i++) {
         kv_node *n = &kv->nodes[i];
-        for (int j = 0; j < n->nidle; j++)
-            sf_kvconn_free(n->idle[j]);
-        free(n->idle);
+        SF_PTRS_FREE(n->idle, n->nidle, sf_kvconn_free);
         free(n->user);
         sf_secret_free(n->pass);
         pthread_mutex_destroy(&n->mu);

@@ -21,9 +21,11 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "base/array.h"
 #include "base/digest.h"
 #include "base/log.h"
 #include "base/limits.h"
+#include "base/thread.h"
 #include "cache/keys.h"
 
 /* A lock this process holds, registered with the renewer while the
@@ -234,13 +236,8 @@ void sf_lcache_free(sf_lcache *lc)
 {
     if (!lc)
         return;
-    if (lc->renewer_started) {
-        pthread_mutex_lock(&lc->mu);
-        lc->stop = 1;
-        pthread_cond_broadcast(&lc->cv);
-        pthread_mutex_unlock(&lc->mu);
-        pthread_join(lc->renewer, NULL);
-    }
+    if (lc->renewer_started)
+        sf_thread_stop(lc->renewer, &lc->mu, &lc->cv, &lc->stop);
     pthread_mutex_destroy(&lc->mu);
     pthread_cond_destroy(&lc->cv);
     free(lc->aver);
@@ -684,12 +681,7 @@ done:
     return rc;
 }
 
-void sf_lcache_results_free(char **results, size_t n)
-{
-    for (size_t i = 0; results && i < n; i++)
-        free(results[i]);
-    free(results);
-}
+void sf_lcache_results_free(char **results, size_t n) { sf_strarr_free(results, n); }
 
 /* Parse a decompressed image entry; *found stays 0 when it is for another
  * DB or analyzer version. */

@@ -9,11 +9,24 @@
 
 #include <inttypes.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- stored JSON ---- */
+
+const sf_strfield sf_agg_view_fields[] = {
+    {"d", offsetof(sf_agg_view, digest)},
+    {"j", offsetof(sf_agg_view, job_key)},
+    {"r", offsetof(sf_agg_view, run_id)},
+    {"v", offsetof(sf_agg_view, db_version)},
+    {"p", offsetof(sf_agg_view, platform)},
+    {"os", offsetof(sf_agg_view, os)},
+    {"err", offsetof(sf_agg_view, error)},
+    {"rr", offsetof(sf_agg_view, refs_run)},
+};
+const size_t sf_agg_view_nfields = SF_STRFIELD_N(sf_agg_view_fields);
 
 static json_t *jstr_or_null(const char *s) { return s ? json_string(s) : json_null(); }
 
@@ -117,15 +130,11 @@ int sf_agg_view_parse(const char *json, size_t len, sf_agg_view **out, sf_error 
         rc = SF_ENOMEM;
         goto done;
     }
-    v->digest = dup_or_null(json_object_get(o, "d"), &oom);
-    v->job_key = dup_or_null(json_object_get(o, "j"), &oom);
-    v->run_id = dup_or_null(json_object_get(o, "r"), &oom);
-    v->db_version = dup_or_null(json_object_get(o, "v"), &oom);
-    v->platform = dup_or_null(json_object_get(o, "p"), &oom);
-    v->os = dup_or_null(json_object_get(o, "os"), &oom);
-    v->error = dup_or_null(json_object_get(o, "err"), &oom);
+    for (size_t k = 0; k < sf_agg_view_nfields; k++) {
+        const sf_strfield *f = &sf_agg_view_fields[k];
+        *SF_STRFIELD_PTR(v, *f) = dup_or_null(json_object_get(o, f->key), &oom);
+    }
     v->time_ms = json_integer_value(json_object_get(o, "t"));
-    v->refs_run = dup_or_null(json_object_get(o, "rr"), &oom);
     v->refs_rank = json_is_integer(json_object_get(o, "rk"))
                        ? json_integer_value(json_object_get(o, "rk"))
                        : -1;

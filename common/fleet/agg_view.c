@@ -21,7 +21,7 @@ const char *sf_agg_sev_name(int sev) { return sf_sev_name(sev); }
 
 int sf_agg_sev_parse(const char *s) { return sf_sev_parse(s); }
 
-static void vuln_free_fields(sf_agg_vuln *x)
+void sf_agg_vuln_clear(sf_agg_vuln *x)
 {
     free(x->id);
     free(x->pkg);
@@ -50,16 +50,9 @@ void sf_agg_view_free(sf_agg_view *v)
 {
     if (!v)
         return;
-    free(v->digest);
-    free(v->job_key);
-    free(v->run_id);
-    free(v->db_version);
-    free(v->platform);
-    free(v->os);
-    free(v->error);
+    sf_strfields_free(v, sf_agg_view_fields, sf_agg_view_nfields);
     sf_strarr_free(v->refs, v->nrefs);
-    free(v->refs_run);
-    SF_ARRAY_FREE(v->vulns, v->nvulns, vuln_free_fields);
+    SF_ARRAY_FREE(v->vulns, v->nvulns, sf_agg_vuln_clear);
     sf_agg_pkgs_clear(v);
     free(v);
 }
@@ -137,7 +130,7 @@ static int cmp_vuln(const void *a, const void *b)
     return c;
 }
 
-static void vuln_drop(void *x) { vuln_free_fields(x); }
+static void vuln_drop(void *x) { sf_agg_vuln_clear(x); }
 
 /* Sort, drop duplicates (the same flaw in the same package once), count. */
 static void vulns_finish(sf_agg_view *v)

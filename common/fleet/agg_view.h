@@ -29,6 +29,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/strfield.h"
 #include "model/severity.h" /* SF_SEV_*: index of the sev[] arrays */
 
 /* Caps on one result as the aggregator keeps it (the result itself is
@@ -82,6 +83,14 @@ typedef struct sf_agg_view {
 } sf_agg_view;
 
 void sf_agg_view_free(sf_agg_view *v);
+/* Free the strings one finding of a view holds (not x itself). */
+void sf_agg_vuln_clear(sf_agg_vuln *x);
+/* The view's string members (digest, job_key, run_id, db_version,
+ * platform, os, error, refs_run) keyed by their names in the stored JSON
+ * (agg_store.c): what sf_agg_view_parse reads and sf_agg_view_free
+ * frees. */
+extern const sf_strfield sf_agg_view_fields[];
+extern const size_t sf_agg_view_nfields;
 /* Free v's package list and leave it empty. */
 void sf_agg_pkgs_clear(sf_agg_view *v);
 

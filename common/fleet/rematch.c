@@ -18,14 +18,8 @@
 
 void sf_rematch_vulns_free(sf_agg_vuln *v, size_t n)
 {
-    for (size_t i = 0; v && i < n; i++) {
-        free(v[i].id);
-        free(v[i].pkg);
-        free(v[i].eco);
-        free(v[i].installed);
-        free(v[i].fixed);
-    }
-    free(v);
+    if (v)
+        SF_ARRAY_FREE(v, n, sf_agg_vuln_clear);
 }
 
 static int img_cmp(const void *a, const void *b)
@@ -64,32 +58,55 @@ static int scan_page(rm_ctx *c, const char *cmd, const char *key, char cursor[SC
     return SF_OK;
 }
 
-/* Every stored view, sorted by digest. */
-static int load_views(rm_ctx *c, sf_error *err)
+/* Called for each member of a scan with its value (NULL when the page
+ * ends on a member); a code other than SF_OK ends the scan with it. */
+typedef int (*scan_fn)(rm_ctx *c, const sf_kv_reply *member, const sf_kv_reply *value,
+                       sf_error *err);
+
+/* The whole of "cmd key" (HSCAN, ZSCAN), count members a page, through
+ * each: the cursor loop the views and the package index share. */
+static int scan_all(rm_ctx *c, const char *cmd, const char *key, const char *count, scan_fn each,
+                    sf_error *err)
 {
     char cursor[SCAN_CURSOR] = "0";
     int rc = SF_OK;
     do {
         sf_kv_reply *r = NULL;
         const sf_kv_reply *a = NULL; /* set by scan_page on SF_OK (gcc -O3 cannot see it) */
-        if ((rc = scan_page(c, "HSCAN", c->k_views, cursor, "500", &r, &a, err)) != SF_OK)
+        if ((rc = scan_page(c, cmd, key, cursor, count, &r, &a, err)) != SF_OK)
             return rc;
-        for (size_t i = 1; rc == SF_OK && i < a->nelem; i += 2) {
-            sf_agg_view *v = NULL;
-            if (sf_agg_view_parse(a->elem[i].str, a->elem[i].len, &v, NULL) != SF_OK) {
-                c->st->unusable++;
-                continue;
-            }
-            rm_img *img = SF_ARRAY_PUSH(c->imgs, c->capimgs, c->nimgs, 256, 0);
-            if (!img) {
-                sf_agg_view_free(v);
-                rc = sf_error_set(err, SF_ENOMEM, "out of memory");
-                break;
-            }
-            img->v = v;
-        }
+        for (size_t i = 0; rc == SF_OK && i < a->nelem; i += 2)
+            rc = each(c, &a->elem[i], i + 1 < a->nelem ? &a->elem[i + 1] : NULL, err);
         sf_kv_reply_free(r);
     } while (rc == SF_OK && strcmp(cursor, "0") != 0);
+    return rc;
+}
+
+/* One stored view (the hash value); an unparsable one is counted. */
+static int add_view(rm_ctx *c, const sf_kv_reply *member, const sf_kv_reply *value,
+                    sf_error *err)
+{
+    (void)member;
+    sf_agg_view *v = NULL;
+    if (!value)
+        return SF_OK;
+    if (sf_agg_view_parse(value->str, value->len, &v, NULL) != SF_OK) {
+        c->st->unusable++;
+        return SF_OK;
+    }
+    rm_img *img = SF_ARRAY_PUSH(c->imgs, c->capimgs, c->nimgs, 256, 0);
+    if (!img) {
+        sf_agg_view_free(v);
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    }
+    img->v = v;
+    return SF_OK;
+}
+
+/* Every stored view, sorted by digest. */
+static int load_views(rm_ctx *c, sf_error *err)
+{
+    int rc = scan_all(c, "HSCAN", c->k_views, "500", add_view, err);
     if (c->nimgs)
         qsort(c->imgs, c->nimgs, sizeof *c->imgs, img_cmp);
     c->st->images = c->nimgs;
@@ -235,22 +252,18 @@ done:
     return rc;
 }
 
+/* One member of the package-name index (the score is not used). */
+static int name_member(rm_ctx *c, const sf_kv_reply *member, const sf_kv_reply *value,
+                       sf_error *err)
+{
+    (void)value;
+    return member->str ? do_name(c, member->str, err) : SF_OK;
+}
+
 /* Walk the package-name index (ZSCAN in batches). */
 static int walk_packages(rm_ctx *c, sf_error *err)
 {
-    char cursor[SCAN_CURSOR] = "0";
-    int rc = SF_OK;
-    do {
-        sf_kv_reply *r = NULL;
-        const sf_kv_reply *a = NULL; /* set by scan_page on SF_OK (gcc -O3 cannot see it) */
-        if ((rc = scan_page(c, "ZSCAN", c->k_pkgnames, cursor, "200", &r, &a, err)) != SF_OK)
-            return rc;
-        for (size_t i = 0; rc == SF_OK && i < a->nelem; i += 2)
-            if (a->elem[i].str)
-                rc = do_name(c, a->elem[i].str, err);
-        sf_kv_reply_free(r);
-    } while (rc == SF_OK && strcmp(cursor, "0") != 0);
-    return rc;
+    return scan_all(c, "ZSCAN", c->k_pkgnames, "200", name_member, err);
 }
 
 int sf_rematch_run(const sf_rematch_opts *o, sf_rematch_stats *st, sf_error *err)

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "fleet/running.h"
+#include "base/array.h"
 #include "base/log.h"
 #include "base/time.h"
 #include "fleet/runs.h"
@@ -18,9 +19,7 @@
 
 static void inv_clear(rm_inv *v)
 {
-    for (size_t i = 0; v->ecos && i < v->r.npkgs; i++)
-        free(v->ecos[i]);
-    free(v->ecos);
+    sf_strarr_free(v->ecos, v->r.npkgs);
     free(v->digest);
     sf_result_clear(&v->r);
     memset(v, 0, sizeof *v);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "registry/http.h"
@@ -25,15 +26,8 @@ struct sf_kapi {
 
 int sf_kapi_name_ok(const char *s)
 {
-    size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n > 253)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'))
-            return 0;
-    }
-    return 1;
+    static const char name[] = "abcdefghijklmnopqrstuvwxyz0123456789-.";
+    return sf_str_token_ok(s, 253, name, name);
 }
 
 int sf_kapi_new(sf_kapi **out, const sf_kapi_opts *o, sf_error *err)
@@ -122,11 +116,32 @@ static int fetch(sf_kapi *a, const char *path, sf_buf *body,
     return rc;
 }
 
+/* Parses a 2xx answer's body (json, len) into the caller's out. */
+typedef int (*body_parse_fn)(const char *json, size_t len, void *out, sf_error *err);
+
+/* GET path, its body capped at max, and parse it into out when the answer
+ * is 2xx; *status is the HTTP status either way (0 when none came). */
+static int get_parsed(sf_kapi *a, const char *path, size_t max, body_parse_fn parse, void *out,
+                      long *status, sf_error *err)
+{
+    sf_buf body;
+    sf_buf_init(&body, max);
+    int rc = fetch(a, path, &body, NULL, NULL, 0, status, err);
+    if (!rc && *status / 100 == 2)
+        rc = parse(body.data ? body.data : "", body.len, out, err);
+    sf_buf_free(&body);
+    return rc;
+}
+
+static int parse_pod_list(const char *json, size_t len, void *out, sf_error *err)
+{
+    return sf_kpod_list_parse(json, len, out, err);
+}
+
 int sf_kapi_list_pods(sf_kapi *a, const char *ns, long limit, const char *cont,
                       sf_kpod_list *out, long *status, sf_error *err)
 {
     char path[4096], esc[2048] = "";
-    sf_buf body;
     memset(out, 0, sizeof *out);
     if (pods_path(path, sizeof path, ns) != SF_OK)
         return sf_error_set(err, SF_EINVAL, "bad namespace");
@@ -135,12 +150,7 @@ int sf_kapi_list_pods(sf_kapi *a, const char *ns, long limit, const char *cont,
     size_t pl = strlen(path);
     snprintf(path + pl, sizeof path - pl, "?limit=%ld%s%s", limit > 0 ? limit : 500,
              cont ? "&continue=" : "", esc);
-    sf_buf_init(&body, SF_LIM_KUBE_LIST_BYTES);
-    int rc = fetch(a, path, &body, NULL, NULL, 0, status, err);
-    if (!rc && *status / 100 == 2)
-        rc = sf_kpod_list_parse(body.data ? body.data : "", body.len, out, err);
-    sf_buf_free(&body);
-    return rc;
+    return get_parsed(a, path, SF_LIM_KUBE_LIST_BYTES, parse_pod_list, out, status, err);
 }
 
 typedef struct wstream {
@@ -214,11 +224,15 @@ int sf_kapi_watch_pods(sf_kapi *a, const char *ns, const char *rv, sf_kapi_event
     return rc;
 }
 
+static int parse_owner(const char *json, size_t len, void *out, sf_error *err)
+{
+    return sf_kpod_owner_parse(json, len, out, err);
+}
+
 int sf_kapi_get_owner(sf_kapi *a, const char *ns, const char *kind, const char *name,
                       sf_kpod_owner *out, long *status, sf_error *err)
 {
     char path[1024];
-    sf_buf body;
     int res = strcmp(kind, "ReplicaSet") == 0 || strcmp(kind, "Job") == 0;
     memset(out, 0, sizeof *out);
     *status = 0;
@@ -230,28 +244,30 @@ int sf_kapi_get_owner(sf_kapi *a, const char *ns, const char *kind, const char *
         snprintf(path, sizeof path, "/apis/batch/v1/namespaces/%s/jobs/%s", ns, name);
     else
         snprintf(path, sizeof path, "/apis/apps/v1/namespaces/%s/replicasets/%s", ns, name);
-    sf_buf_init(&body, SF_LIM_KUBE_OBJECT_BYTES);
-    int rc = fetch(a, path, &body, NULL, NULL, 0, status, err);
-    if (!rc && *status / 100 == 2)
-        rc = sf_kpod_owner_parse(body.data ? body.data : "", body.len, out, err);
-    sf_buf_free(&body);
-    return rc;
+    return get_parsed(a, path, SF_LIM_KUBE_OBJECT_BYTES, parse_owner, out, status, err);
+}
+
+/* Where sf_knode_platform_parse writes. */
+typedef struct platform_out {
+    char *s;
+    size_t len;
+} platform_out;
+
+static int parse_platform(const char *json, size_t len, void *out, sf_error *err)
+{
+    platform_out *p = out;
+    return sf_knode_platform_parse(json, len, p->s, p->len, err);
 }
 
 int sf_kapi_node_platform(sf_kapi *a, const char *name, char *out, size_t outlen, long *status,
                           sf_error *err)
 {
     char path[512];
-    sf_buf body;
+    platform_out po = {out, outlen};
     out[0] = '\0';
     *status = 0;
     if (!sf_kapi_name_ok(name))
         return sf_error_set(err, SF_EINVAL, "bad node name");
     snprintf(path, sizeof path, "/api/v1/nodes/%s", name);
-    sf_buf_init(&body, SF_LIM_KUBE_OBJECT_BYTES);
-    int rc = fetch(a, path, &body, NULL, NULL, 0, status, err);
-    if (!rc && *status / 100 == 2)
-        rc = sf_knode_platform_parse(body.data ? body.data : "", body.len, out, outlen, err);
-    sf_buf_free(&body);
-    return rc;
+    return get_parsed(a, path, SF_LIM_KUBE_OBJECT_BYTES, parse_platform, &po, status, err);
 }

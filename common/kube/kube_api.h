@@ -15,6 +15,8 @@
 #ifndef SF_KUBE_API_H
 #define SF_KUBE_API_H
 
+#include <stdatomic.h>
+
 #include "base/buf.h"
 #include "base/err.h"
 #include "kube/kube_cfg.h"
@@ -24,7 +26,7 @@ typedef struct sf_kapi sf_kapi;
 
 typedef struct sf_kapi_opts {
     const sf_kcfg *cfg;          /* borrowed for the life of the client */
-    const volatile int *cancel;  /* non-zero aborts requests and streams */
+    const atomic_int *cancel;    /* non-zero aborts requests and streams */
     long watch_timeout_s;        /* timeoutSeconds of a watch (0 = 300) */
     int max_retries;             /* list/get retries on 429/5xx/network (-1 = 3) */
 } sf_kapi_opts;

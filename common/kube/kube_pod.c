@@ -6,6 +6,7 @@
  */
 #include "kube/kube_pod.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "base/json.h"
 #include "base/buf.h"
 #include "base/limits.h"
+#include "base/strfield.h"
 
 /* Optional bounded string member: SF_OK with *out NULL when absent. */
 static int get_s(const json_t *obj, const char *key, char **out, sf_error *err)
@@ -111,6 +113,24 @@ int sf_kpod_split_image(const char *s, char *repo, size_t repolen, char *digest,
     return SF_OK;
 }
 
+/* get_s for each of the n members of base listed in f, in order. */
+static int get_fields(const json_t *obj, void *base, const sf_strfield *f, size_t n,
+                      sf_error *err)
+{
+    int rc = SF_OK;
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = get_s(obj, f[i].key, SF_STRFIELD_PTR(base, f[i]), err);
+    return rc;
+}
+
+/* An ownerReference's strings: what owner_from_meta reads and
+ * sf_kpod_owner_clear frees. */
+static const sf_strfield owner_fields[] = {
+    {"kind", offsetof(sf_kpod_owner, kind)},
+    {"name", offsetof(sf_kpod_owner, name)},
+    {"uid", offsetof(sf_kpod_owner, uid)},
+};
+
 static void ctr_clear(sf_kpod_ctr *c)
 {
     free(c->name);
@@ -123,21 +143,25 @@ void sf_kpod_owner_clear(sf_kpod_owner *o)
 {
     if (!o)
         return;
-    free(o->kind);
-    free(o->name);
-    free(o->uid);
+    sf_strfields_free(o, owner_fields, SF_STRFIELD_N(owner_fields));
     memset(o, 0, sizeof *o);
 }
+
+/* The strings of a pod's metadata: what pod_meta reads and sf_kpod_free
+ * frees (with the others, which come from spec and status). */
+static const sf_strfield meta_fields[] = {
+    {"namespace", offsetof(sf_kpod, ns)},
+    {"name", offsetof(sf_kpod, name)},
+    {"uid", offsetof(sf_kpod, uid)},
+    {"resourceVersion", offsetof(sf_kpod, rv)},
+};
 
 void sf_kpod_free(sf_kpod *p)
 {
     if (!p)
         return;
     SF_ARRAY_FREE(p->ctrs, p->nctrs, ctr_clear);
-    free(p->ns);
-    free(p->name);
-    free(p->uid);
-    free(p->rv);
+    sf_strfields_free(p, meta_fields, SF_STRFIELD_N(meta_fields));
     free(p->node);
     free(p->phase);
     free(p->platform);
@@ -156,11 +180,7 @@ static int owner_from_meta(const json_t *meta, sf_kpod_owner *o, sf_error *err)
     {
         if (!json_is_object(r) || !json_is_true(json_object_get(r, "controller")))
             continue;
-        int rc = get_s(r, "kind", &o->kind, err);
-        if (!rc)
-            rc = get_s(r, "name", &o->name, err);
-        if (!rc)
-            rc = get_s(r, "uid", &o->uid, err);
+        int rc = get_fields(r, o, owner_fields, SF_STRFIELD_N(owner_fields), err);
         if (!rc && (!o->kind || !o->name))
             rc = sf_error_set(err, SF_EPARSE, "ownerReference without kind or name");
         if (rc)
@@ -170,31 +190,47 @@ static int owner_from_meta(const json_t *meta, sf_kpod_owner *o, sf_error *err)
     return SF_OK;
 }
 
-/* Append the containers of one spec list (kind k). */
-static int add_spec(sf_kpod *p, const json_t *list, sf_kpod_ckind k, sf_error *err)
+/* One element of a container list of kind k (spec or status). */
+typedef int (*ctr_fn)(sf_kpod *p, const json_t *el, sf_kpod_ckind k, sf_error *err);
+
+/* Each element of the three lists keys[k] of obj (kind k: containers,
+ * init, ephemeral) through fn, in order; an absent list is empty, one
+ * that is not a list fails with "pod: <not_list>". */
+static int each_ctr(sf_kpod *p, const json_t *obj, const char *const keys[3],
+                    const char *not_list, ctr_fn fn, sf_error *err)
 {
-    json_t *c;
-    size_t i;
-    if (!list)
-        return SF_OK;
-    if (!json_is_array(list))
-        return sf_error_set(err, SF_EPARSE, "pod: container list is not a list");
-    json_array_foreach(list, i, c)
-    {
-        if (!json_is_object(c))
-            return sf_error_set(err, SF_EPARSE, "pod: container is not an object");
-        sf_kpod_ctr *x = &p->ctrs[p->nctrs];
-        memset(x, 0, sizeof *x);
-        x->kind = k;
-        p->nctrs++;
-        int rc = get_s(c, "name", &x->name, err);
-        if (!rc)
-            rc = get_s(c, "image", &x->image, err);
-        if (rc)
-            return rc;
-        if (!x->name || !x->image)
-            return sf_error_set(err, SF_EPARSE, "pod: container without name or image");
+    for (int k = 0; k < 3; k++) {
+        const json_t *list = json_object_get(obj, keys[k]);
+        json_t *el;
+        size_t i;
+        if (list && !json_is_array(list))
+            return sf_error_set(err, SF_EPARSE, "pod: %s", not_list);
+        json_array_foreach(list, i, el)
+        {
+            int rc = fn(p, el, (sf_kpod_ckind)k, err);
+            if (rc)
+                return rc;
+        }
     }
+    return SF_OK;
+}
+
+/* Append the container of one spec list element. */
+static int add_spec(sf_kpod *p, const json_t *c, sf_kpod_ckind k, sf_error *err)
+{
+    if (!json_is_object(c))
+        return sf_error_set(err, SF_EPARSE, "pod: container is not an object");
+    sf_kpod_ctr *x = &p->ctrs[p->nctrs];
+    memset(x, 0, sizeof *x);
+    x->kind = k;
+    p->nctrs++;
+    int rc = get_s(c, "name", &x->name, err);
+    if (!rc)
+        rc = get_s(c, "image", &x->image, err);
+    if (rc)
+        return rc;
+    if (!x->name || !x->image)
+        return sf_error_set(err, SF_EPARSE, "pod: container without name or image");
     return SF_OK;
 }
 
@@ -223,32 +259,23 @@ static int ctr_image(sf_kpod_ctr *x, sf_error *err)
     return SF_OK;
 }
 
-static int add_status(sf_kpod *p, const json_t *list, sf_kpod_ckind k, sf_error *err)
+/* Fill the spec container one status list element names. */
+static int add_status(sf_kpod *p, const json_t *s, sf_kpod_ckind k, sf_error *err)
 {
-    json_t *s;
-    size_t i;
-    if (!list)
+    const char *name =
+        json_is_object(s) ? sf_jutil_bstr(json_object_get(s, "name"), SF_LIM_KUBE_STR) : NULL;
+    sf_kpod_ctr *x = name ? find_ctr(p, k, name) : NULL;
+    if (!x || x->image_id) /* a status of no spec container, or a repeat */
         return SF_OK;
-    if (!json_is_array(list))
-        return sf_error_set(err, SF_EPARSE, "pod: container statuses are not a list");
-    json_array_foreach(list, i, s)
-    {
-        const char *name = json_is_object(s) ? sf_jutil_bstr(json_object_get(s, "name"),
-                                                             SF_LIM_KUBE_STR)
-                                              : NULL;
-        sf_kpod_ctr *x = name ? find_ctr(p, k, name) : NULL;
-        if (!x || x->image_id) /* a status of no spec container, or a repeat */
-            continue;
-        int rc = get_s(s, "imageID", &x->image_id, err);
-        if (rc)
-            return rc;
-        if (x->image_id && !*x->image_id) {
-            free(x->image_id);
-            x->image_id = NULL;
-        }
-        json_t *run = json_object_get(json_object_get(s, "state"), "running");
-        x->started_ms = sf_kpod_time_ms(sf_jutil_bstr(json_object_get(run, "startedAt"), 64));
+    int rc = get_s(s, "imageID", &x->image_id, err);
+    if (rc)
+        return rc;
+    if (x->image_id && !*x->image_id) {
+        free(x->image_id);
+        x->image_id = NULL;
     }
+    json_t *run = json_object_get(json_object_get(s, "state"), "running");
+    x->started_ms = sf_kpod_time_ms(sf_jutil_bstr(json_object_get(run, "startedAt"), 64));
     return SF_OK;
 }
 
@@ -256,13 +283,7 @@ static int pod_meta(sf_kpod *p, const json_t *meta, sf_error *err)
 {
     if (!json_is_object(meta))
         return sf_error_set(err, SF_EPARSE, "pod: no metadata");
-    int rc = get_s(meta, "namespace", &p->ns, err);
-    if (!rc)
-        rc = get_s(meta, "name", &p->name, err);
-    if (!rc)
-        rc = get_s(meta, "uid", &p->uid, err);
-    if (!rc)
-        rc = get_s(meta, "resourceVersion", &p->rv, err);
+    int rc = get_fields(meta, p, meta_fields, SF_STRFIELD_N(meta_fields), err);
     if (!rc && (!p->ns || !p->name || !*p->ns || !*p->name))
         rc = sf_error_set(err, SF_EPARSE, "pod: no namespace or name");
     if (!rc)
@@ -272,9 +293,10 @@ static int pod_meta(sf_kpod *p, const json_t *meta, sf_error *err)
 
 static int pod_body(sf_kpod *p, const json_t *obj, sf_error *err)
 {
-    static const char *spec_keys[] = {"containers", "initContainers", "ephemeralContainers"};
-    static const char *st_keys[] = {"containerStatuses", "initContainerStatuses",
-                                    "ephemeralContainerStatuses"};
+    static const char *const spec_keys[] = {"containers", "initContainers",
+                                            "ephemeralContainers"};
+    static const char *const st_keys[] = {"containerStatuses", "initContainerStatuses",
+                                          "ephemeralContainerStatuses"};
     json_t *spec = json_object_get(obj, "spec"), *st = json_object_get(obj, "status");
     int rc = SF_OK;
     if ((spec && !json_is_object(spec)) || (st && !json_is_object(st)))
@@ -287,10 +309,9 @@ static int pod_body(sf_kpod *p, const json_t *obj, sf_error *err)
                             SF_LIM_KUBE_CONTAINERS);
     if (!(p->ctrs = calloc(total + 1, sizeof *p->ctrs)))
         return sf_error_set(err, SF_ENOMEM, "out of memory");
-    for (int k = 0; k < 3 && !rc; k++)
-        rc = add_spec(p, json_object_get(spec, spec_keys[k]), (sf_kpod_ckind)k, err);
-    for (int k = 0; k < 3 && !rc; k++)
-        rc = add_status(p, json_object_get(st, st_keys[k]), (sf_kpod_ckind)k, err);
+    rc = each_ctr(p, spec, spec_keys, "container list is not a list", add_spec, err);
+    if (!rc)
+        rc = each_ctr(p, st, st_keys, "container statuses are not a list", add_status, err);
     for (size_t i = 0; i < p->nctrs && !rc; i++)
         rc = ctr_image(&p->ctrs[i], err);
     if (!rc)
@@ -488,12 +509,8 @@ int sf_kpod_owner_parse(const char *json, size_t len, sf_kpod_owner *out, sf_err
 
 static int word_ok(const char *s)
 {
-    if (!s || !*s || strlen(s) > 32)
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-            return 0;
-    return 1;
+    static const char word[] = "abcdefghijklmnopqrstuvwxyz0123456789_";
+    return sf_str_token_ok(s, 32, word, word);
 }
 
 int sf_knode_platform_parse(const char *json, size_t len, char *out, size_t outlen,

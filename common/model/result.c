@@ -2,27 +2,39 @@
 #include "model/result.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/array.h"
+#include "base/json.h"
 
 void sf_result_init(sf_result *r) { memset(r, 0, sizeof *r); }
 
+const sf_strfield sf_result_layer_fields[] = {
+    {"digest", offsetof(sf_result_layer, digest)},
+    {"diff_id", offsetof(sf_result_layer, diff_id)},
+    {"cache", offsetof(sf_result_layer, cache)},
+    {"error", offsetof(sf_result_layer, error)},
+};
+const size_t sf_result_layer_nfields = SF_STRFIELD_N(sf_result_layer_fields);
+
+const sf_strfield sf_result_note_fields[] = {
+    {"path", offsetof(sf_result_note, path)},
+    {"analyzer", offsetof(sf_result_note, analyzer)},
+    {"note", offsetof(sf_result_note, note)},
+};
+const size_t sf_result_note_nfields = SF_STRFIELD_N(sf_result_note_fields);
+
 static void free_layer(sf_result_layer *l)
 {
-    free(l->digest);
-    free(l->diff_id);
-    free(l->cache);
-    free(l->error);
+    sf_strfields_free(l, sf_result_layer_fields, sf_result_layer_nfields);
 }
 
 static void free_note(sf_result_note *n)
 {
-    free(n->path);
-    free(n->analyzer);
-    free(n->note);
+    sf_strfields_free(n, sf_result_note_fields, sf_result_note_nfields);
 }
 
 void sf_result_clear(sf_result *r)
@@ -122,5 +134,18 @@ int sf_result_purl(const sf_pkg *p, const sf_osinfo *os, sf_buf *out)
         if (rc == SF_OK && (rc = sf_buf_puts(out, "-")) == SF_OK)
             rc = purl_put(out, os->version_id, 0);
     }
+    return rc;
+}
+
+int sf_result_purl_json(const sf_result *r, const sf_pkg *p, json_t **out)
+{
+    sf_buf b;
+    sf_buf_init(&b, 8192);
+    *out = NULL;
+    int rc = SF_OK;
+    if (sf_result_purl(p, r->has_os ? &r->os : NULL, &b) == SF_OK && b.data &&
+        !(*out = sf_jutil_str(b.data)))
+        rc = SF_ENOMEM;
+    sf_buf_free(&b);
     return rc;
 }

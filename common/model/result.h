@@ -64,6 +64,15 @@ typedef struct sf_result {
     char *error;        /* message */
 } sf_result;
 
+/* The string members of sf_result_layer (digest, diff_id, cache, error)
+ * and of sf_result_note (path, analyzer, note), keyed by their JSON
+ * names: what sf_result_clear frees and what the result message
+ * (bus/msg_result.c) encodes and decodes. */
+extern const sf_strfield sf_result_layer_fields[];
+extern const size_t sf_result_layer_nfields;
+extern const sf_strfield sf_result_note_fields[];
+extern const size_t sf_result_note_nfields;
+
 /* Zero r (layer fields of pkgs untouched). */
 void sf_result_init(sf_result *r);
 /* Free everything r holds and zero it. */
@@ -72,5 +81,12 @@ void sf_result_clear(sf_result *r);
 /* purl of a package (pkg:deb/debian/bash@5.1-2?arch=amd64&distro=debian-11)
  * appended to out; os may be NULL. */
 int sf_result_purl(const sf_pkg *p, const sf_osinfo *os, sf_buf *out);
+
+/* The purl of r's package p (distro from r's OS when it has one) as a new
+ * JSON string in *out, the form the result message and the SBOMs write:
+ * SF_OK with *out NULL when p has none (no name, or longer than 8 KiB),
+ * SF_ENOMEM when the string cannot be made. */
+struct json_t;
+int sf_result_purl_json(const sf_result *r, const sf_pkg *p, struct json_t **out);
 
 #endif

@@ -51,7 +51,7 @@ typedef struct xfer {
     const sf_http *h;
     const sf_http_req *req;
     sf_http_resp *resp;
-    const volatile int *cancel;
+    const atomic_int *cancel;
     double t0;          /* start of the attempt (its deadline's origin) */
     long long deadline; /* ms after t0 that passed, when abort_code = SF_ETIMEOUT */
     int abort_code;     /* why a callback stopped the transfer */

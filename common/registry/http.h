@@ -14,6 +14,7 @@
 #ifndef SF_REG_HTTP_H
 #define SF_REG_HTTP_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,7 +40,7 @@ typedef struct sf_http_opts {
     long stall_timeout_ms;   /* abort when < 1 byte/s flows for this long */
     long backoff_base_ms;    /* first retry delay (before jitter) */
     long backoff_max_ms;     /* cap of any one delay, Retry-After included */
-    const volatile int *cancel; /* non-zero: abort sleeps and transfers */
+    const atomic_int *cancel; /* non-zero: abort sleeps and transfers */
     const char *ca_file;     /* CA bundle (PEM) replacing the system's, or NULL */
     /* Overall deadline of each attempt of a request (its redirects
      * included): deadline_base_ms plus the request's size at

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/buf.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "registry/auth.h"
@@ -64,17 +65,10 @@ int sf_reg_valid_repo(const char *name)
 
 int sf_reg_valid_tag(const char *tag)
 {
-    size_t n = tag ? strlen(tag) : 0;
-    if (n == 0 || n > 128)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = tag[i];
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '_' || (i > 0 && (c == '.' || c == '-'));
-        if (!ok)
-            return 0;
-    }
-    return 1;
+    /* [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} (the distribution spec's tag) */
+    static const char first[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_",
+                      rest[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
+    return sf_str_token_ok(tag, 128, first, rest);
 }
 
 /* ---- construction ---- */

@@ -13,6 +13,7 @@
 #ifndef SF_REGISTRY_H
 #define SF_REGISTRY_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,7 +37,7 @@ typedef struct sf_reg_opts {
     /* Added after the first version of this header: */
     long backoff_base_ms;    /* first retry delay before jitter (0 = 200) */
     long backoff_max_ms;     /* cap of one retry delay, Retry-After included (0 = 60000) */
-    const volatile int *cancel; /* when it becomes non-zero, calls stop with SF_ECANCELED */
+    const atomic_int *cancel; /* when it becomes non-zero, calls stop with SF_ECANCELED */
     const char *ca_file;     /* PEM bundle of CAs to trust instead of the system's, or NULL */
     /* Overall deadline of each request: deadline_base_ms plus its size
      * (declared, Content-Length or cap) at min_rate_bps; see http.h. */

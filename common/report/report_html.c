@@ -97,73 +97,80 @@ static int legend(sf_buf *o, int y)
     return rc;
 }
 
-/* Stacked bars: one row per registry, segments per severity. */
-static int chart_registries(sf_buf *o, const sf_report *r)
+/* A row's name, right-aligned left of its bar (y: the row's top). */
+static int row_name(sf_buf *o, int y, const char *name)
 {
-    size_t rows = r->nregs < CHART_ROWS ? r->nregs : CHART_ROWS, max = 1;
+    int rc = sf_buf_printf(o, "<text x=\"%d\" y=\"%d\" font-size=\"13\" text-anchor=\"end\">",
+                           LABEL_W - 8, y + 15);
+    rc = rc ? rc : sf_report_html_escape(o, name);
+    return rc ? rc : sf_buf_puts(o, "</text>");
+}
+
+/* What a chart shows of item i of r: the number its bar's length is
+ * scaled by, and the row itself (name and bar, at top y, bar lengths
+ * relative to max). */
+typedef size_t (*chart_value_fn)(const sf_report *r, size_t i);
+typedef int (*chart_row_fn)(sf_buf *o, const sf_report *r, size_t i, int y, size_t max);
+
+/* A bar chart of the first CHART_ROWS of n items, the severity legend
+ * above the bars (aria_label: what it shows). */
+static int chart(sf_buf *o, const sf_report *r, const char *aria_label, size_t n,
+                 chart_value_fn value, chart_row_fn row)
+{
+    size_t rows = n < CHART_ROWS ? n : CHART_ROWS, max = 1;
     for (size_t i = 0; i < rows; i++)
-        max = r->regs[i].findings > max ? r->regs[i].findings : max;
+        max = value(r, i) > max ? value(r, i) : max;
     int h = 34 + (int)rows * ROW_H + 10;
-    int rc = sf_buf_printf(o, "<svg role=\"img\" aria-label=\"findings by severity per registry\" "
+    int rc = sf_buf_printf(o, "<svg role=\"img\" aria-label=\"%s\" "
                               "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
                               "xmlns=\"http://www.w3.org/2000/svg\" font-family=\"sans-serif\">",
-                           LABEL_W + BAR_W + 70, h, LABEL_W + BAR_W + 70, h);
+                           aria_label, LABEL_W + BAR_W + 70, h, LABEL_W + BAR_W + 70, h);
     rc = rc ? rc : legend(o, 4);
-    for (size_t i = 0; i < rows && rc == SF_OK; i++) {
-        const sf_report_reg *g = &r->regs[i];
-        int y = 30 + (int)i * ROW_H;
-        double x = LABEL_W;
-        rc = sf_buf_printf(o, "<text x=\"%d\" y=\"%d\" font-size=\"13\" text-anchor=\"end\">",
-                           LABEL_W - 8, y + 15);
-        rc = rc ? rc : sf_report_html_escape(o, g->name);
-        rc = rc ? rc : sf_buf_puts(o, "</text>");
-        for (int k = 0; k < SF_SEV_N && rc == SF_OK; k++) {
-            sf_sev s = sf_sev_at(k); /* most severe first */
-            double w = (double)BAR_W * (double)g->sev[s] / (double)max;
-            if (g->sev[s] == 0)
-                continue;
-            rc = sf_buf_printf(o, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"18\" "
-                                  "fill=\"%s\"><title>%s: %zu</title></rect>",
-                               x, y + 2, w < 1 ? 1 : w, SEV_COLOR[s], SEV_LABEL[s], g->sev[s]);
-            x += w;
-        }
-        rc = rc ? rc : sf_buf_printf(o, "<text x=\"%.1f\" y=\"%d\" font-size=\"12\" "
-                                        "fill=\"#5b6475\">%zu</text>",
-                                     x + 6, y + 15, g->findings);
-    }
+    for (size_t i = 0; i < rows && rc == SF_OK; i++)
+        rc = row(o, r, i, 30 + (int)i * ROW_H, max);
     return rc ? rc : sf_buf_puts(o, "</svg>");
 }
 
-/* Horizontal bars: images per CVE, coloured by its severity. */
-static int chart_cves(sf_buf *o, const sf_report *r)
+static size_t reg_findings(const sf_report *r, size_t i) { return r->regs[i].findings; }
+
+/* Stacked bars: one row per registry, segments per severity. */
+static int reg_row(sf_buf *o, const sf_report *r, size_t i, int y, size_t max)
 {
-    size_t rows = r->ncves < CHART_ROWS ? r->ncves : CHART_ROWS, max = 1;
-    for (size_t i = 0; i < rows; i++)
-        max = r->cves[i].images > max ? r->cves[i].images : max;
-    int h = 34 + (int)rows * ROW_H + 10;
-    int rc = sf_buf_printf(o, "<svg role=\"img\" aria-label=\"top CVEs by number of images\" "
-                              "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-                              "xmlns=\"http://www.w3.org/2000/svg\" font-family=\"sans-serif\">",
-                           LABEL_W + BAR_W + 70, h, LABEL_W + BAR_W + 70, h);
-    rc = rc ? rc : legend(o, 4);
-    for (size_t i = 0; i < rows && rc == SF_OK; i++) {
-        const sf_report_cve *c = &r->cves[i];
-        int y = 30 + (int)i * ROW_H;
-        double w = (double)BAR_W * (double)c->images / (double)max;
-        rc = sf_buf_printf(o, "<text x=\"%d\" y=\"%d\" font-size=\"13\" text-anchor=\"end\">",
-                           LABEL_W - 8, y + 15);
-        rc = rc ? rc : sf_report_html_escape(o, c->id);
-        rc = rc ? rc : sf_buf_printf(o, "</text><rect x=\"%d\" y=\"%d\" width=\"%.1f\" "
-                                        "height=\"18\" rx=\"2\" fill=\"%s\"><title>",
-                                     LABEL_W, y + 2, w < 1 ? 1 : w, SEV_COLOR[c->sev]);
-        rc = rc ? rc : sf_report_html_escape(o, c->id);
-        rc = rc ? rc : sf_buf_printf(o, ": %zu images, fix available in %zu</title></rect>"
-                                        "<text x=\"%.1f\" y=\"%d\" font-size=\"12\" "
-                                        "fill=\"#5b6475\">%zu</text>",
-                                     c->images, c->fixable_images, LABEL_W + w + 6, y + 15,
-                                     c->images);
+    const sf_report_reg *g = &r->regs[i];
+    double x = LABEL_W;
+    int rc = row_name(o, y, g->name);
+    for (int k = 0; k < SF_SEV_N && rc == SF_OK; k++) {
+        sf_sev s = sf_sev_at(k); /* most severe first */
+        double w = (double)BAR_W * (double)g->sev[s] / (double)max;
+        if (g->sev[s] == 0)
+            continue;
+        rc = sf_buf_printf(o, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"18\" "
+                              "fill=\"%s\"><title>%s: %zu</title></rect>",
+                           x, y + 2, w < 1 ? 1 : w, SEV_COLOR[s], SEV_LABEL[s], g->sev[s]);
+        x += w;
     }
-    return rc ? rc : sf_buf_puts(o, "</svg>");
+    return rc ? rc : sf_buf_printf(o, "<text x=\"%.1f\" y=\"%d\" font-size=\"12\" "
+                                      "fill=\"#5b6475\">%zu</text>",
+                                   x + 6, y + 15, g->findings);
+}
+
+static size_t cve_images(const sf_report *r, size_t i) { return r->cves[i].images; }
+
+/* Horizontal bars: images per CVE, coloured by its severity. */
+static int cve_row(sf_buf *o, const sf_report *r, size_t i, int y, size_t max)
+{
+    const sf_report_cve *c = &r->cves[i];
+    double w = (double)BAR_W * (double)c->images / (double)max;
+    int rc = row_name(o, y, c->id);
+    rc = rc ? rc : sf_buf_printf(o, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" "
+                                    "height=\"18\" rx=\"2\" fill=\"%s\"><title>",
+                                 LABEL_W, y + 2, w < 1 ? 1 : w, SEV_COLOR[c->sev]);
+    rc = rc ? rc : sf_report_html_escape(o, c->id);
+    return rc ? rc : sf_buf_printf(o, ": %zu images, fix available in %zu</title></rect>"
+                                      "<text x=\"%.1f\" y=\"%d\" font-size=\"12\" "
+                                      "fill=\"#5b6475\">%zu</text>",
+                                   c->images, c->fixable_images, LABEL_W + w + 6, y + 15,
+                                   c->images);
 }
 
 static int sev_badge(sf_buf *o, int s)
@@ -388,10 +395,11 @@ int sf_report_html(const sf_report *r, sf_buf *o)
     rc = rc ? rc : cards(o, r);
     rc = rc ? rc : sf_report_running_html(o, r);
     rc = rc ? rc : sf_buf_puts(o, "<section><h2>Findings by severity per registry</h2>");
-    rc = rc ? rc : chart_registries(o, r);
+    rc = rc ? rc : chart(o, r, "findings by severity per registry", r->nregs, reg_findings,
+                         reg_row);
     rc = rc ? rc : sf_buf_puts(o, "</section><section><h2>Top vulnerabilities by number of "
                                   "images</h2>");
-    rc = rc ? rc : chart_cves(o, r);
+    rc = rc ? rc : chart(o, r, "top CVEs by number of images", r->ncves, cve_images, cve_row);
     rc = rc ? rc : sf_buf_puts(o, "</section><section><h2>Worst images</h2>");
     rc = rc ? rc : table_worst(o, r);
     rc = rc ? rc : sf_buf_puts(o, "</section><div class=\"grid\"><section><h2>Top "

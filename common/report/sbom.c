@@ -41,9 +41,7 @@ static void pkg_ref(char *out, size_t len, size_t plat, size_t n, size_t i)
 static json_t *component(const sf_result *r, size_t plat, size_t n, size_t i)
 {
     const sf_pkg *p = &r->pkgs[i];
-    json_t *c = json_object(), *props = json_array();
-    sf_buf purl;
-    sf_buf_init(&purl, 8192);
+    json_t *c = json_object(), *props = json_array(), *purl;
     char ref[48], layer[16];
     pkg_ref(ref, sizeof ref, plat, n, i);
     snprintf(layer, sizeof layer, "%d", p->layer);
@@ -53,8 +51,9 @@ static json_t *component(const sf_result *r, size_t plat, size_t n, size_t i)
     TRY(sf_jutil_set_str(c, "bom-ref", ref));
     TRY(sf_jutil_set_str(c, "name", p->name));
     TRY(sf_jutil_set_str(c, "version", p->version));
-    if (sf_result_purl(p, r->has_os ? &r->os : NULL, &purl) == SF_OK)
-        TRY(sf_jutil_set_str(c, "purl", purl.data));
+    TRY(sf_result_purl_json(r, p, &purl));
+    if (purl)
+        TRY(sf_jutil_set_new(c, "purl", purl));
     if (p->license) {
         json_t *lic = json_pack("[{s:{s:o}}]", "license", "name", sf_jutil_str(p->license));
         TRY(sf_jutil_set_new(c, "licenses", lic));
@@ -67,11 +66,9 @@ static json_t *component(const sf_result *r, size_t plat, size_t n, size_t i)
     TRY(prop(props, "scanfarm:location:layer", layer));
     if (n > 1)
         TRY(prop(props, "scanfarm:image:platform", r->platform));
-    TRY(sf_jutil_set_new(c, "properties", props));
-    sf_buf_free(&purl);
+    TRY(sf_jutil_set_take(c, "properties", &props));
     return c;
 fail:
-    sf_buf_free(&purl);
     json_decref(props);
     json_decref(c);
     return NULL;
@@ -188,12 +185,12 @@ static json_t *metadata(const sf_result *const *rs, size_t n, const char *name)
         TRY(prop(props, "scanfarm:os:id", r->os.id));
         TRY(prop(props, "scanfarm:os:version", r->os.version_id));
     }
-    TRY(sf_jutil_set_new(subject, "properties", props));
-    props = NULL;
-    TRY(sf_jutil_set_new(m, "component", subject));
+    TRY(sf_jutil_set_take(subject, "properties", &props));
+    TRY(sf_jutil_set_take(m, "component", &subject));
     return m;
 fail:
     json_decref(props);
+    json_decref(subject);
     json_decref(m);
     return NULL;
 }
@@ -244,12 +241,9 @@ int sf_sbom_cyclonedx_n(const sf_result *const *rs, size_t n, const char *name, 
                     : SF_ENOMEM);
         matched |= r->db_version != NULL;
     }
-    TRY(sf_jutil_set_new(bom, "components", comps));
-    comps = NULL;
-    if (matched) {
-        TRY(sf_jutil_set_new(bom, "vulnerabilities", vulns));
-        vulns = NULL;
-    }
+    TRY(sf_jutil_set_take(bom, "components", &comps));
+    if (matched)
+        TRY(sf_jutil_set_take(bom, "vulnerabilities", &vulns));
     rc = sf_jutil_dump(bom, out);
     json_decref(vulns);
     json_decref(bom);

@@ -46,26 +46,23 @@ static json_t *library(const sf_result *r, size_t plat, size_t i)
     const sf_pkg *p = &r->pkgs[i];
     char id[64], where[600];
     snprintf(id, sizeof id, "SPDXRef-Package-%zu-%zu", plat, i);
-    json_t *j = package(id, p->name, p->version, "LIBRARY");
-    sf_buf purl;
-    sf_buf_init(&purl, 8192);
+    json_t *j = package(id, p->name, p->version, "LIBRARY"), *purl;
     if (!j)
-        goto fail;
-    if (sf_result_purl(p, r->has_os ? &r->os : NULL, &purl) == SF_OK && purl.data)
+        return NULL;
+    TRY(sf_result_purl_json(r, p, &purl));
+    if (purl)
         TRY(sf_jutil_set_new(j, "externalRefs",
                              json_pack("[{s:s, s:s, s:o}]", "referenceCategory",
                                        "PACKAGE-MANAGER", "referenceType", "purl",
-                                       "referenceLocator", sf_jutil_str(purl.data))));
+                                       "referenceLocator", purl)));
     if (p->license)
         TRY(sf_jutil_set_str(j, "licenseComments", p->license));
     if (p->src_name)
         TRY(sf_jutil_set_str(j, "sourceInfo", p->src_name));
     snprintf(where, sizeof where, "%s (layer %d)", p->path ? p->path : "?", p->layer);
     TRY(sf_jutil_set_str(j, "comment", where));
-    sf_buf_free(&purl);
     return j;
 fail:
-    sf_buf_free(&purl);
     json_decref(j);
     return NULL;
 }
@@ -129,10 +126,8 @@ int sf_sbom_spdx(const sf_result *const *rs, size_t n, const char *name, sf_buf 
         goto fail;
     for (size_t k = 0; k < n; k++)
         TRY(platform(pkgs, rels, rs[k], k, n, title));
-    TRY(sf_jutil_set_new(doc, "packages", pkgs));
-    pkgs = NULL;
-    TRY(sf_jutil_set_new(doc, "relationships", rels));
-    rels = NULL;
+    TRY(sf_jutil_set_take(doc, "packages", &pkgs));
+    TRY(sf_jutil_set_take(doc, "relationships", &rels));
     rc = sf_jutil_dump(doc, out);
     json_decref(doc);
     return rc == SF_OK ? SF_OK : sf_error_set(err, rc, "spdx: document too large");

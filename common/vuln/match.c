@@ -205,23 +205,25 @@ static int eval_aff(const ctx *c, const sf_vdb_aff *a, const char *ver, char *fi
     return affected;
 }
 
+/* A bsearch key into the package index: the entries name their strings
+ * by offset into str. */
+typedef struct pkg_key {
+    const char *str, *eco, *name;
+} pkg_key;
+
+static int pkg_key_cmp(const void *key, const void *entry)
+{
+    const pkg_key *k = key;
+    const sf_vdb_pkg *e = entry;
+    int c = strcmp(k->eco, k->str + e->eco);
+    return c ? c : strcmp(k->name, k->str + e->name);
+}
+
 /* The index entry of (eco, name), or NULL. */
 static const sf_vdb_pkg *find_pkg(const struct sf_vdb_view *v, const char *eco, const char *name)
 {
-    size_t lo = 0, hi = v->npkg;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(v->str + v->pkg[mid].eco, eco);
-        if (!c)
-            c = strcmp(v->str + v->pkg[mid].name, name);
-        if (c == 0)
-            return &v->pkg[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
+    pkg_key k = {v->str, eco, name};
+    return v->npkg ? bsearch(&k, v->pkg, v->npkg, sizeof *v->pkg, pkg_key_cmp) : NULL;
 }
 
 

@@ -107,20 +107,21 @@ static int cves_validate(const struct sf_vdb_view *v)
     return 0;
 }
 
+/* A bsearch key into the CVE table, whose ids are offsets into str. */
+typedef struct cve_key {
+    const char *str, *id;
+} cve_key;
+
+static int cve_key_cmp(const void *key, const void *entry)
+{
+    const cve_key *k = key;
+    return strcmp(k->id, k->str + ((const sf_vdb_cve *)entry)->id);
+}
+
 const sf_vdb_cve *sf_vdb__cve(const struct sf_vdb_view *v, const char *id)
 {
-    size_t lo = 0, hi = v->ncve;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(v->str + v->cve[mid].id, id);
-        if (c == 0)
-            return &v->cve[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
+    cve_key k = {v->str, id};
+    return v->ncve ? bsearch(&k, v->cve, v->ncve, sizeof *v->cve, cve_key_cmp) : NULL;
 }
 
 /* Validate every reference of the view; 0 when the file is consistent. */

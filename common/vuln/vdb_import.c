@@ -318,9 +318,7 @@ static int import_dir(sf_vdb_builder *b, const char *path, int depth, sf_error *
         else if (S_ISREG(st.st_mode) && wanted_entry(child))
             rc = import_file(b, child, err);
     }
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    sf_strarr_free(names, n);
     if (rc == SF_ENOMEM)
         sf_error_set(err, rc, "vdb: out of memory");
     return rc;

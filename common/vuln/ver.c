@@ -13,6 +13,33 @@
 
 #include "vuln/ver_int.h"
 
+int sf_ver__cmp_invalid(int oka, int okb, const char *a, const char *b)
+{
+    if (oka != okb)
+        return oka ? 1 : -1;
+    return sf_ver_cmp_generic(a, b);
+}
+
+void sf_ver__evr_split_rest(const char *s, sf_ver__evr *v)
+{
+    const char *dash = strrchr(s, '-');
+    v->ver = s;
+    v->ver_end = dash ? dash : s + strlen(s);
+    v->rel = dash ? dash + 1 : v->ver_end;
+    v->rel_end = v->rel + strlen(v->rel);
+}
+
+int sf_ver__evr_cmp(const sf_ver__evr *a, const sf_ver__evr *b,
+                    int (*seg)(const char *a, const char *ae, const char *b, const char *be))
+{
+    int r = sf_ver__numcmp(a->epoch, a->epoch_n, b->epoch, b->epoch_n);
+    if (r == 0)
+        r = seg(a->ver, a->ver_end, b->ver, b->ver_end);
+    if (r == 0)
+        r = seg(a->rel, a->rel_end, b->rel, b->rel_end);
+    return r;
+}
+
 int sf_ver__numcmp(const char *a, size_t alen, const char *b, size_t blen)
 {
     while (alen > 0 && *a == '0') {

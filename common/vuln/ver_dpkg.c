@@ -20,16 +20,9 @@
 #include "vuln/ver.h"
 #include "vuln/ver_int.h"
 
-typedef struct dpkg_ver {
-    const char *epoch; /* digits, may be empty (= 0) */
-    size_t epoch_n;
-    const char *up;
-    size_t up_n;
-    const char *rev; /* empty when absent */
-    size_t rev_n;
-} dpkg_ver;
-
-static void dpkg_split(const char *s, dpkg_ver *v)
+/* dpkg's epoch: all that precedes the first ':' when it is digits; the
+ * upstream version is v's ver, the revision its rel. */
+static void dpkg_split(const char *s, sf_ver__evr *v)
 {
     const char *colon = strchr(s, ':');
     v->epoch = s;
@@ -38,17 +31,7 @@ static void dpkg_split(const char *s, dpkg_ver *v)
         v->epoch_n = (size_t)(colon - s);
         s = colon + 1;
     }
-    const char *dash = strrchr(s, '-');
-    v->up = s;
-    if (dash) {
-        v->up_n = (size_t)(dash - s);
-        v->rev = dash + 1;
-        v->rev_n = strlen(dash + 1);
-    } else {
-        v->up_n = strlen(s);
-        v->rev = s + v->up_n;
-        v->rev_n = 0;
-    }
+    sf_ver__evr_split_rest(s, v);
 }
 
 /* Weight of the byte at p in a non-digit run; 0 at the end (p == end)
@@ -88,15 +71,10 @@ static int verrevcmp(const char *a, const char *ae, const char *b, const char *b
 
 int sf_ver_cmp_dpkg(const char *a, const char *b)
 {
-    dpkg_ver va, vb;
+    sf_ver__evr va, vb;
     dpkg_split(a ? a : "", &va);
     dpkg_split(b ? b : "", &vb);
-    int r = sf_ver__numcmp(va.epoch, va.epoch_n, vb.epoch, vb.epoch_n);
-    if (r == 0)
-        r = verrevcmp(va.up, va.up + va.up_n, vb.up, vb.up + vb.up_n);
-    if (r == 0)
-        r = verrevcmp(va.rev, va.rev + va.rev_n, vb.rev, vb.rev + vb.rev_n);
-    return r;
+    return sf_ver__evr_cmp(&va, &vb, verrevcmp);
 }
 
 /* Allowed bytes of the upstream part (the revision also forbids '-',
@@ -113,22 +91,22 @@ static int up_char(unsigned char c)
  */
 int sf_ver__valid_dpkg(const char *s)
 {
-    dpkg_ver v;
+    sf_ver__evr v;
     const char *colon = strchr(s, ':');
     if (colon && (colon == s || sf_ver__digits(s, (size_t)(colon - s)) != (size_t)(colon - s)))
         return 0;
     if (colon && sf_ver__numcmp(s, (size_t)(colon - s), "2147483647", 10) > 0)
         return 0; /* dpkg: the epoch must fit an int */
     dpkg_split(s, &v);
-    if (v.up_n == 0 || !sf_ver__isdigit((unsigned char)v.up[0]))
+    if (v.ver == v.ver_end || !sf_ver__isdigit((unsigned char)v.ver[0]))
         return 0;
-    for (size_t i = 0; i < v.up_n; i++)
-        if (!up_char((unsigned char)v.up[i]))
+    for (const char *p = v.ver; p < v.ver_end; p++)
+        if (!up_char((unsigned char)*p))
             return 0;
-    if (v.up[v.up_n] == '-' && v.rev_n == 0)
+    if (*v.ver_end == '-' && v.rel == v.rel_end)
         return 0;
-    for (size_t i = 0; i < v.rev_n; i++) {
-        unsigned char c = (unsigned char)v.rev[i];
+    for (const char *p = v.rel; p < v.rel_end; p++) {
+        unsigned char c = (unsigned char)*p;
         if (!(sf_ver__isalnum(c) || c == '.' || c == '+' || c == '~'))
             return 0;
     }

@@ -198,11 +198,7 @@ int sf_ver_cmp_gem(const char *a, const char *b)
     a = a ? a : "";
     b = b ? b : "";
     int oka = gem_valid(a), okb = gem_valid(b);
-    if (oka && okb)
-        return gem_cmp_valid(a, b);
-    if (oka != okb)
-        return oka ? 1 : -1;
-    return sf_ver_cmp_generic(a, b);
+    return oka && okb ? gem_cmp_valid(a, b) : sf_ver__cmp_invalid(oka, okb, a, b);
 }
 
 int sf_ver__valid_gem(const char *v)

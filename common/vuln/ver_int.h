@@ -25,6 +25,30 @@ static inline int sf_ver__sign(int v)
  * runs count as 0. */
 int sf_ver__numcmp(const char *a, size_t alen, const char *b, size_t blen);
 
+/* The order of a and b when they are not both valid in a strict scheme
+ * (oka, okb: whether each is): a valid version sorts after an invalid
+ * one, and two invalid ones compare as generic versions. The fallback
+ * rule shared by gem, maven, pep440 and semver. */
+int sf_ver__cmp_invalid(int oka, int okb, const char *a, const char *b);
+
+/* An epoch:version-release version (dpkg's epoch:upstream-revision, rpm's
+ * epoch:version-release), split: the epoch's digits (none: epoch 0) and
+ * the two parts as [start, end) ranges, rel empty without a '-'. */
+typedef struct sf_ver__evr {
+    const char *epoch;
+    size_t epoch_n;
+    const char *ver, *ver_end;
+    const char *rel, *rel_end;
+} sf_ver__evr;
+
+/* Split s, what follows the epoch, at its last '-' into v's ver and rel. */
+void sf_ver__evr_split_rest(const char *s, sf_ver__evr *v);
+
+/* Compare two split versions: epochs by value, then the versions, then
+ * the releases by the scheme's comparison of two ranges, seg. */
+int sf_ver__evr_cmp(const sf_ver__evr *a, const sf_ver__evr *b,
+                    int (*seg)(const char *a, const char *ae, const char *b, const char *be));
+
 /* Bytewise comparison of two byte ranges, shorter-is-less on a common
  * prefix (like memcmp then length). */
 int sf_ver__bytecmp(const char *a, size_t alen, const char *b, size_t blen);

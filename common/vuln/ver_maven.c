@@ -336,11 +336,7 @@ int sf_ver_cmp_maven(const char *a, const char *b)
     a = a ? a : "";
     b = b ? b : "";
     int oka = m_parse(&ta, a), okb = m_parse(&tb, b);
-    if (oka && okb)
-        return m_cmp(&ta, 0, &tb, 0);
-    if (oka != okb)
-        return oka ? 1 : -1;
-    return sf_ver_cmp_generic(a, b);
+    return oka && okb ? m_cmp(&ta, 0, &tb, 0) : sf_ver__cmp_invalid(oka, okb, a, b);
 }
 
 /* Maven accepts any string; "valid" here means non-empty, printable,

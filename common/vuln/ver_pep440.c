@@ -257,11 +257,7 @@ int sf_ver_cmp_pep440(const char *a, const char *b)
     a = a ? a : "";
     b = b ? b : "";
     int oka = pep_parse(a, &va), okb = pep_parse(b, &vb);
-    if (oka && okb)
-        return pep_cmp(&va, &vb);
-    if (oka != okb)
-        return oka ? 1 : -1;
-    return sf_ver_cmp_generic(a, b);
+    return oka && okb ? pep_cmp(&va, &vb) : sf_ver__cmp_invalid(oka, okb, a, b);
 }
 
 int sf_ver__valid_pep440(const char *v)

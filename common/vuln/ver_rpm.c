@@ -74,14 +74,8 @@ static int rpmvercmp(const char *a, const char *ae, const char *b, const char *b
     }
 }
 
-typedef struct rpm_evr {
-    const char *epoch;
-    size_t epoch_n;
-    const char *ver, *ver_end;
-    const char *rel, *rel_end; /* empty when there is no '-' */
-} rpm_evr;
-
-static void rpm_split(const char *s, rpm_evr *v)
+/* rpm's epoch: the leading digits when a ':' follows them. */
+static void rpm_split(const char *s, sf_ver__evr *v)
 {
     size_t d = sf_ver__digits_z(s);
     v->epoch = s;
@@ -90,24 +84,15 @@ static void rpm_split(const char *s, rpm_evr *v)
         v->epoch_n = d;
         s += d + 1;
     }
-    const char *dash = strrchr(s, '-');
-    v->ver = s;
-    v->ver_end = dash ? dash : s + strlen(s);
-    v->rel = dash ? dash + 1 : v->ver_end;
-    v->rel_end = v->rel + strlen(v->rel);
+    sf_ver__evr_split_rest(s, v);
 }
 
 int sf_ver_cmp_rpm(const char *a, const char *b)
 {
-    rpm_evr x, y;
+    sf_ver__evr x, y;
     rpm_split(a ? a : "", &x);
     rpm_split(b ? b : "", &y);
-    int r = sf_ver__numcmp(x.epoch, x.epoch_n, y.epoch, y.epoch_n);
-    if (r == 0)
-        r = rpmvercmp(x.ver, x.ver_end, y.ver, y.ver_end);
-    if (r == 0)
-        r = rpmvercmp(x.rel, x.rel_end, y.rel, y.rel_end);
-    return r;
+    return sf_ver__evr_cmp(&x, &y, rpmvercmp);
 }
 
 /* rpm's rules for Version/Release tags: non-empty, no '-', printable
@@ -127,7 +112,7 @@ static int rpm_part_ok(const char *p, const char *e)
 
 int sf_ver__valid_rpm(const char *s)
 {
-    rpm_evr v;
+    sf_ver__evr v;
     rpm_split(s, &v);
     if (!rpm_part_ok(v.ver, v.ver_end))
         return 0;

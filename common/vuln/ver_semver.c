@@ -111,11 +111,7 @@ int sf_ver_cmp_semver(const char *a, const char *b)
     a = a ? a : "";
     b = b ? b : "";
     int oka = semver_parse(a, &va), okb = semver_parse(b, &vb);
-    if (oka && okb)
-        return semver_cmp_parsed(&va, &vb);
-    if (oka != okb)
-        return oka ? 1 : -1;
-    return sf_ver_cmp_generic(a, b);
+    return oka && okb ? semver_cmp_parsed(&va, &vb) : sf_ver__cmp_invalid(oka, okb, a, b);
 }
 
 /* A numeric identifier of the strict grammar: no leading zero. */

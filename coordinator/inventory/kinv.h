@@ -41,6 +41,8 @@
 #ifndef SF_KINV_H
 #define SF_KINV_H
 
+#include <stdatomic.h>
+
 #include "base/err.h"
 #include "bus/kprod.h"
 #include "cache/kv.h"
@@ -62,7 +64,7 @@ typedef struct sf_kinv_opts {
     sf_sched *sched;           /* NULL = every new digest is published */
     int once;                  /* list once (write, sweep, jobs) and return */
     long backoff_max_ms;       /* cap of the wait between failed attempts */
-    const volatile int *cancel;
+    const atomic_int *cancel;
 } sf_kinv_opts;
 
 typedef struct sf_kinv_stats {

@@ -28,7 +28,7 @@
 #include "sf_version.h"
 #include "vuln/vdb.h"
 
-static volatile int g_cancel;
+static atomic_int g_cancel;
 
 typedef struct scope {
     pthread_t th;

@@ -2,15 +2,19 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "base/buf.h"
 #include "base/digest.h"
 #include "base/err.h"
+#include "base/json.h"
 #include "base/pkg.h"
+#include "base/thread.h"
 
 static void test_base_err__first_error_wins(void **state)
 {
@@ -47,6 +51,19 @@ static void test_base_buf__cap_is_enforced(void **state)
     assert_non_null(b.data);
     assert_string_equal(b.data, "");
     sf_buf_free(&b);
+}
+
+static void test_base_buf__str_token_ok(void **state)
+{
+    (void)state;
+    assert_true(sf_str_token_ok("a", 3, "a", ""));
+    assert_true(sf_str_token_ok("a.-b", 4, "ab", "ab.-"));
+    assert_false(sf_str_token_ok("a.-b", 3, "ab", "ab.-")); /* longer than max */
+    assert_false(sf_str_token_ok(".ab", 4, "ab", "ab.-"));  /* first byte from rest only */
+    assert_false(sf_str_token_ok("abc", 4, "ab", "ab.-"));  /* a byte in neither set */
+    assert_false(sf_str_token_ok("ab\xc3\xa9", 8, "ab", "ab"));
+    assert_false(sf_str_token_ok("", 4, "ab", "ab"));
+    assert_false(sf_str_token_ok(NULL, 4, "ab", "ab"));
 }
 
 static void test_base_digest__known_vector_and_mismatch(void **state)
@@ -87,11 +104,62 @@ static void test_base_pkg__osv_ecosystem_of_distros(void **state)
     assert_string_equal(sf_pkg_type_osv_ecosystem(SF_PT_PYPI), "PyPI");
 }
 
+/* sf_jutil_set_take leaves the caller nothing to free, on success and on
+ * a failed set alike (under ASan a double free or a leak would show). */
+static void test_base_json__set_take_clears_the_pointer(void **state)
+{
+    (void)state;
+    json_t *o = json_object(), *v = json_string("x"), *not_obj = json_array();
+    assert_int_equal(sf_jutil_set_take(o, "k", &v), SF_OK);
+    assert_null(v);
+    assert_string_equal(json_string_value(json_object_get(o, "k")), "x");
+    v = json_string("y");
+    assert_int_equal(sf_jutil_set_take(not_obj, "k", &v), SF_ENOMEM);
+    assert_null(v);
+    json_decref(v);
+    json_decref(not_obj);
+    json_decref(o);
+}
+
+/* A helper thread of the kind sf_thread_stop ends: it waits on cv until
+ * its flag is raised, then records that it saw it. */
+typedef struct waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop, saw_stop;
+} waiter;
+
+static void *wait_for_stop(void *arg)
+{
+    waiter *w = arg;
+    pthread_mutex_lock(&w->mu);
+    while (!w->stop)
+        pthread_cond_wait(&w->cv, &w->mu);
+    w->saw_stop = 1;
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+static void test_base_thread__stop_wakes_and_joins(void **state)
+{
+    (void)state;
+    waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, wait_for_stop, &w), 0);
+    sf_thread_stop(th, &w.mu, &w.cv, &w.stop);
+    /* joined: the thread's last write is visible without the lock */
+    assert_int_equal(w.stop, 1);
+    assert_int_equal(w.saw_stop, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_base_err__first_error_wins),
         cmocka_unit_test(test_base_buf__cap_is_enforced),
+        cmocka_unit_test(test_base_buf__str_token_ok),
+        cmocka_unit_test(test_base_thread__stop_wakes_and_joins),
+        cmocka_unit_test(test_base_json__set_take_clears_the_pointer),
         cmocka_unit_test(test_base_digest__known_vector_and_mismatch),
         cmocka_unit_test(test_base_pkg__osv_ecosystem_of_distros),
     };

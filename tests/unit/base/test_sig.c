@@ -11,11 +11,12 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include "base/sig.h"
 
-static volatile int g_flag;
+static atomic_int g_flag;
 
 static void test_sig__term_and_int_set_the_flag(void **state)
 {

@@ -77,7 +77,7 @@ static void test_time_deadline__normalised_and_left(void **state)
 static void test_time_sleep__full_length_without_cancel(void **state)
 {
     (void)state;
-    volatile int flag = 0;
+    atomic_int flag = 0;
     uint64_t t0 = sf_time_mono_ms();
     assert_int_equal(sf_time_sleep_ms(120, NULL), SF_OK);
     assert_int_equal(sf_time_sleep_ms(230, &flag), SF_OK);
@@ -90,14 +90,14 @@ static void *set_later(void *arg)
 {
     struct timespec ts = {0, 150 * 1000000L};
     nanosleep(&ts, NULL);
-    __atomic_store_n((int *)arg, 1, __ATOMIC_RELAXED);
+    atomic_store((atomic_int *)arg, 1);
     return NULL;
 }
 
 static void test_time_sleep__cancel_cuts_it_short(void **state)
 {
     (void)state;
-    volatile int flag = 1;
+    atomic_int flag = 1;
     assert_int_equal(sf_time_sleep_ms(10000, &flag), SF_ECANCELED);
     flag = 0;
     pthread_t t;

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "kinv_conf.h"
+#include "kube/kube_api.h"
 #include "kube/kube_cfg.h"
 #include "kube/kube_pod.h"
 #include "fleet/running.h"
@@ -465,6 +466,26 @@ static void test_kube_conf__options_and_docs(void **state)
     free(md);
 }
 
+/* Namespace and object names (RFC 1123 subdomains): what may go in a path. */
+static void test_kube_api__name_ok(void **state)
+{
+    (void)state;
+    char long_name[300];
+    assert_true(sf_kapi_name_ok("kube-system"));
+    assert_true(sf_kapi_name_ok("web-7d4b9c.x"));
+    assert_false(sf_kapi_name_ok("Web"));
+    assert_false(sf_kapi_name_ok("a/b"));
+    assert_false(sf_kapi_name_ok("a_b"));
+    assert_false(sf_kapi_name_ok(""));
+    assert_false(sf_kapi_name_ok(NULL));
+    memset(long_name, 'a', 253);
+    long_name[253] = '\0';
+    assert_true(sf_kapi_name_ok(long_name));
+    long_name[253] = 'a';
+    long_name[254] = '\0';
+    assert_false(sf_kapi_name_ok(long_name));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -474,6 +495,7 @@ int main(void)
         cmocka_unit_test(test_kube_pod__watch_events),
         cmocka_unit_test(test_kube_pod__list_page),
         cmocka_unit_test(test_kube_pod__rejects_bad_input),
+        cmocka_unit_test(test_kube_api__name_ok),
         cmocka_unit_test(test_kube_running__value_round_trip),
         cmocka_unit_test(test_kube_cfg__kubeconfig_contexts),
         cmocka_unit_test(test_kube_cfg__in_cluster),
