@@ -31,6 +31,17 @@ static char shard[SF_KEY_MAX];
 
 static void wipe(void) { sf_t_redis_del_prefix(prefix); }
 
+/* An aggregator on an empty fleet view (the stack's Redis). */
+static sf_agg *fresh_agg(void)
+{
+    sf_t_need(SF_T_REDIS);
+    assert_non_null(kv);
+    sf_agg *a = NULL;
+    wipe();
+    assert_int_equal(sf_agg_new(&a, kv, prefix, NULL), SF_OK);
+    return a;
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -129,11 +140,7 @@ static size_t count_lines(const char *s)
 static void test_agg_fleet__duplicates_out_of_order_and_db_change(void **state)
 {
     (void)state;
-    sf_t_need(SF_T_REDIS);
-    assert_non_null(kv);
-    sf_agg *a = NULL;
-    wipe();
-    assert_int_equal(sf_agg_new(&a, kv, prefix, NULL), SF_OK);
+    sf_agg *a = fresh_agg();
     const char *v1 = "CVE-2021-3711:openssl:1.1.1k-r0:1.1.1l-r0:CRITICAL";
     const char *v2 = "CVE-2021-3711:openssl:1.1.1k-r0:1.1.1l-r0:CRITICAL;"
                      "CVE-2022-0778:openssl:1.1.1k-r0:-:HIGH";
@@ -149,26 +156,36 @@ static void test_agg_fleet__duplicates_out_of_order_and_db_change(void **state)
     assert_string_equal(before, after);
     free(before);
     free(after);
-    /* a newer DB in the same run replaces the findings */
-    assert_int_equal(apply(a, 'a', "r1", "db2", "2026-01-01T00:10:00Z", "reg.io/app:1", v2, NULL),
-                     SF_AGG_APPLIED);
-    assert_int_equal(counter("findings"), 2);
-    assert_int_equal(counter("sev|HIGH"), 1);
-    assert_int_equal(counter("images"), 1);
-    /* the db1 result arriving late (out of order) is stale */
-    assert_int_equal(apply(a, 'a', "r1", "db1", "2026-01-01T00:05:00Z", "reg.io/app:1", v1, NULL),
-                     SF_AGG_STALE);
-    assert_int_equal(counter("findings"), 2);
-    /* a later run with the fix applied removes both */
-    assert_int_equal(apply(a, 'a', "r2", "db2", "2026-01-02T00:00:00Z", "reg.io/app:1", "", NULL),
-                     SF_AGG_APPLIED);
-    assert_int_equal(counter("findings"), 0);
-    assert_int_equal(counter("vulnerable"), 0);
-    assert_int_equal(counter("images"), 1);
-    /* and a straggler of the earlier run never brings them back */
-    assert_int_equal(apply(a, 'a', "r1", "db3", "2026-01-03T00:00:00Z", "reg.io/app:1", v2, NULL),
-                     SF_AGG_STALE);
-    assert_int_equal(counter("findings"), 0);
+    /* Then, in order: what each result does and the counts after it
+     * (-1: not checked). */
+    static const struct {
+        const char *why, *run, *db, *time;
+        int v; /* 0 none, 1 v1, 2 v2 */
+        sf_agg_outcome want;
+        long long findings, high, images, vulnerable;
+    } steps[] = {
+        {"a newer DB in the same run replaces the findings", "r1", "db2",
+         "2026-01-01T00:10:00Z", 2, SF_AGG_APPLIED, 2, 1, 1, -1},
+        {"the db1 result arriving late (out of order) is stale", "r1", "db1",
+         "2026-01-01T00:05:00Z", 1, SF_AGG_STALE, 2, -1, -1, -1},
+        {"a later run with the fix applied removes both", "r2", "db2", "2026-01-02T00:00:00Z",
+         0, SF_AGG_APPLIED, 0, -1, 1, 0},
+        {"and a straggler of the earlier run never brings them back", "r1", "db3",
+         "2026-01-03T00:00:00Z", 2, SF_AGG_STALE, 0, -1, -1, -1},
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        const char *vs = steps[i].v == 1 ? v1 : steps[i].v == 2 ? v2 : "";
+        if (apply(a, 'a', steps[i].run, steps[i].db, steps[i].time, "reg.io/app:1", vs, NULL) !=
+            steps[i].want)
+            fail_msg("step %zu (%s): unexpected outcome", i, steps[i].why);
+        assert_int_equal(counter("findings"), steps[i].findings);
+        if (steps[i].high >= 0)
+            assert_int_equal(counter("sev|HIGH"), steps[i].high);
+        if (steps[i].images >= 0)
+            assert_int_equal(counter("images"), steps[i].images);
+        if (steps[i].vulnerable >= 0)
+            assert_int_equal(counter("vulnerable"), steps[i].vulnerable);
+    }
     sf_buf out;
     sf_buf_init(&out, 0);
     /* no image carries it any more: "not found", and nothing printed */
@@ -210,11 +227,7 @@ static void feed_fleet(sf_agg *a, const char *run, sf_agg_outcome want)
 static void test_agg_fleet__report_totals_queries_and_replay(void **state)
 {
     (void)state;
-    sf_t_need(SF_T_REDIS);
-    assert_non_null(kv);
-    sf_agg *a = NULL;
-    wipe();
-    assert_int_equal(sf_agg_new(&a, kv, prefix, NULL), SF_OK);
+    sf_agg *a = fresh_agg();
     assert_int_equal(sf_agg_set_published(kv, prefix, "fleet1", NFLEET + 1, NULL), SF_OK);
     feed_fleet(a, "fleet1", SF_AGG_APPLIED);
 
@@ -342,11 +355,7 @@ static void apply_platform(sf_agg *a, char dc, const char *platform, const char 
 static void test_agg_fleet__multiarch_tag_on_every_platform(void **state)
 {
     (void)state;
-    sf_t_need(SF_T_REDIS);
-    assert_non_null(kv);
-    sf_agg *a = NULL;
-    wipe();
-    assert_int_equal(sf_agg_new(&a, kv, prefix, NULL), SF_OK);
+    sf_agg *a = fresh_agg();
     const char *both = "CVE-2021-3711:openssl:1.1.1k-r0:1.1.1l-r0:CRITICAL";
     apply_platform(a, 'b', "linux/amd64", "multi1", both);
     apply_platform(a, 'c', "linux/arm64/v8", "multi1",

@@ -38,6 +38,10 @@ static char g_kafka[128] = "127.0.0.1:9092";
 static char g_shared[128] = "127.0.0.1:5000";
 #define KAFKA g_kafka
 #define SHARED g_shared
+/* The basic-auth registry's account, as regpush flags and as the
+ * coordinator's environment (the htpasswd in setup holds the same). */
+#define BASIC_USER "--user reguser --password 'p@ss w0rd!'"
+#define BASIC_ENV "SCANFARM_REGISTRY_USERNAME=reguser SCANFARM_REGISTRY_PASSWORD='p@ss w0rd!'"
 
 static char g_tmp[64];
 static char g_src[512], g_bin[512];
@@ -147,12 +151,13 @@ static void start_registry(const char *name, int port, const char *auth_yaml)
 
 /* ---- expectations and Kafka read-back ---- */
 
-/* digest -> JSON array of refs, from regpush output (and job reads). */
-static void push(json_t *expect, const char *host, const char *args)
+/* digest -> JSON array of refs, from regpush output (and job reads);
+ * regpush speaks `scheme` ("http", "https") to host. */
+static void push_to(json_t *expect, const char *scheme, const char *host, const char *args)
 {
     char cmd[2048], line[1024];
-    snprintf(cmd, sizeof cmd, "python3 %s/tests/fixtures/regpush.py --registry http://%s %s",
-             g_src, host, args);
+    snprintf(cmd, sizeof cmd, "python3 %s/tests/fixtures/regpush.py --registry %s://%s %s",
+             g_src, scheme, host, args);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     while (fgets(line, sizeof line, p)) {
@@ -172,6 +177,11 @@ static void push(json_t *expect, const char *host, const char *args)
         json_decref(o);
     }
     assert_int_equal(pclose(p), 0);
+}
+
+static void push(json_t *expect, const char *host, const char *args)
+{
+    push_to(expect, "http", host, args);
 }
 
 static char *new_topic(void)
@@ -285,6 +295,25 @@ static void assert_jobs_match(json_t *expect, json_t *got, int dups)
         if (!json_object_get(expect, d))
             fail_msg("unexpected job for %s", d);
     }
+}
+
+/* The basic-auth registry's fleet (host:port into host): pushed, and
+ * returned as the jobs it must yield (digest -> refs). */
+static json_t *push_basic(char *host, size_t hostlen)
+{
+    snprintf(host, hostlen, "127.0.0.1:%d", g_basic_port);
+    json_t *expect = json_object();
+    push(expect, host, BASIC_USER " --prefix reg-it/basic --repos 4 --tags 2 --alias 1 --index");
+    return expect;
+}
+
+/* The jobs on topic (any run) are exactly expect's. */
+static void assert_topic_jobs(json_t *expect, const char *topic)
+{
+    int dups, total;
+    json_t *got = read_jobs(topic, NULL, &dups, &total);
+    assert_jobs_match(expect, got, dups);
+    json_decref(got);
 }
 
 /* Run the coordinator; return its exit status, log text in *log. */
@@ -441,20 +470,12 @@ static void test_coordinator_auth__basic_bcrypt(void **state)
 {
     (void)state;
     char host[64], env[256];
-    snprintf(host, sizeof host, "127.0.0.1:%d", g_basic_port);
-    json_t *expect = json_object();
-    push(expect, host, "--user reguser --password 'p@ss w0rd!' --prefix reg-it/basic "
-                       "--repos 4 --tags 2 --alias 1 --index");
+    json_t *expect = push_basic(host, sizeof host);
     char *topic = new_topic(), *log;
-    snprintf(env, sizeof env,
-             "SCANFARM_REGISTRY_USERNAME=reguser SCANFARM_REGISTRY_PASSWORD='p@ss w0rd!'");
-    int st = coordinator(&log, env, "--registry http://%s --topic %s", host, topic);
+    int st = coordinator(&log, BASIC_ENV, "--registry http://%s --topic %s", host, topic);
     if (st != 0)
         fail_msg("coordinator exit %d:\n%s", st, log);
-    int dups, total;
-    json_t *got = read_jobs(topic, NULL, &dups, &total);
-    assert_jobs_match(expect, got, dups);
-    json_decref(got);
+    assert_topic_jobs(expect, topic);
     /* Wrong password: the registry is reported and skipped, and neither
      * password shows up anywhere in the output. */
     snprintf(env, sizeof env,
@@ -488,10 +509,7 @@ static void test_coordinator_auth__bearer_token_flow(void **state)
     int st = coordinator(&log, env, "--config %s/tok.json --topic %s", g_tmp, topic);
     if (st != 0)
         fail_msg("coordinator exit %d:\n%s", st, log);
-    int dups, total;
-    json_t *got = read_jobs(topic, NULL, &dups, &total);
-    assert_jobs_match(expect, got, dups);
-    json_decref(got);
+    assert_topic_jobs(expect, topic);
     /* Tokens are cached per scope: one per repository plus the catalog,
      * not one per request (6 repos x (1 list + 5 resolves)). */
     snprintf(url, sizeof url, "curl -s http://127.0.0.1:%d/stats > %s/ts1.json", g_ts_port,
@@ -505,7 +523,7 @@ static void test_coordinator_auth__bearer_token_flow(void **state)
     assert_non_null(s1);
     long issued = (long)(json_integer_value(json_object_get(s1, "tokens")) -
                          json_integer_value(json_object_get(s0, "tokens")));
-    fprintf(stderr, "bearer: %ld tokens for %d jobs\n", issued, total);
+    fprintf(stderr, "bearer: %ld tokens for %zu jobs\n", issued, json_object_size(expect));
     assert_true(issued >= 7 && issued <= 7 + 4 /* concurrent first requests may race */);
     json_decref(s0), json_decref(s1);
     json_decref(expect);
@@ -544,10 +562,7 @@ static void test_coordinator_faults__429_503_retried(void **state)
     int st = coordinator(&log, NULL, "--config %s/faults.json --topic %s", g_tmp, topic);
     if (st != 0)
         fail_msg("coordinator exit %d:\n%s", st, log);
-    int dups, total;
-    json_t *got = read_jobs(topic, NULL, &dups, &total);
-    assert_jobs_match(via, got, dups);
-    json_decref(got);
+    assert_topic_jobs(via, topic);
     char cmd[256], path[256];
     snprintf(cmd, sizeof cmd, "curl -s http://127.0.0.1:%d/__stats > %s/proxy.json",
              g_proxy_port, g_tmp);
@@ -571,28 +586,19 @@ static void test_coordinator_faults__429_503_retried(void **state)
 static void test_coordinator_faults__dead_registry_beside_live(void **state)
 {
     (void)state;
-    char host[64], env[256];
-    snprintf(host, sizeof host, "127.0.0.1:%d", g_basic_port);
-    json_t *expect = json_object();
-    push(expect, host, "--user reguser --password 'p@ss w0rd!' --prefix reg-it/live "
-                       "--repos 5 --tags 2");
+    char host[64];
     /* Everything in the basic registry is expected (other cases pushed
      * there too). */
-    push(expect, host, "--user reguser --password 'p@ss w0rd!' --prefix reg-it/basic "
-                       "--repos 4 --tags 2 --alias 1 --index");
+    json_t *expect = push_basic(host, sizeof host);
+    push(expect, host, BASIC_USER " --prefix reg-it/live --repos 5 --tags 2");
     char *topic = new_topic(), *log;
-    snprintf(env, sizeof env,
-             "SCANFARM_REGISTRY_USERNAME=reguser SCANFARM_REGISTRY_PASSWORD='p@ss w0rd!'");
-    int st = coordinator(&log, env, "--registry http://127.0.0.1:%d --registry http://%s "
+    int st = coordinator(&log, BASIC_ENV, "--registry http://127.0.0.1:%d --registry http://%s "
                                     "--topic %s",
                          g_dead_port, host, topic);
     assert_int_equal(st, 1);
     assert_non_null(strstr(log, "registries=2 registries_failed=1"));
     assert_non_null(strstr(log, "network="));
-    int dups, total;
-    json_t *got = read_jobs(topic, NULL, &dups, &total);
-    assert_jobs_match(expect, got, dups);
-    json_decref(got);
+    assert_topic_jobs(expect, topic);
     json_decref(expect);
 }
 
@@ -604,30 +610,7 @@ static void test_coordinator_tls__verified_unless_insecure(void **state)
     json_t *expect = json_object();
     snprintf(args, sizeof args, "--cafile %s/tls.crt --prefix reg-it/tls --repos 3 --tags 2 "
                                 "--index", g_tmp);
-    /* regpush speaks https to host (no scheme = https in its URL too). */
-    char hs[80];
-    snprintf(hs, sizeof hs, "%s", host);
-    char cmd[2048], line[1024];
-    snprintf(cmd, sizeof cmd, "python3 %s/tests/fixtures/regpush.py --registry https://%s %s",
-             g_src, hs, args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    while (fgets(line, sizeof line, p)) {
-        json_t *o = json_loads(line, 0, NULL);
-        char ref[512];
-        snprintf(ref, sizeof ref, "%s/%s:%s", host,
-                 json_string_value(json_object_get(o, "repo")),
-                 json_string_value(json_object_get(o, "tag")));
-        const char *d = json_string_value(json_object_get(o, "digest"));
-        json_t *a = json_object_get(expect, d);
-        if (!a) {
-            a = json_array();
-            json_object_set_new(expect, d, a);
-        }
-        json_array_append_new(a, json_string(ref));
-        json_decref(o);
-    }
-    assert_int_equal(pclose(p), 0);
+    push_to(expect, "https", host, args);
     char *topic = new_topic(), *log;
     /* No scheme means https, verified against the system CAs: refused. */
     int st = coordinator(&log, NULL, "--registry %s --topic %s", host, topic);
@@ -638,18 +621,13 @@ static void test_coordinator_tls__verified_unless_insecure(void **state)
                      topic);
     if (st != 0)
         fail_msg("coordinator exit %d:\n%s", st, log);
-    int dups, total;
-    json_t *got = read_jobs(topic, NULL, &dups, &total);
-    assert_jobs_match(expect, got, dups);
-    json_decref(got);
+    assert_topic_jobs(expect, topic);
     /* --insecure skips verification (a second run, same digests). */
     char *topic2 = strdup(new_topic());
     st = coordinator(&log, NULL, "--registry https://%s --insecure --topic %s", host, topic2);
     if (st != 0)
         fail_msg("coordinator exit %d:\n%s", st, log);
-    got = read_jobs(topic2, NULL, &dups, &total);
-    assert_jobs_match(expect, got, dups);
-    json_decref(got);
+    assert_topic_jobs(expect, topic2);
     free(topic2);
     json_decref(expect);
 }
