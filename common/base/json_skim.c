@@ -1,0 +1,278 @@
+/*
+ * json_skim: see json_skim.h. A recursive descent over the bytes, its
+ * depth bounded by SF_LIM_JSON_DEPTH; every rule mirrors jansson 2.14's
+ * lexer (load.c) or is stricter than it.
+ */
+#include "base/json_skim.h"
+
+#include <string.h>
+
+#include "base/limits.h"
+
+typedef struct sk {
+    const unsigned char *s;
+    size_t len, i;
+    int bad; /* set once: everything after fails */
+} sk;
+
+static void ws(sk *k)
+{
+    while (k->i < k->len &&
+           (k->s[k->i] == ' ' || k->s[k->i] == '\t' || k->s[k->i] == '\n' || k->s[k->i] == '\r'))
+        k->i++;
+}
+
+static int fail(sk *k)
+{
+    k->bad = 1;
+    return -1;
+}
+
+/* One UTF-8 sequence at k->i (its first byte >= 0x80): RFC 3629, as
+ * jansson's utf8_check_first/_full (no overlong forms, no surrogates,
+ * nothing past U+10FFFF). */
+static int utf8_seq(sk *k)
+{
+    unsigned c = k->s[k->i];
+    size_t n;
+    unsigned v;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2, v = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3, v = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4, v = c & 0x07;
+    else
+        return fail(k);
+    if (k->len - k->i < n)
+        return fail(k);
+    for (size_t j = 1; j < n; j++) {
+        unsigned b = k->s[k->i + j];
+        if ((b & 0xc0) != 0x80)
+            return fail(k);
+        v = (v << 6) | (b & 0x3f);
+    }
+    if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000) || v > 0x10ffff ||
+        (v >= 0xd800 && v <= 0xdfff))
+        return fail(k);
+    k->i += n;
+    return 0;
+}
+
+/* Four hex digits at k->i into *v. */
+static int hex4(sk *k, unsigned *v)
+{
+    if (k->len - k->i < 4)
+        return fail(k);
+    *v = 0;
+    for (int j = 0; j < 4; j++) {
+        unsigned char c = k->s[k->i++];
+        unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
+                     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                     : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
+                                            : 16u;
+        if (d > 15)
+            return fail(k);
+        *v = *v << 4 | d;
+    }
+    return 0;
+}
+
+/* A string at k->i (its opening quote); *esc = 1 when it holds an escape. */
+static int string(sk *k, int *esc)
+{
+    k->i++;
+    *esc = 0;
+    while (k->i < k->len) {
+        unsigned char c = k->s[k->i];
+        if (c == '"') {
+            k->i++;
+            return 0;
+        }
+        if (c < 0x20)
+            return fail(k); /* jansson: control character in a string */
+        if (c >= 0x80) {
+            if (utf8_seq(k) != 0)
+                return -1;
+            continue;
+        }
+        k->i++;
+        if (c != '\\')
+            continue;
+        *esc = 1;
+        if (k->i >= k->len)
+            return fail(k);
+        c = k->s[k->i++];
+        if (c == 'u') {
+            unsigned v, lo;
+            if (hex4(k, &v) != 0 || v == 0) /* \u0000: not without JSON_ALLOW_NUL */
+                return fail(k);
+            if (v >= 0xdc00 && v <= 0xdfff)
+                return fail(k); /* a low surrogate alone */
+            if (v >= 0xd800 && v <= 0xdbff) {
+                if (k->len - k->i < 2 || k->s[k->i] != '\\' || k->s[k->i + 1] != 'u')
+                    return fail(k);
+                k->i += 2;
+                if (hex4(k, &lo) != 0 || lo < 0xdc00 || lo > 0xdfff)
+                    return fail(k);
+            }
+        } else if (!strchr("\"\\/bfnrt", c) || c == '\0') {
+            return fail(k);
+        }
+    }
+    return fail(k);
+}
+
+static size_t digits(sk *k)
+{
+    size_t n = 0;
+    while (k->i < k->len && k->s[k->i] >= '0' && k->s[k->i] <= '9')
+        k->i++, n++;
+    return n;
+}
+
+/* A number: the JSON grammar; integers of at most 18 digits (never past
+ * json_int_t), reals of at most 200 integer digits and a 2-digit exponent
+ * (never past DBL_MAX: jansson refuses an overflow). */
+static int number(sk *k)
+{
+    if (k->s[k->i] == '-')
+        k->i++;
+    size_t start = k->i, nint = digits(k), nexp = 0;
+    int real = 0;
+    if (nint == 0 || (nint > 1 && k->s[start] == '0'))
+        return fail(k);
+    if (k->i < k->len && k->s[k->i] == '.') {
+        k->i++, real = 1;
+        if (digits(k) == 0)
+            return fail(k);
+    }
+    if (k->i < k->len && (k->s[k->i] == 'e' || k->s[k->i] == 'E')) {
+        k->i++, real = 1;
+        if (k->i < k->len && (k->s[k->i] == '+' || k->s[k->i] == '-'))
+            k->i++;
+        if ((nexp = digits(k)) == 0)
+            return fail(k);
+    }
+    if ((!real && nint > 18) || (real && (nint > 200 || nexp > 2)))
+        return fail(k);
+    return 0;
+}
+
+static int literal(sk *k, const char *w)
+{
+    size_t n = strlen(w);
+    if (k->len - k->i < n || memcmp(k->s + k->i, w, n) != 0)
+        return fail(k);
+    k->i += n;
+    return 0;
+}
+
+static int value(sk *k, int depth);
+
+/* An object or array at k->i; top-level members into m (may be NULL). */
+static int container(sk *k, int depth, sf_jskim_member *m, size_t max, size_t *n)
+{
+    int obj = k->s[k->i] == '{';
+    unsigned char close = obj ? '}' : ']';
+    if (depth >= SF_LIM_JSON_DEPTH)
+        return fail(k);
+    k->i++;
+    ws(k);
+    if (k->i < k->len && k->s[k->i] == close) {
+        k->i++;
+        return 0;
+    }
+    for (;;) {
+        sf_jskim_member one = {0};
+        if (obj) {
+            int esc;
+            if (k->i >= k->len || k->s[k->i] != '"')
+                return fail(k);
+            one.key_off = k->i + 1;
+            if (string(k, &esc) != 0)
+                return -1;
+            one.key_len = k->i - 1 - one.key_off, one.key_escaped = esc;
+            ws(k);
+            if (k->i >= k->len || k->s[k->i] != ':')
+                return fail(k);
+            k->i++;
+            ws(k);
+        }
+        one.val_off = k->i;
+        if (value(k, depth + 1) != 0)
+            return -1;
+        one.val_len = k->i - one.val_off;
+        if (m) {
+            if (*n >= max)
+                return -2;
+            m[(*n)++] = one;
+        }
+        ws(k);
+        if (k->i >= k->len)
+            return fail(k);
+        if (k->s[k->i] == close) {
+            k->i++;
+            return 0;
+        }
+        if (k->s[k->i] != ',')
+            return fail(k);
+        k->i++;
+        ws(k);
+    }
+}
+
+static int value(sk *k, int depth)
+{
+    int esc;
+    if (k->i >= k->len)
+        return fail(k);
+    switch (k->s[k->i]) {
+    case '{':
+    case '[':
+        return container(k, depth, NULL, 0, NULL);
+    case '"':
+        return string(k, &esc);
+    case 't':
+        return literal(k, "true");
+    case 'f':
+        return literal(k, "false");
+    case 'n':
+        return literal(k, "null");
+    default:
+        if (k->s[k->i] == '-' || (k->s[k->i] >= '0' && k->s[k->i] <= '9'))
+            return number(k);
+        return fail(k);
+    }
+}
+
+int sf_jskim_object(const char *s, size_t len, sf_jskim_member *out, size_t max, size_t *n,
+                    sf_error *err)
+{
+    sk k = {.s = (const unsigned char *)s, .len = len};
+    *n = 0;
+    ws(&k);
+    int rc = k.i < len && s[k.i] == '{' ? container(&k, 0, out, max, n) : fail(&k);
+    if (rc == -2)
+        return sf_error_set(err, SF_ELIMIT, "json: more than %zu members", max);
+    if (rc == 0) {
+        ws(&k);
+        if (k.i == len)
+            return SF_OK;
+    }
+    *n = 0;
+    return sf_error_set(err, SF_EPARSE, "json: not skimmable at byte %zu", k.i);
+}
+
+int sf_jskim_find(const char *s, const sf_jskim_member *m, size_t n, const char *key)
+{
+    size_t kl = strlen(key);
+    int at = -1;
+    for (size_t i = 0; i < n; i++)
+        if (!m[i].key_escaped && m[i].key_len == kl && memcmp(s + m[i].key_off, key, kl) == 0) {
+            if (at >= 0)
+                return -2;
+            at = (int)i;
+        }
+    return at;
+}

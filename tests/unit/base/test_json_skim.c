@@ -1,0 +1,117 @@
+/*
+ * base/json_skim: the members of a top-level object as byte ranges, and
+ * refusal of every document jansson refuses (and of the few the skimmer
+ * is stricter about), checked against jansson itself.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "base/err.h"
+#include "base/json_skim.h"
+
+static int skim(const char *s, size_t len, sf_jskim_member *m, size_t *n)
+{
+    return sf_jskim_object(s, len, m, 16, n, NULL);
+}
+
+/* Keys and value spans of an object with every kind of value. */
+static void test_json_skim__members_and_spans(void **state)
+{
+    (void)state;
+    const char *s = " {\"a\" : [1, {\"x\":\"}\"}], \"b\":\"q\\\"\\u00e9\",\"c\":-1.5e+3,"
+                    "\"d\":true,\"e\":null,\"\\u0066\":{}}\r\n";
+    sf_jskim_member m[16];
+    size_t n = 0;
+    assert_int_equal(skim(s, strlen(s), m, &n), SF_OK);
+    assert_int_equal(n, 6);
+    const char *keys[] = {"a", "b", "c", "d", "e", "\\u0066"};
+    const char *vals[] = {"[1, {\"x\":\"}\"}]", "\"q\\\"\\u00e9\"", "-1.5e+3", "true", "null",
+                          "{}"};
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(m[i].key_len, strlen(keys[i]));
+        assert_memory_equal(s + m[i].key_off, keys[i], m[i].key_len);
+        assert_int_equal(m[i].val_len, strlen(vals[i]));
+        assert_memory_equal(s + m[i].val_off, vals[i], m[i].val_len);
+        assert_int_equal(m[i].key_escaped, i == 5);
+    }
+    assert_int_equal(sf_jskim_find(s, m, n, "c"), 2);
+    assert_int_equal(sf_jskim_find(s, m, n, "f"), -1); /* escaped: not matched */
+    const char *d = "{\"p\":1,\"p\":2}";
+    assert_int_equal(skim(d, strlen(d), m, &n), SF_OK);
+    assert_int_equal(sf_jskim_find(d, m, n, "p"), -2);
+    assert_int_equal(skim("{}", 2, m, &n), SF_OK);
+    assert_int_equal(n, 0);
+}
+
+/* Documents jansson refuses: the skimmer refuses each too. */
+static void test_json_skim__refuses_what_jansson_refuses(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "", "{", "}", "[]", "\"s\"", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{,}", "{\"a\":1}x",
+        "{\"a\":1}{}", "{a:1}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":.5}", "{\"a\":1e}",
+        "{\"a\":-}", "{\"a\":+1}", "{\"a\":tru}", "{\"a\":nul}", "{\"a\":True}",
+        "{\"a\":\"\\x\"}", "{\"a\":\"\\u12\"}", "{\"a\":\"\\u0000\"}", "{\"a\":\"\\ud800\"}",
+        "{\"a\":\"\\udc00\"}", "{\"a\":\"\\ud800\\u0041\"}", "{\"a\":\"\t\"}", "{\"a\":\"x}",
+        "{\"a\":[1 2]}", "{\"a\":[1,]}", "{\"a\":{\"b\" 1}}", "{\"a\":\"\xc3\"}",
+        "{\"a\":\"\xc0\xaf\"}", "{\"a\":\"\xe0\x80\xaf\"}", "{\"a\":\"\xed\xa0\x80\"}",
+        "{\"a\":\"\xf4\x90\x80\x80\"}", "{\"a\":\"\xff\"}", "{\"a\":\"\x80\"}",
+        "{\"a\":99999999999999999999}", "{\"a\":1e999}",
+    };
+    sf_jskim_member m[16];
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        size_t n = 7;
+        json_error_t je;
+        json_t *j = json_loadb(bad[i], strlen(bad[i]), 0, &je);
+        int jansson_ok = json_is_object(j);
+        json_decref(j);
+        assert_false(jansson_ok); /* the case is one jansson refuses */
+        sf_error err = SF_ERROR_INIT;
+        assert_int_equal(sf_jskim_object(bad[i], strlen(bad[i]), m, 16, &n, &err), SF_EPARSE);
+        assert_int_equal(n, 0);
+        assert_non_null(strstr(err.msg, "byte"));
+    }
+    /* a NUL byte inside a string or between tokens */
+    assert_int_equal(skim("{\"a\":\"\0\"}", 8, m, &(size_t){0}), SF_EPARSE);
+    assert_int_equal(skim("{\"a\":1\0}", 8, m, &(size_t){0}), SF_EPARSE);
+}
+
+/* Stricter than jansson where its answer is not the grammar's: nesting
+ * past SF_LIM_JSON_DEPTH, huge numbers; and the member cap. */
+static void test_json_skim__limits(void **state)
+{
+    (void)state;
+    char deep[300];
+    size_t k = 0, n = 0;
+    deep[k++] = '{', deep[k++] = '"', deep[k++] = 'a', deep[k++] = '"', deep[k++] = ':';
+    for (int i = 0; i < 100; i++)
+        deep[k++] = '[';
+    for (int i = 0; i < 100; i++)
+        deep[k++] = ']';
+    deep[k++] = '}';
+    sf_jskim_member m[16];
+    assert_int_equal(skim(deep, k, m, &n), SF_EPARSE);
+    const char *ok = "{\"a\":[[[[1]]]],\"b\":123456789012345678,\"c\":1.5e99,\"d\":-1e-99}";
+    assert_int_equal(skim(ok, strlen(ok), m, &n), SF_OK);
+    assert_int_equal(n, 4);
+    const char *many = "{\"a\":1,\"b\":2,\"c\":3}";
+    assert_int_equal(sf_jskim_object(many, strlen(many), m, 2, &n, NULL), SF_ELIMIT);
+    const char *u = "{\"k\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\\ud83d\\ude00\"}";
+    assert_int_equal(skim(u, strlen(u), m, &n), SF_OK);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_json_skim__members_and_spans),
+        cmocka_unit_test(test_json_skim__refuses_what_jansson_refuses),
+        cmocka_unit_test(test_json_skim__limits),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
