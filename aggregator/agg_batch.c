@@ -164,7 +164,9 @@ typedef struct item {
     sf_agg_view *nv, *old;
     char *cur, *raw; /* stored order and view (NULL: none) */
     char *pk;        /* stored package list (NULL: none), parsed into old when needed */
-    size_t pkl;
+    size_t pkl, rawl;
+    sf_agg_lazy *lz; /* nv's package list pending (two-step decode), else NULL */
+    int pre;         /* raw, pk and old read by seg_resolve already */
     char order[SF_KEY_MAX * 2];
     int64_t rank;
     int slow; /* through agg.c's path, in its turn */
@@ -283,11 +285,29 @@ static int seg_load(sf_agg *a, item *it, size_t n, sf_error *err)
     }
     char **raw = cur; /* reused: the orders now belong to the items */
     memset(raw, 0, (n + 1) * sizeof *raw);
+    int *got = calloc(n + 1, sizeof *got); /* read by seg_resolve, wanted */
+    if (rc == SF_OK && !got)
+        rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == SF_OK && i < n; i++)
+        if (it[i].pre)
+            got[i] = want[i], want[i] = 0;
     if (rc == SF_OK)
         rc = hmget(a, a->views, it, n, want, raw, vl, err);
     if (rc == SF_OK)
         rc = hmget(a, a->pkgsof, it, n, want, pk, pl, err);
     for (size_t i = 0; i < n; i++) {
+        if (it[i].pre) {
+            /* what this step would have read: nothing unless wanted */
+            if (rc == SF_OK && !got[i]) {
+                sf_agg_view_free(it[i].old);
+                free(it[i].raw);
+                free(it[i].pk);
+                it[i].old = NULL, it[i].raw = it[i].pk = NULL, it[i].pkl = 0;
+            } else if (rc == SF_OK && it[i].raw && !it[i].old) {
+                it[i].slow = 1; /* a stored view agg.c's path must judge */
+            }
+            continue;
+        }
         it[i].raw = raw[i];
         it[i].pk = pk[i], it[i].pkl = pl[i];
         if (rc == SF_OK && want[i] && raw[i] &&
@@ -295,7 +315,77 @@ static int seg_load(sf_agg *a, item *it, size_t n, sf_error *err)
             it[i].slow = 1; /* a stored view agg.c's path must judge */
     }
     free(want);
+    free(got);
     free(cur);
+    free(pk);
+    free(vl);
+    free(pl);
+    return rc;
+}
+
+static void item_free(item *x)
+{
+    sf_agg_view_free(x->nv);
+    sf_agg_view_free(x->old);
+    sf_agg_lazy_free(x->lz);
+    free(x->cur);
+    free(x->raw);
+    free(x->pk);
+    memset(x, 0, sizeof *x);
+}
+
+/* Step 0: the package lists the two-step decode left pending
+ * (sf_agg_view_from_result_lazy). The stored view and package list of
+ * those images are read first (seg_load keeps them): a stored view with
+ * the result's package hash gives its package list, else the result's
+ * own is decoded. A result whose package list turns out unusable leaves
+ * the segment here, before its progress counts, as agg.c's path refuses
+ * it (its error is the whole document's). *k: items left. */
+static int seg_resolve(sf_agg *a, item *it, size_t *k, sf_error *err)
+{
+    size_t n = *k, left = 0;
+    int *want = calloc(n + 1, sizeof *want);
+    char **raw = calloc(n + 1, sizeof *raw), **pk = calloc(n + 1, sizeof *pk);
+    size_t *vl = calloc(n + 1, sizeof *vl), *pl = calloc(n + 1, sizeof *pl);
+    int rc = want && raw && pk && vl && pl ? SF_OK : sf_error_set(err, SF_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == SF_OK && i < n; i++)
+        want[i] = it[i].lz && !it[i].slow;
+    if (rc == SF_OK)
+        rc = hmget(a, a->views, it, n, want, raw, vl, err);
+    if (rc == SF_OK)
+        rc = hmget(a, a->pkgsof, it, n, want, pk, pl, err);
+    for (size_t i = 0; i < n; i++) {
+        item *x = &it[i];
+        if (rc == SF_OK && want[i]) {
+            int reused = 0;
+            x->pre = 1, x->raw = raw[i], x->rawl = vl[i], x->pk = pk[i], x->pkl = pl[i];
+            raw[i] = pk[i] = NULL;
+            if (x->raw && sf_agg_view_parse(x->raw, x->rawl, &x->old, NULL) != SF_OK)
+                x->old = NULL; /* seg_load sends it to agg.c's path */
+            int prc = sf_agg_lazy_finish(x->lz, x->nv, x->old ? x->old->pkhash : NULL, x->pk,
+                                         x->pkl, &reused, &x->m->err);
+            sf_agg_lazy_free(x->lz);
+            x->lz = NULL;
+            a->lazy_reused += prc == SF_OK && reused;
+            if (prc == SF_ENOMEM) {
+                rc = prc, *err = x->m->err;
+            } else if (prc != SF_OK) {
+                x->m->rc = prc; /* as agg.c: its error, the message skipped */
+                item_free(x);
+                continue;
+            }
+        }
+        if (left != i) {
+            it[left] = *x;
+            memset(x, 0, sizeof *x);
+        }
+        left++;
+    }
+    *k = left;
+    for (size_t i = 0; i < n; i++)
+        free(raw[i]), free(pk[i]);
+    free(want);
+    free(raw);
     free(pk);
     free(vl);
     free(pl);
@@ -550,13 +640,8 @@ static int seg_apply(sf_agg *a, item *it, size_t n, sf_error *err)
 
 static void items_free(item *it, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        sf_agg_view_free(it[i].nv);
-        sf_agg_view_free(it[i].old);
-        free(it[i].cur);
-        free(it[i].raw);
-        free(it[i].pk);
-    }
+    for (size_t i = 0; i < n; i++)
+        item_free(&it[i]);
 }
 
 /* Refs that came before the segment's results (agg.c keeps them): one
@@ -579,7 +664,11 @@ static int segment(sf_agg *a, sf_agg_msg *m, size_t n, size_t *used, sf_error *e
     int rc = SF_OK;
     memset(it, 0, sizeof it);
     for (; i < n && k < BATCH_MAX; i++) {
-        int prc = sf_agg_view_from_result(m[i].json, m[i].len, &it[k].nv, &m[i].err);
+        sf_agg_lazy *lz = NULL;
+        int prc = a->no_lazy
+                      ? sf_agg_view_from_result(m[i].json, m[i].len, &it[k].nv, &m[i].err)
+                      : sf_agg_view_from_result_lazy(m[i].json, m[i].len, &it[k].nv, &lz,
+                                                     &m[i].err);
         if (prc != SF_OK) {
             it[k].nv = NULL;
             m[i].rc = prc; /* as agg.c: its error, the message skipped */
@@ -593,13 +682,18 @@ static int segment(sf_agg *a, sf_agg_msg *m, size_t n, size_t *used, sf_error *e
             again = strcmp(it[j].nv->digest, it[k].nv->digest) == 0;
         if (again) {
             sf_agg_view_free(it[k].nv);
+            sf_agg_lazy_free(lz);
             it[k].nv = NULL;
             break;
         }
+        it[k].lz = lz;
         it[k++].m = &m[i];
     }
     *used = i;
-    if (k && (rc = seg_progress(a, it, k, err)) == SF_OK && (rc = seg_load(a, it, k, err)) == SF_OK)
+    if (k)
+        rc = seg_resolve(a, it, &k, err);
+    if (rc == SF_OK && k && (rc = seg_progress(a, it, k, err)) == SF_OK &&
+        (rc = seg_load(a, it, k, err)) == SF_OK)
         rc = seg_apply(a, it, k, err);
     if (rc == SF_OK && k)
         rc = seg_pending(a, it, k, err);

@@ -32,6 +32,11 @@ struct sf_agg {
     /* SF_AGG_NO_SHORTCUT set: an unchanged rescan is planned in full too
      * (sf_agg_plan_same, sf_agg_plan_rescan: the tests' reference). */
     int no_shortcut;
+    /* SF_AGG_NO_LAZY set: the batch decodes every result whole, its stored
+     * package list never reused (sf_agg_view_from_result_lazy: the tests'
+     * reference). */
+    int no_lazy;
+    uint64_t lazy_reused; /* results whose stored package list was reused (tests) */
     sf_agg_script batch_apply, batch_progress; /* agg_batch.c */
     sf_agg_script s_apply, s_progress, s_refs, s_pend_add, s_pend_take; /* agg.c's */
 };

@@ -448,3 +448,23 @@ int sf_result_decode(const char *json, size_t len, sf_result *out, sf_error *err
     json_decref(j);
     return rc;
 }
+
+int sf_result_decode_pkgs(const char *json, size_t len, sf_result *out, sf_error *err)
+{
+    json_error_t je;
+    /* the flags sf_jutil_load gives the whole document */
+    json_t *a = json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+    json_t *o = a ? json_object() : NULL;
+    int rc = a ? SF_OK : sf_error_set(err, SF_EPARSE, "result: invalid \"packages\": %s", je.text);
+    if (rc == SF_OK && (!o || json_object_set(o, "packages", a) != 0))
+        rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+    if (rc == SF_OK) {
+        free(out->pkgs); /* an empty list's allocation (npkgs 0) */
+        out->pkgs = NULL, out->npkgs = 0;
+        rc = decode_array(o, "packages", (void **)&out->pkgs, sizeof *out->pkgs, &out->npkgs,
+                          decode_pkg, err);
+    }
+    json_decref(o);
+    json_decref(a);
+    return rc;
+}

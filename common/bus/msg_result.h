@@ -41,5 +41,10 @@ int sf_result_encode(const sf_result *r, sf_buf *out, sf_error *err);
 /* Parse an untrusted document (capped at SF_LIM_MESSAGE_BYTES) into out
  * (initialised here; clear it with sf_result_clear even on failure). */
 int sf_result_decode(const char *json, size_t len, sf_result *out, sf_error *err);
+/* The "packages" member alone: json[0..len) is its value's text, decoded
+ * into out's package list (empty before: npkgs 0) exactly as sf_result_decode
+ * decodes it within a document. The aggregator decodes a result in two
+ * parts when it may reuse the stored package list (fleet/agg_view.h). */
+int sf_result_decode_pkgs(const char *json, size_t len, sf_result *out, sf_error *err);
 
 #endif

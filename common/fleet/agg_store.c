@@ -25,6 +25,7 @@ const sf_strfield sf_agg_view_fields[] = {
     {"os", offsetof(sf_agg_view, os)},
     {"err", offsetof(sf_agg_view, error)},
     {"rr", offsetof(sf_agg_view, refs_run)},
+    {"ph", offsetof(sf_agg_view, pkhash)},
 };
 const size_t sf_agg_view_nfields = SF_STRFIELD_N(sf_agg_view_fields);
 
@@ -59,6 +60,8 @@ int sf_agg_view_json(const sf_agg_view *v, sf_buf *out)
         json_object_set_new(o, "rr", json_string(v->refs_run));
     if (v->refs_rank >= 0)
         json_object_set_new(o, "rk", json_integer(v->refs_rank));
+    if (v->pkhash) /* absent: unknown (views before it, agg.c's path) */
+        json_object_set_new(o, "ph", json_string(v->pkhash));
     json_object_set(o, "refs", refs);
     json_object_set(o, "vulns", vulns);
     char *s = json_dumps(o, JSON_COMPACT);

@@ -14,6 +14,7 @@
 
 #include "base/array.h"
 #include "base/digest.h"
+#include "base/json_skim.h"
 #include "base/limits.h"
 #include "bus/msg_result.h"
 
@@ -357,30 +358,194 @@ static int conv_pkgs(const sf_result *r, sf_agg_view *v, sf_error *err)
     return SF_OK;
 }
 
+/* The view of a decoded result; with_pkgs 0: all but its package list. */
+static int view_of(const sf_result *r, int with_pkgs, sf_agg_view **out, sf_error *err)
+{
+    sf_agg_view *v = calloc(1, sizeof *v);
+    int rc;
+    *out = NULL;
+    if (!v)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    v->refs_rank = -1;
+    if ((rc = conv_ident(r, v, err)) != SF_OK || (rc = conv_refs(r, v, err)) != SF_OK ||
+        (rc = conv_vulns(r, v, err)) != SF_OK || (with_pkgs && (rc = conv_pkgs(r, v, err)) != SF_OK)) {
+        sf_agg_view_free(v);
+        return rc;
+    }
+    *out = v;
+    return SF_OK;
+}
+
+static int split_members(const char *json, size_t len, sf_jskim_member *m, int *p,
+                         char hash[SF_DIGEST_MAX]);
+
 int sf_agg_view_from_result(const char *json, size_t len, sf_agg_view **out, sf_error *err)
 {
     sf_result r;
-    sf_agg_view *v = NULL;
     int rc;
     *out = NULL;
     /* the engine's decoder is THE reader of scanfarm.result/v1 */
     if ((rc = sf_result_decode(json, len, &r, err)) != SF_OK) {
         if (rc != SF_ENOMEM)
             rc = SF_EPARSE; /* an unusable document, whatever the reason */
-        goto done;
+    } else {
+        rc = view_of(&r, 1, out, err);
     }
-    if (!(v = calloc(1, sizeof *v))) {
-        rc = sf_error_set(err, SF_ENOMEM, "out of memory");
-        goto done;
-    }
-    v->refs_rank = -1;
-    if ((rc = conv_ident(&r, v, err)) != SF_OK || (rc = conv_refs(&r, v, err)) != SF_OK ||
-        (rc = conv_vulns(&r, v, err)) != SF_OK || (rc = conv_pkgs(&r, v, err)) != SF_OK)
-        goto done;
-    *out = v;
-    v = NULL;
-done:
     sf_result_clear(&r);
-    sf_agg_view_free(v);
+    /* the package hash, as the two-step decode computes it: every path
+     * stores the same view */
+    char hash[SF_DIGEST_MAX];
+    int p, has = rc == SF_OK ? split_members(json, len, NULL, &p, hash) : 0;
+    if (has < 0 || (has > 0 && !((*out)->pkhash = sf_strdup(hash)))) {
+        sf_agg_view_free(*out);
+        *out = NULL;
+        rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+    }
     return rc;
+}
+
+/* ---- the two-step decode ---- */
+
+/* Top-level members of a result: ~25 (msg_result.h); more and the
+ * document is decoded whole. */
+#define LAZY_MEMBERS 64
+
+struct sf_agg_lazy {
+    const char *json; /* the document (borrowed) */
+    size_t len;
+    sf_result r;      /* decoded, its package list empty */
+    size_t pk_off, pk_len; /* the "packages" value */
+};
+
+void sf_agg_lazy_free(sf_agg_lazy *lz)
+{
+    if (!lz)
+        return;
+    sf_result_clear(&lz->r);
+    free(lz);
+}
+
+/* "sha256:<hex>" of the os value (none: empty), a NUL, the packages value. */
+static int pkgs_hash(const char *json, const sf_jskim_member *os, const sf_jskim_member *pk,
+                     char out[SF_DIGEST_MAX])
+{
+    sf_hasher *h = NULL;
+    int rc = sf_hasher_new(&h, "sha256");
+    if (rc == SF_OK && os)
+        rc = sf_hasher_update(h, json + os->val_off, os->val_len);
+    if (rc == SF_OK)
+        rc = sf_hasher_update(h, "", 1);
+    if (rc == SF_OK)
+        rc = sf_hasher_update(h, json + pk->val_off, pk->val_len);
+    if (rc == SF_OK)
+        rc = sf_hasher_final(h, out);
+    sf_hasher_free(h);
+    return rc;
+}
+
+/* Whether the document allows the split, and then its package hash and
+ * (m: LAZY_MEMBERS entries, or NULL) its members, "packages" m[*p]. 1
+ * allowed, 0 not, < 0 out of memory. Allowed: a skimmable object (so
+ * jansson parses it, and a copy with another packages value differs in
+ * that value only) within the decoder's size cap, one "packages" member
+ * holding an array, at most one "os", no escaped key (one could be
+ * either). */
+static int split_members(const char *json, size_t len, sf_jskim_member *m, int *p,
+                         char hash[SF_DIGEST_MAX])
+{
+    sf_jskim_member mine[LAZY_MEMBERS];
+    size_t n = 0;
+    if (!m)
+        m = mine;
+    if (len > SF_LIM_MESSAGE_BYTES || sf_jskim_object(json, len, m, LAZY_MEMBERS, &n, NULL) != SF_OK)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (m[i].key_escaped)
+            return 0;
+    int o = sf_jskim_find(json, m, n, "os");
+    *p = sf_jskim_find(json, m, n, "packages");
+    if (*p < 0 || o == -2 || json[m[*p].val_off] != '[')
+        return 0;
+    return pkgs_hash(json, o >= 0 ? &m[o] : NULL, &m[*p], hash) == SF_OK ? 1 : -1;
+}
+
+/* The split: the document with its packages value replaced by [] decoded
+ * into lz->r. 1 done, 0 the document does not allow it (or its decode
+ * failed: the full decode's answer), < 0 out of memory. */
+static int lazy_split(sf_agg_lazy *lz, char hash[SF_DIGEST_MAX])
+{
+    sf_jskim_member m[LAZY_MEMBERS];
+    int p, rc0 = split_members(lz->json, lz->len, m, &p, hash);
+    if (rc0 <= 0)
+        return rc0;
+    lz->pk_off = m[p].val_off, lz->pk_len = m[p].val_len;
+    size_t cut = lz->len - m[p].val_len + 2;
+    char *doc = malloc(cut);
+    if (!doc)
+        return -1;
+    memcpy(doc, lz->json, lz->pk_off);
+    memcpy(doc + lz->pk_off, "[]", 2);
+    memcpy(doc + lz->pk_off + 2, lz->json + lz->pk_off + lz->pk_len,
+           lz->len - lz->pk_off - lz->pk_len);
+    sf_error e = SF_ERROR_INIT;
+    int rc = sf_result_decode(doc, cut, &lz->r, &e);
+    free(doc);
+    return rc == SF_OK ? 1 : rc == SF_ENOMEM ? -1 : 0; /* a failure: the full decode's */
+}
+
+int sf_agg_view_from_result_lazy(const char *json, size_t len, sf_agg_view **out,
+                                 sf_agg_lazy **lz, sf_error *err)
+{
+    char hash[SF_DIGEST_MAX];
+    sf_agg_lazy *l = calloc(1, sizeof *l);
+    *out = NULL, *lz = NULL;
+    if (!l)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    l->json = json, l->len = len;
+    sf_result_init(&l->r);
+    int split = lazy_split(l, hash), rc = split < 0 ? SF_ENOMEM : SF_OK;
+    if (split > 0 && (rc = view_of(&l->r, 0, out, NULL)) == SF_OK &&
+        !((*out)->pkhash = sf_strdup(hash)))
+        rc = SF_ENOMEM;
+    if (rc == SF_ENOMEM) {
+        sf_agg_view_free(*out);
+        sf_agg_lazy_free(l);
+        *out = NULL;
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    }
+    if (split > 0 && rc == SF_OK) {
+        *lz = l;
+        return SF_OK;
+    }
+    sf_agg_view_free(*out);
+    sf_agg_lazy_free(l);
+    return sf_agg_view_from_result(json, len, out, err); /* its view, or its error */
+}
+
+int sf_agg_lazy_finish(sf_agg_lazy *lz, sf_agg_view *v, const char *stored_hash, const char *pk,
+                       size_t pkl, int *reused, sf_error *err)
+{
+    *reused = 0;
+    if (stored_hash && pk && v->pkhash && strcmp(stored_hash, v->pkhash) == 0) {
+        int rc = sf_agg_pkgs_parse(v, pk, pkl, NULL);
+        if (rc == SF_OK) {
+            *reused = 1;
+            return SF_OK;
+        }
+        if (rc == SF_ENOMEM)
+            return sf_error_set(err, rc, "out of memory");
+    }
+    sf_agg_pkgs_clear(v);
+    int rc = sf_result_decode_pkgs(lz->json + lz->pk_off, lz->pk_len, &lz->r, NULL);
+    if (rc == SF_OK)
+        rc = conv_pkgs(&lz->r, v, NULL);
+    if (rc == SF_OK)
+        return SF_OK;
+    if (rc == SF_ENOMEM)
+        return sf_error_set(err, rc, "out of memory");
+    /* the whole document's answer, its message included */
+    sf_agg_view *w = NULL;
+    rc = sf_agg_view_from_result(lz->json, lz->len, &w, err);
+    sf_agg_view_free(w);
+    return rc != SF_OK ? rc : sf_error_set(err, SF_EINTERNAL, "result: split decode disagrees");
 }

@@ -80,13 +80,18 @@ typedef struct sf_agg_view {
     size_t npkgs;
     size_t sev[SF_SEV_N]; /* findings per severity */
     size_t fixable;       /* findings with a fixed version */
+    /* "sha256:<hex>" of the result's "os" and "packages" members' raw
+     * bytes (what the package list derives from); NULL unknown. Stored
+     * in the view ("ph") so that a rescan with the same bytes reuses the
+     * stored package list (sf_agg_lazy_finish); readers ignore it. */
+    char *pkhash;
 } sf_agg_view;
 
 void sf_agg_view_free(sf_agg_view *v);
 /* Free the strings one finding of a view holds (not x itself). */
 void sf_agg_vuln_clear(sf_agg_vuln *x);
 /* The view's string members (digest, job_key, run_id, db_version,
- * platform, os, error, refs_run) keyed by their names in the stored JSON
+ * platform, os, error, refs_run, pkhash) keyed by their names in the stored JSON
  * (agg_store.c): what sf_agg_view_parse reads and sf_agg_view_free
  * frees. */
 extern const sf_strfield sf_agg_view_fields[];
@@ -100,6 +105,29 @@ void sf_agg_pkgs_clear(sf_agg_view *v);
  * digest; SF_ELIMIT past the caps above.
  */
 int sf_agg_view_from_result(const char *json, size_t len, sf_agg_view **out, sf_error *err);
+
+/*
+ * The same view in two steps, so that an unchanged rescan does not decode
+ * its package list (most of a big result's bytes, issue 17). _lazy skims
+ * the document (base/json_skim.h) and decodes all of it but the
+ * "packages" value; *lz is then set, v->pkhash is the hash of the "os"
+ * and "packages" bytes and v has no packages yet. *lz NULL: v is whole
+ * (the document did not allow the split: sf_agg_view_from_result's
+ * decode). json must outlive *lz. Any failure is the full decode's.
+ *
+ * _finish completes v: when stored_hash (the stored view's pkhash) is
+ * v->pkhash and pk (the stored package list, sf_agg_pkgs_json of the view
+ * that hash was stored with) parses, from pk (*reused = 1): equal bytes
+ * decode to equal packages. Otherwise by decoding the result's own
+ * package list. A failure returns what sf_agg_view_from_result returns
+ * for the document (its message too); v is then unusable.
+ */
+typedef struct sf_agg_lazy sf_agg_lazy;
+int sf_agg_view_from_result_lazy(const char *json, size_t len, sf_agg_view **out,
+                                 sf_agg_lazy **lz, sf_error *err);
+int sf_agg_lazy_finish(sf_agg_lazy *lz, sf_agg_view *v, const char *stored_hash, const char *pk,
+                       size_t pkl, int *reused, sf_error *err);
+void sf_agg_lazy_free(sf_agg_lazy *lz);
 
 /* The ecosystem a package is indexed under: the distro's OSV ecosystem
  * for OS packages ("Alpine:v3.10"), the language's otherwise ("npm"),

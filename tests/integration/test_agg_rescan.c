@@ -1,13 +1,19 @@
 /*
  * The unchanged-rescan shortcut (aggregator/agg_plan.c sf_agg_plan_same,
- * sf_agg_plan_rescan) changes no stored byte: a sequence of new images,
+ * sf_agg_plan_rescan) and the batch's reuse of a stored package list
+ * (fleet/agg_view.h sf_agg_view_from_result_lazy: the result's packages
+ * not decoded when their bytes hash as the stored view's) change no
+ * stored byte: a sequence of new images,
  * unchanged rescans (new run, time and DB; new cvss, aliases and EPSS
  * only), changed rescans (findings, packages, an error gone), a refs
  * message, rescans whose refs moved, platform images of an index, a
  * package list that needs escapes, duplicates and a stale result, applied
- * one at a time and in batches with the shortcut, leaves what the full
- * plans leave (SF_AGG_NO_SHORTCUT, one at a time): every key, every hash
- * field with its value, every sorted-set member with its score.
+ * the same package list with other bytes (whitespace, another order),
+ * stored views without a package hash (written before it), applied one
+ * at a time and in batches with the shortcut and the reuse, leaves what
+ * the full plans leave (SF_AGG_NO_SHORTCUT, one at a time): every key,
+ * every hash field with its value, every sorted-set member with its
+ * score. The batches without the reuse (SF_AGG_NO_LAZY) are compared too.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +29,7 @@
 #include "agg.h"
 #include "agg_dump.h"
 #include "agg_fix.h"
+#include "agg_int.h"
 #include "base/buf.h"
 #include "cache/keys.h"
 #include "testutil.h"
@@ -56,6 +63,7 @@ static int teardown(void **state)
 #define PA "libssl3@3.1@openssl;busybox@1.36"
 #define PA2 "libssl3@3.2@openssl;busybox@1.36" /* PA with one version moved */
 #define PB "zz-\\\"quoted\\\"@1;caf\xc3\xa9@2;libcrypto3@3.1@openssl"
+#define PB2 "libcrypto3@3.1@openssl;zz-\\\"quoted\\\"@1;caf\xc3\xa9@2" /* PB reordered */
 #define EX "\"aliases\":[\"GHSA-1\"],\"kev\":{},\"epss\":{\"score\":0.25,\"percentile\":0.5}"
 
 /* run, image, index, refs, findings, packages, cvss, finding extras, error */
@@ -97,11 +105,17 @@ static const struct step {
     {"r4", "2026-02-04T00:00:00Z", '1', 'f', "reg.io/multi:1", VB, PA2, 7.5, NULL, NULL},
     {"r2", "2026-02-02T00:00:00Z", '2', 'f', "reg.io/multi:1", VA, PB, 7.5, NULL, NULL},
     {"r5", "2026-02-05T00:00:00Z", 'e', 0, "reg.io/e:1", "", NULL, 7.5, NULL, NULL},
+    /* unchanged: other whitespace in the packages (WS_AT), packages in
+     * another order, the same bytes */
+    {"r6", "2026-02-06T00:00:00Z", 'a', 0, "reg.io/app:1;other.io/t/app:2", VB, PA, 7.5, EX, NULL},
+    {"r6", "2026-02-06T00:00:00Z", 'b', 0, "reg.io/b:2", VB, PB2, 9.8, EX, NULL},
+    {"r6", "2026-02-06T00:00:00Z", '1', 'f', "reg.io/multi:1", VB, PA2, 7.5, NULL, NULL},
 };
 
 #define NSEQ (sizeof SEQ / sizeof SEQ[0])
 #define NDOCS (NSEQ + 1)
 #define REFS_AFTER 14 /* the refs message follows SEQ[14] */
+#define WS_AT 24      /* SEQ[24]'s package list gets other whitespace */
 
 static void make_docs(sf_buf *docs)
 {
@@ -112,7 +126,16 @@ static void make_docs(sf_buf *docs)
                      .refs = s->refs, .vulns = s->vulns, .pkgs = s->pkgs, .cvss = s->cvss,
                      .vextra = s->extra, .err = s->err};
         sf_buf_init(&docs[k], 0);
-        fix_result_doc(&docs[k++], &d);
+        fix_result_doc(&docs[k], &d);
+        if (i == WS_AT) {
+            char *at = strstr(docs[k].data, "\"packages\":[");
+            assert_non_null(at);
+            size_t off = (size_t)(at - docs[k].data) + 12, tail = docs[k].len - off;
+            assert_int_equal(sf_buf_append(&docs[k], "  ", 2), SF_OK);
+            memmove(docs[k].data + off + 2, docs[k].data + off, tail);
+            memcpy(docs[k].data + off, "\n ", 2);
+        }
+        k++;
         if (i == REFS_AFTER) {
             sf_buf_init(&docs[k], 0);
             assert_int_equal(fix_refs_doc(&docs[k++], 'a', "r3", "r3", "reg.io/app:3",
@@ -123,25 +146,46 @@ static void make_docs(sf_buf *docs)
 }
 
 /* An aggregator under prefix (emptied, with fixed run ranks so every
- * prefix stores the same), with or without the shortcut. */
-static sf_agg *agg_open(const char *prefix, int shortcut)
+ * prefix stores the same), with or without the shortcut and the reuse of
+ * stored package lists. */
+static sf_agg *agg_open(const char *prefix, int shortcut, int lazy)
 {
     sf_agg *a = NULL;
     sf_t_redis_del_prefix(prefix);
-    if (shortcut)
-        unsetenv("SF_AGG_NO_SHORTCUT");
-    else
+    if (!shortcut)
         setenv("SF_AGG_NO_SHORTCUT", "1", 1);
+    if (!lazy)
+        setenv("SF_AGG_NO_LAZY", "1", 1);
     assert_int_equal(sf_agg_new(&a, kv, prefix, NULL), SF_OK);
     unsetenv("SF_AGG_NO_SHORTCUT");
+    unsetenv("SF_AGG_NO_LAZY");
     char runs[SF_KEY_MAX];
     sf_keys_agg(runs, prefix, "runs", NULL);
     const char *z[] = {"ZADD", runs, "1000", "r1", "2000", "r2", "3000", "r3", "4000", "r4",
-                       "5000", "r5"};
+                       "5000", "r5", "6000", "r6"};
     sf_kv_reply *r = NULL;
-    assert_int_equal(sf_kv_argv(kv, prefix, 12, z, NULL, &r, NULL), SF_OK);
+    assert_int_equal(sf_kv_argv(kv, prefix, 14, z, NULL, &r, NULL), SF_OK);
     sf_kv_reply_free(r);
     return a;
+}
+
+/* The stored view of image dc under prefix as written before the package
+ * hash existed: its "ph" member cut out. */
+static void strip_hash(const char *prefix, char dc)
+{
+    char views[SF_KEY_MAX], dg[72];
+    sf_kv_reply *r = NULL, *w = NULL;
+    sf_keys_agg(views, prefix, "views", NULL);
+    const char *get[] = {"HGET", views, fix_digest(dc, dg)};
+    assert_int_equal(sf_kv_argv(kv, prefix, 3, get, NULL, &r, NULL), SF_OK);
+    assert_int_equal(r->type, SF_KV_STR);
+    char *ph = strstr(r->str, ",\"ph\":\"sha256:");
+    assert_non_null(ph);
+    memmove(ph, ph + 79, strlen(ph + 79) + 1);
+    const char *set[] = {"HSET", views, dg, r->str};
+    assert_int_equal(sf_kv_argv(kv, prefix, 4, set, NULL, &w, NULL), SF_OK);
+    sf_kv_reply_free(r);
+    sf_kv_reply_free(w);
 }
 
 /* docs[from..to) through a, batch messages a call (0: one sf_agg_apply
@@ -172,19 +216,24 @@ static void test_shortcut_same_state(void **state)
 {
     (void)state;
     sf_t_need(SF_T_REDIS);
-    const size_t ends[] = {5, 10, 16, 20, NDOCS}; /* r1, r2, r3 and refs, r4, r5 */
+    /* r1, r2, r3 and refs, r4, r5, r6 */
+    const size_t ends[] = {5, 10, 16, 20, 25, NDOCS};
     const struct {
         size_t batch;
-        int shortcut;
+        int shortcut, lazy;
         const char *name;
-    } ways[] = {{0, 1, "agg_rescan_one"}, {NDOCS, 1, "agg_rescan_batch"},
-                {4, 1, "agg_rescan_batch4"}, {NDOCS, 0, "agg_rescan_batch_full"}};
+    } ways[] = {{0, 1, 1, "agg_rescan_one"},          {NDOCS, 1, 1, "agg_rescan_batch"},
+                {4, 1, 1, "agg_rescan_batch4"},       {NDOCS, 0, 1, "agg_rescan_batch_full"},
+                {NDOCS, 1, 0, "agg_rescan_batch_nolazy"}, {4, 0, 0, "agg_rescan_batch4_whole"}};
     sf_buf docs[NDOCS];
     make_docs(docs);
     for (size_t w = 0; w < sizeof ways / sizeof ways[0]; w++) {
-        sf_agg *ra = agg_open(pref, 0), *ca = agg_open(pcur, ways[w].shortcut);
+        sf_agg *ra = agg_open(pref, 0, 0), *ca = agg_open(pcur, ways[w].shortcut, ways[w].lazy);
         for (size_t k = 0, from = 0; k < sizeof ends / sizeof ends[0]; from = ends[k++]) {
             sf_buf ref, cur;
+            if (k == 1) /* b and e rescanned over views stored before the hash */
+                for (int p = 0; p < 2; p++)
+                    strip_hash(pfx[p], 'b'), strip_hash(pfx[p], 'e');
             apply_docs(ra, docs, from, ends[k], 0);
             apply_docs(ca, docs, from, ends[k], ways[w].batch);
             sf_buf_init(&ref, 0);
@@ -198,6 +247,11 @@ static void test_shortcut_same_state(void **state)
             sf_buf_free(&ref);
             sf_buf_free(&cur);
         }
+        /* the batch reused stored package lists, unless told not to */
+        if (ways[w].batch && ways[w].lazy)
+            assert_true(ca->lazy_reused >= 8);
+        else
+            assert_int_equal(ca->lazy_reused, 0);
         sf_agg_free(ra);
         sf_agg_free(ca);
     }
