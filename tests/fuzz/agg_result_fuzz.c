@@ -1,11 +1,13 @@
 /* Fuzz target of the aggregator's result decoder: untrusted
  * scanfarm.result/v1 documents, then the stored-view round trip and the
  * update plan built from whatever decoded (first byte picks the DLQ
- * decoder's shape instead, which must refuse without Redis). */
+ * decoder's shape instead, which must refuse without Redis). The
+ * two-step decode (the batch's) must answer as the whole one: abort. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agg_lazy.h"
 #include "agg_plan.h"
 #include "fleet/agg_view.h"
 
@@ -15,6 +17,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     sf_agg_view *v = NULL, *w = NULL;
     sf_error err = SF_ERROR_INIT;
+    char why[512];
+    int split;
+    if (!sf_t_agg_lazy_same((const char *)data, size, &split, why, sizeof why))
+        abort();
     if (sf_agg_view_from_result((const char *)data, size, &v, &err) != SF_OK)
         return 0;
     sf_buf b;
