@@ -3,7 +3,9 @@
  * view, without Kafka, on one Redis: the one-at-a-time path (sf_agg_apply
  * per result with every plan in full, the aggregator before batching: the
  * same-run baseline), the batch path with every rescan planned in full
- * ("full": before the unchanged-rescan shortcut, SF_AGG_NO_SHORTCUT) and
+ * ("full": before the unchanged-rescan shortcut, SF_AGG_NO_SHORTCUT), the
+ * batch path decoding every result whole ("whole": before the reuse of a
+ * stored package list, SF_AGG_NO_LAZY) and
  * the batch path as the consumer loop runs it (sf_agg_apply_batch,
  * --batch results per call), interleaved round by round so all see the
  * same load. Results are synthetic
@@ -23,7 +25,7 @@
  *
  * usage: sf-agg_apply_bench [--redis host:port] [--results N] [--findings F]
  *        [--packages P] [--repos R] [--batch B] [--rounds K] [--prefix P] [--keep]
- *        [--only batch|full|baseline] [--marks]
+ *        [--only batch|full|whole|baseline] [--marks]
  * --marks prints each phase's start and end (CLOCK_MONOTONIC seconds) on
  * stderr, to cut a `perf record -k mono` profile by phase (perf report --time).
  */
@@ -185,15 +187,18 @@ typedef struct figs {
 
 /* One path (batch 0: one at a time) over both phases under prefix. */
 static int run_path(sf_kv *kv, const char *prefix, int n, int f, int p, int repos, int batch,
-                    int full, int keep, figs *out, sf_error *e)
+                    int full, int whole, int keep, figs *out, sf_error *e)
 {
     sf_agg *a = NULL;
     sf_buf *docs = calloc((size_t)n, sizeof *docs);
     sf_agg_msg *msgs = calloc((size_t)n, sizeof *msgs);
     if (full) /* read by sf_agg_new */
         setenv("SF_AGG_NO_SHORTCUT", "1", 1);
+    if (whole)
+        setenv("SF_AGG_NO_LAZY", "1", 1);
     int rc = sf_agg_new(&a, kv, prefix, e);
     unsetenv("SF_AGG_NO_SHORTCUT");
+    unsetenv("SF_AGG_NO_LAZY");
     static int stamp;
     for (int ph = 0; rc == SF_OK && ph < 2; ph++) {
         char run[64];
@@ -274,7 +279,7 @@ int main(int argc, char **argv)
 {
     const char *redis = "127.0.0.1:6379", *prefix = "sfaggbench";
     int n = 500, f = 20, p = 300, repos = 0, batch = 64, rounds = 2, keep = 0;
-    const char *only = NULL; /* "batch", "full" or "baseline": one path (profiling) */
+    const char *only = NULL; /* "batch", "full", "whole" or "baseline": one path (profiling) */
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(argv[i], "--keep")) {
@@ -318,26 +323,28 @@ int main(int argc, char **argv)
     sf_error e = SF_ERROR_INIT;
     /* baseline: one sf_agg_apply per result, every plan in full (the
      * aggregator before batching); full: the batch path planning every
-     * rescan in full (before the unchanged-rescan shortcut); batch: as
-     * the consumer loop runs now */
+     * rescan in full (before the unchanged-rescan shortcut); whole: the
+     * batch path decoding every result whole (before the stored package
+     * list's reuse); batch: as the consumer loop runs now */
     static const struct {
         const char *name;
-        int batched, full;
-    } paths[] = {{"baseline", 0, 1}, {"full", 1, 1}, {"batch", 1, 0}};
-    figs fg[3];
+        int batched, full, whole;
+    } paths[] = {{"baseline", 0, 1, 1}, {"full", 1, 1, 1}, {"batch", 1, 0, 0},
+                 {"whole", 1, 0, 1}};
+    figs fg[4];
     memset(fg, 0, sizeof fg);
     if (sf_kv_new(&kv, &o, &e) != SF_OK || sf_kv_ping(kv, 0, &e) != SF_OK)
         goto fail;
     for (int r = 0; r < rounds; r++) {
         /* interleaved, the order rotated each round: all see the same load */
-        for (int k = 0; k < 3; k++) {
-            int b = (k + r) % 3;
+        for (int k = 0; k < 4; k++) {
+            int b = (k + r) % 4;
             char pf[128];
             if (only && strcmp(only, paths[b].name) != 0)
                 continue;
             snprintf(pf, sizeof pf, "%s-%s%d", prefix, paths[b].name, r);
             if (run_path(kv, pf, n, f, p, repos, paths[b].batched ? batch : 0, paths[b].full,
-                         keep, &fg[b], &e) != SF_OK)
+                         paths[b].whole, keep, &fg[b], &e) != SF_OK)
                 goto fail;
         }
     }
@@ -367,7 +374,7 @@ int main(int argc, char **argv)
     printf("agg_apply_bench results=%d findings=%d packages=%d repos=%d batch=%d rounds=%d "
            "doc_kb=%.1f\n", n, f, p, repos ? repos : n, batch, rounds, (double)d.len / 1024.0);
     sf_buf_free(&d);
-    for (int b = 0; b < 3; b++)
+    for (int b = 0; b < 4; b++)
         if (fg[b].rounds)
             print_path(paths[b].name, &fg[b], n, f);
     if (!only) {
@@ -375,6 +382,8 @@ int main(int argc, char **argv)
                fg[0].secs[0] / fg[2].secs[0], fg[0].secs[1] / fg[2].secs[1]);
         printf("  speed-up  new x%.2f, rescan x%.2f (batch over full, same run)\n",
                fg[1].secs[0] / fg[2].secs[0], fg[1].secs[1] / fg[2].secs[1]);
+        printf("  speed-up  new x%.2f, rescan x%.2f (batch over whole, same run)\n",
+               fg[3].secs[0] / fg[2].secs[0], fg[3].secs[1] / fg[2].secs[1]);
     }
     printf("  ping      %9.1f round trips/s (%.3f ms each; floor, same run)\n", n / t_ping,
            1000.0 * t_ping / n);
@@ -388,6 +397,6 @@ fail:
 usage:
     fprintf(stderr, "usage: %s [--redis H:P] [--results N] [--findings F] [--packages P] "
                     "[--repos R] [--batch B] [--rounds K] [--prefix P] [--keep] "
-                    "[--only batch|full|baseline] [--marks]\n", argv[0]);
+                    "[--only batch|full|whole|baseline] [--marks]\n", argv[0]);
     return 2;
 }

@@ -138,12 +138,51 @@ static void test_lazy__hash_follows_package_bytes(void **state)
     sf_buf_free(&b);
 }
 
+/* A stored package list read without jansson (its plain form) gives what
+ * jansson's reading gives (the same list with a space: jansson's). */
+static void test_lazy__plain_package_list(void **state)
+{
+    (void)state;
+    static const char *const lists[][2] = {
+        {"[[\"Alpine:v3.10\",\"libssl3\",\"3.1\",\"openssl\"],[\"npm\",\"a b[]\",\"1\"]]",
+         "[ [\"Alpine:v3.10\",\"libssl3\",\"3.1\",\"openssl\"],[\"npm\",\"a b[]\",\"1\"]]"},
+        {"[]", "[ ]"},
+        {"[[\"e\",\"n\"],[\"e\",\"n\",\"v\",\"s\",\"x\"],[\"e\",\"n\",\"v\",null]]",
+         " [[\"e\",\"n\"],[\"e\",\"n\",\"v\",\"s\",\"x\"],[\"e\",\"n\",\"v\",null]]"},
+        {"[[\"e\",\"caf\u00e9\",\"1\"]]", " [[\"e\",\"caf\u00e9\",\"1\"]]"},
+    };
+    for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
+        sf_agg_view a = {0}, b = {0};
+        sf_buf x, y;
+        sf_buf_init(&x, 0);
+        sf_buf_init(&y, 0);
+        assert_int_equal(sf_agg_pkgs_parse(&a, lists[i][0], strlen(lists[i][0]), NULL), SF_OK);
+        assert_int_equal(sf_agg_pkgs_parse(&b, lists[i][1], strlen(lists[i][1]), NULL), SF_OK);
+        assert_int_equal(a.npkgs, b.npkgs);
+        assert_int_equal(sf_agg_pkgs_json(&a, &x), SF_OK);
+        assert_int_equal(sf_agg_pkgs_json(&b, &y), SF_OK);
+        assert_string_equal(x.data, y.data);
+        sf_agg_pkgs_clear(&a);
+        sf_agg_pkgs_clear(&b);
+        sf_buf_free(&x);
+        sf_buf_free(&y);
+    }
+    static const char *const bad[] = {"[[\"e\",\"n\",\"v\"]", "[[\"e\",\"n\",\"v\"]]x", "[",
+                                      "{}"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        sf_agg_view a = {0};
+        assert_int_equal(sf_agg_pkgs_parse(&a, bad[i], strlen(bad[i]), NULL), SF_EPARSE);
+        sf_agg_pkgs_clear(&a);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lazy__same_as_whole),
         cmocka_unit_test(test_lazy__refused_as_whole),
         cmocka_unit_test(test_lazy__hash_follows_package_bytes),
+        cmocka_unit_test(test_lazy__plain_package_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
