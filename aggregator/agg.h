@@ -20,7 +20,7 @@
  *
  * Redis layout (all on the node of shard key "<prefix>:agg", see keys.h):
  *   <p>:agg:views    HASH digest -> compact view JSON (refs with the run they
- *                    were seen in, findings, error)
+ *                    were seen in, findings, error, the package hash "ph")
  *   <p>:agg:pkgsof   HASH digest -> [[eco,name,version(,source)],...]
  *   <p>:agg:results  HASH digest -> the latest result document as received
  *   <p>:agg:order    HASH digest -> "<run rank>|<time>|<run>|<db>"

@@ -6,10 +6,14 @@
  * calls are fleet-wide counters (package -> images, per scope ...) that
  * the next image touches again. Here a segment of consecutive results:
  *
+ *   0. is decoded in two steps (sf_agg_view_from_result_lazy): all but
+ *      each result's package list, then, with the stored views and
+ *      package lists read, the stored list when the result's package
+ *      bytes hash as the stored view's ("ph"), else the result's own;
  *   1. records its run progress in one script (the same steps per result
  *      as agg.c's LUA_PROGRESS, so redelivery stays a no-op);
- *   2. reads every stored order, then every stored view, with one HMGET
- *      each;
+ *   2. reads every stored order, then every stored view (those step 0
+ *      has not), with one HMGET each;
  *   3. plans each image exactly as agg.c does (sf_agg_plan_build and
  *      _index, refs merged by the same rule; an unchanged rescan only
  *      what does not cancel, sf_agg_plan_rescan, its stored package list
