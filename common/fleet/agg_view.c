@@ -368,7 +368,8 @@ static int view_of(const sf_result *r, int with_pkgs, sf_agg_view **out, sf_erro
         return sf_error_set(err, SF_ENOMEM, "out of memory");
     v->refs_rank = -1;
     if ((rc = conv_ident(r, v, err)) != SF_OK || (rc = conv_refs(r, v, err)) != SF_OK ||
-        (rc = conv_vulns(r, v, err)) != SF_OK || (with_pkgs && (rc = conv_pkgs(r, v, err)) != SF_OK)) {
+        (rc = conv_vulns(r, v, err)) != SF_OK ||
+        (with_pkgs && (rc = conv_pkgs(r, v, err)) != SF_OK)) {
         sf_agg_view_free(v);
         return rc;
     }
@@ -457,7 +458,8 @@ static int split_members(const char *json, size_t len, sf_jskim_member *m, int *
     size_t n = 0;
     if (!m)
         m = mine;
-    if (len > SF_LIM_MESSAGE_BYTES || sf_jskim_object(json, len, m, LAZY_MEMBERS, &n, NULL) != SF_OK)
+    if (len > SF_LIM_MESSAGE_BYTES ||
+        sf_jskim_object(json, len, m, LAZY_MEMBERS, &n, NULL) != SF_OK)
         return 0;
     for (size_t i = 0; i < n; i++)
         if (m[i].key_escaped)
