@@ -96,6 +96,26 @@ static size_t count_pkgs(const sf_inventory *inv)
     return n;
 }
 
+/* Analyse blob with o: the return code must be rc; an error keeps no
+ * source and its message names err; on success the inventory holds pkgs
+ * packages (-1: not checked) in srcs sources (-1: not checked). */
+static void expect_layer(const void *blob, size_t len, const sf_layer_opts *o, int rc,
+                         long pkgs, long srcs, const char *err)
+{
+    sf_inventory *inv = NULL;
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_layer_analyze_mem(blob, len, o, &inv, &e), rc);
+    if (rc != SF_OK)
+        assert_int_equal(inv->nsrcs, 0);
+    if (err && !strstr(inv->error, err))
+        fail_msg("error \"%s\" does not name \"%s\"", inv->error, err);
+    if (pkgs >= 0)
+        assert_int_equal(count_pkgs(inv), (size_t)pkgs);
+    if (srcs >= 0)
+        assert_int_equal(inv->nsrcs, (size_t)srcs);
+    sf_inventory_free(inv);
+}
+
 static const sf_inv_source *find_src(const sf_inventory *inv, const char *path)
 {
     for (size_t i = 0; i < inv->nsrcs; i++)
@@ -210,6 +230,28 @@ static void tw_big_header(twriter *w, const char *path, la_int64_t size)
     archive_entry_free(ae);
 }
 
+/* A file of `size` bytes of c, streamed (never held whole): the header
+ * then 64 KiB writes until done or the layer refused input. */
+static void tw_big_file(twriter *w, const char *path, uint64_t size, char c)
+{
+    static char chunk[1 << 16];
+    memset(chunk, c, sizeof chunk);
+    tw_big_header(w, path, (la_int64_t)size);
+    for (uint64_t off = 0; off < size && !w->stopped; off += sizeof chunk)
+        archive_write_data(w->a, chunk, sizeof chunk);
+}
+
+/* The closed writer's tar analysed with o: must succeed; the caller
+ * frees the inventory. */
+static sf_inventory *tw_inventory(const twriter *w, const sf_layer_opts *o)
+{
+    sf_inventory *inv = NULL;
+    sf_error e = SF_ERROR_INIT;
+    if (sf_layer_analyze_mem(w->mem.data, w->mem.len, o, &inv, &e) != SF_OK)
+        fail_msg("layer refused: %s", e.msg);
+    return inv;
+}
+
 static void tw_file(twriter *w, const char *path, const char *text)
 {
     tw_entry(w, path, AE_IFREG, text, strlen(text), NULL);
@@ -285,11 +327,7 @@ static void test_layer_corpus__plain_and_zstd_same_result(void **state)
     char zdig[SF_DIGEST_MAX];
     /* Uncompressed: blob digest == diff_id. */
     sf_layer_opts o = opts_for(a.diff_id, a.diff_id, TAR_MT);
-    sf_inventory *inv = NULL;
-    sf_error e = SF_ERROR_INIT;
-    assert_int_equal(sf_layer_analyze_mem(a.tar, a.tlen, &o, &inv, &e), SF_OK);
-    assert_int_equal(count_pkgs(inv), 14);
-    sf_inventory_free(inv);
+    expect_layer(a.tar, a.tlen, &o, SF_OK, 14, -1, NULL);
     /* zstd, as two frames to exercise multi-frame streams. */
     size_t half = a.tlen / 2, bound = ZSTD_compressBound(a.tlen) + 64;
     uint8_t *z = malloc(bound);
@@ -298,14 +336,10 @@ static void test_layer_corpus__plain_and_zstd_same_result(void **state)
     assert_false(ZSTD_isError(z1) || ZSTD_isError(z2));
     sf_digest_sha256(z, z1 + z2, zdig);
     o = opts_for(zdig, a.diff_id, ZSTD_MT);
-    assert_int_equal(sf_layer_analyze_mem(z, z1 + z2, &o, &inv, &e), SF_OK);
-    assert_int_equal(count_pkgs(inv), 14);
-    sf_inventory_free(inv);
+    expect_layer(z, z1 + z2, &o, SF_OK, 14, -1, NULL);
     /* zstd truncated. */
     o = opts_for(NULL, NULL, ZSTD_MT);
-    assert_int_equal(sf_layer_analyze_mem(z, z1 + z2 / 2, &o, &inv, &e), SF_EPARSE);
-    assert_int_equal(inv->nsrcs, 0);
-    sf_inventory_free(inv);
+    expect_layer(z, z1 + z2 / 2, &o, SF_EPARSE, -1, -1, NULL);
     free(z);
     alpine_free(&a);
 }
@@ -348,10 +382,7 @@ static void test_layer_bad__truncated_and_mislabelled(void **state)
     sf_inventory *inv = NULL;
     sf_error e = SF_ERROR_INIT;
     sf_layer_opts o = opts_for(NULL, NULL, GZ_MT);
-    assert_int_equal(sf_layer_analyze_mem(a.blob, a.len - 1000, &o, &inv, &e), SF_EPARSE);
-    assert_non_null(strstr(inv->error, "truncated"));
-    assert_int_equal(inv->nsrcs, 0);
-    sf_inventory_free(inv);
+    expect_layer(a.blob, a.len - 1000, &o, SF_EPARSE, -1, -1, "truncated");
     /* Corrupt bytes in the middle: CRC or deflate error, never a crash. */
     char *bad = malloc(a.len);
     memcpy(bad, a.blob, a.len);
@@ -362,22 +393,12 @@ static void test_layer_bad__truncated_and_mislabelled(void **state)
     assert_int_equal(inv->nsrcs, 0);
     sf_inventory_free(inv);
     /* gzip media type, plain tar content. */
-    sf_error_clear(&e);
-    assert_int_equal(sf_layer_analyze_mem(a.tar, a.tlen, &o, &inv, &e), SF_EPARSE);
-    assert_non_null(strstr(inv->error, "announces gzip"));
-    sf_inventory_free(inv);
+    expect_layer(a.tar, a.tlen, &o, SF_EPARSE, -1, -1, "announces gzip");
     /* Not a tar at all. */
     o = opts_for(NULL, NULL, TAR_MT);
-    sf_error_clear(&e);
-    assert_int_equal(sf_layer_analyze_mem("hello world, not a tar archive", 30, &o, &inv, &e),
-                     SF_EPARSE);
-    assert_non_null(strstr(inv->error, "tar"));
-    sf_inventory_free(inv);
+    expect_layer("hello world, not a tar archive", 30, &o, SF_EPARSE, -1, -1, "tar");
     /* Empty blob and an empty tar are empty layers. */
-    sf_error_clear(&e);
-    assert_int_equal(sf_layer_analyze_mem("", 0, &o, &inv, &e), SF_OK);
-    assert_int_equal(inv->nsrcs, 0);
-    sf_inventory_free(inv);
+    expect_layer("", 0, &o, SF_OK, -1, 0, NULL);
     free(bad);
     alpine_free(&a);
 }
@@ -396,11 +417,7 @@ static void test_layer_bad__decompression_bomb(void **state)
     tw_open(&w, 1, l);
     /* 2 GiB of zeros would be ~2 MB gzipped; the layer must stop long
      * before: the writer stops as soon as the layer refuses input. */
-    tw_big_header(&w, "zeros", 2LL << 30);
-    static char zeros[1 << 16];
-    uint64_t off = 0;
-    for (; off < (2ULL << 30) && !w.stopped; off += sizeof zeros)
-        archive_write_data(w.a, zeros, sizeof zeros);
+    tw_big_file(&w, "zeros", 2ULL << 30, 0);
     assert_true(w.stopped);
     sf_inventory *inv = NULL;
     assert_int_equal(sf_layer_finish(l, &inv, &e), SF_ELIMIT);
@@ -461,11 +478,7 @@ static void test_layer_bad__huge_wanted_file(void **state)
     assert_int_equal(sf_layer_new(&l, &o, &e), SF_OK);
     twriter w;
     tw_open(&w, 0, l);
-    tw_big_header(&w, "app/node_modules/x/package.json", 100LL << 20);
-    static char spaces[1 << 16];
-    memset(spaces, ' ', sizeof spaces);
-    for (size_t off = 0; off < (100u << 20); off += sizeof spaces)
-        archive_write_data(w.a, spaces, sizeof spaces);
+    tw_big_file(&w, "app/node_modules/x/package.json", 100u << 20, ' ');
     tw_file(&w, "lib/apk/db/installed", APK_DB);
     tw_close(&w);
     assert_false(w.stopped);
@@ -499,9 +512,7 @@ static void test_layer_tar__escaping_paths_links_whiteouts(void **state)
     tw_file(&w, "srv/package.json", "{}");
     tw_close(&w);
     sf_layer_opts o = opts_for(NULL, NULL, GZ_MT);
-    sf_inventory *inv = NULL;
-    sf_error e = SF_ERROR_INIT;
-    assert_int_equal(sf_layer_analyze_mem(w.mem.data, w.mem.len, &o, &inv, &e), SF_OK);
+    sf_inventory *inv = tw_inventory(&w, &o);
     assert_int_equal(inv->entries, 10);
     const sf_inv_source *os = find_src(inv, "etc/os-release");
     assert_non_null(os);
@@ -533,9 +544,7 @@ static void test_layer_tar__later_duplicate_wins(void **state)
     tw_file(&w, "./lib/apk/db/installed", "P:only\nV:1\n\n");
     tw_close(&w);
     sf_layer_opts o = opts_for(NULL, NULL, NULL);
-    sf_inventory *inv = NULL;
-    sf_error e = SF_ERROR_INIT;
-    assert_int_equal(sf_layer_analyze_mem(w.mem.data, w.mem.len, &o, &inv, &e), SF_OK);
+    sf_inventory *inv = tw_inventory(&w, &o);
     assert_int_equal(inv->nsrcs, 2);
     const sf_inv_source *s = find_src(inv, "lib/apk/db/installed");
     assert_int_equal(s->npkgs, 1);
@@ -562,9 +571,7 @@ static void test_layer_tar__hard_links_resolved_or_noted(void **state)
     tw_close(&w);
     sf_layer_opts o = opts_for(NULL, NULL, NULL);
     o.analyzers = sf_analyzers;
-    sf_inventory *inv = NULL;
-    sf_error e = SF_ERROR_INIT;
-    assert_int_equal(sf_layer_analyze_mem(w.mem.data, w.mem.len, &o, &inv, &e), SF_OK);
+    sf_inventory *inv = tw_inventory(&w, &o);
     const sf_inv_source *os = find_src(inv, "usr/lib/os-release");
     assert_non_null(os);
     assert_non_null(os->os);
