@@ -76,6 +76,19 @@ static const sf_vdb_cve *cve_of(const built *x, const char *id)
     return sf_vdb__cve(sf_vdb__view(x->db), id);
 }
 
+/* Build b into x; the DB's view in *v and CVE id's record, which must
+ * be there. */
+static const sf_vdb_cve *build_cve(sf_vdb_builder *b, built *x, const struct sf_vdb_view **v,
+                                   const char *id)
+{
+    build(b, x);
+    *v = sf_vdb__view(x->db);
+    const sf_vdb_cve *c = cve_of(x, id);
+    if (!c)
+        fail_msg("%s not in the built DB", id);
+    return c;
+}
+
 static void test_cve_nvd__corpus_records_one_per_file(void **state)
 {
     sf_vdb_builder *b = *state;
@@ -85,10 +98,8 @@ static void test_cve_nvd__corpus_records_one_per_file(void **state)
     assert_int_equal(sf_vdb_builder_records(b), 0); /* NVD records are not advisories */
     assert_int_equal(sf_vdb_builder_skipped(b, "nvd: computed CVSS score differs from the stated baseScore"), 0);
     built x;
-    build(b, &x);
-    const struct sf_vdb_view *v = sf_vdb__view(x.db);
-    const sf_vdb_cve *c = cve_of(&x, "CVE-2021-42386");
-    assert_non_null(c);
+    const struct sf_vdb_view *v;
+    const sf_vdb_cve *c = build_cve(b, &x, &v, "CVE-2021-42386");
     assert_string_equal(v->str + c->published, "2021-11-15T21:15:08.173");
     assert_string_equal(v->str + c->status, "Modified");
     assert_int_equal(c->cwe_count, 1);
@@ -136,10 +147,8 @@ static void test_cve_nvd__api_page_and_newest_copy_wins(void **state)
     assert_int_equal(sf_vdb_import_buf(b, "old.json", otext, strlen(otext), &err), SF_OK);
     assert_int_equal(sf_vdb_builder_skipped(b, "nvd: older copy of a record already imported"), 1);
     built x;
-    build(b, &x);
-    const struct sf_vdb_view *v = sf_vdb__view(x.db);
-    const sf_vdb_cve *c = cve_of(&x, "CVE-2017-15874");
-    assert_non_null(c);
+    const struct sf_vdb_view *v;
+    const sf_vdb_cve *c = build_cve(b, &x, &v, "CVE-2017-15874");
     assert_int_equal(c->cvss_count, 3); /* v3.1 Secondary, v3.0 Primary, v2 Primary */
     int primary30 = 0;
     for (uint32_t i = 0; i < c->cvss_count; i++) {
@@ -166,10 +175,8 @@ static void test_cve_kev__real_catalog(void **state)
     /* The schema file beside it is neither KEV nor anything else. */
     assert_int_equal(sf_vdb_builder_skipped(b, "JSON document of unknown format"), 1);
     built x;
-    build(b, &x);
-    const struct sf_vdb_view *v = sf_vdb__view(x.db);
-    const sf_vdb_cve *c = cve_of(&x, "CVE-2021-44228");
-    assert_non_null(c);
+    const struct sf_vdb_view *v;
+    const sf_vdb_cve *c = build_cve(b, &x, &v, "CVE-2021-44228");
     assert_true(c->flags & SF_VCVE_F_KEV);
     assert_string_equal(v->str + c->kev_added, "2021-12-10");
     size_t ransomware = 0;
@@ -200,10 +207,8 @@ static void test_cve_epss__csv_with_comment_line(void **state)
     assert_int_equal(sf_vdb_builder_skipped(b, "epss: score or percentile outside [0, 1]"), 1);
     assert_int_equal(sf_vdb_builder_skipped(b, "cve: malformed CVE id"), 1);
     built x;
-    build(b, &x);
-    const struct sf_vdb_view *v = sf_vdb__view(x.db);
-    const sf_vdb_cve *c = cve_of(&x, "CVE-2021-44228");
-    assert_non_null(c);
+    const struct sf_vdb_view *v;
+    const sf_vdb_cve *c = build_cve(b, &x, &v, "CVE-2021-44228");
     assert_true(c->flags & SF_VCVE_F_EPSS);
     assert_true(c->epss > 0.9435f && c->epss < 0.9436f);
     assert_true(c->epss_pct > 0.9995f);
