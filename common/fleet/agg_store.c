@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
+
 /* ---- stored JSON ---- */
 
 const sf_strfield sf_agg_view_fields[] = {
@@ -234,13 +236,8 @@ static int pkgs_parse_plain(sf_agg_view *v, const char *s, size_t len)
             i++;
         }
         ok = ok && !oom && nf >= 3 && i < len && s[i++] == ']';
-        if (ok && v->npkgs == cap) {
-            sf_agg_pkg *np = realloc(v->pkgs, (cap = cap ? 2 * cap : 256) * sizeof *np);
-            if (!np)
-                oom = 1, ok = 0;
-            else
-                v->pkgs = np;
-        }
+        if (ok && SF_ARRAY_RESERVE(v->pkgs, cap, v->npkgs, 256, 0) != SF_OK)
+            oom = 1, ok = 0;
         if (!ok) {
             for (int k = 0; k < 4; k++)
                 free(f[k]);
