@@ -152,11 +152,9 @@ static json_t *summary_json(const sf_result *r, const char *os_eco)
         kev += r->vulns.items[i].kev != 0;
     }
     TRY(sf_jutil_set_new(o, "packages", json_integer((json_int_t)r->npkgs)));
-    TRY(sf_jutil_set_new(o, "by_ecosystem", eco));
-    eco = NULL;
+    TRY(sf_jutil_set_take(o, "by_ecosystem", &eco)); /* stolen even on failure */
     TRY(sf_jutil_set_new(o, "vulnerabilities", json_integer((json_int_t)r->vulns.n)));
-    TRY(sf_jutil_set_new(o, "by_severity", sev));
-    sev = NULL;
+    TRY(sf_jutil_set_take(o, "by_severity", &sev));
     TRY(sf_jutil_set_new(o, "fixable", json_integer((json_int_t)fixable)));
     TRY(sf_jutil_set_new(o, "kev", json_integer((json_int_t)kev)));
     return o;
@@ -207,9 +205,12 @@ static int arrays_json(json_t *o, const sf_result *r, const char *os_eco)
             sf_jutil_set_new(n, "layer", json_integer(r->notes[i].layer)) != SF_OK)
             goto fail;
     }
-    if (sf_jutil_set_new(o, "packages", pk) != SF_OK || sf_jutil_set_new(o, "vulnerabilities", vu) ||
-        sf_jutil_set_new(o, "layers", ly) || sf_jutil_set_new(o, "notes", nt))
-        return SF_ENOMEM; /* set_new stole what it was given */
+    /* Each set takes its array even when it fails; the ones not yet set
+     * are released below (a short-circuit here used to leak them). */
+    if (sf_jutil_set_take(o, "packages", &pk) != SF_OK ||
+        sf_jutil_set_take(o, "vulnerabilities", &vu) != SF_OK ||
+        sf_jutil_set_take(o, "layers", &ly) != SF_OK || sf_jutil_set_take(o, "notes", &nt) != SF_OK)
+        goto fail;
     return SF_OK;
 fail:
     json_decref(pk);
@@ -238,8 +239,7 @@ static json_t *result_json(const sf_result *r)
         double v = *(const double *)((const char *)&r->timings + timing_fields[i].off);
         TRY(sf_jutil_set_new(t, timing_fields[i].key, json_real(v)));
     }
-    TRY(sf_jutil_set_new(o, "timings", t));
-    t = NULL;
+    TRY(sf_jutil_set_take(o, "timings", &t)); /* stolen even on failure */
     if (r->error_code != SF_OK) {
         json_t *e = json_pack("{s:s, s:s}", "code", sf_err_name(r->error_code), "kind",
                               sf_err_kind_name(sf_err_kind(r->error_code)));

@@ -55,10 +55,8 @@ int sf_result__sev_put(json_t *o, const sf_finding *f)
     }
     TRY(sf_jutil_set_new(o, "severity_source", sf_jutil_str(f->severity_source)));
     TRY(sf_jutil_set_new(o, "cvss_metrics", metrics_json(f)));
-    TRY(sf_jutil_set_new(o, "kev", kev));
-    kev = NULL;
-    TRY(sf_jutil_set_new(o, "epss", epss));
-    epss = NULL;
+    TRY(sf_jutil_set_take(o, "kev", &kev)); /* stolen even on failure */
+    TRY(sf_jutil_set_take(o, "epss", &epss));
     return sf_jutil_set_new(o, "priority", json_integer(f->priority));
 fail:
     json_decref(kev);

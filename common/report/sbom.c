@@ -111,28 +111,33 @@ static json_t *vulnerability(const sf_result *r, size_t plat, size_t n, const sf
                              : strncmp(f->cvss_vector, "CVSS:3", 6) == 0   ? "CVSSv31"
                                                                            : "other"));
     }
-    TRY(sf_jutil_set_new(v, "ratings", json_pack("[o]", rating)));
+    /* "O" takes a reference of its own: whether the pack or the set
+     * fails, rating is released here exactly once. */
+    json_t *ratings = json_pack("[O]", rating);
+    json_decref(rating);
     rating = NULL;
+    TRY(sf_jutil_set_new(v, "ratings", ratings));
     long pi = find_pkg(r, f);
     if (pi >= 0) {
         char ref[48];
         pkg_ref(ref, sizeof ref, plat, n, (size_t)pi);
         json_t *a = json_pack("{s:s}", "ref", ref);
-        if (f->installed && a)
-            json_object_set_new(a, "versions",
-                                json_pack("[{s:o, s:s}]", "version", sf_jutil_str(f->installed),
-                                          "status", "affected"));
         TRY(json_array_append_new(affects, a) == 0 ? SF_OK : SF_ENOMEM);
+        if (f->installed)
+            TRY(sf_jutil_set_new(a, "versions",
+                                 json_pack("[{s:o, s:s}]", "version",
+                                           sf_jutil_str(f->installed), "status", "affected")));
     }
-    TRY(sf_jutil_set_new(v, "affects", affects));
-    affects = NULL;
+    TRY(sf_jutil_set_take(v, "affects", &affects)); /* stolen even on failure */
     if (f->naliases) {
         json_t *refs = json_array();
-        for (size_t i = 0; refs && i < f->naliases; i++)
-            json_array_append_new(refs, json_pack("{s:o, s:{s:s}}", "id",
-                                                  sf_jutil_str(f->aliases[i]), "source", "name",
-                                                  "alias"));
         TRY(sf_jutil_set_new(v, "references", refs));
+        for (size_t i = 0; i < f->naliases; i++)
+            TRY(json_array_append_new(refs, json_pack("{s:o, s:{s:s}}", "id",
+                                                      sf_jutil_str(f->aliases[i]), "source",
+                                                      "name", "alias")) == 0
+                    ? SF_OK
+                    : SF_ENOMEM);
     }
     if (f->fixed)
         TRY(sf_jutil_set_new(v, "recommendation",
@@ -205,11 +210,11 @@ static int platform_components(json_t *comps, const sf_result *r, size_t plat, s
         json_t *os = json_pack("{s:s, s:s, s:o, s:o}", "type", "operating-system", "bom-ref", ref,
                                "name", sf_jutil_str(r->os.id ? r->os.id : "unknown"), "version",
                                sf_jutil_str(r->os.version_id));
-        if (os && n > 1)
-            json_object_set_new(os, "properties",
-                                json_pack("[{s:s, s:o}]", "name", "scanfarm:image:platform",
-                                          "value", sf_jutil_str(r->platform)));
         if (json_array_append_new(comps, os) != 0)
+            return SF_ENOMEM;
+        if (n > 1 && sf_jutil_set_new(os, "properties",
+                                      json_pack("[{s:s, s:o}]", "name", "scanfarm:image:platform",
+                                                "value", sf_jutil_str(r->platform))) != SF_OK)
             return SF_ENOMEM;
     }
     for (size_t i = 0; i < r->npkgs; i++)

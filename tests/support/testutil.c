@@ -1,8 +1,15 @@
 /* testutil: see testutil.h. */
 #include "testutil.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
 #include <archive.h>
 #include <archive_entry.h>
+#include <jansson.h>
 #include <netdb.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -261,4 +268,30 @@ int sf_t_tls_new(sf_t_tls *t, const char *tmpl, const char *cn)
 void sf_t_tls_free(sf_t_tls *t)
 {
     unlink(t->cert), unlink(t->key), rmdir(t->dir);
+}
+
+/* ---- JSON writers under allocation failure ---- */
+
+static size_t oom_allocs, oom_fail_at;
+
+static void *oom_malloc(size_t n) { return ++oom_allocs == oom_fail_at ? NULL : malloc(n); }
+
+size_t sf_t_json_oom_sweep(int (*fn)(void *ctx), void *ctx)
+{
+    for (size_t k = 1; k < 1000000; k++) {
+        oom_allocs = 0;
+        oom_fail_at = k;
+        json_set_alloc_funcs(oom_malloc, free);
+        int rc = fn(ctx);
+        json_set_alloc_funcs(malloc, free);
+        if (oom_allocs < k) { /* nothing failed: every point is swept */
+            if (rc != SF_OK)
+                fail_msg("JSON writer failed (%d) with no allocation failing", rc);
+            return k - 1;
+        }
+        if (rc == SF_OK)
+            fail_msg("allocation %zu of the JSON writer failed, yet it reported success", k);
+    }
+    fail_msg("JSON writer: more than a million allocations");
+    return 0;
 }

@@ -80,4 +80,13 @@ typedef struct sf_t_tls {
 int sf_t_tls_new(sf_t_tls *t, const char *tmpl, const char *cn);
 void sf_t_tls_free(sf_t_tls *t);
 
+/* Out-of-memory sweep of a JSON writer: fn(ctx) runs with jansson's k-th
+ * allocation failing, for k = 1, 2, ... until a run needs fewer than k
+ * allocations (then it must succeed). Every run with a failed allocation
+ * must return an error, not SF_OK; ASan (CI's unit pass) checks that
+ * each run frees exactly what it allocated, once. Returns the number of
+ * allocation points swept. Not thread-safe: jansson's allocator is
+ * global. */
+size_t sf_t_json_oom_sweep(int (*fn)(void *ctx), void *ctx);
+
 #endif

@@ -149,6 +149,16 @@ static const sf_finding *match_one(fx *x, const char *pkg)
     return &x->f.items[0];
 }
 
+static int encode_r(void *ctx)
+{
+    sf_buf o;
+    sf_error e = SF_ERROR_INIT;
+    sf_buf_init(&o, 0);
+    int rc = sf_result_encode(ctx, &o, &e);
+    sf_buf_free(&o);
+    return rc;
+}
+
 static void test_severity_match__nvd_vendor_kev_epss(void **state)
 {
     (void)state;
@@ -229,6 +239,10 @@ static void test_severity_match__nvd_vendor_kev_epss(void **state)
     assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "summary"), "kev")), 1);
     json_decref(j);
     sf_buf_free(&out);
+    /* Every allocation of the encode failing in turn: an error each time,
+     * never a crash, double free or leak (the summary and the top-level
+     * arrays were freed twice or leaked on that path). */
+    assert_true(sf_t_json_oom_sweep(encode_r, &r) > 20);
     sf_result_clear(&back);
     sf_result_clear(&r);
     sf_vdb_close(x.db);

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "report/sbom.h"
+#include "testutil.h"
 
 #define D1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
 #define D2 "sha256:2222222222222222222222222222222222222222222222222222222222222222"
@@ -65,6 +66,15 @@ static void mk(sf_result *r, const char *digest, const char *platform, int match
     f->summary = dup("DH key check is slow");
     f->pkg_path = dup("lib/apk/db/installed");
     f->epss = f->epss_pct = -1;
+}
+
+/* The two platform images (amd64, arm64/v8) of index IX. */
+static void mk_index(sf_result *a, sf_result *b)
+{
+    mk(a, D1, "linux/amd64", 1);
+    mk(b, D2, "linux/arm64/v8", 1);
+    a->index_digest = dup(IX);
+    b->index_digest = dup(IX);
 }
 
 static json_t *render(const sf_result *const *rs, size_t n, const char *name)
@@ -199,10 +209,7 @@ static void test_cyclonedx__multi_platform(void **state)
 {
     (void)state;
     sf_result a, b;
-    mk(&a, D1, "linux/amd64", 1);
-    mk(&b, D2, "linux/arm64/v8", 1);
-    a.index_digest = dup(IX);
-    b.index_digest = dup(IX);
+    mk_index(&a, &b);
     const sf_result *rs[] = {&a, &b};
     json_t *d = render(rs, 2, "shop/api:1.4");
     const json_t *img = json_object_get(json_object_get(d, "metadata"), "component");
@@ -236,6 +243,41 @@ static void test_cyclonedx__no_result_is_an_error(void **state)
     sf_buf_free(&b);
 }
 
+typedef struct sbom_job {
+    const sf_result *const *rs;
+    size_t n;
+    int spdx;
+} sbom_job;
+
+static int write_sbom(void *ctx)
+{
+    const sbom_job *j = ctx;
+    sf_buf b;
+    sf_error e = SF_ERROR_INIT;
+    sf_buf_init(&b, 0);
+    int rc = j->spdx ? sf_sbom_spdx(j->rs, j->n, "shop/api:1.4", &b, &e)
+                     : sf_sbom_cyclonedx_n(j->rs, j->n, "shop/api:1.4", &b, &e);
+    sf_buf_free(&b);
+    return rc;
+}
+
+/* Both SBOM writers with each allocation failing in turn: an error each
+ * time, never a crash, double free or leak (a failed set freed its value
+ * twice here before). */
+static void test_cyclonedx__allocation_failures(void **state)
+{
+    (void)state;
+    sf_result a, b;
+    mk_index(&a, &b);
+    const sf_result *rs[] = {&a, &b};
+    for (int spdx = 0; spdx < 2; spdx++) {
+        sbom_job j = {rs, 2, spdx};
+        assert_true(sf_t_json_oom_sweep(write_sbom, &j) > 20);
+    }
+    sf_result_clear(&a);
+    sf_result_clear(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +285,7 @@ int main(void)
         cmocka_unit_test(test_cyclonedx__unmatched_has_no_vulnerabilities),
         cmocka_unit_test(test_cyclonedx__multi_platform),
         cmocka_unit_test(test_cyclonedx__no_result_is_an_error),
+        cmocka_unit_test(test_cyclonedx__allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
