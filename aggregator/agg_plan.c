@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "cache/keys.h"
 
 /* ---- the update plan ---- */
@@ -347,14 +348,9 @@ int sf_agg_plan_pkgs_json(const sf_agg_view *v, sf_buf *out)
     return rc;
 }
 
-static int str_eq(const char *a, const char *b)
-{
-    return a == b || (a && b && strcmp(a, b) == 0);
-}
-
 int sf_agg_plan_same(const sf_agg_view *old, const sf_agg_view *nv, int pkgs_known)
 {
-    if (strcmp(old->digest, nv->digest) != 0 || !str_eq(old->error, nv->error) ||
+    if (strcmp(old->digest, nv->digest) != 0 || !sf_str_eq(old->error, nv->error) ||
         old->nrefs != nv->nrefs || old->nvulns != nv->nvulns || old->fixable != nv->fixable ||
         memcmp(old->sev, nv->sev, sizeof old->sev) != 0)
         return 0;
@@ -366,8 +362,8 @@ int sf_agg_plan_same(const sf_agg_view *old, const sf_agg_view *nv, int pkgs_kno
     for (size_t i = 0; i < nv->nvulns; i++) {
         const sf_agg_vuln *x = &old->vulns[i], *y = &nv->vulns[i];
         if (x->sev != y->sev || strcmp(x->id, y->id) != 0 || strcmp(x->pkg, y->pkg) != 0 ||
-            !str_eq(x->eco, y->eco) || !str_eq(x->installed, y->installed) ||
-            !str_eq(x->fixed, y->fixed))
+            !sf_str_eq(x->eco, y->eco) || !sf_str_eq(x->installed, y->installed) ||
+            !sf_str_eq(x->fixed, y->fixed))
             return 0;
     }
     if (pkgs_known)
@@ -377,7 +373,7 @@ int sf_agg_plan_same(const sf_agg_view *old, const sf_agg_view *nv, int pkgs_kno
     for (size_t i = 0; i < nv->npkgs; i++) {
         const sf_agg_pkg *x = &old->pkgs[i], *y = &nv->pkgs[i];
         if (strcmp(x->eco, y->eco) != 0 || strcmp(x->name, y->name) != 0 ||
-            strcmp(x->version, y->version) != 0 || !str_eq(x->src, y->src))
+            strcmp(x->version, y->version) != 0 || !sf_str_eq(x->src, y->src))
             return 0;
     }
     return 1;

@@ -117,6 +117,8 @@ char *sf_strdup(const char *s) { return s ? strdup(s) : NULL; }
 
 char *sf_strndup(const char *s, size_t n) { return s ? strndup(s, n) : NULL; }
 
+int sf_str_eq(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+
 int sf_str_token_ok(const char *s, size_t max, const char *first, const char *rest)
 {
     size_t n = s ? strlen(s) : 0;

@@ -50,6 +50,9 @@ static inline int sf_mul_overflow(size_t a, size_t b, size_t *out)
 char *sf_strdup(const char *s);
 /* strndup equivalent. */
 char *sf_strndup(const char *s, size_t n);
+/* 1 when a and b are both NULL or equal strings (NULL is "absent", not
+ * ""); 0 otherwise. */
+int sf_str_eq(const char *a, const char *b);
 /* 1 when s (NULL is not) is 1 to max bytes long, its first byte one of
  * first and every other one of rest; 0 otherwise. For names whose syntax
  * is a character set and a length (Kubernetes names, image tags). */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/array.h"
+#include "base/buf.h"
 #include "base/log.h"
 #include "cache/keys.h"
 #include "fleet/rematch_int.h"
@@ -136,16 +137,11 @@ static int vuln_push(sf_agg_vuln **arr, size_t *n, const sf_agg_vuln *x)
     return SF_OK;
 }
 
-static int same_str(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
 /* x present in (arr, n) with the same id and fixed version? */
 static int vuln_in(const sf_agg_vuln *arr, size_t n, const sf_agg_vuln *x)
 {
     for (size_t i = 0; i < n; i++)
-        if (strcmp(arr[i].id, x->id) == 0 && same_str(arr[i].fixed, x->fixed))
+        if (strcmp(arr[i].id, x->id) == 0 && sf_str_eq(arr[i].fixed, x->fixed))
             return 1;
     return 0;
 }
@@ -160,7 +156,7 @@ static int diff_image(rm_img *im, const char *name, const char *version, const s
     size_t no = 0;
     int rc = SF_OK;
     for (size_t i = 0; rc == SF_OK && i < v->nvulns; i++)
-        if (strcmp(v->vulns[i].pkg, name) == 0 && same_str(v->vulns[i].installed, version))
+        if (strcmp(v->vulns[i].pkg, name) == 0 && sf_str_eq(v->vulns[i].installed, version))
             rc = vuln_push(&old, &no, &v->vulns[i]);
     for (size_t i = 0; rc == SF_OK && i < no; i++)
         if (!vuln_in(nw, nn, &old[i]))

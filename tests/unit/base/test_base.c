@@ -56,6 +56,11 @@ static void test_base_buf__cap_is_enforced(void **state)
 static void test_base_buf__str_token_ok(void **state)
 {
     (void)state;
+    assert_true(sf_str_eq(NULL, NULL));
+    assert_true(sf_str_eq("ab", "ab"));
+    assert_false(sf_str_eq("ab", NULL));
+    assert_false(sf_str_eq(NULL, ""));
+    assert_false(sf_str_eq("ab", "abc"));
     assert_true(sf_str_token_ok("a", 3, "a", ""));
     assert_true(sf_str_token_ok("a.-b", 4, "ab", "ab.-"));
     assert_false(sf_str_token_ok("a.-b", 3, "ab", "ab.-")); /* longer than max */
