@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "base/buf.h"
+#include "base/json.h"
 #include "base/limits.h"
 
 void sf_an_lines_init(sf_an_lines *r, const uint8_t *data, size_t len)
@@ -97,29 +98,10 @@ int sf_an_text_ok(const char *s, size_t n)
             i++;
             continue;
         }
-        size_t need;
-        unsigned min;
-        unsigned cp;
-        if ((c & 0xe0) == 0xc0) {
-            need = 1, min = 0x80, cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            need = 2, min = 0x800, cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            need = 3, min = 0x10000, cp = c & 0x07;
-        } else {
+        size_t len = sf_utf8_seq(p + i, n - i); /* RFC 3629 */
+        if (!len)
             return 0;
-        }
-        if (n - i - 1 < need)
-            return 0;
-        for (size_t k = 1; k <= need; k++) {
-            if ((p[i + k] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        /* Overlong forms, surrogates and values past U+10FFFF are invalid. */
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += need + 1;
+        i += len;
     }
     return 1;
 }

@@ -7,9 +7,7 @@
 
 #include "base/array.h"
 
-/* Length of the valid UTF-8 sequence at s (max n bytes), 0 when invalid.
- * Follows RFC 3629: no overlongs, no surrogates, nothing past U+10FFFF. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+size_t sf_utf8_seq(const unsigned char *s, size_t n)
 {
     unsigned c = s[0];
     size_t len;
@@ -49,7 +47,7 @@ json_t *sf_jutil_str(const char *s)
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
-        size_t l = utf8_seq(u + i, n - i);
+        size_t l = sf_utf8_seq(u + i, n - i);
         if (!l)
             break;
         i += l;
@@ -65,7 +63,7 @@ json_t *sf_jutil_str(const char *s)
         return NULL;
     size_t o = 0;
     for (i = 0; i < n;) {
-        size_t l = utf8_seq(u + i, n - i);
+        size_t l = sf_utf8_seq(u + i, n - i);
         if (l) {
             memcpy(fix + o, s + i, l);
             o += l;

@@ -22,6 +22,10 @@
 #include "base/pkg.h"
 #include "base/strfield.h"
 
+/* Length of the valid UTF-8 sequence at s (n > 0 bytes there), 0 when
+ * invalid: RFC 3629, no overlong forms, no surrogates, nothing past
+ * U+10FFFF (jansson's rule too). An ASCII byte is a sequence of 1. */
+size_t sf_utf8_seq(const unsigned char *s, size_t n);
 /* New JSON string from s (invalid UTF-8 replaced); json null for NULL s.
  * NULL only when out of memory. */
 json_t *sf_jutil_str(const char *s);

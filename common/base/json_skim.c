@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "base/json.h"
 #include "base/limits.h"
 
 typedef struct sk {
@@ -28,32 +29,12 @@ static int fail(sk *k)
     return -1;
 }
 
-/* One UTF-8 sequence at k->i (its first byte >= 0x80): RFC 3629, as
- * jansson's utf8_check_first/_full (no overlong forms, no surrogates,
- * nothing past U+10FFFF). */
+/* One UTF-8 sequence at k->i (its first byte >= 0x80), by the rule
+ * jansson's utf8_check_first/_full apply (sf_utf8_seq). */
 static int utf8_seq(sk *k)
 {
-    unsigned c = k->s[k->i];
-    size_t n;
-    unsigned v;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2, v = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3, v = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4, v = c & 0x07;
-    else
-        return fail(k);
-    if (k->len - k->i < n)
-        return fail(k);
-    for (size_t j = 1; j < n; j++) {
-        unsigned b = k->s[k->i + j];
-        if ((b & 0xc0) != 0x80)
-            return fail(k);
-        v = (v << 6) | (b & 0x3f);
-    }
-    if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000) || v > 0x10ffff ||
-        (v >= 0xd800 && v <= 0xdfff))
+    size_t n = sf_utf8_seq(k->s + k->i, k->len - k->i);
+    if (!n)
         return fail(k);
     k->i += n;
     return 0;
