@@ -93,6 +93,31 @@ int sf_jutil_set_take(json_t *obj, const char *key, json_t **v)
     return sf_jutil_set_new(obj, key, x);
 }
 
+void sf_jb_set(sf_jb *b, json_t *obj, const char *key, json_t *v)
+{
+    if (sf_jutil_set_new(obj, key, v) != SF_OK)
+        b->fails++;
+}
+
+void sf_jb_push(sf_jb *b, json_t *arr, json_t *v)
+{
+    /* json_array_append_new frees v when arr is not an array (NULL). */
+    if (!v || json_array_append_new(arr, v) != 0)
+        b->fails++;
+}
+
+json_t *sf_jb_new(sf_jb *b, json_t *v)
+{
+    if (!v)
+        b->fails++;
+    return v;
+}
+
+int sf_jb_status(const sf_jb *b)
+{
+    return b->fails ? SF_ENOMEM : SF_OK;
+}
+
 int sf_jutil_set_str(json_t *obj, const char *key, const char *s)
 {
     if (!s)
@@ -108,6 +133,11 @@ struct dump_ctx {
 static int dump_cb(const char *buf, size_t size, void *data)
 {
     struct dump_ctx *d = data;
+    /* jansson ignores this callback's failure for an object's keys (2.14:
+     * do_dump does not check dump_string's result there) and dumps on:
+     * so the first failure is kept here, and nothing after it appended. */
+    if (d->rc != SF_OK)
+        return -1;
     int rc = sf_buf_append(d->out, buf, size);
     if (rc != SF_OK) {
         d->rc = rc;
@@ -116,22 +146,33 @@ static int dump_cb(const char *buf, size_t size, void *data)
     return 0;
 }
 
+/* root's JSON text appended to out through dump_cb (never through
+ * jansson's own string buffer, whose failed growth a key's dump would
+ * also ignore): SF_OK, or an error with out as it was. */
+static int dump_flags(const json_t *root, sf_buf *out, size_t flags)
+{
+    if (!root)
+        return SF_ENOMEM;
+    struct dump_ctx d = {out, SF_OK};
+    size_t mark = out->len;
+    int jrc = json_dump_callback(root, dump_cb, &d, flags);
+    if (jrc == 0 && d.rc == SF_OK)
+        return SF_OK;
+    out->len = mark;
+    if (out->data)
+        out->data[mark] = '\0';
+    return d.rc != SF_OK ? d.rc : SF_ENOMEM;
+}
+
 int sf_jutil_dump(const json_t *root, sf_buf *out)
 {
-    struct dump_ctx d = {out, SF_OK};
-    if (json_dump_callback(root, dump_cb, &d, JSON_COMPACT) != 0)
-        return d.rc != SF_OK ? d.rc : SF_ENOMEM;
-    return SF_OK;
+    return dump_flags(root, out, JSON_COMPACT);
 }
 
 int sf_jutil_dump_pretty(const json_t *root, sf_buf *out)
 {
-    char *s = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
-    int rc = s ? sf_buf_puts(out, s) : SF_ENOMEM;
-    if (rc == SF_OK)
-        rc = sf_buf_puts(out, "\n");
-    free(s);
-    return rc;
+    int rc = dump_flags(root, out, JSON_INDENT(2));
+    return rc == SF_OK ? sf_buf_puts(out, "\n") : rc;
 }
 
 int sf_jutil_load(json_t **out, const char *text, size_t len, size_t max, const char *what,

@@ -41,6 +41,22 @@ int sf_jutil_set_new(json_t *obj, const char *key, json_t *v);
  * twice. */
 int sf_jutil_set_take(json_t *obj, const char *key, json_t **v);
 
+/* A JSON document built with one check at the end rather than one a
+ * step, for writers that set many fields: each sf_jb_set/sf_jb_push that
+ * fails (the value or the container NULL, i.e. an allocation failed
+ * before it, or the set itself failing) is counted. jansson's *_new calls
+ * take the value even when they fail, so nothing leaks; a document whose
+ * builder counted a failure is incomplete and must be dropped:
+ * sf_jb_status is then SF_ENOMEM. */
+typedef struct sf_jb {
+    size_t fails;
+} sf_jb;
+void sf_jb_set(sf_jb *b, json_t *obj, const char *key, json_t *v);
+void sf_jb_push(sf_jb *b, json_t *arr, json_t *v);
+/* v itself, a NULL v counted as a failure (a container made up front). */
+json_t *sf_jb_new(sf_jb *b, json_t *v);
+int sf_jb_status(const sf_jb *b);
+
 /* Append the compact JSON text of root to out. SF_OK, SF_ELIMIT, SF_ENOMEM. */
 int sf_jutil_dump(const json_t *root, sf_buf *out);
 

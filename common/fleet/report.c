@@ -426,10 +426,10 @@ int sf_report_table(const sf_report *r, sf_buf *out)
     return rc;
 }
 
-static json_t *sev_obj(const size_t sev[SF_SEV_N], size_t total)
+static json_t *sev_obj(sf_jb *b, const size_t sev[SF_SEV_N], size_t total)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "total", json_integer((json_int_t)total));
+    json_t *o = sf_jb_new(b, json_object());
+    sf_jb_set(b, o, "total", json_integer((json_int_t)total));
     for (int i = 0; i < SF_SEV_N; i++) {
         sf_sev s = sf_sev_at(i); /* keys most severe first */
         char name[16];
@@ -437,16 +437,16 @@ static json_t *sev_obj(const size_t sev[SF_SEV_N], size_t total)
         for (const char *p = sf_agg_sev_name(s); *p && k + 1 < sizeof name; p++)
             name[k++] = (char)(*p | 0x20);
         name[k] = '\0';
-        json_object_set_new(o, name, json_integer((json_int_t)sev[s]));
+        sf_jb_set(b, o, name, json_integer((json_int_t)sev[s]));
     }
     return o;
 }
 
-static json_t *refs_arr(const sf_agg_view *v)
+static json_t *refs_arr(sf_jb *b, const sf_agg_view *v)
 {
-    json_t *a = json_array();
+    json_t *a = sf_jb_new(b, json_array());
     for (size_t i = 0; i < v->nrefs; i++)
-        json_array_append_new(a, json_string(v->refs[i]));
+        sf_jb_push(b, a, json_string(v->refs[i]));
     return a;
 }
 
@@ -463,66 +463,68 @@ static json_t *cve_json(const sf_report_cve *c)
 }
 
 /* "exploited" (every KEV CVE) and "top_priority", priority order. */
-static void priority_lists(json_t *o, const sf_report *r)
+static void priority_lists(sf_jb *b, json_t *o, const sf_report *r)
 {
-    json_t *kev = json_array(), *top = json_array();
+    json_t *kev = sf_jb_new(b, json_array()), *top = sf_jb_new(b, json_array());
     for (size_t i = 0; i < r->ncves && r->by_priority[i].kev; i++)
-        json_array_append_new(kev, cve_json(&r->by_priority[i]));
+        sf_jb_push(b, kev, cve_json(&r->by_priority[i]));
     for (size_t i = 0; i < r->ncves && i < SF_REPORT_TOP; i++)
-        json_array_append_new(top, cve_json(&r->by_priority[i]));
-    json_object_set_new(o, "exploited", kev);
-    json_object_set_new(o, "exploited_findings", json_integer((json_int_t)r->kev_findings));
-    json_object_set_new(o, "top_priority", top);
+        sf_jb_push(b, top, cve_json(&r->by_priority[i]));
+    sf_jb_set(b, o, "exploited", kev);
+    sf_jb_set(b, o, "exploited_findings", json_integer((json_int_t)r->kev_findings));
+    sf_jb_set(b, o, "top_priority", top);
 }
 
-static json_t *report_obj(const sf_report *r)
+static json_t *report_obj(sf_jb *b, const sf_report *r)
 {
-    json_t *o = json_object(), *cves = json_array(), *worst = json_array(), *regs = json_array();
-    json_object_set_new(o, "schema", json_string(SF_REPORT_SCHEMA));
-    json_object_set_new(o, "generator", json_string("scanfarm " SF_VERSION_FULL));
-    json_object_set_new(o, "generated_ms", json_integer(r->generated_ms));
-    json_object_set_new(o, "run", r->run[0] ? json_string(r->run) : json_null());
-    json_object_set_new(o, "images", json_integer((json_int_t)r->images));
-    json_object_set_new(o, "images_vulnerable", json_integer((json_int_t)r->vulnerable));
-    json_object_set_new(o, "images_failed", json_integer((json_int_t)r->errors));
-    priority_lists(o, r);
-    json_object_set_new(o, "findings", sev_obj(r->sev, r->findings));
-    json_object_set_new(o, "unknown_share", json_real(sf_report_unknown_share(r)));
-    json_object_set_new(o, "fixable", json_integer((json_int_t)r->fixable));
-    json_object_set_new(o, "fixable_share", json_real(share(r->fixable, r->findings)));
+    json_t *o = sf_jb_new(b, json_object());
+    json_t *cves = sf_jb_new(b, json_array()), *worst = sf_jb_new(b, json_array());
+    json_t *regs = sf_jb_new(b, json_array());
+    sf_jb_set(b, o, "schema", json_string(SF_REPORT_SCHEMA));
+    sf_jb_set(b, o, "generator", json_string("scanfarm " SF_VERSION_FULL));
+    sf_jb_set(b, o, "generated_ms", json_integer(r->generated_ms));
+    sf_jb_set(b, o, "run", r->run[0] ? json_string(r->run) : json_null());
+    sf_jb_set(b, o, "images", json_integer((json_int_t)r->images));
+    sf_jb_set(b, o, "images_vulnerable", json_integer((json_int_t)r->vulnerable));
+    sf_jb_set(b, o, "images_failed", json_integer((json_int_t)r->errors));
+    priority_lists(b, o, r);
+    sf_jb_set(b, o, "findings", sev_obj(b, r->sev, r->findings));
+    sf_jb_set(b, o, "unknown_share", json_real(sf_report_unknown_share(r)));
+    sf_jb_set(b, o, "fixable", json_integer((json_int_t)r->fixable));
+    sf_jb_set(b, o, "fixable_share", json_real(share(r->fixable, r->findings)));
     for (size_t i = 0; i < r->ncves && i < SF_REPORT_TOP; i++)
-        json_array_append_new(cves, json_pack("{s:s, s:s, s:f, s:I, s:I}", "id", r->cves[i].id,
-                                              "severity", sf_agg_sev_name(r->cves[i].sev), "cvss",
-                                              r->cves[i].cvss, "images",
-                                              (json_int_t)r->cves[i].images, "fixable_images",
-                                              (json_int_t)r->cves[i].fixable_images));
+        sf_jb_push(b, cves, json_pack("{s:s, s:s, s:f, s:I, s:I}", "id", r->cves[i].id,
+                                      "severity", sf_agg_sev_name(r->cves[i].sev), "cvss",
+                                      r->cves[i].cvss, "images", (json_int_t)r->cves[i].images,
+                                      "fixable_images", (json_int_t)r->cves[i].fixable_images));
     for (size_t i = 0; i < r->nimgs && i < SF_REPORT_TOP; i++) {
         const sf_agg_view *v = r->imgs[i];
-        json_array_append_new(worst, json_pack("{s:s, s:s?, s:o, s:o, s:I, s:s?}", "digest",
-                                               v->digest, "platform", v->platform, "refs",
-                                               refs_arr(v), "findings", sev_obj(v->sev, v->nvulns),
-                                               "fixable", (json_int_t)v->fixable, "error",
-                                               v->error));
+        /* json_pack takes its "o" values even when it fails */
+        sf_jb_push(b, worst, json_pack("{s:s, s:s?, s:o, s:o, s:I, s:s?}", "digest", v->digest,
+                                       "platform", v->platform, "refs", refs_arr(b, v), "findings",
+                                       sev_obj(b, v->sev, v->nvulns), "fixable",
+                                       (json_int_t)v->fixable, "error", v->error));
     }
     for (size_t i = 0; i < r->nregs; i++) {
         const sf_report_reg *g = &r->regs[i];
-        json_array_append_new(regs, json_pack("{s:s, s:I, s:I, s:I, s:o, s:I}", "registry",
-                                              g->name, "images", (json_int_t)g->images,
-                                              "images_vulnerable", (json_int_t)g->vulnerable,
-                                              "images_failed", (json_int_t)g->errors, "findings",
-                                              sev_obj(g->sev, g->findings), "fixable",
-                                              (json_int_t)g->fixable));
+        sf_jb_push(b, regs, json_pack("{s:s, s:I, s:I, s:I, s:o, s:I}", "registry", g->name,
+                                      "images", (json_int_t)g->images, "images_vulnerable",
+                                      (json_int_t)g->vulnerable, "images_failed",
+                                      (json_int_t)g->errors, "findings",
+                                      sev_obj(b, g->sev, g->findings), "fixable",
+                                      (json_int_t)g->fixable));
     }
-    json_object_set_new(o, "top_cves", cves);
-    json_object_set_new(o, "worst_images", worst);
-    json_object_set_new(o, "registries", regs);
+    sf_jb_set(b, o, "top_cves", cves);
+    sf_jb_set(b, o, "worst_images", worst);
+    sf_jb_set(b, o, "registries", regs);
     return o;
 }
 
 int sf_report_json(const sf_report *r, sf_buf *out)
 {
-    json_t *o = report_obj(r);
-    if (o && sf_report_running_json(r, o) != SF_OK)
+    sf_jb b = {0};
+    json_t *o = report_obj(&b, r);
+    if (sf_jb_status(&b) != SF_OK || sf_report_running_json(r, o) != SF_OK)
         json_decref(o), o = NULL;
     int rc = sf_jutil_dump_pretty(o, out);
     json_decref(o);

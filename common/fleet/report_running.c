@@ -122,26 +122,27 @@ int sf_report_running_json(const sf_report *r, json_t *obj)
 {
     const sf_agg_view *hot[SF_REPORT_TOP];
     size_t reg_only, n = running_hot(r, hot, SF_REPORT_TOP, &reg_only);
-    json_t *arr = json_array();
+    sf_jb b = {0};
+    json_t *arr = sf_jb_new(&b, json_array());
     for (size_t i = 0; arr && i < n; i++) {
         sf_buf s;
         sf_buf_init(&s, 4096);
-        sf_running_summary(run_of(r), hot[i]->digest, idx_of(hot[i]), hot[i]->platform, &s);
-        json_array_append_new(arr, json_pack("{s:s, s:s?, s:I, s:I, s:I, s:I, s:s}", "digest",
-                                             hot[i]->digest, "ref",
-                                             hot[i]->nrefs ? hot[i]->refs[0] : NULL, "critical",
-                                             (json_int_t)hot[i]->sev[SF_SEV_CRITICAL], "high",
-                                             (json_int_t)hot[i]->sev[SF_SEV_HIGH], "fixable",
-                                             (json_int_t)hot[i]->fixable, "containers",
-                                             (json_int_t)img_pods(r, hot[i]), "running",
-                                             s.data ? s.data : ""));
+        /* a summary cut at the buffer's limit is still worth showing */
+        if (sf_running_summary(run_of(r), hot[i]->digest, idx_of(hot[i]), hot[i]->platform, &s) ==
+            SF_ENOMEM)
+            b.fails++;
+        sf_jb_push(&b, arr, json_pack("{s:s, s:s?, s:I, s:I, s:I, s:I, s:s}", "digest",
+                                      hot[i]->digest, "ref", hot[i]->nrefs ? hot[i]->refs[0] : NULL,
+                                      "critical", (json_int_t)hot[i]->sev[SF_SEV_CRITICAL], "high",
+                                      (json_int_t)hot[i]->sev[SF_SEV_HIGH], "fixable",
+                                      (json_int_t)hot[i]->fixable, "containers",
+                                      (json_int_t)img_pods(r, hot[i]), "running",
+                                      s.data ? s.data : ""));
         sf_buf_free(&s);
     }
-    if (!arr)
-        return SF_ENOMEM;
-    json_object_set_new(obj, "running_now", arr);
-    json_object_set_new(obj, "registry_only_images", json_integer((json_int_t)reg_only));
-    return SF_OK;
+    sf_jb_set(&b, obj, "running_now", arr);
+    sf_jb_set(&b, obj, "registry_only_images", json_integer((json_int_t)reg_only));
+    return sf_jb_status(&b);
 }
 
 int sf_report_running_html(sf_buf *o, const sf_report *r)

@@ -33,10 +33,10 @@ static void security_severity(char *out, size_t n, int sev, double cvss)
     snprintf(out, n, "%.1f", cvss >= 0 ? cvss : fallback[sev]);
 }
 
-/* Index of id in rules (sorted array of the report's CVEs by id). */
-static json_t *rules_arr(const sf_report *r)
+/* One rule per CVE of the report, in the order of r->cves. */
+static json_t *rules_arr(sf_jb *b, const sf_report *r)
 {
-    json_t *rules = json_array();
+    json_t *rules = sf_jb_new(b, json_array());
     for (size_t i = 0; i < r->ncves; i++) {
         const sf_report_cve *c = &r->cves[i];
         char ss[16], text[256];
@@ -47,13 +47,14 @@ static json_t *rules_arr(const sf_report *r)
                                  "name", c->id, "shortDescription", "text", text,
                                  "defaultConfiguration", "level", level_of(c->sev), "properties",
                                  "security-severity", ss, "tags", "security", "vulnerability");
-        if (rule)
-            sf_sarif_rule_help(rule, c->id, NULL, NULL, NULL);
-        json_array_append_new(rules, rule);
+        if (rule && sf_sarif_rule_help(rule, c->id, NULL, NULL, NULL) != 0)
+            b->fails++;
+        sf_jb_push(b, rules, rule);
     }
     return rules;
 }
 
+/* Index of id in rules (sorted array of the report's CVEs by id). */
 static size_t rule_index(const sf_report *r, const char *id)
 {
     for (size_t i = 0; i < r->ncves; i++)
@@ -85,26 +86,32 @@ static json_t *result_of(const sf_report *r, const sf_agg_view *v, const sf_agg_
 }
 
 /* KEV and EPSS ride in the result's properties (dashboards filter on them). */
-static json_t *result_with_facts(const sf_report *r, const sf_agg_view *v, const sf_agg_vuln *x)
+static json_t *result_with_facts(sf_jb *b, const sf_report *r, const sf_agg_view *v,
+                                 const sf_agg_vuln *x)
 {
     json_t *res = result_of(r, v, x), *props = json_object_get(res, "properties");
-    json_object_set_new(props, "kev", json_boolean(x->kev));
-    json_object_set_new(props, "epss", x->epss >= 0 ? json_real(x->epss) : json_null());
+    if (res) {
+        sf_jb_set(b, props, "kev", json_boolean(x->kev));
+        sf_jb_set(b, props, "epss", x->epss >= 0 ? json_real(x->epss) : json_null());
+    }
     return res;
 }
 
 int sf_report_sarif(const sf_report *r, sf_buf *out)
 {
-    json_t *results = json_array();
+    sf_jb b = {0};
+    json_t *results = sf_jb_new(&b, json_array());
     for (size_t i = 0; i < r->nimgs; i++)
         for (size_t k = 0; k < r->imgs[i]->nvulns; k++)
-            json_array_append_new(results,
-                                  result_with_facts(r, r->imgs[i], &r->imgs[i]->vulns[k]));
+            sf_jb_push(&b, results, result_with_facts(&b, r, r->imgs[i], &r->imgs[i]->vulns[k]));
+    /* json_pack takes rules and results even when it fails */
     json_t *doc = json_pack(
         "{s:s, s:s, s:[{s:{s:{s:s, s:s, s:o}}, s:o, s:{s:s?}}]}", "$schema",
         "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0", "runs", "tool",
-        "driver", "name", "scanfarm", "version", SF_VERSION_FULL, "rules", rules_arr(r), "results", results,
-        "properties", "run", r->run[0] ? r->run : NULL);
+        "driver", "name", "scanfarm", "version", SF_VERSION_FULL, "rules", rules_arr(&b, r),
+        "results", results, "properties", "run", r->run[0] ? r->run : NULL);
+    if (sf_jb_status(&b) != SF_OK)
+        json_decref(doc), doc = NULL;
     int rc = sf_jutil_dump_pretty(doc, out);
     json_decref(doc);
     return rc;

@@ -13,6 +13,7 @@
 
 #include "agg_fix.h"
 #include "fleet/report.h"
+#include "testutil.h"
 
 static const struct {
     char dc;
@@ -328,6 +329,35 @@ static void test_report_render__worst_images_show_platform(void **state)
     sf_report_free(r);
 }
 
+/* The JSON renderers under allocation failure: every failed allocation is
+ * an error, never a half-written document reported as done, and ASan
+ * (CI's unit pass) sees each run free what it took, once. */
+typedef struct {
+    const sf_report *r;
+    int (*render)(const sf_report *r, sf_buf *out);
+} render_job;
+
+static int render_once(void *ctx)
+{
+    const render_job *j = ctx;
+    sf_buf b;
+    sf_buf_init(&b, 0);
+    int rc = j->render(j->r, &b);
+    sf_buf_free(&b);
+    return rc;
+}
+
+static void test_report_render__allocation_failures(void **state)
+{
+    (void)state;
+    sf_report *r = build();
+    render_job json = {r, sf_report_json}, sarif = {r, sf_report_sarif};
+    /* each writer allocates once per value at least: many points swept */
+    assert_true(sf_t_json_oom_sweep(render_once, &json) > 50);
+    assert_true(sf_t_json_oom_sweep(render_once, &sarif) > 50);
+    sf_report_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_report_render__sarif_one_result_per_finding),
         cmocka_unit_test(test_report_render__table_lists_registries),
         cmocka_unit_test(test_report_render__worst_images_show_platform),
+        cmocka_unit_test(test_report_render__allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
