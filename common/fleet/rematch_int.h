@@ -1,7 +1,9 @@
-/* rematch_int: state shared by rematch.c (walk) and rematch_pub.c
- * (inventories and publishing). */
+/* rematch_int: state shared by rematch.c (walk), rematch_pub.c
+ * (inventories and publishing) and rematch_doc.c (what is published). */
 #ifndef SF_REMATCH_INT_H
 #define SF_REMATCH_INT_H
+
+#include <jansson.h>
 
 #include "bus/msg_result.h"
 #include "cache/keys.h"
@@ -44,6 +46,15 @@ rm_img *rm_find(rm_ctx *c, const char *digest);
  * the image or package is not found. */
 int rm_inventory(rm_ctx *c, const char *digest, const char *eco, const char *name,
                  const char *version, const sf_pkg **pkg, const sf_osinfo **os, sf_error *err);
+/* rematch_doc.c. The stored result doc (taken: freed on failure) with
+ * im's removed findings dropped and its added ones appended, the summary
+ * recounted, run_id, db_version and rematched_from set and the finish
+ * time now; NULL when doc is not an object or out of memory. */
+json_t *rm_result_doc(json_t *doc, const rm_img *im, const char *run_id, const char *db_version,
+                      const char *now);
+/* The scanfarm.findings/v1 delta of im; NULL when out of memory. */
+json_t *rm_delta_doc(const rm_img *im, const char *run_id, const char *db_version,
+                     const char *now, int running);
 /* Publish deltas and updated results of affected images; mark the rest
  * current; flush. */
 int rm_publish(rm_ctx *c, sf_error *err);

@@ -11,6 +11,8 @@
 
 #include "fleet/running.h"
 #include "base/array.h"
+#include "base/buf.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/time.h"
 #include "fleet/runs.h"
@@ -121,57 +123,22 @@ int rm_inventory(rm_ctx *c, const char *digest, const char *eco, const char *nam
 }
 
 
-static json_t *vuln_json(const sf_agg_vuln *x)
-{
-    return json_pack("{s:s, s:[], s:s, s:s?, s:s?, s:s?, s:s, s:o}", "id", x->id, "aliases",
-                     "package", x->pkg, "ecosystem", x->eco, "installed", x->installed, "fixed",
-                     x->fixed, "severity", sf_agg_sev_name(x->sev), "cvss",
-                     x->cvss >= 0 ? json_real(x->cvss) : json_null());
-}
-
-static json_t *vulns_json(const sf_agg_vuln *v, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, vuln_json(&v[i]));
-    return a;
-}
-
 static int produce_json(rm_ctx *c, const char *topic, const char *key, json_t *doc,
                         sf_error *err)
 {
-    char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    if (!s)
-        return sf_error_set(err, SF_ENOMEM, "out of memory");
-    int rc = sf_kprod_produce(c->o->prod, topic, key, strlen(key), s, strlen(s), NULL, err);
-    free(s);
+    sf_buf s;
+    sf_buf_init(&s, 0);
+    int rc = sf_jutil_dump(doc, &s);
+    if (rc != SF_OK)
+        rc = sf_error_set(err, rc, "rematch: %s for %s cannot be encoded", topic, key);
+    else
+        rc = sf_kprod_produce(c->o->prod, topic, key, strlen(key), s.data, s.len, NULL, err);
+    sf_buf_free(&s);
     return rc;
 }
 
-/* The stored result with the changed findings swapped, as a new result. */
-/* The summary's vulnerability counts follow the rewritten list (packages
- * and ecosystems do not change on a rematch). A consumer reading only the
- * summary must see the same numbers as one counting the list. */
-static void recount_summary(json_t *doc)
-{
-    json_t *sum = json_object_get(doc, "summary");
-    if (!json_is_object(sum))
-        return;
-    json_int_t by[SF_SEV_N] = {0}, fixable = 0;
-    json_t *vulns = json_object_get(doc, "vulnerabilities"), *x;
-    size_t i;
-    json_array_foreach(vulns, i, x) {
-        by[sf_agg_sev_parse(json_string_value(json_object_get(x, "severity")))]++;
-        fixable += json_is_string(json_object_get(x, "fixed"));
-    }
-    json_t *bs = json_object();
-    for (int k = 0; k < SF_SEV_N; k++) /* CRITICAL first, as the encoder writes them */
-        json_object_set_new(bs, sf_agg_sev_name(sf_sev_at(k)), json_integer(by[sf_sev_at(k)]));
-    json_object_set_new(sum, "by_severity", bs);
-    json_object_set_new(sum, "vulnerabilities", json_integer((json_int_t)json_array_size(vulns)));
-    json_object_set_new(sum, "fixable", json_integer(fixable));
-}
-
+/* The stored result of im, rewritten for the new DB (rm_result_doc), or
+ * NULL when there is none usable. */
 static json_t *updated_result(rm_ctx *c, const rm_img *im, const char *now, sf_error *err)
 {
     sf_kv_reply *r = NULL;
@@ -180,60 +147,17 @@ static json_t *updated_result(rm_ctx *c, const rm_img *im, const char *now, sf_e
         return NULL;
     json_t *doc = r->type == SF_KV_STR ? json_loadb(r->str, r->len, 0, NULL) : NULL;
     sf_kv_reply_free(r);
-    if (!json_is_object(doc)) {
-        json_decref(doc);
-        return NULL;
-    }
-    json_t *old = json_object_get(doc, "vulnerabilities"), *nv = json_array(), *x;
-    size_t i;
-    json_array_foreach(old, i, x) {
-        const char *id = json_string_value(json_object_get(x, "id"));
-        const char *pkg = json_string_value(json_object_get(x, "package"));
-        const char *inst = json_string_value(json_object_get(x, "installed"));
-        int drop = 0;
-        for (size_t k = 0; k < im->nrem && !drop; k++)
-            drop = id && pkg && !strcmp(im->rem[k].id, id) && !strcmp(im->rem[k].pkg, pkg) &&
-                   ((!inst && !im->rem[k].installed) ||
-                    (inst && im->rem[k].installed && !strcmp(inst, im->rem[k].installed)));
-        if (!drop)
-            json_array_append(nv, x);
-    }
-    for (size_t k = 0; k < im->nadd; k++)
-        json_array_append_new(nv, vuln_json(&im->add[k]));
-    json_object_set_new(doc, "vulnerabilities", nv);
-    recount_summary(doc);
-    json_object_set_new(doc, "run_id", json_string(c->o->run_id));
-    json_object_set_new(doc, "db_version", json_string(c->o->db_version));
-    json_object_set_new(doc, "rematched_from", json_string(im->v->db_version));
-    json_t *t = json_object_get(doc, "timings");
-    if (!json_is_object(t)) {
-        t = json_object();
-        json_object_set_new(doc, "timings", t);
-    }
-    json_object_set_new(t, "finished_at", json_string(now));
-    json_object_del(doc, "produced_at");
-    json_object_del(doc, "finished_at");
-    return doc;
+    return rm_result_doc(doc, im, c->o->run_id, c->o->db_version, now);
 }
 
 static int publish_one(rm_ctx *c, const rm_img *im, const char *now, sf_error *err)
 {
     const char *ft = c->o->findings_topic ? c->o->findings_topic : "scanfarm.findings";
     const char *rt = c->o->results_topic ? c->o->results_topic : "scanfarm.results";
-    json_t *refs = json_array();
-    for (size_t i = 0; i < im->v->nrefs; i++)
-        json_array_append_new(refs, json_string(im->v->refs[i]));
-    json_t *delta = json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:o, s:o}", "schema",
-                              SF_FINDINGS_SCHEMA, "digest", im->v->digest, "refs", refs,
-                              "run_id", c->o->run_id, "db_version", c->o->db_version,
-                              "previous_db_version", im->v->db_version, "produced_at", now,
-                              "added", vulns_json(im->add, im->nadd), "removed",
-                              vulns_json(im->rem, im->nrem));
     const char *idx = im->v->job_key && strcmp(im->v->job_key, im->v->digest) ? im->v->job_key
                                                                               : NULL;
-    json_object_set_new(delta, "running",
-                        json_boolean(sf_running_count_image(c->running, im->v->digest, idx,
-                                                             im->v->platform)));
+    int running = sf_running_count_image(c->running, im->v->digest, idx, im->v->platform) > 0;
+    json_t *delta = rm_delta_doc(im, c->o->run_id, c->o->db_version, now, running);
     int rc = produce_json(c, ft, im->v->digest, delta, err);
     json_decref(delta);
     if (rc != SF_OK || !*rt)
