@@ -4,9 +4,11 @@
  * tags; a pool of resolver threads takes (repository, tag) items from a
  * bounded queue; the thread that resolves a repository's last tag
  * groups the repository by digest, asks Redis which of them are current
- * (one pipelined exchange, outside the collector lock: precheck_repo),
- * and hands the groups to the collector, which owns the digest set, the
- * merge window and the producer calls. The filters are enum_select.c's.
+ * (one pipelined exchange, outside the collector lock: sf_ecol_precheck),
+ * and hands the groups to the collector (enum_collect.c), which owns the
+ * digest set, the merge window and the producer calls. Each tag is
+ * resolved by enum_resolve.c, which keeps its manifest for the job. The
+ * filters are enum_select.c's.
  */
 #include "enumerate.h"
 
@@ -16,346 +18,16 @@
 #include <string.h>
 
 #include "base/array.h"
+#include "base/limits.h"
 #include "base/log.h"
-#include "bus/msg_job.h"
-#include "bus/msg_refs.h"
-#include "digest_set.h"
+#include "enum_collect.h"
+#include "enum_resolve.h"
 #include "registry/registry.h"
 
 /* Tags waiting for a resolver, and repositories waiting to be listed:
  * together they bound the repositories in flight. */
 #define QCAP 4096
 #define LQCAP 64
-/* dset values: 0 fresh, 1 published, 2 skipped as current, k+3 pending
- * job k. */
-#define DV_PUBLISHED 1u
-#define DV_SKIPPED 2u
-#define DV_PENDING0 3u
-
-/* ---- collector: digest set, merge window, publishing ---- */
-
-/* A digest's skip-current verdict. precheck_repo asks for a whole
- * repository's digests in one Redis exchange before the collector lock
- * is taken; what it could not ask is asked under the lock (ask_now). */
-typedef struct precheck {
-    int done;               /* 0: not asked yet */
-    sf_sched_verdict v;
-    sf_sched_images im;     /* the result digests, on SF_SCHED_SKIP_CURRENT */
-} precheck;
-
-typedef struct pend {
-    char *registry, *repo, *digest;
-    sf_strlist refs;
-    const sf_strlist *platforms; /* of the first registry; lives in cfg */
-    precheck pc;
-} pend;
-
-typedef struct collector {
-    pthread_mutex_t mu;
-    sf_dset *set;
-    pend *p;
-    size_t np, capp;
-    long held_refs;
-    double held_since; /* run-relative time of the oldest held job */
-    const sf_coordcfg *cfg;
-    sf_kprod *prod;
-    sf_sched *sched; /* NULL = publish every job */
-    sf_kprod *refs_prod; /* refs messages of skipped digests; NULL = none */
-    sf_run *run;
-    int kafka_rc;
-    sf_error kafka_err;
-} collector;
-
-static void pend_free(pend *p)
-{
-    free(p->registry), free(p->repo), free(p->digest);
-    for (size_t i = 0; i < p->refs.n; i++)
-        free(p->refs.v[i]);
-    free(p->refs.v);
-    sf_sched_images_clear(&p->pc.im);
-}
-
-/* Tell the aggregator which refs point at a digest skipped as current
- * (bus/msg_refs.h): without it a new tag on an already-scanned digest
- * would never reach the fleet view. A failure is counted, logged and
- * fails the run like a lost job; the enumeration goes on. Caller holds
- * c->mu. */
-static void publish_refs(collector *c, const pend *p, const sf_sched_images *im)
-{
-    char now[40], *json = NULL;
-    size_t len = 0;
-    sf_error e = SF_ERROR_INIT;
-    if (!c->refs_prod)
-        return;
-    sf_job_now(now, sizeof now);
-    sf_refs_msg m = {.run_id = c->run->id, .digest = p->digest, .images = im->v,
-                     .nimages = im->n, .refs = p->refs.v, .nrefs = p->refs.n,
-                     .platforms = p->platforms->v, .nplatforms = p->platforms->n,
-                     .db_version = (char *)sf_sched_db_version(c->sched), .produced_at = now};
-    int rc = sf_refs_encode(&m, &json, &len, &e);
-    if (!rc)
-        rc = sf_kprod_produce(c->refs_prod, c->cfg->results_topic, p->digest, strlen(p->digest),
-                              json, len, NULL, &e);
-    free(json);
-    if (rc) {
-        sf_run_error(c->run, rc);
-        if (!c->kafka_rc) { /* a lost refs message fails the run like a lost job */
-            c->kafka_rc = rc;
-            c->kafka_err = e;
-        }
-        SF_ERROR("enum", "refs message not published|digest=%s error=\"%s\"", p->digest, e.msg);
-        return;
-    }
-    sf_run_add(&c->run->refs_msgs, 1);
-}
-
-/* Count a verdict's doubt (Redis down or slow, unusable entry): the job
- * is published. One warning per run; Redis backs off, the rest only
- * count. */
-static void note_verdict(collector *c, const char *digest, sf_sched_verdict v, const sf_error *e)
-{
-    if (v == SF_SCHED_PUBLISH_ERROR &&
-        __atomic_add_fetch(&c->run->skip_check_errors, 1, __ATOMIC_RELAXED) == 1)
-        SF_WARN("enum", "cannot tell if results are current, publishing|digest=%s "
-                        "error=\"%s\"", digest, e->msg);
-}
-
-/* The verdict of p's digest, asked now if precheck_repo did not. */
-static void ask_now(collector *c, pend *p)
-{
-    sf_error e = SF_ERROR_INIT;
-    if (p->pc.done)
-        return;
-    p->pc.v = sf_sched_check_images(c->sched, p->digest, p->platforms->v, p->platforms->n,
-                                    &p->pc.im, &e);
-    p->pc.done = 1;
-    note_verdict(c, p->digest, p->pc.v, &e);
-}
-
-/* 1 when the digest's cached result is current and its job is skipped
- * (its refs go out as a refs message). Any doubt publishes. Caller holds
- * c->mu. */
-static int skip_current(collector *c, pend *p)
-{
-    if (!c->sched)
-        return 0;
-    ask_now(c, p);
-    if (p->pc.v != SF_SCHED_SKIP_CURRENT)
-        return 0;
-    sf_run_add(&c->run->skipped_current, 1);
-    SF_DEBUG("enum", "job skipped, result current|digest=%s images=%zu refs=%zu", p->digest,
-             p->pc.im.n, p->refs.n);
-    publish_refs(c, p, &p->pc.im);
-    return 1;
-}
-
-/* Publish p's job; 1 when it was skipped as current instead. */
-static int publish(collector *c, pend *p)
-{
-    char now[40], *json = NULL;
-    size_t len = 0;
-    sf_error e = SF_ERROR_INIT;
-    if (skip_current(c, p))
-        return 1;
-    sf_job_now(now, sizeof now);
-    sf_job j = {.run_id = c->run->id, .kind = SF_JOB_SCAN, .registry = p->registry,
-                .repository = p->repo, .digest = p->digest, .refs = p->refs.v,
-                .nrefs = p->refs.n, .platforms = p->platforms->v, .nplatforms = p->platforms->n,
-                .enqueued_at = now};
-    int rc = sf_job_encode(&j, &json, &len, &e);
-    if (!rc)
-        rc = sf_kprod_produce(c->prod, c->cfg->topic, p->digest, strlen(p->digest), json, len,
-                              NULL, &e);
-    free(json);
-    if (rc) {
-        sf_run_error(c->run, rc);
-        if (!c->kafka_rc) {
-            c->kafka_rc = rc;
-            c->kafka_err = e;
-        }
-        SF_ERROR("enum", "job not published|digest=%s error=\"%s\"", p->digest, e.msg);
-        return 0;
-    }
-    sf_run_add(&c->run->jobs, 1);
-    return 0;
-}
-
-/*
- * Refs of a digest whose job already went out (or was skipped as current)
- * in this run, met in a later repository: with a small merge window that
- * is the common case, so they go to the aggregator as a refs message (of
- * the same run, so they add to the job's refs; the aggregator keeps them
- * until the result lands). A published job's result is keyed by the
- * digest itself (an index's platforms look it up by their index digest);
- * a skipped digest's results are those of its cache entry. Without a
- * refs producer or a DB version they are only counted (refs_late).
- * Caller holds c->mu.
- */
-static void late_refs(collector *c, pend *p, int skipped)
-{
-    sf_run_add(&c->run->refs_late, (long)p->refs.n);
-    if (!c->refs_prod || !c->sched || !sf_sched_db_version(c->sched))
-        return;
-    char *self[] = {p->digest};
-    sf_sched_images im = {self, 1};
-    if (skipped) {
-        ask_now(c, p);
-        if (p->pc.v != SF_SCHED_SKIP_CURRENT)
-            return;
-        im = p->pc.im;
-    }
-    publish_refs(c, p, &im);
-}
-
-/* Publish every held job. Caller holds c->mu. */
-static void flush_locked(collector *c)
-{
-    for (size_t i = 0; i < c->np; i++) {
-        uint32_t *v;
-        int skipped = publish(c, &c->p[i]);
-        if (sf_dset_get(c->set, c->p[i].digest, 0, &v, NULL) == SF_OK)
-            *v = skipped ? DV_SKIPPED : DV_PUBLISHED;
-        pend_free(&c->p[i]);
-    }
-    c->np = 0;
-    c->held_refs = 0;
-}
-
-static int add_ref(collector *c, pend *p, const char *ref)
-{
-    if (p->refs.n >= SF_JOB_MAX_REFS) {
-        sf_run_add(&c->run->refs_dropped, 1);
-        return SF_OK;
-    }
-    char **nv = realloc(p->refs.v, (p->refs.n + 1) * sizeof *nv);
-    if (!nv)
-        return SF_ENOMEM;
-    p->refs.v = nv;
-    if (!(nv[p->refs.n] = sf_strdup(ref)))
-        return SF_ENOMEM;
-    p->refs.n++;
-    c->held_refs++;
-    return SF_OK;
-}
-
-static pend *new_pend(collector *c, const char *host, const char *repo, const char *digest,
-                      const sf_strlist *platforms)
-{
-    pend *np = sf_array_grow(c->p, &c->capp, c->np, sizeof *np, 256, 0);
-    if (!np)
-        return NULL;
-    c->p = np;
-    pend *p = &c->p[c->np];
-    memset(p, 0, sizeof *p);
-    p->platforms = platforms;
-    p->registry = sf_strdup(host), p->repo = sf_strdup(repo), p->digest = sf_strdup(digest);
-    if (!p->registry || !p->repo || !p->digest) {
-        pend_free(p);
-        return NULL;
-    }
-    c->np++;
-    return p;
-}
-
-/* Take one digest group (refs of one repository) into the collector,
- * with its verdict pc (when precheck_repo asked; a new pending job takes
- * it over, otherwise it stays the caller's). */
-static void collect_group(collector *c, const char *host, const char *repo, const char *digest,
-                          char **refs, size_t n, const sf_strlist *platforms, precheck *pc)
-{
-    uint32_t *v = NULL;
-    int added = 0;
-    pthread_mutex_lock(&c->mu);
-    int rc = sf_dset_get(c->set, digest, 1, &v, &added);
-    pend *p = NULL;
-    if (rc == SF_ELIMIT || rc == SF_ENOMEM) {
-        /* Set full: still publish (a duplicate job beats a lost image). */
-        sf_run_error(c->run, SF_ELIMIT);
-        pend tmp = {0};
-        tmp.registry = (char *)host, tmp.repo = (char *)repo, tmp.digest = (char *)digest;
-        tmp.refs.v = refs, tmp.refs.n = n, tmp.platforms = platforms, tmp.pc = *pc;
-        publish(c, &tmp);
-        *pc = tmp.pc; /* what ask_now allocated goes back to the caller */
-        pthread_mutex_unlock(&c->mu);
-        return;
-    }
-    if (added) {
-        sf_run_add(&c->run->digests, 1);
-        if (c->np == 0)
-            c->held_since = sf_run_elapsed(c->run);
-        p = new_pend(c, host, repo, digest, platforms);
-        if (p) {
-            *v = DV_PENDING0 + (uint32_t)(c->np - 1);
-            p->pc = *pc;
-            *pc = (precheck){0};
-        }
-    } else if (*v == DV_PUBLISHED || *v == DV_SKIPPED) {
-        pend late = {.registry = (char *)host, .repo = (char *)repo, .digest = (char *)digest,
-                     .refs = {refs, n}, .platforms = platforms, .pc = *pc};
-        late_refs(c, &late, *v == DV_SKIPPED);
-        *pc = late.pc;
-    } else if (*v >= DV_PENDING0) {
-        p = &c->p[*v - DV_PENDING0];
-    }
-    for (size_t i = 0; p && i < n; i++)
-        if (add_ref(c, p, refs[i]))
-            sf_run_error(c->run, SF_ENOMEM);
-    if (added && !p)
-        sf_run_error(c->run, SF_ENOMEM);
-    /* Publish held jobs when the window is full, or when the oldest has
-     * waited merge_hold: workers should not idle through a long crawl. */
-    if (c->held_refs > c->cfg->merge_window ||
-        (c->cfg->merge_hold_s > 0 && c->np &&
-         sf_run_elapsed(c->run) - c->held_since >= (double)c->cfg->merge_hold_s))
-        flush_locked(c);
-    pthread_mutex_unlock(&c->mu);
-}
-
-/* One digest group of a repository: its tags are ix[start..end). */
-typedef struct group {
-    const char *digest;
-    size_t start, end;
-    precheck pc;
-} group;
-
-/*
- * Ask whether the digests of one repository are current before the
- * collector lock is taken, in one pipelined Redis exchange
- * (sf_sched_check_many), so that resolver threads neither wait one round
- * trip per digest nor hold c->mu through them. Asked: digests new in this
- * run (their job is published or skipped) and those skipped earlier in it
- * (their late refs need the cached result's digests); a pending or
- * published job needs no answer. Another thread may take a digest between
- * this and collect_group: the answer then goes unused, or (not asked, now
- * new) ask_now asks under the lock. No memory: all asked there.
- */
-static void precheck_repo(collector *c, group *g, size_t ng, const sf_strlist *platforms)
-{
-    if (!c->sched || ng == 0)
-        return;
-    sf_sched_item *it = calloc(ng, sizeof *it);
-    size_t *gi = malloc(ng * sizeof *gi), k = 0;
-    if (!it || !gi)
-        goto done;
-    pthread_mutex_lock(&c->mu);
-    for (size_t i = 0; i < ng; i++) {
-        uint32_t *v = NULL;
-        int rc = sf_dset_get(c->set, g[i].digest, 0, &v, NULL);
-        if (rc == SF_OK && *v != DV_SKIPPED)
-            continue;
-        it[k] = (sf_sched_item){.digest = g[i].digest, .platforms = platforms->v,
-                                .nplatforms = platforms->n};
-        gi[k++] = i;
-    }
-    pthread_mutex_unlock(&c->mu);
-    sf_sched_check_many(c->sched, it, k);
-    for (size_t m = 0; m < k; m++) {
-        g[gi[m]].pc = (precheck){.done = 1, .v = it[m].verdict, .im = it[m].images};
-        note_verdict(c, it[m].digest, it[m].verdict, &it[m].err);
-    }
-done:
-    free(it), free(gi);
-}
 
 /* ---- per-registry enumeration ---- */
 
@@ -363,6 +35,7 @@ typedef struct repo_task {
     char *name;
     char **tags;
     char **digests; /* per tag; NULL = not resolved */
+    sf_rman **mans; /* per tag: its root manifest to carry, or NULL */
     size_t ntags;
     size_t left;    /* atomic: tags not yet resolved */
 } repo_task;
@@ -378,7 +51,7 @@ typedef struct regctx {
     sf_reg *reg;
     regex_t re;
     int have_re;
-    collector *col;
+    sf_ecol *col;
     sf_run *run;
     const atomic_int *cancel;
     pthread_mutex_t mu;
@@ -395,13 +68,26 @@ typedef struct regctx {
     long repos, tags_ignored; /* atomic */
 } regctx;
 
-static void task_free(repo_task *t)
+static void task_free(sf_ecol *c, repo_task *t)
 {
     for (size_t i = 0; i < t->ntags; i++) {
         free(t->tags[i]);
         free(t->digests ? t->digests[i] : NULL);
+        sf_rman_free(&c->budget, t->mans ? t->mans[i] : NULL);
     }
-    free(t->tags), free(t->digests), free(t->name), free(t);
+    free(t->tags), free(t->digests), free(t->mans), free(t->name), free(t);
+}
+
+/* The manifest of group g (the first of its tags that kept one), as the
+ * slot sf_ecol_collect may take it from; a NULL slot when none did. */
+static sf_rman **group_manifest(repo_task *t, const size_t *ix, const sf_ecol_group *g,
+                                sf_rman **none)
+{
+    for (size_t j = g->start; j < g->end; j++)
+        if (t->mans[ix[j]])
+            return &t->mans[ix[j]];
+    *none = NULL;
+    return none;
 }
 
 /* Count a failed request; skip the registry when they keep failing. */
@@ -437,7 +123,7 @@ static void finish_repo(regctx *x, repo_task *t)
 {
     size_t *ix = malloc(t->ntags * sizeof *ix), n = 0, ng = 0;
     char **refs = malloc(t->ntags * sizeof *refs);
-    group *g = calloc(t->ntags, sizeof *g);
+    sf_ecol_group *g = calloc(t->ntags, sizeof *g);
     if (!ix || !refs || !g) {
         sf_run_error(x->run, SF_ENOMEM);
         goto done;
@@ -449,9 +135,9 @@ static void finish_repo(regctx *x, repo_task *t)
     for (size_t i = 0, j; i < n; i = j, ng++) {
         for (j = i; j < n && strcmp(t->digests[ix[j]], t->digests[ix[i]]) == 0; j++)
             ;
-        g[ng] = (group){.digest = t->digests[ix[i]], .start = i, .end = j};
+        g[ng] = (sf_ecol_group){.digest = t->digests[ix[i]], .start = i, .end = j};
     }
-    precheck_repo(x->col, g, ng, &x->rc->platforms);
+    sf_ecol_precheck(x->col, g, ng, &x->rc->platforms);
     const char *host = sf_reg_host(x->reg);
     for (size_t gi = 0; gi < ng; gi++) {
         size_t k = 0;
@@ -460,8 +146,9 @@ static void finish_repo(regctx *x, repo_task *t)
             if ((refs[k] = malloc(len)))
                 snprintf(refs[k++], len, "%s/%s:%s", host, t->name, t->tags[ix[j]]);
         }
-        collect_group(x->col, host, t->name, g[gi].digest, refs, k, &x->rc->platforms,
-                      &g[gi].pc);
+        sf_rman *none, **man = group_manifest(t, ix, &g[gi], &none);
+        sf_ecol_collect(x->col, host, t->name, g[gi].digest, refs, k, &x->rc->platforms,
+                      &g[gi].pc, man);
         for (size_t m = 0; m < k; m++)
             free(refs[m]);
     }
@@ -469,7 +156,7 @@ done:
     for (size_t gi = 0; g && gi < ng; gi++)
         sf_sched_images_clear(&g[gi].pc.im);
     free(ix), free(refs), free(g);
-    task_free(t);
+    task_free(x->col, t);
 }
 
 /* Resolve one tag; the thread that resolves a repository's last tag
@@ -480,7 +167,8 @@ static void resolve_one(regctx *x, item it)
     if (!stopped(x)) {
         char d[SF_DIGEST_MAX];
         sf_error e = SF_ERROR_INIT;
-        int rc = sf_reg_resolve(x->reg, t->name, t->tags[it.idx], d, NULL, 0, &e);
+        int rc = sf_enum_resolve(x->reg, t->name, t->tags[it.idx], &x->col->budget, d,
+                                 &t->mans[it.idx], &e);
         if (rc == SF_OK) {
             t->digests[it.idx] = sf_strdup(d);
             __atomic_store_n(&x->consecutive, 0, __ATOMIC_RELAXED);
@@ -556,9 +244,10 @@ static void list_repo(regctx *x, const char *name)
     if (k == 0)
         goto fail;
     repo_task *t = calloc(1, sizeof *t);
-    if (!t || !(t->name = sf_strdup(name)) || !(t->digests = calloc(k, sizeof(char *)))) {
+    if (!t || !(t->name = sf_strdup(name)) || !(t->digests = calloc(k, sizeof(char *))) ||
+        !(t->mans = calloc(k, sizeof *t->mans))) {
         if (t)
-            free(t->name), free(t);
+            free(t->name), free(t->digests), free(t);
         sf_run_error(x->run, SF_ENOMEM);
         goto fail;
     }
@@ -683,7 +372,7 @@ static void walk(regctx *x)
     }
 }
 
-static void enumerate_registry(const sf_coordcfg *cfg, const sf_regcfg *rc, collector *col,
+static void enumerate_registry(const sf_coordcfg *cfg, const sf_regcfg *rc, sf_ecol *col,
                                sf_run *run, const atomic_int *cancel)
 {
     regctx x;
@@ -763,13 +452,14 @@ int sf_enumerate_run_sched(const sf_coordcfg *cfg, sf_kprod *prod, sf_sched *sch
                            sf_kprod *refs_prod, sf_run *run, const atomic_int *cancel,
                            sf_error *err)
 {
-    collector col;
+    sf_ecol col;
     sf_kprod_stats st0, rs0 = {0};
     sf_kprod_stats_get(prod, &st0);
     if (refs_prod)
         sf_kprod_stats_get(refs_prod, &rs0);
     memset(&col, 0, sizeof col);
     col.cfg = cfg, col.prod = prod, col.run = run, col.sched = sched, col.refs_prod = refs_prod;
+    col.budget.cap = SF_LIM_ENUM_MANIFEST_BYTES;
     pthread_mutex_init(&col.mu, NULL);
     if (sf_dset_new(&col.set, (size_t)cfg->max_digests)) {
         pthread_mutex_destroy(&col.mu);
@@ -782,7 +472,7 @@ int sf_enumerate_run_sched(const sf_coordcfg *cfg, sf_kprod *prod, sf_sched *sch
     }
     run->enum_seconds = sf_run_elapsed(run);
     pthread_mutex_lock(&col.mu);
-    flush_locked(&col);
+    sf_ecol_flush_locked(&col);
     pthread_mutex_unlock(&col.mu);
     SF_DEBUG("enum", "digest set|entries=%zu bytes=%zu", sf_dset_count(col.set),
              sf_dset_bytes(col.set));

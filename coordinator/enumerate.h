@@ -6,12 +6,14 @@
  * Streaming and memory. The catalog is read page by page; each selected
  * repository's tags are listed (newest-N needs the whole list of one
  * repository, capped by max_tags_per_repo), then resolved by a pool of
- * threads (the registry's concurrency) through a bounded queue. When the
+ * threads (the registry's concurrency) through a bounded queue, each
+ * with a GET whose small body rides in the job (enum_resolve.h). When the
  * last tag of a repository is resolved, its tags are grouped by digest
  * and handed to the collector. Memory is therefore bounded by: the
  * repositories in flight (queue capacity), the largest tag list of one
- * repository, the per-run digest set (unique digests, ~30 B each) and
- * the merge window.
+ * repository, the per-run digest set (unique digests, ~30 B each), the
+ * merge window, and the manifests kept for jobs (at most
+ * SF_LIM_ENUM_MANIFEST_BYTES at once).
  *
  * Grouping and dedupe. One job per digest per run. By default
  * (merge_window 0) each repository's digests are published as soon as

@@ -15,6 +15,7 @@
 #include "bus/msg_result.h"
 #include "base/limits.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "registry/registry.h"
 #include "vuln/vdb.h"
 #include "wregs.h"
@@ -23,6 +24,8 @@ struct sf_wscan {
     const sf_wconf *cfg;
     sf_vdb *db;
     sf_wregs *regs; /* registry clients and the allow-list */
+    sf_mfam *m_carried;  /* jobs whose carried root manifest was used */
+    sf_mfam *m_mismatch; /* jobs whose carried root manifest did not match */
 };
 
 int sf_wscan_new(sf_wscan **out, const sf_wconf *cfg, sf_error *err)
@@ -32,6 +35,13 @@ int sf_wscan_new(sf_wscan **out, const sf_wconf *cfg, sf_error *err)
     if (!s)
         return sf_error_set(err, SF_ENOMEM, "out of memory");
     s->cfg = cfg;
+    s->m_carried = sf_metrics_counter(sf_metrics_default(), "scanfarm_job_manifest_carried_total",
+                                      "Jobs whose root manifest came with the job (no registry "
+                                      "GET)", NULL);
+    s->m_mismatch = sf_metrics_counter(sf_metrics_default(),
+                                       "scanfarm_job_manifest_mismatch_total",
+                                       "Jobs whose carried root manifest did not hash to the "
+                                       "job's digest (ignored, fetched)", NULL);
     int rrc = sf_wregs_new(&s->regs, cfg, err);
     if (rrc != SF_OK) {
         sf_wscan_free(s);
@@ -79,9 +89,16 @@ static int scan(void *ctx, const sf_job *job, const sf_layer_memo *memo, sf_work
         .refs = (const char *const *)job->refs,
         .nrefs = job->nrefs,
         .max_layer_parallel = (int)s->cfg->layers_per_image,
+        .root_manifest = job->manifest,
+        .root_manifest_len = job->manifest_len,
+        .root_media_type = job->manifest_media_type,
     };
     if ((rc = sf_scan_registry(reg, job->repository, job->digest, &o, &rep, err)) != SF_OK)
         goto done;
+    if (sf_scan_report_root(rep) == SF_SCAN_ROOT_CARRIED)
+        sf_metric_inc(s->m_carried, NULL);
+    else if (sf_scan_report_root(rep) == SF_SCAN_ROOT_MISMATCH)
+        sf_metric_inc(s->m_mismatch, NULL);
     for (size_t i = 0; i < sf_scan_report_count(rep); i++) {
         if (!sf_scan_report_digest(rep, i)) {
             /* The root manifest itself could not be had (registry down,

@@ -32,6 +32,7 @@
 struct sf_scan_report {
     sf_result *r;
     size_t n, cap;
+    sf_scan_root root; /* where the root manifest came from */
 };
 
 static char *iso_now(void)
@@ -44,6 +45,11 @@ static char *iso_now(void)
 /* ------------------------------------------------------------ report */
 
 size_t sf_scan_report_count(const sf_scan_report *r) { return r ? r->n : 0; }
+
+sf_scan_root sf_scan_report_root(const sf_scan_report *r)
+{
+    return r ? r->root : SF_SCAN_ROOT_FETCHED;
+}
 
 const char *sf_scan_report_digest(const sf_scan_report *r, size_t i)
 {
@@ -384,6 +390,7 @@ done:
 
 typedef struct scan_ctx {
     sf_imgsrc *src;
+    const char *digest; /* the digest the root was asked by, or NULL (a tag, a file) */
     const sf_scan_opts *o;
     const char *const *refs;
     size_t nrefs;
@@ -462,6 +469,29 @@ static int index_unmatched(const sf_manifest *m, const char *digest, sf_error *e
                         first_other ? first_other : "-", plat, att);
 }
 
+/* The root manifest: the caller's carried copy when it hashes to the
+ * digest the scan was asked for (the job's), else from the source. A
+ * copy that does not match is never parsed: it may be anything. */
+static int root_manifest(scan_ctx *c, sf_buf *body, char *mt, size_t mtlen,
+                         char digest[SF_DIGEST_MAX], sf_error *err)
+{
+    const sf_scan_opts *o = c->o;
+    if (o->root_manifest && c->digest) {
+        if (sf_digest_verify(c->digest, o->root_manifest, o->root_manifest_len, NULL) == SF_OK &&
+            sf_buf_append(body, o->root_manifest, o->root_manifest_len) == SF_OK) {
+            snprintf(mt, mtlen, "%s", o->root_media_type ? o->root_media_type : "");
+            snprintf(digest, SF_DIGEST_MAX, "%s", c->digest);
+            c->rep->root = SF_SCAN_ROOT_CARRIED;
+            return SF_OK;
+        }
+        sf_buf_reset(body);
+        SF_WARN("scan", "carried root manifest does not match its digest, fetching it|"
+                        "digest=%s bytes=%zu", c->digest, o->root_manifest_len);
+        c->rep->root = SF_SCAN_ROOT_MISMATCH;
+    }
+    return sf_imgsrc_root(c->src, body, mt, mtlen, digest, err);
+}
+
 static int scan_root(scan_ctx *c)
 {
     double t0 = (sf_time_mono_s() * 1e3);
@@ -470,7 +500,7 @@ static int scan_root(scan_ctx *c)
     char mt[128], digest[SF_DIGEST_MAX] = "";
     sf_error err = SF_ERROR_INIT;
     sf_manifest *m = NULL;
-    int rc = sf_imgsrc_root(c->src, &body, mt, sizeof mt, digest, &err);
+    int rc = root_manifest(c, &body, mt, sizeof mt, digest, &err);
     if (rc == SF_OK)
         rc = sf_manifest_parse(&m, body.data ? body.data : "", body.len, mt, &err);
     double tm = (sf_time_mono_s() * 1e3) - t0;
@@ -513,10 +543,10 @@ done:
     return rc;
 }
 
-static int scan_src(sf_imgsrc *src, const char *user_ref, const sf_scan_opts *o,
-                    sf_scan_report **out, sf_error *err)
+static int scan_src(sf_imgsrc *src, const char *user_ref, const char *digest,
+                    const sf_scan_opts *o, sf_scan_report **out, sf_error *err)
 {
-    scan_ctx c = {src, o, o->refs, o->nrefs, NULL, 0, NULL};
+    scan_ctx c = {src, digest, o, o->refs, o->nrefs, NULL, 0, NULL};
     if (!c.nrefs)
         c.nrefs = sf_imgsrc_refs(src, &c.refs);
     if (!c.nrefs && user_ref && !strchr(user_ref, '@') && strncmp(user_ref, "oci:", 4) != 0 &&
@@ -545,7 +575,7 @@ int sf_scan_registry(sf_reg *reg, const char *repo, const char *ref, const sf_sc
     sf_imgsrc *src = NULL;
     int rc = sf_imgsrc_registry(&src, reg, repo, ref, err);
     if (rc == SF_OK)
-        rc = scan_src(src, NULL, opts, out, err);
+        rc = scan_src(src, NULL, strchr(ref, ':') ? ref : NULL, opts, out, err);
     sf_imgsrc_free(src);
     return rc;
 }
@@ -557,7 +587,7 @@ int sf_scan_ref_insecure(const char *ref, int insecure, const sf_scan_opts *opts
     sf_imgsrc *src = NULL;
     int rc = sf_imgsrc_open_with(&src, ref, insecure, opts->reg_opts, err);
     if (rc == SF_OK)
-        rc = scan_src(src, ref, opts, out, err);
+        rc = scan_src(src, ref, NULL, opts, out, err);
     sf_imgsrc_free(src);
     return rc;
 }

@@ -35,6 +35,14 @@ typedef struct sf_scan_opts {
     size_t nrefs;
     int max_layer_parallel;     /* layers analysed at once per image (0 = 1) */
     const sf_reg_opts *reg_opts; /* template of the registry client a ref opens (NULL: defaults) */
+    /* The root manifest as a job carried it (borrowed; NULL = none): used
+     * instead of fetching the root only by sf_scan_registry with a digest
+     * ref and only when the bytes hash to it; otherwise fetched as usual
+     * (sf_scan_report_root tells which). Children of an index are always
+     * fetched. */
+    const char *root_manifest;
+    size_t root_manifest_len;
+    const char *root_media_type; /* its media type ("" or NULL: from the document) */
 } sf_scan_opts;
 
 /* The outcome of scanning one reference: one entry per platform manifest
@@ -50,6 +58,14 @@ int sf_scan_registry(sf_reg *reg, const char *repo, const char *ref, const sf_sc
 /* Scan a user reference: "registry/repo:tag", "registry/repo@digest",
  * "oci:<dir>[:tag]" or "docker-archive:<file>". */
 int sf_scan_ref(const char *ref, const sf_scan_opts *opts, sf_scan_report **out, sf_error *err);
+
+/* Where the root manifest came from. */
+typedef enum sf_scan_root {
+    SF_SCAN_ROOT_FETCHED = 0, /* the source (registry GET, layout, archive) */
+    SF_SCAN_ROOT_CARRIED,     /* opts->root_manifest, verified against the digest */
+    SF_SCAN_ROOT_MISMATCH,    /* opts->root_manifest did not hash to the digest: fetched */
+} sf_scan_root;
+sf_scan_root sf_scan_report_root(const sf_scan_report *r);
 
 /* Number of platform results in the report. */
 size_t sf_scan_report_count(const sf_scan_report *r);

@@ -315,6 +315,10 @@ int sf_jmsg_encode(const void *msg, const sf_jmsg_field *f, size_t n, sf_jmsg_en
             return sf_error_set(err, e.code ? e.code : SF_ENOMEM, "%s",
                                 e.code ? e.msg : "out of memory");
         }
+        if (!f[i].required && json_is_null(v)) {
+            json_decref(v); /* an absent optional field: decode reads null as absent */
+            continue;
+        }
         json_object_set_new(o, f[i].name, v);
     }
     *json = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);

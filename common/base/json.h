@@ -118,7 +118,8 @@ typedef struct sf_jmsg_field {
     int required;
 } sf_jmsg_field;
 
-/* A field's JSON value (NULL with err set when it cannot be encoded). */
+/* A field's JSON value (NULL with err set when it cannot be encoded);
+ * json null for an optional field leaves the field out. */
 typedef json_t *(*sf_jmsg_enc_fn)(const void *msg, const sf_jmsg_field *f, sf_error *err);
 /* Read a field's (present, non-null) JSON value into msg. */
 typedef int (*sf_jmsg_dec_fn)(void *msg, const sf_jmsg_field *f, json_t *v, sf_error *err);

@@ -303,6 +303,15 @@
 /* Longest string field or array entry of a job or refs message: a
  * registry/repository:tag reference is well under 1 KiB. */
 #define SF_LIM_MSG_STR 4096
+/* Longest root manifest a job carries (bus/msg_job.h "manifest"): an
+ * image manifest or a small index is 0.5-10 KiB; past this the worker
+ * fetches it, so jobs stay small (the topic holds millions of them). */
+#define SF_LIM_JOB_MANIFEST 65536
+/* Root manifests one enumeration holds at once, waiting in resolved
+ * repositories and held jobs to ride in their jobs: a repository of a
+ * million tags must not hold a million bodies. Past it jobs go without
+ * (the worker fetches); 64 MiB is ~30k typical manifests. */
+#define SF_LIM_ENUM_MANIFEST_BYTES (64LL << 20)
 
 /* Invalid bytes rewritten per catalog/tags page before the page counts as
  * garbage: a catalog with a few bad names has a handful; thousands are an

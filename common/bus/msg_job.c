@@ -16,11 +16,12 @@
 #include "base/buf.h"
 #include "base/digest.h"
 #include "base/limits.h"
+#include "base/log.h"
 #include "base/time.h"
 
 #define JOB_STR_MAX SF_LIM_MSG_STR
 
-typedef enum { F_SCHEMA, F_STR, F_KIND, F_STRARR, F_DIGEST } ftype;
+typedef enum { F_SCHEMA, F_STR, F_KIND, F_STRARR, F_DIGEST, F_MANIFEST, F_MTYPE } ftype;
 
 /* off: of the char* / kind / char** member; cnt_off, max: F_STRARR's. */
 static const sf_jmsg_field FIELDS[] = {
@@ -34,6 +35,8 @@ static const sf_jmsg_field FIELDS[] = {
     {"platforms", F_STRARR, offsetof(sf_job, platforms), offsetof(sf_job, nplatforms),
      SF_JOB_MAX_PLATFORMS, 0},
     {"enqueued_at", F_STR, offsetof(sf_job, enqueued_at), 0, 0, 1},
+    {"manifest", F_MANIFEST, offsetof(sf_job, manifest), 0, 0, 0},
+    {"manifest_media_type", F_MTYPE, offsetof(sf_job, manifest_media_type), 0, 0, 0},
 };
 #define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])
 
@@ -51,10 +54,38 @@ void sf_job_now(char *out, size_t outlen)
     snprintf(out, outlen, "%s", now);
 }
 
+int sf_job_manifest_ok(const char *data, size_t n)
+{
+    if (!data || n == 0 || n > SF_LIM_JOB_MANIFEST)
+        return 0;
+    for (size_t i = 0, k; i < n; i += k)
+        if (data[i] == '\0' || !(k = sf_utf8_seq((const unsigned char *)data + i, n - i)))
+            return 0;
+    return 1;
+}
+
+/* The carried manifest and its media type: both or neither. */
+static json_t *encode_manifest(const sf_job *j, const sf_jmsg_field *f, sf_error *err)
+{
+    if (!j->manifest && !j->manifest_media_type)
+        return json_null();
+    if (!j->manifest || !j->manifest_media_type ||
+        !sf_job_manifest_ok(j->manifest, j->manifest_len) || !*j->manifest_media_type ||
+        strlen(j->manifest_media_type) > SF_JOB_MEDIA_TYPE_MAX) {
+        sf_error_set(err, SF_EINVAL, "job: field %s invalid", f->name);
+        return NULL;
+    }
+    return f->type == F_MANIFEST ? json_stringn(j->manifest, j->manifest_len)
+                                 : json_string(j->manifest_media_type);
+}
+
 static json_t *encode_field(const void *msg, const sf_jmsg_field *f, sf_error *err)
 {
     const sf_job *j = msg;
     switch (f->type) {
+    case F_MANIFEST:
+    case F_MTYPE:
+        return encode_manifest(j, f, err);
     case F_SCHEMA:
         return json_string(SF_JOB_SCHEMA);
     case F_KIND: {
@@ -97,10 +128,36 @@ int sf_job_encode(const sf_job *j, char **json, size_t *len, sf_error *err)
                           err);
 }
 
+/* The carried manifest fields: unusable ones are dropped, not fatal (the
+ * worker fetches the manifest instead), with the reason logged. */
+static int decode_manifest(sf_job *j, const sf_jmsg_field *f, json_t *v)
+{
+    size_t max = f->type == F_MANIFEST ? SF_LIM_JOB_MANIFEST : SF_JOB_MEDIA_TYPE_MAX;
+    const char *s = sf_jutil_bstr(v, max);
+    if (!s || !*s || (f->type == F_MANIFEST && !sf_job_manifest_ok(s, json_string_length(v)))) {
+        SF_WARN("bus", "job field ignored, not a usable string|field=%s type=%s bytes=%zu",
+                f->name, json_is_string(v) ? "string" : "other",
+                json_is_string(v) ? json_string_length(v) : 0);
+        return SF_OK;
+    }
+    char *copy = sf_strdup(s);
+    if (!copy)
+        return SF_ENOMEM;
+    *MEMBER(j, f, char *) = copy;
+    if (f->type == F_MANIFEST)
+        j->manifest_len = json_string_length(v);
+    return SF_OK;
+}
+
 static int decode_field(void *msg, const sf_jmsg_field *f, json_t *v, sf_error *err)
 {
     sf_job *j = msg;
     switch (f->type) {
+    case F_MANIFEST:
+    case F_MTYPE:
+        if (decode_manifest(j, f, v) != SF_OK)
+            return sf_error_set(err, SF_ENOMEM, "out of memory");
+        return SF_OK;
     case F_SCHEMA:
         if (!json_is_string(v) || strcmp(json_string_value(v), SF_JOB_SCHEMA) != 0)
             return sf_error_set(err, SF_EPARSE, "job: schema is not %s", SF_JOB_SCHEMA);
@@ -132,14 +189,23 @@ static int decode_field(void *msg, const sf_jmsg_field *f, json_t *v, sf_error *
 int sf_job_decode(const char *json, size_t len, sf_job *out, sf_error *err)
 {
     memset(out, 0, sizeof *out);
-    return sf_jmsg_decode(json, len, FIELDS, NFIELDS, decode_field, SF_LIM_MESSAGE_BYTES, "job",
-                          out, err);
+    int rc = sf_jmsg_decode(json, len, FIELDS, NFIELDS, decode_field, SF_LIM_MESSAGE_BYTES, "job",
+                            out, err);
+    if (rc == SF_OK && !out->manifest != !out->manifest_media_type) {
+        SF_WARN("bus", "job manifest ignored, it needs both manifest and manifest_media_type|"
+                       "digest=%s", out->digest);
+        free(out->manifest), free(out->manifest_media_type);
+        out->manifest = out->manifest_media_type = NULL;
+        out->manifest_len = 0;
+    }
+    return rc;
 }
 
 void sf_job_clear(sf_job *j)
 {
     if (!j)
         return;
-    sf_jmsg_clear(j, FIELDS, NFIELDS, 1u << F_STR | 1u << F_DIGEST);
+    sf_jmsg_clear(j, FIELDS, NFIELDS,
+                  1u << F_STR | 1u << F_DIGEST | 1u << F_MANIFEST | 1u << F_MTYPE);
     memset(j, 0, sizeof *j);
 }

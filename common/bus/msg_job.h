@@ -6,13 +6,24 @@
  *   {"schema":"scanfarm.job/v1","run_id":"...","kind":"scan"|"rematch",
  *    "registry":"host[:port]","repository":"name","digest":"sha256:...",
  *    "refs":["host/repo:tag",...],"platforms":["linux/amd64",...],
- *    "enqueued_at":"2026-01-02T03:04:05.678Z"}
+ *    "enqueued_at":"2026-01-02T03:04:05.678Z",
+ *    "manifest":"{...}","manifest_media_type":"application/vnd.oci..."}
  *
  * `registry`/`repository` name where to fetch the manifest (the first
  * ref); `refs` lists every registry/repo:tag that pointed at the digest
  * in this run. An empty `platforms` means the worker's default (every
  * linux platform). Unknown fields are ignored on decode (forward
  * compatibility within v1).
+ *
+ * `manifest` (optional, with `manifest_media_type`) is the root
+ * manifest's exact bytes as the coordinator got them resolving the tag,
+ * as a JSON string, when they are at most SF_LIM_JOB_MANIFEST bytes of
+ * UTF-8 text: the worker then skips its GET of the root manifest, once it
+ * has checked the bytes hash to `digest` (it never trusts them
+ * otherwise). The field is an optimisation, so a decoder that finds it
+ * unusable (not a string, too long, a NUL, no media type) drops both
+ * fields with a warning and decodes the job without them; the worker
+ * fetches as jobs without it always did.
  */
 #ifndef SF_MSG_JOB_H
 #define SF_MSG_JOB_H
@@ -44,10 +55,25 @@ typedef struct sf_job {
     char **platforms;
     size_t nplatforms;
     char *enqueued_at; /* RFC 3339 UTC with milliseconds */
+    /* Optional root manifest (NULL = not carried): manifest_len bytes of
+     * UTF-8 text without NUL (NUL-terminated after them), and its media
+     * type, both set or both NULL. Untrusted until hashed to digest. */
+    char *manifest;
+    size_t manifest_len;
+    char *manifest_media_type;
 } sf_job;
 
+/* Longest manifest_media_type (real ones are < 80 bytes). */
+#define SF_JOB_MEDIA_TYPE_MAX 255
+
+/* 1 when data[0..n) may ride in a job as its manifest: at most
+ * SF_LIM_JOB_MANIFEST bytes of valid UTF-8 without NUL (a JSON string
+ * holds that exactly). */
+int sf_job_manifest_ok(const char *data, size_t n);
+
 /* Encode j to compact JSON (malloc'd, NUL-terminated). SF_EINVAL when a
- * required field is missing or the digest is malformed. */
+ * required field is missing, the digest is malformed, or a manifest is
+ * set that sf_job_manifest_ok refuses or lacks its media type. */
 int sf_job_encode(const sf_job *j, char **json, size_t *len, sf_error *err);
 
 /* Decode untrusted JSON into out (zeroed first; free with sf_job_clear

@@ -1,6 +1,7 @@
 /* Fuzz target of the scanfarm.job/v1 decoder (bus/msg_job.h): every
  * worker decodes untrusted documents from the jobs topic. Whatever decodes
- * must encode again and decode to the same job. */
+ * must encode again and decode to the same job, the carried manifest's
+ * bytes included (a kept manifest is one the encoder accepts). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (sf_job_encode(&j, &json, &len, NULL) == SF_OK) {
         if (sf_job_decode(json, len, &d, NULL) != SF_OK || d.kind != j.kind ||
             d.nrefs != j.nrefs || d.nplatforms != j.nplatforms || !same(d.digest, j.digest) ||
-            !same(d.run_id, j.run_id) || !same(d.repository, j.repository))
+            !same(d.run_id, j.run_id) || !same(d.repository, j.repository) ||
+            d.manifest_len != j.manifest_len || !same(d.manifest_media_type,
+                                                      j.manifest_media_type) ||
+            (j.manifest && memcmp(d.manifest, j.manifest, j.manifest_len) != 0))
             abort();
         for (size_t i = 0; i < j.nrefs; i++)
             if (!same(d.refs[i], j.refs[i]))

@@ -30,6 +30,7 @@
 #include <cmocka.h>
 
 #include "bus/kprod.h"
+#include "base/digest.h"
 #include "bus/msg_job.h"
 #include "testutil.h"
 
@@ -51,6 +52,7 @@ static int g_npids;
 static int g_topic_seq;
 static char g_topics[16][128]; /* created here, deleted in teardown */
 static int g_ntopics;
+static int g_carried; /* jobs of the last read_jobs carrying their manifest */
 
 /* ---- process and port helpers ---- */
 
@@ -219,7 +221,9 @@ static void sort_array(json_t *a)
 }
 
 /* Read every job of topic (all partitions, from the start to the end)
- * into digest -> refs; *dups counts digests seen more than once. */
+ * into digest -> refs; *dups counts digests seen more than once. A job
+ * carrying its root manifest must carry bytes that hash to its digest
+ * (g_carried counts them). */
 static json_t *read_jobs(const char *topic, const char *run_id, int *dups, int *total)
 {
     char es[256];
@@ -238,6 +242,7 @@ static json_t *read_jobs(const char *topic, const char *run_id, int *dups, int *
     json_t *got = json_object();
     int eofs = 0;
     *dups = 0, *total = 0;
+    g_carried = 0;
     for (int idle = 0; eofs < 3 && idle < 300;) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
         if (!m) {
@@ -255,6 +260,9 @@ static json_t *read_jobs(const char *topic, const char *run_id, int *dups, int *
             assert_memory_equal(m->key, j.digest, m->key_len);
             if (!run_id || strcmp(j.run_id, run_id) == 0) {
                 (*total)++;
+                if (j.manifest && sf_digest_verify(j.digest, j.manifest, j.manifest_len, &e))
+                    fail_msg("job carries a manifest that is not its digest's: %s", e.msg);
+                g_carried += j.manifest != NULL;
                 if (json_object_get(got, j.digest))
                     (*dups)++;
                 json_t *a = json_array();
@@ -460,6 +468,8 @@ static void test_coordinator_fleet__catalog_pages_dedupe_index(void **state)
     json_t *got = read_jobs(topic, run_id, &dups, &total);
     assert_int_equal(total, (int)json_object_size(expect));
     assert_jobs_match(expect, got, dups);
+    /* Every manifest (images and indexes alike) is small: each rides in its job. */
+    assert_int_equal(g_carried, total);
     /* The catalog was paged: at least 10 pages of 100 for our repos. */
     fprintf(stderr, "fleet: %d jobs; %s", total, strstr(log, "run enumerated"));
     json_decref(got);

@@ -21,6 +21,8 @@
 #include <cmocka.h>
 
 #include "base/digest.h"
+#include "base/limits.h"
+#include "enum_resolve.h"
 #include "registry/http.h"
 #include "registry/registry.h"
 
@@ -497,6 +499,67 @@ static void test_registry_http__resolve_falls_back_to_get(void **state)
     sf_reg_free(r);
 }
 
+/* The coordinator's tag resolution (coordinator/enum_resolve.h): a GET
+ * whose body, when small, is kept for the job; the digest is the body's,
+ * checked against Docker-Content-Digest; a body past the job cap is
+ * resolved again with HEAD; past the budget nothing is kept. */
+static void test_registry_http__enum_resolve_keeps_small_body(void **state)
+{
+    (void)state;
+    static const char doc[] = "{\"schemaVersion\":2,\"mediaType\":"
+                              "\"application/vnd.oci.image.manifest.v1+json\"}";
+    static char big[SF_LIM_JOB_MANIFEST + 2];
+    memset(big, ' ', sizeof big - 1);
+    big[0] = '{', big[sizeof big - 2] = '}';
+    char want[SF_DIGEST_MAX], hdr[256], hd_big[256];
+    sf_digest_sha256(doc, strlen(doc), want);
+    snprintf(hdr, sizeof hdr, "HTTP/1.1 200 OK\r\nDocker-Content-Digest: %s\r\n"
+                              "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n", want);
+    snprintf(hd_big, sizeof hd_big, "HTTP/1.1 200 OK\r\nDocker-Content-Digest: sha256:"
+             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\r\n");
+    const canned script[] = {
+        {hdr, doc, 0},                                   /* kept */
+        {hdr, "{\"schemaVersion\":2}", 0},               /* header names another body */
+        {hd_big, big, 0},                                /* past the cap: */
+        {hd_big, "", 0},                                 /* ... then HEAD */
+        {hdr, doc, 0},                                   /* past the budget */
+    };
+    server s;
+    start(&s, script, 5);
+    char url[64], d[SF_DIGEST_MAX];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", s.port);
+    sf_reg_opts o = {.url = url, .max_retries = 0};
+    sf_reg *r = NULL;
+    assert_int_equal(sf_reg_new(&r, &o, NULL), SF_OK);
+    sf_rman_budget b = {0, 1 << 20};
+    sf_rman *m = NULL;
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_enum_resolve(r, "a/b", "v1", &b, d, &m, &e), SF_OK);
+    assert_string_equal(d, want);
+    assert_non_null(m);
+    assert_int_equal(m->len, strlen(doc));
+    assert_memory_equal(m->data, doc, m->len);
+    assert_string_equal(m->media_type, "application/vnd.oci.image.manifest.v1+json");
+    assert_int_equal(b.used, (long long)m->len);
+    sf_rman_free(&b, m);
+    assert_int_equal(b.used, 0);
+    assert_non_null(strstr(s.seen[0], "GET /v2/a/b/manifests/v1"));
+    assert_int_equal(sf_enum_resolve(r, "a/b", "v1", &b, d, &m, &e), SF_EDIGEST);
+    assert_null(m);
+    assert_int_equal(sf_enum_resolve(r, "a/b", "v1", &b, d, &m, &e), SF_OK);
+    assert_null(m);
+    assert_string_equal(d + 7, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_non_null(strstr(s.seen[3], "HEAD /v2/a/b/manifests/v1"));
+    b.cap = 4;
+    assert_int_equal(sf_enum_resolve(r, "a/b", "v1", &b, d, &m, &e), SF_OK);
+    assert_string_equal(d, want);
+    assert_null(m);
+    assert_int_equal(b.used, 0);
+    assert_int_equal(s.next, 5);
+    stop(&s);
+    sf_reg_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -508,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_registry_http__deadline_ends_trickle_and_long_retry),
         cmocka_unit_test(test_registry_http__basic_challenge_round_trip),
         cmocka_unit_test(test_registry_http__resolve_falls_back_to_get),
+        cmocka_unit_test(test_registry_http__enum_resolve_keeps_small_body),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
