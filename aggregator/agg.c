@@ -125,6 +125,7 @@ int sf_agg_new(sf_agg **out, sf_kv *kv, const char *prefix, sf_error *err)
     a->no_compact = getenv("SF_AGG_NO_COMPACT") != NULL;
     a->no_shortcut = getenv("SF_AGG_NO_SHORTCUT") != NULL;
     a->no_lazy = getenv("SF_AGG_NO_LAZY") != NULL;
+    a->no_lean = getenv("SF_AGG_NO_LEAN") != NULL;
     const char *ttl = getenv("SF_AGG_PENDING_TTL_MS");
     a->pend_ttl_ms = ttl && *ttl ? strtoll(ttl, NULL, 10) : SF_LIM_AGG_PENDING_TTL_MS;
     *out = a;
@@ -357,7 +358,9 @@ static int update_view(sf_agg *a, sf_agg_view *nv, int64_t rank, const char *jso
         /* an unchanged rescan: only what does not cancel (the stored
          * package list is rewritten: its bytes were not compared) */
         if (rc == SF_OK && old && !a->no_shortcut && sf_agg_plan_same(old, nv, 0))
-            rc = sf_agg_plan_rescan(&plan, a->prefix, old, nv, json, len, rank, 0, err);
+            rc = sf_agg_plan_rescan(&plan, a->prefix, old, nv, json, len, rank,
+                                    a->no_lean ? 0 : SF_AGG_RESCAN_LEAN, raw,
+                                    raw ? strlen(raw) : 0, err);
         else if (rc == SF_OK && (rc = sf_agg_plan_build(&plan, a->prefix, old, nv, json, len,
                                                         err)) == SF_OK)
             rc = sf_agg_plan_index(&plan, a->prefix, old, nv, nv->run_id, rank, 0, err);

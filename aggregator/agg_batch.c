@@ -9,7 +9,9 @@
  *   0. is decoded in two steps (sf_agg_view_from_result_lazy): all but
  *      each result's package list, then, with the stored views and
  *      package lists read, the stored list when the result's package
- *      bytes hash as the stored view's ("ph"), else the result's own;
+ *      bytes hash as the stored view's ("ph"), else the result's own
+ *      (with the hash equal the stored list is parsed only if step 3
+ *      plans in full: a short plan does not read the packages);
  *   1. records its run progress in one script (the same steps per result
  *      as agg.c's LUA_PROGRESS, so redelivery stays a no-op);
  *   2. reads every stored order, then every stored view (those step 0
@@ -17,9 +19,10 @@
  *   3. plans each image exactly as agg.c does (sf_agg_plan_build and
  *      _index, refs merged by the same rule; an unchanged rescan only
  *      what does not cancel, sf_agg_plan_rescan, its stored package list
- *      compared by bytes and parsed only for a full plan), appends the
- *      plans into one, and compacts it: a counter 64 images raise is one
- *      increment;
+ *      compared by bytes and parsed only for a full plan; lean: the
+ *      add-only entries the stored view's own plan wrote are not sent
+ *      again, SF_AGG_RESCAN_LEAN), appends the plans into one, and
+ *      compacts it: a counter 64 images raise is one increment;
  *   4. sends the merged plan in one guarded script: every image's order
  *      and view must still be the ones read, else nothing is applied and
  *      each result goes through agg.c's one-at-a-time path (a concurrent
@@ -171,6 +174,8 @@ typedef struct item {
     size_t pkl, rawl;
     sf_agg_lazy *lz; /* nv's package list pending (two-step decode), else NULL */
     int pre;         /* raw, pk and old read by seg_resolve already */
+    int pk_same;     /* nv's package hash is old's: its packages are pk's, not
+                        parsed (lz kept) until a full plan needs them */
     char order[SF_KEY_MAX * 2];
     int64_t rank;
     int slow; /* through agg.c's path, in its turn */
@@ -312,7 +317,7 @@ static int seg_load(sf_agg *a, item *it, size_t n, sf_error *err)
             }
             continue;
         }
-        it[i].raw = raw[i];
+        it[i].raw = raw[i], it[i].rawl = vl[i];
         it[i].pk = pk[i], it[i].pkl = pl[i];
         if (rc == SF_OK && want[i] && raw[i] &&
             sf_agg_view_parse(raw[i], vl[i], &it[i].old, err) != SF_OK)
@@ -366,10 +371,20 @@ static int seg_resolve(sf_agg *a, item *it, size_t *k, sf_error *err)
             raw[i] = pk[i] = NULL;
             if (x->raw && sf_agg_view_parse(x->raw, x->rawl, &x->old, NULL) != SF_OK)
                 x->old = NULL; /* seg_load sends it to agg.c's path */
-            int prc = sf_agg_lazy_finish(x->lz, x->nv, x->old ? x->old->pkhash : NULL, x->pk,
+            /* the same "os" and packages bytes as the stored view's: the
+             * packages are the stored list's, and a short plan does not
+             * read them; plan_item parses them if a full plan does */
+            x->pk_same = !a->no_lean && !a->no_shortcut && x->old && x->pk && x->old->pkhash &&
+                         x->nv->pkhash && strcmp(x->old->pkhash, x->nv->pkhash) == 0;
+            int prc = SF_OK;
+            if (x->pk_same) {
+                reused = 1;
+            } else {
+                prc = sf_agg_lazy_finish(x->lz, x->nv, x->old ? x->old->pkhash : NULL, x->pk,
                                          x->pkl, &reused, &x->m->err);
-            sf_agg_lazy_free(x->lz);
-            x->lz = NULL;
+                sf_agg_lazy_free(x->lz);
+                x->lz = NULL;
+            }
             a->lazy_reused += prc == SF_OK && reused;
             if (prc == SF_ENOMEM) {
                 rc = prc, *err = x->m->err;
@@ -569,8 +584,8 @@ static int flush(sf_agg *a, sf_agg_plan *plan, item **sub, size_t *ns, sf_error 
  * stored view with its packages. */
 static int plan_item(sf_agg *a, item *x, sf_agg_plan *one, sf_error *pe)
 {
-    int rc = SF_OK, stored = 0;
-    if (x->old && x->pk && !a->no_shortcut) {
+    int rc = SF_OK, stored = x->pk_same, reused = 0;
+    if (!stored && x->old && x->pk && !a->no_shortcut) {
         sf_buf pj;
         sf_buf_init(&pj, 0);
         rc = sf_agg_plan_pkgs_json(x->nv, &pj);
@@ -581,8 +596,16 @@ static int plan_item(sf_agg *a, item *x, sf_agg_plan *one, sf_error *pe)
     }
     if (stored && sf_agg_plan_same(x->old, x->nv, 1)) {
         rc = sf_agg_plan_rescan(one, a->prefix, x->old, x->nv, x->m->json, x->m->len, x->rank,
-                                1, pe);
+                                SF_AGG_RESCAN_PKGS_STORED | (a->no_lean ? 0 : SF_AGG_RESCAN_LEAN),
+                                x->raw, x->rawl, pe);
     } else {
+        /* the packages a full plan needs (seg_resolve's reuse, deferred;
+         * the result's own list if the stored one does not parse, which
+         * bytes that decoded when stored do as well) */
+        if (x->pk_same && (rc = sf_agg_lazy_finish(x->lz, x->nv, x->old->pkhash, x->pk, x->pkl,
+                                                   &reused, pe)) != SF_OK)
+            return rc;
+        (void)reused; /* counted as reused by seg_resolve */
         if (x->old && x->pk && (rc = sf_agg_pkgs_parse(x->old, x->pk, x->pkl, pe)) != SF_OK)
             return rc; /* a stored package list agg.c's path must judge */
         rc = sf_agg_plan_build(one, a->prefix, x->old, x->nv, x->m->json, x->m->len, pe);

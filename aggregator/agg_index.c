@@ -41,6 +41,8 @@
  *
  * Maxima and first-seen entries are never removed: readers intersect them
  * with a counted set, so an id whose last finding left is never listed.
+ * Name entries neither. So an unchanged rescan (lean) need not write
+ * again those its stored view's plan wrote: they are still there.
  * Everything else is removed for old exactly as it is added for nv, so
  * replays and duplicates cannot drift it (as with the counts).
  */
@@ -84,6 +86,14 @@ typedef struct ix_ctx {
      * the summary) is planned. */
     int addonly;
     const sf_agg_view *was; /* addonly: the stored view (its scores) */
+    /* addonly and lean (sf_agg_plan_index_addonly): the add-only entries
+     * `was` made are left out too where nv's are the same (name entries;
+     * maxima and first-seen of a finding whose scores did not move):
+     * they are in Redis already, never removed, so writing them again
+     * changes nothing. Only for a `was` with a package hash: a view
+     * stored before the name index existed has none, and the rescan
+     * writes its entries as a full plan would. */
+    int lean;
     struct {
         const char *kind; /* the literal itself: compared by address */
         char key[SF_KEY_MAX];
@@ -93,12 +103,13 @@ typedef struct ix_ctx {
 
 static void list_add(ix_list *l, const char *s)
 {
-    if (!*s || strlen(s) >= IX_SCOPE_W || l->n >= IX_MAX_SCOPES)
+    size_t n = strlen(s);
+    if (!n || n >= IX_SCOPE_W || l->n >= IX_MAX_SCOPES)
         return;
     for (size_t i = 0; i < l->n; i++)
         if (strcmp(l->v[i], s) == 0)
             return;
-    snprintf(l->v[l->n++], IX_SCOPE_W, "%s", s);
+    memcpy(l->v[l->n++], s, n + 1);
 }
 
 /* The tag of "registry/repo:tag" ("" for a digest ref). */
@@ -238,7 +249,8 @@ static void eco_add(ix_list *l, const char *e)
         return;
     list_add(l, e);
     if (colon && colon > e && (size_t)(colon - e) < sizeof fam) {
-        snprintf(fam, sizeof fam, "%.*s", (int)(colon - e), e);
+        memcpy(fam, e, (size_t)(colon - e)); /* once per package: no snprintf */
+        fam[colon - e] = '\0';
         list_add(l, fam);
     }
 }
@@ -380,12 +392,25 @@ done:
     return rc;
 }
 
+/* lean: finding i of nv has the stored one's marks (sf_agg_plan_same
+ * found id, package, ecosystem and severity equal at the same index). */
+static int marks_stored(const ix_ctx *c, const sf_agg_view *v, const sf_agg_vuln *f)
+{
+    size_t i = (size_t)(f - v->vulns);
+    if (!c->lean || i >= c->was->nvulns)
+        return 0;
+    const sf_agg_vuln *w = &c->was->vulns[i];
+    return w->cvss == f->cvss && w->epss == f->epss && w->sev == f->sev;
+}
+
 /* Per finding: severity, fixable, ecosystem, maxima, packages of the id. */
 static int finding_ops(ix_ctx *c, const sf_agg_view *v, const sf_agg_vuln *f, int64_t rank)
 {
     char member[4 * SF_AGG_STR_MAX + 8];
     ix_list ecos; /* 16 KiB: an initialiser would clear it all, per finding */
     ecos.n = 0;
+    if (marks_stored(c, v, f)) /* lean: only the facts (last writer wins) */
+        return c->sign > 0 ? vuln_facts(c, f) : SF_OK;
     int rc = inc(c, "vsev", sf_agg_sev_name(f->sev), f->id, 1);
     if (rc == SF_OK && f->fixed)
         rc = inc(c, "vfix", NULL, f->id, 1);
@@ -471,6 +496,8 @@ static int pkg_ops(ix_ctx *c, const sf_agg_view *v)
         const char *mp[] = {pk->eco, "\x1f", pk->name, NULL};
         sf_agg_cat(member, sizeof member, mp);
         if (c->addonly) { /* the name entries: all else is counted or set */
+            if (c->lean)
+                break; /* the stored view's, the same packages: written */
             if (pkg_first(v, i))
                 rc = name_ops(c, "pname", pk->name, member);
             continue;
@@ -529,8 +556,9 @@ static int rollup_ops(ix_ctx *c, const sf_agg_view *v, const ix_scopes *s)
         snprintf(reg, sizeof reg, "%.*s", (int)(rl < sizeof reg ? rl : sizeof reg - 1),
                  s->repo.v[k]);
         rc = inc(c, "repos", NULL, s->repo.v[k], 1);
-        /* searched without the registry: "corpus/alpine", not "h:5000/..." */
-        if (rc == SF_OK)
+        /* searched without the registry: "corpus/alpine", not "h:5000/..."
+         * (lean: the stored view's, the same refs: written) */
+        if (rc == SF_OK && !c->lean)
             rc = name_ops(c, "reponame", s->repo.v[k] + rl + (s->repo.v[k][rl] == '/'),
                           s->repo.v[k]);
         if (rc == SF_OK)
@@ -651,12 +679,13 @@ static int plan_index(ix_ctx *c, const sf_agg_view *old, const sf_agg_view *nv,
 
 static int index_run(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
                      const sf_agg_view *nv, const char *run, int64_t rank, int refs_only,
-                     const sf_agg_view *was, sf_error *err)
+                     const sf_agg_view *was, int lean, sf_error *err)
 {
     ix_ctx *c = malloc(sizeof *c); /* with its key memo: too big for the stack */
     int rc = SF_ENOMEM;
     if (c) {
-        *c = (ix_ctx){.p = p, .prefix = prefix, .sign = -1, .addonly = was != NULL, .was = was};
+        *c = (ix_ctx){.p = p, .prefix = prefix, .sign = -1, .addonly = was != NULL, .was = was,
+                      .lean = was && lean && was->pkhash};
         rc = plan_index(c, old, nv, run, rank, refs_only, err);
         free(c);
     }
@@ -669,12 +698,12 @@ int sf_agg_plan_index(sf_agg_plan *p, const char *prefix, const sf_agg_view *old
                       const sf_agg_view *nv, const char *run, int64_t rank, int refs_only,
                       sf_error *err)
 {
-    return index_run(p, prefix, old, nv, run, rank, refs_only, NULL, err);
+    return index_run(p, prefix, old, nv, run, rank, refs_only, NULL, 0, err);
 }
 
 int sf_agg_plan_index_addonly(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
-                              const sf_agg_view *nv, const char *run, int64_t rank,
+                              const sf_agg_view *nv, const char *run, int64_t rank, int lean,
                               sf_error *err)
 {
-    return index_run(p, prefix, NULL, nv, run, rank, 0, old, err);
+    return index_run(p, prefix, NULL, nv, run, rank, 0, old, lean, err);
 }

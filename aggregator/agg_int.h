@@ -36,6 +36,11 @@ struct sf_agg {
      * package list never reused (sf_agg_view_from_result_lazy: the tests'
      * reference). */
     int no_lazy;
+    /* SF_AGG_NO_LEAN set: an unchanged rescan writes again the add-only
+     * entries its stored view made (SF_AGG_RESCAN_LEAN off), and the batch
+     * parses the stored package list a matching hash reuses even when
+     * the short plan does not look at it (the bench's baseline). */
+    int no_lean;
     uint64_t lazy_reused; /* results whose stored package list was reused (tests) */
     sf_agg_script batch_apply, batch_progress; /* agg_batch.c */
     sf_agg_script s_apply, s_progress, s_refs, s_pend_add, s_pend_take; /* agg.c's */

@@ -380,15 +380,20 @@ int sf_agg_plan_same(const sf_agg_view *old, const sf_agg_view *nv, int pkgs_kno
 }
 
 /* Per-digest documents and the ref -> digest map of the new view;
- * pkgs_stored: the stored package list is nv's already, byte for byte. */
+ * pkgs_stored: the stored package list is nv's already, byte for byte;
+ * kept (NULL: none): the stored view document, whose findings nv has
+ * value for value (sf_agg_view_json_keep). */
 static int doc_ops(plan_ctx *c, const sf_agg_view *nv, const char *result_json, size_t rlen,
-                   int pkgs_stored)
+                   int pkgs_stored, const char *kept, size_t kept_len)
 {
     char key[SF_KEY_MAX];
     sf_buf b;
     int rc;
     sf_buf_init(&b, 0);
-    if ((rc = sf_agg_view_json(nv, &b)) != SF_OK)
+    rc = sf_agg_view_json_keep(nv, kept, kept_len, &b);
+    if (rc == SF_ENOTFOUND)
+        rc = sf_agg_view_json(nv, &b);
+    if (rc != SF_OK)
         goto done;
     if ((rc = sf_keys_agg(key, c->prefix, "views", c->err)) != SF_OK ||
         (rc = plan_add(c->p, SF_AOP_HSET, key, nv->digest, b.data)) != SF_OK)
@@ -474,7 +479,7 @@ int sf_agg_plan_build(sf_agg_plan *p, const char *prefix, const sf_agg_view *old
         goto done;
     if ((rc = scoped_counts(&c, nv, +1, 1)) != SF_OK || (rc = index_ops(&c, nv, +1)) != SF_OK)
         goto done;
-    if ((rc = doc_ops(&c, nv, result_json, result_len, 0)) == SF_OK && old)
+    if ((rc = doc_ops(&c, nv, result_json, result_len, 0, NULL, 0)) == SF_OK && old)
         rc = dropped_refs(&c, old, nv);
 done:
     if (rc == SF_ENOMEM)
@@ -484,14 +489,26 @@ done:
 
 int sf_agg_plan_rescan(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
                        const sf_agg_view *nv, const char *result_json, size_t result_len,
-                       int64_t rank, int pkgs_stored, sf_error *err)
+                       int64_t rank, unsigned flags, const char *old_json, size_t old_len,
+                       sf_error *err)
 {
     plan_ctx c = {.p = p, .prefix = prefix, .err = err};
+    /* lean, and findings whose stored values did not move (scores, KEV,
+     * EPSS: sf_agg_plan_same does not compare them): the stored view's
+     * findings bytes are nv's */
+    int keep = (flags & SF_AGG_RESCAN_LEAN) && old_json && old->nvulns == nv->nvulns;
+    for (size_t i = 0; keep && i < nv->nvulns; i++) {
+        const sf_agg_vuln *x = &old->vulns[i], *y = &nv->vulns[i];
+        keep = x->cvss == y->cvss && x->kev == y->kev && x->epss == y->epss &&
+               x->epss_pct == y->epss_pct;
+    }
     /* the refs are old's: none dropped; counters and index sets cancel */
-    int rc = doc_ops(&c, nv, result_json, result_len, pkgs_stored);
+    int rc = doc_ops(&c, nv, result_json, result_len, (flags & SF_AGG_RESCAN_PKGS_STORED) != 0,
+                     keep ? old_json : NULL, old_len);
     if (rc == SF_ENOMEM)
         sf_error_set(err, rc, "out of memory");
     if (rc == SF_OK)
-        rc = sf_agg_plan_index_addonly(p, prefix, old, nv, nv->run_id, rank, err);
+        rc = sf_agg_plan_index_addonly(p, prefix, old, nv, nv->run_id, rank,
+                                       (flags & SF_AGG_RESCAN_LEAN) != 0, err);
     return rc;
 }

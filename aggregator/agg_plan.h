@@ -77,12 +77,23 @@ int sf_agg_plan_same(const sf_agg_view *old, const sf_agg_view *nv, int pkgs_kno
  * plan (sf_agg_plan_build then sf_agg_plan_index) leaves in Redis, without
  * planning the pairs that cancel: the view, result and refs map documents,
  * the index's add-only entries (maxima, first seen, name entries, facts),
- * the image's scores and summary. pkgs_stored: the stored package list is
- * sf_agg_plan_pkgs_json(nv) byte for byte, so it is not written again.
+ * the image's scores and summary. flags:
+ *   SF_AGG_RESCAN_PKGS_STORED: the stored package list is
+ *     sf_agg_plan_pkgs_json(nv) byte for byte, so it is not written again
+ *     (nv's packages are then not looked at: they may be left undecoded);
+ *   SF_AGG_RESCAN_LEAN: the add-only entries old's own plan made and nv
+ *     would make alike (name entries, unchanged maxima, first seen) are
+ *     left out as well (sf_agg_plan_index_addonly): Redis holds them; and
+ *     with old_json (the stored view document old was parsed from; may be
+ *     NULL), findings of unchanged values keep its bytes in nv's view
+ *     (sf_agg_view_json_keep).
  */
+#define SF_AGG_RESCAN_PKGS_STORED 1u
+#define SF_AGG_RESCAN_LEAN 2u
 int sf_agg_plan_rescan(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
                        const sf_agg_view *nv, const char *result_json, size_t result_len,
-                       int64_t rank, int pkgs_stored, sf_error *err);
+                       int64_t rank, unsigned flags, const char *old_json, size_t old_len,
+                       sf_error *err);
 
 /* nv's package list as stored (agg:pkgsof): sf_agg_pkgs_json's bytes,
  * written without jansson when no string needs an escape. */
@@ -137,9 +148,14 @@ int sf_agg_plan_index(sf_agg_plan *p, const char *prefix, const sf_agg_view *old
 
 /* The index part of sf_agg_plan_rescan: sf_agg_plan_index(old, nv) with
  * only what does not cancel when sf_agg_plan_same(old, nv) (old's image
- * scores are compared: an unchanged one is not written again). */
+ * scores are compared: an unchanged one is not written again). lean,
+ * for an old with a package hash (stored since the name index existed,
+ * so its plan made every add-only entry): name entries, and the maxima
+ * and first-seen of findings whose cvss, EPSS and severity are old's,
+ * are left out, as are nv's packages (not looked at); the facts (last
+ * writer wins) are planned still. */
 int sf_agg_plan_index_addonly(sf_agg_plan *p, const char *prefix, const sf_agg_view *old,
-                              const sf_agg_view *nv, const char *run, int64_t rank,
+                              const sf_agg_view *nv, const char *run, int64_t rank, int lean,
                               sf_error *err);
 
 /*

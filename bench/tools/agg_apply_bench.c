@@ -5,8 +5,9 @@
  * same-run baseline), the batch path with every rescan planned in full
  * ("full": before the unchanged-rescan shortcut, SF_AGG_NO_SHORTCUT), the
  * batch path decoding every result whole ("whole": before the reuse of a
- * stored package list, SF_AGG_NO_LAZY) and
- * the batch path as the consumer loop runs it (sf_agg_apply_batch,
+ * stored package list, SF_AGG_NO_LAZY), the batch path writing an
+ * unchanged rescan's add-only entries again ("fat": before the lean
+ * rescan, SF_AGG_NO_LEAN) and the batch path as the consumer loop runs it (sf_agg_apply_batch,
  * --batch results per call), interleaved round by round so all see the
  * same load. Results are synthetic
  * scanfarm.result/v1 documents, each with its own digest, --findings
@@ -25,7 +26,9 @@
  *
  * usage: sf-agg_apply_bench [--redis host:port] [--results N] [--findings F]
  *        [--packages P] [--repos R] [--batch B] [--rounds K] [--prefix P] [--keep]
- *        [--only batch|full|whole|baseline] [--marks]
+ *        [--only batch|full|whole|fat|baseline] [--marks] [--cg new|rescan]
+ * --cg: under valgrind --tool=callgrind --collect-atstart=no, instructions
+ * are counted in that phase only (repeatable on a loaded machine).
  * --marks prints each phase's start and end (CLOCK_MONOTONIC seconds) on
  * stderr, to cut a `perf record -k mono` profile by phase (perf report --time).
  */
@@ -35,12 +38,25 @@
 #include <time.h>
 #include <unistd.h>
 
+#if defined(__has_include)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#endif
+#endif
+#ifndef CALLGRIND_TOGGLE_COLLECT
+#define CALLGRIND_TOGGLE_COLLECT
+#endif
+
 #include "agg.h"
 #include "base/buf.h"
 #include "cache/kv.h"
 #include "fleet/agg_view.h"
 
 static int marks; /* --marks: phase times on stderr (profiling) */
+/* --cg new|rescan: callgrind collects during that phase only (run under
+ * valgrind --tool=callgrind --collect-atstart=no): instruction counts of
+ * one phase, repeatable on a loaded machine. */
+static int cg_phase = -1;
 
 static double now(void)
 {
@@ -187,7 +203,7 @@ typedef struct figs {
 
 /* One path (batch 0: one at a time) over both phases under prefix. */
 static int run_path(sf_kv *kv, const char *prefix, int n, int f, int p, int repos, int batch,
-                    int full, int whole, int keep, figs *out, sf_error *e)
+                    int full, int whole, int fat, int keep, figs *out, sf_error *e)
 {
     sf_agg *a = NULL;
     sf_buf *docs = calloc((size_t)n, sizeof *docs);
@@ -196,9 +212,12 @@ static int run_path(sf_kv *kv, const char *prefix, int n, int f, int p, int repo
         setenv("SF_AGG_NO_SHORTCUT", "1", 1);
     if (whole)
         setenv("SF_AGG_NO_LAZY", "1", 1);
+    if (fat)
+        setenv("SF_AGG_NO_LEAN", "1", 1);
     int rc = sf_agg_new(&a, kv, prefix, e);
     unsetenv("SF_AGG_NO_SHORTCUT");
     unsetenv("SF_AGG_NO_LAZY");
+    unsetenv("SF_AGG_NO_LEAN");
     static int stamp;
     for (int ph = 0; rc == SF_OK && ph < 2; ph++) {
         char run[64];
@@ -213,6 +232,8 @@ static int run_path(sf_kv *kv, const char *prefix, int n, int f, int p, int repo
         if ((rc = redis_stats(kv, &c0, &m0, e)) != SF_OK || (rc = redis_cpu(kv, &r0, e)) != SF_OK)
             break;
         double t0 = now(), u0 = cpu_self();
+        if (ph == cg_phase)
+            CALLGRIND_TOGGLE_COLLECT;
         if (marks) /* CLOCK_MONOTONIC: perf record -k mono, perf report --time */
             fprintf(stderr, "phase %s %s start %.6f\n", batch ? "batch" : "baseline",
                     ph ? "rescan" : "new", t0);
@@ -234,6 +255,8 @@ static int run_path(sf_kv *kv, const char *prefix, int n, int f, int p, int repo
                 }
             }
         }
+        if (ph == cg_phase)
+            CALLGRIND_TOGGLE_COLLECT;
         out->secs[ph] += now() - t0;
         out->cpu[ph] += cpu_self() - u0;
         if (rc == SF_OK && (rc = redis_cpu(kv, &r1, e)) == SF_OK)
@@ -279,7 +302,7 @@ int main(int argc, char **argv)
 {
     const char *redis = "127.0.0.1:6379", *prefix = "sfaggbench";
     int n = 500, f = 20, p = 300, repos = 0, batch = 64, rounds = 2, keep = 0;
-    const char *only = NULL; /* "batch", "full", "whole" or "baseline": one path (profiling) */
+    const char *only = NULL; /* one path by name (profiling) */
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(argv[i], "--keep")) {
@@ -310,11 +333,13 @@ int main(int argc, char **argv)
             prefix = v;
         else if (!strcmp(argv[i], "--only"))
             only = v;
+        else if (!strcmp(argv[i], "--cg"))
+            cg_phase = !strcmp(v, "rescan") ? 1 : !strcmp(v, "new") ? 0 : -2;
         else
             goto usage;
         i++;
     }
-    if (n <= 0 || batch <= 0 || rounds <= 0)
+    if (n <= 0 || batch <= 0 || rounds <= 0 || cg_phase == -2)
         goto usage;
     const char *nodes[] = {redis};
     sf_kv_opts o = {.nodes = nodes, .nnodes = 1, .command_timeout_ms = 30000};
@@ -325,26 +350,30 @@ int main(int argc, char **argv)
      * aggregator before batching); full: the batch path planning every
      * rescan in full (before the unchanged-rescan shortcut); whole: the
      * batch path decoding every result whole (before the stored package
-     * list's reuse); batch: as the consumer loop runs now */
+     * list's reuse); fat: the batch path writing every add-only entry of
+     * an unchanged rescan again, its stored package list always parsed
+     * (before the lean rescan, SF_AGG_NO_LEAN); batch: as the consumer
+     * loop runs now */
     static const struct {
         const char *name;
-        int batched, full, whole;
-    } paths[] = {{"baseline", 0, 1, 1}, {"full", 1, 1, 1}, {"batch", 1, 0, 0},
-                 {"whole", 1, 0, 1}};
-    figs fg[4];
+        int batched, full, whole, fat;
+    } paths[] = {{"baseline", 0, 1, 1, 1}, {"full", 1, 1, 1, 1}, {"batch", 1, 0, 0, 0},
+                 {"whole", 1, 0, 1, 1}, {"fat", 1, 0, 0, 1}};
+#define NPATHS (sizeof paths / sizeof paths[0])
+    figs fg[NPATHS];
     memset(fg, 0, sizeof fg);
     if (sf_kv_new(&kv, &o, &e) != SF_OK || sf_kv_ping(kv, 0, &e) != SF_OK)
         goto fail;
     for (int r = 0; r < rounds; r++) {
         /* interleaved, the order rotated each round: all see the same load */
-        for (int k = 0; k < 4; k++) {
-            int b = (k + r) % 4;
+        for (size_t k = 0; k < NPATHS; k++) {
+            size_t b = (k + (size_t)r) % NPATHS;
             char pf[128];
             if (only && strcmp(only, paths[b].name) != 0)
                 continue;
             snprintf(pf, sizeof pf, "%s-%s%d", prefix, paths[b].name, r);
             if (run_path(kv, pf, n, f, p, repos, paths[b].batched ? batch : 0, paths[b].full,
-                         paths[b].whole, keep, &fg[b], &e) != SF_OK)
+                         paths[b].whole, paths[b].fat, keep, &fg[b], &e) != SF_OK)
                 goto fail;
         }
     }
@@ -374,7 +403,7 @@ int main(int argc, char **argv)
     printf("agg_apply_bench results=%d findings=%d packages=%d repos=%d batch=%d rounds=%d "
            "doc_kb=%.1f\n", n, f, p, repos ? repos : n, batch, rounds, (double)d.len / 1024.0);
     sf_buf_free(&d);
-    for (int b = 0; b < 4; b++)
+    for (size_t b = 0; b < NPATHS; b++)
         if (fg[b].rounds)
             print_path(paths[b].name, &fg[b], n, f);
     if (!only) {
@@ -384,6 +413,10 @@ int main(int argc, char **argv)
                fg[1].secs[0] / fg[2].secs[0], fg[1].secs[1] / fg[2].secs[1]);
         printf("  speed-up  new x%.2f, rescan x%.2f (batch over whole, same run)\n",
                fg[3].secs[0] / fg[2].secs[0], fg[3].secs[1] / fg[2].secs[1]);
+        printf("  speed-up  new x%.2f, rescan x%.2f (batch over fat, same run); aggregator "
+               "cpu x%.2f, Redis cpu x%.2f (rescan)\n",
+               fg[4].secs[0] / fg[2].secs[0], fg[4].secs[1] / fg[2].secs[1],
+               fg[4].cpu[1] / fg[2].cpu[1], fg[4].rcpu[1] / fg[2].rcpu[1]);
     }
     printf("  ping      %9.1f round trips/s (%.3f ms each; floor, same run)\n", n / t_ping,
            1000.0 * t_ping / n);
@@ -397,6 +430,6 @@ fail:
 usage:
     fprintf(stderr, "usage: %s [--redis H:P] [--results N] [--findings F] [--packages P] "
                     "[--repos R] [--batch B] [--rounds K] [--prefix P] [--keep] "
-                    "[--only batch|full|whole|baseline] [--marks]\n", argv[0]);
+                    "[--only batch|full|whole|fat|baseline] [--marks] [--cg new|rescan]\n", argv[0]);
     return 2;
 }

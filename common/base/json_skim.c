@@ -65,7 +65,15 @@ static int string(sk *k, int *esc)
     k->i++;
     *esc = 0;
     while (k->i < k->len) {
-        unsigned char c = k->s[k->i];
+        /* the usual bytes (printable ASCII but '"' and '\\') in a tight
+         * loop: most of a result is such string text */
+        const unsigned char *s = k->s;
+        size_t i = k->i, len = k->len;
+        while (i < len && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
+            i++;
+        if ((k->i = i) >= len)
+            break;
+        unsigned char c = s[i];
         if (c == '"') {
             k->i++;
             return 0;

@@ -12,6 +12,7 @@
 #include <openssl/x509v3.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,7 @@ struct sf_kvconn {
     int fd;
     SSL *ssl;             /* NULL: plain TCP */
     redisReader *reader;
-    char *obuf;           /* queued commands (hiredis format, malloc'd) */
+    char *obuf;           /* queued commands (RESP, malloc'd) */
     size_t olen;
     size_t inbytes;       /* bytes read for the reply being parsed */
     int broken;
@@ -259,23 +260,70 @@ void sf_kvconn_free(sf_kvconn *c)
     free(c);
 }
 
+static size_t dec_len(size_t n)
+{
+    size_t k = 1;
+    while (n >= 10)
+        n /= 10, k++;
+    return k;
+}
+
+/* "<lead><n>\r\n" at p; returns the bytes written. */
+static size_t resp_head(char *p, char lead, size_t n)
+{
+    size_t k = dec_len(n);
+    p[0] = lead;
+    for (size_t i = k; i > 0; i--, n /= 10)
+        p[i] = (char)('0' + n % 10);
+    p[k + 1] = '\r', p[k + 2] = '\n';
+    return k + 3;
+}
+
+int sf_kvconn_resp_append(char **buf, size_t *len, int argc, const char **argv,
+                          const size_t *argvlen)
+{
+    /* redisFormatCommandArgv's bytes, without its sprintf per argument:
+     * an image's guarded script has thousands of arguments */
+    size_t total = 3 + dec_len((size_t)argc), *lens = NULL;
+    if (argc < 0)
+        return SF_EINVAL;
+    if (!argvlen && argc && !(lens = malloc((size_t)argc * sizeof *lens)))
+        return SF_ENOMEM;
+    for (int i = 0; i < argc; i++) {
+        size_t l = argvlen ? argvlen[i] : (lens[i] = strlen(argv[i]));
+        size_t add = 5 + dec_len(l) + l;
+        if (l > SIZE_MAX / 2 || total > SIZE_MAX / 2 - add) {
+            free(lens);
+            return SF_ENOMEM;
+        }
+        total += add;
+    }
+    char *nb = realloc(*buf, *len + total);
+    if (!nb) {
+        free(lens);
+        return SF_ENOMEM;
+    }
+    char *p = nb + *len;
+    p += resp_head(p, '*', (size_t)argc);
+    for (int i = 0; i < argc; i++) {
+        size_t l = argvlen ? argvlen[i] : lens[i];
+        p += resp_head(p, '$', l);
+        memcpy(p, argv[i], l);
+        p += l;
+        *p++ = '\r', *p++ = '\n';
+    }
+    free(lens);
+    *buf = nb, *len += total;
+    return SF_OK;
+}
+
 int sf_kvconn_append(sf_kvconn *c, int argc, const char **argv, const size_t *argvlen,
                      sf_error *err)
 {
-    char *cmd = NULL;
-    int n = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
-    if (n < 0)
-        return sf_error_set(err, SF_ENOMEM, "out of memory");
-    char *nb = realloc(c->obuf, c->olen + (size_t)n);
-    if (!nb) {
-        redisFreeCommand(cmd);
-        return sf_error_set(err, SF_ENOMEM, "out of memory");
-    }
-    memcpy(nb + c->olen, cmd, (size_t)n);
-    c->obuf = nb;
-    c->olen += (size_t)n;
-    redisFreeCommand(cmd);
-    return SF_OK;
+    int rc = sf_kvconn_resp_append(&c->obuf, &c->olen, argc, argv, argvlen);
+    if (rc == SF_ENOMEM)
+        return sf_error_set(err, rc, "out of memory");
+    return rc != SF_OK ? sf_error_set(err, rc, "redis: bad command") : SF_OK;
 }
 
 static int io_fail(sf_kvconn *c, const char *what, sf_error *err)

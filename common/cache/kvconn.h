@@ -1,7 +1,8 @@
 /*
  * kvconn: one connection to one Redis node, plain TCP or TLS, speaking
- * RESP through hiredis' protocol pieces only (redisFormatCommandArgv to
- * encode, redisReader to parse). The socket and TLS are ours because
+ * RESP through hiredis' reader only (redisReader to parse; commands are
+ * encoded here, byte for byte as redisFormatCommandArgv would, without
+ * its sprintf per argument). The socket and TLS are ours because
  * Debian 12's hiredis 0.14 has no TLS: doing the I/O here over OpenSSL
  * (already linked for the coordinator's HTTPS) keeps hiredis' well-tested
  * parser, needs no second Redis library, and gives plain and TLS
@@ -44,6 +45,12 @@ int sf_kvconn_open(sf_kvconn **out, const char *name, const char *host, int port
                    sf_kvtls *tls, const char *server_name, long connect_ms, long cmd_ms,
                    sf_error *err);
 void sf_kvconn_free(sf_kvconn *c);
+
+/* Append command argv[0..argc) (argvlen NULL: NUL-terminated strings) to
+ * the RESP buffer *buf of *len bytes (realloc'd): "*<argc>\r\n" then
+ * "$<len>\r\n<bytes>\r\n" per argument. SF_ENOMEM, *buf unchanged. */
+int sf_kvconn_resp_append(char **buf, size_t *len, int argc, const char **argv,
+                          const size_t *argvlen);
 
 /* Queue a command (binary-safe argv) into the output buffer. */
 int sf_kvconn_append(sf_kvconn *c, int argc, const char **argv, const size_t *argvlen,

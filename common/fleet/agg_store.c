@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "base/array.h"
+#include "base/json_skim.h"
 
 /* ---- stored JSON ---- */
 
@@ -75,6 +76,36 @@ done:
     json_decref(refs);
     json_decref(vulns);
     json_decref(o);
+    return rc;
+}
+
+/* Members of a stored view: 13 (sf_agg_view_json); more is not one. */
+#define VIEW_MEMBERS 24
+
+int sf_agg_view_json_keep(const sf_agg_view *v, const char *stored, size_t len, sf_buf *out)
+{
+    static const char tail[] = "\"vulns\":[]}";
+    const size_t tl = sizeof tail - 1;
+    sf_jskim_member m[VIEW_MEMBERS];
+    size_t n = 0;
+    if (!stored || sf_jskim_object(stored, len, m, VIEW_MEMBERS, &n, NULL) != SF_OK)
+        return SF_ENOTFOUND;
+    int k = sf_jskim_find(stored, m, n, "vulns");
+    if (k < 0 || stored[m[k].val_off] != '[')
+        return SF_ENOTFOUND;
+    /* v without its findings, written as always: it ends in an empty
+     * "vulns" (the last member), where the stored findings go */
+    sf_agg_view shell = *v;
+    shell.nvulns = 0;
+    sf_buf b;
+    sf_buf_init(&b, 0);
+    int rc = sf_agg_view_json(&shell, &b);
+    if (rc == SF_OK && (b.len < tl || memcmp(b.data + b.len - tl, tail, tl) != 0))
+        rc = SF_ENOTFOUND; /* not the layout this relies on: write it whole */
+    if (rc == SF_OK && (rc = sf_buf_append(out, b.data, b.len - 3)) == SF_OK &&
+        (rc = sf_buf_append(out, stored + m[k].val_off, m[k].val_len)) == SF_OK)
+        rc = sf_buf_append(out, "}", 1);
+    sf_buf_free(&b);
     return rc;
 }
 

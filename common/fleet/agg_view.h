@@ -140,6 +140,13 @@ int sf_agg_pkg_eco(const struct sf_pkg *p, const struct sf_osinfo *os, char *out
  * stored separately by sf_agg_pkgs_json). */
 int sf_agg_view_json(const sf_agg_view *v, sf_buf *out);
 int sf_agg_view_parse(const char *json, size_t len, sf_agg_view **out, sf_error *err);
+/* sf_agg_view_json(v), appended to out, for a v whose findings are, value
+ * for value, those of the stored view document stored[0..len) (as
+ * sf_agg_view_parse reads them: an unchanged rescan's): their bytes are
+ * copied from it rather than formatted again (the reals' formatting was
+ * most of writing a view). SF_ENOTFOUND, out untouched, when stored is
+ * NULL or has no findings array to copy: write the view whole. */
+int sf_agg_view_json_keep(const sf_agg_view *v, const char *stored, size_t len, sf_buf *out);
 int sf_agg_pkgs_json(const sf_agg_view *v, sf_buf *out);
 /* Parse a stored package list into v (replacing v's). */
 int sf_agg_pkgs_parse(sf_agg_view *v, const char *json, size_t len, sf_error *err);

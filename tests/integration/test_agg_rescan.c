@@ -13,7 +13,13 @@
  * at a time and in batches with the shortcut and the reuse, leaves what
  * the full plans leave (SF_AGG_NO_SHORTCUT, one at a time): every key,
  * every hash field with its value, every sorted-set member with its
- * score. The batches without the reuse (SF_AGG_NO_LAZY) are compared too.
+ * score. The batches without the reuse (SF_AGG_NO_LAZY) are compared too,
+ * and the ways without the lean rescan (SF_AGG_NO_LEAN: every add-only
+ * entry written again, the stored package list parsed). Two hostile
+ * results close the sequence: one whose changed packages come under a
+ * top-level "ph" claiming the stored view's package hash, one with the
+ * stored package bytes under another OS release; the aggregator computes
+ * the hash itself, so both are planned in full.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -110,12 +116,19 @@ static const struct step {
     {"r6", "2026-02-06T00:00:00Z", 'a', 0, "reg.io/app:1;other.io/t/app:2", VB, PA, 7.5, EX, NULL},
     {"r6", "2026-02-06T00:00:00Z", 'b', 0, "reg.io/b:2", VB, PB2, 9.8, EX, NULL},
     {"r6", "2026-02-06T00:00:00Z", '1', 'f', "reg.io/multi:1", VB, PA2, 7.5, NULL, NULL},
+    /* hostile: new packages under a top-level "ph" (and "pkhash") holding
+     * the stored view's package hash (LIE_AT); the stored package bytes
+     * under another "os" (OS_AT): both are new packages, planned in full */
+    {"r7", "2026-02-07T00:00:00Z", 'a', 0, "reg.io/app:1;other.io/t/app:2", VB, PA2, 7.5, EX, NULL},
+    {"r7", "2026-02-07T00:00:00Z", 'b', 0, "reg.io/b:2", VB, PB2, 9.8, EX, NULL},
 };
 
 #define NSEQ (sizeof SEQ / sizeof SEQ[0])
 #define NDOCS (NSEQ + 1)
 #define REFS_AFTER 14 /* the refs message follows SEQ[14] */
 #define WS_AT 24      /* SEQ[24]'s package list gets other whitespace */
+#define LIE_AT 27     /* SEQ[27] claims SEQ[0]'s package hash */
+#define OS_AT 28      /* SEQ[28] names another OS release */
 
 static void make_docs(sf_buf *docs)
 {
@@ -135,6 +148,25 @@ static void make_docs(sf_buf *docs)
             memmove(docs[k].data + off + 2, docs[k].data + off, tail);
             memcpy(docs[k].data + off, "\n ", 2);
         }
+        if (i == LIE_AT) {
+            sf_agg_view *v0 = NULL;
+            char lie[200];
+            assert_int_equal(sf_agg_view_from_result(docs[0].data, docs[0].len, &v0, NULL), SF_OK);
+            assert_non_null(v0->pkhash);
+            int n = snprintf(lie, sizeof lie, "\"ph\":\"%s\",\"pkhash\":\"%s\",", v0->pkhash,
+                             v0->pkhash);
+            sf_agg_view_free(v0);
+            assert_true(docs[k].data[0] == '{');
+            size_t tail = docs[k].len - 1;
+            assert_int_equal(sf_buf_append(&docs[k], lie, (size_t)n), SF_OK);
+            memmove(docs[k].data + 1 + n, docs[k].data + 1, tail);
+            memcpy(docs[k].data + 1, lie, (size_t)n);
+        }
+        if (i == OS_AT) {
+            char *os = strstr(docs[k].data, "\"version_id\":\"3.10.3\"");
+            assert_non_null(os);
+            memcpy(os + 14, "3.11.0", 6);
+        }
         k++;
         if (i == REFS_AFTER) {
             sf_buf_init(&docs[k], 0);
@@ -148,7 +180,7 @@ static void make_docs(sf_buf *docs)
 /* An aggregator under prefix (emptied, with fixed run ranks so every
  * prefix stores the same), with or without the shortcut and the reuse of
  * stored package lists. */
-static sf_agg *agg_open(const char *prefix, int shortcut, int lazy)
+static sf_agg *agg_open(const char *prefix, int shortcut, int lazy, int lean)
 {
     sf_agg *a = NULL;
     sf_t_redis_del_prefix(prefix);
@@ -156,15 +188,18 @@ static sf_agg *agg_open(const char *prefix, int shortcut, int lazy)
         setenv("SF_AGG_NO_SHORTCUT", "1", 1);
     if (!lazy)
         setenv("SF_AGG_NO_LAZY", "1", 1);
+    if (!lean)
+        setenv("SF_AGG_NO_LEAN", "1", 1);
     assert_int_equal(sf_agg_new(&a, kv, prefix, NULL), SF_OK);
     unsetenv("SF_AGG_NO_SHORTCUT");
     unsetenv("SF_AGG_NO_LAZY");
+    unsetenv("SF_AGG_NO_LEAN");
     char runs[SF_KEY_MAX];
     sf_keys_agg(runs, prefix, "runs", NULL);
     const char *z[] = {"ZADD", runs, "1000", "r1", "2000", "r2", "3000", "r3", "4000", "r4",
-                       "5000", "r5", "6000", "r6"};
+                       "5000", "r5", "6000", "r6", "7000", "r7"};
     sf_kv_reply *r = NULL;
-    assert_int_equal(sf_kv_argv(kv, prefix, 14, z, NULL, &r, NULL), SF_OK);
+    assert_int_equal(sf_kv_argv(kv, prefix, 16, z, NULL, &r, NULL), SF_OK);
     sf_kv_reply_free(r);
     return a;
 }
@@ -216,19 +251,25 @@ static void test_shortcut_same_state(void **state)
 {
     (void)state;
     sf_t_need(SF_T_REDIS);
-    /* r1, r2, r3 and refs, r4, r5, r6 */
-    const size_t ends[] = {5, 10, 16, 20, 25, NDOCS};
+    /* r1, r2, r3 and refs, r4, r5, r6, r7 */
+    const size_t ends[] = {5, 10, 16, 20, 25, 28, NDOCS};
     const struct {
         size_t batch;
-        int shortcut, lazy;
+        int shortcut, lazy, lean;
         const char *name;
-    } ways[] = {{0, 1, 1, "agg_rescan_one"},          {NDOCS, 1, 1, "agg_rescan_batch"},
-                {4, 1, 1, "agg_rescan_batch4"},       {NDOCS, 0, 1, "agg_rescan_batch_full"},
-                {NDOCS, 1, 0, "agg_rescan_batch_nolazy"}, {4, 0, 0, "agg_rescan_batch4_whole"}};
+    } ways[] = {{0, 1, 1, 1, "agg_rescan_one"},
+                {NDOCS, 1, 1, 1, "agg_rescan_batch"},
+                {4, 1, 1, 1, "agg_rescan_batch4"},
+                {NDOCS, 0, 1, 1, "agg_rescan_batch_full"},
+                {NDOCS, 1, 0, 1, "agg_rescan_batch_nolazy"},
+                {4, 0, 0, 1, "agg_rescan_batch4_whole"},
+                {0, 1, 1, 0, "agg_rescan_one_fat"},
+                {4, 1, 1, 0, "agg_rescan_batch4_fat"}};
     sf_buf docs[NDOCS];
     make_docs(docs);
     for (size_t w = 0; w < sizeof ways / sizeof ways[0]; w++) {
-        sf_agg *ra = agg_open(pref, 0, 0), *ca = agg_open(pcur, ways[w].shortcut, ways[w].lazy);
+        sf_agg *ra = agg_open(pref, 0, 0, 0),
+               *ca = agg_open(pcur, ways[w].shortcut, ways[w].lazy, ways[w].lean);
         for (size_t k = 0, from = 0; k < sizeof ends / sizeof ends[0]; from = ends[k++]) {
             sf_buf ref, cur;
             if (k == 1) /* b and e rescanned over views stored before the hash */

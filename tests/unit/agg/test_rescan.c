@@ -83,7 +83,7 @@ static void expect_same_plans(const sf_agg_view *old, const sf_agg_view *nv, con
     assert_int_equal(sf_agg_plan_build(&full, "t", old, nv, json, len, &e), SF_OK);
     assert_int_equal(sf_agg_plan_index(&full, "t", old, nv, nv->run_id, 7, 0, &e), SF_OK);
     assert_int_equal(sf_agg_plan_compact(&full), SF_OK);
-    assert_int_equal(sf_agg_plan_rescan(&fast, "t", old, nv, json, len, 7, 0, &e), SF_OK);
+    assert_int_equal(sf_agg_plan_rescan(&fast, "t", old, nv, json, len, 7, 0, NULL, 0, &e), SF_OK);
     assert_int_equal(sf_agg_plan_compact(&fast), SF_OK);
     char **a = lines_of(&full), **b = lines_of(&fast);
     for (size_t i = 0; i < full.n && i < fast.n; i++)
@@ -159,6 +159,149 @@ static void test_unchanged_rescan_plans_alike(void **state)
     er.run = "r2", er.at = "2026-02-03T00:00:00Z";
     expect_rescan(&x, &er);
     fx_close(&x);
+}
+
+/* Plan p (old -> nv, or NULL -> nv: pass old NULL) built in full and
+ * compacted. */
+static void full_plan(sf_agg_plan *p, const sf_agg_view *old, const sf_agg_view *nv,
+                      const char *json)
+{
+    sf_error e = SF_ERROR_INIT;
+    assert_int_equal(sf_agg_plan_build(p, "t", old, nv, json, strlen(json), &e), SF_OK);
+    assert_int_equal(sf_agg_plan_index(p, "t", old, nv, nv->run_id, 7, 0, &e), SF_OK);
+    assert_int_equal(sf_agg_plan_compact(p), SF_OK);
+}
+
+static int has_line(char **l, size_t n, const char *s)
+{
+    return bsearch(&s, l, n, sizeof *l, cmp_str) != NULL;
+}
+
+/* The lean short plan of old -> nv (SF_AGG_RESCAN_LEAN, old stored as
+ * the document oj) holds only ops of the full plan, byte for byte (the
+ * view with its kept findings too); every op it leaves out is an
+ * add-only one (ZMAX, ZNX, a name entry's ZADD) that the plan which
+ * stored old (v1, a new image) made with a value at least as high, so
+ * Redis holds it already. Returns how many were left out. */
+static size_t expect_lean(const sf_agg_view *v1, const char *j1, const sf_agg_view *old,
+                          const char *oj, const sf_agg_view *nv, const char *json)
+{
+    sf_agg_plan full = {0}, lean = {0}, first = {0};
+    sf_error e = SF_ERROR_INIT;
+    full_plan(&full, old, nv, json);
+    full_plan(&first, NULL, v1, j1);
+    assert_int_equal(sf_agg_plan_rescan(&lean, "t", old, nv, json, strlen(json), 7,
+                                        SF_AGG_RESCAN_LEAN, oj, strlen(oj), &e),
+                     SF_OK);
+    assert_int_equal(sf_agg_plan_compact(&lean), SF_OK);
+    char **a = lines_of(&full), **b = lines_of(&lean);
+    for (size_t i = 0; i < lean.n; i++)
+        if (!has_line(a, full.n, b[i]))
+            fail_msg("lean op not in the full plan: %s", b[i]);
+    size_t left_out = 0;
+    for (size_t i = 0; i < full.n; i++) {
+        const sf_agg_op *o = &full.ops[i];
+        char *line = NULL;
+        size_t n = strlen(o->key) + strlen(o->member) + strlen(o->value) + 16;
+        assert_non_null(line = malloc(n));
+        snprintf(line, n, "%d %s %s %s", (int)o->code, o->key, o->member, o->value);
+        if (!has_line(b, lean.n, line)) {
+            int stored = 0;
+            left_out++;
+            if (o->code != SF_AOP_ZMAX && o->code != SF_AOP_ZNX &&
+                !(o->code == SF_AOP_ZADD && strstr(o->key, "name")))
+                fail_msg("left out, not add-only: %s", line);
+            for (size_t k = 0; k < first.n && !stored; k++) {
+                const sf_agg_op *f = &first.ops[k];
+                stored = f->code == o->code && !strcmp(f->key, o->key) &&
+                         !strcmp(f->member, o->member) &&
+                         (o->code == SF_AOP_ZNX ? 1
+                          : o->code == SF_AOP_ZMAX ? strtod(f->value, NULL) >= strtod(o->value, NULL)
+                                                  : !strcmp(f->value, o->value));
+            }
+            if (!stored)
+                fail_msg("left out but not stored with the view: %s", line);
+        }
+        free(line);
+    }
+    assert_int_equal(full.n - left_out, lean.n);
+    for (size_t i = 0; i < full.n; i++)
+        free(a[i]);
+    for (size_t i = 0; i < lean.n; i++)
+        free(b[i]);
+    free(a);
+    free(b);
+    sf_agg_plan_clear(&full);
+    sf_agg_plan_clear(&lean);
+    sf_agg_plan_clear(&first);
+    return left_out;
+}
+
+/* The lean short plan: what the full one writes, but for add-only entries
+ * the stored view's own plan wrote; a view stored without a package hash
+ * (before the name index) gets them all again. */
+static void test_lean_rescan_leaves_out_only_stored_entries(void **state)
+{
+    (void)state;
+    stored_fx x;
+    fix_doc d = base_doc();
+    sf_buf oj, d2;
+    sf_buf_init(&oj, 0);
+    sf_buf_init(&d2, 0);
+    fx_open(&x, &d);
+    assert_int_equal(sf_agg_view_json(x.v1, &oj), SF_OK);
+    d.run = "r2", d.db = "db2", d.at = "2026-02-02T00:00:00Z";
+    sf_agg_view *v2 = view_of(&d, &d2);
+    /* names (4 packages), 3 findings' 5 marks each */
+    assert_true(expect_lean(x.v1, x.d1.data, x.old, oj.data, v2, d2.data) >= 4 + 15);
+    sf_agg_view_free(v2);
+    /* new scores: their maxima are written, the names are not */
+    d.cvss = 9.8, d.vextra = "\"aliases\":[\"GHSA-2\"]";
+    v2 = view_of(&d, &d2);
+    size_t n = expect_lean(x.v1, x.d1.data, x.old, oj.data, v2, d2.data);
+    assert_true(n >= 4 && n < 4 + 15);
+    sf_agg_view_free(v2);
+    /* a view stored before the package hash: nothing left out */
+    free(x.old->pkhash);
+    x.old->pkhash = NULL;
+    d = base_doc(), d.run = "r2";
+    v2 = view_of(&d, &d2);
+    assert_int_equal(expect_lean(x.v1, x.d1.data, x.old, oj.data, v2, d2.data), 0);
+    sf_agg_view_free(v2);
+    sf_buf_free(&oj);
+    sf_buf_free(&d2);
+    fx_close(&x);
+}
+
+/* A stored view whose findings cannot be copied: SF_ENOTFOUND, nothing
+ * written (the caller writes the view whole). */
+static void test_view_json_keep_bad_stored(void **state)
+{
+    (void)state;
+    const char *bad[] = {"", "[]", "{\"d\":\"x\"}", "{\"vulns\":{}}", "{\"vulns\":[1]",
+                         "{\"vulns\":[],\"vulns\":[]}", "not json"};
+    sf_agg_view v = {.digest = "sha256:1", .job_key = "sha256:1", .run_id = "r",
+                     .db_version = "", .refs_rank = -1};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        sf_buf out;
+        sf_buf_init(&out, 0);
+        assert_int_equal(sf_agg_view_json_keep(&v, bad[i], strlen(bad[i]), &out), SF_ENOTFOUND);
+        assert_int_equal(out.len, 0);
+        sf_buf_free(&out);
+    }
+    sf_buf out, whole;
+    sf_buf_init(&out, 0);
+    sf_buf_init(&whole, 0);
+    assert_int_equal(sf_agg_view_json_keep(&v, NULL, 0, &out), SF_ENOTFOUND);
+    /* a good one: the findings' bytes as stored */
+    const char *ok = "{\"d\":\"y\",\"vulns\":[[\"CVE-1\",\"p\",null,null,null,\"LOW\",1.5,false,"
+                     "-1.0,-1.0]]}";
+    assert_int_equal(sf_agg_view_json_keep(&v, ok, strlen(ok), &out), SF_OK);
+    assert_int_equal(sf_agg_view_json(&v, &whole), SF_OK);
+    assert_non_null(strstr(out.data, "\"vulns\":[[\"CVE-1\",\"p\",null,null,null,\"LOW\",1.5,"));
+    assert_int_equal(strncmp(out.data, whole.data, whole.len - 3), 0);
+    sf_buf_free(&out);
+    sf_buf_free(&whole);
 }
 
 /* Each thing the index derives from turns the shortcut off. */
@@ -238,6 +381,8 @@ int main(void)
         cmocka_unit_test(test_unchanged_rescan_plans_alike),
         cmocka_unit_test(test_changes_take_the_full_plan),
         cmocka_unit_test(test_pkgs_json_bytes),
+        cmocka_unit_test(test_lean_rescan_leaves_out_only_stored_entries),
+        cmocka_unit_test(test_view_json_keep_bad_stored),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
