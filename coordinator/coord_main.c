@@ -142,7 +142,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "scanfarm-coordinator: metrics: %s\n", err.msg);
         goto done;
     }
-    sf_kprod_opts po = {.brokers = cfg.kafka, .client_id = "scanfarm-coordinator"};
+    /* Jobs are published in bursts as tags resolve: batch them
+     * (kprod.h SF_KPROD_LINGER_BULK_MS). */
+    sf_kprod_opts po = {.brokers = cfg.kafka, .client_id = "scanfarm-coordinator",
+                        .linger_ms = SF_KPROD_LINGER_BULK_MS};
     if (sf_kprod_new(&prod, &po, &err)) {
         fprintf(stderr, "scanfarm-coordinator: %s\n", err.msg);
         goto done;

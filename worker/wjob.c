@@ -22,6 +22,7 @@
 #include "base/array.h"
 #include "base/limits.h"
 #include "bus/msg_dlq.h"
+#include "bus/msg_restamp.h"
 #include "bus/msg_result.h"
 #include "base/log.h"
 #include "cache/attempts.h"
@@ -202,27 +203,6 @@ static int emit(void *ectx, const char *digest, const char *json, size_t len, in
 
 /* ---- error results, DLQ ---------------------------------------------------- */
 
-/* Copy the job's refs into a result (replacing what it had). */
-static int set_refs(sf_result *r, const sf_job *job)
-{
-    for (size_t i = 0; i < r->nrefs; i++)
-        free(r->refs[i]);
-    free(r->refs);
-    r->refs = NULL;
-    r->nrefs = 0;
-    if (job->nrefs == 0)
-        return SF_OK;
-    r->refs = calloc(job->nrefs, sizeof *r->refs);
-    if (!r->refs)
-        return SF_ENOMEM;
-    for (size_t i = 0; i < job->nrefs; i++) {
-        if (!(r->refs[i] = sf_strdup(job->refs[i])))
-            return SF_ENOMEM;
-        r->nrefs++;
-    }
-    return SF_OK;
-}
-
 /* A result for a job the scanner could not produce any report for,
  * encoded by msg_result like every other result. */
 static void emit_error_result(struct sf_worker *w, wjob *j, const sf_error *e)
@@ -239,7 +219,8 @@ static void emit_error_result(struct sf_worker *w, wjob *j, const sf_error *e)
     r.analyzer_version = sf_strdup(w->scanner.analyzer_version);
     r.error_code = code;
     r.error = sf_strdup(e->msg);
-    if (set_refs(&r, &j->job) == SF_OK && sf_result_encode(&r, &out, NULL) == SF_OK)
+    if (sf_restamp_set_refs(&r, j->job.refs, j->job.nrefs) == SF_OK &&
+        sf_result_encode(&r, &out, NULL) == SF_OK)
         emit(j, j->job.digest, out.data, out.len, code);
     else
         atomic_fetch_add(&j->failed, 1); /* settles as a failed delivery: re-run */
@@ -283,31 +264,22 @@ static void shortcut_version(struct sf_worker *w, const sf_job *job, char *out, 
 }
 
 /* A cached result re-stamped for this job: its run id and refs; every
- * layer counts as a cache hit. Decoded and encoded by msg_result, so the
- * shortcut's output is the same document a scan would give. *digest gets
- * the result's manifest digest (its message key), so the output need not
- * be parsed again for it. */
+ * layer counts as a cache hit (bus/msg_restamp.h: spliced, not decoded
+ * and encoded again, so a warm job costs little more than its Kafka
+ * produce). *digest gets the result's manifest digest (its message key). */
 static char *restamp(const char *cached, const sf_job *job, char **digest)
 {
-    sf_result r;
     sf_buf out;
-    char *s = NULL;
     sf_error e = SF_ERROR_INIT;
     sf_buf_init(&out, SF_LIM_MESSAGE_BYTES);
-    sf_result_init(&r);
-    if (sf_result_decode(cached, strlen(cached), &r, &e) != SF_OK)
-        goto done;
-    free(r.run_id);
-    r.run_id = sf_strdup(job->run_id);
-    for (size_t i = 0; i < r.nlayers; i++) {
-        free(r.layers[i].cache);
-        r.layers[i].cache = sf_strdup("hit");
-    }
-    if (set_refs(&r, job) == SF_OK && sf_result_encode(&r, &out, NULL) == SF_OK &&
-        (*digest = sf_strdup(r.digest ? r.digest : job->digest)) != NULL)
+    char *s = NULL;
+    if (sf_restamp(cached, strlen(cached), job->run_id, job->refs, job->nrefs, job->digest, &out,
+                   digest, NULL, &e) == SF_OK)
         s = sf_buf_steal(&out, NULL);
-done:
-    sf_result_clear(&r);
+    if (!s) {
+        free(*digest);
+        *digest = NULL;
+    }
     sf_buf_free(&out);
     return s;
 }

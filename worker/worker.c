@@ -179,10 +179,14 @@ static int open_cache(struct sf_worker *w, sf_error *err)
 static int open_kafka(struct sf_worker *w, sf_error *err)
 {
     /* A job is finished only by its results' delivery reports: serve them
-     * as they arrive, not on the consumer loop's 100 ms cycle. (linger
-     * stays 5 ms: 1 ms measured no faster and sends more requests.) */
+     * as they arrive, not on the consumer loop's 100 ms cycle. Results
+     * linger SF_KPROD_LINGER_BULK_MS so a request carries several (1 ms
+     * measured no faster than 5 and sent more requests; with 20 and the
+     * fetch settings below a warm job costs half the requests,
+     * bench/results/bench-20261203T192330Z-warm.txt). */
     sf_kprod_opts po = {.brokers = w->cfg->kafka, .client_id = w->cfg->client_id,
-                        .on_delivery = on_delivery, .on_delivery_ctx = w, .poll_thread = 1};
+                        .linger_ms = SF_KPROD_LINGER_BULK_MS, .on_delivery = on_delivery,
+                        .on_delivery_ctx = w, .poll_thread = 1};
     int rc = sf_kprod_new(&w->prod, &po, err);
     if (rc != SF_OK)
         return rc;
@@ -191,9 +195,16 @@ static int open_kafka(struct sf_worker *w, sf_error *err)
     long inflight = w->cfg->concurrency * SF_LIM_WORKER_IN_FLIGHT_PER_THREAD;
     if (inflight > SF_LIM_WORKER_IN_FLIGHT)
         inflight = SF_LIM_WORKER_IN_FLIGHT;
+    /* A fetch answered as soon as one job is there carried one job per
+     * request whenever the workers kept up with the coordinator (a warm
+     * rescan): the broker now waits for 16 KiB (dozens of compressed
+     * jobs) or 100 ms, whichever comes first.
+     * 100 ms is also shorter than the 500 ms default an idle fetch, and
+     * so a resumed partition, used to wait. */
+    static const char *const bextra[] = {"fetch.min.bytes=16384", "fetch.wait.max.ms=100", NULL};
     sf_kcons_opts co = {.brokers = w->cfg->kafka, .group = w->cfg->group,
                         .topic = w->cfg->jobs_topic, .client_id = w->cfg->client_id,
-                        .max_in_flight = (int)inflight,
+                        .max_in_flight = (int)inflight, .extra = bextra,
                         /* one commit request per 200 ms, not one per job */
                         .commit_interval_ms = 200,
                         .session_timeout_ms = (int)w->cfg->session_timeout_ms};

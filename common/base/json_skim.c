@@ -5,6 +5,7 @@
  */
 #include "base/json_skim.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/json.h"
@@ -235,15 +236,18 @@ static int value(sk *k, int depth)
     }
 }
 
-int sf_jskim_object(const char *s, size_t len, sf_jskim_member *out, size_t max, size_t *n,
-                    sf_error *err)
+/* The top-level container opening with open ('{' or '['), its members
+ * (or elements) into out. */
+static int top(const char *s, size_t len, char open, sf_jskim_member *out, size_t max,
+               size_t *n, sf_error *err)
 {
     sk k = {.s = (const unsigned char *)s, .len = len};
     *n = 0;
     ws(&k);
-    int rc = k.i < len && s[k.i] == '{' ? container(&k, 0, out, max, n) : fail(&k);
+    int rc = k.i < len && s[k.i] == open ? container(&k, 0, out, max, n) : fail(&k);
     if (rc == -2)
-        return sf_error_set(err, SF_ELIMIT, "json: more than %zu members", max);
+        return sf_error_set(err, SF_ELIMIT, "json: more than %zu %s", max,
+                            open == '{' ? "members" : "elements");
     if (rc == 0) {
         ws(&k);
         if (k.i == len)
@@ -251,6 +255,12 @@ int sf_jskim_object(const char *s, size_t len, sf_jskim_member *out, size_t max,
     }
     *n = 0;
     return sf_error_set(err, SF_EPARSE, "json: not skimmable at byte %zu", k.i);
+}
+
+int sf_jskim_object(const char *s, size_t len, sf_jskim_member *out, size_t max, size_t *n,
+                    sf_error *err)
+{
+    return top(s, len, '{', out, max, n, err);
 }
 
 int sf_jskim_find(const char *s, const sf_jskim_member *m, size_t n, const char *key)
@@ -264,4 +274,77 @@ int sf_jskim_find(const char *s, const sf_jskim_member *m, size_t n, const char 
             at = (int)i;
         }
     return at;
+}
+
+int sf_jskim_array(const char *s, size_t len, sf_jskim_member *out, size_t max, size_t *n,
+                   sf_error *err)
+{
+    return top(s, len, '[', out, max, n, err);
+}
+
+/* Code point v as UTF-8 at o; its length. */
+static size_t utf8_put(unsigned char *o, unsigned v)
+{
+    if (v < 0x80) {
+        o[0] = (unsigned char)v;
+        return 1;
+    }
+    if (v < 0x800) {
+        o[0] = (unsigned char)(0xc0 | v >> 6);
+        o[1] = (unsigned char)(0x80 | (v & 0x3f));
+        return 2;
+    }
+    if (v < 0x10000) {
+        o[0] = (unsigned char)(0xe0 | v >> 12);
+        o[1] = (unsigned char)(0x80 | (v >> 6 & 0x3f));
+        o[2] = (unsigned char)(0x80 | (v & 0x3f));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xf0 | v >> 18);
+    o[1] = (unsigned char)(0x80 | (v >> 12 & 0x3f));
+    o[2] = (unsigned char)(0x80 | (v >> 6 & 0x3f));
+    o[3] = (unsigned char)(0x80 | (v & 0x3f));
+    return 4;
+}
+
+int sf_jskim_string(const char *s, size_t len, char **out, size_t *outlen, sf_error *err)
+{
+    sk k = {.s = (const unsigned char *)s, .len = len};
+    int esc;
+    *out = NULL;
+    if (len < 2 || s[0] != '"' || string(&k, &esc) != 0 || k.i != len)
+        return sf_error_set(err, SF_EPARSE, "json: not a string");
+    /* Valid from here on (string() checked every escape); an escape
+     * never decodes to more bytes than it takes, so len bytes suffice. */
+    unsigned char *o = malloc(len);
+    if (!o)
+        return sf_error_set(err, SF_ENOMEM, "out of memory");
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    size_t w = 0;
+    k.i = 1;
+    while (k.i < len - 1) {
+        unsigned char c = k.s[k.i++];
+        if (c != '\\') {
+            o[w++] = c;
+            continue;
+        }
+        c = k.s[k.i++];
+        if (c != 'u') {
+            o[w++] = (unsigned char)to[strchr(from, c) - from];
+            continue;
+        }
+        unsigned v, lo;
+        hex4(&k, &v);
+        if (v >= 0xd800 && v <= 0xdbff) {
+            k.i += 2; /* the "\\u" of the low half */
+            hex4(&k, &lo);
+            v = 0x10000 + ((v - 0xd800) << 10) + (lo - 0xdc00);
+        }
+        w += utf8_put(o + w, v);
+    }
+    o[w] = '\0';
+    *out = (char *)o;
+    if (outlen)
+        *outlen = w;
+    return SF_OK;
 }

@@ -1,8 +1,11 @@
 /*
  * json_skim (sf_jskim_*): the members of a JSON document's top-level
- * object as byte ranges (key and raw value), found without building a
- * tree. The aggregator uses it to hash the bulky members of a result and
- * to decode only the rest (agg_lazy.c in common/fleet).
+ * object (or the elements of its top-level array) as byte ranges (key and
+ * raw value), found without building a tree, and a string value decoded
+ * alone. The aggregator uses it to hash the bulky members of a result and
+ * to decode only the rest (agg_lazy.c in common/fleet); the worker's
+ * image cache reads its entries and re-stamps cached results with it
+ * (cache/lcache.c, bus/msg_restamp.c).
  *
  * Untrusted input. The skimmer validates the whole document as jansson's
  * json_loadb (flags 0) does: strings (escapes, \u surrogate pairs, no
@@ -34,6 +37,18 @@ typedef struct sf_jskim_member {
  * skimmer accepts, SF_ELIMIT past max members. */
 int sf_jskim_object(const char *s, size_t len, sf_jskim_member *out, size_t max, size_t *n,
                     sf_error *err);
+
+/* The elements of a top-level array, the same way: out[i] has only
+ * val_off and val_len. */
+int sf_jskim_array(const char *s, size_t len, sf_jskim_member *out, size_t max, size_t *n,
+                   sf_error *err);
+
+/* The string value s[0..len) (its quotes included, e.g. a member's
+ * val_off/val_len) decoded into *out (NUL-terminated, the caller frees
+ * it; *outlen its length when outlen is not NULL), as jansson decodes it.
+ * SF_EPARSE when s[0..len) is not exactly one string the skimmer
+ * accepts, SF_ENOMEM. */
+int sf_jskim_string(const char *s, size_t len, char **out, size_t *outlen, sf_error *err);
 
 /* The member whose raw key is exactly key (unescaped keys only): its
  * index, -1 when absent, -2 when present more than once. */

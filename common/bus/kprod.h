@@ -20,6 +20,17 @@
 
 typedef struct sf_kprod sf_kprod;
 
+/* linger.ms of the bulk producers: the coordinator's jobs and the
+ * workers' results, hundreds a second spread over every partition. Each
+ * ProduceRequest costs the broker about the same whatever it carries
+ * (acks=all, idempotent, a zstd batch per partition to validate), and at
+ * 5 ms a request carried one or two messages (issue 17). 20 ms is
+ * nothing beside a job's latency (a warm one is answered in ~0.1 s) and
+ * changes no delivery guarantee: a message is still acknowledged by all
+ * in-sync replicas before a job counts as done. Latency-bound producers
+ * (scan on push, 1 ms) set their own. */
+#define SF_KPROD_LINGER_BULK_MS 20
+
 /* Per-message delivery outcome (runs on the thread that calls produce,
  * poll or flush, or on the poll thread). code is SF_OK, SF_ELIMIT when
  * the broker refused the message for its size (retrying cannot help), or

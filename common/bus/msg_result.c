@@ -74,7 +74,7 @@ static int put_fields(json_t *o, const void *base, const sfield *f, size_t n)
     return sf_jutil_put_fields(o, base, f, n, 1);
 }
 
-static json_t *strv(char *const *v, size_t n)
+json_t *sf_result__strv(char *const *v, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < n; i++)
@@ -114,7 +114,7 @@ static json_t *vuln_json(const sf_finding *f)
     if (!o)
         return NULL;
     TRY(put_fields(o, f, vuln_fields, NF(vuln_fields)));
-    TRY(sf_jutil_set_new(o, "aliases", strv(f->aliases, f->naliases)));
+    TRY(sf_jutil_set_new(o, "aliases", sf_result__strv(f->aliases, f->naliases)));
     TRY(sf_jutil_set_new(o, "cvss", f->cvss >= 0 ? json_real(f->cvss) : json_null()));
     TRY(sf_jutil_set_new(o, "type", json_string(sf_pkg_type_name(f->pkg_type))));
     TRY(sf_jutil_set_new(o, "layer", json_integer(f->layer)));
@@ -178,6 +178,19 @@ static json_t *os_json(const sf_result *r, const char *os_eco)
     return o;
 }
 
+/* The "layers" array's items, appended to ly. */
+static int layers_json(json_t *ly, const sf_result *r)
+{
+    for (size_t i = 0; i < r->nlayers; i++) {
+        json_t *l = json_object();
+        if (json_array_append_new(ly, l) != 0 ||
+            put_fields(l, &r->layers[i], sf_result_layer_fields, sf_result_layer_nfields) != SF_OK ||
+            sf_jutil_set_new(l, "size", json_integer((json_int_t)r->layers[i].size)) != SF_OK)
+            return SF_ENOMEM;
+    }
+    return SF_OK;
+}
+
 static int arrays_json(json_t *o, const sf_result *r, const char *os_eco)
 {
     json_t *pk = json_array(), *vu = json_array(), *ly = json_array(), *nt = json_array();
@@ -189,13 +202,8 @@ static int arrays_json(json_t *o, const sf_result *r, const char *os_eco)
     for (size_t i = 0; i < r->vulns.n; i++)
         if (json_array_append_new(vu, vuln_json(&r->vulns.items[i])) != 0)
             goto fail;
-    for (size_t i = 0; i < r->nlayers; i++) {
-        json_t *l = json_object();
-        if (json_array_append_new(ly, l) != 0 ||
-            put_fields(l, &r->layers[i], sf_result_layer_fields, sf_result_layer_nfields) != SF_OK ||
-            sf_jutil_set_new(l, "size", json_integer((json_int_t)r->layers[i].size)) != SF_OK)
-            goto fail;
-    }
+    if (layers_json(ly, r) != SF_OK)
+        goto fail;
     for (size_t i = 0; i < r->nnotes; i++) {
         json_t *n = json_object();
         if (json_array_append_new(nt, n) != 0 ||
@@ -231,7 +239,7 @@ static json_t *result_json(const sf_result *r)
         goto fail;
     TRY(sf_jutil_set_new(o, "schema", json_string(SF_RESULT_SCHEMA)));
     TRY(put_fields(o, r, top_fields, NF(top_fields)));
-    TRY(sf_jutil_set_new(o, "refs", strv(r->refs, r->nrefs)));
+    TRY(sf_jutil_set_new(o, "refs", sf_result__strv(r->refs, r->nrefs)));
     TRY(sf_jutil_set_new(o, "os", os_json(r, os_eco)));
     TRY(arrays_json(o, r, os_eco));
     TRY(sf_jutil_set_new(o, "summary", summary_json(r, os_eco)));
@@ -466,5 +474,35 @@ int sf_result_decode_pkgs(const char *json, size_t len, sf_result *out, sf_error
     }
     json_decref(o);
     json_decref(a);
+    return rc;
+}
+
+int sf_result__layers_hit(const char *json, size_t len, sf_buf *out, sf_error *err)
+{
+    json_error_t je;
+    sf_result r;
+    sf_result_init(&r);
+    /* the flags sf_jutil_load gives the whole document */
+    json_t *a = json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+    json_t *o = a ? json_object() : NULL, *ly = NULL;
+    int rc = a ? SF_OK : sf_error_set(err, SF_EPARSE, "result: invalid \"layers\": %s", je.text);
+    if (rc == SF_OK && (!o || json_object_set(o, "layers", a) != 0))
+        rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+    if (rc == SF_OK)
+        rc = decode_array(o, "layers", (void **)&r.layers, sizeof *r.layers, &r.nlayers,
+                          decode_layer, err);
+    for (size_t i = 0; rc == SF_OK && i < r.nlayers; i++) {
+        free(r.layers[i].cache);
+        if (!(r.layers[i].cache = sf_strdup("hit")))
+            rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+    }
+    if (rc == SF_OK && (!(ly = json_array()) || layers_json(ly, &r) != SF_OK))
+        rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+    if (rc == SF_OK && (rc = sf_jutil_dump(ly, out)) != SF_OK)
+        sf_error_set(err, rc, "result: layers too large");
+    json_decref(ly);
+    json_decref(o);
+    json_decref(a);
+    sf_result_clear(&r);
     return rc;
 }

@@ -8,6 +8,8 @@
  * already backs off a failed node and a scan must not wait on its cache.
  */
 #include "cache/lcache.h"
+
+#include "base/json_skim.h"
 #include "base/time.h"
 
 #include <jansson.h>
@@ -631,6 +633,8 @@ sf_layer_memo sf_lcache_memo(sf_lcache *lc)
  * "results":["<result json>", ...]} ). Results stay strings: the cache
  * never interprets them, and the worker re-stamps run id and refs. */
 #define IMAGE_SCHEMA "scanfarm.image/v1"
+/* Results one entry may hold: one per platform manifest of an index. */
+#define IMAGE_RESULTS_MAX (SF_LIM_INDEX_MANIFESTS + 1)
 
 int sf_lcache_image_put(sf_lcache *lc, const char *digest, const char *db_version,
                         const char *const *results, size_t n, sf_error *err)
@@ -683,43 +687,69 @@ done:
 
 void sf_lcache_results_free(char **results, size_t n) { sf_strarr_free(results, n); }
 
+/* The string member key of the entry's members m[0..n), decoded into
+ * *out; SF_EPARSE when absent, repeated or not a string. */
+static int image_str(const char *text, const sf_jskim_member *m, size_t n, const char *key,
+                     char **out)
+{
+    int at = sf_jskim_find(text, m, n, key);
+    if (at < 0)
+        return SF_EPARSE;
+    return sf_jskim_string(text + m[at].val_off, m[at].val_len, out, NULL, NULL);
+}
+
 /* Parse a decompressed image entry; *found stays 0 when it is for another
- * DB or analyzer version. */
+ * DB or analyzer version. Skimmed, not a jansson tree: building one to copy
+ * the long result strings out was most of a warm job's CPU (issue 17). */
 static int image_parse(sf_lcache *lc, const char *text, size_t len, const char *db_version,
                        char ***results, size_t *n, int *found, sf_error *err)
 {
-    json_error_t je;
-    json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    const char *schema = NULL, *dbv = NULL, *av = NULL;
-    json_t *arr = NULL;
-    int rc = SF_OK;
-    if (!doc || json_unpack(doc, "{s:s,s:s,s:s,s:o}", "schema", &schema, "db_version", &dbv,
-                            "analyzer_version", &av, "results", &arr) != 0 ||
-        strcmp(schema, IMAGE_SCHEMA) != 0 || !json_is_array(arr)) {
+    sf_jskim_member m[8], *el = NULL;
+    size_t nm = 0, cnt = 0;
+    char *schema = NULL, *dbv = NULL, *av = NULL, **r = NULL;
+    int rc = SF_OK, ra = -1;
+    if (sf_jskim_object(text, len, m, sizeof m / sizeof m[0], &nm, NULL) != SF_OK ||
+        image_str(text, m, nm, "schema", &schema) != SF_OK || strcmp(schema, IMAGE_SCHEMA) != 0 ||
+        image_str(text, m, nm, "db_version", &dbv) != SF_OK ||
+        image_str(text, m, nm, "analyzer_version", &av) != SF_OK ||
+        (ra = sf_jskim_find(text, m, nm, "results")) < 0 || text[m[ra].val_off] != '[') {
         rc = sf_error_set(err, SF_EPARSE, "malformed image cache entry");
         goto done;
     }
     if (strcmp(dbv, db_version) != 0 || strcmp(av, lc->aver) != 0)
         goto done;
-    size_t cnt = json_array_size(arr);
-    char **r = calloc(cnt ? cnt : 1, sizeof *r);
-    if (!r) {
+    /* one result per platform manifest of an index, at most */
+    if (!(el = malloc(IMAGE_RESULTS_MAX * sizeof *el))) {
         rc = sf_error_set(err, SF_ENOMEM, "out of memory");
         goto done;
     }
-    for (size_t i = 0; i < cnt; i++) {
-        const char *s = json_string_value(json_array_get(arr, i));
-        if (!s || !(r[i] = sf_strdup(s))) {
+    if (sf_jskim_array(text + m[ra].val_off, m[ra].val_len, el, IMAGE_RESULTS_MAX, &cnt, NULL) !=
+        SF_OK) {
+        rc = sf_error_set(err, SF_EPARSE, "bad image cache entry");
+        goto done;
+    }
+    if (!(r = calloc(cnt ? cnt : 1, sizeof *r)))
+        rc = sf_error_set(err, SF_ENOMEM, "out of memory");
+    for (size_t i = 0; r && i < cnt; i++) {
+        const char *v = text + m[ra].val_off + el[i].val_off;
+        int src = v[0] == '"' ? sf_jskim_string(v, el[i].val_len, &r[i], NULL, NULL) : SF_EPARSE;
+        if (src != SF_OK) {
             sf_lcache_results_free(r, cnt);
-            rc = sf_error_set(err, s ? SF_ENOMEM : SF_EPARSE, "bad result in image cache entry");
+            r = NULL;
+            rc = sf_error_set(err, src, "bad result in image cache entry");
             goto done;
         }
     }
-    *results = r;
-    *n = cnt;
-    *found = 1;
+    if (r) {
+        *results = r;
+        *n = cnt;
+        *found = 1;
+    }
 done:
-    json_decref(doc);
+    free(el);
+    free(schema);
+    free(dbv);
+    free(av);
     return rc;
 }
 

@@ -3,7 +3,10 @@
  * accept it too, with the same members: every unescaped key the skimmer
  * lists is jansson's, jansson has no key the skimmer did not list, and
  * the value span of a key's last occurrence (jansson keeps the last)
- * parses alone to the value jansson holds. Anything else aborts. */
+ * parses alone to the value jansson holds, and a string value decodes
+ * (sf_jskim_string) to jansson's string. A document that is a top-level
+ * array is listed (sf_jskim_array) as jansson's elements. Anything else
+ * aborts. */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +23,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static sf_jskim_member m[MAXM];
     const char *s = (const char *)data;
     size_t n = 0;
+    if (sf_jskim_array(s, size, m, MAXM, &n, NULL) == SF_OK) {
+        json_error_t ae;
+        json_t *a = json_loadb(s, size, 0, &ae);
+        if (!json_is_array(a) || json_array_size(a) != n)
+            abort();
+        for (size_t i = 0; i < n; i++) {
+            json_t *el = json_loadb(s + m[i].val_off, m[i].val_len, JSON_DECODE_ANY, &ae);
+            if (!el || !json_equal(el, json_array_get(a, i)))
+                abort();
+            json_decref(el);
+        }
+        json_decref(a);
+        return 0;
+    }
     if (sf_jskim_object(s, size, m, MAXM, &n, NULL) != SF_OK)
         return 0;
     json_error_t je;
@@ -40,6 +57,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!want || !got || !json_equal(want, got))
             abort();
         json_decref(got);
+        if (json_is_string(want)) {
+            char *str = NULL;
+            size_t sl = 0;
+            if (sf_jskim_string(s + m[i].val_off, m[i].val_len, &str, &sl, NULL) != SF_OK ||
+                sl != json_string_length(want) || memcmp(str, json_string_value(want), sl) != 0)
+                abort();
+            free(str);
+        }
     }
     if (json_object_size(o) > n || distinct > json_object_size(o))
         abort();

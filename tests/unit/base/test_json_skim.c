@@ -106,12 +106,68 @@ static void test_json_skim__limits(void **state)
     assert_int_equal(skim(u, strlen(u), m, &n), SF_OK);
 }
 
+/* A string value decoded alone, as jansson decodes it. */
+static void test_json_skim__strings_decoded_as_jansson(void **state)
+{
+    (void)state;
+    static const char *const good[] = {
+        "\"\"", "\"plain\"", "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "\"\\u0041\\u00e9\\u20ac\"",
+        "\"\\ud83d\\ude00 and \xf0\x9f\x98\x80\"", "\"{\\\"schema\\\":\\\"x\\\"}\"",
+        "\"\xc3\xa9\\u0001\\u007f\\u0080\\u07ff\\u0800\\uffff\"",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        char *got = NULL;
+        size_t n = 0;
+        json_error_t je;
+        json_t *want = json_loadb(good[i], strlen(good[i]), JSON_DECODE_ANY, &je);
+        assert_true(json_is_string(want));
+        assert_int_equal(sf_jskim_string(good[i], strlen(good[i]), &got, &n, NULL), SF_OK);
+        assert_int_equal(n, json_string_length(want));
+        assert_memory_equal(got, json_string_value(want), n);
+        assert_int_equal(got[n], '\0');
+        free(got);
+        json_decref(want);
+    }
+    static const char *const bad[] = {"", "\"", "x", "\"a\" ", "\"a\"b\"", "\"\\u0000\"",
+                                      "\"\\ud800\"", "\"\\q\"", "\"\xff\"", "\"\t\"", "1"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *got = (char *)"untouched";
+        sf_error err = SF_ERROR_INIT;
+        assert_int_equal(sf_jskim_string(bad[i], strlen(bad[i]), &got, NULL, &err), SF_EPARSE);
+        assert_null(got);
+    }
+}
+
+/* A top-level array's elements as spans; what is not one array is refused. */
+static void test_json_skim__array_elements(void **state)
+{
+    (void)state;
+    sf_jskim_member m[4];
+    size_t n = 9;
+    const char *a = " [\"x\\\"\", {\"k\":[1,2]} ,null,-1.5e3] ";
+    assert_int_equal(sf_jskim_array(a, strlen(a), m, 4, &n, NULL), SF_OK);
+    assert_int_equal(n, 4);
+    assert_memory_equal(a + m[0].val_off, "\"x\\\"\"", m[0].val_len);
+    assert_memory_equal(a + m[1].val_off, "{\"k\":[1,2]}", m[1].val_len);
+    assert_memory_equal(a + m[3].val_off, "-1.5e3", m[3].val_len);
+    assert_int_equal(sf_jskim_array("[]", 2, m, 4, &n, NULL), SF_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(sf_jskim_array("[1,2,3,4,5]", 11, m, 4, &n, NULL), SF_ELIMIT);
+    static const char *const bad[] = {"", "{}", "[", "[1,]", "[1]x", "[\"\xff\"]", "[01]"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(sf_jskim_array(bad[i], strlen(bad[i]), m, 4, &n, NULL), SF_EPARSE);
+        assert_int_equal(n, 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_skim__members_and_spans),
         cmocka_unit_test(test_json_skim__refuses_what_jansson_refuses),
         cmocka_unit_test(test_json_skim__limits),
+        cmocka_unit_test(test_json_skim__strings_decoded_as_jansson),
+        cmocka_unit_test(test_json_skim__array_elements),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
