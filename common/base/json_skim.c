@@ -333,11 +333,13 @@ int sf_jskim_string(const char *s, size_t len, char **out, size_t *outlen, sf_er
             o[w++] = (unsigned char)to[strchr(from, c) - from];
             continue;
         }
-        unsigned v, lo;
-        hex4(&k, &v);
+        /* string() checked these escapes, so hex4 cannot fail here; the
+         * zeros are for -O3's maybe-uninitialized, which cannot see that */
+        unsigned v = 0, lo = 0;
+        (void)hex4(&k, &v);
         if (v >= 0xd800 && v <= 0xdbff) {
             k.i += 2; /* the "\\u" of the low half */
-            hex4(&k, &lo);
+            (void)hex4(&k, &lo);
             v = 0x10000 + ((v - 0xd800) << 10) + (lo - 0xdc00);
         }
         w += utf8_put(o + w, v);
