@@ -37,6 +37,7 @@ static t_layer layers[2] = {
 };
 
 /* First line of a shell command's output into out. */
+static int sh(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int sh(char *out, size_t cap, const char *fmt, ...)
 {
     char cmd[1024];
