@@ -574,7 +574,12 @@ static int part_failed(sf_agg_lazy *lz, int rc, sf_error *err)
 int sf_agg_lazy_finish(sf_agg_lazy *lz, sf_agg_view *v, const char *stored_hash, const char *pk,
                        size_t pkl, int *reused, sf_error *err)
 {
+    /* findings still pending (sf_agg_lazy_vulns not called): decoded, so
+     * that a finished view is never left without them */
+    int vr, rc0 = sf_agg_lazy_vulns(lz, v, NULL, &vr, err);
     *reused = 0;
+    if (rc0 != SF_OK)
+        return rc0;
     if (stored_hash && pk && v->pkhash && strcmp(stored_hash, v->pkhash) == 0) {
         int rc = sf_agg_pkgs_parse(v, pk, pkl, NULL);
         if (rc == SF_OK) {

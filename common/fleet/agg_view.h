@@ -138,8 +138,9 @@ void sf_agg_lazy_free(sf_agg_lazy *lz);
  * The findings, which _lazy leaves pending too when the document has one
  * "vulnerabilities" array (v->vhash its hash, v without findings; else
  * they are decoded and this does nothing). Call it before _finish and
- * before v's findings are read. When stored (the stored view, may be
- * NULL) has v->vhash as its "vh", its findings are copied (*reused = 1):
+ * before v's findings are read (_finish decodes them if still pending).
+ * When stored (the stored view, may be NULL) has v->vhash as its "vh",
+ * its findings are copied (*reused = 1):
  * equal bytes decode to equal findings, and a view with "vh" stores them
  * whole, aliases included. Otherwise the result's own are decoded. A
  * failure returns what sf_agg_view_from_result returns for the document.
