@@ -124,8 +124,7 @@ int sf_agg_new(sf_agg **out, sf_kv *kv, const char *prefix, sf_error *err)
     a->kv = kv;
     a->no_compact = getenv("SF_AGG_NO_COMPACT") != NULL;
     a->no_shortcut = getenv("SF_AGG_NO_SHORTCUT") != NULL;
-    a->no_lazy = getenv("SF_AGG_NO_LAZY") != NULL;
-    a->no_lean = getenv("SF_AGG_NO_LEAN") != NULL;
+    sf_agg__batch_env(a);
     const char *ttl = getenv("SF_AGG_PENDING_TTL_MS");
     a->pend_ttl_ms = ttl && *ttl ? strtoll(ttl, NULL, 10) : SF_LIM_AGG_PENDING_TTL_MS;
     *out = a;

@@ -11,7 +11,9 @@
  *      package lists read, the stored list when the result's package
  *      bytes hash as the stored view's ("ph"), else the result's own
  *      (with the hash equal the stored list is parsed only if step 3
- *      plans in full: a short plan does not read the packages);
+ *      plans in full: a short plan does not read the packages); the
+ *      findings alike: the stored view's when the result's
+ *      "vulnerabilities" bytes hash as its "vh", else decoded;
  *   1. records its run progress in one script (the same steps per result
  *      as agg.c's LUA_PROGRESS, so redelivery stays a no-op);
  *   2. reads every stored order, then every stored view (those step 0
@@ -125,6 +127,13 @@ static const char LUA_APPLY_MANY[] =
     "end end end "
     "local o={} for i=1,n do o[2*i-1]=ds[i] o[2*i]=nw[i] end "
     "redis.call('hset',KEYS[1],unpack(o)) return 1";
+
+void sf_agg__batch_env(sf_agg *a)
+{
+    a->no_lazy = getenv("SF_AGG_NO_LAZY") != NULL;
+    a->no_lean = getenv("SF_AGG_NO_LEAN") != NULL;
+    a->no_vh = getenv("SF_AGG_NO_VH") != NULL;
+}
 
 static const char *op_name(sf_agg_opcode c)
 {
@@ -376,10 +385,15 @@ static int seg_resolve(sf_agg *a, item *it, size_t *k, sf_error *err)
              * read them; plan_item parses them if a full plan does */
             x->pk_same = !a->no_lean && !a->no_shortcut && x->old && x->pk && x->old->pkhash &&
                          x->nv->pkhash && strcmp(x->old->pkhash, x->nv->pkhash) == 0;
-            int prc = SF_OK;
-            if (x->pk_same) {
+            /* the findings likewise: the stored view's when the result's
+             * findings bytes hash as its "vh" (the switches: decoded) */
+            int vh_off = a->no_vh || a->no_lean || a->no_shortcut, vreused = 0,
+                prc = sf_agg_lazy_vulns(x->lz, x->nv, vh_off ? NULL : x->old, &vreused,
+                                        &x->m->err);
+            a->vulns_reused += prc == SF_OK && vreused;
+            if (prc == SF_OK && x->pk_same) {
                 reused = 1;
-            } else {
+            } else if (prc == SF_OK) {
                 prc = sf_agg_lazy_finish(x->lz, x->nv, x->old ? x->old->pkhash : NULL, x->pk,
                                          x->pkl, &reused, &x->m->err);
                 sf_agg_lazy_free(x->lz);

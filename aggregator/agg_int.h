@@ -41,13 +41,21 @@ struct sf_agg {
      * parses the stored package list a matching hash reuses even when
      * the short plan does not look at it (the bench's baseline). */
     int no_lean;
+    /* SF_AGG_NO_VH set: the batch decodes every result's findings, never
+     * taking the stored view's when their bytes hash as its "vh"
+     * (sf_agg_lazy_vulns: the bench's baseline). */
+    int no_vh;
     uint64_t lazy_reused; /* results whose stored package list was reused (tests) */
+    uint64_t vulns_reused; /* results whose findings were the stored view's (tests) */
     sf_agg_script batch_apply, batch_progress; /* agg_batch.c */
     sf_agg_script s_apply, s_progress, s_refs, s_pend_add, s_pend_take; /* agg.c's */
 };
 
 /* Run script text (s remembers it and its SHA1) with argv[2..argc): EVALSHA,
  * or EVAL when Redis answers NOSCRIPT; argv[0..1] are filled here. */
+/* The batch's switches from the environment (no_lazy, no_lean, no_vh). */
+void sf_agg__batch_env(sf_agg *a);
+
 int sf_agg__eval(sf_agg *a, sf_agg_script *s, const char *text, int argc, const char **argv,
                  sf_kv_reply **r, sf_error *err);
 

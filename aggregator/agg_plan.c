@@ -494,13 +494,13 @@ int sf_agg_plan_rescan(sf_agg_plan *p, const char *prefix, const sf_agg_view *ol
 {
     plan_ctx c = {.p = p, .prefix = prefix, .err = err};
     /* lean, and findings whose stored values did not move (scores, KEV,
-     * EPSS: sf_agg_plan_same does not compare them): the stored view's
-     * findings bytes are nv's */
+     * EPSS, aliases: sf_agg_plan_same does not compare them): the stored
+     * view's findings bytes are nv's */
     int keep = (flags & SF_AGG_RESCAN_LEAN) && old_json && old->nvulns == nv->nvulns;
     for (size_t i = 0; keep && i < nv->nvulns; i++) {
         const sf_agg_vuln *x = &old->vulns[i], *y = &nv->vulns[i];
         keep = x->cvss == y->cvss && x->kev == y->kev && x->epss == y->epss &&
-               x->epss_pct == y->epss_pct;
+               x->epss_pct == y->epss_pct && sf_str_eq(x->aliases, y->aliases);
     }
     /* the refs are old's: none dropped; counters and index sets cancel */
     int rc = doc_ops(&c, nv, result_json, result_len, (flags & SF_AGG_RESCAN_PKGS_STORED) != 0,

@@ -7,7 +7,9 @@
  * batch path decoding every result whole ("whole": before the reuse of a
  * stored package list, SF_AGG_NO_LAZY), the batch path writing an
  * unchanged rescan's add-only entries again ("fat": before the lean
- * rescan, SF_AGG_NO_LEAN) and the batch path as the consumer loop runs it (sf_agg_apply_batch,
+ * rescan, SF_AGG_NO_LEAN), the batch path decoding every result's findings
+ * ("novh": before the stored view's findings were reused, SF_AGG_NO_VH)
+ * and the batch path as the consumer loop runs it (sf_agg_apply_batch,
  * --batch results per call), interleaved round by round so all see the
  * same load. Results are synthetic
  * scanfarm.result/v1 documents, each with its own digest, --findings
@@ -26,7 +28,7 @@
  *
  * usage: sf-agg_apply_bench [--redis host:port] [--results N] [--findings F]
  *        [--packages P] [--repos R] [--batch B] [--rounds K] [--prefix P] [--keep]
- *        [--only batch|full|whole|fat|baseline] [--marks] [--cg new|rescan]
+ *        [--only batch|full|whole|fat|novh|baseline] [--marks] [--cg new|rescan]
  * --cg: under valgrind --tool=callgrind --collect-atstart=no, instructions
  * are counted in that phase only (repeatable on a loaded machine).
  * --marks prints each phase's start and end (CLOCK_MONOTONIC seconds) on
@@ -203,7 +205,7 @@ typedef struct figs {
 
 /* One path (batch 0: one at a time) over both phases under prefix. */
 static int run_path(sf_kv *kv, const char *prefix, int n, int f, int p, int repos, int batch,
-                    int full, int whole, int fat, int keep, figs *out, sf_error *e)
+                    int full, int whole, int fat, int novh, int keep, figs *out, sf_error *e)
 {
     sf_agg *a = NULL;
     sf_buf *docs = calloc((size_t)n, sizeof *docs);
@@ -214,10 +216,13 @@ static int run_path(sf_kv *kv, const char *prefix, int n, int f, int p, int repo
         setenv("SF_AGG_NO_LAZY", "1", 1);
     if (fat)
         setenv("SF_AGG_NO_LEAN", "1", 1);
+    if (novh)
+        setenv("SF_AGG_NO_VH", "1", 1);
     int rc = sf_agg_new(&a, kv, prefix, e);
     unsetenv("SF_AGG_NO_SHORTCUT");
     unsetenv("SF_AGG_NO_LAZY");
     unsetenv("SF_AGG_NO_LEAN");
+    unsetenv("SF_AGG_NO_VH");
     static int stamp;
     for (int ph = 0; rc == SF_OK && ph < 2; ph++) {
         char run[64];
@@ -352,13 +357,14 @@ int main(int argc, char **argv)
      * batch path decoding every result whole (before the stored package
      * list's reuse); fat: the batch path writing every add-only entry of
      * an unchanged rescan again, its stored package list always parsed
-     * (before the lean rescan, SF_AGG_NO_LEAN); batch: as the consumer
-     * loop runs now */
+     * (before the lean rescan, SF_AGG_NO_LEAN); novh: the batch path
+     * decoding every result's findings (before their reuse from the
+     * stored view, SF_AGG_NO_VH); batch: as the consumer loop runs now */
     static const struct {
         const char *name;
-        int batched, full, whole, fat;
-    } paths[] = {{"baseline", 0, 1, 1, 1}, {"full", 1, 1, 1, 1}, {"batch", 1, 0, 0, 0},
-                 {"whole", 1, 0, 1, 1}, {"fat", 1, 0, 0, 1}};
+        int batched, full, whole, fat, novh;
+    } paths[] = {{"baseline", 0, 1, 1, 1, 1}, {"full", 1, 1, 1, 1, 1}, {"batch", 1, 0, 0, 0, 0},
+                 {"whole", 1, 0, 1, 1, 1}, {"fat", 1, 0, 0, 1, 1}, {"novh", 1, 0, 0, 0, 1}};
 #define NPATHS (sizeof paths / sizeof paths[0])
     figs fg[NPATHS];
     memset(fg, 0, sizeof fg);
@@ -373,7 +379,7 @@ int main(int argc, char **argv)
                 continue;
             snprintf(pf, sizeof pf, "%s-%s%d", prefix, paths[b].name, r);
             if (run_path(kv, pf, n, f, p, repos, paths[b].batched ? batch : 0, paths[b].full,
-                         paths[b].whole, paths[b].fat, keep, &fg[b], &e) != SF_OK)
+                         paths[b].whole, paths[b].fat, paths[b].novh, keep, &fg[b], &e) != SF_OK)
                 goto fail;
         }
     }
@@ -417,6 +423,10 @@ int main(int argc, char **argv)
                "cpu x%.2f, Redis cpu x%.2f (rescan)\n",
                fg[4].secs[0] / fg[2].secs[0], fg[4].secs[1] / fg[2].secs[1],
                fg[4].cpu[1] / fg[2].cpu[1], fg[4].rcpu[1] / fg[2].rcpu[1]);
+        printf("  speed-up  new x%.2f, rescan x%.2f (batch over novh, same run); aggregator "
+               "cpu x%.2f, Redis cpu x%.2f (rescan)\n",
+               fg[5].secs[0] / fg[2].secs[0], fg[5].secs[1] / fg[2].secs[1],
+               fg[5].cpu[1] / fg[2].cpu[1], fg[5].rcpu[1] / fg[2].rcpu[1]);
     }
     printf("  ping      %9.1f round trips/s (%.3f ms each; floor, same run)\n", n / t_ping,
            1000.0 * t_ping / n);
@@ -430,6 +440,7 @@ fail:
 usage:
     fprintf(stderr, "usage: %s [--redis H:P] [--results N] [--findings F] [--packages P] "
                     "[--repos R] [--batch B] [--rounds K] [--prefix P] [--keep] "
-                    "[--only batch|full|whole|fat|baseline] [--marks] [--cg new|rescan]\n", argv[0]);
+                    "[--only batch|full|whole|fat|novh|baseline] [--marks] [--cg new|rescan]\n",
+            argv[0]);
     return 2;
 }

@@ -457,40 +457,47 @@ int sf_result_decode(const char *json, size_t len, sf_result *out, sf_error *err
     return rc;
 }
 
-int sf_result_decode_pkgs(const char *json, size_t len, sf_result *out, sf_error *err)
+/* One top-level array member's value text, decoded into out's (empty)
+ * list *items / *n as decode_tree decodes it within a document. */
+static int decode_member(const char *json, size_t len, const char *key, void **items,
+                         size_t elem, size_t *n, decode_fn fn, sf_error *err)
 {
     json_error_t je;
     /* the flags sf_jutil_load gives the whole document */
     json_t *a = json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     json_t *o = a ? json_object() : NULL;
-    int rc = a ? SF_OK : sf_error_set(err, SF_EPARSE, "result: invalid \"packages\": %s", je.text);
-    if (rc == SF_OK && (!o || json_object_set(o, "packages", a) != 0))
+    int rc = a ? SF_OK : sf_error_set(err, SF_EPARSE, "result: invalid \"%s\": %s", key, je.text);
+    if (rc == SF_OK && (!o || json_object_set(o, key, a) != 0))
         rc = sf_error_set(err, SF_ENOMEM, "out of memory");
     if (rc == SF_OK) {
-        free(out->pkgs); /* an empty list's allocation (npkgs 0) */
-        out->pkgs = NULL, out->npkgs = 0;
-        rc = decode_array(o, "packages", (void **)&out->pkgs, sizeof *out->pkgs, &out->npkgs,
-                          decode_pkg, err);
+        free(*items); /* an empty list's allocation (n 0) */
+        *items = NULL, *n = 0;
+        rc = decode_array(o, key, items, elem, n, fn, err);
     }
     json_decref(o);
     json_decref(a);
     return rc;
 }
 
+int sf_result_decode_pkgs(const char *json, size_t len, sf_result *out, sf_error *err)
+{
+    return decode_member(json, len, "packages", (void **)&out->pkgs, sizeof *out->pkgs,
+                         &out->npkgs, decode_pkg, err);
+}
+
+int sf_result_decode_vulns(const char *json, size_t len, sf_result *out, sf_error *err)
+{
+    return decode_member(json, len, "vulnerabilities", (void **)&out->vulns.items,
+                         sizeof *out->vulns.items, &out->vulns.n, decode_vuln, err);
+}
+
 int sf_result__layers_hit(const char *json, size_t len, sf_buf *out, sf_error *err)
 {
-    json_error_t je;
     sf_result r;
     sf_result_init(&r);
-    /* the flags sf_jutil_load gives the whole document */
-    json_t *a = json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
-    json_t *o = a ? json_object() : NULL, *ly = NULL;
-    int rc = a ? SF_OK : sf_error_set(err, SF_EPARSE, "result: invalid \"layers\": %s", je.text);
-    if (rc == SF_OK && (!o || json_object_set(o, "layers", a) != 0))
-        rc = sf_error_set(err, SF_ENOMEM, "out of memory");
-    if (rc == SF_OK)
-        rc = decode_array(o, "layers", (void **)&r.layers, sizeof *r.layers, &r.nlayers,
-                          decode_layer, err);
+    json_t *ly = NULL;
+    int rc = decode_member(json, len, "layers", (void **)&r.layers, sizeof *r.layers, &r.nlayers,
+                           decode_layer, err);
     for (size_t i = 0; rc == SF_OK && i < r.nlayers; i++) {
         free(r.layers[i].cache);
         if (!(r.layers[i].cache = sf_strdup("hit")))
@@ -501,8 +508,6 @@ int sf_result__layers_hit(const char *json, size_t len, sf_buf *out, sf_error *e
     if (rc == SF_OK && (rc = sf_jutil_dump(ly, out)) != SF_OK)
         sf_error_set(err, rc, "result: layers too large");
     json_decref(ly);
-    json_decref(o);
-    json_decref(a);
     sf_result_clear(&r);
     return rc;
 }

@@ -46,5 +46,8 @@ int sf_result_decode(const char *json, size_t len, sf_result *out, sf_error *err
  * decodes it within a document. The aggregator decodes a result in two
  * parts when it may reuse the stored package list (fleet/agg_view.h). */
 int sf_result_decode_pkgs(const char *json, size_t len, sf_result *out, sf_error *err);
+/* The same for the "vulnerabilities" member (out's findings empty before):
+ * an unchanged rescan's findings come from the stored view instead. */
+int sf_result_decode_vulns(const char *json, size_t len, sf_result *out, sf_error *err);
 
 #endif

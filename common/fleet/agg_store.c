@@ -29,6 +29,7 @@ const sf_strfield sf_agg_view_fields[] = {
     {"err", offsetof(sf_agg_view, error)},
     {"rr", offsetof(sf_agg_view, refs_run)},
     {"ph", offsetof(sf_agg_view, pkhash)},
+    {"vh", offsetof(sf_agg_view, vhash)},
 };
 const size_t sf_agg_view_nfields = SF_STRFIELD_N(sf_agg_view_fields);
 
@@ -44,12 +45,17 @@ int sf_agg_view_json(const sf_agg_view *v, sf_buf *out)
         json_array_append_new(refs, json_string(v->refs[i]));
     for (size_t i = 0; i < v->nvulns; i++) {
         const sf_agg_vuln *x = &v->vulns[i];
-        /* KEV and EPSS ride at the end: views stored before them parse
-         * with kev 0 and no EPSS. */
-        json_array_append_new(vulns, json_pack("[s s o o o s f b f f]", x->id, x->pkg,
-                                               jstr_or_null(x->installed), jstr_or_null(x->fixed),
-                                               jstr_or_null(x->eco), sf_agg_sev_name(x->sev),
-                                               x->cvss, x->kev, x->epss, x->epss_pct));
+        /* KEV and EPSS ride at the end, then the aliases (when any):
+         * views stored before them parse with kev 0, no EPSS, none */
+        json_t *e = json_pack("[s s o o o s f b f f]", x->id, x->pkg, jstr_or_null(x->installed),
+                              jstr_or_null(x->fixed), jstr_or_null(x->eco),
+                              sf_agg_sev_name(x->sev), x->cvss, x->kev, x->epss, x->epss_pct);
+        if (e && x->aliases && json_array_append_new(e, json_string(x->aliases)) != 0) {
+            json_decref(e);
+            e = NULL;
+        }
+        if (json_array_append_new(vulns, e) != 0)
+            goto done;
     }
     json_object_set_new(o, "d", json_string(v->digest));
     json_object_set_new(o, "j", json_string(v->job_key));
@@ -65,6 +71,8 @@ int sf_agg_view_json(const sf_agg_view *v, sf_buf *out)
         json_object_set_new(o, "rk", json_integer(v->refs_rank));
     if (v->pkhash) /* absent: unknown (views before it, agg.c's path) */
         json_object_set_new(o, "ph", json_string(v->pkhash));
+    if (v->vhash) /* absent: unknown (views before it, whose findings lack aliases) */
+        json_object_set_new(o, "vh", json_string(v->vhash));
     json_object_set(o, "refs", refs);
     json_object_set(o, "vulns", vulns);
     char *s = json_dumps(o, JSON_COMPACT);
@@ -79,7 +87,7 @@ done:
     return rc;
 }
 
-/* Members of a stored view: 13 (sf_agg_view_json); more is not one. */
+/* Members of a stored view: 14 (sf_agg_view_json); more is not one. */
 #define VIEW_MEMBERS 24
 
 int sf_agg_view_json_keep(const sf_agg_view *v, const char *stored, size_t len, sf_buf *out)
@@ -144,6 +152,7 @@ static int view_parse_vulns(sf_agg_view *v, json_t *a)
         f->kev = json_is_true(json_array_get(x, 7));
         f->epss = json_is_number(e) ? json_number_value(e) : -1;
         f->epss_pct = json_is_number(ep) ? json_number_value(ep) : -1;
+        f->aliases = dup_or_null(json_array_get(x, 10), &oom);
         if (oom)
             return SF_ENOMEM;
         v->sev[f->sev]++;

@@ -377,8 +377,16 @@ static int view_of(const sf_result *r, int with_pkgs, sf_agg_view **out, sf_erro
     return SF_OK;
 }
 
+/* The hashes of a document that allows the split (see split_members):
+ * pk of its "os" and "packages" bytes, vu of its "vulnerabilities" bytes
+ * ("" when that member is not one array); q: the latter's member. */
+typedef struct split_hash {
+    char pk[SF_DIGEST_MAX], vu[SF_DIGEST_MAX];
+    int q;
+} split_hash;
+
 static int split_members(const char *json, size_t len, sf_jskim_member *m, int *p,
-                         char hash[SF_DIGEST_MAX]);
+                         split_hash *h);
 
 int sf_agg_view_from_result(const char *json, size_t len, sf_agg_view **out, sf_error *err)
 {
@@ -393,11 +401,12 @@ int sf_agg_view_from_result(const char *json, size_t len, sf_agg_view **out, sf_
         rc = view_of(&r, 1, out, err);
     }
     sf_result_clear(&r);
-    /* the package hash, as the two-step decode computes it: every path
+    /* the hashes, as the two-step decode computes them: every path
      * stores the same view */
-    char hash[SF_DIGEST_MAX];
-    int p, has = rc == SF_OK ? split_members(json, len, NULL, &p, hash) : 0;
-    if (has < 0 || (has > 0 && !((*out)->pkhash = sf_strdup(hash)))) {
+    split_hash h;
+    int p, has = rc == SF_OK ? split_members(json, len, NULL, &p, &h) : 0;
+    if (has < 0 || (has > 0 && (!((*out)->pkhash = sf_strdup(h.pk)) ||
+                                (h.vu[0] && !((*out)->vhash = sf_strdup(h.vu)))))) {
         sf_agg_view_free(*out);
         *out = NULL;
         rc = sf_error_set(err, SF_ENOMEM, "out of memory");
@@ -414,8 +423,9 @@ int sf_agg_view_from_result(const char *json, size_t len, sf_agg_view **out, sf_
 struct sf_agg_lazy {
     const char *json; /* the document (borrowed) */
     size_t len;
-    sf_result r;      /* decoded, its package list empty */
+    sf_result r;      /* decoded, its package list empty (and findings: vu_len) */
     size_t pk_off, pk_len; /* the "packages" value */
+    size_t vu_off, vu_len; /* the "vulnerabilities" value, when pending (else 0) */
 };
 
 void sf_agg_lazy_free(sf_agg_lazy *lz)
@@ -426,15 +436,16 @@ void sf_agg_lazy_free(sf_agg_lazy *lz)
     free(lz);
 }
 
-/* "sha256:<hex>" of the os value (none: empty), a NUL, the packages value. */
+/* "sha256:<hex>" of the os value (none: empty), a NUL, the packages
+ * value; pkgs 0 (pk the findings): of pk's value alone. */
 static int pkgs_hash(const char *json, const sf_jskim_member *os, const sf_jskim_member *pk,
-                     char out[SF_DIGEST_MAX])
+                     int pkgs, char out[SF_DIGEST_MAX])
 {
     sf_hasher *h = NULL;
     int rc = sf_hasher_new(&h, "sha256");
     if (rc == SF_OK && os)
         rc = sf_hasher_update(h, json + os->val_off, os->val_len);
-    if (rc == SF_OK)
+    if (rc == SF_OK && pkgs)
         rc = sf_hasher_update(h, "", 1);
     if (rc == SF_OK)
         rc = sf_hasher_update(h, json + pk->val_off, pk->val_len);
@@ -444,15 +455,15 @@ static int pkgs_hash(const char *json, const sf_jskim_member *os, const sf_jskim
     return rc;
 }
 
-/* Whether the document allows the split, and then its package hash and
- * (m: LAZY_MEMBERS entries, or NULL) its members, "packages" m[*p]. 1
+/* Whether the document allows the split, and then its hashes and (m:
+ * LAZY_MEMBERS entries, or NULL) its members, "packages" m[*p]. 1
  * allowed, 0 not, < 0 out of memory. Allowed: a skimmable object (so
  * jansson parses it, and a copy with another packages value differs in
  * that value only) within the decoder's size cap, one "packages" member
- * holding an array, at most one "os", no escaped key (one could be
- * either). */
+ * holding an array, at most one "os" and one "vulnerabilities", no
+ * escaped key (one could be either). */
 static int split_members(const char *json, size_t len, sf_jskim_member *m, int *p,
-                         char hash[SF_DIGEST_MAX])
+                         split_hash *h)
 {
     sf_jskim_member mine[LAZY_MEMBERS];
     size_t n = 0;
@@ -466,31 +477,53 @@ static int split_members(const char *json, size_t len, sf_jskim_member *m, int *
             return 0;
     int o = sf_jskim_find(json, m, n, "os");
     *p = sf_jskim_find(json, m, n, "packages");
-    if (*p < 0 || o == -2 || json[m[*p].val_off] != '[')
+    h->q = sf_jskim_find(json, m, n, "vulnerabilities");
+    if (*p < 0 || o == -2 || h->q == -2 || json[m[*p].val_off] != '[')
         return 0;
-    return pkgs_hash(json, o >= 0 ? &m[o] : NULL, &m[*p], hash) == SF_OK ? 1 : -1;
+    if (h->q >= 0 && json[m[h->q].val_off] != '[')
+        h->q = -1; /* null, or a bad value: decoded with the rest */
+    h->vu[0] = '\0';
+    if (pkgs_hash(json, o >= 0 ? &m[o] : NULL, &m[*p], 1, h->pk) != SF_OK ||
+        (h->q >= 0 && pkgs_hash(json, NULL, &m[h->q], 0, h->vu) != SF_OK))
+        return -1;
+    return 1;
 }
 
-/* The split: the document with its packages value replaced by [] decoded
- * into lz->r. 1 done, 0 the document does not allow it (or its decode
- * failed: the full decode's answer), < 0 out of memory. */
-static int lazy_split(sf_agg_lazy *lz, char hash[SF_DIGEST_MAX])
+/* The split: the document with its packages value (and findings value,
+ * when one array) replaced by [] decoded into lz->r. 1 done, 0 the
+ * document does not allow it (or its decode failed: the full decode's
+ * answer), < 0 out of memory. */
+static int lazy_split(sf_agg_lazy *lz, split_hash *h)
 {
     sf_jskim_member m[LAZY_MEMBERS];
-    int p, rc0 = split_members(lz->json, lz->len, m, &p, hash);
+    int p, rc0 = split_members(lz->json, lz->len, m, &p, h);
     if (rc0 <= 0)
         return rc0;
     lz->pk_off = m[p].val_off, lz->pk_len = m[p].val_len;
-    size_t cut = lz->len - m[p].val_len + 2;
-    char *doc = malloc(cut);
+    if (h->q >= 0)
+        lz->vu_off = m[h->q].val_off, lz->vu_len = m[h->q].val_len;
+    /* the cut values in document order, each replaced by [] */
+    size_t off[2] = {lz->pk_off, lz->vu_off}, cl[2] = {lz->pk_len, lz->vu_len};
+    int nc = h->q >= 0 ? 2 : 1;
+    if (nc == 2 && off[1] < off[0]) {
+        size_t t = off[0];
+        off[0] = off[1], off[1] = t;
+        t = cl[0], cl[0] = cl[1], cl[1] = t;
+    }
+    char *doc = malloc(lz->len + 4);
     if (!doc)
         return -1;
-    memcpy(doc, lz->json, lz->pk_off);
-    memcpy(doc + lz->pk_off, "[]", 2);
-    memcpy(doc + lz->pk_off + 2, lz->json + lz->pk_off + lz->pk_len,
-           lz->len - lz->pk_off - lz->pk_len);
+    size_t at = 0, w = 0;
+    for (int c = 0; c < nc; c++) {
+        memcpy(doc + w, lz->json + at, off[c] - at);
+        w += off[c] - at;
+        memcpy(doc + w, "[]", 2);
+        w += 2, at = off[c] + cl[c];
+    }
+    memcpy(doc + w, lz->json + at, lz->len - at);
+    w += lz->len - at;
     sf_error e = SF_ERROR_INIT;
-    int rc = sf_result_decode(doc, cut, &lz->r, &e);
+    int rc = sf_result_decode(doc, w, &lz->r, &e);
     free(doc);
     return rc == SF_OK ? 1 : rc == SF_ENOMEM ? -1 : 0; /* a failure: the full decode's */
 }
@@ -498,16 +531,16 @@ static int lazy_split(sf_agg_lazy *lz, char hash[SF_DIGEST_MAX])
 int sf_agg_view_from_result_lazy(const char *json, size_t len, sf_agg_view **out,
                                  sf_agg_lazy **lz, sf_error *err)
 {
-    char hash[SF_DIGEST_MAX];
+    split_hash h;
     sf_agg_lazy *l = calloc(1, sizeof *l);
     *out = NULL, *lz = NULL;
     if (!l)
         return sf_error_set(err, SF_ENOMEM, "out of memory");
     l->json = json, l->len = len;
     sf_result_init(&l->r);
-    int split = lazy_split(l, hash), rc = split < 0 ? SF_ENOMEM : SF_OK;
+    int split = lazy_split(l, &h), rc = split < 0 ? SF_ENOMEM : SF_OK;
     if (split > 0 && (rc = view_of(&l->r, 0, out, NULL)) == SF_OK &&
-        !((*out)->pkhash = sf_strdup(hash)))
+        (!((*out)->pkhash = sf_strdup(h.pk)) || (h.vu[0] && !((*out)->vhash = sf_strdup(h.vu)))))
         rc = SF_ENOMEM;
     if (rc == SF_ENOMEM) {
         sf_agg_view_free(*out);
@@ -524,10 +557,29 @@ int sf_agg_view_from_result_lazy(const char *json, size_t len, sf_agg_view **out
     return sf_agg_view_from_result(json, len, out, err); /* its view, or its error */
 }
 
+/* The end of a pending part's decode: rc, or, when that decode failed,
+ * what the whole document's decode answers (its message included). */
+static int part_failed(sf_agg_lazy *lz, int rc, sf_error *err)
+{
+    if (rc == SF_OK)
+        return SF_OK;
+    if (rc == SF_ENOMEM)
+        return sf_error_set(err, rc, "out of memory");
+    sf_agg_view *w = NULL;
+    rc = sf_agg_view_from_result(lz->json, lz->len, &w, err);
+    sf_agg_view_free(w);
+    return rc != SF_OK ? rc : sf_error_set(err, SF_EINTERNAL, "result: split decode disagrees");
+}
+
 int sf_agg_lazy_finish(sf_agg_lazy *lz, sf_agg_view *v, const char *stored_hash, const char *pk,
                        size_t pkl, int *reused, sf_error *err)
 {
+    /* findings still pending (sf_agg_lazy_vulns not called): decoded, so
+     * that a finished view is never left without them */
+    int vr, rc0 = sf_agg_lazy_vulns(lz, v, NULL, &vr, err);
     *reused = 0;
+    if (rc0 != SF_OK)
+        return rc0;
     if (stored_hash && pk && v->pkhash && strcmp(stored_hash, v->pkhash) == 0) {
         int rc = sf_agg_pkgs_parse(v, pk, pkl, NULL);
         if (rc == SF_OK) {
@@ -541,13 +593,57 @@ int sf_agg_lazy_finish(sf_agg_lazy *lz, sf_agg_view *v, const char *stored_hash,
     int rc = sf_result_decode_pkgs(lz->json + lz->pk_off, lz->pk_len, &lz->r, NULL);
     if (rc == SF_OK)
         rc = conv_pkgs(&lz->r, v, NULL);
-    if (rc == SF_OK)
-        return SF_OK;
-    if (rc == SF_ENOMEM)
-        return sf_error_set(err, rc, "out of memory");
-    /* the whole document's answer, its message included */
-    sf_agg_view *w = NULL;
-    rc = sf_agg_view_from_result(lz->json, lz->len, &w, err);
-    sf_agg_view_free(w);
-    return rc != SF_OK ? rc : sf_error_set(err, SF_EINTERNAL, "result: split decode disagrees");
+    return part_failed(lz, rc, err);
+}
+
+/* An exact copy ("" stays ""), NULL for NULL; *oom on failure. */
+static char *cdup(const char *s, int *oom)
+{
+    char *d = s ? sf_strdup(s) : NULL;
+    if (s && !d)
+        *oom = 1;
+    return d;
+}
+
+/* A copy of stored's findings (and their counts) as v's. */
+static int vulns_copy(sf_agg_view *v, const sf_agg_view *stored)
+{
+    if (!(v->vulns = calloc(stored->nvulns + 1, sizeof *v->vulns)))
+        return SF_ENOMEM;
+    for (size_t i = 0; i < stored->nvulns; i++) {
+        const sf_agg_vuln *x = &stored->vulns[i];
+        sf_agg_vuln *d = &v->vulns[v->nvulns++];
+        int oom = 0;
+        *d = *x;
+        d->id = cdup(x->id, &oom), d->pkg = cdup(x->pkg, &oom);
+        d->eco = cdup(x->eco, &oom), d->installed = cdup(x->installed, &oom);
+        d->fixed = cdup(x->fixed, &oom), d->aliases = cdup(x->aliases, &oom);
+        if (oom)
+            return SF_ENOMEM;
+    }
+    memcpy(v->sev, stored->sev, sizeof v->sev);
+    v->fixable = stored->fixable;
+    return SF_OK;
+}
+
+int sf_agg_lazy_vulns(sf_agg_lazy *lz, sf_agg_view *v, const sf_agg_view *stored, int *reused,
+                      sf_error *err)
+{
+    *reused = 0;
+    if (!lz->vu_len)
+        return SF_OK; /* decoded with the rest, or done */
+    SF_ARRAY_FREE(v->vulns, v->nvulns, sf_agg_vuln_clear);
+    v->vulns = NULL, v->nvulns = 0;
+    int rc;
+    if (stored && stored->vhash && v->vhash && strcmp(stored->vhash, v->vhash) == 0) {
+        *reused = 1;
+        rc = vulns_copy(v, stored);
+    } else {
+        sf_findings_clear(&lz->r.vulns);
+        rc = sf_result_decode_vulns(lz->json + lz->vu_off, lz->vu_len, &lz->r, NULL);
+        if (rc == SF_OK)
+            rc = conv_vulns(&lz->r, v, NULL);
+    }
+    lz->vu_len = 0;
+    return part_failed(lz, rc, err);
 }

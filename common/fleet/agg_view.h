@@ -49,8 +49,8 @@ typedef struct sf_agg_vuln {
     double cvss;     /* -1 unknown */
     int kev;         /* 1: in CISA KEV */
     double epss, epss_pct; /* EPSS probability / percentile, -1 unknown */
-    char *aliases;   /* other ids joined by '\x1f', NULL none; from a result
-                        only (not in the stored view) */
+    char *aliases;   /* other ids joined by '\x1f', NULL none; stored in the
+                        view since "vh" (views before it parse with NULL) */
 } sf_agg_vuln;
 
 typedef struct sf_agg_pkg {
@@ -85,13 +85,19 @@ typedef struct sf_agg_view {
      * in the view ("ph") so that a rescan with the same bytes reuses the
      * stored package list (sf_agg_lazy_finish); readers ignore it. */
     char *pkhash;
+    /* "sha256:<hex>" of the result's "vulnerabilities" member's raw bytes
+     * (what the findings derive from, aliases included); NULL unknown.
+     * Stored as "vh" with findings that carry their aliases, so that a
+     * rescan with the same bytes takes the stored findings instead of
+     * decoding its own (sf_agg_lazy_vulns). */
+    char *vhash;
 } sf_agg_view;
 
 void sf_agg_view_free(sf_agg_view *v);
 /* Free the strings one finding of a view holds (not x itself). */
 void sf_agg_vuln_clear(sf_agg_vuln *x);
 /* The view's string members (digest, job_key, run_id, db_version,
- * platform, os, error, refs_run, pkhash) keyed by their names in the stored JSON
+ * platform, os, error, refs_run, pkhash, vhash) keyed by their names in the stored JSON
  * (agg_store.c): what sf_agg_view_parse reads and sf_agg_view_free
  * frees. */
 extern const sf_strfield sf_agg_view_fields[];
@@ -128,6 +134,19 @@ int sf_agg_view_from_result_lazy(const char *json, size_t len, sf_agg_view **out
 int sf_agg_lazy_finish(sf_agg_lazy *lz, sf_agg_view *v, const char *stored_hash, const char *pk,
                        size_t pkl, int *reused, sf_error *err);
 void sf_agg_lazy_free(sf_agg_lazy *lz);
+/*
+ * The findings, which _lazy leaves pending too when the document has one
+ * "vulnerabilities" array (v->vhash its hash, v without findings; else
+ * they are decoded and this does nothing). Call it before _finish and
+ * before v's findings are read (_finish decodes them if still pending).
+ * When stored (the stored view, may be NULL) has v->vhash as its "vh",
+ * its findings are copied (*reused = 1):
+ * equal bytes decode to equal findings, and a view with "vh" stores them
+ * whole, aliases included. Otherwise the result's own are decoded. A
+ * failure returns what sf_agg_view_from_result returns for the document.
+ */
+int sf_agg_lazy_vulns(sf_agg_lazy *lz, sf_agg_view *v, const sf_agg_view *stored, int *reused,
+                      sf_error *err);
 
 /* The ecosystem a package is indexed under: the distro's OSV ecosystem
  * for OS packages ("Alpine:v3.10"), the language's otherwise ("npm"),

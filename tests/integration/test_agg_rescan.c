@@ -2,7 +2,8 @@
  * The unchanged-rescan shortcut (aggregator/agg_plan.c sf_agg_plan_same,
  * sf_agg_plan_rescan) and the batch's reuse of a stored package list
  * (fleet/agg_view.h sf_agg_view_from_result_lazy: the result's packages
- * not decoded when their bytes hash as the stored view's) change no
+ * not decoded when their bytes hash as the stored view's, nor its
+ * findings, sf_agg_lazy_vulns) change no
  * stored byte: a sequence of new images,
  * unchanged rescans (new run, time and DB; new cvss, aliases and EPSS
  * only), changed rescans (findings, packages, an error gone), a refs
@@ -19,7 +20,11 @@
  * results close the sequence: one whose changed packages come under a
  * top-level "ph" claiming the stored view's package hash, one with the
  * stored package bytes under another OS release; the aggregator computes
- * the hash itself, so both are planned in full.
+ * the hash itself, so both are planned in full. The findings likewise:
+ * taken from the stored view when their bytes hash as its "vh", after
+ * rescans whose aliases alone moved, whose KEV and EPSS facts moved, over
+ * a view stored before "vh" (no aliases in its findings), and with a
+ * hostile result naming the stored findings hash for other findings.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -71,6 +76,8 @@ static int teardown(void **state)
 #define PB "zz-\\\"quoted\\\"@1;caf\xc3\xa9@2;libcrypto3@3.1@openssl"
 #define PB2 "libcrypto3@3.1@openssl;zz-\\\"quoted\\\"@1;caf\xc3\xa9@2" /* PB reordered */
 #define EX "\"aliases\":[\"GHSA-1\"],\"kev\":{},\"epss\":{\"score\":0.25,\"percentile\":0.5}"
+#define EXA "\"aliases\":[\"GHSA-7\"],\"kev\":{},\"epss\":{\"score\":0.25,\"percentile\":0.5}"
+#define EXK "\"aliases\":[\"GHSA-1\"],\"epss\":{\"score\":0.75,\"percentile\":0.9}"
 
 /* run, image, index, refs, findings, packages, cvss, finding extras, error */
 static const struct step {
@@ -121,6 +128,16 @@ static const struct step {
      * under another "os" (OS_AT): both are new packages, planned in full */
     {"r7", "2026-02-07T00:00:00Z", 'a', 0, "reg.io/app:1;other.io/t/app:2", VB, PA2, 7.5, EX, NULL},
     {"r7", "2026-02-07T00:00:00Z", 'b', 0, "reg.io/b:2", VB, PB2, 9.8, EX, NULL},
+    /* the findings' aliases alone moved; KEV gone and EPSS moved; the
+     * same findings bytes (taken from the stored view) */
+    {"r8", "2026-02-08T00:00:00Z", 'a', 0, "reg.io/app:1;other.io/t/app:2", VB, PA2, 7.5, EXA, NULL},
+    {"r8", "2026-02-08T00:00:00Z", 'b', 0, "reg.io/b:2", VB, PB2, 9.8, EXK, NULL},
+    {"r8", "2026-02-08T00:00:00Z", '1', 'f', "reg.io/multi:1", VB, PA2, 7.5, NULL, NULL},
+    /* hostile: other findings under a top-level "vh" (and one in each
+     * finding) holding the stored view's findings hash (VH_LIE_AT);
+     * then unchanged */
+    {"r9", "2026-02-09T00:00:00Z", 'a', 0, "reg.io/app:1;other.io/t/app:2", VA, PA2, 7.5, EXA, NULL},
+    {"r9", "2026-02-09T00:00:00Z", 'b', 0, "reg.io/b:2", VB, PB2, 9.8, EXK, NULL},
 };
 
 #define NSEQ (sizeof SEQ / sizeof SEQ[0])
@@ -129,6 +146,7 @@ static const struct step {
 #define WS_AT 24      /* SEQ[24]'s package list gets other whitespace */
 #define LIE_AT 27     /* SEQ[27] claims SEQ[0]'s package hash */
 #define OS_AT 28      /* SEQ[28] names another OS release */
+#define VH_LIE_AT 32  /* SEQ[32] claims SEQ[29]'s findings hash */
 
 static void make_docs(sf_buf *docs)
 {
@@ -157,6 +175,24 @@ static void make_docs(sf_buf *docs)
                              v0->pkhash);
             sf_agg_view_free(v0);
             assert_true(docs[k].data[0] == '{');
+            size_t tail = docs[k].len - 1;
+            assert_int_equal(sf_buf_append(&docs[k], lie, (size_t)n), SF_OK);
+            memmove(docs[k].data + 1 + n, docs[k].data + 1, tail);
+            memcpy(docs[k].data + 1, lie, (size_t)n);
+        }
+        if (i == VH_LIE_AT) {
+            /* the claim goes in each finding's extras and at the top */
+            sf_agg_view *v0 = NULL;
+            char lie[200], ex[300];
+            assert_int_equal(sf_agg_view_from_result(docs[k - 3].data, docs[k - 3].len, &v0, NULL),
+                             SF_OK);
+            assert_non_null(v0->vhash);
+            int n = snprintf(lie, sizeof lie, "\"vh\":\"%s\",", v0->vhash);
+            snprintf(ex, sizeof ex, "%s,\"vh\":\"%s\"", s->extra, v0->vhash);
+            sf_agg_view_free(v0);
+            d.vextra = ex;
+            sf_buf_reset(&docs[k]);
+            fix_result_doc(&docs[k], &d);
             size_t tail = docs[k].len - 1;
             assert_int_equal(sf_buf_append(&docs[k], lie, (size_t)n), SF_OK);
             memmove(docs[k].data + 1 + n, docs[k].data + 1, tail);
@@ -197,9 +233,9 @@ static sf_agg *agg_open(const char *prefix, int shortcut, int lazy, int lean)
     char runs[SF_KEY_MAX];
     sf_keys_agg(runs, prefix, "runs", NULL);
     const char *z[] = {"ZADD", runs, "1000", "r1", "2000", "r2", "3000", "r3", "4000", "r4",
-                       "5000", "r5", "6000", "r6", "7000", "r7"};
+                       "5000", "r5", "6000", "r6", "7000", "r7", "8000", "r8", "9000", "r9"};
     sf_kv_reply *r = NULL;
-    assert_int_equal(sf_kv_argv(kv, prefix, 16, z, NULL, &r, NULL), SF_OK);
+    assert_int_equal(sf_kv_argv(kv, prefix, 20, z, NULL, &r, NULL), SF_OK);
     sf_kv_reply_free(r);
     return a;
 }
@@ -219,6 +255,39 @@ static void strip_hash(const char *prefix, char dc)
     memmove(ph, ph + 79, strlen(ph + 79) + 1);
     const char *set[] = {"HSET", views, dg, r->str};
     assert_int_equal(sf_kv_argv(kv, prefix, 4, set, NULL, &w, NULL), SF_OK);
+    sf_kv_reply_free(r);
+    sf_kv_reply_free(w);
+}
+
+/* The stored view of image dc under prefix as written before the
+ * findings hash: no "vh", findings without their aliases. */
+static void old_format(const char *prefix, char dc)
+{
+    char views[SF_KEY_MAX], dg[72];
+    sf_kv_reply *r = NULL, *w = NULL;
+    sf_agg_view *v = NULL;
+    sf_buf b;
+    sf_buf_init(&b, 0);
+    sf_keys_agg(views, prefix, "views", NULL);
+    const char *get[] = {"HGET", views, fix_digest(dc, dg)};
+    assert_int_equal(sf_kv_argv(kv, prefix, 3, get, NULL, &r, NULL), SF_OK);
+    assert_int_equal(r->type, SF_KV_STR);
+    assert_int_equal(sf_agg_view_parse(r->str, r->len, &v, NULL), SF_OK);
+    assert_non_null(v->vhash);
+    free(v->vhash);
+    v->vhash = NULL;
+    int had = 0;
+    for (size_t i = 0; i < v->nvulns; i++) {
+        had |= v->vulns[i].aliases != NULL;
+        free(v->vulns[i].aliases);
+        v->vulns[i].aliases = NULL;
+    }
+    assert_true(had); /* the aliases were stored */
+    assert_int_equal(sf_agg_view_json(v, &b), SF_OK);
+    const char *set[] = {"HSET", views, dg, b.data};
+    assert_int_equal(sf_kv_argv(kv, prefix, 4, set, NULL, &w, NULL), SF_OK);
+    sf_agg_view_free(v);
+    sf_buf_free(&b);
     sf_kv_reply_free(r);
     sf_kv_reply_free(w);
 }
@@ -251,8 +320,8 @@ static void test_shortcut_same_state(void **state)
 {
     (void)state;
     sf_t_need(SF_T_REDIS);
-    /* r1, r2, r3 and refs, r4, r5, r6, r7 */
-    const size_t ends[] = {5, 10, 16, 20, 25, 28, NDOCS};
+    /* r1, r2, r3 and refs, r4, r5, r6, r7, r8, r9 */
+    const size_t ends[] = {5, 10, 16, 20, 25, 28, 30, 33, NDOCS};
     const struct {
         size_t batch;
         int shortcut, lazy, lean;
@@ -272,9 +341,11 @@ static void test_shortcut_same_state(void **state)
                *ca = agg_open(pcur, ways[w].shortcut, ways[w].lazy, ways[w].lean);
         for (size_t k = 0, from = 0; k < sizeof ends / sizeof ends[0]; from = ends[k++]) {
             sf_buf ref, cur;
-            if (k == 1) /* b and e rescanned over views stored before the hash */
+            /* b and e rescanned over views stored before the package
+             * hash, a over one stored before the findings hash */
+            if (k == 1)
                 for (int p = 0; p < 2; p++)
-                    strip_hash(pfx[p], 'b'), strip_hash(pfx[p], 'e');
+                    strip_hash(pfx[p], 'b'), strip_hash(pfx[p], 'e'), old_format(pfx[p], 'a');
             apply_docs(ra, docs, from, ends[k], 0);
             apply_docs(ca, docs, from, ends[k], ways[w].batch);
             sf_buf_init(&ref, 0);
@@ -293,6 +364,11 @@ static void test_shortcut_same_state(void **state)
             assert_true(ca->lazy_reused >= 8);
         else
             assert_int_equal(ca->lazy_reused, 0);
+        /* and the stored findings when their bytes hashed the same */
+        if (ways[w].batch && ways[w].lazy && ways[w].shortcut && ways[w].lean)
+            assert_true(ca->vulns_reused >= 8);
+        else
+            assert_int_equal(ca->vulns_reused, 0);
         sf_agg_free(ra);
         sf_agg_free(ca);
     }

@@ -255,6 +255,13 @@ static void test_lean_rescan_leaves_out_only_stored_entries(void **state)
     /* names (4 packages), 3 findings' 5 marks each */
     assert_true(expect_lean(x.v1, x.d1.data, x.old, oj.data, v2, d2.data) >= 4 + 15);
     sf_agg_view_free(v2);
+    /* new aliases only (the stored findings carry them): the view is
+     * written anew, the marks and names are left out still */
+    d.vextra = "\"aliases\":[\"GHSA-3\"],\"kev\":{},\"epss\":{\"score\":0.25,"
+               "\"percentile\":0.5}";
+    v2 = view_of(&d, &d2);
+    assert_true(expect_lean(x.v1, x.d1.data, x.old, oj.data, v2, d2.data) >= 4 + 15);
+    sf_agg_view_free(v2);
     /* new scores: their maxima are written, the names are not */
     d.cvss = 9.8, d.vextra = "\"aliases\":[\"GHSA-2\"]";
     v2 = view_of(&d, &d2);
