@@ -5,6 +5,7 @@ Subcommands:
   collect  follow a results topic with kcat until every result of a run id
            has arrived (or --idle seconds pass with none); write them as
            JSON lines with the broker timestamp; print {"results","last_ms"}.
+  offsets  the end offsets of a topic's partitions now (where collect starts).
   jobs     the jobs topic's publish timestamps of one run (digest -> ms).
   metrics  scrape worker /metrics ports and /proc of their PIDs: counters,
            CPU seconds, peak RSS (VmHWM) as JSON.
@@ -28,6 +29,7 @@ import argparse
 import http.client
 import json
 import os
+import queue
 import subprocess
 import sys
 import threading
@@ -45,30 +47,62 @@ def since(started):
     return "s@%d" % max(0, int(started * 1000) - 2000)
 
 
+def end_offsets(kafka, topic):
+    """{partition: the offset the next message will get}, now."""
+    meta = subprocess.run(["kcat", "-L", "-b", kafka, "-t", topic, "-J"], capture_output=True,
+                          timeout=30, check=True)
+    parts = [q["partition"] for q in json.loads(meta.stdout)["topics"][0]["partitions"]]
+    args = ["kcat", "-Q", "-b", kafka, "-J"]
+    for q in parts:
+        args += ["-t", f"{topic}:{q}:-1"]
+    got = json.loads(subprocess.run(args, capture_output=True, timeout=30, check=True).stdout)
+    return {int(k): v["offset"] for k, v in got[topic].items() if k.isdigit()}
+
+
+def cmd_offsets(a):
+    json.dump(end_offsets(a.kafka, a.topic), open(a.out, "w"))
+
+
 def cmd_collect(a):
     """Results of run a.run from a.topic; stop at a.expect or after a.idle quiet seconds."""
-    # From the phase's start, not the topic's beginning: the topic keeps every
-    # earlier phase and bench run, and re-reading them all (kcat, json.loads)
-    # took CPU from the farm while it was being measured.
-    p = subprocess.Popen(["kcat", "-C", "-b", a.kafka, "-t", a.topic, "-o", since(a.started), "-u",
-                          "-q", "-X", "fetch.message.max.bytes=16777216",
-                          "-f", "%T %s\n"], stdout=subprocess.PIPE, bufsize=1 << 20)
-    n, last, seen = 0, 0, set()
-    lock = threading.Lock()
-    tick = [time.time()]
-    done = threading.Event()
+    # From the offsets the topic had before the phase (--offsets, written by
+    # `offsets` before the coordinator starts), not the topic's beginning:
+    # the topic keeps every earlier phase and bench run, and re-reading them
+    # all (kcat, json.loads) took CPU from the farm while it was measured.
+    # Not from a timestamp either: a partition with no message after it
+    # resolves to its end when the fetch starts, and a result produced in
+    # between was lost (seen: 848 of 849 in a fast warm phase).
+    offs = json.load(open(a.offsets)) if a.offsets else None
+    cmd = ["kcat", "-C", "-b", a.kafka, "-t", a.topic, "-u", "-q",
+           "-X", "fetch.message.max.bytes=16777216", "-f", "%T %s\n"]
+    if offs is None:
+        procs = [subprocess.Popen(cmd + ["-o", "beginning"], stdout=subprocess.PIPE,
+                                  bufsize=1 << 20)]
+    else:
+        procs = [subprocess.Popen(cmd + ["-p", str(q), "-o", str(o)], stdout=subprocess.PIPE,
+                                  bufsize=1 << 20) for q, o in sorted(offs.items())]
+    lines = queue.Queue(maxsize=4096)
 
-    def watchdog():
-        while not done.wait(1.0):
-            with lock:
-                quiet = time.time() - tick[0]
-            if quiet > a.idle or time.time() - a.started > a.timeout:
-                p.kill()
-                return
-
-    threading.Thread(target=watchdog, daemon=True).start()
-    with open(a.out, "wb") as out:
+    def reader(p):
         for line in p.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    for p in procs:
+        threading.Thread(target=reader, args=(p,), daemon=True).start()
+    n, last, seen, open_readers = 0, 0, set(), len(procs)
+    tick = time.time()
+    with open(a.out, "wb") as out:
+        while open_readers and n < a.expect:
+            if time.time() - tick > a.idle or time.time() - a.started > a.timeout:
+                break
+            try:
+                line = lines.get(timeout=1.0)
+            except queue.Empty:
+                continue
+            if line is None:
+                open_readers -= 1
+                continue
             ts, _, body = line.partition(b" ")
             if a.run.encode() not in body:
                 continue
@@ -79,8 +113,7 @@ def cmd_collect(a):
             if doc.get("run_id") != a.run:
                 continue
             key = (doc.get("digest"), doc.get("index_digest"), doc.get("platform"))
-            with lock:
-                tick[0] = time.time()
+            tick = time.time()
             if key in seen:  # at-least-once: count an image once
                 continue
             seen.add(key)
@@ -89,11 +122,9 @@ def cmd_collect(a):
             # The document as it came, with the broker time first: no
             # re-encoding while the phase runs.
             out.write(b'{"_ts":' + ts + b"," + body.lstrip()[1:])
-            if n >= a.expect:
-                break
-    done.set()
-    p.kill()
-    p.wait()
+    for p in procs:
+        p.kill()
+        p.wait()
     print(json.dumps({"results": n, "last_ms": last}))
 
 
@@ -612,6 +643,10 @@ def main():
     p.add_argument("--idle", type=float, default=120)
     p.add_argument("--timeout", type=float, default=7200)
     p.add_argument("--started", type=float, default=time.time())
+    p.add_argument("--offsets", help="JSON {partition: offset} from `offsets` (default: the beginning)")
+    p = sp.add_parser("offsets")
+    for k in ("--kafka", "--topic", "--out"):
+        p.add_argument(k, required=True)
     p = sp.add_parser("jobs")
     for k in ("--kafka", "--topic", "--run", "--out"):
         p.add_argument(k, required=True)
