@@ -169,6 +169,11 @@ int sf_jutil_dump(const json_t *root, sf_buf *out)
     return dump_flags(root, out, JSON_COMPACT);
 }
 
+int sf_jutil_dump_any(const json_t *v, sf_buf *out)
+{
+    return dump_flags(v, out, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
 int sf_jutil_dump_pretty(const json_t *root, sf_buf *out)
 {
     int rc = dump_flags(root, out, JSON_INDENT(2));

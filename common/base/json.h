@@ -59,6 +59,9 @@ int sf_jb_status(const sf_jb *b);
 
 /* Append the compact JSON text of root to out. SF_OK, SF_ELIMIT, SF_ENOMEM. */
 int sf_jutil_dump(const json_t *root, sf_buf *out);
+/* sf_jutil_dump of any value, a bare string or number too (a member's
+ * value spliced into a document). */
+int sf_jutil_dump_any(const json_t *v, sf_buf *out);
 
 /* Append root as JSON indented by two, and a newline: the form of the
  * reports and query answers people read. A NULL root (a build that ran

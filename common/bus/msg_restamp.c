@@ -61,9 +61,7 @@ int sf_restamp_round_trip(const char *json, size_t len, const char *run_id, char
 /* A scalar or container appended as compact JSON; v is consumed. */
 static int put_json(sf_buf *out, json_t *v)
 {
-    char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    int rc = s ? sf_buf_puts(out, s) : SF_ENOMEM;
-    free(s);
+    int rc = sf_jutil_dump_any(v, out);
     json_decref(v);
     return rc;
 }
