@@ -7,7 +7,9 @@
  *  1. every META-INF/maven/<group>/<artifact>/pom.properties: groupId,
  *     artifactId, version -> name "group:artifact" (a shaded jar holds
  *     several: each bundled artifact is reported);
- *  2. when there is none, META-INF/MANIFEST.MF: name from
+ *  2. when none of them is the archive's own (its file name is not
+ *     "<artifactId>[-<version>...].jar": a shaded jar whose own pom was
+ *     left out, or a renamed one), META-INF/MANIFEST.MF: name from
  *     Implementation-Vendor-Id + Implementation-Title ("v:t"), else
  *     Bundle-SymbolicName, else Implementation-Title; version from
  *     Implementation-Version, else Bundle-Version;
@@ -137,7 +139,27 @@ static int prop_get(const uint8_t *d, size_t len, const char *key, const char **
     return 0;
 }
 
-static int parse_pom_properties(jar_ctx *c, const uint8_t *d, size_t len, const char *where)
+/* Whether the archive at `where` is named after this artifact: its file
+ * name is "<artifact>.jar" or starts "<artifact>-<version>" (a classifier
+ * may follow). A jar that holds only other artifacts' pom.properties is a
+ * shaded one whose own pom was left out; it still gets an identity of its
+ * own (scan_archive). */
+static int names_archive(const char *where, const char *a, size_t al, const char *v, size_t vl)
+{
+    const char *base = sf_an_basename(where);
+    size_t bl = strlen(base);
+    if (bl < 4)
+        return 0;
+    bl -= 4; /* ".jar", ".war", ".ear" (is_archive_name) */
+    if (bl < al || memcmp(base, a, al) != 0)
+        return 0;
+    if (bl == al)
+        return 1;
+    return bl >= al + 1 + vl && base[al] == '-' && memcmp(base + al + 1, v, vl) == 0;
+}
+
+static int parse_pom_properties(jar_ctx *c, const uint8_t *d, size_t len, const char *where,
+                                int *owned)
 {
     const char *g, *a, *v;
     size_t gl, al, vl;
@@ -146,6 +168,8 @@ static int parse_pom_properties(jar_ctx *c, const uint8_t *d, size_t len, const 
         c->skipped++;
         return SF_OK;
     }
+    if (names_archive(where, a, al, v, vl))
+        *owned = 1;
     return add_maven(c, g, gl, a, al, v, vl, where);
 }
 
@@ -186,7 +210,33 @@ static int manifest_get(const uint8_t *d, size_t len, const char *key, char *out
     return in;
 }
 
-/* Identity from MANIFEST.MF, else from the archive's file name. */
+/* Whether a pom.properties of the archive at `where` itself (not of a
+ * nested one) already named artifact a: then a fallback identity "a" is
+ * that package again, not the jar's own. */
+static int level_has(const jar_ctx *c, const char *where, const char *a, size_t al)
+{
+    for (size_t i = 0; i < c->src->npkgs; i++) {
+        const sf_pkg *p = &c->src->pkgs[i];
+        if (!p->path || strcmp(p->path, where) != 0 || !p->name)
+            continue;
+        const char *colon = strrchr(p->name, ':');
+        const char *art = colon ? colon + 1 : p->name;
+        if (strlen(art) == al && memcmp(art, a, al) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int add_fallback(jar_ctx *c, const char *group, size_t glen, const char *artifact,
+                        size_t alen, const char *ver, size_t vlen, const char *where)
+{
+    if (level_has(c, where, artifact, alen))
+        return SF_OK;
+    return add_maven(c, group, glen, artifact, alen, ver, vlen, where);
+}
+
+/* Identity from MANIFEST.MF, else from the archive's file name; nothing
+ * when that names an artifact a pom.properties of this archive gave. */
 static int fallback_identity(jar_ctx *c, const uint8_t *mf, size_t mflen, const char *where)
 {
     char vendor[SF_AN_FIELD_MAX], title[SF_AN_FIELD_MAX], ver[SF_AN_FIELD_MAX];
@@ -205,7 +255,7 @@ static int fallback_identity(jar_ctx *c, const uint8_t *mf, size_t mflen, const 
         if (!manifest_get(mf, mflen, "Implementation-Version", ver, &vl))
             manifest_get(mf, mflen, "Bundle-Version", ver, &vl);
         if (tl && vl)
-            return add_maven(c, vendor, vendl, title, tl, ver, vl, where);
+            return add_fallback(c, vendor, vendl, title, tl, ver, vl, where);
     }
     /* "name-1.2.3.jar": the version starts at the last '-' before a digit */
     const char *base = sf_an_basename(where);
@@ -215,7 +265,7 @@ static int fallback_identity(jar_ctx *c, const uint8_t *mf, size_t mflen, const 
     bl -= 4;
     for (size_t i = bl; i-- > 1;) {
         if (base[i] == '-' && i + 1 < bl && base[i + 1] >= '0' && base[i + 1] <= '9')
-            return add_maven(c, NULL, 0, base, i, base + i + 1, bl - i - 1, where);
+            return add_fallback(c, NULL, 0, base, i, base + i + 1, bl - i - 1, where);
     }
     return SF_OK;
 }
@@ -263,6 +313,7 @@ static int scan_archive(jar_ctx *c, const uint8_t *data, size_t len, const char 
     const sf_arch_opts o = {.formats = SF_ARCH_ZIP, .max_entries = SF_LIM_JAR_ENTRIES};
     uint8_t *mf = NULL, *buf = NULL;
     size_t mflen = 0, blen, poms = 0;
+    int owned = 0; /* some pom.properties here is the archive's own */
     uint64_t entries = 0;
     int rc = sf_arch_open_mem(&ar, data, len, &o, &aerr), r;
     if (rc == SF_ENOMEM)
@@ -286,7 +337,7 @@ static int scan_archive(jar_ctx *c, const uint8_t *data, size_t len, const char 
             }
             if (is_pom_properties(name)) {
                 poms++;
-                rc = parse_pom_properties(c, buf, blen, where);
+                rc = parse_pom_properties(c, buf, blen, where, &owned);
                 free(buf);
                 buf = NULL;
             } else {
@@ -308,7 +359,7 @@ static int scan_archive(jar_ctx *c, const uint8_t *data, size_t len, const char 
     }
     if (r < 0)
         c->skipped++; /* damaged after some entries: keep what was read */
-    if (poms == 0)
+    if (!owned)
         rc = fallback_identity(c, mf, mflen, where);
 done:
     free(mf);
@@ -333,7 +384,7 @@ static int java_parse(const sf_entry *e, const uint8_t *data, size_t len, sf_inv
 
 const sf_analyzer sf_an_java = {
     .name = "java",
-    .version = 1,
+    .version = 2, /* 2: a shaded jar without its own pom keeps its identity */
     .max_bytes = SF_LIM_FILE_BYTES, /* fat jars and wars reach ~100 MiB */
     .wants = java_wants,
     .sniff = java_sniff,

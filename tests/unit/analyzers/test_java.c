@@ -241,6 +241,58 @@ static void test_analyzers_java__corrupt_archives(void **state)
     assert_false(sf_an_java.wants(&e));
 }
 
+/* A jar none of whose pom.properties is its own (a shaded jar whose own
+ * pom was left out) keeps its own identity besides the bundled ones; a
+ * renamed jar's own pom is not reported twice. */
+static void test_analyzers_java__shaded_without_own_pom(void **state)
+{
+    (void)state;
+    size_t len;
+    zfile f[] = {{"META-INF/MANIFEST.MF",
+                  "Manifest-Version: 1.0\r\nBundle-SymbolicName: com.google.inject\r\n"
+                  "Bundle-Version: 4.2.3\r\n",
+                  0},
+                 {"META-INF/maven/cglib/cglib/pom.properties",
+                  "groupId=cglib\nartifactId=cglib\nversion=3.2.10\n", 0}};
+    uint8_t *zip = make_zip(f, 2, 0, &len);
+    sf_inv_source src = run_java("opt/lib/guice-4.2.3.jar", zip, len, SF_OK);
+    assert_int_equal(src.npkgs, 2);
+    assert_string_equal(an_pkg(&src, "cglib:cglib")->version, "3.2.10");
+    assert_string_equal(an_pkg(&src, "com.google.inject")->version, "4.2.3");
+    sf_inv_source_clear(&src);
+    free(zip);
+
+    /* no manifest: the file name says what it is */
+    zip = make_zip(f + 1, 1, 0, &len);
+    src = run_java("opt/lib/guice-4.2.3-no_aop.jar", zip, len, SF_OK);
+    assert_int_equal(src.npkgs, 2);
+    assert_string_equal(an_pkg(&src, "guice")->version, "4.2.3-no_aop");
+    sf_inv_source_clear(&src);
+    /* the file is the bundled artifact itself: nothing more */
+    src = run_java("opt/lib/cglib-3.2.10.jar", zip, len, SF_OK);
+    assert_int_equal(src.npkgs, 1);
+    sf_inv_source_clear(&src);
+    src = run_java("opt/lib/cglib.jar", zip, len, SF_OK);
+    assert_int_equal(src.npkgs, 1);
+    sf_inv_source_clear(&src);
+    /* renamed with a version: its own pom, not a second package */
+    src = run_java("opt/lib/cglib-3.2.10-patched.jar", zip, len, SF_OK);
+    assert_int_equal(src.npkgs, 1);
+    sf_inv_source_clear(&src);
+    free(zip);
+
+    /* renamed: its manifest names the pom's artifact, so no duplicate */
+    zfile r[] = {{"META-INF/MANIFEST.MF", "Implementation-Title: shop\nImplementation-Version: 1.0\n", 0},
+                 {"META-INF/maven/com.example/shop/pom.properties",
+                  "groupId=com.example\nartifactId=shop\nversion=1.0\n", 0}};
+    zip = make_zip(r, 2, 0, &len);
+    src = run_java("srv/service.jar", zip, len, SF_OK);
+    assert_int_equal(src.npkgs, 1);
+    assert_non_null(an_pkg(&src, "com.example:shop"));
+    sf_inv_source_clear(&src);
+    free(zip);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +302,7 @@ int main(void)
         cmocka_unit_test(test_analyzers_java__nested_archives),
         cmocka_unit_test(test_analyzers_java__depth_limit),
         cmocka_unit_test(test_analyzers_java__corrupt_archives),
+        cmocka_unit_test(test_analyzers_java__shaded_without_own_pom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
