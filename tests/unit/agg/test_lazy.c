@@ -260,8 +260,8 @@ static void test_lazy__findings_follow_their_bytes(void **state)
     static const char *const extras[] = {
         "\"aliases\":[\"GHSA-2\"],\"kev\":{}",
         "\"aliases\":[\"GHSA-1\",\"OSV-9\"]", /* no longer in KEV */
-        "\"aliases\":[\"GHSA-1\",\"OSV-9\"],\"kev\":{},\"epss\":{\"score\":0.5,"
-        "\"percentile\":0.9}",
+        ("\"aliases\":[\"GHSA-1\",\"OSV-9\"],\"kev\":{},\"epss\":{\"score\":0.5,"
+         "\"percentile\":0.9}"), /* one string: parentheses tell clang so */
     };
     for (size_t i = 0; i < 4; i++) {
         d.vextra = i < 3 ? extras[i] : EXTRA, d.cvss = i < 3 ? 7.5 : 9.8;
