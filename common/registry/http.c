@@ -1,11 +1,19 @@
 /*
- * http: see http.h. libcurl easy handles live in a fixed pool (its size
- * is the concurrency limit) and share one curl share handle, so
- * connections, DNS answers and TLS sessions are reused across threads;
- * curl_easy_reset keeps those caches. Redirects are followed here, not by
- * libcurl, so the Authorization rule is ours and testable.
+ * http: see http.h. This file is the transport: libcurl easy handles live
+ * in a fixed pool (its size is the concurrency limit) and share one curl
+ * share handle, so connections, DNS answers and TLS sessions are reused
+ * across threads; curl_easy_reset keeps those caches. It makes one
+ * exchange (options, callbacks, body caps, the deadline, the connect-time
+ * address policy) and one attempt, the exchange and the redirects it
+ * leads to. Redirects are followed here, not by libcurl, so the
+ * Authorization rule is ours and testable.
+ *
+ * Its neighbours (http_int.h): http_hdr.c parses the response headers the
+ * header callback hands it, http_url.c holds the URL helpers, and
+ * http_retry.c (sf_http_fetch) decides whether an attempt is made again.
  */
 #include "registry/http.h"
+#include "registry/http_int.h"
 #include "base/time.h"
 #include "base/limits.h"
 
@@ -14,10 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
-#include "base/log.h"
 #include "registry/netpol.h"
 #include "sf_version.h"
 
@@ -65,22 +71,6 @@ static int g_init_rc;
 
 static void global_init(void) { g_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT) ? -1 : 0; }
 
-static uint32_t rand32(void)
-{
-    static __thread uint64_t s;
-    if (!s) {
-        /* Its own clock read: the nanoseconds are the seed. */
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        s = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)&s;
-        s |= 1;
-    }
-    s ^= s << 13;
-    s ^= s >> 7;
-    s ^= s << 17;
-    return (uint32_t)(s >> 16);
-}
-
 void sf_http_opts_default(sf_http_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -116,142 +106,6 @@ static long long budget_ms(const sf_http *h, const sf_http_req *req, const sf_ht
         return -1;
     double ms = (double)h->o.deadline_base_ms + size * 1000.0 / (double)h->o.min_rate_bps;
     return ms > 1e15 ? (long long)1e15 : (long long)ms;
-}
-
-long sf_http_backoff_ms(int attempt, long base_ms, long max_ms, long retry_after_ms,
-                        uint32_t rnd)
-{
-    if (base_ms < 1)
-        base_ms = 1;
-    if (max_ms < base_ms)
-        max_ms = base_ms;
-    long d = base_ms;
-    for (int i = 0; i < attempt && d < max_ms; i++)
-        d = d > max_ms / 2 ? max_ms : d * 2;
-    if (d > max_ms)
-        d = max_ms;
-    long lo = d / 2;
-    long v = lo + (long)(rnd % (uint32_t)(d - lo + 1));
-    if (retry_after_ms > v)
-        v = retry_after_ms;
-    return v > max_ms ? max_ms : v;
-}
-
-long sf_http_parse_retry_after(const char *v, long long now_s)
-{
-    if (!v)
-        return -1;
-    while (*v == ' ' || *v == '\t')
-        v++;
-    if (*v >= '0' && *v <= '9') {
-        long long secs = 0;
-        const char *p = v;
-        for (; *p >= '0' && *p <= '9'; p++) {
-            if (secs < 86400)
-                secs = secs * 10 + (*p - '0');
-        }
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (*p)
-            return -1;
-        if (secs > 86400)
-            secs = 86400; /* a day is "much later"; callers cap anyway */
-        return (long)(secs * 1000);
-    }
-    time_t t = curl_getdate(v, NULL);
-    if (t < 0)
-        return -1;
-    long long d = (long long)t - now_s;
-    if (d < 0)
-        d = 0;
-    if (d > 86400)
-        d = 86400;
-    return (long)(d * 1000);
-}
-
-static int url_parts(const char *url, char **scheme, char **host, char **port)
-{
-    CURLU *u = curl_url();
-    int rc = -1;
-    *scheme = *host = *port = NULL;
-    if (!u)
-        return -1;
-    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_SCHEME, scheme, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, host, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_PORT, port, CURLU_DEFAULT_PORT) == CURLUE_OK)
-        rc = 0;
-    curl_url_cleanup(u);
-    return rc;
-}
-
-int sf_http_same_origin(const char *a, const char *b)
-{
-    char *s1, *h1, *p1, *s2, *h2, *p2;
-    int ok1 = url_parts(a, &s1, &h1, &p1);
-    int ok2 = url_parts(b, &s2, &h2, &p2);
-    int same = ok1 == 0 && ok2 == 0 && strcasecmp(s1, s2) == 0 && strcasecmp(h1, h2) == 0 &&
-               strcmp(p1, p2) == 0;
-    curl_free(s1), curl_free(h1), curl_free(p1);
-    curl_free(s2), curl_free(h2), curl_free(p2);
-    return same;
-}
-
-int sf_http_resolve_url(const char *base, const char *ref, char *out, size_t outlen,
-                        sf_error *err)
-{
-    CURLU *u = curl_url();
-    char *full = NULL, *scheme = NULL;
-    int rc = SF_EPARSE;
-    if (!u)
-        return sf_error_set(err, SF_ENOMEM, "out of memory");
-    if (curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK ||
-        curl_url_set(u, CURLUPART_URL, ref, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_URL, &full, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
-        sf_error_set(err, SF_EPARSE, "malformed URL reference");
-        goto done;
-    }
-    if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-        sf_error_set(err, SF_EPARSE, "URL scheme %.16s not allowed", scheme);
-        goto done;
-    }
-    if (strlen(full) >= outlen) {
-        sf_error_set(err, SF_EPARSE, "URL too long");
-        goto done;
-    }
-    memcpy(out, full, strlen(full) + 1);
-    rc = SF_OK;
-done:
-    curl_free(full);
-    curl_free(scheme);
-    curl_url_cleanup(u);
-    return rc;
-}
-
-int sf_http_query_escape(const char *s, char *out, size_t outlen)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' ||
-                    *p == '~';
-        size_t need = plain ? 1 : 3;
-        if (o + need >= outlen)
-            return SF_ELIMIT;
-        if (plain) {
-            out[o++] = (char)*p;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[*p >> 4];
-            out[o++] = hex[*p & 15];
-        }
-    }
-    if (o >= outlen)
-        return SF_ELIMIT;
-    out[o] = '\0';
-    return SF_OK;
 }
 
 /* ---- share handle locking ---- */
@@ -422,123 +276,14 @@ static void release(sf_http *h, CURL *c)
 
 /* ---- callbacks ---- */
 
-static void copy_hdr(char *dst, size_t cap, const char *v, size_t n, int append, int *overlong)
-{
-    size_t cur = append ? strlen(dst) : 0;
-    size_t extra = (append && cur) ? 2 : 0;
-    if (cur + extra + n >= cap) {
-        *overlong = 1;
-        return;
-    }
-    if (extra)
-        memcpy(dst + cur, ", ", 2);
-    memcpy(dst + cur + extra, v, n);
-    dst[cur + extra + n] = '\0';
-}
-
-static void reset_resp_headers(sf_http_resp *r)
-{
-    r->status = 0;
-    r->content_type[0] = r->digest[0] = r->www_auth[0] = r->link[0] = r->location[0] = '\0';
-    r->etag[0] = r->last_modified[0] = '\0';
-    r->retry_after_ms = -1;
-    r->content_length = -1;
-    r->rl_remaining = -1;
-    r->rl_reset_s = -1;
-}
-
-/* A header value of decimal digits only; -1 otherwise (or past 2^50). */
-static long long hdr_number(const char *v, size_t vlen)
-{
-    long long n = 0;
-    size_t i = 0;
-    while (vlen && (*v == ' ' || *v == '\t'))
-        v++, vlen--;
-    for (; i < vlen && v[i] >= '0' && v[i] <= '9' && n < (1LL << 50); i++)
-        n = n * 10 + (v[i] - '0');
-    return i && i == vlen ? n : -1;
-}
-
-static void on_header(xfer *x, const char *name, size_t nlen, const char *v, size_t vlen)
-{
-    sf_http_resp *r = x->resp;
-#define IS(h) (nlen == sizeof(h) - 1 && strncasecmp(name, h, nlen) == 0)
-    if (IS("content-type")) {
-        size_t n = 0;
-        while (n < vlen && v[n] != ';' && v[n] != ' ')
-            n++;
-        copy_hdr(r->content_type, sizeof r->content_type, v, n, 0, &r->overlong);
-    } else if (IS("docker-content-digest")) {
-        char d[SF_DIGEST_MAX];
-        int dummy = 0;
-        d[0] = '\0';
-        copy_hdr(d, sizeof d, v, vlen, 0, &dummy);
-        if (!dummy && sf_digest_validate(d, NULL) == SF_OK)
-            memcpy(r->digest, d, strlen(d) + 1);
-    } else if (IS("www-authenticate")) {
-        int over = 0;
-        copy_hdr(r->www_auth, sizeof r->www_auth, v, vlen, 1, &over);
-        if (over)
-            r->overlong = x->auth_overlong = 1;
-    } else if (IS("link")) {
-        copy_hdr(r->link, sizeof r->link, v, vlen, 1, &r->overlong);
-    } else if (IS("location")) {
-        copy_hdr(r->location, sizeof r->location, v, vlen, 0, &r->overlong);
-    } else if (IS("retry-after")) {
-        char tmp[128];
-        int dummy = 0;
-        tmp[0] = '\0';
-        copy_hdr(tmp, sizeof tmp, v, vlen, 0, &dummy);
-        r->retry_after_ms = sf_http_parse_retry_after(tmp, (long long)time(NULL));
-    } else if (IS("etag") || IS("last-modified")) {
-        /* Too long to keep means absent (no conditional request), not
-         * overlong: registries never depend on these. */
-        int dummy = 0;
-        if (IS("etag"))
-            copy_hdr(r->etag, sizeof r->etag, v, vlen, 0, &dummy);
-        else
-            copy_hdr(r->last_modified, sizeof r->last_modified, v, vlen, 0, &dummy);
-    } else if (IS("x-ratelimit-remaining")) {
-        r->rl_remaining = (long)hdr_number(v, vlen);
-    } else if (IS("x-ratelimit-reset")) {
-        r->rl_reset_s = hdr_number(v, vlen);
-    } else if (IS("content-length")) {
-        long long n = 0;
-        size_t i = 0;
-        for (; i < vlen && v[i] >= '0' && v[i] <= '9' && n < (1LL << 50); i++)
-            n = n * 10 + (v[i] - '0');
-        r->content_length = i ? n : -1;
-    }
-#undef IS
-}
-
+/* Each header line goes to the parser (http_hdr.c); a status line also
+ * decides whether the body that follows is content. */
 static size_t header_cb(char *buf, size_t size, size_t nitems, void *ud)
 {
     xfer *x = ud;
-    size_t n = size * nitems, len = n;
-    while (len && (buf[len - 1] == '\r' || buf[len - 1] == '\n'))
-        len--;
-    if (len >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
-        /* A new response (after 100-continue or an auth hop) resets all. */
-        reset_resp_headers(x->resp);
-        const char *sp = memchr(buf, ' ', len);
-        long st = 0;
-        if (sp)
-            for (sp++; sp < buf + len && *sp >= '0' && *sp <= '9' && st < 1000; sp++)
-                st = st * 10 + (*sp - '0');
-        x->resp->status = st;
-        x->in_body_ok = st >= 200 && st < 300;
-        return n;
-    }
-    const char *colon = memchr(buf, ':', len);
-    if (!colon)
-        return n;
-    const char *v = colon + 1, *end = buf + len;
-    while (v < end && (*v == ' ' || *v == '\t'))
-        v++;
-    while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
-        end--;
-    on_header(x, buf, (size_t)(colon - buf), v, (size_t)(end - v));
+    size_t n = size * nitems;
+    if (sf_http__header_line(x->resp, buf, n, &x->auth_overlong))
+        x->in_body_ok = x->resp->status >= 200 && x->resp->status < 300;
     return n;
 }
 
@@ -651,17 +396,6 @@ static void netgate_apply(CURL *c, netgate *g)
     curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, g);
 }
 
-/* Strip the query from a URL for error messages (tokens or signatures of
- * blob-storage redirects live there). */
-static void url_for_msg(const char *url, char *out, size_t outlen)
-{
-    size_t n = strcspn(url, "?#");
-    if (n >= outlen)
-        n = outlen - 1;
-    memcpy(out, url, n);
-    out[n] = '\0';
-}
-
 /* Why a callback or libcurl stopped a transfer, in words. */
 static int abort_error(const xfer *x, CURLcode cc, const char *method, const char *shown,
                        sf_error *err)
@@ -704,7 +438,7 @@ static int exchange(sf_http *h, const sf_http_req *req, const char *method, cons
     if (rc)
         return sf_error_set(err, rc, "canceled");
     curl_easy_reset(c);
-    reset_resp_headers(resp);
+    sf_http__resp_reset(resp);
     resp->attempts++;
     __atomic_add_fetch(&h->transfers, 1, __ATOMIC_RELAXED);
     if (req->accept) {
@@ -769,7 +503,7 @@ static int exchange(sf_http *h, const sf_http_req *req, const char *method, cons
     release(h, c);
     curl_slist_free_all(hdrs);
     char shown[512];
-    url_for_msg(url, shown, sizeof shown);
+    sf_http__url_for_msg(url, shown, sizeof shown);
     /* A challenge we could not keep is no challenge: say so, rather than
      * let auth report that none was offered. */
     if (cc == CURLE_OK && resp->status == 401 && x.auth_overlong)
@@ -791,11 +525,13 @@ long sf_http_transfers(const sf_http *h)
     return __atomic_load_n(&h->transfers, __ATOMIC_RELAXED);
 }
 
+const sf_http_opts *sf_http__opts(const sf_http *h) { return &h->o; }
+
 static int is_redirect(long st) { return st == 301 || st == 302 || st == 303 || st == 307 || st == 308; }
 
-/* One attempt: the request and the redirects it leads to. */
-static int attempt_once(sf_http *h, const sf_http_req *req, double t0, sf_http_resp *resp,
-                        int *retriable, sf_error *err)
+/* One attempt (see http_int.h): the request and the redirects it leads to. */
+int sf_http__attempt(sf_http *h, const sf_http_req *req, double t0, sf_http_resp *resp,
+                     int *retriable, sf_error *err)
 {
     char cur[SF_HTTP_HDR_MAX], next[SF_HTTP_HDR_MAX];
     const char *authz = req->authorization, *method = req->method;
@@ -825,58 +561,5 @@ static int attempt_once(sf_http *h, const sf_http_req *req, double t0, sf_http_r
         if (resp->status == 303 && strcmp(method, "HEAD") != 0)
             method = "GET";
         memcpy(cur, next, strlen(next) + 1);
-    }
-}
-
-static int status_retriable(const sf_http_req *req, long st)
-{
-    return st == 429 || st == 500 || st == 502 || st == 503 || st == 504 || st == 408 ||
-           (st == 403 && req->retry_forbidden);
-}
-
-int sf_http_fetch(sf_http *h, const sf_http_req *req, sf_http_resp *resp, sf_error *err)
-{
-    memset(resp, 0, sizeof *resp);
-    for (int attempt = 0;; attempt++) {
-        double t0 = sf_time_mono_s(); /* each attempt is a transfer with its deadline */
-        int retriable = 0;
-        sf_error e = SF_ERROR_INIT;
-        if (req->body)
-            sf_buf_reset(req->body);
-        int rc = attempt_once(h, req, t0, resp, &retriable, &e);
-        if (rc == SF_OK && !status_retriable(req, resp->status))
-            return SF_OK;
-        char shown[512];
-        url_for_msg(resp->url[0] ? resp->url : req->url, shown, sizeof shown);
-        if (rc == SF_OK) {
-            rc = resp->status == 429 || resp->status == 403 ? SF_ERATELIMIT : SF_ESERVER;
-            snprintf(e.msg, sizeof e.msg, "%.8s %.200s: HTTP %ld", req->method, shown,
-                     resp->status);
-            e.code = rc;
-            retriable = 1;
-        }
-        int can = retriable && !req->no_retry && attempt < h->o.max_retries &&
-                  (resp->delivered == 0 || !req->sink);
-        if (!can) {
-            if (retriable && attempt > 0)
-                return sf_error_set(err, rc, "%s (after %d attempts)", e.msg, attempt + 1);
-            return sf_error_set(err, rc, "%s", e.msg);
-        }
-        long ra = (rc == SF_ERATELIMIT || rc == SF_ESERVER) ? resp->retry_after_ms : -1;
-        long d = sf_http_backoff_ms(attempt, h->o.backoff_base_ms, h->o.backoff_max_ms, ra,
-                                    rand32());
-        /* A server asking for more than the cap (hours, days) will not
-         * answer after the capped wait either: fail now, not after
-         * max_retries capped waits. */
-        if (ra > h->o.backoff_max_ms)
-            return sf_error_set(err, rc, "%s (no retry: Retry-After %ld s is past the %ld s cap)",
-                                e.msg, ra / 1000, h->o.backoff_max_ms / 1000);
-        SF_DEBUG("registry", "retrying|url=%s code=%s status=%ld attempt=%d delay_ms=%ld",
-                 shown, sf_err_name(rc), resp->status, attempt + 1, d);
-        if (req->on_retry)
-            req->on_retry(req->retry_ctx, e.msg, d);
-        if (sf_time_sleep_ms(d, h->o.cancel))
-            return sf_error_set(err, SF_ECANCELED, "canceled");
-        resp->delivered = 0;
     }
 }
