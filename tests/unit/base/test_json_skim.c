@@ -229,6 +229,35 @@ static void test_json_skim__special_byte_at_every_offset(void **state)
             }
 }
 
+/* Every byte value at every offset 0..15 of a string body (then "xy"):
+ * accepted exactly when jansson accepts; a control byte or a byte that
+ * cannot start UTF-8 here is refused at its own offset. */
+static void test_json_skim__every_byte_at_every_offset(void **state)
+{
+    (void)state;
+    const char *pre = "{\"key\":\"";
+    size_t body = strlen(pre);
+    for (unsigned v = 0; v < 256; v++)
+        for (size_t p = 0; p < 16; p++) {
+            char doc[64];
+            size_t k = body;
+            memcpy(doc, pre, body);
+            memset(doc + k, 'a', p), k += p;
+            doc[k++] = (char)v;
+            memcpy(doc + k, "xy\"}", 4), k += 4;
+            char *d = exact(doc, k);
+            sf_jskim_member m[4];
+            size_t n = 0;
+            sf_error err = SF_ERROR_INIT;
+            int rc = sf_jskim_object(d, k, m, 4, &n, &err);
+            assert_int_equal(rc == SF_OK, jansson_object(d, k));
+            assert_int_equal(rc == SF_OK, v >= 0x20 && v < 0x80 && v != '"' && v != '\\');
+            if (v < 0x20 || v >= 0x80)
+                assert_int_equal(refused_at(err.msg), body + p);
+            free(d);
+        }
+}
+
 /* A string whose closing quote is the buffer's last byte, of every length
  * around the word size, and the same string without it (or cut after a
  * backslash or inside a UTF-8 sequence): read to the end, never past it. */
@@ -319,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_json_skim__strings_decoded_as_jansson),
         cmocka_unit_test(test_json_skim__array_elements),
         cmocka_unit_test(test_json_skim__special_byte_at_every_offset),
+        cmocka_unit_test(test_json_skim__every_byte_at_every_offset),
         cmocka_unit_test(test_json_skim__strings_ending_at_buffer_end),
         cmocka_unit_test(test_json_skim__truncated_documents),
     };
