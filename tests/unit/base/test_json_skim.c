@@ -166,6 +166,32 @@ static size_t refused_at(const char *msg)
     return (size_t)strtoull(at + 8, NULL, 10);
 }
 
+#define KEY_PRE "{\"key\":\""
+
+/* {"key":" then p 'a's, x[0..xl), q 'b's and tail into doc: its length. */
+static size_t string_doc(char *doc, size_t p, const char *x, size_t xl, size_t q,
+                         const char *tail)
+{
+    size_t k = strlen(KEY_PRE), tl = strlen(tail);
+    memcpy(doc, KEY_PRE, k);
+    memset(doc + k, 'a', p), k += p;
+    memcpy(doc + k, x, xl), k += xl;
+    memset(doc + k, 'b', q), k += q;
+    memcpy(doc + k, tail, tl), k += tl;
+    return k;
+}
+
+/* The skimmer's answer on doc[0..k) (an exact-size copy), which must be
+ * jansson's: accepted by both or refused by both. */
+static int skim_checked(const char *doc, size_t k, sf_jskim_member *m, size_t *n, sf_error *err)
+{
+    char *d = exact(doc, k);
+    int rc = sf_jskim_object(d, k, m, 4, n, err);
+    assert_int_equal(rc == SF_OK, jansson_object(d, k));
+    free(d);
+    return rc;
+}
+
 /* Every byte that string() must look at, at each offset 0..15 of a string
  * body followed by 0..15 plain bytes, so each lands on every position of
  * an 8-byte word and the closing quote on every position after it. What
@@ -188,44 +214,35 @@ static void test_json_skim__special_byte_at_every_offset(void **state)
         {"\\u00g0", 5},        {"\\u0000", 6},        {"\\udc00", 6},
         {"\\ud800x", 6},
     };
-    const char *pre = "{\"key\":\"";
-    size_t body = strlen(pre);
+    size_t body = strlen(KEY_PRE);
     for (size_t c = 0; c < sizeof ins / sizeof *ins; c++)
         for (size_t p = 0; p < 16; p++)
             for (size_t q = 0; q < 16; q++) {
-                char doc[128];
-                size_t k = 0, xl = strlen(ins[c].x);
-                memcpy(doc, pre, body), k = body;
-                memset(doc + k, 'a', p), k += p;
-                memcpy(doc + k, ins[c].x, xl), k += xl;
-                memset(doc + k, 'b', q), k += q;
-                memcpy(doc + k, "\"}", 2), k += 2;
-                char *d = exact(doc, k);
+                char d[128];
+                size_t k = string_doc(d, p, ins[c].x, strlen(ins[c].x), q, "\"}");
                 sf_jskim_member m[4];
                 size_t n = 0;
                 sf_error err = SF_ERROR_INIT;
-                int rc = sf_jskim_object(d, k, m, 4, &n, &err);
-                assert_int_equal(rc == SF_OK, jansson_object(d, k));
+                int rc = skim_checked(d, k, m, &n, &err);
                 if (ins[c].bad_at < 0) {
                     assert_int_equal(rc, SF_OK);
                     assert_int_equal(n, 1);
                     assert_int_equal(m[0].val_off, body - 1);
                     assert_int_equal(m[0].val_len, k - body);
                     json_error_t je;
-                    json_t *want = json_loadb(d + m[0].val_off, m[0].val_len, JSON_DECODE_ANY, &je);
-                    char *got = NULL;
+                    char *v = exact(d + m[0].val_off, m[0].val_len), *got = NULL;
+                    json_t *want = json_loadb(v, m[0].val_len, JSON_DECODE_ANY, &je);
                     size_t gl = 0;
-                    assert_int_equal(sf_jskim_string(d + m[0].val_off, m[0].val_len, &got, &gl, NULL),
-                                     SF_OK);
+                    assert_int_equal(sf_jskim_string(v, m[0].val_len, &got, &gl, NULL), SF_OK);
                     assert_int_equal(gl, json_string_length(want));
                     assert_memory_equal(got, json_string_value(want), gl);
                     free(got);
+                    free(v);
                     json_decref(want);
                 } else {
                     assert_int_equal(rc, SF_EPARSE);
                     assert_int_equal(refused_at(err.msg), body + p + (size_t)ins[c].bad_at);
                 }
-                free(d);
             }
 }
 
@@ -235,26 +252,18 @@ static void test_json_skim__special_byte_at_every_offset(void **state)
 static void test_json_skim__every_byte_at_every_offset(void **state)
 {
     (void)state;
-    const char *pre = "{\"key\":\"";
-    size_t body = strlen(pre);
+    size_t body = strlen(KEY_PRE);
     for (unsigned v = 0; v < 256; v++)
         for (size_t p = 0; p < 16; p++) {
-            char doc[64];
-            size_t k = body;
-            memcpy(doc, pre, body);
-            memset(doc + k, 'a', p), k += p;
-            doc[k++] = (char)v;
-            memcpy(doc + k, "xy\"}", 4), k += 4;
-            char *d = exact(doc, k);
+            char d[64], x = (char)v;
+            size_t k = string_doc(d, p, &x, 1, 0, "xy\"}");
             sf_jskim_member m[4];
             size_t n = 0;
             sf_error err = SF_ERROR_INIT;
-            int rc = sf_jskim_object(d, k, m, 4, &n, &err);
-            assert_int_equal(rc == SF_OK, jansson_object(d, k));
+            int rc = skim_checked(d, k, m, &n, &err);
             assert_int_equal(rc == SF_OK, v >= 0x20 && v < 0x80 && v != '"' && v != '\\');
             if (v < 0x20 || v >= 0x80)
                 assert_int_equal(refused_at(err.msg), body + p);
-            free(d);
         }
 }
 
