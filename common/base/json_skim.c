@@ -2,9 +2,16 @@
  * json_skim: see json_skim.h. A recursive descent over the bytes, its
  * depth bounded by SF_LIM_JSON_DEPTH; every rule mirrors jansson 2.14's
  * lexer (load.c) or is stricter than it.
+ *
+ * Speed: most of a result is string text, so string bodies are scanned 8
+ * bytes at a time (SWAR on a 64-bit word) for the only bytes that need a
+ * closer look ('"', '\\', control bytes, bytes >= 0x80); those go through
+ * the byte-exact rules below. Plain C11, no intrinsics: one code path on
+ * every compiler, the one the tests and the fuzzer run.
  */
 #include "base/json_skim.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,11 +24,19 @@ typedef struct sk {
     int bad; /* set once: everything after fails */
 } sk;
 
-static void ws(sk *k)
+static void ws_run(sk *k)
 {
     while (k->i < k->len &&
            (k->s[k->i] == ' ' || k->s[k->i] == '\t' || k->s[k->i] == '\n' || k->s[k->i] == '\r'))
         k->i++;
+}
+
+/* Whitespace: compact documents have none, so one test for the usual
+ * byte (every whitespace byte is <= ' ') before the loop. */
+static inline void ws(sk *k)
+{
+    if (k->i < k->len && k->s[k->i] <= ' ')
+        ws_run(k);
 }
 
 static int fail(sk *k)
@@ -60,57 +75,134 @@ static int hex4(sk *k, unsigned *v)
     return 0;
 }
 
-/* A string at k->i (its opening quote); *esc = 1 when it holds an escape. */
-static int string(sk *k, int *esc)
+/* Keeps the rare paths out of string(), so it needs no saved registers
+ * (an optimisation hint only: without it the code means the same). */
+#if defined(__GNUC__) || defined(__clang__)
+#define SK_COLD __attribute__((noinline, cold))
+#else
+#define SK_COLD
+#endif
+
+#define SK_ONES UINT64_C(0x0101010101010101)
+#define SK_HIGHS UINT64_C(0x8080808080808080)
+
+/* s[0..8) as a little-endian word whatever the host's byte order, so the
+ * lowest byte is the first in memory (compilers make this one load). */
+static inline uint64_t load8(const unsigned char *s)
 {
-    k->i++;
-    *esc = 0;
-    while (k->i < k->len) {
-        /* the usual bytes (printable ASCII but '"' and '\\') in a tight
-         * loop: most of a result is such string text */
-        const unsigned char *s = k->s;
-        size_t i = k->i, len = k->len;
-        while (i < len && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
-            i++;
-        if ((k->i = i) >= len)
-            break;
-        unsigned char c = s[i];
-        if (c == '"') {
-            k->i++;
+    return (uint64_t)s[0] | (uint64_t)s[1] << 8 | (uint64_t)s[2] << 16 | (uint64_t)s[3] << 24 |
+           (uint64_t)s[4] << 32 | (uint64_t)s[5] << 40 | (uint64_t)s[6] << 48 |
+           (uint64_t)s[7] << 56;
+}
+
+/* The high bit of w's bytes that are '"', '\\', < 0x20 or >= 0x80, by
+ * bytewise subtraction: x - 1 has its high bit set when x is 0 (a match)
+ * or >= 0x81, and q, b and w share their high bit, which "| w" flags
+ * anyway; w - 0x20 has it when w < 0x20 or >= 0xa0. A borrow crosses into
+ * the next byte only out of a byte that matched, so the lowest flagged
+ * byte is always a true match (bytes above it may be flagged falsely,
+ * and are never looked at), and with no match nothing is flagged. */
+static inline uint64_t special8(uint64_t w)
+{
+    uint64_t q = w ^ (SK_ONES * '"'), b = w ^ (SK_ONES * '\\');
+    return ((q - SK_ONES) | (b - SK_ONES) | (w - SK_ONES * 0x20) | w) & SK_HIGHS;
+}
+
+/* The index of the lowest flagged byte of m (m != 0, flags on high bits):
+ * below it, m - 1's bytes are 0xff, its own 0x7f; summing their low bits
+ * by one multiplication counts those bytes. Portable, unlike ctz. */
+static inline size_t first8(uint64_t m)
+{
+    uint64_t low = m & (~m + 1);
+    return (size_t)((((low - 1) & SK_ONES) * SK_ONES) >> 56) - 1;
+}
+
+/* The first byte at or after i that string() must look at ('"', '\\',
+ * < 0x20, >= 0x80), or len. Word loads only while 8 bytes remain. */
+static inline size_t plain_run(const unsigned char *s, size_t i, size_t len)
+{
+    while (len - i >= 8) {
+        uint64_t m = special8(load8(s + i));
+        if (m)
+            return i + first8(m);
+        i += 8;
+    }
+    while (i < len && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
+        i++;
+    return i;
+}
+
+/* A backslash escape at k->i (just past the backslash); *esc = 1. */
+static int escape(sk *k)
+{
+    if (k->i >= k->len)
+        return fail(k);
+    unsigned char c = k->s[k->i++];
+    if (c == 'u') {
+        unsigned v, lo;
+        if (hex4(k, &v) != 0 || v == 0) /* \u0000: not without JSON_ALLOW_NUL */
+            return fail(k);
+        if (v >= 0xdc00 && v <= 0xdfff)
+            return fail(k); /* a low surrogate alone */
+        if (v >= 0xd800 && v <= 0xdbff) {
+            if (k->len - k->i < 2 || k->s[k->i] != '\\' || k->s[k->i + 1] != 'u')
+                return fail(k);
+            k->i += 2;
+            if (hex4(k, &lo) != 0 || lo < 0xdc00 || lo > 0xdfff)
+                return fail(k);
+        }
+    } else if (!strchr("\"\\/bfnrt", c) || c == '\0') {
+        return fail(k);
+    }
+    return 0;
+}
+
+/* What string() does at a byte plain_run() stopped at (k->i) that is not
+ * the closing quote: the end of the buffer, a control byte, a UTF-8
+ * sequence or an escape. */
+static int special(sk *k, int *esc)
+{
+    if (k->i >= k->len)
+        return fail(k);
+    unsigned char c = k->s[k->i];
+    if (c < 0x20)
+        return fail(k); /* jansson: control character in a string */
+    if (c >= 0x80)
+        return utf8_seq(k);
+    k->i++; /* the backslash */
+    *esc = 1;
+    return escape(k);
+}
+
+/* The rest of a string from its first special byte (k->i) on. */
+SK_COLD static int string_rest(sk *k, int *esc)
+{
+    for (;;) {
+        if (special(k, esc) != 0)
+            return -1;
+        size_t i = plain_run(k->s, k->i, k->len);
+        if (i < k->len && k->s[i] == '"') {
+            k->i = i + 1;
             return 0;
         }
-        if (c < 0x20)
-            return fail(k); /* jansson: control character in a string */
-        if (c >= 0x80) {
-            if (utf8_seq(k) != 0)
-                return -1;
-            continue;
-        }
-        k->i++;
-        if (c != '\\')
-            continue;
-        *esc = 1;
-        if (k->i >= k->len)
-            return fail(k);
-        c = k->s[k->i++];
-        if (c == 'u') {
-            unsigned v, lo;
-            if (hex4(k, &v) != 0 || v == 0) /* \u0000: not without JSON_ALLOW_NUL */
-                return fail(k);
-            if (v >= 0xdc00 && v <= 0xdfff)
-                return fail(k); /* a low surrogate alone */
-            if (v >= 0xd800 && v <= 0xdbff) {
-                if (k->len - k->i < 2 || k->s[k->i] != '\\' || k->s[k->i + 1] != 'u')
-                    return fail(k);
-                k->i += 2;
-                if (hex4(k, &lo) != 0 || lo < 0xdc00 || lo > 0xdfff)
-                    return fail(k);
-            }
-        } else if (!strchr("\"\\/bfnrt", c) || c == '\0') {
-            return fail(k);
-        }
+        k->i = i;
     }
-    return fail(k);
+}
+
+/* A string at k->i (its opening quote); *esc = 1 when it holds an escape.
+ * Most strings are plain text up to the closing quote: that case alone
+ * is here, so it needs no saved registers. On failure k->i is where the
+ * byte loop this replaced stopped (the offset in the caller's message). */
+static int string(sk *k, int *esc)
+{
+    size_t i = plain_run(k->s, k->i + 1, k->len);
+    *esc = 0;
+    if (i < k->len && k->s[i] == '"') {
+        k->i = i + 1;
+        return 0;
+    }
+    k->i = i;
+    return string_rest(k, esc);
 }
 
 static size_t digits(sk *k)
@@ -158,6 +250,17 @@ static int literal(sk *k, const char *w)
     return 0;
 }
 
+/* The byte at k->i once whitespace is skipped, 0 at the end of the
+ * buffer: no rule wants a NUL byte between tokens, so the end fails
+ * wherever a NUL would, at the same k->i. */
+static inline unsigned char peek(sk *k)
+{
+    if (k->i < k->len && k->s[k->i] > ' ')
+        return k->s[k->i]; /* compact documents: no whitespace */
+    ws_run(k);
+    return k->i < k->len ? k->s[k->i] : 0;
+}
+
 static int value(sk *k, int depth);
 
 /* An object or array at k->i; top-level members into m (may be NULL). */
@@ -168,8 +271,7 @@ static int container(sk *k, int depth, sf_jskim_member *m, size_t max, size_t *n
     if (depth >= SF_LIM_JSON_DEPTH)
         return fail(k);
     k->i++;
-    ws(k);
-    if (k->i < k->len && k->s[k->i] == close) {
+    if (peek(k) == close) {
         k->i++;
         return 0;
     }
@@ -177,18 +279,17 @@ static int container(sk *k, int depth, sf_jskim_member *m, size_t max, size_t *n
         sf_jskim_member one = {0};
         if (obj) {
             int esc;
-            if (k->i >= k->len || k->s[k->i] != '"')
+            if (peek(k) != '"')
                 return fail(k);
             one.key_off = k->i + 1;
             if (string(k, &esc) != 0)
                 return -1;
             one.key_len = k->i - 1 - one.key_off, one.key_escaped = esc;
-            ws(k);
-            if (k->i >= k->len || k->s[k->i] != ':')
+            if (peek(k) != ':')
                 return fail(k);
             k->i++;
-            ws(k);
         }
+        (void)peek(k); /* the whitespace before the value */
         one.val_off = k->i;
         if (value(k, depth + 1) != 0)
             return -1;
@@ -198,17 +299,14 @@ static int container(sk *k, int depth, sf_jskim_member *m, size_t max, size_t *n
                 return -2;
             m[(*n)++] = one;
         }
-        ws(k);
-        if (k->i >= k->len)
-            return fail(k);
-        if (k->s[k->i] == close) {
+        unsigned char c = peek(k);
+        if (c == close) {
             k->i++;
             return 0;
         }
-        if (k->s[k->i] != ',')
+        if (c != ',')
             return fail(k);
         k->i++;
-        ws(k);
     }
 }
 
