@@ -16,6 +16,7 @@
 
 #include "base/array.h"
 #include "base/json_skim.h"
+#include "fleet/agg_vparse.h"
 
 /* ---- stored JSON ---- */
 
@@ -161,7 +162,7 @@ static int view_parse_vulns(sf_agg_view *v, json_t *a)
     return SF_OK;
 }
 
-int sf_agg_view_parse(const char *json, size_t len, sf_agg_view **out, sf_error *err)
+int sf_agg_view_parse_ref(const char *json, size_t len, sf_agg_view **out, sf_error *err)
 {
     json_error_t je;
     int rc = SF_EPARSE, oom = 0;
@@ -208,6 +209,16 @@ done:
     }
     *out = v;
     return SF_OK;
+}
+
+int sf_agg_view_parse(const char *json, size_t len, sf_agg_view **out, sf_error *err)
+{
+    int rc = sf_agg_vp_parse(json, len, out);
+    if (rc == 1)
+        return SF_OK;
+    if (rc != 0)
+        return sf_error_set(err, rc, "out of memory");
+    return sf_agg_view_parse_ref(json, len, out, err);
 }
 
 int sf_agg_pkgs_json(const sf_agg_view *v, sf_buf *out)

@@ -1,0 +1,39 @@
+/* Fuzz target of the stored view's own reader (fleet/agg_vparse.h),
+ * differential: on any bytes it must decline or give the jansson
+ * reading's view, and sf_agg_view_parse must answer as that reading
+ * (abort otherwise). Whatever the reference reads is written back
+ * (sf_agg_view_json, the stored form, which the own reader mostly takes)
+ * and checked again, so the accepting paths are fuzzed too. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "agg_vcmp.h"
+#include "fleet/agg_view.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check(const char *s, size_t n)
+{
+    char why[512];
+    int fast;
+    if (!sf_t_agg_vparse_same(s, n, &fast, why, sizeof why)) {
+        fprintf(stderr, "agg_vparse: %s\n", why);
+        abort();
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    sf_agg_view *v = NULL;
+    check((const char *)data, size);
+    if (sf_agg_view_parse_ref((const char *)data, size, &v, NULL) != SF_OK)
+        return 0;
+    sf_buf b;
+    sf_buf_init(&b, 0);
+    if (sf_agg_view_json(v, &b) == SF_OK)
+        check(b.data, b.len);
+    sf_buf_free(&b);
+    sf_agg_view_free(v);
+    return 0;
+}
