@@ -157,7 +157,10 @@ int sf_agg_pkg_eco(const struct sf_pkg *p, const struct sf_osinfo *os, char *out
 
 /* View <-> compact JSON as stored in Redis (packages excluded; they are
  * stored separately by sf_agg_pkgs_json). */
+/* _json writes with agg_venc.h's writer, byte for byte what _json_ref,
+ * the jansson writing, writes (which it asks for what it declines). */
 int sf_agg_view_json(const sf_agg_view *v, sf_buf *out);
+int sf_agg_view_json_ref(const sf_agg_view *v, sf_buf *out);
 /* Read a stored view: its own form by agg_vparse.h's reader, anything
  * else by _ref, the jansson reading, which answers the same for every
  * document that reader takes (tests and the vparse fuzz target check

@@ -1,8 +1,9 @@
-/* Unit tests of the stored view's own reader (fleet/agg_vparse.h): on
- * views as the aggregator writes them today and wrote them before, it
- * reads them (and as the jansson reading does); on everything else it
- * declines or still agrees, and sf_agg_view_parse answers the
- * reference's code and view. */
+/* Unit tests of the stored view's own reader (fleet/agg_vparse.h) and
+ * writer (fleet/agg_venc.h). The reader: on views as the aggregator
+ * writes them today and wrote them before, it reads them (and as the
+ * jansson reading does); on everything else it declines or still agrees,
+ * and sf_agg_view_parse answers the reference's code and view. The
+ * writer: jansson's bytes, or it declines and the reference writes. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 
 #include "agg_vcmp.h"
 #include "fleet/agg_view.h"
+#include "fleet/agg_venc.h"
 #include "fleet/agg_vparse.h"
 
 #define D1 "sha256:0000000000000000000000000000000000000000000000000000000000000001"
@@ -276,6 +278,117 @@ static void test_vparse__deep_and_long(void **state)
     sf_buf_free(&b);
 }
 
+/* The writer against the reference: same code, same bytes; fast: the
+ * own writer is expected to write it (1) or decline (0). */
+static void expect_enc(const sf_agg_view *v, int fast, size_t max)
+{
+    sf_buf a, b, c;
+    sf_buf_init(&a, max);
+    sf_buf_init(&b, max);
+    sf_buf_init(&c, max);
+    int ra = sf_agg_view_json_ref(v, &a), rb = sf_agg_view_json(v, &b);
+    int rc = sf_agg_ve_json(v, &c);
+    assert_int_equal(rb, ra);
+    assert_int_equal(b.len, a.len);
+    if (a.len && memcmp(a.data, b.data, a.len) != 0)
+        fail_msg("own: %s\nref: %s", b.data, a.data);
+    if (fast >= 0)
+        assert_int_equal(rc, ra == SF_OK ? fast : rc);
+    if (rc != 1)
+        assert_int_equal(c.len, 0); /* declined or failed: untouched */
+    sf_buf_free(&a);
+    sf_buf_free(&b);
+    sf_buf_free(&c);
+}
+
+static void test_venc__writes_jansson_bytes(void **state)
+{
+    (void)state;
+    sf_agg_view v;
+    sf_agg_vuln x[5];
+    char *refs[2];
+    char all[128];
+    full_view(&v, x, refs);
+    expect_enc(&v, 1, 0);
+    for (int i = 1; i < 128; i++)
+        all[i - 1] = (char)i; /* every ASCII byte, each control among them */
+    all[127] = '\0';
+    v.os = v.vulns[1].aliases = v.refs[1] = all;
+    expect_enc(&v, 1, 0);
+    v.time_ms = INT64_MIN;
+    v.refs_rank = INT64_MAX;
+    expect_enc(&v, 1, 0);
+    v.refs_run = v.pkhash = v.vhash = v.platform = v.os = NULL;
+    v.refs_rank = -1;
+    v.nrefs = 0;
+    expect_enc(&v, 1, 0);
+    v.nvulns = 0;
+    expect_enc(&v, 1, 0);
+    /* the buffer's cap: both fail alike, nothing written */
+    full_view(&v, x, refs);
+    expect_enc(&v, -1, 100);
+}
+
+/* Reals of every kind: exact, 17 digits, exponents both ways, the
+ * extremes, and 20000 random bit patterns (non-finite ones declined). */
+static void test_venc__reals(void **state)
+{
+    (void)state;
+    static const double r[] = {0,     -0.0,  1,     -1,    0.1,   7.5,    1e15, 1e16,  1e17,
+                               1e21,  1e22,  1e23,  1e-4,  1e-5,  0.0001, 5e-324, 2.2250738585072014e-308,
+                               1.7976931348623157e308, 123456789012345678.0, 0.00043, 100};
+    sf_agg_view v;
+    sf_agg_vuln x[5];
+    char *refs[2];
+    full_view(&v, x, refs);
+    v.nvulns = 1;
+    for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) {
+        x[0].cvss = r[i];
+        x[0].epss = -r[i];
+        x[0].epss_pct = r[i] / 3;
+        expect_enc(&v, 1, 0);
+    }
+    uint64_t seed = 0x9e3779b97f4a7c15ULL;
+    for (int i = 0; i < 20000; i++) {
+        seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+        double d;
+        memcpy(&d, &seed, sizeof d);
+        x[0].cvss = d;
+        expect_enc(&v, isfinite(d) ? 1 : 0, 0);
+    }
+    x[0].cvss = NAN;
+    expect_enc(&v, 0, 0);
+    x[0].cvss = -INFINITY;
+    expect_enc(&v, 0, 0);
+}
+
+/* What jansson would refuse or drop: declined, the reference's answer
+ * (whatever it is) kept. */
+static void test_venc__declines(void **state)
+{
+    (void)state;
+    sf_agg_view v;
+    sf_agg_vuln x[5];
+    char *refs[2];
+    full_view(&v, x, refs);
+    v.os = "caf\xc3\xa9"; /* valid UTF-8: jansson writes it */
+    expect_enc(&v, 0, 0);
+    v.os = "bad\xff"; /* invalid: jansson drops the member */
+    expect_enc(&v, 0, 0);
+    full_view(&v, x, refs);
+    v.digest = NULL;
+    expect_enc(&v, 0, 0);
+    full_view(&v, x, refs);
+    refs[1] = NULL;
+    expect_enc(&v, 0, 0);
+    full_view(&v, x, refs);
+    x[2].pkg = NULL;
+    expect_enc(&v, 0, 0);
+    full_view(&v, x, refs);
+    x[3].aliases = "\x80";
+    expect_enc(&v, 0, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +397,9 @@ int main(void)
         cmocka_unit_test(test_vparse__declines_the_rest),
         cmocka_unit_test(test_vparse__truncated_and_nul),
         cmocka_unit_test(test_vparse__deep_and_long),
+        cmocka_unit_test(test_venc__writes_jansson_bytes),
+        cmocka_unit_test(test_venc__reals),
+        cmocka_unit_test(test_venc__declines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
