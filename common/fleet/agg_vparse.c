@@ -64,13 +64,11 @@ static int vp_lit(vp_cur *c, const char *w, size_t wl)
 
 static int vp_hex(char ch)
 {
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
+    static const char digits[] = "0123456789abcdefABCDEF";
+    const char *p = ch ? memchr(digits, ch, sizeof digits - 1) : NULL;
+    if (!p)
+        return -1;
+    return p - digits < 16 ? (int)(p - digits) : (int)(p - digits) - 6;
 }
 
 /* The escape at s[*i] (its backslash), s[0..n): the byte it stands for,
@@ -367,9 +365,11 @@ static int vp_vuln(vp_cur *c, sf_agg_vuln *f)
     }
 }
 
-/* The findings array. Each finding is counted in v before it is read,
- * so that sf_agg_view_free releases a half-read one. */
-static int vp_vulns(vp_cur *c, sf_agg_view *v)
+/* An array at c whose elements elem reads into v (*cap: the room of
+ * the array it fills). */
+typedef int (*vp_elem_fn)(vp_cur *c, sf_agg_view *v, size_t *cap);
+
+static int vp_array(vp_cur *c, sf_agg_view *v, vp_elem_fn elem)
 {
     size_t cap = 0;
     if (!vp_ch(c, '['))
@@ -377,19 +377,9 @@ static int vp_vulns(vp_cur *c, sf_agg_view *v)
     if (vp_ch(c, ']'))
         return VP_OK;
     for (;;) {
-        if (v->nvulns >= SF_AGG_MAX_VULNS)
-            return VP_NO;
-        /* room for one more and the zeroed slot after it (the
-         * reference's calloc(n + 1)) */
-        if (SF_ARRAY_RESERVE(v->vulns, cap, v->nvulns + 1, 32, 0) != SF_OK)
-            return VP_OOM;
-        sf_agg_vuln *f = &v->vulns[v->nvulns++];
-        memset(f, 0, 2 * sizeof *f);
-        int r = vp_vuln(c, f);
+        int r = elem(c, v, &cap);
         if (r != VP_OK)
             return r;
-        v->sev[f->sev]++;
-        v->fixable += f->fixed != NULL;
         if (vp_ch(c, ']'))
             return VP_OK;
         if (!vp_ch(c, ','))
@@ -397,29 +387,37 @@ static int vp_vulns(vp_cur *c, sf_agg_view *v)
     }
 }
 
-/* The refs: strings only, NULL-terminated as the reference's. */
-static int vp_refs(vp_cur *c, sf_agg_view *v)
+/* One finding of the findings array. It is counted in v before it is
+ * read, so that sf_agg_view_free releases a half-read one. */
+static int vp_vulns_elem(vp_cur *c, sf_agg_view *v, size_t *cap)
 {
-    size_t cap = 0;
-    if (!vp_ch(c, '['))
+    if (v->nvulns >= SF_AGG_MAX_VULNS)
         return VP_NO;
-    if (vp_ch(c, ']'))
-        return VP_OK;
-    for (;;) {
-        if (v->nrefs >= SF_AGG_MAX_REFS)
-            return VP_NO;
-        if (SF_ARRAY_RESERVE(v->refs, cap, v->nrefs + 1, 4, 0) != SF_OK)
-            return VP_OOM;
-        v->refs[v->nrefs] = v->refs[v->nrefs + 1] = NULL;
-        int r = vp_str(c, VP_STR_MAX, &v->refs[v->nrefs]);
-        if (r != VP_OK)
-            return r;
-        v->nrefs++;
-        if (vp_ch(c, ']'))
-            return VP_OK;
-        if (!vp_ch(c, ','))
-            return VP_NO;
+    /* room for one more and the zeroed slot after it (the reference's
+     * calloc(n + 1)) */
+    if (SF_ARRAY_RESERVE(v->vulns, *cap, v->nvulns + 1, 32, 0) != SF_OK)
+        return VP_OOM;
+    sf_agg_vuln *f = &v->vulns[v->nvulns++];
+    memset(f, 0, 2 * sizeof *f);
+    int r = vp_vuln(c, f);
+    if (r == VP_OK) {
+        v->sev[f->sev]++;
+        v->fixable += f->fixed != NULL;
     }
+    return r;
+}
+
+/* One ref: strings only, the list NULL-terminated as the reference's. */
+static int vp_refs_elem(vp_cur *c, sf_agg_view *v, size_t *cap)
+{
+    if (v->nrefs >= SF_AGG_MAX_REFS)
+        return VP_NO;
+    if (SF_ARRAY_RESERVE(v->refs, *cap, v->nrefs + 1, 4, 0) != SF_OK)
+        return VP_OOM;
+    v->refs[v->nrefs] = v->refs[v->nrefs + 1] = NULL;
+    int r = vp_str(c, VP_STR_MAX, &v->refs[v->nrefs]);
+    v->nrefs += r == VP_OK;
+    return r;
 }
 
 /* The member name at c: its index (sf_agg_view_fields, then vp_extra),
@@ -448,8 +446,8 @@ static int vp_member(vp_cur *c, sf_agg_view *v, size_t m)
     switch (m - sf_agg_view_nfields) {
     case VP_T: return vp_int(c, &v->time_ms);
     case VP_RK: return vp_int(c, &v->refs_rank);
-    case VP_REFS: return vp_refs(c, v);
-    default: return vp_vulns(c, v);
+    case VP_REFS: return vp_array(c, v, vp_refs_elem);
+    default: return vp_array(c, v, vp_vulns_elem);
     }
 }
 
