@@ -76,6 +76,14 @@ static void full_view(sf_agg_view *v, sf_agg_vuln *x, char **refs)
     v->nvulns = 5;
 }
 
+/* full_view's stored form, into b (initialised here). */
+static void full_doc(sf_buf *b, sf_agg_view *v, sf_agg_vuln *x, char **refs)
+{
+    full_view(v, x, refs);
+    sf_buf_init(b, 0);
+    assert_int_equal(sf_agg_view_json(v, b), SF_OK);
+}
+
 static void test_vparse__canonical_views(void **state)
 {
     (void)state;
@@ -83,9 +91,7 @@ static void test_vparse__canonical_views(void **state)
     sf_agg_vuln x[5];
     char *refs[2];
     sf_buf b;
-    full_view(&v, x, refs);
-    sf_buf_init(&b, 0);
-    assert_int_equal(sf_agg_view_json(&v, &b), SF_OK);
+    full_doc(&b, &v, x, refs);
     expect(b.data, b.len, 1, SF_OK);
     /* and what it read is v */
     sf_agg_view *w = NULL;
@@ -224,9 +230,7 @@ static void test_vparse__truncated_and_nul(void **state)
     sf_agg_vuln x[5];
     char *refs[2];
     sf_buf b;
-    full_view(&v, x, refs);
-    sf_buf_init(&b, 0);
-    assert_int_equal(sf_agg_view_json(&v, &b), SF_OK);
+    full_doc(&b, &v, x, refs);
     for (size_t n = 0; n < b.len; n++) {
         char *p = malloc(n ? n : 1); /* exactly n bytes: an overread is ASan's */
         assert_non_null(p);
