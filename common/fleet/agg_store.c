@@ -16,6 +16,8 @@
 
 #include "base/array.h"
 #include "base/json_skim.h"
+#include "fleet/agg_venc.h"
+#include "fleet/agg_vparse.h"
 
 /* ---- stored JSON ---- */
 
@@ -35,7 +37,7 @@ const size_t sf_agg_view_nfields = SF_STRFIELD_N(sf_agg_view_fields);
 
 static json_t *jstr_or_null(const char *s) { return s ? json_string(s) : json_null(); }
 
-int sf_agg_view_json(const sf_agg_view *v, sf_buf *out)
+int sf_agg_view_json_ref(const sf_agg_view *v, sf_buf *out)
 {
     int rc = SF_ENOMEM;
     json_t *o = json_object(), *refs = json_array(), *vulns = json_array();
@@ -85,6 +87,14 @@ done:
     json_decref(vulns);
     json_decref(o);
     return rc;
+}
+
+int sf_agg_view_json(const sf_agg_view *v, sf_buf *out)
+{
+    int rc = sf_agg_ve_json(v, out);
+    if (rc == 1)
+        return SF_OK;
+    return rc != 0 ? rc : sf_agg_view_json_ref(v, out);
 }
 
 /* Members of a stored view: 14 (sf_agg_view_json); more is not one. */
@@ -161,7 +171,7 @@ static int view_parse_vulns(sf_agg_view *v, json_t *a)
     return SF_OK;
 }
 
-int sf_agg_view_parse(const char *json, size_t len, sf_agg_view **out, sf_error *err)
+int sf_agg_view_parse_ref(const char *json, size_t len, sf_agg_view **out, sf_error *err)
 {
     json_error_t je;
     int rc = SF_EPARSE, oom = 0;
@@ -208,6 +218,16 @@ done:
     }
     *out = v;
     return SF_OK;
+}
+
+int sf_agg_view_parse(const char *json, size_t len, sf_agg_view **out, sf_error *err)
+{
+    int rc = sf_agg_vp_parse(json, len, out);
+    if (rc == 1)
+        return SF_OK;
+    if (rc != 0)
+        return sf_error_set(err, rc, "out of memory");
+    return sf_agg_view_parse_ref(json, len, out, err);
 }
 
 int sf_agg_pkgs_json(const sf_agg_view *v, sf_buf *out)

@@ -157,8 +157,17 @@ int sf_agg_pkg_eco(const struct sf_pkg *p, const struct sf_osinfo *os, char *out
 
 /* View <-> compact JSON as stored in Redis (packages excluded; they are
  * stored separately by sf_agg_pkgs_json). */
+/* _json writes with agg_venc.h's writer, byte for byte what _json_ref,
+ * the jansson writing, writes (which it asks for what it declines). */
 int sf_agg_view_json(const sf_agg_view *v, sf_buf *out);
+int sf_agg_view_json_ref(const sf_agg_view *v, sf_buf *out);
+/* Read a stored view: its own form by agg_vparse.h's reader, anything
+ * else by _ref, the jansson reading, which answers the same for every
+ * document that reader takes (tests and the vparse fuzz target check
+ * it). SF_EPARSE when not a view ("d" a string, "j", "r", "v" present),
+ * SF_ENOMEM. */
 int sf_agg_view_parse(const char *json, size_t len, sf_agg_view **out, sf_error *err);
+int sf_agg_view_parse_ref(const char *json, size_t len, sf_agg_view **out, sf_error *err);
 /* sf_agg_view_json(v), appended to out, for a v whose findings are, value
  * for value, those of the stored view document stored[0..len) (as
  * sf_agg_view_parse reads them: an unchanged rescan's): their bytes are
