@@ -245,6 +245,7 @@ static int skim_check(const char *text, size_t len)
 json_t *sf_jutil_loadb(const char *text, size_t len, size_t flags, int *rc)
 {
     json_error_t je;
+    memset(&je, 0, sizeof je); /* jansson leaves it unset when out of memory */
     json_t *j = json_loadb(text, len, flags, &je);
     *rc = SF_OK;
     if (j)

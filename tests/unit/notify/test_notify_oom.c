@@ -98,16 +98,12 @@ static char *b_dlq(job *j)
                        "{\"a\":[1,2,{\"b\":\"c\"}]}", "2026-01-01T00:00:00Z");
 }
 static char *b_digest(job *j) { return sf_ndigest_body(j->sink, j->rule, "d1", j->items); }
+/* The result is parsed outside the sweep: jansson 2.14's lexer writes
+ * past its buffer when growing it fails (valgrind), its own bug. */
 static char *b_first(job *j)
 {
-    json_t *res = json_loads("{\"schema\":\"scanfarm.result/v1\",\"digest\":\"sha256:ab\","
-                             "\"refs\":[\"r:1\"],\"run_id\":\"x\",\"db_version\":\"v1\","
-                             "\"vulnerabilities\":[{\"id\":\"CVE-1\"}]}",
-                             0, NULL);
     char *out = NULL;
-    int rc = res ? sf_nfirst_delta(res, &out) : SF_ENOMEM;
-    json_decref(res);
-    return rc == SF_OK ? out : NULL;
+    return sf_nfirst_delta(j->items, &out) == SF_OK ? out : NULL;
 }
 
 static void test_notify_oom__event_bodies(void **state)
@@ -120,8 +116,14 @@ static void test_notify_oom__event_bodies(void **state)
         job j = {builders[i], &x, NULL, NULL, NULL, NULL};
         sweep(&j, 3);
     }
-    job f = {b_first, &x, NULL, NULL, NULL, NULL};
+    json_t *res = json_loads("{\"schema\":\"scanfarm.result/v1\",\"digest\":\"sha256:ab\","
+                             "\"refs\":[\"r:1\"],\"run_id\":\"x\",\"db_version\":\"v1\","
+                             "\"vulnerabilities\":[{\"id\":\"CVE-1\"}]}",
+                             0, NULL);
+    assert_non_null(res);
+    job f = {b_first, &x, NULL, NULL, res, NULL};
     sweep(&f, 3);
+    json_decref(res);
     sf_ndelta_clear(&x.d);
 }
 
