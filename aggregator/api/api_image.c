@@ -248,8 +248,8 @@ static int findings(api_call *c, const char *digest, const sf_api_list_params *p
     json_t *arr = sf_jb_new(&b, items ? json_array() : NULL);
     for (long i = p->offset; items && i < (long)n && i < p->offset + p->limit; i++) {
         const fitem *it = &items[i];
-        sf_jb_push(&b, arr,
-                   api_j_finding(&b, it->v, it->rf, it->rf ? layer_digest(&r, it->rf->layer) : NULL));
+        const char *layer = it->rf ? layer_digest(&r, it->rf->layer) : NULL;
+        sf_jb_push(&b, arr, api_j_finding(&b, it->v, it->rf, layer));
     }
     free(items);
     api_ok(c, &b, envelope(&b, arr, n, p->offset, p->limit));

@@ -220,7 +220,7 @@ int sf_jutil_load(json_t **out, const char *text, size_t len, size_t max, const 
 static int skim_check(const char *text, size_t len)
 {
     size_t ws = 0, n = 0;
-    while (ws < len && (text[ws] == ' ' || text[ws] == '\t' || text[ws] == '\r' || text[ws] == '\n'))
+    while (ws < len && strchr(" \t\r\n", text[ws]) && text[ws])
         ws++;
     int arr = ws < len && text[ws] == '[';
     sf_jskim_member few[64], *m = few;

@@ -76,8 +76,10 @@ static json_t *b_finding_page(sf_jb *b, void *arg)
 {
     (void)arg;
     sf_agg_vuln v[2] = {
-        {"CVE-2026-0001", "openssl", "Debian:12", "3.0.1", "3.0.2", SF_SEV_HIGH, 9.8, 1, 0.5, 0.9, NULL},
-        {"GHSA-xxxx-yyyy-zzzz", "lodash", "npm", "4.17.0", NULL, SF_SEV_MEDIUM, -1, 0, -1, -1, NULL},
+        {"CVE-2026-0001", "openssl", "Debian:12", "3.0.1", "3.0.2", SF_SEV_HIGH, 9.8, 1, 0.5, 0.9,
+         NULL},
+        {"GHSA-xxxx-yyyy-zzzz", "lodash", "npm", "4.17.0", NULL, SF_SEV_MEDIUM, -1, 0, -1, -1,
+         NULL},
     };
     sf_finding rf = {0};
     rf.id = "CVE-2026-0001";
@@ -235,8 +237,9 @@ static void test_api_json__load_tells_corrupt_from_out_of_memory(void **state)
     assert_null(api_j_load(&b, "{\"digest\":\"sha256:ab\",", &corrupt));
     assert_int_equal(corrupt, 1);
     assert_int_equal(sf_jb_status(&b), SF_OK);
-    assert_true(sf_t_json_oom_sweep(load_once, "{\"digest\":\"sha256:ab\",\"refs\":[\"a:1\",\"b:2\"],"
-                                               "\"critical\":3,\"platform\":\"linux/amd64\"}") > 5);
+    static char doc[] = "{\"digest\":\"sha256:ab\",\"refs\":[\"a:1\",\"b:2\"],\"critical\":3,"
+                        "\"platform\":\"linux/amd64\"}";
+    assert_true(sf_t_json_oom_sweep(load_once, doc) > 5);
 }
 
 int main(void)
