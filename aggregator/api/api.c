@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api_json.h"
 #include "base/log.h"
 
 int api_fail(api_call *c, int status, const char *param, const char *fmt, ...)
@@ -27,12 +28,18 @@ int api_fail(api_call *c, int status, const char *param, const char *fmt, ...)
                        : status == 405 ? "method_not_allowed"
                        : status == 503 ? "unavailable"
                                        : "internal";
-    json_t *o = json_pack("{s:{s:i,s:s,s:s,s:o}}", "error", "status", status, "code", code,
-                          "message", msg, "parameter", param ? json_string(param) : json_null());
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    sf_jb b = {0};
+    json_t *o = api_j_error(&b, status, code, msg, param);
     sf_buf_reset(&c->resp->body);
-    sf_buf_puts(&c->resp->body, s ? s : "{}");
-    free(s);
+    if (sf_jb_status(&b) != SF_OK || sf_jutil_dump(o, &c->resp->body) != SF_OK) {
+        /* out of memory describing the error: the status still says it,
+         * and the body keeps the error shape (no text to escape in it) */
+        sf_buf_reset(&c->resp->body);
+        sf_buf_printf(&c->resp->body,
+                      "{\"error\":{\"status\":%d,\"code\":\"%s\",\"message\":null,"
+                      "\"parameter\":null}}",
+                      status, code);
+    }
     json_decref(o);
     c->resp->status = status;
     c->resp->ctype = "application/json";
@@ -45,18 +52,27 @@ int api_redis_fail(api_call *c, const sf_error *e)
     return api_fail(c, 503, NULL, "fleet view unavailable (Redis)");
 }
 
-void api_ok(api_call *c, json_t *o)
+void api_ok(api_call *c, sf_jb *b, json_t *o)
 {
-    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    int rc = sf_jb_status(b);
+    if (rc == SF_OK) /* SF_ELIMIT or SF_ENOMEM leave the body as it was */
+        rc = sf_jutil_dump_flags(o, &c->resp->body, JSON_COMPACT | JSON_REAL_PRECISION(10));
     json_decref(o);
-    if (!s || sf_buf_puts(&c->resp->body, s) != SF_OK) {
-        free(s);
-        api_fail(c, 500, NULL, "answer too large");
+    if (rc != SF_OK) {
+        /* a document missing what failed to be built is never answered */
+        SF_WARN("api", "answer not built|path=%s err=%s", c->req->path, sf_err_name(rc));
+        api_fail(c, 500, NULL, rc == SF_ELIMIT ? "answer too large" : "out of memory");
         return;
     }
-    free(s);
     c->resp->status = 200;
     c->resp->ctype = "application/json";
+}
+
+void api_skipped(api_call *c, size_t n, const char *what)
+{
+    if (n)
+        SF_WARN("api", "corrupt stored items left out|path=%s n=%zu what=%s", c->req->path, n,
+                what);
 }
 
 int api_cmd(sf_api *a, int argc, const char **argv, sf_kv_reply **out, sf_error *err)

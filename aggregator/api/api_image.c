@@ -11,11 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_json.h"
 #include "fleet/agg_view.h"
 #include "bus/msg_result.h"
 #include "fleet/running.h"
 
-json_t *api_image_item(api_call *c, const char *json);
+json_t *api_image_item(api_call *c, sf_jb *b, const char *json, int *corrupt);
 
 static int cmpstr(const void *a, const void *b)
 {
@@ -32,7 +33,9 @@ static char **index_images(api_call *c, const char *d, sf_error *e, int *rc)
         return NULL;
     const char *argv[] = {"SMEMBERS", key};
     if ((*rc = api_cmd(c->a, 2, argv, &r, e)) == SF_OK && r->type == SF_KV_ARR && r->nelem &&
-        (v = calloc(r->nelem + 1, sizeof *v))) {
+        !(v = calloc(r->nelem + 1, sizeof *v)))
+        *rc = sf_error_set(e, SF_ENOMEM, "out of memory");
+    if (v) {
         for (size_t i = 0; i < r->nelem; i++)
             v[i] = r->elem[i].str, r->elem[i].str = NULL;
         qsort(v, r->nelem, sizeof *v, cmpstr);
@@ -84,44 +87,44 @@ static int resolve(api_call *c, const char *image, char *out, size_t outlen, cha
     return rc;
 }
 
-static json_t *jstr(const char *s) { return s ? json_string(s) : json_null(); }
-
 static const char *layer_digest(const sf_result *r, int layer)
 {
     return layer >= 0 && (size_t)layer < r->nlayers ? r->layers[layer].digest : NULL;
 }
 
-static int detail(api_call *c, const char *digest, json_t *o, sf_error *e)
+static int detail(api_call *c, sf_jb *b, const char *digest, json_t *o, sf_error *e)
 {
     char results[SF_KEY_MAX];
     sf_result r;
     int rc = SF_OK;
-    size_t len = 0;
+    size_t len = 0, bad = 0;
     sf_keys_agg(results, c->a->prefix, "results", NULL);
     char *doc = api_hget(c->a, results, digest, &len, e, &rc);
-    json_t *layers = json_array(), *plats = json_array(), *where = json_array();
+    json_t *layers = sf_jb_new(b, json_array()), *plats = sf_jb_new(b, json_array());
+    json_t *where = sf_jb_new(b, json_array());
     sf_result_init(&r);
     if (doc && sf_result_decode(doc, len, &r, e) == SF_OK) {
         for (size_t i = 0; i < r.nlayers; i++)
-            json_array_append_new(layers, json_pack("{s:o,s:I,s:o,s:o}", "digest",
-                                                    jstr(r.layers[i].digest), "size",
-                                                    (json_int_t)r.layers[i].size, "cache",
-                                                    jstr(r.layers[i].cache), "error",
-                                                    jstr(r.layers[i].error)));
+            sf_jb_push(b, layers, api_j_layer(b, &r.layers[i]));
     }
-    json_object_set_new(o, "db_version", json_string(r.db_version ? r.db_version : ""));
-    json_object_set_new(o, "packages", json_integer((json_int_t)r.npkgs));
+    sf_jb_set(b, o, "db_version", sf_jutil_str(r.db_version ? r.db_version : ""));
+    sf_jb_set(b, o, "packages", json_integer((json_int_t)r.npkgs));
     const char *ix = json_string_value(json_object_get(o, "index_digest"));
     char **imgs = ix ? index_images(c, ix, e, &rc) : NULL;
     char hsum[SF_KEY_MAX];
     api_ix(c->a, hsum, "imgsum", NULL);
     for (size_t i = 0; imgs && imgs[i] && rc == SF_OK; i++) {
+        if (!sf_utf8_ok(imgs[i])) { /* a corrupt member of the index's set */
+            bad++;
+            continue;
+        }
         char *s = api_hget(c->a, hsum, imgs[i], NULL, e, &rc);
-        json_t *so = s ? json_loads(s, 0, NULL) : NULL;
-        json_array_append_new(plats, json_pack("{s:s,s:O}", "digest", imgs[i], "platform",
-                                               so && json_object_get(so, "platform")
-                                                   ? json_object_get(so, "platform")
-                                                   : json_null()));
+        int corrupt = 0;
+        json_t *so = api_j_load(b, s, &corrupt);
+        /* a platform image whose summary is corrupt is listed without
+         * its platform, as one with no summary is */
+        bad += (size_t)corrupt;
+        sf_jb_push(b, plats, api_j_platform(b, imgs[i], json_object_get(so, "platform")));
         json_decref(so);
         free(s);
     }
@@ -131,21 +134,15 @@ static int detail(api_call *c, const char *digest, json_t *o, sf_error *e)
         const char *plat = json_string_value(json_object_get(o, "platform"));
         for (size_t i = 0; i < run.n; i++) {
             const sf_running_ent *x = &run.v[i];
-            if (!sf_running_ent_runs(x, digest, ix, plat))
-                continue;
-            json_array_append_new(where, json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o}", "cluster",
-                                                   x->cluster, "namespace", x->ns, "pod", x->pod,
-                                                   "container", x->container, "node", jstr(x->node),
-                                                   "owner_kind", jstr(x->owner_kind), "owner_name",
-                                                   jstr(x->owner_name), "since",
-                                                   x->since_ms > 0 ? json_integer(x->since_ms)
-                                                                   : json_null()));
+            if (sf_running_ent_runs(x, digest, ix, plat))
+                sf_jb_push(b, where, api_j_where(b, x));
         }
     }
+    api_skipped(c, bad, "platform image");
     sf_running_clear(&run);
-    json_object_set_new(o, "layers", layers);
-    json_object_set_new(o, "platforms", plats);
-    json_object_set_new(o, "running_where", where);
+    sf_jb_set(b, o, "layers", layers);
+    sf_jb_set(b, o, "platforms", plats);
+    sf_jb_set(b, o, "running_where", where);
     sf_result_clear(&r);
     free(doc);
     return rc;
@@ -206,41 +203,11 @@ static const sf_finding *find_rf(const sf_result *r, const sf_agg_vuln *v)
     return NULL;
 }
 
-static json_t *finding_json(const fitem *it, const sf_result *r)
-{
-    const sf_agg_vuln *v = it->v;
-    json_t *al = json_array();
-    for (size_t i = 0; it->rf && i < it->rf->naliases; i++)
-        json_array_append_new(al, json_string(it->rf->aliases[i]));
-    char u[600];
-    json_t *links = json_object();
-    snprintf(u, sizeof u, "https://osv.dev/vulnerability/%s", v->id);
-    json_object_set_new(links, "osv", json_string(u));
-    if (strncmp(v->id, "CVE-", 4) == 0) {
-        snprintf(u, sizeof u, "https://nvd.nist.gov/vuln/detail/%s", v->id);
-        json_object_set_new(links, "nvd", json_string(u));
-    }
-    if (strncmp(v->id, "GHSA-", 5) == 0) {
-        snprintf(u, sizeof u, "https://github.com/advisories/%s", v->id);
-        json_object_set_new(links, "ghsa", json_string(u));
-    }
-    return json_pack("{s:s,s:o,s:s,s:o,s:o,s:o,s:s,s:o,s:b,s:o,s:o,s:o,s:o}", "id", v->id,
-                     "aliases", al, "package", v->pkg, "ecosystem", jstr(v->eco), "installed",
-                     jstr(v->installed), "fixed", jstr(v->fixed), "severity",
-                     sf_api_sev_name(v->sev), "cvss", v->cvss >= 0 ? json_real(v->cvss) : json_null(),
-                     "kev", v->kev, "epss", v->epss >= 0 ? json_real(v->epss) : json_null(),
-                     "epss_percentile", v->epss_pct >= 0 ? json_real(v->epss_pct) : json_null(),
-                     "layer", jstr(it->rf ? layer_digest(r, it->rf->layer) : NULL), "links", links);
-}
-
 /* Page [off, off+limit) of n items as the list envelope. */
-static json_t *envelope(json_t *items, size_t total, long off, long limit)
+static json_t *envelope(sf_jb *b, json_t *items, size_t total, long off, long limit)
 {
-    char cur[32];
     long next = off + limit < (long)total ? off + limit : -1;
-    sf_api_cursor_fmt(cur, sizeof cur, next);
-    return json_pack("{s:o,s:I,s:o}", "items", items, "total", (json_int_t)total, "next_cursor",
-                     next >= 0 ? json_string(cur) : json_null());
+    return api_j_envelope(b, items, (long long)total, next);
 }
 
 static const char *const FIND_SORTS[] = {"severity", "cvss", "id", "package", NULL};
@@ -277,11 +244,15 @@ static int findings(api_call *c, const char *digest, const sf_api_list_params *p
     fsort s = {p->sort, p->desc};
     if (items && n)
         qsort_r(items, n, sizeof *items, fcmp_r, &s);
-    json_t *arr = json_array();
-    for (long i = p->offset; items && i < (long)n && i < p->offset + p->limit; i++)
-        json_array_append_new(arr, finding_json(&items[i], &r));
+    sf_jb b = {0};
+    json_t *arr = sf_jb_new(&b, items ? json_array() : NULL);
+    for (long i = p->offset; items && i < (long)n && i < p->offset + p->limit; i++) {
+        const fitem *it = &items[i];
+        const char *layer = it->rf ? layer_digest(&r, it->rf->layer) : NULL;
+        sf_jb_push(&b, arr, api_j_finding(&b, it->v, it->rf, layer));
+    }
     free(items);
-    api_ok(c, envelope(arr, n, p->offset, p->limit));
+    api_ok(c, &b, envelope(&b, arr, n, p->offset, p->limit));
 done:
     sf_agg_view_free(v);
     sf_result_clear(&r);
@@ -347,22 +318,21 @@ static int packages(api_call *c, const char *digest, const sf_api_list_params *p
         if (!w || pcmp(&items[w - 1], &items[i], &asc) != 0)
             items[w++] = items[i];
     n = w;
-    json_t *arr = json_array();
+    sf_jb b = {0};
+    json_t *arr = sf_jb_new(&b, items ? json_array() : NULL);
     for (long i = p->offset; items && i < (long)n && i < p->offset + p->limit; i++) {
         const sf_pkg *k = items[i].p;
         sf_buf purl;
         sf_buf_init(&purl, 4096);
-        int ok = sf_result_purl(k, r.has_os ? &r.os : NULL, &purl) == SF_OK;
-        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "ecosystem",
-                                             items[i].eco, "name", k->name, "version", k->version,
-                                             "source", jstr(k->src_name), "purl",
-                                             ok ? json_string(purl.data) : json_null(), "license",
-                                             jstr(k->license), "path", jstr(k->path), "layer",
-                                             jstr(layer_digest(&r, k->layer))));
+        int prc = sf_result_purl(k, r.has_os ? &r.os : NULL, &purl);
+        if (prc == SF_ENOMEM) /* out of memory, not a package without one */
+            sf_jb_new(&b, NULL);
+        sf_jb_push(&b, arr, api_j_pkg(&b, items[i].eco, k, prc == SF_OK ? purl.data : NULL,
+                                      layer_digest(&r, k->layer)));
         sf_buf_free(&purl);
     }
     free(items);
-    api_ok(c, envelope(arr, n, p->offset, p->limit));
+    api_ok(c, &b, envelope(&b, arr, n, p->offset, p->limit));
 done:
     sf_result_clear(&r);
     free(rj);
@@ -392,11 +362,17 @@ int api_image_get(api_call *c, const char *image, int what)
     else if (what == 2)
         rc = packages(c, digest, &p, &e);
     else {
-        json_t *o = api_image_item(c, sum);
-        if (!o || (rc = detail(c, digest, o, &e)) != SF_OK)
+        sf_jb b = {0};
+        int corrupt = 0;
+        json_t *o = api_image_item(c, &b, sum, &corrupt);
+        if (corrupt) {
+            free(sum);
+            return api_fail(c, 500, NULL, "the stored summary of %s is corrupt", image);
+        }
+        if ((rc = detail(c, &b, digest, o, &e)) != SF_OK)
             json_decref(o);
         else
-            api_ok(c, o);
+            api_ok(c, &b, o);
     }
     free(sum);
     if (rc == SF_ENOTFOUND)

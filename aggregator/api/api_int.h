@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "api.h"
+#include "base/json.h"
 #include "cache/keys.h"
 
 struct sf_api {
@@ -36,8 +37,13 @@ int api_fail(api_call *c, int status, const char *param, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* 503 from a Redis failure. */
 int api_redis_fail(api_call *c, const sf_error *e);
-/* Serialise o as the 200 body (steals o). */
-void api_ok(api_call *c, json_t *o);
+/* Serialise o, built with b, as the 200 body (steals o); a 500 instead
+ * when b counted a failure (o would miss members) or o does not fit. */
+void api_ok(api_call *c, sf_jb *b, json_t *o);
+
+/* Log that n stored items of the answer being built were corrupt (text
+ * that is not UTF-8, a summary that is not JSON) and left out of it. */
+void api_skipped(api_call *c, size_t n, const char *what);
 
 /* Run a command on the aggregator's shard. */
 /* Build the name-search sets of a view written before they existed

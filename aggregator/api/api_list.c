@@ -16,6 +16,8 @@
 #include "api_int.h"
 #include "api_list.h"
 
+#include "api_json.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,12 +276,9 @@ void api_lst_done(api_lst *l)
     l->page = l->card = NULL;
 }
 
-json_t *api_lst_envelope(const api_lst *l, json_t *items)
+json_t *api_lst_envelope(sf_jb *b, const api_lst *l, json_t *items)
 {
-    char cur[32];
-    sf_api_cursor_fmt(cur, sizeof cur, l->next);
-    return json_pack("{s:o,s:I,s:o}", "items", items, "total", (json_int_t)l->total,
-                     "next_cursor", l->next >= 0 ? json_string(cur) : json_null());
+    return api_j_envelope(b, items, l->total, l->next);
 }
 
 /* The common filters, given the index kinds of this list (NULL: n/a). */

@@ -50,7 +50,8 @@ int api_lst_filters(api_lst *l, const sf_api_list_params *p, const api_lst_kinds
 int api_lst_run(api_lst *l, int desc, long offset, long limit);
 const char *api_lst_member(const api_lst *l, size_t i);
 double api_lst_score(const api_lst *l, size_t i);
-json_t *api_lst_envelope(const api_lst *l, json_t *items);
+/* The page envelope around items (stolen), built with b. */
+json_t *api_lst_envelope(sf_jb *b, const api_lst *l, json_t *items);
 void api_lst_done(api_lst *l);
 
 /* Severity names in index order. */

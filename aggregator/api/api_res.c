@@ -8,13 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_json.h"
 #include "fleet/agg_view.h"
 #include "base/digest.h"
 #include "model/severity.h"
 #include "vuln/advisory.h"
 
-/* Counts objects list severities most severe first, by name. */
-static const char *const SEVN[5] = {"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"};
 const char *sf_api_sev_name(int s) { return sf_sev_name(s); }
 
 int api_params(api_call *c, unsigned accepted, const char *const *sorts, int default_desc,
@@ -31,29 +30,36 @@ int api_params(api_call *c, unsigned accepted, const char *const *sorts, int def
 /* Answer an empty page (a filter that cannot match). */
 static int empty_page(api_call *c)
 {
-    api_ok(c, json_pack("{s:[],s:i,s:n}", "items", "total", 0, "next_cursor"));
+    sf_jb b = {0};
+    api_ok(c, &b, api_j_envelope(&b, sf_jb_new(&b, json_array()), 0, -1));
     return 0;
 }
 
+/* Fills a page's items (pushed onto items with b) from l's members:
+ * SF_OK, or a Redis failure (in e). */
+typedef int (*api_items_fn)(api_call *c, api_lst *l, sf_jb *b, json_t *items, sf_error *e);
+
 /* Run l and answer with items built by fn per member. */
-static int answer(api_call *c, api_lst *l, const sf_api_list_params *p, int rc,
-                  json_t *(*fn)(api_call *, api_lst *, sf_error *))
+static int answer(api_call *c, api_lst *l, const sf_api_list_params *p, int rc, api_items_fn fn)
 {
-    json_t *items = NULL;
+    sf_jb b = {0};
     if (rc == 1) {
         api_lst_done(l);
         return empty_page(c);
     }
     if (rc == 0)
         rc = api_lst_run(l, p->desc, p->offset, p->limit) == SF_OK ? 0 : -2;
-    if (rc == 0 && !(items = fn(c, l, &l->err)))
+    json_t *items = rc == 0 ? sf_jb_new(&b, json_array()) : NULL;
+    if (rc == 0 && fn(c, l, &b, items, &l->err) != SF_OK)
         rc = -2;
     if (rc == 0)
-        api_ok(c, api_lst_envelope(l, items));
+        api_ok(c, &b, api_lst_envelope(&b, l, items));
     else if (rc == -1)
         api_fail(c, 400, NULL, "too many filters");
     else
         api_redis_fail(c, &l->err);
+    if (rc != 0)
+        json_decref(items);
     api_lst_done(l);
     return rc ? -1 : 0;
 }
@@ -100,38 +106,37 @@ static double score_at(const sf_kv_reply *r, size_t i, double dflt)
 
 /* ---- images ---- */
 
-/* An image summary with "running" added. */
-json_t *api_image_item(api_call *c, const char *json)
+/* An image summary with "running" added; NULL when json is NULL or not
+ * JSON (*corrupt set) or out of memory (counted in b). */
+json_t *api_image_item(api_call *c, sf_jb *b, const char *json, int *corrupt)
 {
-    json_error_t je;
-    json_t *o = json ? json_loads(json, 0, &je) : NULL;
+    json_t *o = api_j_load(b, json, corrupt);
     if (!o)
         return NULL;
-    json_object_set_new(o, "running",
-                        json_boolean(api_running_has(
-                            c, json_string_value(json_object_get(o, "digest")),
-                            json_string_value(json_object_get(o, "index_digest")),
-                            json_string_value(json_object_get(o, "platform")))));
+    sf_jb_set(b, o, "running",
+              json_boolean(api_running_has(c, json_string_value(json_object_get(o, "digest")),
+                                           json_string_value(json_object_get(o, "index_digest")),
+                                           json_string_value(json_object_get(o, "platform")))));
     return o;
 }
 
-static json_t *image_items(api_call *c, api_lst *l, sf_error *e)
+static int image_items(api_call *c, api_lst *l, sf_jb *b, json_t *items, sf_error *e)
 {
     char key[SF_KEY_MAX];
     sf_kv_reply *r = NULL;
-    json_t *items = json_array();
+    size_t bad = 0;
     api_ix(c->a, key, "imgsum", NULL);
-    if (!items || hmget_page(c, l, key, &r, e) != SF_OK) {
-        json_decref(items);
-        return NULL;
-    }
-    for (size_t i = 0; r && i < r->nelem; i++) {
-        json_t *o = api_image_item(c, r->elem[i].str);
+    int rc = hmget_page(c, l, key, &r, e);
+    for (size_t i = 0; rc == SF_OK && r && i < r->nelem; i++) {
+        int corrupt = 0;
+        json_t *o = api_image_item(c, b, r->elem[i].str, &corrupt);
         if (o)
-            json_array_append_new(items, o);
+            sf_jb_push(b, items, o);
+        bad += (size_t)corrupt;
     }
+    api_skipped(c, bad, "image summary");
     sf_kv_reply_free(r);
-    return items;
+    return rc;
 }
 
 static const char *const IMG_SORTS[] = {"risk", "findings", "critical", "cvss", "time", "digest",
@@ -162,75 +167,38 @@ int api_images(api_call *c, const char *must_key, int extra)
 
 /* ---- vulnerabilities ---- */
 
-/* The id's namespace key in Links: its own page is NVD's, GitHub's, or
- * (DSA, DLA, USN, RHSA, ...) the distribution's. */
-static const char *own_key(const char *id, const char *url)
+/* The summary of vulnerability id from its scores and stored facts
+ * (text; NULL none). Facts that are not JSON are answered as none, as
+ * before: the scores are the index's, the facts only add aliases. */
+static json_t *vuln_item(api_call *c, sf_jb *b, const char *id, const api_j_vscore *sc,
+                         const char *facts)
 {
-    if (strncmp(id, "CVE-", 4) == 0)
-        return "nvd";
-    if (strncmp(id, "GHSA-", 5) == 0)
-        return "ghsa";
-    return strncmp(url, "https://osv.dev/", 16) == 0 ? "osv" : "tracker";
-}
-
-/* Advisory pages of id (vuln/advisory.h, shared with the HTML report); the
- * tracker of a CVE follows the ecosystem's distribution ("Alpine:v3.10"
- * -> "alpine"). */
-static void links(json_t *o, const char *id, const char *eco)
-{
-    char u[SF_ADVISORY_URL_MAX], os[32] = "";
-    json_t *l = json_object();
-    if (sf_advisory_url(id, u, sizeof u))
-        json_object_set_new(l, own_key(id, u), json_string(u));
-    if (sf_advisory_osv_url(id, u, sizeof u))
-        json_object_set_new(l, "osv", json_string(u));
-    for (size_t i = 0; eco && eco[i] && i + 1 < sizeof os; i++)
-        os[i] = (char)(eco[i] >= 'A' && eco[i] <= 'Z' ? eco[i] - 'A' + 'a' : eco[i]), os[i + 1] = '\0';
-    if (sf_advisory_tracker_url(id, os, u, sizeof u))
-        json_object_set_new(l, "tracker", json_string(u));
-    json_object_set_new(o, "links", l);
-}
-
-static json_t *num_or_null(double v) { return v >= 0 ? json_real(v) : json_null(); }
-
-/* The summary of vulnerability ids[i] from the page's score replies. */
-static json_t *vuln_item(const char *id, double images, const char *facts, double cvss,
-                         double sevr, double epss, double first, double fix, const char *eco)
-{
-    json_error_t je;
-    json_t *f = facts ? json_loads(facts, 0, &je) : NULL;
-    json_t *al = json_object_get(f, "aliases");
-    al = json_is_array(al) ? json_incref(al) : json_array();
-    int sev = sevr >= 0 && sevr < SF_SEV_N ? (int)sevr : SF_SEV_UNKNOWN; /* vsevr: an sf_sev */
-    json_t *o = json_pack("{s:s,s:o,s:I,s:s,s:o,s:b,s:o,s:b,s:o}", "id", id, "aliases", al,
-                          "images", (json_int_t)images,
-                          "severity", sf_sev_name(sev), "cvss", num_or_null(cvss), "kev",
-                          json_is_true(json_object_get(f, "kev")), "epss", num_or_null(epss),
-                          "fixable", fix > 0, "first_seen",
-                          first > 0 ? json_integer((json_int_t)first) : json_null());
+    int corrupt = 0;
+    json_t *f = api_j_load(b, facts, &corrupt);
+    api_skipped(c, (size_t)corrupt, "vulnerability facts");
+    json_t *o = api_j_vuln(b, id, sc, f);
     json_decref(f);
-    if (o)
-        links(o, id, eco);
     return o;
 }
 
 /* Score replies of a page of ids, in the order vuln_item takes them. */
 enum { VS_IMAGES, VS_CVSS, VS_SEVR, VS_EPSS, VS_FIRST, VS_FIX, VS_N };
 
-static json_t *vuln_items(api_call *c, api_lst *l, sf_error *e)
+static int vuln_items(api_call *c, api_lst *l, sf_jb *b, json_t *items, sf_error *e)
 {
     static const char *const kinds[VS_N] = {NULL, "vcvss", "vsevr", "vepss", "vfirst", "vfix"};
     sf_kv_reply *sc[VS_N] = {0}, *facts = NULL;
     char key[SF_KEY_MAX];
-    json_t *items = json_array();
-    int rc = items ? SF_OK : SF_ENOMEM;
+    size_t bad = 0;
+    int rc = SF_OK;
     for (int k = 1; rc == SF_OK && k < VS_N; k++)
         rc = zmscore_page(c, l, kinds[k], NULL, &sc[k], e);
     if (rc == SF_OK) {
         char cves[SF_KEY_MAX];
         sf_keys_agg(cves, c->a->prefix, "cves", NULL);
         const char **argv = calloc(l->n + 2, sizeof *argv);
-        argv[0] = "ZMSCORE", argv[1] = cves;
+        if (argv)
+            argv[0] = "ZMSCORE", argv[1] = cves;
         for (size_t i = 0; argv && i < l->n; i++)
             argv[2 + i] = api_lst_member(l, i);
         rc = !argv ? SF_ENOMEM : l->n ? api_cmd(c->a, 2 + (int)l->n, argv, &sc[0], e) : SF_OK;
@@ -239,22 +207,21 @@ static json_t *vuln_items(api_call *c, api_lst *l, sf_error *e)
     if (rc == SF_OK && api_ix(c->a, key, "vsum", NULL) == SF_OK)
         rc = hmget_page(c, l, key, &facts, e);
     for (size_t i = 0; rc == SF_OK && i < l->n; i++) {
-        json_t *o = vuln_item(api_lst_member(l, i), score_at(sc[0], i, 0),
-                              facts && i < facts->nelem ? facts->elem[i].str : NULL,
-                              score_at(sc[1], i, -1), score_at(sc[2], i, 0),
-                              score_at(sc[3], i, -1), score_at(sc[4], i, 0),
-                              score_at(sc[5], i, 0), NULL);
-        if (o)
-            json_array_append_new(items, o);
+        const char *id = api_lst_member(l, i);
+        if (!sf_utf8_ok(id)) { /* a corrupt member: no answer can name it */
+            bad++;
+            continue;
+        }
+        api_j_vscore s = {score_at(sc[0], i, 0),  score_at(sc[1], i, -1), score_at(sc[2], i, 0),
+                          score_at(sc[3], i, -1), score_at(sc[4], i, 0),  score_at(sc[5], i, 0)};
+        sf_jb_push(b, items,
+                   vuln_item(c, b, id, &s, facts && i < facts->nelem ? facts->elem[i].str : NULL));
     }
+    api_skipped(c, bad, "vulnerability id");
     for (int k = 0; k < VS_N; k++)
         sf_kv_reply_free(sc[k]);
     sf_kv_reply_free(facts);
-    if (rc != SF_OK) {
-        json_decref(items);
-        return NULL;
-    }
-    return items;
+    return rc;
 }
 
 static const char *const VULN_SORTS[] = {"images", "severity", "cvss", "epss", "id",
@@ -362,13 +329,26 @@ static double zscore(api_call *c, const char *kind, const char *value, const cha
     return v;
 }
 
-/* packages and fixed_versions of a vulnerability (vpkgs:<id>). */
-static int vuln_pkgs(api_call *c, const char *id, json_t *o, sf_error *e)
+/* One (package, installed, fixed) of a vulnerability: its member's four
+ * fields and the images that carry it. */
+static json_t *vpkg_json(sf_jb *b, char f[4][SF_AGG_STR_MAX + 1], double images)
 {
-    char key[SF_KEY_MAX];
+    json_t *o = sf_jb_new(b, json_object());
+    sf_jb_set(b, o, "ecosystem", sf_jutil_str(f[0][0] ? f[0] : NULL));
+    sf_jb_set(b, o, "name", sf_jutil_str(f[1]));
+    sf_jb_set(b, o, "installed", sf_jutil_str(f[2][0] ? f[2] : NULL));
+    sf_jb_set(b, o, "fixed", sf_jutil_str(f[3][0] ? f[3] : NULL));
+    sf_jb_set(b, o, "images", json_integer((json_int_t)images));
+    return o;
+}
+
+/* packages and fixed_versions of a vulnerability (vpkgs:<id>). */
+static int vuln_pkgs(api_call *c, sf_jb *b, const char *id, json_t *o, sf_error *e)
+{
+    char key[SF_KEY_MAX], eco[SF_AGG_STR_MAX + 1] = "";
     sf_kv_reply *r = NULL;
-    json_t *pk = json_array(), *fx = json_array();
-    const char *eco = NULL;
+    json_t *pk = sf_jb_new(b, json_array()), *fx = sf_jb_new(b, json_array());
+    size_t bad = 0;
     int rc = api_ix(c->a, key, "vpkgs", id);
     if (rc == SF_OK) {
         /* bounded: distinct (package, installed, fixed) of one advisory */
@@ -378,30 +358,29 @@ static int vuln_pkgs(api_call *c, const char *id, json_t *o, sf_error *e)
     for (size_t i = 0; rc == SF_OK && r->type == SF_KV_ARR && i + 1 < r->nelem; i += 2) {
         char f[4][SF_AGG_STR_MAX + 1] = {{0}};
         const char *s = r->elem[i].str;
+        if (!sf_utf8_ok(s)) {
+            bad++;
+            continue;
+        }
         for (int k = 0; k < 4 && s; k++) {
             size_t n = strcspn(s, "\x1f");
             snprintf(f[k], sizeof f[k], "%.*s", (int)n, s);
             s = s[n] ? s + n + 1 : NULL;
         }
-        json_array_append_new(pk, json_pack("{s:o,s:s,s:o,s:o,s:I}", "ecosystem",
-                                            f[0][0] ? json_string(f[0]) : json_null(), "name",
-                                            f[1], "installed",
-                                            f[2][0] ? json_string(f[2]) : json_null(), "fixed",
-                                            f[3][0] ? json_string(f[3]) : json_null(), "images",
-                                            (json_int_t)strtod(r->elem[i + 1].str, NULL)));
+        sf_jb_push(b, pk, vpkg_json(b, f, strtod(r->elem[i + 1].str, NULL)));
         int dup = !f[3][0];
         for (size_t k = 0; !dup && k < json_array_size(fx); k++)
             dup = strcmp(json_string_value(json_array_get(fx, k)), f[3]) == 0;
         if (!dup)
-            json_array_append_new(fx, json_string(f[3]));
-        if (!eco && f[0][0])
-            eco = json_string_value(json_object_get(json_array_get(pk, json_array_size(pk) - 1),
-                                                    "ecosystem"));
+            sf_jb_push(b, fx, sf_jutil_str(f[3]));
+        if (!eco[0] && f[0][0])
+            snprintf(eco, sizeof eco, "%s", f[0]);
     }
-    if (eco)
-        links(o, id, eco);
-    json_object_set_new(o, "packages", pk);
-    json_object_set_new(o, "fixed_versions", fx);
+    api_skipped(c, bad, "vulnerability package");
+    if (eco[0])
+        api_j_links(b, o, id, eco);
+    sf_jb_set(b, o, "packages", pk);
+    sf_jb_set(b, o, "fixed_versions", fx);
     sf_kv_reply_free(r);
     return rc;
 }
@@ -410,12 +389,15 @@ int api_vuln_get(api_call *c, const char *id, int images)
 {
     char real[SF_AGG_STR_MAX + 1], key[SF_KEY_MAX];
     sf_error e = {0};
+    sf_jb b = {0};
     double nimg = 0;
     int rc = vuln_resolve(c, id, real, sizeof real, &nimg, &e);
     if (rc == -2)
         return api_redis_fail(c, &e);
     if (rc == -1)
         return api_fail(c, 404, NULL, "no image in the fleet view has %s", id);
+    if (!sf_utf8_ok(real)) /* an alias stored corrupt: no answer can name it */
+        return api_fail(c, 500, NULL, "the fleet view's entry for %s is corrupt", id);
     if (images) {
         if (sf_keys_agg_cve(key, c->a->prefix, real, NULL) != SF_OK)
             return api_fail(c, 404, NULL, "no such vulnerability");
@@ -424,33 +406,34 @@ int api_vuln_get(api_call *c, const char *id, int images)
     if (c->req->nparams)
         return api_fail(c, 400, c->req->params[0].name, "not a parameter of this resource");
     rc = SF_OK;
-    double cvss = zscore(c, "vcvss", NULL, real, -1, &e, &rc);
-    double sevr = zscore(c, "vsevr", NULL, real, 0, &e, &rc);
-    double epss = zscore(c, "vepss", NULL, real, -1, &e, &rc);
-    double first = zscore(c, "vfirst", NULL, real, 0, &e, &rc);
-    double fix = zscore(c, "vfix", NULL, real, 0, &e, &rc);
+    api_j_vscore sc = {nimg, 0, 0, 0, 0, 0};
+    sc.cvss = zscore(c, "vcvss", NULL, real, -1, &e, &rc);
+    sc.sevr = zscore(c, "vsevr", NULL, real, 0, &e, &rc);
+    sc.epss = zscore(c, "vepss", NULL, real, -1, &e, &rc);
+    sc.first = zscore(c, "vfirst", NULL, real, 0, &e, &rc);
+    sc.fix = zscore(c, "vfix", NULL, real, 0, &e, &rc);
     sf_kv_reply *f = NULL;
     if (rc == SF_OK && api_ix(c->a, key, "vsum", NULL) == SF_OK) {
         const char *argv[] = {"HGET", key, real};
         rc = api_cmd(c->a, 3, argv, &f, &e);
     }
-    json_t *o = rc == SF_OK ? vuln_item(real, nimg, f && f->type == SF_KV_STR ? f->str : NULL,
-                                        cvss, sevr, epss, first, fix, NULL)
+    json_t *o = rc == SF_OK ? vuln_item(c, &b, real, &sc, f && f->type == SF_KV_STR ? f->str : NULL)
                             : NULL;
     sf_kv_reply_free(f);
-    if (rc == SF_OK && o)
-        rc = vuln_pkgs(c, real, o, &e);
-    if (rc != SF_OK || !o) {
+    if (rc == SF_OK)
+        rc = vuln_pkgs(c, &b, real, o, &e);
+    if (rc != SF_OK) {
         json_decref(o);
         return api_redis_fail(c, &e);
     }
-    api_ok(c, o);
+    api_ok(c, &b, o);
     return 0;
 }
 
 /* ---- packages ---- */
 
-static json_t *pkg_item(api_call *c, const char *member, double images, double vuln,
+/* A package summary of member ("<ecosystem>\x1f<name>", valid UTF-8). */
+static json_t *pkg_item(api_call *c, sf_jb *b, const char *member, double images, double vuln,
                         sf_error *e, int *rc)
 {
     char key[SF_KEY_MAX];
@@ -465,31 +448,38 @@ static json_t *pkg_item(api_call *c, const char *member, double images, double v
             nver = r->integer;
         sf_kv_reply_free(r);
     }
-    return json_pack("{s:s%,s:s,s:I,s:I,s:b}", "ecosystem", member, (size_t)(sep - member),
-                     "name", sep + 1, "images", (json_int_t)images, "versions",
-                     (json_int_t)nver, "vulnerable", vuln > 0);
+    json_t *o = sf_jb_new(b, json_object());
+    sf_jb_set(b, o, "ecosystem", json_stringn(member, (size_t)(sep - member)));
+    sf_jb_set(b, o, "name", sf_jutil_str(sep + 1));
+    sf_jb_set(b, o, "images", json_integer((json_int_t)images));
+    sf_jb_set(b, o, "versions", json_integer((json_int_t)nver));
+    sf_jb_set(b, o, "vulnerable", json_boolean(vuln > 0));
+    return o;
 }
 
-static json_t *pkg_items(api_call *c, api_lst *l, sf_error *e)
+static int pkg_items(api_call *c, api_lst *l, sf_jb *b, json_t *items, sf_error *e)
 {
     sf_kv_reply *img = NULL, *vul = NULL;
-    json_t *items = json_array();
+    size_t bad = 0;
     int rc = zmscore_page(c, l, "pall", NULL, &img, e);
     if (rc == SF_OK)
         rc = zmscore_page(c, l, "pvuln", NULL, &vul, e);
     for (size_t i = 0; rc == SF_OK && i < l->n; i++) {
-        json_t *o = pkg_item(c, api_lst_member(l, i), score_at(img, i, 0), score_at(vul, i, 0), e,
-                             &rc);
-        if (o)
-            json_array_append_new(items, o);
+        const char *m = api_lst_member(l, i);
+        if (!sf_utf8_ok(m) || !strchr(m, '\x1f')) {
+            bad++;
+            continue;
+        }
+        json_t *o = pkg_item(c, b, m, score_at(img, i, 0), score_at(vul, i, 0), e, &rc);
+        if (rc == SF_OK)
+            sf_jb_push(b, items, o);
+        else
+            json_decref(o);
     }
+    api_skipped(c, bad, "package");
     sf_kv_reply_free(img);
     sf_kv_reply_free(vul);
-    if (rc != SF_OK) {
-        json_decref(items);
-        return NULL;
-    }
-    return items;
+    return rc;
 }
 
 static const char *const PKG_SORTS[] = {"images", "name", NULL};
@@ -536,53 +526,63 @@ int api_pkg_get(api_call *c, const char *eco, const char *name, int images)
     }
     if (c->req->nparams)
         return api_fail(c, 400, c->req->params[0].name, "not a parameter of this resource");
+    if (!sf_utf8_ok(member)) /* a request's name, not stored text */
+        return api_fail(c, 404, NULL, "no image in the fleet view has package %s (%s)", name,
+                        eco);
+    sf_jb b = {0};
     double vuln = zscore(c, "pvuln", NULL, member, 0, &e, &rc);
-    json_t *o = pkg_item(c, member, nimg, vuln, &e, &rc), *vl = json_array();
+    json_t *o = pkg_item(c, &b, member, nimg, vuln, &e, &rc), *vl = sf_jb_new(&b, json_array());
+    size_t bad = 0;
     sf_kv_reply *r = NULL;
     if (rc == SF_OK && api_ix(c->a, key, "pver", member) == SF_OK) {
         const char *argv[] = {"ZRANGE", key, "0", "-1", "WITHSCORES"};
         rc = api_cmd(c->a, 5, argv, &r, &e);
     }
-    for (size_t i = 0; rc == SF_OK && r && r->type == SF_KV_ARR && i + 1 < r->nelem; i += 2)
-        json_array_append_new(vl, json_pack("{s:s,s:I}", "version", r->elem[i].str, "images",
-                                            (json_int_t)strtod(r->elem[i + 1].str, NULL)));
+    for (size_t i = 0; rc == SF_OK && r && r->type == SF_KV_ARR && i + 1 < r->nelem; i += 2) {
+        if (!sf_utf8_ok(r->elem[i].str)) {
+            bad++;
+            continue;
+        }
+        json_t *v = sf_jb_new(&b, json_object());
+        sf_jb_set(&b, v, "version", sf_jutil_str(r->elem[i].str));
+        sf_jb_set(&b, v, "images", json_integer((json_int_t)strtod(r->elem[i + 1].str, NULL)));
+        sf_jb_push(&b, vl, v);
+    }
+    api_skipped(c, bad, "package version");
     sf_kv_reply_free(r);
-    if (rc != SF_OK || !o) {
+    if (rc != SF_OK) {
         json_decref(o);
         json_decref(vl);
         return api_redis_fail(c, &e);
     }
-    json_object_set_new(o, "version_list", vl);
-    api_ok(c, o);
+    sf_jb_set(&b, o, "version_list", vl);
+    api_ok(c, &b, o);
     return 0;
 }
 
 /* ---- registries and repositories ---- */
 
-static json_t *counts_obj(const sf_kv_reply *r, size_t base)
+static json_t *counts_obj(sf_jb *b, const sf_kv_reply *r, size_t base)
 {
-    static const char *const names[] = {"images", "vulnerable", "errors", "findings", "fixable"};
-    json_t *o = json_object(), *sev = json_object();
-    for (size_t i = 0; i < 5; i++)
-        json_object_set_new(o, names[i], json_integer((json_int_t)score_at(r, base + i, 0)));
-    for (size_t i = 0; i < 5; i++)
-        json_object_set_new(sev, SEVN[i], json_integer((json_int_t)score_at(r, base + 5 + i, 0)));
-    json_object_set_new(o, "severity", sev);
-    return o;
+    long long v[10];
+    for (size_t i = 0; i < 10; i++)
+        v[i] = (long long)score_at(r, base + i, 0);
+    return api_j_counts(b, v);
 }
 
 /* The counts fields of scope ("" fleet, "reg|r|", "repo|rr|"): 10 names. */
 void api_count_fields(char f[10][1200], const char *scope)
 {
     static const char *const names[] = {"images", "vulnerable", "errors", "findings", "fixable"};
+    static const char *const sev[] = {"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"};
     for (int i = 0; i < 5; i++)
         snprintf(f[i], 1200, "%s%s", scope, names[i]);
     for (int i = 0; i < 5; i++)
-        snprintf(f[5 + i], 1200, "%ssev|%s", scope, SEVN[i]);
+        snprintf(f[5 + i], 1200, "%ssev|%s", scope, sev[i]);
 }
 
 /* HMGET hash over n scopes' count fields -> Counts objects. */
-int api_counts(api_call *c, const char *hash, const char *const *scopes, size_t n,
+int api_counts(api_call *c, sf_jb *b, const char *hash, const char *const *scopes, size_t n,
                json_t **out, sf_error *e)
 {
     char(*f)[1200] = calloc(10 * n + 1, 1200);
@@ -604,43 +604,51 @@ int api_counts(api_call *c, const char *hash, const char *const *scopes, size_t 
         rc = api_cmd(c->a, 2 + 10 * (int)n, argv, &r, e);
     }
     for (size_t i = 0; rc == SF_OK && i < n; i++)
-        out[i] = counts_obj(r, 10 * i);
+        out[i] = counts_obj(b, r, 10 * i);
     sf_kv_reply_free(r);
     free(f);
     free(argv);
     return rc;
 }
 
-static json_t *rollup_items(api_call *c, api_lst *l, sf_error *e)
+static int rollup_items(api_call *c, api_lst *l, sf_jb *b, json_t *items, sf_error *e)
 {
     char counts[SF_KEY_MAX];
     const char **scopes = calloc(l->n + 1, sizeof *scopes);
     char(*sc)[1200] = calloc(l->n + 1, 1200);
-    json_t **objs = calloc(l->n + 1, sizeof *objs), *items = json_array();
+    json_t **objs = calloc(l->n + 1, sizeof *objs);
     int repos = !strcmp(c->req->segs[1], "repositories");
     int rc = scopes && sc && objs ? SF_OK : SF_ENOMEM;
+    size_t bad = 0;
     sf_keys_agg(counts, c->a->prefix, "counts", NULL);
     for (size_t i = 0; rc == SF_OK && i < l->n; i++) {
         snprintf(sc[i], 1200, "%s|%s|", repos ? "repo" : "reg", api_lst_member(l, i));
         scopes[i] = sc[i];
     }
     if (rc == SF_OK)
-        rc = api_counts(c, counts, scopes, l->n, objs, e);
+        rc = api_counts(c, b, counts, scopes, l->n, objs, e);
     for (size_t i = 0; rc == SF_OK && i < l->n; i++) {
         const char *m = api_lst_member(l, i), *sl = strchr(m, '/');
-        json_t *o = repos && sl ? json_pack("{s:s%,s:s,s:o}", "registry", m, (size_t)(sl - m),
-                                            "repository", sl + 1, "counts", objs[i])
-                                : json_pack("{s:s,s:o}", "registry", m, "counts", objs[i]);
-        json_array_append_new(items, o);
+        if (!sf_utf8_ok(m)) {
+            bad++;
+            json_decref(objs[i]);
+            continue;
+        }
+        json_t *o = sf_jb_new(b, json_object());
+        if (repos && sl) {
+            sf_jb_set(b, o, "registry", json_stringn(m, (size_t)(sl - m)));
+            sf_jb_set(b, o, "repository", sf_jutil_str(sl + 1));
+        } else {
+            sf_jb_set(b, o, "registry", sf_jutil_str(m));
+        }
+        sf_jb_set(b, o, "counts", objs[i]);
+        sf_jb_push(b, items, o);
     }
+    api_skipped(c, bad, repos ? "repository" : "registry");
     free(scopes);
     free(sc);
     free(objs);
-    if (rc != SF_OK) {
-        json_decref(items);
-        return NULL;
-    }
-    return items;
+    return rc;
 }
 
 static const char *const ROLL_SORTS[] = {"images", "findings", "critical", "name", NULL};
@@ -656,7 +664,7 @@ int api_rollup(api_call *c, int repos, const char *one)
         int rc = SF_OK;
         if (c->req->nparams)
             return api_fail(c, 400, c->req->params[0].name, "not a parameter of this resource");
-        if (zscore(c, base, NULL, one, 0, &e, &rc) <= 0)
+        if (!sf_utf8_ok(one) || zscore(c, base, NULL, one, 0, &e, &rc) <= 0)
             return rc != SF_OK ? api_redis_fail(c, &e)
                                : api_fail(c, 404, NULL, "no image in the fleet view is in %s", one);
         api_lst_init(&l, c);
@@ -664,13 +672,17 @@ int api_rollup(api_call *c, int repos, const char *one)
         sf_kv_reply fake[2] = {{.type = SF_KV_STR, .str = (char *)one}, {.type = SF_KV_STR}};
         sf_kv_reply page = {.type = SF_KV_ARR, .elem = fake, .nelem = 2};
         l.page = &page;
-        json_t *items = rollup_items(c, &l, &e);
+        sf_jb b = {0};
+        json_t *items = sf_jb_new(&b, json_array());
+        rc = rollup_items(c, &l, &b, items, &e);
         l.page = NULL;
-        if (!items)
+        if (rc != SF_OK) {
+            json_decref(items);
             return api_redis_fail(c, &e);
+        }
         json_t *o = json_incref(json_array_get(items, 0));
         json_decref(items);
-        api_ok(c, o);
+        api_ok(c, &b, o);
         return 0;
     }
     if (api_params(c, SF_API_P_PAGE | (repos ? SF_API_P_REGISTRY | SF_API_P_Q : 0), ROLL_SORTS, 1,

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_json.h"
 #include "fleet/runs.h"
 
 void api_count_fields(char f[10][1200], const char *scope);
@@ -38,19 +39,6 @@ static int read_cnt(api_call *c, const char *hash, const char *scope, cnt *out, 
     return rc;
 }
 
-static json_t *cnt_json(const cnt *k)
-{
-    static const char *const names[] = {"images", "vulnerable", "errors", "findings", "fixable"};
-    static const char *const sev[] = {"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"};
-    json_t *o = json_object(), *s = json_object();
-    for (int i = 0; i < 5; i++)
-        json_object_set_new(o, names[i], json_integer(k->v[i]));
-    for (int i = 0; i < 5; i++)
-        json_object_set_new(s, sev[i], json_integer(k->v[5 + i]));
-    json_object_set_new(o, "severity", s);
-    return o;
-}
-
 static int delta_of(api_call *c, const char *run, const char *scope, cnt *out, sf_error *e)
 {
     char key[SF_KEY_MAX];
@@ -61,45 +49,33 @@ static int delta_of(api_call *c, const char *run, const char *scope, cnt *out, s
     return read_cnt(c, key, scope, out, e);
 }
 
-static json_t *run_json(api_call *c, const char *run, double started, sf_error *e, int *rc)
+static json_t *run_json(api_call *c, sf_jb *b, const char *run, double started, sf_error *e,
+                        int *rc)
 {
     sf_agg_progress pg;
     cnt d;
     if ((*rc = sf_agg_progress_get(c->a->kv, c->a->prefix, run, &pg, e)) != SF_OK ||
         (*rc = delta_of(c, run, "", &d, e)) != SF_OK)
         return NULL;
-    json_t *o = json_pack(
-        "{s:s,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:b,s:o}", "run_id", run, "started_at",
-        (json_int_t)started, "published", pg.published >= 0 ? json_integer(pg.published) : json_null(),
-        "done", (json_int_t)pg.done, "results", (json_int_t)pg.results, "dlq", (json_int_t)pg.dlq,
-        "errors", (json_int_t)pg.errors, "current", (json_int_t)pg.current, "first_result_at",
-        pg.first_ms > 0 ? json_integer(pg.first_ms) : json_null(), "last_result_at",
-        pg.last_ms > 0 ? json_integer(pg.last_ms) : json_null(), "complete", pg.complete,
-        "progress",
-        pg.published > 0 ? json_real(pg.done >= pg.published ? 1.0
-                                                              : (double)pg.done / (double)pg.published)
-                         : json_null());
-    if (o)
-        json_object_set_new(o, "totals", json_pack("{s:I,s:I,s:o}", "new", (json_int_t)d.v[10],
-                                                   "resolved", (json_int_t)d.v[11], "delta",
-                                                   cnt_json(&d)));
-    return o;
+    return api_j_run(b, run, started, &pg, d.v);
 }
 
-static json_t *run_items(api_call *c, api_lst *l, sf_error *e)
+static int run_items(api_call *c, api_lst *l, sf_jb *b, json_t *items, sf_error *e)
 {
-    json_t *items = json_array();
     int rc = SF_OK;
+    size_t bad = 0;
     for (size_t i = 0; rc == SF_OK && i < l->n; i++) {
-        json_t *o = run_json(c, api_lst_member(l, i), api_lst_score(l, i), e, &rc);
-        if (o)
-            json_array_append_new(items, o);
+        const char *run = api_lst_member(l, i);
+        if (!sf_utf8_ok(run)) {
+            bad++;
+            continue;
+        }
+        json_t *o = run_json(c, b, run, api_lst_score(l, i), e, &rc);
+        if (rc == SF_OK)
+            sf_jb_push(b, items, o);
     }
-    if (rc != SF_OK) {
-        json_decref(items);
-        return NULL;
-    }
-    return items;
+    api_skipped(c, bad, "run id");
+    return rc;
 }
 
 int api_runs(api_call *c, const char *one)
@@ -120,10 +96,13 @@ int api_runs(api_call *c, const char *one)
         sf_kv_reply_free(r);
         if (started < 0)
             return api_fail(c, 404, NULL, "no such run");
-        json_t *o = run_json(c, one, started, &e, &rc);
-        if (!o)
+        sf_jb b = {0};
+        json_t *o = sf_utf8_ok(one) ? run_json(c, &b, one, started, &e, &rc) : NULL;
+        if (rc != SF_OK)
             return api_redis_fail(c, &e);
-        api_ok(c, o);
+        if (!o && sf_jb_status(&b) == SF_OK) /* a request's id: not stored text */
+            return api_fail(c, 404, NULL, "no such run");
+        api_ok(c, &b, o);
         return 0;
     }
     if (api_params(c, SF_API_P_PAGE, NULL, 1, &p) != 0)
@@ -131,14 +110,17 @@ int api_runs(api_call *c, const char *one)
     api_lst l;
     api_lst_init(&l, c);
     api_lst_base(&l, runs, 1);
-    int rc = api_lst_run(&l, p.desc, p.offset, p.limit) == SF_OK ? 0 : -2;
-    json_t *items = rc == 0 ? run_items(c, &l, &l.err) : NULL;
-    if (items)
-        api_ok(c, api_lst_envelope(&l, items));
+    sf_jb b = {0};
+    int rc = api_lst_run(&l, p.desc, p.offset, p.limit);
+    json_t *items = rc == SF_OK ? sf_jb_new(&b, json_array()) : NULL;
+    if (rc == SF_OK)
+        rc = run_items(c, &l, &b, items, &l.err);
+    if (rc == SF_OK)
+        api_ok(c, &b, api_lst_envelope(&b, &l, items));
     else
-        api_redis_fail(c, &l.err);
+        json_decref(items), api_redis_fail(c, &l.err);
     api_lst_done(&l);
-    return items ? 0 : -1;
+    return rc == SF_OK ? 0 : -1;
 }
 
 int api_history(api_call *c)
@@ -167,27 +149,43 @@ int api_history(api_call *c)
     int rc = api_cmd(c->a, 6, argv, &r, &e);
     if (rc == SF_OK)
         rc = read_cnt(c, counts, scope, &cur, &e);
-    json_t *pts = json_array();
+    sf_jb b = {0};
+    json_t *pts = sf_jb_new(&b, json_array());
+    size_t bad = 0;
     /* newest first: the state after run i is cur minus the deltas of the
      * runs newer than i, which we have subtracted by the time we get to it */
     for (size_t i = 0; rc == SF_OK && r->type == SF_KV_ARR && i + 1 < r->nelem; i += 2) {
         const char *run = r->elem[i].str;
         if ((rc = delta_of(c, run, scope, &d, &e)) != SF_OK)
             break;
-        json_array_insert_new(pts, 0,
-                              json_pack("{s:s,s:I,s:o,s:I,s:I}", "run_id", run, "started_at",
-                                        (json_int_t)strtod(r->elem[i + 1].str, NULL), "counts",
-                                        cnt_json(&cur), "new", (json_int_t)d.v[10], "resolved",
-                                        (json_int_t)d.v[11]));
+        /* a run stored corrupt is left out, its delta still subtracted:
+         * the older points stay right */
+        if (sf_utf8_ok(run)) {
+            json_t *pt = sf_jb_new(&b, json_object());
+            sf_jb_set(&b, pt, "run_id", sf_jutil_str(run));
+            sf_jb_set(&b, pt, "started_at",
+                      json_integer((json_int_t)strtod(r->elem[i + 1].str, NULL)));
+            sf_jb_set(&b, pt, "counts", api_j_counts(&b, cur.v));
+            sf_jb_set(&b, pt, "new", json_integer(d.v[10]));
+            sf_jb_set(&b, pt, "resolved", json_integer(d.v[11]));
+            if (!pt || json_array_insert_new(pts, 0, pt) != 0)
+                sf_jb_new(&b, NULL);
+        } else {
+            bad++;
+        }
         for (int k = 0; k < 10; k++)
             cur.v[k] -= d.v[k];
     }
+    api_skipped(c, bad, "run id");
     sf_kv_reply_free(r);
     if (rc != SF_OK) {
         json_decref(pts);
         return api_redis_fail(c, &e);
     }
-    api_ok(c, json_pack("{s:s,s:o}", "scope", sname, "points", pts));
+    json_t *o = sf_jb_new(&b, json_object());
+    sf_jb_set(&b, o, "scope", sf_jutil_str(sname));
+    sf_jb_set(&b, o, "points", pts);
+    api_ok(c, &b, o);
     return 0;
 }
 
@@ -205,8 +203,15 @@ int api_summary(api_call *c)
         sf_agg_latest_run(c->a->kv, c->a->prefix, latest, sizeof latest, &e) != SF_OK ||
         api_running_key(c, -1, key, &known) != 0)
         return api_redis_fail(c, &e);
-    api_ok(c, json_pack("{s:o,s:o,s:s,s:b}", "counts", cnt_json(&cur), "latest_run",
-                        latest[0] ? json_string(latest) : json_null(), "api_version", "1.0.0",
-                        "running_known", known));
+    sf_jb b = {0};
+    json_t *o = sf_jb_new(&b, json_object());
+    sf_jb_set(&b, o, "counts", api_j_counts(&b, cur.v));
+    /* a corrupt latest run id is answered as none known, and logged */
+    api_skipped(c, !sf_utf8_ok(latest), "run id");
+    sf_jb_set(&b, o, "latest_run",
+              latest[0] && sf_utf8_ok(latest) ? sf_jutil_str(latest) : json_null());
+    sf_jb_set(&b, o, "api_version", sf_jutil_str("1.0.0"));
+    sf_jb_set(&b, o, "running_known", json_boolean(known));
+    api_ok(c, &b, o);
     return 0;
 }

@@ -271,11 +271,18 @@ static int deliver(sf_notify *n, const sf_nsink *s, sf_nevent *ev, sf_error *err
         body = event_body(s, ev);
         rc = body ? sf_notify_post(n, s, ev->removed ? "findings.removed" : "findings.added",
                                    ev->id, body, &se)
-                  : sf_error_set(&se, SF_ENOMEM, "out of memory");
+                  : sf_error_set(&se, SF_ENOMEM, "out of memory building the notification");
     }
     if (rc == SF_ECANCELED) {
         free(body);
         return sf_error_set(err, rc, "canceled");
+    }
+    /* out of memory (building a body, say) is no verdict on the
+     * notification: not durable, so the delta is retried rather than
+     * dead-lettered or marked delivered */
+    if (rc == SF_ENOMEM) {
+        free(body);
+        return sf_error_set(err, rc, "sink %s: %s", s->name, se.msg);
     }
     if (rc != SF_OK) {
         sf_metric_add(n->total, SF_LV(s->name, "failed"), 1);
@@ -348,7 +355,10 @@ int sf_notify_handle(sf_notify *n, const char *msg, size_t len, sf_error *err)
 {
     sf_ndelta d;
     sf_error pe = SF_ERROR_INIT;
-    if (sf_ndelta_decode(&d, msg, len, &pe) != SF_OK) {
+    int drc = sf_ndelta_decode(&d, msg, len, &pe);
+    if (drc == SF_ENOMEM) /* not durable: the message is retried, not dead-lettered */
+        return sf_error_set(err, drc, "%s", pe.msg);
+    if (drc != SF_OK) {
         sf_metric_add(n->total, SF_LV("-", "failed"), 1);
         return sf_notify_dead_letter(n, NULL, NULL, NULL, &pe, NULL, err);
     }

@@ -97,11 +97,16 @@ static int ado_wiql(sf_notify *n, const sf_nsink *s, const char *tag, long *foun
     return rc;
 }
 
-static json_t *patch_op(const char *field, const char *value)
+/* Push {"op":"add","path":"/fields/<field>","value":value} onto ops. */
+static void patch_op(sf_jb *b, json_t *ops, const char *field, const char *value)
 {
     char path[96];
     snprintf(path, sizeof path, "/fields/%s", field);
-    return json_pack("{s:s, s:s, s:s}", "op", "add", "path", path, "value", value);
+    json_t *o = sf_jb_new(b, json_object());
+    sf_jb_set(b, o, "op", sf_jutil_str("add"));
+    sf_jb_set(b, o, "path", sf_jutil_str(path));
+    sf_jb_set(b, o, "value", sf_jutil_str(value));
+    sf_jb_push(b, ops, o);
 }
 
 /* HTML for System.Description / System.History: the Markdown text of the
@@ -130,15 +135,18 @@ static int ado_create(sf_notify *n, const sf_nsink *s, const sf_ndelta *d, json_
 {
     /* Title and text as for GitHub (one source of the wording). */
     char *gh = sf_nmsg_issue_create(d, f, s->label, id), *desc = NULL, *body = NULL, tags[160];
-    json_t *g = gh ? json_loads(gh, 0, NULL) : NULL;
+    sf_jb jb = {0};
+    json_t *g = sf_jb_new(&jb, gh ? json_loads(gh, 0, NULL) : NULL);
     snprintf(tags, sizeof tags, "%s; %s", s->label, tag);
     desc = html_of(json_string_value(json_object_get(g, "body")));
     const char *title = json_string_value(json_object_get(g, "title"));
-    json_t *ops = json_pack("[o, o, o]", patch_op("System.Title", title ? title : "scanfarm finding"),
-                            patch_op("System.Description", desc ? desc : ""),
-                            patch_op("System.Tags", tags));
-    body = ops ? json_dumps(ops, JSON_COMPACT) : NULL;
-    json_decref(ops);
+    json_t *ops = sf_jb_new(&jb, json_array());
+    if (!desc)
+        sf_jb_new(&jb, NULL);
+    patch_op(&jb, ops, "System.Title", title ? title : "scanfarm finding");
+    patch_op(&jb, ops, "System.Description", desc ? desc : "");
+    patch_op(&jb, ops, "System.Tags", tags);
+    body = sf_nmsg_dump(&jb, ops, JSON_COMPACT);
     json_decref(g);
     free(gh);
     free(desc);
@@ -171,13 +179,15 @@ static int ado_transition(sf_notify *n, const sf_nsink *s, const sf_ndelta *d, j
                           long wid, int closing, sf_error *err)
 {
     char *c = sf_nmsg_issue_comment(d, f, closing), path[96];
-    json_t *cj = c ? json_loads(c, 0, NULL) : NULL;
+    sf_jb b = {0};
+    json_t *cj = sf_jb_new(&b, c ? json_loads(c, 0, NULL) : NULL);
     char *hist = html_of(json_string_value(json_object_get(cj, "body")));
-    json_t *ops = json_pack("[o, o]",
-                            patch_op("System.State", closing ? s->closed_state : s->open_state),
-                            patch_op("System.History", hist ? hist : ""));
-    char *body = ops ? json_dumps(ops, JSON_COMPACT) : NULL;
-    json_decref(ops);
+    json_t *ops = sf_jb_new(&b, json_array());
+    if (!hist)
+        sf_jb_new(&b, NULL);
+    patch_op(&b, ops, "System.State", closing ? s->closed_state : s->open_state);
+    patch_op(&b, ops, "System.History", hist ? hist : "");
+    char *body = sf_nmsg_dump(&b, ops, JSON_COMPACT);
     json_decref(cj);
     free(c);
     free(hist);

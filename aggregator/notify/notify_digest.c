@@ -89,25 +89,41 @@ int sf_notify_digest_queue(sf_notify *n, const sf_nsink *s, const sf_nrule *r, s
 
 /* ---- the digest message ---- */
 
-/* The items (parsed, repeated ids dropped) into arr; their ids hashed
- * into the digest's id. */
-static json_t *items_of(const sf_kv_reply *l, char id[SF_NOTIFY_ID_LEN])
+/* The items (parsed, repeated ids dropped) into an array built with b;
+ * their ids hashed into the digest's id. An item that is not JSON or has
+ * no id (stored corrupt) is left out and counted in *bad: it is trimmed
+ * with the others, as it can never be sent. */
+static json_t *items_of(sf_jb *b, const sf_kv_reply *l, char id[SF_NOTIFY_ID_LEN], size_t *bad)
 {
-    json_t *arr = json_array();
+    json_t *arr = sf_jb_new(b, json_array());
     const char **ids = calloc(l->nelem + 1, sizeof *ids);
     size_t nids = 0;
+    if (!ids)
+        sf_jb_new(b, NULL); /* counted: the digest would miss every item */
     for (size_t i = 0; ids && i < l->nelem; i++) {
-        json_t *x = l->elem[i].type == SF_KV_STR ? json_loads(l->elem[i].str, 0, NULL) : NULL;
+        int lrc = SF_OK;
+        json_t *x = l->elem[i].type == SF_KV_STR
+                        ? sf_jutil_loadb(l->elem[i].str, l->elem[i].len, 0, &lrc)
+                        : NULL;
+        if (lrc == SF_ENOMEM) { /* a good item is never dropped as corrupt */
+            sf_jb_new(b, NULL);
+            continue;
+        }
         const char *xid = json_string_value(json_object_get(x, "id"));
         int dup = 0;
         for (size_t j = 0; xid && j < nids && !dup; j++)
             dup = !strcmp(ids[j], xid);
         if (!xid || dup) {
+            *bad += !xid;
             json_decref(x);
             continue;
         }
-        json_array_append_new(arr, x);
-        ids[nids++] = json_string_value(json_object_get(x, "id"));
+        /* xid is x's: recorded only once arr holds x, for as long as ids is used */
+        if (json_array_append(arr, x) == 0)
+            ids[nids++] = xid;
+        else
+            sf_jb_new(b, NULL);
+        json_decref(x);
     }
     sf_nmsg_hash((const char *const *)ids, nids, id);
     free(ids);
@@ -148,61 +164,56 @@ static void item_line(sf_buf *b, json_t *x, int mrk)
     }
 }
 
-static char *digest_body(const sf_nsink *s, const sf_nrule *r, const char *id, json_t *items)
+char *sf_ndigest_body(const sf_nsink *s, const sf_nrule *r, const char *id, json_t *items)
 {
     size_t n = json_array_size(items), i;
     json_t *x, *doc;
+    sf_jb b = {0};
     sf_buf head;
     sf_buf_init(&head, 512);
     sf_buf_printf(&head, "Vulnerability digest (%s, %d min): %zu image notification%s", r->name,
                   r->digest_minutes, n, n == 1 ? "" : "s");
     if (s->type == SF_NSINK_WEBHOOK) {
-        doc = json_pack("{s:s, s:s, s:s, s:s, s:[s], s:i, s:O, s:I}", "schema",
-                        SF_NOTIFICATION_SCHEMA, "id", id, "event", "findings.digest", "sink",
-                        s->name, "rules", r->name, "digest_minutes", r->digest_minutes,
-                        "notifications", items, "notifications_total", (json_int_t)n);
+        json_t *rules = sf_jb_new(&b, json_array());
+        doc = sf_jb_new(&b, json_object());
+        sf_jb_push(&b, rules, sf_jutil_str(r->name));
+        sf_jb_set(&b, doc, "schema", sf_jutil_str(SF_NOTIFICATION_SCHEMA));
+        sf_jb_set(&b, doc, "id", sf_jutil_str(id));
+        sf_jb_set(&b, doc, "event", sf_jutil_str("findings.digest"));
+        sf_jb_set(&b, doc, "sink", sf_jutil_str(s->name));
+        sf_jb_set(&b, doc, "rules", rules);
+        sf_jb_set(&b, doc, "digest_minutes", json_integer(r->digest_minutes));
+        sf_jb_set(&b, doc, "notifications", json_incref(items));
+        sf_jb_set(&b, doc, "notifications_total", json_integer((json_int_t)n));
     } else {
-        json_t *lines = json_array();
+        int slack = s->type == SF_NSINK_SLACK;
+        json_t *body = sf_jb_new(&b, json_array());
+        if (slack)
+            sf_jb_push(&b, body,
+                       sf_nmsg_slack_block(&b, "header", "plain_text", "Vulnerability digest"));
+        else
+            sf_jb_push(&b, body, sf_nmsg_text_block(&b, head.data, 1));
         json_array_foreach(items, i, x) {
             if (i == SF_LIM_NOTIFY_CHAT_FINDINGS)
                 break;
-            sf_buf b;
-            sf_buf_init(&b, 2900);
-            item_line(&b, x, s->type == SF_NSINK_SLACK);
-            json_array_append_new(lines, json_string(b.data ? b.data : ""));
-            sf_buf_free(&b);
+            sf_buf l;
+            sf_buf_init(&l, 2900);
+            item_line(&l, x, slack);
+            const char *t = l.data ? l.data : "";
+            sf_jb_push(&b, body, slack ? sf_nmsg_slack_block(&b, "section", "mrkdwn", t)
+                                       : sf_nmsg_text_block(&b, t, 0));
+            sf_buf_free(&l);
         }
-        if (s->type == SF_NSINK_SLACK) {
-            json_t *blocks = json_array(), *l;
-            json_array_append_new(blocks, json_pack("{s:s, s:{s:s, s:s}}", "type", "header",
-                                                    "text", "type", "plain_text", "text",
-                                                    "Vulnerability digest"));
-            json_array_foreach(lines, i, l) {
-                json_array_append_new(blocks, json_pack("{s:s, s:{s:s, s:O}}", "type", "section",
-                                                        "text", "type", "mrkdwn", "text", l));
-            }
-            doc = json_pack("{s:s, s:o}", "text", head.data, "blocks", blocks);
+        if (slack) {
+            doc = sf_jb_new(&b, json_object());
+            sf_jb_set(&b, doc, "text", sf_jutil_str(head.data));
+            sf_jb_set(&b, doc, "blocks", body);
         } else {
-            json_t *body = json_array(), *l;
-            json_array_append_new(body, json_pack("{s:s, s:s, s:b, s:s, s:s}", "type", "TextBlock",
-                                                  "text", head.data, "wrap", 1, "size", "Medium",
-                                                  "weight", "Bolder"));
-            json_array_foreach(lines, i, l) {
-                json_array_append_new(body, json_pack("{s:s, s:O, s:b}", "type", "TextBlock",
-                                                      "text", l, "wrap", 1));
-            }
-            doc = json_pack("{s:s, s:[{s:s, s:n, s:{s:s, s:s, s:s, s:o}}]}", "type", "message",
-                            "attachments", "contentType", "application/vnd.microsoft.card.adaptive",
-                            "contentUrl", "content", "$schema",
-                            "http://adaptivecards.io/schemas/adaptive-card.json", "type",
-                            "AdaptiveCard", "version", "1.4", "body", body);
+            doc = sf_nmsg_card(&b, body);
         }
-        json_decref(lines);
     }
     sf_buf_free(&head);
-    char *out = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-    return out;
+    return sf_nmsg_dump(&b, doc, JSON_COMPACT);
 }
 
 /* ---- flushing ---- */
@@ -220,10 +231,21 @@ static int flush_one(sf_notify *n, const sf_nsink *s, const sf_nrule *r, const c
         sf_kv_reply_free(l);
         return rc;
     }
-    size_t taken = l->nelem;
-    json_t *items = items_of(l, id);
+    size_t taken = l->nelem, bad = 0;
+    sf_jb b = {0};
+    json_t *items = items_of(&b, l, id, &bad);
     sf_kv_reply_free(l);
-    char *body = json_array_size(items) ? digest_body(s, r, id, items) : NULL;
+    if (bad)
+        SF_WARN("notify", "corrupt digest items dropped|sink=%s rule=%s n=%zu", s->name, r->name,
+                bad);
+    char *body = sf_jb_status(&b) == SF_OK && json_array_size(items)
+                     ? sf_ndigest_body(s, r, id, items)
+                     : NULL;
+    if (!body && (sf_jb_status(&b) != SF_OK || json_array_size(items))) {
+        /* out of memory: the list stays for the next flush, nothing trimmed */
+        json_decref(items);
+        return sf_error_set(err, SF_ENOMEM, "digest %s: out of memory building it", r->name);
+    }
     if ((rc = sf_notify_seen(n, s->name, id, &seen, err)) == SF_OK && body && !seen) {
         sf_error se = SF_ERROR_INIT;
         if (sf_notify_post(n, s, "findings.digest", id, body, &se) == SF_OK) {

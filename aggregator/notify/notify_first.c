@@ -29,42 +29,51 @@ static int first_key(sf_notify *n, const char *digest, char *key, sf_error *err)
     return sf_keys_notify(key, n->o.prefix, "first", "results", digest + 7, err);
 }
 
-/* The delta a first result stands for (malloc'd JSON), or NULL when the
- * result is none to notify (not a result, a failed scan, a rematch). */
-static char *as_delta(json_t *res)
+int sf_nfirst_delta(json_t *res, char **out)
 {
+    *out = NULL;
     const char *schema = json_string_value(json_object_get(res, "schema"));
     if (!schema || strcmp(schema, "scanfarm.result/v1") || json_object_get(res, "rematched_from"))
-        return NULL;
+        return SF_OK;
     json_t *e = json_object_get(res, "error");
     if (e && !json_is_null(e))
-        return NULL;
+        return SF_OK;
     static const char *const copied[] = {"digest", "refs", "run_id", "db_version",
                                          "index_digest", "platform"};
     json_t *vulns = json_object_get(res, "vulnerabilities");
-    json_t *d = json_object();
-    json_object_set_new(d, "schema", json_string("scanfarm.findings/v1"));
+    sf_jb b = {0};
+    json_t *d = sf_jb_new(&b, json_object());
+    sf_jb_set(&b, d, "schema", sf_jutil_str("scanfarm.findings/v1"));
     for (size_t i = 0; i < sizeof copied / sizeof copied[0]; i++) {
         json_t *v = json_object_get(res, copied[i]);
         if (v && !json_is_null(v))
-            json_object_set(d, copied[i], v);
+            sf_jb_set(&b, d, copied[i], json_incref(v));
     }
-    json_object_set_new(d, "added", json_is_array(vulns) ? json_incref(vulns) : json_array());
-    json_object_set_new(d, "removed", json_array());
-    json_object_set_new(d, "first_scan", json_true());
-    char *s = json_dumps(d, JSON_COMPACT);
-    json_decref(d);
-    return s;
+    sf_jb_set(&b, d, "added", json_is_array(vulns) ? json_incref(vulns) : json_array());
+    sf_jb_set(&b, d, "removed", json_array());
+    sf_jb_set(&b, d, "first_scan", json_true());
+    *out = sf_nmsg_dump(&b, d, JSON_COMPACT);
+    return *out ? SF_OK : SF_ENOMEM;
 }
 
 int sf_notify_result(sf_notify *n, const char *msg, size_t len, sf_error *err)
 {
-    json_error_t je;
-    json_t *res = json_loadb(msg, len, JSON_REJECT_DUPLICATES, &je);
+    int lrc = SF_OK;
+    json_t *res = sf_jutil_loadb(msg, len, JSON_REJECT_DUPLICATES, &lrc);
     char key[SF_KEY_MAX], *delta = NULL;
     int rc = SF_OK, seen = 0;
     const char *digest = json_string_value(json_object_get(res, "digest"));
-    if (!res || !digest || !(delta = as_delta(res)))
+    if (lrc == SF_ENOMEM) {
+        rc = sf_error_set(err, SF_ENOMEM, "result: out of memory parsing it");
+        goto done; /* not durable: retried */
+    }
+    if (!res || !digest)
+        goto done; /* not a result */
+    if (sf_nfirst_delta(res, &delta) != SF_OK) {
+        rc = sf_error_set(err, SF_ENOMEM, "result: out of memory building its delta");
+        goto done;
+    }
+    if (!delta)
         goto done; /* refs/unref messages, failed scans, rematches: nothing to tell */
     sf_error ke = SF_ERROR_INIT;
     if (first_key(n, digest, key, &ke) != SF_OK)

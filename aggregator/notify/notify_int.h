@@ -24,6 +24,15 @@ int sf_notify_post(sf_notify *n, const sf_nsink *s, const char *event, const cha
 /* Dead-letter one notification; SF_OK once the DLQ has it. */
 int sf_notify_dead_letter(sf_notify *n, const char *sink, const char *id, const char *digest,
                           const sf_error *why, const char *payload, sf_error *err);
+/* The body of a digest of items (stored webhook bodies, parsed) for
+ * chat or webhook sink s and rule r, id its id: malloc'd, NULL when out
+ * of memory (nothing left out: the flush is retried). */
+char *sf_ndigest_body(const sf_nsink *s, const sf_nrule *r, const char *id, json_t *items);
+/* The delta a first result res stands for (malloc'd JSON text into
+ * *out), *out NULL when it is none to notify (not a result, a failed
+ * scan, a rematch). SF_OK or SF_ENOMEM. */
+int sf_nfirst_delta(json_t *res, char **out);
+
 /* Queue ev (one image's findings for chat sink s) for rule r's digest
  * (notify_digest.c): deduplicated like a delivery, then kept in Redis. */
 int sf_notify_digest_queue(sf_notify *n, const sf_nsink *s, const sf_nrule *r, sf_nevent *ev,

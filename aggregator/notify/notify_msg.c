@@ -13,6 +13,7 @@
 
 #include "base/buf.h"
 #include "base/digest.h"
+#include "base/json.h"
 #include "base/limits.h"
 
 static const char *jstr(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
@@ -40,7 +41,12 @@ int sf_ndelta_decode(sf_ndelta *d, const char *text, size_t len, sf_error *err)
 {
     memset(d, 0, sizeof *d);
     json_error_t je;
-    json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    int lrc = SF_OK;
+    json_t *doc = sf_jutil_loadb(text, len, JSON_REJECT_DUPLICATES, &lrc);
+    if (lrc == SF_ENOMEM)
+        return sf_error_set(err, SF_ENOMEM, "delta: out of memory parsing it");
+    if (!doc) /* the position, for the message */
+        doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!json_is_object(doc)) {
         json_decref(doc);
         return sf_error_set(err, SF_EPARSE, "delta: not a JSON object (%.120s)",
@@ -120,45 +126,65 @@ void sf_nevent_id(sf_nevent *ev)
 
 /* The fields of a finding a notification carries (a fixed list, so a
  * delta's future fields do not leak into the v1 schema unannounced). */
-static json_t *finding_copy(json_t *f)
+static json_t *finding_copy(sf_jb *b, json_t *f)
 {
     static const char *const keys[] = {"id", "aliases", "package", "ecosystem", "installed",
                                        "fixed", "severity", "cvss", "kev", "epss", "priority",
                                        NULL};
-    json_t *o = json_object();
+    json_t *o = sf_jb_new(b, json_object());
     for (size_t i = 0; keys[i]; i++) {
         json_t *v = json_object_get(f, keys[i]);
         if (v)
-            json_object_set(o, keys[i], v);
+            sf_jb_set(b, o, keys[i], json_incref(v));
     }
     return o;
 }
 
-static char *dump_free(json_t *o)
+char *sf_nmsg_dump(sf_jb *b, json_t *o, size_t flags)
 {
-    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) : NULL;
+    sf_buf out;
+    sf_buf_init(&out, 0);
+    int rc = sf_jb_status(b);
+    if (rc == SF_OK)
+        rc = sf_jutil_dump_flags(o, &out, flags);
     json_decref(o);
+    char *s = rc == SF_OK ? sf_buf_steal(&out, NULL) : NULL;
+    sf_buf_free(&out);
     return s;
+}
+
+static char *dump_free(sf_jb *b, json_t *o)
+{
+    return sf_nmsg_dump(b, o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 }
 
 char *sf_nmsg_webhook(const sf_nevent *ev)
 {
     const sf_ndelta *d = ev->d;
-    json_t *rules = json_array(), *fs = json_array();
+    sf_jb b = {0};
+    json_t *rules = sf_jb_new(&b, json_array()), *fs = sf_jb_new(&b, json_array());
     for (size_t i = 0; i < ev->nrules; i++)
-        json_array_append_new(rules, json_string(ev->rules[i]));
+        sf_jb_push(&b, rules, sf_jutil_str(ev->rules[i]));
     for (size_t i = 0; i < ev->n && i < SF_LIM_NOTIFY_HOOK_FINDINGS; i++)
-        json_array_append_new(fs, finding_copy(ev->f[i]));
-    json_t *img = json_pack("{s:s, s:o}", "digest", d->digest, "refs",
-                            d->refs ? json_incref(d->refs) : json_array());
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s?, s:s?, s:s?, s:s?, s:o, s:I, s:b}",
-                          "schema", SF_NOTIFICATION_SCHEMA, "id", ev->id, "event",
-                          ev->removed ? "findings.removed" : "findings.added", "sink", ev->sink,
-                          "rules", rules, "image", img, "db_version", d->db_version,
-                          "previous_db_version", d->previous_db_version, "run_id", d->run_id,
-                          "produced_at", d->produced_at, "findings", fs, "findings_total",
-                          (json_int_t)ev->n, "truncated", ev->n > SF_LIM_NOTIFY_HOOK_FINDINGS);
-    return dump_free(o);
+        sf_jb_push(&b, fs, finding_copy(&b, ev->f[i]));
+    json_t *img = sf_jb_new(&b, json_object()), *o = sf_jb_new(&b, json_object());
+    sf_jb_set(&b, img, "digest", sf_jutil_str(d->digest));
+    sf_jb_set(&b, img, "refs", d->refs ? json_incref(d->refs) : json_array());
+    sf_jb_set(&b, o, "schema", sf_jutil_str(SF_NOTIFICATION_SCHEMA));
+    sf_jb_set(&b, o, "id", sf_jutil_str(ev->id));
+    sf_jb_set(&b, o, "event", sf_jutil_str(ev->removed ? "findings.removed" : "findings.added"));
+    sf_jb_set(&b, o, "sink", sf_jutil_str(ev->sink));
+    sf_jb_set(&b, o, "rules", rules);
+    sf_jb_set(&b, o, "image", img);
+    /* absent ones are null (sf_jutil_str of NULL) */
+    sf_jb_set(&b, o, "db_version", sf_jutil_str(d->db_version));
+    sf_jb_set(&b, o, "previous_db_version", sf_jutil_str(d->previous_db_version));
+    sf_jb_set(&b, o, "run_id", sf_jutil_str(d->run_id));
+    sf_jb_set(&b, o, "produced_at", sf_jutil_str(d->produced_at));
+    sf_jb_set(&b, o, "findings", fs);
+    sf_jb_set(&b, o, "findings_total", json_integer((json_int_t)ev->n));
+    sf_jb_set(&b, o, "truncated", json_boolean(ev->n > SF_LIM_NOTIFY_HOOK_FINDINGS));
+    return dump_free(&b, o);
 }
 
 void sf_nmsg_signature(const char *key, const char *body, size_t len, char out[72])
@@ -231,59 +257,105 @@ static void finding_line(sf_buf *b, json_t *f)
     }
 }
 
-static json_t *mrk_section(const char *text)
+/* {"type": type, "text": {"type": ttype, "text": text}}: a Slack block. */
+static json_t *slack_block(sf_jb *b, const char *type, const char *ttype, const char *text)
 {
-    return json_pack("{s:s, s:{s:s, s:s}}", "type", "section", "text", "type", "mrkdwn", "text",
-                     text);
+    json_t *o = sf_jb_new(b, json_object()), *t = sf_jb_new(b, json_object());
+    sf_jb_set(b, t, "type", sf_jutil_str(ttype));
+    /* sf_jutil_str: a text cut at the cap may end inside a UTF-8 sequence */
+    sf_jb_set(b, t, "text", sf_jutil_str(text));
+    sf_jb_set(b, o, "type", sf_jutil_str(type));
+    sf_jb_set(b, o, "text", t);
+    return o;
+}
+
+json_t *sf_nmsg_slack_block(sf_jb *b, const char *type, const char *ttype, const char *text)
+{
+    return slack_block(b, type, ttype, text);
 }
 
 char *sf_nmsg_slack(const sf_nevent *ev)
 {
     const sf_ndelta *d = ev->d;
-    sf_buf b;
+    sf_buf t;
+    sf_jb b = {0};
     /* Slack refuses a section text over 3000 characters: a longer one
      * (an absurd reference) is cut off at the append that passes 2900. */
-    sf_buf_init(&b, 2900);
-    json_t *blocks = json_array();
+    sf_buf_init(&t, 2900);
+    json_t *blocks = sf_jb_new(&b, json_array());
     const char *head = ev->removed ? "Vulnerability findings resolved" : "New vulnerability findings";
-    json_array_append_new(blocks, json_pack("{s:s, s:{s:s, s:s}}", "type", "header", "text", "type",
-                                            "plain_text", "text", head));
-    sf_buf_puts(&b, "*Image* `");
-    mrk(&b, first_ref(d));
-    sf_buf_puts(&b, "`\n`");
-    mrk(&b, d->digest);
-    sf_buf_puts(&b, "`");
-    json_array_append_new(blocks, mrk_section(b.data ? b.data : ""));
+    sf_jb_push(&b, blocks, slack_block(&b, "header", "plain_text", head));
+    sf_buf_puts(&t, "*Image* `");
+    mrk(&t, first_ref(d));
+    sf_buf_puts(&t, "`\n`");
+    mrk(&t, d->digest);
+    sf_buf_puts(&t, "`");
+    sf_jb_push(&b, blocks, slack_block(&b, "section", "mrkdwn", t.data ? t.data : ""));
     for (size_t i = 0; i < ev->n && i < SF_LIM_NOTIFY_CHAT_FINDINGS; i++) {
-        sf_buf_reset(&b);
-        finding_line(&b, ev->f[i]);
-        json_array_append_new(blocks, mrk_section(b.data ? b.data : ""));
+        sf_buf_reset(&t);
+        finding_line(&t, ev->f[i]);
+        sf_jb_push(&b, blocks, slack_block(&b, "section", "mrkdwn", t.data ? t.data : ""));
     }
-    sf_buf_reset(&b);
+    sf_buf_reset(&t);
     if (ev->n > SF_LIM_NOTIFY_CHAT_FINDINGS)
-        sf_buf_printf(&b, "and %zu more · ", ev->n - SF_LIM_NOTIFY_CHAT_FINDINGS);
-    sf_buf_puts(&b, "scanfarm · db ");
-    mrk(&b, d->db_version ? d->db_version : "?");
-    json_array_append_new(blocks, json_pack("{s:s, s:[{s:s, s:s}]}", "type", "context",
-                                            "elements", "type", "mrkdwn", "text",
-                                            b.data ? b.data : ""));
-    sf_buf_reset(&b);
+        sf_buf_printf(&t, "and %zu more · ", ev->n - SF_LIM_NOTIFY_CHAT_FINDINGS);
+    sf_buf_puts(&t, "scanfarm · db ");
+    mrk(&t, d->db_version ? d->db_version : "?");
+    json_t *ctx = sf_jb_new(&b, json_object()), *els = sf_jb_new(&b, json_array());
+    json_t *el = sf_jb_new(&b, json_object());
+    sf_jb_set(&b, el, "type", sf_jutil_str("mrkdwn"));
+    sf_jb_set(&b, el, "text", sf_jutil_str(t.data ? t.data : ""));
+    sf_jb_push(&b, els, el);
+    sf_jb_set(&b, ctx, "type", sf_jutil_str("context"));
+    sf_jb_set(&b, ctx, "elements", els);
+    sf_jb_push(&b, blocks, ctx);
+    sf_buf_reset(&t);
     /* `text` is the notification fallback Slack shows where blocks cannot be. */
-    sf_buf_printf(&b, "%s: %zu in ", head, ev->n);
-    mrk(&b, first_ref(d));
-    json_t *o = json_pack("{s:s, s:o}", "text", b.data ? b.data : "", "blocks", blocks);
-    sf_buf_free(&b);
-    return dump_free(o);
+    sf_buf_printf(&t, "%s: %zu in ", head, ev->n);
+    mrk(&t, first_ref(d));
+    json_t *o = sf_jb_new(&b, json_object());
+    sf_jb_set(&b, o, "text", sf_jutil_str(t.data ? t.data : ""));
+    sf_jb_set(&b, o, "blocks", blocks);
+    sf_buf_free(&t);
+    return dump_free(&b, o);
 }
 
-static json_t *text_block(const char *text, int heading)
+/* An Adaptive Card TextBlock (a heading: medium and bold). */
+static json_t *text_block(sf_jb *b, const char *text, int heading)
 {
-    json_t *t = json_pack("{s:s, s:s, s:b}", "type", "TextBlock", "text", text, "wrap", 1);
+    json_t *t = sf_jb_new(b, json_object());
+    sf_jb_set(b, t, "type", sf_jutil_str("TextBlock"));
+    sf_jb_set(b, t, "text", sf_jutil_str(text));
+    sf_jb_set(b, t, "wrap", json_true());
     if (heading) {
-        json_object_set_new(t, "size", json_string("Medium"));
-        json_object_set_new(t, "weight", json_string("Bolder"));
+        sf_jb_set(b, t, "size", sf_jutil_str("Medium"));
+        sf_jb_set(b, t, "weight", sf_jutil_str("Bolder"));
     }
     return t;
+}
+
+json_t *sf_nmsg_text_block(sf_jb *b, const char *text, int heading)
+{
+    return text_block(b, text, heading);
+}
+
+/* The Teams message around an Adaptive Card 1.4 of body (stolen). */
+json_t *sf_nmsg_card(sf_jb *b, json_t *body)
+{
+    json_t *card = sf_jb_new(b, json_object()), *att = sf_jb_new(b, json_object());
+    json_t *atts = sf_jb_new(b, json_array()), *o = sf_jb_new(b, json_object());
+    sf_jb_set(b, card, "$schema",
+              sf_jutil_str("http://adaptivecards.io/schemas/adaptive-card.json"));
+    sf_jb_set(b, card, "type", sf_jutil_str("AdaptiveCard"));
+    sf_jb_set(b, card, "version", sf_jutil_str("1.4"));
+    sf_jb_set(b, card, "body", body);
+    sf_jb_set(b, att, "contentType", sf_jutil_str("application/vnd.microsoft.card.adaptive"));
+    sf_jb_set(b, att, "contentUrl", json_null());
+    sf_jb_set(b, att, "content", card);
+    sf_jb_push(b, atts, att);
+    sf_jb_set(b, o, "type", sf_jutil_str("message"));
+    sf_jb_set(b, o, "attachments", atts);
+    return o;
 }
 
 static void finding_plain(sf_buf *b, json_t *f)
@@ -306,33 +378,35 @@ char *sf_nmsg_teams(const sf_nevent *ev)
 {
     const sf_ndelta *d = ev->d;
     const char *head = ev->removed ? "Vulnerability findings resolved" : "New vulnerability findings";
-    json_t *body = json_array();
-    json_array_append_new(body, text_block(head, 1));
-    json_array_append_new(body, json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]}", "type",
-                                          "FactSet", "facts", "title", "Image", "value",
-                                          first_ref(d), "title", "Digest", "value", d->digest,
-                                          "title", "DB", "value",
-                                          d->db_version ? d->db_version : "?"));
-    sf_buf b;
-    sf_buf_init(&b, 2900);
+    sf_jb b = {0};
+    json_t *body = sf_jb_new(&b, json_array());
+    sf_jb_push(&b, body, text_block(&b, head, 1));
+    json_t *fset = sf_jb_new(&b, json_object()), *facts = sf_jb_new(&b, json_array());
+    const char *title[] = {"Image", "Digest", "DB"};
+    const char *value[] = {first_ref(d), d->digest, d->db_version ? d->db_version : "?"};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *f = sf_jb_new(&b, json_object());
+        sf_jb_set(&b, f, "title", sf_jutil_str(title[i]));
+        sf_jb_set(&b, f, "value", sf_jutil_str(value[i]));
+        sf_jb_push(&b, facts, f);
+    }
+    sf_jb_set(&b, fset, "type", sf_jutil_str("FactSet"));
+    sf_jb_set(&b, fset, "facts", facts);
+    sf_jb_push(&b, body, fset);
+    sf_buf t;
+    sf_buf_init(&t, 2900);
     for (size_t i = 0; i < ev->n && i < SF_LIM_NOTIFY_CHAT_FINDINGS; i++) {
-        sf_buf_reset(&b);
-        finding_plain(&b, ev->f[i]);
-        json_array_append_new(body, text_block(b.data ? b.data : "", 0));
+        sf_buf_reset(&t);
+        finding_plain(&t, ev->f[i]);
+        sf_jb_push(&b, body, text_block(&b, t.data ? t.data : "", 0));
     }
     if (ev->n > SF_LIM_NOTIFY_CHAT_FINDINGS) {
-        sf_buf_reset(&b);
-        sf_buf_printf(&b, "and %zu more", ev->n - SF_LIM_NOTIFY_CHAT_FINDINGS);
-        json_array_append_new(body, text_block(b.data ? b.data : "", 0));
+        sf_buf_reset(&t);
+        sf_buf_printf(&t, "and %zu more", ev->n - SF_LIM_NOTIFY_CHAT_FINDINGS);
+        sf_jb_push(&b, body, text_block(&b, t.data ? t.data : "", 0));
     }
-    sf_buf_free(&b);
-    json_t *card = json_pack("{s:s, s:s, s:s, s:o}", "$schema",
-                             "http://adaptivecards.io/schemas/adaptive-card.json", "type",
-                             "AdaptiveCard", "version", "1.4", "body", body);
-    json_t *o = json_pack("{s:s, s:[{s:s, s:n, s:o}]}", "type", "message", "attachments",
-                          "contentType", "application/vnd.microsoft.card.adaptive", "contentUrl",
-                          "content", card);
-    return dump_free(o);
+    sf_buf_free(&t);
+    return dump_free(&b, sf_nmsg_card(&b, body));
 }
 
 void sf_nmsg_issue_id(const char *digest, const char *advisory, char out[SF_NOTIFY_ID_LEN])
@@ -401,10 +475,14 @@ char *sf_nmsg_issue_create(const sf_ndelta *d, json_t *f, const char *label, con
     sf_nmsg_marker(id, marker, sizeof marker);
     sf_buf_printf(&b, "\n_Opened by scanfarm-notify; closed when the finding disappears._\n%s\n",
                   marker);
-    json_t *o = json_pack("{s:s, s:s, s:[s]}", "title", title, "body", b.data ? b.data : "",
-                          "labels", label);
+    sf_jb jb = {0};
+    json_t *o = sf_jb_new(&jb, json_object()), *labels = sf_jb_new(&jb, json_array());
+    sf_jb_set(&jb, o, "title", sf_jutil_str(title));
+    sf_jb_set(&jb, o, "body", sf_jutil_str(b.data ? b.data : ""));
+    sf_jb_push(&jb, labels, sf_jutil_str(label));
+    sf_jb_set(&jb, o, "labels", labels);
     sf_buf_free(&b);
-    return dump_free(o);
+    return dump_free(&jb, o);
 }
 
 char *sf_nmsg_issue_comment(const sf_ndelta *d, json_t *f, int closing)
@@ -421,18 +499,31 @@ char *sf_nmsg_issue_comment(const sf_ndelta *d, json_t *f, int closing)
         sf_buf_puts(&b, "Found again; reopening.\n\n");
         issue_text(&b, d, f);
     }
-    json_t *o = json_pack("{s:s}", "body", b.data ? b.data : "");
+    sf_jb jb = {0};
+    json_t *o = sf_jb_new(&jb, json_object());
+    sf_jb_set(&jb, o, "body", sf_jutil_str(b.data ? b.data : ""));
     sf_buf_free(&b);
-    return dump_free(o);
+    return dump_free(&jb, o);
 }
 
 char *sf_nmsg_dlq(const char *sink, const char *event_id, const char *digest, int code,
                   const char *reason, const char *payload, const char *at)
 {
-    json_t *p = payload ? json_loads(payload, 0, NULL) : NULL;
-    json_t *o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s, s:s, s:o}", "schema",
-                          SF_NOTIFY_DLQ_SCHEMA, "sink", sink, "id", event_id, "digest", digest,
-                          "code", sf_err_name(code), "reason", reason, "at", at, "payload",
-                          p ? p : json_null());
-    return dump_free(o);
+    sf_jb b = {0};
+    int prc = SF_OK;
+    json_t *p = payload ? sf_jutil_loadb(payload, strlen(payload), 0, &prc) : NULL;
+    /* a payload that is not JSON goes as null, one that failed to load
+     * for want of memory fails the entry */
+    if (prc == SF_ENOMEM)
+        sf_jb_new(&b, NULL);
+    json_t *o = sf_jb_new(&b, json_object());
+    sf_jb_set(&b, o, "schema", sf_jutil_str(SF_NOTIFY_DLQ_SCHEMA));
+    sf_jb_set(&b, o, "sink", sf_jutil_str(sink)); /* null when NULL */
+    sf_jb_set(&b, o, "id", sf_jutil_str(event_id));
+    sf_jb_set(&b, o, "digest", sf_jutil_str(digest));
+    sf_jb_set(&b, o, "code", sf_jutil_str(sf_err_name(code)));
+    sf_jb_set(&b, o, "reason", sf_jutil_str(reason ? reason : ""));
+    sf_jb_set(&b, o, "at", sf_jutil_str(at ? at : ""));
+    sf_jb_set(&b, o, "payload", p ? p : json_null());
+    return dump_free(&b, o);
 }

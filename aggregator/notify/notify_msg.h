@@ -17,6 +17,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/json.h"
 
 #define SF_NOTIFICATION_SCHEMA "scanfarm.notification/v1"
 #define SF_NOTIFY_DLQ_SCHEMA "scanfarm.notify.dlq/v1"
@@ -33,7 +34,8 @@ typedef struct sf_ndelta {
 } sf_ndelta;
 
 /* Decode one message. SF_EPARSE with a reason for anything that is not a
- * well-formed delta (wrong schema, missing digest, a finding without id). */
+ * well-formed delta (wrong schema, missing digest, a finding without id);
+ * SF_ENOMEM when parsing it ran out of memory (not the message's fault). */
 int sf_ndelta_decode(sf_ndelta *d, const char *text, size_t len, sf_error *err);
 void sf_ndelta_clear(sf_ndelta *d);
 
@@ -62,6 +64,21 @@ char *sf_nmsg_slack(const sf_nevent *ev);
 /* Microsoft Teams Workflows webhook body: a message with one Adaptive
  * Card (1.4) attachment, malloc'd. */
 char *sf_nmsg_teams(const sf_nevent *ev);
+
+/* Building the bodies (also notify_digest.c's and notify_ado.c's): each
+ * counts what failed to be built in b (base/json.h) and the body is
+ * NULL when anything did, so a notification never goes out with a
+ * finding or a member missing; the caller retries it. */
+/* The JSON text of o (stolen) with jansson's dump flags, malloc'd; NULL
+ * when b counted a failure or the dump ran out of memory. */
+char *sf_nmsg_dump(sf_jb *b, json_t *o, size_t flags);
+/* A Slack block {"type": type, "text": {"type": ttype, "text": text}}. */
+json_t *sf_nmsg_slack_block(sf_jb *b, const char *type, const char *ttype,
+                            const char *text);
+/* An Adaptive Card TextBlock (heading: medium and bold). */
+json_t *sf_nmsg_text_block(sf_jb *b, const char *text, int heading);
+/* A Teams message with one Adaptive Card (1.4) of body (stolen). */
+json_t *sf_nmsg_card(sf_jb *b, json_t *body);
 
 /* The id of n strings (32 hex digits of their SHA-256). */
 void sf_nmsg_hash(const char *const *parts, size_t n, char out[SF_NOTIFY_ID_LEN]);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/array.h"
+#include "base/json_skim.h"
 
 size_t sf_utf8_seq(const unsigned char *s, size_t n)
 {
@@ -39,12 +40,9 @@ size_t sf_utf8_seq(const unsigned char *s, size_t n)
     return len;
 }
 
-json_t *sf_jutil_str(const char *s)
+/* Bytes of s[0..n) before its first invalid sequence (n: all valid). */
+static size_t utf8_valid_len(const unsigned char *u, size_t n)
 {
-    if (!s)
-        return json_null();
-    size_t n = strlen(s);
-    const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
         size_t l = sf_utf8_seq(u + i, n - i);
@@ -52,7 +50,23 @@ json_t *sf_jutil_str(const char *s)
             break;
         i += l;
     }
-    if (i == n)
+    return i;
+}
+
+int sf_utf8_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    return utf8_valid_len((const unsigned char *)s, n) == n;
+}
+
+json_t *sf_jutil_str(const char *s)
+{
+    if (!s)
+        return json_null();
+    size_t n = strlen(s);
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i;
+    if (utf8_valid_len(u, n) == n)
         return json_stringn_nocheck(s, n);
     /* Repair: each invalid byte becomes U+FFFD (3 bytes). */
     size_t cap;
@@ -169,6 +183,11 @@ int sf_jutil_dump(const json_t *root, sf_buf *out)
     return dump_flags(root, out, JSON_COMPACT);
 }
 
+int sf_jutil_dump_flags(const json_t *root, sf_buf *out, size_t flags)
+{
+    return dump_flags(root, out, flags);
+}
+
 int sf_jutil_dump_any(const json_t *v, sf_buf *out)
 {
     return dump_flags(v, out, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -194,6 +213,53 @@ int sf_jutil_load(json_t **out, const char *text, size_t len, size_t max, const 
                             je.line, je.column, je.text);
     *out = j;
     return SF_OK;
+}
+
+/* SF_EPARSE when text[0..len) is not JSON the skimmer accepts (it
+ * allocates nothing but its member list, at most one per 2 bytes). */
+static int skim_check(const char *text, size_t len)
+{
+    size_t ws = 0, n = 0;
+    while (ws < len && strchr(" \t\r\n", text[ws]) && text[ws])
+        ws++;
+    int arr = ws < len && text[ws] == '[';
+    sf_jskim_member few[64], *m = few;
+    size_t max = sizeof few / sizeof few[0];
+    sf_error e = SF_ERROR_INIT;
+    for (int pass = 0; pass < 2; pass++) {
+        int rc = arr ? sf_jskim_array(text, len, m, max, &n, &e)
+                     : sf_jskim_object(text, len, m, max, &n, &e);
+        if (rc != SF_ELIMIT || pass == 1) {
+            if (m != few)
+                free(m);
+            return rc;
+        }
+        /* more members than the few: a list that cannot run out */
+        max = len / 2 + 1;
+        if (!(m = calloc(max, sizeof *m)))
+            return SF_ENOMEM;
+    }
+    return SF_ENOMEM; /* not reached */
+}
+
+json_t *sf_jutil_loadb(const char *text, size_t len, size_t flags, int *rc)
+{
+    json_error_t je;
+    memset(&je, 0, sizeof je); /* jansson leaves it unset when out of memory */
+    json_t *j = json_loadb(text, len, flags, &je);
+    *rc = SF_OK;
+    if (j)
+        return j;
+    /* jansson reports a failed allocation as a syntax error (2.14): the
+     * skimmer, which builds no tree, tells whether the text is JSON.
+     * What it cannot tell is taken as the allocation's fault, so nothing
+     * valid is ever dropped as bad. A document jansson refuses for its
+     * duplicate keys (JSON_REJECT_DUPLICATES) is bad, as ever. */
+    int src = skim_check(text, len);
+    *rc = src == SF_EPARSE || (src == SF_OK && json_error_code(&je) == json_error_duplicate_key)
+              ? SF_EPARSE
+              : SF_ENOMEM;
+    return NULL;
 }
 
 int sf_jutil_get_str(const json_t *obj, const char *key, char **out, sf_error *err)

@@ -26,6 +26,10 @@
  * invalid: RFC 3629, no overlong forms, no surrogates, nothing past
  * U+10FFFF (jansson's rule too). An ASCII byte is a sequence of 1. */
 size_t sf_utf8_seq(const unsigned char *s, size_t n);
+/* 1 when s (NUL-terminated; NULL counts as empty) is all valid UTF-8:
+ * what jansson's json_string accepts. A caller that must tell stored
+ * text that is corrupt from an allocation that failed checks first. */
+int sf_utf8_ok(const char *s);
 /* New JSON string from s (invalid UTF-8 replaced); json null for NULL s.
  * NULL only when out of memory. */
 json_t *sf_jutil_str(const char *s);
@@ -59,6 +63,8 @@ int sf_jb_status(const sf_jb *b);
 
 /* Append the compact JSON text of root to out. SF_OK, SF_ELIMIT, SF_ENOMEM. */
 int sf_jutil_dump(const json_t *root, sf_buf *out);
+/* sf_jutil_dump with jansson's dump flags (a real precision, say). */
+int sf_jutil_dump_flags(const json_t *root, sf_buf *out, size_t flags);
 /* sf_jutil_dump of any value, a bare string or number too (a member's
  * value spliced into a document). */
 int sf_jutil_dump_any(const json_t *v, sf_buf *out);
@@ -72,6 +78,13 @@ int sf_jutil_dump_pretty(const json_t *root, sf_buf *out);
  * bytes refused) into *out. SF_EPARSE with the position in err. */
 int sf_jutil_load(json_t **out, const char *text, size_t len, size_t max, const char *what,
                   sf_error *err);
+
+/* Parse text[0..len) (an object or an array; jansson's flags) into a
+ * tree, NULL on failure with *rc SF_EPARSE when the text is not JSON,
+ * SF_ENOMEM when it is (or may be) and jansson ran out of memory: a
+ * reader that skips corrupt stored documents must not skip a good one
+ * it merely had no memory for. *rc SF_OK with a tree. */
+json_t *sf_jutil_loadb(const char *text, size_t len, size_t flags, int *rc);
 
 /* Optional string member: *out = heap copy or NULL when absent/null.
  * SF_EPARSE when present with another type. */
