@@ -48,6 +48,7 @@
  */
 #include "agg_name.h"
 #include "agg_plan.h"
+#include "fleet/agg_venc.h"
 #include "fleet/agg_view.h"
 
 #include <jansson.h>
@@ -55,6 +56,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json.h"
 #include "cache/keys.h"
 
 /* Distinct registries, repositories and tags of one view; more than this
@@ -363,32 +365,46 @@ static int image_ops(ix_ctx *c, const sf_agg_view *v)
     return rc;
 }
 
+/* The facts' JSON the slow way (sf_agg_ve_facts declined: an alias
+ * that is not ASCII): as jansson writes it, every step checked. */
+static int facts_ref(const sf_agg_vuln *f, sf_buf *out)
+{
+    sf_jb jb = {0};
+    json_t *o = sf_jb_new(&jb, json_object()), *al = sf_jb_new(&jb, json_array());
+    for (const char *p = f->aliases; al && p && *p;) {
+        size_t n = strcspn(p, "\x1f");
+        sf_jb_push(&jb, al, json_stringn(p, n));
+        p += n + (p[n] != '\0');
+    }
+    sf_jb_set(&jb, o, "aliases", al);
+    sf_jb_set(&jb, o, "kev", json_boolean(f->kev));
+    int rc = sf_jb_status(&jb);
+    if (rc == SF_OK)
+        rc = sf_jutil_dump(o, out);
+    json_decref(o);
+    return rc;
+}
+
 /* Facts of an advisory kept for the API (last writer wins). */
 static int vuln_facts(ix_ctx *c, const sf_agg_vuln *f)
 {
-    json_t *o = json_object(), *al = json_array();
-    int rc = SF_ENOMEM;
-    char *s = NULL;
-    if (!o || !al)
-        goto done;
-    for (const char *p = f->aliases; p && *p;) {
+    int rc = SF_OK;
+    for (const char *p = f->aliases; rc == SF_OK && p && *p;) {
         size_t n = strcspn(p, "\x1f");
-        json_array_append_new(al, json_stringn(p, n));
         char id[SF_AGG_STR_MAX + 1];
         snprintf(id, sizeof id, "%.*s", (int)n, p);
-        if (op(c, SF_AOP_HSET, "valias", NULL, id, f->id) != SF_OK)
-            goto done;
+        rc = op(c, SF_AOP_HSET, "valias", NULL, id, f->id);
         p += n + (p[n] != '\0');
     }
-    json_object_set(o, "aliases", al);
-    json_object_set_new(o, "kev", json_boolean(f->kev));
-    if (!(s = json_dumps(o, JSON_COMPACT)))
-        goto done;
-    rc = op(c, SF_AOP_HSET, "vsum", NULL, f->id, s);
-done:
-    free(s);
-    json_decref(al);
-    json_decref(o);
+    if (rc != SF_OK)
+        return rc;
+    sf_buf b;
+    sf_buf_init(&b, 0);
+    rc = sf_agg_ve_facts(f, &b);
+    rc = rc == 1 ? SF_OK : rc == 0 ? facts_ref(f, &b) : rc;
+    if (rc == SF_OK)
+        rc = op(c, SF_AOP_HSET, "vsum", NULL, f->id, b.data ? b.data : "");
+    sf_buf_free(&b);
     return rc;
 }
 

@@ -31,37 +31,39 @@ static void ve_put(ve_out *o, const char *s, size_t n)
 
 #define VE_LIT(o, s) ve_put((o), (s), sizeof(s) - 1)
 
-/* s as a JSON string; VE_NO for NULL or a non-ASCII byte. */
-static int ve_str(ve_out *o, const char *s)
+/* s[0..n) as a JSON string; VE_NO for a non-ASCII byte or a NUL. */
+static int ve_strn(ve_out *o, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
-    if (!s)
-        return VE_NO;
+    const char *end = s + n;
     VE_LIT(o, "\"");
     const char *run = s, *p;
-    for (p = s; *p; p++) {
+    for (p = s; p < end; p++) {
         unsigned char c = (unsigned char)*p;
-        if (c >= 0x80)
+        if (c >= 0x80 || c == 0)
             return VE_NO;
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
         ve_put(o, run, (size_t)(p - run));
         run = p + 1;
         char e[6] = {'\\', (char)c, 0, 0, 0, 0};
-        size_t n = 2;
+        size_t el = 2;
         const char *q = c < 0x20 ? memchr("\b\f\n\r\t", c, 5) : NULL;
         if (q)
             e[1] = "bfnrt"[q - "\b\f\n\r\t"];
         else if (c < 0x20) {
             e[1] = 'u', e[2] = '0', e[3] = '0', e[4] = hex[c >> 4], e[5] = hex[c & 15];
-            n = 6;
+            el = 6;
         }
-        ve_put(o, e, n);
+        ve_put(o, e, el);
     }
     ve_put(o, run, (size_t)(p - run));
     VE_LIT(o, "\"");
     return VE_OK;
 }
+
+/* s as a JSON string; VE_NO for NULL or a non-ASCII byte. */
+static int ve_str(ve_out *o, const char *s) { return s ? ve_strn(o, s, strlen(s)) : VE_NO; }
 
 static int ve_nstr(ve_out *o, const char *s)
 {
@@ -202,16 +204,40 @@ static int ve_view(ve_out *o, const sf_agg_view *v)
     return ok ? VE_OK : VE_NO;
 }
 
+/* Declined or failed: out as it was; the answer for r (a VE_*) and o. */
+static int ve_end(ve_out *o, size_t start, int r)
+{
+    if (r == VE_OK && o->rc == SF_OK)
+        return 1;
+    o->b->len = start;
+    if (o->b->data)
+        o->b->data[start] = '\0';
+    return o->rc != SF_OK && r == VE_OK ? o->rc : 0;
+}
+
 int sf_agg_ve_json(const sf_agg_view *v, sf_buf *out)
 {
     size_t start = out->len;
     ve_out o = {out, SF_OK};
-    int r = ve_view(&o, v);
-    if (r == VE_OK && o.rc == SF_OK)
-        return 1;
-    /* declined or failed: out as it was */
-    out->len = start;
-    if (out->data)
-        out->data[start] = '\0';
-    return o.rc != SF_OK && r == VE_OK ? o.rc : 0;
+    return ve_end(&o, start, ve_view(&o, v));
+}
+
+int sf_agg_ve_facts(const sf_agg_vuln *f, sf_buf *out)
+{
+    size_t start = out->len;
+    ve_out o = {out, SF_OK};
+    int r = VE_OK;
+    VE_LIT(&o, "{\"aliases\":[");
+    for (const char *p = f->aliases; r == VE_OK && p && *p;) {
+        size_t n = strcspn(p, "\x1f");
+        if (p != f->aliases)
+            VE_LIT(&o, ",");
+        r = ve_strn(&o, p, n);
+        p += n + (p[n] != '\0');
+    }
+    if (f->kev)
+        VE_LIT(&o, "],\"kev\":true}");
+    else
+        VE_LIT(&o, "],\"kev\":false}");
+    return ve_end(&o, start, r);
 }

@@ -24,4 +24,9 @@
  * (ask the reference). SF_ENOMEM / SF_ELIMIT (out's cap): out untouched. */
 int sf_agg_ve_json(const sf_agg_view *v, sf_buf *out);
 
+/* The same for the advisory facts the API keeps per finding (agg_index.c):
+ * {"aliases":[...],"kev":bool}, the aliases f->aliases joins by 0x1f, as
+ * jansson writes that object; answers as sf_agg_ve_json. */
+int sf_agg_ve_facts(const sf_agg_vuln *f, sf_buf *out);
+
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "agg_vcmp.h"
 #include "fleet/agg_view.h"
@@ -393,9 +394,56 @@ static void test_venc__declines(void **state)
     expect_enc(&v, 0, 0);
 }
 
+/* The per-finding facts (agg_index.c's "vsum") as jansson writes the
+ * object {"aliases":[...],"kev":b}: byte for byte, or declined. */
+static void facts_expect(const char *aliases, int kev, int fast)
+{
+    sf_agg_vuln f;
+    memset(&f, 0, sizeof f);
+    f.aliases = (char *)aliases;
+    f.kev = kev;
+    sf_buf got;
+    sf_buf_init(&got, 0);
+    assert_int_equal(sf_buf_puts(&got, "x"), SF_OK); /* appended, not overwritten */
+    int r = sf_agg_ve_facts(&f, &got);
+    assert_int_equal(r, fast);
+    if (!fast) {
+        assert_int_equal(got.len, 1);
+        sf_buf_free(&got);
+        return;
+    }
+    json_t *o = json_object(), *al = json_array();
+    for (const char *p = aliases; p && *p;) {
+        size_t n = strcspn(p, "\x1f");
+        json_array_append_new(al, json_stringn(p, n));
+        p += n + (p[n] != '\0');
+    }
+    json_object_set_new(o, "aliases", al);
+    json_object_set_new(o, "kev", json_boolean(kev));
+    char *want = json_dumps(o, JSON_COMPACT);
+    assert_non_null(want);
+    assert_string_equal(got.data + 1, want);
+    free(want);
+    json_decref(o);
+    sf_buf_free(&got);
+}
+
+static void test_venc__facts(void **state)
+{
+    (void)state;
+    facts_expect(NULL, 0, 1);
+    facts_expect("", 1, 1);
+    facts_expect("GHSA-aaaa-bbbb-cccc", 1, 1);
+    facts_expect("GHSA-1\x1fOSV-2\x1f" "DEBIAN-CVE-3", 0, 1);
+    facts_expect("a\x1f\x1f" "b\x1f", 0, 1); /* empty parts as jansson keeps them */
+    facts_expect("q\"uote\\back/slash\x7f\x01\n\t", 1, 1);
+    facts_expect("caf\xc3\xa9", 0, 0); /* not ASCII: declined, out untouched */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_venc__facts),
         cmocka_unit_test(test_vparse__canonical_views),
         cmocka_unit_test(test_vparse__old_views),
         cmocka_unit_test(test_vparse__declines_the_rest),
