@@ -1,8 +1,13 @@
 /*
  * http: see http.h. This file is the transport: libcurl easy handles live
  * in a fixed pool (its size is the concurrency limit) and share one curl
- * share handle, so connections, DNS answers and TLS sessions are reused
- * across threads; curl_easy_reset keeps those caches. It makes one
+ * share handle, so DNS answers and TLS sessions are reused across threads.
+ * Connections are not shared: libcurl's shared connection cache is not
+ * thread-safe (a known libcurl bug: a handle in one thread walks
+ * connections in use by another), and sharing it corrupted the heap about
+ * once in a few hundred coordinator runs. Each pooled handle keeps its own
+ * connections instead (curl_easy_reset keeps them), and since handles are
+ * reused, so are their connections. It makes one
  * exchange (options, callbacks, body caps, the deadline, the connect-time
  * address policy) and one attempt, the exchange and the redirects it
  * leads to. Redirects are followed here, not by libcurl, so the
@@ -188,7 +193,6 @@ int sf_http_new(sf_http **out, const sf_http_opts *opts, sf_error *err)
     curl_share_setopt(h->share, CURLSHOPT_LOCKFUNC, share_lock);
     curl_share_setopt(h->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
     curl_share_setopt(h->share, CURLSHOPT_USERDATA, h);
-    curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
     curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     for (int i = 0; i < h->o.max_conns; i++) {

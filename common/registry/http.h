@@ -1,8 +1,8 @@
 /*
  * http: the libcurl transport under the registry client (private to
  * common/registry). One sf_http per registry owns a curl share handle
- * (connection cache, DNS, TLS sessions) and a pool of easy handles whose
- * size is the registry's concurrency limit, plus a token bucket for its
+ * (DNS, TLS sessions) and a pool of easy handles, each with its own
+ * connections, whose size is the registry's concurrency limit, plus a token bucket for its
  * request rate. It follows redirects itself so it can drop Authorization
  * when a redirect leaves the registry's origin (blob storage), and it
  * retries 429/5xx/network failures with capped exponential backoff and
