@@ -319,7 +319,10 @@ static void watchdog(struct sf_worker *w)
     uint64_t now = sf_time_mono_ms(), lim = (uint64_t)w->cfg->job_timeout * 1000u;
     for (int i = 0; i < w->nslots; i++) {
         uint64_t t = atomic_load(&w->slots[i].started_ms);
-        if (t && now - t > lim) {
+        /* A job that started after `now` was read has t > now: without
+         * the t < now test, now - t wraps and a job just begun counts as
+         * having run for 585 million years (the worker exited mid-bench). */
+        if (t && t < now && now - t > lim) {
             SF_ERROR("worker", "job timed out: exiting so it is retried elsewhere|digest=%s "
                                "running_s=%llu",
                      w->slots[i].digest, (unsigned long long)((now - t) / 1000));
