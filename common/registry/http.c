@@ -4,10 +4,10 @@
  * share handle, so DNS answers and TLS sessions are reused across threads.
  * Connections are not shared: libcurl's shared connection cache is not
  * thread-safe (a known libcurl bug: a handle in one thread walks
- * connections in use by another), and sharing it corrupted the heap about
- * once in a few hundred coordinator runs. Each pooled handle keeps its own
- * connections instead (curl_easy_reset keeps them), and since handles are
- * reused, so are their connections. It makes one
+ * connections in use by another); sharing it corrupted the coordinator's
+ * heap in one bench run of eight (glibc abort). Each pooled handle keeps
+ * its own connections instead (curl_easy_reset keeps them), and since
+ * handles are reused, so are their connections. It makes one
  * exchange (options, callbacks, body caps, the deadline, the connect-time
  * address policy) and one attempt, the exchange and the redirects it
  * leads to. Redirects are followed here, not by libcurl, so the

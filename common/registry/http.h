@@ -1,12 +1,12 @@
 /*
  * http: the libcurl transport under the registry client (private to
  * common/registry). One sf_http per registry owns a curl share handle
- * (DNS, TLS sessions) and a pool of easy handles, each with its own
- * connections, whose size is the registry's concurrency limit, plus a token bucket for its
- * request rate. It follows redirects itself so it can drop Authorization
- * when a redirect leaves the registry's origin (blob storage), and it
- * retries 429/5xx/network failures with capped exponential backoff and
- * full jitter, honouring Retry-After.
+ * (DNS, TLS sessions), a pool of easy handles (each with its own
+ * connections) whose size is the registry's concurrency limit, and a
+ * token bucket for its request rate. It follows redirects itself so it
+ * can drop Authorization when a redirect leaves the registry's origin
+ * (blob storage), and it retries 429/5xx/network failures with capped
+ * exponential backoff and full jitter, honouring Retry-After.
  *
  * Thread safety: every function may be called from several threads on
  * the same sf_http.
