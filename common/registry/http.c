@@ -5,7 +5,7 @@
  * Connections are not shared: libcurl's shared connection cache is not
  * thread-safe (a known libcurl bug: a handle in one thread walks
  * connections in use by another); sharing it corrupted the coordinator's
- * heap in one bench run of eight (glibc abort). Each pooled handle keeps
+ * heap in one bench run of six (glibc abort). Each pooled handle keeps
  * its own connections instead (curl_easy_reset keeps them), and since
  * handles are reused, so are their connections. It makes one
  * exchange (options, callbacks, body caps, the deadline, the connect-time
